@@ -1,0 +1,65 @@
+# offnet: every target installs what it needs first, and does nothing twice.
+#   make demo   the whole marketplace end to end on a real anvil
+#   make test   the whole test suite (eth-tester unit tests + anvil integration tests)
+#   make bench  gas and throughput benchmarks        make lint   ruff (+ Slither)
+#   make artifacts  recompile contracts/ into the package (only when sources changed)
+#   make gas-snapshot  rewrite tests/gas-snapshot.json from a fresh measurement
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+# py-solc-x and ape-solidity find the solc-js front here (never in the home folder).
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help setup demo test bench lint artifacts gas-snapshot fuzz tools clean
+
+help:
+	@sed -n '2,7p' Makefile | sed 's/^# \{0,1\}//'
+
+tools:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "offnet needs Python 3.11: install it so that '$(PYTHON)' runs (or make PYTHON=/path/to/python3.11)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "offnet needs Python 3.11, but $(PYTHON) is $$($(PYTHON) --version 2>&1)"; exit 1; }
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { echo "offnet needs Node.js 20 with npm: install them (https://nodejs.org) and run make again"; exit 1; }
+
+$(PY_STAMP): requirements.txt pyproject.toml | tools
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json | tools
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(PY_STAMP) $(NODE_STAMP)
+
+artifacts: setup
+	@$(BIN)/python -m offnet.build
+
+demo: artifacts
+	$(BIN)/offnet demo
+
+# pytest's exit code 5 (no tests collected) is a failure too.
+test: artifacts
+	@$(BIN)/python -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: no tests were collected"; exit 1; fi; exit $$status
+
+bench: artifacts
+	$(BIN)/python -m bench
+
+lint: setup
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+
+gas-snapshot: artifacts
+	OFFNET_UPDATE_GAS_SNAPSHOT=1 $(BIN)/python -m pytest tests -m gas -q
+
+clean:
+	rm -rf $(VENV) node_modules .build .pytest_cache out

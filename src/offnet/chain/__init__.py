@@ -1,0 +1,17 @@
+"""Chain plumbing: packaged artifacts, connections (embedded, anvil, any RPC), signed transactions."""
+
+from offnet.chain.artifacts import Artifact, load_artifact
+from offnet.chain.connect import Chain, connect
+from offnet.chain.errors import ContractRevert, decode_revert
+from offnet.chain.tx import Receipt, Sender
+
+__all__ = [
+    "Artifact",
+    "Chain",
+    "ContractRevert",
+    "Receipt",
+    "Sender",
+    "connect",
+    "decode_revert",
+    "load_artifact",
+]

@@ -1,0 +1,165 @@
+"""Connections to a chain: the embedded eth-tester EVM, a local anvil, or any EVM JSON-RPC URL."""
+
+from __future__ import annotations
+
+import threading
+
+import requests
+from dataclasses import dataclass, field
+
+from web3 import Web3
+from web3.providers.rpc.utils import ExceptionRetryConfiguration
+
+from offnet.chain.anvil import Anvil
+
+EMBEDDED = "embedded"
+ANVIL = "anvil"
+RPC = "rpc"
+
+# Chain ids of development nodes, where the dev accounts are unlocked and time can be moved.
+LOCAL_CHAIN_IDS = {31337, 1337, 131277322940537}
+
+
+class ChainError(RuntimeError):
+    """The chain could not be reached or does not support what was asked."""
+
+
+@dataclass
+class Chain:
+    """A connected chain: a Web3 instance plus what offnet needs around it."""
+
+    w3: Web3
+    kind: str
+    url: str | None = None
+    anvil: Anvil | None = None
+    confirmations: int = 1
+    _nonce_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _nonces: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def chain_id(self) -> int:
+        return self.w3.eth.chain_id
+
+    @property
+    def is_local(self) -> bool:
+        """True for dev chains (embedded, anvil, hardhat-like ids), where test tokens may be deployed."""
+        return self.kind in (EMBEDDED, ANVIL) or self.chain_id in LOCAL_CHAIN_IDS
+
+    def now(self) -> int:
+        """Timestamp of the latest block."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    # --- dev-chain helpers -------------------------------------------------------------------
+
+    def _require_local(self, what: str) -> None:
+        if not self.is_local:
+            raise ChainError(f"{what} is only possible on a local development chain")
+
+    def fund(self, address: str, wei: int) -> None:
+        """Send ether from the node's unlocked dev account (local chains only)."""
+        self._require_local("funding from a dev account")
+        source = self.w3.eth.accounts[0]
+        tx = self.w3.eth.send_transaction({"from": source, "to": address, "value": wei})
+        self.w3.eth.wait_for_transaction_receipt(tx)
+
+    def advance_time(self, seconds: int) -> int:
+        """Move chain time forward and mine a block; returns the new block timestamp."""
+        self._require_local("moving chain time")
+        if self.kind == EMBEDDED:
+            tester = self.w3.provider.ethereum_tester
+            tester.time_travel(self.now() + int(seconds))
+            tester.mine_blocks(1)
+        else:
+            self.w3.provider.make_request("evm_increaseTime", [int(seconds)])
+            self.w3.provider.make_request("evm_mine", [])
+        return self.now()
+
+    def mine(self, blocks: int = 1) -> None:
+        """Mine empty blocks (local chains only)."""
+        self._require_local("mining")
+        if self.kind == EMBEDDED:
+            self.w3.provider.ethereum_tester.mine_blocks(blocks)
+        else:
+            for _ in range(blocks):
+                self.w3.provider.make_request("evm_mine", [])
+
+    def snapshot(self) -> object:
+        """Save chain state (local chains); pass the result to revert()."""
+        self._require_local("snapshots")
+        if self.kind == EMBEDDED:
+            return self.w3.provider.ethereum_tester.take_snapshot()
+        return self.w3.provider.make_request("evm_snapshot", [])["result"]
+
+    def revert(self, snapshot_id: object) -> None:
+        """Return to a snapshot taken by snapshot(); forgets locally cached nonces."""
+        if self.kind == EMBEDDED:
+            self.w3.provider.ethereum_tester.revert_to_snapshot(snapshot_id)
+        else:
+            self.w3.provider.make_request("evm_revert", [snapshot_id])
+        with self._nonce_lock:
+            self._nonces.clear()
+
+    # --- nonces shared by every Sender of this chain ------------------------------------------
+
+    def next_nonce(self, address: str) -> int:
+        """Reserve the next nonce for `address` (several commands in a row never collide)."""
+        with self._nonce_lock:
+            if address not in self._nonces:
+                self._nonces[address] = self.w3.eth.get_transaction_count(address, "pending")
+            nonce = self._nonces[address]
+            self._nonces[address] = nonce + 1
+            return nonce
+
+    def forget_nonce(self, address: str) -> None:
+        """Drop the cached nonce so the next one is read from the node again."""
+        with self._nonce_lock:
+            self._nonces.pop(address, None)
+
+    def close(self) -> None:
+        if self.anvil:
+            self.anvil.stop()
+            self.anvil = None
+
+    def __enter__(self) -> Chain:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _embedded_web3() -> Web3:
+    from eth_tester import EthereumTester, PyEVMBackend
+    from web3.providers.eth_tester import EthereumTesterProvider
+
+    return Web3(EthereumTesterProvider(EthereumTester(PyEVMBackend())))
+
+
+def _http_web3(url: str, timeout: float = 30.0) -> Web3:
+    retry = ExceptionRetryConfiguration(
+        errors=(ConnectionError, requests.ConnectionError, requests.Timeout, requests.HTTPError),
+        retries=5,
+        backoff_factor=0.25,
+    )
+    provider = Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry)
+    return Web3(provider)
+
+
+def connect(chain: str = EMBEDDED, *, rpc: str | None = None, confirmations: int = 1,
+            anvil_port: int | None = None) -> Chain:
+    """Connect to `embedded` (in-process eth-tester), `anvil` (started here) or an RPC URL.
+
+    `rpc` wins over `chain` when given. Raises ChainError when the node cannot be reached.
+    """
+    if rpc:
+        w3 = _http_web3(rpc)
+        try:
+            w3.eth.chain_id  # noqa: B018 - the first request proves the node answers
+        except Exception as exc:  # connection refused, DNS, TLS, HTTP errors all mean the same here
+            raise ChainError(f"cannot reach RPC {rpc}: {exc.__class__.__name__}") from None
+        return Chain(w3=w3, kind=RPC, url=rpc, confirmations=confirmations)
+    if chain == EMBEDDED:
+        return Chain(w3=_embedded_web3(), kind=EMBEDDED, confirmations=1)
+    if chain == ANVIL:
+        node = Anvil(port=anvil_port).start()
+        return Chain(w3=_http_web3(node.url), kind=ANVIL, url=node.url, anvil=node, confirmations=confirmations)
+    raise ChainError(f"unknown chain {chain!r}: use embedded, anvil, or --rpc URL")

@@ -1,0 +1,177 @@
+"""Locally signed transactions: fees, nonces, revert decoding, retries and confirmations."""
+
+from __future__ import annotations
+
+import ast
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_tester.exceptions import TransactionFailed
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError, TimeExhausted
+
+from offnet.chain.artifacts import Artifact
+from offnet.chain.connect import Chain
+from offnet.chain.errors import ContractRevert, decode_revert
+
+# Errors a node returns when a broadcast is a duplicate of one it already has.
+_ALREADY_KNOWN = ("already known", "known transaction", "alreadyknown")
+_NONCE_TOO_LOW = ("nonce too low", "nonce is too low", "invalid nonce")
+TRANSIENT_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a mined transaction left: hash, gas used and the raw receipt (for event decoding)."""
+
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    contract_address: str | None
+    raw: Any
+
+
+def _revert_data(exc: ContractLogicError) -> bytes | None:
+    data = exc.data
+    if isinstance(data, dict):  # some nodes wrap it
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x"):
+        return bytes.fromhex(data[2:])
+    if isinstance(data, bytes):
+        return data
+    return None
+
+
+def _tester_revert_data(exc: Exception) -> bytes | None:
+    # eth-tester reports "execution reverted: b'...'" with the revert data as a bytes literal.
+    text = str(exc.args[0]) if exc.args else ""
+    prefix = "execution reverted: "
+    if text.startswith(prefix):
+        try:
+            value = ast.literal_eval(text[len(prefix):])
+        except (ValueError, SyntaxError):
+            return None
+        return value if isinstance(value, bytes) else None
+    return None
+
+
+def as_revert(exc: Exception) -> ContractRevert:
+    """Decode a web3 ContractLogicError or an eth-tester TransactionFailed into a ContractRevert."""
+    data = _revert_data(exc) if isinstance(exc, ContractLogicError) else _tester_revert_data(exc)
+    if data:
+        return decode_revert(data)
+    return ContractRevert("Reverted", {"message": str(getattr(exc, "message", None) or exc)})
+
+
+class Sender:
+    """Signs and sends transactions for one local account on one chain."""
+
+    def __init__(self, chain: Chain, account: LocalAccount, *, gas_multiplier: float = 1.25):
+        self.chain = chain
+        self.account = account
+        self.gas_multiplier = gas_multiplier
+
+    @property
+    def address(self) -> str:
+        return self.account.address
+
+    def _fees(self) -> dict[str, int]:
+        w3 = self.chain.w3
+        block = w3.eth.get_block("latest")
+        base_fee = block.get("baseFeePerGas")
+        if base_fee is None:  # a legacy chain
+            return {"gasPrice": w3.eth.gas_price}
+        try:
+            tip = w3.eth.max_priority_fee
+        except Exception:  # nodes without eth_maxPriorityFeePerGas
+            tip = 10**9
+        return {"maxPriorityFeePerGas": tip, "maxFeePerGas": 2 * base_fee + tip}
+
+    def _estimate(self, tx: dict) -> int:
+        try:
+            return self.chain.w3.eth.estimate_gas(tx)
+        except (ContractLogicError, TransactionFailed) as exc:
+            raise as_revert(exc) from None
+
+    def send(self, tx: dict, *, gas: int | None = None) -> Receipt:
+        """Fill, sign, broadcast and confirm a transaction dict; raise ContractRevert if refused."""
+        w3 = self.chain.w3
+        tx = {**tx, "from": self.address, "chainId": self.chain.chain_id}
+        tx.setdefault("value", 0)
+        tx["gas"] = gas or int(self._estimate(tx) * self.gas_multiplier) + 10_000
+        tx.update(self._fees())
+        for attempt in range(TRANSIENT_RETRIES):
+            tx["nonce"] = self.chain.next_nonce(self.address)
+            signed = self.account.sign_transaction(tx)
+            try:
+                tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+                break
+            except (ContractLogicError, TransactionFailed) as exc:
+                self.chain.forget_nonce(self.address)
+                raise as_revert(exc) from None
+            except ValueError as exc:
+                message = str(exc).lower()
+                if any(s in message for s in _ALREADY_KNOWN):
+                    tx_hash = signed.hash
+                    break
+                self.chain.forget_nonce(self.address)
+                if any(s in message for s in _NONCE_TOO_LOW) and attempt + 1 < TRANSIENT_RETRIES:
+                    continue
+                raise
+            except (ConnectionError, OSError):
+                self.chain.forget_nonce(self.address)
+                if attempt + 1 == TRANSIENT_RETRIES:
+                    raise
+                time.sleep(0.25 * 2**attempt)
+        return self.wait(tx_hash, tx)
+
+    def wait(self, tx_hash: bytes, tx: dict, timeout: float = 120.0) -> Receipt:
+        """Wait for the receipt and the chain's confirmations; decode a failed status."""
+        w3 = self.chain.w3
+        try:
+            receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.05)
+        except TimeExhausted:
+            raise TimeoutError(f"transaction 0x{bytes(tx_hash).hex()} not mined within {timeout:.0f}s") from None
+        if receipt["status"] != 1:
+            # Replay at the parent block to recover the custom error the node does not report.
+            replay = {k: tx[k] for k in ("from", "to", "data", "value") if k in tx}
+            try:
+                w3.eth.call(replay, block_identifier=receipt["blockNumber"] - 1)
+            except (ContractLogicError, TransactionFailed) as exc:
+                raise as_revert(exc) from None
+            raise ContractRevert("Reverted", {"tx": "0x" + bytes(tx_hash).hex()})
+        target = receipt["blockNumber"] + self.chain.confirmations - 1
+        while w3.eth.block_number < target:
+            time.sleep(0.2)
+        return Receipt(
+            tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+            block_number=receipt["blockNumber"],
+            gas_used=receipt["gasUsed"],
+            contract_address=receipt.get("contractAddress"),
+            raw=receipt,
+        )
+
+    def transact(self, call: ContractFunction, *, value: int = 0, gas: int | None = None) -> Receipt:
+        """Send a contract function call built with web3 (`contract.functions.f(args)`)."""
+        tx = call.build_transaction({"from": self.address, "value": value, "gas": 0, "nonce": 0,
+                                     "maxFeePerGas": 0, "maxPriorityFeePerGas": 0})
+        return self.send({"to": tx["to"], "data": tx["data"], "value": value}, gas=gas)
+
+    def deploy(self, artifact: Artifact, *args: Any) -> tuple[Contract, Receipt]:
+        """Deploy a packaged artifact with constructor arguments; returns the bound contract."""
+        w3 = self.chain.w3
+        factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        data = factory.constructor(*args).data_in_transaction
+        receipt = self.send({"data": data})
+        return w3.eth.contract(address=receipt.contract_address, abi=artifact.abi), receipt
+
+
+def call(fn: ContractFunction, **kwargs: Any) -> Any:
+    """A read-only call that raises ContractRevert with the decoded custom error."""
+    try:
+        return fn.call(**kwargs)
+    except (ContractLogicError, TransactionFailed) as exc:
+        raise as_revert(exc) from None

@@ -1,0 +1,1 @@
+"""The `offnet` command line."""

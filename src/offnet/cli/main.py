@@ -1,0 +1,75 @@
+"""Entry point of the `offnet` console script: the command group and its one-line error policy."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from offnet import __version__
+from offnet.chain.anvil import AnvilError
+from offnet.chain.artifacts import artifact_names, load_artifact
+from offnet.chain.connect import ChainError
+from offnet.chain.errors import ContractRevert
+
+console = Console()
+err_console = Console(stderr=True)
+
+# Failures a user can cause and fix: shown as one line, never a traceback (unless --debug).
+USER_ERRORS = (ContractRevert, ChainError, AnvilError, FileNotFoundError, LookupError, ValueError, PermissionError)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="offnet")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """offnet: buy and sell off-net circuits among carriers, on chain, through MEF LSO Sonata."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def artifacts(as_json: bool) -> None:
+    """List the compiled contracts shipped in this package."""
+    rows = [(name, load_artifact(name).sha256, len(load_artifact(name).bytecode) // 2 - 1) for name in artifact_names()]
+    if as_json:
+        click.echo(json.dumps([{"contract": n, "sha256": h, "initcodeBytes": b} for n, h, b in rows], indent=2))
+        return
+    table = Table(title=f"offnet {__version__} packaged artifacts")
+    table.add_column("contract")
+    table.add_column("init code bytes", justify="right")
+    table.add_column("sha256")
+    for name, digest, size in rows:
+        table.add_row(name, str(size), digest[:16])
+    console.print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; user errors print `error: ...` or `refused: Error(args)` in one line, exit 1."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="offnet", standalone_mode=False)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except USER_ERRORS as exc:
+        if debug:
+            raise
+        prefix = "refused" if isinstance(exc, ContractRevert) else "error"
+        err_console.print(f"{prefix}: {exc}", markup=False, highlight=False)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
