@@ -10,9 +10,11 @@ compiled again, and the tests check that the shipped artifacts match the sources
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -122,6 +124,20 @@ def write_artifacts(root: Path) -> list[str]:
     return sorted(written)
 
 
+@contextmanager
+def _build_lock():
+    """Serialise builds: several processes may run `make artifacts` in one checkout."""
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    lock_path = project_root() / ".build" / "artifacts.lock"
+    lock_path.parent.mkdir(exist_ok=True)
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Compile contracts/ into offnet's packaged artifacts.")
     parser.add_argument("--check", action="store_true", help="exit 1 if the artifacts are stale; compile nothing")
@@ -134,10 +150,12 @@ def main(argv: list[str] | None = None) -> int:
             print("artifacts are stale: run `make artifacts`", file=sys.stderr)
             return 1
         return 0
-    if not args.force and recorded_hash() == current:
-        print("artifacts up to date")
-        return 0
-    names = write_artifacts(root)
+    with _build_lock():
+        current = source_hash(contract_sources(root), compile_settings(root))
+        if not args.force and recorded_hash() == current:
+            print("artifacts up to date")
+            return 0
+        names = write_artifacts(root)
     print(f"compiled {len(names)} contracts: {', '.join(names)}")
     return 0
 

@@ -6,6 +6,7 @@ a failing test until the snapshot is regenerated on purpose with `make gas-snaps
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from pathlib import Path
@@ -41,5 +42,9 @@ class GasSnapshot:
         """Write measured figures (merged over the file) when regenerating."""
         if not self.updating or not self.measured:
             return
-        merged = {**self.expected, **self.measured}
-        self.path.write_text(json.dumps(dict(sorted(merged.items())), indent=2) + "\n")
+        # Re-read under a lock: several test runs may regenerate different parts at once.
+        with open(self.path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            current = json.loads(self.path.read_text()) if self.path.exists() else {}
+            merged = {**current, **self.measured}
+            self.path.write_text(json.dumps(dict(sorted(merged.items())), indent=2) + "\n")
