@@ -1,0 +1,1 @@
+"""Typed clients of the offnet contracts (registry, RFQ market, escrow, SLA ledger, notary)."""

@@ -1,0 +1,1 @@
+"""MEF LSO Sonata: models, canonical hashing, client, and the reference seller."""
