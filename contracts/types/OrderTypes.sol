@@ -47,7 +47,7 @@ struct PeriodMetrics {
 /// @title OrderId
 /// @notice Content-derived order ids: keccak256 of the ABI-encoded terms.
 library OrderId {
-    function of(OrderTerms calldata terms) internal pure returns (bytes32) {
+    function compute(OrderTerms calldata terms) internal pure returns (bytes32) {
         return keccak256(abi.encode(terms));
     }
 }
