@@ -14,6 +14,7 @@ from offnet.chain.anvil import AnvilError
 from offnet.chain.artifacts import artifact_names, load_artifact
 from offnet.chain.connect import ChainError
 from offnet.chain.errors import ContractRevert
+from offnet.cli.account import account
 
 console = Console()
 err_console = Console(stderr=True)
@@ -30,6 +31,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """offnet: buy and sell off-net circuits among carriers, on chain, through MEF LSO Sonata."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+
+
+cli.add_command(account)
 
 
 @cli.command()
