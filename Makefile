@@ -30,7 +30,7 @@ tools:
 
 $(PY_STAMP): requirements.txt pyproject.toml | tools
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==26.3 setuptools==84.2.1
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==26.3 setuptools==75.8.2
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
