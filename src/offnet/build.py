@@ -102,8 +102,8 @@ def write_artifacts(root: Path) -> list[str]:
             continue
         for name, data in sorted(contracts.items()):
             bytecode = data["evm"]["bytecode"]["object"]
-            if not bytecode:
-                continue  # interfaces and abstract contracts: their ABIs live in the implementations
+            if not bytecode or not data["abi"]:
+                continue  # interfaces, abstract contracts, internal libraries: nothing to deploy
             artifact = {
                 "contractName": name,
                 "sourceName": source_name,

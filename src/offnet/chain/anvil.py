@@ -57,6 +57,7 @@ class Anvil:
         self.extra_args = extra_args
         self.process: subprocess.Popen | None = None
         self._log = None
+        self._detached = False
 
     @property
     def url(self) -> str:
@@ -73,7 +74,9 @@ class Anvil:
             args += ["--block-time", str(self.block_time)]
         args += list(self.extra_args)
         self._log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        # Its own session: a Ctrl-C meant for us does not kill the node under a kept deployment.
+        self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -90,7 +93,17 @@ class Anvil:
         self.stop()
         raise AnvilError(f"anvil did not answer on {self.url} within {timeout:.0f}s")
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def detach(self) -> None:
+        """Leave the node running after this program exits (`offnet deploy --keep`)."""
+        self._detached = True
+
     def stop(self) -> None:
+        if self._detached:
+            return
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:

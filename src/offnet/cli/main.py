@@ -6,6 +6,7 @@ import json
 import sys
 
 import click
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -53,6 +54,22 @@ def artifacts(as_json: bool) -> None:
     console.print(table)
 
 
+def _register() -> None:
+    from offnet.cli.deploy import deploy
+
+    cli.add_command(deploy)
+
+
+_register()
+
+
+def one_line(exc: BaseException) -> str:
+    """A user-facing error as one line (pydantic lists every field problem, joined)."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors())
+    return " ".join(str(exc).split())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors print `error: ...` or `refused: Error(args)` in one line, exit 1."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
@@ -70,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         prefix = "refused" if isinstance(exc, ContractRevert) else "error"
-        err_console.print(f"{prefix}: {exc}", markup=False, highlight=False)
+        err_console.print(f"{prefix}: {one_line(exc)}", markup=False, highlight=False, soft_wrap=True)
         return 1
     return 0
 

@@ -1,0 +1,82 @@
+"""Options shared by every command that touches a chain: which chain, which account, which manifest."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+from eth_account.signers.local import LocalAccount
+
+from offnet.chain.connect import ANVIL, EMBEDDED, Chain, connect
+from offnet.chain.tx import Sender
+from offnet.deployment import DEFAULT_DEPLOYMENTS_DIR, Manifest, Suite
+
+
+@dataclass
+class ChainOptions:
+    """What the user asked for on the command line; connects lazily, closes on exit."""
+
+    chain_kind: str
+    rpc: str | None
+    confirmations: int
+    deployments: Path
+    account: str | None
+    password_file: Path | None
+    password_env: str | None
+    private_key_env: str | None
+    keystore_dir: Path | None
+    _chain: Chain | None = field(default=None, repr=False)
+
+    def chain(self) -> Chain:
+        if self._chain is None:
+            self._chain = connect(self.chain_kind, rpc=self.rpc, confirmations=self.confirmations)
+            click.get_current_context().call_on_close(self._chain.close)
+        return self._chain
+
+    def signer(self, *, required: bool = True) -> LocalAccount | None:
+        """The account that signs: --account (keystore) or --private-key-env (CI)."""
+        from offnet.wallet.signer import resolve_signer
+
+        return resolve_signer(
+            account=self.account,
+            private_key_env=self.private_key_env,
+            password_file=self.password_file,
+            password_env=self.password_env,
+            keystore_dir=self.keystore_dir,
+            required=required,
+        )
+
+    def sender(self) -> Sender:
+        return Sender(self.chain(), self.signer())
+
+    def suite(self) -> Suite:
+        chain = self.chain()
+        return Suite.attach(chain, Manifest.load(chain.chain_id, self.deployments))
+
+
+def chain_options(command):
+    """Decorator adding the chain and account options; passes `opts: ChainOptions`."""
+
+    @click.option("--chain", "chain_kind", type=click.Choice([EMBEDDED, ANVIL]), default=EMBEDDED,
+                  show_default=True, help="embedded eth-tester chain, or an anvil started from node_modules")
+    @click.option("--rpc", envvar="OFFNET_RPC", help="JSON-RPC URL of any EVM node (overrides --chain) [env OFFNET_RPC]")
+    @click.option("--confirmations", type=click.IntRange(1, 64), default=1, show_default=True,
+                  help="blocks a transaction needs before it counts")
+    @click.option("--deployments", type=click.Path(path_type=Path), default=DEFAULT_DEPLOYMENTS_DIR,
+                  show_default=True, help="folder of deployment manifests (<chainId>.json)")
+    @click.option("--account", envvar="OFFNET_ACCOUNT", help="keystore account that signs [env OFFNET_ACCOUNT]")
+    @click.option("--password-file", type=click.Path(path_type=Path), help="read the keystore password from this file")
+    @click.option("--password-env", help="read the keystore password from this environment variable")
+    @click.option("--private-key-env", help="sign with the private key held in this environment variable (CI)")
+    @click.option("--keystore-dir", type=click.Path(path_type=Path), envvar="OFFNET_KEYSTORE_DIR",
+                  help="keystore folder [default ~/.offnet/keystores]")
+    @functools.wraps(command)
+    def wrapper(*args, chain_kind, rpc, confirmations, deployments, account, password_file, password_env,
+                private_key_env, keystore_dir, **kwargs):
+        opts = ChainOptions(chain_kind, rpc, confirmations, deployments, account, password_file, password_env,
+                            private_key_env, keystore_dir)
+        return command(*args, opts=opts, **kwargs)
+
+    return wrapper

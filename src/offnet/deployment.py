@@ -1,0 +1,211 @@
+"""Deploying the offnet suite from packaged artifacts, wired together, and its manifest.
+
+Order: CarrierRegistry, (TestStablecoin on local chains), OrderEscrow, SlaLedger, ContractNotary,
+RfqMarket; then the one-time `wire` calls that let the market open orders and the ledger push final
+reports (see docs/architecture.md). The manifest `deployments/<chainId>.json` is how every other
+command finds the contracts.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+from eth_utils import is_address, to_checksum_address
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from web3.contract import Contract
+
+from offnet import __version__
+from offnet.chain.artifacts import load_artifact
+from offnet.chain.connect import Chain
+from offnet.chain.tx import Receipt, Sender
+
+SUITE = ("CarrierRegistry", "OrderEscrow", "SlaLedger", "ContractNotary", "RfqMarket")
+TEST_TOKEN = "TestStablecoin"
+DEFAULT_DEPLOYMENTS_DIR = Path("deployments")
+
+
+class SuiteConfig(BaseModel):
+    """Parameters of a deployment, from a YAML/JSON file or command-line flags."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    founders: list[str] = Field(default_factory=list, description="admin addresses of the founding members")
+    council: list[str] = Field(default_factory=list, description="founders who form the council")
+    council_threshold: int = Field(1, ge=1, description="approvals a council proposal needs (m of n)")
+    sponsors_required: int = Field(2, ge=1, description="active sponsors that admit an applicant")
+    application_ttl: int = Field(14 * 86400, gt=0, description="seconds an application stays open")
+    liveness_window: int = Field(2 * 86400, gt=0, description="seconds before an undisputed report is final")
+    tokens: list[str] = Field(default_factory=list, description="allow-listed settlement tokens")
+    test_token: bool | None = Field(None, description="deploy TestStablecoin (default: on local chains)")
+
+    @field_validator("founders", "council", "tokens")
+    @classmethod
+    def _addresses(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not is_address(value):
+                raise ValueError(f"not an address: {value}")
+        return [to_checksum_address(v) for v in values]
+
+    def checked(self, deployer: str) -> SuiteConfig:
+        """Fill defaults that depend on the deployer and refuse inconsistent settings."""
+        founders = self.founders or [deployer]
+        council = self.council or founders
+        missing = [c for c in council if c not in founders]
+        if missing:
+            raise ValueError(f"council members must be founders: {', '.join(missing)}")
+        if self.council_threshold > len(council):
+            raise ValueError(f"council threshold {self.council_threshold} exceeds council size {len(council)}")
+        return self.model_copy(update={"founders": founders, "council": council})
+
+    @classmethod
+    def from_file(cls, path: Path) -> SuiteConfig:
+        """Load a YAML (or JSON) deployment configuration."""
+        if not path.is_file():
+            raise FileNotFoundError(f"deployment config not found: {path}")
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+        return cls.model_validate(data)
+
+
+@dataclass
+class Deployed:
+    """One deployed contract in the manifest."""
+
+    address: str
+    block: int
+    tx_hash: str
+    artifact_sha256: str
+
+
+@dataclass
+class Manifest:
+    """deployments/<chainId>.json: where the suite lives on one chain."""
+
+    chain_id: int
+    deployer: str
+    package_version: str
+    deployed_at: int
+    contracts: dict[str, Deployed] = field(default_factory=dict)
+    config: dict = field(default_factory=dict)
+    gas: dict[str, int] = field(default_factory=dict)
+
+    def address(self, name: str) -> str:
+        if name not in self.contracts:
+            raise LookupError(f"{name} is not in the deployment manifest of chain {self.chain_id}")
+        return self.contracts[name].address
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+    def save(self, directory: Path = DEFAULT_DEPLOYMENTS_DIR) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{self.chain_id}.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(self.to_json())
+        tmp.replace(path)  # atomic: a crash never leaves half a manifest
+        return path
+
+    @classmethod
+    def load(cls, chain_id: int, directory: Path = DEFAULT_DEPLOYMENTS_DIR) -> Manifest:
+        path = directory / f"{chain_id}.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"no deployment manifest for chain {chain_id} at {path}: run `offnet deploy` first")
+        data = json.loads(path.read_text())
+        data["contracts"] = {k: Deployed(**v) for k, v in data["contracts"].items()}
+        return cls(**data)
+
+
+@dataclass
+class Suite:
+    """The deployed contracts bound to a chain (web3 Contract objects)."""
+
+    chain: Chain
+    manifest: Manifest
+    contracts: dict[str, Contract]
+
+    def __getitem__(self, name: str) -> Contract:
+        return self.contracts[name]
+
+    @property
+    def registry(self) -> Contract:
+        return self.contracts["CarrierRegistry"]
+
+    @property
+    def escrow(self) -> Contract:
+        return self.contracts["OrderEscrow"]
+
+    @property
+    def ledger(self) -> Contract:
+        return self.contracts["SlaLedger"]
+
+    @property
+    def notary(self) -> Contract:
+        return self.contracts["ContractNotary"]
+
+    @property
+    def market(self) -> Contract:
+        return self.contracts["RfqMarket"]
+
+    @property
+    def token(self) -> Contract | None:
+        return self.contracts.get(TEST_TOKEN)
+
+    @classmethod
+    def attach(cls, chain: Chain, manifest: Manifest) -> Suite:
+        """Bind the manifest's addresses to the packaged ABIs, checking code exists on chain."""
+        if manifest.chain_id != chain.chain_id:
+            raise ValueError(f"manifest is for chain {manifest.chain_id}, connected to {chain.chain_id}")
+        contracts = {}
+        for name, deployed in manifest.contracts.items():
+            if not chain.w3.eth.get_code(deployed.address):
+                raise LookupError(f"{name} has no code at {deployed.address} on chain {chain.chain_id}: stale manifest?")
+            contracts[name] = chain.w3.eth.contract(address=deployed.address, abi=load_artifact(name).abi)
+        return cls(chain, manifest, contracts)
+
+
+Progress = Callable[[str], None]
+
+
+def deploy_suite(chain: Chain, sender: Sender, config: SuiteConfig, *, progress: Progress | None = None) -> Suite:
+    """Deploy and wire the whole suite; returns it with its (unsaved) manifest."""
+    config = config.checked(sender.address)
+    note = progress or (lambda _msg: None)
+    manifest = Manifest(chain_id=chain.chain_id, deployer=sender.address, package_version=__version__,
+                        deployed_at=int(time.time()), config=config.model_dump())
+    contracts: dict[str, Contract] = {}
+
+    def deploy(name: str, *args) -> Contract:
+        note(f"deploying {name}")
+        artifact = load_artifact(name)
+        contract, receipt = sender.deploy(artifact, *args)
+        manifest.contracts[name] = Deployed(contract.address, receipt.block_number, receipt.tx_hash, artifact.sha256)
+        manifest.gas[f"deploy {name}"] = receipt.gas_used
+        contracts[name] = contract
+        return contract
+
+    def transact(label: str, call) -> Receipt:
+        note(label)
+        receipt = sender.transact(call)
+        manifest.gas[label] = receipt.gas_used
+        return receipt
+
+    registry = deploy("CarrierRegistry", config.founders, config.council, config.council_threshold,
+                      config.sponsors_required, config.application_ttl)
+    tokens = list(config.tokens)
+    if config.test_token if config.test_token is not None else chain.is_local:
+        tokens.append(deploy(TEST_TOKEN).address)
+    escrow = deploy("OrderEscrow", registry.address, tokens)
+    ledger = deploy("SlaLedger", registry.address, config.liveness_window)
+    notary = deploy("ContractNotary", registry.address)
+    market = deploy("RfqMarket", registry.address, escrow.address, ledger.address, notary.address)
+    transact("wire OrderEscrow", escrow.functions.wire(market.address, ledger.address))
+    transact("wire SlaLedger", ledger.functions.wire(escrow.address, market.address))
+    transact("wire ContractNotary", notary.functions.wire(market.address))
+    return Suite(chain, manifest, contracts)

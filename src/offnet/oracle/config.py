@@ -1,0 +1,126 @@
+"""One YAML file per carrier's oracle: chain, account, listen address, database, peers, tokens.
+
+Secrets never sit in the file: bearer tokens and OAuth2 client secrets are named by the
+environment variable (or file) that holds them, and the signing account is a keystore name whose
+password comes from a file or an environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+from eth_utils import is_address, to_checksum_address
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Secret(BaseModel):
+    """Where a secret lives: an environment variable or a file (first line)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    env: str | None = None
+    file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Secret:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of env or file")
+        return self
+
+    def read(self) -> str:
+        if self.env is not None:
+            value = os.environ.get(self.env)
+            if not value:
+                raise ValueError(f"environment variable {self.env} is not set")
+            return value
+        assert self.file is not None
+        if not self.file.is_file():
+            raise FileNotFoundError(f"secret file not found: {self.file}")
+        return self.file.read_text().splitlines()[0].strip()
+
+
+class OAuth2(BaseModel):
+    """MEF 128.1-style OAuth2 client credentials toward a peer's Sonata API."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token_url: str
+    client_id: str
+    client_secret: Secret
+    scope: str | None = None
+
+
+class PeerConfig(BaseModel):
+    """A counterparty carrier: its member address, its Sonata API, and how we authenticate both ways."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    member: str
+    sonata_url: str
+    inbound_token: Secret  # the bearer token this peer presents to our listener
+    outbound_token: Secret | None = None  # a static bearer token for its Sonata API
+    oauth2: OAuth2 | None = None  # or client credentials
+
+    @field_validator("member")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if not is_address(value):
+            raise ValueError(f"not an address: {value}")
+        return to_checksum_address(value)
+
+
+class OracleConfig(BaseModel):
+    """Everything one carrier's oracle relay needs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member: str  # our member (admin) address
+    account: str | None = None  # keystore account name of the oracle key
+    password_file: Path | None = None
+    password_env: str | None = None
+    private_key_env: str | None = None  # CI only
+    keystore_dir: Path | None = None
+    rpc: str
+    deployments: Path = Path("deployments")
+    confirmations: int = Field(1, ge=1, le=64)
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(8080, ge=0, le=65535)
+    public_url: str | None = None  # how peers reach our listener (hub callback); default from host:port
+    database: str = "sqlite:///oracle.db"
+    batch_size: int = Field(50, ge=1, le=200)
+    poll_interval: float = Field(0.5, gt=0)
+    peers: list[PeerConfig] = Field(default_factory=list)
+
+    @field_validator("member")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if not is_address(value):
+            raise ValueError(f"not an address: {value}")
+        return to_checksum_address(value)
+
+    @property
+    def callback_url(self) -> str:
+        return self.public_url or f"http://{self.listen_host}:{self.listen_port}"
+
+    def peer(self, name: str) -> PeerConfig:
+        for peer in self.peers:
+            if peer.name == name:
+                return peer
+        raise LookupError(f"no peer named {name!r} in the oracle config")
+
+    def peer_by_member(self, member: str) -> PeerConfig | None:
+        member = to_checksum_address(member)
+        return next((p for p in self.peers if p.member == member), None)
+
+    @classmethod
+    def load(cls, path: Path) -> OracleConfig:
+        if not path.is_file():
+            raise FileNotFoundError(f"oracle config not found: {path}")
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+        return cls.model_validate(data)

@@ -1,0 +1,153 @@
+"""The oracle's HTTP listener: the MEF LSO Sonata notification paths, /healthz and /metrics.
+
+Each event is authenticated (a per-peer bearer token), validated, stored durably, and only then
+answered 204. Unknown sender: 401. Wrong content type: 415. Oversize body: 413. Malformed or
+unknown event: 400 with the reason. Nothing is recorded for a refused request. A repeated eventId
+from the same peer is acknowledged again (204) and stored once.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from offnet import __version__
+from offnet.oracle.store import Store
+from offnet.sonata.models import SONATA_APIS, SonataApi, parse_notification
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A counterparty allowed to notify us, known by the bearer token it presents."""
+
+    name: str
+    token: str
+
+
+class Metrics:
+    """Prometheus metrics of one listener (its own registry, so several can live in one process)."""
+
+    def __init__(self, store: Store):
+        self.registry = CollectorRegistry()
+        self.received = Counter("offnet_events_received", "Sonata notifications accepted",
+                                ["api", "event_type"], registry=self.registry)
+        self.rejected = Counter("offnet_events_rejected", "Sonata notifications refused",
+                                ["reason"], registry=self.registry)
+        self.duplicates = Counter("offnet_events_duplicate", "notifications with an eventId already stored",
+                                  registry=self.registry)
+        backlog = Gauge("offnet_backlog", "events and reports by status", ["item", "status"], registry=self.registry)
+
+        def collect_backlog() -> None:
+            for key, value in store.counts().items():
+                item, _, status = key.partition("_")
+                backlog.labels(item, status).set(value)
+
+        self._refresh = collect_backlog
+
+    def render(self) -> bytes:
+        self._refresh()
+        return generate_latest(self.registry)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"code": str(status), "reason": message}, status_code=status)
+
+
+def create_listener_app(store: Store, peers: list[Peer], *, health: Callable[[], dict] | None = None,
+                        max_body: int = MAX_BODY_BYTES) -> FastAPI:
+    """Build the listener application for one carrier's oracle."""
+    app = FastAPI(title="offnet oracle listener", version=__version__,
+                  description="MEF LSO Sonata notification listener of an offnet oracle relay.")
+    metrics = Metrics(store)
+    app.state.metrics = metrics
+    app.state.store = store
+
+    def authenticate(request: Request) -> Peer | None:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        for peer in peers:
+            if hmac.compare_digest(peer.token.encode(), token.strip().encode()):
+                return peer
+        return None
+
+    def refuse(reason: str, status: int, message: str) -> JSONResponse:
+        metrics.rejected.labels(reason).inc()
+        return _error(status, message)
+
+    def make_handler(api: SonataApi, event_type: str):
+        async def handle(request: Request) -> Response:
+            peer = authenticate(request)
+            if peer is None:
+                return refuse("unauthenticated", 401, "unknown sender: a valid bearer token is required")
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if content_type != "application/json":
+                return refuse("content_type", 415, f"content type must be application/json, not {content_type or 'none'!r}")
+            declared = request.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > max_body:
+                return refuse("too_large", 413, f"body larger than {max_body} bytes")
+            body = await request.body()
+            if len(body) > max_body:
+                return refuse("too_large", 413, f"body larger than {max_body} bytes")
+            try:
+                envelope = parse_notification(f"{api.notification}/v{api.version}", event_type, body)
+            except ValueError as exc:
+                return refuse("invalid", 400, str(exc))
+            data = envelope.model_dump(mode="json", by_alias=True, exclude_none=True)
+            item_id = getattr(envelope.event, "quoteItemId", None) or getattr(envelope.event, "orderItemId", None)
+            if store.record_event(peer.name, api.name, data, item_id):
+                metrics.received.labels(api.name, event_type).inc()
+            else:
+                metrics.duplicates.inc()
+            return Response(status_code=204)
+
+        return handle
+
+    for api in SONATA_APIS:
+        for event_type, envelope in sorted(api.events.items()):
+            app.add_api_route(
+                api.listener_path(event_type),
+                make_handler(api, event_type),
+                methods=["POST"],
+                status_code=204,
+                name=f"{api.notification}.{event_type}",
+                summary=f"Receive a {event_type} notification",
+                tags=[api.notification],
+                response_class=Response,
+                responses={
+                    204: {"description": "stored"},
+                    400: {"description": "malformed or unknown event"},
+                    401: {"description": "unknown sender"},
+                    413: {"description": "body too large"},
+                    415: {"description": "not JSON"},
+                },
+                openapi_extra={"requestBody": {"required": True, "content": {
+                    "application/json": {"schema": envelope.model_json_schema(by_alias=True)}}}},
+            )
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> JSONResponse:
+        status = {"status": "ok", "version": __version__}
+        try:
+            status["backlog"] = store.counts()
+            if health:
+                status.update(health())
+        except Exception as exc:  # any dependency failure makes the oracle unhealthy, with the reason
+            return JSONResponse({"status": "unhealthy", "reason": f"{exc.__class__.__name__}: {exc}"},
+                                status_code=503)
+        return JSONResponse(status)
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    def prometheus() -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
