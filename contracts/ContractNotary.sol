@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.29;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+
+import {IContractNotary} from "./interfaces/IContractNotary.sol";
+import {ICarrierRegistry} from "./interfaces/ICarrierRegistry.sol";
+import {NotaryCommitment} from "./libraries/NotaryCommitment.sol";
+
+/// @title ContractNotary
+/// @notice Hashed financial-contract commitments signed by both parties, an encrypted copy for each
+/// party in event data, and reveal / verification for settlement. Moves no money.
+contract ContractNotary is IContractNotary, EIP712 {
+    bytes32 private constant CONTRACT_COMMITMENT_TYPEHASH =
+        keccak256("ContractCommitment(bytes32 orderId,bytes32 commitment)");
+    bytes32 private constant AWARD_COMMITMENT_TYPEHASH =
+        keccak256("AwardCommitment(bytes32 quoteDigest,bytes32 commitment)");
+
+    ICarrierRegistry private immutable _registry;
+    address private immutable _deployer;
+    address private _market;
+
+    mapping(bytes32 orderId => Record record) private _records;
+
+    constructor(ICarrierRegistry registry) EIP712("offnet ContractNotary", "1") {
+        if (address(registry) == address(0)) revert NotaryZeroAddress();
+        _registry = registry;
+        _deployer = msg.sender;
+    }
+
+    // --- wiring ------------------------------------------------------------------------------------
+
+    /// @inheritdoc IContractNotary
+    function wire(address market_) external {
+        if (msg.sender != _deployer) revert NotaryNotDeployer(msg.sender);
+        if (_market != address(0)) revert NotaryAlreadyWired(_market);
+        if (market_ == address(0)) revert NotaryZeroAddress();
+        _market = market_;
+        emit NotaryWired(market_);
+    }
+
+    // --- notarisation ------------------------------------------------------------------------------
+
+    /// @inheritdoc IContractNotary
+    function notarise(
+        bytes32 orderId,
+        bytes32 commitment,
+        address buyer,
+        address seller,
+        bytes calldata buyerSig,
+        bytes calldata sellerSig
+    ) external {
+        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(CONTRACT_COMMITMENT_TYPEHASH, orderId, commitment)));
+        _store(orderId, commitment, buyer, seller, digest, buyerSig, sellerSig);
+    }
+
+    /// @inheritdoc IContractNotary
+    function notariseAward(
+        bytes32 orderId,
+        bytes32 quoteDigest,
+        bytes32 commitment,
+        address buyer,
+        address seller,
+        bytes calldata buyerSig,
+        bytes calldata sellerSig
+    ) external {
+        if (msg.sender != _market) revert NotaryNotMarket(msg.sender);
+        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(AWARD_COMMITMENT_TYPEHASH, quoteDigest, commitment)));
+        _store(orderId, commitment, buyer, seller, digest, buyerSig, sellerSig);
+    }
+
+    /// @inheritdoc IContractNotary
+    function publishCopy(bytes32 orderId, bytes calldata ciphertextForBuyer, bytes calldata ciphertextForSeller)
+        external
+    {
+        Record storage record = _known(orderId);
+        uint128 callerTag = NotaryCommitment.tag(_registry.memberOf(msg.sender));
+        if (callerTag != record.buyerTag && callerTag != record.sellerTag) revert NotaryNotParty(orderId, msg.sender);
+        emit ContractCopyPublished(orderId, msg.sender, ciphertextForBuyer, ciphertextForSeller);
+    }
+
+    /// @inheritdoc IContractNotary
+    function reveal(bytes32 orderId, bytes32 salt, bytes calldata document) external {
+        bytes32 commitment = _known(orderId).commitment;
+        bytes32 computed = NotaryCommitment.compute(salt, document);
+        if (computed != commitment) revert NotaryRevealMismatch(orderId, commitment, computed);
+        emit ContractRevealed(orderId, msg.sender, salt, document);
+    }
+
+    // --- views -------------------------------------------------------------------------------------
+
+    /// @inheritdoc IContractNotary
+    function verify(bytes32 orderId, bytes32 salt, bytes calldata document) external view returns (bool) {
+        bytes32 commitment = _records[orderId].commitment;
+        return commitment != bytes32(0) && NotaryCommitment.compute(salt, document) == commitment;
+    }
+
+    /// @inheritdoc IContractNotary
+    function commitmentOf(bytes32 salt, bytes calldata document) external pure returns (bytes32) {
+        return NotaryCommitment.compute(salt, document);
+    }
+
+    /// @inheritdoc IContractNotary
+    function recordOf(bytes32 orderId) external view returns (Record memory) {
+        return _records[orderId];
+    }
+
+    /// @inheritdoc IContractNotary
+    function contractDigest(bytes32 orderId, bytes32 commitment) external view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(CONTRACT_COMMITMENT_TYPEHASH, orderId, commitment)));
+    }
+
+    /// @inheritdoc IContractNotary
+    function awardDigest(bytes32 quoteDigest, bytes32 commitment) external view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(AWARD_COMMITMENT_TYPEHASH, quoteDigest, commitment)));
+    }
+
+    /// @inheritdoc IContractNotary
+    function market() external view returns (address) {
+        return _market;
+    }
+
+    /// @inheritdoc IContractNotary
+    function version() external pure returns (string memory) {
+        return "1.0.0";
+    }
+
+    // --- internals ---------------------------------------------------------------------------------
+
+    function _store(
+        bytes32 orderId,
+        bytes32 commitment,
+        address buyer,
+        address seller,
+        bytes32 digest,
+        bytes calldata buyerSig,
+        bytes calldata sellerSig
+    ) private {
+        if (commitment == bytes32(0)) revert NotaryZeroCommitment(orderId);
+        if (buyer == address(0) || seller == address(0)) revert NotaryZeroAddress();
+        if (buyer == seller) revert NotarySameParties(buyer);
+        Record storage record = _records[orderId];
+        if (record.commitment != bytes32(0)) revert NotaryAlreadyNotarised(orderId, record.commitment);
+        _checkSigner(buyer, digest, buyerSig);
+        _checkSigner(seller, digest, sellerSig);
+        record.commitment = commitment;
+        record.buyerTag = NotaryCommitment.tag(buyer);
+        record.sellerTag = NotaryCommitment.tag(seller);
+        emit ContractNotarised(orderId, buyer, seller, commitment);
+    }
+
+    /// @dev OpenZeppelin's ECDSA refuses malleable (high-s) and malformed signatures with its own errors.
+    function _checkSigner(address party, bytes32 digest, bytes calldata signature) private view {
+        address signer = ECDSA.recover(digest, signature);
+        if (!_registry.isQuoteSigner(party, signer)) revert NotaryWrongSigner(party, signer);
+    }
+
+    function _known(bytes32 orderId) private view returns (Record storage record) {
+        record = _records[orderId];
+        if (record.commitment == bytes32(0)) revert NotaryUnknownOrder(orderId);
+    }
+}

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.29;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+
+import {IRfqMarket} from "./interfaces/IRfqMarket.sol";
+import {ICarrierRegistry} from "./interfaces/ICarrierRegistry.sol";
+import {IOrderEscrow} from "./interfaces/IOrderEscrow.sol";
+import {ISlaLedger} from "./interfaces/ISlaLedger.sol";
+import {IContractNotary} from "./interfaces/IContractNotary.sol";
+import {OrderTerms} from "./types/OrderTypes.sol";
+import {QuoteHash} from "./libraries/QuoteHash.sol";
+import {QuoteLog} from "./libraries/QuoteLog.sol";
+import {NonceBitmap} from "./libraries/NonceBitmap.sol";
+
+/// @title RfqMarket
+/// @notice Requests for quote, sealed quote commitments and the award of one signed quote, which
+/// opens the escrowed order and notarises the financial contract in the same transaction.
+contract RfqMarket is IRfqMarket, EIP712 {
+    /// @inheritdoc IRfqMarket
+    uint256 public constant MAX_PARTICIPANTS = 64;
+
+    ICarrierRegistry private immutable _registry;
+    IOrderEscrow private immutable _escrow;
+    ISlaLedger private immutable _ledger;
+    IContractNotary private immutable _notary;
+
+    mapping(uint256 rfqId => RfqState state) private _rfqs;
+    mapping(address provider => mapping(uint256 word => uint256 bits)) private _nonces;
+    mapping(address provider => uint64 epoch) private _epochs;
+
+    constructor(ICarrierRegistry registry, IOrderEscrow escrow, ISlaLedger ledger, IContractNotary notary)
+        EIP712("offnet RfqMarket", "1")
+    {
+        if (
+            address(registry) == address(0) || address(escrow) == address(0) || address(ledger) == address(0)
+                || address(notary) == address(0)
+        ) revert RfqZeroAddress();
+        _registry = registry;
+        _escrow = escrow;
+        _ledger = ledger;
+        _notary = notary;
+    }
+
+    // --- buyer -------------------------------------------------------------------------------------
+
+    /// @inheritdoc IRfqMarket
+    function postRfq(Rfq calldata rfq) external returns (uint256 rfqId) {
+        rfqId = _idOf(rfq);
+        if (msg.sender != rfq.buyer) revert RfqNotBuyer(rfqId, msg.sender);
+        if (rfq.deadline <= block.timestamp) revert RfqDeadlineNotInFuture(rfq.deadline, block.timestamp);
+        if (rfq.invited.length > MAX_PARTICIPANTS) revert RfqTooManyInvited(rfq.invited.length, MAX_PARTICIPANTS);
+        if (_rfqs[rfqId].status != RfqStatus.None) revert RfqAlreadyPosted(rfqId);
+        if (!_registry.isActive(rfq.buyer)) revert RfqBuyerInactive(rfq.buyer);
+        if (!_escrow.isTokenAllowed(rfq.token)) revert RfqTokenNotAllowed(rfq.token);
+        _rfqs[rfqId].status = RfqStatus.Open;
+        emit RfqPosted(rfqId, rfq.productKey, rfq.locationKey, rfq);
+    }
+
+    /// @inheritdoc IRfqMarket
+    function award(
+        Rfq calldata rfq,
+        Quote calldata quote,
+        bytes calldata signature,
+        LogEntry[] calldata log,
+        ContractSeal calldata seal
+    ) external returns (bytes32 orderId) {
+        return _award(rfq, quote, signature, log, seal);
+    }
+
+    /// @inheritdoc IRfqMarket
+    function awardWithPermit(
+        Rfq calldata rfq,
+        Quote calldata quote,
+        bytes calldata signature,
+        LogEntry[] calldata log,
+        ContractSeal calldata seal,
+        Permit calldata permit
+    ) external returns (bytes32 orderId) {
+        // A permit someone front-ran is already spent: the allowance it set is what counts.
+        try IERC20Permit(rfq.token).permit(
+            rfq.buyer, address(_escrow), permit.value, permit.deadline, permit.v, permit.r, permit.s
+        ) {} catch {}
+        return _award(rfq, quote, signature, log, seal);
+    }
+
+    /// @inheritdoc IRfqMarket
+    function cancelRfq(Rfq calldata rfq) external {
+        uint256 rfqId = _idOf(rfq);
+        if (msg.sender != rfq.buyer) revert RfqNotBuyer(rfqId, msg.sender);
+        RfqState storage state = _open(rfqId);
+        state.status = RfqStatus.Cancelled;
+        emit RfqCancelled(rfqId);
+    }
+
+    /// @inheritdoc IRfqMarket
+    function closeRfq(Rfq calldata rfq, LogEntry[] calldata log) external {
+        uint256 rfqId = _idOf(rfq);
+        RfqState storage state = _rfqs[rfqId];
+        RfqStatus previous = state.status;
+        bool pastDeadline = block.timestamp > rfq.deadline;
+        if (previous != RfqStatus.Awarded && !(previous == RfqStatus.Open && pastDeadline)) {
+            revert RfqNotClosable(rfqId, previous, rfq.deadline);
+        }
+        _checkLog(rfqId, state, log);
+        state.status = RfqStatus.Closed;
+        emit RfqClosed(rfqId, previous);
+
+        // Invited providers: answered if they hold a live commitment; silent ones only count as
+        // late once the deadline passed (an early award does not blame them).
+        for (uint256 i; i < rfq.invited.length; ++i) {
+            (bytes32 digest,) = QuoteLog.liveDigest(log, rfq.invited[i]);
+            if (digest != bytes32(0)) _ledger.recordQuoteTimeliness(rfq.invited[i], true);
+            else if (pastDeadline) _ledger.recordQuoteTimeliness(rfq.invited[i], false);
+        }
+        // Open RFQs: every provider whose last entry is a live commitment answered on time.
+        if (rfq.invited.length == 0) {
+            for (uint256 i; i < log.length; ++i) {
+                if (log[i].digest != bytes32(0) && QuoteLog.isLastOf(log, i)) {
+                    _ledger.recordQuoteTimeliness(log[i].provider, true);
+                }
+            }
+        }
+    }
+
+    // --- provider ----------------------------------------------------------------------------------
+
+    /// @inheritdoc IRfqMarket
+    function commitQuote(Rfq calldata rfq, address provider, bytes32 digest) external {
+        if (digest == bytes32(0)) revert QuoteZeroDigest();
+        uint256 rfqId = _idOf(rfq);
+        RfqState storage state = _beforeDeadline(rfq, rfqId);
+        if (rfq.invited.length != 0 && !_isInvited(rfq.invited, provider)) {
+            revert QuoteProviderNotInvited(rfqId, provider);
+        }
+        if (provider == rfq.buyer || !_registry.isActive(provider)) revert QuoteProviderInactive(provider);
+        _checkQuoteSigner(provider, msg.sender);
+        uint16 index = _append(rfqId, state, provider, digest);
+        emit QuoteCommitted(rfqId, provider, digest, index);
+    }
+
+    /// @inheritdoc IRfqMarket
+    function withdrawQuote(Rfq calldata rfq, address provider) external {
+        uint256 rfqId = _idOf(rfq);
+        RfqState storage state = _beforeDeadline(rfq, rfqId);
+        _checkQuoteSigner(provider, msg.sender);
+        uint16 index = _append(rfqId, state, provider, bytes32(0));
+        emit QuoteWithdrawn(rfqId, provider, index);
+    }
+
+    /// @inheritdoc IRfqMarket
+    function invalidateNonces(address provider, uint256 word, uint256 mask) external {
+        _checkQuoteSigner(provider, msg.sender);
+        _nonces[provider][word] |= mask;
+        emit NoncesInvalidated(provider, word, mask);
+    }
+
+    /// @inheritdoc IRfqMarket
+    function bumpQuoteEpoch(address provider) external returns (uint64 epoch) {
+        _checkQuoteSigner(provider, msg.sender);
+        epoch = _epochs[provider] + 1;
+        _epochs[provider] = epoch;
+        emit QuoteEpochBumped(provider, epoch);
+    }
+
+    // --- views -------------------------------------------------------------------------------------
+
+    /// @inheritdoc IRfqMarket
+    function rfqIdOf(Rfq calldata rfq) external pure returns (uint256) {
+        return _idOf(rfq);
+    }
+
+    /// @inheritdoc IRfqMarket
+    function rfqState(uint256 rfqId) external view returns (RfqState memory) {
+        return _rfqs[rfqId];
+    }
+
+    /// @inheritdoc IRfqMarket
+    function quoteDigest(Quote calldata quote) external view returns (bytes32) {
+        return _hashTypedDataV4(QuoteHash.hash(quote));
+    }
+
+    /// @inheritdoc IRfqMarket
+    function nonceBitmap(address provider, uint256 word) external view returns (uint256) {
+        return _nonces[provider][word];
+    }
+
+    /// @inheritdoc IRfqMarket
+    function quoteEpoch(address provider) external view returns (uint64) {
+        return _epochs[provider];
+    }
+
+    /// @notice The registry, escrow, ledger and notary this market was deployed with.
+    function links() external view returns (address registry, address escrow, address ledger, address notary) {
+        return (address(_registry), address(_escrow), address(_ledger), address(_notary));
+    }
+
+    /// @inheritdoc IRfqMarket
+    function version() external pure returns (string memory) {
+        return "1.0.0";
+    }
+
+    // --- internals ---------------------------------------------------------------------------------
+
+    function _award(
+        Rfq calldata rfq,
+        Quote calldata quote,
+        bytes calldata signature,
+        LogEntry[] calldata log,
+        ContractSeal calldata seal
+    ) private returns (bytes32 orderId) {
+        uint256 rfqId = _idOf(rfq);
+        if (msg.sender != rfq.buyer) revert RfqNotBuyer(rfqId, msg.sender);
+        RfqState storage state = _open(rfqId);
+        if (quote.rfqId != rfqId || quote.buyer != rfq.buyer || quote.token != rfq.token) {
+            revert QuoteNotForRfq(rfqId, quote.rfqId, quote.buyer, quote.token);
+        }
+        bytes32 digest = _verifyQuote(quote, signature);
+        _checkLog(rfqId, state, log);
+        (bytes32 live,) = QuoteLog.liveDigest(log, quote.provider);
+        if (live != digest) revert QuoteNotCommitted(rfqId, quote.provider, digest);
+        _useNonce(quote.provider, quote.nonce);
+        state.status = RfqStatus.Awarded;
+
+        orderId = _escrow.openOrder(_termsOf(quote));
+        emit RfqAwarded(rfqId, orderId, quote.provider, digest);
+        if (seal.commitment != bytes32(0)) _notarise(orderId, digest, quote, seal);
+    }
+
+    /// @dev Validity, epoch, signature (admin or quote key) and an active provider; returns the digest.
+    function _verifyQuote(Quote calldata quote, bytes calldata signature) private view returns (bytes32 digest) {
+        if (block.timestamp > quote.validUntil) revert QuoteExpired(quote.validUntil, block.timestamp);
+        address provider = quote.provider;
+        uint64 epoch = _epochs[provider];
+        if (quote.epoch != epoch) revert QuoteEpochStale(provider, quote.epoch, epoch);
+        digest = _hashTypedDataV4(QuoteHash.hash(quote));
+        _checkQuoteSigner(provider, ECDSA.recover(digest, signature));
+        if (!_registry.isActive(provider)) revert QuoteProviderInactive(provider);
+    }
+
+    function _notarise(bytes32 orderId, bytes32 digest, Quote calldata quote, ContractSeal calldata seal) private {
+        _notary.notariseAward(
+            orderId, digest, seal.commitment, quote.buyer, quote.provider, seal.buyerSignature, seal.sellerSignature
+        );
+    }
+
+    function _termsOf(Quote calldata quote) private view returns (OrderTerms memory) {
+        return OrderTerms({
+            rfqId: quote.rfqId,
+            buyer: quote.buyer,
+            seller: quote.provider,
+            token: quote.token,
+            oneTimeCharge: quote.oneTimeCharge,
+            monthlyCharge: quote.monthlyCharge,
+            termMonths: quote.termMonths,
+            installDays: quote.installDays,
+            prepaidMonths: quote.prepaidMonths,
+            awardedAt: uint40(block.timestamp),
+            slaTermsHash: quote.slaTermsHash,
+            credits: quote.credits
+        });
+    }
+
+    function _useNonce(address provider, uint256 nonce) private {
+        (uint256 word, uint256 mask) = NonceBitmap.locate(nonce);
+        uint256 bits = _nonces[provider][word];
+        if (bits & mask != 0) revert QuoteNonceUsed(provider, nonce);
+        _nonces[provider][word] = bits | mask;
+    }
+
+    function _append(uint256 rfqId, RfqState storage state, address provider, bytes32 digest)
+        private
+        returns (uint16 index)
+    {
+        index = state.entries;
+        if (index >= MAX_PARTICIPANTS) revert QuoteLogFull(rfqId, index);
+        state.logHash = QuoteLog.append(state.logHash, provider, digest);
+        // Cannot overflow: index < MAX_PARTICIPANTS, far below 2^16.
+        unchecked {
+            state.entries = index + 1;
+        }
+    }
+
+    function _checkLog(uint256 rfqId, RfqState storage state, LogEntry[] calldata log) private view {
+        if (log.length != state.entries || QuoteLog.hash(log) != state.logHash) {
+            revert QuoteLogMismatch(rfqId, state.entries, log.length);
+        }
+    }
+
+    function _open(uint256 rfqId) private view returns (RfqState storage state) {
+        state = _rfqs[rfqId];
+        if (state.status != RfqStatus.Open) revert RfqNotOpen(rfqId, state.status);
+    }
+
+    function _beforeDeadline(Rfq calldata rfq, uint256 rfqId) private view returns (RfqState storage state) {
+        state = _open(rfqId);
+        if (block.timestamp > rfq.deadline) revert QuoteAfterDeadline(rfqId, rfq.deadline, block.timestamp);
+    }
+
+    function _checkQuoteSigner(address provider, address signer) private view {
+        if (!_registry.isQuoteSigner(provider, signer)) revert QuoteWrongSigner(provider, signer);
+    }
+
+    function _isInvited(address[] calldata invited, address provider) private pure returns (bool) {
+        for (uint256 i; i < invited.length; ++i) {
+            if (invited[i] == provider) return true;
+        }
+        return false;
+    }
+
+    function _idOf(Rfq calldata rfq) private pure returns (uint256) {
+        return uint256(keccak256(abi.encode(rfq)));
+    }
+}

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.29;
+
+import {CreditSchedule} from "../types/OrderTypes.sol";
+
+/// @title IRfqMarket
+/// @notice Requests for quote, sealed quote commitments and the award of one signed quote, which
+/// opens the escrowed order (and optionally notarises the financial contract) in the same
+/// transaction.
+/// @dev RFQs are content-addressed like orders: `rfqId = uint256(keccak256(abi.encode(rfq)))` and
+/// every call that touches an RFQ passes `Rfq calldata rfq`, checked by hashing. The market stores
+/// one slot per RFQ: its status, the number of entries in its commitment log and a 192-bit running
+/// hash of that log (each commitment or withdrawal is appended as `(provider, digest)`, a
+/// withdrawal with digest zero). Award and close replay the log from calldata (the `QuoteCommitted`
+/// and `QuoteWithdrawn` events hold it), so no per-commitment storage slot is ever written.
+interface IRfqMarket {
+    // --- types -------------------------------------------------------------------------------------
+
+    /// @notice Where an RFQ stands. Only `Open` RFQs take commitments and awards.
+    enum RfqStatus {
+        None,
+        Open,
+        Awarded,
+        Cancelled,
+        Closed
+    }
+
+    /// @notice A request for quote. Its hash is the RFQ id; nothing of it is stored.
+    /// @param buyer the member that posts and awards (its admin address)
+    /// @param deadline last second at which a commitment is on time (Sonata requestedQuoteCompletionDate)
+    /// @param minReputation reputation floor the buyer will consider (enforced off chain by the buyer)
+    /// @param token settlement token, allow-listed by the escrow
+    /// @param requestHash keccak256 of the canonical JSON of the Sonata quote request
+    /// @param productKey keccak256 of the MEF product spec URN
+    /// @param locationKey keccak256 of the location key (country, metro or site)
+    /// @param invited providers allowed to answer; empty = open to every active member
+    struct Rfq {
+        address buyer;
+        uint40 deadline;
+        uint32 minReputation;
+        address token;
+        bytes32 requestHash;
+        bytes32 productKey;
+        bytes32 locationKey;
+        address[] invited;
+    }
+
+    /// @notice The one stored slot of an RFQ.
+    struct RfqState {
+        RfqStatus status;
+        uint16 entries;
+        uint192 logHash;
+    }
+
+    /// @notice A quote signed (EIP-712) by the provider's admin or one of its quote keys.
+    /// @dev `nonce` is an unordered nonce: bit `nonce & 255` of word `nonce >> 8` of the provider's
+    /// bitmap; `epoch` must equal the provider's current quote epoch (bumping it cancels every
+    /// outstanding quote at once).
+    struct Quote {
+        uint256 rfqId;
+        address provider;
+        address buyer;
+        address token;
+        uint128 oneTimeCharge;
+        uint128 monthlyCharge;
+        uint16 termMonths;
+        uint16 installDays;
+        bytes32 slaTermsHash;
+        CreditSchedule credits;
+        uint16 prepaidMonths;
+        uint40 validUntil;
+        uint256 nonce;
+        uint64 epoch;
+    }
+
+    /// @notice One entry of an RFQ's commitment log; `digest` zero records a withdrawal.
+    struct LogEntry {
+        address provider;
+        bytes32 digest;
+    }
+
+    /// @notice The financial contract to notarise at award (commitment zero = none).
+    /// @dev Both signatures are EIP-712 `AwardCommitment(bytes32 quoteDigest,bytes32 commitment)`
+    /// of the ContractNotary domain, by an admin or quote key of the buyer and of the seller.
+    struct ContractSeal {
+        bytes32 commitment;
+        bytes buyerSignature;
+        bytes sellerSignature;
+    }
+
+    /// @notice An EIP-2612 permit of the buyer for the escrow, run just before the order opens.
+    struct Permit {
+        uint256 value;
+        uint256 deadline;
+        uint8 v;
+        bytes32 r;
+        bytes32 s;
+    }
+
+    // --- errors ------------------------------------------------------------------------------------
+
+    /// @notice A constructor address was zero.
+    error RfqZeroAddress();
+    /// @notice The caller is not the RFQ's buyer (post, award and cancel are the buyer's).
+    error RfqNotBuyer(uint256 rfqId, address caller);
+    /// @notice The buyer is not an active member of the registry.
+    error RfqBuyerInactive(address buyer);
+    /// @notice The settlement token is not allow-listed by the escrow.
+    error RfqTokenNotAllowed(address token);
+    /// @notice The deadline is not in the future at posting.
+    error RfqDeadlineNotInFuture(uint40 deadline, uint256 nowTime);
+    /// @notice More invited providers than the market accepts.
+    error RfqTooManyInvited(uint256 invited, uint256 max);
+    /// @notice The same RFQ (same hash) was posted before.
+    error RfqAlreadyPosted(uint256 rfqId);
+    /// @notice The RFQ is not open (never posted, awarded, cancelled or closed).
+    error RfqNotOpen(uint256 rfqId, RfqStatus status);
+    /// @notice The RFQ cannot be closed yet: it is open and its deadline has not passed, or it is not
+    /// awarded or open.
+    error RfqNotClosable(uint256 rfqId, RfqStatus status, uint40 deadline);
+    /// @notice A commitment or withdrawal came after the RFQ's deadline.
+    error QuoteAfterDeadline(uint256 rfqId, uint40 deadline, uint256 nowTime);
+    /// @notice The provider is not invited to this RFQ.
+    error QuoteProviderNotInvited(uint256 rfqId, address provider);
+    /// @notice The provider is not an active member (or is the buyer itself).
+    error QuoteProviderInactive(address provider);
+    /// @notice `signer` is neither the provider's admin nor one of its quote keys.
+    error QuoteWrongSigner(address provider, address signer);
+    /// @notice A commitment of digest zero (zero is how withdrawals are logged).
+    error QuoteZeroDigest();
+    /// @notice The RFQ's commitment log is full.
+    error QuoteLogFull(uint256 rfqId, uint16 entries);
+    /// @notice The log passed in calldata is not the RFQ's commitment log.
+    error QuoteLogMismatch(uint256 rfqId, uint16 entries, uint256 given);
+    /// @notice The quote's digest is not the provider's live commitment for this RFQ.
+    error QuoteNotCommitted(uint256 rfqId, address provider, bytes32 digest);
+    /// @notice The quote names another RFQ, buyer or token than the RFQ it is awarded in.
+    error QuoteNotForRfq(uint256 rfqId, uint256 quoteRfqId, address quoteBuyer, address quoteToken);
+    /// @notice The quote's validity ended.
+    error QuoteExpired(uint40 validUntil, uint256 nowTime);
+    /// @notice The quote's nonce was used or invalidated.
+    error QuoteNonceUsed(address provider, uint256 nonce);
+    /// @notice The quote was signed under an older quote epoch of the provider (bulk-cancelled).
+    error QuoteEpochStale(address provider, uint64 quoteEpoch, uint64 currentEpoch);
+
+    // --- events ------------------------------------------------------------------------------------
+
+    /// @notice Fires when a buyer posts an RFQ; carries everything a provider's oracle needs.
+    event RfqPosted(uint256 indexed rfqId, bytes32 indexed productKey, bytes32 indexed locationKey, Rfq rfq);
+    /// @notice Fires when a provider commits the digest of its signed quote; `index` is the entry's
+    /// position in the RFQ's commitment log.
+    event QuoteCommitted(uint256 indexed rfqId, address indexed provider, bytes32 digest, uint16 index);
+    /// @notice Fires when a provider withdraws its commitment (a log entry with digest zero).
+    event QuoteWithdrawn(uint256 indexed rfqId, address indexed provider, uint16 index);
+    /// @notice Fires when the buyer awards a quote and its order opens in the escrow.
+    event RfqAwarded(uint256 indexed rfqId, bytes32 indexed orderId, address indexed provider, bytes32 digest);
+    /// @notice Fires when the buyer cancels an open RFQ.
+    event RfqCancelled(uint256 indexed rfqId);
+    /// @notice Fires when an awarded or expired RFQ is closed and quote timeliness was recorded.
+    event RfqClosed(uint256 indexed rfqId, RfqStatus previous);
+    /// @notice Fires when a provider invalidates nonces (`mask` bits of word `word`).
+    event NoncesInvalidated(address indexed provider, uint256 word, uint256 mask);
+    /// @notice Fires when a provider bumps its quote epoch, cancelling every outstanding quote.
+    event QuoteEpochBumped(address indexed provider, uint64 epoch);
+
+    // --- buyer -------------------------------------------------------------------------------------
+
+    /// @notice Posts an RFQ (caller = `rfq.buyer`, an active member); returns its id.
+    function postRfq(Rfq calldata rfq) external returns (uint256 rfqId);
+
+    /// @notice Awards the committed quote: verifies it, opens the order in the escrow (pulling the
+    /// buyer's funds) and notarises `seal.commitment` when non-zero.
+    function award(
+        Rfq calldata rfq,
+        Quote calldata quote,
+        bytes calldata signature,
+        LogEntry[] calldata log,
+        ContractSeal calldata seal
+    ) external returns (bytes32 orderId);
+
+    /// @notice `award` preceded by the buyer's EIP-2612 permit for the escrow (a failed permit is
+    /// ignored, so a front-run permit does not block the award).
+    function awardWithPermit(
+        Rfq calldata rfq,
+        Quote calldata quote,
+        bytes calldata signature,
+        LogEntry[] calldata log,
+        ContractSeal calldata seal,
+        Permit calldata permit
+    ) external returns (bytes32 orderId);
+
+    /// @notice The buyer cancels an open RFQ.
+    function cancelRfq(Rfq calldata rfq) external;
+
+    /// @notice Anyone closes an awarded RFQ, or an open one after its deadline, recording quote
+    /// timeliness in the SLA ledger for invited providers and committers.
+    function closeRfq(Rfq calldata rfq, LogEntry[] calldata log) external;
+
+    // --- provider ----------------------------------------------------------------------------------
+
+    /// @notice Commits (or replaces) the provider's sealed quote digest; caller = its admin or quote key.
+    function commitQuote(Rfq calldata rfq, address provider, bytes32 digest) external;
+
+    /// @notice Withdraws the provider's commitment before the deadline.
+    function withdrawQuote(Rfq calldata rfq, address provider) external;
+
+    /// @notice Marks the `mask` bits of nonce word `word` of `provider` used.
+    function invalidateNonces(address provider, uint256 word, uint256 mask) external;
+
+    /// @notice Cancels every outstanding quote of `provider` by bumping its quote epoch.
+    function bumpQuoteEpoch(address provider) external returns (uint64 epoch);
+
+    // --- views -------------------------------------------------------------------------------------
+
+    /// @notice The id of an RFQ: uint256(keccak256(abi.encode(rfq))).
+    function rfqIdOf(Rfq calldata rfq) external pure returns (uint256);
+
+    /// @notice The stored state of an RFQ.
+    function rfqState(uint256 rfqId) external view returns (RfqState memory);
+
+    /// @notice The EIP-712 digest a provider signs and commits for `quote`.
+    function quoteDigest(Quote calldata quote) external view returns (bytes32);
+
+    /// @notice The provider's nonce bitmap word `word`.
+    function nonceBitmap(address provider, uint256 word) external view returns (uint256);
+
+    /// @notice The provider's current quote epoch.
+    function quoteEpoch(address provider) external view returns (uint64);
+
+    /// @notice Upper bound of invited providers per RFQ and of entries per commitment log.
+    function MAX_PARTICIPANTS() external view returns (uint256);
+
+    /// @notice Version of this contract's interface.
+    function version() external pure returns (string memory);
+}
