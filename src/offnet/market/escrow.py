@@ -1,0 +1,356 @@
+"""OrderEscrow: the order terms as Python values, a typed client, and money-flow statements from events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass, field, fields
+from enum import IntEnum
+from typing import Any
+
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
+from web3.contract import Contract
+from web3.logs import DISCARD
+
+from offnet.chain import Chain, Receipt, Sender, load_artifact
+from offnet.chain.permit import sign_permit
+from offnet.chain.tx import call
+
+ESCROW_CONTRACT = "OrderEscrow"
+
+
+# --- value types mirroring contracts/types/OrderTypes.sol -------------------------------------------
+
+
+def _abi(solidity_type: str) -> Any:
+    """Field metadata: the Solidity type of a dataclass field (drives encoding, one place only)."""
+    return field(metadata={"abi": solidity_type})
+
+
+def _abi_type(cls: type) -> str:
+    return "(" + ",".join(f.metadata["abi"] for f in fields(cls)) + ")"
+
+
+@dataclass(frozen=True)
+class CreditSchedule:
+    """SLA credits in basis points of the charge; objectives in report units (0 = not measured)."""
+
+    late_delivery_bps_per_day: int = _abi("uint16")
+    late_delivery_cap_bps: int = _abi("uint16")
+    availability_objective_ppm: int = _abi("uint32")
+    availability_credit_bps: int = _abi("uint16")
+    frame_delay_objective_us: int = _abi("uint32")
+    frame_delay_credit_bps: int = _abi("uint16")
+    frame_loss_objective_ppm: int = _abi("uint32")
+    frame_loss_credit_bps: int = _abi("uint16")
+    time_to_restore_objective_sec: int = _abi("uint32")
+    time_to_restore_credit_bps: int = _abi("uint16")
+    monthly_credit_cap_bps: int = _abi("uint16")
+
+    def to_tuple(self) -> tuple[int, ...]:
+        """The struct as web3 expects it."""
+        return astuple(self)
+
+
+@dataclass(frozen=True)
+class PeriodMetrics:
+    """In-life measurements of one billing period (ppm, microseconds, seconds)."""
+
+    availability_ppm: int = _abi("uint32")
+    frame_delay_us: int = _abi("uint32")
+    frame_loss_ppm: int = _abi("uint32")
+    time_to_restore_sec: int = _abi("uint32")
+    outages: int = _abi("uint16")
+
+    def to_tuple(self) -> tuple[int, ...]:
+        """The struct as web3 expects it."""
+        return astuple(self)
+
+
+@dataclass(frozen=True)
+class OrderTerms:
+    """The immutable terms of one order; the order id is the keccak256 of their ABI encoding."""
+
+    rfq_id: int = _abi("uint256")
+    buyer: str = _abi("address")
+    seller: str = _abi("address")
+    token: str = _abi("address")
+    one_time_charge: int = _abi("uint128")
+    monthly_charge: int = _abi("uint128")
+    term_months: int = _abi("uint16")
+    install_days: int = _abi("uint16")
+    prepaid_months: int = _abi("uint16")
+    awarded_at: int = _abi("uint40")
+    sla_terms_hash: bytes = _abi("bytes32")
+    credits: CreditSchedule = _abi(_abi_type(CreditSchedule))
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        """The struct as web3 expects it (checksummed addresses, nested credit schedule)."""
+        return (
+            self.rfq_id, to_checksum_address(self.buyer), to_checksum_address(self.seller),
+            to_checksum_address(self.token), self.one_time_charge, self.monthly_charge, self.term_months,
+            self.install_days, self.prepaid_months, self.awarded_at, bytes(self.sla_terms_hash),
+            self.credits.to_tuple(),
+        )
+
+    @classmethod
+    def from_tuple(cls, values: Sequence[Any]) -> OrderTerms:
+        """Terms from a decoded struct (e.g. the `terms` argument of OrderOpened)."""
+        *head, credits = values
+        return cls(*head, credits=CreditSchedule(*credits))
+
+    def order_id(self) -> bytes:
+        """The order id, computed exactly like `OrderId.of(terms)` on chain."""
+        return keccak(encode([_abi_type(OrderTerms)], [self.to_tuple()]))
+
+    @property
+    def opening_amount(self) -> int:
+        """What the award pulls from the buyer: the one-time charge plus the prepaid months."""
+        return self.one_time_charge + self.prepaid_months * self.monthly_charge
+
+
+class OrderStatus(IntEnum):
+    NONE = 0
+    OPEN = 1
+    ACKNOWLEDGED = 2
+    ACTIVE = 3
+    COMPLETED = 4
+    CANCELLED = 5
+    FAILED = 6
+    EXPIRED = 7
+
+
+class Payout(IntEnum):
+    RELEASE = 0
+    CREDIT = 1
+    REFUND = 2
+    CANCELLATION_FEE = 3
+    CLAIM = 4
+    RULING = 5
+
+
+class Skip(IntEnum):
+    NONE = 0
+    ORDER_NOT_AWAITING_DELIVERY = 1
+    ORDER_NOT_ACTIVE = 2
+    PERIOD_NOT_FUNDED = 3
+    PERIOD_SETTLED = 4
+
+
+DELIVERY = 0  # milestone 0 is delivery; 1..termMonths are the billing periods
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """The stored state of one order."""
+
+    escrowed: int
+    status: OrderStatus
+    delivered_at: int
+    funded_months: int
+    settled_through: int
+    settled_window: int
+
+
+@dataclass(frozen=True)
+class MoneyEvent:
+    """One money movement of an order, from an event."""
+
+    block: int
+    kind: str  # "escrowed" or the Payout name in lower case
+    party: str
+    amount: int
+    milestone: int | None
+
+
+@dataclass(frozen=True)
+class MoneyFlow:
+    """The money statement of one order, reconstructed from the escrow's events."""
+
+    order_id: bytes
+    token: str
+    buyer: str
+    seller: str
+    escrowed: int  # everything the buyer paid in (award and top-ups)
+    released: int  # to the seller: releases, timeout claims, cancellation fee, ruling shares
+    credited: int  # SLA and late-delivery credits back to the buyer
+    refunded: int  # refunds and ruling shares to the buyer
+    withdrawn_by_buyer: int  # everything the buyer withdrew in this token (balances span orders)
+    withdrawn_by_seller: int
+    events: tuple[MoneyEvent, ...]
+
+    @property
+    def held(self) -> int:
+        """What the escrow still holds for this order."""
+        return self.escrowed - self.released - self.credited - self.refunded
+
+
+# --- the client --------------------------------------------------------------------------------------
+
+
+class EscrowClient:
+    """Typed calls to one deployed OrderEscrow; each transaction is sent by the Sender passed in."""
+
+    def __init__(self, chain: Chain, contract: Contract):
+        self.chain = chain
+        self.contract = contract
+
+    @classmethod
+    def at(cls, chain: Chain, address: str) -> EscrowClient:
+        """The client of the escrow deployed at `address`."""
+        abi = load_artifact(ESCROW_CONTRACT).abi
+        return cls(chain, chain.w3.eth.contract(address=to_checksum_address(address), abi=abi))
+
+    @classmethod
+    def deploy(cls, deployer: Sender, registry: str, tokens: Sequence[str]) -> tuple[EscrowClient, Receipt]:
+        """Deploy an escrow for `registry` with the allowed settlement `tokens`."""
+        contract, receipt = deployer.deploy(load_artifact(ESCROW_CONTRACT), registry, list(tokens))
+        return cls(deployer.chain, contract), receipt
+
+    @property
+    def address(self) -> str:
+        return self.contract.address
+
+    @property
+    def fn(self) -> Any:
+        """The raw web3 functions, e.g. to build calls for a test or a council proposal."""
+        return self.contract.functions
+
+    # --- wiring, market, ledger, council --------------------------------------------------------
+
+    def wire(self, deployer: Sender, market: str, ledger: str) -> Receipt:
+        """Link the market and the ledger (once, by the deployer)."""
+        return deployer.transact(self.fn.wire(market, ledger))
+
+    def open_order(self, market: Sender, terms: OrderTerms) -> Receipt:
+        """Open an order as the wired market (the RfqMarket does this at award)."""
+        return market.transact(self.fn.openOrder(terms.to_tuple()))
+
+    def deliver(self, ledger: Sender, terms: OrderTerms, committed: int, completed: int) -> Receipt:
+        """Push a final delivery outcome as the wired ledger."""
+        return ledger.transact(self.fn.onDelivered(terms.to_tuple(), committed, completed))
+
+    def settle_period(self, ledger: Sender, terms: OrderTerms, period: int, metrics: PeriodMetrics) -> Receipt:
+        """Push a final in-life outcome of `period` as the wired ledger."""
+        return ledger.transact(self.fn.onPeriod(terms.to_tuple(), period, metrics.to_tuple()))
+
+    def fail(self, ledger: Sender, terms: OrderTerms, reason: int) -> Receipt:
+        """Push a final failure outcome (seller rejected / failed / cancelled) as the wired ledger."""
+        return ledger.transact(self.fn.onOrderFailed(terms.to_tuple(), reason))
+
+    def rule_call(self, terms: OrderTerms, milestone: int, buyer_share_bps: int) -> Any:
+        """The `rule` call, for the council's executor (a registry proposal's target and calldata)."""
+        return self.fn.rule(terms.to_tuple(), milestone, buyer_share_bps)
+
+    def set_token_allowed_call(self, token: str, allowed: bool) -> Any:
+        """The `setTokenAllowed` call, for the council's executor."""
+        return self.fn.setTokenAllowed(token, allowed)
+
+    # --- parties --------------------------------------------------------------------------------
+
+    def top_up(self, buyer: Sender, terms: OrderTerms, months: int) -> Receipt:
+        """Fund `months` more months (the buyer approved the escrow beforehand)."""
+        return buyer.transact(self.fn.topUp(terms.to_tuple(), months))
+
+    def top_up_with_permit(self, buyer: Sender, token: Contract, terms: OrderTerms, months: int,
+                           deadline: int) -> Receipt:
+        """Fund `months` more months with an EIP-2612 permit signed by the buyer, in one transaction."""
+        permit = sign_permit(buyer.account, token, self.address, months * terms.monthly_charge, deadline)
+        return buyer.transact(self.fn.topUpWithPermit(terms.to_tuple(), months, deadline, permit.v, permit.r,
+                                                      permit.s))
+
+    def acknowledge(self, seller: Sender, terms: OrderTerms) -> Receipt:
+        """The seller acknowledges the order (cancelling then costs the cancellation fee)."""
+        return seller.transact(self.fn.acknowledge(terms.to_tuple()))
+
+    def cancel(self, buyer: Sender, terms: OrderTerms) -> Receipt:
+        """The buyer cancels before delivery."""
+        return buyer.transact(self.fn.cancel(terms.to_tuple()))
+
+    def claim_non_delivery(self, sender: Sender, terms: OrderTerms) -> Receipt:
+        """Refund the buyer of an order not delivered by its deadline."""
+        return sender.transact(self.fn.claimNonDelivery(terms.to_tuple()))
+
+    def claim_period(self, sender: Sender, terms: OrderTerms, period: int) -> Receipt:
+        """Release an unreported period to the seller after its deadline."""
+        return sender.transact(self.fn.claimPeriod(terms.to_tuple(), period))
+
+    def dispute(self, party: Sender, terms: OrderTerms, milestone: int) -> Receipt:
+        """Freeze a milestone's money (0 = delivery) for the council."""
+        return party.transact(self.fn.dispute(terms.to_tuple(), milestone))
+
+    def withdraw(self, party: Sender, token: str, to: str | None = None) -> Receipt:
+        """Withdraw the party's whole balance of `token` (to itself, or to `to`)."""
+        if to is None:
+            return party.transact(self.fn.withdraw(token))
+        return party.transact(self.fn.withdrawTo(token, to))
+
+    # --- views ----------------------------------------------------------------------------------
+
+    def order(self, order_id: bytes) -> OrderView:
+        """The stored state of an order."""
+        escrowed, status, delivered_at, funded, through, window = call(self.fn.orderState(order_id))
+        return OrderView(escrowed, OrderStatus(status), delivered_at, funded, through, window)
+
+    def is_period_settled(self, order_id: bytes, period: int) -> bool:
+        return call(self.fn.isPeriodSettled(order_id, period))
+
+    def withdrawable(self, token: str, party: str) -> int:
+        return call(self.fn.withdrawable(token, party))
+
+    def total_escrowed(self, token: str) -> int:
+        return call(self.fn.totalEscrowed(token))
+
+    def total_withdrawable(self, token: str) -> int:
+        return call(self.fn.totalWithdrawable(token))
+
+    def is_token_allowed(self, token: str) -> bool:
+        return call(self.fn.isTokenAllowed(token))
+
+    # --- events ---------------------------------------------------------------------------------
+
+    def events(self, receipt: Receipt, name: str) -> list[dict[str, Any]]:
+        """The arguments of every `name` event the escrow emitted in a transaction."""
+        decoded = getattr(self.contract.events, name)().process_receipt(receipt.raw, errors=DISCARD)
+        return [dict(e["args"]) for e in decoded if e["address"] == self.address]
+
+    def _logs(self, name: str, **filters: Any) -> list[Any]:
+        event = getattr(self.contract.events, name)()
+        return list(event.get_logs(from_block=0, argument_filters=filters))
+
+    def terms_of(self, order_id: bytes) -> OrderTerms:
+        """The terms of an order, recovered from its OrderOpened event."""
+        logs = self._logs("OrderOpened", orderId=order_id)
+        if not logs:
+            raise LookupError(f"no order 0x{order_id.hex()} was opened on this escrow")
+        return OrderTerms.from_tuple(logs[0]["args"]["terms"])
+
+    def money_flow(self, order_id: bytes) -> MoneyFlow:
+        """The order's money statement: escrowed, released, credited, refunded, withdrawn."""
+        terms = self.terms_of(order_id)
+        moves: list[MoneyEvent] = []
+        opened = self._logs("OrderOpened", orderId=order_id)[0]
+        moves.append(MoneyEvent(opened["blockNumber"], "escrowed", terms.buyer, opened["args"]["escrowed"], None))
+        for log in self._logs("OrderToppedUp", orderId=order_id):
+            moves.append(MoneyEvent(log["blockNumber"], "escrowed", log["args"]["payer"], log["args"]["amount"], None))
+        for log in self._logs("Paid", orderId=order_id):
+            args = log["args"]
+            moves.append(MoneyEvent(log["blockNumber"], Payout(args["reason"]).name.lower(), args["party"],
+                                    args["amount"], args["milestone"]))
+        moves.sort(key=lambda m: m.block)
+
+        def total(predicate: Any) -> int:
+            return sum(m.amount for m in moves if predicate(m))
+
+        def withdrawn(party: str) -> int:
+            return sum(log["args"]["amount"] for log in self._logs("Withdrawn", token=terms.token, party=party))
+
+        return MoneyFlow(
+            order_id=order_id, token=terms.token, buyer=terms.buyer, seller=terms.seller,
+            escrowed=total(lambda m: m.kind == "escrowed"),
+            released=total(lambda m: m.kind != "escrowed" and m.party == terms.seller),
+            credited=total(lambda m: m.kind == "credit"),
+            refunded=total(lambda m: m.kind in ("refund", "ruling") and m.party == terms.buyer),
+            withdrawn_by_buyer=withdrawn(terms.buyer), withdrawn_by_seller=withdrawn(terms.seller),
+            events=tuple(moves),
+        )
