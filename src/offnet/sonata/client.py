@@ -1,0 +1,231 @@
+"""Async client of a seller's Sonata APIs: Quote v8, ProductOrder v10, TroubleTicket v4 and their hubs.
+
+Retries with exponential backoff on connection errors, timeouts and 5xx answers (never on 4xx);
+refreshes an OAuth token once on 401. Every failure surfaces as SonataError with the HTTP status
+and the seller's message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import quote
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from offnet.sonata.auth import AuthError, StaticToken, TokenSource
+from offnet.sonata.models import (
+    PRODUCT_ORDER_API,
+    QUOTE_API,
+    SONATA_APIS,
+    TROUBLE_TICKET_API,
+    CancelProductOrder,
+    CancelProductOrderCreate,
+    EventSubscription,
+    EventSubscriptionInput,
+    ProductOrder,
+    ProductOrderCreate,
+    Quote,
+    QuoteCreate,
+    QuoteOperation,
+    SonataApi,
+    TroubleTicket,
+    TroubleTicketCreate,
+    validate,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+_RETRYABLE = (httpx.TransportError,)  # connect/read/write errors and timeouts
+
+
+class SonataError(Exception):
+    """A Sonata call failed: ``status`` is the HTTP status (None when the seller was unreachable)."""
+
+    def __init__(self, status: int | None, message: str, *, code: str | None = None,
+                 method: str = "", url: str = "") -> None:
+        self.status = status
+        self.message = message
+        self.code = code
+        self.method = method
+        self.url = url
+        where = f"{method} {url}: " if method else ""
+        super().__init__(f"{where}{status if status is not None else 'unreachable'} {message}".strip())
+
+
+class SonataClient:
+    """Buyer-side client of one seller: ``SonataClient("https://seller.example", auth)``.
+
+    ``base_url`` is the seller's server base; the standard's paths (``/mefApi/sonata/...``) are
+    appended. ``auth`` is a TokenSource, a static token string, or None.
+    """
+
+    def __init__(self, base_url: str, auth: TokenSource | str | None = None, *, timeout: float = 10.0,
+                 retries: int = 3, backoff: float = 0.25, max_backoff: float = 5.0,
+                 buyer_id: str | None = None, seller_id: str | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.auth: TokenSource | None = StaticToken(auth) if isinstance(auth, str) else auth
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.buyer_id = buyer_id
+        self.seller_id = seller_id
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport,
+                                       headers={"Accept": "application/json"})
+
+    async def __aenter__(self) -> SonataClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # --- Quote v8 ---
+
+    async def create_quote(self, quote: QuoteCreate | dict[str, Any]) -> Quote:
+        """POST /quote."""
+        return await self._call(Quote, "POST", QUOTE_API, "/quote", _body(QuoteCreate, quote))
+
+    async def get_quote(self, quote_id: str) -> Quote:
+        """GET /quote/{id}."""
+        return await self._call(Quote, "GET", QUOTE_API, f"/quote/{_segment(quote_id)}")
+
+    async def cancel_quote(self, quote_id: str, reason: str | None = None) -> Quote:
+        """POST /cancelQuote: withdraw a quote request still in progress."""
+        body = QuoteOperation(quoteId=quote_id, reason=reason).to_json()
+        return await self._call(Quote, "POST", QUOTE_API, "/cancelQuote", body)
+
+    async def reject_quote(self, quote_id: str, reason: str | None = None) -> Quote:
+        """POST /rejectQuote: decline an answered quote."""
+        body = QuoteOperation(quoteId=quote_id, reason=reason).to_json()
+        return await self._call(Quote, "POST", QUOTE_API, "/rejectQuote", body)
+
+    # --- ProductOrder v10 ---
+
+    async def create_product_order(self, order: ProductOrderCreate | dict[str, Any]) -> ProductOrder:
+        """POST /productOrder (an item accepts a quote through ``quoteItem {id, quoteId}``)."""
+        return await self._call(ProductOrder, "POST", PRODUCT_ORDER_API, "/productOrder",
+                                _body(ProductOrderCreate, order))
+
+    async def get_product_order(self, order_id: str) -> ProductOrder:
+        """GET /productOrder/{id}."""
+        return await self._call(ProductOrder, "GET", PRODUCT_ORDER_API, f"/productOrder/{_segment(order_id)}")
+
+    async def cancel_product_order(self, order_id: str, reason: str | None = None) -> CancelProductOrder:
+        """POST /cancelProductOrder."""
+        body = CancelProductOrderCreate(productOrder={"id": order_id}, cancellationReason=reason).to_json()
+        return await self._call(CancelProductOrder, "POST", PRODUCT_ORDER_API, "/cancelProductOrder", body)
+
+    # --- TroubleTicket v4 ---
+
+    async def create_trouble_ticket(self, ticket: TroubleTicketCreate | dict[str, Any]) -> TroubleTicket:
+        """POST /troubleTicket."""
+        return await self._call(TroubleTicket, "POST", TROUBLE_TICKET_API, "/troubleTicket",
+                                _body(TroubleTicketCreate, ticket))
+
+    async def get_trouble_ticket(self, ticket_id: str) -> TroubleTicket:
+        """GET /troubleTicket/{id}."""
+        return await self._call(TroubleTicket, "GET", TROUBLE_TICKET_API,
+                                f"/troubleTicket/{_segment(ticket_id)}")
+
+    # --- hubs ---
+
+    async def register_hub(self, api: SonataApi | str, callback: str,
+                           event_types: list[str] | None = None) -> EventSubscription:
+        """POST /hub on ``api``: the seller will POST events to ``{callback}{listener path}``."""
+        sonata_api = _api(api)
+        unknown = [t for t in event_types or [] if t not in sonata_api.events]
+        if unknown:
+            raise ValueError(f"not {sonata_api.notification} event types: {', '.join(unknown)}")
+        query = f"eventType={','.join(event_types)}" if event_types else None
+        body = EventSubscriptionInput(callback=callback, query=query).to_json()
+        return await self._call(EventSubscription, "POST", sonata_api, "/hub", body)
+
+    async def unregister_hub(self, api: SonataApi | str, subscription_id: str) -> None:
+        """DELETE /hub/{id} on ``api``."""
+        await self._send("DELETE", _api(api), f"/hub/{_segment(subscription_id)}")
+
+    # --- plumbing ---
+
+    async def _call(self, model: type[M], method: str, api: SonataApi, path: str,
+                    body: dict[str, Any] | None = None) -> M:
+        response = await self._send(method, api, path, body)
+        try:
+            data = response.json()
+        except ValueError:
+            raise SonataError(response.status_code, "answer is not JSON", method=method,
+                              url=str(response.url)) from None
+        try:
+            return validate(model, data)
+        except ValueError as exc:
+            raise SonataError(response.status_code, f"unexpected answer: {exc}", method=method,
+                              url=str(response.url)) from None
+
+    async def _send(self, method: str, api: SonataApi, path: str,
+                    body: dict[str, Any] | None = None) -> httpx.Response:
+        url = api.management_base + path
+        params = {k: v for k, v in (("buyerId", self.buyer_id), ("sellerId", self.seller_id)) if v}
+        refreshed = False
+        attempt = 0
+        while True:
+            headers = {}
+            try:
+                if self.auth is not None:
+                    headers["Authorization"] = f"Bearer {await self.auth.token(self._http)}"
+                response = await self._http.request(method, url, json=body, params=params or None,
+                                                    headers=headers)
+            except AuthError as exc:
+                raise SonataError(None, str(exc), code="invalidCredentials", method=method, url=url) from exc
+            except _RETRYABLE as exc:
+                if attempt >= self.retries:
+                    raise SonataError(None, f"{type(exc).__name__}: {exc}", method=method, url=url) from exc
+            else:
+                if response.status_code == 401 and self.auth is not None and not refreshed:
+                    # A token the seller no longer accepts: fetch a new one, once.
+                    refreshed = True
+                    self.auth.invalidate()
+                    continue
+                if response.status_code < 400:
+                    return response
+                if response.status_code < 500 or attempt >= self.retries:
+                    raise _error(method, response)
+            await asyncio.sleep(min(self.max_backoff, self.backoff * 2 ** attempt))
+            attempt += 1
+
+
+def _error(method: str, response: httpx.Response) -> SonataError:
+    message, code = response.reason_phrase, None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        message = body.get("message") or body.get("reason") or body.get("detail") or message
+        code = body.get("code")
+    return SonataError(response.status_code, str(message), code=code, method=method, url=str(response.url))
+
+
+def _body(model: type[BaseModel], value: BaseModel | dict[str, Any]) -> dict[str, Any]:
+    # Validate before sending: a bad request is the caller's bug, reported without a round trip.
+    document = value if isinstance(value, model) else validate(model, value)
+    return document.to_json()  # type: ignore[attr-defined]
+
+
+def _api(api: SonataApi | str) -> SonataApi:
+    if isinstance(api, SonataApi):
+        return api
+    for candidate in SONATA_APIS:
+        if api in (candidate.name, candidate.management, candidate.notification):
+            return candidate
+    raise ValueError(f"unknown Sonata API {api!r}; known: {', '.join(a.name for a in SONATA_APIS)}")
+
+
+def _segment(identifier: str) -> str:
+    if not identifier:
+        raise ValueError("empty resource id")
+    return quote(identifier, safe="")
