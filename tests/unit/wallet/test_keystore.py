@@ -1,4 +1,4 @@
-"""Encrypted keystores: creation, imports from eth-account, ape and geth, and every way a file can be wrong."""
+"""Encrypted keystores: creation, imports from eth-account, ape and geth, every way a file can be wrong."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def test_import_keystore__without_address_field__records_the_address_it_decrypts
 
 def test_import_keystore__wrong_password__raises_and_writes_nothing(keystore, write_keyfile):
     source = write_keyfile("exported.json", KEY, "right")
-    with pytest.raises(WrongPassword, match="wrong password for keystore file exported.json"):
+    with pytest.raises(WrongPassword, match=r"wrong password for keystore file exported\.json"):
         keystore.import_keystore("alice", source, "wrong")
     assert not keystore.directory.exists()
 
@@ -190,7 +190,7 @@ def test_import_keystore__corrupted_file__raises_corrupt_with_the_reason_and_wri
 
 
 def test_import_keystore__missing_file__raises_file_not_found(keystore, tmp_path):
-    with pytest.raises(FileNotFoundError, match="keystore file not found: .*nowhere.json"):
+    with pytest.raises(FileNotFoundError, match=r"keystore file not found: .*nowhere\.json"):
         keystore.import_keystore("alice", tmp_path / "nowhere.json", "pw")
 
 
