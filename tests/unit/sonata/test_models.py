@@ -1,0 +1,334 @@
+"""Sonata models: the example payloads validate and round-trip unchanged, carriers' extensions are
+kept, bad payloads are refused with a message naming the field, and values convert to chain units."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from typing import Any
+
+import pytest
+
+from offnet.sonata import models
+from offnet.sonata.canonical import canonical_json, document_hash
+from offnet.sonata.examples import example_names, load_example, notification_examples
+from offnet.sonata.models import (
+    ACCESS_ELINE_OVC_TYPE,
+    EventSubscriptionInput,
+    Money,
+    ProductOrder,
+    ProductOrderCreate,
+    Quote,
+    QuoteCreate,
+    QuoteEvent,
+    QuoteState,
+    SlaObjectives,
+    TroubleTicket,
+    TroubleTicketCreate,
+    duration_to_microseconds,
+    interval_to_seconds,
+    money_to_units,
+    parse_notification,
+    percent_to_ppm,
+    rfc3339_to_unix,
+    sla_objectives,
+    validate,
+)
+
+DOCUMENTS = {"quote_create": QuoteCreate, "quote": Quote, "product_order_create": ProductOrderCreate,
+             "product_order": ProductOrder, "trouble_ticket_create": TroubleTicketCreate,
+             "trouble_ticket": TroubleTicket}
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTS))
+def test_example__validates_and_dumps_back_identically(name: str) -> None:
+    raw = load_example(name)
+    assert validate(DOCUMENTS[name], raw).to_json() == raw
+
+
+def test_examples__every_file_is_covered_by_a_test() -> None:
+    notifications = {f"notifications/{api}.{event}" for api, event, _ in notification_examples()}
+    assert set(example_names()) == set(DOCUMENTS) | notifications | {"access_eline_configuration"}
+    assert len(notifications) == 8
+
+
+def test_quote__reads_the_fields_offnet_relies_on() -> None:
+    quote = validate(Quote, load_example("quote"))
+    item = quote.item("1")
+    assert quote.state is QuoteState.APPROVED_ORDERABLE
+    assert rfc3339_to_unix(quote.effectiveQuoteCompletionDate) == 1769787730
+    assert rfc3339_to_unix(quote.requestedQuoteCompletionDate) == 1770138000
+    assert interval_to_seconds(item.quoteItemInstallationInterval) == 25 * 86_400
+    assert [(p.priceType, p.recurringChargePeriod, p.price.dutyFreeAmount.value) for p in item.quoteItemPrice] == [
+        ("nonRecurring", None, 900), ("recurring", "month", 412.5)]
+    assert item.product.productConfiguration.type == ACCESS_ELINE_OVC_TYPE
+    with pytest.raises(LookupError, match="no item '2' in quote Q-7F3A2C"):
+        quote.item("2")
+
+
+def test_order_and_ticket__read_the_sla_dates() -> None:
+    order = validate(ProductOrder, load_example("product_order"))
+    item = order.item("1")
+    assert (item.quoteItem.id, item.quoteItem.quoteId) == ("1", "Q-7F3A2C")
+    assert rfc3339_to_unix(item.expectedCompletionDate) == 1772064000
+    assert rfc3339_to_unix(item.completionDate) == 1772190300
+    ticket = validate(TroubleTicket, load_example("trouble_ticket"))
+    assert rfc3339_to_unix(ticket.resolutionDate) - rfc3339_to_unix(ticket.outage_start()) == 6_600
+
+
+def test_unknown_fields__are_kept_at_every_level() -> None:
+    raw = load_example("quote")
+    raw["x-carrierReference"] = {"system": "BSS-9", "ref": 42}
+    raw["quoteItem"][0]["x-priceBook"] = "2026-Q1"
+    raw["quoteItem"][0]["quoteItemPrice"][0]["price"]["x-discount"] = 0
+    raw["quoteItem"][0]["product"]["productConfiguration"]["uniEp"]["x-portSpeed"] = "10G"
+    dumped = validate(Quote, copy.deepcopy(raw)).to_json()
+    assert dumped == raw
+
+
+def test_product_configuration__quirks_of_real_payloads_are_accepted_as_they_come() -> None:
+    config = validate(QuoteCreate, load_example("quote_create")).quoteItem[0].product.productConfiguration
+    enni = config.to_json()["enniEp"]
+    assert enni["l2cp_P"] == {"peeringProtocol": "LACP"}  # an object where the schema says an array
+    assert enni["ingressBandwidthProfilePerClassOfServiceName"] == []
+
+
+def _mutate(name: str, path: str, value: Any) -> dict[str, Any]:
+    document = load_example(name)
+    *parents, last = path.split(".")
+    target: Any = document
+    for key in parents:
+        target = target[int(key)] if key.isdigit() else target[key]
+    if value is _DELETE:
+        del target[int(last) if last.isdigit() else last]
+    else:
+        target[int(last) if last.isdigit() else last] = value
+    return document
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize(("name", "path", "value", "message"), [
+    ("quote", "state", "approved", "state: Input should be 'accepted'"),
+    ("quote", "effectiveQuoteCompletionDate", 1769787730, "expected an RFC 3339 date-time"),
+    ("quote", "effectiveQuoteCompletionDate", "2026-01-30T15:42:10", "expected an RFC 3339 date-time"),
+    ("quote", "effectiveQuoteCompletionDate", "2026-01-30", "expected an RFC 3339 date-time"),
+    ("quote", "quoteItem.0.quoteItemPrice.1.price.dutyFreeAmount.value", "412.5", "expected a JSON number"),
+    ("quote", "quoteItem.0.quoteItemPrice.1.price.dutyFreeAmount.value", -1, "greater than or equal to 0"),
+    ("quote", "quoteItem.0.quoteItemPrice.1.price.dutyFreeAmount.unit", "euro", "dutyFreeAmount.unit"),
+    ("quote", "quoteItem.0.quoteItemPrice.1.recurringChargePeriod", _DELETE, "needs recurringChargePeriod"),
+    ("quote", "quoteItem.0.quoteItemInstallationInterval.units", "days", "quoteItemInstallationInterval.units"),
+    ("quote", "quoteItem.0.quoteItemInstallationInterval.amount", 2.5, "quoteItemInstallationInterval.amount"),
+    ("quote", "quoteItem.0.state", "approved", "quoteItem.0.state"),
+    ("quote", "id", "", "expected a non-empty string identifier"),
+    ("quote", "quoteItem", [], "quoteItem: List should have at least 1 item"),
+    ("quote_create", "quoteItem.0.product.productConfiguration.@type", _DELETE, "productConfiguration.@type"),
+    ("product_order_create", "productOrderItem.0.quoteItem.quoteId", _DELETE, "quoteItem.quoteId: Field required"),
+    ("product_order", "productOrderItem.0.state", "done", "productOrderItem.0.state"),
+    ("product_order", "productOrderItem.0.completionDate", "yesterday", "completionDate"),
+    ("trouble_ticket", "status", "open", "status: Input should be"),
+    ("trouble_ticket", "resolutionDate", None, None),  # optional: null is fine
+    ("trouble_ticket_create", "relatedEntity", [], "relatedEntity: List should have at least 1 item"),
+])
+def test_bad_payload__is_refused_naming_the_field(name: str, path: str, value: Any, message: str | None) -> None:
+    document = _mutate(name, path, value)
+    if message is None:
+        validate(DOCUMENTS[name], document)
+        return
+    with pytest.raises(ValueError, match=f"^invalid {DOCUMENTS[name].__name__}: .*{_escape(message)}"):
+        validate(DOCUMENTS[name], document)
+
+
+def _escape(text: str) -> str:
+    return re.escape(text)
+
+
+def test_duplicate_item_ids__are_refused() -> None:
+    document = load_example("quote_create")
+    document["quoteItem"].append(copy.deepcopy(document["quoteItem"][0]))
+    with pytest.raises(ValueError, match="duplicate quoteItem id '1'"):
+        validate(QuoteCreate, document)
+
+
+# --- notifications ---
+
+
+@pytest.mark.parametrize(("api", "event_type", "body"), notification_examples(),
+                         ids=[f"{a}.{e}" for a, e, _ in notification_examples()])
+def test_notification__example_parses_to_its_typed_envelope(api: str, event_type: str, body: dict) -> None:
+    envelope = parse_notification(api, event_type, json.dumps(body).encode())
+    assert envelope.eventType == event_type
+    assert envelope.to_json() == body
+
+
+def test_notification__api_segment_may_carry_the_version() -> None:
+    body = load_example("notifications/quoteNotification.quoteItemStateChangeEvent")
+    envelope = parse_notification("quoteNotification/v8", "quoteItemStateChangeEvent", body)
+    assert isinstance(envelope, QuoteEvent)
+    assert envelope.event.quoteItemId == "1"
+
+
+def _quote_event(**changes: Any) -> dict[str, Any]:
+    body = load_example("notifications/quoteNotification.quoteItemStateChangeEvent")
+    body.update(changes)
+    return body
+
+
+@pytest.mark.parametrize(("api", "event_type", "body", "message"), [
+    ("orderNotification", "quoteStateChangeEvent", _quote_event(), "unknown Sonata notification API 'orderNotification'"),
+    ("quoteNotification/v7", "quoteStateChangeEvent", _quote_event(), "unknown Sonata notification API"),
+    ("quoteNotification", "quoteDeletedEvent", _quote_event(eventType="quoteDeletedEvent"),
+     "unknown quoteNotification event type 'quoteDeletedEvent'"),
+    ("quoteNotification", "quoteStateChangeEvent", _quote_event(),
+     "eventType 'quoteItemStateChangeEvent' in the body does not match the path's 'quoteStateChangeEvent'"),
+    ("quoteNotification", "quoteItemStateChangeEvent", b"{not json", "notification body is not JSON"),
+    ("quoteNotification", "quoteItemStateChangeEvent", b"[1, 2]", "notification body must be a JSON object"),
+    ("quoteNotification", "quoteItemStateChangeEvent", _quote_event(event={"id": "Q-1"}),
+     "quoteItemStateChangeEvent needs event.quoteItemId"),
+    ("quoteNotification", "quoteItemStateChangeEvent", _quote_event(eventId=None), "eventId"),
+    ("quoteNotification", "quoteItemStateChangeEvent", _quote_event(eventTime="2026-01-30 15:42"), "eventTime"),
+    ("quoteNotification", "quoteItemStateChangeEvent", _quote_event(event={"quoteItemId": "1"}), "event.id"),
+    ("productOrderingNotification", "productSpecificProductOrderItemMilestoneEvent",
+     {"eventId": "e", "eventTime": "2026-02-09T10:00:01Z", "eventType": "productSpecificProductOrderItemMilestoneEvent",
+      "event": {"id": "PO-1", "orderItemId": "1"}}, "needs event.milestoneName"),
+])
+def test_notification__bad_input_raises_a_clear_value_error(api: str, event_type: str, body: Any,
+                                                            message: str) -> None:
+    with pytest.raises(ValueError, match=_escape(message)):
+        parse_notification(api, event_type, body)
+
+
+def test_listener_path__is_the_mef_path_for_each_api() -> None:
+    assert models.QUOTE_API.listener_path("quoteStateChangeEvent") == \
+        "/mefApi/sonata/quoteNotification/v8/listener/quoteStateChangeEvent"
+    assert models.PRODUCT_ORDER_API.listener_path("productOrderItemExpectedCompletionDateSet") == \
+        "/mefApi/sonata/productOrderingNotification/v10/listener/productOrderItemExpectedCompletionDateSet"
+    assert models.TROUBLE_TICKET_API.listener_path("troubleTicketStatusChangeEvent") == \
+        "/mefApi/sonata/troubleTicketNotification/v4/listener/troubleTicketStatusChangeEvent"
+    assert models.TROUBLE_TICKET_API.management_base == "/mefApi/sonata/troubleTicket/v4"
+    with pytest.raises(ValueError, match="'quoteStateChangeEvent' is not a troubleTicketNotification event type"):
+        models.TROUBLE_TICKET_API.listener_path("quoteStateChangeEvent")
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    (None, None), ("", None), ("eventType=quoteStateChangeEvent", {"quoteStateChangeEvent"}),
+    ("eventType=quoteStateChangeEvent, quoteItemStateChangeEvent",
+     {"quoteStateChangeEvent", "quoteItemStateChangeEvent"}),
+])
+def test_hub_query__names_the_event_types(query: str | None, expected: set[str] | None) -> None:
+    hub = EventSubscriptionInput(callback="https://buyer.example/listener", query=query)
+    assert hub.event_types() == (frozenset(expected) if expected else None)
+
+
+def test_hub_query__other_clauses_and_bad_callbacks_are_refused() -> None:
+    with pytest.raises(ValueError, match="unsupported hub query clause 'state=done'"):
+        EventSubscriptionInput(callback="https://b.example", query="state=done").event_types()
+    with pytest.raises(ValueError, match="callback"):
+        validate(EventSubscriptionInput, {"callback": "ftp://b.example"})
+
+
+# --- canonical hashing ---
+
+def test_canonical_hash__is_the_same_for_raw_parsed_and_reparsed_documents() -> None:
+    raw = load_example("quote")
+    parsed = validate(Quote, raw)
+    reparsed = validate(Quote, json.loads(canonical_json(parsed)))
+    assert document_hash(raw) == document_hash(parsed) == document_hash(reparsed)
+
+
+def test_canonical_hash__ignores_key_order_and_whitespace_but_not_values() -> None:
+    raw = load_example("quote")
+    shuffled = json.loads(json.dumps(raw, indent=7, sort_keys=True))
+    assert document_hash(validate(Quote, shuffled)) == document_hash(raw)
+    raw["quoteItem"][0]["quoteItemPrice"][1]["price"]["dutyFreeAmount"]["value"] = 412.51
+    assert document_hash(validate(Quote, raw)) != document_hash(load_example("quote"))
+
+
+def test_canonical_hash__of_the_example_quote_is_pinned() -> None:
+    # Pinned: a change here means every carrier's stored RFQ/quote hashes would change too.
+    assert document_hash(validate(Quote, load_example("quote"))).hex() == PINNED_QUOTE_HASH
+
+
+PINNED_QUOTE_HASH = "e377b99c7a57a441a61e8e7be2541a4cb80832a1d46c6f0159439a7b5e69a1b7"
+
+
+# --- units on chain ---
+
+
+@pytest.mark.parametrize(("percent", "ppm"), [(99.95, 999_500), (0.001, 10), (100, 1_000_000), (0, 0),
+                                              ("99.999", 999_990), (0.00004, 0), (0.00005, 0), (0.00015, 2)])
+def test_percent_to_ppm(percent: Any, ppm: int) -> None:
+    assert percent_to_ppm(percent) == ppm
+
+
+@pytest.mark.parametrize("percent", [-0.1, 100.01, float("nan")])
+def test_percent_to_ppm__out_of_range__raises(percent: float) -> None:
+    with pytest.raises(ValueError, match="percentage must be within 0-100"):
+        percent_to_ppm(percent)
+
+
+@pytest.mark.parametrize(("value", "units", "microseconds"), [
+    (100, "MS", 100_000), (250, "US", 250), (1500, "NS", 2), (2, "SEC", 2_000_000), (1, "DAY", 86_400_000_000)])
+def test_duration_to_microseconds(value: int, units: str, microseconds: int) -> None:
+    assert duration_to_microseconds({"timeDurationValue": value, "timeDurationUnits": units}) == microseconds
+
+
+def test_duration_to_microseconds__months_have_no_fixed_length() -> None:
+    with pytest.raises(ValueError, match="a duration in MONTH has no fixed length"):
+        duration_to_microseconds({"timeDurationValue": 1, "timeDurationUnits": "MONTH"})
+
+
+def test_interval_to_seconds__business_units__raise() -> None:
+    assert interval_to_seconds({"amount": 3, "units": "calendarHours"}) == 10_800
+    with pytest.raises(ValueError, match="an interval in businessDays has no fixed length"):
+        interval_to_seconds({"amount": 3, "units": "businessDays"})
+
+
+@pytest.mark.parametrize(("text", "unix"), [
+    ("2026-01-01T00:00:00Z", 1_767_225_600), ("2026-01-01T01:00:00+01:00", 1_767_225_600),
+    ("2026-01-01T00:00:00.999Z", 1_767_225_600), ("1969-12-31T23:59:59.5Z", -1)])
+def test_rfc3339_to_unix(text: str, unix: int) -> None:
+    assert rfc3339_to_unix(text) == unix
+
+
+@pytest.mark.parametrize("text", ["2026-01-01", "2026-01-01T00:00:00", "1767225600", "01/01/2026 00:00Z"])
+def test_rfc3339_to_unix__not_rfc3339__raises(text: str) -> None:
+    with pytest.raises(ValueError, match="expected an RFC 3339 date-time"):
+        rfc3339_to_unix(text)
+
+
+def test_money_to_units__refuses_amounts_finer_than_the_token() -> None:
+    assert money_to_units(Money(unit="EUR", value=412.5), 6) == 412_500_000
+    assert money_to_units(Money(unit="EUR", value=900), 2) == 90_000
+    with pytest.raises(ValueError, match="412.125 EUR is finer than 10\\^-2"):
+        money_to_units(Money(unit="EUR", value=412.125), 2)
+
+
+def test_sla_objectives__of_the_example_access_eline_in_chain_units() -> None:
+    assert sla_objectives(load_example("access_eline_configuration")) == [SlaObjectives(
+        cos_name="H", availability_ppm=999_500, frame_loss_ratio_ppm=10, frame_delay_us=100_000,
+        frame_delay_percentile_ppm=995_000, mean_frame_delay_us=None, ifdv_us=None)]
+
+
+def test_sla_objectives__tightest_objective_wins_and_object_form_is_accepted() -> None:
+    config = load_example("access_eline_configuration")
+    sls = config["carrierEthernetSls"][0]
+    entry = sls["slsCosNameEntry"][0]
+    entry["oneWayAvailabilityPmMetric"].append({"oneWayAvailabilityObjective": 99.99})
+    entry["oneWayFrameDelayPmMetric"].append(
+        {"oneWayFdPercentile": 99.9, "oneWayFdObjective": {"timeDurationValue": 40, "timeDurationUnits": "MS"}})
+    config["carrierEthernetSls"] = sls  # a single object instead of an array of one
+    [objectives] = sla_objectives(config)
+    assert (objectives.availability_ppm, objectives.frame_delay_us, objectives.frame_delay_percentile_ppm) == \
+        (999_900, 40_000, 999_000)
+
+
+def test_sla_objectives__bad_objective__raises_and_absent_sls_gives_none() -> None:
+    config = load_example("access_eline_configuration")
+    config["carrierEthernetSls"][0]["slsCosNameEntry"][0]["oneWayAvailabilityPmMetric"][0][
+        "oneWayAvailabilityObjective"] = 101
+    with pytest.raises(ValueError, match="oneWayAvailabilityObjective: Input should be less than or equal to 100"):
+        sla_objectives(config)
+    assert sla_objectives({"@type": ACCESS_ELINE_OVC_TYPE}) == []
