@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,8 +97,12 @@ class Sender:
         except (ContractLogicError, TransactionFailed) as exc:
             raise as_revert(exc) from None
 
-    def send(self, tx: dict, *, gas: int | None = None) -> Receipt:
-        """Fill, sign, broadcast and confirm a transaction dict; raise ContractRevert if refused."""
+    def send(self, tx: dict, *, gas: int | None = None, on_signed: Callable[[str], None] | None = None) -> Receipt:
+        """Fill, sign, broadcast and confirm a transaction dict; raise ContractRevert if refused.
+
+        `on_signed(tx_hash)` runs after signing and before broadcasting, so a caller can record the
+        hash durably first (the relay's outbox) and find the transaction again after a crash.
+        """
         w3 = self.chain.w3
         tx = {**tx, "from": self.address, "chainId": self.chain.chain_id}
         tx.setdefault("value", 0)
@@ -106,6 +111,8 @@ class Sender:
         for attempt in range(TRANSIENT_RETRIES):
             tx["nonce"] = self.chain.next_nonce(self.address)
             signed = self.account.sign_transaction(tx)
+            if on_signed:
+                on_signed("0x" + bytes(signed.hash).hex())
             try:
                 tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
                 break
@@ -144,7 +151,11 @@ class Sender:
                 raise as_revert(exc) from None
             raise ContractRevert("Reverted", {"tx": "0x" + bytes(tx_hash).hex()})
         target = receipt["blockNumber"] + self.chain.confirmations - 1
+        deadline = time.monotonic() + timeout
         while w3.eth.block_number < target:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"transaction 0x{bytes(tx_hash).hex()} mined but not "
+                                   f"{self.chain.confirmations} blocks deep within {timeout:.0f}s")
             time.sleep(0.2)
         return Receipt(
             tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
@@ -154,11 +165,11 @@ class Sender:
             raw=receipt,
         )
 
-    def transact(self, call: ContractFunction, *, value: int = 0, gas: int | None = None) -> Receipt:
+    def transact(self, call: ContractFunction, *, value: int = 0, gas: int | None = None,
+                 on_signed: Callable[[str], None] | None = None) -> Receipt:
         """Send a contract function call built with web3 (`contract.functions.f(args)`)."""
-        tx = call.build_transaction({"from": self.address, "value": value, "gas": 0, "nonce": 0,
-                                     "maxFeePerGas": 0, "maxPriorityFeePerGas": 0})
-        return self.send({"to": tx["to"], "data": tx["data"], "value": value}, gas=gas)
+        data = call._encode_transaction_data()
+        return self.send({"to": call.address, "data": data, "value": value}, gas=gas, on_signed=on_signed)
 
     def deploy(self, artifact: Artifact, *args: Any) -> tuple[Contract, Receipt]:
         """Deploy a packaged artifact with constructor arguments; returns the bound contract."""
