@@ -23,8 +23,8 @@ class TokenSource(Protocol):
         """A currently valid access token."""
         ...
 
-    def invalidate(self) -> None:
-        """Forget the cached token (the peer answered 401 with it)."""
+    def invalidate(self) -> bool:
+        """Forget the cached token (the peer answered 401 with it); True if a new one may be fetched."""
         ...
 
 
@@ -38,8 +38,9 @@ class StaticToken:
         """The configured token."""
         return self.value
 
-    def invalidate(self) -> None:
+    def invalidate(self) -> bool:
         """Nothing to forget: a static token cannot be refreshed."""
+        return False
 
 
 @dataclass
@@ -68,9 +69,10 @@ class ClientCredentials:
             assert self._token is not None
             return self._token
 
-    def invalidate(self) -> None:
+    def invalidate(self) -> bool:
         """Drop the cached token so the next request fetches a new one."""
         self._token = None
+        return True
 
     async def _fetch(self, http: httpx.AsyncClient) -> None:
         form = {"grant_type": "client_credentials"}

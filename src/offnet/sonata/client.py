@@ -8,6 +8,8 @@ and the seller's message.
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 from urllib.parse import quote
 from typing import Any, TypeVar
 
@@ -38,6 +40,12 @@ from offnet.sonata.models import (
 M = TypeVar("M", bound=BaseModel)
 
 _RETRYABLE = (httpx.TransportError,)  # connect/read/write errors and timeouts
+
+
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """One default TLS context for every client: building one costs ~0.1 s of CPU each time."""
+    return ssl.create_default_context()
 
 
 class SonataError(Exception):
@@ -73,7 +81,7 @@ class SonataClient:
         self.buyer_id = buyer_id
         self.seller_id = seller_id
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport,
-                                       headers={"Accept": "application/json"})
+                                       verify=shared_ssl_context(), headers={"Accept": "application/json"})
 
     async def __aenter__(self) -> SonataClient:
         return self
@@ -185,10 +193,10 @@ class SonataClient:
                 if attempt >= self.retries:
                     raise SonataError(None, f"{type(exc).__name__}: {exc}", method=method, url=url) from exc
             else:
-                if response.status_code == 401 and self.auth is not None and not refreshed:
+                if response.status_code == 401 and self.auth is not None and not refreshed \
+                        and self.auth.invalidate():
                     # A token the seller no longer accepts: fetch a new one, once.
                     refreshed = True
-                    self.auth.invalidate()
                     continue
                 if response.status_code < 400:
                     return response

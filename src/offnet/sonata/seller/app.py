@@ -11,6 +11,7 @@ import json
 import secrets
 import time
 import uuid
+from urllib.parse import parse_qs
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -61,6 +62,10 @@ class SellerAuth:
         if issued is None or time.monotonic() >= issued[1]:
             return None
         return issued[0]
+
+    def revoke_issued(self) -> None:
+        """Invalidate every token issued so far (static tokens stay valid)."""
+        self._issued.clear()
 
     def issue(self, client_id: str, secret: str) -> str | None:
         """A new access token for valid client credentials, else None."""
@@ -173,7 +178,14 @@ def create_seller_app(profile: BehaviourProfile | str = "prompt-and-punctual", s
 
     @app.post(TOKEN_PATH, tags=["auth"])
     async def token(request: Request) -> JSONResponse:
-        form = await request.form()
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/x-www-form-urlencoded":
+            return JSONResponse({"error": "invalid_request",
+                                 "error_description": "use application/x-www-form-urlencoded"}, status_code=400)
+        try:
+            form = {k: v[0] for k, v in parse_qs((await request.body()).decode(), strict_parsing=False).items()}
+        except UnicodeDecodeError:
+            return JSONResponse({"error": "invalid_request"}, status_code=400)
         client_id, secret = _client_credentials(request, form)
         if form.get("grant_type") != "client_credentials":
             return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
@@ -313,7 +325,7 @@ async def _body(request: Request, model: type[M]) -> M:
         raise SellerError(400, "invalidBody", str(exc)) from None
 
 
-def _client_credentials(request: Request, form: Any) -> tuple[str | None, str | None]:
+def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str | None, str | None]:
     scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "basic":
         try:

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from offnet.sonata.client import shared_ssl_context
 from offnet.sonata.seller.engine import Delivery
 
 
@@ -41,7 +42,7 @@ class NotificationSender:
         self.attempts = attempts
         self.backoff = backoff
         self.log: list[DeliveryRecord] = []
-        self._http = httpx.AsyncClient(timeout=timeout)
+        self._http = httpx.AsyncClient(timeout=timeout, verify=shared_ssl_context())
         self._lock = asyncio.Lock()
 
     async def send(self, deliveries: list[Delivery]) -> list[DeliveryRecord]:
