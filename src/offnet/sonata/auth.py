@@ -79,8 +79,12 @@ class ClientCredentials:
         if self.scope:
             form["scope"] = self.scope
         try:
-            response = await http.post(self.token_url, data=form, auth=(self.client_id, self.client_secret),
-                                       headers={"Accept": "application/json"})
+            response = await http.post(
+                self.token_url,
+                data=form,
+                auth=(self.client_id, self.client_secret),
+                headers={"Accept": "application/json"},
+            )
         except httpx.HTTPError as exc:
             raise AuthError(f"token endpoint {self.token_url} unreachable: {exc}") from exc
         try:
@@ -89,8 +93,9 @@ class ClientCredentials:
             body = {}
         if response.status_code != 200:
             reason = body.get("error_description") or body.get("error") or response.reason_phrase
-            raise AuthError(f"token endpoint refused client {self.client_id!r}: "
-                            f"{response.status_code} {reason}")
+            raise AuthError(
+                f"token endpoint refused client {self.client_id!r}: {response.status_code} {reason}"
+            )
         token, kind = body.get("access_token"), str(body.get("token_type", "")).lower()
         if not isinstance(token, str) or not token or kind != "bearer":
             raise AuthError(f"token endpoint {self.token_url} returned no bearer access_token")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import ssl
-from urllib.parse import quote
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel
@@ -51,8 +51,9 @@ def shared_ssl_context() -> ssl.SSLContext:
 class SonataError(Exception):
     """A Sonata call failed: ``status`` is the HTTP status (None when the seller was unreachable)."""
 
-    def __init__(self, status: int | None, message: str, *, code: str | None = None,
-                 method: str = "", url: str = "") -> None:
+    def __init__(
+        self, status: int | None, message: str, *, code: str | None = None, method: str = "", url: str = ""
+    ) -> None:
         self.status = status
         self.message = message
         self.code = code
@@ -69,10 +70,19 @@ class SonataClient:
     appended. ``auth`` is a TokenSource, a static token string, or None.
     """
 
-    def __init__(self, base_url: str, auth: TokenSource | str | None = None, *, timeout: float = 10.0,
-                 retries: int = 3, backoff: float = 0.25, max_backoff: float = 5.0,
-                 buyer_id: str | None = None, seller_id: str | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        auth: TokenSource | str | None = None,
+        *,
+        timeout: float = 10.0,
+        retries: int = 3,
+        backoff: float = 0.25,
+        max_backoff: float = 5.0,
+        buyer_id: str | None = None,
+        seller_id: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.auth: TokenSource | None = StaticToken(auth) if isinstance(auth, str) else auth
         self.retries = retries
@@ -80,8 +90,13 @@ class SonataClient:
         self.max_backoff = max_backoff
         self.buyer_id = buyer_id
         self.seller_id = seller_id
-        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport,
-                                       verify=shared_ssl_context(), headers={"Accept": "application/json"})
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=timeout,
+            transport=transport,
+            verify=shared_ssl_context(),
+            headers={"Accept": "application/json"},
+        )
 
     async def __aenter__(self) -> SonataClient:
         return self
@@ -117,8 +132,9 @@ class SonataClient:
 
     async def create_product_order(self, order: ProductOrderCreate | dict[str, Any]) -> ProductOrder:
         """POST /productOrder (an item accepts a quote through ``quoteItem {id, quoteId}``)."""
-        return await self._call(ProductOrder, "POST", PRODUCT_ORDER_API, "/productOrder",
-                                _body(ProductOrderCreate, order))
+        return await self._call(
+            ProductOrder, "POST", PRODUCT_ORDER_API, "/productOrder", _body(ProductOrderCreate, order)
+        )
 
     async def get_product_order(self, order_id: str) -> ProductOrder:
         """GET /productOrder/{id}."""
@@ -133,18 +149,21 @@ class SonataClient:
 
     async def create_trouble_ticket(self, ticket: TroubleTicketCreate | dict[str, Any]) -> TroubleTicket:
         """POST /troubleTicket."""
-        return await self._call(TroubleTicket, "POST", TROUBLE_TICKET_API, "/troubleTicket",
-                                _body(TroubleTicketCreate, ticket))
+        return await self._call(
+            TroubleTicket, "POST", TROUBLE_TICKET_API, "/troubleTicket", _body(TroubleTicketCreate, ticket)
+        )
 
     async def get_trouble_ticket(self, ticket_id: str) -> TroubleTicket:
         """GET /troubleTicket/{id}."""
-        return await self._call(TroubleTicket, "GET", TROUBLE_TICKET_API,
-                                f"/troubleTicket/{_segment(ticket_id)}")
+        return await self._call(
+            TroubleTicket, "GET", TROUBLE_TICKET_API, f"/troubleTicket/{_segment(ticket_id)}"
+        )
 
     # --- hubs ---
 
-    async def register_hub(self, api: SonataApi | str, callback: str,
-                           event_types: list[str] | None = None) -> EventSubscription:
+    async def register_hub(
+        self, api: SonataApi | str, callback: str, event_types: list[str] | None = None
+    ) -> EventSubscription:
         """POST /hub on ``api``: the seller will POST events to ``{callback}{listener path}``."""
         sonata_api = _api(api)
         unknown = [t for t in event_types or [] if t not in sonata_api.events]
@@ -160,22 +179,26 @@ class SonataClient:
 
     # --- plumbing ---
 
-    async def _call(self, model: type[M], method: str, api: SonataApi, path: str,
-                    body: dict[str, Any] | None = None) -> M:
+    async def _call(
+        self, model: type[M], method: str, api: SonataApi, path: str, body: dict[str, Any] | None = None
+    ) -> M:
         response = await self._send(method, api, path, body)
         try:
             data = response.json()
         except ValueError:
-            raise SonataError(response.status_code, "answer is not JSON", method=method,
-                              url=str(response.url)) from None
+            raise SonataError(
+                response.status_code, "answer is not JSON", method=method, url=str(response.url)
+            ) from None
         try:
             return validate(model, data)
         except ValueError as exc:
-            raise SonataError(response.status_code, f"unexpected answer: {exc}", method=method,
-                              url=str(response.url)) from None
+            raise SonataError(
+                response.status_code, f"unexpected answer: {exc}", method=method, url=str(response.url)
+            ) from None
 
-    async def _send(self, method: str, api: SonataApi, path: str,
-                    body: dict[str, Any] | None = None) -> httpx.Response:
+    async def _send(
+        self, method: str, api: SonataApi, path: str, body: dict[str, Any] | None = None
+    ) -> httpx.Response:
         url = api.management_base + path
         params = {k: v for k, v in (("buyerId", self.buyer_id), ("sellerId", self.seller_id)) if v}
         refreshed = False
@@ -185,16 +208,21 @@ class SonataClient:
             try:
                 if self.auth is not None:
                     headers["Authorization"] = f"Bearer {await self.auth.token(self._http)}"
-                response = await self._http.request(method, url, json=body, params=params or None,
-                                                    headers=headers)
+                response = await self._http.request(
+                    method, url, json=body, params=params or None, headers=headers
+                )
             except AuthError as exc:
                 raise SonataError(None, str(exc), code="invalidCredentials", method=method, url=url) from exc
             except _RETRYABLE as exc:
                 if attempt >= self.retries:
                     raise SonataError(None, f"{type(exc).__name__}: {exc}", method=method, url=url) from exc
             else:
-                if response.status_code == 401 and self.auth is not None and not refreshed \
-                        and self.auth.invalidate():
+                if (
+                    response.status_code == 401
+                    and self.auth is not None
+                    and not refreshed
+                    and self.auth.invalidate()
+                ):
                     # A token the seller no longer accepts: fetch a new one, once.
                     refreshed = True
                     continue
@@ -202,7 +230,7 @@ class SonataClient:
                     return response
                 if response.status_code < 500 or attempt >= self.retries:
                     raise _error(method, response)
-            await asyncio.sleep(min(self.max_backoff, self.backoff * 2 ** attempt))
+            await asyncio.sleep(min(self.max_backoff, self.backoff * 2**attempt))
             attempt += 1
 
 

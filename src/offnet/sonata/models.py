@@ -37,16 +37,16 @@ ACCESS_ELINE_OVC_TYPE = "urn:mef:lso:spec:sonata:access-eline-ovc:v5.0.0:all"
 
 # --- value types ------------------------------------------------------------------------------
 
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 def _check_rfc3339(value: Any) -> Any:
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not _RFC3339.match(value):
-        raise ValueError(f"expected an RFC 3339 date-time with a UTC offset "
-                         f"(e.g. 2026-01-31T12:00:00Z), got {value!r}")
+        raise ValueError(
+            f"expected an RFC 3339 date-time with a UTC offset (e.g. 2026-01-31T12:00:00Z), got {value!r}"
+        )
     return value
 
 
@@ -67,13 +67,19 @@ def _check_id(value: Any) -> Any:
 def _format_rfc3339(value: datetime) -> str:
     # Shortest faithful form: no fraction, milliseconds or microseconds; "Z" for UTC. Real payloads
     # use these forms, so a parsed document dumps back to the same text and the same hash.
-    text = value.isoformat(timespec="seconds" if value.microsecond == 0
-                           else "milliseconds" if value.microsecond % 1000 == 0 else "microseconds")
+    text = value.isoformat(
+        timespec="seconds"
+        if value.microsecond == 0
+        else "milliseconds"
+        if value.microsecond % 1000 == 0
+        else "microseconds"
+    )
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_check_rfc3339),
-                    PlainSerializer(_format_rfc3339, when_used="json")]
+Rfc3339 = Annotated[
+    AwareDatetime, BeforeValidator(_check_rfc3339), PlainSerializer(_format_rfc3339, when_used="json")
+]
 """An RFC 3339 date-time with an explicit offset; unix timestamps and naive times are refused."""
 Number = Annotated[int | float, BeforeValidator(_check_number)]
 """A JSON number kept as given (an int stays an int, so canonical hashes survive a round trip)."""
@@ -170,9 +176,15 @@ class TroubleTicketStatus(StrEnum):
     REOPENED = "reopened"
 
 
-TERMINAL_ORDER_STATES = frozenset({ProductOrderState.COMPLETED, ProductOrderState.FAILED,
-                                   ProductOrderState.PARTIAL, ProductOrderState.CANCELLED,
-                                   ProductOrderState.REJECTED})
+TERMINAL_ORDER_STATES = frozenset(
+    {
+        ProductOrderState.COMPLETED,
+        ProductOrderState.FAILED,
+        ProductOrderState.PARTIAL,
+        ProductOrderState.CANCELLED,
+        ProductOrderState.REJECTED,
+    }
+)
 
 
 class TimeUnit(StrEnum):
@@ -480,8 +492,14 @@ class CancelProductOrderCreate(SonataModel):
 
 class CancelProductOrder(CancelProductOrderCreate):
     id: Id
-    state: Literal["acknowledged", "done", "inProgress.assessingCharge", "pending.assessingCharge",
-                   "rejected", "terminatedWithError"]
+    state: Literal[
+        "acknowledged",
+        "done",
+        "inProgress.assessingCharge",
+        "pending.assessingCharge",
+        "rejected",
+        "terminatedWithError",
+    ]
 
 
 # --- TroubleTicket v4 ----------------------------------------------------------------------------
@@ -578,15 +596,26 @@ class QuoteEvent(Envelope):
 
 
 class ProductOrderEvent(Envelope):
-    ITEM_EVENTS = frozenset({"productOrderItemStateChangeEvent", "productOrderItemExpectedCompletionDateSet",
-                             "productSpecificProductOrderItemMilestoneEvent", "productOrderItemMilestoneEvent"})
-    MILESTONE_EVENTS = frozenset({"productSpecificProductOrderItemMilestoneEvent",
-                                  "productOrderItemMilestoneEvent"})
+    ITEM_EVENTS = frozenset(
+        {
+            "productOrderItemStateChangeEvent",
+            "productOrderItemExpectedCompletionDateSet",
+            "productSpecificProductOrderItemMilestoneEvent",
+            "productOrderItemMilestoneEvent",
+        }
+    )
+    MILESTONE_EVENTS = frozenset(
+        {"productSpecificProductOrderItemMilestoneEvent", "productOrderItemMilestoneEvent"}
+    )
     ITEM_FIELD = "orderItemId"
 
-    eventType: Literal["productOrderStateChangeEvent", "productOrderItemStateChangeEvent",
-                       "productOrderItemExpectedCompletionDateSet",
-                       "productSpecificProductOrderItemMilestoneEvent", "productOrderItemMilestoneEvent"]
+    eventType: Literal[
+        "productOrderStateChangeEvent",
+        "productOrderItemStateChangeEvent",
+        "productOrderItemExpectedCompletionDateSet",
+        "productSpecificProductOrderItemMilestoneEvent",
+        "productOrderItemMilestoneEvent",
+    ]
     event: ProductOrderEventPayload
 
 
@@ -601,9 +630,13 @@ class ChargeEvent(Envelope):
 class TroubleTicketEvent(Envelope):
     # The SDK's listener path is troubleTicketStatusChangeEvent; the "State" spelling some
     # documents use is accepted too.
-    eventType: Literal["troubleTicketStatusChangeEvent", "troubleTicketStateChangeEvent",
-                       "troubleTicketAttributeValueChangeEvent", "troubleTicketResolvedEvent",
-                       "troubleTicketInformationRequiredEvent"]
+    eventType: Literal[
+        "troubleTicketStatusChangeEvent",
+        "troubleTicketStateChangeEvent",
+        "troubleTicketAttributeValueChangeEvent",
+        "troubleTicketResolvedEvent",
+        "troubleTicketInformationRequiredEvent",
+    ]
 
 
 @dataclass(frozen=True)
@@ -637,11 +670,16 @@ def _events(envelope: type[Envelope]) -> dict[str, type[Envelope]]:
 
 
 QUOTE_API = SonataApi("quote", "quoteManagement", "quoteNotification", 8, _events(QuoteEvent))
-PRODUCT_ORDER_API = SonataApi("productOrder", "productOrderingManagement", "productOrderingNotification", 10,
-                              {**_events(ProductOrderEvent), **_events(CancelProductOrderEvent),
-                               **_events(ChargeEvent)})
-TROUBLE_TICKET_API = SonataApi("troubleTicket", "troubleTicket", "troubleTicketNotification", 4,
-                               _events(TroubleTicketEvent))
+PRODUCT_ORDER_API = SonataApi(
+    "productOrder",
+    "productOrderingManagement",
+    "productOrderingNotification",
+    10,
+    {**_events(ProductOrderEvent), **_events(CancelProductOrderEvent), **_events(ChargeEvent)},
+)
+TROUBLE_TICKET_API = SonataApi(
+    "troubleTicket", "troubleTicket", "troubleTicketNotification", 4, _events(TroubleTicketEvent)
+)
 SONATA_APIS: tuple[SonataApi, ...] = (QUOTE_API, PRODUCT_ORDER_API, TROUBLE_TICKET_API)
 
 
@@ -665,8 +703,10 @@ def parse_notification(api: str, event_type: str, body: bytes | str | dict[str, 
     sonata_api = api_for_notification(api)
     envelope = sonata_api.events.get(event_type)
     if envelope is None:
-        raise ValueError(f"unknown {sonata_api.notification} event type {event_type!r}; known: "
-                         + ", ".join(sorted(sonata_api.events)))
+        raise ValueError(
+            f"unknown {sonata_api.notification} event type {event_type!r}; known: "
+            + ", ".join(sorted(sonata_api.events))
+        )
     if isinstance(body, bytes | str):
         try:
             body = json.loads(body)
@@ -675,8 +715,9 @@ def parse_notification(api: str, event_type: str, body: bytes | str | dict[str, 
     if not isinstance(body, dict):
         raise ValueError("notification body must be a JSON object")
     if body.get("eventType") != event_type:
-        raise ValueError(f"eventType {body.get('eventType')!r} in the body does not match the path's "
-                         f"{event_type!r}")
+        raise ValueError(
+            f"eventType {body.get('eventType')!r} in the body does not match the path's {event_type!r}"
+        )
     return validate(envelope, body)
 
 
@@ -787,30 +828,46 @@ def sla_objectives(configuration: ProductConfiguration | dict[str, Any]) -> list
         return []
     result = []
     for entry in sls.slsCosNameEntry:
-        delay = min(entry.oneWayFrameDelayPmMetric, default=None,
-                    key=lambda m: duration_to_microseconds(m.oneWayFdObjective))
-        result.append(SlaObjectives(
-            cos_name=entry.cosName,
-            availability_ppm=_max_or_none(percent_to_ppm(m.oneWayAvailabilityObjective)
-                                          for m in entry.oneWayAvailabilityPmMetric),
-            frame_loss_ratio_ppm=_min_or_none(percent_to_ppm(m.oneWayFlrObjective)
-                                              for m in entry.oneWayFrameLossRatioPmMetric),
-            frame_delay_us=duration_to_microseconds(delay.oneWayFdObjective) if delay else None,
-            frame_delay_percentile_ppm=percent_to_ppm(delay.oneWayFdPercentile) if delay else None,
-            mean_frame_delay_us=_min_or_none(duration_to_microseconds(m.oneWayMfdObjective)
-                                             for m in entry.oneWayMeanFrameDelayPmMetric),
-            ifdv_us=_min_or_none(duration_to_microseconds(m.oneWayIfdvObjective)
-                                 for m in entry.oneWayInterFrameDelayVariationPmMetric),
-        ))
+        delay = min(
+            entry.oneWayFrameDelayPmMetric,
+            default=None,
+            key=lambda m: duration_to_microseconds(m.oneWayFdObjective),
+        )
+        result.append(
+            SlaObjectives(
+                cos_name=entry.cosName,
+                availability_ppm=_max_or_none(
+                    percent_to_ppm(m.oneWayAvailabilityObjective) for m in entry.oneWayAvailabilityPmMetric
+                ),
+                frame_loss_ratio_ppm=_min_or_none(
+                    percent_to_ppm(m.oneWayFlrObjective) for m in entry.oneWayFrameLossRatioPmMetric
+                ),
+                frame_delay_us=duration_to_microseconds(delay.oneWayFdObjective) if delay else None,
+                frame_delay_percentile_ppm=percent_to_ppm(delay.oneWayFdPercentile) if delay else None,
+                mean_frame_delay_us=_min_or_none(
+                    duration_to_microseconds(m.oneWayMfdObjective) for m in entry.oneWayMeanFrameDelayPmMetric
+                ),
+                ifdv_us=_min_or_none(
+                    duration_to_microseconds(m.oneWayIfdvObjective)
+                    for m in entry.oneWayInterFrameDelayVariationPmMetric
+                ),
+            )
+        )
     return result
 
 
 PPM_PER_PERCENT = 10_000
 
-_MICROSECONDS = {TimeDurationUnits.NS: Decimal("0.001"), TimeDurationUnits.US: Decimal(1),
-                 TimeDurationUnits.MS: Decimal(1_000), TimeDurationUnits.SEC: Decimal(1_000_000),
-                 TimeDurationUnits.MIN: Decimal(60_000_000), TimeDurationUnits.HOUR: Decimal(3_600_000_000),
-                 TimeDurationUnits.DAY: Decimal(86_400_000_000), TimeDurationUnits.WEEK: Decimal(604_800_000_000)}
+_MICROSECONDS = {
+    TimeDurationUnits.NS: Decimal("0.001"),
+    TimeDurationUnits.US: Decimal(1),
+    TimeDurationUnits.MS: Decimal(1_000),
+    TimeDurationUnits.SEC: Decimal(1_000_000),
+    TimeDurationUnits.MIN: Decimal(60_000_000),
+    TimeDurationUnits.HOUR: Decimal(3_600_000_000),
+    TimeDurationUnits.DAY: Decimal(86_400_000_000),
+    TimeDurationUnits.WEEK: Decimal(604_800_000_000),
+}
 
 _SECONDS = {TimeUnit.CALENDAR_MINUTES: 60, TimeUnit.CALENDAR_HOURS: 3_600, TimeUnit.CALENDAR_DAYS: 86_400}
 
@@ -839,8 +896,10 @@ def interval_to_seconds(duration: Duration | dict[str, Any]) -> int:
         duration = validate(Duration, duration)
     seconds = _SECONDS.get(duration.units)
     if seconds is None:
-        raise ValueError(f"an interval in {duration.units} has no fixed length; "
-                         "use calendarMinutes, calendarHours or calendarDays")
+        raise ValueError(
+            f"an interval in {duration.units} has no fixed length; "
+            "use calendarMinutes, calendarHours or calendarDays"
+        )
     return duration.amount * seconds
 
 

@@ -38,16 +38,30 @@ def anyio_backend() -> str:
 def make_seller() -> Iterator[Callable[..., RunningSeller]]:
     """Factory: ``make_seller(profile="prompt-and-punctual", seed=7)`` starts a seller on a free port."""
     with ExitStack() as stack:
+
         def start(profile: Any = "prompt-and-punctual", seed: int | str = 7, **options: Any) -> RunningSeller:
             clock = SimulatedClock(START)
-            app = create_seller_app(profile, seed, clock=clock,
-                                    tokens={BUYER_TOKEN: "buyer-a", OTHER_BUYER_TOKEN: "buyer-b"},
-                                    clients={OAUTH_CLIENT[0]: (OAUTH_CLIENT[1], "buyer-a")},
-                                    notification_token=NOTIFY_TOKEN, instance="t", **options)
+            app = create_seller_app(
+                profile,
+                seed,
+                clock=clock,
+                tokens={BUYER_TOKEN: "buyer-a", OTHER_BUYER_TOKEN: "buyer-b"},
+                clients={OAUTH_CLIENT[0]: (OAUTH_CLIENT[1], "buyer-a")},
+                notification_token=NOTIFY_TOKEN,
+                instance="t",
+                **options,
+            )
             url = stack.enter_context(serve_in_thread(app))
-            http = stack.enter_context(httpx.Client(base_url=url, timeout=10, verify=shared_ssl_context(),
-                                                    headers={"Authorization": f"Bearer {BUYER_TOKEN}"}))
+            http = stack.enter_context(
+                httpx.Client(
+                    base_url=url,
+                    timeout=10,
+                    verify=shared_ssl_context(),
+                    headers={"Authorization": f"Bearer {BUYER_TOKEN}"},
+                )
+            )
             return RunningSeller(url, clock, app.state.engine, app.state.auth, http)
+
         yield start
 
 
@@ -63,8 +77,14 @@ def listener() -> Iterator[Listener]:
     async def record(request: Request) -> Response:
         body = await request.json()
         with recorder.lock:
-            recorder.received.append(Received(request.url.path, request.headers.get("authorization"),
-                                              request.headers.get("content-type"), copy.deepcopy(body)))
+            recorder.received.append(
+                Received(
+                    request.url.path,
+                    request.headers.get("authorization"),
+                    request.headers.get("content-type"),
+                    copy.deepcopy(body),
+                )
+            )
         return Response(status_code=204)
 
     app = Starlette(routes=[Route("/{path:path}", record, methods=["POST"])])

@@ -46,9 +46,10 @@ class RunningSeller:
         assert response.status_code == 201, response.text
         return response.json()
 
-    def orderable_quote(self) -> dict[str, Any]:
+    def orderable_quote(self, days: int = 3) -> dict[str, Any]:
+        """A quote request answered after ``days`` of simulated time (orderable for a prompt seller)."""
         quote = self.quote()
-        self.advance(3 * DAY)
+        self.advance(days * DAY)
         return self.http.get(f"/mefApi/sonata/quoteManagement/v8/quote/{quote['id']}").json()
 
     def order(self, quote_id: str, item_id: str = "1") -> httpx.Response:

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sonata_support import BUYER_TOKEN, DAY, OAUTH_CLIENT, RunningSeller
 
 from offnet.sonata.auth import ClientCredentials
 from offnet.sonata.client import SonataClient, SonataError, shared_ssl_context
@@ -18,8 +19,6 @@ from offnet.sonata.models import (
     QuoteState,
     TroubleTicketStatus,
 )
-
-from sonata_support import BUYER_TOKEN, DAY, OAUTH_CLIENT, RunningSeller
 
 pytestmark = pytest.mark.anyio
 
@@ -127,8 +126,11 @@ async def test_5xx__after_the_last_retry__raises_the_status_and_message(seller: 
     async with client(seller, retries=2, transport=transport) as sonata:
         with pytest.raises(SonataError) as failed:
             await sonata.get_quote("Q-t-0001")
-    assert (failed.value.status, failed.value.code, failed.value.message) == (502, "temporarilyUnavailable",
-                                                                              "injected fault")
+    assert (failed.value.status, failed.value.code, failed.value.message) == (
+        502,
+        "temporarilyUnavailable",
+        "injected fault",
+    )
     assert len(transport.sent) == 3
     assert "GET" in str(failed.value) and "/quote/Q-t-0001" in str(failed.value)
 
@@ -148,7 +150,10 @@ async def test_4xx__is_not_retried(seller: RunningSeller) -> None:
         with pytest.raises(SonataError) as missing:
             await sonata.get_product_order("PO-nope")
     assert (missing.value.status, missing.value.code, missing.value.message) == (
-        404, "notFound", "no product order 'PO-nope'")
+        404,
+        "notFound",
+        "no product order 'PO-nope'",
+    )
     assert len(transport.sent) == 1
 
 
@@ -166,8 +171,9 @@ async def test_unreachable_seller__raises_after_retrying_connection_errors() -> 
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     transport = CountingTransport()
-    async with SonataClient(f"http://127.0.0.1:{port}", "t", retries=2, backoff=0.01,
-                            transport=transport) as sonata:
+    async with SonataClient(
+        f"http://127.0.0.1:{port}", "t", retries=2, backoff=0.01, transport=transport
+    ) as sonata:
         with pytest.raises(SonataError) as unreachable:
             await sonata.get_quote("Q-1")
     assert unreachable.value.status is None
@@ -180,7 +186,9 @@ async def test_invalid_request__is_refused_before_sending(seller: RunningSeller)
     body = load_example("quote_create")
     body["quoteItem"] = []
     async with client(seller, transport=transport) as sonata:
-        with pytest.raises(ValueError, match="invalid QuoteCreate: quoteItem: List should have at least 1 item"):
+        with pytest.raises(
+            ValueError, match="invalid QuoteCreate: quoteItem: List should have at least 1 item"
+        ):
             await sonata.create_quote(body)
     assert transport.sent == []
 

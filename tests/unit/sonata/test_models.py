@@ -36,9 +36,14 @@ from offnet.sonata.models import (
     validate,
 )
 
-DOCUMENTS = {"quote_create": QuoteCreate, "quote": Quote, "product_order_create": ProductOrderCreate,
-             "product_order": ProductOrder, "trouble_ticket_create": TroubleTicketCreate,
-             "trouble_ticket": TroubleTicket}
+DOCUMENTS = {
+    "quote_create": QuoteCreate,
+    "quote": Quote,
+    "product_order_create": ProductOrderCreate,
+    "product_order": ProductOrder,
+    "trouble_ticket_create": TroubleTicketCreate,
+    "trouble_ticket": TroubleTicket,
+}
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTS))
@@ -60,8 +65,9 @@ def test_quote__reads_the_fields_offnet_relies_on() -> None:
     assert rfc3339_to_unix(quote.effectiveQuoteCompletionDate) == 1769787730
     assert rfc3339_to_unix(quote.requestedQuoteCompletionDate) == 1770138000
     assert interval_to_seconds(item.quoteItemInstallationInterval) == 25 * 86_400
-    assert [(p.priceType, p.recurringChargePeriod, p.price.dutyFreeAmount.value) for p in item.quoteItemPrice] == [
-        ("nonRecurring", None, 900), ("recurring", "month", 412.5)]
+    assert [
+        (p.priceType, p.recurringChargePeriod, p.price.dutyFreeAmount.value) for p in item.quoteItemPrice
+    ] == [("nonRecurring", None, 900), ("recurring", "month", 412.5)]
     assert item.product.productConfiguration.type == ACCESS_ELINE_OVC_TYPE
     with pytest.raises(LookupError, match="no item '2' in quote Q-7F3A2C"):
         quote.item("2")
@@ -110,29 +116,69 @@ def _mutate(name: str, path: str, value: Any) -> dict[str, Any]:
 _DELETE = object()
 
 
-@pytest.mark.parametrize(("name", "path", "value", "message"), [
-    ("quote", "state", "approved", "state: Input should be 'accepted'"),
-    ("quote", "effectiveQuoteCompletionDate", 1769787730, "expected an RFC 3339 date-time"),
-    ("quote", "effectiveQuoteCompletionDate", "2026-01-30T15:42:10", "expected an RFC 3339 date-time"),
-    ("quote", "effectiveQuoteCompletionDate", "2026-01-30", "expected an RFC 3339 date-time"),
-    ("quote", "quoteItem.0.quoteItemPrice.1.price.dutyFreeAmount.value", "412.5", "expected a JSON number"),
-    ("quote", "quoteItem.0.quoteItemPrice.1.price.dutyFreeAmount.value", -1, "greater than or equal to 0"),
-    ("quote", "quoteItem.0.quoteItemPrice.1.price.dutyFreeAmount.unit", "euro", "dutyFreeAmount.unit"),
-    ("quote", "quoteItem.0.quoteItemPrice.1.recurringChargePeriod", _DELETE, "needs recurringChargePeriod"),
-    ("quote", "quoteItem.0.quoteItemInstallationInterval.units", "days", "quoteItemInstallationInterval.units"),
-    ("quote", "quoteItem.0.quoteItemInstallationInterval.amount", 2.5, "quoteItemInstallationInterval.amount"),
-    ("quote", "quoteItem.0.state", "approved", "quoteItem.0.state"),
-    ("quote", "id", "", "expected a non-empty string identifier"),
-    ("quote", "quoteItem", [], "quoteItem: List should have at least 1 item"),
-    ("quote_create", "quoteItem.0.product.productConfiguration.@type", _DELETE, "productConfiguration.@type"),
-    ("product_order_create", "productOrderItem.0.quoteItem.quoteId", _DELETE, "quoteItem.quoteId: Field required"),
-    ("product_order", "productOrderItem.0.state", "done", "productOrderItem.0.state"),
-    ("product_order", "productOrderItem.0.completionDate", "yesterday", "completionDate"),
-    ("trouble_ticket", "status", "open", "status: Input should be"),
-    ("trouble_ticket", "resolutionDate", None, None),  # optional: null is fine
-    ("trouble_ticket_create", "relatedEntity", [], "relatedEntity: List should have at least 1 item"),
-])
-def test_bad_payload__is_refused_naming_the_field(name: str, path: str, value: Any, message: str | None) -> None:
+@pytest.mark.parametrize(
+    ("name", "path", "value", "message"),
+    [
+        ("quote", "state", "approved", "state: Input should be 'accepted'"),
+        ("quote", "effectiveQuoteCompletionDate", 1769787730, "expected an RFC 3339 date-time"),
+        ("quote", "effectiveQuoteCompletionDate", "2026-01-30T15:42:10", "expected an RFC 3339 date-time"),
+        ("quote", "effectiveQuoteCompletionDate", "2026-01-30", "expected an RFC 3339 date-time"),
+        (
+            "quote",
+            "quoteItem.0.quoteItemPrice.1.price.dutyFreeAmount.value",
+            "412.5",
+            "expected a JSON number",
+        ),
+        (
+            "quote",
+            "quoteItem.0.quoteItemPrice.1.price.dutyFreeAmount.value",
+            -1,
+            "greater than or equal to 0",
+        ),
+        ("quote", "quoteItem.0.quoteItemPrice.1.price.dutyFreeAmount.unit", "euro", "dutyFreeAmount.unit"),
+        (
+            "quote",
+            "quoteItem.0.quoteItemPrice.1.recurringChargePeriod",
+            _DELETE,
+            "needs recurringChargePeriod",
+        ),
+        (
+            "quote",
+            "quoteItem.0.quoteItemInstallationInterval.units",
+            "days",
+            "quoteItemInstallationInterval.units",
+        ),
+        (
+            "quote",
+            "quoteItem.0.quoteItemInstallationInterval.amount",
+            2.5,
+            "quoteItemInstallationInterval.amount",
+        ),
+        ("quote", "quoteItem.0.state", "approved", "quoteItem.0.state"),
+        ("quote", "id", "", "expected a non-empty string identifier"),
+        ("quote", "quoteItem", [], "quoteItem: List should have at least 1 item"),
+        (
+            "quote_create",
+            "quoteItem.0.product.productConfiguration.@type",
+            _DELETE,
+            "productConfiguration.@type",
+        ),
+        (
+            "product_order_create",
+            "productOrderItem.0.quoteItem.quoteId",
+            _DELETE,
+            "quoteItem.quoteId: Field required",
+        ),
+        ("product_order", "productOrderItem.0.state", "done", "productOrderItem.0.state"),
+        ("product_order", "productOrderItem.0.completionDate", "yesterday", "completionDate"),
+        ("trouble_ticket", "status", "open", "status: Input should be"),
+        ("trouble_ticket", "resolutionDate", None, None),  # optional: null is fine
+        ("trouble_ticket_create", "relatedEntity", [], "relatedEntity: List should have at least 1 item"),
+    ],
+)
+def test_bad_payload__is_refused_naming_the_field(
+    name: str, path: str, value: Any, message: str | None
+) -> None:
     document = _mutate(name, path, value)
     if message is None:
         validate(DOCUMENTS[name], document)
@@ -155,8 +201,11 @@ def test_duplicate_item_ids__are_refused() -> None:
 # --- notifications ---
 
 
-@pytest.mark.parametrize(("api", "event_type", "body"), notification_examples(),
-                         ids=[f"{a}.{e}" for a, e, _ in notification_examples()])
+@pytest.mark.parametrize(
+    ("api", "event_type", "body"),
+    notification_examples(),
+    ids=[f"{a}.{e}" for a, e, _ in notification_examples()],
+)
 def test_notification__example_parses_to_its_typed_envelope(api: str, event_type: str, body: dict) -> None:
     envelope = parse_notification(api, event_type, json.dumps(body).encode())
     assert envelope.eventType == event_type
@@ -176,47 +225,107 @@ def _quote_event(**changes: Any) -> dict[str, Any]:
     return body
 
 
-@pytest.mark.parametrize(("api", "event_type", "body", "message"), [
-    ("orderNotification", "quoteStateChangeEvent", _quote_event(), "unknown Sonata notification API 'orderNotification'"),
-    ("quoteNotification/v7", "quoteStateChangeEvent", _quote_event(), "unknown Sonata notification API"),
-    ("quoteNotification", "quoteDeletedEvent", _quote_event(eventType="quoteDeletedEvent"),
-     "unknown quoteNotification event type 'quoteDeletedEvent'"),
-    ("quoteNotification", "quoteStateChangeEvent", _quote_event(),
-     "eventType 'quoteItemStateChangeEvent' in the body does not match the path's 'quoteStateChangeEvent'"),
-    ("quoteNotification", "quoteItemStateChangeEvent", b"{not json", "notification body is not JSON"),
-    ("quoteNotification", "quoteItemStateChangeEvent", b"[1, 2]", "notification body must be a JSON object"),
-    ("quoteNotification", "quoteItemStateChangeEvent", _quote_event(event={"id": "Q-1"}),
-     "quoteItemStateChangeEvent needs event.quoteItemId"),
-    ("quoteNotification", "quoteItemStateChangeEvent", _quote_event(eventId=None), "eventId"),
-    ("quoteNotification", "quoteItemStateChangeEvent", _quote_event(eventTime="2026-01-30 15:42"), "eventTime"),
-    ("quoteNotification", "quoteItemStateChangeEvent", _quote_event(event={"quoteItemId": "1"}), "event.id"),
-    ("productOrderingNotification", "productSpecificProductOrderItemMilestoneEvent",
-     {"eventId": "e", "eventTime": "2026-02-09T10:00:01Z", "eventType": "productSpecificProductOrderItemMilestoneEvent",
-      "event": {"id": "PO-1", "orderItemId": "1"}}, "needs event.milestoneName"),
-])
-def test_notification__bad_input_raises_a_clear_value_error(api: str, event_type: str, body: Any,
-                                                            message: str) -> None:
+@pytest.mark.parametrize(
+    ("api", "event_type", "body", "message"),
+    [
+        (
+            "orderNotification",
+            "quoteStateChangeEvent",
+            _quote_event(),
+            "unknown Sonata notification API 'orderNotification'",
+        ),
+        ("quoteNotification/v7", "quoteStateChangeEvent", _quote_event(), "unknown Sonata notification API"),
+        (
+            "quoteNotification",
+            "quoteDeletedEvent",
+            _quote_event(eventType="quoteDeletedEvent"),
+            "unknown quoteNotification event type 'quoteDeletedEvent'",
+        ),
+        (
+            "quoteNotification",
+            "quoteStateChangeEvent",
+            _quote_event(),
+            "eventType 'quoteItemStateChangeEvent' in the body does not match the path's "
+            "'quoteStateChangeEvent'",
+        ),
+        ("quoteNotification", "quoteItemStateChangeEvent", b"{not json", "notification body is not JSON"),
+        (
+            "quoteNotification",
+            "quoteItemStateChangeEvent",
+            b"[1, 2]",
+            "notification body must be a JSON object",
+        ),
+        (
+            "quoteNotification",
+            "quoteItemStateChangeEvent",
+            _quote_event(event={"id": "Q-1"}),
+            "quoteItemStateChangeEvent needs event.quoteItemId",
+        ),
+        ("quoteNotification", "quoteItemStateChangeEvent", _quote_event(eventId=None), "eventId"),
+        (
+            "quoteNotification",
+            "quoteItemStateChangeEvent",
+            _quote_event(eventTime="2026-01-30 15:42"),
+            "eventTime",
+        ),
+        (
+            "quoteNotification",
+            "quoteItemStateChangeEvent",
+            _quote_event(event={"quoteItemId": "1"}),
+            "event.id",
+        ),
+        (
+            "productOrderingNotification",
+            "productSpecificProductOrderItemMilestoneEvent",
+            {
+                "eventId": "e",
+                "eventTime": "2026-02-09T10:00:01Z",
+                "eventType": "productSpecificProductOrderItemMilestoneEvent",
+                "event": {"id": "PO-1", "orderItemId": "1"},
+            },
+            "needs event.milestoneName",
+        ),
+    ],
+)
+def test_notification__bad_input_raises_a_clear_value_error(
+    api: str, event_type: str, body: Any, message: str
+) -> None:
     with pytest.raises(ValueError, match=_escape(message)):
         parse_notification(api, event_type, body)
 
 
 def test_listener_path__is_the_mef_path_for_each_api() -> None:
-    assert models.QUOTE_API.listener_path("quoteStateChangeEvent") == \
-        "/mefApi/sonata/quoteNotification/v8/listener/quoteStateChangeEvent"
-    assert models.PRODUCT_ORDER_API.listener_path("productOrderItemExpectedCompletionDateSet") == \
-        "/mefApi/sonata/productOrderingNotification/v10/listener/productOrderItemExpectedCompletionDateSet"
-    assert models.TROUBLE_TICKET_API.listener_path("troubleTicketStatusChangeEvent") == \
-        "/mefApi/sonata/troubleTicketNotification/v4/listener/troubleTicketStatusChangeEvent"
+    assert (
+        models.QUOTE_API.listener_path("quoteStateChangeEvent")
+        == "/mefApi/sonata/quoteNotification/v8/listener/quoteStateChangeEvent"
+    )
+    assert (
+        models.PRODUCT_ORDER_API.listener_path("productOrderItemExpectedCompletionDateSet")
+        == "/mefApi/sonata/productOrderingNotification/v10/listener/productOrderItemExpectedCompletionDateSet"
+    )
+    assert (
+        models.TROUBLE_TICKET_API.listener_path("troubleTicketStatusChangeEvent")
+        == "/mefApi/sonata/troubleTicketNotification/v4/listener/troubleTicketStatusChangeEvent"
+    )
     assert models.TROUBLE_TICKET_API.management_base == "/mefApi/sonata/troubleTicket/v4"
-    with pytest.raises(ValueError, match="'quoteStateChangeEvent' is not a troubleTicketNotification event type"):
+    with pytest.raises(
+        ValueError, match="'quoteStateChangeEvent' is not a troubleTicketNotification event type"
+    ):
         models.TROUBLE_TICKET_API.listener_path("quoteStateChangeEvent")
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    (None, None), ("", None), ("eventType=quoteStateChangeEvent", {"quoteStateChangeEvent"}),
-    ("eventType=quoteStateChangeEvent, quoteItemStateChangeEvent",
-     {"quoteStateChangeEvent", "quoteItemStateChangeEvent"}),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("eventType=quoteStateChangeEvent", {"quoteStateChangeEvent"}),
+        (
+            "eventType=quoteStateChangeEvent, quoteItemStateChangeEvent",
+            {"quoteStateChangeEvent", "quoteItemStateChangeEvent"},
+        ),
+    ],
+)
 def test_hub_query__names_the_event_types(query: str | None, expected: set[str] | None) -> None:
     hub = EventSubscriptionInput(callback="https://buyer.example/listener", query=query)
     assert hub.event_types() == (frozenset(expected) if expected else None)
@@ -230,6 +339,7 @@ def test_hub_query__other_clauses_and_bad_callbacks_are_refused() -> None:
 
 
 # --- canonical hashing ---
+
 
 def test_canonical_hash__is_the_same_for_raw_parsed_and_reparsed_documents() -> None:
     raw = load_example("quote")
@@ -257,8 +367,19 @@ PINNED_QUOTE_HASH = "e377b99c7a57a441a61e8e7be2541a4cb80832a1d46c6f0159439a7b5e6
 # --- units on chain ---
 
 
-@pytest.mark.parametrize(("percent", "ppm"), [(99.95, 999_500), (0.001, 10), (100, 1_000_000), (0, 0),
-                                              ("99.999", 999_990), (0.00004, 0), (0.00005, 0), (0.00015, 2)])
+@pytest.mark.parametrize(
+    ("percent", "ppm"),
+    [
+        (99.95, 999_500),
+        (0.001, 10),
+        (100, 1_000_000),
+        (0, 0),
+        ("99.999", 999_990),
+        (0.00004, 0),
+        (0.00005, 0),
+        (0.00015, 2),
+    ],
+)
 def test_percent_to_ppm(percent: Any, ppm: int) -> None:
     assert percent_to_ppm(percent) == ppm
 
@@ -269,8 +390,16 @@ def test_percent_to_ppm__out_of_range__raises(percent: float) -> None:
         percent_to_ppm(percent)
 
 
-@pytest.mark.parametrize(("value", "units", "microseconds"), [
-    (100, "MS", 100_000), (250, "US", 250), (1500, "NS", 2), (2, "SEC", 2_000_000), (1, "DAY", 86_400_000_000)])
+@pytest.mark.parametrize(
+    ("value", "units", "microseconds"),
+    [
+        (100, "MS", 100_000),
+        (250, "US", 250),
+        (1500, "NS", 2),
+        (2, "SEC", 2_000_000),
+        (1, "DAY", 86_400_000_000),
+    ],
+)
 def test_duration_to_microseconds(value: int, units: str, microseconds: int) -> None:
     assert duration_to_microseconds({"timeDurationValue": value, "timeDurationUnits": units}) == microseconds
 
@@ -286,9 +415,15 @@ def test_interval_to_seconds__business_units__raise() -> None:
         interval_to_seconds({"amount": 3, "units": "businessDays"})
 
 
-@pytest.mark.parametrize(("text", "unix"), [
-    ("2026-01-01T00:00:00Z", 1_767_225_600), ("2026-01-01T01:00:00+01:00", 1_767_225_600),
-    ("2026-01-01T00:00:00.999Z", 1_767_225_600), ("1969-12-31T23:59:59.5Z", -1)])
+@pytest.mark.parametrize(
+    ("text", "unix"),
+    [
+        ("2026-01-01T00:00:00Z", 1_767_225_600),
+        ("2026-01-01T01:00:00+01:00", 1_767_225_600),
+        ("2026-01-01T00:00:00.999Z", 1_767_225_600),
+        ("1969-12-31T23:59:59.5Z", -1),
+    ],
+)
 def test_rfc3339_to_unix(text: str, unix: int) -> None:
     assert rfc3339_to_unix(text) == unix
 
@@ -302,14 +437,22 @@ def test_rfc3339_to_unix__not_rfc3339__raises(text: str) -> None:
 def test_money_to_units__refuses_amounts_finer_than_the_token() -> None:
     assert money_to_units(Money(unit="EUR", value=412.5), 6) == 412_500_000
     assert money_to_units(Money(unit="EUR", value=900), 2) == 90_000
-    with pytest.raises(ValueError, match="412.125 EUR is finer than 10\\^-2"):
+    with pytest.raises(ValueError, match=r"412\.125 EUR is finer than 10\^-2"):
         money_to_units(Money(unit="EUR", value=412.125), 2)
 
 
 def test_sla_objectives__of_the_example_access_eline_in_chain_units() -> None:
-    assert sla_objectives(load_example("access_eline_configuration")) == [SlaObjectives(
-        cos_name="H", availability_ppm=999_500, frame_loss_ratio_ppm=10, frame_delay_us=100_000,
-        frame_delay_percentile_ppm=995_000, mean_frame_delay_us=None, ifdv_us=None)]
+    assert sla_objectives(load_example("access_eline_configuration")) == [
+        SlaObjectives(
+            cos_name="H",
+            availability_ppm=999_500,
+            frame_loss_ratio_ppm=10,
+            frame_delay_us=100_000,
+            frame_delay_percentile_ppm=995_000,
+            mean_frame_delay_us=None,
+            ifdv_us=None,
+        )
+    ]
 
 
 def test_sla_objectives__tightest_objective_wins_and_object_form_is_accepted() -> None:
@@ -318,17 +461,27 @@ def test_sla_objectives__tightest_objective_wins_and_object_form_is_accepted() -
     entry = sls["slsCosNameEntry"][0]
     entry["oneWayAvailabilityPmMetric"].append({"oneWayAvailabilityObjective": 99.99})
     entry["oneWayFrameDelayPmMetric"].append(
-        {"oneWayFdPercentile": 99.9, "oneWayFdObjective": {"timeDurationValue": 40, "timeDurationUnits": "MS"}})
+        {
+            "oneWayFdPercentile": 99.9,
+            "oneWayFdObjective": {"timeDurationValue": 40, "timeDurationUnits": "MS"},
+        }
+    )
     config["carrierEthernetSls"] = sls  # a single object instead of an array of one
     [objectives] = sla_objectives(config)
-    assert (objectives.availability_ppm, objectives.frame_delay_us, objectives.frame_delay_percentile_ppm) == \
-        (999_900, 40_000, 999_000)
+    assert (
+        objectives.availability_ppm,
+        objectives.frame_delay_us,
+        objectives.frame_delay_percentile_ppm,
+    ) == (999_900, 40_000, 999_000)
 
 
 def test_sla_objectives__bad_objective__raises_and_absent_sls_gives_none() -> None:
     config = load_example("access_eline_configuration")
     config["carrierEthernetSls"][0]["slsCosNameEntry"][0]["oneWayAvailabilityPmMetric"][0][
-        "oneWayAvailabilityObjective"] = 101
-    with pytest.raises(ValueError, match="oneWayAvailabilityObjective: Input should be less than or equal to 100"):
+        "oneWayAvailabilityObjective"
+    ] = 101
+    with pytest.raises(
+        ValueError, match="oneWayAvailabilityObjective: Input should be less than or equal to 100"
+    ):
         sla_objectives(config)
     assert sla_objectives({"@type": ACCESS_ELINE_OVC_TYPE}) == []

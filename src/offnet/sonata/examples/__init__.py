@@ -16,7 +16,8 @@ _ROOT = resources.files(__name__)
 
 
 def load_example(name: str) -> Any:
-    """The parsed JSON of example ``name`` (e.g. ``"quote_create"`` or ``"notifications/quoteNotification.quoteStateChangeEvent"``)."""
+    """The parsed JSON of example ``name``, e.g. ``"quote_create"`` or
+    ``"notifications/quoteNotification.quoteStateChangeEvent"``."""
     resource = _ROOT.joinpath(*f"{name}.json".split("/"))
     if not resource.is_file():
         raise LookupError(f"no Sonata example named {name!r}; known: {', '.join(example_names())}")
@@ -26,8 +27,11 @@ def load_example(name: str) -> Any:
 def example_names() -> list[str]:
     """Names of every example payload, notifications included."""
     names = [p.name[:-5] for p in _ROOT.iterdir() if p.name.endswith(".json")]
-    names += [f"notifications/{p.name[:-5]}" for p in _ROOT.joinpath("notifications").iterdir()
-              if p.name.endswith(".json")]
+    names += [
+        f"notifications/{p.name[:-5]}"
+        for p in _ROOT.joinpath("notifications").iterdir()
+        if p.name.endswith(".json")
+    ]
     return sorted(names)
 
 

@@ -7,5 +7,16 @@ from offnet.sonata.seller.engine import SellerEngine, SellerError
 from offnet.sonata.seller.profiles import PRESETS, BehaviourProfile, get_profile
 from offnet.sonata.seller.server import serve_in_thread
 
-__all__ = ["PRESETS", "BehaviourProfile", "Clock", "SellerAuth", "SellerEngine", "SellerError", "SimulatedClock",
-           "create_seller_app", "get_profile", "run_seller", "serve_in_thread"]
+__all__ = [
+    "PRESETS",
+    "BehaviourProfile",
+    "Clock",
+    "SellerAuth",
+    "SellerEngine",
+    "SellerError",
+    "SimulatedClock",
+    "create_seller_app",
+    "get_profile",
+    "run_seller",
+    "serve_in_thread",
+]

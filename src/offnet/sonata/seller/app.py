@@ -11,11 +11,11 @@ import json
 import secrets
 import time
 import uuid
-from urllib.parse import parse_qs
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -77,17 +77,27 @@ class SellerAuth:
         return token
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """A Sonata-style error body: ``{code, reason, message}``."""
-    return JSONResponse({"code": code, "reason": message[:255], "message": message}, status_code=status,
-                        headers=headers)
+    return JSONResponse(
+        {"code": code, "reason": message[:255], "message": message}, status_code=status, headers=headers
+    )
 
 
-def create_seller_app(profile: BehaviourProfile | str = "prompt-and-punctual", seed: int | str = 0, *,
-                      clock: Clock | None = None, tokens: dict[str, str] | None = None,
-                      clients: dict[str, tuple[str, str]] | None = None,
-                      notification_token: str | None = None, seller_id: str = "offnet-seller",
-                      instance: str | None = None, tick_seconds: float = 0.0) -> FastAPI:
+def create_seller_app(
+    profile: BehaviourProfile | str = "prompt-and-punctual",
+    seed: int | str = 0,
+    *,
+    clock: Clock | None = None,
+    tokens: dict[str, str] | None = None,
+    clients: dict[str, tuple[str, str]] | None = None,
+    notification_token: str | None = None,
+    seller_id: str = "offnet-seller",
+    instance: str | None = None,
+    tick_seconds: float = 0.0,
+) -> FastAPI:
     """The reference seller as an ASGI app.
 
     ``tokens`` maps static bearer tokens to buyer ids; ``clients`` maps OAuth client ids to
@@ -98,7 +108,9 @@ def create_seller_app(profile: BehaviourProfile | str = "prompt-and-punctual", s
     """
     behaviour = get_profile(profile) if isinstance(profile, str) else profile
     clock = clock or SimulatedClock()
-    engine = SellerEngine(behaviour, seed, clock, seller_id=seller_id, instance=instance or uuid.uuid4().hex[:6])
+    engine = SellerEngine(
+        behaviour, seed, clock, seller_id=seller_id, instance=instance or uuid.uuid4().hex[:6]
+    )
     auth = SellerAuth(tokens=dict(tokens or {}), clients=dict(clients or {}))
     sender = NotificationSender(notification_token)
     faults = {"fail_next": 0, "status": 503}
@@ -119,11 +131,13 @@ def create_seller_app(profile: BehaviourProfile | str = "prompt-and-punctual", s
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ticker = None
         if tick_seconds > 0:
+
             async def tick() -> None:
                 while True:
                     await asyncio.sleep(tick_seconds)
                     engine.progress()
                     await flush()
+
             ticker = asyncio.create_task(tick())
         try:
             yield
@@ -133,10 +147,14 @@ def create_seller_app(profile: BehaviourProfile | str = "prompt-and-punctual", s
             await settle()
             await sender.aclose()
 
-    app = FastAPI(title="offnet reference Sonata seller", version="1", lifespan=lifespan,
-                  description="Seller side of MEF LSO Sonata Quote v8, ProductOrder v10 and TroubleTicket v4, "
-                              "with behaviour profiles. /simulator/* endpoints are not MEF APIs: they drive "
-                              "the simulated clock and serve the simulator's in-life performance data.")
+    app = FastAPI(
+        title="offnet reference Sonata seller",
+        version="1",
+        lifespan=lifespan,
+        description="Seller side of MEF LSO Sonata Quote v8, ProductOrder v10 and TroubleTicket v4, "
+        "with behaviour profiles. /simulator/* endpoints are not MEF APIs: they drive "
+        "the simulated clock and serve the simulator's in-life performance data.",
+    )
     app.state.engine = engine
     app.state.sender = sender
     app.state.auth = auth
@@ -147,7 +165,9 @@ def create_seller_app(profile: BehaviourProfile | str = "prompt-and-punctual", s
         return error_response(exc.status, exc.code, exc.message, headers)
 
     @app.middleware("http")
-    async def progress_and_faults(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def progress_and_faults(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         engine.progress()
         if request.url.path.startswith("/mefApi/"):
             if faults["fail_next"] > 0:
@@ -180,10 +200,14 @@ def create_seller_app(profile: BehaviourProfile | str = "prompt-and-punctual", s
     async def token(request: Request) -> JSONResponse:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != "application/x-www-form-urlencoded":
-            return JSONResponse({"error": "invalid_request",
-                                 "error_description": "use application/x-www-form-urlencoded"}, status_code=400)
+            return JSONResponse(
+                {"error": "invalid_request", "error_description": "use application/x-www-form-urlencoded"},
+                status_code=400,
+            )
         try:
-            form = {k: v[0] for k, v in parse_qs((await request.body()).decode(), strict_parsing=False).items()}
+            form = {
+                k: v[0] for k, v in parse_qs((await request.body()).decode(), strict_parsing=False).items()
+            }
         except UnicodeDecodeError:
             return JSONResponse({"error": "invalid_request"}, status_code=400)
         client_id, secret = _client_credentials(request, form)
@@ -191,10 +215,15 @@ def create_seller_app(profile: BehaviourProfile | str = "prompt-and-punctual", s
             return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
         issued = auth.issue(client_id or "", secret or "")
         if issued is None:
-            return JSONResponse({"error": "invalid_client"}, status_code=401,
-                                headers={"WWW-Authenticate": 'Basic realm="sonata"'})
-        return JSONResponse({"access_token": issued, "token_type": "Bearer", "expires_in": auth.token_ttl},
-                            headers={"Cache-Control": "no-store"})
+            return JSONResponse(
+                {"error": "invalid_client"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Basic realm="sonata"'},
+            )
+        return JSONResponse(
+            {"access_token": issued, "token_type": "Bearer", "expires_in": auth.token_ttl},
+            headers={"Cache-Control": "no-store"},
+        )
 
     # --- Quote v8 ---
 
@@ -263,9 +292,11 @@ def create_seller_app(profile: BehaviourProfile | str = "prompt-and-punctual", s
         body = await _json(request)
         seconds = body.get("seconds") if isinstance(body, dict) else None
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise SellerError(400, "invalidBody", "body must be {\"seconds\": <number >= 0>}")
+            raise SellerError(400, "invalidBody", 'body must be {"seconds": <number >= 0>}')
         if not isinstance(clock, SimulatedClock):
-            raise SellerError(409, "invalidValue", "this seller runs on an external clock that it cannot advance")
+            raise SellerError(
+                409, "invalidValue", "this seller runs on an external clock that it cannot advance"
+            )
         now = clock.advance(seconds)
         transitions = engine.progress()
         return {"now": now.isoformat(), "transitions": transitions, "deliveries": await settle()}
@@ -276,7 +307,9 @@ def create_seller_app(profile: BehaviourProfile | str = "prompt-and-punctual", s
         fail_next = body.get("failNext") if isinstance(body, dict) else None
         status = body.get("status", 503) if isinstance(body, dict) else None
         if not isinstance(fail_next, int) or fail_next < 0 or status not in (500, 502, 503, 504):
-            raise SellerError(400, "invalidBody", "body must be {\"failNext\": <int >= 0>, \"status\": 500|502|503|504}")
+            raise SellerError(
+                400, "invalidBody", 'body must be {"failNext": <int >= 0>, "status": 500|502|503|504}'
+            )
         faults.update(fail_next=fail_next, status=status)
         return {"failNext": fail_next, "status": status}
 
@@ -307,7 +340,9 @@ def _add_hub_routes(router: APIRouter, api: SonataApi, engine: SellerEngine, cal
 async def _json(request: Request) -> Any:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
-        raise SellerError(400, "invalidBody", f"Content-Type must be application/json, got {media or 'none'!r}")
+        raise SellerError(
+            400, "invalidBody", f"Content-Type must be application/json, got {media or 'none'!r}"
+        )
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         raise SellerError(400, "invalidBody", f"body larger than {MAX_BODY_BYTES} bytes")
@@ -346,16 +381,31 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def run_seller(host: str = "127.0.0.1", port: int = 8080, profile: BehaviourProfile | str = "prompt-and-punctual",
-               seed: int | str = 0, *, tokens: dict[str, str] | None = None,
-               clients: dict[str, tuple[str, str]] | None = None, notification_token: str | None = None,
-               clock_rate: float = 1.0, tick_seconds: float = 1.0, seller_id: str = "offnet-seller",
-               log_level: str = "info") -> None:
+def run_seller(
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    profile: BehaviourProfile | str = "prompt-and-punctual",
+    seed: int | str = 0,
+    *,
+    tokens: dict[str, str] | None = None,
+    clients: dict[str, tuple[str, str]] | None = None,
+    notification_token: str | None = None,
+    clock_rate: float = 1.0,
+    tick_seconds: float = 1.0,
+    seller_id: str = "offnet-seller",
+    log_level: str = "info",
+) -> None:
     """Serve the reference seller until interrupted (what ``offnet sonata seller`` runs)."""
     import uvicorn
 
-    app = create_seller_app(profile, seed, clock=SimulatedClock(rate=clock_rate), tokens=tokens, clients=clients,
-                            notification_token=notification_token, seller_id=seller_id,
-                            tick_seconds=tick_seconds)
+    app = create_seller_app(
+        profile,
+        seed,
+        clock=SimulatedClock(rate=clock_rate),
+        tokens=tokens,
+        clients=clients,
+        notification_token=notification_token,
+        seller_id=seller_id,
+        tick_seconds=tick_seconds,
+    )
     uvicorn.run(app, host=host, port=port, log_level=log_level)
-

@@ -13,8 +13,12 @@ class SimulatedClock:
     """Time that starts at ``start`` and runs ``rate`` simulated seconds per real second
     (0 = frozen until advanced, 1 = real time); ``advance`` jumps forward."""
 
-    def __init__(self, start: datetime | None = None, rate: float = 0.0,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        start: datetime | None = None,
+        rate: float = 0.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         if rate < 0:
             raise ValueError("clock rate must be >= 0")
         start = start or datetime.now(UTC).replace(microsecond=0)

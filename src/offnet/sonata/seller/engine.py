@@ -94,8 +94,15 @@ class _Step:
 class SellerEngine:
     """In-memory seller: resources, scheduled transitions, hub subscriptions and an outbox."""
 
-    def __init__(self, profile: BehaviourProfile, seed: int | str, clock: Clock, *,
-                 seller_id: str = "offnet-seller", instance: str = "0") -> None:
+    def __init__(
+        self,
+        profile: BehaviourProfile,
+        seed: int | str,
+        clock: Clock,
+        *,
+        seller_id: str = "offnet-seller",
+        instance: str = "0",
+    ) -> None:
         self.profile = profile
         self.seed = seed
         self.clock = clock
@@ -156,8 +163,12 @@ class SellerEngine:
             raise SellerError(400, "invalidQuery", str(exc)) from None
         unknown = sorted((wanted or frozenset()) - set(api.events))
         if unknown:
-            raise SellerError(400, "invalidQuery", f"unknown {api.notification} event types: {', '.join(unknown)}")
-        sub = Subscription(self._new_id("HUB"), api, request.callback.rstrip("/"), request.query, wanted, buyer)
+            raise SellerError(
+                400, "invalidQuery", f"unknown {api.notification} event types: {', '.join(unknown)}"
+            )
+        sub = Subscription(
+            self._new_id("HUB"), api, request.callback.rstrip("/"), request.query, wanted, buyer
+        )
         self._subscriptions[sub.id] = sub
         return EventSubscription(id=sub.id, callback=request.callback, query=request.query)
 
@@ -168,23 +179,41 @@ class SellerEngine:
             raise not_found("hub subscription", subscription_id)
         del self._subscriptions[subscription_id]
 
-    def _publish(self, api: SonataApi, event_type: str, resource_id: str, when: datetime, **extra: str) -> None:
+    def _publish(
+        self, api: SonataApi, event_type: str, resource_id: str, when: datetime, **extra: str
+    ) -> None:
         buyer = self._owner[resource_id]
         event_id = self._new_id("EV")
-        body = {"eventId": event_id, "eventTime": when, "eventType": event_type,
-                "event": {"id": resource_id, "href": self._href(api, resource_id), "buyerId": buyer,
-                          "sellerId": self.seller_id, **extra}}
+        body = {
+            "eventId": event_id,
+            "eventTime": when,
+            "eventType": event_type,
+            "event": {
+                "id": resource_id,
+                "href": self._href(api, resource_id),
+                "buyerId": buyer,
+                "sellerId": self.seller_id,
+                **extra,
+            },
+        }
         envelope = api.events[event_type].model_validate(body).to_json()
         if self.rng("silent", event_id).random() < self.profile.silent_probability:
             self.silenced.append(envelope)
             return
         for sub in self._subscriptions.values():
-            if sub.api is api and sub.buyer == buyer and (sub.event_types is None or event_type in sub.event_types):
-                self.outbox.append(Delivery(sub.callback + api.listener_path(event_type), event_type,
-                                            envelope, sub.id))
+            if (
+                sub.api is api
+                and sub.buyer == buyer
+                and (sub.event_types is None or event_type in sub.event_types)
+            ):
+                self.outbox.append(
+                    Delivery(sub.callback + api.listener_path(event_type), event_type, envelope, sub.id)
+                )
 
     def _href(self, api: SonataApi, resource_id: str) -> str:
-        collection = {"quote": "quote", "productOrder": "productOrder", "troubleTicket": "troubleTicket"}[api.name]
+        collection = {"quote": "quote", "productOrder": "productOrder", "troubleTicket": "troubleTicket"}[
+            api.name
+        ]
         if resource_id in self.cancellations:
             collection = "cancelProductOrder"
         return f"{api.management_base}/{collection}/{resource_id}"
@@ -204,9 +233,16 @@ class SellerEngine:
         document = request.to_json()
         for item in document["quoteItem"]:
             item["state"] = QuoteItemState.ACKNOWLEDGED.value
-        quote = Quote.model_validate({**document, "id": quote_id, "href": self._href(QUOTE_API, quote_id),
-                                      "state": QuoteState.ACKNOWLEDGED, "quoteDate": now,
-                                      "stateChange": [{"state": QuoteState.ACKNOWLEDGED, "changeDate": now}]})
+        quote = Quote.model_validate(
+            {
+                **document,
+                "id": quote_id,
+                "href": self._href(QUOTE_API, quote_id),
+                "state": QuoteState.ACKNOWLEDGED,
+                "quoteDate": now,
+                "stateChange": [{"state": QuoteState.ACKNOWLEDGED, "changeDate": now}],
+            }
+        )
         self.quotes[quote_id] = quote
         self._owner[quote_id] = buyer
         answer_at = self._answer_time(quote_id, now, request.requestedQuoteCompletionDate)
@@ -214,8 +250,11 @@ class SellerEngine:
             self._answer_quote(quote_id, now)
             return quote
         quote.expectedQuoteCompletionDate = answer_at
-        self._schedule(now + min(timedelta(minutes=15), (answer_at - now) / 2), quote_id,
-                       lambda when: self._quote_in_progress(quote_id, when))
+        self._schedule(
+            now + min(timedelta(minutes=15), (answer_at - now) / 2),
+            quote_id,
+            lambda when: self._quote_in_progress(quote_id, when),
+        )
         self._schedule(answer_at, quote_id, lambda when: self._answer_quote(quote_id, when))
         return quote
 
@@ -231,7 +270,9 @@ class SellerEngine:
             answer_at = now + window * rng.uniform(0.3, 0.9)
         return answer_at.replace(microsecond=0)
 
-    def _set_quote_state(self, quote: Quote, state: QuoteState, when: datetime, reason: str | None = None) -> None:
+    def _set_quote_state(
+        self, quote: Quote, state: QuoteState, when: datetime, reason: str | None = None
+    ) -> None:
         quote.state = state
         change = {"state": state, "changeDate": when, **({"changeReason": reason} if reason else {})}
         quote.stateChange = [*(quote.stateChange or []), change]
@@ -258,15 +299,32 @@ class SellerEngine:
                 continue
             any_orderable = True
             item.state = QuoteItemState.APPROVED_ORDERABLE
-            item.quoteItemInstallationInterval = {"amount": rng.randint(*profile.installation_days),
-                                                  "units": "calendarDays"}
+            item.quoteItemInstallationInterval = {
+                "amount": rng.randint(*profile.installation_days),
+                "units": "calendarDays",
+            }
             item.quoteItemPrice = [
-                {"name": "Installation", "priceType": "nonRecurring",
-                 "price": {"dutyFreeAmount": {"unit": profile.currency,
-                                              "value": round(rng.uniform(*profile.installation_price))}}},
-                {"name": "Monthly rental", "priceType": "recurring", "recurringChargePeriod": "month",
-                 "price": {"dutyFreeAmount": {"unit": profile.currency,
-                                              "value": round(rng.uniform(*profile.monthly_price))}}},
+                {
+                    "name": "Installation",
+                    "priceType": "nonRecurring",
+                    "price": {
+                        "dutyFreeAmount": {
+                            "unit": profile.currency,
+                            "value": round(rng.uniform(*profile.installation_price)),
+                        }
+                    },
+                },
+                {
+                    "name": "Monthly rental",
+                    "priceType": "recurring",
+                    "recurringChargePeriod": "month",
+                    "price": {
+                        "dutyFreeAmount": {
+                            "unit": profile.currency,
+                            "value": round(rng.uniform(*profile.monthly_price)),
+                        }
+                    },
+                },
             ]
             if item.requestedQuoteItemTerm is not None:
                 item.quoteItemTerm = [item.requestedQuoteItemTerm]
@@ -279,7 +337,9 @@ class SellerEngine:
             self._set_quote_state(quote, QuoteState.APPROVED_ORDERABLE, when)
             self._schedule(until, quote_id, lambda at: self._expire_quote(quote_id, at))
         else:
-            self._set_quote_state(quote, QuoteState.UNABLE_TO_PROVIDE, when, "no coverage at the install site")
+            self._set_quote_state(
+                quote, QuoteState.UNABLE_TO_PROVIDE, when, "no coverage at the install site"
+            )
         for item in quote.quoteItem:
             self._publish(QUOTE_API, "quoteItemStateChangeEvent", quote.id, when, quoteItemId=item.id)
 
@@ -296,8 +356,12 @@ class SellerEngine:
         """Buyer withdraws a request still being worked on."""
         quote = self.get_quote(quote_id, buyer)
         if quote.state not in CANCELLABLE_QUOTE:
-            raise SellerError(422, "invalidValue", f"quote {quote_id} is {quote.state.value}; only a quote "
-                              "acknowledged or in progress can be cancelled")
+            raise SellerError(
+                422,
+                "invalidValue",
+                f"quote {quote_id} is {quote.state.value}; only a quote "
+                "acknowledged or in progress can be cancelled",
+            )
         self._unschedule(quote_id)
         self._set_quote_state(quote, QuoteState.CANCELLED, self.clock(), reason)
         return quote
@@ -306,8 +370,11 @@ class SellerEngine:
         """Buyer declines an answered quote."""
         quote = self.get_quote(quote_id, buyer)
         if quote.state not in APPROVED:
-            raise SellerError(422, "invalidValue", f"quote {quote_id} is {quote.state.value}; only an "
-                              "approved quote can be rejected")
+            raise SellerError(
+                422,
+                "invalidValue",
+                f"quote {quote_id} is {quote.state.value}; only an approved quote can be rejected",
+            )
         self._unschedule(quote_id)
         self._set_quote_state(quote, QuoteState.DECLINED, self.clock(), reason)
         return quote
@@ -321,23 +388,37 @@ class SellerEngine:
         accepted: list[Quote] = []
         for item in request.productOrderItem:
             if item.action != "add":
-                raise SellerError(422, "invalidValue", f"productOrderItem {item.id}: this seller only "
-                                  f"handles action 'add', not {item.action!r}")
+                raise SellerError(
+                    422,
+                    "invalidValue",
+                    f"productOrderItem {item.id}: this seller only handles action 'add', not {item.action!r}",
+                )
             ref = item.quoteItem
             if ref is None:
-                intervals[item.id] = self.rng("interval", item.id).randint(*self.profile.installation_days) * 86400
+                intervals[item.id] = (
+                    self.rng("interval", item.id).randint(*self.profile.installation_days) * 86400
+                )
                 continue
             quote = self.quotes.get(ref.quoteId)
             if quote is None or self._owner.get(ref.quoteId) != buyer:
-                raise SellerError(422, "referenceNotFound", f"productOrderItem {item.id}: no quote {ref.quoteId!r}")
+                raise SellerError(
+                    422, "referenceNotFound", f"productOrderItem {item.id}: no quote {ref.quoteId!r}"
+                )
             try:
                 quoted = quote.item(ref.id)
             except LookupError:
-                raise SellerError(422, "referenceNotFound", f"productOrderItem {item.id}: quote "
-                                  f"{ref.quoteId} has no item {ref.id!r}") from None
+                raise SellerError(
+                    422,
+                    "referenceNotFound",
+                    f"productOrderItem {item.id}: quote {ref.quoteId} has no item {ref.id!r}",
+                ) from None
             if quote.state not in APPROVED or quoted.state is not QuoteItemState.APPROVED_ORDERABLE:
-                raise SellerError(422, "invalidValue", f"productOrderItem {item.id}: quote {ref.quoteId} "
-                                  f"item {ref.id} is not orderable (quote is {quote.state.value})")
+                raise SellerError(
+                    422,
+                    "invalidValue",
+                    f"productOrderItem {item.id}: quote {ref.quoteId} "
+                    f"item {ref.id} is not orderable (quote is {quote.state.value})",
+                )
             assert quoted.quoteItemInstallationInterval is not None
             intervals[item.id] = interval_to_seconds(quoted.quoteItemInstallationInterval)
             accepted.append(quote)
@@ -345,10 +426,16 @@ class SellerEngine:
         document = request.to_json()
         for item in document["productOrderItem"]:
             item["state"] = ProductOrderItemState.ACKNOWLEDGED.value
-        order = ProductOrder.model_validate({
-            **document, "id": order_id, "href": self._href(PRODUCT_ORDER_API, order_id),
-            "state": ProductOrderState.ACKNOWLEDGED, "orderDate": now,
-            "stateChange": [{"state": ProductOrderState.ACKNOWLEDGED, "changeDate": now}]})
+        order = ProductOrder.model_validate(
+            {
+                **document,
+                "id": order_id,
+                "href": self._href(PRODUCT_ORDER_API, order_id),
+                "state": ProductOrderState.ACKNOWLEDGED,
+                "orderDate": now,
+                "stateChange": [{"state": ProductOrderState.ACKNOWLEDGED, "changeDate": now}],
+            }
+        )
         self.orders[order_id] = order
         self._owner[order_id] = buyer
         for quote in {q.id: q for q in accepted}.values():
@@ -368,8 +455,9 @@ class SellerEngine:
         for item in order.productOrderItem:
             item.state = state
             item.stateChange = [*(item.stateChange or []), {"state": state, "changeDate": when}]
-            self._publish(PRODUCT_ORDER_API, "productOrderItemStateChangeEvent", order.id, when,
-                          orderItemId=item.id)
+            self._publish(
+                PRODUCT_ORDER_API, "productOrderItemStateChangeEvent", order.id, when, orderItemId=item.id
+            )
 
     def _start_order(self, order_id: str, intervals: dict[str, int], when: datetime) -> None:
         order = self.orders[order_id]
@@ -382,21 +470,37 @@ class SellerEngine:
                 expected = item.requestedCompletionDate
             item.expectedCompletionDate = expected
             latest = max(latest, expected)
-            self._publish(PRODUCT_ORDER_API, "productOrderItemExpectedCompletionDateSet", order_id, when,
-                          orderItemId=item.id)
+            self._publish(
+                PRODUCT_ORDER_API,
+                "productOrderItemExpectedCompletionDateSet",
+                order_id,
+                when,
+                orderItemId=item.id,
+            )
             survey = when + (expected - when) / 3
-            self._schedule(survey, order_id, lambda at, item_id=item.id: self._milestone(order_id, item_id, at))
+            self._schedule(
+                survey, order_id, lambda at, item_id=item.id: self._milestone(order_id, item_id, at)
+            )
         rng = self.rng("delivery", order_id)
         done = latest + timedelta(days=rng.uniform(*self.profile.delivery_slip_days))
         failed = rng.random() < self.profile.delivery_failure_probability
-        self._schedule(max(done, when + timedelta(minutes=1)), order_id,
-                       lambda at: self._finish_order(order_id, failed, at))
+        self._schedule(
+            max(done, when + timedelta(minutes=1)),
+            order_id,
+            lambda at: self._finish_order(order_id, failed, at),
+        )
 
     def _milestone(self, order_id: str, item_id: str, when: datetime) -> None:
         item = self.orders[order_id].item(item_id)
         item.milestone = [*(item.milestone or []), {"name": "siteSurveyDone", "date": when}]
-        self._publish(PRODUCT_ORDER_API, MILESTONE_EVENT, order_id, when, orderItemId=item_id,
-                      milestoneName="siteSurveyDone")
+        self._publish(
+            PRODUCT_ORDER_API,
+            MILESTONE_EVENT,
+            order_id,
+            when,
+            orderItemId=item_id,
+            milestoneName="siteSurveyDone",
+        )
 
     def _finish_order(self, order_id: str, failed: bool, when: datetime) -> None:
         order = self.orders[order_id]
@@ -418,11 +522,17 @@ class SellerEngine:
         """Cancel an order not yet completed (accepted at once, no cancellation charge)."""
         order = self._owned(self.orders, "product order", request.productOrder.id, buyer)
         if order.state not in CANCELLABLE_ORDER:
-            raise SellerError(422, "invalidValue", f"product order {order.id} is {order.state.value}; only an "
-                              "acknowledged or in-progress order can be cancelled")
+            raise SellerError(
+                422,
+                "invalidValue",
+                f"product order {order.id} is {order.state.value}; only an "
+                "acknowledged or in-progress order can be cancelled",
+            )
         now = self.clock()
         cancel_id = self._new_id("CPO")
-        cancellation = CancelProductOrder.model_validate({**request.to_json(), "id": cancel_id, "state": "done"})
+        cancellation = CancelProductOrder.model_validate(
+            {**request.to_json(), "id": cancel_id, "state": "done"}
+        )
         self.cancellations[cancel_id] = cancellation
         self._owner[cancel_id] = buyer
         self._unschedule(order.id)
@@ -440,30 +550,47 @@ class SellerEngine:
         """Open a ticket on one of the buyer's orders and plan its restoration."""
         if not any(self._owner.get(e.id) == buyer and e.id in self.orders for e in request.relatedEntity):
             ids = ", ".join(e.id for e in request.relatedEntity)
-            raise SellerError(422, "referenceNotFound", f"relatedEntity names no product order of yours ({ids})")
+            raise SellerError(
+                422, "referenceNotFound", f"relatedEntity names no product order of yours ({ids})"
+            )
         now = self.clock()
         if request.issueStartDate is not None and request.issueStartDate > now:
             raise SellerError(422, "invalidValue", "issueStartDate is in the future")
         ticket_id = self._new_id("TT")
-        ticket = TroubleTicket.model_validate({
-            **request.to_json(), "id": ticket_id, "href": self._href(TROUBLE_TICKET_API, ticket_id),
-            "status": TroubleTicketStatus.ACKNOWLEDGED, "creationDate": now,
-            "statusChange": [{"status": TroubleTicketStatus.ACKNOWLEDGED, "changeDate": now}]})
+        ticket = TroubleTicket.model_validate(
+            {
+                **request.to_json(),
+                "id": ticket_id,
+                "href": self._href(TROUBLE_TICKET_API, ticket_id),
+                "status": TroubleTicketStatus.ACKNOWLEDGED,
+                "creationDate": now,
+                "statusChange": [{"status": TroubleTicketStatus.ACKNOWLEDGED, "changeDate": now}],
+            }
+        )
         self.tickets[ticket_id] = ticket
         self._owner[ticket_id] = buyer
         rng = self.rng("restore", ticket_id)
-        resolved = max(ticket.outage_start() + timedelta(hours=rng.uniform(*self.profile.restore_hours)),
-                       now + timedelta(minutes=10)).replace(microsecond=0)
+        resolved = max(
+            ticket.outage_start() + timedelta(hours=rng.uniform(*self.profile.restore_hours)),
+            now + timedelta(minutes=10),
+        ).replace(microsecond=0)
         ticket.expectedResolutionDate = resolved
-        self._schedule(now + timedelta(minutes=5), ticket_id,
-                       lambda at: self._set_ticket_status(ticket_id, TroubleTicketStatus.IN_PROGRESS, at))
+        self._schedule(
+            now + timedelta(minutes=5),
+            ticket_id,
+            lambda at: self._set_ticket_status(ticket_id, TroubleTicketStatus.IN_PROGRESS, at),
+        )
         self._schedule(resolved, ticket_id, lambda at: self._resolve_ticket(ticket_id, at))
-        self._schedule(resolved + timedelta(days=1), ticket_id,
-                       lambda at: self._set_ticket_status(ticket_id, TroubleTicketStatus.CLOSED, at))
+        self._schedule(
+            resolved + timedelta(days=1),
+            ticket_id,
+            lambda at: self._set_ticket_status(ticket_id, TroubleTicketStatus.CLOSED, at),
+        )
         return ticket
 
-    def _set_ticket_status(self, ticket_id: str, status: TroubleTicketStatus, when: datetime,
-                           reason: str | None = None) -> None:
+    def _set_ticket_status(
+        self, ticket_id: str, status: TroubleTicketStatus, when: datetime, reason: str | None = None
+    ) -> None:
         ticket = self.tickets[ticket_id]
         ticket.status = status
         change = {"status": status, "changeDate": when, **({"changeReason": reason} if reason else {})}
@@ -490,7 +617,9 @@ class SellerEngine:
         order = self.get_order(order_id, buyer)
         start, end = _month_bounds(period)
         if order.state is not ProductOrderState.COMPLETED or order.completionDate is None:
-            raise SellerError(422, "invalidValue", f"product order {order_id} is {order.state.value}, not live")
+            raise SellerError(
+                422, "invalidValue", f"product order {order_id} is {order.state.value}, not live"
+            )
         live_from = max(start, order.completionDate)
         if end <= live_from:
             raise SellerError(422, "invalidValue", f"product order {order_id} was not live in {period}")
@@ -513,14 +642,23 @@ class SellerEngine:
         ifdv_ms = rng.uniform(*profile.ifdv_ms)
         loss = rng.uniform(*profile.frame_loss_percent)
         return {
-            "orderId": order_id, "period": period, "periodStart": start, "periodEnd": end,
-            "measuredFrom": live_from, "source": "offnet reference seller simulator",
-            "availabilityPercent": round(availability, 6), "availabilityPpm": percent_to_ppm(round(availability, 6)),
-            "frameDelayPercentile": 99.5, "frameDelayUs": round(delay_ms * 1000),
-            "meanFrameDelayUs": round(delay_ms * 700), "ifdvUs": round(ifdv_ms * 1000),
-            "frameLossRatioPercent": round(loss, 6), "frameLossRatioPpm": percent_to_ppm(round(loss, 6)),
-            "outages": [{"start": a, "end": b, "durationSeconds": round((b - a).total_seconds())}
-                        for a, b in outages],
+            "orderId": order_id,
+            "period": period,
+            "periodStart": start,
+            "periodEnd": end,
+            "measuredFrom": live_from,
+            "source": "offnet reference seller simulator",
+            "availabilityPercent": round(availability, 6),
+            "availabilityPpm": percent_to_ppm(round(availability, 6)),
+            "frameDelayPercentile": 99.5,
+            "frameDelayUs": round(delay_ms * 1000),
+            "meanFrameDelayUs": round(delay_ms * 700),
+            "ifdvUs": round(ifdv_ms * 1000),
+            "frameLossRatioPercent": round(loss, 6),
+            "frameLossRatioPpm": percent_to_ppm(round(loss, 6)),
+            "outages": [
+                {"start": a, "end": b, "durationSeconds": round((b - a).total_seconds())} for a, b in outages
+            ],
         }
 
     def api(self, name: str) -> SonataApi:

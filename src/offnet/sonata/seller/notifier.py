@@ -28,16 +28,23 @@ class DeliveryRecord:
         return self.status is not None and 200 <= self.status < 300
 
     def to_json(self) -> dict[str, Any]:
-        return {"eventId": self.event_id, "eventType": self.event_type, "url": self.url,
-                "status": self.status, "attempts": self.attempts, "error": self.error,
-                "delivered": self.delivered}
+        return {
+            "eventId": self.event_id,
+            "eventType": self.event_type,
+            "url": self.url,
+            "status": self.status,
+            "attempts": self.attempts,
+            "error": self.error,
+            "delivered": self.delivered,
+        }
 
 
 class NotificationSender:
     """POSTs envelopes in order, retrying connection errors and 5xx a few times with backoff."""
 
-    def __init__(self, token: str | None, *, timeout: float = 5.0, attempts: int = 3,
-                 backoff: float = 0.1) -> None:
+    def __init__(
+        self, token: str | None, *, timeout: float = 5.0, attempts: int = 3, backoff: float = 0.1
+    ) -> None:
         self.token = token
         self.attempts = attempts
         self.backoff = backoff
@@ -67,7 +74,9 @@ class NotificationSender:
                 status, error = None, f"{type(exc).__name__}: {exc}"
             if attempt < self.attempts:
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
-        return DeliveryRecord(delivery.body["eventId"], delivery.event_type, delivery.url, status, attempt, error)
+        return DeliveryRecord(
+            delivery.body["eventId"], delivery.event_type, delivery.url, status, attempt, error
+        )
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -52,18 +52,40 @@ class BehaviourProfile:
         return replace(self, **overrides)
 
 
-PRESETS: dict[str, BehaviourProfile] = {p.name: p for p in (
-    BehaviourProfile("prompt-and-punctual", quote_delay_hours=(1.0, 6.0), delivery_slip_days=(-3.0, -0.5),
-                     outages_per_month=0.1, restore_hours=(0.5, 2.0)),
-    BehaviourProfile("cheap-but-late", quote_delay_hours=(12.0, 60.0), late_quote_probability=0.5,
-                     delivery_slip_days=(5.0, 20.0), installation_price=(300.0, 500.0),
-                     monthly_price=(220.0, 280.0), outages_per_month=0.5, restore_hours=(3.0, 10.0)),
-    BehaviourProfile("good-quotes-poor-availability", quote_delay_hours=(1.0, 4.0),
-                     installation_price=(500.0, 700.0), monthly_price=(250.0, 300.0), outages_per_month=4.0,
-                     restore_hours=(4.0, 14.0), frame_delay_ms=(30.0, 140.0), frame_loss_percent=(0.0005, 0.01)),
-    BehaviourProfile("often-silent", silent_probability=0.6, delivery_slip_days=(0.0, 3.0)),
-    BehaviourProfile("flaky-api", error_probability=0.3),
-)}
+PRESETS: dict[str, BehaviourProfile] = {
+    p.name: p
+    for p in (
+        BehaviourProfile(
+            "prompt-and-punctual",
+            quote_delay_hours=(1.0, 6.0),
+            delivery_slip_days=(-3.0, -0.5),
+            outages_per_month=0.1,
+            restore_hours=(0.5, 2.0),
+        ),
+        BehaviourProfile(
+            "cheap-but-late",
+            quote_delay_hours=(12.0, 60.0),
+            late_quote_probability=0.5,
+            delivery_slip_days=(5.0, 20.0),
+            installation_price=(300.0, 500.0),
+            monthly_price=(220.0, 280.0),
+            outages_per_month=0.5,
+            restore_hours=(3.0, 10.0),
+        ),
+        BehaviourProfile(
+            "good-quotes-poor-availability",
+            quote_delay_hours=(1.0, 4.0),
+            installation_price=(500.0, 700.0),
+            monthly_price=(250.0, 300.0),
+            outages_per_month=4.0,
+            restore_hours=(4.0, 14.0),
+            frame_delay_ms=(30.0, 140.0),
+            frame_loss_percent=(0.0005, 0.01),
+        ),
+        BehaviourProfile("often-silent", silent_probability=0.6, delivery_slip_days=(0.0, 3.0)),
+        BehaviourProfile("flaky-api", error_probability=0.3),
+    )
+}
 
 
 def get_profile(name: str) -> BehaviourProfile:

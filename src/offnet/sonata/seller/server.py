@@ -12,7 +12,9 @@ import uvicorn
 
 
 @contextmanager
-def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 10.0) -> Iterator[str]:
+def serve_in_thread(
+    app: Any, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 10.0
+) -> Iterator[str]:
     """Serve ``app`` over real HTTP while the block runs; yields its base URL (port 0 = any free port)."""
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name=f"uvicorn-{host}:{port}", daemon=True)
