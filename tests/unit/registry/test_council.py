@@ -1,0 +1,278 @@
+"""The m-of-n council: proposals, approvals, execution on the registry and on other contracts."""
+
+import pytest
+from registry_support import sample_profile
+
+from offnet.chain import ContractRevert, decode_revert
+from offnet.chain.tx import call
+from offnet.market.registry import MemberStatus, RegistryClient, Role
+
+ZERO = "0x" + "00" * 20
+
+
+def inner_error(refused: pytest.ExceptionInfo) -> ContractRevert:
+    """The target's own error inside a RegistryProposalCallFailed."""
+    assert refused.value.name == "RegistryProposalCallFailed"
+    return decode_revert(refused.value.arguments["returnData"])
+
+
+def test_proposal__reaching_the_threshold__executes_at_once(chain, registry, cast, gas):
+    proposal_id, proposed = registry.propose_suspend(cast.alice.sender, cast.dave.address)
+    assert proposal_id == 1
+    assert [e.name for e in registry.events(proposed)] == ["ProposalCreated", "ProposalApproved"]
+    created = registry.events(proposed)[0].args
+    assert created == {"proposalId": 1, "proposer": cast.alice.address, "target": registry.address,
+                       "data": registry.council_call("suspend", cast.dave.address),
+                       "expiresAt": chain.now() + registry.proposal_lifetime()}
+    assert registry.is_active(cast.dave.address)  # one approval of two: nothing happened yet
+
+    approved = registry.approve(cast.bob.sender, proposal_id)
+    gas.check("CarrierRegistry.propose", proposed.gas_used)
+    gas.check("CarrierRegistry.approveAndExecute (suspend)", approved.gas_used)
+    assert [e.name for e in registry.events(approved)] == ["ProposalApproved", "MemberSuspended", "ProposalExecuted"]
+    assert registry.member_info(cast.dave.address).status == MemberStatus.SUSPENDED
+    proposal = registry.proposal(proposal_id)
+    assert (proposal.approvals, proposal.executed) == (2, True)
+    assert registry.has_approved(proposal_id, cast.alice.address) and registry.has_approved(proposal_id, cast.bob.address)
+
+
+def test_proposal__on_another_contract__is_performed_by_the_registry(chain, registry, cast, stablecoin, stranger):
+    data = bytes.fromhex(stablecoin.encode_abi("approve", args=[stranger.address, 123])[2:])
+    proposal_id, _ = registry.propose(cast.alice.sender, stablecoin.address, data)
+    receipt = registry.approve(cast.carol.sender, proposal_id)
+    # The target saw the registry as msg.sender.
+    assert call(stablecoin.functions.allowance(registry.address, stranger.address)) == 123
+    executed = [e.args for e in registry.events(receipt) if e.name == "ProposalExecuted"]
+    assert executed == [{"proposalId": proposal_id, "returnData": (1).to_bytes(32, "big")}]
+
+
+def test_proposal__target_call_reverts__approval_reverts_with_the_targets_error(registry, cast, stablecoin, state):
+    data = bytes.fromhex(stablecoin.encode_abi("transfer", args=[cast.bob.address, 1])[2:])
+    proposal_id, _ = registry.propose(cast.alice.sender, stablecoin.address, data)
+    before = state(cast.bob.address, proposals=(proposal_id,))
+    with pytest.raises(ContractRevert) as refused:
+        registry.approve(cast.bob.sender, proposal_id)
+    assert refused.value.arguments["proposalId"] == proposal_id
+    assert refused.value.arguments["target"] == stablecoin.address
+    inner = inner_error(refused)
+    assert (inner.name, inner.arguments) == (
+        "ERC20InsufficientBalance", {"sender": registry.address, "balance": 0, "needed": 1})
+    assert state(cast.bob.address, proposals=(proposal_id,)) == before
+    assert not registry.has_approved(proposal_id, cast.bob.address)
+
+
+@pytest.mark.parametrize("target", ["stranger", "zero"])
+def test_propose__target_without_code__reverts(registry, cast, stranger, state, target):
+    address = stranger.address if target == "stranger" else ZERO
+    before = state(cast.alice.address)
+    with pytest.raises(ContractRevert) as refused:
+        registry.propose(cast.alice.sender, address, b"\x12\x34\x56\x78")
+    assert (refused.value.name, refused.value.arguments) == ("RegistryInvalidTarget", {"target": address})
+    assert state(cast.alice.address) == before
+
+
+def test_propose__by_non_council_caller__reverts(registry, cast, actor, stranger, decide, state):
+    key = actor("alice-quote")
+    registry.add_key(cast.alice.sender, key.address, Role.QUOTE)
+    decide("suspend", cast.carol.address)  # a suspended council member
+    before = state(cast.dave.address)
+    for outsider in (stranger, cast.dave, key, cast.carol):
+        with pytest.raises(ContractRevert) as refused:
+            registry.propose_suspend(outsider.sender, cast.dave.address)
+        assert (refused.value.name, refused.value.arguments) == (
+            "RegistryNotCouncil", {"caller": outsider.address})
+    assert state(cast.dave.address) == before
+    assert not registry.is_council(cast.carol.address)
+
+
+def test_approve__by_non_council_caller__reverts(registry, cast, stranger, state):
+    proposal_id, _ = registry.propose_suspend(cast.alice.sender, cast.dave.address)
+    before = state(cast.dave.address, proposals=(proposal_id,))
+    for outsider in (stranger, cast.dave):
+        with pytest.raises(ContractRevert) as refused:
+            registry.approve(outsider.sender, proposal_id)
+        assert (refused.value.name, refused.value.arguments) == (
+            "RegistryNotCouncil", {"caller": outsider.address})
+    assert state(cast.dave.address, proposals=(proposal_id,)) == before
+
+
+def test_approve__twice__reverts(registry, cast, state):
+    proposal_id, _ = registry.propose_suspend(cast.alice.sender, cast.dave.address)
+    before = state(cast.dave.address, proposals=(proposal_id,))
+    with pytest.raises(ContractRevert) as refused:
+        registry.approve(cast.alice.sender, proposal_id)
+    assert (refused.value.name, refused.value.arguments) == (
+        "RegistryAlreadyApproved", {"proposalId": proposal_id, "member": cast.alice.address})
+    assert state(cast.dave.address, proposals=(proposal_id,)) == before
+
+
+def test_approve__executed_unknown_or_expired_proposal__reverts(chain, registry, cast, decide):
+    decide("suspend", cast.dave.address)
+    with pytest.raises(ContractRevert) as executed:
+        registry.approve(cast.carol.sender, 1)
+    assert (executed.value.name, executed.value.arguments) == ("RegistryProposalAlreadyExecuted", {"proposalId": 1})
+    with pytest.raises(ContractRevert) as unknown:
+        registry.approve(cast.carol.sender, 99)
+    assert (unknown.value.name, unknown.value.arguments) == ("RegistryUnknownProposal", {"proposalId": 99})
+
+    proposal_id, _ = registry.propose_reinstate(cast.alice.sender, cast.dave.address)
+    expires_at = registry.proposal(proposal_id).expires_at
+    chain.advance_time(registry.proposal_lifetime())
+    with pytest.raises(ContractRevert) as expired:
+        registry.approve(cast.bob.sender, proposal_id)
+    assert (expired.value.name, expired.value.arguments) == (
+        "RegistryProposalExpired", {"proposalId": proposal_id, "expiresAt": expires_at})
+    assert registry.member_info(cast.dave.address).status == MemberStatus.SUSPENDED
+
+
+def test_execute__without_enough_approvals__reverts(registry, cast, stranger, state):
+    proposal_id, _ = registry.propose_suspend(cast.alice.sender, cast.dave.address)
+    before = state(cast.dave.address, proposals=(proposal_id,))
+    with pytest.raises(ContractRevert) as refused:
+        registry.execute(cast.bob.sender, proposal_id)
+    assert (refused.value.name, refused.value.arguments) == (
+        "RegistryProposalNotApproved", {"proposalId": proposal_id, "approvals": 1, "threshold": 2})
+    with pytest.raises(ContractRevert) as outsider:
+        registry.execute(stranger.sender, proposal_id)
+    assert (outsider.value.name, outsider.value.arguments) == ("RegistryNotCouncil", {"caller": stranger.address})
+    assert state(cast.dave.address, proposals=(proposal_id,)) == before
+
+
+def test_execute__after_threshold_lowered__runs_a_waiting_proposal(registry, cast, decide, gas):
+    waiting, _ = registry.propose_suspend(cast.alice.sender, cast.dave.address)
+    decide("setCouncilThreshold", 1)
+    assert registry.parameters().council_threshold == 1
+    receipt = registry.execute(cast.carol.sender, waiting)
+    gas.check("CarrierRegistry.execute (suspend)", receipt.gas_used)
+    assert not registry.is_active(cast.dave.address)
+
+
+def test_threshold_of_one__propose_executes_immediately(registry, cast, actor):
+    solo, _ = RegistryClient.deploy(cast.alice.sender, [cast.alice.address, cast.bob.address], [cast.alice.address],
+                                    council_threshold=1, sponsors_required=1, application_ttl=3600)
+    _, receipt = solo.propose_suspend(cast.alice.sender, cast.bob.address)
+    assert "MemberSuspended" in [e.name for e in solo.events(receipt)]
+    assert not solo.is_active(cast.bob.address)
+
+
+@pytest.mark.parametrize(("function", "args"), [
+    ("admit", ("stranger",)),
+    ("suspend", ("dave",)),
+    ("reinstate", ("dave",)),
+    ("expel", ("dave",)),
+    ("setCouncilSeat", ("dave", True)),
+    ("setCouncilThreshold", (1,)),
+    ("setSponsorsRequired", (1,)),
+])
+def test_council_only_function__called_directly_even_by_council__reverts(
+        registry, cast, stranger, state, function, args):
+    people = {"stranger": stranger.address, "dave": cast.dave.address}
+    resolved = [people.get(a, a) if isinstance(a, str) else a for a in args]
+    before = state(cast.dave.address, stranger.address)
+    for caller in (cast.alice, stranger):
+        with pytest.raises(ContractRevert) as refused:
+            caller.sender.transact(getattr(registry.contract.functions, function)(*resolved))
+        assert (refused.value.name, refused.value.arguments) == (
+            "RegistryOnlyCouncilExecution", {"caller": caller.address})
+    assert state(cast.dave.address, stranger.address) == before
+
+
+def test_suspend_and_reinstate__toggle_activity(registry, cast, decide):
+    decide("suspend", cast.dave.address)
+    assert not registry.is_active(cast.dave.address)
+    receipt = decide("reinstate", cast.dave.address)
+    assert "MemberReinstated" in [e.name for e in registry.events(receipt)]
+    assert registry.is_active(cast.dave.address)
+
+
+def test_suspend_or_reinstate__wrong_status__fails_the_proposal(registry, cast, stranger):
+    cases = (("suspend", stranger.address, "RegistryMemberNotActive", MemberStatus.NONE),
+             ("reinstate", cast.dave.address, "RegistryMemberNotSuspended", MemberStatus.ACTIVE))
+    for function, member, error, status in cases:
+        proposal_id, _ = registry.propose_to_registry(cast.alice.sender, function, member)
+        with pytest.raises(ContractRevert) as refused:
+            registry.approve(cast.bob.sender, proposal_id)
+        inner = inner_error(refused)
+        assert (inner.name, inner.arguments) == (error, {"member": member, "status": status})
+    assert registry.is_active(cast.dave.address)
+
+
+def test_expel__ends_membership_kills_keys_and_frees_the_council_seat(registry, cast, actor, decide, gas):
+    key = actor("carol-oracle")
+    registry.add_key(cast.carol.sender, key.address, Role.ORACLE)
+    receipt = decide("expel", cast.carol.address)
+    gas.check("CarrierRegistry.approveAndExecute (expel council member)", receipt.gas_used)
+    names = [e.name for e in registry.events(receipt)]
+    assert names == ["ProposalApproved", "CouncilSeatChanged", "MemberExpelled", "ProposalExecuted"]
+    assert registry.member_info(cast.carol.address).status == MemberStatus.EXPELLED
+    assert registry.member_of(key.address) is None
+    assert not registry.is_council(cast.carol.address)
+    assert registry.parameters().council_size == 2
+
+
+def test_expel__council_member_when_council_would_fall_below_threshold__fails(registry, cast, decide):
+    decide("setCouncilThreshold", 3)
+    proposal_id, _ = registry.propose_expel(cast.alice.sender, cast.carol.address)
+    registry.approve(cast.bob.sender, proposal_id)
+    with pytest.raises(ContractRevert) as refused:
+        registry.approve(cast.carol.sender, proposal_id)
+    inner = inner_error(refused)
+    assert (inner.name, inner.arguments) == ("RegistryInvalidThreshold", {"threshold": 3, "councilSize": 2})
+    assert registry.is_council(cast.carol.address)
+
+
+def test_leave__last_council_seat_above_threshold__reverts(registry, cast, state):
+    registry.leave(cast.carol.sender)  # 3 seats -> 2, threshold 2: allowed
+    before = state(cast.bob.address)
+    with pytest.raises(ContractRevert) as refused:
+        registry.leave(cast.bob.sender)
+    assert (refused.value.name, refused.value.arguments) == (
+        "RegistryInvalidThreshold", {"threshold": 2, "councilSize": 1})
+    assert state(cast.bob.address) == before
+
+
+def test_council_seat__given_and_taken(registry, cast, decide):
+    decide("setCouncilSeat", cast.dave.address, True)
+    assert registry.is_council(cast.dave.address)
+    assert registry.parameters().council_size == 4
+    decide("setCouncilSeat", cast.dave.address, False)
+    assert not registry.is_council(cast.dave.address)
+    assert registry.parameters().council_size == 3
+
+
+def test_council_seat__unchanged_or_for_a_non_member__fails_the_proposal(registry, cast, stranger):
+    cases = ((cast.alice.address, True, "RegistryCouncilSeatUnchanged", {"member": cast.alice.address, "seated": True}),
+             (stranger.address, True, "RegistryMemberNotActive",
+              {"member": stranger.address, "status": MemberStatus.NONE}))
+    for member, seated, error, arguments in cases:
+        proposal_id, _ = registry.propose_council_seat(cast.alice.sender, member, seated)
+        with pytest.raises(ContractRevert) as refused:
+            registry.approve(cast.bob.sender, proposal_id)
+        inner = inner_error(refused)
+        assert (inner.name, inner.arguments) == (error, arguments)
+    assert registry.parameters().council_size == 3
+
+
+@pytest.mark.parametrize(("function", "value", "error", "arguments"), [
+    ("setCouncilThreshold", 0, "RegistryInvalidThreshold", {"threshold": 0, "councilSize": 3}),
+    ("setCouncilThreshold", 4, "RegistryInvalidThreshold", {"threshold": 4, "councilSize": 3}),
+    ("setSponsorsRequired", 0, "RegistryInvalidSponsorsRequired", {"sponsorsRequired": 0}),
+])
+def test_parameters__invalid_value__fails_the_proposal(registry, cast, function, value, error, arguments):
+    before = registry.parameters()
+    proposal_id, _ = registry.propose_to_registry(cast.alice.sender, function, value)
+    with pytest.raises(ContractRevert) as refused:
+        registry.approve(cast.bob.sender, proposal_id)
+    inner = inner_error(refused)
+    assert (inner.name, inner.arguments) == (error, arguments)
+    assert registry.parameters() == before
+
+
+def test_sponsors_required__lowered_to_one__a_single_sponsor_admits(registry, cast, actor, decide):
+    receipt = decide("setSponsorsRequired", 1)
+    assert [e.args for e in registry.events(receipt) if e.name == "SponsorsRequiredChanged"] == [
+        {"sponsorsRequired": 1}]
+    candidate = actor("erin")
+    registry.apply(candidate.sender, sample_profile())
+    registry.sponsor(cast.dave.sender, candidate.address)
+    assert registry.is_active(candidate.address)
