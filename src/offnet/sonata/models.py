@@ -491,15 +491,10 @@ class CancelProductOrderCreate(SonataModel):
 
 
 class CancelProductOrder(CancelProductOrderCreate):
+    """A cancellation request as the seller returns it (MEFChargeableTaskStateType states)."""
+
     id: Id
-    state: Literal[
-        "acknowledged",
-        "done",
-        "inProgress.assessingCharge",
-        "pending.assessingCharge",
-        "rejected",
-        "terminatedWithError",
-    ]
+    state: Literal["acknowledged", "done", "done.declined", "inProgress.assessingCharge", "rejected"]
 
 
 # --- TroubleTicket v4 ----------------------------------------------------------------------------

@@ -39,8 +39,10 @@ def make_seller() -> Iterator[Callable[..., RunningSeller]]:
     """Factory: ``make_seller(profile="prompt-and-punctual", seed=7)`` starts a seller on a free port."""
     with ExitStack() as stack:
 
-        def start(profile: Any = "prompt-and-punctual", seed: int | str = 7, **options: Any) -> RunningSeller:
-            clock = SimulatedClock(START)
+        def start(
+            profile: Any = "prompt-and-punctual", seed: int | str = 7, clock_rate: float = 0.0, **options: Any
+        ) -> RunningSeller:
+            clock = SimulatedClock(START, rate=clock_rate)
             app = create_seller_app(
                 profile,
                 seed,

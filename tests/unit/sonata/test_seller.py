@@ -3,6 +3,7 @@ exact MEF listener paths, behaviour profiles, in-life measurements, authenticati
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -566,3 +567,17 @@ def test_late_quoting_profile__answers_after_the_buyers_deadline(make_seller: An
     assert quote.state.value == "approved.orderable"
     assert quote.effectiveQuoteCompletionDate > quote.requestedQuoteCompletionDate
     assert quote.effectiveQuoteCompletionDate - quote.requestedQuoteCompletionDate <= timedelta(hours=24)
+
+
+def test_running_clock__background_ticker_answers_and_notifies_without_being_driven(
+    make_seller: Any, listener: Listener
+) -> None:
+    # 10 simulated hours per real second: the prompt seller's answer (1-6 h) arrives on its own.
+    running = make_seller(clock_rate=36_000, tick_seconds=0.05)
+    hub(running, QUOTE, listener, "eventType=quoteStateChangeEvent")
+    quote_id = running.quote()["id"]
+    deadline = time.monotonic() + 20
+    while len(listener.events()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert get(running, f"{QUOTE}/quote/{quote_id}")["state"] == "approved.orderable"
+    assert len(listener.events()) == 2

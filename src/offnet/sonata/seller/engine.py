@@ -19,7 +19,6 @@ from typing import Any
 from offnet.sonata.models import (
     PRODUCT_ORDER_API,
     QUOTE_API,
-    SONATA_APIS,
     TROUBLE_TICKET_API,
     CancelProductOrder,
     CancelProductOrderCreate,
@@ -660,10 +659,6 @@ class SellerEngine:
                 {"start": a, "end": b, "durationSeconds": round((b - a).total_seconds())} for a, b in outages
             ],
         }
-
-    def api(self, name: str) -> SonataApi:
-        """The Sonata API named ``name``."""
-        return next(a for a in SONATA_APIS if a.name == name)
 
 
 def _month_bounds(period: str) -> tuple[datetime, datetime]:
