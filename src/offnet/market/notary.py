@@ -1,0 +1,235 @@
+"""ContractNotary: the financial contract as a hiding commitment, its ECIES copies, and reveal.
+
+commitment = keccak256(salt || keccak256(document)), document = canonical JSON of the contract.
+Each party's copy is ECIES (secp256k1, eciespy) of `salt || document` under that party's public
+key, published in event data; either party recovers the contract from the chain with its key alone.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import ecies
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_keys import keys
+from eth_utils import keccak, to_checksum_address
+from web3.contract import Contract
+from web3.logs import DISCARD
+
+from offnet.chain import Chain, Receipt, Sender, load_artifact
+from offnet.chain.tx import call
+from offnet.market.quotes import Quote
+from offnet.sonata.canonical import canonical_json
+
+NOTARY_CONTRACT = "ContractNotary"
+NOTARY_DOMAIN_NAME = "offnet ContractNotary"
+NOTARY_DOMAIN_VERSION = "1"
+SALT_BYTES = 32
+
+_CONTRACT_TYPES = {"ContractCommitment": [{"name": "orderId", "type": "bytes32"},
+                                          {"name": "commitment", "type": "bytes32"}]}
+_AWARD_TYPES = {"AwardCommitment": [{"name": "quoteDigest", "type": "bytes32"},
+                                    {"name": "commitment", "type": "bytes32"}]}
+
+
+class CopyUnreadable(LookupError):
+    """No published copy of the contract could be decrypted with the given key."""
+
+
+@dataclass(frozen=True)
+class SealedContract:
+    """A financial contract ready to notarise: its canonical bytes, the salt and the commitment."""
+
+    document: bytes
+    salt: bytes
+
+    @property
+    def commitment(self) -> bytes:
+        return keccak(self.salt + keccak(self.document))
+
+    def plaintext(self) -> bytes:
+        """What each party's encrypted copy holds: salt || document."""
+        return self.salt + self.document
+
+    @classmethod
+    def from_plaintext(cls, plaintext: bytes) -> SealedContract:
+        return cls(document=plaintext[SALT_BYTES:], salt=plaintext[:SALT_BYTES])
+
+
+def seal_contract(document: Any, salt: bytes | None = None) -> SealedContract:
+    """Canonicalise `document` (a JSON-compatible value or pydantic model) under a fresh random salt."""
+    salt = os.urandom(SALT_BYTES) if salt is None else salt
+    if len(salt) != SALT_BYTES:
+        raise ValueError(f"the salt must be {SALT_BYTES} bytes, got {len(salt)}")
+    return SealedContract(canonical_json(document), bytes(salt))
+
+
+def financial_contract(quote: Quote, *, sla_objectives: Mapping[str, Any] | None = None,
+                       extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The financial contract of an awarded quote: parties, prices, term, SLA objectives, credits."""
+    c = quote.credits
+    return {
+        "rfqId": str(quote.rfq_id),
+        "buyer": to_checksum_address(quote.buyer),
+        "seller": to_checksum_address(quote.provider),
+        "token": to_checksum_address(quote.token),
+        "oneTimeCharge": str(quote.one_time_charge),
+        "monthlyCharge": str(quote.monthly_charge),
+        "termMonths": quote.term_months,
+        "installDays": quote.install_days,
+        "prepaidMonths": quote.prepaid_months,
+        "slaTermsHash": "0x" + bytes(quote.sla_terms_hash).hex(),
+        "slaObjectives": dict(sla_objectives or {}),
+        "creditSchedule": {
+            "lateDeliveryBpsPerDay": c.late_delivery_bps_per_day, "lateDeliveryCapBps": c.late_delivery_cap_bps,
+            "availabilityObjectivePpm": c.availability_objective_ppm,
+            "availabilityCreditBps": c.availability_credit_bps, "frameDelayObjectiveUs": c.frame_delay_objective_us,
+            "frameDelayCreditBps": c.frame_delay_credit_bps, "frameLossObjectivePpm": c.frame_loss_objective_ppm,
+            "frameLossCreditBps": c.frame_loss_credit_bps,
+            "timeToRestoreObjectiveSec": c.time_to_restore_objective_sec,
+            "timeToRestoreCreditBps": c.time_to_restore_credit_bps, "monthlyCreditCapBps": c.monthly_credit_cap_bps,
+        },
+        **dict(extra or {}),
+    }
+
+
+# --- ECIES copies -----------------------------------------------------------------------------------
+
+
+def public_key_of(account: LocalAccount) -> bytes:
+    """The 64-byte uncompressed secp256k1 public key of a local account."""
+    return keys.PrivateKey(bytes(account.key)).public_key.to_bytes()
+
+
+def encrypt_copy(sealed: SealedContract, public_key: bytes) -> bytes:
+    """ECIES-encrypt `salt || document` for the holder of `public_key`."""
+    return ecies.encrypt(b"\x04" + bytes(public_key), sealed.plaintext())
+
+
+def decrypt_copy(account: LocalAccount, ciphertext: bytes) -> SealedContract:
+    """Decrypt a copy with the party's key (raises ValueError when it is not for this key)."""
+    return SealedContract.from_plaintext(ecies.decrypt(bytes(account.key), bytes(ciphertext)))
+
+
+# --- EIP-712 signatures of both parties ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotaryDomain:
+    """The EIP-712 domain of one deployed ContractNotary."""
+
+    chain_id: int
+    verifying_contract: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": NOTARY_DOMAIN_NAME, "version": NOTARY_DOMAIN_VERSION, "chainId": self.chain_id,
+                "verifyingContract": to_checksum_address(self.verifying_contract)}
+
+
+def sign_award_commitment(signer: LocalAccount, domain: NotaryDomain, quote_digest: bytes,
+                          commitment: bytes) -> bytes:
+    """A party's signature binding `commitment` to the quote about to be awarded."""
+    message = encode_typed_data(domain_data=domain.as_dict(), message_types=_AWARD_TYPES,
+                                message_data={"quoteDigest": bytes(quote_digest), "commitment": bytes(commitment)})
+    return bytes(signer.sign_message(message).signature)
+
+
+def sign_contract_commitment(signer: LocalAccount, domain: NotaryDomain, order_id: bytes, commitment: bytes) -> bytes:
+    """A party's signature binding `commitment` to an existing order."""
+    message = encode_typed_data(domain_data=domain.as_dict(), message_types=_CONTRACT_TYPES,
+                                message_data={"orderId": bytes(order_id), "commitment": bytes(commitment)})
+    return bytes(signer.sign_message(message).signature)
+
+
+# --- the client -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotaryRecord:
+    commitment: bytes
+    buyer_tag: int
+    seller_tag: int
+
+
+class NotaryClient:
+    """Typed calls to one deployed ContractNotary."""
+
+    def __init__(self, chain: Chain, contract: Contract):
+        self.chain = chain
+        self.contract = contract
+
+    @classmethod
+    def at(cls, chain: Chain, address: str) -> NotaryClient:
+        abi = load_artifact(NOTARY_CONTRACT).abi
+        return cls(chain, chain.w3.eth.contract(address=to_checksum_address(address), abi=abi))
+
+    @classmethod
+    def deploy(cls, deployer: Sender, registry: str) -> tuple[NotaryClient, Receipt]:
+        contract, receipt = deployer.deploy(load_artifact(NOTARY_CONTRACT), registry)
+        return cls(deployer.chain, contract), receipt
+
+    @property
+    def address(self) -> str:
+        return self.contract.address
+
+    @property
+    def fn(self) -> Any:
+        return self.contract.functions
+
+    @property
+    def domain(self) -> NotaryDomain:
+        return NotaryDomain(self.chain.chain_id, self.address)
+
+    def wire(self, deployer: Sender, market: str) -> Receipt:
+        """Name the market (once, by the deployer)."""
+        return deployer.transact(self.fn.wire(market))
+
+    def notarise(self, sender: Sender, order_id: bytes, commitment: bytes, buyer: str, seller: str,
+                 buyer_sig: bytes, seller_sig: bytes) -> Receipt:
+        """Store the commitment of an existing order given both parties' ContractCommitment signatures."""
+        return sender.transact(self.fn.notarise(order_id, commitment, buyer, seller, buyer_sig, seller_sig))
+
+    def publish_copy(self, party: Sender, order_id: bytes, sealed: SealedContract, buyer_key: bytes,
+                     seller_key: bytes) -> Receipt:
+        """Encrypt the contract for both parties' public keys and publish both copies (a party only)."""
+        return party.transact(self.fn.publishCopy(order_id, encrypt_copy(sealed, buyer_key),
+                                                  encrypt_copy(sealed, seller_key)))
+
+    def reveal(self, sender: Sender, order_id: bytes, sealed: SealedContract) -> Receipt:
+        """Prove on chain that the document and salt match the commitment."""
+        return sender.transact(self.fn.reveal(order_id, sealed.salt, sealed.document))
+
+    def verify(self, order_id: bytes, sealed: SealedContract) -> bool:
+        return call(self.fn.verify(order_id, sealed.salt, sealed.document))
+
+    def record(self, order_id: bytes) -> NotaryRecord:
+        commitment, buyer_tag, seller_tag = call(self.fn.recordOf(order_id))
+        return NotaryRecord(bytes(commitment), buyer_tag, seller_tag)
+
+    def events(self, receipt: Receipt, name: str) -> list[dict[str, Any]]:
+        """The arguments of every `name` event the notary emitted in a transaction."""
+        decoded = getattr(self.contract.events, name)().process_receipt(receipt.raw, errors=DISCARD)
+        return [dict(e["args"]) for e in decoded if e["address"] == self.address]
+
+    def recover_contract(self, order_id: bytes, account: LocalAccount) -> SealedContract:
+        """Read the published copies of an order from the chain and decrypt the one for `account`.
+
+        The newest copy that decrypts and matches the notarised commitment wins, so a party's
+        garbage publication cannot hide a good one.
+        """
+        commitment = self.record(order_id).commitment
+        logs = self.contract.events.ContractCopyPublished().get_logs(
+            from_block=0, argument_filters={"orderId": order_id})
+        for log in reversed(list(logs)):
+            for field in ("ciphertextForBuyer", "ciphertextForSeller"):
+                try:
+                    sealed = decrypt_copy(account, log["args"][field])
+                except Exception:  # not encrypted for this key, or corrupted: try the next copy
+                    continue
+                if sealed.commitment == commitment:
+                    return sealed
+        raise CopyUnreadable(f"no copy of order 0x{bytes(order_id).hex()} opens with {account.address}")

@@ -1,0 +1,230 @@
+"""RFQs and quotes as Python values: RFQ ids, EIP-712 quote signing and verification, and ranking.
+
+The type strings and field order here mirror contracts/libraries/QuoteHash.sol and the structs of
+contracts/interfaces/IRfqMarket.sol; the tests check both directions (Python-signed quotes pass the
+contract, and the contract's `quoteDigest` equals `quote_digest` here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_abi import encode
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+
+from offnet.market.escrow import CreditSchedule, OrderTerms
+
+QUOTE_DOMAIN_NAME = "offnet RfqMarket"
+QUOTE_DOMAIN_VERSION = "1"
+
+_CREDIT_FIELDS = [
+    ("lateDeliveryBpsPerDay", "uint16"), ("lateDeliveryCapBps", "uint16"),
+    ("availabilityObjectivePpm", "uint32"), ("availabilityCreditBps", "uint16"),
+    ("frameDelayObjectiveUs", "uint32"), ("frameDelayCreditBps", "uint16"),
+    ("frameLossObjectivePpm", "uint32"), ("frameLossCreditBps", "uint16"),
+    ("timeToRestoreObjectiveSec", "uint32"), ("timeToRestoreCreditBps", "uint16"),
+    ("monthlyCreditCapBps", "uint16"),
+]
+_QUOTE_FIELDS = [
+    ("rfqId", "uint256"), ("provider", "address"), ("buyer", "address"), ("token", "address"),
+    ("oneTimeCharge", "uint128"), ("monthlyCharge", "uint128"), ("termMonths", "uint16"),
+    ("installDays", "uint16"), ("slaTermsHash", "bytes32"), ("credits", "CreditSchedule"),
+    ("prepaidMonths", "uint16"), ("validUntil", "uint40"), ("nonce", "uint256"), ("epoch", "uint64"),
+]
+QUOTE_TYPES = {
+    "Quote": [{"name": n, "type": t} for n, t in _QUOTE_FIELDS],
+    "CreditSchedule": [{"name": n, "type": t} for n, t in _CREDIT_FIELDS],
+}
+_RFQ_ABI = "(address,uint40,uint32,address,bytes32,bytes32,bytes32,address[])"
+
+
+@dataclass(frozen=True)
+class Rfq:
+    """A request for quote; its id is the keccak-256 of its ABI encoding (nothing else is stored)."""
+
+    buyer: str
+    deadline: int
+    token: str
+    request_hash: bytes
+    product_key: bytes
+    location_key: bytes
+    invited: tuple[str, ...] = ()
+    min_reputation: int = 0
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        """The struct as web3 and eth-abi expect it."""
+        return (to_checksum_address(self.buyer), self.deadline, self.min_reputation,
+                to_checksum_address(self.token), bytes(self.request_hash), bytes(self.product_key),
+                bytes(self.location_key), [to_checksum_address(a) for a in self.invited])
+
+    @classmethod
+    def from_tuple(cls, values: Sequence[Any] | Mapping[str, Any]) -> Rfq:
+        """An RFQ from a decoded struct (the `rfq` argument of RfqPosted, a tuple or a named mapping)."""
+        if isinstance(values, Mapping):
+            values = [values[k] for k in ("buyer", "deadline", "minReputation", "token", "requestHash",
+                                          "productKey", "locationKey", "invited")]
+        buyer, deadline, min_rep, token, request_hash, product, location, invited = values
+        return cls(buyer=to_checksum_address(buyer), deadline=deadline, token=to_checksum_address(token),
+                   request_hash=bytes(request_hash), product_key=bytes(product), location_key=bytes(location),
+                   invited=tuple(to_checksum_address(a) for a in invited), min_reputation=min_rep)
+
+    @property
+    def rfq_id(self) -> int:
+        """The RFQ id, computed exactly like the market does."""
+        return int.from_bytes(keccak(encode([_RFQ_ABI], [self.to_tuple()])), "big")
+
+    @property
+    def is_open(self) -> bool:
+        """True when every active member may answer (no invitation list)."""
+        return not self.invited
+
+
+@dataclass(frozen=True)
+class QuoteDomain:
+    """The EIP-712 domain of one deployed RfqMarket."""
+
+    chain_id: int
+    verifying_contract: str
+    name: str = QUOTE_DOMAIN_NAME
+    version: str = QUOTE_DOMAIN_VERSION
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "chainId": self.chain_id,
+                "verifyingContract": to_checksum_address(self.verifying_contract)}
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A provider's priced answer to one RFQ, as signed with EIP-712."""
+
+    rfq_id: int
+    provider: str
+    buyer: str
+    token: str
+    one_time_charge: int
+    monthly_charge: int
+    term_months: int
+    install_days: int
+    sla_terms_hash: bytes
+    credits: CreditSchedule
+    prepaid_months: int
+    valid_until: int
+    nonce: int
+    epoch: int = 0
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        """The struct as web3 expects it."""
+        return (self.rfq_id, to_checksum_address(self.provider), to_checksum_address(self.buyer),
+                to_checksum_address(self.token), self.one_time_charge, self.monthly_charge, self.term_months,
+                self.install_days, bytes(self.sla_terms_hash), self.credits.to_tuple(), self.prepaid_months,
+                self.valid_until, self.nonce, self.epoch)
+
+    def message(self) -> dict[str, Any]:
+        """The EIP-712 message (field names of the Solidity struct)."""
+        values = self.to_tuple()
+        message = {name: value for (name, _), value in zip(_QUOTE_FIELDS, values, strict=True)}
+        message["credits"] = {name: value for (name, _), value in zip(_CREDIT_FIELDS, values[9], strict=True)}
+        return message
+
+    @property
+    def total_cost(self) -> int:
+        """What the buyer pays over the whole term: the one-time charge plus every monthly charge."""
+        return self.one_time_charge + self.monthly_charge * self.term_months
+
+    def order_terms(self, awarded_at: int) -> OrderTerms:
+        """The order terms the market builds from this quote at award time `awarded_at`."""
+        return OrderTerms(self.rfq_id, self.buyer, self.provider, self.token, self.one_time_charge,
+                          self.monthly_charge, self.term_months, self.install_days, self.prepaid_months,
+                          awarded_at, bytes(self.sla_terms_hash), self.credits)
+
+
+@dataclass(frozen=True)
+class SignedQuote:
+    """A quote, its signature and the digest a provider commits on chain."""
+
+    quote: Quote
+    signature: bytes
+    digest: bytes
+
+
+def _signable(quote: Quote, domain: QuoteDomain):
+    return encode_typed_data(domain_data=domain.as_dict(), message_types=QUOTE_TYPES, message_data=quote.message())
+
+
+def quote_digest(quote: Quote, domain: QuoteDomain) -> bytes:
+    """The EIP-712 digest of `quote` in `domain` (what the provider commits)."""
+    signable = _signable(quote, domain)
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def sign_quote(signer: LocalAccount, quote: Quote, domain: QuoteDomain) -> SignedQuote:
+    """Sign `quote` with the provider's admin or quote key."""
+    signed = signer.sign_message(_signable(quote, domain))
+    return SignedQuote(quote, bytes(signed.signature), bytes(signed.message_hash))
+
+
+def recover_quote_signer(quote: Quote, signature: bytes, domain: QuoteDomain) -> str:
+    """The address that signed `quote` in `domain` (check it against the registry's quote signers)."""
+    return Account.recover_message(_signable(quote, domain), signature=signature)
+
+
+# --- ranking ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RankedQuote:
+    """One quote in a ranking, with the figures that placed it and a sentence explaining them."""
+
+    rank: int
+    quote: SignedQuote
+    total_cost: int
+    reputation: float
+    cost_score: float
+    reputation_score: float
+    score: float
+    explanation: str = field(default="")
+
+
+def rank_quotes(quotes: Sequence[SignedQuote], reputation: Mapping[str, float], *,
+                reputation_weight: float = 0.3, decimals: int = 6) -> list[RankedQuote]:
+    """Order quotes best first by total cost over the term and the provider's reputation.
+
+    cost_score = cheapest total / this total (1.0 for the cheapest); reputation_score = this
+    provider's reputation / the best reputation among the quoting providers (unknown providers
+    count as 0); score = (1 - w) * cost_score + w * reputation_score. Ties go to the cheaper quote.
+    """
+    if not 0 <= reputation_weight <= 1:
+        raise ValueError(f"reputation_weight must be within [0, 1], got {reputation_weight}")
+    if not quotes:
+        return []
+    reps = {q.quote.provider: float(reputation.get(to_checksum_address(q.quote.provider), 0.0)) for q in quotes}
+    cheapest = min(q.quote.total_cost for q in quotes)
+    best_rep = max(reps.values())
+    scored = []
+    for signed in quotes:
+        total = signed.quote.total_cost
+        cost_score = 1.0 if total == 0 else cheapest / total
+        rep = reps[signed.quote.provider]
+        rep_score = rep / best_rep if best_rep > 0 else 0.0
+        score = (1 - reputation_weight) * cost_score + reputation_weight * rep_score
+        scored.append((score, total, signed, rep, cost_score, rep_score))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    unit = 10**decimals
+    ranked = []
+    for i, (score, total, signed, rep, cost_score, rep_score) in enumerate(scored, start=1):
+        q = signed.quote
+        extra = "cheapest" if total == cheapest else f"{(total - cheapest) / unit:,.2f} more than the cheapest"
+        explanation = (
+            f"#{i} {q.provider}: {total / unit:,.2f} over {q.term_months} months "
+            f"({q.one_time_charge / unit:,.2f} once + {q.monthly_charge / unit:,.2f}/month; {extra}), "
+            f"reputation {rep:g} ({rep_score:.0%} of the best) -> score {score:.3f} = "
+            f"{1 - reputation_weight:.2f} x cost {cost_score:.3f} + {reputation_weight:.2f} x reputation {rep_score:.3f}"
+        )
+        ranked.append(RankedQuote(i, signed, total, rep, cost_score, rep_score, score, explanation))
+    return ranked
+
