@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.29;
+
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+
+import {
+    ISlaLedger,
+    Batch,
+    Report,
+    ReportRecord,
+    ReportStatus,
+    Reputation,
+    ReputationScores
+} from "./interfaces/ISlaLedger.sol";
+import {ICarrierRegistry} from "./interfaces/ICarrierRegistry.sol";
+import {IOrderEscrow} from "./interfaces/IOrderEscrow.sol";
+import {ReportHashing} from "./libraries/ReportHashing.sol";
+import {ReportKinds} from "./libraries/ReportKinds.sol";
+import {ReputationMath} from "./libraries/ReputationMath.sol";
+import {OrderId, OrderTerms} from "./types/OrderTypes.sol";
+
+/// @title SlaLedger
+/// @notice SLA facts relayed by the members' oracles, final by liveness, dual report or council
+/// ruling; final facts move reputation and are pushed into the escrow in the same transaction.
+/// @dev Storage per batch: one slot. Storage per report: one slot, written only on dispute or
+/// finality. Storage per provider: two reputation slots. Everything else is event data.
+contract SlaLedger is ISlaLedger {
+    using ReportHashing for Report;
+
+    ICarrierRegistry private immutable _registry;
+    uint32 private immutable _livenessWindow;
+    address private immutable _deployer;
+
+    IOrderEscrow private _escrow;
+    address private _market;
+
+    mapping(bytes32 root => Batch batch) private _batches;
+    mapping(bytes32 reportId => ReportRecord record) private _records;
+    mapping(address provider => Reputation reputation) private _reputations;
+
+    constructor(ICarrierRegistry registry, uint32 livenessWindow_) {
+        _registry = registry;
+        _livenessWindow = livenessWindow_;
+        _deployer = msg.sender;
+    }
+
+    // --- wiring ---------------------------------------------------------------------------------
+
+    /// @inheritdoc ISlaLedger
+    function wire(address escrow, address market) external {
+        if (msg.sender != _deployer) revert SlaNotDeployer(msg.sender);
+        if (address(_escrow) != address(0)) revert SlaAlreadyWired();
+        if (escrow == address(0) || market == address(0)) revert SlaZeroAddress();
+        _escrow = IOrderEscrow(escrow);
+        _market = market;
+        emit Wired(escrow, market);
+    }
+
+    // --- reports --------------------------------------------------------------------------------
+
+    /// @inheritdoc ISlaLedger
+    function submit(Report[] calldata reports) external returns (bytes32 root) {
+        address member = _oracleMember(msg.sender);
+        uint256 count = reports.length;
+        if (count == 0) revert SlaEmptyBatch();
+        bytes32[] memory nodes = new bytes32[](count);
+        for (uint256 i; i < count; ++i) {
+            Report calldata report = reports[i];
+            if (!ReportKinds.isKnown(report.kind)) revert SlaUnknownKind(i, report.kind);
+            nodes[i] = report.leafOf(member);
+        }
+        root = ReportHashing.rootOf(nodes);
+        if (_batches[root].submittedAt != 0) return root; // the same batch again: a relay retry
+        _batches[root] = Batch({submittedAt: uint40(block.timestamp), member: member});
+        emit BatchSubmitted(root, member, msg.sender, count);
+        for (uint256 i; i < count; ++i) {
+            Report calldata report = reports[i];
+            emit ReportSubmitted(
+                report.orderId,
+                root,
+                report.kind,
+                report.key,
+                report.value0,
+                report.value1,
+                report.metrics,
+                report.evidenceHash
+            );
+        }
+    }
+
+    /// @inheritdoc ISlaLedger
+    function finalize(OrderTerms calldata terms, Report calldata report, bytes32 root, bytes32[] calldata proof)
+        external
+        returns (bool finalized)
+    {
+        bytes32 reportId = report.idOf();
+        ReportStatus status = _records[reportId].status;
+        if (status == ReportStatus.Final) return false;
+        _checkOrder(terms, report);
+        Batch memory proven = _provenBatch(terms, report, reportId, root, proof);
+        if (status == ReportStatus.Disputed) revert SlaReportDisputed(reportId);
+        uint256 finalAt = uint256(proven.submittedAt) + _livenessWindow;
+        if (block.timestamp < finalAt) revert SlaLivenessRunning(reportId, finalAt);
+        _makeFinal(terms, report, reportId);
+        return true;
+    }
+
+    /// @inheritdoc ISlaLedger
+    function finalizeMatched(
+        OrderTerms calldata terms,
+        Report calldata report,
+        bytes32 rootA,
+        bytes32[] calldata proofA,
+        bytes32 rootB,
+        bytes32[] calldata proofB
+    ) external returns (bool finalized) {
+        bytes32 reportId = report.idOf();
+        ReportStatus status = _records[reportId].status;
+        if (status == ReportStatus.Final) return false;
+        _checkOrder(terms, report);
+        address memberA = _provenBatch(terms, report, reportId, rootA, proofA).member;
+        address memberB = _provenBatch(terms, report, reportId, rootB, proofB).member;
+        // Both are parties and the parties differ (_checkOrder), so distinct members are buyer and seller.
+        if (memberA == memberB) revert SlaSameParty(memberA);
+        if (status == ReportStatus.Disputed) revert SlaReportDisputed(reportId);
+        _makeFinal(terms, report, reportId);
+        return true;
+    }
+
+    /// @inheritdoc ISlaLedger
+    function dispute(OrderTerms calldata terms, Report calldata report, bytes32 root, bytes32[] calldata proof)
+        external
+    {
+        bytes32 reportId = report.idOf();
+        _checkOrder(terms, report);
+        Batch memory proven = _provenBatch(terms, report, reportId, root, proof);
+        address member = _oracleMember(msg.sender);
+        address counterparty = proven.member == terms.buyer ? terms.seller : terms.buyer;
+        if (member != counterparty) revert SlaNotCounterparty(msg.sender, member);
+        _checkOpen(reportId);
+        uint256 endedAt = uint256(proven.submittedAt) + _livenessWindow;
+        if (block.timestamp >= endedAt) revert SlaLivenessOver(reportId, endedAt);
+        _records[reportId] =
+            ReportRecord({status: ReportStatus.Disputed, at: uint40(block.timestamp), disputer: member});
+        emit ReportDisputed(reportId, report.orderId, member, report.contentOf());
+    }
+
+    /// @inheritdoc ISlaLedger
+    function disputeConflict(
+        OrderTerms calldata terms,
+        Report calldata reportA,
+        bytes32 rootA,
+        bytes32[] calldata proofA,
+        Report calldata reportB,
+        bytes32 rootB,
+        bytes32[] calldata proofB
+    ) external {
+        bytes32 reportId = reportA.idOf();
+        bytes32 idB = reportB.idOf();
+        if (reportId != idB) revert SlaDifferentReports(reportId, idB);
+        bytes32 contentB = reportB.contentOf();
+        if (reportA.contentOf() == contentB) revert SlaNoConflict(reportId);
+        _checkOrder(terms, reportA);
+        _provenBatch(terms, reportA, reportId, rootA, proofA);
+        _provenBatch(terms, reportB, reportId, rootB, proofB);
+        _checkOpen(reportId);
+        _records[reportId] =
+            ReportRecord({status: ReportStatus.Disputed, at: uint40(block.timestamp), disputer: address(0)});
+        emit ReportDisputed(reportId, reportA.orderId, address(0), contentB);
+    }
+
+    /// @inheritdoc ISlaLedger
+    function resolve(OrderTerms calldata terms, Report calldata report, address loser) external {
+        if (msg.sender != address(_registry)) revert SlaNotCouncil(msg.sender);
+        bytes32 reportId = report.idOf();
+        _checkOrder(terms, report);
+        if (_records[reportId].status != ReportStatus.Disputed) revert SlaNotDisputed(reportId);
+        if (loser != address(0)) {
+            if (loser != terms.buyer && loser != terms.seller) revert SlaLoserNotAParty(loser);
+            _reputations[loser].disputesLost += 1;
+        }
+        emit DisputeResolved(reportId, report.orderId, report.contentOf(), loser);
+        _makeFinal(terms, report, reportId);
+    }
+
+    // --- reputation -----------------------------------------------------------------------------
+
+    /// @inheritdoc ISlaLedger
+    function recordQuoteTimeliness(address provider, bool answeredOnTime) external {
+        if (msg.sender != _market) revert SlaNotMarket(msg.sender);
+        Reputation storage r = _reputations[provider];
+        r.quotesRequested += 1;
+        if (answeredOnTime) r.quotesOnTime += 1;
+        emit QuoteTimelinessRecorded(provider, answeredOnTime);
+    }
+
+    /// @inheritdoc ISlaLedger
+    function reputation(address provider) external view returns (Reputation memory raw, ReputationScores memory scores) {
+        raw = _reputations[provider];
+        scores = ReputationMath.scores(raw);
+    }
+
+    // --- views ----------------------------------------------------------------------------------
+
+    /// @inheritdoc ISlaLedger
+    function batch(bytes32 root) external view returns (Batch memory) {
+        return _batches[root];
+    }
+
+    /// @inheritdoc ISlaLedger
+    function record(bytes32 reportId) external view returns (ReportRecord memory) {
+        return _records[reportId];
+    }
+
+    /// @inheritdoc ISlaLedger
+    function reportIdOf(Report calldata report) external pure returns (bytes32) {
+        return report.idOf();
+    }
+
+    /// @inheritdoc ISlaLedger
+    function contentHashOf(Report calldata report) external pure returns (bytes32) {
+        return report.contentOf();
+    }
+
+    /// @inheritdoc ISlaLedger
+    function leafOf(address member, Report calldata report) external pure returns (bytes32) {
+        return report.leafOf(member);
+    }
+
+    /// @inheritdoc ISlaLedger
+    function livenessWindow() external view returns (uint32) {
+        return _livenessWindow;
+    }
+
+    /// @inheritdoc ISlaLedger
+    function links() external view returns (address registry, address escrow, address market) {
+        return (address(_registry), address(_escrow), _market);
+    }
+
+    /// @inheritdoc ISlaLedger
+    function version() external pure returns (string memory) {
+        return "1.0.0";
+    }
+
+    // --- internals ------------------------------------------------------------------------------
+
+    /// @dev The active member whose oracle key `key` is; reverts otherwise.
+    function _oracleMember(address key) private view returns (address member) {
+        member = _registry.memberOf(key);
+        if (member == address(0) || !_registry.isOracle(member, key) || !_registry.isActive(member)) {
+            revert SlaNotOracle(key, member);
+        }
+    }
+
+    /// @dev The report is about the order of `terms`, an order between two different members.
+    function _checkOrder(OrderTerms calldata terms, Report calldata report) private pure {
+        bytes32 termsHash = OrderId.compute(terms);
+        if (report.orderId != termsHash) revert SlaOrderMismatch(report.orderId, termsHash);
+        if (terms.buyer == terms.seller) revert SlaSelfDealing(terms.buyer);
+    }
+
+    /// @dev The batch `root` exists, was submitted by a party of the order, and holds `report`.
+    function _provenBatch(
+        OrderTerms calldata terms,
+        Report calldata report,
+        bytes32 reportId,
+        bytes32 root,
+        bytes32[] calldata proof
+    ) private view returns (Batch memory proven) {
+        proven = _batches[root];
+        if (proven.submittedAt == 0) revert SlaUnknownBatch(root);
+        if (proven.member != terms.buyer && proven.member != terms.seller) revert SlaNotAParty(root, proven.member);
+        if (!MerkleProof.verifyCalldata(proof, root, report.leafOf(proven.member))) {
+            revert SlaInvalidProof(reportId, root);
+        }
+    }
+
+    /// @dev The report is neither final nor already disputed.
+    function _checkOpen(bytes32 reportId) private view {
+        ReportStatus status = _records[reportId].status;
+        if (status == ReportStatus.Final) revert SlaReportFinal(reportId);
+        if (status == ReportStatus.Disputed) revert SlaReportDisputed(reportId);
+    }
+
+    /// @dev Records finality, moves the seller's reputation and pushes the outcome into the escrow.
+    function _makeFinal(OrderTerms calldata terms, Report calldata report, bytes32 reportId) private {
+        uint8 kind = report.kind;
+        if (!ReportKinds.isValid(report, terms)) revert SlaInvalidReport(reportId, kind);
+        IOrderEscrow escrow = _escrow;
+        if (address(escrow) == address(0)) revert SlaNotWired();
+
+        ReportRecord storage rec = _records[reportId];
+        rec.status = ReportStatus.Final;
+        rec.at = uint40(block.timestamp);
+        emit ReportFinalized(reportId, report.orderId, report.contentOf(), kind);
+
+        Reputation storage r = _reputations[terms.seller];
+        if (kind == ReportKinds.ORDER_COMPLETED) {
+            uint256 late = ReputationMath.daysLate(report.value0, report.value1);
+            r.ordersDelivered += 1;
+            if (late == 0) r.ordersOnTime += 1;
+            else r.totalDaysLate += uint64(late);
+            escrow.onDelivered(terms, uint40(report.value0), uint40(report.value1));
+        } else if (kind == ReportKinds.ORDER_FAILED) {
+            if (report.value0 != ReportKinds.FAILURE_CANCELLED) r.ordersFailed += 1;
+            escrow.onOrderFailed(terms, uint8(report.value0));
+        } else if (kind == ReportKinds.PERIOD) {
+            _requireDelivered(report.orderId);
+            r.periodsReported += 1;
+            r.availabilitySumPpm += report.metrics.availabilityPpm;
+            if (ReputationMath.meetsObjectives(report.metrics, terms.credits)) r.periodsMeetingObjectives += 1;
+            escrow.onPeriod(terms, uint16(report.key), report.metrics);
+        } else if (kind == ReportKinds.TROUBLE_TICKET) {
+            _requireDelivered(report.orderId);
+            r.troubleTickets += 1;
+            r.totalRestoreSec += report.value0;
+        }
+        // Acknowledged and in-progress facts are recorded for the timeline; they move nothing.
+    }
+
+    /// @dev In-life facts count only for an order whose delivery is final, which the escrow accepted:
+    /// made-up terms can then never move anyone's reputation.
+    function _requireDelivered(bytes32 orderId) private view {
+        bytes32 deliveryId = keccak256(abi.encode(orderId, ReportKinds.ORDER_COMPLETED, uint32(0)));
+        if (_records[deliveryId].status != ReportStatus.Final) revert SlaOrderNotDelivered(orderId);
+    }
+}

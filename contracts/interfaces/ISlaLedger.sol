@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.29;
+
+import {OrderTerms, PeriodMetrics} from "../types/OrderTypes.sol";
+
+/// @notice One SLA fact about one order, as an oracle relays it.
+/// @dev Field meaning depends on `kind` (see ReportKinds): lifecycle reports use value0/value1 for
+/// dates or a reason, period reports use `metrics`, trouble-ticket reports use value0 for the time
+/// to restore. `evidenceHash` is keccak-256 of the canonical JSON of the Sonata resource or the
+/// measurement the fact was derived from (offnet.sonata.canonical.document_hash).
+struct Report {
+    bytes32 orderId;
+    uint8 kind;
+    uint32 key; // billing period (period reports), ticket key (trouble tickets), 0 for lifecycle facts
+    uint64 value0;
+    uint64 value1;
+    PeriodMetrics metrics;
+    bytes32 evidenceHash;
+}
+
+/// @notice A submitted batch: one storage slot, keyed by the Merkle root of its leaves.
+struct Batch {
+    uint40 submittedAt;
+    address member; // the member whose oracle key submitted it
+}
+
+/// @notice Where a report id stands. Only disputes and finality write it.
+enum ReportStatus {
+    None,
+    Disputed,
+    Final
+}
+
+/// @notice The per-report storage of the ledger (one slot).
+struct ReportRecord {
+    ReportStatus status;
+    uint40 at; // time of the dispute or of finality
+    address disputer; // member that disputed, 0 otherwise
+}
+
+/// @notice Running reputation aggregates of one provider: two slots, each update path writes one.
+struct Reputation {
+    // Slot 0: commercial track record.
+    uint32 quotesRequested; // RFQs closed where the provider was invited
+    uint32 quotesOnTime; // of which it committed a quote before the deadline
+    uint32 ordersDelivered; // final delivery reports
+    uint32 ordersOnTime; // of which completed no later than the committed date
+    uint32 ordersFailed; // final rejected / failed reports (cancellations are not counted)
+    uint32 disputesLost; // council rulings against this member
+    uint64 totalDaysLate; // sum over late deliveries of whole days late (rounded up)
+    // Slot 1: in-life performance.
+    uint32 periodsReported; // final in-life period reports
+    uint32 periodsMeetingObjectives; // of which every measured objective of the credit schedule was met
+    uint32 troubleTickets; // final trouble-ticket resolutions
+    uint64 availabilitySumPpm; // sum of period availabilities
+    uint64 totalRestoreSec; // sum of the tickets' times to restore
+}
+
+/// @notice Scores derived from a Reputation, all in parts per million unless named otherwise.
+/// A score whose denominator is zero is 0; read the raw counts to tell "no data" from "bad".
+struct ReputationScores {
+    uint32 quoteTimelinessPpm; // quotesOnTime * 1e6 / quotesRequested
+    uint32 onTimeDeliveryPpm; // ordersOnTime * 1e6 / ordersDelivered
+    uint32 deliverySuccessPpm; // ordersDelivered * 1e6 / (ordersDelivered + ordersFailed)
+    uint32 averageDaysLateMilli; // totalDaysLate * 1000 / ordersDelivered (thousandths of a day)
+    uint32 slaCompliancePpm; // periodsMeetingObjectives * 1e6 / periodsReported
+    uint32 averageAvailabilityPpm; // availabilitySumPpm / periodsReported
+    uint32 averageRestoreSec; // totalRestoreSec / troubleTickets (seconds)
+    uint32 overallPpm; // mean of quoteTimeliness, onTimeDelivery, slaCompliance over those with data
+}
+
+/// @title ISlaLedger
+/// @notice SLA facts relayed by the members' oracles: batched submission committed by Merkle root,
+/// optimistic finality (liveness window, counterparty dispute, dual report), council rulings, and
+/// reputation aggregates per provider that only final facts and RFQ closings move.
+interface ISlaLedger {
+    // --- errors ---------------------------------------------------------------------------------
+
+    /// @notice `caller` is not the deployer (wire is the deployer's alone).
+    error SlaNotDeployer(address caller);
+    /// @notice wire was already called.
+    error SlaAlreadyWired();
+    /// @notice A final report needs the escrow, but wire has not been called yet.
+    error SlaNotWired();
+    /// @notice A wire argument is the zero address.
+    error SlaZeroAddress();
+    /// @notice `caller` is not the market (recordQuoteTimeliness is the market's alone).
+    error SlaNotMarket(address caller);
+    /// @notice `caller` is not the registry, through which the council rules.
+    error SlaNotCouncil(address caller);
+    /// @notice `key` is not an oracle key of an active member (`member` is what the registry says it belongs to).
+    error SlaNotOracle(address key, address member);
+    /// @notice submit was called with no report.
+    error SlaEmptyBatch();
+    /// @notice Report `index` of a batch has a kind the ledger does not know.
+    error SlaUnknownKind(uint256 index, uint8 kind);
+    /// @notice The report's orderId is not the hash of the terms passed with it.
+    error SlaOrderMismatch(bytes32 orderId, bytes32 termsHash);
+    /// @notice The order's buyer and seller are the same member: it cannot build reputation.
+    error SlaSelfDealing(address member);
+    /// @notice No batch was submitted under `root`.
+    error SlaUnknownBatch(bytes32 root);
+    /// @notice The batch `root` was submitted by `member`, who is neither buyer nor seller of the order.
+    error SlaNotAParty(bytes32 root, address member);
+    /// @notice The proof does not place the report of `reportId` in batch `root`.
+    error SlaInvalidProof(bytes32 reportId, bytes32 root);
+    /// @notice The liveness window of the report still runs until `finalAt`.
+    error SlaLivenessRunning(bytes32 reportId, uint256 finalAt);
+    /// @notice The liveness window of the report ended at `endedAt`: too late to dispute it.
+    error SlaLivenessOver(bytes32 reportId, uint256 endedAt);
+    /// @notice The report is under dispute: only a council ruling can make it final.
+    error SlaReportDisputed(bytes32 reportId);
+    /// @notice The report is already final.
+    error SlaReportFinal(bytes32 reportId);
+    /// @notice resolve was called for a report that is not under dispute.
+    error SlaNotDisputed(bytes32 reportId);
+    /// @notice Both batches of a matched finality come from the same member.
+    error SlaSameParty(address member);
+    /// @notice The two reports of a conflict have different ids.
+    error SlaDifferentReports(bytes32 reportIdA, bytes32 reportIdB);
+    /// @notice The two reports of a conflict have the same content: there is no conflict.
+    error SlaNoConflict(bytes32 reportId);
+    /// @notice `caller` (member `member`) is not the counterparty of the batch's submitter.
+    error SlaNotCounterparty(address caller, address member);
+    /// @notice The report's values cannot be right for its kind (see ReportKinds.isValid).
+    error SlaInvalidReport(bytes32 reportId, uint8 kind);
+    /// @notice A ruling names `loser`, who is neither party of the order.
+    error SlaLoserNotAParty(address loser);
+    /// @notice The order's delivery is not final yet, so in-life facts about it cannot count.
+    error SlaOrderNotDelivered(bytes32 orderId);
+
+    // --- events ---------------------------------------------------------------------------------
+
+    /// @notice Fires once per submit call that stored a new batch, before its reports' events.
+    event BatchSubmitted(bytes32 indexed root, address indexed member, address key, uint256 reports);
+    /// @notice Fires for each report of a newly stored batch, with the full report (its id is
+    /// keccak256(abi.encode(orderId, kind, key))).
+    event ReportSubmitted(
+        bytes32 indexed orderId,
+        bytes32 indexed root,
+        uint8 kind,
+        uint32 key,
+        uint64 value0,
+        uint64 value1,
+        PeriodMetrics metrics,
+        bytes32 evidenceHash
+    );
+    /// @notice Fires when a report becomes final (after liveness, by dual report, or by ruling).
+    event ReportFinalized(bytes32 indexed reportId, bytes32 indexed orderId, bytes32 contentHash, uint8 kind);
+    /// @notice Fires when a report is disputed, by the counterparty or by two conflicting contents.
+    event ReportDisputed(bytes32 indexed reportId, bytes32 indexed orderId, address disputer, bytes32 contentHash);
+    /// @notice Fires when the council rules on a disputed report; `loser` is 0 when nobody is blamed.
+    event DisputeResolved(bytes32 indexed reportId, bytes32 indexed orderId, bytes32 contentHash, address loser);
+    /// @notice Fires when the market records whether `provider` answered an RFQ on time.
+    event QuoteTimelinessRecorded(address indexed provider, bool answeredOnTime);
+    /// @notice Fires once, when the deployer wires the escrow and the market.
+    event Wired(address escrow, address market);
+
+    // --- wiring ---------------------------------------------------------------------------------
+
+    /// @notice Sets the escrow that final outcomes are pushed into and the market allowed to
+    /// record quote timeliness. Callable once, by the deployer.
+    function wire(address escrow, address market) external;
+
+    // --- reports --------------------------------------------------------------------------------
+
+    /// @notice Commits a batch of reports by the Merkle root of their leaves
+    /// (leaf = keccak256(abi.encode(member, report)), pairs hashed sorted, odd nodes promoted).
+    /// @dev The caller must be an oracle key of an active member. Submitting a batch that is already
+    /// stored changes nothing and emits nothing. Reports are not checked against orders here: the
+    /// order terms are checked at finality and dispute.
+    /// @return root The batch root under which the reports can be finalized or disputed.
+    function submit(Report[] calldata reports) external returns (bytes32 root);
+
+    /// @notice Makes a report final once the liveness window of its batch is over, updates the
+    /// provider's reputation and pushes the outcome into the escrow. Anyone may call it.
+    /// @dev A report that is already final is a no-op (returns false, emits nothing).
+    function finalize(OrderTerms calldata terms, Report calldata report, bytes32 root, bytes32[] calldata proof)
+        external
+        returns (bool finalized);
+
+    /// @notice Makes a report final at once when the buyer's and the seller's batches both hold it.
+    /// @dev A report that is already final is a no-op (returns false).
+    function finalizeMatched(
+        OrderTerms calldata terms,
+        Report calldata report,
+        bytes32 rootA,
+        bytes32[] calldata proofA,
+        bytes32 rootB,
+        bytes32[] calldata proofB
+    ) external returns (bool finalized);
+
+    /// @notice The counterparty of the batch's member disputes a report within its liveness window.
+    /// @dev The caller must be an oracle key of the active counterparty.
+    function dispute(OrderTerms calldata terms, Report calldata report, bytes32 root, bytes32[] calldata proof)
+        external;
+
+    /// @notice Anyone puts a report id under dispute by showing two different contents for it, both
+    /// submitted by parties of the order.
+    function disputeConflict(
+        OrderTerms calldata terms,
+        Report calldata reportA,
+        bytes32 rootA,
+        bytes32[] calldata proofA,
+        Report calldata reportB,
+        bytes32 rootB,
+        bytes32[] calldata proofB
+    ) external;
+
+    /// @notice The council's ruling on a disputed report, executed by the registry: `report` is the
+    /// content found true and becomes final; `loser` (buyer, seller, or 0) counts a dispute lost.
+    function resolve(OrderTerms calldata terms, Report calldata report, address loser) external;
+
+    // --- reputation -----------------------------------------------------------------------------
+
+    /// @notice The market records, when an RFQ closes, whether an invited provider answered on time.
+    function recordQuoteTimeliness(address provider, bool answeredOnTime) external;
+
+    /// @notice Raw aggregates of `provider` and the scores derived from them (see ReputationScores).
+    function reputation(address provider) external view returns (Reputation memory raw, ReputationScores memory scores);
+
+    // --- views ----------------------------------------------------------------------------------
+
+    /// @notice The batch stored under `root` (zero when none).
+    function batch(bytes32 root) external view returns (Batch memory);
+
+    /// @notice Where report `reportId` stands.
+    function record(bytes32 reportId) external view returns (ReportRecord memory);
+
+    /// @notice The content-derived id of a report: keccak256(abi.encode(orderId, kind, key)).
+    function reportIdOf(Report calldata report) external pure returns (bytes32);
+
+    /// @notice keccak256(abi.encode(report)): what two parties must agree on.
+    function contentHashOf(Report calldata report) external pure returns (bytes32);
+
+    /// @notice The Merkle leaf of `report` in a batch of `member`: keccak256(abi.encode(member, report)).
+    function leafOf(address member, Report calldata report) external pure returns (bytes32);
+
+    /// @notice Seconds after submission during which the counterparty may dispute.
+    function livenessWindow() external view returns (uint32);
+
+    /// @notice The registry, the escrow and the market this ledger is wired to.
+    function links() external view returns (address registry, address escrow, address market);
+
+    /// @notice Version of this contract's interface.
+    function version() external pure returns (string memory);
+}

@@ -1,0 +1,213 @@
+"""SlaLedger: a typed client (batches, finality, disputes, rulings) and the reputation reader."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from enum import IntEnum
+from functools import cached_property
+from typing import Any
+
+from eth_utils import to_checksum_address
+from web3.contract import Contract
+from web3.logs import DISCARD
+
+from offnet.chain import Chain, Receipt, Sender, load_artifact
+from offnet.chain.tx import call
+from offnet.market.escrow import OrderTerms
+from offnet.sla.merkle import MerkleTree
+from offnet.sla.reports import SlaReport
+
+LEDGER_CONTRACT = "SlaLedger"
+
+
+class ReportStatus(IntEnum):
+    """ISlaLedger ReportStatus."""
+
+    NONE = 0
+    DISPUTED = 1
+    FINAL = 2
+
+
+@dataclass(frozen=True)
+class ReportRecordView:
+    """Where a report id stands on chain."""
+
+    status: ReportStatus
+    at: int
+    disputer: str
+
+
+@dataclass(frozen=True)
+class BatchView:
+    """A stored batch: when and for which member it was submitted (submitted_at 0 = unknown root)."""
+
+    submitted_at: int
+    member: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch as its submitter built it: the reports, the member they are submitted for, the tree."""
+
+    member: str
+    reports: tuple[SlaReport, ...]
+
+    @classmethod
+    def of(cls, member: str, reports: Sequence[SlaReport]) -> Batch:
+        return cls(to_checksum_address(member), tuple(reports))
+
+    @cached_property
+    def tree(self) -> MerkleTree:
+        return MerkleTree.build([r.leaf(self.member) for r in self.reports])
+
+    @property
+    def root(self) -> bytes:
+        return self.tree.root
+
+    def proof(self, report: SlaReport) -> list[bytes]:
+        """The Merkle proof of `report` (its first occurrence) in this batch."""
+        return self.tree.proof(self.reports.index(report))
+
+
+@dataclass(frozen=True)
+class Reputation:
+    """Raw reputation aggregates of a provider and the scores the contract derives (see ISlaLedger)."""
+
+    quotes_requested: int
+    quotes_on_time: int
+    orders_delivered: int
+    orders_on_time: int
+    orders_failed: int
+    disputes_lost: int
+    total_days_late: int
+    periods_reported: int
+    periods_meeting_objectives: int
+    trouble_tickets: int
+    availability_sum_ppm: int
+    total_restore_sec: int
+    # derived, ppm unless named otherwise
+    quote_timeliness_ppm: int
+    on_time_delivery_ppm: int
+    delivery_success_ppm: int
+    average_days_late_milli: int
+    sla_compliance_ppm: int
+    average_availability_ppm: int
+    average_restore_sec: int
+    overall_ppm: int
+
+    @classmethod
+    def from_call(cls, raw: Sequence[int], scores: Sequence[int]) -> Reputation:
+        values = [*raw, *scores]
+        if len(values) != len(fields(cls)):
+            raise ValueError(f"reputation view returned {len(values)} values, expected {len(fields(cls))}")
+        return cls(*values)
+
+
+@dataclass(frozen=True)
+class SubmittedReport:
+    """A ReportSubmitted event, decoded."""
+
+    root: bytes
+    report: SlaReport
+
+    @property
+    def report_id(self) -> bytes:
+        return self.report.report_id
+
+
+class LedgerClient:
+    """Typed calls to one deployed SlaLedger; each transaction is sent by the Sender passed in."""
+
+    def __init__(self, chain: Chain, contract: Contract):
+        self.chain = chain
+        self.contract = contract
+
+    @classmethod
+    def at(cls, chain: Chain, address: str) -> LedgerClient:
+        """The client of the ledger deployed at `address`."""
+        abi = load_artifact(LEDGER_CONTRACT).abi
+        return cls(chain, chain.w3.eth.contract(address=to_checksum_address(address), abi=abi))
+
+    @classmethod
+    def deploy(cls, deployer: Sender, registry: str, liveness_window: int) -> tuple[LedgerClient, Receipt]:
+        """Deploy a ledger reading `registry`, with `liveness_window` seconds to dispute a report."""
+        contract, receipt = deployer.deploy(load_artifact(LEDGER_CONTRACT), registry, liveness_window)
+        return cls(deployer.chain, contract), receipt
+
+    @property
+    def address(self) -> str:
+        return self.contract.address
+
+    @property
+    def fn(self) -> Any:
+        """The raw web3 functions (e.g. to build a council proposal's calldata)."""
+        return self.contract.functions
+
+    # --- transactions -----------------------------------------------------------------------------
+
+    def wire(self, deployer: Sender, escrow: str, market: str) -> Receipt:
+        """Link the escrow (receives final outcomes) and the market (records quote timeliness); once."""
+        return deployer.transact(self.fn.wire(escrow, market))
+
+    def submit(self, oracle: Sender, member: str, reports: Sequence[SlaReport]) -> tuple[Batch, Receipt]:
+        """Submit `reports` as one batch from an oracle key of `member`; returns the batch and receipt."""
+        batch = Batch.of(member, reports)
+        receipt = oracle.transact(self.fn.submit([r.to_tuple() for r in batch.reports]))
+        return batch, receipt
+
+    def finalize(self, sender: Sender, terms: OrderTerms, report: SlaReport, batch: Batch) -> Receipt:
+        """Make `report` final after its batch's liveness window (a no-op when it is final already)."""
+        return sender.transact(self.fn.finalize(terms.to_tuple(), report.to_tuple(), batch.root,
+                                                batch.proof(report)))
+
+    def finalize_matched(self, sender: Sender, terms: OrderTerms, report: SlaReport, batch_a: Batch,
+                         batch_b: Batch) -> Receipt:
+        """Make `report` final at once: the buyer's and the seller's batches both hold it."""
+        return sender.transact(self.fn.finalizeMatched(terms.to_tuple(), report.to_tuple(), batch_a.root,
+                                                       batch_a.proof(report), batch_b.root, batch_b.proof(report)))
+
+    def dispute(self, oracle: Sender, terms: OrderTerms, report: SlaReport, batch: Batch) -> Receipt:
+        """Dispute the counterparty's `report` within its liveness window (from an oracle key)."""
+        return oracle.transact(self.fn.dispute(terms.to_tuple(), report.to_tuple(), batch.root,
+                                               batch.proof(report)))
+
+    def dispute_conflict(self, sender: Sender, terms: OrderTerms, report_a: SlaReport, batch_a: Batch,
+                         report_b: SlaReport, batch_b: Batch) -> Receipt:
+        """Put a report id under dispute by showing two different contents submitted for it."""
+        return sender.transact(self.fn.disputeConflict(
+            terms.to_tuple(), report_a.to_tuple(), batch_a.root, batch_a.proof(report_a),
+            report_b.to_tuple(), batch_b.root, batch_b.proof(report_b)))
+
+    def resolve_call(self, terms: OrderTerms, report: SlaReport, loser: str | None) -> Any:
+        """The council's ruling call (a registry proposal's target and calldata): `report` is true."""
+        return self.fn.resolve(terms.to_tuple(), report.to_tuple(), loser or "0x" + "00" * 20)
+
+    def record_quote_timeliness(self, market: Sender, provider: str, answered_on_time: bool) -> Receipt:
+        """As the wired market: record whether `provider` answered an RFQ on time."""
+        return market.transact(self.fn.recordQuoteTimeliness(provider, answered_on_time))
+
+    # --- views ------------------------------------------------------------------------------------
+
+    def reputation(self, provider: str) -> Reputation:
+        """The provider's raw aggregates and derived scores."""
+        raw, scores = call(self.fn.reputation(provider))
+        return Reputation.from_call(raw, scores)
+
+    def record(self, report_id: bytes) -> ReportRecordView:
+        status, at, disputer = call(self.fn.record(report_id))
+        return ReportRecordView(ReportStatus(status), at, disputer)
+
+    def batch(self, root: bytes) -> BatchView:
+        submitted_at, member = call(self.fn.batch(root))
+        return BatchView(submitted_at, member)
+
+    def liveness_window(self) -> int:
+        return call(self.fn.livenessWindow())
+
+    def submitted_reports(self, receipt: Receipt) -> list[SubmittedReport]:
+        """The reports a submit transaction stored, from its ReportSubmitted events."""
+        events = self.contract.events.ReportSubmitted().process_receipt(receipt.raw, errors=DISCARD)
+        return [SubmittedReport(bytes(e.args.root), SlaReport.from_tuple(
+                    (e.args.orderId, e.args.kind, e.args.key, e.args.value0, e.args.value1, e.args.metrics,
+                     e.args.evidenceHash))) for e in events]

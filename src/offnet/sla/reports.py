@@ -1,0 +1,246 @@
+"""THE mapping from Sonata resources and measurements to SlaLedger reports (contracts/interfaces/ISlaLedger.sol).
+
+Every SLA fact offnet puts on chain is built here, by the buyer's and the seller's oracles alike, so
+two honest oracles relaying the same Sonata resource produce byte-identical reports (and the ledger
+finalises them at once). Inputs are plain JSON-like dicts (a pydantic Sonata model is dumped first);
+each report carries the keccak-256 of the canonical JSON of what it was derived from.
+
+Field use per kind (see contracts/libraries/ReportKinds.sol):
+
+| kind | key | value0 | value1 | metrics |
+|---|---|---|---|---|
+| ORDER_ACKNOWLEDGED | 0 | event time | 0 | - |
+| ORDER_IN_PROGRESS | 0 | committed expectedCompletionDate | 0 | - |
+| ORDER_COMPLETED | 0 | committed expectedCompletionDate | completionDate | - |
+| ORDER_FAILED | 0 | FailureReason | event time | - |
+| PERIOD | billing period (1 = first month) | 0 | 0 | PeriodMetrics |
+| TROUBLE_TICKET | ticket_key(ticket id) | time to restore (s) | resolutionDate | - |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
+from pydantic_core import to_jsonable_python
+
+from offnet.market.escrow import PeriodMetrics
+from offnet.sonata.canonical import document_hash
+from offnet.sonata.models import percent_to_ppm, rfc3339_to_unix
+
+REPORT_ABI = "(bytes32,uint8,uint32,uint64,uint64,(uint32,uint32,uint32,uint32,uint16),bytes32)"
+NO_METRICS = PeriodMetrics(0, 0, 0, 0, 0)
+ZERO_HASH = bytes(32)
+
+
+class ReportKind(IntEnum):
+    """ReportKinds on chain."""
+
+    ORDER_ACKNOWLEDGED = 1
+    ORDER_IN_PROGRESS = 2
+    ORDER_COMPLETED = 3
+    ORDER_FAILED = 4
+    PERIOD = 5
+    TROUBLE_TICKET = 6
+
+
+class FailureReason(IntEnum):
+    """Why an order failed (ORDER_FAILED value0, and IOrderEscrow.onOrderFailed's reason)."""
+
+    REJECTED = 1
+    FAILED = 2
+    CANCELLED = 3
+
+
+_FAILED_STATES = {"rejected": FailureReason.REJECTED, "failed": FailureReason.FAILED,
+                  "cancelled": FailureReason.CANCELLED}
+_RESOLVED_TICKET_STATES = {"resolved", "closed"}
+
+
+@dataclass(frozen=True)
+class SlaReport:
+    """One SLA report, as the ledger's `Report` struct."""
+
+    order_id: bytes
+    kind: ReportKind
+    key: int = 0
+    value0: int = 0
+    value1: int = 0
+    metrics: PeriodMetrics = NO_METRICS
+    evidence_hash: bytes = ZERO_HASH
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        """The struct as web3 expects it."""
+        return (bytes(self.order_id), int(self.kind), self.key, self.value0, self.value1,
+                self.metrics.to_tuple(), bytes(self.evidence_hash))
+
+    @classmethod
+    def from_tuple(cls, values: Iterable[Any] | Mapping[str, Any]) -> SlaReport:
+        """A report from a decoded struct (e.g. the `report` of a ReportSubmitted event)."""
+        if isinstance(values, Mapping):  # web3 decodes event structs as ordered dicts
+            values = values.values()
+        order_id, kind, key, value0, value1, metrics, evidence = values
+        if isinstance(metrics, Mapping):
+            metrics = metrics.values()
+        return cls(bytes(order_id), ReportKind(kind), key, value0, value1, PeriodMetrics(*metrics), bytes(evidence))
+
+    @property
+    def report_id(self) -> bytes:
+        """What the report is about: keccak256(abi.encode(orderId, kind, key))."""
+        return keccak(encode(["bytes32", "uint8", "uint32"], [bytes(self.order_id), int(self.kind), self.key]))
+
+    @property
+    def content_hash(self) -> bytes:
+        """What the report says: keccak256(abi.encode(report))."""
+        return keccak(encode([REPORT_ABI], [self.to_tuple()]))
+
+    def leaf(self, member: str) -> bytes:
+        """The Merkle leaf of this report in a batch submitted for `member`."""
+        return keccak(encode(["address", REPORT_ABI], [to_checksum_address(member), self.to_tuple()]))
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _plain(resource: Any) -> dict[str, Any]:
+    """A resource as plain JSON data (pydantic models dumped by alias, datetimes as RFC 3339 text)."""
+    if hasattr(resource, "model_dump"):
+        return resource.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return to_jsonable_python(resource)
+
+
+def _unix(value: Any) -> int:
+    return rfc3339_to_unix(value) if value else 0
+
+
+def ticket_key(ticket_id: str) -> int:
+    """The 32-bit report key of a Sonata trouble ticket id: the first 4 bytes of its keccak-256."""
+    if not ticket_id:
+        raise ValueError("a trouble ticket needs an id")
+    return int.from_bytes(keccak(text=ticket_id)[:4], "big")
+
+
+def _order_item(order: Mapping[str, Any]) -> Mapping[str, Any]:
+    items = order.get("productOrderItem") or []
+    if len(items) != 1:
+        raise ValueError(f"product order {order.get('id')!r} has {len(items)} items; an offnet order has one")
+    return items[0]
+
+
+# --- Sonata quote -------------------------------------------------------------------------------
+
+
+def quote_answered_on_time(quote: Mapping[str, Any] | Any) -> bool:
+    """True when the seller reached a completion state by the buyer's requestedQuoteCompletionDate."""
+    data = _plain(quote)
+    requested = data.get("requestedQuoteCompletionDate")
+    effective = data.get("effectiveQuoteCompletionDate")
+    if not requested or not effective:
+        return False
+    return rfc3339_to_unix(effective) <= rfc3339_to_unix(requested)
+
+
+# --- Sonata product order -------------------------------------------------------------------------
+
+
+def order_report(order_id: bytes, product_order: Mapping[str, Any] | Any, *,
+                 committed_completion_date: str | None = None, event_time: str | None = None) -> SlaReport | None:
+    """The lifecycle report a product order in its current state gives, or None (nothing to report).
+
+    `committed_completion_date` is the item's FIRST expectedCompletionDate, which the relay keeps:
+    the resource only shows the latest revision. `event_time` is the notification's eventTime.
+    """
+    data = _plain(product_order)
+    evidence = document_hash(data)
+    state = data.get("state")
+    item = _order_item(data)
+    committed = committed_completion_date or item.get("expectedCompletionDate")
+    if state == "acknowledged":
+        return SlaReport(order_id, ReportKind.ORDER_ACKNOWLEDGED, 0, _unix(event_time or data.get("orderDate")),
+                         evidence_hash=evidence)
+    if state == "inProgress":
+        if not committed:
+            return None  # the seller has not committed a date yet
+        return SlaReport(order_id, ReportKind.ORDER_IN_PROGRESS, 0, _unix(committed), evidence_hash=evidence)
+    if state == "completed":
+        completed = item.get("completionDate") or data.get("completionDate")
+        if not committed or not completed:
+            raise ValueError(f"completed product order {data.get('id')!r} lacks an expected or a completion date")
+        return SlaReport(order_id, ReportKind.ORDER_COMPLETED, 0, _unix(committed), _unix(completed),
+                         evidence_hash=evidence)
+    if state in _FAILED_STATES:
+        when = event_time or data.get("cancellationDate") or _last_change(data.get("stateChange"), state)
+        return SlaReport(order_id, ReportKind.ORDER_FAILED, 0, int(_FAILED_STATES[state]), _unix(when),
+                         evidence_hash=evidence)
+    return None
+
+
+def _last_change(changes: list[Mapping[str, Any]] | None, state: str) -> str | None:
+    dates = [c["changeDate"] for c in changes or [] if c.get("state") == state]
+    return dates[-1] if dates else None
+
+
+# --- Sonata trouble ticket ------------------------------------------------------------------------
+
+
+def time_to_restore(trouble_ticket: Mapping[str, Any] | Any) -> int:
+    """Seconds from issueStartDate (else creationDate) to resolutionDate; the ticket must be resolved."""
+    data = _plain(trouble_ticket)
+    start = data.get("issueStartDate") or data.get("creationDate")
+    end = data.get("resolutionDate")
+    if not start or not end:
+        raise ValueError(f"trouble ticket {data.get('id')!r} has no start or no resolution date")
+    return max(0, rfc3339_to_unix(end) - rfc3339_to_unix(start))
+
+
+def ticket_report(order_id: bytes, trouble_ticket: Mapping[str, Any] | Any) -> SlaReport | None:
+    """The resolution report of a trouble ticket, or None while it is not resolved."""
+    data = _plain(trouble_ticket)
+    if data.get("status") not in _RESOLVED_TICKET_STATES or not data.get("resolutionDate"):
+        return None
+    return SlaReport(order_id, ReportKind.TROUBLE_TICKET, ticket_key(data["id"]), time_to_restore(data),
+                     _unix(data["resolutionDate"]), evidence_hash=document_hash(data))
+
+
+# --- in-life measurements -------------------------------------------------------------------------
+
+
+def period_metrics(measurement: Mapping[str, Any], trouble_tickets: Iterable[Mapping[str, Any] | Any] = ()
+                   ) -> PeriodMetrics:
+    """PeriodMetrics from a monthly measurement (ppm / us fields, or percent fields) and its tickets.
+
+    Time to restore is the longest of the period's resolved tickets, else the longest outage of
+    the measurement; outages are the measurement's outage list (or count).
+    """
+    def ppm(ppm_key: str, percent_key: str) -> int:
+        if measurement.get(ppm_key) is not None:
+            return int(measurement[ppm_key])
+        return percent_to_ppm(measurement[percent_key]) if measurement.get(percent_key) is not None else 0
+
+    outages = measurement.get("outages") or []
+    restores = [time_to_restore(t) for t in trouble_tickets]
+    if not restores and isinstance(outages, list):
+        restores = [int(o.get("durationSeconds", 0)) for o in outages]
+    return PeriodMetrics(
+        availability_ppm=ppm("availabilityPpm", "availabilityPercent"),
+        frame_delay_us=int(measurement.get("frameDelayUs") or 0),
+        frame_loss_ppm=ppm("frameLossRatioPpm", "frameLossRatioPercent"),
+        time_to_restore_sec=int(measurement.get("timeToRestoreSec") or max(restores, default=0)),
+        outages=len(outages) if isinstance(outages, list) else int(outages),
+    )
+
+
+def period_report(order_id: bytes, period: int, measurement: Mapping[str, Any] | Any,
+                  trouble_tickets: Iterable[Mapping[str, Any] | Any] = ()) -> SlaReport:
+    """The in-life report of billing period `period` (1 = the first month after delivery)."""
+    if period < 1:
+        raise ValueError(f"billing periods count from 1, got {period}")
+    data = _plain(measurement)
+    tickets = [_plain(t) for t in trouble_tickets]
+    evidence = document_hash({"measurement": data, "troubleTickets": tickets}) if tickets else document_hash(data)
+    return SlaReport(order_id, ReportKind.PERIOD, period, metrics=period_metrics(data, tickets),
+                     evidence_hash=evidence)

