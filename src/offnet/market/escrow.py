@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, field, fields
 from enum import IntEnum
 from typing import Any
@@ -94,9 +94,10 @@ class OrderTerms:
         )
 
     @classmethod
-    def from_tuple(cls, values: Sequence[Any]) -> OrderTerms:
-        """Terms from a decoded struct (e.g. the `terms` argument of OrderOpened)."""
-        *head, credits = values
+    def from_tuple(cls, values: Sequence[Any] | Mapping[str, Any]) -> OrderTerms:
+        """Terms from a decoded struct: a tuple, or the named mapping web3 gives for event arguments."""
+        *head, credits = values.values() if isinstance(values, Mapping) else values
+        credits = credits.values() if isinstance(credits, Mapping) else credits
         return cls(*head, credits=CreditSchedule(*credits))
 
     def order_id(self) -> bytes:
