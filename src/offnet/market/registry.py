@@ -112,7 +112,7 @@ class Profile:
     def from_abi(cls, value: Any) -> Profile:
         """Build from a decoded Profile tuple (a dict with names or a plain tuple)."""
         if isinstance(value, dict) or hasattr(value, "keys"):
-            value = (value["name"], value["sonataUrl"], value["products"], value["countries"], value["locations"])
+            value = tuple(value[k] for k in ("name", "sonataUrl", "products", "countries", "locations"))
         name, url, products, countries, locations = value
         return cls(name, url, tuple(products), tuple(country_text(c) for c in countries), tuple(locations))
 
@@ -285,7 +285,8 @@ class RegistryClient:
         return None if int(pending, 16) == 0 else pending
 
     def proposal(self, proposal_id: int) -> ProposalInfo:
-        (target, expires_at, approvals, executed), data = call(self.contract.functions.proposalOf(proposal_id))
+        stored, data = call(self.contract.functions.proposalOf(proposal_id))
+        target, expires_at, approvals, executed = stored
         return ProposalInfo(proposal_id, target, expires_at, approvals, executed, bytes(data))
 
     def has_approved(self, proposal_id: int, member: str) -> bool:
@@ -399,7 +400,8 @@ class DirectoryEntry:
         return self.profile.sonata_url if self.profile else None
 
     def sells(self, product: bytes, country: str) -> bool:
-        return self.profile is not None and product in self.profile.products and country in self.profile.countries
+        profile = self.profile
+        return profile is not None and product in profile.products and country in profile.countries
 
 
 class MemberDirectory:
@@ -421,7 +423,7 @@ class MemberDirectory:
     # --- syncing ------------------------------------------------------------------------------
 
     def sync(self, to_block: int | None = None, *, chunk: int = 5_000) -> int:
-        """Apply the events up to `to_block` (default: latest) in ranges of `chunk` blocks; returns how many."""
+        """Apply the events up to `to_block` (default: latest), `chunk` blocks at a time; returns how many."""
         latest = self.chain.w3.eth.block_number
         last = latest if to_block is None else min(to_block, latest)
         applied = 0
@@ -457,7 +459,8 @@ class MemberDirectory:
 
     def _on_MemberAdmitted(self, args: dict) -> None:
         entry = self._entry(args["member"])
-        entry.status, entry.admin, entry.admitted_via = MemberStatus.ACTIVE, entry.address, AdmissionPath(args["path"])
+        entry.status, entry.admin = MemberStatus.ACTIVE, entry.address
+        entry.admitted_via = AdmissionPath(args["path"])
 
     def _on_MemberSuspended(self, args: dict) -> None:
         self._entry(args["member"]).status = MemberStatus.SUSPENDED

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from registry_support import APPLICATION_TTL, COUNCIL_THRESHOLD, SPONSORS_REQUIRED, sample_profile
 
 from offnet.chain import Chain, Receipt, Sender
 from offnet.market.registry import RegistryClient
 from offnet.testing.accounts import funded_account
-from registry_support import APPLICATION_TTL, COUNCIL_THRESHOLD, SPONSORS_REQUIRED, sample_profile
-
 
 
 @dataclass
@@ -64,7 +63,8 @@ def world(embedded: Chain) -> Iterator[World]:
         cast.alice.sender,
         [cast.alice.address, cast.bob.address, cast.carol.address, cast.dave.address],
         [cast.alice.address, cast.bob.address, cast.carol.address],
-        council_threshold=COUNCIL_THRESHOLD, sponsors_required=SPONSORS_REQUIRED, application_ttl=APPLICATION_TTL,
+        council_threshold=COUNCIL_THRESHOLD, sponsors_required=SPONSORS_REQUIRED,
+        application_ttl=APPLICATION_TTL,
     )
     yield World(cast, client.address)
     embedded.revert(base)
@@ -129,8 +129,8 @@ def state(registry: RegistryClient) -> Callable[..., tuple]:
 
     def run(*addresses: str, proposals: tuple[int, ...] = ()) -> tuple:
         return (
-            tuple((registry.member_info(a), registry.key_of(a), registry.application(a), registry.pending_admin(a))
-                  for a in addresses),
+            tuple((registry.member_info(a), registry.key_of(a), registry.application(a),
+                   registry.pending_admin(a)) for a in addresses),
             tuple(registry.proposal(p) for p in proposals),
             registry.parameters(),
             registry.proposal_count(),

@@ -7,6 +7,7 @@ from offnet.chain import ContractRevert, decode_revert
 from offnet.market.registry import (
     AdmissionPath,
     MemberStatus,
+    Parameters,
     Profile,
     RegistryClient,
 )
@@ -20,8 +21,8 @@ def test_deploy__seeds_founders_and_council_with_events(chain, cast, registry):
     assert [registry.is_council(a.address) for a in (cast.alice, cast.bob, cast.carol, cast.dave)] == [
         True, True, True, False]
     params = registry.parameters()
-    assert (params.council_size, params.council_threshold, params.sponsors_required, params.application_ttl) == (
-        3, 2, 2, APPLICATION_TTL)
+    assert params == Parameters(council_size=3, council_threshold=2, sponsors_required=2,
+                                application_ttl=APPLICATION_TTL)
 
 
 def test_deploy__events_name_every_founder(chain, cast):
@@ -30,7 +31,8 @@ def test_deploy__events_name_every_founder(chain, cast):
                                             application_ttl=60)
     events = client.events(receipt)
     admitted = [(e.args["member"], e.args["path"]) for e in events if e.name == "MemberAdmitted"]
-    assert admitted == [(cast.alice.address, AdmissionPath.FOUNDER), (cast.bob.address, AdmissionPath.FOUNDER)]
+    assert admitted == [(cast.alice.address, AdmissionPath.FOUNDER),
+                        (cast.bob.address, AdmissionPath.FOUNDER)]
     seats = [(e.args["member"], e.args["seated"], e.args["councilSize"]) for e in events
              if e.name == "CouncilSeatChanged"]
     assert seats == [(cast.bob.address, True, 1)]
@@ -44,19 +46,22 @@ def test_deploy__events_name_every_founder(chain, cast):
     (2, 1, 1, 0, 60),    # zero sponsors
     (2, 1, 1, 1, 0),     # zero application lifetime
 ])
-def test_deploy__invalid_setup__reverts_with_the_parameters(cast, founders, council, threshold, sponsors, ttl):
+def test_deploy__invalid_setup__reverts_with_the_parameters(
+        cast, founders, council, threshold, sponsors, ttl):
     people = [cast.alice.address, cast.bob.address][:founders]
     with pytest.raises(ContractRevert) as refused:
         RegistryClient.deploy(cast.alice.sender, people, people[:council], council_threshold=threshold,
                               sponsors_required=sponsors, application_ttl=ttl)
     assert refused.value.name == "RegistryInvalidSetup"
-    assert refused.value.arguments == {"founders": founders, "council": council, "councilThreshold": threshold,
+    assert refused.value.arguments == {"founders": founders, "council": council,
+                                       "councilThreshold": threshold,
                                        "sponsorsRequired": sponsors, "applicationTtl": ttl}
 
 
 def test_deploy__duplicate_founder_or_foreign_council_seat__reverts(cast, stranger):
     with pytest.raises(ContractRevert) as duplicate:
-        RegistryClient.deploy(cast.alice.sender, [cast.alice.address, cast.alice.address], [cast.alice.address],
+        RegistryClient.deploy(cast.alice.sender, [cast.alice.address, cast.alice.address],
+                              [cast.alice.address],
                               council_threshold=1, sponsors_required=1, application_ttl=60)
     assert (duplicate.value.name, duplicate.value.arguments) == (
         "RegistryDuplicateFounder", {"founder": cast.alice.address})

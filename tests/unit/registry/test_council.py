@@ -29,14 +29,16 @@ def test_proposal__reaching_the_threshold__executes_at_once(chain, registry, cas
     approved = registry.approve(cast.bob.sender, proposal_id)
     gas.check("CarrierRegistry.propose", proposed.gas_used)
     gas.check("CarrierRegistry.approveAndExecute (suspend)", approved.gas_used)
-    assert [e.name for e in registry.events(approved)] == ["ProposalApproved", "MemberSuspended", "ProposalExecuted"]
+    assert [e.name for e in registry.events(approved)] == [
+        "ProposalApproved", "MemberSuspended", "ProposalExecuted"]
     assert registry.member_info(cast.dave.address).status == MemberStatus.SUSPENDED
     proposal = registry.proposal(proposal_id)
     assert (proposal.approvals, proposal.executed) == (2, True)
-    assert registry.has_approved(proposal_id, cast.alice.address) and registry.has_approved(proposal_id, cast.bob.address)
+    assert registry.has_approved(proposal_id, cast.alice.address)
+    assert registry.has_approved(proposal_id, cast.bob.address)
 
 
-def test_proposal__on_another_contract__is_performed_by_the_registry(chain, registry, cast, stablecoin, stranger):
+def test_proposal__on_another_contract__is_performed_by_the_registry(registry, cast, stablecoin, stranger):
     data = bytes.fromhex(stablecoin.encode_abi("approve", args=[stranger.address, 123])[2:])
     proposal_id, _ = registry.propose(cast.alice.sender, stablecoin.address, data)
     receipt = registry.approve(cast.carol.sender, proposal_id)
@@ -46,7 +48,8 @@ def test_proposal__on_another_contract__is_performed_by_the_registry(chain, regi
     assert executed == [{"proposalId": proposal_id, "returnData": (1).to_bytes(32, "big")}]
 
 
-def test_proposal__target_call_reverts__approval_reverts_with_the_targets_error(registry, cast, stablecoin, state):
+def test_proposal__target_call_reverts__approval_reverts_with_the_targets_error(
+        registry, cast, stablecoin, state):
     data = bytes.fromhex(stablecoin.encode_abi("transfer", args=[cast.bob.address, 1])[2:])
     proposal_id, _ = registry.propose(cast.alice.sender, stablecoin.address, data)
     before = state(cast.bob.address, proposals=(proposal_id,))
@@ -110,7 +113,8 @@ def test_approve__executed_unknown_or_expired_proposal__reverts(chain, registry,
     decide("suspend", cast.dave.address)
     with pytest.raises(ContractRevert) as executed:
         registry.approve(cast.carol.sender, 1)
-    assert (executed.value.name, executed.value.arguments) == ("RegistryProposalAlreadyExecuted", {"proposalId": 1})
+    assert (executed.value.name, executed.value.arguments) == (
+        "RegistryProposalAlreadyExecuted", {"proposalId": 1})
     with pytest.raises(ContractRevert) as unknown:
         registry.approve(cast.carol.sender, 99)
     assert (unknown.value.name, unknown.value.arguments) == ("RegistryUnknownProposal", {"proposalId": 99})
@@ -134,7 +138,8 @@ def test_execute__without_enough_approvals__reverts(registry, cast, stranger, st
         "RegistryProposalNotApproved", {"proposalId": proposal_id, "approvals": 1, "threshold": 2})
     with pytest.raises(ContractRevert) as outsider:
         registry.execute(stranger.sender, proposal_id)
-    assert (outsider.value.name, outsider.value.arguments) == ("RegistryNotCouncil", {"caller": stranger.address})
+    assert (outsider.value.name, outsider.value.arguments) == (
+        "RegistryNotCouncil", {"caller": stranger.address})
     assert state(cast.dave.address, proposals=(proposal_id,)) == before
 
 
@@ -148,7 +153,8 @@ def test_execute__after_threshold_lowered__runs_a_waiting_proposal(registry, cas
 
 
 def test_threshold_of_one__propose_executes_immediately(registry, cast, actor):
-    solo, _ = RegistryClient.deploy(cast.alice.sender, [cast.alice.address, cast.bob.address], [cast.alice.address],
+    solo, _ = RegistryClient.deploy(cast.alice.sender, [cast.alice.address, cast.bob.address],
+                                    [cast.alice.address],
                                     council_threshold=1, sponsors_required=1, application_ttl=3600)
     _, receipt = solo.propose_suspend(cast.alice.sender, cast.bob.address)
     assert "MemberSuspended" in [e.name for e in solo.events(receipt)]
@@ -241,7 +247,8 @@ def test_council_seat__given_and_taken(registry, cast, decide):
 
 
 def test_council_seat__unchanged_or_for_a_non_member__fails_the_proposal(registry, cast, stranger):
-    cases = ((cast.alice.address, True, "RegistryCouncilSeatUnchanged", {"member": cast.alice.address, "seated": True}),
+    cases = ((cast.alice.address, True, "RegistryCouncilSeatUnchanged",
+              {"member": cast.alice.address, "seated": True}),
              (stranger.address, True, "RegistryMemberNotActive",
               {"member": stranger.address, "status": MemberStatus.NONE}))
     for member, seated, error, arguments in cases:

@@ -27,7 +27,8 @@ def market(registry, cast, actor):
     erin, frank, gina = actor("erin"), actor("frank"), actor("gina")
     registry.apply(erin.sender, Profile("Erin Telecom", "https://sonata.erin.example", (ACCESS_ELINE,),
                                         ("FR", "DE"), (PARIS,)))
-    registry.apply(frank.sender, Profile("Frank Fibre", "https://sonata.frank.example", (DARK_FIBRE,), ("FR",)))
+    registry.apply(frank.sender, Profile("Frank Fibre", "https://sonata.frank.example",
+                                         (DARK_FIBRE,), ("FR",)))
     registry.apply(gina.sender, Profile("Gina Net", "https://sonata.gina.example", (ACCESS_ELINE,), ("FR",)))
     for candidate in (erin, frank):
         registry.sponsor(cast.alice.sender, candidate.address)
@@ -49,8 +50,9 @@ def test_providers__answers_product_and_country_from_events_only(chain, registry
         MemberStatus.ACTIVE, "Erin Telecom", "https://sonata.erin.example", AdmissionPath.SPONSORS)
     assert entry.profile.locations == (PARIS,)
     assert directory.member(gina.address).status == MemberStatus.APPLICANT
-    founders = directory.members()
-    assert {cast.alice.address, cast.dave.address, erin.address, frank.address} <= {e.address for e in founders}
+    active = directory.members()
+    expected = {cast.alice.address, cast.dave.address, erin.address, frank.address}
+    assert expected <= {e.address for e in active}
     assert [e.address for e in directory.members() if e.council] == sorted(
         [cast.alice.address, cast.bob.address, cast.carol.address])
     assert (directory.council_threshold, directory.sponsors_required) == (2, 2)
@@ -72,8 +74,8 @@ def test_sync__follows_status_keys_admin_and_profile_changes(chain, registry, ca
     assert directory.member_of(new_admin.address) == erin.address
     assert directory.providers(DARK_FIBRE, "FR") == []  # suspended
 
-    registry.update_profile(new_admin.sender, Profile("Erin Telecom", "https://v2.erin.example", (ACCESS_ELINE,),
-                                                      ("GB",)))
+    moved = Profile("Erin Telecom", "https://v2.erin.example", (ACCESS_ELINE,), ("GB",))
+    registry.update_profile(new_admin.sender, moved)
     decide("reinstate", frank.address)
     directory.sync()
     assert directory.providers(ACCESS_ELINE, "FR") == []
@@ -89,7 +91,8 @@ def test_sync__follows_status_keys_admin_and_profile_changes(chain, registry, ca
     assert directory.providers(ACCESS_ELINE, "GB") == directory.providers(DARK_FIBRE, "FR") == []
 
 
-def test_sync__in_steps_and_resumed_from_saved_state__equals_one_full_sync(chain, registry, cast, actor, market):
+def test_sync__in_steps_and_resumed_from_saved_state__equals_one_full_sync(
+        chain, registry, cast, actor, market):
     erin, _, gina = market
     start = chain.w3.eth.block_number
     registry.sponsor(cast.alice.sender, gina.address)

@@ -79,7 +79,8 @@ def test_add_key__zero_address__reverts(registry, cast):
     assert refused.value.name == "RegistryZeroAddress"
 
 
-def test_key_functions__by_stranger_applicant_or_operational_key__revert(registry, cast, actor, stranger, state):
+def test_key_functions__by_stranger_applicant_or_operational_key__revert(
+        registry, cast, actor, stranger, state):
     quote, other, candidate = actor("alice-quote"), actor("other"), actor("erin")
     registry.add_key(cast.alice.sender, quote.address, Role.QUOTE)
     registry.apply(candidate.sender, sample_profile())
