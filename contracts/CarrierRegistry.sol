@@ -71,9 +71,8 @@ contract CarrierRegistry is ICarrierRegistry {
         // Bounded by the deployer's own input, run once: the only loops of the contract.
         for (uint256 i; i < founders.length; ++i) {
             address founder = founders[i];
-            if (founder == address(0)) revert RegistryZeroAddress();
             Member storage m = _members[founder];
-            if (m.status != MemberStatus.None) revert RegistryDuplicateFounder(founder);
+            if (founder == address(0) || m.status != MemberStatus.None) revert RegistryInvalidFounder(i, founder);
             m.admin = founder;
             m.status = MemberStatus.Active;
             emit MemberAdmitted(founder, AdmissionPath.Founder);
@@ -451,7 +450,7 @@ contract CarrierRegistry is ICarrierRegistry {
 
     function _addKey(address member, address key, uint8 roles) private {
         if (!RegistryRoles.isOperational(roles)) revert RegistryInvalidRoles(roles);
-        if (key == address(0)) revert RegistryZeroAddress();
+        if (key == address(0)) revert RegistryInvalidKey(key);
         MemberStatus status = _members[key].status;
         if (status != MemberStatus.None) revert RegistryKeyIsMember(key, status);
         (address owner,) = _resolve(key);

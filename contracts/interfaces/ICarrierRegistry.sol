@@ -85,8 +85,8 @@ interface ICarrierRegistry {
     error RegistryInvalidSetup(
         uint256 founders, uint256 council, uint16 councilThreshold, uint16 sponsorsRequired, uint32 applicationTtl
     );
-    /// @notice An address appears twice among the founders.
-    error RegistryDuplicateFounder(address founder);
+    /// @notice The founder at `index` is the zero address or appears earlier in the list.
+    error RegistryInvalidFounder(uint256 index, address founder);
     /// @notice A council seat was given to an address that is not a founder, or twice.
     error RegistryInvalidCouncilSeat(address member);
     /// @notice The caller is not the admin of an active or suspended member.
@@ -107,8 +107,8 @@ interface ICarrierRegistry {
     error RegistryNotMemberKey(address key, address member);
     /// @notice Roles must be a non-empty subset of ROLE_QUOTE | ROLE_ORACLE.
     error RegistryInvalidRoles(uint8 roles);
-    /// @notice The zero address cannot be a member, key or admin.
-    error RegistryZeroAddress();
+    /// @notice The zero address cannot be an operational key.
+    error RegistryInvalidKey(address key);
     /// @notice A profile needs a display name and a Sonata URL.
     error RegistryProfileIncomplete(uint256 nameLength, uint256 sonataUrlLength);
     /// @notice There is no pending application for the candidate.

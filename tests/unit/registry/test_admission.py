@@ -12,6 +12,8 @@ from offnet.market.registry import (
     RegistryClient,
 )
 
+ZERO = "0x" + "00" * 20
+
 
 def test_deploy__seeds_founders_and_council_with_events(chain, cast, registry):
     assert registry.version() == "1.0.0"
@@ -64,16 +66,17 @@ def test_deploy__duplicate_founder_or_foreign_council_seat__reverts(cast, strang
                               [cast.alice.address],
                               council_threshold=1, sponsors_required=1, application_ttl=60)
     assert (duplicate.value.name, duplicate.value.arguments) == (
-        "RegistryDuplicateFounder", {"founder": cast.alice.address})
+        "RegistryInvalidFounder", {"index": 1, "founder": cast.alice.address})
     with pytest.raises(ContractRevert) as foreign:
         RegistryClient.deploy(cast.alice.sender, [cast.alice.address], [stranger.address],
                               council_threshold=1, sponsors_required=1, application_ttl=60)
     assert (foreign.value.name, foreign.value.arguments) == (
         "RegistryInvalidCouncilSeat", {"member": stranger.address})
     with pytest.raises(ContractRevert) as zero:
-        RegistryClient.deploy(cast.alice.sender, ["0x" + "00" * 20], [cast.alice.address],
+        RegistryClient.deploy(cast.alice.sender, [ZERO, cast.alice.address], [cast.alice.address],
                               council_threshold=1, sponsors_required=1, application_ttl=60)
-    assert zero.value.name == "RegistryZeroAddress"
+    assert (zero.value.name, zero.value.arguments) == (
+        "RegistryInvalidFounder", {"index": 0, "founder": ZERO})
 
 
 def test_apply__files_application_and_publishes_profile(chain, registry, actor, gas):

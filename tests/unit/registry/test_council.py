@@ -88,10 +88,11 @@ def test_propose__by_non_council_caller__reverts(registry, cast, actor, stranger
     assert not registry.is_council(cast.carol.address)
 
 
-def test_approve__by_non_council_caller__reverts(registry, cast, stranger, state):
+def test_approve__by_non_council_caller__reverts(registry, cast, stranger, decide, state):
+    decide("suspend", cast.carol.address)  # a suspended council member
     proposal_id, _ = registry.propose_suspend(cast.alice.sender, cast.dave.address)
     before = state(cast.dave.address, proposals=(proposal_id,))
-    for outsider in (stranger, cast.dave):
+    for outsider in (stranger, cast.dave, cast.carol):
         with pytest.raises(ContractRevert) as refused:
             registry.approve(outsider.sender, proposal_id)
         assert (refused.value.name, refused.value.arguments) == (
@@ -136,10 +137,11 @@ def test_execute__without_enough_approvals__reverts(registry, cast, stranger, st
         registry.execute(cast.bob.sender, proposal_id)
     assert (refused.value.name, refused.value.arguments) == (
         "RegistryProposalNotApproved", {"proposalId": proposal_id, "approvals": 1, "threshold": 2})
-    with pytest.raises(ContractRevert) as outsider:
-        registry.execute(stranger.sender, proposal_id)
-    assert (outsider.value.name, outsider.value.arguments) == (
-        "RegistryNotCouncil", {"caller": stranger.address})
+    for intruder in (stranger, cast.dave):
+        with pytest.raises(ContractRevert) as outsider:
+            registry.execute(intruder.sender, proposal_id)
+        assert (outsider.value.name, outsider.value.arguments) == (
+            "RegistryNotCouncil", {"caller": intruder.address})
     assert state(cast.dave.address, proposals=(proposal_id,)) == before
 
 

@@ -74,9 +74,11 @@ def test_add_key__invalid_roles__reverts(registry, cast, actor, state, roles):
 
 
 def test_add_key__zero_address__reverts(registry, cast):
+    zero = "0x" + "00" * 20
     with pytest.raises(ContractRevert) as refused:
-        registry.add_key(cast.alice.sender, "0x" + "00" * 20, Role.QUOTE)
-    assert refused.value.name == "RegistryZeroAddress"
+        registry.add_key(cast.alice.sender, zero, Role.QUOTE)
+    assert (refused.value.name, refused.value.arguments) == ("RegistryInvalidKey", {"key": zero})
+    assert registry.member_of(zero) is None
 
 
 def test_key_functions__by_stranger_applicant_or_operational_key__revert(
