@@ -55,9 +55,21 @@ def artifacts(as_json: bool) -> None:
 
 
 def _register() -> None:
+    from offnet.cli.award import award
+    from offnet.cli.carrier import carrier
+    from offnet.cli.contract import contract
     from offnet.cli.deploy import deploy
+    from offnet.cli.dev import dev
+    from offnet.cli.order import order
+    from offnet.cli.providers import providers
+    from offnet.cli.quote import quote
+    from offnet.cli.reputation import reputation
+    from offnet.cli.rfq import rfq
+    from offnet.cli.sla import sla
+    from offnet.cli.sonata import sonata
 
-    cli.add_command(deploy)
+    for command in (deploy, carrier, providers, rfq, quote, award, order, sla, reputation, contract, sonata, dev):
+        cli.add_command(command)
 
 
 _register()

@@ -1,0 +1,51 @@
+"""`offnet contract`: read the notarised financial contract of an order (decrypt) or prove it on chain (reveal)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from offnet.cli.options import ChainOptions, chain_options
+from offnet.cli.output import Clients, bytes32, console, echo_json, hexstr, json_option, send
+
+
+@click.group()
+def contract() -> None:
+    """The financial contract notarised at award: hash on chain, encrypted copies in events."""
+
+
+@contract.command()
+@chain_options
+@click.argument("order_id")
+@click.option("--out", type=click.Path(path_type=Path), help="write the contract document to this file")
+@json_option
+def decrypt(opts: ChainOptions, order_id: str, out: Path | None, as_json: bool) -> None:
+    """Decrypt your copy of ORDER_ID's contract (needs the key of the buyer or the seller)."""
+    clients = Clients.of(opts)
+    key = bytes32(order_id, "order id")
+    sealed = clients.notary.recover_contract(key, opts.signer())
+    document = json.loads(sealed.document)
+    if out:
+        out.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    if as_json:
+        echo_json({"orderId": hexstr(key), "commitment": hexstr(sealed.commitment), "document": document})
+    elif not out:
+        click.echo(json.dumps(document, indent=2, sort_keys=True))
+    else:
+        console.print(f"contract of order {hexstr(key)} written to {out}", markup=False, highlight=False)
+
+
+@contract.command()
+@chain_options
+@click.argument("order_id")
+def reveal(opts: ChainOptions, order_id: str) -> None:
+    """Publish ORDER_ID's contract in clear and prove on chain that it matches the commitment."""
+    clients = Clients.of(opts)
+    key = bytes32(order_id, "order id")
+    sender = opts.sender()
+    sealed = clients.notary.recover_contract(key, sender.account)
+    send("reveal", lambda: clients.notary.reveal(sender, key, sealed))
+    console.print(f"revealed; commitment {hexstr(sealed.commitment)} verified on chain", markup=False,
+                  highlight=False)

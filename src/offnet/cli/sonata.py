@@ -1,0 +1,105 @@
+"""`offnet sonata`: validate Sonata documents and print their canonical hash; run the reference seller."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from offnet.cli.output import InvalidInput, console, echo_json, hexstr, json_option, read_json
+from offnet.sonata.canonical import document_hash
+from offnet.sonata.models import SONATA_APIS, ProductOrderCreate, QuoteCreate, parse_notification, validate
+
+KINDS = ("quote-request", "product-order-request", "notification")
+
+
+def detect_kind(data: Any) -> str:
+    """Which Sonata document this is, from the fields it carries."""
+    if isinstance(data, dict):
+        if "eventType" in data:
+            return "notification"
+        if "quoteItem" in data:
+            return "quote-request"
+        if "productOrderItem" in data:
+            return "product-order-request"
+    raise InvalidInput("cannot tell the document kind (no quoteItem, productOrderItem or eventType): give --kind")
+
+
+def check(kind: str, data: Any) -> str:
+    """Validate `data` as `kind`; returns the model (and API) it satisfied."""
+    if kind == "quote-request":
+        validate(QuoteCreate, data)
+        return "QuoteCreate (quoteManagement v8)"
+    if kind == "product-order-request":
+        validate(ProductOrderCreate, data)
+        return "ProductOrderCreate (productOrderingManagement v10)"
+    event_type = data.get("eventType") if isinstance(data, dict) else None
+    api = next((a for a in SONATA_APIS if event_type in a.events), None)
+    if api is None:
+        raise InvalidInput(f"unknown notification eventType {event_type!r}")
+    envelope = parse_notification(api.notification, event_type, data)
+    return f"{type(envelope).__name__} ({api.notification} v{api.version}, {event_type})"
+
+
+@click.group()
+def sonata() -> None:
+    """MEF LSO Sonata documents and the reference seller."""
+
+
+@sonata.command("validate")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--kind", type=click.Choice(KINDS), help="document kind [default: detected]")
+@json_option
+def validate_(file: Path, kind: str | None, as_json: bool) -> None:
+    """Validate FILE (quote request, product order request or notification); print its canonical keccak-256."""
+    data = read_json(str(file), "Sonata document")
+    kind = kind or detect_kind(data)
+    model = check(kind, data)
+    digest = hexstr(document_hash(data))
+    if as_json:
+        echo_json({"file": str(file), "kind": kind, "model": model, "valid": True, "keccak256": digest})
+    else:
+        console.print(f"valid {kind}: {model}", markup=False, highlight=False, soft_wrap=True)
+        click.echo(digest)
+
+
+def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
+    result = {}
+    for value in values:
+        key, sep, buyer = value.rpartition("=")
+        if not sep or not key or not buyer:
+            raise InvalidInput(f"invalid {what} {value!r}: expected {what.upper()}=BUYER_ID")
+        result[key] = buyer
+    return result
+
+
+@sonata.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--profile", default="prompt-and-punctual", show_default=True, help="seller behaviour profile")
+@click.option("--seed", default="0", show_default=True, help="seed of the seller's random behaviour")
+@click.option("--token", "tokens", multiple=True, help="static bearer token allowed: TOKEN=BUYER_ID (repeatable)")
+@click.option("--client", "clients", multiple=True,
+              help="OAuth2 client credentials allowed: CLIENT_ID:SECRET=BUYER_ID (repeatable)")
+@click.option("--notification-token", help="bearer token sent with notifications to buyers' hubs")
+@click.option("--clock-rate", type=float, default=1.0, show_default=True, help="simulated seconds per real second")
+@click.option("--tick-seconds", type=float, default=1.0, show_default=True, help="how often the seller moves orders")
+@click.option("--seller-id", default="offnet-seller", show_default=True)
+@click.option("--log-level", default="info", show_default=True)
+def seller(host, port, profile, seed, tokens, clients, notification_token, clock_rate, tick_seconds, seller_id,
+           log_level) -> None:
+    """Run the reference Sonata seller (quotes, product orders, trouble tickets) until interrupted."""
+    from offnet.sonata.seller import PRESETS, run_seller
+
+    if profile not in PRESETS:
+        raise InvalidInput(f"unknown seller profile {profile!r}; known: {', '.join(sorted(PRESETS))}")
+    client_map = {}
+    for key, buyer in _pairs(clients, "client").items():
+        client_id, sep, secret = key.partition(":")
+        if not sep:
+            raise InvalidInput(f"invalid client {key!r}: expected CLIENT_ID:SECRET=BUYER_ID")
+        client_map[client_id] = (secret, buyer)
+    run_seller(host, port, profile, int(seed) if seed.isdigit() else seed, tokens=_pairs(tokens, "token") or None,
+               clients=client_map or None, notification_token=notification_token, clock_rate=clock_rate,
+               tick_seconds=tick_seconds, seller_id=seller_id, log_level=log_level)
