@@ -36,6 +36,7 @@ contract CarrierRegistry is ICarrierRegistry {
     uint16 private _councilThreshold;
     uint16 private _sponsorsRequired;
     uint32 private _applicationTtl;
+    uint32 private _councilEpoch;
 
     // --- modifiers ---------------------------------------------------------------------------------
 
@@ -170,13 +171,20 @@ contract CarrierRegistry is ICarrierRegistry {
         return _proposalCount;
     }
 
-    /// @notice Council size, approvals needed, sponsors needed and application lifetime.
+    /// @notice Council size, approvals needed, sponsors needed, application lifetime, and the
+    /// council epoch (moves whenever the set of voting council members changes).
     function parameters()
         external
         view
-        returns (uint16 councilSize, uint16 councilThreshold, uint16 sponsorsRequired, uint32 applicationTtl)
+        returns (
+            uint16 councilSize,
+            uint16 councilThreshold,
+            uint16 sponsorsRequired,
+            uint32 applicationTtl,
+            uint32 councilEpoch
+        )
     {
-        return (_councilSize, _councilThreshold, _sponsorsRequired, _applicationTtl);
+        return (_councilSize, _councilThreshold, _sponsorsRequired, _applicationTtl, _councilEpoch);
     }
 
     // --- admission ---------------------------------------------------------------------------------
@@ -293,7 +301,7 @@ contract CarrierRegistry is ICarrierRegistry {
             proposalId = ++_proposalCount;
         }
         uint40 expiresAt = uint40(block.timestamp) + PROPOSAL_LIFETIME;
-        _proposals[proposalId] = Proposal(target, expiresAt, 1, false);
+        _proposals[proposalId] = Proposal(target, expiresAt, 1, false, _councilEpoch);
         _proposalData[proposalId] = data;
         _approvals[proposalId][member] = true;
         emit ProposalCreated(proposalId, member, target, data, expiresAt);
@@ -335,6 +343,7 @@ contract CarrierRegistry is ICarrierRegistry {
         Member storage m = _members[member];
         if (m.status != MemberStatus.Active) revert RegistryMemberNotActive(member, m.status);
         m.status = MemberStatus.Suspended;
+        if (m.council) _councilChanged();
         emit MemberSuspended(member);
     }
 
@@ -343,6 +352,7 @@ contract CarrierRegistry is ICarrierRegistry {
         Member storage m = _members[member];
         if (m.status != MemberStatus.Suspended) revert RegistryMemberNotSuspended(member, m.status);
         m.status = MemberStatus.Active;
+        if (m.council) _councilChanged();
         emit MemberReinstated(member);
     }
 
@@ -365,6 +375,7 @@ contract CarrierRegistry is ICarrierRegistry {
         }
         m.council = seated;
         _councilSize = size;
+        _councilChanged();
         emit CouncilSeatChanged(member, seated, size);
     }
 
@@ -429,6 +440,8 @@ contract CarrierRegistry is ICarrierRegistry {
         p = _proposals[proposalId];
         if (p.target == address(0)) revert RegistryUnknownProposal(proposalId);
         if (p.executed) revert RegistryProposalAlreadyExecuted(proposalId);
+        uint32 epoch = _councilEpoch;
+        if (p.councilEpoch != epoch) revert RegistryProposalStale(proposalId, p.councilEpoch, epoch);
         if (p.expiresAt <= block.timestamp) revert RegistryProposalExpired(proposalId, p.expiresAt);
     }
 
@@ -487,11 +500,17 @@ contract CarrierRegistry is ICarrierRegistry {
             uint16 size = _shrunkCouncil(_councilSize);
             m.council = false;
             _councilSize = size;
+            _councilChanged();
             emit CouncilSeatChanged(member, false, size);
         }
         m.status = finalStatus;
         m.epoch += 1;
         delete _pendingAdmins[member];
+    }
+
+    /// @dev Open proposals go stale: their approvals were counted among another set of voters.
+    function _councilChanged() private {
+        _councilEpoch += 1;
     }
 
     /// @dev The council size after losing one seat; refuses to go below the threshold.

@@ -57,11 +57,15 @@ interface ICarrierRegistry {
     }
 
     /// @notice A council proposal: one storage slot (its calldata is kept beside it).
+    /// @dev `councilEpoch` is the council's composition when it was made: once a seat is given,
+    /// taken, suspended or reinstated, open proposals go stale, so approvals of a member that
+    /// lost its seat never count.
     struct Proposal {
         address target;
         uint40 expiresAt;
         uint16 approvals;
         bool executed;
+        uint32 councilEpoch;
     }
 
     /// @notice The public profile of a member. Nothing on chain decides on it, so it lives in the
@@ -133,6 +137,8 @@ interface ICarrierRegistry {
     error RegistryUnknownProposal(uint256 proposalId);
     /// @notice The proposal expired at `expiresAt` without being executed.
     error RegistryProposalExpired(uint256 proposalId, uint40 expiresAt);
+    /// @notice The council changed (`currentEpoch`) since the proposal was made (`proposalEpoch`).
+    error RegistryProposalStale(uint256 proposalId, uint32 proposalEpoch, uint32 currentEpoch);
     /// @notice The proposal was executed already.
     error RegistryProposalAlreadyExecuted(uint256 proposalId);
     /// @notice The council member already approved this proposal.

@@ -145,6 +145,7 @@ class ProposalInfo:
     expires_at: int
     approvals: int
     executed: bool
+    council_epoch: int
     data: bytes
 
 
@@ -156,6 +157,7 @@ class Parameters:
     council_threshold: int
     sponsors_required: int
     application_ttl: int
+    council_epoch: int
 
 
 @dataclass(frozen=True)
@@ -286,8 +288,8 @@ class RegistryClient:
 
     def proposal(self, proposal_id: int) -> ProposalInfo:
         stored, data = call(self.contract.functions.proposalOf(proposal_id))
-        target, expires_at, approvals, executed = stored
-        return ProposalInfo(proposal_id, target, expires_at, approvals, executed, bytes(data))
+        target, expires_at, approvals, executed, council_epoch = stored
+        return ProposalInfo(proposal_id, target, expires_at, approvals, executed, council_epoch, bytes(data))
 
     def has_approved(self, proposal_id: int, member: str) -> bool:
         return call(self.contract.functions.hasApproved(proposal_id, member))

@@ -24,7 +24,7 @@ def test_deploy__seeds_founders_and_council_with_events(chain, cast, registry):
         True, True, True, False]
     params = registry.parameters()
     assert params == Parameters(council_size=3, council_threshold=2, sponsors_required=2,
-                                application_ttl=APPLICATION_TTL)
+                                application_ttl=APPLICATION_TTL, council_epoch=0)
 
 
 def test_deploy__events_name_every_founder(chain, cast):

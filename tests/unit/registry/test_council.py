@@ -285,3 +285,21 @@ def test_sponsors_required__lowered_to_one__a_single_sponsor_admits(registry, ca
     registry.apply(candidate.sender, sample_profile())
     registry.sponsor(cast.dave.sender, candidate.address)
     assert registry.is_active(candidate.address)
+
+
+@pytest.mark.parametrize(("change", "args"), [
+    ("setCouncilSeat", ("dave", True)),   # a new voter
+    ("suspend", ("carol",)),              # a voter loses its vote
+])
+def test_approve__after_the_council_changed__open_proposal_is_stale(
+        registry, cast, decide, state, change, args):
+    waiting, _ = registry.propose_suspend(cast.alice.sender, cast.dave.address)
+    people = {"dave": cast.dave.address, "carol": cast.carol.address}
+    decide(change, *[people.get(a, a) if isinstance(a, str) else a for a in args])
+    assert registry.parameters().council_epoch == 1
+    before = state(cast.dave.address, proposals=(waiting,))
+    with pytest.raises(ContractRevert) as refused:
+        registry.approve(cast.bob.sender, waiting)
+    assert (refused.value.name, refused.value.arguments) == (
+        "RegistryProposalStale", {"proposalId": waiting, "proposalEpoch": 0, "currentEpoch": 1})
+    assert state(cast.dave.address, proposals=(waiting,)) == before
