@@ -165,10 +165,12 @@ def waiting(description: str) -> Iterator[None]:
 
 
 def send(label: str, transact: Callable[[], Receipt]) -> Receipt:
-    """Send a transaction behind a spinner; print its hash and gas used."""
+    """Send a transaction behind a spinner; print its hash and gas used (on stderr under --json)."""
     with waiting(f"{label}: waiting for confirmation"):
         receipt = transact()
-    console.print(f"{label}: tx {receipt.tx_hash} block {receipt.block_number} gas used {receipt.gas_used:,}",
+    context = click.get_current_context(silent=True)
+    as_json = bool(context and context.params.get("as_json"))
+    (err_console if as_json else console).print(f"{label}: tx {receipt.tx_hash} block {receipt.block_number} gas used {receipt.gas_used:,}",
                   markup=False, highlight=False, soft_wrap=True)
     return receipt
 

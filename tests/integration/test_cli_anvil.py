@@ -1,0 +1,244 @@
+"""The `offnet` CLI as carriers drive it on a real anvil: deploy, two carriers join, RFQ, quotes, award, order.
+
+Every command runs through the real entry point (`offnet.cli.main.main`, its one-line error policy)
+with keystores in a temporary folder unlocked by --password-env; one run is a real subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from eth_account import Account
+from eth_utils import keccak
+
+from offnet.cli.main import main
+from offnet.sonata.canonical import document_hash
+from offnet.sonata.examples import load_example
+from offnet.wallet import keystore as keystore_module
+
+pytestmark = pytest.mark.anvil
+
+ROOT = Path(__file__).resolve().parents[2]
+OFFNET = ROOT / ".venv" / "bin" / "offnet"
+PASSWORD_ENV = "OFFNET_TEST_PASSWORD"
+NAMES = ("alice", "bob", "carol", "dave")
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        assert self.code == 0, self.err
+        return json.loads(self.out)
+
+
+@dataclass
+class Cli:
+    """Runs `offnet` in-process against one anvil with one deployments and keystore folder."""
+
+    url: str
+    home: Path
+
+    @property
+    def chain_args(self) -> list[str]:
+        return ["--rpc", self.url, "--deployments", str(self.home / "deployments"),
+                "--keystore-dir", str(self.home / "keystores"), "--password-env", PASSWORD_ENV]
+
+    def raw(self, *args: str) -> Run:
+        runner = CliRunner(mix_stderr=False)
+        with runner.isolation() as (out, err):
+            code = main(list(args))
+            return Run(code, out.getvalue().decode(), err.getvalue().decode())
+
+    def __call__(self, *args: str, account: str | None = None) -> Run:
+        """`offnet ARGS --rpc ... [--account NAME]` (chain options go after the subcommand path)."""
+        extra = [*self.chain_args, *(["--account", account] if account else [])]
+        return self.raw(*args, *extra)
+
+    def ok(self, *args: str, account: str | None = None) -> Run:
+        run = self(*args, account=account)
+        assert run.code == 0, f"offnet {' '.join(args)} failed: {run.err}"
+        return run
+
+
+@pytest.fixture(scope="module")
+def cli(anvil, tmp_path_factory) -> Cli:
+    home = tmp_path_factory.mktemp("offnet-cli")
+    os.environ[PASSWORD_ENV] = "correct horse"
+    saved, keystore_module.SCRYPT_N = keystore_module.SCRYPT_N, 2**4  # fast keystores for the test only
+    cli = Cli(anvil.url, home)
+    try:
+        for name in NAMES:
+            os.environ[f"OFFNET_TEST_KEY_{name.upper()}"] = "0x" + keccak(text=f"cli-anvil {name}").hex()
+            assert cli.raw("account", "import", name, "--private-key-env", f"OFFNET_TEST_KEY_{name.upper()}",
+                           "--keystore-dir", str(home / "keystores"), "--password-env", PASSWORD_ENV).code == 0
+    finally:
+        keystore_module.SCRYPT_N = saved
+    return cli
+
+
+def addr(name: str) -> str:
+    return Account.from_key(keccak(text=f"cli-anvil {name}")).address
+
+
+def rfc3339(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture(scope="module")
+def flow(cli: Cli, anvil):
+    """The whole journey, run once: its outputs feed the assertions of the tests below."""
+    for name in NAMES:
+        cli.ok("dev", "fund", addr(name), "--ether", "10")
+    deployed = cli.ok("deploy", "--founder", addr("alice"), "--founder", addr("bob"), "--council", addr("alice"),
+                      "--threshold", "1", "--sponsors", "1", "--json").json()
+    for name, country in (("carol", "GB"), ("dave", "GB")):
+        cli.ok("carrier", "apply", "--name", f"{name.title()} Networks", "--sonata-url",
+               f"https://{name}.example/sonata", "--product", "access-eline", "--country", country, account=name)
+        cli.ok("carrier", "sponsor", addr(name), account="alice")
+    providers = cli.ok("providers", "--product", "access-eline", "--country", "GB", "--json",
+                       "--index", str(cli.home / "index.db")).json()
+
+    cli.ok("dev", "mint", addr("alice"), "100000")
+    request = load_example("quote_create")
+    request["requestedQuoteCompletionDate"] = rfc3339(anvil.now() + 3600)
+    request["quoteItem"][0]["product"]["place"][0]["country"] = "GB"
+    request_file = cli.home / "request.json"
+    request_file.write_text(json.dumps(request))
+    posted = cli.ok("rfq", "post", str(request_file), "--invite", addr("carol"), "--invite", addr("dave"),
+                    "--json", account="alice").json()
+    files = {}
+    for name, monthly in (("carol", "1000"), ("dave", "1200")):
+        files[name] = str(cli.home / f"quote-{name}.json")
+        cli.ok("quote", "sign", posted["rfqId"], "--one-time", "2000", "--monthly", monthly, "--term", "36",
+               "--out", files[name], account=name)
+        commit = cli.ok("quote", "commit", files[name], account=name)
+    awarded = cli.ok("award", files["carol"], files["dave"], "--json", account="alice").json()
+    return {"deployed": deployed, "providers": providers, "request": request, "posted": posted,
+            "files": files, "commit": commit, "awarded": awarded}
+
+
+def test_flow__two_carriers_join_and_are_found_as_providers(flow):
+    assert {p["address"] for p in flow["providers"]} == {addr("carol"), addr("dave")}
+    assert {p["name"] for p in flow["providers"]} == {"Carol Networks", "Dave Networks"}
+
+
+def test_flow__rfq_is_posted_with_the_canonical_hash_of_the_request(cli, flow):
+    shown = cli.ok("rfq", "show", flow["posted"]["rfqId"], "--json").json()
+    assert shown["requestHash"] == "0x" + document_hash(flow["request"]).hex()
+    assert shown["status"] == "awarded"
+    assert shown["invited"] == [addr("carol"), addr("dave")]
+    assert [c["provider"] for c in shown["commitments"]] == [addr("carol"), addr("dave")]
+    listed = cli.ok("rfq", "list", "--buyer", addr("alice"), "--json").json()
+    assert flow["posted"]["rfqId"] in [r["rfqId"] for r in listed]
+
+
+def test_flow__transactions_print_hash_and_gas(flow):
+    assert "commit quote: tx 0x" in flow["commit"].out and "gas used" in flow["commit"].out
+
+
+def test_flow__award_goes_to_the_cheaper_quote_and_the_order_shows_its_money(cli, flow):
+    awarded = flow["awarded"]
+    assert awarded["provider"] == addr("carol") and awarded["notarised"] is True
+    order = cli.ok("order", "show", awarded["orderId"], "--json").json()
+    assert (order["status"], order["buyer"], order["seller"]) == ("open", addr("alice"), addr("carol"))
+    assert order["moneyFlow"]["escrowed"] == (2_000 + 1_000) * 10**6 == order["moneyFlow"]["held"]
+    human = cli.ok("order", "show", awarded["orderId"])
+    assert "money flow" in human.out and "escrowed" in human.out
+
+
+def test_flow__the_seller_decrypts_the_notarised_contract(cli, flow):
+    decrypted = cli.ok("contract", "decrypt", flow["awarded"]["orderId"], "--json", account="carol").json()
+    assert decrypted["document"]["monthlyCharge"] == str(1_000 * 10**6)
+    assert decrypted["document"]["seller"] == addr("carol")
+
+
+def test_flow__reputation_and_carrier_show_read_the_chain(cli, flow):
+    rep = cli.ok("reputation", addr("carol"), "--json").json()
+    assert rep["provider"] == addr("carol") and rep["quotes_requested"] == 0
+    shown = cli.ok("carrier", "show", "--json", account="carol").json()
+    assert (shown["address"], shown["status"], shown["active"]) == (addr("carol"), "active", True)
+
+
+# --- errors: one line, non-zero exit, no traceback -------------------------------------------------
+
+
+def assert_one_line_error(run: Run, prefix: str, *fragments: str) -> None:
+    assert run.code != 0
+    lines = run.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(prefix), run.err
+    assert "Traceback" not in run.err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_error__awarding_again_prints_the_decoded_revert(cli, flow):
+    run = cli("award", flow["files"]["dave"], account="alice")
+    assert_one_line_error(run, "refused: ", "RfqNotOpen(")
+
+
+def test_error__wrong_password(cli, flow, monkeypatch):
+    monkeypatch.setenv(PASSWORD_ENV, "wrong")
+    assert_one_line_error(cli("rfq", "cancel", flow["posted"]["rfqId"], account="alice"), "error: ", "password")
+
+
+def test_error__missing_manifest(cli, flow, tmp_path):
+    run = cli.raw("rfq", "list", "--rpc", cli.url, "--deployments", str(tmp_path / "none"))
+    assert_one_line_error(run, "error: ", "no deployment manifest", "offnet deploy")
+
+
+def test_error__unreachable_rpc(cli):
+    run = cli.raw("rfq", "list", "--rpc", "http://127.0.0.1:9")
+    assert_one_line_error(run, "error: ", "cannot reach RPC")
+
+
+def test_error__invalid_address(cli, flow):
+    assert_one_line_error(cli("carrier", "sponsor", "0x1234", account="alice"), "error: ", "invalid candidate address")
+    assert_one_line_error(cli("reputation", "carol"), "error: ", "invalid provider address")
+
+
+def test_error__bad_files(cli, flow, tmp_path):
+    assert_one_line_error(cli("rfq", "post", str(tmp_path / "absent.json"), account="alice"), "error: ", "not found")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    assert_one_line_error(cli("award", str(broken), account="alice"), "error: ", "not valid JSON")
+    invalid = tmp_path / "invalid.json"
+    invalid.write_text(json.dumps({"quoteItem": []}))
+    assert_one_line_error(cli("rfq", "post", str(invalid), account="alice"), "error: ", "quoteItem")
+    tampered = json.loads(Path(flow["files"]["dave"]).read_text())
+    tampered["quote"]["monthlyCharge"] = 1
+    altered = tmp_path / "tampered.json"
+    altered.write_text(json.dumps(tampered))
+    assert_one_line_error(cli("award", str(altered), account="alice"), "error: ", "altered")
+
+
+def test_error__debug_shows_the_traceback(cli):
+    with pytest.raises(Exception, match="cannot reach RPC"):
+        cli.raw("--debug", "rfq", "list", "--rpc", "http://127.0.0.1:9")
+
+
+# --- a real process --------------------------------------------------------------------------------
+
+
+def test_subprocess__offnet_lists_rfqs_and_fails_cleanly(cli, flow):
+    env = {**os.environ, "OFFNET_RPC": cli.url}
+    listed = subprocess.run([str(OFFNET), "rfq", "list", "--deployments", str(cli.home / "deployments"), "--json"],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert flow["posted"]["rfqId"] in [r["rfqId"] for r in json.loads(listed.stdout)]
+    refused = subprocess.run([str(OFFNET), "rfq", "cancel", flow["posted"]["rfqId"], "--deployments",
+                              str(cli.home / "deployments"), "--keystore-dir", str(cli.home / "keystores"),
+                              "--account", "alice", "--password-env", PASSWORD_ENV],
+                             capture_output=True, text=True, env=env, timeout=60)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("refused: RfqNotOpen(") and "Traceback" not in refused.stderr
