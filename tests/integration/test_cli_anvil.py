@@ -1,4 +1,4 @@
-"""The `offnet` CLI as carriers drive it on a real anvil: deploy, two carriers join, RFQ, quotes, award, order.
+"""The `offnet` CLI as carriers drive it on anvil: deploy, two carriers join, RFQ, quotes, award, order.
 
 Every command runs through the real entry point (`offnet.cli.main.main`, its one-line error policy)
 with keystores in a temporary folder unlocked by --password-env; one run is a real subprocess.
@@ -51,8 +51,16 @@ class Cli:
 
     @property
     def chain_args(self) -> list[str]:
-        return ["--rpc", self.url, "--deployments", str(self.home / "deployments"),
-                "--keystore-dir", str(self.home / "keystores"), "--password-env", PASSWORD_ENV]
+        return [
+            "--rpc",
+            self.url,
+            "--deployments",
+            str(self.home / "deployments"),
+            "--keystore-dir",
+            str(self.home / "keystores"),
+            "--password-env",
+            PASSWORD_ENV,
+        ]
 
     def raw(self, *args: str) -> Run:
         runner = CliRunner(mix_stderr=False)
@@ -80,8 +88,20 @@ def cli(anvil, tmp_path_factory) -> Cli:
     try:
         for name in NAMES:
             os.environ[f"OFFNET_TEST_KEY_{name.upper()}"] = "0x" + keccak(text=f"cli-anvil {name}").hex()
-            assert cli.raw("account", "import", name, "--private-key-env", f"OFFNET_TEST_KEY_{name.upper()}",
-                           "--keystore-dir", str(home / "keystores"), "--password-env", PASSWORD_ENV).code == 0
+            assert (
+                cli.raw(
+                    "account",
+                    "import",
+                    name,
+                    "--private-key-env",
+                    f"OFFNET_TEST_KEY_{name.upper()}",
+                    "--keystore-dir",
+                    str(home / "keystores"),
+                    "--password-env",
+                    PASSWORD_ENV,
+                ).code
+                == 0
+            )
     finally:
         keystore_module.SCRYPT_N = saved
     return cli
@@ -100,14 +120,45 @@ def flow(cli: Cli, anvil):
     """The whole journey, run once: its outputs feed the assertions of the tests below."""
     for name in NAMES:
         cli.ok("dev", "fund", addr(name), "--ether", "10")
-    deployed = cli.ok("deploy", "--founder", addr("alice"), "--founder", addr("bob"), "--council", addr("alice"),
-                      "--threshold", "1", "--sponsors", "1", "--json").json()
+    deployed = cli.ok(
+        "deploy",
+        "--founder",
+        addr("alice"),
+        "--founder",
+        addr("bob"),
+        "--council",
+        addr("alice"),
+        "--threshold",
+        "1",
+        "--sponsors",
+        "1",
+        "--json",
+    ).json()
     for name, country in (("carol", "GB"), ("dave", "GB")):
-        cli.ok("carrier", "apply", "--name", f"{name.title()} Networks", "--sonata-url",
-               f"https://{name}.example/sonata", "--product", "access-eline", "--country", country, account=name)
+        cli.ok(
+            "carrier",
+            "apply",
+            "--name",
+            f"{name.title()} Networks",
+            "--sonata-url",
+            f"https://{name}.example/sonata",
+            "--product",
+            "access-eline",
+            "--country",
+            country,
+            account=name,
+        )
         cli.ok("carrier", "sponsor", addr(name), account="alice")
-    providers = cli.ok("providers", "--product", "access-eline", "--country", "GB", "--json",
-                       "--index", str(cli.home / "index.db")).json()
+    providers = cli.ok(
+        "providers",
+        "--product",
+        "access-eline",
+        "--country",
+        "GB",
+        "--json",
+        "--index",
+        str(cli.home / "index.db"),
+    ).json()
 
     cli.ok("dev", "mint", addr("alice"), "100000")
     request = load_example("quote_create")
@@ -115,17 +166,45 @@ def flow(cli: Cli, anvil):
     request["quoteItem"][0]["product"]["place"][0]["country"] = "GB"
     request_file = cli.home / "request.json"
     request_file.write_text(json.dumps(request))
-    posted = cli.ok("rfq", "post", str(request_file), "--invite", addr("carol"), "--invite", addr("dave"),
-                    "--json", account="alice").json()
+    posted = cli.ok(
+        "rfq",
+        "post",
+        str(request_file),
+        "--invite",
+        addr("carol"),
+        "--invite",
+        addr("dave"),
+        "--json",
+        account="alice",
+    ).json()
     files = {}
     for name, monthly in (("carol", "1000"), ("dave", "1200")):
         files[name] = str(cli.home / f"quote-{name}.json")
-        cli.ok("quote", "sign", posted["rfqId"], "--one-time", "2000", "--monthly", monthly, "--term", "36",
-               "--out", files[name], account=name)
+        cli.ok(
+            "quote",
+            "sign",
+            posted["rfqId"],
+            "--one-time",
+            "2000",
+            "--monthly",
+            monthly,
+            "--term",
+            "36",
+            "--out",
+            files[name],
+            account=name,
+        )
         commit = cli.ok("quote", "commit", files[name], account=name)
     awarded = cli.ok("award", files["carol"], files["dave"], "--json", account="alice").json()
-    return {"deployed": deployed, "providers": providers, "request": request, "posted": posted,
-            "files": files, "commit": commit, "awarded": awarded}
+    return {
+        "deployed": deployed,
+        "providers": providers,
+        "request": request,
+        "posted": posted,
+        "files": files,
+        "commit": commit,
+        "awarded": awarded,
+    }
 
 
 def test_flow__two_carriers_join_and_are_found_as_providers(flow):
@@ -189,7 +268,9 @@ def test_error__awarding_again_prints_the_decoded_revert(cli, flow):
 
 def test_error__wrong_password(cli, flow, monkeypatch):
     monkeypatch.setenv(PASSWORD_ENV, "wrong")
-    assert_one_line_error(cli("rfq", "cancel", flow["posted"]["rfqId"], account="alice"), "error: ", "password")
+    assert_one_line_error(
+        cli("rfq", "cancel", flow["posted"]["rfqId"], account="alice"), "error: ", "password"
+    )
 
 
 def test_error__missing_manifest(cli, flow, tmp_path):
@@ -203,12 +284,16 @@ def test_error__unreachable_rpc(cli):
 
 
 def test_error__invalid_address(cli, flow):
-    assert_one_line_error(cli("carrier", "sponsor", "0x1234", account="alice"), "error: ", "invalid candidate address")
+    assert_one_line_error(
+        cli("carrier", "sponsor", "0x1234", account="alice"), "error: ", "invalid candidate address"
+    )
     assert_one_line_error(cli("reputation", "carol"), "error: ", "invalid provider address")
 
 
 def test_error__bad_files(cli, flow, tmp_path):
-    assert_one_line_error(cli("rfq", "post", str(tmp_path / "absent.json"), account="alice"), "error: ", "not found")
+    assert_one_line_error(
+        cli("rfq", "post", str(tmp_path / "absent.json"), account="alice"), "error: ", "not found"
+    )
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     assert_one_line_error(cli("award", str(broken), account="alice"), "error: ", "not valid JSON")
@@ -232,13 +317,34 @@ def test_error__debug_shows_the_traceback(cli):
 
 def test_subprocess__offnet_lists_rfqs_and_fails_cleanly(cli, flow):
     env = {**os.environ, "OFFNET_RPC": cli.url}
-    listed = subprocess.run([str(OFFNET), "rfq", "list", "--deployments", str(cli.home / "deployments"), "--json"],
-                            capture_output=True, text=True, env=env, timeout=60)
+    listed = subprocess.run(
+        [str(OFFNET), "rfq", "list", "--deployments", str(cli.home / "deployments"), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert listed.returncode == 0, listed.stderr
     assert flow["posted"]["rfqId"] in [r["rfqId"] for r in json.loads(listed.stdout)]
-    refused = subprocess.run([str(OFFNET), "rfq", "cancel", flow["posted"]["rfqId"], "--deployments",
-                              str(cli.home / "deployments"), "--keystore-dir", str(cli.home / "keystores"),
-                              "--account", "alice", "--password-env", PASSWORD_ENV],
-                             capture_output=True, text=True, env=env, timeout=60)
+    refused = subprocess.run(
+        [
+            str(OFFNET),
+            "rfq",
+            "cancel",
+            flow["posted"]["rfqId"],
+            "--deployments",
+            str(cli.home / "deployments"),
+            "--keystore-dir",
+            str(cli.home / "keystores"),
+            "--account",
+            "alice",
+            "--password-env",
+            PASSWORD_ENV,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert refused.returncode == 1
     assert refused.stderr.startswith("refused: RfqNotOpen(") and "Traceback" not in refused.stderr

@@ -1,4 +1,4 @@
-"""`offnet award`: rank the signed quotes received for an RFQ and award the best, opening the escrowed order."""
+"""`offnet award`: rank the signed quotes for an RFQ and award the best, opening the escrowed order."""
 
 from __future__ import annotations
 
@@ -9,8 +9,18 @@ import click
 from offnet.chain import load_artifact
 from offnet.chain.permit import sign_permit
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import (Clients, InvalidInput, console, decimals_of, echo_json, hexstr, json_option, money,
-                               send, table)
+from offnet.cli.output import (
+    Clients,
+    InvalidInput,
+    console,
+    decimals_of,
+    echo_json,
+    hexstr,
+    json_option,
+    money,
+    send,
+    table,
+)
 from offnet.cli.quote import load_signed_quote
 from offnet.cli.rfq import rfq_hex
 from offnet.market.notary import SealedContract, public_key_of, sign_award_commitment
@@ -19,12 +29,20 @@ from offnet.market.rfq import NO_SEAL, ContractSeal
 from offnet.sonata.canonical import canonical_json
 
 ERC20_ALLOWANCE_ABI = [
-    {"name": "allowance", "type": "function", "stateMutability": "view",
-     "inputs": [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"}],
-     "outputs": [{"name": "", "type": "uint256"}]},
-    {"name": "approve", "type": "function", "stateMutability": "nonpayable",
-     "inputs": [{"name": "spender", "type": "address"}, {"name": "value", "type": "uint256"}],
-     "outputs": [{"name": "", "type": "bool"}]},
+    {
+        "name": "allowance",
+        "type": "function",
+        "stateMutability": "view",
+        "inputs": [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"}],
+        "outputs": [{"name": "", "type": "uint256"}],
+    },
+    {
+        "name": "approve",
+        "type": "function",
+        "stateMutability": "nonpayable",
+        "inputs": [{"name": "spender", "type": "address"}, {"name": "value", "type": "uint256"}],
+        "outputs": [{"name": "", "type": "bool"}],
+    },
 ]
 
 
@@ -32,19 +50,34 @@ def ensure_allowance(clients: Clients, sender, token: str, amount: int) -> None:
     """Approve the escrow for `amount` of `token` when the current allowance is short (one printed tx)."""
     erc20 = clients.suite.chain.w3.eth.contract(address=token, abi=ERC20_ALLOWANCE_ABI)
     if erc20.functions.allowance(sender.address, clients.escrow.address).call() < amount:
-        send("approve escrow", lambda: sender.transact(erc20.functions.approve(clients.escrow.address, amount)))
+        send(
+            "approve escrow", lambda: sender.transact(erc20.functions.approve(clients.escrow.address, amount))
+        )
 
 
 @click.command()
 @chain_options
 @click.argument("quote_files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--permit", is_flag=True, help="approve the escrow by an EIP-2612 signature in the award itself")
-@click.option("--reputation-weight", type=click.FloatRange(0, 1), default=0.3, show_default=True,
-              help="weight of reputation against price when ranking")
+@click.option(
+    "--permit", is_flag=True, help="approve the escrow by an EIP-2612 signature in the award itself"
+)
+@click.option(
+    "--reputation-weight",
+    type=click.FloatRange(0, 1),
+    default=0.3,
+    show_default=True,
+    help="weight of reputation against price when ranking",
+)
 @click.option("--pick", type=int, help="award the quote ranked N instead of the best")
 @json_option
-def award(opts: ChainOptions, quote_files: tuple[Path, ...], permit: bool, reputation_weight: float,
-          pick: int | None, as_json: bool) -> None:
+def award(
+    opts: ChainOptions,
+    quote_files: tuple[Path, ...],
+    permit: bool,
+    reputation_weight: float,
+    pick: int | None,
+    as_json: bool,
+) -> None:
     """Rank QUOTE_FILES (signed quotes for one RFQ) and award the best; the order opens in escrow."""
     clients = Clients.of(opts)
     loaded = [load_signed_quote(str(path), clients) for path in quote_files]
@@ -52,13 +85,28 @@ def award(opts: ChainOptions, quote_files: tuple[Path, ...], permit: bool, reput
     if len(rfq_ids) != 1:
         raise InvalidInput(f"the quote files answer {len(rfq_ids)} different RFQs; award one RFQ at a time")
     posted = clients.market.posted(rfq_ids.pop())
-    reputation = {s.quote.provider: clients.ledger.reputation(s.quote.provider).overall_ppm / 1e6 for s, _ in loaded}
+    reputation = {
+        s.quote.provider: clients.ledger.reputation(s.quote.provider).overall_ppm / 1e6 for s, _ in loaded
+    }
     decimals = decimals_of(clients, posted.token)
-    ranked = rank_quotes([s for s, _ in loaded], reputation, reputation_weight=reputation_weight, decimals=decimals)
+    ranked = rank_quotes(
+        [s for s, _ in loaded], reputation, reputation_weight=reputation_weight, decimals=decimals
+    )
     if not as_json:
-        table(f"quotes for RFQ {rfq_hex(posted.rfq_id)}", ("#", "provider", "total", "reputation", "score"),
-              [(r.rank, r.quote.quote.provider, money(r.total_cost, decimals), f"{r.reputation:.2%}", f"{r.score:.3f}")
-               for r in ranked])
+        table(
+            f"quotes for RFQ {rfq_hex(posted.rfq_id)}",
+            ("#", "provider", "total", "reputation", "score"),
+            [
+                (
+                    r.rank,
+                    r.quote.quote.provider,
+                    money(r.total_cost, decimals),
+                    f"{r.reputation:.2%}",
+                    f"{r.score:.3f}",
+                )
+                for r in ranked
+            ],
+        )
     index = (pick or 1) - 1
     if not 0 <= index < len(ranked):
         raise InvalidInput(f"--pick {pick}: there are {len(ranked)} quotes")
@@ -71,10 +119,12 @@ def award(opts: ChainOptions, quote_files: tuple[Path, ...], permit: bool, reput
     permit_sig = None
     if permit:
         # Any EIP-2612 token answers the permit calls of the packaged stablecoin's ABI.
-        token_contract = clients.suite.chain.w3.eth.contract(address=posted.token,
-                                                              abi=load_artifact("TestStablecoin").abi)
-        permit_sig = sign_permit(buyer, token_contract, clients.escrow.address, terms_amount,
-                                 clients.suite.chain.now() + 3600)
+        token_contract = clients.suite.chain.w3.eth.contract(
+            address=posted.token, abi=load_artifact("TestStablecoin").abi
+        )
+        permit_sig = sign_permit(
+            buyer, token_contract, clients.escrow.address, terms_amount, clients.suite.chain.now() + 3600
+        )
     else:
         ensure_allowance(clients, sender, posted.token, terms_amount)
 
@@ -90,18 +140,34 @@ def award(opts: ChainOptions, quote_files: tuple[Path, ...], permit: bool, reput
     order_id = result["orderId"]
     if sealed is not None:
         public_keys = (public_key_of(buyer), bytes.fromhex(contract["sellerPublicKey"][2:]))
-        send("publish encrypted contract", lambda: clients.notary.publish_copy(sender, order_id, sealed, *public_keys))
-    out = {"orderId": hexstr(order_id), "rfqId": rfq_hex(posted.rfq_id), "provider": chosen.quote.provider,
-           "escrowed": terms_amount, "notarised": sealed is not None, "txHash": receipt.tx_hash,
-           "gasUsed": receipt.gas_used}
+        send(
+            "publish encrypted contract",
+            lambda: clients.notary.publish_copy(sender, order_id, sealed, *public_keys),
+        )
+    out = {
+        "orderId": hexstr(order_id),
+        "rfqId": rfq_hex(posted.rfq_id),
+        "provider": chosen.quote.provider,
+        "escrowed": terms_amount,
+        "notarised": sealed is not None,
+        "txHash": receipt.tx_hash,
+        "gasUsed": receipt.gas_used,
+    }
     if as_json:
         echo_json(out)
     else:
-        console.print(f"order {out['orderId']} opened with {chosen.quote.provider}; "
-                      f"{money(terms_amount, decimals)} escrowed", markup=False, highlight=False, soft_wrap=True)
+        console.print(
+            f"order {out['orderId']} opened with {chosen.quote.provider}; "
+            f"{money(terms_amount, decimals)} escrowed",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
-def _seal(clients: Clients, buyer, digest: bytes, contract: dict) -> tuple[ContractSeal, SealedContract | None]:
+def _seal(
+    clients: Clients, buyer, digest: bytes, contract: dict
+) -> tuple[ContractSeal, SealedContract | None]:
     """The award's contract seal from the seller's sealed contract in the quote file (none: no seal)."""
     if not contract:
         return NO_SEAL, None

@@ -6,8 +6,17 @@ import click
 
 from offnet.chain import Sender
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import (Clients, address, console, echo_json, fields, json_option, my_address,
-                               product, send)
+from offnet.cli.output import (
+    Clients,
+    address,
+    console,
+    echo_json,
+    fields,
+    json_option,
+    my_address,
+    product,
+    send,
+)
 from offnet.market.registry import Profile, Role, location_key
 
 ROLES = {"quote": Role.QUOTE, "oracle": Role.ORACLE, "admin": Role.ADMIN}
@@ -22,21 +31,41 @@ def carrier() -> None:
 @chain_options
 @click.option("--name", required=True, help="the carrier's public name")
 @click.option("--sonata-url", required=True, help="base URL of its MEF LSO Sonata API")
-@click.option("--product", "products", multiple=True, required=True,
-              help="product sold: access-eline or a MEF spec URN (repeatable)")
-@click.option("--country", "countries", multiple=True, required=True,
-              help="ISO 3166-1 alpha-2 country covered (repeatable)")
-@click.option("--location", "locations", multiple=True, help="finer location served, e.g. FR-PAR (repeatable)")
+@click.option(
+    "--product",
+    "products",
+    multiple=True,
+    required=True,
+    help="product sold: access-eline or a MEF spec URN (repeatable)",
+)
+@click.option(
+    "--country",
+    "countries",
+    multiple=True,
+    required=True,
+    help="ISO 3166-1 alpha-2 country covered (repeatable)",
+)
+@click.option(
+    "--location", "locations", multiple=True, help="finer location served, e.g. FR-PAR (repeatable)"
+)
 def apply_(opts: ChainOptions, name, sonata_url, products, countries, locations) -> None:
     """Apply for membership with a public profile; sponsors or the council admit you."""
-    profile = Profile(name, sonata_url, tuple(product(p)[1] for p in products), tuple(countries),
-                      tuple(location_key(loc) for loc in locations))
+    profile = Profile(
+        name,
+        sonata_url,
+        tuple(product(p)[1] for p in products),
+        tuple(countries),
+        tuple(location_key(loc) for loc in locations),
+    )
     clients = Clients.of(opts)
     sender = opts.sender()
     send("apply", lambda: clients.registry.apply(sender, profile))
     application = clients.registry.application(sender.address)
-    console.print(f"applied as {sender.address}; sponsors {application.sponsors}, "
-                  f"expires at {application.expires_at}", markup=False, highlight=False)
+    console.print(
+        f"applied as {sender.address}; sponsors {application.sponsors}, expires at {application.expires_at}",
+        markup=False,
+        highlight=False,
+    )
 
 
 @carrier.command()
@@ -101,10 +130,17 @@ def show(opts: ChainOptions, member: str | None, as_json: bool) -> None:
     application = clients.registry.application(member)
     acting_for, roles = clients.registry.key_of(member)
     data = {
-        "address": member, "status": info.status.name.lower(), "active": clients.registry.is_active(member),
-        "admin": info.admin, "council": info.council, "epoch": info.epoch,
-        "application": {"sponsors": application.sponsors, "expiresAt": application.expires_at,
-                        "round": application.round},
+        "address": member,
+        "status": info.status.name.lower(),
+        "active": clients.registry.is_active(member),
+        "admin": info.admin,
+        "council": info.council,
+        "epoch": info.epoch,
+        "application": {
+            "sponsors": application.sponsors,
+            "expiresAt": application.expires_at,
+            "round": application.round,
+        },
         "keyOf": None if acting_for is None else {"member": acting_for, "roles": _role_names(roles)},
         "reputationPpm": clients.ledger.reputation(member).overall_ppm,
     }
@@ -112,7 +148,9 @@ def show(opts: ChainOptions, member: str | None, as_json: bool) -> None:
         echo_json(data)
         return
     flat = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    flat["application"] = f"{application.sponsors} sponsors, round {application.round}, expires {application.expires_at}"
+    flat["application"] = (
+        f"{application.sponsors} sponsors, round {application.round}, expires {application.expires_at}"
+    )
     if acting_for:
         flat["key of"] = f"{acting_for} ({', '.join(_role_names(roles))})"
     fields(f"carrier {member}", flat)
@@ -130,8 +168,14 @@ def keys() -> None:
 @keys.command("add")
 @chain_options
 @click.argument("key")
-@click.option("--role", "roles", type=click.Choice(list(ROLES)), multiple=True, required=True,
-              help="what the key may do (repeatable)")
+@click.option(
+    "--role",
+    "roles",
+    type=click.Choice(list(ROLES)),
+    multiple=True,
+    required=True,
+    help="what the key may do (repeatable)",
+)
 def keys_add(opts: ChainOptions, key: str, roles: tuple[str, ...]) -> None:
     """Allow KEY to act for your member with the given roles."""
     key = address(key, "key address")
@@ -162,6 +206,3 @@ def leave(opts: ChainOptions, yes: bool) -> None:
     if not yes:
         click.confirm(f"{sender.address} leaves the offnet registry for good?", abort=True)
     send("leave", lambda: clients.registry.leave(sender))
-
-
-

@@ -1,4 +1,4 @@
-"""`offnet contract`: read the notarised financial contract of an order (decrypt) or prove it on chain (reveal)."""
+"""`offnet contract`: read an order's notarised financial contract (decrypt) or prove it (reveal)."""
 
 from __future__ import annotations
 
@@ -47,5 +47,6 @@ def reveal(opts: ChainOptions, order_id: str) -> None:
     sender = opts.sender()
     sealed = clients.notary.recover_contract(key, sender.account)
     send("reveal", lambda: clients.notary.reveal(sender, key, sealed))
-    console.print(f"revealed; commitment {hexstr(sealed.commitment)} verified on chain", markup=False,
-                  highlight=False)
+    console.print(
+        f"revealed; commitment {hexstr(sealed.commitment)} verified on chain", markup=False, highlight=False
+    )

@@ -26,8 +26,11 @@ def fund(opts: ChainOptions, recipient: str, amount: str) -> None:
     chain = opts.chain()
     with console.status("funding"):
         chain.fund(recipient, token_amount(amount, 18, "--ether"))
-    console.print(f"{recipient} now holds {money(chain.w3.eth.get_balance(recipient), 18)} ETH",
-                  markup=False, highlight=False)
+    console.print(
+        f"{recipient} now holds {money(chain.w3.eth.get_balance(recipient), 18)} ETH",
+        markup=False,
+        highlight=False,
+    )
 
 
 @dev.command()
@@ -46,10 +49,17 @@ def mint(opts: ChainOptions, recipient: str, amount: str) -> None:
         raise ChainError("minting test tokens is only possible on a local development chain")
     decimals = decimals_of(clients, token.address)
     account = opts.signer(required=False) or funded_account(chain)  # anyone may mint the test token
-    send("mint", lambda: Sender(chain, account).transact(token.functions.mint(recipient, token_amount(
-        amount, decimals))))
-    console.print(f"{recipient} holds {money(token.functions.balanceOf(recipient).call(), decimals)} test tokens",
-                  markup=False, highlight=False)
+    send(
+        "mint",
+        lambda: Sender(chain, account).transact(
+            token.functions.mint(recipient, token_amount(amount, decimals))
+        ),
+    )
+    console.print(
+        f"{recipient} holds {money(token.functions.balanceOf(recipient).call(), decimals)} test tokens",
+        markup=False,
+        highlight=False,
+    )
 
 
 @dev.command("advance-time")

@@ -5,11 +5,22 @@ from __future__ import annotations
 import click
 
 from offnet.chain import load_artifact
-from offnet.chain.permit import sign_permit
 from offnet.cli.award import ensure_allowance
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import (Clients, address, bytes32, console, decimals_of, echo_json, fields, hexstr,
-                               json_option, money, send, table)
+from offnet.cli.output import (
+    Clients,
+    address,
+    bytes32,
+    console,
+    decimals_of,
+    echo_json,
+    fields,
+    hexstr,
+    json_option,
+    money,
+    send,
+    table,
+)
 from offnet.market.escrow import OrderTerms
 
 
@@ -35,15 +46,31 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
     flow = clients.escrow.money_flow(key)
     decimals = decimals_of(clients, terms.token)
     data = {
-        "orderId": hexstr(key), "status": state.status.name.lower(), "buyer": terms.buyer, "seller": terms.seller,
-        "token": terms.token, "oneTimeCharge": terms.one_time_charge, "monthlyCharge": terms.monthly_charge,
-        "termMonths": terms.term_months, "installDays": terms.install_days, "awardedAt": terms.awarded_at,
-        "deliveredAt": state.delivered_at, "fundedMonths": state.funded_months,
-        "moneyFlow": {"escrowed": flow.escrowed, "released": flow.released, "credited": flow.credited,
-                      "refunded": flow.refunded, "held": flow.held, "withdrawnByBuyer": flow.withdrawn_by_buyer,
-                      "withdrawnBySeller": flow.withdrawn_by_seller},
-        "events": [{"block": e.block, "kind": e.kind, "party": e.party, "amount": e.amount,
-                    "milestone": e.milestone} for e in flow.events],
+        "orderId": hexstr(key),
+        "status": state.status.name.lower(),
+        "buyer": terms.buyer,
+        "seller": terms.seller,
+        "token": terms.token,
+        "oneTimeCharge": terms.one_time_charge,
+        "monthlyCharge": terms.monthly_charge,
+        "termMonths": terms.term_months,
+        "installDays": terms.install_days,
+        "awardedAt": terms.awarded_at,
+        "deliveredAt": state.delivered_at,
+        "fundedMonths": state.funded_months,
+        "moneyFlow": {
+            "escrowed": flow.escrowed,
+            "released": flow.released,
+            "credited": flow.credited,
+            "refunded": flow.refunded,
+            "held": flow.held,
+            "withdrawnByBuyer": flow.withdrawn_by_buyer,
+            "withdrawnBySeller": flow.withdrawn_by_seller,
+        },
+        "events": [
+            {"block": e.block, "kind": e.kind, "party": e.party, "amount": e.amount, "milestone": e.milestone}
+            for e in flow.events
+        ],
     }
     if as_json:
         echo_json(data)
@@ -53,9 +80,14 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
         summary[k] = money(summary[k], decimals)
     fields(f"order {hexstr(key)}", summary)
     table("money flow", ("", "amount"), [(k, money(v, decimals)) for k, v in data["moneyFlow"].items()])
-    table("movements", ("block", "kind", "party", "amount", "milestone"),
-          [(e.block, e.kind, e.party, money(e.amount, decimals), "-" if e.milestone is None else e.milestone)
-           for e in flow.events])
+    table(
+        "movements",
+        ("block", "kind", "party", "amount", "milestone"),
+        [
+            (e.block, e.kind, e.party, money(e.amount, decimals), "-" if e.milestone is None else e.milestone)
+            for e in flow.events
+        ],
+    )
 
 
 @order.command()
@@ -69,7 +101,9 @@ def fund(opts: ChainOptions, order_id: str, months: int, permit: bool) -> None:
     _, terms = _terms(clients, order_id)
     sender = opts.sender()
     if permit:
-        token = clients.suite.chain.w3.eth.contract(address=terms.token, abi=load_artifact("TestStablecoin").abi)
+        token = clients.suite.chain.w3.eth.contract(
+            address=terms.token, abi=load_artifact("TestStablecoin").abi
+        )
         deadline = clients.suite.chain.now() + 3600
         send("fund", lambda: clients.escrow.top_up_with_permit(sender, token, terms, months, deadline))
     else:
@@ -90,7 +124,9 @@ def cancel(opts: ChainOptions, order_id: str) -> None:
 @order.command()
 @chain_options
 @click.argument("order_id")
-@click.option("--milestone", type=int, default=0, show_default=True, help="0 = delivery, N = billing period N")
+@click.option(
+    "--milestone", type=int, default=0, show_default=True, help="0 = delivery, N = billing period N"
+)
 def dispute(opts: ChainOptions, order_id: str, milestone: int) -> None:
     """Freeze a milestone's money of ORDER_ID for the council to rule on."""
     clients = Clients.of(opts)

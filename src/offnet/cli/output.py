@@ -1,4 +1,4 @@
-"""What the market commands share: clients of the deployed suite, input parsing, tables, JSON, transactions."""
+"""What the market commands share: suite clients, input parsing, tables, JSON, transactions."""
 
 from __future__ import annotations
 
@@ -51,9 +51,14 @@ class Clients:
     def of(cls, opts: ChainOptions) -> Clients:
         suite = opts.suite()
         chain = suite.chain
-        return cls(suite, RegistryClient(chain, suite.registry.address), RfqClient(chain, suite.market),
-                   EscrowClient(chain, suite.escrow), LedgerClient(chain, suite.ledger),
-                   NotaryClient(chain, suite.notary))
+        return cls(
+            suite,
+            RegistryClient(chain, suite.registry.address),
+            RfqClient(chain, suite.market),
+            EscrowClient(chain, suite.escrow),
+            LedgerClient(chain, suite.ledger),
+            NotaryClient(chain, suite.notary),
+        )
 
 
 # --- input ------------------------------------------------------------------------------------------
@@ -96,7 +101,9 @@ def reputation_floor(value: str | None) -> int:
     except InvalidOperation:
         number = Decimal(-1)
     if not 0 <= number <= 1:
-        raise InvalidInput(f"invalid reputation {value!r}: give a score from 0 to 1 (0.9) or a percentage (90%)")
+        raise InvalidInput(
+            f"invalid reputation {value!r}: give a score from 0 to 1 (0.9) or a percentage (90%)"
+        )
     return int(number * 1_000_000)
 
 
@@ -143,7 +150,9 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def table(title: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], caption: str | None = None) -> None:
+def table(
+    title: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], caption: str | None = None
+) -> None:
     out = Table(title=title, caption=caption)
     for column in columns:
         out.add_column(column, overflow="fold")
@@ -170,15 +179,26 @@ def send(label: str, transact: Callable[[], Receipt]) -> Receipt:
         receipt = transact()
     context = click.get_current_context(silent=True)
     as_json = bool(context and context.params.get("as_json"))
-    (err_console if as_json else console).print(f"{label}: tx {receipt.tx_hash} block {receipt.block_number} gas used {receipt.gas_used:,}",
-                  markup=False, highlight=False, soft_wrap=True)
+    (err_console if as_json else console).print(
+        f"{label}: tx {receipt.tx_hash} block {receipt.block_number} gas used {receipt.gas_used:,}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     return receipt
 
 
 def decimals_of(clients: Clients, token: str) -> int:
     """A token's decimals (6 when it does not say)."""
-    abi = [{"name": "decimals", "type": "function", "stateMutability": "view", "inputs": [],
-            "outputs": [{"name": "", "type": "uint8"}]}]
+    abi = [
+        {
+            "name": "decimals",
+            "type": "function",
+            "stateMutability": "view",
+            "inputs": [],
+            "outputs": [{"name": "", "type": "uint8"}],
+        }
+    ]
     try:
         return clients.suite.chain.w3.eth.contract(address=token, abi=abi).functions.decimals().call()
     except Exception:  # a token without decimals(): show raw units as micro-units
@@ -200,7 +220,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
 def duration(value: str) -> int:
     """Seconds from "90", "90s", "15m", "12h", "7d" or "2w"."""
     text = value.strip().lower()
-    unit = _UNITS.get(text[-1:], None)
+    unit = _UNITS.get(text[-1:])
     number = text[:-1] if unit else text
     if not number.isdigit():
         raise InvalidInput(f"invalid duration {value!r}: e.g. 3600, 15m, 12h, 7d")

@@ -20,11 +20,22 @@ def synced_store(opts: ChainOptions, clients: Clients, index: str | None) -> Ind
     store = IndexStore(index_url(index) if index else default_index_url(chain.chain_id))
     click.get_current_context().call_on_close(store.close)
     manifest = clients.suite.manifest
-    indexer = EventIndexer(chain, store, registry=manifest.address("CarrierRegistry"),
-                           escrow=manifest.address("OrderEscrow"), ledger=manifest.address("SlaLedger"),
-                           from_block=manifest.contracts["CarrierRegistry"].block)
-    with Progress(TextColumn("indexing blocks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=True) as progress:
+    indexer = EventIndexer(
+        chain,
+        store,
+        registry=manifest.address("CarrierRegistry"),
+        escrow=manifest.address("OrderEscrow"),
+        ledger=manifest.address("SlaLedger"),
+        from_block=manifest.contracts["CarrierRegistry"].block,
+    )
+    with Progress(
+        TextColumn("indexing blocks"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("sync", total=None)
         indexer.sync(progress=lambda done, total: progress.update(task, completed=done, total=total))
     return store
@@ -35,11 +46,21 @@ def synced_store(opts: ChainOptions, clients: Clients, index: str | None) -> Ind
 @click.option("--product", "product_name", required=True, help="access-eline or a MEF product spec URN")
 @click.option("--country", required=True, help="ISO 3166-1 alpha-2 country code, e.g. GB")
 @click.option("--min-reputation", help="overall reputation floor: 0..1 (0.9) or a percentage (90%)")
-@click.option("--index", "index", type=click.Path(path_type=Path),
-              help="index file or SQLAlchemy URL [default ~/.offnet/index-<chainId>.db]")
+@click.option(
+    "--index",
+    "index",
+    type=click.Path(path_type=Path),
+    help="index file or SQLAlchemy URL [default ~/.offnet/index-<chainId>.db]",
+)
 @json_option
-def providers(opts: ChainOptions, product_name: str, country: str, min_reputation: str | None,
-              index: Path | None, as_json: bool) -> None:
+def providers(
+    opts: ChainOptions,
+    product_name: str,
+    country: str,
+    min_reputation: str | None,
+    index: Path | None,
+    as_json: bool,
+) -> None:
     """Active members selling a product in a country, best reputation first."""
     urn, key = product(product_name)
     code = country_text(country_code(country))
@@ -47,9 +68,23 @@ def providers(opts: ChainOptions, product_name: str, country: str, min_reputatio
     clients = Clients.of(opts)
     rows = synced_store(opts, clients, str(index) if index else None).providers(key, code, floor)
     if as_json:
-        echo_json([{"address": r.address, "name": r.name, "sonataUrl": r.sonata_url,
-                    "reputationPpm": r.reputation_ppm} for r in rows])
+        echo_json(
+            [
+                {
+                    "address": r.address,
+                    "name": r.name,
+                    "sonataUrl": r.sonata_url,
+                    "reputationPpm": r.reputation_ppm,
+                }
+                for r in rows
+            ]
+        )
         return
-    table(f"providers of {product_name} in {code}", ("provider", "name", "Sonata API", "reputation"),
-          [(r.address, r.name or "-", r.sonata_url or "-", f"{r.reputation_ppm / 10_000:.2f}%") for r in rows],
-          caption=f"{len(rows)} found" + (f", reputation >= {floor / 10_000:.2f}%" if floor else "") + f"; {urn}")
+    table(
+        f"providers of {product_name} in {code}",
+        ("provider", "name", "Sonata API", "reputation"),
+        [(r.address, r.name or "-", r.sonata_url or "-", f"{r.reputation_ppm / 10_000:.2f}%") for r in rows],
+        caption=f"{len(rows)} found"
+        + (f", reputation >= {floor / 10_000:.2f}%" if floor else "")
+        + f"; {urn}",
+    )

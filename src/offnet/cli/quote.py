@@ -12,12 +12,32 @@ import click
 from eth_utils import to_checksum_address
 
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import (Clients, InvalidInput, address, bytes32, console, decimals_of, duration, echo_json,
-                               hexstr, json_option, read_json, send, token_amount)
+from offnet.cli.output import (
+    Clients,
+    InvalidInput,
+    address,
+    bytes32,
+    console,
+    decimals_of,
+    duration,
+    echo_json,
+    hexstr,
+    json_option,
+    read_json,
+    send,
+    token_amount,
+)
 from offnet.cli.rfq import rfq_hex, rfq_id_arg
 from offnet.market.escrow import CreditSchedule
 from offnet.market.notary import financial_contract, public_key_of, seal_contract, sign_award_commitment
-from offnet.market.quotes import _CREDIT_FIELDS, Quote, SignedQuote, quote_digest, recover_quote_signer, sign_quote
+from offnet.market.quotes import (
+    _CREDIT_FIELDS,
+    Quote,
+    SignedQuote,
+    quote_digest,
+    recover_quote_signer,
+    sign_quote,
+)
 from offnet.sonata.canonical import document_hash
 
 FILE_KIND = "offnet.signedQuote"
@@ -31,7 +51,9 @@ def _credits(path: str | None) -> CreditSchedule:
     names = [name for name, _ in _CREDIT_FIELDS]
     unknown = set(data) - set(names) if isinstance(data, dict) else {"(not an object)"}
     if unknown:
-        raise InvalidInput(f"credit schedule {path}: unknown fields {', '.join(sorted(unknown))}; known: {', '.join(names)}")
+        raise InvalidInput(
+            f"credit schedule {path}: unknown fields {', '.join(sorted(unknown))}; known: {', '.join(names)}"
+        )
     return CreditSchedule(*(int(data.get(name, 0)) for name in names))
 
 
@@ -39,8 +61,15 @@ def quote_document(signed: SignedQuote, chain_id: int, market: str, contract: di
     """The signed-quote file: the EIP-712 message, its signature and digest, and the sealed contract."""
     message = {k: hexstr(v) if isinstance(v, bytes) else v for k, v in signed.quote.message().items()}
     message["rfqId"] = rfq_hex(signed.quote.rfq_id)
-    return {"kind": FILE_KIND, "chainId": chain_id, "market": market, "quote": message,
-            "signature": hexstr(signed.signature), "digest": hexstr(signed.digest), "contract": contract}
+    return {
+        "kind": FILE_KIND,
+        "chainId": chain_id,
+        "market": market,
+        "quote": message,
+        "signature": hexstr(signed.signature),
+        "digest": hexstr(signed.digest),
+        "contract": contract,
+    }
 
 
 def load_signed_quote(path: str, clients: Clients) -> tuple[SignedQuote, dict[str, Any]]:
@@ -50,15 +79,28 @@ def load_signed_quote(path: str, clients: Clients) -> tuple[SignedQuote, dict[st
         raise InvalidInput(f"{path} is not a signed quote written by `offnet quote sign`")
     market = clients.market
     if (data.get("chainId"), data.get("market")) != (market.chain.chain_id, market.address):
-        raise InvalidInput(f"{path} is a quote for market {data.get('market')} on chain {data.get('chainId')}, "
-                           f"not {market.address} on chain {market.chain.chain_id}")
+        raise InvalidInput(
+            f"{path} is a quote for market {data.get('market')} on chain {data.get('chainId')}, "
+            f"not {market.address} on chain {market.chain.chain_id}"
+        )
     try:
         m = data["quote"]
-        quote = Quote(rfq_id_arg(m["rfqId"]), address(m["provider"]), address(m["buyer"]), address(m["token"]),
-                      int(m["oneTimeCharge"]), int(m["monthlyCharge"]), int(m["termMonths"]), int(m["installDays"]),
-                      bytes32(m["slaTermsHash"], "slaTermsHash"),
-                      CreditSchedule(*(int(m["credits"][name]) for name, _ in _CREDIT_FIELDS)),
-                      int(m["prepaidMonths"]), int(m["validUntil"]), int(m["nonce"]), int(m["epoch"]))
+        quote = Quote(
+            rfq_id_arg(m["rfqId"]),
+            address(m["provider"]),
+            address(m["buyer"]),
+            address(m["token"]),
+            int(m["oneTimeCharge"]),
+            int(m["monthlyCharge"]),
+            int(m["termMonths"]),
+            int(m["installDays"]),
+            bytes32(m["slaTermsHash"], "slaTermsHash"),
+            CreditSchedule(*(int(m["credits"][name]) for name, _ in _CREDIT_FIELDS)),
+            int(m["prepaidMonths"]),
+            int(m["validUntil"]),
+            int(m["nonce"]),
+            int(m["epoch"]),
+        )
         signature = bytes.fromhex(data["signature"].removeprefix("0x"))
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidInput(f"{path}: malformed signed quote ({exc.__class__.__name__}: {exc})") from None
@@ -79,50 +121,103 @@ def quote() -> None:
 @quote.command()
 @chain_options
 @click.argument("rfq_id")
-@click.option("--one-time", "one_time", required=True, help="installation charge, in whole tokens (e.g. 2000)")
+@click.option(
+    "--one-time", "one_time", required=True, help="installation charge, in whole tokens (e.g. 2000)"
+)
 @click.option("--monthly", required=True, help="monthly charge, in whole tokens")
-@click.option("--term", "term_months", type=click.IntRange(1, 600), default=36, show_default=True, help="months")
+@click.option(
+    "--term", "term_months", type=click.IntRange(1, 600), default=36, show_default=True, help="months"
+)
 @click.option("--install-days", type=click.IntRange(0, 3650), default=30, show_default=True)
-@click.option("--prepaid", "prepaid_months", type=click.IntRange(0, 600), default=1, show_default=True,
-              help="months the buyer pays into escrow at award")
+@click.option(
+    "--prepaid",
+    "prepaid_months",
+    type=click.IntRange(0, 600),
+    default=1,
+    show_default=True,
+    help="months the buyer pays into escrow at award",
+)
 @click.option("--valid-for", default="7d", show_default=True, help="how long the quote stands (15m, 12h, 7d)")
 @click.option("--credits", "credits_file", type=click.Path(path_type=Path), help="credit schedule JSON file")
-@click.option("--sla-terms", "sla_file", type=click.Path(path_type=Path), help="SLA terms document (JSON) to hash")
+@click.option(
+    "--sla-terms", "sla_file", type=click.Path(path_type=Path), help="SLA terms document (JSON) to hash"
+)
 @click.option("--provider", help="member you quote for [default: the member your key acts for]")
 @click.option("--nonce", type=int, help="quote nonce [default: random]")
-@click.option("--out", "out", type=click.Path(path_type=Path), help="file to write [default quote-<rfq>-<provider>.json]")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    help="file to write [default quote-<rfq>-<provider>.json]",
+)
 @json_option
-def sign(opts: ChainOptions, rfq_id: str, one_time, monthly, term_months, install_days, prepaid_months, valid_for,
-         credits_file, sla_file, provider, nonce, out, as_json: bool) -> None:
+def sign(
+    opts: ChainOptions,
+    rfq_id: str,
+    one_time,
+    monthly,
+    term_months,
+    install_days,
+    prepaid_months,
+    valid_for,
+    credits_file,
+    sla_file,
+    provider,
+    nonce,
+    out,
+    as_json: bool,
+) -> None:
     """Sign a quote for RFQ_ID and write it, with the sealed financial contract, to a file for the buyer."""
     clients = Clients.of(opts)
     posted = clients.market.posted(rfq_id_arg(rfq_id))
     signer = opts.signer()
-    provider = address(provider, "provider address") if provider else (
-        clients.registry.member_of(signer.address) or signer.address)
+    provider = (
+        address(provider, "provider address")
+        if provider
+        else (clients.registry.member_of(signer.address) or signer.address)
+    )
     decimals = decimals_of(clients, posted.token)
     sla_hash = document_hash(read_json(str(sla_file), "SLA terms")) if sla_file else bytes(32)
-    draft = Quote(posted.rfq_id, provider, posted.buyer, posted.token, token_amount(one_time, decimals, "--one-time"),
-                  token_amount(monthly, decimals, "--monthly"), term_months, install_days, sla_hash,
-                  _credits(str(credits_file) if credits_file else None), prepaid_months,
-                  clients.suite.chain.now() + duration(valid_for),
-                  nonce if nonce is not None else int.from_bytes(os.urandom(8), "big"),
-                  clients.market.quote_epoch(provider))
+    draft = Quote(
+        posted.rfq_id,
+        provider,
+        posted.buyer,
+        posted.token,
+        token_amount(one_time, decimals, "--one-time"),
+        token_amount(monthly, decimals, "--monthly"),
+        term_months,
+        install_days,
+        sla_hash,
+        _credits(str(credits_file) if credits_file else None),
+        prepaid_months,
+        clients.suite.chain.now() + duration(valid_for),
+        nonce if nonce is not None else int.from_bytes(os.urandom(8), "big"),
+        clients.market.quote_epoch(provider),
+    )
     signed = sign_quote(signer, draft, clients.market.domain)
     sealed = seal_contract(financial_contract(draft))
-    contract = {"document": json.loads(sealed.document), "salt": hexstr(sealed.salt),
-                "commitment": hexstr(sealed.commitment),
-                "sellerSignature": hexstr(sign_award_commitment(signer, clients.notary.domain, signed.digest,
-                                                                sealed.commitment)),
-                "sellerPublicKey": hexstr(public_key_of(signer))}
+    contract = {
+        "document": json.loads(sealed.document),
+        "salt": hexstr(sealed.salt),
+        "commitment": hexstr(sealed.commitment),
+        "sellerSignature": hexstr(
+            sign_award_commitment(signer, clients.notary.domain, signed.digest, sealed.commitment)
+        ),
+        "sellerPublicKey": hexstr(public_key_of(signer)),
+    }
     document = quote_document(signed, clients.suite.chain.chain_id, clients.market.address, contract)
     path = out or Path(f"quote-{rfq_hex(posted.rfq_id)[2:10]}-{provider[2:10].lower()}.json")
     path.write_text(json.dumps(document, indent=2) + "\n")
     if as_json:
         echo_json({"file": str(path), "digest": document["digest"], "provider": provider})
     else:
-        console.print(f"signed quote {document['digest']} for RFQ {rfq_hex(posted.rfq_id)} written to {path}; "
-                      f"commit it with `offnet quote commit {path}`", markup=False, highlight=False, soft_wrap=True)
+        console.print(
+            f"signed quote {document['digest']} for RFQ {rfq_hex(posted.rfq_id)} written to {path}; "
+            f"commit it with `offnet quote commit {path}`",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @quote.command()
@@ -139,14 +234,19 @@ def commit(opts: ChainOptions, quote_file: Path) -> None:
 @quote.command()
 @chain_options
 @click.argument("rfq_id")
-@click.option("--provider", help="member whose commitment to withdraw [default: the member your key acts for]")
+@click.option(
+    "--provider", help="member whose commitment to withdraw [default: the member your key acts for]"
+)
 def withdraw(opts: ChainOptions, rfq_id: str, provider: str | None) -> None:
     """Withdraw your commitment to RFQ_ID before its deadline."""
     clients = Clients.of(opts)
     posted = clients.market.posted(rfq_id_arg(rfq_id))
     sender = opts.sender()
-    provider = address(provider, "provider address") if provider else (
-        clients.registry.member_of(sender.address) or sender.address)
+    provider = (
+        address(provider, "provider address")
+        if provider
+        else (clients.registry.member_of(sender.address) or sender.address)
+    )
     send("withdraw quote", lambda: clients.market.withdraw(sender, posted, to_checksum_address(provider)))
 
 

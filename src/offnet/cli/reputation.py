@@ -21,7 +21,18 @@ def reputation(opts: ChainOptions, provider: str, as_json: bool) -> None:
     if as_json:
         echo_json({"provider": provider, **figures})
         return
-    rows = [(name.replace("_", " "), f"{value / 10_000:.2f}%" if name.endswith("_ppm") and name != "availability_sum_ppm"
-             else f"{value:,}") for name, value in figures.items()]
-    table(f"reputation of {provider}", ("figure", "value"), rows,
-          caption="scores with no data are 0; read the counts to tell 'no data' from 'bad'")
+    rows = [
+        (
+            name.replace("_", " "),
+            f"{value / 10_000:.2f}%"
+            if name.endswith("_ppm") and name != "availability_sum_ppm"
+            else f"{value:,}",
+        )
+        for name, value in figures.items()
+    ]
+    table(
+        f"reputation of {provider}",
+        ("figure", "value"),
+        rows,
+        caption="scores with no data are 0; read the counts to tell 'no data' from 'bad'",
+    )

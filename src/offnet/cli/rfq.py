@@ -7,8 +7,21 @@ from pathlib import Path
 import click
 
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import (Clients, InvalidInput, address, console, echo_json, fields, hexstr, json_option,
-                               product, read_json, reputation_floor, send, table)
+from offnet.cli.output import (
+    Clients,
+    InvalidInput,
+    address,
+    console,
+    echo_json,
+    fields,
+    hexstr,
+    json_option,
+    product,
+    read_json,
+    reputation_floor,
+    send,
+    table,
+)
 from offnet.market.quotes import Rfq
 from offnet.market.registry import location_key
 from offnet.market.rfq import RfqStatus
@@ -53,8 +66,17 @@ def rfq() -> None:
 @click.option("--invite", "invited", multiple=True, help="invited provider (repeatable; none = open RFQ)")
 @click.option("--min-reputation", help="reputation floor you will consider: 0..1 or a percentage")
 @json_option
-def post(opts: ChainOptions, request_file: Path, product_name, location, deadline, token, invited,
-         min_reputation, as_json: bool) -> None:
+def post(
+    opts: ChainOptions,
+    request_file: Path,
+    product_name,
+    location,
+    deadline,
+    token,
+    invited,
+    min_reputation,
+    as_json: bool,
+) -> None:
     """Post REQUEST_FILE (a Sonata quote request, JSON) as an RFQ."""
     data = read_json(str(request_file), "quote request")
     request = validate(QuoteCreate, data)
@@ -74,14 +96,26 @@ def post(opts: ChainOptions, request_file: Path, product_name, location, deadlin
             raise InvalidInput("this deployment has no test token: give --token")
         token = clients.suite.token.address
     sender = opts.sender()
-    posted = Rfq(buyer=sender.address, deadline=rfc3339_to_unix(when), token=address(token, "token address"),
-                 request_hash=document_hash(data), product_key=product(urn)[1], location_key=location_key(location),
-                 invited=tuple(address(a, "invited provider") for a in invited),
-                 min_reputation=reputation_floor(min_reputation))
+    posted = Rfq(
+        buyer=sender.address,
+        deadline=rfc3339_to_unix(when),
+        token=address(token, "token address"),
+        request_hash=document_hash(data),
+        product_key=product(urn)[1],
+        location_key=location_key(location),
+        invited=tuple(address(a, "invited provider") for a in invited),
+        min_reputation=reputation_floor(min_reputation),
+    )
     receipt = send("post RFQ", lambda: clients.market.post(sender, posted)[1])
-    result = {"rfqId": rfq_hex(posted.rfq_id), "requestHash": hexstr(posted.request_hash), "product": urn,
-              "location": location, "deadline": posted.deadline, "txHash": receipt.tx_hash,
-              "gasUsed": receipt.gas_used}
+    result = {
+        "rfqId": rfq_hex(posted.rfq_id),
+        "requestHash": hexstr(posted.request_hash),
+        "product": urn,
+        "location": location,
+        "deadline": posted.deadline,
+        "txHash": receipt.tx_hash,
+        "gasUsed": receipt.gas_used,
+    }
     if as_json:
         echo_json(result)
     else:
@@ -92,39 +126,61 @@ def _describe(clients: Clients, rfq_id: int) -> dict:
     posted = clients.market.posted(rfq_id)
     state = clients.market.state(rfq_id)
     return {
-        "rfqId": rfq_hex(rfq_id), "status": state.status.name.lower(), "buyer": posted.buyer,
-        "deadline": posted.deadline, "token": posted.token, "requestHash": hexstr(posted.request_hash),
-        "productKey": hexstr(posted.product_key), "locationKey": hexstr(posted.location_key),
-        "invited": list(posted.invited), "minReputationPpm": posted.min_reputation,
-        "commitments": [{"provider": e.provider, "digest": hexstr(e.digest),
-                         "withdrawn": not any(e.digest)} for e in clients.market.log(rfq_id)],
+        "rfqId": rfq_hex(rfq_id),
+        "status": state.status.name.lower(),
+        "buyer": posted.buyer,
+        "deadline": posted.deadline,
+        "token": posted.token,
+        "requestHash": hexstr(posted.request_hash),
+        "productKey": hexstr(posted.product_key),
+        "locationKey": hexstr(posted.location_key),
+        "invited": list(posted.invited),
+        "minReputationPpm": posted.min_reputation,
+        "commitments": [
+            {"provider": e.provider, "digest": hexstr(e.digest), "withdrawn": not any(e.digest)}
+            for e in clients.market.log(rfq_id)
+        ],
     }
 
 
 @rfq.command("list")
 @chain_options
 @click.option("--buyer", help="only RFQs of this buyer")
-@click.option("--status", type=click.Choice([s.name.lower() for s in RfqStatus if s]), help="only this status")
+@click.option(
+    "--status", type=click.Choice([s.name.lower() for s in RfqStatus if s]), help="only this status"
+)
 @json_option
 def list_(opts: ChainOptions, buyer: str | None, status: str | None, as_json: bool) -> None:
     """RFQs posted on the market, newest last."""
     buyer = address(buyer, "buyer address") if buyer else None
     clients = Clients.of(opts)
-    logs = clients.market.contract.events.RfqPosted().get_logs(from_block=clients.suite.manifest.contracts[
-        "RfqMarket"].block)
+    logs = clients.market.contract.events.RfqPosted().get_logs(
+        from_block=clients.suite.manifest.contracts["RfqMarket"].block
+    )
     rows = []
     for log in logs:
         posted = Rfq.from_tuple(log["args"]["rfq"])
         state = clients.market.state(posted.rfq_id)
         if (buyer and posted.buyer != buyer) or (status and state.status.name.lower() != status):
             continue
-        rows.append({"rfqId": rfq_hex(posted.rfq_id), "buyer": posted.buyer, "deadline": posted.deadline,
-                     "status": state.status.name.lower(), "commitments": state.entries, "block": log["blockNumber"]})
+        rows.append(
+            {
+                "rfqId": rfq_hex(posted.rfq_id),
+                "buyer": posted.buyer,
+                "deadline": posted.deadline,
+                "status": state.status.name.lower(),
+                "commitments": state.entries,
+                "block": log["blockNumber"],
+            }
+        )
     if as_json:
         echo_json(rows)
         return
-    table("RFQs", ("rfq", "buyer", "deadline", "status", "log entries"),
-          [(r["rfqId"], r["buyer"], r["deadline"], r["status"], r["commitments"]) for r in rows])
+    table(
+        "RFQs",
+        ("rfq", "buyer", "deadline", "status", "log entries"),
+        [(r["rfqId"], r["buyer"], r["deadline"], r["status"], r["commitments"]) for r in rows],
+    )
 
 
 @rfq.command()
@@ -140,8 +196,14 @@ def show(opts: ChainOptions, rfq_id: str, as_json: bool) -> None:
     commitments = data.pop("commitments")
     data["invited"] = ", ".join(data["invited"]) or "open to every active member"
     fields(f"RFQ {data['rfqId']}", data)
-    table("commitment log", ("#", "provider", "digest"),
-          [(i, c["provider"], "withdrawn" if c["withdrawn"] else c["digest"]) for i, c in enumerate(commitments)])
+    table(
+        "commitment log",
+        ("#", "provider", "digest"),
+        [
+            (i, c["provider"], "withdrawn" if c["withdrawn"] else c["digest"])
+            for i, c in enumerate(commitments)
+        ],
+    )
 
 
 @rfq.command()

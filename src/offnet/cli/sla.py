@@ -7,7 +7,17 @@ from pathlib import Path
 import click
 
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import Clients, InvalidInput, bytes32, echo_json, hexstr, json_option, read_json, send, table
+from offnet.cli.output import (
+    Clients,
+    InvalidInput,
+    bytes32,
+    echo_json,
+    hexstr,
+    json_option,
+    read_json,
+    send,
+    table,
+)
 from offnet.sla.reports import order_report, period_report, ticket_report
 
 
@@ -19,23 +29,46 @@ def sla() -> None:
 @sla.command()
 @chain_options
 @click.argument("order_id")
-@click.option("--product-order", "product_order", type=click.Path(path_type=Path),
-              help="Sonata ProductOrder JSON: its state gives the lifecycle report")
-@click.option("--committed-date", help="the item's first expectedCompletionDate (RFC 3339), if it moved since")
-@click.option("--period", type=click.IntRange(1, 600), help="billing period of --measurement (1 = first month)")
+@click.option(
+    "--product-order",
+    "product_order",
+    type=click.Path(path_type=Path),
+    help="Sonata ProductOrder JSON: its state gives the lifecycle report",
+)
+@click.option(
+    "--committed-date", help="the item's first expectedCompletionDate (RFC 3339), if it moved since"
+)
+@click.option(
+    "--period", type=click.IntRange(1, 600), help="billing period of --measurement (1 = first month)"
+)
 @click.option("--measurement", type=click.Path(path_type=Path), help="monthly measurement JSON of --period")
-@click.option("--trouble-ticket", "tickets", multiple=True, type=click.Path(path_type=Path),
-              help="resolved Sonata TroubleTicket JSON (repeatable)")
+@click.option(
+    "--trouble-ticket",
+    "tickets",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="resolved Sonata TroubleTicket JSON (repeatable)",
+)
 @click.option("--member", help="member the reports are for [default: the member your key acts for]")
 @json_option
-def submit(opts: ChainOptions, order_id: str, product_order, committed_date, period, measurement, tickets, member,
-           as_json: bool) -> None:
+def submit(
+    opts: ChainOptions,
+    order_id: str,
+    product_order,
+    committed_date,
+    period,
+    measurement,
+    tickets,
+    member,
+    as_json: bool,
+) -> None:
     """Submit ORDER_ID's reports as one batch, signed by an oracle key of your member."""
     key = bytes32(order_id, "order id")
     reports = []
     if product_order:
-        report = order_report(key, read_json(str(product_order), "product order"),
-                              committed_completion_date=committed_date)
+        report = order_report(
+            key, read_json(str(product_order), "product order"), committed_completion_date=committed_date
+        )
         if report is None:
             raise InvalidInput(f"{product_order}: the order's state gives nothing to report yet")
         reports.append(report)
@@ -51,7 +84,9 @@ def submit(opts: ChainOptions, order_id: str, product_order, committed_date, per
                 raise InvalidInput(f"{ticket}: the trouble ticket is not resolved")
             reports.append(report)
     if not reports:
-        raise click.UsageError("nothing to submit: give --product-order, --period/--measurement or --trouble-ticket")
+        raise click.UsageError(
+            "nothing to submit: give --product-order, --period/--measurement or --trouble-ticket"
+        )
     clients = Clients.of(opts)
     sender = opts.sender()
     member = member or clients.registry.member_of(sender.address) or sender.address
@@ -63,13 +98,24 @@ def submit(opts: ChainOptions, order_id: str, product_order, committed_date, per
         return receipt
 
     send(f"submit {len(reports)} report(s)", transact)
-    rows = [{"reportId": hexstr(r.report_id), "kind": r.kind.name.lower(), "key": r.key, "value0": r.value0,
-             "value1": r.value1} for r in reports]
+    rows = [
+        {
+            "reportId": hexstr(r.report_id),
+            "kind": r.kind.name.lower(),
+            "key": r.key,
+            "value0": r.value0,
+            "value1": r.value1,
+        }
+        for r in reports
+    ]
     if as_json:
         echo_json({"root": hexstr(result["root"]), "member": member, "reports": rows})
     else:
-        table(f"batch {hexstr(result['root'])}", ("report id", "kind", "key", "value0", "value1"),
-              [tuple(r.values()) for r in rows])
+        table(
+            f"batch {hexstr(result['root'])}",
+            ("report id", "kind", "key", "value0", "value1"),
+            [tuple(r.values()) for r in rows],
+        )
 
 
 @sla.command()
@@ -82,20 +128,36 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
     clients = Clients.of(opts)
     ledger = clients.ledger
     logs = ledger.contract.events.ReportSubmitted().get_logs(
-        from_block=clients.suite.manifest.contracts["SlaLedger"].block, argument_filters={"orderId": key})
+        from_block=clients.suite.manifest.contracts["SlaLedger"].block, argument_filters={"orderId": key}
+    )
     submitted = ledger_reports(ledger, logs)
     rows = []
     for block, root, report in submitted:
         record = ledger.record(report.report_id)
         status = record.status.name.lower() if record.status else "pending"
-        rows.append({"block": block, "batch": hexstr(root), "reportId": hexstr(report.report_id),
-                     "kind": report.kind.name.lower(), "key": report.key, "value0": report.value0,
-                     "value1": report.value1, "status": status})
+        rows.append(
+            {
+                "block": block,
+                "batch": hexstr(root),
+                "reportId": hexstr(report.report_id),
+                "kind": report.kind.name.lower(),
+                "key": report.key,
+                "value0": report.value0,
+                "value1": report.value1,
+                "status": status,
+            }
+        )
     if as_json:
         echo_json(rows)
         return
-    table(f"SLA reports of order {hexstr(key)}", ("block", "report id", "kind", "key", "value0", "value1", "status"),
-          [(r["block"], r["reportId"], r["kind"], r["key"], r["value0"], r["value1"], r["status"]) for r in rows])
+    table(
+        f"SLA reports of order {hexstr(key)}",
+        ("block", "report id", "kind", "key", "value0", "value1", "status"),
+        [
+            (r["block"], r["reportId"], r["kind"], r["key"], r["value0"], r["value1"], r["status"])
+            for r in rows
+        ],
+    )
 
 
 def ledger_reports(ledger, logs) -> list:
@@ -105,7 +167,8 @@ def ledger_reports(ledger, logs) -> list:
     out = []
     for log in logs:
         a = log["args"]
-        report = SlaReport.from_tuple((a["orderId"], a["kind"], a["key"], a["value0"], a["value1"], a["metrics"],
-                                       a["evidenceHash"]))
+        report = SlaReport.from_tuple(
+            (a["orderId"], a["kind"], a["key"], a["value0"], a["value1"], a["metrics"], a["evidenceHash"])
+        )
         out.append((log["blockNumber"], bytes(a["root"]), report))
     return out

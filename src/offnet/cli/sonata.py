@@ -23,7 +23,9 @@ def detect_kind(data: Any) -> str:
             return "quote-request"
         if "productOrderItem" in data:
             return "product-order-request"
-    raise InvalidInput("cannot tell the document kind (no quoteItem, productOrderItem or eventType): give --kind")
+    raise InvalidInput(
+        "cannot tell the document kind (no quoteItem, productOrderItem or eventType): give --kind"
+    )
 
 
 def check(kind: str, data: Any) -> str:
@@ -52,7 +54,7 @@ def sonata() -> None:
 @click.option("--kind", type=click.Choice(KINDS), help="document kind [default: detected]")
 @json_option
 def validate_(file: Path, kind: str | None, as_json: bool) -> None:
-    """Validate FILE (quote request, product order request or notification); print its canonical keccak-256."""
+    """Validate FILE (quote request, product order request, notification); print its canonical keccak-256."""
     data = read_json(str(file), "Sonata document")
     kind = kind or detect_kind(data)
     model = check(kind, data)
@@ -79,16 +81,37 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
 @click.option("--profile", default="prompt-and-punctual", show_default=True, help="seller behaviour profile")
 @click.option("--seed", default="0", show_default=True, help="seed of the seller's random behaviour")
-@click.option("--token", "tokens", multiple=True, help="static bearer token allowed: TOKEN=BUYER_ID (repeatable)")
-@click.option("--client", "clients", multiple=True,
-              help="OAuth2 client credentials allowed: CLIENT_ID:SECRET=BUYER_ID (repeatable)")
+@click.option(
+    "--token", "tokens", multiple=True, help="static bearer token allowed: TOKEN=BUYER_ID (repeatable)"
+)
+@click.option(
+    "--client",
+    "clients",
+    multiple=True,
+    help="OAuth2 client credentials allowed: CLIENT_ID:SECRET=BUYER_ID (repeatable)",
+)
 @click.option("--notification-token", help="bearer token sent with notifications to buyers' hubs")
-@click.option("--clock-rate", type=float, default=1.0, show_default=True, help="simulated seconds per real second")
-@click.option("--tick-seconds", type=float, default=1.0, show_default=True, help="how often the seller moves orders")
+@click.option(
+    "--clock-rate", type=float, default=1.0, show_default=True, help="simulated seconds per real second"
+)
+@click.option(
+    "--tick-seconds", type=float, default=1.0, show_default=True, help="how often the seller moves orders"
+)
 @click.option("--seller-id", default="offnet-seller", show_default=True)
 @click.option("--log-level", default="info", show_default=True)
-def seller(host, port, profile, seed, tokens, clients, notification_token, clock_rate, tick_seconds, seller_id,
-           log_level) -> None:
+def seller(
+    host,
+    port,
+    profile,
+    seed,
+    tokens,
+    clients,
+    notification_token,
+    clock_rate,
+    tick_seconds,
+    seller_id,
+    log_level,
+) -> None:
     """Run the reference Sonata seller (quotes, product orders, trouble tickets) until interrupted."""
     from offnet.sonata.seller import PRESETS, run_seller
 
@@ -100,6 +123,16 @@ def seller(host, port, profile, seed, tokens, clients, notification_token, clock
         if not sep:
             raise InvalidInput(f"invalid client {key!r}: expected CLIENT_ID:SECRET=BUYER_ID")
         client_map[client_id] = (secret, buyer)
-    run_seller(host, port, profile, int(seed) if seed.isdigit() else seed, tokens=_pairs(tokens, "token") or None,
-               clients=client_map or None, notification_token=notification_token, clock_rate=clock_rate,
-               tick_seconds=tick_seconds, seller_id=seller_id, log_level=log_level)
+    run_seller(
+        host,
+        port,
+        profile,
+        int(seed) if seed.isdigit() else seed,
+        tokens=_pairs(tokens, "token") or None,
+        clients=client_map or None,
+        notification_token=notification_token,
+        clock_rate=clock_rate,
+        tick_seconds=tick_seconds,
+        seller_id=seller_id,
+        log_level=log_level,
+    )

@@ -10,8 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import (Boolean, Column, Engine, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
-                        Table, and_, create_engine, delete, event, select)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    and_,
+    create_engine,
+    delete,
+    event,
+    select,
+)
 from sqlalchemy.engine import Connection
 
 from offnet.market.registry import MemberStatus
@@ -19,7 +34,8 @@ from offnet.market.registry import MemberStatus
 metadata = MetaData()
 
 sync_state = Table(
-    "sync_state", metadata,
+    "sync_state",
+    metadata,
     Column("id", Integer, primary_key=True),  # always 1: one cursor per database
     Column("chain_id", Integer, nullable=False),
     Column("registry", String(42), nullable=False),
@@ -27,7 +43,8 @@ sync_state = Table(
 )
 
 members = Table(
-    "members", metadata,
+    "members",
+    metadata,
     Column("address", String(42), primary_key=True),
     Column("status", Integer, nullable=False),
     Column("name", String),
@@ -39,21 +56,24 @@ members = Table(
 )
 
 products = Table(
-    "products", metadata,
+    "products",
+    metadata,
     Column("member", String(42), ForeignKey("members.address"), primary_key=True),
     Column("product_key", LargeBinary(32), primary_key=True),
     Index("ix_products_product_member", "product_key", "member"),
 )
 
 coverage = Table(
-    "coverage", metadata,
+    "coverage",
+    metadata,
     Column("member", String(42), ForeignKey("members.address"), primary_key=True),
     Column("country", String(2), primary_key=True),
     Index("ix_coverage_country_member", "country", "member"),
 )
 
 orders = Table(  # order id -> seller, so final SLA reports can refresh the right provider's reputation
-    "orders", metadata,
+    "orders",
+    metadata,
     Column("order_id", LargeBinary(32), primary_key=True),
     Column("buyer", String(42), nullable=False),
     Column("seller", String(42), nullable=False, index=True),
@@ -113,7 +133,9 @@ class IndexStore:
         for table in DATA_TABLES:
             conn.execute(delete(table))
         conn.execute(delete(sync_state))
-        conn.execute(sync_state.insert().values(id=1, chain_id=chain_id, registry=registry, next_block=from_block))
+        conn.execute(
+            sync_state.insert().values(id=1, chain_id=chain_id, registry=registry, next_block=from_block)
+        )
         return from_block
 
     @staticmethod
@@ -131,10 +153,14 @@ class IndexStore:
         """Active members selling `product` in `country` with at least that reputation, best first."""
         query = (
             select(members.c.address, members.c.name, members.c.sonata_url, members.c.reputation_ppm)
-            .join(products, and_(products.c.member == members.c.address, products.c.product_key == bytes(product)))
+            .join(
+                products,
+                and_(products.c.member == members.c.address, products.c.product_key == bytes(product)),
+            )
             .join(coverage, and_(coverage.c.member == members.c.address, coverage.c.country == country))
-            .where(members.c.status == int(MemberStatus.ACTIVE),
-                   members.c.reputation_ppm >= min_reputation_ppm)
+            .where(
+                members.c.status == int(MemberStatus.ACTIVE), members.c.reputation_ppm >= min_reputation_ppm
+            )
             .order_by(members.c.reputation_ppm.desc(), members.c.address)
         )
         with self.engine.connect() as conn:
@@ -147,10 +173,14 @@ class IndexStore:
             if row is None:
                 return None
             found = dict(row)
-            found["products"] = [r.product_key for r in conn.execute(
-                select(products.c.product_key).where(products.c.member == address))]
-            found["countries"] = sorted(r.country for r in conn.execute(
-                select(coverage.c.country).where(coverage.c.member == address)))
+            found["products"] = [
+                r.product_key
+                for r in conn.execute(select(products.c.product_key).where(products.c.member == address))
+            ]
+            found["countries"] = sorted(
+                r.country
+                for r in conn.execute(select(coverage.c.country).where(coverage.c.member == address))
+            )
             return found
 
     def explain_providers(self) -> list[str]:
@@ -160,7 +190,9 @@ class IndexStore:
                 "EXPLAIN QUERY PLAN SELECT m.address FROM members m "
                 "JOIN products p ON p.member = m.address AND p.product_key = ? "
                 "JOIN coverage c ON c.member = m.address AND c.country = ? "
-                "WHERE m.status = 2 AND m.reputation_ppm >= 0", (bytes(32), "FR"))
+                "WHERE m.status = 2 AND m.reputation_ppm >= 0",
+                (bytes(32), "FR"),
+            )
             return [str(row[-1]) for row in plan]
 
 

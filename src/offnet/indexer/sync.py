@@ -44,22 +44,31 @@ class SyncReport:
 class EventIndexer:
     """Keeps an IndexStore in step with one deployment (registry, escrow, ledger addresses)."""
 
-    def __init__(self, chain: Chain, store: IndexStore, *, registry: str, escrow: str, ledger: str,
-                 from_block: int = 0):
+    def __init__(
+        self, chain: Chain, store: IndexStore, *, registry: str, escrow: str, ledger: str, from_block: int = 0
+    ):
         self.chain = chain
         self.store = store
         self.from_block = from_block
         self.registry = to_checksum_address(registry)
         w3 = chain.w3
         self._decoders = {
-            to_checksum_address(address): EventDecoder(w3.eth.contract(address=to_checksum_address(address),
-                                                                       abi=load_artifact(name).abi))
-            for name, address in (("CarrierRegistry", registry), ("OrderEscrow", escrow), ("SlaLedger", ledger))
+            to_checksum_address(address): EventDecoder(
+                w3.eth.contract(address=to_checksum_address(address), abi=load_artifact(name).abi)
+            )
+            for name, address in (
+                ("CarrierRegistry", registry),
+                ("OrderEscrow", escrow),
+                ("SlaLedger", ledger),
+            )
         }
-        self._ledger = w3.eth.contract(address=to_checksum_address(ledger), abi=load_artifact("SlaLedger").abi)
+        self._ledger = w3.eth.contract(
+            address=to_checksum_address(ledger), abi=load_artifact("SlaLedger").abi
+        )
 
-    def sync(self, to_block: int | None = None, *, chunk: int = 2_000,
-             progress: SyncProgress | None = None) -> SyncReport:
+    def sync(
+        self, to_block: int | None = None, *, chunk: int = 2_000, progress: SyncProgress | None = None
+    ) -> SyncReport:
         """Apply every event up to `to_block` (default: latest) not applied yet."""
         latest = self.chain.w3.eth.block_number
         last = latest if to_block is None else min(to_block, latest)
@@ -72,7 +81,8 @@ class EventIndexer:
         while position <= last:
             end = min(position + chunk - 1, last)
             logs = self.chain.w3.eth.get_logs(
-                {"address": list(self._decoders), "fromBlock": position, "toBlock": end})
+                {"address": list(self._decoders), "fromBlock": position, "toBlock": end}
+            )
             events = self._decode(logs)
             with self.store.engine.begin() as conn:
                 touched: set[str] = set()
@@ -104,18 +114,28 @@ class EventIndexer:
             if event.name in ("MemberLeft", "MemberExpelled"):
                 self._upsert_member(conn, member, block, council=False)
         elif event.name == "ProfileUpdated":
-            self._set_profile(conn, to_checksum_address(args["member"]), Profile.from_abi(args["profile"]), block)
+            self._set_profile(
+                conn, to_checksum_address(args["member"]), Profile.from_abi(args["profile"]), block
+            )
         elif event.name == "CouncilSeatChanged":
-            self._upsert_member(conn, to_checksum_address(args["member"]), block, council=bool(args["seated"]))
+            self._upsert_member(
+                conn, to_checksum_address(args["member"]), block, council=bool(args["seated"])
+            )
         elif event.name == "OrderOpened":
             terms = args["terms"]
-            conn.execute(insert(orders).values(order_id=bytes(args["orderId"]),
-                                               buyer=to_checksum_address(terms["buyer"]),
-                                               seller=to_checksum_address(terms["seller"])))
+            conn.execute(
+                insert(orders).values(
+                    order_id=bytes(args["orderId"]),
+                    buyer=to_checksum_address(terms["buyer"]),
+                    seller=to_checksum_address(terms["seller"]),
+                )
+            )
         elif event.name == "QuoteTimelinessRecorded":
             touched.add(to_checksum_address(args["provider"]))
         elif event.name in ("ReportFinalized", "DisputeResolved"):
-            row = conn.execute(select(orders.c.seller).where(orders.c.order_id == bytes(args["orderId"]))).first()
+            row = conn.execute(
+                select(orders.c.seller).where(orders.c.order_id == bytes(args["orderId"]))
+            ).first()
             if row is not None:
                 touched.add(row.seller)
             loser = args.get("loser")
@@ -126,7 +146,9 @@ class EventIndexer:
     def _upsert_member(conn: Connection, address: str, block: int, **values: Any) -> None:
         exists = conn.execute(select(members.c.address).where(members.c.address == address)).first()
         if exists:
-            conn.execute(update(members).where(members.c.address == address).values(updated_block=block, **values))
+            conn.execute(
+                update(members).where(members.c.address == address).values(updated_block=block, **values)
+            )
         else:
             values.setdefault("status", int(MemberStatus.NONE))
             conn.execute(insert(members).values(address=address, updated_block=block, **values))

@@ -14,7 +14,14 @@ from offnet.deployment import Suite, SuiteConfig, deploy_suite
 from offnet.indexer import EventIndexer, IndexStore
 from offnet.market.escrow import CreditSchedule
 from offnet.market.quotes import Quote, Rfq, sign_quote
-from offnet.market.registry import ACCESS_ELINE, MemberStatus, Profile, RegistryClient, location_key, product_key
+from offnet.market.registry import (
+    ACCESS_ELINE,
+    MemberStatus,
+    Profile,
+    RegistryClient,
+    location_key,
+    product_key,
+)
 from offnet.market.rfq import RfqClient
 from offnet.testing.accounts import funded_account
 
@@ -55,15 +62,23 @@ def store(tmp_path) -> Iterator[IndexStore]:
 
 def indexer_for(chain: Chain, world: World, store: IndexStore) -> EventIndexer:
     m = world.suite.manifest
-    return EventIndexer(chain, store, registry=m.address("CarrierRegistry"), escrow=m.address("OrderEscrow"),
-                        ledger=m.address("SlaLedger"), from_block=m.contracts["CarrierRegistry"].block)
+    return EventIndexer(
+        chain,
+        store,
+        registry=m.address("CarrierRegistry"),
+        escrow=m.address("OrderEscrow"),
+        ledger=m.address("SlaLedger"),
+        from_block=m.contracts["CarrierRegistry"].block,
+    )
 
 
 def join(chain: Chain, world: World, label: str, products: tuple[bytes, ...], countries: tuple[str, ...]):
     """A carrier applies with a profile and founder alice sponsors it (one sponsor admits)."""
     account = funded_account(chain, f"indexer-{label}")
-    world.registry.apply(Sender(chain, account), Profile(f"{label} Telecom", f"https://{label}.example/sonata",
-                                                         products, countries))
+    world.registry.apply(
+        Sender(chain, account),
+        Profile(f"{label} Telecom", f"https://{label}.example/sonata", products, countries),
+    )
     world.registry.sponsor(Sender(chain, world.founders[0]), account.address)
     return account
 
@@ -83,13 +98,19 @@ def test_sync__indexes_admitted_members_by_product_and_country(chain, world, sto
     assert addresses(store.providers(DARK_FIBRE, "GB")) == [frank.address]
     assert store.providers(ACCESS_ELINE, "DE") == []
     row = store.providers(ACCESS_ELINE, "GB")[0]
-    assert (row.name, row.sonata_url, row.reputation_ppm) == ("erin Telecom", "https://erin.example/sonata", 0)
+    assert (row.name, row.sonata_url, row.reputation_ppm) == (
+        "erin Telecom",
+        "https://erin.example/sonata",
+        0,
+    )
     assert store.member(erin.address)["countries"] == ["FR", "GB"]
 
 
 def test_sync__applicants_are_not_providers_until_admitted(chain, world, store):
     gina = funded_account(chain, "indexer-gina")
-    world.registry.apply(Sender(chain, gina), Profile("Gina", "https://gina.example", (ACCESS_ELINE,), ("GB",)))
+    world.registry.apply(
+        Sender(chain, gina), Profile("Gina", "https://gina.example", (ACCESS_ELINE,), ("GB",))
+    )
     indexer = indexer_for(chain, world, store)
     indexer.sync()
     assert store.providers(ACCESS_ELINE, "GB") == []
@@ -109,7 +130,9 @@ def test_sync__is_incremental_and_resumes_from_the_stored_cursor(chain, world, s
     assert (nothing.from_block, nothing.events) == (first.to_block + 1, 0)
 
     registry = world.registry
-    registry.update_profile(Sender(chain, erin), Profile("Erin", "https://erin.example", (ACCESS_ELINE,), ("FR",)))
+    registry.update_profile(
+        Sender(chain, erin), Profile("Erin", "https://erin.example", (ACCESS_ELINE,), ("FR",))
+    )
     frank = join(chain, world, "frank", (ACCESS_ELINE,), ("GB",))
     second = indexer_for(chain, world, store).sync()
     assert second.from_block == first.to_block + 1 and second.events > 0
@@ -142,8 +165,14 @@ def test_sync__suspended_and_departed_members_drop_out(chain, world, store):
 def test_sync__a_database_of_another_deployment_is_rebuilt(chain, world, store):
     join(chain, world, "erin", (ACCESS_ELINE,), ("GB",))
     indexer_for(chain, world, store).sync()
-    other = EventIndexer(chain, store, registry="0x" + "11" * 20, escrow="0x" + "22" * 20,
-                         ledger="0x" + "33" * 20, from_block=0)
+    other = EventIndexer(
+        chain,
+        store,
+        registry="0x" + "11" * 20,
+        escrow="0x" + "22" * 20,
+        ledger="0x" + "33" * 20,
+        from_block=0,
+    )
     other.sync()
     assert store.providers(ACCESS_ELINE, "GB") == []
 
@@ -153,11 +182,31 @@ def test_sync__closing_an_rfq_refreshes_reputation_and_the_floor_filters(chain, 
     frank = join(chain, world, "frank", (ACCESS_ELINE,), ("GB",))
     buyer = world.founders[1]
     market = RfqClient(chain, world.suite.market)
-    rfq = Rfq(buyer.address, chain.now() + 3600, world.suite.token.address, keccak(text="req"), ACCESS_ELINE,
-              location_key("GB"), (erin.address, frank.address))
+    rfq = Rfq(
+        buyer.address,
+        chain.now() + 3600,
+        world.suite.token.address,
+        keccak(text="req"),
+        ACCESS_ELINE,
+        location_key("GB"),
+        (erin.address, frank.address),
+    )
     market.post(Sender(chain, buyer), rfq)
-    quote = Quote(rfq.rfq_id, erin.address, buyer.address, rfq.token, 1, 1, 12, 30, bytes(32),
-                  CreditSchedule(*[0] * 11), 0, chain.now() + 7200, 1)
+    quote = Quote(
+        rfq.rfq_id,
+        erin.address,
+        buyer.address,
+        rfq.token,
+        1,
+        1,
+        12,
+        30,
+        bytes(32),
+        CreditSchedule(*[0] * 11),
+        0,
+        chain.now() + 7200,
+        1,
+    )
     market.commit(Sender(chain, erin), rfq, sign_quote(erin, quote, market.domain))
     indexer = indexer_for(chain, world, store)
     indexer.sync()
@@ -166,7 +215,9 @@ def test_sync__closing_an_rfq_refreshes_reputation_and_the_floor_filters(chain, 
     indexer.sync()
 
     assert [(r.address, r.reputation_ppm) for r in store.providers(ACCESS_ELINE, "GB")] == [
-        (erin.address, 1_000_000), (frank.address, 0)]
+        (erin.address, 1_000_000),
+        (frank.address, 0),
+    ]
     assert addresses(store.providers(ACCESS_ELINE, "GB", min_reputation_ppm=500_000)) == [erin.address]
 
 
