@@ -82,14 +82,22 @@ class OrderTerms:
     prepaid_months: int = _abi("uint16")
     awarded_at: int = _abi("uint40")
     sla_terms_hash: bytes = _abi("bytes32")
-    credits: CreditSchedule = _abi(_abi_type(CreditSchedule))
+    credits: CreditSchedule = _abi(_abi_type(CreditSchedule))  # noqa: RUF009 - metadata only, no default
 
     def to_tuple(self) -> tuple[Any, ...]:
         """The struct as web3 expects it (checksummed addresses, nested credit schedule)."""
         return (
-            self.rfq_id, to_checksum_address(self.buyer), to_checksum_address(self.seller),
-            to_checksum_address(self.token), self.one_time_charge, self.monthly_charge, self.term_months,
-            self.install_days, self.prepaid_months, self.awarded_at, bytes(self.sla_terms_hash),
+            self.rfq_id,
+            to_checksum_address(self.buyer),
+            to_checksum_address(self.seller),
+            to_checksum_address(self.token),
+            self.one_time_charge,
+            self.monthly_charge,
+            self.term_months,
+            self.install_days,
+            self.prepaid_months,
+            self.awarded_at,
+            bytes(self.sla_terms_hash),
             self.credits.to_tuple(),
         )
 
@@ -231,7 +239,9 @@ class EscrowClient:
         """Push a final delivery outcome as the wired ledger."""
         return ledger.transact(self.fn.onDelivered(terms.to_tuple(), committed, completed))
 
-    def settle_period(self, ledger: Sender, terms: OrderTerms, period: int, metrics: PeriodMetrics) -> Receipt:
+    def settle_period(
+        self, ledger: Sender, terms: OrderTerms, period: int, metrics: PeriodMetrics
+    ) -> Receipt:
         """Push a final in-life outcome of `period` as the wired ledger."""
         return ledger.transact(self.fn.onPeriod(terms.to_tuple(), period, metrics.to_tuple()))
 
@@ -253,12 +263,14 @@ class EscrowClient:
         """Fund `months` more months (the buyer approved the escrow beforehand)."""
         return buyer.transact(self.fn.topUp(terms.to_tuple(), months))
 
-    def top_up_with_permit(self, buyer: Sender, token: Contract, terms: OrderTerms, months: int,
-                           deadline: int) -> Receipt:
+    def top_up_with_permit(
+        self, buyer: Sender, token: Contract, terms: OrderTerms, months: int, deadline: int
+    ) -> Receipt:
         """Fund `months` more months with an EIP-2612 permit signed by the buyer, in one transaction."""
         permit = sign_permit(buyer.account, token, self.address, months * terms.monthly_charge, deadline)
-        return buyer.transact(self.fn.topUpWithPermit(terms.to_tuple(), months, deadline, permit.v, permit.r,
-                                                      permit.s))
+        return buyer.transact(
+            self.fn.topUpWithPermit(terms.to_tuple(), months, deadline, permit.v, permit.r, permit.s)
+        )
 
     def acknowledge(self, seller: Sender, terms: OrderTerms) -> Receipt:
         """The seller acknowledges the order (cancelling then costs the cancellation fee)."""
@@ -331,27 +343,44 @@ class EscrowClient:
         terms = self.terms_of(order_id)
         moves: list[MoneyEvent] = []
         opened = self._logs("OrderOpened", orderId=order_id)[0]
-        moves.append(MoneyEvent(opened["blockNumber"], "escrowed", terms.buyer, opened["args"]["escrowed"], None))
+        moves.append(
+            MoneyEvent(opened["blockNumber"], "escrowed", terms.buyer, opened["args"]["escrowed"], None)
+        )
         for log in self._logs("OrderToppedUp", orderId=order_id):
-            moves.append(MoneyEvent(log["blockNumber"], "escrowed", log["args"]["payer"], log["args"]["amount"], None))
+            moves.append(
+                MoneyEvent(log["blockNumber"], "escrowed", log["args"]["payer"], log["args"]["amount"], None)
+            )
         for log in self._logs("Paid", orderId=order_id):
             args = log["args"]
-            moves.append(MoneyEvent(log["blockNumber"], Payout(args["reason"]).name.lower(), args["party"],
-                                    args["amount"], args["milestone"]))
+            moves.append(
+                MoneyEvent(
+                    log["blockNumber"],
+                    Payout(args["reason"]).name.lower(),
+                    args["party"],
+                    args["amount"],
+                    args["milestone"],
+                )
+            )
         moves.sort(key=lambda m: m.block)
 
         def total(predicate: Any) -> int:
             return sum(m.amount for m in moves if predicate(m))
 
         def withdrawn(party: str) -> int:
-            return sum(log["args"]["amount"] for log in self._logs("Withdrawn", token=terms.token, party=party))
+            return sum(
+                log["args"]["amount"] for log in self._logs("Withdrawn", token=terms.token, party=party)
+            )
 
         return MoneyFlow(
-            order_id=order_id, token=terms.token, buyer=terms.buyer, seller=terms.seller,
+            order_id=order_id,
+            token=terms.token,
+            buyer=terms.buyer,
+            seller=terms.seller,
             escrowed=total(lambda m: m.kind == "escrowed"),
             released=total(lambda m: m.kind != "escrowed" and m.party == terms.seller),
             credited=total(lambda m: m.kind == "credit"),
             refunded=total(lambda m: m.kind in ("refund", "ruling") and m.party == terms.buyer),
-            withdrawn_by_buyer=withdrawn(terms.buyer), withdrawn_by_seller=withdrawn(terms.seller),
+            withdrawn_by_buyer=withdrawn(terms.buyer),
+            withdrawn_by_seller=withdrawn(terms.seller),
             events=tuple(moves),
         )

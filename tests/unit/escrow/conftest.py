@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from escrow_support import DAY, Escrow, Party, QuickSender
 from web3.contract import Contract
 
-from escrow_support import DAY, Escrow, Party, QuickSender
-from offnet.chain import Chain, Sender, load_artifact
+from offnet.chain import Chain, load_artifact
 from offnet.market.escrow import EscrowClient
 from offnet.testing.accounts import funded_account
 
@@ -50,9 +50,20 @@ def escrow(escrow_world: World, chain: Chain) -> Escrow:
     # snapshot then undoes when it ends.
     chain.revert(escrow_world.snapshot)
     p = escrow_world.parties
-    harness = Escrow(chain, escrow_world.client, escrow_world.stablecoin, escrow_world.registry, p["deployer"],
-                     p["market"], p["ledger"], p["buyer"], p["seller"], p["outsider"],
-                     (p["council-a"], p["council-b"]), tokens=[escrow_world.stablecoin])
+    harness = Escrow(
+        chain,
+        escrow_world.client,
+        escrow_world.stablecoin,
+        escrow_world.registry,
+        p["deployer"],
+        p["market"],
+        p["ledger"],
+        p["buyer"],
+        p["seller"],
+        p["outsider"],
+        (p["council-a"], p["council-b"]),
+        tokens=[escrow_world.stablecoin],
+    )
     harness.assert_conserved()
     return harness
 

@@ -12,10 +12,9 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3.contract import Contract
 
-from offnet.chain import Chain, ContractRevert, Receipt, Sender, decode_revert, load_artifact
+from offnet.chain import Chain, ContractRevert, Receipt, Sender, decode_revert
 from offnet.chain.tx import call
-from offnet.market.escrow import CreditSchedule, EscrowClient, OrderTerms, OrderView
-from offnet.testing.accounts import funded_account
+from offnet.market.escrow import CreditSchedule, EscrowClient, OrderTerms, OrderView, PeriodMetrics
 
 DAY = 86_400
 ONE_TIME = 1_000_000_000  # 1,000 tUSD
@@ -35,6 +34,24 @@ CREDITS = CreditSchedule(
     time_to_restore_objective_sec=4 * 3600,
     time_to_restore_credit_bps=1_000,
     monthly_credit_cap_bps=3_000,
+)
+
+
+BILLING_PERIOD = 30 * DAY
+REPORT_GRACE = 20 * DAY
+DELIVERY_GRACE = 30 * DAY
+RULING_TIMEOUT = 60 * DAY
+
+GOOD = PeriodMetrics(
+    availability_ppm=999_900, frame_delay_us=5_000, frame_loss_ppm=1, time_to_restore_sec=600, outages=0
+)
+# Misses availability (10 %), frame delay (5 %) and time to restore (10 %): 25 %, under the 30 % cap.
+BAD = PeriodMetrics(
+    availability_ppm=990_000, frame_delay_us=20_000, frame_loss_ppm=1, time_to_restore_sec=90_000, outages=3
+)
+# Misses everything: 30 % after the cap.
+WORST = PeriodMetrics(
+    availability_ppm=900_000, frame_delay_us=20_000, frame_loss_ppm=500, time_to_restore_sec=90_000, outages=9
 )
 
 
@@ -94,7 +111,9 @@ class Escrow:
         """balanceOf(escrow) == sum of open orders' escrowed + sum of withdrawable, per token."""
         esc = self.client
         for token in self.tokens:
-            escrowed = sum(esc.order(oid).escrowed for oid, t in self.orders.items() if t.token == token.address)
+            escrowed = sum(
+                esc.order(oid).escrowed for oid, t in self.orders.items() if t.token == token.address
+            )
             withdrawable = sum(esc.withdrawable(token.address, party) for party in self.parties)
             assert esc.total_escrowed(token.address) == escrowed
             assert esc.total_withdrawable(token.address) == withdrawable
@@ -106,9 +125,12 @@ class Escrow:
         return {
             "orders": {oid: esc.order(oid) for oid in self.orders},
             "balances": {
-                (token.address, party): (esc.withdrawable(token.address, party),
-                                         call(token.functions.balanceOf(party)))
-                for token in self.tokens for party in [*self.parties, esc.address]
+                (token.address, party): (
+                    esc.withdrawable(token.address, party),
+                    call(token.functions.balanceOf(party)),
+                )
+                for token in self.tokens
+                for party in [*self.parties, esc.address]
             },
         }
 
@@ -146,8 +168,10 @@ class Escrow:
         first, second = self.council
         first.sender.transact(self.registry.functions.propose(self.client.address, data))
         proposal = call(self.registry.functions.proposalCount())
-        outer = self.refuse(lambda: second.sender.transact(self.registry.functions.approve(proposal)),
-                            "RegistryProposalCallFailed")
+        outer = self.refuse(
+            lambda: second.sender.transact(self.registry.functions.approve(proposal)),
+            "RegistryProposalCallFailed",
+        )
         inner = decode_revert(outer.arguments["returnData"])
         assert inner.name == error, inner.describe()
         if arguments:
@@ -159,9 +183,17 @@ class Escrow:
     def terms(self, **overrides: Any) -> OrderTerms:
         """Terms of a 12-month order between buyer and seller (overridable field by field)."""
         base = OrderTerms(
-            rfq_id=1, buyer=self.buyer.address, seller=self.seller.address, token=self.token.address,
-            one_time_charge=ONE_TIME, monthly_charge=MONTHLY, term_months=12, install_days=30,
-            prepaid_months=2, awarded_at=AWARDED_AT, sla_terms_hash=keccak(text="sla terms"),
+            rfq_id=1,
+            buyer=self.buyer.address,
+            seller=self.seller.address,
+            token=self.token.address,
+            one_time_charge=ONE_TIME,
+            monthly_charge=MONTHLY,
+            term_months=12,
+            install_days=30,
+            prepaid_months=2,
+            awarded_at=AWARDED_AT,
+            sla_terms_hash=keccak(text="sla terms"),
             credits=CREDITS,
         )
         return replace(base, **overrides)
@@ -195,8 +227,9 @@ class Escrow:
         difference between the two dates counts for the credit.
         """
         completed = terms.awarded_at
-        return self.act(lambda: self.client.deliver(self.ledger.sender, terms, completed - days_late * DAY,
-                                                    completed))
+        return self.act(
+            lambda: self.client.deliver(self.ledger.sender, terms, completed - days_late * DAY, completed)
+        )
 
     def order(self, oid: bytes) -> OrderView:
         return self.client.order(oid)
@@ -205,3 +238,8 @@ class Escrow:
         return self.client.withdrawable((token or self.token).address, party.address)
 
 
+def delivered(escrow: Escrow, **overrides: Any) -> tuple[OrderTerms, bytes]:
+    """An order opened and delivered on time; returns its terms and id."""
+    terms, oid, _ = escrow.open(**overrides)
+    escrow.deliver(terms)
+    return terms, oid

@@ -1,6 +1,7 @@
 """Opening orders: wiring, the allow-list, the funds pull, and every refusal."""
 
 from escrow_support import MONTHLY, ONE_TIME
+
 from offnet.chain import Sender, load_artifact
 from offnet.chain.tx import call
 from offnet.market.escrow import EscrowClient, OrderStatus, OrderTerms, OrderView
@@ -26,14 +27,19 @@ def test_open__second_order_of_a_token__costs_what_the_snapshot_says(escrow, gas
 def test_open__not_the_market__reverts(escrow):
     terms = escrow.terms()
     escrow.fund_buyer(terms, terms.opening_amount)
-    escrow.refuse(lambda: escrow.client.open_order(escrow.buyer.sender, terms), "EscrowNotMarket",
-                  caller=escrow.buyer.address)
+    escrow.refuse(
+        lambda: escrow.client.open_order(escrow.buyer.sender, terms),
+        "EscrowNotMarket",
+        caller=escrow.buyer.address,
+    )
 
 
 def test_open__same_terms_twice__reverts(escrow):
     terms, oid, _ = escrow.open()
     escrow.fund_buyer(terms, terms.opening_amount)
-    escrow.refuse(lambda: escrow.client.open_order(escrow.market.sender, terms), "EscrowOrderExists", orderId=oid)
+    escrow.refuse(
+        lambda: escrow.client.open_order(escrow.market.sender, terms), "EscrowOrderExists", orderId=oid
+    )
 
 
 def test_open__token_not_allowed__reverts(escrow):
@@ -41,55 +47,82 @@ def test_open__token_not_allowed__reverts(escrow):
     escrow.tokens.append(other)
     terms = escrow.terms(token=other.address)
     escrow.fund_buyer(terms, terms.opening_amount)
-    escrow.refuse(lambda: escrow.client.open_order(escrow.market.sender, terms), "EscrowTokenNotAllowed",
-                  token=other.address)
+    escrow.refuse(
+        lambda: escrow.client.open_order(escrow.market.sender, terms),
+        "EscrowTokenNotAllowed",
+        token=other.address,
+    )
 
 
 def test_open__buyer_is_seller__reverts(escrow):
     terms = escrow.terms(seller=escrow.buyer.address)
-    escrow.refuse(lambda: escrow.client.open_order(escrow.market.sender, terms), "EscrowInvalidParties",
-                  buyer=escrow.buyer.address, seller=escrow.buyer.address)
+    escrow.refuse(
+        lambda: escrow.client.open_order(escrow.market.sender, terms),
+        "EscrowInvalidParties",
+        buyer=escrow.buyer.address,
+        seller=escrow.buyer.address,
+    )
 
 
 def test_open__more_months_prepaid_than_the_term__reverts(escrow):
     terms = escrow.terms(prepaid_months=13)
-    escrow.refuse(lambda: escrow.client.open_order(escrow.market.sender, terms), "EscrowPrepaidExceedsTerm",
-                  prepaidMonths=13, termMonths=12)
+    escrow.refuse(
+        lambda: escrow.client.open_order(escrow.market.sender, terms),
+        "EscrowPrepaidExceedsTerm",
+        prepaidMonths=13,
+        termMonths=12,
+    )
 
 
 def test_open__whole_order_beyond_96_bits__reverts(escrow):
     terms = escrow.terms(monthly_charge=2**95, term_months=2, prepaid_months=0)
-    escrow.refuse(lambda: escrow.client.open_order(escrow.market.sender, terms), "EscrowAmountTooLarge",
-                  amount=ONE_TIME + 2**96)
+    escrow.refuse(
+        lambda: escrow.client.open_order(escrow.market.sender, terms),
+        "EscrowAmountTooLarge",
+        amount=ONE_TIME + 2**96,
+    )
 
 
 def test_open__buyer_did_not_approve__reverts_and_opens_nothing(escrow):
     terms = escrow.terms()
-    escrow.refuse(lambda: escrow.client.open_order(escrow.market.sender, terms), "ERC20InsufficientAllowance",
-                  spender=escrow.client.address, allowance=0, needed=terms.opening_amount)
+    escrow.refuse(
+        lambda: escrow.client.open_order(escrow.market.sender, terms),
+        "ERC20InsufficientAllowance",
+        spender=escrow.client.address,
+        allowance=0,
+        needed=terms.opening_amount,
+    )
     assert escrow.order(terms.order_id()).status == OrderStatus.NONE
 
 
 def test_wire__by_anyone_but_the_deployer__reverts(escrow):
     client, _ = EscrowClient.deploy(escrow.deployer.sender, escrow.registry.address, [escrow.token.address])
     outsider = escrow.outsider
-    escrow.refuse(lambda: client.wire(outsider.sender, outsider.address, outsider.address), "EscrowNotDeployer",
-                  caller=outsider.address)
+    escrow.refuse(
+        lambda: client.wire(outsider.sender, outsider.address, outsider.address),
+        "EscrowNotDeployer",
+        caller=outsider.address,
+    )
     assert call(client.fn.market()) == "0x" + "00" * 20
 
 
 def test_wire__twice__reverts_and_keeps_the_first_wiring(escrow):
-    escrow.refuse(lambda: escrow.client.wire(escrow.deployer.sender, escrow.outsider.address,
-                                             escrow.outsider.address),
-                  "EscrowAlreadyWired", market=escrow.market.address, ledger=escrow.ledger.address)
+    escrow.refuse(
+        lambda: escrow.client.wire(escrow.deployer.sender, escrow.outsider.address, escrow.outsider.address),
+        "EscrowAlreadyWired",
+        market=escrow.market.address,
+        ledger=escrow.ledger.address,
+    )
     assert call(escrow.client.fn.market()) == escrow.market.address
     assert call(escrow.client.fn.ledger()) == escrow.ledger.address
 
 
 def test_wire__zero_address__reverts(escrow):
     client, _ = EscrowClient.deploy(escrow.deployer.sender, escrow.registry.address, [escrow.token.address])
-    escrow.refuse(lambda: client.wire(escrow.deployer.sender, escrow.market.address, "0x" + "00" * 20),
-                  "EscrowZeroAddress")
+    escrow.refuse(
+        lambda: client.wire(escrow.deployer.sender, escrow.market.address, "0x" + "00" * 20),
+        "EscrowZeroAddress",
+    )
 
 
 def test_escrow__reports_version_registry_and_allow_list(escrow):
@@ -100,26 +133,37 @@ def test_escrow__reports_version_registry_and_allow_list(escrow):
 
 
 def test_allow_list__changed_by_anyone_but_the_council__reverts(escrow):
-    escrow.refuse(lambda: escrow.outsider.sender.transact(
-        escrow.client.set_token_allowed_call(escrow.token.address, False)),
-        "EscrowNotCouncil", caller=escrow.outsider.address)
+    escrow.refuse(
+        lambda: escrow.outsider.sender.transact(
+            escrow.client.set_token_allowed_call(escrow.token.address, False)
+        ),
+        "EscrowNotCouncil",
+        caller=escrow.outsider.address,
+    )
     assert escrow.client.is_token_allowed(escrow.token.address)
 
 
 def test_allow_list__council_removes_a_token__new_orders_refused_open_orders_still_settle(escrow):
-    terms, oid, _ = escrow.open()
+    terms, _, _ = escrow.open()
     receipt = escrow.council_decides(escrow.client.set_token_allowed_call(escrow.token.address, False))
     assert escrow.client.events(receipt, "TokenAllowanceChanged") == [
-        {"token": escrow.token.address, "allowed": False}]
+        {"token": escrow.token.address, "allowed": False}
+    ]
     assert not escrow.client.is_token_allowed(escrow.token.address)
 
     second = escrow.terms(rfq_id=2)
     escrow.fund_buyer(second, second.opening_amount)
-    escrow.refuse(lambda: escrow.client.open_order(escrow.market.sender, second), "EscrowTokenNotAllowed",
-                  token=escrow.token.address)
+    escrow.refuse(
+        lambda: escrow.client.open_order(escrow.market.sender, second),
+        "EscrowTokenNotAllowed",
+        token=escrow.token.address,
+    )
     escrow.fund_buyer(terms, MONTHLY)
-    escrow.refuse(lambda: escrow.client.top_up(escrow.buyer.sender, terms, 1), "EscrowTokenNotAllowed",
-                  token=escrow.token.address)
+    escrow.refuse(
+        lambda: escrow.client.top_up(escrow.buyer.sender, terms, 1),
+        "EscrowTokenNotAllowed",
+        token=escrow.token.address,
+    )
 
     escrow.deliver(terms)
     assert escrow.withdrawable(escrow.seller) == ONE_TIME
@@ -129,4 +173,6 @@ def test_allow_list__council_removes_a_token__new_orders_refused_open_orders_sti
 
 def test_deploy__zero_registry__reverts(escrow):
     sender: Sender = escrow.deployer.sender
-    escrow.refuse(lambda: EscrowClient.deploy(sender, "0x" + "00" * 20, [escrow.token.address]), "EscrowZeroAddress")
+    escrow.refuse(
+        lambda: EscrowClient.deploy(sender, "0x" + "00" * 20, [escrow.token.address]), "EscrowZeroAddress"
+    )

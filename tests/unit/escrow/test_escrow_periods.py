@@ -1,28 +1,9 @@
 """Billing periods: monthly releases minus SLA credits, top-ups, unreported periods, completion."""
 
-from escrow_support import CREDITS, DAY, MONTHLY
+from escrow_support import BAD, BILLING_PERIOD, CREDITS, GOOD, MONTHLY, REPORT_GRACE, WORST, delivered
 
 from offnet.chain.permit import sign_permit
-from offnet.market.escrow import OrderStatus, PeriodMetrics, Skip
-
-BILLING_PERIOD = 30 * DAY
-REPORT_GRACE = 20 * DAY
-
-GOOD = PeriodMetrics(availability_ppm=999_900, frame_delay_us=5_000, frame_loss_ppm=1, time_to_restore_sec=600,
-                     outages=0)
-# Misses availability (10 %), frame delay (5 %) and time to restore (10 %): 25 %, under the 30 % cap.
-BAD = PeriodMetrics(availability_ppm=990_000, frame_delay_us=20_000, frame_loss_ppm=1, time_to_restore_sec=90_000,
-                    outages=3)
-# Misses everything: 30 % after the cap.
-WORST = PeriodMetrics(availability_ppm=900_000, frame_delay_us=20_000, frame_loss_ppm=500, time_to_restore_sec=90_000,
-                      outages=9)
-
-
-def delivered(escrow, **overrides):
-    """An order opened and delivered; returns its terms and id."""
-    terms, oid, _ = escrow.open(**overrides)
-    escrow.deliver(terms)
-    return terms, oid
+from offnet.market.escrow import OrderStatus, Skip
 
 
 def report(escrow, terms, period, metrics=GOOD):
@@ -62,7 +43,8 @@ def test_period__reported_twice__second_report_ignored(escrow):
     report(escrow, terms, 1)
     receipt = report(escrow, terms, 1, WORST)
     assert escrow.client.events(receipt, "OutcomeIgnored") == [
-        {"orderId": oid, "milestone": 1, "why": Skip.PERIOD_SETTLED}]
+        {"orderId": oid, "milestone": 1, "why": Skip.PERIOD_SETTLED}
+    ]
     assert escrow.withdrawable(escrow.buyer) == 0
 
 
@@ -70,11 +52,13 @@ def test_period__not_funded__ignored_until_the_buyer_tops_up(escrow, gas):
     terms, oid = delivered(escrow)
     receipt = report(escrow, terms, 3)
     assert escrow.client.events(receipt, "OutcomeIgnored") == [
-        {"orderId": oid, "milestone": 3, "why": Skip.PERIOD_NOT_FUNDED}]
+        {"orderId": oid, "milestone": 3, "why": Skip.PERIOD_NOT_FUNDED}
+    ]
     escrow.fund_buyer(terms, MONTHLY)
     top_up = escrow.act(lambda: escrow.client.top_up(escrow.buyer.sender, terms, 1))
     assert escrow.client.events(top_up, "OrderToppedUp") == [
-        {"orderId": oid, "payer": escrow.buyer.address, "amount": MONTHLY, "fundedMonths": 3}]
+        {"orderId": oid, "payer": escrow.buyer.address, "amount": MONTHLY, "fundedMonths": 3}
+    ]
     gas.check("OrderEscrow.topUp", top_up.gas_used, budget=90_000)
     report(escrow, terms, 3)
     assert escrow.client.is_period_settled(oid, 3)
@@ -84,20 +68,29 @@ def test_period__before_delivery__ignored(escrow):
     terms, oid, _ = escrow.open()
     receipt = report(escrow, terms, 1)
     assert escrow.client.events(receipt, "OutcomeIgnored") == [
-        {"orderId": oid, "milestone": 1, "why": Skip.ORDER_NOT_ACTIVE}]
+        {"orderId": oid, "milestone": 1, "why": Skip.ORDER_NOT_ACTIVE}
+    ]
 
 
 def test_period__zero_or_beyond_the_term__reverts(escrow):
     terms, oid = delivered(escrow)
     for period in (0, 13):
-        escrow.refuse(lambda p=period: escrow.client.settle_period(escrow.ledger.sender, terms, p, GOOD),
-                      "EscrowInvalidPeriod", orderId=oid, period=period, termMonths=12)
+        escrow.refuse(
+            lambda p=period: escrow.client.settle_period(escrow.ledger.sender, terms, p, GOOD),
+            "EscrowInvalidPeriod",
+            orderId=oid,
+            period=period,
+            termMonths=12,
+        )
 
 
 def test_period__reported_by_anyone_but_the_ledger__reverts(escrow):
     terms, _ = delivered(escrow)
-    escrow.refuse(lambda: escrow.client.settle_period(escrow.buyer.sender, terms, 1, WORST), "EscrowNotLedger",
-                  caller=escrow.buyer.address)
+    escrow.refuse(
+        lambda: escrow.client.settle_period(escrow.buyer.sender, terms, 1, WORST),
+        "EscrowNotLedger",
+        caller=escrow.buyer.address,
+    )
 
 
 def test_periods__settled_out_of_order__window_slides_and_the_term_completes(escrow):
@@ -109,17 +102,27 @@ def test_periods__settled_out_of_order__window_slides_and_the_term_completes(esc
     receipt = report(escrow, terms, 3)
     assert escrow.order(oid).status == OrderStatus.COMPLETED
     assert escrow.order(oid).escrowed == 0
-    assert escrow.client.events(receipt, "OrderClosed") == [{"orderId": oid, "status": OrderStatus.COMPLETED,
-                                                             "reason": 0}]
+    assert escrow.client.events(receipt, "OrderClosed") == [
+        {"orderId": oid, "status": OrderStatus.COMPLETED, "reason": 0}
+    ]
     escrow.fund_buyer(terms, MONTHLY)
-    escrow.refuse(lambda: escrow.client.top_up(escrow.buyer.sender, terms, 1), "EscrowWrongStatus",
-                  orderId=oid, status=OrderStatus.COMPLETED)
+    escrow.refuse(
+        lambda: escrow.client.top_up(escrow.buyer.sender, terms, 1),
+        "EscrowWrongStatus",
+        orderId=oid,
+        status=OrderStatus.COMPLETED,
+    )
 
 
 def test_period__more_than_64_periods_ahead_of_the_oldest_unsettled__reverts(escrow):
     terms, oid = delivered(escrow, term_months=70, prepaid_months=70)
-    escrow.refuse(lambda: escrow.client.settle_period(escrow.ledger.sender, terms, 65, GOOD),
-                  "EscrowPeriodBeyondWindow", orderId=oid, period=65, settledThrough=0)
+    escrow.refuse(
+        lambda: escrow.client.settle_period(escrow.ledger.sender, terms, 65, GOOD),
+        "EscrowPeriodBeyondWindow",
+        orderId=oid,
+        period=65,
+        settledThrough=0,
+    )
     report(escrow, terms, 64)
     assert escrow.order(oid).settled_window == 1 << 63
 
@@ -127,48 +130,77 @@ def test_period__more_than_64_periods_ahead_of_the_oldest_unsettled__reverts(esc
 def test_claim_period__before_its_deadline__reverts(escrow):
     terms, oid = delivered(escrow)
     claimable_at = escrow.order(oid).delivered_at + BILLING_PERIOD + REPORT_GRACE
-    escrow.refuse(lambda: escrow.client.claim_period(escrow.seller.sender, terms, 1), "EscrowTooEarly",
-                  orderId=oid, milestone=1, availableAt=claimable_at)
+    escrow.refuse(
+        lambda: escrow.client.claim_period(escrow.seller.sender, terms, 1),
+        "EscrowTooEarly",
+        orderId=oid,
+        milestone=1,
+        availableAt=claimable_at,
+    )
 
 
 def test_claim_period__unreported_after_its_deadline__releases_all_to_the_seller(escrow, gas):
     terms, oid = delivered(escrow)
-    escrow.chain.advance_time(escrow.order(oid).delivered_at + BILLING_PERIOD + REPORT_GRACE - escrow.chain.now())
+    escrow.chain.advance_time(
+        escrow.order(oid).delivered_at + BILLING_PERIOD + REPORT_GRACE - escrow.chain.now()
+    )
     receipt = escrow.act(lambda: escrow.client.claim_period(escrow.outsider.sender, terms, 1))
     assert escrow.withdrawable(escrow.seller) == terms.one_time_charge + MONTHLY
     gas.check("OrderEscrow.claimPeriod", receipt.gas_used, budget=90_000)
     late = report(escrow, terms, 1, WORST)
     assert escrow.client.events(late, "OutcomeIgnored")[0]["why"] == Skip.PERIOD_SETTLED
-    escrow.refuse(lambda: escrow.client.claim_period(escrow.outsider.sender, terms, 1), "EscrowPeriodSettled",
-                  orderId=oid, period=1)
+    escrow.refuse(
+        lambda: escrow.client.claim_period(escrow.outsider.sender, terms, 1),
+        "EscrowPeriodSettled",
+        orderId=oid,
+        period=1,
+    )
 
 
 def test_claim_period__not_funded__reverts(escrow):
     terms, oid = delivered(escrow)
     escrow.chain.advance_time(3 * BILLING_PERIOD + REPORT_GRACE)
-    escrow.refuse(lambda: escrow.client.claim_period(escrow.seller.sender, terms, 3), "EscrowPeriodNotFunded",
-                  orderId=oid, period=3, fundedMonths=2)
+    escrow.refuse(
+        lambda: escrow.client.claim_period(escrow.seller.sender, terms, 3),
+        "EscrowPeriodNotFunded",
+        orderId=oid,
+        period=3,
+        fundedMonths=2,
+    )
 
 
 def test_top_up__by_anyone_but_the_buyer__reverts(escrow):
     terms, oid, _ = escrow.open()
-    escrow.refuse(lambda: escrow.client.top_up(escrow.seller.sender, terms, 1), "EscrowNotBuyer",
-                  orderId=oid, caller=escrow.seller.address)
+    escrow.refuse(
+        lambda: escrow.client.top_up(escrow.seller.sender, terms, 1),
+        "EscrowNotBuyer",
+        orderId=oid,
+        caller=escrow.seller.address,
+    )
 
 
 def test_top_up__zero_months_or_beyond_the_term__reverts(escrow):
     terms, oid, _ = escrow.open()
     escrow.fund_buyer(terms, 11 * MONTHLY)
     for months in (0, 11):
-        escrow.refuse(lambda m=months: escrow.client.top_up(escrow.buyer.sender, terms, m), "EscrowInvalidTopUp",
-                      orderId=oid, months=months, fundedMonths=2, termMonths=12)
+        escrow.refuse(
+            lambda m=months: escrow.client.top_up(escrow.buyer.sender, terms, m),
+            "EscrowInvalidTopUp",
+            orderId=oid,
+            months=months,
+            fundedMonths=2,
+            termMonths=12,
+        )
 
 
 def test_top_up__with_a_permit__funds_months_in_one_transaction(escrow):
     terms, oid, _ = escrow.open()
     escrow.buyer.sender.transact(escrow.token.functions.mint(escrow.buyer.address, 4 * MONTHLY))
-    escrow.act(lambda: escrow.client.top_up_with_permit(escrow.buyer.sender, escrow.token, terms, 4,
-                                                        escrow.chain.now() + 3600))
+    escrow.act(
+        lambda: escrow.client.top_up_with_permit(
+            escrow.buyer.sender, escrow.token, terms, 4, escrow.chain.now() + 3600
+        )
+    )
     assert escrow.order(oid).funded_months == 6
     assert escrow.order(oid).escrowed == terms.opening_amount + 4 * MONTHLY
 
@@ -176,10 +208,20 @@ def test_top_up__with_a_permit__funds_months_in_one_transaction(escrow):
 def test_top_up__permit_front_run__still_funds_with_the_allowance(escrow):
     terms, oid, _ = escrow.open()
     escrow.buyer.sender.transact(escrow.token.functions.mint(escrow.buyer.address, MONTHLY))
-    permit = sign_permit(escrow.buyer.account, escrow.token, escrow.client.address, MONTHLY, escrow.chain.now() + 3600)
+    permit = sign_permit(
+        escrow.buyer.account, escrow.token, escrow.client.address, MONTHLY, escrow.chain.now() + 3600
+    )
     # Someone submits the buyer's permit first: the escrow's own permit call then fails, harmlessly.
-    escrow.outsider.sender.transact(escrow.token.functions.permit(
-        permit.owner, permit.spender, permit.value, permit.deadline, permit.v, permit.r, permit.s))
-    escrow.act(lambda: escrow.buyer.sender.transact(escrow.client.fn.topUpWithPermit(
-        terms.to_tuple(), 1, permit.deadline, permit.v, permit.r, permit.s)))
+    escrow.outsider.sender.transact(
+        escrow.token.functions.permit(
+            permit.owner, permit.spender, permit.value, permit.deadline, permit.v, permit.r, permit.s
+        )
+    )
+    escrow.act(
+        lambda: escrow.buyer.sender.transact(
+            escrow.client.fn.topUpWithPermit(
+                terms.to_tuple(), 1, permit.deadline, permit.v, permit.r, permit.s
+            )
+        )
+    )
     assert escrow.order(oid).funded_months == 3

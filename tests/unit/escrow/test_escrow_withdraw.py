@@ -10,23 +10,34 @@ def test_withdraw__sends_the_whole_balance_and_emits_it(escrow, gas):
     escrow.deliver(terms)
     receipt = escrow.act(lambda: escrow.client.withdraw(escrow.seller.sender, escrow.token.address))
     assert escrow.client.events(receipt, "Withdrawn") == [
-        {"token": escrow.token.address, "party": escrow.seller.address, "to": escrow.seller.address,
-         "amount": ONE_TIME}]
+        {
+            "token": escrow.token.address,
+            "party": escrow.seller.address,
+            "to": escrow.seller.address,
+            "amount": ONE_TIME,
+        }
+    ]
     assert call(escrow.token.functions.balanceOf(escrow.seller.address)) == ONE_TIME
     assert escrow.withdrawable(escrow.seller) == 0
     gas.check("OrderEscrow.withdraw", receipt.gas_used, budget=90_000)
 
 
 def test_withdraw__nothing_to_withdraw__reverts(escrow):
-    escrow.refuse(lambda: escrow.client.withdraw(escrow.seller.sender, escrow.token.address),
-                  "EscrowNothingToWithdraw", token=escrow.token.address, party=escrow.seller.address)
+    escrow.refuse(
+        lambda: escrow.client.withdraw(escrow.seller.sender, escrow.token.address),
+        "EscrowNothingToWithdraw",
+        token=escrow.token.address,
+        party=escrow.seller.address,
+    )
 
 
 def test_withdraw_to__zero_address__reverts(escrow):
     terms, _, _ = escrow.open()
     escrow.deliver(terms)
-    escrow.refuse(lambda: escrow.client.withdraw(escrow.seller.sender, escrow.token.address, "0x" + "00" * 20),
-                  "EscrowZeroAddress")
+    escrow.refuse(
+        lambda: escrow.client.withdraw(escrow.seller.sender, escrow.token.address, "0x" + "00" * 20),
+        "EscrowZeroAddress",
+    )
 
 
 def test_blocklisted_seller__cannot_block_the_buyers_refund_and_can_withdraw_elsewhere(escrow, hostile):
@@ -35,8 +46,11 @@ def test_blocklisted_seller__cannot_block_the_buyers_refund_and_can_withdraw_els
     escrow.deliver(terms, days_late=5)
     escrow.deployer.sender.transact(token.functions.setBlocked(escrow.seller.address, True))
 
-    escrow.refuse(lambda: escrow.client.withdraw(escrow.seller.sender, token.address), "BlocklistTokenBlocked",
-                  to=escrow.seller.address)
+    escrow.refuse(
+        lambda: escrow.client.withdraw(escrow.seller.sender, token.address),
+        "BlocklistTokenBlocked",
+        to=escrow.seller.address,
+    )
     credit = ONE_TIME * 500 // 10_000
     escrow.act(lambda: escrow.client.withdraw(escrow.buyer.sender, token.address))
     assert call(token.functions.balanceOf(escrow.buyer.address)) == credit
@@ -49,8 +63,11 @@ def test_false_returning_token__withdrawal_refused_and_the_balance_kept(escrow, 
     terms, _, _ = escrow.open(token=token.address)
     escrow.deliver(terms)
     escrow.deployer.sender.transact(token.functions.setFailing(True))
-    escrow.refuse(lambda: escrow.client.withdraw(escrow.seller.sender, token.address), "SafeERC20FailedOperation",
-                  token=token.address)
+    escrow.refuse(
+        lambda: escrow.client.withdraw(escrow.seller.sender, token.address),
+        "SafeERC20FailedOperation",
+        token=token.address,
+    )
     assert escrow.withdrawable(escrow.seller, token) == ONE_TIME
     escrow.deployer.sender.transact(token.functions.setFailing(False))
     escrow.act(lambda: escrow.client.withdraw(escrow.seller.sender, token.address))
@@ -62,8 +79,11 @@ def test_false_returning_token__open_refused(escrow, hostile):
     terms = escrow.terms(token=token.address)
     escrow.fund_buyer(terms, terms.opening_amount)
     escrow.deployer.sender.transact(token.functions.setFailing(True))
-    escrow.refuse(lambda: escrow.client.open_order(escrow.market.sender, terms), "SafeERC20FailedOperation",
-                  token=token.address)
+    escrow.refuse(
+        lambda: escrow.client.open_order(escrow.market.sender, terms),
+        "SafeERC20FailedOperation",
+        token=token.address,
+    )
 
 
 def test_fee_on_transfer_token__open_refused(escrow, hostile):
@@ -71,8 +91,13 @@ def test_fee_on_transfer_token__open_refused(escrow, hostile):
     terms = escrow.terms(token=token.address)
     escrow.fund_buyer(terms, terms.opening_amount)
     amount = terms.opening_amount
-    escrow.refuse(lambda: escrow.client.open_order(escrow.market.sender, terms), "EscrowTransferShortfall",
-                  token=token.address, expected=amount, received=amount - amount // 100)
+    escrow.refuse(
+        lambda: escrow.client.open_order(escrow.market.sender, terms),
+        "EscrowTransferShortfall",
+        token=token.address,
+        expected=amount,
+        received=amount - amount // 100,
+    )
 
 
 def test_reentrant_token__reentry_during_withdrawal_refused(escrow, hostile):
@@ -81,7 +106,8 @@ def test_reentrant_token__reentry_during_withdrawal_refused(escrow, hostile):
     escrow.deliver(terms)
     reentry = escrow.client.fn.withdraw(token.address)._encode_transaction_data()
     escrow.deployer.sender.transact(token.functions.arm(escrow.client.address, reentry))
-    escrow.refuse(lambda: escrow.client.withdraw(escrow.seller.sender, token.address),
-                  "ReentrancyGuardReentrantCall")
+    escrow.refuse(
+        lambda: escrow.client.withdraw(escrow.seller.sender, token.address), "ReentrancyGuardReentrantCall"
+    )
     assert escrow.withdrawable(escrow.seller, token) == ONE_TIME
     assert escrow.order(terms.order_id()).escrowed == MONTHLY
