@@ -5,8 +5,13 @@ import pytest
 from offnet.chain import Sender
 from offnet.deployment import SuiteConfig, deploy_suite
 from offnet.market.escrow import CreditSchedule
-from offnet.market.notary import (NotaryClient, financial_contract, public_key_of, seal_contract,
-                                  sign_award_commitment)
+from offnet.market.notary import (
+    NotaryClient,
+    financial_contract,
+    public_key_of,
+    seal_contract,
+    sign_award_commitment,
+)
 from offnet.market.quotes import Quote, Rfq, rank_quotes, sign_quote
 from offnet.market.registry import ACCESS_ELINE, location_key
 from offnet.market.rfq import ContractSeal, RfqClient, RfqStatus
@@ -20,30 +25,56 @@ CREDITS = CreditSchedule(100, 1_000, 999_500, 500, 10_000, 200, 100, 200, 4 * 36
 
 def test_anvil__post_three_commitments_award_notarise_and_close(anvil):
     deployer, buyer, *providers = (funded_account(anvil) for _ in range(5))
-    config = SuiteConfig(founders=[buyer.address, *(p.address for p in providers)], council=[buyer.address],
-                         council_threshold=1, sponsors_required=1)
+    config = SuiteConfig(
+        founders=[buyer.address, *(p.address for p in providers)],
+        council=[buyer.address],
+        council_threshold=1,
+        sponsors_required=1,
+    )
     suite = deploy_suite(anvil, Sender(anvil, deployer), config)
     market, notary = RfqClient(anvil, suite.market), NotaryClient(anvil, suite.notary)
     token, pay = suite.token, Sender(anvil, buyer)
     pay.transact(token.functions.mint(buyer.address, 10**12))
     pay.transact(token.functions.approve(suite.escrow.address, 10**12))
 
-    rfq = Rfq(buyer.address, anvil.now() + 3600, token.address, document_hash({"externalId": "anvil-1"}),
-              ACCESS_ELINE, location_key("FR-PAR"), tuple(p.address for p in providers))
+    rfq = Rfq(
+        buyer.address,
+        anvil.now() + 3600,
+        token.address,
+        document_hash({"externalId": "anvil-1"}),
+        ACCESS_ELINE,
+        location_key("FR-PAR"),
+        tuple(p.address for p in providers),
+    )
     rfq_id, _ = market.post(pay, rfq)
     signed = []
     for i, provider in enumerate(providers):
-        quote = Quote(rfq_id, provider.address, buyer.address, token.address, 2_000 * 10**6, (1_000 - 50 * i) * 10**6,
-                      36, 30, document_hash({"sla": i}), CREDITS, 1, anvil.now() + 86_400, nonce=i)
+        quote = Quote(
+            rfq_id,
+            provider.address,
+            buyer.address,
+            token.address,
+            2_000 * 10**6,
+            (1_000 - 50 * i) * 10**6,
+            36,
+            30,
+            document_hash({"sla": i}),
+            CREDITS,
+            1,
+            anvil.now() + 86_400,
+            nonce=i,
+        )
         signed.append(sign_quote(provider, quote, market.domain))
         market.commit(Sender(anvil, provider), rfq, signed[-1])
 
     best = rank_quotes(signed, {p.address: 1.0 for p in providers})[0].quote
     winner = next(p for p in providers if p.address == best.quote.provider)
     sealed = seal_contract(financial_contract(best.quote))
-    seal = ContractSeal(sealed.commitment,
-                        sign_award_commitment(buyer, notary.domain, best.digest, sealed.commitment),
-                        sign_award_commitment(winner, notary.domain, best.digest, sealed.commitment))
+    seal = ContractSeal(
+        sealed.commitment,
+        sign_award_commitment(buyer, notary.domain, best.digest, sealed.commitment),
+        sign_award_commitment(winner, notary.domain, best.digest, sealed.commitment),
+    )
     order_id, _ = market.award(pay, rfq, best, seal=seal)
     assert market.state(rfq_id).status is RfqStatus.AWARDED
 

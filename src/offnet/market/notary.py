@@ -30,10 +30,12 @@ NOTARY_DOMAIN_NAME = "offnet ContractNotary"
 NOTARY_DOMAIN_VERSION = "1"
 SALT_BYTES = 32
 
-_CONTRACT_TYPES = {"ContractCommitment": [{"name": "orderId", "type": "bytes32"},
-                                          {"name": "commitment", "type": "bytes32"}]}
-_AWARD_TYPES = {"AwardCommitment": [{"name": "quoteDigest", "type": "bytes32"},
-                                    {"name": "commitment", "type": "bytes32"}]}
+_CONTRACT_TYPES = {
+    "ContractCommitment": [{"name": "orderId", "type": "bytes32"}, {"name": "commitment", "type": "bytes32"}]
+}
+_AWARD_TYPES = {
+    "AwardCommitment": [{"name": "quoteDigest", "type": "bytes32"}, {"name": "commitment", "type": "bytes32"}]
+}
 
 
 class CopyUnreadable(LookupError):
@@ -68,8 +70,9 @@ def seal_contract(document: Any, salt: bytes | None = None) -> SealedContract:
     return SealedContract(canonical_json(document), bytes(salt))
 
 
-def financial_contract(quote: Quote, *, sla_objectives: Mapping[str, Any] | None = None,
-                       extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def financial_contract(
+    quote: Quote, *, sla_objectives: Mapping[str, Any] | None = None, extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The financial contract of an awarded quote: parties, prices, term, SLA objectives, credits."""
     c = quote.credits
     return {
@@ -85,13 +88,17 @@ def financial_contract(quote: Quote, *, sla_objectives: Mapping[str, Any] | None
         "slaTermsHash": "0x" + bytes(quote.sla_terms_hash).hex(),
         "slaObjectives": dict(sla_objectives or {}),
         "creditSchedule": {
-            "lateDeliveryBpsPerDay": c.late_delivery_bps_per_day, "lateDeliveryCapBps": c.late_delivery_cap_bps,
+            "lateDeliveryBpsPerDay": c.late_delivery_bps_per_day,
+            "lateDeliveryCapBps": c.late_delivery_cap_bps,
             "availabilityObjectivePpm": c.availability_objective_ppm,
-            "availabilityCreditBps": c.availability_credit_bps, "frameDelayObjectiveUs": c.frame_delay_objective_us,
-            "frameDelayCreditBps": c.frame_delay_credit_bps, "frameLossObjectivePpm": c.frame_loss_objective_ppm,
+            "availabilityCreditBps": c.availability_credit_bps,
+            "frameDelayObjectiveUs": c.frame_delay_objective_us,
+            "frameDelayCreditBps": c.frame_delay_credit_bps,
+            "frameLossObjectivePpm": c.frame_loss_objective_ppm,
             "frameLossCreditBps": c.frame_loss_credit_bps,
             "timeToRestoreObjectiveSec": c.time_to_restore_objective_sec,
-            "timeToRestoreCreditBps": c.time_to_restore_credit_bps, "monthlyCreditCapBps": c.monthly_credit_cap_bps,
+            "timeToRestoreCreditBps": c.time_to_restore_credit_bps,
+            "monthlyCreditCapBps": c.monthly_credit_cap_bps,
         },
         **dict(extra or {}),
     }
@@ -126,22 +133,35 @@ class NotaryDomain:
     verifying_contract: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": NOTARY_DOMAIN_NAME, "version": NOTARY_DOMAIN_VERSION, "chainId": self.chain_id,
-                "verifyingContract": to_checksum_address(self.verifying_contract)}
+        return {
+            "name": NOTARY_DOMAIN_NAME,
+            "version": NOTARY_DOMAIN_VERSION,
+            "chainId": self.chain_id,
+            "verifyingContract": to_checksum_address(self.verifying_contract),
+        }
 
 
-def sign_award_commitment(signer: LocalAccount, domain: NotaryDomain, quote_digest: bytes,
-                          commitment: bytes) -> bytes:
+def sign_award_commitment(
+    signer: LocalAccount, domain: NotaryDomain, quote_digest: bytes, commitment: bytes
+) -> bytes:
     """A party's signature binding `commitment` to the quote about to be awarded."""
-    message = encode_typed_data(domain_data=domain.as_dict(), message_types=_AWARD_TYPES,
-                                message_data={"quoteDigest": bytes(quote_digest), "commitment": bytes(commitment)})
+    message = encode_typed_data(
+        domain_data=domain.as_dict(),
+        message_types=_AWARD_TYPES,
+        message_data={"quoteDigest": bytes(quote_digest), "commitment": bytes(commitment)},
+    )
     return bytes(signer.sign_message(message).signature)
 
 
-def sign_contract_commitment(signer: LocalAccount, domain: NotaryDomain, order_id: bytes, commitment: bytes) -> bytes:
+def sign_contract_commitment(
+    signer: LocalAccount, domain: NotaryDomain, order_id: bytes, commitment: bytes
+) -> bytes:
     """A party's signature binding `commitment` to an existing order."""
-    message = encode_typed_data(domain_data=domain.as_dict(), message_types=_CONTRACT_TYPES,
-                                message_data={"orderId": bytes(order_id), "commitment": bytes(commitment)})
+    message = encode_typed_data(
+        domain_data=domain.as_dict(),
+        message_types=_CONTRACT_TYPES,
+        message_data={"orderId": bytes(order_id), "commitment": bytes(commitment)},
+    )
     return bytes(signer.sign_message(message).signature)
 
 
@@ -188,16 +208,26 @@ class NotaryClient:
         """Name the market (once, by the deployer)."""
         return deployer.transact(self.fn.wire(market))
 
-    def notarise(self, sender: Sender, order_id: bytes, commitment: bytes, buyer: str, seller: str,
-                 buyer_sig: bytes, seller_sig: bytes) -> Receipt:
+    def notarise(
+        self,
+        sender: Sender,
+        order_id: bytes,
+        commitment: bytes,
+        buyer: str,
+        seller: str,
+        buyer_sig: bytes,
+        seller_sig: bytes,
+    ) -> Receipt:
         """Store the commitment of an existing order given both parties' ContractCommitment signatures."""
         return sender.transact(self.fn.notarise(order_id, commitment, buyer, seller, buyer_sig, seller_sig))
 
-    def publish_copy(self, party: Sender, order_id: bytes, sealed: SealedContract, buyer_key: bytes,
-                     seller_key: bytes) -> Receipt:
+    def publish_copy(
+        self, party: Sender, order_id: bytes, sealed: SealedContract, buyer_key: bytes, seller_key: bytes
+    ) -> Receipt:
         """Encrypt the contract for both parties' public keys and publish both copies (a party only)."""
-        return party.transact(self.fn.publishCopy(order_id, encrypt_copy(sealed, buyer_key),
-                                                  encrypt_copy(sealed, seller_key)))
+        return party.transact(
+            self.fn.publishCopy(order_id, encrypt_copy(sealed, buyer_key), encrypt_copy(sealed, seller_key))
+        )
 
     def reveal(self, sender: Sender, order_id: bytes, sealed: SealedContract) -> Receipt:
         """Prove on chain that the document and salt match the commitment."""
@@ -223,7 +253,8 @@ class NotaryClient:
         """
         commitment = self.record(order_id).commitment
         logs = self.contract.events.ContractCopyPublished().get_logs(
-            from_block=0, argument_filters={"orderId": order_id})
+            from_block=0, argument_filters={"orderId": order_id}
+        )
         for log in reversed(list(logs)):
             for field in ("ciphertextForBuyer", "ciphertextForSeller"):
                 try:

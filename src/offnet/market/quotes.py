@@ -23,18 +23,33 @@ QUOTE_DOMAIN_NAME = "offnet RfqMarket"
 QUOTE_DOMAIN_VERSION = "1"
 
 _CREDIT_FIELDS = [
-    ("lateDeliveryBpsPerDay", "uint16"), ("lateDeliveryCapBps", "uint16"),
-    ("availabilityObjectivePpm", "uint32"), ("availabilityCreditBps", "uint16"),
-    ("frameDelayObjectiveUs", "uint32"), ("frameDelayCreditBps", "uint16"),
-    ("frameLossObjectivePpm", "uint32"), ("frameLossCreditBps", "uint16"),
-    ("timeToRestoreObjectiveSec", "uint32"), ("timeToRestoreCreditBps", "uint16"),
+    ("lateDeliveryBpsPerDay", "uint16"),
+    ("lateDeliveryCapBps", "uint16"),
+    ("availabilityObjectivePpm", "uint32"),
+    ("availabilityCreditBps", "uint16"),
+    ("frameDelayObjectiveUs", "uint32"),
+    ("frameDelayCreditBps", "uint16"),
+    ("frameLossObjectivePpm", "uint32"),
+    ("frameLossCreditBps", "uint16"),
+    ("timeToRestoreObjectiveSec", "uint32"),
+    ("timeToRestoreCreditBps", "uint16"),
     ("monthlyCreditCapBps", "uint16"),
 ]
 _QUOTE_FIELDS = [
-    ("rfqId", "uint256"), ("provider", "address"), ("buyer", "address"), ("token", "address"),
-    ("oneTimeCharge", "uint128"), ("monthlyCharge", "uint128"), ("termMonths", "uint16"),
-    ("installDays", "uint16"), ("slaTermsHash", "bytes32"), ("credits", "CreditSchedule"),
-    ("prepaidMonths", "uint16"), ("validUntil", "uint40"), ("nonce", "uint256"), ("epoch", "uint64"),
+    ("rfqId", "uint256"),
+    ("provider", "address"),
+    ("buyer", "address"),
+    ("token", "address"),
+    ("oneTimeCharge", "uint128"),
+    ("monthlyCharge", "uint128"),
+    ("termMonths", "uint16"),
+    ("installDays", "uint16"),
+    ("slaTermsHash", "bytes32"),
+    ("credits", "CreditSchedule"),
+    ("prepaidMonths", "uint16"),
+    ("validUntil", "uint40"),
+    ("nonce", "uint256"),
+    ("epoch", "uint64"),
 ]
 QUOTE_TYPES = {
     "Quote": [{"name": n, "type": t} for n, t in _QUOTE_FIELDS],
@@ -58,20 +73,45 @@ class Rfq:
 
     def to_tuple(self) -> tuple[Any, ...]:
         """The struct as web3 and eth-abi expect it."""
-        return (to_checksum_address(self.buyer), self.deadline, self.min_reputation,
-                to_checksum_address(self.token), bytes(self.request_hash), bytes(self.product_key),
-                bytes(self.location_key), [to_checksum_address(a) for a in self.invited])
+        return (
+            to_checksum_address(self.buyer),
+            self.deadline,
+            self.min_reputation,
+            to_checksum_address(self.token),
+            bytes(self.request_hash),
+            bytes(self.product_key),
+            bytes(self.location_key),
+            [to_checksum_address(a) for a in self.invited],
+        )
 
     @classmethod
     def from_tuple(cls, values: Sequence[Any] | Mapping[str, Any]) -> Rfq:
         """An RFQ from a decoded struct (the `rfq` argument of RfqPosted, a tuple or a named mapping)."""
         if isinstance(values, Mapping):
-            values = [values[k] for k in ("buyer", "deadline", "minReputation", "token", "requestHash",
-                                          "productKey", "locationKey", "invited")]
+            values = [
+                values[k]
+                for k in (
+                    "buyer",
+                    "deadline",
+                    "minReputation",
+                    "token",
+                    "requestHash",
+                    "productKey",
+                    "locationKey",
+                    "invited",
+                )
+            ]
         buyer, deadline, min_rep, token, request_hash, product, location, invited = values
-        return cls(buyer=to_checksum_address(buyer), deadline=deadline, token=to_checksum_address(token),
-                   request_hash=bytes(request_hash), product_key=bytes(product), location_key=bytes(location),
-                   invited=tuple(to_checksum_address(a) for a in invited), min_reputation=min_rep)
+        return cls(
+            buyer=to_checksum_address(buyer),
+            deadline=deadline,
+            token=to_checksum_address(token),
+            request_hash=bytes(request_hash),
+            product_key=bytes(product),
+            location_key=bytes(location),
+            invited=tuple(to_checksum_address(a) for a in invited),
+            min_reputation=min_rep,
+        )
 
     @property
     def rfq_id(self) -> int:
@@ -94,8 +134,12 @@ class QuoteDomain:
     version: str = QUOTE_DOMAIN_VERSION
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "chainId": self.chain_id,
-                "verifyingContract": to_checksum_address(self.verifying_contract)}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "chainId": self.chain_id,
+            "verifyingContract": to_checksum_address(self.verifying_contract),
+        }
 
 
 @dataclass(frozen=True)
@@ -119,10 +163,22 @@ class Quote:
 
     def to_tuple(self) -> tuple[Any, ...]:
         """The struct as web3 expects it."""
-        return (self.rfq_id, to_checksum_address(self.provider), to_checksum_address(self.buyer),
-                to_checksum_address(self.token), self.one_time_charge, self.monthly_charge, self.term_months,
-                self.install_days, bytes(self.sla_terms_hash), self.credits.to_tuple(), self.prepaid_months,
-                self.valid_until, self.nonce, self.epoch)
+        return (
+            self.rfq_id,
+            to_checksum_address(self.provider),
+            to_checksum_address(self.buyer),
+            to_checksum_address(self.token),
+            self.one_time_charge,
+            self.monthly_charge,
+            self.term_months,
+            self.install_days,
+            bytes(self.sla_terms_hash),
+            self.credits.to_tuple(),
+            self.prepaid_months,
+            self.valid_until,
+            self.nonce,
+            self.epoch,
+        )
 
     def message(self) -> dict[str, Any]:
         """The EIP-712 message (field names of the Solidity struct)."""
@@ -138,9 +194,20 @@ class Quote:
 
     def order_terms(self, awarded_at: int) -> OrderTerms:
         """The order terms the market builds from this quote at award time `awarded_at`."""
-        return OrderTerms(self.rfq_id, self.buyer, self.provider, self.token, self.one_time_charge,
-                          self.monthly_charge, self.term_months, self.install_days, self.prepaid_months,
-                          awarded_at, bytes(self.sla_terms_hash), self.credits)
+        return OrderTerms(
+            self.rfq_id,
+            self.buyer,
+            self.provider,
+            self.token,
+            self.one_time_charge,
+            self.monthly_charge,
+            self.term_months,
+            self.install_days,
+            self.prepaid_months,
+            awarded_at,
+            bytes(self.sla_terms_hash),
+            self.credits,
+        )
 
 
 @dataclass(frozen=True)
@@ -153,7 +220,9 @@ class SignedQuote:
 
 
 def _signable(quote: Quote, domain: QuoteDomain):
-    return encode_typed_data(domain_data=domain.as_dict(), message_types=QUOTE_TYPES, message_data=quote.message())
+    return encode_typed_data(
+        domain_data=domain.as_dict(), message_types=QUOTE_TYPES, message_data=quote.message()
+    )
 
 
 def quote_digest(quote: Quote, domain: QuoteDomain) -> bytes:
@@ -190,8 +259,13 @@ class RankedQuote:
     explanation: str = field(default="")
 
 
-def rank_quotes(quotes: Sequence[SignedQuote], reputation: Mapping[str, float], *,
-                reputation_weight: float = 0.3, decimals: int = 6) -> list[RankedQuote]:
+def rank_quotes(
+    quotes: Sequence[SignedQuote],
+    reputation: Mapping[str, float],
+    *,
+    reputation_weight: float = 0.3,
+    decimals: int = 6,
+) -> list[RankedQuote]:
     """Order quotes best first by total cost over the term and the provider's reputation.
 
     cost_score = cheapest total / this total (1.0 for the cheapest); reputation_score = this
@@ -202,7 +276,9 @@ def rank_quotes(quotes: Sequence[SignedQuote], reputation: Mapping[str, float], 
         raise ValueError(f"reputation_weight must be within [0, 1], got {reputation_weight}")
     if not quotes:
         return []
-    reps = {q.quote.provider: float(reputation.get(to_checksum_address(q.quote.provider), 0.0)) for q in quotes}
+    reps = {
+        q.quote.provider: float(reputation.get(to_checksum_address(q.quote.provider), 0.0)) for q in quotes
+    }
     cheapest = min(q.quote.total_cost for q in quotes)
     best_rep = max(reps.values())
     scored = []
@@ -218,13 +294,15 @@ def rank_quotes(quotes: Sequence[SignedQuote], reputation: Mapping[str, float], 
     ranked = []
     for i, (score, total, signed, rep, cost_score, rep_score) in enumerate(scored, start=1):
         q = signed.quote
-        extra = "cheapest" if total == cheapest else f"{(total - cheapest) / unit:,.2f} more than the cheapest"
+        extra = (
+            "cheapest" if total == cheapest else f"{(total - cheapest) / unit:,.2f} more than the cheapest"
+        )
         explanation = (
             f"#{i} {q.provider}: {total / unit:,.2f} over {q.term_months} months "
             f"({q.one_time_charge / unit:,.2f} once + {q.monthly_charge / unit:,.2f}/month; {extra}), "
             f"reputation {rep:g} ({rep_score:.0%} of the best) -> score {score:.3f} = "
-            f"{1 - reputation_weight:.2f} x cost {cost_score:.3f} + {reputation_weight:.2f} x reputation {rep_score:.3f}"
+            f"{1 - reputation_weight:.2f} x cost {cost_score:.3f} "
+            f"+ {reputation_weight:.2f} x reputation {rep_score:.3f}"
         )
         ranked.append(RankedQuote(i, signed, total, rep, cost_score, rep_score, score, explanation))
     return ranked
-

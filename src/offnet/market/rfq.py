@@ -55,7 +55,7 @@ class LogEntry:
 
 @dataclass(frozen=True)
 class ContractSeal:
-    """The financial-contract commitment to notarise at award, with both parties' AwardCommitment signatures."""
+    """The contract commitment to notarise at award, with both parties' AwardCommitment signatures."""
 
     commitment: bytes
     buyer_signature: bytes
@@ -82,7 +82,9 @@ class RfqClient:
         return cls(chain, chain.w3.eth.contract(address=to_checksum_address(address), abi=abi))
 
     @classmethod
-    def deploy(cls, deployer: Sender, registry: str, escrow: str, ledger: str, notary: str) -> tuple[RfqClient, Receipt]:
+    def deploy(
+        cls, deployer: Sender, registry: str, escrow: str, ledger: str, notary: str
+    ) -> tuple[RfqClient, Receipt]:
         """Deploy a market linked to the registry, escrow, ledger and notary."""
         contract, receipt = deployer.deploy(load_artifact(MARKET_CONTRACT), registry, escrow, ledger, notary)
         return cls(deployer.chain, contract), receipt
@@ -107,16 +109,25 @@ class RfqClient:
         """Post `rfq` as its buyer; returns its id."""
         return rfq.rfq_id, buyer.transact(self.fn.postRfq(rfq.to_tuple()))
 
-    def award(self, buyer: Sender, rfq: Rfq, signed: SignedQuote, *, seal: ContractSeal = NO_SEAL,
-              permit: Permit | None = None, log: Sequence[LogEntry] | None = None) -> tuple[bytes, Receipt]:
+    def award(
+        self,
+        buyer: Sender,
+        rfq: Rfq,
+        signed: SignedQuote,
+        *,
+        seal: ContractSeal = NO_SEAL,
+        permit: Permit | None = None,
+        log: Sequence[LogEntry] | None = None,
+    ) -> tuple[bytes, Receipt]:
         """Award `signed` (the log is read from events unless given); returns the order id."""
         entries = [e.to_tuple() for e in (self.log(rfq.rfq_id) if log is None else log)]
         args = (rfq.to_tuple(), signed.quote.to_tuple(), signed.signature, entries, seal.to_tuple())
         if permit is None:
             receipt = buyer.transact(self.fn.award(*args))
         else:
-            receipt = buyer.transact(self.fn.awardWithPermit(
-                *args, (permit.value, permit.deadline, permit.v, permit.r, permit.s)))
+            receipt = buyer.transact(
+                self.fn.awardWithPermit(*args, (permit.value, permit.deadline, permit.v, permit.r, permit.s))
+            )
         awarded = self.events(receipt, "RfqAwarded")
         return bytes(awarded[0]["orderId"]), receipt
 
@@ -144,7 +155,10 @@ class RfqClient:
         words: dict[int, int] = {}
         for nonce in nonces:
             words[nonce >> 8] = words.get(nonce >> 8, 0) | (1 << (nonce & 0xFF))
-        return [signer.transact(self.fn.invalidateNonces(provider, word, mask)) for word, mask in sorted(words.items())]
+        return [
+            signer.transact(self.fn.invalidateNonces(provider, word, mask))
+            for word, mask in sorted(words.items())
+        ]
 
     def bump_epoch(self, signer: Sender, provider: str) -> Receipt:
         """Cancel every outstanding quote of `provider` at once."""

@@ -30,9 +30,17 @@ class NotaryWorld:
 @pytest.fixture
 def world(chain: Chain, make_account) -> NotaryWorld:
     deployer, market, buyer, seller, seller_key, stranger = (
-        make_account(f"notary-{label}") for label in ("deployer", "market", "buyer", "seller", "seller-key", "stranger"))
-    registry, _ = RegistryClient.deploy(Sender(chain, deployer), [buyer.address, seller.address], [buyer.address],
-                                        council_threshold=1, sponsors_required=1, application_ttl=86_400)
+        make_account(f"notary-{label}")
+        for label in ("deployer", "market", "buyer", "seller", "seller-key", "stranger")
+    )
+    registry, _ = RegistryClient.deploy(
+        Sender(chain, deployer),
+        [buyer.address, seller.address],
+        [buyer.address],
+        council_threshold=1,
+        sponsors_required=1,
+        application_ttl=86_400,
+    )
     registry.add_key(Sender(chain, seller), seller_key.address, Role.QUOTE)
     notary, _ = NotaryClient.deploy(Sender(chain, deployer), registry.address)
     notary.wire(Sender(chain, deployer), market.address)

@@ -8,8 +8,13 @@ from eth_utils import keccak
 
 from offnet.chain import ContractRevert
 from offnet.chain.tx import call
-from offnet.market.notary import (CopyUnreadable, public_key_of, seal_contract, sign_award_commitment,
-                                  sign_contract_commitment)
+from offnet.market.notary import (
+    CopyUnreadable,
+    public_key_of,
+    seal_contract,
+    sign_award_commitment,
+    sign_contract_commitment,
+)
 
 ORDER = keccak(text="order-1")
 DOCUMENT = {"buyer": "carrier A", "seller": "carrier B", "monthlyCharge": "1000000000", "termMonths": 36}
@@ -25,16 +30,28 @@ def notarise(world, sealed, *, buyer_signer=None, seller_signer=None, order=ORDE
     domain = world.notary.domain
     buyer_sig = sign_contract_commitment(buyer_signer or world.buyer, domain, order, sealed.commitment)
     seller_sig = sign_contract_commitment(seller_signer or world.seller_key, domain, order, sealed.commitment)
-    return world.notary.notarise(sender or world.send(world.stranger), order, sealed.commitment,
-                                 world.buyer.address, world.seller.address, buyer_sig, seller_sig)
+    return world.notary.notarise(
+        sender or world.send(world.stranger),
+        order,
+        sealed.commitment,
+        world.buyer.address,
+        world.seller.address,
+        buyer_sig,
+        seller_sig,
+    )
 
 
 def test_notarise__both_parties_signed__stores_the_commitment(world, gas):
     sealed = seal_contract(DOCUMENT, salt=b"\x01" * 32)
     receipt = notarise(world, sealed)
-    assert world.notary.events(receipt, "ContractNotarised") == [{
-        "orderId": ORDER, "buyer": world.buyer.address, "seller": world.seller.address,
-        "commitment": sealed.commitment}]
+    assert world.notary.events(receipt, "ContractNotarised") == [
+        {
+            "orderId": ORDER,
+            "buyer": world.buyer.address,
+            "seller": world.seller.address,
+            "commitment": sealed.commitment,
+        }
+    ]
     assert world.notary.record(ORDER).commitment == sealed.commitment
     assert sealed.commitment == call(world.notary.fn.commitmentOf(sealed.salt, sealed.document))
     gas.check("ContractNotary.notarise", receipt.gas_used)
@@ -46,15 +63,21 @@ def test_notarise__python_digest_matches_the_contract(world):
     digest = call(world.notary.fn.contractDigest(ORDER, sealed.commitment))
     assert Account._recover_hash(digest, signature=sig) == world.buyer.address
     award_sig = sign_award_commitment(world.buyer, world.notary.domain, ORDER, sealed.commitment)
-    assert Account._recover_hash(call(world.notary.fn.awardDigest(ORDER, sealed.commitment)),
-                                 signature=award_sig) == world.buyer.address
+    assert (
+        Account._recover_hash(
+            call(world.notary.fn.awardDigest(ORDER, sealed.commitment)), signature=award_sig
+        )
+        == world.buyer.address
+    )
 
 
 def test_notarise__seller_signature_by_a_stranger__reverts(world):
     sealed = seal_contract(DOCUMENT)
     error = refused(lambda: notarise(world, sealed, seller_signer=world.stranger))
     assert (error.name, error.arguments) == (
-        "NotaryWrongSigner", {"party": world.seller.address, "signer": world.stranger.address})
+        "NotaryWrongSigner",
+        {"party": world.seller.address, "signer": world.stranger.address},
+    )
     assert world.notary.record(ORDER).commitment == bytes(32)
 
 
@@ -63,8 +86,17 @@ def test_notarise__signature_for_another_order__reverts(world):
     domain = world.notary.domain
     other = sign_contract_commitment(world.buyer, domain, keccak(text="order-2"), sealed.commitment)
     seller_sig = sign_contract_commitment(world.seller, domain, ORDER, sealed.commitment)
-    error = refused(lambda: world.notary.notarise(world.send(world.buyer), ORDER, sealed.commitment,
-                                                  world.buyer.address, world.seller.address, other, seller_sig))
+    error = refused(
+        lambda: world.notary.notarise(
+            world.send(world.buyer),
+            ORDER,
+            sealed.commitment,
+            world.buyer.address,
+            world.seller.address,
+            other,
+            seller_sig,
+        )
+    )
     assert error.name == "NotaryWrongSigner" and error.arguments["party"] == world.buyer.address
 
 
@@ -72,18 +104,31 @@ def test_notarise__twice__reverts(world):
     sealed = seal_contract(DOCUMENT)
     notarise(world, sealed)
     error = refused(lambda: notarise(world, seal_contract({"other": 1})))
-    assert (error.name, error.arguments) == ("NotaryAlreadyNotarised", {"orderId": ORDER, "commitment": sealed.commitment})
+    assert (error.name, error.arguments) == (
+        "NotaryAlreadyNotarised",
+        {"orderId": ORDER, "commitment": sealed.commitment},
+    )
 
 
 def test_notarise_award__by_anyone_but_the_market__reverts(world):
-    error = refused(lambda: world.send(world.buyer).transact(world.notary.fn.notariseAward(
-        ORDER, ORDER, ORDER, world.buyer.address, world.seller.address, b"", b"")))
+    error = refused(
+        lambda: world.send(world.buyer).transact(
+            world.notary.fn.notariseAward(
+                ORDER, ORDER, ORDER, world.buyer.address, world.seller.address, b"", b""
+            )
+        )
+    )
     assert (error.name, error.arguments) == ("NotaryNotMarket", {"caller": world.buyer.address})
 
 
 def test_notarise_award__zero_commitment__reverts(world):
-    error = refused(lambda: world.send(world.market).transact(world.notary.fn.notariseAward(
-        ORDER, ORDER, bytes(32), world.buyer.address, world.seller.address, b"", b"")))
+    error = refused(
+        lambda: world.send(world.market).transact(
+            world.notary.fn.notariseAward(
+                ORDER, ORDER, bytes(32), world.buyer.address, world.seller.address, b"", b""
+            )
+        )
+    )
     assert (error.name, error.arguments) == ("NotaryZeroCommitment", {"orderId": ORDER})
 
 
@@ -97,8 +142,9 @@ def test_wire__a_second_time_or_by_another__reverts(world):
 def test_publish_copy__round_trip_through_the_chain_for_both_parties(world):
     sealed = seal_contract(DOCUMENT)
     notarise(world, sealed)
-    world.notary.publish_copy(world.send(world.seller_key), ORDER, sealed, public_key_of(world.buyer),
-                              public_key_of(world.seller))
+    world.notary.publish_copy(
+        world.send(world.seller_key), ORDER, sealed, public_key_of(world.buyer), public_key_of(world.seller)
+    )
     assert world.notary.recover_contract(ORDER, world.buyer) == sealed
     assert world.notary.recover_contract(ORDER, world.seller) == sealed
     with pytest.raises(CopyUnreadable):
@@ -108,9 +154,15 @@ def test_publish_copy__round_trip_through_the_chain_for_both_parties(world):
 def test_publish_copy__by_a_non_party__reverts(world):
     sealed = seal_contract(DOCUMENT)
     notarise(world, sealed)
-    error = refused(lambda: world.notary.publish_copy(world.send(world.stranger), ORDER, sealed,
-                                                      public_key_of(world.buyer), public_key_of(world.seller)))
-    assert (error.name, error.arguments) == ("NotaryNotParty", {"orderId": ORDER, "caller": world.stranger.address})
+    error = refused(
+        lambda: world.notary.publish_copy(
+            world.send(world.stranger), ORDER, sealed, public_key_of(world.buyer), public_key_of(world.seller)
+        )
+    )
+    assert (error.name, error.arguments) == (
+        "NotaryNotParty",
+        {"orderId": ORDER, "caller": world.stranger.address},
+    )
 
 
 def test_publish_copy__unknown_order__reverts(world):
@@ -133,7 +185,9 @@ def test_reveal__wrong_document_or_salt__reverts(world):
     forged = seal_contract({**DOCUMENT, "monthlyCharge": "1"}, salt=sealed.salt)
     error = refused(lambda: world.notary.reveal(world.send(world.buyer), ORDER, forged))
     assert (error.name, error.arguments) == (
-        "NotaryRevealMismatch", {"orderId": ORDER, "commitment": sealed.commitment, "computed": forged.commitment})
+        "NotaryRevealMismatch",
+        {"orderId": ORDER, "commitment": sealed.commitment, "computed": forged.commitment},
+    )
     assert not world.notary.verify(ORDER, forged)
     assert not world.notary.verify(ORDER, seal_contract(DOCUMENT))  # right document, other salt
     assert world.notary.verify(ORDER, sealed)

@@ -19,6 +19,7 @@ from offnet.sonata.canonical import document_hash
 from offnet.testing.accounts import funded_account
 
 DAY = 86_400
+MODULE_TIME = 1_950_000_000
 FUNDS = 1_000_000 * 10**6
 CREDITS = CreditSchedule(100, 1_000, 999_500, 500, 10_000, 200, 100, 200, 4 * 3600, 300, 3_000)
 
@@ -52,20 +53,44 @@ class Market:
     def token(self):
         return self.suite.token
 
-    def new_rfq(self, *, invited: tuple[str, ...] | None = None, deadline_in: int = 2 * DAY,
-                request: str = "quote-request-1") -> Rfq:
+    def new_rfq(
+        self,
+        *,
+        invited: tuple[str, ...] | None = None,
+        deadline_in: int = 2 * DAY,
+        request: str = "quote-request-1",
+    ) -> Rfq:
         """An RFQ of the buyer for an Access E-Line in Paris (all three providers invited by default)."""
         invited = tuple(p.address for p in self.providers) if invited is None else invited
-        return Rfq(buyer=self.buyer.address, deadline=self.chain.now() + deadline_in, token=self.token.address,
-                   request_hash=document_hash({"externalId": request}), product_key=ACCESS_ELINE,
-                   location_key=location_key("FR-PAR"), invited=invited, min_reputation=0)
+        return Rfq(
+            buyer=self.buyer.address,
+            deadline=self.chain.now() + deadline_in,
+            token=self.token.address,
+            request_hash=document_hash({"externalId": request}),
+            product_key=ACCESS_ELINE,
+            location_key=location_key("FR-PAR"),
+            invited=invited,
+            min_reputation=0,
+        )
 
     def quote(self, rfq: Rfq, provider: Party, *, monthly: int = 1_000 * 10**6, **changes) -> Quote:
         """A quote of `provider` for `rfq`: 36 months, one prepaid, valid 30 days."""
-        base = Quote(rfq_id=rfq.rfq_id, provider=provider.address, buyer=rfq.buyer, token=rfq.token,
-                     one_time_charge=2_000 * 10**6, monthly_charge=monthly, term_months=36, install_days=30,
-                     sla_terms_hash=keccak(text="sla-terms"), credits=CREDITS, prepaid_months=1,
-                     valid_until=self.chain.now() + 30 * DAY, nonce=7, epoch=0)
+        base = Quote(
+            rfq_id=rfq.rfq_id,
+            provider=provider.address,
+            buyer=rfq.buyer,
+            token=rfq.token,
+            one_time_charge=2_000 * 10**6,
+            monthly_charge=monthly,
+            term_months=36,
+            install_days=30,
+            sla_terms_hash=keccak(text="sla-terms"),
+            credits=CREDITS,
+            prepaid_months=1,
+            valid_until=self.chain.now() + 30 * DAY,
+            nonce=7,
+            epoch=0,
+        )
         return replace(base, **changes)
 
     def sign(self, quote: Quote, signer: Party) -> SignedQuote:
@@ -85,6 +110,7 @@ class Market:
 
 def build_market(chain: Chain, make_account: Callable[..., LocalAccount], prefix: str = "rfq") -> Market:
     """Deploy and wire the suite with deterministic accounts; fund and approve the buyer."""
+
     def party(label: str) -> Party:
         account = make_account(f"{prefix}-{label}")
         return Party(account, Sender(chain, account))
@@ -107,6 +133,8 @@ def build_market(chain: Chain, make_account: Callable[..., LocalAccount], prefix
 def deployed_market(embedded: Chain) -> Iterator[Market]:
     """The suite deployed once per test module (deploying five contracts per test is slow), removed after."""
     before = embedded.snapshot()
+    # A fixed clock per module, whatever ran before: deadlines in calldata, hence gas, never drift.
+    embedded.advance_time(MODULE_TIME - embedded.now())
     yield build_market(embedded, lambda label: funded_account(embedded, label))
     embedded.revert(before)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from offnet.chain.tx import call
-from offnet.market.quotes import recover_quote_signer, quote_digest, rank_quotes
+from offnet.market.quotes import quote_digest, rank_quotes, recover_quote_signer
 
 
 def test_quote_digest__python_equals_contract(market):
@@ -16,7 +16,10 @@ def test_quote_digest__python_equals_contract(market):
 
 def test_quote_signed_in_python__is_accepted_by_the_contract_and_recovered_in_python(market):
     rfq, signed = market.post_with_commitments(1)
-    assert recover_quote_signer(signed[0].quote, signed[0].signature, market.rfq.domain) == market.providers[0].address
+    assert (
+        recover_quote_signer(signed[0].quote, signed[0].signature, market.rfq.domain)
+        == market.providers[0].address
+    )
     order_id, _ = market.rfq.award(market.buyer.sender, rfq, signed[0])
     assert call(market.suite.escrow.functions.orderState(order_id))[0] > 0
 
@@ -25,17 +28,27 @@ def test_quote_digest__changes_with_every_field(market):
     rfq = market.new_rfq()
     quote = market.quote(rfq, market.providers[0])
     base = quote_digest(quote, market.rfq.domain)
-    for change in ({"monthly_charge": 1}, {"term_months": 12}, {"nonce": 8}, {"epoch": 1},
-                   {"credits": replace(quote.credits, monthly_credit_cap_bps=1)}):
+    for change in (
+        {"monthly_charge": 1},
+        {"term_months": 12},
+        {"nonce": 8},
+        {"epoch": 1},
+        {"credits": replace(quote.credits, monthly_credit_cap_bps=1)},
+    ):
         assert quote_digest(replace(quote, **change), market.rfq.domain) != base, change
 
 
 def test_rank_quotes__orders_by_cost_and_reputation_and_explains(market):
     rfq = market.new_rfq()
-    cheap, dear, mid = (market.sign(market.quote(rfq, p, monthly=m * 10**6), p)
-                        for p, m in zip(market.providers, (900, 1_500, 1_000), strict=True))
-    reputation = {market.providers[0].address: 0.2, market.providers[1].address: 1.0,
-                  market.providers[2].address: 0.95}
+    cheap, dear, mid = (
+        market.sign(market.quote(rfq, p, monthly=m * 10**6), p)
+        for p, m in zip(market.providers, (900, 1_500, 1_000), strict=True)
+    )
+    reputation = {
+        market.providers[0].address: 0.2,
+        market.providers[1].address: 1.0,
+        market.providers[2].address: 0.95,
+    }
     ranked = rank_quotes([cheap, dear, mid], reputation, reputation_weight=0.5)
     # scores: mid 0.5 * 34.4/38 + 0.5 * 0.95 = 0.928; dear 0.5 * 34.4/56 + 0.5 = 0.807; cheap 0.5 + 0.5 * 0.2 = 0.6
     assert [r.quote for r in ranked] == [mid, dear, cheap]
@@ -44,4 +57,8 @@ def test_rank_quotes__orders_by_cost_and_reputation_and_explains(market):
     assert "(2,000.00 once + 900.00/month; cheapest)" in ranked[2].explanation
     assert ranked[2].explanation.startswith("#3 ")
     assert all(a.score >= b.score for a, b in zip(ranked, ranked[1:]))
-    assert [r.quote for r in rank_quotes([cheap, dear, mid], reputation, reputation_weight=0)] == [cheap, mid, dear]
+    assert [r.quote for r in rank_quotes([cheap, dear, mid], reputation, reputation_weight=0)] == [
+        cheap,
+        mid,
+        dear,
+    ]

@@ -13,7 +13,8 @@ from offnet.chain.permit import sign_permit
 from offnet.chain.tx import call
 from offnet.market.quotes import QuoteDomain, sign_quote
 from offnet.market.rfq import LogEntry, RfqStatus
-from conftest import DAY
+
+DAY = 86_400
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
@@ -52,7 +53,10 @@ def test_post__open_rfq_without_invitations__costs_what_the_snapshot_says(market
 def test_post__by_another_member_for_the_buyer__reverts(market):
     rfq = market.new_rfq()
     error = refused(lambda: market.rfq.post(market.providers[0].sender, rfq))
-    assert (error.name, error.arguments) == ("RfqNotBuyer", {"rfqId": rfq.rfq_id, "caller": market.providers[0].address})
+    assert (error.name, error.arguments) == (
+        "RfqNotBuyer",
+        {"rfqId": rfq.rfq_id, "caller": market.providers[0].address},
+    )
     assert market.rfq.state(rfq.rfq_id).status is RfqStatus.NONE
 
 
@@ -96,7 +100,11 @@ def test_commit__by_a_quote_key__logs_the_digest_and_costs_what_the_snapshot_say
     signed = market.sign(market.quote(rfq, market.providers[0]), market.quote_key)
     receipt = market.rfq.commit(market.quote_key.sender, rfq, signed)
     [event] = market.rfq.events(receipt, "QuoteCommitted")
-    assert (event["provider"], bytes(event["digest"]), event["index"]) == (market.providers[0].address, signed.digest, 0)
+    assert (event["provider"], bytes(event["digest"]), event["index"]) == (
+        market.providers[0].address,
+        signed.digest,
+        0,
+    )
     assert market.rfq.log(rfq.rfq_id) == [LogEntry(market.providers[0].address, signed.digest)]
     assert market.rfq.state(rfq.rfq_id).entries == 1
     gas.check("RfqMarket.commitQuote", receipt.gas_used, budget=50_000)
@@ -108,7 +116,9 @@ def test_commit__by_a_key_of_another_member__reverts(market):
     signed = market.sign(market.quote(rfq, market.providers[1]), market.providers[1])
     error = refused(lambda: market.rfq.commit(market.quote_key.sender, rfq, signed))
     assert (error.name, error.arguments) == (
-        "QuoteWrongSigner", {"provider": market.providers[1].address, "signer": market.quote_key.address})
+        "QuoteWrongSigner",
+        {"provider": market.providers[1].address, "signer": market.quote_key.address},
+    )
     assert market.rfq.state(rfq.rfq_id).entries == 0
 
 
@@ -118,15 +128,22 @@ def test_commit__provider_not_invited__reverts(market):
     signed = market.sign(market.quote(rfq, market.providers[1]), market.providers[1])
     error = refused(lambda: market.rfq.commit(market.providers[1].sender, rfq, signed))
     assert (error.name, error.arguments) == (
-        "QuoteProviderNotInvited", {"rfqId": rfq.rfq_id, "provider": market.providers[1].address})
+        "QuoteProviderNotInvited",
+        {"rfqId": rfq.rfq_id, "provider": market.providers[1].address},
+    )
 
 
 def test_commit__to_an_open_rfq_by_a_non_member__reverts(market):
     rfq = market.new_rfq(invited=())
     market.rfq.post(market.buyer.sender, rfq)
-    error = refused(lambda: market.rfq.fn.commitQuote(rfq.to_tuple(), market.stranger.address, b"\x01" * 32)
-                    and market.stranger.sender.transact(
-                        market.rfq.fn.commitQuote(rfq.to_tuple(), market.stranger.address, b"\x01" * 32)))
+    error = refused(
+        lambda: (
+            market.rfq.fn.commitQuote(rfq.to_tuple(), market.stranger.address, b"\x01" * 32)
+            and market.stranger.sender.transact(
+                market.rfq.fn.commitQuote(rfq.to_tuple(), market.stranger.address, b"\x01" * 32)
+            )
+        )
+    )
     assert (error.name, error.arguments) == ("QuoteProviderInactive", {"provider": market.stranger.address})
 
 
@@ -144,8 +161,11 @@ def test_commit__after_the_deadline__reverts(market):
 def test_commit__zero_digest__reverts(market):
     rfq = market.new_rfq()
     market.rfq.post(market.buyer.sender, rfq)
-    error = refused(lambda: market.providers[0].sender.transact(
-        market.rfq.fn.commitQuote(rfq.to_tuple(), market.providers[0].address, bytes(32))))
+    error = refused(
+        lambda: market.providers[0].sender.transact(
+            market.rfq.fn.commitQuote(rfq.to_tuple(), market.providers[0].address, bytes(32))
+        )
+    )
     assert (error.name, error.arguments) == ("QuoteZeroDigest", {})
 
 
@@ -155,7 +175,9 @@ def test_withdraw__before_the_deadline__makes_the_quote_unawardable(market):
     assert market.rfq.events(receipt, "QuoteWithdrawn")[0]["index"] == 2
     error = refused(lambda: market.rfq.award(market.buyer.sender, rfq, signed[0]))
     assert (error.name, error.arguments) == (
-        "QuoteNotCommitted", {"rfqId": rfq.rfq_id, "provider": market.providers[0].address, "digest": signed[0].digest})
+        "QuoteNotCommitted",
+        {"rfqId": rfq.rfq_id, "provider": market.providers[0].address, "digest": signed[0].digest},
+    )
     assert market.rfq.state(rfq.rfq_id).status is RfqStatus.OPEN
 
 
@@ -179,7 +201,10 @@ def test_award__post_three_commitments_award__opens_the_order_and_pulls_the_fund
     assert order_id == terms.order_id()
     [awarded] = market.rfq.events(receipt, "RfqAwarded")
     assert (awarded["rfqId"], awarded["provider"], bytes(awarded["digest"])) == (
-        rfq.rfq_id, market.providers[1].address, winner.digest)
+        rfq.rfq_id,
+        market.providers[1].address,
+        winner.digest,
+    )
     opened = market.suite.escrow.events.OrderOpened().process_receipt(receipt.raw, errors=DISCARD)
     assert opened[0]["args"]["escrowed"] == terms.opening_amount
     assert call(market.token.functions.balanceOf(market.buyer.address)) == before - terms.opening_amount
@@ -213,13 +238,18 @@ def test_award__a_second_time__reverts(market):
 def test_award__by_someone_else_than_the_buyer__reverts(market):
     rfq, signed = market.post_with_commitments(1)
     error = refused(lambda: market.rfq.award(market.providers[2].sender, rfq, signed[0]))
-    assert (error.name, error.arguments) == ("RfqNotBuyer", {"rfqId": rfq.rfq_id, "caller": market.providers[2].address})
+    assert (error.name, error.arguments) == (
+        "RfqNotBuyer",
+        {"rfqId": rfq.rfq_id, "caller": market.providers[2].address},
+    )
 
 
 def test_award__expired_quote__reverts(market):
     rfq = market.new_rfq()
     market.rfq.post(market.buyer.sender, rfq)
-    signed = market.sign(market.quote(rfq, market.providers[0], valid_until=market.chain.now() + 60), market.providers[0])
+    signed = market.sign(
+        market.quote(rfq, market.providers[0], valid_until=market.chain.now() + 60), market.providers[0]
+    )
     market.rfq.commit(market.providers[0].sender, rfq, signed)
     market.chain.advance_time(61)
     error = refused(lambda: market.rfq.award(market.buyer.sender, rfq, signed))
@@ -248,7 +278,9 @@ def test_award__quote_signed_by_a_stranger__reverts(market):
     market.rfq.commit(market.providers[0].sender, rfq, forged)
     error = refused(lambda: market.rfq.award(market.buyer.sender, rfq, forged))
     assert (error.name, error.arguments) == (
-        "QuoteWrongSigner", {"provider": market.providers[0].address, "signer": market.stranger.address})
+        "QuoteWrongSigner",
+        {"provider": market.providers[0].address, "signer": market.stranger.address},
+    )
 
 
 def test_award__high_s_signature__reverts(market):
@@ -256,7 +288,9 @@ def test_award__high_s_signature__reverts(market):
     sig = signed[0].signature
     s = int.from_bytes(sig[32:64], "big")
     malleable = sig[:32] + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - sig[64]])
-    error = refused(lambda: market.rfq.award(market.buyer.sender, rfq, replace(signed[0], signature=malleable)))
+    error = refused(
+        lambda: market.rfq.award(market.buyer.sender, rfq, replace(signed[0], signature=malleable))
+    )
     assert error.name == "ECDSAInvalidSignatureS"
 
 
@@ -265,7 +299,9 @@ def test_award__price_changed_after_commitment__reverts_uncommitted(market):
     cheaper = market.sign(replace(signed[0].quote, monthly_charge=1), market.providers[0])
     error = refused(lambda: market.rfq.award(market.buyer.sender, rfq, cheaper))
     assert (error.name, error.arguments) == (
-        "QuoteNotCommitted", {"rfqId": rfq.rfq_id, "provider": market.providers[0].address, "digest": cheaper.digest})
+        "QuoteNotCommitted",
+        {"rfqId": rfq.rfq_id, "provider": market.providers[0].address, "digest": cheaper.digest},
+    )
 
 
 def test_award__quote_for_another_rfq__reverts(market):
@@ -281,15 +317,22 @@ def test_award__truncated_log__reverts(market):
     rfq, signed = market.post_with_commitments(3)
     short = market.rfq.log(rfq.rfq_id)[:2]
     error = refused(lambda: market.rfq.award(market.buyer.sender, rfq, signed[0], log=short))
-    assert (error.name, error.arguments) == ("QuoteLogMismatch", {"rfqId": rfq.rfq_id, "entries": 3, "given": 2})
+    assert (error.name, error.arguments) == (
+        "QuoteLogMismatch",
+        {"rfqId": rfq.rfq_id, "entries": 3, "given": 2},
+    )
 
 
 def test_award__invalidated_nonce__reverts(market):
     rfq, signed = market.post_with_commitments(1)
-    market.rfq.invalidate_nonces(market.quote_key.sender, market.providers[0].address, [signed[0].quote.nonce])
+    market.rfq.invalidate_nonces(
+        market.quote_key.sender, market.providers[0].address, [signed[0].quote.nonce]
+    )
     error = refused(lambda: market.rfq.award(market.buyer.sender, rfq, signed[0]))
     assert (error.name, error.arguments) == (
-        "QuoteNonceUsed", {"provider": market.providers[0].address, "nonce": signed[0].quote.nonce})
+        "QuoteNonceUsed",
+        {"provider": market.providers[0].address, "nonce": signed[0].quote.nonce},
+    )
 
 
 def test_award__nonce_used_by_an_earlier_award__reverts_as_replayed(market):
@@ -300,7 +343,10 @@ def test_award__nonce_used_by_an_earlier_award__reverts_as_replayed(market):
     again = market.sign(market.quote(second, market.providers[0]), market.providers[0])  # same nonce 7
     market.rfq.commit(market.providers[0].sender, second, again)
     error = refused(lambda: market.rfq.award(market.buyer.sender, second, again))
-    assert (error.name, error.arguments) == ("QuoteNonceUsed", {"provider": market.providers[0].address, "nonce": 7})
+    assert (error.name, error.arguments) == (
+        "QuoteNonceUsed",
+        {"provider": market.providers[0].address, "nonce": 7},
+    )
 
 
 def test_award__after_the_provider_bumped_its_epoch__reverts(market):
@@ -308,7 +354,9 @@ def test_award__after_the_provider_bumped_its_epoch__reverts(market):
     market.rfq.bump_epoch(market.providers[0].sender, market.providers[0].address)
     error = refused(lambda: market.rfq.award(market.buyer.sender, rfq, signed[0]))
     assert (error.name, error.arguments) == (
-        "QuoteEpochStale", {"provider": market.providers[0].address, "quoteEpoch": 0, "currentEpoch": 1})
+        "QuoteEpochStale",
+        {"provider": market.providers[0].address, "quoteEpoch": 0, "currentEpoch": 1},
+    )
 
 
 def test_award__provider_suspended_since_commitment__reverts(market):
@@ -324,8 +372,9 @@ def test_award_with_permit__needs_no_prior_approval(market, gas):
     rfq, signed = market.post_with_commitments(1)
     market.buyer.sender.transact(market.token.functions.approve(market.suite.escrow.address, 0))
     amount = signed[0].quote.order_terms(0).opening_amount
-    permit = sign_permit(market.buyer.account, market.token, market.suite.escrow.address, amount,
-                         market.chain.now() + 3600)
+    permit = sign_permit(
+        market.buyer.account, market.token, market.suite.escrow.address, amount, market.chain.now() + 3600
+    )
     order_id, receipt = market.rfq.award(market.buyer.sender, rfq, signed[0], permit=permit)
     assert call(market.suite.escrow.functions.orderState(order_id))[0] == amount
     gas.check("RfqMarket.awardWithPermit", receipt.gas_used)
@@ -339,7 +388,10 @@ def test_cancel__by_the_buyer__stops_commitments_and_awards(market):
     receipt = market.rfq.cancel(market.buyer.sender, rfq)
     assert market.rfq.events(receipt, "RfqCancelled") == [{"rfqId": rfq.rfq_id}]
     error = refused(lambda: market.rfq.award(market.buyer.sender, rfq, signed[0]))
-    assert (error.name, error.arguments) == ("RfqNotOpen", {"rfqId": rfq.rfq_id, "status": RfqStatus.CANCELLED})
+    assert (error.name, error.arguments) == (
+        "RfqNotOpen",
+        {"rfqId": rfq.rfq_id, "status": RfqStatus.CANCELLED},
+    )
 
 
 def test_cancel__by_a_provider__reverts(market):
@@ -354,7 +406,10 @@ def test_close__after_the_deadline__records_who_answered_on_time(market, gas):
     market.chain.advance_time(2 * DAY + 1)
     receipt = market.rfq.close(market.stranger.sender, rfq)
     assert ledger_timeliness(market, receipt) == [
-        (market.providers[0].address, True), (market.providers[1].address, True), (market.providers[2].address, False)]
+        (market.providers[0].address, True),
+        (market.providers[1].address, True),
+        (market.providers[2].address, False),
+    ]
     assert market.rfq.state(rfq.rfq_id).status is RfqStatus.CLOSED
     gas.check("RfqMarket.closeRfq (3 invited)", receipt.gas_used)
 
@@ -383,4 +438,6 @@ def test_close__open_rfq_before_its_deadline__reverts(market):
     rfq, _ = market.post_with_commitments(1)
     error = refused(lambda: market.rfq.close(market.stranger.sender, rfq))
     assert (error.name, error.arguments) == (
-        "RfqNotClosable", {"rfqId": rfq.rfq_id, "status": RfqStatus.OPEN, "deadline": rfq.deadline})
+        "RfqNotClosable",
+        {"rfqId": rfq.rfq_id, "status": RfqStatus.OPEN, "deadline": rfq.deadline},
+    )
