@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import pairwise
 
 from offnet.chain.tx import call
 from offnet.market.quotes import quote_digest, rank_quotes, recover_quote_signer
@@ -50,13 +51,14 @@ def test_rank_quotes__orders_by_cost_and_reputation_and_explains(market):
         market.providers[2].address: 0.95,
     }
     ranked = rank_quotes([cheap, dear, mid], reputation, reputation_weight=0.5)
-    # scores: mid 0.5 * 34.4/38 + 0.5 * 0.95 = 0.928; dear 0.5 * 34.4/56 + 0.5 = 0.807; cheap 0.5 + 0.5 * 0.2 = 0.6
+    # scores: mid 0.5 * 34.4/38 + 0.5 * 0.95 = 0.928; dear 0.5 * 34.4/56 + 0.5 = 0.807;
+    # cheap 0.5 + 0.5 * 0.2 = 0.6
     assert [r.quote for r in ranked] == [mid, dear, cheap]
     assert ranked[0].total_cost == 2_000 * 10**6 + 36 * 1_000 * 10**6
     assert round(ranked[0].score, 3) == 0.928 and round(ranked[2].score, 3) == 0.6
     assert "(2,000.00 once + 900.00/month; cheapest)" in ranked[2].explanation
     assert ranked[2].explanation.startswith("#3 ")
-    assert all(a.score >= b.score for a, b in zip(ranked, ranked[1:]))
+    assert all(a.score >= b.score for a, b in pairwise(ranked))
     assert [r.quote for r in rank_quotes([cheap, dear, mid], reputation, reputation_weight=0)] == [
         cheap,
         mid,
