@@ -194,6 +194,17 @@ class MoneyFlow:
         return self.escrowed - self.released - self.credited - self.refunded
 
 
+def _money_event(log: Any, terms: OrderTerms) -> MoneyEvent:
+    """One OrderOpened, OrderToppedUp or Paid log as a money movement."""
+    args = log["args"]
+    if log["event"] == "OrderOpened":
+        return MoneyEvent(log["blockNumber"], "escrowed", terms.buyer, args["escrowed"], None)
+    if log["event"] == "OrderToppedUp":
+        return MoneyEvent(log["blockNumber"], "escrowed", args["payer"], args["amount"], None)
+    reason = Payout(args["reason"]).name.lower()
+    return MoneyEvent(log["blockNumber"], reason, args["party"], args["amount"], args["milestone"])
+
+
 # --- the client --------------------------------------------------------------------------------------
 
 
@@ -341,27 +352,13 @@ class EscrowClient:
     def money_flow(self, order_id: bytes) -> MoneyFlow:
         """The order's money statement: escrowed, released, credited, refunded, withdrawn."""
         terms = self.terms_of(order_id)
-        moves: list[MoneyEvent] = []
-        opened = self._logs("OrderOpened", orderId=order_id)[0]
-        moves.append(
-            MoneyEvent(opened["blockNumber"], "escrowed", terms.buyer, opened["args"]["escrowed"], None)
-        )
-        for log in self._logs("OrderToppedUp", orderId=order_id):
-            moves.append(
-                MoneyEvent(log["blockNumber"], "escrowed", log["args"]["payer"], log["args"]["amount"], None)
-            )
-        for log in self._logs("Paid", orderId=order_id):
-            args = log["args"]
-            moves.append(
-                MoneyEvent(
-                    log["blockNumber"],
-                    Payout(args["reason"]).name.lower(),
-                    args["party"],
-                    args["amount"],
-                    args["milestone"],
-                )
-            )
-        moves.sort(key=lambda m: m.block)
+        logs = [
+            *self._logs("OrderOpened", orderId=order_id),
+            *self._logs("OrderToppedUp", orderId=order_id),
+            *self._logs("Paid", orderId=order_id),
+        ]
+        logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
+        moves = tuple(_money_event(log, terms) for log in logs)
 
         def total(predicate: Any) -> int:
             return sum(m.amount for m in moves if predicate(m))
@@ -382,5 +379,5 @@ class EscrowClient:
             refunded=total(lambda m: m.kind in ("refund", "ruling") and m.party == terms.buyer),
             withdrawn_by_buyer=withdrawn(terms.buyer),
             withdrawn_by_seller=withdrawn(terms.seller),
-            events=tuple(moves),
+            events=moves,
         )
