@@ -53,16 +53,18 @@ class OAuth2(BaseModel):
 
 
 class PeerConfig(BaseModel):
-    """A counterparty carrier: its member address, its Sonata API, and how we authenticate both ways."""
+    """A counterparty carrier: its member address, its Sonata API and oracle, and the tokens both ways."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     member: str
-    sonata_url: str
-    inbound_token: Secret  # the bearer token this peer presents to our listener
-    outbound_token: Secret | None = None  # a static bearer token for its Sonata API
-    oauth2: OAuth2 | None = None  # or client credentials
+    sonata_url: str  # its Sonata seller API (we buy from it)
+    oracle_url: str | None = None  # its oracle (signed quotes are fetched there)
+    inbound_token: Secret  # the bearer token its Sonata system presents with notifications
+    oracle_token: Secret | None = None  # the token its oracle presents to ours (default: inbound_token)
+    outbound_token: Secret | None = None  # a static bearer token for its Sonata API and oracle
+    oauth2: OAuth2 | None = None  # or client credentials for its Sonata API
 
     @field_validator("member")
     @classmethod
@@ -70,6 +72,21 @@ class PeerConfig(BaseModel):
         if not is_address(value):
             raise ValueError(f"not an address: {value}")
         return to_checksum_address(value)
+
+
+class SellerConfig(BaseModel):
+    """Our own selling side: our Sonata system, and how our quotes become signed offnet quotes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sonata_url: str  # our own Sonata seller API, read with the operator token
+    operator_token: Secret
+    notification_token: Secret  # the token our Sonata system presents to our listener
+    quote_valid_days: int = Field(30, gt=0)
+    prepaid_months: int = Field(1, ge=0)
+    # Credit schedule offered with every quote (CreditSchedule field names, chain units).
+    credits: dict[str, int] = Field(default_factory=dict)
+    billing_period_days: int = Field(30, gt=0)
 
 
 class OracleConfig(BaseModel):
@@ -93,6 +110,10 @@ class OracleConfig(BaseModel):
     batch_size: int = Field(50, ge=1, le=200)
     poll_interval: float = Field(0.5, gt=0)
     peers: list[PeerConfig] = Field(default_factory=list)
+    seller: SellerConfig | None = None  # set when this carrier sells through offnet
+    buyer: bool = True  # place orders for our awarded RFQs
+    auto_award: bool = True  # award the best-ranked quote once an RFQ's deadline passed
+    admin_token: Secret | None = None  # protects the /offnet/v1/admin endpoints
 
     @field_validator("member")
     @classmethod

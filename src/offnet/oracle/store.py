@@ -61,8 +61,11 @@ outbox = Table(
     Column("kind", Integer, nullable=False),
     Column("payload", Text, nullable=False),  # the report's fields, JSON
     Column("source_event", Integer),  # events.id it came from, if any
-    Column("status", String(16), nullable=False, default="pending"),  # pending | submitted | confirmed
+    # pending -> submitted -> confirmed -> final; rejected when the ledger refuses it for good
+    Column("status", String(16), nullable=False, default="pending"),
     Column("tx_hash", String(66)),
+    Column("batch_root", String(66)),  # Merkle root of the batch it was sent in
+    Column("batch_index", Integer),  # its position in that batch (to rebuild the proof)
     Column("block_number", Integer),
     Column("attempts", Integer, nullable=False, default=0),
     Column("created_at", Integer, nullable=False),
@@ -81,13 +84,15 @@ orders = Table(
     "orders",
     metadata,
     Column("order_id", String(66), primary_key=True),
-    Column("rfq_id", Integer, nullable=False),
+    Column("rfq_id", String(80), nullable=False),  # decimal: RFQ ids are 256-bit
     Column("role", String(8), nullable=False),  # buyer | seller
     Column("terms", Text, nullable=False),  # OrderTerms, JSON
     Column("peer", String(64), nullable=False),  # the counterparty's peer name
     Column("quote_id", String(128)),
     Column("product_order_id", String(128)),
     Column("state", String(32), nullable=False, default="awarded"),
+    Column("committed_date", String(40)),  # the FIRST expectedCompletionDate the seller gave
+    Column("completed_at", Integer),  # unix completionDate, once delivered
     Column("updated_at", Integer, nullable=False),
 )
 
@@ -206,23 +211,29 @@ class Store:
         with self.engine.begin() as conn:
             return self._queue(conn, reports, None)
 
-    def pending_reports(self, limit: int) -> list[dict]:
-        """Reports not yet sent (or whose transaction was lost), oldest first."""
-        query = select(outbox).where(outbox.c.status == "pending").order_by(outbox.c.created_at).limit(limit)
+    def mark_submitted(self, report_ids: list[str], tx_hash: str, batch_root: str) -> None:
+        """Remember the transaction before broadcasting it, so a restart can look it up."""
+        with self.engine.begin() as conn:
+            for index, report_id in enumerate(report_ids):
+                conn.execute(update(outbox).where(outbox.c.report_id == report_id).values(
+                    status="submitted", tx_hash=tx_hash, batch_root=batch_root, batch_index=index,
+                    attempts=outbox.c.attempts + 1))
+
+    def batch_reports(self, batch_root: str) -> list[dict]:
+        """The outbox rows sent in one batch, in batch order."""
+        query = select(outbox).where(outbox.c.batch_root == batch_root).order_by(outbox.c.batch_index)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings().all()]
 
-    def submitted_reports(self) -> list[dict]:
-        """Reports sent in a transaction that is not yet confirmed."""
+    def reports_with_status(self, status: str, limit: int = 1000) -> list[dict]:
+        query = select(outbox).where(outbox.c.status == status).order_by(outbox.c.created_at).limit(limit)
         with self.engine.connect() as conn:
-            rows = conn.execute(select(outbox).where(outbox.c.status == "submitted")).mappings().all()
-        return [dict(r) for r in rows]
+            return [dict(r) for r in conn.execute(query).mappings().all()]
 
-    def mark_submitted(self, report_ids: list[str], tx_hash: str) -> None:
-        """Remember the transaction before waiting for it, so a restart can look it up."""
+    def set_report_status(self, report_ids: list[str], status: str, error: str | None = None) -> None:
         with self.engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.report_id.in_(report_ids)).values(
-                status="submitted", tx_hash=tx_hash, attempts=outbox.c.attempts + 1))
+                status=status, last_error=error[:500] if error else None))
 
     def mark_confirmed(self, report_ids: list[str], block_number: int) -> None:
         with self.engine.begin() as conn:
@@ -233,7 +244,8 @@ class Store:
         """Send again later (the transaction failed, was dropped or reorganised away)."""
         with self.engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.report_id.in_(report_ids)).values(
-                status="pending", tx_hash=None, block_number=None, last_error=error[:500]))
+                status="pending", tx_hash=None, batch_root=None, batch_index=None, block_number=None,
+                last_error=error[:500]))
 
     # --- cursors and orders --------------------------------------------------------------------
 
@@ -247,6 +259,33 @@ class Store:
             updated = conn.execute(update(cursors).where(cursors.c.name == name).values(value=json.dumps(value)))
             if updated.rowcount == 0:
                 conn.execute(insert(cursors).values(name=name, value=json.dumps(value)))
+
+    def save_order(self, order_id: str, rfq_id: int, role: str, terms: dict, peer: str, **links: str) -> None:
+        """Insert or update what this oracle knows of an order (terms, Sonata ids, state)."""
+        values = {"rfq_id": str(rfq_id), "role": role, "terms": json.dumps(terms, sort_keys=True), "peer": peer,
+                  "updated_at": int(time.time()), **links}
+        with self.engine.begin() as conn:
+            if conn.execute(update(orders).where(orders.c.order_id == order_id).values(**values)).rowcount == 0:
+                conn.execute(insert(orders).values(order_id=order_id, **values))
+
+    def update_order(self, order_id: str, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(orders).where(orders.c.order_id == order_id).values(
+                updated_at=int(time.time()), **values))
+
+    def order(self, **where: Any) -> dict | None:
+        """The first order matching column=value conditions, or None."""
+        query = select(orders)
+        for column, value in where.items():
+            query = query.where(orders.c[column] == (str(value) if column == "rfq_id" else value))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else {**row, "terms": json.loads(row["terms"])}
+
+    def all_orders(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(orders).order_by(orders.c.updated_at)).mappings().all()
+        return [{**r, "terms": json.loads(r["terms"])} for r in rows]
 
     def counts(self) -> dict[str, int]:
         """Events by status and reports by status, for /metrics and /healthz."""

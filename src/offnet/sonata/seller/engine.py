@@ -90,6 +90,11 @@ class _Step:
     action: Callable[[datetime], None] = field(compare=False)
 
 
+# The seller's own integration (its offnet oracle) authenticates as this party: it may read every
+# resource and its hub subscriptions receive the events of every buyer.
+OPERATOR = "*"
+
+
 class SellerEngine:
     """In-memory seller: resources, scheduled transitions, hub subscriptions and an outbox."""
 
@@ -202,7 +207,7 @@ class SellerEngine:
         for sub in self._subscriptions.values():
             if (
                 sub.api is api
-                and sub.buyer == buyer
+                and sub.buyer in (buyer, OPERATOR)
                 and (sub.event_types is None or event_type in sub.event_types)
             ):
                 self.outbox.append(
@@ -219,7 +224,7 @@ class SellerEngine:
 
     def _owned(self, store: dict[str, Any], what: str, identifier: str, buyer: str) -> Any:
         resource = store.get(identifier)
-        if resource is None or self._owner.get(identifier) != buyer:
+        if resource is None or buyer not in (self._owner.get(identifier), OPERATOR):
             raise not_found(what, identifier)
         return resource
 

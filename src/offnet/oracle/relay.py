@@ -1,0 +1,213 @@
+"""From the outbox to the chain: batched, idempotent SLA report submission and finalisation.
+
+The outbox row is the unit of work. A batch is recorded as `submitted` with its transaction hash
+and Merkle root *before* it is broadcast (Sender's on_signed hook), so after a crash `recover()`
+finds every transaction that may have been sent. A report counts as confirmed only once its
+transaction has the configured confirmations; a transaction that disappeared (dropped, or a
+shallow reorg) puts its reports back to pending. Resubmitting a report is harmless: the ledger
+gives each report id at most one effect.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from offnet.chain.connect import Chain
+from offnet.chain.errors import ContractRevert
+from offnet.chain.tx import Sender
+from offnet.market.escrow import OrderTerms, PeriodMetrics
+from offnet.market.ledger import Batch, LedgerClient, ReportStatus
+from offnet.oracle.store import Store
+from offnet.sla.reports import ReportKind, SlaReport
+
+log = logging.getLogger("offnet.oracle.relay")
+
+
+def report_to_json(report: SlaReport) -> dict:
+    """An outbox payload: the report's fields with hex bytes, plus its id."""
+    return {
+        "reportId": "0x" + report.report_id.hex(),
+        "orderId": "0x" + bytes(report.order_id).hex(),
+        "kind": int(report.kind),
+        "key": report.key,
+        "value0": report.value0,
+        "value1": report.value1,
+        "metrics": list(report.metrics.to_tuple()),
+        "evidenceHash": "0x" + bytes(report.evidence_hash).hex(),
+    }
+
+
+def report_from_json(data: dict) -> SlaReport:
+    return SlaReport(
+        order_id=bytes.fromhex(data["orderId"][2:]),
+        kind=ReportKind(data["kind"]),
+        key=data["key"],
+        value0=data["value0"],
+        value1=data["value1"],
+        metrics=PeriodMetrics(*data["metrics"]),
+        evidence_hash=bytes.fromhex(data["evidenceHash"][2:]),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _from_jsonable(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 66:
+        return bytes.fromhex(value[2:])  # bytes32; addresses (42 characters) stay text
+    if isinstance(value, list):
+        return tuple(_from_jsonable(v) for v in value)
+    return value
+
+
+def terms_to_json(terms: OrderTerms) -> list:
+    """OrderTerms as JSON data (the ABI tuple, bytes as hex)."""
+    return _jsonable(terms.to_tuple())
+
+
+def terms_from_json(data: list) -> OrderTerms:
+    return OrderTerms.from_tuple(_from_jsonable(data))
+
+
+@dataclass
+class RelayStats:
+    submitted: int = 0
+    confirmed: int = 0
+    rejected: int = 0
+    finalized: int = 0
+    transactions: int = 0
+
+
+class ReportRelay:
+    """Sends the outbox to the SlaLedger for one member, from one oracle key."""
+
+    def __init__(self, store: Store, chain: Chain, ledger: LedgerClient, oracle: Sender, member: str,
+                 *, batch_size: int = 50):
+        self.store = store
+        self.chain = chain
+        self.ledger = ledger
+        self.oracle = oracle
+        self.member = to_checksum_address(member)
+        self.batch_size = batch_size
+        self.stats = RelayStats()
+
+    # --- crash recovery and confirmations -------------------------------------------------------
+
+    def recover(self) -> None:
+        """Settle every `submitted` row: confirmed if its transaction is mined deep enough, else retry."""
+        by_tx: dict[str, list[str]] = {}
+        for row in self.store.reports_with_status("submitted", limit=100_000):
+            by_tx.setdefault(row["tx_hash"], []).append(row["report_id"])
+        for tx_hash, report_ids in by_tx.items():
+            self._settle(tx_hash, report_ids)
+
+    def _settle(self, tx_hash: str, report_ids: list[str]) -> bool:
+        """Confirm or re-queue the reports of one transaction; False while it is not deep enough."""
+        try:
+            receipt = self.chain.w3.eth.get_transaction_receipt(tx_hash)
+        except Exception:  # not found: never broadcast, dropped, or reorganised away
+            receipt = None
+        if receipt is None:
+            pending_tx = self._in_mempool(tx_hash)
+            if pending_tx:
+                return False
+            self.store.mark_pending(report_ids, f"transaction {tx_hash} not found")
+            return True
+        if receipt["status"] != 1:
+            self.store.mark_pending(report_ids, f"transaction {tx_hash} failed")
+            return True
+        if self.chain.w3.eth.block_number < receipt["blockNumber"] + self.chain.confirmations - 1:
+            return False
+        self.store.mark_confirmed(report_ids, receipt["blockNumber"])
+        self.stats.confirmed += len(report_ids)
+        return True
+
+    def _in_mempool(self, tx_hash: str) -> bool:
+        try:
+            return self.chain.w3.eth.get_transaction(tx_hash) is not None
+        except Exception:
+            return False
+
+    # --- submission -----------------------------------------------------------------------------
+
+    def submit_pending(self) -> int:
+        """Send pending reports in batches until none is left; returns how many were confirmed."""
+        before = self.stats.confirmed
+        while True:
+            rows = self.store.reports_with_status("pending", limit=self.batch_size)
+            if not rows:
+                break
+            self._send(rows)
+        return self.stats.confirmed - before
+
+    def _send(self, rows: list[dict]) -> None:
+        reports = [report_from_json(json.loads(r["payload"])) for r in rows]
+        ids = [r["report_id"] for r in rows]
+        batch = Batch.of(self.member, reports)
+        root = "0x" + batch.root.hex()
+        call = self.ledger.fn.submit([r.to_tuple() for r in reports])
+        try:
+            receipt = self.oracle.transact(call, on_signed=lambda h: self.store.mark_submitted(ids, h, root))
+        except ContractRevert as refused:
+            self.store.mark_pending(ids, refused.describe())  # undo `submitted` if it was mined and failed
+            if len(rows) == 1:
+                # The ledger refuses this report for good (e.g. not a party of the order): park it.
+                self.store.set_report_status(ids, "rejected", refused.describe())
+                self.stats.rejected += 1
+                log.warning("report %s rejected by the ledger: %s", ids[0], refused.describe())
+                return
+            half = len(rows) // 2  # find the bad report without holding back the good ones
+            self._send(rows[:half])
+            self._send(rows[half:])
+            return
+        self.stats.transactions += 1
+        self.stats.submitted += len(ids)
+        self._settle(receipt.tx_hash, ids)
+
+    def confirm_submitted(self) -> None:
+        """Move submitted reports whose transactions are now deep enough to confirmed."""
+        self.recover()
+
+    # --- finality -------------------------------------------------------------------------------
+
+    def finalize_due(self, now: int | None = None) -> int:
+        """Finalise confirmed reports whose liveness window is over; returns how many became final."""
+        now = self.chain.now() if now is None else now
+        window = self.ledger.liveness_window()
+        finalized = 0
+        for row in self.store.reports_with_status("confirmed"):
+            order = self.store.order(order_id=row["order_id"])
+            if order is None:
+                continue  # an order this oracle does not know the terms of
+            report = report_from_json(json.loads(row["payload"]))
+            status = self.ledger.status(report)
+            if status == ReportStatus.FINAL:
+                self.store.set_report_status([row["report_id"]], "final")
+                continue
+            if status == ReportStatus.DISPUTED:
+                continue  # the council decides
+            batch_rows = self.store.batch_reports(row["batch_root"])
+            batch = Batch.of(self.member, [report_from_json(json.loads(r["payload"])) for r in batch_rows])
+            submitted_at = self.ledger.batch(batch.root).submitted_at
+            if submitted_at == 0 or now < submitted_at + window:
+                continue
+            terms = terms_from_json(order["terms"])
+            try:
+                self.ledger.finalize(self.oracle, terms, report, batch)
+            except ContractRevert as refused:
+                log.warning("finalize %s refused: %s", row["report_id"], refused.describe())
+                continue
+            self.store.set_report_status([row["report_id"]], "final")
+            finalized += 1
+        self.stats.finalized += finalized
+        return finalized

@@ -1,0 +1,172 @@
+"""A small marketplace of carriers for integration tests, benchmarks and the demo.
+
+Each carrier gets a member account, a reference Sonata seller (its own "Sonata system") served over
+real HTTP, and an oracle with its own SQLite file and listener. Everything runs against one chain
+(anvil in practice) whose clock the sellers follow, so moving chain time moves the whole market.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+
+from offnet.chain.anvil import free_port
+from offnet.chain.connect import Chain, connect
+from offnet.oracle.config import OracleConfig
+from offnet.oracle.service import Oracle
+from offnet.sonata.seller import create_seller_app
+from offnet.sonata.seller.server import serve_in_thread
+
+OPERATOR = "*"
+DEFAULT_CREDITS = {
+    "late_delivery_bps_per_day": 100, "late_delivery_cap_bps": 2_000,
+    "availability_objective_ppm": 999_500, "availability_credit_bps": 1_000,
+    "frame_delay_objective_us": 100_000, "frame_delay_credit_bps": 500,
+    "frame_loss_objective_ppm": 10, "frame_loss_credit_bps": 500,
+    "time_to_restore_objective_sec": 4 * 3600, "time_to_restore_credit_bps": 500,
+    "monthly_credit_cap_bps": 3_000,
+}
+
+
+def chain_clock(chain: Chain):
+    """A seller clock that reads the chain's latest block time."""
+    return lambda: datetime.fromtimestamp(chain.now(), UTC)
+
+
+@dataclass
+class Carrier:
+    """One carrier of the test market and the URLs of its running parts."""
+
+    name: str
+    account: LocalAccount
+    profile: str
+    seller_url: str = ""
+    oracle_url: str = ""
+    oracle: Oracle | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    thread: threading.Thread | None = None
+
+    @property
+    def address(self) -> str:
+        return self.account.address
+
+    def token_at(self, seller: Carrier) -> str:
+        """The bearer token this carrier presents to `seller` (its Sonata API and its oracle)."""
+        return f"{self.name}-at-{seller.name}"
+
+    @property
+    def operator_token(self) -> str:
+        return f"{self.name}-operator"
+
+    @property
+    def notification_token(self) -> str:
+        return f"{self.name}-notifies"
+
+    def call(self, coroutine, timeout: float = 60.0):
+        """Run a coroutine on this carrier's oracle loop and wait for its result."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+
+@dataclass
+class TestMarket:
+    """Carriers with running sellers and oracles; stop() ends everything."""
+
+    chain: Chain
+    carriers: dict[str, Carrier]
+    stack: ExitStack = field(default_factory=ExitStack)
+
+    def __getitem__(self, name: str) -> Carrier:
+        return self.carriers[name]
+
+
+def _secret_env(name: str, value: str) -> dict:
+    variable = "OFFNET_TEST_SECRET_" + "".join(c if c.isalnum() else "_" for c in name).upper()
+    os.environ[variable] = value
+    return {"env": variable}
+
+
+def oracle_config(carrier: Carrier, others: list[Carrier], chain: Chain, workdir: Path, deployments: Path,
+                  port: int, **overrides) -> OracleConfig:
+    """The oracle configuration of `carrier`, trading with `others` (secrets in environment variables)."""
+    peers = [{
+        "name": other.name,
+        "member": other.address,
+        "sonata_url": other.seller_url,
+        "oracle_url": other.oracle_url or None,
+        "inbound_token": _secret_env(f"{carrier.name}-from-{other.name}", other.notification_token),
+        "outbound_token": _secret_env(f"{carrier.name}-to-{other.name}", carrier.token_at(other)),
+        "oracle_token": _secret_env(f"{carrier.name}-oracle-{other.name}", other.token_at(carrier)),
+    } for other in others]
+    data = {
+        "member": carrier.address,
+        "rpc": chain.url,
+        "deployments": str(deployments),
+        "listen_port": port,
+        "database": f"sqlite:///{workdir / (carrier.name + '.db')}",
+        "peers": peers,
+        "poll_interval": 0.2,
+        "seller": {
+            "sonata_url": carrier.seller_url,
+            "operator_token": _secret_env(f"{carrier.name}-operator", carrier.operator_token),
+            "notification_token": _secret_env(f"{carrier.name}-self", carrier.notification_token),
+            "credits": DEFAULT_CREDITS,
+            "prepaid_months": 3,
+        },
+        **overrides,
+    }
+    return OracleConfig.model_validate(data)
+
+
+@contextmanager
+def running_market(chain: Chain, carriers: list[Carrier], workdir: Path, deployments: Path, *,
+                   seed: int = 1, **oracle_overrides) -> Iterator[TestMarket]:
+    """Start every carrier's seller and oracle (listener + loop); stop all of them on exit."""
+    market = TestMarket(chain, {c.name: c for c in carriers})
+    with market.stack:
+        for carrier in carriers:
+            tokens = {other.token_at(carrier): other.address for other in carriers if other is not carrier}
+            tokens[carrier.operator_token] = OPERATOR
+            app = create_seller_app(carrier.profile, f"{seed}-{carrier.name}", clock=chain_clock(chain),
+                                    tokens=tokens, notification_token=carrier.notification_token,
+                                    seller_id=carrier.address, tick_seconds=0.1)
+            carrier.seller_url = market.stack.enter_context(serve_in_thread(app))
+        ports = {c.name: free_port() for c in carriers}
+        for carrier in carriers:
+            carrier.oracle_url = f"http://127.0.0.1:{ports[carrier.name]}"
+        for carrier in carriers:
+            others = [c for c in carriers if c is not carrier]
+            config = oracle_config(carrier, others, chain, workdir, deployments, ports[carrier.name],
+                                   **oracle_overrides)
+            _start_oracle(carrier, config, market.stack)
+        yield market
+
+
+def _start_oracle(carrier: Carrier, config: OracleConfig, stack: ExitStack) -> None:
+    oracle = Oracle(config, chain=connect(rpc=config.rpc), signer=carrier.account)
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.call_soon(ready.set)
+        loop.run_until_complete(oracle.serve())
+
+    thread = threading.Thread(target=run, name=f"oracle-{carrier.name}", daemon=True)
+    thread.start()
+    ready.wait(10)
+    carrier.oracle, carrier.loop, carrier.thread = oracle, loop, thread
+
+    def stop() -> None:
+        loop.call_soon_threadsafe(oracle.request_exit)
+        thread.join(timeout=15)
+
+    stack.callback(stop)
