@@ -328,6 +328,11 @@ class EscrowClient:
     def total_withdrawable(self, token: str) -> int:
         return call(self.fn.totalWithdrawable(token))
 
+    def conservation_gap(self, token: Contract) -> int:
+        """The escrow's token balance minus what it owes (open orders + withdrawable): 0 when sound."""
+        owed = self.total_escrowed(token.address) + self.total_withdrawable(token.address)
+        return call(token.functions.balanceOf(self.address)) - owed
+
     def is_token_allowed(self, token: str) -> bool:
         return call(self.fn.isTokenAllowed(token))
 
