@@ -60,6 +60,7 @@ def _register() -> None:
     from offnet.cli.contract import contract
     from offnet.cli.deploy import deploy
     from offnet.cli.dev import dev
+    from offnet.cli.oracle import oracle
     from offnet.cli.order import order
     from offnet.cli.providers import providers
     from offnet.cli.quote import quote
@@ -68,7 +69,8 @@ def _register() -> None:
     from offnet.cli.sla import sla
     from offnet.cli.sonata import sonata
 
-    for command in (deploy, carrier, providers, rfq, quote, award, order, sla, reputation, contract, sonata, dev):
+    for command in (deploy, carrier, providers, rfq, quote, award, order, sla, reputation, contract, sonata, dev,
+                    oracle):
         cli.add_command(command)
 
 

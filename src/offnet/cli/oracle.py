@@ -1,0 +1,83 @@
+"""`offnet oracle run|check|openapi`: one carrier's oracle relay from its config file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from offnet.oracle.config import OracleConfig
+
+
+class _JsonLogs(logging.Formatter):
+    """One JSON object per line: what log shippers expect from a service."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": self.formatTime(record), "level": record.levelname.lower(), "logger": record.name,
+                 "message": record.getMessage()}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+@click.group()
+def oracle() -> None:
+    """Run and inspect a carrier's oracle relay (Sonata events in, SLA reports on chain)."""
+
+
+@oracle.command()
+@click.option("--config", "config_file", type=click.Path(path_type=Path), required=True,
+              help="the carrier's oracle YAML file")
+@click.option("--log-format", type=click.Choice(["json", "text"]), default="json", show_default=True)
+@click.option("--log-level", default="info", show_default=True)
+def run(config_file: Path, log_format: str, log_level: str) -> None:
+    """Serve the listener and relay until SIGINT/SIGTERM (graceful: in-flight work finishes)."""
+    from offnet.oracle.service import Oracle
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_JsonLogs() if log_format == "json" else logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=log_level.upper(), handlers=[handler], force=True)
+    config = OracleConfig.load(config_file)
+    service = Oracle(config)
+    logging.getLogger("offnet.oracle").info("oracle for %s listening on %s", config.member, config.callback_url)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, service.request_exit)
+        await service.serve()
+
+    asyncio.run(main())
+
+
+@oracle.command()
+@click.option("--config", "config_file", type=click.Path(path_type=Path), required=True)
+def check(config_file: Path) -> None:
+    """Validate a config file: secrets readable, chain reachable, manifest present."""
+    from offnet.chain.connect import connect
+    from offnet.deployment import Manifest, Suite
+
+    config = OracleConfig.load(config_file)
+    for peer in config.peers:
+        peer.inbound_token.read()
+        if peer.outbound_token:
+            peer.outbound_token.read()
+    chain = connect(rpc=config.rpc)
+    suite = Suite.attach(chain, Manifest.load(chain.chain_id, config.deployments))
+    click.echo(f"ok: member {config.member}, chain {chain.chain_id}, ledger {suite.ledger.address}, "
+               f"{len(config.peers)} peers")
+
+
+@oracle.command()
+def openapi() -> None:
+    """Print the listener's OpenAPI document."""
+    from offnet.oracle.listener import create_listener_app
+    from offnet.oracle.store import Store
+
+    app = create_listener_app(Store("sqlite://"), [])
+    click.echo(json.dumps(app.openapi(), indent=2))

@@ -1,0 +1,135 @@
+"""The oracle listener over real HTTP: MEF paths, authentication, validation, durability, operations."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from offnet.oracle.listener import MAX_BODY_BYTES, Peer, create_listener_app
+from offnet.oracle.store import Store
+from offnet.sonata.examples import load_example
+from offnet.sonata.seller.server import serve_in_thread
+
+QUOTE_PATH = "/mefApi/sonata/quoteNotification/v8/listener/quoteStateChangeEvent"
+ORDER_PATH = "/mefApi/sonata/productOrderingNotification/v10/listener/productOrderItemStateChangeEvent"
+TICKET_PATH = "/mefApi/sonata/troubleTicketNotification/v4/listener/troubleTicketStatusChangeEvent"
+GOOD = {"Authorization": "Bearer seller-token", "Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def listener(tmp_path_factory):
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('listener') / 'oracle.db'}")
+    app = create_listener_app(store, [Peer("seller", "seller-token"), Peer("other", "other-token")])
+    with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=10) as http:
+        yield http, store
+
+
+def quote_event(event_id: str = "EV-1") -> dict:
+    return {"eventId": event_id, "eventTime": "2026-03-01T10:00:00Z", "eventType": "quoteStateChangeEvent",
+            "event": {"id": "Q-1", "href": "/quote/Q-1", "buyerId": "b", "sellerId": "s"}}
+
+
+def stored(store: Store) -> int:
+    return sum(v for k, v in store.counts().items() if k.startswith("events_"))
+
+
+def test_listener__valid_event__is_stored_then_answered_204(listener):
+    http, store = listener
+    before = stored(store)
+    response = http.post(QUOTE_PATH, json=quote_event("EV-ok"), headers=GOOD)
+    assert response.status_code == 204 and response.content == b""
+    assert stored(store) == before + 1
+    [event] = [e for e in store.due_events(1000) if e.event_id == "EV-ok"]
+    assert (event.peer, event.api, event.resource_id) == ("seller", "quote", "Q-1")
+
+
+def test_listener__repeated_event_id__is_acknowledged_and_stored_once(listener):
+    http, store = listener
+    for _ in range(3):
+        assert http.post(QUOTE_PATH, json=quote_event("EV-dup"), headers=GOOD).status_code == 204
+    assert len([e for e in store.due_events(1000) if e.event_id == "EV-dup"]) == 1
+
+
+@pytest.mark.parametrize("example, path", [
+    ("notifications/productOrderingNotification.productOrderItemStateChangeEvent", ORDER_PATH),
+    ("notifications/troubleTicketNotification.troubleTicketStatusChangeEvent", TICKET_PATH),
+])
+def test_listener__every_api_path_accepts_its_example(listener, example, path):
+    http, _ = listener
+    assert http.post(path, json=load_example(example), headers=GOOD).status_code == 204
+
+
+@pytest.mark.parametrize("headers, status, reason", [
+    ({"Content-Type": "application/json"}, 401, "unknown sender"),
+    ({"Authorization": "Bearer wrong", "Content-Type": "application/json"}, 401, "unknown sender"),
+    ({"Authorization": "Basic c2VsbGVyOng=", "Content-Type": "application/json"}, 401, "unknown sender"),
+    ({"Authorization": "Bearer seller-token", "Content-Type": "text/plain"}, 415, "application/json"),
+])
+def test_listener__bad_sender_or_content_type__refused_with_nothing_recorded(listener, headers, status, reason):
+    http, store = listener
+    before = stored(store)
+    response = http.post(QUOTE_PATH, content=json.dumps(quote_event("EV-refused")), headers=headers)
+    assert response.status_code == status and reason in response.json()["reason"]
+    assert stored(store) == before
+
+
+def test_listener__oversize_body__413_with_nothing_recorded(listener):
+    http, store = listener
+    before = stored(store)
+    body = quote_event("EV-big") | {"padding": "x" * (MAX_BODY_BYTES + 1)}
+    response = http.post(QUOTE_PATH, json=body, headers=GOOD)
+    assert response.status_code == 413
+    assert stored(store) == before
+
+
+@pytest.mark.parametrize("body, fragment", [
+    (b"{not json", "not JSON"),
+    (b"[]", "JSON object"),
+    (json.dumps(quote_event() | {"eventType": "productOrderStateChangeEvent"}).encode(), "does not match"),
+    (json.dumps({k: v for k, v in quote_event().items() if k != "eventId"}).encode(), "eventId"),
+    (json.dumps(quote_event() | {"eventTime": "yesterday"}).encode(), "eventTime"),
+])
+def test_listener__malformed_envelope__400_with_message_and_nothing_recorded(listener, body, fragment):
+    http, store = listener
+    before = stored(store)
+    response = http.post(QUOTE_PATH, content=body, headers=GOOD)
+    assert response.status_code == 400 and fragment in response.json()["reason"]
+    assert stored(store) == before
+
+
+def test_listener__unknown_event_type_or_api__is_not_served(listener):
+    http, store = listener
+    before = stored(store)
+    unknown_type = "/mefApi/sonata/quoteNotification/v8/listener/quoteExplodedEvent"
+    wrong_version = "/mefApi/sonata/quoteNotification/v7/listener/quoteStateChangeEvent"
+    assert http.post(unknown_type, json=quote_event(), headers=GOOD).status_code == 404
+    assert http.post(wrong_version, json=quote_event(), headers=GOOD).status_code == 404
+    assert stored(store) == before
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
+                                                                                         max_size=4), max_leaves=12)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.dictionaries(st.sampled_from(["eventId", "eventTime", "eventType", "event", "extra"]), json_values))
+def test_listener__fuzzed_envelopes__never_5xx_and_never_store_invalid_events(listener, body):
+    http, store = listener
+    before = stored(store)
+    response = http.post(QUOTE_PATH, content=json.dumps(body), headers=GOOD)
+    assert response.status_code in (204, 400)
+    assert stored(store) == before + (1 if response.status_code == 204 else 0)
+
+
+def test_listener__serves_openapi_health_and_metrics(listener):
+    http, _ = listener
+    paths = http.get("/openapi.json").json()["paths"]
+    assert QUOTE_PATH in paths and ORDER_PATH in paths and TICKET_PATH in paths
+    assert http.get("/healthz").json()["status"] == "ok"
+    metrics = http.get("/metrics").text
+    assert "offnet_events_received_total" in metrics and "offnet_events_rejected_total" in metrics
