@@ -348,3 +348,108 @@ def test_subprocess__offnet_lists_rfqs_and_fails_cleanly(cli, flow):
     )
     assert refused.returncode == 1
     assert refused.stderr.startswith("refused: RfqNotOpen(") and "Traceback" not in refused.stderr
+
+
+# --- the rest of the command set, on the same deployment --------------------------------------------
+
+
+def test_keys__added_key_acts_for_the_member_until_revoked(cli, flow):
+    key = Account.from_key(keccak(text="cli-anvil carol quote key")).address
+    added = cli.ok("carrier", "keys", "add", key, "--role", "quote", "--role", "oracle", account="carol")
+    assert "add key: tx 0x" in added.out
+    assert cli.ok("carrier", "show", key, "--json").json()["keyOf"] == {
+        "member": addr("carol"),
+        "roles": ["quote", "oracle"],
+    }
+    cli.ok("carrier", "keys", "revoke", key, account="carol")
+    assert cli.ok("carrier", "show", key, "--json").json()["keyOf"] is None
+
+
+def test_council__suspension_removes_a_provider_from_discovery_and_reinstatement_restores_it(cli, flow):
+    index = str(cli.home / "index.db")
+    proposed = cli.ok("carrier", "propose", "suspend", addr("dave"), account="alice")
+    assert "propose suspend: tx 0x" in proposed.out and ": executed" in proposed.out
+    found = cli.ok(
+        "providers", "--product", "access-eline", "--country", "GB", "--json", "--index", index
+    ).json()
+    assert [p["address"] for p in found] == [addr("carol")]
+    proposal_id = proposed.out.split("proposal ")[1].split(":")[0]
+    again = cli("carrier", "vote", proposal_id, account="alice")
+    assert_one_line_error(again, "refused: Registry", f"proposalId={proposal_id}")
+    assert_one_line_error(
+        cli("carrier", "propose", "expel", addr("dave"), account="carol"),
+        "refused: ",
+        f"RegistryNotCouncil(caller={addr('carol')})",
+    )
+    cli.ok("carrier", "propose", "reinstate", addr("dave"), account="alice")
+    found = cli.ok(
+        "providers", "--product", "access-eline", "--country", "GB", "--json", "--index", index
+    ).json()
+    assert {p["address"] for p in found} == {addr("carol"), addr("dave")}
+
+
+def test_quotes__withdrawn_commitment_shows_in_the_log_and_rfq_cancels(cli, flow, anvil):
+    request = dict(
+        flow["request"], externalId="CLI-SECOND", requestedQuoteCompletionDate=rfc3339(anvil.now() + 7200)
+    )
+    path = cli.home / "request-2.json"
+    path.write_text(json.dumps(request))
+    rfq_id = cli.ok("rfq", "post", str(path), "--json", account="alice").json()["rfqId"]
+    quote_file = str(cli.home / "quote-2.json")
+    cli.ok("quote", "sign", rfq_id, "--one-time", "10", "--monthly", "5", "--out", quote_file, account="dave")
+    cli.ok("quote", "commit", quote_file, account="dave")
+    cli.ok("quote", "withdraw", rfq_id, account="dave")
+    shown = cli.ok("rfq", "show", rfq_id, "--json").json()
+    assert [(c["provider"], c["withdrawn"]) for c in shown["commitments"]] == [
+        (addr("dave"), False),
+        (addr("dave"), True),
+    ]
+    assert_one_line_error(cli("rfq", "cancel", rfq_id, account="bob"), "refused: ", "RfqNotBuyer(")
+    cli.ok("rfq", "cancel", rfq_id, account="alice")
+    assert cli.ok("rfq", "show", rfq_id, "--json").json()["status"] == "cancelled"
+
+
+def test_sla__submitted_report_is_shown_pending(cli, flow):
+    order_id = flow["awarded"]["orderId"]
+    path = cli.home / "product-order.json"
+    path.write_text(json.dumps(load_example("product_order")))
+    submitted = cli.ok(
+        "sla", "submit", order_id, "--product-order", str(path), "--json", account="carol"
+    ).json()
+    assert submitted["member"] == addr("carol")
+    assert [r["kind"] for r in submitted["reports"]] == ["order_completed"]
+    shown = cli.ok("sla", "show", order_id, "--json").json()
+    assert [(r["reportId"], r["status"]) for r in shown] == [(submitted["reports"][0]["reportId"], "pending")]
+    early = load_example("product_order") | {"state": "inProgress"}
+    early["productOrderItem"][0].pop("expectedCompletionDate")
+    path.write_text(json.dumps(early))
+    run = cli("sla", "submit", order_id, "--product-order", str(path), account="carol")
+    assert_one_line_error(run, "error: ", "nothing to report yet")
+
+
+def test_order__fund_dispute_cancel_withdraw_move_the_money_statement(cli, flow):
+    order_id = flow["awarded"]["orderId"]
+    funded = cli.ok("order", "fund", order_id, "--months", "2", account="alice")
+    assert "fund: tx 0x" in funded.out
+    order = cli.ok("order", "show", order_id, "--json").json()
+    assert (order["fundedMonths"], order["moneyFlow"]["escrowed"]) == (3, (2_000 + 3 * 1_000) * 10**6)
+    assert_one_line_error(
+        cli("order", "dispute", order_id, account="bob"),
+        "refused: ",
+        f"EscrowNotParty(orderId={order_id}, caller={addr('bob')})",
+    )
+    cli.ok("order", "cancel", order_id, account="alice")
+    order = cli.ok("order", "show", order_id, "--json").json()
+    assert order["status"] == "cancelled" and order["moneyFlow"]["held"] == 0
+    withdrawn = cli.ok("order", "withdraw", order_id, account="alice")
+    assert "withdraw: tx 0x" in withdrawn.out
+    assert_one_line_error(
+        cli("order", "withdraw", order_id, account="alice"), "refused: ", "EscrowNothingToWithdraw("
+    )
+
+
+def test_dev__advance_time_moves_the_chain_clock(cli, anvil):
+    before = anvil.now()
+    moved = cli.ok("dev", "advance-time", "2h")
+    assert int(moved.out.split()[-1]) >= before + 7200
+    assert_one_line_error(cli("dev", "advance-time", "soon"), "error: ", "invalid duration")

@@ -49,7 +49,6 @@ def sla() -> None:
     type=click.Path(path_type=Path),
     help="resolved Sonata TroubleTicket JSON (repeatable)",
 )
-@click.option("--member", help="member the reports are for [default: the member your key acts for]")
 @json_option
 def submit(
     opts: ChainOptions,
@@ -59,7 +58,6 @@ def submit(
     period,
     measurement,
     tickets,
-    member,
     as_json: bool,
 ) -> None:
     """Submit ORDER_ID's reports as one batch, signed by an oracle key of your member."""
@@ -89,7 +87,9 @@ def submit(
         )
     clients = Clients.of(opts)
     sender = opts.sender()
-    member = member or clients.registry.member_of(sender.address) or sender.address
+    member = (
+        clients.registry.member_of(sender.address) or sender.address
+    )  # the ledger resolves it the same way
     result = {}
 
     def transact():
@@ -133,8 +133,8 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
     submitted = ledger_reports(ledger, logs)
     rows = []
     for block, root, report in submitted:
-        record = ledger.record(report.report_id)
-        status = record.status.name.lower() if record.status else "pending"
+        stored = ledger.status(report)
+        status = stored.name.lower() if stored else "pending"
         rows.append(
             {
                 "block": block,
