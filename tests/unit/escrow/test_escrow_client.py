@@ -2,7 +2,16 @@
 
 from dataclasses import replace
 
-from escrow_support import BAD, BILLING_PERIOD, DAY, DELIVERY_GRACE, MONTHLY, ONE_TIME, REPORT_GRACE, RULING_TIMEOUT
+from escrow_support import (
+    BAD,
+    BILLING_PERIOD,
+    DAY,
+    DELIVERY_GRACE,
+    MONTHLY,
+    ONE_TIME,
+    REPORT_GRACE,
+    RULING_TIMEOUT,
+)
 
 from offnet.chain.tx import call
 from offnet.market.escrow import OrderStatus
@@ -65,4 +74,8 @@ def test_money_flow__cancelled_order_shows_the_fee_and_the_refund(escrow):
     escrow.chain.advance_time(DAY)
     escrow.act(lambda: escrow.client.cancel(escrow.buyer.sender, terms))
     flow = escrow.client.money_flow(oid)
-    assert (flow.released, flow.refunded, flow.held) == (ONE_TIME // 10, terms.opening_amount - ONE_TIME // 10, 0)
+    assert (flow.released, flow.refunded, flow.held) == (
+        ONE_TIME // 10,
+        terms.opening_amount - ONE_TIME // 10,
+        0,
+    )

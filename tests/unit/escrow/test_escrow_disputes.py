@@ -141,3 +141,14 @@ def test_rule__called_directly_by_a_party__reverts(escrow):
         "EscrowNotCouncil",
         caller=escrow.buyer.address,
     )
+
+
+def test_dispute__of_delivery__the_ledgers_final_delivery_report_settles_it(escrow):
+    terms, oid, _ = escrow.open()
+    escrow.act(lambda: escrow.client.dispute(escrow.seller.sender, terms, DELIVERY))
+    escrow.deliver(terms, days_late=1)
+    assert escrow.order(oid).status == OrderStatus.ACTIVE
+    assert escrow.withdrawable(escrow.buyer) == ONE_TIME // 100
+    escrow.council_refused(
+        escrow.client.rule_call(terms, DELIVERY, 0), "EscrowWrongStatus", orderId=oid, status=OrderStatus.ACTIVE
+    )

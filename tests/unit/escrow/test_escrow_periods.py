@@ -225,3 +225,14 @@ def test_top_up__permit_front_run__still_funds_with_the_allowance(escrow):
         )
     )
     assert escrow.order(oid).funded_months == 3
+
+
+def test_claim_period__before_delivery__reverts(escrow):
+    terms, oid, _ = escrow.open()
+    escrow.chain.advance_time(BILLING_PERIOD + REPORT_GRACE)
+    escrow.refuse(
+        lambda: escrow.client.claim_period(escrow.seller.sender, terms, 1),
+        "EscrowWrongStatus",
+        orderId=oid,
+        status=OrderStatus.OPEN,
+    )
