@@ -150,5 +150,8 @@ def test_dispute__of_delivery__the_ledgers_final_delivery_report_settles_it(escr
     assert escrow.order(oid).status == OrderStatus.ACTIVE
     assert escrow.withdrawable(escrow.buyer) == ONE_TIME // 100
     escrow.council_refused(
-        escrow.client.rule_call(terms, DELIVERY, 0), "EscrowWrongStatus", orderId=oid, status=OrderStatus.ACTIVE
+        escrow.client.rule_call(terms, DELIVERY, 0),
+        "EscrowWrongStatus",
+        orderId=oid,
+        status=OrderStatus.ACTIVE,
     )
