@@ -1,4 +1,4 @@
-"""`offnet sonata validate`: the kind detected or given, the model checked, the canonical keccak-256 printed."""
+"""`offnet sonata validate`: kind detected or given, model checked, canonical keccak-256 printed."""
 
 from __future__ import annotations
 
@@ -30,13 +30,24 @@ def write(tmp_path: Path):
     return write
 
 
-@pytest.mark.parametrize(("example", "kind", "model"), [
-    ("quote_create", "quote-request", "QuoteCreate"),
-    ("product_order_create", "product-order-request", "ProductOrderCreate"),
-    ("notifications/productOrderingNotification.productOrderStateChangeEvent", "notification", "ProductOrderEvent"),
-    ("notifications/quoteNotification.quoteItemStateChangeEvent", "notification", "QuoteEvent"),
-    ("notifications/troubleTicketNotification.troubleTicketResolvedEvent", "notification", "TroubleTicketEvent"),
-])
+@pytest.mark.parametrize(
+    ("example", "kind", "model"),
+    [
+        ("quote_create", "quote-request", "QuoteCreate"),
+        ("product_order_create", "product-order-request", "ProductOrderCreate"),
+        (
+            "notifications/productOrderingNotification.productOrderStateChangeEvent",
+            "notification",
+            "ProductOrderEvent",
+        ),
+        ("notifications/quoteNotification.quoteItemStateChangeEvent", "notification", "QuoteEvent"),
+        (
+            "notifications/troubleTicketNotification.troubleTicketResolvedEvent",
+            "notification",
+            "TroubleTicketEvent",
+        ),
+    ],
+)
 def test_validate__detects_the_kind_and_prints_the_canonical_hash(write, example, kind, model):
     data = load_example(example)
     code, out, err = run("sonata", "validate", write("doc.json", data))
@@ -50,12 +61,15 @@ def test_validate__hash_ignores_key_order_and_whitespace(write):
     reordered = json.dumps(dict(reversed(list(data.items()))), indent=1)
     _, first, _ = run("sonata", "validate", write("a.json", data), "--json")
     _, second, _ = run("sonata", "validate", write("b.json", reordered), "--json")
-    assert json.loads(first)["keccak256"] == json.loads(second)["keccak256"] == "0x" + document_hash(data).hex()
+    assert (
+        json.loads(first)["keccak256"] == json.loads(second)["keccak256"] == "0x" + document_hash(data).hex()
+    )
 
 
 def test_validate__forced_kind_that_does_not_fit__names_the_bad_field(write):
-    code, out, err = run("sonata", "validate", write("q.json", load_example("quote_create")),
-                         "--kind", "product-order-request")
+    code, out, err = run(
+        "sonata", "validate", write("q.json", load_example("quote_create")), "--kind", "product-order-request"
+    )
     assert code == 1 and out == ""
     assert err.startswith("error: invalid ProductOrderCreate: productOrderItem: Field required")
     assert len(err.strip().splitlines()) == 1
@@ -69,13 +83,17 @@ def test_validate__invalid_quote_request__one_line_error(write):
 
 
 def test_validate__notification_with_unknown_event_type__refused(write):
-    data = load_example("notifications/quoteNotification.quoteStateChangeEvent") | {"eventType": "quoteLostEvent"}
+    data = load_example("notifications/quoteNotification.quoteStateChangeEvent") | {
+        "eventType": "quoteLostEvent"
+    }
     code, _, err = run("sonata", "validate", write("n.json", data))
     assert code == 1 and err.strip() == "error: unknown notification eventType 'quoteLostEvent'"
 
 
 def test_validate__undetectable_or_broken_or_missing_file__one_line_errors(write, tmp_path):
-    assert run("sonata", "validate", write("x.json", {"hello": 1}))[2].startswith("error: cannot tell the document kind")
+    assert run("sonata", "validate", write("x.json", {"hello": 1}))[2].startswith(
+        "error: cannot tell the document kind"
+    )
     assert "is not valid JSON" in run("sonata", "validate", write("y.json", "{oops"))[2]
     code, _, err = run("sonata", "validate", str(tmp_path / "absent.json"))
     assert code == 1 and err.startswith("error: Sonata document not found")
