@@ -61,6 +61,10 @@ class InvalidPrivateKey(ValueError):
     """A private key that is not 32 bytes of hex in the curve's range."""
 
 
+class KeystoreFolderUnusable(ValueError):
+    """The keystore folder cannot be created or written (a file in the way, no space, no permission)."""
+
+
 @dataclass(frozen=True)
 class AccountEntry:
     """One keystore file: its account name, path and address (None with a problem when unreadable)."""
@@ -302,18 +306,26 @@ class Keystore:
 
     def _write_new(self, name: str, text: str, address: str) -> AccountEntry:
         path = self.path_of(name)
-        self._ensure_directory()
-        fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.", suffix=".partial")
+        try:
+            self._ensure_directory()
+            fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.", suffix=".partial")
+        except OSError as exc:
+            raise self._unusable(exc) from None
         try:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
                 handle.flush()
                 os.fsync(handle.fileno())
-            try:
-                os.link(temporary, path)  # atomic and never replaces: a racing writer of the same name loses
-            except FileExistsError:
-                raise AccountExists(f"an account named '{name}' already exists ({path})") from None
+            os.link(temporary, path)  # atomic and never replaces: a racing writer of the same name loses
+        except FileExistsError:
+            raise AccountExists(f"an account named '{name}' already exists ({path})") from None
+        except OSError as exc:
+            raise self._unusable(exc) from None
         finally:
             os.unlink(temporary)
         return AccountEntry(name, path, address)
+
+    def _unusable(self, exc: OSError) -> KeystoreFolderUnusable:
+        reason = exc.strerror or str(exc)
+        return KeystoreFolderUnusable(f"cannot write to keystore folder {self.directory}: {reason}")

@@ -267,6 +267,8 @@ def populated(offnet, keystore_dir, keyfile, monkeypatch, tmp_path):
     (["new", "bob", "--password-env", "PW", "--password-file", "{good}"],
      ["either --password-file or --password-env"]),
     (["new", "../bob", "--password-env", "PW"], ["invalid account name '../bob'"]),
+    (["new", "bob", "--password-env", "PW", "--keystore-dir", "{blocked}"],
+     ["cannot write to keystore folder", "Not a directory"]),
     (["import", "bob", "--private-key-env", "WRONG", "--password-env", "PW"],
      ["WRONG does not hold a private key"]),
     (["export-address", "ghost"], ["no account named 'ghost'"]),
@@ -276,7 +278,8 @@ def populated(offnet, keystore_dir, keyfile, monkeypatch, tmp_path):
 def test_user_error__one_line_exit_1_and_nothing_changed(offnet, keystore_dir, populated, tmp_path, args,
                                                          fragments):
     paths = {**{k: str(v) for k, v in populated.items()}, "missing": str(tmp_path / "missing.json"),
-             "folder": str(tmp_path)}
+             "folder": str(tmp_path), "blocked": str(tmp_path / "a-file" / "keystores")}
+    (tmp_path / "a-file").write_text("in the way")
     before = folder_state(keystore_dir)
     run = offnet("account", *(a.format(**paths) for a in args))
     assert_one_line_error(run, *fragments)

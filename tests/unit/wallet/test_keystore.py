@@ -17,6 +17,7 @@ from offnet.wallet.keystore import (
     InvalidAddress,
     InvalidPrivateKey,
     Keystore,
+    KeystoreFolderUnusable,
     WrongPassword,
     default_keystore_dir,
 )
@@ -58,6 +59,14 @@ def test_create__taken_name__raises_account_exists_and_keeps_the_first(keystore)
         keystore.create("alice", "pw")
     assert first.path.read_bytes() == before
     assert [e.name for e in keystore.entries()] == ["alice"]
+
+
+def test_create__folder_blocked_by_a_file__raises_folder_unusable(tmp_path):
+    (tmp_path / "a-file").write_text("in the way")
+    keystore = Keystore(tmp_path / "a-file" / "keystores")
+    with pytest.raises(KeystoreFolderUnusable, match=r"cannot write to keystore folder .*: Not a directory"):
+        keystore.create("alice", "pw")
+    assert (tmp_path / "a-file").read_text() == "in the way"
 
 
 @pytest.mark.parametrize("name", ["", "../escape", "a/b", "with space", ".hidden", "0xabc", "x" * 65])
