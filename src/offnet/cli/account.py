@@ -41,7 +41,7 @@ def account() -> None:
     """Local accounts: encrypted keystores (scrypt) that sign transactions and EIP-712 messages."""
 
 
-@account.command("new")
+@account.command("new", short_help="Create a random account, encrypted.")
 @click.argument("name")
 @keystore_dir_option
 @password_file_option
@@ -54,7 +54,7 @@ def new(name: str, keystore_dir: Path | None, password_file: Path | None, passwo
     _report("created", keystore.create(name, password))
 
 
-@account.command("import")
+@account.command("import", short_help="Import a keystore file or a private key.")
 @click.argument("name")
 @click.option("--keystore", "keystore_file", type=click.Path(dir_okay=False, path_type=Path),
               help="a v3 JSON keystore (ape's ~/.ape/accounts/ALIAS.json, geth's keystore/UTC--...)")
@@ -83,7 +83,7 @@ def import_(name: str, keystore_file: Path | None, private_key_env: str | None, 
     _report("imported", entry)
 
 
-@account.command("list")
+@account.command("list", short_help="List accounts and their addresses.")
 @keystore_dir_option
 @json_option
 def list_(keystore_dir: Path | None, as_json: bool) -> None:
@@ -108,7 +108,7 @@ def list_(keystore_dir: Path | None, as_json: bool) -> None:
     console.print(table)
 
 
-@account.command("export-address")
+@account.command("export-address", short_help="Print an account's address.")
 @click.argument("name")
 @keystore_dir_option
 @json_option
@@ -119,7 +119,7 @@ def export_address(name: str, keystore_dir: Path | None, as_json: bool) -> None:
     click.echo(json.dumps({"name": name, "address": address}) if as_json else address)
 
 
-@account.command("delete")
+@account.command("delete", short_help="Delete an account's keystore.")
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 @keystore_dir_option
