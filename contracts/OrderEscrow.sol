@@ -9,7 +9,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {ICarrierRegistry} from "./interfaces/ICarrierRegistry.sol";
 import {IOrderEscrow} from "./interfaces/IOrderEscrow.sol";
 import {CreditMath} from "./libraries/CreditMath.sol";
-import {OrderTerms, PeriodMetrics} from "./types/OrderTypes.sol";
+import {OrderId, OrderTerms, PeriodMetrics} from "./types/OrderTypes.sol";
 
 /// @title OrderEscrow
 /// @notice Holds the buyer's money of each order and pays it out as the SlaLedger's final reports,
@@ -105,7 +105,7 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
     /// @inheritdoc IOrderEscrow
     function openOrder(OrderTerms calldata terms) external nonReentrant returns (bytes32 orderId) {
         if (msg.sender != _market) revert EscrowNotMarket(msg.sender);
-        orderId = _orderId(terms);
+        orderId = OrderId.compute(terms);
         if (_orders[orderId].status != OrderStatus.None) revert EscrowOrderExists(orderId);
         if (terms.buyer == address(0) || terms.seller == address(0) || terms.buyer == terms.seller) {
             revert EscrowInvalidParties(terms.buyer, terms.seller);
@@ -321,14 +321,8 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
 
     // --- internals: orders ---------------------------------------------------------------------
 
-    /// @dev The content-derived order id, exactly `OrderId.of(terms)`; computed here because `of`
-    /// is a reserved word of Solidity, so `OrderId.of(...)` cannot be called by name.
-    function _orderId(OrderTerms calldata terms) private pure returns (bytes32) {
-        return keccak256(abi.encode(terms));
-    }
-
     function _load(OrderTerms calldata terms) private view returns (bytes32 orderId, OrderState memory o) {
-        orderId = _orderId(terms);
+        orderId = OrderId.compute(terms);
         o = _orders[orderId];
         if (o.status == OrderStatus.None) revert EscrowUnknownOrder(orderId);
     }

@@ -109,7 +109,7 @@ class OrderTerms:
         return cls(*head, credits=CreditSchedule(*credits))
 
     def order_id(self) -> bytes:
-        """The order id, computed exactly like `OrderId.of(terms)` on chain."""
+        """The order id, computed exactly like `OrderId.compute(terms)` on chain."""
         return keccak(encode([_abi_type(OrderTerms)], [self.to_tuple()]))
 
     @property
