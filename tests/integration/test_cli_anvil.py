@@ -307,6 +307,29 @@ def test_error__bad_files(cli, flow, tmp_path):
     assert_one_line_error(cli("award", str(altered), account="alice"), "error: ", "altered")
 
 
+def test_error__unfunded_account__the_node_refusal_is_one_line(cli, flow, monkeypatch):
+    monkeypatch.setenv("OFFNET_TEST_KEY_EVE", "0x" + keccak(text="cli-anvil eve, never funded").hex())
+    run = cli.raw(
+        "carrier",
+        "apply",
+        "--name",
+        "Eve",
+        "--sonata-url",
+        "https://eve.example",
+        "--product",
+        "access-eline",
+        "--country",
+        "GB",
+        "--rpc",
+        cli.url,
+        "--deployments",
+        str(cli.home / "deployments"),
+        "--private-key-env",
+        "OFFNET_TEST_KEY_EVE",
+    )
+    assert_one_line_error(run, "error: apply: the node rejected the transaction: ", "nsufficient funds")
+
+
 def test_error__debug_shows_the_traceback(cli):
     with pytest.raises(Exception, match="cannot reach RPC"):
         cli.raw("--debug", "rfq", "list", "--rpc", "http://127.0.0.1:9")
@@ -453,3 +476,34 @@ def test_dev__advance_time_moves_the_chain_clock(cli, anvil):
     moved = cli.ok("dev", "advance-time", "2h")
     assert int(moved.out.split()[-1]) >= before + 7200
     assert_one_line_error(cli("dev", "advance-time", "soon"), "error: ", "invalid duration")
+
+
+def test_award__with_permit_needs_no_approval_transaction(cli, flow, anvil):
+    request = dict(
+        flow["request"], externalId="CLI-PERMIT", requestedQuoteCompletionDate=rfc3339(anvil.now() + 3600)
+    )
+    path = cli.home / "request-permit.json"
+    path.write_text(json.dumps(request))
+    rfq_id = cli.ok("rfq", "post", str(path), "--json", account="alice").json()["rfqId"]
+    quote_file = str(cli.home / "quote-permit.json")
+    cli.ok(
+        "quote",
+        "sign",
+        rfq_id,
+        "--one-time",
+        "100",
+        "--monthly",
+        "50",
+        "--prepaid",
+        "2",
+        "--out",
+        quote_file,
+        account="dave",
+    )
+    cli.ok("quote", "commit", quote_file, account="dave")
+    run = cli.ok("award", quote_file, "--permit", account="alice")
+    assert "approve escrow" not in run.out and "award: tx 0x" in run.out
+    order_id = run.out.split("order ")[-1].split()[0]
+    assert (
+        cli.ok("order", "show", order_id, "--json").json()["moneyFlow"]["escrowed"] == (100 + 2 * 50) * 10**6
+    )

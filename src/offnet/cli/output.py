@@ -13,6 +13,7 @@ import click
 from eth_utils import is_address, to_checksum_address
 from rich.console import Console
 from rich.table import Table
+from web3.exceptions import Web3RPCError
 
 from offnet.chain import Receipt
 from offnet.cli.options import ChainOptions
@@ -34,6 +35,10 @@ PRODUCT_ALIASES = {"access-eline": ACCESS_ELINE_URN}
 
 class InvalidInput(ValueError):
     """An argument or file the user gave cannot be used as it is."""
+
+
+class TransactionRejected(ValueError):
+    """The node refused a transaction before running it (insufficient funds for gas, fee too low...)."""
 
 
 @dataclass
@@ -154,8 +159,8 @@ def table(
     title: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], caption: str | None = None
 ) -> None:
     out = Table(title=title, caption=caption)
-    for column in columns:
-        out.add_column(column, overflow="fold")
+    for i, column in enumerate(columns):
+        out.add_column(column, overflow="fold", no_wrap=i == 0)  # the first column holds ids: keep them whole
     for row in rows:
         out.add_row(*(str(v) for v in row))
     console.print(out)
@@ -176,7 +181,13 @@ def waiting(description: str) -> Iterator[None]:
 def send(label: str, transact: Callable[[], Receipt]) -> Receipt:
     """Send a transaction behind a spinner; print its hash and gas used (on stderr under --json)."""
     with waiting(f"{label}: waiting for confirmation"):
-        receipt = transact()
+        try:
+            receipt = transact()
+        except Web3RPCError as exc:  # the node refused the transaction itself (funds, fees, nonce)
+            message = exc.rpc_response.get("error", {}).get("message") if exc.rpc_response else None
+            raise TransactionRejected(
+                f"{label}: the node rejected the transaction: {message or exc}"
+            ) from None
     context = click.get_current_context(silent=True)
     as_json = bool(context and context.params.get("as_json"))
     (err_console if as_json else console).print(
