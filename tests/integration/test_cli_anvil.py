@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,31 +81,29 @@ class Cli:
 
 
 @pytest.fixture(scope="module")
-def cli(anvil, tmp_path_factory) -> Cli:
+def cli(anvil, tmp_path_factory) -> Iterator[Cli]:
+    """Four accounts imported into a temporary keystore folder (fast scrypt), a password variable set."""
     home = tmp_path_factory.mktemp("offnet-cli")
-    os.environ[PASSWORD_ENV] = "correct horse"
-    saved, keystore_module.SCRYPT_N = keystore_module.SCRYPT_N, 2**4  # fast keystores for the test only
     cli = Cli(anvil.url, home)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(PASSWORD_ENV, "correct horse")
+        patch.setattr(keystore_module, "SCRYPT_N", 2**4)  # fast keystores for the test only
         for name in NAMES:
-            os.environ[f"OFFNET_TEST_KEY_{name.upper()}"] = "0x" + keccak(text=f"cli-anvil {name}").hex()
-            assert (
-                cli.raw(
-                    "account",
-                    "import",
-                    name,
-                    "--private-key-env",
-                    f"OFFNET_TEST_KEY_{name.upper()}",
-                    "--keystore-dir",
-                    str(home / "keystores"),
-                    "--password-env",
-                    PASSWORD_ENV,
-                ).code
-                == 0
+            var = f"OFFNET_TEST_KEY_{name.upper()}"
+            patch.setenv(var, "0x" + keccak(text=f"cli-anvil {name}").hex())
+            imported = cli.raw(
+                "account",
+                "import",
+                name,
+                "--private-key-env",
+                var,
+                "--keystore-dir",
+                str(home / "keystores"),
+                "--password-env",
+                PASSWORD_ENV,
             )
-    finally:
-        keystore_module.SCRYPT_N = saved
-    return cli
+            assert imported.code == 0, imported.err
+        yield cli
 
 
 def addr(name: str) -> str:
