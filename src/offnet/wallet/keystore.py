@@ -149,8 +149,10 @@ def keystore_problem(data: Any) -> str | None:
         return f"its cipher {crypto.get('cipher')!r} is not aes-128-ctr"
     params = crypto.get("cipherparams")
     iv = params.get("iv") if isinstance(params, dict) else None
+    # eth-account writes the iv as a number: leading zero bytes are dropped, so it may be short.
+    iv_ok = _hex_field(iv) and 0 < len(iv.removeprefix("0x")) <= 32
     ciphertext, mac = crypto.get("ciphertext"), crypto.get("mac")
-    if not (_hex_field(ciphertext) and _hex_field(iv, 16) and _hex_field(mac, 32)):
+    if not (_hex_field(ciphertext) and iv_ok and _hex_field(mac, 32)):
         return "its ciphertext, iv or mac is missing or not hex"
     if "address" in data and not is_hex_address(str(data["address"])):
         return f"its address field {data['address']!r} is not a 20-byte hex address"
