@@ -234,6 +234,8 @@ class Keystore:
             _, data = read_keystore_file(path, f"account '{path.stem}'")
         except CorruptKeystore as exc:
             return AccountEntry(path.stem, path, None, str(exc))
+        except OSError as exc:
+            return AccountEntry(path.stem, path, None, f"unreadable: {exc.strerror or exc}")
         problem = None if "address" in data else "no address recorded"
         return AccountEntry(path.stem, path, _recorded_address(data), problem)
 
@@ -246,8 +248,7 @@ class Keystore:
                     return entry
             raise AccountNotFound(f"no account with address {address} in {self.directory}")
         entry = self.lookup(ref)
-        if entry.problem and entry.address is None:
-            raise CorruptKeystore(entry.problem)
+        read_keystore_file(entry.path, f"account '{entry.name}'")  # raises with the reason if it is damaged
         return entry
 
     def address(self, ref: str) -> str:

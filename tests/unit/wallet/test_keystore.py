@@ -149,6 +149,18 @@ def test_import_keystore__without_address_field__records_the_address_it_decrypts
     assert [(e.name, e.address, e.problem) for e in keystore.entries()] == [("anon", ADDRESS, None)]
 
 
+def test_keystore_without_address_placed_by_hand__lists_as_unknown_and_still_unlocks(keystore, write_keyfile):
+    keystore.create("first", "pw")  # creates the folder
+    data = json.loads(write_keyfile("anonymous.json", KEY, "pw").read_text())
+    del data["address"]
+    keystore.path_of("manual").write_text(json.dumps(data))
+    listed = {e.name: e for e in keystore.entries()}
+    assert listed["manual"].address is None and listed["manual"].problem == "no address recorded"
+    assert keystore.unlock("manual", "pw").address == ADDRESS
+    with pytest.raises(CorruptKeystore, match="records no address"):
+        keystore.address("manual")
+
+
 def test_import_keystore__wrong_password__raises_and_writes_nothing(keystore, write_keyfile):
     source = write_keyfile("exported.json", KEY, "right")
     with pytest.raises(WrongPassword, match=r"wrong password for keystore file exported\.json"):
