@@ -319,6 +319,20 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
         return _tokens[token].withdrawable;
     }
 
+    /// @inheritdoc IOrderEscrow
+    function lateDeliveryCreditBps(OrderTerms calldata terms, uint40 committedDate, uint40 completionDate)
+        external
+        pure
+        returns (uint256)
+    {
+        return CreditMath.lateDeliveryBps(terms.credits, committedDate, completionDate);
+    }
+
+    /// @inheritdoc IOrderEscrow
+    function periodCreditBps(OrderTerms calldata terms, PeriodMetrics calldata m) external pure returns (uint256) {
+        return CreditMath.periodBps(terms.credits, m);
+    }
+
     // --- internals: orders ---------------------------------------------------------------------
 
     function _load(OrderTerms calldata terms) private view returns (bytes32 orderId, OrderState memory o) {

@@ -272,4 +272,11 @@ interface IOrderEscrow {
     function totalEscrowed(address token) external view returns (uint256);
     /// @notice Sum of the withdrawable balances of every party in `token`.
     function totalWithdrawable(address token) external view returns (uint256);
+    /// @notice The late-delivery credit, in bps of the one-time charge, that `onDelivered` would apply.
+    function lateDeliveryCreditBps(OrderTerms calldata terms, uint40 committedDate, uint40 completionDate)
+        external
+        pure
+        returns (uint256);
+    /// @notice The in-life credit, in bps of the monthly charge, that `onPeriod` would apply for `m`.
+    function periodCreditBps(OrderTerms calldata terms, PeriodMetrics calldata m) external pure returns (uint256);
 }

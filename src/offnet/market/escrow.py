@@ -118,6 +118,45 @@ class OrderTerms:
         return self.one_time_charge + self.prepaid_months * self.monthly_charge
 
 
+BPS = 10_000
+
+
+def _capped(bps: int, cap: int) -> int:
+    limit = BPS if cap == 0 or cap > BPS else cap
+    return min(bps, limit)
+
+
+def late_delivery_credit_bps(credits: CreditSchedule, committed: int, completed: int) -> int:
+    """The late-delivery credit the escrow applies: bps per whole day late, capped (as CreditMath)."""
+    if completed <= committed:
+        return 0
+    return _capped(
+        (completed - committed) // 86_400 * credits.late_delivery_bps_per_day, credits.late_delivery_cap_bps
+    )
+
+
+def period_credit_bps(credits: CreditSchedule, m: PeriodMetrics) -> int:
+    """The in-life credit the escrow applies to one period: every missed objective's credit, capped."""
+    c = credits
+    missed = (
+        (
+            c.availability_objective_ppm,
+            m.availability_ppm < c.availability_objective_ppm,
+            c.availability_credit_bps,
+        ),
+        (c.frame_delay_objective_us, m.frame_delay_us > c.frame_delay_objective_us, c.frame_delay_credit_bps),
+        (c.frame_loss_objective_ppm, m.frame_loss_ppm > c.frame_loss_objective_ppm, c.frame_loss_credit_bps),
+        (
+            c.time_to_restore_objective_sec,
+            m.time_to_restore_sec > c.time_to_restore_objective_sec,
+            c.time_to_restore_credit_bps,
+        ),
+    )
+    return _capped(
+        sum(bps for objective, miss, bps in missed if objective and miss), c.monthly_credit_cap_bps
+    )
+
+
 class OrderStatus(IntEnum):
     NONE = 0
     OPEN = 1
