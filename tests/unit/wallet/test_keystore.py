@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -99,15 +101,17 @@ def test_import_keystore__eth_account_file__is_copied_unchanged_and_unlocks(keys
     assert keystore.unlock("alice", "their password").key == KEY
 
 
-def test_import_keystore__ape_account_file__imports_as_it_is(keystore, tmp_path):
-    # ape_accounts writes json.dumps(EthAccount.encrypt(key, passphrase)) to ~/.ape/accounts/<alias>.json,
-    # with eth-account's default scrypt cost.
-    ape_file = tmp_path / ".ape" / "accounts" / "deployer.json"
-    ape_file.parent.mkdir(parents=True)
-    ape_file.write_text(json.dumps(Account.encrypt(KEY, "ape passphrase")), encoding="utf8")
+def test_import_keystore__file_written_by_ape_itself__imports_as_it_is(keystore, tmp_path):
+    # ape's own `accounts import` code, run in a process whose ape data folder is tmp_path/ape.
+    script = ("import sys; from ape_accounts.accounts import import_account_from_private_key as i; "
+              "i('deployer', 'ape passphrase', sys.argv[1])")
+    subprocess.run([sys.executable, "-c", script, "0x" + KEY.hex()], cwd=tmp_path, check=True, timeout=120,
+                   env={**os.environ, "APE_DATA_FOLDER": str(tmp_path / "ape")}, capture_output=True)
+    ape_file = tmp_path / "ape" / "accounts" / "deployer.json"
     entry = keystore.import_keystore("deployer", ape_file, "ape passphrase")
     assert entry.address == ADDRESS
     assert entry.path.read_bytes() == ape_file.read_bytes()
+    assert entry.path.stat().st_mode & 0o777 == 0o600  # ape leaves its copy 0644
 
 
 def test_import_keystore__geth_utc_file_with_capitalised_crypto__imports_as_it_is(keystore, write_keyfile):
