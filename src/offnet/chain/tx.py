@@ -12,7 +12,7 @@ from eth_account.signers.local import LocalAccount
 from eth_tester.exceptions import TransactionFailed
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, TimeExhausted
+from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
 
 from offnet.chain.artifacts import Artifact
 from offnet.chain.connect import Chain
@@ -22,6 +22,10 @@ from offnet.chain.errors import ContractRevert, decode_revert
 _ALREADY_KNOWN = ("already known", "known transaction", "alreadyknown")
 _NONCE_TOO_LOW = ("nonce too low", "nonce is too low", "invalid nonce")
 TRANSIENT_RETRIES = 5
+
+
+class TransactionRejected(ValueError):
+    """The node refused a transaction before executing it (funds, fees, nonce...)."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,7 @@ class Sender:
             except (ContractLogicError, TransactionFailed) as exc:
                 self.chain.forget_nonce(self.address)
                 raise as_revert(exc) from None
-            except ValueError as exc:
+            except (ValueError, Web3RPCError) as exc:
                 message = str(exc).lower()
                 if any(s in message for s in _ALREADY_KNOWN):
                     tx_hash = signed.hash
@@ -127,7 +131,7 @@ class Sender:
                 self.chain.forget_nonce(self.address)
                 if any(s in message for s in _NONCE_TOO_LOW) and attempt + 1 < TRANSIENT_RETRIES:
                     continue
-                raise
+                raise TransactionRejected(f"the node refused the transaction: {exc}") from None
             except (ConnectionError, OSError):
                 self.chain.forget_nonce(self.address)
                 if attempt + 1 == TRANSIENT_RETRIES:

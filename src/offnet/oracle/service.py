@@ -150,7 +150,9 @@ class Oracle:
             return JSONResponse(stored)
 
     def _health(self) -> dict:
-        return {"chainId": self.chain.chain_id, "block": self.chain.w3.eth.block_number, "member": self.member}
+        """Chain reachability for /healthz: one quick request, no retries (a probe must answer fast)."""
+        block = self.chain.w3.eth.block_number if self.chain.url is None else _probe_block(self.chain.url)
+        return {"chainId": self.chain.chain_id, "block": block, "member": self.member}
 
     # --- Sonata clients -------------------------------------------------------------------------
 
@@ -375,8 +377,18 @@ class Oracle:
 
     async def _order_for(self, peer: str, product_order: Any) -> dict | None:
         order = self.store.order(product_order_id=product_order.id)
-        if order is not None or peer != SELF:
+        if order is not None:
             return order
+        if peer != SELF:
+            # An order our staff placed by hand names the offnet order in externalId: link it.
+            external = getattr(product_order, "externalId", None) or ""
+            if external.startswith("0x") and len(external) == 66:
+                if self.store.order(order_id=external) is None:
+                    await asyncio.to_thread(self.sync_orders)
+                if self.store.order(order_id=external) is not None:
+                    self.store.update_order(external, product_order_id=product_order.id)
+                    return self.store.order(order_id=external)
+            return None
         # Our own Sonata system: link the order to the chain through the quote we signed.
         item = product_order.productOrderItem[0]
         quote_ref = getattr(item, "quoteItem", None)
@@ -430,17 +442,26 @@ class Oracle:
         self.store.set_cursor("orders:block", latest + 1)
         return learned
 
-    async def process_events(self) -> int:
-        """Handle every due notification; failures are retried later with backoff."""
+    async def process_events(self, concurrency: int = 16) -> int:
+        """Handle every due notification, fetching resources in parallel; failures retry later with backoff."""
+        events = self.store.due_events(limit=200)
+        gate = asyncio.Semaphore(concurrency)
+
+        async def fetch(event: StoredEvent) -> list | Exception:
+            async with gate:
+                try:
+                    return await self.handle_event(event)
+                except Exception as exc:  # the seller, the chain or the payload: retried later, with the reason
+                    return exc
+
+        outcomes = await asyncio.gather(*(fetch(e) for e in events))
         handled = 0
-        for event in self.store.due_events():
-            try:
-                reports = await self.handle_event(event)
-            except Exception as exc:  # the seller, the chain or the payload: retry later, with the reason
-                log.warning("event %s (%s) failed: %s", event.event_id, event.event_type, exc)
-                self.store.retry_event(event.id, f"{exc.__class__.__name__}: {exc}")
+        for event, outcome in zip(events, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                log.warning("event %s (%s) failed: %s", event.event_id, event.event_type, outcome)
+                self.store.retry_event(event.id, f"{outcome.__class__.__name__}: {outcome}")
                 continue
-            self.store.finish_event(event.id, [report_to_json(r) for r in reports])
+            self.store.finish_event(event.id, [report_to_json(r) for r in outcome])
             handled += 1
         return handled
 
@@ -478,15 +499,25 @@ class Oracle:
     # --- the loops -------------------------------------------------------------------------------
 
     async def tick(self) -> None:
-        """One pass of every duty (what the background loop repeats)."""
-        await asyncio.to_thread(self.sync_orders)
-        await self.process_events()
+        """One pass of every duty (what the background loop repeats).
+
+        Each duty fails alone: with the RPC down, notifications are still fetched from the sellers
+        and their reports queued; with a seller down, the chain side still moves.
+        """
+        duties = [("sync orders", lambda: asyncio.to_thread(self.sync_orders)),
+                  ("process events", self.process_events)]
         if self.config.buyer and self.config.auto_award:
-            await self.award_due()
-        await self.report_periods()
-        await asyncio.to_thread(self.relay.recover)
-        await asyncio.to_thread(self.relay.submit_pending)
-        await asyncio.to_thread(self.relay.finalize_due)
+            duties.append(("award", self.award_due))
+        duties += [("period reports", self.report_periods),
+                   ("recover outbox", lambda: asyncio.to_thread(self.relay.recover)),
+                   ("submit reports", lambda: asyncio.to_thread(self.relay.submit_pending)),
+                   ("finalize reports", lambda: asyncio.to_thread(self.relay.finalize_due))]
+        for name, duty in duties:
+            try:
+                await duty()
+            except Exception as exc:  # logged with its reason; retried on the next tick
+                log.warning("%s failed: %s: %s", name, exc.__class__.__name__, exc)
+                self.errors.append(f"{name}: {exc.__class__.__name__}: {exc}")
 
     async def start(self) -> None:
         """Subscribe to our own Sonata system and recover the outbox after a restart."""
@@ -497,11 +528,7 @@ class Oracle:
     async def run_loop(self) -> None:
         await self.start()
         while not self._stop.is_set():
-            try:
-                await self.tick()
-            except Exception as exc:  # keep serving; the reason is logged and counted
-                log.exception("oracle tick failed")
-                self.errors.append(f"{exc.__class__.__name__}: {exc}")
+            await self.tick()
             try:
                 await asyncio.wait_for(self._stop.wait(), timeout=self.config.poll_interval)
             except TimeoutError:
@@ -531,6 +558,15 @@ class Oracle:
             await loop_task
             for client in self._clients.values():
                 await client.aclose()
+
+
+def _probe_block(url: str) -> int:
+    import httpx
+
+    response = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []},
+                          timeout=2.0)
+    response.raise_for_status()
+    return int(response.json()["result"], 16)
 
 
 def _term_months(item: Any, default: int = 12) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -95,8 +95,12 @@ def _secret_env(name: str, value: str) -> dict:
 
 
 def oracle_config(carrier: Carrier, others: list[Carrier], chain: Chain, workdir: Path, deployments: Path,
-                  port: int, **overrides) -> OracleConfig:
-    """The oracle configuration of `carrier`, trading with `others` (secrets in environment variables)."""
+                  port: int, *, seller_overrides: dict | None = None, **overrides) -> OracleConfig:
+    """The oracle configuration of `carrier`, trading with `others` (secrets in environment variables).
+
+    `seller_overrides` change fields of the seller section (e.g. prepaid_months); `overrides` the top level.
+    An in-process (embedded) chain has no URL: the oracle is then handed the chain object itself.
+    """
     peers = [{
         "name": other.name,
         "member": other.address,
@@ -108,7 +112,7 @@ def oracle_config(carrier: Carrier, others: list[Carrier], chain: Chain, workdir
     } for other in others]
     data = {
         "member": carrier.address,
-        "rpc": chain.url,
+        "rpc": chain.url or chain.kind,
         "deployments": str(deployments),
         "listen_port": port,
         "database": f"sqlite:///{workdir / (carrier.name + '.db')}",
@@ -120,6 +124,7 @@ def oracle_config(carrier: Carrier, others: list[Carrier], chain: Chain, workdir
             "notification_token": _secret_env(f"{carrier.name}-self", carrier.notification_token),
             "credits": DEFAULT_CREDITS,
             "prepaid_months": 3,
+            **(seller_overrides or {}),
         },
         **overrides,
     }
@@ -128,8 +133,13 @@ def oracle_config(carrier: Carrier, others: list[Carrier], chain: Chain, workdir
 
 @contextmanager
 def running_market(chain: Chain, carriers: list[Carrier], workdir: Path, deployments: Path, *,
-                   seed: int = 1, **oracle_overrides) -> Iterator[TestMarket]:
-    """Start every carrier's seller and oracle (listener + loop); stop all of them on exit."""
+                   seed: int = 1, on_sellers_started: Callable[[TestMarket], None] | None = None,
+                   seller_overrides: dict | None = None, **oracle_overrides) -> Iterator[TestMarket]:
+    """Start every carrier's seller and oracle (listener + loop); stop all of them on exit.
+
+    `on_sellers_started(market)` runs once every seller serves (their URLs known) and before any
+    oracle starts: the place to publish the sellers' URLs on chain (e.g. the members' profiles).
+    """
     market = TestMarket(chain, {c.name: c for c in carriers})
     with market.stack:
         for carrier in carriers:
@@ -142,16 +152,19 @@ def running_market(chain: Chain, carriers: list[Carrier], workdir: Path, deploym
         ports = {c.name: free_port() for c in carriers}
         for carrier in carriers:
             carrier.oracle_url = f"http://127.0.0.1:{ports[carrier.name]}"
+        if on_sellers_started is not None:
+            on_sellers_started(market)
+        shared = chain if chain.url is None else None
         for carrier in carriers:
             others = [c for c in carriers if c is not carrier]
             config = oracle_config(carrier, others, chain, workdir, deployments, ports[carrier.name],
-                                   **oracle_overrides)
-            _start_oracle(carrier, config, market.stack)
+                                   seller_overrides=seller_overrides, **oracle_overrides)
+            _start_oracle(carrier, config, market.stack, chain=shared)
         yield market
 
 
-def _start_oracle(carrier: Carrier, config: OracleConfig, stack: ExitStack) -> None:
-    oracle = Oracle(config, chain=connect(rpc=config.rpc), signer=carrier.account)
+def _start_oracle(carrier: Carrier, config: OracleConfig, stack: ExitStack, *, chain: Chain | None = None) -> None:
+    oracle = Oracle(config, chain=chain or connect(rpc=config.rpc), signer=carrier.account)
     loop = asyncio.new_event_loop()
     ready = threading.Event()
 
