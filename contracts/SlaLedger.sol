@@ -7,7 +7,6 @@ import {
     ISlaLedger,
     Batch,
     Report,
-    ReportRecord,
     ReportStatus,
     Reputation,
     ReputationScores
@@ -22,8 +21,9 @@ import {OrderId, OrderTerms} from "./types/OrderTypes.sol";
 /// @title SlaLedger
 /// @notice SLA facts relayed by the members' oracles, final by liveness, dual report or council
 /// ruling; final facts move reputation and are pushed into the escrow in the same transaction.
-/// @dev Storage per batch: one slot. Storage per report: one slot, written only on dispute or
-/// finality. Storage per provider: two reputation slots. Everything else is event data.
+/// @dev Storage per batch: one slot. Storage per order: one word of fact statuses (two bits per
+/// lifecycle fact and billing period), written only on dispute or finality; trouble tickets take a
+/// slot each. Storage per provider: two reputation slots. Everything else is event data.
 contract SlaLedger is ISlaLedger {
     using ReportHashing for Report;
 
@@ -35,7 +35,8 @@ contract SlaLedger is ISlaLedger {
     address private _market;
 
     mapping(bytes32 root => Batch batch) private _batches;
-    mapping(bytes32 reportId => ReportRecord record) private _records;
+    mapping(bytes32 orderId => uint256 facts) private _orderFacts; // see ReportKinds.packedShift
+    mapping(bytes32 reportId => ReportStatus status) private _unpacked; // facts without a packed field
     mapping(address provider => Reputation reputation) private _reputations;
 
     constructor(ICarrierRegistry registry, uint32 livenessWindow_) {
@@ -94,7 +95,7 @@ contract SlaLedger is ISlaLedger {
         returns (bool finalized)
     {
         bytes32 reportId = report.idOf();
-        ReportStatus status = _records[reportId].status;
+        ReportStatus status = _statusOf(report, reportId);
         if (status == ReportStatus.Final) return false;
         _checkOrder(terms, report);
         Batch memory proven = _provenBatch(terms, report, reportId, root, proof);
@@ -115,7 +116,7 @@ contract SlaLedger is ISlaLedger {
         bytes32[] calldata proofB
     ) external returns (bool finalized) {
         bytes32 reportId = report.idOf();
-        ReportStatus status = _records[reportId].status;
+        ReportStatus status = _statusOf(report, reportId);
         if (status == ReportStatus.Final) return false;
         _checkOrder(terms, report);
         address memberA = _provenBatch(terms, report, reportId, rootA, proofA).member;
@@ -137,11 +138,10 @@ contract SlaLedger is ISlaLedger {
         address member = _oracleMember(msg.sender);
         address counterparty = proven.member == terms.buyer ? terms.seller : terms.buyer;
         if (member != counterparty) revert SlaNotCounterparty(msg.sender, member);
-        _checkOpen(reportId);
+        _checkOpen(report, reportId);
         uint256 endedAt = uint256(proven.submittedAt) + _livenessWindow;
         if (block.timestamp >= endedAt) revert SlaLivenessOver(reportId, endedAt);
-        _records[reportId] =
-            ReportRecord({status: ReportStatus.Disputed, at: uint40(block.timestamp), disputer: member});
+        _setStatus(report, reportId, ReportStatus.Disputed);
         emit ReportDisputed(reportId, report.orderId, member, report.contentOf());
     }
 
@@ -163,9 +163,8 @@ contract SlaLedger is ISlaLedger {
         _checkOrder(terms, reportA);
         _provenBatch(terms, reportA, reportId, rootA, proofA);
         _provenBatch(terms, reportB, reportId, rootB, proofB);
-        _checkOpen(reportId);
-        _records[reportId] =
-            ReportRecord({status: ReportStatus.Disputed, at: uint40(block.timestamp), disputer: address(0)});
+        _checkOpen(reportA, reportId);
+        _setStatus(reportA, reportId, ReportStatus.Disputed);
         emit ReportDisputed(reportId, reportA.orderId, address(0), contentB);
     }
 
@@ -174,7 +173,7 @@ contract SlaLedger is ISlaLedger {
         if (msg.sender != address(_registry)) revert SlaNotCouncil(msg.sender);
         bytes32 reportId = report.idOf();
         _checkOrder(terms, report);
-        if (_records[reportId].status != ReportStatus.Disputed) revert SlaNotDisputed(reportId);
+        if (_statusOf(report, reportId) != ReportStatus.Disputed) revert SlaNotDisputed(reportId);
         if (loser != address(0)) {
             if (loser != terms.buyer && loser != terms.seller) revert SlaLoserNotAParty(loser);
             _reputations[loser].disputesLost += 1;
@@ -208,8 +207,10 @@ contract SlaLedger is ISlaLedger {
     }
 
     /// @inheritdoc ISlaLedger
-    function record(bytes32 reportId) external view returns (ReportRecord memory) {
-        return _records[reportId];
+    function reportStatus(bytes32 orderId, uint8 kind, uint32 key) external view returns (ReportStatus) {
+        (bool packed, uint256 shift) = ReportKinds.packedShift(kind, key);
+        if (packed) return ReportStatus((_orderFacts[orderId] >> shift) & 3);
+        return _unpacked[keccak256(abi.encode(orderId, kind, key))];
     }
 
     /// @inheritdoc ISlaLedger
@@ -275,9 +276,27 @@ contract SlaLedger is ISlaLedger {
         }
     }
 
+    /// @dev Where the report stands: in its order's fact word, or per report id.
+    function _statusOf(Report calldata report, bytes32 reportId) private view returns (ReportStatus) {
+        (bool packed, uint256 shift) = ReportKinds.packedShift(report.kind, report.key);
+        if (packed) return ReportStatus((_orderFacts[report.orderId] >> shift) & 3);
+        return _unpacked[reportId];
+    }
+
+    /// @dev Records where the report stands (the only per-order / per-report write).
+    function _setStatus(Report calldata report, bytes32 reportId, ReportStatus status) private {
+        (bool packed, uint256 shift) = ReportKinds.packedShift(report.kind, report.key);
+        if (packed) {
+            uint256 facts = _orderFacts[report.orderId];
+            _orderFacts[report.orderId] = (facts & ~(uint256(3) << shift)) | (uint256(status) << shift);
+        } else {
+            _unpacked[reportId] = status;
+        }
+    }
+
     /// @dev The report is neither final nor already disputed.
-    function _checkOpen(bytes32 reportId) private view {
-        ReportStatus status = _records[reportId].status;
+    function _checkOpen(Report calldata report, bytes32 reportId) private view {
+        ReportStatus status = _statusOf(report, reportId);
         if (status == ReportStatus.Final) revert SlaReportFinal(reportId);
         if (status == ReportStatus.Disputed) revert SlaReportDisputed(reportId);
     }
@@ -289,9 +308,14 @@ contract SlaLedger is ISlaLedger {
         IOrderEscrow escrow = _escrow;
         if (address(escrow) == address(0)) revert SlaNotWired();
 
-        ReportRecord storage rec = _records[reportId];
-        rec.status = ReportStatus.Final;
-        rec.at = uint40(block.timestamp);
+        if (kind == ReportKinds.ORDER_COMPLETED || kind == ReportKinds.ORDER_FAILED) {
+            uint8 other = kind == ReportKinds.ORDER_COMPLETED ? ReportKinds.ORDER_FAILED : ReportKinds.ORDER_COMPLETED;
+            (, uint256 otherShift) = ReportKinds.packedShift(other, 0);
+            if ((_orderFacts[report.orderId] >> otherShift) & 3 == uint256(ReportStatus.Final)) {
+                revert SlaOutcomeAlreadyFinal(report.orderId, other);
+            }
+        }
+        _setStatus(report, reportId, ReportStatus.Final);
         emit ReportFinalized(reportId, report.orderId, report.contentOf(), kind);
 
         Reputation storage r = _reputations[terms.seller];
@@ -321,7 +345,7 @@ contract SlaLedger is ISlaLedger {
     /// @dev In-life facts count only for an order whose delivery is final, which the escrow accepted:
     /// made-up terms can then never move anyone's reputation.
     function _requireDelivered(bytes32 orderId) private view {
-        bytes32 deliveryId = keccak256(abi.encode(orderId, ReportKinds.ORDER_COMPLETED, uint32(0)));
-        if (_records[deliveryId].status != ReportStatus.Final) revert SlaOrderNotDelivered(orderId);
+        (, uint256 shift) = ReportKinds.packedShift(ReportKinds.ORDER_COMPLETED, 0);
+        if ((_orderFacts[orderId] >> shift) & 3 != uint256(ReportStatus.Final)) revert SlaOrderNotDelivered(orderId);
     }
 }

@@ -24,18 +24,12 @@ struct Batch {
     address member; // the member whose oracle key submitted it
 }
 
-/// @notice Where a report id stands. Only disputes and finality write it.
+/// @notice Where a report id stands. Only disputes and finality write it (the disputer, the times
+/// and the contents are in the events).
 enum ReportStatus {
     None,
     Disputed,
     Final
-}
-
-/// @notice The per-report storage of the ledger (one slot).
-struct ReportRecord {
-    ReportStatus status;
-    uint40 at; // time of the dispute or of finality
-    address disputer; // member that disputed, 0 otherwise
 }
 
 /// @notice Running reputation aggregates of one provider: two slots, each update path writes one.
@@ -126,6 +120,9 @@ interface ISlaLedger {
     error SlaInvalidReport(bytes32 reportId, uint8 kind);
     /// @notice A ruling names `loser`, who is neither party of the order.
     error SlaLoserNotAParty(address loser);
+    /// @notice The order already has a final outcome of kind `finalKind` (completed or failed);
+    /// the other outcome can never become final too.
+    error SlaOutcomeAlreadyFinal(bytes32 orderId, uint8 finalKind);
     /// @notice The order's delivery is not final yet, so in-life facts about it cannot count.
     error SlaOrderNotDelivered(bytes32 orderId);
 
@@ -224,8 +221,8 @@ interface ISlaLedger {
     /// @notice The batch stored under `root` (zero when none).
     function batch(bytes32 root) external view returns (Batch memory);
 
-    /// @notice Where report `reportId` stands.
-    function record(bytes32 reportId) external view returns (ReportRecord memory);
+    /// @notice Where the report about (`orderId`, `kind`, `key`) stands.
+    function reportStatus(bytes32 orderId, uint8 kind, uint32 key) external view returns (ReportStatus);
 
     /// @notice The content-derived id of a report: keccak256(abi.encode(orderId, kind, key)).
     function reportIdOf(Report calldata report) external pure returns (bytes32);

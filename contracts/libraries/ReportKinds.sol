@@ -32,6 +32,20 @@ library ReportKinds {
 
     uint256 private constant PPM = 1_000_000;
 
+    /// @notice Billing periods up to this one have their status packed in the order's fact word.
+    uint32 internal constant PACKED_PERIODS = 124;
+
+    /// @notice Where the status of a fact lives in its order's 256-bit fact word: two bits per fact
+    /// (a ReportStatus), lifecycle kinds in fields 0-3, billing periods 1..PACKED_PERIODS in fields
+    /// 4..127. Facts without a field (trouble tickets, later periods) are kept per report id.
+    /// @dev Packing makes every finality of an order after its first one rewrite a warm-able slot
+    /// (5k gas) instead of creating one (22.1k).
+    function packedShift(uint8 kind, uint32 key) internal pure returns (bool packed, uint256 shift) {
+        if (kind >= ORDER_ACKNOWLEDGED && kind <= ORDER_FAILED) return (true, 2 * uint256(kind - ORDER_ACKNOWLEDGED));
+        if (kind == PERIOD && key >= 1 && key <= PACKED_PERIODS) return (true, 2 * (uint256(key) + 3));
+        return (false, 0);
+    }
+
     /// @notice True for a kind the ledger knows.
     function isKnown(uint8 kind) internal pure returns (bool) {
         return kind >= ORDER_ACKNOWLEDGED && kind <= TROUBLE_TICKET;

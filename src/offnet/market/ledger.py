@@ -30,15 +30,6 @@ class ReportStatus(IntEnum):
 
 
 @dataclass(frozen=True)
-class ReportRecordView:
-    """Where a report id stands on chain."""
-
-    status: ReportStatus
-    at: int
-    disputer: str
-
-
-@dataclass(frozen=True)
 class BatchView:
     """A stored batch: when and for which member it was submitted (submitted_at 0 = unknown root)."""
 
@@ -158,26 +149,52 @@ class LedgerClient:
 
     def finalize(self, sender: Sender, terms: OrderTerms, report: SlaReport, batch: Batch) -> Receipt:
         """Make `report` final after its batch's liveness window (a no-op when it is final already)."""
-        return sender.transact(self.fn.finalize(terms.to_tuple(), report.to_tuple(), batch.root,
-                                                batch.proof(report)))
+        return sender.transact(
+            self.fn.finalize(terms.to_tuple(), report.to_tuple(), batch.root, batch.proof(report))
+        )
 
-    def finalize_matched(self, sender: Sender, terms: OrderTerms, report: SlaReport, batch_a: Batch,
-                         batch_b: Batch) -> Receipt:
+    def finalize_matched(
+        self, sender: Sender, terms: OrderTerms, report: SlaReport, batch_a: Batch, batch_b: Batch
+    ) -> Receipt:
         """Make `report` final at once: the buyer's and the seller's batches both hold it."""
-        return sender.transact(self.fn.finalizeMatched(terms.to_tuple(), report.to_tuple(), batch_a.root,
-                                                       batch_a.proof(report), batch_b.root, batch_b.proof(report)))
+        return sender.transact(
+            self.fn.finalizeMatched(
+                terms.to_tuple(),
+                report.to_tuple(),
+                batch_a.root,
+                batch_a.proof(report),
+                batch_b.root,
+                batch_b.proof(report),
+            )
+        )
 
     def dispute(self, oracle: Sender, terms: OrderTerms, report: SlaReport, batch: Batch) -> Receipt:
         """Dispute the counterparty's `report` within its liveness window (from an oracle key)."""
-        return oracle.transact(self.fn.dispute(terms.to_tuple(), report.to_tuple(), batch.root,
-                                               batch.proof(report)))
+        return oracle.transact(
+            self.fn.dispute(terms.to_tuple(), report.to_tuple(), batch.root, batch.proof(report))
+        )
 
-    def dispute_conflict(self, sender: Sender, terms: OrderTerms, report_a: SlaReport, batch_a: Batch,
-                         report_b: SlaReport, batch_b: Batch) -> Receipt:
+    def dispute_conflict(
+        self,
+        sender: Sender,
+        terms: OrderTerms,
+        report_a: SlaReport,
+        batch_a: Batch,
+        report_b: SlaReport,
+        batch_b: Batch,
+    ) -> Receipt:
         """Put a report id under dispute by showing two different contents submitted for it."""
-        return sender.transact(self.fn.disputeConflict(
-            terms.to_tuple(), report_a.to_tuple(), batch_a.root, batch_a.proof(report_a),
-            report_b.to_tuple(), batch_b.root, batch_b.proof(report_b)))
+        return sender.transact(
+            self.fn.disputeConflict(
+                terms.to_tuple(),
+                report_a.to_tuple(),
+                batch_a.root,
+                batch_a.proof(report_a),
+                report_b.to_tuple(),
+                batch_b.root,
+                batch_b.proof(report_b),
+            )
+        )
 
     def resolve_call(self, terms: OrderTerms, report: SlaReport, loser: str | None) -> Any:
         """The council's ruling call (a registry proposal's target and calldata): `report` is true."""
@@ -194,9 +211,9 @@ class LedgerClient:
         raw, scores = call(self.fn.reputation(provider))
         return Reputation.from_call(raw, scores)
 
-    def record(self, report_id: bytes) -> ReportRecordView:
-        status, at, disputer = call(self.fn.record(report_id))
-        return ReportRecordView(ReportStatus(status), at, disputer)
+    def status(self, report: SlaReport) -> ReportStatus:
+        """Where the fact `report` is about stands (none, disputed, final)."""
+        return ReportStatus(call(self.fn.reportStatus(bytes(report.order_id), int(report.kind), report.key)))
 
     def batch(self, root: bytes) -> BatchView:
         submitted_at, member = call(self.fn.batch(root))
@@ -208,6 +225,20 @@ class LedgerClient:
     def submitted_reports(self, receipt: Receipt) -> list[SubmittedReport]:
         """The reports a submit transaction stored, from its ReportSubmitted events."""
         events = self.contract.events.ReportSubmitted().process_receipt(receipt.raw, errors=DISCARD)
-        return [SubmittedReport(bytes(e.args.root), SlaReport.from_tuple(
-                    (e.args.orderId, e.args.kind, e.args.key, e.args.value0, e.args.value1, e.args.metrics,
-                     e.args.evidenceHash))) for e in events]
+        return [
+            SubmittedReport(
+                bytes(e.args.root),
+                SlaReport.from_tuple(
+                    (
+                        e.args.orderId,
+                        e.args.kind,
+                        e.args.key,
+                        e.args.value0,
+                        e.args.value1,
+                        e.args.metrics,
+                        e.args.evidenceHash,
+                    )
+                ),
+            )
+            for e in events
+        ]

@@ -1,4 +1,4 @@
-"""THE mapping from Sonata resources and measurements to SlaLedger reports (contracts/interfaces/ISlaLedger.sol).
+"""THE mapping from Sonata resources and measurements to SlaLedger reports (see ISlaLedger.sol).
 
 Every SLA fact offnet puts on chain is built here, by the buyer's and the seller's oracles alike, so
 two honest oracles relaying the same Sonata resource produce byte-identical reports (and the ledger
@@ -56,8 +56,11 @@ class FailureReason(IntEnum):
     CANCELLED = 3
 
 
-_FAILED_STATES = {"rejected": FailureReason.REJECTED, "failed": FailureReason.FAILED,
-                  "cancelled": FailureReason.CANCELLED}
+_FAILED_STATES = {
+    "rejected": FailureReason.REJECTED,
+    "failed": FailureReason.FAILED,
+    "cancelled": FailureReason.CANCELLED,
+}
 _RESOLVED_TICKET_STATES = {"resolved", "closed"}
 
 
@@ -75,8 +78,15 @@ class SlaReport:
 
     def to_tuple(self) -> tuple[Any, ...]:
         """The struct as web3 expects it."""
-        return (bytes(self.order_id), int(self.kind), self.key, self.value0, self.value1,
-                self.metrics.to_tuple(), bytes(self.evidence_hash))
+        return (
+            bytes(self.order_id),
+            int(self.kind),
+            self.key,
+            self.value0,
+            self.value1,
+            self.metrics.to_tuple(),
+            bytes(self.evidence_hash),
+        )
 
     @classmethod
     def from_tuple(cls, values: Iterable[Any] | Mapping[str, Any]) -> SlaReport:
@@ -86,12 +96,16 @@ class SlaReport:
         order_id, kind, key, value0, value1, metrics, evidence = values
         if isinstance(metrics, Mapping):
             metrics = metrics.values()
-        return cls(bytes(order_id), ReportKind(kind), key, value0, value1, PeriodMetrics(*metrics), bytes(evidence))
+        return cls(
+            bytes(order_id), ReportKind(kind), key, value0, value1, PeriodMetrics(*metrics), bytes(evidence)
+        )
 
     @property
     def report_id(self) -> bytes:
         """What the report is about: keccak256(abi.encode(orderId, kind, key))."""
-        return keccak(encode(["bytes32", "uint8", "uint32"], [bytes(self.order_id), int(self.kind), self.key]))
+        return keccak(
+            encode(["bytes32", "uint8", "uint32"], [bytes(self.order_id), int(self.kind), self.key])
+        )
 
     @property
     def content_hash(self) -> bytes:
@@ -147,8 +161,13 @@ def quote_answered_on_time(quote: Mapping[str, Any] | Any) -> bool:
 # --- Sonata product order -------------------------------------------------------------------------
 
 
-def order_report(order_id: bytes, product_order: Mapping[str, Any] | Any, *,
-                 committed_completion_date: str | None = None, event_time: str | None = None) -> SlaReport | None:
+def order_report(
+    order_id: bytes,
+    product_order: Mapping[str, Any] | Any,
+    *,
+    committed_completion_date: str | None = None,
+    event_time: str | None = None,
+) -> SlaReport | None:
     """The lifecycle report a product order in its current state gives, or None (nothing to report).
 
     `committed_completion_date` is the item's FIRST expectedCompletionDate, which the relay keeps:
@@ -160,8 +179,13 @@ def order_report(order_id: bytes, product_order: Mapping[str, Any] | Any, *,
     item = _order_item(data)
     committed = committed_completion_date or item.get("expectedCompletionDate")
     if state == "acknowledged":
-        return SlaReport(order_id, ReportKind.ORDER_ACKNOWLEDGED, 0, _unix(event_time or data.get("orderDate")),
-                         evidence_hash=evidence)
+        return SlaReport(
+            order_id,
+            ReportKind.ORDER_ACKNOWLEDGED,
+            0,
+            _unix(event_time or data.get("orderDate")),
+            evidence_hash=evidence,
+        )
     if state == "inProgress":
         if not committed:
             return None  # the seller has not committed a date yet
@@ -169,13 +193,27 @@ def order_report(order_id: bytes, product_order: Mapping[str, Any] | Any, *,
     if state == "completed":
         completed = item.get("completionDate") or data.get("completionDate")
         if not committed or not completed:
-            raise ValueError(f"completed product order {data.get('id')!r} lacks an expected or a completion date")
-        return SlaReport(order_id, ReportKind.ORDER_COMPLETED, 0, _unix(committed), _unix(completed),
-                         evidence_hash=evidence)
+            raise ValueError(
+                f"completed product order {data.get('id')!r} lacks an expected or a completion date"
+            )
+        return SlaReport(
+            order_id,
+            ReportKind.ORDER_COMPLETED,
+            0,
+            _unix(committed),
+            _unix(completed),
+            evidence_hash=evidence,
+        )
     if state in _FAILED_STATES:
         when = event_time or data.get("cancellationDate") or _last_change(data.get("stateChange"), state)
-        return SlaReport(order_id, ReportKind.ORDER_FAILED, 0, int(_FAILED_STATES[state]), _unix(when),
-                         evidence_hash=evidence)
+        return SlaReport(
+            order_id,
+            ReportKind.ORDER_FAILED,
+            0,
+            int(_FAILED_STATES[state]),
+            _unix(when),
+            evidence_hash=evidence,
+        )
     return None
 
 
@@ -202,20 +240,28 @@ def ticket_report(order_id: bytes, trouble_ticket: Mapping[str, Any] | Any) -> S
     data = _plain(trouble_ticket)
     if data.get("status") not in _RESOLVED_TICKET_STATES or not data.get("resolutionDate"):
         return None
-    return SlaReport(order_id, ReportKind.TROUBLE_TICKET, ticket_key(data["id"]), time_to_restore(data),
-                     _unix(data["resolutionDate"]), evidence_hash=document_hash(data))
+    return SlaReport(
+        order_id,
+        ReportKind.TROUBLE_TICKET,
+        ticket_key(data["id"]),
+        time_to_restore(data),
+        _unix(data["resolutionDate"]),
+        evidence_hash=document_hash(data),
+    )
 
 
 # --- in-life measurements -------------------------------------------------------------------------
 
 
-def period_metrics(measurement: Mapping[str, Any], trouble_tickets: Iterable[Mapping[str, Any] | Any] = ()
-                   ) -> PeriodMetrics:
+def period_metrics(
+    measurement: Mapping[str, Any], trouble_tickets: Iterable[Mapping[str, Any] | Any] = ()
+) -> PeriodMetrics:
     """PeriodMetrics from a monthly measurement (ppm / us fields, or percent fields) and its tickets.
 
     Time to restore is the longest of the period's resolved tickets, else the longest outage of
     the measurement; outages are the measurement's outage list (or count).
     """
+
     def ppm(ppm_key: str, percent_key: str) -> int:
         if measurement.get(ppm_key) is not None:
             return int(measurement[ppm_key])
@@ -234,13 +280,20 @@ def period_metrics(measurement: Mapping[str, Any], trouble_tickets: Iterable[Map
     )
 
 
-def period_report(order_id: bytes, period: int, measurement: Mapping[str, Any] | Any,
-                  trouble_tickets: Iterable[Mapping[str, Any] | Any] = ()) -> SlaReport:
+def period_report(
+    order_id: bytes,
+    period: int,
+    measurement: Mapping[str, Any] | Any,
+    trouble_tickets: Iterable[Mapping[str, Any] | Any] = (),
+) -> SlaReport:
     """The in-life report of billing period `period` (1 = the first month after delivery)."""
     if period < 1:
         raise ValueError(f"billing periods count from 1, got {period}")
     data = _plain(measurement)
     tickets = [_plain(t) for t in trouble_tickets]
-    evidence = document_hash({"measurement": data, "troubleTickets": tickets}) if tickets else document_hash(data)
-    return SlaReport(order_id, ReportKind.PERIOD, period, metrics=period_metrics(data, tickets),
-                     evidence_hash=evidence)
+    evidence = (
+        document_hash({"measurement": data, "troubleTickets": tickets}) if tickets else document_hash(data)
+    )
+    return SlaReport(
+        order_id, ReportKind.PERIOD, period, metrics=period_metrics(data, tickets), evidence_hash=evidence
+    )

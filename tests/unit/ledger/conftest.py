@@ -4,20 +4,21 @@ error AND that nothing the ledger or the escrow tracks changed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
-from ledger_support import CREDITS, DAY, GOOD_MONTH, LIVENESS, MONTHLY, ONE_TIME
+from ledger_support import CREDITS, DAY, GOOD_MONTH, LIVENESS, MONTHLY, ONE_TIME, UnestimatedSender
 
-from offnet.chain import Chain, ContractRevert, Receipt, Sender, decode_revert
+from offnet.chain import Chain, ContractRevert, Receipt, Sender, decode_revert, load_artifact
 from offnet.market.escrow import EscrowClient, OrderTerms, PeriodMetrics
 from offnet.market.ledger import Batch, LedgerClient
 from offnet.market.registry import RegistryClient, Role
 from offnet.sla.reports import ReportKind, SlaReport
+from offnet.testing.accounts import funded_account
 
 
 @dataclass
@@ -60,7 +61,7 @@ class Ledger:
     seller: Member
     other: Member
     stranger: Party
-    tracked_ids: set[bytes] = field(default_factory=set)
+    tracked: dict[bytes, SlaReport] = field(default_factory=dict)
     tracked_orders: dict[bytes, OrderTerms] = field(default_factory=dict)
 
     # --- orders --------------------------------------------------------------------------------
@@ -68,9 +69,18 @@ class Ledger:
     def terms(self, **overrides: Any) -> OrderTerms:
         """Terms of a 12-month order from seller to buyer (overridable field by field)."""
         base = OrderTerms(
-            rfq_id=1, buyer=self.buyer.address, seller=self.seller.address, token=self.token.address,
-            one_time_charge=ONE_TIME, monthly_charge=MONTHLY, term_months=12, install_days=30, prepaid_months=3,
-            awarded_at=self.chain.now(), sla_terms_hash=keccak(text="sla terms"), credits=CREDITS,
+            rfq_id=1,
+            buyer=self.buyer.address,
+            seller=self.seller.address,
+            token=self.token.address,
+            one_time_charge=ONE_TIME,
+            monthly_charge=MONTHLY,
+            term_months=12,
+            install_days=30,
+            prepaid_months=3,
+            awarded_at=self.chain.now(),
+            sla_terms_hash=keccak(text="sla terms"),
+            credits=CREDITS,
         )
         return replace(base, **overrides)
 
@@ -87,18 +97,29 @@ class Ledger:
     # --- reports -------------------------------------------------------------------------------
 
     def delivery(self, terms: OrderTerms, days_late: float = 0, evidence: str = "order") -> SlaReport:
-        """The completed-order report: completed `days_late` days after a committed date."""
-        committed = terms.awarded_at + terms.install_days * DAY
-        return SlaReport(terms.order_id(), ReportKind.ORDER_COMPLETED, 0, committed,
-                         committed + int(days_late * DAY), evidence_hash=keccak(text=evidence))
+        """The completed-order report: done a day after award, `days_late` days after the committed date."""
+        completed = terms.awarded_at + DAY
+        return SlaReport(
+            terms.order_id(),
+            ReportKind.ORDER_COMPLETED,
+            0,
+            completed - int(days_late * DAY),
+            completed,
+            evidence_hash=keccak(text=evidence),
+        )
 
     def period(self, terms: OrderTerms, period: int, metrics: PeriodMetrics = GOOD_MONTH) -> SlaReport:
-        return SlaReport(terms.order_id(), ReportKind.PERIOD, period, metrics=metrics,
-                         evidence_hash=keccak(text=f"period {period}"))
+        return SlaReport(
+            terms.order_id(),
+            ReportKind.PERIOD,
+            period,
+            metrics=metrics,
+            evidence_hash=keccak(text=f"period {period}"),
+        )
 
     def submit(self, member: Member, reports: Sequence[SlaReport]) -> tuple[Batch, Receipt]:
         """Submit `reports` from the member's oracle key; their ids are tracked for `refuse`."""
-        self.tracked_ids.update(r.report_id for r in reports)
+        self.tracked.update((r.report_id, r) for r in reports)
         return self.client.submit(member.oracle.sender, member.address, reports)
 
     def settle(self, terms: OrderTerms, report: SlaReport) -> Receipt:
@@ -112,7 +133,9 @@ class Ledger:
     def council(self, fn_call: Any) -> Receipt:
         """The one-seat council proposes a call on the ledger, which the registry executes at once."""
         data = fn_call._encode_transaction_data()
-        return self.arbiter.sender.transact(self.registry.contract.functions.propose(self.client.address, data))
+        return self.arbiter.sender.transact(
+            self.registry.contract.functions.propose(self.client.address, data)
+        )
 
     def suspend(self, member: Member) -> None:
         self.registry.propose_suspend(self.arbiter.sender, member.address)
@@ -120,17 +143,18 @@ class Ledger:
     # --- refusals --------------------------------------------------------------------------------
 
     def state(self, ids: Sequence[bytes] | None = None) -> dict[str, Any]:
-        """Everything a refused call must leave unchanged (the records of `ids`, default: all tracked)."""
-        ids = sorted(self.tracked_ids) if ids is None else ids
+        """Everything a refused call must leave unchanged (the status of the reports of `ids`,
+        default: every report submitted through `submit`)."""
+        ids = sorted(self.tracked) if ids is None else ids
         return {
-            "records": {rid: self.client.record(rid) for rid in ids},
+            "statuses": {rid: self.client.status(self.tracked[rid]) for rid in ids},
             "reputation": {m: self.client.reputation(m) for m in (self.buyer.address, self.seller.address)},
             "orders": {oid: self.escrow.order(oid) for oid in self.tracked_orders},
         }
 
     def refuse(self, operation: Callable[[], Any], error: str, **arguments: Any) -> ContractRevert:
         """Run an operation that must revert with `error(arguments)`, and check nothing changed."""
-        ids = sorted(self.tracked_ids)
+        ids = sorted(self.tracked)
         before = self.state(ids)
         with pytest.raises(ContractRevert) as refused:
             operation()
@@ -153,31 +177,75 @@ class Ledger:
 
 
 @pytest.fixture
-def party(chain: Chain, make_account) -> Callable[[str], Party]:
-    """Factory: a funded party with a fixed label (same address, same gas on every run)."""
+def party(ledger: Ledger) -> Callable[[str], Party]:
+    """Factory: a funded party with a fixed label, inside the test's snapshot (see `ledger`)."""
 
     def run(label: str) -> Party:
-        account = make_account(f"ledger-{label}")
-        return Party(account, Sender(chain, account))
+        account = funded_account(ledger.chain, f"ledger-{label}")
+        return Party(account, UnestimatedSender(ledger.chain, account))
 
     return run
 
 
-@pytest.fixture
-def ledger(chain: Chain, party, stablecoin) -> Ledger:
-    """Registry (buyer, seller, other, arbiter founders; arbiter alone on the council), escrow, ledger."""
+@pytest.fixture(scope="module")
+def deployed(embedded: Chain) -> Iterator[Ledger]:
+    """Registry (buyer, seller, other, arbiter founders; arbiter alone on the council), escrow, ledger.
+
+    Deployed once per test module on top of a snapshot that is restored when the module ends, so
+    every module starts from the same chain (and measures the same gas) whatever ran before it.
+    """
+    snapshot = embedded.snapshot()
+
+    def party(label: str) -> Party:
+        account = funded_account(embedded, f"ledger-{label}")
+        return Party(account, UnestimatedSender(embedded, account))
+
     deployer, market, arbiter = party("deployer"), party("market"), party("arbiter")
     buyer = Member(party("buyer"), party("buyer-oracle"))
     seller = Member(party("seller"), party("seller-oracle"))
     other = Member(party("other"), party("other-oracle"))
     founders = [buyer.address, seller.address, other.address, arbiter.address]
-    registry, _ = RegistryClient.deploy(deployer.sender, founders, [arbiter.address], council_threshold=1,
-                                        sponsors_required=1, application_ttl=7 * DAY)
+    registry, _ = RegistryClient.deploy(
+        deployer.sender,
+        founders,
+        [arbiter.address],
+        council_threshold=1,
+        sponsors_required=1,
+        application_ttl=7 * DAY,
+    )
     for member in (buyer, seller, other):
         registry.add_key(member.admin.sender, member.oracle.address, Role.ORACLE)
-    escrow, _ = EscrowClient.deploy(deployer.sender, registry.address, [stablecoin.address])
+    token, _ = deployer.sender.deploy(load_artifact("TestStablecoin"))
+    escrow, _ = EscrowClient.deploy(deployer.sender, registry.address, [token.address])
     client, _ = LedgerClient.deploy(deployer.sender, registry.address, LIVENESS)
     escrow.wire(deployer.sender, market.address, client.address)
     client.wire(deployer.sender, escrow.address, market.address)
-    return Ledger(chain, client, escrow, registry, stablecoin, deployer, market, arbiter, buyer, seller, other,
-                  party("stranger"))
+    yield Ledger(
+        embedded,
+        client,
+        escrow,
+        registry,
+        token,
+        deployer,
+        market,
+        arbiter,
+        buyer,
+        seller,
+        other,
+        party("stranger"),
+    )
+    embedded.revert(snapshot)
+
+
+@pytest.fixture
+def ledger(deployed: Ledger) -> Iterator[Ledger]:
+    """The module's wired ledger, inside a snapshot restored after the test.
+
+    The ledger tests never use the shared `chain` fixture: pytest would snapshot it before the
+    module's deployment and its revert would wipe that deployment after the first test.
+    """
+    snapshot = deployed.chain.snapshot()
+    deployed.tracked.clear()
+    deployed.tracked_orders.clear()
+    yield deployed
+    deployed.chain.revert(snapshot)
