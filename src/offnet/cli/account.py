@@ -32,7 +32,8 @@ json_option = click.option("--json", "as_json", is_flag=True, help="machine-read
 
 
 def _report(verb: str, entry: AccountEntry) -> None:
-    console.print(f"{verb} account '{entry.name}' {entry.address}", markup=False, highlight=False)
+    console.print(f"{verb} account '{entry.name}' {entry.address or '(address unknown)'}", markup=False,
+                  highlight=False)
     err_console.print(f"keystore: {entry.path}", markup=False, highlight=False, soft_wrap=True)
 
 
