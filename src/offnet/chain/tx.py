@@ -10,6 +10,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_tester.exceptions import TransactionFailed
+from eth_utils.exceptions import ValidationError as TesterValidationError
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
@@ -100,6 +101,8 @@ class Sender:
             return self.chain.w3.eth.estimate_gas(tx)
         except (ContractLogicError, TransactionFailed) as exc:
             raise as_revert(exc) from None
+        except (TesterValidationError, Web3RPCError) as exc:  # e.g. cannot afford the gas
+            raise TransactionRejected(f"the node refused the transaction: {exc}") from None
 
     def send(self, tx: dict, *, gas: int | None = None, on_signed: Callable[[str], None] | None = None) -> Receipt:
         """Fill, sign, broadcast and confirm a transaction dict; raise ContractRevert if refused.
@@ -123,7 +126,7 @@ class Sender:
             except (ContractLogicError, TransactionFailed) as exc:
                 self.chain.forget_nonce(self.address)
                 raise as_revert(exc) from None
-            except (ValueError, Web3RPCError) as exc:
+            except (ValueError, Web3RPCError, TesterValidationError) as exc:
                 message = str(exc).lower()
                 if any(s in message for s in _ALREADY_KNOWN):
                     tx_hash = signed.hash
