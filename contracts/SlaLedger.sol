@@ -194,7 +194,11 @@ contract SlaLedger is ISlaLedger {
     }
 
     /// @inheritdoc ISlaLedger
-    function reputation(address provider) external view returns (Reputation memory raw, ReputationScores memory scores) {
+    function reputation(address provider)
+        external
+        view
+        returns (Reputation memory raw, ReputationScores memory scores)
+    {
         raw = _reputations[provider];
         scores = ReputationMath.scores(raw);
     }
