@@ -161,9 +161,12 @@ contract SlaLedger is ISlaLedger {
         bytes32 contentB = reportB.contentOf();
         if (reportA.contentOf() == contentB) revert SlaNoConflict(reportId);
         _checkOrder(terms, reportA);
-        _provenBatch(terms, reportA, reportId, rootA, proofA);
-        _provenBatch(terms, reportB, reportId, rootB, proofB);
+        uint256 firstAt = _provenBatch(terms, reportA, reportId, rootA, proofA).submittedAt;
+        uint256 secondAt = _provenBatch(terms, reportB, reportId, rootB, proofB).submittedAt;
         _checkOpen(reportA, reportId);
+        // A content submitted late cannot reopen a fact whose first report already outlived its window.
+        uint256 endedAt = (firstAt < secondAt ? firstAt : secondAt) + _livenessWindow;
+        if (block.timestamp >= endedAt) revert SlaLivenessOver(reportId, endedAt);
         _setStatus(reportA, reportId, ReportStatus.Disputed);
         emit ReportDisputed(reportId, reportA.orderId, address(0), contentB);
     }

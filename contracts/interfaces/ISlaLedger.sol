@@ -193,7 +193,7 @@ interface ISlaLedger {
         external;
 
     /// @notice Anyone puts a report id under dispute by showing two different contents for it, both
-    /// submitted by parties of the order.
+    /// submitted by parties of the order, within the liveness window of the earlier batch.
     function disputeConflict(
         OrderTerms calldata terms,
         Report calldata reportA,

@@ -203,3 +203,23 @@ def test_resolve__loser_outside_the_order__is_refused(ledger):
         "SlaLoserNotAParty",
         loser=ledger.other.address,
     )
+
+
+def test_dispute_conflict__late_content_after_the_window__cannot_block_finality(ledger):
+    terms = ledger.open()
+    seller_says = ledger.delivery(terms)
+    seller_batch, _ = ledger.submit(ledger.seller, [seller_says])
+    ended = ledger.client.batch(seller_batch.root).submitted_at + LIVENESS
+    ledger.chain.advance_time(LIVENESS)
+    buyer_says = ledger.delivery(terms, days_late=5)
+    buyer_batch, _ = ledger.submit(ledger.buyer, [buyer_says])
+    ledger.refuse(
+        lambda: ledger.client.dispute_conflict(
+            ledger.stranger.sender, terms, seller_says, seller_batch, buyer_says, buyer_batch
+        ),
+        "SlaLivenessOver",
+        reportId=seller_says.report_id,
+        endedAt=ended,
+    )
+    ledger.client.finalize(ledger.stranger.sender, terms, seller_says, seller_batch)
+    assert ledger.client.status(seller_says) is ReportStatus.FINAL
