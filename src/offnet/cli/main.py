@@ -21,7 +21,8 @@ console = Console()
 err_console = Console(stderr=True)
 
 # Failures a user can cause and fix: shown as one line, never a traceback (unless --debug).
-USER_ERRORS = (ContractRevert, ChainError, AnvilError, FileNotFoundError, LookupError, ValueError, PermissionError)
+# OSError covers an RPC or a peer that stopped answering mid-command (requests' ConnectionError).
+USER_ERRORS = (ContractRevert, ChainError, AnvilError, LookupError, ValueError, OSError)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,6 +59,7 @@ def _register() -> None:
     from offnet.cli.award import award
     from offnet.cli.carrier import carrier
     from offnet.cli.contract import contract
+    from offnet.cli.demo import demo
     from offnet.cli.deploy import deploy
     from offnet.cli.dev import dev
     from offnet.cli.oracle import oracle
@@ -70,7 +72,7 @@ def _register() -> None:
     from offnet.cli.sonata import sonata
 
     for command in (deploy, carrier, providers, rfq, quote, award, order, sla, reputation, contract, sonata, dev,
-                    oracle):
+                    oracle, demo):
         cli.add_command(command)
 
 

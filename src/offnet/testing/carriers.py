@@ -163,7 +163,8 @@ def running_market(chain: Chain, carriers: list[Carrier], workdir: Path, deploym
         yield market
 
 
-def _start_oracle(carrier: Carrier, config: OracleConfig, stack: ExitStack, *, chain: Chain | None = None) -> None:
+def _start_oracle(carrier: Carrier, config: OracleConfig, stack: ExitStack, *,
+                  chain: Chain | None = None) -> None:
     oracle = Oracle(config, chain=chain or connect(rpc=config.rpc), signer=carrier.account)
     loop = asyncio.new_event_loop()
     ready = threading.Event()

@@ -1,0 +1,1 @@
+"""`offnet demo`: a whole marketplace of carriers running end to end, with its report."""
