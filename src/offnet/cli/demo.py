@@ -34,15 +34,21 @@ def _terminate(_signum: int, _frame: object) -> None:
 def demo(rfqs: int, carriers: int, months: int, seed: int, chain_kind: str, rpc: str | None, out: Path,
          quiet: bool) -> None:
     """Run a whole marketplace: six carriers trade circuits through RFQs, orders, SLA reports and payouts."""
-    console = Console()
+    # Piped or captured: wide enough for the tables (a terminal keeps its own width).
+    console = Console() if sys.stdout.isatty() else Console(width=170)
     config = DemoConfig(rfqs=rfqs, carriers=carriers, months=months, seed=seed, chain=chain_kind, rpc=rpc, out=out)
     previous = signal.signal(signal.SIGTERM, _terminate)
 
     def finish(run: DemoRun) -> DemoResults:
         results = collect(run)
-        write_summary(results, out / "summary.json")
-        write_html(results, out / "report.html")
-        check_invariants(run, results)
+        try:
+            check_invariants(run, results)
+        except DemoFailure as broken:
+            results.failure = " ".join(str(broken).split())
+            raise
+        finally:  # the files are written either way: they show what broke
+            write_summary(results, out / "summary.json")
+            write_html(results, out / "report.html")
         return results
 
     try:

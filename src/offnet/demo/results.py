@@ -59,6 +59,7 @@ class DemoResults:
     ticket: dict[str, Any] | None
     dispute: dict[str, Any] | None
     warnings: list[str] = field(default_factory=list)
+    failure: str | None = None  # the invariant that broke, if one did
 
 
 def collect(run: DemoRun) -> DemoResults:
@@ -104,7 +105,8 @@ def collect(run: DemoRun) -> DemoResults:
             escrowed=flow.escrowed, released=flow.released, credited=flow.credited, refunded=flow.refunded,
             held=flow.held, gas=per_order_gas.get(key, 0), gas_cost_wei=per_order_gas.get(key, 0) * gas_price))
     carriers = [{"name": s.name, "profile": s.profile, "countries": list(s.countries),
-                 "address": run.market[s.name].address} for s in run.specs]
+                 "address": run.market[s.name].address, "seller_url": run.market[s.name].seller_url,
+                 "oracle_url": run.market[s.name].oracle_url} for s in run.specs]
     reputation = {name: {f: (getattr(state.reputation_before[name], f), getattr(after, f))
                          for f in REPUTATION_FIELDS} for name, after in state.reputation_after.items()}
     token = suite.token
@@ -117,6 +119,7 @@ def collect(run: DemoRun) -> DemoResults:
     summary = {
         "seed": run.config.seed,
         "chain": state.chain_kind,
+        "rpc_url": run.chain.url,
         "carriers": len(run.specs),
         "rfqs": counts["RfqPosted"],
         "quotes": len({(e.args["rfqId"], e.args["provider"]) for e in watch.of("QuoteCommitted")}),
@@ -195,8 +198,9 @@ def check_invariants(run: DemoRun, results: DemoResults) -> None:
 
 def write_summary(results: DemoResults, path: Path) -> Path:
     """out/summary.json: the counts and the escrow balance check."""
-    data = {**results.summary, "wall_seconds": results.wall_seconds, "chain_days": results.chain_days,
-            "orders_detail": [asdict(o) for o in results.orders],
+    data = {**results.summary, "invariants_hold": results.failure is None, "failure": results.failure,
+            "wall_seconds": results.wall_seconds, "chain_days": results.chain_days,
+            "orders_detail": [asdict(o) for o in results.orders], "carriers_detail": results.carriers,
             "reputation": {n: {f: {"before": b, "after": a} for f, (b, a) in fields.items()}
                            for n, fields in results.reputation.items()},
             "gas_by_operation": {g.operation: {"transactions": g.transactions, "gas": g.gas} for g in results.gas},
