@@ -31,8 +31,12 @@ def listening(url: str) -> bool:
 @pytest.fixture(scope="module")
 def small_demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo") / "out"
-    done = subprocess.run([str(OFFNET), "demo", "--rfqs", "2", "--months", "1", "--seed", "7", "--out", str(out)],
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [str(OFFNET), "demo", "--rfqs", "2", "--months", "1", "--seed", "7", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     return done, out
 
 
@@ -85,22 +89,31 @@ def test_small_demo__keystores_are_encrypted_and_unlock_with_the_generated_passw
     for carrier in summary["carriers_detail"]:
         stored = json.loads((keystores / f"{carrier['name']}.json").read_text())
         assert stored["crypto"]["kdf"] == "scrypt"
-        assert load_account(carrier["name"], FilePassword(keystores / "password.txt"), keystores).address == (
-            carrier["address"])
+        assert (
+            load_account(carrier["name"], FilePassword(keystores / "password.txt"), keystores).address
+            == (carrier["address"])
+        )
 
 
 def test_small_demo__leaves_nothing_running(small_demo):
     _, out = small_demo
     summary = json.loads((out / "summary.json").read_text())
-    urls = [summary["rpc_url"], *(c["seller_url"] for c in summary["carriers_detail"]),
-            *(c["oracle_url"] for c in summary["carriers_detail"])]
+    urls = [
+        summary["rpc_url"],
+        *(c["seller_url"] for c in summary["carriers_detail"]),
+        *(c["oracle_url"] for c in summary["carriers_detail"]),
+    ]
     assert len(urls) == 13
     assert [u for u in urls if listening(u)] == []
 
 
 def test_demo__unreachable_rpc__exits_one_with_a_one_line_reason(tmp_path):
-    done = subprocess.run([str(OFFNET), "demo", "--rpc", "http://127.0.0.1:9", "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(OFFNET), "demo", "--rpc", "http://127.0.0.1:9", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1
     assert done.stderr.strip().count("\n") == 0
     assert "cannot reach RPC http://127.0.0.1:9" in done.stderr

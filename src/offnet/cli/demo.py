@@ -20,23 +20,46 @@ def _terminate(_signum: int, _frame: object) -> None:
 
 
 @click.command()
-@click.option("--rfqs", type=click.IntRange(1, 200), default=12, show_default=True, help="RFQs to run through.")
-@click.option("--carriers", type=click.IntRange(2, 12), default=6, show_default=True, help="Carriers that join.")
-@click.option("--months", type=click.IntRange(1, 12), default=3, show_default=True,
-              help="Months of service (and of in-life reports) per order.")
+@click.option(
+    "--rfqs", type=click.IntRange(1, 200), default=12, show_default=True, help="RFQs to run through."
+)
+@click.option(
+    "--carriers", type=click.IntRange(2, 12), default=6, show_default=True, help="Carriers that join."
+)
+@click.option(
+    "--months",
+    type=click.IntRange(1, 12),
+    default=3,
+    show_default=True,
+    help="Months of service (and of in-life reports) per order.",
+)
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same story.")
-@click.option("--chain", "chain_kind", type=click.Choice(["anvil", "embedded"]), default="anvil", show_default=True,
-              help="Start a real anvil, or run the EVM in-process.")
+@click.option(
+    "--chain",
+    "chain_kind",
+    type=click.Choice(["anvil", "embedded"]),
+    default="anvil",
+    show_default=True,
+    help="Start a real anvil, or run the EVM in-process.",
+)
 @click.option("--rpc", default=None, help="Use a running local dev node at this URL instead.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True,
-              help="Folder for report.html, summary.json, keystores, oracle databases.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Folder for report.html, summary.json, keystores, oracle databases.",
+)
 @click.option("--quiet", is_flag=True, help="No progress or event feed; only the report.")
-def demo(rfqs: int, carriers: int, months: int, seed: int, chain_kind: str, rpc: str | None, out: Path,
-         quiet: bool) -> None:
+def demo(
+    rfqs: int, carriers: int, months: int, seed: int, chain_kind: str, rpc: str | None, out: Path, quiet: bool
+) -> None:
     """Run a whole marketplace: six carriers trade circuits through RFQs, orders, SLA reports and payouts."""
     # Piped or captured: wide enough for the tables (a terminal keeps its own width).
     console = Console() if sys.stdout.isatty() else Console(width=170)
-    config = DemoConfig(rfqs=rfqs, carriers=carriers, months=months, seed=seed, chain=chain_kind, rpc=rpc, out=out)
+    config = DemoConfig(
+        rfqs=rfqs, carriers=carriers, months=months, seed=seed, chain=chain_kind, rpc=rpc, out=out
+    )
     previous = signal.signal(signal.SIGTERM, _terminate)
 
     def finish(run: DemoRun) -> DemoResults:

@@ -13,13 +13,39 @@ from eth_utils import keccak
 
 from offnet.wallet import FilePassword, Keystore, load_account
 
-CARRIER_NAMES = ("alpine-net", "baltic-fibre", "celtic-link", "danube-tel", "iberia-wave", "nordic-core",
-                 "adriatic-ip", "carpathia", "hanse-net", "lusitania", "pannonia", "thames-edge")
-PROFILES = ("prompt-and-punctual", "cheap-but-late", "good-quotes-poor-availability", "often-silent",
-            "flaky-api", "prompt-and-punctual")
+CARRIER_NAMES = (
+    "alpine-net",
+    "baltic-fibre",
+    "celtic-link",
+    "danube-tel",
+    "iberia-wave",
+    "nordic-core",
+    "adriatic-ip",
+    "carpathia",
+    "hanse-net",
+    "lusitania",
+    "pannonia",
+    "thames-edge",
+)
+PROFILES = (
+    "prompt-and-punctual",
+    "cheap-but-late",
+    "good-quotes-poor-availability",
+    "often-silent",
+    "flaky-api",
+    "prompt-and-punctual",
+)
 COUNTRIES = ("FR", "DE", "IT", "ES", "GB", "NL", "PL", "SE")
-CITIES = {"FR": "Lyon", "DE": "Frankfurt", "IT": "Milan", "ES": "Madrid", "GB": "London",
-          "NL": "Amsterdam", "PL": "Warsaw", "SE": "Stockholm"}
+CITIES = {
+    "FR": "Lyon",
+    "DE": "Frankfurt",
+    "IT": "Milan",
+    "ES": "Madrid",
+    "GB": "London",
+    "NL": "Amsterdam",
+    "PL": "Warsaw",
+    "SE": "Stockholm",
+}
 # Fast scrypt for throwaway demo keys (still a real, encrypted keystore file).
 DEMO_SCRYPT_N = 2**12
 

@@ -20,10 +20,24 @@ TOKEN_UNIT = 10**6
 def rfq_label(rfq_id: int) -> str:
     """RFQ ids are hashes: a short, stable label for people."""
     return f"#{rfq_id:064x}"[:9]
+
+
 # Where each order-related event keeps the order id among its topics.
-ORDER_TOPIC = {"OrderOpened": 1, "OrderToppedUp": 1, "OrderDelivered": 1, "OrderClosed": 1, "MilestoneSettled": 1,
-               "Paid": 1, "DisputeOpened": 1, "DisputeRuled": 1, "ReportSubmitted": 1, "ReportFinalized": 2,
-               "ReportDisputed": 2, "DisputeResolved": 2, "RfqAwarded": 2}
+ORDER_TOPIC = {
+    "OrderOpened": 1,
+    "OrderToppedUp": 1,
+    "OrderDelivered": 1,
+    "OrderClosed": 1,
+    "MilestoneSettled": 1,
+    "Paid": 1,
+    "DisputeOpened": 1,
+    "DisputeRuled": 1,
+    "ReportSubmitted": 1,
+    "ReportFinalized": 2,
+    "ReportDisputed": 2,
+    "DisputeResolved": 2,
+    "RfqAwarded": 2,
+}
 
 
 def money(units: int) -> str:
@@ -69,7 +83,8 @@ class ChainWatch:
 
     def __post_init__(self) -> None:
         self._contracts: dict[str, tuple[str, Contract]] = {
-            c.address: (name, c) for name, c in self.suite.contracts.items()}
+            c.address: (name, c) for name, c in self.suite.contracts.items()
+        }
         self._topics: dict[tuple[str, bytes], str] = {}
         for address, (_, contract) in self._contracts.items():
             for item in contract.abi:
@@ -86,8 +101,9 @@ class ChainWatch:
         latest = self.chain.w3.eth.block_number
         if self.next_block > latest:
             return []
-        logs = self.chain.w3.eth.get_logs({"fromBlock": self.next_block, "toBlock": latest,
-                                           "address": list(self._contracts)})
+        logs = self.chain.w3.eth.get_logs(
+            {"fromBlock": self.next_block, "toBlock": latest, "address": list(self._contracts)}
+        )
         self.next_block = latest + 1
         fresh = []
         for log in logs:
@@ -97,8 +113,14 @@ class ChainWatch:
                 continue
             contract_name, contract = self._contracts[address]
             decoded = getattr(contract.events, name)().process_log(log)
-            event = ChainEvent(log["blockNumber"], log["logIndex"], "0x" + bytes(log["transactionHash"]).hex(),
-                               contract_name, name, dict(decoded["args"]))
+            event = ChainEvent(
+                log["blockNumber"],
+                log["logIndex"],
+                "0x" + bytes(log["transactionHash"]).hex(),
+                contract_name,
+                name,
+                dict(decoded["args"]),
+            )
             fresh.append(event)
             self.counts[name] += 1
         self.events.extend(fresh)
@@ -121,7 +143,8 @@ class ChainWatch:
             case "MemberAdmitted":
                 return f"{n(a['member'])} admitted"
             case "RfqPosted":
-                return f"RFQ {rfq_label(a['rfqId'])} posted by {n(a['rfq']['buyer'])}, {len(a['rfq']['invited'])} sellers invited"
+                buyer, invited = n(a["rfq"]["buyer"]), len(a["rfq"]["invited"])
+                return f"RFQ {rfq_label(a['rfqId'])} posted by {buyer}, {invited} sellers invited"
             case "QuoteCommitted":
                 return f"{n(a['provider'])} committed a sealed quote to RFQ {rfq_label(a['rfqId'])}"
             case "RfqAwarded":
@@ -140,11 +163,14 @@ class ChainWatch:
                 loser = n(a["loser"]) if int(a["loser"], 16) else "nobody"
                 return f"council ruled on order {order}: {loser} lost the dispute"
             case "ProposalCreated":
-                return f"council proposal #{a['proposalId']} by {n(a['proposer'])}" if "proposer" in a else None
+                return (
+                    f"council proposal #{a['proposalId']} by {n(a['proposer'])}" if "proposer" in a else None
+                )
             case "ProposalExecuted":
                 return f"council proposal #{a['proposalId']} executed"
             case "Paid":
-                return f"order {order}: {money(a['amount'])} {Payout(a['reason']).name.lower()} to {n(a['party'])}"
+                reason = Payout(a["reason"]).name.lower()
+                return f"order {order}: {money(a['amount'])} {reason} to {n(a['party'])}"
             case "Withdrawn":
                 return f"{n(a['party'])} withdrew {money(a['amount'])}"
             case "OrderClosed":
@@ -174,14 +200,20 @@ class ChainWatch:
 
     def _order_of(self, log: Any) -> str | None:
         """The order id a log is about (its indexed topic), if it is about one."""
-        name = self._topics.get((to_checksum_address(log["address"]), bytes(log["topics"][0]))) if log["topics"] else None
+        name = (
+            self._topics.get((to_checksum_address(log["address"]), bytes(log["topics"][0])))
+            if log["topics"]
+            else None
+        )
         index = ORDER_TOPIC.get(name)
         return "0x" + bytes(log["topics"][index]).hex() if index is not None else None
 
     def _operation(self, tx: Any, receipt: Any, created: dict[str, str]) -> str:
         if tx.get("to") is None:
             address = receipt.get("contractAddress")
-            return f"deploy {created.get(to_checksum_address(address), 'contract') if address else 'contract'}"
+            return (
+                f"deploy {created.get(to_checksum_address(address), 'contract') if address else 'contract'}"
+            )
         target = to_checksum_address(tx["to"])
         if target not in self._contracts:
             return "ether transfer" if not tx["input"] or tx["input"] in ("0x", b"") else "other call"

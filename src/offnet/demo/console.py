@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -17,8 +17,15 @@ from offnet.demo.scenario import Feed
 @contextmanager
 def live_feed(console: Console, *, quiet: bool = False) -> Iterator[Feed]:
     """Progress bars at the bottom, chain events scrolling above them (plain lines when not a terminal)."""
-    progress = Progress(TextColumn("[bold]{task.description:<17}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=console, transient=True, disable=quiet)
+    progress = Progress(
+        TextColumn("[bold]{task.description:<17}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=quiet,
+    )
     tasks: dict[str, int] = {}
 
     def phase(text: str) -> None:
@@ -45,29 +52,76 @@ def _ppm(value: int) -> str:
 def print_report(console: Console, results: DemoResults) -> None:
     """The report: reputations, orders' money flows and SLA outcomes, gas per operation, totals."""
     s = results.summary
-    console.rule(f"[bold]offnet demo: {s['carriers']} carriers, {s['rfqs']} RFQs, "
-                 f"{results.config['months']} months, seed {s['seed']}")
+    console.rule(
+        f"[bold]offnet demo: {s['carriers']} carriers, {s['rfqs']} RFQs, "
+        f"{results.config['months']} months, seed {s['seed']}"
+    )
     rep = Table(title="Reputation per carrier (before -> after)", title_justify="left")
-    for column in ("carrier", "profile", "overall", "on-time delivery", "SLA compliance", "delivered",
-                   "months", "tickets", "disputes lost"):
+    for column in (
+        "carrier",
+        "profile",
+        "overall",
+        "on-time delivery",
+        "SLA compliance",
+        "delivered",
+        "months",
+        "tickets",
+        "disputes lost",
+    ):
         rep.add_column(column, justify="left" if column in ("carrier", "profile") else "right")
     profiles = {c["name"]: c["profile"] for c in results.carriers}
     for name, f in results.reputation.items():
-        rep.add_row(name, profiles[name], *(f"{_ppm(f[k][0])} -> {_ppm(f[k][1])}"
-                                            for k in ("overall_ppm", "on_time_delivery_ppm", "sla_compliance_ppm")),
-                    *(f"{f[k][0]} -> {f[k][1]}" for k in ("orders_delivered", "periods_reported",
-                                                           "trouble_tickets", "disputes_lost")))
+        rep.add_row(
+            name,
+            profiles[name],
+            *(
+                f"{_ppm(f[k][0])} -> {_ppm(f[k][1])}"
+                for k in ("overall_ppm", "on_time_delivery_ppm", "sla_compliance_ppm")
+            ),
+            *(
+                f"{f[k][0]} -> {f[k][1]}"
+                for k in ("orders_delivered", "periods_reported", "trouble_tickets", "disputes_lost")
+            ),
+        )
     console.print(rep)
     orders = Table(title="Orders: money flow (tUSD) and SLA outcome", title_justify="left")
-    for column in ("order", "rfq", "buyer", "seller", "delivery", "months", "credits", "escrowed", "released",
-                   "credited", "refunded", "held", "gas", "status"):
-        orders.add_column(column, justify="right" if column not in ("order", "buyer", "seller", "delivery",
-                                                                    "status") else "left")
+    for column in (
+        "order",
+        "rfq",
+        "buyer",
+        "seller",
+        "delivery",
+        "months",
+        "credits",
+        "escrowed",
+        "released",
+        "credited",
+        "refunded",
+        "held",
+        "gas",
+        "status",
+    ):
+        orders.add_column(
+            column,
+            justify="right" if column not in ("order", "buyer", "seller", "delivery", "status") else "left",
+        )
     for o in results.orders:
-        orders.add_row(o.order_id[:10], o.rfq_id, o.buyer, o.seller, o.delivery, str(o.periods_final),
-                       ",".join(f"{b / 100:g}%" for b in o.credit_bps) or "-", money(o.escrowed),
-                       money(o.released), money(o.credited), money(o.refunded), money(o.held), f"{o.gas:,}",
-                       o.status)
+        orders.add_row(
+            o.order_id[:10],
+            o.rfq_id,
+            o.buyer,
+            o.seller,
+            o.delivery,
+            str(o.periods_final),
+            ",".join(f"{b / 100:g}%" for b in o.credit_bps) or "-",
+            money(o.escrowed),
+            money(o.released),
+            money(o.credited),
+            money(o.refunded),
+            money(o.held),
+            f"{o.gas:,}",
+            o.status,
+        )
     console.print(orders)
     gas = Table(title="Gas per operation", title_justify="left")
     for column in ("operation", "txs", "gas total", "gas average"):
@@ -78,9 +132,9 @@ def print_report(console: Console, results: DemoResults) -> None:
     per_order = s["gas_total"] // max(s["orders"], 1)
     console.print(
         f"[bold]Totals[/]: {s['rfqs']} RFQs, {s['quotes']} sealed quotes, {s['orders']} orders "
-        f"({s['orders_delivered']} delivered, {s['orders_completed']} completed), {s['reports_relayed']} reports "
-        f"relayed ({s['reports_final']} final), {s['trouble_tickets']} trouble ticket, {s['disputes']} dispute "
-        f"ruled by the council.\n"
+        f"({s['orders_delivered']} delivered, {s['orders_completed']} completed), "
+        f"{s['reports_relayed']} reports relayed ({s['reports_final']} final), "
+        f"{s['trouble_tickets']} trouble ticket, {s['disputes']} dispute ruled by the council.\n"
         f"Money: {money(s['tokens_escrowed'])} escrowed, {money(s['tokens_released'])} released to sellers, "
         f"{money(s['tokens_credited'])} credited and {money(s['tokens_refunded'])} refunded to buyers, "
         f"{money(s['tokens_withdrawn'])} withdrawn; escrow holds {money(s['escrow_balance'])} = still owed "
@@ -88,7 +142,12 @@ def print_report(console: Console, results: DemoResults) -> None:
         f"Gas: {s['gas_total']:,} in {s['transactions']} transactions, {per_order:,} per order all included "
         f"(the per-order column counts the transactions that touch that order).\n"
         f"Ran {results.chain_days:g} chain days in {results.wall_seconds:g} s of wall time "
-        f"({s['time_steps']} moves of chain time, {s['oracle_cycle_seconds']:g} s in oracle passes).", highlight=False)
+        f"({s['time_steps']} moves of chain time, {s['oracle_cycle_seconds']:g} s in oracle passes).",
+        highlight=False,
+    )
     if results.warnings:
-        console.print(f"[yellow]{len(results.warnings)} transient oracle errors were retried[/] "
-                      f"(first: {results.warnings[0]})", highlight=False)
+        console.print(
+            f"[yellow]{len(results.warnings)} transient oracle errors were retried[/] "
+            f"(first: {results.warnings[0]})",
+            highlight=False,
+        )

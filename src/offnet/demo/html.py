@@ -8,19 +8,37 @@ from pathlib import Path
 from offnet.demo.chainwatch import money
 from offnet.demo.results import DemoResults
 
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#393b79", "#637939")
+PALETTE = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#17becf",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#393b79",
+    "#637939",
+)
 FLOW_COLOURS = {"released": "#2ca02c", "credited": "#ff7f0e", "refunded": "#d62728", "held": "#7f7f7f"}
 
 
 def _svg(width: int, height: int, body: list[str], label: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(label)}" '
-            f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">' + "".join(body) + "</svg>")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(label)}" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">' + "".join(body) + "</svg>"
+    )
 
 
-def _text(x: float, y: float, text: str, *, anchor: str = "start", size: int = 11, colour: str = "#333") -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" '
-            f'fill="{colour}">{escape(text)}</text>')
+def _text(
+    x: float, y: float, text: str, *, anchor: str = "start", size: int = 11, colour: str = "#333"
+) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" '
+        f'fill="{colour}">{escape(text)}</text>'
+    )
 
 
 def reputation_chart(samples: list[tuple[float, dict[str, int]]], carriers: list[str]) -> str:
@@ -38,12 +56,16 @@ def reputation_chart(samples: list[tuple[float, dict[str, int]]], carriers: list
         body.append(_text(x, top + plot_h + 16, f"day {step}", anchor="middle"))
     for index, name in enumerate(carriers):
         colour = PALETTE[index % len(PALETTE)]
-        points = [(left + plot_w * day / last_day, top + plot_h * (1 - values.get(name, 0) / 1_000_000))
-                  for day, values in samples]
+        points = [
+            (left + plot_w * day / last_day, top + plot_h * (1 - values.get(name, 0) / 1_000_000))
+            for day, values in samples
+        ]
         if points:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
             body.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        body.append(f'<rect x="{width - right + 12}" y="{top + 18 * index}" width="12" height="12" fill="{colour}"/>')
+        body.append(
+            f'<rect x="{width - right + 12}" y="{top + 18 * index}" width="12" height="12" fill="{colour}"/>'
+        )
         body.append(_text(width - right + 30, top + 18 * index + 10, name))
     return _svg(width, height, body, "overall reputation over time per carrier")
 
@@ -65,13 +87,17 @@ def money_chart(results: DemoResults) -> str:
             if amount <= 0:
                 continue
             w = plot_w * amount / scale
-            body.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row - 6}" fill="{colour}">'
-                        f"<title>{escape(part)}: {money(amount)}</title></rect>")
+            body.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row - 6}" fill="{colour}">'
+                f"<title>{escape(part)}: {money(amount)}</title></rect>"
+            )
             x += w
         body.append(_text(x + 6, y + 13, money(order.escrowed), size=10))
     legend_y = height - 12
     for index, (part, colour) in enumerate(FLOW_COLOURS.items()):
-        body.append(f'<rect x="{left + index * 110}" y="{legend_y - 10}" width="12" height="12" fill="{colour}"/>')
+        body.append(
+            f'<rect x="{left + index * 110}" y="{legend_y - 10}" width="12" height="12" fill="{colour}"/>'
+        )
         body.append(_text(left + index * 110 + 18, legend_y, part))
     return _svg(width, height, body, "money flow per order")
 
@@ -88,8 +114,10 @@ def gas_chart(results: DemoResults) -> str:
         y = 10 + index * row
         w = plot_w * line.gas / scale
         body.append(_text(left - 8, y + 12, line.operation, anchor="end", size=10))
-        body.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{row - 5}" fill="#1f77b4">'
-                    f"<title>{line.transactions} transactions, {line.average:,} gas each</title></rect>")
+        body.append(
+            f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{row - 5}" fill="#1f77b4">'
+            f"<title>{line.transactions} transactions, {line.average:,} gas each</title></rect>"
+        )
         body.append(_text(left + w + 6, y + 12, f"{line.gas:,} ({line.transactions})", size=10))
     return _svg(width, height, body, "gas per operation")
 
@@ -104,58 +132,134 @@ def render(results: DemoResults) -> str:
     """The whole page as text."""
     s = results.summary
     names = [c["name"] for c in results.carriers]
-    carriers = _table(["carrier", "profile", "countries", "address"],
-                      [[c["name"], c["profile"], " ".join(c["countries"]), c["address"]] for c in results.carriers])
+    carriers = _table(
+        ["carrier", "profile", "countries", "address"],
+        [[c["name"], c["profile"], " ".join(c["countries"]), c["address"]] for c in results.carriers],
+    )
     reputation = _table(
-        ["carrier", "overall", "on-time delivery", "SLA compliance", "delivered", "months", "tickets", "disputes lost"],
-        [[n, *(f"{f[k][0] / 10_000:.1f}% → {f[k][1] / 10_000:.1f}%"
-               for k in ("overall_ppm", "on_time_delivery_ppm", "sla_compliance_ppm")),
-          *(f"{f[k][0]} → {f[k][1]}" for k in ("orders_delivered", "periods_reported", "trouble_tickets",
-                                                  "disputes_lost"))]
-         for n, f in results.reputation.items()])
+        [
+            "carrier",
+            "overall",
+            "on-time delivery",
+            "SLA compliance",
+            "delivered",
+            "months",
+            "tickets",
+            "disputes lost",
+        ],
+        [
+            [
+                n,
+                *(
+                    f"{f[k][0] / 10_000:.1f}% → {f[k][1] / 10_000:.1f}%"
+                    for k in ("overall_ppm", "on_time_delivery_ppm", "sla_compliance_ppm")
+                ),
+                *(
+                    f"{f[k][0]} → {f[k][1]}"
+                    for k in ("orders_delivered", "periods_reported", "trouble_tickets", "disputes_lost")
+                ),
+            ]
+            for n, f in results.reputation.items()
+        ],
+    )
     orders = _table(
-        ["order", "rfq", "buyer", "seller", "profile", "delivery", "months final", "credits", "escrowed",
-         "released", "credited", "refunded", "held", "gas", "status"],
-        [[o.order_id[:18], o.rfq_id, o.buyer, o.seller, o.profile, o.delivery, str(o.periods_final),
-          ", ".join(f"{b / 100:g}%" for b in o.credit_bps) or "-", money(o.escrowed), money(o.released),
-          money(o.credited), money(o.refunded), money(o.held), f"{o.gas:,}", o.status] for o in results.orders])
-    gas = _table(["operation", "transactions", "gas total", "gas average"],
-                 [[g.operation, str(g.transactions), f"{g.gas:,}", f"{g.average:,}"] for g in results.gas])
-    counts = _table(["what", "count"], [[k.replace("_", " "), str(v)] for k, v in s.items()
-                                        if isinstance(v, int) and not k.startswith("tokens")
-                                        and not k.startswith("escrow")])
-    flows = _table(["money (tUSD)", "amount"], [[k.replace("_", " "), money(v)] for k, v in s.items()
-                                                if isinstance(v, int) and (k.startswith("tokens")
-                                                                           or k.startswith("escrow"))])
+        [
+            "order",
+            "rfq",
+            "buyer",
+            "seller",
+            "profile",
+            "delivery",
+            "months final",
+            "credits",
+            "escrowed",
+            "released",
+            "credited",
+            "refunded",
+            "held",
+            "gas",
+            "status",
+        ],
+        [
+            [
+                o.order_id[:18],
+                o.rfq_id,
+                o.buyer,
+                o.seller,
+                o.profile,
+                o.delivery,
+                str(o.periods_final),
+                ", ".join(f"{b / 100:g}%" for b in o.credit_bps) or "-",
+                money(o.escrowed),
+                money(o.released),
+                money(o.credited),
+                money(o.refunded),
+                money(o.held),
+                f"{o.gas:,}",
+                o.status,
+            ]
+            for o in results.orders
+        ],
+    )
+    gas = _table(
+        ["operation", "transactions", "gas total", "gas average"],
+        [[g.operation, str(g.transactions), f"{g.gas:,}", f"{g.average:,}"] for g in results.gas],
+    )
+    counts = _table(
+        ["what", "count"],
+        [
+            [k.replace("_", " "), str(v)]
+            for k, v in s.items()
+            if isinstance(v, int) and not k.startswith("tokens") and not k.startswith("escrow")
+        ],
+    )
+    flows = _table(
+        ["money (tUSD)", "amount"],
+        [
+            [k.replace("_", " "), money(v)]
+            for k, v in s.items()
+            if isinstance(v, int) and (k.startswith("tokens") or k.startswith("escrow"))
+        ],
+    )
     story = []
     if results.ticket:
         t = results.ticket
-        story.append(f"<li>Trouble ticket {escape(t['ticket'])}: {escape(t['buyer'])} reported an outage on order "
-                     f"{escape(t['order'][:10])} at {escape(t['seller'])}; its resolution became a ticket report.</li>")
+        story.append(
+            f"<li>Trouble ticket {escape(t['ticket'])}: {escape(t['buyer'])} reported an outage on order "
+            f"{escape(t['order'][:10])} at {escape(t['seller'])}; its resolution became a ticket report.</li>"
+        )
     if results.dispute:
         d = results.dispute
-        story.append(f"<li>Dispute: {escape(d['buyer'])} disputed {escape(d['seller'])}'s month {d['period']} "
-                     f"report of order {escape(d['order'][:10])}; the council (proposal #{d['proposal']}, "
-                     f"{' + '.join(d['approvals'])}) upheld the report, {escape(d['loser'])} lost the dispute.</li>")
+        story.append(
+            f"<li>Dispute: {escape(d['buyer'])} disputed {escape(d['seller'])}'s month {d['period']} "
+            f"report of order {escape(d['order'][:10])}; the council (proposal #{d['proposal']}, "
+            f"{' + '.join(d['approvals'])}) upheld the report, {escape(d['loser'])} lost the dispute.</li>"
+        )
     warnings = "".join(f"<li>{escape(w)}</li>" for w in results.warnings)
     cfg = results.config
-    verdict = (f'<span class="ok">Invariants held</span>: escrow balance {money(s["escrow_balance"])} = still owed '
-               f"{money(s['escrow_owed'])}; every event relayed; no report on chain twice."
-               if results.failure is None else f'<span class="bad">Invariant broken</span>: {escape(results.failure)}')
+    verdict = (
+        f'<span class="ok">Invariants held</span>: escrow balance {money(s["escrow_balance"])} = still owed '
+        f"{money(s['escrow_owed'])}; every event relayed; no report on chain twice."
+        if results.failure is None
+        else f'<span class="bad">Invariant broken</span>: {escape(results.failure)}'
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>offnet demo report</title>
 <style>
-body {{ font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1180px; color: #222; padding: 0 1em; }}
+body {{ font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1180px; color: #222;
+        padding: 0 1em; }}
 h1 {{ font-size: 1.6em; }} h2 {{ margin-top: 2em; border-bottom: 1px solid #ddd; }}
 table {{ border-collapse: collapse; margin: .5em 0; font-size: 12.5px; }}
 th, td {{ border: 1px solid #ddd; padding: 3px 7px; text-align: right; white-space: nowrap; }}
 th {{ background: #f3f3f3; }} td:first-child, th:first-child {{ text-align: left; }}
-.ok {{ color: #2ca02c; font-weight: bold; }} .bad {{ color: #d62728; font-weight: bold; }} .grid {{ display: flex; gap: 2em; flex-wrap: wrap; }}
+.ok {{ color: #2ca02c; font-weight: bold; }}
+.bad {{ color: #d62728; font-weight: bold; }} .grid {{ display: flex; gap: 2em; flex-wrap: wrap; }}
 </style></head><body>
-<h1>offnet demo: {s['carriers']} carriers, {s['rfqs']} RFQs, {cfg['months']} months (seed {cfg['seed']})</h1>
-<p>Chain: {escape(str(cfg['chain']))}. {results.chain_days:g} days of chain time in {results.wall_seconds:g} s.
+<h1>offnet demo: {s["carriers"]} carriers, {s["rfqs"]} RFQs, {cfg["months"]} months (seed {cfg["seed"]})</h1>
+<p>Chain: {escape(str(cfg["chain"]))}. {results.chain_days:g} days of chain time in
+{results.wall_seconds:g} s.
 {verdict}</p>
-<ul>{''.join(story)}</ul>
+<ul>{"".join(story)}</ul>
 <h2>Reputation over time</h2>{reputation_chart(results.reputation_samples, names)}
 {reputation}
 <h2>Money flow per order</h2>{money_chart(results)}
@@ -164,7 +268,7 @@ th {{ background: #f3f3f3; }} td:first-child, th:first-child {{ text-align: left
 {gas}
 <h2>Counts</h2><div class="grid">{counts}{flows}</div>
 <h2>Carriers</h2>{carriers}
-{f'<h2>Transient oracle errors (retried)</h2><ul>{warnings}</ul>' if warnings else ''}
+{f"<h2>Transient oracle errors (retried)</h2><ul>{warnings}</ul>" if warnings else ""}
 </body></html>
 """
 

@@ -12,11 +12,17 @@ from typing import Any
 from offnet.demo.chainwatch import GasLine, rfq_label
 from offnet.demo.scenario import DemoFailure, DemoRun
 from offnet.market.escrow import EscrowClient, OrderStatus
-from offnet.market.ledger import LedgerClient, Reputation
 from offnet.sla.reports import ReportKind
 
-REPUTATION_FIELDS = ("overall_ppm", "on_time_delivery_ppm", "sla_compliance_ppm", "orders_delivered",
-                     "periods_reported", "trouble_tickets", "disputes_lost")
+REPUTATION_FIELDS = (
+    "overall_ppm",
+    "on_time_delivery_ppm",
+    "sla_compliance_ppm",
+    "orders_delivered",
+    "periods_reported",
+    "trouble_tickets",
+    "disputes_lost",
+)
 
 
 @dataclass
@@ -67,20 +73,26 @@ def collect(run: DemoRun) -> DemoResults:
     state, watch, suite = run.state, run.watch, run.suite
     assert watch is not None and suite is not None and run.chain is not None
     escrow = EscrowClient(run.chain, suite.escrow)
-    ledger = LedgerClient(run.chain, suite.ledger)
     lines, per_order_gas = watch.gas_by_operation(state.first_block)
     gas_price = run.chain.w3.eth.gas_price
     profiles = {s.name: s.profile for s in run.specs}
-    delivered = {_hex(e.args["orderId"]): e for e in watch.of("ReportSubmitted")
-                 if e.args["kind"] == ReportKind.ORDER_COMPLETED}
+    delivered = {
+        _hex(e.args["orderId"]): e
+        for e in watch.of("ReportSubmitted")
+        if e.args["kind"] == ReportKind.ORDER_COMPLETED
+    }
     settled = {}
     for event in watch.of("MilestoneSettled"):
         if event.args["milestone"] > 0:
             settled.setdefault(_hex(event.args["orderId"]), []).append(event.args["creditBps"])
-    tickets = Counter(_hex(e.args["orderId"]) for e in watch.of("ReportFinalized")
-                      if e.args["kind"] == ReportKind.TROUBLE_TICKET)
-    periods = Counter(_hex(e.args["orderId"]) for e in watch.of("ReportFinalized")
-                      if e.args["kind"] == ReportKind.PERIOD)
+    tickets = Counter(
+        _hex(e.args["orderId"])
+        for e in watch.of("ReportFinalized")
+        if e.args["kind"] == ReportKind.TROUBLE_TICKET
+    )
+    periods = Counter(
+        _hex(e.args["orderId"]) for e in watch.of("ReportFinalized") if e.args["kind"] == ReportKind.PERIOD
+    )
     orders = []
     for opened in watch.of("OrderOpened"):
         order_id = bytes(opened.args["orderId"])
@@ -88,7 +100,9 @@ def collect(run: DemoRun) -> DemoResults:
         flow = escrow.money_flow(order_id)
         view = escrow.order(order_id)
         if flow.held != view.escrowed:
-            raise DemoFailure(f"money not conserved: order {key} holds {view.escrowed} but its flow says {flow.held}")
+            raise DemoFailure(
+                f"money not conserved: order {key} holds {view.escrowed} but its flow says {flow.held}"
+            )
         seller = watch.name_of(flow.seller)
         completion = delivered.get(key)
         if completion is not None:
@@ -98,17 +112,42 @@ def collect(run: DemoRun) -> DemoResults:
             delivery = "never reported: refunded"
         else:
             delivery = "not reported"
-        orders.append(OrderRow(
-            order_id=key, rfq_id=rfq_label(opened.args["terms"]["rfqId"]), buyer=watch.name_of(flow.buyer), seller=seller,
-            profile=profiles.get(seller, "?"), status=OrderStatus(view.status).name.lower(), delivery=delivery,
-            periods_final=periods.get(key, 0), credit_bps=settled.get(key, []), tickets=tickets.get(key, 0),
-            escrowed=flow.escrowed, released=flow.released, credited=flow.credited, refunded=flow.refunded,
-            held=flow.held, gas=per_order_gas.get(key, 0), gas_cost_wei=per_order_gas.get(key, 0) * gas_price))
-    carriers = [{"name": s.name, "profile": s.profile, "countries": list(s.countries),
-                 "address": run.market[s.name].address, "seller_url": run.market[s.name].seller_url,
-                 "oracle_url": run.market[s.name].oracle_url} for s in run.specs]
-    reputation = {name: {f: (getattr(state.reputation_before[name], f), getattr(after, f))
-                         for f in REPUTATION_FIELDS} for name, after in state.reputation_after.items()}
+        orders.append(
+            OrderRow(
+                order_id=key,
+                rfq_id=rfq_label(opened.args["terms"]["rfqId"]),
+                buyer=watch.name_of(flow.buyer),
+                seller=seller,
+                profile=profiles.get(seller, "?"),
+                status=OrderStatus(view.status).name.lower(),
+                delivery=delivery,
+                periods_final=periods.get(key, 0),
+                credit_bps=settled.get(key, []),
+                tickets=tickets.get(key, 0),
+                escrowed=flow.escrowed,
+                released=flow.released,
+                credited=flow.credited,
+                refunded=flow.refunded,
+                held=flow.held,
+                gas=per_order_gas.get(key, 0),
+                gas_cost_wei=per_order_gas.get(key, 0) * gas_price,
+            )
+        )
+    carriers = [
+        {
+            "name": s.name,
+            "profile": s.profile,
+            "countries": list(s.countries),
+            "address": run.market[s.name].address,
+            "seller_url": run.market[s.name].seller_url,
+            "oracle_url": run.market[s.name].oracle_url,
+        }
+        for s in run.specs
+    ]
+    reputation = {
+        name: {f: (getattr(state.reputation_before[name], f), getattr(after, f)) for f in REPUTATION_FIELDS}
+        for name, after in state.reputation_after.items()
+    }
     token = suite.token
     balance = token.functions.balanceOf(escrow.address).call()
     owed = escrow.total_escrowed(token.address) + escrow.total_withdrawable(token.address)
@@ -148,24 +187,40 @@ def collect(run: DemoRun) -> DemoResults:
         "oracle_cycle_seconds": round(state.cycle_seconds, 1),
     }
     return DemoResults(
-        config={"rfqs": run.config.rfqs, "carriers": run.config.carriers, "months": run.config.months,
-                "seed": run.config.seed, "chain": state.chain_kind},
+        config={
+            "rfqs": run.config.rfqs,
+            "carriers": run.config.carriers,
+            "months": run.config.months,
+            "seed": run.config.seed,
+            "chain": state.chain_kind,
+        },
         wall_seconds=round(time.monotonic() - state.started_wall, 1),
         chain_days=round(state.reputation_samples[-1][0], 1) if state.reputation_samples else 0.0,
-        steps=state.steps, carriers=carriers, reputation=reputation,
-        reputation_samples=state.reputation_samples, orders=orders,
-        gas=sorted(lines.values(), key=lambda line: -line.gas), summary=summary,
-        ticket=state.ticket, dispute=state.dispute, warnings=list(dict.fromkeys(state.oracle_errors))[:20])
+        steps=state.steps,
+        carriers=carriers,
+        reputation=reputation,
+        reputation_samples=state.reputation_samples,
+        orders=orders,
+        gas=sorted(lines.values(), key=lambda line: -line.gas),
+        summary=summary,
+        ticket=state.ticket,
+        dispute=state.dispute,
+        warnings=list(dict.fromkeys(state.oracle_errors))[:20],
+    )
 
 
 def check_invariants(run: DemoRun, results: DemoResults) -> None:
     """Raise DemoFailure (one line) if money, relaying or uniqueness of reports broke anywhere."""
     s = results.summary
     if s["escrow_balance"] != s["escrow_owed"]:
-        raise DemoFailure(f"money not conserved: escrow holds {s['escrow_balance']} but owes {s['escrow_owed']}")
+        raise DemoFailure(
+            f"money not conserved: escrow holds {s['escrow_balance']} but owes {s['escrow_owed']}"
+        )
     if s["escrow_owed"] != s["escrow_held_by_orders"]:
-        raise DemoFailure(f"money not conserved: escrow owes {s['escrow_owed']} after withdrawals, "
-                          f"orders hold {s['escrow_held_by_orders']}")
+        raise DemoFailure(
+            f"money not conserved: escrow owes {s['escrow_owed']} after withdrawals, "
+            f"orders hold {s['escrow_held_by_orders']}"
+        )
     for order in results.orders:
         if order.escrowed != order.released + order.credited + order.refunded + order.held:
             raise DemoFailure(f"money not conserved in order {order.order_id}")
@@ -176,35 +231,62 @@ def check_invariants(run: DemoRun, results: DemoResults) -> None:
     if twice:
         raise DemoFailure(f"a report on chain twice: {twice[0]} became final {finalized[twice[0]]} times")
     members = {bytes(e.args["root"]): e.args["member"] for e in watch.of("BatchSubmitted")}
-    submitted = Counter((members.get(bytes(e.args["root"])), _hex(e.args["orderId"]), e.args["kind"], e.args["key"])
-                        for e in watch.of("ReportSubmitted"))
+    submitted = Counter(
+        (members.get(bytes(e.args["root"])), _hex(e.args["orderId"]), e.args["kind"], e.args["key"])
+        for e in watch.of("ReportSubmitted")
+    )
     again = [k for k, n in submitted.items() if n > 1]
     if again:
         member, order, kind, key = again[0]
-        raise DemoFailure(f"a report on chain twice: {ReportKind(kind).name} #{key} of order {order} "
-                          f"submitted {submitted[again[0]]} times by {watch.name_of(member)}")
+        raise DemoFailure(
+            f"a report on chain twice: {ReportKind(kind).name} #{key} of order {order} "
+            f"submitted {submitted[again[0]]} times by {watch.name_of(member)}"
+        )
     assert run.market is not None
     for carrier in run.market.carriers.values():
         counts = carrier.oracle.store.counts()
-        stuck = {k: n for k, n in counts.items()
-                 if k in ("events_received", "events_failed", "reports_pending", "reports_submitted",
-                          "reports_rejected") and n}
+        stuck = {
+            k: n
+            for k, n in counts.items()
+            if k
+            in (
+                "events_received",
+                "events_failed",
+                "reports_pending",
+                "reports_submitted",
+                "reports_rejected",
+            )
+            and n
+        }
         if stuck:
-            raise DemoFailure(f"an event not relayed: {carrier.name}'s oracle still has "
-                              + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in stuck.items()))
+            raise DemoFailure(
+                f"an event not relayed: {carrier.name}'s oracle still has "
+                + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in stuck.items())
+            )
     if s["rfqs"] != results.config["rfqs"]:
         raise DemoFailure(f"{results.config['rfqs']} RFQs planned but {s['rfqs']} posted on chain")
 
 
 def write_summary(results: DemoResults, path: Path) -> Path:
     """out/summary.json: the counts and the escrow balance check."""
-    data = {**results.summary, "invariants_hold": results.failure is None, "failure": results.failure,
-            "wall_seconds": results.wall_seconds, "chain_days": results.chain_days,
-            "orders_detail": [asdict(o) for o in results.orders], "carriers_detail": results.carriers,
-            "reputation": {n: {f: {"before": b, "after": a} for f, (b, a) in fields.items()}
-                           for n, fields in results.reputation.items()},
-            "gas_by_operation": {g.operation: {"transactions": g.transactions, "gas": g.gas} for g in results.gas},
-            "trouble_ticket": results.ticket, "dispute": results.dispute}
+    data = {
+        **results.summary,
+        "invariants_hold": results.failure is None,
+        "failure": results.failure,
+        "wall_seconds": results.wall_seconds,
+        "chain_days": results.chain_days,
+        "orders_detail": [asdict(o) for o in results.orders],
+        "carriers_detail": results.carriers,
+        "reputation": {
+            n: {f: {"before": b, "after": a} for f, (b, a) in fields.items()}
+            for n, fields in results.reputation.items()
+        },
+        "gas_by_operation": {
+            g.operation: {"transactions": g.transactions, "gas": g.gas} for g in results.gas
+        },
+        "trouble_ticket": results.ticket,
+        "dispute": results.dispute,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
     return path

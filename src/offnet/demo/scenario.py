@@ -25,11 +25,11 @@ from eth_account.signers.local import LocalAccount
 from offnet.chain.connect import EMBEDDED, Chain, connect
 from offnet.chain.errors import ContractRevert
 from offnet.chain.tx import Sender
-from offnet.deployment import Suite, SuiteConfig, deploy_suite
 from offnet.demo.cast import CITIES, CarrierSpec, Wallets, carrier_specs, demo_key
 from offnet.demo.chainwatch import ChainEvent, ChainWatch
+from offnet.deployment import Suite, SuiteConfig, deploy_suite
 from offnet.market.escrow import EscrowClient, OrderTerms
-from offnet.market.ledger import Batch, LedgerClient, Reputation, ReportStatus
+from offnet.market.ledger import Batch, LedgerClient, ReportStatus, Reputation
 from offnet.market.registry import ACCESS_ELINE, MemberDirectory, Profile, RegistryClient, location_key
 from offnet.sla.reports import ReportKind, SlaReport
 from offnet.sonata.examples import load_example
@@ -42,7 +42,9 @@ QUOTE_WINDOW = 2 * DAY  # an RFQ's deadline after it is posted
 WAVE_GAP = 35 * DAY  # later RFQ waves are posted once earlier orders were delivered (reputations exist)
 LIVENESS = 3 * DAY
 QUOTE_STEP = 8 * HOUR  # sellers answer within hours; the deadline is two days away
-IDLE_STEP = 4 * DAY  # deliveries, months and liveness are days long; every step ends with all oracles caught up
+IDLE_STEP = (
+    4 * DAY
+)  # deliveries, months and liveness are days long; every step ends with all oracles caught up
 FUNDING = 1_000_000 * 10**6  # test stablecoin units (6 decimals) minted to each carrier
 FOUNDERS = 3
 COUNCIL_THRESHOLD = 2
@@ -121,7 +123,7 @@ def _lock_provider(chain: Chain) -> None:
     lock = threading.RLock()
     request = provider.make_request
 
-    def locked(method, params):  # noqa: ANN001, ANN202 - web3's provider signature
+    def locked(method, params):
         with lock:
             return request(method, params)
 
@@ -159,7 +161,9 @@ class DemoRun:
         self.chain = connect(self.config.chain, rpc=self.config.rpc)
         try:
             if not self.chain.is_local:
-                raise DemoFailure("the demo moves chain time: it needs a local development chain (anvil, embedded)")
+                raise DemoFailure(
+                    "the demo moves chain time: it needs a local development chain (anvil, embedded)"
+                )
             if self.chain.kind == EMBEDDED:
                 _lock_provider(self.chain)
             self.state.chain_kind = self.chain.kind
@@ -167,9 +171,16 @@ class DemoRun:
             wallets = Wallets.create(out / "keystores")
             carriers = self._found_circle(wallets)
             self.feed.phase("starting sellers and oracles")
-            with running_market(self.chain, carriers, out / "oracles", out / "deployments", seed=self.config.seed,
-                                on_sellers_started=self._join, poll_interval=3600.0,
-                                seller_overrides={"prepaid_months": self.config.months}) as market:
+            with running_market(
+                self.chain,
+                carriers,
+                out / "oracles",
+                out / "deployments",
+                seed=self.config.seed,
+                on_sellers_started=self._join,
+                poll_interval=3600.0,
+                seller_overrides={"prepaid_months": self.config.months},
+            ) as market:
                 self.market = market
                 self._trade()
                 self._drain()
@@ -184,17 +195,29 @@ class DemoRun:
         chain = self.chain
         assert chain is not None
         self.feed.phase("creating encrypted keystores")
-        self.founders = [wallets.add(f"founder-{i + 1}", demo_key(self.config.seed, f"founder-{i + 1}"))
-                         for i in range(FOUNDERS)]
+        self.founders = [
+            wallets.add(f"founder-{i + 1}", demo_key(self.config.seed, f"founder-{i + 1}"))
+            for i in range(FOUNDERS)
+        ]
         deployer = wallets.add("deployer", demo_key(self.config.seed, "deployer"))
-        accounts = {spec.name: wallets.add(spec.name, demo_key(self.config.seed, spec.name)) for spec in self.specs}
+        accounts = {
+            spec.name: wallets.add(spec.name, demo_key(self.config.seed, spec.name)) for spec in self.specs
+        }
         for account in [deployer, *self.founders, *accounts.values()]:
             chain.fund(account.address, 100 * 10**18)
         self.feed.phase("deploying the suite and founding the circle of trust")
         founders = [f.address for f in self.founders]
-        self.suite = deploy_suite(chain, Sender(chain, deployer), SuiteConfig(
-            founders=founders, council=founders, council_threshold=COUNCIL_THRESHOLD, sponsors_required=2,
-            liveness_window=LIVENESS))
+        self.suite = deploy_suite(
+            chain,
+            Sender(chain, deployer),
+            SuiteConfig(
+                founders=founders,
+                council=founders,
+                council_threshold=COUNCIL_THRESHOLD,
+                sponsors_required=2,
+                liveness_window=LIVENESS,
+            ),
+        )
         self.suite.manifest.save(self.config.out / "deployments")
         names = {f.address: f"founder-{i + 1}" for i, f in enumerate(self.founders)}
         names.update({a.address: name for name, a in accounts.items()})
@@ -289,22 +312,32 @@ class DemoRun:
         directory = MemberDirectory(chain, suite.registry.address)
         directory.sync()
         buyer = market[plan.buyer]
-        sellers = [e.address for e in directory.providers(ACCESS_ELINE, plan.country) if e.address != buyer.address]
+        sellers = [
+            e.address for e in directory.providers(ACCESS_ELINE, plan.country) if e.address != buyer.address
+        ]
         if not sellers:
             raise DemoFailure(f"no seller found in the directory for {plan.country}")
         now = datetime.fromtimestamp(chain.now(), UTC)
         request = load_example("quote_create")
         request["externalId"] = f"DEMO-{self.config.seed}-RFQ-{plan.index + 1:03d}"
-        request["description"] = f"Access E-Line 200 Mb/s in {CITIES[plan.country]}, {self.config.months} months"
+        request["description"] = (
+            f"Access E-Line 200 Mb/s in {CITIES[plan.country]}, {self.config.months} months"
+        )
         request["requestedQuoteCompletionDate"] = _rfc3339(now + timedelta(seconds=QUOTE_WINDOW))
         item = request["quoteItem"][0]
         item["product"]["place"][0].update({"city": CITIES[plan.country], "country": plan.country})
         item["requestedQuoteItemTerm"]["duration"]["amount"] = self.config.months
         item["requestedQuoteItemTerm"]["name"] = f"{self.config.months} months"
         plan.invited = tuple(sellers)
-        plan.rfq_id = buyer.call(buyer.oracle.post_rfq(
-            request, sellers, token=suite.token.address, product_key=ACCESS_ELINE,
-            location_key=location_key(f"{plan.country}-{CITIES[plan.country].upper()}")))
+        plan.rfq_id = buyer.call(
+            buyer.oracle.post_rfq(
+                request,
+                sellers,
+                token=suite.token.address,
+                product_key=ACCESS_ELINE,
+                location_key=location_key(f"{plan.country}-{CITIES[plan.country].upper()}"),
+            )
+        )
 
     def _cycle(self) -> None:
         """One duty pass of every oracle; another when the first moved something (one oracle's work
@@ -331,8 +364,10 @@ class DemoRun:
     def _backlog(self) -> int:
         """Notifications received by all oracles so far (new ones mean another pass is worth it)."""
         assert self.market is not None
-        return sum(sum(c.oracle.store.counts().get(k, 0) for k in ("events_received", "events_done"))
-                   for c in self.market.carriers.values())
+        return sum(
+            sum(c.oracle.store.counts().get(k, 0) for k in ("events_received", "events_done"))
+            for c in self.market.carriers.values()
+        )
 
     def _feed_chain(self) -> list[ChainEvent]:
         assert self.watch is not None
@@ -374,8 +409,13 @@ class DemoRun:
             ticket["issueStartDate"] = _rfc3339(now - timedelta(hours=2))
             ticket["relatedEntity"][0]["id"] = stored["product_order_id"]
             created = buyer.call(buyer.oracle.sonata(stored["peer"]).create_trouble_ticket(ticket))
-            self.state.ticket = {"order": "0x" + order_id.hex(), "buyer": buyer.name, "seller": seller.name,
-                                 "ticket": created.id, "opened_at": int(now.timestamp())}
+            self.state.ticket = {
+                "order": "0x" + order_id.hex(),
+                "buyer": buyer.name,
+                "seller": seller.name,
+                "ticket": created.id,
+                "opened_at": int(now.timestamp()),
+            }
             self.feed.event(f"{buyer.name} opened trouble ticket {created.id} at {seller.name}")
             return
 
@@ -395,8 +435,10 @@ class DemoRun:
             ledger = self._ledger()
             if ledger.status(report) != ReportStatus.NONE:
                 continue
-            batch = Batch.of(terms.seller, [_report(e) for e in self.watch.of("ReportSubmitted")
-                                            if bytes(e.args["root"]) == root])
+            batch = Batch.of(
+                terms.seller,
+                [_report(e) for e in self.watch.of("ReportSubmitted") if bytes(e.args["root"]) == root],
+            )
             buyer = self._carrier_of(terms.buyer)
             self._dispute(buyer, terms, report, batch)
             return
@@ -409,16 +451,24 @@ class DemoRun:
         self._feed_chain()
         registry = RegistryClient(chain, suite.registry.address)
         ruling = ledger.resolve_call(terms, report, terms.buyer)  # the seller's measurement stands
-        proposal, _ = registry.propose(Sender(chain, self.founders[0]), ledger.address,
-                                       ruling._encode_transaction_data())
+        proposal, _ = registry.propose(
+            Sender(chain, self.founders[0]), ledger.address, ruling._encode_transaction_data()
+        )
         registry.approve(Sender(chain, self.founders[1]), proposal)
         self._feed_chain()
         if ledger.status(report) != ReportStatus.FINAL:
-            raise DemoFailure(f"the council's ruling on report {report.report_id.hex()} did not make it final")
-        self.state.dispute = {"order": "0x" + bytes(report.order_id).hex(), "period": report.key,
-                              "buyer": buyer.name, "seller": self._carrier_of(terms.seller).name,
-                              "proposal": proposal, "loser": buyer.name,
-                              "approvals": [f"founder-1", "founder-2"]}
+            raise DemoFailure(
+                f"the council's ruling on report {report.report_id.hex()} did not make it final"
+            )
+        self.state.dispute = {
+            "order": "0x" + bytes(report.order_id).hex(),
+            "period": report.key,
+            "buyer": buyer.name,
+            "seller": self._carrier_of(terms.seller).name,
+            "proposal": proposal,
+            "loser": buyer.name,
+            "approvals": ["founder-1", "founder-2"],
+        }
 
     def _order_sets(self) -> tuple[set[bytes], set[bytes]]:
         """(delivered, closed) order ids, from the escrow's events."""
@@ -467,7 +517,9 @@ class DemoRun:
     @staticmethod
     def _outbox_open(carrier: Carrier) -> int:
         counts = carrier.oracle.store.counts()
-        return sum(n for k, n in counts.items() if k in ("reports_pending", "reports_submitted", "reports_confirmed"))
+        return sum(
+            n for k, n in counts.items() if k in ("reports_pending", "reports_submitted", "reports_confirmed")
+        )
 
     def _sample_reputation(self) -> None:
         assert self.chain is not None and self.market is not None
@@ -477,7 +529,11 @@ class DemoRun:
             return
         ledger = self._ledger()
         self.state.reputation_samples.append(
-            (round(day, 2), {c.name: ledger.reputation(c.address).overall_ppm for c in self.market.carriers.values()}))
+            (
+                round(day, 2),
+                {c.name: ledger.reputation(c.address).overall_ppm for c in self.market.carriers.values()},
+            )
+        )
 
     def _report_progress(self) -> None:
         assert self.watch is not None
@@ -486,20 +542,30 @@ class DemoRun:
         orders = len(self._orders())
         self.feed.progress("orders awarded", orders, total)
         self.feed.progress("orders delivered", len(self.watch.of("OrderDelivered")), max(orders, 1))
-        self.feed.progress("months settled", len([e for e in self.watch.of("MilestoneSettled")
-                                                   if e.args["milestone"] > 0]),
-                           max(orders, 1) * self.config.months)
-        self.feed.progress("chain days", int((self.chain.now() - self.state.start_time) / DAY),
-                           int((max(p.post_at for p in self.state.rfqs) - self.state.start_time) / DAY)
-                           + 60 + self.config.months * 31)
+        self.feed.progress(
+            "months settled",
+            len([e for e in self.watch.of("MilestoneSettled") if e.args["milestone"] > 0]),
+            max(orders, 1) * self.config.months,
+        )
+        self.feed.progress(
+            "chain days",
+            int((self.chain.now() - self.state.start_time) / DAY),
+            int((max(p.post_at for p in self.state.rfqs) - self.state.start_time) / DAY)
+            + 60
+            + self.config.months * 31,
+        )
 
     def _drain(self, limit: float = 20.0) -> None:
         """Let the oracles finish the notifications they are still retrying (a few seconds at most)."""
         assert self.market is not None
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
-            waiting = sum(n for c in self.market.carriers.values() for k, n in c.oracle.store.counts().items()
-                          if k in ("events_received", "reports_pending", "reports_submitted"))
+            waiting = sum(
+                n
+                for c in self.market.carriers.values()
+                for k, n in c.oracle.store.counts().items()
+                if k in ("events_received", "reports_pending", "reports_submitted")
+            )
             if not waiting:
                 return
             time.sleep(0.5)
@@ -530,7 +596,8 @@ class DemoRun:
         assert self.chain is not None and self.market is not None
         day = (self.chain.now() - self.state.start_time) / DAY
         self.state.reputation_samples.append(
-            (round(day, 2), {n: r.overall_ppm for n, r in self.state.reputation_after.items()}))
+            (round(day, 2), {n: r.overall_ppm for n, r in self.state.reputation_after.items()})
+        )
 
 
 def _outcome(wait: Callable[[], Any]) -> str | None:
@@ -546,8 +613,9 @@ def _report(event: ChainEvent) -> SlaReport:
     a = event.args
     metrics = a["metrics"]
     values = tuple(metrics.values()) if hasattr(metrics, "keys") else tuple(metrics)
-    return SlaReport.from_tuple((a["orderId"], a["kind"], a["key"], a["value0"], a["value1"], values,
-                                 a["evidenceHash"]))
+    return SlaReport.from_tuple(
+        (a["orderId"], a["kind"], a["key"], a["value0"], a["value1"], values, a["evidenceHash"])
+    )
 
 
 def _rfc3339(moment: datetime) -> str:
