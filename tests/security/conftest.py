@@ -1,0 +1,71 @@
+"""Security fixtures: the whole suite deployed once per module with every role, each test in a snapshot."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from offnet.chain import Chain
+from offnet.testing.accounts import funded_account
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from harness import Harness
+from world import TABLES, World, build_world
+
+MODULE_TIME = 1_960_000_000
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "fuzz: stateful property campaign (OFFNET_FUZZ_EXAMPLES sets its size)"
+    )
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Print the tables the security tests generated (access matrix, signature matrix, campaign tally)."""
+    for title, lines in TABLES:
+        terminalreporter.section(title)
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="module")
+def harness(anvil: Chain) -> Iterator[Harness]:
+    """The suite on the session's anvil behind the lean RPC path; removed after the module."""
+    before = anvil.snapshot()
+    world = build_world(anvil, lambda label: funded_account(anvil, label), prefix="anvil-sec")
+    yield Harness(anvil, world)
+    anvil.revert(before)
+
+
+@pytest.fixture
+def fresh(harness: Harness) -> Harness:
+    """The anvil harness returned to its just-deployed state before the test."""
+    harness.reset()
+    return harness
+
+
+@pytest.fixture(scope="module")
+def deployed_world(embedded: Chain) -> Iterator[World]:
+    """The suite deployed once per test module, removed afterwards."""
+    before = embedded.snapshot()
+    embedded.advance_time(MODULE_TIME - embedded.now())
+    yield build_world(embedded, lambda label: funded_account(embedded, label))
+    embedded.revert(before)
+
+
+@pytest.fixture
+def chain(embedded: Chain, deployed_world: World) -> Iterator[Chain]:
+    """The embedded chain with the module's suite, returned to that state after each test."""
+    snapshot = embedded.snapshot()
+    yield embedded
+    embedded.revert(snapshot)
+
+
+@pytest.fixture
+def world(chain: Chain, deployed_world: World) -> World:
+    return deployed_world

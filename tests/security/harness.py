@@ -1,0 +1,79 @@
+"""The suite on a real anvil behind the lean RPC path (fastrpc.py): actors' fast senders, encoded
+function factories, snapshots, and a fingerprint of every piece of state a caller could change."""
+
+from __future__ import annotations
+
+from fastrpc import Call, EventBook, FastRpc, FastSender, Functions, Mined, read_of
+from world import World
+
+from offnet.chain import Chain, ContractRevert
+
+
+class Harness:
+    """What every test or example shares: the world on anvil, fast senders and the base snapshot."""
+
+    def __init__(self, chain: Chain, world: World):
+        self.world = world
+        self.chain = chain
+        self.rpc = FastRpc(chain.url, chain.chain_id)
+        book = EventBook(chain.w3, [c.abi for c in world.suite.contracts.values()])
+        self.senders: dict[str, FastSender] = {}
+        for m in world.members:
+            for a in (m.admin, m.quote_key, m.oracle_key):
+                self.senders[a.address] = FastSender(self.rpc, a.account, book)
+        for a in (world.outsider, world.deployer):
+            self.senders[a.address] = FastSender(self.rpc, a.account, book)
+        suite = world.suite
+        self.escrow, self.market = Functions(suite.escrow), Functions(suite.market)
+        self.ledger, self.notary = Functions(suite.ledger), Functions(suite.notary)
+        self.registry, self.token = Functions(suite.registry), Functions(suite.token)
+        self.base = self.rpc.snapshot()
+
+    def reset(self) -> None:
+        """Back to the state right after deployment."""
+        self.rpc.revert(self.base)
+        self.base = self.rpc.snapshot()
+        for sender in self.senders.values():
+            sender.forget_nonce()
+
+    def send(self, actor: str, call: Call) -> Mined | ContractRevert:
+        """Send `call` from `actor`: the mined transaction, or the contract's decoded refusal."""
+        try:
+            return self.senders[actor].transact(call)
+        except ContractRevert as refused:
+            return refused
+
+    def fingerprint(self, order_ids: list[bytes] = (), rfq_ids: list[int] = (), reports: list = ()) -> tuple:
+        """Balances, totals, orders, RFQs, reports, members, keys, nonces, epochs, reputation, proposals."""
+        w = self.world
+        token = w.token.address
+        people = [*w.parties, w.escrow.address]
+        keys = [a.address for m in w.members for a in (m.admin, m.quote_key, m.oracle_key)] + [
+            w.outsider.address
+        ]
+        calls = [
+            self.escrow.totalEscrowed(token),
+            self.escrow.totalWithdrawable(token),
+            self.registry.proposalCount(),
+            self.registry.parameters(),
+            self.escrow.isTokenAllowed(token),
+            self.escrow.market(),
+            self.escrow.ledger(),
+            self.ledger.links(),
+            self.notary.market(),
+        ]
+        calls += [self.token.balanceOf(p) for p in people]
+        calls += [self.escrow.withdrawable(token, p) for p in people]
+        calls += [self.registry.memberInfo(p) for p in w.parties]
+        calls += [self.registry.isCouncil(p) for p in w.parties]
+        calls += [self.registry.applicationOf(p) for p in w.parties]
+        calls += [self.registry.keyOf(k) for k in keys]
+        calls += [self.ledger.reputation(m.address) for m in w.members]
+        calls += [self.market.nonceBitmap(m.address, 0) for m in w.members]
+        calls += [self.market.quoteEpoch(m.address) for m in w.members]
+        for oid in order_ids:
+            calls += [self.escrow.orderState(oid), self.notary.recordOf(oid)]
+            calls += [self.escrow.disputedAt(oid, m) for m in range(4)]
+        calls += [self.market.rfqState(r) for r in rfq_ids]
+        calls += [self.ledger.reportStatus(bytes(r.order_id), int(r.kind), r.key) for r in reports]
+        return tuple(self.rpc.read_many([read_of(c) for c in calls]))
