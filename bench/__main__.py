@@ -1,0 +1,153 @@
+"""`python -m bench`: every measure in one run; writes bench/results/results.json and README.md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from bench.anchors import anchor_table, attach_anchors, measure_anchors
+from bench.compile import compile_anchors
+from bench.lifecycle import eas_lifecycle, offnet_lifecycle
+from bench.machine import describe
+from bench.operations import measure_operations, sample_report
+from bench.relay import measure_relay
+from bench.report import render_readme
+from bench.scale import measure_discovery, measure_scale, scale_table
+from bench.world import build_world, start_anvil
+from offnet.sla.reports import ReportKind
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="development run: 100 relay events, 500 members, 200 open RFQs")
+    parser.add_argument("--events", type=int, nargs="+", help="relay stream sizes (default 1000)")
+    parser.add_argument("--unbatched-events", type=int, help="stream size of the batch_size=1 comparison")
+    parser.add_argument("--members", type=int, help="members of the big registry (default 10000)")
+    parser.add_argument("--rfqs", type=int, help="open RFQs seeded for the scale measure (default 10000)")
+    parser.add_argument("--discovery-members", type=int, default=10_000)
+    parser.add_argument("--relay-timeout", type=float, default=900, help="seconds to wait for one stream")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["gas", "relay", "scale"])
+    parser.add_argument("--test-seconds", type=float, help="duration of `make test`, measured elsewhere")
+    parser.add_argument("--demo-seconds", type=float, help="duration of `make demo`, measured elsewhere")
+    parser.add_argument("--health-file", type=Path,
+                        help='JSON file {"test_seconds": ..., "demo_seconds": ...} (flags win)')
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    args.events = args.events or ([100] if args.quick else [1_000])
+    args.unbatched_events = args.unbatched_events or min(args.events)
+    args.members = args.members or (500 if args.quick else 10_000)
+    args.rfqs = args.rfqs or (200 if args.quick else 10_000)
+    return args
+
+
+def suite_health(args: argparse.Namespace) -> dict:
+    """The recorded durations of make test / make demo (never run here)."""
+    health = {"test_seconds": None, "demo_seconds": None, "source": "not given"}
+    if args.health_file and args.health_file.is_file():
+        health.update({k: v for k, v in json.loads(args.health_file.read_text()).items() if k in health})
+        health["source"] = str(args.health_file)
+    if args.test_seconds is not None:
+        health["test_seconds"], health["source"] = args.test_seconds, "command line"
+    if args.demo_seconds is not None:
+        health["demo_seconds"], health["source"] = args.demo_seconds, "command line"
+    return health
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    stamps: dict[str, float] = {}
+
+    def note(message: str) -> None:
+        print(f"[{time.monotonic() - started:6.0f}s] {message}", flush=True)
+
+    results: dict = {"machine": describe(), "options": {k: (str(v) if isinstance(v, Path) else v)
+                                                        for k, v in vars(args).items()}}
+    note(f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores, "
+         f"{results['machine']['memory_gib']} GiB")
+
+    if "gas" not in args.skip:
+        t = time.monotonic()
+        note("compiling the anchors (EAS SchemaRegistry + EAS from npm, bench/contracts/PlainEscrow.sol)")
+        anchors = compile_anchors()
+        chain = start_anvil()
+        try:
+            world = build_world(chain)
+            note("measure 1: gas of every user-facing operation")
+            ops = measure_operations(world)
+            note("measure 2: anchors (EAS, ERC-20, plain escrow) on the same anvil")
+            now = chain.now()
+            eas, figures = measure_anchors(world, anchors,
+                                           [sample_report(ReportKind.PERIOD, 10_000 + i, now) for i in range(111)])
+            attach_anchors(ops, figures)
+            note("measure 3: whole lifecycle, offnet vs EAS + plain escrow")
+            ours = offnet_lifecycle(world)
+            theirs, schema_setup = eas_lifecycle(world, eas, anchors)
+        finally:
+            chain.close()
+        results["operations"] = ops.to_json()
+        results["anchors"] = anchor_table(figures).to_json()
+        results["eas_deploy_gas"] = figures.eas_deploy
+        results["lifecycle"] = {"offnet": ours.steps, "offnet_total": ours.total,
+                                "offnet_transactions": ours.transactions,
+                                "eas_plain_escrow": theirs.steps, "eas_plain_escrow_total": theirs.total,
+                                "eas_plain_escrow_transactions": theirs.transactions,
+                                "eas_schema_registration_once": schema_setup,
+                                "ratio": round(ours.total / theirs.total, 3)}
+        note(f"  lifecycle: offnet {ours.total:,} gas vs EAS + plain escrow {theirs.total:,} gas: "
+             f"ratio {ours.total / theirs.total:.2f}")
+        stamps["gas"] = time.monotonic() - t
+
+    if "relay" not in args.skip:
+        t = time.monotonic()
+        note(f"measure 4: relay streams {args.events} (batched) and {args.unbatched_events} at batch_size=1")
+        with tempfile.TemporaryDirectory(prefix="offnet-bench-relay-") as folder:
+            runs = measure_relay(args.events, Path(folder), unbatched_size=args.unbatched_events,
+                                 timeout=args.relay_timeout, note=note)
+        results["relay"] = [r.to_json() for r in runs]
+        batched = next((r for r in runs if r.events == args.unbatched_events and r.batch_size > 1), None)
+        single = next((r for r in runs if r.events == args.unbatched_events and r.batch_size == 1), None)
+        if batched and single and single.events_per_second:
+            results["relay_ratio"] = {
+                "events": args.unbatched_events,
+                "throughput_batched_over_single": round(batched.events_per_second / single.events_per_second, 2),
+                "gas_per_report_single_over_batched": round(single.gas_per_report / batched.gas_per_report, 2),
+                "p50_latency_single_over_batched": round(single.latency_p50 / batched.latency_p50, 2),
+            }
+        stamps["relay"] = time.monotonic() - t
+
+    if "scale" not in args.skip:
+        t = time.monotonic()
+        note(f"measure 5: scale to {args.members:,} members and {args.rfqs:,} open RFQs; discovery query")
+        chain = start_anvil()
+        try:
+            scale = measure_scale(chain, members_n=args.members, rfqs_n=args.rfqs, note=note)
+        finally:
+            chain.close()
+        scale["table"] = scale_table(scale).to_json()
+        results["scale"] = scale
+        results["discovery"] = measure_discovery(args.discovery_members)
+        note(f"  discovery over {args.discovery_members:,} members: median "
+             f"{results['discovery']['median_ms']} ms ({results['discovery']['matches']} matches)")
+        stamps["scale"] = time.monotonic() - t
+
+    results["suite_health"] = suite_health(args)
+    results["durations_seconds"] = {k: round(v, 1) for k, v in stamps.items()}
+    results["duration_seconds"] = round(time.monotonic() - started, 1)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    readme = render_readme(results)
+    (args.out / "README.md").write_text(readme)
+    print(readme)
+    note(f"done in {results['duration_seconds']:.0f}s: {args.out / 'results.json'}, {args.out / 'README.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

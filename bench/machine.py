@@ -1,0 +1,62 @@
+"""The machine and the versions a bench run used."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from importlib import metadata
+
+from offnet.build import compile_settings, project_root
+from offnet.chain.anvil import find_anvil
+
+
+def _cpu_model() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _memory_gib() -> float | None:
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                return round(int(line.split()[1]) / 1024**2, 1)
+    except OSError:
+        pass
+    return None
+
+
+def _anvil_version() -> str:
+    try:
+        out = subprocess.run([str(find_anvil()), "--version"], capture_output=True, text=True, timeout=10).stdout
+        return out.strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def describe() -> dict:
+    """CPU, cores, memory, OS and the versions of solc, anvil, web3, Python and friends."""
+    def version(package: str) -> str:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "memory_gib": _memory_gib(),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "solc": compile_settings(project_root())["version"] + " (solc-js front, optimizer 200 runs, cancun)",
+        "anvil": _anvil_version(),
+        "web3": version("web3"),
+        "eth-account": version("eth-account"),
+        "httpx": version("httpx"),
+        "offnet": version("offnet"),
+    }

@@ -1,0 +1,293 @@
+"""Measure 4: relay throughput and latency on anvil, batched vs one transaction per event.
+
+A reference Sonata seller (real HTTP) holds N resolved trouble tickets on one awarded order. The
+buyer's oracle runs as its own process (`offnet oracle run`). A load generator posts the N
+troubleTicketStatusChangeEvent notifications to the oracle's listener over loopback (httpx, several
+connections at once); the oracle fetches each ticket from the seller, builds its SLA report and the
+relay submits the outbox to the SlaLedger. A watcher notes the wall-clock time each block is first
+seen; a report's latency is POST sent -> first sight of the block that holds its ReportSubmitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import yaml
+
+from bench.world import DAY, World, build_world, start_anvil
+from offnet.chain.anvil import free_port
+from offnet.oracle.store import Store
+from offnet.sla.reports import ReportKind, ticket_key
+from offnet.sonata.client import SonataClient
+from offnet.sonata.examples import load_example
+from offnet.sonata.seller import create_seller_app
+from offnet.sonata.seller.server import serve_in_thread
+from offnet.testing.carriers import chain_clock
+
+OFFNET = Path(sys.executable).parent / "offnet"
+TICKET_PATH = "/mefApi/sonata/troubleTicketNotification/v4/listener/troubleTicketStatusChangeEvent"
+ORDER_PATH = "/mefApi/sonata/productOrderingNotification/v10/listener/productOrderStateChangeEvent"
+CONCURRENCY = 16
+
+
+@dataclass
+class RelayRun:
+    """One stream of N events through one oracle."""
+
+    events: int
+    batch_size: int
+    relayed: int
+    seconds: float  # first POST sent -> last report's block seen
+    post_seconds: float  # time the load generator needed to have every POST acknowledged
+    events_per_second: float
+    latency_p50: float
+    latency_p95: float
+    latency_p99: float
+    transactions: int
+    gas_per_report: float
+    timed_out: bool
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+class BlockWatcher(threading.Thread):
+    """Notes the wall-clock time each new block number is first seen (polling every 10 ms)."""
+
+    def __init__(self, url: str):
+        super().__init__(daemon=True)
+        self.url = url
+        self.seen: dict[int, float] = {}
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(timeout=5) as http:
+            last = -1
+            while not self._halt.is_set():
+                try:
+                    number = int(http.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber",
+                                                           "params": []}).json()["result"], 16)
+                except (httpx.HTTPError, KeyError, ValueError):
+                    number = last
+                now = time.monotonic()
+                for n in range(last + 1, number + 1):
+                    self.seen[n] = now
+                last = max(last, number)
+                time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._halt.set()
+        if self.is_alive():
+            self.join(5)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+
+
+def _envelope(event_id: str, event_type: str, resource_id: str) -> dict:
+    return {"eventId": event_id, "eventTime": "2026-06-01T10:00:00Z", "eventType": event_type,
+            "event": {"id": resource_id}}
+
+
+async def _post_all(url: str, token: str, ticket_ids: list[str], sent: dict[str, float]) -> None:
+    """Post every ticket notification, CONCURRENCY at a time; retry a refused one once a moment later."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30,
+                                 limits=limits) as http:
+        async def one(ticket_id: str) -> None:
+            async with gate:
+                body = _envelope(f"EV-{ticket_id}", "troubleTicketStatusChangeEvent", ticket_id)
+                for _ in range(5):
+                    sent.setdefault(ticket_id, time.monotonic())
+                    response = await http.post(TICKET_PATH, json=body)
+                    if response.status_code == 204:
+                        return
+                    await asyncio.sleep(0.2)
+                raise RuntimeError(f"the oracle refused {ticket_id}: {response.status_code} {response.text[:200]}")
+
+        await asyncio.gather(*(one(t) for t in ticket_ids))
+
+
+@dataclass
+class Stage:
+    """The seller with N resolved tickets on an awarded order, on a fresh anvil."""
+
+    world: World
+    seller_url: str
+    product_order_id: str
+    ticket_ids: list[str]
+    deployments: Path
+
+
+def prepare(world: World, seller_url: str, events: int, workdir: Path) -> Stage:
+    """Award an order, place it at the seller, open `events` tickets, let the seller resolve them."""
+    chain = world.chain
+    order = world.award("relay", seal=False)
+    deployments = workdir / "deployments"
+    world.suite.manifest.save(deployments)
+    start = datetime.fromtimestamp(chain.now(), UTC)
+    request = load_example("product_order_create")
+    request["externalId"] = "0x" + order.order_id.hex()
+    for item in request["productOrderItem"]:
+        item.pop("quoteItem", None)
+        item.pop("requestedCompletionDate", None)
+
+    async def place() -> tuple[str, list[str]]:
+        async with SonataClient(seller_url, "buyer-at-seller") as sonata:
+            po = await sonata.create_product_order(request)
+            chain.advance_time(90 * DAY)
+            await asyncio.sleep(0.5)
+            ticket = load_example("trouble_ticket_create")
+            ticket["relatedEntity"][0]["id"] = po.id
+            ticket["issueStartDate"] = (start + timedelta(days=80)).isoformat()
+            gate = asyncio.Semaphore(8)
+
+            async def open_one(i: int) -> str:
+                async with gate:
+                    return (await sonata.create_trouble_ticket(ticket | {"externalId": f"T{i}"})).id
+
+            ids = await asyncio.gather(*(open_one(i) for i in range(events)))
+            chain.advance_time(3 * DAY)
+            await asyncio.sleep(1.0)
+            return po.id, list(ids)
+
+    po_id, ids = asyncio.run(place())
+    return Stage(world, seller_url, po_id, ids, deployments)
+
+
+def run_stream(stage: Stage, batch_size: int, workdir: Path, *, timeout: float) -> RelayRun:
+    """Start an oracle with `batch_size`, post the stream, wait for every report on chain; measure."""
+    chain, world = stage.world.chain, stage.world
+    port = free_port()
+    database = workdir / f"oracle-{batch_size}.db"
+    env = dict(os.environ, BENCH_SELLER_NOTIFIES="seller-notifies", BENCH_BUYER_AT_SELLER="buyer-at-seller",
+               BENCH_BUYER_KEY="0x" + bytes(world.buyer.key).hex())
+    config = workdir / f"oracle-{batch_size}.yaml"
+    config.write_text(yaml.safe_dump({
+        "member": world.buyer.address, "private_key_env": "BENCH_BUYER_KEY", "rpc": chain.url,
+        "deployments": str(stage.deployments), "listen_port": port, "database": f"sqlite:///{database}",
+        "batch_size": batch_size, "poll_interval": 0.05, "auto_award": False,
+        "peers": [{"name": "seller", "member": world.providers[0].address, "sonata_url": stage.seller_url,
+                   "inbound_token": {"env": "BENCH_SELLER_NOTIFIES"},
+                   "outbound_token": {"env": "BENCH_BUYER_AT_SELLER"}}],
+    }))
+    url = f"http://127.0.0.1:{port}"
+    with open(workdir / f"oracle-{batch_size}.log", "w") as log:
+        process = subprocess.Popen([str(OFFNET), "oracle", "run", "--config", str(config)], env=env,
+                                   stdout=log, stderr=log)
+    watcher = BlockWatcher(chain.url)
+    try:
+        _wait(lambda: _healthy(url), 60, "the oracle listener")
+        store = Store(f"sqlite:///{database}")
+        httpx.post(url + ORDER_PATH, json=_envelope(f"EV-order-{batch_size}", "productOrderStateChangeEvent",
+                                                    stage.product_order_id),
+                   headers={"Authorization": "Bearer seller-notifies"}, timeout=10).raise_for_status()
+        _wait(lambda: store.order(product_order_id=stage.product_order_id) is not None, 120, "the order link")
+        first_block = chain.w3.eth.block_number + 1
+        watcher.start()
+        sent: dict[str, float] = {}
+        began = time.monotonic()
+        asyncio.run(_post_all(url, "seller-notifies", stage.ticket_ids, sent))
+        posted = time.monotonic() - began
+        expected = len(stage.ticket_ids)
+        timed_out = not _wait(lambda: _confirmed_tickets(store) >= expected, timeout, None)
+        time.sleep(0.1)
+    finally:
+        watcher.stop()
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return _measure(stage, batch_size, sent, watcher.seen, first_block, began, posted, timed_out)
+
+
+def _measure(stage: Stage, batch_size: int, sent: dict[str, float], seen: dict[int, float], first_block: int,
+             began: float, posted: float, timed_out: bool) -> RelayRun:
+    chain, ledger = stage.world.chain, stage.world.suite.ledger
+    key_to_ticket = {ticket_key(t): t for t in stage.ticket_ids}
+    logs = ledger.events.ReportSubmitted().get_logs(from_block=first_block)
+    latencies, blocks, last_seen, tx_gas = [], set(), began, {}
+    for log_entry in logs:
+        if log_entry.args.kind != ReportKind.TROUBLE_TICKET or log_entry.args.key not in key_to_ticket:
+            continue
+        ticket = key_to_ticket[log_entry.args.key]
+        mined = seen.get(log_entry.blockNumber)
+        if mined is None:
+            continue
+        latencies.append(mined - sent[ticket])
+        last_seen = max(last_seen, mined)
+        blocks.add(log_entry.blockNumber)
+        tx_gas.setdefault(log_entry.transactionHash, None)
+    total_gas = sum(chain.w3.eth.get_transaction_receipt(h)["gasUsed"] for h in tx_gas)
+    relayed = len(latencies)
+    seconds = last_seen - began
+    return RelayRun(events=len(stage.ticket_ids), batch_size=batch_size, relayed=relayed, seconds=round(seconds, 2),
+                    post_seconds=round(posted, 2),
+                    events_per_second=round(relayed / seconds, 1) if seconds > 0 else 0.0,
+                    latency_p50=round(_percentile(latencies, 50), 3), latency_p95=round(_percentile(latencies, 95), 3),
+                    latency_p99=round(_percentile(latencies, 99), 3), transactions=len(tx_gas),
+                    gas_per_report=round(total_gas / relayed) if relayed else 0.0, timed_out=timed_out)
+
+
+def _confirmed_tickets(store: Store) -> int:
+    rows = store.reports_with_status("confirmed", 1_000_000) + store.reports_with_status("final", 1_000_000)
+    return sum(1 for r in rows if r["kind"] == ReportKind.TROUBLE_TICKET)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(url + "/healthz", timeout=1).status_code in (200, 503)
+    except httpx.HTTPError:
+        return False
+
+
+def _wait(condition, seconds: float, what: str | None) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.25)
+    if what:
+        raise TimeoutError(f"timed out waiting for {what}")
+    return False
+
+
+def measure_relay(sizes: list[int], workdir: Path, *, unbatched_size: int, batch_size: int = 200,
+                  timeout: float = 600, note=print) -> list[RelayRun]:
+    """For each N in `sizes`: the batched relay; plus one run of `unbatched_size` events at batch_size=1."""
+    runs = []
+    plan = [(n, batch_size) for n in sizes] + [(unbatched_size, batch_size), (unbatched_size, 1)]
+    plan = list(dict.fromkeys(plan))
+    for events, size in plan:
+        chain = start_anvil()
+        try:
+            world = build_world(chain)
+            app = create_seller_app("prompt-and-punctual", f"bench-{events}-{size}", clock=chain_clock(chain),
+                                    tokens={"buyer-at-seller": world.buyer.address}, tick_seconds=0.05)
+            with serve_in_thread(app) as seller_url:
+                started = time.monotonic()
+                stage = prepare(world, seller_url, events, workdir)
+                note(f"  relay: {events} tickets ready at the seller in {time.monotonic() - started:.0f}s; "
+                     f"streaming with batch_size={size}")
+                run = run_stream(stage, size, workdir, timeout=timeout)
+                note(f"  relay: {run.relayed}/{events} on chain in {run.seconds:.1f}s, {run.events_per_second}/s, "
+                     f"p50 {run.latency_p50}s p99 {run.latency_p99}s{' (TIMED OUT)' if run.timed_out else ''}")
+                runs.append(run)
+        finally:
+            chain.close()
+    return runs
