@@ -24,8 +24,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true",
-                        help="development run: 100 relay events, 500 members, 200 open RFQs")
+    parser.add_argument(
+        "--quick", action="store_true", help="development run: 100 relay events, 500 members, 200 open RFQs"
+    )
     parser.add_argument("--events", type=int, nargs="+", help="relay stream sizes (default 1000)")
     parser.add_argument("--unbatched-events", type=int, help="stream size of the batch_size=1 comparison")
     parser.add_argument("--members", type=int, help="members of the big registry (default 10000)")
@@ -35,8 +36,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip", nargs="*", default=[], choices=["gas", "relay", "scale"])
     parser.add_argument("--test-seconds", type=float, help="duration of `make test`, measured elsewhere")
     parser.add_argument("--demo-seconds", type=float, help="duration of `make demo`, measured elsewhere")
-    parser.add_argument("--health-file", type=Path,
-                        help='JSON file {"test_seconds": ..., "demo_seconds": ...} (flags win)')
+    parser.add_argument(
+        "--health-file", type=Path, help='JSON file {"test_seconds": ..., "demo_seconds": ...} (flags win)'
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     args.events = args.events or ([100] if args.quick else [1_000])
@@ -67,10 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     def note(message: str) -> None:
         print(f"[{time.monotonic() - started:6.0f}s] {message}", flush=True)
 
-    results: dict = {"machine": describe(), "options": {k: (str(v) if isinstance(v, Path) else v)
-                                                        for k, v in vars(args).items()}}
-    note(f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores, "
-         f"{results['machine']['memory_gib']} GiB")
+    results: dict = {
+        "machine": describe(),
+        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+    }
+    note(
+        f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores, "
+        f"{results['machine']['memory_gib']} GiB"
+    )
 
     if "gas" not in args.skip:
         t = time.monotonic()
@@ -83,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
             ops = measure_operations(world)
             note("measure 2: anchors (EAS, ERC-20, plain escrow) on the same anvil")
             now = chain.now()
-            eas, figures = measure_anchors(world, anchors,
-                                           [sample_report(ReportKind.PERIOD, 10_000 + i, now) for i in range(111)])
+            eas, figures = measure_anchors(
+                world, anchors, [sample_report(ReportKind.PERIOD, 10_000 + i, now) for i in range(111)]
+            )
             attach_anchors(ops, figures)
             note("measure 3: whole lifecycle, offnet vs EAS + plain escrow")
             ours = offnet_lifecycle(world)
@@ -94,30 +101,45 @@ def main(argv: list[str] | None = None) -> int:
         results["operations"] = ops.to_json()
         results["anchors"] = anchor_table(figures).to_json()
         results["eas_deploy_gas"] = figures.eas_deploy
-        results["lifecycle"] = {"offnet": ours.steps, "offnet_total": ours.total,
-                                "offnet_transactions": ours.transactions,
-                                "eas_plain_escrow": theirs.steps, "eas_plain_escrow_total": theirs.total,
-                                "eas_plain_escrow_transactions": theirs.transactions,
-                                "eas_schema_registration_once": schema_setup,
-                                "ratio": round(ours.total / theirs.total, 3)}
-        note(f"  lifecycle: offnet {ours.total:,} gas vs EAS + plain escrow {theirs.total:,} gas: "
-             f"ratio {ours.total / theirs.total:.2f}")
+        results["lifecycle"] = {
+            "offnet": ours.steps,
+            "offnet_total": ours.total,
+            "offnet_transactions": ours.transactions,
+            "eas_plain_escrow": theirs.steps,
+            "eas_plain_escrow_total": theirs.total,
+            "eas_plain_escrow_transactions": theirs.transactions,
+            "eas_schema_registration_once": schema_setup,
+            "ratio": round(ours.total / theirs.total, 3),
+        }
+        note(
+            f"  lifecycle: offnet {ours.total:,} gas vs EAS + plain escrow {theirs.total:,} gas: "
+            f"ratio {ours.total / theirs.total:.2f}"
+        )
         stamps["gas"] = time.monotonic() - t
 
     if "relay" not in args.skip:
         t = time.monotonic()
         note(f"measure 4: relay streams {args.events} (batched) and {args.unbatched_events} at batch_size=1")
         with tempfile.TemporaryDirectory(prefix="offnet-bench-relay-") as folder:
-            runs = measure_relay(args.events, Path(folder), unbatched_size=args.unbatched_events,
-                                 timeout=args.relay_timeout, note=note)
+            runs = measure_relay(
+                args.events,
+                Path(folder),
+                unbatched_size=args.unbatched_events,
+                timeout=args.relay_timeout,
+                note=note,
+            )
         results["relay"] = [r.to_json() for r in runs]
         batched = next((r for r in runs if r.events == args.unbatched_events and r.batch_size > 1), None)
         single = next((r for r in runs if r.events == args.unbatched_events and r.batch_size == 1), None)
         if batched and single and single.events_per_second:
             results["relay_ratio"] = {
                 "events": args.unbatched_events,
-                "throughput_batched_over_single": round(batched.events_per_second / single.events_per_second, 2),
-                "gas_per_report_single_over_batched": round(single.gas_per_report / batched.gas_per_report, 2),
+                "throughput_batched_over_single": round(
+                    batched.events_per_second / single.events_per_second, 2
+                ),
+                "gas_per_report_single_over_batched": round(
+                    single.gas_per_report / batched.gas_per_report, 2
+                ),
                 "p50_latency_single_over_batched": round(single.latency_p50 / batched.latency_p50, 2),
             }
         stamps["relay"] = time.monotonic() - t
@@ -133,8 +155,10 @@ def main(argv: list[str] | None = None) -> int:
         scale["table"] = scale_table(scale).to_json()
         results["scale"] = scale
         results["discovery"] = measure_discovery(args.discovery_members)
-        note(f"  discovery over {args.discovery_members:,} members: median "
-             f"{results['discovery']['median_ms']} ms ({results['discovery']['matches']} matches)")
+        note(
+            f"  discovery over {args.discovery_members:,} members: median "
+            f"{results['discovery']['median_ms']} ms ({results['discovery']['matches']} matches)"
+        )
         stamps["scale"] = time.monotonic() - t
 
     results["suite_health"] = suite_health(args)

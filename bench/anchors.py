@@ -17,10 +17,14 @@ from offnet.sla.reports import REPORT_ABI, SlaReport
 
 ZERO_ADDRESS = "0x" + "00" * 20
 # The SLA report as an EAS schema: the same fields, in the same ABI encoding as offnet's Report struct.
-REPORT_SCHEMA = ("bytes32 orderId,uint8 kind,uint32 key,uint64 value0,uint64 value1,uint32 availabilityPpm,"
-                 "uint32 frameDelayUs,uint32 frameLossPpm,uint32 timeToRestoreSec,uint16 outages,bytes32 evidenceHash")
+REPORT_SCHEMA = (
+    "bytes32 orderId,uint8 kind,uint32 key,uint64 value0,uint64 value1,uint32 availabilityPpm,"
+    "uint32 frameDelayUs,uint32 frameLossPpm,uint32 timeToRestoreSec,uint16 outages,bytes32 evidenceHash"
+)
 RFQ_SCHEMA = "bytes32 requestHash,bytes32 productKey,bytes32 locationKey,address token,uint64 deadline,address[] invited"
-QUOTE_SCHEMA = "bytes32 rfqUid,bytes32 quoteHash,uint256 oneTimeCharge,uint256 monthlyCharge,uint16 termMonths"
+QUOTE_SCHEMA = (
+    "bytes32 rfqUid,bytes32 quoteHash,uint256 oneTimeCharge,uint256 monthlyCharge,uint16 termMonths"
+)
 AWARD_SCHEMA = "bytes32 quoteUid,bytes32 contractCommitment,bytes32 escrowDeal"
 
 
@@ -48,8 +52,9 @@ class Eas:
     def _data(recipient: str, payload: bytes, ref: bytes = bytes(32)) -> tuple:
         return (to_checksum_address(recipient), 0, True, ref, payload, 0)
 
-    def attest(self, sender: Sender, schema: bytes, recipient: str, payload: bytes, ref: bytes = bytes(32)
-               ) -> tuple[bytes, Receipt]:
+    def attest(
+        self, sender: Sender, schema: bytes, recipient: str, payload: bytes, ref: bytes = bytes(32)
+    ) -> tuple[bytes, Receipt]:
         """One attestation; returns its uid and the receipt."""
         call = self.eas.functions.attest((schema, self._data(recipient, payload, ref)))
         uid = bytes(call.call({"from": sender.address}))
@@ -80,7 +85,9 @@ class AnchorFigures:
     plain_escrow_release: int
 
 
-def measure_anchors(world: World, anchors: Anchors, sample_reports: list[SlaReport]) -> tuple[Eas, AnchorFigures]:
+def measure_anchors(
+    world: World, anchors: Anchors, sample_reports: list[SlaReport]
+) -> tuple[Eas, AnchorFigures]:
     """Deploy EAS and PlainEscrow next to the suite; price one attestation, multiAttest, transfers, escrow."""
     chain = world.chain
     attester = Sender(chain, funded(chain, "eas attester"))
@@ -91,14 +98,18 @@ def measure_anchors(world: World, anchors: Anchors, sample_reports: list[SlaRepo
     multi = {}
     offset = 1
     for size in (10, 100):
-        payloads = [report_payload(r) for r in sample_reports[offset:offset + size]]
+        payloads = [report_payload(r) for r in sample_reports[offset : offset + size]]
         offset += size
         multi[size] = eas.multi_attest(attester, schema, recipient, payloads).gas_used
 
     buyer = world.send(world.buyer)
     token = world.token
-    fresh = buyer.transact(token.functions.transfer(to_checksum_address(keccak(text="fresh holder")[:20]), 10**6))
-    warm = buyer.transact(token.functions.transfer(to_checksum_address(keccak(text="fresh holder")[:20]), 10**6))
+    fresh = buyer.transact(
+        token.functions.transfer(to_checksum_address(keccak(text="fresh holder")[:20]), 10**6)
+    )
+    warm = buyer.transact(
+        token.functions.transfer(to_checksum_address(keccak(text="fresh holder")[:20]), 10**6)
+    )
 
     escrow, _ = world.deployer.deploy(anchors.plain_escrow)
     buyer.transact(token.functions.approve(escrow.address, 2**255))
@@ -106,8 +117,17 @@ def measure_anchors(world: World, anchors: Anchors, sample_reports: list[SlaRepo
     opened = buyer.transact(escrow.functions.open(deal, recipient, token.address, 3 * 10**9))
     deposit = buyer.transact(escrow.functions.deposit(deal, 10**9))
     release = buyer.transact(escrow.functions.release(deal, 10**9))
-    return eas, AnchorFigures(eas.deploy_gas, registered.gas_used, one.gas_used, multi, fresh.gas_used,
-                              warm.gas_used, opened.gas_used, deposit.gas_used, release.gas_used)
+    return eas, AnchorFigures(
+        eas.deploy_gas,
+        registered.gas_used,
+        one.gas_used,
+        multi,
+        fresh.gas_used,
+        warm.gas_used,
+        opened.gas_used,
+        deposit.gas_used,
+        release.gas_used,
+    )
 
 
 def anchor_table(figures: AnchorFigures) -> GasTable:
@@ -136,8 +156,10 @@ def attach_anchors(ours: GasTable, figures: AnchorFigures) -> None:
         "dispute": eas_one,
         "award": ("EAS attest + PlainEscrow.open", figures.attest_report + figures.plain_escrow_open),
         "top-up": ("PlainEscrow.deposit", figures.plain_escrow_deposit),
-        "finalize": ("2 EAS attests + PlainEscrow.release",
-                     2 * figures.attest_report + figures.plain_escrow_release),
+        "finalize": (
+            "2 EAS attests + PlainEscrow.release",
+            2 * figures.attest_report + figures.plain_escrow_release,
+        ),
         "withdraw": ("ERC-20 transfer (fresh recipient)", figures.erc20_transfer_fresh),
     }
     for row in ours.rows:

@@ -22,8 +22,13 @@ class Anchors:
 
 
 def _artifact(name: str, compiled: dict) -> Artifact:
-    return Artifact(name=name, abi=compiled["abi"], bytecode="0x" + compiled["evm"]["bytecode"]["object"],
-                    deployed_bytecode="0x" + compiled["evm"]["deployedBytecode"]["object"], sha256="")
+    return Artifact(
+        name=name,
+        abi=compiled["abi"],
+        bytecode="0x" + compiled["evm"]["bytecode"]["object"],
+        deployed_bytecode="0x" + compiled["evm"]["deployedBytecode"]["object"],
+        sha256="",
+    )
 
 
 def compile_anchors(root: Path | None = None) -> Anchors:
@@ -37,8 +42,12 @@ def compile_anchors(root: Path | None = None) -> Anchors:
         "sources": {path: {"content": (root / path).read_text()} for path in ANCHOR_SOURCES},
         "settings": config["settings"],
     }
-    output = solcx.compile_standard(standard_input, solc_binary=root / ".solcx" / f"solc-v{config['version']}",
-                                    base_path=str(root), allow_paths=[str(root)])
+    output = solcx.compile_standard(
+        standard_input,
+        solc_binary=root / ".solcx" / f"solc-v{config['version']}",
+        base_path=str(root),
+        allow_paths=[str(root)],
+    )
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     if errors:
         raise RuntimeError("\n".join(e.get("formattedMessage", e["message"]) for e in errors))

@@ -57,8 +57,10 @@ def offnet_lifecycle(world: World) -> Ledger:
         settled = world.both_report(terms, period_report(terms, month))
         spent.add(f"{MONTHS} months: 2 reports + release each", *settled.values())
     spent.add("seller withdraws", world.escrow.withdraw(world.send(world.providers[0]), world.token.address))
-    spent.add("close RFQ (quote timeliness for reputation)", world.market.close(world.send(world.council),
-                                                                                order.rfq))
+    spent.add(
+        "close RFQ (quote timeliness for reputation)",
+        world.market.close(world.send(world.council), order.rfq),
+    )
     return spent
 
 
@@ -73,8 +75,12 @@ def eas_lifecycle(world: World, eas: Eas, anchors: Anchors) -> tuple[Ledger, int
     buyer, seller = world.send(world.buyer), world.send(world.providers[0])
     spent, setup = Ledger(), 0
     uids = {}
-    for name, schema in (("rfq", RFQ_SCHEMA), ("quote", QUOTE_SCHEMA), ("award", AWARD_SCHEMA),
-                         ("report", REPORT_SCHEMA)):
+    for name, schema in (
+        ("rfq", RFQ_SCHEMA),
+        ("quote", QUOTE_SCHEMA),
+        ("award", AWARD_SCHEMA),
+        ("report", REPORT_SCHEMA),
+    ):
         uids[name] = schema_uid(schema)
         if bytes(eas.schemas.functions.getSchema(uids[name]).call()[0]) == bytes(32):  # not registered yet
             setup += eas.register(world.deployer, schema)[1].gas_used
@@ -82,40 +88,80 @@ def eas_lifecycle(world: World, eas: Eas, anchors: Anchors) -> tuple[Ledger, int
     buyer.transact(world.token.functions.approve(escrow.address, 2**255))
 
     rfq = world.rfq("eas lifecycle")
-    rfq_uid, r = eas.attest(buyer, uids["rfq"], world.buyer.address, encode(
-        ["bytes32", "bytes32", "bytes32", "address", "uint64", "address[]"],
-        [rfq.request_hash, rfq.product_key, rfq.location_key, rfq.token, rfq.deadline, list(rfq.invited)]))
+    rfq_uid, r = eas.attest(
+        buyer,
+        uids["rfq"],
+        world.buyer.address,
+        encode(
+            ["bytes32", "bytes32", "bytes32", "address", "uint64", "address[]"],
+            [rfq.request_hash, rfq.product_key, rfq.location_key, rfq.token, rfq.deadline, list(rfq.invited)],
+        ),
+    )
     spent.add("RFQ post", r)
     quote_uids = []
     for i, provider in enumerate(world.providers):
-        uid, r = eas.attest(world.send(provider), uids["quote"], world.buyer.address, encode(
-            ["bytes32", "bytes32", "uint256", "uint256", "uint16"],
-            [rfq_uid, keccak(text=f"quote {i}"), ONE_TIME, MONTHLY, MONTHS]), ref=rfq_uid)
+        uid, r = eas.attest(
+            world.send(provider),
+            uids["quote"],
+            world.buyer.address,
+            encode(
+                ["bytes32", "bytes32", "uint256", "uint256", "uint16"],
+                [rfq_uid, keccak(text=f"quote {i}"), ONE_TIME, MONTHLY, MONTHS],
+            ),
+            ref=rfq_uid,
+        )
         quote_uids.append(uid)
         spent.add("3 quote commitments", r)
     deal = keccak(text="eas lifecycle deal")
-    _, award = eas.attest(buyer, uids["award"], world.providers[0].address, encode(
-        ["bytes32", "bytes32", "bytes32"], [quote_uids[0], keccak(text="contract"), deal]), ref=quote_uids[0])
-    opened = buyer.transact(escrow.functions.open(deal, world.providers[0].address, world.token.address,
-                                                  ONE_TIME + PREPAID * MONTHLY))
+    _, award = eas.attest(
+        buyer,
+        uids["award"],
+        world.providers[0].address,
+        encode(["bytes32", "bytes32", "bytes32"], [quote_uids[0], keccak(text="contract"), deal]),
+        ref=quote_uids[0],
+    )
+    opened = buyer.transact(
+        escrow.functions.open(
+            deal, world.providers[0].address, world.token.address, ONE_TIME + PREPAID * MONTHLY
+        )
+    )
     spent.add("award (escrow funded, contract notarised)", award, opened)
 
     now = chain.now()
-    delivery = report_payload(SlaReport(deal, ReportKind.ORDER_COMPLETED, 0, now, now,
-                                        evidence_hash=keccak(text="product order completed")))
-    spent.add("delivery: 2 reports + release",
-              eas.attest(seller, uids["report"], world.buyer.address, delivery)[1],
-              eas.attest(buyer, uids["report"], world.providers[0].address, delivery)[1],
-              buyer.transact(escrow.functions.release(deal, ONE_TIME)))
+    delivery = report_payload(
+        SlaReport(
+            deal,
+            ReportKind.ORDER_COMPLETED,
+            0,
+            now,
+            now,
+            evidence_hash=keccak(text="product order completed"),
+        )
+    )
+    spent.add(
+        "delivery: 2 reports + release",
+        eas.attest(seller, uids["report"], world.buyer.address, delivery)[1],
+        eas.attest(buyer, uids["report"], world.providers[0].address, delivery)[1],
+        buyer.transact(escrow.functions.release(deal, ONE_TIME)),
+    )
     for month in range(1, MONTHS + 1):
         if month in (3, 6, 9):
             spent.add("3 top-ups of 3 months", buyer.transact(escrow.functions.deposit(deal, 3 * MONTHLY)))
-        payload = report_payload(SlaReport(deal, ReportKind.PERIOD, month, metrics=GOOD_MONTH,
-                                           evidence_hash=keccak(text=f"performance report {month}")))
-        spent.add(f"{MONTHS} months: 2 reports + release each",
-                  eas.attest(seller, uids["report"], world.buyer.address, payload)[1],
-                  eas.attest(buyer, uids["report"], world.providers[0].address, payload)[1],
-                  buyer.transact(escrow.functions.release(deal, MONTHLY)))
+        payload = report_payload(
+            SlaReport(
+                deal,
+                ReportKind.PERIOD,
+                month,
+                metrics=GOOD_MONTH,
+                evidence_hash=keccak(text=f"performance report {month}"),
+            )
+        )
+        spent.add(
+            f"{MONTHS} months: 2 reports + release each",
+            eas.attest(seller, uids["report"], world.buyer.address, payload)[1],
+            eas.attest(buyer, uids["report"], world.providers[0].address, payload)[1],
+            buyer.transact(escrow.functions.release(deal, MONTHLY)),
+        )
     spent.steps["seller withdraws"] = 0  # release pays the seller directly
     spent.steps["close RFQ (quote timeliness for reputation)"] = 0  # no reputation on this side
     return spent, setup

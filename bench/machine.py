@@ -6,6 +6,7 @@ import os
 import platform
 import subprocess
 from importlib import metadata
+from pathlib import Path
 
 from offnet.build import compile_settings, project_root
 from offnet.chain.anvil import find_anvil
@@ -13,7 +14,7 @@ from offnet.chain.anvil import find_anvil
 
 def _cpu_model() -> str:
     try:
-        for line in open("/proc/cpuinfo"):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     except OSError:
@@ -23,7 +24,7 @@ def _cpu_model() -> str:
 
 def _memory_gib() -> float | None:
     try:
-        for line in open("/proc/meminfo"):
+        for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal"):
                 return round(int(line.split()[1]) / 1024**2, 1)
     except OSError:
@@ -33,7 +34,9 @@ def _memory_gib() -> float | None:
 
 def _anvil_version() -> str:
     try:
-        out = subprocess.run([str(find_anvil()), "--version"], capture_output=True, text=True, timeout=10).stdout
+        out = subprocess.run(
+            [str(find_anvil()), "--version"], capture_output=True, text=True, timeout=10
+        ).stdout
         return out.strip().splitlines()[0]
     except (OSError, IndexError, subprocess.SubprocessError):
         return "unknown"
@@ -41,6 +44,7 @@ def _anvil_version() -> str:
 
 def describe() -> dict:
     """CPU, cores, memory, OS and the versions of solc, anvil, web3, Python and friends."""
+
     def version(package: str) -> str:
         try:
             return metadata.version(package)

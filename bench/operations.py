@@ -5,15 +5,22 @@ from __future__ import annotations
 from eth_utils import keccak
 
 from bench.table import GasTable
-from bench.world import DAY, GOOD_MONTH, World, delivery_report, funded, period_report
+from bench.world import DAY, World, delivery_report, funded, period_report
 from offnet.market.escrow import PeriodMetrics
-from offnet.market.notary import public_key_of, seal_contract, financial_contract, sign_contract_commitment
+from offnet.market.notary import financial_contract, public_key_of, seal_contract, sign_contract_commitment
 from offnet.market.registry import ACCESS_ELINE, Profile
 from offnet.sla.reports import FailureReason, ReportKind, SlaReport
 
 # DESIGN.md "Gas budgets" (whole transaction, 21,000 base included).
-BUDGET = {"rfq": 70_000, "quote": 50_000, "award": 150_000, "report": 50_000, "batch100": 10_000,
-          "dispute": 80_000, "settle": 90_000}
+BUDGET = {
+    "rfq": 70_000,
+    "quote": 50_000,
+    "award": 150_000,
+    "report": 50_000,
+    "batch100": 10_000,
+    "dispute": 80_000,
+    "settle": 90_000,
+}
 BATCH_SIZES = (1, 10, 100)
 
 
@@ -30,8 +37,13 @@ def sample_report(kind: ReportKind, i: int, now: int) -> SlaReport:
     if kind == ReportKind.ORDER_FAILED:
         return SlaReport(order_id, kind, 0, int(FailureReason.REJECTED), now, evidence_hash=evidence)
     if kind == ReportKind.PERIOD:
-        return SlaReport(order_id, kind, 1 + i % 36, metrics=PeriodMetrics(999_900 - i, 4_000 + i, i % 7, 900, 1),
-                         evidence_hash=evidence)
+        return SlaReport(
+            order_id,
+            kind,
+            1 + i % 36,
+            metrics=PeriodMetrics(999_900 - i, 4_000 + i, i % 7, 900, 1),
+            evidence_hash=evidence,
+        )
     return SlaReport(order_id, kind, 1_000_000 + i, 3 * 3600 + i, now, evidence_hash=evidence)
 
 
@@ -63,37 +75,69 @@ def measure_operations(world: World) -> GasTable:
     applicant = funded(chain, "applicant")
     profile = Profile("Bench Telecom", "https://sonata.bench.example", (ACCESS_ELINE,), ("FR", "DE"))
     table.add("register: apply to join", reg.apply(world.send(applicant), profile).gas_used)
-    table.add("sponsor (first of two)", reg.sponsor(world.send(world.providers[0]), applicant.address).gas_used)
-    table.add("sponsor (second: admits)", reg.sponsor(world.send(world.providers[1]), applicant.address).gas_used)
+    table.add(
+        "sponsor (first of two)", reg.sponsor(world.send(world.providers[0]), applicant.address).gas_used
+    )
+    table.add(
+        "sponsor (second: admits)", reg.sponsor(world.send(world.providers[1]), applicant.address).gas_used
+    )
 
     # RFQ, three quote commitments and an award that opens the escrow and notarises the contract.
     first = world.award("ops first", seal=True)
     table.add("RFQ post (3 invited)", first.receipts["post"].gas_used, budget=BUDGET["rfq"])
     table.add("quote commitment", first.receipts["commit1"].gas_used, budget=BUDGET["quote"])
-    table.add("award + notarise (first order of buyer and provider)", first.receipts["award"].gas_used,
-              budget=BUDGET["award"], note="verify EIP-712 quote, open order, pull funds, notarise hash")
+    table.add(
+        "award + notarise (first order of buyer and provider)",
+        first.receipts["award"].gas_used,
+        budget=BUDGET["award"],
+        note="verify EIP-712 quote, open order, pull funds, notarise hash",
+    )
     second = world.award("ops second", seal=True)
     table.add("award + notarise (steady state)", second.receipts["award"].gas_used, budget=BUDGET["award"])
     third = world.award("ops third", seal=False)
-    table.add("award without contract seal (steady state)", third.receipts["award"].gas_used, budget=BUDGET["award"])
+    table.add(
+        "award without contract seal (steady state)", third.receipts["award"].gas_used, budget=BUDGET["award"]
+    )
 
     # Notary outside award: notarise an existing order with both signatures, publish copies, reveal.
     sealed = seal_contract(financial_contract(third.signed.quote))
     domain = world.notary.domain
-    sigs = [sign_contract_commitment(a, domain, third.order_id, sealed.commitment)
-            for a in (world.buyer, world.providers[0])]
-    table.add("notarise (existing order, both signatures)",
-              world.notary.notarise(world.send(world.council), third.order_id, sealed.commitment,
-                                    world.buyer.address, world.providers[0].address, *sigs).gas_used)
-    table.add("publish encrypted copies", world.notary.publish_copy(
-        world.send(world.buyer), third.order_id, sealed, public_key_of(world.buyer),
-        public_key_of(world.providers[0])).gas_used, note="two ECIES copies in event data")
-    table.add("reveal contract", world.notary.reveal(world.send(world.providers[0]), third.order_id,
-                                                     sealed).gas_used)
+    sigs = [
+        sign_contract_commitment(a, domain, third.order_id, sealed.commitment)
+        for a in (world.buyer, world.providers[0])
+    ]
+    table.add(
+        "notarise (existing order, both signatures)",
+        world.notary.notarise(
+            world.send(world.council),
+            third.order_id,
+            sealed.commitment,
+            world.buyer.address,
+            world.providers[0].address,
+            *sigs,
+        ).gas_used,
+    )
+    table.add(
+        "publish encrypted copies",
+        world.notary.publish_copy(
+            world.send(world.buyer),
+            third.order_id,
+            sealed,
+            public_key_of(world.buyer),
+            public_key_of(world.providers[0]),
+        ).gas_used,
+        note="two ECIES copies in event data",
+    )
+    table.add(
+        "reveal contract",
+        world.notary.reveal(world.send(world.providers[0]), third.order_id, sealed).gas_used,
+    )
 
     table.add("top-up (1 month)", world.escrow.top_up(world.send(world.buyer), first.terms, 1).gas_used)
-    table.add("close RFQ (3 invited, quote timeliness)",
-              world.market.close(world.send(world.council), first.rfq).gas_used)
+    table.add(
+        "close RFQ (3 invited, quote timeliness)",
+        world.market.close(world.send(world.council), first.rfq).gas_used,
+    )
 
     # SLA reports of every kind, alone and batched.
     measure_reports(world, table)
@@ -101,37 +145,61 @@ def measure_operations(world: World) -> GasTable:
     # Release: delivery and periods, matched (both oracles) or after the liveness window.
     terms = first.terms
     delivered = world.both_report(terms, delivery_report(terms, chain.now()))
-    table.add("finalize matched: delivery (releases install charge)", delivered["finalize matched"].gas_used,
-              budget=BUDGET["settle"], note="reputation + escrow release in the same tx")
+    table.add(
+        "finalize matched: delivery (releases install charge)",
+        delivered["finalize matched"].gas_used,
+        budget=BUDGET["settle"],
+        note="reputation + escrow release in the same tx",
+    )
     chain.advance_time(31 * DAY)
     month1 = world.both_report(terms, period_report(terms, 1))
-    table.add("finalize matched: period 1 (releases month)", month1["finalize matched"].gas_used,
-              budget=BUDGET["settle"])
+    table.add(
+        "finalize matched: period 1 (releases month)",
+        month1["finalize matched"].gas_used,
+        budget=BUDGET["settle"],
+    )
     chain.advance_time(30 * DAY)
     month2 = world.both_report(terms, period_report(terms, 2))
-    table.add("finalize matched: period 2 (steady state)", month2["finalize matched"].gas_used,
-              budget=BUDGET["settle"])
+    table.add(
+        "finalize matched: period 2 (steady state)",
+        month2["finalize matched"].gas_used,
+        budget=BUDGET["settle"],
+    )
     chain.advance_time(30 * DAY)
     month3 = period_report(terms, 3)
     batch, _ = world.ledger.submit(world.send(world.providers[0]), terms.seller, [month3])
     chain.advance_time(2 * DAY + 1)
-    table.add("finalize after liveness window: period 3", world.ledger.finalize(
-        world.send(world.council), terms, month3, batch).gas_used, budget=BUDGET["settle"])
+    table.add(
+        "finalize after liveness window: period 3",
+        world.ledger.finalize(world.send(world.council), terms, month3, batch).gas_used,
+        budget=BUDGET["settle"],
+    )
 
     # Dispute and council ruling on period 4.
     chain.advance_time(30 * DAY)
     claimed = period_report(terms, 4, PeriodMetrics(999_990, 4_000, 0, 600, 0))
     truth = period_report(terms, 4, PeriodMetrics(997_000, 9_000, 50, 30_000, 3))
     seller_batch, _ = world.ledger.submit(world.send(world.providers[0]), terms.seller, [claimed])
-    table.add("dispute (SLA report)", world.ledger.dispute(world.send(world.buyer), terms, claimed,
-                                                          seller_batch).gas_used, budget=BUDGET["dispute"])
+    table.add(
+        "dispute (SLA report)",
+        world.ledger.dispute(world.send(world.buyer), terms, claimed, seller_batch).gas_used,
+        budget=BUDGET["dispute"],
+    )
     ruling = world.ledger.resolve_call(terms, truth, terms.seller)._encode_transaction_data()
-    table.add("ruling (council of 1: propose executes at once)", world.send(world.council).transact(
-        world.suite.registry.functions.propose(world.ledger.address, ruling)).gas_used,
-        note="credits the buyer, moves reputation, releases the month")
+    table.add(
+        "ruling (council of 1: propose executes at once)",
+        world.send(world.council)
+        .transact(world.suite.registry.functions.propose(world.ledger.address, ruling))
+        .gas_used,
+        note="credits the buyer, moves reputation, releases the month",
+    )
 
-    table.add("withdraw (seller)", world.escrow.withdraw(world.send(world.providers[0]),
-                                                         world.token.address).gas_used)
-    table.add("withdraw (buyer credits)", world.escrow.withdraw(world.send(world.buyer),
-                                                                world.token.address).gas_used)
+    table.add(
+        "withdraw (seller)",
+        world.escrow.withdraw(world.send(world.providers[0]), world.token.address).gas_used,
+    )
+    table.add(
+        "withdraw (buyer credits)",
+        world.escrow.withdraw(world.send(world.buyer), world.token.address).gas_used,
+    )
     return table

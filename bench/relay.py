@@ -75,8 +75,13 @@ class BlockWatcher(threading.Thread):
             last = -1
             while not self._halt.is_set():
                 try:
-                    number = int(http.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber",
-                                                           "params": []}).json()["result"], 16)
+                    number = int(
+                        http.post(
+                            self.url,
+                            json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []},
+                        ).json()["result"],
+                        16,
+                    )
                 except (httpx.HTTPError, KeyError, ValueError):
                     number = last
                 now = time.monotonic()
@@ -94,20 +99,28 @@ class BlockWatcher(threading.Thread):
 def _percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+    )
 
 
 def _envelope(event_id: str, event_type: str, resource_id: str) -> dict:
-    return {"eventId": event_id, "eventTime": "2026-06-01T10:00:00Z", "eventType": event_type,
-            "event": {"id": resource_id}}
+    return {
+        "eventId": event_id,
+        "eventTime": "2026-06-01T10:00:00Z",
+        "eventType": event_type,
+        "event": {"id": resource_id},
+    }
 
 
 async def _post_all(url: str, token: str, ticket_ids: list[str], sent: dict[str, float]) -> None:
     """Post every ticket notification, CONCURRENCY at a time; retry a refused one once a moment later."""
     gate = asyncio.Semaphore(CONCURRENCY)
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30,
-                                 limits=limits) as http:
+    async with httpx.AsyncClient(
+        base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30, limits=limits
+    ) as http:
+
         async def one(ticket_id: str) -> None:
             async with gate:
                 body = _envelope(f"EV-{ticket_id}", "troubleTicketStatusChangeEvent", ticket_id)
@@ -117,7 +130,9 @@ async def _post_all(url: str, token: str, ticket_ids: list[str], sent: dict[str,
                     if response.status_code == 204:
                         return
                     await asyncio.sleep(0.2)
-                raise RuntimeError(f"the oracle refused {ticket_id}: {response.status_code} {response.text[:200]}")
+                raise RuntimeError(
+                    f"the oracle refused {ticket_id}: {response.status_code} {response.text[:200]}"
+                )
 
         await asyncio.gather(*(one(t) for t in ticket_ids))
 
@@ -174,28 +189,52 @@ def run_stream(stage: Stage, batch_size: int, workdir: Path, *, timeout: float) 
     chain, world = stage.world.chain, stage.world
     port = free_port()
     database = workdir / f"oracle-{batch_size}.db"
-    env = dict(os.environ, BENCH_SELLER_NOTIFIES="seller-notifies", BENCH_BUYER_AT_SELLER="buyer-at-seller",
-               BENCH_BUYER_KEY="0x" + bytes(world.buyer.key).hex())
+    env = dict(
+        os.environ,
+        BENCH_SELLER_NOTIFIES="seller-notifies",
+        BENCH_BUYER_AT_SELLER="buyer-at-seller",
+        BENCH_BUYER_KEY="0x" + bytes(world.buyer.key).hex(),
+    )
     config = workdir / f"oracle-{batch_size}.yaml"
-    config.write_text(yaml.safe_dump({
-        "member": world.buyer.address, "private_key_env": "BENCH_BUYER_KEY", "rpc": chain.url,
-        "deployments": str(stage.deployments), "listen_port": port, "database": f"sqlite:///{database}",
-        "batch_size": batch_size, "poll_interval": 0.05, "auto_award": False,
-        "peers": [{"name": "seller", "member": world.providers[0].address, "sonata_url": stage.seller_url,
-                   "inbound_token": {"env": "BENCH_SELLER_NOTIFIES"},
-                   "outbound_token": {"env": "BENCH_BUYER_AT_SELLER"}}],
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "member": world.buyer.address,
+                "private_key_env": "BENCH_BUYER_KEY",
+                "rpc": chain.url,
+                "deployments": str(stage.deployments),
+                "listen_port": port,
+                "database": f"sqlite:///{database}",
+                "batch_size": batch_size,
+                "poll_interval": 0.05,
+                "auto_award": False,
+                "peers": [
+                    {
+                        "name": "seller",
+                        "member": world.providers[0].address,
+                        "sonata_url": stage.seller_url,
+                        "inbound_token": {"env": "BENCH_SELLER_NOTIFIES"},
+                        "outbound_token": {"env": "BENCH_BUYER_AT_SELLER"},
+                    }
+                ],
+            }
+        )
+    )
     url = f"http://127.0.0.1:{port}"
     with open(workdir / f"oracle-{batch_size}.log", "w") as log:
-        process = subprocess.Popen([str(OFFNET), "oracle", "run", "--config", str(config)], env=env,
-                                   stdout=log, stderr=log)
+        process = subprocess.Popen(
+            [str(OFFNET), "oracle", "run", "--config", str(config)], env=env, stdout=log, stderr=log
+        )
     watcher = BlockWatcher(chain.url)
     try:
         _wait(lambda: _healthy(url), 60, "the oracle listener")
         store = Store(f"sqlite:///{database}")
-        httpx.post(url + ORDER_PATH, json=_envelope(f"EV-order-{batch_size}", "productOrderStateChangeEvent",
-                                                    stage.product_order_id),
-                   headers={"Authorization": "Bearer seller-notifies"}, timeout=10).raise_for_status()
+        httpx.post(
+            url + ORDER_PATH,
+            json=_envelope(f"EV-order-{batch_size}", "productOrderStateChangeEvent", stage.product_order_id),
+            headers={"Authorization": "Bearer seller-notifies"},
+            timeout=10,
+        ).raise_for_status()
         _wait(lambda: store.order(product_order_id=stage.product_order_id) is not None, 120, "the order link")
         first_block = chain.w3.eth.block_number + 1
         watcher.start()
@@ -216,8 +255,16 @@ def run_stream(stage: Stage, batch_size: int, workdir: Path, *, timeout: float) 
     return _measure(stage, batch_size, sent, watcher.seen, first_block, began, posted, timed_out)
 
 
-def _measure(stage: Stage, batch_size: int, sent: dict[str, float], seen: dict[int, float], first_block: int,
-             began: float, posted: float, timed_out: bool) -> RelayRun:
+def _measure(
+    stage: Stage,
+    batch_size: int,
+    sent: dict[str, float],
+    seen: dict[int, float],
+    first_block: int,
+    began: float,
+    posted: float,
+    timed_out: bool,
+) -> RelayRun:
     chain, ledger = stage.world.chain, stage.world.suite.ledger
     key_to_ticket = {ticket_key(t): t for t in stage.ticket_ids}
     logs = ledger.events.ReportSubmitted().get_logs(from_block=first_block)
@@ -236,12 +283,20 @@ def _measure(stage: Stage, batch_size: int, sent: dict[str, float], seen: dict[i
     total_gas = sum(chain.w3.eth.get_transaction_receipt(h)["gasUsed"] for h in tx_gas)
     relayed = len(latencies)
     seconds = last_seen - began
-    return RelayRun(events=len(stage.ticket_ids), batch_size=batch_size, relayed=relayed, seconds=round(seconds, 2),
-                    post_seconds=round(posted, 2),
-                    events_per_second=round(relayed / seconds, 1) if seconds > 0 else 0.0,
-                    latency_p50=round(_percentile(latencies, 50), 3), latency_p95=round(_percentile(latencies, 95), 3),
-                    latency_p99=round(_percentile(latencies, 99), 3), transactions=len(tx_gas),
-                    gas_per_report=round(total_gas / relayed) if relayed else 0.0, timed_out=timed_out)
+    return RelayRun(
+        events=len(stage.ticket_ids),
+        batch_size=batch_size,
+        relayed=relayed,
+        seconds=round(seconds, 2),
+        post_seconds=round(posted, 2),
+        events_per_second=round(relayed / seconds, 1) if seconds > 0 else 0.0,
+        latency_p50=round(_percentile(latencies, 50), 3),
+        latency_p95=round(_percentile(latencies, 95), 3),
+        latency_p99=round(_percentile(latencies, 99), 3),
+        transactions=len(tx_gas),
+        gas_per_report=round(total_gas / relayed) if relayed else 0.0,
+        timed_out=timed_out,
+    )
 
 
 def _confirmed_tickets(store: Store) -> int:
@@ -267,8 +322,15 @@ def _wait(condition, seconds: float, what: str | None) -> bool:
     return False
 
 
-def measure_relay(sizes: list[int], workdir: Path, *, unbatched_size: int, batch_size: int = 200,
-                  timeout: float = 600, note=print) -> list[RelayRun]:
+def measure_relay(
+    sizes: list[int],
+    workdir: Path,
+    *,
+    unbatched_size: int,
+    batch_size: int = 200,
+    timeout: float = 600,
+    note=print,
+) -> list[RelayRun]:
     """For each N in `sizes`: the batched relay; plus one run of `unbatched_size` events at batch_size=1."""
     runs = []
     plan = [(n, batch_size) for n in sizes] + [(unbatched_size, batch_size), (unbatched_size, 1)]
@@ -277,16 +339,25 @@ def measure_relay(sizes: list[int], workdir: Path, *, unbatched_size: int, batch
         chain = start_anvil()
         try:
             world = build_world(chain)
-            app = create_seller_app("prompt-and-punctual", f"bench-{events}-{size}", clock=chain_clock(chain),
-                                    tokens={"buyer-at-seller": world.buyer.address}, tick_seconds=0.05)
+            app = create_seller_app(
+                "prompt-and-punctual",
+                f"bench-{events}-{size}",
+                clock=chain_clock(chain),
+                tokens={"buyer-at-seller": world.buyer.address},
+                tick_seconds=0.05,
+            )
             with serve_in_thread(app) as seller_url:
                 started = time.monotonic()
                 stage = prepare(world, seller_url, events, workdir)
-                note(f"  relay: {events} tickets ready at the seller in {time.monotonic() - started:.0f}s; "
-                     f"streaming with batch_size={size}")
+                note(
+                    f"  relay: {events} tickets ready at the seller in {time.monotonic() - started:.0f}s; "
+                    f"streaming with batch_size={size}"
+                )
                 run = run_stream(stage, size, workdir, timeout=timeout)
-                note(f"  relay: {run.relayed}/{events} on chain in {run.seconds:.1f}s, {run.events_per_second}/s, "
-                     f"p50 {run.latency_p50}s p99 {run.latency_p99}s{' (TIMED OUT)' if run.timed_out else ''}")
+                note(
+                    f"  relay: {run.relayed}/{events} on chain in {run.seconds:.1f}s, {run.events_per_second}/s, "
+                    f"p50 {run.latency_p50}s p99 {run.latency_p99}s{' (TIMED OUT)' if run.timed_out else ''}"
+                )
                 runs.append(run)
         finally:
             chain.close()

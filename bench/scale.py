@@ -43,8 +43,15 @@ def seed_open_rfqs(world: World, n: int, *, chunk: int = 500) -> float:
         for i in range(base, min(n, base + chunk)):
             rfq = world.rfq(f"seed {i}")
             data = world.suite.market.functions.postRfq(rfq.to_tuple())._encode_transaction_data()
-            tx = {"to": world.suite.market.address, "data": data, "gas": 200_000, "nonce": nonce, "value": 0,
-                  "chainId": chain.chain_id, **fee}
+            tx = {
+                "to": world.suite.market.address,
+                "data": data,
+                "gas": 200_000,
+                "nonce": nonce,
+                "value": 0,
+                "chainId": chain.chain_id,
+                **fee,
+            }
             raws.append(account.sign_transaction(tx).raw_transaction)
             nonce += 1
         for raw in raws:
@@ -70,15 +77,22 @@ class ScalePoint:
 
 def measure_point(world: World, label: str, tag: str) -> ScalePoint:
     applicant = funded(world.chain, f"scale applicant {tag}")
-    applied = world.registry.apply(world.send(applicant), Profile("Scale", "https://s.example", (ACCESS_ELINE,),
-                                                                  ("FR",)))
+    applied = world.registry.apply(
+        world.send(applicant), Profile("Scale", "https://s.example", (ACCESS_ELINE,), ("FR",))
+    )
     order = world.award(f"scale {tag}", seal=False)
     # The award above was the first of this buyer/provider pair in some worlds: measure a second one.
     order = world.award(f"scale {tag} steady", seal=False)
-    _, report = world.ledger.submit(world.send(world.providers[0]), order.terms.seller,
-                                    [period_report(order.terms, 1)])
-    return ScalePoint(label, applied.gas_used, order.receipts["post"].gas_used, order.receipts["award"].gas_used,
-                      report.gas_used)
+    _, report = world.ledger.submit(
+        world.send(world.providers[0]), order.terms.seller, [period_report(order.terms, 1)]
+    )
+    return ScalePoint(
+        label,
+        applied.gas_used,
+        order.receipts["post"].gas_used,
+        order.receipts["award"].gas_used,
+        report.gas_used,
+    )
 
 
 def measure_scale(chain: Chain, *, members_n: int, rfqs_n: int, note=print) -> dict:
@@ -89,15 +103,22 @@ def measure_scale(chain: Chain, *, members_n: int, rfqs_n: int, note=print) -> d
     started = time.monotonic()
     big = build_world(chain, extra_founders=fake_members(members_n, "scale"))
     deploy_gas = big.suite.manifest.gas["deploy CarrierRegistry"]
-    note(f"  scale: registry with {members_n + 5} founders deployed in {time.monotonic() - started:.0f}s, "
-         f"{deploy_gas:,} gas")
+    note(
+        f"  scale: registry with {members_n + 5} founders deployed in {time.monotonic() - started:.0f}s, "
+        f"{deploy_gas:,} gas"
+    )
     big.award("warm big", seal=False)
     points.append(measure_point(big, f"{members_n + 5:,} members", "big"))
     seeded = seed_open_rfqs(big, rfqs_n)
     note(f"  scale: {rfqs_n} open RFQs posted in {seeded:.0f}s")
     points.append(measure_point(big, f"{members_n + 5:,} members + {rfqs_n:,} open RFQs", "big rfqs"))
-    return {"points": [p.__dict__ for p in points], "registry_deploy_gas": deploy_gas,
-            "seed_rfq_seconds": round(seeded, 1), "members": members_n + 5, "open_rfqs": rfqs_n}
+    return {
+        "points": [p.__dict__ for p in points],
+        "registry_deploy_gas": deploy_gas,
+        "seed_rfq_seconds": round(seeded, 1),
+        "members": members_n + 5,
+        "open_rfqs": rfqs_n,
+    }
 
 
 def scale_table(result: dict) -> GasTable:
@@ -117,10 +138,20 @@ def measure_discovery(n: int, *, repeats: int = 50) -> dict:
         member_rows, product_rows, country_rows = [], [], []
         for i, address in enumerate(fake_members(n, "discovery")):
             status = MemberStatus.ACTIVE if rng.random() < 0.9 else MemberStatus.SUSPENDED
-            member_rows.append({"address": address, "status": int(status), "name": f"Carrier {i}",
-                                "sonata_url": f"https://sonata.carrier{i}.example", "council": False,
-                                "reputation_ppm": rng.randrange(0, 1_000_001), "updated_block": 1})
-            product_rows.append({"member": address, "product_key": ACCESS_ELINE if rng.random() < 0.6 else other})
+            member_rows.append(
+                {
+                    "address": address,
+                    "status": int(status),
+                    "name": f"Carrier {i}",
+                    "sonata_url": f"https://sonata.carrier{i}.example",
+                    "council": False,
+                    "reputation_ppm": rng.randrange(0, 1_000_001),
+                    "updated_block": 1,
+                }
+            )
+            product_rows.append(
+                {"member": address, "product_key": ACCESS_ELINE if rng.random() < 0.6 else other}
+            )
             for country in rng.sample(COUNTRIES, 3):
                 country_rows.append({"member": address, "country": country})
         with store.engine.begin() as conn:
@@ -135,6 +166,12 @@ def measure_discovery(n: int, *, repeats: int = 50) -> dict:
             times.append(time.perf_counter() - started)
         plan = store.explain_providers()
         store.close()
-    return {"members": n, "matches": len(found), "median_ms": round(statistics.median(times) * 1000, 2),
-            "p95_ms": round(sorted(times)[int(0.95 * len(times)) - 1] * 1000, 2), "repeats": repeats,
-            "query": "active members selling Access E-Line in FR with reputation >= 800,000 ppm", "plan": plan}
+    return {
+        "members": n,
+        "matches": len(found),
+        "median_ms": round(statistics.median(times) * 1000, 2),
+        "p95_ms": round(sorted(times)[int(0.95 * len(times)) - 1] * 1000, 2),
+        "repeats": repeats,
+        "query": "active members selling Access E-Line in FR with reputation >= 800,000 ppm",
+        "plan": plan,
+    }

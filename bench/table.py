@@ -34,8 +34,11 @@ class GasRow:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data.update(unit_gas=self.unit_gas, within_budget=self.within_budget,
-                    ratio=None if self.ratio is None else round(self.ratio, 3))
+        data.update(
+            unit_gas=self.unit_gas,
+            within_budget=self.within_budget,
+            ratio=None if self.ratio is None else round(self.ratio, 3),
+        )
         return data
 
 
@@ -45,7 +48,9 @@ class GasTable:
 
     rows: list[GasRow] = field(default_factory=list)
 
-    def add(self, operation: str, gas: int, *, per: int = 1, budget: int | None = None, note: str = "") -> GasRow:
+    def add(
+        self, operation: str, gas: int, *, per: int = 1, budget: int | None = None, note: str = ""
+    ) -> GasRow:
         row = GasRow(operation, gas, per, budget, note=note)
         self.rows.append(row)
         return row
@@ -69,13 +74,19 @@ def thousands(value: int | float | None) -> str:
 
 def markdown_table(headers: list[str], rows: list[list[Any]]) -> str:
     """A GitHub Markdown table; numbers right-aligned."""
+
     def cell(value: Any) -> str:
         return "-" if value is None else str(value).replace("|", "\\|")
 
-    numeric = [all(isinstance(r[i], (int, float)) or r[i] is None or _looks_numeric(r[i]) for r in rows)
-               for i in range(len(headers))] if rows else [False] * len(headers)
-    lines = ["| " + " | ".join(headers) + " |",
-             "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+    numeric = (
+        [
+            all(isinstance(r[i], (int, float)) or r[i] is None or _looks_numeric(r[i]) for r in rows)
+            for i in range(len(headers))
+        ]
+        if rows
+        else [False] * len(headers)
+    )
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -97,7 +108,18 @@ def gas_markdown(table: GasTable) -> str:
     for row in table.rows:
         verdict = {True: "ok", False: "OVER", None: ""}[row.within_budget]
         per = f"/{row.per}" if row.per > 1 else ""
-        rows.append([row.operation + (f" (per report, batch of {row.per})" if per else ""),
-                     thousands(row.unit_gas), thousands(row.budget), verdict, row.anchor or "",
-                     thousands(row.anchor_gas), "" if row.ratio is None else f"{row.ratio:.2f}x", row.note])
-    return markdown_table(["operation", "gas", "budget", "", "anchor", "anchor gas", "ours/anchor", "note"], rows)
+        rows.append(
+            [
+                row.operation + (f" (per report, batch of {row.per})" if per else ""),
+                thousands(row.unit_gas),
+                thousands(row.budget),
+                verdict,
+                row.anchor or "",
+                thousands(row.anchor_gas),
+                "" if row.ratio is None else f"{row.ratio:.2f}x",
+                row.note,
+            ]
+        )
+    return markdown_table(
+        ["operation", "gas", "budget", "", "anchor", "anchor gas", "ours/anchor", "note"], rows
+    )

@@ -102,13 +102,34 @@ class World:
     def rfq(self, tag: str, invited: Sequence[str] | None = None) -> Rfq:
         """A fresh RFQ of the buyer (three invited providers unless told)."""
         chosen = [p.address for p in self.providers] if invited is None else list(invited)
-        return Rfq(self.buyer.address, self.chain.now() + 7 * DAY, self.token.address,
-                   keccak(text=f"quote request {tag}"), ACCESS_ELINE, location_key("FR-PAR"), tuple(chosen))
+        return Rfq(
+            self.buyer.address,
+            self.chain.now() + 7 * DAY,
+            self.token.address,
+            keccak(text=f"quote request {tag}"),
+            ACCESS_ELINE,
+            location_key("FR-PAR"),
+            tuple(chosen),
+        )
 
-    def quote(self, rfq: Rfq, provider: LocalAccount, i: int, *, prepaid: int = 3, term: int = 12) -> SignedQuote:
-        quote = Quote(rfq.rfq_id, provider.address, self.buyer.address, self.token.address, ONE_TIME,
-                      MONTHLY - i * 10**6, term, 30, keccak(text=f"sla {i}"), CREDITS, prepaid,
-                      self.chain.now() + 30 * DAY, nonce=next(self._nonce))
+    def quote(
+        self, rfq: Rfq, provider: LocalAccount, i: int, *, prepaid: int = 3, term: int = 12
+    ) -> SignedQuote:
+        quote = Quote(
+            rfq.rfq_id,
+            provider.address,
+            self.buyer.address,
+            self.token.address,
+            ONE_TIME,
+            MONTHLY - i * 10**6,
+            term,
+            30,
+            keccak(text=f"sla {i}"),
+            CREDITS,
+            prepaid,
+            self.chain.now() + 30 * DAY,
+            nonce=next(self._nonce),
+        )
         return sign_quote(provider, quote, self.market.domain)
 
     def award(self, tag: str, *, seal: bool = True, prepaid: int = 3, term: int = 12) -> Order:
@@ -124,9 +145,11 @@ class World:
         if seal:
             sealed = seal_contract(financial_contract(best.quote))
             domain = self.notary.domain
-            contract_seal = ContractSeal(sealed.commitment,
-                                         sign_award_commitment(self.buyer, domain, best.digest, sealed.commitment),
-                                         sign_award_commitment(winner, domain, best.digest, sealed.commitment))
+            contract_seal = ContractSeal(
+                sealed.commitment,
+                sign_award_commitment(self.buyer, domain, best.digest, sealed.commitment),
+                sign_award_commitment(winner, domain, best.digest, sealed.commitment),
+            )
         kwargs = {"seal": contract_seal} if contract_seal else {}
         order_id, receipts["award"] = market.award(buyer, rfq, best, **kwargs)
         return Order(rfq, best, self.escrow.terms_of(order_id), receipts)
@@ -141,13 +164,24 @@ class World:
 
 
 def delivery_report(terms: OrderTerms, completed: int) -> SlaReport:
-    return SlaReport(terms.order_id(), ReportKind.ORDER_COMPLETED, 0, completed, completed,
-                     evidence_hash=keccak(text="product order completed"))
+    return SlaReport(
+        terms.order_id(),
+        ReportKind.ORDER_COMPLETED,
+        0,
+        completed,
+        completed,
+        evidence_hash=keccak(text="product order completed"),
+    )
 
 
 def period_report(terms: OrderTerms, period: int, metrics: PeriodMetrics = GOOD_MONTH) -> SlaReport:
-    return SlaReport(terms.order_id(), ReportKind.PERIOD, period, metrics=metrics,
-                     evidence_hash=keccak(text=f"performance report {period}"))
+    return SlaReport(
+        terms.order_id(),
+        ReportKind.PERIOD,
+        period,
+        metrics=metrics,
+        evidence_hash=keccak(text=f"performance report {period}"),
+    )
 
 
 def build_world(chain: Chain, *, extra_founders: Sequence[str] = ()) -> World:
@@ -157,8 +191,13 @@ def build_world(chain: Chain, *, extra_founders: Sequence[str] = ()) -> World:
     providers = [funded(chain, f"provider {i}") for i in range(3)]
     council = funded(chain, "council")
     founders = [buyer.address, *(p.address for p in providers), council.address, *extra_founders]
-    config = SuiteConfig(founders=founders, council=[council.address], council_threshold=1,
-                         sponsors_required=2, liveness_window=2 * DAY)
+    config = SuiteConfig(
+        founders=founders,
+        council=[council.address],
+        council_threshold=1,
+        sponsors_required=2,
+        liveness_window=2 * DAY,
+    )
     suite = deploy_suite(chain, deployer, config)
     world = World(chain, suite, deployer, buyer, providers, council, founders)
     pay = world.send(buyer)
