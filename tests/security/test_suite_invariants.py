@@ -96,6 +96,8 @@ class SuiteMachine(RuleBasedStateMachine):
         self.reports: list[ReportModel] = []
         self.suspended: set[str] = set()
         self.used_nonces: set[tuple[str, int]] = set()
+        self.awarded_digests: set[bytes] = set()
+        self.cancelled_nonces: dict[str, set[int]] = {s.address: set() for s in self.w.sellers}
         self.next_nonce = Counter()
         self.finalized: set[bytes] = set()
         self.disputed: set[bytes] = set()
@@ -224,6 +226,23 @@ class SuiteMachine(RuleBasedStateMachine):
             model.log.append(LogEntry(s.address, signed.digest))
             model.live[s.address] = (signed, signer in ("admin", "quote_key"))
 
+    @precondition(lambda self: any(r.live for r in self.rfqs))
+    @rule(pick=PICK, by=st.sampled_from(["quote_key", "quote_key", "other"]))
+    def cancel_quote_nonce(self, pick, by):
+        """A provider cancels the nonce of one of its live quotes (or another provider tries to)."""
+        live = [(sq.quote.provider, sq.quote.nonce) for r in self.rfqs for sq, _ in r.live.values()]
+        provider, nonce = live[pick % len(live)]
+        s = next(m for m in self.w.sellers if m.address == provider)
+        other = next(m for m in self.w.sellers if m.address != provider)
+        actor = s.quote_key if by == "quote_key" else other.quote_key
+        result = self.send(
+            actor.address, self.h.market.invalidateNonces(provider, nonce >> 8, 1 << (nonce & 255))
+        )
+        if by != "quote_key":
+            assert isinstance(result, ContractRevert) and result.name == "QuoteWrongSigner", result
+        elif isinstance(result, Mined):
+            self.cancelled_nonces[provider].add(nonce)
+
     @precondition(lambda self: self.rfqs)
     @rule(pick=PICK, seller=st.integers(0, 1), by=st.sampled_from(["quote_key", "outsider", "other"]))
     def withdraw_quote(self, pick, seller, by):
@@ -292,10 +311,12 @@ class SuiteMachine(RuleBasedStateMachine):
         assert live is not None, "an uncommitted quote was awarded"
         assert signer_ok, "a quote signed by an unauthorised key was awarded"
         assert result.timestamp <= quote.valid_until, "an expired quote was awarded"
-        assert (s.address, quote.nonce) not in self.used_nonces, "a quote nonce was used twice"
+        assert signed.digest not in self.awarded_digests, "a signed quote was awarded twice"
+        assert quote.nonce not in self.cancelled_nonces[s.address], "a cancelled quote nonce was awarded"
         assert self.active(s.address), "a suspended provider's quote was awarded"
         assert self.active(buyer.address), "a suspended buyer awarded an order"
         self.used_nonces.add((s.address, quote.nonce))
+        self.awarded_digests.add(signed.digest)
         model.status = "awarded"
         terms = quote.order_terms(result.timestamp)
         awarded = result.named("RfqAwarded")
