@@ -104,6 +104,7 @@ def print_report(console: Console, results: DemoResults) -> None:
         orders.add_column(
             column,
             justify="right" if column not in ("order", "buyer", "seller", "delivery", "status") else "left",
+            no_wrap=column == "delivery",
         )
     for o in results.orders:
         orders.add_row(

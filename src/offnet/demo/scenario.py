@@ -33,6 +33,7 @@ from offnet.market.ledger import Batch, LedgerClient, ReportStatus, Reputation
 from offnet.market.registry import ACCESS_ELINE, MemberDirectory, Profile, RegistryClient, location_key
 from offnet.sla.reports import ReportKind, SlaReport
 from offnet.sonata.examples import load_example
+from offnet.sonata.models import PRODUCT_ORDER_API, TROUBLE_TICKET_API
 from offnet.sonata.seller.profiles import get_profile
 from offnet.testing.carriers import Carrier, TestMarket, running_market
 
@@ -42,9 +43,7 @@ QUOTE_WINDOW = 2 * DAY  # an RFQ's deadline after it is posted
 WAVE_GAP = 35 * DAY  # later RFQ waves are posted once earlier orders were delivered (reputations exist)
 LIVENESS = 3 * DAY
 QUOTE_STEP = 8 * HOUR  # sellers answer within hours; the deadline is two days away
-IDLE_STEP = (
-    4 * DAY
-)  # deliveries, months and liveness are days long; every step ends with all oracles caught up
+IDLE_STEP = 6 * DAY  # deliveries, months, liveness: days long; each step ends with the oracles caught up
 FUNDING = 1_000_000 * 10**6  # test stablecoin units (6 decimals) minted to each carrier
 FOUNDERS = 3
 COUNCIL_THRESHOLD = 2
@@ -167,6 +166,9 @@ class DemoRun:
             if self.chain.kind == EMBEDDED:
                 _lock_provider(self.chain)
             self.state.chain_kind = self.chain.kind
+            self.feed.phase(
+                f"chain {self.chain.kind} {self.chain.url or '(in process)'}, id {self.chain.chain_id}"
+            )
             self.state.first_block = self.chain.w3.eth.block_number
             wallets = Wallets.create(out / "keystores")
             carriers = self._found_circle(wallets)
@@ -352,13 +354,18 @@ class DemoRun:
                 results = [_outcome(lambda c=c: c.call(c.oracle.tick(), timeout=120)) for c in carriers]
             else:
                 futures = [asyncio.run_coroutine_threadsafe(c.oracle.tick(), c.loop) for c in carriers]
-                results = [_outcome(lambda f=f: f.result(120)) for f in futures]
+                try:
+                    results = [_outcome(lambda f=f: f.result(120)) for f in futures]
+                except BaseException:  # Ctrl-C: the passes still running are cancelled, not orphaned
+                    for future in futures:
+                        future.cancel()
+                    raise
             for carrier, error in zip(carriers, results, strict=True):
                 if error:
                     self.state.oracle_errors.append(f"{carrier.name}: {error}")
-            fresh = self._feed_chain()
-            if not fresh and self._backlog() == before:
-                break
+            self._feed_chain()
+            if self._backlog() == before:
+                break  # no notification arrived meanwhile: nobody has anything new to do
         self.state.cycle_seconds += time.monotonic() - began
 
     def _backlog(self) -> int:
@@ -560,11 +567,11 @@ class DemoRun:
         assert self.market is not None
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
-            waiting = sum(
+            waiting = sum(len(unrelayed(c)) for c in self.market.carriers.values()) + sum(
                 n
                 for c in self.market.carriers.values()
                 for k, n in c.oracle.store.counts().items()
-                if k in ("events_received", "reports_pending", "reports_submitted")
+                if k in ("reports_pending", "reports_submitted")
             )
             if not waiting:
                 return
@@ -598,6 +605,23 @@ class DemoRun:
         self.state.reputation_samples.append(
             (round(day, 2), {n: r.overall_ppm for n, r in self.state.reputation_after.items()})
         )
+
+
+def unrelayed(carrier: Carrier) -> list[str]:
+    """The order and trouble-ticket notifications an oracle has not turned into reports (yet or ever).
+
+    Quote notifications produce no SLA report: one about a quote too late for its RFQ may stay
+    unhandled without anything owed to the ledger.
+    """
+    from sqlalchemy import select
+
+    from offnet.oracle.store import events
+
+    query = select(events.c.event_type, events.c.status, events.c.last_error).where(
+        events.c.api.in_((PRODUCT_ORDER_API.name, TROUBLE_TICKET_API.name)), events.c.status != "done"
+    )
+    with carrier.oracle.store.engine.connect() as conn:
+        return [f"{t} ({status}: {error or 'not handled yet'})" for t, status, error in conn.execute(query)]
 
 
 def _outcome(wait: Callable[[], Any]) -> str | None:
