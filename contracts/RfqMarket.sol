@@ -55,7 +55,8 @@ contract RfqMarket is IRfqMarket, EIP712 {
         if (_rfqs[rfqId].status != RfqStatus.None) revert RfqAlreadyPosted(rfqId);
         if (!_registry.isActive(rfq.buyer)) revert RfqBuyerInactive(rfq.buyer);
         if (!_escrow.isTokenAllowed(rfq.token)) revert RfqTokenNotAllowed(rfq.token);
-        _rfqs[rfqId].status = RfqStatus.Open;
+        _rfqs[rfqId] =
+            RfqState({status: RfqStatus.Open, entries: 0, logHash: QuoteLog.seed(rfq.buyer, rfq.token)});
         emit RfqPosted(rfqId, rfq.productKey, rfq.locationKey, rfq);
     }
 
@@ -67,7 +68,17 @@ contract RfqMarket is IRfqMarket, EIP712 {
         LogEntry[] calldata log,
         ContractSeal calldata seal
     ) external returns (bytes32 orderId) {
-        return _award(rfq, quote, signature, log, seal);
+        return _award(_rfqOfQuote(rfq, quote), quote, signature, log, seal);
+    }
+
+    /// @inheritdoc IRfqMarket
+    function awardQuote(
+        Quote calldata quote,
+        bytes calldata signature,
+        LogEntry[] calldata log,
+        ContractSeal calldata seal
+    ) external returns (bytes32 orderId) {
+        return _award(quote.rfqId, quote, signature, log, seal);
     }
 
     /// @inheritdoc IRfqMarket
@@ -83,7 +94,7 @@ contract RfqMarket is IRfqMarket, EIP712 {
         try IERC20Permit(rfq.token).permit(
             rfq.buyer, address(_escrow), permit.value, permit.deadline, permit.v, permit.r, permit.s
         ) {} catch {}
-        return _award(rfq, quote, signature, log, seal);
+        return _award(_rfqOfQuote(rfq, quote), quote, signature, log, seal);
     }
 
     /// @inheritdoc IRfqMarket
@@ -104,7 +115,7 @@ contract RfqMarket is IRfqMarket, EIP712 {
         if (previous != RfqStatus.Awarded && !(previous == RfqStatus.Open && pastDeadline)) {
             revert RfqNotClosable(rfqId, previous, rfq.deadline);
         }
-        _checkLog(rfqId, state, log);
+        _checkLog(rfqId, state, log, QuoteLog.seed(rfq.buyer, rfq.token));
         state.status = RfqStatus.Closed;
         emit RfqClosed(rfqId, previous);
 
@@ -204,24 +215,32 @@ contract RfqMarket is IRfqMarket, EIP712 {
 
     // --- internals ---------------------------------------------------------------------------------
 
+    /// @dev The id of `rfq`, which `quote` must answer (same id, buyer and token).
+    function _rfqOfQuote(Rfq calldata rfq, Quote calldata quote) private pure returns (uint256 rfqId) {
+        rfqId = _idOf(rfq);
+        if (quote.rfqId != rfqId || quote.buyer != rfq.buyer || quote.token != rfq.token) {
+            revert QuoteNotForRfq(rfqId, quote.rfqId, quote.buyer, quote.token);
+        }
+    }
+
+    /// @dev Awards `quote` in RFQ `rfqId` (= quote.rfqId). The caller must be the quote's buyer, and
+    /// the log replay, seeded with the quote's buyer and token, proves both are the RFQ's.
     function _award(
-        Rfq calldata rfq,
+        uint256 rfqId,
         Quote calldata quote,
         bytes calldata signature,
         LogEntry[] calldata log,
         ContractSeal calldata seal
     ) private returns (bytes32 orderId) {
-        uint256 rfqId = _idOf(rfq);
-        if (msg.sender != rfq.buyer) revert RfqNotBuyer(rfqId, msg.sender);
+        if (msg.sender != quote.buyer) revert RfqNotBuyer(rfqId, msg.sender);
         RfqState storage state = _open(rfqId);
-        if (quote.rfqId != rfqId || quote.buyer != rfq.buyer || quote.token != rfq.token) {
-            revert QuoteNotForRfq(rfqId, quote.rfqId, quote.buyer, quote.token);
-        }
         bytes32 digest = _verifyQuote(quote, signature);
-        _checkLog(rfqId, state, log);
+        _checkLog(rfqId, state, log, QuoteLog.seed(quote.buyer, quote.token));
         (bytes32 live,) = QuoteLog.liveDigest(log, quote.provider);
         if (live != digest) revert QuoteNotCommitted(rfqId, quote.provider, digest);
-        _useNonce(quote.provider, quote.nonce);
+        // Read-only: the quote names its RFQ, which this status write lets be awarded once, so the
+        // nonce only has to carry the provider's cancellations (no ~20k bitmap write per award).
+        _checkNonce(quote.provider, quote.nonce);
         state.status = RfqStatus.Awarded;
 
         orderId = _escrow.openOrder(_termsOf(quote));
@@ -263,11 +282,9 @@ contract RfqMarket is IRfqMarket, EIP712 {
         });
     }
 
-    function _useNonce(address provider, uint256 nonce) private {
+    function _checkNonce(address provider, uint256 nonce) private view {
         (uint256 word, uint256 mask) = NonceBitmap.locate(nonce);
-        uint256 bits = _nonces[provider][word];
-        if (bits & mask != 0) revert QuoteNonceUsed(provider, nonce);
-        _nonces[provider][word] = bits | mask;
+        if (_nonces[provider][word] & mask != 0) revert QuoteNonceUsed(provider, nonce);
     }
 
     function _append(uint256 rfqId, RfqState storage state, address provider, bytes32 digest)
@@ -283,8 +300,8 @@ contract RfqMarket is IRfqMarket, EIP712 {
         }
     }
 
-    function _checkLog(uint256 rfqId, RfqState storage state, LogEntry[] calldata log) private view {
-        if (log.length != state.entries || QuoteLog.hash(log) != state.logHash) {
+    function _checkLog(uint256 rfqId, RfqState storage state, LogEntry[] calldata log, uint192 seed) private view {
+        if (log.length != state.entries || QuoteLog.hash(log, seed) != state.logHash) {
             revert QuoteLogMismatch(rfqId, state.entries, log.length);
         }
     }

@@ -12,7 +12,9 @@ import {CreditSchedule} from "../types/OrderTypes.sol";
 /// one slot per RFQ: its status, the number of entries in its commitment log and a 192-bit running
 /// hash of that log (each commitment or withdrawal is appended as `(provider, digest)`, a
 /// withdrawal with digest zero). Award and close replay the log from calldata (the `QuoteCommitted`
-/// and `QuoteWithdrawn` events hold it), so no per-commitment storage slot is ever written.
+/// and `QuoteWithdrawn` events hold it), so no per-commitment storage slot is ever written. The
+/// running hash starts from a seed of the RFQ's buyer and token (`QuoteLog.seed`), so a replayed
+/// log also proves who the buyer is and which token settles: `awardQuote` needs no `Rfq` calldata.
 interface IRfqMarket {
     // --- types -------------------------------------------------------------------------------------
 
@@ -54,7 +56,8 @@ interface IRfqMarket {
 
     /// @notice A quote signed (EIP-712) by the provider's admin or one of its quote keys.
     /// @dev `nonce` is an unordered nonce: bit `nonce & 255` of word `nonce >> 8` of the provider's
-    /// bitmap; `epoch` must equal the provider's current quote epoch (bumping it cancels every
+    /// bitmap, set only by `invalidateNonces` (award reads it: a quote names its `rfqId`, and an RFQ
+    /// is awarded at most once, so award needs no write to stop a replay); `epoch` must equal the provider's current quote epoch (bumping it cancels every
     /// outstanding quote at once).
     struct Quote {
         uint256 rfqId;
@@ -138,7 +141,7 @@ interface IRfqMarket {
     error QuoteNotForRfq(uint256 rfqId, uint256 quoteRfqId, address quoteBuyer, address quoteToken);
     /// @notice The quote's validity ended.
     error QuoteExpired(uint40 validUntil, uint256 nowTime);
-    /// @notice The quote's nonce was used or invalidated.
+    /// @notice The quote's nonce was invalidated by the provider.
     error QuoteNonceUsed(address provider, uint256 nonce);
     /// @notice The quote was signed under an older quote epoch of the provider (bulk-cancelled).
     error QuoteEpochStale(address provider, uint64 quoteEpoch, uint64 currentEpoch);
@@ -172,6 +175,17 @@ interface IRfqMarket {
     /// buyer's funds) and notarises `seal.commitment` when non-zero.
     function award(
         Rfq calldata rfq,
+        Quote calldata quote,
+        bytes calldata signature,
+        LogEntry[] calldata log,
+        ContractSeal calldata seal
+    ) external returns (bytes32 orderId);
+
+    /// @notice `award` without the RFQ in calldata (the cheaper path): the RFQ is `quote.rfqId`, and
+    /// its buyer and token are proven by the log replay, whose hash is seeded with them.
+    /// @dev A quote whose buyer or token is not the RFQ's fails with `QuoteLogMismatch`; `award`
+    /// names that case precisely (`QuoteNotForRfq`).
+    function awardQuote(
         Quote calldata quote,
         bytes calldata signature,
         LogEntry[] calldata log,

@@ -9,13 +9,20 @@ import {IRfqMarket} from "../interfaces/IRfqMarket.sol";
 /// @dev 192 bits of keccak-256 leave a second-preimage search at 2^192 work, far out of reach, and
 /// let the hash share the RFQ's one storage slot with its status and entry count.
 library QuoteLog {
+    /// @notice The hash of an empty log of an RFQ of `buyer` settled in `token`: binding both into
+    /// the log lets a replayed log prove them.
+    function seed(address buyer, address token) internal pure returns (uint192) {
+        return uint192(uint256(keccak256(abi.encode(buyer, token))));
+    }
+
     /// @notice The log hash after appending `(provider, digest)` to a log hashed `previous`.
     function append(uint192 previous, address provider, bytes32 digest) internal pure returns (uint192) {
         return uint192(uint256(keccak256(abi.encode(previous, provider, digest))));
     }
 
-    /// @notice The hash of a whole log, starting from zero.
-    function hash(IRfqMarket.LogEntry[] calldata log) internal pure returns (uint192 h) {
+    /// @notice The hash of a whole log, starting from `start` (the RFQ's seed).
+    function hash(IRfqMarket.LogEntry[] calldata log, uint192 start) internal pure returns (uint192 h) {
+        h = start;
         for (uint256 i; i < log.length; ++i) {
             h = append(h, log[i].provider, log[i].digest);
         }

@@ -121,8 +121,18 @@ class RfqClient:
     ) -> tuple[bytes, Receipt]:
         """Award `signed` (the log is read from events unless given); returns the order id."""
         entries = [e.to_tuple() for e in (self.log(rfq.rfq_id) if log is None else log)]
-        args = (rfq.to_tuple(), signed.quote.to_tuple(), signed.signature, entries, seal.to_tuple())
-        if permit is None:
+        quote = signed.quote
+        args = (rfq.to_tuple(), quote.to_tuple(), signed.signature, entries, seal.to_tuple())
+        answers_rfq = (quote.rfq_id, quote.buyer.lower(), quote.token.lower()) == (
+            rfq.rfq_id,
+            rfq.buyer.lower(),
+            rfq.token.lower(),
+        )
+        if permit is None and answers_rfq:
+            # The cheaper entry point: the RFQ travels as its id inside the quote (~5k gas less).
+            receipt = buyer.transact(self.fn.awardQuote(*args[1:]))
+        elif permit is None:
+            # A quote for another RFQ: the full entry point names the mismatch (QuoteNotForRfq).
             receipt = buyer.transact(self.fn.award(*args))
         else:
             receipt = buyer.transact(

@@ -12,7 +12,7 @@ from offnet.chain import ContractRevert
 from offnet.chain.permit import sign_permit
 from offnet.chain.tx import call
 from offnet.market.quotes import QuoteDomain, sign_quote
-from offnet.market.rfq import LogEntry, RfqStatus
+from offnet.market.rfq import NO_SEAL, LogEntry, RfqStatus
 
 DAY = 86_400
 
@@ -209,8 +209,9 @@ def test_award__post_three_commitments_award__opens_the_order_and_pulls_the_fund
     assert opened[0]["args"]["escrowed"] == terms.opening_amount
     assert call(market.token.functions.balanceOf(market.buyer.address)) == before - terms.opening_amount
     assert market.rfq.state(rfq.rfq_id).status is RfqStatus.AWARDED
-    assert market.rfq.nonce_used(market.providers[1].address, winner.quote.nonce)
-    # The very first order of the escrow and the provider's first nonce word write fresh slots.
+    # Award reads the nonce bitmap but writes nothing there: the RFQ's status stops any replay.
+    assert not market.rfq.nonce_used(market.providers[1].address, winner.quote.nonce)
+    # The very first order of the escrow writes fresh slots (the order's and the token book's).
     gas.check("RfqMarket.award (first order of escrow and provider)", receipt.gas_used)
 
 
@@ -224,8 +225,53 @@ def test_award__in_steady_state__stays_within_the_award_budget(market, gas):
     for provider, quote in zip(market.providers, signed, strict=True):
         market.rfq.commit(provider.sender, rfq, quote)
     _, receipt = market.rfq.award(market.buyer.sender, rfq, signed[0])
-    # Known overrun: 157k against the 150k award budget (the escrow's openOrder is ~88k of it).
-    gas.check("RfqMarket.award (3 commitments, steady state)", receipt.gas_used, budget=160_000)
+    gas.check("RfqMarket.award (3 commitments, steady state)", receipt.gas_used, budget=150_000)
+
+
+def test_award_quote__a_colluding_provider_names_another_buyer__reverts_and_changes_nothing(market):
+    """The seeded log proves the RFQ's buyer: a quote naming someone else cannot take the RFQ."""
+    rfq, _ = market.post_with_commitments(0)
+    provider = market.providers[0]
+    hijack = market.sign(replace(market.quote(rfq, provider), buyer=market.stranger.address), provider)
+    market.rfq.commit(provider.sender, rfq, hijack)
+    log = [e.to_tuple() for e in market.rfq.log(rfq.rfq_id)]
+    error = refused(
+        lambda: market.stranger.sender.transact(
+            market.rfq.fn.awardQuote(hijack.quote.to_tuple(), hijack.signature, log, NO_SEAL.to_tuple())
+        )
+    )
+    assert (error.name, error.arguments) == ("QuoteLogMismatch", {"rfqId": rfq.rfq_id, "entries": 1, "given": 1})
+    assert market.rfq.state(rfq.rfq_id).status is RfqStatus.OPEN
+
+
+def test_award_quote__a_quote_in_another_token__reverts(market):
+    rfq, _ = market.post_with_commitments(0)
+    provider = market.providers[0]
+    other = market.sign(replace(market.quote(rfq, provider), token=market.stranger.address), provider)
+    market.rfq.commit(provider.sender, rfq, other)
+    log = [e.to_tuple() for e in market.rfq.log(rfq.rfq_id)]
+    error = refused(
+        lambda: market.buyer.sender.transact(
+            market.rfq.fn.awardQuote(other.quote.to_tuple(), other.signature, log, NO_SEAL.to_tuple())
+        )
+    )
+    assert (error.name, error.arguments) == ("QuoteLogMismatch", {"rfqId": rfq.rfq_id, "entries": 1, "given": 1})
+    assert market.rfq.state(rfq.rfq_id).status is RfqStatus.OPEN
+
+
+def test_award_quote__by_someone_else_than_the_quotes_buyer__reverts(market):
+    rfq, signed = market.post_with_commitments(1)
+    log = [e.to_tuple() for e in market.rfq.log(rfq.rfq_id)]
+    error = refused(
+        lambda: market.stranger.sender.transact(
+            market.rfq.fn.awardQuote(signed[0].quote.to_tuple(), signed[0].signature, log, NO_SEAL.to_tuple())
+        )
+    )
+    assert (error.name, error.arguments) == (
+        "RfqNotBuyer",
+        {"rfqId": rfq.rfq_id, "caller": market.stranger.address},
+    )
+    assert market.rfq.state(rfq.rfq_id).status is RfqStatus.OPEN
 
 
 def test_award__a_second_time__reverts(market):
@@ -335,18 +381,35 @@ def test_award__invalidated_nonce__reverts(market):
     )
 
 
-def test_award__nonce_used_by_an_earlier_award__reverts_as_replayed(market):
+def test_award__the_same_signed_quote_again__reverts_as_replayed(market):
+    rfq, signed = market.post_with_commitments(1)
+    market.rfq.award(market.buyer.sender, rfq, signed[0])
+    before = call(market.token.functions.balanceOf(market.buyer.address))
+    error = refused(lambda: market.rfq.award(market.buyer.sender, rfq, signed[0]))
+    assert (error.name, error.arguments) == ("RfqNotOpen", {"rfqId": rfq.rfq_id, "status": RfqStatus.AWARDED})
+    assert call(market.token.functions.balanceOf(market.buyer.address)) == before
+
+
+def test_award__a_quote_signed_for_another_rfq__reverts(market):
+    first, signed = market.post_with_commitments(1)
+    second = market.new_rfq(request="quote-request-2")
+    market.rfq.post(market.buyer.sender, second)
+    error = refused(lambda: market.rfq.award(market.buyer.sender, second, signed[0]))
+    assert error.name == "QuoteNotForRfq"
+    assert error.arguments["rfqId"] == second.rfq_id and error.arguments["quoteRfqId"] == first.rfq_id
+    assert market.rfq.state(second.rfq_id).status is RfqStatus.OPEN
+
+
+def test_award__a_fresh_quote_reusing_an_awarded_nonce_for_another_rfq__is_accepted(market):
+    """Nonces cancel quotes; they are not spent: the signed rfqId already makes each quote single-use."""
     first, signed = market.post_with_commitments(1)
     market.rfq.award(market.buyer.sender, first, signed[0])
     second = market.new_rfq(request="quote-request-2")
     market.rfq.post(market.buyer.sender, second)
     again = market.sign(market.quote(second, market.providers[0]), market.providers[0])  # same nonce 7
     market.rfq.commit(market.providers[0].sender, second, again)
-    error = refused(lambda: market.rfq.award(market.buyer.sender, second, again))
-    assert (error.name, error.arguments) == (
-        "QuoteNonceUsed",
-        {"provider": market.providers[0].address, "nonce": 7},
-    )
+    market.rfq.award(market.buyer.sender, second, again)
+    assert market.rfq.state(second.rfq_id).status is RfqStatus.AWARDED
 
 
 def test_award__after_the_provider_bumped_its_epoch__reverts(market):
