@@ -326,7 +326,7 @@ def test_error__unfunded_account__the_node_refusal_is_one_line(cli, flow, monkey
         "--private-key-env",
         "OFFNET_TEST_KEY_EVE",
     )
-    assert_one_line_error(run, "error: apply: the node rejected the transaction: ", "nsufficient funds")
+    assert_one_line_error(run, "error: the node refused the transaction: ", "nsufficient funds")
 
 
 def test_error__debug_shows_the_traceback(cli):

@@ -28,6 +28,13 @@ TRANSIENT_RETRIES = 5
 class TransactionRejected(ValueError):
     """The node refused a transaction before executing it (funds, fees, nonce...)."""
 
+    @classmethod
+    def from_node(cls, exc: Exception) -> TransactionRejected:
+        detail = exc.args[0] if exc.args else exc
+        if isinstance(detail, dict):  # a JSON-RPC error object
+            detail = detail.get("message", detail)
+        return cls(f"the node refused the transaction: {detail}")
+
 
 @dataclass(frozen=True)
 class Receipt:
@@ -106,7 +113,7 @@ class Sender:
         except (ContractLogicError, TransactionFailed) as exc:
             raise as_revert(exc) from None
         except (TesterValidationError, Web3RPCError) as exc:  # e.g. cannot afford the gas
-            raise TransactionRejected(f"the node refused the transaction: {exc}") from None
+            raise TransactionRejected.from_node(exc) from None
 
     def send(self, tx: dict, *, gas: int | None = None, on_signed: Callable[[str], None] | None = None) -> Receipt:
         """Fill, sign, broadcast and confirm a transaction dict; raise ContractRevert if refused.
@@ -138,7 +145,7 @@ class Sender:
                 self.chain.forget_nonce(self.address)
                 if any(s in message for s in _NONCE_TOO_LOW) and attempt + 1 < TRANSIENT_RETRIES:
                     continue
-                raise TransactionRejected(f"the node refused the transaction: {exc}") from None
+                raise TransactionRejected.from_node(exc) from None
             except (ConnectionError, OSError):
                 self.chain.forget_nonce(self.address)
                 if attempt + 1 == TRANSIENT_RETRIES:

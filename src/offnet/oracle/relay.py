@@ -100,6 +100,13 @@ class ReportRelay:
         self.member = to_checksum_address(member)
         self.batch_size = batch_size
         self.stats = RelayStats()
+        self._liveness: int | None = None
+
+    @property
+    def liveness_window(self) -> int:
+        if self._liveness is None:
+            self._liveness = self.ledger.liveness_window()  # immutable on chain: read once
+        return self._liveness
 
     # --- crash recovery and confirmations -------------------------------------------------------
 
@@ -128,7 +135,8 @@ class ReportRelay:
             return True
         if self.chain.w3.eth.block_number < receipt["blockNumber"] + self.chain.confirmations - 1:
             return False
-        self.store.mark_confirmed(report_ids, receipt["blockNumber"])
+        mined_at = int(self.chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"])
+        self.store.mark_confirmed(report_ids, receipt["blockNumber"], mined_at + self.liveness_window)
         self.stats.confirmed += len(report_ids)
         return True
 
@@ -181,31 +189,36 @@ class ReportRelay:
     # --- finality -------------------------------------------------------------------------------
 
     def finalize_due(self, now: int | None = None) -> int:
-        """Finalise confirmed reports whose liveness window is over; returns how many became final."""
+        """Finalise confirmed reports whose liveness window is over; returns how many became final.
+
+        Only reports already due are looked at (the outbox keeps each one's due time), so a long
+        backlog of reports still in their window costs nothing per pass.
+        """
         now = self.chain.now() if now is None else now
-        window = self.ledger.liveness_window()
         finalized = 0
-        for row in self.store.reports_with_status("confirmed"):
+        batches: dict[str, Batch] = {}
+        for row in self.store.due_reports(now):
             order = self.store.order(order_id=row["order_id"])
-            if order is None:
-                continue  # an order this oracle does not know the terms of
+            if order is None:  # an order this oracle does not know the terms of (yet)
+                self.store.postpone([row["report_id"]], now + 3600)
+                continue
             report = report_from_json(json.loads(row["payload"]))
             status = self.ledger.status(report)
             if status == ReportStatus.FINAL:
                 self.store.set_report_status([row["report_id"]], "final")
                 continue
             if status == ReportStatus.DISPUTED:
-                continue  # the council decides
-            batch_rows = self.store.batch_reports(row["batch_root"])
-            batch = Batch.of(self.member, [report_from_json(json.loads(r["payload"])) for r in batch_rows])
-            submitted_at = self.ledger.batch(batch.root).submitted_at
-            if submitted_at == 0 or now < submitted_at + window:
+                self.store.set_report_status([row["report_id"]], "disputed")  # the council decides
                 continue
-            terms = terms_from_json(order["terms"])
+            root = row["batch_root"]
+            if root not in batches:
+                rows = self.store.batch_reports(root)
+                batches[root] = Batch.of(self.member, [report_from_json(json.loads(r["payload"])) for r in rows])
             try:
-                self.ledger.finalize(self.oracle, terms, report, batch)
+                self.ledger.finalize(self.oracle, terms_from_json(order["terms"]), report, batches[root])
             except ContractRevert as refused:
                 log.warning("finalize %s refused: %s", row["report_id"], refused.describe())
+                self.store.postpone([row["report_id"]], now + 600)
                 continue
             self.store.set_report_status([row["report_id"]], "final")
             finalized += 1

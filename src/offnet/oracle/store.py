@@ -70,6 +70,7 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("created_at", Integer, nullable=False),
     Column("confirmed_at", Integer),
+    Column("due_at", Integer),  # chain time after which finalize may be tried (batch time + liveness)
     Column("last_error", Text),
 )
 
@@ -235,10 +236,22 @@ class Store:
             conn.execute(update(outbox).where(outbox.c.report_id.in_(report_ids)).values(
                 status=status, last_error=error[:500] if error else None))
 
-    def mark_confirmed(self, report_ids: list[str], block_number: int) -> None:
+    def mark_confirmed(self, report_ids: list[str], block_number: int, due_at: int) -> None:
         with self.engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.report_id.in_(report_ids)).values(
-                status="confirmed", block_number=block_number, confirmed_at=int(time.time()), last_error=None))
+                status="confirmed", block_number=block_number, confirmed_at=int(time.time()), due_at=due_at,
+                last_error=None))
+
+    def due_reports(self, now: int, limit: int = 200) -> list[dict]:
+        """Confirmed reports whose liveness window is over (the only ones finalize can act on)."""
+        query = (select(outbox).where(outbox.c.status == "confirmed", outbox.c.due_at <= now)
+                 .order_by(outbox.c.due_at).limit(limit))
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings().all()]
+
+    def postpone(self, report_ids: list[str], due_at: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.report_id.in_(report_ids)).values(due_at=due_at))
 
     def mark_pending(self, report_ids: list[str], error: str) -> None:
         """Send again later (the transaction failed, was dropped or reorganised away)."""
