@@ -7,7 +7,7 @@ from offnet.market.ledger import Batch, ReportStatus
 from offnet.sla.reports import ReportKind, SlaReport
 
 ZERO = "0x" + "00" * 20
-SINGLE_REPORT_BUDGET = 70_000
+SINGLE_REPORT_BUDGET = 68_000  # DESIGN.md: 50k; the honest floor of this design, see the test
 
 
 def test_submit__one_report__stores_one_batch_and_emits_the_report(ledger, gas):
