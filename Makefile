@@ -16,7 +16,8 @@ NODE_STAMP := node_modules/.installed
 
 # py-solc-x and ape-solidity find the solc-js front here (never in the home folder).
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
-export PATH := $(CURDIR)/$(BIN):$(PATH)
+# ape-foundry looks anvil up on the PATH: the one from node_modules.
+export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help setup demo test bench lint artifacts gas-snapshot fuzz tools clean
 
