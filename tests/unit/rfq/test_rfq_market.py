@@ -240,7 +240,8 @@ def test_award_quote__a_colluding_provider_names_another_buyer__reverts_and_chan
             market.rfq.fn.awardQuote(hijack.quote.to_tuple(), hijack.signature, log, NO_SEAL.to_tuple())
         )
     )
-    assert (error.name, error.arguments) == ("QuoteLogMismatch", {"rfqId": rfq.rfq_id, "entries": 1, "given": 1})
+    mismatch = {"rfqId": rfq.rfq_id, "entries": 1, "given": 1}
+    assert (error.name, error.arguments) == ("QuoteLogMismatch", mismatch)
     assert market.rfq.state(rfq.rfq_id).status is RfqStatus.OPEN
 
 
@@ -255,7 +256,8 @@ def test_award_quote__a_quote_in_another_token__reverts(market):
             market.rfq.fn.awardQuote(other.quote.to_tuple(), other.signature, log, NO_SEAL.to_tuple())
         )
     )
-    assert (error.name, error.arguments) == ("QuoteLogMismatch", {"rfqId": rfq.rfq_id, "entries": 1, "given": 1})
+    mismatch = {"rfqId": rfq.rfq_id, "entries": 1, "given": 1}
+    assert (error.name, error.arguments) == ("QuoteLogMismatch", mismatch)
     assert market.rfq.state(rfq.rfq_id).status is RfqStatus.OPEN
 
 
