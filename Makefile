@@ -59,6 +59,15 @@ bench: artifacts
 lint: setup
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/python tests/security/slither_input.py .build/slither-input.json
+	$(BIN)/slither .build/slither-input.json --config-file slither.config.json
+
+# The long stateful campaign over the whole suite (CI runs a short one): OFFNET_FUZZ_EXAMPLES,
+# OFFNET_FUZZ_STEPS and OFFNET_FUZZ_SEED override the defaults; a failing sequence is shrunk.
+fuzz: artifacts
+	OFFNET_FUZZ_EXAMPLES=$${OFFNET_FUZZ_EXAMPLES:-2000} OFFNET_FUZZ_STEPS=$${OFFNET_FUZZ_STEPS:-50} \
+	OFFNET_FUZZ_SEED=$${OFFNET_FUZZ_SEED:-20261125} \
+	$(BIN)/python -m pytest tests/security/test_suite_invariants.py -q
 
 gas-snapshot: artifacts
 	OFFNET_UPDATE_GAS_SNAPSHOT=1 $(BIN)/python -m pytest tests -m gas -q
