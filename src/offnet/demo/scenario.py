@@ -287,6 +287,8 @@ class DemoRun:
                 if plan.rfq_id is None and plan.post_at <= now:
                     self._post_rfq(plan)
             self._cycle()
+            if self._quoting(now):
+                self._catch_up()
             self._maybe_open_ticket()
             self._maybe_dispute()
             self._claim_undelivered()
@@ -298,9 +300,27 @@ class DemoRun:
             self.state.steps += 1
             time.sleep(0.12)  # the sellers' clocks tick every 0.1 s: due transitions and notifications go out
 
+    def _quoting(self, now: int) -> bool:
+        """True while some RFQ is open for quotes (or just closed and about to be awarded)."""
+        return any(p.rfq_id is not None and now < p.post_at + QUOTE_WINDOW + HOUR for p in self.state.rfqs)
+
+    def _catch_up(self, limit: float = 5.0) -> None:
+        """Before time moves on, let the notifications being retried (e.g. a signed quote fetched a
+        moment before its seller committed it) be handled: a seed then replays the same awards."""
+        assert self.market is not None
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            waiting = sum(
+                c.oracle.store.counts().get("events_received", 0) for c in self.market.carriers.values()
+            )
+            if not waiting:
+                return
+            time.sleep(0.4)
+            self._cycle()
+
     def _step(self, now: int) -> int:
-        """How far to move time: hours while quotes are being answered, a day otherwise."""
-        quoting = any(p.rfq_id is not None and now < p.post_at + QUOTE_WINDOW + HOUR for p in self.state.rfqs)
+        """How far to move time: hours while quotes are being answered, days otherwise."""
+        quoting = self._quoting(now)
         upcoming = [p.post_at for p in self.state.rfqs if p.rfq_id is None]
         step = QUOTE_STEP if quoting else IDLE_STEP
         if upcoming:

@@ -8,6 +8,7 @@ real HTTP, and an oracle with its own SQLite file and listener. Everything runs 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -145,9 +146,11 @@ def running_market(chain: Chain, carriers: list[Carrier], workdir: Path, deploym
         for carrier in carriers:
             tokens = {other.token_at(carrier): other.address for other in carriers if other is not carrier}
             tokens[carrier.operator_token] = OPERATOR
+            # The id prefix too comes from the seed: the seller's random draws are keyed by ids.
+            instance = hashlib.sha256(f"{seed}-{carrier.name}".encode()).hexdigest()[:6]
             app = create_seller_app(carrier.profile, f"{seed}-{carrier.name}", clock=chain_clock(chain),
                                     tokens=tokens, notification_token=carrier.notification_token,
-                                    seller_id=carrier.address, tick_seconds=0.1)
+                                    seller_id=carrier.address, instance=instance, tick_seconds=0.1)
             carrier.seller_url = market.stack.enter_context(serve_in_thread(app))
         ports = {c.name: free_port() for c in carriers}
         for carrier in carriers:
