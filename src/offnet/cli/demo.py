@@ -56,7 +56,7 @@ def demo(
 ) -> None:
     """Run a whole marketplace: six carriers trade circuits through RFQs, orders, SLA reports and payouts."""
     # Piped or captured: wide enough for the tables (a terminal keeps its own width).
-    console = Console() if sys.stdout.isatty() else Console(width=170)
+    console = Console() if sys.stdout.isatty() else Console(width=180)
     config = DemoConfig(
         rfqs=rfqs, carriers=carriers, months=months, seed=seed, chain=chain_kind, rpc=rpc, out=out
     )

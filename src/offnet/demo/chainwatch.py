@@ -144,7 +144,8 @@ class ChainWatch:
                 return f"{n(a['member'])} admitted"
             case "RfqPosted":
                 buyer, invited = n(a["rfq"]["buyer"]), len(a["rfq"]["invited"])
-                return f"RFQ {rfq_label(a['rfqId'])} posted by {buyer}, {invited} sellers invited"
+                sellers = f"{invited} seller{'s' if invited > 1 else ''}"
+                return f"RFQ {rfq_label(a['rfqId'])} posted by {buyer}, {sellers} invited"
             case "QuoteCommitted":
                 return f"{n(a['provider'])} committed a sealed quote to RFQ {rfq_label(a['rfqId'])}"
             case "RfqAwarded":

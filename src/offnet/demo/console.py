@@ -87,7 +87,6 @@ def print_report(console: Console, results: DemoResults) -> None:
     orders = Table(title="Orders: money flow (tUSD) and SLA outcome", title_justify="left")
     for column in (
         "order",
-        "rfq",
         "buyer",
         "seller",
         "delivery",
@@ -104,12 +103,11 @@ def print_report(console: Console, results: DemoResults) -> None:
         orders.add_column(
             column,
             justify="right" if column not in ("order", "buyer", "seller", "delivery", "status") else "left",
-            no_wrap=column == "delivery",
+            no_wrap=column in ("order", "buyer", "seller", "delivery"),
         )
     for o in results.orders:
         orders.add_row(
             o.order_id[:10],
-            o.rfq_id,
             o.buyer,
             o.seller,
             o.delivery,
