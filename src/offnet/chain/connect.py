@@ -33,6 +33,10 @@ class Chain:
     url: str | None = None
     anvil: Anvil | None = None
     confirmations: int = 1
+    # Gas limit for transactions that name none; None means estimate each one. The embedded chain
+    # uses its block gas limit: eth-tester estimates by re-running a transaction many times, and a
+    # refusal is decoded all the same (eth-tester refuses a reverting transaction at submission).
+    default_gas_limit: int | None = None
     _nonce_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _nonces: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -158,7 +162,9 @@ def connect(chain: str = EMBEDDED, *, rpc: str | None = None, confirmations: int
             raise ChainError(f"cannot reach RPC {rpc}: {exc.__class__.__name__}") from None
         return Chain(w3=w3, kind=RPC, url=rpc, confirmations=confirmations)
     if chain == EMBEDDED:
-        return Chain(w3=_embedded_web3(), kind=EMBEDDED, confirmations=1)
+        w3 = _embedded_web3()
+        return Chain(w3=w3, kind=EMBEDDED, confirmations=1,
+                     default_gas_limit=int(w3.eth.get_block("latest")["gasLimit"]))
     if chain == ANVIL:
         node = Anvil(port=anvil_port).start()
         return Chain(w3=_http_web3(node.url), kind=ANVIL, url=node.url, anvil=node, confirmations=confirmations)

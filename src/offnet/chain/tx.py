@@ -124,7 +124,8 @@ class Sender:
         w3 = self.chain.w3
         tx = {**tx, "from": self.address, "chainId": self.chain.chain_id}
         tx.setdefault("value", 0)
-        tx["gas"] = gas or self.gas_limit or int(self._estimate(tx) * self.gas_multiplier) + 10_000
+        tx["gas"] = (gas or self.gas_limit or self.chain.default_gas_limit
+                     or int(self._estimate(tx) * self.gas_multiplier) + 10_000)
         tx.update(self._fees())
         for attempt in range(TRANSIENT_RETRIES):
             tx["nonce"] = self.chain.next_nonce(self.address)
