@@ -121,6 +121,7 @@ class Oracle:
         self._clients: dict[str, SonataClient] = {}
         self._stop = asyncio.Event()
         self._server = None
+        self._rfq_locks: dict[str, asyncio.Lock] = {}
         self.errors: list[str] = []
 
     # --- HTTP: signed quotes for buyers, the buyer desk ----------------------------------------------
@@ -206,10 +207,18 @@ class Oracle:
             self.store.set_cursor(f"sonataQuote:{peer.name}:{quote.id}", str(rfq_id))
         return rfq_id
 
+    def _rfq_lock(self, rfq_id: str) -> asyncio.Lock:
+        """One lock per RFQ: its stored state is read, changed and written across awaits."""
+        return self._rfq_locks.setdefault(str(rfq_id), asyncio.Lock())
+
     async def _buyer_on_quote(self, peer_name: str, quote: Any) -> None:
         rfq_id = self.store.cursor(f"sonataQuote:{peer_name}:{quote.id}")
         if rfq_id is None or str(quote.state) != ORDERABLE:
             return
+        async with self._rfq_lock(rfq_id):
+            await self._receive_quote(peer_name, quote, rfq_id)
+
+    async def _receive_quote(self, peer_name: str, quote: Any, rfq_id: str) -> None:
         state = self.store.cursor(f"rfq:{rfq_id}")
         if state is None or peer_name in state["quotes"]:
             return
@@ -266,7 +275,13 @@ class Oracle:
 
     async def award(self, rfq_id: int) -> bytes | None:
         """Rank the verified quotes (price and reputation), award the best, place the Sonata order."""
+        async with self._rfq_lock(rfq_id):
+            return await self._award(rfq_id)
+
+    async def _award(self, rfq_id: int) -> bytes | None:
         state = self.store.cursor(f"rfq:{rfq_id}")
+        if state["state"] != "open":
+            return None
         rfq = rfq_from_json(state["rfq"])
         received = {peer: signed_quote_from_json(q["signed"]) for peer, q in state["quotes"].items()}
         reputation = {}
@@ -318,9 +333,13 @@ class Oracle:
     async def _seller_on_quote(self, quote: Any) -> None:
         data = quote.model_dump(mode="json", by_alias=True, exclude_none=True)
         rfq_id = data.get("offnetRfqId")
-        if not rfq_id or str(quote.state) != ORDERABLE or self.store.cursor(f"signed:{rfq_id}"):
+        if not rfq_id or str(quote.state) != ORDERABLE:
             return
-        rfq_id = int(rfq_id)
+        async with self._rfq_lock(rfq_id):
+            if not self.store.cursor(f"signed:{rfq_id}"):  # checked under the lock: sign and commit once
+                await self._sign_and_commit(quote, int(rfq_id))
+
+    async def _sign_and_commit(self, quote: Any, rfq_id: int) -> None:
         rfq = await asyncio.to_thread(self.market.posted, rfq_id)
         seller = self.config.seller
         assert seller is not None
@@ -443,20 +462,30 @@ class Oracle:
         return learned
 
     async def process_events(self, concurrency: int = 16) -> int:
-        """Handle every due notification, fetching resources in parallel; failures retry later with backoff."""
+        """Handle every due notification; failures retry later with backoff.
+
+        Events about different resources are fetched in parallel; events about the same resource
+        run one after another, in order, so two notifications of one quote never race.
+        """
         events = self.store.due_events(limit=200)
+        groups: dict[tuple[str, str], list[StoredEvent]] = {}
+        for event in events:
+            groups.setdefault((event.peer, event.resource_id), []).append(event)
         gate = asyncio.Semaphore(concurrency)
+        outcomes: dict[int, list | Exception] = {}
 
-        async def fetch(event: StoredEvent) -> list | Exception:
+        async def run(group: list[StoredEvent]) -> None:
             async with gate:
-                try:
-                    return await self.handle_event(event)
-                except Exception as exc:  # the seller, the chain or the payload: retried later, with the reason
-                    return exc
+                for event in group:
+                    try:
+                        outcomes[event.id] = await self.handle_event(event)
+                    except Exception as exc:  # the seller, the chain or the payload: retried later
+                        outcomes[event.id] = exc
 
-        outcomes = await asyncio.gather(*(fetch(e) for e in events))
+        await asyncio.gather(*(run(g) for g in groups.values()))
         handled = 0
-        for event, outcome in zip(events, outcomes, strict=True):
+        for event in events:
+            outcome = outcomes[event.id]
             if isinstance(outcome, Exception):
                 log.warning("event %s (%s) failed: %s", event.event_id, event.event_type, outcome)
                 self.store.retry_event(event.id, f"{outcome.__class__.__name__}: {outcome}")
