@@ -57,8 +57,8 @@ bench: artifacts
 	$(BIN)/python -m bench
 
 lint: setup
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/ruff format --check src tests scripts bench
 	$(BIN)/python tests/security/slither_input.py .build/slither-input.json
 	$(BIN)/slither .build/slither-input.json --config-file slither.config.json
 

@@ -14,9 +14,9 @@ import os
 from pathlib import Path
 
 import click
-from ape import accounts, networks
 from eth_account import Account
 
+from ape import accounts, networks
 from offnet.chain.connect import RPC, Chain
 from offnet.chain.tx import Sender
 from offnet.deployment import DEFAULT_DEPLOYMENTS_DIR, SuiteConfig, deploy_suite
@@ -28,8 +28,9 @@ def _signer(is_local: bool):
     from offnet.wallet.signer import resolve_signer
 
     password_file = os.environ.get("OFFNET_PASSWORD_FILE")
-    return resolve_signer(account=os.environ.get("OFFNET_ACCOUNT"),
-                          password_file=Path(password_file) if password_file else None)
+    return resolve_signer(
+        account=os.environ.get("OFFNET_ACCOUNT"), password_file=Path(password_file) if password_file else None
+    )
 
 
 def main() -> None:

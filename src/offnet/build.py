@@ -140,7 +140,9 @@ def _build_lock():
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Compile contracts/ into offnet's packaged artifacts.")
-    parser.add_argument("--check", action="store_true", help="exit 1 if the artifacts are stale; compile nothing")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if the artifacts are stale; compile nothing"
+    )
     parser.add_argument("--force", action="store_true", help="compile even when the sources are unchanged")
     args = parser.parse_args(argv)
     root = project_root()

@@ -59,7 +59,9 @@ class SuiteConfig(BaseModel):
         if missing:
             raise ValueError(f"council members must be founders: {', '.join(missing)}")
         if self.council_threshold > len(council):
-            raise ValueError(f"council threshold {self.council_threshold} exceeds council size {len(council)}")
+            raise ValueError(
+                f"council threshold {self.council_threshold} exceeds council size {len(council)}"
+            )
         return self.model_copy(update={"founders": founders, "council": council})
 
     @classmethod
@@ -116,7 +118,9 @@ class Manifest:
     def load(cls, chain_id: int, directory: Path = DEFAULT_DEPLOYMENTS_DIR) -> Manifest:
         path = directory / f"{chain_id}.json"
         if not path.is_file():
-            raise FileNotFoundError(f"no deployment manifest for chain {chain_id} at {path}: run `offnet deploy` first")
+            raise FileNotFoundError(
+                f"no deployment manifest for chain {chain_id} at {path}: run `offnet deploy` first"
+            )
         data = json.loads(path.read_text())
         data["contracts"] = {k: Deployed(**v) for k, v in data["contracts"].items()}
         return cls(**data)
@@ -165,7 +169,9 @@ class Suite:
         contracts = {}
         for name, deployed in manifest.contracts.items():
             if not chain.w3.eth.get_code(deployed.address):
-                raise LookupError(f"{name} has no code at {deployed.address} on chain {chain.chain_id}: stale manifest?")
+                raise LookupError(
+                    f"{name} has no code at {deployed.address} on chain {chain.chain_id}: stale manifest?"
+                )
             contracts[name] = chain.w3.eth.contract(address=deployed.address, abi=load_artifact(name).abi)
         return cls(chain, manifest, contracts)
 
@@ -173,19 +179,28 @@ class Suite:
 Progress = Callable[[str], None]
 
 
-def deploy_suite(chain: Chain, sender: Sender, config: SuiteConfig, *, progress: Progress | None = None) -> Suite:
+def deploy_suite(
+    chain: Chain, sender: Sender, config: SuiteConfig, *, progress: Progress | None = None
+) -> Suite:
     """Deploy and wire the whole suite; returns it with its (unsaved) manifest."""
     config = config.checked(sender.address)
     note = progress or (lambda _msg: None)
-    manifest = Manifest(chain_id=chain.chain_id, deployer=sender.address, package_version=__version__,
-                        deployed_at=int(time.time()), config=config.model_dump())
+    manifest = Manifest(
+        chain_id=chain.chain_id,
+        deployer=sender.address,
+        package_version=__version__,
+        deployed_at=int(time.time()),
+        config=config.model_dump(),
+    )
     contracts: dict[str, Contract] = {}
 
     def deploy(name: str, *args) -> Contract:
         note(f"deploying {name}")
         artifact = load_artifact(name)
         contract, receipt = sender.deploy(artifact, *args)
-        manifest.contracts[name] = Deployed(contract.address, receipt.block_number, receipt.tx_hash, artifact.sha256)
+        manifest.contracts[name] = Deployed(
+            contract.address, receipt.block_number, receipt.tx_hash, artifact.sha256
+        )
         manifest.gas[f"deploy {name}"] = receipt.gas_used
         contracts[name] = contract
         return contract
@@ -196,8 +211,14 @@ def deploy_suite(chain: Chain, sender: Sender, config: SuiteConfig, *, progress:
         manifest.gas[label] = receipt.gas_used
         return receipt
 
-    registry = deploy("CarrierRegistry", config.founders, config.council, config.council_threshold,
-                      config.sponsors_required, config.application_ttl)
+    registry = deploy(
+        "CarrierRegistry",
+        config.founders,
+        config.council,
+        config.council_threshold,
+        config.sponsors_required,
+        config.application_ttl,
+    )
     tokens = list(config.tokens)
     if config.test_token if config.test_token is not None else chain.is_local:
         tokens.append(deploy(TEST_TOKEN).address)

@@ -1,8 +1,9 @@
 """The ape project itself: ape-solidity compiles contracts/ through the solc-js front, and the
 contracts run on ape's embedded eth-tester chain with ape's own fixtures."""
 
-import ape
 import pytest
+
+import ape
 
 pytestmark = pytest.mark.ape
 

@@ -15,13 +15,19 @@ def test_anvil__deploys_packaged_stablecoin_and_permits(anvil):
     token, receipt = Sender(anvil, owner).deploy(load_artifact("TestStablecoin"))
     assert receipt.contract_address == token.address
     # Same runtime code as packaged (immutables, such as the EIP-712 domain, are filled at deploy).
-    assert len(anvil.w3.eth.get_code(token.address)) == (len(load_artifact("TestStablecoin").deployed_bytecode) - 2) // 2
+    assert (
+        len(anvil.w3.eth.get_code(token.address))
+        == (len(load_artifact("TestStablecoin").deployed_bytecode) - 2) // 2
+    )
 
     Sender(anvil, owner).transact(token.functions.mint(owner.address, 10_000_000))
     permit = sign_permit(owner, token, spender.address, 2_000_000, anvil.now() + 600)
     spend = Sender(anvil, spender)
-    spend.transact(token.functions.permit(permit.owner, permit.spender, permit.value, permit.deadline,
-                                          permit.v, permit.r, permit.s))
+    spend.transact(
+        token.functions.permit(
+            permit.owner, permit.spender, permit.value, permit.deadline, permit.v, permit.r, permit.s
+        )
+    )
     spend.transact(token.functions.transferFrom(owner.address, spender.address, 2_000_000))
     assert call(token.functions.balanceOf(spender.address)) == 2_000_000
 

@@ -10,6 +10,7 @@ retries. Then the RPC endpoint is taken away while events keep arriving, and giv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -58,14 +59,32 @@ def award_one_order(chain, suite, buyer, seller) -> bytes:
     pay = Sender(chain, buyer)
     pay.transact(suite.token.functions.mint(buyer.address, 10**12))
     pay.transact(suite.token.functions.approve(suite.escrow.address, 10**12))
-    rfq = Rfq(buyer=buyer.address, deadline=chain.now() + DAY, token=suite.token.address,
-              request_hash=document_hash({"externalId": "crash-test"}), product_key=ACCESS_ELINE,
-              location_key=location_key("FR-LYS"), invited=(seller.address,), min_reputation=0)
+    rfq = Rfq(
+        buyer=buyer.address,
+        deadline=chain.now() + DAY,
+        token=suite.token.address,
+        request_hash=document_hash({"externalId": "crash-test"}),
+        product_key=ACCESS_ELINE,
+        location_key=location_key("FR-LYS"),
+        invited=(seller.address,),
+        min_reputation=0,
+    )
     market.post(pay, rfq)
-    quote = Quote(rfq_id=rfq.rfq_id, provider=seller.address, buyer=buyer.address, token=suite.token.address,
-                  one_time_charge=1_000 * 10**6, monthly_charge=500 * 10**6, term_months=12, install_days=30,
-                  sla_terms_hash=document_hash({"sla": 1}), credits=CreditSchedule(*([0] * 11)), prepaid_months=1,
-                  valid_until=chain.now() + 30 * DAY, nonce=1)
+    quote = Quote(
+        rfq_id=rfq.rfq_id,
+        provider=seller.address,
+        buyer=buyer.address,
+        token=suite.token.address,
+        one_time_charge=1_000 * 10**6,
+        monthly_charge=500 * 10**6,
+        term_months=12,
+        install_days=30,
+        sla_terms_hash=document_hash({"sla": 1}),
+        credits=CreditSchedule(*([0] * 11)),
+        prepaid_months=1,
+        valid_until=chain.now() + 30 * DAY,
+        nonce=1,
+    )
     signed = sign_quote(seller, quote, market.domain)
     market.commit(Sender(chain, seller), rfq, signed)
     chain.advance_time(2 * DAY)
@@ -111,18 +130,14 @@ class RpcLink:
             pass
         finally:
             for s in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     s.close()
-                except OSError:
-                    pass
 
     def cut(self) -> None:
         self.up = False
         for s in self._open:
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self._open.clear()
 
     def restore(self) -> None:
@@ -142,8 +157,12 @@ class OracleProcess:
 
     def start(self, url: str) -> None:
         with open(self.log, "a") as log:
-            self.process = subprocess.Popen([str(OFFNET), "oracle", "run", "--config", str(self.config)],
-                                            env=self.env, stdout=log, stderr=log)
+            self.process = subprocess.Popen(
+                [str(OFFNET), "oracle", "run", "--config", str(self.config)],
+                env=self.env,
+                stdout=log,
+                stderr=log,
+            )
         for _ in range(300):
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code in (200, 503):
@@ -168,8 +187,12 @@ class OracleProcess:
 
 
 def envelope(event_id: str, event_type: str, resource_id: str) -> dict:
-    return {"eventId": event_id, "eventTime": "2026-06-01T10:00:00Z", "eventType": event_type,
-            "event": {"id": resource_id}}
+    return {
+        "eventId": event_id,
+        "eventTime": "2026-06-01T10:00:00Z",
+        "eventType": event_type,
+        "event": {"id": resource_id},
+    }
 
 
 def post(http: httpx.Client, path: str, body: dict) -> bool:
@@ -196,14 +219,22 @@ def test_kill9_mid_stream_and_rpc_outage__every_report_on_chain_exactly_once(tmp
     try:
         chain = connect(rpc=node.url)
         buyer, seller = funded_account(chain), funded_account(chain)
-        suite = deploy_suite(chain, Sender(chain, funded_account(chain)),
-                             SuiteConfig(founders=[buyer.address, seller.address], council_threshold=1))
+        suite = deploy_suite(
+            chain,
+            Sender(chain, funded_account(chain)),
+            SuiteConfig(founders=[buyer.address, seller.address], council_threshold=1),
+        )
         deployments = tmp_path / "deployments"
         suite.manifest.save(deployments)
         order_id = award_one_order(chain, suite, buyer, seller)
 
-        app = create_seller_app("prompt-and-punctual", "crash", clock=chain_clock(chain),
-                                tokens={"buyer-at-seller": buyer.address}, tick_seconds=0.05)
+        app = create_seller_app(
+            "prompt-and-punctual",
+            "crash",
+            clock=chain_clock(chain),
+            tokens={"buyer-at-seller": buyer.address},
+            tick_seconds=0.05,
+        )
         with serve_in_thread(app) as seller_url:
             # The buyer's staff orders the awarded quote and opens 500 tickets on the live circuit.
             client_start = datetime.fromtimestamp(chain.now(), UTC)
@@ -221,8 +252,10 @@ def test_kill9_mid_stream_and_rpc_outage__every_report_on_chain_exactly_once(tmp
                     ticket = load_example("trouble_ticket_create")
                     ticket["relatedEntity"][0]["id"] = po.id
                     ticket["issueStartDate"] = (client_start + timedelta(days=80)).isoformat()
-                    ids = [(await sonata.create_trouble_ticket(ticket | {"externalId": f"T{i}"})).id
-                           for i in range(TICKETS + DURING_OUTAGE)]
+                    ids = [
+                        (await sonata.create_trouble_ticket(ticket | {"externalId": f"T{i}"})).id
+                        for i in range(TICKETS + DURING_OUTAGE)
+                    ]
                     chain.advance_time(3 * DAY)  # all restored
                     await asyncio.sleep(0.5)
                     return po.id, ids
@@ -235,14 +268,30 @@ def test_kill9_mid_stream_and_rpc_outage__every_report_on_chain_exactly_once(tmp
             os.environ["CRASH_BUYER_KEY"] = "0x" + bytes(buyer.key).hex()
             config = tmp_path / "buyer-oracle.yaml"
             database = tmp_path / "buyer-oracle.db"
-            config.write_text(yaml.safe_dump({
-                "member": buyer.address, "private_key_env": "CRASH_BUYER_KEY", "rpc": link.url,
-                "deployments": str(deployments), "listen_port": port, "database": f"sqlite:///{database}",
-                "batch_size": 25, "poll_interval": 0.1, "auto_award": False,
-                "peers": [{"name": "seller", "member": seller.address, "sonata_url": seller_url,
-                           "inbound_token": {"env": "CRASH_SELLER_NOTIFIES"},
-                           "outbound_token": {"env": "CRASH_BUYER_AT_SELLER"}}],
-            }))
+            config.write_text(
+                yaml.safe_dump(
+                    {
+                        "member": buyer.address,
+                        "private_key_env": "CRASH_BUYER_KEY",
+                        "rpc": link.url,
+                        "deployments": str(deployments),
+                        "listen_port": port,
+                        "database": f"sqlite:///{database}",
+                        "batch_size": 25,
+                        "poll_interval": 0.1,
+                        "auto_award": False,
+                        "peers": [
+                            {
+                                "name": "seller",
+                                "member": seller.address,
+                                "sonata_url": seller_url,
+                                "inbound_token": {"env": "CRASH_SELLER_NOTIFIES"},
+                                "outbound_token": {"env": "CRASH_BUYER_AT_SELLER"},
+                            }
+                        ],
+                    }
+                )
+            )
             oracle = OracleProcess(config, dict(os.environ), tmp_path / "oracle.log")
             url = f"http://127.0.0.1:{port}"
             oracle.start(url)
@@ -256,16 +305,24 @@ def test_kill9_mid_stream_and_rpc_outage__every_report_on_chain_exactly_once(tmp
                         oracle.kill9()  # mid-stream: some events stored, some relayed, some not yet sent
                     if i == 260:
                         oracle.start(url)
-                    if not post(http, TICKET_PATH, envelope(f"EV-{ticket_id}", "troubleTicketStatusChangeEvent",
-                                                            ticket_id)):
+                    if not post(
+                        http,
+                        TICKET_PATH,
+                        envelope(f"EV-{ticket_id}", "troubleTicketStatusChangeEvent", ticket_id),
+                    ):
                         unacknowledged.append(ticket_id)
                 assert unacknowledged, "the kill should have made the seller's deliveries fail for a while"
                 for ticket_id in unacknowledged:  # the seller retries what was not acknowledged
-                    assert post(http, TICKET_PATH, envelope(f"EV-{ticket_id}", "troubleTicketStatusChangeEvent",
-                                                            ticket_id))
+                    assert post(
+                        http,
+                        TICKET_PATH,
+                        envelope(f"EV-{ticket_id}", "troubleTicketStatusChangeEvent", ticket_id),
+                    )
 
                 def tickets_confirmed() -> int:
-                    rows = store.reports_with_status("confirmed", 10_000) + store.reports_with_status("final", 10_000)
+                    rows = store.reports_with_status("confirmed", 10_000) + store.reports_with_status(
+                        "final", 10_000
+                    )
                     return sum(1 for r in rows if r["kind"] == ReportKind.TROUBLE_TICKET)
 
                 wait_until(lambda: tickets_confirmed() == TICKETS, "500 confirmed ticket reports")
@@ -273,12 +330,17 @@ def test_kill9_mid_stream_and_rpc_outage__every_report_on_chain_exactly_once(tmp
                 # RPC outage: the chain is unreachable while notifications keep arriving, then returns.
                 link.cut()
                 for ticket_id in ticket_ids[TICKETS:]:
-                    assert post(http, TICKET_PATH, envelope(f"EV-{ticket_id}", "troubleTicketStatusChangeEvent",
-                                                            ticket_id))
+                    assert post(
+                        http,
+                        TICKET_PATH,
+                        envelope(f"EV-{ticket_id}", "troubleTicketStatusChangeEvent", ticket_id),
+                    )
                 wait_until(lambda: http.get("/healthz").status_code == 503, "the oracle to report the outage")
                 assert tickets_confirmed() == TICKETS
                 link.restore()
-                wait_until(lambda: tickets_confirmed() == TICKETS + DURING_OUTAGE, "the reports queued in the outage")
+                wait_until(
+                    lambda: tickets_confirmed() == TICKETS + DURING_OUTAGE, "the reports queued in the outage"
+                )
 
         # Exactly once on chain: one ReportSubmitted per ticket report, none missing.
         submitted = suite.ledger.events.ReportSubmitted().get_logs(from_block=0)

@@ -42,8 +42,11 @@ def test_rfq_to_delivered_order_and_two_months_of_reports(anvil, tmp_path):
     buyer = Carrier("buyer", funded_account(anvil), "prompt-and-punctual")
     seller = Carrier("seller", funded_account(anvil), "prompt-and-punctual")
     deployer = Sender(anvil, funded_account(anvil))
-    suite = deploy_suite(anvil, deployer, SuiteConfig(founders=[buyer.address, seller.address],
-                                                       council_threshold=1, liveness_window=DAY))
+    suite = deploy_suite(
+        anvil,
+        deployer,
+        SuiteConfig(founders=[buyer.address, seller.address], council_threshold=1, liveness_window=DAY),
+    )
     suite.manifest.save(deployments)
     pay = Sender(anvil, buyer.account)
     pay.transact(suite.token.functions.mint(buyer.address, 10**12))
@@ -54,21 +57,39 @@ def test_rfq_to_delivered_order_and_two_months_of_reports(anvil, tmp_path):
         now = datetime.fromtimestamp(anvil.now(), UTC)
         request = load_example("quote_create")
         request["requestedQuoteCompletionDate"] = (now + timedelta(days=2)).isoformat().replace("+00:00", "Z")
-        rfq_id = buyer.call(buyer.oracle.post_rfq(request, [seller.address], token=suite.token.address,
-                                                  product_key=ACCESS_ELINE, location_key=location_key("FR-LYS")))
+        rfq_id = buyer.call(
+            buyer.oracle.post_rfq(
+                request,
+                [seller.address],
+                token=suite.token.address,
+                product_key=ACCESS_ELINE,
+                location_key=location_key("FR-LYS"),
+            )
+        )
         # Quote answered and signed before the deadline; award after it.
-        wait_for(lambda: buyer.oracle.store.cursor(f"rfq:{rfq_id}")["quotes"], "the signed quote",
-                 step=lambda: anvil.advance_time(3600))
+        wait_for(
+            lambda: buyer.oracle.store.cursor(f"rfq:{rfq_id}")["quotes"],
+            "the signed quote",
+            step=lambda: anvil.advance_time(3600),
+        )
         anvil.advance_time(2 * DAY)
         order = wait_for(lambda: buyer.oracle.store.order(rfq_id=rfq_id), "the award")
         order_id = bytes.fromhex(order["order_id"][2:])
         # Delivery, then two whole billing months, then the liveness window.
         completed = SlaReport(order_id, ReportKind.ORDER_COMPLETED)
-        wait_for(lambda: ledger.status(completed) == ReportStatus.FINAL, "the final delivery report",
-                 step=lambda: anvil.advance_time(2 * DAY), limit=400)
+        wait_for(
+            lambda: ledger.status(completed) == ReportStatus.FINAL,
+            "the final delivery report",
+            step=lambda: anvil.advance_time(2 * DAY),
+            limit=400,
+        )
         period_2 = SlaReport(order_id, ReportKind.PERIOD, 2)
-        wait_for(lambda: ledger.status(period_2) == ReportStatus.FINAL, "the second period report",
-                 step=lambda: anvil.advance_time(5 * DAY), limit=400)
+        wait_for(
+            lambda: ledger.status(period_2) == ReportStatus.FINAL,
+            "the second period report",
+            step=lambda: anvil.advance_time(5 * DAY),
+            limit=400,
+        )
         assert ledger.status(SlaReport(order_id, ReportKind.PERIOD, 1)) == ReportStatus.FINAL
         escrow = EscrowClient(anvil, suite.escrow)
         flow = escrow.money_flow(order_id)
@@ -76,7 +97,8 @@ def test_rfq_to_delivered_order_and_two_months_of_reports(anvil, tmp_path):
         assert escrow.is_period_settled(order_id, 1) and escrow.is_period_settled(order_id, 2)
         token = suite.token.address
         assert suite.token.functions.balanceOf(escrow.address).call() == (
-            escrow.total_escrowed(token) + escrow.total_withdrawable(token))
+            escrow.total_escrowed(token) + escrow.total_withdrawable(token)
+        )
         rep = ledger.reputation(seller.address)
         assert rep.orders_delivered == 1 and rep.periods_reported >= 2
         assert not buyer.oracle.errors and not seller.oracle.errors

@@ -19,9 +19,14 @@ pytestmark = pytest.mark.anvil
 def test_anvil__registry_admits_resolves_keys_rules_and_feeds_the_directory(anvil):
     alice, bob, carol, erin, quote_key = (funded_account(anvil) for _ in range(5))
     a, b, e = Sender(anvil, alice), Sender(anvil, bob), Sender(anvil, erin)
-    registry, _ = RegistryClient.deploy(a, [alice.address, bob.address, carol.address],
-                                        [alice.address, bob.address], council_threshold=2,
-                                        sponsors_required=2, application_ttl=3600)
+    registry, _ = RegistryClient.deploy(
+        a,
+        [alice.address, bob.address, carol.address],
+        [alice.address, bob.address],
+        council_threshold=2,
+        sponsors_required=2,
+        application_ttl=3600,
+    )
     directory = MemberDirectory(anvil, registry.address, from_block=anvil.w3.eth.block_number)
 
     registry.apply(e, Profile("Erin Telecom", "https://sonata.erin.example", (ACCESS_ELINE,), ("NL", "BE")))

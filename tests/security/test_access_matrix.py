@@ -13,13 +13,13 @@ from types import SimpleNamespace
 import pytest
 from fastrpc import Call, Mined
 from harness import Harness
-from world import DAY, add_table
 
 from offnet.chain import ContractRevert, load_artifact
 from offnet.market.ledger import Batch
 from offnet.market.notary import seal_contract, sign_award_commitment
 from offnet.market.registry import ACCESS_ELINE, country_code
 from offnet.sla.reports import ReportKind, SlaReport
+from world import DAY, add_table
 
 pytestmark = pytest.mark.anvil
 

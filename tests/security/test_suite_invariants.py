@@ -26,7 +26,6 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from world import DAY, add_table
 
 from offnet.chain import ContractRevert
 from offnet.market.escrow import OrderStatus, OrderTerms, PeriodMetrics
@@ -34,6 +33,7 @@ from offnet.market.ledger import Batch
 from offnet.market.quotes import Rfq, SignedQuote
 from offnet.market.rfq import LogEntry
 from offnet.sla.reports import ReportKind, SlaReport
+from world import DAY, add_table
 
 pytestmark = [pytest.mark.anvil, pytest.mark.fuzz]
 

@@ -48,8 +48,15 @@ def free_port() -> int:
 class Anvil:
     """Runs `anvil` as a child process. Use as a context manager, or call start() and stop()."""
 
-    def __init__(self, port: int | None = None, *, chain_id: int = 31337, block_time: float | None = None,
-                 accounts: int = 10, extra_args: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        chain_id: int = 31337,
+        block_time: float | None = None,
+        accounts: int = 10,
+        extra_args: tuple[str, ...] = (),
+    ):
         self.port = port or free_port()
         self.chain_id = chain_id
         self.block_time = block_time
@@ -66,25 +73,40 @@ class Anvil:
     def start(self, timeout: float = 30.0) -> Anvil:
         binary = find_anvil()
         args = [
-            str(binary), "--host", "127.0.0.1", "--port", str(self.port),
-            "--chain-id", str(self.chain_id), "--accounts", str(self.accounts),
-            "--hardfork", "cancun", "--silent",
+            str(binary),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--chain-id",
+            str(self.chain_id),
+            "--accounts",
+            str(self.accounts),
+            "--hardfork",
+            "cancun",
+            "--silent",
         ]
         if self.block_time:
             args += ["--block-time", str(self.block_time)]
         args += list(self.extra_args)
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - open while the node runs; closed in stop()
         # Its own session: a Ctrl-C meant for us does not kill the node under a kept deployment.
-        self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            args, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 self._log.seek(0)
-                raise AnvilError(f"anvil exited with {self.process.returncode}: {self._log.read().decode()[-500:]}")
+                raise AnvilError(
+                    f"anvil exited with {self.process.returncode}: {self._log.read().decode()[-500:]}"
+                )
             try:
-                r = httpx.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
-                               timeout=1.0)
+                r = httpx.post(
+                    self.url,
+                    json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+                    timeout=1.0,
+                )
                 if r.status_code == 200:
                     return self
             except httpx.HTTPError:

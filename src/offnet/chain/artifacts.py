@@ -46,7 +46,11 @@ def load_artifact(name: str) -> Artifact:
 def artifact_names() -> tuple[str, ...]:
     """Names of every packaged contract."""
     return tuple(
-        sorted(p.name[:-5] for p in _package_files().iterdir() if p.name.endswith(".json") and p.name != "index.json")
+        sorted(
+            p.name[:-5]
+            for p in _package_files().iterdir()
+            if p.name.endswith(".json") and p.name != "index.json"
+        )
     )
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import threading
-
-import requests
 from dataclasses import dataclass, field
 
+import requests
 from web3 import Web3
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
@@ -144,12 +143,15 @@ def _http_web3(url: str, timeout: float = 30.0) -> Web3:
         retries=5,
         backoff_factor=0.25,
     )
-    provider = Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry)
+    provider = Web3.HTTPProvider(
+        url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry
+    )
     return Web3(provider)
 
 
-def connect(chain: str = EMBEDDED, *, rpc: str | None = None, confirmations: int = 1,
-            anvil_port: int | None = None) -> Chain:
+def connect(
+    chain: str = EMBEDDED, *, rpc: str | None = None, confirmations: int = 1, anvil_port: int | None = None
+) -> Chain:
     """Connect to `embedded` (in-process eth-tester), `anvil` (started here) or an RPC URL.
 
     `rpc` wins over `chain` when given. Raises ChainError when the node cannot be reached.
@@ -163,9 +165,15 @@ def connect(chain: str = EMBEDDED, *, rpc: str | None = None, confirmations: int
         return Chain(w3=w3, kind=RPC, url=rpc, confirmations=confirmations)
     if chain == EMBEDDED:
         w3 = _embedded_web3()
-        return Chain(w3=w3, kind=EMBEDDED, confirmations=1,
-                     default_gas_limit=int(w3.eth.get_block("latest")["gasLimit"]))
+        return Chain(
+            w3=w3,
+            kind=EMBEDDED,
+            confirmations=1,
+            default_gas_limit=int(w3.eth.get_block("latest")["gasLimit"]),
+        )
     if chain == ANVIL:
         node = Anvil(port=anvil_port).start()
-        return Chain(w3=_http_web3(node.url), kind=ANVIL, url=node.url, anvil=node, confirmations=confirmations)
+        return Chain(
+            w3=_http_web3(node.url), kind=ANVIL, url=node.url, anvil=node, confirmations=confirmations
+        )
     raise ChainError(f"unknown chain {chain!r}: use embedded, anvil, or --rpc URL")

@@ -27,7 +27,12 @@ def sign_permit(owner: LocalAccount, token: Contract, spender: str, value: int, 
     _, name, version, chain_id, verifying_contract, _, _ = token.functions.eip712Domain().call()
     nonce = token.functions.nonces(owner.address).call()
     message = encode_typed_data(
-        domain_data={"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying_contract},
+        domain_data={
+            "name": name,
+            "version": version,
+            "chainId": chain_id,
+            "verifyingContract": verifying_contract,
+        },
         message_types={
             "Permit": [
                 {"name": "owner", "type": "address"},
@@ -37,9 +42,21 @@ def sign_permit(owner: LocalAccount, token: Contract, spender: str, value: int, 
                 {"name": "deadline", "type": "uint256"},
             ]
         },
-        message_data={"owner": owner.address, "spender": spender, "value": value, "nonce": nonce,
-                      "deadline": deadline},
+        message_data={
+            "owner": owner.address,
+            "spender": spender,
+            "value": value,
+            "nonce": nonce,
+            "deadline": deadline,
+        },
     )
     signed = owner.sign_message(message)
-    return Permit(owner.address, spender, value, deadline, signed.v, signed.r.to_bytes(32, "big"),
-                  signed.s.to_bytes(32, "big"))
+    return Permit(
+        owner.address,
+        spender,
+        value,
+        deadline,
+        signed.v,
+        signed.r.to_bytes(32, "big"),
+        signed.s.to_bytes(32, "big"),
+    )

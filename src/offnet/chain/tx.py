@@ -64,7 +64,7 @@ def _tester_revert_data(exc: Exception) -> bytes | None:
     prefix = "execution reverted: "
     if text.startswith(prefix):
         try:
-            value = ast.literal_eval(text[len(prefix):])
+            value = ast.literal_eval(text[len(prefix) :])
         except (ValueError, SyntaxError):
             return None
         return value if isinstance(value, bytes) else None
@@ -82,8 +82,14 @@ def as_revert(exc: Exception) -> ContractRevert:
 class Sender:
     """Signs and sends transactions for one local account on one chain."""
 
-    def __init__(self, chain: Chain, account: LocalAccount, *, gas_multiplier: float = 1.25,
-                 gas_limit: int | None = None):
+    def __init__(
+        self,
+        chain: Chain,
+        account: LocalAccount,
+        *,
+        gas_multiplier: float = 1.25,
+        gas_limit: int | None = None,
+    ):
         """`gas_limit` skips estimation (eth-tester estimates by re-running a transaction many times);
         a refused transaction is then decoded from its mined failure instead of the estimate."""
         self.chain = chain
@@ -115,7 +121,9 @@ class Sender:
         except (TesterValidationError, Web3RPCError) as exc:  # e.g. cannot afford the gas
             raise TransactionRejected.from_node(exc) from None
 
-    def send(self, tx: dict, *, gas: int | None = None, on_signed: Callable[[str], None] | None = None) -> Receipt:
+    def send(
+        self, tx: dict, *, gas: int | None = None, on_signed: Callable[[str], None] | None = None
+    ) -> Receipt:
         """Fill, sign, broadcast and confirm a transaction dict; raise ContractRevert if refused.
 
         `on_signed(tx_hash)` runs after signing and before broadcasting, so a caller can record the
@@ -124,8 +132,12 @@ class Sender:
         w3 = self.chain.w3
         tx = {**tx, "from": self.address, "chainId": self.chain.chain_id}
         tx.setdefault("value", 0)
-        tx["gas"] = (gas or self.gas_limit or self.chain.default_gas_limit
-                     or int(self._estimate(tx) * self.gas_multiplier) + 10_000)
+        tx["gas"] = (
+            gas
+            or self.gas_limit
+            or self.chain.default_gas_limit
+            or int(self._estimate(tx) * self.gas_multiplier) + 10_000
+        )
         tx.update(self._fees())
         for attempt in range(TRANSIENT_RETRIES):
             tx["nonce"] = self.chain.next_nonce(self.address)
@@ -160,7 +172,9 @@ class Sender:
         try:
             receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.05)
         except TimeExhausted:
-            raise TimeoutError(f"transaction 0x{bytes(tx_hash).hex()} not mined within {timeout:.0f}s") from None
+            raise TimeoutError(
+                f"transaction 0x{bytes(tx_hash).hex()} not mined within {timeout:.0f}s"
+            ) from None
         if receipt["status"] != 1:
             # Replay at the parent block to recover the custom error the node does not report.
             replay = {k: tx[k] for k in ("from", "to", "data", "value") if k in tx}
@@ -173,8 +187,10 @@ class Sender:
         deadline = time.monotonic() + timeout
         while w3.eth.block_number < target:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"transaction 0x{bytes(tx_hash).hex()} mined but not "
-                                   f"{self.chain.confirmations} blocks deep within {timeout:.0f}s")
+                raise TimeoutError(
+                    f"transaction 0x{bytes(tx_hash).hex()} mined but not "
+                    f"{self.chain.confirmations} blocks deep within {timeout:.0f}s"
+                )
             time.sleep(0.2)
         return Receipt(
             tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
@@ -184,8 +200,14 @@ class Sender:
             raw=receipt,
         )
 
-    def transact(self, call: ContractFunction, *, value: int = 0, gas: int | None = None,
-                 on_signed: Callable[[str], None] | None = None) -> Receipt:
+    def transact(
+        self,
+        call: ContractFunction,
+        *,
+        value: int = 0,
+        gas: int | None = None,
+        on_signed: Callable[[str], None] | None = None,
+    ) -> Receipt:
         """Send a contract function call built with web3 (`contract.functions.f(args)`)."""
         data = call._encode_transaction_data()
         return self.send({"to": call.address, "data": data, "value": value}, gas=gas, on_signed=on_signed)

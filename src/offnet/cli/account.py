@@ -32,8 +32,9 @@ json_option = click.option("--json", "as_json", is_flag=True, help="machine-read
 
 
 def _report(verb: str, entry: AccountEntry) -> None:
-    console.print(f"{verb} account '{entry.name}' {entry.address or '(address unknown)'}", markup=False,
-                  highlight=False)
+    console.print(
+        f"{verb} account '{entry.name}' {entry.address or '(address unknown)'}", markup=False, highlight=False
+    )
     err_console.print(f"keystore: {entry.path}", markup=False, highlight=False, soft_wrap=True)
 
 
@@ -57,14 +58,24 @@ def new(name: str, keystore_dir: Path | None, password_file: Path | None, passwo
 
 @account.command("import", short_help="Import a keystore file or a private key.")
 @click.argument("name")
-@click.option("--keystore", "keystore_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="a v3 JSON keystore (ape's ~/.ape/accounts/ALIAS.json, geth's keystore/UTC--...)")
+@click.option(
+    "--keystore",
+    "keystore_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="a v3 JSON keystore (ape's ~/.ape/accounts/ALIAS.json, geth's keystore/UTC--...)",
+)
 @click.option("--private-key-env", metavar="VAR", help="environment variable holding the private key (hex)")
 @keystore_dir_option
 @password_file_option
 @password_env_option
-def import_(name: str, keystore_file: Path | None, private_key_env: str | None, keystore_dir: Path | None,
-            password_file: Path | None, password_env: str | None) -> None:
+def import_(
+    name: str,
+    keystore_file: Path | None,
+    private_key_env: str | None,
+    keystore_dir: Path | None,
+    password_file: Path | None,
+    password_env: str | None,
+) -> None:
     """Import account NAME from a keystore file (kept as it is, password unchanged) or a private key.
 
     A keystore file is checked by decrypting it with its password. A private key is read only from
@@ -92,13 +103,18 @@ def list_(keystore_dir: Path | None, as_json: bool) -> None:
     keystore = Keystore(keystore_dir)
     entries = keystore.entries()
     if as_json:
-        rows = [{"name": e.name, "address": e.address, "path": str(e.path), "problem": e.problem}
-                for e in entries]
+        rows = [
+            {"name": e.name, "address": e.address, "path": str(e.path), "problem": e.problem} for e in entries
+        ]
         click.echo(json.dumps(rows, indent=2))
         return
     if not entries:
-        err_console.print(f"no accounts in {keystore.directory} (create one with `offnet account new NAME`)",
-                          markup=False, highlight=False, soft_wrap=True)
+        err_console.print(
+            f"no accounts in {keystore.directory} (create one with `offnet account new NAME`)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
         return
     table = Table(title="offnet accounts", caption=str(keystore.directory))
     table.add_column("account", no_wrap=True)
@@ -129,6 +145,7 @@ def delete(name: str, yes: bool, keystore_dir: Path | None) -> None:
     keystore = Keystore(keystore_dir)
     entry = keystore.lookup(name)  # a corrupted keystore can still be deleted
     if not yes:
-        click.confirm(f"Delete account '{entry.name}' ({entry.address or 'address unknown'}) for good?",
-                      abort=True)
+        click.confirm(
+            f"Delete account '{entry.name}' ({entry.address or 'address unknown'}) for good?", abort=True
+        )
     _report("deleted", keystore.delete(entry.name))

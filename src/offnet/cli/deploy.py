@@ -20,18 +20,26 @@ console = Console()
 
 @click.command()
 @chain_options
-@click.option("--config", "config_file", type=click.Path(path_type=Path), help="YAML file of SuiteConfig fields")
+@click.option(
+    "--config", "config_file", type=click.Path(path_type=Path), help="YAML file of SuiteConfig fields"
+)
 @click.option("--founder", "founders", multiple=True, help="founding member admin address (repeatable)")
-@click.option("--council", "council", multiple=True, help="council member address, one of the founders (repeatable)")
+@click.option(
+    "--council", "council", multiple=True, help="council member address, one of the founders (repeatable)"
+)
 @click.option("--threshold", type=int, help="council approvals needed (m of n)")
 @click.option("--sponsors", type=int, help="sponsors needed to admit an applicant")
 @click.option("--token", "tokens", multiple=True, help="allow-listed settlement token (repeatable)")
 @click.option("--keep", is_flag=True, help="with --chain anvil: leave anvil running and print its URL")
 @click.option("--json", "as_json", is_flag=True, help="print the manifest as JSON")
-def deploy(opts: ChainOptions, config_file, founders, council, threshold, sponsors, tokens, keep, as_json) -> None:
+def deploy(
+    opts: ChainOptions, config_file, founders, council, threshold, sponsors, tokens, keep, as_json
+) -> None:
     """Deploy CarrierRegistry, OrderEscrow, SlaLedger, ContractNotary and RfqMarket, wired together."""
     config = SuiteConfig.from_file(config_file) if config_file else SuiteConfig()
-    overrides = {k: list(v) for k, v in (("founders", founders), ("council", council), ("tokens", tokens)) if v}
+    overrides = {
+        k: list(v) for k, v in (("founders", founders), ("council", council), ("tokens", tokens)) if v
+    }
     overrides |= {k: v for k, v in (("council_threshold", threshold), ("sponsors_required", sponsors)) if v}
     config = SuiteConfig.model_validate({**config.model_dump(), **overrides})
     if keep and (opts.chain_kind != ANVIL or opts.rpc):
@@ -45,10 +53,17 @@ def deploy(opts: ChainOptions, config_file, founders, council, threshold, sponso
         account = funded_account(chain)  # a throwaway deployer: it keeps no power after wiring
     sender = Sender(chain, account)
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
         task = progress.add_task("deploying", total=None)
-        suite = deploy_suite(chain, sender, config, progress=lambda msg: progress.update(task, description=msg))
+        suite = deploy_suite(
+            chain, sender, config, progress=lambda msg: progress.update(task, description=msg)
+        )
     manifest = suite.manifest
     saved = None if opts.chain_kind == EMBEDDED and not opts.rpc else manifest.save(opts.deployments)
 

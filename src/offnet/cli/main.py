@@ -42,9 +42,14 @@ cli.add_command(account)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def artifacts(as_json: bool) -> None:
     """List the compiled contracts shipped in this package."""
-    rows = [(name, load_artifact(name).sha256, len(load_artifact(name).bytecode) // 2 - 1) for name in artifact_names()]
+    rows = [
+        (name, load_artifact(name).sha256, len(load_artifact(name).bytecode) // 2 - 1)
+        for name in artifact_names()
+    ]
     if as_json:
-        click.echo(json.dumps([{"contract": n, "sha256": h, "initcodeBytes": b} for n, h, b in rows], indent=2))
+        click.echo(
+            json.dumps([{"contract": n, "sha256": h, "initcodeBytes": b} for n, h, b in rows], indent=2)
+        )
         return
     table = Table(title=f"offnet {__version__} packaged artifacts")
     table.add_column("contract")
@@ -71,8 +76,22 @@ def _register() -> None:
     from offnet.cli.sla import sla
     from offnet.cli.sonata import sonata
 
-    for command in (deploy, carrier, providers, rfq, quote, award, order, sla, reputation, contract, sonata, dev,
-                    oracle, demo):
+    for command in (
+        deploy,
+        carrier,
+        providers,
+        rfq,
+        quote,
+        award,
+        order,
+        sla,
+        reputation,
+        contract,
+        sonata,
+        dev,
+        oracle,
+        demo,
+    ):
         cli.add_command(command)
 
 

@@ -59,24 +59,72 @@ class ChainOptions:
 def chain_options(command):
     """Decorator adding the chain and account options; passes `opts: ChainOptions`."""
 
-    @click.option("--chain", "chain_kind", type=click.Choice([EMBEDDED, ANVIL]), default=EMBEDDED,
-                  show_default=True, help="embedded eth-tester chain, or an anvil started from node_modules")
-    @click.option("--rpc", envvar="OFFNET_RPC", help="JSON-RPC URL of any EVM node (overrides --chain) [env OFFNET_RPC]")
-    @click.option("--confirmations", type=click.IntRange(1, 64), default=1, show_default=True,
-                  help="blocks a transaction needs before it counts")
-    @click.option("--deployments", type=click.Path(path_type=Path), default=DEFAULT_DEPLOYMENTS_DIR,
-                  show_default=True, help="folder of deployment manifests (<chainId>.json)")
-    @click.option("--account", envvar="OFFNET_ACCOUNT", help="keystore account that signs [env OFFNET_ACCOUNT]")
-    @click.option("--password-file", type=click.Path(path_type=Path), help="read the keystore password from this file")
+    @click.option(
+        "--chain",
+        "chain_kind",
+        type=click.Choice([EMBEDDED, ANVIL]),
+        default=EMBEDDED,
+        show_default=True,
+        help="embedded eth-tester chain, or an anvil started from node_modules",
+    )
+    @click.option(
+        "--rpc", envvar="OFFNET_RPC", help="JSON-RPC URL of any EVM node (overrides --chain) [env OFFNET_RPC]"
+    )
+    @click.option(
+        "--confirmations",
+        type=click.IntRange(1, 64),
+        default=1,
+        show_default=True,
+        help="blocks a transaction needs before it counts",
+    )
+    @click.option(
+        "--deployments",
+        type=click.Path(path_type=Path),
+        default=DEFAULT_DEPLOYMENTS_DIR,
+        show_default=True,
+        help="folder of deployment manifests (<chainId>.json)",
+    )
+    @click.option(
+        "--account", envvar="OFFNET_ACCOUNT", help="keystore account that signs [env OFFNET_ACCOUNT]"
+    )
+    @click.option(
+        "--password-file", type=click.Path(path_type=Path), help="read the keystore password from this file"
+    )
     @click.option("--password-env", help="read the keystore password from this environment variable")
-    @click.option("--private-key-env", help="sign with the private key held in this environment variable (CI)")
-    @click.option("--keystore-dir", type=click.Path(path_type=Path), envvar="OFFNET_KEYSTORE_DIR",
-                  help="keystore folder [default ~/.offnet/keystores]")
+    @click.option(
+        "--private-key-env", help="sign with the private key held in this environment variable (CI)"
+    )
+    @click.option(
+        "--keystore-dir",
+        type=click.Path(path_type=Path),
+        envvar="OFFNET_KEYSTORE_DIR",
+        help="keystore folder [default ~/.offnet/keystores]",
+    )
     @functools.wraps(command)
-    def wrapper(*args, chain_kind, rpc, confirmations, deployments, account, password_file, password_env,
-                private_key_env, keystore_dir, **kwargs):
-        opts = ChainOptions(chain_kind, rpc, confirmations, deployments, account, password_file, password_env,
-                            private_key_env, keystore_dir)
+    def wrapper(
+        *args,
+        chain_kind,
+        rpc,
+        confirmations,
+        deployments,
+        account,
+        password_file,
+        password_env,
+        private_key_env,
+        keystore_dir,
+        **kwargs,
+    ):
+        opts = ChainOptions(
+            chain_kind,
+            rpc,
+            confirmations,
+            deployments,
+            account,
+            password_file,
+            password_env,
+            private_key_env,
+            keystore_dir,
+        )
         return command(*args, opts=opts, **kwargs)
 
     return wrapper

@@ -18,8 +18,12 @@ class _JsonLogs(logging.Formatter):
     """One JSON object per line: what log shippers expect from a service."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": self.formatTime(record), "level": record.levelname.lower(), "logger": record.name,
-                 "message": record.getMessage()}
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry)
@@ -31,8 +35,13 @@ def oracle() -> None:
 
 
 @oracle.command()
-@click.option("--config", "config_file", type=click.Path(path_type=Path), required=True,
-              help="the carrier's oracle YAML file")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="the carrier's oracle YAML file",
+)
 @click.option("--log-format", type=click.Choice(["json", "text"]), default="json", show_default=True)
 @click.option("--log-level", default="info", show_default=True)
 def run(config_file: Path, log_format: str, log_level: str) -> None:
@@ -40,11 +49,15 @@ def run(config_file: Path, log_format: str, log_level: str) -> None:
     from offnet.oracle.service import Oracle
 
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JsonLogs() if log_format == "json" else logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.setFormatter(
+        _JsonLogs() if log_format == "json" else logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    )
     logging.basicConfig(level=log_level.upper(), handlers=[handler], force=True)
     config = OracleConfig.load(config_file)
     service = Oracle(config)
-    logging.getLogger("offnet.oracle").info("oracle for %s listening on %s", config.member, config.callback_url)
+    logging.getLogger("offnet.oracle").info(
+        "oracle for %s listening on %s", config.member, config.callback_url
+    )
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -69,8 +82,10 @@ def check(config_file: Path) -> None:
             peer.outbound_token.read()
     chain = connect(rpc=config.rpc)
     suite = Suite.attach(chain, Manifest.load(chain.chain_id, config.deployments))
-    click.echo(f"ok: member {config.member}, chain {chain.chain_id}, ledger {suite.ledger.address}, "
-               f"{len(config.peers)} peers")
+    click.echo(
+        f"ok: member {config.member}, chain {chain.chain_id}, ledger {suite.ledger.address}, "
+        f"{len(config.peers)} peers"
+    )
 
 
 @oracle.command()

@@ -105,8 +105,13 @@ class Profile:
 
     def as_abi(self) -> tuple:
         """The ICarrierRegistry.Profile tuple for a contract call."""
-        return (self.name, self.sonata_url, list(self.products),
-                [country_code(c) for c in self.countries], list(self.locations))
+        return (
+            self.name,
+            self.sonata_url,
+            list(self.products),
+            [country_code(c) for c in self.countries],
+            list(self.locations),
+        )
 
     @classmethod
     def from_abi(cls, value: Any) -> Profile:
@@ -196,10 +201,15 @@ class EventDecoder:
             if abi is None:
                 continue
             data = get_event_data(self.contract.w3.codec, abi, log)
-            events.append(RegistryEvent(
-                name=data["event"], args=dict(data["args"]), block_number=data["blockNumber"],
-                log_index=data["logIndex"], tx_hash="0x" + bytes(data["transactionHash"]).hex(),
-            ))
+            events.append(
+                RegistryEvent(
+                    name=data["event"],
+                    args=dict(data["args"]),
+                    block_number=data["blockNumber"],
+                    log_index=data["logIndex"],
+                    tx_hash="0x" + bytes(data["transactionHash"]).hex(),
+                )
+            )
         return events
 
 
@@ -217,8 +227,9 @@ class RegistryClient:
 
     def __init__(self, chain: Chain, address: str):
         self.chain = chain
-        self.contract = chain.w3.eth.contract(address=to_checksum_address(address),
-                                              abi=load_artifact(CONTRACT_NAME).abi)
+        self.contract = chain.w3.eth.contract(
+            address=to_checksum_address(address), abi=load_artifact(CONTRACT_NAME).abi
+        )
         self.decoder = EventDecoder(self.contract)
 
     @property
@@ -226,15 +237,27 @@ class RegistryClient:
         return self.contract.address
 
     @classmethod
-    def deploy(cls, sender: Sender, founders: Sequence[str], council: Sequence[str], *,
-               council_threshold: int, sponsors_required: int, application_ttl: int,
-               gas: int | None = None) -> tuple[RegistryClient, Receipt]:
+    def deploy(
+        cls,
+        sender: Sender,
+        founders: Sequence[str],
+        council: Sequence[str],
+        *,
+        council_threshold: int,
+        sponsors_required: int,
+        application_ttl: int,
+        gas: int | None = None,
+    ) -> tuple[RegistryClient, Receipt]:
         """Deploy a registry seeded with `founders`, of which `council` hold seats."""
         artifact = load_artifact(CONTRACT_NAME)
         factory = sender.chain.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        data = factory.constructor([to_checksum_address(f) for f in founders],
-                                   [to_checksum_address(c) for c in council],
-                                   council_threshold, sponsors_required, application_ttl).data_in_transaction
+        data = factory.constructor(
+            [to_checksum_address(f) for f in founders],
+            [to_checksum_address(c) for c in council],
+            council_threshold,
+            sponsors_required,
+            application_ttl,
+        ).data_in_transaction
         receipt = sender.send({"data": data}, gas=gas)
         return cls(sender.chain, receipt.contract_address), receipt
 
@@ -432,7 +455,8 @@ class MemberDirectory:
         while self.next_block <= last:
             end = min(self.next_block + chunk - 1, last)
             logs = self.chain.w3.eth.get_logs(
-                {"address": self.client.address, "fromBlock": self.next_block, "toBlock": end})
+                {"address": self.client.address, "fromBlock": self.next_block, "toBlock": end}
+            )
             events = self.client.decoder.decode(logs)
             for event in events:
                 self.apply(event)
@@ -518,7 +542,8 @@ class MemberDirectory:
         key = to_checksum_address(key)
         for entry in self.entries.values():
             if entry.status in (MemberStatus.ACTIVE, MemberStatus.SUSPENDED) and (
-                    entry.admin == key or key in entry.keys):
+                entry.admin == key or key in entry.keys
+            ):
                 return entry.address
         return None
 
@@ -554,8 +579,11 @@ def _entry_to_dict(entry: DirectoryEntry) -> dict[str, Any]:
         "admin": entry.admin,
         "council": entry.council,
         "admitted_via": None if entry.admitted_via is None else int(entry.admitted_via),
-        "profile": None if profile is None else {
-            "name": profile.name, "sonata_url": profile.sonata_url,
+        "profile": None
+        if profile is None
+        else {
+            "name": profile.name,
+            "sonata_url": profile.sonata_url,
             "products": ["0x" + p.hex() for p in profile.products],
             "countries": list(profile.countries),
             "locations": ["0x" + loc.hex() for loc in profile.locations],
@@ -566,14 +594,25 @@ def _entry_to_dict(entry: DirectoryEntry) -> dict[str, Any]:
 
 def _entry_from_dict(item: dict[str, Any]) -> DirectoryEntry:
     p = item["profile"]
-    profile = None if p is None else Profile(
-        p["name"], p["sonata_url"], tuple(bytes.fromhex(x[2:]) for x in p["products"]),
-        tuple(p["countries"]), tuple(bytes.fromhex(x[2:]) for x in p["locations"]))
+    profile = (
+        None
+        if p is None
+        else Profile(
+            p["name"],
+            p["sonata_url"],
+            tuple(bytes.fromhex(x[2:]) for x in p["products"]),
+            tuple(p["countries"]),
+            tuple(bytes.fromhex(x[2:]) for x in p["locations"]),
+        )
+    )
     return DirectoryEntry(
-        address=item["address"], status=MemberStatus(item["status"]), admin=item["admin"],
+        address=item["address"],
+        status=MemberStatus(item["status"]),
+        admin=item["admin"],
         council=item["council"],
         admitted_via=None if item["admitted_via"] is None else AdmissionPath(item["admitted_via"]),
-        profile=profile, keys={k: Role(r) for k, r in item["keys"].items()},
+        profile=profile,
+        keys={k: Role(r) for k, r in item["keys"].items()},
     )
 
 

@@ -45,7 +45,11 @@ def quote_from_json(data: dict) -> Quote:
 
 
 def signed_quote_to_json(signed: SignedQuote) -> dict:
-    return {"quote": quote_to_json(signed.quote), "signature": _hex(signed.signature), "digest": _hex(signed.digest)}
+    return {
+        "quote": quote_to_json(signed.quote),
+        "signature": _hex(signed.signature),
+        "digest": _hex(signed.digest),
+    }
 
 
 def signed_quote_from_json(data: dict) -> SignedQuote:

@@ -37,13 +37,21 @@ class Metrics:
 
     def __init__(self, store: Store):
         self.registry = CollectorRegistry()
-        self.received = Counter("offnet_events_received", "Sonata notifications accepted",
-                                ["api", "event_type"], registry=self.registry)
-        self.rejected = Counter("offnet_events_rejected", "Sonata notifications refused",
-                                ["reason"], registry=self.registry)
-        self.duplicates = Counter("offnet_events_duplicate", "notifications with an eventId already stored",
-                                  registry=self.registry)
-        backlog = Gauge("offnet_backlog", "events and reports by status", ["item", "status"], registry=self.registry)
+        self.received = Counter(
+            "offnet_events_received",
+            "Sonata notifications accepted",
+            ["api", "event_type"],
+            registry=self.registry,
+        )
+        self.rejected = Counter(
+            "offnet_events_rejected", "Sonata notifications refused", ["reason"], registry=self.registry
+        )
+        self.duplicates = Counter(
+            "offnet_events_duplicate", "notifications with an eventId already stored", registry=self.registry
+        )
+        backlog = Gauge(
+            "offnet_backlog", "events and reports by status", ["item", "status"], registry=self.registry
+        )
 
         def collect_backlog() -> None:
             for key, value in store.counts().items():
@@ -61,11 +69,19 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"code": str(status), "reason": message}, status_code=status)
 
 
-def create_listener_app(store: Store, peers: list[Peer], *, health: Callable[[], dict] | None = None,
-                        max_body: int = MAX_BODY_BYTES) -> FastAPI:
+def create_listener_app(
+    store: Store,
+    peers: list[Peer],
+    *,
+    health: Callable[[], dict] | None = None,
+    max_body: int = MAX_BODY_BYTES,
+) -> FastAPI:
     """Build the listener application for one carrier's oracle."""
-    app = FastAPI(title="offnet oracle listener", version=__version__,
-                  description="MEF LSO Sonata notification listener of an offnet oracle relay.")
+    app = FastAPI(
+        title="offnet oracle listener",
+        version=__version__,
+        description="MEF LSO Sonata notification listener of an offnet oracle relay.",
+    )
     metrics = Metrics(store)
     app.state.metrics = metrics
     app.state.store = store
@@ -91,7 +107,11 @@ def create_listener_app(store: Store, peers: list[Peer], *, health: Callable[[],
                 return refuse("unauthenticated", 401, "unknown sender: a valid bearer token is required")
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type != "application/json":
-                return refuse("content_type", 415, f"content type must be application/json, not {content_type or 'none'!r}")
+                return refuse(
+                    "content_type",
+                    415,
+                    f"content type must be application/json, not {content_type or 'none'!r}",
+                )
             declared = request.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > max_body:
                 return refuse("too_large", 413, f"body larger than {max_body} bytes")
@@ -103,7 +123,9 @@ def create_listener_app(store: Store, peers: list[Peer], *, health: Callable[[],
             except ValueError as exc:
                 return refuse("invalid", 400, str(exc))
             data = envelope.model_dump(mode="json", by_alias=True, exclude_none=True)
-            item_id = getattr(envelope.event, "quoteItemId", None) or getattr(envelope.event, "orderItemId", None)
+            item_id = getattr(envelope.event, "quoteItemId", None) or getattr(
+                envelope.event, "orderItemId", None
+            )
             if store.record_event(peer.name, api.name, data, item_id):
                 metrics.received.labels(api.name, event_type).inc()
             else:
@@ -130,8 +152,14 @@ def create_listener_app(store: Store, peers: list[Peer], *, health: Callable[[],
                     413: {"description": "body too large"},
                     415: {"description": "not JSON"},
                 },
-                openapi_extra={"requestBody": {"required": True, "content": {
-                    "application/json": {"schema": envelope.model_json_schema(by_alias=True)}}}},
+                openapi_extra={
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": envelope.model_json_schema(by_alias=True)}
+                        },
+                    }
+                },
             )
 
     @app.get("/healthz", tags=["operations"])
@@ -142,8 +170,9 @@ def create_listener_app(store: Store, peers: list[Peer], *, health: Callable[[],
             if health:
                 status.update(health())
         except Exception as exc:  # any dependency failure makes the oracle unhealthy, with the reason
-            return JSONResponse({"status": "unhealthy", "reason": f"{exc.__class__.__name__}: {exc}"},
-                                status_code=503)
+            return JSONResponse(
+                {"status": "unhealthy", "reason": f"{exc.__class__.__name__}: {exc}"}, status_code=503
+            )
         return JSONResponse(status)
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)

@@ -91,8 +91,16 @@ class RelayStats:
 class ReportRelay:
     """Sends the outbox to the SlaLedger for one member, from one oracle key."""
 
-    def __init__(self, store: Store, chain: Chain, ledger: LedgerClient, oracle: Sender, member: str,
-                 *, batch_size: int = 50):
+    def __init__(
+        self,
+        store: Store,
+        chain: Chain,
+        ledger: LedgerClient,
+        oracle: Sender,
+        member: str,
+        *,
+        batch_size: int = 50,
+    ):
         self.store = store
         self.chain = chain
         self.ledger = ledger
@@ -213,7 +221,9 @@ class ReportRelay:
             root = row["batch_root"]
             if root not in batches:
                 rows = self.store.batch_reports(root)
-                batches[root] = Batch.of(self.member, [report_from_json(json.loads(r["payload"])) for r in rows])
+                batches[root] = Batch.of(
+                    self.member, [report_from_json(json.loads(r["payload"])) for r in rows]
+                )
             try:
                 self.ledger.finalize(self.oracle, terms_from_json(order["terms"]), report, batches[root])
             except ContractRevert as refused:

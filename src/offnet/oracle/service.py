@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import contextlib
 import hmac
 import logging
 import secrets
@@ -44,7 +45,7 @@ from offnet.oracle.codec import rfq_from_json, rfq_to_json, signed_quote_from_js
 from offnet.oracle.config import OracleConfig, PeerConfig
 from offnet.oracle.listener import Peer, create_listener_app
 from offnet.oracle.relay import ReportRelay, report_to_json, terms_from_json, terms_to_json
-from offnet.oracle.store import StoredEvent, Store
+from offnet.oracle.store import Store, StoredEvent
 from offnet.sla.reports import order_report, period_report, ticket_report
 from offnet.sonata.auth import ClientCredentials
 from offnet.sonata.canonical import document_hash
@@ -60,8 +61,11 @@ from offnet.sonata.models import (
 log = logging.getLogger("offnet.oracle")
 
 SELF = "self"  # the peer name of our own Sonata system
-ORDER_EVENTS = {"productOrderStateChangeEvent", "productOrderItemStateChangeEvent",
-                "productOrderItemExpectedCompletionDateSet"}
+ORDER_EVENTS = {
+    "productOrderStateChangeEvent",
+    "productOrderItemStateChangeEvent",
+    "productOrderItemExpectedCompletionDateSet",
+}
 ORDERABLE = "approved.orderable"
 TOKEN_DECIMALS = 6
 
@@ -93,7 +97,9 @@ def month_end(period: str) -> int:
 class Oracle:
     """A carrier's relay between its (and its peers') Sonata systems and the offnet contracts."""
 
-    def __init__(self, config: OracleConfig, *, chain: Chain | None = None, signer: LocalAccount | None = None):
+    def __init__(
+        self, config: OracleConfig, *, chain: Chain | None = None, signer: LocalAccount | None = None
+    ):
         self.config = config
         self.member = config.member
         self.store = Store(config.database)
@@ -102,16 +108,21 @@ class Oracle:
         if signer is None:
             from offnet.wallet.signer import resolve_signer
 
-            signer = resolve_signer(account=config.account, private_key_env=config.private_key_env,
-                                    password_file=config.password_file, password_env=config.password_env,
-                                    keystore_dir=config.keystore_dir)
+            signer = resolve_signer(
+                account=config.account,
+                private_key_env=config.private_key_env,
+                password_file=config.password_file,
+                password_env=config.password_env,
+                keystore_dir=config.keystore_dir,
+            )
         self.account = signer
         self.sender = Sender(self.chain, signer)
         self.registry = RegistryClient(self.chain, self.suite.registry.address)
         self.ledger = LedgerClient(self.chain, self.suite.ledger)
         self.market = RfqClient(self.chain, self.suite.market)
-        self.relay = ReportRelay(self.store, self.chain, self.ledger, self.sender, self.member,
-                                 batch_size=config.batch_size)
+        self.relay = ReportRelay(
+            self.store, self.chain, self.ledger, self.sender, self.member, batch_size=config.batch_size
+        )
         peers = [Peer(p.name, p.inbound_token.read()) for p in config.peers]
         if config.seller:
             peers.append(Peer(SELF, config.seller.notification_token.read()))
@@ -130,8 +141,10 @@ class Oracle:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer":
             return None
-        return next((p for p in self._oracle_peers
-                     if hmac.compare_digest(p.token.encode(), token.strip().encode())), None)
+        return next(
+            (p for p in self._oracle_peers if hmac.compare_digest(p.token.encode(), token.strip().encode())),
+            None,
+        )
 
     def _add_offnet_routes(self) -> None:
         app = self.app
@@ -143,11 +156,15 @@ class Oracle:
             if peer is None:
                 return JSONResponse({"code": "401", "reason": "unknown peer"}, status_code=401)
             if not rfq_id.isdigit():
-                return JSONResponse({"code": "400", "reason": "rfq id must be a decimal integer"}, status_code=400)
+                return JSONResponse(
+                    {"code": "400", "reason": "rfq id must be a decimal integer"}, status_code=400
+                )
             stored = self.store.cursor(f"signed:{rfq_id}")
             buyer = self.config.peer(peer.name).member
             if stored is None or to_checksum_address(stored["quote"]["buyer"]) != buyer:
-                return JSONResponse({"code": "404", "reason": f"no signed quote for RFQ {rfq_id}"}, status_code=404)
+                return JSONResponse(
+                    {"code": "404", "reason": f"no signed quote for RFQ {rfq_id}"}, status_code=404
+                )
             return JSONResponse(stored)
 
     def _health(self) -> dict:
@@ -168,8 +185,12 @@ class Oracle:
                 peer = self.config.peer(peer_name)
                 auth: Any = None
                 if peer.oauth2:
-                    auth = ClientCredentials(peer.oauth2.token_url, peer.oauth2.client_id,
-                                             peer.oauth2.client_secret.read(), scope=peer.oauth2.scope)
+                    auth = ClientCredentials(
+                        peer.oauth2.token_url,
+                        peer.oauth2.client_id,
+                        peer.oauth2.client_secret.read(),
+                        scope=peer.oauth2.scope,
+                    )
                 elif peer.outbound_token:
                     auth = peer.outbound_token.read()
                 client = SonataClient(peer.sonata_url, auth, buyer_id=self.member)
@@ -187,16 +208,33 @@ class Oracle:
 
     # --- buyer: RFQ -> quotes -> award -> Sonata order ------------------------------------------
 
-    async def post_rfq(self, quote_request: dict, invited: list[str], *, token: str, product_key: bytes,
-                       location_key: bytes, min_reputation: int = 0) -> int:
+    async def post_rfq(
+        self,
+        quote_request: dict,
+        invited: list[str],
+        *,
+        token: str,
+        product_key: bytes,
+        location_key: bytes,
+        min_reputation: int = 0,
+    ) -> int:
         """Post an RFQ for a Sonata quote request and send the request to every invited seller."""
         deadline = rfc3339_to_unix(quote_request["requestedQuoteCompletionDate"])
-        rfq = Rfq(buyer=self.member, deadline=deadline, token=to_checksum_address(token),
-                  request_hash=document_hash(quote_request), product_key=product_key, location_key=location_key,
-                  invited=tuple(to_checksum_address(a) for a in invited), min_reputation=min_reputation)
+        rfq = Rfq(
+            buyer=self.member,
+            deadline=deadline,
+            token=to_checksum_address(token),
+            request_hash=document_hash(quote_request),
+            product_key=product_key,
+            location_key=location_key,
+            invited=tuple(to_checksum_address(a) for a in invited),
+            min_reputation=min_reputation,
+        )
         rfq_id, _ = await asyncio.to_thread(self.market.post, self.sender, rfq)
-        self.store.set_cursor(f"rfq:{rfq_id}", {"rfq": rfq_to_json(rfq), "request": quote_request,
-                                                "state": "open", "quotes": {}})
+        self.store.set_cursor(
+            f"rfq:{rfq_id}",
+            {"rfq": rfq_to_json(rfq), "request": quote_request, "state": "open", "quotes": {}},
+        )
         for provider in rfq.invited:
             peer = self.config.peer_by_member(provider)
             if peer is None:
@@ -228,12 +266,22 @@ class Oracle:
         signed = await self._fetch_signed_quote(peer, int(rfq_id))
         rfq = rfq_from_json(state["rfq"])
         signer = recover_quote_signer(signed.quote, signed.signature, self.market.domain)
-        if signed.quote.rfq_id != rfq.rfq_id or signed.quote.provider != peer.member or signed.quote.buyer != self.member:
+        if (
+            signed.quote.rfq_id != rfq.rfq_id
+            or signed.quote.provider != peer.member
+            or signed.quote.buyer != self.member
+        ):
             raise ValueError(f"signed quote from {peer_name} does not match RFQ {rfq_id}")
         if not await asyncio.to_thread(self.registry.is_quote_signer, peer.member, signer):
-            raise ValueError(f"signed quote from {peer_name} is signed by {signer}, not one of its quote keys")
+            raise ValueError(
+                f"signed quote from {peer_name} is signed by {signer}, not one of its quote keys"
+            )
         item_id = quote.quoteItem[0].id
-        state["quotes"][peer_name] = {"signed": signed_quote_to_json(signed), "quoteId": quote.id, "itemId": item_id}
+        state["quotes"][peer_name] = {
+            "signed": signed_quote_to_json(signed),
+            "quoteId": quote.id,
+            "itemId": item_id,
+        }
         self.store.set_cursor(f"rfq:{rfq_id}", state)
 
     async def _fetch_signed_quote(self, peer: PeerConfig, rfq_id: int) -> SignedQuote:
@@ -241,15 +289,19 @@ class Oracle:
 
         headers = {"Authorization": f"Bearer {peer.outbound_token.read()}"} if peer.outbound_token else {}
         async with httpx.AsyncClient(timeout=10) as http:
-            response = await http.get(f"{peer.oracle_url.rstrip('/')}/offnet/v1/signedQuotes/{rfq_id}",
-                                      headers=headers)
+            response = await http.get(
+                f"{peer.oracle_url.rstrip('/')}/offnet/v1/signedQuotes/{rfq_id}", headers=headers
+            )
         if response.status_code != 200:
             raise ValueError(f"signed quote for RFQ {rfq_id} from {peer.name}: HTTP {response.status_code}")
         return signed_quote_from_json(response.json())
 
     def open_rfqs(self) -> list[int]:
-        return [int(key.split(":")[1]) for key in self._cursor_keys("rfq:")
-                if self.store.cursor(key)["state"] == "open"]
+        return [
+            int(key.split(":")[1])
+            for key in self._cursor_keys("rfq:")
+            if self.store.cursor(key)["state"] == "open"
+        ]
 
     def _cursor_keys(self, prefix: str) -> list[str]:
         from sqlalchemy import select
@@ -257,7 +309,9 @@ class Oracle:
         from offnet.oracle.store import cursors
 
         with self.store.engine.connect() as conn:
-            return [r[0] for r in conn.execute(select(cursors.c.name).where(cursors.c.name.like(prefix + "%")))]
+            return [
+                r[0] for r in conn.execute(select(cursors.c.name).where(cursors.c.name.like(prefix + "%")))
+            ]
 
     async def award_due(self) -> list[bytes]:
         """Award every open RFQ whose deadline passed and that has verified quotes; order them."""
@@ -299,8 +353,11 @@ class Oracle:
             awarded_at = self.chain.w3.eth.get_block(receipt.block_number)["timestamp"]
             terms = choice.quote.quote.order_terms(awarded_at)
             state["state"] = "awarded"
-            state["awarded"] = {"peer": peer, "orderId": "0x" + order_id.hex(),
-                                "ranking": [r.explanation for r in ranked]}
+            state["awarded"] = {
+                "peer": peer,
+                "orderId": "0x" + order_id.hex(),
+                "ranking": [r.explanation for r in ranked],
+            }
             self.store.set_cursor(f"rfq:{rfq_id}", state)
             self.store.save_order("0x" + order_id.hex(), rfq_id, "buyer", terms_to_json(terms), peer)
             await self._place_order("0x" + order_id.hex(), peer, state["quotes"][peer])
@@ -316,14 +373,19 @@ class Oracle:
         product_order = {
             "externalId": order_id,
             "offnetOrderId": order_id,
-            "productOrderItem": [{
-                "id": "1",
-                "action": "add",
-                "quoteItem": {"id": quote["itemId"], "quoteId": quote["quoteId"]},
-                "product": item.get("product", {}),
-                **({"requestedCompletionDate": item["requestedQuoteItemInstallationDate"]}
-                   if item.get("requestedQuoteItemInstallationDate") else {}),
-            }],
+            "productOrderItem": [
+                {
+                    "id": "1",
+                    "action": "add",
+                    "quoteItem": {"id": quote["itemId"], "quoteId": quote["quoteId"]},
+                    "product": item.get("product", {}),
+                    **(
+                        {"requestedCompletionDate": item["requestedQuoteItemInstallationDate"]}
+                        if item.get("requestedQuoteItemInstallationDate")
+                        else {}
+                    ),
+                }
+            ],
         }
         created = await self.sonata(peer).create_product_order(product_order)
         self.store.update_order(order_id, product_order_id=created.id, state="ordered")
@@ -352,10 +414,19 @@ class Oracle:
         now = await asyncio.to_thread(self.chain.now)
         term = _term_months(item)
         offer = Quote(
-            rfq_id=rfq_id, provider=self.member, buyer=rfq.buyer, token=rfq.token,
-            one_time_charge=one_time, monthly_charge=monthly, term_months=term, install_days=install_days,
-            sla_terms_hash=document_hash(sla_document), credits=credits, prepaid_months=seller.prepaid_months,
-            valid_until=now + seller.quote_valid_days * 86_400, nonce=secrets.randbits(64),
+            rfq_id=rfq_id,
+            provider=self.member,
+            buyer=rfq.buyer,
+            token=rfq.token,
+            one_time_charge=one_time,
+            monthly_charge=monthly,
+            term_months=term,
+            install_days=install_days,
+            sla_terms_hash=document_hash(sla_document),
+            credits=credits,
+            prepaid_months=seller.prepaid_months,
+            valid_until=now + seller.quote_valid_days * 86_400,
+            nonce=secrets.randbits(64),
             epoch=await asyncio.to_thread(self.market.quote_epoch, self.member),
         )
         signed = sign_quote(self.account, offer, self.market.domain)
@@ -386,8 +457,14 @@ class Oracle:
         if event.api == TROUBLE_TICKET_API.name:
             ticket = await client.get_trouble_ticket(event.resource_id)
             related = [e.id for e in (ticket.relatedEntity or [])]
-            order = next((self.store.order(product_order_id=r) for r in related
-                          if self.store.order(product_order_id=r)), None)
+            order = next(
+                (
+                    self.store.order(product_order_id=r)
+                    for r in related
+                    if self.store.order(product_order_id=r)
+                ),
+                None,
+            )
             if order is None:
                 return []
             report = ticket_report(bytes.fromhex(order["order_id"][2:]), ticket)
@@ -432,12 +509,20 @@ class Oracle:
             self.store.update_order(order["order_id"], committed_date=committed)
         state = str(product_order.state)
         if state == "completed":
-            completion = getattr(item, "completionDate", None) or getattr(product_order, "completionDate", None)
+            completion = getattr(item, "completionDate", None) or getattr(
+                product_order, "completionDate", None
+            )
             if completion is not None:
                 when = completion if isinstance(completion, str) else completion.isoformat()
-                self.store.update_order(order["order_id"], state="completed", completed_at=rfc3339_to_unix(when))
-        report = order_report(bytes.fromhex(order["order_id"][2:]), product_order,
-                              committed_completion_date=committed, event_time=event_time)
+                self.store.update_order(
+                    order["order_id"], state="completed", completed_at=rfc3339_to_unix(when)
+                )
+        report = order_report(
+            bytes.fromhex(order["order_id"][2:]),
+            product_order,
+            committed_completion_date=committed,
+            event_time=event_time,
+        )
         return [report] if report else []
 
     def sync_orders(self) -> int:
@@ -450,13 +535,20 @@ class Oracle:
         learned = 0
         for event in events:
             terms = OrderTerms.from_tuple(event.args.terms)
-            role = "seller" if terms.seller == self.member else "buyer" if terms.buyer == self.member else None
+            role = (
+                "seller" if terms.seller == self.member else "buyer" if terms.buyer == self.member else None
+            )
             if role is None or self.store.order(order_id="0x" + bytes(event.args.orderId).hex()):
                 continue
             counterparty = terms.buyer if role == "seller" else terms.seller
             peer = self.config.peer_by_member(counterparty)
-            self.store.save_order("0x" + bytes(event.args.orderId).hex(), terms.rfq_id, role, terms_to_json(terms),
-                                  peer.name if peer else counterparty)
+            self.store.save_order(
+                "0x" + bytes(event.args.orderId).hex(),
+                terms.rfq_id,
+                role,
+                terms_to_json(terms),
+                peer.name if peer else counterparty,
+            )
             learned += 1
         self.store.set_cursor("orders:block", latest + 1)
         return learned
@@ -503,7 +595,11 @@ class Oracle:
         now = await asyncio.to_thread(self.chain.now)
         queued = 0
         for order in self.store.all_orders():
-            if order["role"] != "seller" or not order.get("completed_at") or not order.get("product_order_id"):
+            if (
+                order["role"] != "seller"
+                or not order.get("completed_at")
+                or not order.get("product_order_id")
+            ):
                 continue
             terms = terms_from_json(order["terms"])
             reported = self.store.cursor(f"periods:{order['order_id']}", 0)
@@ -519,8 +615,11 @@ class Oracle:
 
     async def _performance(self, product_order_id: str, month: str) -> dict:
         client = self.sonata(SELF)
-        response = await client._http.get(f"/simulator/performance/{product_order_id}", params={"period": month},
-                                           headers={"Authorization": f"Bearer {self.config.seller.operator_token.read()}"})
+        response = await client._http.get(
+            f"/simulator/performance/{product_order_id}",
+            params={"period": month},
+            headers={"Authorization": f"Bearer {self.config.seller.operator_token.read()}"},
+        )
         if response.status_code != 200:
             raise ValueError(f"performance of {product_order_id} for {month}: HTTP {response.status_code}")
         return response.json()
@@ -533,14 +632,18 @@ class Oracle:
         Each duty fails alone: with the RPC down, notifications are still fetched from the sellers
         and their reports queued; with a seller down, the chain side still moves.
         """
-        duties = [("sync orders", lambda: asyncio.to_thread(self.sync_orders)),
-                  ("process events", self.process_events)]
+        duties = [
+            ("sync orders", lambda: asyncio.to_thread(self.sync_orders)),
+            ("process events", self.process_events),
+        ]
         if self.config.buyer and self.config.auto_award:
             duties.append(("award", self.award_due))
-        duties += [("period reports", self.report_periods),
-                   ("recover outbox", lambda: asyncio.to_thread(self.relay.recover)),
-                   ("submit reports", lambda: asyncio.to_thread(self.relay.submit_pending)),
-                   ("finalize reports", lambda: asyncio.to_thread(self.relay.finalize_due))]
+        duties += [
+            ("period reports", self.report_periods),
+            ("recover outbox", lambda: asyncio.to_thread(self.relay.recover)),
+            ("submit reports", lambda: asyncio.to_thread(self.relay.submit_pending)),
+            ("finalize reports", lambda: asyncio.to_thread(self.relay.finalize_due)),
+        ]
         for name, duty in duties:
             try:
                 await duty()
@@ -558,10 +661,8 @@ class Oracle:
         await self.start()
         while not self._stop.is_set():
             await self.tick()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=self.config.poll_interval)
-            except TimeoutError:
-                pass
 
     def stop(self) -> None:
         self._stop.set()
@@ -576,8 +677,15 @@ class Oracle:
         """Serve the listener and run the loops until stopped (SIGINT/SIGTERM: graceful)."""
         import uvicorn
 
-        server = uvicorn.Server(uvicorn.Config(self.app, host=self.config.listen_host, port=self.config.listen_port,
-                                               log_level="warning", lifespan="off"))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                host=self.config.listen_host,
+                port=self.config.listen_port,
+                log_level="warning",
+                lifespan="off",
+            )
+        )
         self._server = server
         loop_task = asyncio.create_task(self.run_loop())
         try:
@@ -592,8 +700,9 @@ class Oracle:
 def _probe_block(url: str) -> int:
     import httpx
 
-    response = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []},
-                          timeout=2.0)
+    response = httpx.post(
+        url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}, timeout=2.0
+    )
     response.raise_for_status()
     return int(response.json()["result"], 16)
 
@@ -626,5 +735,3 @@ def _sls(item: Any) -> Any:
     product = item.model_dump(mode="json", by_alias=True, exclude_none=True).get("product") or {}
     configuration = product.get("productConfiguration") or {}
     return configuration.get("carrierEthernetSls") or configuration.get("sls") or {}
-
-

@@ -169,8 +169,18 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
         return [
-            StoredEvent(r["id"], r["peer"], r["event_id"], r["api"], r["event_type"], r["resource_id"],
-                        r["item_id"], r["event_time"], r["attempts"], json.loads(r["body"]))
+            StoredEvent(
+                r["id"],
+                r["peer"],
+                r["event_id"],
+                r["api"],
+                r["event_type"],
+                r["resource_id"],
+                r["item_id"],
+                r["event_time"],
+                r["attempts"],
+                json.loads(r["body"]),
+            )
             for r in rows
         ]
 
@@ -178,32 +188,54 @@ class Store:
         """Mark an event done and queue its reports, atomically; returns how many were new."""
         with self.engine.begin() as conn:
             added = self._queue(conn, reports, event_row)
-            conn.execute(update(events).where(events.c.id == event_row).values(status="done", last_error=None))
+            conn.execute(
+                update(events).where(events.c.id == event_row).values(status="done", last_error=None)
+            )
         return added
 
     @staticmethod
     def _queue(conn, reports: list[dict], source_event: int | None) -> int:
         added = 0
         for report in reports:
-            if conn.execute(select(outbox.c.report_id).where(outbox.c.report_id == report["reportId"])).first():
+            if conn.execute(
+                select(outbox.c.report_id).where(outbox.c.report_id == report["reportId"])
+            ).first():
                 continue  # the same fact again: one report id, one effect
-            conn.execute(insert(outbox).values(
-                report_id=report["reportId"], order_id=report["orderId"], kind=report["kind"],
-                payload=json.dumps(report, sort_keys=True), source_event=source_event, status="pending",
-                attempts=0, created_at=int(time.time()),
-            ))
+            conn.execute(
+                insert(outbox).values(
+                    report_id=report["reportId"],
+                    order_id=report["orderId"],
+                    kind=report["kind"],
+                    payload=json.dumps(report, sort_keys=True),
+                    source_event=source_event,
+                    status="pending",
+                    attempts=0,
+                    created_at=int(time.time()),
+                )
+            )
             added += 1
         return added
 
-    def retry_event(self, event_row: int, error: str, *, max_attempts: int = 20, base_delay: float = 1.0) -> None:
+    def retry_event(
+        self, event_row: int, error: str, *, max_attempts: int = 20, base_delay: float = 1.0
+    ) -> None:
         """Record a failed attempt; back off exponentially, give up (failed) after max_attempts."""
         with self.engine.begin() as conn:
-            attempts = conn.execute(select(events.c.attempts).where(events.c.id == event_row)).scalar_one() + 1
+            attempts = (
+                conn.execute(select(events.c.attempts).where(events.c.id == event_row)).scalar_one() + 1
+            )
             status = "failed" if attempts >= max_attempts else "received"
             delay = min(base_delay * 2 ** (attempts - 1), 300)
-            conn.execute(update(events).where(events.c.id == event_row).values(
-                attempts=attempts, status=status, last_error=error[:500],
-                next_attempt_at=int(time.time() + delay)))
+            conn.execute(
+                update(events)
+                .where(events.c.id == event_row)
+                .values(
+                    attempts=attempts,
+                    status=status,
+                    last_error=error[:500],
+                    next_attempt_at=int(time.time() + delay),
+                )
+            )
 
     # --- outbox -------------------------------------------------------------------------------
 
@@ -216,9 +248,17 @@ class Store:
         """Remember the transaction before broadcasting it, so a restart can look it up."""
         with self.engine.begin() as conn:
             for index, report_id in enumerate(report_ids):
-                conn.execute(update(outbox).where(outbox.c.report_id == report_id).values(
-                    status="submitted", tx_hash=tx_hash, batch_root=batch_root, batch_index=index,
-                    attempts=outbox.c.attempts + 1))
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.report_id == report_id)
+                    .values(
+                        status="submitted",
+                        tx_hash=tx_hash,
+                        batch_root=batch_root,
+                        batch_index=index,
+                        attempts=outbox.c.attempts + 1,
+                    )
+                )
 
     def batch_reports(self, batch_root: str) -> list[dict]:
         """The outbox rows sent in one batch, in batch order."""
@@ -233,19 +273,34 @@ class Store:
 
     def set_report_status(self, report_ids: list[str], status: str, error: str | None = None) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(outbox).where(outbox.c.report_id.in_(report_ids)).values(
-                status=status, last_error=error[:500] if error else None))
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.report_id.in_(report_ids))
+                .values(status=status, last_error=error[:500] if error else None)
+            )
 
     def mark_confirmed(self, report_ids: list[str], block_number: int, due_at: int) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(outbox).where(outbox.c.report_id.in_(report_ids)).values(
-                status="confirmed", block_number=block_number, confirmed_at=int(time.time()), due_at=due_at,
-                last_error=None))
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.report_id.in_(report_ids))
+                .values(
+                    status="confirmed",
+                    block_number=block_number,
+                    confirmed_at=int(time.time()),
+                    due_at=due_at,
+                    last_error=None,
+                )
+            )
 
     def due_reports(self, now: int, limit: int = 200) -> list[dict]:
         """Confirmed reports whose liveness window is over (the only ones finalize can act on)."""
-        query = (select(outbox).where(outbox.c.status == "confirmed", outbox.c.due_at <= now)
-                 .order_by(outbox.c.due_at).limit(limit))
+        query = (
+            select(outbox)
+            .where(outbox.c.status == "confirmed", outbox.c.due_at <= now)
+            .order_by(outbox.c.due_at)
+            .limit(limit)
+        )
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings().all()]
 
@@ -256,9 +311,18 @@ class Store:
     def mark_pending(self, report_ids: list[str], error: str) -> None:
         """Send again later (the transaction failed, was dropped or reorganised away)."""
         with self.engine.begin() as conn:
-            conn.execute(update(outbox).where(outbox.c.report_id.in_(report_ids)).values(
-                status="pending", tx_hash=None, batch_root=None, batch_index=None, block_number=None,
-                last_error=error[:500]))
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.report_id.in_(report_ids))
+                .values(
+                    status="pending",
+                    tx_hash=None,
+                    batch_root=None,
+                    batch_index=None,
+                    block_number=None,
+                    last_error=error[:500],
+                )
+            )
 
     # --- cursors and orders --------------------------------------------------------------------
 
@@ -269,22 +333,36 @@ class Store:
 
     def set_cursor(self, name: str, value: Any) -> None:
         with self.engine.begin() as conn:
-            updated = conn.execute(update(cursors).where(cursors.c.name == name).values(value=json.dumps(value)))
+            updated = conn.execute(
+                update(cursors).where(cursors.c.name == name).values(value=json.dumps(value))
+            )
             if updated.rowcount == 0:
                 conn.execute(insert(cursors).values(name=name, value=json.dumps(value)))
 
     def save_order(self, order_id: str, rfq_id: int, role: str, terms: dict, peer: str, **links: str) -> None:
         """Insert or update what this oracle knows of an order (terms, Sonata ids, state)."""
-        values = {"rfq_id": str(rfq_id), "role": role, "terms": json.dumps(terms, sort_keys=True), "peer": peer,
-                  "updated_at": int(time.time()), **links}
+        values = {
+            "rfq_id": str(rfq_id),
+            "role": role,
+            "terms": json.dumps(terms, sort_keys=True),
+            "peer": peer,
+            "updated_at": int(time.time()),
+            **links,
+        }
         with self.engine.begin() as conn:
-            if conn.execute(update(orders).where(orders.c.order_id == order_id).values(**values)).rowcount == 0:
+            if (
+                conn.execute(update(orders).where(orders.c.order_id == order_id).values(**values)).rowcount
+                == 0
+            ):
                 conn.execute(insert(orders).values(order_id=order_id, **values))
 
     def update_order(self, order_id: str, **values: Any) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(orders).where(orders.c.order_id == order_id).values(
-                updated_at=int(time.time()), **values))
+            conn.execute(
+                update(orders)
+                .where(orders.c.order_id == order_id)
+                .values(updated_at=int(time.time()), **values)
+            )
 
     def order(self, **where: Any) -> dict | None:
         """The first order matching column=value conditions, or None."""

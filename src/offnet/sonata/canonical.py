@@ -17,8 +17,9 @@ def canonical_json(document: Any) -> bytes:
     """The canonical UTF-8 bytes of a JSON-compatible document (pydantic models are dumped by alias)."""
     if hasattr(document, "model_dump"):
         document = document.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    return json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
 
 
 def document_hash(document: Any) -> bytes:

@@ -28,11 +28,16 @@ from offnet.sonata.seller.server import serve_in_thread
 
 OPERATOR = "*"
 DEFAULT_CREDITS = {
-    "late_delivery_bps_per_day": 100, "late_delivery_cap_bps": 2_000,
-    "availability_objective_ppm": 999_500, "availability_credit_bps": 1_000,
-    "frame_delay_objective_us": 100_000, "frame_delay_credit_bps": 500,
-    "frame_loss_objective_ppm": 10, "frame_loss_credit_bps": 500,
-    "time_to_restore_objective_sec": 4 * 3600, "time_to_restore_credit_bps": 500,
+    "late_delivery_bps_per_day": 100,
+    "late_delivery_cap_bps": 2_000,
+    "availability_objective_ppm": 999_500,
+    "availability_credit_bps": 1_000,
+    "frame_delay_objective_us": 100_000,
+    "frame_delay_credit_bps": 500,
+    "frame_loss_objective_ppm": 10,
+    "frame_loss_credit_bps": 500,
+    "time_to_restore_objective_sec": 4 * 3600,
+    "time_to_restore_credit_bps": 500,
     "monthly_credit_cap_bps": 3_000,
 }
 
@@ -95,22 +100,34 @@ def _secret_env(name: str, value: str) -> dict:
     return {"env": variable}
 
 
-def oracle_config(carrier: Carrier, others: list[Carrier], chain: Chain, workdir: Path, deployments: Path,
-                  port: int, *, seller_overrides: dict | None = None, **overrides) -> OracleConfig:
+def oracle_config(
+    carrier: Carrier,
+    others: list[Carrier],
+    chain: Chain,
+    workdir: Path,
+    deployments: Path,
+    port: int,
+    *,
+    seller_overrides: dict | None = None,
+    **overrides,
+) -> OracleConfig:
     """The oracle configuration of `carrier`, trading with `others` (secrets in environment variables).
 
     `seller_overrides` change fields of the seller section (e.g. prepaid_months); `overrides` the top level.
     An in-process (embedded) chain has no URL: the oracle is then handed the chain object itself.
     """
-    peers = [{
-        "name": other.name,
-        "member": other.address,
-        "sonata_url": other.seller_url,
-        "oracle_url": other.oracle_url or None,
-        "inbound_token": _secret_env(f"{carrier.name}-from-{other.name}", other.notification_token),
-        "outbound_token": _secret_env(f"{carrier.name}-to-{other.name}", carrier.token_at(other)),
-        "oracle_token": _secret_env(f"{carrier.name}-oracle-{other.name}", other.token_at(carrier)),
-    } for other in others]
+    peers = [
+        {
+            "name": other.name,
+            "member": other.address,
+            "sonata_url": other.seller_url,
+            "oracle_url": other.oracle_url or None,
+            "inbound_token": _secret_env(f"{carrier.name}-from-{other.name}", other.notification_token),
+            "outbound_token": _secret_env(f"{carrier.name}-to-{other.name}", carrier.token_at(other)),
+            "oracle_token": _secret_env(f"{carrier.name}-oracle-{other.name}", other.token_at(carrier)),
+        }
+        for other in others
+    ]
     data = {
         "member": carrier.address,
         "rpc": chain.url or chain.kind,
@@ -133,9 +150,17 @@ def oracle_config(carrier: Carrier, others: list[Carrier], chain: Chain, workdir
 
 
 @contextmanager
-def running_market(chain: Chain, carriers: list[Carrier], workdir: Path, deployments: Path, *,
-                   seed: int = 1, on_sellers_started: Callable[[TestMarket], None] | None = None,
-                   seller_overrides: dict | None = None, **oracle_overrides) -> Iterator[TestMarket]:
+def running_market(
+    chain: Chain,
+    carriers: list[Carrier],
+    workdir: Path,
+    deployments: Path,
+    *,
+    seed: int = 1,
+    on_sellers_started: Callable[[TestMarket], None] | None = None,
+    seller_overrides: dict | None = None,
+    **oracle_overrides,
+) -> Iterator[TestMarket]:
     """Start every carrier's seller and oracle (listener + loop); stop all of them on exit.
 
     `on_sellers_started(market)` runs once every seller serves (their URLs known) and before any
@@ -148,9 +173,16 @@ def running_market(chain: Chain, carriers: list[Carrier], workdir: Path, deploym
             tokens[carrier.operator_token] = OPERATOR
             # The id prefix too comes from the seed: the seller's random draws are keyed by ids.
             instance = hashlib.sha256(f"{seed}-{carrier.name}".encode()).hexdigest()[:6]
-            app = create_seller_app(carrier.profile, f"{seed}-{carrier.name}", clock=chain_clock(chain),
-                                    tokens=tokens, notification_token=carrier.notification_token,
-                                    seller_id=carrier.address, instance=instance, tick_seconds=0.1)
+            app = create_seller_app(
+                carrier.profile,
+                f"{seed}-{carrier.name}",
+                clock=chain_clock(chain),
+                tokens=tokens,
+                notification_token=carrier.notification_token,
+                seller_id=carrier.address,
+                instance=instance,
+                tick_seconds=0.1,
+            )
             carrier.seller_url = market.stack.enter_context(serve_in_thread(app))
         ports = {c.name: free_port() for c in carriers}
         for carrier in carriers:
@@ -160,14 +192,23 @@ def running_market(chain: Chain, carriers: list[Carrier], workdir: Path, deploym
         shared = chain if chain.url is None else None
         for carrier in carriers:
             others = [c for c in carriers if c is not carrier]
-            config = oracle_config(carrier, others, chain, workdir, deployments, ports[carrier.name],
-                                   seller_overrides=seller_overrides, **oracle_overrides)
+            config = oracle_config(
+                carrier,
+                others,
+                chain,
+                workdir,
+                deployments,
+                ports[carrier.name],
+                seller_overrides=seller_overrides,
+                **oracle_overrides,
+            )
             _start_oracle(carrier, config, market.stack, chain=shared)
         yield market
 
 
-def _start_oracle(carrier: Carrier, config: OracleConfig, stack: ExitStack, *,
-                  chain: Chain | None = None) -> None:
+def _start_oracle(
+    carrier: Carrier, config: OracleConfig, stack: ExitStack, *, chain: Chain | None = None
+) -> None:
     oracle = Oracle(config, chain=chain or connect(rpc=config.rpc), signer=carrier.account)
     loop = asyncio.new_event_loop()
     ready = threading.Event()

@@ -81,8 +81,9 @@ def typed_data_message(
 ) -> SignableMessage:
     """The EIP-712 signable form; `types` may include or omit EIP712Domain (it follows from `domain`)."""
     message_types = {name: list(fields) for name, fields in types.items() if name != "EIP712Domain"}
-    return encode_typed_data(domain_data=dict(domain), message_types=message_types,
-                             message_data=dict(message))
+    return encode_typed_data(
+        domain_data=dict(domain), message_types=message_types, message_data=dict(message)
+    )
 
 
 def sign_typed_data(

@@ -73,8 +73,11 @@ def folder_state(folder: Path) -> dict[str, tuple[int, bytes]]:
     """Every file under `folder` with its permission bits and content."""
     if not folder.exists():
         return {}
-    return {str(p.relative_to(folder)): (p.stat().st_mode & 0o777, p.read_bytes())
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): (p.stat().st_mode & 0o777, p.read_bytes())
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def assert_no_plaintext(key: bytes, *places: Path | str) -> None:
@@ -152,12 +155,16 @@ def test_import__private_key_env__encrypts_it_and_never_writes_it_in_clear(offne
 
 @pytest.mark.parametrize("layout", ["eth-account", "ape", "geth"])
 def test_import__keystore_file__is_copied_as_it_is(offnet, keystore_dir, keyfile, monkeypatch, layout):
-    name = {"eth-account": "exported.json", "ape": ".ape/accounts/deployer.json",
-            "geth": f"keystore/UTC--2026-11-25T10-00-00.000000000Z--{ADDRESS[2:].lower()}"}[layout]
+    name = {
+        "eth-account": "exported.json",
+        "ape": ".ape/accounts/deployer.json",
+        "geth": f"keystore/UTC--2026-11-25T10-00-00.000000000Z--{ADDRESS[2:].lower()}",
+    }[layout]
     source = keyfile(name, "their password")
     monkeypatch.setenv("THEIR_PASSWORD", "their password")
-    run = offnet("account", "import", "carrier", "--keystore", str(source),
-                 "--password-env", "THEIR_PASSWORD")
+    run = offnet(
+        "account", "import", "carrier", "--keystore", str(source), "--password-env", "THEIR_PASSWORD"
+    )
     assert run.code == 0, run
     assert (keystore_dir / "carrier.json").read_bytes() == source.read_bytes()
     assert (keystore_dir / "carrier.json").stat().st_mode & 0o777 == 0o600
@@ -184,7 +191,9 @@ def test_list_and_export_address__json_for_scripts_and_a_table_for_humans(offnet
 
     listed = json.loads(offnet("account", "list", "--json").out)
     assert [(row["name"], row["address"], row["problem"]) for row in listed] == [
-        ("alice", alice, None), ("ops", ADDRESS, None)]
+        ("alice", alice, None),
+        ("ops", ADDRESS, None),
+    ]
     assert listed[1]["path"] == str(keystore_dir / "ops.json")
 
     table = offnet("account", "list").out
@@ -192,7 +201,9 @@ def test_list_and_export_address__json_for_scripts_and_a_table_for_humans(offnet
 
     assert offnet("account", "export-address", "ops").out == ADDRESS + "\n"
     assert json.loads(offnet("account", "export-address", "ops", "--json").out) == {
-        "name": "ops", "address": ADDRESS}
+        "name": "ops",
+        "address": ADDRESS,
+    }
 
 
 def test_list__empty_folder__says_how_to_create_one(offnet, keystore_dir):
@@ -244,41 +255,70 @@ def populated(offnet, keystore_dir, keyfile, monkeypatch, tmp_path):
     corrupted = tmp_path / "elsewhere" / "corrupted.json"
     keyfile("corrupted.json", "pw")
     corrupted.write_text(corrupted.read_text().replace('"version": 3', '"version": 2'))
-    return {"good": keyfile("good.json", "pw"), "corrupted": corrupted,
-            "lying": keyfile("lying.json", "pw", address="11" * 20)}
+    return {
+        "good": keyfile("good.json", "pw"),
+        "corrupted": corrupted,
+        "lying": keyfile("lying.json", "pw", address="11" * 20),
+    }
 
 
-@pytest.mark.parametrize(("args", "fragments"), [
-    (["import", "bob", "--keystore", "{good}", "--password-env", "WRONG"],
-     ["wrong password for keystore file good.json"]),
-    (["import", "bob", "--keystore", "{corrupted}", "--password-env", "PW"],
-     ["keystore file corrupted.json is corrupted: its version is 2, not 3"]),
-    (["import", "bob", "--keystore", "{lying}", "--password-env", "PW"],
-     ["address field says 0x1111111111111111111111111111111111111111 but its key is"]),
-    (["import", "bob", "--keystore", "{missing}", "--password-env", "PW"], ["keystore file not found"]),
-    (["import", "alice", "--keystore", "{good}", "--password-env", "PW"],
-     ["an account named 'alice' already exists"]),
-    (["new", "alice", "--password-env", "PW"], ["an account named 'alice' already exists"]),
-    (["new", "bob", "--password-file", "{missing}"],
-     ["cannot read password file", "No such file or directory"]),
-    (["new", "bob", "--password-file", "{folder}"], ["cannot read password file", "Is a directory"]),
-    (["new", "bob", "--password-env", "UNSET_FOR_THIS_TEST"],
-     ["UNSET_FOR_THIS_TEST (--password-env) is not set"]),
-    (["new", "bob", "--password-env", "PW", "--password-file", "{good}"],
-     ["either --password-file or --password-env"]),
-    (["new", "../bob", "--password-env", "PW"], ["invalid account name '../bob'"]),
-    (["new", "bob", "--password-env", "PW", "--keystore-dir", "{blocked}"],
-     ["cannot write to keystore folder", "Not a directory"]),
-    (["import", "bob", "--private-key-env", "WRONG", "--password-env", "PW"],
-     ["WRONG does not hold a private key"]),
-    (["export-address", "ghost"], ["no account named 'ghost'"]),
-    (["export-address", "0x1234"], ["bad address '0x1234'"]),
-    (["delete", "ghost", "--yes"], ["no account named 'ghost'"]),
-])
-def test_user_error__one_line_exit_1_and_nothing_changed(offnet, keystore_dir, populated, tmp_path, args,
-                                                         fragments):
-    paths = {**{k: str(v) for k, v in populated.items()}, "missing": str(tmp_path / "missing.json"),
-             "folder": str(tmp_path), "blocked": str(tmp_path / "a-file" / "keystores")}
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (
+            ["import", "bob", "--keystore", "{good}", "--password-env", "WRONG"],
+            ["wrong password for keystore file good.json"],
+        ),
+        (
+            ["import", "bob", "--keystore", "{corrupted}", "--password-env", "PW"],
+            ["keystore file corrupted.json is corrupted: its version is 2, not 3"],
+        ),
+        (
+            ["import", "bob", "--keystore", "{lying}", "--password-env", "PW"],
+            ["address field says 0x1111111111111111111111111111111111111111 but its key is"],
+        ),
+        (["import", "bob", "--keystore", "{missing}", "--password-env", "PW"], ["keystore file not found"]),
+        (
+            ["import", "alice", "--keystore", "{good}", "--password-env", "PW"],
+            ["an account named 'alice' already exists"],
+        ),
+        (["new", "alice", "--password-env", "PW"], ["an account named 'alice' already exists"]),
+        (
+            ["new", "bob", "--password-file", "{missing}"],
+            ["cannot read password file", "No such file or directory"],
+        ),
+        (["new", "bob", "--password-file", "{folder}"], ["cannot read password file", "Is a directory"]),
+        (
+            ["new", "bob", "--password-env", "UNSET_FOR_THIS_TEST"],
+            ["UNSET_FOR_THIS_TEST (--password-env) is not set"],
+        ),
+        (
+            ["new", "bob", "--password-env", "PW", "--password-file", "{good}"],
+            ["either --password-file or --password-env"],
+        ),
+        (["new", "../bob", "--password-env", "PW"], ["invalid account name '../bob'"]),
+        (
+            ["new", "bob", "--password-env", "PW", "--keystore-dir", "{blocked}"],
+            ["cannot write to keystore folder", "Not a directory"],
+        ),
+        (
+            ["import", "bob", "--private-key-env", "WRONG", "--password-env", "PW"],
+            ["WRONG does not hold a private key"],
+        ),
+        (["export-address", "ghost"], ["no account named 'ghost'"]),
+        (["export-address", "0x1234"], ["bad address '0x1234'"]),
+        (["delete", "ghost", "--yes"], ["no account named 'ghost'"]),
+    ],
+)
+def test_user_error__one_line_exit_1_and_nothing_changed(
+    offnet, keystore_dir, populated, tmp_path, args, fragments
+):
+    paths = {
+        **{k: str(v) for k, v in populated.items()},
+        "missing": str(tmp_path / "missing.json"),
+        "folder": str(tmp_path),
+        "blocked": str(tmp_path / "a-file" / "keystores"),
+    }
     (tmp_path / "a-file").write_text("in the way")
     before = folder_state(keystore_dir)
     run = offnet("account", *(a.format(**paths) for a in args))
@@ -299,8 +339,9 @@ def test_console_script__new_list_and_a_wrong_password_in_real_processes(tmp_pat
     env = {**os.environ, "OFFNET_KEYSTORE_DIR": str(folder), "CI_PASSWORD": "ci password", "WRONG": "nope"}
 
     def offnet_process(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(OFFNET), "account", *args], env=env, capture_output=True, text=True,
-                              timeout=120, check=False)
+        return subprocess.run(
+            [str(OFFNET), "account", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
 
     created = offnet_process("new", "ci", "--password-env", "CI_PASSWORD")
     assert created.returncode == 0, created.stderr

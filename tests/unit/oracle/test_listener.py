@@ -29,8 +29,12 @@ def listener(tmp_path_factory):
 
 
 def quote_event(event_id: str = "EV-1") -> dict:
-    return {"eventId": event_id, "eventTime": "2026-03-01T10:00:00Z", "eventType": "quoteStateChangeEvent",
-            "event": {"id": "Q-1", "href": "/quote/Q-1", "buyerId": "b", "sellerId": "s"}}
+    return {
+        "eventId": event_id,
+        "eventTime": "2026-03-01T10:00:00Z",
+        "eventType": "quoteStateChangeEvent",
+        "event": {"id": "Q-1", "href": "/quote/Q-1", "buyerId": "b", "sellerId": "s"},
+    }
 
 
 def stored(store: Store) -> int:
@@ -54,22 +58,30 @@ def test_listener__repeated_event_id__is_acknowledged_and_stored_once(listener):
     assert len([e for e in store.due_events(1000) if e.event_id == "EV-dup"]) == 1
 
 
-@pytest.mark.parametrize("example, path", [
-    ("notifications/productOrderingNotification.productOrderItemStateChangeEvent", ORDER_PATH),
-    ("notifications/troubleTicketNotification.troubleTicketStatusChangeEvent", TICKET_PATH),
-])
+@pytest.mark.parametrize(
+    "example, path",
+    [
+        ("notifications/productOrderingNotification.productOrderItemStateChangeEvent", ORDER_PATH),
+        ("notifications/troubleTicketNotification.troubleTicketStatusChangeEvent", TICKET_PATH),
+    ],
+)
 def test_listener__every_api_path_accepts_its_example(listener, example, path):
     http, _ = listener
     assert http.post(path, json=load_example(example), headers=GOOD).status_code == 204
 
 
-@pytest.mark.parametrize("headers, status, reason", [
-    ({"Content-Type": "application/json"}, 401, "unknown sender"),
-    ({"Authorization": "Bearer wrong", "Content-Type": "application/json"}, 401, "unknown sender"),
-    ({"Authorization": "Basic c2VsbGVyOng=", "Content-Type": "application/json"}, 401, "unknown sender"),
-    ({"Authorization": "Bearer seller-token", "Content-Type": "text/plain"}, 415, "application/json"),
-])
-def test_listener__bad_sender_or_content_type__refused_with_nothing_recorded(listener, headers, status, reason):
+@pytest.mark.parametrize(
+    "headers, status, reason",
+    [
+        ({"Content-Type": "application/json"}, 401, "unknown sender"),
+        ({"Authorization": "Bearer wrong", "Content-Type": "application/json"}, 401, "unknown sender"),
+        ({"Authorization": "Basic c2VsbGVyOng=", "Content-Type": "application/json"}, 401, "unknown sender"),
+        ({"Authorization": "Bearer seller-token", "Content-Type": "text/plain"}, 415, "application/json"),
+    ],
+)
+def test_listener__bad_sender_or_content_type__refused_with_nothing_recorded(
+    listener, headers, status, reason
+):
     http, store = listener
     before = stored(store)
     response = http.post(QUOTE_PATH, content=json.dumps(quote_event("EV-refused")), headers=headers)
@@ -86,13 +98,19 @@ def test_listener__oversize_body__413_with_nothing_recorded(listener):
     assert stored(store) == before
 
 
-@pytest.mark.parametrize("body, fragment", [
-    (b"{not json", "not JSON"),
-    (b"[]", "JSON object"),
-    (json.dumps(quote_event() | {"eventType": "productOrderStateChangeEvent"}).encode(), "does not match"),
-    (json.dumps({k: v for k, v in quote_event().items() if k != "eventId"}).encode(), "eventId"),
-    (json.dumps(quote_event() | {"eventTime": "yesterday"}).encode(), "eventTime"),
-])
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        (b"{not json", "not JSON"),
+        (b"[]", "JSON object"),
+        (
+            json.dumps(quote_event() | {"eventType": "productOrderStateChangeEvent"}).encode(),
+            "does not match",
+        ),
+        (json.dumps({k: v for k, v in quote_event().items() if k != "eventId"}).encode(), "eventId"),
+        (json.dumps(quote_event() | {"eventTime": "yesterday"}).encode(), "eventTime"),
+    ],
+)
 def test_listener__malformed_envelope__400_with_message_and_nothing_recorded(listener, body, fragment):
     http, store = listener
     before = stored(store)
@@ -111,13 +129,19 @@ def test_listener__unknown_event_type_or_api__is_not_served(listener):
     assert stored(store) == before
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                                         max_size=4), max_leaves=12)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.dictionaries(st.sampled_from(["eventId", "eventTime", "eventType", "event", "extra"]), json_values))
+@given(
+    body=st.dictionaries(
+        st.sampled_from(["eventId", "eventTime", "eventType", "event", "extra"]), json_values
+    )
+)
 def test_listener__fuzzed_envelopes__never_5xx_and_never_store_invalid_events(listener, body):
     http, store = listener
     before = stored(store)

@@ -63,7 +63,8 @@ def world(embedded: Chain) -> Iterator[World]:
         cast.alice.sender,
         [cast.alice.address, cast.bob.address, cast.carol.address, cast.dave.address],
         [cast.alice.address, cast.bob.address, cast.carol.address],
-        council_threshold=COUNCIL_THRESHOLD, sponsors_required=SPONSORS_REQUIRED,
+        council_threshold=COUNCIL_THRESHOLD,
+        sponsors_required=SPONSORS_REQUIRED,
         application_ttl=APPLICATION_TTL,
     )
     yield World(cast, client.address)
@@ -129,8 +130,15 @@ def state(registry: RegistryClient) -> Callable[..., tuple]:
 
     def run(*addresses: str, proposals: tuple[int, ...] = ()) -> tuple:
         return (
-            tuple((registry.member_info(a), registry.key_of(a), registry.application(a),
-                   registry.pending_admin(a)) for a in addresses),
+            tuple(
+                (
+                    registry.member_info(a),
+                    registry.key_of(a),
+                    registry.application(a),
+                    registry.pending_admin(a),
+                )
+                for a in addresses
+            ),
             tuple(registry.proposal(p) for p in proposals),
             registry.parameters(),
             registry.proposal_count(),

@@ -8,5 +8,9 @@ COUNCIL_THRESHOLD = 2
 
 
 def sample_profile(name: str = "Carrier Example", countries: tuple[str, ...] = ("FR", "DE")) -> Profile:
-    return Profile(name=name, sonata_url=f"https://sonata.{name.lower().replace(' ', '-')}.example",
-                   products=(ACCESS_ELINE,), countries=countries)
+    return Profile(
+        name=name,
+        sonata_url=f"https://sonata.{name.lower().replace(' ', '-')}.example",
+        products=(ACCESS_ELINE,),
+        countries=countries,
+    )

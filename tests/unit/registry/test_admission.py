@@ -21,62 +21,118 @@ def test_deploy__seeds_founders_and_council_with_events(chain, cast, registry):
         assert registry.is_active(founder.address)
         assert registry.member_of(founder.address) == founder.address
     assert [registry.is_council(a.address) for a in (cast.alice, cast.bob, cast.carol, cast.dave)] == [
-        True, True, True, False]
+        True,
+        True,
+        True,
+        False,
+    ]
     params = registry.parameters()
-    assert params == Parameters(council_size=3, council_threshold=2, sponsors_required=2,
-                                application_ttl=APPLICATION_TTL, council_epoch=0)
+    assert params == Parameters(
+        council_size=3,
+        council_threshold=2,
+        sponsors_required=2,
+        application_ttl=APPLICATION_TTL,
+        council_epoch=0,
+    )
 
 
 def test_deploy__events_name_every_founder(chain, cast):
-    client, receipt = RegistryClient.deploy(cast.alice.sender, [cast.alice.address, cast.bob.address],
-                                            [cast.bob.address], council_threshold=1, sponsors_required=1,
-                                            application_ttl=60)
+    client, receipt = RegistryClient.deploy(
+        cast.alice.sender,
+        [cast.alice.address, cast.bob.address],
+        [cast.bob.address],
+        council_threshold=1,
+        sponsors_required=1,
+        application_ttl=60,
+    )
     events = client.events(receipt)
     admitted = [(e.args["member"], e.args["path"]) for e in events if e.name == "MemberAdmitted"]
-    assert admitted == [(cast.alice.address, AdmissionPath.FOUNDER),
-                        (cast.bob.address, AdmissionPath.FOUNDER)]
-    seats = [(e.args["member"], e.args["seated"], e.args["councilSize"]) for e in events
-             if e.name == "CouncilSeatChanged"]
+    assert admitted == [
+        (cast.alice.address, AdmissionPath.FOUNDER),
+        (cast.bob.address, AdmissionPath.FOUNDER),
+    ]
+    seats = [
+        (e.args["member"], e.args["seated"], e.args["councilSize"])
+        for e in events
+        if e.name == "CouncilSeatChanged"
+    ]
     assert seats == [(cast.bob.address, True, 1)]
 
 
-@pytest.mark.parametrize(("founders", "council", "threshold", "sponsors", "ttl"), [
-    (0, 0, 1, 1, 60),    # no founders
-    (2, 0, 1, 1, 60),    # no council
-    (2, 1, 2, 1, 60),    # threshold above council size
-    (2, 1, 0, 1, 60),    # zero threshold
-    (2, 1, 1, 0, 60),    # zero sponsors
-    (2, 1, 1, 1, 0),     # zero application lifetime
-])
+@pytest.mark.parametrize(
+    ("founders", "council", "threshold", "sponsors", "ttl"),
+    [
+        (0, 0, 1, 1, 60),  # no founders
+        (2, 0, 1, 1, 60),  # no council
+        (2, 1, 2, 1, 60),  # threshold above council size
+        (2, 1, 0, 1, 60),  # zero threshold
+        (2, 1, 1, 0, 60),  # zero sponsors
+        (2, 1, 1, 1, 0),  # zero application lifetime
+    ],
+)
 def test_deploy__invalid_setup__reverts_with_the_parameters(
-        cast, founders, council, threshold, sponsors, ttl):
+    cast, founders, council, threshold, sponsors, ttl
+):
     people = [cast.alice.address, cast.bob.address][:founders]
     with pytest.raises(ContractRevert) as refused:
-        RegistryClient.deploy(cast.alice.sender, people, people[:council], council_threshold=threshold,
-                              sponsors_required=sponsors, application_ttl=ttl)
+        RegistryClient.deploy(
+            cast.alice.sender,
+            people,
+            people[:council],
+            council_threshold=threshold,
+            sponsors_required=sponsors,
+            application_ttl=ttl,
+        )
     assert refused.value.name == "RegistryInvalidSetup"
-    assert refused.value.arguments == {"founders": founders, "council": council,
-                                       "councilThreshold": threshold,
-                                       "sponsorsRequired": sponsors, "applicationTtl": ttl}
+    assert refused.value.arguments == {
+        "founders": founders,
+        "council": council,
+        "councilThreshold": threshold,
+        "sponsorsRequired": sponsors,
+        "applicationTtl": ttl,
+    }
 
 
 def test_deploy__duplicate_founder_or_foreign_council_seat__reverts(cast, stranger):
     with pytest.raises(ContractRevert) as duplicate:
-        RegistryClient.deploy(cast.alice.sender, [cast.alice.address, cast.alice.address],
-                              [cast.alice.address],
-                              council_threshold=1, sponsors_required=1, application_ttl=60)
+        RegistryClient.deploy(
+            cast.alice.sender,
+            [cast.alice.address, cast.alice.address],
+            [cast.alice.address],
+            council_threshold=1,
+            sponsors_required=1,
+            application_ttl=60,
+        )
     assert (duplicate.value.name, duplicate.value.arguments) == (
-        "RegistryInvalidFounder", {"index": 1, "founder": cast.alice.address})
+        "RegistryInvalidFounder",
+        {"index": 1, "founder": cast.alice.address},
+    )
     with pytest.raises(ContractRevert) as foreign:
-        RegistryClient.deploy(cast.alice.sender, [cast.alice.address], [stranger.address],
-                              council_threshold=1, sponsors_required=1, application_ttl=60)
+        RegistryClient.deploy(
+            cast.alice.sender,
+            [cast.alice.address],
+            [stranger.address],
+            council_threshold=1,
+            sponsors_required=1,
+            application_ttl=60,
+        )
     assert (foreign.value.name, foreign.value.arguments) == (
-        "RegistryInvalidCouncilSeat", {"member": stranger.address})
+        "RegistryInvalidCouncilSeat",
+        {"member": stranger.address},
+    )
     with pytest.raises(ContractRevert) as zero:
-        RegistryClient.deploy(cast.alice.sender, [ZERO, cast.alice.address], [cast.alice.address],
-                              council_threshold=1, sponsors_required=1, application_ttl=60)
+        RegistryClient.deploy(
+            cast.alice.sender,
+            [ZERO, cast.alice.address],
+            [cast.alice.address],
+            council_threshold=1,
+            sponsors_required=1,
+            application_ttl=60,
+        )
     assert (zero.value.name, zero.value.arguments) == (
-        "RegistryInvalidFounder", {"index": 0, "founder": ZERO})
+        "RegistryInvalidFounder",
+        {"index": 0, "founder": ZERO},
+    )
 
 
 def test_apply__files_application_and_publishes_profile(chain, registry, actor, gas):
@@ -87,8 +143,11 @@ def test_apply__files_application_and_publishes_profile(chain, registry, actor, 
 
     events = registry.events(receipt)
     assert [e.name for e in events] == ["ApplicationFiled", "ProfileUpdated"]
-    assert events[0].args == {"candidate": candidate.address, "round": 1,
-                              "expiresAt": chain.now() + APPLICATION_TTL}
+    assert events[0].args == {
+        "candidate": candidate.address,
+        "round": 1,
+        "expiresAt": chain.now() + APPLICATION_TTL,
+    }
     assert Profile.from_abi(events[1].args["profile"]) == profile
     assert registry.member_info(candidate.address).status == MemberStatus.APPLICANT
     assert not registry.is_active(candidate.address)
@@ -100,7 +159,8 @@ def test_sponsor__by_required_number_of_active_members__admits(chain, registry, 
     registry.apply(candidate.sender, sample_profile())
     first = registry.sponsor(cast.alice.sender, candidate.address)
     assert [e.args for e in registry.events(first)] == [
-        {"candidate": candidate.address, "sponsor": cast.alice.address, "sponsors": 1}]
+        {"candidate": candidate.address, "sponsor": cast.alice.address, "sponsors": 1}
+    ]
     assert not registry.is_active(candidate.address)
     assert registry.has_sponsored(candidate.address, cast.alice.address)
 
@@ -135,7 +195,9 @@ def test_sponsor__by_operational_key__reverts(registry, cast, actor, state):
     with pytest.raises(ContractRevert) as refused:
         registry.sponsor(quote_key.sender, candidate.address)
     assert (refused.value.name, refused.value.arguments) == (
-        "RegistryNotMemberAdmin", {"caller": quote_key.address})
+        "RegistryNotMemberAdmin",
+        {"caller": quote_key.address},
+    )
     assert state(candidate.address) == before
 
 
@@ -148,7 +210,9 @@ def test_sponsor__by_stranger_or_applicant__reverts(registry, actor, stranger, s
         with pytest.raises(ContractRevert) as refused:
             registry.sponsor(outsider.sender, candidate.address)
         assert (refused.value.name, refused.value.arguments) == (
-            "RegistryNotMemberAdmin", {"caller": outsider.address})
+            "RegistryNotMemberAdmin",
+            {"caller": outsider.address},
+        )
     assert state(candidate.address) == before
 
 
@@ -188,7 +252,8 @@ def test_sponsor__expired_application__reverts(chain, registry, cast, actor, sta
 
 
 def test_apply__again_after_expiry__starts_a_new_round_where_old_sponsorships_do_not_count(
-        chain, registry, cast, actor):
+    chain, registry, cast, actor
+):
     candidate = actor("erin")
     registry.apply(candidate.sender, sample_profile())
     registry.sponsor(cast.alice.sender, candidate.address)
@@ -224,7 +289,9 @@ def test_apply__from_a_members_key__reverts(registry, cast, actor, state):
     with pytest.raises(ContractRevert) as refused:
         registry.apply(key.sender, sample_profile())
     assert (refused.value.name, refused.value.arguments) == (
-        "RegistryKeyInUse", {"key": key.address, "member": cast.alice.address})
+        "RegistryKeyInUse",
+        {"key": key.address, "member": cast.alice.address},
+    )
     assert state(key.address) == before
 
 
@@ -234,7 +301,9 @@ def test_apply__without_name_or_sonata_url__reverts(registry, actor, state):
     with pytest.raises(ContractRevert) as refused:
         registry.apply(candidate.sender, Profile(name="", sonata_url="https://x.example"))
     assert (refused.value.name, refused.value.arguments) == (
-        "RegistryProfileIncomplete", {"nameLength": 0, "sonataUrlLength": 17})
+        "RegistryProfileIncomplete",
+        {"nameLength": 0, "sonataUrlLength": 17},
+    )
     assert state(candidate.address) == before
 
 

@@ -21,16 +21,23 @@ def test_proposal__reaching_the_threshold__executes_at_once(chain, registry, cas
     assert proposal_id == 1
     assert [e.name for e in registry.events(proposed)] == ["ProposalCreated", "ProposalApproved"]
     created = registry.events(proposed)[0].args
-    assert created == {"proposalId": 1, "proposer": cast.alice.address, "target": registry.address,
-                       "data": registry.council_call("suspend", cast.dave.address),
-                       "expiresAt": chain.now() + registry.proposal_lifetime()}
+    assert created == {
+        "proposalId": 1,
+        "proposer": cast.alice.address,
+        "target": registry.address,
+        "data": registry.council_call("suspend", cast.dave.address),
+        "expiresAt": chain.now() + registry.proposal_lifetime(),
+    }
     assert registry.is_active(cast.dave.address)  # one approval of two: nothing happened yet
 
     approved = registry.approve(cast.bob.sender, proposal_id)
     gas.check("CarrierRegistry.propose", proposed.gas_used)
     gas.check("CarrierRegistry.approveAndExecute (suspend)", approved.gas_used)
     assert [e.name for e in registry.events(approved)] == [
-        "ProposalApproved", "MemberSuspended", "ProposalExecuted"]
+        "ProposalApproved",
+        "MemberSuspended",
+        "ProposalExecuted",
+    ]
     assert registry.member_info(cast.dave.address).status == MemberStatus.SUSPENDED
     proposal = registry.proposal(proposal_id)
     assert (proposal.approvals, proposal.executed) == (2, True)
@@ -49,7 +56,8 @@ def test_proposal__on_another_contract__is_performed_by_the_registry(registry, c
 
 
 def test_proposal__target_call_reverts__approval_reverts_with_the_targets_error(
-        registry, cast, stablecoin, state):
+    registry, cast, stablecoin, state
+):
     data = bytes.fromhex(stablecoin.encode_abi("transfer", args=[cast.bob.address, 1])[2:])
     proposal_id, _ = registry.propose(cast.alice.sender, stablecoin.address, data)
     before = state(cast.bob.address, proposals=(proposal_id,))
@@ -59,7 +67,9 @@ def test_proposal__target_call_reverts__approval_reverts_with_the_targets_error(
     assert refused.value.arguments["target"] == stablecoin.address
     inner = inner_error(refused)
     assert (inner.name, inner.arguments) == (
-        "ERC20InsufficientBalance", {"sender": registry.address, "balance": 0, "needed": 1})
+        "ERC20InsufficientBalance",
+        {"sender": registry.address, "balance": 0, "needed": 1},
+    )
     assert state(cast.bob.address, proposals=(proposal_id,)) == before
     assert not registry.has_approved(proposal_id, cast.bob.address)
 
@@ -83,7 +93,9 @@ def test_propose__by_non_council_caller__reverts(registry, cast, actor, stranger
         with pytest.raises(ContractRevert) as refused:
             registry.propose_suspend(outsider.sender, cast.dave.address)
         assert (refused.value.name, refused.value.arguments) == (
-            "RegistryNotCouncil", {"caller": outsider.address})
+            "RegistryNotCouncil",
+            {"caller": outsider.address},
+        )
     assert state(cast.dave.address) == before
     assert not registry.is_council(cast.carol.address)
 
@@ -96,7 +108,9 @@ def test_approve__by_non_council_caller__reverts(registry, cast, stranger, decid
         with pytest.raises(ContractRevert) as refused:
             registry.approve(outsider.sender, proposal_id)
         assert (refused.value.name, refused.value.arguments) == (
-            "RegistryNotCouncil", {"caller": outsider.address})
+            "RegistryNotCouncil",
+            {"caller": outsider.address},
+        )
     assert state(cast.dave.address, proposals=(proposal_id,)) == before
 
 
@@ -106,7 +120,9 @@ def test_approve__twice__reverts(registry, cast, state):
     with pytest.raises(ContractRevert) as refused:
         registry.approve(cast.alice.sender, proposal_id)
     assert (refused.value.name, refused.value.arguments) == (
-        "RegistryAlreadyApproved", {"proposalId": proposal_id, "member": cast.alice.address})
+        "RegistryAlreadyApproved",
+        {"proposalId": proposal_id, "member": cast.alice.address},
+    )
     assert state(cast.dave.address, proposals=(proposal_id,)) == before
 
 
@@ -115,7 +131,9 @@ def test_approve__executed_unknown_or_expired_proposal__reverts(chain, registry,
     with pytest.raises(ContractRevert) as executed:
         registry.approve(cast.carol.sender, 1)
     assert (executed.value.name, executed.value.arguments) == (
-        "RegistryProposalAlreadyExecuted", {"proposalId": 1})
+        "RegistryProposalAlreadyExecuted",
+        {"proposalId": 1},
+    )
     with pytest.raises(ContractRevert) as unknown:
         registry.approve(cast.carol.sender, 99)
     assert (unknown.value.name, unknown.value.arguments) == ("RegistryUnknownProposal", {"proposalId": 99})
@@ -126,7 +144,9 @@ def test_approve__executed_unknown_or_expired_proposal__reverts(chain, registry,
     with pytest.raises(ContractRevert) as expired:
         registry.approve(cast.bob.sender, proposal_id)
     assert (expired.value.name, expired.value.arguments) == (
-        "RegistryProposalExpired", {"proposalId": proposal_id, "expiresAt": expires_at})
+        "RegistryProposalExpired",
+        {"proposalId": proposal_id, "expiresAt": expires_at},
+    )
     assert registry.member_info(cast.dave.address).status == MemberStatus.SUSPENDED
 
 
@@ -136,12 +156,16 @@ def test_execute__without_enough_approvals__reverts(registry, cast, stranger, st
     with pytest.raises(ContractRevert) as refused:
         registry.execute(cast.bob.sender, proposal_id)
     assert (refused.value.name, refused.value.arguments) == (
-        "RegistryProposalNotApproved", {"proposalId": proposal_id, "approvals": 1, "threshold": 2})
+        "RegistryProposalNotApproved",
+        {"proposalId": proposal_id, "approvals": 1, "threshold": 2},
+    )
     for intruder in (stranger, cast.dave):
         with pytest.raises(ContractRevert) as outsider:
             registry.execute(intruder.sender, proposal_id)
         assert (outsider.value.name, outsider.value.arguments) == (
-            "RegistryNotCouncil", {"caller": intruder.address})
+            "RegistryNotCouncil",
+            {"caller": intruder.address},
+        )
     assert state(cast.dave.address, proposals=(proposal_id,)) == before
 
 
@@ -155,25 +179,34 @@ def test_execute__after_threshold_lowered__runs_a_waiting_proposal(registry, cas
 
 
 def test_threshold_of_one__propose_executes_immediately(registry, cast, actor):
-    solo, _ = RegistryClient.deploy(cast.alice.sender, [cast.alice.address, cast.bob.address],
-                                    [cast.alice.address],
-                                    council_threshold=1, sponsors_required=1, application_ttl=3600)
+    solo, _ = RegistryClient.deploy(
+        cast.alice.sender,
+        [cast.alice.address, cast.bob.address],
+        [cast.alice.address],
+        council_threshold=1,
+        sponsors_required=1,
+        application_ttl=3600,
+    )
     _, receipt = solo.propose_suspend(cast.alice.sender, cast.bob.address)
     assert "MemberSuspended" in [e.name for e in solo.events(receipt)]
     assert not solo.is_active(cast.bob.address)
 
 
-@pytest.mark.parametrize(("function", "args"), [
-    ("admit", ("stranger",)),
-    ("suspend", ("dave",)),
-    ("reinstate", ("dave",)),
-    ("expel", ("dave",)),
-    ("setCouncilSeat", ("dave", True)),
-    ("setCouncilThreshold", (1,)),
-    ("setSponsorsRequired", (1,)),
-])
+@pytest.mark.parametrize(
+    ("function", "args"),
+    [
+        ("admit", ("stranger",)),
+        ("suspend", ("dave",)),
+        ("reinstate", ("dave",)),
+        ("expel", ("dave",)),
+        ("setCouncilSeat", ("dave", True)),
+        ("setCouncilThreshold", (1,)),
+        ("setSponsorsRequired", (1,)),
+    ],
+)
 def test_council_only_function__called_directly_even_by_council__reverts(
-        registry, cast, stranger, state, function, args):
+    registry, cast, stranger, state, function, args
+):
     people = {"stranger": stranger.address, "dave": cast.dave.address}
     resolved = [people.get(a, a) if isinstance(a, str) else a for a in args]
     before = state(cast.dave.address, stranger.address)
@@ -181,7 +214,9 @@ def test_council_only_function__called_directly_even_by_council__reverts(
         with pytest.raises(ContractRevert) as refused:
             caller.sender.transact(getattr(registry.contract.functions, function)(*resolved))
         assert (refused.value.name, refused.value.arguments) == (
-            "RegistryOnlyCouncilExecution", {"caller": caller.address})
+            "RegistryOnlyCouncilExecution",
+            {"caller": caller.address},
+        )
     assert state(cast.dave.address, stranger.address) == before
 
 
@@ -194,8 +229,10 @@ def test_suspend_and_reinstate__toggle_activity(registry, cast, decide):
 
 
 def test_suspend_or_reinstate__wrong_status__fails_the_proposal(registry, cast, stranger):
-    cases = (("suspend", stranger.address, "RegistryMemberNotActive", MemberStatus.NONE),
-             ("reinstate", cast.dave.address, "RegistryMemberNotSuspended", MemberStatus.ACTIVE))
+    cases = (
+        ("suspend", stranger.address, "RegistryMemberNotActive", MemberStatus.NONE),
+        ("reinstate", cast.dave.address, "RegistryMemberNotSuspended", MemberStatus.ACTIVE),
+    )
     for function, member, error, status in cases:
         proposal_id, _ = registry.propose_to_registry(cast.alice.sender, function, member)
         with pytest.raises(ContractRevert) as refused:
@@ -235,7 +272,9 @@ def test_leave__last_council_seat_above_threshold__reverts(registry, cast, state
     with pytest.raises(ContractRevert) as refused:
         registry.leave(cast.bob.sender)
     assert (refused.value.name, refused.value.arguments) == (
-        "RegistryInvalidThreshold", {"threshold": 2, "councilSize": 1})
+        "RegistryInvalidThreshold",
+        {"threshold": 2, "councilSize": 1},
+    )
     assert state(cast.bob.address) == before
 
 
@@ -249,10 +288,20 @@ def test_council_seat__given_and_taken(registry, cast, decide):
 
 
 def test_council_seat__unchanged_or_for_a_non_member__fails_the_proposal(registry, cast, stranger):
-    cases = ((cast.alice.address, True, "RegistryCouncilSeatUnchanged",
-              {"member": cast.alice.address, "seated": True}),
-             (stranger.address, True, "RegistryMemberNotActive",
-              {"member": stranger.address, "status": MemberStatus.NONE}))
+    cases = (
+        (
+            cast.alice.address,
+            True,
+            "RegistryCouncilSeatUnchanged",
+            {"member": cast.alice.address, "seated": True},
+        ),
+        (
+            stranger.address,
+            True,
+            "RegistryMemberNotActive",
+            {"member": stranger.address, "status": MemberStatus.NONE},
+        ),
+    )
     for member, seated, error, arguments in cases:
         proposal_id, _ = registry.propose_council_seat(cast.alice.sender, member, seated)
         with pytest.raises(ContractRevert) as refused:
@@ -262,11 +311,14 @@ def test_council_seat__unchanged_or_for_a_non_member__fails_the_proposal(registr
     assert registry.parameters().council_size == 3
 
 
-@pytest.mark.parametrize(("function", "value", "error", "arguments"), [
-    ("setCouncilThreshold", 0, "RegistryInvalidThreshold", {"threshold": 0, "councilSize": 3}),
-    ("setCouncilThreshold", 4, "RegistryInvalidThreshold", {"threshold": 4, "councilSize": 3}),
-    ("setSponsorsRequired", 0, "RegistryInvalidSponsorsRequired", {"sponsorsRequired": 0}),
-])
+@pytest.mark.parametrize(
+    ("function", "value", "error", "arguments"),
+    [
+        ("setCouncilThreshold", 0, "RegistryInvalidThreshold", {"threshold": 0, "councilSize": 3}),
+        ("setCouncilThreshold", 4, "RegistryInvalidThreshold", {"threshold": 4, "councilSize": 3}),
+        ("setSponsorsRequired", 0, "RegistryInvalidSponsorsRequired", {"sponsorsRequired": 0}),
+    ],
+)
 def test_parameters__invalid_value__fails_the_proposal(registry, cast, function, value, error, arguments):
     before = registry.parameters()
     proposal_id, _ = registry.propose_to_registry(cast.alice.sender, function, value)
@@ -280,19 +332,24 @@ def test_parameters__invalid_value__fails_the_proposal(registry, cast, function,
 def test_sponsors_required__lowered_to_one__a_single_sponsor_admits(registry, cast, actor, decide):
     receipt = decide("setSponsorsRequired", 1)
     assert [e.args for e in registry.events(receipt) if e.name == "SponsorsRequiredChanged"] == [
-        {"sponsorsRequired": 1}]
+        {"sponsorsRequired": 1}
+    ]
     candidate = actor("erin")
     registry.apply(candidate.sender, sample_profile())
     registry.sponsor(cast.dave.sender, candidate.address)
     assert registry.is_active(candidate.address)
 
 
-@pytest.mark.parametrize(("change", "args"), [
-    ("setCouncilSeat", ("dave", True)),   # a new voter
-    ("suspend", ("carol",)),              # a voter loses its vote
-])
+@pytest.mark.parametrize(
+    ("change", "args"),
+    [
+        ("setCouncilSeat", ("dave", True)),  # a new voter
+        ("suspend", ("carol",)),  # a voter loses its vote
+    ],
+)
 def test_approve__after_the_council_changed__open_proposal_is_stale(
-        registry, cast, decide, state, change, args):
+    registry, cast, decide, state, change, args
+):
     waiting, _ = registry.propose_suspend(cast.alice.sender, cast.dave.address)
     people = {"dave": cast.dave.address, "carol": cast.carol.address}
     decide(change, *[people.get(a, a) if isinstance(a, str) else a for a in args])
@@ -301,5 +358,7 @@ def test_approve__after_the_council_changed__open_proposal_is_stale(
     with pytest.raises(ContractRevert) as refused:
         registry.approve(cast.bob.sender, waiting)
     assert (refused.value.name, refused.value.arguments) == (
-        "RegistryProposalStale", {"proposalId": waiting, "proposalEpoch": 0, "currentEpoch": 1})
+        "RegistryProposalStale",
+        {"proposalId": waiting, "proposalEpoch": 0, "currentEpoch": 1},
+    )
     assert state(cast.dave.address, proposals=(waiting,)) == before

@@ -25,10 +25,13 @@ PARIS = location_key("FR-PAR")
 def market(registry, cast, actor):
     """Erin sells Access E-Line in FR and DE, Frank dark fibre in FR, Gina (applicant) E-Line in FR."""
     erin, frank, gina = actor("erin"), actor("frank"), actor("gina")
-    registry.apply(erin.sender, Profile("Erin Telecom", "https://sonata.erin.example", (ACCESS_ELINE,),
-                                        ("FR", "DE"), (PARIS,)))
-    registry.apply(frank.sender, Profile("Frank Fibre", "https://sonata.frank.example",
-                                         (DARK_FIBRE,), ("FR",)))
+    registry.apply(
+        erin.sender,
+        Profile("Erin Telecom", "https://sonata.erin.example", (ACCESS_ELINE,), ("FR", "DE"), (PARIS,)),
+    )
+    registry.apply(
+        frank.sender, Profile("Frank Fibre", "https://sonata.frank.example", (DARK_FIBRE,), ("FR",))
+    )
     registry.apply(gina.sender, Profile("Gina Net", "https://sonata.gina.example", (ACCESS_ELINE,), ("FR",)))
     for candidate in (erin, frank):
         registry.sponsor(cast.alice.sender, candidate.address)
@@ -47,14 +50,19 @@ def test_providers__answers_product_and_country_from_events_only(chain, registry
 
     entry = directory.member(erin.address)
     assert (entry.status, entry.name, entry.sonata_url, entry.admitted_via) == (
-        MemberStatus.ACTIVE, "Erin Telecom", "https://sonata.erin.example", AdmissionPath.SPONSORS)
+        MemberStatus.ACTIVE,
+        "Erin Telecom",
+        "https://sonata.erin.example",
+        AdmissionPath.SPONSORS,
+    )
     assert entry.profile.locations == (PARIS,)
     assert directory.member(gina.address).status == MemberStatus.APPLICANT
     active = directory.members()
     expected = {cast.alice.address, cast.dave.address, erin.address, frank.address}
     assert expected <= {e.address for e in active}
     assert [e.address for e in directory.members() if e.council] == sorted(
-        [cast.alice.address, cast.bob.address, cast.carol.address])
+        [cast.alice.address, cast.bob.address, cast.carol.address]
+    )
     assert (directory.council_threshold, directory.sponsors_required) == (2, 2)
 
 
@@ -92,7 +100,8 @@ def test_sync__follows_status_keys_admin_and_profile_changes(chain, registry, ca
 
 
 def test_sync__in_steps_and_resumed_from_saved_state__equals_one_full_sync(
-        chain, registry, cast, actor, market):
+    chain, registry, cast, actor, market
+):
     erin, _, gina = market
     start = chain.w3.eth.block_number
     registry.sponsor(cast.alice.sender, gina.address)

@@ -12,18 +12,25 @@ def test_add_key__quote_and_oracle_keys_resolve_to_their_member(registry, cast, 
     receipt = registry.add_key(cast.alice.sender, quote.address, Role.QUOTE)
     gas.check("CarrierRegistry.addKey", receipt.gas_used)
     assert [(e.name, e.args) for e in registry.events(receipt)] == [
-        ("KeyAdded", {"member": cast.alice.address, "key": quote.address, "roles": 1})]
+        ("KeyAdded", {"member": cast.alice.address, "key": quote.address, "roles": 1})
+    ]
     registry.add_key(cast.alice.sender, oracle.address, Role.ORACLE)
     registry.add_key(cast.alice.sender, both.address, Role.QUOTE | Role.ORACLE)
 
     assert registry.member_of(quote.address) == cast.alice.address
     assert registry.key_of(oracle.address) == (cast.alice.address, Role.ORACLE)
-    assert (registry.is_quote_signer(cast.alice.address, quote.address),
-            registry.is_oracle(cast.alice.address, quote.address)) == (True, False)
-    assert (registry.is_quote_signer(cast.alice.address, oracle.address),
-            registry.is_oracle(cast.alice.address, oracle.address)) == (False, True)
-    assert (registry.is_quote_signer(cast.alice.address, both.address),
-            registry.is_oracle(cast.alice.address, both.address)) == (True, True)
+    assert (
+        registry.is_quote_signer(cast.alice.address, quote.address),
+        registry.is_oracle(cast.alice.address, quote.address),
+    ) == (True, False)
+    assert (
+        registry.is_quote_signer(cast.alice.address, oracle.address),
+        registry.is_oracle(cast.alice.address, oracle.address),
+    ) == (False, True)
+    assert (
+        registry.is_quote_signer(cast.alice.address, both.address),
+        registry.is_oracle(cast.alice.address, both.address),
+    ) == (True, True)
     # The admin signs for its own member; nobody's key signs for another member.
     assert registry.is_quote_signer(cast.alice.address, cast.alice.address)
     assert registry.is_oracle(cast.alice.address, cast.alice.address)
@@ -47,7 +54,9 @@ def test_add_key__already_used_by_another_member__reverts(registry, cast, actor,
     with pytest.raises(ContractRevert) as refused:
         registry.add_key(cast.bob.sender, key.address, Role.ORACLE)
     assert (refused.value.name, refused.value.arguments) == (
-        "RegistryKeyInUse", {"key": key.address, "member": cast.alice.address})
+        "RegistryKeyInUse",
+        {"key": key.address, "member": cast.alice.address},
+    )
     assert state(key.address) == before
 
 
@@ -59,7 +68,9 @@ def test_add_key__a_member_or_applicant_address__reverts(registry, cast, actor, 
         with pytest.raises(ContractRevert) as refused:
             registry.add_key(cast.alice.sender, key, Role.QUOTE)
         assert (refused.value.name, refused.value.arguments) == (
-            "RegistryKeyIsMember", {"key": key, "status": status})
+            "RegistryKeyIsMember",
+            {"key": key, "status": status},
+        )
     assert state(candidate.address, cast.bob.address) == before
 
 
@@ -82,7 +93,8 @@ def test_add_key__zero_address__reverts(registry, cast):
 
 
 def test_key_functions__by_stranger_applicant_or_operational_key__revert(
-        registry, cast, actor, stranger, state):
+    registry, cast, actor, stranger, state
+):
     quote, other, candidate = actor("alice-quote"), actor("other"), actor("erin")
     registry.add_key(cast.alice.sender, quote.address, Role.QUOTE)
     registry.apply(candidate.sender, sample_profile())
@@ -100,7 +112,9 @@ def test_key_functions__by_stranger_applicant_or_operational_key__revert(
             with pytest.raises(ContractRevert) as refused:
                 attempt(outsider)
             assert (refused.value.name, refused.value.arguments) == (
-                "RegistryNotMemberAdmin", {"caller": outsider.address}), name
+                "RegistryNotMemberAdmin",
+                {"caller": outsider.address},
+            ), name
     assert state(quote.address, other.address, cast.alice.address) == before
 
 
@@ -110,7 +124,8 @@ def test_revoke_key__removes_it_and_frees_it_for_another_member(registry, cast, 
     receipt = registry.revoke_key(cast.alice.sender, key.address)
     gas.check("CarrierRegistry.revokeKey", receipt.gas_used)
     assert [(e.name, e.args) for e in registry.events(receipt)] == [
-        ("KeyRevoked", {"member": cast.alice.address, "key": key.address})]
+        ("KeyRevoked", {"member": cast.alice.address, "key": key.address})
+    ]
     assert registry.member_of(key.address) is None
     assert not registry.is_oracle(cast.alice.address, key.address)
     registry.add_key(cast.bob.sender, key.address, Role.QUOTE)
@@ -125,7 +140,9 @@ def test_revoke_key__another_members_key_or_the_admin__reverts(registry, cast, a
         with pytest.raises(ContractRevert) as refused:
             registry.revoke_key(cast.bob.sender, target)
         assert (refused.value.name, refused.value.arguments) == (
-            "RegistryNotMemberKey", {"key": target, "member": cast.bob.address})
+            "RegistryNotMemberKey",
+            {"key": target, "member": cast.bob.address},
+        )
     assert state(key.address, cast.bob.address) == before
 
 
@@ -147,7 +164,9 @@ def test_rotate_key__onto_a_key_in_use__reverts_and_keeps_the_old_key(registry, 
     with pytest.raises(ContractRevert) as refused:
         registry.rotate_key(cast.alice.sender, old.address, taken.address)
     assert (refused.value.name, refused.value.arguments) == (
-        "RegistryKeyInUse", {"key": taken.address, "member": cast.bob.address})
+        "RegistryKeyInUse",
+        {"key": taken.address, "member": cast.bob.address},
+    )
     assert state(old.address, taken.address) == before
 
 
@@ -164,8 +183,13 @@ def test_suspended_member__keys_still_resolve_but_it_is_not_active(registry, cas
 
 
 def test_update_profile__emits_the_new_profile(registry, cast, gas):
-    profile = Profile(name="Alice Networks", sonata_url="https://sonata.alice.example",
-                      products=(b"\x01" * 32,), countries=("US", "CA"), locations=(b"\x02" * 32,))
+    profile = Profile(
+        name="Alice Networks",
+        sonata_url="https://sonata.alice.example",
+        products=(b"\x01" * 32,),
+        countries=("US", "CA"),
+        locations=(b"\x02" * 32,),
+    )
     receipt = registry.update_profile(cast.alice.sender, profile)
     gas.check("CarrierRegistry.updateProfile", receipt.gas_used)
     [event] = registry.events(receipt)
@@ -177,7 +201,9 @@ def test_update_profile__incomplete__reverts(registry, cast):
     with pytest.raises(ContractRevert) as refused:
         registry.update_profile(cast.alice.sender, Profile(name="Alice", sonata_url=""))
     assert (refused.value.name, refused.value.arguments) == (
-        "RegistryProfileIncomplete", {"nameLength": 5, "sonataUrlLength": 0})
+        "RegistryProfileIncomplete",
+        {"nameLength": 5, "sonataUrlLength": 0},
+    )
 
 
 def test_leave__ends_membership_and_kills_every_key(registry, cast, admitted, actor, gas):
@@ -221,8 +247,11 @@ def test_admin_handover__two_steps_move_the_admin_and_keep_the_member_id(registr
     gas.check("CarrierRegistry.proposeAdmin", proposed.gas_used)
     gas.check("CarrierRegistry.acceptAdmin", accepted.gas_used)
     assert [(e.name, e.args) for e in registry.events(accepted)] == [
-        ("AdminChanged", {"member": cast.alice.address, "previous": cast.alice.address,
-                          "current": new_admin.address})]
+        (
+            "AdminChanged",
+            {"member": cast.alice.address, "previous": cast.alice.address, "current": new_admin.address},
+        )
+    ]
     assert registry.member_of(new_admin.address) == cast.alice.address
     assert registry.member_of(cast.alice.address) is None
     assert registry.is_active(cast.alice.address) and registry.is_council(cast.alice.address)
@@ -264,7 +293,9 @@ def test_accept_admin__by_anyone_but_the_proposed_admin__reverts(registry, cast,
         with pytest.raises(ContractRevert) as refused:
             registry.accept_admin(outsider.sender, cast.alice.address)
         assert (refused.value.name, refused.value.arguments) == (
-            "RegistryNotPendingAdmin", {"member": cast.alice.address, "caller": outsider.address})
+            "RegistryNotPendingAdmin",
+            {"member": cast.alice.address, "caller": outsider.address},
+        )
     assert state(cast.alice.address, new_admin.address) == before
 
 
@@ -285,11 +316,15 @@ def test_propose_admin__another_members_key_or_member__reverts(registry, cast, a
     with pytest.raises(ContractRevert) as key_in_use:
         registry.propose_admin(cast.alice.sender, bobs_key.address)
     assert (key_in_use.value.name, key_in_use.value.arguments) == (
-        "RegistryKeyInUse", {"key": bobs_key.address, "member": cast.bob.address})
+        "RegistryKeyInUse",
+        {"key": bobs_key.address, "member": cast.bob.address},
+    )
     with pytest.raises(ContractRevert) as member:
         registry.propose_admin(cast.alice.sender, cast.bob.address)
     assert (member.value.name, member.value.arguments) == (
-        "RegistryKeyIsMember", {"key": cast.bob.address, "status": MemberStatus.ACTIVE})
+        "RegistryKeyIsMember",
+        {"key": cast.bob.address, "status": MemberStatus.ACTIVE},
+    )
     assert state(cast.alice.address) == before
 
 
@@ -301,5 +336,7 @@ def test_accept_admin__key_taken_since_the_proposal__reverts(registry, cast, act
     with pytest.raises(ContractRevert) as refused:
         registry.accept_admin(new_admin.sender, cast.alice.address)
     assert (refused.value.name, refused.value.arguments) == (
-        "RegistryKeyInUse", {"key": new_admin.address, "member": cast.bob.address})
+        "RegistryKeyInUse",
+        {"key": new_admin.address, "member": cast.bob.address},
+    )
     assert state(cast.alice.address, new_admin.address) == before

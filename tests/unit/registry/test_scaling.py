@@ -18,9 +18,14 @@ def _journey(chain, cast, actor, members: int) -> tuple[dict[str, int], int]:
     """Every kind of registry operation once, on a registry of `members` founders; gas per operation."""
     founders = [cast.alice.address, cast.bob.address, cast.carol.address, cast.dave.address]
     registry, deployed = RegistryClient.deploy(
-        cast.alice.sender, founders + _filler(members - len(founders)), founders[:3],
-        council_threshold=COUNCIL_THRESHOLD, sponsors_required=SPONSORS_REQUIRED,
-        application_ttl=APPLICATION_TTL, gas=DEPLOY_GAS)
+        cast.alice.sender,
+        founders + _filler(members - len(founders)),
+        founders[:3],
+        council_threshold=COUNCIL_THRESHOLD,
+        sponsors_required=SPONSORS_REQUIRED,
+        application_ttl=APPLICATION_TTL,
+        gas=DEPLOY_GAS,
+    )
     erin, key, new_key, new_admin = actor("erin"), actor("erin-key"), actor("erin-key-2"), actor("erin-admin")
     used = {
         "apply": registry.apply(erin.sender, sample_profile("Erin")),

@@ -36,8 +36,9 @@ def test_permit__signed_offline__sets_allowance_without_owner_transaction(chain,
     owner, spender = make_account(), make_account()
     permit = sign_permit(owner, stablecoin, spender.address, 7_000_000, chain.now() + 3600)
     Sender(chain, spender).transact(
-        stablecoin.functions.permit(permit.owner, permit.spender, permit.value, permit.deadline,
-                                    permit.v, permit.r, permit.s)
+        stablecoin.functions.permit(
+            permit.owner, permit.spender, permit.value, permit.deadline, permit.v, permit.r, permit.s
+        )
     )
     assert call(stablecoin.functions.allowance(owner.address, spender.address)) == 7_000_000
     assert call(stablecoin.functions.nonces(owner.address)) == 1
@@ -48,8 +49,9 @@ def test_permit__expired__reverts(chain, stablecoin, make_account):
     permit = sign_permit(owner, stablecoin, spender.address, 1, chain.now() - 1)
     with pytest.raises(ContractRevert) as refused:
         Sender(chain, spender).transact(
-            stablecoin.functions.permit(permit.owner, permit.spender, permit.value, permit.deadline,
-                                        permit.v, permit.r, permit.s)
+            stablecoin.functions.permit(
+                permit.owner, permit.spender, permit.value, permit.deadline, permit.v, permit.r, permit.s
+            )
         )
     assert refused.value.name == "ERC2612ExpiredSignature"
     assert call(stablecoin.functions.allowance(owner.address, spender.address)) == 0

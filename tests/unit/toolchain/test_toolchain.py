@@ -26,15 +26,25 @@ def test_front__is_found_by_py_solc_x_as_an_installed_version():
 
 
 def test_front__standard_json_prints_only_json_and_resolves_imports(tmp_path):
-    source = 'pragma solidity 0.8.29;\nimport "@openzeppelin/contracts/utils/Strings.sol";\nimport "./b.sol";\n' \
-             "contract A is B { function f() external pure returns (string memory) " \
-             "{ return Strings.toString(7); } }\n"
+    source = (
+        'pragma solidity 0.8.29;\nimport "@openzeppelin/contracts/utils/Strings.sol";\nimport "./b.sol";\n'
+        "contract A is B { function f() external pure returns (string memory) "
+        "{ return Strings.toString(7); } }\n"
+    )
     (tmp_path / "a.sol").write_text(source)
     (tmp_path / "b.sol").write_text("pragma solidity 0.8.29;\ncontract B {}\n")
-    request = {"language": "Solidity", "sources": {"a.sol": {"content": source}},
-               "settings": {"outputSelection": {"*": {"*": ["abi"]}}}}
-    done = subprocess.run([FRONT, "--standard-json", "--base-path", str(tmp_path), "--allow-paths", "/"],
-                          input=json.dumps(request), capture_output=True, text=True, check=True)
+    request = {
+        "language": "Solidity",
+        "sources": {"a.sol": {"content": source}},
+        "settings": {"outputSelection": {"*": {"*": ["abi"]}}},
+    }
+    done = subprocess.run(
+        [FRONT, "--standard-json", "--base-path", str(tmp_path), "--allow-paths", "/"],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     output = json.loads(done.stdout)  # the whole of stdout is the JSON document
     assert not [e for e in output.get("errors", []) if e["severity"] == "error"]
     assert "A" in output["contracts"]["a.sol"]
@@ -42,11 +52,18 @@ def test_front__standard_json_prints_only_json_and_resolves_imports(tmp_path):
 
 
 def test_front__missing_import_is_a_compiler_error_not_a_crash(tmp_path):
-    request = {"language": "Solidity",
-               "sources": {"a.sol": {"content": 'pragma solidity 0.8.29; import "./nowhere.sol"; contract A {}'}},
-               "settings": {"outputSelection": {"*": {"*": ["abi"]}}}}
-    done = subprocess.run([FRONT, "--standard-json", "--base-path", str(tmp_path)],
-                          input=json.dumps(request), capture_output=True, text=True, check=True)
+    request = {
+        "language": "Solidity",
+        "sources": {"a.sol": {"content": 'pragma solidity 0.8.29; import "./nowhere.sol"; contract A {}'}},
+        "settings": {"outputSelection": {"*": {"*": ["abi"]}}},
+    }
+    done = subprocess.run(
+        [FRONT, "--standard-json", "--base-path", str(tmp_path)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     errors = json.loads(done.stdout)["errors"]
     assert any("nowhere.sol" in e["message"] for e in errors)
 

@@ -44,4 +44,3 @@ def write_keyfile(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
-

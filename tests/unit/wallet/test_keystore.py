@@ -103,10 +103,18 @@ def test_import_keystore__eth_account_file__is_copied_unchanged_and_unlocks(keys
 
 def test_import_keystore__file_written_by_ape_itself__imports_as_it_is(keystore, tmp_path):
     # ape's own `accounts import` code, run in a process whose ape data folder is tmp_path/ape.
-    script = ("import sys; from ape_accounts.accounts import import_account_from_private_key as i; "
-              "i('deployer', 'ape passphrase', sys.argv[1])")
-    subprocess.run([sys.executable, "-c", script, "0x" + KEY.hex()], cwd=tmp_path, check=True, timeout=120,
-                   env={**os.environ, "APE_DATA_FOLDER": str(tmp_path / "ape")}, capture_output=True)
+    script = (
+        "import sys; from ape_accounts.accounts import import_account_from_private_key as i; "
+        "i('deployer', 'ape passphrase', sys.argv[1])"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script, "0x" + KEY.hex()],
+        cwd=tmp_path,
+        check=True,
+        timeout=120,
+        env={**os.environ, "APE_DATA_FOLDER": str(tmp_path / "ape")},
+        capture_output=True,
+    )
     ape_file = tmp_path / "ape" / "accounts" / "deployer.json"
     entry = keystore.import_keystore("deployer", ape_file, "ape passphrase")
     assert entry.address == ADDRESS
@@ -203,23 +211,26 @@ def _break(data: dict, how: str) -> object:
     return data
 
 
-@pytest.mark.parametrize(("how", "reason"), [
-    ("not-json", "not valid JSON"),
-    ("version-4", "its version is 4, not 3"),
-    ("no-crypto", "no crypto section"),
-    ("mac-not-hex", "ciphertext, iv or mac is missing or not hex"),
-    ("long-iv", "ciphertext, iv or mac is missing or not hex"),
-    ("unknown-kdf", "key derivation function 'argon2' is not scrypt or pbkdf2"),
-    ("scrypt-n-not-power-of-two", "scrypt parameters are invalid"),
-    ("scrypt-asks-for-16-gib", "more than 1024 MiB of memory"),
-    ("address-not-hex", "address field 'not an address' is not a 20-byte hex address"),
-])
+@pytest.mark.parametrize(
+    ("how", "reason"),
+    [
+        ("not-json", "not valid JSON"),
+        ("version-4", "its version is 4, not 3"),
+        ("no-crypto", "no crypto section"),
+        ("mac-not-hex", "ciphertext, iv or mac is missing or not hex"),
+        ("long-iv", "ciphertext, iv or mac is missing or not hex"),
+        ("unknown-kdf", "key derivation function 'argon2' is not scrypt or pbkdf2"),
+        ("scrypt-n-not-power-of-two", "scrypt parameters are invalid"),
+        ("scrypt-asks-for-16-gib", "more than 1024 MiB of memory"),
+        ("address-not-hex", "address field 'not an address' is not a 20-byte hex address"),
+    ],
+)
 def test_import_keystore__corrupted_file__raises_corrupt_with_the_reason_and_writes_nothing(
     keystore, write_keyfile, how, reason
 ):
     source = write_keyfile("broken.json", KEY, "pw")
     broken = _break(json.loads(source.read_text()), how)
-    source.write_text("{\"version\": 3, \"crypto\": {" if broken is None else json.dumps(broken))
+    source.write_text('{"version": 3, "crypto": {' if broken is None else json.dumps(broken))
     with pytest.raises(CorruptKeystore) as refused:
         keystore.import_keystore("broken", source, "pw")
     assert str(refused.value).startswith("keystore file broken.json is corrupted: ")
@@ -266,11 +277,14 @@ def test_entry__by_address__finds_the_account_in_any_case(keystore):
     assert keystore.unlock(ADDRESS, "pw").address == ADDRESS
 
 
-@pytest.mark.parametrize(("ref", "reason"), [
-    ("0x1234", "expected 0x followed by 40 hex digits"),
-    ("0x" + "g" * 40, "expected 0x followed by 40 hex digits"),
-    (ADDRESS[:2] + ADDRESS[2:].swapcase(), r"checksum \(EIP-55\) is wrong"),
-])
+@pytest.mark.parametrize(
+    ("ref", "reason"),
+    [
+        ("0x1234", "expected 0x followed by 40 hex digits"),
+        ("0x" + "g" * 40, "expected 0x followed by 40 hex digits"),
+        (ADDRESS[:2] + ADDRESS[2:].swapcase(), r"checksum \(EIP-55\) is wrong"),
+    ],
+)
 def test_entry__bad_address__raises_invalid_address(keystore, ref, reason):
     keystore.import_private_key("ops", KEY, "pw")
     with pytest.raises(InvalidAddress, match=reason):

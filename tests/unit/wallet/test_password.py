@@ -22,10 +22,13 @@ def test_file_password__is_the_first_line_without_its_newline(tmp_path):
     assert FilePassword(path).read("ignored") == "  spaces kept "
 
 
-@pytest.mark.parametrize(("make", "reason"), [
-    (lambda tmp: tmp / "missing.txt", "No such file or directory"),
-    (lambda tmp: tmp, "Is a directory"),
-])
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda tmp: tmp / "missing.txt", "No such file or directory"),
+        (lambda tmp: tmp, "Is a directory"),
+    ],
+)
 def test_file_password__unreadable__raises_one_line_naming_the_file(tmp_path, make, reason):
     path = make(tmp_path)
     with pytest.raises(PasswordUnavailable) as refused:

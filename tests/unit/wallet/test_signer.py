@@ -95,11 +95,14 @@ def test_resolve_signer__nothing_chosen__required_raises_optional_returns_none()
     assert resolve_signer(required=False) is None
 
 
-@pytest.mark.parametrize("options", [
-    {"account": "ops", "private_key_env": "CI_DEPLOYER_KEY"},
-    {"private_key_env": "CI_DEPLOYER_KEY", "password_env": "OPS_PASSWORD"},
-    {"account": "ops", "password_env": "OPS_PASSWORD", "password_file": "pw.txt"},
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"account": "ops", "private_key_env": "CI_DEPLOYER_KEY"},
+        {"private_key_env": "CI_DEPLOYER_KEY", "password_env": "OPS_PASSWORD"},
+        {"account": "ops", "password_env": "OPS_PASSWORD", "password_file": "pw.txt"},
+    ],
+)
 def test_resolve_signer__contradictory_options__raise(ops, options):
     with pytest.raises(ConflictingOptions):
         resolve_signer(keystore_dir=ops.directory, **options)
@@ -114,18 +117,36 @@ def test_unlocked_account__signs_transactions_locally(chain, stablecoin, ops):
 
 def test_sign_typed_data__is_eip712_and_recovers_to_the_signer(ops):
     account = load_account("ops", EnvPassword("OPS_PASSWORD"), ops.directory)
-    domain = {"name": "offnet", "version": "1", "chainId": 31337,
-              "verifyingContract": "0x000000000000000000000000000000000000dEaD"}
-    message = {"owner": ADDRESS, "spender": domain["verifyingContract"], "value": 5, "nonce": 0,
-               "deadline": 9}
+    domain = {
+        "name": "offnet",
+        "version": "1",
+        "chainId": 31337,
+        "verifyingContract": "0x000000000000000000000000000000000000dEaD",
+    }
+    message = {
+        "owner": ADDRESS,
+        "spender": domain["verifyingContract"],
+        "value": 5,
+        "nonce": 0,
+        "deadline": 9,
+    }
     digest, signature = sign_typed_data(account, domain, PERMIT_TYPES, message)
     expected = account.sign_message(encode_typed_data(domain, PERMIT_TYPES, message))
     assert digest == bytes(expected.message_hash) and len(digest) == 32
     assert signature == bytes(expected.signature) and len(signature) == 65
     assert recover_typed_data_signer(domain, PERMIT_TYPES, message, signature) == ADDRESS
-    with_domain_type = {"EIP712Domain": [{"name": k, "type": t} for k, t in
-                                         (("name", "string"), ("version", "string"), ("chainId", "uint256"),
-                                          ("verifyingContract", "address"))], **PERMIT_TYPES}
+    with_domain_type = {
+        "EIP712Domain": [
+            {"name": k, "type": t}
+            for k, t in (
+                ("name", "string"),
+                ("version", "string"),
+                ("chainId", "uint256"),
+                ("verifyingContract", "address"),
+            )
+        ],
+        **PERMIT_TYPES,
+    }
     assert sign_typed_data(account, domain, with_domain_type, message) == (digest, signature)
     tampered = {**message, "value": 6}
     assert recover_typed_data_signer(domain, PERMIT_TYPES, tampered, signature) != ADDRESS
@@ -137,8 +158,13 @@ def test_sign_typed_data__permit_verifies_in_a_real_contract(chain, stablecoin, 
     _, name, version, chain_id, verifying_contract, _, _ = call(stablecoin.functions.eip712Domain())
     deadline = chain.now() + 3600
     domain = {"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying_contract}
-    message = {"owner": owner.address, "spender": spender.address, "value": 7, "nonce": 0,
-               "deadline": deadline}
+    message = {
+        "owner": owner.address,
+        "spender": spender.address,
+        "value": 7,
+        "nonce": 0,
+        "deadline": deadline,
+    }
     _, signature = sign_typed_data(owner, domain, PERMIT_TYPES, message)
     r, s, v = signature[:32], signature[32:64], signature[64]
     Sender(chain, spender).transact(
