@@ -313,7 +313,7 @@ def test_seller_outage_duplicates_reordering_and_clock_skew__each_report_on_chai
                     )
                     return sum(1 for r in rows if r["kind"] == ReportKind.TROUBLE_TICKET)
 
-                _eventually(lambda: confirmed_tickets() >= TICKETS, f"{TICKETS} confirmed ticket reports")
+                _eventually(lambda: confirmed_tickets() >= TICKETS, f"{TICKETS} confirmed ticket reports", 90)
                 time.sleep(2)  # anything doubled would be submitted by now
                 assert confirmed_tickets() == TICKETS
 
