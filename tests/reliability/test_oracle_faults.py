@@ -153,12 +153,6 @@ def _eventually(check, what: str, seconds: float = 300) -> None:
     pytest.fail(f"timed out waiting for {what}")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="finding for the oracle owner: after a seller outage, ticket events retried together with their "
-    "order's event are sometimes marked done with no report (0-1 of 24 confirmed; passes when the order's "
-    "event is handled first)",
-)
 def test_seller_outage_duplicates_reordering_and_clock_skew__each_report_on_chain_once(tmp_path):
     node = Anvil().start()
     oracle = None

@@ -456,20 +456,31 @@ class Oracle:
             return self._order_reports(order, product_order, event.event_time)
         if event.api == TROUBLE_TICKET_API.name:
             ticket = await client.get_trouble_ticket(event.resource_id)
-            related = [e.id for e in (ticket.relatedEntity or [])]
-            order = next(
-                (
-                    self.store.order(product_order_id=r)
-                    for r in related
-                    if self.store.order(product_order_id=r)
-                ),
-                None,
-            )
-            if order is None:
-                return []
+            order = await self._ticket_order(event.peer, client, ticket)
             report = ticket_report(bytes.fromhex(order["order_id"][2:]), ticket)
             return [report] if report else []
         return []
+
+    async def _ticket_order(self, peer: str, client: SonataClient, ticket: Any) -> dict:
+        """The offnet order a ticket is about; raises (the event is retried) until it is known.
+
+        A ticket's notification can arrive before its product order was linked to the chain (events
+        come out of order): the product order is fetched and linked here rather than the ticket dropped.
+        """
+        related = [e.id for e in (ticket.relatedEntity or [])]
+        for product_order_id in related:
+            order = self.store.order(product_order_id=product_order_id)
+            if order is not None:
+                return order
+        for product_order_id in related:
+            try:
+                product_order = await client.get_product_order(product_order_id)
+            except Exception:  # not a product order of this seller: try the next related entity
+                continue
+            order = await self._order_for(peer, product_order)
+            if order is not None:
+                return order
+        raise LookupError(f"trouble ticket {ticket.id} relates to no offnet order known yet ({', '.join(related)})")
 
     async def _order_for(self, peer: str, product_order: Any) -> dict | None:
         order = self.store.order(product_order_id=product_order.id)
