@@ -480,7 +480,9 @@ class Oracle:
             order = await self._order_for(peer, product_order)
             if order is not None:
                 return order
-        raise LookupError(f"trouble ticket {ticket.id} relates to no offnet order known yet ({', '.join(related)})")
+        raise LookupError(
+            f"trouble ticket {ticket.id} relates to no offnet order known yet ({', '.join(related)})"
+        )
 
     async def _order_for(self, peer: str, product_order: Any) -> dict | None:
         order = self.store.order(product_order_id=product_order.id)
