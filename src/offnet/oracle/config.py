@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from eth_utils import is_address, to_checksum_address
@@ -74,6 +75,21 @@ class PeerConfig(BaseModel):
         return to_checksum_address(value)
 
 
+class PerformanceConfig(BaseModel):
+    """Where in-life measurements come from: the reference seller's simulator, or a JSON/CSV file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: Literal["simulator", "file"] = "simulator"
+    path: Path | None = None
+
+    @model_validator(mode="after")
+    def _path_for_files(self) -> PerformanceConfig:
+        if self.source == "file" and self.path is None:
+            raise ValueError("a file performance source needs a path")
+        return self
+
+
 class SellerConfig(BaseModel):
     """Our own selling side: our Sonata system, and how our quotes become signed offnet quotes."""
 
@@ -87,6 +103,7 @@ class SellerConfig(BaseModel):
     # Credit schedule offered with every quote (CreditSchedule field names, chain units).
     credits: dict[str, int] = Field(default_factory=dict)
     billing_period_days: int = Field(30, gt=0)
+    performance: PerformanceConfig = Field(default_factory=PerformanceConfig)
 
 
 class OracleConfig(BaseModel):

@@ -44,6 +44,7 @@ from offnet.market.rfq import RfqClient
 from offnet.oracle.codec import rfq_from_json, rfq_to_json, signed_quote_from_json, signed_quote_to_json
 from offnet.oracle.config import OracleConfig, PeerConfig
 from offnet.oracle.listener import Peer, create_listener_app
+from offnet.oracle.performance import FileSource, PerformanceSource, SimulatorSource
 from offnet.oracle.relay import ReportRelay, report_to_json, terms_from_json, terms_to_json
 from offnet.oracle.store import Store, StoredEvent
 from offnet.sla.reports import order_report, period_report, ticket_report
@@ -133,6 +134,7 @@ class Oracle:
         self._stop = asyncio.Event()
         self._server = None
         self._rfq_locks: dict[str, asyncio.Lock] = {}
+        self._performance_source: PerformanceSource | None = None
         self.errors: list[str] = []
 
     # --- HTTP: signed quotes for buyers, the buyer desk ----------------------------------------------
@@ -620,22 +622,25 @@ class Oracle:
                 month = month_of(order["completed_at"], period)
                 if month_end(month) > now:
                     break
-                measurement = await self._performance(order["product_order_id"], month)
+                try:
+                    measurement = await self._performance(order["product_order_id"], month)
+                except LookupError as missing:  # not measured yet: the next pass tries again
+                    log.info("period %s of %s waits: %s", period, order["order_id"], missing)
+                    break
                 report = period_report(bytes.fromhex(order["order_id"][2:]), period, measurement)
                 queued += self.store.queue_reports([report_to_json(report)])
                 self.store.set_cursor(f"periods:{order['order_id']}", period)
         return queued
 
     async def _performance(self, product_order_id: str, month: str) -> dict:
-        client = self.sonata(SELF)
-        response = await client._http.get(
-            f"/simulator/performance/{product_order_id}",
-            params={"period": month},
-            headers={"Authorization": f"Bearer {self.config.seller.operator_token.read()}"},
-        )
-        if response.status_code != 200:
-            raise ValueError(f"performance of {product_order_id} for {month}: HTTP {response.status_code}")
-        return response.json()
+        if self._performance_source is None:
+            seller = self.config.seller
+            assert seller is not None
+            if seller.performance.source == "file":
+                self._performance_source = FileSource(seller.performance.path)
+            else:
+                self._performance_source = SimulatorSource(seller.sonata_url, seller.operator_token.read())
+        return await self._performance_source.measurement(product_order_id, month)
 
     # --- the loops -------------------------------------------------------------------------------
 
