@@ -13,7 +13,7 @@ from eth_tester.exceptions import TransactionFailed
 from eth_utils.exceptions import ValidationError as TesterValidationError
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
+from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
 
 from offnet.chain.artifacts import Artifact
 from offnet.chain.connect import Chain
@@ -23,6 +23,10 @@ from offnet.chain.errors import ContractRevert, decode_revert
 _ALREADY_KNOWN = ("already known", "known transaction", "alreadyknown")
 _NONCE_TOO_LOW = ("nonce too low", "nonce is too low", "invalid nonce")
 TRANSIENT_RETRIES = 5
+
+
+class TransactionDropped(RuntimeError):
+    """A mined transaction vanished before reaching its confirmations (a chain reorganisation)."""
 
 
 class TransactionRejected(ValueError):
@@ -192,6 +196,17 @@ class Sender:
                     f"{self.chain.confirmations} blocks deep within {timeout:.0f}s"
                 )
             time.sleep(0.2)
+        if self.chain.confirmations > 1:
+            # Deep enough now, but is it still the same block? A reorganisation may have dropped it.
+            try:
+                settled = w3.eth.get_transaction_receipt(tx_hash)
+            except TransactionNotFound:
+                settled = None
+            if settled is None or settled["blockHash"] != receipt["blockHash"]:
+                self.chain.forget_nonce(self.address)  # the node's count went back with the chain
+                raise TransactionDropped(
+                    f"transaction 0x{bytes(tx_hash).hex()} was reorganised out of the chain"
+                )
         return Receipt(
             tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
             block_number=receipt["blockNumber"],

@@ -19,7 +19,7 @@ from eth_utils import to_checksum_address
 
 from offnet.chain.connect import Chain
 from offnet.chain.errors import ContractRevert
-from offnet.chain.tx import Sender
+from offnet.chain.tx import Sender, TransactionDropped
 from offnet.market.escrow import OrderTerms, PeriodMetrics
 from offnet.market.ledger import Batch, LedgerClient, ReportStatus
 from offnet.oracle.store import Store
@@ -174,6 +174,10 @@ class ReportRelay:
         call = self.ledger.fn.submit([r.to_tuple() for r in reports])
         try:
             receipt = self.oracle.transact(call, on_signed=lambda h: self.store.mark_submitted(ids, h, root))
+        except TransactionDropped as dropped:  # a shallow reorganisation: send the reports again
+            log.warning("%s; its %d reports go back to the outbox", dropped, len(ids))
+            self.store.mark_pending(ids, str(dropped))
+            return
         except ContractRevert as refused:
             self.store.mark_pending(ids, refused.describe())  # undo `submitted` if it was mined and failed
             if len(rows) == 1:
