@@ -10,13 +10,10 @@ retries. Then the RPC endpoint is taken away while events keep arriving, and giv
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -30,19 +27,15 @@ from offnet.chain import Sender
 from offnet.chain.anvil import Anvil, free_port
 from offnet.chain.connect import connect
 from offnet.deployment import SuiteConfig, deploy_suite
-from offnet.market.escrow import CreditSchedule
-from offnet.market.quotes import Quote, Rfq, sign_quote
-from offnet.market.registry import ACCESS_ELINE, location_key
-from offnet.market.rfq import RfqClient
 from offnet.oracle.store import Store
 from offnet.sla.reports import ReportKind
-from offnet.sonata.canonical import document_hash
 from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
 from offnet.sonata.seller import create_seller_app
 from offnet.sonata.seller.server import serve_in_thread
 from offnet.testing.accounts import funded_account
 from offnet.testing.carriers import chain_clock
+from offnet.testing.faults import CuttableLink, award_one_order
 
 pytestmark = pytest.mark.anvil
 DAY = 86_400
@@ -51,101 +44,6 @@ DURING_OUTAGE = 20
 OFFNET = Path(sys.executable).parent / "offnet"
 TICKET_PATH = "/mefApi/sonata/troubleTicketNotification/v4/listener/troubleTicketStatusChangeEvent"
 ORDER_PATH = "/mefApi/sonata/productOrderingNotification/v10/listener/productOrderStateChangeEvent"
-
-
-def award_one_order(chain, suite, buyer, seller) -> bytes:
-    """Post an RFQ, commit the seller's signed quote, award it: returns the order id."""
-    market = RfqClient(chain, suite.market)
-    pay = Sender(chain, buyer)
-    pay.transact(suite.token.functions.mint(buyer.address, 10**12))
-    pay.transact(suite.token.functions.approve(suite.escrow.address, 10**12))
-    rfq = Rfq(
-        buyer=buyer.address,
-        deadline=chain.now() + DAY,
-        token=suite.token.address,
-        request_hash=document_hash({"externalId": "crash-test"}),
-        product_key=ACCESS_ELINE,
-        location_key=location_key("FR-LYS"),
-        invited=(seller.address,),
-        min_reputation=0,
-    )
-    market.post(pay, rfq)
-    quote = Quote(
-        rfq_id=rfq.rfq_id,
-        provider=seller.address,
-        buyer=buyer.address,
-        token=suite.token.address,
-        one_time_charge=1_000 * 10**6,
-        monthly_charge=500 * 10**6,
-        term_months=12,
-        install_days=30,
-        sla_terms_hash=document_hash({"sla": 1}),
-        credits=CreditSchedule(*([0] * 11)),
-        prepaid_months=1,
-        valid_until=chain.now() + 30 * DAY,
-        nonce=1,
-    )
-    signed = sign_quote(seller, quote, market.domain)
-    market.commit(Sender(chain, seller), rfq, signed)
-    chain.advance_time(2 * DAY)
-    order_id, _ = market.award(pay, rfq, signed)
-    return order_id
-
-
-class RpcLink:
-    """A TCP forwarder between the oracle and anvil that the test can cut (an RPC outage) and restore."""
-
-    def __init__(self, target_port: int):
-        self.target_port = target_port
-        self.up = True
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self.port = self._server.getsockname()[1]
-        self._open: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._server.accept()
-            except OSError:
-                return
-            if not self.up:
-                client.close()
-                continue
-            upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            self._open += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                with contextlib.suppress(OSError):
-                    s.close()
-
-    def cut(self) -> None:
-        self.up = False
-        for s in self._open:
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-        self._open.clear()
-
-    def restore(self) -> None:
-        self.up = True
-
-    def close(self) -> None:
-        self.cut()
-        self._server.close()
 
 
 class OracleProcess:
@@ -214,7 +112,7 @@ def wait_until(condition, what: str, seconds: float = 600) -> None:
 
 def test_kill9_mid_stream_and_rpc_outage__every_report_on_chain_exactly_once(tmp_path):
     node = Anvil().start()
-    link = RpcLink(node.port)
+    link = CuttableLink(node.port)
     oracle = None
     try:
         chain = connect(rpc=node.url)
@@ -226,7 +124,7 @@ def test_kill9_mid_stream_and_rpc_outage__every_report_on_chain_exactly_once(tmp
         )
         deployments = tmp_path / "deployments"
         suite.manifest.save(deployments)
-        order_id = award_one_order(chain, suite, buyer, seller)
+        order_id = award_one_order(chain, suite, buyer, seller, label="crash-test", after_deadline=True)
 
         app = create_seller_app(
             "prompt-and-punctual",
@@ -328,7 +226,7 @@ def test_kill9_mid_stream_and_rpc_outage__every_report_on_chain_exactly_once(tmp
                 wait_until(lambda: tickets_confirmed() == TICKETS, "500 confirmed ticket reports")
 
                 # RPC outage: the chain is unreachable while notifications keep arriving, then returns.
-                link.cut()
+                link.down()
                 for ticket_id in ticket_ids[TICKETS:]:
                     assert post(
                         http,
@@ -337,7 +235,7 @@ def test_kill9_mid_stream_and_rpc_outage__every_report_on_chain_exactly_once(tmp
                     )
                 wait_until(lambda: http.get("/healthz").status_code == 503, "the oracle to report the outage")
                 assert tickets_confirmed() == TICKETS
-                link.restore()
+                link.up()
                 wait_until(
                     lambda: tickets_confirmed() == TICKETS + DURING_OUTAGE, "the reports queued in the outage"
                 )

@@ -8,12 +8,9 @@ and the oracle logs why it had to retry. (kill -9 and RPC outages: tests/integra
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -28,18 +25,14 @@ from offnet.chain import Sender
 from offnet.chain.anvil import Anvil, free_port
 from offnet.chain.connect import connect
 from offnet.deployment import SuiteConfig, deploy_suite
-from offnet.market.escrow import CreditSchedule
-from offnet.market.quotes import Quote, Rfq, sign_quote
-from offnet.market.registry import ACCESS_ELINE, location_key
-from offnet.market.rfq import RfqClient
 from offnet.oracle.store import Store
 from offnet.sla.reports import ReportKind
-from offnet.sonata.canonical import document_hash
 from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
 from offnet.sonata.seller import create_seller_app
 from offnet.sonata.seller.server import serve_in_thread
 from offnet.testing.accounts import funded_account
+from offnet.testing.faults import CuttableLink, award_one_order
 
 pytestmark = pytest.mark.anvil
 DAY = 86_400
@@ -49,89 +42,6 @@ OFFNET = Path(sys.executable).parent / "offnet"
 LISTENER = "/mefApi/sonata/{api}/listener/{event}"
 TICKET_PATH = LISTENER.format(api="troubleTicketNotification/v4", event="troubleTicketStatusChangeEvent")
 ORDER_PATH = LISTENER.format(api="productOrderingNotification/v10", event="productOrderStateChangeEvent")
-
-
-class CuttableLink:
-    """A TCP relay in front of a server; `down()` refuses and drops connections until `up()`."""
-
-    def __init__(self, port: int):
-        self.port_behind = port
-        self.open = True
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.live: list[socket.socket] = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                inbound, _ = self.listener.accept()
-            except OSError:
-                return
-            if not self.open:
-                inbound.close()
-                continue
-            outbound = socket.create_connection(("127.0.0.1", self.port_behind))
-            self.live += [inbound, outbound]
-            threading.Thread(target=self._copy, args=(inbound, outbound), daemon=True).start()
-            threading.Thread(target=self._copy, args=(outbound, inbound), daemon=True).start()
-
-    @staticmethod
-    def _copy(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while chunk := src.recv(65536):
-                dst.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            src.close()
-            dst.close()
-
-    def down(self) -> None:
-        self.open = False
-        for s in self.live:
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-        self.live.clear()
-
-    def up(self) -> None:
-        self.open = True
-
-
-def _award(chain, suite, buyer, seller) -> bytes:
-    """One awarded order between `buyer` and `seller`; returns its id."""
-    market, pay = RfqClient(chain, suite.market), Sender(chain, buyer)
-    pay.transact(suite.token.functions.mint(buyer.address, 10**12))
-    pay.transact(suite.token.functions.approve(suite.escrow.address, 10**12))
-    rfq = Rfq(
-        buyer=buyer.address,
-        deadline=chain.now() + DAY,
-        token=suite.token.address,
-        request_hash=document_hash({"externalId": "faults"}),
-        product_key=ACCESS_ELINE,
-        location_key=location_key("FR-NCE"),
-        invited=(seller.address,),
-    )
-    market.post(pay, rfq)
-    quote = Quote(
-        rfq_id=rfq.rfq_id,
-        provider=seller.address,
-        buyer=buyer.address,
-        token=suite.token.address,
-        one_time_charge=10**9,
-        monthly_charge=10**8,
-        term_months=12,
-        install_days=30,
-        sla_terms_hash=document_hash({"sla": "faults"}),
-        credits=CreditSchedule(*([0] * 11)),
-        prepaid_months=1,
-        valid_until=chain.now() + 30 * DAY,
-        nonce=9,
-    )
-    signed = sign_quote(seller, quote, market.domain)
-    market.commit(Sender(chain, seller), rfq, signed)
-    order_id, _ = market.award(pay, rfq, signed)
-    return order_id
 
 
 def _notify(http: httpx.Client, path: str, event_id: str, event_type: str, resource: str) -> int:
@@ -166,7 +76,7 @@ def test_seller_outage_duplicates_reordering_and_clock_skew__each_report_on_chai
         )
         deployments = tmp_path / "deployments"
         suite.manifest.save(deployments)
-        order_id = _award(chain, suite, buyer, seller)
+        order_id = award_one_order(chain, suite, buyer, seller, label="faults")
 
         def skewed_clock() -> datetime:
             return datetime.fromtimestamp(chain.now() + SKEW, UTC)
