@@ -16,7 +16,7 @@ class Harness:
         self.world = world
         self.chain = chain
         self.rpc = FastRpc(chain.url, chain.chain_id)
-        book = EventBook(chain.w3, [c.abi for c in world.suite.contracts.values()])
+        book = EventBook([(c.address, c.abi) for c in world.suite.contracts.values()])
         self.senders: dict[str, FastSender] = {}
         for m in world.members:
             for a in (m.admin, m.quote_key, m.oracle_key):
@@ -27,6 +27,7 @@ class Harness:
         self.escrow, self.market = Functions(suite.escrow), Functions(suite.market)
         self.ledger, self.notary = Functions(suite.ledger), Functions(suite.notary)
         self.registry, self.token = Functions(suite.registry), Functions(suite.token)
+        world.clock = self.rpc.now
         self.base = self.rpc.snapshot()
 
     def reset(self) -> None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from fastrpc import Mined, encoded, read_of
+from fastrpc import Call, Mined, Read, encoded, read_of
 from harness import Harness
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import seed as fixed_seed
@@ -37,7 +38,7 @@ from world import DAY, add_table
 
 pytestmark = [pytest.mark.anvil, pytest.mark.fuzz]
 
-EXAMPLES = int(os.environ.get("OFFNET_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("OFFNET_FUZZ_EXAMPLES", "100"))
 STEPS = int(os.environ.get("OFFNET_FUZZ_STEPS", "50"))
 SEED = os.environ.get("OFFNET_FUZZ_SEED")
 # CI reports a failing sequence as found (shrinking a 50-step sequence on a node takes minutes);
@@ -48,8 +49,10 @@ CLOSED = {OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.FAILED, Orde
 RANK = {OrderStatus.OPEN: 1, OrderStatus.ACKNOWLEDGED: 2, OrderStatus.ACTIVE: 3, **{s: 4 for s in CLOSED}}
 GOOD = PeriodMetrics(999_900, 8_000, 5, 3_600, 1)
 BAD = PeriodMetrics(990_000, 20_000, 500, 30_000, 4)
+RFQ_STATUS = {"open": 1, "awarded": 2, "cancelled": 3, "closed": 4}  # IRfqMarket.RfqStatus
 PICK = st.integers(0, 2**16)
 TALLY: Counter = Counter()  # (function, outcome) -> calls, over the whole campaign
+RUNS: list[int] = []  # steps each example ran (one invariant check before the first step, one after each)
 
 
 @dataclass
@@ -59,6 +62,12 @@ class RfqModel:
     status: str = "open"
     log: list[LogEntry] = field(default_factory=list)
     live: dict[str, tuple[SignedQuote, bool]] = field(default_factory=dict)  # provider -> (quote, signer ok)
+    args: tuple = field(init=False, repr=False)  # the struct as encoded in calls (computed once)
+    state_read: Read = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.args = self.rfq.to_tuple()
+        self.state_read = read_of(HARNESS[0].market.rfqState(self.rfq.rfq_id))
 
 
 @dataclass
@@ -70,6 +79,13 @@ class OrderModel:
     paid: int = 0
     status: OrderStatus = OrderStatus.OPEN
     milestone_tx: dict[int, str] = field(default_factory=dict)
+    args: tuple = field(init=False, repr=False)
+    oid: bytes = field(init=False, repr=False)
+    state_read: Read = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.args, self.oid = self.terms.to_tuple(), self.terms.order_id()
+        self.state_read = read_of(HARNESS[0].escrow.orderState(self.oid))
 
 
 @dataclass
@@ -78,6 +94,14 @@ class ReportModel:
     report: SlaReport
     batch: Batch
     member: str
+    args: tuple = field(init=False, repr=False)
+    proof: list = field(init=False, repr=False)
+    report_id: bytes = field(init=False, repr=False)
+    content_hash: bytes = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.args, self.proof = self.report.to_tuple(), self.batch.proof(self.report)
+        self.report_id, self.content_hash = self.report.report_id, self.report.content_hash
 
 
 HARNESS: list[Harness] = []
@@ -102,7 +126,20 @@ class SuiteMachine(RuleBasedStateMachine):
         self.finalized: set[bytes] = set()
         self.disputed: set[bytes] = set()
         self.reputation = {s.address: Counter() for s in self.w.sellers}
-        self.last_reads: tuple | None = None
+        self.by_id: dict[bytes, OrderModel] = {}
+        self.last_reads: tuple = ()  # what the last invariant check read
+        self.checks = 0
+        self.unchanged: tuple | None = None  # what the next check must read again (outsider steps)
+        h, w, token = self.h, self.w, self.w.token.address
+        fixed = [
+            h.token.balanceOf(w.escrow.address),
+            h.escrow.totalEscrowed(token),
+            h.escrow.totalWithdrawable(token),
+        ]
+        fixed += [h.escrow.withdrawable(token, p) for p in w.parties]
+        self.money_reads = [read_of(c) for c in fixed]
+        self.reputation_reads = [read_of(h.ledger.reputation(s.address)) for s in w.sellers]
+        self.member_reads = [read_of(h.registry.isActive(m.address)) for m in w.members]
 
     # --- plumbing ---------------------------------------------------------------------------------
 
@@ -120,7 +157,7 @@ class SuiteMachine(RuleBasedStateMachine):
 
     def account_for(self, mined: Mined) -> None:
         """Book every money and report event of a mined transaction into the model, checking as it goes."""
-        by_id = {o.terms.order_id(): o for o in self.orders}
+        by_id = self.by_id
         for args in mined.named("Paid"):
             order = by_id[bytes(args["orderId"])]
             order.paid += args["amount"]
@@ -139,7 +176,7 @@ class SuiteMachine(RuleBasedStateMachine):
             rep = self.reputation[order.terms.seller]
             kind = args["kind"]
             content = bytes(args["contentHash"])  # one id may carry several contents: take the final one
-            report = next(r.report for r in self.reports if r.report.content_hash == content)
+            report = next(r.report for r in self.reports if r.content_hash == content)
             if kind == ReportKind.ORDER_COMPLETED:
                 rep["ordersDelivered"] += 1
             elif kind == ReportKind.ORDER_FAILED and report.value0 != 3:
@@ -175,13 +212,13 @@ class SuiteMachine(RuleBasedStateMachine):
         b = self.w.buyers[buyer]
         sellers = [s.address for s in self.w.sellers]
         invited = {"all": tuple(sellers), "first": (sellers[0],), "open": ()}[invite]
-        rfq = self.w.new_rfq(b, invited)
-        result = self.send(b.address, self.h.market.postRfq(rfq.to_tuple()))
+        model = RfqModel(self.w.new_rfq(b, invited), buyer)
+        result = self.send(b.address, self.h.market.postRfq(model.args))
         if not self.active(b.address):
             assert result.name == "RfqBuyerInactive", result
             return
         assert isinstance(result, Mined), result
-        self.rfqs.append(RfqModel(rfq, buyer))
+        self.rfqs.append(model)
 
     @precondition(lambda self: self.rfqs)
     @rule(
@@ -210,7 +247,7 @@ class SuiteMachine(RuleBasedStateMachine):
         quote = self.w.quote(model.rfq, s, nonce=value, valid_for=valid_for)
         signed = self.w.sign(quote, actors[signer].account)
         result = self.send(
-            actors[by].address, self.h.market.commitQuote(model.rfq.to_tuple(), s.address, signed.digest)
+            actors[by].address, self.h.market.commitQuote(model.args, s.address, signed.digest)
         )
         allowed = (
             by in ("admin", "quote_key")
@@ -250,7 +287,7 @@ class SuiteMachine(RuleBasedStateMachine):
         model = self.rfqs[pick % len(self.rfqs)]
         s, other = self.w.sellers[seller], self.w.sellers[1 - seller]
         actor = {"quote_key": s.quote_key, "outsider": self.w.outsider, "other": other.admin}[by]
-        result = self.send(actor.address, self.h.market.withdrawQuote(model.rfq.to_tuple(), s.address))
+        result = self.send(actor.address, self.h.market.withdrawQuote(model.args, s.address))
         if by != "quote_key":
             assert isinstance(result, ContractRevert), "a stranger withdrew a quote"
             return
@@ -304,7 +341,7 @@ class SuiteMachine(RuleBasedStateMachine):
             signed, signer_ok = self.w.sign(quote, s.quote_key.account), True
             live = None
         call = self.h.market.award(
-            model.rfq.to_tuple(),
+            model.args,
             signed.quote.to_tuple(),
             signed.signature,
             [e.to_tuple() for e in model.log],
@@ -329,9 +366,10 @@ class SuiteMachine(RuleBasedStateMachine):
         model.status = "awarded"
         terms = quote.order_terms(result.timestamp)
         awarded = result.named("RfqAwarded")
-        assert [bytes(a["orderId"]) for a in awarded] == [terms.order_id()]
         order = OrderModel(terms, model.buyer, self.w.sellers.index(s), terms.opening_amount)
+        assert [bytes(a["orderId"]) for a in awarded] == [order.oid]
         self.orders.append(order)
+        self.by_id[order.oid] = order
         self.account_for(result)  # no payouts at opening; books nothing twice
 
     @precondition(lambda self: self.rfqs)
@@ -343,7 +381,7 @@ class SuiteMachine(RuleBasedStateMachine):
             "other_buyer": self.w.buyers[1 - model.buyer].admin,
             "outsider": self.w.outsider,
         }[by]
-        result = self.send(actor.address, self.h.market.cancelRfq(model.rfq.to_tuple()))
+        result = self.send(actor.address, self.h.market.cancelRfq(model.args))
         if by != "buyer" or model.status != "open":
             assert isinstance(result, ContractRevert), "an RFQ was cancelled by a stranger or twice"
             return
@@ -354,7 +392,7 @@ class SuiteMachine(RuleBasedStateMachine):
     @rule(pick=PICK)
     def close_rfq(self, pick):
         model = self.rfqs[pick % len(self.rfqs)]
-        call = self.h.market.closeRfq(model.rfq.to_tuple(), [e.to_tuple() for e in model.log])
+        call = self.h.market.closeRfq(model.args, [e.to_tuple() for e in model.log])
         result = self.send(self.w.council.quote_key.address, call)  # closing is permissionless
         if isinstance(result, Mined):
             assert model.status == "awarded" or (
@@ -376,9 +414,7 @@ class SuiteMachine(RuleBasedStateMachine):
     @rule(pick=PICK, who=st.sampled_from(["seller", "seller", "buyer", "outsider"]))
     def acknowledge(self, pick, who):
         order = self.orders[pick % len(self.orders)]
-        result = self.send(
-            self.order_actor(order, who).address, self.h.escrow.acknowledge(order.terms.to_tuple())
-        )
+        result = self.send(self.order_actor(order, who).address, self.h.escrow.acknowledge(order.args))
         if who != "seller":
             assert isinstance(result, ContractRevert)
 
@@ -386,7 +422,7 @@ class SuiteMachine(RuleBasedStateMachine):
     @rule(pick=PICK, who=st.sampled_from(["buyer", "buyer", "seller", "outsider"]))
     def cancel_order(self, pick, who):
         order = self.orders[pick % len(self.orders)]
-        result = self.send(self.order_actor(order, who).address, self.h.escrow.cancel(order.terms.to_tuple()))
+        result = self.send(self.order_actor(order, who).address, self.h.escrow.cancel(order.args))
         if who != "buyer":
             assert isinstance(result, ContractRevert)
 
@@ -394,9 +430,7 @@ class SuiteMachine(RuleBasedStateMachine):
     @rule(pick=PICK, months=st.integers(1, 2), who=st.sampled_from(["buyer", "buyer", "outsider"]))
     def top_up(self, pick, months, who):
         order = self.orders[pick % len(self.orders)]
-        result = self.send(
-            self.order_actor(order, who).address, self.h.escrow.topUp(order.terms.to_tuple(), months)
-        )
+        result = self.send(self.order_actor(order, who).address, self.h.escrow.topUp(order.args, months))
         if who != "buyer":
             assert isinstance(result, ContractRevert)
         elif isinstance(result, Mined):
@@ -407,11 +441,7 @@ class SuiteMachine(RuleBasedStateMachine):
     def claim(self, pick, period):
         order = self.orders[pick % len(self.orders)]
         fn = self.h.escrow
-        call = (
-            fn.claimNonDelivery(order.terms.to_tuple())
-            if period == 0
-            else fn.claimPeriod(order.terms.to_tuple(), period)
-        )
+        call = fn.claimNonDelivery(order.args) if period == 0 else fn.claimPeriod(order.args, period)
         self.send(self.w.outsider.address, call)  # claims are permissionless timeouts
 
     @precondition(lambda self: self.orders)
@@ -422,9 +452,7 @@ class SuiteMachine(RuleBasedStateMachine):
     )
     def dispute_milestone(self, pick, milestone, who):
         order = self.orders[pick % len(self.orders)]
-        result = self.send(
-            self.order_actor(order, who).address, self.h.escrow.dispute(order.terms.to_tuple(), milestone)
-        )
+        result = self.send(self.order_actor(order, who).address, self.h.escrow.dispute(order.args, milestone))
         if who in ("outsider", "other"):
             assert isinstance(result, ContractRevert)
 
@@ -432,7 +460,7 @@ class SuiteMachine(RuleBasedStateMachine):
     @rule(pick=PICK, milestone=st.integers(0, 3), share=st.sampled_from([0, 2_500, 10_000]))
     def rule_milestone(self, pick, milestone, share):
         order = self.orders[pick % len(self.orders)]
-        self.council(self.h.escrow.rule(order.terms.to_tuple(), milestone, share))
+        self.council(self.h.escrow.rule(order.args, milestone, share))
 
     @rule(who=st.sampled_from(["owed", "owed", "buyer-0", "buyer-1", "seller-0", "seller-1", "outsider"]))
     def withdraw_funds(self, who):
@@ -472,7 +500,7 @@ class SuiteMachine(RuleBasedStateMachine):
     )
     def report(self, pick, kind, period, by, good):
         order = self.orders[pick % len(self.orders)]
-        oid, committed = order.terms.order_id(), order.terms.awarded_at + order.terms.install_days * DAY
+        oid, committed = order.oid, order.terms.awarded_at + order.terms.install_days * DAY
         report = {
             "completed": SlaReport(oid, ReportKind.ORDER_COMPLETED, 0, committed, committed - DAY),
             "late": SlaReport(oid, ReportKind.ORDER_COMPLETED, 0, committed, committed + 2 * DAY),
@@ -518,12 +546,11 @@ class SuiteMachine(RuleBasedStateMachine):
     @rule(pick=PICK)
     def finalize(self, pick):
         r = self.reports[pick % len(self.reports)]
-        call = self.h.ledger.finalize(
-            r.order.terms.to_tuple(), r.report.to_tuple(), r.batch.root, r.batch.proof(r.report)
-        )
+        call = self.h.ledger.finalize(r.order.args, r.args, r.batch.root, r.proof)
         result = self.send(self.w.outsider.address, call)  # finality is permissionless
         party = r.member in (r.order.terms.buyer, r.order.terms.seller)
-        if isinstance(result, Mined):
+        # A report id already final makes finalize a no-op that succeeds: only an effect must be a party's.
+        if isinstance(result, Mined) and result.named("ReportFinalized"):
             assert party, "a report of a non-party became final"
 
     @precondition(lambda self: len(self.reports) >= 2)
@@ -533,12 +560,12 @@ class SuiteMachine(RuleBasedStateMachine):
         if ra.report != rb.report:
             return
         call = self.h.ledger.finalizeMatched(
-            ra.order.terms.to_tuple(),
-            ra.report.to_tuple(),
+            ra.order.args,
+            ra.args,
             ra.batch.root,
-            ra.batch.proof(ra.report),
+            ra.proof,
             rb.batch.root,
-            rb.batch.proof(rb.report),
+            rb.proof,
         )
         result = self.send(self.w.outsider.address, call)
         if isinstance(result, Mined) and result.named("ReportFinalized"):
@@ -556,14 +583,12 @@ class SuiteMachine(RuleBasedStateMachine):
             "author": members[r.member],
             "stranger": self.w.council,
         }[by]
-        call = self.h.ledger.dispute(
-            terms.to_tuple(), r.report.to_tuple(), r.batch.root, r.batch.proof(r.report)
-        )
+        call = self.h.ledger.dispute(r.order.args, r.args, r.batch.root, r.proof)
         result = self.send(who.oracle_key.address, call)
         if isinstance(result, Mined):
             assert who.address == counterparty and r.member in (terms.buyer, terms.seller)
             assert self.active(who.address), "a suspended member's oracle disputed"
-            self.disputed.add(r.report.report_id)
+            self.disputed.add(r.report_id)
 
     @precondition(lambda self: self.orders)
     @rule(
@@ -584,22 +609,22 @@ class SuiteMachine(RuleBasedStateMachine):
         self.report(pick, kind, period, "seller", True)
         if len(self.reports) == count + 1:
             self.dispute_report(count, "counterparty")
-            if ruling != "later" and self.reports[count].report.report_id in self.disputed:
+            if ruling != "later" and self.reports[count].report_id in self.disputed:
                 r = self.reports[count]
                 loser = {"buyer": order.terms.buyer, "seller": order.terms.seller, "none": "0x" + "00" * 20}[
                     ruling
                 ]
-                self.council(self.h.ledger.resolve(r.order.terms.to_tuple(), r.report.to_tuple(), loser))
+                self.council(self.h.ledger.resolve(r.order.args, r.args, loser))
 
     @precondition(lambda self: self.disputed)
     @rule(pick=PICK, loser=st.sampled_from(["buyer", "seller", "none"]))
     def resolve(self, pick, loser):
-        candidates = [r for r in self.reports if r.report.report_id in self.disputed]
+        candidates = [r for r in self.reports if r.report_id in self.disputed]
         if not candidates:
             return
         r = candidates[pick % len(candidates)]
         who = {"buyer": r.order.terms.buyer, "seller": r.order.terms.seller, "none": "0x" + "00" * 20}[loser]
-        self.council(self.h.ledger.resolve(r.order.terms.to_tuple(), r.report.to_tuple(), who))
+        self.council(self.h.ledger.resolve(r.order.args, r.args, who))
 
     # --- membership and time --------------------------------------------------------------------------
 
@@ -626,70 +651,71 @@ class SuiteMachine(RuleBasedStateMachine):
         seller = self.w.sellers[attack % 2].address
         h = self.h
         e, m, lg, reg, n = h.escrow, h.market, h.ledger, h.registry, h.notary
-        calls = [
-            e.wire(o, o),
-            e.setTokenAllowed(o, True),
-            lg.wire(o, o),
-            n.wire(o),
-            m.invalidateNonces(seller, 0, 1),
-            m.bumpQuoteEpoch(seller),
-            lg.recordQuoteTimeliness(seller, True),
-            reg.suspend(seller),
-            reg.admit(o),
-            reg.propose(w.escrow.address, b""),
-            reg.approve(1),
-            reg.execute(1),
-            lg.submit([SlaReport(bytes(32), ReportKind.PERIOD, 1).to_tuple()]),
-            reg.addKey(o, 1),
+        # Built lazily: only the chosen call is encoded.
+        calls: list[Callable[[], Call]] = [
+            lambda: e.wire(o, o),
+            lambda: e.setTokenAllowed(o, True),
+            lambda: lg.wire(o, o),
+            lambda: n.wire(o),
+            lambda: m.invalidateNonces(seller, 0, 1),
+            lambda: m.bumpQuoteEpoch(seller),
+            lambda: lg.recordQuoteTimeliness(seller, True),
+            lambda: reg.suspend(seller),
+            lambda: reg.admit(o),
+            lambda: reg.propose(w.escrow.address, b""),
+            lambda: reg.approve(1),
+            lambda: reg.execute(1),
+            lambda: lg.submit([SlaReport(bytes(32), ReportKind.PERIOD, 1).to_tuple()]),
+            lambda: reg.addKey(o, 1),
         ]
         if order:
-            t = order.terms.to_tuple()
+            t = order.args
             calls += [
-                e.openOrder(t),
-                e.onDelivered(t, 1, 1),
-                e.onPeriod(t, 1, GOOD.to_tuple()),
-                e.onOrderFailed(t, 1),
-                e.rule(t, 0, 10_000),
-                e.acknowledge(t),
-                e.cancel(t),
-                e.topUp(t, 1),
-                e.dispute(t, 0),
+                lambda: e.openOrder(t),
+                lambda: e.onDelivered(t, 1, 1),
+                lambda: e.onPeriod(t, 1, GOOD.to_tuple()),
+                lambda: e.onOrderFailed(t, 1),
+                lambda: e.rule(t, 0, 10_000),
+                lambda: e.acknowledge(t),
+                lambda: e.cancel(t),
+                lambda: e.topUp(t, 1),
+                lambda: e.dispute(t, 0),
             ]
         if rfq:
             calls += [
-                m.cancelRfq(rfq.rfq.to_tuple()),
-                m.commitQuote(rfq.rfq.to_tuple(), seller, b"\x01" * 32),
-                m.withdrawQuote(rfq.rfq.to_tuple(), seller),
+                lambda: m.cancelRfq(rfq.args),
+                lambda: m.commitQuote(rfq.args, seller, b"\x01" * 32),
+                lambda: m.withdrawQuote(rfq.args, seller),
             ]
         if rep:
-            t = rep.order.terms.to_tuple()
             calls += [
-                lg.dispute(t, rep.report.to_tuple(), rep.batch.root, rep.batch.proof(rep.report)),
-                lg.resolve(t, rep.report.to_tuple(), o),
+                lambda: lg.dispute(rep.order.args, rep.args, rep.batch.root, rep.proof),
+                lambda: lg.resolve(rep.order.args, rep.args, o),
             ]
-        before = self.reads()
-        result = self.send(o, calls[attack % len(calls)])
+        result = self.send(o, calls[attack % len(calls)]())
         assert isinstance(result, ContractRevert), "the outsider changed state"
-        assert self.reads() == before
+        # The invariant check after this step compares every watched value with the one before it.
+        self.unchanged = self.last_reads
+
+    def teardown(self) -> None:
+        RUNS.append(self.checks - 1)
 
     # --- invariants -----------------------------------------------------------------------------------
 
     def reads(self) -> tuple:
-        w, h, token = self.w, self.h, self.w.token.address
-        calls = [
-            h.token.balanceOf(w.escrow.address),
-            h.escrow.totalEscrowed(token),
-            h.escrow.totalWithdrawable(token),
+        """Money, orders, reputation, RFQs and membership, in one batched request."""
+        reads = [
+            *self.money_reads,
+            *(o.state_read for o in self.orders),
+            *self.reputation_reads,
+            *(r.state_read for r in self.rfqs),
+            *self.member_reads,
         ]
-        calls += [h.escrow.withdrawable(token, p) for p in w.parties]
-        calls += [h.escrow.orderState(o.terms.order_id()) for o in self.orders]
-        calls += [h.ledger.reputation(s.address) for s in w.sellers]
-        calls += [h.market.rfqState(r.rfq.rfq_id) for r in self.rfqs]
-        calls += [h.registry.isActive(m.address) for m in w.members]
-        return tuple(self.h.rpc.read_many([read_of(c) for c in calls]))
+        return tuple(self.h.rpc.read_many(reads))
 
     @invariant()
     def money_and_state_are_consistent(self):
+        self.checks += 1
         values = self.reads()
         (balance,), (escrowed,), (withdrawable,) = values[:3]
         i = 3
@@ -699,8 +725,14 @@ class SuiteMachine(RuleBasedStateMachine):
         i += len(self.orders)
         reputations = [v[0] for v in values[i : i + len(self.w.sellers)]]
         i += len(self.w.sellers)
+        rfq_states = [v[0] for v in values[i : i + len(self.rfqs)]]
         i += len(self.rfqs)
         active = [v[0] for v in values[i:]]
+
+        if self.unchanged is not None:
+            assert values == self.unchanged, "the outsider changed state"
+            self.unchanged = None
+        self.last_reads = values
 
         assert balance == escrowed + withdrawable, "escrow balance != escrowed + withdrawable"
         assert withdrawable == sum(owed)
@@ -724,6 +756,11 @@ class SuiteMachine(RuleBasedStateMachine):
                 "periodsReported": raw[7],
             }
             assert counts == {k: model[k] for k in counts}, f"reputation of {seller.name} != its final events"
+        for model, (status, entries, _) in zip(self.rfqs, rfq_states, strict=True):
+            assert status == RFQ_STATUS[model.status], (
+                f"RFQ status {status} where the model has {model.status}"
+            )
+            assert entries == len(model.log), "the commitment log lost or gained an entry"
         assert active == [self.active(m.address) for m in self.w.members]
 
 
@@ -734,6 +771,10 @@ def test_suite__random_actions_of_every_role__keep_every_invariant(harness):
         machine = fixed_seed(int(SEED))(SuiteMachine)
     run_state_machine_as_test(
         machine,
+        # Every example runs exactly STEPS steps: without this Hypothesis lets a mutated example end
+        # early (a copied "stop" choice), and ~15% of the runs are shorter. (Private argument of the
+        # pinned Hypothesis; the assertion below checks its effect.)
+        _min_steps=STEPS,
         settings=settings(
             max_examples=EXAMPLES,
             stateful_step_count=STEPS,
@@ -746,11 +787,14 @@ def test_suite__random_actions_of_every_role__keep_every_invariant(harness):
         ),
     )
     rows = sorted(TALLY.items(), key=lambda item: (item[0][0], item[0][1] != "ok", -item[1]))
+    full = sum(1 for steps in RUNS if steps >= STEPS)
     add_table(
-        f"suite campaign: {EXAMPLES} examples x {STEPS} steps, calls by outcome",
+        f"suite campaign: {EXAMPLES} examples x {STEPS} steps (seed {SEED or 'derandomised'}): "
+        f"{len(RUNS)} runs, {full} of {STEPS} steps, {sum(RUNS)} steps and invariant checks; calls by outcome",
         ("function", "outcome", "calls"),
         [(f, outcome, n) for (f, outcome), n in rows],
     )
+    assert full >= EXAMPLES, f"only {full} examples ran all {STEPS} steps"
     succeeded = {f for (f, outcome) in TALLY if outcome == "ok"}
     for needed in (
         "postRfq",

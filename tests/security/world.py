@@ -84,6 +84,12 @@ class World:
     sellers: list[Member]
     outsider: Actor
     rfq_counter: list[int] = field(default_factory=lambda: [0])
+    clock: Callable[[], int] | None = None  # a faster chain clock than web3's (the anvil harness sets one)
+    _domain: Any = None
+
+    def now(self) -> int:
+        """Timestamp of the latest block."""
+        return self.clock() if self.clock else self.chain.now()
 
     @property
     def token(self) -> Any:
@@ -105,7 +111,7 @@ class World:
         self.rfq_counter[0] += 1
         return Rfq(
             buyer=buyer.address,
-            deadline=self.chain.now() + deadline_in,
+            deadline=self.now() + deadline_in,
             token=self.token.address,
             request_hash=document_hash({"externalId": f"rfq-{self.rfq_counter[0]}"}),
             product_key=ACCESS_ELINE,
@@ -129,14 +135,16 @@ class World:
             sla_terms_hash=keccak(text="sla"),
             credits=CREDITS,
             prepaid_months=1,
-            valid_until=self.chain.now() + valid_for,
+            valid_until=self.now() + valid_for,
             nonce=nonce,
             epoch=0,
         )
         return replace(base, **changes)
 
     def sign(self, quote: Quote, signer: LocalAccount) -> SignedQuote:
-        return sign_quote(signer, quote, self.market.domain)
+        if self._domain is None:
+            self._domain = self.market.domain  # chain id and market address: fixed per deployment
+        return sign_quote(signer, quote, self._domain)
 
     def award_order(
         self, buyer: Member, seller: Member, nonce: int = 1
