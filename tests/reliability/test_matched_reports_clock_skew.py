@@ -1,0 +1,494 @@
+"""Matched finalisation under clock skew, with real processes on a real anvil.
+
+The seller's Sonata system (the reference seller, real HTTP) runs SKEW ahead of the chain, and so of the
+buyer, whose oracle keeps chain time. Both carriers' oracles run as `offnet oracle run`, each with its
+own SQLite file. The seller's oracle signs and commits its quote from its own Sonata system; the buyer
+(its desk: this test) awards it and orders it at the seller. The buyer's oracle cannot reach the
+seller's API while the order is delivered and the trouble tickets are resolved (a cut TCP link), so
+it reports the same facts two days of chain time after the seller's oracle did, from documents the skewed
+clock stamped.
+
+Both oracles must agree on the facts (every report field but the evidence hash) whatever the skew.
+Where their contents are equal the test (anyone: finality is permissionless) makes the fact final at
+once from the two batches (`finalizeMatched`), inside the liveness window; the delivery must be one
+of these. Where only the evidence differs, the ledger refuses the match (SlaInvalidProof) and the fact
+becomes final after the window through the oracles' own relays, as do facts only the seller's oracle
+saw. Nothing lost: every report in either outbox ends final on chain. Nothing doubled: one
+ReportFinalized per report id, one delivery payout, each oracle submits each report id once, and the
+relays skip what the match already made final. The buyer's oracle records and logs why its reports
+came late.
+
+Finding (the test ends as an expected failure while it holds): a trouble ticket's report cannot be
+matched when the two oracles fetch the ticket on either side of its closure (a day after its
+resolution), because the evidence hash covers the whole Sonata document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import create_engine, text
+
+from offnet.chain import ContractRevert, Sender
+from offnet.chain.anvil import Anvil, free_port
+from offnet.chain.connect import Chain, connect
+from offnet.deployment import Suite, SuiteConfig, deploy_suite
+from offnet.market.escrow import EscrowClient
+from offnet.market.ledger import Batch, LedgerClient, ReportStatus
+from offnet.market.quotes import Rfq
+from offnet.market.registry import ACCESS_ELINE, location_key
+from offnet.market.rfq import RfqClient
+from offnet.oracle.codec import signed_quote_from_json
+from offnet.oracle.relay import report_from_json, terms_from_json
+from offnet.oracle.store import Store
+from offnet.sla.reports import ReportKind, SlaReport
+from offnet.sonata.canonical import document_hash
+from offnet.sonata.client import SonataClient
+from offnet.sonata.examples import load_example
+from offnet.sonata.models import PRODUCT_ORDER_API, TROUBLE_TICKET_API
+from offnet.sonata.seller import create_seller_app
+from offnet.sonata.seller.server import serve_in_thread
+from offnet.testing.accounts import funded_account
+from offnet.testing.carriers import DEFAULT_CREDITS
+from offnet.testing.faults import CuttableLink
+
+pytestmark = pytest.mark.anvil
+DAY = 86_400
+SKEW = int(os.environ.get("OFFNET_TEST_SKEW", 7 * 3600))  # the seller's clock runs ahead of the chain
+LIVENESS = 4 * DAY
+TICKETS = 3
+OFFNET = Path(sys.executable).parent / "offnet"
+TOKENS = {  # bearer tokens, handed to the oracles through environment variables
+    "SKEW_BUYER_AT_SELLER": "buyer-at-seller",  # the buyer at the seller's API and oracle
+    "SKEW_SELLER_NOTIFIES": "seller-notifies",  # the seller's Sonata system at both listeners
+    "SKEW_SELLER_OPERATOR": "seller-operator",  # the seller's oracle at its own Sonata system
+    "SKEW_UNUSED": "nobody-uses-this",  # the buyer has no Sonata system of its own here
+}
+
+
+def eventually(check: Callable[[], Any], what: str, step: Callable[[], None] | None = None, seconds=120):
+    """Poll `check` (running `step` between polls) until it is truthy; fail naming `what`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        if step:
+            step()
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+class OracleProcess:
+    """One carrier's `offnet oracle run`, its YAML config, SQLite file and log."""
+
+    def __init__(self, name: str, workdir: Path, config: dict, key: LocalAccount):
+        self.name = name
+        self.port = config["listen_port"]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database = workdir / f"{name}.db"
+        self.log = workdir / f"{name}.log"
+        self.config = workdir / f"{name}.yaml"
+        key_env = f"SKEW_{name.upper()}_KEY"
+        data = {**config, "private_key_env": key_env, "database": f"sqlite:///{self.database}"}
+        self.config.write_text(yaml.safe_dump(data))
+        self.env = {**os.environ, **TOKENS, key_env: "0x" + bytes(key.key).hex()}
+        self.process: subprocess.Popen | None = None
+
+    def spawn(self) -> None:
+        with open(self.log, "a") as out:
+            self.process = subprocess.Popen(
+                [str(OFFNET), "oracle", "run", "--config", str(self.config), "--log-format", "text"],
+                env=self.env,
+                stdout=out,
+                stderr=out,
+            )
+
+    def wait_listening(self) -> None:
+        def listening() -> bool:
+            assert self.process.poll() is None, f"{self.name} oracle exited: {self.log.read_text()[-2000:]}"
+            try:
+                return httpx.get(f"{self.url}/healthz", timeout=1).status_code in (200, 503)
+            except httpx.HTTPError:
+                return False
+
+        eventually(listening, f"the {self.name} oracle to listen ({self.log})", seconds=60)
+
+    @property
+    def store(self) -> Store:
+        return Store(f"sqlite:///{self.database}")
+
+    def outbox(self) -> dict[str, dict]:
+        """Every outbox row by report id."""
+        engine = create_engine(f"sqlite:///{self.database}")
+        with engine.connect() as conn:
+            rows = conn.execute(text("select * from outbox")).mappings().all()
+        engine.dispose()
+        return {r["report_id"]: dict(r) for r in rows}
+
+    def late_events(self) -> list[dict]:
+        """Notifications that had to be retried, with the reason recorded."""
+        engine = create_engine(f"sqlite:///{self.database}")
+        with engine.connect() as conn:
+            rows = conn.execute(text("select * from events where attempts > 0")).mappings().all()
+        engine.dispose()
+        return [dict(r) for r in rows]
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def peer(name: str, member: str, sonata_url: str, **tokens: str) -> dict:
+    return {
+        "name": name,
+        "member": member,
+        "sonata_url": sonata_url,
+        **{k: {"env": v} for k, v in tokens.items()},
+    }
+
+
+def batch_of(oracle: OracleProcess, member: str, root: str) -> Batch:
+    """The batch an oracle sent, rebuilt from its outbox (what its relay proves reports against)."""
+    rows = oracle.store.batch_reports(root)
+    return Batch.of(member, [report_from_json(json.loads(r["payload"])) for r in rows])
+
+
+def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once_by_match(tmp_path):
+    node = Anvil().start()
+    oracles: list[OracleProcess] = []
+    try:
+        chain = connect(rpc=node.url)
+        buyer, seller, anyone = (funded_account(chain) for _ in range(3))
+        suite = deploy_suite(
+            chain,
+            Sender(chain, funded_account(chain)),
+            SuiteConfig(
+                founders=[buyer.address, seller.address], council_threshold=1, liveness_window=LIVENESS
+            ),
+        )
+        deployments = tmp_path / "deployments"
+        suite.manifest.save(deployments)
+        pay = Sender(chain, buyer)
+        pay.transact(suite.token.functions.mint(buyer.address, 10**12))
+        pay.transact(suite.token.functions.approve(suite.escrow.address, 10**12))
+
+        def seller_clock() -> datetime:
+            return datetime.fromtimestamp(chain.now() + SKEW, UTC)
+
+        app = create_seller_app(
+            "prompt-and-punctual",
+            "skew",
+            clock=seller_clock,
+            tokens={"buyer-at-seller": buyer.address, "seller-operator": "*"},
+            notification_token="seller-notifies",
+            seller_id=seller.address,
+            tick_seconds=0.05,
+        )
+        with serve_in_thread(app) as seller_api:
+            link = CuttableLink(int(seller_api.rsplit(":", 1)[1]))  # the buyer oracle's way to the seller
+            common = {
+                "rpc": node.url,
+                "deployments": str(deployments),
+                "poll_interval": 0.1,
+                "batch_size": 20,
+                "auto_award": False,
+            }
+            seller_oracle = OracleProcess(
+                "seller",
+                tmp_path,
+                {
+                    **common,
+                    "member": seller.address,
+                    "listen_port": free_port(),
+                    "buyer": False,
+                    "peers": [
+                        peer(
+                            "buyer",
+                            buyer.address,
+                            "http://127.0.0.1:9",
+                            inbound_token="SKEW_UNUSED",
+                            oracle_token="SKEW_BUYER_AT_SELLER",
+                        )
+                    ],
+                    "seller": {
+                        "sonata_url": seller_api,
+                        "operator_token": {"env": "SKEW_SELLER_OPERATOR"},
+                        "notification_token": {"env": "SKEW_SELLER_NOTIFIES"},
+                        "credits": DEFAULT_CREDITS,
+                        "prepaid_months": 1,
+                    },
+                },
+                seller,
+            )
+            buyer_oracle = OracleProcess(
+                "buyer",
+                tmp_path,
+                {
+                    **common,
+                    "member": buyer.address,
+                    "listen_port": free_port(),
+                    "peers": [
+                        peer(
+                            "seller",
+                            seller.address,
+                            link.url,
+                            inbound_token="SKEW_SELLER_NOTIFIES",
+                            outbound_token="SKEW_BUYER_AT_SELLER",
+                        )
+                    ],
+                },
+                buyer,
+            )
+            oracles += [seller_oracle, buyer_oracle]
+            for oracle in oracles:  # started together: each takes seconds to import
+                oracle.spawn()
+            for oracle in oracles:
+                oracle.wait_listening()
+
+            order_id = asyncio.run(
+                _trade(chain, suite, buyer, seller, seller_api, seller_oracle, buyer_oracle, link)
+            )
+            ledger = LedgerClient(chain, suite.ledger)
+
+            # The seller's oracle has reported delivery and the tickets; the buyer's could not fetch.
+            def seller_reported() -> bool:
+                rows = seller_oracle.outbox().values()
+                confirmed = [r for r in rows if r["status"] == "confirmed"]
+                kinds = Counter(r["kind"] for r in confirmed)
+                return kinds[ReportKind.ORDER_COMPLETED] == 1 and kinds[ReportKind.TROUBLE_TICKET] == TICKETS
+
+            eventually(seller_reported, "the seller's oracle to confirm delivery and tickets on chain")
+            assert not buyer_oracle.outbox(), "the buyer's oracle reported without the seller's documents"
+            reasons = eventually(
+                lambda: [e["last_error"] for e in buyer_oracle.late_events() if e["last_error"]],
+                "the buyer's oracle to record why it cannot fetch",
+            )
+
+            # Two days later on chain (inside the liveness window) the buyer's oracle catches up.
+            chain.advance_time(2 * DAY)
+            link.up()
+
+            def buyer_reported() -> bool:
+                rows = buyer_oracle.outbox().values()
+                kinds = Counter(r["kind"] for r in rows if r["status"] == "confirmed")
+                return kinds[ReportKind.ORDER_COMPLETED] == 1 and kinds[ReportKind.TROUBLE_TICKET] == TICKETS
+
+            eventually(buyer_reported, "the buyer's oracle to confirm the same facts", seconds=180)
+
+            # Anyone finalises every fact both reported, at once, with the two batches.
+            seller_rows, buyer_rows = seller_oracle.outbox(), buyer_oracle.outbox()
+            both = sorted(set(seller_rows) & set(buyer_rows))
+            terms = terms_from_json(seller_oracle.store.order(order_id="0x" + order_id.hex())["terms"])
+            assert terms.order_id() == order_id
+            finalizer = Sender(chain, anyone)
+            matched_in: dict[str, int] = {}  # report id -> block of its finalizeMatched
+            diverged: dict[str, str] = {}  # report id -> kind, where the evidence hashes differ
+            for report_id in both:
+                ours, theirs = seller_rows[report_id], buyer_rows[report_id]
+                report = report_from_json(json.loads(ours["payload"]))
+                other = report_from_json(json.loads(theirs["payload"]))
+                assert replace(report, evidence_hash=b"") == replace(other, evidence_hash=b""), (
+                    f"the oracles disagree on the facts of {report_id} under a {SKEW} s clock skew"
+                )
+                assert ledger.status(report) != ReportStatus.FINAL
+                batches = (
+                    batch_of(seller_oracle, seller.address, ours["batch_root"]),
+                    batch_of(buyer_oracle, buyer.address, theirs["batch_root"]),
+                )
+                if report != other:
+                    # Same facts, different evidence (the documents were fetched at different points of
+                    # their life): the ledger refuses to match two contents, and nothing changes.
+                    proofs = (
+                        batches[0].root,
+                        batches[0].proof(report),
+                        batches[1].root,
+                        batches[1].proof(other),
+                    )
+                    call = ledger.fn.finalizeMatched(terms.to_tuple(), report.to_tuple(), *proofs)
+                    with pytest.raises(ContractRevert) as refused:
+                        finalizer.transact(call)
+                    assert refused.value.name == "SlaInvalidProof", refused.value.describe()
+                    assert ledger.status(report) != ReportStatus.FINAL
+                    diverged[report_id] = ReportKind(report.kind).name
+                    continue
+                receipt = ledger.finalize_matched(finalizer, terms, report, *batches)
+                matched_in[report_id] = receipt.block_number
+            kinds = Counter(json.loads(seller_rows[r]["payload"])["kind"] for r in both)
+            assert kinds == {ReportKind.ORDER_COMPLETED: 1, ReportKind.TROUBLE_TICKET: TICKETS}
+            assert any(
+                json.loads(seller_rows[r]["payload"])["kind"] == ReportKind.ORDER_COMPLETED
+                for r in matched_in
+            ), "the delivery, a document that no longer changes, was not matched"
+
+            # Past the liveness window the relays finish the rest and skip what is already final.
+            def all_final() -> bool:
+                return all(r["status"] == "final" for o in oracles for r in o.outbox().values()) and bool(
+                    seller_oracle.outbox()
+                )
+
+            eventually(
+                all_final, "every report of both outboxes to be final", lambda: chain.advance_time(DAY)
+            )
+
+        _assert_nothing_lost_nothing_doubled(chain, suite, order_id, oracles, matched_in)
+        assert all("unreachable" in reason for reason in reasons), reasons
+        logged = [line for line in buyer_oracle.log.read_text().splitlines() if "failed" in line]
+        assert any("unreachable" in line for line in logged), "the late reports' reason is not logged"
+        if diverged:
+            pytest.xfail(
+                f"finding: {len(diverged)} report(s) ({', '.join(sorted(set(diverged.values())))}) of the same "
+                "facts could not be matched: the evidence hash covers the whole Sonata document, which "
+                "changed between the two fetches (a ticket is closed a day after it is resolved); each "
+                "became final once, after the liveness window"
+            )
+    finally:
+        for oracle in oracles:
+            oracle.stop()
+        node.stop()
+
+
+async def _trade(
+    chain: Chain,
+    suite: Suite,
+    buyer: LocalAccount,
+    seller: LocalAccount,
+    seller_api: str,
+    seller_oracle: OracleProcess,
+    buyer_oracle: OracleProcess,
+    link: CuttableLink,
+) -> bytes:
+    """The buyer's desk: RFQ on chain and at the seller, award of the seller's signed quote, the
+    Sonata order and trouble tickets; with the buyer oracle's link cut from the order on."""
+    market, pay = RfqClient(chain, suite.market), Sender(chain, buyer)
+    async with SonataClient(seller_api, "buyer-at-seller") as sonata:
+        for api in (PRODUCT_ORDER_API, TROUBLE_TICKET_API):
+            await sonata.register_hub(api, buyer_oracle.url)
+        request = load_example("quote_create")
+        deadline = chain.now() + 2 * DAY
+        request["requestedQuoteCompletionDate"] = datetime.fromtimestamp(deadline, UTC).isoformat()
+        rfq = Rfq(
+            buyer=buyer.address,
+            deadline=deadline,
+            token=suite.token.address,
+            request_hash=document_hash(request),
+            product_key=ACCESS_ELINE,
+            location_key=location_key("FR-LYS"),
+            invited=(seller.address,),
+        )
+        rfq_id, _ = market.post(pay, rfq)
+        quote = await sonata.create_quote({**request, "offnetRfqId": str(rfq_id)})
+
+        def signed_quote() -> dict | None:
+            response = httpx.get(
+                f"{seller_oracle.url}/offnet/v1/signedQuotes/{rfq_id}",
+                headers={"Authorization": "Bearer buyer-at-seller"},
+                timeout=5,
+            )
+            return response.json() if response.status_code == 200 else None
+
+        stored = eventually(
+            signed_quote, "the seller's oracle to sign and commit", lambda: chain.advance_time(2 * 3600)
+        )
+        signed = signed_quote_from_json(stored)
+        order_id, _ = market.award(pay, rfq, signed)
+        quote = await sonata.get_quote(quote.id)
+        item = request["quoteItem"][0]
+        link.down()  # from here the buyer's oracle hears the seller's notifications but cannot fetch
+        product_order = await sonata.create_product_order(
+            {
+                "externalId": "0x" + order_id.hex(),
+                "productOrderItem": [
+                    {
+                        "id": "1",
+                        "action": "add",
+                        "quoteItem": {"id": quote.quoteItem[0].id, "quoteId": quote.id},
+                        "product": item.get("product", {}),
+                    }
+                ],
+            }
+        )
+
+        async def delivered() -> bool:
+            return str((await sonata.get_product_order(product_order.id)).state) == "completed"
+
+        for _ in range(600):
+            if await delivered():
+                break
+            chain.advance_time(DAY)
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the seller never delivered")
+        ticket = load_example("trouble_ticket_create")
+        ticket["relatedEntity"][0]["id"] = product_order.id
+        ticket["issueStartDate"] = (
+            datetime.fromtimestamp(chain.now() + SKEW, UTC) - timedelta(hours=1)
+        ).isoformat()
+        ticket_ids = [
+            (await sonata.create_trouble_ticket(ticket | {"externalId": f"SKEW-{i}"})).id
+            for i in range(TICKETS)
+        ]
+        for _ in range(600):
+            tickets = [await sonata.get_trouble_ticket(i) for i in ticket_ids]
+            if all(t.resolutionDate for t in tickets):
+                break
+            chain.advance_time(1800)
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the seller never resolved the tickets")
+    return order_id
+
+
+def _assert_nothing_lost_nothing_doubled(
+    chain: Chain, suite: Suite, order_id: bytes, oracles: list[OracleProcess], matched_in: dict[str, int]
+) -> None:
+    ledger = suite.ledger
+    finalized = ledger.events.ReportFinalized().get_logs(from_block=0)
+    per_id = Counter("0x" + bytes(e.args.reportId).hex() for e in finalized)
+    reported = set().union(*(o.outbox() for o in oracles))
+    assert set(per_id) == reported, "a report of an outbox never became final, or an unknown one did"
+    assert set(per_id.values()) == {1}, "a report id took effect twice"
+    final_block = {"0x" + bytes(e.args.reportId).hex(): e.blockNumber for e in finalized}
+    assert all(final_block[r] == block for r, block in matched_in.items()), "a matched fact was final earlier"
+
+    member_of = {
+        bytes(e.args.root): e.args.member for e in ledger.events.BatchSubmitted().get_logs(from_block=0)
+    }
+    submitted = Counter(
+        (
+            SlaReport(bytes(e.args.orderId), ReportKind(e.args.kind), e.args.key).report_id,
+            member_of[bytes(e.args.root)],
+        )
+        for e in ledger.events.ReportSubmitted().get_logs(from_block=0)
+    )
+    assert set(submitted.values()) == {1}, "an oracle submitted one report twice"
+
+    escrow = EscrowClient(chain, suite.escrow)
+    paid = suite.escrow.events.Paid().get_logs(from_block=0, argument_filters={"orderId": order_id})
+    delivery = {e.transactionHash for e in paid if e.args.milestone == 0}
+    assert len(delivery) == 1, "the delivery was paid out twice, or never"
+    assert escrow.money_flow(order_id).released > 0
+    token = suite.token.address
+    assert suite.token.functions.balanceOf(escrow.address).call() == (
+        escrow.total_escrowed(token) + escrow.total_withdrawable(token)
+    )
