@@ -118,6 +118,22 @@ contract CarrierRegistry is ICarrierRegistry {
     }
 
     /// @inheritdoc ICarrierRegistry
+    function activeOracleMember(address key) external view returns (address member) {
+        (address owner, uint8 roles) = _resolve(key);
+        if (owner != address(0) && RegistryRoles.canReport(roles) && _members[owner].status == MemberStatus.Active) {
+            return owner;
+        }
+        return address(0);
+    }
+
+    /// @inheritdoc ICarrierRegistry
+    function isActiveQuoteSigner(address member, address key) external view returns (bool) {
+        (address owner, uint8 roles) = _resolve(key);
+        return owner != address(0) && owner == member && RegistryRoles.canQuote(roles)
+            && _members[owner].status == MemberStatus.Active;
+    }
+
+    /// @inheritdoc ICarrierRegistry
     function isCouncil(address member) public view returns (bool) {
         Member storage m = _members[member];
         return m.council && m.status == MemberStatus.Active;

@@ -6,7 +6,9 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 import {IContractNotary} from "./interfaces/IContractNotary.sol";
 import {ICarrierRegistry} from "./interfaces/ICarrierRegistry.sol";
+import {IOrderEscrow} from "./interfaces/IOrderEscrow.sol";
 import {NotaryCommitment} from "./libraries/NotaryCommitment.sol";
+import {OrderId, OrderTerms} from "./types/OrderTypes.sol";
 
 /// @title ContractNotary
 /// @notice Hashed financial-contract commitments signed by both parties, an encrypted copy for each
@@ -14,30 +16,16 @@ import {NotaryCommitment} from "./libraries/NotaryCommitment.sol";
 contract ContractNotary is IContractNotary, EIP712 {
     bytes32 private constant CONTRACT_COMMITMENT_TYPEHASH =
         keccak256("ContractCommitment(bytes32 orderId,bytes32 commitment)");
-    bytes32 private constant AWARD_COMMITMENT_TYPEHASH =
-        keccak256("AwardCommitment(bytes32 quoteDigest,bytes32 commitment)");
 
     ICarrierRegistry private immutable _registry;
-    address private immutable _deployer;
-    address private _market;
+    IOrderEscrow private immutable _escrow;
 
     mapping(bytes32 orderId => Record record) private _records;
 
-    constructor(ICarrierRegistry registry) EIP712("offnet ContractNotary", "1") {
-        if (address(registry) == address(0)) revert NotaryZeroAddress();
+    constructor(ICarrierRegistry registry, IOrderEscrow escrow_) EIP712("offnet ContractNotary", "1") {
+        if (address(registry) == address(0) || address(escrow_) == address(0)) revert NotaryZeroAddress();
         _registry = registry;
-        _deployer = msg.sender;
-    }
-
-    // --- wiring ------------------------------------------------------------------------------------
-
-    /// @inheritdoc IContractNotary
-    function wire(address market_) external {
-        if (msg.sender != _deployer) revert NotaryNotDeployer(msg.sender);
-        if (_market != address(0)) revert NotaryAlreadyWired(_market);
-        if (market_ == address(0)) revert NotaryZeroAddress();
-        _market = market_;
-        emit NotaryWired(market_);
+        _escrow = escrow_;
     }
 
     // --- notarisation ------------------------------------------------------------------------------
@@ -56,21 +44,6 @@ contract ContractNotary is IContractNotary, EIP712 {
     }
 
     /// @inheritdoc IContractNotary
-    function notariseAward(
-        bytes32 orderId,
-        bytes32 quoteDigest,
-        bytes32 commitment,
-        address buyer,
-        address seller,
-        bytes calldata buyerSig,
-        bytes calldata sellerSig
-    ) external {
-        if (msg.sender != _market) revert NotaryNotMarket(msg.sender);
-        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(AWARD_COMMITMENT_TYPEHASH, quoteDigest, commitment)));
-        _store(orderId, commitment, buyer, seller, digest, buyerSig, sellerSig);
-    }
-
-    /// @inheritdoc IContractNotary
     function publishCopy(bytes32 orderId, bytes calldata ciphertextForBuyer, bytes calldata ciphertextForSeller)
         external
     {
@@ -78,6 +51,28 @@ contract ContractNotary is IContractNotary, EIP712 {
         uint128 callerTag = NotaryCommitment.tag(_registry.memberOf(msg.sender));
         if (callerTag != record.buyerTag && callerTag != record.sellerTag) revert NotaryNotParty(orderId, msg.sender);
         emit ContractCopyPublished(orderId, msg.sender, ciphertextForBuyer, ciphertextForSeller);
+    }
+
+    /// @inheritdoc IContractNotary
+    function publishAwardCopy(
+        OrderTerms calldata terms,
+        bytes calldata ciphertextForBuyer,
+        bytes calldata ciphertextForSeller
+    ) external {
+        bytes32 orderId = _awarded(terms);
+        address caller = _registry.memberOf(msg.sender);
+        if (caller == address(0) || (caller != terms.buyer && caller != terms.seller)) {
+            revert NotaryNotParty(orderId, msg.sender);
+        }
+        emit ContractCopyPublished(orderId, msg.sender, ciphertextForBuyer, ciphertextForSeller);
+    }
+
+    /// @inheritdoc IContractNotary
+    function revealAward(OrderTerms calldata terms, bytes32 salt, bytes calldata document) external {
+        bytes32 orderId = _awarded(terms);
+        bytes32 computed = NotaryCommitment.compute(salt, document);
+        if (computed != terms.contractHash) revert NotaryRevealMismatch(orderId, terms.contractHash, computed);
+        emit ContractRevealed(orderId, msg.sender, salt, document);
     }
 
     /// @inheritdoc IContractNotary
@@ -97,6 +92,17 @@ contract ContractNotary is IContractNotary, EIP712 {
     }
 
     /// @inheritdoc IContractNotary
+    function verifyAward(OrderTerms calldata terms, bytes32 salt, bytes calldata document)
+        external
+        view
+        returns (bool)
+    {
+        if (terms.contractHash == bytes32(0)) return false;
+        if (_escrow.orderState(OrderId.compute(terms)).status == IOrderEscrow.OrderStatus.None) return false;
+        return NotaryCommitment.compute(salt, document) == terms.contractHash;
+    }
+
+    /// @inheritdoc IContractNotary
     function commitmentOf(bytes32 salt, bytes calldata document) external pure returns (bytes32) {
         return NotaryCommitment.compute(salt, document);
     }
@@ -112,13 +118,8 @@ contract ContractNotary is IContractNotary, EIP712 {
     }
 
     /// @inheritdoc IContractNotary
-    function awardDigest(bytes32 quoteDigest, bytes32 commitment) external view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(AWARD_COMMITMENT_TYPEHASH, quoteDigest, commitment)));
-    }
-
-    /// @inheritdoc IContractNotary
-    function market() external view returns (address) {
-        return _market;
+    function escrow() external view returns (address) {
+        return address(_escrow);
     }
 
     /// @inheritdoc IContractNotary
@@ -154,6 +155,13 @@ contract ContractNotary is IContractNotary, EIP712 {
     function _checkSigner(address party, bytes32 digest, bytes calldata signature) private view {
         address signer = ECDSA.recover(digest, signature);
         if (!_registry.isQuoteSigner(party, signer)) revert NotaryWrongSigner(party, signer);
+    }
+
+    /// @dev The id of the opened order of `terms`, which must carry a contract commitment.
+    function _awarded(OrderTerms calldata terms) private view returns (bytes32 orderId) {
+        orderId = OrderId.compute(terms);
+        if (terms.contractHash == bytes32(0)) revert NotaryNoContractInTerms(orderId);
+        if (_escrow.orderState(orderId).status == IOrderEscrow.OrderStatus.None) revert NotaryNoSuchOrder(orderId);
     }
 
     function _known(bytes32 orderId) private view returns (Record storage record) {

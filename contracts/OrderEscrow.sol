@@ -14,19 +14,14 @@ import {OrderId, OrderTerms, PeriodMetrics} from "./types/OrderTypes.sol";
 /// @title OrderEscrow
 /// @notice Holds the buyer's money of each order and pays it out as the SlaLedger's final reports,
 /// the parties' timeouts and the council's rulings decide. See IOrderEscrow for the full policy.
-/// @dev Conservation: for every token, balanceOf(this) == totalEscrowed + totalWithdrawable, the
-/// first being the sum of the orders' `escrowed`, the second of the parties' balances. Every
-/// payout moves an amount from one order's `escrowed` to withdrawable balances within the same
-/// call, and only `withdraw` sends tokens out.
+/// @dev Conservation: for every token, balanceOf(this) == the sum of the orders' `escrowed` plus the
+/// sum of the parties' withdrawable balances. Every payout moves an amount from one order's
+/// `escrowed` to withdrawable balances within the same call, and only `withdraw` sends tokens out.
+/// The sums are not kept on chain (they would cost a storage write per payout): the events
+/// (OrderOpened, OrderToppedUp, Paid, Withdrawn) reconstruct them, and the tests check the
+/// equality after every step.
 contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
-
-    /// @dev Allow-list flag and conservation totals of one token: one storage slot.
-    struct TokenBook {
-        bool allowed;
-        uint120 escrowed;
-        uint120 withdrawable;
-    }
 
     /// @inheritdoc IOrderEscrow
     uint256 public constant BILLING_PERIOD = 30 days;
@@ -42,37 +37,33 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
     uint16 private constant DELIVERY = 0;
 
     ICarrierRegistry private immutable _registry;
-    address private immutable _deployer;
+    address private immutable _market;
+    address private immutable _ledger;
 
-    address private _market;
-    address private _ledger;
-    mapping(address token => TokenBook book) private _tokens;
+    mapping(address token => bool allowed) private _allowedTokens;
     mapping(bytes32 orderId => OrderState state) private _orders;
     mapping(address token => mapping(address party => uint256 amount)) private _balances;
     mapping(bytes32 orderId => mapping(uint16 milestone => uint256 openedAt)) private _disputes;
 
     /// @param registry_ the CarrierRegistry; its address is the council's executor
+    /// @param market_ the RfqMarket, the only opener of orders
+    /// @param ledger_ the SlaLedger, the only source of final outcomes
     /// @param allowedTokens the initial settlement tokens
-    constructor(ICarrierRegistry registry_, address[] memory allowedTokens) {
-        if (address(registry_) == address(0)) revert EscrowZeroAddress();
+    /// @dev The links are immutable (the deployment predicts the addresses of the contracts deployed
+    /// after this one): reading them costs nothing on the hot paths.
+    constructor(ICarrierRegistry registry_, address market_, address ledger_, address[] memory allowedTokens) {
+        if (address(registry_) == address(0) || market_ == address(0) || ledger_ == address(0)) {
+            revert EscrowZeroAddress();
+        }
         _registry = registry_;
-        _deployer = msg.sender;
+        _market = market_;
+        _ledger = ledger_;
         for (uint256 i = 0; i < allowedTokens.length; ++i) {
             _setTokenAllowed(allowedTokens[i], true);
         }
     }
 
     // --- wiring and council --------------------------------------------------------------------
-
-    /// @inheritdoc IOrderEscrow
-    function wire(address market_, address ledger_) external {
-        if (msg.sender != _deployer) revert EscrowNotDeployer(msg.sender);
-        if (_market != address(0)) revert EscrowAlreadyWired(_market, _ledger);
-        if (market_ == address(0) || ledger_ == address(0)) revert EscrowZeroAddress();
-        _market = market_;
-        _ledger = ledger_;
-        emit Wired(market_, ledger_);
-    }
 
     /// @inheritdoc IOrderEscrow
     function setTokenAllowed(address token, bool allowed) external {
@@ -114,8 +105,7 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
         // The whole order fits 96 bits, so no top-up can overflow an order's `escrowed`.
         uint256 whole = terms.oneTimeCharge + uint256(terms.termMonths) * terms.monthlyCharge;
         if (whole > type(uint96).max) revert EscrowAmountTooLarge(whole);
-        TokenBook memory book = _tokens[terms.token];
-        if (!book.allowed) revert EscrowTokenNotAllowed(terms.token);
+        if (!_allowedTokens[terms.token]) revert EscrowTokenNotAllowed(terms.token);
 
         uint256 amount = terms.oneTimeCharge + uint256(terms.prepaidMonths) * terms.monthlyCharge;
         _orders[orderId] = OrderState({
@@ -126,8 +116,6 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
             settledThrough: 0,
             settledWindow: 0
         });
-        book.escrowed += uint120(amount);
-        _tokens[terms.token] = book;
         emit OrderOpened(orderId, terms, amount);
         _pull(terms.token, terms.buyer, amount);
     }
@@ -215,7 +203,7 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
             ? CreditMath.share(terms.oneTimeCharge, CANCELLATION_FEE_BPS)
             : 0;
         uint256 refund = o.escrowed - fee;
-        _closeAndPay(orderId, terms, o, OrderStatus.Cancelled, 0);
+        _closeAndPay(orderId, o, OrderStatus.Cancelled, 0);
         _pay(orderId, terms.token, terms.seller, fee, Payout.CancellationFee, DELIVERY);
         _pay(orderId, terms.token, terms.buyer, refund, Payout.Refund, DELIVERY);
     }
@@ -286,7 +274,7 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
 
     /// @inheritdoc IOrderEscrow
     function isTokenAllowed(address token) external view returns (bool) {
-        return _tokens[token].allowed;
+        return _allowedTokens[token];
     }
 
     /// @inheritdoc IOrderEscrow
@@ -307,16 +295,6 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
     /// @inheritdoc IOrderEscrow
     function withdrawable(address token, address party) external view returns (uint256) {
         return _balances[token][party];
-    }
-
-    /// @inheritdoc IOrderEscrow
-    function totalEscrowed(address token) external view returns (uint256) {
-        return _tokens[token].escrowed;
-    }
-
-    /// @inheritdoc IOrderEscrow
-    function totalWithdrawable(address token) external view returns (uint256) {
-        return _tokens[token].withdrawable;
     }
 
     /// @inheritdoc IOrderEscrow
@@ -348,8 +326,7 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
         if (months == 0 || uint256(o.fundedMonths) + months > terms.termMonths) {
             revert EscrowInvalidTopUp(orderId, months, o.fundedMonths, terms.termMonths);
         }
-        TokenBook memory book = _tokens[terms.token];
-        if (!book.allowed) revert EscrowTokenNotAllowed(terms.token);
+        if (!_allowedTokens[terms.token]) revert EscrowTokenNotAllowed(terms.token);
         uint256 amount = uint256(months) * terms.monthlyCharge;
         // Cannot overflow: fundedMonths <= termMonths, and the whole order fits 96 bits (checked at open).
         unchecked {
@@ -357,8 +334,6 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
             o.escrowed += uint96(amount);
         }
         _orders[orderId] = o;
-        book.escrowed += uint120(amount);
-        _tokens[terms.token] = book;
         emit OrderToppedUp(orderId, msg.sender, amount, o.fundedMonths);
         _pull(terms.token, terms.buyer, amount);
     }
@@ -388,6 +363,8 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
         uint256 buyerBps,
         Payout reason
     ) private {
+        uint256 endsAt = uint256(o.deliveredAt) + uint256(period) * BILLING_PERIOD;
+        if (block.timestamp < endsAt) revert EscrowPeriodNotOver(orderId, period, endsAt);
         _markSettled(o, period);
         if (o.settledThrough == terms.termMonths) o.status = OrderStatus.Completed;
         _splitMilestone(orderId, terms, o, period, terms.monthlyCharge, buyerBps, reason);
@@ -412,7 +389,6 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
             o.escrowed -= uint96(amount);
         }
         _orders[orderId] = o;
-        _moveToBalances(terms.token, amount);
         emit MilestoneSettled(orderId, milestone, buyerBps);
         _pay(orderId, terms.token, terms.seller, amount - toBuyer, reason == Payout.Credit ? Payout.Release : reason,
             milestone);
@@ -429,19 +405,15 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
         uint8 code
     ) private {
         uint256 amount = o.escrowed;
-        _closeAndPay(orderId, terms, o, status, code);
+        _closeAndPay(orderId, o, status, code);
         _pay(orderId, terms.token, terms.buyer, amount, reason, DELIVERY);
     }
 
     /// @dev Closes the order with nothing left escrowed; the caller pays the parties.
-    function _closeAndPay(bytes32 orderId, OrderTerms calldata terms, OrderState memory o, OrderStatus status, uint8 code)
-        private
-    {
-        uint256 amount = o.escrowed;
+    function _closeAndPay(bytes32 orderId, OrderState memory o, OrderStatus status, uint8 code) private {
         o.escrowed = 0;
         o.status = status;
         _orders[orderId] = o;
-        _moveToBalances(terms.token, amount);
         emit OrderClosed(orderId, status, code);
     }
 
@@ -516,7 +488,7 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
 
     function _setTokenAllowed(address token, bool allowed) private {
         if (token == address(0)) revert EscrowZeroAddress();
-        _tokens[token].allowed = allowed;
+        _allowedTokens[token] = allowed;
         emit TokenAllowanceChanged(token, allowed);
     }
 
@@ -531,19 +503,7 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev `amount` leaves the escrowed total of `token` for the withdrawable total.
-    function _moveToBalances(address token, uint256 amount) private {
-        if (amount == 0) return;
-        TokenBook memory book = _tokens[token];
-        // Cannot underflow: `amount` was part of one order's escrowed, hence of the token's total.
-        unchecked {
-            book.escrowed -= uint120(amount);
-        }
-        book.withdrawable += uint120(amount);
-        _tokens[token] = book;
-    }
-
-    /// @dev Credits `amount` to the party's withdrawable balance (the totals are moved by the caller).
+    /// @dev Credits `amount` to the party's withdrawable balance.
     function _pay(bytes32 orderId, address token, address party, uint256 amount, Payout reason, uint16 milestone)
         private
     {
@@ -556,12 +516,6 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
         uint256 amount = _balances[token][msg.sender];
         if (amount == 0) revert EscrowNothingToWithdraw(token, msg.sender);
         _balances[token][msg.sender] = 0;
-        TokenBook memory book = _tokens[token];
-        // Cannot underflow: the party's balance is part of the withdrawable total.
-        unchecked {
-            book.withdrawable -= uint120(amount);
-        }
-        _tokens[token] = book;
         emit Withdrawn(token, msg.sender, to, amount);
         IERC20(token).safeTransfer(to, amount);
     }

@@ -9,7 +9,6 @@ import {IRfqMarket} from "./interfaces/IRfqMarket.sol";
 import {ICarrierRegistry} from "./interfaces/ICarrierRegistry.sol";
 import {IOrderEscrow} from "./interfaces/IOrderEscrow.sol";
 import {ISlaLedger} from "./interfaces/ISlaLedger.sol";
-import {IContractNotary} from "./interfaces/IContractNotary.sol";
 import {OrderTerms} from "./types/OrderTypes.sol";
 import {QuoteHash} from "./libraries/QuoteHash.sol";
 import {QuoteLog} from "./libraries/QuoteLog.sol";
@@ -17,7 +16,8 @@ import {NonceBitmap} from "./libraries/NonceBitmap.sol";
 
 /// @title RfqMarket
 /// @notice Requests for quote, sealed quote commitments and the award of one signed quote, which
-/// opens the escrowed order and notarises the financial contract in the same transaction.
+/// opens the escrowed order (whose terms carry the seller-signed contract commitment) in the same
+/// transaction.
 contract RfqMarket is IRfqMarket, EIP712 {
     /// @inheritdoc IRfqMarket
     uint256 public constant MAX_PARTICIPANTS = 64;
@@ -25,23 +25,18 @@ contract RfqMarket is IRfqMarket, EIP712 {
     ICarrierRegistry private immutable _registry;
     IOrderEscrow private immutable _escrow;
     ISlaLedger private immutable _ledger;
-    IContractNotary private immutable _notary;
 
     mapping(uint256 rfqId => RfqState state) private _rfqs;
     mapping(address provider => mapping(uint256 word => uint256 bits)) private _nonces;
     mapping(address provider => uint64 epoch) private _epochs;
 
-    constructor(ICarrierRegistry registry, IOrderEscrow escrow, ISlaLedger ledger, IContractNotary notary)
-        EIP712("offnet RfqMarket", "1")
-    {
-        if (
-            address(registry) == address(0) || address(escrow) == address(0) || address(ledger) == address(0)
-                || address(notary) == address(0)
-        ) revert RfqZeroAddress();
+    constructor(ICarrierRegistry registry, IOrderEscrow escrow, ISlaLedger ledger) EIP712("offnet RfqMarket", "1") {
+        if (address(registry) == address(0) || address(escrow) == address(0) || address(ledger) == address(0)) {
+            revert RfqZeroAddress();
+        }
         _registry = registry;
         _escrow = escrow;
         _ledger = ledger;
-        _notary = notary;
     }
 
     // --- buyer -------------------------------------------------------------------------------------
@@ -65,20 +60,18 @@ contract RfqMarket is IRfqMarket, EIP712 {
         Rfq calldata rfq,
         Quote calldata quote,
         bytes calldata signature,
-        LogEntry[] calldata log,
-        ContractSeal calldata seal
+        LogEntry[] calldata log
     ) external returns (bytes32 orderId) {
-        return _award(_rfqOfQuote(rfq, quote), quote, signature, log, seal);
+        return _award(_rfqOfQuote(rfq, quote), quote, signature, log);
     }
 
     /// @inheritdoc IRfqMarket
     function awardQuote(
         Quote calldata quote,
         bytes calldata signature,
-        LogEntry[] calldata log,
-        ContractSeal calldata seal
+        LogEntry[] calldata log
     ) external returns (bytes32 orderId) {
-        return _award(quote.rfqId, quote, signature, log, seal);
+        return _award(quote.rfqId, quote, signature, log);
     }
 
     /// @inheritdoc IRfqMarket
@@ -87,14 +80,13 @@ contract RfqMarket is IRfqMarket, EIP712 {
         Quote calldata quote,
         bytes calldata signature,
         LogEntry[] calldata log,
-        ContractSeal calldata seal,
         Permit calldata permit
     ) external returns (bytes32 orderId) {
         // A permit someone front-ran is already spent: the allowance it set is what counts.
         try IERC20Permit(rfq.token).permit(
             rfq.buyer, address(_escrow), permit.value, permit.deadline, permit.v, permit.r, permit.s
         ) {} catch {}
-        return _award(_rfqOfQuote(rfq, quote), quote, signature, log, seal);
+        return _award(_rfqOfQuote(rfq, quote), quote, signature, log);
     }
 
     /// @inheritdoc IRfqMarket
@@ -203,9 +195,9 @@ contract RfqMarket is IRfqMarket, EIP712 {
         return _epochs[provider];
     }
 
-    /// @notice The registry, escrow, ledger and notary this market was deployed with.
-    function links() external view returns (address registry, address escrow, address ledger, address notary) {
-        return (address(_registry), address(_escrow), address(_ledger), address(_notary));
+    /// @notice The registry, escrow and ledger this market was deployed with.
+    function links() external view returns (address registry, address escrow, address ledger) {
+        return (address(_registry), address(_escrow), address(_ledger));
     }
 
     /// @inheritdoc IRfqMarket
@@ -229,10 +221,10 @@ contract RfqMarket is IRfqMarket, EIP712 {
         uint256 rfqId,
         Quote calldata quote,
         bytes calldata signature,
-        LogEntry[] calldata log,
-        ContractSeal calldata seal
+        LogEntry[] calldata log
     ) private returns (bytes32 orderId) {
         if (msg.sender != quote.buyer) revert RfqNotBuyer(rfqId, msg.sender);
+        if (!_registry.isActive(msg.sender)) revert RfqBuyerInactive(msg.sender);
         RfqState storage state = _open(rfqId);
         bytes32 digest = _verifyQuote(quote, signature);
         _checkLog(rfqId, state, log, QuoteLog.seed(quote.buyer, quote.token));
@@ -245,7 +237,6 @@ contract RfqMarket is IRfqMarket, EIP712 {
 
         orderId = _escrow.openOrder(_termsOf(quote));
         emit RfqAwarded(rfqId, orderId, quote.provider, digest);
-        if (seal.commitment != bytes32(0)) _notarise(orderId, digest, quote, seal);
     }
 
     /// @dev Validity, epoch, signature (admin or quote key) and an active provider; returns the digest.
@@ -255,14 +246,12 @@ contract RfqMarket is IRfqMarket, EIP712 {
         uint64 epoch = _epochs[provider];
         if (quote.epoch != epoch) revert QuoteEpochStale(provider, quote.epoch, epoch);
         digest = _hashTypedDataV4(QuoteHash.hash(quote));
-        _checkQuoteSigner(provider, ECDSA.recover(digest, signature));
-        if (!_registry.isActive(provider)) revert QuoteProviderInactive(provider);
-    }
-
-    function _notarise(bytes32 orderId, bytes32 digest, Quote calldata quote, ContractSeal calldata seal) private {
-        _notary.notariseAward(
-            orderId, digest, seal.commitment, quote.buyer, quote.provider, seal.buyerSignature, seal.sellerSignature
-        );
+        address signer = ECDSA.recover(digest, signature);
+        if (!_registry.isActiveQuoteSigner(provider, signer)) {
+            // The slow path only names the refusal precisely.
+            _checkQuoteSigner(provider, signer);
+            revert QuoteProviderInactive(provider);
+        }
     }
 
     function _termsOf(Quote calldata quote) private view returns (OrderTerms memory) {
@@ -278,7 +267,8 @@ contract RfqMarket is IRfqMarket, EIP712 {
             prepaidMonths: quote.prepaidMonths,
             awardedAt: uint40(block.timestamp),
             slaTermsHash: quote.slaTermsHash,
-            credits: quote.credits
+            credits: quote.credits,
+            contractHash: quote.contractHash
         });
     }
 

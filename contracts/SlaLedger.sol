@@ -5,7 +5,8 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 
 import {
     ISlaLedger,
-    Batch,
+    BatchRef,
+    Lane,
     Report,
     ReportStatus,
     Reputation,
@@ -21,46 +22,42 @@ import {OrderId, OrderTerms} from "./types/OrderTypes.sol";
 /// @title SlaLedger
 /// @notice SLA facts relayed by the members' oracles, final by liveness, dual report or council
 /// ruling; final facts move reputation and are pushed into the escrow in the same transaction.
-/// @dev Storage per batch: one slot. Storage per order: one word of fact statuses (two bits per
+/// @dev Storage per batch: one slot in a lane its member reuses. Storage per order: one word of fact statuses (two bits per
 /// lifecycle fact and billing period), written only on dispute or finality; trouble tickets take a
 /// slot each. Storage per provider: two reputation slots. Everything else is event data.
 contract SlaLedger is ISlaLedger {
     using ReportHashing for Report;
 
     ICarrierRegistry private immutable _registry;
+    IOrderEscrow private immutable _escrow;
+    address private immutable _market;
     uint32 private immutable _livenessWindow;
-    address private immutable _deployer;
 
-    IOrderEscrow private _escrow;
-    address private _market;
-
-    mapping(bytes32 root => Batch batch) private _batches;
+    mapping(address member => mapping(uint64 lane => Lane batch)) private _lanes;
     mapping(bytes32 orderId => uint256 facts) private _orderFacts; // see ReportKinds.packedShift
     mapping(bytes32 reportId => ReportStatus status) private _unpacked; // facts without a packed field
     mapping(address provider => Reputation reputation) private _reputations;
 
-    constructor(ICarrierRegistry registry, uint32 livenessWindow_) {
+    /// @param registry the CarrierRegistry (oracle keys, the council's executor)
+    /// @param escrow the OrderEscrow final outcomes are pushed into
+    /// @param market the RfqMarket, the only recorder of quote timeliness
+    /// @param livenessWindow_ seconds a report can be disputed before it may become final
+    /// @dev The links are immutable: the deployment predicts the addresses of the contracts
+    /// deployed after this one.
+    constructor(ICarrierRegistry registry, IOrderEscrow escrow, address market, uint32 livenessWindow_) {
+        if (address(registry) == address(0) || address(escrow) == address(0) || market == address(0)) {
+            revert SlaZeroAddress();
+        }
         _registry = registry;
-        _livenessWindow = livenessWindow_;
-        _deployer = msg.sender;
-    }
-
-    // --- wiring ---------------------------------------------------------------------------------
-
-    /// @inheritdoc ISlaLedger
-    function wire(address escrow, address market) external {
-        if (msg.sender != _deployer) revert SlaNotDeployer(msg.sender);
-        if (address(_escrow) != address(0)) revert SlaAlreadyWired();
-        if (escrow == address(0) || market == address(0)) revert SlaZeroAddress();
-        _escrow = IOrderEscrow(escrow);
+        _escrow = escrow;
         _market = market;
-        emit Wired(escrow, market);
+        _livenessWindow = livenessWindow_;
     }
 
     // --- reports --------------------------------------------------------------------------------
 
     /// @inheritdoc ISlaLedger
-    function submit(Report[] calldata reports) external returns (bytes32 root) {
+    function submit(uint64 lane_, Report[] calldata reports) external returns (bytes32 root) {
         address member = _oracleMember(msg.sender);
         uint256 count = reports.length;
         if (count == 0) revert SlaEmptyBatch();
@@ -71,9 +68,14 @@ contract SlaLedger is ISlaLedger {
             nodes[i] = report.leafOf(member);
         }
         root = ReportHashing.rootOf(nodes);
-        if (_batches[root].submittedAt != 0) return root; // the same batch again: a relay retry
-        _batches[root] = Batch({submittedAt: uint40(block.timestamp), member: member});
-        emit BatchSubmitted(root, member, msg.sender, count);
+        Lane memory held = _lanes[member][lane_];
+        if (held.submittedAt != 0) {
+            if (held.root == bytes27(root)) return root; // the same batch again: a relay retry
+            uint256 freeAt = uint256(held.submittedAt) + _livenessWindow;
+            if (block.timestamp < freeAt) revert SlaLaneBusy(member, lane_, freeAt);
+        }
+        _lanes[member][lane_] = Lane({submittedAt: uint40(block.timestamp), root: bytes27(root)});
+        emit BatchSubmitted(root, member, lane_, msg.sender, count);
         for (uint256 i; i < count; ++i) {
             Report calldata report = reports[i];
             emit ReportSubmitted(
@@ -90,7 +92,7 @@ contract SlaLedger is ISlaLedger {
     }
 
     /// @inheritdoc ISlaLedger
-    function finalize(OrderTerms calldata terms, Report calldata report, bytes32 root, bytes32[] calldata proof)
+    function finalize(OrderTerms calldata terms, Report calldata report, BatchRef calldata batch, bytes32[] calldata proof)
         external
         returns (bool finalized)
     {
@@ -98,9 +100,9 @@ contract SlaLedger is ISlaLedger {
         ReportStatus status = _statusOf(report, reportId);
         if (status == ReportStatus.Final) return false;
         _checkOrder(terms, report);
-        Batch memory proven = _provenBatch(terms, report, reportId, root, proof);
+        uint256 submittedAt = _provenBatch(terms, report, reportId, batch, proof);
         if (status == ReportStatus.Disputed) revert SlaReportDisputed(reportId);
-        uint256 finalAt = uint256(proven.submittedAt) + _livenessWindow;
+        uint256 finalAt = submittedAt + _livenessWindow;
         if (block.timestamp < finalAt) revert SlaLivenessRunning(reportId, finalAt);
         _makeFinal(terms, report, reportId);
         return true;
@@ -110,36 +112,36 @@ contract SlaLedger is ISlaLedger {
     function finalizeMatched(
         OrderTerms calldata terms,
         Report calldata report,
-        bytes32 rootA,
+        BatchRef calldata batchA,
         bytes32[] calldata proofA,
-        bytes32 rootB,
+        BatchRef calldata batchB,
         bytes32[] calldata proofB
     ) external returns (bool finalized) {
         bytes32 reportId = report.idOf();
         ReportStatus status = _statusOf(report, reportId);
         if (status == ReportStatus.Final) return false;
         _checkOrder(terms, report);
-        address memberA = _provenBatch(terms, report, reportId, rootA, proofA).member;
-        address memberB = _provenBatch(terms, report, reportId, rootB, proofB).member;
         // Both are parties and the parties differ (_checkOrder), so distinct members are buyer and seller.
-        if (memberA == memberB) revert SlaSameParty(memberA);
+        if (batchA.member == batchB.member) revert SlaSameParty(batchA.member);
+        _provenBatch(terms, report, reportId, batchA, proofA);
+        _provenBatch(terms, report, reportId, batchB, proofB);
         if (status == ReportStatus.Disputed) revert SlaReportDisputed(reportId);
         _makeFinal(terms, report, reportId);
         return true;
     }
 
     /// @inheritdoc ISlaLedger
-    function dispute(OrderTerms calldata terms, Report calldata report, bytes32 root, bytes32[] calldata proof)
+    function dispute(OrderTerms calldata terms, Report calldata report, BatchRef calldata batch, bytes32[] calldata proof)
         external
     {
         bytes32 reportId = report.idOf();
         _checkOrder(terms, report);
-        Batch memory proven = _provenBatch(terms, report, reportId, root, proof);
+        uint256 submittedAt = _provenBatch(terms, report, reportId, batch, proof);
         address member = _oracleMember(msg.sender);
-        address counterparty = proven.member == terms.buyer ? terms.seller : terms.buyer;
+        address counterparty = batch.member == terms.buyer ? terms.seller : terms.buyer;
         if (member != counterparty) revert SlaNotCounterparty(msg.sender, member);
         _checkOpen(report, reportId);
-        uint256 endedAt = uint256(proven.submittedAt) + _livenessWindow;
+        uint256 endedAt = submittedAt + _livenessWindow;
         if (block.timestamp >= endedAt) revert SlaLivenessOver(reportId, endedAt);
         _setStatus(report, reportId, ReportStatus.Disputed);
         emit ReportDisputed(reportId, report.orderId, member, report.contentOf());
@@ -149,10 +151,10 @@ contract SlaLedger is ISlaLedger {
     function disputeConflict(
         OrderTerms calldata terms,
         Report calldata reportA,
-        bytes32 rootA,
+        BatchRef calldata batchA,
         bytes32[] calldata proofA,
         Report calldata reportB,
-        bytes32 rootB,
+        BatchRef calldata batchB,
         bytes32[] calldata proofB
     ) external {
         bytes32 reportId = reportA.idOf();
@@ -161,8 +163,8 @@ contract SlaLedger is ISlaLedger {
         bytes32 contentB = reportB.contentOf();
         if (reportA.contentOf() == contentB) revert SlaNoConflict(reportId);
         _checkOrder(terms, reportA);
-        uint256 firstAt = _provenBatch(terms, reportA, reportId, rootA, proofA).submittedAt;
-        uint256 secondAt = _provenBatch(terms, reportB, reportId, rootB, proofB).submittedAt;
+        uint256 firstAt = _provenBatch(terms, reportA, reportId, batchA, proofA);
+        uint256 secondAt = _provenBatch(terms, reportB, reportId, batchB, proofB);
         _checkOpen(reportA, reportId);
         // A content submitted late cannot reopen a fact whose first report already outlived its window.
         uint256 endedAt = (firstAt < secondAt ? firstAt : secondAt) + _livenessWindow;
@@ -209,8 +211,8 @@ contract SlaLedger is ISlaLedger {
     // --- views ----------------------------------------------------------------------------------
 
     /// @inheritdoc ISlaLedger
-    function batch(bytes32 root) external view returns (Batch memory) {
-        return _batches[root];
+    function lane(address member, uint64 lane_) external view returns (Lane memory) {
+        return _lanes[member][lane_];
     }
 
     /// @inheritdoc ISlaLedger
@@ -254,10 +256,8 @@ contract SlaLedger is ISlaLedger {
 
     /// @dev The active member whose oracle key `key` is; reverts otherwise.
     function _oracleMember(address key) private view returns (address member) {
-        member = _registry.memberOf(key);
-        if (member == address(0) || !_registry.isOracle(member, key) || !_registry.isActive(member)) {
-            revert SlaNotOracle(key, member);
-        }
+        member = _registry.activeOracleMember(key);
+        if (member == address(0)) revert SlaNotOracle(key, _registry.memberOf(key));
     }
 
     /// @dev The report is about the order of `terms`, an order between two different members.
@@ -267,20 +267,22 @@ contract SlaLedger is ISlaLedger {
         if (terms.buyer == terms.seller) revert SlaSelfDealing(terms.buyer);
     }
 
-    /// @dev The batch `root` exists, was submitted by a party of the order, and holds `report`.
+    /// @dev The batch was submitted by a party of the order, is still in its lane, and holds
+    /// `report`; returns when it was submitted.
     function _provenBatch(
         OrderTerms calldata terms,
         Report calldata report,
         bytes32 reportId,
-        bytes32 root,
+        BatchRef calldata batch,
         bytes32[] calldata proof
-    ) private view returns (Batch memory proven) {
-        proven = _batches[root];
-        if (proven.submittedAt == 0) revert SlaUnknownBatch(root);
-        if (proven.member != terms.buyer && proven.member != terms.seller) revert SlaNotAParty(root, proven.member);
-        if (!MerkleProof.verifyCalldata(proof, root, report.leafOf(proven.member))) {
-            revert SlaInvalidProof(reportId, root);
-        }
+    ) private view returns (uint256 submittedAt) {
+        address member = batch.member;
+        if (member != terms.buyer && member != terms.seller) revert SlaNotAParty(member);
+        Lane memory held = _lanes[member][batch.lane];
+        if (held.submittedAt == 0) revert SlaUnknownBatch(member, batch.lane);
+        bytes32 root = MerkleProof.processProofCalldata(proof, report.leafOf(member));
+        if (bytes27(root) != held.root) revert SlaInvalidProof(reportId, member, batch.lane);
+        return held.submittedAt;
     }
 
     /// @dev Where the report stands: in its order's fact word, or per report id.
@@ -313,7 +315,6 @@ contract SlaLedger is ISlaLedger {
         uint8 kind = report.kind;
         if (!ReportKinds.isValid(report, terms)) revert SlaInvalidReport(reportId, kind);
         IOrderEscrow escrow = _escrow;
-        if (address(escrow) == address(0)) revert SlaNotWired();
 
         if (kind == ReportKinds.ORDER_COMPLETED || kind == ReportKinds.ORDER_FAILED) {
             uint8 other = kind == ReportKinds.ORDER_COMPLETED ? ReportKinds.ORDER_FAILED : ReportKinds.ORDER_COMPLETED;

@@ -207,6 +207,13 @@ interface ICarrierRegistry {
     /// @notice True when `key` may sign and submit SLA reports for `member`: its admin or an oracle key.
     function isOracle(address member, address key) external view returns (bool);
 
+    /// @notice The active member whose oracle key (or admin) `key` is; zero otherwise. One call for
+    /// the hot paths that need both answers (key authorised, member active).
+    function activeOracleMember(address key) external view returns (address member);
+
+    /// @notice True when `key` may sign quotes for `member` and `member` is active.
+    function isActiveQuoteSigner(address member, address key) external view returns (bool);
+
     /// @notice True when `member` holds a council seat and is active.
     function isCouncil(address member) external view returns (bool);
 

@@ -1,19 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.29;
 
+import {OrderTerms} from "../types/OrderTypes.sol";
+
 /// @title IContractNotary
 /// @notice Commitments to the financial contract of an order, signed by both parties (EIP-712), an
 /// encrypted copy for each party in event data, and reveal / verification for settlement.
 /// @dev commitment = keccak256(abi.encodePacked(salt, keccak256(document))), document = canonical
-/// JSON of the financial contract. The notary stores the commitment and a 128-bit tag of each
-/// party (two slots per order); it moves no money.
-///
-/// Two signed messages exist because an order id includes its award time, which nobody knows
-/// before the award transaction is mined:
-/// - `ContractCommitment(bytes32 orderId,bytes32 commitment)` for `notarise`, callable by anyone
-///   for an existing order once both parties signed;
-/// - `AwardCommitment(bytes32 quoteDigest,bytes32 commitment)` for `notariseAward`, called by the
-///   market at award: the quote digest identifies the order-to-be (one award per RFQ).
+/// JSON of the financial contract. It moves no money. Two ways to bind a contract to an order:
+/// - at award, at no storage cost: the seller puts the commitment in its EIP-712 quote
+///   (`Quote.contractHash`, so its quote signature is its signature over the commitment), the
+///   buyer's award transaction accepts it, and it becomes part of the order's terms, hence of the
+///   order id. `publishAwardCopy`, `revealAward` and `verifyAward` take those terms and check the
+///   order exists in the escrow;
+/// - for an existing order (e.g. an amendment), `notarise` stores the commitment and a 128-bit tag
+///   of each party (two slots) once both signed `ContractCommitment(bytes32 orderId,bytes32
+///   commitment)`; `publishCopy`, `reveal` and `verify` read that record.
 interface IContractNotary {
     /// @notice The stored record of a notarised order.
     struct Record {
@@ -24,14 +26,12 @@ interface IContractNotary {
 
     // --- errors ------------------------------------------------------------------------------------
 
-    /// @notice `wire` was called by someone other than the deployer.
-    error NotaryNotDeployer(address caller);
-    /// @notice `wire` was called a second time.
-    error NotaryAlreadyWired(address market);
     /// @notice A zero address was given where a contract or party is required.
     error NotaryZeroAddress();
-    /// @notice A market-only function was called by another address.
-    error NotaryNotMarket(address caller);
+    /// @notice The terms carry no contract commitment (`contractHash` zero).
+    error NotaryNoContractInTerms(bytes32 orderId);
+    /// @notice No order with these terms was ever opened in the escrow.
+    error NotaryNoSuchOrder(bytes32 orderId);
     /// @notice A commitment of zero cannot be notarised.
     error NotaryZeroCommitment(bytes32 orderId);
     /// @notice The buyer and the seller are the same member.
@@ -49,8 +49,6 @@ interface IContractNotary {
 
     // --- events ------------------------------------------------------------------------------------
 
-    /// @notice Fires once, when the deployer wires the market.
-    event NotaryWired(address market);
     /// @notice Fires when both parties' signatures over the commitment were verified and stored.
     event ContractNotarised(
         bytes32 indexed orderId, address indexed buyer, address indexed seller, bytes32 commitment
@@ -61,11 +59,6 @@ interface IContractNotary {
     );
     /// @notice Fires when someone proves on chain that `salt` and `document` match the commitment.
     event ContractRevealed(bytes32 indexed orderId, address indexed revealer, bytes32 salt, bytes document);
-
-    // --- wiring ------------------------------------------------------------------------------------
-
-    /// @notice The deployer names the market, once.
-    function wire(address market) external;
 
     // --- notarisation ------------------------------------------------------------------------------
 
@@ -79,24 +72,28 @@ interface IContractNotary {
         bytes calldata sellerSig
     ) external;
 
-    /// @notice The market stores `commitment` for the order it just opened from `quoteDigest`, given
-    /// both parties' `AwardCommitment` signatures.
-    function notariseAward(
-        bytes32 orderId,
-        bytes32 quoteDigest,
-        bytes32 commitment,
-        address buyer,
-        address seller,
-        bytes calldata buyerSig,
-        bytes calldata sellerSig
-    ) external;
-
     /// @notice A party (admin or any operational key) publishes the encrypted copies in event data.
     function publishCopy(bytes32 orderId, bytes calldata ciphertextForBuyer, bytes calldata ciphertextForSeller)
         external;
 
     /// @notice Proves on chain that `salt` and `document` match the order's commitment (an event).
     function reveal(bytes32 orderId, bytes32 salt, bytes calldata document) external;
+
+    /// @notice `publishCopy` for an awarded order whose terms carry the commitment.
+    function publishAwardCopy(
+        OrderTerms calldata terms,
+        bytes calldata ciphertextForBuyer,
+        bytes calldata ciphertextForSeller
+    ) external;
+
+    /// @notice `reveal` for an awarded order whose terms carry the commitment.
+    function revealAward(OrderTerms calldata terms, bytes32 salt, bytes calldata document) external;
+
+    /// @notice True when `salt` and `document` match the commitment in the terms of an opened order.
+    function verifyAward(OrderTerms calldata terms, bytes32 salt, bytes calldata document)
+        external
+        view
+        returns (bool);
 
     // --- views -------------------------------------------------------------------------------------
 
@@ -112,11 +109,8 @@ interface IContractNotary {
     /// @notice The EIP-712 digest a party signs for `notarise`.
     function contractDigest(bytes32 orderId, bytes32 commitment) external view returns (bytes32);
 
-    /// @notice The EIP-712 digest a party signs for an award-time notarisation.
-    function awardDigest(bytes32 quoteDigest, bytes32 commitment) external view returns (bytes32);
-
-    /// @notice The market allowed to call `notariseAward` (zero until wired).
-    function market() external view returns (address);
+    /// @notice The escrow whose orders awarded contracts belong to.
+    function escrow() external view returns (address);
 
     /// @notice Version of this contract's interface.
     function version() external pure returns (string memory);

@@ -21,7 +21,7 @@ import {OrderTerms, PeriodMetrics} from "../types/OrderTypes.sol";
 ///     the seller and the rest back to the buyer (Cancelled);
 ///   * timeout: from `awardedAt + installDays days + DELIVERY_GRACE` anyone may `claimNonDelivery`,
 ///     which refunds everything to the buyer (Expired).
-/// - Active: each funded period is settled once, by the ledger's final in-life report
+/// - Active: each funded period is settled once, never before it ended, by the ledger's final in-life report
 ///   (`onPeriod`, monthly charge minus credits) or, timeout, by `claimPeriod` from the end of the
 ///   period plus REPORT_GRACE when no report became final (the full monthly charge to the seller:
 ///   a buyer who saw an outage has its own oracle report it, which finalises at the ledger when the
@@ -82,10 +82,6 @@ interface IOrderEscrow {
 
     // --- errors ------------------------------------------------------------------------------------
 
-    /// @notice `wire` was called by someone other than the deployer.
-    error EscrowNotDeployer(address caller);
-    /// @notice `wire` was called a second time.
-    error EscrowAlreadyWired(address market, address ledger);
     /// @notice An address that must be set was zero.
     error EscrowZeroAddress();
     /// @notice A market-only function was called by another address.
@@ -125,6 +121,8 @@ interface IOrderEscrow {
     error EscrowPeriodNotFunded(bytes32 orderId, uint16 period, uint16 fundedMonths);
     /// @notice The period was settled already.
     error EscrowPeriodSettled(bytes32 orderId, uint16 period);
+    /// @notice The billing period has not ended yet: its money cannot move before `endsAt`.
+    error EscrowPeriodNotOver(bytes32 orderId, uint16 period, uint256 endsAt);
     /// @notice The period is more than 64 periods after the oldest unsettled one; settle (or
     /// claim) the older periods first.
     error EscrowPeriodBeyondWindow(bytes32 orderId, uint16 period, uint16 settledThrough);
@@ -143,8 +141,6 @@ interface IOrderEscrow {
 
     // --- events ------------------------------------------------------------------------------------
 
-    /// @notice Fires once, when the deployer links the market and the ledger.
-    event Wired(address market, address ledger);
     /// @notice Fires when the council (or the constructor) adds or removes a token from the allow-list.
     event TokenAllowanceChanged(address indexed token, bool allowed);
     /// @notice Fires when the market opens an order; carries the full terms (they are not stored).
@@ -172,9 +168,6 @@ interface IOrderEscrow {
     event OutcomeIgnored(bytes32 indexed orderId, uint16 milestone, Skip why);
 
     // --- wiring and council ------------------------------------------------------------------------
-
-    /// @notice Links the market (opens orders) and the ledger (pushes final outcomes); once, by the deployer.
-    function wire(address market, address ledger) external;
 
     /// @notice Adds or removes a settlement token; the council only (the registry executing a proposal).
     /// @dev Removing a token refuses new orders and top-ups in it; open orders settle and withdraw normally.
@@ -254,9 +247,9 @@ interface IOrderEscrow {
     function version() external pure returns (string memory);
     /// @notice The registry: its address is the council's executor.
     function registry() external view returns (address);
-    /// @notice The market allowed to open orders (zero until wired).
+    /// @notice The market allowed to open orders (fixed at deployment).
     function market() external view returns (address);
-    /// @notice The ledger allowed to push final outcomes (zero until wired).
+    /// @notice The ledger allowed to push final outcomes (fixed at deployment).
     function ledger() external view returns (address);
     /// @notice True when new orders and top-ups may use `token`.
     function isTokenAllowed(address token) external view returns (bool);
@@ -268,10 +261,6 @@ interface IOrderEscrow {
     function disputedAt(bytes32 orderId, uint16 milestone) external view returns (uint256);
     /// @notice What `party` can withdraw in `token`.
     function withdrawable(address token, address party) external view returns (uint256);
-    /// @notice Sum of the escrowed amounts of every order in `token`.
-    function totalEscrowed(address token) external view returns (uint256);
-    /// @notice Sum of the withdrawable balances of every party in `token`.
-    function totalWithdrawable(address token) external view returns (uint256);
     /// @notice The late-delivery credit, in bps of the one-time charge, that `onDelivered` would apply.
     function lateDeliveryCreditBps(OrderTerms calldata terms, uint40 committedDate, uint40 completionDate)
         external

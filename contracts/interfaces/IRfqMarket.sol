@@ -5,7 +5,7 @@ import {CreditSchedule} from "../types/OrderTypes.sol";
 
 /// @title IRfqMarket
 /// @notice Requests for quote, sealed quote commitments and the award of one signed quote, which
-/// opens the escrowed order (and optionally notarises the financial contract) in the same
+/// opens the escrowed order (its terms carry the seller-signed contract commitment) in the same
 /// transaction.
 /// @dev RFQs are content-addressed like orders: `rfqId = uint256(keccak256(abi.encode(rfq)))` and
 /// every call that touches an RFQ passes `Rfq calldata rfq`, checked by hashing. The market stores
@@ -74,21 +74,13 @@ interface IRfqMarket {
         uint40 validUntil;
         uint256 nonce;
         uint64 epoch;
+        bytes32 contractHash; // commitment to the financial contract (IContractNotary); zero = none
     }
 
     /// @notice One entry of an RFQ's commitment log; `digest` zero records a withdrawal.
     struct LogEntry {
         address provider;
         bytes32 digest;
-    }
-
-    /// @notice The financial contract to notarise at award (commitment zero = none).
-    /// @dev Both signatures are EIP-712 `AwardCommitment(bytes32 quoteDigest,bytes32 commitment)`
-    /// of the ContractNotary domain, by an admin or quote key of the buyer and of the seller.
-    struct ContractSeal {
-        bytes32 commitment;
-        bytes buyerSignature;
-        bytes sellerSignature;
     }
 
     /// @notice An EIP-2612 permit of the buyer for the escrow, run just before the order opens.
@@ -172,13 +164,14 @@ interface IRfqMarket {
     function postRfq(Rfq calldata rfq) external returns (uint256 rfqId);
 
     /// @notice Awards the committed quote: verifies it, opens the order in the escrow (pulling the
-    /// buyer's funds) and notarises `seal.commitment` when non-zero.
+    /// buyer's funds). The quote's `contractHash`, signed by the seller with the quote and accepted
+    /// by the buyer's transaction, becomes part of the order's terms: the notarised contract.
+    /// @dev The buyer must be an active member (a suspended buyer cannot award).
     function award(
         Rfq calldata rfq,
         Quote calldata quote,
         bytes calldata signature,
-        LogEntry[] calldata log,
-        ContractSeal calldata seal
+        LogEntry[] calldata log
     ) external returns (bytes32 orderId);
 
     /// @notice `award` without the RFQ in calldata (the cheaper path): the RFQ is `quote.rfqId`, and
@@ -188,8 +181,7 @@ interface IRfqMarket {
     function awardQuote(
         Quote calldata quote,
         bytes calldata signature,
-        LogEntry[] calldata log,
-        ContractSeal calldata seal
+        LogEntry[] calldata log
     ) external returns (bytes32 orderId);
 
     /// @notice `award` preceded by the buyer's EIP-2612 permit for the escrow (a failed permit is
@@ -199,7 +191,6 @@ interface IRfqMarket {
         Quote calldata quote,
         bytes calldata signature,
         LogEntry[] calldata log,
-        ContractSeal calldata seal,
         Permit calldata permit
     ) external returns (bytes32 orderId);
 

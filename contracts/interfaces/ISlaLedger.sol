@@ -18,10 +18,19 @@ struct Report {
     bytes32 evidenceHash;
 }
 
-/// @notice A submitted batch: one storage slot, keyed by the Merkle root of its leaves.
-struct Batch {
+/// @notice A stored batch: one storage slot in one of its member's lanes. A member's oracles choose
+/// the lane of each batch; a lane is reused once its batch outlived the liveness window (rewriting a
+/// slot costs a fifth of creating one), which is what keeps a report sent alone cheap.
+/// @dev Holds the high 216 bits of the batch's Merkle root: proofs are checked against them.
+struct Lane {
     uint40 submittedAt;
-    address member; // the member whose oracle key submitted it
+    bytes27 root;
+}
+
+/// @notice Where a batch is: the member whose oracle submitted it, and the lane it used.
+struct BatchRef {
+    address member;
+    uint64 lane;
 }
 
 /// @notice Where a report id stands. Only disputes and finality write it (the disputer, the times
@@ -70,13 +79,7 @@ struct ReputationScores {
 interface ISlaLedger {
     // --- errors ---------------------------------------------------------------------------------
 
-    /// @notice `caller` is not the deployer (wire is the deployer's alone).
-    error SlaNotDeployer(address caller);
-    /// @notice wire was already called.
-    error SlaAlreadyWired();
-    /// @notice A final report needs the escrow, but wire has not been called yet.
-    error SlaNotWired();
-    /// @notice A wire argument is the zero address.
+    /// @notice A constructor link is the zero address.
     error SlaZeroAddress();
     /// @notice `caller` is not the market (recordQuoteTimeliness is the market's alone).
     error SlaNotMarket(address caller);
@@ -92,12 +95,14 @@ interface ISlaLedger {
     error SlaOrderMismatch(bytes32 orderId, bytes32 termsHash);
     /// @notice The order's buyer and seller are the same member: it cannot build reputation.
     error SlaSelfDealing(address member);
-    /// @notice No batch was submitted under `root`.
-    error SlaUnknownBatch(bytes32 root);
-    /// @notice The batch `root` was submitted by `member`, who is neither buyer nor seller of the order.
-    error SlaNotAParty(bytes32 root, address member);
-    /// @notice The proof does not place the report of `reportId` in batch `root`.
-    error SlaInvalidProof(bytes32 reportId, bytes32 root);
+    /// @notice The lane of `member` holds no batch.
+    error SlaUnknownBatch(address member, uint64 lane);
+    /// @notice The lane's batch still has a liveness window running until `freeAt`: it cannot be replaced.
+    error SlaLaneBusy(address member, uint64 lane, uint256 freeAt);
+    /// @notice The batch's `member` is neither buyer nor seller of the order.
+    error SlaNotAParty(address member);
+    /// @notice The proof does not place the report of `reportId` in the batch of `member`'s lane.
+    error SlaInvalidProof(bytes32 reportId, address member, uint64 lane);
     /// @notice The liveness window of the report still runs until `finalAt`.
     error SlaLivenessRunning(bytes32 reportId, uint256 finalAt);
     /// @notice The liveness window of the report ended at `endedAt`: too late to dispute it.
@@ -129,7 +134,7 @@ interface ISlaLedger {
     // --- events ---------------------------------------------------------------------------------
 
     /// @notice Fires once per submit call that stored a new batch, before its reports' events.
-    event BatchSubmitted(bytes32 indexed root, address indexed member, address key, uint256 reports);
+    event BatchSubmitted(bytes32 indexed root, address indexed member, uint64 lane, address key, uint256 reports);
     /// @notice Fires for each report of a newly stored batch, with the full report (its id is
     /// keccak256(abi.encode(orderId, kind, key))).
     event ReportSubmitted(
@@ -150,29 +155,23 @@ interface ISlaLedger {
     event DisputeResolved(bytes32 indexed reportId, bytes32 indexed orderId, bytes32 contentHash, address loser);
     /// @notice Fires when the market records whether `provider` answered an RFQ on time.
     event QuoteTimelinessRecorded(address indexed provider, bool answeredOnTime);
-    /// @notice Fires once, when the deployer wires the escrow and the market.
-    event Wired(address escrow, address market);
-
-    // --- wiring ---------------------------------------------------------------------------------
-
-    /// @notice Sets the escrow that final outcomes are pushed into and the market allowed to
-    /// record quote timeliness. Callable once, by the deployer.
-    function wire(address escrow, address market) external;
-
     // --- reports --------------------------------------------------------------------------------
 
     /// @notice Commits a batch of reports by the Merkle root of their leaves
     /// (leaf = keccak256(abi.encode(member, report)), pairs hashed sorted, odd nodes promoted).
-    /// @dev The caller must be an oracle key of an active member. Submitting a batch that is already
-    /// stored changes nothing and emits nothing. Reports are not checked against orders here: the
-    /// order terms are checked at finality and dispute.
-    /// @return root The batch root under which the reports can be finalized or disputed.
-    function submit(Report[] calldata reports) external returns (bytes32 root);
+    /// @dev The caller must be an oracle key of an active member; the batch goes into `lane` of that
+    /// member. Submitting the batch its lane already holds changes nothing and emits nothing (a relay
+    /// retry); a lane whose batch is still within its liveness window cannot be overwritten
+    /// (SlaLaneBusy). Reports are not checked against orders here: the order terms are checked at
+    /// finality and dispute. A report whose batch was overwritten before it became final has to be
+    /// submitted again.
+    /// @return root The batch's Merkle root.
+    function submit(uint64 lane, Report[] calldata reports) external returns (bytes32 root);
 
     /// @notice Makes a report final once the liveness window of its batch is over, updates the
     /// provider's reputation and pushes the outcome into the escrow. Anyone may call it.
     /// @dev A report that is already final is a no-op (returns false, emits nothing).
-    function finalize(OrderTerms calldata terms, Report calldata report, bytes32 root, bytes32[] calldata proof)
+    function finalize(OrderTerms calldata terms, Report calldata report, BatchRef calldata batch, bytes32[] calldata proof)
         external
         returns (bool finalized);
 
@@ -181,15 +180,15 @@ interface ISlaLedger {
     function finalizeMatched(
         OrderTerms calldata terms,
         Report calldata report,
-        bytes32 rootA,
+        BatchRef calldata batchA,
         bytes32[] calldata proofA,
-        bytes32 rootB,
+        BatchRef calldata batchB,
         bytes32[] calldata proofB
     ) external returns (bool finalized);
 
     /// @notice The counterparty of the batch's member disputes a report within its liveness window.
     /// @dev The caller must be an oracle key of the active counterparty.
-    function dispute(OrderTerms calldata terms, Report calldata report, bytes32 root, bytes32[] calldata proof)
+    function dispute(OrderTerms calldata terms, Report calldata report, BatchRef calldata batch, bytes32[] calldata proof)
         external;
 
     /// @notice Anyone puts a report id under dispute by showing two different contents for it, both
@@ -197,10 +196,10 @@ interface ISlaLedger {
     function disputeConflict(
         OrderTerms calldata terms,
         Report calldata reportA,
-        bytes32 rootA,
+        BatchRef calldata batchA,
         bytes32[] calldata proofA,
         Report calldata reportB,
-        bytes32 rootB,
+        BatchRef calldata batchB,
         bytes32[] calldata proofB
     ) external;
 
@@ -218,8 +217,8 @@ interface ISlaLedger {
 
     // --- views ----------------------------------------------------------------------------------
 
-    /// @notice The batch stored under `root` (zero when none).
-    function batch(bytes32 root) external view returns (Batch memory);
+    /// @notice The batch in `lane` of `member` (zero when none).
+    function lane(address member, uint64 lane_) external view returns (Lane memory);
 
     /// @notice Where the report about (`orderId`, `kind`, `key`) stands.
     function reportStatus(bytes32 orderId, uint8 kind, uint32 key) external view returns (ReportStatus);
@@ -236,7 +235,7 @@ interface ISlaLedger {
     /// @notice Seconds after submission during which the counterparty may dispute.
     function livenessWindow() external view returns (uint32);
 
-    /// @notice The registry, the escrow and the market this ledger is wired to.
+    /// @notice The registry, the escrow and the market this ledger was deployed with.
     function links() external view returns (address registry, address escrow, address market);
 
     /// @notice Version of this contract's interface.

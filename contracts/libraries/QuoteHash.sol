@@ -15,7 +15,7 @@ library QuoteHash {
 
     bytes internal constant QUOTE_TYPE = "Quote(uint256 rfqId,address provider,address buyer,address token,"
         "uint128 oneTimeCharge,uint128 monthlyCharge,uint16 termMonths,uint16 installDays,bytes32 slaTermsHash,"
-        "CreditSchedule credits,uint16 prepaidMonths,uint40 validUntil,uint256 nonce,uint64 epoch)";
+        "CreditSchedule credits,uint16 prepaidMonths,uint40 validUntil,uint256 nonce,uint64 epoch,bytes32 contractHash)";
 
     bytes32 internal constant CREDIT_SCHEDULE_TYPEHASH = keccak256(CREDIT_SCHEDULE_TYPE);
     bytes32 internal constant QUOTE_TYPEHASH = keccak256(abi.encodePacked(QUOTE_TYPE, CREDIT_SCHEDULE_TYPE));
@@ -38,7 +38,8 @@ library QuoteHash {
                     q.prepaidMonths,
                     q.validUntil,
                     q.nonce,
-                    q.epoch
+                    q.epoch,
+                    q.contractHash
                 )
             )
         );

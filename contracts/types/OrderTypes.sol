@@ -33,6 +33,7 @@ struct OrderTerms {
     uint40 awardedAt;
     bytes32 slaTermsHash; // keccak256 of the canonical JSON of the SLA terms (carrierEthernetSls + credits)
     CreditSchedule credits;
+    bytes32 contractHash; // commitment to the financial contract (see IContractNotary); zero = none
 }
 
 /// @notice In-life measurements of one billing period of one order.

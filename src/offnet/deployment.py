@@ -1,8 +1,8 @@
-"""Deploying the offnet suite from packaged artifacts, wired together, and its manifest.
+"""Deploying the offnet suite from packaged artifacts, linked together, and its manifest.
 
 Order: CarrierRegistry, (TestStablecoin on local chains), OrderEscrow, SlaLedger, ContractNotary,
-RfqMarket; then the one-time `wire` calls that let the market open orders and the ledger push final
-reports (see docs/architecture.md). The manifest `deployments/<chainId>.json` is how every other
+RfqMarket. The last four name each other in their constructors (immutable links, predicted from the
+deployer's nonces), so there is no wiring step (see docs/architecture.md). The manifest `deployments/<chainId>.json` is how every other
 command finds the contracts.
 """
 
@@ -20,9 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from web3.contract import Contract
 
 from offnet import __version__
+from offnet.chain.addresses import predict_deployments
 from offnet.chain.artifacts import load_artifact
 from offnet.chain.connect import Chain
-from offnet.chain.tx import Receipt, Sender
+from offnet.chain.tx import Sender
 
 SUITE = ("CarrierRegistry", "OrderEscrow", "SlaLedger", "ContractNotary", "RfqMarket")
 TEST_TOKEN = "TestStablecoin"
@@ -179,10 +180,14 @@ class Suite:
 Progress = Callable[[str], None]
 
 
+class DeploymentError(RuntimeError):
+    """The suite could not be deployed as planned."""
+
+
 def deploy_suite(
     chain: Chain, sender: Sender, config: SuiteConfig, *, progress: Progress | None = None
 ) -> Suite:
-    """Deploy and wire the whole suite; returns it with its (unsaved) manifest."""
+    """Deploy the whole suite, its contracts linked to each other; returns it with its (unsaved) manifest."""
     config = config.checked(sender.address)
     note = progress or (lambda _msg: None)
     manifest = Manifest(
@@ -205,12 +210,6 @@ def deploy_suite(
         contracts[name] = contract
         return contract
 
-    def transact(label: str, call) -> Receipt:
-        note(label)
-        receipt = sender.transact(call)
-        manifest.gas[label] = receipt.gas_used
-        return receipt
-
     registry = deploy(
         "CarrierRegistry",
         config.founders,
@@ -222,11 +221,19 @@ def deploy_suite(
     tokens = list(config.tokens)
     if config.test_token if config.test_token is not None else chain.is_local:
         tokens.append(deploy(TEST_TOKEN).address)
-    escrow = deploy("OrderEscrow", registry.address, tokens)
-    ledger = deploy("SlaLedger", registry.address, config.liveness_window)
-    notary = deploy("ContractNotary", registry.address)
-    market = deploy("RfqMarket", registry.address, escrow.address, ledger.address, notary.address)
-    transact("wire OrderEscrow", escrow.functions.wire(market.address, ledger.address))
-    transact("wire SlaLedger", ledger.functions.wire(escrow.address, market.address))
-    transact("wire ContractNotary", notary.functions.wire(market.address))
+    # The escrow, the ledger and the market point at each other through constructor immutables
+    # (no storage read on the hot paths, no wiring transactions): their addresses are predicted
+    # from the deployer's next nonces, and checked once deployed.
+    predicted = predict_deployments(sender.address, chain.peek_nonce(sender.address), 4)
+    at_escrow, at_ledger, _, at_market = predicted
+    escrow = deploy("OrderEscrow", registry.address, at_market, at_ledger, tokens)
+    ledger = deploy("SlaLedger", registry.address, at_escrow, at_market, config.liveness_window)
+    notary = deploy("ContractNotary", registry.address, at_escrow)
+    market = deploy("RfqMarket", registry.address, at_escrow, at_ledger)
+    actual = [escrow.address, ledger.address, notary.address, market.address]
+    if actual != predicted:
+        raise DeploymentError(
+            "the suite's contracts did not land at their predicted addresses (another transaction of the "
+            f"deployer {sender.address} was mined in between): redeploy"
+        )
     return Suite(chain, manifest, contracts)

@@ -1,5 +1,6 @@
 """Chain plumbing: packaged artifacts, connections (embedded, anvil, any RPC), signed transactions."""
 
+from offnet.chain.addresses import create_address, predict_deployments
 from offnet.chain.artifacts import Artifact, load_artifact
 from offnet.chain.connect import Chain, connect
 from offnet.chain.errors import ContractRevert, decode_revert
@@ -12,6 +13,8 @@ __all__ = [
     "Receipt",
     "Sender",
     "connect",
+    "create_address",
     "decode_revert",
     "load_artifact",
+    "predict_deployments",
 ]

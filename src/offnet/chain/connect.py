@@ -113,6 +113,13 @@ class Chain:
             self._nonces[address] = nonce + 1
             return nonce
 
+    def peek_nonce(self, address: str) -> int:
+        """The nonce the next transaction of `address` will use, without reserving it."""
+        with self._nonce_lock:
+            if address in self._nonces:
+                return self._nonces[address]
+        return self.w3.eth.get_transaction_count(address, "pending")
+
     def forget_nonce(self, address: str) -> None:
         """Drop the cached nonce so the next one is read from the node again."""
         with self._nonce_lock:

@@ -23,9 +23,8 @@ from offnet.cli.output import (
 )
 from offnet.cli.quote import load_signed_quote
 from offnet.cli.rfq import rfq_hex
-from offnet.market.notary import SealedContract, public_key_of, sign_award_commitment
+from offnet.market.notary import SealedContract, public_key_of
 from offnet.market.quotes import rank_quotes
-from offnet.market.rfq import NO_SEAL, ContractSeal
 from offnet.sonata.canonical import canonical_json
 
 ERC20_ALLOWANCE_ABI = [
@@ -128,28 +127,30 @@ def award(
     else:
         ensure_allowance(clients, sender, posted.token, terms_amount)
 
-    seal, sealed = _seal(clients, buyer, chosen.digest, contract)
+    sealed = _sealed_contract(chosen.quote.contract_hash, contract)
     result: dict = {}
 
     def transact():
-        order_id, receipt = clients.market.award(sender, posted, chosen, seal=seal, permit=permit_sig)
+        order_id, receipt = clients.market.award(sender, posted, chosen, permit=permit_sig)
         result["orderId"] = order_id
         return receipt
 
     receipt = send("award", transact)
     order_id = result["orderId"]
     if sealed is not None:
+        terms = clients.escrow.terms_of(order_id)
         public_keys = (public_key_of(buyer), bytes.fromhex(contract["sellerPublicKey"][2:]))
         send(
             "publish encrypted contract",
-            lambda: clients.notary.publish_copy(sender, order_id, sealed, *public_keys),
+            lambda: clients.notary.publish_award_copy(sender, terms, sealed, *public_keys),
         )
     out = {
         "orderId": hexstr(order_id),
         "rfqId": rfq_hex(posted.rfq_id),
         "provider": chosen.quote.provider,
         "escrowed": terms_amount,
-        "notarised": sealed is not None,
+        "notarised": any(chosen.quote.contract_hash),
+        "copyPublished": sealed is not None,
         "txHash": receipt.tx_hash,
         "gasUsed": receipt.gas_used,
     }
@@ -165,18 +166,15 @@ def award(
         )
 
 
-def _seal(
-    clients: Clients, buyer, digest: bytes, contract: dict
-) -> tuple[ContractSeal, SealedContract | None]:
-    """The award's contract seal from the seller's sealed contract in the quote file (none: no seal)."""
+def _sealed_contract(contract_hash: bytes, contract: dict) -> SealedContract | None:
+    """The seller's sealed contract from the quote file, checked against the quote's contract hash."""
     if not contract:
-        return NO_SEAL, None
+        return None
     try:
         sealed = SealedContract(canonical_json(contract["document"]), bytes.fromhex(contract["salt"][2:]))
-        seller_signature = bytes.fromhex(contract["sellerSignature"][2:])
+        bytes.fromhex(contract["sellerPublicKey"][2:])
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidInput(f"the quote's sealed contract is malformed ({exc})") from None
-    if hexstr(sealed.commitment) != contract.get("commitment"):
-        raise InvalidInput("the quote's sealed contract does not match its commitment")
-    buyer_signature = sign_award_commitment(buyer, clients.notary.domain, digest, sealed.commitment)
-    return ContractSeal(sealed.commitment, buyer_signature, seller_signature), sealed
+    if sealed.commitment != bytes(contract_hash):
+        raise InvalidInput("the quote's sealed contract does not match the contract hash the seller signed")
+    return sealed

@@ -25,7 +25,7 @@ def decrypt(opts: ChainOptions, order_id: str, out: Path | None, as_json: bool) 
     """Decrypt your copy of ORDER_ID's contract (needs the key of the buyer or the seller)."""
     clients = Clients.of(opts)
     key = bytes32(order_id, "order id")
-    sealed = clients.notary.recover_contract(key, opts.signer())
+    sealed = _recover(clients, key, opts.signer())
     document = json.loads(sealed.document)
     if out:
         out.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
@@ -45,8 +45,28 @@ def reveal(opts: ChainOptions, order_id: str) -> None:
     clients = Clients.of(opts)
     key = bytes32(order_id, "order id")
     sender = opts.sender()
-    sealed = clients.notary.recover_contract(key, sender.account)
-    send("reveal", lambda: clients.notary.reveal(sender, key, sealed))
+    terms = _award_terms(clients, key)
+    sealed = _recover(clients, key, sender.account)
+    if terms is not None:
+        send("reveal", lambda: clients.notary.reveal_award(sender, terms, sealed))
+    else:
+        send("reveal", lambda: clients.notary.reveal(sender, key, sealed))
     console.print(
         f"revealed; commitment {hexstr(sealed.commitment)} verified on chain", markup=False, highlight=False
     )
+
+
+def _award_terms(clients: Clients, order_id: bytes):
+    """The order's terms when its contract was notarised at award (a contract hash in the terms)."""
+    try:
+        terms = clients.escrow.terms_of(order_id)
+    except LookupError:
+        return None
+    return terms if any(terms.contract_hash) else None
+
+
+def _recover(clients: Clients, order_id: bytes, account):
+    """Decrypt the caller's copy, checked against the award's contract hash or the notary's record."""
+    terms = _award_terms(clients, order_id)
+    commitment = bytes(terms.contract_hash) if terms is not None else None
+    return clients.notary.recover_contract(order_id, account, commitment)

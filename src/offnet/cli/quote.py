@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import fields as dataclass_fields
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from offnet.cli.output import (
 )
 from offnet.cli.rfq import rfq_hex, rfq_id_arg
 from offnet.market.escrow import CreditSchedule
-from offnet.market.notary import financial_contract, public_key_of, seal_contract, sign_award_commitment
+from offnet.market.notary import financial_contract, public_key_of, seal_contract
 from offnet.market.quotes import (
     _CREDIT_FIELDS,
     Quote,
@@ -194,15 +195,14 @@ def sign(
         nonce if nonce is not None else int.from_bytes(os.urandom(8), "big"),
         clients.market.quote_epoch(provider),
     )
-    signed = sign_quote(signer, draft, clients.market.domain)
+    # The quote carries the commitment to the financial contract: signing the quote signs it, and
+    # the award makes it part of the order's terms.
     sealed = seal_contract(financial_contract(draft))
+    signed = sign_quote(signer, replace(draft, contract_hash=sealed.commitment), clients.market.domain)
     contract = {
         "document": json.loads(sealed.document),
         "salt": hexstr(sealed.salt),
         "commitment": hexstr(sealed.commitment),
-        "sellerSignature": hexstr(
-            sign_award_commitment(signer, clients.notary.domain, signed.digest, sealed.commitment)
-        ),
         "sellerPublicKey": hexstr(public_key_of(signer)),
     }
     document = quote_document(signed, clients.suite.chain.chain_id, clients.market.address, contract)

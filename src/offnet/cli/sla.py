@@ -95,6 +95,7 @@ def submit(
     def transact():
         batch, receipt = clients.ledger.submit(sender, member, reports)
         result["root"] = batch.root
+        result["lane"] = batch.lane_id
         return receipt
 
     send(f"submit {len(reports)} report(s)", transact)
@@ -109,10 +110,10 @@ def submit(
         for r in reports
     ]
     if as_json:
-        echo_json({"root": hexstr(result["root"]), "member": member, "reports": rows})
+        echo_json({"root": hexstr(result["root"]), "lane": result["lane"], "member": member, "reports": rows})
     else:
         table(
-            f"batch {hexstr(result['root'])}",
+            f"batch {hexstr(result['root'])} (lane {result['lane']})",
             ("report id", "kind", "key", "value0", "value1"),
             [tuple(r.values()) for r in rows],
         )

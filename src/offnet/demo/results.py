@@ -150,7 +150,7 @@ def collect(run: DemoRun) -> DemoResults:
     }
     token = suite.token
     balance = token.functions.balanceOf(escrow.address).call()
-    owed = escrow.total_escrowed(token.address) + escrow.total_withdrawable(token.address)
+    owed = sum(escrow.book(token.address))
     counts = watch.counts
     paid = Counter()
     for event in watch.of("Paid"):

@@ -17,6 +17,7 @@ from offnet.chain.permit import sign_permit
 from offnet.chain.tx import call
 
 ESCROW_CONTRACT = "OrderEscrow"
+ZERO_HASH = b"\x00" * 32
 
 
 # --- value types mirroring contracts/types/OrderTypes.sol -------------------------------------------
@@ -83,6 +84,8 @@ class OrderTerms:
     awarded_at: int = _abi("uint40")
     sla_terms_hash: bytes = _abi("bytes32")
     credits: CreditSchedule = _abi(_abi_type(CreditSchedule))  # noqa: RUF009 - metadata only, no default
+    # Commitment to the financial contract, signed by the seller in its quote (zero: none).
+    contract_hash: bytes = field(default=ZERO_HASH, metadata={"abi": "bytes32"})
 
     def to_tuple(self) -> tuple[Any, ...]:
         """The struct as web3 expects it (checksummed addresses, nested credit schedule)."""
@@ -99,14 +102,15 @@ class OrderTerms:
             self.awarded_at,
             bytes(self.sla_terms_hash),
             self.credits.to_tuple(),
+            bytes(self.contract_hash),
         )
 
     @classmethod
     def from_tuple(cls, values: Sequence[Any] | Mapping[str, Any]) -> OrderTerms:
         """Terms from a decoded struct: a tuple, or the named mapping web3 gives for event arguments."""
-        *head, credits = values.values() if isinstance(values, Mapping) else values
+        *head, credits, contract_hash = values.values() if isinstance(values, Mapping) else values
         credits = credits.values() if isinstance(credits, Mapping) else credits
-        return cls(*head, credits=CreditSchedule(*credits))
+        return cls(*head, credits=CreditSchedule(*credits), contract_hash=bytes(contract_hash))
 
     def order_id(self) -> bytes:
         """The order id, computed exactly like `OrderId.compute(terms)` on chain."""
@@ -261,9 +265,17 @@ class EscrowClient:
         return cls(chain, chain.w3.eth.contract(address=to_checksum_address(address), abi=abi))
 
     @classmethod
-    def deploy(cls, deployer: Sender, registry: str, tokens: Sequence[str]) -> tuple[EscrowClient, Receipt]:
-        """Deploy an escrow for `registry` with the allowed settlement `tokens`."""
-        contract, receipt = deployer.deploy(load_artifact(ESCROW_CONTRACT), registry, list(tokens))
+    def deploy(
+        cls, deployer: Sender, registry: str, market: str, ledger: str, tokens: Sequence[str]
+    ) -> tuple[EscrowClient, Receipt]:
+        """Deploy an escrow for `registry`, opened by `market`, settled by `ledger`, with `tokens` allowed.
+
+        The market and the ledger are immutable links: pass their predicted addresses when they are
+        deployed later (offnet.chain.predict_deployments).
+        """
+        contract, receipt = deployer.deploy(
+            load_artifact(ESCROW_CONTRACT), registry, market, ledger, list(tokens)
+        )
         return cls(deployer.chain, contract), receipt
 
     @property
@@ -275,11 +287,7 @@ class EscrowClient:
         """The raw web3 functions, e.g. to build calls for a test or a council proposal."""
         return self.contract.functions
 
-    # --- wiring, market, ledger, council --------------------------------------------------------
-
-    def wire(self, deployer: Sender, market: str, ledger: str) -> Receipt:
-        """Link the market and the ledger (once, by the deployer)."""
-        return deployer.transact(self.fn.wire(market, ledger))
+    # --- market, ledger, council ----------------------------------------------------------------
 
     def open_order(self, market: Sender, terms: OrderTerms) -> Receipt:
         """Open an order as the wired market (the RfqMarket does this at award)."""
@@ -361,16 +369,42 @@ class EscrowClient:
     def withdrawable(self, token: str, party: str) -> int:
         return call(self.fn.withdrawable(token, party))
 
+    def book(self, token: str) -> tuple[int, int]:
+        """What the escrow owes in `token`, rebuilt from its events: (held for orders, withdrawable).
+
+        The contract keeps no running totals (a storage write per payout); OrderOpened, OrderToppedUp,
+        Paid and Withdrawn carry every movement, so the sums are exact.
+        """
+        token = to_checksum_address(token)
+        opened = [
+            log
+            for log in self._logs("OrderOpened")
+            if OrderTerms.from_tuple(log["args"]["terms"]).token == token
+        ]
+        orders = {bytes(log["args"]["orderId"]) for log in opened}
+
+        def moved(name: str) -> int:
+            return sum(
+                log["args"]["amount"] for log in self._logs(name) if bytes(log["args"]["orderId"]) in orders
+            )
+
+        held = sum(log["args"]["escrowed"] for log in opened) + moved("OrderToppedUp")
+        paid = moved("Paid")
+        withdrawn = sum(log["args"]["amount"] for log in self._logs("Withdrawn", token=token))
+        return held - paid, paid - withdrawn
+
     def total_escrowed(self, token: str) -> int:
-        return call(self.fn.totalEscrowed(token))
+        """Sum of the open orders' escrowed amounts in `token` (from events, see `book`)."""
+        return self.book(token)[0]
 
     def total_withdrawable(self, token: str) -> int:
-        return call(self.fn.totalWithdrawable(token))
+        """Sum of the parties' withdrawable balances in `token` (from events, see `book`)."""
+        return self.book(token)[1]
 
     def conservation_gap(self, token: Contract) -> int:
         """The escrow's token balance minus what it owes (open orders + withdrawable): 0 when sound."""
-        owed = self.total_escrowed(token.address) + self.total_withdrawable(token.address)
-        return call(token.functions.balanceOf(self.address)) - owed
+        held, withdrawable = self.book(token.address)
+        return call(token.functions.balanceOf(self.address)) - held - withdrawable
 
     def is_token_allowed(self, token: str) -> bool:
         return call(self.fn.isTokenAllowed(token))

@@ -30,23 +30,37 @@ class ReportStatus(IntEnum):
 
 
 @dataclass(frozen=True)
-class BatchView:
-    """A stored batch: when and for which member it was submitted (submitted_at 0 = unknown root)."""
+class LaneView:
+    """What a member's lane holds: when its batch was submitted (0 = empty) and the root's high 216 bits."""
 
     submitted_at: int
-    member: str
+    root_prefix: bytes
+
+    def holds(self, root: bytes) -> bool:
+        """True when the lane holds the batch of `root`."""
+        return self.submitted_at != 0 and bytes(root[:27]) == self.root_prefix
+
+
+def default_lane(root: bytes) -> int:
+    """A lane nobody else uses: the batch root's first 8 bytes (never reused, so never busy).
+
+    Relays that submit often pass their own small ring of lanes instead: rewriting a lane costs a
+    fifth of creating one (see SlaLedger.submit).
+    """
+    return int.from_bytes(root[:8], "big")
 
 
 @dataclass(frozen=True)
 class Batch:
-    """A batch as its submitter built it: the reports, the member they are submitted for, the tree."""
+    """A batch as its submitter built it: the member it is for, its lane, the reports and the tree."""
 
     member: str
     reports: tuple[SlaReport, ...]
+    lane: int = -1  # -1: default_lane(root)
 
     @classmethod
-    def of(cls, member: str, reports: Sequence[SlaReport]) -> Batch:
-        return cls(to_checksum_address(member), tuple(reports))
+    def of(cls, member: str, reports: Sequence[SlaReport], lane: int | None = None) -> Batch:
+        return cls(to_checksum_address(member), tuple(reports), -1 if lane is None else lane)
 
     @cached_property
     def tree(self) -> MerkleTree:
@@ -55,6 +69,16 @@ class Batch:
     @property
     def root(self) -> bytes:
         return self.tree.root
+
+    @property
+    def lane_id(self) -> int:
+        """The lane the batch goes into (its own default lane unless one was chosen)."""
+        return default_lane(self.root) if self.lane < 0 else self.lane
+
+    @property
+    def ref(self) -> tuple[str, int]:
+        """The contract's BatchRef: (member, lane)."""
+        return (self.member, self.lane_id)
 
     def proof(self, report: SlaReport) -> list[bytes]:
         """The Merkle proof of `report` (its first occurrence) in this batch."""
@@ -121,9 +145,15 @@ class LedgerClient:
         return cls(chain, chain.w3.eth.contract(address=to_checksum_address(address), abi=abi))
 
     @classmethod
-    def deploy(cls, deployer: Sender, registry: str, liveness_window: int) -> tuple[LedgerClient, Receipt]:
-        """Deploy a ledger reading `registry`, with `liveness_window` seconds to dispute a report."""
-        contract, receipt = deployer.deploy(load_artifact(LEDGER_CONTRACT), registry, liveness_window)
+    def deploy(
+        cls, deployer: Sender, registry: str, escrow: str, market: str, liveness_window: int
+    ) -> tuple[LedgerClient, Receipt]:
+        """Deploy a ledger reading `registry`, pushing outcomes into `escrow`, taking quote timeliness
+        from `market` (immutable links: predicted addresses when deployed later), with
+        `liveness_window` seconds to dispute a report."""
+        contract, receipt = deployer.deploy(
+            load_artifact(LEDGER_CONTRACT), registry, escrow, market, liveness_window
+        )
         return cls(deployer.chain, contract), receipt
 
     @property
@@ -137,20 +167,22 @@ class LedgerClient:
 
     # --- transactions -----------------------------------------------------------------------------
 
-    def wire(self, deployer: Sender, escrow: str, market: str) -> Receipt:
-        """Link the escrow (receives final outcomes) and the market (records quote timeliness); once."""
-        return deployer.transact(self.fn.wire(escrow, market))
+    def submit(
+        self, oracle: Sender, member: str, reports: Sequence[SlaReport], lane: int | None = None
+    ) -> tuple[Batch, Receipt]:
+        """Submit `reports` as one batch from an oracle key of `member`; returns the batch and receipt.
 
-    def submit(self, oracle: Sender, member: str, reports: Sequence[SlaReport]) -> tuple[Batch, Receipt]:
-        """Submit `reports` as one batch from an oracle key of `member`; returns the batch and receipt."""
-        batch = Batch.of(member, reports)
-        receipt = oracle.transact(self.fn.submit([r.to_tuple() for r in batch.reports]))
+        `lane`: which of the member's lanes holds the batch (default: a lane of its own, see
+        `default_lane`); a lane can be reused once its previous batch outlived the liveness window.
+        """
+        batch = Batch.of(member, reports, lane)
+        receipt = oracle.transact(self.fn.submit(batch.lane_id, [r.to_tuple() for r in batch.reports]))
         return batch, receipt
 
     def finalize(self, sender: Sender, terms: OrderTerms, report: SlaReport, batch: Batch) -> Receipt:
         """Make `report` final after its batch's liveness window (a no-op when it is final already)."""
         return sender.transact(
-            self.fn.finalize(terms.to_tuple(), report.to_tuple(), batch.root, batch.proof(report))
+            self.fn.finalize(terms.to_tuple(), report.to_tuple(), batch.ref, batch.proof(report))
         )
 
     def finalize_matched(
@@ -161,9 +193,9 @@ class LedgerClient:
             self.fn.finalizeMatched(
                 terms.to_tuple(),
                 report.to_tuple(),
-                batch_a.root,
+                batch_a.ref,
                 batch_a.proof(report),
-                batch_b.root,
+                batch_b.ref,
                 batch_b.proof(report),
             )
         )
@@ -171,7 +203,7 @@ class LedgerClient:
     def dispute(self, oracle: Sender, terms: OrderTerms, report: SlaReport, batch: Batch) -> Receipt:
         """Dispute the counterparty's `report` within its liveness window (from an oracle key)."""
         return oracle.transact(
-            self.fn.dispute(terms.to_tuple(), report.to_tuple(), batch.root, batch.proof(report))
+            self.fn.dispute(terms.to_tuple(), report.to_tuple(), batch.ref, batch.proof(report))
         )
 
     def dispute_conflict(
@@ -188,10 +220,10 @@ class LedgerClient:
             self.fn.disputeConflict(
                 terms.to_tuple(),
                 report_a.to_tuple(),
-                batch_a.root,
+                batch_a.ref,
                 batch_a.proof(report_a),
                 report_b.to_tuple(),
-                batch_b.root,
+                batch_b.ref,
                 batch_b.proof(report_b),
             )
         )
@@ -215,9 +247,14 @@ class LedgerClient:
         """Where the fact `report` is about stands (none, disputed, final)."""
         return ReportStatus(call(self.fn.reportStatus(bytes(report.order_id), int(report.kind), report.key)))
 
-    def batch(self, root: bytes) -> BatchView:
-        submitted_at, member = call(self.fn.batch(root))
-        return BatchView(submitted_at, member)
+    def lane(self, member: str, lane: int) -> LaneView:
+        """What lane `lane` of `member` holds."""
+        submitted_at, root_prefix = call(self.fn.lane(to_checksum_address(member), lane))
+        return LaneView(submitted_at, bytes(root_prefix))
+
+    def batch_stored(self, batch: Batch) -> LaneView:
+        """The lane of `batch` (check `.holds(batch.root)` to know whether it is still there)."""
+        return self.lane(batch.member, batch.lane_id)
 
     def liveness_window(self) -> int:
         return call(self.fn.livenessWindow())

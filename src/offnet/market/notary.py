@@ -22,6 +22,7 @@ from web3.logs import DISCARD
 
 from offnet.chain import Chain, Receipt, Sender, load_artifact
 from offnet.chain.tx import call
+from offnet.market.escrow import OrderTerms
 from offnet.market.quotes import Quote
 from offnet.sonata.canonical import canonical_json
 
@@ -32,9 +33,6 @@ SALT_BYTES = 32
 
 _CONTRACT_TYPES = {
     "ContractCommitment": [{"name": "orderId", "type": "bytes32"}, {"name": "commitment", "type": "bytes32"}]
-}
-_AWARD_TYPES = {
-    "AwardCommitment": [{"name": "quoteDigest", "type": "bytes32"}, {"name": "commitment", "type": "bytes32"}]
 }
 
 
@@ -141,18 +139,6 @@ class NotaryDomain:
         }
 
 
-def sign_award_commitment(
-    signer: LocalAccount, domain: NotaryDomain, quote_digest: bytes, commitment: bytes
-) -> bytes:
-    """A party's signature binding `commitment` to the quote about to be awarded."""
-    message = encode_typed_data(
-        domain_data=domain.as_dict(),
-        message_types=_AWARD_TYPES,
-        message_data={"quoteDigest": bytes(quote_digest), "commitment": bytes(commitment)},
-    )
-    return bytes(signer.sign_message(message).signature)
-
-
 def sign_contract_commitment(
     signer: LocalAccount, domain: NotaryDomain, order_id: bytes, commitment: bytes
 ) -> bytes:
@@ -188,8 +174,9 @@ class NotaryClient:
         return cls(chain, chain.w3.eth.contract(address=to_checksum_address(address), abi=abi))
 
     @classmethod
-    def deploy(cls, deployer: Sender, registry: str) -> tuple[NotaryClient, Receipt]:
-        contract, receipt = deployer.deploy(load_artifact(NOTARY_CONTRACT), registry)
+    def deploy(cls, deployer: Sender, registry: str, escrow: str) -> tuple[NotaryClient, Receipt]:
+        """Deploy a notary for `registry` whose awarded contracts belong to orders of `escrow`."""
+        contract, receipt = deployer.deploy(load_artifact(NOTARY_CONTRACT), registry, escrow)
         return cls(deployer.chain, contract), receipt
 
     @property
@@ -203,10 +190,6 @@ class NotaryClient:
     @property
     def domain(self) -> NotaryDomain:
         return NotaryDomain(self.chain.chain_id, self.address)
-
-    def wire(self, deployer: Sender, market: str) -> Receipt:
-        """Name the market (once, by the deployer)."""
-        return deployer.transact(self.fn.wire(market))
 
     def notarise(
         self,
@@ -236,6 +219,25 @@ class NotaryClient:
     def verify(self, order_id: bytes, sealed: SealedContract) -> bool:
         return call(self.fn.verify(order_id, sealed.salt, sealed.document))
 
+    # --- contracts notarised at award (the commitment is in the order's terms) ----------------------
+
+    def publish_award_copy(
+        self, party: Sender, terms: OrderTerms, sealed: SealedContract, buyer_key: bytes, seller_key: bytes
+    ) -> Receipt:
+        """`publish_copy` for an awarded order whose terms carry the contract hash (a party only)."""
+        return party.transact(
+            self.fn.publishAwardCopy(
+                terms.to_tuple(), encrypt_copy(sealed, buyer_key), encrypt_copy(sealed, seller_key)
+            )
+        )
+
+    def reveal_award(self, sender: Sender, terms: OrderTerms, sealed: SealedContract) -> Receipt:
+        """Prove on chain that the document and salt match the contract hash of an awarded order."""
+        return sender.transact(self.fn.revealAward(terms.to_tuple(), sealed.salt, sealed.document))
+
+    def verify_award(self, terms: OrderTerms, sealed: SealedContract) -> bool:
+        return call(self.fn.verifyAward(terms.to_tuple(), sealed.salt, sealed.document))
+
     def record(self, order_id: bytes) -> NotaryRecord:
         commitment, buyer_tag, seller_tag = call(self.fn.recordOf(order_id))
         return NotaryRecord(bytes(commitment), buyer_tag, seller_tag)
@@ -245,13 +247,17 @@ class NotaryClient:
         decoded = getattr(self.contract.events, name)().process_receipt(receipt.raw, errors=DISCARD)
         return [dict(e["args"]) for e in decoded if e["address"] == self.address]
 
-    def recover_contract(self, order_id: bytes, account: LocalAccount) -> SealedContract:
+    def recover_contract(
+        self, order_id: bytes, account: LocalAccount, commitment: bytes | None = None
+    ) -> SealedContract:
         """Read the published copies of an order from the chain and decrypt the one for `account`.
 
-        The newest copy that decrypts and matches the notarised commitment wins, so a party's
-        garbage publication cannot hide a good one.
+        The newest copy that decrypts and matches the commitment wins, so a party's garbage
+        publication cannot hide a good one. `commitment`: the order terms' contract hash for a
+        contract notarised at award; by default, the notary's stored record.
         """
-        commitment = self.record(order_id).commitment
+        if commitment is None:
+            commitment = self.record(order_id).commitment
         logs = self.contract.events.ContractCopyPublished().get_logs(
             from_block=0, argument_filters={"orderId": order_id}
         )

@@ -17,7 +17,7 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
-from offnet.market.escrow import CreditSchedule, OrderTerms
+from offnet.market.escrow import ZERO_HASH, CreditSchedule, OrderTerms
 
 QUOTE_DOMAIN_NAME = "offnet RfqMarket"
 QUOTE_DOMAIN_VERSION = "1"
@@ -50,6 +50,7 @@ _QUOTE_FIELDS = [
     ("validUntil", "uint40"),
     ("nonce", "uint256"),
     ("epoch", "uint64"),
+    ("contractHash", "bytes32"),
 ]
 QUOTE_TYPES = {
     "Quote": [{"name": n, "type": t} for n, t in _QUOTE_FIELDS],
@@ -160,6 +161,9 @@ class Quote:
     valid_until: int
     nonce: int
     epoch: int = 0
+    # The seller's commitment to the financial contract (offnet.market.notary.seal_contract): signing
+    # the quote signs it, awarding the quote makes it part of the order's terms. Zero: none.
+    contract_hash: bytes = ZERO_HASH
 
     def to_tuple(self) -> tuple[Any, ...]:
         """The struct as web3 expects it."""
@@ -178,6 +182,7 @@ class Quote:
             self.valid_until,
             self.nonce,
             self.epoch,
+            bytes(self.contract_hash),
         )
 
     def message(self) -> dict[str, Any]:
@@ -207,6 +212,7 @@ class Quote:
             awarded_at,
             bytes(self.sla_terms_hash),
             self.credits,
+            bytes(self.contract_hash),
         )
 
 

@@ -53,21 +53,6 @@ class LogEntry:
         return (to_checksum_address(self.provider), bytes(self.digest))
 
 
-@dataclass(frozen=True)
-class ContractSeal:
-    """The contract commitment to notarise at award, with both parties' AwardCommitment signatures."""
-
-    commitment: bytes
-    buyer_signature: bytes
-    seller_signature: bytes
-
-    def to_tuple(self) -> tuple[bytes, bytes, bytes]:
-        return (bytes(self.commitment), bytes(self.buyer_signature), bytes(self.seller_signature))
-
-
-NO_SEAL = ContractSeal(ZERO_DIGEST, b"", b"")
-
-
 class RfqClient:
     """Typed calls to one deployed RfqMarket; each transaction is sent by the Sender passed in."""
 
@@ -82,11 +67,9 @@ class RfqClient:
         return cls(chain, chain.w3.eth.contract(address=to_checksum_address(address), abi=abi))
 
     @classmethod
-    def deploy(
-        cls, deployer: Sender, registry: str, escrow: str, ledger: str, notary: str
-    ) -> tuple[RfqClient, Receipt]:
-        """Deploy a market linked to the registry, escrow, ledger and notary."""
-        contract, receipt = deployer.deploy(load_artifact(MARKET_CONTRACT), registry, escrow, ledger, notary)
+    def deploy(cls, deployer: Sender, registry: str, escrow: str, ledger: str) -> tuple[RfqClient, Receipt]:
+        """Deploy a market linked to the registry, escrow and ledger."""
+        contract, receipt = deployer.deploy(load_artifact(MARKET_CONTRACT), registry, escrow, ledger)
         return cls(deployer.chain, contract), receipt
 
     @property
@@ -115,14 +98,17 @@ class RfqClient:
         rfq: Rfq,
         signed: SignedQuote,
         *,
-        seal: ContractSeal = NO_SEAL,
         permit: Permit | None = None,
         log: Sequence[LogEntry] | None = None,
     ) -> tuple[bytes, Receipt]:
-        """Award `signed` (the log is read from events unless given); returns the order id."""
+        """Award `signed` (the log is read from events unless given); returns the order id.
+
+        A quote carrying a `contract_hash` notarises that contract: the hash becomes part of the
+        order's terms (see ContractNotary's award functions for the copies and the reveal).
+        """
         entries = [e.to_tuple() for e in (self.log(rfq.rfq_id) if log is None else log)]
         quote = signed.quote
-        args = (rfq.to_tuple(), quote.to_tuple(), signed.signature, entries, seal.to_tuple())
+        args = (rfq.to_tuple(), quote.to_tuple(), signed.signature, entries)
         answers_rfq = (quote.rfq_id, quote.buyer.lower(), quote.token.lower()) == (
             rfq.rfq_id,
             rfq.buyer.lower(),

@@ -39,6 +39,8 @@ def quote_from_json(data: dict) -> Quote:
     values = dict(data)
     values["credits"] = CreditSchedule(**values["credits"])
     values["sla_terms_hash"] = _bytes(values["sla_terms_hash"])
+    if "contract_hash" in values:
+        values["contract_hash"] = _bytes(values["contract_hash"])
     for name in ("provider", "buyer", "token"):
         values[name] = to_checksum_address(values[name])
     return Quote(**values)

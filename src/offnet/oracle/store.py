@@ -66,6 +66,7 @@ outbox = Table(
     Column("tx_hash", String(66)),
     Column("batch_root", String(66)),  # Merkle root of the batch it was sent in
     Column("batch_index", Integer),  # its position in that batch (to rebuild the proof)
+    Column("batch_lane", Integer),  # the ledger lane the batch went into (SlaLedger.submit)
     Column("block_number", Integer),
     Column("attempts", Integer, nullable=False, default=0),
     Column("created_at", Integer, nullable=False),
@@ -244,7 +245,7 @@ class Store:
         with self.engine.begin() as conn:
             return self._queue(conn, reports, None)
 
-    def mark_submitted(self, report_ids: list[str], tx_hash: str, batch_root: str) -> None:
+    def mark_submitted(self, report_ids: list[str], tx_hash: str, batch_root: str, lane: int) -> None:
         """Remember the transaction before broadcasting it, so a restart can look it up."""
         with self.engine.begin() as conn:
             for index, report_id in enumerate(report_ids):
@@ -256,6 +257,7 @@ class Store:
                         tx_hash=tx_hash,
                         batch_root=batch_root,
                         batch_index=index,
+                        batch_lane=lane,
                         attempts=outbox.c.attempts + 1,
                     )
                 )
@@ -265,6 +267,16 @@ class Store:
         query = select(outbox).where(outbox.c.batch_root == batch_root).order_by(outbox.c.batch_index)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings().all()]
+
+    def lanes_in_use(self) -> set[int]:
+        """Ledger lanes holding a batch with reports not final yet (they must not be overwritten)."""
+        query = (
+            select(outbox.c.batch_lane)
+            .where(outbox.c.status.in_(("submitted", "confirmed")), outbox.c.batch_lane.is_not(None))
+            .distinct()
+        )
+        with self.engine.connect() as conn:
+            return {row[0] for row in conn.execute(query).all()}
 
     def reports_with_status(self, status: str, limit: int = 1000) -> list[dict]:
         query = select(outbox).where(outbox.c.status == status).order_by(outbox.c.created_at).limit(limit)
@@ -319,6 +331,7 @@ class Store:
                     tx_hash=None,
                     batch_root=None,
                     batch_index=None,
+                    batch_lane=None,
                     block_number=None,
                     last_error=error[:500],
                 )

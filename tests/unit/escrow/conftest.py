@@ -27,7 +27,7 @@ class World:
 
 @pytest.fixture(scope="session")
 def escrow_world(embedded: Chain) -> World:
-    """A 2-of-2 council registry, the stablecoin, an escrow wired to plain market and ledger accounts."""
+    """A 2-of-2 council registry, the stablecoin, an escrow linked to plain market and ledger accounts."""
     labels = ("deployer", "market", "ledger", "buyer", "seller", "outsider", "council-a", "council-b")
     parties = {}
     for label in labels:
@@ -37,8 +37,9 @@ def escrow_world(embedded: Chain) -> World:
     council = [parties["council-a"].address, parties["council-b"].address]
     registry, _ = deployer.deploy(load_artifact("CarrierRegistry"), council, council, 2, 1, 7 * DAY)
     stablecoin, _ = deployer.deploy(load_artifact("TestStablecoin"))
-    client, _ = EscrowClient.deploy(deployer, registry.address, [stablecoin.address])
-    client.wire(deployer, parties["market"].address, parties["ledger"].address)
+    client, _ = EscrowClient.deploy(
+        deployer, registry.address, parties["market"].address, parties["ledger"].address, [stablecoin.address]
+    )
     return World(parties, registry, stablecoin, client, embedded.snapshot())
 
 

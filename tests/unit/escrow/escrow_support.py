@@ -234,6 +234,17 @@ class Escrow:
     def order(self, oid: bytes) -> OrderView:
         return self.client.order(oid)
 
+    def end_period(self, terms: OrderTerms, period: int) -> None:
+        """Move chain time to the end of billing `period` of a delivered order (no-op when past it)."""
+        ends_at = self.order(terms.order_id()).delivered_at + period * BILLING_PERIOD
+        if self.chain.now() < ends_at:
+            self.chain.advance_time(ends_at - self.chain.now())
+
+    def settle(self, terms: OrderTerms, period: int, metrics: Any) -> Receipt:
+        """The ledger's final report of `period`, once the period is over."""
+        self.end_period(terms, period)
+        return self.act(lambda: self.client.settle_period(self.ledger.sender, terms, period, metrics))
+
     def withdrawable(self, party: Party, token: Contract | None = None) -> int:
         return self.client.withdrawable((token or self.token).address, party.address)
 

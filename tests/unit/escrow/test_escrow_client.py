@@ -43,7 +43,7 @@ def test_terms_of__recovered_from_the_opening_event(escrow):
 def test_money_flow__statement_of_a_delivered_order_with_credits_and_withdrawals(escrow):
     terms, oid, _ = escrow.open()
     escrow.deliver(terms, days_late=2)
-    escrow.act(lambda: escrow.client.settle_period(escrow.ledger.sender, terms, 1, BAD))
+    escrow.settle(terms, 1, BAD)
     escrow.fund_buyer(terms, MONTHLY)
     escrow.act(lambda: escrow.client.top_up(escrow.buyer.sender, terms, 1))
     escrow.act(lambda: escrow.client.withdraw(escrow.seller.sender, escrow.token.address))

@@ -26,7 +26,7 @@ def test_dispute__by_the_buyer__freezes_the_period_against_the_sellers_claim(esc
 def test_dispute__the_ledgers_final_report_still_settles_the_period(escrow):
     terms, oid = delivered(escrow)
     escrow.act(lambda: escrow.client.dispute(escrow.buyer.sender, terms, 1))
-    escrow.act(lambda: escrow.client.settle_period(escrow.ledger.sender, terms, 1, GOOD))
+    escrow.settle(terms, 1, GOOD)
     assert escrow.client.is_period_settled(oid, 1)
     escrow.council_refused(
         escrow.client.rule_call(terms, 1, 5_000), "EscrowPeriodSettled", orderId=oid, period=1
@@ -86,6 +86,12 @@ def test_dispute__unfunded_period__reverts(escrow):
 def test_rule__council_splits_a_disputed_period(escrow):
     terms, oid = delivered(escrow)
     escrow.act(lambda: escrow.client.dispute(escrow.buyer.sender, terms, 2))
+    # A ruling cannot pay a period out before it ended either.
+    ends_at = escrow.order(oid).delivered_at + 2 * BILLING_PERIOD
+    escrow.council_refused(
+        escrow.client.rule_call(terms, 2, 3_000), "EscrowPeriodNotOver", orderId=oid, period=2, endsAt=ends_at
+    )
+    escrow.end_period(terms, 2)
     receipt = escrow.council_decides(escrow.client.rule_call(terms, 2, 3_000))
     assert escrow.client.events(receipt, "DisputeRuled") == [
         {"orderId": oid, "milestone": 2, "buyerShareBps": 3_000}

@@ -1,8 +1,9 @@
 """Opening orders: wiring, the allow-list, the funds pull, and every refusal."""
 
+import pytest
 from escrow_support import MONTHLY, ONE_TIME
 
-from offnet.chain import Sender, load_artifact
+from offnet.chain import load_artifact
 from offnet.chain.tx import call
 from offnet.market.escrow import EscrowClient, OrderStatus, OrderTerms, OrderView
 
@@ -95,32 +96,20 @@ def test_open__buyer_did_not_approve__reverts_and_opens_nothing(escrow):
     assert escrow.order(terms.order_id()).status == OrderStatus.NONE
 
 
-def test_wire__by_anyone_but_the_deployer__reverts(escrow):
-    client, _ = EscrowClient.deploy(escrow.deployer.sender, escrow.registry.address, [escrow.token.address])
-    outsider = escrow.outsider
-    escrow.refuse(
-        lambda: client.wire(outsider.sender, outsider.address, outsider.address),
-        "EscrowNotDeployer",
-        caller=outsider.address,
-    )
-    assert call(client.fn.market()) == "0x" + "00" * 20
-
-
-def test_wire__twice__reverts_and_keeps_the_first_wiring(escrow):
-    escrow.refuse(
-        lambda: escrow.client.wire(escrow.deployer.sender, escrow.outsider.address, escrow.outsider.address),
-        "EscrowAlreadyWired",
-        market=escrow.market.address,
-        ledger=escrow.ledger.address,
-    )
+def test_links__are_fixed_at_deployment(escrow):
     assert call(escrow.client.fn.market()) == escrow.market.address
     assert call(escrow.client.fn.ledger()) == escrow.ledger.address
 
 
-def test_wire__zero_address__reverts(escrow):
-    client, _ = EscrowClient.deploy(escrow.deployer.sender, escrow.registry.address, [escrow.token.address])
+@pytest.mark.parametrize("missing", ["registry", "market", "ledger"])
+def test_deploy__zero_link__reverts(escrow, missing):
+    zero = "0x" + "00" * 20
+    links = {"registry": escrow.registry.address, "market": escrow.market.address, "ledger": escrow.ledger.address}
+    links[missing] = zero
     escrow.refuse(
-        lambda: client.wire(escrow.deployer.sender, escrow.market.address, "0x" + "00" * 20),
+        lambda: EscrowClient.deploy(
+            escrow.deployer.sender, links["registry"], links["market"], links["ledger"], [escrow.token.address]
+        ),
         "EscrowZeroAddress",
     )
 
@@ -169,10 +158,3 @@ def test_allow_list__council_removes_a_token__new_orders_refused_open_orders_sti
     assert escrow.withdrawable(escrow.seller) == ONE_TIME
     escrow.act(lambda: escrow.client.withdraw(escrow.seller.sender, escrow.token.address))
     assert call(escrow.token.functions.balanceOf(escrow.seller.address)) == ONE_TIME
-
-
-def test_deploy__zero_registry__reverts(escrow):
-    sender: Sender = escrow.deployer.sender
-    escrow.refuse(
-        lambda: EscrowClient.deploy(sender, "0x" + "00" * 20, [escrow.token.address]), "EscrowZeroAddress"
-    )

@@ -7,7 +7,7 @@ from offnet.market.escrow import OrderStatus, Skip
 
 
 def report(escrow, terms, period, metrics=GOOD):
-    return escrow.act(lambda: escrow.client.settle_period(escrow.ledger.sender, terms, period, metrics))
+    return escrow.settle(terms, period, metrics)
 
 
 def test_period__all_objectives_met__releases_the_monthly_charge(escrow, gas):
@@ -36,6 +36,22 @@ def test_period__every_objective_missed__credit_capped(escrow):
     terms, _ = delivered(escrow)
     report(escrow, terms, 1, WORST)
     assert escrow.withdrawable(escrow.buyer) == MONTHLY * CREDITS.monthly_credit_cap_bps // 10_000
+
+
+def test_period__final_report_before_the_period_ends__reverts_and_moves_nothing(escrow):
+    terms, oid = delivered(escrow)
+    ends_at = escrow.order(oid).delivered_at + BILLING_PERIOD
+    escrow.chain.advance_time(ends_at - escrow.chain.now() - 60)
+    escrow.refuse(
+        lambda: escrow.client.settle_period(escrow.ledger.sender, terms, 1, GOOD),
+        "EscrowPeriodNotOver",
+        orderId=oid,
+        period=1,
+        endsAt=ends_at,
+    )
+    escrow.chain.advance_time(60)
+    report(escrow, terms, 1)
+    assert escrow.client.is_period_settled(oid, 1)
 
 
 def test_period__reported_twice__second_report_ignored(escrow):

@@ -85,7 +85,7 @@ def test_dispute__after_the_window__reverts_and_the_report_finalises(ledger):
     terms = ledger.open()
     claim = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [claim])
-    ended = ledger.client.batch(batch.root).submitted_at + LIVENESS
+    ended = ledger.client.batch_stored(batch).submitted_at + LIVENESS
     ledger.chain.advance_time(LIVENESS)
     ledger.refuse(
         lambda: ledger.client.dispute(ledger.buyer.oracle.sender, terms, claim, batch),
@@ -209,7 +209,7 @@ def test_dispute_conflict__late_content_after_the_window__cannot_block_finality(
     terms = ledger.open()
     seller_says = ledger.delivery(terms)
     seller_batch, _ = ledger.submit(ledger.seller, [seller_says])
-    ended = ledger.client.batch(seller_batch.root).submitted_at + LIVENESS
+    ended = ledger.client.batch_stored(seller_batch).submitted_at + LIVENESS
     ledger.chain.advance_time(LIVENESS)
     buyer_says = ledger.delivery(terms, days_late=5)
     buyer_batch, _ = ledger.submit(ledger.buyer, [buyer_says])

@@ -1,4 +1,6 @@
-"""SlaLedger wiring: once, by the deployer, to non-zero addresses; its links and version."""
+"""SlaLedger links: fixed at deployment (immutable), never zero; its links and version."""
+
+import pytest
 
 from offnet.market.ledger import LedgerClient
 
@@ -14,26 +16,21 @@ def test_links__name_the_registry_escrow_and_market(ledger):
     assert ledger.client.fn.version().call() == "1.0.0"
 
 
-def test_wire__a_second_time__reverts(ledger):
+@pytest.mark.parametrize("missing", ["registry", "escrow", "market"])
+def test_deploy__zero_link__reverts(ledger, missing):
+    links = {"registry": ledger.registry.address, "escrow": ledger.escrow.address, "market": ledger.market.address}
+    links[missing] = ZERO
     ledger.refuse(
-        lambda: ledger.client.wire(ledger.deployer.sender, ledger.stranger.address, ledger.stranger.address),
-        "SlaAlreadyWired",
+        lambda: LedgerClient.deploy(
+            ledger.deployer.sender, links["registry"], links["escrow"], links["market"], 60
+        ),
+        "SlaZeroAddress",
     )
-    assert ledger.client.fn.links().call()[1] == ledger.escrow.address
 
 
-def test_wire__by_someone_else_or_to_zero__reverts(ledger):
-    fresh, _ = LedgerClient.deploy(ledger.deployer.sender, ledger.registry.address, 60)
+def test_record_quote_timeliness__by_anyone_but_the_market__reverts(ledger):
     ledger.refuse(
-        lambda: fresh.wire(ledger.stranger.sender, ledger.escrow.address, ledger.market.address),
-        "SlaNotDeployer",
-        caller=ledger.stranger.address,
-    )
-    ledger.refuse(lambda: fresh.wire(ledger.deployer.sender, ZERO, ledger.market.address), "SlaZeroAddress")
-    assert fresh.fn.links().call() == [ledger.registry.address, ZERO, ZERO]
-    # Before wiring no market exists, so nobody can record quote timeliness.
-    ledger.refuse(
-        lambda: fresh.record_quote_timeliness(ledger.market.sender, ledger.seller.address, True),
+        lambda: ledger.client.record_quote_timeliness(ledger.stranger.sender, ledger.seller.address, True),
         "SlaNotMarket",
-        caller=ledger.market.address,
+        caller=ledger.stranger.address,
     )

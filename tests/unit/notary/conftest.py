@@ -17,7 +17,7 @@ class NotaryWorld:
     chain: Chain
     notary: NotaryClient
     deployer: Sender
-    market: LocalAccount  # an account wired as the market, to call notariseAward directly
+    escrow: LocalAccount  # stands in for the escrow (the award functions are tested with the suite)
     buyer: LocalAccount
     seller: LocalAccount
     seller_key: LocalAccount
@@ -29,9 +29,9 @@ class NotaryWorld:
 
 @pytest.fixture
 def world(chain: Chain, make_account) -> NotaryWorld:
-    deployer, market, buyer, seller, seller_key, stranger = (
+    deployer, escrow, buyer, seller, seller_key, stranger = (
         make_account(f"notary-{label}")
-        for label in ("deployer", "market", "buyer", "seller", "seller-key", "stranger")
+        for label in ("deployer", "escrow", "buyer", "seller", "seller-key", "stranger")
     )
     registry, _ = RegistryClient.deploy(
         Sender(chain, deployer),
@@ -42,6 +42,5 @@ def world(chain: Chain, make_account) -> NotaryWorld:
         application_ttl=86_400,
     )
     registry.add_key(Sender(chain, seller), seller_key.address, Role.QUOTE)
-    notary, _ = NotaryClient.deploy(Sender(chain, deployer), registry.address)
-    notary.wire(Sender(chain, deployer), market.address)
-    return NotaryWorld(chain, notary, Sender(chain, deployer), market, buyer, seller, seller_key, stranger)
+    notary, _ = NotaryClient.deploy(Sender(chain, deployer), registry.address, escrow.address)
+    return NotaryWorld(chain, notary, Sender(chain, deployer), escrow, buyer, seller, seller_key, stranger)

@@ -12,11 +12,11 @@ from offnet.market.notary import (
     CopyUnreadable,
     public_key_of,
     seal_contract,
-    sign_award_commitment,
     sign_contract_commitment,
 )
 
 ORDER = keccak(text="order-1")
+ZERO = "0x" + "00" * 20
 DOCUMENT = {"buyer": "carrier A", "seller": "carrier B", "monthlyCharge": "1000000000", "termMonths": 36}
 
 
@@ -62,13 +62,6 @@ def test_notarise__python_digest_matches_the_contract(world):
     sig = sign_contract_commitment(world.buyer, world.notary.domain, ORDER, sealed.commitment)
     digest = call(world.notary.fn.contractDigest(ORDER, sealed.commitment))
     assert Account._recover_hash(digest, signature=sig) == world.buyer.address
-    award_sig = sign_award_commitment(world.buyer, world.notary.domain, ORDER, sealed.commitment)
-    assert (
-        Account._recover_hash(
-            call(world.notary.fn.awardDigest(ORDER, sealed.commitment)), signature=award_sig
-        )
-        == world.buyer.address
-    )
 
 
 def test_notarise__seller_signature_by_a_stranger__reverts(world):
@@ -110,33 +103,22 @@ def test_notarise__twice__reverts(world):
     )
 
 
-def test_notarise_award__by_anyone_but_the_market__reverts(world):
+def test_notarise__zero_commitment__reverts(world):
     error = refused(
-        lambda: world.send(world.buyer).transact(
-            world.notary.fn.notariseAward(
-                ORDER, ORDER, ORDER, world.buyer.address, world.seller.address, b"", b""
-            )
-        )
-    )
-    assert (error.name, error.arguments) == ("NotaryNotMarket", {"caller": world.buyer.address})
-
-
-def test_notarise_award__zero_commitment__reverts(world):
-    error = refused(
-        lambda: world.send(world.market).transact(
-            world.notary.fn.notariseAward(
-                ORDER, ORDER, bytes(32), world.buyer.address, world.seller.address, b"", b""
-            )
+        lambda: world.notary.notarise(
+            world.send(world.buyer), ORDER, bytes(32), world.buyer.address, world.seller.address, b"", b""
         )
     )
     assert (error.name, error.arguments) == ("NotaryZeroCommitment", {"orderId": ORDER})
 
 
-def test_wire__a_second_time_or_by_another__reverts(world):
-    error = refused(lambda: world.notary.wire(world.deployer, world.stranger.address))
-    assert (error.name, error.arguments) == ("NotaryAlreadyWired", {"market": world.market.address})
-    error = refused(lambda: world.notary.wire(world.send(world.stranger), world.stranger.address))
-    assert (error.name, error.arguments) == ("NotaryNotDeployer", {"caller": world.stranger.address})
+def test_deploy__zero_registry_or_escrow__reverts(world):
+    from offnet.market.notary import NotaryClient
+
+    for registry, escrow in ((ZERO, world.escrow.address), (world.notary.address, ZERO)):
+        error = refused(lambda r=registry, e=escrow: NotaryClient.deploy(world.deployer, r, e))
+        assert error.name == "NotaryZeroAddress"
+    assert call(world.notary.fn.escrow()) == world.escrow.address
 
 
 def test_publish_copy__round_trip_through_the_chain_for_both_parties(world):

@@ -1,66 +1,102 @@
-"""Award with a notarised financial contract: both signatures checked, copies recovered from the chain."""
+"""Award of a quote carrying a financial contract: the seller signs its hash with the quote, the
+award makes it part of the order's terms, and each party recovers the contract from the chain."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 
 from offnet.chain import ContractRevert
-from offnet.market.notary import (
-    NotaryClient,
-    financial_contract,
-    public_key_of,
-    seal_contract,
-    sign_award_commitment,
-)
-from offnet.market.rfq import ContractSeal
+from offnet.market.escrow import EscrowClient
+from offnet.market.notary import NotaryClient, SealedContract, financial_contract, public_key_of, seal_contract
 
 
-def seal_for(market, notary, signed, *, seller_signer=None):
-    sealed = seal_contract(
-        financial_contract(signed.quote, sla_objectives={"availabilityPpm": 999_500}), salt=b"\x42" * 32
-    )
-    buyer_sig = sign_award_commitment(market.buyer.account, notary.domain, signed.digest, sealed.commitment)
-    seller = seller_signer or market.providers[0]
-    seller_sig = sign_award_commitment(seller.account, notary.domain, signed.digest, sealed.commitment)
-    return sealed, ContractSeal(sealed.commitment, buyer_sig, seller_sig)
+def refused(operation) -> ContractRevert:
+    with pytest.raises(ContractRevert) as caught:
+        operation()
+    return caught.value
 
 
-def test_award_with_contract__notarises_and_each_party_recovers_the_contract_from_the_chain(market, gas):
+def sealed_quote(market, rfq, provider, signer=None):
+    """A quote of `provider` whose contract hash commits to its financial contract, signed."""
+    draft = market.quote(rfq, provider)
+    sealed = seal_contract(financial_contract(draft, sla_objectives={"availabilityPpm": 999_500}), b"\x42" * 32)
+    signed = market.sign(replace(draft, contract_hash=sealed.commitment), signer or provider)
+    market.rfq.commit(provider.sender, rfq, signed)
+    return sealed, signed
+
+
+def test_award_with_contract__hash_in_the_terms_and_each_party_recovers_the_contract(market, gas):
     notary = NotaryClient(market.chain, market.suite.notary)
-    rfq, signed = market.post_with_commitments(1)
-    sealed, seal = seal_for(market, notary, signed[0], seller_signer=market.quote_key)
-    order_id, receipt = market.rfq.award(market.buyer.sender, rfq, signed[0], seal=seal)
-    [notarised] = notary.events(receipt, "ContractNotarised")
-    assert (notarised["buyer"], notarised["seller"], bytes(notarised["commitment"])) == (
-        market.buyer.address,
-        market.providers[0].address,
-        sealed.commitment,
-    )
-    gas.check("RfqMarket.award + ContractNotary.notariseAward (first order)", receipt.gas_used)
+    escrow = EscrowClient(market.chain, market.suite.escrow)
+    rfq = market.new_rfq()
+    market.rfq.post(market.buyer.sender, rfq)
+    seller = market.providers[0]
+    sealed, signed = sealed_quote(market, rfq, seller, signer=market.quote_key)
 
-    publish = notary.publish_copy(
-        market.providers[0].sender,
-        order_id,
-        sealed,
-        public_key_of(market.buyer.account),
-        public_key_of(market.providers[0].account),
+    order_id, receipt = market.rfq.award(market.buyer.sender, rfq, signed)
+
+    terms = escrow.terms_of(order_id)
+    assert terms.contract_hash == sealed.commitment
+    assert terms.order_id() == order_id  # the order id commits to the contract
+    # DESIGN.md: award within 150k including escrow opening and the notarised contract hash.
+    gas.check("RfqMarket.award with notarised contract hash (first order)", receipt.gas_used, budget=150_000)
+
+    publish = notary.publish_award_copy(
+        seller.sender, terms, sealed, public_key_of(market.buyer.account), public_key_of(seller.account)
     )
     # No gas snapshot entry: ECIES ciphertexts are random, so their calldata cost varies.
     assert publish.gas_used < 150_000
-    for party in (market.buyer.account, market.providers[0].account):
-        assert notary.recover_contract(order_id, party) == sealed
-    assert notary.verify(order_id, sealed)
+    for party in (market.buyer.account, seller.account):
+        assert notary.recover_contract(order_id, party, terms.contract_hash) == sealed
+    assert notary.verify_award(terms, sealed)
+    reveal = notary.reveal_award(market.stranger.sender, terms, sealed)
+    [revealed] = notary.events(reveal, "ContractRevealed")
+    assert (bytes(revealed["orderId"]), bytes(revealed["document"])) == (order_id, sealed.document)
 
 
-def test_award_with_contract__seller_did_not_sign__reverts_and_opens_nothing(market):
+def test_reveal_award__wrong_document_or_unknown_order__refused(market):
     notary = NotaryClient(market.chain, market.suite.notary)
-    rfq, signed = market.post_with_commitments(1)
-    _, seal = seal_for(market, notary, signed[0], seller_signer=market.stranger)
-    with pytest.raises(ContractRevert) as refused:
-        market.rfq.award(market.buyer.sender, rfq, signed[0], seal=seal)
-    assert refused.value.name == "NotaryWrongSigner"
-    assert refused.value.arguments == {
-        "party": market.providers[0].address,
-        "signer": market.stranger.address,
+    escrow = EscrowClient(market.chain, market.suite.escrow)
+    rfq = market.new_rfq()
+    market.rfq.post(market.buyer.sender, rfq)
+    sealed, signed = sealed_quote(market, rfq, market.providers[0])
+    order_id, _ = market.rfq.award(market.buyer.sender, rfq, signed)
+    terms = escrow.terms_of(order_id)
+
+    forged = SealedContract(sealed.document.replace(b"999500", b"990000"), sealed.salt)
+    error = refused(lambda: notary.reveal_award(market.stranger.sender, terms, forged))
+    assert error.name == "NotaryRevealMismatch"
+    assert error.arguments == {
+        "orderId": order_id,
+        "commitment": sealed.commitment,
+        "computed": forged.commitment,
     }
+    assert not notary.verify_award(terms, forged)
+
+    never_opened = replace(terms, awarded_at=terms.awarded_at + 1)
+    error = refused(lambda: notary.reveal_award(market.stranger.sender, never_opened, sealed))
+    assert (error.name, error.arguments) == ("NotaryNoSuchOrder", {"orderId": never_opened.order_id()})
+    assert not notary.verify_award(never_opened, sealed)
+
+    error = refused(
+        lambda: notary.publish_award_copy(
+            market.stranger.sender,
+            terms,
+            sealed,
+            public_key_of(market.buyer.account),
+            public_key_of(market.stranger.account),
+        )
+    )
+    assert (error.name, error.arguments["orderId"]) == ("NotaryNotParty", order_id)
+
+
+def test_award_with_contract__hash_changed_after_signing__refused_as_a_wrong_signature(market):
+    rfq = market.new_rfq()
+    market.rfq.post(market.buyer.sender, rfq)
+    _, signed = sealed_quote(market, rfq, market.providers[0])
+    tampered = replace(signed, quote=replace(signed.quote, contract_hash=b"\x07" * 32))
+    error = refused(lambda: market.rfq.award(market.buyer.sender, rfq, tampered))
+    assert error.name == "QuoteWrongSigner"
     assert market.rfq.state(rfq.rfq_id).status.name == "OPEN"

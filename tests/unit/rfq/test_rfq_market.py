@@ -12,7 +12,7 @@ from offnet.chain import ContractRevert
 from offnet.chain.permit import sign_permit
 from offnet.chain.tx import call
 from offnet.market.quotes import QuoteDomain, sign_quote
-from offnet.market.rfq import NO_SEAL, LogEntry, RfqStatus
+from offnet.market.rfq import LogEntry, RfqStatus
 
 DAY = 86_400
 
@@ -232,12 +232,13 @@ def test_award_quote__a_colluding_provider_names_another_buyer__reverts_and_chan
     """The seeded log proves the RFQ's buyer: a quote naming someone else cannot take the RFQ."""
     rfq, _ = market.post_with_commitments(0)
     provider = market.providers[0]
-    hijack = market.sign(replace(market.quote(rfq, provider), buyer=market.stranger.address), provider)
+    accomplice = market.providers[1]  # an active member, so only the log replay can stop it
+    hijack = market.sign(replace(market.quote(rfq, provider), buyer=accomplice.address), provider)
     market.rfq.commit(provider.sender, rfq, hijack)
     log = [e.to_tuple() for e in market.rfq.log(rfq.rfq_id)]
     error = refused(
-        lambda: market.stranger.sender.transact(
-            market.rfq.fn.awardQuote(hijack.quote.to_tuple(), hijack.signature, log, NO_SEAL.to_tuple())
+        lambda: accomplice.sender.transact(
+            market.rfq.fn.awardQuote(hijack.quote.to_tuple(), hijack.signature, log)
         )
     )
     mismatch = {"rfqId": rfq.rfq_id, "entries": 1, "given": 1}
@@ -253,7 +254,7 @@ def test_award_quote__a_quote_in_another_token__reverts(market):
     log = [e.to_tuple() for e in market.rfq.log(rfq.rfq_id)]
     error = refused(
         lambda: market.buyer.sender.transact(
-            market.rfq.fn.awardQuote(other.quote.to_tuple(), other.signature, log, NO_SEAL.to_tuple())
+            market.rfq.fn.awardQuote(other.quote.to_tuple(), other.signature, log)
         )
     )
     mismatch = {"rfqId": rfq.rfq_id, "entries": 1, "given": 1}
@@ -266,7 +267,7 @@ def test_award_quote__by_someone_else_than_the_quotes_buyer__reverts(market):
     log = [e.to_tuple() for e in market.rfq.log(rfq.rfq_id)]
     error = refused(
         lambda: market.stranger.sender.transact(
-            market.rfq.fn.awardQuote(signed[0].quote.to_tuple(), signed[0].signature, log, NO_SEAL.to_tuple())
+            market.rfq.fn.awardQuote(signed[0].quote.to_tuple(), signed[0].signature, log)
         )
     )
     assert (error.name, error.arguments) == (
@@ -431,6 +432,16 @@ def test_award__provider_suspended_since_commitment__reverts(market):
     error = refused(lambda: market.rfq.award(market.buyer.sender, rfq, signed[0]))
     assert error.name in ("QuoteWrongSigner", "QuoteProviderInactive")
     assert error.arguments["provider"] == market.providers[0].address
+
+
+def test_award__buyer_suspended_since_posting__reverts_and_opens_nothing(market):
+    rfq, signed = market.post_with_commitments(1)
+    # The buyer is the council's only seat in this suite: it suspends itself.
+    market.registry.propose_suspend(market.buyer.sender, market.buyer.address)
+    assert not market.registry.is_active(market.buyer.address)
+    error = refused(lambda: market.rfq.award(market.buyer.sender, rfq, signed[0]))
+    assert (error.name, error.arguments) == ("RfqBuyerInactive", {"buyer": market.buyer.address})
+    assert market.rfq.state(rfq.rfq_id).status.name == "OPEN"
 
 
 def test_award_with_permit__needs_no_prior_approval(market, gas):
