@@ -1,4 +1,4 @@
-"""`ape run deploy` deploys the same wired suite through ape's own network management."""
+"""`ape run deploy` deploys the same linked suite through ape's own network management."""
 
 import json
 import os
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ANVIL_DIR = ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin"
 
 
-def test_ape_run_deploy__on_foundry__writes_a_manifest_of_the_wired_suite(tmp_path):
+def test_ape_run_deploy__on_foundry__writes_a_manifest_of_the_linked_suite(tmp_path):
     env = dict(
         os.environ,
         OFFNET_DEPLOYMENTS=str(tmp_path),
@@ -38,4 +38,4 @@ def test_ape_run_deploy__on_foundry__writes_a_manifest_of_the_wired_suite(tmp_pa
         "ContractNotary",
         "RfqMarket",
     }
-    assert "wire OrderEscrow" in manifest["gas"]
+    assert "deploy RfqMarket" in manifest["gas"]

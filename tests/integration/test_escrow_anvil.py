@@ -22,8 +22,7 @@ def test_escrow_lifecycle__award_to_last_period_and_withdrawals_on_anvil(anvil):
     council = [council_a.address, council_b.address]
     registry, _ = deployer.deploy(load_artifact("CarrierRegistry"), council, council, 2, 1, 7 * DAY)
     token, _ = deployer.deploy(load_artifact("TestStablecoin"))
-    escrow, _ = EscrowClient.deploy(deployer, registry.address, [token.address])
-    escrow.wire(deployer, market.address, ledger.address)
+    escrow, _ = EscrowClient.deploy(deployer, registry.address, market.address, ledger.address, [token.address])
 
     terms = OrderTerms(
         rfq_id=7,
@@ -62,8 +61,10 @@ def test_escrow_lifecycle__award_to_last_period_and_withdrawals_on_anvil(anvil):
 
     good = PeriodMetrics(999_990, 4_000, 0, 900, 0)
     outage = PeriodMetrics(998_000, 4_000, 0, 30_000, 2)  # availability and restore missed: 20 %
+    anvil.advance_time(escrow.order(oid).delivered_at + 30 * DAY - anvil.now())  # period 1 is over
     step(lambda: escrow.settle_period(ledger, terms, 1, good))
     step(lambda: escrow.top_up_with_permit(buyer, token, terms, 2, anvil.now() + 3600))
+    anvil.advance_time(escrow.order(oid).delivered_at + 2 * 30 * DAY - anvil.now())
     step(lambda: escrow.settle_period(ledger, terms, 2, outage))
     anvil.advance_time(escrow.order(oid).delivered_at + 3 * 30 * DAY + 20 * DAY - anvil.now())
     step(lambda: escrow.claim_period(seller, terms, 3))  # no report for period 3: the seller claims it

@@ -3,7 +3,7 @@
 import pytest
 from eth_utils import keccak
 
-from offnet.chain import ContractRevert, Sender, load_artifact
+from offnet.chain import ContractRevert, Sender, load_artifact, predict_deployments
 from offnet.market.escrow import CreditSchedule, EscrowClient, OrderStatus, OrderTerms, PeriodMetrics
 from offnet.market.ledger import LedgerClient, ReportStatus
 from offnet.market.registry import RegistryClient, Role
@@ -34,10 +34,11 @@ def test_anvil__dual_reports_finalise_delivery_and_periods_and_move_reputation(a
     registry.add_key(send[buyer.address], buyer_oracle.address, Role.ORACLE)
     registry.add_key(send[seller.address], seller_oracle.address, Role.ORACLE)
     token, _ = send[deployer.address].deploy(load_artifact("TestStablecoin"))
-    escrow, _ = EscrowClient.deploy(send[deployer.address], registry.address, [token.address])
-    ledger, _ = LedgerClient.deploy(send[deployer.address], registry.address, 2 * DAY)
-    escrow.wire(send[deployer.address], market.address, ledger.address)
-    ledger.wire(send[deployer.address], escrow.address, market.address)
+    at_escrow, at_ledger = predict_deployments(deployer.address, anvil.peek_nonce(deployer.address), 2)
+    escrow, _ = EscrowClient.deploy(
+        send[deployer.address], registry.address, market.address, at_ledger, [token.address]
+    )
+    ledger, _ = LedgerClient.deploy(send[deployer.address], registry.address, at_escrow, market.address, 2 * DAY)
 
     credits = CreditSchedule(100, 2_000, 999_500, 1_000, 10_000, 500, 10, 500, 4 * 3600, 1_000, 3_000)
     terms = OrderTerms(

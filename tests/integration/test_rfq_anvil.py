@@ -1,20 +1,16 @@
 """The RFQ flow on a real anvil: post, three sealed commitments, award with a notarised contract, close."""
 
+from dataclasses import replace
+
 import pytest
 
 from offnet.chain import Sender
 from offnet.deployment import SuiteConfig, deploy_suite
-from offnet.market.escrow import CreditSchedule
-from offnet.market.notary import (
-    NotaryClient,
-    financial_contract,
-    public_key_of,
-    seal_contract,
-    sign_award_commitment,
-)
+from offnet.market.escrow import CreditSchedule, EscrowClient
+from offnet.market.notary import NotaryClient, financial_contract, public_key_of, seal_contract
 from offnet.market.quotes import Quote, Rfq, rank_quotes, sign_quote
 from offnet.market.registry import ACCESS_ELINE, location_key
-from offnet.market.rfq import ContractSeal, RfqClient, RfqStatus
+from offnet.market.rfq import RfqClient, RfqStatus
 from offnet.sonata.canonical import document_hash
 from offnet.testing.accounts import funded_account
 
@@ -48,6 +44,7 @@ def test_anvil__post_three_commitments_award_notarise_and_close(anvil):
     )
     rfq_id, _ = market.post(pay, rfq)
     signed = []
+    sealed_by = {}
     for i, provider in enumerate(providers):
         quote = Quote(
             rfq_id,
@@ -64,23 +61,23 @@ def test_anvil__post_three_commitments_award_notarise_and_close(anvil):
             anvil.now() + 86_400,
             nonce=i,
         )
+        # Each provider seals its financial contract into the quote it signs.
+        sealed_by[provider.address] = seal_contract(financial_contract(quote))
+        quote = replace(quote, contract_hash=sealed_by[provider.address].commitment)
         signed.append(sign_quote(provider, quote, market.domain))
         market.commit(Sender(anvil, provider), rfq, signed[-1])
 
     best = rank_quotes(signed, {p.address: 1.0 for p in providers})[0].quote
     winner = next(p for p in providers if p.address == best.quote.provider)
-    sealed = seal_contract(financial_contract(best.quote))
-    seal = ContractSeal(
-        sealed.commitment,
-        sign_award_commitment(buyer, notary.domain, best.digest, sealed.commitment),
-        sign_award_commitment(winner, notary.domain, best.digest, sealed.commitment),
-    )
-    order_id, _ = market.award(pay, rfq, best, seal=seal)
+    assert best.quote.contract_hash == sealed_by[winner.address].commitment
+    order_id, _ = market.award(pay, rfq, best)
     assert market.state(rfq_id).status is RfqStatus.AWARDED
 
-    notary.publish_copy(pay, order_id, sealed, public_key_of(buyer), public_key_of(winner))
-    assert notary.recover_contract(order_id, winner) == sealed
-    notary.reveal(Sender(anvil, winner), order_id, sealed)
+    sealed = sealed_by[winner.address]
+    terms = EscrowClient(anvil, suite.escrow).terms_of(order_id)
+    notary.publish_award_copy(pay, terms, sealed, public_key_of(buyer), public_key_of(winner))
+    assert notary.recover_contract(order_id, winner, terms.contract_hash) == sealed
+    notary.reveal_award(Sender(anvil, winner), terms, sealed)
 
     anvil.advance_time(3601)
     market.close(Sender(anvil, deployer), rfq)

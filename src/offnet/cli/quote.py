@@ -101,6 +101,7 @@ def load_signed_quote(path: str, clients: Clients) -> tuple[SignedQuote, dict[st
             int(m["validUntil"]),
             int(m["nonce"]),
             int(m["epoch"]),
+            bytes32(m.get("contractHash", "0x" + "00" * 32), "contractHash"),
         )
         signature = bytes.fromhex(data["signature"].removeprefix("0x"))
     except (KeyError, TypeError, ValueError) as exc:

@@ -450,13 +450,16 @@ class DemoRun:
         """The buyer disputes the first period report a seller relays; the council upholds it."""
         if self.state.dispute is not None or self.watch is None:
             return
-        batches = {bytes(e.args["root"]): e.args["member"] for e in self.watch.of("BatchSubmitted")}
+        batches = {
+            bytes(e.args["root"]): (e.args["member"], e.args["lane"]) for e in self.watch.of("BatchSubmitted")
+        }
         for submitted in self.watch.of("ReportSubmitted"):
             if submitted.args["kind"] != ReportKind.PERIOD:
                 continue
             root = bytes(submitted.args["root"])
             terms = self._escrow().terms_of(bytes(submitted.args["orderId"]))
-            if batches.get(root) != terms.seller:
+            member, lane = batches.get(root, (None, None))
+            if member != terms.seller:
                 continue
             report = _report(submitted)
             ledger = self._ledger()
@@ -465,6 +468,7 @@ class DemoRun:
             batch = Batch.of(
                 terms.seller,
                 [_report(e) for e in self.watch.of("ReportSubmitted") if bytes(e.args["root"]) == root],
+                lane,
             )
             buyer = self._carrier_of(terms.buyer)
             self._dispute(buyer, terms, report, batch)
