@@ -22,7 +22,9 @@ def test_escrow_lifecycle__award_to_last_period_and_withdrawals_on_anvil(anvil):
     council = [council_a.address, council_b.address]
     registry, _ = deployer.deploy(load_artifact("CarrierRegistry"), council, council, 2, 1, 7 * DAY)
     token, _ = deployer.deploy(load_artifact("TestStablecoin"))
-    escrow, _ = EscrowClient.deploy(deployer, registry.address, market.address, ledger.address, [token.address])
+    escrow, _ = EscrowClient.deploy(
+        deployer, registry.address, market.address, ledger.address, [token.address]
+    )
 
     terms = OrderTerms(
         rfq_id=7,

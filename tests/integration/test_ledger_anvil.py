@@ -38,7 +38,9 @@ def test_anvil__dual_reports_finalise_delivery_and_periods_and_move_reputation(a
     escrow, _ = EscrowClient.deploy(
         send[deployer.address], registry.address, market.address, at_ledger, [token.address]
     )
-    ledger, _ = LedgerClient.deploy(send[deployer.address], registry.address, at_escrow, market.address, 2 * DAY)
+    ledger, _ = LedgerClient.deploy(
+        send[deployer.address], registry.address, at_escrow, market.address, 2 * DAY
+    )
 
     credits = CreditSchedule(100, 2_000, 999_500, 1_000, 10_000, 500, 10, 500, 4 * 3600, 1_000, 3_000)
     terms = OrderTerms(

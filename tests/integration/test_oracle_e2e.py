@@ -96,9 +96,7 @@ def test_rfq_to_delivered_order_and_two_months_of_reports(anvil, tmp_path):
         assert flow.released > 0  # the installation charge and two monthly charges, minus credits
         assert escrow.is_period_settled(order_id, 1) and escrow.is_period_settled(order_id, 2)
         token = suite.token.address
-        assert suite.token.functions.balanceOf(escrow.address).call() == (
-            sum(escrow.book(token))
-        )
+        assert suite.token.functions.balanceOf(escrow.address).call() == (sum(escrow.book(token)))
         rep = ledger.reputation(seller.address)
         assert rep.orders_delivered == 1 and rep.periods_reported >= 2
         assert not buyer.oracle.errors and not seller.oracle.errors

@@ -104,11 +104,19 @@ def test_links__are_fixed_at_deployment(escrow):
 @pytest.mark.parametrize("missing", ["registry", "market", "ledger"])
 def test_deploy__zero_link__reverts(escrow, missing):
     zero = "0x" + "00" * 20
-    links = {"registry": escrow.registry.address, "market": escrow.market.address, "ledger": escrow.ledger.address}
+    links = {
+        "registry": escrow.registry.address,
+        "market": escrow.market.address,
+        "ledger": escrow.ledger.address,
+    }
     links[missing] = zero
     escrow.refuse(
         lambda: EscrowClient.deploy(
-            escrow.deployer.sender, links["registry"], links["market"], links["ledger"], [escrow.token.address]
+            escrow.deployer.sender,
+            links["registry"],
+            links["market"],
+            links["ledger"],
+            [escrow.token.address],
         ),
         "EscrowZeroAddress",
     )

@@ -13,7 +13,15 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from ledger_support import CREDITS, DAY, GOOD_MONTH, LIVENESS, MONTHLY, ONE_TIME, UnestimatedSender
 
-from offnet.chain import Chain, ContractRevert, Receipt, Sender, decode_revert, load_artifact, predict_deployments
+from offnet.chain import (
+    Chain,
+    ContractRevert,
+    Receipt,
+    Sender,
+    decode_revert,
+    load_artifact,
+    predict_deployments,
+)
 from offnet.market.escrow import EscrowClient, OrderTerms, PeriodMetrics
 from offnet.market.ledger import Batch, LedgerClient
 from offnet.market.registry import RegistryClient, Role
@@ -217,7 +225,9 @@ def deployed(embedded: Chain) -> Iterator[Ledger]:
         registry.add_key(member.admin.sender, member.oracle.address, Role.ORACLE)
     token, _ = deployer.sender.deploy(load_artifact("TestStablecoin"))
     at_escrow, at_ledger = predict_deployments(deployer.address, embedded.peek_nonce(deployer.address), 2)
-    escrow, _ = EscrowClient.deploy(deployer.sender, registry.address, market.address, at_ledger, [token.address])
+    escrow, _ = EscrowClient.deploy(
+        deployer.sender, registry.address, market.address, at_ledger, [token.address]
+    )
     client, _ = LedgerClient.deploy(deployer.sender, registry.address, at_escrow, market.address, LIVENESS)
     assert (escrow.address, client.address) == (at_escrow, at_ledger)
     yield Ledger(

@@ -167,9 +167,7 @@ def test_finalize__report_not_in_the_batch__reverts(ledger):
     ledger.chain.advance_time(LIVENESS)
     ledger.refuse(
         lambda: ledger.seller.oracle.sender.transact(
-            ledger.client.fn.finalize(
-                terms.to_tuple(), other_fact.to_tuple(), batch.ref, batch.proof(report)
-            )
+            ledger.client.fn.finalize(terms.to_tuple(), other_fact.to_tuple(), batch.ref, batch.proof(report))
         ),
         "SlaInvalidProof",
         reportId=other_fact.report_id,
@@ -227,9 +225,7 @@ def test_finalize__period_reports__release_the_months_and_count_the_periods(ledg
     gas.check("SlaLedger.finalizeMatched(period, first credit to the buyer)", receipts[1].gas_used)
     # DESIGN.md: 90k for a release with the reputation update. A month whose objectives were met
     # (the usual case) fits; a month with credits pays one more balance write and Paid event.
-    gas.check(
-        "SlaLedger.finalizeMatched(period, steady state, release)", receipts[3].gas_used, budget=90_000
-    )
+    gas.check("SlaLedger.finalizeMatched(period, steady state, release)", receipts[3].gas_used, budget=90_000)
     gas.check(
         "SlaLedger.finalizeMatched(period, steady state, escrow release with credits)",
         receipts[2].gas_used,

@@ -44,7 +44,9 @@ def test_submit__one_report_into_a_reused_lane__within_the_single_report_budget(
     ledger.client.submit(ledger.seller.oracle.sender, ledger.seller.address, [first], lane=0)
     ledger.chain.advance_time(LIVENESS)
 
-    batch, receipt = ledger.client.submit(ledger.seller.oracle.sender, ledger.seller.address, [second], lane=0)
+    batch, receipt = ledger.client.submit(
+        ledger.seller.oracle.sender, ledger.seller.address, [second], lane=0
+    )
 
     assert ledger.client.lane(ledger.seller.address, 0).holds(batch.root)
     gas.check("SlaLedger.submit(1 report)", receipt.gas_used, budget=SINGLE_REPORT_BUDGET)
@@ -185,7 +187,9 @@ def test_submit__by_a_suspended_members_oracle__reverts(ledger):
 
 
 def test_submit__empty_batch__reverts(ledger):
-    ledger.refuse(lambda: ledger.seller.oracle.sender.transact(ledger.client.fn.submit(0, [])), "SlaEmptyBatch")
+    ledger.refuse(
+        lambda: ledger.seller.oracle.sender.transact(ledger.client.fn.submit(0, [])), "SlaEmptyBatch"
+    )
 
 
 def test_submit__unknown_kind__reverts_naming_the_report(ledger):
@@ -194,7 +198,9 @@ def test_submit__unknown_kind__reverts_naming_the_report(ledger):
     bad = SlaReport(terms.order_id(), ReportKind.PERIOD, 1)
     bad_tuple = (*bad.to_tuple()[:1], 9, *bad.to_tuple()[2:])
     ledger.refuse(
-        lambda: ledger.seller.oracle.sender.transact(ledger.client.fn.submit(0, [good.to_tuple(), bad_tuple])),
+        lambda: ledger.seller.oracle.sender.transact(
+            ledger.client.fn.submit(0, [good.to_tuple(), bad_tuple])
+        ),
         "SlaUnknownKind",
         index=1,
         kind=9,

@@ -18,7 +18,11 @@ def test_links__name_the_registry_escrow_and_market(ledger):
 
 @pytest.mark.parametrize("missing", ["registry", "escrow", "market"])
 def test_deploy__zero_link__reverts(ledger, missing):
-    links = {"registry": ledger.registry.address, "escrow": ledger.escrow.address, "market": ledger.market.address}
+    links = {
+        "registry": ledger.registry.address,
+        "escrow": ledger.escrow.address,
+        "market": ledger.market.address,
+    }
     links[missing] = ZERO
     ledger.refuse(
         lambda: LedgerClient.deploy(

@@ -9,7 +9,13 @@ import pytest
 
 from offnet.chain import ContractRevert
 from offnet.market.escrow import EscrowClient
-from offnet.market.notary import NotaryClient, SealedContract, financial_contract, public_key_of, seal_contract
+from offnet.market.notary import (
+    NotaryClient,
+    SealedContract,
+    financial_contract,
+    public_key_of,
+    seal_contract,
+)
 
 
 def refused(operation) -> ContractRevert:
@@ -21,7 +27,9 @@ def refused(operation) -> ContractRevert:
 def sealed_quote(market, rfq, provider, signer=None):
     """A quote of `provider` whose contract hash commits to its financial contract, signed."""
     draft = market.quote(rfq, provider)
-    sealed = seal_contract(financial_contract(draft, sla_objectives={"availabilityPpm": 999_500}), b"\x42" * 32)
+    sealed = seal_contract(
+        financial_contract(draft, sla_objectives={"availabilityPpm": 999_500}), b"\x42" * 32
+    )
     signed = market.sign(replace(draft, contract_hash=sealed.commitment), signer or provider)
     market.rfq.commit(provider.sender, rfq, signed)
     return sealed, signed
