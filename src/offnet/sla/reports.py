@@ -174,10 +174,10 @@ def order_report(
     the resource only shows the latest revision. `event_time` is the notification's eventTime.
     """
     data = _plain(product_order)
-    evidence = document_hash(data)
     state = data.get("state")
     item = _order_item(data)
     committed = committed_completion_date or item.get("expectedCompletionDate")
+    evidence = document_hash(order_evidence(data, committed))
     if state == "acknowledged":
         return SlaReport(
             order_id,
@@ -246,8 +246,45 @@ def ticket_report(order_id: bytes, trouble_ticket: Mapping[str, Any] | Any) -> S
         ticket_key(data["id"]),
         time_to_restore(data),
         _unix(data["resolutionDate"]),
-        evidence_hash=document_hash(data),
+        evidence_hash=document_hash(ticket_evidence(data)),
     )
+
+
+# --- evidence: what a fact was derived from ---------------------------------------------------------
+#
+# A report's evidence hash is keccak-256 of the canonical JSON of an *evidence record*: the Sonata
+# resource's identity and the fields the fact was derived from, nothing else. The buyer's and the
+# seller's oracles fetch a resource at different times, and a resource keeps changing after the
+# fact (a resolved ticket is closed a day later, notes and state changes accumulate), so hashing the
+# whole document would give the same fact two different contents and defeat matched finality.
+# Anyone holding the resource recomputes the record with these functions.
+
+
+def order_evidence(product_order: Mapping[str, Any], committed_completion_date: str | None = None) -> dict:
+    """The evidence record of a product order's lifecycle fact (its id, state and the dates used)."""
+    data = _plain(product_order)
+    item = _order_item(data)
+    record = {
+        "@type": "ProductOrder",
+        "id": data.get("id"),
+        "state": data.get("state"),
+        "committedCompletionDate": committed_completion_date or item.get("expectedCompletionDate"),
+    }
+    if data.get("state") == "completed":
+        record["completionDate"] = item.get("completionDate") or data.get("completionDate")
+    return {k: v for k, v in record.items() if v is not None}
+
+
+def ticket_evidence(trouble_ticket: Mapping[str, Any]) -> dict:
+    """The evidence record of a trouble ticket's resolution (its id and the dates of its time to restore)."""
+    data = _plain(trouble_ticket)
+    record = {
+        "@type": "TroubleTicket",
+        "id": data.get("id"),
+        "issueStartDate": data.get("issueStartDate") or data.get("creationDate"),
+        "resolutionDate": data.get("resolutionDate"),
+    }
+    return {k: v for k, v in record.items() if v is not None}
 
 
 # --- in-life measurements -------------------------------------------------------------------------
@@ -292,7 +329,9 @@ def period_report(
     data = _plain(measurement)
     tickets = [_plain(t) for t in trouble_tickets]
     evidence = (
-        document_hash({"measurement": data, "troubleTickets": tickets}) if tickets else document_hash(data)
+        document_hash({"measurement": data, "troubleTickets": [ticket_evidence(t) for t in tickets]})
+        if tickets
+        else document_hash(data)
     )
     return SlaReport(
         order_id, ReportKind.PERIOD, period, metrics=period_metrics(data, tickets), evidence_hash=evidence

@@ -15,6 +15,7 @@ from offnet.sla.reports import (
     order_report,
     period_report,
     quote_answered_on_time,
+    ticket_evidence,
     ticket_key,
     ticket_report,
     time_to_restore,
@@ -42,8 +43,28 @@ def test_order_report__completed__carries_committed_and_completion_dates_and_evi
         0,
         rfc3339_to_unix("2026-02-26T00:00:00Z"),
         rfc3339_to_unix("2026-02-27T11:05:00Z"),
-        evidence_hash=document_hash(order),
+        evidence_hash=document_hash(
+            {
+                "@type": "ProductOrder",
+                "id": order["id"],
+                "state": "completed",
+                "committedCompletionDate": "2026-02-26T00:00:00Z",
+                "completionDate": "2026-02-27T11:05:00Z",
+            }
+        ),
     )
+
+
+def test_order_report__later_changes_to_the_order__keep_the_same_evidence():
+    """Buyer and seller fetch the order at different times: the fact's content must not change."""
+    order = load_example("product_order")
+    later = copy.deepcopy(order)
+    later["note"] = [{"text": "customer informed", "date": "2026-03-01T09:00:00Z"}]
+    later["stateChange"] = [
+        *order.get("stateChange", []),
+        {"state": "completed", "changeDate": "2026-03-01T09:00:00Z"},
+    ]
+    assert order_report(ORDER_ID, later) == order_report(ORDER_ID, order)
 
 
 def test_order_report__the_relays_first_expected_date__wins_over_a_revised_one():
@@ -118,8 +139,17 @@ def test_ticket_report__resolved_ticket__time_to_restore_from_issue_start():
         ticket_key("TT-0C11"),
         restore,
         rfc3339_to_unix("2026-03-14T05:02:00Z"),
-        evidence_hash=document_hash(ticket),
+        evidence_hash=document_hash(ticket_evidence(ticket)),
     )
+    assert ticket_evidence(ticket) == {
+        "@type": "TroubleTicket",
+        "id": "TT-0C11",
+        "issueStartDate": "2026-03-14T03:12:00Z",
+        "resolutionDate": "2026-03-14T05:02:00Z",
+    }
+    # Closed a day after it was resolved: the same fact, the same evidence.
+    closed = {**ticket, "status": "closed", "lastUpdate": "2026-03-15T05:02:00Z"}
+    assert ticket_report(ORDER_ID, closed) == report
     assert ticket_key("TT-0C11") == int.from_bytes(keccak(text="TT-0C11")[:4], "big")
 
 
@@ -159,7 +189,9 @@ def test_period_report__time_to_restore_comes_from_the_tickets_when_given():
     ticket = load_example("trouble_ticket")
     report = period_report(ORDER_ID, 1, measurement, [ticket])
     assert report.metrics == PeriodMetrics(999_000, 9000, 3, time_to_restore(ticket), 2)
-    assert report.evidence_hash == document_hash({"measurement": measurement, "troubleTickets": [ticket]})
+    assert report.evidence_hash == document_hash(
+        {"measurement": measurement, "troubleTickets": [ticket_evidence(ticket)]}
+    )
     with pytest.raises(ValueError, match="count from 1"):
         period_report(ORDER_ID, 0, measurement)
 
