@@ -45,7 +45,7 @@ class Harness:
             return refused
 
     def fingerprint(self, order_ids: list[bytes] = (), rfq_ids: list[int] = (), reports: list = ()) -> tuple:
-        """Balances, totals, orders, RFQs, reports, members, keys, nonces, epochs, reputation, proposals."""
+        """Balances, orders, RFQs, reports, members, keys, nonces, epochs, reputation, proposals."""
         w = self.world
         token = w.token.address
         people = [*w.parties, w.escrow.address]
@@ -53,15 +53,13 @@ class Harness:
             w.outsider.address
         ]
         calls = [
-            self.escrow.totalEscrowed(token),
-            self.escrow.totalWithdrawable(token),
             self.registry.proposalCount(),
             self.registry.parameters(),
             self.escrow.isTokenAllowed(token),
             self.escrow.market(),
             self.escrow.ledger(),
             self.ledger.links(),
-            self.notary.market(),
+            self.notary.escrow(),
         ]
         calls += [self.token.balanceOf(p) for p in people]
         calls += [self.escrow.withdrawable(token, p) for p in people]

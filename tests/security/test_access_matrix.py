@@ -7,7 +7,7 @@ is printed at the end of the session."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
 import pytest
@@ -16,7 +16,7 @@ from harness import Harness
 
 from offnet.chain import ContractRevert, load_artifact
 from offnet.market.ledger import Batch
-from offnet.market.notary import seal_contract, sign_award_commitment
+from offnet.market.notary import seal_contract, sign_contract_commitment
 from offnet.market.registry import ACCESS_ELINE, country_code
 from offnet.sla.reports import ReportKind, SlaReport
 from world import DAY, add_table
@@ -25,7 +25,6 @@ pytestmark = pytest.mark.anvil
 
 SUITE = ("CarrierRegistry", "OrderEscrow", "SlaLedger", "ContractNotary", "RfqMarket")
 PROFILE = ("Intruder", "https://intruder.example/sonata", [ACCESS_ELINE], [country_code("FR")], [])
-NO_SEAL = (bytes(32), b"", b"")
 
 
 @dataclass(frozen=True)
@@ -113,13 +112,7 @@ def _rows() -> list[Row]:
         ("suspended member", "RegistryCannotApply"),
     )
 
-    # OrderEscrow: wiring by the deployer, council calls through the registry, market and ledger pushes.
-    add(
-        "OrderEscrow.wire",
-        lambda c: c.h.escrow.wire(c.outsider, c.outsider),
-        ("stranger", "EscrowNotDeployer"),
-        ("deployer, again", "EscrowAlreadyWired"),
-    )
+    # OrderEscrow: council calls through the registry, market and ledger pushes (links are immutable).
     add(
         "OrderEscrow.setTokenAllowed",
         lambda c: c.h.escrow.setTokenAllowed(c.outsider, True),
@@ -215,14 +208,8 @@ def _rows() -> list[Row]:
 
     # SlaLedger: oracle keys of active members submit; counterparties dispute; the council resolves.
     add(
-        "SlaLedger.wire",
-        lambda c: c.h.ledger.wire(c.outsider, c.outsider),
-        ("stranger", "SlaNotDeployer"),
-        ("deployer, again", "SlaAlreadyWired"),
-    )
-    add(
         "SlaLedger.submit",
-        lambda c: c.h.ledger.submit([c.report.to_tuple()]),
+        lambda c: c.h.ledger.submit(c.batch.lane_id, [c.report.to_tuple()]),
         ("stranger", "SlaNotOracle"),
         ("suspended member", "SlaNotOracle"),
         ("suspended member's oracle key", "SlaNotOracle"),
@@ -230,7 +217,7 @@ def _rows() -> list[Row]:
     )
     add(
         "SlaLedger.dispute",
-        lambda c: c.h.ledger.dispute(c.terms, c.report.to_tuple(), c.batch.root, c.batch.proof(c.report)),
+        lambda c: c.h.ledger.dispute(c.terms, c.report.to_tuple(), c.batch.ref, c.batch.proof(c.report)),
         ("stranger", "SlaNotOracle"),
         ("seller (the author)", "SlaNotCounterparty"),
         ("member, not a party", "SlaNotCounterparty"),
@@ -250,7 +237,7 @@ def _rows() -> list[Row]:
     )
     add(
         "SlaLedger.finalize",
-        lambda c: c.h.ledger.finalize(c.terms, c.report.to_tuple(), c.batch.root, c.batch.proof(c.report)),
+        lambda c: c.h.ledger.finalize(c.terms, c.report.to_tuple(), c.batch.ref, c.batch.proof(c.report)),
         ("stranger, within the liveness window", "SlaLivenessRunning"),
     )
     add(
@@ -258,9 +245,9 @@ def _rows() -> list[Row]:
         lambda c: c.h.ledger.finalizeMatched(
             c.terms,
             c.report.to_tuple(),
-            c.batch.root,
+            c.batch.ref,
             c.batch.proof(c.report),
-            c.batch.root,
+            c.batch.ref,
             c.batch.proof(c.report),
         ),
         ("stranger, one party's batch twice", "SlaSameParty"),
@@ -270,27 +257,27 @@ def _rows() -> list[Row]:
         lambda c: c.h.ledger.disputeConflict(
             c.terms,
             c.report.to_tuple(),
-            c.batch.root,
+            c.batch.ref,
             c.batch.proof(c.report),
             c.report.to_tuple(),
-            c.batch.root,
+            c.batch.ref,
             c.batch.proof(c.report),
         ),
         ("stranger, no conflict", "SlaNoConflict"),
     )
 
-    # ContractNotary: the market notarises at award; otherwise both parties' signatures are the gate.
+    # ContractNotary: the award binds the contract hash in the terms; later contracts need both
+    # parties' signatures; copies come from a party only.
     add(
-        "ContractNotary.wire",
-        lambda c: c.h.notary.wire(c.outsider),
-        ("stranger", "NotaryNotDeployer"),
-        ("deployer, again", "NotaryAlreadyWired"),
+        "ContractNotary.publishAwardCopy",
+        lambda c: c.h.notary.publishAwardCopy(c.terms, b"x", b"y"),
+        ("stranger", "NotaryNotParty"),
+        ("member, not a party", "NotaryNotParty"),
     )
     add(
-        "ContractNotary.notariseAward",
-        lambda c: c.h.notary.notariseAward(c.oid, bytes(32), b"\x01" * 32, c.buyer, c.seller, b"", b""),
-        ("stranger", "NotaryNotMarket"),
-        ("buyer", "NotaryNotMarket"),
+        "ContractNotary.revealAward",
+        lambda c: c.h.notary.revealAward(c.terms, b"\x07" * 32, b'{"price":"forged"}'),
+        ("stranger, wrong document", "NotaryRevealMismatch"),
     )
     add(
         "ContractNotary.notarise",
@@ -371,14 +358,14 @@ def _rows() -> list[Row]:
     )
     add(
         "RfqMarket.award",
-        lambda c: c.h.market.award(c.open_rfq, c.open_quote, c.open_sig, c.open_log, NO_SEAL),
+        lambda c: c.h.market.award(c.open_rfq, c.open_quote, c.open_sig, c.open_log),
         ("stranger", "RfqNotBuyer"),
         ("other buyer", "RfqNotBuyer"),
         ("seller", "RfqNotBuyer"),
     )
     add(
         "RfqMarket.awardQuote",
-        lambda c: c.h.market.awardQuote(c.open_quote, c.open_sig, c.open_log, NO_SEAL),
+        lambda c: c.h.market.awardQuote(c.open_quote, c.open_sig, c.open_log),
         ("stranger", "RfqNotBuyer"),
         ("other buyer", "RfqNotBuyer"),
         ("seller", "RfqNotBuyer"),
@@ -390,7 +377,6 @@ def _rows() -> list[Row]:
             c.open_quote,
             c.open_sig,
             c.open_log,
-            NO_SEAL,
             (1, c.now + DAY, 27, bytes(32), bytes(32)),
         ),
         ("stranger", "RfqNotBuyer"),
@@ -434,25 +420,35 @@ def context(harness: Harness) -> SimpleNamespace:
 
     rfq = w.new_rfq(buyer)
     ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
-    signed = w.sign(w.quote(rfq, seller, nonce=1), seller.quote_key.account)
-    ok(seller.quote_key.address, h.market.commitQuote(rfq.to_tuple(), seller.address, signed.digest))
     sealed = seal_contract({"price": "secret"}, salt=b"\x07" * 32)
-    seal = (
-        sealed.commitment,
-        sign_award_commitment(buyer.admin.account, w.notary.domain, signed.digest, sealed.commitment),
-        sign_award_commitment(seller.admin.account, w.notary.domain, signed.digest, sealed.commitment),
-    )
+    quote = replace(w.quote(rfq, seller, nonce=1), contract_hash=sealed.commitment)
+    signed = w.sign(quote, seller.quote_key.account)
+    ok(seller.quote_key.address, h.market.commitQuote(rfq.to_tuple(), seller.address, signed.digest))
     mined = ok(
         buyer.address,
         h.market.award(
-            rfq.to_tuple(), signed.quote.to_tuple(), signed.signature, [(seller.address, signed.digest)], seal
+            rfq.to_tuple(), signed.quote.to_tuple(), signed.signature, [(seller.address, signed.digest)]
         ),
     )
     terms = signed.quote.order_terms(mined.timestamp)
+    # An amendment notarised later with both parties' signatures (the notary's stored record).
+    amendment = seal_contract({"price": "amended"}, salt=b"\x08" * 32).commitment
+    ok(
+        w.outsider.address,
+        h.notary.notarise(
+            terms.order_id(),
+            amendment,
+            buyer.address,
+            seller.address,
+            sign_contract_commitment(buyer.admin.account, w.notary.domain, terms.order_id(), amendment),
+            sign_contract_commitment(seller.admin.account, w.notary.domain, terms.order_id(), amendment),
+        ),
+    )
     report = SlaReport(
         terms.order_id(), ReportKind.ORDER_COMPLETED, 0, mined.timestamp + 5 * DAY, mined.timestamp
     )
-    ok(seller.oracle_key.address, h.ledger.submit([report.to_tuple()]))
+    batch = Batch.of(seller.address, [report])
+    ok(seller.oracle_key.address, h.ledger.submit(batch.lane_id, [report.to_tuple()]))
     open_rfq = w.new_rfq(buyer)
     ok(buyer.address, h.market.postRfq(open_rfq.to_tuple()))
     open_signed = w.sign(w.quote(open_rfq, seller, nonce=2), seller.quote_key.account)
@@ -482,7 +478,7 @@ def context(harness: Harness) -> SimpleNamespace:
         terms=terms.to_tuple(),
         oid=terms.order_id(),
         report=report,
-        batch=Batch.of(seller.address, [report]),
+        batch=batch,
         open_rfq=open_rfq.to_tuple(),
         open_rfq_again=w.new_rfq(buyer).to_tuple(),
         open_quote=open_signed.quote.to_tuple(),
@@ -504,7 +500,6 @@ def context(harness: Harness) -> SimpleNamespace:
         "suspended member": other_seller.address,
         "suspended member's oracle key": other_seller.oracle_key.address,
         "member (already admitted)": buyer.address,
-        "deployer, again": w.deployer.address,
         "buyer": buyer.address,
         "seller": seller.address,
         "other buyer": other_buyer.address,

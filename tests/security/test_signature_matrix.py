@@ -16,14 +16,13 @@ from harness import Harness
 
 from offnet.chain import ContractRevert
 from offnet.market.ledger import Batch
-from offnet.market.notary import NotaryDomain, seal_contract, sign_award_commitment, sign_contract_commitment
+from offnet.market.notary import NotaryDomain, seal_contract, sign_contract_commitment
 from offnet.market.quotes import QuoteDomain, sign_quote
 from offnet.sla.reports import ReportKind, SlaReport
 from world import DAY, add_table
 
 pytestmark = pytest.mark.anvil
 
-NO_SEAL = (bytes(32), b"", b"")
 RESULTS: list[tuple[str, str, str, str]] = []
 
 
@@ -48,25 +47,35 @@ def signed_world(harness: Harness) -> SimpleNamespace:
 
     first = w.new_rfq(buyer)
     ok(buyer.address, h.market.postRfq(first.to_tuple()))
-    used = w.sign(w.quote(first, seller, nonce=1), seller.quote_key.account)
-    ok(seller.quote_key.address, h.market.commitQuote(first.to_tuple(), seller.address, used.digest))
     sealed = seal_contract({"monthly": 1_000_000}, salt=b"\x01" * 32)
-    seal = (
-        sealed.commitment,
-        sign_award_commitment(buyer.admin.account, w.notary.domain, used.digest, sealed.commitment),
-        sign_award_commitment(seller.admin.account, w.notary.domain, used.digest, sealed.commitment),
-    )
+    quote = replace(w.quote(first, seller, nonce=1), contract_hash=sealed.commitment)
+    used = w.sign(quote, seller.quote_key.account)
+    ok(seller.quote_key.address, h.market.commitQuote(first.to_tuple(), seller.address, used.digest))
     mined = ok(
         buyer.address,
         h.market.award(
-            first.to_tuple(), used.quote.to_tuple(), used.signature, [(seller.address, used.digest)], seal
+            first.to_tuple(), used.quote.to_tuple(), used.signature, [(seller.address, used.digest)]
         ),
     )
     terms = used.quote.order_terms(mined.timestamp)
+    # A later contract for the same order, notarised with both parties' signatures (a stored record).
+    amendment = seal_contract({"monthly": 900_000}, salt=b"\x03" * 32).commitment
+    ok(
+        w.outsider.address,
+        h.notary.notarise(
+            terms.order_id(),
+            amendment,
+            buyer.address,
+            seller.address,
+            sign_contract_commitment(buyer.admin.account, w.notary.domain, terms.order_id(), amendment),
+            sign_contract_commitment(seller.admin.account, w.notary.domain, terms.order_id(), amendment),
+        ),
+    )
     report = SlaReport(
         terms.order_id(), ReportKind.ORDER_COMPLETED, 0, mined.timestamp + 5 * DAY, mined.timestamp
     )
-    ok(seller.oracle_key.address, h.ledger.submit([report.to_tuple()]))
+    report_batch = Batch.of(seller.address, [report])
+    ok(seller.oracle_key.address, h.ledger.submit(report_batch.lane_id, [report.to_tuple()]))
     rfq = w.new_rfq(buyer)
     ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
     return SimpleNamespace(
@@ -105,9 +114,7 @@ def _award_attempt(ctx: SimpleNamespace, make: Callable) -> ContractRevert | Min
     log = [(s.address, commit_digest)] if commit_digest is not None else []
     if ctx.rfq is ctx.first:
         log = [(s.address, ctx.used.digest)]
-    return h.send(
-        ctx.buyer.address, h.market.award(ctx.rfq.to_tuple(), quote.to_tuple(), signature, log, NO_SEAL)
-    )
+    return h.send(ctx.buyer.address, h.market.award(ctx.rfq.to_tuple(), quote.to_tuple(), signature, log))
 
 
 def _signed_in(ctx, domain: QuoteDomain, **changes):
@@ -296,35 +303,38 @@ def _report_cases() -> dict[str, tuple[Callable, str, str]]:
     def other_order(ctx):
         terms = replace(ctx.terms, monthly_charge=ctx.terms.monthly_charge + 1)
         b = batch(ctx)
-        return ctx.h.ledger.finalize(terms.to_tuple(), ctx.report.to_tuple(), b.root, b.proof(ctx.report))
+        return ctx.h.ledger.finalize(terms.to_tuple(), ctx.report.to_tuple(), b.ref, b.proof(ctx.report))
 
     def other_content(ctx):
         forged = replace(ctx.report, value1=ctx.report.value0 + 30 * DAY)
         b = batch(ctx)
-        return ctx.h.ledger.finalize(ctx.terms.to_tuple(), forged.to_tuple(), b.root, b.proof(ctx.report))
+        return ctx.h.ledger.finalize(ctx.terms.to_tuple(), forged.to_tuple(), b.ref, b.proof(ctx.report))
 
     def non_party(ctx):
         foreign = Batch.of(ctx.w.council.address, [ctx.report])
-        done = ctx.h.send(ctx.w.council.oracle_key.address, ctx.h.ledger.submit([ctx.report.to_tuple()]))
+        done = ctx.h.send(
+            ctx.w.council.oracle_key.address, ctx.h.ledger.submit(foreign.lane_id, [ctx.report.to_tuple()])
+        )
         assert isinstance(done, Mined), done
         ctx.h.rpc.advance_time(3 * DAY)
         return ctx.h.ledger.finalize(
-            ctx.terms.to_tuple(), ctx.report.to_tuple(), foreign.root, foreign.proof(ctx.report)
+            ctx.terms.to_tuple(), ctx.report.to_tuple(), foreign.ref, foreign.proof(ctx.report)
         )
 
     def unknown_root(ctx):
-        return ctx.h.ledger.finalize(ctx.terms.to_tuple(), ctx.report.to_tuple(), b"\x33" * 32, [])
+        empty_lane = (ctx.seller.address, 12_345)
+        return ctx.h.ledger.finalize(ctx.terms.to_tuple(), ctx.report.to_tuple(), empty_lane, [])
 
     def revoked_key(ctx):
         done = ctx.h.send(ctx.seller.address, ctx.h.registry.revokeKey(ctx.seller.oracle_key.address))
         assert isinstance(done, Mined), done
-        return ctx.h.ledger.submit([ctx.report.to_tuple()])
+        return ctx.h.ledger.submit(0, [ctx.report.to_tuple()])
 
     return {
         "report proof replayed for another order": (other_order, "SlaOrderMismatch", "outsider"),
         "report content changed under a valid proof": (other_content, "SlaInvalidProof", "outsider"),
         "report from a member that is not a party": (non_party, "SlaNotAParty", "outsider"),
-        "report under a root never submitted": (unknown_root, "SlaUnknownBatch", "outsider"),
+        "report under a lane never used": (unknown_root, "SlaUnknownBatch", "outsider"),
         "report from a revoked oracle key": (revoked_key, "SlaNotOracle", "seller_oracle"),
     }
 

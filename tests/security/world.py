@@ -69,7 +69,7 @@ class Member:
 
 @dataclass
 class World:
-    """The deployed, wired suite and its actors."""
+    """The deployed, linked suite and its actors."""
 
     chain: Chain
     suite: Suite
@@ -176,14 +176,13 @@ class World:
     # --- what anyone could change -------------------------------------------------------------------
 
     def fingerprint(self, orders: list[OrderTerms] = (), rfqs: list[Rfq] = (), extra: tuple = ()) -> tuple:
-        """Every balance, total, order, RFQ, membership and reputation the tests watch."""
+        """Every balance, event-derived total, order, RFQ, membership and reputation the tests watch."""
         token = self.token
         people = self.parties
         return (
             call(token.functions.balanceOf(self.escrow.address)),
             tuple(call(token.functions.balanceOf(p)) for p in people),
-            self.escrow.total_escrowed(token.address),
-            self.escrow.total_withdrawable(token.address),
+            self.escrow.book(token.address),
             tuple(self.escrow.withdrawable(token.address, p) for p in people),
             tuple(tuple(call(self.escrow.fn.orderState(t.order_id()))) for t in orders),
             tuple(tuple(call(self.market.fn.rfqState(r.rfq_id))) for r in rfqs),
