@@ -57,7 +57,7 @@ contract SlaLedger is ISlaLedger {
     // --- reports --------------------------------------------------------------------------------
 
     /// @inheritdoc ISlaLedger
-    function submit(uint64 lane_, Report[] calldata reports) external returns (bytes32 root) {
+    function submit(uint64 laneId, Report[] calldata reports) external returns (bytes32 root) {
         address member = _oracleMember(msg.sender);
         uint256 count = reports.length;
         if (count == 0) revert SlaEmptyBatch();
@@ -68,14 +68,14 @@ contract SlaLedger is ISlaLedger {
             nodes[i] = report.leafOf(member);
         }
         root = ReportHashing.rootOf(nodes);
-        Lane memory held = _lanes[member][lane_];
+        Lane memory held = _lanes[member][laneId];
         if (held.submittedAt != 0) {
             if (held.root == bytes27(root)) return root; // the same batch again: a relay retry
             uint256 freeAt = uint256(held.submittedAt) + _livenessWindow;
-            if (block.timestamp < freeAt) revert SlaLaneBusy(member, lane_, freeAt);
+            if (block.timestamp < freeAt) revert SlaLaneBusy(member, laneId, freeAt);
         }
-        _lanes[member][lane_] = Lane({submittedAt: uint40(block.timestamp), root: bytes27(root)});
-        emit BatchSubmitted(root, member, lane_, msg.sender, count);
+        _lanes[member][laneId] = Lane({submittedAt: uint40(block.timestamp), root: bytes27(root)});
+        emit BatchSubmitted(root, member, laneId, msg.sender, count);
         for (uint256 i; i < count; ++i) {
             Report calldata report = reports[i];
             emit ReportSubmitted(
@@ -211,8 +211,8 @@ contract SlaLedger is ISlaLedger {
     // --- views ----------------------------------------------------------------------------------
 
     /// @inheritdoc ISlaLedger
-    function lane(address member, uint64 lane_) external view returns (Lane memory) {
-        return _lanes[member][lane_];
+    function lane(address member, uint64 laneId) external view returns (Lane memory) {
+        return _lanes[member][laneId];
     }
 
     /// @inheritdoc ISlaLedger

@@ -159,14 +159,14 @@ interface ISlaLedger {
 
     /// @notice Commits a batch of reports by the Merkle root of their leaves
     /// (leaf = keccak256(abi.encode(member, report)), pairs hashed sorted, odd nodes promoted).
-    /// @dev The caller must be an oracle key of an active member; the batch goes into `lane` of that
+    /// @dev The caller must be an oracle key of an active member; the batch goes into `laneId` of that
     /// member. Submitting the batch its lane already holds changes nothing and emits nothing (a relay
     /// retry); a lane whose batch is still within its liveness window cannot be overwritten
     /// (SlaLaneBusy). Reports are not checked against orders here: the order terms are checked at
     /// finality and dispute. A report whose batch was overwritten before it became final has to be
     /// submitted again.
     /// @return root The batch's Merkle root.
-    function submit(uint64 lane, Report[] calldata reports) external returns (bytes32 root);
+    function submit(uint64 laneId, Report[] calldata reports) external returns (bytes32 root);
 
     /// @notice Makes a report final once the liveness window of its batch is over, updates the
     /// provider's reputation and pushes the outcome into the escrow. Anyone may call it.
@@ -218,7 +218,7 @@ interface ISlaLedger {
     // --- views ----------------------------------------------------------------------------------
 
     /// @notice The batch in `lane` of `member` (zero when none).
-    function lane(address member, uint64 lane_) external view returns (Lane memory);
+    function lane(address member, uint64 laneId) external view returns (Lane memory);
 
     /// @notice Where the report about (`orderId`, `kind`, `key`) stands.
     function reportStatus(bytes32 orderId, uint8 kind, uint32 key) external view returns (ReportStatus);
