@@ -53,8 +53,9 @@ test: artifacts
 	@$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: no tests were collected"; exit 1; fi; exit $$status
 
+# BENCH_ARGS: options of python -m bench, e.g. make bench BENCH_ARGS=--quick (see bench/results/README.md).
 bench: artifacts
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: setup
 	$(BIN)/ruff check src tests scripts bench

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from bench.anchors import anchor_table, attach_anchors, measure_anchors
 from bench.compile import compile_anchors
+from bench.health import suite_health
 from bench.lifecycle import eas_lifecycle, offnet_lifecycle
-from bench.machine import describe
+from bench.machine import describe, load_average
 from bench.operations import measure_operations, sample_report
 from bench.relay import measure_relay
 from bench.report import render_readme
@@ -20,49 +21,54 @@ from bench.world import build_world, start_anvil
 from offnet.sla.reports import ReportKind
 
 RESULTS = Path(__file__).resolve().parent / "results"
+LOGS = Path(__file__).resolve().parent.parent / "out" / "bench"
+MEASURES = ("gas", "relay", "scale", "health")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--quick", action="store_true", help="development run: 100 relay events, 500 members, 200 open RFQs"
+        "--quick",
+        action="store_true",
+        help="development run: 100 relay events, 500 members, 200 open RFQs and orders, no make test/demo",
     )
-    parser.add_argument("--events", type=int, nargs="+", help="relay stream sizes (default 1000)")
+    parser.add_argument(
+        "--events", type=int, nargs="+", help="batched relay stream sizes (default 1000 10000)"
+    )
     parser.add_argument("--unbatched-events", type=int, help="stream size of the batch_size=1 comparison")
     parser.add_argument("--members", type=int, help="members of the big registry (default 10000)")
-    parser.add_argument("--rfqs", type=int, help="open RFQs seeded for the scale measure (default 10000)")
-    parser.add_argument("--discovery-members", type=int, default=10_000)
-    parser.add_argument("--relay-timeout", type=float, default=900, help="seconds to wait for one stream")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["gas", "relay", "scale"])
-    parser.add_argument("--test-seconds", type=float, help="duration of `make test`, measured elsewhere")
-    parser.add_argument("--demo-seconds", type=float, help="duration of `make demo`, measured elsewhere")
     parser.add_argument(
-        "--health-file", type=Path, help='JSON file {"test_seconds": ..., "demo_seconds": ...} (flags win)'
+        "--rfqs", type=int, help="open RFQs at the scale measure's last steps (default 10000)"
     )
+    parser.add_argument("--orders", type=int, help="open escrow orders at its last step (default 10000)")
+    parser.add_argument("--discovery-members", type=int, default=10_000)
+    parser.add_argument("--relay-timeout", type=float, default=1800, help="seconds to wait for one stream")
+    parser.add_argument("--skip", nargs="*", default=[], choices=list(MEASURES))
+    parser.add_argument("--logs", type=Path, default=LOGS, help="where make test/demo write their output")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="measure nothing: rewrite README.md from the results.json in --out",
+    )
     args = parser.parse_args(argv)
-    args.events = args.events or ([100] if args.quick else [1_000])
+    args.events = args.events or ([100] if args.quick else [1_000, 10_000])
     args.unbatched_events = args.unbatched_events or min(args.events)
     args.members = args.members or (500 if args.quick else 10_000)
     args.rfqs = args.rfqs or (200 if args.quick else 10_000)
+    args.orders = args.orders or (200 if args.quick else 10_000)
+    if args.quick and "health" not in args.skip:
+        args.skip.append("health")
     return args
-
-
-def suite_health(args: argparse.Namespace) -> dict:
-    """The recorded durations of make test / make demo (never run here)."""
-    health = {"test_seconds": None, "demo_seconds": None, "source": "not given"}
-    if args.health_file and args.health_file.is_file():
-        health.update({k: v for k, v in json.loads(args.health_file.read_text()).items() if k in health})
-        health["source"] = str(args.health_file)
-    if args.test_seconds is not None:
-        health["test_seconds"], health["source"] = args.test_seconds, "command line"
-    if args.demo_seconds is not None:
-        health["demo_seconds"], health["source"] = args.demo_seconds, "command line"
-    return health
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.render_only:
+        (args.out / "README.md").write_text(
+            render_readme(json.loads((args.out / "results.json").read_text()))
+        )
+        return 0
     started = time.monotonic()
     stamps: dict[str, float] = {}
 
@@ -146,10 +152,15 @@ def main(argv: list[str] | None = None) -> int:
 
     if "scale" not in args.skip:
         t = time.monotonic()
-        note(f"measure 5: scale to {args.members:,} members and {args.rfqs:,} open RFQs; discovery query")
+        note(
+            f"measure 5: scale to {args.members:,} members, {args.rfqs:,} open RFQs, {args.orders:,} open "
+            "orders; discovery query"
+        )
         chain = start_anvil()
         try:
-            scale = measure_scale(chain, members_n=args.members, rfqs_n=args.rfqs, note=note)
+            scale = measure_scale(
+                chain, members_n=args.members, rfqs_n=args.rfqs, orders_n=args.orders, note=note
+            )
         finally:
             chain.close()
         scale["table"] = scale_table(scale).to_json()
@@ -161,7 +172,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         stamps["scale"] = time.monotonic() - t
 
-    results["suite_health"] = suite_health(args)
+    if "health" not in args.skip:
+        t = time.monotonic()
+        results["suite_health"] = suite_health(args.logs, note=note)
+        stamps["health"] = time.monotonic() - t
+    results["machine"]["load_average_at_end"] = load_average()
     results["durations_seconds"] = {k: round(v, 1) for k, v in stamps.items()}
     results["duration_seconds"] = round(time.monotonic() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -42,6 +42,28 @@ def _anvil_version() -> str:
         return "unknown"
 
 
+def _commit() -> str:
+    """The repository's HEAD commit, '+ changes' when the work tree differs from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        return head + (" + uncommitted changes" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def load_average() -> list[float]:
+    """1, 5 and 15 minute load averages (the bench shares the machine with whatever else runs)."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def describe() -> dict:
     """CPU, cores, memory, OS and the versions of solc, anvil, web3, Python and friends."""
 
@@ -54,6 +76,8 @@ def describe() -> dict:
     return {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
+        "commit": _commit(),
+        "load_average_at_start": load_average(),
         "memory_gib": _memory_gib(),
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),

@@ -1,8 +1,10 @@
-"""Measure 5: gas of apply, RFQ post, award and report with 10 vs 10,000 members and 10 vs 10,000 open RFQs,
-and the discovery query over 10,000 members in the local SQLite index.
+"""Measure 5: gas of apply, RFQ post, award and report at 10 vs 10,000 members, 10 vs 10,000 open RFQs and
+10 vs 10,000 open escrow orders, and the discovery query over 10,000 members in the local SQLite index.
 
 Seeding: the 10,000 members are founders of a second suite (one constructor, on an anvil whose block gas
-limit is raised); the open RFQs are real postRfq transactions, pre-signed and broadcast in bulk.
+limit is raised); the open RFQs and orders are real postRfq / commitQuote / awardQuote transactions built
+by the Python clients and mined a thousand to a block (bench/seed.py). The measured transactions are
+ordinary ones: one per block, sent and confirmed by offnet's Sender.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from pathlib import Path
 from eth_utils import keccak, to_checksum_address
 from sqlalchemy import insert
 
+from bench.seed import seed_market
 from bench.table import GasTable
-from bench.world import World, build_world, funded, period_report
+from bench.world import Order, World, build_world, funded, period_report
 from offnet.chain import Chain
 from offnet.indexer.store import IndexStore, coverage, members, products
 from offnet.market.registry import ACCESS_ELINE, MemberStatus, Profile, product_key
 
+FOUNDERS = 5  # the buyer, three providers and the council of every bench world
 COUNTRIES = ("FR", "DE", "NL", "BE", "ES", "IT", "GB", "US", "PL", "CH")
 
 
@@ -31,63 +35,62 @@ def fake_members(n: int, tag: str) -> list[str]:
     return [to_checksum_address(keccak(text=f"{tag} member {i}")[:20]) for i in range(n)]
 
 
-def seed_open_rfqs(world: World, n: int, *, chunk: int = 500) -> float:
-    """Post `n` RFQs from the buyer as pre-signed raw transactions; returns the seconds it took."""
-    chain, w3, started = world.chain, world.chain.w3, time.monotonic()
-    account = world.buyer
-    nonce = w3.eth.get_transaction_count(account.address)
-    fee = {"maxFeePerGas": 100 * 10**9, "maxPriorityFeePerGas": 10**9}
-    last = None
-    for base in range(0, n, chunk):
-        raws = []
-        for i in range(base, min(n, base + chunk)):
-            rfq = world.rfq(f"seed {i}")
-            data = world.suite.market.functions.postRfq(rfq.to_tuple())._encode_transaction_data()
-            tx = {
-                "to": world.suite.market.address,
-                "data": data,
-                "gas": 200_000,
-                "nonce": nonce,
-                "value": 0,
-                "chainId": chain.chain_id,
-                **fee,
-            }
-            raws.append(account.sign_transaction(tx).raw_transaction)
-            nonce += 1
-        for raw in raws:
-            last = w3.eth.send_raw_transaction(raw)
-    if last is not None:
-        receipt = w3.eth.wait_for_transaction_receipt(last, timeout=600)
-        if receipt["status"] != 1:
-            raise RuntimeError("a seeded postRfq reverted")
-    chain.forget_nonce(account.address)
-    return time.monotonic() - started
-
-
 @dataclass
 class ScalePoint:
-    """Gas of the four operations in one world."""
+    """Gas of the four operations in one world, and the world's size when they were measured."""
 
     label: str
+    members: int
+    open_rfqs: int
+    open_orders: int
     apply: int
     rfq_post: int
     award: int
     report: int
 
 
-def measure_point(world: World, label: str, tag: str) -> ScalePoint:
+@dataclass
+class Sized:
+    """A world and what it holds: members, open RFQs and open escrow orders."""
+
+    world: World
+    members: int
+    open_rfqs: int = 0
+    open_orders: int = 0
+
+    def seed(self, *, rfqs: int, orders: int, tag: str, note=print) -> dict:
+        seeded = seed_market(self.world, rfqs=rfqs, orders=orders, tag=tag)
+        self.open_rfqs += rfqs
+        self.open_orders += orders
+        note(
+            f"  scale: seeded {rfqs:,} open RFQs and {orders:,} open orders: {seeded.transactions:,} "
+            f"transactions in {seeded.blocks} blocks, {seeded.seconds:.0f}s"
+        )
+        return {"open_rfqs": rfqs, "open_orders": orders, **seeded.__dict__}
+
+    def award(self, tag: str) -> Order:
+        order = self.world.award(tag, seal=False)
+        self.open_orders += 1
+        return order
+
+
+def measure_point(sized: Sized, tag: str) -> ScalePoint:
+    """apply (a fresh applicant), RFQ post and award (the buyer's steady state), one PERIOD report."""
+    world = sized.world
+    members, open_rfqs, open_orders = sized.members, sized.open_rfqs, sized.open_orders
     applicant = funded(world.chain, f"scale applicant {tag}")
     applied = world.registry.apply(
         world.send(applicant), Profile("Scale", "https://s.example", (ACCESS_ELINE,), ("FR",))
     )
-    order = world.award(f"scale {tag}", seal=False)
-    # The award above was the first of this buyer/provider pair in some worlds: measure a second one.
-    order = world.award(f"scale {tag} steady", seal=False)
+    order = sized.award(f"scale {tag}")
     _, report = world.ledger.submit(
         world.send(world.providers[0]), order.terms.seller, [period_report(order.terms, 1)]
     )
     return ScalePoint(
-        label,
+        f"{members:,} members, {open_rfqs:,} open RFQs, {open_orders:,} open orders",
+        members,
+        open_rfqs,
+        open_orders,
         applied.gas_used,
         order.receipts["post"].gas_used,
         order.receipts["award"].gas_used,
@@ -95,29 +98,41 @@ def measure_point(world: World, label: str, tag: str) -> ScalePoint:
     )
 
 
-def measure_scale(chain: Chain, *, members_n: int, rfqs_n: int, note=print) -> dict:
-    """Small world vs a world with `members_n` members, then the same after `rfqs_n` open RFQs."""
-    small = build_world(chain)
-    small.award("warm small", seal=False)
-    points = [measure_point(small, "10 members (5 founders + applicants), few open RFQs", "small")]
+def measure_scale(
+    chain: Chain, *, members_n: int, rfqs_n: int, orders_n: int, small_n: int = 10, note=print
+) -> dict:
+    """The four operations at `small_n` members / RFQs / orders, then with `members_n` members, then
+    with `rfqs_n` open RFQs, then with `orders_n` open orders (each step adds to the previous world)."""
+    seeding = []
+    small = Sized(build_world(chain, extra_founders=fake_members(small_n - FOUNDERS, "small")), small_n)
+    small.award("warm small")  # the buyer/provider pair's first award costs more: measure steady state
+    seeding.append(small.seed(rfqs=small_n, orders=small_n - small.open_orders, tag="small", note=note))
+    points = [measure_point(small, "small")]
+
     started = time.monotonic()
-    big = build_world(chain, extra_founders=fake_members(members_n, "scale"))
-    deploy_gas = big.suite.manifest.gas["deploy CarrierRegistry"]
+    big = Sized(build_world(chain, extra_founders=fake_members(members_n - FOUNDERS, "scale")), members_n)
+    deploy_gas = big.world.suite.manifest.gas["deploy CarrierRegistry"]
+    deploy_seconds = time.monotonic() - started
     note(
-        f"  scale: registry with {members_n + 5} founders deployed in {time.monotonic() - started:.0f}s, "
-        f"{deploy_gas:,} gas"
+        f"  scale: registry with {members_n:,} founders deployed in {deploy_seconds:.0f}s, {deploy_gas:,} gas"
     )
-    big.award("warm big", seal=False)
-    points.append(measure_point(big, f"{members_n + 5:,} members", "big"))
-    seeded = seed_open_rfqs(big, rfqs_n)
-    note(f"  scale: {rfqs_n} open RFQs posted in {seeded:.0f}s")
-    points.append(measure_point(big, f"{members_n + 5:,} members + {rfqs_n:,} open RFQs", "big rfqs"))
+    big.award("warm big")
+    seeding.append(big.seed(rfqs=small_n, orders=small_n - big.open_orders, tag="big", note=note))
+    points.append(measure_point(big, "members"))
+    seeding.append(big.seed(rfqs=rfqs_n - big.open_rfqs, orders=0, tag="big rfqs", note=note))
+    points.append(measure_point(big, "rfqs"))
+    seeding.append(big.seed(rfqs=0, orders=orders_n - big.open_orders, tag="big orders", note=note))
+    points.append(measure_point(big, "orders"))
     return {
         "points": [p.__dict__ for p in points],
         "registry_deploy_gas": deploy_gas,
-        "seed_rfq_seconds": round(seeded, 1),
-        "members": members_n + 5,
+        "registry_deploy_seconds": round(deploy_seconds, 1),
+        "seeding": seeding,
+        "seed_seconds": round(sum(s["seconds"] for s in seeding), 1),
+        "seed_transactions": sum(s["transactions"] for s in seeding),
+        "members": members_n,
         "open_rfqs": rfqs_n,
+        "open_orders": orders_n,
     }
 
 

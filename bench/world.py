@@ -11,13 +11,13 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from offnet.chain import Chain, Receipt, Sender
-from offnet.chain.anvil import Anvil
+from offnet.chain.anvil import Anvil, AnvilError
 from offnet.chain.connect import connect
 from offnet.deployment import Suite, SuiteConfig, deploy_suite
 from offnet.market.escrow import CreditSchedule, EscrowClient, OrderTerms, PeriodMetrics
 from offnet.market.ledger import LedgerClient
 from offnet.market.notary import NotaryClient, financial_contract, seal_contract, sign_award_commitment
-from offnet.market.quotes import Quote, Rfq, SignedQuote, sign_quote
+from offnet.market.quotes import Quote, QuoteDomain, Rfq, SignedQuote, sign_quote
 from offnet.market.registry import ACCESS_ELINE, RegistryClient, location_key
 from offnet.market.rfq import ContractSeal, RfqClient
 from offnet.sla.reports import ReportKind, SlaReport
@@ -30,9 +30,18 @@ ONE_TIME = 2_000 * 10**6
 MONTHLY = 800 * 10**6
 
 
-def start_anvil() -> Chain:
-    """A fresh anvil (automine) with a large block gas limit, connected over HTTP."""
-    node = Anvil(extra_args=("--gas-limit", str(GAS_LIMIT), "--disable-code-size-limit")).start()
+def start_anvil(attempts: int = 3) -> Chain:
+    """A fresh anvil (automine) with a large block gas limit, connected over HTTP.
+
+    A start is retried on another port: the free port may be taken by someone else before anvil binds it.
+    """
+    for attempt in range(attempts):
+        try:
+            node = Anvil(extra_args=("--gas-limit", str(GAS_LIMIT), "--disable-code-size-limit")).start()
+            break
+        except AnvilError:
+            if attempt + 1 == attempts:
+                raise
     chain = connect(rpc=node.url)
     chain.anvil = node  # stopped by chain.close()
     return chain
@@ -99,12 +108,12 @@ class World:
     def send(self, account: LocalAccount) -> Sender:
         return Sender(self.chain, account)
 
-    def rfq(self, tag: str, invited: Sequence[str] | None = None) -> Rfq:
-        """A fresh RFQ of the buyer (three invited providers unless told)."""
+    def rfq(self, tag: str, invited: Sequence[str] | None = None, *, now: int | None = None) -> Rfq:
+        """A fresh RFQ of the buyer (three invited providers unless told); `now` saves a block read."""
         chosen = [p.address for p in self.providers] if invited is None else list(invited)
         return Rfq(
             self.buyer.address,
-            self.chain.now() + 7 * DAY,
+            (self.chain.now() if now is None else now) + 7 * DAY,
             self.token.address,
             keccak(text=f"quote request {tag}"),
             ACCESS_ELINE,
@@ -113,8 +122,17 @@ class World:
         )
 
     def quote(
-        self, rfq: Rfq, provider: LocalAccount, i: int, *, prepaid: int = 3, term: int = 12
+        self,
+        rfq: Rfq,
+        provider: LocalAccount,
+        i: int,
+        *,
+        prepaid: int = 3,
+        term: int = 12,
+        now: int | None = None,
+        domain: QuoteDomain | None = None,
     ) -> SignedQuote:
+        """`provider`'s signed quote for `rfq` (`now` and `domain` save node reads when given)."""
         quote = Quote(
             rfq.rfq_id,
             provider.address,
@@ -127,10 +145,10 @@ class World:
             keccak(text=f"sla {i}"),
             CREDITS,
             prepaid,
-            self.chain.now() + 30 * DAY,
+            (self.chain.now() if now is None else now) + 30 * DAY,
             nonce=next(self._nonce),
         )
-        return sign_quote(provider, quote, self.market.domain)
+        return sign_quote(provider, quote, domain or self.market.domain)
 
     def award(self, tag: str, *, seal: bool = True, prepaid: int = 3, term: int = 12) -> Order:
         """Post an RFQ to the three providers, commit three quotes, award the first (notarised if `seal`)."""
