@@ -178,7 +178,8 @@ def render_readme(r: dict) -> str:
             "Python clients (postRfq, commitQuote of a signed quote, awardQuote) and mined 1,000 to a block with "
             f"every receipt checked ({s['seed_transactions']:,} transactions: {seeded}; `bench/seed.py`). "
             "The measured transactions are ordinary automined ones. Apply: a fresh applicant; award: the "
-            "buyer's steady state (its first award in each world is a warm-up); report: one PERIOD report alone "
+            "buyer's steady state (its first award in each world is a warm-up); report: one PERIOD report alone, in a "
+            "fresh lane (a new storage slot) "
             "on the order just awarded.",
             "",
             markdown_table(

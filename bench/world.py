@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import count
 
 from eth_account import Account
@@ -16,10 +16,10 @@ from offnet.chain.connect import connect
 from offnet.deployment import Suite, SuiteConfig, deploy_suite
 from offnet.market.escrow import CreditSchedule, EscrowClient, OrderTerms, PeriodMetrics
 from offnet.market.ledger import LedgerClient
-from offnet.market.notary import NotaryClient, financial_contract, seal_contract, sign_award_commitment
+from offnet.market.notary import NotaryClient, SealedContract, financial_contract, seal_contract
 from offnet.market.quotes import Quote, QuoteDomain, Rfq, SignedQuote, sign_quote
 from offnet.market.registry import ACCESS_ELINE, RegistryClient, location_key
-from offnet.market.rfq import ContractSeal, RfqClient
+from offnet.market.rfq import RfqClient
 from offnet.sla.reports import ReportKind, SlaReport
 
 DAY = 86_400
@@ -62,6 +62,7 @@ class Order:
     signed: SignedQuote
     terms: OrderTerms
     receipts: dict[str, Receipt]
+    sealed: SealedContract | None = None  # the financial contract whose hash the quote carried
 
     @property
     def order_id(self) -> bytes:
@@ -80,6 +81,7 @@ class World:
     council: LocalAccount
     founders: list[str]
     _nonce: count = field(default_factory=lambda: count(1))
+    sealed: dict[bytes, SealedContract] = field(default_factory=dict)  # quote digest -> its contract
 
     @property
     def market(self) -> RfqClient:
@@ -131,8 +133,10 @@ class World:
         term: int = 12,
         now: int | None = None,
         domain: QuoteDomain | None = None,
+        sealed: bool = False,
     ) -> SignedQuote:
-        """`provider`'s signed quote for `rfq` (`now` and `domain` save node reads when given)."""
+        """`provider`'s signed quote for `rfq` (`now` and `domain` save node reads when given); with
+        `sealed`, the quote carries the hash of its financial contract (`self.sealed[digest]`)."""
         quote = Quote(
             rfq.rfq_id,
             provider.address,
@@ -148,35 +152,39 @@ class World:
             (self.chain.now() if now is None else now) + 30 * DAY,
             nonce=next(self._nonce),
         )
-        return sign_quote(provider, quote, domain or self.market.domain)
+        contract = None
+        if sealed:
+            contract = seal_contract(financial_contract(quote))
+            quote = replace(quote, contract_hash=contract.commitment)
+        signed = sign_quote(provider, quote, domain or self.market.domain)
+        if contract is not None:
+            self.sealed[signed.digest] = contract
+        return signed
 
     def award(self, tag: str, *, seal: bool = True, prepaid: int = 3, term: int = 12) -> Order:
         """Post an RFQ to the three providers, commit three quotes, award the first (notarised if `seal`)."""
         market, buyer = self.market, self.send(self.buyer)
         rfq = self.rfq(tag)
         receipts = {"post": market.post(buyer, rfq)[1]}
-        quotes = [self.quote(rfq, p, i, prepaid=prepaid, term=term) for i, p in enumerate(self.providers)]
+        # Every provider seals its financial contract into its quote when `seal`.
+        quotes = [
+            self.quote(rfq, p, i, prepaid=prepaid, term=term, sealed=seal)
+            for i, p in enumerate(self.providers)
+        ]
         for i, (p, q) in enumerate(zip(self.providers, quotes, strict=True)):
             receipts[f"commit{i}"] = market.commit(self.send(p), rfq, q)
-        best, winner = quotes[0], self.providers[0]
-        contract_seal = None
-        if seal:
-            sealed = seal_contract(financial_contract(best.quote))
-            domain = self.notary.domain
-            contract_seal = ContractSeal(
-                sealed.commitment,
-                sign_award_commitment(self.buyer, domain, best.digest, sealed.commitment),
-                sign_award_commitment(winner, domain, best.digest, sealed.commitment),
-            )
-        kwargs = {"seal": contract_seal} if contract_seal else {}
-        order_id, receipts["award"] = market.award(buyer, rfq, best, **kwargs)
-        return Order(rfq, best, self.escrow.terms_of(order_id), receipts)
+        best = quotes[0]
+        order_id, receipts["award"] = market.award(buyer, rfq, best)
+        return Order(rfq, best, self.escrow.terms_of(order_id), receipts, self.sealed.get(best.digest))
 
-    def both_report(self, terms: OrderTerms, report: SlaReport) -> dict[str, Receipt]:
-        """Seller's and buyer's oracles each submit `report` alone; anyone finalises the matched pair."""
+    def both_report(
+        self, terms: OrderTerms, report: SlaReport, lane: int | None = None
+    ) -> dict[str, Receipt]:
+        """Seller's and buyer's oracles each submit `report` alone (in `lane` of each, or a fresh lane);
+        anyone finalises the matched pair."""
         ledger = self.ledger
-        seller_batch, by_seller = ledger.submit(self.send(self.providers[0]), terms.seller, [report])
-        buyer_batch, by_buyer = ledger.submit(self.send(self.buyer), terms.buyer, [report])
+        seller_batch, by_seller = ledger.submit(self.send(self.providers[0]), terms.seller, [report], lane)
+        buyer_batch, by_buyer = ledger.submit(self.send(self.buyer), terms.buyer, [report], lane)
         final = ledger.finalize_matched(self.send(self.council), terms, report, seller_batch, buyer_batch)
         return {"seller submit": by_seller, "buyer submit": by_buyer, "finalize matched": final}
 

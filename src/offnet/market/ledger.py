@@ -42,12 +42,13 @@ class LaneView:
 
 
 def default_lane(root: bytes) -> int:
-    """A lane nobody else uses: the batch root's first 8 bytes (never reused, so never busy).
+    """A lane nobody else uses: 63 bits of the batch root (never reused, so never busy).
 
-    Relays that submit often pass their own small ring of lanes instead: rewriting a lane costs a
-    fifth of creating one (see SlaLedger.submit).
+    63 bits, not the contract's 64, so the lane fits a signed 64-bit integer (SQLite, Postgres
+    BIGINT) wherever a relay records it. Relays that submit often pass their own small ring of lanes
+    instead: rewriting a lane costs a fifth of creating one (see SlaLedger.submit).
     """
-    return int.from_bytes(root[:8], "big")
+    return int.from_bytes(root[:8], "big") >> 1
 
 
 @dataclass(frozen=True)

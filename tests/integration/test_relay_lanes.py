@@ -1,0 +1,90 @@
+"""The relay's ring of ledger lanes on a real anvil with a real SQLite outbox.
+
+A batch goes into the first lane of the ring whose reports are all final; with every lane in use it
+takes a fresh lane of its own; a lane the ledger still holds busy (its batch within the liveness
+window) is skipped and the batch sent elsewhere. Every report lands once.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from offnet.chain import Sender
+from offnet.chain.connect import connect
+from offnet.deployment import SuiteConfig, deploy_suite
+from offnet.market.escrow import PeriodMetrics
+from offnet.market.ledger import LedgerClient
+from offnet.oracle.relay import ReportRelay, report_to_json
+from offnet.oracle.store import Store
+from offnet.sla.reports import ReportKind, SlaReport
+from offnet.testing.accounts import funded_account
+
+pytestmark = pytest.mark.anvil
+
+LIVENESS = 3 * 86_400
+
+
+def _reports(keys) -> list[dict]:
+    return [
+        report_to_json(
+            SlaReport(bytes(32), ReportKind.PERIOD, k, metrics=PeriodMetrics(999_000, 5_000, 1, 0, 0))
+        )
+        for k in keys
+    ]
+
+
+def _lanes_of_new_batches(ledger, from_block: int) -> list[int]:
+    return [e.args.lane for e in ledger.events.BatchSubmitted().get_logs(from_block=from_block)]
+
+
+def test_relay_lanes__ring_then_fresh_lane_then_reuse_and_busy_lane_skipped(anvil, tmp_path):
+    member = funded_account(anvil)
+    suite = deploy_suite(
+        anvil,
+        Sender(anvil, funded_account(anvil)),
+        SuiteConfig(
+            founders=[member.address], council_threshold=1, sponsors_required=1, liveness_window=LIVENESS
+        ),
+    )
+    chain = connect(rpc=anvil.url)
+    store = Store(f"sqlite:///{tmp_path / 'oracle.db'}")
+    relay = ReportRelay(
+        store,
+        chain,
+        LedgerClient(chain, suite.ledger),
+        Sender(chain, member),
+        member.address,
+        batch_size=1,
+        lanes=2,
+    )
+
+    # Three batches, two lanes: the third batch takes a fresh lane of its own (63 bits: SQLite keeps it).
+    start = anvil.w3.eth.block_number + 1
+    store.queue_reports(_reports((1, 2, 3)))
+    relay.submit_pending()
+    lanes = _lanes_of_new_batches(suite.ledger, start)
+    assert lanes[:2] == [0, 1] and lanes[2] >= 2 and lanes[2] < 2**63
+    assert {r["batch_lane"] for r in store.reports_with_status("confirmed")} == set(lanes)
+
+    # Their reports become final (as finalize_due records it) and the liveness window passes:
+    # the next batches reuse lanes 0 and 1, rewriting one slot each.
+    store.set_report_status([r["report_id"] for r in store.reports_with_status("confirmed")], "final")
+    anvil.advance_time(LIVENESS + 1)
+    start = anvil.w3.eth.block_number + 1
+    store.queue_reports(_reports((4, 5)))
+    relay.submit_pending()
+    assert _lanes_of_new_batches(suite.ledger, start) == [0, 1]
+
+    # Final already, but matched finality came before the window ended: the ledger refuses to
+    # overwrite lane 0 (SlaLaneBusy); the relay skips it until then and the batch lands elsewhere.
+    store.set_report_status([r["report_id"] for r in store.reports_with_status("confirmed")], "final")
+    start = anvil.w3.eth.block_number + 1
+    store.queue_reports(_reports((6,)))
+    relay.submit_pending()
+    [landed] = _lanes_of_new_batches(suite.ledger, start)
+    assert landed not in (0, 1)
+    assert relay._lane_free_at[0] > anvil.now()
+
+    submitted = suite.ledger.events.ReportSubmitted().get_logs(from_block=0)
+    assert sorted(e.args.key for e in submitted) == [1, 2, 3, 4, 5, 6]  # each report once
+    assert len(store.reports_with_status("confirmed")) == 1 and not store.reports_with_status("pending")
