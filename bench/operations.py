@@ -99,10 +99,10 @@ def measure_operations(world: World) -> GasTable:
     table.add("RFQ post (3 invited)", first.receipts["post"].gas_used, budget=BUDGET["rfq"])
     table.add("quote commitment", first.receipts["commit1"].gas_used, budget=BUDGET["quote"])
     table.add(
-        "award with notarised contract hash (first order of buyer and provider)",
+        "award with notarised contract hash (first order of the escrow, buyer and provider)",
         first.receipts["award"].gas_used,
         budget=BUDGET["award"],
-        note="verify EIP-712 quote (it carries the contract hash), open order, pull funds",
+        note="verify EIP-712 quote (it carries the contract hash), open order, pull funds; the escrow's token balance slot is created once",
     )
     second = world.award("ops second", seal=True)
     table.add(
