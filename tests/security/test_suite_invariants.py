@@ -2,9 +2,9 @@
 council and a hostile outsider take random actions on a real anvil; the money, state, nonce, report and
 reputation invariants of SECURITY.md are checked after every step.
 
-CI runs a modest derandomised campaign; `make fuzz` runs a long one (OFFNET_FUZZ_EXAMPLES,
+CI runs 100 derandomised examples of 50 steps; `make fuzz` runs a long seeded one (OFFNET_FUZZ_EXAMPLES,
 OFFNET_FUZZ_STEPS, OFFNET_FUZZ_SEED). The campaign runs on anvil rather than eth-tester: the same
-contracts and custom errors, ~30x the transactions per second (see fastrpc.py).
+contracts and custom errors, many times the transactions per second (see fastrpc.py).
 """
 
 from __future__ import annotations
