@@ -34,8 +34,9 @@ class Harness:
         """Back to the state right after deployment."""
         self.rpc.revert(self.base)
         self.base = self.rpc.snapshot()
-        for sender in self.senders.values():
+        for address, sender in self.senders.items():
             sender.forget_nonce()
+            self.chain.forget_nonce(address)  # the World's web3 Senders share the chain's nonce cache
 
     def send(self, actor: str, call: Call) -> Mined | ContractRevert:
         """Send `call` from `actor`: the mined transaction, or the contract's decoded refusal."""
