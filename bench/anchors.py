@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 from web3.contract import Contract
+from web3.logs import DISCARD
 
 from bench.compile import Anchors
 from bench.table import GasTable
@@ -57,8 +58,11 @@ class Eas:
     ) -> tuple[bytes, Receipt]:
         """One attestation; returns its uid and the receipt."""
         call = self.eas.functions.attest((schema, self._data(recipient, payload, ref)))
-        uid = bytes(call.call({"from": sender.address}))
-        return uid, sender.transact(call)
+        receipt = sender.transact(call)
+        # The uid hashes the block time: read it from the mined Attested event, not from an eth_call
+        # (a simulation may run at another timestamp than the block that mines it).
+        [attested] = self.eas.events.Attested().process_receipt(receipt.raw, errors=DISCARD)
+        return bytes(attested["args"]["uid"]), receipt
 
     def multi_attest(self, sender: Sender, schema: bytes, recipient: str, payloads: list[bytes]) -> Receipt:
         requests = [(schema, [self._data(recipient, p) for p in payloads])]
