@@ -151,8 +151,9 @@ def render_readme(r: dict) -> str:
                 f"gas per report /{q['gas_per_report_single_over_batched']}, "
                 f"p50 latency /{q['p50_latency_single_over_batched']}. The one-transaction-per-event relay "
                 "is run at this size only (at ~10 events/s a stream of 10,000 would add ~17 minutes). "
-                "Latency grows with N because the oracle ingests ~20 events/s and the load generator posts "
-                "faster than that: the p50 is mostly time queued in the oracle.",
+                "Latency grows with N because the load generator posts faster than the oracle takes events in "
+                "(it fetches each ticket from the seller before queueing its report): the p50 is mostly time "
+                "queued in the oracle.",
                 "",
             ]
     if "scale" in r:
