@@ -153,7 +153,7 @@ def test_publish_copy__unknown_order__reverts(world):
 
 
 def test_reveal__matching_document__is_proved_on_chain(world, gas):
-    sealed = seal_contract(DOCUMENT)
+    sealed = seal_contract(DOCUMENT, salt=b"\x02" * 32)  # a fixed salt: calldata, hence gas, is stable
     notarise(world, sealed)
     receipt = world.notary.reveal(world.send(world.stranger), ORDER, sealed)
     [revealed] = world.notary.events(receipt, "ContractRevealed")
