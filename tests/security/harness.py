@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastrpc import Call, EventBook, FastRpc, FastSender, Functions, Mined, read_of
 
 from offnet.chain import Chain, ContractRevert
+from offnet.market.notary import sign_contract_commitment
 from world import World
 
 
@@ -37,6 +38,18 @@ class Harness:
         for address, sender in self.senders.items():
             sender.forget_nonce()
             self.chain.forget_nonce(address)  # the World's web3 Senders share the chain's nonce cache
+
+    def notarise_call(self, order_id: bytes, commitment: bytes, buyer, seller) -> Call:
+        """ContractNotary.notarise of `commitment` for an order, signed by both members' admins."""
+        domain = self.world.notary.domain
+        return self.notary.notarise(
+            order_id,
+            commitment,
+            buyer.address,
+            seller.address,
+            sign_contract_commitment(buyer.admin.account, domain, order_id, commitment),
+            sign_contract_commitment(seller.admin.account, domain, order_id, commitment),
+        )
 
     def send(self, actor: str, call: Call) -> Mined | ContractRevert:
         """Send `call` from `actor`: the mined transaction, or the contract's decoded refusal."""

@@ -16,7 +16,7 @@ from harness import Harness
 
 from offnet.chain import ContractRevert, load_artifact
 from offnet.market.ledger import Batch
-from offnet.market.notary import seal_contract, sign_contract_commitment
+from offnet.market.notary import seal_contract
 from offnet.market.registry import ACCESS_ELINE, country_code
 from offnet.sla.reports import ReportKind, SlaReport
 from world import DAY, add_table
@@ -433,17 +433,7 @@ def context(harness: Harness) -> SimpleNamespace:
     terms = signed.quote.order_terms(mined.timestamp)
     # An amendment notarised later with both parties' signatures (the notary's stored record).
     amendment = seal_contract({"price": "amended"}, salt=b"\x08" * 32).commitment
-    ok(
-        w.outsider.address,
-        h.notary.notarise(
-            terms.order_id(),
-            amendment,
-            buyer.address,
-            seller.address,
-            sign_contract_commitment(buyer.admin.account, w.notary.domain, terms.order_id(), amendment),
-            sign_contract_commitment(seller.admin.account, w.notary.domain, terms.order_id(), amendment),
-        ),
-    )
+    ok(w.outsider.address, h.notarise_call(terms.order_id(), amendment, buyer, seller))
     report = SlaReport(
         terms.order_id(), ReportKind.ORDER_COMPLETED, 0, mined.timestamp + 5 * DAY, mined.timestamp
     )

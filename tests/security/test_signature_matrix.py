@@ -60,17 +60,7 @@ def signed_world(harness: Harness) -> SimpleNamespace:
     terms = used.quote.order_terms(mined.timestamp)
     # A later contract for the same order, notarised with both parties' signatures (a stored record).
     amendment = seal_contract({"monthly": 900_000}, salt=b"\x03" * 32).commitment
-    ok(
-        w.outsider.address,
-        h.notary.notarise(
-            terms.order_id(),
-            amendment,
-            buyer.address,
-            seller.address,
-            sign_contract_commitment(buyer.admin.account, w.notary.domain, terms.order_id(), amendment),
-            sign_contract_commitment(seller.admin.account, w.notary.domain, terms.order_id(), amendment),
-        ),
-    )
+    ok(w.outsider.address, h.notarise_call(terms.order_id(), amendment, buyer, seller))
     report = SlaReport(
         terms.order_id(), ReportKind.ORDER_COMPLETED, 0, mined.timestamp + 5 * DAY, mined.timestamp
     )
