@@ -1,4 +1,5 @@
-"""The oracle's HTTP listener: the MEF LSO Sonata notification paths, /healthz and /metrics.
+"""The oracle's HTTP face: the MEF LSO Sonata notification paths, the signed quotes a seller serves
+to its buyers, /healthz and /metrics.
 
 Each event is authenticated (a per-peer bearer token), validated, stored durably, and only then
 answered 204. Unknown sender: 401. Wrong content type: 415. Oversize body: 413. Malformed or
@@ -26,10 +27,34 @@ MAX_BODY_BYTES = 64 * 1024
 
 @dataclass(frozen=True)
 class Peer:
-    """A counterparty allowed to notify us, known by the bearer token it presents."""
+    """A counterparty allowed to call us, known by the bearer token it presents."""
 
     name: str
     token: str
+    member: str | None = None  # its member address (None for our own Sonata system)
+
+
+class PeerAuth:
+    """The one bearer-token check: which peer presented this request's token (constant-time compare)."""
+
+    def __init__(self, peers: list[Peer]):
+        self.peers = list(peers)
+
+    def peer(self, request: Request) -> Peer | None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None
+        return next((p for p in self.peers if hmac.compare_digest(p.token.encode(), token.encode())), None)
+
+
+def error_response(status: int, message: str) -> JSONResponse:
+    """The one error body of the oracle's endpoints."""
+    return JSONResponse({"code": str(status), "reason": message}, status_code=status)
+
+
+# SignedQuotes(buyer member, rfq id) -> the signed quote JSON for that buyer, or None.
+SignedQuotes = Callable[[str, str], dict | None]
 
 
 class Metrics:
@@ -65,18 +90,17 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"code": str(status), "reason": message}, status_code=status)
-
-
 def create_listener_app(
     store: Store,
     peers: list[Peer],
     *,
     health: Callable[[], dict] | None = None,
     max_body: int = MAX_BODY_BYTES,
+    oracle_peers: list[Peer] = (),
+    signed_quotes: SignedQuotes | None = None,
 ) -> FastAPI:
-    """Build the listener application for one carrier's oracle."""
+    """Build the HTTP application of one carrier's oracle: `peers` notify it, `oracle_peers` (other
+    carriers' oracles) fetch the signed quotes `signed_quotes` holds for them."""
     app = FastAPI(
         title="offnet oracle listener",
         version=__version__,
@@ -86,23 +110,16 @@ def create_listener_app(
     app.state.metrics = metrics
     app.state.store = store
 
-    def authenticate(request: Request) -> Peer | None:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return None
-        for peer in peers:
-            if hmac.compare_digest(peer.token.encode(), token.strip().encode()):
-                return peer
-        return None
+    notifiers = PeerAuth(peers)
+    oracles = PeerAuth(list(oracle_peers))
 
     def refuse(reason: str, status: int, message: str) -> JSONResponse:
         metrics.rejected.labels(reason).inc()
-        return _error(status, message)
+        return error_response(status, message)
 
     def make_handler(api: SonataApi, event_type: str):
         async def handle(request: Request) -> Response:
-            peer = authenticate(request)
+            peer = notifiers.peer(request)
             if peer is None:
                 return refuse("unauthenticated", 401, "unknown sender: a valid bearer token is required")
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -161,6 +178,21 @@ def create_listener_app(
                     }
                 },
             )
+
+    if signed_quotes is not None:
+
+        @app.get("/offnet/v1/signedQuotes/{rfq_id}", tags=["offnet"])
+        def signed_quote(rfq_id: str, request: Request) -> JSONResponse:
+            """The signed quote this seller committed for an RFQ (only to that RFQ's buyer)."""
+            peer = oracles.peer(request)
+            if peer is None or peer.member is None:
+                return error_response(401, "unknown peer")
+            if not rfq_id.isdigit():
+                return error_response(400, "rfq id must be a decimal integer")
+            stored = signed_quotes(peer.member, rfq_id)
+            if stored is None:
+                return error_response(404, f"no signed quote for RFQ {rfq_id}")
+            return JSONResponse(stored)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> JSONResponse:
