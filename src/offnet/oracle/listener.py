@@ -28,11 +28,11 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from offnet import __version__
 from offnet.oracle.committer import Committer, StorageBusy
-from offnet.oracle.store import Store
+from offnet.oracle.store import ID, Store
 from offnet.sonata.models import SONATA_APIS, SonataApi, parse_notification
 
 MAX_BODY_BYTES = 64 * 1024
-MAX_ID = 128  # the longest event, resource or item id stored
+MAX_ID = ID  # the longest event, resource or item id stored
 BODY_TIMEOUT = 10.0  # seconds to receive a whole body once its head arrived
 HEADER_TIMEOUT = 10.0  # seconds for a request head to arrive (on a new or a kept-alive connection)
 STORE_TIMEOUT = 5.0  # seconds an event may wait for its group commit before the peer is told to retry
@@ -219,17 +219,14 @@ def create_listener_app(
             item_id = getattr(envelope.event, "quoteItemId", None) or getattr(
                 envelope.event, "orderItemId", None
             )
-            too_long = [
-                name
-                for name, value in (
-                    ("eventId", data["eventId"]),
-                    ("event.id", data["event"]["id"]),
-                    ("item id", item_id),
-                )
-                if value is not None and len(str(value)) > MAX_ID
-            ]
+            ids = [("eventId", data["eventId"]), ("event.id", data["event"]["id"]), ("item id", item_id)]
+            ids = [(name, str(value)) for name, value in ids if value is not None]
+            too_long = [name for name, value in ids if len(value) > MAX_ID]
             if too_long:
                 return refuse("invalid", 400, f"{', '.join(too_long)} longer than {MAX_ID} characters")
+            control = [name for name, value in ids if any(ord(ch) < 32 or ord(ch) == 127 for ch in value)]
+            if control:
+                return refuse("invalid", 400, f"{', '.join(control)} holds a control character")
             try:
                 stored = await committer.execute(
                     lambda c: store.record_event(peer.name, api.name, data, item_id, conn=c),

@@ -40,10 +40,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
+from offnet.exceptions import InvalidInput
+
 metadata = MetaData()
 
-# Sizes peers cannot exceed: the listener refuses longer identifiers before they get here.
+# The longest identifier a peer's document may carry (event, resource, item, quote, product order ids):
+# the listener refuses longer ones with a 400, and the store refuses them everywhere else.
 ID = 128
+ERROR_CHARS = 500  # last_error keeps the start of a reason
 EVENT_STATES = ("received", "done", "dead")
 REPORT_STATES = ("pending", "submitted", "confirmed", "final", "disputed", "rejected", "dead")
 
@@ -192,6 +196,27 @@ class StoredEvent:
     body: dict
 
 
+def checked(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` for a row of `table`, refused (InvalidInput, stored nowhere) when a text value does
+    not fit its column or holds a NUL character: PostgreSQL refuses both, SQLite would keep them, so
+    the oracle refuses them the same way on either database, in one line."""
+    for name, value in values.items():
+        if not isinstance(value, str):
+            continue
+        column = table.c[name]
+        length = getattr(column.type, "length", None)
+        if length is not None and len(value) > length:
+            raise InvalidInput(f"{table.name}.{name} longer than {length} characters: {value[:40]!r}...")
+        if "\x00" in value:
+            raise InvalidInput(f"{table.name}.{name} holds a NUL character: {value[:40]!r}")
+    return values
+
+
+def error_text(reason: str) -> str:
+    """A failure's reason as stored: its start, NUL characters shown escaped (PostgreSQL refuses them)."""
+    return reason.replace("\x00", "\\x00")[:ERROR_CHARS]
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the listener's writes
@@ -238,10 +263,13 @@ class Store:
                 yield own
 
     def _insert_ignore(self, conn: Connection, table: Table, values: dict[str, Any]) -> bool:
-        """Insert unless the row's unique key exists; True when a row was inserted."""
+        """Insert unless the row's unique key exists; True when a row was inserted.
+
+        Told by the row RETURNING its key, not by the row count: PostgreSQL reports no count for an
+        insert that returns rows (SQLAlchemy asks for the generated key), SQLite does."""
         dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-        result = conn.execute(dialect_insert(table).values(**values).on_conflict_do_nothing())
-        return result.rowcount == 1
+        statement = dialect_insert(table).values(**checked(table, values)).on_conflict_do_nothing()
+        return conn.execute(statement.returning(*table.primary_key.columns)).first() is not None
 
     # --- events -------------------------------------------------------------------------------------
 
@@ -357,7 +385,10 @@ class Store:
                 update(events)
                 .where(events.c.id == event_row)
                 .values(
-                    attempts=attempts, status=status, last_error=error[:500], next_attempt_at=int(now + delay)
+                    attempts=attempts,
+                    status=status,
+                    last_error=error_text(error),
+                    next_attempt_at=int(now + delay),
                 )
             )
         return status
@@ -368,7 +399,7 @@ class Store:
             c.execute(
                 update(events)
                 .where(events.c.id == event_row)
-                .values(status="dead", last_error=reason[:500], attempts=events.c.attempts + 1)
+                .values(status="dead", last_error=error_text(reason), attempts=events.c.attempts + 1)
             )
 
     def dead_letters(self, limit: int = 1000) -> list[dict]:
@@ -532,7 +563,7 @@ class Store:
             c.execute(
                 update(outbox)
                 .where(outbox.c.report_id.in_(report_ids))
-                .values(status=status, last_error=error[:500] if error else None)
+                .values(status=status, last_error=error_text(error) if error else None)
             )
 
     def mark_confirmed(
@@ -580,7 +611,7 @@ class Store:
                     batch_index=None,
                     batch_lane=None,
                     block_number=None,
-                    last_error=error[:500],
+                    last_error=error_text(error),
                 )
             )
 
@@ -614,11 +645,13 @@ class Store:
             return self._insert_ignore(c, orders, values)
 
     def update_order(self, order_id: str, conn: Connection | None = None, **values: Any) -> None:
+        if values.get("last_error"):
+            values["last_error"] = error_text(values["last_error"])
         with self._tx(conn) as c:
             c.execute(
                 update(orders)
                 .where(orders.c.order_id == order_id)
-                .values(updated_at=int(time.time()), **values)
+                .values(updated_at=int(time.time()), **checked(orders, values))
             )
 
     def link_product_order(
@@ -629,7 +662,9 @@ class Store:
             linked = c.execute(
                 update(orders)
                 .where(orders.c.order_id == order_id, orders.c.product_order_id.is_(None))
-                .values(product_order_id=product_order_id, updated_at=int(time.time()))
+                .values(
+                    **checked(orders, {"product_order_id": product_order_id}), updated_at=int(time.time())
+                )
             ).rowcount
         return linked == 1
 
@@ -672,15 +707,14 @@ class Store:
     def save_rfq(self, rfq_id: int, rfq: dict, request: dict) -> None:
         """Record an RFQ we posted with the Sonata quote request behind it (state open)."""
         with self.engine.begin() as conn:
-            conn.execute(
-                insert(rfqs).values(
-                    rfq_id=str(rfq_id),
-                    rfq=json.dumps(rfq, sort_keys=True),
-                    request=json.dumps(request, sort_keys=True),
-                    state="open",
-                    updated_at=int(time.time()),
-                )
-            )
+            row = {
+                "rfq_id": str(rfq_id),
+                "rfq": json.dumps(rfq, sort_keys=True),
+                "request": json.dumps(request, sort_keys=True),
+                "state": "open",
+                "updated_at": int(time.time()),
+            }
+            conn.execute(insert(rfqs).values(**checked(rfqs, row)))
 
     def rfq(self, rfq_id: int | str) -> dict | None:
         """An RFQ we posted: its on-chain form, request, state and award, or None."""
@@ -783,13 +817,12 @@ class Store:
     def save_signed_quote(self, rfq_id: int, signed: dict, sonata_quote_id: str) -> None:
         """Keep our signed, committed quote for an RFQ and the Sonata quote it prices."""
         with self.engine.begin() as conn:
-            conn.execute(
-                insert(signed_quotes).values(
-                    rfq_id=str(rfq_id),
-                    signed=json.dumps(signed, sort_keys=True),
-                    sonata_quote_id=sonata_quote_id,
-                )
-            )
+            row = {
+                "rfq_id": str(rfq_id),
+                "signed": json.dumps(signed, sort_keys=True),
+                "sonata_quote_id": sonata_quote_id,
+            }
+            conn.execute(insert(signed_quotes).values(**checked(signed_quotes, row)))
 
     def signed_quote(self, rfq_id: int | str) -> dict | None:
         """Our signed quote for an RFQ (its JSON form), or None."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
@@ -157,3 +158,29 @@ def test_listener__serves_openapi_health_and_metrics(listener):
     assert http.get("/healthz").json()["status"] == "ok"
     metrics = http.get("/metrics").text
     assert "offnet_events_received_total" in metrics and "offnet_events_rejected_total" in metrics
+
+
+def test_listener__id_with_a_control_character__refused_400_and_nothing_stored(listener):
+    http, store = listener
+    before = stored(store)
+    for event in (quote_event("EV-\u0000"), {**quote_event("EV-ctl"), "event": {"id": "Q-\n1"}}):
+        response = http.post(QUOTE_PATH, json=event, headers=GOOD)
+        assert response.status_code == 400 and "control character" in response.json()["reason"]
+    assert stored(store) == before
+
+
+def test_listener__concurrent_posts_on_either_database__each_event_stored_once(database):
+    store = Store(database)
+    app = create_listener_app(store, [Peer("seller", "seller-token")])
+
+    async def post_all(url: str) -> list[int]:
+        async with httpx.AsyncClient(base_url=url, headers=GOOD, timeout=30) as client:
+            posts = [client.post(QUOTE_PATH, json=quote_event(f"EV-{i % 150}")) for i in range(300)]
+            return [r.status_code for r in await asyncio.gather(*posts)]
+
+    try:
+        with serve_in_thread(app) as url:
+            assert asyncio.run(post_all(url)) == [204] * 300
+        assert store.counts()["events_received"] == 150
+    finally:
+        store.close()
