@@ -36,7 +36,7 @@ def _lanes_of_new_batches(ledger, from_block: int) -> list[int]:
     return [e.args.lane for e in ledger.logs("BatchSubmitted", from_block=from_block)]
 
 
-def test_relay_lanes__ring_then_fresh_lane_then_reuse_and_busy_lane_skipped(anvil, tmp_path):
+def test_relay_lanes__ring_then_fresh_lane_then_reuse_and_busy_lane_skipped(anvil, database):
     member = funded_account(anvil)
     suite = deploy_suite(
         anvil,
@@ -46,7 +46,7 @@ def test_relay_lanes__ring_then_fresh_lane_then_reuse_and_busy_lane_skipped(anvi
         ),
     )
     chain = connect(rpc=anvil.url)
-    store = Store(f"sqlite:///{tmp_path / 'oracle.db'}")
+    store = Store(database)
     relay = ReportRelay(
         store,
         chain,

@@ -24,7 +24,7 @@ from offnet.testing.accounts import funded_account
 pytestmark = pytest.mark.anvil
 
 
-def test_shallow_reorg__the_vanished_batch_is_sent_again_and_lands_once(anvil, tmp_path):
+def test_shallow_reorg__the_vanished_batch_is_sent_again_and_lands_once(anvil, database):
     member = funded_account(anvil)
     suite = deploy_suite(
         anvil,
@@ -32,7 +32,7 @@ def test_shallow_reorg__the_vanished_batch_is_sent_again_and_lands_once(anvil, t
         SuiteConfig(founders=[member.address], council_threshold=1, sponsors_required=1),
     )
     chain = connect(rpc=anvil.url, confirmations=2)  # the relay's own connection: 2 blocks deep
-    store = Store(f"sqlite:///{tmp_path / 'oracle.db'}")
+    store = Store(database)
     reports = [
         SlaReport(bytes(32), ReportKind.PERIOD, k, metrics=PeriodMetrics(999_000, 5_000, 1, 0, 0))
         for k in (1, 2, 3)

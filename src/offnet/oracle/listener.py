@@ -37,6 +37,7 @@ BODY_TIMEOUT = 10.0  # seconds to receive a whole body once its head arrived
 HEADER_TIMEOUT = 10.0  # seconds for a request head to arrive (on a new or a kept-alive connection)
 STORE_TIMEOUT = 5.0  # seconds an event may wait for its group commit before the peer is told to retry
 RETRY_AFTER = "5"
+CONCURRENT_CONNECTIONS = 1024  # beyond this the listener answers 503
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,23 @@ class GuardedH11(H11Protocol):
     def _expire(self) -> None:
         if self.cycle is self._armed_cycle and not self.transport.is_closing():
             self.transport.close()  # no new request head since the deadline was set
+
+
+def http_server(app: FastAPI, host: str, port: int):
+    """The uvicorn server of one of the oracle's applications (head deadline, concurrency limit)."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=GuardedH11,
+        log_level="warning",
+        lifespan="off",
+        limit_concurrency=CONCURRENT_CONNECTIONS,
+        timeout_keep_alive=5,
+    )
+    return uvicorn.Server(config)
 
 
 # SignedQuotes(buyer member, rfq id) -> the signed quote JSON for that buyer, or None.

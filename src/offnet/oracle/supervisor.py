@@ -95,6 +95,10 @@ class Supervisor:
             duty.wake.set()
 
     def start(self) -> None:
+        """Run every duty in its own loop (again after stop(): a process that leads anew)."""
+        self._stop.clear()
+        for health in self.health.values():
+            health.started_at, health.failures = time.time(), 0
         self._tasks = [
             asyncio.create_task(self._loop(d), name=f"duty {d.name}") for d in self.duties.values()
         ]
