@@ -82,7 +82,6 @@ async def run(
     for _ in range(connections):
         for index, url in enumerate(urls):
             pool.put_nowait((index, Connection(url, token)))
-    spares = {index: [Connection(url, token) for _ in range(4)] for index, url in enumerate(urls)}
 
     async def one(ticket: str, due: float | None) -> None:
         body = json.dumps(ticket_envelope(ticket)).encode()
@@ -100,9 +99,10 @@ async def run(
                     pass
                 retries.append(ticket)
                 await asyncio.sleep(0.05 * min(attempt + 1, 10))
-                if len(urls) > 1:  # fail over to another listener
+                if len(urls) > 1:  # fail over to another listener, on a connection of its own
+                    conn.close()
                     index = (index + 1) % len(urls)
-                    conn = spares[index][attempt % 4]
+                    conn = Connection(urls[index], token)
             raise RuntimeError(f"no listener acknowledged {ticket} in {ATTEMPTS} attempts")
         finally:
             pool.put_nowait((index, conn))

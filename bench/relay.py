@@ -244,7 +244,7 @@ def run_stream(stage: Stage, spec: RunSpec, tickets: list[str], database: str, w
             seller_member=world.providers[0].address,
             seller_url=stage.seller_url,
             batch_size=spec.batch_size,
-            poll_interval=0.05,
+            poll_interval=0.5,
         )
         replicas.append(
             OracleProcess(

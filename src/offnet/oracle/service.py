@@ -40,6 +40,7 @@ from offnet.oracle.supervisor import Duty, Supervisor
 from offnet.oracle.worker import Worker
 
 log = logging.getLogger("offnet.oracle")
+COALESCE = 0.02  # seconds between woken passes of the events and submit duties
 
 
 class Oracle:
@@ -128,11 +129,14 @@ class Oracle:
         fast, poll = 0.25, self.config.poll_interval
         chain = asyncio.to_thread
         duties = [
-            Duty("events", self.worker.pass_, fast),  # peers' Sonata APIs
+            Duty("events", self.worker.pass_, fast, min_gap=COALESCE),  # peers' Sonata APIs
             Duty("subscriptions", self._subscribe, max(poll, 5.0)),  # our own Sonata system's hubs
             Duty("orders", lambda: chain(self.orders.sync), poll),
             Duty(
-                "submit", lambda: chain(self.relay.submit_pass), min(fast, max(self.config.batch_wait, 0.05))
+                "submit",
+                lambda: chain(self.relay.submit_pass),
+                min(fast, max(self.config.batch_wait, 0.05)),
+                min_gap=COALESCE,
             ),
             Duty("confirm", lambda: chain(self.relay.confirm_pass), fast),
             Duty("finalize", lambda: chain(self.relay.finalize_due), poll),

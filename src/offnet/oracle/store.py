@@ -23,12 +23,14 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     func,
@@ -70,6 +72,7 @@ events = Table(
     Column("retry_until", BigInteger, nullable=False),  # after this, a failing event is a dead letter
     Column("last_error", Text),
     UniqueConstraint("peer", "event_id", name="uq_events_peer_event"),
+    Index("ix_events_status_due", "status", "next_attempt_at"),  # the worker's claim
 )
 
 outbox = Table(
@@ -95,6 +98,11 @@ outbox = Table(
     Column("confirmed_at", BigInteger),
     Column("due_at", BigInteger),  # chain time after which finalize may be tried (batch time + liveness)
     Column("last_error", Text),
+    # Every pass of the relay asks by status: without these each one reads the whole outbox.
+    Index("ix_outbox_status_created", "status", "created_at"),
+    Index("ix_outbox_status_due", "status", "due_at"),
+    Index("ix_outbox_status_lane", "status", "batch_lane"),
+    Index("ix_outbox_batch_root", "batch_root"),
 )
 
 orders = Table(
@@ -180,6 +188,22 @@ chain_cursors = Table(  # the next block to read, per chain watcher
 )
 
 
+# One statement for a whole batch (executemany), not one built per report.
+_MARK_SUBMITTED = (
+    update(outbox)
+    .where(outbox.c.report_id == bindparam("rid"))
+    .values(
+        status="submitted",
+        tx_hash=bindparam("tx"),
+        nonce=bindparam("nonce"),
+        batch_root=bindparam("root"),
+        batch_index=bindparam("index"),
+        batch_lane=bindparam("lane"),
+        attempts=outbox.c.attempts + 1,
+    )
+)
+
+
 @dataclass(frozen=True)
 class StoredEvent:
     """An event row, as the worker handles it."""
@@ -242,10 +266,14 @@ class Store:
 
     def __init__(self, url: str):
         self.url = url
+        self._insert_ignore_statements: dict[str, Any] = {}
         self.engine: Engine = create_engine(database_url(url), future=True, pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         metadata.create_all(self.engine)
+        for table in metadata.sorted_tables:  # a database made before an index was added gets it too
+            for index in table.indexes:
+                index.create(self.engine, checkfirst=True)
 
     @property
     def dialect(self) -> str:
@@ -267,9 +295,12 @@ class Store:
 
         Told by the row RETURNING its key, not by the row count: PostgreSQL reports no count for an
         insert that returns rows (SQLAlchemy asks for the generated key), SQLite does."""
-        dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-        statement = dialect_insert(table).values(**checked(table, values)).on_conflict_do_nothing()
-        return conn.execute(statement.returning(*table.primary_key.columns)).first() is not None
+        statement = self._insert_ignore_statements.get(table.name)
+        if statement is None:  # built once per table: the values go as parameters
+            dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+            statement = dialect_insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+            self._insert_ignore_statements[table.name] = statement
+        return conn.execute(statement, checked(table, values)).first() is not None
 
     # --- events -------------------------------------------------------------------------------------
 
@@ -510,21 +541,12 @@ class Store:
         conn: Connection | None = None,
     ) -> None:
         """Remember the transaction before broadcasting it, so a restart can look it up."""
+        rows = [{"rid": report_id, "index": index} for index, report_id in enumerate(report_ids)]
         with self._tx(conn) as c:
-            for index, report_id in enumerate(report_ids):
-                c.execute(
-                    update(outbox)
-                    .where(outbox.c.report_id == report_id)
-                    .values(
-                        status="submitted",
-                        tx_hash=tx_hash,
-                        nonce=nonce,
-                        batch_root=batch_root,
-                        batch_index=index,
-                        batch_lane=lane,
-                        attempts=outbox.c.attempts + 1,
-                    )
-                )
+            c.execute(
+                _MARK_SUBMITTED,
+                [{**row, "tx": tx_hash, "nonce": nonce, "root": batch_root, "lane": lane} for row in rows],
+            )
 
     def batch_reports(self, batch_root: str) -> list[dict]:
         """The outbox rows sent in one batch, in batch order."""
