@@ -460,7 +460,9 @@ def test_sla__facts_that_cannot_be_true_yet_and_measurement_typos_are_refused_in
     run = cli("sla", "submit", order_id, "--period", "3", "--measurement", str(measurement), account="carol")
     assert_one_line_error(run, "error: ", "frame loss ratio is missing")
     # A month of an order not delivered yet cannot have been measured.
-    measurement.write_text(json.dumps({"availabilityPercent": 99.99, "frameDelayUs": 8_000, "frameLossRatioPpm": 3}))
+    measurement.write_text(
+        json.dumps({"availabilityPercent": 99.99, "frameDelayUs": 8_000, "frameLossRatioPpm": 3})
+    )
     run = cli("sla", "submit", order_id, "--period", "3", "--measurement", str(measurement), account="carol")
     assert_one_line_error(run, "error: ", "period 3", "not delivered")
     # A completion dated three days from now is not a fact yet.
