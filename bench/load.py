@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from offnet.testing.oracles import TICKET_PATH, ticket_envelope
+from offnet.testing.tickets import TICKET_PATH, ticket_envelope
 
 ATTEMPTS = 20
 

@@ -31,23 +31,22 @@ from pathlib import Path
 
 import httpx
 import psutil
-from sqlalchemy import func, select
 
 from bench.world import DAY, World, build_world, start_anvil
 from offnet.chain.anvil import free_port
 from offnet.market.types import ReportKind
-from offnet.oracle.store import Store, outbox
+from offnet.oracle.store import Store
 from offnet.sla.reports import ticket_key
-from offnet.testing.oracles import (
+from offnet.testing.postgres import postgres_server
+from offnet.testing.tickets import (
     BUYER_AT_SELLER,
     ORDER_PATH,
     SELLER_NOTIFIES,
-    OracleProcess,
-    buyer_oracle_config,
+    buyer_oracle,
+    confirmed_tickets,
     envelope,
     open_tickets,
 )
-from offnet.testing.postgres import postgres_server
 
 CONNECTIONS = 16
 
@@ -228,29 +227,22 @@ def _cpu(pids: list[int]) -> float:
 def run_stream(stage: Stage, spec: RunSpec, tickets: list[str], database: str, workdir: Path, timeout: float):
     """Start the oracle(s) of `spec` on `database`, post the stream, wait for every report on chain."""
     world, chain = stage.world, stage.world.chain
-    key_env = {"BENCH_BUYER_KEY": "0x" + bytes(world.buyer.key).hex()}
-    replicas = []
-    for r in range(spec.replicas):
-        port = free_port()
-        config = workdir / f"{spec.name}-{r}.yaml"
-        env = buyer_oracle_config(
-            config,
-            member=world.buyer.address,
-            key_env="BENCH_BUYER_KEY",
+    replicas = [
+        buyer_oracle(
+            f"{spec.name}-{r}",
+            workdir,
+            world.buyer,
             rpc=chain.url,
             deployments=stage.deployments,
-            port=port,
+            port=free_port(),
             database=database,
             seller_member=world.providers[0].address,
             seller_url=stage.seller_url,
             batch_size=spec.batch_size,
             poll_interval=0.5,
         )
-        replicas.append(
-            OracleProcess(
-                config, {**env, **key_env}, workdir / f"{spec.name}-{r}.log", f"http://127.0.0.1:{port}"
-            )
-        )
+        for r in range(spec.replicas)
+    ]
     ids_file = workdir / f"{spec.name}-tickets.json"
     ids_file.write_text(json.dumps(tickets))
     sent_file = workdir / f"{spec.name}-sent.json"
@@ -281,7 +273,7 @@ def run_stream(stage: Stage, spec: RunSpec, tickets: list[str], database: str, w
         load = subprocess.Popen(command)
         if spec.kill_active:
             time.sleep(len(tickets) / (2 * (spec.rate or 500)))
-            active.kill9()
+            active.kill()
             kill = {"at": time.monotonic()}
             standby = next(r for r in replicas if r is not active)
             _wait(lambda: standby.role() == "active", 120, "the standby to take over")
@@ -289,7 +281,7 @@ def run_stream(stage: Stage, spec: RunSpec, tickets: list[str], database: str, w
         if load.wait(timeout) != 0:
             raise RuntimeError("the load generator failed")
         posted = time.monotonic() - began
-        timed_out = not _wait(lambda: _confirmed_tickets(store) >= len(tickets), timeout, None)
+        timed_out = not _wait(lambda: confirmed_tickets(store) >= len(tickets), timeout, None)
         time.sleep(0.2)
         cpu = _cpu([r.pid for r in replicas]) - cpu_before
     except Exception as exc:
@@ -374,17 +366,6 @@ def _measure(
         post_retries=load["retries"],
         kill=kill,
     )
-
-
-def _confirmed_tickets(store: Store) -> int:
-    """Ticket reports the oracle has seen confirmed on chain (one COUNT: the poll stays cheap)."""
-    query = (
-        select(func.count())
-        .select_from(outbox)
-        .where(outbox.c.kind == int(ReportKind.TROUBLE_TICKET), outbox.c.status.in_(("confirmed", "final")))
-    )
-    with store.engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
 
 
 def relay_plan(

@@ -97,6 +97,30 @@ class OracleProcess:
 
         eventually(listening, f"the {self.name} oracle to listen ({self.log})", seconds=seconds)
 
+    def start(self, seconds: float = 60) -> OracleProcess:
+        """Spawn it and wait until it listens."""
+        self.spawn()
+        self.wait_listening(seconds)
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def health(self) -> dict | None:
+        """Its /healthz report, or None when it does not answer."""
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=2).json()
+        except (httpx.HTTPError, ValueError):
+            return None
+
+    def role(self) -> str | None:
+        """ "active" (it runs the duties), "standby" (another process of its database does), or None
+        when it does not answer."""
+        report = self.health()
+        return None if report is None else report.get("leader", {}).get("role")
+
     def kill(self) -> None:
         """kill -9: no goodbye, no flush."""
         if self.process and self.process.poll() is None:

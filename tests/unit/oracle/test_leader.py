@@ -8,22 +8,12 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
-import pytest
 from sqlalchemy import create_engine, text
 
 from offnet.oracle.leader import Leader, leader_lock
 from offnet.oracle.store import Store, database_url
-
-
-def wait_for(condition, what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
+from offnet.testing.processes import eventually
 
 
 def test_leader_lock__one_holder_at_a_time__the_next_takes_it_once_released(database):
@@ -79,7 +69,7 @@ def test_leader_lock__holder_killed_with_sigkill__the_lock_is_free_again(databas
         assert not lock.acquire()
         holder.send_signal(signal.SIGKILL)
         holder.wait(10)
-        wait_for(lock.acquire, "the dead holder's lock to be free")
+        eventually(lock.acquire, "the dead holder's lock to be free", 60, step=0.1)
     finally:
         holder.kill()
         lock.release()
