@@ -240,6 +240,9 @@ def run_stream(stage: Stage, spec: RunSpec, tickets: list[str], database: str, w
             seller_url=stage.seller_url,
             batch_size=spec.batch_size,
             poll_interval=0.5,
+            # Sized to the seller's latency: on loopback 4 fetches in flight keep it busy, and a
+            # smaller HTTP pool costs less per request (httpx scans its pool on every request).
+            per_peer_concurrency=4,
         )
         for r in range(spec.replicas)
     ]
