@@ -8,10 +8,10 @@
   relay    (oracle.relay)      outbox -> SlaLedger batches (pipelined) -> confirmations -> finalisation
 
 Every duty is supervised (oracle.supervisor): it runs in its own loop, fails alone, retries with
-backoff, and /healthz reports its last success. Replicas sharing one database all serve the listener;
-the duties run only in the one holding the database's leadership lock (oracle.leader). Chain duties never wait on a peer's I/O. Each step
-is idempotent and keyed by content (event ids, RFQ ids, report ids), so the oracle can be stopped
-anywhere, even by kill -9, and resumes from its database.
+backoff, and /healthz reports its last success. Chain duties never wait on a peer's I/O. Replicas
+sharing one database all serve the listener; the duties run only in the one holding the database's
+leadership lock (oracle.leader). Each step is idempotent and keyed by content (event ids, RFQ ids,
+report ids), so the oracle can be stopped anywhere, even by kill -9, and resumes from its database.
 """
 
 from __future__ import annotations
@@ -68,12 +68,16 @@ class Oracle:
             )
         self.sender = Sender(self.chain, signer)
         self.peers = PeerClients(config, self.store)
-        pace = {
-            "batch_size": config.batch_size,
-            "max_in_flight": config.max_in_flight,
-            "max_wait": config.batch_wait,
-        }
-        self.relay = ReportRelay(self.store, self.chain, self.suite.ledger, self.sender, self.member, **pace)
+        self.relay = ReportRelay(
+            self.store,
+            self.chain,
+            self.suite.ledger,
+            self.sender,
+            self.member,
+            batch_size=config.batch_size,
+            max_in_flight=config.max_in_flight,
+            max_wait=config.batch_wait,
+        )
         self.orders = OrderBook(config, self.store, self.chain, self.suite.escrow)
         suite = self.suite
         self.buyer = BuyerDesk(
@@ -188,7 +192,7 @@ class Oracle:
         try:
             report["chain"] = {
                 "chainId": self.chain.chain_id,
-                "block": await asyncio.to_thread(_probe_block, self.chain),
+                "block": await asyncio.to_thread(self.chain.probe_head),
             }
         except Exception as exc:  # the reason, never the RPC URL (it may carry an API key)
             healthy = False
@@ -250,16 +254,3 @@ class Oracle:
         """Stop serving and running duties (what SIGTERM does)."""
         for server in self._servers:
             server.should_exit = True
-
-
-def _probe_block(chain: Chain) -> int:
-    """The chain's head in one quick request, no retries (a health probe must answer fast)."""
-    if chain.url is None:
-        return chain.w3.eth.block_number
-    import httpx
-
-    response = httpx.post(
-        chain.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}, timeout=2.0
-    )
-    response.raise_for_status()
-    return int(response.json()["result"], 16)
