@@ -157,6 +157,16 @@ def render_readme(r: dict) -> str:
             ),
             "",
         ]
+        collided = [x for x in r["relay"] if x.get("colliding_tickets")]
+        if collided:
+            parts += [
+                "Colliding tickets: a ticket report's key is the first 4 bytes of keccak(ticket id), and the "
+                "ledger keeps one report per (order, kind, key); among the tickets of one order, "
+                + ", ".join(f"{x['colliding_tickets']} in run {x['name']}" for x in collided)
+                + " had the key of another ticket of the order, so each such pair is one fact on chain "
+                "(counted once in 'on chain', not as lost).",
+                "",
+            ]
         for x in r["relay"]:
             if x.get("kill"):
                 k = x["kill"]
