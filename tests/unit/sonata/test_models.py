@@ -16,23 +16,17 @@ from offnet.sonata.examples import example_names, load_example, notification_exa
 from offnet.sonata.models import (
     ACCESS_ELINE_OVC_TYPE,
     EventSubscriptionInput,
-    Money,
     ProductOrder,
     ProductOrderCreate,
     Quote,
     QuoteCreate,
     QuoteEvent,
     QuoteState,
-    SlaObjectives,
     TroubleTicket,
     TroubleTicketCreate,
-    duration_to_microseconds,
     interval_to_seconds,
-    money_to_units,
     parse_notification,
-    percent_to_ppm,
     rfc3339_to_unix,
-    sla_objectives,
     validate,
 )
 
@@ -365,123 +359,3 @@ PINNED_QUOTE_HASH = "e377b99c7a57a441a61e8e7be2541a4cb80832a1d46c6f0159439a7b5e6
 
 
 # --- units on chain ---
-
-
-@pytest.mark.parametrize(
-    ("percent", "ppm"),
-    [
-        (99.95, 999_500),
-        (0.001, 10),
-        (100, 1_000_000),
-        (0, 0),
-        ("99.999", 999_990),
-        (0.00004, 0),
-        (0.00005, 0),
-        (0.00015, 2),
-    ],
-)
-def test_percent_to_ppm(percent: Any, ppm: int) -> None:
-    assert percent_to_ppm(percent) == ppm
-
-
-@pytest.mark.parametrize("percent", [-0.1, 100.01, float("nan")])
-def test_percent_to_ppm__out_of_range__raises(percent: float) -> None:
-    with pytest.raises(ValueError, match="percentage must be within 0-100"):
-        percent_to_ppm(percent)
-
-
-@pytest.mark.parametrize(
-    ("value", "units", "microseconds"),
-    [
-        (100, "MS", 100_000),
-        (250, "US", 250),
-        (1500, "NS", 2),
-        (2, "SEC", 2_000_000),
-        (1, "DAY", 86_400_000_000),
-    ],
-)
-def test_duration_to_microseconds(value: int, units: str, microseconds: int) -> None:
-    assert duration_to_microseconds({"timeDurationValue": value, "timeDurationUnits": units}) == microseconds
-
-
-def test_duration_to_microseconds__months_have_no_fixed_length() -> None:
-    with pytest.raises(ValueError, match="a duration in MONTH has no fixed length"):
-        duration_to_microseconds({"timeDurationValue": 1, "timeDurationUnits": "MONTH"})
-
-
-def test_interval_to_seconds__business_units__raise() -> None:
-    assert interval_to_seconds({"amount": 3, "units": "calendarHours"}) == 10_800
-    with pytest.raises(ValueError, match="an interval in businessDays has no fixed length"):
-        interval_to_seconds({"amount": 3, "units": "businessDays"})
-
-
-@pytest.mark.parametrize(
-    ("text", "unix"),
-    [
-        ("2026-01-01T00:00:00Z", 1_767_225_600),
-        ("2026-01-01T01:00:00+01:00", 1_767_225_600),
-        ("2026-01-01T00:00:00.999Z", 1_767_225_600),
-        ("1969-12-31T23:59:59.5Z", -1),
-    ],
-)
-def test_rfc3339_to_unix(text: str, unix: int) -> None:
-    assert rfc3339_to_unix(text) == unix
-
-
-@pytest.mark.parametrize("text", ["2026-01-01", "2026-01-01T00:00:00", "1767225600", "01/01/2026 00:00Z"])
-def test_rfc3339_to_unix__not_rfc3339__raises(text: str) -> None:
-    with pytest.raises(ValueError, match="expected an RFC 3339 date-time"):
-        rfc3339_to_unix(text)
-
-
-def test_money_to_units__refuses_amounts_finer_than_the_token() -> None:
-    assert money_to_units(Money(unit="EUR", value=412.5), 6) == 412_500_000
-    assert money_to_units(Money(unit="EUR", value=900), 2) == 90_000
-    with pytest.raises(ValueError, match=r"412\.125 EUR is finer than 10\^-2"):
-        money_to_units(Money(unit="EUR", value=412.125), 2)
-
-
-def test_sla_objectives__of_the_example_access_eline_in_chain_units() -> None:
-    assert sla_objectives(load_example("access_eline_configuration")) == [
-        SlaObjectives(
-            cos_name="H",
-            availability_ppm=999_500,
-            frame_loss_ratio_ppm=10,
-            frame_delay_us=100_000,
-            frame_delay_percentile_ppm=995_000,
-            mean_frame_delay_us=None,
-            ifdv_us=None,
-        )
-    ]
-
-
-def test_sla_objectives__tightest_objective_wins_and_object_form_is_accepted() -> None:
-    config = load_example("access_eline_configuration")
-    sls = config["carrierEthernetSls"][0]
-    entry = sls["slsCosNameEntry"][0]
-    entry["oneWayAvailabilityPmMetric"].append({"oneWayAvailabilityObjective": 99.99})
-    entry["oneWayFrameDelayPmMetric"].append(
-        {
-            "oneWayFdPercentile": 99.9,
-            "oneWayFdObjective": {"timeDurationValue": 40, "timeDurationUnits": "MS"},
-        }
-    )
-    config["carrierEthernetSls"] = sls  # a single object instead of an array of one
-    [objectives] = sla_objectives(config)
-    assert (
-        objectives.availability_ppm,
-        objectives.frame_delay_us,
-        objectives.frame_delay_percentile_ppm,
-    ) == (999_900, 40_000, 999_000)
-
-
-def test_sla_objectives__bad_objective__raises_and_absent_sls_gives_none() -> None:
-    config = load_example("access_eline_configuration")
-    config["carrierEthernetSls"][0]["slsCosNameEntry"][0]["oneWayAvailabilityPmMetric"][0][
-        "oneWayAvailabilityObjective"
-    ] = 101
-    with pytest.raises(
-        ValueError, match="oneWayAvailabilityObjective: Input should be less than or equal to 100"
-    ):
-        sla_objectives(config)
-    assert sla_objectives({"@type": ACCESS_ELINE_OVC_TYPE}) == []

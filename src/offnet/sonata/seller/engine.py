@@ -13,7 +13,7 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from offnet.sonata.models import (
@@ -36,11 +36,10 @@ from offnet.sonata.models import (
     TroubleTicket,
     TroubleTicketCreate,
     TroubleTicketStatus,
-    interval_to_seconds,
-    percent_to_ppm,
 )
 from offnet.sonata.seller.clock import Clock
 from offnet.sonata.seller.profiles import BehaviourProfile
+from offnet.sonata.units import interval_to_seconds, month_bounds, percent_to_ppm
 
 APPROVED = frozenset({QuoteState.APPROVED_ORDERABLE, QuoteState.APPROVED_ORDERABLE_ALTERNATE})
 CANCELLABLE_QUOTE = frozenset({QuoteState.ACKNOWLEDGED, QuoteState.IN_PROGRESS, QuoteState.IN_PROGRESS_DRAFT})
@@ -619,7 +618,10 @@ class SellerEngine:
         the share of the live part of the month without outage.
         """
         order = self.get_order(order_id, buyer)
-        start, end = _month_bounds(period)
+        try:
+            start, end = month_bounds(period)
+        except ValueError as exc:
+            raise SellerError(400, "invalidQuery", str(exc)) from None
         if order.state is not ProductOrderState.COMPLETED or order.completionDate is None:
             raise SellerError(
                 422, "invalidValue", f"product order {order_id} is {order.state.value}, not live"
@@ -664,15 +666,6 @@ class SellerEngine:
                 {"start": a, "end": b, "durationSeconds": round((b - a).total_seconds())} for a, b in outages
             ],
         }
-
-
-def _month_bounds(period: str) -> tuple[datetime, datetime]:
-    try:
-        start = datetime.strptime(period, "%Y-%m").replace(tzinfo=UTC)
-    except ValueError:
-        raise SellerError(400, "invalidQuery", f"period must be YYYY-MM, got {period!r}") from None
-    end = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
-    return start, end
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
