@@ -1,11 +1,17 @@
 """What every Sonata API shares: the base model, value types (RFC 3339 dates, numbers, ids), money
-and prices, notes, places, related entities, durations and terms, and hub subscriptions."""
+and prices, notes, places, contacts, related entities, durations and terms, and hub subscriptions.
+
+The models judge a document as MEF's OpenAPI schemas do: required properties, enumerations, JSON
+types without coercion (``"yes"`` is not a boolean, ``"5"`` not an integer), ``date-time`` formats
+and array bounds. Business rules that the schemas do not express (unique item ids, a quote that
+exists) belong to the seller, which answers them with 422.
+"""
 
 from __future__ import annotations
 
 import math
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AwareDatetime,
@@ -14,7 +20,13 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
+    StrictInt,
+    StrictStr,
     ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
 )
 
 from offnet.sonata.units import check_rfc3339, format_rfc3339
@@ -35,21 +47,26 @@ def _check_number(value: Any) -> Any:
     return value
 
 
-def _check_id(value: Any) -> Any:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"expected a non-empty string identifier, got {value!r}")
+def _parse_rfc3339(value: Any) -> Any:
+    check_rfc3339(value)
+    if isinstance(value, str) and value[17:19] == "60":
+        # RFC 3339 allows a leap second; Python's datetime does not: read it as :59.
+        value = value[:17] + "59" + value[19:]
     return value
 
 
 Rfc3339 = Annotated[
-    AwareDatetime, BeforeValidator(check_rfc3339), PlainSerializer(format_rfc3339, when_used="json")
+    AwareDatetime, BeforeValidator(_parse_rfc3339), PlainSerializer(format_rfc3339, when_used="json")
 ]
 """An RFC 3339 date-time with an explicit offset; unix timestamps and naive times are refused."""
 Number = Annotated[int | float, BeforeValidator(_check_number)]
 """A JSON number kept as given (an int stays an int, so canonical hashes survive a round trip)."""
-NonNegative = Annotated[int | float, BeforeValidator(_check_number), Field(ge=0)]
 Percentage = Annotated[int | float, BeforeValidator(_check_number), Field(ge=0, le=100)]
-Id = Annotated[str, BeforeValidator(_check_id)]
+Str = StrictStr
+Bool = StrictBool
+Int = StrictInt
+Id = StrictStr
+"""An identifier: any JSON string, as the schemas say (the seller decides what it knows)."""
 
 
 class SonataModel(BaseModel):
@@ -57,9 +74,18 @@ class SonataModel(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, validate_assignment=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        # The schemas type every property without "nullable": an explicit null is invalid, while
+        # an absent property is fine. (Unknown properties may be anything.)
+        if value is None:
+            raise ValueError("must not be null (leave the property out instead)")
+        return value
+
     def to_json(self) -> dict[str, Any]:
         """The document as JSON-compatible data: standard names, only the fields it carries."""
-        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude_none=True)
 
 
 # --- shared structures --------------------------------------------------------------------------
@@ -77,10 +103,26 @@ class TimeUnit(StrEnum):
     BUSINESS_MINUTES = "businessMinutes"
 
 
+BuyerOrSeller = Literal["buyer", "seller"]
+ChargePeriod = Literal["hour", "day", "week", "month", "year"]
+PriceType = Literal["recurring", "nonRecurring", "usageBased"]
+ProductAction = Literal["add", "modify", "delete"]
+EndOfTermAction = Literal["roll", "autoDisconnect", "autoRenew"]
+Error422Code = Literal[
+    "missingProperty",
+    "invalidValue",
+    "invalidFormat",
+    "referenceNotFound",
+    "unexpectedProperty",
+    "tooManyRecords",
+    "otherIssue",
+]
+
+
 class Duration(SonataModel):
     """A Sonata ``Duration``: ``{amount, units}`` (e.g. a quote item installation interval)."""
 
-    amount: Annotated[int, Field(ge=0, strict=True)]
+    amount: Int
     units: TimeUnit
 
 
@@ -90,8 +132,8 @@ class TimePeriod(SonataModel):
 
 
 class Money(SonataModel):
-    unit: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-    value: NonNegative
+    unit: Str | None = None
+    value: Number | None = None
 
 
 class Price(SonataModel):
@@ -101,57 +143,186 @@ class Price(SonataModel):
 
 
 class ItemTerm(SonataModel):
-    name: str
+    """``MEFItemTerm``: a commitment term and what happens when it ends."""
+
+    name: Str
     duration: Duration
-    endOfTermAction: str | None = None
+    endOfTermAction: EndOfTermAction
+    description: Str | None = None
+    rollInterval: Duration | None = None
 
 
 class Note(SonataModel):
-    text: str
-    date: Rfc3339 | None = None
-    author: str | None = None
-    source: str | None = None
-    id: str | None = None
+    """A free-text note: who wrote it (buyer or seller), when, and its id."""
+
+    id: Str
+    author: Str
+    date: Rfc3339
+    source: BuyerOrSeller
+    text: Str
 
 
-class ProductConfiguration(SonataModel):
-    """``productConfiguration``: only ``@type`` is checked, the rest kept exactly as it comes."""
+class SubUnit(SonataModel):
+    subUnitNumber: Str
+    subUnitType: Str
 
-    type: Annotated[str, Field(alias="@type", min_length=1)]
+
+class GeographicSubAddress(SonataModel):
+    buildingName: Str | None = None
+    id: Str | None = None
+    levelNumber: Str | None = None
+    levelType: Str | None = None
+    privateStreetName: Str | None = None
+    privateStreetNumber: Str | None = None
+    subUnit: list[SubUnit] | None = None
+
+
+class FieldedAddress(SonataModel):
+    """A street address broken into fields (also a contact's ``postalAddress``)."""
+
+    city: Str
+    country: Str
+    streetName: Str
+    streetNr: Str | None = None
+    streetNrLast: Str | None = None
+    streetNrSuffix: Str | None = None
+    streetNrLastSuffix: Str | None = None
+    streetSuffix: Str | None = None
+    streetType: Str | None = None
+    postcode: Str | None = None
+    postcodeExtension: Str | None = None
+    locality: Str | None = None
+    stateOrProvince: Str | None = None
+    geographicSubAddress: GeographicSubAddress | None = None
+
+
+# The place kinds of ``RelatedPlaceRefOrValue``: its ``@type`` names one of them (the schemas'
+# discriminator mapping), and each kind has its own required fields.
+PLACE_REQUIRED: dict[str, tuple[str, ...]] = {
+    "FieldedAddress": ("city", "country", "streetName"),
+    "FormattedAddress": ("addrLine1", "city", "country"),
+    "GeographicAddressLabel": ("externalReferenceId", "externalReferenceType"),
+    "GeographicAddressRef": ("id",),
+    "GeographicSiteRef": ("id",),
+    "MEFGeographicPoint": ("spatialRef", "x", "y"),
+}
+_PLACE_OPTIONAL: dict[str, tuple[str, ...]] = {
+    "FieldedAddress": (
+        "streetNr",
+        "streetNrLast",
+        "streetNrSuffix",
+        "streetNrLastSuffix",
+        "streetSuffix",
+        "streetType",
+        "postcode",
+        "postcodeExtension",
+        "locality",
+        "stateOrProvince",
+    ),
+    "FormattedAddress": ("addrLine2", "locality", "postcode", "postcodeExtension", "stateOrProvince"),
+    "GeographicAddressRef": ("href",),
+    "GeographicSiteRef": ("href",),
+    "MEFGeographicPoint": ("z",),
+}
 
 
 class RelatedPlace(SonataModel):
-    role: str
-    type: str | None = Field(None, alias="@type")
+    """``RelatedPlaceRefOrValue``: a place with a role; ``@type`` says which kind of place."""
+
+    role: Str
+    type: Str = Field(alias="@type")
+    schemaLocation: Str | None = Field(None, alias="@schemaLocation")
+
+    @model_validator(mode="after")
+    def _fields_of_its_kind(self) -> RelatedPlace:
+        required = PLACE_REQUIRED.get(self.type)
+        if required is None:
+            raise ValueError(
+                f"@type {self.type!r} is not a place kind; expected one of {', '.join(PLACE_REQUIRED)}"
+            )
+        extra = self.model_extra or {}
+        for name in required + _PLACE_OPTIONAL.get(self.type, ()):
+            if name in required and name not in extra:
+                raise ValueError(f"a {self.type} needs {name}")
+            if name in extra and not isinstance(extra[name], str):
+                raise ValueError(f"{name} must be a string, got {extra[name]!r}")
+        if self.type == "FieldedAddress" and extra.get("geographicSubAddress") is not None:
+            GeographicSubAddress.model_validate(extra["geographicSubAddress"])
+        return self
+
+
+class RelatedContactInformation(SonataModel):
+    """A contact (``role`` says which: buyerContactInformation, reporterContactInformation, ...)."""
+
+    role: Str
+    name: Str
+    emailAddress: Str
+    number: Str
+    numberExtension: Str | None = None
+    organization: Str | None = None
+    postalAddress: FieldedAddress | None = None
 
 
 class ProductOfferingRef(SonataModel):
-    id: Id
-    href: str | None = None
+    id: Str
+    href: Str | None = None
+
+
+class ProductRelationship(SonataModel):
+    id: Str
+    relationshipType: Str
+    href: Str | None = None
+    groupingKey: Str | None = None
+
+
+class ProductConfiguration(SonataModel):
+    """``MEFProductConfiguration``: ``@type`` names the product schema; MEF 106 Access E-Line
+    configurations are checked against that schema (``offnet.sonata.models.access_eline``)."""
+
+    type: Str = Field(alias="@type")
+
+    @model_validator(mode="after")
+    def _product_schema(self) -> ProductConfiguration:
+        if self.type == ACCESS_ELINE_OVC_TYPE:
+            from offnet.sonata.models.access_eline import AccessElineOvc
+
+            AccessElineOvc.model_validate(self.model_extra or {})
+        return self
 
 
 class Product(SonataModel):
     """MEFProductRefOrValue: a product by value (configuration, places) or by reference (id)."""
 
-    id: Id | None = None
-    href: str | None = None
+    id: Str | None = None
+    href: Str | None = None
     productOffering: ProductOfferingRef | None = None
     productConfiguration: ProductConfiguration | None = None
+    productRelationship: list[ProductRelationship] | None = None
     place: list[RelatedPlace] | None = None
 
 
 class RelatedEntity(SonataModel):
-    id: Id
-    role: str
-    href: str | None = None
-    type: str | None = Field(None, alias="@referredType")
+    """An entity a ticket is about (a product, an order, ...): ``@referredType`` says which."""
+
+    id: Str
+    role: Str
+    href: Str | None = None
+    type: Str = Field(alias="@referredType")
+
+
+class TerminationError(SonataModel):
+    """Why an item ended in a failed or rejected state."""
+
+    code: Error422Code | None = None
+    propertyPath: Str | None = None
+    value: Str | None = None
 
 
 class EventSubscriptionInput(SonataModel):
     """Body of ``POST /hub``."""
 
-    callback: Annotated[str, Field(pattern=r"^https?://[^\s]+$")]
-    query: str | None = None
+    callback: Str
+    query: Str | None = None
 
     def event_types(self) -> frozenset[str] | None:
         """The event types asked for in ``query`` (``eventType=a,b``), or None for all."""
@@ -171,9 +342,9 @@ class EventSubscriptionInput(SonataModel):
 class EventSubscription(SonataModel):
     """Answer to ``POST /hub``."""
 
-    id: Id
-    callback: str
-    query: str | None = None
+    id: Str
+    callback: Str
+    query: Str | None = None
 
 
 def validate(model: type[M], data: Any) -> M:
@@ -189,7 +360,10 @@ def describe_errors(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors(include_url=False):
         where = ".".join(str(p) for p in error["loc"]) or "body"
-        parts.append(f"{where}: {error['msg']}")
+        message = error["msg"].replace("\n", " ")
+        if error["type"] == "missing":
+            message = "required property missing"
+        parts.append(f"{where}: {message}")
     return "; ".join(parts)
 
 
@@ -197,6 +371,7 @@ def describe_errors(exc: ValidationError) -> str:
 
 
 def require_unique(ids: list[str], what: str) -> None:
+    """ValueError naming the first id that appears twice."""
     seen: set[str] = set()
     for item_id in ids:
         if item_id in seen:
@@ -205,6 +380,7 @@ def require_unique(ids: list[str], what: str) -> None:
 
 
 def find_item(items: list[T], item_id: str, where: str) -> T:
+    """The item with this id (LookupError if absent)."""
     for item in items:
         if item.id == item_id:  # type: ignore[attr-defined]
             return item

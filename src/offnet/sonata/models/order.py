@@ -1,22 +1,32 @@
-"""Product Order v10 (MEF 123): order requests, orders and their states, cancellation."""
+"""Product Order v10 (MEF 123): order requests, orders and their states, cancellation, charges and
+requested-delivery-date modifications."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from offnet.sonata.models.common import (
+    Bool,
+    ChargePeriod,
+    Duration,
     Id,
     ItemTerm,
     Note,
+    Price,
+    PriceType,
     Product,
+    ProductAction,
+    RelatedContactInformation,
     Rfc3339,
     SonataModel,
+    Str,
+    TerminationError,
     find_item,
-    require_unique,
 )
+from offnet.sonata.models.quote import ItemRelationship, PoqItemRef
 
 
 class ProductOrderState(StrEnum):
@@ -39,15 +49,15 @@ class ProductOrderItemState(StrEnum):
     """MEFProductOrderItemStateType (ProductOrder v10)."""
 
     ACKNOWLEDGED = "acknowledged"
-    ASSESSING_CANCELLATION = "assessingCancellation"
     CANCELLED = "cancelled"
     COMPLETED = "completed"
     FAILED = "failed"
-    HELD_ASSESSING_CHARGE = "held.assessingCharge"
+    HELD = "held"
     IN_PROGRESS = "inProgress"
-    PENDING_ASSESSING_MODIFICATION = "pending.assessingModification"
-    PENDING_CANCELLATION = "pendingCancellation"
+    PENDING = "pending"
     REJECTED = "rejected"
+    REJECTED_VALIDATED = "rejected.validated"
+    REJECTED_UNASSESSED = "rejected.unassessed"
 
 
 TERMINAL_ORDER_STATES = frozenset(
@@ -60,77 +70,108 @@ TERMINAL_ORDER_STATES = frozenset(
     }
 )
 
+ChargeableTaskState = Literal[
+    "acknowledged", "done", "done.declined", "inProgress.assessingCharge", "rejected"
+]
+
 
 class QuoteItemRef(SonataModel):
     """``productOrderItem.quoteItem``: the quote item this order item accepts."""
 
     id: Id
     quoteId: Id
-    quoteHref: str | None = None
+    quoteHref: Str | None = None
+
+
+class BillingAccountRef(SonataModel):
+    id: Str
+
+
+class CoordinatedAction(SonataModel):
+    itemId: Str
+    coordinationDependency: Literal["startToStart", "startToFinish", "finishToStart", "finishToFinish"]
+    coordinatedActionDelay: Duration
 
 
 class ProductOrderItemCreate(SonataModel):
     id: Id
-    action: Literal["add", "modify", "delete"]
+    action: ProductAction
     product: Product | None = None
     quoteItem: QuoteItemRef | None = None
     requestedCompletionDate: Rfc3339 | None = None
     requestedItemTerm: ItemTerm | None = None
     note: list[Note] | None = None
+    relatedContactInformation: list[RelatedContactInformation] | None = None
+    billingAccount: BillingAccountRef | None = None
+    coordinatedAction: list[CoordinatedAction] | None = None
+    productOfferingQualificationItem: PoqItemRef | None = None
+    productOrderItemRelationship: list[ItemRelationship] | None = None
+    expediteIndicator: Bool | None = None
+    agreementName: Str | None = None
+    endCustomerName: Str | None = None
+    relatedBuyerPON: Str | None = None
+    tspRestorationPriority: Str | None = None
 
 
 class ProductOrderCreate(SonataModel):
-    """Body of ``POST /productOrder``."""
+    """Body of ``POST /productOrder``: who to contact, and the items."""
 
     productOrderItem: Annotated[list[ProductOrderItemCreate], Field(min_length=1)]
-    externalId: str | None = None
-    projectId: str | None = None
+    relatedContactInformation: Annotated[list[RelatedContactInformation], Field(min_length=1)]
+    externalId: Str | None = None
+    projectId: Str | None = None
     note: list[Note] | None = None
-
-    @model_validator(mode="after")
-    def _unique_item_ids(self) -> ProductOrderCreate:
-        require_unique([item.id for item in self.productOrderItem], "productOrderItem")
-        return self
 
 
 class Milestone(SonataModel):
-    name: str
+    name: Str
     date: Rfc3339
-    note: str | None = None
+    note: Str | None = None
 
 
 class ProductOrderItemStateChange(SonataModel):
-    state: ProductOrderItemState
-    changeDate: Rfc3339
-    changeReason: str | None = None
+    state: ProductOrderItemState | None = None
+    changeDate: Rfc3339 | None = None
+    changeReason: Str | None = None
+
+
+class ChargeRef(SonataModel):
+    id: Str
+    href: Str | None = None
 
 
 class ProductOrderItem(ProductOrderItemCreate):
-    state: ProductOrderItemState
+    """An order item as the seller returns it (its ``state`` is optional in the schema)."""
+
+    state: ProductOrderItemState | None = None
     expectedCompletionDate: Rfc3339 | None = None
     completionDate: Rfc3339 | None = None
+    expediteAcceptedIndicator: Bool | None = None
+    itemTerm: list[ItemTerm] | None = None
     milestone: list[Milestone] | None = None
+    charge: list[ChargeRef] | None = None
     stateChange: list[ProductOrderItemStateChange] | None = None
+    terminationError: list[TerminationError] | None = None
 
 
 class ProductOrderStateChange(SonataModel):
-    state: ProductOrderState
-    changeDate: Rfc3339
-    changeReason: str | None = None
+    state: ProductOrderState | None = None
+    changeDate: Rfc3339 | None = None
+    changeReason: Str | None = None
 
 
-class ProductOrder(SonataModel):
+class ProductOrder(ProductOrderCreate):
     """A product order as the seller returns it."""
 
     id: Id
-    href: str | None = None
+    orderDate: Rfc3339
     state: ProductOrderState
-    orderDate: Rfc3339 | None = None
+    productOrderItem: Annotated[list[ProductOrderItem], Field(min_length=1)]  # type: ignore[assignment]
+    href: Str | None = None
     completionDate: Rfc3339 | None = None
     cancellationDate: Rfc3339 | None = None
-    cancellationReason: str | None = None
-    externalId: str | None = None
-    productOrderItem: Annotated[list[ProductOrderItem], Field(min_length=1)]
+    cancellationReason: Str | None = None
+    cancellationCharge: list[ChargeRef] | None = None
     stateChange: list[ProductOrderStateChange] | None = None
 
     def item(self, item_id: str) -> ProductOrderItem:
@@ -138,21 +179,82 @@ class ProductOrder(SonataModel):
         return find_item(self.productOrderItem, item_id, f"product order {self.id}")
 
 
+class ProductOrderSummary(SonataModel):
+    """``ProductOrder_Find``: one entry of ``GET /productOrder``."""
+
+    id: Str
+    orderDate: Rfc3339
+    state: ProductOrderState
+    externalId: Str | None = None
+    projectId: Str | None = None
+    completionDate: Rfc3339 | None = None
+    cancellationDate: Rfc3339 | None = None
+
+
 class ProductOrderRef(SonataModel):
-    id: Id
-    href: str | None = None
+    """``MEFProductOrderRef``: the order a cancellation is about."""
+
+    productOrderId: Id
+    productOrderHref: Str | None = None
 
 
 class CancelProductOrderCreate(SonataModel):
     """Body of ``POST /cancelProductOrder``."""
 
     productOrder: ProductOrderRef
-    cancellationReason: str | None = None
-    cancellationReasonType: str | None = None
+    relatedContactInformation: Annotated[list[RelatedContactInformation], Field(min_length=1)]
+    cancellationReason: Str | None = None
+    cancellationReasonType: Literal["technical", "commercial"] | None = None
 
 
-class CancelProductOrder(CancelProductOrderCreate):
+class CancelProductOrder(SonataModel):
     """A cancellation request as the seller returns it (MEFChargeableTaskStateType states)."""
 
     id: Id
-    state: Literal["acknowledged", "done", "done.declined", "inProgress.assessingCharge", "rejected"]
+    productOrder: ProductOrderRef
+    relatedContactInformation: list[RelatedContactInformation]
+    state: ChargeableTaskState
+    href: Str | None = None
+    cancellationReason: Str | None = None
+    cancellationReasonType: Literal["technical", "commercial"] | None = None
+    cancellationDeniedReason: Str | None = None
+    charge: ChargeRef | None = None
+
+
+class ProductOrderItemRef(SonataModel):
+    productOrderId: Str
+    productOrderItemId: Str
+    productOrderHref: Str | None = None
+
+
+class ChargeItem(SonataModel):
+    id: Str
+    activityType: Literal["new", "change"]
+    blocking: Bool
+    price: Price
+    priceCategory: Literal["cancellation", "construction", "connection", "disconnect", "expedite", "other"]
+    priceType: PriceType
+    state: Literal["awaitingResponse", "acceptedByBuyer", "declinedByBuyer", "withdrawnBySeller"]
+    acceptanceIndicator: Literal["accepted", "rejected"] | None = None
+    note: list[Note] | None = None
+    recurringChargePeriod: ChargePeriod | None = None
+    unitOfMeasure: Str | None = None
+
+
+class ProductOrderCharge(SonataModel):
+    """A charge the seller asks the buyer to accept before it goes on."""
+
+    id: Str
+    chargeItem: list[ChargeItem]
+    creationDate: Rfc3339
+    responseDueDate: Rfc3339
+    state: Literal["awaitingResponse", "completed", "timeout", "withdrawnBySeller"]
+    href: Str | None = None
+
+
+class ModifyRequestedDeliveryDateCreate(SonataModel):
+    """Body of ``POST /modifyProductOrderItemRequestedDeliveryDate``."""
+
+    productOrderItem: ProductOrderItemRef
+    requestedCompletionDate: Rfc3339 | None = None
+    expediteIndicator: Bool | None = None

@@ -5,20 +5,26 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from offnet.sonata.models.common import (
+    Bool,
+    ChargePeriod,
     Duration,
     Id,
     ItemTerm,
     Note,
     Price,
+    PriceType,
     Product,
+    ProductAction,
+    RelatedContactInformation,
     Rfc3339,
     SonataModel,
+    Str,
+    TerminationError,
     TimePeriod,
     find_item,
-    require_unique,
 )
 
 
@@ -56,43 +62,53 @@ class QuoteItemState(StrEnum):
 class QuotePrice(SonataModel):
     """One entry of ``quoteItemPrice``."""
 
-    priceType: Literal["recurring", "nonRecurring", "usageBased"]
-    recurringChargePeriod: Literal["hour", "day", "week", "month", "year"] | None = None
-    price: Price
-    name: str | None = None
+    priceType: PriceType | None = None
+    recurringChargePeriod: ChargePeriod | None = None
+    price: Price | None = None
+    name: Str | None = None
+    description: Str | None = None
+    unitOfMeasure: Str | None = None
 
-    @model_validator(mode="after")
-    def _recurring_has_period(self) -> QuotePrice:
-        if self.priceType == "recurring" and self.recurringChargePeriod is None:
-            raise ValueError("a recurring price needs recurringChargePeriod")
-        return self
+
+class PoqItemRef(SonataModel):
+    """The product offering qualification item a quote or order item builds on."""
+
+    id: Str
+    productOfferingQualificationId: Str
+    productOfferingQualificationHref: Str | None = None
+
+
+class ItemRelationship(SonataModel):
+    id: Str
+    relationshipType: Str
 
 
 class QuoteItemCreate(SonataModel):
     id: Id
-    action: Literal["add", "modify", "delete"]
+    action: ProductAction
     product: Product | None = None
     requestedQuoteItemInstallationInterval: Duration | None = None
     requestedQuoteItemTerm: ItemTerm | None = None
     note: list[Note] | None = None
+    relatedContactInformation: list[RelatedContactInformation] | None = None
+    productOfferingQualificationItem: PoqItemRef | None = None
+    quoteItemRelationship: list[ItemRelationship] | None = None
+    agreementName: Str | None = None
+    dealReference: Str | None = None
 
 
 class QuoteCreate(SonataModel):
     """Body of ``POST /quote``."""
 
     quoteItem: Annotated[list[QuoteItemCreate], Field(min_length=1)]
+    buyerRequestedQuoteLevel: Literal["budgetary", "firm"]
+    instantSyncQuote: Bool
     requestedQuoteCompletionDate: Rfc3339 | None = None
-    buyerRequestedQuoteLevel: Literal["budgetary", "firm"] | None = None
-    instantSyncQuote: bool | None = None
-    externalId: str | None = None
-    projectId: str | None = None
-    description: str | None = None
+    relatedContactInformation: list[RelatedContactInformation] | None = None
+    externalId: Str | None = None
+    projectId: Str | None = None
+    description: Str | None = None
     note: list[Note] | None = None
-
-    @model_validator(mode="after")
-    def _unique_item_ids(self) -> QuoteCreate:
-        require_unique([item.id for item in self.quoteItem], "quoteItem")
-        return self
 
 
 class QuoteItem(QuoteItemCreate):
@@ -100,30 +116,28 @@ class QuoteItem(QuoteItemCreate):
     quoteItemPrice: list[QuotePrice] | None = None
     quoteItemInstallationInterval: Duration | None = None
     quoteItemTerm: list[ItemTerm] | None = None
-    subjectToFeasibilityCheck: bool | None = None
+    subjectToFeasibilityCheck: Bool | None = None
+    terminationError: list[TerminationError] | None = None
 
 
 class QuoteStateChange(SonataModel):
     state: QuoteState
     changeDate: Rfc3339
-    changeReason: str | None = None
+    changeReason: Str | None = None
 
 
-class Quote(SonataModel):
-    """A quote as the seller returns it."""
+class Quote(QuoteCreate):
+    """A quote as the seller returns it (its ``state`` is optional in the schema)."""
 
     id: Id
-    href: str | None = None
-    state: QuoteState
-    quoteDate: Rfc3339 | None = None
-    quoteItem: Annotated[list[QuoteItem], Field(min_length=1)]
-    requestedQuoteCompletionDate: Rfc3339 | None = None
+    quoteDate: Rfc3339
+    quoteItem: Annotated[list[QuoteItem], Field(min_length=1)]  # type: ignore[assignment]
+    href: Str | None = None
+    state: QuoteState | None = None
     expectedQuoteCompletionDate: Rfc3339 | None = None
     effectiveQuoteCompletionDate: Rfc3339 | None = None
     validFor: TimePeriod | None = None
     quoteLevel: Literal["budgetary", "firmSubjectToFeasibilityCheck", "firm"] | None = None
-    instantSyncQuote: bool | None = None
-    externalId: str | None = None
     stateChange: list[QuoteStateChange] | None = None
 
     def item(self, item_id: str) -> QuoteItem:
@@ -131,8 +145,22 @@ class Quote(SonataModel):
         return find_item(self.quoteItem, item_id, f"quote {self.id}")
 
 
+class QuoteSummary(SonataModel):
+    """``Quote_Find``: one entry of ``GET /quote``."""
+
+    id: Str | None = None
+    state: QuoteState
+    quoteDate: Rfc3339 | None = None
+    quoteLevel: Literal["budgetary", "firmSubjectToFeasibilityCheck", "firm"] | None = None
+    externalId: Str | None = None
+    projectId: Str | None = None
+    requestedQuoteCompletionDate: Rfc3339 | None = None
+    expectedQuoteCompletionDate: Rfc3339 | None = None
+    effectiveQuoteCompletionDate: Rfc3339 | None = None
+
+
 class QuoteOperation(SonataModel):
-    """Body of ``POST /cancelQuote`` and ``POST /rejectQuote``."""
+    """``QuoteOperationData``: body and answer of ``POST /cancelQuote`` and ``POST /rejectQuote``."""
 
     quoteId: Id
-    reason: str | None = None
+    reason: Str | None = None

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from offnet.sonata.errors import SonataRefusal
 from offnet.sonata.models import (
     PRODUCT_ORDER_API,
     QUOTE_API,
@@ -31,34 +32,50 @@ from offnet.sonata.models import (
     Quote,
     QuoteCreate,
     QuoteItemState,
+    QuoteOperation,
     QuoteState,
     SonataApi,
     TroubleTicket,
     TroubleTicketCreate,
     TroubleTicketStatus,
+    TroubleTicketUpdate,
+    require_unique,
 )
 from offnet.sonata.seller.clock import Clock
 from offnet.sonata.seller.profiles import BehaviourProfile
 from offnet.sonata.units import interval_to_seconds, month_bounds, percent_to_ppm
 
 APPROVED = frozenset({QuoteState.APPROVED_ORDERABLE, QuoteState.APPROVED_ORDERABLE_ALTERNATE})
-CANCELLABLE_QUOTE = frozenset({QuoteState.ACKNOWLEDGED, QuoteState.IN_PROGRESS, QuoteState.IN_PROGRESS_DRAFT})
+CANCELLABLE_QUOTE = frozenset({QuoteState.IN_PROGRESS, QuoteState.IN_PROGRESS_DRAFT})
 CANCELLABLE_ORDER = frozenset({ProductOrderState.ACKNOWLEDGED, ProductOrderState.IN_PROGRESS})
+TICKET_OPEN = frozenset(
+    {
+        TroubleTicketStatus.ACKNOWLEDGED,
+        TroubleTicketStatus.IN_PROGRESS,
+        TroubleTicketStatus.PENDING,
+        TroubleTicketStatus.REOPENED,
+    }
+)
 MILESTONE_EVENT = "productSpecificProductOrderItemMilestoneEvent"
 
 
-class SellerError(Exception):
-    """A request the seller refuses: HTTP status, Sonata error code, one-line message."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+class SellerError(SonataRefusal):
+    """A request the seller refuses, answered as a MEF error body."""
 
 
 def not_found(what: str, identifier: str) -> SellerError:
+    """404 for an unknown id in the path."""
     return SellerError(404, "notFound", f"no {what} {identifier!r}")
+
+
+def unknown_reference(pointer: str, what: str, identifier: str) -> SellerError:
+    """422 ``referenceNotFound`` for an unknown id named in the body."""
+    return SellerError.unprocessable("referenceNotFound", pointer, f"{pointer}: no {what} {identifier!r}")  # type: ignore[return-value]
+
+
+def invalid(pointer: str, message: str, code: str = "invalidValue") -> SellerError:
+    """422 for a request the seller cannot act on (one issue, at ``pointer``)."""
+    return SellerError.unprocessable(code, pointer, f"{pointer}: {message}")  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -173,7 +190,18 @@ class SellerEngine:
             self._new_id("HUB"), api, request.callback.rstrip("/"), request.query, wanted, buyer
         )
         self._subscriptions[sub.id] = sub
-        return EventSubscription(id=sub.id, callback=request.callback, query=request.query)
+        return EventSubscription(
+            id=sub.id, callback=request.callback, **({"query": request.query} if request.query else {})
+        )
+
+    def subscription(self, api: SonataApi, subscription_id: str, buyer: str) -> EventSubscription:
+        """A listener registration of this buyer on this API."""
+        sub = self._subscriptions.get(subscription_id)
+        if sub is None or sub.api is not api or sub.buyer != buyer:
+            raise not_found("hub subscription", subscription_id)
+        return EventSubscription(
+            id=sub.id, callback=sub.callback, **({"query": sub.query} if sub.query else {})
+        )
 
     def unsubscribe(self, api: SonataApi, subscription_id: str, buyer: str) -> None:
         """Remove a listener registration of this buyer on this API."""
@@ -231,6 +259,7 @@ class SellerEngine:
 
     def create_quote(self, request: QuoteCreate, buyer: str) -> Quote:
         """Acknowledge a quote request and plan its answer."""
+        _unique_items([item.id for item in request.quoteItem], "quoteItem")
         now = self.clock()
         quote_id = self._new_id("Q")
         document = request.to_json()
@@ -294,14 +323,19 @@ class SellerEngine:
     def _answer_quote(self, quote_id: str, when: datetime) -> None:
         quote = self.quotes[quote_id]
         profile = self.profile
-        any_orderable = False
+        budgetary = quote.buyerRequestedQuoteLevel == "budgetary"
+        unable = False
         for item in quote.quoteItem:
             rng = self.rng("quote-item", quote_id, item.id)
-            if item.action != "add" or rng.random() < profile.unable_to_provide_probability:
+            if rng.random() < profile.unable_to_provide_probability:
                 item.state = QuoteItemState.UNABLE_TO_PROVIDE
+                item.terminationError = [{"code": "otherIssue", "value": "no coverage at the install site"}]
+                unable = True
                 continue
-            any_orderable = True
-            item.state = QuoteItemState.APPROVED_ORDERABLE
+            item.state = QuoteItemState.ANSWERED if budgetary else QuoteItemState.APPROVED_ORDERABLE
+            if item.action == "delete":
+                item.quoteItemPrice = []  # disconnecting costs nothing here
+                continue
             item.quoteItemInstallationInterval = {
                 "amount": rng.randint(*profile.installation_days),
                 "units": "calendarDays",
@@ -333,97 +367,109 @@ class SellerEngine:
                 item.quoteItemTerm = [item.requestedQuoteItemTerm]
             item.subjectToFeasibilityCheck = False
         quote.effectiveQuoteCompletionDate = when
-        quote.quoteLevel = "firm"
-        if any_orderable:
-            until = when + timedelta(days=profile.quote_validity_days)
-            quote.validFor = {"startDateTime": when, "endDateTime": until}
-            self._set_quote_state(quote, QuoteState.APPROVED_ORDERABLE, when)
-            self._schedule(until, quote_id, lambda at: self._expire_quote(quote_id, at))
-        else:
+        # MEF 115: a budgetary request is answered, never orderable; one item the seller cannot
+        # provide makes the whole quote unableToProvide.
+        quote.quoteLevel = "budgetary" if budgetary else "firm"
+        if unable:
             self._set_quote_state(
                 quote, QuoteState.UNABLE_TO_PROVIDE, when, "no coverage at the install site"
             )
+        else:
+            until = when + timedelta(days=profile.quote_validity_days)
+            quote.validFor = {"startDateTime": when, "endDateTime": until}
+            self._set_quote_state(
+                quote, QuoteState.ANSWERED if budgetary else QuoteState.APPROVED_ORDERABLE, when
+            )
+            self._schedule(until, quote_id, lambda at: self._expire_quote(quote_id, at))
         for item in quote.quoteItem:
             self._publish(QUOTE_API, "quoteItemStateChangeEvent", quote.id, when, quoteItemId=item.id)
 
     def _expire_quote(self, quote_id: str, when: datetime) -> None:
         quote = self.quotes[quote_id]
-        if quote.state in APPROVED:
+        if quote.state in APPROVED or quote.state is QuoteState.ANSWERED:
             self._set_quote_state(quote, QuoteState.EXPIRED, when)
 
     def get_quote(self, quote_id: str, buyer: str) -> Quote:
         """The buyer's quote."""
         return self._owned(self.quotes, "quote", quote_id, buyer)
 
-    def cancel_quote(self, quote_id: str, buyer: str, reason: str | None) -> Quote:
-        """Buyer withdraws a request still being worked on."""
-        quote = self.get_quote(quote_id, buyer)
+    def _referenced_quote(self, quote_id: str, buyer: str) -> Quote:
+        quote = self.quotes.get(quote_id)
+        if quote is None or buyer not in (self._owner.get(quote_id), OPERATOR):
+            raise unknown_reference("/quoteId", "quote", quote_id)
+        return quote
+
+    def cancel_quote(self, quote_id: str, buyer: str, reason: str | None) -> QuoteOperation:
+        """Buyer withdraws a request still being worked on (MEF 115: from an inProgress state)."""
+        quote = self._referenced_quote(quote_id, buyer)
         if quote.state not in CANCELLABLE_QUOTE:
-            raise SellerError(
-                422,
-                "invalidValue",
-                f"quote {quote_id} is {quote.state.value}; only a quote "
-                "acknowledged or in progress can be cancelled",
+            raise invalid(
+                "/quoteId",
+                f"quote {quote_id} is {quote.state}; only a quote in progress can be cancelled",
             )
         self._unschedule(quote_id)
         self._set_quote_state(quote, QuoteState.CANCELLED, self.clock(), reason)
-        return quote
+        return QuoteOperation(quoteId=quote_id, **({"reason": reason} if reason else {}))
 
-    def reject_quote(self, quote_id: str, buyer: str, reason: str | None) -> Quote:
-        """Buyer declines an answered quote."""
-        quote = self.get_quote(quote_id, buyer)
-        if quote.state not in APPROVED:
-            raise SellerError(
-                422,
-                "invalidValue",
-                f"quote {quote_id} is {quote.state.value}; only an approved quote can be rejected",
+    def reject_quote(self, quote_id: str, buyer: str, reason: str | None) -> QuoteOperation:
+        """Buyer declines an answered or approved quote."""
+        quote = self._referenced_quote(quote_id, buyer)
+        if quote.state not in APPROVED and quote.state is not QuoteState.ANSWERED:
+            raise invalid(
+                "/quoteId",
+                f"quote {quote_id} is {quote.state}; only an answered or approved quote can be rejected",
             )
         self._unschedule(quote_id)
         self._set_quote_state(quote, QuoteState.DECLINED, self.clock(), reason)
-        return quote
+        return QuoteOperation(quoteId=quote_id, **({"reason": reason} if reason else {}))
+
+    def list_quotes(self, buyer: str, filters: dict[str, str]) -> list[dict[str, Any]]:
+        """``GET /quote``: the buyer's quotes as ``Quote_Find`` entries, filtered by exact values."""
+        fields = (
+            "id",
+            "state",
+            "quoteDate",
+            "quoteLevel",
+            "externalId",
+            "projectId",
+            "requestedQuoteCompletionDate",
+            "expectedQuoteCompletionDate",
+            "effectiveQuoteCompletionDate",
+        )
+        return _listing(self._visible(self.quotes, buyer), fields, filters)
+
+    def _visible(self, store: dict[str, Any], buyer: str) -> list[Any]:
+        return [r for key, r in store.items() if buyer in (self._owner.get(key), OPERATOR)]
 
     # --- ProductOrder v10 ---
 
     def create_order(self, request: ProductOrderCreate, buyer: str) -> ProductOrder:
-        """Accept the referenced quote items and plan delivery."""
+        """Accept the referenced quote items (add, modify or delete) and plan delivery."""
+        _unique_items([item.id for item in request.productOrderItem], "productOrderItem")
         now = self.clock()
         intervals: dict[str, int] = {}
         accepted: list[Quote] = []
-        for item in request.productOrderItem:
-            if item.action != "add":
-                raise SellerError(
-                    422,
-                    "invalidValue",
-                    f"productOrderItem {item.id}: this seller only handles action 'add', not {item.action!r}",
-                )
+        for index, item in enumerate(request.productOrderItem):
             ref = item.quoteItem
             if ref is None:
                 intervals[item.id] = (
                     self.rng("interval", item.id).randint(*self.profile.installation_days) * 86400
                 )
                 continue
+            pointer = f"/productOrderItem/{index}/quoteItem"
             quote = self.quotes.get(ref.quoteId)
             if quote is None or self._owner.get(ref.quoteId) != buyer:
-                raise SellerError(
-                    422, "referenceNotFound", f"productOrderItem {item.id}: no quote {ref.quoteId!r}"
-                )
+                raise unknown_reference(f"{pointer}/quoteId", "quote", ref.quoteId)
             try:
                 quoted = quote.item(ref.id)
             except LookupError:
-                raise SellerError(
-                    422,
-                    "referenceNotFound",
-                    f"productOrderItem {item.id}: quote {ref.quoteId} has no item {ref.id!r}",
-                ) from None
+                raise unknown_reference(f"{pointer}/id", f"item of quote {ref.quoteId}", ref.id) from None
             if quote.state not in APPROVED or quoted.state is not QuoteItemState.APPROVED_ORDERABLE:
-                raise SellerError(
-                    422,
-                    "invalidValue",
-                    f"productOrderItem {item.id}: quote {ref.quoteId} "
-                    f"item {ref.id} is not orderable (quote is {quote.state.value})",
+                raise invalid(
+                    pointer, f"quote {ref.quoteId} item {ref.id} is not orderable (quote is {quote.state})"
                 )
-            assert quoted.quoteItemInstallationInterval is not None
-            intervals[item.id] = interval_to_seconds(quoted.quoteItemInstallationInterval)
+            interval = quoted.quoteItemInstallationInterval
+            intervals[item.id] = interval_to_seconds(interval) if interval is not None else 0
             accepted.append(quote)
         order_id = self._new_id("PO")
         document = request.to_json()
@@ -454,8 +500,14 @@ class SellerEngine:
         order.stateChange = [*(order.stateChange or []), {"state": state, "changeDate": when}]
         self._publish(PRODUCT_ORDER_API, "productOrderStateChangeEvent", order.id, when)
 
-    def _set_item_state(self, order: ProductOrder, state: ProductOrderItemState, when: datetime) -> None:
-        for item in order.productOrderItem:
+    def _set_item_state(
+        self,
+        order: ProductOrder,
+        state: ProductOrderItemState,
+        when: datetime,
+        items: list[Any] | None = None,
+    ) -> None:
+        for item in order.productOrderItem if items is None else items:
             item.state = state
             item.stateChange = [*(item.stateChange or []), {"state": state, "changeDate": when}]
             self._publish(
@@ -486,7 +538,12 @@ class SellerEngine:
             )
         rng = self.rng("delivery", order_id)
         done = latest + timedelta(days=rng.uniform(*self.profile.delivery_slip_days))
-        failed = rng.random() < self.profile.delivery_failure_probability
+        failed = {
+            item.id
+            for item in order.productOrderItem
+            if self.rng("delivery-failure", order_id, item.id).random()
+            < self.profile.delivery_failure_probability
+        }
         self._schedule(
             max(done, when + timedelta(minutes=1)),
             order_id,
@@ -505,60 +562,119 @@ class SellerEngine:
             milestoneName="siteSurveyDone",
         )
 
-    def _finish_order(self, order_id: str, failed: bool, when: datetime) -> None:
+    def _finish_order(self, order_id: str, failed: set[str], when: datetime) -> None:
+        # MEF 123: every item failed -> failed; some failed -> partial; none -> completed. The
+        # order's completionDate is set whatever the outcome; failed items say why.
         order = self.orders[order_id]
-        if failed:
-            self._set_item_state(order, ProductOrderItemState.FAILED, when)
-            self._set_order_state(order, ProductOrderState.FAILED, when)
-            return
-        for item in order.productOrderItem:
+        done = [item for item in order.productOrderItem if item.id not in failed]
+        broken = [item for item in order.productOrderItem if item.id in failed]
+        for item in done:
             item.completionDate = when
+            if item.action == "add" and item.product is not None and item.product.id is None:
+                item.product.id = f"PRD-{order_id}-{item.id}"
+        for item in broken:
+            item.terminationError = [{"code": "otherIssue", "value": "installation failed at the site"}]
         order.completionDate = when
-        self._set_item_state(order, ProductOrderItemState.COMPLETED, when)
-        self._set_order_state(order, ProductOrderState.COMPLETED, when)
+        if done:
+            self._set_item_state(order, ProductOrderItemState.COMPLETED, when, done)
+        if broken:
+            self._set_item_state(order, ProductOrderItemState.FAILED, when, broken)
+        state = (
+            ProductOrderState.COMPLETED
+            if not broken
+            else ProductOrderState.FAILED
+            if not done
+            else ProductOrderState.PARTIAL
+        )
+        self._set_order_state(order, state, when)
 
     def get_order(self, order_id: str, buyer: str) -> ProductOrder:
         """The buyer's product order."""
         return self._owned(self.orders, "product order", order_id, buyer)
 
+    def list_orders(self, buyer: str, filters: dict[str, str]) -> list[dict[str, Any]]:
+        """``GET /productOrder``: the buyer's orders as ``ProductOrder_Find`` entries."""
+        fields = ("id", "orderDate", "state", "externalId", "projectId", "completionDate", "cancellationDate")
+        return _listing(self._visible(self.orders, buyer), fields, filters)
+
     def cancel_order(self, request: CancelProductOrderCreate, buyer: str) -> CancelProductOrder:
-        """Cancel an order not yet completed (accepted at once, no cancellation charge)."""
-        order = self._owned(self.orders, "product order", request.productOrder.id, buyer)
+        """Ask to cancel an order not yet completed: MEF 123's assessingCancellation, then
+        pendingCancellation, then cancelled (no cancellation charge)."""
+        order_id = request.productOrder.productOrderId
+        order = self.orders.get(order_id)
+        if order is None or buyer not in (self._owner.get(order_id), OPERATOR):
+            raise unknown_reference("/productOrder/productOrderId", "product order", order_id)
         if order.state not in CANCELLABLE_ORDER:
-            raise SellerError(
-                422,
-                "invalidValue",
-                f"product order {order.id} is {order.state.value}; only an "
-                "acknowledged or in-progress order can be cancelled",
+            raise invalid(
+                "/productOrder/productOrderId",
+                f"product order {order.id} is {order.state}; only an acknowledged or in-progress order can be cancelled",
             )
         now = self.clock()
         cancel_id = self._new_id("CPO")
         cancellation = CancelProductOrder.model_validate(
-            {**request.to_json(), "id": cancel_id, "state": "done"}
+            {
+                **request.to_json(),
+                "id": cancel_id,
+                "href": f"{PRODUCT_ORDER_API.management_base}/cancelProductOrder/{cancel_id}",
+                "state": "acknowledged",
+            }
         )
         self.cancellations[cancel_id] = cancellation
-        self._owner[cancel_id] = buyer
+        self._owner[cancel_id] = self._owner[order_id]
         self._unschedule(order.id)
-        order.cancellationDate = now
-        if request.cancellationReason:
-            order.cancellationReason = request.cancellationReason
         self._publish(PRODUCT_ORDER_API, "cancelProductOrderStateChangeEvent", cancel_id, now)
-        self._set_item_state(order, ProductOrderItemState.CANCELLED, now)
-        self._set_order_state(order, ProductOrderState.CANCELLED, now)
+        self._set_order_state(order, ProductOrderState.ASSESSING_CANCELLATION, now)
+        reason = request.cancellationReason
+        self._schedule(
+            now + timedelta(minutes=30), order_id, lambda at: self._pending_cancellation(order_id, at)
+        )
+        self._schedule(
+            now + timedelta(hours=1), order_id, lambda at: self._cancelled(order_id, cancel_id, reason, at)
+        )
         return cancellation
+
+    def _pending_cancellation(self, order_id: str, when: datetime) -> None:
+        self._set_order_state(self.orders[order_id], ProductOrderState.PENDING_CANCELLATION, when)
+
+    def _cancelled(self, order_id: str, cancel_id: str, reason: str | None, when: datetime) -> None:
+        order = self.orders[order_id]
+        order.cancellationDate = when
+        order.completionDate = when
+        if reason:
+            order.cancellationReason = reason
+        self.cancellations[cancel_id].state = "done"
+        self._publish(PRODUCT_ORDER_API, "cancelProductOrderStateChangeEvent", cancel_id, when)
+        self._set_item_state(order, ProductOrderItemState.CANCELLED, when)
+        self._set_order_state(order, ProductOrderState.CANCELLED, when)
+
+    def get_cancellation(self, cancel_id: str, buyer: str) -> CancelProductOrder:
+        """A cancellation request of the buyer."""
+        return self._owned(self.cancellations, "cancellation", cancel_id, buyer)
 
     # --- TroubleTicket v4 ---
 
+    def _ticket_subject(self, request: TroubleTicketCreate, buyer: str) -> bool:
+        # A ticket is about one of the buyer's product orders or a product they delivered.
+        products = {
+            item.product.id: order_id
+            for order_id, order in self.orders.items()
+            for item in order.productOrderItem
+            if item.product is not None and item.product.id
+        }
+        for entity in request.relatedEntity:
+            order_id = entity.id if entity.id in self.orders else products.get(entity.id)
+            if order_id is not None and self._owner.get(order_id) == buyer:
+                return True
+        return False
+
     def create_ticket(self, request: TroubleTicketCreate, buyer: str) -> TroubleTicket:
-        """Open a ticket on one of the buyer's orders and plan its restoration."""
-        if not any(self._owner.get(e.id) == buyer and e.id in self.orders for e in request.relatedEntity):
+        """Open a ticket on one of the buyer's orders or products and plan its restoration."""
+        if not self._ticket_subject(request, buyer):
             ids = ", ".join(e.id for e in request.relatedEntity)
-            raise SellerError(
-                422, "referenceNotFound", f"relatedEntity names no product order of yours ({ids})"
-            )
+            raise unknown_reference("/relatedEntity", "product order or product of yours", ids)
         now = self.clock()
         if request.issueStartDate is not None and request.issueStartDate > now:
-            raise SellerError(422, "invalidValue", "issueStartDate is in the future")
+            raise invalid("/issueStartDate", "issueStartDate is in the future")
         ticket_id = self._new_id("TT")
         ticket = TroubleTicket.model_validate(
             {
@@ -566,20 +682,27 @@ class SellerEngine:
                 "id": ticket_id,
                 "href": self._href(TROUBLE_TICKET_API, ticket_id),
                 "status": TroubleTicketStatus.ACKNOWLEDGED,
+                "sellerPriority": request.priority,
+                "sellerSeverity": request.severity,
                 "creationDate": now,
                 "statusChange": [{"status": TroubleTicketStatus.ACKNOWLEDGED, "changeDate": now}],
             }
         )
         self.tickets[ticket_id] = ticket
         self._owner[ticket_id] = buyer
-        rng = self.rng("restore", ticket_id)
+        self._plan_restoration(ticket_id, now + timedelta(minutes=5))
+        return ticket
+
+    def _plan_restoration(self, ticket_id: str, start: datetime) -> None:
+        ticket = self.tickets[ticket_id]
+        rng = self.rng("restore", ticket_id, len(ticket.statusChange or []))
         resolved = max(
             ticket.outage_start() + timedelta(hours=rng.uniform(*self.profile.restore_hours)),
-            now + timedelta(minutes=10),
+            start + timedelta(minutes=5),
         ).replace(microsecond=0)
         ticket.expectedResolutionDate = resolved
         self._schedule(
-            now + timedelta(minutes=5),
+            start,
             ticket_id,
             lambda at: self._set_ticket_status(ticket_id, TroubleTicketStatus.IN_PROGRESS, at),
         )
@@ -587,9 +710,10 @@ class SellerEngine:
         self._schedule(
             resolved + timedelta(days=1),
             ticket_id,
-            lambda at: self._set_ticket_status(ticket_id, TroubleTicketStatus.CLOSED, at),
+            lambda at: self._set_ticket_status(
+                ticket_id, TroubleTicketStatus.CLOSED, at, "closed by the seller"
+            ),
         )
-        return ticket
 
     def _set_ticket_status(
         self, ticket_id: str, status: TroubleTicketStatus, when: datetime, reason: str | None = None
@@ -608,6 +732,88 @@ class SellerEngine:
     def get_ticket(self, ticket_id: str, buyer: str) -> TroubleTicket:
         """The buyer's trouble ticket."""
         return self._owned(self.tickets, "trouble ticket", ticket_id, buyer)
+
+    def list_tickets(self, buyer: str, filters: dict[str, str]) -> list[dict[str, Any]]:
+        """``GET /troubleTicket`` as ``TroubleTicket_Find`` entries.
+
+        That schema requires ``resolutionDate`` and ``externalId``, so only tickets that carry
+        every required property are listed (the resolved ones a buyer gave an id to); any ticket
+        is still read by ``GET /troubleTicket/{id}``.
+        """
+        fields = (
+            "id",
+            "creationDate",
+            "description",
+            "expectedResolutionDate",
+            "externalId",
+            "observedImpact",
+            "priority",
+            "relatedEntity",
+            "resolutionDate",
+            "sellerPriority",
+            "sellerSeverity",
+            "severity",
+            "status",
+            "ticketType",
+        )
+        complete = [
+            t for t in self._visible(self.tickets, buyer) if t.resolutionDate and t.externalId is not None
+        ]
+        return _listing(complete, fields, filters)
+
+    def update_ticket(self, ticket_id: str, update: TroubleTicketUpdate, buyer: str) -> TroubleTicket:
+        """``PATCH``: the buyer changes what MEF lets it change, while the ticket is open."""
+        ticket = self.get_ticket(ticket_id, buyer)
+        if ticket.status in (TroubleTicketStatus.CLOSED, TroubleTicketStatus.CANCELLED):
+            raise SellerError(409, "conflict", f"trouble ticket {ticket_id} is {ticket.status}")
+        changes = update.to_json()
+        for key, value in changes.items():
+            setattr(ticket, key, value)
+        self._publish(TROUBLE_TICKET_API, "troubleTicketAttributeValueChangeEvent", ticket_id, self.clock())
+        return ticket
+
+    def cancel_ticket(self, ticket_id: str, buyer: str) -> None:
+        """The buyer withdraws a ticket not resolved yet: assessingCancellation, then cancelled."""
+        ticket = self.get_ticket(ticket_id, buyer)
+        if ticket.status not in TICKET_OPEN:
+            raise invalid(
+                "/id", f"trouble ticket {ticket_id} is {ticket.status}; only an open ticket can be cancelled"
+            )
+        now = self.clock()
+        self._unschedule(ticket_id)
+        self._set_ticket_status(ticket_id, TroubleTicketStatus.ASSESSING_CANCELLATION, now)
+        self._schedule(
+            now + timedelta(minutes=10),
+            ticket_id,
+            lambda at: self._set_ticket_status(
+                ticket_id, TroubleTicketStatus.CANCELLED, at, "cancelled by the buyer"
+            ),
+        )
+
+    def close_ticket(self, ticket_id: str, buyer: str) -> None:
+        """The buyer confirms a resolved ticket."""
+        ticket = self.get_ticket(ticket_id, buyer)
+        if ticket.status is not TroubleTicketStatus.RESOLVED:
+            raise invalid(
+                "/id", f"trouble ticket {ticket_id} is {ticket.status}; only a resolved ticket can be closed"
+            )
+        self._unschedule(ticket_id)
+        self._set_ticket_status(ticket_id, TroubleTicketStatus.CLOSED, self.clock(), "closed by the buyer")
+
+    def reopen_ticket(self, ticket_id: str, buyer: str, reason: str) -> None:
+        """The buyer says a resolved ticket is not: reopened, then worked on again."""
+        ticket = self.get_ticket(ticket_id, buyer)
+        if ticket.status is not TroubleTicketStatus.RESOLVED:
+            raise invalid(
+                "/id",
+                f"trouble ticket {ticket_id} is {ticket.status}; only a resolved ticket can be reopened",
+            )
+        now = self.clock()
+        self._unschedule(ticket_id)
+        ticket.__dict__["resolutionDate"] = None  # no longer resolved: the property goes
+        ticket.model_fields_set.discard("resolutionDate")
+        self._set_ticket_status(ticket_id, TroubleTicketStatus.REOPENED, now, reason)
+        self._plan_restoration(ticket_id, now + timedelta(minutes=5))
 
     # --- in-life performance (simulator only, not a MEF API) ---
 
@@ -675,3 +881,20 @@ def _poisson(rng: random.Random, mean: float) -> int:
         count += 1
         product *= rng.random()
     return count
+
+
+def _unique_items(ids: list[str], what: str) -> None:
+    try:
+        require_unique(ids, what)
+    except ValueError as exc:
+        raise invalid(f"/{what}", str(exc)) from None
+
+
+def _listing(resources: list[Any], fields: tuple[str, ...], filters: dict[str, str]) -> list[dict[str, Any]]:
+    """Summaries of ``resources`` (only ``fields``) whose fields equal every filter given."""
+    result = []
+    for resource in resources:
+        document = resource.to_json()
+        if all(str(document.get(key)) == value for key, value in filters.items() if key in fields):
+            result.append({key: document[key] for key in fields if key in document})
+    return result

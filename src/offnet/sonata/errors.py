@@ -1,0 +1,136 @@
+"""MEF error bodies: what a Sonata endpoint answers when it refuses a request.
+
+Every body is a MEF ``Error``: a ``code`` from the status's code list, a ``reason`` of at most 255
+characters, the whole ``message``; a 422 is an array of ``Error422`` entries, each naming the
+property at fault with a JSON pointer. The reference seller and the oracle listener both answer
+through these functions, and the Sonata client reads them back with ``read_errors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.responses import JSONResponse
+
+REASON_MAX = 255
+MEDIA_TYPE = "application/json;charset=utf-8"
+
+# The codes MEF allows for each status (Error400Code, Error401Code, ..., Error422Code).
+CODES: dict[int, frozenset[str]] = {
+    400: frozenset({"missingQueryParameter", "missingQueryValue", "invalidQuery", "invalidBody"}),
+    401: frozenset({"missingCredentials", "invalidCredentials"}),
+    403: frozenset({"accessDenied", "forbiddenRequester", "tooManyUsers"}),
+    404: frozenset({"notFound"}),
+    408: frozenset({"timeOut"}),
+    409: frozenset({"conflict"}),
+    422: frozenset(
+        {
+            "missingProperty",
+            "invalidValue",
+            "invalidFormat",
+            "referenceNotFound",
+            "unexpectedProperty",
+            "tooManyRecords",
+            "otherIssue",
+        }
+    ),
+    500: frozenset({"internalError"}),
+    501: frozenset({"notImplemented"}),
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One business-validation problem of a 422: MEF code, JSON pointer, reason."""
+
+    code: str
+    property_path: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        body = error_body(422, self.code, self.reason)
+        if self.property_path:
+            body["propertyPath"] = self.property_path
+        return body
+
+
+class SonataRefusal(Exception):
+    """A request refused with a MEF error: HTTP status, MEF code, message (and 422 issues)."""
+
+    def __init__(self, status: int, code: str, message: str, issues: Iterable[Issue] = ()) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.issues = tuple(issues) or ((Issue(code, "", message),) if status == 422 else ())
+
+    @classmethod
+    def unprocessable(cls, code: str, pointer: str, message: str) -> SonataRefusal:
+        """A 422 with one issue."""
+        return cls(422, code, message, [Issue(code, pointer, message)])
+
+    def body(self) -> dict[str, Any] | list[dict[str, Any]]:
+        """The MEF body: an Error object, or the array of Error422 for a 422."""
+        if self.status == 422:
+            return [issue.to_json() for issue in self.issues]
+        return error_body(self.status, self.code, self.message)
+
+    def response(self, headers: dict[str, str] | None = None) -> JSONResponse:
+        """The HTTP answer (``WWW-Authenticate`` is added to a 401)."""
+        if self.status == 401:
+            headers = {"WWW-Authenticate": 'Bearer realm="sonata"', **(headers or {})}
+        return JSONResponse(self.body(), status_code=self.status, headers=headers, media_type=MEDIA_TYPE)
+
+
+def error_body(status: int, code: str, message: str) -> dict[str, Any]:
+    """A MEF ``Error`` body; ValueError if ``code`` is not one MEF allows for ``status``."""
+    allowed = CODES.get(status)
+    if allowed is not None and code not in allowed:
+        raise ValueError(f"{code!r} is not a MEF error code for HTTP {status}; allowed: {sorted(allowed)}")
+    return {"code": code, "reason": _reason(message), "message": message}
+
+
+def issues_from(exc: ValidationError, *, root: str = "") -> list[Issue]:
+    """The 422 issues of a pydantic failure: ``missingProperty``, ``invalidFormat`` for dates, else
+    ``invalidValue``, each with the JSON pointer of the property."""
+    result = []
+    for error in exc.errors(include_url=False):
+        pointer = root + "".join("/" + _escape_pointer(str(part)) for part in error["loc"])
+        message = error["msg"].replace("\n", " ")
+        if error["type"] == "missing":
+            code, message = "missingProperty", "required property missing"
+        elif "RFC 3339" in message or error["type"].startswith(("datetime", "timezone")):
+            code = "invalidFormat"
+        else:
+            code = "invalidValue"
+        where = pointer or "/"
+        result.append(Issue(code, where, f"{where}: {message}"))
+    return result
+
+
+def read_errors(body: Any, *, with_code: bool = True) -> list[str]:
+    """The reasons of a MEF error body as one line each (a 422 array gives one per issue)."""
+    entries = body if isinstance(body, list) else [body]
+    lines = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        text = str(entry.get("message") or entry.get("reason") or entry.get("detail") or "")
+        code = entry.get("code")
+        path = entry.get("propertyPath")
+        if path and path not in text:
+            text = f"{path}: {text}"
+        lines.append(f"{code}: {text}" if code and with_code else text)
+    return [line for line in lines if line]
+
+
+def _reason(message: str) -> str:
+    line = " ".join(message.split())
+    return line if len(line) <= REASON_MAX else line[: REASON_MAX - 3] + "..."
+
+
+def _escape_pointer(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
