@@ -1,14 +1,15 @@
 """The oracle's HTTP listener: the MEF LSO Sonata notification paths, /healthz and /metrics.
 
-Each event is authenticated (a per-peer bearer token), validated, stored durably, and only then
-answered 204. Unknown sender: 401. Wrong content type: 415. Oversize body: 413. Malformed or
-unknown event: 400 with the reason. Nothing is recorded for a refused request. A repeated eventId
-from the same peer is acknowledged again (204) and stored once.
+Each event is authenticated (a per-peer bearer token, or an OAuth token carrying the event's
+scope), validated, stored durably, and only then answered 204. Refusals are MEF error bodies
+(``offnet.sonata.errors``): unknown sender 401, a token without the event's scope 403, a body that
+is not JSON, too large or not a valid envelope 400 ``invalidBody`` with the reason. Nothing is
+recorded for a refused request. A repeated eventId from the same peer is acknowledged again (204)
+and stored once.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,7 +20,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from offnet import __version__
 from offnet.oracle.store import Store
-from offnet.sonata.models import SONATA_APIS, SonataApi, parse_notification
+from offnet.sonata.auth import BearerVerifier, TokenIssuer, notification_scope
+from offnet.sonata.errors import SonataRefusal
+from offnet.sonata.models import ANY_MEDIA_TYPE_EVENTS, SONATA_APIS, SonataApi, parse_notification
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -65,18 +68,16 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"code": str(status), "reason": message}, status_code=status)
-
-
 def create_listener_app(
     store: Store,
     peers: list[Peer],
     *,
     health: Callable[[], dict] | None = None,
     max_body: int = MAX_BODY_BYTES,
+    issuer: TokenIssuer | None = None,
 ) -> FastAPI:
-    """Build the listener application for one carrier's oracle."""
+    """Build the listener application for one carrier's oracle (``issuer``: OAuth tokens accepted
+    beside the peers' static tokens; their subject must be a peer name)."""
     app = FastAPI(
         title="offnet oracle listener",
         version=__version__,
@@ -86,48 +87,46 @@ def create_listener_app(
     app.state.metrics = metrics
     app.state.store = store
 
-    def authenticate(request: Request) -> Peer | None:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return None
-        for peer in peers:
-            if hmac.compare_digest(peer.token.encode(), token.strip().encode()):
-                return peer
-        return None
+    verifier = BearerVerifier({peer.token: peer.name for peer in peers}, issuer)
 
-    def refuse(reason: str, status: int, message: str) -> JSONResponse:
+    def refuse(reason: str, refusal: SonataRefusal) -> Response:
         metrics.rejected.labels(reason).inc()
-        return _error(status, message)
+        return refusal.response()
 
     def make_handler(api: SonataApi, event_type: str):
+        scope = notification_scope(api.name, event_type)
+        any_media_type = event_type in ANY_MEDIA_TYPE_EVENTS
+
         async def handle(request: Request) -> Response:
-            peer = authenticate(request)
-            if peer is None:
-                return refuse("unauthenticated", 401, "unknown sender: a valid bearer token is required")
+            try:
+                sender = verifier.verify(request.headers.get("authorization"), scope)
+            except SonataRefusal as refusal:
+                if refusal.status == 401:
+                    refusal = SonataRefusal(401, refusal.code, f"unknown sender: {refusal.message}")
+                return refuse("unauthenticated" if refusal.status == 401 else "forbidden", refusal)
+            peer = next((p for p in peers if p.name == sender), Peer(sender, ""))
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if content_type != "application/json":
-                return refuse(
-                    "content_type",
-                    415,
-                    f"content type must be application/json, not {content_type or 'none'!r}",
-                )
+            if (
+                not any_media_type
+                and content_type != "application/json"
+                and not content_type.endswith("+json")
+            ):
+                message = f"content type must be application/json, not {content_type or 'none'!r}"
+                return refuse("content_type", SonataRefusal(400, "invalidBody", message))
             declared = request.headers.get("content-length")
+            too_large = SonataRefusal(400, "invalidBody", f"body larger than {max_body} bytes")
             if declared and declared.isdigit() and int(declared) > max_body:
-                return refuse("too_large", 413, f"body larger than {max_body} bytes")
+                return refuse("too_large", too_large)
             body = await request.body()
             if len(body) > max_body:
-                return refuse("too_large", 413, f"body larger than {max_body} bytes")
+                return refuse("too_large", too_large)
             try:
                 envelope = parse_notification(f"{api.notification}/v{api.version}", event_type, body)
             except ValueError as exc:
-                return refuse("invalid", 400, str(exc))
+                return refuse("invalid", SonataRefusal(400, "invalidBody", str(exc)))
             data = envelope.model_dump(mode="json", by_alias=True, exclude_none=True)
-            item_id = getattr(envelope.event, "quoteItemId", None) or getattr(
-                envelope.event, "orderItemId", None
-            )
-            if store.record_event(peer.name, api.name, data, item_id):
-                metrics.received.labels(api.name, event_type).inc()
+            if store.record_event(peer.name, api.name, data, envelope.item_id):
+                metrics.received.labels(api.name, envelope.eventType).inc()
             else:
                 metrics.duplicates.inc()
             return Response(status_code=204)
@@ -147,10 +146,9 @@ def create_listener_app(
                 response_class=Response,
                 responses={
                     204: {"description": "stored"},
-                    400: {"description": "malformed or unknown event"},
+                    400: {"description": "not JSON, too large, or not a valid envelope (invalidBody)"},
                     401: {"description": "unknown sender"},
-                    413: {"description": "body too large"},
-                    415: {"description": "not JSON"},
+                    403: {"description": "a token without this event's scope"},
                 },
                 openapi_extra={
                     "requestBody": {

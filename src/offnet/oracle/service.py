@@ -49,6 +49,7 @@ from offnet.oracle.relay import ReportRelay, report_to_json, terms_from_json, te
 from offnet.oracle.store import Store, StoredEvent
 from offnet.sla.reports import order_report, period_report, ticket_report
 from offnet.sonata.auth import ClientCredentials
+from offnet.sonata.buyer import order_accepting_quote
 from offnet.sonata.canonical import document_hash
 from offnet.sonata.client import SonataClient
 from offnet.sonata.models import (
@@ -372,23 +373,16 @@ class Oracle:
         state = self.store.cursor(f"rfq:{self.store.order(order_id=order_id)['rfq_id']}")
         request = state["request"]
         item = request["quoteItem"][0]
-        product_order = {
-            "externalId": order_id,
-            "offnetOrderId": order_id,
-            "productOrderItem": [
-                {
-                    "id": "1",
-                    "action": "add",
-                    "quoteItem": {"id": quote["itemId"], "quoteId": quote["quoteId"]},
-                    "product": item.get("product", {}),
-                    **(
-                        {"requestedCompletionDate": item["requestedQuoteItemInstallationDate"]}
-                        if item.get("requestedQuoteItemInstallationDate")
-                        else {}
-                    ),
-                }
-            ],
-        }
+        # MEF-valid: contacts required (those of the RFQ's quote request), offnet's order id in
+        # externalId only.
+        product_order = order_accepting_quote(
+            quote["quoteId"],
+            quote["itemId"],
+            request.get("relatedContactInformation") or [],
+            order_id,
+            product=item.get("product"),
+            requested_completion_date=item.get("requestedQuoteItemInstallationDate"),
+        )
         created = await self.sonata(peer).create_product_order(product_order)
         self.store.update_order(order_id, product_order_id=created.id, state="ordered")
 

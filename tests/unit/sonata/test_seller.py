@@ -331,7 +331,7 @@ def test_cancel_order__before_completion_only(seller: RunningSeller, listener: L
     states.append(get(seller, f"{ORDER}/productOrder/{order_id}")["state"])
     seller.advance(HOUR // 2)
     order = get(seller, f"{ORDER}/productOrder/{order_id}")
-    assert states + [order["state"]] == ["assessingCancellation", "pendingCancellation", "cancelled"]
+    assert [*states, order["state"]] == ["assessingCancellation", "pendingCancellation", "cancelled"]
     assert order["productOrderItem"][0]["state"] == "cancelled"
     assert order["completionDate"] == order["cancellationDate"] and order["cancellationReason"] == "moved"
     assert get(seller, f"{ORDER}/cancelProductOrder/{cancel.json()['id']}")["state"] == "done"

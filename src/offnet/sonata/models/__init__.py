@@ -54,6 +54,7 @@ from offnet.sonata.models.common import (
     validate,
 )
 from offnet.sonata.models.events import (
+    ANY_MEDIA_TYPE_EVENTS,
     PRODUCT_ORDER_API,
     QUOTE_API,
     SONATA_APIS,
@@ -138,6 +139,7 @@ from offnet.sonata.units import (  # the conversions, where callers have always 
 
 __all__ = [
     "ACCESS_ELINE_OVC_TYPE",
+    "ANY_MEDIA_TYPE_EVENTS",
     "PLACE_REQUIRED",
     "PRODUCT_ORDER_API",
     "QUOTE_API",

@@ -88,6 +88,19 @@ class IncidentEvent(Envelope):
     ]
 
 
+# The notification operations whose request body the specs declare as any media type ("*/*")
+# rather than application/json: a listener accepts a JSON body there whatever its Content-Type.
+ANY_MEDIA_TYPE_EVENTS = frozenset(
+    {
+        "cancelProductOrderStateChangeEvent",
+        "chargeCreateEvent",
+        "chargeStateChangeEvent",
+        "chargeTimeoutEvent",
+        "modifyProductOrderItemRequestedDeliveryDateStateChangeEvent",
+    }
+)
+
+
 @dataclass(frozen=True)
 class SonataApi:
     """One Sonata API: its management and notification base paths and its event envelopes."""
