@@ -13,7 +13,7 @@ from offnet.sonata.models.access_eline import (
 )
 from offnet.sonata.models.common import (
     ACCESS_ELINE_OVC_TYPE,
-    PLACE_REQUIRED,
+    PLACE_KINDS,
     Bool,
     BuyerOrSeller,
     ChargePeriod,
@@ -140,7 +140,7 @@ from offnet.sonata.units import (  # the conversions, where callers have always 
 __all__ = [
     "ACCESS_ELINE_OVC_TYPE",
     "ANY_MEDIA_TYPE_EVENTS",
-    "PLACE_REQUIRED",
+    "PLACE_KINDS",
     "PRODUCT_ORDER_API",
     "QUOTE_API",
     "SONATA_APIS",

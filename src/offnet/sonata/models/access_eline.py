@@ -33,11 +33,12 @@ from offnet.sonata.models.common import (
 X = TypeVar("X")
 
 
-def _unique(items: list[Any] | None) -> list[Any] | None:
-    if items is not None:
+def _unique(items: Any) -> Any:
+    # Judged on the items as they came (JSON), like the schemas' uniqueItems.
+    if isinstance(items, list):
         seen: set[str] = set()
         for item in items:
-            key = json.dumps(item.to_json() if isinstance(item, SonataModel) else item, sort_keys=True)
+            key = json.dumps(item.to_json() if isinstance(item, SonataModel) else item, sort_keys=True, default=str)
             if key in seen:
                 raise ValueError("array items must be unique")
             seen.add(key)
@@ -49,13 +50,13 @@ def _one_as_list(value: Any) -> Any:
     return [value] if isinstance(value, dict) else value
 
 
-Unique = AfterValidator(_unique)
-Identifier = Annotated[str, Field(min_length=1, max_length=45, pattern=r"^[\x20-\x7F]+$", strict=True)]
+Unique = BeforeValidator(_unique)
+Identifier = Annotated[str, Field(min_length=1, max_length=45, pattern=r"[\x20-\x7F]+", strict=True)]  # unanchored, as in JSON Schema
 VlanId = Annotated[int, Field(ge=1, le=4094, strict=True)]
 Dscp = Annotated[int, Field(ge=0, le=63, strict=True)]
 NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]
 PositiveInt = Annotated[int, Field(ge=1, strict=True)]
-Fraction = Annotated[int | float, Field(ge=0, le=1)]
+Fraction = Annotated[Number, Field(ge=0, le=1)]
 PcpValue = Literal["0", "1", "2", "3", "4", "5", "6", "7"]
 PcpOrDiscard = Literal["0", "1", "2", "3", "4", "5", "6", "7", "DISCARD"]
 DeiOrDiscard = Literal["0", "1", "DISCARD"]

@@ -65,6 +65,8 @@ Percentage = Annotated[int | float, BeforeValidator(_check_number), Field(ge=0, 
 Str = StrictStr
 Bool = StrictBool
 Int = StrictInt
+Uri = Annotated[str, Field(strict=True, pattern=r"^[A-Za-z][A-Za-z0-9+.-]*:\S*$")]
+"""A URI with its scheme (the schemas' ``format: uri``)."""
 Id = StrictStr
 """An identifier: any JSON string, as the schemas say (the seller decides what it knows)."""
 
@@ -196,33 +198,45 @@ class FieldedAddress(SonataModel):
     geographicSubAddress: GeographicSubAddress | None = None
 
 
+class FormattedAddress(SonataModel):
+    addrLine1: Str
+    city: Str
+    country: Str
+    addrLine2: Str | None = None
+    locality: Str | None = None
+    postcode: Str | None = None
+    postcodeExtension: Str | None = None
+    stateOrProvince: Str | None = None
+
+
+class GeographicAddressLabel(SonataModel):
+    externalReferenceId: Str
+    externalReferenceType: Str
+
+
+class GeographicRef(SonataModel):
+    """A reference to a known address or site (``GeographicAddressRef``, ``GeographicSiteRef``)."""
+
+    id: Str
+    href: Str | None = None
+
+
+class GeographicPoint(SonataModel):
+    spatialRef: Str
+    x: Str
+    y: Str
+    z: Str | None = None
+
+
 # The place kinds of ``RelatedPlaceRefOrValue``: its ``@type`` names one of them (the schemas'
-# discriminator mapping), and each kind has its own required fields.
-PLACE_REQUIRED: dict[str, tuple[str, ...]] = {
-    "FieldedAddress": ("city", "country", "streetName"),
-    "FormattedAddress": ("addrLine1", "city", "country"),
-    "GeographicAddressLabel": ("externalReferenceId", "externalReferenceType"),
-    "GeographicAddressRef": ("id",),
-    "GeographicSiteRef": ("id",),
-    "MEFGeographicPoint": ("spatialRef", "x", "y"),
-}
-_PLACE_OPTIONAL: dict[str, tuple[str, ...]] = {
-    "FieldedAddress": (
-        "streetNr",
-        "streetNrLast",
-        "streetNrSuffix",
-        "streetNrLastSuffix",
-        "streetSuffix",
-        "streetType",
-        "postcode",
-        "postcodeExtension",
-        "locality",
-        "stateOrProvince",
-    ),
-    "FormattedAddress": ("addrLine2", "locality", "postcode", "postcodeExtension", "stateOrProvince"),
-    "GeographicAddressRef": ("href",),
-    "GeographicSiteRef": ("href",),
-    "MEFGeographicPoint": ("z",),
+# discriminator mapping), and the place must be valid as that kind.
+PLACE_KINDS: dict[str, type[SonataModel]] = {
+    "FieldedAddress": FieldedAddress,
+    "FormattedAddress": FormattedAddress,
+    "GeographicAddressLabel": GeographicAddressLabel,
+    "GeographicAddressRef": GeographicRef,
+    "GeographicSiteRef": GeographicRef,
+    "MEFGeographicPoint": GeographicPoint,
 }
 
 
@@ -231,23 +245,17 @@ class RelatedPlace(SonataModel):
 
     role: Str
     type: Str = Field(alias="@type")
-    schemaLocation: Str | None = Field(None, alias="@schemaLocation")
+    schemaLocation: Uri | None = Field(None, alias="@schemaLocation")
 
     @model_validator(mode="after")
     def _fields_of_its_kind(self) -> RelatedPlace:
-        required = PLACE_REQUIRED.get(self.type)
-        if required is None:
-            raise ValueError(
-                f"@type {self.type!r} is not a place kind; expected one of {', '.join(PLACE_REQUIRED)}"
-            )
-        extra = self.model_extra or {}
-        for name in required + _PLACE_OPTIONAL.get(self.type, ()):
-            if name in required and name not in extra:
-                raise ValueError(f"a {self.type} needs {name}")
-            if name in extra and not isinstance(extra[name], str):
-                raise ValueError(f"{name} must be a string, got {extra[name]!r}")
-        if self.type == "FieldedAddress" and extra.get("geographicSubAddress") is not None:
-            GeographicSubAddress.model_validate(extra["geographicSubAddress"])
+        kind = PLACE_KINDS.get(self.type)
+        if kind is None:
+            raise ValueError(f"@type {self.type!r} is not a place kind; expected one of {', '.join(PLACE_KINDS)}")
+        try:
+            kind.model_validate(self.model_extra or {})
+        except ValidationError as exc:
+            raise ValueError(f"not a valid {self.type}: {describe_errors(exc)}") from None
         return self
 
 

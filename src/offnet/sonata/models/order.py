@@ -147,7 +147,7 @@ class ProductOrderItem(ProductOrderItemCreate):
     expectedCompletionDate: Rfc3339 | None = None
     completionDate: Rfc3339 | None = None
     expediteAcceptedIndicator: Bool | None = None
-    itemTerm: list[ItemTerm] | None = None
+    itemTerm: Annotated[list[ItemTerm], Field(max_length=1)] | None = None
     milestone: list[Milestone] | None = None
     charge: list[ChargeRef] | None = None
     stateChange: list[ProductOrderItemStateChange] | None = None

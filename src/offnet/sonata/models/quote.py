@@ -115,7 +115,7 @@ class QuoteItem(QuoteItemCreate):
     state: QuoteItemState
     quoteItemPrice: list[QuotePrice] | None = None
     quoteItemInstallationInterval: Duration | None = None
-    quoteItemTerm: list[ItemTerm] | None = None
+    quoteItemTerm: Annotated[list[ItemTerm], Field(max_length=1)] | None = None
     subjectToFeasibilityCheck: Bool | None = None
     terminationError: list[TerminationError] | None = None
 

@@ -79,7 +79,7 @@ class TroubleTicketCreate(SonataModel):
     severity: Severity
     ticketType: TicketType
     observedImpact: ObservedImpact
-    relatedEntity: Annotated[list[RelatedEntity], Field(min_length=1)]
+    relatedEntity: Annotated[list[RelatedEntity], Field(min_length=1, max_length=1)]
     relatedContactInformation: Annotated[list[RelatedContactInformation], Field(min_length=1)]
     issueStartDate: Rfc3339 | None = None
     externalId: Str | None = None
