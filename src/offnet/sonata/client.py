@@ -326,7 +326,7 @@ def _error(method: str, response: httpx.Response) -> SonataError:
     reasons = tuple(read_errors(body)) if body is not None else ()
     entries = body if isinstance(body, list) else [body]
     code = next((e.get("code") for e in entries if isinstance(e, dict) and e.get("code")), None)
-    message = "; ".join(read_errors(body, with_code=False)) if body is not None else ""
+    message = "; ".join(r for r in read_errors(body, with_code=False) if r) if body is not None else ""
     message = message or response.reason_phrase
     return SonataError(
         response.status_code, message, code=code, method=method, url=str(response.url), reasons=reasons

@@ -117,6 +117,7 @@ def read_errors(body: Any, *, with_code: bool = True) -> list[str]:
     lines = []
     for entry in entries:
         if not isinstance(entry, dict):
+            lines.append(str(entry))
             continue
         text = str(entry.get("message") or entry.get("reason") or entry.get("detail") or "")
         code = entry.get("code")
@@ -124,7 +125,7 @@ def read_errors(body: Any, *, with_code: bool = True) -> list[str]:
         if path and path not in text:
             text = f"{path}: {text}"
         lines.append(f"{code}: {text}" if code and with_code else text)
-    return [line for line in lines if line]
+    return lines
 
 
 def _reason(message: str) -> str:

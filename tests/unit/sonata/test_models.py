@@ -157,7 +157,12 @@ _DELETE = object()
         ("quote", "quoteItem.0.note.0.source", "customer", "note.0.source"),
         ("quote_create", "quoteItem.0.product.place.0.@type", _DELETE, "place.0.@type"),
         ("quote_create", "quoteItem.0.product.place.0.@type", "Somewhere", "is not a place kind"),
-        ("quote_create", "quoteItem.0.product.place.0.city", _DELETE, "not a valid FieldedAddress: city: required property missing"),
+        (
+            "quote_create",
+            "quoteItem.0.product.place.0.city",
+            _DELETE,
+            "not a valid FieldedAddress: city: required property missing",
+        ),
         ("product_order_create", "relatedContactInformation", _DELETE, "relatedContactInformation"),
         (
             "product_order_create",
