@@ -135,6 +135,9 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
     "--tick-seconds", type=float, default=1.0, show_default=True, help="how often the seller moves orders"
 )
 @click.option("--seller-id", default="offnet-seller", show_default=True)
+@click.option(
+    "--database", help="SQLite file (or SQLAlchemy URL) that keeps quotes, orders and tickets across restarts"
+)
 @click.option("--log-level", default="info", show_default=True)
 def seller(
     host,
@@ -148,6 +151,7 @@ def seller(
     tick_seconds,
     seller_id,
     log_level,
+    database,
 ) -> None:
     """Run the reference Sonata seller (quotes, product orders, trouble tickets) until interrupted."""
     from offnet.sonata.seller import PRESETS, run_seller
@@ -172,4 +176,5 @@ def seller(
         tick_seconds=tick_seconds,
         seller_id=seller_id,
         log_level=log_level,
+        database=database,
     )

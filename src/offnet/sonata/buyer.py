@@ -46,7 +46,9 @@ def rfq_external_id(rfq_id: int) -> str:
 
 def rfq_id_of(document: SonataModel | dict[str, Any]) -> int | None:
     """The RFQ id a quote (request) names in its ``externalId``, or None if it names none."""
-    external = document.get("externalId") if isinstance(document, dict) else getattr(document, "externalId", None)
+    external = (
+        document.get("externalId") if isinstance(document, dict) else getattr(document, "externalId", None)
+    )
     if not isinstance(external, str) or not external.startswith(RFQ_EXTERNAL_ID_PREFIX):
         return None
     digits = external[len(RFQ_EXTERNAL_ID_PREFIX) :]

@@ -38,7 +38,9 @@ def _unique(items: Any) -> Any:
     if isinstance(items, list):
         seen: set[str] = set()
         for item in items:
-            key = json.dumps(item.to_json() if isinstance(item, SonataModel) else item, sort_keys=True, default=str)
+            key = json.dumps(
+                item.to_json() if isinstance(item, SonataModel) else item, sort_keys=True, default=str
+            )
             if key in seen:
                 raise ValueError("array items must be unique")
             seen.add(key)
@@ -51,7 +53,9 @@ def _one_as_list(value: Any) -> Any:
 
 
 Unique = BeforeValidator(_unique)
-Identifier = Annotated[str, Field(min_length=1, max_length=45, pattern=r"[\x20-\x7F]+", strict=True)]  # unanchored, as in JSON Schema
+Identifier = Annotated[
+    str, Field(min_length=1, max_length=45, pattern=r"[\x20-\x7F]+", strict=True)
+]  # unanchored, as in JSON Schema
 VlanId = Annotated[int, Field(ge=1, le=4094, strict=True)]
 Dscp = Annotated[int, Field(ge=0, le=63, strict=True)]
 NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]

@@ -251,7 +251,9 @@ class RelatedPlace(SonataModel):
     def _fields_of_its_kind(self) -> RelatedPlace:
         kind = PLACE_KINDS.get(self.type)
         if kind is None:
-            raise ValueError(f"@type {self.type!r} is not a place kind; expected one of {', '.join(PLACE_KINDS)}")
+            raise ValueError(
+                f"@type {self.type!r} is not a place kind; expected one of {', '.join(PLACE_KINDS)}"
+            )
         try:
             kind.model_validate(self.model_extra or {})
         except ValidationError as exc:

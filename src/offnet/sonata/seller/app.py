@@ -39,6 +39,7 @@ from offnet.sonata.seller.clock import Clock, SimulatedClock
 from offnet.sonata.seller.engine import SellerEngine, SellerError
 from offnet.sonata.seller.notifier import NotificationSender
 from offnet.sonata.seller.profiles import BehaviourProfile, get_profile
+from offnet.sonata.seller.store import SellerStore
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -109,6 +110,7 @@ def create_seller_app(
     seller_id: str = "offnet-seller",
     instance: str | None = None,
     tick_seconds: float = 0.0,
+    database: str | None = None,
 ) -> FastAPI:
     """The reference seller as an ASGI app.
 
@@ -117,11 +119,18 @@ def create_seller_app(
     carry ``Authorization: Bearer {notification_token}``. ``clock`` defaults to a frozen
     SimulatedClock moved by ``POST /simulator/clock/advance``; with ``tick_seconds`` > 0 a background
     task also runs due transitions and sends notifications that often (for real-time clocks).
+    ``database`` (a SQLite path or SQLAlchemy URL) keeps quotes, orders, tickets, hub
+    subscriptions and planned transitions across restarts.
     """
     behaviour = get_profile(profile) if isinstance(profile, str) else profile
     clock = clock or SimulatedClock()
     engine = SellerEngine(
-        behaviour, seed, clock, seller_id=seller_id, instance=instance or uuid.uuid4().hex[:6]
+        behaviour,
+        seed,
+        clock,
+        seller_id=seller_id,
+        instance=instance or uuid.uuid4().hex[:6],
+        store=SellerStore(database) if database else None,
     )
     auth = SellerAuth.build(tokens, clients)
     sender = NotificationSender(notification_token)
@@ -148,6 +157,7 @@ def create_seller_app(
                 while True:
                     await asyncio.sleep(tick_seconds)
                     engine.progress()
+                    engine.commit()
                     await flush()
 
             ticker = asyncio.create_task(tick())
@@ -198,6 +208,7 @@ def create_seller_app(
             if engine.rng("http", next(counter)).random() < behaviour.error_probability:
                 return error_response(500, "internalError", "simulated seller failure")
         response = await call_next(request)
+        engine.commit()
         if engine.outbox:
             task = asyncio.create_task(flush())
             background.add(task)
@@ -353,6 +364,7 @@ def create_seller_app(
             )
         now = clock.advance(seconds)
         transitions = engine.progress()
+        engine.commit()
         return {"now": now.isoformat(), "transitions": transitions, "deliveries": await settle()}
 
     @sim.post("/faults")
@@ -487,6 +499,7 @@ def run_seller(
     tick_seconds: float = 1.0,
     seller_id: str = "offnet-seller",
     log_level: str = "info",
+    database: str | None = None,
 ) -> None:
     """Serve the reference seller until interrupted (what ``offnet sonata seller`` runs)."""
     import uvicorn
@@ -500,5 +513,6 @@ def run_seller(
         notification_token=notification_token,
         seller_id=seller_id,
         tick_seconds=tick_seconds,
+        database=database,
     )
     uvicorn.run(app, host=host, port=port, log_level=log_level)

@@ -11,7 +11,6 @@ import heapq
 import itertools
 import math
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,6 +42,7 @@ from offnet.sonata.models import (
 )
 from offnet.sonata.seller.clock import Clock
 from offnet.sonata.seller.profiles import BehaviourProfile
+from offnet.sonata.seller.store import SellerStore
 from offnet.sonata.units import interval_to_seconds, month_bounds, percent_to_ppm
 
 APPROVED = frozenset({QuoteState.APPROVED_ORDERABLE, QuoteState.APPROVED_ORDERABLE_ALTERNATE})
@@ -99,11 +99,15 @@ class Delivery:
 
 
 @dataclass(order=True)
-class _Step:
+class Step:
+    """A planned transition: at ``due``, run the engine's method ``action`` with ``args`` (plain
+    JSON values, so a step can be stored and run after a restart)."""
+
     due: datetime
     seq: int
     owner: str = field(compare=False)
-    action: Callable[[datetime], None] = field(compare=False)
+    action: str = field(compare=False)
+    args: tuple[Any, ...] = field(compare=False, default=())
 
 
 # The seller's own integration (its offnet oracle) authenticates as this party: it may read every
@@ -122,6 +126,7 @@ class SellerEngine:
         *,
         seller_id: str = "offnet-seller",
         instance: str = "0",
+        store: SellerStore | None = None,
     ) -> None:
         self.profile = profile
         self.seed = seed
@@ -134,11 +139,67 @@ class SellerEngine:
         self.tickets: dict[str, TroubleTicket] = {}
         self._owner: dict[str, str] = {}
         self._subscriptions: dict[str, Subscription] = {}
-        self._steps: list[_Step] = []
+        self._steps: list[Step] = []
         self._seq = itertools.count()
-        self._ids: dict[str, itertools.count[int]] = {}
+        self._ids: dict[str, int] = {}
         self.outbox: list[Delivery] = []
         self.silenced: list[dict[str, Any]] = []
+        self.store = store
+        self._dirty: set[str] = set()
+        if store is not None:
+            self._restore(store)
+
+    # --- persistence ---
+
+    _STORES = (
+        ("quote", "quotes", Quote),
+        ("productOrder", "orders", ProductOrder),
+        ("cancelProductOrder", "cancellations", CancelProductOrder),
+        ("troubleTicket", "tickets", TroubleTicket),
+    )
+
+    def _restore(self, store: SellerStore) -> None:
+        saved = store.load()
+        # A restarted seller keeps its id prefix, so new ids never collide with stored ones.
+        self.instance = saved.meta.get("instance", self.instance)
+        self._ids = dict(saved.meta.get("ids", {}))
+        self._seq = itertools.count(saved.meta.get("seq", 0))
+        models = {kind: (attribute, model) for kind, attribute, model in self._STORES}
+        for resource_id, kind, owner, document in saved.resources:
+            attribute, model = models[kind]
+            getattr(self, attribute)[resource_id] = model.model_validate(document)
+            self._owner[resource_id] = owner
+        apis = {api.name: api for api in (QUOTE_API, PRODUCT_ORDER_API, TROUBLE_TICKET_API)}
+        for sub_id, api, callback, query, buyer in saved.subscriptions:
+            request = EventSubscriptionInput(callback=callback, **({"query": query} if query else {}))
+            self._subscriptions[sub_id] = Subscription(
+                sub_id, apis[api], callback, query, request.event_types(), buyer
+            )
+        self._steps = [
+            Step(due, seq, owner, action, tuple(args)) for seq, due, owner, action, args in saved.steps
+        ]
+        heapq.heapify(self._steps)
+
+    def commit(self) -> None:
+        """Write what changed since the last commit (nothing without a store)."""
+        if self.store is None or not self._dirty:
+            return
+        changed = []
+        for kind, attribute, _model in self._STORES:
+            store = getattr(self, attribute)
+            changed += [
+                (rid, kind, self._owner[rid], store[rid].to_json()) for rid in self._dirty if rid in store
+            ]
+        planned: dict[str, list[tuple[int, datetime, str, list[Any]]]] = {owner: [] for owner in self._dirty}
+        for step in self._steps:
+            if step.owner in planned:
+                planned[step.owner].append((step.seq, step.due, step.action, list(step.args)))
+        hubs = [(s.id, s.api.name, s.callback, s.query, s.buyer) for s in self._subscriptions.values()]
+        seq = next(self._seq)
+        self._seq = itertools.count(seq)
+        settings = {"instance": self.instance, "ids": self._ids, "seq": seq}
+        self.store.save(settings, changed, planned, hubs)
+        self._dirty.clear()
 
     # --- randomness, ids, scheduling ---
 
@@ -147,16 +208,18 @@ class SellerEngine:
         return random.Random(":".join(str(k) for k in (self.seed, *key)))
 
     def _new_id(self, prefix: str) -> str:
-        counter = self._ids.setdefault(prefix, itertools.count(1))
-        return f"{prefix}-{self.instance}-{next(counter):04d}"
+        self._ids[prefix] = self._ids.get(prefix, 0) + 1
+        return f"{prefix}-{self.instance}-{self._ids[prefix]:04d}"
 
-    def _schedule(self, due: datetime, owner: str, action: Callable[[datetime], None]) -> None:
+    def _schedule(self, due: datetime, owner: str, action: str, *args: Any) -> None:
         # Whole seconds: Sonata dates read better, and on chain they are unix seconds anyway.
-        heapq.heappush(self._steps, _Step(due.replace(microsecond=0), next(self._seq), owner, action))
+        heapq.heappush(self._steps, Step(due.replace(microsecond=0), next(self._seq), owner, action, args))
+        self._dirty.add(owner)
 
     def _unschedule(self, owner: str) -> None:
         self._steps = [s for s in self._steps if s.owner != owner]
         heapq.heapify(self._steps)
+        self._dirty.add(owner)
 
     def progress(self) -> int:
         """Run every transition due by now, in time order; the number run."""
@@ -164,7 +227,7 @@ class SellerEngine:
         ran = 0
         while self._steps and self._steps[0].due <= now:
             step = heapq.heappop(self._steps)
-            step.action(step.due)
+            getattr(self, step.action)(*step.args, step.due)
             ran += 1
         return ran
 
@@ -190,6 +253,7 @@ class SellerEngine:
             self._new_id("HUB"), api, request.callback.rstrip("/"), request.query, wanted, buyer
         )
         self._subscriptions[sub.id] = sub
+        self._dirty.add(sub.id)
         return EventSubscription(
             id=sub.id, callback=request.callback, **({"query": request.query} if request.query else {})
         )
@@ -209,11 +273,13 @@ class SellerEngine:
         if sub is None or sub.api is not api or sub.buyer != buyer:
             raise not_found("hub subscription", subscription_id)
         del self._subscriptions[subscription_id]
+        self._dirty.add(subscription_id)
 
     def _publish(
         self, api: SonataApi, event_type: str, resource_id: str, when: datetime, **extra: str
     ) -> None:
         buyer = self._owner[resource_id]
+        self._dirty.add(resource_id)
         event_id = self._new_id("EV")
         body = {
             "eventId": event_id,
@@ -277,6 +343,7 @@ class SellerEngine:
         )
         self.quotes[quote_id] = quote
         self._owner[quote_id] = buyer
+        self._dirty.add(quote_id)
         answer_at = self._answer_time(quote_id, now, request.requestedQuoteCompletionDate)
         if request.instantSyncQuote:
             self._answer_quote(quote_id, now)
@@ -285,9 +352,10 @@ class SellerEngine:
         self._schedule(
             now + min(timedelta(minutes=15), (answer_at - now) / 2),
             quote_id,
-            lambda when: self._quote_in_progress(quote_id, when),
+            "_quote_in_progress",
+            quote_id,
         )
-        self._schedule(answer_at, quote_id, lambda when: self._answer_quote(quote_id, when))
+        self._schedule(answer_at, quote_id, "_answer_quote", quote_id)
         return quote
 
     def _answer_time(self, quote_id: str, now: datetime, deadline: datetime | None) -> datetime:
@@ -380,7 +448,7 @@ class SellerEngine:
             self._set_quote_state(
                 quote, QuoteState.ANSWERED if budgetary else QuoteState.APPROVED_ORDERABLE, when
             )
-            self._schedule(until, quote_id, lambda at: self._expire_quote(quote_id, at))
+            self._schedule(until, quote_id, "_expire_quote", quote_id)
         for item in quote.quoteItem:
             self._publish(QUOTE_API, "quoteItemStateChangeEvent", quote.id, when, quoteItemId=item.id)
 
@@ -487,12 +555,13 @@ class SellerEngine:
         )
         self.orders[order_id] = order
         self._owner[order_id] = buyer
+        self._dirty.add(order_id)
         for quote in {q.id: q for q in accepted}.values():
             self._unschedule(quote.id)
             self._set_quote_state(quote, QuoteState.ACCEPTED, now, f"ordered in {order_id}")
         rng = self.rng("order", order_id)
         start = now + timedelta(hours=rng.uniform(0.5, 4.0))
-        self._schedule(start, order_id, lambda when: self._start_order(order_id, intervals, when))
+        self._schedule(start, order_id, "_start_order", order_id, intervals)
         return order
 
     def _set_order_state(self, order: ProductOrder, state: ProductOrderState, when: datetime) -> None:
@@ -533,9 +602,7 @@ class SellerEngine:
                 orderItemId=item.id,
             )
             survey = when + (expected - when) / 3
-            self._schedule(
-                survey, order_id, lambda at, item_id=item.id: self._milestone(order_id, item_id, at)
-            )
+            self._schedule(survey, order_id, "_milestone", order_id, item.id)
         rng = self.rng("delivery", order_id)
         done = latest + timedelta(days=rng.uniform(*self.profile.delivery_slip_days))
         failed = {
@@ -545,9 +612,7 @@ class SellerEngine:
             < self.profile.delivery_failure_probability
         }
         self._schedule(
-            max(done, when + timedelta(minutes=1)),
-            order_id,
-            lambda at: self._finish_order(order_id, failed, at),
+            max(done, when + timedelta(minutes=1)), order_id, "_finish_order", order_id, sorted(failed)
         )
 
     def _milestone(self, order_id: str, item_id: str, when: datetime) -> None:
@@ -562,7 +627,7 @@ class SellerEngine:
             milestoneName="siteSurveyDone",
         )
 
-    def _finish_order(self, order_id: str, failed: set[str], when: datetime) -> None:
+    def _finish_order(self, order_id: str, failed: list[str], when: datetime) -> None:
         # MEF 123: every item failed -> failed; some failed -> partial; none -> completed. The
         # order's completionDate is set whatever the outcome; failed items say why.
         order = self.orders[order_id]
@@ -621,16 +686,13 @@ class SellerEngine:
         )
         self.cancellations[cancel_id] = cancellation
         self._owner[cancel_id] = self._owner[order_id]
+        self._dirty.add(cancel_id)
         self._unschedule(order.id)
         self._publish(PRODUCT_ORDER_API, "cancelProductOrderStateChangeEvent", cancel_id, now)
         self._set_order_state(order, ProductOrderState.ASSESSING_CANCELLATION, now)
         reason = request.cancellationReason
-        self._schedule(
-            now + timedelta(minutes=30), order_id, lambda at: self._pending_cancellation(order_id, at)
-        )
-        self._schedule(
-            now + timedelta(hours=1), order_id, lambda at: self._cancelled(order_id, cancel_id, reason, at)
-        )
+        self._schedule(now + timedelta(minutes=30), order_id, "_pending_cancellation", order_id)
+        self._schedule(now + timedelta(hours=1), order_id, "_cancelled", order_id, cancel_id, reason)
         return cancellation
 
     def _pending_cancellation(self, order_id: str, when: datetime) -> None:
@@ -690,6 +752,7 @@ class SellerEngine:
         )
         self.tickets[ticket_id] = ticket
         self._owner[ticket_id] = buyer
+        self._dirty.add(ticket_id)
         self._plan_restoration(ticket_id, now + timedelta(minutes=5))
         return ticket
 
@@ -701,18 +764,15 @@ class SellerEngine:
             start + timedelta(minutes=5),
         ).replace(microsecond=0)
         ticket.expectedResolutionDate = resolved
-        self._schedule(
-            start,
-            ticket_id,
-            lambda at: self._set_ticket_status(ticket_id, TroubleTicketStatus.IN_PROGRESS, at),
-        )
-        self._schedule(resolved, ticket_id, lambda at: self._resolve_ticket(ticket_id, at))
+        self._schedule(start, ticket_id, "_ticket_to", ticket_id, TroubleTicketStatus.IN_PROGRESS.value, None)
+        self._schedule(resolved, ticket_id, "_resolve_ticket", ticket_id)
         self._schedule(
             resolved + timedelta(days=1),
             ticket_id,
-            lambda at: self._set_ticket_status(
-                ticket_id, TroubleTicketStatus.CLOSED, at, "closed by the seller"
-            ),
+            "_ticket_to",
+            ticket_id,
+            TroubleTicketStatus.CLOSED.value,
+            "closed by the seller",
         )
 
     def _set_ticket_status(
@@ -723,6 +783,9 @@ class SellerEngine:
         change = {"status": status, "changeDate": when, **({"changeReason": reason} if reason else {})}
         ticket.statusChange = [*(ticket.statusChange or []), change]
         self._publish(TROUBLE_TICKET_API, "troubleTicketStatusChangeEvent", ticket_id, when)
+
+    def _ticket_to(self, ticket_id: str, status: str, reason: str | None, when: datetime) -> None:
+        self._set_ticket_status(ticket_id, TroubleTicketStatus(status), when, reason)
 
     def _resolve_ticket(self, ticket_id: str, when: datetime) -> None:
         self.tickets[ticket_id].resolutionDate = when
@@ -785,9 +848,10 @@ class SellerEngine:
         self._schedule(
             now + timedelta(minutes=10),
             ticket_id,
-            lambda at: self._set_ticket_status(
-                ticket_id, TroubleTicketStatus.CANCELLED, at, "cancelled by the buyer"
-            ),
+            "_ticket_to",
+            ticket_id,
+            TroubleTicketStatus.CANCELLED.value,
+            "cancelled by the buyer",
         )
 
     def close_ticket(self, ticket_id: str, buyer: str) -> None:
