@@ -3,7 +3,7 @@
 #   make test   the whole test suite (eth-tester unit tests + anvil integration tests, and the
 #               MEF conformance suite when the MEF SDK is found)
 #   make conformance MEF_SDK=path   offnet's Sonata side judged by the real MEF specs
-#   make bench  gas and throughput benchmarks        make lint   ruff (+ Slither)
+#   make bench  gas and throughput benchmarks        make lint   ruff, import layers, Slither
 #   make artifacts  recompile contracts/ into the package (only when sources changed)
 #   make gas-snapshot  rewrite tests/gas-snapshot.json from a fresh measurement
 
@@ -78,6 +78,7 @@ bench: artifacts
 lint: setup
 	$(BIN)/ruff check src tests scripts bench
 	$(BIN)/ruff format --check src tests scripts bench
+	$(BIN)/lint-imports
 	$(BIN)/python tests/security/slither_input.py .build/slither-input.json
 	$(BIN)/slither .build/slither-input.json --config-file slither.config.json
 

@@ -10,6 +10,7 @@ from web3 import Web3
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
 from offnet.chain.anvil import Anvil
+from offnet.exceptions import ChainError
 
 EMBEDDED = "embedded"
 ANVIL = "anvil"
@@ -17,10 +18,6 @@ RPC = "rpc"
 
 # Chain ids of development nodes, where the dev accounts are unlocked and time can be moved.
 LOCAL_CHAIN_IDS = {31337, 1337, 131277322940537}
-
-
-class ChainError(RuntimeError):
-    """The chain could not be reached or does not support what was asked."""
 
 
 @dataclass

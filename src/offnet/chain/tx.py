@@ -17,27 +17,13 @@ from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFou
 
 from offnet.chain.artifacts import Artifact
 from offnet.chain.connect import Chain
-from offnet.chain.errors import ContractRevert, decode_revert
+from offnet.chain.reverts import decode_revert
+from offnet.exceptions import ContractRevert, TransactionDropped, TransactionRejected
 
 # Errors a node returns when a broadcast is a duplicate of one it already has.
 _ALREADY_KNOWN = ("already known", "known transaction", "alreadyknown")
 _NONCE_TOO_LOW = ("nonce too low", "nonce is too low", "invalid nonce")
 TRANSIENT_RETRIES = 5
-
-
-class TransactionDropped(RuntimeError):
-    """A mined transaction vanished before reaching its confirmations (a chain reorganisation)."""
-
-
-class TransactionRejected(ValueError):
-    """The node refused a transaction before executing it (funds, fees, nonce...)."""
-
-    @classmethod
-    def from_node(cls, exc: Exception) -> TransactionRejected:
-        detail = exc.args[0] if exc.args else exc
-        if isinstance(detail, dict):  # a JSON-RPC error object
-            detail = detail.get("message", detail)
-        return cls(f"the node refused the transaction: {detail}")
 
 
 @dataclass(frozen=True)
@@ -227,12 +213,12 @@ class Sender:
         data = call._encode_transaction_data()
         return self.send({"to": call.address, "data": data, "value": value}, gas=gas, on_signed=on_signed)
 
-    def deploy(self, artifact: Artifact, *args: Any) -> tuple[Contract, Receipt]:
+    def deploy(self, artifact: Artifact, *args: Any, gas: int | None = None) -> tuple[Contract, Receipt]:
         """Deploy a packaged artifact with constructor arguments; returns the bound contract."""
         w3 = self.chain.w3
         factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         data = factory.constructor(*args).data_in_transaction
-        receipt = self.send({"data": data})
+        receipt = self.send({"data": data}, gas=gas)
         return w3.eth.contract(address=receipt.contract_address, abi=artifact.abi), receipt
 
 

@@ -6,18 +6,11 @@ from pathlib import Path
 
 import click
 
+from offnet.cli.inputs import bytes32, read_json
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import (
-    Clients,
-    InvalidInput,
-    bytes32,
-    echo_json,
-    hexstr,
-    json_option,
-    read_json,
-    send,
-    table,
-)
+from offnet.cli.output import echo_json, json_option, send, table
+from offnet.exceptions import InvalidInput
+from offnet.market.codec import to_hex
 from offnet.sla.reports import order_report, period_report, ticket_report
 
 
@@ -85,15 +78,13 @@ def submit(
         raise click.UsageError(
             "nothing to submit: give --product-order, --period/--measurement or --trouble-ticket"
         )
-    clients = Clients.of(opts)
+    suite = opts.suite()
     sender = opts.sender()
-    member = (
-        clients.registry.member_of(sender.address) or sender.address
-    )  # the ledger resolves it the same way
+    member = suite.registry.member_of(sender.address) or sender.address  # the ledger resolves it the same way
     result = {}
 
     def transact():
-        batch, receipt = clients.ledger.submit(sender, member, reports)
+        batch, receipt = suite.ledger.submit(sender, member, reports)
         result["root"] = batch.root
         result["lane"] = batch.lane_id
         return receipt
@@ -101,7 +92,7 @@ def submit(
     send(f"submit {len(reports)} report(s)", transact)
     rows = [
         {
-            "reportId": hexstr(r.report_id),
+            "reportId": to_hex(r.report_id),
             "kind": r.kind.name.lower(),
             "key": r.key,
             "value0": r.value0,
@@ -110,10 +101,10 @@ def submit(
         for r in reports
     ]
     if as_json:
-        echo_json({"root": hexstr(result["root"]), "lane": result["lane"], "member": member, "reports": rows})
+        echo_json({"root": to_hex(result["root"]), "lane": result["lane"], "member": member, "reports": rows})
     else:
         table(
-            f"batch {hexstr(result['root'])} (lane {result['lane']})",
+            f"batch {to_hex(result['root'])} (lane {result['lane']})",
             ("report id", "kind", "key", "value0", "value1"),
             [tuple(r.values()) for r in rows],
         )
@@ -126,10 +117,10 @@ def submit(
 def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
     """ORDER_ID's submitted reports and where each stands (pending, disputed, final)."""
     key = bytes32(order_id, "order id")
-    clients = Clients.of(opts)
-    ledger = clients.ledger
+    suite = opts.suite()
+    ledger = suite.ledger
     logs = ledger.contract.events.ReportSubmitted().get_logs(
-        from_block=clients.suite.manifest.contracts["SlaLedger"].block, argument_filters={"orderId": key}
+        from_block=suite.manifest.contracts["SlaLedger"].block, argument_filters={"orderId": key}
     )
     submitted = ledger_reports(ledger, logs)
     rows = []
@@ -139,8 +130,8 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
         rows.append(
             {
                 "block": block,
-                "batch": hexstr(root),
-                "reportId": hexstr(report.report_id),
+                "batch": to_hex(root),
+                "reportId": to_hex(report.report_id),
                 "kind": report.kind.name.lower(),
                 "key": report.key,
                 "value0": report.value0,
@@ -152,7 +143,7 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
         echo_json(rows)
         return
     table(
-        f"SLA reports of order {hexstr(key)}",
+        f"SLA reports of order {to_hex(key)}",
         ("block", "report id", "kind", "key", "value0", "value1", "status"),
         [
             (r["block"], r["reportId"], r["kind"], r["key"], r["value0"], r["value1"], r["status"])
@@ -163,7 +154,7 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
 
 def ledger_reports(ledger, logs) -> list:
     """(block, batch root, SlaReport) of ReportSubmitted logs."""
-    from offnet.sla.reports import SlaReport
+    from offnet.market.types import SlaReport
 
     out = []
     for log in logs:

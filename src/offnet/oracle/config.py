@@ -102,7 +102,6 @@ class SellerConfig(BaseModel):
     prepaid_months: int = Field(1, ge=0)
     # Credit schedule offered with every quote (CreditSchedule field names, chain units).
     credits: dict[str, int] = Field(default_factory=dict)
-    billing_period_days: int = Field(30, gt=0)
     performance: PerformanceConfig = Field(default_factory=PerformanceConfig)
 
 
@@ -130,7 +129,6 @@ class OracleConfig(BaseModel):
     seller: SellerConfig | None = None  # set when this carrier sells through offnet
     buyer: bool = True  # place orders for our awarded RFQs
     auto_award: bool = True  # award the best-ranked quote once an RFQ's deadline passed
-    admin_token: Secret | None = None  # protects the /offnet/v1/admin endpoints
 
     @field_validator("member")
     @classmethod

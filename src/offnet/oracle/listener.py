@@ -1,15 +1,17 @@
-"""The oracle's HTTP listener: the MEF LSO Sonata notification paths, /healthz and /metrics.
+"""The oracle's HTTP face: the MEF LSO Sonata notification paths, the signed quotes a seller serves
+to its buyers, /healthz and /metrics.
 
 Each event is authenticated (a per-peer bearer token, or an OAuth token carrying the event's
-scope), validated, stored durably, and only then answered 204. Refusals are MEF error bodies
-(``offnet.sonata.errors``): unknown sender 401, a token without the event's scope 403, a body that
-is not JSON, too large or not a valid envelope 400 ``invalidBody`` with the reason. Nothing is
-recorded for a refused request. A repeated eventId from the same peer is acknowledged again (204)
-and stored once.
+scope), validated, stored durably, and only then answered 204. Refusals of the notification paths
+are MEF error bodies (``offnet.sonata.errors``): unknown sender 401, a token without the event's
+scope 403, a body that is not JSON, too large or not a valid envelope 400 ``invalidBody`` with the
+reason. Nothing is recorded for a refused request. A repeated eventId from the same peer is
+acknowledged again (204) and stored once.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,9 +21,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from offnet import __version__
+from offnet.exceptions import SonataRefusal
 from offnet.oracle.store import Store
 from offnet.sonata.auth import BearerVerifier, TokenIssuer, notification_scope
-from offnet.sonata.errors import SonataRefusal
+from offnet.sonata.errors import refusal_response
 from offnet.sonata.models import ANY_MEDIA_TYPE_EVENTS, SONATA_APIS, SonataApi, parse_notification
 
 MAX_BODY_BYTES = 64 * 1024
@@ -29,10 +32,34 @@ MAX_BODY_BYTES = 64 * 1024
 
 @dataclass(frozen=True)
 class Peer:
-    """A counterparty allowed to notify us, known by the bearer token it presents."""
+    """A counterparty allowed to call us, known by the bearer token it presents."""
 
     name: str
     token: str
+    member: str | None = None  # its member address (None for our own Sonata system)
+
+
+class PeerAuth:
+    """The one bearer-token check: which peer presented this request's token (constant-time compare)."""
+
+    def __init__(self, peers: list[Peer]):
+        self.peers = list(peers)
+
+    def peer(self, request: Request) -> Peer | None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None
+        return next((p for p in self.peers if hmac.compare_digest(p.token.encode(), token.encode())), None)
+
+
+def error_response(status: int, message: str) -> JSONResponse:
+    """The one error body of the oracle's endpoints."""
+    return JSONResponse({"code": str(status), "reason": message}, status_code=status)
+
+
+# SignedQuotes(buyer member, rfq id) -> the signed quote JSON for that buyer, or None.
+SignedQuotes = Callable[[str, str], dict | None]
 
 
 class Metrics:
@@ -74,10 +101,13 @@ def create_listener_app(
     *,
     health: Callable[[], dict] | None = None,
     max_body: int = MAX_BODY_BYTES,
+    oracle_peers: list[Peer] = (),
+    signed_quotes: SignedQuotes | None = None,
     issuer: TokenIssuer | None = None,
 ) -> FastAPI:
-    """Build the listener application for one carrier's oracle (``issuer``: OAuth tokens accepted
-    beside the peers' static tokens; their subject must be a peer name)."""
+    """Build the HTTP application of one carrier's oracle: `peers` notify it (with their static
+    tokens, or with OAuth tokens of `issuer` whose subject is a peer name), `oracle_peers` (other
+    carriers' oracles) fetch the signed quotes `signed_quotes` holds for them."""
     app = FastAPI(
         title="offnet oracle listener",
         version=__version__,
@@ -87,11 +117,12 @@ def create_listener_app(
     app.state.metrics = metrics
     app.state.store = store
 
-    verifier = BearerVerifier({peer.token: peer.name for peer in peers}, issuer)
+    notifiers = BearerVerifier({peer.token: peer.name for peer in peers}, issuer)
+    oracles = PeerAuth(list(oracle_peers))
 
     def refuse(reason: str, refusal: SonataRefusal) -> Response:
         metrics.rejected.labels(reason).inc()
-        return refusal.response()
+        return refusal_response(refusal)
 
     def make_handler(api: SonataApi, event_type: str):
         scope = notification_scope(api.name, event_type)
@@ -99,12 +130,11 @@ def create_listener_app(
 
         async def handle(request: Request) -> Response:
             try:
-                sender = verifier.verify(request.headers.get("authorization"), scope)
+                sender = notifiers.verify(request.headers.get("authorization"), scope)
             except SonataRefusal as refusal:
                 if refusal.status == 401:
                     refusal = SonataRefusal(401, refusal.code, f"unknown sender: {refusal.message}")
                 return refuse("unauthenticated" if refusal.status == 401 else "forbidden", refusal)
-            peer = next((p for p in peers if p.name == sender), Peer(sender, ""))
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if (
                 not any_media_type
@@ -125,7 +155,7 @@ def create_listener_app(
             except ValueError as exc:
                 return refuse("invalid", SonataRefusal(400, "invalidBody", str(exc)))
             data = envelope.model_dump(mode="json", by_alias=True, exclude_none=True)
-            if store.record_event(peer.name, api.name, data, envelope.item_id):
+            if store.record_event(sender, api.name, data, envelope.item_id):
                 metrics.received.labels(api.name, envelope.eventType).inc()
             else:
                 metrics.duplicates.inc()
@@ -159,6 +189,21 @@ def create_listener_app(
                     }
                 },
             )
+
+    if signed_quotes is not None:
+
+        @app.get("/offnet/v1/signedQuotes/{rfq_id}", tags=["offnet"])
+        def signed_quote(rfq_id: str, request: Request) -> JSONResponse:
+            """The signed quote this seller committed for an RFQ (only to that RFQ's buyer)."""
+            peer = oracles.peer(request)
+            if peer is None or peer.member is None:
+                return error_response(401, "unknown peer")
+            if not rfq_id.isdigit():
+                return error_response(400, "rfq id must be a decimal integer")
+            stored = signed_quotes(peer.member, rfq_id)
+            if stored is None:
+                return error_response(404, f"no signed quote for RFQ {rfq_id}")
+            return JSONResponse(stored)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> JSONResponse:

@@ -13,74 +13,22 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from eth_utils import to_checksum_address
 
 from offnet.chain.connect import Chain
-from offnet.chain.errors import ContractRevert
-from offnet.chain.tx import Sender, TransactionDropped
-from offnet.market.escrow import OrderTerms, PeriodMetrics
-from offnet.market.ledger import Batch, LedgerClient, ReportStatus, default_lane
+from offnet.chain.tx import Sender
+from offnet.exceptions import ContractRevert, TransactionDropped
+from offnet.market.codec import report_from_json, terms_from_json
+from offnet.market.ledger import Batch, LedgerClient, default_lane
+from offnet.market.types import ReportStatus
 from offnet.oracle.store import Store
-from offnet.sla.reports import ReportKind, SlaReport
 
 log = logging.getLogger("offnet.oracle.relay")
 
 # Ledger lanes a relay cycles through (SlaLedger.submit): enough for the batches of one liveness
 # window; past that a batch takes a fresh lane of its own, which only costs more gas.
 DEFAULT_LANES = 32
-
-
-def report_to_json(report: SlaReport) -> dict:
-    """An outbox payload: the report's fields with hex bytes, plus its id."""
-    return {
-        "reportId": "0x" + report.report_id.hex(),
-        "orderId": "0x" + bytes(report.order_id).hex(),
-        "kind": int(report.kind),
-        "key": report.key,
-        "value0": report.value0,
-        "value1": report.value1,
-        "metrics": list(report.metrics.to_tuple()),
-        "evidenceHash": "0x" + bytes(report.evidence_hash).hex(),
-    }
-
-
-def report_from_json(data: dict) -> SlaReport:
-    return SlaReport(
-        order_id=bytes.fromhex(data["orderId"][2:]),
-        kind=ReportKind(data["kind"]),
-        key=data["key"],
-        value0=data["value0"],
-        value1=data["value1"],
-        metrics=PeriodMetrics(*data["metrics"]),
-        evidence_hash=bytes.fromhex(data["evidenceHash"][2:]),
-    )
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def _from_jsonable(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith("0x") and len(value) == 66:
-        return bytes.fromhex(value[2:])  # bytes32; addresses (42 characters) stay text
-    if isinstance(value, list):
-        return tuple(_from_jsonable(v) for v in value)
-    return value
-
-
-def terms_to_json(terms: OrderTerms) -> list:
-    """OrderTerms as JSON data (the ABI tuple, bytes as hex)."""
-    return _jsonable(terms.to_tuple())
-
-
-def terms_from_json(data: list) -> OrderTerms:
-    return OrderTerms.from_tuple(_from_jsonable(data))
 
 
 @dataclass
@@ -224,10 +172,6 @@ class ReportRelay:
         self.stats.transactions += 1
         self.stats.submitted += len(ids)
         self._settle(receipt.tx_hash, ids)
-
-    def confirm_submitted(self) -> None:
-        """Move submitted reports whose transactions are now deep enough to confirmed."""
-        self.recover()
 
     # --- finality -------------------------------------------------------------------------------
 

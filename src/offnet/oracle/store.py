@@ -75,27 +75,81 @@ outbox = Table(
     Column("last_error", Text),
 )
 
-cursors = Table(
-    "cursors",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
-)
-
 orders = Table(
     "orders",
     metadata,
     Column("order_id", String(66), primary_key=True),
     Column("rfq_id", String(80), nullable=False),  # decimal: RFQ ids are 256-bit
     Column("role", String(8), nullable=False),  # buyer | seller
-    Column("terms", Text, nullable=False),  # OrderTerms, JSON
+    Column("terms", Text, nullable=False),  # OrderTerms, JSON (offnet.market.codec)
     Column("peer", String(64), nullable=False),  # the counterparty's peer name
     Column("quote_id", String(128)),
     Column("product_order_id", String(128)),
     Column("state", String(32), nullable=False, default="awarded"),
     Column("committed_date", String(40)),  # the FIRST expectedCompletionDate the seller gave
     Column("completed_at", Integer),  # unix completionDate, once delivered
+    Column("reported_periods", Integer, nullable=False, default=0),  # seller: billing periods queued
     Column("updated_at", Integer, nullable=False),
+)
+
+# --- the buyer desk ----------------------------------------------------------------------------------
+
+rfqs = Table(
+    "rfqs",
+    metadata,
+    Column("rfq_id", String(80), primary_key=True),  # decimal
+    Column("rfq", Text, nullable=False),  # the on-chain Rfq, JSON (offnet.market.codec)
+    Column("request", Text, nullable=False),  # the Sonata quote request sent to the invited sellers
+    Column("state", String(16), nullable=False),  # open | awarded | unawarded
+    Column("order_id", String(66)),  # the awarded order
+    Column("awarded_peer", String(64)),
+    Column("ranking", Text),  # JSON list of the ranking's explanations
+    Column("updated_at", Integer, nullable=False),
+)
+
+quote_requests = Table(  # the Sonata quote each invited seller created for one of our RFQs
+    "quote_requests",
+    metadata,
+    Column("peer", String(64), primary_key=True),
+    Column("sonata_quote_id", String(128), primary_key=True),
+    Column("rfq_id", String(80), nullable=False),
+)
+
+received_quotes = Table(  # a seller's signed quote the buyer fetched and verified
+    "received_quotes",
+    metadata,
+    Column("rfq_id", String(80), primary_key=True),
+    Column("peer", String(64), primary_key=True),
+    Column("signed", Text, nullable=False),  # SignedQuote, JSON (offnet.market.codec)
+    Column("sonata_quote_id", String(128), nullable=False),
+    Column("quote_item_id", String(128), nullable=False),
+)
+
+# --- the seller desk ---------------------------------------------------------------------------------
+
+signed_quotes = Table(  # our own quotes, signed and committed, served to the RFQ's buyer
+    "signed_quotes",
+    metadata,
+    Column("rfq_id", String(80), primary_key=True),
+    Column("signed", Text, nullable=False),
+    Column("sonata_quote_id", String(128), nullable=False, unique=True),
+)
+
+# --- plumbing ----------------------------------------------------------------------------------------
+
+subscriptions = Table(  # our listener's registration at a seller's hub, per API
+    "subscriptions",
+    metadata,
+    Column("peer", String(64), primary_key=True),
+    Column("api", String(32), primary_key=True),
+    Column("subscription_id", String(128), nullable=False),
+)
+
+chain_cursors = Table(  # the next block to read, per chain watcher
+    "chain_cursors",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("next_block", Integer, nullable=False),
 )
 
 
@@ -184,6 +238,14 @@ class Store:
             )
             for r in rows
         ]
+
+    def unfinished_events(self, apis: tuple[str, ...]) -> list[Any]:
+        """Events of these APIs not handled yet or given up: (event_type, status, last_error) rows."""
+        query = select(events.c.event_type, events.c.status, events.c.last_error).where(
+            events.c.api.in_(apis), events.c.status != "done"
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(query))
 
     def finish_event(self, event_row: int, reports: list[dict]) -> int:
         """Mark an event done and queue its reports, atomically; returns how many were new."""
@@ -337,22 +399,9 @@ class Store:
                 )
             )
 
-    # --- cursors and orders --------------------------------------------------------------------
+    # --- orders ---------------------------------------------------------------------------------------
 
-    def cursor(self, name: str, default: Any = None) -> Any:
-        with self.engine.connect() as conn:
-            value = conn.execute(select(cursors.c.value).where(cursors.c.name == name)).scalar_one_or_none()
-        return default if value is None else json.loads(value)
-
-    def set_cursor(self, name: str, value: Any) -> None:
-        with self.engine.begin() as conn:
-            updated = conn.execute(
-                update(cursors).where(cursors.c.name == name).values(value=json.dumps(value))
-            )
-            if updated.rowcount == 0:
-                conn.execute(insert(cursors).values(name=name, value=json.dumps(value)))
-
-    def save_order(self, order_id: str, rfq_id: int, role: str, terms: dict, peer: str, **links: str) -> None:
+    def save_order(self, order_id: str, rfq_id: int, role: str, terms: list, peer: str, **links: Any) -> None:
         """Insert or update what this oracle knows of an order (terms, Sonata ids, state)."""
         values = {
             "rfq_id": str(rfq_id),
@@ -390,6 +439,181 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(select(orders).order_by(orders.c.updated_at)).mappings().all()
         return [{**r, "terms": json.loads(r["terms"])} for r in rows]
+
+    def delivered_seller_orders(self) -> list[dict]:
+        """Our orders as seller that were delivered and are linked to our Sonata order."""
+        query = (
+            select(orders)
+            .where(
+                orders.c.role == "seller",
+                orders.c.completed_at.is_not(None),
+                orders.c.product_order_id.is_not(None),
+            )
+            .order_by(orders.c.completed_at)
+        )
+        with self.engine.connect() as conn:
+            return [{**r, "terms": json.loads(r["terms"])} for r in conn.execute(query).mappings().all()]
+
+    # --- RFQs (buyer) -----------------------------------------------------------------------------
+
+    def save_rfq(self, rfq_id: int, rfq: dict, request: dict) -> None:
+        """Record an RFQ we posted with the Sonata quote request behind it (state open)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(rfqs).values(
+                    rfq_id=str(rfq_id),
+                    rfq=json.dumps(rfq, sort_keys=True),
+                    request=json.dumps(request, sort_keys=True),
+                    state="open",
+                    updated_at=int(time.time()),
+                )
+            )
+
+    def rfq(self, rfq_id: int | str) -> dict | None:
+        """An RFQ we posted: its on-chain form, request, state and award, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(rfqs).where(rfqs.c.rfq_id == str(rfq_id))).mappings().first()
+        if row is None:
+            return None
+        return {
+            **row,
+            "rfq": json.loads(row["rfq"]),
+            "request": json.loads(row["request"]),
+            "ranking": json.loads(row["ranking"]) if row["ranking"] else None,
+        }
+
+    def open_rfqs(self) -> list[int]:
+        """The ids of our RFQs still open (not awarded or given up)."""
+        with self.engine.connect() as conn:
+            return [int(r[0]) for r in conn.execute(select(rfqs.c.rfq_id).where(rfqs.c.state == "open"))]
+
+    def close_rfq(
+        self,
+        rfq_id: int,
+        state: str,
+        *,
+        order_id: str | None = None,
+        peer: str | None = None,
+        ranking: list[str] | None = None,
+    ) -> None:
+        """Record an RFQ's outcome: `awarded` (with the order and the winning peer) or `unawarded`."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(rfqs)
+                .where(rfqs.c.rfq_id == str(rfq_id))
+                .values(
+                    state=state,
+                    order_id=order_id,
+                    awarded_peer=peer,
+                    ranking=json.dumps(ranking) if ranking is not None else None,
+                    updated_at=int(time.time()),
+                )
+            )
+
+    def save_quote_request(self, peer: str, sonata_quote_id: str, rfq_id: int) -> None:
+        """Remember which RFQ the seller's Sonata quote `sonata_quote_id` answers."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(quote_requests).values(peer=peer, sonata_quote_id=sonata_quote_id, rfq_id=str(rfq_id))
+            )
+
+    def rfq_of_quote_request(self, peer: str, sonata_quote_id: str) -> int | None:
+        """The RFQ a peer's Sonata quote answers, or None when it is not one we requested."""
+        query = select(quote_requests.c.rfq_id).where(
+            quote_requests.c.peer == peer, quote_requests.c.sonata_quote_id == sonata_quote_id
+        )
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    def add_received_quote(
+        self, rfq_id: int, peer: str, signed: dict, sonata_quote_id: str, quote_item_id: str
+    ) -> bool:
+        """Keep a peer's verified signed quote for an RFQ; False when one was already kept."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(received_quotes).values(
+                        rfq_id=str(rfq_id),
+                        peer=peer,
+                        signed=json.dumps(signed, sort_keys=True),
+                        sonata_quote_id=sonata_quote_id,
+                        quote_item_id=quote_item_id,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def received_quotes(self, rfq_id: int) -> dict[str, dict]:
+        """The verified quotes of an RFQ by peer: {"signed", "sonata_quote_id", "quote_item_id"}."""
+        query = select(received_quotes).where(received_quotes.c.rfq_id == str(rfq_id))
+        with self.engine.connect() as conn:
+            return {
+                r["peer"]: {
+                    "signed": json.loads(r["signed"]),
+                    "sonata_quote_id": r["sonata_quote_id"],
+                    "quote_item_id": r["quote_item_id"],
+                }
+                for r in conn.execute(query).mappings()
+            }
+
+    # --- signed quotes (seller) -------------------------------------------------------------------
+
+    def save_signed_quote(self, rfq_id: int, signed: dict, sonata_quote_id: str) -> None:
+        """Keep our signed, committed quote for an RFQ and the Sonata quote it prices."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(signed_quotes).values(
+                    rfq_id=str(rfq_id),
+                    signed=json.dumps(signed, sort_keys=True),
+                    sonata_quote_id=sonata_quote_id,
+                )
+            )
+
+    def signed_quote(self, rfq_id: int | str) -> dict | None:
+        """Our signed quote for an RFQ (its JSON form), or None."""
+        query = select(signed_quotes.c.signed).where(signed_quotes.c.rfq_id == str(rfq_id))
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar_one_or_none()
+        return None if value is None else json.loads(value)
+
+    def rfq_of_signed_quote(self, sonata_quote_id: str) -> int | None:
+        """The RFQ our Sonata quote `sonata_quote_id` was signed for, or None."""
+        query = select(signed_quotes.c.rfq_id).where(signed_quotes.c.sonata_quote_id == sonata_quote_id)
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    # --- subscriptions and chain cursors ----------------------------------------------------------
+
+    def subscription(self, peer: str, api: str) -> str | None:
+        """Our subscription id at a peer's hub for one API, or None."""
+        query = select(subscriptions.c.subscription_id).where(
+            subscriptions.c.peer == peer, subscriptions.c.api == api
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one_or_none()
+
+    def save_subscription(self, peer: str, api: str, subscription_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(subscriptions).values(peer=peer, api=api, subscription_id=subscription_id))
+
+    def next_block(self, watcher: str) -> int:
+        """The first block a chain watcher has not read yet (0 when it never ran)."""
+        query = select(chain_cursors.c.next_block).where(chain_cursors.c.name == watcher)
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar_one_or_none()
+        return 0 if value is None else value
+
+    def set_next_block(self, watcher: str, block: int) -> None:
+        """Move a chain watcher's cursor (only after the effects of the blocks before it are stored)."""
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                update(chain_cursors).where(chain_cursors.c.name == watcher).values(next_block=block)
+            )
+            if moved.rowcount == 0:
+                conn.execute(insert(chain_cursors).values(name=watcher, next_block=block))
 
     def counts(self) -> dict[str, int]:
         """Events by status and reports by status, for /metrics and /healthz."""

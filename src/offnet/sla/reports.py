@@ -20,41 +20,14 @@ Field use per kind (see contracts/libraries/ReportKinds.sol):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
-from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 from pydantic_core import to_jsonable_python
 
-from offnet.market.escrow import PeriodMetrics
+from offnet.market.types import FailureReason, PeriodMetrics, ReportKind, SlaReport
 from offnet.sonata.canonical import document_hash
 from offnet.sonata.models import percent_to_ppm, rfc3339_to_unix
-
-REPORT_ABI = "(bytes32,uint8,uint32,uint64,uint64,(uint32,uint32,uint32,uint32,uint16),bytes32)"
-NO_METRICS = PeriodMetrics(0, 0, 0, 0, 0)
-ZERO_HASH = bytes(32)
-
-
-class ReportKind(IntEnum):
-    """ReportKinds on chain."""
-
-    ORDER_ACKNOWLEDGED = 1
-    ORDER_IN_PROGRESS = 2
-    ORDER_COMPLETED = 3
-    ORDER_FAILED = 4
-    PERIOD = 5
-    TROUBLE_TICKET = 6
-
-
-class FailureReason(IntEnum):
-    """Why an order failed (ORDER_FAILED value0, and IOrderEscrow.onOrderFailed's reason)."""
-
-    REJECTED = 1
-    FAILED = 2
-    CANCELLED = 3
-
 
 _FAILED_STATES = {
     "rejected": FailureReason.REJECTED,
@@ -62,59 +35,6 @@ _FAILED_STATES = {
     "cancelled": FailureReason.CANCELLED,
 }
 _RESOLVED_TICKET_STATES = {"resolved", "closed"}
-
-
-@dataclass(frozen=True)
-class SlaReport:
-    """One SLA report, as the ledger's `Report` struct."""
-
-    order_id: bytes
-    kind: ReportKind
-    key: int = 0
-    value0: int = 0
-    value1: int = 0
-    metrics: PeriodMetrics = NO_METRICS
-    evidence_hash: bytes = ZERO_HASH
-
-    def to_tuple(self) -> tuple[Any, ...]:
-        """The struct as web3 expects it."""
-        return (
-            bytes(self.order_id),
-            int(self.kind),
-            self.key,
-            self.value0,
-            self.value1,
-            self.metrics.to_tuple(),
-            bytes(self.evidence_hash),
-        )
-
-    @classmethod
-    def from_tuple(cls, values: Iterable[Any] | Mapping[str, Any]) -> SlaReport:
-        """A report from a decoded struct (e.g. the `report` of a ReportSubmitted event)."""
-        if isinstance(values, Mapping):  # web3 decodes event structs as ordered dicts
-            values = values.values()
-        order_id, kind, key, value0, value1, metrics, evidence = values
-        if isinstance(metrics, Mapping):
-            metrics = metrics.values()
-        return cls(
-            bytes(order_id), ReportKind(kind), key, value0, value1, PeriodMetrics(*metrics), bytes(evidence)
-        )
-
-    @property
-    def report_id(self) -> bytes:
-        """What the report is about: keccak256(abi.encode(orderId, kind, key))."""
-        return keccak(
-            encode(["bytes32", "uint8", "uint32"], [bytes(self.order_id), int(self.kind), self.key])
-        )
-
-    @property
-    def content_hash(self) -> bytes:
-        """What the report says: keccak256(abi.encode(report))."""
-        return keccak(encode([REPORT_ABI], [self.to_tuple()]))
-
-    def leaf(self, member: str) -> bytes:
-        """The Merkle leaf of this report in a batch submitted for `member`."""
-        return keccak(encode(["address", REPORT_ABI], [to_checksum_address(member), self.to_tuple()]))
 
 
 # --- helpers --------------------------------------------------------------------------------------

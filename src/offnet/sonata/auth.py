@@ -21,9 +21,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
-
-class AuthError(Exception):
-    """The token endpoint refused the credentials or answered something unusable."""
+from offnet.exceptions import AuthError
 
 
 class TokenSource(Protocol):

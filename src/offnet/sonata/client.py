@@ -18,7 +18,8 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel
 
-from offnet.sonata.auth import AuthError, StaticToken, TokenSource
+from offnet.exceptions import AuthError, SonataError
+from offnet.sonata.auth import StaticToken, TokenSource
 from offnet.sonata.errors import read_errors
 from offnet.sonata.models import (
     PRODUCT_ORDER_API,
@@ -56,30 +57,6 @@ _RETRYABLE = (httpx.TransportError,)  # connect/read/write errors and timeouts
 def shared_ssl_context() -> ssl.SSLContext:
     """One default TLS context for every client: building one costs ~0.1 s of CPU each time."""
     return ssl.create_default_context()
-
-
-class SonataError(Exception):
-    """A Sonata call failed: ``status`` is the HTTP status (None when the seller was unreachable);
-    ``reasons`` holds one line per MEF error entry (every issue of a 422)."""
-
-    def __init__(
-        self,
-        status: int | None,
-        message: str,
-        *,
-        code: str | None = None,
-        method: str = "",
-        url: str = "",
-        reasons: tuple[str, ...] = (),
-    ) -> None:
-        self.status = status
-        self.message = message
-        self.code = code
-        self.method = method
-        self.url = url
-        self.reasons = reasons
-        where = f"{method} {url}: " if method else ""
-        super().__init__(f"{where}{status if status is not None else 'unreachable'} {message}".strip())
 
 
 class SonataClient:

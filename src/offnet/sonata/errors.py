@@ -8,12 +8,12 @@ through these functions, and the Sonata client reads them back with ``read_error
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 from starlette.responses import JSONResponse
+
+from offnet.exceptions import SonataRefusal
 
 REASON_MAX = 255
 MEDIA_TYPE = "application/json;charset=utf-8"
@@ -42,47 +42,26 @@ CODES: dict[int, frozenset[str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Issue:
-    """One business-validation problem of a 422: MEF code, JSON pointer, reason."""
-
-    code: str
-    property_path: str
-    reason: str
-
-    def to_json(self) -> dict[str, Any]:
-        body = error_body(422, self.code, self.reason)
-        if self.property_path:
-            body["propertyPath"] = self.property_path
-        return body
+def refusal_body(refusal: SonataRefusal) -> dict[str, Any] | list[dict[str, Any]]:
+    """The MEF body of a refusal: an Error object, or the array of Error422 for a 422."""
+    if refusal.status != 422:
+        return error_body(refusal.status, refusal.code, refusal.message)
+    entries = []
+    for code, pointer, reason in refusal.issues:
+        entry = error_body(422, code, reason)
+        if pointer:
+            entry["propertyPath"] = pointer
+        entries.append(entry)
+    return entries
 
 
-class SonataRefusal(Exception):
-    """A request refused with a MEF error: HTTP status, MEF code, message (and 422 issues)."""
-
-    def __init__(self, status: int, code: str, message: str, issues: Iterable[Issue] = ()) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.issues = tuple(issues) or ((Issue(code, "", message),) if status == 422 else ())
-
-    @classmethod
-    def unprocessable(cls, code: str, pointer: str, message: str) -> SonataRefusal:
-        """A 422 with one issue."""
-        return cls(422, code, message, [Issue(code, pointer, message)])
-
-    def body(self) -> dict[str, Any] | list[dict[str, Any]]:
-        """The MEF body: an Error object, or the array of Error422 for a 422."""
-        if self.status == 422:
-            return [issue.to_json() for issue in self.issues]
-        return error_body(self.status, self.code, self.message)
-
-    def response(self, headers: dict[str, str] | None = None) -> JSONResponse:
-        """The HTTP answer (``WWW-Authenticate`` is added to a 401)."""
-        if self.status == 401:
-            headers = {"WWW-Authenticate": 'Bearer realm="sonata"', **(headers or {})}
-        return JSONResponse(self.body(), status_code=self.status, headers=headers, media_type=MEDIA_TYPE)
+def refusal_response(refusal: SonataRefusal, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The HTTP answer to a refused request (``WWW-Authenticate`` is added to a 401)."""
+    if refusal.status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="sonata"', **(headers or {})}
+    return JSONResponse(
+        refusal_body(refusal), status_code=refusal.status, headers=headers, media_type=MEDIA_TYPE
+    )
 
 
 def error_body(status: int, code: str, message: str) -> dict[str, Any]:
@@ -93,7 +72,7 @@ def error_body(status: int, code: str, message: str) -> dict[str, Any]:
     return {"code": code, "reason": _reason(message), "message": message}
 
 
-def issues_from(exc: ValidationError, *, root: str = "") -> list[Issue]:
+def issues_from(exc: ValidationError, *, root: str = "") -> tuple[tuple[str, str, str], ...]:
     """The 422 issues of a pydantic failure: ``missingProperty``, ``invalidFormat`` for dates, else
     ``invalidValue``, each with the JSON pointer of the property."""
     result = []
@@ -107,8 +86,8 @@ def issues_from(exc: ValidationError, *, root: str = "") -> list[Issue]:
         else:
             code = "invalidValue"
         where = pointer or "/"
-        result.append(Issue(code, where, f"{where}: {message}"))
-    return result
+        result.append((code, where, f"{where}: {message}"))
+    return tuple(result)
 
 
 def read_errors(body: Any, *, with_code: bool = True) -> list[str]:

@@ -6,12 +6,8 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
-from offnet.market.escrow import PeriodMetrics
+from offnet.market.types import REPORT_ABI, FailureReason, PeriodMetrics, ReportKind, SlaReport
 from offnet.sla.reports import (
-    REPORT_ABI,
-    FailureReason,
-    ReportKind,
-    SlaReport,
     order_report,
     period_report,
     quote_answered_on_time,

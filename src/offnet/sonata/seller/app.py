@@ -18,8 +18,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from offnet.exceptions import SellerError, SonataRefusal
 from offnet.sonata.auth import BearerVerifier, TokenIssuer, token_response
-from offnet.sonata.errors import MEDIA_TYPE, SonataRefusal, issues_from
+from offnet.sonata.errors import MEDIA_TYPE, issues_from, refusal_response
 from offnet.sonata.models import (
     PRODUCT_ORDER_API,
     QUOTE_API,
@@ -36,7 +37,7 @@ from offnet.sonata.models import (
     TroubleTicketUpdate,
 )
 from offnet.sonata.seller.clock import Clock, SimulatedClock
-from offnet.sonata.seller.engine import SellerEngine, SellerError
+from offnet.sonata.seller.engine import SellerEngine
 from offnet.sonata.seller.notifier import NotificationSender
 from offnet.sonata.seller.profiles import BehaviourProfile, get_profile
 from offnet.sonata.seller.store import SellerStore
@@ -81,7 +82,7 @@ class SellerAuth:
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
     """A MEF error answer (see ``offnet.sonata.errors``)."""
-    return SonataRefusal(status, code, message).response()
+    return refusal_response(SonataRefusal(status, code, message))
 
 
 # Optional operations of the three APIs that this seller does not implement: MEF wants 501.
@@ -183,7 +184,7 @@ def create_seller_app(
 
     @app.exception_handler(SonataRefusal)
     async def refused(request: Request, exc: SonataRefusal) -> JSONResponse:
-        return exc.response()
+        return refusal_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -400,7 +401,7 @@ def _add_hub_routes(router: APIRouter, api: SonataApi, engine: SellerEngine, cal
             subscription = await _body(request, EventSubscriptionInput)
         except SonataRefusal as exc:
             raise SellerError(
-                400, "invalidBody", "; ".join(i.reason for i in exc.issues) or exc.message
+                400, "invalidBody", "; ".join(issue[2] for issue in exc.issues) or exc.message
             ) from None
         return _created(engine.subscribe(api, subscription, who))
 

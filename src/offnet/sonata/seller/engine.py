@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from offnet.sonata.errors import SonataRefusal
+from offnet.exceptions import SellerError
 from offnet.sonata.models import (
     PRODUCT_ORDER_API,
     QUOTE_API,
@@ -57,10 +57,6 @@ TICKET_OPEN = frozenset(
     }
 )
 MILESTONE_EVENT = "productSpecificProductOrderItemMilestoneEvent"
-
-
-class SellerError(SonataRefusal):
-    """A request the seller refuses, answered as a MEF error body."""
 
 
 def not_found(what: str, identifier: str) -> SellerError:
