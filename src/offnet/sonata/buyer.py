@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from offnet.sonata.models import (
+    APPROVED_QUOTE_STATES,
     TERMINAL_ORDER_STATES,
     ProductOrder,
     ProductOrderCreate,
@@ -26,7 +27,6 @@ from offnet.sonata.models import (
 RFQ_EXTERNAL_ID_PREFIX = "offnet-rfq:"
 """A quote request offnet sends for an RFQ carries ``externalId = "offnet-rfq:<rfq id>"``."""
 
-APPROVED_QUOTE_STATES = frozenset({QuoteState.APPROVED_ORDERABLE, QuoteState.APPROVED_ORDERABLE_ALTERNATE})
 FINAL_QUOTE_STATES = frozenset(
     {
         QuoteState.ACCEPTED,

@@ -8,12 +8,13 @@ through these functions, and the Sonata client reads them back with ``read_error
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 from starlette.responses import JSONResponse
 
 from offnet.exceptions import SonataRefusal
+from offnet.sonata.models.common import Error422Code
 
 REASON_MAX = 255
 MEDIA_TYPE = "application/json;charset=utf-8"
@@ -26,17 +27,7 @@ CODES: dict[int, frozenset[str]] = {
     404: frozenset({"notFound"}),
     408: frozenset({"timeOut"}),
     409: frozenset({"conflict"}),
-    422: frozenset(
-        {
-            "missingProperty",
-            "invalidValue",
-            "invalidFormat",
-            "referenceNotFound",
-            "unexpectedProperty",
-            "tooManyRecords",
-            "otherIssue",
-        }
-    ),
+    422: frozenset(get_args(Error422Code)),
     500: frozenset({"internalError"}),
     501: frozenset({"notImplemented"}),
 }

@@ -100,6 +100,7 @@ from offnet.sonata.models.order import (
     QuoteItemRef,
 )
 from offnet.sonata.models.quote import (
+    APPROVED_QUOTE_STATES,
     ItemRelationship,
     PoqItemRef,
     Quote,
@@ -140,6 +141,7 @@ from offnet.sonata.units import (  # the conversions, where callers have always 
 __all__ = [
     "ACCESS_ELINE_OVC_TYPE",
     "ANY_MEDIA_TYPE_EVENTS",
+    "APPROVED_QUOTE_STATES",
     "PLACE_KINDS",
     "PRODUCT_ORDER_API",
     "QUOTE_API",

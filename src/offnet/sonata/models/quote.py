@@ -59,6 +59,10 @@ class QuoteItemState(StrEnum):
     UNABLE_TO_PROVIDE = "unableToProvide"
 
 
+APPROVED_QUOTE_STATES = frozenset({QuoteState.APPROVED_ORDERABLE, QuoteState.APPROVED_ORDERABLE_ALTERNATE})
+"""The states in which a quote may be ordered."""
+
+
 class QuotePrice(SonataModel):
     """One entry of ``quoteItemPrice``."""
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from offnet.exceptions import SellerError
 from offnet.sonata.models import (
+    APPROVED_QUOTE_STATES,
     PRODUCT_ORDER_API,
     QUOTE_API,
     TROUBLE_TICKET_API,
@@ -45,7 +46,6 @@ from offnet.sonata.seller.profiles import BehaviourProfile
 from offnet.sonata.seller.store import SellerStore
 from offnet.sonata.units import interval_to_seconds, month_bounds, percent_to_ppm
 
-APPROVED = frozenset({QuoteState.APPROVED_ORDERABLE, QuoteState.APPROVED_ORDERABLE_ALTERNATE})
 CANCELLABLE_QUOTE = frozenset({QuoteState.IN_PROGRESS, QuoteState.IN_PROGRESS_DRAFT})
 CANCELLABLE_ORDER = frozenset({ProductOrderState.ACKNOWLEDGED, ProductOrderState.IN_PROGRESS})
 TICKET_OPEN = frozenset(
@@ -82,6 +82,12 @@ class Subscription:
     query: str | None
     event_types: frozenset[str] | None
     buyer: str
+
+    def answer(self) -> EventSubscription:
+        """The MEF ``EventSubscription`` of this registration."""
+        return EventSubscription(
+            id=self.id, callback=self.callback, **({"query": self.query} if self.query else {})
+        )
 
 
 @dataclass(frozen=True)
@@ -250,18 +256,14 @@ class SellerEngine:
         )
         self._subscriptions[sub.id] = sub
         self._dirty.add(sub.id)
-        return EventSubscription(
-            id=sub.id, callback=request.callback, **({"query": request.query} if request.query else {})
-        )
+        return sub.answer()
 
     def subscription(self, api: SonataApi, subscription_id: str, buyer: str) -> EventSubscription:
         """A listener registration of this buyer on this API."""
         sub = self._subscriptions.get(subscription_id)
         if sub is None or sub.api is not api or sub.buyer != buyer:
             raise not_found("hub subscription", subscription_id)
-        return EventSubscription(
-            id=sub.id, callback=sub.callback, **({"query": sub.query} if sub.query else {})
-        )
+        return sub.answer()
 
     def unsubscribe(self, api: SonataApi, subscription_id: str, buyer: str) -> None:
         """Remove a listener registration of this buyer on this API."""
@@ -450,7 +452,7 @@ class SellerEngine:
 
     def _expire_quote(self, quote_id: str, when: datetime) -> None:
         quote = self.quotes[quote_id]
-        if quote.state in APPROVED or quote.state is QuoteState.ANSWERED:
+        if quote.state in APPROVED_QUOTE_STATES or quote.state is QuoteState.ANSWERED:
             self._set_quote_state(quote, QuoteState.EXPIRED, when)
 
     def get_quote(self, quote_id: str, buyer: str) -> Quote:
@@ -478,7 +480,7 @@ class SellerEngine:
     def reject_quote(self, quote_id: str, buyer: str, reason: str | None) -> QuoteOperation:
         """Buyer declines an answered or approved quote."""
         quote = self._referenced_quote(quote_id, buyer)
-        if quote.state not in APPROVED and quote.state is not QuoteState.ANSWERED:
+        if quote.state not in APPROVED_QUOTE_STATES and quote.state is not QuoteState.ANSWERED:
             raise invalid(
                 "/quoteId",
                 f"quote {quote_id} is {quote.state}; only an answered or approved quote can be rejected",
@@ -528,7 +530,10 @@ class SellerEngine:
                 quoted = quote.item(ref.id)
             except LookupError:
                 raise unknown_reference(f"{pointer}/id", f"item of quote {ref.quoteId}", ref.id) from None
-            if quote.state not in APPROVED or quoted.state is not QuoteItemState.APPROVED_ORDERABLE:
+            if (
+                quote.state not in APPROVED_QUOTE_STATES
+                or quoted.state is not QuoteItemState.APPROVED_ORDERABLE
+            ):
                 raise invalid(
                     pointer, f"quote {ref.quoteId} item {ref.id} is not orderable (quote is {quote.state})"
                 )

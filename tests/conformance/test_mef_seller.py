@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from conformance_support import BOUNDED, BUYER_TOKEN, Report
+from hypothesis import given
 from mef import SELLER_SPECS, base_path, load
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -19,7 +20,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conftest import BUYER_TOKEN, EXAMPLES_PER_OPERATION, Report
 from offnet.sonata.examples import load_example
 
 CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -70,14 +70,7 @@ def _generated(op: Any, base: str, url: str, report: Report) -> None:
     label = f"{base} {op.method.upper()} {op.path}"
 
     @given(case=op.as_strategy())
-    @settings(
-        max_examples=EXAMPLES_PER_OPERATION,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @BOUNDED
     def run(case: Any) -> None:
         _check(report, label, case, case.call(base_url=url + base, headers=AUTH))
 

@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from conformance_support import BOUNDED, Report
+from hypothesis import given
 from mef import NOTIFICATION_SPECS, base_path, load
 from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
 
-from conftest import EXAMPLES_PER_OPERATION, Report
 from offnet.oracle.listener import Peer, create_listener_app
 from offnet.oracle.store import Store
 from offnet.sonata.models import ANY_MEDIA_TYPE_EVENTS
@@ -48,14 +48,7 @@ def _accepts(op: Any, base: str, url: str, report: Report) -> None:
     report.event_types.setdefault(event_type, 0)
 
     @given(case=op.as_strategy())
-    @settings(
-        max_examples=EXAMPLES_PER_OPERATION,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @BOUNDED
     def run(case: Any) -> None:
         response = _send(case, url + base)
         try:

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conformance_support import BOUNDED, Report
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from mef import SELLER_SPECS, Judge, documents
 
-from conftest import EXAMPLES_PER_OPERATION, Report
 from offnet.sonata.client import SonataClient, SonataError
 from offnet.sonata.examples import load_example
 from offnet.sonata.seller import serve_in_thread
@@ -118,13 +118,7 @@ def test_every_mef_valid_answer__is_read_and_every_invalid_one_reported(
         answers = st.lists(answers, max_size=3)
 
     @given(answer=answers)
-    @settings(
-        max_examples=EXAMPLES_PER_OPERATION,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=list(HealthCheck),
-    )
+    @BOUNDED
     def run(answer: Any) -> None:
         entries = answer if many else [answer]
         valid = all(judge.judge(spec, schema, entry).valid for entry in entries)
@@ -148,7 +142,7 @@ def test_a_422_array__surfaces_every_reason(sdk: Path, stand_in: tuple[StandIn, 
     seller, url = stand_in
 
     @given(errors=st.lists(documents(sdk, ORDER, "Error422"), min_size=1, max_size=4))
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True)
+    @BOUNDED
     def run(errors: list[dict[str, Any]]) -> None:
         seller.answer = (422, errors)
         with pytest.raises(SonataError) as refused:

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from conformance_support import BOUNDED, EXAMPLES_PER_OPERATION, Report
+from hypothesis import given, settings
 from mef import NOTIFICATION_SPECS, SELLER_SPECS, Judge, access_eline_configurations, documents
 
-from conftest import EXAMPLES_PER_OPERATION, Report
 from offnet.sonata import models as m
 from offnet.sonata.examples import load_example
 
@@ -61,13 +61,7 @@ KINDS: dict[str, tuple[str, str, type]] = {
     "trouble ticket event": (NOTIFICATION_SPECS["troubleTicket"], "TroubleTicketEvent", m.TroubleTicketEvent),
     "incident event": (NOTIFICATION_SPECS["troubleTicket"], "IncidentEvent", m.IncidentEvent),
 }
-GENERATION = settings(
-    max_examples=EXAMPLES_PER_OPERATION * 2,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    suppress_health_check=list(HealthCheck),
-)
+GENERATION = settings(BOUNDED, max_examples=EXAMPLES_PER_OPERATION * 2)
 
 
 def accepts(model: type, document: Any) -> bool:
