@@ -141,6 +141,43 @@ SEEDS: dict[str, list[str]] = {
 }
 
 
+CONTACTS = load_example("product_order_create")["relatedContactInformation"]
+EVENT = {"eventId": "EV-1", "eventTime": "2026-03-01T10:00:00Z", "event": {"id": "PO-1", "href": "/x/PO-1"}}
+# Seeds of the kinds without an example file, written here.
+INLINE: dict[str, list[dict[str, Any]]] = {
+    "quote operation": [{"quoteId": "Q-1", "reason": "moved"}],
+    "hub request": [
+        {"callback": "https://buyer.example/listener", "query": "eventType=quoteStateChangeEvent"}
+    ],
+    "hub answer": [{"id": "HUB-1", "callback": "https://buyer.example/listener", "query": "eventType=x"}],
+    "cancellation request": [
+        {
+            "productOrder": {"productOrderId": "PO-1"},
+            "relatedContactInformation": CONTACTS,
+            "cancellationReasonType": "technical",
+        }
+    ],
+    "cancellation": [
+        {
+            "id": "CPO-1",
+            "state": "done",
+            "productOrder": {"productOrderId": "PO-1"},
+            "relatedContactInformation": CONTACTS,
+        }
+    ],
+    "trouble ticket update": [
+        {"severity": "minor", "observedImpact": "degraded", "issueStartDate": "2026-03-01T10:00:00Z"}
+    ],
+    "reopen reason": [{"reason": "down again"}],
+    "charge event": [EVENT | {"eventType": "chargeTimeoutEvent"}],
+    "cancellation event": [EVENT | {"eventType": "cancelProductOrderStateChangeEvent"}],
+    "delivery date event": [
+        EVENT | {"eventType": "modifyProductOrderItemRequestedDeliveryDateStateChangeEvent"}
+    ],
+    "incident event": [EVENT | {"eventType": "incidentStatusChangeEvent"}],
+}
+
+
 def _paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
     if isinstance(node, dict):
         for key, value in node.items():
@@ -189,14 +226,16 @@ def _mutants(document: Any) -> Iterator[Any]:
             yield mutant
 
 
-@pytest.mark.parametrize("kind", sorted(SEEDS))
+@pytest.mark.parametrize("kind", sorted({*SEEDS, *INLINE}))
 def test_mutants_of_offnets_examples__get_the_schemas_verdict(
     kind: str, judge: Judge, report: Report
 ) -> None:
     spec, schema, model = KINDS[kind]
     before = report.invalid_documents[kind]
-    for name in SEEDS[kind]:
-        for mutant in _mutants(load_example(name)):
+    seeds = [load_example(name) for name in SEEDS.get(kind, [])] + INLINE.get(kind, [])
+    for seed in seeds:
+        assert judge.judge(spec, schema, seed).valid and accepts(model, seed)
+        for mutant in _mutants(seed):
             agree(judge, report, kind, mutant, spec, schema, model)
     assert report.invalid_documents[kind] > before
 
