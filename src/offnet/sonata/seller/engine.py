@@ -185,6 +185,7 @@ class SellerEngine:
     def commit(self) -> None:
         """Write what changed since the last commit (nothing without a store)."""
         if self.store is None or not self._dirty:
+            self._dirty.clear()  # nothing to write them to
             return
         changed = []
         for kind, attribute, _model in self._STORES:
