@@ -3,7 +3,7 @@
 #   make test   the whole test suite (eth-tester unit tests + anvil integration tests)
 #   make bench  gas and throughput benchmarks        make lint   ruff, import layers, Slither
 #   make artifacts  recompile contracts/ into the package (only when sources changed)
-#   make gas-snapshot  rewrite tests/gas-snapshot.json from a fresh measurement
+#   make gas-snapshot  rewrite tests/gas-snapshot[.shanghai].json from a fresh measurement
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -48,10 +48,14 @@ artifacts: setup
 demo: artifacts
 	$(BIN)/offnet demo
 
-# pytest's exit code 5 (no tests collected) is a failure too.
+# pytest's exit code 5 (no tests collected) is a failure too. The gas tests run a second time on
+# the Shanghai build (embedded chain under Shanghai rules), compared with its own snapshot.
 test: artifacts
 	@$(BIN)/python -m pytest; status=$$?; \
-	if [ $$status -eq 5 ]; then echo "make test: no tests were collected"; exit 1; fi; exit $$status
+	if [ $$status -eq 5 ]; then echo "make test: no tests were collected"; exit 1; fi; \
+	if [ $$status -ne 0 ]; then exit $$status; fi; \
+	$(BIN)/python -m pytest -m gas --evm shanghai -q; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: no gas tests were collected"; exit 1; fi; exit $$status
 
 # BENCH_ARGS: options of python -m bench, e.g. make bench BENCH_ARGS=--quick (see bench/results/README.md).
 bench: artifacts
@@ -73,6 +77,7 @@ fuzz: artifacts
 
 gas-snapshot: artifacts
 	OFFNET_UPDATE_GAS_SNAPSHOT=1 $(BIN)/python -m pytest tests -m gas -q
+	OFFNET_UPDATE_GAS_SNAPSHOT=1 $(BIN)/python -m pytest tests -m gas -q --evm shanghai
 
 clean:
 	rm -rf $(VENV) node_modules .build .pytest_cache out

@@ -15,7 +15,7 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
 
-from offnet.chain.artifacts import Artifact
+from offnet.chain.artifacts import Artifact, load_artifact
 from offnet.chain.connect import Chain
 from offnet.chain.reverts import decode_revert
 from offnet.exceptions import ContractRevert, TransactionDropped, TransactionRejected
@@ -214,7 +214,13 @@ class Sender:
         return self.send({"to": call.address, "data": data, "value": value}, gas=gas, on_signed=on_signed)
 
     def deploy(self, artifact: Artifact, *args: Any, gas: int | None = None) -> tuple[Contract, Receipt]:
-        """Deploy a packaged artifact with constructor arguments; returns the bound contract."""
+        """Deploy an artifact with constructor arguments; returns the bound contract.
+
+        A packaged artifact names a contract: its bytecode is taken from the EVM build this chain runs
+        (`chain.evm`), so a Shanghai chain gets the Shanghai build and never an opcode it lacks.
+        """
+        if artifact.packaged and artifact.evm != self.chain.evm:
+            artifact = load_artifact(artifact.name, self.chain.evm)
         w3 = self.chain.w3
         factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         data = factory.constructor(*args).data_in_transaction
