@@ -198,6 +198,23 @@ def render_readme(r: dict) -> str:
             f"Plan: {'; '.join(d['plan'])}.",
             "",
         ]
+    c = r.get("cli")
+    if c:
+        rows = [
+            [f"`{x['command']}`", f"{x['median_ms']:.1f}", f"{x['best_ms']:.1f}", f"x{x['ratio']:.2f}"]
+            for x in c["rows"]
+        ]
+        parts += [
+            "## 7. Command-line start-up",
+            "",
+            f"`bench/cli.py`: each command a new process as a user runs it, {c['repeats']} interleaved runs, "
+            f"output discarded; ratio = median / the median of a bare `python -c pass` of the same "
+            f"interpreter (goal: at most x{c['goal_ratio']:g}). Commands import their modules only when they "
+            "run (`offnet.cli.main.COMMANDS`).",
+            "",
+            markdown_table(["command", "median ms", "best ms", "x bare Python"], rows),
+            "",
+        ]
     parts += ["## 6. Suite health", ""]
     h = r.get("suite_health")
     if h:

@@ -41,7 +41,9 @@ def main() -> None:
     provider = networks.provider
     chain = Chain(w3=provider.web3, kind=RPC, url=getattr(provider, "uri", None))
     config_path = os.environ.get("OFFNET_DEPLOY_CONFIG")
-    config = SuiteConfig.from_file(Path(config_path)) if config_path else SuiteConfig(test_token=chain.is_local)
+    config = (
+        SuiteConfig.from_file(Path(config_path)) if config_path else SuiteConfig(test_token=chain.is_local)
+    )
     sender = Sender(chain, _signer(chain))
     suite = deploy_suite(chain, sender, config, progress=lambda msg: click.echo(f"  {msg}"))
     path = suite.manifest.save(Path(os.environ.get("OFFNET_DEPLOYMENTS", DEFAULT_DEPLOYMENTS_DIR)))

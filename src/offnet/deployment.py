@@ -18,12 +18,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import yaml
-from eth_utils import is_address, to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from web3.contract import Contract
 
 from offnet import __version__
-from offnet.chain.addresses import predict_deployments
+from offnet.chain.addresses import checked_address, predict_deployments
 from offnet.chain.artifacts import DEFAULT_EVM, load_artifact
 from offnet.chain.connect import Chain
 from offnet.chain.tx import Sender
@@ -56,10 +55,7 @@ class SuiteConfig(BaseModel):
     @field_validator("founders", "council", "tokens")
     @classmethod
     def _addresses(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if not is_address(value):
-                raise ValueError(f"not an address: {value}")
-        return [to_checksum_address(v) for v in values]
+        return [checked_address(v) for v in values]
 
     def checked(self, deployer: str) -> SuiteConfig:
         """Fill defaults that depend on the deployer and refuse inconsistent settings."""
@@ -130,7 +126,8 @@ class Manifest:
         path = directory / f"{chain_id}.json"
         if not path.is_file():
             raise FileNotFoundError(
-                f"no deployment manifest for chain {chain_id} at {path}: run `offnet deploy` first"
+                f"no deployment manifest for chain {chain_id} at {path.resolve()}: run `offnet deploy` "
+                "first, or name the folder that holds it with --deployments or OFFNET_DEPLOYMENTS"
             )
         data = json.loads(path.read_text())
         data["contracts"] = {k: Deployed(**v) for k, v in data["contracts"].items()}

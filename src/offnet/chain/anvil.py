@@ -31,9 +31,10 @@ class Anvil(LocalNode):
         block_time: float | None = None,
         accounts: int = 10,
         hardfork: str = "cancun",
+        genesis_time: int | None = None,
         extra_args: tuple[str, ...] = (),
     ):
-        super().__init__(port, chain_id=chain_id, accounts=accounts)
+        super().__init__(port, chain_id=chain_id, accounts=accounts, genesis_time=genesis_time)
         self.block_time = block_time
         self.hardfork = hardfork
         self.extra_args = extra_args
@@ -55,4 +56,10 @@ class Anvil(LocalNode):
         ]
         if self.block_time:
             args += ["--block-time", str(self.block_time)]
+        if self.genesis_time is not None:
+            args += ["--timestamp", str(self.genesis_time)]
         return args + list(self.extra_args)
+
+    def ready(self) -> None:
+        if self.genesis_time is not None:
+            self.rpc("anvil_setBlockTimestampInterval", [1])

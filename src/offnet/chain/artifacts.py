@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-
 # Every EVM version the package ships a build for, newest first (the first is the default).
 EVM_BUILDS = ("cancun", "shanghai")
 DEFAULT_EVM = EVM_BUILDS[0]
@@ -61,7 +60,9 @@ def load_artifact(name: str, evm: str = DEFAULT_EVM) -> Artifact:
 @cache
 def artifact_names() -> tuple[str, ...]:
     """Names of every packaged contract (every build ships the same ones)."""
-    return tuple(sorted(p.name[:-5] for p in _package_files(DEFAULT_EVM).iterdir() if p.name.endswith(".json")))
+    return tuple(
+        sorted(p.name[:-5] for p in _package_files(DEFAULT_EVM).iterdir() if p.name.endswith(".json"))
+    )
 
 
 def all_abi_entries() -> list[dict]:

@@ -101,7 +101,11 @@ class Chain:
             tester.time_travel(self.now() + int(seconds))
             tester.mine_blocks(1)
         else:
-            self.w3.provider.make_request("evm_increaseTime", [int(seconds)])
+            # The next block's timestamp, set exactly (a node on a fixed clock ignores increaseTime);
+            # nodes without it (Ganache) move their clock offset instead.
+            answer = self.w3.provider.make_request("evm_setNextBlockTimestamp", [self.now() + int(seconds)])
+            if "error" in answer:
+                self.w3.provider.make_request("evm_increaseTime", [int(seconds)])
             self.w3.provider.make_request("evm_mine", [])
         return self.now()
 
@@ -195,9 +199,11 @@ def connect(
     confirmations: int = 1,
     port: int | None = None,
     evm: str = DEFAULT_EVM,
+    genesis_time: int | None = None,
 ) -> Chain:
     """Connect to `embedded` (in-process eth-tester), `anvil` or `ganache` (started here, on `port` or
-    a free one) or an RPC URL. `evm` is the embedded chain's EVM build (`cancun` or `shanghai`).
+    a free one) or an RPC URL. `evm` is the embedded chain's EVM build (`cancun` or `shanghai`);
+    `genesis_time` gives a node started here a fixed clock (see LocalNode).
 
     `rpc` wins over `chain` when given. Raises ChainError when the node cannot be reached.
     """
@@ -220,7 +226,7 @@ def connect(
             evm_build=evm,
         )
     if chain in NODES:
-        node = NODES[chain](port=port).start()
+        node = NODES[chain](port=port, genesis_time=genesis_time).start()
         return Chain(
             w3=_http_web3(node.url), kind=chain, url=node.url, node=node, confirmations=confirmations
         )

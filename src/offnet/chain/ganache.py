@@ -4,6 +4,7 @@ offnet suite runs its Shanghai build (no MCOPY, no transient storage)."""
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 from offnet.chain.node import LocalNode, find_in_node_modules
@@ -30,8 +31,9 @@ class Ganache(LocalNode):
         accounts: int = 10,
         hardfork: str = "shanghai",
         balance_ether: int = 1000,
+        genesis_time: int | None = None,
     ):
-        super().__init__(port, chain_id=chain_id, accounts=accounts)
+        super().__init__(port, chain_id=chain_id, accounts=accounts, genesis_time=genesis_time)
         self.hardfork = hardfork
         self.balance_ether = balance_ether
 
@@ -56,4 +58,14 @@ class Ganache(LocalNode):
             "--wallet.defaultBalance",
             str(self.balance_ether),
             "--logging.quiet",
+            *(
+                []
+                if self.genesis_time is None
+                else [
+                    "--chain.time",
+                    datetime.fromtimestamp(self.genesis_time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "--miner.timestampIncrement",
+                    "1",
+                ]
+            ),
         ]

@@ -55,12 +55,18 @@ class LocalNode:
     NAME = "node"
     ERROR: type[ChainError] = ChainError
 
-    def __init__(self, port: int | None = None, *, chain_id: int, accounts: int = 10):
+    def __init__(
+        self, port: int | None = None, *, chain_id: int, accounts: int = 10, genesis_time: int | None = None
+    ):
+        """`genesis_time`: a fixed clock (the genesis block at that unix time, each later block one
+        second after the previous whatever the wall clock says; time moves only when told to), so a
+        scripted run mines the same timestamps every time. None: the wall clock, as nodes usually do."""
         if port is not None and port_in_use(port):
             raise self.ERROR(f"port {port} is already in use: stop what listens there or pick another port")
         self.port = port or free_port()
         self.chain_id = chain_id
         self.accounts = accounts
+        self.genesis_time = genesis_time
         self.process: subprocess.Popen | None = None
         self._log = None
         self._detached = False
@@ -94,12 +100,25 @@ class LocalNode:
                     timeout=1.0,
                 )
                 if r.status_code == 200:
+                    self.ready()
                     return self
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)
         self.stop()
         raise self.ERROR(f"{self.NAME} did not answer on {self.url} within {timeout:.0f}s")
+
+    def ready(self) -> None:
+        """Settings made over RPC once the node answers (nothing by default)."""
+
+    def rpc(self, method: str, params: list) -> object:
+        """One JSON-RPC call to the node (its error as self.ERROR)."""
+        answer = httpx.post(
+            self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, timeout=10.0
+        ).json()
+        if "error" in answer:
+            raise self.ERROR(f"{self.NAME} refused {method}: {answer['error'].get('message')}")
+        return answer.get("result")
 
     @property
     def pid(self) -> int | None:

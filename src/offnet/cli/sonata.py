@@ -1,4 +1,7 @@
-"""`offnet sonata`: validate Sonata documents and print their canonical hash; run the reference seller."""
+"""`offnet sonata`: validate Sonata documents and print their canonical hash; run the reference seller.
+
+`validate` imports only the Sonata models and the hash: no chain, no web3, no rich (a quick start).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,8 @@ from typing import Any
 import click
 
 from offnet.cli.inputs import read_json
-from offnet.cli.output import console, echo_json, json_option
+from offnet.cli.output import echo_json, json_option, say
 from offnet.exceptions import InvalidInput
-from offnet.market.codec import to_hex
-from offnet.sonata.canonical import document_hash
-from offnet.sonata.models import SONATA_APIS, ProductOrderCreate, QuoteCreate, parse_notification, validate
 
 KINDS = ("quote-request", "product-order-request", "notification")
 
@@ -33,6 +33,14 @@ def detect_kind(data: Any) -> str:
 
 def check(kind: str, data: Any) -> str:
     """Validate `data` as `kind`; returns the model (and API) it satisfied."""
+    from offnet.sonata.models import (
+        SONATA_APIS,
+        ProductOrderCreate,
+        QuoteCreate,
+        parse_notification,
+        validate,
+    )
+
     if kind == "quote-request":
         validate(QuoteCreate, data)
         return "QuoteCreate (quoteManagement v8)"
@@ -58,15 +66,17 @@ def sonata() -> None:
 @json_option
 def validate_(file: Path, kind: str | None, as_json: bool) -> None:
     """Validate FILE (quote request, product order request, notification); print its canonical keccak-256."""
+    from offnet.sonata.canonical import document_hash
+
     data = read_json(str(file), "Sonata document")
     kind = kind or detect_kind(data)
     model = check(kind, data)
-    digest = to_hex(document_hash(data))
+    digest = "0x" + document_hash(data).hex()
     if as_json:
         echo_json({"file": str(file), "kind": kind, "model": model, "valid": True, "keccak256": digest})
     else:
-        console.print(f"valid {kind}: {model}", markup=False, highlight=False, soft_wrap=True)
-        click.echo(digest)
+        say(f"valid {kind}: {model}")
+        say(digest)
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:

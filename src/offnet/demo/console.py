@@ -1,9 +1,12 @@
-"""The demo on the terminal: progress bars with a live event feed, then the printed report."""
+"""The demo on the terminal: progress bars with a live event feed, the printed report, and where the
+oracles' and sellers' logs go (a file; the terminal shows only what needs a person)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -12,6 +15,71 @@ from rich.table import Table
 from offnet.demo.chainwatch import money
 from offnet.demo.results import DemoResults
 from offnet.demo.scenario import Feed
+
+# What the oracles log about work they retry on their next pass: expected while a market runs (a
+# signed quote fetched a moment before it is committed, a month finalised before it is over...).
+EXPECTED_RETRIES = {
+    "offnet.oracle.events": ("event %s (%s) failed: %s",),
+    "offnet.oracle.service": ("%s failed: %s: %s",),
+    "offnet.oracle.relay": ("finalize %s refused: %s",),
+}
+
+
+class _ExpectedRetry(logging.Filter):
+    """Logs an expected retry at DEBUG instead of WARNING (it is counted in the report)."""
+
+    def __init__(self, templates: tuple[str, ...]):
+        super().__init__()
+        self.templates = templates
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg in self.templates and record.levelno == logging.WARNING:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+class AwardRefusals(logging.Handler):
+    """Collects the buyers' oracles' refused awards (the demo fails when an award it meant to make
+    did not happen, and names the reason)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.refusals: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg.startswith("award of RFQ"):
+            self.refusals.append(record.getMessage())
+
+
+@contextmanager
+def demo_logs(path: Path, *, verbose: bool = False) -> Iterator[AwardRefusals]:
+    """Every log record of the run in `path` (DEBUG and up); on stderr only warnings that need a
+    person (or everything with `verbose`); yields the collector of refused awards."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    file_handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    file_handler.setLevel(logging.DEBUG)
+    terminal = logging.StreamHandler()
+    terminal.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    terminal.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    refusals = AwardRefusals()
+    filters = {name: _ExpectedRetry(templates) for name, templates in EXPECTED_RETRIES.items()}
+    saved = (root.level, list(root.handlers), logging.getLogger("httpx").level)
+    root.handlers = [file_handler, terminal, refusals]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP request otherwise
+    for name, expected in filters.items():
+        logging.getLogger(name).addFilter(expected)
+    try:
+        yield refusals
+    finally:
+        for name, expected in filters.items():
+            logging.getLogger(name).removeFilter(expected)
+        root.setLevel(saved[0])
+        root.handlers = saved[1]
+        logging.getLogger("httpx").setLevel(saved[2])
+        file_handler.close()
 
 
 @contextmanager

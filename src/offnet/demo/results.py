@@ -260,6 +260,29 @@ def check_invariants(run: DemoRun, results: DemoResults) -> None:
             )
     if s["rfqs"] != results.config["rfqs"]:
         raise DemoFailure(f"{results.config['rfqs']} RFQs planned but {s['rfqs']} posted on chain")
+    check_trades(run, results)
+
+
+def check_trades(run: DemoRun, results: DemoResults) -> None:
+    """Raise DemoFailure when an award the story meant to make did not happen, or nothing traded."""
+    watch = run.watch
+    assert watch is not None
+    quoted = Counter(e.args["rfqId"] for e in watch.of("QuoteCommitted"))
+    awarded = {e.args["rfqId"] for e in watch.of("RfqAwarded")}
+    for plan in run.state.rfqs:
+        if plan.rfq_id is None or plan.rfq_id not in quoted or plan.rfq_id in awarded:
+            continue
+        label = rfq_label(plan.rfq_id)
+        reasons = [r for r in run.state.refused_awards if str(plan.rfq_id) in r]
+        raise DemoFailure(
+            f"an award failed: RFQ {label} of {plan.buyer} had {quoted[plan.rfq_id]} sealed quote(s) "
+            f"but no order: {reasons[-1] if reasons else 'the buyer never awarded it'}"
+        )
+    if not results.orders:
+        raise DemoFailure(
+            f"nothing traded: {results.summary['rfqs']} RFQs and {results.summary['quotes']} sealed quotes "
+            "gave no order"
+        )
 
 
 def write_summary(results: DemoResults, path: Path) -> Path:

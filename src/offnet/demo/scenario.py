@@ -9,7 +9,6 @@ withdraw) and moves chain time; the oracles do the rest. It drives the oracles' 
 
 from __future__ import annotations
 
-import asyncio
 import random
 import shutil
 import threading
@@ -46,8 +45,13 @@ LIVENESS = 3 * DAY
 QUOTE_STEP = 8 * HOUR  # sellers answer within hours; the deadline is two days away
 IDLE_STEP = 6 * DAY  # deliveries, months, liveness: days long; each step ends with the oracles caught up
 FUNDING = 1_000_000 * 10**6  # test stablecoin units (6 decimals) minted to each carrier
+ETHER = 10 * 10**18  # gas money of each demo account (a run spends well under 1 ether each)
 FOUNDERS = 3
 COUNCIL_THRESHOLD = 2
+# The chain the demo starts runs a fixed clock from this time (2026-01-05T00:00:00Z), one second per
+# block, moved only by the story: every run of a seed mines the same timestamps.
+DEMO_EPOCH = 1_767_571_200
+MAX_PASSES = 8  # oracle passes in one cycle before time moves on regardless
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ class DemoState:
     first_block: int = 0
     start_time: int = 0
     rfqs: list[RfqPlan] = field(default_factory=list)
+    refused_awards: list[str] = field(default_factory=list)  # the buyers' oracles' refused awards
     reputation_before: dict[str, Reputation] = field(default_factory=dict)
     reputation_after: dict[str, Reputation] = field(default_factory=dict)
     reputation_samples: list[tuple[float, dict[str, int]]] = field(default_factory=list)
@@ -157,17 +162,19 @@ class DemoRun:
         (out / "index.db").unlink(missing_ok=True)
         self.index = IndexStore(f"sqlite:///{out / 'index.db'}")
         self.feed.phase(f"starting the chain ({self.config.rpc or self.config.chain})")
-        self.chain = connect(self.config.chain, rpc=self.config.rpc)
+        fixed_clock = None if self.config.rpc or self.config.chain == EMBEDDED else DEMO_EPOCH
+        self.chain = connect(self.config.chain, rpc=self.config.rpc, genesis_time=fixed_clock)
         try:
             if not self.chain.is_local:
                 raise DemoFailure(
-                    "the demo moves chain time: it needs a local development chain (anvil, embedded)"
+                    "the demo moves chain time: it needs a local development chain (anvil, Ganache, embedded)"
                 )
             if self.chain.kind == EMBEDDED:
                 _lock_provider(self.chain)
             self.state.chain_kind = self.chain.kind
             self.feed.phase(
-                f"chain {self.chain.kind} {self.chain.url or '(in process)'}, id {self.chain.chain_id}"
+                f"chain {self.chain.kind} {self.chain.url or '(in process)'}, id {self.chain.chain_id}, "
+                f"{self.chain.evm} build"
             )
             self.state.first_block = self.chain.w3.eth.block_number
             wallets = Wallets.create(out / "keystores")
@@ -182,6 +189,7 @@ class DemoRun:
                 on_sellers_started=self._join,
                 poll_interval=3600.0,
                 seller_overrides={"prepaid_months": self.config.months},
+                seller_tick_seconds=0,  # sellers move only when the story settles them: one replay per seed
             ) as market:
                 self.market = market
                 self._trade()
@@ -206,8 +214,10 @@ class DemoRun:
         accounts = {
             spec.name: wallets.add(spec.name, demo_key(self.config.seed, spec.name)) for spec in self.specs
         }
-        for account in [deployer, *self.founders, *accounts.values()]:
-            chain.fund(account.address, 100 * 10**18)
+        actors = [deployer, *self.founders, *accounts.values()]
+        self._check_funding(len(actors))
+        for account in actors:
+            chain.fund(account.address, ETHER)
         self.feed.phase("deploying the suite and founding the circle of trust")
         founders = [f.address for f in self.founders]
         self.suite = deploy_suite(
@@ -227,6 +237,20 @@ class DemoRun:
         names[deployer.address] = "deployer"
         self.watch = ChainWatch(chain, self.suite, names, next_block=self.state.first_block)
         return [Carrier(spec.name, accounts[spec.name], spec.profile) for spec in self.specs]
+
+    def _check_funding(self, accounts: int) -> None:
+        """Refuse at once, in one line, when the node's dev accounts cannot fund the demo's actors."""
+        assert self.chain is not None
+        needed = accounts * ETHER
+        # Each transfer comes from one dev account that can afford it (offnet.chain.Chain.fund).
+        affordable = sum(balance // (ETHER + 10**17) for _, balance in self.chain.dev_accounts())
+        if affordable < accounts:
+            total = sum(balance for _, balance in self.chain.dev_accounts())
+            raise DemoFailure(
+                f"funding is short: the demo gives {accounts} accounts {ETHER // 10**18} ETH each "
+                f"({needed // 10**18} ETH), the node's dev accounts hold {total / 10**18:,.2f} ETH "
+                f"and can make {affordable} such transfers"
+            )
 
     def _join(self, market: TestMarket) -> None:
         """Once the sellers serve: each carrier applies with its Sonata URL and two founders sponsor it."""
@@ -281,7 +305,6 @@ class DemoRun:
         # Delivery (install interval + slip) within ~60 days, then the months, then liveness.
         horizon = last_post + QUOTE_WINDOW + 60 * DAY + (months + 1) * 31 * DAY + 2 * LIVENESS
         self.feed.phase(f"trading: {self.config.rfqs} RFQs, {months} months of service")
-        time.sleep(0.3)  # the oracles' first duty cycle (at start) is over
         while True:
             now = chain.now()
             for plan in self.state.rfqs:
@@ -299,24 +322,21 @@ class DemoRun:
                 break
             chain.advance_time(self._step(now))
             self.state.steps += 1
-            time.sleep(0.12)  # the sellers' clocks tick every 0.1 s: due transitions and notifications go out
 
     def _quoting(self, now: int) -> bool:
         """True while some RFQ is open for quotes (or just closed and about to be awarded)."""
         return any(p.rfq_id is not None and now < p.post_at + QUOTE_WINDOW + HOUR for p in self.state.rfqs)
 
-    def _catch_up(self, limit: float = 5.0) -> None:
+    def _catch_up(self, cycles: int = 3) -> None:
         """Before time moves on, let the notifications being retried (e.g. a signed quote fetched a
         moment before its seller committed it) be handled: a seed then replays the same awards."""
         assert self.market is not None
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
+        for _ in range(cycles):
             waiting = sum(
                 c.oracle.store.counts().get("events_received", 0) for c in self.market.carriers.values()
             )
             if not waiting:
                 return
-            time.sleep(0.4)
             self._cycle()
 
     def _step(self, now: int) -> int:
@@ -362,30 +382,24 @@ class DemoRun:
         )
 
     def _cycle(self) -> None:
-        """One duty pass of every oracle; another when the first moved something (one oracle's work
-        often wakes another: a committed quote, a delivered order)."""
+        """Oracle passes until nothing new happens: before each carrier's pass every seller is brought
+        up to the chain's clock with its notifications delivered, and the carriers take their turns one
+        after the other in name order, so a seed replays the same requests, ids and transactions."""
         market = self.market
         assert market is not None
         began = time.monotonic()
-        for _ in range(2):
-            before = self._backlog()
-            carriers = list(market.carriers.values())
-            if self.state.chain_kind == EMBEDDED:
-                results = [_outcome(lambda c=c: c.call(c.oracle.tick(), timeout=120)) for c in carriers]
-            else:
-                futures = [asyncio.run_coroutine_threadsafe(c.oracle.tick(), c.loop) for c in carriers]
-                try:
-                    results = [_outcome(lambda f=f: f.result(120)) for f in futures]
-                except BaseException:  # Ctrl-C: the passes still running are cancelled, not orphaned
-                    for future in futures:
-                        future.cancel()
-                    raise
-            for carrier, error in zip(carriers, results, strict=True):
+        carriers = sorted(market.carriers.values(), key=lambda c: c.name)
+        for _ in range(MAX_PASSES):
+            before = (self._backlog(), self.chain.w3.eth.block_number)
+            for carrier in carriers:
+                market.settle_sellers()
+                error = _outcome(lambda c=carrier: c.call(c.oracle.tick(), timeout=120))
                 if error:
                     self.state.oracle_errors.append(f"{carrier.name}: {error}")
+            market.settle_sellers()
             self._feed_chain()
-            if self._backlog() == before:
-                break  # no notification arrived meanwhile: nobody has anything new to do
+            if (self._backlog(), self.chain.w3.eth.block_number) == before:
+                break  # a pass that received nothing and sent nothing: everyone is caught up
         self.state.cycle_seconds += time.monotonic() - began
 
     def _backlog(self) -> int:
@@ -586,11 +600,11 @@ class DemoRun:
             + self.config.months * 31,
         )
 
-    def _drain(self, limit: float = 20.0) -> None:
-        """Let the oracles finish the notifications they are still retrying (a few seconds at most)."""
+    def _drain(self, rounds: int = 40) -> None:
+        """Let the oracles finish the notifications they are still retrying, an hour of chain time a
+        round (a bounded number of rounds)."""
         assert self.market is not None
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
+        for _ in range(rounds):
             waiting = sum(len(unrelayed(c)) for c in self.market.carriers.values()) + sum(
                 n
                 for c in self.market.carriers.values()
@@ -599,7 +613,6 @@ class DemoRun:
             )
             if not waiting:
                 return
-            time.sleep(0.5)
             self.chain.advance_time(HOUR)
             self._cycle()
 

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from eth_utils import is_address, to_checksum_address
+from eth_utils import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from offnet.chain.addresses import checked_address
 
 
 class Secret(BaseModel):
@@ -70,9 +72,7 @@ class PeerConfig(BaseModel):
     @field_validator("member")
     @classmethod
     def _address(cls, value: str) -> str:
-        if not is_address(value):
-            raise ValueError(f"not an address: {value}")
-        return to_checksum_address(value)
+        return checked_address(value, "member address")
 
 
 class PerformanceConfig(BaseModel):
@@ -133,9 +133,7 @@ class OracleConfig(BaseModel):
     @field_validator("member")
     @classmethod
     def _address(cls, value: str) -> str:
-        if not is_address(value):
-            raise ValueError(f"not an address: {value}")
-        return to_checksum_address(value)
+        return checked_address(value, "member address")
 
     @property
     def callback_url(self) -> str:

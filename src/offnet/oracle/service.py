@@ -106,7 +106,11 @@ class Oracle:
         Each duty fails alone: with the RPC down, notifications are still fetched from the sellers
         and their reports queued; with a seller down, the chain side still moves.
         """
-        duties = [
+        duties = []
+        if self.seller is not None:
+            # Until it succeeds (a seller's API may fail for a while): our own Sonata system's events.
+            duties.append(("subscribe to our Sonata system", lambda: self.peers.subscribe(SELF)))
+        duties += [
             ("sync orders", lambda: asyncio.to_thread(self.orders.sync)),
             ("process events", self.events.process_due),
         ]
@@ -127,9 +131,8 @@ class Oracle:
                 self.errors.append(f"{name}: {exc.__class__.__name__}: {exc}")
 
     async def start(self) -> None:
-        """Subscribe to our own Sonata system and recover the outbox after a restart."""
-        if self.seller is not None:
-            await self.peers.subscribe(SELF)
+        """Recover the outbox after a restart (the subscription to our own Sonata system is a duty of
+        every pass, so a seller API failing at start-up delays it instead of stopping the loop)."""
         await asyncio.to_thread(self.relay.recover)
 
     async def run_loop(self) -> None:
