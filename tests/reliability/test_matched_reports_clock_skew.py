@@ -310,7 +310,7 @@ def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once
                 ours, theirs = seller_rows[report_id], buyer_rows[report_id]
                 report = report_from_json(json.loads(ours["payload"]))
                 other = report_from_json(json.loads(theirs["payload"]))
-                assert replace(report, evidence_hash=b"") == replace(other, evidence_hash=b""), (
+                assert replace(report, evidence_hash=bytes(32)) == replace(other, evidence_hash=bytes(32)), (
                     f"the oracles disagree on the facts of {report_id} under a {SKEW} s clock skew"
                 )
                 assert ledger.status(report) != ReportStatus.FINAL

@@ -44,10 +44,14 @@ class Chain:
     evm_build: str | None = None
     _nonce_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _nonces: dict[str, int] = field(default_factory=dict, repr=False)
+    _chain_id: int | None = field(default=None, repr=False)
 
     @property
     def chain_id(self) -> int:
-        return self.w3.eth.chain_id
+        """The chain id (asked once: a node's chain id never changes)."""
+        if self._chain_id is None:
+            self._chain_id = int(self.w3.eth.chain_id)
+        return self._chain_id
 
     @property
     def is_local(self) -> bool:

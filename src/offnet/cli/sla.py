@@ -4,7 +4,7 @@ dispute the counterparty's report, and propose the council's ruling on a dispute
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import click
@@ -13,6 +13,7 @@ from offnet.cli.inputs import bytes32, read_json
 from offnet.cli.options import ChainOptions, chain_options
 from offnet.cli.output import echo_json, enum_name, hex_id, json_option, lane_hex, say, send, table, when
 from offnet.exceptions import ContractRevert, InvalidInput
+from offnet.market.types import FailureReason, ReportKind
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ def _report_rows(suite, entries: list[Submitted], terms) -> list[dict]:
                 "key": e.report.key,
                 "value0": e.report.value0,
                 "value1": e.report.value1,
+                "metrics": asdict(e.report.metrics),
+                "facts": facts_of(e.report),
                 "by": party,
                 "member": e.batch.member,
                 "batch": hex_id(e.batch.root),
@@ -99,6 +102,50 @@ def _report_rows(suite, entries: list[Submitted], terms) -> list[dict]:
 
 def _what(kind: str, key: int) -> str:
     return f"month {key}" if kind == "period" else kind.replace("_", " ")
+
+
+def facts_of(report) -> str:
+    """What a report says, in human units."""
+    if report.kind == ReportKind.PERIOD:
+        m = report.metrics
+        return (
+            f"availability {m.availability_ppm / 10_000:.4f} %, frame delay {m.frame_delay_us / 1000:g} ms, "
+            f"frame loss {m.frame_loss_ppm / 10_000:.4f} %, longest restore {_hours(m.time_to_restore_sec)}, "
+            f"{m.outages} outage(s)"
+        )
+    if report.kind == ReportKind.TROUBLE_TICKET:
+        return f"restored in {_hours(report.value0)}, resolved {when(report.value1)}"
+    if report.kind == ReportKind.ORDER_COMPLETED:
+        return f"committed {when(report.value0)}, completed {when(report.value1)}"
+    if report.kind == ReportKind.ORDER_IN_PROGRESS:
+        return f"committed {when(report.value0)}"
+    if report.kind == ReportKind.ORDER_FAILED:
+        return f"{FailureReason(report.value0).name.lower()} {when(report.value1)}"
+    return f"acknowledged {when(report.value0)}"
+
+
+def _hours(seconds: int) -> str:
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def _refuse_untrue(suite, order_id: bytes, reports: list) -> None:
+    """Facts cannot be true before they happen: a period not over (or of an order not delivered), a
+    completion, failure or resolution dated in the future are refused before anything is sent."""
+    from offnet.sla.reports import not_in_future
+
+    now = suite.chain.now()
+    for report in reports:
+        not_in_future(report, now)
+        if report.kind == ReportKind.PERIOD:
+            ends = suite.escrow.period_end(order_id, report.key)
+            if ends is None:
+                raise InvalidInput(
+                    f"period {report.key}: order {hex_id(order_id)} is not delivered, it has no billing periods yet"
+                )
+            if ends > now:
+                raise InvalidInput(
+                    f"period {report.key} is not over: it ends at {when(ends)} (chain time now {when(now)})"
+                )
 
 
 @click.group()
@@ -168,6 +215,7 @@ def submit(
             "nothing to submit: give --product-order, --period/--measurement or --trouble-ticket"
         )
     suite = opts.suite()
+    _refuse_untrue(suite, key, reports)
     sender = opts.sender()
     member = suite.registry.member_of(sender.address) or sender.address  # the ledger resolves it the same way
     result = {}
@@ -226,11 +274,12 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
         return
     table(
         f"SLA reports of order {hex_id(key)}",
-        ("report id", "about", "by", "status", "final after"),
+        ("report id", "about", "facts", "by", "status", "final after"),
         [
             (
                 r["reportId"],
                 _what(r["kind"], r["key"]),
+                r["facts"],
                 r["by"],
                 r["status"],
                 r["livenessEndsAt"] or "-",

@@ -19,8 +19,8 @@ from offnet.demo.scenario import Feed
 # What the oracles log about work they retry on their next pass: expected while a market runs (a
 # signed quote fetched a moment before it is committed, a month finalised before it is over...).
 EXPECTED_RETRIES = {
-    "offnet.oracle.events": ("event %s (%s) failed: %s",),
-    "offnet.oracle.service": ("%s failed: %s: %s",),
+    "offnet.oracle.worker": ("event %s (%s) failed, retried later: %s",),
+    "offnet.oracle.supervisor": ("%s failed (%d in a row): %s",),
     "offnet.oracle.relay": ("finalize %s refused: %s",),
 }
 

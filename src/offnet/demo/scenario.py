@@ -188,6 +188,7 @@ class DemoRun:
                 seed=self.config.seed,
                 on_sellers_started=self._join,
                 poll_interval=3600.0,
+                autonomous=False,  # the story moves in lockstep: each pass is the demo's tick()
                 seller_overrides={"prepaid_months": self.config.months},
                 seller_tick_seconds=0,  # sellers move only when the story settles them: one replay per seed
             ) as market:

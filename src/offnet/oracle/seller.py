@@ -20,6 +20,7 @@ from eth_utils import to_checksum_address
 
 from offnet.chain.connect import Chain
 from offnet.chain.tx import Sender
+from offnet.exceptions import InvalidInput
 from offnet.market.codec import report_to_json, signed_quote_to_json, terms_from_json
 from offnet.market.quotes import Quote, sign_quote
 from offnet.market.rfq import RfqClient
@@ -154,10 +155,13 @@ class SellerDesk:
                     break
                 try:
                     measurement = await self._source().measurement(order["product_order_id"], month)
+                    report = period_report(bytes.fromhex(order["order_id"][2:]), period, measurement)
                 except LookupError as missing:  # not measured yet: the next pass tries again
                     log.info("period %s of %s waits: %s", period, order["order_id"], missing)
                     break
-                report = period_report(bytes.fromhex(order["order_id"][2:]), period, measurement)
+                except InvalidInput as bad:  # a measurement no fact can come from: the operator must fix it
+                    log.error("period %s of %s not reported: %s", period, order["order_id"], bad)
+                    break
                 queued += self.store.queue_reports([report_to_json(report)])
                 self.store.update_order(order["order_id"], reported_periods=period)
         return queued
