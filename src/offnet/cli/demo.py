@@ -74,13 +74,16 @@ def demo(
     )
     previous = signal.signal(signal.SIGTERM, _terminate)
 
-    def finish(run: DemoRun) -> DemoResults:
+    def finish(run: DemoRun, failure: DemoFailure | None = None) -> DemoResults:
         results = collect(run)
         try:
+            if failure is not None:
+                raise failure
             check_invariants(run, results)
         except DemoFailure as broken:
             results.failure = " ".join(str(broken).split())
-            raise
+            if failure is None:
+                raise
         finally:  # the files are written either way: they show what broke
             write_summary(results, out / "summary.json")
             write_html(results, out / "report.html")

@@ -113,8 +113,8 @@ def live_feed(console: Console, *, quiet: bool = False) -> Iterator[Feed]:
         yield Feed(phase=phase, event=event, progress=update)
 
 
-def _ppm(value: int) -> str:
-    return f"{value / 10_000:.1f}%"
+def _score(ppm: int, samples: int) -> str:
+    return "new" if samples == 0 else f"{ppm / 10_000:.1f}%"
 
 
 def print_report(console: Console, results: DemoResults) -> None:
@@ -122,9 +122,9 @@ def print_report(console: Console, results: DemoResults) -> None:
     s = results.summary
     console.rule(
         f"[bold]offnet demo: {s['carriers']} carriers, {s['rfqs']} RFQs, "
-        f"{results.config['months']} months, seed {s['seed']}"
+        f"{results.config['months']} months, seed {s['seed']}, {s['chain']} ({s['evm_build']} build)"
     )
-    rep = Table(title="Reputation per carrier (before -> after)", title_justify="left")
+    rep = Table(title="Reputation per carrier (before -> after; new = no history yet)", title_justify="left")
     for column in (
         "carrier",
         "profile",
@@ -139,11 +139,16 @@ def print_report(console: Console, results: DemoResults) -> None:
         rep.add_column(column, justify="left" if column in ("carrier", "profile") else "right")
     profiles = {c["name"]: c["profile"] for c in results.carriers}
     for name, f in results.reputation.items():
+        samples = {
+            "overall_ppm": f["samples"],
+            "on_time_delivery_ppm": f["orders_delivered"],
+            "sla_compliance_ppm": f["periods_reported"],
+        }
         rep.add_row(
             name,
             profiles[name],
             *(
-                f"{_ppm(f[k][0])} -> {_ppm(f[k][1])}"
+                f"{_score(f[k][0], samples[k][0])} -> {_score(f[k][1], samples[k][1])}"
                 for k in ("overall_ppm", "on_time_delivery_ppm", "sla_compliance_ppm")
             ),
             *(
@@ -152,9 +157,9 @@ def print_report(console: Console, results: DemoResults) -> None:
             ),
         )
     console.print(rep)
-    orders = Table(title="Orders: money flow (tUSD) and SLA outcome", title_justify="left")
+    orders = Table(title=f"Orders: money flow ({results.currency}) and SLA outcome", title_justify="left")
     for column in (
-        "order",
+        "site",
         "buyer",
         "seller",
         "delivery",
@@ -170,12 +175,12 @@ def print_report(console: Console, results: DemoResults) -> None:
     ):
         orders.add_column(
             column,
-            justify="right" if column not in ("order", "buyer", "seller", "delivery", "status") else "left",
-            no_wrap=column in ("order", "buyer", "seller", "delivery"),
+            justify="right" if column not in ("site", "buyer", "seller", "delivery", "status") else "left",
+            no_wrap=column in ("site", "buyer", "seller", "delivery"),
         )
     for o in results.orders:
         orders.add_row(
-            o.order_id[:10],
+            o.site,
             o.buyer,
             o.seller,
             o.delivery,

@@ -51,6 +51,7 @@ COUNCIL_THRESHOLD = 2
 # The chain the demo starts runs a fixed clock from this time (2026-01-05T00:00:00Z), one second per
 # block, moved only by the story: every run of a seed mines the same timestamps.
 DEMO_EPOCH = 1_767_571_200
+CIRCUIT_MBPS = 200  # the bandwidth every RFQ asks for
 MAX_PASSES = 8  # oracle passes in one cycle before time moves on regardless
 
 
@@ -106,9 +107,12 @@ class DemoState:
     start_time: int = 0
     rfqs: list[RfqPlan] = field(default_factory=list)
     refused_awards: list[str] = field(default_factory=list)  # the buyers' oracles' refused awards
+    # Reputation as the last wave's buyers saw it when they ranked quotes (at the start when one wave).
     reputation_before: dict[str, Reputation] = field(default_factory=dict)
+    reputation_before_day: float = 0.0
     reputation_after: dict[str, Reputation] = field(default_factory=dict)
-    reputation_samples: list[tuple[float, dict[str, int]]] = field(default_factory=list)
+    # (chain day, carrier -> overall reputation ppm, None while the carrier has no history yet)
+    reputation_samples: list[tuple[float, dict[str, int | None]]] = field(default_factory=list)
     ticket: dict[str, Any] | None = None
     dispute: dict[str, Any] | None = None
     non_delivery_claims: list[str] = field(default_factory=list)
@@ -146,13 +150,16 @@ class DemoRun:
         self.market: TestMarket | None = None
         self.index: IndexStore | None = None  # the event index discovery reads (out/index.db)
         self.founders: list[LocalAccount] = []
+        self._pending_ruling: tuple[OrderTerms, SlaReport] | None = None  # a dispute the council rules on
 
     # --- the whole story --------------------------------------------------------------------------
 
-    def run(self, finish: Callable[[DemoRun], Any] | None = None) -> Any:
+    def run(self, finish: Callable[..., Any] | None = None) -> Any:
         """Run the story end to end, then `finish(self)` while the chain still answers (the report).
 
-        Everything started (anvil, sellers, oracles) is stopped again, whatever happens.
+        A story that breaks on the way (a refused award, nothing traded) raises DemoFailure, after
+        `finish(self, failure)` recorded what happened so far. Everything started (anvil, sellers,
+        oracles) is stopped again, whatever happens.
         """
         out = self.config.out
         out.mkdir(parents=True, exist_ok=True)
@@ -193,9 +200,15 @@ class DemoRun:
                 seller_tick_seconds=0,  # sellers move only when the story settles them: one replay per seed
             ) as market:
                 self.market = market
-                self._trade()
-                self._drain()
-                self._settle()
+                try:
+                    self._trade()
+                    self._drain()
+                    self._settle()
+                except DemoFailure as failure:
+                    if finish and self.watch is not None:
+                        self._feed_chain()
+                        finish(self, failure)
+                    raise
             return finish(self) if finish else self
         finally:
             self.index.close()
@@ -255,6 +268,7 @@ class DemoRun:
 
     def _join(self, market: TestMarket) -> None:
         """Once the sellers serve: each carrier applies with its Sonata URL and two founders sponsor it."""
+        self.market = market
         chain, suite = self.chain, self.suite
         assert chain is not None and suite is not None
         self.feed.phase("carriers join by sponsorship")
@@ -272,8 +286,7 @@ class DemoRun:
             sender.transact(token.functions.mint(carrier.address, FUNDING))
             sender.transact(token.functions.approve(suite.escrow.address, 2**256 - 1))
             self._feed_chain()
-        for spec in self.specs:
-            self.state.reputation_before[spec.name] = self._ledger().reputation(market[spec.name].address)
+        self._snapshot_reputation()
 
     # --- trading ------------------------------------------------------------------------------------
 
@@ -297,6 +310,16 @@ class DemoRun:
             wave = index * waves // self.config.rfqs
             self.state.rfqs.append(RfqPlan(index, buyer.name, self.rng.choice(sold), start + wave * WAVE_GAP))
 
+    def _snapshot_reputation(self) -> None:
+        """Every carrier's reputation now: the "before" of the report."""
+        assert self.market is not None and self.chain is not None
+        for spec in self.specs:
+            self.state.reputation_before[spec.name] = self._ledger().reputation(
+                self.market[spec.name].address
+            )
+        start = self.state.start_time or self.chain.now()
+        self.state.reputation_before_day = round((self.chain.now() - start) / DAY, 1)
+
     def _trade(self) -> None:
         chain, market = self.chain, self.market
         assert chain is not None and market is not None
@@ -308,21 +331,37 @@ class DemoRun:
         self.feed.phase(f"trading: {self.config.rfqs} RFQs, {months} months of service")
         while True:
             now = chain.now()
-            for plan in self.state.rfqs:
-                if plan.rfq_id is None and plan.post_at <= now:
-                    self._post_rfq(plan)
+            due = [p for p in self.state.rfqs if p.rfq_id is None and p.post_at <= now]
+            if due and due[0].post_at > self.state.start_time:  # a later wave: what its buyers see
+                self._snapshot_reputation()
+            for plan in due:
+                self._post_rfq(plan)
             self._cycle()
             if self._quoting(now):
                 self._catch_up()
             self._maybe_open_ticket()
             self._maybe_dispute()
+            self._rule()
             self._claim_undelivered()
             self._sample_reputation()
             self._report_progress()
+            self._check_something_traded(now)
             if self._all_orders_closed() or now > horizon:
                 break
             chain.advance_time(self._step(now))
             self.state.steps += 1
+
+    def _check_something_traded(self, now: int) -> None:
+        """Every RFQ posted, every deadline a day behind, and no order: the market did not trade."""
+        if self._orders() or any(p.rfq_id is None for p in self.state.rfqs):
+            return
+        if now > max(p.post_at for p in self.state.rfqs) + QUOTE_WINDOW + DAY:
+            assert self.watch is not None
+            quotes = len(self.watch.of("QuoteCommitted"))
+            raise DemoFailure(
+                f"nothing traded: {len(self.state.rfqs)} RFQs and {quotes} sealed quotes gave no order "
+                "a day after the last deadline"
+            )
 
     def _quoting(self, now: int) -> bool:
         """True while some RFQ is open for quotes (or just closed and about to be awarded)."""
@@ -364,7 +403,7 @@ class DemoRun:
         request = load_example("quote_create")
         request["externalId"] = f"DEMO-{self.config.seed}-RFQ-{plan.index + 1:03d}"
         request["description"] = (
-            f"Access E-Line 200 Mb/s in {CITIES[plan.country]}, {self.config.months} months"
+            f"Access E-Line {CIRCUIT_MBPS} Mb/s in {CITIES[plan.country]}, {self.config.months} months"
         )
         request["requestedQuoteCompletionDate"] = _rfc3339(now + timedelta(seconds=QUOTE_WINDOW))
         item = request["quoteItem"][0]
@@ -399,6 +438,8 @@ class DemoRun:
                     self.state.oracle_errors.append(f"{carrier.name}: {error}")
             market.settle_sellers()
             self._feed_chain()
+            if self.state.refused_awards:
+                raise DemoFailure(f"an award failed: {self.state.refused_awards[0]}")
             if (self._backlog(), self.chain.w3.eth.block_number) == before:
                 break  # a pass that received nothing and sent nothing: everyone is caught up
         self.state.cycle_seconds += time.monotonic() - began
@@ -490,13 +531,35 @@ class DemoRun:
             return
 
     def _dispute(self, buyer: Carrier, terms: OrderTerms, report: SlaReport, batch: Batch) -> None:
-        chain, suite = self.chain, self.suite
-        assert chain is not None and suite is not None
+        """The buyer disputes the report; the council rules once the month is over (`_rule`)."""
         ledger = self._ledger()
         ledger.dispute(Sender(buyer.oracle.chain, buyer.account), terms, report, batch)
         self._feed_chain()
-        registry = suite.registry
-        ruling = ledger.resolve_call(terms, report, terms.buyer)  # the seller's measurement stands
+        self.state.dispute = {
+            "order": "0x" + bytes(report.order_id).hex(),
+            "period": report.key,
+            "buyer": buyer.name,
+            "seller": self._carrier_of(terms.seller).name,
+            "proposal": None,
+            "loser": buyer.name,
+            "approvals": ["founder-1", "founder-2"],
+        }
+        self._pending_ruling = (terms, report)
+        self._rule()
+
+    def _rule(self) -> None:
+        """The council rules on the disputed report (the seller's measurement stands, the buyer loses)
+        once the month is over: a ruling settles the month's money, which never moves before then."""
+        if self._pending_ruling is None:
+            return
+        chain, suite = self.chain, self.suite
+        assert chain is not None and suite is not None and self.state.dispute is not None
+        terms, report = self._pending_ruling
+        ends = self._escrow().period_end(bytes(report.order_id), report.key)
+        if ends is None or ends > chain.now():
+            return
+        ledger, registry = self._ledger(), suite.registry
+        ruling = ledger.resolve_call(terms, report, terms.buyer)
         proposal, _ = registry.propose(
             Sender(chain, self.founders[0]), ledger.address, ruling._encode_transaction_data()
         )
@@ -506,15 +569,8 @@ class DemoRun:
             raise DemoFailure(
                 f"the council's ruling on report {report.report_id.hex()} did not make it final"
             )
-        self.state.dispute = {
-            "order": "0x" + bytes(report.order_id).hex(),
-            "period": report.key,
-            "buyer": buyer.name,
-            "seller": self._carrier_of(terms.seller).name,
-            "proposal": proposal,
-            "loser": buyer.name,
-            "approvals": ["founder-1", "founder-2"],
-        }
+        self.state.dispute["proposal"] = proposal
+        self._pending_ruling = None
 
     def _order_sets(self) -> tuple[set[bytes], set[bytes]]:
         """(delivered, closed) order ids, from the escrow's events."""
@@ -577,7 +633,7 @@ class DemoRun:
         self.state.reputation_samples.append(
             (
                 round(day, 2),
-                {c.name: ledger.reputation(c.address).overall_ppm for c in self.market.carriers.values()},
+                {c.name: _score(ledger.reputation(c.address)) for c in self.market.carriers.values()},
             )
         )
 
@@ -641,7 +697,7 @@ class DemoRun:
         assert self.chain is not None and self.market is not None
         day = (self.chain.now() - self.state.start_time) / DAY
         self.state.reputation_samples.append(
-            (round(day, 2), {n: r.overall_ppm for n, r in self.state.reputation_after.items()})
+            (round(day, 2), {n: _score(r) for n, r in self.state.reputation_after.items()})
         )
 
 
@@ -662,6 +718,11 @@ def _outcome(wait: Callable[[], Any]) -> str | None:
     except Exception as exc:  # the oracle's own loop logs and carries on the same way
         return f"{exc.__class__.__name__}: {' '.join(str(exc).split())[:200]}"
     return None
+
+
+def _score(reputation: Reputation) -> int | None:
+    """The overall score, None for a carrier without history (whose 0 % means nothing yet)."""
+    return None if reputation.new else reputation.overall_ppm
 
 
 def _report(event: ChainEvent) -> SlaReport:
