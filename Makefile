@@ -19,7 +19,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 # ape-foundry looks anvil up on the PATH: the one from node_modules.
 export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup demo test bench lint artifacts gas-snapshot fuzz tools clean
+.PHONY: help setup demo test bench lint artifacts gas-snapshot fuzz tools clean browser install
 
 help:
 	@sed -n '2,7p' Makefile | sed 's/^# \{0,1\}//'
@@ -47,10 +47,26 @@ artifacts: setup
 
 demo: artifacts
 	$(BIN)/offnet demo
+	@echo "offnet is $(CURDIR)/$(BIN)/offnet: 'make install' links it into ~/.local/bin (PREFIX=... elsewhere)"
+
+# `offnet` on the PATH: a link to this checkout's console script in $(PREFIX)/bin (~/.local/bin is on
+# the PATH of most Linux shells).
+PREFIX ?= $(HOME)/.local
+install: setup
+	@mkdir -p $(PREFIX)/bin
+	@ln -sf $(CURDIR)/$(BIN)/offnet $(PREFIX)/bin/offnet
+	@echo "linked $(PREFIX)/bin/offnet -> $(CURDIR)/$(BIN)/offnet"
+
+# Headless Chromium (Debian's package) for the report's screenshot test; where it cannot be installed
+# (not root, no apt-get) the test is skipped and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; } \
+	  || echo "make browser: chromium could not be installed here; the report screenshot test is skipped"
 
 # pytest's exit code 5 (no tests collected) is a failure too. The gas tests run a second time on
 # the Shanghai build (embedded chain under Shanghai rules), compared with its own snapshot.
-test: artifacts
+test: artifacts browser
 	@$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: no tests were collected"; exit 1; fi; \
 	if [ $$status -ne 0 ]; then exit $$status; fi; \

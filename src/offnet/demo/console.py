@@ -46,8 +46,12 @@ class AwardRefusals(logging.Handler):
         super().__init__(logging.WARNING)
         self.refusals: list[str] = []
 
+    @staticmethod
+    def is_refusal(record: logging.LogRecord) -> bool:
+        return isinstance(record.msg, str) and record.msg.startswith("award of RFQ")
+
     def emit(self, record: logging.LogRecord) -> None:
-        if record.msg.startswith("award of RFQ"):
+        if self.is_refusal(record):
             self.refusals.append(record.getMessage())
 
 
@@ -63,6 +67,8 @@ def demo_logs(path: Path, *, verbose: bool = False) -> Iterator[AwardRefusals]:
     terminal = logging.StreamHandler()
     terminal.setLevel(logging.DEBUG if verbose else logging.WARNING)
     terminal.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    # A refused award ends the run with the demo's own one-line reason: not printed twice.
+    terminal.addFilter(lambda record: not AwardRefusals.is_refusal(record))
     refusals = AwardRefusals()
     filters = {name: _ExpectedRetry(templates) for name, templates in EXPECTED_RETRIES.items()}
     saved = (root.level, list(root.handlers), logging.getLogger("httpx").level)
