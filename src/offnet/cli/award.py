@@ -123,7 +123,7 @@ def award(
                     row["termMonths"],
                     amount(row["oneTime"]),
                     amount(row["monthly"]),
-                    amount(row["basisCost"]),
+                    f"{row['basisCost'] / 10**token.decimals:,.2f}",  # a derived figure: to the cent
                     _reputation_text(reputations[row["provider"]]),
                     f"{row['score']:.3f}",
                 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from offnet.cli.options import ChainOptions, chain_options
 from offnet.cli.output import fields, note, say, table
@@ -46,6 +47,12 @@ def deploy(
     from offnet.deployment import SuiteConfig, deploy_suite
     from offnet.testing.accounts import funded_account
 
+    context = click.get_current_context()
+    if (
+        context.get_parameter_source("chain_kind") == ParameterSource.COMMANDLINE
+        and context.get_parameter_source("rpc") == ParameterSource.ENVIRONMENT
+    ):
+        opts.rpc = None  # `--chain anvil` typed here starts that node, whatever OFFNET_RPC says
     starts_node = opts.chain_kind != "embedded" and not opts.rpc
     if (keep or port) and not starts_node:
         raise click.UsageError("--keep and --port apply to a node deploy starts: --chain anvil or ganache")

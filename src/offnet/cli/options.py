@@ -131,7 +131,10 @@ def chain_options(command):
         "--account", envvar="OFFNET_ACCOUNT", help="keystore account that signs [env OFFNET_ACCOUNT]"
     )
     @click.option(
-        "--password-file", type=click.Path(path_type=Path), help="read the keystore password from this file"
+        "--password-file",
+        type=click.Path(path_type=Path),
+        envvar="OFFNET_PASSWORD_FILE",
+        help="read the keystore password from this file [env OFFNET_PASSWORD_FILE]",
     )
     @click.option("--password-env", help="read the keystore password from this environment variable")
     @click.option(

@@ -38,6 +38,13 @@ def say(text: str) -> None:
     click.echo(text)
 
 
+def prose(text: str) -> None:
+    """Text wrapped to the width at spaces (an id or an address is never split)."""
+    import textwrap
+
+    click.echo(textwrap.fill(text, _width(), break_long_words=False, break_on_hyphens=False))
+
+
 def note(text: str) -> None:
     """One line on stderr (progress and transaction receipts under --json)."""
     click.echo(text, err=True)
@@ -185,22 +192,37 @@ def table(
         for row in cells:
             say(line(row))
     else:
-        label = max(len(h) for h in headers)
         for index, row in enumerate(cells):
             if index:
                 say("")
-            for header, value in zip(headers, row, strict=True):
-                say(f"  {header.ljust(label)}  {value}")
+            _named(dict(zip(headers, row, strict=True)))
     if caption:
-        say(caption)
+        prose(caption)
+
+
+def _named(values: dict[str, Any]) -> None:
+    """`name  value` lines; a value too long for the width goes whole on the next line, indented."""
+    label = max((len(k) for k in values), default=0)
+    width = _width()
+    for key, value in values.items():
+        if isinstance(value, list | tuple):  # one item a line, aligned under the first
+            items = [str(v) for v in value] or ["-"]
+            say(f"  {key.ljust(label)}  {items[0]}")
+            for item in items[1:]:
+                say(f"  {' ' * label}  {item}")
+            continue
+        line = f"  {key.ljust(label)}  {value}"
+        if len(line) > width and len(str(value)) + 4 <= width:
+            say(f"  {key}")
+            say(f"    {value}")
+        else:
+            say(line)
 
 
 def fields(title: str, values: dict[str, Any]) -> None:
     """Named values, one per line (a value is never cut)."""
-    say(title)
-    label = max((len(k) for k in values), default=0)
-    for key, value in values.items():
-        say(f"  {key.ljust(label)}  {value}")
+    prose(title)
+    _named(values)
 
 
 # --- transactions ---------------------------------------------------------------------------------

@@ -284,7 +284,7 @@ def show(opts: ChainOptions, rfq_id: str, as_json: bool) -> None:
         echo_json(data)
         return
     commitments = data.pop("commitments")
-    data["invited"] = ", ".join(data["invited"]) or "open to every active member"
+    data["invited"] = data["invited"] or "open to every active member"
     data["token"] = f"{data.pop('tokenSymbol')} {data['token']}"
     floor = data.pop("minReputationPpm")
     data["reputation floor"] = f"{floor / 10_000:.1f}%" if floor else "none"
