@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import echo_json, hex_id, json_option, say, send, table
+from offnet.cli.output import echo_json, hex_id, json_option, prose, say, send, table
 from offnet.cli.payment import pay
 from offnet.cli.quote import load_signed_quote
 from offnet.exceptions import InvalidInput
@@ -176,7 +176,7 @@ def award(
         echo_json(out)
     else:
         say(f"order {out['orderId']}")
-        say(
+        prose(
             f"opened with {names[chosen.quote.provider]} ({chosen.quote.provider}); {token.amount(opening)} escrowed"
         )
 

@@ -174,7 +174,7 @@ def table(
     right = [
         bool(cells) and all(_numeric(row[i]) or row[i] == "-" for row in cells) for i in range(len(headers))
     ]
-    say(title)
+    prose(title)
     if not cells:
         say("  (none)")
     elif sum(widths) + len(GAP) * (len(widths) - 1) + 2 <= _width():
