@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import requests
 from web3 import Web3
@@ -173,6 +174,16 @@ class Chain:
         self.close()
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return (
+        f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}"
+        if parts.scheme
+        else "(the RPC URL)"
+    )
+
+
 def _embedded_web3(evm: str) -> Web3:
     from eth.vm.forks import ShanghaiVM
     from eth_tester import EthereumTester, PyEVMBackend
@@ -216,7 +227,8 @@ def connect(
         try:
             w3.eth.chain_id  # noqa: B018 - the first request proves the node answers
         except Exception as exc:  # connection refused, DNS, TLS, HTTP errors all mean the same here
-            raise ChainError(f"cannot reach RPC {rpc}: {exc.__class__.__name__}") from None
+            # The URL without its path or query: a hosted RPC's API key must not reach a log.
+            raise ChainError(f"cannot reach RPC {_origin(rpc)}: {exc.__class__.__name__}") from None
         return Chain(w3=w3, kind=RPC, url=rpc, confirmations=confirmations)
     if chain == EMBEDDED:
         if evm not in EVM_BUILDS:
