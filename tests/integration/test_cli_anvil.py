@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 

@@ -128,7 +128,9 @@ def test_demo__same_seed__tells_the_same_story(small_demo, run_demo, tmp_path):
 
 @pytest.mark.ganache
 def test_demo__on_ganache__runs_the_shanghai_build_and_tells_the_same_story(small_demo, run_demo, tmp_path):
-    on_ganache = run_demo(tmp_path / "out", "--chain", "ganache", "--rfqs", "2", "--months", "1", "--seed", "7")
+    on_ganache = run_demo(
+        tmp_path / "out", "--chain", "ganache", "--rfqs", "2", "--months", "1", "--seed", "7"
+    )
     assert on_ganache.returncode == 0, on_ganache.stderr[-2000:]
     summary = json.loads((on_ganache.out / "summary.json").read_text())
     assert (summary["chain"], summary["evm_build"]) == ("ganache", "shanghai")
@@ -166,7 +168,9 @@ def _run_breaking(tmp_path: Path, monkeypatch, breakage) -> str:
     breakage(monkeypatch, scenario)
     runner = CliRunner(mix_stderr=False)
     with runner.isolation() as (_, err):
-        code = main(["demo", "--quiet", "--rfqs", "1", "--months", "1", "--seed", "5", "--out", str(tmp_path)])
+        code = main(
+            ["demo", "--quiet", "--rfqs", "1", "--months", "1", "--seed", "5", "--out", str(tmp_path)]
+        )
         message = err.getvalue().decode()
     assert code == 1, message
     assert message.strip().count("\n") == 0, message
@@ -185,7 +189,9 @@ def test_demo__an_award_refused__fails_the_run_naming_the_refusal(tmp_path, monk
             patch.setattr(
                 scenario.Sender,
                 "transact",
-                lambda sender, call, **kw: None if call.fn_name == "approve" else transact(sender, call, **kw),
+                lambda sender, call, **kw: (
+                    None if call.fn_name == "approve" else transact(sender, call, **kw)
+                ),
             )
             try:
                 real(self, market)

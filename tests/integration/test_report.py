@@ -111,9 +111,7 @@ def test_report__orders_are_named_by_circuit_and_site_with_currency_and_axis_lab
         assert f"{order['circuit']}, {order['site']}" in manager
         assert order["order_id"] not in manager
     assert not re.search(r"0x[0-9a-f]{8}", manager)  # no hashes for a manager
-    money = page.evaluate(
-        "document.querySelector('svg[aria-label^=\"money flow per order\"]').textContent"
-    )
+    money = page.evaluate("document.querySelector('svg[aria-label^=\"money flow per order\"]').textContent")
     assert "amount escrowed per order (tUSD)" in money and "paid to the seller" in money
     headers = page.evaluate("[...document.querySelectorAll('table.orders th')].map(h => h.textContent)")
     assert "escrowed (tUSD)" in headers and "paid to seller (tUSD)" in headers

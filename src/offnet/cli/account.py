@@ -59,7 +59,11 @@ def account() -> None:
     "local chain, never for keys that hold value",
 )
 def new(
-    name: str, keystore_dir: Path | None, password_file: Path | None, password_env: str | None, light_kdf: bool
+    name: str,
+    keystore_dir: Path | None,
+    password_file: Path | None,
+    password_env: str | None,
+    light_kdf: bool,
 ) -> None:
     """Create a random account NAME, encrypted with a new password."""
     keystore = Keystore(keystore_dir, scrypt_n=LIGHT_SCRYPT_N if light_kdf else None)
