@@ -1,4 +1,5 @@
-"""The `offnet` CLI as carriers drive it on anvil: deploy, two carriers join, RFQ, quotes, award, order.
+"""The `offnet` CLI as carriers drive it, on anvil and on Ganache (which runs the Shanghai build): deploy,
+two carriers join, RFQ, quotes, award, order.
 
 Every command runs through the real entry point (`offnet.cli.main.main`, its one-line error policy)
 with keystores in a temporary folder unlocked by --password-env; one run is a real subprocess.
@@ -81,11 +82,17 @@ class Cli:
         return run
 
 
+@pytest.fixture(scope="module", params=["anvil", pytest.param("ganache", marks=pytest.mark.ganache)])
+def node(request):
+    """The chain the journey runs on: anvil (Cancun build) or Ganache (Shanghai build)."""
+    return request.getfixturevalue(request.param)
+
+
 @pytest.fixture(scope="module")
-def cli(anvil, tmp_path_factory) -> Iterator[Cli]:
+def cli(node, tmp_path_factory) -> Iterator[Cli]:
     """Four accounts imported into a temporary keystore folder (fast scrypt), a password variable set."""
     home = tmp_path_factory.mktemp("offnet-cli")
-    cli = Cli(anvil.url, home)
+    cli = Cli(node.url, home)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(PASSWORD_ENV, "correct horse")
         patch.setattr(keystore_module, "SCRYPT_N", 2**4)  # fast keystores for the test only
@@ -116,7 +123,7 @@ def rfc3339(ts: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def flow(cli: Cli, anvil):
+def flow(cli: Cli, node):
     """The whole journey, run once: its outputs feed the assertions of the tests below."""
     for name in NAMES:
         cli.ok("dev", "fund", addr(name), "--ether", "10")
@@ -162,7 +169,7 @@ def flow(cli: Cli, anvil):
 
     cli.ok("dev", "mint", addr("alice"), "100000")
     request = load_example("quote_create")
-    request["requestedQuoteCompletionDate"] = rfc3339(anvil.now() + 3600)
+    request["requestedQuoteCompletionDate"] = rfc3339(node.now() + 3600)
     request["quoteItem"][0]["product"]["place"][0]["country"] = "GB"
     request_file = cli.home / "request.json"
     request_file.write_text(json.dumps(request))
@@ -416,9 +423,9 @@ def test_council__suspension_removes_a_provider_from_discovery_and_reinstatement
     assert {p["address"] for p in found} == {addr("carol"), addr("dave")}
 
 
-def test_quotes__withdrawn_commitment_shows_in_the_log_and_rfq_cancels(cli, flow, anvil):
+def test_quotes__withdrawn_commitment_shows_in_the_log_and_rfq_cancels(cli, flow, node):
     request = dict(
-        flow["request"], externalId="CLI-SECOND", requestedQuoteCompletionDate=rfc3339(anvil.now() + 7200)
+        flow["request"], externalId="CLI-SECOND", requestedQuoteCompletionDate=rfc3339(node.now() + 7200)
     )
     path = cli.home / "request-2.json"
     path.write_text(json.dumps(request))
@@ -468,7 +475,7 @@ def test_sla__submitted_report_is_shown_pending(cli, flow):
     assert_one_line_error(run, "error: ", "nothing to report yet")
 
 
-def test_sla__facts_that_cannot_be_true_yet_and_measurement_typos_are_refused_in_one_line(cli, flow, anvil):
+def test_sla__facts_that_cannot_be_true_yet_and_measurement_typos_are_refused_in_one_line(cli, flow, node):
     order_id = flow["awarded"]["orderId"]
     measurement = cli.home / "month.json"
     # A typo once went on chain as 0 % availability (the maximum credit): refused, naming the field.
@@ -486,7 +493,7 @@ def test_sla__facts_that_cannot_be_true_yet_and_measurement_typos_are_refused_in
     assert_one_line_error(run, "error: ", "period 3", "not delivered")
     # A completion dated three days from now is not a fact yet.
     future = load_example("product_order")
-    when = rfc3339(anvil.now() + 3 * 86_400)
+    when = rfc3339(node.now() + 3 * 86_400)
     future["productOrderItem"][0]["completionDate"] = future["completionDate"] = when
     path = cli.home / "future-order.json"
     path.write_text(json.dumps(future))
@@ -522,17 +529,17 @@ def test_order__fund_dispute_cancel_withdraw_move_the_money_statement(cli, flow)
     )
 
 
-def test_dev__advance_time_moves_the_chain_clock(cli, anvil):
-    before = anvil.now()
+def test_dev__advance_time_moves_the_chain_clock(cli, node):
+    before = node.now()
     moved = cli.ok("dev", "advance-time", "2h")
     shown = datetime.strptime(moved.out.split()[-1], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert shown.timestamp() >= before + 7200
     assert_one_line_error(cli("dev", "advance-time", "soon"), "error: ", "invalid duration")
 
 
-def test_award__with_permit_needs_no_approval_transaction(cli, flow, anvil):
+def test_award__with_permit_needs_no_approval_transaction(cli, flow, node):
     request = dict(
-        flow["request"], externalId="CLI-PERMIT", requestedQuoteCompletionDate=rfc3339(anvil.now() + 3600)
+        flow["request"], externalId="CLI-PERMIT", requestedQuoteCompletionDate=rfc3339(node.now() + 3600)
     )
     path = cli.home / "request-permit.json"
     path.write_text(json.dumps(request))
@@ -567,24 +574,24 @@ def test_award__with_permit_needs_no_approval_transaction(cli, flow, anvil):
 # --- the CLI points: checks before paying, like-for-like ranking, defaults from the request, output ---
 
 
-def _allowance(anvil, flow) -> int:
+def _allowance(node, flow) -> int:
     from offnet.cli.payment import _ERC20
 
     contracts = flow["deployed"]["contracts"]
-    token = anvil.w3.eth.contract(address=contracts["TestStablecoin"]["address"], abi=_ERC20)
+    token = node.w3.eth.contract(address=contracts["TestStablecoin"]["address"], abi=_ERC20)
     return token.functions.allowance(addr("alice"), contracts["OrderEscrow"]["address"]).call()
 
 
-def test_award__refused_award_is_refused_before_any_approval_and_leaves_no_allowance(cli, flow, anvil):
-    before = _allowance(anvil, flow)
+def test_award__refused_award_is_refused_before_any_approval_and_leaves_no_allowance(cli, flow, node):
+    before = _allowance(node, flow)
     for _ in range(2):  # the issue's two failed awards left 2,400 tUSD approved
         run = cli("award", flow["files"]["dave"], "--approve", account="alice")
         assert_one_line_error(run, "refused: ", "RfqNotOpen(rfqId=0x", "status=awarded")
         assert "approve escrow" not in run.out
-    assert _allowance(anvil, flow) == before
+    assert _allowance(node, flow) == before
 
 
-def _rfq_with_request(cli, anvil, name: str, term: int) -> tuple[str, str]:
+def _rfq_with_request(cli, node, name: str, term: int) -> tuple[str, str]:
     request_file = cli.home / f"request-{name}.json"
     cli.raw(
         "rfq", "draft", "--country", "GB", "--city", "London", "--term", str(term), "--out", str(request_file)
@@ -595,8 +602,8 @@ def _rfq_with_request(cli, anvil, name: str, term: int) -> tuple[str, str]:
     return rfq_id, str(request_file)
 
 
-def test_quote_sign__term_and_sla_objectives_come_from_the_rfq_request(cli, flow, anvil):
-    rfq_id, request_file = _rfq_with_request(cli, anvil, "defaults", 24)
+def test_quote_sign__term_and_sla_objectives_come_from_the_rfq_request(cli, flow, node):
+    rfq_id, request_file = _rfq_with_request(cli, node, "defaults", 24)
     out = str(cli.home / "quote-defaults.json")
     signed = cli.ok(
         "quote",
@@ -638,8 +645,8 @@ def test_quote_sign__term_and_sla_objectives_come_from_the_rfq_request(cli, flow
     )
 
 
-def test_award__ranks_like_for_like_and_shows_term_charges_and_carrier(cli, flow, anvil):
-    rfq_id, request_file = _rfq_with_request(cli, anvil, "ranking", 36)
+def test_award__ranks_like_for_like_and_shows_term_charges_and_carrier(cli, flow, node):
+    rfq_id, request_file = _rfq_with_request(cli, node, "ranking", 36)
     files = {}
     # Carol: 12 months at 1,000/month (the smaller contract value); Dave: 36 months at 800/month.
     for name, term, monthly in (("carol", "12", "1000"), ("dave", "36", "800")):
@@ -737,3 +744,18 @@ def test_providers__new_members_listed_as_new_whatever_the_floor(cli, flow):
     assert all(not p["new"] for p in excluded)
     human = cli.ok("providers", "--product", "access-eline", "--country", "GB", "--index", index).out
     assert "new (n=0)" in human
+
+
+def test_deploy__picks_the_build_the_chain_runs(flow, node):
+    assert flow["deployed"]["evm"] == {"anvil": "cancun", "ganache": "shanghai"}[node.kind]
+
+
+def test_deploy__a_chain_older_than_shanghai_is_refused_in_one_line_naming_what_it_lacks(cli, tmp_path):
+    from offnet.chain.anvil import Anvil
+
+    with Anvil(hardfork="paris") as paris:
+        run = cli.raw(
+            "deploy", "--rpc", paris.url, "--founder", addr("alice"), "--deployments", str(tmp_path)
+        )
+    assert_one_line_error(run, "error: ", "cannot run offnet: it lacks PUSH0 (EIP-3855, Shanghai)")
+    assert not list(tmp_path.iterdir())  # nothing deployed, no manifest
