@@ -89,9 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     # A partial run (--only) keeps the sections of the measures it does not run.
     kept = json.loads(previous.read_text()) if args.only and previous.exists() else {}
     results: dict = {
-        **kept,
         "machine": describe(),
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        **kept,  # a partial run: the header stays the full run's; each new section says its own run
     }
     note(
         f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores, "
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     if "cli" not in args.skip:
         t = time.monotonic()
         note(f"measure 7: command-line start-up against a bare Python start ({args.cli_repeats} runs each)")
-        results["cli"] = measure_cli(args.cli_repeats)
+        results["cli"] = {**measure_cli(args.cli_repeats), "machine": describe()}
         for row in results["cli"]["rows"]:
             note(f"  {row['command']}: median {row['median_ms']} ms, x{row['ratio']}")
         stamps["cli"] = time.monotonic() - t
@@ -198,12 +198,13 @@ def main(argv: list[str] | None = None) -> int:
         t = time.monotonic()
         results["suite_health"] = suite_health(args.logs, note=note)
         stamps["health"] = time.monotonic() - t
-    results["machine"]["load_average_at_end"] = load_average()
-    results["durations_seconds"] = {
-        **results.get("durations_seconds", {}),
-        **{k: round(v, 1) for k, v in stamps.items()},
-    }
-    results["duration_seconds"] = round(time.monotonic() - started, 1)
+    if args.only:  # the header stays the full run's; the partial run's machine is in its section
+        if "cli" in args.only:
+            results["cli"]["machine"]["load_average_at_end"] = load_average()
+    else:
+        results["machine"]["load_average_at_end"] = load_average()
+        results["durations_seconds"] = {k: round(v, 1) for k, v in stamps.items()}
+        results["duration_seconds"] = round(time.monotonic() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     readme = render_readme(results)

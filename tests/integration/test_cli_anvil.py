@@ -594,7 +594,18 @@ def test_award__refused_award_is_refused_before_any_approval_and_leaves_no_allow
 def _rfq_with_request(cli, node, name: str, term: int) -> tuple[str, str]:
     request_file = cli.home / f"request-{name}.json"
     cli.raw(
-        "rfq", "draft", "--country", "GB", "--city", "London", "--term", str(term), "--out", str(request_file)
+        "rfq",
+        "draft",
+        "--country",
+        "GB",
+        "--city",
+        "London",
+        "--term",
+        str(term),
+        "--deadline",
+        "60d",
+        "--out",
+        str(request_file),
     )
     rfq_id = cli.ok(
         "rfq", "post", str(request_file), "--invite", "carol", "--invite", "dave", "--json", account="alice"
@@ -681,7 +692,7 @@ def test_award__ranks_like_for_like_and_shows_term_charges_and_carrier(cli, flow
 
 def test_rfq__invitee_that_is_not_an_active_provider_is_refused(cli, flow, tmp_path):
     request = tmp_path / "request.json"
-    cli.raw("rfq", "draft", "--country", "GB", "--city", "York", "--out", str(request))
+    cli.raw("rfq", "draft", "--country", "GB", "--city", "York", "--deadline", "60d", "--out", str(request))
     outsider = Account.from_key(keccak(text="cli-anvil outsider")).address
     assert_one_line_error(
         cli("rfq", "post", str(request), "--invite", outsider, account="alice"),

@@ -39,8 +39,8 @@ class Receipt:
 
 def _revert_data(exc: ContractLogicError) -> bytes | None:
     data = exc.data
-    if isinstance(data, dict):  # some nodes wrap it
-        data = data.get("data")
+    if isinstance(data, dict):  # some nodes wrap it (Ganache's estimateGas: {"result": "0x...", ...})
+        data = data.get("data") or data.get("result")
     if isinstance(data, str) and data.startswith("0x"):
         return bytes.fromhex(data[2:])
     if isinstance(data, bytes):
