@@ -44,6 +44,10 @@ class TransactionRejected(ChainError, ValueError):
         return cls(f"{prefix}the node refused the transaction: {detail}")
 
 
+class BroadcastUnknown(ChainError):
+    """A signed transaction was handed to the node, which did not say whether it took it."""
+
+
 class TransactionDropped(ChainError):
     """A mined transaction vanished before reaching its confirmations (a chain reorganisation)."""
 
