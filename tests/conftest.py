@@ -1,5 +1,8 @@
-"""Fixtures shared by every test: chains (embedded eth-tester, real anvil), accounts, databases (SQLite
-files, a real PostgreSQL server), gas snapshot."""
+"""Fixtures shared by every test: chains (embedded eth-tester, real anvil and Ganache), accounts,
+databases (SQLite files, a real PostgreSQL server), gas snapshot.
+
+`--evm shanghai` runs the embedded chain under Shanghai rules with the contracts' Shanghai build, and
+checks gas against that build's snapshot (`make test` runs the gas tests that way too)."""
 
 from __future__ import annotations
 
@@ -12,12 +15,35 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from offnet.chain import Chain, Sender, connect, load_artifact
+from offnet.chain.artifacts import DEFAULT_EVM, EVM_BUILDS
 from offnet.testing.accounts import funded_account
-from offnet.testing.gas import GasSnapshot
+from offnet.testing.gas import GasSnapshot, snapshot_path
 from offnet.testing.postgres import PostgresServer, postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("SOLCX_BINARY_PATH", str(ROOT / ".solcx"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--evm",
+        choices=EVM_BUILDS,
+        default=DEFAULT_EVM,
+        help="EVM rules of the embedded chain and the contracts' build it runs (and its gas snapshot)",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A test that checks gas against the snapshot is a gas test (`-m gas` selects them).
+    for item in items:
+        if "gas" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.gas)
+
+
+@pytest.fixture(scope="session")
+def evm(request: pytest.FixtureRequest) -> str:
+    """The EVM build this session runs on the embedded chain (--evm)."""
+    return request.config.getoption("--evm")
 
 
 # --- chains -----------------------------------------------------------------------------------
@@ -29,9 +55,9 @@ GENESIS_TIME = 1_900_000_000
 
 
 @pytest.fixture(scope="session")
-def embedded() -> Iterator[Chain]:
+def embedded(evm: str) -> Iterator[Chain]:
     """The in-process eth-tester chain, shared by the session; each test runs in a snapshot."""
-    with connect("embedded") as chain:
+    with connect("embedded", evm=evm) as chain:
         chain.advance_time(GENESIS_TIME - chain.now())
         yield chain
 
@@ -40,6 +66,13 @@ def embedded() -> Iterator[Chain]:
 def anvil() -> Iterator[Chain]:
     """A real anvil from node_modules on a free port, stopped when the session ends."""
     with connect("anvil") as chain:
+        yield chain
+
+
+@pytest.fixture(scope="session")
+def ganache() -> Iterator[Chain]:
+    """A real Ganache from node_modules (Shanghai rules) on a free port, stopped when the session ends."""
+    with connect("ganache") as chain:
         yield chain
 
 
@@ -124,8 +157,9 @@ def stablecoin(chain: Chain, deployer: LocalAccount):
 
 
 @pytest.fixture(scope="session")
-def gas() -> Iterator[GasSnapshot]:
-    """Compare measured gas with tests/gas-snapshot.json (`make gas-snapshot` rewrites it)."""
-    snapshot = GasSnapshot(ROOT / "tests" / "gas-snapshot.json")
+def gas(evm: str) -> Iterator[GasSnapshot]:
+    """Compare measured gas with the build's snapshot, tests/gas-snapshot[.shanghai].json (`make
+    gas-snapshot` rewrites both)."""
+    snapshot = GasSnapshot(snapshot_path(ROOT / "tests", evm), budgets=evm == DEFAULT_EVM)
     yield snapshot
     snapshot.save()
