@@ -2,12 +2,12 @@
 
 from dataclasses import fields
 
-from escrow_support import CREDITS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from offnet.chain.tx import call
 from offnet.market.types import CreditSchedule, PeriodMetrics
+from offnet.testing.world import CREDITS
 
 BPS = 10_000
 

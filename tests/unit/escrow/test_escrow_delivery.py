@@ -1,8 +1,7 @@
 """Before and at delivery: the delivery milestone, acknowledgement, cancellation, failure, non-delivery."""
 
-from escrow_support import DAY, DELIVERY_GRACE, MONTHLY, ONE_TIME
-
 from offnet.market.types import DELIVERY, OrderStatus, Payout, Skip
+from offnet.testing.world import DAY, DELIVERY_GRACE, MONTHLY, ONE_TIME
 
 
 def paid(escrow, receipt):

@@ -1,12 +1,12 @@
 """Opening orders: wiring, the allow-list, the funds pull, and every refusal."""
 
 import pytest
-from escrow_support import MONTHLY, ONE_TIME
 
 from offnet.chain import load_artifact
 from offnet.chain.tx import call
 from offnet.market.escrow import EscrowClient, OrderView
 from offnet.market.types import OrderStatus, OrderTerms
+from offnet.testing.world import MONTHLY, ONE_TIME
 
 
 def test_open__pulls_funds_emits_full_terms_and_costs_what_the_snapshot_says(escrow, gas):

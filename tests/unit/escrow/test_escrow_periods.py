@@ -1,17 +1,24 @@
 """Billing periods: monthly releases minus SLA credits, top-ups, unreported periods, completion."""
 
-from escrow_support import BAD, BILLING_PERIOD, CREDITS, GOOD, MONTHLY, REPORT_GRACE, WORST, delivered
-
 from offnet.chain.permit import sign_permit
 from offnet.market.types import OrderStatus, Skip
+from offnet.testing.world import (
+    BILLING_PERIOD,
+    CREDIT_25_PERCENT,
+    CREDIT_CAPPED,
+    CREDITS,
+    MONTHLY,
+    NO_CREDIT,
+    REPORT_GRACE,
+)
 
 
-def report(escrow, terms, period, metrics=GOOD):
+def report(escrow, terms, period, metrics=NO_CREDIT):
     return escrow.settle(terms, period, metrics)
 
 
 def test_period__all_objectives_met__releases_the_monthly_charge(escrow, gas):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     receipt = report(escrow, terms, 1)
     assert escrow.withdrawable(escrow.seller) == terms.one_time_charge + MONTHLY
     assert escrow.withdrawable(escrow.buyer) == 0
@@ -23,8 +30,8 @@ def test_period__all_objectives_met__releases_the_monthly_charge(escrow, gas):
 
 
 def test_period__objectives_missed__credits_the_buyer(escrow, gas):
-    terms, _ = delivered(escrow)
-    receipt = report(escrow, terms, 1, BAD)
+    terms, _ = escrow.delivered()
+    receipt = report(escrow, terms, 1, CREDIT_25_PERCENT)
     credit = MONTHLY * 2_500 // 10_000
     assert escrow.withdrawable(escrow.buyer) == credit
     assert escrow.withdrawable(escrow.seller) == terms.one_time_charge + MONTHLY - credit
@@ -33,17 +40,17 @@ def test_period__objectives_missed__credits_the_buyer(escrow, gas):
 
 
 def test_period__every_objective_missed__credit_capped(escrow):
-    terms, _ = delivered(escrow)
-    report(escrow, terms, 1, WORST)
+    terms, _ = escrow.delivered()
+    report(escrow, terms, 1, CREDIT_CAPPED)
     assert escrow.withdrawable(escrow.buyer) == MONTHLY * CREDITS.monthly_credit_cap_bps // 10_000
 
 
 def test_period__final_report_before_the_period_ends__reverts_and_moves_nothing(escrow):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     ends_at = escrow.order(oid).delivered_at + BILLING_PERIOD
     escrow.chain.advance_time(ends_at - escrow.chain.now() - 60)
     escrow.refuse(
-        lambda: escrow.client.settle_period(escrow.ledger.sender, terms, 1, GOOD),
+        lambda: escrow.client.settle_period(escrow.ledger.sender, terms, 1, NO_CREDIT),
         "EscrowPeriodNotOver",
         orderId=oid,
         period=1,
@@ -55,9 +62,9 @@ def test_period__final_report_before_the_period_ends__reverts_and_moves_nothing(
 
 
 def test_period__reported_twice__second_report_ignored(escrow):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     report(escrow, terms, 1)
-    receipt = report(escrow, terms, 1, WORST)
+    receipt = report(escrow, terms, 1, CREDIT_CAPPED)
     assert escrow.client.events(receipt, "OutcomeIgnored") == [
         {"orderId": oid, "milestone": 1, "why": Skip.PERIOD_SETTLED}
     ]
@@ -65,7 +72,7 @@ def test_period__reported_twice__second_report_ignored(escrow):
 
 
 def test_period__not_funded__ignored_until_the_buyer_tops_up(escrow, gas):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     receipt = report(escrow, terms, 3)
     assert escrow.client.events(receipt, "OutcomeIgnored") == [
         {"orderId": oid, "milestone": 3, "why": Skip.PERIOD_NOT_FUNDED}
@@ -89,10 +96,10 @@ def test_period__before_delivery__ignored(escrow):
 
 
 def test_period__zero_or_beyond_the_term__reverts(escrow):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     for period in (0, 13):
         escrow.refuse(
-            lambda p=period: escrow.client.settle_period(escrow.ledger.sender, terms, p, GOOD),
+            lambda p=period: escrow.client.settle_period(escrow.ledger.sender, terms, p, NO_CREDIT),
             "EscrowInvalidPeriod",
             orderId=oid,
             period=period,
@@ -101,16 +108,16 @@ def test_period__zero_or_beyond_the_term__reverts(escrow):
 
 
 def test_period__reported_by_anyone_but_the_ledger__reverts(escrow):
-    terms, _ = delivered(escrow)
+    terms, _ = escrow.delivered()
     escrow.refuse(
-        lambda: escrow.client.settle_period(escrow.buyer.sender, terms, 1, WORST),
+        lambda: escrow.client.settle_period(escrow.buyer.sender, terms, 1, CREDIT_CAPPED),
         "EscrowNotLedger",
         caller=escrow.buyer.address,
     )
 
 
 def test_periods__settled_out_of_order__window_slides_and_the_term_completes(escrow):
-    terms, oid = delivered(escrow, term_months=3, prepaid_months=3)
+    terms, oid = escrow.delivered(term_months=3, prepaid_months=3)
     report(escrow, terms, 2)
     assert (escrow.order(oid).settled_through, escrow.order(oid).settled_window) == (0, 0b10)
     report(escrow, terms, 1)
@@ -131,9 +138,9 @@ def test_periods__settled_out_of_order__window_slides_and_the_term_completes(esc
 
 
 def test_period__more_than_64_periods_ahead_of_the_oldest_unsettled__reverts(escrow):
-    terms, oid = delivered(escrow, term_months=70, prepaid_months=70)
+    terms, oid = escrow.delivered(term_months=70, prepaid_months=70)
     escrow.refuse(
-        lambda: escrow.client.settle_period(escrow.ledger.sender, terms, 65, GOOD),
+        lambda: escrow.client.settle_period(escrow.ledger.sender, terms, 65, NO_CREDIT),
         "EscrowPeriodBeyondWindow",
         orderId=oid,
         period=65,
@@ -144,7 +151,7 @@ def test_period__more_than_64_periods_ahead_of_the_oldest_unsettled__reverts(esc
 
 
 def test_claim_period__before_its_deadline__reverts(escrow):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     claimable_at = escrow.order(oid).delivered_at + BILLING_PERIOD + REPORT_GRACE
     escrow.refuse(
         lambda: escrow.client.claim_period(escrow.seller.sender, terms, 1),
@@ -156,14 +163,14 @@ def test_claim_period__before_its_deadline__reverts(escrow):
 
 
 def test_claim_period__unreported_after_its_deadline__releases_all_to_the_seller(escrow, gas):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     escrow.chain.advance_time(
         escrow.order(oid).delivered_at + BILLING_PERIOD + REPORT_GRACE - escrow.chain.now()
     )
     receipt = escrow.act(lambda: escrow.client.claim_period(escrow.outsider.sender, terms, 1))
     assert escrow.withdrawable(escrow.seller) == terms.one_time_charge + MONTHLY
     gas.check("OrderEscrow.claimPeriod", receipt.gas_used, budget=90_000)
-    late = report(escrow, terms, 1, WORST)
+    late = report(escrow, terms, 1, CREDIT_CAPPED)
     assert escrow.client.events(late, "OutcomeIgnored")[0]["why"] == Skip.PERIOD_SETTLED
     escrow.refuse(
         lambda: escrow.client.claim_period(escrow.outsider.sender, terms, 1),
@@ -174,7 +181,7 @@ def test_claim_period__unreported_after_its_deadline__releases_all_to_the_seller
 
 
 def test_claim_period__not_funded__reverts(escrow):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     escrow.chain.advance_time(3 * BILLING_PERIOD + REPORT_GRACE)
     escrow.refuse(
         lambda: escrow.client.claim_period(escrow.seller.sender, terms, 3),

@@ -1,8 +1,7 @@
 """Pull payments: withdrawals, and hostile tokens that can neither block the other party nor lose money."""
 
-from escrow_support import MONTHLY, ONE_TIME
-
 from offnet.chain.tx import call
+from offnet.testing.world import MONTHLY, ONE_TIME
 
 
 def test_withdraw__sends_the_whole_balance_and_emits_it(escrow, gas):

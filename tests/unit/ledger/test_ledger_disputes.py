@@ -1,8 +1,7 @@
 """Disputes: by the counterparty within the window, by two conflicting contents, and council rulings."""
 
-from ledger_support import LIVENESS, events
-
 from offnet.market.types import OrderStatus, ReportStatus
+from offnet.testing.world import LIVENESS
 
 ZERO = "0x" + "00" * 20
 
@@ -12,11 +11,11 @@ def test_dispute__by_the_buyer_within_the_window__blocks_finality(ledger, gas):
     claim = ledger.delivery(terms)  # the seller claims an on-time delivery
     batch, _ = ledger.submit(ledger.seller, [claim])
 
-    receipt = ledger.client.dispute(ledger.buyer.oracle.sender, terms, claim, batch)
+    receipt = ledger.client.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
 
     assert ledger.client.status(claim) is ReportStatus.DISPUTED
-    [disputed] = events(ledger.client, receipt, "ReportDisputed")
-    assert (bytes(disputed.reportId), disputed.disputer, bytes(disputed.contentHash)) == (
+    [disputed] = ledger.client.events(receipt, "ReportDisputed")
+    assert (bytes(disputed["reportId"]), disputed["disputer"], bytes(disputed["contentHash"])) == (
         claim.report_id,
         ledger.buyer.address,
         claim.content_hash,
@@ -24,7 +23,7 @@ def test_dispute__by_the_buyer_within_the_window__blocks_finality(ledger, gas):
     gas.check("SlaLedger.dispute", receipt.gas_used, budget=80_000)
     ledger.chain.advance_time(LIVENESS)
     ledger.refuse(
-        lambda: ledger.client.finalize(ledger.stranger.sender, terms, claim, batch),
+        lambda: ledger.client.finalize(ledger.outsider.sender, terms, claim, batch),
         "SlaReportDisputed",
         reportId=claim.report_id,
     )
@@ -36,9 +35,9 @@ def test_dispute__by_the_submitting_side__reverts(ledger):
     claim = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [claim])
     ledger.refuse(
-        lambda: ledger.client.dispute(ledger.seller.oracle.sender, terms, claim, batch),
+        lambda: ledger.client.dispute(ledger.seller.oracle_key.sender, terms, claim, batch),
         "SlaNotCounterparty",
-        caller=ledger.seller.oracle.address,
+        caller=ledger.seller.oracle_key.address,
         member=ledger.seller.address,
     )
 
@@ -48,9 +47,9 @@ def test_dispute__by_a_member_outside_the_order__reverts(ledger):
     claim = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [claim])
     ledger.refuse(
-        lambda: ledger.client.dispute(ledger.other.oracle.sender, terms, claim, batch),
+        lambda: ledger.client.dispute(ledger.other.oracle_key.sender, terms, claim, batch),
         "SlaNotCounterparty",
-        caller=ledger.other.oracle.address,
+        caller=ledger.other.oracle_key.address,
         member=ledger.other.address,
     )
 
@@ -60,9 +59,9 @@ def test_dispute__by_a_stranger__reverts(ledger):
     claim = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [claim])
     ledger.refuse(
-        lambda: ledger.client.dispute(ledger.stranger.sender, terms, claim, batch),
+        lambda: ledger.client.dispute(ledger.outsider.sender, terms, claim, batch),
         "SlaNotOracle",
-        key=ledger.stranger.address,
+        key=ledger.outsider.address,
         member=ZERO,
     )
 
@@ -73,9 +72,9 @@ def test_dispute__by_a_suspended_buyer__reverts(ledger):
     batch, _ = ledger.submit(ledger.seller, [claim])
     ledger.suspend(ledger.buyer)
     ledger.refuse(
-        lambda: ledger.client.dispute(ledger.buyer.oracle.sender, terms, claim, batch),
+        lambda: ledger.client.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch),
         "SlaNotOracle",
-        key=ledger.buyer.oracle.address,
+        key=ledger.buyer.oracle_key.address,
         member=ledger.buyer.address,
     )
 
@@ -87,12 +86,12 @@ def test_dispute__after_the_window__reverts_and_the_report_finalises(ledger):
     ended = ledger.client.batch_stored(batch).submitted_at + LIVENESS
     ledger.chain.advance_time(LIVENESS)
     ledger.refuse(
-        lambda: ledger.client.dispute(ledger.buyer.oracle.sender, terms, claim, batch),
+        lambda: ledger.client.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch),
         "SlaLivenessOver",
         reportId=claim.report_id,
         endedAt=ended,
     )
-    ledger.client.finalize(ledger.stranger.sender, terms, claim, batch)
+    ledger.client.finalize(ledger.outsider.sender, terms, claim, batch)
     assert ledger.client.status(claim) is ReportStatus.FINAL
 
 
@@ -104,16 +103,16 @@ def test_dispute_conflict__two_contents_for_one_fact__blocks_both(ledger):
     buyer_batch, _ = ledger.submit(ledger.buyer, [buyer_says])
 
     receipt = ledger.client.dispute_conflict(
-        ledger.stranger.sender, terms, seller_says, seller_batch, buyer_says, buyer_batch
+        ledger.outsider.sender, terms, seller_says, seller_batch, buyer_says, buyer_batch
     )
 
     assert ledger.client.status(seller_says) is ReportStatus.DISPUTED
-    [disputed] = events(ledger.client, receipt, "ReportDisputed")
-    assert disputed.disputer == ZERO
+    [disputed] = ledger.client.events(receipt, "ReportDisputed")
+    assert disputed["disputer"] == ZERO
     ledger.chain.advance_time(LIVENESS)
     for report, batch in ((seller_says, seller_batch), (buyer_says, buyer_batch)):
         ledger.refuse(
-            lambda r=report, b=batch: ledger.client.finalize(ledger.stranger.sender, terms, r, b),
+            lambda r=report, b=batch: ledger.client.finalize(ledger.outsider.sender, terms, r, b),
             "SlaReportDisputed",
             reportId=seller_says.report_id,
         )
@@ -126,7 +125,7 @@ def test_dispute_conflict__same_content__reverts(ledger):
     buyer_batch, _ = ledger.submit(ledger.buyer, [claim])
     ledger.refuse(
         lambda: ledger.client.dispute_conflict(
-            ledger.stranger.sender, terms, claim, seller_batch, claim, buyer_batch
+            ledger.outsider.sender, terms, claim, seller_batch, claim, buyer_batch
         ),
         "SlaNoConflict",
         reportId=claim.report_id,
@@ -141,7 +140,7 @@ def test_dispute_conflict__different_facts__reverts(ledger):
     buyer_batch, _ = ledger.submit(ledger.buyer, [month])
     ledger.refuse(
         lambda: ledger.client.dispute_conflict(
-            ledger.stranger.sender, terms, delivery, seller_batch, month, buyer_batch
+            ledger.outsider.sender, terms, delivery, seller_batch, month, buyer_batch
         ),
         "SlaDifferentReports",
         reportIdA=delivery.report_id,
@@ -154,13 +153,13 @@ def test_resolve__council_rules_for_the_buyer__finalises_its_content_and_the_sel
     seller_says = ledger.delivery(terms)
     buyer_says = ledger.delivery(terms, days_late=5)
     seller_batch, _ = ledger.submit(ledger.seller, [seller_says])
-    ledger.client.dispute(ledger.buyer.oracle.sender, terms, seller_says, seller_batch)
+    ledger.client.dispute(ledger.buyer.oracle_key.sender, terms, seller_says, seller_batch)
 
-    receipt = ledger.council(ledger.client.resolve_call(terms, buyer_says, ledger.seller.address))
+    receipt = ledger.council_decides(ledger.client.resolve_call(terms, buyer_says, ledger.seller.address))
 
     assert ledger.client.status(buyer_says) is ReportStatus.FINAL
-    [ruled] = events(ledger.client, receipt, "DisputeResolved")
-    assert (bytes(ruled.contentHash), ruled.loser) == (buyer_says.content_hash, ledger.seller.address)
+    [ruled] = ledger.client.events(receipt, "DisputeResolved")
+    assert (bytes(ruled["contentHash"]), ruled["loser"]) == (buyer_says.content_hash, ledger.seller.address)
     seller = ledger.client.reputation(ledger.seller.address)
     assert (seller.disputes_lost, seller.orders_delivered, seller.orders_on_time, seller.total_days_late) == (
         1,
@@ -176,10 +175,10 @@ def test_resolve__not_through_the_registry__reverts(ledger):
     terms = ledger.open()
     claim = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.client.dispute(ledger.buyer.oracle.sender, terms, claim, batch)
+    ledger.client.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
     ruling = ledger.client.resolve_call(terms, claim, None)
     ledger.refuse(
-        lambda: ledger.arbiter.sender.transact(ruling), "SlaNotCouncil", caller=ledger.arbiter.address
+        lambda: ledger.council.sender.transact(ruling), "SlaNotCouncil", caller=ledger.council.address
     )
 
 
@@ -196,7 +195,7 @@ def test_resolve__loser_outside_the_order__is_refused(ledger):
     terms = ledger.open()
     claim = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.client.dispute(ledger.buyer.oracle.sender, terms, claim, batch)
+    ledger.client.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
     ledger.council_refused(
         ledger.client.resolve_call(terms, claim, ledger.other.address),
         "SlaLoserNotAParty",
@@ -214,11 +213,11 @@ def test_dispute_conflict__late_content_after_the_window__cannot_block_finality(
     buyer_batch, _ = ledger.submit(ledger.buyer, [buyer_says])
     ledger.refuse(
         lambda: ledger.client.dispute_conflict(
-            ledger.stranger.sender, terms, seller_says, seller_batch, buyer_says, buyer_batch
+            ledger.outsider.sender, terms, seller_says, seller_batch, buyer_says, buyer_batch
         ),
         "SlaLivenessOver",
         reportId=seller_says.report_id,
         endedAt=ended,
     )
-    ledger.client.finalize(ledger.stranger.sender, terms, seller_says, seller_batch)
+    ledger.client.finalize(ledger.outsider.sender, terms, seller_says, seller_batch)
     assert ledger.client.status(seller_says) is ReportStatus.FINAL

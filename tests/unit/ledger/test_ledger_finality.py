@@ -3,10 +3,10 @@
 from dataclasses import replace
 
 from eth_utils import keccak
-from ledger_support import BAD_MONTH, DAY, GOOD_MONTH, LIVENESS, events
 
 from offnet.market.ledger import Batch
 from offnet.market.types import FailureReason, OrderStatus, ReportKind, ReportStatus, SlaReport
+from offnet.testing.world import BAD_MONTH, DAY, GOOD_MONTH, LIVENESS
 
 
 def test_finalize__after_liveness__delivers_the_order_in_escrow_and_counts_for_the_seller(ledger, gas):
@@ -15,11 +15,16 @@ def test_finalize__after_liveness__delivers_the_order_in_escrow_and_counts_for_t
     batch, _ = ledger.submit(ledger.seller, [report])
     ledger.chain.advance_time(LIVENESS)
 
-    receipt = ledger.client.finalize(ledger.stranger.sender, terms, report, batch)
+    receipt = ledger.client.finalize(ledger.outsider.sender, terms, report, batch)
 
     assert ledger.client.status(report) is ReportStatus.FINAL
-    [final] = events(ledger.client, receipt, "ReportFinalized")
-    assert (bytes(final.reportId), bytes(final.orderId), bytes(final.contentHash), final.kind) == (
+    [final] = ledger.client.events(receipt, "ReportFinalized")
+    assert (
+        bytes(final["reportId"]),
+        bytes(final["orderId"]),
+        bytes(final["contentHash"]),
+        final["kind"],
+    ) == (
         report.report_id,
         terms.order_id(),
         report.content_hash,
@@ -43,7 +48,7 @@ def test_finalize__before_the_window_ends__reverts(ledger):
     final_at = ledger.client.batch_stored(batch).submitted_at + LIVENESS
     ledger.chain.advance_time(LIVENESS - 60)
     ledger.refuse(
-        lambda: ledger.client.finalize(ledger.stranger.sender, terms, report, batch),
+        lambda: ledger.client.finalize(ledger.outsider.sender, terms, report, batch),
         "SlaLivenessRunning",
         reportId=report.report_id,
         finalAt=final_at,
@@ -55,16 +60,16 @@ def test_finalize__twice__the_second_is_a_no_op(ledger):
     report = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [report])
     ledger.chain.advance_time(LIVENESS)
-    ledger.client.finalize(ledger.stranger.sender, terms, report, batch)
+    ledger.client.finalize(ledger.outsider.sender, terms, report, batch)
     before = ledger.state()
 
-    receipt = ledger.client.finalize(ledger.stranger.sender, terms, report, batch)
+    receipt = ledger.client.finalize(ledger.outsider.sender, terms, report, batch)
 
     assert receipt.raw["logs"] == []
     assert ledger.state() == before
     # The same fact submitted again and matched by the buyer is a no-op too.
     buyer_batch, _ = ledger.submit(ledger.buyer, [report])
-    again = ledger.client.finalize_matched(ledger.stranger.sender, terms, report, batch, buyer_batch)
+    again = ledger.client.finalize_matched(ledger.outsider.sender, terms, report, batch, buyer_batch)
     assert again.raw["logs"] == []
     assert ledger.client.reputation(ledger.seller.address).orders_delivered == 1
 
@@ -75,7 +80,7 @@ def test_finalize_matched__buyer_and_seller_agree__final_at_once(ledger, gas):
     seller_batch, _ = ledger.submit(ledger.seller, [report])
     buyer_batch, _ = ledger.submit(ledger.buyer, [report])
 
-    receipt = ledger.client.finalize_matched(ledger.stranger.sender, terms, report, seller_batch, buyer_batch)
+    receipt = ledger.client.finalize_matched(ledger.outsider.sender, terms, report, seller_batch, buyer_batch)
 
     assert ledger.client.status(report) is ReportStatus.FINAL
     assert ledger.escrow.order(terms.order_id()).status is OrderStatus.ACTIVE
@@ -90,7 +95,7 @@ def test_finalize_matched__both_batches_from_the_seller__reverts(ledger):
     first, _ = ledger.submit(ledger.seller, [report])
     second, _ = ledger.submit(ledger.seller, [report, ledger.delivery(ledger.terms(rfq_id=2))])
     ledger.refuse(
-        lambda: ledger.client.finalize_matched(ledger.stranger.sender, terms, report, first, second),
+        lambda: ledger.client.finalize_matched(ledger.outsider.sender, terms, report, first, second),
         "SlaSameParty",
         member=ledger.seller.address,
     )
@@ -112,7 +117,7 @@ def test_finalize_matched__different_contents__reverts_on_the_proof(ledger):
         buyer_batch.proof(buyer_says),
     )
     ledger.refuse(
-        lambda: ledger.stranger.sender.transact(mixed),
+        lambda: ledger.outsider.sender.transact(mixed),
         "SlaInvalidProof",
         reportId=seller_says.report_id,
         member=ledger.buyer.address,
@@ -126,7 +131,7 @@ def test_finalize__batch_of_a_member_outside_the_order__reverts(ledger):
     batch, _ = ledger.submit(ledger.other, [report])
     ledger.chain.advance_time(LIVENESS)
     ledger.refuse(
-        lambda: ledger.client.finalize(ledger.stranger.sender, terms, report, batch),
+        lambda: ledger.client.finalize(ledger.outsider.sender, terms, report, batch),
         "SlaNotAParty",
         member=ledger.other.address,
     )
@@ -139,7 +144,7 @@ def test_finalize__terms_that_do_not_hash_to_the_order__revert(ledger):
     ledger.chain.advance_time(LIVENESS)
     cheaper = replace(terms, one_time_charge=1)
     ledger.refuse(
-        lambda: ledger.client.finalize(ledger.stranger.sender, cheaper, report, batch),
+        lambda: ledger.client.finalize(ledger.outsider.sender, cheaper, report, batch),
         "SlaOrderMismatch",
         orderId=terms.order_id(),
         termsHash=cheaper.order_id(),
@@ -151,7 +156,7 @@ def test_finalize__empty_lane__reverts(ledger):
     report = ledger.delivery(terms)
     never_submitted = Batch.of(ledger.seller.address, [report])
     ledger.refuse(
-        lambda: ledger.client.finalize(ledger.stranger.sender, terms, report, never_submitted),
+        lambda: ledger.client.finalize(ledger.outsider.sender, terms, report, never_submitted),
         "SlaUnknownBatch",
         member=ledger.seller.address,
         lane=never_submitted.lane_id,
@@ -165,7 +170,7 @@ def test_finalize__report_not_in_the_batch__reverts(ledger):
     batch, _ = ledger.submit(ledger.seller, [report, ledger.delivery(ledger.terms(rfq_id=2))])
     ledger.chain.advance_time(LIVENESS)
     ledger.refuse(
-        lambda: ledger.seller.oracle.sender.transact(
+        lambda: ledger.seller.oracle_key.sender.transact(
             ledger.client.fn.finalize(terms.to_tuple(), other_fact.to_tuple(), batch.ref, batch.proof(report))
         ),
         "SlaInvalidProof",
@@ -211,7 +216,7 @@ def test_finalize__period_reports__release_the_months_and_count_the_periods(ledg
         seller_batch, _ = ledger.submit(ledger.seller, [report])
         buyer_batch, _ = ledger.submit(ledger.buyer, [report])
         receipts.append(
-            ledger.client.finalize_matched(ledger.stranger.sender, terms, report, seller_batch, buyer_batch)
+            ledger.client.finalize_matched(ledger.outsider.sender, terms, report, seller_batch, buyer_batch)
         )
         assert ledger.escrow.is_period_settled(terms.order_id(), period)
 
@@ -239,7 +244,7 @@ def test_finalize__period_of_an_undelivered_order__reverts(ledger):
     buyer_batch, _ = ledger.submit(ledger.buyer, [report])
     ledger.refuse(
         lambda: ledger.client.finalize_matched(
-            ledger.stranger.sender, terms, report, seller_batch, buyer_batch
+            ledger.outsider.sender, terms, report, seller_batch, buyer_batch
         ),
         "SlaOrderNotDelivered",
         orderId=terms.order_id(),
@@ -254,7 +259,7 @@ def test_finalize__period_beyond_the_term__is_an_invalid_report(ledger):
     buyer_batch, _ = ledger.submit(ledger.buyer, [report])
     ledger.refuse(
         lambda: ledger.client.finalize_matched(
-            ledger.stranger.sender, terms, report, seller_batch, buyer_batch
+            ledger.outsider.sender, terms, report, seller_batch, buyer_batch
         ),
         "SlaInvalidReport",
         reportId=report.report_id,

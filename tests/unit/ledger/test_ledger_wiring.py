@@ -34,7 +34,7 @@ def test_deploy__zero_link__reverts(ledger, missing):
 
 def test_record_quote_timeliness__by_anyone_but_the_market__reverts(ledger):
     ledger.refuse(
-        lambda: ledger.client.record_quote_timeliness(ledger.stranger.sender, ledger.seller.address, True),
+        lambda: ledger.client.record_quote_timeliness(ledger.outsider.sender, ledger.seller.address, True),
         "SlaNotMarket",
-        caller=ledger.stranger.address,
+        caller=ledger.outsider.address,
     )
