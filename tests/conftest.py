@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from offnet.chain import Chain, connect
+from offnet.chain import Chain, connect, load_artifact
 from offnet.market.ledger import Batch
 from offnet.market.rfq import Rfq
 from offnet.market.types import SlaReport
@@ -62,6 +62,13 @@ def chain(embedded: Chain, world: Any) -> Iterator[Chain]:
     embedded.revert(snapshot)
 
 
+@pytest.fixture(autouse=True)
+def _isolated(request: pytest.FixtureRequest) -> None:
+    """Every test that uses the module's world runs in a snapshot of it (through `chain`)."""
+    if "world" in request.fixturenames:
+        request.getfixturevalue("chain")
+
+
 # --- roles --------------------------------------------------------------------------------------
 
 
@@ -95,6 +102,13 @@ deployer, buyer, seller, council, outsider = (_role(name) for name in ROLES)
 def make_party(chain: Chain, area: str) -> Callable[..., Party]:
     """Factory: one more funded party of this area (`make_party("carol")`), inside the test's snapshot."""
     return lambda name, **options: party(chain, name, prefix=area, **options)
+
+
+@pytest.fixture
+def stablecoin(deployer: Party) -> Any:
+    """A freshly deployed TestStablecoin (6 decimals, EIP-2612 permit)."""
+    contract, _ = deployer.sender.deploy(load_artifact("TestStablecoin"))
+    return contract
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ it was measured with, so each area names its accounts with a prefix of its own (
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import count
 from typing import Any, TypeVar
@@ -28,7 +29,7 @@ from offnet.exceptions import ContractRevert
 from offnet.market.ledger import Batch
 from offnet.market.notary import SealedContract, financial_contract, seal_contract
 from offnet.market.quotes import Quote, QuoteDomain, SignedQuote, sign_quote
-from offnet.market.registry import ACCESS_ELINE, RegistryClient, Role, location_key
+from offnet.market.registry import ACCESS_ELINE, Profile, RegistryClient, Role, location_key
 from offnet.market.rfq import Rfq
 from offnet.market.types import CreditSchedule, OrderTerms, PeriodMetrics, ReportKind, SlaReport
 from offnet.sonata.canonical import document_hash
@@ -61,6 +62,7 @@ PREPAID_MONTHS = 2
 SLA_TERMS = keccak(text="sla terms")
 FUNDS = 10**15  # test tokens each buyer holds, approved for the escrow
 LIVENESS = 2 * DAY  # the ledger's liveness window
+APPLICATION_TTL = 14 * DAY  # how long an application to the registry stays open
 
 # OrderEscrow's policy (its constants: tests/unit/escrow checks them against the contract).
 BILLING_PERIOD = 30 * DAY
@@ -106,6 +108,16 @@ def order_terms(**fields: Any) -> OrderTerms:
         "credits": CREDITS,
     }
     return OrderTerms(**{**defaults, **fields})
+
+
+def sample_profile(name: str = "Carrier Example", countries: tuple[str, ...] = ("FR", "DE")) -> Profile:
+    """The profile of an Access E-Line provider in `countries`, its Sonata API at sonata.<name>.example."""
+    return Profile(
+        name=name,
+        sonata_url=f"https://sonata.{name.lower().replace(' ', '-')}.example",
+        products=(ACCESS_ELINE,),
+        countries=countries,
+    )
 
 
 def new_rfq(
@@ -261,28 +273,30 @@ def council_decides(registry: RegistryClient, council: Sequence[Party], target: 
     return receipt
 
 
-def refuses(
-    operation: Callable[[], Any],
-    error: str,
-    *,
-    unchanged: Callable[[], Any] | None = None,
-    **arguments: Any,
-) -> ContractRevert:
-    """Run `operation`, which must revert with the custom error `error` (with `arguments`, when given)
-    and leave what `unchanged()` reads as it was; returns the decoded refusal."""
+class Refusal:
+    """What `refuses` caught: `value` is the decoded ContractRevert."""
+
+    value: ContractRevert
+
+
+@contextmanager
+def refuses(error: str, *, unchanged: Callable[[], Any] | None = None, **arguments: Any) -> Iterator[Refusal]:
+    """The block must revert with the custom error `error` (with `arguments`, when given) and leave
+    what `unchanged()` reads as it was (`with refuses("EscrowNotParty", caller=...): ...`)."""
     before = unchanged() if unchanged else None
+    refusal = Refusal()
     try:
-        operation()
-    except ContractRevert as refused:
-        revert = refused
+        yield refusal
+    except ContractRevert as revert:
+        refusal.value = revert
     else:
         raise AssertionError(f"expected {error}, but the call went through")
+    revert = refusal.value
     assert revert.name == error, revert.describe()
     if arguments:
         assert revert.arguments == arguments, revert.describe()
     if unchanged:
         assert unchanged() == before, f"{error}: the refused call changed state"
-    return revert
 
 
 def council_refuses(
@@ -297,13 +311,10 @@ def council_refuses(
 ) -> ContractRevert:
     """A council decision `target` refuses: the registry reverts with `target`'s error inside, which
     must be `error` (with `arguments`, when given); returns that inner error."""
-    outer = refuses(
-        lambda: council_decides(registry, council, target, call),
-        "RegistryProposalCallFailed",
-        unchanged=unchanged,
-    )
-    assert outer.arguments["target"] == target, outer.describe()
-    inner = decode_revert(outer.arguments["returnData"])
+    with refuses("RegistryProposalCallFailed", unchanged=unchanged) as outer:
+        council_decides(registry, council, target, call)
+    assert outer.value.arguments["target"] == target, outer.value.describe()
+    inner = decode_revert(outer.value.arguments["returnData"])
     assert inner.name == error, inner.describe()
     if arguments:
         assert inner.arguments == arguments, inner.describe()

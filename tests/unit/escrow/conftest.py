@@ -119,9 +119,10 @@ class Escrow:
 
     def refuse(self, operation: Callable[[], Any], error: str, **arguments: Any) -> ContractRevert:
         """Run an operation that must revert with `error(arguments)` and change nothing."""
-        refused = refuses(operation, error, unchanged=self.state, **arguments)
+        with refuses(error, unchanged=self.state, **arguments) as refused:
+            operation()
         self.assert_conserved()
-        return refused
+        return refused.value
 
     # --- the council -----------------------------------------------------------------------------
 

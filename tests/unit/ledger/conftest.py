@@ -156,7 +156,9 @@ class Ledger:
     def refuse(self, operation: Callable[[], Any], error: str, **arguments: Any) -> ContractRevert:
         """Run an operation that must revert with `error(arguments)`, and check nothing changed."""
         ids = sorted(self.tracked)
-        return refuses(operation, error, unchanged=lambda: self.state(ids), **arguments)
+        with refuses(error, unchanged=lambda: self.state(ids), **arguments) as refused:
+            operation()
+        return refused.value
 
     def council_refused(self, fn_call: Any, error: str, **arguments: Any) -> ContractRevert:
         """A council ruling the ledger refuses: the registry reverts with the ledger's error inside."""

@@ -152,9 +152,9 @@ def test_sign_typed_data__is_eip712_and_recovers_to_the_signer(ops):
     assert recover_typed_data_signer(domain, PERMIT_TYPES, tampered, signature) != ADDRESS
 
 
-def test_sign_typed_data__permit_verifies_in_a_real_contract(chain, stablecoin, ops, make_account):
+def test_sign_typed_data__permit_verifies_in_a_real_contract(chain, stablecoin, ops, make_party):
     owner = load_account("ops", EnvPassword("OPS_PASSWORD"), ops.directory)
-    spender = make_account("wallet-permit-spender")
+    spender = make_party("permit-spender")
     _, name, version, chain_id, verifying_contract, _, _ = call(stablecoin.functions.eip712Domain())
     deadline = chain.now() + 3600
     domain = {"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying_contract}
@@ -167,7 +167,5 @@ def test_sign_typed_data__permit_verifies_in_a_real_contract(chain, stablecoin, 
     }
     _, signature = sign_typed_data(owner, domain, PERMIT_TYPES, message)
     r, s, v = signature[:32], signature[32:64], signature[64]
-    Sender(chain, spender).transact(
-        stablecoin.functions.permit(owner.address, spender.address, 7, deadline, v, r, s)
-    )
+    spender.sender.transact(stablecoin.functions.permit(owner.address, spender.address, 7, deadline, v, r, s))
     assert call(stablecoin.functions.allowance(owner.address, spender.address)) == 7
