@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from itertools import count
 from typing import Any, TypeVar
 
 from eth_account.signers.local import LocalAccount
@@ -352,7 +351,7 @@ class World:
     council: Party
     outsider: Party
     clock: Callable[[], int] | None = None  # a faster chain clock than web3's, when a test has one
-    _rfqs: count = field(default_factory=lambda: count(1))
+    sealed: dict[bytes, SealedContract] = field(default_factory=dict)  # quote digest -> its contract
     _domain: QuoteDomain | None = None
 
     @classmethod
@@ -460,62 +459,99 @@ class World:
         invited: Sequence[str] | None = None,
         *,
         deadline_in: int = 2 * DAY,
-        request: str | None = None,
+        request: str = "quote-request-1",
         now: int | None = None,
     ) -> Rfq:
-        """A fresh RFQ of `buyer` (the first by default) inviting every seller unless told; `now`
-        saves a block read."""
+        """An RFQ of `buyer` (the first by default) inviting every seller unless told; `now` saves a
+        block read."""
         return new_rfq(
             (buyer or self.buyer).address,
             self.token.address,
             (self.now() if now is None else now) + deadline_in,
             [s.address for s in self.sellers] if invited is None else invited,
-            request=request or f"quote-request-{next(self._rfqs)}",
+            request=request,
         )
 
     def quote(
         self, rfq: Rfq, seller: Party, *, valid_for: int = 30 * DAY, now: int | None = None, **overrides: Any
     ) -> Quote:
-        """`seller`'s quote for `rfq` at the default terms, valid `valid_for` seconds."""
-        now = self.now() if now is None else now
-        return new_quote(rfq, seller.address, valid_until=now + valid_for, **overrides)
+        """`seller`'s quote for `rfq` at the default terms, valid `valid_for` seconds (or until
+        `valid_until`, when that is given)."""
+        if "valid_until" not in overrides:
+            overrides["valid_until"] = (self.now() if now is None else now) + valid_for
+        return new_quote(rfq, seller.address, **overrides)
 
     def sign(self, quote: Quote, signer: Party | LocalAccount) -> SignedQuote:
         return sign_quote(getattr(signer, "account", signer), quote, self.domain)
 
     def post_rfq(self, buyer: Party | None = None, **options: Any) -> Rfq:
-        """Post a fresh RFQ (see `rfq`) and return it."""
+        """Post an RFQ (see `rfq`) and return it."""
         buyer = buyer or self.buyer
         rfq = self.rfq(buyer, **options)
         self.suite.market.post(buyer.sender, rfq)
         return rfq
 
+    def commit_quotes(
+        self,
+        rfq: Rfq,
+        sellers: Sequence[Party],
+        *,
+        by_key: bool = False,
+        seal: bool = False,
+        **overrides: Any,
+    ) -> tuple[list[SignedQuote], dict[str, Receipt]]:
+        """Each of `sellers` signs and commits a quote for `rfq` (the i-th `i` tUSD a month dearer, so
+        that no two are alike); `by_key`: signed and sent by its quote key; `seal`: carrying its
+        financial contract's hash (kept in `self.sealed`)."""
+        signed, receipts = [], {}
+        for i, seller in enumerate(sellers):
+            quote = self.quote(rfq, seller, **{"monthly_charge": MONTHLY + i * 10**6, **overrides})
+            if seal:
+                sealed = seal_contract(financial_contract(quote))
+                quote = replace(quote, contract_hash=sealed.commitment)
+            signer = seller.quote_key if by_key and seller.quote_key else seller
+            signed.append(self.sign(quote, signer))
+            if seal:
+                self.sealed[signed[-1].digest] = sealed
+            receipts[f"commit{i}"] = self.suite.market.commit(signer.sender, rfq, signed[-1])
+        return signed, receipts
+
+    def post_with_quotes(
+        self, sellers: Sequence[Party] | None = None, **options: Any
+    ) -> tuple[Rfq, list[SignedQuote]]:
+        """Post an RFQ of the buyer to every seller and commit the quotes of `sellers` (default: all)."""
+        rfq = self.post_rfq()
+        signed, _ = self.commit_quotes(rfq, self.sellers if sellers is None else sellers, **options)
+        return rfq, signed
+
     def open_order(
         self,
         buyer: Party | None = None,
-        seller: Party | None = None,
+        sellers: Sequence[Party] | None = None,
         *,
-        rfq: Rfq | None = None,
-        seal: bool = False,
-        **overrides: Any,
+        invited: Sequence[str] | None = None,
+        after_deadline: bool = False,
+        **options: Any,
     ) -> Order:
-        """Post an RFQ (unless given), commit `seller`'s signed quote (its `overrides` on the default
-        terms; with `seal`, carrying its financial contract's hash) and award it."""
-        buyer, seller = buyer or self.buyer, seller or self.seller
-        market, receipts = self.suite.market, {}
-        if rfq is None:
-            rfq = self.rfq(buyer, [seller.address])
-            _, receipts["post"] = market.post(buyer.sender, rfq)
-        quote = self.quote(rfq, seller, **overrides)
-        sealed = seal_contract(financial_contract(quote)) if seal else None
-        if sealed is not None:
-            quote = replace(quote, contract_hash=sealed.commitment)
-        signer = seller.quote_key or seller
-        signed = self.sign(quote, signer)
-        receipts["commit"] = market.commit(signer.sender, rfq, signed)
-        _, receipts["award"] = market.award(buyer.sender, rfq, signed)
-        awarded_at = self.chain.w3.eth.get_block(receipts["award"].block_number)["timestamp"]
-        return Order(rfq, signed, quote.order_terms(awarded_at), receipts, sealed)
+        """Post an RFQ of `buyer` to `sellers` (the first seller by default; `invited` overrides whom
+        it invites), commit each one's quote (see `commit_quotes`), and award the first (after the
+        deadline, with `after_deadline`)."""
+        buyer, sellers = buyer or self.buyer, sellers or [self.seller]
+        rfq = self.rfq(buyer, [s.address for s in sellers] if invited is None else invited)
+        _, post = self.suite.market.post(buyer.sender, rfq)
+        quotes, receipts = self.commit_quotes(rfq, sellers, **options)
+        if after_deadline:
+            self.chain.advance_time(rfq.deadline - self.chain.now() + 1)
+        _, award = self.suite.market.award(buyer.sender, rfq, quotes[0])
+        awarded_at = self.chain.w3.eth.get_block(award.block_number)["timestamp"]
+        terms = quotes[0].quote.order_terms(awarded_at)
+        return Order(
+            rfq,
+            quotes[0],
+            terms,
+            {"post": post, **receipts, "award": award},
+            self.sealed.get(quotes[0].digest),
+        )
 
     def submit_batch(
         self, member: Party, reports: Sequence[SlaReport], lane: int | None = None
