@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 from fastrpc import Call, Mined
-from harness import Harness
+from harness import Harness, add_table
 
 from offnet.chain import load_artifact
 from offnet.exceptions import ContractRevert
@@ -20,7 +20,7 @@ from offnet.market.ledger import Batch
 from offnet.market.notary import seal_contract
 from offnet.market.registry import ACCESS_ELINE, country_code
 from offnet.market.types import ReportKind, SlaReport
-from world import DAY, add_table
+from offnet.testing.world import DAY
 
 pytestmark = pytest.mark.anvil
 
@@ -419,10 +419,10 @@ def context(harness: Harness) -> SimpleNamespace:
         assert isinstance(result, Mined), result
         return result
 
-    rfq = w.new_rfq(buyer)
+    rfq = h.new_rfq(buyer)
     ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
     sealed = seal_contract({"price": "secret"}, salt=b"\x07" * 32)
-    quote = replace(w.quote(rfq, seller, nonce=1), contract_hash=sealed.commitment)
+    quote = replace(h.quote(rfq, seller, nonce=1), contract_hash=sealed.commitment)
     signed = w.sign(quote, seller.quote_key.account)
     ok(seller.quote_key.address, h.market.commitQuote(rfq.to_tuple(), seller.address, signed.digest))
     mined = ok(
@@ -440,9 +440,9 @@ def context(harness: Harness) -> SimpleNamespace:
     )
     batch = Batch.of(seller.address, [report])
     ok(seller.oracle_key.address, h.ledger.submit(batch.lane_id, [report.to_tuple()]))
-    open_rfq = w.new_rfq(buyer)
+    open_rfq = h.new_rfq(buyer)
     ok(buyer.address, h.market.postRfq(open_rfq.to_tuple()))
-    open_signed = w.sign(w.quote(open_rfq, seller, nonce=2), seller.quote_key.account)
+    open_signed = w.sign(h.quote(open_rfq, seller, nonce=2), seller.quote_key.account)
     ok(
         seller.quote_key.address,
         h.market.commitQuote(open_rfq.to_tuple(), seller.address, open_signed.digest),
@@ -453,7 +453,7 @@ def context(harness: Harness) -> SimpleNamespace:
             w.registry.address, bytes.fromhex(h.registry.suspend(other_seller.address).data[2:])
         ),
     )
-    suspended_rfq = w.new_rfq(other_seller)
+    suspended_rfq = h.new_rfq(other_seller)
     stranger_sig = w.outsider.account.unsafe_sign_hash(b"\x11" * 32).signature
     c = SimpleNamespace(
         h=h,
@@ -471,7 +471,7 @@ def context(harness: Harness) -> SimpleNamespace:
         report=report,
         batch=batch,
         open_rfq=open_rfq.to_tuple(),
-        open_rfq_again=w.new_rfq(buyer).to_tuple(),
+        open_rfq_again=h.new_rfq(buyer).to_tuple(),
         open_quote=open_signed.quote.to_tuple(),
         open_sig=open_signed.signature,
         open_log=[(seller.address, open_signed.digest)],

@@ -25,11 +25,12 @@ from eth_utils import keccak
 from offnet.chain import Chain, Receipt, Sender, decode_revert
 from offnet.deployment import Suite, SuiteConfig, deploy_suite
 from offnet.exceptions import ContractRevert
-from offnet.market.ledger import Batch
-from offnet.market.notary import SealedContract, financial_contract, seal_contract
+from offnet.market.escrow import EscrowClient
+from offnet.market.ledger import Batch, LedgerClient
+from offnet.market.notary import NotaryClient, SealedContract, financial_contract, seal_contract
 from offnet.market.quotes import Quote, QuoteDomain, SignedQuote, sign_quote
 from offnet.market.registry import ACCESS_ELINE, Profile, RegistryClient, Role, location_key
-from offnet.market.rfq import Rfq
+from offnet.market.rfq import Rfq, RfqClient
 from offnet.market.types import CreditSchedule, OrderTerms, PeriodMetrics, ReportKind, SlaReport
 from offnet.sonata.canonical import document_hash
 from offnet.testing.accounts import funded_account
@@ -439,6 +440,26 @@ class World:
     @property
     def token(self) -> Any:
         return self.suite.token
+
+    @property
+    def registry(self) -> RegistryClient:
+        return self.suite.registry
+
+    @property
+    def market(self) -> RfqClient:
+        return self.suite.market
+
+    @property
+    def escrow(self) -> EscrowClient:
+        return self.suite.escrow
+
+    @property
+    def ledger(self) -> LedgerClient:
+        return self.suite.ledger
+
+    @property
+    def notary(self) -> NotaryClient:
+        return self.suite.notary
 
     @property
     def domain(self) -> QuoteDomain:
