@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,21 +25,9 @@ from offnet.oracle.config import OracleConfig
 from offnet.oracle.service import Oracle
 from offnet.sonata.seller import create_seller_app
 from offnet.sonata.seller.server import serve_in_thread
+from offnet.testing.world import CREDITS
 
 OPERATOR = "*"
-DEFAULT_CREDITS = {
-    "late_delivery_bps_per_day": 100,
-    "late_delivery_cap_bps": 2_000,
-    "availability_objective_ppm": 999_500,
-    "availability_credit_bps": 1_000,
-    "frame_delay_objective_us": 100_000,
-    "frame_delay_credit_bps": 500,
-    "frame_loss_objective_ppm": 10,
-    "frame_loss_credit_bps": 500,
-    "time_to_restore_objective_sec": 4 * 3600,
-    "time_to_restore_credit_bps": 500,
-    "monthly_credit_cap_bps": 3_000,
-}
 
 
 def chain_clock(chain: Chain):
@@ -140,7 +128,7 @@ def oracle_config(
             "sonata_url": carrier.seller_url,
             "operator_token": _secret_env(f"{carrier.name}-operator", carrier.operator_token),
             "notification_token": _secret_env(f"{carrier.name}-self", carrier.notification_token),
-            "credits": DEFAULT_CREDITS,
+            "credits": asdict(CREDITS),
             "prepaid_months": 3,
             **(seller_overrides or {}),
         },
