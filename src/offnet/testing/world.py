@@ -551,14 +551,16 @@ class World:
         sellers: Sequence[Party] | None = None,
         *,
         invited: Sequence[str] | None = None,
+        request: str = "quote-request-1",
         after_deadline: bool = False,
         **options: Any,
     ) -> Order:
         """Post an RFQ of `buyer` to `sellers` (the first seller by default; `invited` overrides whom
-        it invites), commit each one's quote (see `commit_quotes`), and award the first (after the
-        deadline, with `after_deadline`)."""
+        it invites, `request` names it), commit each one's quote (see `commit_quotes`), and award the
+        first (after the deadline, with `after_deadline`)."""
         buyer, sellers = buyer or self.buyer, sellers or [self.seller]
-        rfq = self.rfq(buyer, [s.address for s in sellers] if invited is None else invited)
+        invited = [s.address for s in sellers] if invited is None else invited
+        rfq = self.rfq(buyer, invited, request=request)
         _, post = self.suite.market.post(buyer.sender, rfq)
         quotes, receipts = self.commit_quotes(rfq, sellers, **options)
         if after_deadline:
