@@ -48,21 +48,14 @@ class Carrier:
     loop: asyncio.AbstractEventLoop | None = None
     thread: threading.Thread | None = None
 
-    @property
-    def address(self) -> str:
-        return self.account.address
+    def __post_init__(self) -> None:
+        self.address = self.account.address
+        # Bearer tokens: the carrier's oracle at its own Sonata system; its Sonata system's notifications.
+        self.operator_token, self.notification_token = f"{self.name}-operator", f"{self.name}-notifies"
 
     def token_at(self, seller: Carrier) -> str:
         """The bearer token this carrier presents to `seller` (its Sonata API and its oracle)."""
         return f"{self.name}-at-{seller.name}"
-
-    @property
-    def operator_token(self) -> str:
-        return f"{self.name}-operator"
-
-    @property
-    def notification_token(self) -> str:
-        return f"{self.name}-notifies"
 
     def call(self, coroutine, timeout: float = 60.0):
         """Run a coroutine on this carrier's oracle loop and wait for its result."""

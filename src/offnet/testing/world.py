@@ -25,12 +25,11 @@ from eth_utils import keccak
 from offnet.chain import Chain, Receipt, Sender, decode_revert
 from offnet.deployment import Suite, SuiteConfig, deploy_suite
 from offnet.exceptions import ContractRevert
-from offnet.market.escrow import EscrowClient
-from offnet.market.ledger import Batch, LedgerClient
-from offnet.market.notary import NotaryClient, SealedContract, financial_contract, seal_contract
+from offnet.market.ledger import Batch
+from offnet.market.notary import SealedContract, financial_contract, seal_contract
 from offnet.market.quotes import Quote, QuoteDomain, SignedQuote, sign_quote
 from offnet.market.registry import ACCESS_ELINE, Profile, RegistryClient, Role, location_key
-from offnet.market.rfq import Rfq, RfqClient
+from offnet.market.rfq import Rfq
 from offnet.market.types import CreditSchedule, OrderTerms, PeriodMetrics, ReportKind, SlaReport
 from offnet.sonata.canonical import document_hash
 from offnet.testing.accounts import funded_account
@@ -420,46 +419,13 @@ class World:
 
     # --- who is who --------------------------------------------------------------------------------
 
-    @property
-    def buyer(self) -> Party:
-        return self.buyers[0]
-
-    @property
-    def seller(self) -> Party:
-        return self.sellers[0]
-
-    @property
-    def members(self) -> list[Party]:
-        return [self.council, *self.buyers, *self.sellers]
-
-    @property
-    def parties(self) -> list[str]:
-        """Every address that can hold an escrow balance."""
-        return [m.address for m in self.members] + [self.outsider.address]
-
-    @property
-    def token(self) -> Any:
-        return self.suite.token
-
-    @property
-    def registry(self) -> RegistryClient:
-        return self.suite.registry
-
-    @property
-    def market(self) -> RfqClient:
-        return self.suite.market
-
-    @property
-    def escrow(self) -> EscrowClient:
-        return self.suite.escrow
-
-    @property
-    def ledger(self) -> LedgerClient:
-        return self.suite.ledger
-
-    @property
-    def notary(self) -> NotaryClient:
-        return self.suite.notary
+    def __post_init__(self) -> None:
+        suite = self.suite
+        self.token, self.registry, self.market = suite.token, suite.registry, suite.market
+        self.escrow, self.ledger, self.notary = suite.escrow, suite.ledger, suite.notary
+        self.buyer, self.seller = self.buyers[0], self.sellers[0]
+        self.members = [self.council, *self.buyers, *self.sellers]
+        self.parties = [m.address for m in self.members] + [self.outsider.address]  # may hold escrow balances
 
     @property
     def domain(self) -> QuoteDomain:

@@ -121,6 +121,13 @@ class Ledger:
     def period(self, terms: OrderTerms, period: int, metrics: PeriodMetrics = GOOD_MONTH) -> SlaReport:
         return period_report(terms, period, metrics)
 
+    def claimed(self, by: Party | None = None) -> tuple[OrderTerms, SlaReport, Batch]:
+        """An order opened and its delivery reported (on time) by `by`, the seller by default."""
+        terms = self.open()
+        report = self.delivery(terms)
+        batch, _ = self.submit(by or self.seller, [report])
+        return terms, report, batch
+
     def submit(self, member: Party, reports: Sequence[SlaReport]) -> tuple[Batch, Receipt]:
         """Submit `reports` from the member's oracle key; their ids are tracked for `refuse`."""
         self.tracked.update((r.report_id, r) for r in reports)
@@ -159,6 +166,16 @@ class Ledger:
         with refuses(error, unchanged=lambda: self.state(ids), **arguments) as refused:
             operation()
         return refused.value
+
+    def finality_refused(
+        self, terms: OrderTerms, report: SlaReport, batch: Batch, error: str, **arguments: Any
+    ) -> ContractRevert:
+        """Once the liveness window is over, anyone's finalize of `report` reverts with `error(arguments)`
+        and changes nothing."""
+        self.chain.advance_time(LIVENESS)
+        return self.refuse(
+            lambda: self.client.finalize(self.outsider.sender, terms, report, batch), error, **arguments
+        )
 
     def council_refused(self, fn_call: Any, error: str, **arguments: Any) -> ContractRevert:
         """A council ruling the ledger refuses: the registry reverts with the ledger's error inside."""

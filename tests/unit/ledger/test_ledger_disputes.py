@@ -1,5 +1,7 @@
 """Disputes: by the counterparty within the window, by two conflicting contents, and council rulings."""
 
+import pytest
+
 from offnet.market.types import OrderStatus, ReportStatus
 from offnet.testing.world import LIVENESS
 
@@ -21,68 +23,41 @@ def test_dispute__by_the_buyer_within_the_window__blocks_finality(ledger, gas):
         claim.content_hash,
     )
     gas.check("SlaLedger.dispute", receipt.gas_used, budget=80_000)
-    ledger.chain.advance_time(LIVENESS)
-    ledger.refuse(
-        lambda: ledger.client.finalize(ledger.outsider.sender, terms, claim, batch),
-        "SlaReportDisputed",
-        reportId=claim.report_id,
-    )
+    ledger.finality_refused(terms, claim, batch, "SlaReportDisputed", reportId=claim.report_id)
     assert ledger.escrow.order(terms.order_id()).status is OrderStatus.OPEN
 
 
-def test_dispute__by_the_submitting_side__reverts(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.refuse(
-        lambda: ledger.client.dispute(ledger.seller.oracle_key.sender, terms, claim, batch),
-        "SlaNotCounterparty",
-        caller=ledger.seller.oracle_key.address,
-        member=ledger.seller.address,
-    )
-
-
-def test_dispute__by_a_member_outside_the_order__reverts(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.refuse(
-        lambda: ledger.client.dispute(ledger.other.oracle_key.sender, terms, claim, batch),
-        "SlaNotCounterparty",
-        caller=ledger.other.oracle_key.address,
-        member=ledger.other.address,
-    )
-
-
-def test_dispute__by_a_stranger__reverts(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.refuse(
-        lambda: ledger.client.dispute(ledger.outsider.sender, terms, claim, batch),
-        "SlaNotOracle",
-        key=ledger.outsider.address,
-        member=ZERO,
-    )
-
-
-def test_dispute__by_a_suspended_buyer__reverts(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.suspend(ledger.buyer)
-    ledger.refuse(
-        lambda: ledger.client.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch),
-        "SlaNotOracle",
-        key=ledger.buyer.oracle_key.address,
-        member=ledger.buyer.address,
-    )
+@pytest.mark.parametrize(
+    "disputer", ["the submitting side", "a member outside the order", "a stranger", "the buyer, suspended"]
+)
+def test_dispute__by_anyone_but_the_active_counterparty__reverts(ledger, disputer):
+    terms, claim, batch = ledger.claimed()
+    seller, other, buyer, outsider = ledger.seller, ledger.other, ledger.buyer, ledger.outsider
+    key, error, arguments = {
+        "the submitting side": (
+            seller.oracle_key,
+            "SlaNotCounterparty",
+            {"caller": seller.oracle_key.address, "member": seller.address},
+        ),
+        "a member outside the order": (
+            other.oracle_key,
+            "SlaNotCounterparty",
+            {"caller": other.oracle_key.address, "member": other.address},
+        ),
+        "a stranger": (outsider, "SlaNotOracle", {"key": outsider.address, "member": ZERO}),
+        "the buyer, suspended": (
+            buyer.oracle_key,
+            "SlaNotOracle",
+            {"key": buyer.oracle_key.address, "member": buyer.address},
+        ),
+    }[disputer]
+    if disputer == "the buyer, suspended":
+        ledger.suspend(buyer)
+    ledger.refuse(lambda: ledger.client.dispute(key.sender, terms, claim, batch), error, **arguments)
 
 
 def test_dispute__after_the_window__reverts_and_the_report_finalises(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
+    terms, claim, batch = ledger.claimed()
     ended = ledger.client.batch_stored(batch).submitted_at + LIVENESS
     ledger.chain.advance_time(LIVENESS)
     ledger.refuse(
@@ -172,9 +147,7 @@ def test_resolve__council_rules_for_the_buyer__finalises_its_content_and_the_sel
 
 
 def test_resolve__not_through_the_registry__reverts(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
+    terms, claim, batch = ledger.claimed()
     ledger.client.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
     ruling = ledger.client.resolve_call(terms, claim, None)
     ledger.refuse(
@@ -192,9 +165,7 @@ def test_resolve__undisputed_report__is_refused_inside_the_council_call(ledger):
 
 
 def test_resolve__loser_outside_the_order__is_refused(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
+    terms, claim, batch = ledger.claimed()
     ledger.client.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
     ledger.council_refused(
         ledger.client.resolve_call(terms, claim, ledger.other.address),

@@ -10,9 +10,7 @@ from offnet.testing.world import BAD_MONTH, DAY, GOOD_MONTH, LIVENESS
 
 
 def test_finalize__after_liveness__delivers_the_order_in_escrow_and_counts_for_the_seller(ledger, gas):
-    terms = ledger.open()
-    report = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [report])
+    terms, report, batch = ledger.claimed()
     ledger.chain.advance_time(LIVENESS)
 
     receipt = ledger.client.finalize(ledger.outsider.sender, terms, report, batch)
@@ -42,9 +40,7 @@ def test_finalize__after_liveness__delivers_the_order_in_escrow_and_counts_for_t
 
 
 def test_finalize__before_the_window_ends__reverts(ledger):
-    terms = ledger.open()
-    report = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [report])
+    terms, report, batch = ledger.claimed()
     final_at = ledger.client.batch_stored(batch).submitted_at + LIVENESS
     ledger.chain.advance_time(LIVENESS - 60)
     ledger.refuse(
@@ -56,9 +52,7 @@ def test_finalize__before_the_window_ends__reverts(ledger):
 
 
 def test_finalize__twice__the_second_is_a_no_op(ledger):
-    terms = ledger.open()
-    report = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [report])
+    terms, report, batch = ledger.claimed()
     ledger.chain.advance_time(LIVENESS)
     ledger.client.finalize(ledger.outsider.sender, terms, report, batch)
     before = ledger.state()
@@ -126,21 +120,12 @@ def test_finalize_matched__different_contents__reverts_on_the_proof(ledger):
 
 
 def test_finalize__batch_of_a_member_outside_the_order__reverts(ledger):
-    terms = ledger.open()
-    report = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.other, [report])
-    ledger.chain.advance_time(LIVENESS)
-    ledger.refuse(
-        lambda: ledger.client.finalize(ledger.outsider.sender, terms, report, batch),
-        "SlaNotAParty",
-        member=ledger.other.address,
-    )
+    terms, report, batch = ledger.claimed(ledger.other)
+    ledger.finality_refused(terms, report, batch, "SlaNotAParty", member=ledger.other.address)
 
 
 def test_finalize__terms_that_do_not_hash_to_the_order__revert(ledger):
-    terms = ledger.open()
-    report = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [report])
+    terms, report, batch = ledger.claimed()
     ledger.chain.advance_time(LIVENESS)
     cheaper = replace(terms, one_time_charge=1)
     ledger.refuse(

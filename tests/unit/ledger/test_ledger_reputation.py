@@ -93,36 +93,21 @@ def test_reputation__made_up_order_with_an_idle_buyer__cannot_be_finalised(ledge
     invented = ledger.terms(rfq_id=99)
     claim = ledger.delivery(invented)
     batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.chain.advance_time(LIVENESS)
-    ledger.refuse(
-        lambda: ledger.client.finalize(ledger.outsider.sender, invented, claim, batch),
-        "EscrowUnknownOrder",
-        orderId=invented.order_id(),
-    )
+    ledger.finality_refused(invented, claim, batch, "EscrowUnknownOrder", orderId=invented.order_id())
 
 
 def test_reputation__trouble_ticket_of_an_undelivered_order__does_not_count(ledger):
     invented = ledger.terms(rfq_id=98)
     ticket = SlaReport(invented.order_id(), ReportKind.TROUBLE_TICKET, 1, 60, ledger.chain.now())
     batch, _ = ledger.submit(ledger.seller, [ticket])
-    ledger.chain.advance_time(LIVENESS)
-    ledger.refuse(
-        lambda: ledger.client.finalize(ledger.outsider.sender, invented, ticket, batch),
-        "SlaOrderNotDelivered",
-        orderId=invented.order_id(),
-    )
+    ledger.finality_refused(invented, ticket, batch, "SlaOrderNotDelivered", orderId=invented.order_id())
 
 
 def test_reputation__self_dealing_terms__are_refused(ledger):
     mirror = ledger.terms(buyer=ledger.seller.address)
     ack = SlaReport(mirror.order_id(), ReportKind.ORDER_ACKNOWLEDGED, 0, 1)
     batch, _ = ledger.submit(ledger.seller, [ack])
-    ledger.chain.advance_time(LIVENESS)
-    ledger.refuse(
-        lambda: ledger.client.finalize(ledger.outsider.sender, mirror, ack, batch),
-        "SlaSelfDealing",
-        member=ledger.seller.address,
-    )
+    ledger.finality_refused(mirror, ack, batch, "SlaSelfDealing", member=ledger.seller.address)
 
 
 def test_reputation__a_second_outcome_for_a_delivered_order__is_refused(ledger):
