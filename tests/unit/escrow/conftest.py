@@ -3,7 +3,8 @@ plays either contract), and a harness whose every step checks that money is cons
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from offnet.testing.world import (
     BILLING_PERIOD,
     DAY,
     Party,
+    Refusal,
     Roles,
     council_decides,
     council_refuses,
@@ -117,12 +119,12 @@ class Escrow:
         self.assert_conserved()
         return receipt
 
-    def refuse(self, operation: Callable[[], Any], error: str, **arguments: Any) -> ContractRevert:
-        """Run an operation that must revert with `error(arguments)` and change nothing."""
+    @contextmanager
+    def refuses(self, error: str, **arguments: Any) -> Iterator[Refusal]:
+        """The block must revert with `error(arguments)` and change nothing; money stays conserved."""
         with refuses(error, unchanged=self.state, **arguments) as refused:
-            operation()
+            yield refused
         self.assert_conserved()
-        return refused.value
 
     # --- the council -----------------------------------------------------------------------------
 

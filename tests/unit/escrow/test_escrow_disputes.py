@@ -13,13 +13,8 @@ def test_dispute__by_the_buyer__freezes_the_period_against_the_sellers_claim(esc
     ]
     gas.check("OrderEscrow.dispute", receipt.gas_used, budget=80_000)
     escrow.chain.advance_time(BILLING_PERIOD + REPORT_GRACE)
-    escrow.refuse(
-        lambda: escrow.client.claim_period(escrow.seller.sender, terms, 1),
-        "EscrowMilestoneFrozen",
-        orderId=oid,
-        milestone=1,
-        until=now + RULING_TIMEOUT,
-    )
+    with escrow.refuses("EscrowMilestoneFrozen", orderId=oid, milestone=1, until=now + RULING_TIMEOUT):
+        escrow.client.claim_period(escrow.seller.sender, terms, 1)
 
 
 def test_dispute__the_ledgers_final_report_still_settles_the_period(escrow):
@@ -42,44 +37,27 @@ def test_dispute__freeze_lapses_after_the_ruling_timeout(escrow):
 
 def test_dispute__by_an_outsider__reverts(escrow):
     terms, oid = escrow.delivered()
-    escrow.refuse(
-        lambda: escrow.client.dispute(escrow.outsider.sender, terms, 1),
-        "EscrowNotParty",
-        orderId=oid,
-        caller=escrow.outsider.address,
-    )
+    with escrow.refuses("EscrowNotParty", orderId=oid, caller=escrow.outsider.address):
+        escrow.client.dispute(escrow.outsider.sender, terms, 1)
 
 
 def test_dispute__twice__reverts(escrow):
     terms, oid = escrow.delivered()
     escrow.act(lambda: escrow.client.dispute(escrow.buyer.sender, terms, 1))
-    escrow.refuse(
-        lambda: escrow.client.dispute(escrow.seller.sender, terms, 1),
-        "EscrowDisputeExists",
-        orderId=oid,
-        milestone=1,
-    )
+    with escrow.refuses("EscrowDisputeExists", orderId=oid, milestone=1):
+        escrow.client.dispute(escrow.seller.sender, terms, 1)
 
 
 def test_dispute__delivery_after_delivery__reverts(escrow):
     terms, oid = escrow.delivered()
-    escrow.refuse(
-        lambda: escrow.client.dispute(escrow.buyer.sender, terms, DELIVERY),
-        "EscrowWrongStatus",
-        orderId=oid,
-        status=OrderStatus.ACTIVE,
-    )
+    with escrow.refuses("EscrowWrongStatus", orderId=oid, status=OrderStatus.ACTIVE):
+        escrow.client.dispute(escrow.buyer.sender, terms, DELIVERY)
 
 
 def test_dispute__unfunded_period__reverts(escrow):
     terms, oid = escrow.delivered()
-    escrow.refuse(
-        lambda: escrow.client.dispute(escrow.buyer.sender, terms, 5),
-        "EscrowPeriodNotFunded",
-        orderId=oid,
-        period=5,
-        fundedMonths=2,
-    )
+    with escrow.refuses("EscrowPeriodNotFunded", orderId=oid, period=5, fundedMonths=2):
+        escrow.client.dispute(escrow.buyer.sender, terms, 5)
 
 
 def test_rule__council_splits_a_disputed_period(escrow):
@@ -141,11 +119,8 @@ def test_rule__share_above_100_percent__refused(escrow):
 def test_rule__called_directly_by_a_party__reverts(escrow):
     terms, _ = escrow.delivered()
     escrow.act(lambda: escrow.client.dispute(escrow.buyer.sender, terms, 1))
-    escrow.refuse(
-        lambda: escrow.buyer.sender.transact(escrow.client.rule_call(terms, 1, 10_000)),
-        "EscrowNotCouncil",
-        caller=escrow.buyer.address,
-    )
+    with escrow.refuses("EscrowNotCouncil", caller=escrow.buyer.address):
+        escrow.buyer.sender.transact(escrow.client.rule_call(terms, 1, 10_000))
 
 
 def test_dispute__of_delivery__the_ledgers_final_delivery_report_settles_it(escrow):

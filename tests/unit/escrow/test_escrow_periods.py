@@ -49,13 +49,8 @@ def test_period__final_report_before_the_period_ends__reverts_and_moves_nothing(
     terms, oid = escrow.delivered()
     ends_at = escrow.order(oid).delivered_at + BILLING_PERIOD
     escrow.chain.advance_time(ends_at - escrow.chain.now() - 60)
-    escrow.refuse(
-        lambda: escrow.client.settle_period(escrow.ledger.sender, terms, 1, NO_CREDIT),
-        "EscrowPeriodNotOver",
-        orderId=oid,
-        period=1,
-        endsAt=ends_at,
-    )
+    with escrow.refuses("EscrowPeriodNotOver", orderId=oid, period=1, endsAt=ends_at):
+        escrow.client.settle_period(escrow.ledger.sender, terms, 1, NO_CREDIT)
     escrow.chain.advance_time(60)
     report(escrow, terms, 1)
     assert escrow.client.is_period_settled(oid, 1)
@@ -98,22 +93,14 @@ def test_period__before_delivery__ignored(escrow):
 def test_period__zero_or_beyond_the_term__reverts(escrow):
     terms, oid = escrow.delivered()
     for period in (0, 13):
-        escrow.refuse(
-            lambda p=period: escrow.client.settle_period(escrow.ledger.sender, terms, p, NO_CREDIT),
-            "EscrowInvalidPeriod",
-            orderId=oid,
-            period=period,
-            termMonths=12,
-        )
+        with escrow.refuses("EscrowInvalidPeriod", orderId=oid, period=period, termMonths=12):
+            escrow.client.settle_period(escrow.ledger.sender, terms, period, NO_CREDIT)
 
 
 def test_period__reported_by_anyone_but_the_ledger__reverts(escrow):
     terms, _ = escrow.delivered()
-    escrow.refuse(
-        lambda: escrow.client.settle_period(escrow.buyer.sender, terms, 1, CREDIT_CAPPED),
-        "EscrowNotLedger",
-        caller=escrow.buyer.address,
-    )
+    with escrow.refuses("EscrowNotLedger", caller=escrow.buyer.address):
+        escrow.client.settle_period(escrow.buyer.sender, terms, 1, CREDIT_CAPPED)
 
 
 def test_periods__settled_out_of_order__window_slides_and_the_term_completes(escrow):
@@ -129,23 +116,14 @@ def test_periods__settled_out_of_order__window_slides_and_the_term_completes(esc
         {"orderId": oid, "status": OrderStatus.COMPLETED, "reason": 0}
     ]
     escrow.fund_buyer(terms, MONTHLY)
-    escrow.refuse(
-        lambda: escrow.client.top_up(escrow.buyer.sender, terms, 1),
-        "EscrowWrongStatus",
-        orderId=oid,
-        status=OrderStatus.COMPLETED,
-    )
+    with escrow.refuses("EscrowWrongStatus", orderId=oid, status=OrderStatus.COMPLETED):
+        escrow.client.top_up(escrow.buyer.sender, terms, 1)
 
 
 def test_period__more_than_64_periods_ahead_of_the_oldest_unsettled__reverts(escrow):
     terms, oid = escrow.delivered(term_months=70, prepaid_months=70)
-    escrow.refuse(
-        lambda: escrow.client.settle_period(escrow.ledger.sender, terms, 65, NO_CREDIT),
-        "EscrowPeriodBeyondWindow",
-        orderId=oid,
-        period=65,
-        settledThrough=0,
-    )
+    with escrow.refuses("EscrowPeriodBeyondWindow", orderId=oid, period=65, settledThrough=0):
+        escrow.client.settle_period(escrow.ledger.sender, terms, 65, NO_CREDIT)
     report(escrow, terms, 64)
     assert escrow.order(oid).settled_window == 1 << 63
 
@@ -153,13 +131,8 @@ def test_period__more_than_64_periods_ahead_of_the_oldest_unsettled__reverts(esc
 def test_claim_period__before_its_deadline__reverts(escrow):
     terms, oid = escrow.delivered()
     claimable_at = escrow.order(oid).delivered_at + BILLING_PERIOD + REPORT_GRACE
-    escrow.refuse(
-        lambda: escrow.client.claim_period(escrow.seller.sender, terms, 1),
-        "EscrowTooEarly",
-        orderId=oid,
-        milestone=1,
-        availableAt=claimable_at,
-    )
+    with escrow.refuses("EscrowTooEarly", orderId=oid, milestone=1, availableAt=claimable_at):
+        escrow.client.claim_period(escrow.seller.sender, terms, 1)
 
 
 def test_claim_period__unreported_after_its_deadline__releases_all_to_the_seller(escrow, gas):
@@ -172,48 +145,29 @@ def test_claim_period__unreported_after_its_deadline__releases_all_to_the_seller
     gas.check("OrderEscrow.claimPeriod", receipt.gas_used, budget=90_000)
     late = report(escrow, terms, 1, CREDIT_CAPPED)
     assert escrow.client.events(late, "OutcomeIgnored")[0]["why"] == Skip.PERIOD_SETTLED
-    escrow.refuse(
-        lambda: escrow.client.claim_period(escrow.outsider.sender, terms, 1),
-        "EscrowPeriodSettled",
-        orderId=oid,
-        period=1,
-    )
+    with escrow.refuses("EscrowPeriodSettled", orderId=oid, period=1):
+        escrow.client.claim_period(escrow.outsider.sender, terms, 1)
 
 
 def test_claim_period__not_funded__reverts(escrow):
     terms, oid = escrow.delivered()
     escrow.chain.advance_time(3 * BILLING_PERIOD + REPORT_GRACE)
-    escrow.refuse(
-        lambda: escrow.client.claim_period(escrow.seller.sender, terms, 3),
-        "EscrowPeriodNotFunded",
-        orderId=oid,
-        period=3,
-        fundedMonths=2,
-    )
+    with escrow.refuses("EscrowPeriodNotFunded", orderId=oid, period=3, fundedMonths=2):
+        escrow.client.claim_period(escrow.seller.sender, terms, 3)
 
 
 def test_top_up__by_anyone_but_the_buyer__reverts(escrow):
     terms, oid, _ = escrow.open()
-    escrow.refuse(
-        lambda: escrow.client.top_up(escrow.seller.sender, terms, 1),
-        "EscrowNotBuyer",
-        orderId=oid,
-        caller=escrow.seller.address,
-    )
+    with escrow.refuses("EscrowNotBuyer", orderId=oid, caller=escrow.seller.address):
+        escrow.client.top_up(escrow.seller.sender, terms, 1)
 
 
 def test_top_up__zero_months_or_beyond_the_term__reverts(escrow):
     terms, oid, _ = escrow.open()
     escrow.fund_buyer(terms, 11 * MONTHLY)
     for months in (0, 11):
-        escrow.refuse(
-            lambda m=months: escrow.client.top_up(escrow.buyer.sender, terms, m),
-            "EscrowInvalidTopUp",
-            orderId=oid,
-            months=months,
-            fundedMonths=2,
-            termMonths=12,
-        )
+        with escrow.refuses("EscrowInvalidTopUp", orderId=oid, months=months, fundedMonths=2, termMonths=12):
+            escrow.client.top_up(escrow.buyer.sender, terms, months)
 
 
 def test_top_up__with_a_permit__funds_months_in_one_transaction(escrow):
@@ -253,9 +207,5 @@ def test_top_up__permit_front_run__still_funds_with_the_allowance(escrow):
 def test_claim_period__before_delivery__reverts(escrow):
     terms, oid, _ = escrow.open()
     escrow.chain.advance_time(BILLING_PERIOD + REPORT_GRACE)
-    escrow.refuse(
-        lambda: escrow.client.claim_period(escrow.seller.sender, terms, 1),
-        "EscrowWrongStatus",
-        orderId=oid,
-        status=OrderStatus.OPEN,
-    )
+    with escrow.refuses("EscrowWrongStatus", orderId=oid, status=OrderStatus.OPEN):
+        escrow.client.claim_period(escrow.seller.sender, terms, 1)

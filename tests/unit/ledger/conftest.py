@@ -5,7 +5,8 @@ ledger or the escrow tracks changed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,6 +23,7 @@ from offnet.testing.world import (
     GOOD_MONTH,
     LIVENESS,
     Party,
+    Refusal,
     Roles,
     council_decides,
     council_refuses,
@@ -133,6 +135,23 @@ class Ledger:
         self.tracked.update((r.report_id, r) for r in reports)
         return self.client.submit(member.oracle_key.sender, member.address, reports)
 
+    def both_submit(self, seller_says: SlaReport, buyer_says: SlaReport | None = None) -> tuple[Batch, Batch]:
+        """The seller's and then the buyer's oracle submit their report of one fact (the same by
+        default); returns their batches."""
+        seller_batch, _ = self.submit(self.seller, [seller_says])
+        buyer_batch, _ = self.submit(self.buyer, [buyer_says or seller_says])
+        return seller_batch, buyer_batch
+
+    def match_refused(
+        self, terms: OrderTerms, report: SlaReport, error: str, **arguments: Any
+    ) -> ContractRevert:
+        """Both parties submit `report`; anyone's finalize_matched of it reverts with `error(arguments)`
+        and changes nothing."""
+        batches = self.both_submit(report)
+        with self.refuses(error, **arguments) as refused:
+            self.client.finalize_matched(self.outsider.sender, terms, report, *batches)
+        return refused.value
+
     def settle(self, terms: OrderTerms, report: SlaReport) -> Receipt:
         """Both parties report the same fact and anyone finalises it at once."""
         buyer_batch, _ = self.submit(self.buyer, [report])
@@ -160,12 +179,10 @@ class Ledger:
             "orders": {oid: self.escrow.order(oid) for oid in self.tracked_orders},
         }
 
-    def refuse(self, operation: Callable[[], Any], error: str, **arguments: Any) -> ContractRevert:
-        """Run an operation that must revert with `error(arguments)`, and check nothing changed."""
+    def refuses(self, error: str, **arguments: Any) -> AbstractContextManager[Refusal]:
+        """The block must revert with `error(arguments)` and change nothing the ledger or escrow tracks."""
         ids = sorted(self.tracked)
-        with refuses(error, unchanged=lambda: self.state(ids), **arguments) as refused:
-            operation()
-        return refused.value
+        return refuses(error, unchanged=lambda: self.state(ids), **arguments)
 
     def finality_refused(
         self, terms: OrderTerms, report: SlaReport, batch: Batch, error: str, **arguments: Any
@@ -173,9 +190,9 @@ class Ledger:
         """Once the liveness window is over, anyone's finalize of `report` reverts with `error(arguments)`
         and changes nothing."""
         self.chain.advance_time(LIVENESS)
-        return self.refuse(
-            lambda: self.client.finalize(self.outsider.sender, terms, report, batch), error, **arguments
-        )
+        with self.refuses(error, **arguments) as refused:
+            self.client.finalize(self.outsider.sender, terms, report, batch)
+        return refused.value
 
     def council_refused(self, fn_call: Any, error: str, **arguments: Any) -> ContractRevert:
         """A council ruling the ledger refuses: the registry reverts with the ledger's error inside."""

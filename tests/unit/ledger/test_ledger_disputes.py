@@ -53,19 +53,16 @@ def test_dispute__by_anyone_but_the_active_counterparty__reverts(ledger, dispute
     }[disputer]
     if disputer == "the buyer, suspended":
         ledger.suspend(buyer)
-    ledger.refuse(lambda: ledger.client.dispute(key.sender, terms, claim, batch), error, **arguments)
+    with ledger.refuses(error, **arguments):
+        ledger.client.dispute(key.sender, terms, claim, batch)
 
 
 def test_dispute__after_the_window__reverts_and_the_report_finalises(ledger):
     terms, claim, batch = ledger.claimed()
     ended = ledger.client.batch_stored(batch).submitted_at + LIVENESS
     ledger.chain.advance_time(LIVENESS)
-    ledger.refuse(
-        lambda: ledger.client.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch),
-        "SlaLivenessOver",
-        reportId=claim.report_id,
-        endedAt=ended,
-    )
+    with ledger.refuses("SlaLivenessOver", reportId=claim.report_id, endedAt=ended):
+        ledger.client.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
     ledger.client.finalize(ledger.outsider.sender, terms, claim, batch)
     assert ledger.client.status(claim) is ReportStatus.FINAL
 
@@ -74,8 +71,7 @@ def test_dispute_conflict__two_contents_for_one_fact__blocks_both(ledger):
     terms = ledger.open()
     seller_says = ledger.delivery(terms)
     buyer_says = ledger.delivery(terms, days_late=5)
-    seller_batch, _ = ledger.submit(ledger.seller, [seller_says])
-    buyer_batch, _ = ledger.submit(ledger.buyer, [buyer_says])
+    seller_batch, buyer_batch = ledger.both_submit(seller_says, buyer_says)
 
     receipt = ledger.client.dispute_conflict(
         ledger.outsider.sender, terms, seller_says, seller_batch, buyer_says, buyer_batch
@@ -86,41 +82,27 @@ def test_dispute_conflict__two_contents_for_one_fact__blocks_both(ledger):
     assert disputed["disputer"] == ZERO
     ledger.chain.advance_time(LIVENESS)
     for report, batch in ((seller_says, seller_batch), (buyer_says, buyer_batch)):
-        ledger.refuse(
-            lambda r=report, b=batch: ledger.client.finalize(ledger.outsider.sender, terms, r, b),
-            "SlaReportDisputed",
-            reportId=seller_says.report_id,
-        )
+        with ledger.refuses("SlaReportDisputed", reportId=seller_says.report_id):
+            ledger.client.finalize(ledger.outsider.sender, terms, report, batch)
 
 
 def test_dispute_conflict__same_content__reverts(ledger):
     terms = ledger.open()
     claim = ledger.delivery(terms)
-    seller_batch, _ = ledger.submit(ledger.seller, [claim])
-    buyer_batch, _ = ledger.submit(ledger.buyer, [claim])
-    ledger.refuse(
-        lambda: ledger.client.dispute_conflict(
-            ledger.outsider.sender, terms, claim, seller_batch, claim, buyer_batch
-        ),
-        "SlaNoConflict",
-        reportId=claim.report_id,
-    )
+    seller_batch, buyer_batch = ledger.both_submit(claim)
+    with ledger.refuses("SlaNoConflict", reportId=claim.report_id):
+        ledger.client.dispute_conflict(ledger.outsider.sender, terms, claim, seller_batch, claim, buyer_batch)
 
 
 def test_dispute_conflict__different_facts__reverts(ledger):
     terms = ledger.open()
     delivery = ledger.delivery(terms)
     month = ledger.period(terms, 1)
-    seller_batch, _ = ledger.submit(ledger.seller, [delivery])
-    buyer_batch, _ = ledger.submit(ledger.buyer, [month])
-    ledger.refuse(
-        lambda: ledger.client.dispute_conflict(
+    seller_batch, buyer_batch = ledger.both_submit(delivery, month)
+    with ledger.refuses("SlaDifferentReports", reportIdA=delivery.report_id, reportIdB=month.report_id):
+        ledger.client.dispute_conflict(
             ledger.outsider.sender, terms, delivery, seller_batch, month, buyer_batch
-        ),
-        "SlaDifferentReports",
-        reportIdA=delivery.report_id,
-        reportIdB=month.report_id,
-    )
+        )
 
 
 def test_resolve__council_rules_for_the_buyer__finalises_its_content_and_the_seller_loses(ledger):
@@ -150,9 +132,8 @@ def test_resolve__not_through_the_registry__reverts(ledger):
     terms, claim, batch = ledger.claimed()
     ledger.client.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
     ruling = ledger.client.resolve_call(terms, claim, None)
-    ledger.refuse(
-        lambda: ledger.council.sender.transact(ruling), "SlaNotCouncil", caller=ledger.council.address
-    )
+    with ledger.refuses("SlaNotCouncil", caller=ledger.council.address):
+        ledger.council.sender.transact(ruling)
 
 
 def test_resolve__undisputed_report__is_refused_inside_the_council_call(ledger):
@@ -182,13 +163,9 @@ def test_dispute_conflict__late_content_after_the_window__cannot_block_finality(
     ledger.chain.advance_time(LIVENESS)
     buyer_says = ledger.delivery(terms, days_late=5)
     buyer_batch, _ = ledger.submit(ledger.buyer, [buyer_says])
-    ledger.refuse(
-        lambda: ledger.client.dispute_conflict(
+    with ledger.refuses("SlaLivenessOver", reportId=seller_says.report_id, endedAt=ended):
+        ledger.client.dispute_conflict(
             ledger.outsider.sender, terms, seller_says, seller_batch, buyer_says, buyer_batch
-        ),
-        "SlaLivenessOver",
-        reportId=seller_says.report_id,
-        endedAt=ended,
-    )
+        )
     ledger.client.finalize(ledger.outsider.sender, terms, seller_says, seller_batch)
     assert ledger.client.status(seller_says) is ReportStatus.FINAL

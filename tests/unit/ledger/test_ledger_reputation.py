@@ -80,11 +80,8 @@ def test_record_quote_timeliness__by_the_market__counts_and_emits(ledger, gas):
 
 
 def test_record_quote_timeliness__by_the_provider_itself__reverts(ledger):
-    ledger.refuse(
-        lambda: ledger.client.record_quote_timeliness(ledger.seller.sender, ledger.seller.address, True),
-        "SlaNotMarket",
-        caller=ledger.seller.address,
-    )
+    with ledger.refuses("SlaNotMarket", caller=ledger.seller.address):
+        ledger.client.record_quote_timeliness(ledger.seller.sender, ledger.seller.address, True)
 
 
 def test_reputation__made_up_order_with_an_idle_buyer__cannot_be_finalised(ledger):
@@ -114,12 +111,9 @@ def test_reputation__a_second_outcome_for_a_delivered_order__is_refused(ledger):
     terms = ledger.open()
     ledger.settle(terms, ledger.delivery(terms))
     failure = SlaReport(terms.order_id(), ReportKind.ORDER_FAILED, 0, FailureReason.FAILED, 1)
-    seller_batch, _ = ledger.submit(ledger.seller, [failure])
-    buyer_batch, _ = ledger.submit(ledger.buyer, [failure])
-    ledger.refuse(
-        lambda: ledger.client.finalize_matched(
-            ledger.outsider.sender, terms, failure, seller_batch, buyer_batch
-        ),
+    ledger.match_refused(
+        terms,
+        failure,
         "SlaOutcomeAlreadyFinal",
         orderId=terms.order_id(),
         finalKind=ReportKind.ORDER_COMPLETED,

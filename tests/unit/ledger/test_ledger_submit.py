@@ -63,15 +63,8 @@ def test_submit__into_a_lane_within_its_liveness_window__reverts_and_keeps_the_b
     held, _ = ledger.client.submit(ledger.seller.oracle_key.sender, ledger.seller.address, [first], lane=7)
     free_at = ledger.client.lane(ledger.seller.address, 7).submitted_at + LIVENESS
     ledger.chain.advance_time(LIVENESS - 10)
-    ledger.refuse(
-        lambda: ledger.client.submit(
-            ledger.seller.oracle_key.sender, ledger.seller.address, [second], lane=7
-        ),
-        "SlaLaneBusy",
-        member=ledger.seller.address,
-        lane=7,
-        freeAt=free_at,
-    )
+    with ledger.refuses("SlaLaneBusy", member=ledger.seller.address, lane=7, freeAt=free_at):
+        ledger.client.submit(ledger.seller.oracle_key.sender, ledger.seller.address, [second], lane=7)
     assert ledger.client.lane(ledger.seller.address, 7).holds(held.root)
 
 
@@ -86,13 +79,8 @@ def test_submit__lane_reused__the_old_batch_can_no_longer_prove_its_reports(ledg
         [ledger.delivery(ledger.terms(rfq_id=9))],
         lane=3,
     )
-    ledger.refuse(
-        lambda: ledger.client.finalize(ledger.outsider.sender, terms, old, old_batch),
-        "SlaInvalidProof",
-        reportId=old.report_id,
-        member=ledger.seller.address,
-        lane=3,
-    )
+    with ledger.refuses("SlaInvalidProof", reportId=old.report_id, member=ledger.seller.address, lane=3):
+        ledger.client.finalize(ledger.outsider.sender, terms, old, old_batch)
     # Sent again (e.g. by the relay, which reuses a lane only once its reports are final), it counts.
     again, _ = ledger.client.submit(ledger.seller.oracle_key.sender, ledger.seller.address, [old], lane=4)
     ledger.chain.advance_time(LIVENESS)
@@ -145,8 +133,7 @@ def test_submit__same_batch_again__is_a_no_op(ledger):
 
 def test_submit__same_report_from_buyer_and_seller__gives_two_batches(ledger):
     report = ledger.delivery(ledger.terms())
-    seller_batch, _ = ledger.submit(ledger.seller, [report])
-    buyer_batch, _ = ledger.submit(ledger.buyer, [report])
+    seller_batch, buyer_batch = ledger.both_submit(report)
     assert seller_batch.root != buyer_batch.root
     assert ledger.client.batch_stored(buyer_batch).holds(buyer_batch.root)
     assert ledger.client.batch_stored(seller_batch).holds(seller_batch.root)
@@ -162,12 +149,8 @@ def test_submit__the_member_admin_key__is_an_oracle_too(ledger):
 
 def test_submit__by_a_stranger__reverts(ledger):
     report = ledger.delivery(ledger.terms())
-    ledger.refuse(
-        lambda: ledger.outsider.sender.transact(ledger.client.fn.submit(0, [report.to_tuple()])),
-        "SlaNotOracle",
-        key=ledger.outsider.address,
-        member=ZERO,
-    )
+    with ledger.refuses("SlaNotOracle", key=ledger.outsider.address, member=ZERO):
+        ledger.outsider.sender.transact(ledger.client.fn.submit(0, [report.to_tuple()]))
     assert ledger.client.lane(ledger.outsider.address, 0).submitted_at == 0
 
 
@@ -177,30 +160,21 @@ def test_submit__by_a_quote_only_key__reverts(ledger, make_party):
     quoter = make_party("seller-quoter")
     ledger.registry.add_key(ledger.seller.sender, quoter.address, Role.QUOTE)
     report = ledger.delivery(ledger.terms())
-    ledger.refuse(
-        lambda: quoter.sender.transact(ledger.client.fn.submit(0, [report.to_tuple()])),
-        "SlaNotOracle",
-        key=quoter.address,
-        member=ledger.seller.address,
-    )
+    with ledger.refuses("SlaNotOracle", key=quoter.address, member=ledger.seller.address):
+        quoter.sender.transact(ledger.client.fn.submit(0, [report.to_tuple()]))
 
 
 def test_submit__by_a_suspended_members_oracle__reverts(ledger):
     ledger.suspend(ledger.seller)
     report = ledger.delivery(ledger.terms())
-    ledger.refuse(
-        lambda: ledger.submit(ledger.seller, [report]),
-        "SlaNotOracle",
-        key=ledger.seller.oracle_key.address,
-        member=ledger.seller.address,
-    )
+    with ledger.refuses("SlaNotOracle", key=ledger.seller.oracle_key.address, member=ledger.seller.address):
+        ledger.submit(ledger.seller, [report])
     assert ledger.client.batch_stored(Batch.of(ledger.seller.address, [report])).submitted_at == 0
 
 
 def test_submit__empty_batch__reverts(ledger):
-    ledger.refuse(
-        lambda: ledger.seller.oracle_key.sender.transact(ledger.client.fn.submit(0, [])), "SlaEmptyBatch"
-    )
+    with ledger.refuses("SlaEmptyBatch"):
+        ledger.seller.oracle_key.sender.transact(ledger.client.fn.submit(0, []))
 
 
 def test_submit__unknown_kind__reverts_naming_the_report(ledger):
@@ -208,14 +182,8 @@ def test_submit__unknown_kind__reverts_naming_the_report(ledger):
     good = ledger.delivery(terms)
     bad = SlaReport(terms.order_id(), ReportKind.PERIOD, 1)
     bad_tuple = (*bad.to_tuple()[:1], 9, *bad.to_tuple()[2:])
-    ledger.refuse(
-        lambda: ledger.seller.oracle_key.sender.transact(
-            ledger.client.fn.submit(0, [good.to_tuple(), bad_tuple])
-        ),
-        "SlaUnknownKind",
-        index=1,
-        kind=9,
-    )
+    with ledger.refuses("SlaUnknownKind", index=1, kind=9):
+        ledger.seller.oracle_key.sender.transact(ledger.client.fn.submit(0, [good.to_tuple(), bad_tuple]))
 
 
 def test_liveness_window__is_the_constructor_value(ledger):

@@ -24,17 +24,10 @@ def test_deploy__zero_link__reverts(ledger, missing):
         "market": ledger.market.address,
     }
     links[missing] = ZERO
-    ledger.refuse(
-        lambda: LedgerClient.deploy(
-            ledger.deployer.sender, links["registry"], links["escrow"], links["market"], 60
-        ),
-        "SlaZeroAddress",
-    )
+    with ledger.refuses("SlaZeroAddress"):
+        LedgerClient.deploy(ledger.deployer.sender, links["registry"], links["escrow"], links["market"], 60)
 
 
 def test_record_quote_timeliness__by_anyone_but_the_market__reverts(ledger):
-    ledger.refuse(
-        lambda: ledger.client.record_quote_timeliness(ledger.outsider.sender, ledger.seller.address, True),
-        "SlaNotMarket",
-        caller=ledger.outsider.address,
-    )
+    with ledger.refuses("SlaNotMarket", caller=ledger.outsider.address):
+        ledger.client.record_quote_timeliness(ledger.outsider.sender, ledger.seller.address, True)
