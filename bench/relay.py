@@ -22,11 +22,9 @@ import httpx
 from sqlalchemy import func, select
 
 from bench.machine import bench_world, start_anvil
-from offnet.chain.anvil import free_port
 from offnet.market.types import ReportKind
 from offnet.oracle.store import Store, outbox
 from offnet.sla.reports import ticket_key
-from offnet.sonata.seller import create_seller_app
 from offnet.sonata.seller.server import serve_in_thread
 from offnet.testing.carriers import chain_clock
 from offnet.testing.oracles import (
@@ -37,6 +35,7 @@ from offnet.testing.oracles import (
     buyer_oracle,
     envelope,
     order_with_tickets,
+    reference_seller,
 )
 from offnet.testing.world import World, wait_until
 
@@ -148,34 +147,28 @@ class Stage:
     seller_url: str
     product_order_id: str
     ticket_ids: list[str]
-    deployments: Path
 
 
-def prepare(world: World, seller_url: str, events: int, workdir: Path) -> Stage:
+def prepare(world: World, seller_url: str, events: int) -> Stage:
     """Award an order, place it at the seller, open `events` tickets, let the seller resolve them."""
     chain = world.chain
     order = world.open_order(sellers=world.sellers, request="relay")
-    deployments = workdir / "deployments"
-    world.suite.manifest.save(deployments)
     start = datetime.fromtimestamp(chain.now(), UTC)
     po_id, ids = asyncio.run(
         order_with_tickets(chain, seller_url, order.order_id, events, start=start, concurrency=8)
     )
-    return Stage(world, seller_url, po_id, ids, deployments)
+    return Stage(world, seller_url, po_id, ids)
 
 
 def run_stream(stage: Stage, batch_size: int, workdir: Path, *, timeout: float) -> RelayRun:
     """Start an oracle with `batch_size`, post the stream, wait for every report on chain; measure."""
     chain, world = stage.world.chain, stage.world
     oracle = buyer_oracle(
-        f"oracle-{len(stage.ticket_ids)}-{batch_size}",
+        world,
         workdir,
-        world.buyer.account,
-        world.seller.address,
         stage.seller_url,
         rpc=chain.url,
-        deployments=stage.deployments,
-        port=free_port(),
+        name=f"oracle-{len(stage.ticket_ids)}-{batch_size}",
         batch_size=batch_size,
         poll_interval=0.05,
     )
@@ -295,16 +288,10 @@ def measure_relay(
         chain = start_anvil()
         try:
             world = bench_world(chain)
-            app = create_seller_app(
-                "prompt-and-punctual",
-                f"bench-{events}-{size}",
-                clock=chain_clock(chain),
-                tokens={"buyer-at-seller": world.buyer.address},
-                tick_seconds=0.05,
-            )
+            app = reference_seller(f"bench-{events}-{size}", world, clock=chain_clock(chain))
             with serve_in_thread(app) as seller_url:
                 started = time.monotonic()
-                stage = prepare(world, seller_url, events, workdir)
+                stage = prepare(world, seller_url, events)
                 note(
                     f"  relay: {events} tickets ready at the seller in {time.monotonic() - started:.0f}s; "
                     f"streaming with batch_size={size}"

@@ -5,27 +5,18 @@ from collections.abc import Callable
 import pytest
 from eth_utils import keccak
 
-from offnet.chain import Receipt, load_artifact
+from offnet.chain import Receipt
 from offnet.chain.tx import call
-from offnet.market.escrow import EscrowClient
-from offnet.market.registry import RegistryClient
 from offnet.market.types import OrderStatus, PeriodMetrics
-from offnet.testing.world import DAY, cast, order_terms, party
+from offnet.testing.world import DAY, StandaloneEscrow, cast, order_terms
 
 pytestmark = pytest.mark.anvil
 
 
 def test_escrow_lifecycle__award_to_last_period_and_withdrawals_on_anvil(anvil):
     roles = cast(anvil, "escrow-anvil")
-    market, ledger = (party(anvil, name, prefix="escrow-anvil") for name in ("market", "ledger"))
-    deployer, council = roles.deployer.sender, [roles.council.address]
-    registry, _ = RegistryClient.deploy(
-        deployer, council, council, council_threshold=1, sponsors_required=1, application_ttl=7 * DAY
-    )
-    token, _ = deployer.deploy(load_artifact("TestStablecoin"))
-    escrow, _ = EscrowClient.deploy(
-        deployer, registry.address, market.address, ledger.address, [token.address]
-    )
+    setup = StandaloneEscrow.deploy(anvil, roles, "escrow-anvil")
+    escrow, token, market, ledger = setup.client, setup.token, setup.market, setup.ledger
     buyer, seller = roles.buyer, roles.seller
     terms = order_terms(
         rfq_id=7,

@@ -13,17 +13,15 @@ import asyncio
 from collections import Counter
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
-from offnet.chain.anvil import Anvil, free_port
+from offnet.chain.anvil import Anvil
 from offnet.chain.connect import connect
 from offnet.market.types import ReportKind
-from offnet.sonata.seller import create_seller_app
 from offnet.sonata.seller.server import serve_in_thread
 from offnet.testing.carriers import chain_clock
 from offnet.testing.faults import CuttableLink
-from offnet.testing.oracles import ORDER_PATH, TICKET_PATH, buyer_oracle, notify, order_with_tickets
+from offnet.testing.oracles import buyer_oracle, order_with_tickets, reference_seller
 from offnet.testing.world import World, wait_until
 
 pytestmark = pytest.mark.anvil
@@ -38,18 +36,8 @@ def test_kill9_mid_stream_and_rpc_outage__every_report_on_chain_exactly_once(tmp
     try:
         chain = connect(rpc=node.url)
         world = World.create(chain, "crash", keys=False)
-        deployments = tmp_path / "deployments"
-        world.suite.manifest.save(deployments)
         order = world.open_order(after_deadline=True)
-
-        app = create_seller_app(
-            "prompt-and-punctual",
-            "crash",
-            clock=chain_clock(chain),
-            tokens={"buyer-at-seller": world.buyer.address},
-            tick_seconds=0.05,
-        )
-        with serve_in_thread(app) as seller_url:
+        with serve_in_thread(reference_seller("crash", world, clock=chain_clock(chain))) as seller_url:
             # The buyer's staff orders the awarded quote and opens 520 tickets on the live circuit.
             po_id, ticket_ids = asyncio.run(
                 order_with_tickets(
@@ -60,33 +48,21 @@ def test_kill9_mid_stream_and_rpc_outage__every_report_on_chain_exactly_once(tmp
                     start=datetime.fromtimestamp(chain.now(), UTC),
                 )
             )
-            oracle = buyer_oracle(
-                "buyer",
-                tmp_path,
-                world.buyer.account,
-                world.seller.address,
-                seller_url,
-                rpc=link.url,
-                deployments=deployments,
-                port=free_port(),
-                batch_size=25,
-            )
+            oracle = buyer_oracle(world, tmp_path, seller_url, rpc=link.url, batch_size=25)
             oracle.start()
-            with httpx.Client(
-                base_url=oracle.url, headers={"Authorization": "Bearer seller-notifies"}, timeout=5
-            ) as http:
-                assert notify(http, ORDER_PATH, "EV-order", po_id) == 204
+            with oracle.notifications() as seller:
+                assert seller.order("EV-order", po_id) == 204
                 unacknowledged = []
                 for i, ticket_id in enumerate(ticket_ids[:TICKETS]):
                     if i == 200:
                         oracle.kill9()  # mid-stream: some events stored, some relayed, some not yet sent
                     if i == 260:
                         oracle.start()
-                    if notify(http, TICKET_PATH, f"EV-{ticket_id}", ticket_id) != 204:
+                    if seller.ticket(f"EV-{ticket_id}", ticket_id) != 204:
                         unacknowledged.append(ticket_id)
                 assert unacknowledged, "the kill should have made the seller's deliveries fail for a while"
                 for ticket_id in unacknowledged:  # the seller retries what was not acknowledged
-                    assert notify(http, TICKET_PATH, f"EV-{ticket_id}", ticket_id) == 204
+                    assert seller.ticket(f"EV-{ticket_id}", ticket_id) == 204
 
                 def tickets_confirmed() -> int:
                     return oracle.confirmed(ReportKind.TROUBLE_TICKET)
@@ -98,8 +74,8 @@ def test_kill9_mid_stream_and_rpc_outage__every_report_on_chain_exactly_once(tmp
                 # RPC outage: the chain is unreachable while notifications keep arriving, then returns.
                 link.down()
                 for ticket_id in ticket_ids[TICKETS:]:
-                    assert notify(http, TICKET_PATH, f"EV-{ticket_id}", ticket_id) == 204
-                wait_until(lambda: http.get("/healthz").status_code == 503, "the oracle to report the outage")
+                    assert seller.ticket(f"EV-{ticket_id}", ticket_id) == 204
+                wait_until(lambda: seller.health() == 503, "the oracle to report the outage")
                 assert tickets_confirmed() == TICKETS
                 link.up()
                 wait_until(

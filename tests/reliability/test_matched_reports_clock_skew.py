@@ -51,10 +51,10 @@ from offnet.sonata.canonical import document_hash
 from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
 from offnet.sonata.models import PRODUCT_ORDER_API, TROUBLE_TICKET_API
-from offnet.sonata.seller import create_seller_app
 from offnet.sonata.seller.server import serve_in_thread
+from offnet.testing.carriers import chain_clock
 from offnet.testing.faults import CuttableLink
-from offnet.testing.oracles import OracleProcess, peer
+from offnet.testing.oracles import OracleProcess, peer, reference_seller
 from offnet.testing.world import CREDITS, DAY, World, wait_until
 
 pytestmark = pytest.mark.anvil
@@ -103,17 +103,13 @@ def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once
         deployments = tmp_path / "deployments"
         suite.manifest.save(deployments)
 
-        def seller_clock() -> datetime:
-            return datetime.fromtimestamp(chain.now() + SKEW, UTC)
-
-        app = create_seller_app(
-            "prompt-and-punctual",
+        app = reference_seller(
             "skew",
-            clock=seller_clock,
-            tokens={"buyer-at-seller": buyer.address, "seller-operator": "*"},
+            world,
+            clock=chain_clock(chain, ahead=SKEW),
+            tokens={"seller-operator": "*"},
             notification_token="seller-notifies",
             seller_id=seller.address,
-            tick_seconds=0.05,
         )
         with serve_in_thread(app) as seller_api:
             link = CuttableLink(int(seller_api.rsplit(":", 1)[1]))  # the buyer oracle's way to the seller

@@ -11,19 +11,17 @@ import asyncio
 import os
 import time
 from collections import Counter
-from datetime import UTC, datetime
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from offnet.chain.anvil import Anvil, free_port
+from offnet.chain.anvil import Anvil
 from offnet.chain.connect import connect
 from offnet.market.types import ReportKind
-from offnet.sonata.seller import create_seller_app
 from offnet.sonata.seller.server import serve_in_thread
+from offnet.testing.carriers import chain_clock
 from offnet.testing.faults import CuttableLink
-from offnet.testing.oracles import ORDER_PATH, TICKET_PATH, buyer_oracle, notify, order_with_tickets
+from offnet.testing.oracles import buyer_oracle, order_with_tickets, reference_seller
 from offnet.testing.world import World, wait_until
 
 pytestmark = pytest.mark.anvil
@@ -37,21 +35,9 @@ def test_seller_outage_duplicates_reordering_and_clock_skew__each_report_on_chai
     try:
         chain = connect(rpc=node.url)
         world = World.create(chain, "faults", keys=False)
-        deployments = tmp_path / "deployments"
-        world.suite.manifest.save(deployments)
         order = world.open_order()
-
-        def skewed_clock() -> datetime:
-            return datetime.fromtimestamp(chain.now() + SKEW, UTC)
-
-        app = create_seller_app(
-            "prompt-and-punctual",
-            "faults",
-            clock=skewed_clock,
-            tokens={"buyer-at-seller": world.buyer.address},
-            tick_seconds=0.05,
-        )
-        with serve_in_thread(app) as seller_url:
+        skewed_clock = chain_clock(chain, ahead=SKEW)
+        with serve_in_thread(reference_seller("faults", world, clock=skewed_clock)) as seller_url:
             link = CuttableLink(int(seller_url.rsplit(":", 1)[1]))
             # The seller resolves the tickets on its own ticker; this test plays one notification per
             # ticket, sent after resolution, as a seller that batches them would.
@@ -60,30 +46,16 @@ def test_seller_outage_duplicates_reordering_and_clock_skew__each_report_on_chai
                     chain, seller_url, order.order_id, TICKETS, start=skewed_clock(), label="F"
                 )
             )
-            oracle = buyer_oracle(
-                "buyer",
-                tmp_path,
-                world.buyer.account,
-                world.seller.address,
-                link.url,
-                rpc=node.url,
-                deployments=deployments,
-                port=free_port(),
-                batch_size=10,
-            )
+            oracle = buyer_oracle(world, tmp_path, link.url, rpc=node.url, batch_size=10)
             oracle.start()
-            with httpx.Client(
-                base_url=oracle.url, headers={"Authorization": "Bearer seller-notifies"}, timeout=5
-            ) as http:
-                assert notify(http, ORDER_PATH, "EV-po", po_id) == 204
+            with oracle.notifications() as seller:
+                assert seller.order("EV-po", po_id) == 204
                 link.down()  # the seller's API is unreachable while its notifications arrive
                 for ticket_id in reversed(ticket_ids):  # out of order
-                    assert notify(http, TICKET_PATH, f"EV-{ticket_id}", ticket_id) == 204
-                    assert (
-                        notify(http, TICKET_PATH, f"EV-{ticket_id}", ticket_id) == 204
-                    )  # the same delivery twice
+                    assert seller.ticket(f"EV-{ticket_id}", ticket_id) == 204
+                    assert seller.ticket(f"EV-{ticket_id}", ticket_id) == 204  # the same delivery twice
                     # a second event about the same resource
-                    assert notify(http, TICKET_PATH, f"EV-{ticket_id}-again", ticket_id) == 204
+                    assert seller.ticket(f"EV-{ticket_id}-again", ticket_id) == 204
 
                 engine = create_engine(f"sqlite:///{oracle.database}")
 

@@ -30,9 +30,9 @@ from offnet.testing.world import CREDITS
 OPERATOR = "*"
 
 
-def chain_clock(chain: Chain):
-    """A seller clock that reads the chain's latest block time."""
-    return lambda: datetime.fromtimestamp(chain.now(), UTC)
+def chain_clock(chain: Chain, ahead: int = 0):
+    """A seller clock that reads the chain's latest block time (`ahead` seconds fast: a skewed clock)."""
+    return lambda: datetime.fromtimestamp(chain.now() + ahead, UTC)
 
 
 @dataclass

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,14 @@ import httpx
 import yaml
 from eth_account.signers.local import LocalAccount
 
+from offnet.chain.anvil import free_port
 from offnet.chain.connect import Chain
 from offnet.market.types import ReportKind
 from offnet.oracle.store import Store
 from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
-from offnet.testing.world import DAY, wait_until
+from offnet.sonata.seller import create_seller_app
+from offnet.testing.world import DAY, World, wait_until
 
 OFFNET = Path(sys.executable).parent / "offnet"
 LISTENER = "/mefApi/sonata/{api}/listener/{event}"
@@ -62,7 +65,7 @@ class OracleProcess:
         self.database = workdir / f"{name}.db"
         self.log = workdir / f"{name}.log"
         self.config = workdir / f"{name}.yaml"
-        key_env = f"OFFNET_TEST_{name.upper()}_KEY"
+        key_env = "OFFNET_TEST_" + "".join(c if c.isalnum() else "_" for c in name).upper() + "_KEY"
         data = {**config, "private_key_env": key_env, "database": f"sqlite:///{self.database}"}
         self.config.write_text(yaml.safe_dump(data))
         self.env = {**os.environ, **secrets, key_env: "0x" + bytes(key.key).hex()}
@@ -110,6 +113,10 @@ class OracleProcess:
                 self.process.kill()
                 self.process.wait(5)
 
+    def notifications(self) -> SellerNotifications:
+        """The seller's notifications to this oracle's listener."""
+        return SellerNotifications(self.url)
+
     @property
     def store(self) -> Store:
         return Store(f"sqlite:///{self.database}")
@@ -121,31 +128,34 @@ class OracleProcess:
         return sum(1 for r in rows if r["kind"] == kind)
 
 
+def reference_seller(name: str, world: World, *, clock: Callable[[], datetime], **options: Any) -> Any:
+    """The reference Sonata seller (a prompt and punctual one) that the world's buyer reaches with the
+    bearer token `buyer-at-seller`; `options` go to create_seller_app (more tokens merge in)."""
+    tokens = {"buyer-at-seller": world.buyer.address, **options.pop("tokens", {})}
+    return create_seller_app(
+        "prompt-and-punctual", name, clock=clock, tokens=tokens, tick_seconds=0.05, **options
+    )
+
+
 def buyer_oracle(
-    name: str,
-    workdir: Path,
-    buyer: LocalAccount,
-    seller: str,
-    seller_url: str,
-    *,
-    rpc: str,
-    deployments: Path,
-    port: int,
-    **settings: Any,
+    world: World, workdir: Path, seller_url: str, *, rpc: str, name: str = "buyer", **settings: Any
 ) -> OracleProcess:
-    """The buyer's oracle trading with one seller: it hears the seller's notifications (bearer
-    `seller-notifies`) and fetches documents from the seller's API (bearer `buyer-at-seller`)."""
+    """The world's buyer's oracle trading with its seller, whose notifications it hears (bearer
+    `seller-notifies`) and whose API at `seller_url` it reads (bearer `buyer-at-seller`); `name`
+    names its files in `workdir`."""
+    deployments = workdir / "deployments"
+    world.suite.manifest.save(deployments)
     config = {
-        "member": buyer.address,
+        "member": world.buyer.address,
         "rpc": rpc,
         "deployments": str(deployments),
-        "listen_port": port,
+        "listen_port": free_port(),
         "poll_interval": 0.1,
         "auto_award": False,
         "peers": [
             peer(
                 "seller",
-                seller,
+                world.seller.address,
                 seller_url,
                 inbound_token="OFFNET_TEST_SELLER_NOTIFIES",
                 outbound_token="OFFNET_TEST_BUYER_AT_SELLER",
@@ -157,7 +167,7 @@ def buyer_oracle(
         "OFFNET_TEST_SELLER_NOTIFIES": "seller-notifies",
         "OFFNET_TEST_BUYER_AT_SELLER": "buyer-at-seller",
     }
-    return OracleProcess(name, workdir, config, buyer, secrets)
+    return OracleProcess(name, workdir, config, world.buyer.account, secrets)
 
 
 def envelope(event_id: str, event_type: str, resource_id: str) -> dict[str, Any]:
@@ -170,14 +180,36 @@ def envelope(event_id: str, event_type: str, resource_id: str) -> dict[str, Any]
     }
 
 
-def notify(http: httpx.Client, path: str, event_id: str, resource_id: str) -> int:
-    """POST the seller's notification about `resource_id` to `path`; the status code, 0 when the
-    oracle could not be reached."""
-    event_type = TICKET_EVENT if path == TICKET_PATH else ORDER_EVENT
-    try:
-        return http.post(path, json=envelope(event_id, event_type, resource_id)).status_code
-    except httpx.TransportError:
-        return 0
+class SellerNotifications:
+    """The seller's side of an oracle's listener (bearer `seller-notifies`): each method returns the
+    status code, 0 when the oracle could not be reached."""
+
+    def __init__(self, url: str):
+        self.http = httpx.Client(base_url=url, headers={"Authorization": "Bearer seller-notifies"}, timeout=5)
+
+    def __enter__(self) -> SellerNotifications:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.http.close()
+
+    def _post(self, path: str, event_type: str, event_id: str, resource_id: str) -> int:
+        try:
+            return self.http.post(path, json=envelope(event_id, event_type, resource_id)).status_code
+        except httpx.TransportError:
+            return 0
+
+    def order(self, event_id: str, product_order_id: str) -> int:
+        """A product order changed state."""
+        return self._post(ORDER_PATH, ORDER_EVENT, event_id, product_order_id)
+
+    def ticket(self, event_id: str, ticket_id: str) -> int:
+        """A trouble ticket changed state."""
+        return self._post(TICKET_PATH, TICKET_EVENT, event_id, ticket_id)
+
+    def health(self) -> int:
+        """The listener's health: 200, or 503 while the oracle cannot reach the chain."""
+        return self.http.get("/healthz").status_code
 
 
 async def order_with_tickets(

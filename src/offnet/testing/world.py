@@ -22,9 +22,10 @@ from typing import Any, TypeVar
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
-from offnet.chain import Chain, Receipt, Sender, decode_revert
+from offnet.chain import Chain, Receipt, Sender, decode_revert, load_artifact
 from offnet.deployment import Suite, SuiteConfig, deploy_suite
 from offnet.exceptions import ContractRevert
+from offnet.market.escrow import EscrowClient
 from offnet.market.ledger import Batch
 from offnet.market.notary import SealedContract, financial_contract, seal_contract
 from offnet.market.quotes import Quote, QuoteDomain, SignedQuote, sign_quote
@@ -318,6 +319,34 @@ def council_refuses(
     if arguments:
         assert inner.arguments == arguments, inner.describe()
     return inner
+
+
+# --- an escrow alone --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StandaloneEscrow:
+    """An OrderEscrow linked to plain `market` and `ledger` accounts (a test plays either contract),
+    beside the council's registry and a stablecoin it allows."""
+
+    registry: RegistryClient
+    token: Any
+    client: EscrowClient
+    market: Party
+    ledger: Party
+
+    @classmethod
+    def deploy(cls, chain: Chain, roles: Roles, prefix: str) -> StandaloneEscrow:
+        market, ledger = (party(chain, name, prefix=prefix) for name in ("market", "ledger"))
+        deployer, council = roles.deployer.sender, [roles.council.address]
+        registry, _ = RegistryClient.deploy(
+            deployer, council, council, council_threshold=1, sponsors_required=1, application_ttl=7 * DAY
+        )
+        token, _ = deployer.deploy(load_artifact("TestStablecoin"))
+        client, _ = EscrowClient.deploy(
+            deployer, registry.address, market.address, ledger.address, [token.address]
+        )
+        return cls(registry, token, client, market, ledger)
 
 
 # --- the deployed suite ------------------------------------------------------------------------------

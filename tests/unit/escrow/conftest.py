@@ -14,8 +14,7 @@ from web3.contract import Contract
 from offnet.chain import Chain, Receipt, load_artifact
 from offnet.chain.tx import call
 from offnet.exceptions import ContractRevert
-from offnet.market.escrow import EscrowClient, OrderView
-from offnet.market.registry import RegistryClient
+from offnet.market.escrow import OrderView
 from offnet.market.types import OrderTerms, PeriodMetrics
 from offnet.testing.world import (
     BILLING_PERIOD,
@@ -23,11 +22,11 @@ from offnet.testing.world import (
     Party,
     Refusal,
     Roles,
+    StandaloneEscrow,
     council_decides,
     council_refuses,
     fund,
     order_terms,
-    party,
     refuses,
 )
 
@@ -35,29 +34,9 @@ from offnet.testing.world import (
 AWARDED_AT = 1_900_000_000
 
 
-@dataclass(frozen=True)
-class EscrowWorld:
-    """The council's registry, the stablecoin and an escrow linked to plain market and ledger accounts."""
-
-    registry: RegistryClient
-    token: Contract
-    client: EscrowClient
-    market: Party
-    ledger: Party
-
-
 @pytest.fixture(scope="module")
-def world(embedded: Chain, roles: Roles, area: str) -> EscrowWorld:
-    market, ledger = (party(embedded, name, prefix=area) for name in ("market", "ledger"))
-    deployer, council = roles.deployer.sender, [roles.council.address]
-    registry, _ = RegistryClient.deploy(
-        deployer, council, council, council_threshold=1, sponsors_required=1, application_ttl=7 * DAY
-    )
-    token, _ = deployer.deploy(load_artifact("TestStablecoin"))
-    client, _ = EscrowClient.deploy(
-        deployer, registry.address, market.address, ledger.address, [token.address]
-    )
-    return EscrowWorld(registry, token, client, market, ledger)
+def world(embedded: Chain, roles: Roles, area: str) -> StandaloneEscrow:
+    return StandaloneEscrow.deploy(embedded, roles, area)
 
 
 @dataclass
@@ -67,7 +46,7 @@ class Escrow:
     conservation)."""
 
     chain: Chain
-    world: EscrowWorld
+    world: StandaloneEscrow
     roles: Roles
     tokens: list[Contract] = field(default_factory=list)
     orders: dict[bytes, OrderTerms] = field(default_factory=dict)
@@ -211,7 +190,7 @@ class Escrow:
 
 
 @pytest.fixture
-def escrow(world: EscrowWorld, roles: Roles, chain: Chain) -> Escrow:
+def escrow(world: StandaloneEscrow, roles: Roles, chain: Chain) -> Escrow:
     """The module's escrow world, in this test's snapshot, with a fresh harness."""
     return Escrow(chain, world, roles)
 

@@ -84,20 +84,12 @@ def test_links__are_fixed_at_deployment(escrow):
 @pytest.mark.parametrize("missing", ["registry", "market", "ledger"])
 def test_deploy__zero_link__reverts(escrow, missing):
     zero = "0x" + "00" * 20
-    links = {
-        "registry": escrow.registry.address,
-        "market": escrow.market.address,
-        "ledger": escrow.ledger.address,
-    }
-    links[missing] = zero
+    links = [
+        zero if link == missing else getattr(escrow, link).address
+        for link in ("registry", "market", "ledger")
+    ]
     with escrow.refuses("EscrowZeroAddress"):
-        EscrowClient.deploy(
-            escrow.deployer.sender,
-            links["registry"],
-            links["market"],
-            links["ledger"],
-            [escrow.token.address],
-        )
+        EscrowClient.deploy(escrow.deployer.sender, *links, [escrow.token.address])
 
 
 def test_escrow__reports_version_registry_and_allow_list(escrow):

@@ -35,6 +35,12 @@ def notarise(world, sealed, *, buyer_signer=None, seller_signer=None, order=ORDE
     )
 
 
+def publish_copy(world, sender, sealed):
+    """`sender` publishes the copies of `sealed` for the buyer and the seller of ORDER."""
+    keys = public_key_of(world.buyer.account), public_key_of(world.seller.account)
+    return world.notary.publish_copy(sender.sender, ORDER, sealed, *keys)
+
+
 def test_notarise__both_parties_signed__stores_the_commitment(world, gas):
     sealed = seal_contract(DOCUMENT, salt=b"\x01" * 32)
     receipt = notarise(world, sealed)
@@ -107,13 +113,7 @@ def test_deploy__zero_registry_or_escrow__reverts(world):
 def test_publish_copy__round_trip_through_the_chain_for_both_parties(world):
     sealed = seal_contract(DOCUMENT)
     notarise(world, sealed)
-    world.notary.publish_copy(
-        world.seller_key.sender,
-        ORDER,
-        sealed,
-        public_key_of(world.buyer.account),
-        public_key_of(world.seller.account),
-    )
+    publish_copy(world, world.seller_key, sealed)
     assert world.notary.recover_contract(ORDER, world.buyer.account) == sealed
     assert world.notary.recover_contract(ORDER, world.seller.account) == sealed
     with pytest.raises(CopyUnreadable):
@@ -124,13 +124,7 @@ def test_publish_copy__by_a_non_party__reverts(world):
     sealed = seal_contract(DOCUMENT)
     notarise(world, sealed)
     with refuses("NotaryNotParty", orderId=ORDER, caller=world.outsider.address):
-        world.notary.publish_copy(
-            world.outsider.sender,
-            ORDER,
-            sealed,
-            public_key_of(world.buyer.account),
-            public_key_of(world.seller.account),
-        )
+        publish_copy(world, world.outsider, sealed)
 
 
 def test_publish_copy__unknown_order__reverts(world):

@@ -55,6 +55,18 @@ def registry(world: RegistryWorld, chain: Chain) -> RegistryClient:
 
 
 @pytest.fixture
+def deploy_registry(cast: Cast) -> Callable[..., tuple[RegistryClient, Receipt]]:
+    """Factory: another registry deployed by alice, of `founders` and `council` (addresses); a one-seat
+    threshold and one sponsor to admit unless told."""
+
+    def run(founders: list[str], council: list[str], **parameters: int) -> tuple[RegistryClient, Receipt]:
+        settings = {"council_threshold": 1, "sponsors_required": 1, "application_ttl": 60, **parameters}
+        return RegistryClient.deploy(cast.alice.sender, founders, council, **settings)
+
+    return run
+
+
+@pytest.fixture
 def decide(registry: RegistryClient, cast: Cast) -> Callable[..., Receipt]:
     """Factory: alice proposes a registry call, bob approves, which executes it; returns bob's receipt."""
     return lambda function, *args: council_decides(

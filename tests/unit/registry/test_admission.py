@@ -37,15 +37,8 @@ def test_deploy__seeds_founders_and_council_with_events(chain, cast, registry):
     )
 
 
-def test_deploy__events_name_every_founder(chain, cast):
-    client, receipt = RegistryClient.deploy(
-        cast.alice.sender,
-        [cast.alice.address, cast.bob.address],
-        [cast.bob.address],
-        council_threshold=1,
-        sponsors_required=1,
-        application_ttl=60,
-    )
+def test_deploy__events_name_every_founder(chain, cast, deploy_registry):
+    client, receipt = deploy_registry([cast.alice.address, cast.bob.address], [cast.bob.address])
     events = client.emitted(receipt)
     admitted = [(e.args["member"], e.args["path"]) for e in events if e.name == "MemberAdmitted"]
     assert admitted == [
@@ -93,34 +86,13 @@ def test_deploy__invalid_setup__reverts_with_the_parameters(
     }
 
 
-def test_deploy__duplicate_founder_or_foreign_council_seat__reverts(cast, outsider):
+def test_deploy__duplicate_founder_or_foreign_council_seat__reverts(cast, outsider, deploy_registry):
     with refuses("RegistryInvalidFounder", index=1, founder=cast.alice.address):
-        RegistryClient.deploy(
-            cast.alice.sender,
-            [cast.alice.address, cast.alice.address],
-            [cast.alice.address],
-            council_threshold=1,
-            sponsors_required=1,
-            application_ttl=60,
-        )
+        deploy_registry([cast.alice.address, cast.alice.address], [cast.alice.address])
     with refuses("RegistryInvalidCouncilSeat", member=outsider.address):
-        RegistryClient.deploy(
-            cast.alice.sender,
-            [cast.alice.address],
-            [outsider.address],
-            council_threshold=1,
-            sponsors_required=1,
-            application_ttl=60,
-        )
+        deploy_registry([cast.alice.address], [outsider.address])
     with refuses("RegistryInvalidFounder", index=0, founder=ZERO):
-        RegistryClient.deploy(
-            cast.alice.sender,
-            [ZERO, cast.alice.address],
-            [cast.alice.address],
-            council_threshold=1,
-            sponsors_required=1,
-            application_ttl=60,
-        )
+        deploy_registry([ZERO, cast.alice.address], [cast.alice.address])
 
 
 def test_apply__files_application_and_publishes_profile(chain, registry, make_party, gas):

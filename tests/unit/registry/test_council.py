@@ -5,7 +5,7 @@ import pytest
 from offnet.chain import decode_revert
 from offnet.chain.tx import call
 from offnet.exceptions import ContractRevert
-from offnet.market.registry import MemberStatus, RegistryClient, Role
+from offnet.market.registry import MemberStatus, Role
 from offnet.testing.world import refuses, sample_profile
 
 ZERO = "0x" + "00" * 20
@@ -149,14 +149,9 @@ def test_execute__after_threshold_lowered__runs_a_waiting_proposal(registry, cas
     assert not registry.is_active(cast.dave.address)
 
 
-def test_threshold_of_one__propose_executes_immediately(registry, cast, make_party):
-    solo, _ = RegistryClient.deploy(
-        cast.alice.sender,
-        [cast.alice.address, cast.bob.address],
-        [cast.alice.address],
-        council_threshold=1,
-        sponsors_required=1,
-        application_ttl=3600,
+def test_threshold_of_one__propose_executes_immediately(registry, cast, make_party, deploy_registry):
+    solo, _ = deploy_registry(
+        [cast.alice.address, cast.bob.address], [cast.alice.address], application_ttl=3600
     )
     _, receipt = solo.propose_suspend(cast.alice.sender, cast.bob.address)
     assert "MemberSuspended" in [e.name for e in solo.emitted(receipt)]

@@ -319,14 +319,12 @@ def test_award__price_changed_after_commitment__reverts_uncommitted(world, marke
 
 def test_award__quote_for_another_rfq__reverts(world, market):
     rfq, signed = world.post_with_quotes(world.sellers[:1])
-    other = world.rfq(request="quote-request-2")
-    market.post(world.buyer.sender, other)
-    with refuses("QuoteNotForRfq") as refused:
+    other = world.post_rfq(request="quote-request-2")
+    buyer, token = world.buyer.address, world.token.address
+    with refuses(
+        "QuoteNotForRfq", rfqId=other.rfq_id, quoteRfqId=rfq.rfq_id, quoteBuyer=buyer, quoteToken=token
+    ):
         market.award(world.buyer.sender, other, signed[0])
-    assert (refused.value.arguments["rfqId"], refused.value.arguments["quoteRfqId"]) == (
-        other.rfq_id,
-        rfq.rfq_id,
-    )
 
 
 def test_award__truncated_log__reverts(world, market):
@@ -352,16 +350,13 @@ def test_award__the_same_signed_quote_again__reverts_as_replayed(world, market):
     assert call(world.token.functions.balanceOf(world.buyer.address)) == before
 
 
-def test_award__a_quote_signed_for_another_rfq__reverts(world, market):
+def test_award__a_quote_signed_for_another_rfq__reverts_and_leaves_that_rfq_open(world, market):
     first, signed = world.post_with_quotes(world.sellers[:1])
-    second = world.rfq(request="quote-request-2")
-    market.post(world.buyer.sender, second)
+    second = world.post_rfq(request="quote-request-2")
     with refuses("QuoteNotForRfq") as refused:
         market.award(world.buyer.sender, second, signed[0])
-    assert (
-        refused.value.arguments["rfqId"] == second.rfq_id
-        and refused.value.arguments["quoteRfqId"] == first.rfq_id
-    )
+    arguments = refused.value.arguments
+    assert (arguments["rfqId"], arguments["quoteRfqId"]) == (second.rfq_id, first.rfq_id)
     assert market.state(second.rfq_id).status is RfqStatus.OPEN
 
 
