@@ -4,6 +4,7 @@ and a fingerprint of every piece of state a caller could change; the tables prin
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from itertools import count
 from typing import Any
 
@@ -11,9 +12,11 @@ from fastrpc import Call, EventBook, FastRpc, FastSender, Functions, Mined, read
 
 from offnet.chain import Chain
 from offnet.exceptions import ContractRevert
-from offnet.market.notary import sign_contract_commitment
-from offnet.market.quotes import Quote
+from offnet.market.ledger import Batch
+from offnet.market.notary import seal_contract, sign_contract_commitment
+from offnet.market.quotes import Quote, SignedQuote
 from offnet.market.rfq import Rfq
+from offnet.market.types import OrderTerms, ReportKind, SlaReport
 from offnet.testing.world import DAY, FUNDS, Order, Party, World, fund
 
 # Orders short enough for a campaign of 50 steps to see them delivered, billed and completed.
@@ -32,6 +35,17 @@ def security_world(chain: Chain, prefix: str) -> World:
     world = World.create(chain, prefix, buyers=("buyer-0", "buyer-1"), sellers=("seller-0", "seller-1"))
     fund(world.outsider, world.token, world.escrow.address, FUNDS)
     return world
+
+
+@dataclass(frozen=True)
+class Staged:
+    """An order awarded, notarised again and reported on (see Harness.stage_order)."""
+
+    rfq: Rfq
+    signed: SignedQuote
+    terms: OrderTerms
+    report: SlaReport
+    batch: Batch
 
 
 class Harness:
@@ -84,6 +98,37 @@ class Harness:
             sign_contract_commitment(buyer.account, domain, order_id, commitment),
             sign_contract_commitment(seller.account, domain, order_id, commitment),
         )
+
+    def ok(self, actor: str, call: Call) -> Mined:
+        """Send `call` from `actor`; it must be mined."""
+        result = self.send(actor, call)
+        assert isinstance(result, Mined), result
+        return result
+
+    def stage_order(self, buyer: Party, seller: Party) -> Staged:
+        """On the fast path: `buyer` posts an RFQ and awards `seller`'s quote (nonce 1, signed and
+        committed by its quote key, carrying the hash of a sealed contract); an amendment is notarised
+        with both parties' signatures; the seller's oracle reports the delivery."""
+        w = self.world
+        rfq = self.new_rfq(buyer)
+        self.ok(buyer.address, self.market.postRfq(rfq.to_tuple()))
+        sealed = seal_contract({"price": "secret"}, salt=b"\x07" * 32)
+        signed = w.sign(
+            replace(self.quote(rfq, seller, nonce=1), contract_hash=sealed.commitment), seller.quote_key
+        )
+        self.ok(
+            seller.quote_key.address, self.market.commitQuote(rfq.to_tuple(), seller.address, signed.digest)
+        )
+        log = [(seller.address, signed.digest)]
+        award = self.market.award(rfq.to_tuple(), signed.quote.to_tuple(), signed.signature, log)
+        awarded_at = self.ok(buyer.address, award).timestamp
+        terms = signed.quote.order_terms(awarded_at)
+        amendment = seal_contract({"price": "amended"}, salt=b"\x08" * 32).commitment
+        self.ok(w.outsider.address, self.notarise_call(terms.order_id(), amendment, buyer, seller))
+        report = SlaReport(terms.order_id(), ReportKind.ORDER_COMPLETED, 0, awarded_at + 5 * DAY, awarded_at)
+        batch = Batch.of(seller.address, [report])
+        self.ok(seller.oracle_key.address, self.ledger.submit(batch.lane_id, [report.to_tuple()]))
+        return Staged(rfq, signed, terms, report, batch)
 
     def send(self, actor: str, call: Call) -> Mined | ContractRevert:
         """Send `call` from `actor`: the mined transaction, or the contract's decoded refusal."""

@@ -7,19 +7,16 @@ is printed at the end of the session."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import pytest
-from fastrpc import Call, Mined
+from fastrpc import Call
 from harness import Harness, add_table
 
 from offnet.chain import load_artifact
 from offnet.exceptions import ContractRevert
-from offnet.market.ledger import Batch
-from offnet.market.notary import seal_contract
 from offnet.market.registry import ACCESS_ELINE, country_code
-from offnet.market.types import ReportKind, SlaReport
 from offnet.testing.world import DAY
 
 pytestmark = pytest.mark.anvil
@@ -414,32 +411,8 @@ def context(harness: Harness) -> SimpleNamespace:
     w = h.world
     buyer, seller, other_seller, other_buyer = w.buyers[0], w.sellers[0], w.sellers[1], w.buyers[1]
 
-    def ok(actor: str, call: Call) -> Mined:
-        result = h.send(actor, call)
-        assert isinstance(result, Mined), result
-        return result
-
-    rfq = h.new_rfq(buyer)
-    ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
-    sealed = seal_contract({"price": "secret"}, salt=b"\x07" * 32)
-    quote = replace(h.quote(rfq, seller, nonce=1), contract_hash=sealed.commitment)
-    signed = w.sign(quote, seller.quote_key.account)
-    ok(seller.quote_key.address, h.market.commitQuote(rfq.to_tuple(), seller.address, signed.digest))
-    mined = ok(
-        buyer.address,
-        h.market.award(
-            rfq.to_tuple(), signed.quote.to_tuple(), signed.signature, [(seller.address, signed.digest)]
-        ),
-    )
-    terms = signed.quote.order_terms(mined.timestamp)
-    # An amendment notarised later with both parties' signatures (the notary's stored record).
-    amendment = seal_contract({"price": "amended"}, salt=b"\x08" * 32).commitment
-    ok(w.outsider.address, h.notarise_call(terms.order_id(), amendment, buyer, seller))
-    report = SlaReport(
-        terms.order_id(), ReportKind.ORDER_COMPLETED, 0, mined.timestamp + 5 * DAY, mined.timestamp
-    )
-    batch = Batch.of(seller.address, [report])
-    ok(seller.oracle_key.address, h.ledger.submit(batch.lane_id, [report.to_tuple()]))
+    staged = h.stage_order(buyer, seller)
+    ok, terms, report, batch = h.ok, staged.terms, staged.report, staged.batch
     open_rfq = h.new_rfq(buyer)
     ok(buyer.address, h.market.postRfq(open_rfq.to_tuple()))
     open_signed = w.sign(h.quote(open_rfq, seller, nonce=2), seller.quote_key.account)
@@ -478,7 +451,7 @@ def context(harness: Harness) -> SimpleNamespace:
         fresh_rfq_of_suspended=suspended_rfq.to_tuple(),
         stranger_sig=bytes(stranger_sig),
         order_ids=[terms.order_id()],
-        rfq_ids=[rfq.rfq_id, open_rfq.rfq_id],
+        rfq_ids=[staged.rfq.rfq_id, open_rfq.rfq_id],
         reports=[report],
     )
     c.actors = {

@@ -11,14 +11,13 @@ from types import SimpleNamespace
 
 import pytest
 from eth_keys.constants import SECPK1_N
-from fastrpc import Call, Mined
+from fastrpc import Mined
 from harness import Harness, add_table
 
 from offnet.exceptions import ContractRevert
 from offnet.market.ledger import Batch
 from offnet.market.notary import NotaryDomain, seal_contract, sign_contract_commitment
 from offnet.market.quotes import QuoteDomain, sign_quote
-from offnet.market.types import ReportKind, SlaReport
 from offnet.testing.world import DAY
 
 pytestmark = pytest.mark.anvil
@@ -40,34 +39,10 @@ def signed_world(harness: Harness) -> SimpleNamespace:
     w = h.world
     buyer, seller, other = w.buyers[0], w.sellers[0], w.sellers[1]
 
-    def ok(actor: str, call: Call) -> Mined:
-        result = h.send(actor, call)
-        assert isinstance(result, Mined), result
-        return result
-
-    first = h.new_rfq(buyer)
-    ok(buyer.address, h.market.postRfq(first.to_tuple()))
-    sealed = seal_contract({"monthly": 1_000_000}, salt=b"\x01" * 32)
-    quote = replace(h.quote(first, seller, nonce=1), contract_hash=sealed.commitment)
-    used = w.sign(quote, seller.quote_key.account)
-    ok(seller.quote_key.address, h.market.commitQuote(first.to_tuple(), seller.address, used.digest))
-    mined = ok(
-        buyer.address,
-        h.market.award(
-            first.to_tuple(), used.quote.to_tuple(), used.signature, [(seller.address, used.digest)]
-        ),
-    )
-    terms = used.quote.order_terms(mined.timestamp)
-    # A later contract for the same order, notarised with both parties' signatures (a stored record).
-    amendment = seal_contract({"monthly": 900_000}, salt=b"\x03" * 32).commitment
-    ok(w.outsider.address, h.notarise_call(terms.order_id(), amendment, buyer, seller))
-    report = SlaReport(
-        terms.order_id(), ReportKind.ORDER_COMPLETED, 0, mined.timestamp + 5 * DAY, mined.timestamp
-    )
-    report_batch = Batch.of(seller.address, [report])
-    ok(seller.oracle_key.address, h.ledger.submit(report_batch.lane_id, [report.to_tuple()]))
+    staged = h.stage_order(buyer, seller)
+    first, used, terms, report = staged.rfq, staged.signed, staged.terms, staged.report
     rfq = h.new_rfq(buyer)
-    ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
+    h.ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
     return SimpleNamespace(
         h=h,
         w=w,
