@@ -21,6 +21,7 @@ BUDGET = {
     "settle": 90_000,
 }
 BATCH_SIZES = (1, 10, 100)
+ECIES = "two ECIES copies in event data"
 
 
 def sample_report(kind: ReportKind, i: int, now: int) -> SlaReport:
@@ -112,17 +113,9 @@ def measure_operations(world: World) -> GasTable:
         third.receipts["award"].gas_used,
         budget=BUDGET["award"],
     )
-    table.add(
-        "publish encrypted copies (contract of an award)",
-        world.notary.publish_award_copy(
-            world.buyer.sender,
-            first.terms,
-            first.sealed,
-            public_key_of(world.buyer.account),
-            public_key_of(world.seller.account),
-        ).gas_used,
-        note="two ECIES copies in event data",
-    )
+    keys = public_key_of(world.buyer.account), public_key_of(world.seller.account)  # both parties read copies
+    copies = world.notary.publish_award_copy(world.buyer.sender, first.terms, first.sealed, *keys)
+    table.add("publish encrypted copies (contract of an award)", copies.gas_used, note=ECIES)
     table.add(
         "reveal contract (of an award, checked against the terms)",
         world.notary.reveal_award(world.sellers[0].sender, first.terms, first.sealed).gas_used,
@@ -146,17 +139,8 @@ def measure_operations(world: World) -> GasTable:
             *sigs,
         ).gas_used,
     )
-    table.add(
-        "publish encrypted copies",
-        world.notary.publish_copy(
-            world.buyer.sender,
-            third.order_id,
-            sealed,
-            public_key_of(world.buyer.account),
-            public_key_of(world.seller.account),
-        ).gas_used,
-        note="two ECIES copies in event data",
-    )
+    copies = world.notary.publish_copy(world.buyer.sender, third.order_id, sealed, *keys)
+    table.add("publish encrypted copies", copies.gas_used, note=ECIES)
     table.add(
         "reveal contract",
         world.notary.reveal(world.sellers[0].sender, third.order_id, sealed).gas_used,
@@ -180,20 +164,10 @@ def measure_operations(world: World) -> GasTable:
         budget=BUDGET["settle"],
         note="reputation + escrow release in the same tx",
     )
-    chain.advance_time(31 * DAY)
-    month1 = world.both_report(terms, period_report(terms, 1))
-    table.add(
-        "finalize matched: period 1 (releases month)",
-        month1["finalize matched"].gas_used,
-        budget=BUDGET["settle"],
-    )
-    chain.advance_time(30 * DAY)
-    month2 = world.both_report(terms, period_report(terms, 2))
-    table.add(
-        "finalize matched: period 2 (steady state)",
-        month2["finalize matched"].gas_used,
-        budget=BUDGET["settle"],
-    )
+    for period, wait, what in ((1, 31, "releases month"), (2, 30, "steady state")):
+        chain.advance_time(wait * DAY)
+        settled = world.both_report(terms, period_report(terms, period))["finalize matched"]
+        table.add(f"finalize matched: period {period} ({what})", settled.gas_used, budget=BUDGET["settle"])
     chain.advance_time(30 * DAY)
     month3 = period_report(terms, 3)
     batch, _ = world.ledger.submit(world.sellers[0].sender, terms.seller, [month3])
