@@ -17,9 +17,7 @@ from typing import Any
 import pytest
 
 from offnet.chain import Chain, connect, load_artifact
-from offnet.market.ledger import Batch
 from offnet.market.rfq import Rfq
-from offnet.market.types import SlaReport
 from offnet.testing.gas import GasSnapshot
 from offnet.testing.world import CREDITS, ROLES, Order, Party, Roles, World, cast, party
 
@@ -137,12 +135,6 @@ def post_rfq(world: World, chain: Chain) -> Callable[..., Rfq]:
 def open_order(world: World, chain: Chain) -> Callable[..., Order]:
     """Factory: an order awarded from the seller's signed quote (`open_order(monthly_charge=...)`)."""
     return world.open_order
-
-
-@pytest.fixture
-def submit_batch(world: World, chain: Chain) -> Callable[[Party, list[SlaReport]], tuple[Batch, Any]]:
-    """Factory: a member's oracle submits SLA reports as one batch (`submit_batch(seller, reports)`)."""
-    return world.submit_batch
 
 
 @pytest.fixture

@@ -106,12 +106,12 @@ def test_sync__small_chunks_report_progress_and_give_the_same_answer(chain, worl
     assert addresses(store.providers(ACCESS_ELINE, "GB")) == [erin.address]
 
 
-def test_sync__suspended_and_departed_members_drop_out(chain, world, store, join):
+def test_sync__suspended_and_departed_members_drop_out(chain, world, store, join, council_decides):
     erin = join("erin", (ACCESS_ELINE,), ("GB",))
     frank = join("frank", (ACCESS_ELINE,), ("GB",))
     indexer = indexer_for(world, store)
     indexer.sync()
-    world.suite.registry.propose_suspend(world.council.sender, erin.address)  # threshold 1: executes
+    council_decides(world.registry.address, world.registry.council_call("suspend", erin.address))
     world.suite.registry.leave(frank.sender)
     indexer.sync()
     assert store.providers(ACCESS_ELINE, "GB") == []
@@ -127,12 +127,11 @@ def test_sync__a_database_of_another_deployment_is_rebuilt(chain, world, store, 
     assert store.providers(ACCESS_ELINE, "GB") == []
 
 
-def test_sync__closing_an_rfq_refreshes_reputation_and_the_floor_filters(chain, world, store, join):
+def test_sync__closing_an_rfq_refreshes_reputation_and_the_floor_filters(chain, world, store, join, post_rfq):
     erin = join("erin", (ACCESS_ELINE,), ("GB",))
     frank = join("frank", (ACCESS_ELINE,), ("GB",))
     market = world.suite.market
-    rfq = world.rfq(invited=(erin.address, frank.address), deadline_in=3600)
-    market.post(world.buyer.sender, rfq)
+    rfq = post_rfq(invited=(erin.address, frank.address), deadline_in=3600)
     market.commit(erin.sender, rfq, world.sign(world.quote(rfq, erin), erin))
     indexer = indexer_for(world, store)
     indexer.sync()

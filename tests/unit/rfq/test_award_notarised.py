@@ -25,11 +25,12 @@ def sealed_quote(world, market, rfq, provider, signer=None):
     return sealed, signed
 
 
-def test_award_with_contract__hash_in_the_terms_and_each_party_recovers_the_contract(world, market, gas):
+def test_award_with_contract__hash_in_the_terms_and_each_party_recovers_the_contract(
+    world, market, gas, post_rfq
+):
     notary = world.suite.notary
     escrow = world.suite.escrow
-    rfq = world.rfq()
-    market.post(world.buyer.sender, rfq)
+    rfq = post_rfq()
     seller = world.sellers[0]
     sealed, signed = sealed_quote(world, market, rfq, seller, signer=world.seller.quote_key)
 
@@ -54,11 +55,10 @@ def test_award_with_contract__hash_in_the_terms_and_each_party_recovers_the_cont
     assert (bytes(revealed["orderId"]), bytes(revealed["document"])) == (order_id, sealed.document)
 
 
-def test_reveal_award__wrong_document_or_unknown_order__refused(world, market):
+def test_reveal_award__wrong_document_or_unknown_order__refused(world, market, post_rfq):
     notary = world.suite.notary
     escrow = world.suite.escrow
-    rfq = world.rfq()
-    market.post(world.buyer.sender, rfq)
+    rfq = post_rfq()
     sealed, signed = sealed_quote(world, market, rfq, world.sellers[0])
     order_id, _ = market.award(world.buyer.sender, rfq, signed)
     terms = escrow.terms_of(order_id)
@@ -83,9 +83,10 @@ def test_reveal_award__wrong_document_or_unknown_order__refused(world, market):
     assert refused.value.arguments["orderId"] == order_id
 
 
-def test_award_with_contract__hash_changed_after_signing__refused_as_a_wrong_signature(world, market):
-    rfq = world.rfq()
-    market.post(world.buyer.sender, rfq)
+def test_award_with_contract__hash_changed_after_signing__refused_as_a_wrong_signature(
+    world, market, post_rfq
+):
+    rfq = post_rfq()
     _, signed = sealed_quote(world, market, rfq, world.sellers[0])
     tampered = replace(signed, quote=replace(signed.quote, contract_hash=b"\x07" * 32))
     with refuses("QuoteWrongSigner"):

@@ -74,9 +74,8 @@ def test_post__token_not_allowed__reverts(world, market):
         market.post(world.buyer.sender, rfq)
 
 
-def test_post__same_rfq_twice__reverts(world, market):
-    rfq = world.rfq()
-    market.post(world.buyer.sender, rfq)
+def test_post__same_rfq_twice__reverts(world, market, post_rfq):
+    rfq = post_rfq()
     with refuses("RfqAlreadyPosted", rfqId=rfq.rfq_id):
         market.post(world.buyer.sender, rfq)
 
@@ -90,9 +89,10 @@ def test_post__too_many_invited__reverts(world, market):
 # --- commit and withdraw --------------------------------------------------------------------------------
 
 
-def test_commit__by_a_quote_key__logs_the_digest_and_costs_what_the_snapshot_says(world, market, gas):
-    rfq = world.rfq()
-    market.post(world.buyer.sender, rfq)
+def test_commit__by_a_quote_key__logs_the_digest_and_costs_what_the_snapshot_says(
+    world, market, gas, post_rfq
+):
+    rfq = post_rfq()
     signed = world.sign(world.quote(rfq, world.sellers[0]), world.seller.quote_key)
     receipt = market.commit(world.seller.quote_key.sender, rfq, signed)
     [event] = market.events(receipt, "QuoteCommitted")
@@ -106,9 +106,8 @@ def test_commit__by_a_quote_key__logs_the_digest_and_costs_what_the_snapshot_say
     gas.check("RfqMarket.commitQuote", receipt.gas_used, budget=50_000)
 
 
-def test_commit__by_a_key_of_another_member__reverts(world, market):
-    rfq = world.rfq()
-    market.post(world.buyer.sender, rfq)
+def test_commit__by_a_key_of_another_member__reverts(world, market, post_rfq):
+    rfq = post_rfq()
     signed = world.sign(world.quote(rfq, world.sellers[1]), world.sellers[1])
     with refuses(
         "QuoteWrongSigner", provider=world.sellers[1].address, signer=world.seller.quote_key.address
@@ -117,26 +116,23 @@ def test_commit__by_a_key_of_another_member__reverts(world, market):
     assert market.state(rfq.rfq_id).entries == 0
 
 
-def test_commit__provider_not_invited__reverts(world, market):
-    rfq = world.rfq(invited=(world.sellers[0].address,))
-    market.post(world.buyer.sender, rfq)
+def test_commit__provider_not_invited__reverts(world, market, post_rfq):
+    rfq = post_rfq(invited=(world.sellers[0].address,))
     signed = world.sign(world.quote(rfq, world.sellers[1]), world.sellers[1])
     with refuses("QuoteProviderNotInvited", rfqId=rfq.rfq_id, provider=world.sellers[1].address):
         market.commit(world.sellers[1].sender, rfq, signed)
 
 
-def test_commit__to_an_open_rfq_by_a_non_member__reverts(world, market):
-    rfq = world.rfq(invited=())
-    market.post(world.buyer.sender, rfq)
+def test_commit__to_an_open_rfq_by_a_non_member__reverts(world, market, post_rfq):
+    rfq = post_rfq(invited=())
     with refuses("QuoteProviderInactive", provider=world.outsider.address):
         world.outsider.sender.transact(
             market.fn.commitQuote(rfq.to_tuple(), world.outsider.address, b"\x01" * 32)
         )
 
 
-def test_commit__after_the_deadline__reverts(world, market):
-    rfq = world.rfq()
-    market.post(world.buyer.sender, rfq)
+def test_commit__after_the_deadline__reverts(world, market, post_rfq):
+    rfq = post_rfq()
     signed = world.sign(world.quote(rfq, world.sellers[0]), world.sellers[0])
     world.chain.advance_time(2 * DAY + 1)
     with refuses("QuoteAfterDeadline") as refused:
@@ -147,9 +143,8 @@ def test_commit__after_the_deadline__reverts(world, market):
     assert refused.value.arguments["nowTime"] > rfq.deadline
 
 
-def test_commit__zero_digest__reverts(world, market):
-    rfq = world.rfq()
-    market.post(world.buyer.sender, rfq)
+def test_commit__zero_digest__reverts(world, market, post_rfq):
+    rfq = post_rfq()
     with refuses("QuoteZeroDigest"):
         world.sellers[0].sender.transact(
             market.fn.commitQuote(rfq.to_tuple(), world.sellers[0].address, bytes(32))
@@ -201,12 +196,11 @@ def test_award__post_three_commitments_award__opens_the_order_and_pulls_the_fund
     gas.check("RfqMarket.award (first order of escrow and provider)", receipt.gas_used)
 
 
-def test_award__in_steady_state__stays_within_the_award_budget(world, market, gas):
+def test_award__in_steady_state__stays_within_the_award_budget(world, market, gas, post_rfq):
     """The budgeted figure: the escrow already holds funds and the provider's nonce word is in use."""
     earlier, signed = world.post_with_quotes(world.sellers[:1])
     market.award(world.buyer.sender, earlier, signed[0])
-    rfq = world.rfq(request="quote-request-2")
-    market.post(world.buyer.sender, rfq)
+    rfq = post_rfq(request="quote-request-2")
     signed = [world.sign(world.quote(rfq, p, nonce=8 + i), p) for i, p in enumerate(world.sellers)]
     for provider, quote in zip(world.sellers, signed, strict=True):
         market.commit(provider.sender, rfq, quote)
@@ -261,9 +255,8 @@ def test_award__by_someone_else_than_the_buyer__reverts(world, market):
         market.award(world.sellers[2].sender, rfq, signed[0])
 
 
-def test_award__expired_quote__reverts(world, market):
-    rfq = world.rfq()
-    market.post(world.buyer.sender, rfq)
+def test_award__expired_quote__reverts(world, market, post_rfq):
+    rfq = post_rfq()
     signed = world.sign(
         world.quote(rfq, world.sellers[0], valid_until=world.chain.now() + 60), world.sellers[0]
     )
@@ -275,9 +268,8 @@ def test_award__expired_quote__reverts(world, market):
     assert market.state(rfq.rfq_id).status is RfqStatus.OPEN
 
 
-def test_award__quote_signed_for_another_chain__reverts_with_the_wrong_signer(world, market):
-    rfq = world.rfq()
-    market.post(world.buyer.sender, rfq)
+def test_award__quote_signed_for_another_chain__reverts_with_the_wrong_signer(world, market, post_rfq):
+    rfq = post_rfq()
     quote = world.quote(rfq, world.sellers[0])
     other_chain = QuoteDomain(world.chain.chain_id + 1, market.address)
     forged = sign_quote(world.sellers[0].account, quote, other_chain)
@@ -289,9 +281,8 @@ def test_award__quote_signed_for_another_chain__reverts_with_the_wrong_signer(wo
     assert refused.value.arguments["signer"] != world.sellers[0].address
 
 
-def test_award__quote_signed_by_a_stranger__reverts(world, market):
-    rfq = world.rfq()
-    market.post(world.buyer.sender, rfq)
+def test_award__quote_signed_by_a_stranger__reverts(world, market, post_rfq):
+    rfq = post_rfq()
     quote = world.quote(rfq, world.sellers[0])
     forged = world.sign(quote, world.outsider)
     market.commit(world.sellers[0].sender, rfq, forged)
@@ -317,7 +308,7 @@ def test_award__price_changed_after_commitment__reverts_uncommitted(world, marke
         market.award(world.buyer.sender, rfq, cheaper)
 
 
-def test_award__quote_for_another_rfq__reverts(world, market):
+def test_award__quote_for_another_rfq__reverts(world, market, post_rfq):
     rfq, signed = world.post_with_quotes(world.sellers[:1])
     other = world.post_rfq(request="quote-request-2")
     buyer, token = world.buyer.address, world.token.address
@@ -350,7 +341,7 @@ def test_award__the_same_signed_quote_again__reverts_as_replayed(world, market):
     assert call(world.token.functions.balanceOf(world.buyer.address)) == before
 
 
-def test_award__a_quote_signed_for_another_rfq__reverts_and_leaves_that_rfq_open(world, market):
+def test_award__a_quote_signed_for_another_rfq__reverts_and_leaves_that_rfq_open(world, market, post_rfq):
     first, signed = world.post_with_quotes(world.sellers[:1])
     second = world.post_rfq(request="quote-request-2")
     with refuses("QuoteNotForRfq") as refused:
@@ -360,12 +351,11 @@ def test_award__a_quote_signed_for_another_rfq__reverts_and_leaves_that_rfq_open
     assert market.state(second.rfq_id).status is RfqStatus.OPEN
 
 
-def test_award__a_fresh_quote_reusing_an_awarded_nonce_for_another_rfq__is_accepted(world, market):
+def test_award__a_fresh_quote_reusing_an_awarded_nonce_for_another_rfq__is_accepted(world, market, post_rfq):
     """Nonces cancel quotes; they are not spent: the signed rfqId already makes each quote single-use."""
     first, signed = world.post_with_quotes(world.sellers[:1])
     market.award(world.buyer.sender, first, signed[0])
-    second = world.rfq(request="quote-request-2")
-    market.post(world.buyer.sender, second)
+    second = post_rfq(request="quote-request-2")
     again = world.sign(world.quote(second, world.sellers[0]), world.sellers[0])  # same nonce
     market.commit(world.sellers[0].sender, second, again)
     market.award(world.buyer.sender, second, again)
@@ -379,9 +369,9 @@ def test_award__after_the_provider_bumped_its_epoch__reverts(world, market):
         market.award(world.buyer.sender, rfq, signed[0])
 
 
-def test_award__provider_suspended_since_commitment__reverts(world, market):
+def test_award__provider_suspended_since_commitment__reverts(world, market, council_decides):
     rfq, signed = world.post_with_quotes(world.sellers[:1])
-    world.suite.registry.propose_suspend(world.council.sender, world.sellers[0].address)
+    council_decides(world.registry.address, world.registry.council_call("suspend", world.sellers[0].address))
     assert not world.suite.registry.is_active(world.sellers[0].address)
     with pytest.raises(ContractRevert) as refused:
         market.award(world.buyer.sender, rfq, signed[0])
@@ -389,9 +379,9 @@ def test_award__provider_suspended_since_commitment__reverts(world, market):
     assert refused.value.arguments["provider"] == world.sellers[0].address
 
 
-def test_award__buyer_suspended_since_posting__reverts_and_opens_nothing(world, market):
+def test_award__buyer_suspended_since_posting__reverts_and_opens_nothing(world, market, council_decides):
     rfq, signed = world.post_with_quotes(world.sellers[:1])
-    world.suite.registry.propose_suspend(world.council.sender, world.buyer.address)
+    council_decides(world.registry.address, world.registry.council_call("suspend", world.buyer.address))
     assert not world.suite.registry.is_active(world.buyer.address)
     with refuses("RfqBuyerInactive", buyer=world.buyer.address):
         market.award(world.buyer.sender, rfq, signed[0])
@@ -441,16 +431,14 @@ def test_close__after_the_deadline__records_who_answered_on_time(world, market, 
     gas.check("RfqMarket.closeRfq (3 invited)", receipt.gas_used)
 
 
-def test_close__after_an_early_award__does_not_blame_silent_providers(world, market):
-    rfq, signed = world.post_with_quotes(world.sellers[:1])
-    market.award(world.buyer.sender, rfq, signed[0])
-    receipt = market.close(world.outsider.sender, rfq)
+def test_close__after_an_early_award__does_not_blame_silent_providers(world, market, open_order):
+    order = open_order(invited=[s.address for s in world.sellers])  # only the first seller answers
+    receipt = market.close(world.outsider.sender, order.rfq)
     assert ledger_timeliness(world, receipt) == [(world.sellers[0].address, True)]
 
 
-def test_close__open_rfq_counts_each_live_committer_once(world, market):
-    rfq = world.rfq(invited=())
-    market.post(world.buyer.sender, rfq)
+def test_close__open_rfq_counts_each_live_committer_once(world, market, post_rfq):
+    rfq = post_rfq(invited=())
     p1, p2 = world.sellers[0], world.sellers[1]
     market.commit(p1.sender, rfq, world.sign(world.quote(rfq, p1), p1))
     market.commit(p1.sender, rfq, world.sign(world.quote(rfq, p1, monthly_charge=5), p1))
