@@ -47,6 +47,7 @@ from offnet.market.ledger import Batch
 from offnet.market.registry import ACCESS_ELINE, location_key
 from offnet.market.rfq import Rfq
 from offnet.market.types import ReportKind, ReportStatus, SlaReport
+from offnet.sonata.buyer import order_accepting_quote
 from offnet.sonata.canonical import document_hash
 from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
@@ -220,7 +221,7 @@ def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once
                 ours, theirs = seller_rows[report_id], buyer_rows[report_id]
                 report = report_from_json(json.loads(ours["payload"]))
                 other = report_from_json(json.loads(theirs["payload"]))
-                assert replace(report, evidence_hash=b"") == replace(other, evidence_hash=b""), (
+                assert replace(report, evidence_hash=bytes(32)) == replace(other, evidence_hash=bytes(32)), (
                     f"the oracles disagree on the facts of {report_id} under a {SKEW} s clock skew"
                 )
                 assert ledger.status(report) != ReportStatus.FINAL
@@ -325,17 +326,13 @@ async def _trade(
         item = request["quoteItem"][0]
         link.down()  # from here the buyer's oracle hears the seller's notifications but cannot fetch
         product_order = await sonata.create_product_order(
-            {
-                "externalId": "0x" + order_id.hex(),
-                "productOrderItem": [
-                    {
-                        "id": "1",
-                        "action": "add",
-                        "quoteItem": {"id": quote.quoteItem[0].id, "quoteId": quote.id},
-                        "product": item.get("product", {}),
-                    }
-                ],
-            }
+            order_accepting_quote(
+                quote.id,
+                quote.quoteItem[0].id,
+                request["relatedContactInformation"],
+                "0x" + order_id.hex(),
+                product=item.get("product"),
+            )
         )
 
         async def delivered() -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,13 @@ json_option = click.option("--json", "as_json", is_flag=True, help="machine-read
 
 def money(amount: int, decimals: int) -> str:
     return f"{Decimal(amount) / Decimal(10**decimals):,.{decimals}f}"
+
+
+def iso(moment: int) -> str:
+    """A unix time as ISO-8601 UTC ("-" for 0, an unset date)."""
+    if not moment:
+        return "-"
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def echo_json(data: Any) -> None:

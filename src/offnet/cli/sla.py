@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
 
 from offnet.cli.inputs import bytes32, read_json
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import echo_json, json_option, send, table
+from offnet.cli.output import echo_json, iso, json_option, send, table
 from offnet.exceptions import InvalidInput
 from offnet.market.codec import to_hex
-from offnet.sla.reports import order_report, period_report, ticket_report
+from offnet.market.types import FailureReason, ReportKind
+from offnet.sla.reports import not_in_future, order_report, period_report, ticket_report
 
 
 @click.group()
@@ -79,6 +81,7 @@ def submit(
             "nothing to submit: give --product-order, --period/--measurement or --trouble-ticket"
         )
     suite = opts.suite()
+    _refuse_untrue(suite, key, reports)
     sender = opts.sender()
     member = suite.registry.member_of(sender.address) or sender.address  # the ledger resolves it the same way
     result = {}
@@ -136,6 +139,8 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
                 "key": report.key,
                 "value0": report.value0,
                 "value1": report.value1,
+                "metrics": asdict(report.metrics),
+                "facts": facts_of(report),
                 "status": status,
             }
         )
@@ -144,12 +149,51 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
         return
     table(
         f"SLA reports of order {to_hex(key)}",
-        ("block", "report id", "kind", "key", "value0", "value1", "status"),
-        [
-            (r["block"], r["reportId"], r["kind"], r["key"], r["value0"], r["value1"], r["status"])
-            for r in rows
-        ],
+        ("block", "kind", "key", "facts", "status"),
+        [(r["block"], r["kind"], r["key"], r["facts"], r["status"]) for r in rows],
     )
+
+
+def facts_of(report) -> str:
+    """What a report says, in human units."""
+    if report.kind == ReportKind.PERIOD:
+        m = report.metrics
+        return (
+            f"availability {m.availability_ppm / 10_000:.4f} %, frame delay {m.frame_delay_us / 1000:g} ms, "
+            f"frame loss {m.frame_loss_ppm / 10_000:.4f} %, longest restore {_hours(m.time_to_restore_sec)}, "
+            f"{m.outages} outage(s)"
+        )
+    if report.kind == ReportKind.TROUBLE_TICKET:
+        return f"restored in {_hours(report.value0)}, resolved {iso(report.value1)}"
+    if report.kind == ReportKind.ORDER_COMPLETED:
+        return f"committed {iso(report.value0)}, completed {iso(report.value1)}"
+    if report.kind == ReportKind.ORDER_IN_PROGRESS:
+        return f"committed {iso(report.value0)}"
+    if report.kind == ReportKind.ORDER_FAILED:
+        return f"{FailureReason(report.value0).name.lower()} {iso(report.value1)}"
+    return f"acknowledged {iso(report.value0)}"
+
+
+def _hours(seconds: int) -> str:
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def _refuse_untrue(suite, order_id: bytes, reports: list) -> None:
+    """Facts cannot be true before they happen: a period not over (or of an order not delivered), a
+    completion, failure or resolution dated in the future are refused before anything is sent."""
+    now = suite.chain.now()
+    for report in reports:
+        not_in_future(report, now)
+        if report.kind == ReportKind.PERIOD:
+            ends = suite.escrow.period_end(order_id, report.key)
+            if ends is None:
+                raise InvalidInput(
+                    f"period {report.key}: order {to_hex(order_id)} is not delivered, it has no billing periods yet"
+                )
+            if ends > now:
+                raise InvalidInput(
+                    f"period {report.key} is not over: it ends at {iso(ends)} (chain time now {iso(now)})"
+                )
 
 
 def ledger_reports(ledger, logs) -> list:

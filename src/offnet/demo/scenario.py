@@ -197,6 +197,7 @@ class DemoRun:
                 seed=self.config.seed,
                 on_sellers_started=self._join,
                 poll_interval=3600.0,
+                autonomous=False,  # the story moves in lockstep: each pass is the demo's tick()
                 seller_overrides={"prepaid_months": self.config.months, "credits": CREDITS},
             ) as market:
                 self.market = market

@@ -166,6 +166,14 @@ class EscrowClient(ContractClient):
         escrowed, status, delivered_at, funded, through, window = call(self.fn.orderState(order_id))
         return OrderView(escrowed, OrderStatus(status), delivered_at, funded, through, window)
 
+    def period_end(self, order_id: bytes, period: int) -> int | None:
+        """When billing period `period` of a delivered order ends (chain time), or None while the
+        order is not delivered; the same definition the escrow applies (IOrderEscrow.BILLING_PERIOD)."""
+        view = self.order(order_id)
+        if view.delivered_at == 0:
+            return None
+        return view.delivered_at + period * call(self.fn.BILLING_PERIOD())
+
     def is_period_settled(self, order_id: bytes, period: int) -> bool:
         return call(self.fn.isPeriodSettled(order_id, period))
 

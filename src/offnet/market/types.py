@@ -16,6 +16,8 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
+from offnet.exceptions import InvalidInput
+
 ZERO_HASH = bytes(32)
 
 
@@ -155,7 +157,8 @@ NO_METRICS = PeriodMetrics(0, 0, 0, 0, 0)
 
 @dataclass(frozen=True)
 class SlaReport:
-    """One SLA report, as the ledger's `Report` struct."""
+    """One SLA report, as the ledger's `Report` struct; every field is range-checked when it is built
+    (InvalidInput names the field), so a report that exists can always be encoded and sent."""
 
     order_id: bytes
     kind: ReportKind
@@ -164,6 +167,20 @@ class SlaReport:
     value1: int = 0
     metrics: PeriodMetrics = NO_METRICS
     evidence_hash: bytes = ZERO_HASH
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.order_id, (bytes, bytearray)) or len(self.order_id) != 32:
+            raise InvalidInput("report orderId must be 32 bytes")
+        if not isinstance(self.evidence_hash, (bytes, bytearray)) or len(self.evidence_hash) != 32:
+            raise InvalidInput("report evidenceHash must be 32 bytes")
+        try:
+            ReportKind(self.kind)
+        except ValueError:
+            raise InvalidInput(f"report kind {self.kind!r} is not a known kind") from None
+        for name, bits in (("key", 32), ("value0", 64), ("value1", 64)):
+            _check_uint(name, getattr(self, name), bits)
+        for f in fields(PeriodMetrics):
+            _check_uint(f"metrics.{f.name}", getattr(self.metrics, f.name), int(f.metadata["abi"][4:]))
 
     def to_tuple(self) -> tuple[Any, ...]:
         """The struct as web3 expects it."""
@@ -204,6 +221,11 @@ class SlaReport:
     def leaf(self, member: str) -> bytes:
         """The Merkle leaf of this report in a batch submitted for `member`."""
         return keccak(encode(["address", REPORT_ABI], [to_checksum_address(member), self.to_tuple()]))
+
+
+def _check_uint(name: str, value: object, bits: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**bits:
+        raise InvalidInput(f"report {name} must be an integer from 0 to 2^{bits} - 1, got {value!r}")
 
 
 # --- status enums the contracts return ----------------------------------------------------------------

@@ -4,7 +4,8 @@ ProductOrder that accepts the awarded quote item.
 
   post_rfq -> RfqPosted on chain, POST /quote at each invited seller (+ hub registration)
   a seller's quote approved -> GET its signed quote from the seller's oracle -> verify -> keep
-  deadline passed -> rank (price and reputation) -> award on chain -> POST /productOrder
+  deadline passed -> rank (price and reputation) -> award on chain (the award and the intent to
+  order stored together) -> POST /productOrder, until the seller has it (idempotent by externalId)
 """
 
 from __future__ import annotations
@@ -23,16 +24,21 @@ from offnet.market.codec import (
     signed_quote_from_json,
     signed_quote_to_json,
     terms_to_json,
+    to_hex,
 )
+from offnet.market.escrow import EscrowClient
 from offnet.market.ledger import LedgerClient
 from offnet.market.quotes import rank_quotes, recover_quote_signer
 from offnet.market.registry import RegistryClient
 from offnet.market.rfq import Rfq, RfqClient
+from offnet.market.types import RfqStatus
 from offnet.oracle.config import OracleConfig
 from offnet.oracle.peers import PeerClients
+from offnet.oracle.redact import redact
 from offnet.oracle.store import Store
+from offnet.sonata.buyer import order_accepting_quote
 from offnet.sonata.canonical import document_hash
-from offnet.sonata.models import Quote, rfc3339_to_unix
+from offnet.sonata.models import ProductOrderCreate, Quote, rfc3339_to_unix
 
 log = logging.getLogger("offnet.oracle.buyer")
 
@@ -52,6 +58,7 @@ class BuyerDesk:
         market: RfqClient,
         ledger: LedgerClient,
         registry: RegistryClient,
+        escrow: EscrowClient,
         peers: PeerClients,
     ):
         self.config = config
@@ -62,6 +69,7 @@ class BuyerDesk:
         self.market = market
         self.ledger = ledger
         self.registry = registry
+        self.escrow = escrow
         self.peers = peers
         self._locks: dict[int, asyncio.Lock] = {}
 
@@ -138,10 +146,11 @@ class BuyerDesk:
             rfq_id, peer_name, signed_quote_to_json(signed), quote.id, quote.quoteItem[0].id
         )
 
-    # --- award -------------------------------------------------------------------------------------
+    # --- award ---------------------------------------------------------------------------------------
 
     async def award_due(self) -> list[bytes]:
-        """Award every open RFQ whose deadline passed and that has verified quotes; order them."""
+        """Award every open RFQ whose deadline passed and that has verified quotes (chain work only:
+        the Sonata orders are placed by `place_orders`)."""
         awarded = []
         now = await asyncio.to_thread(self.chain.now)
         for rfq_id in self.store.open_rfqs():
@@ -154,13 +163,16 @@ class BuyerDesk:
         return awarded
 
     async def award(self, rfq_id: int) -> bytes | None:
-        """Rank the verified quotes (price and reputation), award the best, place the Sonata order."""
+        """Rank the verified quotes (price and reputation) and award the best; record the award and
+        the intent to place its Sonata order together."""
         async with self._lock(rfq_id):
             return await self._award(rfq_id)
 
     async def _award(self, rfq_id: int) -> bytes | None:
         stored = self.store.rfq(rfq_id)
         if stored is None or stored["state"] != "open":
+            return None
+        if await self._recover_award(rfq_id):  # awarded on chain before a crash: record it, once
             return None
         rfq = rfq_from_json(stored["rfq"])
         quotes = self.store.received_quotes(rfq_id)
@@ -177,36 +189,86 @@ class BuyerDesk:
             except ContractRevert as refused:
                 log.warning("award of RFQ %s to %s refused: %s", rfq_id, peer, refused.describe())
                 continue
-            awarded_at = self.chain.w3.eth.get_block(receipt.block_number)["timestamp"]
+            block = await asyncio.to_thread(self.chain.w3.eth.get_block, receipt.block_number)
+            awarded_at = block["timestamp"]
             terms = choice.quote.quote.order_terms(awarded_at)
-            order = "0x" + order_id.hex()
-            self.store.close_rfq(
-                rfq_id, "awarded", order_id=order, peer=peer, ranking=[r.explanation for r in ranked]
+            self.store.record_award(
+                rfq_id, to_hex(order_id), peer, [r.explanation for r in ranked], terms_to_json(terms)
             )
-            self.store.save_order(order, rfq_id, "buyer", terms_to_json(terms), peer)
-            await self._place_order(order, peer, stored["request"], quotes[peer])
             return order_id
-        self.store.close_rfq(rfq_id, "unawarded")
+        self.store.give_up_rfq(rfq_id)
         return None
 
-    async def _place_order(self, order_id: str, peer: str, request: dict, quote: dict) -> None:
+    async def _recover_award(self, rfq_id: int) -> bool:
+        """True when the chain says the RFQ is awarded already (the oracle stopped between the award
+        transaction and recording it): the award is recorded from the chain instead of sent again."""
+        state = await asyncio.to_thread(self.market.state, rfq_id)
+        if state.status != RfqStatus.AWARDED:
+            return False
+        awarded = await asyncio.to_thread(self.market.logs, "RfqAwarded", rfqId=rfq_id)
+        if not awarded:
+            return False
+        order_id = bytes(awarded[0]["args"]["orderId"])
+        terms = await asyncio.to_thread(self.escrow.terms_of, order_id)
+        peer = self.config.peer_by_member(terms.seller)
+        self.store.record_award(
+            rfq_id, to_hex(order_id), peer.name if peer else terms.seller, None, terms_to_json(terms)
+        )
+        log.info("RFQ %s was awarded on chain before a restart: order %s recorded", rfq_id, to_hex(order_id))
+        return True
+
+    # --- the Sonata order ----------------------------------------------------------------------------
+
+    async def place_orders(self) -> int:
+        """Place the Sonata order of every award that has none yet, idempotently: an order the seller
+        already holds under our externalId is linked, not placed twice. Returns how many were placed."""
+        placed = 0
+        for order in self.store.orders_to_place():
+            try:
+                await self._place(order)
+            except Exception as exc:  # the seller down or refusing: tried again on the next pass
+                self.store.update_order(
+                    order["order_id"],
+                    order_attempts=order["order_attempts"] + 1,
+                    last_error=redact(str(exc))[:500],
+                )
+                log.warning(
+                    "Sonata order for %s at %s not placed yet: %s",
+                    order["order_id"],
+                    order["peer"],
+                    redact(str(exc)),
+                )
+                continue
+            placed += 1
+        return placed
+
+    async def _place(self, order: dict) -> None:
+        peer, order_id = order["peer"], order["order_id"]
+        client = self.peers.sonata(peer)
+        existing = await client.find_product_orders(external_id=order_id)
+        if existing:
+            product_order_id = existing[0]
+        else:
+            stored = self.store.rfq(order["rfq_id"])
+            quote = self.store.received_quotes(int(order["rfq_id"])).get(peer)
+            if stored is None or quote is None:
+                raise LookupError(f"order {order_id}: no RFQ request or quote of {peer} kept to order from")
+            created = await client.create_product_order(
+                self._product_order(order_id, stored["request"], quote)
+            )
+            product_order_id = created.id
+        self.store.link_product_order(order_id, product_order_id)
+        self.store.update_order(order_id, state="ordered", to_order=False, last_error=None)
+
+    def _product_order(self, order_id: str, request: dict, quote: dict) -> ProductOrderCreate:
+        # MEF-valid: contacts required (those of the RFQ's quote request), offnet's order id in
+        # externalId only.
         item = request["quoteItem"][0]
-        product_order = {
-            "externalId": order_id,
-            "offnetOrderId": order_id,
-            "productOrderItem": [
-                {
-                    "id": "1",
-                    "action": "add",
-                    "quoteItem": {"id": quote["quote_item_id"], "quoteId": quote["sonata_quote_id"]},
-                    "product": item.get("product", {}),
-                    **(
-                        {"requestedCompletionDate": item["requestedQuoteItemInstallationDate"]}
-                        if item.get("requestedQuoteItemInstallationDate")
-                        else {}
-                    ),
-                }
-            ],
-        }
-        created = await self.peers.sonata(peer).create_product_order(product_order)
-        self.store.update_order(order_id, product_order_id=created.id, state="ordered")
+        return order_accepting_quote(
+            quote["sonata_quote_id"],
+            quote["quote_item_id"],
+            request.get("relatedContactInformation") or [],
+            order_id,
+            product=item.get("product"),
+            requested_completion_date=item.get("requestedQuoteItemInstallationDate"),
+        )

@@ -1,24 +1,30 @@
-"""Event handling: every stored notification is fetched (events are thin), linked to its offnet order
-and turned into SLA reports in the outbox, or handed to the desk it concerns (quotes).
+"""Event handling: what a stored notification means. Events are thin, so the resource it names is
+fetched from the peer that sent it, checked, linked to its offnet order, and turned into SLA reports
+(or handed to the desk it concerns: quotes).
 
-Events about different resources are fetched in parallel; events about the same resource run one
-after another, in order, so two notifications of one resource never race. A failure (the seller,
-the chain or the payload) is recorded with its reason and retried later with backoff.
+Every byte a peer sends is hostile until checked: the fetched document must be the one the event
+names, it can only touch orders whose product order lives in that peer's system, and every fact
+taken from it is range-checked and dated by the document (never by the notification's eventTime),
+and never in the future. A document that can never give a fact is a permanent failure (a dead letter
+with its reason); anything else (a peer down, an order not linked yet) is retried.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 
-from offnet.market.codec import report_to_json
+from offnet.exceptions import InvalidInput, SonataError
 from offnet.market.types import SlaReport
 from offnet.oracle.buyer import BuyerDesk
 from offnet.oracle.orders import OrderBook
 from offnet.oracle.peers import SELF, PeerClients
 from offnet.oracle.seller import SellerDesk
-from offnet.oracle.store import Store, StoredEvent
-from offnet.sla.reports import order_report, ticket_report
+from offnet.oracle.store import StoredEvent
+from offnet.sla.reports import not_in_future, order_report, ticket_report
+from offnet.sonata.client import INVALID_ANSWER
 from offnet.sonata.models import PRODUCT_ORDER_API, QUOTE_API, TROUBLE_TICKET_API
 
 log = logging.getLogger("offnet.oracle.events")
@@ -30,28 +36,49 @@ ORDER_EVENTS = {
 }
 
 
+def is_permanent(exc: Exception) -> bool:
+    """True for a failure no retry can mend: the peer's document itself is unusable."""
+    if isinstance(exc, InvalidInput):
+        return True
+    return isinstance(exc, SonataError) and exc.code == INVALID_ANSWER
+
+
+class ChainClock:
+    """Chain time, read at most once a second (a fact's date is checked against it)."""
+
+    def __init__(self, read: Callable[[], int], ttl: float = 1.0):
+        self._read = read
+        self._ttl = ttl
+        self._value: tuple[float, int] | None = None
+
+    async def now(self, *, fresh: bool = False) -> int:
+        if fresh or self._value is None or time.monotonic() - self._value[0] > self._ttl:
+            self._value = (time.monotonic(), await asyncio.to_thread(self._read))
+        return self._value[1]
+
+
 class EventHandler:
     """Fetches what each notification names and derives the SLA reports it gives."""
 
     def __init__(
         self,
-        store: Store,
         peers: PeerClients,
         orders: OrderBook,
         buyer: BuyerDesk,
         seller: SellerDesk | None,
+        clock: ChainClock,
     ):
-        self.store = store
         self.peers = peers
         self.orders = orders
         self.buyer = buyer
         self.seller = seller
+        self.clock = clock
 
     async def handle(self, event: StoredEvent) -> list[SlaReport]:
         """Turn one stored notification into SLA reports (fetching the resource it is about)."""
         client = self.peers.sonata(event.peer)
         if event.api == QUOTE_API.name:
-            quote = await client.get_quote(event.resource_id)
+            quote = _same(await client.get_quote(event.resource_id), event)
             if event.peer == SELF:
                 if self.seller is not None:
                     await self.seller.on_quote(quote)
@@ -61,50 +88,35 @@ class EventHandler:
         if event.api == PRODUCT_ORDER_API.name:
             if event.event_type not in ORDER_EVENTS:
                 return []
-            product_order = await client.get_product_order(event.resource_id)
+            product_order = _same(await client.get_product_order(event.resource_id), event)
             order = await self.orders.for_product_order(event.peer, product_order)
             if order is None:
                 return []
             committed = self.orders.record_progress(order, product_order)
             report = order_report(
-                bytes.fromhex(order["order_id"][2:]),
-                product_order,
-                committed_completion_date=committed,
-                event_time=event.event_time,
+                bytes.fromhex(order["order_id"][2:]), product_order, committed_completion_date=committed
             )
-            return [report] if report else []
+            return [await self._checked(report)] if report else []
         if event.api == TROUBLE_TICKET_API.name:
-            ticket = await client.get_trouble_ticket(event.resource_id)
+            ticket = _same(await client.get_trouble_ticket(event.resource_id), event)
             order = await self.orders.for_ticket(event.peer, client, ticket)
             report = ticket_report(bytes.fromhex(order["order_id"][2:]), ticket)
-            return [report] if report else []
+            return [await self._checked(report)] if report else []
         return []
 
-    async def process_due(self, concurrency: int = 16) -> int:
-        """Handle every due notification; returns how many were handled (failures retry later)."""
-        events = self.store.due_events(limit=200)
-        groups: dict[tuple[str, str], list[StoredEvent]] = {}
-        for event in events:
-            groups.setdefault((event.peer, event.resource_id), []).append(event)
-        gate = asyncio.Semaphore(concurrency)
-        outcomes: dict[int, list[SlaReport] | Exception] = {}
+    async def _checked(self, report: SlaReport) -> SlaReport:
+        """The report, unless it dates a fact in the future (checked against fresh chain time first)."""
+        try:
+            return not_in_future(report, await self.clock.now())
+        except InvalidInput:
+            return not_in_future(report, await self.clock.now(fresh=True))
 
-        async def run(group: list[StoredEvent]) -> None:
-            async with gate:
-                for event in group:
-                    try:
-                        outcomes[event.id] = await self.handle(event)
-                    except Exception as exc:  # the seller, the chain or the payload: retried later
-                        outcomes[event.id] = exc
 
-        await asyncio.gather(*(run(g) for g in groups.values()))
-        handled = 0
-        for event in events:
-            outcome = outcomes[event.id]
-            if isinstance(outcome, Exception):
-                log.warning("event %s (%s) failed: %s", event.event_id, event.event_type, outcome)
-                self.store.retry_event(event.id, f"{outcome.__class__.__name__}: {outcome}")
-                continue
-            self.store.finish_event(event.id, [report_to_json(r) for r in outcome])
-            handled += 1
-        return handled
+def _same(document, event: StoredEvent):
+    """The fetched document, refused unless it is the resource the event names."""
+    if getattr(document, "id", None) != event.resource_id:
+        raise InvalidInput(
+            f"{event.peer} answered with {type(document).__name__} {getattr(document, 'id', None)!r} "
+            f"for {event.resource_id!r}"
+        )
+    return document

@@ -1,13 +1,16 @@
 """The orders this oracle is party to: learned from the chain (OrderOpened), linked to Sonata orders.
 
-An order is linked to the seller's Sonata product order once: as seller, through the quote we signed
-(the product order's item references our Sonata quote); as buyer, by the id the seller returned when
-we placed the order, or by the offnet order id our staff put in `externalId` when ordering by hand.
+A peer is hostile until checked: an event of peer P can only touch an order whose Sonata product
+order lives in P's system (`sonata_peer`), and an order is linked to one product order once, never
+relinked. As seller, our order is linked through the quote we signed (the product order's item
+references our Sonata quote); as buyer, by the id the seller returned when we placed the order, or
+by the offnet order id our staff put in `externalId` when ordering from that same seller by hand.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from offnet.chain.connect import Chain
 from offnet.market.codec import terms_to_json, to_hex
@@ -19,7 +22,10 @@ from offnet.oracle.store import Store
 from offnet.sonata.client import SonataClient
 from offnet.sonata.models import ProductOrder, TroubleTicket, rfc3339_to_unix
 
+log = logging.getLogger("offnet.oracle.orders")
+
 WATCHER = "orders"  # the chain cursor of OrderOpened events
+ORDER_ID_LENGTH = 66
 
 
 class OrderBook:
@@ -41,39 +47,55 @@ class OrderBook:
         learned = 0
         for event in self.escrow.logs("OrderOpened", from_block=start, to_block=latest):
             terms = OrderTerms.from_tuple(event.args.terms)
-            order_id = to_hex(event.args.orderId)
             role = (
                 "seller" if terms.seller == self.member else "buyer" if terms.buyer == self.member else None
             )
-            if role is None or self.store.order(order_id=order_id):
+            if role is None:
                 continue
             counterparty = terms.buyer if role == "seller" else terms.seller
             peer = self.config.peer_by_member(counterparty)
-            self.store.save_order(
-                order_id, terms.rfq_id, role, terms_to_json(terms), peer.name if peer else counterparty
+            name = peer.name if peer else counterparty
+            learned += self.store.save_order(
+                to_hex(event.args.orderId),
+                terms.rfq_id,
+                role,
+                terms_to_json(terms),
+                name,
+                sonata_peer=SELF if role == "seller" else name,
             )
-            learned += 1
         self.store.set_next_block(WATCHER, latest + 1)
         return learned
 
     async def for_product_order(self, peer: str, product_order: ProductOrder) -> dict | None:
-        """The offnet order a Sonata product order of `peer` is, linking it on first sight; None if none."""
-        order = self.store.order(product_order_id=product_order.id)
+        """The offnet order a product order of `peer`'s Sonata system is, linking it on first sight;
+        None when it is none of ours (or a link the peer may not make)."""
+        order = self.store.order(sonata_peer=peer, product_order_id=product_order.id)
         if order is not None:
             return order
-        if peer != SELF:
-            # An order our staff placed by hand names the offnet order in externalId: link it.
-            external = getattr(product_order, "externalId", None) or ""
-            if external.startswith("0x") and len(external) == 66:
-                if self.store.order(order_id=external) is None:
-                    await asyncio.to_thread(self.sync)
-                if self.store.order(order_id=external) is not None:
-                    self.store.update_order(external, product_order_id=product_order.id)
-                    return self.store.order(order_id=external)
+        if peer == SELF:
+            return await self._link_our_sale(product_order)
+        # An order our staff placed by hand names the offnet order in externalId: link it, but only
+        # an order bought from this very peer and not linked yet (a peer cannot claim another's order).
+        external = product_order.externalId or ""
+        if not (external.startswith("0x") and len(external) == ORDER_ID_LENGTH):
             return None
-        # Our own Sonata system: link the order to the chain through the quote we signed.
+        if self.store.order(order_id=external) is None:
+            await asyncio.to_thread(self.sync)
+        order = self.store.order(order_id=external)
+        if order is None or order["role"] != "buyer" or order["sonata_peer"] != peer:
+            log.warning(
+                "peer %s named order %s in externalId: not an order bought from it, ignored", peer, external
+            )
+            return None
+        if not self.store.link_product_order(external, product_order.id):
+            log.warning("peer %s: order %s is linked already, %s ignored", peer, external, product_order.id)
+            return None
+        return self.store.order(order_id=external)
+
+    async def _link_our_sale(self, product_order: ProductOrder) -> dict | None:
+        """Our own Sonata system's order: linked to the chain through the quote we signed."""
         item = product_order.productOrderItem[0]
-        quote_ref = getattr(item, "quoteItem", None)
+        quote_ref = item.quoteItem
         rfq_id = self.store.rfq_of_signed_quote(quote_ref.quoteId) if quote_ref else None
         if rfq_id is None:
             return None
@@ -83,18 +105,25 @@ class OrderBook:
             order = self.store.order(rfq_id=rfq_id, role="seller")
         if order is None:
             raise LookupError(f"product order {product_order.id}: RFQ {rfq_id} not awarded on chain yet")
-        self.store.update_order(order["order_id"], product_order_id=product_order.id)
+        if not self.store.link_product_order(order["order_id"], product_order.id):
+            log.warning(
+                "our order %s is linked already; product order %s ignored",
+                order["order_id"],
+                product_order.id,
+            )
+            return None
         return self.store.order(order_id=order["order_id"])
 
     async def for_ticket(self, peer: str, client: SonataClient, ticket: TroubleTicket) -> dict:
-        """The offnet order a ticket is about; raises (the event is retried) until it is known.
+        """The offnet order a ticket is about: one of `peer`'s product orders that is ours. Raises
+        LookupError (the event is retried) until it is known.
 
         A ticket's notification can arrive before its product order was linked to the chain (events
-        come out of order): the product order is fetched and linked here rather than the ticket dropped.
+        come out of order): the product order is fetched from the same peer and linked here.
         """
         related = [e.id for e in (ticket.relatedEntity or [])]
         for product_order_id in related:
-            order = self.store.order(product_order_id=product_order_id)
+            order = self.store.order(sonata_peer=peer, product_order_id=product_order_id)
             if order is not None:
                 return order
         for product_order_id in related:
@@ -102,25 +131,25 @@ class OrderBook:
                 product_order = await client.get_product_order(product_order_id)
             except Exception:  # not a product order of this seller: try the next related entity
                 continue
+            if product_order.id != product_order_id:
+                continue  # the peer answered with another document than the one asked for
             order = await self.for_product_order(peer, product_order)
             if order is not None:
                 return order
         raise LookupError(
-            f"trouble ticket {ticket.id} relates to no offnet order known yet ({', '.join(related)})"
+            f"trouble ticket {ticket.id} relates to no offnet order of {peer} known yet ({', '.join(related)})"
         )
 
     def record_progress(self, order: dict, product_order: ProductOrder) -> str | None:
         """Keep the FIRST committed date and the completion of a product order; returns the committed date."""
         item = product_order.productOrderItem[0]
-        expected = getattr(item, "expectedCompletionDate", None)
+        expected = item.expectedCompletionDate
         committed = order.get("committed_date")
         if expected and not committed:
             committed = expected if isinstance(expected, str) else expected.isoformat()
             self.store.update_order(order["order_id"], committed_date=committed)
         if str(product_order.state) == "completed":
-            completion = getattr(item, "completionDate", None) or getattr(
-                product_order, "completionDate", None
-            )
+            completion = item.completionDate or product_order.completionDate
             if completion is not None:
                 when = completion if isinstance(completion, str) else completion.isoformat()
                 self.store.update_order(

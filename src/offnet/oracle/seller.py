@@ -10,16 +10,15 @@ performance data.
 from __future__ import annotations
 
 import asyncio
-import calendar
 import logging
 import secrets
-from datetime import UTC, datetime
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
 from offnet.chain.connect import Chain
 from offnet.chain.tx import Sender
+from offnet.exceptions import InvalidInput
 from offnet.market.codec import report_to_json, signed_quote_to_json, terms_from_json
 from offnet.market.quotes import Quote, sign_quote
 from offnet.market.rfq import RfqClient
@@ -30,25 +29,12 @@ from offnet.oracle.store import Store
 from offnet.sla import terms as offer
 from offnet.sla.reports import period_report
 from offnet.sonata.models import Quote as SonataQuote
+from offnet.sonata.units import month_end, month_of
 
 log = logging.getLogger("offnet.oracle.seller")
 
 ORDERABLE = "approved.orderable"
 TOKEN_DECIMALS = 6
-
-
-def month_of(timestamp: int, offset: int) -> str:
-    """The calendar month `offset` months after the month of `timestamp`, as YYYY-MM (UTC)."""
-    moment = datetime.fromtimestamp(timestamp, UTC)
-    index = moment.year * 12 + moment.month - 1 + offset
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def month_end(period: str) -> int:
-    """The unix time at which calendar month YYYY-MM ends."""
-    year, month = map(int, period.split("-"))
-    last_day = calendar.monthrange(year, month)[1]
-    return int(datetime(year, month, last_day, tzinfo=UTC).timestamp()) + 86_400
 
 
 class SellerDesk:
@@ -154,10 +140,13 @@ class SellerDesk:
                     break
                 try:
                     measurement = await self._source().measurement(order["product_order_id"], month)
+                    report = period_report(bytes.fromhex(order["order_id"][2:]), period, measurement)
                 except LookupError as missing:  # not measured yet: the next pass tries again
                     log.info("period %s of %s waits: %s", period, order["order_id"], missing)
                     break
-                report = period_report(bytes.fromhex(order["order_id"][2:]), period, measurement)
+                except InvalidInput as bad:  # a measurement no fact can come from: the operator must fix it
+                    log.error("period %s of %s not reported: %s", period, order["order_id"], bad)
+                    break
                 queued += self.store.queue_reports([report_to_json(report)])
                 self.store.update_order(order["order_id"], reported_periods=period)
         return queued

@@ -1,20 +1,21 @@
-"""One carrier's oracle: its parts wired together, and the loop that runs their duties.
+"""One carrier's oracle: its parts wired together, and the duties that run them.
 
-  listener (oracle.listener)   MEF notifications in -> events table; signed quotes out to buyers
-  events   (oracle.events)     each event -> GET the resource -> link the order -> SLA reports -> outbox
+  listener (oracle.listener)   MEF notifications in -> events table (group commit); signed quotes out
+  worker   (oracle.worker)     each event -> oracle.events: GET the resource, check, link, derive -> outbox
   buyer    (oracle.buyer)      RFQ -> Sonata quote requests -> verified signed quotes -> award -> order
   seller   (oracle.seller)     our approved quotes -> signed, committed quotes; monthly period reports
   orders   (oracle.orders)     OrderOpened on chain -> our orders, linked to Sonata product orders
-  relay    (oracle.relay)      outbox -> SlaLedger batches -> confirmations -> finalisation
+  relay    (oracle.relay)      outbox -> SlaLedger batches (pipelined) -> confirmations -> finalisation
 
-Each step is idempotent and keyed by content (event ids, RFQ ids, report ids), so the loop can be
-interrupted anywhere and resumed by the next start.
+Every duty is supervised (oracle.supervisor): it runs in its own loop, fails alone, retries with
+backoff, and /healthz reports its last success. Chain duties never wait on a peer's I/O. Each step
+is idempotent and keyed by content (event ids, RFQ ids, report ids), so the oracle can be stopped
+anywhere, even by kill -9, and resumes from its database.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from eth_account.signers.local import LocalAccount
@@ -23,16 +24,22 @@ from offnet.chain.connect import Chain, connect
 from offnet.chain.tx import Sender
 from offnet.deployment import Manifest, Suite
 from offnet.oracle.buyer import BuyerDesk
+from offnet.oracle.committer import Committer
 from offnet.oracle.config import OracleConfig
-from offnet.oracle.events import EventHandler
-from offnet.oracle.listener import Peer, create_listener_app
+from offnet.oracle.events import ChainClock, EventHandler
+from offnet.oracle.listener import GuardedH11, Peer, create_admin_app, create_listener_app
 from offnet.oracle.orders import OrderBook
 from offnet.oracle.peers import SELF, PeerClients
+from offnet.oracle.redact import redact
 from offnet.oracle.relay import ReportRelay
 from offnet.oracle.seller import SellerDesk
 from offnet.oracle.store import Store
+from offnet.oracle.supervisor import Duty, Supervisor
+from offnet.oracle.worker import Worker
 
 log = logging.getLogger("offnet.oracle")
+
+CONCURRENT_CONNECTIONS = 1024  # beyond this the listener answers 503
 
 
 class Oracle:
@@ -44,6 +51,8 @@ class Oracle:
         self.config = config
         self.member = config.member
         self.store = Store(config.database)
+        self.store.RETRY_BUDGET = int(config.retry_days * 86_400)
+        self.committer = Committer(self.store.engine).start()
         self.chain = chain or connect(rpc=config.rpc, confirmations=config.confirmations)
         self.suite = Suite.attach(self.chain, Manifest.load(self.chain.chain_id, config.deployments))
         if signer is None:
@@ -56,126 +65,189 @@ class Oracle:
                 password_env=config.password_env,
                 keystore_dir=config.keystore_dir,
             )
-        self.account = signer
         self.sender = Sender(self.chain, signer)
         self.peers = PeerClients(config, self.store)
         self.relay = ReportRelay(
-            self.store, self.chain, self.suite.ledger, self.sender, self.member, batch_size=config.batch_size
+            self.store,
+            self.chain,
+            self.suite.ledger,
+            self.sender,
+            self.member,
+            batch_size=config.batch_size,
+            max_in_flight=config.max_in_flight,
+            max_wait=config.batch_wait,
         )
         self.orders = OrderBook(config, self.store, self.chain, self.suite.escrow)
+        suite = self.suite
         self.buyer = BuyerDesk(
             config,
             self.store,
             self.chain,
             self.sender,
-            market=self.suite.market,
-            ledger=self.suite.ledger,
-            registry=self.suite.registry,
+            market=suite.market,
+            ledger=suite.ledger,
+            registry=suite.registry,
+            escrow=suite.escrow,
             peers=self.peers,
         )
-        self.seller = SellerDesk.of(
-            config, self.store, self.chain, self.sender, signer, market=self.suite.market
+        self.seller = SellerDesk.of(config, self.store, self.chain, self.sender, signer, market=suite.market)
+        handler = EventHandler(self.peers, self.orders, self.buyer, self.seller, ChainClock(self.chain.now))
+        self.worker = Worker(
+            self.store,
+            self.committer,
+            handler,
+            concurrency=config.concurrency,
+            per_peer=config.per_peer_concurrency,
+            on_reports=lambda: self.supervisor.wake("submit"),
         )
-        self.events = EventHandler(self.store, self.peers, self.orders, self.buyer, self.seller)
+        self.supervisor = Supervisor()
+        self._add_duties()
         notifiers = [Peer(p.name, p.inbound_token.read(), p.member) for p in config.peers]
         if config.seller:
             notifiers.append(Peer(SELF, config.seller.notification_token.read()))
+        admin_token = config.admin.token.read() if config.admin.token else None
         self.app = create_listener_app(
             self.store,
             notifiers,
-            health=self._health,
+            committer=self.committer,
+            on_event=lambda: self.supervisor.wake("events"),
+            health=self.health,
             oracle_peers=[
                 Peer(p.name, (p.oracle_token or p.inbound_token).read(), p.member) for p in config.peers
             ],
             signed_quotes=self.seller.signed_quote_for if self.seller else None,
+            operations=config.admin.listen_host is None,
+            admin_token=admin_token,
         )
-        self._stop = asyncio.Event()
-        self._server = None
-        self.errors: list[str] = []
+        self.admin_app = (
+            create_admin_app(self.store, self.health, admin_token)
+            if config.admin.listen_host is not None
+            else None
+        )
+        self._servers: list = []
 
-    def _health(self) -> dict:
-        """Chain reachability for /healthz: one quick request, no retries (a probe must answer fast)."""
-        block = self.chain.w3.eth.block_number if self.chain.url is None else _probe_block(self.chain.url)
-        return {"chainId": self.chain.chain_id, "block": block, "member": self.member}
-
-    # --- the loop ------------------------------------------------------------------------------------
-
-    async def tick(self) -> None:
-        """One pass of every duty (what the background loop repeats).
-
-        Each duty fails alone: with the RPC down, notifications are still fetched from the sellers
-        and their reports queued; with a seller down, the chain side still moves.
-        """
+    def _add_duties(self) -> None:
+        """Each job in its own supervised loop; the ones that touch peers apart from the chain's."""
+        fast, poll = 0.25, self.config.poll_interval
+        chain = asyncio.to_thread
         duties = [
-            ("sync orders", lambda: asyncio.to_thread(self.orders.sync)),
-            ("process events", self.events.process_due),
+            Duty("events", self.worker.pass_, fast),  # peers' Sonata APIs
+            Duty("subscriptions", self._subscribe, max(poll, 5.0)),  # our own Sonata system's hubs
+            Duty("orders", lambda: chain(self.orders.sync), poll),
+            Duty(
+                "submit", lambda: chain(self.relay.submit_pass), min(fast, max(self.config.batch_wait, 0.05))
+            ),
+            Duty("confirm", lambda: chain(self.relay.confirm_pass), fast),
+            Duty("finalize", lambda: chain(self.relay.finalize_due), poll),
         ]
         if self.config.buyer and self.config.auto_award:
-            duties.append(("award", self.buyer.award_due))
+            duties.append(Duty("award", self.buyer.award_due, poll))
+        if self.config.buyer:
+            duties.append(Duty("sonata orders", self.buyer.place_orders, poll))  # sellers' Sonata APIs
         if self.seller is not None:
-            duties.append(("period reports", self.seller.report_periods))
-        duties += [
-            ("recover outbox", lambda: asyncio.to_thread(self.relay.recover)),
-            ("submit reports", lambda: asyncio.to_thread(self.relay.submit_pending)),
-            ("finalize reports", lambda: asyncio.to_thread(self.relay.finalize_due)),
-        ]
-        for name, duty in duties:
-            try:
-                await duty()
-            except Exception as exc:  # logged with its reason; retried on the next tick
-                log.warning("%s failed: %s: %s", name, exc.__class__.__name__, exc)
-                self.errors.append(f"{name}: {exc.__class__.__name__}: {exc}")
+            duties.append(Duty("periods", self.seller.report_periods, poll))
+        for duty in duties:
+            duty.stuck_after = self.config.stuck_after
+            self.supervisor.add(duty)
 
-    async def start(self) -> None:
-        """Subscribe to our own Sonata system and recover the outbox after a restart."""
+    async def _subscribe(self) -> None:
         if self.seller is not None:
             await self.peers.subscribe(SELF)
-        await asyncio.to_thread(self.relay.recover)
 
-    async def run_loop(self) -> None:
-        await self.start()
-        while not self._stop.is_set():
-            await self.tick()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self.config.poll_interval)
+    # --- health -------------------------------------------------------------------------------------
 
-    def stop(self) -> None:
-        self._stop.set()
+    @property
+    def errors(self) -> list[str]:
+        """The recent failures of every duty (bounded), secrets redacted."""
+        return [f"{name}: {e}" for name, h in self.supervisor.health.items() for e in h.errors]
 
-    def request_exit(self) -> None:
-        """Stop serving and looping (what SIGTERM does); in-flight work finishes first."""
-        self.stop()
-        if self._server is not None:
-            self._server.should_exit = True
+    async def health(self) -> tuple[bool, dict]:
+        """Each duty's last success, the backlog (dead letters included) and the chain's head."""
+        healthy, duties = self.supervisor.report()
+        report: dict = {"member": self.member, "duties": duties}
+        report["backlog"] = await asyncio.to_thread(self.store.counts)
+        try:
+            report["chain"] = {
+                "chainId": self.chain.chain_id,
+                "block": await asyncio.to_thread(_probe_block, self.chain),
+            }
+        except Exception as exc:  # the reason, never the RPC URL (it may carry an API key)
+            healthy = False
+            report["chain"] = {"error": redact(f"{exc.__class__.__name__}: {exc}")}
+        return healthy, report
+
+    # --- running ------------------------------------------------------------------------------------
+
+    async def tick(self) -> None:
+        """One whole pass of every duty, one after another, each failing alone (the demo's lockstep
+        story and the tests): events are handled to the end, the outbox is sent and confirmed."""
+        overrides = {
+            "events": self.worker.run_once,
+            "submit": lambda: asyncio.to_thread(self.relay.submit_pending),
+            "confirm": lambda: asyncio.to_thread(self.relay.confirm_pass),
+        }
+        order = (
+            "subscriptions",
+            "orders",
+            "events",
+            "award",
+            "sonata orders",
+            "periods",
+            "confirm",
+            "submit",
+        )
+        for name in (*order, "finalize"):
+            if name in self.supervisor.duties:
+                await self.supervisor.attempt(name, overrides.get(name))
 
     async def serve(self) -> None:
-        """Serve the listener and run the loops until stopped (SIGINT/SIGTERM: graceful)."""
+        """Serve the listener (and the admin address) and run the duties until stopped (SIGTERM:
+        graceful, the passes under way finish first)."""
         import uvicorn
 
-        server = uvicorn.Server(
-            uvicorn.Config(
-                self.app,
-                host=self.config.listen_host,
-                port=self.config.listen_port,
-                log_level="warning",
-                lifespan="off",
+        servers = [(self.app, self.config.listen_host, self.config.listen_port)]
+        if self.admin_app is not None:
+            servers.append((self.admin_app, self.config.admin.listen_host, self.config.admin.listen_port))
+        self._servers = [
+            uvicorn.Server(
+                uvicorn.Config(
+                    app,
+                    host=host,
+                    port=port,
+                    http=GuardedH11,
+                    log_level="warning",
+                    lifespan="off",
+                    limit_concurrency=CONCURRENT_CONNECTIONS,
+                    timeout_keep_alive=5,
+                )
             )
-        )
-        self._server = server
-        loop_task = asyncio.create_task(self.run_loop())
+            for app, host, port in servers
+        ]
+        await asyncio.to_thread(self.relay.recover)
+        if self.config.autonomous:
+            self.supervisor.start()
         try:
-            await server.serve()
+            await asyncio.gather(*(server.serve() for server in self._servers))
         finally:
-            self.stop()
-            await loop_task
+            await self.supervisor.stop()
+            await self.worker.drain()
             await self.peers.aclose()
+            self.committer.close()
+
+    def request_exit(self) -> None:
+        """Stop serving and running duties (what SIGTERM does)."""
+        for server in self._servers:
+            server.should_exit = True
 
 
-def _probe_block(url: str) -> int:
+def _probe_block(chain: Chain) -> int:
+    """The chain's head in one quick request, no retries (a health probe must answer fast)."""
+    if chain.url is None:
+        return chain.w3.eth.block_number
     import httpx
 
     response = httpx.post(
-        url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}, timeout=2.0
+        chain.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}, timeout=2.0
     )
     response.raise_for_status()
     return int(response.json()["result"], 16)
