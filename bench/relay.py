@@ -15,7 +15,6 @@ import statistics
 import threading
 import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -26,8 +25,7 @@ from offnet.market.types import ReportKind
 from offnet.oracle.store import Store, outbox
 from offnet.sla.reports import ticket_key
 from offnet.sonata.seller.server import serve_in_thread
-from offnet.testing.carriers import chain_clock
-from offnet.testing.oracles import (
+from offnet.testing.processes import (
     ORDER_EVENT,
     ORDER_PATH,
     TICKET_EVENT,
@@ -153,10 +151,7 @@ def prepare(world: World, seller_url: str, events: int) -> Stage:
     """Award an order, place it at the seller, open `events` tickets, let the seller resolve them."""
     chain = world.chain
     order = world.open_order(sellers=world.sellers, request="relay")
-    start = datetime.fromtimestamp(chain.now(), UTC)
-    po_id, ids = asyncio.run(
-        order_with_tickets(chain, seller_url, order.order_id, events, start=start, concurrency=8)
-    )
+    po_id, ids = asyncio.run(order_with_tickets(chain, seller_url, order.order_id, events, concurrency=8))
     return Stage(world, seller_url, po_id, ids)
 
 
@@ -288,7 +283,7 @@ def measure_relay(
         chain = start_anvil()
         try:
             world = bench_world(chain)
-            app = reference_seller(f"bench-{events}-{size}", world, clock=chain_clock(chain))
+            app = reference_seller(f"bench-{events}-{size}", world)
             with serve_in_thread(app) as seller_url:
                 started = time.monotonic()
                 stage = prepare(world, seller_url, events)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime
 
 import pytest
 
@@ -19,9 +18,8 @@ from offnet.chain.anvil import Anvil
 from offnet.chain.connect import connect
 from offnet.market.types import ReportKind
 from offnet.sonata.seller.server import serve_in_thread
-from offnet.testing.carriers import chain_clock
+from offnet.testing import processes
 from offnet.testing.faults import CuttableLink
-from offnet.testing.oracles import buyer_oracle, order_with_tickets, reference_seller
 from offnet.testing.world import World, wait_until
 
 pytestmark = pytest.mark.anvil
@@ -37,52 +35,43 @@ def test_kill9_mid_stream_and_rpc_outage__every_report_on_chain_exactly_once(tmp
         chain = connect(rpc=node.url)
         world = World.create(chain, "crash", keys=False)
         order = world.open_order(after_deadline=True)
-        with serve_in_thread(reference_seller("crash", world, clock=chain_clock(chain))) as seller_url:
+        with serve_in_thread(processes.reference_seller("crash", world)) as seller_url:
             # The buyer's staff orders the awarded quote and opens 520 tickets on the live circuit.
             po_id, ticket_ids = asyncio.run(
-                order_with_tickets(
-                    chain,
-                    seller_url,
-                    order.order_id,
-                    TICKETS + DURING_OUTAGE,
-                    start=datetime.fromtimestamp(chain.now(), UTC),
-                )
+                processes.order_with_tickets(chain, seller_url, order.order_id, TICKETS + DURING_OUTAGE)
             )
-            oracle = buyer_oracle(world, tmp_path, seller_url, rpc=link.url, batch_size=25)
+            oracle = processes.buyer_oracle(world, tmp_path, seller_url, rpc=link.url, batch_size=25)
             oracle.start()
-            with oracle.notifications() as seller:
-                assert seller.order("EV-order", po_id) == 204
-                unacknowledged = []
-                for i, ticket_id in enumerate(ticket_ids[:TICKETS]):
-                    if i == 200:
-                        oracle.kill9()  # mid-stream: some events stored, some relayed, some not yet sent
-                    if i == 260:
-                        oracle.start()
-                    if seller.ticket(f"EV-{ticket_id}", ticket_id) != 204:
-                        unacknowledged.append(ticket_id)
-                assert unacknowledged, "the kill should have made the seller's deliveries fail for a while"
-                for ticket_id in unacknowledged:  # the seller retries what was not acknowledged
-                    assert seller.ticket(f"EV-{ticket_id}", ticket_id) == 204
+            assert oracle.notify("seller", processes.ORDER_EVENT, "EV-order", po_id) == 204
+            unacknowledged = []
+            for i, ticket_id in enumerate(ticket_ids[:TICKETS]):
+                if i == 200:
+                    oracle.kill()  # mid-stream: some events stored, some relayed, some not yet sent
+                if i == 260:
+                    oracle.start()
+                if oracle.notify("seller", processes.TICKET_EVENT, f"EV-{ticket_id}", ticket_id) != 204:
+                    unacknowledged.append(ticket_id)
+            assert unacknowledged, "the kill should have made the seller's deliveries fail for a while"
+            for ticket_id in unacknowledged:  # the seller retries what was not acknowledged
+                assert oracle.notify("seller", processes.TICKET_EVENT, f"EV-{ticket_id}", ticket_id) == 204
 
-                def tickets_confirmed() -> int:
-                    return oracle.confirmed(ReportKind.TROUBLE_TICKET)
+            def tickets_confirmed() -> int:
+                return oracle.confirmed(ReportKind.TROUBLE_TICKET)
 
-                wait_until(
-                    lambda: tickets_confirmed() == TICKETS, "500 confirmed ticket reports", seconds=600
-                )
+            wait_until(lambda: tickets_confirmed() == TICKETS, "500 confirmed ticket reports", seconds=600)
 
-                # RPC outage: the chain is unreachable while notifications keep arriving, then returns.
-                link.down()
-                for ticket_id in ticket_ids[TICKETS:]:
-                    assert seller.ticket(f"EV-{ticket_id}", ticket_id) == 204
-                wait_until(lambda: seller.health() == 503, "the oracle to report the outage")
-                assert tickets_confirmed() == TICKETS
-                link.up()
-                wait_until(
-                    lambda: tickets_confirmed() == TICKETS + DURING_OUTAGE,
-                    "the reports queued in the outage",
-                    seconds=600,
-                )
+            # RPC outage: the chain is unreachable while notifications keep arriving, then returns.
+            link.down()
+            for ticket_id in ticket_ids[TICKETS:]:
+                assert oracle.notify("seller", processes.TICKET_EVENT, f"EV-{ticket_id}", ticket_id) == 204
+            wait_until(lambda: oracle.health() == 503, "the oracle to report the outage")
+            assert tickets_confirmed() == TICKETS
+            link.up()
+            wait_until(
+                lambda: tickets_confirmed() == TICKETS + DURING_OUTAGE,
+                "the reports queued in the outage",
+                seconds=600,
+            )
 
         # Exactly once on chain: one ReportSubmitted per ticket report, none missing.
         submitted = world.ledger.logs("ReportSubmitted")

@@ -35,7 +35,6 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import create_engine, text
 
 from offnet.chain import Sender
 from offnet.chain.anvil import Anvil, free_port
@@ -53,9 +52,8 @@ from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
 from offnet.sonata.models import PRODUCT_ORDER_API, TROUBLE_TICKET_API
 from offnet.sonata.seller.server import serve_in_thread
-from offnet.testing.carriers import chain_clock
 from offnet.testing.faults import CuttableLink
-from offnet.testing.oracles import OracleProcess, peer, reference_seller
+from offnet.testing.processes import OracleProcess, peer, reference_seller
 from offnet.testing.world import CREDITS, DAY, World, wait_until
 
 pytestmark = pytest.mark.anvil
@@ -68,24 +66,6 @@ TOKENS = {  # bearer tokens, handed to the oracles through environment variables
     "SKEW_SELLER_OPERATOR": "seller-operator",  # the seller's oracle at its own Sonata system
     "SKEW_UNUSED": "nobody-uses-this",  # the buyer has no Sonata system of its own here
 }
-
-
-def outbox(oracle: OracleProcess) -> dict[str, dict]:
-    """Every outbox row of an oracle, by report id."""
-    engine = create_engine(f"sqlite:///{oracle.database}")
-    with engine.connect() as conn:
-        rows = conn.execute(text("select * from outbox")).mappings().all()
-    engine.dispose()
-    return {r["report_id"]: dict(r) for r in rows}
-
-
-def late_events(oracle: OracleProcess) -> list[dict]:
-    """Notifications an oracle had to retry, with the reason recorded."""
-    engine = create_engine(f"sqlite:///{oracle.database}")
-    with engine.connect() as conn:
-        rows = conn.execute(text("select * from events where attempts > 0")).mappings().all()
-    engine.dispose()
-    return [dict(r) for r in rows]
 
 
 def batch_of(oracle: OracleProcess, member: str, root: str) -> Batch:
@@ -107,7 +87,7 @@ def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once
         app = reference_seller(
             "skew",
             world,
-            clock=chain_clock(chain, ahead=SKEW),
+            ahead=SKEW,
             tokens={"seller-operator": "*"},
             notification_token="seller-notifies",
             seller_id=seller.address,
@@ -147,7 +127,7 @@ def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once
                     },
                 },
                 seller,
-                TOKENS,
+                secrets=TOKENS,
             )
             buyer_oracle = OracleProcess(
                 "buyer",
@@ -167,7 +147,7 @@ def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once
                     ],
                 },
                 buyer,
-                TOKENS,
+                secrets=TOKENS,
             )
             oracles += [seller_oracle, buyer_oracle]
             for oracle in oracles:  # started together: each takes seconds to import
@@ -182,15 +162,19 @@ def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once
 
             # The seller's oracle has reported delivery and the tickets; the buyer's could not fetch.
             def seller_reported() -> bool:
-                rows = outbox(seller_oracle).values()
+                rows = seller_oracle.outbox().values()
                 confirmed = [r for r in rows if r["status"] == "confirmed"]
                 kinds = Counter(r["kind"] for r in confirmed)
                 return kinds[ReportKind.ORDER_COMPLETED] == 1 and kinds[ReportKind.TROUBLE_TICKET] == TICKETS
 
             wait_until(seller_reported, "the seller's oracle to confirm delivery and tickets on chain")
-            assert not outbox(buyer_oracle), "the buyer's oracle reported without the seller's documents"
+            assert not buyer_oracle.outbox(), "the buyer's oracle reported without the seller's documents"
             reasons = wait_until(
-                lambda: [e["last_error"] for e in late_events(buyer_oracle) if e["last_error"]],
+                lambda: [
+                    e["last_error"]
+                    for e in buyer_oracle.rows("select * from events where attempts > 0")
+                    if e["last_error"]
+                ],
                 "the buyer's oracle to record why it cannot fetch",
             )
 
@@ -199,14 +183,14 @@ def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once
             link.up()
 
             def buyer_reported() -> bool:
-                rows = outbox(buyer_oracle).values()
+                rows = buyer_oracle.outbox().values()
                 kinds = Counter(r["kind"] for r in rows if r["status"] == "confirmed")
                 return kinds[ReportKind.ORDER_COMPLETED] == 1 and kinds[ReportKind.TROUBLE_TICKET] == TICKETS
 
             wait_until(buyer_reported, "the buyer's oracle to confirm the same facts", seconds=180)
 
             # Anyone finalises every fact both reported, at once, with the two batches.
-            seller_rows, buyer_rows = outbox(seller_oracle), outbox(buyer_oracle)
+            seller_rows, buyer_rows = seller_oracle.outbox(), buyer_oracle.outbox()
             # Delivery first: in-life facts (tickets) count only once the delivery is final.
             both = sorted(
                 set(seller_rows) & set(buyer_rows),
@@ -256,8 +240,8 @@ def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once
 
             # Past the liveness window the relays finish the rest and skip what is already final.
             def all_final() -> bool:
-                return all(r["status"] == "final" for o in oracles for r in outbox(o).values()) and bool(
-                    outbox(seller_oracle)
+                return all(r["status"] == "final" for o in oracles for r in o.outbox().values()) and bool(
+                    seller_oracle.outbox()
                 )
 
             wait_until(
@@ -371,7 +355,7 @@ def _assert_nothing_lost_nothing_doubled(
     ledger = suite.ledger
     finalized = ledger.logs("ReportFinalized")
     per_id = Counter("0x" + bytes(e.args.reportId).hex() for e in finalized)
-    reported = set().union(*(outbox(o) for o in oracles))
+    reported = set().union(*(o.outbox() for o in oracles))
     assert set(per_id) == reported, "a report of an outbox never became final, or an unknown one did"
     assert set(per_id.values()) == {1}, "a report id took effect twice"
     final_block = {"0x" + bytes(e.args.reportId).hex(): e.blockNumber for e in finalized}

@@ -611,10 +611,14 @@ def wait_until(
     interval: float = 0.2,
 ) -> T:
     """Poll `condition` (running `step` between polls, e.g. to move chain time) until it returns
-    something true, and return that; raise TimeoutError naming `what` after `seconds`."""
+    something true, and return that; raise TimeoutError naming `what` after `seconds`. A condition
+    that raises LookupError or TypeError (a row not there yet) has not come true yet."""
     deadline = time.monotonic() + seconds
     while True:
-        value = condition()
+        try:
+            value = condition()
+        except (LookupError, TypeError):
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:
