@@ -27,11 +27,10 @@ from offnet.sla.reports import ticket_key
 from offnet.sonata.seller.server import serve_in_thread
 from offnet.testing.processes import (
     ORDER_EVENT,
-    ORDER_PATH,
     TICKET_EVENT,
-    TICKET_PATH,
     buyer_oracle,
     envelope,
+    listener_path,
     order_with_tickets,
     reference_seller,
 )
@@ -123,7 +122,7 @@ async def _post_all(
                 for _ in range(5):
                     sent.setdefault(ticket_id, time.monotonic())
                     try:
-                        response = await http.post(TICKET_PATH, json=body)
+                        response = await http.post(listener_path(TICKET_EVENT), json=body)
                     except httpx.TransportError as exc:  # e.g. a kept-alive connection closed under us
                         problem = f"{type(exc).__name__} {exc}"
                     else:
@@ -171,12 +170,9 @@ def run_stream(stage: Stage, batch_size: int, workdir: Path, *, timeout: float) 
     try:
         oracle.start()
         store = oracle.store
-        httpx.post(
-            oracle.url + ORDER_PATH,
-            json=envelope(f"EV-order-{batch_size}", ORDER_EVENT, stage.product_order_id),
-            headers={"Authorization": "Bearer seller-notifies"},
-            timeout=10,
-        ).raise_for_status()
+        linked = oracle.notify("seller", ORDER_EVENT, f"EV-order-{batch_size}", stage.product_order_id)
+        if linked != 204:
+            raise RuntimeError(f"the oracle refused the order notification: {linked}")
         wait_until(
             lambda: store.order(product_order_id=stage.product_order_id) is not None,
             "the order link",
