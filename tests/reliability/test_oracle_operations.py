@@ -300,9 +300,9 @@ def test_empty_or_short_secret_file__refused_at_start_up_in_one_line(ops, tmp_pa
 # --- peers that notify with OAuth 2.0 client credentials ---------------------------------------------------
 
 
-def test_a_peer_notifies_with_an_oauth_token_scoped_to_the_event(world):
+def test_a_peer_notifies_with_an_oauth_token_scoped_to_the_event(ops):
     config_peer = {"inbound_client_secret": {"env": "OPS_OWN_OPERATOR"}}
-    oracle = OracleProcess("oauth", world["workdir"], buyer_config(world), world["buyer"], secrets=TOKENS)
+    oracle = OracleProcess("oauth", ops["workdir"], buyer_config(ops), ops["buyer"], secrets=TOKENS)
     oracle.config["peers"][0].update(config_peer)
     oracle.config_file.write_text(yaml.safe_dump(oracle.config))
     oracle.spawn()

@@ -67,13 +67,19 @@ def test_rank_quotes__orders_by_cost_and_reputation_and_explains(world):
     ]
 
 
-def test_rank_quotes__different_terms__compared_like_for_like_not_by_contract_value(market):
-    rfq = market.new_rfq()
-    short, long_ = market.providers[:2]
+def test_rank_quotes__different_terms__compared_like_for_like_not_by_contract_value(world):
+    rfq = world.rfq()
+    short, long_ = world.sellers[:2]
     # 12 months at 1,000/month has the smaller contract value (14,000 against 30,800) but costs more
     # per month (1,166.67 against 855.56) than 36 months at 800/month.
-    twelve = market.sign(market.quote(rfq, short, monthly=1_000 * 10**6, term_months=12), short)
-    thirty_six = market.sign(market.quote(rfq, long_, monthly=800 * 10**6, term_months=36), long_)
+    twelve = world.sign(
+        world.quote(rfq, short, one_time_charge=2_000 * 10**6, monthly_charge=1_000 * 10**6, term_months=12),
+        short,
+    )
+    thirty_six = world.sign(
+        world.quote(rfq, long_, one_time_charge=2_000 * 10**6, monthly_charge=800 * 10**6, term_months=36),
+        long_,
+    )
     assert twelve.quote.total_cost < thirty_six.quote.total_cost
     reputation = {short.address: 1.0, long_.address: 1.0}
 
