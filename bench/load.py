@@ -21,7 +21,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from offnet.testing.tickets import TICKET_PATH, ticket_envelope
+from offnet.testing.processes import TICKET_EVENT, envelope, listener_path
+
+TICKET_PATH = listener_path(TICKET_EVENT)
 
 ATTEMPTS = 20
 
@@ -84,7 +86,7 @@ async def run(
             pool.put_nowait((index, Connection(url, token)))
 
     async def one(ticket: str, due: float | None) -> None:
-        body = json.dumps(ticket_envelope(ticket)).encode()
+        body = json.dumps(envelope(f"EV-{ticket}", TICKET_EVENT, ticket)).encode()
         if due is not None:  # open loop: latency counts from when it was due
             sent[ticket] = due
         index, conn = await pool.get()

@@ -17,6 +17,7 @@ ReportSubmitted. Oracle CPU is user + system time of the oracle process(es) over
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -32,21 +33,14 @@ from pathlib import Path
 import httpx
 import psutil
 
-from bench.world import DAY, World, build_world, start_anvil
+from bench.machine import bench_world, start_anvil
 from offnet.chain.anvil import free_port
 from offnet.market.types import ReportKind
 from offnet.oracle.store import Store
 from offnet.sla.reports import ticket_key
 from offnet.testing.postgres import postgres_server
-from offnet.testing.tickets import (
-    BUYER_AT_SELLER,
-    ORDER_PATH,
-    SELLER_NOTIFIES,
-    buyer_oracle,
-    confirmed_tickets,
-    envelope,
-    open_tickets,
-)
+from offnet.testing.processes import ORDER_EVENT, buyer_oracle, order_with_tickets
+from offnet.testing.world import DAY, World, wait_until
 
 CONNECTIONS = 16
 
@@ -157,18 +151,6 @@ class Stage:
     seller_url: str
     product_order_id: str
     ticket_ids: list[str]
-    deployments: Path
-
-
-def _wait(condition, seconds: float, what: str | None) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    if what:
-        raise TimeoutError(f"timed out waiting for {what}")
-    return False
 
 
 @contextlib.contextmanager
@@ -186,14 +168,14 @@ def seller_process(world: World, workdir: Path):
                 "--port",
                 str(port),
                 "--token",
-                f"{BUYER_AT_SELLER}={world.buyer.address}",
+                f"buyer-at-seller={world.buyer.address}",
             ],
             stdout=log,
             stderr=log,
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait(lambda: _answers(url), 60, "the seller process")
+        wait_until(lambda: _answers(url), "the seller process", seconds=60)
         yield url
     finally:
         process.terminate()
@@ -232,15 +214,12 @@ def run_stream(stage: Stage, spec: RunSpec, tickets: list[str], database: str, w
     world, chain = stage.world, stage.world.chain
     replicas = [
         buyer_oracle(
-            f"{spec.name}-{r}",
+            world,
             workdir,
-            world.buyer,
+            stage.seller_url,
             rpc=chain.url,
-            deployments=stage.deployments,
-            port=free_port(),
+            name=f"{spec.name}-{r}",
             database=database,
-            seller_member=world.providers[0].address,
-            seller_url=stage.seller_url,
             batch_size=spec.batch_size,
             poll_interval=0.5,
             # Sized to the seller's latency: on loopback 4 fetches in flight keep it busy, and a
@@ -259,20 +238,31 @@ def run_stream(stage: Stage, spec: RunSpec, tickets: list[str], database: str, w
     try:
         for replica in replicas:
             replica.start()
-            _wait(lambda r=replica: r.role() in ("active", "standby"), 60, "an oracle's leadership")
+            wait_until(
+                lambda r=replica: r.role() in ("active", "standby"), "an oracle's leadership", seconds=60
+            )
         active = next(r for r in replicas if r.role() == "active")
-        httpx.post(
-            active.url + ORDER_PATH,
-            json=envelope(f"EV-order-{spec.name}", "productOrderStateChangeEvent", stage.product_order_id),
-            headers={"Authorization": f"Bearer {SELLER_NOTIFIES}"},
-            timeout=10,
-        ).raise_for_status()
-        _wait(lambda: store.order(product_order_id=stage.product_order_id) is not None, 120, "the order link")
+        linked = active.notify("seller", ORDER_EVENT, f"EV-order-{spec.name}", stage.product_order_id)
+        if linked != 204:
+            raise RuntimeError(f"the oracle refused the order notification: {linked}")
+        wait_until(
+            lambda: store.order(product_order_id=stage.product_order_id) is not None,
+            "the order link",
+            seconds=120,
+        )
         _set_mining(world, spec.block_time)
         first_block = chain.w3.eth.block_number + 1
         watcher.start()
         cpu_before = _cpu([r.pid for r in replicas])
-        command = [sys.executable, "-m", "bench.load", "--token", SELLER_NOTIFIES, "--tickets", str(ids_file)]
+        command = [
+            sys.executable,
+            "-m",
+            "bench.load",
+            "--token",
+            "seller-notifies",
+            "--tickets",
+            str(ids_file),
+        ]
         command += [a for r in replicas for a in ("--url", r.url)] + ["--out", str(sent_file)]
         command += ["--rate", str(spec.rate)] if spec.rate else ["--connections", str(CONNECTIONS)]
         began = time.monotonic()
@@ -282,13 +272,22 @@ def run_stream(stage: Stage, spec: RunSpec, tickets: list[str], database: str, w
             active.kill()
             kill = {"at": time.monotonic()}
             standby = next(r for r in replicas if r is not active)
-            _wait(lambda: standby.role() == "active", 120, "the standby to take over")
+            wait_until(lambda: standby.role() == "active", "the standby to take over", seconds=120)
             kill["takeover_seen_seconds"] = round(time.monotonic() - kill["at"], 2)
         if load.wait(timeout) != 0:
             raise RuntimeError("the load generator failed")
         posted = time.monotonic() - began
         facts = len({ticket_key(t) for t in tickets})  # tickets whose 32-bit keys collide are one fact
-        timed_out = not _wait(lambda: confirmed_tickets(store) >= facts, timeout, None)
+        try:
+            wait_until(
+                lambda: active.confirmed(ReportKind.TROUBLE_TICKET) >= facts,
+                "every report",
+                seconds=timeout,
+                interval=0.1,
+            )
+            timed_out = False
+        except TimeoutError:
+            timed_out = True
         time.sleep(0.2)
         cpu = _cpu([r.pid for r in replicas]) - cpu_before
     except Exception as exc:
@@ -318,7 +317,7 @@ def _measure(
     cpu: float,
     kill: dict,
 ) -> RelayRun:
-    chain, ledger = stage.world.chain, stage.world.suite.ledger
+    chain, ledger = stage.world.chain, stage.world.ledger
     key_to_ticket = {ticket_key(t): t for t in tickets}
     sent = load["sent"]
     began = load["started"]
@@ -406,17 +405,17 @@ def measure_relay(plan: list[RunSpec], workdir: Path, *, timeout: float = 600, n
     chain = start_anvil()
     runs: list[RelayRun] = []
     try:
-        world = build_world(chain)
-        order = world.award("relay", seal=False)
-        deployments = workdir / "deployments"
-        world.suite.manifest.save(deployments)
+        world = bench_world(chain)
+        order = world.open_order(sellers=world.sellers, request="relay")
         with contextlib.ExitStack() as stack:
             seller_url = stack.enter_context(seller_process(world, workdir))
             started = time.monotonic()
             total = sum(spec.events for spec in plan)
-            po_id, ids = open_tickets(chain, seller_url, order.order_id, total)
+            po_id, ids = asyncio.run(
+                order_with_tickets(chain, seller_url, order.order_id, total, concurrency=8)
+            )
             note(f"  relay: {total} tickets ready at the seller in {time.monotonic() - started:.0f}s")
-            stage = Stage(world, seller_url, po_id, ids, deployments)
+            stage = Stage(world, seller_url, po_id, ids)
             postgres = (
                 stack.enter_context(postgres_server(workdir))
                 if any(s.database == "postgresql" for s in plan)

@@ -10,25 +10,19 @@ lands on chain exactly once.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 from collections import Counter
 
-import httpx
 import pytest
 
+from offnet.chain.anvil import Anvil
+from offnet.chain.connect import connect
 from offnet.market.types import ReportKind
-from offnet.oracle.store import Store
-from offnet.testing.processes import eventually
-from offnet.testing.tickets import (
-    ORDER_PATH,
-    SELLER_NOTIFIES,
-    TICKET_PATH,
-    confirmed_tickets,
-    envelope,
-    ticket_envelope,
-    ticket_world,
-)
+from offnet.sonata.seller.server import serve_in_thread
+from offnet.testing import processes
+from offnet.testing.world import World, wait_until
 
 pytestmark = pytest.mark.anvil
 TICKETS = 300
@@ -36,60 +30,76 @@ KILL_AT = 120
 
 
 def test_two_replicas__active_killed_under_load__standby_takes_over_nothing_lost_or_doubled(
-    anvil, tmp_path, database
+    tmp_path, database
 ):
-    with ticket_world(anvil, tmp_path, "replicas", TICKETS) as world:
-        # One database, one oracle key: two replicas of one carrier's oracle.
-        replicas = [world.oracle(f"oracle-{name}", database, batch_size=25) for name in ("a", "b")]
-        active, standby = replicas
-        store = Store(database)
-        try:
+    node = Anvil().start()
+    replicas: list[processes.OracleProcess] = []
+    try:
+        chain = connect(rpc=node.url)
+        world = World.create(chain, "replicas", keys=False)
+        order = world.open_order(after_deadline=True)
+        with serve_in_thread(processes.reference_seller("replicas", world)) as seller_url:
+            po_id, ticket_ids = asyncio.run(
+                processes.order_with_tickets(chain, seller_url, order.order_id, TICKETS, concurrency=8)
+            )
+            # One database, one oracle key: two replicas of one carrier's oracle.
+            replicas = [
+                processes.buyer_oracle(
+                    world,
+                    tmp_path,
+                    seller_url,
+                    rpc=node.url,
+                    name=f"oracle-{n}",
+                    database=database,
+                    batch_size=25,
+                )
+                for n in ("a", "b")
+            ]
+            active, standby = replicas
             active.start()
-            eventually(lambda: active.role() == "active", "the first replica to lead")
+            wait_until(lambda: active.role() == "active", "the first replica to lead")
             standby.start()
-            eventually(lambda: standby.role() == "standby", "the second replica to stand by")
-            report = standby.health()
+            wait_until(lambda: standby.role() == "standby", "the second replica to stand by")
+            report = standby.healthz()
             assert report["duties"] == {} and report["status"] == "ok"  # healthy, running nothing
 
-            headers = {"Authorization": f"Bearer {SELLER_NOTIFIES}"}
-            clients = [httpx.Client(base_url=r.url, headers=headers, timeout=5) for r in replicas]
-            order_event = envelope("EV-order", "productOrderStateChangeEvent", world.product_order_id)
-            assert clients[1].post(ORDER_PATH, json=order_event).status_code == 204  # either may take it
+            assert (
+                standby.notify("seller", processes.ORDER_EVENT, "EV-order", po_id) == 204
+            )  # either takes it
             turns = itertools.cycle(range(2))
             killed_at = None
-            for i, ticket_id in enumerate(world.ticket_ids):
+            for i, ticket_id in enumerate(ticket_ids):
                 if i == KILL_AT:
                     active.kill()  # under load: events stored, some relayed, batches in flight
                     killed_at = time.monotonic()
                 target = next(turns)
                 for attempt in (target, 1 - target):  # the load balancer fails over to the live one
-                    try:
-                        if (
-                            clients[attempt].post(TICKET_PATH, json=ticket_envelope(ticket_id)).status_code
-                            == 204
-                        ):
-                            break
-                    except httpx.TransportError:
-                        continue
+                    status = replicas[attempt].notify(
+                        "seller", processes.TICKET_EVENT, f"EV-{ticket_id}", ticket_id
+                    )
+                    if status == 204:
+                        break
                 else:
                     pytest.fail(f"no replica acknowledged {ticket_id}")
-            eventually(lambda: standby.role() == "active", "the standby to take over")
+            wait_until(lambda: standby.role() == "active", "the standby to take over")
             print(f"takeover seen {time.monotonic() - killed_at:.1f} s after the kill")
-            eventually(
-                lambda: confirmed_tickets(store) == TICKETS, f"{TICKETS} confirmed ticket reports", 300
+            wait_until(
+                lambda: standby.confirmed(ReportKind.TROUBLE_TICKET) == TICKETS,
+                f"{TICKETS} confirmed ticket reports",
+                seconds=300,
             )
+            store = standby.store
             counts = store.counts()
-            assert counts["events_received"] == 0 and counts["events_dead"] == 0
-            assert standby.health()["leader"]["takeovers"] == 1
-            for client in clients:
-                client.close()
-        finally:
-            for replica in replicas:
-                replica.stop()
             store.close()
+            assert counts["events_received"] == 0 and counts["events_dead"] == 0
+            assert standby.healthz()["leader"]["takeovers"] == 1
 
         # Nothing lost, nothing reported twice: one ReportSubmitted per ticket.
-        submitted = world.suite.ledger.logs("ReportSubmitted", from_block=world.first_block)
+        submitted = world.ledger.logs("ReportSubmitted")
         tickets = Counter(e.args.key for e in submitted if e.args.kind == ReportKind.TROUBLE_TICKET)
         assert len(tickets) == TICKETS
         assert set(tickets.values()) == {1}
+    finally:
+        for replica in replicas:
+            replica.stop()
+        node.stop()

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 
 from offnet.oracle.leader import Leader, leader_lock
 from offnet.oracle.store import Store, database_url
-from offnet.testing.processes import eventually
+from offnet.testing.world import wait_until
 
 
 def test_leader_lock__one_holder_at_a_time__the_next_takes_it_once_released(database):
@@ -69,7 +69,7 @@ def test_leader_lock__holder_killed_with_sigkill__the_lock_is_free_again(databas
         assert not lock.acquire()
         holder.send_signal(signal.SIGKILL)
         holder.wait(10)
-        eventually(lock.acquire, "the dead holder's lock to be free", 60, step=0.1)
+        wait_until(lock.acquire, "the dead holder's lock to be free", seconds=60, interval=0.1)
     finally:
         holder.kill()
         lock.release()
