@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from offnet.oracle.listener import MAX_BODY_BYTES, Peer, create_listener_app
+from offnet.oracle.listener import MAX_BODY_BYTES, MAX_ID, Peer, create_listener_app
 from offnet.oracle.store import Store
 from offnet.sonata.examples import load_example
 from offnet.sonata.seller.server import serve_in_thread
@@ -168,6 +168,18 @@ def test_listener__id_with_a_control_character__refused_400_and_nothing_stored(l
         response = http.post(QUOTE_PATH, json=event, headers=GOOD)
         assert response.status_code == 400 and "control character" in response.json()["reason"]
     assert stored(store) == before
+
+
+def test_listener__id_longer_than_its_column__refused_400_and_nothing_stored(listener):
+    assert MAX_ID == 128  # the README states it
+    http, store = listener
+    before = stored(store)
+    long_id = "E" * (MAX_ID + 1)
+    for event in (quote_event(long_id), {**quote_event("EV-long"), "event": {"id": long_id}}):
+        response = http.post(QUOTE_PATH, json=event, headers=GOOD)
+        assert response.status_code == 400 and f"longer than {MAX_ID}" in response.json()["reason"]
+    assert http.post(QUOTE_PATH, json=quote_event("E" * MAX_ID), headers=GOOD).status_code == 204
+    assert stored(store) == before + 1
 
 
 def test_listener__concurrent_posts_on_either_database__each_event_stored_once(database):
