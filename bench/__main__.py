@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if "relay" not in args.skip:
         t = time.monotonic()
+        machine_at_start = describe()
         plan = relay_plan(
             args.events, args.unbatched_events, args.open_events, args.open_rate, args.replica_events
         )
@@ -157,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="offnet-bench-relay-") as folder:
             runs = measure_relay(plan, Path(folder), timeout=args.relay_timeout, note=note)
         results["relay"] = [r.to_json() for r in runs]
+        if args.only:
+            results["relay_machine"] = machine_at_start
+        else:
+            results.pop("relay_machine", None)
         results["relay_targets"] = relay_targets(runs, args.unbatched_events)
         for target in results["relay_targets"]:
             note(
@@ -201,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:  # the header stays the full run's; the partial run's machine is in its section
         if "cli" in args.only:
             results["cli"]["machine"]["load_average_at_end"] = load_average()
+        if "relay" in args.only:
+            results["relay_machine"]["load_average_at_end"] = load_average()
     else:
         results["machine"]["load_average_at_end"] = load_average()
         results["durations_seconds"] = {k: round(v, 1) for k, v in stamps.items()}

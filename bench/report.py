@@ -133,6 +133,17 @@ def render_readme(r: dict) -> str:
             "chain / (last block seen - first POST). CPU: user + system time of the oracle process(es) over the "
             "run, per report relayed. Between runs chain time moves 3 days, so every ledger lane is free again.",
             "",
+        ]
+        relay_machine = r.get("relay_machine")
+        if relay_machine:  # a partial run (--only relay): its own commit and load
+            parts += [
+                f"This measure comes from its own run (`python -m bench --only relay`), commit "
+                f"{relay_machine.get('commit', 'unknown')}, load average (1/5/15 min) "
+                f"{_load(relay_machine, 'start')} at its start and {_load(relay_machine, 'end')} at its end "
+                "(other sessions share the 2 cores).",
+                "",
+            ]
+        parts += [
             markdown_table(
                 [
                     "run",

@@ -267,7 +267,9 @@ class Store:
     def __init__(self, url: str):
         self.url = url
         self._insert_ignore_statements: dict[str, Any] = {}
-        self.engine: Engine = create_engine(database_url(url), future=True, pool_pre_ping=True)
+        url = database_url(url)
+        # A server's connection may have gone away between uses (pinged on checkout); a file's cannot.
+        self.engine: Engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         metadata.create_all(self.engine)
