@@ -10,7 +10,6 @@ lands on chain exactly once.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import time
 from collections import Counter
@@ -21,9 +20,8 @@ import pytest
 from offnet.chain.anvil import Anvil
 from offnet.chain.connect import connect
 from offnet.market.types import ReportKind
-from offnet.sonata.seller.server import serve_in_thread
 from offnet.testing import processes
-from offnet.testing.world import World, wait_until
+from offnet.testing.world import wait_until
 
 pytestmark = pytest.mark.anvil
 TICKETS = 300
@@ -36,19 +34,14 @@ def test_two_replicas__active_killed_under_load__standby_takes_over_nothing_lost
     node = Anvil().start()
     replicas: list[processes.OracleProcess] = []
     try:
-        chain = connect(rpc=node.url)
-        world = World.create(chain, "replicas", keys=False)
-        order = world.open_order(after_deadline=True)
-        with serve_in_thread(processes.reference_seller("replicas", world)) as seller_url:
-            po_id, ticket_ids = asyncio.run(
-                processes.order_with_tickets(chain, seller_url, order.order_id, TICKETS, concurrency=8)
-            )
+        with processes.ticket_stream(connect(rpc=node.url), "replicas", TICKETS, concurrency=8) as stream:
+            world, po_id, ticket_ids = stream.world, stream.product_order_id, stream.ticket_ids
             # One database, one oracle key: two replicas of one carrier's oracle.
             replicas = [
                 processes.buyer_oracle(
                     world,
                     tmp_path,
-                    seller_url,
+                    stream.seller_url,
                     rpc=node.url,
                     name=f"oracle-{n}",
                     database=database,

@@ -9,6 +9,9 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
 from offnet.sonata.models import SONATA_APIS
 from offnet.sonata.seller import create_seller_app
+from offnet.sonata.seller.server import serve_in_thread
 from offnet.testing.carriers import chain_clock
 from offnet.testing.world import DAY, World, wait_until
 
@@ -326,3 +330,28 @@ async def order_with_tickets(
         else:
             raise TimeoutError("the seller never resolved the tickets")
     return product_order.id, ids
+
+
+@dataclass
+class TicketStream:
+    """A world whose buyer ordered an awarded quote at the reference seller (served in a thread) and
+    has `ticket_ids` resolved on the circuit: what the buyer's oracle is then told about."""
+
+    world: World
+    seller_url: str
+    product_order_id: str
+    ticket_ids: list[str]
+
+
+@contextmanager
+def ticket_stream(chain: Chain, label: str, tickets: int, *, concurrency: int = 1) -> Iterator[TicketStream]:
+    """Deploy a world labelled `label` on `chain`, award an order, serve the reference seller and
+    have `tickets` tickets opened and resolved there (order_with_tickets); the seller serves until
+    the block ends."""
+    world = World.create(chain, label, keys=False)
+    order = world.open_order(after_deadline=True)
+    with serve_in_thread(reference_seller(label, world)) as seller_url:
+        po_id, ids = asyncio.run(
+            order_with_tickets(chain, seller_url, order.order_id, tickets, concurrency=concurrency)
+        )
+        yield TicketStream(world, seller_url, po_id, ids)
