@@ -56,6 +56,16 @@ R = TypeVar("R", bound=SonataModel)
 ACKNOWLEDGED = "acknowledged"
 
 CANCELLABLE_QUOTE = frozenset({QuoteState.IN_PROGRESS, QuoteState.IN_PROGRESS_DRAFT})
+# The buyer's two ways to end a quote: the states each applies to, where it leads, and what it says
+# when the quote is in another state.
+QUOTE_ENDINGS = {
+    "cancel": (CANCELLABLE_QUOTE, QuoteState.CANCELLED, "a quote in progress can be cancelled"),
+    "reject": (
+        APPROVED_QUOTE_STATES | {QuoteState.ANSWERED},
+        QuoteState.DECLINED,
+        "an answered or approved quote can be rejected",
+    ),
+}
 CANCELLABLE_ORDER = frozenset({ProductOrderState.ACKNOWLEDGED, ProductOrderState.IN_PROGRESS})
 TICKET_OPEN = frozenset(
     {
@@ -513,26 +523,19 @@ class SellerEngine:
 
     def cancel_quote(self, quote_id: str, buyer: str, reason: str | None) -> QuoteOperation:
         """Buyer withdraws a request still being worked on (MEF 115: from an inProgress state)."""
-        quote = self._referenced_quote(quote_id, buyer)
-        if quote.state not in CANCELLABLE_QUOTE:
-            raise invalid(
-                "/quoteId",
-                f"quote {quote_id} is {quote.state}; only a quote in progress can be cancelled",
-            )
-        self._unschedule(quote_id)
-        self._set_quote_state(quote, QuoteState.CANCELLED, self.clock(), reason)
-        return QuoteOperation(quoteId=quote_id, **({"reason": reason} if reason else {}))
+        return self._end_quote("cancel", quote_id, buyer, reason)
 
     def reject_quote(self, quote_id: str, buyer: str, reason: str | None) -> QuoteOperation:
         """Buyer declines an answered or approved quote."""
+        return self._end_quote("reject", quote_id, buyer, reason)
+
+    def _end_quote(self, how: str, quote_id: str, buyer: str, reason: str | None) -> QuoteOperation:
+        allowed, state, only = QUOTE_ENDINGS[how]
         quote = self._referenced_quote(quote_id, buyer)
-        if quote.state not in APPROVED_QUOTE_STATES and quote.state is not QuoteState.ANSWERED:
-            raise invalid(
-                "/quoteId",
-                f"quote {quote_id} is {quote.state}; only an answered or approved quote can be rejected",
-            )
+        if quote.state not in allowed:
+            raise invalid("/quoteId", f"quote {quote_id} is {quote.state}; only {only}")
         self._unschedule(quote_id)
-        self._set_quote_state(quote, QuoteState.DECLINED, self.clock(), reason)
+        self._set_quote_state(quote, state, self.clock(), reason)
         return QuoteOperation(quoteId=quote_id, **({"reason": reason} if reason else {}))
 
     def list_quotes(self, buyer: str, filters: dict[str, str]) -> list[dict[str, Any]]:
