@@ -189,16 +189,14 @@ class CancelProductOrderCreate(SonataModel):
     cancellationReasonType: Literal["technical", "commercial"] | None = None
 
 
-class CancelProductOrder(SonataModel):
+class CancelProductOrder(CancelProductOrderCreate):
     """A cancellation request as the seller returns it (MEFChargeableTaskStateType states)."""
 
     id: Id
-    productOrder: ProductOrderRef
-    relatedContactInformation: list[RelatedContactInformation]
     state: ChargeableTaskState
+    # The answer's schema sets no minimum on the contacts.
+    relatedContactInformation: list[RelatedContactInformation]  # type: ignore[assignment]
     href: Str | None = None
-    cancellationReason: Str | None = None
-    cancellationReasonType: Literal["technical", "commercial"] | None = None
     cancellationDeniedReason: Str | None = None
     charge: ChargeRef | None = None
 
