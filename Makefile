@@ -1,7 +1,7 @@
 # offnet: every target installs what it needs first, and does nothing twice.
 #   make demo   the whole marketplace end to end on a real anvil
 #   make test   the whole test suite (eth-tester unit tests + anvil integration tests)
-#   make bench  gas and throughput benchmarks        make lint   ruff (+ Slither)
+#   make bench  gas and throughput benchmarks        make lint   ruff, forge fmt --check, Slither
 #   make artifacts  recompile contracts/ into the package (only when sources changed)
 #   make gas-snapshot  rewrite tests/gas-snapshot.json from a fresh measurement
 
@@ -16,8 +16,9 @@ NODE_STAMP := node_modules/.installed
 
 # py-solc-x and ape-solidity find the solc-js front here (never in the home folder).
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
-# ape-foundry looks anvil up on the PATH: the one from node_modules.
-export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
+# ape-foundry looks anvil up on the PATH, and crytic-compile (under Slither) asks forge for the
+# config of foundry.toml (the formatter's settings): both from node_modules.
+export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/node_modules/@foundry-rs/forge-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help setup demo test bench lint artifacts gas-snapshot fuzz tools clean
 
@@ -60,6 +61,7 @@ bench: artifacts
 lint: setup
 	$(BIN)/ruff check src tests scripts bench
 	$(BIN)/ruff format --check src tests scripts bench
+	forge fmt --check contracts
 	$(BIN)/python tests/security/slither_input.py .build/slither-input.json
 	$(BIN)/slither .build/slither-input.json --config-file slither.config.json
 

@@ -2,6 +2,7 @@
 pragma solidity 0.8.29;
 
 import {ICarrierRegistry} from "./interfaces/ICarrierRegistry.sol";
+import {IMembership} from "./interfaces/IMembership.sol";
 import {RegistryRoles} from "./libraries/RegistryRoles.sol";
 
 /// @title CarrierRegistry
@@ -38,11 +39,21 @@ contract CarrierRegistry is ICarrierRegistry {
     uint32 private _applicationTtl;
     uint32 private _councilEpoch;
 
-    // --- modifiers ---------------------------------------------------------------------------------
+    // --- caller checks -----------------------------------------------------------------------------
+    // Every check of who may call is a modifier; functions that act for the caller's member
+    // resolve it with `_callerAdmin()` / `_callerCouncil()`, which revert the same way.
 
     /// @dev Council-only functions run only inside `_execute`, where the registry calls itself.
     modifier onlyCouncilExecution() {
         if (msg.sender != address(this)) revert RegistryOnlyCouncilExecution(msg.sender);
+        _;
+    }
+
+    /// @dev The caller must be the admin `member` proposed as its successor.
+    modifier onlyPendingAdmin(address member) {
+        if (msg.sender == address(0) || _pendingAdmins[member] != msg.sender) {
+            revert RegistryNotPendingAdmin(member, msg.sender);
+        }
         _;
     }
 
@@ -61,9 +72,8 @@ contract CarrierRegistry is ICarrierRegistry {
         uint32 applicationTtl
     ) {
         if (
-            founders.length == 0 || council.length == 0 || council.length > type(uint16).max
-                || councilThreshold == 0 || councilThreshold > council.length || sponsorsRequired == 0
-                || applicationTtl == 0
+            founders.length == 0 || council.length == 0 || council.length > type(uint16).max || councilThreshold == 0
+                || councilThreshold > council.length || sponsorsRequired == 0 || applicationTtl == 0
         ) {
             revert RegistryInvalidSetup(
                 founders.length, council.length, councilThreshold, sponsorsRequired, applicationTtl
@@ -95,17 +105,17 @@ contract CarrierRegistry is ICarrierRegistry {
 
     // --- views: the seams --------------------------------------------------------------------------
 
-    /// @inheritdoc ICarrierRegistry
+    /// @inheritdoc IMembership
     function isActive(address member) external view returns (bool) {
         return _members[member].status == MemberStatus.Active;
     }
 
-    /// @inheritdoc ICarrierRegistry
+    /// @inheritdoc IMembership
     function memberOf(address key) external view returns (address member) {
         (member,) = _resolve(key);
     }
 
-    /// @inheritdoc ICarrierRegistry
+    /// @inheritdoc IMembership
     function isQuoteSigner(address member, address key) external view returns (bool) {
         (address owner, uint8 roles) = _resolve(key);
         return owner != address(0) && owner == member && RegistryRoles.canQuote(roles);
@@ -117,7 +127,7 @@ contract CarrierRegistry is ICarrierRegistry {
         return owner != address(0) && owner == member && RegistryRoles.canReport(roles);
     }
 
-    /// @inheritdoc ICarrierRegistry
+    /// @inheritdoc IMembership
     function activeOracleMember(address key) external view returns (address member) {
         (address owner, uint8 roles) = _resolve(key);
         if (owner != address(0) && RegistryRoles.canReport(roles) && _members[owner].status == MemberStatus.Active) {
@@ -126,7 +136,7 @@ contract CarrierRegistry is ICarrierRegistry {
         return address(0);
     }
 
-    /// @inheritdoc ICarrierRegistry
+    /// @inheritdoc IMembership
     function isActiveQuoteSigner(address member, address key) external view returns (bool) {
         (address owner, uint8 roles) = _resolve(key);
         return owner != address(0) && owner == member && RegistryRoles.canQuote(roles)
@@ -139,6 +149,11 @@ contract CarrierRegistry is ICarrierRegistry {
         return m.council && m.status == MemberStatus.Active;
     }
 
+    /// @inheritdoc IMembership
+    function arbiter() external view returns (address) {
+        return address(this);
+    }
+
     /// @inheritdoc ICarrierRegistry
     function version() external pure returns (string memory) {
         return "1.0.0";
@@ -146,49 +161,48 @@ contract CarrierRegistry is ICarrierRegistry {
 
     // --- views: state ------------------------------------------------------------------------------
 
-    /// @notice The stored record of `account` (status, admin, council seat, epoch).
+    /// @inheritdoc ICarrierRegistry
     function memberInfo(address account) external view returns (Member memory) {
         return _members[account];
     }
 
-    /// @notice The member `key` acts for and its roles (ROLE_ADMIN for an admin), or (0, 0).
+    /// @inheritdoc ICarrierRegistry
     function keyOf(address key) external view returns (address member, uint8 roles) {
         return _resolve(key);
     }
 
-    /// @notice The candidate's current (or last) application.
+    /// @inheritdoc ICarrierRegistry
     function applicationOf(address candidate) external view returns (Application memory) {
         return _applications[candidate];
     }
 
-    /// @notice True when `sponsorMember` sponsored the candidate's current application.
+    /// @inheritdoc ICarrierRegistry
     function hasSponsored(address candidate, address sponsorMember) external view returns (bool) {
         uint32 round = _applications[candidate].round;
         return round != 0 && _sponsorships[candidate][sponsorMember] == round;
     }
 
-    /// @notice The admin `member` proposed as its successor, or address(0).
+    /// @inheritdoc ICarrierRegistry
     function pendingAdmin(address member) external view returns (address) {
         return _pendingAdmins[member];
     }
 
-    /// @notice A proposal and its calldata.
+    /// @inheritdoc ICarrierRegistry
     function proposalOf(uint256 proposalId) external view returns (Proposal memory proposal, bytes memory data) {
         return (_proposals[proposalId], _proposalData[proposalId]);
     }
 
-    /// @notice True when council member `member` approved the proposal.
+    /// @inheritdoc ICarrierRegistry
     function hasApproved(uint256 proposalId, address member) external view returns (bool) {
         return _approvals[proposalId][member];
     }
 
-    /// @notice Number of proposals ever made (ids run from 1 to this).
+    /// @inheritdoc ICarrierRegistry
     function proposalCount() external view returns (uint256) {
         return _proposalCount;
     }
 
-    /// @notice Council size, approvals needed, sponsors needed, application lifetime, and the
-    /// council epoch (moves whenever the set of voting council members changes).
+    /// @inheritdoc ICarrierRegistry
     function parameters()
         external
         view
@@ -235,7 +249,9 @@ contract CarrierRegistry is ICarrierRegistry {
         if (sponsorStatus != MemberStatus.Active) revert RegistryMemberNotActive(sponsorMember, sponsorStatus);
         Application storage a = _openApplication(candidate);
         uint32 round = a.round;
-        if (_sponsorships[candidate][sponsorMember] == round) revert RegistryAlreadySponsored(candidate, sponsorMember);
+        if (_sponsorships[candidate][sponsorMember] == round) {
+            revert RegistryAlreadySponsored(candidate, sponsorMember);
+        }
 
         _sponsorships[candidate][sponsorMember] = round;
         uint16 sponsors = a.sponsors + 1;
@@ -288,10 +304,7 @@ contract CarrierRegistry is ICarrierRegistry {
     }
 
     /// @inheritdoc ICarrierRegistry
-    function acceptAdmin(address member) external {
-        if (msg.sender == address(0) || _pendingAdmins[member] != msg.sender) {
-            revert RegistryNotPendingAdmin(member, msg.sender);
-        }
+    function acceptAdmin(address member) external onlyPendingAdmin(member) {
         Member storage m = _members[member];
         if (!_isCurrent(m.status)) revert RegistryNotMember(member, m.status);
         // The key may have been taken since the proposal: check again.

@@ -5,7 +5,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 import {IContractNotary} from "./interfaces/IContractNotary.sol";
-import {ICarrierRegistry} from "./interfaces/ICarrierRegistry.sol";
+import {IMembership} from "./interfaces/IMembership.sol";
 import {IOrderEscrow} from "./interfaces/IOrderEscrow.sol";
 import {NotaryCommitment} from "./libraries/NotaryCommitment.sol";
 import {OrderId, OrderTerms} from "./types/OrderTypes.sol";
@@ -17,12 +17,33 @@ contract ContractNotary is IContractNotary, EIP712 {
     bytes32 private constant CONTRACT_COMMITMENT_TYPEHASH =
         keccak256("ContractCommitment(bytes32 orderId,bytes32 commitment)");
 
-    ICarrierRegistry private immutable _registry;
+    IMembership private immutable _registry;
     IOrderEscrow private immutable _escrow;
 
     mapping(bytes32 orderId => Record record) private _records;
 
-    constructor(ICarrierRegistry registry, IOrderEscrow escrow_) EIP712("offnet ContractNotary", "1") {
+    // --- caller checks -----------------------------------------------------------------------------
+
+    /// @dev The caller must act (as admin or any operational key) for the buyer or the seller of
+    /// the order's notarised record, whose parties are stored as tags.
+    modifier onlyRecordParty(bytes32 orderId) {
+        Record storage record = _known(orderId);
+        uint128 callerTag = NotaryCommitment.tag(_registry.memberOf(msg.sender));
+        if (callerTag != record.buyerTag && callerTag != record.sellerTag) revert NotaryNotParty(orderId, msg.sender);
+        _;
+    }
+
+    /// @dev The caller must act (as admin or any operational key) for the buyer or the seller in
+    /// `terms` (the order id is computed only to name a refusal).
+    modifier onlyParty(OrderTerms calldata terms) {
+        address caller = _registry.memberOf(msg.sender);
+        if (caller == address(0) || (caller != terms.buyer && caller != terms.seller)) {
+            revert NotaryNotParty(OrderId.compute(terms), msg.sender);
+        }
+        _;
+    }
+
+    constructor(IMembership registry, IOrderEscrow escrow_) EIP712("offnet ContractNotary", "1") {
         if (address(registry) == address(0) || address(escrow_) == address(0)) revert NotaryZeroAddress();
         _registry = registry;
         _escrow = escrow_;
@@ -46,10 +67,8 @@ contract ContractNotary is IContractNotary, EIP712 {
     /// @inheritdoc IContractNotary
     function publishCopy(bytes32 orderId, bytes calldata ciphertextForBuyer, bytes calldata ciphertextForSeller)
         external
+        onlyRecordParty(orderId)
     {
-        Record storage record = _known(orderId);
-        uint128 callerTag = NotaryCommitment.tag(_registry.memberOf(msg.sender));
-        if (callerTag != record.buyerTag && callerTag != record.sellerTag) revert NotaryNotParty(orderId, msg.sender);
         emit ContractCopyPublished(orderId, msg.sender, ciphertextForBuyer, ciphertextForSeller);
     }
 
@@ -58,12 +77,8 @@ contract ContractNotary is IContractNotary, EIP712 {
         OrderTerms calldata terms,
         bytes calldata ciphertextForBuyer,
         bytes calldata ciphertextForSeller
-    ) external {
+    ) external onlyParty(terms) {
         bytes32 orderId = _awarded(terms);
-        address caller = _registry.memberOf(msg.sender);
-        if (caller == address(0) || (caller != terms.buyer && caller != terms.seller)) {
-            revert NotaryNotParty(orderId, msg.sender);
-        }
         emit ContractCopyPublished(orderId, msg.sender, ciphertextForBuyer, ciphertextForSeller);
     }
 

@@ -6,7 +6,7 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
-import {ICarrierRegistry} from "./interfaces/ICarrierRegistry.sol";
+import {IMembership} from "./interfaces/IMembership.sol";
 import {IOrderEscrow} from "./interfaces/IOrderEscrow.sol";
 import {CreditMath} from "./libraries/CreditMath.sol";
 import {OrderId, OrderTerms, PeriodMetrics} from "./types/OrderTypes.sol";
@@ -36,7 +36,8 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
 
     uint16 private constant DELIVERY = 0;
 
-    ICarrierRegistry private immutable _registry;
+    IMembership private immutable _registry;
+    address private immutable _arbiter;
     address private immutable _market;
     address private immutable _ledger;
 
@@ -45,17 +46,54 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
     mapping(address token => mapping(address party => uint256 amount)) private _balances;
     mapping(bytes32 orderId => mapping(uint16 milestone => uint256 openedAt)) private _disputes;
 
-    /// @param registry_ the CarrierRegistry; its address is the council's executor
+    // --- caller checks ---------------------------------------------------------------------------
+
+    /// @dev The council acts only through its executor (the registry running an approved proposal).
+    modifier onlyCouncil() {
+        _checkCouncil();
+        _;
+    }
+
+    modifier onlyMarket() {
+        if (msg.sender != _market) revert EscrowNotMarket(msg.sender);
+        _;
+    }
+
+    modifier onlyLedger() {
+        if (msg.sender != _ledger) revert EscrowNotLedger(msg.sender);
+        _;
+    }
+
+    /// @dev The order id is computed only to name a refusal.
+    modifier onlyBuyer(OrderTerms calldata terms) {
+        if (msg.sender != terms.buyer) revert EscrowNotBuyer(OrderId.compute(terms), msg.sender);
+        _;
+    }
+
+    modifier onlySeller(OrderTerms calldata terms) {
+        if (msg.sender != terms.seller) revert EscrowNotSeller(OrderId.compute(terms), msg.sender);
+        _;
+    }
+
+    modifier onlyParty(OrderTerms calldata terms) {
+        if (msg.sender != terms.buyer && msg.sender != terms.seller) {
+            revert EscrowNotParty(OrderId.compute(terms), msg.sender);
+        }
+        _;
+    }
+
+    /// @param registry_ the CarrierRegistry; its `arbiter()` is the only caller of the council functions
     /// @param market_ the RfqMarket, the only opener of orders
     /// @param ledger_ the SlaLedger, the only source of final outcomes
     /// @param allowedTokens the initial settlement tokens
     /// @dev The links are immutable (the deployment predicts the addresses of the contracts deployed
     /// after this one): reading them costs nothing on the hot paths.
-    constructor(ICarrierRegistry registry_, address market_, address ledger_, address[] memory allowedTokens) {
+    constructor(IMembership registry_, address market_, address ledger_, address[] memory allowedTokens) {
         if (address(registry_) == address(0) || market_ == address(0) || ledger_ == address(0)) {
             revert EscrowZeroAddress();
         }
         _registry = registry_;
+        _arbiter = registry_.arbiter();
         _market = market_;
         _ledger = ledger_;
         for (uint256 i = 0; i < allowedTokens.length; ++i) {
@@ -66,14 +104,12 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
     // --- wiring and council --------------------------------------------------------------------
 
     /// @inheritdoc IOrderEscrow
-    function setTokenAllowed(address token, bool allowed) external {
-        _onlyCouncil();
+    function setTokenAllowed(address token, bool allowed) external onlyCouncil {
         _setTokenAllowed(token, allowed);
     }
 
     /// @inheritdoc IOrderEscrow
-    function rule(OrderTerms calldata terms, uint16 milestone, uint16 buyerShareBps) external nonReentrant {
-        _onlyCouncil();
+    function rule(OrderTerms calldata terms, uint16 milestone, uint16 buyerShareBps) external nonReentrant onlyCouncil {
         if (buyerShareBps > CreditMath.BPS) revert EscrowInvalidShare(buyerShareBps);
         (bytes32 orderId, OrderState memory o) = _load(terms);
         if (_disputes[orderId][milestone] == 0) revert EscrowNoDispute(orderId, milestone);
@@ -94,14 +130,15 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
     // --- market and ledger ---------------------------------------------------------------------
 
     /// @inheritdoc IOrderEscrow
-    function openOrder(OrderTerms calldata terms) external nonReentrant returns (bytes32 orderId) {
-        if (msg.sender != _market) revert EscrowNotMarket(msg.sender);
+    function openOrder(OrderTerms calldata terms) external nonReentrant onlyMarket returns (bytes32 orderId) {
         orderId = OrderId.compute(terms);
         if (_orders[orderId].status != OrderStatus.None) revert EscrowOrderExists(orderId);
         if (terms.buyer == address(0) || terms.seller == address(0) || terms.buyer == terms.seller) {
             revert EscrowInvalidParties(terms.buyer, terms.seller);
         }
-        if (terms.prepaidMonths > terms.termMonths) revert EscrowPrepaidExceedsTerm(terms.prepaidMonths, terms.termMonths);
+        if (terms.prepaidMonths > terms.termMonths) {
+            revert EscrowPrepaidExceedsTerm(terms.prepaidMonths, terms.termMonths);
+        }
         // The whole order fits 96 bits, so no top-up can overflow an order's `escrowed`.
         uint256 whole = terms.oneTimeCharge + uint256(terms.termMonths) * terms.monthlyCharge;
         if (whole > type(uint96).max) revert EscrowAmountTooLarge(whole);
@@ -124,8 +161,8 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
     function onDelivered(OrderTerms calldata terms, uint40 committedDate, uint40 completionDate)
         external
         nonReentrant
+        onlyLedger
     {
-        if (msg.sender != _ledger) revert EscrowNotLedger(msg.sender);
         (bytes32 orderId, OrderState memory o) = _load(terms);
         if (!_awaitingDelivery(o.status)) {
             emit OutcomeIgnored(orderId, DELIVERY, Skip.OrderNotAwaitingDelivery);
@@ -140,8 +177,11 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IOrderEscrow
-    function onPeriod(OrderTerms calldata terms, uint16 period, PeriodMetrics calldata m) external nonReentrant {
-        if (msg.sender != _ledger) revert EscrowNotLedger(msg.sender);
+    function onPeriod(OrderTerms calldata terms, uint16 period, PeriodMetrics calldata m)
+        external
+        nonReentrant
+        onlyLedger
+    {
         (bytes32 orderId, OrderState memory o) = _load(terms);
         if (period == 0 || period > terms.termMonths) revert EscrowInvalidPeriod(orderId, period, terms.termMonths);
         Skip why = _periodSkip(o, period);
@@ -154,8 +194,7 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IOrderEscrow
-    function onOrderFailed(OrderTerms calldata terms, uint8 reason) external nonReentrant {
-        if (msg.sender != _ledger) revert EscrowNotLedger(msg.sender);
+    function onOrderFailed(OrderTerms calldata terms, uint8 reason) external nonReentrant onlyLedger {
         (bytes32 orderId, OrderState memory o) = _load(terms);
         if (!_awaitingDelivery(o.status)) {
             emit OutcomeIgnored(orderId, DELIVERY, Skip.OrderNotAwaitingDelivery);
@@ -167,7 +206,7 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
     // --- parties -------------------------------------------------------------------------------
 
     /// @inheritdoc IOrderEscrow
-    function topUp(OrderTerms calldata terms, uint16 months) external nonReentrant {
+    function topUp(OrderTerms calldata terms, uint16 months) external nonReentrant onlyBuyer(terms) {
         _topUp(terms, months);
     }
 
@@ -175,18 +214,18 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
     function topUpWithPermit(OrderTerms calldata terms, uint16 months, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
         external
         nonReentrant
+        onlyBuyer(terms)
     {
         // A failed permit (front-run or unsupported) is not fatal: the pull checks the allowance.
-        try IERC20Permit(terms.token).permit(
-            terms.buyer, address(this), uint256(months) * terms.monthlyCharge, deadline, v, r, s
-        ) {} catch {}
+        try IERC20Permit(terms.token)
+            .permit(terms.buyer, address(this), uint256(months) * terms.monthlyCharge, deadline, v, r, s) {}
+            catch {}
         _topUp(terms, months);
     }
 
     /// @inheritdoc IOrderEscrow
-    function acknowledge(OrderTerms calldata terms) external nonReentrant {
+    function acknowledge(OrderTerms calldata terms) external nonReentrant onlySeller(terms) {
         (bytes32 orderId, OrderState memory o) = _load(terms);
-        if (msg.sender != terms.seller) revert EscrowNotSeller(orderId, msg.sender);
         if (o.status != OrderStatus.Open) revert EscrowWrongStatus(orderId, o.status);
         o.status = OrderStatus.Acknowledged;
         _orders[orderId] = o;
@@ -194,14 +233,12 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IOrderEscrow
-    function cancel(OrderTerms calldata terms) external nonReentrant {
+    function cancel(OrderTerms calldata terms) external nonReentrant onlyBuyer(terms) {
         (bytes32 orderId, OrderState memory o) = _load(terms);
-        if (msg.sender != terms.buyer) revert EscrowNotBuyer(orderId, msg.sender);
         _requireAwaitingDelivery(orderId, o);
         _requireNotFrozen(orderId, DELIVERY);
-        uint256 fee = o.status == OrderStatus.Acknowledged
-            ? CreditMath.share(terms.oneTimeCharge, CANCELLATION_FEE_BPS)
-            : 0;
+        uint256 fee =
+            o.status == OrderStatus.Acknowledged ? CreditMath.share(terms.oneTimeCharge, CANCELLATION_FEE_BPS) : 0;
         uint256 refund = o.escrowed - fee;
         _closeAndPay(orderId, o, OrderStatus.Cancelled, 0);
         _pay(orderId, terms.token, terms.seller, fee, Payout.CancellationFee, DELIVERY);
@@ -229,9 +266,8 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IOrderEscrow
-    function dispute(OrderTerms calldata terms, uint16 milestone) external nonReentrant {
+    function dispute(OrderTerms calldata terms, uint16 milestone) external nonReentrant onlyParty(terms) {
         (bytes32 orderId, OrderState memory o) = _load(terms);
-        if (msg.sender != terms.buyer && msg.sender != terms.seller) revert EscrowNotParty(orderId, msg.sender);
         if (milestone == DELIVERY) _requireAwaitingDelivery(orderId, o);
         else _requireSettleablePeriod(orderId, terms, o, milestone);
         if (_disputes[orderId][milestone] != 0) revert EscrowDisputeExists(orderId, milestone);
@@ -321,7 +357,6 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
 
     function _topUp(OrderTerms calldata terms, uint16 months) private {
         (bytes32 orderId, OrderState memory o) = _load(terms);
-        if (msg.sender != terms.buyer) revert EscrowNotBuyer(orderId, msg.sender);
         if (o.status > OrderStatus.Active) revert EscrowWrongStatus(orderId, o.status);
         if (months == 0 || uint256(o.fundedMonths) + months > terms.termMonths) {
             revert EscrowInvalidTopUp(orderId, months, o.fundedMonths, terms.termMonths);
@@ -390,8 +425,14 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
         }
         _orders[orderId] = o;
         emit MilestoneSettled(orderId, milestone, buyerBps);
-        _pay(orderId, terms.token, terms.seller, amount - toBuyer, reason == Payout.Credit ? Payout.Release : reason,
-            milestone);
+        _pay(
+            orderId,
+            terms.token,
+            terms.seller,
+            amount - toBuyer,
+            reason == Payout.Credit ? Payout.Release : reason,
+            milestone
+        );
         _pay(orderId, terms.token, terms.buyer, toBuyer, reason, milestone);
     }
 
@@ -482,8 +523,8 @@ contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
 
     // --- internals: money ----------------------------------------------------------------------
 
-    function _onlyCouncil() private view {
-        if (msg.sender != address(_registry)) revert EscrowNotCouncil(msg.sender);
+    function _checkCouncil() private view {
+        if (msg.sender != _arbiter) revert EscrowNotCouncil(msg.sender);
     }
 
     function _setTokenAllowed(address token, bool allowed) private {

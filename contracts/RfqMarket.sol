@@ -6,7 +6,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 
 import {IRfqMarket} from "./interfaces/IRfqMarket.sol";
-import {ICarrierRegistry} from "./interfaces/ICarrierRegistry.sol";
+import {IMembership} from "./interfaces/IMembership.sol";
 import {IOrderEscrow} from "./interfaces/IOrderEscrow.sol";
 import {ISlaLedger} from "./interfaces/ISlaLedger.sol";
 import {OrderTerms} from "./types/OrderTypes.sol";
@@ -22,7 +22,7 @@ contract RfqMarket is IRfqMarket, EIP712 {
     /// @inheritdoc IRfqMarket
     uint256 public constant MAX_PARTICIPANTS = 64;
 
-    ICarrierRegistry private immutable _registry;
+    IMembership private immutable _registry;
     IOrderEscrow private immutable _escrow;
     ISlaLedger private immutable _ledger;
 
@@ -30,7 +30,36 @@ contract RfqMarket is IRfqMarket, EIP712 {
     mapping(address provider => mapping(uint256 word => uint256 bits)) private _nonces;
     mapping(address provider => uint64 epoch) private _epochs;
 
-    constructor(ICarrierRegistry registry, IOrderEscrow escrow, ISlaLedger ledger) EIP712("offnet RfqMarket", "1") {
+    // --- caller checks -----------------------------------------------------------------------------
+
+    /// @dev The caller must be the RFQ's buyer (the id is computed only to name a refusal).
+    modifier onlyBuyer(Rfq calldata rfq) {
+        if (msg.sender != rfq.buyer) revert RfqNotBuyer(_idOf(rfq), msg.sender);
+        _;
+    }
+
+    /// @dev The caller must be the buyer the quote names (which the award then proves is the RFQ's).
+    modifier onlyQuoteBuyer(Quote calldata quote) {
+        if (msg.sender != quote.buyer) revert RfqNotBuyer(quote.rfqId, msg.sender);
+        _;
+    }
+
+    /// @dev The caller must be the provider's admin or one of its quote keys.
+    modifier onlyQuoteSigner(address provider) {
+        _checkQuoteSigner(provider, msg.sender);
+        _;
+    }
+
+    /// @dev Runs the buyer's EIP-2612 permit for the escrow first. A permit someone front-ran is
+    /// already spent: the allowance it set is what counts, so a failed permit is ignored.
+    modifier withPermit(Rfq calldata rfq, Permit calldata permit) {
+        try IERC20Permit(rfq.token)
+            .permit(rfq.buyer, address(_escrow), permit.value, permit.deadline, permit.v, permit.r, permit.s) {}
+            catch {}
+        _;
+    }
+
+    constructor(IMembership registry, IOrderEscrow escrow, ISlaLedger ledger) EIP712("offnet RfqMarket", "1") {
         if (address(registry) == address(0) || address(escrow) == address(0) || address(ledger) == address(0)) {
             revert RfqZeroAddress();
         }
@@ -42,35 +71,32 @@ contract RfqMarket is IRfqMarket, EIP712 {
     // --- buyer -------------------------------------------------------------------------------------
 
     /// @inheritdoc IRfqMarket
-    function postRfq(Rfq calldata rfq) external returns (uint256 rfqId) {
+    function postRfq(Rfq calldata rfq) external onlyBuyer(rfq) returns (uint256 rfqId) {
         rfqId = _idOf(rfq);
-        if (msg.sender != rfq.buyer) revert RfqNotBuyer(rfqId, msg.sender);
         if (rfq.deadline <= block.timestamp) revert RfqDeadlineNotInFuture(rfq.deadline, block.timestamp);
         if (rfq.invited.length > MAX_PARTICIPANTS) revert RfqTooManyInvited(rfq.invited.length, MAX_PARTICIPANTS);
         if (_rfqs[rfqId].status != RfqStatus.None) revert RfqAlreadyPosted(rfqId);
         if (!_registry.isActive(rfq.buyer)) revert RfqBuyerInactive(rfq.buyer);
         if (!_escrow.isTokenAllowed(rfq.token)) revert RfqTokenNotAllowed(rfq.token);
-        _rfqs[rfqId] =
-            RfqState({status: RfqStatus.Open, entries: 0, logHash: QuoteLog.seed(rfq.buyer, rfq.token)});
+        _rfqs[rfqId] = RfqState({status: RfqStatus.Open, entries: 0, logHash: QuoteLog.seed(rfq.buyer, rfq.token)});
         emit RfqPosted(rfqId, rfq.productKey, rfq.locationKey, rfq);
     }
 
     /// @inheritdoc IRfqMarket
-    function award(
-        Rfq calldata rfq,
-        Quote calldata quote,
-        bytes calldata signature,
-        LogEntry[] calldata log
-    ) external returns (bytes32 orderId) {
+    function award(Rfq calldata rfq, Quote calldata quote, bytes calldata signature, LogEntry[] calldata log)
+        external
+        onlyQuoteBuyer(quote)
+        returns (bytes32 orderId)
+    {
         return _award(_rfqOfQuote(rfq, quote), quote, signature, log);
     }
 
     /// @inheritdoc IRfqMarket
-    function awardQuote(
-        Quote calldata quote,
-        bytes calldata signature,
-        LogEntry[] calldata log
-    ) external returns (bytes32 orderId) {
+    function awardQuote(Quote calldata quote, bytes calldata signature, LogEntry[] calldata log)
+        external
+        onlyQuoteBuyer(quote)
+        returns (bytes32 orderId)
+    {
         return _award(quote.rfqId, quote, signature, log);
     }
 
@@ -81,18 +107,13 @@ contract RfqMarket is IRfqMarket, EIP712 {
         bytes calldata signature,
         LogEntry[] calldata log,
         Permit calldata permit
-    ) external returns (bytes32 orderId) {
-        // A permit someone front-ran is already spent: the allowance it set is what counts.
-        try IERC20Permit(rfq.token).permit(
-            rfq.buyer, address(_escrow), permit.value, permit.deadline, permit.v, permit.r, permit.s
-        ) {} catch {}
+    ) external withPermit(rfq, permit) onlyQuoteBuyer(quote) returns (bytes32 orderId) {
         return _award(_rfqOfQuote(rfq, quote), quote, signature, log);
     }
 
     /// @inheritdoc IRfqMarket
-    function cancelRfq(Rfq calldata rfq) external {
+    function cancelRfq(Rfq calldata rfq) external onlyBuyer(rfq) {
         uint256 rfqId = _idOf(rfq);
-        if (msg.sender != rfq.buyer) revert RfqNotBuyer(rfqId, msg.sender);
         RfqState storage state = _open(rfqId);
         state.status = RfqStatus.Cancelled;
         emit RfqCancelled(rfqId);
@@ -131,7 +152,7 @@ contract RfqMarket is IRfqMarket, EIP712 {
     // --- provider ----------------------------------------------------------------------------------
 
     /// @inheritdoc IRfqMarket
-    function commitQuote(Rfq calldata rfq, address provider, bytes32 digest) external {
+    function commitQuote(Rfq calldata rfq, address provider, bytes32 digest) external onlyQuoteSigner(provider) {
         if (digest == bytes32(0)) revert QuoteZeroDigest();
         uint256 rfqId = _idOf(rfq);
         RfqState storage state = _beforeDeadline(rfq, rfqId);
@@ -139,30 +160,26 @@ contract RfqMarket is IRfqMarket, EIP712 {
             revert QuoteProviderNotInvited(rfqId, provider);
         }
         if (provider == rfq.buyer || !_registry.isActive(provider)) revert QuoteProviderInactive(provider);
-        _checkQuoteSigner(provider, msg.sender);
         uint16 index = _append(rfqId, state, provider, digest);
         emit QuoteCommitted(rfqId, provider, digest, index);
     }
 
     /// @inheritdoc IRfqMarket
-    function withdrawQuote(Rfq calldata rfq, address provider) external {
+    function withdrawQuote(Rfq calldata rfq, address provider) external onlyQuoteSigner(provider) {
         uint256 rfqId = _idOf(rfq);
         RfqState storage state = _beforeDeadline(rfq, rfqId);
-        _checkQuoteSigner(provider, msg.sender);
         uint16 index = _append(rfqId, state, provider, bytes32(0));
         emit QuoteWithdrawn(rfqId, provider, index);
     }
 
     /// @inheritdoc IRfqMarket
-    function invalidateNonces(address provider, uint256 word, uint256 mask) external {
-        _checkQuoteSigner(provider, msg.sender);
+    function invalidateNonces(address provider, uint256 word, uint256 mask) external onlyQuoteSigner(provider) {
         _nonces[provider][word] |= mask;
         emit NoncesInvalidated(provider, word, mask);
     }
 
     /// @inheritdoc IRfqMarket
-    function bumpQuoteEpoch(address provider) external returns (uint64 epoch) {
-        _checkQuoteSigner(provider, msg.sender);
+    function bumpQuoteEpoch(address provider) external onlyQuoteSigner(provider) returns (uint64 epoch) {
         epoch = _epochs[provider] + 1;
         _epochs[provider] = epoch;
         emit QuoteEpochBumped(provider, epoch);
@@ -195,7 +212,7 @@ contract RfqMarket is IRfqMarket, EIP712 {
         return _epochs[provider];
     }
 
-    /// @notice The registry, escrow and ledger this market was deployed with.
+    /// @inheritdoc IRfqMarket
     function links() external view returns (address registry, address escrow, address ledger) {
         return (address(_registry), address(_escrow), address(_ledger));
     }
@@ -217,13 +234,10 @@ contract RfqMarket is IRfqMarket, EIP712 {
 
     /// @dev Awards `quote` in RFQ `rfqId` (= quote.rfqId). The caller must be the quote's buyer, and
     /// the log replay, seeded with the quote's buyer and token, proves both are the RFQ's.
-    function _award(
-        uint256 rfqId,
-        Quote calldata quote,
-        bytes calldata signature,
-        LogEntry[] calldata log
-    ) private returns (bytes32 orderId) {
-        if (msg.sender != quote.buyer) revert RfqNotBuyer(rfqId, msg.sender);
+    function _award(uint256 rfqId, Quote calldata quote, bytes calldata signature, LogEntry[] calldata log)
+        private
+        returns (bytes32 orderId)
+    {
         if (!_registry.isActive(msg.sender)) revert RfqBuyerInactive(msg.sender);
         RfqState storage state = _open(rfqId);
         bytes32 digest = _verifyQuote(quote, signature);

@@ -12,7 +12,7 @@ import {
     Reputation,
     ReputationScores
 } from "./interfaces/ISlaLedger.sol";
-import {ICarrierRegistry} from "./interfaces/ICarrierRegistry.sol";
+import {IMembership} from "./interfaces/IMembership.sol";
 import {IOrderEscrow} from "./interfaces/IOrderEscrow.sol";
 import {ReportHashing} from "./libraries/ReportHashing.sol";
 import {ReportKinds} from "./libraries/ReportKinds.sol";
@@ -28,7 +28,8 @@ import {OrderId, OrderTerms} from "./types/OrderTypes.sol";
 contract SlaLedger is ISlaLedger {
     using ReportHashing for Report;
 
-    ICarrierRegistry private immutable _registry;
+    IMembership private immutable _registry;
+    address private immutable _arbiter;
     IOrderEscrow private immutable _escrow;
     address private immutable _market;
     uint32 private immutable _livenessWindow;
@@ -38,17 +39,31 @@ contract SlaLedger is ISlaLedger {
     mapping(bytes32 reportId => ReportStatus status) private _unpacked; // facts without a packed field
     mapping(address provider => Reputation reputation) private _reputations;
 
-    /// @param registry the CarrierRegistry (oracle keys, the council's executor)
+    // --- caller checks -----------------------------------------------------------------------------
+
+    /// @dev The council acts only through its executor (the registry running an approved proposal).
+    modifier onlyCouncil() {
+        if (msg.sender != _arbiter) revert SlaNotCouncil(msg.sender);
+        _;
+    }
+
+    modifier onlyMarket() {
+        if (msg.sender != _market) revert SlaNotMarket(msg.sender);
+        _;
+    }
+
+    /// @param registry the CarrierRegistry (oracle keys; its `arbiter()` rules on disputes)
     /// @param escrow the OrderEscrow final outcomes are pushed into
     /// @param market the RfqMarket, the only recorder of quote timeliness
     /// @param livenessWindow_ seconds a report can be disputed before it may become final
     /// @dev The links are immutable: the deployment predicts the addresses of the contracts
     /// deployed after this one.
-    constructor(ICarrierRegistry registry, IOrderEscrow escrow, address market, uint32 livenessWindow_) {
+    constructor(IMembership registry, IOrderEscrow escrow, address market, uint32 livenessWindow_) {
         if (address(registry) == address(0) || address(escrow) == address(0) || market == address(0)) {
             revert SlaZeroAddress();
         }
         _registry = registry;
+        _arbiter = registry.arbiter();
         _escrow = escrow;
         _market = market;
         _livenessWindow = livenessWindow_;
@@ -58,7 +73,7 @@ contract SlaLedger is ISlaLedger {
 
     /// @inheritdoc ISlaLedger
     function submit(uint64 laneId, Report[] calldata reports) external returns (bytes32 root) {
-        address member = _oracleMember(msg.sender);
+        address member = _callerOracleMember();
         uint256 count = reports.length;
         if (count == 0) revert SlaEmptyBatch();
         bytes32[] memory nodes = new bytes32[](count);
@@ -92,10 +107,12 @@ contract SlaLedger is ISlaLedger {
     }
 
     /// @inheritdoc ISlaLedger
-    function finalize(OrderTerms calldata terms, Report calldata report, BatchRef calldata batch, bytes32[] calldata proof)
-        external
-        returns (bool finalized)
-    {
+    function finalize(
+        OrderTerms calldata terms,
+        Report calldata report,
+        BatchRef calldata batch,
+        bytes32[] calldata proof
+    ) external returns (bool finalized) {
         bytes32 reportId = report.idOf();
         ReportStatus status = _statusOf(report, reportId);
         if (status == ReportStatus.Final) return false;
@@ -131,13 +148,16 @@ contract SlaLedger is ISlaLedger {
     }
 
     /// @inheritdoc ISlaLedger
-    function dispute(OrderTerms calldata terms, Report calldata report, BatchRef calldata batch, bytes32[] calldata proof)
-        external
-    {
+    function dispute(
+        OrderTerms calldata terms,
+        Report calldata report,
+        BatchRef calldata batch,
+        bytes32[] calldata proof
+    ) external {
         bytes32 reportId = report.idOf();
         _checkOrder(terms, report);
         uint256 submittedAt = _provenBatch(terms, report, reportId, batch, proof);
-        address member = _oracleMember(msg.sender);
+        address member = _callerOracleMember();
         address counterparty = batch.member == terms.buyer ? terms.seller : terms.buyer;
         if (member != counterparty) revert SlaNotCounterparty(msg.sender, member);
         _checkOpen(report, reportId);
@@ -174,8 +194,7 @@ contract SlaLedger is ISlaLedger {
     }
 
     /// @inheritdoc ISlaLedger
-    function resolve(OrderTerms calldata terms, Report calldata report, address loser) external {
-        if (msg.sender != address(_registry)) revert SlaNotCouncil(msg.sender);
+    function resolve(OrderTerms calldata terms, Report calldata report, address loser) external onlyCouncil {
         bytes32 reportId = report.idOf();
         _checkOrder(terms, report);
         if (_statusOf(report, reportId) != ReportStatus.Disputed) revert SlaNotDisputed(reportId);
@@ -190,8 +209,7 @@ contract SlaLedger is ISlaLedger {
     // --- reputation -----------------------------------------------------------------------------
 
     /// @inheritdoc ISlaLedger
-    function recordQuoteTimeliness(address provider, bool answeredOnTime) external {
-        if (msg.sender != _market) revert SlaNotMarket(msg.sender);
+    function recordQuoteTimeliness(address provider, bool answeredOnTime) external onlyMarket {
         Reputation storage r = _reputations[provider];
         r.quotesRequested += 1;
         if (answeredOnTime) r.quotesOnTime += 1;
@@ -254,10 +272,10 @@ contract SlaLedger is ISlaLedger {
 
     // --- internals ------------------------------------------------------------------------------
 
-    /// @dev The active member whose oracle key `key` is; reverts otherwise.
-    function _oracleMember(address key) private view returns (address member) {
-        member = _registry.activeOracleMember(key);
-        if (member == address(0)) revert SlaNotOracle(key, _registry.memberOf(key));
+    /// @dev The active member whose oracle key (or admin) the caller is; reverts otherwise.
+    function _callerOracleMember() private view returns (address member) {
+        member = _registry.activeOracleMember(msg.sender);
+        if (member == address(0)) revert SlaNotOracle(msg.sender, _registry.memberOf(msg.sender));
     }
 
     /// @dev The report is about the order of `terms`, an order between two different members.

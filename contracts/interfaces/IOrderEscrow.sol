@@ -169,103 +169,180 @@ interface IOrderEscrow {
 
     // --- wiring and council ------------------------------------------------------------------------
 
-    /// @notice Adds or removes a settlement token; the council only (the registry executing a proposal).
+    /// @notice Adds or removes a settlement token; the council only (its arbiter).
     /// @dev Removing a token refuses new orders and top-ups in it; open orders settle and withdraw normally.
+    /// @param token the ERC-20 token
+    /// @param allowed true to allow it, false to remove it
     function setTokenAllowed(address token, bool allowed) external;
 
     /// @notice Splits the money of a disputed milestone: `buyerShareBps` of it to the buyer, the rest
     /// to the seller; the council only. For milestone 0 a 10,000 bps share means "never delivered":
     /// everything escrowed is refunded (Failed); any other share settles delivery as of now.
+    /// @param terms the order's terms
+    /// @param milestone 0 (delivery) or a billing period 1..termMonths
+    /// @param buyerShareBps the buyer's share, 0..10,000
     function rule(OrderTerms calldata terms, uint16 milestone, uint16 buyerShareBps) external;
 
     // --- market and ledger -------------------------------------------------------------------------
 
     /// @notice Opens the order of `terms` and pulls oneTimeCharge + prepaidMonths * monthlyCharge
     /// from the buyer (who approved the escrow, or permitted it just before); the market only.
+    /// @param terms the order's terms (awardedAt = the award's block time)
+    /// @return orderId keccak256(abi.encode(terms))
     function openOrder(OrderTerms calldata terms) external returns (bytes32 orderId);
 
     /// @notice Final delivery report: releases the one-time charge minus the late-delivery credit
     /// (lateDeliveryBpsPerDay per whole day after `committedDate`, capped by lateDeliveryCapBps);
     /// the ledger only. Ignored (OutcomeIgnored) when the order no longer awaits delivery.
+    /// @param terms the order's terms
+    /// @param committedDate the committed completion date (unix seconds)
+    /// @param completionDate the reported completion date (unix seconds)
     function onDelivered(OrderTerms calldata terms, uint40 committedDate, uint40 completionDate) external;
 
     /// @notice Final in-life report of `period`: releases the monthly charge minus the SLA credits of
     /// `m` (capped by monthlyCreditCapBps); the ledger only. Ignored when the order is not active,
     /// the period is not funded or is settled already.
+    /// @param terms the order's terms
+    /// @param period the billing period, 1..termMonths
+    /// @param m the period's measurements
     function onPeriod(OrderTerms calldata terms, uint16 period, PeriodMetrics calldata m) external;
 
-    /// @notice Final failure report (Sonata rejected, failed or cancelled, code `reason`): refunds
-    /// everything escrowed to the buyer; the ledger only. Ignored once delivered or closed.
+    /// @notice Final failure report (Sonata rejected, failed or cancelled): refunds everything
+    /// escrowed to the buyer; the ledger only. Ignored once delivered or closed.
+    /// @param terms the order's terms
+    /// @param reason the ReportKinds FAILURE_* code
     function onOrderFailed(OrderTerms calldata terms, uint8 reason) external;
 
     // --- parties -----------------------------------------------------------------------------------
 
-    /// @notice The buyer funds `months` more months (it approved the escrow beforehand).
+    /// @notice The buyer funds more months (it approved the escrow beforehand).
+    /// @param terms the order's terms
+    /// @param months how many more months, up to the term
     function topUp(OrderTerms calldata terms, uint16 months) external;
 
-    /// @notice The buyer funds `months` more months with an EIP-2612 permit in the same transaction.
+    /// @notice The buyer funds more months with an EIP-2612 permit in the same transaction.
     /// @dev A permit that fails (e.g. front-run, so the allowance exists already) is ignored; the
     /// pull then needs the allowance.
+    /// @param terms the order's terms
+    /// @param months how many more months, up to the term
+    /// @param deadline the permit's deadline
+    /// @param v the permit signature's v
+    /// @param r the permit signature's r
+    /// @param s the permit signature's s
     function topUpWithPermit(OrderTerms calldata terms, uint16 months, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
         external;
 
     /// @notice The seller acknowledges the order (work started): from now on cancelling costs the fee.
+    /// @param terms the order's terms
     function acknowledge(OrderTerms calldata terms) external;
 
     /// @notice The buyer cancels before delivery (see the cancellation policy above).
+    /// @param terms the order's terms
     function cancel(OrderTerms calldata terms) external;
 
     /// @notice Anyone refunds the buyer of an order not delivered by its delivery deadline.
+    /// @param terms the order's terms
     function claimNonDelivery(OrderTerms calldata terms) external;
 
     /// @notice Anyone releases a funded period to the seller when no report settled it by its deadline.
+    /// @param terms the order's terms
+    /// @param period the billing period, 1..termMonths
     function claimPeriod(OrderTerms calldata terms, uint16 period) external;
 
-    /// @notice The buyer or the seller disputes milestone `milestone` (0 = delivery), freezing its money.
+    /// @notice The buyer or the seller disputes a milestone, freezing its money.
+    /// @param terms the order's terms
+    /// @param milestone 0 (delivery) or a billing period 1..termMonths
     function dispute(OrderTerms calldata terms, uint16 milestone) external;
 
-    /// @notice Sends the caller's whole balance of `token` to the caller.
+    /// @notice Sends the caller's whole balance of a token to the caller.
+    /// @param token the token
     function withdraw(address token) external;
 
-    /// @notice Sends the caller's whole balance of `token` to `to` (e.g. when the token blocks the caller).
+    /// @notice Sends the caller's whole balance of a token to another address (e.g. when the token
+    /// blocks the caller).
+    /// @param token the token
+    /// @param to the recipient
     function withdrawTo(address token, address to) external;
 
     // --- views -------------------------------------------------------------------------------------
 
     /// @notice Length of a billing period.
-    function BILLING_PERIOD() external view returns (uint256);
-    /// @notice Time after the end of a period before the seller may claim it unreported.
-    function REPORT_GRACE() external view returns (uint256);
-    /// @notice Time after the committed installation interval before the buyer may claim a refund.
-    function DELIVERY_GRACE() external view returns (uint256);
-    /// @notice How long a dispute freezes its milestone against the timeouts.
-    function RULING_TIMEOUT() external view returns (uint256);
-    /// @notice Share of the one-time charge the seller keeps when the buyer cancels after acknowledgement.
-    function CANCELLATION_FEE_BPS() external view returns (uint256);
+    /// @return period seconds
+    function BILLING_PERIOD() external view returns (uint256 period);
 
-    /// @notice Version of this contract's interface.
-    function version() external pure returns (string memory);
-    /// @notice The registry: its address is the council's executor.
-    function registry() external view returns (address);
+    /// @notice Time after the end of a period before the seller may claim it unreported.
+    /// @return grace seconds
+    function REPORT_GRACE() external view returns (uint256 grace);
+
+    /// @notice Time after the committed installation interval before the buyer may claim a refund.
+    /// @return grace seconds
+    function DELIVERY_GRACE() external view returns (uint256 grace);
+
+    /// @notice How long a dispute freezes its milestone against the timeouts.
+    /// @return timeout seconds
+    function RULING_TIMEOUT() external view returns (uint256 timeout);
+
+    /// @notice Share of the one-time charge the seller keeps when the buyer cancels after acknowledgement.
+    /// @return bps basis points
+    function CANCELLATION_FEE_BPS() external view returns (uint256 bps);
+
+    /// @notice The version of this contract's interface.
+    /// @return semver the version string
+    function version() external pure returns (string memory semver);
+
+    /// @notice The registry this escrow was deployed with (its arbiter rules and allow-lists).
+    /// @return registryAddress the registry
+    function registry() external view returns (address registryAddress);
+
     /// @notice The market allowed to open orders (fixed at deployment).
-    function market() external view returns (address);
+    /// @return marketAddress the RfqMarket
+    function market() external view returns (address marketAddress);
+
     /// @notice The ledger allowed to push final outcomes (fixed at deployment).
-    function ledger() external view returns (address);
-    /// @notice True when new orders and top-ups may use `token`.
-    function isTokenAllowed(address token) external view returns (bool);
+    /// @return ledgerAddress the SlaLedger
+    function ledger() external view returns (address ledgerAddress);
+
+    /// @notice Whether new orders and top-ups may use a token.
+    /// @param token the token
+    /// @return allowed true when allow-listed
+    function isTokenAllowed(address token) external view returns (bool allowed);
+
     /// @notice The stored state of an order.
-    function orderState(bytes32 orderId) external view returns (OrderState memory);
-    /// @notice True when `period` of the order is settled.
-    function isPeriodSettled(bytes32 orderId, uint16 period) external view returns (bool);
-    /// @notice When the milestone was disputed (0 when never).
-    function disputedAt(bytes32 orderId, uint16 milestone) external view returns (uint256);
-    /// @notice What `party` can withdraw in `token`.
-    function withdrawable(address token, address party) external view returns (uint256);
-    /// @notice The late-delivery credit, in bps of the one-time charge, that `onDelivered` would apply.
+    /// @param orderId the order id
+    /// @return state the order's one slot (zero when never opened)
+    function orderState(bytes32 orderId) external view returns (OrderState memory state);
+
+    /// @notice Whether a billing period of an order is settled.
+    /// @param orderId the order id
+    /// @param period the billing period
+    /// @return settled true when its money moved
+    function isPeriodSettled(bytes32 orderId, uint16 period) external view returns (bool settled);
+
+    /// @notice When a milestone was disputed.
+    /// @param orderId the order id
+    /// @param milestone 0 (delivery) or a billing period
+    /// @return openedAt the dispute's time, 0 when never disputed
+    function disputedAt(bytes32 orderId, uint16 milestone) external view returns (uint256 openedAt);
+
+    /// @notice What a party can withdraw in a token.
+    /// @param token the token
+    /// @param party the party
+    /// @return amount token units
+    function withdrawable(address token, address party) external view returns (uint256 amount);
+
+    /// @notice The late-delivery credit `onDelivered` would apply.
+    /// @param terms the order's terms
+    /// @param committedDate the committed completion date
+    /// @param completionDate the completion date
+    /// @return bps the credit in basis points of the one-time charge
     function lateDeliveryCreditBps(OrderTerms calldata terms, uint40 committedDate, uint40 completionDate)
         external
         pure
-        returns (uint256);
-    /// @notice The in-life credit, in bps of the monthly charge, that `onPeriod` would apply for `m`.
-    function periodCreditBps(OrderTerms calldata terms, PeriodMetrics calldata m) external pure returns (uint256);
+        returns (uint256 bps);
+
+    /// @notice The in-life credit `onPeriod` would apply for some measurements.
+    /// @param terms the order's terms
+    /// @param m the period's measurements
+    /// @return bps the credit in basis points of the monthly charge
+    function periodCreditBps(OrderTerms calldata terms, PeriodMetrics calldata m) external pure returns (uint256 bps);
 }

@@ -160,32 +160,44 @@ interface IRfqMarket {
 
     // --- buyer -------------------------------------------------------------------------------------
 
-    /// @notice Posts an RFQ (caller = `rfq.buyer`, an active member); returns its id.
+    /// @notice Posts an RFQ; the caller must be `rfq.buyer`, an active member.
+    /// @param rfq the request for quote (its hash is its id; nothing of it is stored)
+    /// @return rfqId uint256(keccak256(abi.encode(rfq)))
     function postRfq(Rfq calldata rfq) external returns (uint256 rfqId);
 
     /// @notice Awards the committed quote: verifies it, opens the order in the escrow (pulling the
     /// buyer's funds). The quote's `contractHash`, signed by the seller with the quote and accepted
     /// by the buyer's transaction, becomes part of the order's terms: the notarised contract.
     /// @dev The buyer must be an active member (a suspended buyer cannot award).
-    function award(
-        Rfq calldata rfq,
-        Quote calldata quote,
-        bytes calldata signature,
-        LogEntry[] calldata log
-    ) external returns (bytes32 orderId);
+    /// @param rfq the RFQ the quote answers
+    /// @param quote the provider's quote
+    /// @param signature the provider's EIP-712 signature of `quote` (its admin or a quote key)
+    /// @param log the RFQ's whole commitment log, in order (from QuoteCommitted / QuoteWithdrawn)
+    /// @return orderId the id of the order opened in the escrow (the hash of its terms)
+    function award(Rfq calldata rfq, Quote calldata quote, bytes calldata signature, LogEntry[] calldata log)
+        external
+        returns (bytes32 orderId);
 
     /// @notice `award` without the RFQ in calldata (the cheaper path): the RFQ is `quote.rfqId`, and
     /// its buyer and token are proven by the log replay, whose hash is seeded with them.
     /// @dev A quote whose buyer or token is not the RFQ's fails with `QuoteLogMismatch`; `award`
     /// names that case precisely (`QuoteNotForRfq`).
-    function awardQuote(
-        Quote calldata quote,
-        bytes calldata signature,
-        LogEntry[] calldata log
-    ) external returns (bytes32 orderId);
+    /// @param quote the provider's quote
+    /// @param signature the provider's EIP-712 signature of `quote`
+    /// @param log the RFQ's whole commitment log, in order
+    /// @return orderId the id of the order opened in the escrow
+    function awardQuote(Quote calldata quote, bytes calldata signature, LogEntry[] calldata log)
+        external
+        returns (bytes32 orderId);
 
     /// @notice `award` preceded by the buyer's EIP-2612 permit for the escrow (a failed permit is
     /// ignored, so a front-run permit does not block the award).
+    /// @param rfq the RFQ the quote answers
+    /// @param quote the provider's quote
+    /// @param signature the provider's EIP-712 signature of `quote`
+    /// @param log the RFQ's whole commitment log, in order
+    /// @param permit the buyer's permit of the settlement token for the escrow
+    /// @return orderId the id of the order opened in the escrow
     function awardWithPermit(
         Rfq calldata rfq,
         Quote calldata quote,
@@ -195,46 +207,79 @@ interface IRfqMarket {
     ) external returns (bytes32 orderId);
 
     /// @notice The buyer cancels an open RFQ.
+    /// @param rfq the RFQ to cancel
     function cancelRfq(Rfq calldata rfq) external;
 
     /// @notice Anyone closes an awarded RFQ, or an open one after its deadline, recording quote
     /// timeliness in the SLA ledger for invited providers and committers.
+    /// @param rfq the RFQ to close
+    /// @param log the RFQ's whole commitment log, in order
     function closeRfq(Rfq calldata rfq, LogEntry[] calldata log) external;
 
     // --- provider ----------------------------------------------------------------------------------
 
-    /// @notice Commits (or replaces) the provider's sealed quote digest; caller = its admin or quote key.
+    /// @notice Commits (or replaces) the provider's sealed quote digest; the caller must be its
+    /// admin or one of its quote keys.
+    /// @param rfq the RFQ the quote answers
+    /// @param provider the quoting member
+    /// @param digest the EIP-712 digest of the signed quote (`quoteDigest`)
     function commitQuote(Rfq calldata rfq, address provider, bytes32 digest) external;
 
-    /// @notice Withdraws the provider's commitment before the deadline.
+    /// @notice Withdraws the provider's commitment before the deadline (logged with digest zero).
+    /// @param rfq the RFQ
+    /// @param provider the quoting member
     function withdrawQuote(Rfq calldata rfq, address provider) external;
 
-    /// @notice Marks the `mask` bits of nonce word `word` of `provider` used.
+    /// @notice Marks nonces of the provider used, cancelling the quotes that carry them.
+    /// @param provider the quoting member (the caller is its admin or a quote key)
+    /// @param word the bitmap word (nonce >> 8)
+    /// @param mask the bits to set (1 << (nonce & 255) for each nonce)
     function invalidateNonces(address provider, uint256 word, uint256 mask) external;
 
-    /// @notice Cancels every outstanding quote of `provider` by bumping its quote epoch.
+    /// @notice Cancels every outstanding quote of the provider by bumping its quote epoch.
+    /// @param provider the quoting member (the caller is its admin or a quote key)
+    /// @return epoch the new epoch
     function bumpQuoteEpoch(address provider) external returns (uint64 epoch);
 
     // --- views -------------------------------------------------------------------------------------
 
-    /// @notice The id of an RFQ: uint256(keccak256(abi.encode(rfq))).
-    function rfqIdOf(Rfq calldata rfq) external pure returns (uint256);
+    /// @notice The id of an RFQ.
+    /// @param rfq the RFQ
+    /// @return rfqId uint256(keccak256(abi.encode(rfq)))
+    function rfqIdOf(Rfq calldata rfq) external pure returns (uint256 rfqId);
 
     /// @notice The stored state of an RFQ.
-    function rfqState(uint256 rfqId) external view returns (RfqState memory);
+    /// @param rfqId the RFQ id
+    /// @return state its status, log length and log hash (zero when never posted)
+    function rfqState(uint256 rfqId) external view returns (RfqState memory state);
 
-    /// @notice The EIP-712 digest a provider signs and commits for `quote`.
-    function quoteDigest(Quote calldata quote) external view returns (bytes32);
+    /// @notice The EIP-712 digest a provider signs and commits for a quote.
+    /// @param quote the quote
+    /// @return digest the digest in this market's domain (chain id and address)
+    function quoteDigest(Quote calldata quote) external view returns (bytes32 digest);
 
-    /// @notice The provider's nonce bitmap word `word`.
-    function nonceBitmap(address provider, uint256 word) external view returns (uint256);
+    /// @notice One word of the provider's nonce bitmap.
+    /// @param provider the quoting member
+    /// @param word the word index (nonce >> 8)
+    /// @return bits the used-nonce bits of that word
+    function nonceBitmap(address provider, uint256 word) external view returns (uint256 bits);
 
     /// @notice The provider's current quote epoch.
-    function quoteEpoch(address provider) external view returns (uint64);
+    /// @param provider the quoting member
+    /// @return epoch quotes signed under another epoch cannot be awarded
+    function quoteEpoch(address provider) external view returns (uint64 epoch);
+
+    /// @notice The registry, escrow and ledger this market was deployed with.
+    /// @return registry the membership seam
+    /// @return escrow the OrderEscrow orders open in
+    /// @return ledger the SlaLedger quote timeliness goes to
+    function links() external view returns (address registry, address escrow, address ledger);
 
     /// @notice Upper bound of invited providers per RFQ and of entries per commitment log.
-    function MAX_PARTICIPANTS() external view returns (uint256);
+    /// @return max the bound
+    function MAX_PARTICIPANTS() external view returns (uint256 max);
 
-    /// @notice Version of this contract's interface.
-    function version() external pure returns (string memory);
+    /// @notice The version of this contract's interface.
+    /// @return semver the version string
+    function version() external pure returns (string memory semver);
 }

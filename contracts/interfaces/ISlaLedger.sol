@@ -165,18 +165,35 @@ interface ISlaLedger {
     /// (SlaLaneBusy). Reports are not checked against orders here: the order terms are checked at
     /// finality and dispute. A report whose batch was overwritten before it became final has to be
     /// submitted again.
-    /// @return root The batch's Merkle root.
+    /// @param laneId which of the member's lanes holds the batch
+    /// @param reports the batch, at least one report of a known kind
+    /// @return root the batch's Merkle root
     function submit(uint64 laneId, Report[] calldata reports) external returns (bytes32 root);
 
     /// @notice Makes a report final once the liveness window of its batch is over, updates the
     /// provider's reputation and pushes the outcome into the escrow. Anyone may call it.
     /// @dev A report that is already final is a no-op (returns false, emits nothing).
-    function finalize(OrderTerms calldata terms, Report calldata report, BatchRef calldata batch, bytes32[] calldata proof)
-        external
-        returns (bool finalized);
+    /// @param terms the order's terms (their hash is the report's orderId)
+    /// @param report the report
+    /// @param batch where the batch holding it is
+    /// @param proof the report's Merkle proof in that batch
+    /// @return finalized false when the report was final already
+    function finalize(
+        OrderTerms calldata terms,
+        Report calldata report,
+        BatchRef calldata batch,
+        bytes32[] calldata proof
+    ) external returns (bool finalized);
 
     /// @notice Makes a report final at once when the buyer's and the seller's batches both hold it.
     /// @dev A report that is already final is a no-op (returns false).
+    /// @param terms the order's terms
+    /// @param report the report both parties submitted
+    /// @param batchA one party's batch
+    /// @param proofA the report's proof in batch A
+    /// @param batchB the other party's batch
+    /// @param proofB the report's proof in batch B
+    /// @return finalized false when the report was final already
     function finalizeMatched(
         OrderTerms calldata terms,
         Report calldata report,
@@ -188,11 +205,26 @@ interface ISlaLedger {
 
     /// @notice The counterparty of the batch's member disputes a report within its liveness window.
     /// @dev The caller must be an oracle key of the active counterparty.
-    function dispute(OrderTerms calldata terms, Report calldata report, BatchRef calldata batch, bytes32[] calldata proof)
-        external;
+    /// @param terms the order's terms
+    /// @param report the disputed report
+    /// @param batch where the batch holding it is
+    /// @param proof the report's proof in that batch
+    function dispute(
+        OrderTerms calldata terms,
+        Report calldata report,
+        BatchRef calldata batch,
+        bytes32[] calldata proof
+    ) external;
 
     /// @notice Anyone puts a report id under dispute by showing two different contents for it, both
     /// submitted by parties of the order, within the liveness window of the earlier batch.
+    /// @param terms the order's terms
+    /// @param reportA one content
+    /// @param batchA the batch holding it
+    /// @param proofA its proof
+    /// @param reportB another content for the same report id
+    /// @param batchB the batch holding it
+    /// @param proofB its proof
     function disputeConflict(
         OrderTerms calldata terms,
         Report calldata reportA,
@@ -203,41 +235,68 @@ interface ISlaLedger {
         bytes32[] calldata proofB
     ) external;
 
-    /// @notice The council's ruling on a disputed report, executed by the registry: `report` is the
+    /// @notice The council's ruling on a disputed report, executed by its arbiter: `report` is the
     /// content found true and becomes final; `loser` (buyer, seller, or 0) counts a dispute lost.
+    /// @param terms the order's terms
+    /// @param report the content found true
+    /// @param loser the party blamed, or address(0)
     function resolve(OrderTerms calldata terms, Report calldata report, address loser) external;
 
     // --- reputation -----------------------------------------------------------------------------
 
     /// @notice The market records, when an RFQ closes, whether an invited provider answered on time.
+    /// @param provider the provider
+    /// @param answeredOnTime true when it held a live commitment at the deadline
     function recordQuoteTimeliness(address provider, bool answeredOnTime) external;
 
-    /// @notice Raw aggregates of `provider` and the scores derived from them (see ReputationScores).
+    /// @notice Raw aggregates of a provider and the scores derived from them (see ReputationScores).
+    /// @param provider the provider
+    /// @return raw the running aggregates
+    /// @return scores the derived scores
     function reputation(address provider) external view returns (Reputation memory raw, ReputationScores memory scores);
 
     // --- views ----------------------------------------------------------------------------------
 
-    /// @notice The batch in `lane` of `member` (zero when none).
-    function lane(address member, uint64 laneId) external view returns (Lane memory);
+    /// @notice The batch in a lane of a member.
+    /// @param member the member
+    /// @param laneId the lane
+    /// @return batch its submission time and root prefix (zero when none)
+    function lane(address member, uint64 laneId) external view returns (Lane memory batch);
 
-    /// @notice Where the report about (`orderId`, `kind`, `key`) stands.
-    function reportStatus(bytes32 orderId, uint8 kind, uint32 key) external view returns (ReportStatus);
+    /// @notice Where the fact about (`orderId`, `kind`, `key`) stands.
+    /// @param orderId the order id
+    /// @param kind the ReportKinds kind
+    /// @param key the period, ticket key or 0
+    /// @return status none, disputed or final
+    function reportStatus(bytes32 orderId, uint8 kind, uint32 key) external view returns (ReportStatus status);
 
-    /// @notice The content-derived id of a report: keccak256(abi.encode(orderId, kind, key)).
-    function reportIdOf(Report calldata report) external pure returns (bytes32);
+    /// @notice The content-derived id of a report.
+    /// @param report the report
+    /// @return reportId keccak256(abi.encode(orderId, kind, key))
+    function reportIdOf(Report calldata report) external pure returns (bytes32 reportId);
 
-    /// @notice keccak256(abi.encode(report)): what two parties must agree on.
-    function contentHashOf(Report calldata report) external pure returns (bytes32);
+    /// @notice What two parties must agree on.
+    /// @param report the report
+    /// @return contentHash keccak256(abi.encode(report))
+    function contentHashOf(Report calldata report) external pure returns (bytes32 contentHash);
 
-    /// @notice The Merkle leaf of `report` in a batch of `member`: keccak256(abi.encode(member, report)).
-    function leafOf(address member, Report calldata report) external pure returns (bytes32);
+    /// @notice The Merkle leaf of a report in a batch of a member.
+    /// @param member the submitting member
+    /// @param report the report
+    /// @return leaf keccak256(abi.encode(member, report))
+    function leafOf(address member, Report calldata report) external pure returns (bytes32 leaf);
 
     /// @notice Seconds after submission during which the counterparty may dispute.
-    function livenessWindow() external view returns (uint32);
+    /// @return window seconds
+    function livenessWindow() external view returns (uint32 window);
 
     /// @notice The registry, the escrow and the market this ledger was deployed with.
+    /// @return registry the membership seam
+    /// @return escrow the OrderEscrow outcomes are pushed into
+    /// @return market the RfqMarket that records quote timeliness
     function links() external view returns (address registry, address escrow, address market);
 
-    /// @notice Version of this contract's interface.
-    function version() external pure returns (string memory);
+    /// @notice The version of this contract's interface.
+    /// @return semver the version string
+    function version() external pure returns (string memory semver);
 }

@@ -134,6 +134,7 @@ def test_commit__provider_not_invited__reverts(market):
 
 
 def test_commit__to_an_open_rfq_by_a_non_member__reverts(market):
+    """A non-member is nobody's quote signer, so the caller check refuses it first."""
     rfq = market.new_rfq(invited=())
     market.rfq.post(market.buyer.sender, rfq)
     error = refused(
@@ -144,7 +145,10 @@ def test_commit__to_an_open_rfq_by_a_non_member__reverts(market):
             )
         )
     )
-    assert (error.name, error.arguments) == ("QuoteProviderInactive", {"provider": market.stranger.address})
+    assert (error.name, error.arguments) == (
+        "QuoteWrongSigner",
+        {"provider": market.stranger.address, "signer": market.stranger.address},
+    )
 
 
 def test_commit__after_the_deadline__reverts(market):
