@@ -1,7 +1,7 @@
 # offnet: every target installs what it needs first, and does nothing twice.
 #   make demo   the whole marketplace end to end on a real anvil
 #   make test   the whole test suite (eth-tester unit tests + anvil integration tests)
-#   make bench  gas and throughput benchmarks        make lint   ruff, forge fmt --check, Slither
+#   make bench  gas and throughput benchmarks        make lint   ruff, import layers, forge fmt, Slither
 #   make artifacts  recompile contracts/ into the package (only when sources changed)
 #   make gas-snapshot  rewrite tests/gas-snapshot.json from a fresh measurement
 
@@ -61,6 +61,7 @@ bench: artifacts
 lint: setup
 	$(BIN)/ruff check src tests scripts bench
 	$(BIN)/ruff format --check src tests scripts bench
+	$(BIN)/lint-imports
 	forge fmt --check contracts
 	$(BIN)/python tests/security/slither_input.py .build/slither-input.json
 	$(BIN)/slither .build/slither-input.json --config-file slither.config.json

@@ -18,7 +18,7 @@ from bench.relay import measure_relay
 from bench.report import render_readme
 from bench.scale import measure_discovery, measure_scale, scale_table
 from bench.world import build_world, start_anvil
-from offnet.sla.reports import ReportKind
+from offnet.market.types import ReportKind
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LOGS = Path(__file__).resolve().parent.parent / "out" / "bench"

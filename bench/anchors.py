@@ -14,7 +14,7 @@ from bench.compile import Anchors
 from bench.table import GasTable
 from bench.world import World, funded
 from offnet.chain import Receipt, Sender
-from offnet.sla.reports import REPORT_ABI, SlaReport
+from offnet.market.types import REPORT_ABI, SlaReport
 
 ZERO_ADDRESS = "0x" + "00" * 20
 # The SLA report as an EAS schema: the same fields, in the same ABI encoding as offnet's Report struct.

@@ -18,7 +18,7 @@ from bench.anchors import AWARD_SCHEMA, QUOTE_SCHEMA, REPORT_SCHEMA, RFQ_SCHEMA,
 from bench.compile import Anchors
 from bench.world import DAY, GOOD_MONTH, MONTHLY, ONE_TIME, World, delivery_report, period_report
 from offnet.chain import Receipt
-from offnet.sla.reports import ReportKind, SlaReport
+from offnet.market.types import ReportKind, SlaReport
 
 MONTHS = 12
 PREPAID = 3

@@ -6,10 +6,9 @@ from eth_utils import keccak
 
 from bench.table import GasTable
 from bench.world import DAY, World, delivery_report, funded, period_report
-from offnet.market.escrow import PeriodMetrics
 from offnet.market.notary import financial_contract, public_key_of, seal_contract, sign_contract_commitment
 from offnet.market.registry import ACCESS_ELINE, Profile
-from offnet.sla.reports import FailureReason, ReportKind, SlaReport
+from offnet.market.types import FailureReason, PeriodMetrics, ReportKind, SlaReport
 
 # DESIGN.md "Gas budgets" (whole transaction, 21,000 base included).
 BUDGET = {
@@ -222,7 +221,7 @@ def measure_operations(world: World) -> GasTable:
     table.add(
         "ruling (council of 1: propose executes at once)",
         world.send(world.council)
-        .transact(world.suite.registry.functions.propose(world.ledger.address, ruling))
+        .transact(world.suite.registry.fn.propose(world.ledger.address, ruling))
         .gas_used,
         note="credits the buyer, moves reputation, releases the month",
     )

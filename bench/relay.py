@@ -27,8 +27,9 @@ from sqlalchemy import func, select
 
 from bench.world import DAY, World, build_world, start_anvil
 from offnet.chain.anvil import free_port
+from offnet.market.types import ReportKind
 from offnet.oracle.store import Store, outbox
-from offnet.sla.reports import ReportKind, ticket_key
+from offnet.sla.reports import ticket_key
 from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
 from offnet.sonata.seller import create_seller_app
@@ -285,7 +286,7 @@ def _measure(
 ) -> RelayRun:
     chain, ledger = stage.world.chain, stage.world.suite.ledger
     key_to_ticket = {ticket_key(t): t for t in stage.ticket_ids}
-    logs = ledger.events.ReportSubmitted().get_logs(from_block=first_block)
+    logs = ledger.logs("ReportSubmitted", from_block=first_block)
     latencies, blocks, last_seen, tx_gas = [], set(), began, {}
     for log_entry in logs:
         if log_entry.args.kind != ReportKind.TROUBLE_TICKET or log_entry.args.key not in key_to_ticket:

@@ -24,8 +24,8 @@ from web3.contract.contract import ContractFunction
 
 from bench.world import World
 from offnet.chain import Chain, Sender
-from offnet.market.quotes import Rfq, SignedQuote
-from offnet.market.rfq import LogEntry
+from offnet.market.quotes import SignedQuote
+from offnet.market.rfq import LogEntry, Rfq
 
 CHECK_EVERY = 997  # re-check the fast encoder against web3's own encoding this often
 

@@ -11,16 +11,17 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from offnet.chain import Chain, Receipt, Sender
-from offnet.chain.anvil import Anvil, AnvilError
+from offnet.chain.anvil import Anvil
 from offnet.chain.connect import connect
 from offnet.deployment import Suite, SuiteConfig, deploy_suite
-from offnet.market.escrow import CreditSchedule, EscrowClient, OrderTerms, PeriodMetrics
+from offnet.exceptions import AnvilError
+from offnet.market.escrow import EscrowClient
 from offnet.market.ledger import LedgerClient
 from offnet.market.notary import NotaryClient, SealedContract, financial_contract, seal_contract
-from offnet.market.quotes import Quote, QuoteDomain, Rfq, SignedQuote, sign_quote
+from offnet.market.quotes import Quote, QuoteDomain, SignedQuote, sign_quote
 from offnet.market.registry import ACCESS_ELINE, RegistryClient, location_key
-from offnet.market.rfq import RfqClient
-from offnet.sla.reports import ReportKind, SlaReport
+from offnet.market.rfq import Rfq, RfqClient
+from offnet.market.types import CreditSchedule, OrderTerms, PeriodMetrics, ReportKind, SlaReport
 
 DAY = 86_400
 GAS_LIMIT = 2_000_000_000  # block gas limit of the bench anvil: room for a 10,000-founder registry
@@ -85,23 +86,23 @@ class World:
 
     @property
     def market(self) -> RfqClient:
-        return RfqClient(self.chain, self.suite.market)
+        return self.suite.market
 
     @property
     def escrow(self) -> EscrowClient:
-        return EscrowClient(self.chain, self.suite.escrow)
+        return self.suite.escrow
 
     @property
     def ledger(self) -> LedgerClient:
-        return LedgerClient(self.chain, self.suite.ledger)
+        return self.suite.ledger
 
     @property
     def notary(self) -> NotaryClient:
-        return NotaryClient(self.chain, self.suite.notary)
+        return self.suite.notary
 
     @property
     def registry(self) -> RegistryClient:
-        return RegistryClient(self.chain, self.suite.registry.address)
+        return self.suite.registry
 
     @property
     def token(self):

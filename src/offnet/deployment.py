@@ -24,6 +24,12 @@ from offnet.chain.addresses import predict_deployments
 from offnet.chain.artifacts import load_artifact
 from offnet.chain.connect import Chain
 from offnet.chain.tx import Sender
+from offnet.exceptions import DeploymentError
+from offnet.market.escrow import EscrowClient
+from offnet.market.ledger import LedgerClient
+from offnet.market.notary import NotaryClient
+from offnet.market.registry import RegistryClient
+from offnet.market.rfq import RfqClient
 
 SUITE = ("CarrierRegistry", "OrderEscrow", "SlaLedger", "ContractNotary", "RfqMarket")
 TEST_TOKEN = "TestStablecoin"
@@ -129,59 +135,56 @@ class Manifest:
 
 @dataclass
 class Suite:
-    """The deployed contracts bound to a chain (web3 Contract objects)."""
+    """The deployed suite bound to a chain: a typed client of each contract (and the test token)."""
 
     chain: Chain
     manifest: Manifest
-    contracts: dict[str, Contract]
-
-    def __getitem__(self, name: str) -> Contract:
-        return self.contracts[name]
-
-    @property
-    def registry(self) -> Contract:
-        return self.contracts["CarrierRegistry"]
+    registry: RegistryClient
+    escrow: EscrowClient
+    ledger: LedgerClient
+    notary: NotaryClient
+    market: RfqClient
+    token: Contract | None = None  # TestStablecoin, on local chains
 
     @property
-    def escrow(self) -> Contract:
-        return self.contracts["OrderEscrow"]
-
-    @property
-    def ledger(self) -> Contract:
-        return self.contracts["SlaLedger"]
-
-    @property
-    def notary(self) -> Contract:
-        return self.contracts["ContractNotary"]
-
-    @property
-    def market(self) -> Contract:
-        return self.contracts["RfqMarket"]
-
-    @property
-    def token(self) -> Contract | None:
-        return self.contracts.get(TEST_TOKEN)
+    def contracts(self) -> dict[str, Contract]:
+        """Every deployed contract by name as a raw web3 object (the test token included)."""
+        clients = (self.registry, self.escrow, self.ledger, self.notary, self.market)
+        found = {c.CONTRACT: c.contract for c in clients}
+        if self.token is not None:
+            found[TEST_TOKEN] = self.token
+        return found
 
     @classmethod
     def attach(cls, chain: Chain, manifest: Manifest) -> Suite:
         """Bind the manifest's addresses to the packaged ABIs, checking code exists on chain."""
         if manifest.chain_id != chain.chain_id:
             raise ValueError(f"manifest is for chain {manifest.chain_id}, connected to {chain.chain_id}")
-        contracts = {}
         for name, deployed in manifest.contracts.items():
             if not chain.w3.eth.get_code(deployed.address):
                 raise LookupError(
                     f"{name} has no code at {deployed.address} on chain {chain.chain_id}: stale manifest?"
                 )
-            contracts[name] = chain.w3.eth.contract(address=deployed.address, abi=load_artifact(name).abi)
-        return cls(chain, manifest, contracts)
+        return cls._bind(chain, manifest)
+
+    @classmethod
+    def _bind(cls, chain: Chain, manifest: Manifest) -> Suite:
+        token = manifest.contracts.get(TEST_TOKEN)
+        return cls(
+            chain,
+            manifest,
+            RegistryClient(chain, manifest.address("CarrierRegistry")),
+            EscrowClient(chain, manifest.address("OrderEscrow")),
+            LedgerClient(chain, manifest.address("SlaLedger")),
+            NotaryClient(chain, manifest.address("ContractNotary")),
+            RfqClient(chain, manifest.address("RfqMarket")),
+            None
+            if token is None
+            else chain.w3.eth.contract(address=token.address, abi=load_artifact(TEST_TOKEN).abi),
+        )
 
 
 Progress = Callable[[str], None]
-
-
-class DeploymentError(RuntimeError):
-    """The suite could not be deployed as planned."""
 
 
 def deploy_suite(
@@ -197,7 +200,6 @@ def deploy_suite(
         deployed_at=int(time.time()),
         config=config.model_dump(),
     )
-    contracts: dict[str, Contract] = {}
 
     def deploy(name: str, *args) -> Contract:
         note(f"deploying {name}")
@@ -207,7 +209,6 @@ def deploy_suite(
             contract.address, receipt.block_number, receipt.tx_hash, artifact.sha256
         )
         manifest.gas[f"deploy {name}"] = receipt.gas_used
-        contracts[name] = contract
         return contract
 
     registry = deploy(
@@ -236,4 +237,4 @@ def deploy_suite(
             "the suite's contracts did not land at their predicted addresses (another transaction of the "
             f"deployer {sender.address} was mined in between): redeploy"
         )
-    return Suite(chain, manifest, contracts)
+    return Suite._bind(chain, manifest)

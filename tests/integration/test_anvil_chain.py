@@ -2,9 +2,10 @@
 
 import pytest
 
-from offnet.chain import ContractRevert, Sender, load_artifact
+from offnet.chain import Sender, load_artifact
 from offnet.chain.permit import sign_permit
 from offnet.chain.tx import call
+from offnet.exceptions import ContractRevert
 from offnet.testing.accounts import funded_account
 
 pytestmark = pytest.mark.anvil

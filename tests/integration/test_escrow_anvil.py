@@ -7,7 +7,8 @@ from eth_utils import keccak
 
 from offnet.chain import Receipt, Sender, load_artifact
 from offnet.chain.tx import call
-from offnet.market.escrow import CreditSchedule, EscrowClient, OrderStatus, OrderTerms, PeriodMetrics
+from offnet.market.escrow import EscrowClient
+from offnet.market.types import CreditSchedule, OrderStatus, OrderTerms, PeriodMetrics
 from offnet.testing.accounts import funded_account
 
 pytestmark = pytest.mark.anvil

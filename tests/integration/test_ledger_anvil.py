@@ -3,11 +3,20 @@
 import pytest
 from eth_utils import keccak
 
-from offnet.chain import ContractRevert, Sender, load_artifact, predict_deployments
-from offnet.market.escrow import CreditSchedule, EscrowClient, OrderStatus, OrderTerms, PeriodMetrics
-from offnet.market.ledger import LedgerClient, ReportStatus
+from offnet.chain import Sender, load_artifact, predict_deployments
+from offnet.exceptions import ContractRevert
+from offnet.market.escrow import EscrowClient
+from offnet.market.ledger import LedgerClient
 from offnet.market.registry import RegistryClient, Role
-from offnet.sla.reports import ReportKind, SlaReport
+from offnet.market.types import (
+    CreditSchedule,
+    OrderStatus,
+    OrderTerms,
+    PeriodMetrics,
+    ReportKind,
+    ReportStatus,
+    SlaReport,
+)
 from offnet.testing.accounts import funded_account
 
 pytestmark = pytest.mark.anvil

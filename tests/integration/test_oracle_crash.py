@@ -27,8 +27,8 @@ from offnet.chain import Sender
 from offnet.chain.anvil import Anvil, free_port
 from offnet.chain.connect import connect
 from offnet.deployment import SuiteConfig, deploy_suite
+from offnet.market.types import ReportKind
 from offnet.oracle.store import Store
-from offnet.sla.reports import ReportKind
 from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
 from offnet.sonata.seller import create_seller_app
@@ -241,7 +241,7 @@ def test_kill9_mid_stream_and_rpc_outage__every_report_on_chain_exactly_once(tmp
                 )
 
         # Exactly once on chain: one ReportSubmitted per ticket report, none missing.
-        submitted = suite.ledger.events.ReportSubmitted().get_logs(from_block=0)
+        submitted = suite.ledger.logs("ReportSubmitted")
         tickets = Counter(e.args.key for e in submitted if e.args.kind == ReportKind.TROUBLE_TICKET)
         assert len(tickets) == TICKETS + DURING_OUTAGE
         assert set(tickets.values()) == {1}

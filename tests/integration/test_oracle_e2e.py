@@ -13,10 +13,8 @@ import pytest
 
 from offnet.chain import Sender
 from offnet.deployment import SuiteConfig, deploy_suite
-from offnet.market.escrow import EscrowClient
-from offnet.market.ledger import LedgerClient, ReportStatus
 from offnet.market.registry import ACCESS_ELINE, location_key
-from offnet.sla.reports import ReportKind, SlaReport
+from offnet.market.types import ReportKind, ReportStatus, SlaReport
 from offnet.sonata.examples import load_example
 from offnet.testing.accounts import funded_account
 from offnet.testing.carriers import Carrier, running_market
@@ -51,14 +49,14 @@ def test_rfq_to_delivered_order_and_two_months_of_reports(anvil, tmp_path):
     pay = Sender(anvil, buyer.account)
     pay.transact(suite.token.functions.mint(buyer.address, 10**12))
     pay.transact(suite.token.functions.approve(suite.escrow.address, 10**12))
-    ledger = LedgerClient(anvil, suite.ledger)
+    ledger = suite.ledger
 
     with running_market(anvil, [buyer, seller], tmp_path, deployments):
         now = datetime.fromtimestamp(anvil.now(), UTC)
         request = load_example("quote_create")
         request["requestedQuoteCompletionDate"] = (now + timedelta(days=2)).isoformat().replace("+00:00", "Z")
         rfq_id = buyer.call(
-            buyer.oracle.post_rfq(
+            buyer.oracle.buyer.post_rfq(
                 request,
                 [seller.address],
                 token=suite.token.address,
@@ -68,7 +66,7 @@ def test_rfq_to_delivered_order_and_two_months_of_reports(anvil, tmp_path):
         )
         # Quote answered and signed before the deadline; award after it.
         wait_for(
-            lambda: buyer.oracle.store.cursor(f"rfq:{rfq_id}")["quotes"],
+            lambda: buyer.oracle.store.received_quotes(rfq_id),
             "the signed quote",
             step=lambda: anvil.advance_time(3600),
         )
@@ -91,7 +89,7 @@ def test_rfq_to_delivered_order_and_two_months_of_reports(anvil, tmp_path):
             limit=400,
         )
         assert ledger.status(SlaReport(order_id, ReportKind.PERIOD, 1)) == ReportStatus.FINAL
-        escrow = EscrowClient(anvil, suite.escrow)
+        escrow = suite.escrow
         flow = escrow.money_flow(order_id)
         assert flow.released > 0  # the installation charge and two monthly charges, minus credits
         assert escrow.is_period_settled(order_id, 1) and escrow.is_period_settled(order_id, 2)

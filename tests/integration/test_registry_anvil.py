@@ -2,10 +2,11 @@
 
 import pytest
 
-from offnet.chain import ContractRevert, Sender
+from offnet.chain import Sender
+from offnet.exceptions import ContractRevert
+from offnet.indexer import EventIndexer, IndexStore
 from offnet.market.registry import (
     ACCESS_ELINE,
-    MemberDirectory,
     MemberStatus,
     Profile,
     RegistryClient,
@@ -16,7 +17,7 @@ from offnet.testing.accounts import funded_account
 pytestmark = pytest.mark.anvil
 
 
-def test_anvil__registry_admits_resolves_keys_rules_and_feeds_the_directory(anvil):
+def test_anvil__registry_admits_resolves_keys_rules_and_feeds_the_directory(anvil, tmp_path):
     alice, bob, carol, erin, quote_key = (funded_account(anvil) for _ in range(5))
     a, b, e = Sender(anvil, alice), Sender(anvil, bob), Sender(anvil, erin)
     registry, _ = RegistryClient.deploy(
@@ -27,7 +28,8 @@ def test_anvil__registry_admits_resolves_keys_rules_and_feeds_the_directory(anvi
         sponsors_required=2,
         application_ttl=3600,
     )
-    directory = MemberDirectory(anvil, registry.address, from_block=anvil.w3.eth.block_number)
+    store = IndexStore(f"sqlite:///{tmp_path / 'index.db'}")
+    indexer = EventIndexer(store, registry=registry, from_block=anvil.w3.eth.block_number)
 
     registry.apply(e, Profile("Erin Telecom", "https://sonata.erin.example", (ACCESS_ELINE,), ("NL", "BE")))
     registry.sponsor(a, erin.address)
@@ -42,13 +44,14 @@ def test_anvil__registry_admits_resolves_keys_rules_and_feeds_the_directory(anvi
     assert registry.is_quote_signer(erin.address, quote_key.address)
     assert not registry.is_oracle(erin.address, quote_key.address)
 
-    directory.sync()
-    [provider] = directory.providers(ACCESS_ELINE, "NL")
+    indexer.sync()
+    [provider] = store.providers(ACCESS_ELINE, "NL")
     assert (provider.address, provider.sonata_url) == (erin.address, "https://sonata.erin.example")
 
     proposal_id, _ = registry.propose_suspend(a, erin.address)
     registry.approve(b, proposal_id)
     assert registry.member_info(erin.address).status == MemberStatus.SUSPENDED
-    directory.sync()
-    assert directory.providers(ACCESS_ELINE, "NL") == []
-    assert directory.member(erin.address).keys == {quote_key.address: Role.QUOTE}
+    indexer.sync()
+    assert store.providers(ACCESS_ELINE, "NL") == []
+    assert store.member(erin.address)["keys"] == {quote_key.address: Role.QUOTE}
+    store.close()

@@ -12,11 +12,10 @@ import pytest
 from offnet.chain import Sender
 from offnet.chain.connect import connect
 from offnet.deployment import SuiteConfig, deploy_suite
-from offnet.market.escrow import PeriodMetrics
-from offnet.market.ledger import LedgerClient
-from offnet.oracle.relay import ReportRelay, report_to_json
+from offnet.market.codec import report_to_json
+from offnet.market.types import PeriodMetrics, ReportKind, SlaReport
+from offnet.oracle.relay import ReportRelay
 from offnet.oracle.store import Store
-from offnet.sla.reports import ReportKind, SlaReport
 from offnet.testing.accounts import funded_account
 
 pytestmark = pytest.mark.anvil
@@ -34,7 +33,7 @@ def _reports(keys) -> list[dict]:
 
 
 def _lanes_of_new_batches(ledger, from_block: int) -> list[int]:
-    return [e.args.lane for e in ledger.events.BatchSubmitted().get_logs(from_block=from_block)]
+    return [e.args.lane for e in ledger.logs("BatchSubmitted", from_block=from_block)]
 
 
 def test_relay_lanes__ring_then_fresh_lane_then_reuse_and_busy_lane_skipped(anvil, tmp_path):
@@ -51,7 +50,7 @@ def test_relay_lanes__ring_then_fresh_lane_then_reuse_and_busy_lane_skipped(anvi
     relay = ReportRelay(
         store,
         chain,
-        LedgerClient(chain, suite.ledger),
+        suite.ledger,
         Sender(chain, member),
         member.address,
         batch_size=1,
@@ -85,6 +84,6 @@ def test_relay_lanes__ring_then_fresh_lane_then_reuse_and_busy_lane_skipped(anvi
     assert landed not in (0, 1)
     assert relay._lane_free_at[0] > anvil.now()
 
-    submitted = suite.ledger.events.ReportSubmitted().get_logs(from_block=0)
+    submitted = suite.ledger.logs("ReportSubmitted")
     assert sorted(e.args.key for e in submitted) == [1, 2, 3, 4, 5, 6]  # each report once
     assert len(store.reports_with_status("confirmed")) == 1 and not store.reports_with_status("pending")

@@ -15,11 +15,10 @@ import pytest
 from offnet.chain import Sender
 from offnet.chain.connect import connect
 from offnet.deployment import SuiteConfig, deploy_suite
-from offnet.market.escrow import PeriodMetrics
-from offnet.market.ledger import LedgerClient
-from offnet.oracle.relay import ReportRelay, report_to_json
+from offnet.market.codec import report_to_json
+from offnet.market.types import PeriodMetrics, ReportKind, SlaReport
+from offnet.oracle.relay import ReportRelay
 from offnet.oracle.store import Store
-from offnet.sla.reports import ReportKind, SlaReport
 from offnet.testing.accounts import funded_account
 
 pytestmark = pytest.mark.anvil
@@ -39,9 +38,7 @@ def test_shallow_reorg__the_vanished_batch_is_sent_again_and_lands_once(anvil, t
         for k in (1, 2, 3)
     ]
     store.queue_reports([report_to_json(r) for r in reports])
-    relay = ReportRelay(
-        store, chain, LedgerClient(chain, suite.ledger), Sender(chain, member), member.address
-    )
+    relay = ReportRelay(store, chain, suite.ledger, Sender(chain, member), member.address)
 
     before = anvil.snapshot()
     sending = threading.Thread(target=relay.submit_pending)
@@ -64,5 +61,5 @@ def test_shallow_reorg__the_vanished_batch_is_sent_again_and_lands_once(anvil, t
     confirmed = store.reports_with_status("confirmed")
     assert len(confirmed) == 3
 
-    submitted = suite.ledger.events.ReportSubmitted().get_logs(from_block=0)
+    submitted = suite.ledger.logs("ReportSubmitted")
     assert sorted(e.args.key for e in submitted if e.args.kind == ReportKind.PERIOD) == [1, 2, 3]

@@ -6,11 +6,11 @@ import pytest
 
 from offnet.chain import Sender
 from offnet.deployment import SuiteConfig, deploy_suite
-from offnet.market.escrow import CreditSchedule, EscrowClient
-from offnet.market.notary import NotaryClient, financial_contract, public_key_of, seal_contract
-from offnet.market.quotes import Quote, Rfq, rank_quotes, sign_quote
+from offnet.market.notary import financial_contract, public_key_of, seal_contract
+from offnet.market.quotes import Quote, rank_quotes, sign_quote
 from offnet.market.registry import ACCESS_ELINE, location_key
-from offnet.market.rfq import RfqClient, RfqStatus
+from offnet.market.rfq import Rfq
+from offnet.market.types import CreditSchedule, RfqStatus
 from offnet.sonata.canonical import document_hash
 from offnet.testing.accounts import funded_account
 
@@ -28,7 +28,7 @@ def test_anvil__post_three_commitments_award_notarise_and_close(anvil):
         sponsors_required=1,
     )
     suite = deploy_suite(anvil, Sender(anvil, deployer), config)
-    market, notary = RfqClient(anvil, suite.market), NotaryClient(anvil, suite.notary)
+    market, notary = suite.market, suite.notary
     token, pay = suite.token, Sender(anvil, buyer)
     pay.transact(token.functions.mint(buyer.address, 10**12))
     pay.transact(token.functions.approve(suite.escrow.address, 10**12))
@@ -74,7 +74,7 @@ def test_anvil__post_three_commitments_award_notarise_and_close(anvil):
     assert market.state(rfq_id).status is RfqStatus.AWARDED
 
     sealed = sealed_by[winner.address]
-    terms = EscrowClient(anvil, suite.escrow).terms_of(order_id)
+    terms = suite.escrow.terms_of(order_id)
     notary.publish_award_copy(pay, terms, sealed, public_key_of(buyer), public_key_of(winner))
     assert notary.recover_contract(order_id, winner, terms.contract_hash) == sealed
     notary.reveal_award(Sender(anvil, winner), terms, sealed)

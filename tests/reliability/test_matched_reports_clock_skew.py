@@ -44,19 +44,17 @@ import yaml
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import create_engine, text
 
-from offnet.chain import ContractRevert, Sender
+from offnet.chain import Sender
 from offnet.chain.anvil import Anvil, free_port
 from offnet.chain.connect import Chain, connect
 from offnet.deployment import Suite, SuiteConfig, deploy_suite
-from offnet.market.escrow import EscrowClient
-from offnet.market.ledger import Batch, LedgerClient, ReportStatus
-from offnet.market.quotes import Rfq
+from offnet.exceptions import ContractRevert
+from offnet.market.codec import report_from_json, signed_quote_from_json, terms_from_json
+from offnet.market.ledger import Batch
 from offnet.market.registry import ACCESS_ELINE, location_key
-from offnet.market.rfq import RfqClient
-from offnet.oracle.codec import signed_quote_from_json
-from offnet.oracle.relay import report_from_json, terms_from_json
+from offnet.market.rfq import Rfq
+from offnet.market.types import ReportKind, ReportStatus, SlaReport
 from offnet.oracle.store import Store
-from offnet.sla.reports import ReportKind, SlaReport
 from offnet.sonata.canonical import document_hash
 from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
@@ -269,7 +267,7 @@ def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once
             order_id = asyncio.run(
                 _trade(chain, suite, buyer, seller, seller_api, seller_oracle, buyer_oracle, link)
             )
-            ledger = LedgerClient(chain, suite.ledger)
+            ledger = suite.ledger
 
             # The seller's oracle has reported delivery and the tickets; the buyer's could not fetch.
             def seller_reported() -> bool:
@@ -312,7 +310,7 @@ def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once
                 ours, theirs = seller_rows[report_id], buyer_rows[report_id]
                 report = report_from_json(json.loads(ours["payload"]))
                 other = report_from_json(json.loads(theirs["payload"]))
-                assert replace(report, evidence_hash=b"") == replace(other, evidence_hash=b""), (
+                assert replace(report, evidence_hash=bytes(32)) == replace(other, evidence_hash=bytes(32)), (
                     f"the oracles disagree on the facts of {report_id} under a {SKEW} s clock skew"
                 )
                 assert ledger.status(report) != ReportStatus.FINAL
@@ -381,7 +379,7 @@ async def _trade(
 ) -> bytes:
     """The buyer's desk: RFQ on chain and at the seller, award of the seller's signed quote, the
     Sonata order and trouble tickets; with the buyer oracle's link cut from the order on."""
-    market, pay = RfqClient(chain, suite.market), Sender(chain, buyer)
+    market, pay = suite.market, Sender(chain, buyer)
     async with SonataClient(seller_api, "buyer-at-seller") as sonata:
         for api in (PRODUCT_ORDER_API, TROUBLE_TICKET_API):
             await sonata.register_hub(api, buyer_oracle.url)
@@ -464,7 +462,7 @@ def _assert_nothing_lost_nothing_doubled(
     chain: Chain, suite: Suite, order_id: bytes, oracles: list[OracleProcess], matched_in: dict[str, int]
 ) -> None:
     ledger = suite.ledger
-    finalized = ledger.events.ReportFinalized().get_logs(from_block=0)
+    finalized = ledger.logs("ReportFinalized")
     per_id = Counter("0x" + bytes(e.args.reportId).hex() for e in finalized)
     reported = set().union(*(o.outbox() for o in oracles))
     assert set(per_id) == reported, "a report of an outbox never became final, or an unknown one did"
@@ -472,20 +470,18 @@ def _assert_nothing_lost_nothing_doubled(
     final_block = {"0x" + bytes(e.args.reportId).hex(): e.blockNumber for e in finalized}
     assert all(final_block[r] == block for r, block in matched_in.items()), "a matched fact was final earlier"
 
-    member_of = {
-        bytes(e.args.root): e.args.member for e in ledger.events.BatchSubmitted().get_logs(from_block=0)
-    }
+    member_of = {bytes(e.args.root): e.args.member for e in ledger.logs("BatchSubmitted")}
     submitted = Counter(
         (
             SlaReport(bytes(e.args.orderId), ReportKind(e.args.kind), e.args.key).report_id,
             member_of[bytes(e.args.root)],
         )
-        for e in ledger.events.ReportSubmitted().get_logs(from_block=0)
+        for e in ledger.logs("ReportSubmitted")
     )
     assert set(submitted.values()) == {1}, "an oracle submitted one report twice"
 
-    escrow = EscrowClient(chain, suite.escrow)
-    paid = suite.escrow.events.Paid().get_logs(from_block=0, argument_filters={"orderId": order_id})
+    escrow = suite.escrow
+    paid = suite.escrow.logs("Paid", orderId=order_id)
     delivery = {e.transactionHash for e in paid if e.args.milestone == 0}
     assert len(delivery) == 1, "the delivery was paid out twice, or never"
     assert escrow.money_flow(order_id).released > 0

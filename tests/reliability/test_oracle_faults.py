@@ -25,8 +25,8 @@ from offnet.chain import Sender
 from offnet.chain.anvil import Anvil, free_port
 from offnet.chain.connect import connect
 from offnet.deployment import SuiteConfig, deploy_suite
+from offnet.market.types import ReportKind
 from offnet.oracle.store import Store
-from offnet.sla.reports import ReportKind
 from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
 from offnet.sonata.seller import create_seller_app
@@ -221,7 +221,7 @@ def test_seller_outage_duplicates_reordering_and_clock_skew__each_report_on_chai
                 time.sleep(2)  # anything doubled would be submitted by now
                 assert confirmed_tickets() == TICKETS
 
-        submitted = suite.ledger.events.ReportSubmitted().get_logs(from_block=0)
+        submitted = suite.ledger.logs("ReportSubmitted")
         per_ticket = Counter(e.args.key for e in submitted if e.args.kind == ReportKind.TROUBLE_TICKET)
         assert len(per_ticket) == TICKETS, "a ticket's report is missing on chain"
         assert set(per_ticket.values()) == {1}, "a ticket's report was submitted twice"

@@ -32,7 +32,8 @@ from eth_account.signers.local import LocalAccount
 from eth_keys import keys
 from eth_utils import keccak, to_checksum_address
 
-from offnet.chain import ContractRevert, decode_revert
+from offnet.chain import decode_revert
+from offnet.exceptions import ContractRevert
 
 GAS_LIMIT = 6_000_000
 GAS_PRICE = 2 * 10**9

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from fastrpc import Call, EventBook, FastRpc, FastSender, Functions, Mined, read_of
 
-from offnet.chain import Chain, ContractRevert
+from offnet.chain import Chain
+from offnet.exceptions import ContractRevert
 from offnet.market.notary import sign_contract_commitment
 from world import World
 
@@ -25,9 +26,9 @@ class Harness:
         for a in (world.outsider, world.deployer):
             self.senders[a.address] = FastSender(self.rpc, a.account, book)
         suite = world.suite
-        self.escrow, self.market = Functions(suite.escrow), Functions(suite.market)
-        self.ledger, self.notary = Functions(suite.ledger), Functions(suite.notary)
-        self.registry, self.token = Functions(suite.registry), Functions(suite.token)
+        self.escrow, self.market = Functions(suite.escrow.contract), Functions(suite.market.contract)
+        self.ledger, self.notary = Functions(suite.ledger.contract), Functions(suite.notary.contract)
+        self.registry, self.token = Functions(suite.registry.contract), Functions(suite.token)
         world.clock = self.rpc.now
         self.base = self.rpc.snapshot()
 

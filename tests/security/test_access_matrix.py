@@ -14,11 +14,12 @@ import pytest
 from fastrpc import Call, Mined
 from harness import Harness
 
-from offnet.chain import ContractRevert, load_artifact
+from offnet.chain import load_artifact
+from offnet.exceptions import ContractRevert
 from offnet.market.ledger import Batch
 from offnet.market.notary import seal_contract
 from offnet.market.registry import ACCESS_ELINE, country_code
-from offnet.sla.reports import ReportKind, SlaReport
+from offnet.market.types import ReportKind, SlaReport
 from world import DAY, add_table
 
 pytestmark = pytest.mark.anvil

@@ -11,9 +11,8 @@ from __future__ import annotations
 import pytest
 from harness import Harness
 
-from offnet.chain import ContractRevert
-from offnet.market.escrow import PeriodMetrics
-from offnet.sla.reports import ReportKind, SlaReport
+from offnet.exceptions import ContractRevert
+from offnet.market.types import PeriodMetrics, ReportKind, SlaReport
 from world import DAY
 
 pytestmark = pytest.mark.anvil

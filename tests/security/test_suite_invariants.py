@@ -28,12 +28,11 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from offnet.chain import ContractRevert
-from offnet.market.escrow import OrderStatus, OrderTerms, PeriodMetrics
+from offnet.exceptions import ContractRevert
 from offnet.market.ledger import Batch
-from offnet.market.quotes import Rfq, SignedQuote
-from offnet.market.rfq import LogEntry
-from offnet.sla.reports import ReportKind, SlaReport
+from offnet.market.quotes import SignedQuote
+from offnet.market.rfq import LogEntry, Rfq
+from offnet.market.types import OrderStatus, OrderTerms, PeriodMetrics, ReportKind, SlaReport
 from world import DAY, add_table
 
 pytestmark = [pytest.mark.anvil, pytest.mark.fuzz]

@@ -15,12 +15,13 @@ from web3.logs import DISCARD
 from offnet.chain import Chain, Receipt, Sender
 from offnet.chain.tx import call
 from offnet.deployment import Suite, SuiteConfig, deploy_suite
-from offnet.market.escrow import CreditSchedule, EscrowClient, OrderTerms
+from offnet.market.escrow import EscrowClient
 from offnet.market.ledger import LedgerClient
 from offnet.market.notary import NotaryClient
-from offnet.market.quotes import Quote, Rfq, SignedQuote, sign_quote
+from offnet.market.quotes import Quote, SignedQuote, sign_quote
 from offnet.market.registry import ACCESS_ELINE, RegistryClient, Role, location_key
-from offnet.market.rfq import RfqClient
+from offnet.market.rfq import Rfq, RfqClient
+from offnet.market.types import CreditSchedule, OrderTerms
 from offnet.sonata.canonical import document_hash
 
 DAY = 86_400
@@ -218,7 +219,7 @@ def build_world(chain: Chain, account: Callable[[str], LocalAccount], prefix: st
         liveness_window=2 * DAY,
     )
     suite = deploy_suite(chain, deployer.sender, config)
-    registry = RegistryClient(chain, suite.registry.address)
+    registry = suite.registry
     for m in everyone:
         registry.add_key(m.sender, m.quote_key.address, Role.QUOTE)
         registry.add_key(m.sender, m.oracle_key.address, Role.ORACLE)
@@ -232,10 +233,10 @@ def build_world(chain: Chain, account: Callable[[str], LocalAccount], prefix: st
         chain=chain,
         suite=suite,
         registry=registry,
-        market=RfqClient(chain, suite.market),
-        escrow=EscrowClient(chain, suite.escrow),
-        ledger=LedgerClient(chain, suite.ledger),
-        notary=NotaryClient(chain, suite.notary),
+        market=suite.market,
+        escrow=suite.escrow,
+        ledger=suite.ledger,
+        notary=suite.notary,
         deployer=deployer,
         council=council,
         buyers=buyers,

@@ -2,14 +2,16 @@
 
 from offnet.chain.addresses import create_address, predict_deployments
 from offnet.chain.artifacts import Artifact, load_artifact
+from offnet.chain.client import ContractClient, ContractEvent
 from offnet.chain.connect import Chain, connect
-from offnet.chain.errors import ContractRevert, decode_revert
+from offnet.chain.reverts import decode_revert
 from offnet.chain.tx import Receipt, Sender
 
 __all__ = [
     "Artifact",
     "Chain",
-    "ContractRevert",
+    "ContractClient",
+    "ContractEvent",
     "Receipt",
     "Sender",
     "connect",

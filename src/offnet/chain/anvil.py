@@ -12,11 +12,9 @@ from pathlib import Path
 
 import httpx
 
+from offnet.exceptions import AnvilError
+
 ANVIL_RELATIVE = Path("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
-
-
-class AnvilError(RuntimeError):
-    """anvil could not be found or did not start."""
 
 
 def find_anvil() -> Path:

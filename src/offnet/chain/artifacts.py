@@ -57,3 +57,11 @@ def artifact_names() -> tuple[str, ...]:
 def all_abi_entries() -> list[dict]:
     """Every ABI entry of every packaged contract (used to decode errors and events)."""
     return [entry for name in artifact_names() for entry in load_artifact(name).abi]
+
+
+def abi_type_string(param: dict) -> str:
+    """The canonical type of an ABI parameter, tuples spelled out: `(uint32,address)[]`."""
+    if param["type"].startswith("tuple"):
+        inner = ",".join(abi_type_string(c) for c in param["components"])
+        return f"({inner}){param['type'][5:]}"
+    return param["type"]

@@ -10,6 +10,7 @@ from web3 import Web3
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
 from offnet.chain.anvil import Anvil
+from offnet.exceptions import ChainError
 
 EMBEDDED = "embedded"
 ANVIL = "anvil"
@@ -17,10 +18,6 @@ RPC = "rpc"
 
 # Chain ids of development nodes, where the dev accounts are unlocked and time can be moved.
 LOCAL_CHAIN_IDS = {31337, 1337, 131277322940537}
-
-
-class ChainError(RuntimeError):
-    """The chain could not be reached or does not support what was asked."""
 
 
 @dataclass
@@ -38,10 +35,14 @@ class Chain:
     default_gas_limit: int | None = None
     _nonce_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _nonces: dict[str, int] = field(default_factory=dict, repr=False)
+    _chain_id: int | None = field(default=None, repr=False)
 
     @property
     def chain_id(self) -> int:
-        return self.w3.eth.chain_id
+        """The chain id (asked once: a node's chain id never changes)."""
+        if self._chain_id is None:
+            self._chain_id = int(self.w3.eth.chain_id)
+        return self._chain_id
 
     @property
     def is_local(self) -> bool:

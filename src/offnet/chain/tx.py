@@ -17,27 +17,13 @@ from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFou
 
 from offnet.chain.artifacts import Artifact
 from offnet.chain.connect import Chain
-from offnet.chain.errors import ContractRevert, decode_revert
+from offnet.chain.reverts import decode_revert
+from offnet.exceptions import ContractRevert, TransactionDropped, TransactionRejected
 
 # Errors a node returns when a broadcast is a duplicate of one it already has.
 _ALREADY_KNOWN = ("already known", "known transaction", "alreadyknown")
 _NONCE_TOO_LOW = ("nonce too low", "nonce is too low", "invalid nonce")
 TRANSIENT_RETRIES = 5
-
-
-class TransactionDropped(RuntimeError):
-    """A mined transaction vanished before reaching its confirmations (a chain reorganisation)."""
-
-
-class TransactionRejected(ValueError):
-    """The node refused a transaction before executing it (funds, fees, nonce...)."""
-
-    @classmethod
-    def from_node(cls, exc: Exception) -> TransactionRejected:
-        detail = exc.args[0] if exc.args else exc
-        if isinstance(detail, dict):  # a JSON-RPC error object
-            detail = detail.get("message", detail)
-        return cls(f"the node refused the transaction: {detail}")
 
 
 @dataclass(frozen=True)
@@ -83,8 +69,18 @@ def as_revert(exc: Exception) -> ContractRevert:
     return ContractRevert("Reverted", {"message": str(getattr(exc, "message", None) or exc)})
 
 
+@dataclass(frozen=True)
+class Dispatched:
+    """A transaction signed and handed to the node, not waited for."""
+
+    tx_hash: str
+    nonce: int
+
+
 class Sender:
     """Signs and sends transactions for one local account on one chain."""
+
+    FEE_TTL = 1.0  # seconds a fee quote is reused (about a block)
 
     def __init__(
         self,
@@ -100,12 +96,22 @@ class Sender:
         self.account = account
         self.gas_multiplier = gas_multiplier
         self.gas_limit = gas_limit
+        self._fee_quote: tuple[float, dict[str, int]] | None = None
 
     @property
     def address(self) -> str:
         return self.account.address
 
     def _fees(self) -> dict[str, int]:
+        """Fee fields for the next transaction, reused for about a block (two RPC calls saved per send)."""
+        now = time.monotonic()
+        if self._fee_quote is not None and now - self._fee_quote[0] < self.FEE_TTL:
+            return self._fee_quote[1]
+        fees = self._quote_fees()
+        self._fee_quote = (now, fees)
+        return fees
+
+    def _quote_fees(self) -> dict[str, int]:
         w3 = self.chain.w3
         block = w3.eth.get_block("latest")
         base_fee = block.get("baseFeePerGas")
@@ -170,6 +176,51 @@ class Sender:
                 time.sleep(0.25 * 2**attempt)
         return self.wait(tx_hash, tx)
 
+    def dispatch(
+        self, to: str, data: bytes, *, gas: int, on_signed: Callable[[str, int], None] | None = None
+    ) -> Dispatched:
+        """Sign and broadcast a call without waiting for it (several can be in flight on consecutive
+        nonces). `on_signed(tx_hash, nonce)` runs before the broadcast, so the caller records it first.
+
+        A broadcast the node refuses gives its nonce back (the next transaction reads the node's count
+        again) and raises TransactionRejected; the caller sends the work again later.
+        """
+        tx = {
+            "from": self.address,
+            "to": to,
+            "data": data,
+            "value": 0,
+            "chainId": self.chain.chain_id,
+            "gas": gas,
+            **self._fees(),
+        }
+        tx["nonce"] = self.chain.next_nonce(self.address)
+        signed = self.account.sign_transaction(tx)
+        tx_hash = "0x" + bytes(signed.hash).hex()
+        if on_signed:
+            on_signed(tx_hash, tx["nonce"])
+        raw = "0x" + bytes(signed.raw_transaction).hex()
+        try:
+            answer = self.chain.w3.provider.make_request("eth_sendRawTransaction", [raw])
+        except Exception as exc:  # the node unreachable, or a provider that raises node errors
+            answer = {"error": {"message": f"{exc.__class__.__name__}: {exc}"}}
+        error = answer.get("error") if isinstance(answer, dict) else None
+        if error and not any(s in str(error).lower() for s in _ALREADY_KNOWN):
+            self.chain.forget_nonce(self.address)
+            raise TransactionRejected.from_node(Exception(error))
+        return Dispatched(tx_hash, tx["nonce"])
+
+    def revert_of(self, tx: dict, block_number: int) -> ContractRevert:
+        """Why a mined transaction failed: it is replayed at the block before, the custom error decoded."""
+        replay = {k: tx[k] for k in ("from", "to", "input", "data", "value") if k in tx}
+        if "input" in replay:
+            replay["data"] = replay.pop("input")
+        try:
+            self.chain.w3.eth.call(replay, block_identifier=block_number - 1)
+        except (ContractLogicError, TransactionFailed) as exc:
+            return as_revert(exc)
+        return ContractRevert("Reverted", {"tx": tx.get("hash", "")})
+
     def wait(self, tx_hash: bytes, tx: dict, timeout: float = 120.0) -> Receipt:
         """Wait for the receipt and the chain's confirmations; decode a failed status."""
         w3 = self.chain.w3
@@ -227,12 +278,12 @@ class Sender:
         data = call._encode_transaction_data()
         return self.send({"to": call.address, "data": data, "value": value}, gas=gas, on_signed=on_signed)
 
-    def deploy(self, artifact: Artifact, *args: Any) -> tuple[Contract, Receipt]:
+    def deploy(self, artifact: Artifact, *args: Any, gas: int | None = None) -> tuple[Contract, Receipt]:
         """Deploy a packaged artifact with constructor arguments; returns the bound contract."""
         w3 = self.chain.w3
         factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         data = factory.constructor(*args).data_in_transaction
-        receipt = self.send({"data": data})
+        receipt = self.send({"data": data}, gas=gas)
         return w3.eth.contract(address=receipt.contract_address, abi=artifact.abi), receipt
 
 

@@ -9,20 +9,12 @@ import click
 from offnet.chain import load_artifact
 from offnet.chain.permit import sign_permit
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import (
-    Clients,
-    InvalidInput,
-    console,
-    decimals_of,
-    echo_json,
-    hexstr,
-    json_option,
-    money,
-    send,
-    table,
-)
+from offnet.cli.output import console, decimals_of, echo_json, json_option, money, send, table
 from offnet.cli.quote import load_signed_quote
 from offnet.cli.rfq import rfq_hex
+from offnet.deployment import Suite
+from offnet.exceptions import InvalidInput
+from offnet.market.codec import to_hex
 from offnet.market.notary import SealedContract, public_key_of
 from offnet.market.quotes import rank_quotes
 from offnet.sonata.canonical import canonical_json
@@ -45,13 +37,11 @@ ERC20_ALLOWANCE_ABI = [
 ]
 
 
-def ensure_allowance(clients: Clients, sender, token: str, amount: int) -> None:
+def ensure_allowance(suite: Suite, sender, token: str, amount: int) -> None:
     """Approve the escrow for `amount` of `token` when the current allowance is short (one printed tx)."""
-    erc20 = clients.suite.chain.w3.eth.contract(address=token, abi=ERC20_ALLOWANCE_ABI)
-    if erc20.functions.allowance(sender.address, clients.escrow.address).call() < amount:
-        send(
-            "approve escrow", lambda: sender.transact(erc20.functions.approve(clients.escrow.address, amount))
-        )
+    erc20 = suite.chain.w3.eth.contract(address=token, abi=ERC20_ALLOWANCE_ABI)
+    if erc20.functions.allowance(sender.address, suite.escrow.address).call() < amount:
+        send("approve escrow", lambda: sender.transact(erc20.functions.approve(suite.escrow.address, amount)))
 
 
 @click.command()
@@ -78,16 +68,16 @@ def award(
     as_json: bool,
 ) -> None:
     """Rank QUOTE_FILES (signed quotes for one RFQ) and award the best; the order opens in escrow."""
-    clients = Clients.of(opts)
-    loaded = [load_signed_quote(str(path), clients) for path in quote_files]
+    suite = opts.suite()
+    loaded = [load_signed_quote(str(path), suite) for path in quote_files]
     rfq_ids = {signed.quote.rfq_id for signed, _ in loaded}
     if len(rfq_ids) != 1:
         raise InvalidInput(f"the quote files answer {len(rfq_ids)} different RFQs; award one RFQ at a time")
-    posted = clients.market.posted(rfq_ids.pop())
+    posted = suite.market.posted(rfq_ids.pop())
     reputation = {
-        s.quote.provider: clients.ledger.reputation(s.quote.provider).overall_ppm / 1e6 for s, _ in loaded
+        s.quote.provider: suite.ledger.reputation(s.quote.provider).overall_ppm / 1e6 for s, _ in loaded
     }
-    decimals = decimals_of(clients, posted.token)
+    decimals = decimals_of(suite, posted.token)
     ranked = rank_quotes(
         [s for s, _ in loaded], reputation, reputation_weight=reputation_weight, decimals=decimals
     )
@@ -118,34 +108,34 @@ def award(
     permit_sig = None
     if permit:
         # Any EIP-2612 token answers the permit calls of the packaged stablecoin's ABI.
-        token_contract = clients.suite.chain.w3.eth.contract(
+        token_contract = suite.chain.w3.eth.contract(
             address=posted.token, abi=load_artifact("TestStablecoin").abi
         )
         permit_sig = sign_permit(
-            buyer, token_contract, clients.escrow.address, terms_amount, clients.suite.chain.now() + 3600
+            buyer, token_contract, suite.escrow.address, terms_amount, suite.chain.now() + 3600
         )
     else:
-        ensure_allowance(clients, sender, posted.token, terms_amount)
+        ensure_allowance(suite, sender, posted.token, terms_amount)
 
     sealed = _sealed_contract(chosen.quote.contract_hash, contract)
     result: dict = {}
 
     def transact():
-        order_id, receipt = clients.market.award(sender, posted, chosen, permit=permit_sig)
+        order_id, receipt = suite.market.award(sender, posted, chosen, permit=permit_sig)
         result["orderId"] = order_id
         return receipt
 
     receipt = send("award", transact)
     order_id = result["orderId"]
     if sealed is not None:
-        terms = clients.escrow.terms_of(order_id)
+        terms = suite.escrow.terms_of(order_id)
         public_keys = (public_key_of(buyer), bytes.fromhex(contract["sellerPublicKey"][2:]))
         send(
             "publish encrypted contract",
-            lambda: clients.notary.publish_award_copy(sender, terms, sealed, *public_keys),
+            lambda: suite.notary.publish_award_copy(sender, terms, sealed, *public_keys),
         )
     out = {
-        "orderId": hexstr(order_id),
+        "orderId": to_hex(order_id),
         "rfqId": rfq_hex(posted.rfq_id),
         "provider": chosen.quote.provider,
         "escrowed": terms_amount,

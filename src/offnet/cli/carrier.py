@@ -5,18 +5,10 @@ from __future__ import annotations
 import click
 
 from offnet.chain import Sender
+from offnet.cli.inputs import address, product
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import (
-    Clients,
-    address,
-    console,
-    echo_json,
-    fields,
-    json_option,
-    my_address,
-    product,
-    send,
-)
+from offnet.cli.output import console, echo_json, fields, json_option, send
+from offnet.deployment import Suite
 from offnet.market.registry import Profile, Role, location_key
 
 ROLES = {"quote": Role.QUOTE, "oracle": Role.ORACLE, "admin": Role.ADMIN}
@@ -57,10 +49,10 @@ def apply_(opts: ChainOptions, name, sonata_url, products, countries, locations)
         tuple(countries),
         tuple(location_key(loc) for loc in locations),
     )
-    clients = Clients.of(opts)
+    suite = opts.suite()
     sender = opts.sender()
-    send("apply", lambda: clients.registry.apply(sender, profile))
-    application = clients.registry.application(sender.address)
+    send("apply", lambda: suite.registry.apply(sender, profile))
+    application = suite.registry.application(sender.address)
     console.print(
         f"applied as {sender.address}; sponsors {application.sponsors}, expires at {application.expires_at}",
         markup=False,
@@ -74,15 +66,15 @@ def apply_(opts: ChainOptions, name, sonata_url, products, countries, locations)
 def sponsor(opts: ChainOptions, candidate: str) -> None:
     """Sponsor applicant CANDIDATE (admits it once enough active members sponsor)."""
     candidate = address(candidate, "candidate address")
-    clients = Clients.of(opts)
-    send("sponsor", lambda: clients.registry.sponsor(opts.sender(), candidate))
-    status = clients.registry.member_info(candidate).status
+    suite = opts.suite()
+    send("sponsor", lambda: suite.registry.sponsor(opts.sender(), candidate))
+    status = suite.registry.member_info(candidate).status
     console.print(f"{candidate} is now {status.name.lower()}", markup=False, highlight=False)
 
 
-def _report_proposal(clients: Clients, proposal_id: int) -> None:
-    info = clients.registry.proposal(proposal_id)
-    threshold = clients.registry.parameters().council_threshold
+def _report_proposal(suite: Suite, proposal_id: int) -> None:
+    info = suite.registry.proposal(proposal_id)
+    threshold = suite.registry.parameters().council_threshold
     state = "executed" if info.executed else f"{info.approvals}/{threshold} approvals"
     console.print(f"proposal {proposal_id}: {state}", markup=False, highlight=False)
 
@@ -92,9 +84,9 @@ def _report_proposal(clients: Clients, proposal_id: int) -> None:
 @click.argument("proposal_id", type=int)
 def vote(opts: ChainOptions, proposal_id: int) -> None:
     """Approve council proposal PROPOSAL_ID (it executes when the threshold is reached)."""
-    clients = Clients.of(opts)
-    send("approve", lambda: clients.registry.approve(opts.sender(), proposal_id))
-    _report_proposal(clients, proposal_id)
+    suite = opts.suite()
+    send("approve", lambda: suite.registry.approve(opts.sender(), proposal_id))
+    _report_proposal(suite, proposal_id)
 
 
 @carrier.command()
@@ -104,9 +96,9 @@ def vote(opts: ChainOptions, proposal_id: int) -> None:
 def propose(opts: ChainOptions, action: str, member: str) -> None:
     """As a council member, propose to ACTION (admit, suspend, reinstate, expel) MEMBER."""
     member = address(member, "member address")
-    clients = Clients.of(opts)
+    suite = opts.suite()
     sender = opts.sender()
-    method = getattr(clients.registry, f"propose_{action}")
+    method = getattr(suite.registry, f"propose_{action}")
     result: list[int] = []
 
     def transact():
@@ -115,7 +107,7 @@ def propose(opts: ChainOptions, action: str, member: str) -> None:
         return receipt
 
     send(f"propose {action}", transact)
-    _report_proposal(clients, result[0])
+    _report_proposal(suite, result[0])
 
 
 @carrier.command()
@@ -124,15 +116,15 @@ def propose(opts: ChainOptions, action: str, member: str) -> None:
 @json_option
 def show(opts: ChainOptions, member: str | None, as_json: bool) -> None:
     """Show MEMBER's registry record (default: your --account)."""
-    member = address(member, "member address") if member else my_address(opts)
-    clients = Clients.of(opts)
-    info = clients.registry.member_info(member)
-    application = clients.registry.application(member)
-    acting_for, roles = clients.registry.key_of(member)
+    member = address(member, "member address") if member else opts.address()
+    suite = opts.suite()
+    info = suite.registry.member_info(member)
+    application = suite.registry.application(member)
+    acting_for, roles = suite.registry.key_of(member)
     data = {
         "address": member,
         "status": info.status.name.lower(),
-        "active": clients.registry.is_active(member),
+        "active": suite.registry.is_active(member),
         "admin": info.admin,
         "council": info.council,
         "epoch": info.epoch,
@@ -142,7 +134,7 @@ def show(opts: ChainOptions, member: str | None, as_json: bool) -> None:
             "round": application.round,
         },
         "keyOf": None if acting_for is None else {"member": acting_for, "roles": _role_names(roles)},
-        "reputationPpm": clients.ledger.reputation(member).overall_ppm,
+        "reputationPpm": suite.ledger.reputation(member).overall_ppm,
     }
     if as_json:
         echo_json(data)
@@ -182,8 +174,8 @@ def keys_add(opts: ChainOptions, key: str, roles: tuple[str, ...]) -> None:
     combined = Role(0)
     for role in roles:
         combined |= ROLES[role]
-    clients = Clients.of(opts)
-    send("add key", lambda: clients.registry.add_key(opts.sender(), key, combined))
+    suite = opts.suite()
+    send("add key", lambda: suite.registry.add_key(opts.sender(), key, combined))
 
 
 @keys.command("revoke")
@@ -192,8 +184,8 @@ def keys_add(opts: ChainOptions, key: str, roles: tuple[str, ...]) -> None:
 def keys_revoke(opts: ChainOptions, key: str) -> None:
     """Revoke operational KEY."""
     key = address(key, "key address")
-    clients = Clients.of(opts)
-    send("revoke key", lambda: clients.registry.revoke_key(opts.sender(), key))
+    suite = opts.suite()
+    send("revoke key", lambda: suite.registry.revoke_key(opts.sender(), key))
 
 
 @carrier.command()
@@ -201,8 +193,8 @@ def keys_revoke(opts: ChainOptions, key: str) -> None:
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 def leave(opts: ChainOptions, yes: bool) -> None:
     """Leave the registry (your keys stop working; rejoining means applying again)."""
-    clients = Clients.of(opts)
+    suite = opts.suite()
     sender: Sender = opts.sender()
     if not yes:
         click.confirm(f"{sender.address} leaves the offnet registry for good?", abort=True)
-    send("leave", lambda: clients.registry.leave(sender))
+    send("leave", lambda: suite.registry.leave(sender))

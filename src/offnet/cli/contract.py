@@ -7,8 +7,11 @@ from pathlib import Path
 
 import click
 
+from offnet.cli.inputs import bytes32
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import Clients, bytes32, console, echo_json, hexstr, json_option, send
+from offnet.cli.output import console, echo_json, json_option, send
+from offnet.deployment import Suite
+from offnet.market.codec import to_hex
 
 
 @click.group()
@@ -23,18 +26,18 @@ def contract() -> None:
 @json_option
 def decrypt(opts: ChainOptions, order_id: str, out: Path | None, as_json: bool) -> None:
     """Decrypt your copy of ORDER_ID's contract (needs the key of the buyer or the seller)."""
-    clients = Clients.of(opts)
+    suite = opts.suite()
     key = bytes32(order_id, "order id")
-    sealed = _recover(clients, key, opts.signer())
+    sealed = _recover(suite, key, opts.signer())
     document = json.loads(sealed.document)
     if out:
         out.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
     if as_json:
-        echo_json({"orderId": hexstr(key), "commitment": hexstr(sealed.commitment), "document": document})
+        echo_json({"orderId": to_hex(key), "commitment": to_hex(sealed.commitment), "document": document})
     elif not out:
         click.echo(json.dumps(document, indent=2, sort_keys=True))
     else:
-        console.print(f"contract of order {hexstr(key)} written to {out}", markup=False, highlight=False)
+        console.print(f"contract of order {to_hex(key)} written to {out}", markup=False, highlight=False)
 
 
 @contract.command()
@@ -42,31 +45,31 @@ def decrypt(opts: ChainOptions, order_id: str, out: Path | None, as_json: bool) 
 @click.argument("order_id")
 def reveal(opts: ChainOptions, order_id: str) -> None:
     """Publish ORDER_ID's contract in clear and prove on chain that it matches the commitment."""
-    clients = Clients.of(opts)
+    suite = opts.suite()
     key = bytes32(order_id, "order id")
     sender = opts.sender()
-    terms = _award_terms(clients, key)
-    sealed = _recover(clients, key, sender.account)
+    terms = _award_terms(suite, key)
+    sealed = _recover(suite, key, sender.account)
     if terms is not None:
-        send("reveal", lambda: clients.notary.reveal_award(sender, terms, sealed))
+        send("reveal", lambda: suite.notary.reveal_award(sender, terms, sealed))
     else:
-        send("reveal", lambda: clients.notary.reveal(sender, key, sealed))
+        send("reveal", lambda: suite.notary.reveal(sender, key, sealed))
     console.print(
-        f"revealed; commitment {hexstr(sealed.commitment)} verified on chain", markup=False, highlight=False
+        f"revealed; commitment {to_hex(sealed.commitment)} verified on chain", markup=False, highlight=False
     )
 
 
-def _award_terms(clients: Clients, order_id: bytes):
+def _award_terms(suite: Suite, order_id: bytes):
     """The order's terms when its contract was notarised at award (a contract hash in the terms)."""
     try:
-        terms = clients.escrow.terms_of(order_id)
+        terms = suite.escrow.terms_of(order_id)
     except LookupError:
         return None
     return terms if any(terms.contract_hash) else None
 
 
-def _recover(clients: Clients, order_id: bytes, account):
+def _recover(suite: Suite, order_id: bytes, account):
     """Decrypt the caller's copy, checked against the award's contract hash or the notary's record."""
-    terms = _award_terms(clients, order_id)
+    terms = _award_terms(suite, order_id)
     commitment = bytes(terms.contract_hash) if terms is not None else None
-    return clients.notary.recover_contract(order_id, account, commitment)
+    return suite.notary.recover_contract(order_id, account, commitment)

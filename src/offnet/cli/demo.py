@@ -12,7 +12,8 @@ from rich.console import Console
 from offnet.demo.console import live_feed, print_report
 from offnet.demo.html import write_html
 from offnet.demo.results import DemoResults, check_invariants, collect, write_summary
-from offnet.demo.scenario import DemoConfig, DemoFailure, DemoRun
+from offnet.demo.scenario import DemoConfig, DemoRun
+from offnet.exceptions import DemoFailure
 
 
 def _terminate(_signum: int, _frame: object) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from offnet.chain import Sender
-from offnet.chain.connect import ChainError
+from offnet.cli.inputs import address, duration, token_amount
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import Clients, address, console, decimals_of, duration, money, send, token_amount
+from offnet.cli.output import console, decimals_of, money, send
+from offnet.exceptions import ChainError
 from offnet.testing.accounts import funded_account
 
 
@@ -40,14 +41,14 @@ def fund(opts: ChainOptions, recipient: str, amount: str) -> None:
 def mint(opts: ChainOptions, recipient: str, amount: str) -> None:
     """Mint AMOUNT (whole tokens) of the deployment's TestStablecoin to RECIPIENT."""
     recipient = address(recipient, "recipient")
-    clients = Clients.of(opts)
-    token = clients.suite.token
+    suite = opts.suite()
+    token = suite.token
     if token is None:
         raise LookupError("this deployment has no TestStablecoin (not a local chain?)")
-    chain = clients.suite.chain
+    chain = suite.chain
     if not chain.is_local:
         raise ChainError("minting test tokens is only possible on a local development chain")
-    decimals = decimals_of(clients, token.address)
+    decimals = decimals_of(suite, token.address)
     account = opts.signer(required=False) or funded_account(chain)  # anyone may mint the test token
     send(
         "mint",

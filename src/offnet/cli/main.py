@@ -11,11 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from offnet import __version__
-from offnet.chain.anvil import AnvilError
 from offnet.chain.artifacts import artifact_names, load_artifact
-from offnet.chain.connect import ChainError
-from offnet.chain.errors import ContractRevert
 from offnet.cli.account import account
+from offnet.exceptions import AnvilError, ChainError, ContractRevert
 
 console = Console()
 err_console = Console(stderr=True)

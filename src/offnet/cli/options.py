@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
 
 from offnet.chain.connect import ANVIL, EMBEDDED, Chain, connect
 from offnet.chain.tx import Sender
@@ -50,6 +51,14 @@ class ChainOptions:
 
     def sender(self) -> Sender:
         return Sender(self.chain(), self.signer())
+
+    def address(self) -> str:
+        """The address of --account (read from its keystore, no password) or of --private-key-env."""
+        if self.account and not self.private_key_env:
+            from offnet.wallet.keystore import Keystore
+
+            return to_checksum_address(Keystore(self.keystore_dir).address(self.account))
+        return self.signer().address
 
     def suite(self) -> Suite:
         chain = self.chain()

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from offnet.oracle.config import OracleConfig
+from offnet.oracle.redact import RedactingFilter
 
 
 class _JsonLogs(logging.Formatter):
@@ -52,7 +53,10 @@ def run(config_file: Path, log_format: str, log_level: str) -> None:
     handler.setFormatter(
         _JsonLogs() if log_format == "json" else logging.Formatter("%(asctime)s %(levelname)s %(message)s")
     )
+    handler.addFilter(RedactingFilter())  # no secret (an RPC key in a URL, a token) in any log line
     logging.basicConfig(level=log_level.upper(), handlers=[handler], force=True)
+    for chatty in ("httpx", "httpcore", "web3", "urllib3"):  # they log every request with its URL
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     config = OracleConfig.load(config_file)
     service = Oracle(config)
     logging.getLogger("offnet.oracle").info(
@@ -88,11 +92,46 @@ def check(config_file: Path) -> None:
     )
 
 
+@oracle.command("dead-letters")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), required=True)
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def dead_letters(config_file: Path, as_json: bool) -> None:
+    """List the notifications and reports the oracle gave up on, with their reasons."""
+    from offnet.oracle.store import Store
+
+    store = Store(OracleConfig.load(config_file).database)
+    found = store.dead_letters()
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    if not found:
+        click.echo("no dead letters")
+    for entry in found:
+        what = entry.get("event_id") or entry.get("report_id")
+        click.echo(
+            f"{entry['what']} {what} from {entry.get('peer') or entry.get('source_peer')}: {entry['last_error']}"
+        )
+
+
+@oracle.command()
+@click.option("--config", "config_file", type=click.Path(path_type=Path), required=True)
+def requeue(config_file: Path) -> None:
+    """Re-drive every dead letter: dead notifications get a fresh retry budget, dead reports another send.
+
+    Safe while the oracle runs (it picks them up on its next pass) and safe to repeat: report ids are
+    content-derived, so nothing takes effect twice."""
+    from offnet.oracle.store import Store
+
+    store = Store(OracleConfig.load(config_file).database)
+    events, reports = store.requeue_dead()
+    click.echo(f"requeued {events} notification(s) and {reports} report(s)")
+
+
 @oracle.command()
 def openapi() -> None:
     """Print the listener's OpenAPI document."""
     from offnet.oracle.listener import create_listener_app
     from offnet.oracle.store import Store
 
-    app = create_listener_app(Store("sqlite://"), [])
+    app = create_listener_app(Store("sqlite://"), [], signed_quotes=lambda buyer, rfq: None)
     click.echo(json.dumps(app.openapi(), indent=2))

@@ -6,27 +6,17 @@ import click
 
 from offnet.chain import load_artifact
 from offnet.cli.award import ensure_allowance
+from offnet.cli.inputs import address, bytes32
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import (
-    Clients,
-    address,
-    bytes32,
-    console,
-    decimals_of,
-    echo_json,
-    fields,
-    hexstr,
-    json_option,
-    money,
-    send,
-    table,
-)
-from offnet.market.escrow import OrderTerms
+from offnet.cli.output import console, decimals_of, echo_json, fields, json_option, money, send, table
+from offnet.deployment import Suite
+from offnet.market.codec import to_hex
+from offnet.market.types import OrderTerms
 
 
-def _terms(clients: Clients, order_id: str) -> tuple[bytes, OrderTerms]:
+def _terms(suite: Suite, order_id: str) -> tuple[bytes, OrderTerms]:
     key = bytes32(order_id, "order id")
-    return key, clients.escrow.terms_of(key)
+    return key, suite.escrow.terms_of(key)
 
 
 @click.group()
@@ -40,13 +30,13 @@ def order() -> None:
 @json_option
 def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
     """ORDER_ID's terms, state and money-flow statement (escrowed, released, credited, refunded)."""
-    clients = Clients.of(opts)
-    key, terms = _terms(clients, order_id)
-    state = clients.escrow.order(key)
-    flow = clients.escrow.money_flow(key)
-    decimals = decimals_of(clients, terms.token)
+    suite = opts.suite()
+    key, terms = _terms(suite, order_id)
+    state = suite.escrow.order(key)
+    flow = suite.escrow.money_flow(key)
+    decimals = decimals_of(suite, terms.token)
     data = {
-        "orderId": hexstr(key),
+        "orderId": to_hex(key),
         "status": state.status.name.lower(),
         "buyer": terms.buyer,
         "seller": terms.seller,
@@ -78,7 +68,7 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
     summary = {k: v for k, v in data.items() if k not in ("moneyFlow", "events")}
     for k in ("oneTimeCharge", "monthlyCharge"):
         summary[k] = money(summary[k], decimals)
-    fields(f"order {hexstr(key)}", summary)
+    fields(f"order {to_hex(key)}", summary)
     table("money flow", ("", "amount"), [(k, money(v, decimals)) for k, v in data["moneyFlow"].items()])
     table(
         "movements",
@@ -97,18 +87,16 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
 @click.option("--permit", is_flag=True, help="approve by an EIP-2612 signature in the same transaction")
 def fund(opts: ChainOptions, order_id: str, months: int, permit: bool) -> None:
     """Top up ORDER_ID with more prepaid months."""
-    clients = Clients.of(opts)
-    _, terms = _terms(clients, order_id)
+    suite = opts.suite()
+    _, terms = _terms(suite, order_id)
     sender = opts.sender()
     if permit:
-        token = clients.suite.chain.w3.eth.contract(
-            address=terms.token, abi=load_artifact("TestStablecoin").abi
-        )
-        deadline = clients.suite.chain.now() + 3600
-        send("fund", lambda: clients.escrow.top_up_with_permit(sender, token, terms, months, deadline))
+        token = suite.chain.w3.eth.contract(address=terms.token, abi=load_artifact("TestStablecoin").abi)
+        deadline = suite.chain.now() + 3600
+        send("fund", lambda: suite.escrow.top_up_with_permit(sender, token, terms, months, deadline))
     else:
-        ensure_allowance(clients, sender, terms.token, months * terms.monthly_charge)
-        send("fund", lambda: clients.escrow.top_up(sender, terms, months))
+        ensure_allowance(suite, sender, terms.token, months * terms.monthly_charge)
+        send("fund", lambda: suite.escrow.top_up(sender, terms, months))
 
 
 @order.command()
@@ -116,9 +104,9 @@ def fund(opts: ChainOptions, order_id: str, months: int, permit: bool) -> None:
 @click.argument("order_id")
 def cancel(opts: ChainOptions, order_id: str) -> None:
     """Cancel ORDER_ID before delivery (as its buyer)."""
-    clients = Clients.of(opts)
-    _, terms = _terms(clients, order_id)
-    send("cancel order", lambda: clients.escrow.cancel(opts.sender(), terms))
+    suite = opts.suite()
+    _, terms = _terms(suite, order_id)
+    send("cancel order", lambda: suite.escrow.cancel(opts.sender(), terms))
 
 
 @order.command()
@@ -129,9 +117,9 @@ def cancel(opts: ChainOptions, order_id: str) -> None:
 )
 def dispute(opts: ChainOptions, order_id: str, milestone: int) -> None:
     """Freeze a milestone's money of ORDER_ID for the council to rule on."""
-    clients = Clients.of(opts)
-    _, terms = _terms(clients, order_id)
-    send("dispute", lambda: clients.escrow.dispute(opts.sender(), terms, milestone))
+    suite = opts.suite()
+    _, terms = _terms(suite, order_id)
+    send("dispute", lambda: suite.escrow.dispute(opts.sender(), terms, milestone))
 
 
 @order.command()
@@ -141,16 +129,16 @@ def dispute(opts: ChainOptions, order_id: str, milestone: int) -> None:
 @click.option("--to", "to", help="send to this address instead of yourself")
 def withdraw(opts: ChainOptions, order_id: str | None, token: str | None, to: str | None) -> None:
     """Withdraw your whole balance of a settlement token from the escrow."""
-    clients = Clients.of(opts)
+    suite = opts.suite()
     if token:
         token = address(token, "token address")
     elif order_id:
-        token = _terms(clients, order_id)[1].token
-    elif clients.suite.token is not None:
-        token = clients.suite.token.address
+        token = _terms(suite, order_id)[1].token
+    elif suite.token is not None:
+        token = suite.token.address
     else:
         raise click.UsageError("give ORDER_ID or --token")
     sender = opts.sender()
-    amount = clients.escrow.withdrawable(token, sender.address)
-    send("withdraw", lambda: clients.escrow.withdraw(sender, token, address(to, "recipient") if to else None))
-    console.print(f"withdrew {money(amount, decimals_of(clients, token))}", markup=False, highlight=False)
+    amount = suite.escrow.withdrawable(token, sender.address)
+    send("withdraw", lambda: suite.escrow.withdraw(sender, token, address(to, "recipient") if to else None))
+    console.print(f"withdrew {money(amount, decimals_of(suite, token))}", markup=False, highlight=False)

@@ -7,27 +7,21 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from offnet.cli.inputs import product, reputation_floor
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import Clients, echo_json, err_console, json_option, product, reputation_floor, table
+from offnet.cli.output import echo_json, err_console, json_option, table
+from offnet.deployment import Suite
 from offnet.indexer import EventIndexer, IndexStore, default_index_url
 from offnet.indexer.store import index_url
 from offnet.market.registry import country_code, country_text
 
 
-def synced_store(opts: ChainOptions, clients: Clients, index: str | None) -> IndexStore:
+def synced_store(opts: ChainOptions, suite: Suite, index: str | None) -> IndexStore:
     """The local index brought up to the latest block, with a progress bar on stderr."""
-    chain = clients.suite.chain
+    chain = suite.chain
     store = IndexStore(index_url(index) if index else default_index_url(chain.chain_id))
     click.get_current_context().call_on_close(store.close)
-    manifest = clients.suite.manifest
-    indexer = EventIndexer(
-        chain,
-        store,
-        registry=manifest.address("CarrierRegistry"),
-        escrow=manifest.address("OrderEscrow"),
-        ledger=manifest.address("SlaLedger"),
-        from_block=manifest.contracts["CarrierRegistry"].block,
-    )
+    indexer = EventIndexer.of(suite, store)
     with Progress(
         TextColumn("indexing blocks"),
         BarColumn(),
@@ -65,8 +59,8 @@ def providers(
     urn, key = product(product_name)
     code = country_text(country_code(country))
     floor = reputation_floor(min_reputation)
-    clients = Clients.of(opts)
-    rows = synced_store(opts, clients, str(index) if index else None).providers(key, code, floor)
+    suite = opts.suite()
+    rows = synced_store(opts, suite, str(index) if index else None).providers(key, code, floor)
     if as_json:
         echo_json(
             [

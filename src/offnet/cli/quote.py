@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -12,33 +11,23 @@ from typing import Any
 import click
 from eth_utils import to_checksum_address
 
+from offnet.cli.inputs import address, duration, read_json, token_amount
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import (
-    Clients,
-    InvalidInput,
-    address,
-    bytes32,
-    console,
-    decimals_of,
-    duration,
-    echo_json,
-    hexstr,
-    json_option,
-    read_json,
-    send,
-    token_amount,
-)
+from offnet.cli.output import console, decimals_of, echo_json, json_option, send
 from offnet.cli.rfq import rfq_hex, rfq_id_arg
-from offnet.market.escrow import CreditSchedule
+from offnet.deployment import Suite
+from offnet.exceptions import InvalidInput
+from offnet.market.codec import signed_quote_from_json, signed_quote_to_json, to_hex
 from offnet.market.notary import financial_contract, public_key_of, seal_contract
 from offnet.market.quotes import (
-    _CREDIT_FIELDS,
+    CREDIT_FIELDS,
     Quote,
     SignedQuote,
     quote_digest,
     recover_quote_signer,
     sign_quote,
 )
+from offnet.market.types import CreditSchedule
 from offnet.sonata.canonical import document_hash
 
 FILE_KIND = "offnet.signedQuote"
@@ -47,9 +36,9 @@ FILE_KIND = "offnet.signedQuote"
 def _credits(path: str | None) -> CreditSchedule:
     """A credit schedule from a JSON file (camelCase names of the Solidity struct); none = no credits."""
     if path is None:
-        return CreditSchedule(*[0] * len(dataclass_fields(CreditSchedule)))
+        return CreditSchedule.none()
     data = read_json(path, "credit schedule")
-    names = [name for name, _ in _CREDIT_FIELDS]
+    names = [name for name, _ in CREDIT_FIELDS]
     unknown = set(data) - set(names) if isinstance(data, dict) else {"(not an object)"}
     if unknown:
         raise InvalidInput(
@@ -59,60 +48,41 @@ def _credits(path: str | None) -> CreditSchedule:
 
 
 def quote_document(signed: SignedQuote, chain_id: int, market: str, contract: dict[str, Any] | None) -> dict:
-    """The signed-quote file: the EIP-712 message, its signature and digest, and the sealed contract."""
-    message = {k: hexstr(v) if isinstance(v, bytes) else v for k, v in signed.quote.message().items()}
-    message["rfqId"] = rfq_hex(signed.quote.rfq_id)
+    """The signed-quote file: the quote (its EIP-712 message), signature, digest and the sealed contract."""
     return {
         "kind": FILE_KIND,
         "chainId": chain_id,
         "market": market,
-        "quote": message,
-        "signature": hexstr(signed.signature),
-        "digest": hexstr(signed.digest),
+        **signed_quote_to_json(signed),
         "contract": contract,
     }
 
 
-def load_signed_quote(path: str, clients: Clients) -> tuple[SignedQuote, dict[str, Any]]:
+def load_signed_quote(path: str, suite: Suite) -> tuple[SignedQuote, dict[str, Any]]:
     """A signed-quote file checked against this market: digest recomputed, signer recovered."""
     data = read_json(path, "signed quote")
     if not isinstance(data, dict) or data.get("kind") != FILE_KIND:
         raise InvalidInput(f"{path} is not a signed quote written by `offnet quote sign`")
-    market = clients.market
+    market = suite.market
     if (data.get("chainId"), data.get("market")) != (market.chain.chain_id, market.address):
         raise InvalidInput(
             f"{path} is a quote for market {data.get('market')} on chain {data.get('chainId')}, "
             f"not {market.address} on chain {market.chain.chain_id}"
         )
     try:
-        m = data["quote"]
-        quote = Quote(
-            rfq_id_arg(m["rfqId"]),
-            address(m["provider"]),
-            address(m["buyer"]),
-            address(m["token"]),
-            int(m["oneTimeCharge"]),
-            int(m["monthlyCharge"]),
-            int(m["termMonths"]),
-            int(m["installDays"]),
-            bytes32(m["slaTermsHash"], "slaTermsHash"),
-            CreditSchedule(*(int(m["credits"][name]) for name, _ in _CREDIT_FIELDS)),
-            int(m["prepaidMonths"]),
-            int(m["validUntil"]),
-            int(m["nonce"]),
-            int(m["epoch"]),
-            bytes32(m.get("contractHash", "0x" + "00" * 32), "contractHash"),
-        )
-        signature = bytes.fromhex(data["signature"].removeprefix("0x"))
-    except (KeyError, TypeError, ValueError) as exc:
+        received = signed_quote_from_json(data)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{path}: {exc}") from None
+    except (KeyError, TypeError) as exc:
         raise InvalidInput(f"{path}: malformed signed quote ({exc.__class__.__name__}: {exc})") from None
+    quote = received.quote
     digest = quote_digest(quote, market.domain)
-    if hexstr(digest) != data.get("digest"):
+    if digest != received.digest:
         raise InvalidInput(f"{path}: the digest does not match the quote (the file was altered)")
-    signer = recover_quote_signer(quote, signature, market.domain)
-    if not clients.registry.is_quote_signer(quote.provider, signer):
+    signer = recover_quote_signer(quote, received.signature, market.domain)
+    if not suite.registry.is_quote_signer(quote.provider, signer):
         raise InvalidInput(f"{path}: signed by {signer}, which may not sign quotes for {quote.provider}")
-    return SignedQuote(quote, signature, digest), data
+    return received, data
 
 
 @click.group()
@@ -170,15 +140,15 @@ def sign(
     as_json: bool,
 ) -> None:
     """Sign a quote for RFQ_ID and write it, with the sealed financial contract, to a file for the buyer."""
-    clients = Clients.of(opts)
-    posted = clients.market.posted(rfq_id_arg(rfq_id))
+    suite = opts.suite()
+    posted = suite.market.posted(rfq_id_arg(rfq_id))
     signer = opts.signer()
     provider = (
         address(provider, "provider address")
         if provider
-        else (clients.registry.member_of(signer.address) or signer.address)
+        else (suite.registry.member_of(signer.address) or signer.address)
     )
-    decimals = decimals_of(clients, posted.token)
+    decimals = decimals_of(suite, posted.token)
     sla_hash = document_hash(read_json(str(sla_file), "SLA terms")) if sla_file else bytes(32)
     draft = Quote(
         posted.rfq_id,
@@ -192,21 +162,21 @@ def sign(
         sla_hash,
         _credits(str(credits_file) if credits_file else None),
         prepaid_months,
-        clients.suite.chain.now() + duration(valid_for),
+        suite.chain.now() + duration(valid_for),
         nonce if nonce is not None else int.from_bytes(os.urandom(8), "big"),
-        clients.market.quote_epoch(provider),
+        suite.market.quote_epoch(provider),
     )
     # The quote carries the commitment to the financial contract: signing the quote signs it, and
     # the award makes it part of the order's terms.
     sealed = seal_contract(financial_contract(draft))
-    signed = sign_quote(signer, replace(draft, contract_hash=sealed.commitment), clients.market.domain)
+    signed = sign_quote(signer, replace(draft, contract_hash=sealed.commitment), suite.market.domain)
     contract = {
         "document": json.loads(sealed.document),
-        "salt": hexstr(sealed.salt),
-        "commitment": hexstr(sealed.commitment),
-        "sellerPublicKey": hexstr(public_key_of(signer)),
+        "salt": to_hex(sealed.salt),
+        "commitment": to_hex(sealed.commitment),
+        "sellerPublicKey": to_hex(public_key_of(signer)),
     }
-    document = quote_document(signed, clients.suite.chain.chain_id, clients.market.address, contract)
+    document = quote_document(signed, suite.chain.chain_id, suite.market.address, contract)
     path = out or Path(f"quote-{rfq_hex(posted.rfq_id)[2:10]}-{provider[2:10].lower()}.json")
     path.write_text(json.dumps(document, indent=2) + "\n")
     if as_json:
@@ -226,10 +196,10 @@ def sign(
 @click.argument("quote_file", type=click.Path(path_type=Path))
 def commit(opts: ChainOptions, quote_file: Path) -> None:
     """Commit the digest of QUOTE_FILE on chain before the RFQ deadline (the sealed bid)."""
-    clients = Clients.of(opts)
-    signed, _ = load_signed_quote(str(quote_file), clients)
-    posted = clients.market.posted(signed.quote.rfq_id)
-    send("commit quote", lambda: clients.market.commit(opts.sender(), posted, signed))
+    suite = opts.suite()
+    signed, _ = load_signed_quote(str(quote_file), suite)
+    posted = suite.market.posted(signed.quote.rfq_id)
+    send("commit quote", lambda: suite.market.commit(opts.sender(), posted, signed))
 
 
 @quote.command()
@@ -240,15 +210,15 @@ def commit(opts: ChainOptions, quote_file: Path) -> None:
 )
 def withdraw(opts: ChainOptions, rfq_id: str, provider: str | None) -> None:
     """Withdraw your commitment to RFQ_ID before its deadline."""
-    clients = Clients.of(opts)
-    posted = clients.market.posted(rfq_id_arg(rfq_id))
+    suite = opts.suite()
+    posted = suite.market.posted(rfq_id_arg(rfq_id))
     sender = opts.sender()
     provider = (
         address(provider, "provider address")
         if provider
-        else (clients.registry.member_of(sender.address) or sender.address)
+        else (suite.registry.member_of(sender.address) or sender.address)
     )
-    send("withdraw quote", lambda: clients.market.withdraw(sender, posted, to_checksum_address(provider)))
+    send("withdraw quote", lambda: suite.market.withdraw(sender, posted, to_checksum_address(provider)))
 
 
 __all__ = ["load_signed_quote", "quote"]

@@ -6,8 +6,9 @@ from dataclasses import asdict
 
 import click
 
+from offnet.cli.inputs import address
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import Clients, address, echo_json, json_option, table
+from offnet.cli.output import echo_json, json_option, table
 
 
 @click.command()
@@ -17,7 +18,7 @@ from offnet.cli.output import Clients, address, echo_json, json_option, table
 def reputation(opts: ChainOptions, provider: str, as_json: bool) -> None:
     """PROVIDER's quote timeliness, delivery, SLA compliance and overall score."""
     provider = address(provider, "provider address")
-    figures = asdict(Clients.of(opts).ledger.reputation(provider))
+    figures = asdict(opts.suite().ledger.reputation(provider))
     if as_json:
         echo_json({"provider": provider, **figures})
         return

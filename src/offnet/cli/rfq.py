@@ -6,25 +6,15 @@ from pathlib import Path
 
 import click
 
+from offnet.cli.inputs import address, product, read_json, reputation_floor
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import (
-    Clients,
-    InvalidInput,
-    address,
-    console,
-    echo_json,
-    fields,
-    hexstr,
-    json_option,
-    product,
-    read_json,
-    reputation_floor,
-    send,
-    table,
-)
-from offnet.market.quotes import Rfq
+from offnet.cli.output import console, echo_json, fields, json_option, send, table
+from offnet.deployment import Suite
+from offnet.exceptions import InvalidInput
+from offnet.market.codec import to_hex
 from offnet.market.registry import location_key
-from offnet.market.rfq import RfqStatus
+from offnet.market.rfq import Rfq
+from offnet.market.types import RfqStatus
 from offnet.sonata.canonical import document_hash
 from offnet.sonata.models import QuoteCreate, rfc3339_to_unix, validate
 
@@ -90,11 +80,11 @@ def post(
     when = deadline or (request.requestedQuoteCompletionDate and data["requestedQuoteCompletionDate"])
     if not when:
         raise InvalidInput("the quote request has no requestedQuoteCompletionDate: give --deadline")
-    clients = Clients.of(opts)
+    suite = opts.suite()
     if token is None:
-        if clients.suite.token is None:
+        if suite.token is None:
             raise InvalidInput("this deployment has no test token: give --token")
-        token = clients.suite.token.address
+        token = suite.token.address
     sender = opts.sender()
     posted = Rfq(
         buyer=sender.address,
@@ -106,10 +96,10 @@ def post(
         invited=tuple(address(a, "invited provider") for a in invited),
         min_reputation=reputation_floor(min_reputation),
     )
-    receipt = send("post RFQ", lambda: clients.market.post(sender, posted)[1])
+    receipt = send("post RFQ", lambda: suite.market.post(sender, posted)[1])
     result = {
         "rfqId": rfq_hex(posted.rfq_id),
-        "requestHash": hexstr(posted.request_hash),
+        "requestHash": to_hex(posted.request_hash),
         "product": urn,
         "location": location,
         "deadline": posted.deadline,
@@ -122,23 +112,23 @@ def post(
         console.print(f"RFQ {result['rfqId']}", markup=False, highlight=False)
 
 
-def _describe(clients: Clients, rfq_id: int) -> dict:
-    posted = clients.market.posted(rfq_id)
-    state = clients.market.state(rfq_id)
+def _describe(suite: Suite, rfq_id: int) -> dict:
+    posted = suite.market.posted(rfq_id)
+    state = suite.market.state(rfq_id)
     return {
         "rfqId": rfq_hex(rfq_id),
         "status": state.status.name.lower(),
         "buyer": posted.buyer,
         "deadline": posted.deadline,
         "token": posted.token,
-        "requestHash": hexstr(posted.request_hash),
-        "productKey": hexstr(posted.product_key),
-        "locationKey": hexstr(posted.location_key),
+        "requestHash": to_hex(posted.request_hash),
+        "productKey": to_hex(posted.product_key),
+        "locationKey": to_hex(posted.location_key),
         "invited": list(posted.invited),
         "minReputationPpm": posted.min_reputation,
         "commitments": [
-            {"provider": e.provider, "digest": hexstr(e.digest), "withdrawn": not any(e.digest)}
-            for e in clients.market.log(rfq_id)
+            {"provider": e.provider, "digest": to_hex(e.digest), "withdrawn": not any(e.digest)}
+            for e in suite.market.log(rfq_id)
         ],
     }
 
@@ -153,14 +143,14 @@ def _describe(clients: Clients, rfq_id: int) -> dict:
 def list_(opts: ChainOptions, buyer: str | None, status: str | None, as_json: bool) -> None:
     """RFQs posted on the market, newest last."""
     buyer = address(buyer, "buyer address") if buyer else None
-    clients = Clients.of(opts)
-    logs = clients.market.contract.events.RfqPosted().get_logs(
-        from_block=clients.suite.manifest.contracts["RfqMarket"].block
+    suite = opts.suite()
+    logs = suite.market.contract.events.RfqPosted().get_logs(
+        from_block=suite.manifest.contracts["RfqMarket"].block
     )
     rows = []
     for log in logs:
         posted = Rfq.from_tuple(log["args"]["rfq"])
-        state = clients.market.state(posted.rfq_id)
+        state = suite.market.state(posted.rfq_id)
         if (buyer and posted.buyer != buyer) or (status and state.status.name.lower() != status):
             continue
         rows.append(
@@ -189,7 +179,7 @@ def list_(opts: ChainOptions, buyer: str | None, status: str | None, as_json: bo
 @json_option
 def show(opts: ChainOptions, rfq_id: str, as_json: bool) -> None:
     """One RFQ: its terms, status and sealed commitment log."""
-    data = _describe(Clients.of(opts), rfq_id_arg(rfq_id))
+    data = _describe(opts.suite(), rfq_id_arg(rfq_id))
     if as_json:
         echo_json(data)
         return
@@ -211,6 +201,6 @@ def show(opts: ChainOptions, rfq_id: str, as_json: bool) -> None:
 @click.argument("rfq_id")
 def cancel(opts: ChainOptions, rfq_id: str) -> None:
     """Cancel your open RFQ."""
-    clients = Clients.of(opts)
-    posted = clients.market.posted(rfq_id_arg(rfq_id))
-    send("cancel RFQ", lambda: clients.market.cancel(opts.sender(), posted))
+    suite = opts.suite()
+    posted = suite.market.posted(rfq_id_arg(rfq_id))
+    send("cancel RFQ", lambda: suite.market.cancel(opts.sender(), posted))

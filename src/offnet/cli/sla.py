@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
 
+from offnet.cli.inputs import bytes32, read_json
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import (
-    Clients,
-    InvalidInput,
-    bytes32,
-    echo_json,
-    hexstr,
-    json_option,
-    read_json,
-    send,
-    table,
-)
-from offnet.sla.reports import order_report, period_report, ticket_report
+from offnet.cli.output import echo_json, iso, json_option, send, table
+from offnet.exceptions import InvalidInput
+from offnet.market.codec import to_hex
+from offnet.market.types import FailureReason, ReportKind
+from offnet.sla.reports import not_in_future, order_report, period_report, ticket_report
 
 
 @click.group()
@@ -85,15 +80,14 @@ def submit(
         raise click.UsageError(
             "nothing to submit: give --product-order, --period/--measurement or --trouble-ticket"
         )
-    clients = Clients.of(opts)
+    suite = opts.suite()
+    _refuse_untrue(suite, key, reports)
     sender = opts.sender()
-    member = (
-        clients.registry.member_of(sender.address) or sender.address
-    )  # the ledger resolves it the same way
+    member = suite.registry.member_of(sender.address) or sender.address  # the ledger resolves it the same way
     result = {}
 
     def transact():
-        batch, receipt = clients.ledger.submit(sender, member, reports)
+        batch, receipt = suite.ledger.submit(sender, member, reports)
         result["root"] = batch.root
         result["lane"] = batch.lane_id
         return receipt
@@ -101,7 +95,7 @@ def submit(
     send(f"submit {len(reports)} report(s)", transact)
     rows = [
         {
-            "reportId": hexstr(r.report_id),
+            "reportId": to_hex(r.report_id),
             "kind": r.kind.name.lower(),
             "key": r.key,
             "value0": r.value0,
@@ -110,10 +104,10 @@ def submit(
         for r in reports
     ]
     if as_json:
-        echo_json({"root": hexstr(result["root"]), "lane": result["lane"], "member": member, "reports": rows})
+        echo_json({"root": to_hex(result["root"]), "lane": result["lane"], "member": member, "reports": rows})
     else:
         table(
-            f"batch {hexstr(result['root'])} (lane {result['lane']})",
+            f"batch {to_hex(result['root'])} (lane {result['lane']})",
             ("report id", "kind", "key", "value0", "value1"),
             [tuple(r.values()) for r in rows],
         )
@@ -126,10 +120,10 @@ def submit(
 def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
     """ORDER_ID's submitted reports and where each stands (pending, disputed, final)."""
     key = bytes32(order_id, "order id")
-    clients = Clients.of(opts)
-    ledger = clients.ledger
+    suite = opts.suite()
+    ledger = suite.ledger
     logs = ledger.contract.events.ReportSubmitted().get_logs(
-        from_block=clients.suite.manifest.contracts["SlaLedger"].block, argument_filters={"orderId": key}
+        from_block=suite.manifest.contracts["SlaLedger"].block, argument_filters={"orderId": key}
     )
     submitted = ledger_reports(ledger, logs)
     rows = []
@@ -139,12 +133,14 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
         rows.append(
             {
                 "block": block,
-                "batch": hexstr(root),
-                "reportId": hexstr(report.report_id),
+                "batch": to_hex(root),
+                "reportId": to_hex(report.report_id),
                 "kind": report.kind.name.lower(),
                 "key": report.key,
                 "value0": report.value0,
                 "value1": report.value1,
+                "metrics": asdict(report.metrics),
+                "facts": facts_of(report),
                 "status": status,
             }
         )
@@ -152,18 +148,57 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
         echo_json(rows)
         return
     table(
-        f"SLA reports of order {hexstr(key)}",
-        ("block", "report id", "kind", "key", "value0", "value1", "status"),
-        [
-            (r["block"], r["reportId"], r["kind"], r["key"], r["value0"], r["value1"], r["status"])
-            for r in rows
-        ],
+        f"SLA reports of order {to_hex(key)}",
+        ("block", "kind", "key", "facts", "status"),
+        [(r["block"], r["kind"], r["key"], r["facts"], r["status"]) for r in rows],
     )
+
+
+def facts_of(report) -> str:
+    """What a report says, in human units."""
+    if report.kind == ReportKind.PERIOD:
+        m = report.metrics
+        return (
+            f"availability {m.availability_ppm / 10_000:.4f} %, frame delay {m.frame_delay_us / 1000:g} ms, "
+            f"frame loss {m.frame_loss_ppm / 10_000:.4f} %, longest restore {_hours(m.time_to_restore_sec)}, "
+            f"{m.outages} outage(s)"
+        )
+    if report.kind == ReportKind.TROUBLE_TICKET:
+        return f"restored in {_hours(report.value0)}, resolved {iso(report.value1)}"
+    if report.kind == ReportKind.ORDER_COMPLETED:
+        return f"committed {iso(report.value0)}, completed {iso(report.value1)}"
+    if report.kind == ReportKind.ORDER_IN_PROGRESS:
+        return f"committed {iso(report.value0)}"
+    if report.kind == ReportKind.ORDER_FAILED:
+        return f"{FailureReason(report.value0).name.lower()} {iso(report.value1)}"
+    return f"acknowledged {iso(report.value0)}"
+
+
+def _hours(seconds: int) -> str:
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def _refuse_untrue(suite, order_id: bytes, reports: list) -> None:
+    """Facts cannot be true before they happen: a period not over (or of an order not delivered), a
+    completion, failure or resolution dated in the future are refused before anything is sent."""
+    now = suite.chain.now()
+    for report in reports:
+        not_in_future(report, now)
+        if report.kind == ReportKind.PERIOD:
+            ends = suite.escrow.period_end(order_id, report.key)
+            if ends is None:
+                raise InvalidInput(
+                    f"period {report.key}: order {to_hex(order_id)} is not delivered, it has no billing periods yet"
+                )
+            if ends > now:
+                raise InvalidInput(
+                    f"period {report.key} is not over: it ends at {iso(ends)} (chain time now {iso(now)})"
+                )
 
 
 def ledger_reports(ledger, logs) -> list:
     """(block, batch root, SlaReport) of ReportSubmitted logs."""
-    from offnet.sla.reports import SlaReport
+    from offnet.market.types import SlaReport
 
     out = []
     for log in logs:

@@ -7,7 +7,10 @@ from typing import Any
 
 import click
 
-from offnet.cli.output import InvalidInput, console, echo_json, hexstr, json_option, read_json
+from offnet.cli.inputs import read_json
+from offnet.cli.output import console, echo_json, json_option
+from offnet.exceptions import InvalidInput
+from offnet.market.codec import to_hex
 from offnet.sonata.canonical import document_hash
 from offnet.sonata.models import SONATA_APIS, ProductOrderCreate, QuoteCreate, parse_notification, validate
 
@@ -58,7 +61,7 @@ def validate_(file: Path, kind: str | None, as_json: bool) -> None:
     data = read_json(str(file), "Sonata document")
     kind = kind or detect_kind(data)
     model = check(kind, data)
-    digest = hexstr(document_hash(data))
+    digest = to_hex(document_hash(data))
     if as_json:
         echo_json({"file": str(file), "kind": kind, "model": model, "valid": True, "keccak256": digest})
     else:

@@ -11,8 +11,7 @@ from web3.contract import Contract
 
 from offnet.chain.connect import Chain
 from offnet.deployment import Suite
-from offnet.market.escrow import Payout
-from offnet.sla.reports import ReportKind
+from offnet.market.types import Payout, ReportKind
 
 TOKEN_UNIT = 10**6
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from offnet.demo.chainwatch import GasLine, rfq_label
-from offnet.demo.scenario import DemoFailure, DemoRun, unrelayed
-from offnet.market.escrow import EscrowClient, OrderStatus
-from offnet.sla.reports import ReportKind
+from offnet.demo.scenario import DemoRun, unrelayed
+from offnet.exceptions import DemoFailure
+from offnet.market.types import OrderStatus, ReportKind
 
 REPUTATION_FIELDS = (
     "overall_ppm",
@@ -72,7 +72,7 @@ def collect(run: DemoRun) -> DemoResults:
     """Gather the results of a finished run (the chain is still readable through its logs cache)."""
     state, watch, suite = run.state, run.watch, run.suite
     assert watch is not None and suite is not None and run.chain is not None
-    escrow = EscrowClient(run.chain, suite.escrow)
+    escrow = suite.escrow
     lines, per_order_gas = watch.gas_by_operation(state.first_block)
     gas_price = run.chain.w3.eth.gas_price
     profiles = {s.name: s.profile for s in run.specs}
@@ -292,6 +292,6 @@ def _hex(value: bytes | str) -> str:
 
 
 def _payout_name(reason: int) -> str:
-    from offnet.market.escrow import Payout
+    from offnet.market.types import Payout
 
     return Payout(reason).name.lower()

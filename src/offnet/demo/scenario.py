@@ -23,15 +23,16 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from offnet.chain.connect import EMBEDDED, Chain, connect
-from offnet.chain.errors import ContractRevert
 from offnet.chain.tx import Sender
 from offnet.demo.cast import CITIES, CarrierSpec, Wallets, carrier_specs, demo_key
 from offnet.demo.chainwatch import ChainEvent, ChainWatch
 from offnet.deployment import Suite, SuiteConfig, deploy_suite
-from offnet.market.escrow import EscrowClient, OrderTerms
-from offnet.market.ledger import Batch, LedgerClient, ReportStatus, Reputation
-from offnet.market.registry import ACCESS_ELINE, MemberDirectory, Profile, RegistryClient, location_key
-from offnet.sla.reports import ReportKind, SlaReport
+from offnet.exceptions import ContractRevert, DemoFailure
+from offnet.indexer import EventIndexer, IndexStore
+from offnet.market.escrow import EscrowClient
+from offnet.market.ledger import Batch, LedgerClient, Reputation
+from offnet.market.registry import ACCESS_ELINE, Profile, location_key
+from offnet.market.types import OrderTerms, ReportKind, ReportStatus, SlaReport
 from offnet.sonata.examples import load_example
 from offnet.sonata.models import PRODUCT_ORDER_API, TROUBLE_TICKET_API
 from offnet.sonata.seller.profiles import get_profile
@@ -47,10 +48,6 @@ IDLE_STEP = 6 * DAY  # deliveries, months, liveness: days long; each step ends w
 FUNDING = 1_000_000 * 10**6  # test stablecoin units (6 decimals) minted to each carrier
 FOUNDERS = 3
 COUNCIL_THRESHOLD = 2
-
-
-class DemoFailure(RuntimeError):
-    """An invariant of the marketplace broke, or the demo could not run: the reason in one line."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +139,7 @@ class DemoRun:
         self.suite: Suite | None = None
         self.watch: ChainWatch | None = None
         self.market: TestMarket | None = None
+        self.index: IndexStore | None = None  # the event index discovery reads (out/index.db)
         self.founders: list[LocalAccount] = []
 
     # --- the whole story --------------------------------------------------------------------------
@@ -156,6 +154,8 @@ class DemoRun:
         for stale in (out / "oracles", out / "deployments"):  # an earlier demo's state is not this one's
             shutil.rmtree(stale, ignore_errors=True)
         (out / "oracles").mkdir()
+        (out / "index.db").unlink(missing_ok=True)
+        self.index = IndexStore(f"sqlite:///{out / 'index.db'}")
         self.feed.phase(f"starting the chain ({self.config.rpc or self.config.chain})")
         self.chain = connect(self.config.chain, rpc=self.config.rpc)
         try:
@@ -181,6 +181,7 @@ class DemoRun:
                 seed=self.config.seed,
                 on_sellers_started=self._join,
                 poll_interval=3600.0,
+                autonomous=False,  # the story moves in lockstep: each pass is the demo's tick()
                 seller_overrides={"prepaid_months": self.config.months},
             ) as market:
                 self.market = market
@@ -189,6 +190,7 @@ class DemoRun:
                 self._settle()
             return finish(self) if finish else self
         finally:
+            self.index.close()
             self.chain.close()
 
     # --- the circle of trust -------------------------------------------------------------------------
@@ -232,7 +234,7 @@ class DemoRun:
         chain, suite = self.chain, self.suite
         assert chain is not None and suite is not None
         self.feed.phase("carriers join by sponsorship")
-        registry = RegistryClient(chain, suite.registry.address)
+        registry = suite.registry
         token = suite.token
         assert token is not None
         for index, spec in enumerate(self.specs):
@@ -253,11 +255,11 @@ class DemoRun:
 
     def _ledger(self) -> LedgerClient:
         assert self.chain is not None and self.suite is not None
-        return LedgerClient(self.chain, self.suite.ledger)
+        return self.suite.ledger
 
     def _escrow(self) -> EscrowClient:
         assert self.chain is not None and self.suite is not None
-        return EscrowClient(self.chain, self.suite.escrow)
+        return self.suite.escrow
 
     def _plan_rfqs(self) -> None:
         assert self.chain is not None
@@ -330,12 +332,11 @@ class DemoRun:
     def _post_rfq(self, plan: RfqPlan) -> None:
         """Discovery through the registry directory, then the buyer's oracle posts and sends the RFQ."""
         chain, suite, market = self.chain, self.suite, self.market
-        assert chain is not None and suite is not None and market is not None
-        directory = MemberDirectory(chain, suite.registry.address)
-        directory.sync()
+        assert chain is not None and suite is not None and market is not None and self.index is not None
+        EventIndexer.of(suite, self.index).sync()
         buyer = market[plan.buyer]
         sellers = [
-            e.address for e in directory.providers(ACCESS_ELINE, plan.country) if e.address != buyer.address
+            p.address for p in self.index.providers(ACCESS_ELINE, plan.country) if p.address != buyer.address
         ]
         if not sellers:
             raise DemoFailure(f"no seller found in the directory for {plan.country}")
@@ -352,7 +353,7 @@ class DemoRun:
         item["requestedQuoteItemTerm"]["name"] = f"{self.config.months} months"
         plan.invited = tuple(sellers)
         plan.rfq_id = buyer.call(
-            buyer.oracle.post_rfq(
+            buyer.oracle.buyer.post_rfq(
                 request,
                 sellers,
                 token=suite.token.address,
@@ -435,7 +436,7 @@ class DemoRun:
             ticket["externalId"] = f"DEMO-{self.config.seed}-TT-1"
             ticket["issueStartDate"] = _rfc3339(now - timedelta(hours=2))
             ticket["relatedEntity"][0]["id"] = stored["product_order_id"]
-            created = buyer.call(buyer.oracle.sonata(stored["peer"]).create_trouble_ticket(ticket))
+            created = buyer.call(buyer.oracle.peers.sonata(stored["peer"]).create_trouble_ticket(ticket))
             self.state.ticket = {
                 "order": "0x" + order_id.hex(),
                 "buyer": buyer.name,
@@ -480,7 +481,7 @@ class DemoRun:
         ledger = self._ledger()
         ledger.dispute(Sender(buyer.oracle.chain, buyer.account), terms, report, batch)
         self._feed_chain()
-        registry = RegistryClient(chain, suite.registry.address)
+        registry = suite.registry
         ruling = ledger.resolve_call(terms, report, terms.buyer)  # the seller's measurement stands
         proposal, _ = registry.propose(
             Sender(chain, self.founders[0]), ledger.address, ruling._encode_transaction_data()
@@ -637,15 +638,8 @@ def unrelayed(carrier: Carrier) -> list[str]:
     Quote notifications produce no SLA report: one about a quote too late for its RFQ may stay
     unhandled without anything owed to the ledger.
     """
-    from sqlalchemy import select
-
-    from offnet.oracle.store import events
-
-    query = select(events.c.event_type, events.c.status, events.c.last_error).where(
-        events.c.api.in_((PRODUCT_ORDER_API.name, TROUBLE_TICKET_API.name)), events.c.status != "done"
-    )
-    with carrier.oracle.store.engine.connect() as conn:
-        return [f"{t} ({status}: {error or 'not handled yet'})" for t, status, error in conn.execute(query)]
+    pending = carrier.oracle.store.unfinished_events((PRODUCT_ORDER_API.name, TROUBLE_TICKET_API.name))
+    return [f"{e.event_type} ({e.status}: {e.last_error or 'not handled yet'})" for e in pending]
 
 
 def _outcome(wait: Callable[[], Any]) -> str | None:

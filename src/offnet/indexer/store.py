@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from eth_utils import to_checksum_address
 from sqlalchemy import (
     Boolean,
     Column,
@@ -29,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from offnet.market.registry import MemberStatus
+from offnet.market.registry import MemberStatus, Role
 
 metadata = MetaData()
 
@@ -40,6 +41,8 @@ sync_state = Table(
     Column("chain_id", Integer, nullable=False),
     Column("registry", String(42), nullable=False),
     Column("next_block", Integer, nullable=False),
+    Column("council_threshold", Integer),
+    Column("sponsors_required", Integer),
 )
 
 members = Table(
@@ -50,6 +53,8 @@ members = Table(
     Column("name", String),
     Column("sonata_url", String),
     Column("council", Boolean, nullable=False, default=False),
+    Column("admin", String(42)),  # the key that administers the member (its own address until handed over)
+    Column("admitted_via", Integer),  # AdmissionPath
     Column("reputation_ppm", Integer, nullable=False, default=0),
     Column("updated_block", Integer, nullable=False),
     Index("ix_members_status_reputation", "status", "reputation_ppm"),
@@ -71,6 +76,14 @@ coverage = Table(
     Index("ix_coverage_country_member", "country", "member"),
 )
 
+keys = Table(  # operational keys of current members
+    "keys",
+    metadata,
+    Column("key", String(42), primary_key=True),
+    Column("member", String(42), ForeignKey("members.address"), nullable=False, index=True),
+    Column("roles", Integer, nullable=False),
+)
+
 orders = Table(  # order id -> seller, so final SLA reports can refresh the right provider's reputation
     "orders",
     metadata,
@@ -79,7 +92,7 @@ orders = Table(  # order id -> seller, so final SLA reports can refresh the righ
     Column("seller", String(42), nullable=False, index=True),
 )
 
-DATA_TABLES = (products, coverage, orders, members)
+DATA_TABLES = (products, coverage, keys, orders, members)
 
 
 def default_index_url(chain_id: int, home: Path | None = None) -> str:
@@ -139,6 +152,11 @@ class IndexStore:
         return from_block
 
     @staticmethod
+    def set_parameter(conn: Connection, name: str, value: int) -> None:
+        """Record a registry parameter (council threshold, sponsors required) as its event set it."""
+        conn.execute(sync_state.update().where(sync_state.c.id == 1).values(**{name: value}))
+
+    @staticmethod
     def advance(conn: Connection, next_block: int) -> None:
         conn.execute(sync_state.update().where(sync_state.c.id == 1).values(next_block=next_block))
 
@@ -167,7 +185,8 @@ class IndexStore:
             return [ProviderRow(*row) for row in conn.execute(query)]
 
     def member(self, address: str) -> dict | None:
-        """Everything the index holds about one address (profile, products, countries), or None."""
+        """Everything the index holds about one address (profile, products, countries, keys), or None."""
+        address = to_checksum_address(address)
         with self.engine.connect() as conn:
             row = conn.execute(select(members).where(members.c.address == address)).mappings().first()
             if row is None:
@@ -181,7 +200,48 @@ class IndexStore:
                 r.country
                 for r in conn.execute(select(coverage.c.country).where(coverage.c.member == address))
             )
+            found["keys"] = {
+                r.key: Role(r.roles) for r in conn.execute(select(keys).where(keys.c.member == address))
+            }
             return found
+
+    def members(self, status: MemberStatus | None = MemberStatus.ACTIVE) -> list[str]:
+        """The addresses of members with `status` (None: every address the index knows), sorted."""
+        query = select(members.c.address).order_by(members.c.address)
+        if status is not None:
+            query = query.where(members.c.status == int(status))
+        with self.engine.connect() as conn:
+            return [r.address for r in conn.execute(query)]
+
+    def council(self) -> list[str]:
+        """The members holding a council seat, sorted."""
+        query = select(members.c.address).where(members.c.council.is_(True)).order_by(members.c.address)
+        with self.engine.connect() as conn:
+            return [r.address for r in conn.execute(query)]
+
+    def member_of(self, key: str) -> str | None:
+        """The current member a key acts for (its admin or an operational key), as the events say."""
+        key = to_checksum_address(key)
+        current = (int(MemberStatus.ACTIVE), int(MemberStatus.SUSPENDED))
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(members.c.address).where(members.c.admin == key, members.c.status.in_(current))
+            ).first()
+            if row is None:
+                row = conn.execute(
+                    select(keys.c.member)
+                    .join(members, members.c.address == keys.c.member)
+                    .where(keys.c.key == key, members.c.status.in_(current))
+                ).first()
+        return None if row is None else row[0]
+
+    def parameters(self) -> dict[str, int | None]:
+        """The registry's council threshold and sponsors required, as its events last set them."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(sync_state).where(sync_state.c.id == 1)).mappings().first()
+        if row is None:
+            return {"council_threshold": None, "sponsors_required": None}
+        return {"council_threshold": row["council_threshold"], "sponsors_required": row["sponsors_required"]}
 
     def explain_providers(self) -> list[str]:
         """SQLite's plan for the discovery query (shows the indexes it uses)."""

@@ -14,10 +14,12 @@ from eth_utils import to_checksum_address
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from offnet.chain import Chain, load_artifact
-from offnet.chain.tx import call
-from offnet.indexer.store import IndexStore, coverage, members, orders, products
-from offnet.market.registry import EventDecoder, MemberStatus, Profile, RegistryEvent
+from offnet.chain import ContractClient, ContractEvent
+from offnet.deployment import Suite
+from offnet.indexer.store import IndexStore, coverage, keys, members, orders, products
+from offnet.market.escrow import EscrowClient
+from offnet.market.ledger import LedgerClient
+from offnet.market.registry import AdmissionPath, MemberStatus, Profile, RegistryClient
 
 # progress(blocks done, blocks to do)
 SyncProgress = Callable[[int, int], None]
@@ -42,28 +44,36 @@ class SyncReport:
 
 
 class EventIndexer:
-    """Keeps an IndexStore in step with one deployment (registry, escrow, ledger addresses)."""
+    """Keeps an IndexStore in step with one deployment (its registry, escrow and ledger)."""
 
     def __init__(
-        self, chain: Chain, store: IndexStore, *, registry: str, escrow: str, ledger: str, from_block: int = 0
+        self,
+        store: IndexStore,
+        *,
+        registry: RegistryClient,
+        escrow: EscrowClient | None = None,
+        ledger: LedgerClient | None = None,
+        from_block: int = 0,
     ):
-        self.chain = chain
+        """Without the escrow and the ledger, only the registry's members are indexed (no reputation)."""
+        self.chain = registry.chain
         self.store = store
         self.from_block = from_block
-        self.registry = to_checksum_address(registry)
-        w3 = chain.w3
-        self._decoders = {
-            to_checksum_address(address): EventDecoder(
-                w3.eth.contract(address=to_checksum_address(address), abi=load_artifact(name).abi)
-            )
-            for name, address in (
-                ("CarrierRegistry", registry),
-                ("OrderEscrow", escrow),
-                ("SlaLedger", ledger),
-            )
+        self.registry = registry.address
+        self.ledger = ledger
+        self._clients: dict[str, ContractClient] = {
+            c.address: c for c in (registry, escrow, ledger) if c is not None
         }
-        self._ledger = w3.eth.contract(
-            address=to_checksum_address(ledger), abi=load_artifact("SlaLedger").abi
+
+    @classmethod
+    def of(cls, suite: Suite, store: IndexStore) -> EventIndexer:
+        """The indexer of a deployed suite, reading from the block the registry was deployed in."""
+        return cls(
+            store,
+            registry=suite.registry,
+            escrow=suite.escrow,
+            ledger=suite.ledger,
+            from_block=suite.manifest.contracts["CarrierRegistry"].block,
         )
 
     def sync(
@@ -81,7 +91,7 @@ class EventIndexer:
         while position <= last:
             end = min(position + chunk - 1, last)
             logs = self.chain.w3.eth.get_logs(
-                {"address": list(self._decoders), "fromBlock": position, "toBlock": end}
+                {"address": list(self._clients), "fromBlock": position, "toBlock": end}
             )
             events = self._decode(logs)
             with self.store.engine.begin() as conn:
@@ -99,20 +109,43 @@ class EventIndexer:
 
     # --- decoding and applying ----------------------------------------------------------------------
 
-    def _decode(self, logs: list[Any]) -> list[RegistryEvent]:
+    def _decode(self, logs: list[Any]) -> list[ContractEvent]:
         by_contract: dict[str, list[Any]] = {}
         for log in logs:
             by_contract.setdefault(to_checksum_address(log["address"]), []).append(log)
-        events = [e for address, group in by_contract.items() for e in self._decoders[address].decode(group)]
+        events = [e for address, group in by_contract.items() for e in self._clients[address].decode(group)]
         return sorted(events, key=lambda e: (e.block_number, e.log_index))
 
-    def _apply(self, conn: Connection, event: RegistryEvent, touched: set[str]) -> None:
+    def _apply(self, conn: Connection, event: ContractEvent, touched: set[str]) -> None:
         args, block = event.args, event.block_number
         if event.name in _STATUS_OF:
             member = to_checksum_address(args["candidate" if event.name == "ApplicationFiled" else "member"])
             self._upsert_member(conn, member, block, status=int(_STATUS_OF[event.name]))
-            if event.name in ("MemberLeft", "MemberExpelled"):
+            if event.name == "MemberAdmitted":
+                path = int(AdmissionPath(args["path"]))
+                self._upsert_member(conn, member, block, admin=member, admitted_via=path)
+            if event.name in ("ApplicationFiled", "MemberLeft", "MemberExpelled"):
+                # A membership that ends (or starts again) takes its keys and council seat with it.
                 self._upsert_member(conn, member, block, council=False)
+                conn.execute(delete(keys).where(keys.c.member == member))
+        elif event.name == "KeyAdded":
+            conn.execute(
+                insert(keys).values(
+                    key=to_checksum_address(args["key"]),
+                    member=to_checksum_address(args["member"]),
+                    roles=int(args["roles"]),
+                )
+            )
+        elif event.name == "KeyRevoked":
+            conn.execute(delete(keys).where(keys.c.key == to_checksum_address(args["key"])))
+        elif event.name == "AdminChanged":
+            self._upsert_member(
+                conn, to_checksum_address(args["member"]), block, admin=to_checksum_address(args["current"])
+            )
+        elif event.name == "CouncilThresholdChanged":
+            self.store.set_parameter(conn, "council_threshold", int(args["threshold"]))
+        elif event.name == "SponsorsRequiredChanged":
+            self.store.set_parameter(conn, "sponsors_required", int(args["sponsorsRequired"]))
         elif event.name == "ProfileUpdated":
             self._set_profile(
                 conn, to_checksum_address(args["member"]), Profile.from_abi(args["profile"]), block
@@ -163,5 +196,7 @@ class EventIndexer:
             conn.execute(insert(coverage).values(member=member, country=country))
 
     def _refresh_reputation(self, conn: Connection, provider: str, block: int) -> None:
-        _raw, scores = call(self._ledger.functions.reputation(provider), block_identifier=block)
-        self._upsert_member(conn, provider, block, reputation_ppm=int(scores[-1]))  # overallPpm
+        if self.ledger is None:
+            return
+        reputation = self.ledger.reputation(provider, block=block)
+        self._upsert_member(conn, provider, block, reputation_ppm=reputation.overall_ppm)

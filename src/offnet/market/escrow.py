@@ -1,195 +1,18 @@
-"""OrderEscrow: the order terms as Python values, a typed client, and money-flow statements from events."""
+"""OrderEscrow: a typed client and money-flow statements rebuilt from its events."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import astuple, dataclass, field, fields
-from enum import IntEnum
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 from web3.contract import Contract
-from web3.logs import DISCARD
 
-from offnet.chain import Chain, Receipt, Sender, load_artifact
+from offnet.chain import ContractClient, Receipt, Sender
 from offnet.chain.permit import sign_permit
 from offnet.chain.tx import call
-
-ESCROW_CONTRACT = "OrderEscrow"
-ZERO_HASH = b"\x00" * 32
-
-
-# --- value types mirroring contracts/types/OrderTypes.sol -------------------------------------------
-
-
-def _abi(solidity_type: str) -> Any:
-    """Field metadata: the Solidity type of a dataclass field (drives encoding, one place only)."""
-    return field(metadata={"abi": solidity_type})
-
-
-def _abi_type(cls: type) -> str:
-    return "(" + ",".join(f.metadata["abi"] for f in fields(cls)) + ")"
-
-
-@dataclass(frozen=True)
-class CreditSchedule:
-    """SLA credits in basis points of the charge; objectives in report units (0 = not measured)."""
-
-    late_delivery_bps_per_day: int = _abi("uint16")
-    late_delivery_cap_bps: int = _abi("uint16")
-    availability_objective_ppm: int = _abi("uint32")
-    availability_credit_bps: int = _abi("uint16")
-    frame_delay_objective_us: int = _abi("uint32")
-    frame_delay_credit_bps: int = _abi("uint16")
-    frame_loss_objective_ppm: int = _abi("uint32")
-    frame_loss_credit_bps: int = _abi("uint16")
-    time_to_restore_objective_sec: int = _abi("uint32")
-    time_to_restore_credit_bps: int = _abi("uint16")
-    monthly_credit_cap_bps: int = _abi("uint16")
-
-    def to_tuple(self) -> tuple[int, ...]:
-        """The struct as web3 expects it."""
-        return astuple(self)
-
-
-@dataclass(frozen=True)
-class PeriodMetrics:
-    """In-life measurements of one billing period (ppm, microseconds, seconds)."""
-
-    availability_ppm: int = _abi("uint32")
-    frame_delay_us: int = _abi("uint32")
-    frame_loss_ppm: int = _abi("uint32")
-    time_to_restore_sec: int = _abi("uint32")
-    outages: int = _abi("uint16")
-
-    def to_tuple(self) -> tuple[int, ...]:
-        """The struct as web3 expects it."""
-        return astuple(self)
-
-
-@dataclass(frozen=True)
-class OrderTerms:
-    """The immutable terms of one order; the order id is the keccak256 of their ABI encoding."""
-
-    rfq_id: int = _abi("uint256")
-    buyer: str = _abi("address")
-    seller: str = _abi("address")
-    token: str = _abi("address")
-    one_time_charge: int = _abi("uint128")
-    monthly_charge: int = _abi("uint128")
-    term_months: int = _abi("uint16")
-    install_days: int = _abi("uint16")
-    prepaid_months: int = _abi("uint16")
-    awarded_at: int = _abi("uint40")
-    sla_terms_hash: bytes = _abi("bytes32")
-    credits: CreditSchedule = _abi(_abi_type(CreditSchedule))  # noqa: RUF009 - metadata only, no default
-    # Commitment to the financial contract, signed by the seller in its quote (zero: none).
-    contract_hash: bytes = field(default=ZERO_HASH, metadata={"abi": "bytes32"})
-
-    def to_tuple(self) -> tuple[Any, ...]:
-        """The struct as web3 expects it (checksummed addresses, nested credit schedule)."""
-        return (
-            self.rfq_id,
-            to_checksum_address(self.buyer),
-            to_checksum_address(self.seller),
-            to_checksum_address(self.token),
-            self.one_time_charge,
-            self.monthly_charge,
-            self.term_months,
-            self.install_days,
-            self.prepaid_months,
-            self.awarded_at,
-            bytes(self.sla_terms_hash),
-            self.credits.to_tuple(),
-            bytes(self.contract_hash),
-        )
-
-    @classmethod
-    def from_tuple(cls, values: Sequence[Any] | Mapping[str, Any]) -> OrderTerms:
-        """Terms from a decoded struct: a tuple, or the named mapping web3 gives for event arguments."""
-        *head, credits, contract_hash = values.values() if isinstance(values, Mapping) else values
-        credits = credits.values() if isinstance(credits, Mapping) else credits
-        return cls(*head, credits=CreditSchedule(*credits), contract_hash=bytes(contract_hash))
-
-    def order_id(self) -> bytes:
-        """The order id, computed exactly like `OrderId.compute(terms)` on chain."""
-        return keccak(encode([_abi_type(OrderTerms)], [self.to_tuple()]))
-
-    @property
-    def opening_amount(self) -> int:
-        """What the award pulls from the buyer: the one-time charge plus the prepaid months."""
-        return self.one_time_charge + self.prepaid_months * self.monthly_charge
-
-
-BPS = 10_000
-
-
-def _capped(bps: int, cap: int) -> int:
-    limit = BPS if cap == 0 or cap > BPS else cap
-    return min(bps, limit)
-
-
-def late_delivery_credit_bps(credits: CreditSchedule, committed: int, completed: int) -> int:
-    """The late-delivery credit the escrow applies: bps per whole day late, capped (as CreditMath)."""
-    if completed <= committed:
-        return 0
-    return _capped(
-        (completed - committed) // 86_400 * credits.late_delivery_bps_per_day, credits.late_delivery_cap_bps
-    )
-
-
-def period_credit_bps(credits: CreditSchedule, m: PeriodMetrics) -> int:
-    """The in-life credit the escrow applies to one period: every missed objective's credit, capped."""
-    c = credits
-    missed = (
-        (
-            c.availability_objective_ppm,
-            m.availability_ppm < c.availability_objective_ppm,
-            c.availability_credit_bps,
-        ),
-        (c.frame_delay_objective_us, m.frame_delay_us > c.frame_delay_objective_us, c.frame_delay_credit_bps),
-        (c.frame_loss_objective_ppm, m.frame_loss_ppm > c.frame_loss_objective_ppm, c.frame_loss_credit_bps),
-        (
-            c.time_to_restore_objective_sec,
-            m.time_to_restore_sec > c.time_to_restore_objective_sec,
-            c.time_to_restore_credit_bps,
-        ),
-    )
-    return _capped(
-        sum(bps for objective, miss, bps in missed if objective and miss), c.monthly_credit_cap_bps
-    )
-
-
-class OrderStatus(IntEnum):
-    NONE = 0
-    OPEN = 1
-    ACKNOWLEDGED = 2
-    ACTIVE = 3
-    COMPLETED = 4
-    CANCELLED = 5
-    FAILED = 6
-    EXPIRED = 7
-
-
-class Payout(IntEnum):
-    RELEASE = 0
-    CREDIT = 1
-    REFUND = 2
-    CANCELLATION_FEE = 3
-    CLAIM = 4
-    RULING = 5
-
-
-class Skip(IntEnum):
-    NONE = 0
-    ORDER_NOT_AWAITING_DELIVERY = 1
-    ORDER_NOT_ACTIVE = 2
-    PERIOD_NOT_FUNDED = 3
-    PERIOD_SETTLED = 4
-
-
-DELIVERY = 0  # milestone 0 is delivery; 1..termMonths are the billing periods
+from offnet.market.types import OrderStatus, OrderTerms, Payout, PeriodMetrics
 
 
 @dataclass(frozen=True)
@@ -251,18 +74,10 @@ def _money_event(log: Any, terms: OrderTerms) -> MoneyEvent:
 # --- the client --------------------------------------------------------------------------------------
 
 
-class EscrowClient:
+class EscrowClient(ContractClient):
     """Typed calls to one deployed OrderEscrow; each transaction is sent by the Sender passed in."""
 
-    def __init__(self, chain: Chain, contract: Contract):
-        self.chain = chain
-        self.contract = contract
-
-    @classmethod
-    def at(cls, chain: Chain, address: str) -> EscrowClient:
-        """The client of the escrow deployed at `address`."""
-        abi = load_artifact(ESCROW_CONTRACT).abi
-        return cls(chain, chain.w3.eth.contract(address=to_checksum_address(address), abi=abi))
+    CONTRACT = "OrderEscrow"
 
     @classmethod
     def deploy(
@@ -273,19 +88,7 @@ class EscrowClient:
         The market and the ledger are immutable links: pass their predicted addresses when they are
         deployed later (offnet.chain.predict_deployments).
         """
-        contract, receipt = deployer.deploy(
-            load_artifact(ESCROW_CONTRACT), registry, market, ledger, list(tokens)
-        )
-        return cls(deployer.chain, contract), receipt
-
-    @property
-    def address(self) -> str:
-        return self.contract.address
-
-    @property
-    def fn(self) -> Any:
-        """The raw web3 functions, e.g. to build calls for a test or a council proposal."""
-        return self.contract.functions
+        return cls._deploy(deployer, registry, market, ledger, list(tokens))
 
     # --- market, ledger, council ----------------------------------------------------------------
 
@@ -363,6 +166,14 @@ class EscrowClient:
         escrowed, status, delivered_at, funded, through, window = call(self.fn.orderState(order_id))
         return OrderView(escrowed, OrderStatus(status), delivered_at, funded, through, window)
 
+    def period_end(self, order_id: bytes, period: int) -> int | None:
+        """When billing period `period` of a delivered order ends (chain time), or None while the
+        order is not delivered; the same definition the escrow applies (IOrderEscrow.BILLING_PERIOD)."""
+        view = self.order(order_id)
+        if view.delivered_at == 0:
+            return None
+        return view.delivered_at + period * call(self.fn.BILLING_PERIOD())
+
     def is_period_settled(self, order_id: bytes, period: int) -> bool:
         return call(self.fn.isPeriodSettled(order_id, period))
 
@@ -378,19 +189,19 @@ class EscrowClient:
         token = to_checksum_address(token)
         opened = [
             log
-            for log in self._logs("OrderOpened")
+            for log in self.logs("OrderOpened")
             if OrderTerms.from_tuple(log["args"]["terms"]).token == token
         ]
         orders = {bytes(log["args"]["orderId"]) for log in opened}
 
         def moved(name: str) -> int:
             return sum(
-                log["args"]["amount"] for log in self._logs(name) if bytes(log["args"]["orderId"]) in orders
+                log["args"]["amount"] for log in self.logs(name) if bytes(log["args"]["orderId"]) in orders
             )
 
         held = sum(log["args"]["escrowed"] for log in opened) + moved("OrderToppedUp")
         paid = moved("Paid")
-        withdrawn = sum(log["args"]["amount"] for log in self._logs("Withdrawn", token=token))
+        withdrawn = sum(log["args"]["amount"] for log in self.logs("Withdrawn", token=token))
         return held - paid, paid - withdrawn
 
     def total_escrowed(self, token: str) -> int:
@@ -411,18 +222,9 @@ class EscrowClient:
 
     # --- events ---------------------------------------------------------------------------------
 
-    def events(self, receipt: Receipt, name: str) -> list[dict[str, Any]]:
-        """The arguments of every `name` event the escrow emitted in a transaction."""
-        decoded = getattr(self.contract.events, name)().process_receipt(receipt.raw, errors=DISCARD)
-        return [dict(e["args"]) for e in decoded if e["address"] == self.address]
-
-    def _logs(self, name: str, **filters: Any) -> list[Any]:
-        event = getattr(self.contract.events, name)()
-        return list(event.get_logs(from_block=0, argument_filters=filters))
-
     def terms_of(self, order_id: bytes) -> OrderTerms:
         """The terms of an order, recovered from its OrderOpened event."""
-        logs = self._logs("OrderOpened", orderId=order_id)
+        logs = self.logs("OrderOpened", orderId=order_id)
         if not logs:
             raise LookupError(f"no order 0x{order_id.hex()} was opened on this escrow")
         return OrderTerms.from_tuple(logs[0]["args"]["terms"])
@@ -431,9 +233,9 @@ class EscrowClient:
         """The order's money statement: escrowed, released, credited, refunded, withdrawn."""
         terms = self.terms_of(order_id)
         logs = [
-            *self._logs("OrderOpened", orderId=order_id),
-            *self._logs("OrderToppedUp", orderId=order_id),
-            *self._logs("Paid", orderId=order_id),
+            *self.logs("OrderOpened", orderId=order_id),
+            *self.logs("OrderToppedUp", orderId=order_id),
+            *self.logs("Paid", orderId=order_id),
         ]
         logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
         moves = tuple(_money_event(log, terms) for log in logs)
@@ -443,7 +245,7 @@ class EscrowClient:
 
         def withdrawn(party: str) -> int:
             return sum(
-                log["args"]["amount"] for log in self._logs("Withdrawn", token=terms.token, party=party)
+                log["args"]["amount"] for log in self.logs("Withdrawn", token=terms.token, party=party)
             )
 
         return MoneyFlow(

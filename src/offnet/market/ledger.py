@@ -4,29 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from enum import IntEnum
 from functools import cached_property
 from typing import Any
 
 from eth_utils import to_checksum_address
-from web3.contract import Contract
 from web3.logs import DISCARD
 
-from offnet.chain import Chain, Receipt, Sender, load_artifact
+from offnet.chain import ContractClient, Receipt, Sender
 from offnet.chain.tx import call
-from offnet.market.escrow import OrderTerms
-from offnet.sla.merkle import MerkleTree
-from offnet.sla.reports import SlaReport
-
-LEDGER_CONTRACT = "SlaLedger"
-
-
-class ReportStatus(IntEnum):
-    """ISlaLedger ReportStatus."""
-
-    NONE = 0
-    DISPUTED = 1
-    FINAL = 2
+from offnet.market.merkle import MerkleTree
+from offnet.market.types import OrderTerms, ReportStatus, SlaReport
 
 
 @dataclass(frozen=True)
@@ -132,18 +119,10 @@ class SubmittedReport:
         return self.report.report_id
 
 
-class LedgerClient:
+class LedgerClient(ContractClient):
     """Typed calls to one deployed SlaLedger; each transaction is sent by the Sender passed in."""
 
-    def __init__(self, chain: Chain, contract: Contract):
-        self.chain = chain
-        self.contract = contract
-
-    @classmethod
-    def at(cls, chain: Chain, address: str) -> LedgerClient:
-        """The client of the ledger deployed at `address`."""
-        abi = load_artifact(LEDGER_CONTRACT).abi
-        return cls(chain, chain.w3.eth.contract(address=to_checksum_address(address), abi=abi))
+    CONTRACT = "SlaLedger"
 
     @classmethod
     def deploy(
@@ -152,19 +131,7 @@ class LedgerClient:
         """Deploy a ledger reading `registry`, pushing outcomes into `escrow`, taking quote timeliness
         from `market` (immutable links: predicted addresses when deployed later), with
         `liveness_window` seconds to dispute a report."""
-        contract, receipt = deployer.deploy(
-            load_artifact(LEDGER_CONTRACT), registry, escrow, market, liveness_window
-        )
-        return cls(deployer.chain, contract), receipt
-
-    @property
-    def address(self) -> str:
-        return self.contract.address
-
-    @property
-    def fn(self) -> Any:
-        """The raw web3 functions (e.g. to build a council proposal's calldata)."""
-        return self.contract.functions
+        return cls._deploy(deployer, registry, escrow, market, liveness_window)
 
     # --- transactions -----------------------------------------------------------------------------
 
@@ -239,9 +206,9 @@ class LedgerClient:
 
     # --- views ------------------------------------------------------------------------------------
 
-    def reputation(self, provider: str) -> Reputation:
-        """The provider's raw aggregates and derived scores."""
-        raw, scores = call(self.fn.reputation(provider))
+    def reputation(self, provider: str, *, block: int | str = "latest") -> Reputation:
+        """The provider's raw aggregates and derived scores (as of `block`)."""
+        raw, scores = call(self.fn.reputation(provider), block_identifier=block)
         return Reputation.from_call(raw, scores)
 
     def status(self, report: SlaReport) -> ReportStatus:

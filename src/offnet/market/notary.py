@@ -17,16 +17,14 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_keys import keys
 from eth_utils import keccak, to_checksum_address
-from web3.contract import Contract
-from web3.logs import DISCARD
 
-from offnet.chain import Chain, Receipt, Sender, load_artifact
+from offnet.chain import ContractClient, Receipt, Sender
 from offnet.chain.tx import call
-from offnet.market.escrow import OrderTerms
+from offnet.exceptions import CopyUnreadable
 from offnet.market.quotes import Quote
+from offnet.market.types import OrderTerms
 from offnet.sonata.canonical import canonical_json
 
-NOTARY_CONTRACT = "ContractNotary"
 NOTARY_DOMAIN_NAME = "offnet ContractNotary"
 NOTARY_DOMAIN_VERSION = "1"
 SALT_BYTES = 32
@@ -34,10 +32,6 @@ SALT_BYTES = 32
 _CONTRACT_TYPES = {
     "ContractCommitment": [{"name": "orderId", "type": "bytes32"}, {"name": "commitment", "type": "bytes32"}]
 }
-
-
-class CopyUnreadable(LookupError):
-    """No published copy of the contract could be decrypted with the given key."""
 
 
 @dataclass(frozen=True)
@@ -161,31 +155,15 @@ class NotaryRecord:
     seller_tag: int
 
 
-class NotaryClient:
+class NotaryClient(ContractClient):
     """Typed calls to one deployed ContractNotary."""
 
-    def __init__(self, chain: Chain, contract: Contract):
-        self.chain = chain
-        self.contract = contract
-
-    @classmethod
-    def at(cls, chain: Chain, address: str) -> NotaryClient:
-        abi = load_artifact(NOTARY_CONTRACT).abi
-        return cls(chain, chain.w3.eth.contract(address=to_checksum_address(address), abi=abi))
+    CONTRACT = "ContractNotary"
 
     @classmethod
     def deploy(cls, deployer: Sender, registry: str, escrow: str) -> tuple[NotaryClient, Receipt]:
         """Deploy a notary for `registry` whose awarded contracts belong to orders of `escrow`."""
-        contract, receipt = deployer.deploy(load_artifact(NOTARY_CONTRACT), registry, escrow)
-        return cls(deployer.chain, contract), receipt
-
-    @property
-    def address(self) -> str:
-        return self.contract.address
-
-    @property
-    def fn(self) -> Any:
-        return self.contract.functions
+        return cls._deploy(deployer, registry, escrow)
 
     @property
     def domain(self) -> NotaryDomain:
@@ -242,11 +220,6 @@ class NotaryClient:
         commitment, buyer_tag, seller_tag = call(self.fn.recordOf(order_id))
         return NotaryRecord(bytes(commitment), buyer_tag, seller_tag)
 
-    def events(self, receipt: Receipt, name: str) -> list[dict[str, Any]]:
-        """The arguments of every `name` event the notary emitted in a transaction."""
-        decoded = getattr(self.contract.events, name)().process_receipt(receipt.raw, errors=DISCARD)
-        return [dict(e["args"]) for e in decoded if e["address"] == self.address]
-
     def recover_contract(
         self, order_id: bytes, account: LocalAccount, commitment: bytes | None = None
     ) -> SealedContract:
@@ -258,10 +231,7 @@ class NotaryClient:
         """
         if commitment is None:
             commitment = self.record(order_id).commitment
-        logs = self.contract.events.ContractCopyPublished().get_logs(
-            from_block=0, argument_filters={"orderId": order_id}
-        )
-        for log in reversed(list(logs)):
+        for log in reversed(self.logs("ContractCopyPublished", orderId=order_id)):
             for field in ("ciphertextForBuyer", "ciphertextForSeller"):
                 try:
                     sealed = decrypt_copy(account, log["args"][field])

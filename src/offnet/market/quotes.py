@@ -1,4 +1,4 @@
-"""RFQs and quotes as Python values: RFQ ids, EIP-712 quote signing and verification, and ranking.
+"""Quotes as Python values: EIP-712 quote signing and verification, and ranking.
 
 The type strings and field order here mirror contracts/libraries/QuoteHash.sol and the structs of
 contracts/interfaces/IRfqMarket.sol; the tests check both directions (Python-signed quotes pass the
@@ -11,18 +11,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
-from offnet.market.escrow import ZERO_HASH, CreditSchedule, OrderTerms
+from offnet.market.types import ZERO_HASH, CreditSchedule, OrderTerms
 
 QUOTE_DOMAIN_NAME = "offnet RfqMarket"
 QUOTE_DOMAIN_VERSION = "1"
 
-_CREDIT_FIELDS = [
+CREDIT_FIELDS = [
     ("lateDeliveryBpsPerDay", "uint16"),
     ("lateDeliveryCapBps", "uint16"),
     ("availabilityObjectivePpm", "uint32"),
@@ -35,7 +34,7 @@ _CREDIT_FIELDS = [
     ("timeToRestoreCreditBps", "uint16"),
     ("monthlyCreditCapBps", "uint16"),
 ]
-_QUOTE_FIELDS = [
+QUOTE_FIELDS = [
     ("rfqId", "uint256"),
     ("provider", "address"),
     ("buyer", "address"),
@@ -53,76 +52,9 @@ _QUOTE_FIELDS = [
     ("contractHash", "bytes32"),
 ]
 QUOTE_TYPES = {
-    "Quote": [{"name": n, "type": t} for n, t in _QUOTE_FIELDS],
-    "CreditSchedule": [{"name": n, "type": t} for n, t in _CREDIT_FIELDS],
+    "Quote": [{"name": n, "type": t} for n, t in QUOTE_FIELDS],
+    "CreditSchedule": [{"name": n, "type": t} for n, t in CREDIT_FIELDS],
 }
-_RFQ_ABI = "(address,uint40,uint32,address,bytes32,bytes32,bytes32,address[])"
-
-
-@dataclass(frozen=True)
-class Rfq:
-    """A request for quote; its id is the keccak-256 of its ABI encoding (nothing else is stored)."""
-
-    buyer: str
-    deadline: int
-    token: str
-    request_hash: bytes
-    product_key: bytes
-    location_key: bytes
-    invited: tuple[str, ...] = ()
-    min_reputation: int = 0
-
-    def to_tuple(self) -> tuple[Any, ...]:
-        """The struct as web3 and eth-abi expect it."""
-        return (
-            to_checksum_address(self.buyer),
-            self.deadline,
-            self.min_reputation,
-            to_checksum_address(self.token),
-            bytes(self.request_hash),
-            bytes(self.product_key),
-            bytes(self.location_key),
-            [to_checksum_address(a) for a in self.invited],
-        )
-
-    @classmethod
-    def from_tuple(cls, values: Sequence[Any] | Mapping[str, Any]) -> Rfq:
-        """An RFQ from a decoded struct (the `rfq` argument of RfqPosted, a tuple or a named mapping)."""
-        if isinstance(values, Mapping):
-            values = [
-                values[k]
-                for k in (
-                    "buyer",
-                    "deadline",
-                    "minReputation",
-                    "token",
-                    "requestHash",
-                    "productKey",
-                    "locationKey",
-                    "invited",
-                )
-            ]
-        buyer, deadline, min_rep, token, request_hash, product, location, invited = values
-        return cls(
-            buyer=to_checksum_address(buyer),
-            deadline=deadline,
-            token=to_checksum_address(token),
-            request_hash=bytes(request_hash),
-            product_key=bytes(product),
-            location_key=bytes(location),
-            invited=tuple(to_checksum_address(a) for a in invited),
-            min_reputation=min_rep,
-        )
-
-    @property
-    def rfq_id(self) -> int:
-        """The RFQ id, computed exactly like the market does."""
-        return int.from_bytes(keccak(encode([_RFQ_ABI], [self.to_tuple()])), "big")
-
-    @property
-    def is_open(self) -> bool:
-        """True when every active member may answer (no invitation list)."""
-        return not self.invited
 
 
 @dataclass(frozen=True)
@@ -188,9 +120,17 @@ class Quote:
     def message(self) -> dict[str, Any]:
         """The EIP-712 message (field names of the Solidity struct)."""
         values = self.to_tuple()
-        message = {name: value for (name, _), value in zip(_QUOTE_FIELDS, values, strict=True)}
-        message["credits"] = {name: value for (name, _), value in zip(_CREDIT_FIELDS, values[9], strict=True)}
+        message = {name: value for (name, _), value in zip(QUOTE_FIELDS, values, strict=True)}
+        message["credits"] = {name: value for (name, _), value in zip(CREDIT_FIELDS, values[9], strict=True)}
         return message
+
+    @classmethod
+    def from_message(cls, message: Mapping[str, Any]) -> Quote:
+        """The quote of an EIP-712 message (`message()`'s inverse); KeyError names a missing field."""
+        credits = message["credits"]
+        values = [message[name] for name, _ in QUOTE_FIELDS]
+        values[9] = CreditSchedule(*(credits[name] for name, _ in CREDIT_FIELDS))
+        return cls(*values)
 
     @property
     def total_cost(self) -> int:

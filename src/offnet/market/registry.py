@@ -1,27 +1,22 @@
-"""Typed access to CarrierRegistry: every call, decoded events, and a member directory rebuilt from events.
+"""Typed access to CarrierRegistry: every call and view, and the keys products and countries go by.
 
 The registry keeps on chain only what contracts decide on (status, keys, council); each member's
-profile (name, Sonata URL, products, coverage) lives in `ProfileUpdated` events. `MemberDirectory`
-replays the registry's events into an in-memory directory, incrementally and resumably, and
-answers "which active members sell product P in country C" without one call per member.
+profile (name, Sonata URL, products, coverage) lives in `ProfileUpdated` events, which the indexer
+(`offnet.indexer`) projects into a queryable directory.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import IntEnum, IntFlag
 from typing import Any
 
 from eth_utils import keccak, to_checksum_address
-from web3._utils.events import get_event_data
-from web3.contract import Contract
 
-from offnet.chain import Chain, Receipt, Sender, load_artifact
+from offnet.chain import ContractClient, Receipt, Sender
 from offnet.chain.tx import call
-
-CONTRACT_NAME = "CarrierRegistry"
 
 # MEF LSO Sonata product specification of the Access E-Line OVC (the product offnet trades first).
 ACCESS_ELINE_URN = "urn:mef:lso:spec:sonata:access-eline-ovc:v5.0.0:all"
@@ -165,76 +160,13 @@ class Parameters:
     council_epoch: int
 
 
-@dataclass(frozen=True)
-class RegistryEvent:
-    """One decoded registry event with where it happened."""
-
-    name: str
-    args: dict[str, Any]
-    block_number: int
-    log_index: int
-    tx_hash: str
-
-
-# --- event decoding -------------------------------------------------------------------------------
-
-
-class EventDecoder:
-    """Decodes raw logs of one contract address into RegistryEvents, skipping foreign logs."""
-
-    def __init__(self, contract: Contract):
-        self.contract = contract
-        self._by_topic = {}
-        for entry in contract.abi:
-            if entry.get("type") == "event":
-                signature = f"{entry['name']}({','.join(_abi_type(p) for p in entry['inputs'])})"
-                self._by_topic[keccak(text=signature)] = entry
-
-    def decode(self, logs: Iterable[Any]) -> list[RegistryEvent]:
-        """Decode the logs emitted by this contract, in the order given."""
-        events = []
-        address = self.contract.address.lower()
-        for log in logs:
-            if str(log["address"]).lower() != address or not log["topics"]:
-                continue
-            abi = self._by_topic.get(bytes(log["topics"][0]))
-            if abi is None:
-                continue
-            data = get_event_data(self.contract.w3.codec, abi, log)
-            events.append(
-                RegistryEvent(
-                    name=data["event"],
-                    args=dict(data["args"]),
-                    block_number=data["blockNumber"],
-                    log_index=data["logIndex"],
-                    tx_hash="0x" + bytes(data["transactionHash"]).hex(),
-                )
-            )
-        return events
-
-
-def _abi_type(param: dict) -> str:
-    if param["type"].startswith("tuple"):
-        return f"({','.join(_abi_type(c) for c in param['components'])}){param['type'][5:]}"
-    return param["type"]
-
-
 # --- the client -----------------------------------------------------------------------------------
 
 
-class RegistryClient:
+class RegistryClient(ContractClient):
     """Every CarrierRegistry call, typed: views return dataclasses, transactions take a Sender."""
 
-    def __init__(self, chain: Chain, address: str):
-        self.chain = chain
-        self.contract = chain.w3.eth.contract(
-            address=to_checksum_address(address), abi=load_artifact(CONTRACT_NAME).abi
-        )
-        self.decoder = EventDecoder(self.contract)
-
-    @property
-    def address(self) -> str:
-        return self.contract.address
+    CONTRACT = "CarrierRegistry"
 
     @classmethod
     def deploy(
@@ -249,21 +181,15 @@ class RegistryClient:
         gas: int | None = None,
     ) -> tuple[RegistryClient, Receipt]:
         """Deploy a registry seeded with `founders`, of which `council` hold seats."""
-        artifact = load_artifact(CONTRACT_NAME)
-        factory = sender.chain.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        data = factory.constructor(
+        return cls._deploy(
+            sender,
             [to_checksum_address(f) for f in founders],
             [to_checksum_address(c) for c in council],
             council_threshold,
             sponsors_required,
             application_ttl,
-        ).data_in_transaction
-        receipt = sender.send({"data": data}, gas=gas)
-        return cls(sender.chain, receipt.contract_address), receipt
-
-    def events(self, receipt: Receipt) -> list[RegistryEvent]:
-        """The registry events a transaction emitted."""
-        return self.decoder.decode(receipt.raw["logs"])
+            gas=gas,
+        )
 
     # --- views: the seams ---------------------------------------------------------------------
 
@@ -362,7 +288,7 @@ class RegistryClient:
     def propose(self, sender: Sender, target: str, data: bytes | str) -> tuple[int, Receipt]:
         """Propose that the registry calls `target` with `data`; returns the proposal id."""
         receipt = sender.transact(self.contract.functions.propose(target, data))
-        created = [e for e in self.events(receipt) if e.name == "ProposalCreated"]
+        created = [e for e in self.emitted(receipt) if e.name == "ProposalCreated"]
         return created[0].args["proposalId"], receipt
 
     def approve(self, sender: Sender, proposal_id: int) -> Receipt:
@@ -399,240 +325,3 @@ class RegistryClient:
 
     def propose_sponsors_required(self, sender: Sender, sponsors_required: int) -> tuple[int, Receipt]:
         return self.propose_to_registry(sender, "setSponsorsRequired", sponsors_required)
-
-
-# --- the directory rebuilt from events --------------------------------------------------------------
-
-
-@dataclass
-class DirectoryEntry:
-    """What the events say about one member or applicant."""
-
-    address: str
-    status: MemberStatus = MemberStatus.NONE
-    admin: str | None = None
-    council: bool = False
-    admitted_via: AdmissionPath | None = None
-    profile: Profile | None = None
-    keys: dict[str, Role] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str | None:
-        return self.profile.name if self.profile else None
-
-    @property
-    def sonata_url(self) -> str | None:
-        return self.profile.sonata_url if self.profile else None
-
-    def sells(self, product: bytes, country: str) -> bool:
-        profile = self.profile
-        return profile is not None and product in profile.products and country in profile.countries
-
-
-class MemberDirectory:
-    """The member list rebuilt from registry events, synced incrementally from block to block.
-
-    `next_block` is the first block not yet applied; it moves only after a whole range has been
-    fetched and applied, so a failed sync can simply be retried. `to_dict()` / `from_dict()` save
-    and restore the directory with its cursor, to resume where a previous process stopped.
-    """
-
-    def __init__(self, chain: Chain, address: str, *, from_block: int = 0):
-        self.chain = chain
-        self.client = RegistryClient(chain, address)
-        self.next_block = from_block
-        self.entries: dict[str, DirectoryEntry] = {}
-        self.council_threshold: int | None = None
-        self.sponsors_required: int | None = None
-
-    # --- syncing ------------------------------------------------------------------------------
-
-    def sync(self, to_block: int | None = None, *, chunk: int = 5_000) -> int:
-        """Apply the events up to `to_block` (default: latest), `chunk` blocks at a time; returns how many."""
-        latest = self.chain.w3.eth.block_number
-        last = latest if to_block is None else min(to_block, latest)
-        applied = 0
-        while self.next_block <= last:
-            end = min(self.next_block + chunk - 1, last)
-            logs = self.chain.w3.eth.get_logs(
-                {"address": self.client.address, "fromBlock": self.next_block, "toBlock": end}
-            )
-            events = self.client.decoder.decode(logs)
-            for event in events:
-                self.apply(event)
-            applied += len(events)
-            self.next_block = end + 1
-        return applied
-
-    def apply(self, event: RegistryEvent) -> None:
-        """Apply one registry event to the directory (events must come in chain order)."""
-        handler = getattr(self, f"_on_{event.name}", None)
-        if handler is not None:
-            handler(event.args)
-
-    def _entry(self, address: str) -> DirectoryEntry:
-        address = to_checksum_address(address)
-        if address not in self.entries:
-            self.entries[address] = DirectoryEntry(address=address)
-        return self.entries[address]
-
-    def _on_ApplicationFiled(self, args: dict) -> None:
-        entry = self._entry(args["candidate"])
-        entry.status, entry.keys, entry.council = MemberStatus.APPLICANT, {}, False
-
-    def _on_ProfileUpdated(self, args: dict) -> None:
-        self._entry(args["member"]).profile = Profile.from_abi(args["profile"])
-
-    def _on_MemberAdmitted(self, args: dict) -> None:
-        entry = self._entry(args["member"])
-        entry.status, entry.admin = MemberStatus.ACTIVE, entry.address
-        entry.admitted_via = AdmissionPath(args["path"])
-
-    def _on_MemberSuspended(self, args: dict) -> None:
-        self._entry(args["member"]).status = MemberStatus.SUSPENDED
-
-    def _on_MemberReinstated(self, args: dict) -> None:
-        self._entry(args["member"]).status = MemberStatus.ACTIVE
-
-    def _end(self, member: str, status: MemberStatus) -> None:
-        entry = self._entry(member)
-        entry.status, entry.keys, entry.council = status, {}, False
-
-    def _on_MemberLeft(self, args: dict) -> None:
-        self._end(args["member"], MemberStatus.LEFT)
-
-    def _on_MemberExpelled(self, args: dict) -> None:
-        self._end(args["member"], MemberStatus.EXPELLED)
-
-    def _on_KeyAdded(self, args: dict) -> None:
-        self._entry(args["member"]).keys[to_checksum_address(args["key"])] = Role(args["roles"])
-
-    def _on_KeyRevoked(self, args: dict) -> None:
-        self._entry(args["member"]).keys.pop(to_checksum_address(args["key"]), None)
-
-    def _on_AdminChanged(self, args: dict) -> None:
-        self._entry(args["member"]).admin = to_checksum_address(args["current"])
-
-    def _on_CouncilSeatChanged(self, args: dict) -> None:
-        self._entry(args["member"]).council = bool(args["seated"])
-
-    def _on_CouncilThresholdChanged(self, args: dict) -> None:
-        self.council_threshold = args["threshold"]
-
-    def _on_SponsorsRequiredChanged(self, args: dict) -> None:
-        self.sponsors_required = args["sponsorsRequired"]
-
-    # --- queries ------------------------------------------------------------------------------
-
-    def member(self, address: str) -> DirectoryEntry | None:
-        return self.entries.get(to_checksum_address(address))
-
-    def members(self, status: MemberStatus | None = MemberStatus.ACTIVE) -> list[DirectoryEntry]:
-        """Entries with `status` (None: all), ordered by address."""
-        return [e for _, e in sorted(self.entries.items()) if status is None or e.status == status]
-
-    def providers(self, product: bytes | str, country: str | bytes) -> list[DirectoryEntry]:
-        """Active members that sell `product` (key or URN) in `country`, ordered by address."""
-        key = product_key(product) if isinstance(product, str) else bytes(product)
-        code = country_text(country_code(country))
-        return [e for e in self.members(MemberStatus.ACTIVE) if e.sells(key, code)]
-
-    def member_of(self, key: str) -> str | None:
-        """The member a key acts for according to the events (admin or operational key)."""
-        key = to_checksum_address(key)
-        for entry in self.entries.values():
-            if entry.status in (MemberStatus.ACTIVE, MemberStatus.SUSPENDED) and (
-                entry.admin == key or key in entry.keys
-            ):
-                return entry.address
-        return None
-
-    # --- saving and resuming ------------------------------------------------------------------
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready copy of the directory and its cursor."""
-        return {
-            "registry": self.client.address,
-            "next_block": self.next_block,
-            "council_threshold": self.council_threshold,
-            "sponsors_required": self.sponsors_required,
-            "entries": [_entry_to_dict(e) for _, e in sorted(self.entries.items())],
-        }
-
-    @classmethod
-    def from_dict(cls, chain: Chain, data: dict[str, Any]) -> MemberDirectory:
-        """Restore a directory saved with to_dict(); the next sync continues at its cursor."""
-        directory = cls(chain, data["registry"], from_block=data["next_block"])
-        directory.council_threshold = data["council_threshold"]
-        directory.sponsors_required = data["sponsors_required"]
-        for item in data["entries"]:
-            entry = _entry_from_dict(item)
-            directory.entries[entry.address] = entry
-        return directory
-
-
-def _entry_to_dict(entry: DirectoryEntry) -> dict[str, Any]:
-    profile = entry.profile
-    return {
-        "address": entry.address,
-        "status": int(entry.status),
-        "admin": entry.admin,
-        "council": entry.council,
-        "admitted_via": None if entry.admitted_via is None else int(entry.admitted_via),
-        "profile": None
-        if profile is None
-        else {
-            "name": profile.name,
-            "sonata_url": profile.sonata_url,
-            "products": ["0x" + p.hex() for p in profile.products],
-            "countries": list(profile.countries),
-            "locations": ["0x" + loc.hex() for loc in profile.locations],
-        },
-        "keys": {k: int(r) for k, r in sorted(entry.keys.items())},
-    }
-
-
-def _entry_from_dict(item: dict[str, Any]) -> DirectoryEntry:
-    p = item["profile"]
-    profile = (
-        None
-        if p is None
-        else Profile(
-            p["name"],
-            p["sonata_url"],
-            tuple(bytes.fromhex(x[2:]) for x in p["products"]),
-            tuple(p["countries"]),
-            tuple(bytes.fromhex(x[2:]) for x in p["locations"]),
-        )
-    )
-    return DirectoryEntry(
-        address=item["address"],
-        status=MemberStatus(item["status"]),
-        admin=item["admin"],
-        council=item["council"],
-        admitted_via=None if item["admitted_via"] is None else AdmissionPath(item["admitted_via"]),
-        profile=profile,
-        keys={k: Role(r) for k, r in item["keys"].items()},
-    )
-
-
-__all__ = [
-    "ACCESS_ELINE",
-    "ACCESS_ELINE_URN",
-    "AdmissionPath",
-    "ApplicationInfo",
-    "DirectoryEntry",
-    "MemberDirectory",
-    "MemberInfo",
-    "MemberStatus",
-    "Parameters",
-    "Profile",
-    "ProposalInfo",
-    "RegistryClient",
-    "RegistryEvent",
-    "Role",
-    "country_code",
-    "country_text",
-    "location_key",
-    "product_key",
-]

@@ -7,30 +7,84 @@ events, so callers never assemble it by hand.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
-from eth_utils import to_checksum_address
-from web3.contract import Contract
-from web3.logs import DISCARD
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
 
-from offnet.chain import Chain, Receipt, Sender, load_artifact
+from offnet.chain import ContractClient, Receipt, Sender
 from offnet.chain.permit import Permit
 from offnet.chain.tx import call
-from offnet.market.quotes import Quote, QuoteDomain, Rfq, SignedQuote
+from offnet.market.quotes import Quote, QuoteDomain, SignedQuote
+from offnet.market.types import RfqStatus
 
-MARKET_CONTRACT = "RfqMarket"
 ZERO_DIGEST = bytes(32)
 
 
-class RfqStatus(IntEnum):
-    NONE = 0
-    OPEN = 1
-    AWARDED = 2
-    CANCELLED = 3
-    CLOSED = 4
+_RFQ_ABI = "(address,uint40,uint32,address,bytes32,bytes32,bytes32,address[])"
+
+
+@dataclass(frozen=True)
+class Rfq:
+    """A request for quote; its id is the keccak-256 of its ABI encoding (nothing else is stored)."""
+
+    buyer: str
+    deadline: int
+    token: str
+    request_hash: bytes
+    product_key: bytes
+    location_key: bytes
+    invited: tuple[str, ...] = ()
+    min_reputation: int = 0
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        """The struct as web3 and eth-abi expect it."""
+        return (
+            to_checksum_address(self.buyer),
+            self.deadline,
+            self.min_reputation,
+            to_checksum_address(self.token),
+            bytes(self.request_hash),
+            bytes(self.product_key),
+            bytes(self.location_key),
+            [to_checksum_address(a) for a in self.invited],
+        )
+
+    @classmethod
+    def from_tuple(cls, values: Sequence[Any] | Mapping[str, Any]) -> Rfq:
+        """An RFQ from a decoded struct (the `rfq` argument of RfqPosted, a tuple or a named mapping)."""
+        if isinstance(values, Mapping):
+            values = [
+                values[k]
+                for k in (
+                    "buyer",
+                    "deadline",
+                    "minReputation",
+                    "token",
+                    "requestHash",
+                    "productKey",
+                    "locationKey",
+                    "invited",
+                )
+            ]
+        buyer, deadline, min_rep, token, request_hash, product, location, invited = values
+        return cls(
+            buyer=to_checksum_address(buyer),
+            deadline=deadline,
+            token=to_checksum_address(token),
+            request_hash=bytes(request_hash),
+            product_key=bytes(product),
+            location_key=bytes(location),
+            invited=tuple(to_checksum_address(a) for a in invited),
+            min_reputation=min_rep,
+        )
+
+    @property
+    def rfq_id(self) -> int:
+        """The RFQ id, computed exactly like the market does."""
+        return int.from_bytes(keccak(encode([_RFQ_ABI], [self.to_tuple()])), "big")
 
 
 @dataclass(frozen=True)
@@ -53,33 +107,15 @@ class LogEntry:
         return (to_checksum_address(self.provider), bytes(self.digest))
 
 
-class RfqClient:
+class RfqClient(ContractClient):
     """Typed calls to one deployed RfqMarket; each transaction is sent by the Sender passed in."""
 
-    def __init__(self, chain: Chain, contract: Contract):
-        self.chain = chain
-        self.contract = contract
-
-    @classmethod
-    def at(cls, chain: Chain, address: str) -> RfqClient:
-        """The client of the market deployed at `address`."""
-        abi = load_artifact(MARKET_CONTRACT).abi
-        return cls(chain, chain.w3.eth.contract(address=to_checksum_address(address), abi=abi))
+    CONTRACT = "RfqMarket"
 
     @classmethod
     def deploy(cls, deployer: Sender, registry: str, escrow: str, ledger: str) -> tuple[RfqClient, Receipt]:
         """Deploy a market linked to the registry, escrow and ledger."""
-        contract, receipt = deployer.deploy(load_artifact(MARKET_CONTRACT), registry, escrow, ledger)
-        return cls(deployer.chain, contract), receipt
-
-    @property
-    def address(self) -> str:
-        return self.contract.address
-
-    @property
-    def fn(self) -> Any:
-        """The raw web3 functions."""
-        return self.contract.functions
+        return cls._deploy(deployer, registry, escrow, ledger)
 
     @property
     def domain(self) -> QuoteDomain:
@@ -176,28 +212,20 @@ class RfqClient:
     def quote_epoch(self, provider: str) -> int:
         return call(self.fn.quoteEpoch(provider))
 
-    # --- events ----------------------------------------------------------------------------------
-
-    def events(self, receipt: Receipt, name: str) -> list[dict[str, Any]]:
-        """The arguments of every `name` event the market emitted in a transaction."""
-        decoded = getattr(self.contract.events, name)().process_receipt(receipt.raw, errors=DISCARD)
-        return [dict(e["args"]) for e in decoded if e["address"] == self.address]
-
-    def _logs(self, name: str, **filters: Any) -> list[Any]:
-        return list(getattr(self.contract.events, name)().get_logs(from_block=0, argument_filters=filters))
+    # --- events ---------------------------------------------------------------------------------
 
     def log(self, rfq_id: int) -> list[LogEntry]:
         """The RFQ's commitment log, in order, rebuilt from its events."""
         indexed: dict[int, LogEntry] = {}
-        for e in self._logs("QuoteCommitted", rfqId=rfq_id):
+        for e in self.logs("QuoteCommitted", rfqId=rfq_id):
             indexed[e["args"]["index"]] = LogEntry(e["args"]["provider"], bytes(e["args"]["digest"]))
-        for e in self._logs("QuoteWithdrawn", rfqId=rfq_id):
+        for e in self.logs("QuoteWithdrawn", rfqId=rfq_id):
             indexed[e["args"]["index"]] = LogEntry(e["args"]["provider"], ZERO_DIGEST)
         return [indexed[i] for i in sorted(indexed)]
 
     def posted(self, rfq_id: int) -> Rfq:
         """The RFQ as posted, recovered from its RfqPosted event."""
-        logs = self._logs("RfqPosted", rfqId=rfq_id)
+        logs = self.logs("RfqPosted", rfqId=rfq_id)
         if not logs:
             raise LookupError(f"no RFQ {rfq_id} was posted on this market")
         return Rfq.from_tuple(logs[0]["args"]["rfq"])

@@ -15,6 +15,11 @@ import yaml
 from eth_utils import is_address, to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from offnet.exceptions import InvalidInput
+from offnet.oracle.redact import register_secret
+
+MIN_SECRET = 12
+
 
 class Secret(BaseModel):
     """Where a secret lives: an environment variable or a file (first line)."""
@@ -31,15 +36,31 @@ class Secret(BaseModel):
         return self
 
     def read(self) -> str:
+        """The secret; refused in one line when missing, empty or shorter than MIN_SECRET characters
+        (an empty bearer token would let anyone in)."""
         if self.env is not None:
+            where = f"environment variable {self.env}"
             value = os.environ.get(self.env)
-            if not value:
-                raise ValueError(f"environment variable {self.env} is not set")
-            return value
-        assert self.file is not None
-        if not self.file.is_file():
-            raise FileNotFoundError(f"secret file not found: {self.file}")
-        return self.file.read_text().splitlines()[0].strip()
+            if value is None:
+                raise InvalidInput(f"{where} is not set")
+        else:
+            assert self.file is not None
+            where = f"secret file {self.file}"
+            if not self.file.is_file():
+                raise InvalidInput(f"{where} not found")
+            try:
+                lines = self.file.read_text().splitlines()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InvalidInput(f"{where} cannot be read ({exc.__class__.__name__})") from None
+            value = lines[0] if lines else ""
+        value = value.strip()
+        if len(value) < MIN_SECRET:
+            raise InvalidInput(
+                f"{where} holds {'an empty' if not value else 'a too short'} secret: "
+                f"at least {MIN_SECRET} characters are required"
+            )
+        register_secret(value)
+        return value
 
 
 class OAuth2(BaseModel):
@@ -102,8 +123,23 @@ class SellerConfig(BaseModel):
     prepaid_months: int = Field(1, ge=0)
     # Credit schedule offered with every quote (CreditSchedule field names, chain units).
     credits: dict[str, int] = Field(default_factory=dict)
-    billing_period_days: int = Field(30, gt=0)
     performance: PerformanceConfig = Field(default_factory=PerformanceConfig)
+
+
+class AdminConfig(BaseModel):
+    """Where /healthz and /metrics are served: an address of their own, and/or behind a token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    listen_host: str | None = None  # e.g. 127.0.0.1: an address peers cannot reach
+    listen_port: int | None = Field(None, ge=0, le=65535)
+    token: Secret | None = None
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> AdminConfig:
+        if (self.listen_host is None) != (self.listen_port is None):
+            raise ValueError("give both listen_host and listen_port, or neither")
+        return self
 
 
 class OracleConfig(BaseModel):
@@ -124,13 +160,22 @@ class OracleConfig(BaseModel):
     listen_port: int = Field(8080, ge=0, le=65535)
     public_url: str | None = None  # how peers reach our listener (hub callback); default from host:port
     database: str = "sqlite:///oracle.db"
-    batch_size: int = Field(50, ge=1, le=200)
+    batch_size: int = Field(200, ge=1, le=400)  # reports per SlaLedger.submit
+    batch_wait: float = Field(0.15, ge=0, le=10)  # seconds a partial batch waits for more reports
+    max_in_flight: int = Field(4, ge=1, le=64)  # submit transactions pending at once
+    concurrency: int = Field(64, ge=1, le=1024)  # Sonata fetches at once
+    per_peer_concurrency: int = Field(16, ge=1, le=1024)  # ... of which toward one peer
+    retry_days: float = Field(3.0, gt=0, le=60)  # how long a failing notification is retried
     poll_interval: float = Field(0.5, gt=0)
+    # /healthz calls a duty stuck when it has not succeeded for this long (default: 120 s or 10 passes).
+    stuck_after: float | None = Field(None, gt=0)
+    # False: nothing runs by itself, `Oracle.tick()` drives every duty (the demo's lockstep story).
+    autonomous: bool = True
+    admin: AdminConfig = Field(default_factory=AdminConfig)
     peers: list[PeerConfig] = Field(default_factory=list)
     seller: SellerConfig | None = None  # set when this carrier sells through offnet
     buyer: bool = True  # place orders for our awarded RFQs
     auto_award: bool = True  # award the best-ranked quote once an RFQ's deadline passed
-    admin_token: Secret | None = None  # protects the /offnet/v1/admin endpoints
 
     @field_validator("member")
     @classmethod

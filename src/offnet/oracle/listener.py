@@ -1,39 +1,113 @@
-"""The oracle's HTTP listener: the MEF LSO Sonata notification paths, /healthz and /metrics.
+"""The oracle's HTTP face: the MEF LSO Sonata notification paths, the signed quotes a seller serves to
+its buyers, and the operations endpoints (/healthz, /metrics).
 
-Each event is authenticated (a per-peer bearer token), validated, stored durably, and only then
-answered 204. Unknown sender: 401. Wrong content type: 415. Oversize body: 413. Malformed or
-unknown event: 400 with the reason. Nothing is recorded for a refused request. A repeated eventId
-from the same peer is acknowledged again (204) and stored once.
+A notification is authenticated (a per-peer bearer token), read within a deadline and a size cap
+(streamed: a chunked body is cut off at the cap, not read whole first), validated, and stored in a
+group commit before it is answered 204; the event loop never waits on the database. Unknown sender:
+401. Wrong content type: 415. Oversize body: 413. Too slow a body: 408. Anything malformed: 400 with
+the reason. Storage busy: 503 with Retry-After. Nothing is recorded for a refused request, and a
+repeated eventId from the same peer is acknowledged again (204) and stored once.
+
+The HTTP server itself (`GuardedH11`) closes a connection whose request head does not arrive in
+time, so half-sent requests cannot pile up; the concurrency limit answers 503 beyond it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-from collections.abc import Callable
+import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from offnet import __version__
+from offnet.oracle.committer import Committer, StorageBusy
 from offnet.oracle.store import Store
 from offnet.sonata.models import SONATA_APIS, SonataApi, parse_notification
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_ID = 128  # the longest event, resource or item id stored
+BODY_TIMEOUT = 10.0  # seconds to receive a whole body once its head arrived
+HEADER_TIMEOUT = 10.0  # seconds for a request head to arrive (on a new or a kept-alive connection)
+STORE_TIMEOUT = 5.0  # seconds an event may wait for its group commit before the peer is told to retry
+RETRY_AFTER = "5"
 
 
 @dataclass(frozen=True)
 class Peer:
-    """A counterparty allowed to notify us, known by the bearer token it presents."""
+    """A counterparty allowed to call us, known by the bearer token it presents."""
 
     name: str
     token: str
+    member: str | None = None  # its member address (None for our own Sonata system)
+
+
+class PeerAuth:
+    """The one bearer-token check: which peer presented this request's token (constant-time compare)."""
+
+    def __init__(self, peers: list[Peer]):
+        self.peers = list(peers)
+
+    def peer(self, request: Request) -> Peer | None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None
+        return next((p for p in self.peers if hmac.compare_digest(p.token.encode(), token.encode())), None)
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one error body of the oracle's endpoints."""
+    return JSONResponse({"code": str(status), "reason": message[:255]}, status_code=status, headers=headers)
+
+
+class GuardedH11(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with a deadline for each request head: a connection that opens and
+    trickles (or sends nothing) is closed after HEADER_TIMEOUT seconds instead of held forever."""
+
+    header_timeout = HEADER_TIMEOUT
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()  # the next request head on this kept-alive connection has its own deadline
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        timer = getattr(self, "_head_timer", None)
+        if timer is not None:
+            timer.cancel()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        timer = getattr(self, "_head_timer", None)
+        if timer is not None:
+            timer.cancel()
+        self._armed_cycle = self.cycle
+        self._head_timer = self.loop.call_later(self.header_timeout, self._expire)
+
+    def _expire(self) -> None:
+        if self.cycle is self._armed_cycle and not self.transport.is_closing():
+            self.transport.close()  # no new request head since the deadline was set
+
+
+# SignedQuotes(buyer member, rfq id) -> the signed quote JSON for that buyer, or None.
+SignedQuotes = Callable[[str, str], dict | None]
+# Health() -> (healthy, the report served at /healthz)
+Health = Callable[[], Awaitable[tuple[bool, dict]]]
 
 
 class Metrics:
-    """Prometheus metrics of one listener (its own registry, so several can live in one process)."""
+    """Prometheus metrics of one oracle (its own registry, so several can live in one process)."""
 
     def __init__(self, store: Store):
         self.registry = CollectorRegistry()
@@ -49,60 +123,82 @@ class Metrics:
         self.duplicates = Counter(
             "offnet_events_duplicate", "notifications with an eventId already stored", registry=self.registry
         )
-        backlog = Gauge(
-            "offnet_backlog", "events and reports by status", ["item", "status"], registry=self.registry
+        self.backlog = Gauge(
+            "offnet_backlog",
+            "events and reports by status (dead = dead letters)",
+            ["item", "status"],
+            registry=self.registry,
         )
+        self.duty_ok = Gauge(
+            "offnet_duty_ok", "1 while a duty is not stuck", ["duty"], registry=self.registry
+        )
+        self.store = store
 
-        def collect_backlog() -> None:
-            for key, value in store.counts().items():
-                item, _, status = key.partition("_")
-                backlog.labels(item, status).set(value)
-
-        self._refresh = collect_backlog
-
-    def render(self) -> bytes:
-        self._refresh()
+    async def render(self, health: Health | None) -> bytes:
+        counts = await asyncio.to_thread(self.store.counts)
+        for key, value in counts.items():
+            item, _, status = key.partition("_")
+            self.backlog.labels(item, status).set(value)
+        if health is not None:
+            _, report = await health()
+            for name, duty in report.get("duties", {}).items():
+                self.duty_ok.labels(name).set(1 if duty["ok"] else 0)
         return generate_latest(self.registry)
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"code": str(status), "reason": message}, status_code=status)
 
 
 def create_listener_app(
     store: Store,
     peers: list[Peer],
     *,
-    health: Callable[[], dict] | None = None,
+    committer: Committer | None = None,
+    on_event: Callable[[], None] | None = None,
+    health: Health | None = None,
     max_body: int = MAX_BODY_BYTES,
+    oracle_peers: list[Peer] = (),
+    signed_quotes: SignedQuotes | None = None,
+    operations: bool = True,
+    admin_token: str | None = None,
 ) -> FastAPI:
-    """Build the listener application for one carrier's oracle."""
+    """The HTTP application of one carrier's oracle: `peers` notify it, `oracle_peers` (other carriers'
+    oracles) fetch the signed quotes `signed_quotes` holds for them. `operations`: serve /healthz and
+    /metrics here too (False when they have an admin address of their own); `admin_token` protects them.
+    """
     app = FastAPI(
         title="offnet oracle listener",
         version=__version__,
         description="MEF LSO Sonata notification listener of an offnet oracle relay.",
     )
+    committer = committer or Committer(store.engine).start()
     metrics = Metrics(store)
     app.state.metrics = metrics
     app.state.store = store
+    notifiers = PeerAuth(peers)
+    oracles = PeerAuth(list(oracle_peers))
+    woken = on_event or (lambda: None)
 
-    def authenticate(request: Request) -> Peer | None:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return None
-        for peer in peers:
-            if hmac.compare_digest(peer.token.encode(), token.strip().encode()):
-                return peer
-        return None
-
-    def refuse(reason: str, status: int, message: str) -> JSONResponse:
+    def refuse(reason: str, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
         metrics.rejected.labels(reason).inc()
-        return _error(status, message)
+        return error_response(status, message, headers)
+
+    async def read_body(request: Request) -> bytes | JSONResponse:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > max_body:
+            return refuse("too_large", 413, f"body larger than {max_body} bytes")
+        chunks, size = [], 0
+        try:
+            async with asyncio.timeout(BODY_TIMEOUT):
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > max_body:
+                        return refuse("too_large", 413, f"body larger than {max_body} bytes")
+                    chunks.append(chunk)
+        except TimeoutError:
+            return refuse("slow_body", 408, f"the body did not arrive within {BODY_TIMEOUT:g} s")
+        return b"".join(chunks)
 
     def make_handler(api: SonataApi, event_type: str):
         async def handle(request: Request) -> Response:
-            peer = authenticate(request)
+            peer = notifiers.peer(request)
             if peer is None:
                 return refuse("unauthenticated", 401, "unknown sender: a valid bearer token is required")
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -110,24 +206,42 @@ def create_listener_app(
                 return refuse(
                     "content_type",
                     415,
-                    f"content type must be application/json, not {content_type or 'none'!r}",
+                    f"content type must be application/json, not {content_type[:40] or 'none'!r}",
                 )
-            declared = request.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > max_body:
-                return refuse("too_large", 413, f"body larger than {max_body} bytes")
-            body = await request.body()
-            if len(body) > max_body:
-                return refuse("too_large", 413, f"body larger than {max_body} bytes")
+            body = await read_body(request)
+            if isinstance(body, Response):
+                return body
             try:
                 envelope = parse_notification(f"{api.notification}/v{api.version}", event_type, body)
-            except ValueError as exc:
-                return refuse("invalid", 400, str(exc))
-            data = envelope.model_dump(mode="json", by_alias=True, exclude_none=True)
+                data = envelope.model_dump(mode="json", by_alias=True, exclude_none=True)
+            except Exception as exc:  # any malformed body (bad JSON, too deep, wrong shape) is the sender's
+                return refuse("invalid", 400, _reason(exc))
             item_id = getattr(envelope.event, "quoteItemId", None) or getattr(
                 envelope.event, "orderItemId", None
             )
-            if store.record_event(peer.name, api.name, data, item_id):
+            too_long = [
+                name
+                for name, value in (
+                    ("eventId", data["eventId"]),
+                    ("event.id", data["event"]["id"]),
+                    ("item id", item_id),
+                )
+                if value is not None and len(str(value)) > MAX_ID
+            ]
+            if too_long:
+                return refuse("invalid", 400, f"{', '.join(too_long)} longer than {MAX_ID} characters")
+            try:
+                stored = await committer.execute(
+                    lambda c: store.record_event(peer.name, api.name, data, item_id, conn=c),
+                    timeout=STORE_TIMEOUT,
+                )
+            except StorageBusy as busy:
+                return refuse(
+                    "busy", 503, f"storage busy, retry later ({busy})", {"Retry-After": RETRY_AFTER}
+                )
+            if stored:
                 metrics.received.labels(api.name, event_type).inc()
+                woken()
             else:
                 metrics.duplicates.inc()
             return Response(status_code=204)
@@ -149,8 +263,10 @@ def create_listener_app(
                     204: {"description": "stored"},
                     400: {"description": "malformed or unknown event"},
                     401: {"description": "unknown sender"},
+                    408: {"description": "body too slow"},
                     413: {"description": "body too large"},
                     415: {"description": "not JSON"},
+                    503: {"description": "storage busy: retry after the Retry-After header's seconds"},
                 },
                 openapi_extra={
                     "requestBody": {
@@ -162,21 +278,63 @@ def create_listener_app(
                 },
             )
 
+    if signed_quotes is not None:
+
+        @app.get("/offnet/v1/signedQuotes/{rfq_id}", tags=["offnet"])
+        async def signed_quote(rfq_id: str, request: Request) -> JSONResponse:
+            """The signed quote this seller committed for an RFQ (only to that RFQ's buyer)."""
+            peer = oracles.peer(request)
+            if peer is None or peer.member is None:
+                return error_response(401, "unknown peer")
+            if not rfq_id.isdigit() or len(rfq_id) > 80:
+                return error_response(400, "rfq id must be a decimal integer")
+            stored = await asyncio.to_thread(signed_quotes, peer.member, rfq_id)
+            if stored is None:
+                return error_response(404, f"no signed quote for RFQ {rfq_id}")
+            return JSONResponse(stored)
+
+    if operations:
+        add_operations(app, metrics, health, admin_token)
+    return app
+
+
+def create_admin_app(store: Store, health: Health | None, admin_token: str | None = None) -> FastAPI:
+    """/healthz and /metrics alone, for an admin address of their own."""
+    app = FastAPI(title="offnet oracle operations", version=__version__)
+    add_operations(app, Metrics(store), health, admin_token)
+    return app
+
+
+def add_operations(app: FastAPI, metrics: Metrics, health: Health | None, admin_token: str | None) -> None:
+    """/healthz (each duty's last success; 503 when one is stuck) and /metrics (Prometheus)."""
+    admins = PeerAuth([Peer("admin", admin_token)]) if admin_token else None
+
+    def allowed(request: Request) -> bool:
+        return admins is None or admins.peer(request) is not None
+
     @app.get("/healthz", tags=["operations"])
-    def healthz() -> JSONResponse:
-        status = {"status": "ok", "version": __version__}
-        try:
-            status["backlog"] = store.counts()
-            if health:
-                status.update(health())
-        except Exception as exc:  # any dependency failure makes the oracle unhealthy, with the reason
-            return JSONResponse(
-                {"status": "unhealthy", "reason": f"{exc.__class__.__name__}: {exc}"}, status_code=503
-            )
-        return JSONResponse(status)
+    async def healthz(request: Request) -> JSONResponse:
+        if not allowed(request):
+            return error_response(401, "the admin token is required")
+        report: dict = {"status": "ok", "version": __version__}
+        healthy = True
+        if health is not None:
+            healthy, details = await health()
+            report.update(details)
+        if not healthy:
+            report["status"] = "unhealthy"
+        return JSONResponse(report, status_code=200 if healthy else 503)
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
-    def prometheus() -> Response:
-        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    async def prometheus(request: Request) -> Response:
+        if not allowed(request):
+            return error_response(401, "the admin token is required")
+        return Response(await metrics.render(health), media_type=CONTENT_TYPE_LATEST)
 
-    return app
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "body nested too deeply"
+    if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
+        return "body is not valid JSON"
+    return " ".join(str(exc).split())[:255] or exc.__class__.__name__

@@ -1,9 +1,9 @@
 """Where a seller's oracle gets its in-life measurements (Sonata has no performance-report API).
 
-A source answers `measurement(product_order_id, month)` with one month's figures in the keys that
-`offnet.sla.reports.period_metrics` reads (availabilityPpm or availabilityPercent, frameDelayUs,
-frameLossRatioPpm or frameLossRatioPercent, timeToRestoreSec, outages), or raises LookupError while
-the month is not available yet (the oracle tries again on its next pass).
+A source answers `measurement(product_order_id, month)` with one month's figures, checked strictly
+(`offnet.sla.measurements`: availabilityPpm or availabilityPercent, frameDelayUs, frameLossRatioPpm or
+frameLossRatioPercent, timeToRestoreSec, outages; an unknown or missing field is refused, naming it),
+or raises LookupError while the month is not available yet (the oracle tries again on its next pass).
 
 Built in: the reference seller's simulator endpoint, and a JSON or CSV file that the carrier's
 Y.1731 tooling keeps up to date.
@@ -13,10 +13,16 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+
+from offnet.exceptions import InvalidInput
+from offnet.sla.measurements import read_measurement
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 NUMERIC = (
     "availabilityPpm",
@@ -52,8 +58,11 @@ class SimulatorSource:
         return response.json()
 
 
-def _number(value: str) -> int | float:
-    number = float(value)
+def _number(value: str) -> int | float | str:
+    try:
+        number = float(value)
+    except ValueError:
+        return value  # refused with its field name when the row is checked
     return int(number) if number.is_integer() else number
 
 
@@ -72,24 +81,36 @@ class FileSource:
     def _load(self) -> None:
         if not self.path.is_file():
             raise LookupError(f"performance file not found: {self.path}")
+        try:
+            return self._parse()
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, csv.Error) as exc:
+            raise InvalidInput(
+                f"{self.path}: unreadable measurements ({exc.__class__.__name__}: {exc})"
+            ) from None
+
+    def _parse(self) -> None:
         stamp = self.path.stat().st_mtime
         if stamp == self._stamp:
             return
         if self.path.suffix.lower() == ".csv":
             with self.path.open(newline="") as handle:
                 records = [
-                    {k: (_number(v) if k in NUMERIC and v not in ("", None) else v) for k, v in row.items()}
+                    {k: _number(v) if k in NUMERIC else v for k, v in row.items() if v not in ("", None)}
                     for row in csv.DictReader(handle)
                 ]
         else:
             records = json.loads(self.path.read_text())
             if not isinstance(records, list):
-                raise ValueError(f"{self.path}: expected a JSON list of measurements")
+                raise InvalidInput(f"{self.path}: expected a JSON list of measurements")
         rows = {}
-        for record in records:
-            if "productOrderId" not in record or "period" not in record:
-                raise ValueError(f"{self.path}: every measurement needs productOrderId and period")
-            rows[(str(record["productOrderId"]), str(record["period"]))] = record
+        for number, record in enumerate(records, start=1):
+            where = f"{self.path} measurement {number}"
+            if not isinstance(record, dict) or "productOrderId" not in record or "period" not in record:
+                raise InvalidInput(f"{where}: every measurement needs productOrderId and period")
+            if not _MONTH.match(str(record["period"])):
+                raise InvalidInput(f"{where}: period must be YYYY-MM, got {record['period']!r}")
+            figures = {k: v for k, v in record.items() if k not in ("productOrderId", "period")}
+            rows[(str(record["productOrderId"]), str(record["period"]))] = read_measurement(figures, where)
         self._rows, self._stamp = rows, stamp
 
     async def measurement(self, product_order_id: str, month: str) -> dict[str, Any]:
@@ -97,4 +118,4 @@ class FileSource:
         row = self._rows.get((product_order_id, month))
         if row is None:
             raise LookupError(f"no measurement of {product_order_id} for {month} in {self.path} yet")
-        return {k: v for k, v in row.items() if k not in ("productOrderId", "period")}
+        return row.model_dump(exclude_none=True)

@@ -1,86 +1,53 @@
-"""From the outbox to the chain: batched, idempotent SLA report submission and finalisation.
+"""From the outbox to the chain: batched, pipelined, idempotent SLA report submission and finalisation.
 
-The outbox row is the unit of work. A batch is recorded as `submitted` with its transaction hash
-and Merkle root *before* it is broadcast (Sender's on_signed hook), so after a crash `recover()`
-finds every transaction that may have been sent. A report counts as confirmed only once its
-transaction has the configured confirmations; a transaction that disappeared (dropped, or a
-shallow reorg) puts its reports back to pending. Resubmitting a report is harmless: the ledger
-gives each report id at most one effect.
+Three passes, each its own supervised duty in the oracle:
+
+- **submit**: takes pending reports in arrival order, shared fairly between the peers they came from,
+  and sends a batch once it holds `batch_size` reports or its oldest report waited `max_wait`
+  seconds. Calldata is encoded with eth_abi (no web3 contract machinery on the hot path), fees are
+  reused for about a block, and up to `max_in_flight` transactions go out on consecutive nonces
+  without waiting for one another. Each batch is recorded `submitted` with its transaction hash and
+  nonce *before* it is broadcast, so after a crash nothing sent is forgotten.
+- **confirm**: follows the submitted transactions: one deep enough (the configured confirmations) is
+  `confirmed` with the time its liveness window ends; one that disappeared (dropped, or a shallow
+  reorganisation) puts its reports back to `pending`, and its nonce gap is filled by the next batch;
+  one that reverted is decoded: a busy lane is skipped, and the reports go back to be tried one by
+  one (simulated first), so a report the ledger refuses for good is `rejected` without holding back
+  the others.
+- **finalize**: reports whose liveness window is over are finalised, which releases money.
+
+A report that cannot even be encoded (a bad row) is a dead letter with its reason; the rest flows on.
+Resubmitting a report is harmless: the ledger gives each report id at most one effect.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
-from typing import Any
 
-from eth_utils import to_checksum_address
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
 
 from offnet.chain.connect import Chain
-from offnet.chain.errors import ContractRevert
-from offnet.chain.tx import Sender, TransactionDropped
-from offnet.market.escrow import OrderTerms, PeriodMetrics
-from offnet.market.ledger import Batch, LedgerClient, ReportStatus, default_lane
+from offnet.chain.tx import Sender, as_revert
+from offnet.exceptions import ContractRevert, InvalidInput, TransactionRejected
+from offnet.market.codec import report_from_json, terms_from_json, to_hex
+from offnet.market.ledger import Batch, LedgerClient, default_lane
+from offnet.market.types import REPORT_ABI, ReportStatus, SlaReport
 from offnet.oracle.store import Store
-from offnet.sla.reports import ReportKind, SlaReport
 
 log = logging.getLogger("offnet.oracle.relay")
 
 # Ledger lanes a relay cycles through (SlaLedger.submit): enough for the batches of one liveness
 # window; past that a batch takes a fresh lane of its own, which only costs more gas.
 DEFAULT_LANES = 32
-
-
-def report_to_json(report: SlaReport) -> dict:
-    """An outbox payload: the report's fields with hex bytes, plus its id."""
-    return {
-        "reportId": "0x" + report.report_id.hex(),
-        "orderId": "0x" + bytes(report.order_id).hex(),
-        "kind": int(report.kind),
-        "key": report.key,
-        "value0": report.value0,
-        "value1": report.value1,
-        "metrics": list(report.metrics.to_tuple()),
-        "evidenceHash": "0x" + bytes(report.evidence_hash).hex(),
-    }
-
-
-def report_from_json(data: dict) -> SlaReport:
-    return SlaReport(
-        order_id=bytes.fromhex(data["orderId"][2:]),
-        kind=ReportKind(data["kind"]),
-        key=data["key"],
-        value0=data["value0"],
-        value1=data["value1"],
-        metrics=PeriodMetrics(*data["metrics"]),
-        evidence_hash=bytes.fromhex(data["evidenceHash"][2:]),
-    )
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def _from_jsonable(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith("0x") and len(value) == 66:
-        return bytes.fromhex(value[2:])  # bytes32; addresses (42 characters) stay text
-    if isinstance(value, list):
-        return tuple(_from_jsonable(v) for v in value)
-    return value
-
-
-def terms_to_json(terms: OrderTerms) -> list:
-    """OrderTerms as JSON data (the ABI tuple, bytes as hex)."""
-    return _jsonable(terms.to_tuple())
-
-
-def terms_from_json(data: list) -> OrderTerms:
-    return OrderTerms.from_tuple(_from_jsonable(data))
+SUBMIT_SELECTOR = keccak(text=f"submit(uint64,{REPORT_ABI}[])")[:4]
+# Gas of a batch without estimating it: a fresh lane and a new Merkle slot, then each report's event
+# and leaf hashing (about 9k a report in a batch of 100; a lone report 47k-65k). Unused gas is not paid.
+GAS_BASE = 90_000
+GAS_PER_REPORT = 14_000
 
 
 @dataclass
@@ -88,8 +55,14 @@ class RelayStats:
     submitted: int = 0
     confirmed: int = 0
     rejected: int = 0
+    dead: int = 0
     finalized: int = 0
     transactions: int = 0
+
+
+def submit_calldata(lane: int, reports: list[SlaReport]) -> bytes:
+    """The calldata of `SlaLedger.submit(lane, reports)`."""
+    return SUBMIT_SELECTOR + encode(["uint64", f"{REPORT_ABI}[]"], [lane, [r.to_tuple() for r in reports]])
 
 
 class ReportRelay:
@@ -103,8 +76,10 @@ class ReportRelay:
         oracle: Sender,
         member: str,
         *,
-        batch_size: int = 50,
+        batch_size: int = 200,
         lanes: int = DEFAULT_LANES,
+        max_in_flight: int = 4,
+        max_wait: float = 0.15,
     ):
         self.store = store
         self.chain = chain
@@ -113,7 +88,10 @@ class ReportRelay:
         self.member = to_checksum_address(member)
         self.batch_size = batch_size
         self.lanes = lanes
+        self.max_in_flight = max_in_flight
+        self.max_wait = max_wait
         self._lane_free_at: dict[int, int] = {}  # lanes the ledger called busy, until when
+        self._block_times: dict[int, int] = {}
         self.stats = RelayStats()
         self._liveness: int | None = None
 
@@ -123,55 +101,73 @@ class ReportRelay:
             self._liveness = self.ledger.liveness_window()  # immutable on chain: read once
         return self._liveness
 
-    # --- crash recovery and confirmations -------------------------------------------------------
+    # --- submission ---------------------------------------------------------------------------------
 
-    def recover(self) -> None:
-        """Settle every `submitted` row: confirmed if its transaction is mined deep enough, else retry."""
-        by_tx: dict[str, list[str]] = {}
-        for row in self.store.reports_with_status("submitted", limit=100_000):
-            by_tx.setdefault(row["tx_hash"], []).append(row["report_id"])
-        for tx_hash, report_ids in by_tx.items():
-            self._settle(tx_hash, report_ids)
-
-    def _settle(self, tx_hash: str, report_ids: list[str]) -> bool:
-        """Confirm or re-queue the reports of one transaction; False while it is not deep enough."""
-        try:
-            receipt = self.chain.w3.eth.get_transaction_receipt(tx_hash)
-        except Exception:  # not found: never broadcast, dropped, or reorganised away
-            receipt = None
-        if receipt is None:
-            pending_tx = self._in_mempool(tx_hash)
-            if pending_tx:
-                return False
-            self.store.mark_pending(report_ids, f"transaction {tx_hash} not found")
-            return True
-        if receipt["status"] != 1:
-            self.store.mark_pending(report_ids, f"transaction {tx_hash} failed")
-            return True
-        if self.chain.w3.eth.block_number < receipt["blockNumber"] + self.chain.confirmations - 1:
-            return False
-        mined_at = int(self.chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"])
-        self.store.mark_confirmed(report_ids, receipt["blockNumber"], mined_at + self.liveness_window)
-        self.stats.confirmed += len(report_ids)
-        return True
-
-    def _in_mempool(self, tx_hash: str) -> bool:
-        try:
-            return self.chain.w3.eth.get_transaction(tx_hash) is not None
-        except Exception:
-            return False
-
-    # --- submission -----------------------------------------------------------------------------
-
-    def submit_pending(self) -> int:
-        """Send pending reports in batches until none is left; returns how many were confirmed."""
-        before = self.stats.confirmed
-        while True:
-            rows = self.store.reports_with_status("pending", limit=self.batch_size)
+    def submit_pass(self, *, flush: bool = False) -> int:
+        """Send what is due (full batches, or batches whose oldest report waited `max_wait`); returns
+        how many reports were sent. `flush`: send partial batches at once."""
+        sent = 0
+        in_flight = len(self.store.submitted_transactions())
+        while in_flight < self.max_in_flight:
+            rows = self.store.pending_reports(self.batch_size)
             if not rows:
                 break
-            self._send(rows)
-        return self.stats.confirmed - before
+            oldest = min(r["created_at"] for r in rows)
+            if not flush and len(rows) < self.batch_size and time.time() - oldest < self.max_wait:
+                break
+            sent += self._send(rows)
+            in_flight += 1
+        return sent
+
+    def _send(self, rows: list[dict]) -> int:
+        """Send one batch of outbox rows (checked first); returns how many reports went out."""
+        reports, good = [], []
+        for row in rows:
+            try:
+                report = report_from_json(json.loads(row["payload"]))
+            except (InvalidInput, ValueError, KeyError, TypeError) as exc:  # a row no batch could carry
+                self.store.set_report_status([row["report_id"]], "dead", f"cannot be sent: {exc}")
+                self.stats.dead += 1
+                log.error("report %s is a dead letter: %s", row["report_id"], exc)
+                continue
+            if row["attempts"] and not self._acceptable(row, report):
+                continue
+            reports.append(report)
+            good.append(row)
+        if not reports:
+            return 0
+        ids = [r["report_id"] for r in good]
+        root = Batch.of(self.member, reports).root
+        lane = self._lane(root)
+        data = submit_calldata(lane, reports)
+        gas = GAS_BASE + GAS_PER_REPORT * len(reports)
+        try:
+            self.oracle.dispatch(
+                self.ledger.address,
+                data,
+                gas=gas,
+                on_signed=lambda h, n: self.store.mark_submitted(ids, h, to_hex(root), lane, n),
+            )
+        except TransactionRejected as refused:
+            log.warning("batch of %d reports not accepted by the node: %s", len(ids), refused)
+            self.store.mark_pending(ids, str(refused))
+            return 0
+        self.stats.transactions += 1
+        self.stats.submitted += len(ids)
+        return len(ids)
+
+    def _acceptable(self, row: dict, report: SlaReport) -> bool:
+        """A report whose batch reverted before: simulated alone; refused for good -> rejected."""
+        try:
+            alone = submit_calldata(default_lane(report.leaf(self.member)), [report])
+            self.chain.w3.eth.call({"from": self.oracle.address, "to": self.ledger.address, "data": alone})
+        except Exception as exc:  # the ledger refuses this report whatever the batch: park it
+            reason = _describe(exc)
+            self.store.set_report_status([row["report_id"]], "rejected", reason)
+            self.stats.rejected += 1
+            log.warning("report %s rejected by the ledger: %s", row["report_id"], reason)
+            return False
+        return True
 
     def _lane(self, root: bytes) -> int:
         """A lane of this relay's ring whose batch is all final, else the batch's own fresh lane.
@@ -180,56 +176,99 @@ class ReportRelay:
         reused only once every report sent in it is final or parked.
         """
         in_use = self.store.lanes_in_use()
-        now = self.chain.now()
+        now = self.chain.now() if self._lane_free_at else 0  # busy lanes are timed in chain time
         for lane in range(self.lanes):
             if lane not in in_use and self._lane_free_at.get(lane, 0) <= now:
                 return lane
         return default_lane(root)
 
-    def _send(self, rows: list[dict]) -> None:
-        reports = [report_from_json(json.loads(r["payload"])) for r in rows]
-        ids = [r["report_id"] for r in rows]
-        root_bytes = Batch.of(self.member, reports).root
-        batch = Batch.of(self.member, reports, self._lane(root_bytes))
-        root = "0x" + root_bytes.hex()
-        call = self.ledger.fn.submit(batch.lane_id, [r.to_tuple() for r in reports])
+    # --- confirmation -------------------------------------------------------------------------------
+
+    def confirm_pass(self) -> int:
+        """Settle every submitted transaction that can be settled; returns how many reports were confirmed."""
+        before = self.stats.confirmed
+        transactions = self.store.submitted_transactions()
+        if transactions:
+            head = self.chain.w3.eth.block_number
+            for tx_hash, report_ids in transactions.items():
+                self._settle(tx_hash, report_ids, head)
+        return self.stats.confirmed - before
+
+    def recover(self) -> None:
+        """After a restart: settle every transaction the outbox says may have been sent."""
+        self.confirm_pass()
+
+    def _settle(self, tx_hash: str, report_ids: list[str], head: int) -> None:
         try:
-            receipt = self.oracle.transact(
-                call, on_signed=lambda h: self.store.mark_submitted(ids, h, root, batch.lane_id)
-            )
-        except TransactionDropped as dropped:  # a shallow reorganisation: send the reports again
-            log.warning("%s; its %d reports go back to the outbox", dropped, len(ids))
-            self.store.mark_pending(ids, str(dropped))
-            return
-        except ContractRevert as refused:
-            self.store.mark_pending(ids, refused.describe())  # undo `submitted` if it was mined and failed
-            if refused.name == "SlaLaneBusy":
-                # The lane's batch is still within its liveness window (e.g. it was finalised early by
-                # matched reports): skip the lane until then and send the same batch elsewhere.
-                free_at = int(refused.arguments["freeAt"])
-                self._lane_free_at[batch.lane_id] = free_at
-                log.info("lane %d busy until %d; sending in another lane", batch.lane_id, free_at)
-                self._send(rows)
+            receipt = self.chain.w3.eth.get_transaction_receipt(tx_hash)
+        except Exception:  # not found: never broadcast, dropped, or reorganised away
+            receipt = None
+        if receipt is None:
+            if self._in_mempool(tx_hash):
                 return
-            if len(rows) == 1:
-                # The ledger refuses this report for good (e.g. not a party of the order): park it.
-                self.store.set_report_status(ids, "rejected", refused.describe())
-                self.stats.rejected += 1
-                log.warning("report %s rejected by the ledger: %s", ids[0], refused.describe())
-                return
-            half = len(rows) // 2  # find the bad report without holding back the good ones
-            self._send(rows[:half])
-            self._send(rows[half:])
+            self.chain.forget_nonce(self.oracle.address)  # its nonce is free again: the next batch takes it
+            self.store.mark_pending(report_ids, f"transaction {tx_hash} not found")
             return
-        self.stats.transactions += 1
-        self.stats.submitted += len(ids)
-        self._settle(receipt.tx_hash, ids)
+        if head < receipt["blockNumber"] + self.chain.confirmations - 1:
+            return  # not deep enough yet
+        if receipt["status"] != 1:
+            self._reverted(tx_hash, report_ids, receipt["blockNumber"])
+            return
+        mined_at = self._block_time(receipt["blockNumber"])
+        self.store.mark_confirmed(report_ids, receipt["blockNumber"], mined_at + self.liveness_window)
+        self.stats.confirmed += len(report_ids)
 
-    def confirm_submitted(self) -> None:
-        """Move submitted reports whose transactions are now deep enough to confirmed."""
-        self.recover()
+    def _reverted(self, tx_hash: str, report_ids: list[str], block: int) -> None:
+        try:
+            tx = dict(self.chain.w3.eth.get_transaction(tx_hash))
+            refused = self.oracle.revert_of(tx, block)
+        except Exception as exc:
+            refused = ContractRevert("Reverted", {"reason": _describe(exc)})
+        self.store.mark_pending(report_ids, refused.describe())
+        if refused.name == "SlaLaneBusy":
+            # The lane's batch is still within its liveness window (e.g. final early by matched
+            # reports): skip the lane until then; the same reports go out in another lane.
+            self._lane_free_at[int(refused.arguments["lane"])] = int(refused.arguments["freeAt"])
+            log.info("lane busy (%s); its reports go out in another lane", refused.describe())
+            return
+        # Another refusal: the reports go back with attempts counted, and are simulated one by one
+        # before their next batch, so the one the ledger refuses is found without holding back the rest.
+        log.warning(
+            "batch %s reverted: %s; its %d reports are checked one by one",
+            tx_hash,
+            refused.describe(),
+            len(report_ids),
+        )
 
-    # --- finality -------------------------------------------------------------------------------
+    def _in_mempool(self, tx_hash: str) -> bool:
+        try:
+            return self.chain.w3.eth.get_transaction(tx_hash) is not None
+        except Exception:
+            return False
+
+    def _block_time(self, number: int) -> int:
+        if number not in self._block_times:
+            if len(self._block_times) > 4096:
+                self._block_times.clear()
+            self._block_times[number] = int(self.chain.w3.eth.get_block(number)["timestamp"])
+        return self._block_times[number]
+
+    # --- everything at once (the demo's and the tests' synchronous pass) ------------------------------
+
+    def submit_pending(self, *, timeout: float = 300.0) -> int:
+        """Send every pending report and wait until none is pending or in flight; returns how many
+        reports were confirmed."""
+        before = self.stats.confirmed
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.submit_pass(flush=True)
+            self.confirm_pass()
+            if not self.store.submitted_transactions() and not self.store.pending_reports(1):
+                break
+            time.sleep(0.05)
+        return self.stats.confirmed - before
+
+    # --- finality -----------------------------------------------------------------------------------
 
     def finalize_due(self, now: int | None = None) -> int:
         """Finalise confirmed reports whose liveness window is over; returns how many became final.
@@ -271,3 +310,12 @@ class ReportRelay:
             finalized += 1
         self.stats.finalized += finalized
         return finalized
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ContractRevert):
+        return exc.describe()
+    try:
+        return as_revert(exc).describe()
+    except Exception:
+        return f"{exc.__class__.__name__}: {exc}"

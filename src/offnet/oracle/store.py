@@ -1,19 +1,27 @@
-"""The oracle's durable state: received events, the report outbox, chain cursors, order links.
+"""The oracle's durable state: received events, the report outbox, orders, RFQs, quotes, cursors.
 
-A SQLAlchemy URL (SQLite file by default, PostgreSQL where one machine is outgrown). Every write
-is committed before the caller acknowledges anything, so a kill -9 loses nothing that was
-acknowledged: an event is stored before the listener answers 204, a report is in the outbox before
-it is sent, and a cursor moves only after the effect it covers has its confirmations.
+A SQLAlchemy URL: a SQLite file by default, PostgreSQL where one machine is outgrown (the schema is
+the same; lanes, blocks and times are 64-bit). Every write is committed before the caller
+acknowledges anything, so a kill -9 loses nothing that was acknowledged: an event is stored before
+the listener answers 204, a report is in the outbox before it is sent, a transaction is recorded
+before it is broadcast, and a cursor moves only after the effect it covers is stored.
+
+Write methods take an optional connection: the group committer (offnet.oracle.committer) runs many
+of them in one transaction; called without one, a method commits on its own.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     Column,
     Integer,
     MetaData,
@@ -28,27 +36,34 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
 
 metadata = MetaData()
+
+# Sizes peers cannot exceed: the listener refuses longer identifiers before they get here.
+ID = 128
+EVENT_STATES = ("received", "done", "dead")
+REPORT_STATES = ("pending", "submitted", "confirmed", "final", "disputed", "rejected", "dead")
 
 events = Table(
     "events",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("peer", String(64), nullable=False),
-    Column("event_id", String(128), nullable=False),
+    Column("event_id", String(ID), nullable=False),
     Column("api", String(32), nullable=False),
-    Column("event_type", String(80), nullable=False),
-    Column("resource_id", String(128), nullable=False),
-    Column("item_id", String(128)),
-    Column("event_time", String(40), nullable=False),
-    Column("received_at", Integer, nullable=False),
+    Column("event_type", String(96), nullable=False),
+    Column("resource_id", String(ID), nullable=False),
+    Column("item_id", String(ID)),
+    Column("event_time", String(64), nullable=False),  # as the peer sent it; never a fact's time
+    Column("received_at", BigInteger, nullable=False),
     Column("body", Text, nullable=False),
-    Column("status", String(16), nullable=False, default="received"),  # received | done | failed
+    Column("status", String(16), nullable=False, default="received"),  # received | done | dead
     Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt_at", Integer, nullable=False, default=0),
+    Column("next_attempt_at", BigInteger, nullable=False, default=0),
+    Column("retry_until", BigInteger, nullable=False),  # after this, a failing event is a dead letter
     Column("last_error", Text),
     UniqueConstraint("peer", "event_id", name="uq_events_peer_event"),
 )
@@ -59,27 +74,23 @@ outbox = Table(
     Column("report_id", String(66), primary_key=True),
     Column("order_id", String(66), nullable=False),
     Column("kind", Integer, nullable=False),
-    Column("payload", Text, nullable=False),  # the report's fields, JSON
-    Column("source_event", Integer),  # events.id it came from, if any
-    # pending -> submitted -> confirmed -> final; rejected when the ledger refuses it for good
+    Column("payload", Text, nullable=False),  # the report's fields, JSON (offnet.market.codec)
+    Column("source_event", BigInteger),  # events.id it came from, if any
+    Column("source_peer", String(64), nullable=False, default="self"),  # whose event it came from
+    # pending -> submitted -> confirmed -> final | disputed; rejected when the ledger refuses it for
+    # good; dead when it cannot be sent at all (the reason is in last_error)
     Column("status", String(16), nullable=False, default="pending"),
     Column("tx_hash", String(66)),
+    Column("nonce", BigInteger),
     Column("batch_root", String(66)),  # Merkle root of the batch it was sent in
     Column("batch_index", Integer),  # its position in that batch (to rebuild the proof)
-    Column("batch_lane", Integer),  # the ledger lane the batch went into (SlaLedger.submit)
-    Column("block_number", Integer),
+    Column("batch_lane", BigInteger),  # the ledger lane the batch went into (SlaLedger.submit)
+    Column("block_number", BigInteger),
     Column("attempts", Integer, nullable=False, default=0),
-    Column("created_at", Integer, nullable=False),
-    Column("confirmed_at", Integer),
-    Column("due_at", Integer),  # chain time after which finalize may be tried (batch time + liveness)
+    Column("created_at", BigInteger, nullable=False),
+    Column("confirmed_at", BigInteger),
+    Column("due_at", BigInteger),  # chain time after which finalize may be tried (batch time + liveness)
     Column("last_error", Text),
-)
-
-cursors = Table(
-    "cursors",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
 )
 
 orders = Table(
@@ -88,20 +99,86 @@ orders = Table(
     Column("order_id", String(66), primary_key=True),
     Column("rfq_id", String(80), nullable=False),  # decimal: RFQ ids are 256-bit
     Column("role", String(8), nullable=False),  # buyer | seller
-    Column("terms", Text, nullable=False),  # OrderTerms, JSON
+    Column("terms", Text, nullable=False),  # OrderTerms, JSON (offnet.market.codec)
     Column("peer", String(64), nullable=False),  # the counterparty's peer name
-    Column("quote_id", String(128)),
-    Column("product_order_id", String(128)),
+    # The Sonata system holding the product order: the seller peer when we buy, "self" when we sell.
+    Column("sonata_peer", String(64), nullable=False),
+    Column("product_order_id", String(ID)),
+    Column("to_order", Boolean, nullable=False, default=False),  # our award: place the Sonata order
+    Column("order_attempts", Integer, nullable=False, default=0),
     Column("state", String(32), nullable=False, default="awarded"),
-    Column("committed_date", String(40)),  # the FIRST expectedCompletionDate the seller gave
-    Column("completed_at", Integer),  # unix completionDate, once delivered
-    Column("updated_at", Integer, nullable=False),
+    Column("committed_date", String(64)),  # the FIRST expectedCompletionDate the seller gave
+    Column("completed_at", BigInteger),  # unix completionDate, once delivered
+    Column("reported_periods", Integer, nullable=False, default=0),  # seller: billing periods queued
+    Column("last_error", Text),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("sonata_peer", "product_order_id", name="uq_orders_sonata_order"),
+)
+
+# --- the buyer desk ----------------------------------------------------------------------------------
+
+rfqs = Table(
+    "rfqs",
+    metadata,
+    Column("rfq_id", String(80), primary_key=True),  # decimal
+    Column("rfq", Text, nullable=False),  # the on-chain Rfq, JSON (offnet.market.codec)
+    Column("request", Text, nullable=False),  # the Sonata quote request sent to the invited sellers
+    Column("state", String(16), nullable=False),  # open | awarded | unawarded
+    Column("order_id", String(66)),  # the awarded order
+    Column("awarded_peer", String(64)),
+    Column("ranking", Text),  # JSON list of the ranking's explanations
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+quote_requests = Table(  # the Sonata quote each invited seller created for one of our RFQs
+    "quote_requests",
+    metadata,
+    Column("peer", String(64), primary_key=True),
+    Column("sonata_quote_id", String(ID), primary_key=True),
+    Column("rfq_id", String(80), nullable=False),
+)
+
+received_quotes = Table(  # a seller's signed quote the buyer fetched and verified
+    "received_quotes",
+    metadata,
+    Column("rfq_id", String(80), primary_key=True),
+    Column("peer", String(64), primary_key=True),
+    Column("signed", Text, nullable=False),  # SignedQuote, JSON (offnet.market.codec)
+    Column("sonata_quote_id", String(ID), nullable=False),
+    Column("quote_item_id", String(ID), nullable=False),
+)
+
+# --- the seller desk ---------------------------------------------------------------------------------
+
+signed_quotes = Table(  # our own quotes, signed and committed, served to the RFQ's buyer
+    "signed_quotes",
+    metadata,
+    Column("rfq_id", String(80), primary_key=True),
+    Column("signed", Text, nullable=False),
+    Column("sonata_quote_id", String(ID), nullable=False, unique=True),
+)
+
+# --- plumbing ----------------------------------------------------------------------------------------
+
+subscriptions = Table(  # our listener's registration at a seller's hub, per API
+    "subscriptions",
+    metadata,
+    Column("peer", String(64), primary_key=True),
+    Column("api", String(32), primary_key=True),
+    Column("subscription_id", String(ID), nullable=False),
+)
+
+chain_cursors = Table(  # the next block to read, per chain watcher
+    "chain_cursors",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("next_block", BigInteger, nullable=False),
 )
 
 
 @dataclass(frozen=True)
 class StoredEvent:
-    """An event row, as the relay works on it."""
+    """An event row, as the worker handles it."""
 
     id: int
     peer: str
@@ -123,20 +200,61 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def database_url(url: str) -> str:
+    """The URL SQLAlchemy uses: `postgresql://` means the pinned psycopg 3 driver."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
 class Store:
     """Typed access to the oracle database."""
 
+    # Retry budget of a notification that keeps failing (the peer down, the chain unreachable...):
+    # days, with a capped backoff, before it becomes a dead letter that `offnet oracle requeue` re-drives.
+    RETRY_BUDGET = 3 * 86_400
+    MAX_BACKOFF = 600
+
     def __init__(self, url: str):
         self.url = url
-        self.engine: Engine = create_engine(url, future=True)
+        self.engine: Engine = create_engine(database_url(url), future=True, pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         metadata.create_all(self.engine)
 
-    # --- events -------------------------------------------------------------------------------
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
 
-    def record_event(self, peer: str, api: str, envelope: dict[str, Any], item_id: str | None) -> bool:
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _tx(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.begin() as own:
+                yield own
+
+    def _insert_ignore(self, conn: Connection, table: Table, values: dict[str, Any]) -> bool:
+        """Insert unless the row's unique key exists; True when a row was inserted."""
+        dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        result = conn.execute(dialect_insert(table).values(**values).on_conflict_do_nothing())
+        return result.rowcount == 1
+
+    # --- events -------------------------------------------------------------------------------------
+
+    def record_event(
+        self,
+        peer: str,
+        api: str,
+        envelope: dict[str, Any],
+        item_id: str | None,
+        conn: Connection | None = None,
+    ) -> bool:
         """Store a received notification; False when (peer, eventId) was already stored."""
+        now = int(time.time())
         row = {
             "peer": peer,
             "event_id": envelope["eventId"],
@@ -145,26 +263,42 @@ class Store:
             "resource_id": envelope["event"]["id"],
             "item_id": item_id,
             "event_time": envelope["eventTime"],
-            "received_at": int(time.time()),
+            "received_at": now,
             "body": json.dumps(envelope, sort_keys=True),
             "status": "received",
             "attempts": 0,
             "next_attempt_at": 0,
+            "retry_until": now + self.RETRY_BUDGET,
         }
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(events).values(**row))
-        except IntegrityError:
-            return False
-        return True
+        with self._tx(conn) as c:
+            return self._insert_ignore(c, events, row)
 
-    def due_events(self, limit: int = 100, now: int | None = None) -> list[StoredEvent]:
-        """Received events whose next attempt is due, oldest event time first."""
+    def due_events(
+        self,
+        limit: int = 200,
+        now: int | None = None,
+        *,
+        per_peer: int | None = None,
+        skip: Sequence[int] = (),
+    ) -> list[StoredEvent]:
+        """Received events whose next attempt is due, in arrival order, shared fairly between peers.
+
+        At most `per_peer` events of one peer are taken (default: an equal share of `limit`), so a peer
+        that floods us, or back-dates its eventTime, cannot push the others out of a pass. `skip`:
+        event rows already being handled.
+        """
         now = int(time.time()) if now is None else now
+        per_peer = per_peer or max(1, limit // max(1, self._peer_count()))
+        rank = func.row_number().over(partition_by=events.c.peer, order_by=events.c.id).label("rank")
+        due = select(events.c.id, rank).where(events.c.status == "received", events.c.next_attempt_at <= now)
+        if skip:
+            due = due.where(events.c.id.not_in(list(skip)))
+        ranked = due.subquery()
         query = (
             select(events)
-            .where(events.c.status == "received", events.c.next_attempt_at <= now)
-            .order_by(events.c.event_time, events.c.id)
+            .join(ranked, ranked.c.id == events.c.id)
+            .where(ranked.c.rank <= per_peer)
+            .order_by(events.c.id)
             .limit(limit)
         )
         with self.engine.connect() as conn:
@@ -185,76 +319,175 @@ class Store:
             for r in rows
         ]
 
-    def finish_event(self, event_row: int, reports: list[dict]) -> int:
-        """Mark an event done and queue its reports, atomically; returns how many were new."""
-        with self.engine.begin() as conn:
-            added = self._queue(conn, reports, event_row)
-            conn.execute(
-                update(events).where(events.c.id == event_row).values(status="done", last_error=None)
-            )
-        return added
+    def _peer_count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(func.count(func.distinct(events.c.peer))).where(events.c.status == "received")
+            ).scalar_one()
 
-    @staticmethod
-    def _queue(conn, reports: list[dict], source_event: int | None) -> int:
-        added = 0
-        for report in reports:
-            if conn.execute(
-                select(outbox.c.report_id).where(outbox.c.report_id == report["reportId"])
-            ).first():
-                continue  # the same fact again: one report id, one effect
-            conn.execute(
-                insert(outbox).values(
-                    report_id=report["reportId"],
-                    order_id=report["orderId"],
-                    kind=report["kind"],
-                    payload=json.dumps(report, sort_keys=True),
-                    source_event=source_event,
-                    status="pending",
-                    attempts=0,
-                    created_at=int(time.time()),
-                )
-            )
-            added += 1
+    def finish_event(
+        self, event_row: int, reports: list[dict], source_peer: str = "self", conn: Connection | None = None
+    ) -> int:
+        """Mark an event done and queue its reports, atomically; returns how many were new."""
+        with self._tx(conn) as c:
+            added = self._queue(c, reports, event_row, source_peer)
+            c.execute(update(events).where(events.c.id == event_row).values(status="done", last_error=None))
         return added
 
     def retry_event(
-        self, event_row: int, error: str, *, max_attempts: int = 20, base_delay: float = 1.0
-    ) -> None:
-        """Record a failed attempt; back off exponentially, give up (failed) after max_attempts."""
-        with self.engine.begin() as conn:
-            attempts = (
-                conn.execute(select(events.c.attempts).where(events.c.id == event_row)).scalar_one() + 1
-            )
-            status = "failed" if attempts >= max_attempts else "received"
-            delay = min(base_delay * 2 ** (attempts - 1), 300)
-            conn.execute(
+        self,
+        event_row: int,
+        error: str,
+        *,
+        now: int | None = None,
+        base_delay: float = 1.0,
+        conn: Connection | None = None,
+    ) -> str:
+        """Record a failed attempt and back off (capped); past its retry budget the event is a dead
+        letter. Returns the event's new status."""
+        now = int(time.time()) if now is None else now
+        with self._tx(conn) as c:
+            attempts, retry_until = c.execute(
+                select(events.c.attempts, events.c.retry_until).where(events.c.id == event_row)
+            ).one()
+            attempts += 1
+            delay = min(base_delay * 2 ** min(attempts - 1, 30), self.MAX_BACKOFF)
+            status = "dead" if now + delay > retry_until else "received"
+            c.execute(
                 update(events)
                 .where(events.c.id == event_row)
                 .values(
-                    attempts=attempts,
-                    status=status,
-                    last_error=error[:500],
-                    next_attempt_at=int(time.time() + delay),
+                    attempts=attempts, status=status, last_error=error[:500], next_attempt_at=int(now + delay)
                 )
             )
+        return status
 
-    # --- outbox -------------------------------------------------------------------------------
+    def dead_event(self, event_row: int, reason: str, conn: Connection | None = None) -> None:
+        """An event that can never be handled (a peer's bad data): a dead letter with its reason."""
+        with self._tx(conn) as c:
+            c.execute(
+                update(events)
+                .where(events.c.id == event_row)
+                .values(status="dead", last_error=reason[:500], attempts=events.c.attempts + 1)
+            )
 
-    def queue_reports(self, reports: list[dict]) -> int:
+    def dead_letters(self, limit: int = 1000) -> list[dict]:
+        """Dead events and dead reports, newest first: what an operator must look at."""
+        with self.engine.connect() as conn:
+            dead_events = conn.execute(
+                select(
+                    events.c.id, events.c.peer, events.c.event_id, events.c.event_type, events.c.last_error
+                )
+                .where(events.c.status == "dead")
+                .order_by(events.c.id.desc())
+                .limit(limit)
+            ).mappings()
+            found = [{"what": "event", **r} for r in dead_events]
+            dead_reports = conn.execute(
+                select(outbox.c.report_id, outbox.c.source_peer, outbox.c.kind, outbox.c.last_error)
+                .where(outbox.c.status == "dead")
+                .order_by(outbox.c.created_at.desc())
+                .limit(limit)
+            ).mappings()
+            return found + [{"what": "report", **r} for r in dead_reports]
+
+    def requeue_dead(self, *, now: int | None = None) -> tuple[int, int]:
+        """Give every dead event a fresh retry budget and every dead report another send: (events, reports)."""
+        now = int(time.time()) if now is None else now
+        with self.engine.begin() as conn:
+            n_events = conn.execute(
+                update(events)
+                .where(events.c.status == "dead")
+                .values(status="received", attempts=0, next_attempt_at=0, retry_until=now + self.RETRY_BUDGET)
+            ).rowcount
+            n_reports = conn.execute(
+                update(outbox).where(outbox.c.status == "dead").values(status="pending", attempts=0)
+            ).rowcount
+        return n_events, n_reports
+
+    def unfinished_events(self, apis: tuple[str, ...]) -> list[Any]:
+        """Events of these APIs not handled yet or given up: (event_type, status, last_error) rows."""
+        query = select(events.c.event_type, events.c.status, events.c.last_error).where(
+            events.c.api.in_(apis), events.c.status != "done"
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(query))
+
+    # --- outbox -------------------------------------------------------------------------------------
+
+    def _queue(
+        self, conn: Connection, reports: list[dict], source_event: int | None, source_peer: str
+    ) -> int:
+        added = 0
+        now = int(time.time())
+        for report in reports:
+            added += self._insert_ignore(  # the same fact again: one report id, one effect
+                conn,
+                outbox,
+                {
+                    "report_id": report["reportId"],
+                    "order_id": report["orderId"],
+                    "kind": report["kind"],
+                    "payload": json.dumps(report, sort_keys=True),
+                    "source_event": source_event,
+                    "source_peer": source_peer,
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                },
+            )
+        return added
+
+    def queue_reports(
+        self, reports: list[dict], source_peer: str = "self", conn: Connection | None = None
+    ) -> int:
         """Queue reports that come from no event (e.g. periodic in-life reports)."""
-        with self.engine.begin() as conn:
-            return self._queue(conn, reports, None)
+        with self._tx(conn) as c:
+            return self._queue(c, reports, None, source_peer)
 
-    def mark_submitted(self, report_ids: list[str], tx_hash: str, batch_root: str, lane: int) -> None:
+    def pending_reports(self, limit: int) -> list[dict]:
+        """Pending reports in arrival order, shared fairly between the peers they came from."""
+        rank = (
+            func.row_number()
+            .over(partition_by=outbox.c.source_peer, order_by=outbox.c.created_at)
+            .label("rank")
+        )
+        ranked = select(outbox.c.report_id, rank).where(outbox.c.status == "pending").subquery()
+        query = (
+            select(outbox)
+            .join(ranked, ranked.c.report_id == outbox.c.report_id)
+            .order_by(ranked.c.rank, outbox.c.created_at)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings().all()]
+
+    def oldest_pending_at(self) -> int | None:
+        """When the oldest pending report was queued (unix seconds), or None."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(func.min(outbox.c.created_at)).where(outbox.c.status == "pending")
+            ).scalar()
+
+    def mark_submitted(
+        self,
+        report_ids: list[str],
+        tx_hash: str,
+        batch_root: str,
+        lane: int,
+        nonce: int | None = None,
+        conn: Connection | None = None,
+    ) -> None:
         """Remember the transaction before broadcasting it, so a restart can look it up."""
-        with self.engine.begin() as conn:
+        with self._tx(conn) as c:
             for index, report_id in enumerate(report_ids):
-                conn.execute(
+                c.execute(
                     update(outbox)
                     .where(outbox.c.report_id == report_id)
                     .values(
                         status="submitted",
                         tx_hash=tx_hash,
+                        nonce=nonce,
                         batch_root=batch_root,
                         batch_index=index,
                         batch_lane=lane,
@@ -283,17 +516,30 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings().all()]
 
-    def set_report_status(self, report_ids: list[str], status: str, error: str | None = None) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
+    def submitted_transactions(self) -> dict[str, list[str]]:
+        """The reports of every transaction not confirmed yet, by transaction hash."""
+        query = select(outbox.c.tx_hash, outbox.c.report_id).where(outbox.c.status == "submitted")
+        found: dict[str, list[str]] = {}
+        with self.engine.connect() as conn:
+            for tx_hash, report_id in conn.execute(query):
+                found.setdefault(tx_hash, []).append(report_id)
+        return found
+
+    def set_report_status(
+        self, report_ids: list[str], status: str, error: str | None = None, conn: Connection | None = None
+    ) -> None:
+        with self._tx(conn) as c:
+            c.execute(
                 update(outbox)
                 .where(outbox.c.report_id.in_(report_ids))
                 .values(status=status, last_error=error[:500] if error else None)
             )
 
-    def mark_confirmed(self, report_ids: list[str], block_number: int, due_at: int) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
+    def mark_confirmed(
+        self, report_ids: list[str], block_number: int, due_at: int, conn: Connection | None = None
+    ) -> None:
+        with self._tx(conn) as c:
+            c.execute(
                 update(outbox)
                 .where(outbox.c.report_id.in_(report_ids))
                 .values(
@@ -316,19 +562,20 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings().all()]
 
-    def postpone(self, report_ids: list[str], due_at: int) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(update(outbox).where(outbox.c.report_id.in_(report_ids)).values(due_at=due_at))
+    def postpone(self, report_ids: list[str], due_at: int, conn: Connection | None = None) -> None:
+        with self._tx(conn) as c:
+            c.execute(update(outbox).where(outbox.c.report_id.in_(report_ids)).values(due_at=due_at))
 
-    def mark_pending(self, report_ids: list[str], error: str) -> None:
+    def mark_pending(self, report_ids: list[str], error: str, conn: Connection | None = None) -> None:
         """Send again later (the transaction failed, was dropped or reorganised away)."""
-        with self.engine.begin() as conn:
-            conn.execute(
+        with self._tx(conn) as c:
+            c.execute(
                 update(outbox)
                 .where(outbox.c.report_id.in_(report_ids))
                 .values(
                     status="pending",
                     tx_hash=None,
+                    nonce=None,
                     batch_root=None,
                     batch_index=None,
                     batch_lane=None,
@@ -337,45 +584,54 @@ class Store:
                 )
             )
 
-    # --- cursors and orders --------------------------------------------------------------------
+    # --- orders -------------------------------------------------------------------------------------
 
-    def cursor(self, name: str, default: Any = None) -> Any:
-        with self.engine.connect() as conn:
-            value = conn.execute(select(cursors.c.value).where(cursors.c.name == name)).scalar_one_or_none()
-        return default if value is None else json.loads(value)
-
-    def set_cursor(self, name: str, value: Any) -> None:
-        with self.engine.begin() as conn:
-            updated = conn.execute(
-                update(cursors).where(cursors.c.name == name).values(value=json.dumps(value))
-            )
-            if updated.rowcount == 0:
-                conn.execute(insert(cursors).values(name=name, value=json.dumps(value)))
-
-    def save_order(self, order_id: str, rfq_id: int, role: str, terms: dict, peer: str, **links: str) -> None:
-        """Insert or update what this oracle knows of an order (terms, Sonata ids, state)."""
+    def save_order(
+        self,
+        order_id: str,
+        rfq_id: int,
+        role: str,
+        terms: list,
+        peer: str,
+        *,
+        sonata_peer: str | None = None,
+        conn: Connection | None = None,
+        **links: Any,
+    ) -> bool:
+        """Record an order we are party to (once; True when new). `sonata_peer`: the Sonata system
+        that holds its product order (the seller peer when we buy, our own when we sell)."""
         values = {
+            "order_id": order_id,
             "rfq_id": str(rfq_id),
             "role": role,
             "terms": json.dumps(terms, sort_keys=True),
             "peer": peer,
+            "sonata_peer": sonata_peer or peer,
             "updated_at": int(time.time()),
             **links,
         }
-        with self.engine.begin() as conn:
-            if (
-                conn.execute(update(orders).where(orders.c.order_id == order_id).values(**values)).rowcount
-                == 0
-            ):
-                conn.execute(insert(orders).values(order_id=order_id, **values))
+        with self._tx(conn) as c:
+            return self._insert_ignore(c, orders, values)
 
-    def update_order(self, order_id: str, **values: Any) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
+    def update_order(self, order_id: str, conn: Connection | None = None, **values: Any) -> None:
+        with self._tx(conn) as c:
+            c.execute(
                 update(orders)
                 .where(orders.c.order_id == order_id)
                 .values(updated_at=int(time.time()), **values)
             )
+
+    def link_product_order(
+        self, order_id: str, product_order_id: str, conn: Connection | None = None
+    ) -> bool:
+        """Link an order to its Sonata product order, once: False when it is linked already (to any)."""
+        with self._tx(conn) as c:
+            linked = c.execute(
+                update(orders)
+                .where(orders.c.order_id == order_id, orders.c.product_order_id.is_(None))
+                .values(product_order_id=product_order_id, updated_at=int(time.time()))
+            ).rowcount
+        return linked == 1
 
     def order(self, **where: Any) -> dict | None:
         """The first order matching column=value conditions, or None."""
@@ -391,9 +647,202 @@ class Store:
             rows = conn.execute(select(orders).order_by(orders.c.updated_at)).mappings().all()
         return [{**r, "terms": json.loads(r["terms"])} for r in rows]
 
+    def orders_to_place(self) -> list[dict]:
+        """Our awarded orders whose Sonata product order is not placed yet (the intent to order)."""
+        query = select(orders).where(orders.c.to_order.is_(True), orders.c.product_order_id.is_(None))
+        with self.engine.connect() as conn:
+            return [{**r, "terms": json.loads(r["terms"])} for r in conn.execute(query).mappings().all()]
+
+    def delivered_seller_orders(self) -> list[dict]:
+        """Our orders as seller that were delivered and are linked to our Sonata order."""
+        query = (
+            select(orders)
+            .where(
+                orders.c.role == "seller",
+                orders.c.completed_at.is_not(None),
+                orders.c.product_order_id.is_not(None),
+            )
+            .order_by(orders.c.completed_at)
+        )
+        with self.engine.connect() as conn:
+            return [{**r, "terms": json.loads(r["terms"])} for r in conn.execute(query).mappings().all()]
+
+    # --- RFQs (buyer) -------------------------------------------------------------------------------
+
+    def save_rfq(self, rfq_id: int, rfq: dict, request: dict) -> None:
+        """Record an RFQ we posted with the Sonata quote request behind it (state open)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(rfqs).values(
+                    rfq_id=str(rfq_id),
+                    rfq=json.dumps(rfq, sort_keys=True),
+                    request=json.dumps(request, sort_keys=True),
+                    state="open",
+                    updated_at=int(time.time()),
+                )
+            )
+
+    def rfq(self, rfq_id: int | str) -> dict | None:
+        """An RFQ we posted: its on-chain form, request, state and award, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(rfqs).where(rfqs.c.rfq_id == str(rfq_id))).mappings().first()
+        if row is None:
+            return None
+        return {
+            **row,
+            "rfq": json.loads(row["rfq"]),
+            "request": json.loads(row["request"]),
+            "ranking": json.loads(row["ranking"]) if row["ranking"] else None,
+        }
+
+    def open_rfqs(self) -> list[int]:
+        """The ids of our RFQs still open (not awarded or given up)."""
+        with self.engine.connect() as conn:
+            return [int(r[0]) for r in conn.execute(select(rfqs.c.rfq_id).where(rfqs.c.state == "open"))]
+
+    def record_award(
+        self, rfq_id: int, order_id: str, peer: str, ranking: list[str] | None, terms: list
+    ) -> None:
+        """The award of an RFQ and the intent to place its Sonata order, stored together."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(rfqs)
+                .where(rfqs.c.rfq_id == str(rfq_id))
+                .values(
+                    state="awarded",
+                    order_id=order_id,
+                    awarded_peer=peer,
+                    ranking=json.dumps(ranking) if ranking is not None else None,
+                    updated_at=int(time.time()),
+                )
+            )
+            if not self.save_order(order_id, rfq_id, "buyer", terms, peer, conn=conn, to_order=True):
+                conn.execute(
+                    update(orders).where(orders.c.order_id == order_id).values(to_order=True, peer=peer)
+                )
+
+    def give_up_rfq(self, rfq_id: int) -> None:
+        """No quote of the RFQ could be awarded."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(rfqs)
+                .where(rfqs.c.rfq_id == str(rfq_id))
+                .values(state="unawarded", updated_at=int(time.time()))
+            )
+
+    def save_quote_request(self, peer: str, sonata_quote_id: str, rfq_id: int) -> None:
+        """Remember which RFQ the seller's Sonata quote `sonata_quote_id` answers."""
+        with self.engine.begin() as conn:
+            self._insert_ignore(
+                conn,
+                quote_requests,
+                {"peer": peer, "sonata_quote_id": sonata_quote_id, "rfq_id": str(rfq_id)},
+            )
+
+    def rfq_of_quote_request(self, peer: str, sonata_quote_id: str) -> int | None:
+        """The RFQ a peer's Sonata quote answers, or None when it is not one we requested."""
+        query = select(quote_requests.c.rfq_id).where(
+            quote_requests.c.peer == peer, quote_requests.c.sonata_quote_id == sonata_quote_id
+        )
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    def add_received_quote(
+        self, rfq_id: int, peer: str, signed: dict, sonata_quote_id: str, quote_item_id: str
+    ) -> bool:
+        """Keep a peer's verified signed quote for an RFQ; False when one was already kept."""
+        with self.engine.begin() as conn:
+            return self._insert_ignore(
+                conn,
+                received_quotes,
+                {
+                    "rfq_id": str(rfq_id),
+                    "peer": peer,
+                    "signed": json.dumps(signed, sort_keys=True),
+                    "sonata_quote_id": sonata_quote_id,
+                    "quote_item_id": quote_item_id,
+                },
+            )
+
+    def received_quotes(self, rfq_id: int) -> dict[str, dict]:
+        """The verified quotes of an RFQ by peer: {"signed", "sonata_quote_id", "quote_item_id"}."""
+        query = select(received_quotes).where(received_quotes.c.rfq_id == str(rfq_id))
+        with self.engine.connect() as conn:
+            return {
+                r["peer"]: {
+                    "signed": json.loads(r["signed"]),
+                    "sonata_quote_id": r["sonata_quote_id"],
+                    "quote_item_id": r["quote_item_id"],
+                }
+                for r in conn.execute(query).mappings()
+            }
+
+    # --- signed quotes (seller) ---------------------------------------------------------------------
+
+    def save_signed_quote(self, rfq_id: int, signed: dict, sonata_quote_id: str) -> None:
+        """Keep our signed, committed quote for an RFQ and the Sonata quote it prices."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(signed_quotes).values(
+                    rfq_id=str(rfq_id),
+                    signed=json.dumps(signed, sort_keys=True),
+                    sonata_quote_id=sonata_quote_id,
+                )
+            )
+
+    def signed_quote(self, rfq_id: int | str) -> dict | None:
+        """Our signed quote for an RFQ (its JSON form), or None."""
+        query = select(signed_quotes.c.signed).where(signed_quotes.c.rfq_id == str(rfq_id))
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar_one_or_none()
+        return None if value is None else json.loads(value)
+
+    def rfq_of_signed_quote(self, sonata_quote_id: str) -> int | None:
+        """The RFQ our Sonata quote `sonata_quote_id` was signed for, or None."""
+        query = select(signed_quotes.c.rfq_id).where(signed_quotes.c.sonata_quote_id == sonata_quote_id)
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    # --- subscriptions and chain cursors ------------------------------------------------------------
+
+    def subscription(self, peer: str, api: str) -> str | None:
+        """Our subscription id at a peer's hub for one API, or None."""
+        query = select(subscriptions.c.subscription_id).where(
+            subscriptions.c.peer == peer, subscriptions.c.api == api
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one_or_none()
+
+    def save_subscription(self, peer: str, api: str, subscription_id: str) -> None:
+        with self.engine.begin() as conn:
+            self._insert_ignore(
+                conn, subscriptions, {"peer": peer, "api": api, "subscription_id": subscription_id}
+            )
+
+    def next_block(self, watcher: str) -> int:
+        """The first block a chain watcher has not read yet (0 when it never ran)."""
+        query = select(chain_cursors.c.next_block).where(chain_cursors.c.name == watcher)
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar_one_or_none()
+        return 0 if value is None else value
+
+    def set_next_block(self, watcher: str, block: int, conn: Connection | None = None) -> None:
+        """Move a chain watcher's cursor (only after the effects of the blocks before it are stored)."""
+        with self._tx(conn) as c:
+            moved = c.execute(
+                update(chain_cursors).where(chain_cursors.c.name == watcher).values(next_block=block)
+            )
+            if moved.rowcount == 0:
+                c.execute(insert(chain_cursors).values(name=watcher, next_block=block))
+
+    # --- health -------------------------------------------------------------------------------------
+
     def counts(self) -> dict[str, int]:
         """Events by status and reports by status, for /metrics and /healthz."""
-        result: dict[str, int] = {}
+        result: dict[str, int] = {f"events_{s}": 0 for s in EVENT_STATES}
+        result.update({f"reports_{s}": 0 for s in REPORT_STATES})
         with self.engine.connect() as conn:
             for table, prefix in ((events, "events"), (outbox, "reports")):
                 for status, n in conn.execute(select(table.c.status, func.count()).group_by(table.c.status)):

@@ -1,6 +1,1 @@
-"""SLA facts off chain: building on-chain reports from Sonata resources, and their batch Merkle trees."""
-
-from offnet.sla.merkle import MerkleTree, verify_proof
-from offnet.sla.reports import FailureReason, ReportKind, SlaReport
-
-__all__ = ["FailureReason", "MerkleTree", "ReportKind", "SlaReport", "verify_proof"]
+"""SLA facts off chain: the mapping from Sonata documents and measurements to on-chain facts."""

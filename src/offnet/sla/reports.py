@@ -5,14 +5,19 @@ two honest oracles relaying the same Sonata resource produce byte-identical repo
 finalises them at once). Inputs are plain JSON-like dicts (a pydantic Sonata model is dumped first);
 each report carries the keccak-256 of the canonical JSON of what it was derived from.
 
+Facts take their times from the document only, never from the notification's eventTime (which the
+notifying peer chooses freely). Every value is checked as the report is built (InvalidInput names the
+field): a date before 1970 or beyond the ledger's 40-bit dates is refused, so no report that exists
+can block the outbox.
+
 Field use per kind (see contracts/libraries/ReportKinds.sol):
 
 | kind | key | value0 | value1 | metrics |
 |---|---|---|---|---|
-| ORDER_ACKNOWLEDGED | 0 | event time | 0 | - |
+| ORDER_ACKNOWLEDGED | 0 | when the order was acknowledged (its state change, else orderDate) | 0 | - |
 | ORDER_IN_PROGRESS | 0 | committed expectedCompletionDate | 0 | - |
 | ORDER_COMPLETED | 0 | committed expectedCompletionDate | completionDate | - |
-| ORDER_FAILED | 0 | FailureReason | event time | - |
+| ORDER_FAILED | 0 | FailureReason | when (cancellationDate, else the state change) | - |
 | PERIOD | billing period (1 = first month) | 0 | 0 | PeriodMetrics |
 | TROUBLE_TICKET | ticket_key(ticket id) | time to restore (s) | resolutionDate | - |
 """
@@ -20,41 +25,16 @@ Field use per kind (see contracts/libraries/ReportKinds.sol):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
-from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 from pydantic_core import to_jsonable_python
 
-from offnet.market.escrow import PeriodMetrics
+from offnet.exceptions import InvalidInput
+from offnet.market.types import FailureReason, PeriodMetrics, ReportKind, SlaReport
+from offnet.sla.measurements import Measurement, read_measurement
 from offnet.sonata.canonical import document_hash
-from offnet.sonata.models import percent_to_ppm, rfc3339_to_unix
-
-REPORT_ABI = "(bytes32,uint8,uint32,uint64,uint64,(uint32,uint32,uint32,uint32,uint16),bytes32)"
-NO_METRICS = PeriodMetrics(0, 0, 0, 0, 0)
-ZERO_HASH = bytes(32)
-
-
-class ReportKind(IntEnum):
-    """ReportKinds on chain."""
-
-    ORDER_ACKNOWLEDGED = 1
-    ORDER_IN_PROGRESS = 2
-    ORDER_COMPLETED = 3
-    ORDER_FAILED = 4
-    PERIOD = 5
-    TROUBLE_TICKET = 6
-
-
-class FailureReason(IntEnum):
-    """Why an order failed (ORDER_FAILED value0, and IOrderEscrow.onOrderFailed's reason)."""
-
-    REJECTED = 1
-    FAILED = 2
-    CANCELLED = 3
-
+from offnet.sonata.models import rfc3339_to_unix
 
 _FAILED_STATES = {
     "rejected": FailureReason.REJECTED,
@@ -62,59 +42,6 @@ _FAILED_STATES = {
     "cancelled": FailureReason.CANCELLED,
 }
 _RESOLVED_TICKET_STATES = {"resolved", "closed"}
-
-
-@dataclass(frozen=True)
-class SlaReport:
-    """One SLA report, as the ledger's `Report` struct."""
-
-    order_id: bytes
-    kind: ReportKind
-    key: int = 0
-    value0: int = 0
-    value1: int = 0
-    metrics: PeriodMetrics = NO_METRICS
-    evidence_hash: bytes = ZERO_HASH
-
-    def to_tuple(self) -> tuple[Any, ...]:
-        """The struct as web3 expects it."""
-        return (
-            bytes(self.order_id),
-            int(self.kind),
-            self.key,
-            self.value0,
-            self.value1,
-            self.metrics.to_tuple(),
-            bytes(self.evidence_hash),
-        )
-
-    @classmethod
-    def from_tuple(cls, values: Iterable[Any] | Mapping[str, Any]) -> SlaReport:
-        """A report from a decoded struct (e.g. the `report` of a ReportSubmitted event)."""
-        if isinstance(values, Mapping):  # web3 decodes event structs as ordered dicts
-            values = values.values()
-        order_id, kind, key, value0, value1, metrics, evidence = values
-        if isinstance(metrics, Mapping):
-            metrics = metrics.values()
-        return cls(
-            bytes(order_id), ReportKind(kind), key, value0, value1, PeriodMetrics(*metrics), bytes(evidence)
-        )
-
-    @property
-    def report_id(self) -> bytes:
-        """What the report is about: keccak256(abi.encode(orderId, kind, key))."""
-        return keccak(
-            encode(["bytes32", "uint8", "uint32"], [bytes(self.order_id), int(self.kind), self.key])
-        )
-
-    @property
-    def content_hash(self) -> bytes:
-        """What the report says: keccak256(abi.encode(report))."""
-        return keccak(encode([REPORT_ABI], [self.to_tuple()]))
-
-    def leaf(self, member: str) -> bytes:
-        """The Merkle leaf of this report in a batch submitted for `member`."""
-        return keccak(encode(["address", REPORT_ABI], [to_checksum_address(member), self.to_tuple()]))
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -127,21 +54,52 @@ def _plain(resource: Any) -> dict[str, Any]:
     return to_jsonable_python(resource)
 
 
-def _unix(value: Any) -> int:
-    return rfc3339_to_unix(value) if value else 0
+MAX_DATE = 2**40 - 1  # the ledger's dates are uint40
+MAX_RESTORE = 2**32 - 1  # the ledger's time to restore is uint32
+
+
+def _unix(value: Any, what: str = "date") -> int:
+    if not value:
+        return 0
+    try:
+        moment = rfc3339_to_unix(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"{what}: {exc}") from None
+    if not 0 < moment <= MAX_DATE:
+        raise InvalidInput(f"{what} {value!r} is outside 1970-01-01 .. 36812-02-20 (the ledger's dates)")
+    return moment
+
+
+# How far ahead of chain time a seller's clock may run before its dates are refused: carriers' clocks
+# drift and chain time lags a block or so, but a completion "three days from now" is not a fact.
+FUTURE_TOLERANCE = 12 * 3600
+
+
+def not_in_future(report: SlaReport, now: int, skew: int = FUTURE_TOLERANCE) -> SlaReport:
+    """`report`, refused (InvalidInput) when it dates a completion, failure or resolution in the future:
+    a fact cannot be true before it happened (`skew` seconds of clock difference are tolerated)."""
+    dated = {ReportKind.ORDER_COMPLETED, ReportKind.ORDER_FAILED, ReportKind.TROUBLE_TICKET}
+    if report.kind in dated and report.value1 > now + skew:
+        raise InvalidInput(
+            f"{report.kind.name.lower()} report dated {report.value1}, after now ({now}): a fact cannot "
+            "precede the event it states"
+        )
+    return report
 
 
 def ticket_key(ticket_id: str) -> int:
     """The 32-bit report key of a Sonata trouble ticket id: the first 4 bytes of its keccak-256."""
     if not ticket_id:
-        raise ValueError("a trouble ticket needs an id")
+        raise InvalidInput("a trouble ticket needs an id")
     return int.from_bytes(keccak(text=ticket_id)[:4], "big")
 
 
 def _order_item(order: Mapping[str, Any]) -> Mapping[str, Any]:
     items = order.get("productOrderItem") or []
     if len(items) != 1:
-        raise ValueError(f"product order {order.get('id')!r} has {len(items)} items; an offnet order has one")
+        raise InvalidInput(
+            f"product order {order.get('id')!r} has {len(items)} items; an offnet order has one"
+        )
     return items[0]
 
 
@@ -166,12 +124,11 @@ def order_report(
     product_order: Mapping[str, Any] | Any,
     *,
     committed_completion_date: str | None = None,
-    event_time: str | None = None,
 ) -> SlaReport | None:
     """The lifecycle report a product order in its current state gives, or None (nothing to report).
 
     `committed_completion_date` is the item's FIRST expectedCompletionDate, which the relay keeps:
-    the resource only shows the latest revision. `event_time` is the notification's eventTime.
+    the resource only shows the latest revision.
     """
     data = _plain(product_order)
     state = data.get("state")
@@ -183,35 +140,41 @@ def order_report(
             order_id,
             ReportKind.ORDER_ACKNOWLEDGED,
             0,
-            _unix(event_time or data.get("orderDate")),
+            _unix(_last_change(data.get("stateChange"), state) or data.get("orderDate"), "orderDate"),
             evidence_hash=evidence,
         )
     if state == "inProgress":
         if not committed:
             return None  # the seller has not committed a date yet
-        return SlaReport(order_id, ReportKind.ORDER_IN_PROGRESS, 0, _unix(committed), evidence_hash=evidence)
+        return SlaReport(
+            order_id,
+            ReportKind.ORDER_IN_PROGRESS,
+            0,
+            _unix(committed, "expectedCompletionDate"),
+            evidence_hash=evidence,
+        )
     if state == "completed":
         completed = item.get("completionDate") or data.get("completionDate")
         if not committed or not completed:
-            raise ValueError(
+            raise InvalidInput(
                 f"completed product order {data.get('id')!r} lacks an expected or a completion date"
             )
         return SlaReport(
             order_id,
             ReportKind.ORDER_COMPLETED,
             0,
-            _unix(committed),
-            _unix(completed),
+            _unix(committed, "expectedCompletionDate"),
+            _unix(completed, "completionDate"),
             evidence_hash=evidence,
         )
     if state in _FAILED_STATES:
-        when = event_time or data.get("cancellationDate") or _last_change(data.get("stateChange"), state)
+        when = data.get("cancellationDate") or _last_change(data.get("stateChange"), state)
         return SlaReport(
             order_id,
             ReportKind.ORDER_FAILED,
             0,
             int(_FAILED_STATES[state]),
-            _unix(when),
+            _unix(when, "failure date"),
             evidence_hash=evidence,
         )
     return None
@@ -231,8 +194,13 @@ def time_to_restore(trouble_ticket: Mapping[str, Any] | Any) -> int:
     start = data.get("issueStartDate") or data.get("creationDate")
     end = data.get("resolutionDate")
     if not start or not end:
-        raise ValueError(f"trouble ticket {data.get('id')!r} has no start or no resolution date")
-    return max(0, rfc3339_to_unix(end) - rfc3339_to_unix(start))
+        raise InvalidInput(f"trouble ticket {data.get('id')!r} has no start or no resolution date")
+    seconds = max(0, _unix(end, "resolutionDate") - _unix(start, "issueStartDate"))
+    if seconds > MAX_RESTORE:
+        raise InvalidInput(
+            f"trouble ticket {data.get('id')!r}: a time to restore of {seconds} s is not possible"
+        )
+    return seconds
 
 
 def ticket_report(order_id: bytes, trouble_ticket: Mapping[str, Any] | Any) -> SlaReport | None:
@@ -245,7 +213,7 @@ def ticket_report(order_id: bytes, trouble_ticket: Mapping[str, Any] | Any) -> S
         ReportKind.TROUBLE_TICKET,
         ticket_key(data["id"]),
         time_to_restore(data),
-        _unix(data["resolutionDate"]),
+        _unix(data["resolutionDate"], "resolutionDate"),
         evidence_hash=document_hash(ticket_evidence(data)),
     )
 
@@ -291,29 +259,26 @@ def ticket_evidence(trouble_ticket: Mapping[str, Any]) -> dict:
 
 
 def period_metrics(
-    measurement: Mapping[str, Any], trouble_tickets: Iterable[Mapping[str, Any] | Any] = ()
+    measurement: Mapping[str, Any] | Measurement, trouble_tickets: Iterable[Mapping[str, Any] | Any] = ()
 ) -> PeriodMetrics:
-    """PeriodMetrics from a monthly measurement (ppm / us fields, or percent fields) and its tickets.
+    """PeriodMetrics from a monthly measurement (checked strictly, see offnet.sla.measurements) and
+    its tickets.
 
-    Time to restore is the longest of the period's resolved tickets, else the longest outage of
-    the measurement; outages are the measurement's outage list (or count).
+    Time to restore is the measurement's own figure, else the longest of the period's resolved
+    tickets, else the longest outage of the measurement; outages are its outage list (or count).
     """
-
-    def ppm(ppm_key: str, percent_key: str) -> int:
-        if measurement.get(ppm_key) is not None:
-            return int(measurement[ppm_key])
-        return percent_to_ppm(measurement[percent_key]) if measurement.get(percent_key) is not None else 0
-
-    outages = measurement.get("outages") or []
+    checked = read_measurement(measurement)
+    outages = checked.outages
     restores = [time_to_restore(t) for t in trouble_tickets]
     if not restores and isinstance(outages, list):
-        restores = [int(o.get("durationSeconds", 0)) for o in outages]
+        restores = [o.durationSeconds for o in outages]
+    restore = checked.timeToRestoreSec if checked.timeToRestoreSec is not None else max(restores, default=0)
     return PeriodMetrics(
-        availability_ppm=ppm("availabilityPpm", "availabilityPercent"),
-        frame_delay_us=int(measurement.get("frameDelayUs") or 0),
-        frame_loss_ppm=ppm("frameLossRatioPpm", "frameLossRatioPercent"),
-        time_to_restore_sec=int(measurement.get("timeToRestoreSec") or max(restores, default=0)),
-        outages=len(outages) if isinstance(outages, list) else int(outages),
+        availability_ppm=checked.availability_ppm,
+        frame_delay_us=checked.frameDelayUs,
+        frame_loss_ppm=checked.frame_loss_ppm,
+        time_to_restore_sec=min(restore, MAX_RESTORE),
+        outages=len(outages) if isinstance(outages, list) else outages,
     )
 
 
@@ -325,7 +290,7 @@ def period_report(
 ) -> SlaReport:
     """The in-life report of billing period `period` (1 = the first month after delivery)."""
     if period < 1:
-        raise ValueError(f"billing periods count from 1, got {period}")
+        raise InvalidInput(f"billing periods count from 1, got {period}")
     data = _plain(measurement)
     tickets = [_plain(t) for t in trouble_tickets]
     evidence = (

@@ -11,9 +11,7 @@ from typing import Protocol
 
 import httpx
 
-
-class AuthError(Exception):
-    """The token endpoint refused the credentials or answered something unusable."""
+from offnet.exceptions import AuthError
 
 
 class TokenSource(Protocol):

@@ -11,12 +11,13 @@ import asyncio
 import functools
 import ssl
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 from pydantic import BaseModel
 
-from offnet.sonata.auth import AuthError, StaticToken, TokenSource
+from offnet.exceptions import AuthError, SonataError
+from offnet.sonata.auth import StaticToken, TokenSource
 from offnet.sonata.models import (
     PRODUCT_ORDER_API,
     QUOTE_API,
@@ -40,27 +41,13 @@ from offnet.sonata.models import (
 M = TypeVar("M", bound=BaseModel)
 
 _RETRYABLE = (httpx.TransportError,)  # connect/read/write errors and timeouts
+INVALID_ANSWER = "invalidAnswer"  # SonataError.code of an answer that is not the document asked for
 
 
 @functools.cache
 def shared_ssl_context() -> ssl.SSLContext:
     """One default TLS context for every client: building one costs ~0.1 s of CPU each time."""
     return ssl.create_default_context()
-
-
-class SonataError(Exception):
-    """A Sonata call failed: ``status`` is the HTTP status (None when the seller was unreachable)."""
-
-    def __init__(
-        self, status: int | None, message: str, *, code: str | None = None, method: str = "", url: str = ""
-    ) -> None:
-        self.status = status
-        self.message = message
-        self.code = code
-        self.method = method
-        self.url = url
-        where = f"{method} {url}: " if method else ""
-        super().__init__(f"{where}{status if status is not None else 'unreachable'} {message}".strip())
 
 
 class SonataClient:
@@ -76,6 +63,8 @@ class SonataClient:
         auth: TokenSource | str | None = None,
         *,
         timeout: float = 10.0,
+        deadline: float = 30.0,
+        max_bytes: int = 1 << 20,
         retries: int = 3,
         backoff: float = 0.25,
         max_backoff: float = 5.0,
@@ -84,6 +73,10 @@ class SonataClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # A peer that trickles bytes or sends a huge document must not hold a worker: every call has
+        # a total deadline (retries included) and every answer a size cap.
+        self.deadline = deadline
+        self.max_bytes = max_bytes
         self.auth: TokenSource | None = StaticToken(auth) if isinstance(auth, str) else auth
         self.retries = retries
         self.backoff = backoff
@@ -136,6 +129,32 @@ class SonataClient:
             ProductOrder, "POST", PRODUCT_ORDER_API, "/productOrder", _body(ProductOrderCreate, order)
         )
 
+    async def find_product_orders(self, *, external_id: str) -> list[str]:
+        """GET /productOrder?externalId=...: the ids of the buyer's orders carrying that externalId.
+
+        A seller that does not list orders (404, 405, 501) gives an empty list: the caller then knows
+        nothing more and decides alone (the oracle places the order, which carries the externalId).
+        """
+        try:
+            response = await self._send(
+                "GET", PRODUCT_ORDER_API, "/productOrder?" + urlencode({"externalId": external_id})
+            )
+        except SonataError as exc:
+            if exc.status in (404, 405, 501):
+                return []
+            raise
+        try:
+            found = response.json()
+        except ValueError:
+            found = None
+        if not isinstance(found, list):
+            raise SonataError(response.status_code, "order list is not a JSON array", code=INVALID_ANSWER)
+        return [
+            str(entry["id"])
+            for entry in found
+            if isinstance(entry, dict) and entry.get("id") and entry.get("externalId") == external_id
+        ]
+
     async def get_product_order(self, order_id: str) -> ProductOrder:
         """GET /productOrder/{id}."""
         return await self._call(ProductOrder, "GET", PRODUCT_ORDER_API, f"/productOrder/{_segment(order_id)}")
@@ -187,19 +206,36 @@ class SonataClient:
             data = response.json()
         except ValueError:
             raise SonataError(
-                response.status_code, "answer is not JSON", method=method, url=str(response.url)
+                response.status_code,
+                "answer is not JSON",
+                code=INVALID_ANSWER,
+                method=method,
+                url=str(response.url),
             ) from None
         try:
             return validate(model, data)
         except ValueError as exc:
             raise SonataError(
-                response.status_code, f"unexpected answer: {exc}", method=method, url=str(response.url)
+                response.status_code,
+                f"unexpected answer: {exc}",
+                code=INVALID_ANSWER,
+                method=method,
+                url=str(response.url),
             ) from None
 
     async def _send(
         self, method: str, api: SonataApi, path: str, body: dict[str, Any] | None = None
     ) -> httpx.Response:
         url = api.management_base + path
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await self._attempts(method, url, body)
+        except TimeoutError:
+            raise SonataError(
+                None, f"no complete answer within {self.deadline:g} s", code="timeout", method=method, url=url
+            ) from None
+
+    async def _attempts(self, method: str, url: str, body: dict[str, Any] | None) -> httpx.Response:
         params = {k: v for k, v in (("buyerId", self.buyer_id), ("sellerId", self.seller_id)) if v}
         refreshed = False
         attempt = 0
@@ -208,9 +244,7 @@ class SonataClient:
             try:
                 if self.auth is not None:
                     headers["Authorization"] = f"Bearer {await self.auth.token(self._http)}"
-                response = await self._http.request(
-                    method, url, json=body, params=params or None, headers=headers
-                )
+                response = await self._fetch(method, url, body, params, headers)
             except AuthError as exc:
                 raise SonataError(None, str(exc), code="invalidCredentials", method=method, url=url) from exc
             except _RETRYABLE as exc:
@@ -232,6 +266,40 @@ class SonataClient:
                     raise _error(method, response)
             await asyncio.sleep(min(self.max_backoff, self.backoff * 2**attempt))
             attempt += 1
+
+    async def _fetch(
+        self, method: str, url: str, body: dict[str, Any] | None, params: dict, headers: dict
+    ) -> httpx.Response:
+        """One request, its answer read in full but never beyond `max_bytes` (decoded)."""
+        request = self._http.build_request(method, url, json=body, params=params or None, headers=headers)
+        streamed = await self._http.send(request, stream=True)
+        try:
+            declared = streamed.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                raise SonataError(
+                    streamed.status_code, f"answer larger than {self.max_bytes} bytes", method=method, url=url
+                )
+            chunks, size = [], 0
+            async for chunk in streamed.aiter_bytes():
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise SonataError(
+                        streamed.status_code,
+                        f"answer larger than {self.max_bytes} bytes",
+                        method=method,
+                        url=url,
+                    )
+                chunks.append(chunk)
+        finally:
+            await streamed.aclose()
+        headers_out = [
+            (k, v)
+            for k, v in streamed.headers.raw
+            if k.lower() not in (b"content-encoding", b"content-length", b"transfer-encoding")
+        ]
+        return httpx.Response(
+            streamed.status_code, headers=headers_out, content=b"".join(chunks), request=request
+        )
 
 
 def _error(method: str, response: httpx.Response) -> SonataError:

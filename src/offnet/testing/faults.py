@@ -9,10 +9,10 @@ import threading
 from offnet.chain import Sender
 from offnet.chain.connect import Chain
 from offnet.deployment import Suite
-from offnet.market.escrow import CreditSchedule
-from offnet.market.quotes import Quote, Rfq, sign_quote
+from offnet.market.quotes import Quote, sign_quote
 from offnet.market.registry import ACCESS_ELINE, location_key
-from offnet.market.rfq import RfqClient
+from offnet.market.rfq import Rfq
+from offnet.market.types import CreditSchedule
 from offnet.sonata.canonical import document_hash
 
 DAY = 86_400
@@ -73,7 +73,7 @@ def award_one_order(
     chain: Chain, suite: Suite, buyer, seller, *, label: str, after_deadline: bool = False
 ) -> bytes:
     """Post an RFQ, commit the seller's signed quote and award it; returns the order id."""
-    market, pay = RfqClient(chain, suite.market), Sender(chain, buyer)
+    market, pay = suite.market, Sender(chain, buyer)
     pay.transact(suite.token.functions.mint(buyer.address, 10**12))
     pay.transact(suite.token.functions.approve(suite.escrow.address, 10**12))
     rfq = Rfq(
@@ -97,7 +97,7 @@ def award_one_order(
         term_months=12,
         install_days=30,
         sla_terms_hash=document_hash({"sla": label}),
-        credits=CreditSchedule(*([0] * 11)),
+        credits=CreditSchedule.none(),
         prepaid_months=1,
         valid_until=chain.now() + 30 * DAY,
         nonce=1,

@@ -1,34 +1,16 @@
 """Local wallets: encrypted keystores, password sources, and the account that signs."""
 
-from offnet.wallet.keystore import (
-    AccountEntry,
-    AccountExists,
-    AccountNotFound,
-    CorruptKeystore,
-    InvalidAccountName,
-    InvalidAddress,
-    InvalidPrivateKey,
-    Keystore,
-    WrongPassword,
-    default_keystore_dir,
-)
+from offnet.wallet.keystore import AccountEntry, Keystore, default_keystore_dir
 from offnet.wallet.password import EnvPassword, FilePassword, PasswordSource, PromptPassword, password_source
 from offnet.wallet.signer import load_account, recover_typed_data_signer, resolve_signer, sign_typed_data
 
 __all__ = [
     "AccountEntry",
-    "AccountExists",
-    "AccountNotFound",
-    "CorruptKeystore",
     "EnvPassword",
     "FilePassword",
-    "InvalidAccountName",
-    "InvalidAddress",
-    "InvalidPrivateKey",
     "Keystore",
     "PasswordSource",
     "PromptPassword",
-    "WrongPassword",
     "default_keystore_dir",
     "load_account",
     "password_source",

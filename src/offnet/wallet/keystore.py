@@ -19,6 +19,17 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 
+from offnet.exceptions import (
+    AccountExists,
+    AccountNotFound,
+    CorruptKeystore,
+    InvalidAccountName,
+    InvalidAddress,
+    InvalidPrivateKey,
+    KeystoreFolderUnusable,
+    WrongPassword,
+)
+
 KEYSTORE_DIR_ENV = "OFFNET_KEYSTORE_DIR"
 DEFAULT_KEYSTORE_DIR = Path("~/.offnet/keystores")
 
@@ -31,38 +42,6 @@ _MAX_SCRYPT_MEMORY = 2**30
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _HEX = re.compile(r"(?:0x)?([0-9a-fA-F]*)")
-
-
-class InvalidAccountName(ValueError):
-    """An account name that cannot be a keystore file name."""
-
-
-class AccountNotFound(LookupError):
-    """No keystore holds the account asked for."""
-
-
-class AccountExists(ValueError):
-    """A new account would take a name that is already used."""
-
-
-class WrongPassword(ValueError):
-    """The password does not decrypt the keystore (its MAC does not match)."""
-
-
-class CorruptKeystore(ValueError):
-    """A file that is not a readable v3 keystore, or whose address does not match its key."""
-
-
-class InvalidAddress(ValueError):
-    """A string given as an address is not a 20-byte hex address (or fails its checksum)."""
-
-
-class InvalidPrivateKey(ValueError):
-    """A private key that is not 32 bytes of hex in the curve's range."""
-
-
-class KeystoreFolderUnusable(ValueError):
-    """The keystore folder cannot be created or written (a file in the way, no space, no permission)."""
 
 
 @dataclass(frozen=True)

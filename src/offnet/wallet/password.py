@@ -9,17 +9,7 @@ from typing import Protocol
 
 import click
 
-
-class PasswordUnavailable(ValueError):
-    """The password could not be read from the source the user named."""
-
-
-class ConflictingOptions(ValueError):
-    """Two ways to say the same thing were given at once (two password sources, two signers)."""
-
-
-class EmptyPassword(ValueError):
-    """A new keystore would be encrypted with an empty password."""
+from offnet.exceptions import ConflictingOptions, EmptyPassword, PasswordUnavailable
 
 
 class PasswordSource(Protocol):

@@ -11,16 +11,15 @@ from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_account.signers.local import LocalAccount
 
-from offnet.wallet.keystore import InvalidPrivateKey, Keystore, WrongPassword, account_from_key
-from offnet.wallet.password import ConflictingOptions, PasswordSource, PromptPassword, password_source
-
-
-class SignerRequired(ValueError):
-    """A command that signs was given no account."""
-
-
-class PrivateKeyUnavailable(ValueError):
-    """--private-key-env names a variable that is not set."""
+from offnet.exceptions import (
+    ConflictingOptions,
+    InvalidPrivateKey,
+    PrivateKeyUnavailable,
+    SignerRequired,
+    WrongPassword,
+)
+from offnet.wallet.keystore import Keystore, account_from_key
+from offnet.wallet.password import PasswordSource, PromptPassword, password_source
 
 
 def load_account(

@@ -12,9 +12,11 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3.contract import Contract
 
-from offnet.chain import Chain, ContractRevert, Receipt, Sender, decode_revert
+from offnet.chain import Chain, Receipt, Sender, decode_revert
 from offnet.chain.tx import call
-from offnet.market.escrow import CreditSchedule, EscrowClient, OrderTerms, OrderView, PeriodMetrics
+from offnet.exceptions import ContractRevert
+from offnet.market.escrow import EscrowClient, OrderView
+from offnet.market.types import CreditSchedule, OrderTerms, PeriodMetrics
 
 DAY = 86_400
 ONE_TIME = 1_000_000_000  # 1,000 tUSD

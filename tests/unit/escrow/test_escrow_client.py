@@ -14,7 +14,7 @@ from escrow_support import (
 )
 
 from offnet.chain.tx import call
-from offnet.market.escrow import OrderStatus
+from offnet.market.types import OrderStatus
 
 
 def test_order_id__python_equals_chain_and_changes_with_any_field(escrow):

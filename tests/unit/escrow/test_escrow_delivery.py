@@ -2,7 +2,7 @@
 
 from escrow_support import DAY, DELIVERY_GRACE, MONTHLY, ONE_TIME
 
-from offnet.market.escrow import DELIVERY, OrderStatus, Payout, Skip
+from offnet.market.types import DELIVERY, OrderStatus, Payout, Skip
 
 
 def paid(escrow, receipt):

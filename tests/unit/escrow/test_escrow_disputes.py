@@ -2,7 +2,7 @@
 
 from escrow_support import BILLING_PERIOD, GOOD, MONTHLY, ONE_TIME, REPORT_GRACE, RULING_TIMEOUT, delivered
 
-from offnet.market.escrow import DELIVERY, OrderStatus, Payout
+from offnet.market.types import DELIVERY, OrderStatus, Payout
 
 
 def test_dispute__by_the_buyer__freezes_the_period_against_the_sellers_claim(escrow, gas):

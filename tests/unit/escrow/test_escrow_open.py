@@ -5,7 +5,8 @@ from escrow_support import MONTHLY, ONE_TIME
 
 from offnet.chain import load_artifact
 from offnet.chain.tx import call
-from offnet.market.escrow import EscrowClient, OrderStatus, OrderTerms, OrderView
+from offnet.market.escrow import EscrowClient, OrderView
+from offnet.market.types import OrderStatus, OrderTerms
 
 
 def test_open__pulls_funds_emits_full_terms_and_costs_what_the_snapshot_says(escrow, gas):

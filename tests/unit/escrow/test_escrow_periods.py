@@ -3,7 +3,7 @@
 from escrow_support import BAD, BILLING_PERIOD, CREDITS, GOOD, MONTHLY, REPORT_GRACE, WORST, delivered
 
 from offnet.chain.permit import sign_permit
-from offnet.market.escrow import OrderStatus, Skip
+from offnet.market.types import OrderStatus, Skip
 
 
 def report(escrow, terms, period, metrics=GOOD):

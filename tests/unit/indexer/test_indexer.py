@@ -12,8 +12,7 @@ from eth_utils import keccak
 from offnet.chain import Chain, Sender
 from offnet.deployment import Suite, SuiteConfig, deploy_suite
 from offnet.indexer import EventIndexer, IndexStore
-from offnet.market.escrow import CreditSchedule
-from offnet.market.quotes import Quote, Rfq, sign_quote
+from offnet.market.quotes import Quote, sign_quote
 from offnet.market.registry import (
     ACCESS_ELINE,
     MemberStatus,
@@ -22,7 +21,8 @@ from offnet.market.registry import (
     location_key,
     product_key,
 )
-from offnet.market.rfq import RfqClient
+from offnet.market.rfq import Rfq
+from offnet.market.types import CreditSchedule
 from offnet.testing.accounts import funded_account
 
 DARK_FIBRE = product_key("urn:example:dark-fibre")
@@ -42,7 +42,7 @@ def world(embedded: Chain) -> Iterator[World]:
     deployer, alice, bob = (funded_account(embedded, f"indexer-{n}") for n in ("deployer", "alice", "bob"))
     config = SuiteConfig(founders=[alice.address, bob.address], council=[alice.address], sponsors_required=1)
     suite = deploy_suite(embedded, Sender(embedded, deployer), config)
-    yield World(suite, RegistryClient(embedded, suite.registry.address), [alice, bob])
+    yield World(suite, suite.registry, [alice, bob])
     embedded.revert(base)
 
 
@@ -61,15 +61,7 @@ def store(tmp_path) -> Iterator[IndexStore]:
 
 
 def indexer_for(chain: Chain, world: World, store: IndexStore) -> EventIndexer:
-    m = world.suite.manifest
-    return EventIndexer(
-        chain,
-        store,
-        registry=m.address("CarrierRegistry"),
-        escrow=m.address("OrderEscrow"),
-        ledger=m.address("SlaLedger"),
-        from_block=m.contracts["CarrierRegistry"].block,
-    )
+    return EventIndexer.of(world.suite, store)
 
 
 def join(chain: Chain, world: World, label: str, products: tuple[bytes, ...], countries: tuple[str, ...]):
@@ -165,14 +157,7 @@ def test_sync__suspended_and_departed_members_drop_out(chain, world, store):
 def test_sync__a_database_of_another_deployment_is_rebuilt(chain, world, store):
     join(chain, world, "erin", (ACCESS_ELINE,), ("GB",))
     indexer_for(chain, world, store).sync()
-    other = EventIndexer(
-        chain,
-        store,
-        registry="0x" + "11" * 20,
-        escrow="0x" + "22" * 20,
-        ledger="0x" + "33" * 20,
-        from_block=0,
-    )
+    other = EventIndexer(store, registry=RegistryClient(chain, "0x" + "11" * 20))
     other.sync()
     assert store.providers(ACCESS_ELINE, "GB") == []
 
@@ -181,7 +166,7 @@ def test_sync__closing_an_rfq_refreshes_reputation_and_the_floor_filters(chain, 
     erin = join(chain, world, "erin", (ACCESS_ELINE,), ("GB",))
     frank = join(chain, world, "frank", (ACCESS_ELINE,), ("GB",))
     buyer = world.founders[1]
-    market = RfqClient(chain, world.suite.market)
+    market = world.suite.market
     rfq = Rfq(
         buyer.address,
         chain.now() + 3600,
@@ -202,7 +187,7 @@ def test_sync__closing_an_rfq_refreshes_reputation_and_the_floor_filters(chain, 
         12,
         30,
         bytes(32),
-        CreditSchedule(*[0] * 11),
+        CreditSchedule.none(),
         0,
         chain.now() + 7200,
         1,

@@ -13,19 +13,12 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from ledger_support import CREDITS, DAY, GOOD_MONTH, LIVENESS, MONTHLY, ONE_TIME, UnestimatedSender
 
-from offnet.chain import (
-    Chain,
-    ContractRevert,
-    Receipt,
-    Sender,
-    decode_revert,
-    load_artifact,
-    predict_deployments,
-)
-from offnet.market.escrow import EscrowClient, OrderTerms, PeriodMetrics
+from offnet.chain import Chain, Receipt, Sender, decode_revert, load_artifact, predict_deployments
+from offnet.exceptions import ContractRevert
+from offnet.market.escrow import EscrowClient
 from offnet.market.ledger import Batch, LedgerClient
 from offnet.market.registry import RegistryClient, Role
-from offnet.sla.reports import ReportKind, SlaReport
+from offnet.market.types import OrderTerms, PeriodMetrics, ReportKind, SlaReport
 from offnet.testing.accounts import funded_account
 
 

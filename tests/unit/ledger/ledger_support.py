@@ -7,8 +7,8 @@ from typing import Any
 from web3.logs import DISCARD
 
 from offnet.chain import Receipt, Sender
-from offnet.market.escrow import CreditSchedule, PeriodMetrics
 from offnet.market.ledger import LedgerClient
+from offnet.market.types import CreditSchedule, PeriodMetrics
 
 DAY = 86_400
 LIVENESS = 2 * DAY

@@ -2,8 +2,7 @@
 
 from ledger_support import LIVENESS, events
 
-from offnet.market.escrow import OrderStatus
-from offnet.market.ledger import ReportStatus
+from offnet.market.types import OrderStatus, ReportStatus
 
 ZERO = "0x" + "00" * 20
 

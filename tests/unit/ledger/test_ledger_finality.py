@@ -5,9 +5,8 @@ from dataclasses import replace
 from eth_utils import keccak
 from ledger_support import BAD_MONTH, DAY, GOOD_MONTH, LIVENESS, events
 
-from offnet.market.escrow import OrderStatus
-from offnet.market.ledger import Batch, ReportStatus
-from offnet.sla.reports import FailureReason, ReportKind, SlaReport
+from offnet.market.ledger import Batch
+from offnet.market.types import FailureReason, OrderStatus, ReportKind, ReportStatus, SlaReport
 
 
 def test_finalize__after_liveness__delivers_the_order_in_escrow_and_counts_for_the_seller(ledger, gas):

@@ -5,8 +5,7 @@ from dataclasses import replace
 from eth_utils import keccak
 from ledger_support import BAD_MONTH, DAY, GOOD_MONTH, LIVENESS, events
 
-from offnet.market.escrow import PeriodMetrics
-from offnet.sla.reports import FailureReason, ReportKind, SlaReport
+from offnet.market.types import FailureReason, PeriodMetrics, ReportKind, SlaReport
 
 
 def test_reputation__many_final_facts__aggregate_and_score_as_documented(ledger, gas):

@@ -3,8 +3,8 @@
 from eth_utils import keccak
 from ledger_support import DAY, LIVENESS, events
 
-from offnet.market.ledger import Batch, ReportStatus
-from offnet.sla.reports import ReportKind, SlaReport
+from offnet.market.ledger import Batch
+from offnet.market.types import ReportKind, ReportStatus, SlaReport
 
 ZERO = "0x" + "00" * 20
 SINGLE_REPORT_BUDGET = 50_000  # DESIGN.md, for a report sent alone into a reused lane

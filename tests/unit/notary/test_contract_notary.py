@@ -6,14 +6,9 @@ import pytest
 from eth_account import Account
 from eth_utils import keccak
 
-from offnet.chain import ContractRevert
 from offnet.chain.tx import call
-from offnet.market.notary import (
-    CopyUnreadable,
-    public_key_of,
-    seal_contract,
-    sign_contract_commitment,
-)
+from offnet.exceptions import ContractRevert, CopyUnreadable
+from offnet.market.notary import public_key_of, seal_contract, sign_contract_commitment
 
 ORDER = keccak(text="order-1")
 ZERO = "0x" + "00" * 20

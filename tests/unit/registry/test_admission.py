@@ -3,7 +3,8 @@
 import pytest
 from registry_support import APPLICATION_TTL, sample_profile
 
-from offnet.chain import ContractRevert, decode_revert
+from offnet.chain import decode_revert
+from offnet.exceptions import ContractRevert
 from offnet.market.registry import (
     AdmissionPath,
     MemberStatus,
@@ -45,7 +46,7 @@ def test_deploy__events_name_every_founder(chain, cast):
         sponsors_required=1,
         application_ttl=60,
     )
-    events = client.events(receipt)
+    events = client.emitted(receipt)
     admitted = [(e.args["member"], e.args["path"]) for e in events if e.name == "MemberAdmitted"]
     assert admitted == [
         (cast.alice.address, AdmissionPath.FOUNDER),
@@ -141,7 +142,7 @@ def test_apply__files_application_and_publishes_profile(chain, registry, actor, 
     receipt = registry.apply(candidate.sender, profile)
     gas.check("CarrierRegistry.apply", receipt.gas_used)
 
-    events = registry.events(receipt)
+    events = registry.emitted(receipt)
     assert [e.name for e in events] == ["ApplicationFiled", "ProfileUpdated"]
     assert events[0].args == {
         "candidate": candidate.address,
@@ -158,7 +159,7 @@ def test_sponsor__by_required_number_of_active_members__admits(chain, registry, 
     candidate = actor("erin")
     registry.apply(candidate.sender, sample_profile())
     first = registry.sponsor(cast.alice.sender, candidate.address)
-    assert [e.args for e in registry.events(first)] == [
+    assert [e.args for e in registry.emitted(first)] == [
         {"candidate": candidate.address, "sponsor": cast.alice.address, "sponsors": 1}
     ]
     assert not registry.is_active(candidate.address)
@@ -167,7 +168,7 @@ def test_sponsor__by_required_number_of_active_members__admits(chain, registry, 
     second = registry.sponsor(cast.dave.sender, candidate.address)
     gas.check("CarrierRegistry.sponsor", first.gas_used)
     gas.check("CarrierRegistry.sponsorAndAdmit", second.gas_used)
-    admitted = [e.args for e in registry.events(second) if e.name == "MemberAdmitted"]
+    admitted = [e.args for e in registry.emitted(second) if e.name == "MemberAdmitted"]
     assert admitted == [{"member": candidate.address, "path": AdmissionPath.SPONSORS}]
     assert registry.is_active(candidate.address)
     assert registry.member_of(candidate.address) == candidate.address
@@ -311,7 +312,7 @@ def test_admit__by_council_proposal__admits_without_sponsors(registry, cast, act
     candidate = actor("erin")
     registry.apply(candidate.sender, sample_profile())
     receipt = decide("admit", candidate.address)
-    admitted = [e.args for e in registry.events(receipt) if e.name == "MemberAdmitted"]
+    admitted = [e.args for e in registry.emitted(receipt) if e.name == "MemberAdmitted"]
     assert admitted == [{"member": candidate.address, "path": AdmissionPath.COUNCIL}]
     assert registry.is_active(candidate.address)
 

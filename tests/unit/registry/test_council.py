@@ -3,8 +3,9 @@
 import pytest
 from registry_support import sample_profile
 
-from offnet.chain import ContractRevert, decode_revert
+from offnet.chain import decode_revert
 from offnet.chain.tx import call
+from offnet.exceptions import ContractRevert
 from offnet.market.registry import MemberStatus, RegistryClient, Role
 
 ZERO = "0x" + "00" * 20
@@ -19,8 +20,8 @@ def inner_error(refused: pytest.ExceptionInfo) -> ContractRevert:
 def test_proposal__reaching_the_threshold__executes_at_once(chain, registry, cast, gas):
     proposal_id, proposed = registry.propose_suspend(cast.alice.sender, cast.dave.address)
     assert proposal_id == 1
-    assert [e.name for e in registry.events(proposed)] == ["ProposalCreated", "ProposalApproved"]
-    created = registry.events(proposed)[0].args
+    assert [e.name for e in registry.emitted(proposed)] == ["ProposalCreated", "ProposalApproved"]
+    created = registry.emitted(proposed)[0].args
     assert created == {
         "proposalId": 1,
         "proposer": cast.alice.address,
@@ -33,7 +34,7 @@ def test_proposal__reaching_the_threshold__executes_at_once(chain, registry, cas
     approved = registry.approve(cast.bob.sender, proposal_id)
     gas.check("CarrierRegistry.propose", proposed.gas_used)
     gas.check("CarrierRegistry.approveAndExecute (suspend)", approved.gas_used)
-    assert [e.name for e in registry.events(approved)] == [
+    assert [e.name for e in registry.emitted(approved)] == [
         "ProposalApproved",
         "MemberSuspended",
         "ProposalExecuted",
@@ -51,7 +52,7 @@ def test_proposal__on_another_contract__is_performed_by_the_registry(registry, c
     receipt = registry.approve(cast.carol.sender, proposal_id)
     # The target saw the registry as msg.sender.
     assert call(stablecoin.functions.allowance(registry.address, stranger.address)) == 123
-    executed = [e.args for e in registry.events(receipt) if e.name == "ProposalExecuted"]
+    executed = [e.args for e in registry.emitted(receipt) if e.name == "ProposalExecuted"]
     assert executed == [{"proposalId": proposal_id, "returnData": (1).to_bytes(32, "big")}]
 
 
@@ -188,7 +189,7 @@ def test_threshold_of_one__propose_executes_immediately(registry, cast, actor):
         application_ttl=3600,
     )
     _, receipt = solo.propose_suspend(cast.alice.sender, cast.bob.address)
-    assert "MemberSuspended" in [e.name for e in solo.events(receipt)]
+    assert "MemberSuspended" in [e.name for e in solo.emitted(receipt)]
     assert not solo.is_active(cast.bob.address)
 
 
@@ -224,7 +225,7 @@ def test_suspend_and_reinstate__toggle_activity(registry, cast, decide):
     decide("suspend", cast.dave.address)
     assert not registry.is_active(cast.dave.address)
     receipt = decide("reinstate", cast.dave.address)
-    assert "MemberReinstated" in [e.name for e in registry.events(receipt)]
+    assert "MemberReinstated" in [e.name for e in registry.emitted(receipt)]
     assert registry.is_active(cast.dave.address)
 
 
@@ -247,7 +248,7 @@ def test_expel__ends_membership_kills_keys_and_frees_the_council_seat(registry, 
     registry.add_key(cast.carol.sender, key.address, Role.ORACLE)
     receipt = decide("expel", cast.carol.address)
     gas.check("CarrierRegistry.approveAndExecute (expel council member)", receipt.gas_used)
-    names = [e.name for e in registry.events(receipt)]
+    names = [e.name for e in registry.emitted(receipt)]
     assert names == ["ProposalApproved", "CouncilSeatChanged", "MemberExpelled", "ProposalExecuted"]
     assert registry.member_info(cast.carol.address).status == MemberStatus.EXPELLED
     assert registry.member_of(key.address) is None
@@ -331,7 +332,7 @@ def test_parameters__invalid_value__fails_the_proposal(registry, cast, function,
 
 def test_sponsors_required__lowered_to_one__a_single_sponsor_admits(registry, cast, actor, decide):
     receipt = decide("setSponsorsRequired", 1)
-    assert [e.args for e in registry.events(receipt) if e.name == "SponsorsRequiredChanged"] == [
+    assert [e.args for e in registry.emitted(receipt) if e.name == "SponsorsRequiredChanged"] == [
         {"sponsorsRequired": 1}
     ]
     candidate = actor("erin")

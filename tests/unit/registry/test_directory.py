@@ -1,14 +1,12 @@
-"""MemberDirectory: the member list rebuilt from registry events, incrementally and resumably."""
-
-import json
+"""The member directory the indexer projects from registry events, incrementally and resumably."""
 
 import pytest
 
+from offnet.indexer import EventIndexer, IndexStore
 from offnet.market.registry import (
     ACCESS_ELINE,
     ACCESS_ELINE_URN,
     AdmissionPath,
-    MemberDirectory,
     MemberStatus,
     Profile,
     Role,
@@ -39,68 +37,79 @@ def market(registry, cast, actor):
     return erin, frank, gina
 
 
-def test_providers__answers_product_and_country_from_events_only(chain, registry, cast, market):
-    erin, frank, gina = market
-    directory = MemberDirectory(chain, registry.address)
-    assert directory.sync() > 0
-    assert [e.address for e in directory.providers(ACCESS_ELINE, "FR")] == [erin.address]
-    assert [e.address for e in directory.providers(ACCESS_ELINE_URN, "de")] == [erin.address]
-    assert [e.address for e in directory.providers(DARK_FIBRE, b"FR")] == [frank.address]
-    assert directory.providers(ACCESS_ELINE, "GB") == []
+@pytest.fixture
+def directory(tmp_path, registry):
+    """An empty index of the registry's events, and the indexer that fills it."""
+    store = IndexStore(f"sqlite:///{tmp_path / 'index.db'}")
+    yield store, EventIndexer(store, registry=registry)
+    store.close()
 
-    entry = directory.member(erin.address)
-    assert (entry.status, entry.name, entry.sonata_url, entry.admitted_via) == (
+
+def providers(store: IndexStore, product, country) -> list[str]:
+    return [row.address for row in store.providers(product, country)]
+
+
+def test_providers__answers_product_and_country_from_events_only(directory, cast, market):
+    erin, frank, gina = market
+    store, indexer = directory
+    assert indexer.sync().events > 0
+    assert providers(store, ACCESS_ELINE, "FR") == [erin.address]
+    assert providers(store, product_key(ACCESS_ELINE_URN), "DE") == [erin.address]
+    assert providers(store, DARK_FIBRE, "FR") == [frank.address]
+    assert providers(store, ACCESS_ELINE, "GB") == []
+
+    entry = store.member(erin.address)
+    assert (entry["status"], entry["name"], entry["sonata_url"], entry["admitted_via"]) == (
         MemberStatus.ACTIVE,
         "Erin Telecom",
         "https://sonata.erin.example",
         AdmissionPath.SPONSORS,
     )
-    assert entry.profile.locations == (PARIS,)
-    assert directory.member(gina.address).status == MemberStatus.APPLICANT
-    active = directory.members()
+    assert store.member(gina.address)["status"] == MemberStatus.APPLICANT
     expected = {cast.alice.address, cast.dave.address, erin.address, frank.address}
-    assert expected <= {e.address for e in active}
-    assert [e.address for e in directory.members() if e.council] == sorted(
-        [cast.alice.address, cast.bob.address, cast.carol.address]
-    )
-    assert (directory.council_threshold, directory.sponsors_required) == (2, 2)
+    assert expected <= set(store.members())
+    assert store.council() == sorted([cast.alice.address, cast.bob.address, cast.carol.address])
+    assert store.parameters() == {"council_threshold": 2, "sponsors_required": 2}
 
 
-def test_sync__follows_status_keys_admin_and_profile_changes(chain, registry, cast, actor, market, decide):
+def test_sync__follows_status_keys_admin_and_profile_changes(
+    directory, registry, cast, actor, market, decide
+):
     erin, frank, _ = market
-    directory = MemberDirectory(chain, registry.address)
-    directory.sync()
+    store, indexer = directory
+    indexer.sync()
     key, new_admin = actor("erin-key"), actor("erin-admin")
     registry.add_key(erin.sender, key.address, Role.ORACLE)
     registry.propose_admin(erin.sender, new_admin.address)
     registry.accept_admin(new_admin.sender, erin.address)
     decide("suspend", frank.address)
-    directory.sync()
-    entry = directory.member(erin.address)
-    assert (entry.admin, entry.keys) == (new_admin.address, {key.address: Role.ORACLE})
-    assert directory.member_of(key.address) == registry.member_of(key.address) == erin.address
-    assert directory.member_of(new_admin.address) == erin.address
-    assert directory.providers(DARK_FIBRE, "FR") == []  # suspended
+    indexer.sync()
+    entry = store.member(erin.address)
+    assert (entry["admin"], entry["keys"]) == (new_admin.address, {key.address: Role.ORACLE})
+    assert store.member_of(key.address) == registry.member_of(key.address) == erin.address
+    assert store.member_of(new_admin.address) == erin.address
+    assert providers(store, DARK_FIBRE, "FR") == []  # suspended
 
     moved = Profile("Erin Telecom", "https://v2.erin.example", (ACCESS_ELINE,), ("GB",))
     registry.update_profile(new_admin.sender, moved)
     decide("reinstate", frank.address)
-    directory.sync()
-    assert directory.providers(ACCESS_ELINE, "FR") == []
-    assert [e.sonata_url for e in directory.providers(ACCESS_ELINE, "GB")] == ["https://v2.erin.example"]
-    assert [e.address for e in directory.providers(DARK_FIBRE, "FR")] == [frank.address]
+    indexer.sync()
+    assert providers(store, ACCESS_ELINE, "FR") == []
+    assert [r.sonata_url for r in store.providers(ACCESS_ELINE, "GB")] == ["https://v2.erin.example"]
+    assert providers(store, DARK_FIBRE, "FR") == [frank.address]
 
     registry.leave(new_admin.sender)
     decide("expel", frank.address)
-    directory.sync()
-    assert directory.member(erin.address).status == MemberStatus.LEFT
-    assert directory.member(erin.address).keys == {}
-    assert directory.member(frank.address).status == MemberStatus.EXPELLED
-    assert directory.providers(ACCESS_ELINE, "GB") == directory.providers(DARK_FIBRE, "FR") == []
+    indexer.sync()
+    assert store.member(erin.address)["status"] == MemberStatus.LEFT
+    assert store.member(erin.address)["keys"] == {}
+    assert store.member_of(key.address) is None
+    assert store.member(frank.address)["status"] == MemberStatus.EXPELLED
+    assert providers(store, ACCESS_ELINE, "GB") == providers(store, DARK_FIBRE, "FR") == []
 
 
-def test_sync__in_steps_and_resumed_from_saved_state__equals_one_full_sync(
-    chain, registry, cast, actor, market
+def test_sync__in_steps_and_resumed_by_another_process__equals_one_full_sync(
+    tmp_path, chain, registry, cast, actor, market
 ):
     erin, _, gina = market
     start = chain.w3.eth.block_number
@@ -109,22 +118,27 @@ def test_sync__in_steps_and_resumed_from_saved_state__equals_one_full_sync(
     registry.sponsor(cast.dave.sender, gina.address)
     registry.add_key(gina.sender, actor("gina-key").address, Role.QUOTE)
 
-    stepwise = MemberDirectory(chain, registry.address)
-    stepwise.sync(to_block=start)
-    assert stepwise.next_block == start + 1
-    assert stepwise.member(gina.address).status == MemberStatus.APPLICANT
-    stepwise.sync(to_block=middle, chunk=1)
-    saved = json.loads(json.dumps(stepwise.to_dict()))  # what a process would write to disk
+    url = f"sqlite:///{tmp_path / 'stepwise.db'}"
+    stepwise = IndexStore(url)
+    EventIndexer(stepwise, registry=registry).sync(to_block=start)
+    assert stepwise.next_block() == start + 1
+    assert stepwise.member(gina.address)["status"] == MemberStatus.APPLICANT
+    EventIndexer(stepwise, registry=registry).sync(to_block=middle, chunk=1)
+    stepwise.close()
 
-    resumed = MemberDirectory.from_dict(chain, saved)
-    assert resumed.next_block == middle + 1
-    assert resumed.sync() == 3  # ApplicationSponsored, MemberAdmitted, KeyAdded: only what came after
-    assert resumed.sync() == 0  # nothing new: nothing applied twice
+    resumed = IndexStore(url)  # what another process opens later
+    assert resumed.next_block() == middle + 1
+    indexer = EventIndexer(resumed, registry=registry)
+    assert indexer.sync().events == 3  # ApplicationSponsored, MemberAdmitted, KeyAdded: only what came after
+    assert indexer.sync().events == 0  # nothing new: nothing applied twice
 
-    full = MemberDirectory(chain, registry.address)
-    full.sync()
-    assert resumed.to_dict() == full.to_dict()
-    assert [e.address for e in resumed.providers(ACCESS_ELINE, "FR")] == sorted([erin.address, gina.address])
+    full = IndexStore(f"sqlite:///{tmp_path / 'full.db'}")
+    EventIndexer(full, registry=registry).sync()
+    for member in full.members(None):
+        assert resumed.member(member) == {**full.member(member)}
+    assert providers(resumed, ACCESS_ELINE, "FR") == sorted([erin.address, gina.address])
+    resumed.close()
+    full.close()
 
 
 def test_country_code__accepts_alpha2_only():

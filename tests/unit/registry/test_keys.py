@@ -3,7 +3,7 @@
 import pytest
 from registry_support import sample_profile
 
-from offnet.chain import ContractRevert
+from offnet.exceptions import ContractRevert
 from offnet.market.registry import MemberStatus, Profile, Role
 
 
@@ -11,7 +11,7 @@ def test_add_key__quote_and_oracle_keys_resolve_to_their_member(registry, cast, 
     quote, oracle, both = actor("alice-quote"), actor("alice-oracle"), actor("alice-both")
     receipt = registry.add_key(cast.alice.sender, quote.address, Role.QUOTE)
     gas.check("CarrierRegistry.addKey", receipt.gas_used)
-    assert [(e.name, e.args) for e in registry.events(receipt)] == [
+    assert [(e.name, e.args) for e in registry.emitted(receipt)] == [
         ("KeyAdded", {"member": cast.alice.address, "key": quote.address, "roles": 1})
     ]
     registry.add_key(cast.alice.sender, oracle.address, Role.ORACLE)
@@ -123,7 +123,7 @@ def test_revoke_key__removes_it_and_frees_it_for_another_member(registry, cast, 
     registry.add_key(cast.alice.sender, key.address, Role.ORACLE)
     receipt = registry.revoke_key(cast.alice.sender, key.address)
     gas.check("CarrierRegistry.revokeKey", receipt.gas_used)
-    assert [(e.name, e.args) for e in registry.events(receipt)] == [
+    assert [(e.name, e.args) for e in registry.emitted(receipt)] == [
         ("KeyRevoked", {"member": cast.alice.address, "key": key.address})
     ]
     assert registry.member_of(key.address) is None
@@ -151,7 +151,7 @@ def test_rotate_key__moves_the_roles_to_the_new_key_atomically(registry, cast, a
     registry.add_key(cast.alice.sender, old.address, Role.QUOTE | Role.ORACLE)
     receipt = registry.rotate_key(cast.alice.sender, old.address, new.address)
     gas.check("CarrierRegistry.rotateKey", receipt.gas_used)
-    assert [e.name for e in registry.events(receipt)] == ["KeyRevoked", "KeyAdded"]
+    assert [e.name for e in registry.emitted(receipt)] == ["KeyRevoked", "KeyAdded"]
     assert registry.key_of(old.address) == (None, Role(0))
     assert registry.key_of(new.address) == (cast.alice.address, Role.QUOTE | Role.ORACLE)
 
@@ -192,7 +192,7 @@ def test_update_profile__emits_the_new_profile(registry, cast, gas):
     )
     receipt = registry.update_profile(cast.alice.sender, profile)
     gas.check("CarrierRegistry.updateProfile", receipt.gas_used)
-    [event] = registry.events(receipt)
+    [event] = registry.emitted(receipt)
     assert event.name == "ProfileUpdated" and event.args["member"] == cast.alice.address
     assert Profile.from_abi(event.args["profile"]) == profile
 
@@ -211,7 +211,7 @@ def test_leave__ends_membership_and_kills_every_key(registry, cast, admitted, ac
     registry.add_key(erin.sender, key.address, Role.QUOTE)
     receipt = registry.leave(erin.sender)
     gas.check("CarrierRegistry.leave", receipt.gas_used)
-    assert [e.name for e in registry.events(receipt)] == ["MemberLeft"]
+    assert [e.name for e in registry.emitted(receipt)] == ["MemberLeft"]
     assert registry.member_info(erin.address).status == MemberStatus.LEFT
     assert not registry.is_active(erin.address)
     assert registry.member_of(erin.address) is None
@@ -246,7 +246,7 @@ def test_admin_handover__two_steps_move_the_admin_and_keep_the_member_id(registr
     accepted = registry.accept_admin(new_admin.sender, cast.alice.address)
     gas.check("CarrierRegistry.proposeAdmin", proposed.gas_used)
     gas.check("CarrierRegistry.acceptAdmin", accepted.gas_used)
-    assert [(e.name, e.args) for e in registry.events(accepted)] == [
+    assert [(e.name, e.args) for e in registry.emitted(accepted)] == [
         (
             "AdminChanged",
             {"member": cast.alice.address, "previous": cast.alice.address, "current": new_admin.address},

@@ -11,10 +11,10 @@ from eth_utils import keccak
 
 from offnet.chain import Chain, Sender
 from offnet.deployment import Suite, SuiteConfig, deploy_suite
-from offnet.market.escrow import CreditSchedule
-from offnet.market.quotes import Quote, Rfq, SignedQuote, sign_quote
+from offnet.market.quotes import Quote, SignedQuote, sign_quote
 from offnet.market.registry import ACCESS_ELINE, RegistryClient, Role, location_key
-from offnet.market.rfq import RfqClient
+from offnet.market.rfq import Rfq, RfqClient
+from offnet.market.types import CreditSchedule
 from offnet.sonata.canonical import document_hash
 from offnet.testing.accounts import funded_account
 
@@ -121,11 +121,11 @@ def build_market(chain: Chain, make_account: Callable[..., LocalAccount], prefix
     members = [buyer.address, *(p.address for p in providers)]
     config = SuiteConfig(founders=members, council=[buyer.address], council_threshold=1, sponsors_required=1)
     suite = deploy_suite(chain, deployer.sender, config)
-    registry = RegistryClient(chain, suite.registry.address)
+    registry = suite.registry
     registry.add_key(providers[0].sender, quote_key.address, Role.QUOTE)
     buyer.sender.transact(suite.token.functions.mint(buyer.address, FUNDS))
     buyer.sender.transact(suite.token.functions.approve(suite.escrow.address, FUNDS))
-    rfq = RfqClient(chain, suite.market)
+    rfq = suite.market
     return Market(chain, suite, rfq, registry, buyer, providers, quote_key, stranger)
 
 

@@ -7,10 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from offnet.chain import ContractRevert
-from offnet.market.escrow import EscrowClient
+from offnet.exceptions import ContractRevert
 from offnet.market.notary import (
-    NotaryClient,
     SealedContract,
     financial_contract,
     public_key_of,
@@ -36,8 +34,8 @@ def sealed_quote(market, rfq, provider, signer=None):
 
 
 def test_award_with_contract__hash_in_the_terms_and_each_party_recovers_the_contract(market, gas):
-    notary = NotaryClient(market.chain, market.suite.notary)
-    escrow = EscrowClient(market.chain, market.suite.escrow)
+    notary = market.suite.notary
+    escrow = market.suite.escrow
     rfq = market.new_rfq()
     market.rfq.post(market.buyer.sender, rfq)
     seller = market.providers[0]
@@ -65,8 +63,8 @@ def test_award_with_contract__hash_in_the_terms_and_each_party_recovers_the_cont
 
 
 def test_reveal_award__wrong_document_or_unknown_order__refused(market):
-    notary = NotaryClient(market.chain, market.suite.notary)
-    escrow = EscrowClient(market.chain, market.suite.escrow)
+    notary = market.suite.notary
+    escrow = market.suite.escrow
     rfq = market.new_rfq()
     market.rfq.post(market.buyer.sender, rfq)
     sealed, signed = sealed_quote(market, rfq, market.providers[0])

@@ -22,7 +22,7 @@ def test_quote_signed_in_python__is_accepted_by_the_contract_and_recovered_in_py
         == market.providers[0].address
     )
     order_id, _ = market.rfq.award(market.buyer.sender, rfq, signed[0])
-    assert call(market.suite.escrow.functions.orderState(order_id))[0] > 0
+    assert call(market.suite.escrow.fn.orderState(order_id))[0] > 0
 
 
 def test_quote_digest__changes_with_every_field(market):

@@ -8,11 +8,12 @@ import pytest
 from eth_utils import to_checksum_address
 from web3.logs import DISCARD
 
-from offnet.chain import ContractRevert
 from offnet.chain.permit import sign_permit
 from offnet.chain.tx import call
+from offnet.exceptions import ContractRevert
 from offnet.market.quotes import QuoteDomain, sign_quote
-from offnet.market.rfq import LogEntry, RfqStatus
+from offnet.market.rfq import LogEntry
+from offnet.market.types import RfqStatus
 
 DAY = 86_400
 
@@ -26,7 +27,9 @@ def refused(action) -> ContractRevert:
 
 
 def ledger_timeliness(market, receipt) -> list[tuple[str, bool]]:
-    events = market.suite.ledger.events.QuoteTimelinessRecorded().process_receipt(receipt.raw, errors=DISCARD)
+    events = market.suite.ledger.contract.events.QuoteTimelinessRecorded().process_receipt(
+        receipt.raw, errors=DISCARD
+    )
     return [(e["args"]["provider"], e["args"]["answeredOnTime"]) for e in events]
 
 
@@ -209,7 +212,7 @@ def test_award__post_three_commitments_award__opens_the_order_and_pulls_the_fund
         market.providers[1].address,
         winner.digest,
     )
-    opened = market.suite.escrow.events.OrderOpened().process_receipt(receipt.raw, errors=DISCARD)
+    opened = market.suite.escrow.contract.events.OrderOpened().process_receipt(receipt.raw, errors=DISCARD)
     assert opened[0]["args"]["escrowed"] == terms.opening_amount
     assert call(market.token.functions.balanceOf(market.buyer.address)) == before - terms.opening_amount
     assert market.rfq.state(rfq.rfq_id).status is RfqStatus.AWARDED
@@ -456,7 +459,7 @@ def test_award_with_permit__needs_no_prior_approval(market, gas):
         market.buyer.account, market.token, market.suite.escrow.address, amount, market.chain.now() + 3600
     )
     order_id, receipt = market.rfq.award(market.buyer.sender, rfq, signed[0], permit=permit)
-    assert call(market.suite.escrow.functions.orderState(order_id))[0] == amount
+    assert call(market.suite.escrow.fn.orderState(order_id))[0] == amount
     gas.check("RfqMarket.awardWithPermit", receipt.gas_used)
 
 

@@ -5,7 +5,7 @@ from eth_utils import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offnet.sla.merkle import MerkleTree, hash_pair, verify_proof
+from offnet.market.merkle import MerkleTree, hash_pair, verify_proof
 
 
 def leaves(n: int) -> list[bytes]:

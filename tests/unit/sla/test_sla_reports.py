@@ -6,12 +6,8 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
-from offnet.market.escrow import PeriodMetrics
+from offnet.market.types import REPORT_ABI, FailureReason, PeriodMetrics, ReportKind, SlaReport
 from offnet.sla.reports import (
-    REPORT_ABI,
-    FailureReason,
-    ReportKind,
-    SlaReport,
     order_report,
     period_report,
     quote_answered_on_time,
@@ -85,8 +81,10 @@ def test_order_report__pydantic_model_and_dict__give_the_same_report():
     )
 
 
-def test_order_report__acknowledged_and_in_progress():
-    ack = order_report(ORDER_ID, order_in("acknowledged"), event_time="2026-02-02T08:30:00Z")
+def test_order_report__acknowledged_and_in_progress__dated_by_the_document_not_the_notification():
+    acknowledged = order_in("acknowledged")
+    acknowledged["stateChange"] = [{"state": "acknowledged", "changeDate": "2026-02-02T08:30:00Z"}]
+    ack = order_report(ORDER_ID, acknowledged)
     assert (ack.kind, ack.value0) == (ReportKind.ORDER_ACKNOWLEDGED, rfc3339_to_unix("2026-02-02T08:30:00Z"))
     progress = order_in("inProgress", completionDate=None)
     report = order_report(ORDER_ID, progress)

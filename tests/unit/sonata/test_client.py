@@ -10,8 +10,9 @@ import httpx
 import pytest
 from sonata_support import BUYER_TOKEN, DAY, OAUTH_CLIENT, RunningSeller
 
+from offnet.exceptions import SonataError
 from offnet.sonata.auth import ClientCredentials
-from offnet.sonata.client import SonataClient, SonataError, shared_ssl_context
+from offnet.sonata.client import SonataClient, shared_ssl_context
 from offnet.sonata.examples import load_example
 from offnet.sonata.models import (
     ProductOrderItemState,

@@ -2,9 +2,10 @@
 
 import pytest
 
-from offnet.chain import ContractRevert, Sender
+from offnet.chain import Sender
 from offnet.chain.permit import sign_permit
 from offnet.chain.tx import call
+from offnet.exceptions import ContractRevert
 
 
 def test_stablecoin__has_six_decimals_and_a_version(stablecoin):

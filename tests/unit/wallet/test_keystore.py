@@ -11,18 +11,17 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from offnet.wallet.keystore import (
+from offnet.exceptions import (
     AccountExists,
     AccountNotFound,
     CorruptKeystore,
     InvalidAccountName,
     InvalidAddress,
     InvalidPrivateKey,
-    Keystore,
     KeystoreFolderUnusable,
     WrongPassword,
-    default_keystore_dir,
 )
+from offnet.wallet.keystore import Keystore, default_keystore_dir
 
 KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 ADDRESS = Account.from_key(KEY).address

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from offnet.wallet.password import (
-    ConflictingOptions,
-    EmptyPassword,
-    EnvPassword,
-    FilePassword,
-    PasswordUnavailable,
-    PromptPassword,
-    new_password,
-    password_source,
-)
+from offnet.exceptions import ConflictingOptions, EmptyPassword, PasswordUnavailable
+from offnet.wallet.password import EnvPassword, FilePassword, PromptPassword, new_password, password_source
 
 
 def test_file_password__is_the_first_line_without_its_newline(tmp_path):

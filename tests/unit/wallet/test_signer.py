@@ -8,16 +8,16 @@ from eth_account.messages import encode_typed_data
 
 from offnet.chain import Sender
 from offnet.chain.tx import call
-from offnet.wallet.keystore import AccountNotFound, InvalidPrivateKey, WrongPassword
-from offnet.wallet.password import ConflictingOptions, EnvPassword
-from offnet.wallet.signer import (
+from offnet.exceptions import (
+    AccountNotFound,
+    ConflictingOptions,
+    InvalidPrivateKey,
     PrivateKeyUnavailable,
     SignerRequired,
-    load_account,
-    recover_typed_data_signer,
-    resolve_signer,
-    sign_typed_data,
+    WrongPassword,
 )
+from offnet.wallet.password import EnvPassword
+from offnet.wallet.signer import load_account, recover_typed_data_signer, resolve_signer, sign_typed_data
 
 KEY = bytes.fromhex("8da4ef21b864d2cc526dbdb2a120bd2874c36c9d0a1fb7f8c63d7f7a8b41de8f")
 ADDRESS = Account.from_key(KEY).address

@@ -1,9 +1,10 @@
 """The reference Sonata seller: what the demo and the tests trade with, and what a carrier can use
 to test its own integration (``offnet sonata seller``)."""
 
+from offnet.exceptions import SellerError
 from offnet.sonata.seller.app import SellerAuth, create_seller_app, run_seller
 from offnet.sonata.seller.clock import Clock, SimulatedClock
-from offnet.sonata.seller.engine import SellerEngine, SellerError
+from offnet.sonata.seller.engine import SellerEngine
 from offnet.sonata.seller.profiles import PRESETS, BehaviourProfile, get_profile
 from offnet.sonata.seller.server import serve_in_thread
 

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from offnet.exceptions import SellerError
 from offnet.sonata.models import (
     PRODUCT_ORDER_API,
     QUOTE_API,
@@ -35,7 +36,7 @@ from offnet.sonata.models import (
     validate,
 )
 from offnet.sonata.seller.clock import Clock, SimulatedClock
-from offnet.sonata.seller.engine import SellerEngine, SellerError
+from offnet.sonata.seller.engine import SellerEngine
 from offnet.sonata.seller.notifier import NotificationSender
 from offnet.sonata.seller.profiles import BehaviourProfile, get_profile
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from offnet.exceptions import SellerError
 from offnet.sonata.models import (
     PRODUCT_ORDER_API,
     QUOTE_API,
@@ -46,16 +47,6 @@ APPROVED = frozenset({QuoteState.APPROVED_ORDERABLE, QuoteState.APPROVED_ORDERAB
 CANCELLABLE_QUOTE = frozenset({QuoteState.ACKNOWLEDGED, QuoteState.IN_PROGRESS, QuoteState.IN_PROGRESS_DRAFT})
 CANCELLABLE_ORDER = frozenset({ProductOrderState.ACKNOWLEDGED, ProductOrderState.IN_PROGRESS})
 MILESTONE_EVENT = "productSpecificProductOrderItemMilestoneEvent"
-
-
-class SellerError(Exception):
-    """A request the seller refuses: HTTP status, Sonata error code, one-line message."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 def not_found(what: str, identifier: str) -> SellerError:

@@ -7,37 +7,8 @@ from functools import cache
 from eth_abi import decode
 from eth_utils import keccak, to_checksum_address
 
-from offnet.chain.artifacts import all_abi_entries
-
-
-class ContractRevert(Exception):
-    """A transaction or call refused by a contract: the custom error's name and its arguments."""
-
-    def __init__(self, name: str, args: dict[str, object], data: bytes = b""):
-        self.name = name
-        self.arguments = args
-        self.data = data
-        super().__init__(self.describe())
-
-    def describe(self) -> str:
-        inner = ", ".join(f"{k}={_show(v)}" for k, v in self.arguments.items())
-        return f"{self.name}({inner})"
-
-
-def _show(value: object) -> str:
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return str(value)
-
-
-def _type_string(param: dict) -> str:
-    if param["type"].startswith("tuple"):
-        inner = ",".join(_type_string(c) for c in param["components"])
-        return f"({inner}){param['type'][5:]}"
-    return param["type"]
-
+from offnet.chain.artifacts import abi_type_string, all_abi_entries
+from offnet.exceptions import ContractRevert
 
 # Errors the compiler or OpenZeppelin raise without a project ABI entry.
 _BUILTIN = {
@@ -52,7 +23,7 @@ def _error_table() -> dict[bytes, tuple[str, list[dict]]]:
     for entry in all_abi_entries():
         if entry.get("type") != "error":
             continue
-        signature = f"{entry['name']}({','.join(_type_string(p) for p in entry['inputs'])})"
+        signature = f"{entry['name']}({','.join(abi_type_string(p) for p in entry['inputs'])})"
         table[keccak(text=signature)[:4]] = (entry["name"], entry["inputs"])
     return table
 
@@ -68,7 +39,7 @@ def decode_revert(data: bytes | str | None) -> ContractRevert:
     if known is None:
         return ContractRevert("UnknownError", {"selector": data[:4], "data": data[4:]}, data)
     name, inputs = known
-    values = decode([_type_string(p) for p in inputs], data[4:])
+    values = decode([abi_type_string(p) for p in inputs], data[4:])
     args = {}
     for i, (param, value) in enumerate(zip(inputs, values, strict=True)):
         if param["type"] == "address":

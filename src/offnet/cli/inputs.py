@@ -1,0 +1,94 @@
+"""What the commands accept: addresses, ids, products, amounts, durations and files, each checked
+into a value or refused with one line naming what was expected."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from eth_utils import is_address, to_checksum_address
+
+from offnet.exceptions import InvalidInput
+from offnet.market.registry import ACCESS_ELINE_URN, product_key
+
+# Short names a human types for the MEF product specifications offnet trades.
+PRODUCT_ALIASES = {"access-eline": ACCESS_ELINE_URN}
+
+
+def address(value: str, what: str = "address") -> str:
+    """A checksummed address, or a one-line error naming what was expected."""
+    if not isinstance(value, str) or not is_address(value):
+        raise InvalidInput(f"invalid {what}: {value!r} is not a 0x-prefixed 20-byte address")
+    return to_checksum_address(value)
+
+
+def bytes32(value: str, what: str) -> bytes:
+    """32 bytes from 0x-prefixed hex."""
+    text = value[2:] if value.startswith("0x") else value
+    try:
+        data = bytes.fromhex(text)
+    except ValueError:
+        data = b""
+    if len(data) != 32:
+        raise InvalidInput(f"invalid {what}: {value!r} is not 32 bytes of hex")
+    return data
+
+
+def product(value: str) -> tuple[str, bytes]:
+    """A product alias (access-eline) or MEF spec URN -> (URN, on-chain key)."""
+    urn = PRODUCT_ALIASES.get(value.lower(), value)
+    if ":" not in urn:
+        raise InvalidInput(f"unknown product {value!r}: use {', '.join(PRODUCT_ALIASES)} or a MEF spec URN")
+    return urn, product_key(urn)
+
+
+def reputation_floor(value: str | None) -> int:
+    """A reputation floor typed as 0.9 or 90% -> parts per million."""
+    if value is None:
+        return 0
+    text = value.strip()
+    try:
+        number = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
+    except InvalidOperation:
+        number = Decimal(-1)
+    if not 0 <= number <= 1:
+        raise InvalidInput(
+            f"invalid reputation {value!r}: give a score from 0 to 1 (0.9) or a percentage (90%)"
+        )
+    return int(number * 1_000_000)
+
+
+def token_amount(value: str, decimals: int, what: str = "amount") -> int:
+    """A decimal amount in whole tokens ("1200.50") -> smallest units."""
+    try:
+        amount = Decimal(value) * 10**decimals
+    except InvalidOperation:
+        raise InvalidInput(f"invalid {what}: {value!r} is not a number") from None
+    if amount < 0 or amount != amount.to_integral_value():
+        raise InvalidInput(f"invalid {what}: {value!r} (at most {decimals} decimals, not negative)")
+    return int(amount)
+
+
+def read_json(path: str, what: str) -> Any:
+    """The parsed JSON of a file, or a one-line error."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{what} not found: {path}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{what} {path} is not valid JSON ({exc})") from None
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
+
+
+def duration(value: str) -> int:
+    """Seconds from "90", "90s", "15m", "12h", "7d" or "2w"."""
+    text = value.strip().lower()
+    unit = _UNITS.get(text[-1:])
+    number = text[:-1] if unit else text
+    if not number.isdigit():
+        raise InvalidInput(f"invalid duration {value!r}: e.g. 3600, 15m, 12h, 7d")
+    return int(number) * (unit or 1)

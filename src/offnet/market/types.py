@@ -1,0 +1,286 @@
+"""The Python mirror of the on-chain value types (contracts/types/OrderTypes.sol and ISlaLedger.Report).
+
+Every module that speaks to the contracts takes these from here: order terms, their credit schedule,
+a period's metrics, an SLA report with its kind and failure reason, and the status enums the
+contracts return. Field order and Solidity types follow the structs exactly; the ids (order id,
+report id) are computed the way the contracts compute them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import astuple, dataclass, field, fields
+from enum import IntEnum
+from typing import Any
+
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
+
+from offnet.exceptions import InvalidInput
+
+ZERO_HASH = bytes(32)
+
+
+def _abi(solidity_type: str) -> Any:
+    """Field metadata: the Solidity type of a dataclass field (drives encoding, one place only)."""
+    return field(metadata={"abi": solidity_type})
+
+
+def abi_type(cls: type) -> str:
+    """The ABI tuple type of a struct dataclass, e.g. `(uint32,uint32,uint32,uint32,uint16)`."""
+    return "(" + ",".join(f.metadata["abi"] for f in fields(cls)) + ")"
+
+
+# --- contracts/types/OrderTypes.sol -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreditSchedule:
+    """SLA credits in basis points of the charge; objectives in report units (0 = not measured)."""
+
+    late_delivery_bps_per_day: int = _abi("uint16")
+    late_delivery_cap_bps: int = _abi("uint16")
+    availability_objective_ppm: int = _abi("uint32")
+    availability_credit_bps: int = _abi("uint16")
+    frame_delay_objective_us: int = _abi("uint32")
+    frame_delay_credit_bps: int = _abi("uint16")
+    frame_loss_objective_ppm: int = _abi("uint32")
+    frame_loss_credit_bps: int = _abi("uint16")
+    time_to_restore_objective_sec: int = _abi("uint32")
+    time_to_restore_credit_bps: int = _abi("uint16")
+    monthly_credit_cap_bps: int = _abi("uint16")
+
+    @classmethod
+    def none(cls) -> CreditSchedule:
+        """No credits and no objectives."""
+        return cls(*[0] * len(fields(cls)))
+
+    def to_tuple(self) -> tuple[int, ...]:
+        """The struct as web3 expects it."""
+        return astuple(self)
+
+
+@dataclass(frozen=True)
+class PeriodMetrics:
+    """In-life measurements of one billing period (ppm, microseconds, seconds)."""
+
+    availability_ppm: int = _abi("uint32")
+    frame_delay_us: int = _abi("uint32")
+    frame_loss_ppm: int = _abi("uint32")
+    time_to_restore_sec: int = _abi("uint32")
+    outages: int = _abi("uint16")
+
+    def to_tuple(self) -> tuple[int, ...]:
+        """The struct as web3 expects it."""
+        return astuple(self)
+
+
+@dataclass(frozen=True)
+class OrderTerms:
+    """The immutable terms of one order; the order id is the keccak256 of their ABI encoding."""
+
+    rfq_id: int = _abi("uint256")
+    buyer: str = _abi("address")
+    seller: str = _abi("address")
+    token: str = _abi("address")
+    one_time_charge: int = _abi("uint128")
+    monthly_charge: int = _abi("uint128")
+    term_months: int = _abi("uint16")
+    install_days: int = _abi("uint16")
+    prepaid_months: int = _abi("uint16")
+    awarded_at: int = _abi("uint40")
+    sla_terms_hash: bytes = _abi("bytes32")
+    credits: CreditSchedule = _abi(abi_type(CreditSchedule))  # noqa: RUF009 - metadata only, no default
+    # Commitment to the financial contract, signed by the seller in its quote (zero: none).
+    contract_hash: bytes = field(default=ZERO_HASH, metadata={"abi": "bytes32"})
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        """The struct as web3 expects it (checksummed addresses, nested credit schedule)."""
+        return (
+            self.rfq_id,
+            to_checksum_address(self.buyer),
+            to_checksum_address(self.seller),
+            to_checksum_address(self.token),
+            self.one_time_charge,
+            self.monthly_charge,
+            self.term_months,
+            self.install_days,
+            self.prepaid_months,
+            self.awarded_at,
+            bytes(self.sla_terms_hash),
+            self.credits.to_tuple(),
+            bytes(self.contract_hash),
+        )
+
+    @classmethod
+    def from_tuple(cls, values: Sequence[Any] | Mapping[str, Any]) -> OrderTerms:
+        """Terms from a decoded struct: a tuple, or the named mapping web3 gives for event arguments."""
+        *head, credits, contract_hash = values.values() if isinstance(values, Mapping) else values
+        credits = credits.values() if isinstance(credits, Mapping) else credits
+        return cls(*head, credits=CreditSchedule(*credits), contract_hash=bytes(contract_hash))
+
+    def order_id(self) -> bytes:
+        """The order id, computed exactly like `OrderId.compute(terms)` on chain."""
+        return keccak(encode([abi_type(OrderTerms)], [self.to_tuple()]))
+
+    @property
+    def opening_amount(self) -> int:
+        """What the award pulls from the buyer: the one-time charge plus the prepaid months."""
+        return self.one_time_charge + self.prepaid_months * self.monthly_charge
+
+
+# --- ISlaLedger.Report -------------------------------------------------------------------------------
+
+
+class ReportKind(IntEnum):
+    """ReportKinds on chain (contracts/libraries/ReportKinds.sol)."""
+
+    ORDER_ACKNOWLEDGED = 1
+    ORDER_IN_PROGRESS = 2
+    ORDER_COMPLETED = 3
+    ORDER_FAILED = 4
+    PERIOD = 5
+    TROUBLE_TICKET = 6
+
+
+class FailureReason(IntEnum):
+    """Why an order failed (ORDER_FAILED value0, and IOrderEscrow.onOrderFailed's reason)."""
+
+    REJECTED = 1
+    FAILED = 2
+    CANCELLED = 3
+
+
+REPORT_ABI = "(bytes32,uint8,uint32,uint64,uint64,(uint32,uint32,uint32,uint32,uint16),bytes32)"
+NO_METRICS = PeriodMetrics(0, 0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class SlaReport:
+    """One SLA report, as the ledger's `Report` struct; every field is range-checked when it is built
+    (InvalidInput names the field), so a report that exists can always be encoded and sent."""
+
+    order_id: bytes
+    kind: ReportKind
+    key: int = 0
+    value0: int = 0
+    value1: int = 0
+    metrics: PeriodMetrics = NO_METRICS
+    evidence_hash: bytes = ZERO_HASH
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.order_id, (bytes, bytearray)) or len(self.order_id) != 32:
+            raise InvalidInput("report orderId must be 32 bytes")
+        if not isinstance(self.evidence_hash, (bytes, bytearray)) or len(self.evidence_hash) != 32:
+            raise InvalidInput("report evidenceHash must be 32 bytes")
+        try:
+            ReportKind(self.kind)
+        except ValueError:
+            raise InvalidInput(f"report kind {self.kind!r} is not a known kind") from None
+        for name, bits in (("key", 32), ("value0", 64), ("value1", 64)):
+            _check_uint(name, getattr(self, name), bits)
+        for f in fields(PeriodMetrics):
+            _check_uint(f"metrics.{f.name}", getattr(self.metrics, f.name), int(f.metadata["abi"][4:]))
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        """The struct as web3 expects it."""
+        return (
+            bytes(self.order_id),
+            int(self.kind),
+            self.key,
+            self.value0,
+            self.value1,
+            self.metrics.to_tuple(),
+            bytes(self.evidence_hash),
+        )
+
+    @classmethod
+    def from_tuple(cls, values: Iterable[Any] | Mapping[str, Any]) -> SlaReport:
+        """A report from a decoded struct (e.g. the `report` of a ReportSubmitted event)."""
+        if isinstance(values, Mapping):  # web3 decodes event structs as ordered dicts
+            values = values.values()
+        order_id, kind, key, value0, value1, metrics, evidence = values
+        if isinstance(metrics, Mapping):
+            metrics = metrics.values()
+        return cls(
+            bytes(order_id), ReportKind(kind), key, value0, value1, PeriodMetrics(*metrics), bytes(evidence)
+        )
+
+    @property
+    def report_id(self) -> bytes:
+        """What the report is about: keccak256(abi.encode(orderId, kind, key))."""
+        return keccak(
+            encode(["bytes32", "uint8", "uint32"], [bytes(self.order_id), int(self.kind), self.key])
+        )
+
+    @property
+    def content_hash(self) -> bytes:
+        """What the report says: keccak256(abi.encode(report))."""
+        return keccak(encode([REPORT_ABI], [self.to_tuple()]))
+
+    def leaf(self, member: str) -> bytes:
+        """The Merkle leaf of this report in a batch submitted for `member`."""
+        return keccak(encode(["address", REPORT_ABI], [to_checksum_address(member), self.to_tuple()]))
+
+
+def _check_uint(name: str, value: object, bits: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**bits:
+        raise InvalidInput(f"report {name} must be an integer from 0 to 2^{bits} - 1, got {value!r}")
+
+
+# --- status enums the contracts return ----------------------------------------------------------------
+
+
+class OrderStatus(IntEnum):
+    """IOrderEscrow.OrderStatus."""
+
+    NONE = 0
+    OPEN = 1
+    ACKNOWLEDGED = 2
+    ACTIVE = 3
+    COMPLETED = 4
+    CANCELLED = 5
+    FAILED = 6
+    EXPIRED = 7
+
+
+class Payout(IntEnum):
+    """IOrderEscrow.Payout: why money moved to a party's balance."""
+
+    RELEASE = 0
+    CREDIT = 1
+    REFUND = 2
+    CANCELLATION_FEE = 3
+    CLAIM = 4
+    RULING = 5
+
+
+class Skip(IntEnum):
+    """IOrderEscrow.Skip: why a final outcome moved no money."""
+
+    NONE = 0
+    ORDER_NOT_AWAITING_DELIVERY = 1
+    ORDER_NOT_ACTIVE = 2
+    PERIOD_NOT_FUNDED = 3
+    PERIOD_SETTLED = 4
+
+
+class ReportStatus(IntEnum):
+    """ISlaLedger.ReportStatus."""
+
+    NONE = 0
+    DISPUTED = 1
+    FINAL = 2
+
+
+class RfqStatus(IntEnum):
+    """IRfqMarket.RfqStatus."""
+
+    NONE = 0
+    OPEN = 1
+    AWARDED = 2
+    CANCELLED = 3
+    CLOSED = 4
+
+
+DELIVERY = 0  # escrow milestone 0 is delivery; 1..termMonths are the billing periods

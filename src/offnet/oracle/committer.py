@@ -1,0 +1,134 @@
+"""Group commit: many small writes share one transaction (one fsync), off the event loop.
+
+Callers hand a unit of work (a function of a database connection) to `Committer.execute` and await
+its result; a writer thread takes whatever work is waiting, runs it in one transaction and commits
+once. If that transaction fails, each unit is run again alone, so one bad write never takes the
+others down with it. Under load this turns a commit per event into a commit per hundreds of events;
+when idle a unit waits no longer than its own commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Connection, Engine
+
+log = logging.getLogger("offnet.oracle.committer")
+
+T = TypeVar("T")
+Work = Callable[[Connection], Any]
+
+MAX_BATCH = 512
+
+
+class StorageBusy(RuntimeError):
+    """The database cannot take more writes right now (the caller should ask to retry later)."""
+
+
+class Committer:
+    """One writer thread per database: `await execute(work)` runs `work(conn)` in a group commit."""
+
+    def __init__(self, engine: Engine, *, max_waiting: int = 20_000, name: str = "offnet-committer"):
+        self.engine = engine
+        self.max_waiting = max_waiting
+        self._queue: queue.Queue[tuple[Work, Future] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._started = False
+        self.commits = 0
+        self.units = 0
+
+    def start(self) -> Committer:
+        if not self._started:
+            self._thread.start()
+            self._started = True
+        return self
+
+    def close(self) -> None:
+        if self._started:
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+            self._started = False
+
+    def submit(self, work: Work) -> Future:
+        """Queue `work`; the returned future holds its result once committed."""
+        if self._queue.qsize() >= self.max_waiting:
+            raise StorageBusy(f"{self._queue.qsize()} writes are waiting for the database")
+        future: Future = Future()
+        self._queue.put((work, future))
+        return future
+
+    async def execute(self, work: Callable[[Connection], T], *, timeout: float | None = None) -> T:
+        """Run `work(conn)` in the next group commit and return its result (StorageBusy on timeout)."""
+        future = asyncio.wrap_future(self.submit(work))
+        if timeout is None:
+            return await future
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            raise StorageBusy(f"the database did not commit within {timeout:.1f} s") from None
+
+    def waiting(self) -> int:
+        return self._queue.qsize()
+
+    # --- the writer thread ------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._commit(batch)
+                    return
+                batch.append(item)
+            self._commit(batch)
+
+    def _commit(self, batch: list[tuple[Work, Future]]) -> None:
+        live = [(work, future) for work, future in batch if future.set_running_or_notify_cancel()]
+        if not live:
+            return
+        try:
+            results = self._transaction([work for work, _ in live])
+        except Exception:  # one unit broke the group: run each alone so the others still commit
+            for work, future in live:
+                try:
+                    (result,) = self._transaction([work])
+                except Exception as exc:
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+            return
+        for (_, future), result in zip(live, results, strict=True):
+            future.set_result(result)
+
+    def _transaction(self, works: list[Work]) -> list[Any]:
+        for attempt in range(5):
+            try:
+                with self.engine.begin() as conn:
+                    results = [work(conn) for work in works]
+                self.commits += 1
+                self.units += len(works)
+                return results
+            except Exception as exc:
+                if not _locked(exc) or attempt == 4:
+                    raise
+                time.sleep(0.05 * 2**attempt)  # another process holds the write lock: wait a little
+        raise AssertionError("unreachable")
+
+
+def _locked(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "database is locked" in text or "could not serialize" in text or "deadlock" in text
