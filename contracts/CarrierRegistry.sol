@@ -30,9 +30,11 @@ contract CarrierRegistry is ICarrierRegistry {
     mapping(address key => Key) private _keys;
     mapping(address member => address proposed) private _pendingAdmins;
     mapping(uint256 proposalId => Proposal) private _proposals;
-    mapping(uint256 proposalId => bytes data) private _proposalData;
+    /// @dev keccak256 of the proposal's calldata: the data itself travels in calldata and events.
+    mapping(uint256 proposalId => bytes32 dataHash) private _proposalHashes;
     mapping(uint256 proposalId => mapping(address member => bool approved)) private _approvals;
     uint256 private _proposalCount;
+    /// @dev Voting seats: seats whose member is active (a suspended seat holder votes again once reinstated).
     uint16 private _councilSize;
     uint16 private _councilThreshold;
     uint16 private _sponsorsRequired;
@@ -108,6 +110,14 @@ contract CarrierRegistry is ICarrierRegistry {
     /// @inheritdoc IMembership
     function isActive(address member) external view returns (bool) {
         return _members[member].status == MemberStatus.Active;
+    }
+
+    /// @inheritdoc IMembership
+    function canAward(address buyer, address provider, address signer) external view returns (bool) {
+        if (_members[buyer].status != MemberStatus.Active) return false;
+        (address owner, uint8 roles) = _resolve(signer);
+        return owner != address(0) && owner == provider && RegistryRoles.canQuote(roles)
+            && _members[owner].status == MemberStatus.Active;
     }
 
     /// @inheritdoc IMembership
@@ -188,8 +198,8 @@ contract CarrierRegistry is ICarrierRegistry {
     }
 
     /// @inheritdoc ICarrierRegistry
-    function proposalOf(uint256 proposalId) external view returns (Proposal memory proposal, bytes memory data) {
-        return (_proposals[proposalId], _proposalData[proposalId]);
+    function proposalOf(uint256 proposalId) external view returns (Proposal memory proposal, bytes32 dataHash) {
+        return (_proposals[proposalId], _proposalHashes[proposalId]);
     }
 
     /// @inheritdoc ICarrierRegistry
@@ -272,6 +282,9 @@ contract CarrierRegistry is ICarrierRegistry {
     /// @inheritdoc ICarrierRegistry
     function leave() external {
         address member = _callerAdmin();
+        // A suspended member cannot leave into a state it could apply again from.
+        MemberStatus status = _members[member].status;
+        if (status != MemberStatus.Active) revert RegistryMemberNotActive(member, status);
         _endMembership(member, MemberStatus.Left);
         emit MemberLeft(member);
     }
@@ -331,32 +344,32 @@ contract CarrierRegistry is ICarrierRegistry {
         }
         uint40 expiresAt = uint40(block.timestamp) + PROPOSAL_LIFETIME;
         _proposals[proposalId] = Proposal(target, expiresAt, 1, false, _councilEpoch);
-        _proposalData[proposalId] = data;
+        _proposalHashes[proposalId] = keccak256(data);
         _approvals[proposalId][member] = true;
         emit ProposalCreated(proposalId, member, target, data, expiresAt);
         emit ProposalApproved(proposalId, member, 1);
-        if (_councilThreshold <= 1) _execute(proposalId);
+        if (_councilThreshold <= 1) _execute(proposalId, target, data);
     }
 
     /// @inheritdoc ICarrierRegistry
-    function approve(uint256 proposalId) external {
+    function approve(uint256 proposalId, bytes calldata data) external {
         address member = _callerCouncil();
-        Proposal storage p = _openProposal(proposalId);
+        Proposal storage p = _openProposal(proposalId, data);
         if (_approvals[proposalId][member]) revert RegistryAlreadyApproved(proposalId, member);
         _approvals[proposalId][member] = true;
         uint16 approvals = p.approvals + 1;
         p.approvals = approvals;
         emit ProposalApproved(proposalId, member, approvals);
-        if (approvals >= _councilThreshold) _execute(proposalId);
+        if (approvals >= _councilThreshold) _execute(proposalId, p.target, data);
     }
 
     /// @inheritdoc ICarrierRegistry
-    function execute(uint256 proposalId) external {
+    function execute(uint256 proposalId, bytes calldata data) external {
         _callerCouncil();
-        Proposal storage p = _openProposal(proposalId);
+        Proposal storage p = _openProposal(proposalId, data);
         uint16 threshold = _councilThreshold;
         if (p.approvals < threshold) revert RegistryProposalNotApproved(proposalId, p.approvals, threshold);
-        _execute(proposalId);
+        _execute(proposalId, p.target, data);
     }
 
     // --- council-only ------------------------------------------------------------------------------
@@ -372,7 +385,11 @@ contract CarrierRegistry is ICarrierRegistry {
         Member storage m = _members[member];
         if (m.status != MemberStatus.Active) revert RegistryMemberNotActive(member, m.status);
         m.status = MemberStatus.Suspended;
-        if (m.council) _councilChanged();
+        if (m.council) {
+            // A suspended seat does not vote: the council must still reach its threshold without it.
+            _councilSize = _shrunkCouncil(_councilSize);
+            _councilChanged();
+        }
         emit MemberSuspended(member);
     }
 
@@ -381,7 +398,10 @@ contract CarrierRegistry is ICarrierRegistry {
         Member storage m = _members[member];
         if (m.status != MemberStatus.Suspended) revert RegistryMemberNotSuspended(member, m.status);
         m.status = MemberStatus.Active;
-        if (m.council) _councilChanged();
+        if (m.council) {
+            _councilSize += 1;
+            _councilChanged();
+        }
         emit MemberReinstated(member);
     }
 
@@ -399,8 +419,8 @@ contract CarrierRegistry is ICarrierRegistry {
         if (seated) {
             if (m.status != MemberStatus.Active) revert RegistryMemberNotActive(member, m.status);
             size += 1;
-        } else {
-            size = _shrunkCouncil(size);
+        } else if (m.status == MemberStatus.Active) {
+            size = _shrunkCouncil(size); // a suspended seat does not count among the voting seats
         }
         m.council = seated;
         _councilSize = size;
@@ -465,9 +485,12 @@ contract CarrierRegistry is ICarrierRegistry {
         if (a.expiresAt <= block.timestamp) revert RegistryApplicationExpired(candidate, a.expiresAt);
     }
 
-    function _openProposal(uint256 proposalId) private view returns (Proposal storage p) {
+    /// @dev An open proposal whose calldata is `data`.
+    function _openProposal(uint256 proposalId, bytes calldata data) private view returns (Proposal storage p) {
         p = _proposals[proposalId];
         if (p.target == address(0)) revert RegistryUnknownProposal(proposalId);
+        bytes32 dataHash = keccak256(data);
+        if (_proposalHashes[proposalId] != dataHash) revert RegistryProposalDataMismatch(proposalId, dataHash);
         if (p.executed) revert RegistryProposalAlreadyExecuted(proposalId);
         uint32 epoch = _councilEpoch;
         if (p.councilEpoch != epoch) revert RegistryProposalStale(proposalId, p.councilEpoch, epoch);
@@ -526,7 +549,8 @@ contract CarrierRegistry is ICarrierRegistry {
         Member storage m = _members[member];
         if (!_isCurrent(m.status)) revert RegistryNotMember(member, m.status);
         if (m.council) {
-            uint16 size = _shrunkCouncil(_councilSize);
+            uint16 size = _councilSize;
+            if (m.status == MemberStatus.Active) size = _shrunkCouncil(size);
             m.council = false;
             _councilSize = size;
             _councilChanged();
@@ -542,7 +566,8 @@ contract CarrierRegistry is ICarrierRegistry {
         _councilEpoch += 1;
     }
 
-    /// @dev The council size after losing one seat; refuses to go below the threshold.
+    /// @dev The number of voting seats after losing one; refuses to go below the threshold, so the
+    /// council can always still pass a proposal (governance never locks itself).
     function _shrunkCouncil(uint16 size) private view returns (uint16) {
         uint16 threshold = _councilThreshold;
         if (size <= threshold) revert RegistryInvalidThreshold(threshold, size - 1);
@@ -552,13 +577,12 @@ contract CarrierRegistry is ICarrierRegistry {
         }
     }
 
-    /// @dev Marks the proposal executed before the call (no re-entrant double execution) and
-    /// bubbles a failed call up as RegistryProposalCallFailed, undoing the whole transaction.
-    function _execute(uint256 proposalId) private {
-        Proposal storage p = _proposals[proposalId];
-        p.executed = true;
-        address target = p.target;
-        (bool ok, bytes memory returnData) = target.call(_proposalData[proposalId]);
+    /// @dev Marks the proposal executed before the call (no re-entrant double execution), calls the
+    /// target with the calldata the caller passed (its hash was checked), and bubbles a failed call
+    /// up as RegistryProposalCallFailed, undoing the whole transaction.
+    function _execute(uint256 proposalId, address target, bytes calldata data) private {
+        _proposals[proposalId].executed = true;
+        (bool ok, bytes memory returnData) = target.call(data);
         if (!ok) revert RegistryProposalCallFailed(proposalId, target, returnData);
         emit ProposalExecuted(proposalId, returnData);
     }

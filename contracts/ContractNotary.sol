@@ -15,7 +15,7 @@ import {OrderId, OrderTerms} from "./types/OrderTypes.sol";
 /// party in event data, and reveal / verification for settlement. Moves no money.
 contract ContractNotary is IContractNotary, EIP712 {
     bytes32 private constant CONTRACT_COMMITMENT_TYPEHASH =
-        keccak256("ContractCommitment(bytes32 orderId,bytes32 commitment)");
+        keccak256("ContractCommitment(bytes32 orderId,address buyer,address seller,bytes32 commitment)");
 
     IMembership private immutable _registry;
     IOrderEscrow private immutable _escrow;
@@ -52,16 +52,13 @@ contract ContractNotary is IContractNotary, EIP712 {
     // --- notarisation ------------------------------------------------------------------------------
 
     /// @inheritdoc IContractNotary
-    function notarise(
-        bytes32 orderId,
-        bytes32 commitment,
-        address buyer,
-        address seller,
-        bytes calldata buyerSig,
-        bytes calldata sellerSig
-    ) external {
-        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(CONTRACT_COMMITMENT_TYPEHASH, orderId, commitment)));
-        _store(orderId, commitment, buyer, seller, digest, buyerSig, sellerSig);
+    function notarise(OrderTerms calldata terms, bytes32 commitment, bytes calldata buyerSig, bytes calldata sellerSig)
+        external
+    {
+        // Only the order's own parties, as the escrow knows them, can bind a contract to it.
+        bytes32 orderId = OrderId.compute(terms);
+        if (_escrow.orderState(orderId).status == IOrderEscrow.OrderStatus.None) revert NotaryNoSuchOrder(orderId);
+        _store(orderId, commitment, terms.buyer, terms.seller, buyerSig, sellerSig);
     }
 
     /// @inheritdoc IContractNotary
@@ -128,8 +125,12 @@ contract ContractNotary is IContractNotary, EIP712 {
     }
 
     /// @inheritdoc IContractNotary
-    function contractDigest(bytes32 orderId, bytes32 commitment) external view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(CONTRACT_COMMITMENT_TYPEHASH, orderId, commitment)));
+    function contractDigest(bytes32 orderId, address buyer, address seller, bytes32 commitment)
+        external
+        view
+        returns (bytes32)
+    {
+        return _digest(orderId, buyer, seller, commitment);
     }
 
     /// @inheritdoc IContractNotary
@@ -144,20 +145,27 @@ contract ContractNotary is IContractNotary, EIP712 {
 
     // --- internals ---------------------------------------------------------------------------------
 
+    /// @dev The EIP-712 digest both parties sign: the order, both parties and the commitment.
+    function _digest(bytes32 orderId, address buyer, address seller, bytes32 commitment)
+        private
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(keccak256(abi.encode(CONTRACT_COMMITMENT_TYPEHASH, orderId, buyer, seller, commitment)));
+    }
+
     function _store(
         bytes32 orderId,
         bytes32 commitment,
         address buyer,
         address seller,
-        bytes32 digest,
         bytes calldata buyerSig,
         bytes calldata sellerSig
     ) private {
         if (commitment == bytes32(0)) revert NotaryZeroCommitment(orderId);
-        if (buyer == address(0) || seller == address(0)) revert NotaryZeroAddress();
-        if (buyer == seller) revert NotarySameParties(buyer);
         Record storage record = _records[orderId];
         if (record.commitment != bytes32(0)) revert NotaryAlreadyNotarised(orderId, record.commitment);
+        bytes32 digest = _digest(orderId, buyer, seller, commitment);
         _checkSigner(buyer, digest, buyerSig);
         _checkSigner(seller, digest, sellerSig);
         record.commitment = commitment;

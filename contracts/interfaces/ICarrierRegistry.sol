@@ -58,7 +58,8 @@ interface ICarrierRegistry is IMembership {
         uint32 epoch;
     }
 
-    /// @notice A council proposal: one storage slot (its calldata is kept beside it).
+    /// @notice A council proposal: one storage slot (the hash of its calldata is kept beside it; the
+    /// calldata itself is in the ProposalCreated event and travels with each approval).
     /// @dev `councilEpoch` is the council's composition when it was made: once a seat is given,
     /// taken, suspended or reinstated, open proposals go stale, so approvals of a member that
     /// lost its seat never count.
@@ -97,7 +98,7 @@ interface ICarrierRegistry is IMembership {
     error RegistryInvalidCouncilSeat(address member);
     /// @notice The caller is not the admin of an active or suspended member.
     error RegistryNotMemberAdmin(address caller);
-    /// @notice The member (or sponsor) must be active for this.
+    /// @notice The member (or sponsor) must be active for this (a suspended member cannot leave).
     error RegistryMemberNotActive(address member, MemberStatus status);
     /// @notice The member must be suspended for this (reinstatement).
     error RegistryMemberNotSuspended(address member, MemberStatus status);
@@ -129,7 +130,8 @@ interface ICarrierRegistry is IMembership {
     error RegistryNotCouncil(address caller);
     /// @notice A council-only function was called other than through an executed proposal.
     error RegistryOnlyCouncilExecution(address caller);
-    /// @notice The council seat change or threshold would leave the council unable to reach `threshold`.
+    /// @notice The change would leave fewer voting (active) council seats than `threshold`: the
+    /// council could never pass anything again.
     error RegistryInvalidThreshold(uint16 threshold, uint16 councilSize);
     /// @notice The member already has (or already lacks) a council seat.
     error RegistryCouncilSeatUnchanged(address member, bool seated);
@@ -151,6 +153,9 @@ interface ICarrierRegistry is IMembership {
     error RegistryProposalCallFailed(uint256 proposalId, address target, bytes returnData);
     /// @notice A proposal must name a contract (or the registry) as its target.
     error RegistryInvalidTarget(address target);
+    /// @notice The calldata passed to approve or execute a proposal is not the proposed calldata
+    /// (`dataHash` is the hash of what was passed).
+    error RegistryProposalDataMismatch(uint256 proposalId, bytes32 dataHash);
 
     // --- events ------------------------------------------------------------------------------------
 
@@ -236,11 +241,11 @@ interface ICarrierRegistry is IMembership {
     /// @return proposed the pending admin, or address(0)
     function pendingAdmin(address member) external view returns (address proposed);
 
-    /// @notice A council proposal and its calldata.
+    /// @notice A council proposal and the hash of its calldata.
     /// @param proposalId the proposal id (1..proposalCount())
     /// @return proposal the stored proposal (zero when unknown)
-    /// @return data the calldata the registry calls its target with
-    function proposalOf(uint256 proposalId) external view returns (Proposal memory proposal, bytes memory data);
+    /// @return dataHash keccak256 of the calldata the registry calls its target with
+    function proposalOf(uint256 proposalId) external view returns (Proposal memory proposal, bytes32 dataHash);
 
     /// @notice Whether a council member approved a proposal.
     /// @param proposalId the proposal id
@@ -253,7 +258,7 @@ interface ICarrierRegistry is IMembership {
     function proposalCount() external view returns (uint256 count);
 
     /// @notice The council's and the admission's parameters.
-    /// @return councilSize council seats
+    /// @return councilSize voting council seats (seated members that are active)
     /// @return councilThreshold approvals that execute a proposal
     /// @return sponsorsRequired sponsorships that admit an applicant
     /// @return applicationTtl seconds an application stays open
@@ -292,7 +297,8 @@ interface ICarrierRegistry is IMembership {
     /// @param profile the new profile
     function updateProfile(Profile calldata profile) external;
 
-    /// @notice The member's admin ends the membership; every key of the member stops resolving.
+    /// @notice The member's admin ends an active membership; every key of the member stops
+    /// resolving. A suspended member cannot leave (it would escape the council's decision).
     function leave() external;
 
     /// @notice The member's admin authorises an operational key.
@@ -320,20 +326,24 @@ interface ICarrierRegistry is IMembership {
     // --- council -----------------------------------------------------------------------------------
 
     /// @notice A council member proposes that the registry calls a target with some calldata (the
-    /// registry itself for its council-only functions); counts as the proposer's approval.
+    /// registry itself for its council-only functions); counts as the proposer's approval, and runs
+    /// the call at once when one approval is the threshold. Only the calldata's hash is stored.
     /// @param target the contract to call
     /// @param data the calldata
     /// @return proposalId the new proposal's id
     function propose(address target, bytes calldata data) external returns (uint256 proposalId);
 
-    /// @notice A council member approves; the call is made as soon as the threshold is reached.
+    /// @notice A council member approves; the call is made from the calldata passed here as soon
+    /// as the threshold is reached.
     /// @param proposalId the proposal to approve
-    function approve(uint256 proposalId) external;
+    /// @param data the proposal's calldata (from ProposalCreated; its hash must match)
+    function approve(uint256 proposalId, bytes calldata data) external;
 
     /// @notice A council member executes a proposal that has enough approvals but was not executed
     /// yet (e.g. after the threshold was lowered).
     /// @param proposalId the proposal to execute
-    function execute(uint256 proposalId) external;
+    /// @param data the proposal's calldata (its hash must match)
+    function execute(uint256 proposalId, bytes calldata data) external;
 
     // --- council-only (callable only by the registry executing an approved proposal) ----------------
 
@@ -341,7 +351,8 @@ interface ICarrierRegistry is IMembership {
     /// @param candidate the applicant
     function admit(address candidate) external;
 
-    /// @notice Suspends an active member: it stays a member but `isActive` is false.
+    /// @notice Suspends an active member: it stays a member but `isActive` is false; a suspended
+    /// council seat stops voting (refused if the voting seats would fall below the threshold).
     /// @param member the member to suspend
     function suspend(address member) external;
 

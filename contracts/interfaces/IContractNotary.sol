@@ -13,9 +13,11 @@ import {OrderTerms} from "../types/OrderTypes.sol";
 ///   buyer's award transaction accepts it, and it becomes part of the order's terms, hence of the
 ///   order id. `publishAwardCopy`, `revealAward` and `verifyAward` take those terms and check the
 ///   order exists in the escrow;
-/// - for an existing order (e.g. an amendment), `notarise` stores the commitment and a 128-bit tag
-///   of each party (two slots) once both signed `ContractCommitment(bytes32 orderId,bytes32
-///   commitment)`; `publishCopy`, `reveal` and `verify` read that record.
+/// - for an existing order (e.g. an amendment), `notarise` takes the order's terms (the escrow must
+///   know the order; its buyer and seller are the only parties), and stores the commitment and a
+///   128-bit tag of each party (two slots) once both signed `ContractCommitment(bytes32 orderId,
+///   address buyer,address seller,bytes32 commitment)`; `publishCopy`, `reveal` and `verify` read
+///   that record.
 interface IContractNotary {
     /// @notice The stored record of a notarised order.
     struct Record {
@@ -26,7 +28,7 @@ interface IContractNotary {
 
     // --- errors ------------------------------------------------------------------------------------
 
-    /// @notice A zero address was given where a contract or party is required.
+    /// @notice A zero address was given where a contract is required.
     error NotaryZeroAddress();
     /// @notice The terms carry no contract commitment (`contractHash` zero).
     error NotaryNoContractInTerms(bytes32 orderId);
@@ -34,8 +36,6 @@ interface IContractNotary {
     error NotaryNoSuchOrder(bytes32 orderId);
     /// @notice A commitment of zero cannot be notarised.
     error NotaryZeroCommitment(bytes32 orderId);
-    /// @notice The buyer and the seller are the same member.
-    error NotarySameParties(address party);
     /// @notice The order already has a notarised commitment.
     error NotaryAlreadyNotarised(bytes32 orderId, bytes32 commitment);
     /// @notice A signature's signer is neither the party's admin nor one of its quote keys.
@@ -60,21 +60,14 @@ interface IContractNotary {
 
     // --- notarisation ------------------------------------------------------------------------------
 
-    /// @notice Stores a commitment for an existing order given both parties' `ContractCommitment` signatures.
-    /// @param orderId the order
+    /// @notice Stores a commitment for an order the escrow opened, given the `ContractCommitment`
+    /// signatures of its buyer and its seller (from the terms: nobody else can notarise for it).
+    /// @param terms the order's terms
     /// @param commitment keccak256(salt || keccak256(document))
-    /// @param buyer the buyer member
-    /// @param seller the seller member
     /// @param buyerSig the buyer's EIP-712 signature (its admin or a quote key)
     /// @param sellerSig the seller's EIP-712 signature (its admin or a quote key)
-    function notarise(
-        bytes32 orderId,
-        bytes32 commitment,
-        address buyer,
-        address seller,
-        bytes calldata buyerSig,
-        bytes calldata sellerSig
-    ) external;
+    function notarise(OrderTerms calldata terms, bytes32 commitment, bytes calldata buyerSig, bytes calldata sellerSig)
+        external;
 
     /// @notice A party (admin or any operational key) publishes the encrypted copies in event data.
     /// @param orderId the notarised order
@@ -135,11 +128,16 @@ interface IContractNotary {
     /// @return record its commitment and party tags (zero commitment when none)
     function recordOf(bytes32 orderId) external view returns (Record memory record);
 
-    /// @notice The EIP-712 digest a party signs for `notarise`.
+    /// @notice The EIP-712 digest both parties sign for `notarise`.
     /// @param orderId the order
+    /// @param buyer the order's buyer
+    /// @param seller the order's seller
     /// @param commitment the commitment
     /// @return digest the digest in this notary's domain
-    function contractDigest(bytes32 orderId, bytes32 commitment) external view returns (bytes32 digest);
+    function contractDigest(bytes32 orderId, address buyer, address seller, bytes32 commitment)
+        external
+        view
+        returns (bytes32 digest);
 
     /// @notice The escrow whose orders awarded contracts belong to.
     /// @return escrowAddress the OrderEscrow

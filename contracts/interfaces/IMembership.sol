@@ -31,6 +31,14 @@ interface IMembership {
     /// @return allowed true when `key` signs quotes for `member` and `member` is active
     function isActiveQuoteSigner(address member, address key) external view returns (bool allowed);
 
+    /// @notice Whether an award may go ahead, in one call: the buyer is active, and `signer` signs
+    /// quotes for `provider`, which is active too.
+    /// @param buyer the awarding member
+    /// @param provider the quoting member
+    /// @param signer the address that signed the quote
+    /// @return allowed true when all three hold
+    function canAward(address buyer, address provider, address signer) external view returns (bool allowed);
+
     /// @notice The active member whose oracle key (or admin) a key is: one call for the hot paths
     /// that need both answers (key authorised, member active).
     /// @param key the submitting address

@@ -53,7 +53,9 @@ def rfq() -> None:
 @click.option("--location", help="location key text, e.g. GB or FR-PAR [default: the install country]")
 @click.option("--deadline", help="RFC 3339 quote deadline [default: requestedQuoteCompletionDate]")
 @click.option("--token", help="settlement token [default: the deployment's TestStablecoin]")
-@click.option("--invite", "invited", multiple=True, help="invited provider (repeatable; none = open RFQ)")
+@click.option(
+    "--invite", "invited", multiple=True, required=True, help="invited provider (repeatable, 1 to 8)"
+)
 @click.option("--min-reputation", help="reputation floor you will consider: 0..1 or a percentage")
 @json_option
 def post(
@@ -184,7 +186,7 @@ def show(opts: ChainOptions, rfq_id: str, as_json: bool) -> None:
         echo_json(data)
         return
     commitments = data.pop("commitments")
-    data["invited"] = ", ".join(data["invited"]) or "open to every active member"
+    data["invited"] = ", ".join(data["invited"])
     fields(f"RFQ {data['rfqId']}", data)
     table(
         "commitment log",

@@ -151,7 +151,7 @@ class FailureReason(IntEnum):
     CANCELLED = 3
 
 
-REPORT_ABI = "(bytes32,uint8,uint32,uint64,uint64,(uint32,uint32,uint32,uint32,uint16),bytes32)"
+REPORT_ABI = "(bytes32,uint8,uint256,uint64,uint64,(uint32,uint32,uint32,uint32,uint16),bytes32)"
 NO_METRICS = PeriodMetrics(0, 0, 0, 0, 0)
 
 
@@ -177,7 +177,7 @@ class SlaReport:
             ReportKind(self.kind)
         except ValueError:
             raise InvalidInput(f"report kind {self.kind!r} is not a known kind") from None
-        for name, bits in (("key", 32), ("value0", 64), ("value1", 64)):
+        for name, bits in (("key", 256), ("value0", 64), ("value1", 64)):
             _check_uint(name, getattr(self, name), bits)
         for f in fields(PeriodMetrics):
             _check_uint(f"metrics.{f.name}", getattr(self.metrics, f.name), int(f.metadata["abi"][4:]))
@@ -209,9 +209,7 @@ class SlaReport:
     @property
     def report_id(self) -> bytes:
         """What the report is about: keccak256(abi.encode(orderId, kind, key))."""
-        return keccak(
-            encode(["bytes32", "uint8", "uint32"], [bytes(self.order_id), int(self.kind), self.key])
-        )
+        return report_id(self.order_id, self.kind, self.key)
 
     @property
     def content_hash(self) -> bytes:
@@ -221,6 +219,11 @@ class SlaReport:
     def leaf(self, member: str) -> bytes:
         """The Merkle leaf of this report in a batch submitted for `member`."""
         return keccak(encode(["address", REPORT_ABI], [to_checksum_address(member), self.to_tuple()]))
+
+
+def report_id(order_id: bytes, kind: int, key: int) -> bytes:
+    """The id of the fact about (`order_id`, `kind`, `key`), as ReportKinds.idOf computes it."""
+    return keccak(encode(["bytes32", "uint8", "uint256"], [bytes(order_id), int(kind), key]))
 
 
 def _check_uint(name: str, value: object, bits: int) -> None:
@@ -247,22 +250,11 @@ class OrderStatus(IntEnum):
 class Payout(IntEnum):
     """IOrderEscrow.Payout: why money moved to a party's balance."""
 
-    RELEASE = 0
-    CREDIT = 1
-    REFUND = 2
-    CANCELLATION_FEE = 3
-    CLAIM = 4
-    RULING = 5
-
-
-class Skip(IntEnum):
-    """IOrderEscrow.Skip: why a final outcome moved no money."""
-
-    NONE = 0
-    ORDER_NOT_AWAITING_DELIVERY = 1
-    ORDER_NOT_ACTIVE = 2
-    PERIOD_NOT_FUNDED = 3
-    PERIOD_SETTLED = 4
+    RELEASE = 0  # a milestone settled by a final report (the seller's charge, the buyer's credits)
+    REFUND = 1
+    CANCELLATION_FEE = 2
+    CLAIM = 3  # a period settled by its timeout
+    RULING = 4
 
 
 class ReportStatus(IntEnum):
@@ -271,6 +263,7 @@ class ReportStatus(IntEnum):
     NONE = 0
     DISPUTED = 1
     FINAL = 2
+    PENDING = 3  # held by a party: the escrow's timeouts of its milestone wait
 
 
 class RfqStatus(IntEnum):

@@ -10,10 +10,8 @@ performance data.
 from __future__ import annotations
 
 import asyncio
-import calendar
 import logging
 import secrets
-from datetime import UTC, datetime
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
@@ -21,6 +19,7 @@ from eth_utils import to_checksum_address
 from offnet.chain.connect import Chain
 from offnet.chain.tx import Sender
 from offnet.exceptions import InvalidInput
+from offnet.market import periods
 from offnet.market.codec import report_to_json, signed_quote_to_json, terms_from_json
 from offnet.market.quotes import Quote, sign_quote
 from offnet.market.rfq import RfqClient
@@ -36,20 +35,6 @@ log = logging.getLogger("offnet.oracle.seller")
 
 ORDERABLE = "approved.orderable"
 TOKEN_DECIMALS = 6
-
-
-def month_of(timestamp: int, offset: int) -> str:
-    """The calendar month `offset` months after the month of `timestamp`, as YYYY-MM (UTC)."""
-    moment = datetime.fromtimestamp(timestamp, UTC)
-    index = moment.year * 12 + moment.month - 1 + offset
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def month_end(period: str) -> int:
-    """The unix time at which calendar month YYYY-MM ends."""
-    year, month = map(int, period.split("-"))
-    last_day = calendar.monthrange(year, month)[1]
-    return int(datetime(year, month, last_day, tzinfo=UTC).timestamp()) + 86_400
 
 
 class SellerDesk:
@@ -150,9 +135,10 @@ class SellerDesk:
         for order in self.store.delivered_seller_orders():
             terms = terms_from_json(order["terms"])
             for period in range(order["reported_periods"] + 1, terms.term_months + 1):
-                month = month_of(order["completed_at"], period)
-                if month_end(month) > now:
+                # The escrow's billing periods (offnet.market.periods): period 1 is the month of delivery.
+                if periods.period_bounds(order["completed_at"], period)[1] > now:
                     break
+                month = periods.period_month(order["completed_at"], period)
                 try:
                     measurement = await self._source().measurement(order["product_order_id"], month)
                     report = period_report(bytes.fromhex(order["order_id"][2:]), period, measurement)

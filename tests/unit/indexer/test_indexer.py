@@ -169,7 +169,7 @@ def test_sync__closing_an_rfq_refreshes_reputation_and_the_floor_filters(chain, 
     market = world.suite.market
     rfq = Rfq(
         buyer.address,
-        chain.now() + 3600,
+        chain.now() + 2 * 86_400,
         world.suite.token.address,
         keccak(text="req"),
         ACCESS_ELINE,
@@ -189,13 +189,13 @@ def test_sync__closing_an_rfq_refreshes_reputation_and_the_floor_filters(chain, 
         bytes(32),
         CreditSchedule.none(),
         0,
-        chain.now() + 7200,
+        chain.now() + 3 * 86_400,
         1,
     )
     market.commit(Sender(chain, erin), rfq, sign_quote(erin, quote, market.domain))
     indexer = indexer_for(chain, world, store)
     indexer.sync()
-    chain.advance_time(3601)
+    chain.advance_time(2 * 86_400 + 1)
     market.close(Sender(chain, buyer), rfq)  # erin answered on time, frank did not
     indexer.sync()
 

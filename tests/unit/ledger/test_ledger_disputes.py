@@ -1,6 +1,6 @@
 """Disputes: by the counterparty within the window, by two conflicting contents, and council rulings."""
 
-from ledger_support import LIVENESS, events
+from suite_support import LIVENESS, events
 
 from offnet.market.types import OrderStatus, ReportStatus
 
@@ -12,10 +12,10 @@ def test_dispute__by_the_buyer_within_the_window__blocks_finality(ledger, gas):
     claim = ledger.delivery(terms)  # the seller claims an on-time delivery
     batch, _ = ledger.submit(ledger.seller, [claim])
 
-    receipt = ledger.client.dispute(ledger.buyer.oracle.sender, terms, claim, batch)
+    receipt = ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch)
 
-    assert ledger.client.status(claim) is ReportStatus.DISPUTED
-    [disputed] = events(ledger.client, receipt, "ReportDisputed")
+    assert ledger.ledger.status(claim) is ReportStatus.DISPUTED
+    [disputed] = events(ledger.ledger, receipt, "ReportDisputed")
     assert (bytes(disputed.reportId), disputed.disputer, bytes(disputed.contentHash)) == (
         claim.report_id,
         ledger.buyer.address,
@@ -24,11 +24,11 @@ def test_dispute__by_the_buyer_within_the_window__blocks_finality(ledger, gas):
     gas.check("SlaLedger.dispute", receipt.gas_used, budget=80_000)
     ledger.chain.advance_time(LIVENESS)
     ledger.refuse(
-        lambda: ledger.client.finalize(ledger.stranger.sender, terms, claim, batch),
+        lambda: ledger.ledger.finalize(ledger.stranger.sender, terms, claim, batch),
         "SlaReportDisputed",
         reportId=claim.report_id,
     )
-    assert ledger.escrow.order(terms.order_id()).status is OrderStatus.OPEN
+    assert ledger.escrow.order(terms.order_id()).status is OrderStatus.ACKNOWLEDGED
 
 
 def test_dispute__by_the_submitting_side__reverts(ledger):
@@ -36,7 +36,7 @@ def test_dispute__by_the_submitting_side__reverts(ledger):
     claim = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [claim])
     ledger.refuse(
-        lambda: ledger.client.dispute(ledger.seller.oracle.sender, terms, claim, batch),
+        lambda: ledger.ledger.dispute(ledger.seller.oracle.sender, terms, claim, batch),
         "SlaNotCounterparty",
         caller=ledger.seller.oracle.address,
         member=ledger.seller.address,
@@ -48,7 +48,7 @@ def test_dispute__by_a_member_outside_the_order__reverts(ledger):
     claim = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [claim])
     ledger.refuse(
-        lambda: ledger.client.dispute(ledger.other.oracle.sender, terms, claim, batch),
+        lambda: ledger.ledger.dispute(ledger.other.oracle.sender, terms, claim, batch),
         "SlaNotCounterparty",
         caller=ledger.other.oracle.address,
         member=ledger.other.address,
@@ -60,7 +60,7 @@ def test_dispute__by_a_stranger__reverts(ledger):
     claim = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [claim])
     ledger.refuse(
-        lambda: ledger.client.dispute(ledger.stranger.sender, terms, claim, batch),
+        lambda: ledger.ledger.dispute(ledger.stranger.sender, terms, claim, batch),
         "SlaNotOracle",
         key=ledger.stranger.address,
         member=ZERO,
@@ -73,7 +73,7 @@ def test_dispute__by_a_suspended_buyer__reverts(ledger):
     batch, _ = ledger.submit(ledger.seller, [claim])
     ledger.suspend(ledger.buyer)
     ledger.refuse(
-        lambda: ledger.client.dispute(ledger.buyer.oracle.sender, terms, claim, batch),
+        lambda: ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch),
         "SlaNotOracle",
         key=ledger.buyer.oracle.address,
         member=ledger.buyer.address,
@@ -84,16 +84,16 @@ def test_dispute__after_the_window__reverts_and_the_report_finalises(ledger):
     terms = ledger.open()
     claim = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [claim])
-    ended = ledger.client.batch_stored(batch).submitted_at + LIVENESS
+    ended = ledger.ledger.batch_stored(batch).submitted_at + LIVENESS
     ledger.chain.advance_time(LIVENESS)
     ledger.refuse(
-        lambda: ledger.client.dispute(ledger.buyer.oracle.sender, terms, claim, batch),
+        lambda: ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch),
         "SlaLivenessOver",
         reportId=claim.report_id,
         endedAt=ended,
     )
-    ledger.client.finalize(ledger.stranger.sender, terms, claim, batch)
-    assert ledger.client.status(claim) is ReportStatus.FINAL
+    ledger.ledger.finalize(ledger.stranger.sender, terms, claim, batch)
+    assert ledger.ledger.status(claim) is ReportStatus.FINAL
 
 
 def test_dispute_conflict__two_contents_for_one_fact__blocks_both(ledger):
@@ -103,17 +103,17 @@ def test_dispute_conflict__two_contents_for_one_fact__blocks_both(ledger):
     seller_batch, _ = ledger.submit(ledger.seller, [seller_says])
     buyer_batch, _ = ledger.submit(ledger.buyer, [buyer_says])
 
-    receipt = ledger.client.dispute_conflict(
+    receipt = ledger.ledger.dispute_conflict(
         ledger.stranger.sender, terms, seller_says, seller_batch, buyer_says, buyer_batch
     )
 
-    assert ledger.client.status(seller_says) is ReportStatus.DISPUTED
-    [disputed] = events(ledger.client, receipt, "ReportDisputed")
+    assert ledger.ledger.status(seller_says) is ReportStatus.DISPUTED
+    [disputed] = events(ledger.ledger, receipt, "ReportDisputed")
     assert disputed.disputer == ZERO
     ledger.chain.advance_time(LIVENESS)
     for report, batch in ((seller_says, seller_batch), (buyer_says, buyer_batch)):
         ledger.refuse(
-            lambda r=report, b=batch: ledger.client.finalize(ledger.stranger.sender, terms, r, b),
+            lambda r=report, b=batch: ledger.ledger.finalize(ledger.stranger.sender, terms, r, b),
             "SlaReportDisputed",
             reportId=seller_says.report_id,
         )
@@ -125,7 +125,7 @@ def test_dispute_conflict__same_content__reverts(ledger):
     seller_batch, _ = ledger.submit(ledger.seller, [claim])
     buyer_batch, _ = ledger.submit(ledger.buyer, [claim])
     ledger.refuse(
-        lambda: ledger.client.dispute_conflict(
+        lambda: ledger.ledger.dispute_conflict(
             ledger.stranger.sender, terms, claim, seller_batch, claim, buyer_batch
         ),
         "SlaNoConflict",
@@ -140,7 +140,7 @@ def test_dispute_conflict__different_facts__reverts(ledger):
     seller_batch, _ = ledger.submit(ledger.seller, [delivery])
     buyer_batch, _ = ledger.submit(ledger.buyer, [month])
     ledger.refuse(
-        lambda: ledger.client.dispute_conflict(
+        lambda: ledger.ledger.dispute_conflict(
             ledger.stranger.sender, terms, delivery, seller_batch, month, buyer_batch
         ),
         "SlaDifferentReports",
@@ -154,14 +154,14 @@ def test_resolve__council_rules_for_the_buyer__finalises_its_content_and_the_sel
     seller_says = ledger.delivery(terms)
     buyer_says = ledger.delivery(terms, days_late=5)
     seller_batch, _ = ledger.submit(ledger.seller, [seller_says])
-    ledger.client.dispute(ledger.buyer.oracle.sender, terms, seller_says, seller_batch)
+    ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, seller_says, seller_batch)
 
-    receipt = ledger.council(ledger.client.resolve_call(terms, buyer_says, ledger.seller.address))
+    receipt = ledger.council(ledger.ledger.resolve_call(terms, buyer_says, ledger.seller.address))
 
-    assert ledger.client.status(buyer_says) is ReportStatus.FINAL
-    [ruled] = events(ledger.client, receipt, "DisputeResolved")
+    assert ledger.ledger.status(buyer_says) is ReportStatus.FINAL
+    [ruled] = events(ledger.ledger, receipt, "DisputeResolved")
     assert (bytes(ruled.contentHash), ruled.loser) == (buyer_says.content_hash, ledger.seller.address)
-    seller = ledger.client.reputation(ledger.seller.address)
+    seller = ledger.ledger.reputation(ledger.seller.address)
     assert (seller.disputes_lost, seller.orders_delivered, seller.orders_on_time, seller.total_days_late) == (
         1,
         1,
@@ -169,15 +169,15 @@ def test_resolve__council_rules_for_the_buyer__finalises_its_content_and_the_sel
         5,
     )
     assert ledger.escrow.order(terms.order_id()).status is OrderStatus.ACTIVE
-    assert ledger.client.reputation(ledger.buyer.address).disputes_lost == 0
+    assert ledger.ledger.reputation(ledger.buyer.address).disputes_lost == 0
 
 
 def test_resolve__not_through_the_registry__reverts(ledger):
     terms = ledger.open()
     claim = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.client.dispute(ledger.buyer.oracle.sender, terms, claim, batch)
-    ruling = ledger.client.resolve_call(terms, claim, None)
+    ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch)
+    ruling = ledger.ledger.resolve_call(terms, claim, None)
     ledger.refuse(
         lambda: ledger.arbiter.sender.transact(ruling), "SlaNotCouncil", caller=ledger.arbiter.address
     )
@@ -188,7 +188,7 @@ def test_resolve__undisputed_report__is_refused_inside_the_council_call(ledger):
     claim = ledger.delivery(terms)
     ledger.submit(ledger.seller, [claim])
     ledger.council_refused(
-        ledger.client.resolve_call(terms, claim, None), "SlaNotDisputed", reportId=claim.report_id
+        ledger.ledger.resolve_call(terms, claim, None), "SlaNotDisputed", reportId=claim.report_id
     )
 
 
@@ -196,9 +196,9 @@ def test_resolve__loser_outside_the_order__is_refused(ledger):
     terms = ledger.open()
     claim = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.client.dispute(ledger.buyer.oracle.sender, terms, claim, batch)
+    ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch)
     ledger.council_refused(
-        ledger.client.resolve_call(terms, claim, ledger.other.address),
+        ledger.ledger.resolve_call(terms, claim, ledger.other.address),
         "SlaLoserNotAParty",
         loser=ledger.other.address,
     )
@@ -208,17 +208,17 @@ def test_dispute_conflict__late_content_after_the_window__cannot_block_finality(
     terms = ledger.open()
     seller_says = ledger.delivery(terms)
     seller_batch, _ = ledger.submit(ledger.seller, [seller_says])
-    ended = ledger.client.batch_stored(seller_batch).submitted_at + LIVENESS
+    ended = ledger.ledger.batch_stored(seller_batch).submitted_at + LIVENESS
     ledger.chain.advance_time(LIVENESS)
     buyer_says = ledger.delivery(terms, days_late=5)
     buyer_batch, _ = ledger.submit(ledger.buyer, [buyer_says])
     ledger.refuse(
-        lambda: ledger.client.dispute_conflict(
+        lambda: ledger.ledger.dispute_conflict(
             ledger.stranger.sender, terms, seller_says, seller_batch, buyer_says, buyer_batch
         ),
         "SlaLivenessOver",
         reportId=seller_says.report_id,
         endedAt=ended,
     )
-    ledger.client.finalize(ledger.stranger.sender, terms, seller_says, seller_batch)
-    assert ledger.client.status(seller_says) is ReportStatus.FINAL
+    ledger.ledger.finalize(ledger.stranger.sender, terms, seller_says, seller_batch)
+    assert ledger.ledger.status(seller_says) is ReportStatus.FINAL

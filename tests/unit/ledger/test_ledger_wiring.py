@@ -8,12 +8,12 @@ ZERO = "0x" + "00" * 20
 
 
 def test_links__name_the_registry_escrow_and_market(ledger):
-    assert ledger.client.fn.links().call() == [
+    assert ledger.ledger.fn.links().call() == [
         ledger.registry.address,
         ledger.escrow.address,
         ledger.market.address,
     ]
-    assert ledger.client.fn.version().call() == "1.0.0"
+    assert ledger.ledger.fn.version().call() == "2.0.0"
 
 
 @pytest.mark.parametrize("missing", ["registry", "escrow", "market"])
@@ -34,7 +34,7 @@ def test_deploy__zero_link__reverts(ledger, missing):
 
 def test_record_quote_timeliness__by_anyone_but_the_market__reverts(ledger):
     ledger.refuse(
-        lambda: ledger.client.record_quote_timeliness(ledger.stranger.sender, ledger.seller.address, True),
+        lambda: ledger.ledger.record_quote_timeliness(ledger.stranger.sender, ledger.seller.address, True),
         "SlaNotMarket",
         caller=ledger.stranger.address,
     )

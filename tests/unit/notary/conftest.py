@@ -1,46 +1,54 @@
-"""Notary fixtures: a registry of two members (buyer, seller with a quote key) and a wired notary."""
+"""Notary fixtures: the unit tests' shared world (a real registry and escrow with an opened order) and
+a ContractNotary wired to them; the seller also has a quote key."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from suite_support import SuiteWorld, UnestimatedSender
 
-from offnet.chain import Chain, Sender
+from offnet.chain import Sender
 from offnet.market.notary import NotaryClient
-from offnet.market.registry import RegistryClient, Role
+from offnet.market.registry import Role
+from offnet.market.types import OrderTerms
+from offnet.testing.accounts import funded_account
 
 
 @dataclass
 class NotaryWorld:
-    chain: Chain
+    suite: SuiteWorld
     notary: NotaryClient
-    deployer: Sender
-    escrow: LocalAccount  # stands in for the escrow (the award functions are tested with the suite)
-    buyer: LocalAccount
-    seller: LocalAccount
     seller_key: LocalAccount
-    stranger: LocalAccount
 
-    def send(self, account: LocalAccount) -> Sender:
-        return Sender(self.chain, account)
+    def __getattr__(self, name: str) -> Any:  # the suite's parties and helpers
+        return getattr(self.suite, name)
+
+    def send(self, who: Any) -> Sender:
+        """The Sender of a party, a member (its admin) or a bare account."""
+        if isinstance(who, LocalAccount):
+            return UnestimatedSender(self.suite.chain, who)
+        return who.sender
+
+    def order(self) -> OrderTerms:
+        """An order the escrow opened between the world's buyer and seller."""
+        return self.suite.open()
+
+
+@pytest.fixture(scope="module")
+def notary_deployed(suite_world: SuiteWorld) -> Iterator[NotaryWorld]:
+    chain = suite_world.chain
+    seller_key = funded_account(chain, "notary-seller-key")
+    suite_world.registry.add_key(suite_world.seller.sender, seller_key.address, Role.QUOTE)
+    notary, _ = NotaryClient.deploy(
+        suite_world.deployer.sender, suite_world.registry.address, suite_world.escrow.address
+    )
+    yield NotaryWorld(suite_world, notary, seller_key)
 
 
 @pytest.fixture
-def world(chain: Chain, make_account) -> NotaryWorld:
-    deployer, escrow, buyer, seller, seller_key, stranger = (
-        make_account(f"notary-{label}")
-        for label in ("deployer", "escrow", "buyer", "seller", "seller-key", "stranger")
-    )
-    registry, _ = RegistryClient.deploy(
-        Sender(chain, deployer),
-        [buyer.address, seller.address],
-        [buyer.address],
-        council_threshold=1,
-        sponsors_required=1,
-        application_ttl=86_400,
-    )
-    registry.add_key(Sender(chain, seller), seller_key.address, Role.QUOTE)
-    notary, _ = NotaryClient.deploy(Sender(chain, deployer), registry.address, escrow.address)
-    return NotaryWorld(chain, notary, Sender(chain, deployer), escrow, buyer, seller, seller_key, stranger)
+def notary_world(notary_deployed: NotaryWorld, suite: SuiteWorld) -> NotaryWorld:
+    return notary_deployed

@@ -136,7 +136,7 @@ def test_approve__executed_unknown_or_expired_proposal__reverts(chain, registry,
         {"proposalId": 1},
     )
     with pytest.raises(ContractRevert) as unknown:
-        registry.approve(cast.carol.sender, 99)
+        registry.approve(cast.carol.sender, 99, b"")
     assert (unknown.value.name, unknown.value.arguments) == ("RegistryUnknownProposal", {"proposalId": 99})
 
     proposal_id, _ = registry.propose_reinstate(cast.alice.sender, cast.dave.address)

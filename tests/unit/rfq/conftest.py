@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -48,6 +49,7 @@ class Market:
     providers: list[Party]
     quote_key: Party  # a quote key of providers[0]
     stranger: Party
+    council: Party  # the one-seat council
 
     @property
     def token(self):
@@ -96,6 +98,16 @@ class Market:
     def sign(self, quote: Quote, signer: Party) -> SignedQuote:
         return sign_quote(signer.account, quote, self.rfq.domain)
 
+    def seal(self, rfq: Rfq) -> None:
+        """Move past the RFQ's deadline: commitments are sealed, the buyer may award."""
+        if self.chain.now() <= rfq.deadline:
+            self.chain.advance_time(rfq.deadline + 1 - self.chain.now())
+
+    def award(self, rfq: Rfq, signed: SignedQuote, **options) -> tuple[bytes, Any]:
+        """The buyer awards `signed` once the deadline passed."""
+        self.seal(rfq)
+        return self.rfq.award(self.buyer.sender, rfq, signed, **options)
+
     def post_with_commitments(self, count: int = 3) -> tuple[Rfq, list[SignedQuote]]:
         """Post an RFQ and commit one signed quote of each of the first `count` providers."""
         rfq = self.new_rfq()
@@ -117,16 +129,18 @@ def build_market(chain: Chain, make_account: Callable[..., LocalAccount], prefix
 
     deployer, buyer = party("deployer"), party("buyer")
     providers = [party(f"provider-{i}") for i in range(1, 4)]
-    quote_key, stranger = party("quote-key-1"), party("stranger")
-    members = [buyer.address, *(p.address for p in providers)]
-    config = SuiteConfig(founders=members, council=[buyer.address], council_threshold=1, sponsors_required=1)
+    quote_key, stranger, council = party("quote-key-1"), party("stranger"), party("council")
+    members = [buyer.address, *(p.address for p in providers), council.address]
+    config = SuiteConfig(
+        founders=members, council=[council.address], council_threshold=1, sponsors_required=1
+    )
     suite = deploy_suite(chain, deployer.sender, config)
     registry = suite.registry
     registry.add_key(providers[0].sender, quote_key.address, Role.QUOTE)
     buyer.sender.transact(suite.token.functions.mint(buyer.address, FUNDS))
     buyer.sender.transact(suite.token.functions.approve(suite.escrow.address, FUNDS))
     rfq = suite.market
-    return Market(chain, suite, rfq, registry, buyer, providers, quote_key, stranger)
+    return Market(chain, suite, rfq, registry, buyer, providers, quote_key, stranger, council)
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,7 @@ def test_award_with_contract__hash_in_the_terms_and_each_party_recovers_the_cont
     seller = market.providers[0]
     sealed, signed = sealed_quote(market, rfq, seller, signer=market.quote_key)
 
-    order_id, receipt = market.rfq.award(market.buyer.sender, rfq, signed)
+    order_id, receipt = market.award(rfq, signed)
 
     terms = escrow.terms_of(order_id)
     assert terms.contract_hash == sealed.commitment
@@ -68,7 +68,7 @@ def test_reveal_award__wrong_document_or_unknown_order__refused(market):
     rfq = market.new_rfq()
     market.rfq.post(market.buyer.sender, rfq)
     sealed, signed = sealed_quote(market, rfq, market.providers[0])
-    order_id, _ = market.rfq.award(market.buyer.sender, rfq, signed)
+    order_id, _ = market.award(rfq, signed)
     terms = escrow.terms_of(order_id)
 
     forged = SealedContract(sealed.document.replace(b"999500", b"990000"), sealed.salt)
@@ -103,6 +103,6 @@ def test_award_with_contract__hash_changed_after_signing__refused_as_a_wrong_sig
     market.rfq.post(market.buyer.sender, rfq)
     _, signed = sealed_quote(market, rfq, market.providers[0])
     tampered = replace(signed, quote=replace(signed.quote, contract_hash=b"\x07" * 32))
-    error = refused(lambda: market.rfq.award(market.buyer.sender, rfq, tampered))
+    error = refused(lambda: market.award(rfq, tampered))
     assert error.name == "QuoteWrongSigner"
     assert market.rfq.state(rfq.rfq_id).status.name == "OPEN"

@@ -21,7 +21,7 @@ def test_quote_signed_in_python__is_accepted_by_the_contract_and_recovered_in_py
         recover_quote_signer(signed[0].quote, signed[0].signature, market.rfq.domain)
         == market.providers[0].address
     )
-    order_id, _ = market.rfq.award(market.buyer.sender, rfq, signed[0])
+    order_id, _ = market.award(rfq, signed[0])
     assert call(market.suite.escrow.fn.orderState(order_id))[0] > 0
 
 
