@@ -449,6 +449,39 @@ def test_sla__submitted_report_is_shown_pending(cli, flow):
     assert_one_line_error(run, "error: ", "nothing to report yet")
 
 
+def test_sla__facts_that_cannot_be_true_yet_and_measurement_typos_are_refused_in_one_line(cli, flow, anvil):
+    order_id = flow["awarded"]["orderId"]
+    measurement = cli.home / "month.json"
+    # A typo once went on chain as 0 % availability (the maximum credit): refused, naming the field.
+    measurement.write_text(json.dumps({"availabilty": 99.99, "frameDelayUs": 8_000, "frameLossRatioPpm": 3}))
+    run = cli("sla", "submit", order_id, "--period", "3", "--measurement", str(measurement), account="carol")
+    assert_one_line_error(run, "error: ", "availabilty", "unknown field")
+    measurement.write_text(json.dumps({"availabilityPercent": 99.99, "frameDelayUs": 8_000}))
+    run = cli("sla", "submit", order_id, "--period", "3", "--measurement", str(measurement), account="carol")
+    assert_one_line_error(run, "error: ", "frame loss ratio is missing")
+    # A month of an order not delivered yet cannot have been measured.
+    measurement.write_text(
+        json.dumps({"availabilityPercent": 99.99, "frameDelayUs": 8_000, "frameLossRatioPpm": 3})
+    )
+    run = cli("sla", "submit", order_id, "--period", "3", "--measurement", str(measurement), account="carol")
+    assert_one_line_error(run, "error: ", "period 3", "not delivered")
+    # A completion dated three days from now is not a fact yet.
+    future = load_example("product_order")
+    when = rfc3339(anvil.now() + 3 * 86_400)
+    future["productOrderItem"][0]["completionDate"] = future["completionDate"] = when
+    path = cli.home / "future-order.json"
+    path.write_text(json.dumps(future))
+    run = cli("sla", "submit", order_id, "--product-order", str(path), account="carol")
+    assert_one_line_error(run, "error: ", "order_completed", "after now")
+
+
+def test_sla__show_states_each_fact_in_human_units(cli, flow):
+    order_id = flow["awarded"]["orderId"]
+    [report] = [r for r in cli.ok("sla", "show", order_id, "--json").json() if r["kind"] == "order_completed"]
+    assert report["facts"] == "committed 2026-02-26T00:00:00Z, completed 2026-02-27T11:05:00Z"
+    assert "completed 2026-02-27T11:05:00Z" in cli.ok("sla", "show", order_id).out
+
+
 def test_order__fund_dispute_cancel_withdraw_move_the_money_statement(cli, flow):
     order_id = flow["awarded"]["orderId"]
     funded = cli.ok("order", "fund", order_id, "--months", "2", account="alice")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import requests
 from web3 import Web3
@@ -138,6 +139,16 @@ class Chain:
         self.close()
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return (
+        f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}"
+        if parts.scheme
+        else "(the RPC URL)"
+    )
+
+
 def _embedded_web3() -> Web3:
     from eth_tester import EthereumTester, PyEVMBackend
     from web3.providers.eth_tester import EthereumTesterProvider
@@ -169,7 +180,8 @@ def connect(
         try:
             w3.eth.chain_id  # noqa: B018 - the first request proves the node answers
         except Exception as exc:  # connection refused, DNS, TLS, HTTP errors all mean the same here
-            raise ChainError(f"cannot reach RPC {rpc}: {exc.__class__.__name__}") from None
+            # The URL without its path or query: a hosted RPC's API key must not reach a log.
+            raise ChainError(f"cannot reach RPC {_origin(rpc)}: {exc.__class__.__name__}") from None
         return Chain(w3=w3, kind=RPC, url=rpc, confirmations=confirmations)
     if chain == EMBEDDED:
         w3 = _embedded_web3()

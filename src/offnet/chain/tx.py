@@ -18,7 +18,7 @@ from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFou
 from offnet.chain.artifacts import Artifact
 from offnet.chain.connect import Chain
 from offnet.chain.reverts import decode_revert
-from offnet.exceptions import ContractRevert, TransactionDropped, TransactionRejected
+from offnet.exceptions import BroadcastUnknown, ContractRevert, TransactionDropped, TransactionRejected
 
 # Errors a node returns when a broadcast is a duplicate of one it already has.
 _ALREADY_KNOWN = ("already known", "known transaction", "alreadyknown")
@@ -202,7 +202,13 @@ class Sender:
         raw = "0x" + bytes(signed.raw_transaction).hex()
         try:
             answer = self.chain.w3.provider.make_request("eth_sendRawTransaction", [raw])
-        except Exception as exc:  # the node unreachable, or a provider that raises node errors
+        except (ConnectionError, OSError, TimeoutError) as exc:
+            # The node may or may not have it: the caller keeps it as sent and follows it (a confirmer
+            # finds it mined, pending, or gone); sending it again now could land it twice.
+            raise BroadcastUnknown(
+                f"broadcast of {tx_hash} not confirmed by the node: {exc.__class__.__name__}"
+            ) from None
+        except Exception as exc:  # a provider that raises the node's own refusal
             answer = {"error": {"message": f"{exc.__class__.__name__}: {exc}"}}
         error = answer.get("error") if isinstance(answer, dict) else None
         if error and not any(s in str(error).lower() for s in _ALREADY_KNOWN):

@@ -87,6 +87,9 @@ class PeerConfig(BaseModel):
     oracle_token: Secret | None = None  # the token its oracle presents to ours (default: inbound_token)
     outbound_token: Secret | None = None  # a static bearer token for its Sonata API and oracle
     oauth2: OAuth2 | None = None  # or client credentials for its Sonata API
+    # Its client secret at our token endpoint (client id = its name): it may then notify us with
+    # OAuth 2.0 client-credentials tokens (scoped per event type) instead of its static token.
+    inbound_client_secret: Secret | None = None
 
     @field_validator("member")
     @classmethod
@@ -173,6 +176,9 @@ class OracleConfig(BaseModel):
     autonomous: bool = True
     admin: AdminConfig = Field(default_factory=AdminConfig)
     peers: list[PeerConfig] = Field(default_factory=list)
+    # Who sellers may contact about our orders (MEF relatedContactInformation: role, name,
+    # emailAddress, number); default: the contacts of the RFQ's quote request.
+    contacts: list[dict[str, str]] = Field(default_factory=list)
     seller: SellerConfig | None = None  # set when this carrier sells through offnet
     buyer: bool = True  # place orders for our awarded RFQs
     auto_award: bool = True  # award the best-ranked quote once an RFQ's deadline passed

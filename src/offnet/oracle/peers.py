@@ -3,6 +3,9 @@ Sonata system, and the fetch of a peer's signed quote from its oracle."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import httpx
 
 from offnet.exceptions import InvalidInput
@@ -15,6 +18,8 @@ from offnet.sonata.client import SonataClient
 from offnet.sonata.models import PRODUCT_ORDER_API, QUOTE_API, TROUBLE_TICKET_API
 
 SELF = "self"  # the peer name of our own Sonata system
+SIGNED_QUOTE_DEADLINE = 15.0  # seconds for a peer oracle's whole answer
+SIGNED_QUOTE_MAX_BYTES = 16 * 1024
 
 
 class PeerClients:
@@ -52,14 +57,24 @@ class PeerClients:
         if not peer.oracle_url:
             raise LookupError(f"peer {peer.name} has no oracle_url to fetch its signed quote from")
         headers = {"Authorization": f"Bearer {peer.outbound_token.read()}"} if peer.outbound_token else {}
-        async with httpx.AsyncClient(timeout=10) as http:
-            response = await http.get(
-                f"{peer.oracle_url.rstrip('/')}/offnet/v1/signedQuotes/{rfq_id}", headers=headers
-            )
+        url = f"{peer.oracle_url.rstrip('/')}/offnet/v1/signedQuotes/{rfq_id}"
+        try:
+            async with (
+                asyncio.timeout(SIGNED_QUOTE_DEADLINE),
+                httpx.AsyncClient(timeout=10) as http,
+                http.stream("GET", url, headers=headers) as response,
+            ):
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > SIGNED_QUOTE_MAX_BYTES:
+                        raise InvalidInput(f"signed quote for RFQ {rfq_id} from {peer.name} is too large")
+        except TimeoutError:
+            raise LookupError(f"signed quote for RFQ {rfq_id} from {peer.name}: no answer in time") from None
         if response.status_code != 200:
             raise LookupError(f"signed quote for RFQ {rfq_id} from {peer.name}: HTTP {response.status_code}")
         try:
-            return signed_quote_from_json(response.json())
+            return signed_quote_from_json(json.loads(body))
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInput(
                 f"signed quote for RFQ {rfq_id} from {peer.name} is malformed: {exc}"

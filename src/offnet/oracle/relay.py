@@ -32,7 +32,7 @@ from eth_utils import keccak, to_checksum_address
 
 from offnet.chain.connect import Chain
 from offnet.chain.tx import Sender, as_revert
-from offnet.exceptions import ContractRevert, InvalidInput, TransactionRejected
+from offnet.exceptions import BroadcastUnknown, ContractRevert, InvalidInput, TransactionRejected
 from offnet.market.codec import report_from_json, terms_from_json, to_hex
 from offnet.market.ledger import Batch, LedgerClient, default_lane
 from offnet.market.types import REPORT_ABI, ReportStatus, SlaReport
@@ -152,6 +152,10 @@ class ReportRelay:
             log.warning("batch of %d reports not accepted by the node: %s", len(ids), refused)
             self.store.mark_pending(ids, str(refused))
             return 0
+        except (
+            BroadcastUnknown
+        ) as unknown:  # recorded as submitted: the confirmer finds out what became of it
+            log.warning("%s; followed up by the confirmer", unknown)
         self.stats.transactions += 1
         self.stats.submitted += len(ids)
         return len(ids)
