@@ -31,7 +31,6 @@ from offnet.sla import terms as offer
 from offnet.sla.reports import period_report
 from offnet.sonata.buyer import read_quote, rfq_id_of
 from offnet.sonata.models import Quote as SonataQuote
-from offnet.sonata.units import month_end, month_of
 
 log = logging.getLogger("offnet.oracle.seller")
 
