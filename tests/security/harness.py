@@ -40,16 +40,14 @@ class Harness:
             sender.forget_nonce()
             self.chain.forget_nonce(address)  # the World's web3 Senders share the chain's nonce cache
 
-    def notarise_call(self, order_id: bytes, commitment: bytes, buyer, seller) -> Call:
+    def notarise_call(self, terms, commitment: bytes, buyer, seller) -> Call:
         """ContractNotary.notarise of `commitment` for an order, signed by both members' admins."""
         domain = self.world.notary.domain
         return self.notary.notarise(
-            order_id,
+            terms.to_tuple(),
             commitment,
-            buyer.address,
-            seller.address,
-            sign_contract_commitment(buyer.admin.account, domain, order_id, commitment),
-            sign_contract_commitment(seller.admin.account, domain, order_id, commitment),
+            sign_contract_commitment(buyer.admin.account, domain, terms, commitment),
+            sign_contract_commitment(seller.admin.account, domain, terms, commitment),
         )
 
     def send(self, actor: str, call: Call) -> Mined | ContractRevert:
@@ -87,7 +85,7 @@ class Harness:
         calls += [self.market.quoteEpoch(m.address) for m in w.members]
         for oid in order_ids:
             calls += [self.escrow.orderState(oid), self.notary.recordOf(oid)]
-            calls += [self.escrow.disputedAt(oid, m) for m in range(4)]
+            calls += [self.escrow.holdOf(oid, m) for m in range(4)]
         calls += [self.market.rfqState(r) for r in rfq_ids]
-        calls += [self.ledger.reportStatus(bytes(r.order_id), int(r.kind), r.key) for r in reports]
+        calls += [self.ledger.recordOf(r.report_id) for r in reports]
         return tuple(self.rpc.read_many([read_of(c) for c in calls]))

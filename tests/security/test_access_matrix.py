@@ -69,13 +69,13 @@ def _rows() -> list[Row]:
     )
     add(
         "CarrierRegistry.approve",
-        lambda c: c.h.registry.approve(1),
+        lambda c: c.h.registry.approve(1, b""),
         ("stranger", "RegistryNotCouncil"),
         ("member, not council", "RegistryNotCouncil"),
     )
     add(
         "CarrierRegistry.execute",
-        lambda c: c.h.registry.execute(1),
+        lambda c: c.h.registry.execute(1, b""),
         ("stranger", "RegistryNotCouncil"),
         ("member, not council", "RegistryNotCouncil"),
     )
@@ -115,8 +115,8 @@ def _rows() -> list[Row]:
 
     # OrderEscrow: council calls through the registry, market and ledger pushes (links are immutable).
     add(
-        "OrderEscrow.setTokenAllowed",
-        lambda c: c.h.escrow.setTokenAllowed(c.outsider, True),
+        "OrderEscrow.setToken",
+        lambda c: c.h.escrow.setToken(c.outsider, True, 1),
         ("stranger", "EscrowNotCouncil"),
         ("council member, directly", "EscrowNotCouncil"),
     )
@@ -135,20 +135,20 @@ def _rows() -> list[Row]:
     )
     add(
         "OrderEscrow.onDelivered",
-        lambda c: c.h.escrow.onDelivered(c.terms, c.now, c.now),
+        lambda c: c.h.escrow.onDelivered(c.oid, c.terms, c.now, c.now),
         ("stranger", "EscrowNotLedger"),
         ("seller", "EscrowNotLedger"),
         ("seller's oracle key", "EscrowNotLedger"),
     )
     add(
         "OrderEscrow.onPeriod",
-        lambda c: c.h.escrow.onPeriod(c.terms, 1, (999_999, 1, 0, 0, 0)),
+        lambda c: c.h.escrow.onPeriod(c.oid, c.terms, 1, (999_999, 1, 0, 0, 0)),
         ("stranger", "EscrowNotLedger"),
         ("seller", "EscrowNotLedger"),
     )
     add(
         "OrderEscrow.onOrderFailed",
-        lambda c: c.h.escrow.onOrderFailed(c.terms, 2),
+        lambda c: c.h.escrow.onOrderFailed(c.oid, c.terms, 2),
         ("stranger", "EscrowNotLedger"),
         ("buyer", "EscrowNotLedger"),
     )
@@ -170,7 +170,7 @@ def _rows() -> list[Row]:
         lambda c: c.h.escrow.acknowledge(c.terms),
         ("stranger", "EscrowNotSeller"),
         ("buyer", "EscrowNotSeller"),
-        ("seller's quote key", "EscrowNotSeller"),
+        ("buyer's oracle key", "EscrowNotSeller"),
     )
     add(
         "OrderEscrow.cancel",
@@ -194,6 +194,12 @@ def _rows() -> list[Row]:
         "OrderEscrow.claimPeriod",
         lambda c: c.h.escrow.claimPeriod(c.terms, 1),
         ("stranger, before delivery", "EscrowWrongStatus"),
+    )
+    add(
+        "OrderEscrow.withdrawRefund",
+        lambda c: c.h.escrow.withdrawRefund(c.terms, c.outsider),
+        ("stranger", "EscrowNotBuyer"),
+        ("seller", "EscrowNotBuyer"),
     )
     add(
         "OrderEscrow.withdraw",
@@ -223,6 +229,17 @@ def _rows() -> list[Row]:
         ("seller (the author)", "SlaNotCounterparty"),
         ("member, not a party", "SlaNotCounterparty"),
         ("suspended member's oracle key", "SlaNotOracle"),
+    )
+    add(
+        "SlaLedger.hold",
+        lambda c: c.h.ledger.hold(c.terms, c.ticket.to_tuple(), c.batch.ref, c.batch.proof(c.report)),
+        ("stranger, a ticket report", "SlaNotHoldable"),
+    )
+    add(
+        "SlaLedger.openRecord",
+        lambda c: c.h.ledger.openRecord(c.seller),
+        ("stranger", "SlaNotEscrow"),
+        ("seller", "SlaNotEscrow"),
     )
     add(
         "SlaLedger.resolve",
@@ -282,15 +299,18 @@ def _rows() -> list[Row]:
     )
     add(
         "ContractNotary.notarise",
-        lambda c: c.h.notary.notarise(c.oid, b"\x01" * 32, c.buyer, c.seller, c.stranger_sig, c.stranger_sig),
+        lambda c: c.h.notary.notarise(c.terms, b"\x01" * 32, c.stranger_sig, c.stranger_sig),
         ("stranger, over a sealed order", "NotaryAlreadyNotarised"),
     )
     add(
         "ContractNotary.notarise",
-        lambda c: c.h.notary.notarise(
-            b"\x05" * 32, b"\x01" * 32, c.buyer, c.seller, c.stranger_sig, c.stranger_sig
-        ),
+        lambda c: c.h.notary.notarise(c.unnotarised_terms, b"\x01" * 32, c.stranger_sig, c.stranger_sig),
         ("stranger, own signatures", "NotaryWrongSigner"),
+    )
+    add(
+        "ContractNotary.notarise",
+        lambda c: c.h.notary.notarise(c.unawarded_terms, b"\x01" * 32, c.stranger_sig, c.stranger_sig),
+        ("stranger, an order never awarded", "NotaryNoSuchOrder"),
     )
     add(
         "ContractNotary.publishCopy",
@@ -324,8 +344,15 @@ def _rows() -> list[Row]:
     )
     add(
         "RfqMarket.closeRfq",
-        lambda c: c.h.market.closeRfq(c.open_rfq, []),
+        lambda c: c.h.market.closeRfq(c.open_rfq),
         ("stranger, before the deadline", "RfqNotClosable"),
+        ("buyer, before the deadline", "RfqNotClosable"),
+    )
+    add(
+        "RfqMarket.closeRfq",
+        lambda c: c.h.market.closeRfq(c.expired_rfq),
+        ("stranger, in the buyer's award window", "RfqAwardWindow"),
+        ("seller, in the buyer's award window", "RfqAwardWindow"),
     )
     add(
         "RfqMarket.commitQuote",
@@ -407,8 +434,9 @@ def test_matrix__covers_every_state_changing_function_of_the_suite():
 
 @pytest.fixture(scope="module")
 def context(harness: Harness) -> SimpleNamespace:
-    """A live order (buyer 0, seller 0), an open RFQ with a committed quote, a seller report, seller 1
-    suspended; and the address of every role."""
+    """A live order (buyer 0, seller 0) with a notarised amendment and a seller report, a second order
+    without one, an open RFQ with a committed quote, an RFQ past its deadline in the buyer's award window,
+    seller 1 suspended; and the address of every role."""
     h = harness
     h.reset()
     w = h.world
@@ -419,22 +447,34 @@ def context(harness: Harness) -> SimpleNamespace:
         assert isinstance(result, Mined), result
         return result
 
-    rfq = w.new_rfq(buyer)
-    ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
+    def committed(nonce: int, contract_hash: bytes = bytes(32)):
+        rfq = w.new_rfq(buyer)
+        ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
+        quote = replace(w.quote(rfq, seller, nonce=nonce), contract_hash=contract_hash)
+        signed = w.sign(quote, seller.quote_key.account)
+        ok(seller.quote_key.address, h.market.commitQuote(rfq.to_tuple(), seller.address, signed.digest))
+        return rfq, signed
+
+    def awarded(rfq, signed):
+        mined = ok(
+            buyer.address,
+            h.market.award(
+                rfq.to_tuple(), signed.quote.to_tuple(), signed.signature, [(seller.address, signed.digest)]
+            ),
+        )
+        return signed.quote.order_terms(mined.timestamp), mined
+
     sealed = seal_contract({"price": "secret"}, salt=b"\x07" * 32)
-    quote = replace(w.quote(rfq, seller, nonce=1), contract_hash=sealed.commitment)
-    signed = w.sign(quote, seller.quote_key.account)
-    ok(seller.quote_key.address, h.market.commitQuote(rfq.to_tuple(), seller.address, signed.digest))
-    mined = ok(
-        buyer.address,
-        h.market.award(
-            rfq.to_tuple(), signed.quote.to_tuple(), signed.signature, [(seller.address, signed.digest)]
-        ),
-    )
-    terms = signed.quote.order_terms(mined.timestamp)
+    rfq, signed = committed(1, sealed.commitment)
+    plain_rfq, plain_signed = committed(3)
+    expired_rfq = w.new_rfq(buyer)
+    ok(buyer.address, h.market.postRfq(expired_rfq.to_tuple()))
+    h.rpc.advance_time(expired_rfq.deadline + 1 - h.rpc.now())  # quotes are awarded once sealed
+    terms, mined = awarded(rfq, signed)
+    plain_terms, _ = awarded(plain_rfq, plain_signed)
     # An amendment notarised later with both parties' signatures (the notary's stored record).
     amendment = seal_contract({"price": "amended"}, salt=b"\x08" * 32).commitment
-    ok(w.outsider.address, h.notarise_call(terms.order_id(), amendment, buyer, seller))
+    ok(w.outsider.address, h.notarise_call(terms, amendment, buyer, seller))
     report = SlaReport(
         terms.order_id(), ReportKind.ORDER_COMPLETED, 0, mined.timestamp + 5 * DAY, mined.timestamp
     )
@@ -469,7 +509,11 @@ def context(harness: Harness) -> SimpleNamespace:
         terms=terms.to_tuple(),
         oid=terms.order_id(),
         report=report,
+        ticket=replace(report, kind=ReportKind.TROUBLE_TICKET),
         batch=batch,
+        unnotarised_terms=plain_terms.to_tuple(),
+        unawarded_terms=replace(plain_terms, awarded_at=plain_terms.awarded_at + 1).to_tuple(),
+        expired_rfq=expired_rfq.to_tuple(),
         open_rfq=open_rfq.to_tuple(),
         open_rfq_again=w.new_rfq(buyer).to_tuple(),
         open_quote=open_signed.quote.to_tuple(),
@@ -477,8 +521,8 @@ def context(harness: Harness) -> SimpleNamespace:
         open_log=[(seller.address, open_signed.digest)],
         fresh_rfq_of_suspended=suspended_rfq.to_tuple(),
         stranger_sig=bytes(stranger_sig),
-        order_ids=[terms.order_id()],
-        rfq_ids=[rfq.rfq_id, open_rfq.rfq_id],
+        order_ids=[terms.order_id(), plain_terms.order_id()],
+        rfq_ids=[rfq.rfq_id, open_rfq.rfq_id, expired_rfq.rfq_id],
         reports=[report],
     )
     c.actors = {
@@ -488,6 +532,7 @@ def context(harness: Harness) -> SimpleNamespace:
         "council member's quote key": w.council.quote_key.address,
         "seller's quote key": seller.quote_key.address,
         "seller's oracle key": seller.oracle_key.address,
+        "buyer's oracle key": buyer.oracle_key.address,
         "suspended member": other_seller.address,
         "suspended member's oracle key": other_seller.oracle_key.address,
         "member (already admitted)": buyer.address,

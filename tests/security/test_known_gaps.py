@@ -12,12 +12,12 @@ import pytest
 from harness import Harness
 
 from offnet.exceptions import ContractRevert
+from offnet.market.periods import month_start, period_bounds
 from offnet.market.types import PeriodMetrics, ReportKind, SlaReport
 from world import DAY
 
 pytestmark = pytest.mark.anvil
 
-BILLING_PERIOD = 30 * DAY
 LIVENESS = 2 * DAY  # the security world's liveness window
 
 
@@ -29,6 +29,7 @@ def test_award__buyer_suspended_after_posting__is_refused(fresh: Harness):
     signed = w.sign(w.quote(rfq, seller, nonce=1), seller.quote_key.account)
     w.market.commit(seller.quote_key.sender, rfq, signed)
     w.council_suspend(buyer.address)
+    w.seal(rfq)
     assert not w.registry.is_active(buyer.address)
     before = fresh.fingerprint(rfq_ids=[rfq.rfq_id])
     with pytest.raises(ContractRevert) as refused:
@@ -40,6 +41,8 @@ def test_award__buyer_suspended_after_posting__is_refused(fresh: Harness):
 def test_period__undisputed_report_about_a_month_not_over__releases_nothing_until_it_ends(fresh: Harness):
     w = fresh.world
     buyer, seller = w.buyers[0], w.sellers[0]
+    now = fresh.rpc.now()
+    fresh.rpc.advance_time(month_start(now, 1) + 3 * DAY - now)  # delivered mid-month, whatever the clock
     _, _, terms, _ = w.award_order(buyer, seller)
     oid = terms.order_id()
     delivered = SlaReport(
@@ -49,6 +52,7 @@ def test_period__undisputed_report_about_a_month_not_over__releases_nothing_unti
     buyer_batch, _ = w.ledger.submit(buyer.oracle_key.sender, buyer.address, [delivered])
     w.ledger.finalize_matched(w.outsider.sender, terms, delivered, seller_batch, buyer_batch)
     delivered_at = w.escrow.order(oid).delivered_at
+    month_ends = period_bounds(delivered_at, 1)[1]  # the end of the delivery's calendar month
 
     # The seller reports month 1 on the day of delivery; the buyer stays silent past the window.
     month = SlaReport(oid, ReportKind.PERIOD, 1, metrics=PeriodMetrics(999_999, 1_000, 0, 0, 0))
@@ -59,11 +63,11 @@ def test_period__undisputed_report_about_a_month_not_over__releases_nothing_unti
         w.ledger.finalize(w.outsider.sender, terms, month, batch)
     assert (refused.value.name, refused.value.arguments) == (
         "EscrowPeriodNotOver",
-        {"orderId": oid, "period": 1, "endsAt": delivered_at + BILLING_PERIOD},
+        {"orderId": oid, "period": 1, "endsAt": month_ends},
     )
     assert fresh.fingerprint(order_ids=[oid], reports=[month]) == before
 
     # Once the month is over, the same report releases it.
-    fresh.rpc.advance_time(delivered_at + BILLING_PERIOD - fresh.rpc.now())
+    fresh.rpc.advance_time(month_ends - fresh.rpc.now())
     w.ledger.finalize(w.outsider.sender, terms, month, batch)
     assert w.escrow.is_period_settled(oid, 1)

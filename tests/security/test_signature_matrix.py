@@ -34,7 +34,8 @@ def high_s(signature: bytes) -> bytes:
 
 @pytest.fixture(scope="module")
 def signed_world(harness: Harness) -> SimpleNamespace:
-    """An awarded order (nonce 1 used), an open RFQ, a notarised order and a seller's submitted report."""
+    """An awarded order (nonce 1 used) with a notarised amendment and a seller's submitted report, two
+    awarded orders without a notarised contract, and an open RFQ."""
     h = harness
     h.reset()
     w = h.world
@@ -45,22 +46,33 @@ def signed_world(harness: Harness) -> SimpleNamespace:
         assert isinstance(result, Mined), result
         return result
 
-    first = w.new_rfq(buyer)
-    ok(buyer.address, h.market.postRfq(first.to_tuple()))
+    def committed(nonce: int, contract_hash: bytes = bytes(32)):
+        rfq = w.new_rfq(buyer)
+        ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
+        quote = replace(w.quote(rfq, seller, nonce=nonce), contract_hash=contract_hash)
+        signed = w.sign(quote, seller.quote_key.account)
+        ok(seller.quote_key.address, h.market.commitQuote(rfq.to_tuple(), seller.address, signed.digest))
+        return rfq, signed
+
+    def awarded(rfq, signed):
+        mined = ok(
+            buyer.address,
+            h.market.award(
+                rfq.to_tuple(), signed.quote.to_tuple(), signed.signature, [(seller.address, signed.digest)]
+            ),
+        )
+        return signed.quote.order_terms(mined.timestamp), mined
+
     sealed = seal_contract({"monthly": 1_000_000}, salt=b"\x01" * 32)
-    quote = replace(w.quote(first, seller, nonce=1), contract_hash=sealed.commitment)
-    used = w.sign(quote, seller.quote_key.account)
-    ok(seller.quote_key.address, h.market.commitQuote(first.to_tuple(), seller.address, used.digest))
-    mined = ok(
-        buyer.address,
-        h.market.award(
-            first.to_tuple(), used.quote.to_tuple(), used.signature, [(seller.address, used.digest)]
-        ),
-    )
-    terms = used.quote.order_terms(mined.timestamp)
+    first, used = committed(1, sealed.commitment)
+    plain = [committed(2), committed(3)]
+    last_deadline = max(r.deadline for r, _ in plain)
+    h.rpc.advance_time(last_deadline + 1 - h.rpc.now())  # quotes are awarded once sealed
+    terms, mined = awarded(first, used)
+    fresh_terms, other_terms = (awarded(rfq, signed)[0] for rfq, signed in plain)
     # A later contract for the same order, notarised with both parties' signatures (a stored record).
     amendment = seal_contract({"monthly": 900_000}, salt=b"\x03" * 32).commitment
-    ok(w.outsider.address, h.notarise_call(terms.order_id(), amendment, buyer, seller))
+    ok(w.outsider.address, h.notarise_call(terms, amendment, buyer, seller))
     report = SlaReport(
         terms.order_id(), ReportKind.ORDER_COMPLETED, 0, mined.timestamp + 5 * DAY, mined.timestamp
     )
@@ -78,6 +90,8 @@ def signed_world(harness: Harness) -> SimpleNamespace:
         open_rfq=rfq,
         first=first,
         terms=terms,
+        fresh_terms=fresh_terms,
+        other_terms=other_terms,
         report=report,
         used=used,
         snapshot=h.rpc.snapshot(),
@@ -101,6 +115,8 @@ def _award_attempt(ctx: SimpleNamespace, make: Callable) -> ContractRevert | Min
             s.quote_key.address, h.market.commitQuote(ctx.rfq.to_tuple(), s.address, commit_digest)
         )
         assert isinstance(committed, Mined), committed
+    if ctx.rfq is not ctx.first:
+        h.rpc.advance_time(ctx.rfq.deadline + 1 - h.rpc.now())  # sealed: the buyer may award
     log = [(s.address, commit_digest)] if commit_digest is not None else []
     if ctx.rfq is ctx.first:
         log = [(s.address, ctx.used.digest)]
@@ -209,59 +225,46 @@ def test_signature_matrix__forged_or_replayed_quote__is_never_awarded(signed_wor
 
 
 def _notary_cases() -> dict[str, tuple[Callable, str]]:
-    def sigs(ctx, order_id, domain, buyer=None, seller=None, tamper=lambda s: s):
-        commitment = seal_contract({"deal": "x"}, salt=b"\x02" * 32).commitment
-        b = sign_contract_commitment(buyer or ctx.buyer.admin.account, domain, order_id, commitment)
-        s = sign_contract_commitment(seller or ctx.seller.quote_key.account, domain, order_id, commitment)
-        return ctx.h.notary.notarise(
-            order_id, commitment, ctx.buyer.address, ctx.seller.address, tamper(b), s
-        )
+    commitment = seal_contract({"deal": "x"}, salt=b"\x02" * 32).commitment
 
-    fresh_order = b"\x09" * 32
+    def sigs(ctx, terms, domain, buyer=None, seller=None, tamper=lambda s: s, signed_for=None):
+        b = sign_contract_commitment(
+            buyer or ctx.buyer.admin.account, domain, signed_for or terms, commitment
+        )
+        s = sign_contract_commitment(
+            seller or ctx.seller.quote_key.account, domain, signed_for or terms, commitment
+        )
+        return ctx.h.notary.notarise(terms.to_tuple(), commitment, tamper(b), s)
+
+    def fresh_order(ctx):
+        return ctx.fresh_terms
 
     def domain(ctx, chain_id=None, contract=None):
         return NotaryDomain(chain_id or ctx.w.chain.chain_id, contract or ctx.w.notary.address)
 
     return {
         "commitment signed for another chain id": (
-            lambda c: sigs(c, fresh_order, domain(c, chain_id=c.w.chain.chain_id + 1)),
+            lambda c: sigs(c, fresh_order(c), domain(c, chain_id=c.w.chain.chain_id + 1)),
             "NotaryWrongSigner",
         ),
         "commitment signed for another contract": (
-            lambda c: sigs(c, fresh_order, domain(c, contract=c.w.market.address)),
+            lambda c: sigs(c, fresh_order(c), domain(c, contract=c.w.market.address)),
             "NotaryWrongSigner",
         ),
         "commitment signed by another member": (
-            lambda c: sigs(c, fresh_order, domain(c), seller=c.other.admin.account),
+            lambda c: sigs(c, fresh_order(c), domain(c), seller=c.other.admin.account),
             "NotaryWrongSigner",
         ),
         "commitment with a malleable high-s signature": (
-            lambda c: sigs(c, fresh_order, domain(c), tamper=high_s),
+            lambda c: sigs(c, fresh_order(c), domain(c), tamper=high_s),
             "ECDSAInvalidSignatureS",
         ),
         "commitment replayed over a notarised order": (
-            lambda c: sigs(c, c.terms.order_id(), domain(c)),
+            lambda c: sigs(c, c.terms, domain(c)),
             "NotaryAlreadyNotarised",
         ),
-        "commitment signed for another order id": (
-            lambda c: c.h.notary.notarise(
-                b"\x0a" * 32,
-                seal_contract({"deal": "x"}, salt=b"\x02" * 32).commitment,
-                c.buyer.address,
-                c.seller.address,
-                sign_contract_commitment(
-                    c.buyer.admin.account,
-                    domain(c),
-                    fresh_order,
-                    seal_contract({"deal": "x"}, salt=b"\x02" * 32).commitment,
-                ),
-                sign_contract_commitment(
-                    c.seller.admin.account,
-                    domain(c),
-                    fresh_order,
-                    seal_contract({"deal": "x"}, salt=b"\x02" * 32).commitment,
-                ),
-            ),
+        "commitment signed for another order of the same parties": (
+            lambda c: sigs(c, c.other_terms, domain(c), signed_for=fresh_order(c)),
             "NotaryWrongSigner",
         ),
     }
@@ -275,12 +278,13 @@ def test_signature_matrix__forged_or_replayed_commitment__is_never_notarised(sig
     build, error = NOTARY_CASES[case]
     ctx = signed_world
     _fresh(ctx)
-    before = ctx.h.fingerprint([ctx.terms.order_id(), b"\x09" * 32, b"\x0a" * 32])
+    orders = [t.order_id() for t in (ctx.terms, ctx.fresh_terms, ctx.other_terms)]
+    before = ctx.h.fingerprint(orders)
     result = ctx.h.send(ctx.w.outsider.address, build(ctx))
     RESULTS.append(("ContractNotary.notarise", case, error, getattr(result, "name", "ACCEPTED")))
     assert isinstance(result, ContractRevert), f"{case}: notarised"
     assert result.name == error, result.describe()
-    assert ctx.h.fingerprint([ctx.terms.order_id(), b"\x09" * 32, b"\x0a" * 32]) == before
+    assert ctx.h.fingerprint(orders) == before
 
 
 def _report_cases() -> dict[str, tuple[Callable, str, str]]:

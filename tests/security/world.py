@@ -107,9 +107,14 @@ class World:
 
     # --- building blocks --------------------------------------------------------------------------
 
-    def new_rfq(self, buyer: Member, invited: tuple[str, ...] = (), deadline_in: int = 2 * DAY) -> Rfq:
-        """A fresh RFQ of `buyer` (a counter keeps every RFQ id distinct)."""
+    def new_rfq(
+        self, buyer: Member, invited: tuple[str, ...] | None = None, deadline_in: int = 2 * DAY
+    ) -> Rfq:
+        """A fresh RFQ of `buyer` inviting both sellers unless told otherwise (a counter keeps every RFQ
+        id distinct)."""
         self.rfq_counter[0] += 1
+        if invited is None:
+            invited = tuple(s.address for s in self.sellers if s.address != buyer.address)
         return Rfq(
             buyer=buyer.address,
             deadline=self.now() + deadline_in,
@@ -147,16 +152,26 @@ class World:
             self._domain = self.market.domain  # chain id and market address: fixed per deployment
         return sign_quote(signer, quote, self._domain)
 
+    def seal(self, rfq: Rfq) -> None:
+        """Move past the RFQ's deadline: quotes are sealed until then, and only then awarded."""
+        now = self.now()
+        if now <= rfq.deadline:
+            self.chain.advance_time(rfq.deadline + 1 - now)
+
     def award_order(
-        self, buyer: Member, seller: Member, nonce: int = 1
+        self, buyer: Member, seller: Member, nonce: int = 1, *, acknowledge: bool = True
     ) -> tuple[Rfq, SignedQuote, OrderTerms, Receipt]:
-        """Post, commit and award one order of `buyer` with `seller`; returns the order terms."""
+        """Post, commit and (after the deadline) award one order of `buyer` with `seller`, which
+        acknowledges it unless told otherwise; returns the order terms."""
         rfq = self.new_rfq(buyer)
         self.market.post(buyer.sender, rfq)
         signed = self.sign(self.quote(rfq, seller, nonce=nonce), seller.quote_key.account)
         self.market.commit(seller.quote_key.sender, rfq, signed)
+        self.seal(rfq)
         _, receipt = self.market.award(buyer.sender, rfq, signed)
         terms = signed.quote.order_terms(self.chain.w3.eth.get_block(receipt.block_number)["timestamp"])
+        if acknowledge:
+            self.escrow.acknowledge(seller.oracle_key.sender, terms)
         return rfq, signed, terms, receipt
 
     def council_execute(self, target: str, data: bytes) -> Receipt:
