@@ -20,7 +20,7 @@ import {NonceBitmap} from "./libraries/NonceBitmap.sol";
 /// transaction.
 contract RfqMarket is IRfqMarket, EIP712 {
     /// @inheritdoc IRfqMarket
-    uint256 public constant MAX_INVITED = 8;
+    uint256 public constant MAX_INVITED = 6;
     /// @inheritdoc IRfqMarket
     uint256 public constant MAX_ENTRIES_PER_PROVIDER = 3;
     /// @inheritdoc IRfqMarket

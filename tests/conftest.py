@@ -76,6 +76,14 @@ def stablecoin(chain: Chain, deployer: LocalAccount):
 # --- gas snapshot -----------------------------------------------------------------------------
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that measures gas (uses the `gas` fixture) carries the `gas` mark: `make gas-snapshot`
+    runs exactly those."""
+    for item in items:
+        if "gas" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.gas)
+
+
 @pytest.fixture(scope="session")
 def gas() -> Iterator[GasSnapshot]:
     """Compare measured gas with tests/gas-snapshot.json (`make gas-snapshot` rewrites it)."""

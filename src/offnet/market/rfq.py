@@ -26,7 +26,7 @@ ZERO_DIGEST = bytes(32)
 _RFQ_ABI = "(address,uint40,uint32,address,bytes32,bytes32,bytes32,address[])"
 
 
-MAX_INVITED = 8  # IRfqMarket.MAX_INVITED
+MAX_INVITED = 6  # IRfqMarket.MAX_INVITED
 MAX_ENTRIES_PER_PROVIDER = 3  # IRfqMarket.MAX_ENTRIES_PER_PROVIDER
 MIN_QUOTE_WINDOW = 86_400  # IRfqMarket.MIN_QUOTE_WINDOW
 AWARD_WINDOW = 7 * 86_400  # IRfqMarket.AWARD_WINDOW

@@ -182,9 +182,10 @@ def test_failed__refunds_everything_escrowed(escrow, gas):
     )
 
 
-def test_failed__cancelled_through_sonata_after_acknowledgement__charges_the_cancellation_fee(escrow):
+def test_failed__cancelled_through_sonata_after_acknowledgement__charges_the_cancellation_fee(escrow, gas):
     terms = escrow.open()
-    escrow.settle(terms, _failure(terms, FailureReason.CANCELLED))
+    receipt = escrow.settle(terms, _failure(terms, FailureReason.CANCELLED))
+    gas.check("SlaLedger.finalizeMatched(cancelled through Sonata, fee)", receipt.gas_used, budget=90_000)
     fee = ONE_TIME // 10
     assert escrow.order(terms).status is OrderStatus.CANCELLED
     assert (escrow.withdrawable(escrow.seller), escrow.order(terms).escrowed) == (

@@ -1,8 +1,10 @@
 """Milestone disputes: each party's own right once the milestone is due, freezes that lapse, council rulings."""
 
+import pytest
 from suite_support import DAY, MONTHLY, ONE_TIME, REPORT_GRACE, RULING_TIMEOUT, events
 
 from offnet.market import periods
+from offnet.market.registry import ACCESS_ELINE, Profile
 from offnet.market.types import DELIVERY, OrderStatus, Payout
 
 
@@ -197,3 +199,66 @@ def test_rule__called_directly_by_a_party__reverts(escrow):
             "EscrowNotCouncil",
             caller=party.address,
         )
+
+
+def _council_of(escrow, party, seats: int) -> list:
+    """The arbiter plus `seats - 1` newly admitted members on the council, threshold a majority."""
+    council = [escrow.arbiter]
+    registry = escrow.registry
+    for i in range(seats - 1):
+        member = party(f"seat-{i}")
+        profile = Profile(f"Seat {i}", f"https://sonata.seat-{i}.example", (ACCESS_ELINE,), ("FR",))
+        registry.apply(member.sender, profile)
+        registry.sponsor(escrow.buyer.sender, member.address)  # one sponsor admits
+        registry.propose_council_seat(escrow.arbiter.sender, member.address, True)
+        council.append(member)
+    if seats > 1:
+        registry.propose_council_threshold(escrow.arbiter.sender, seats // 2 + 1)
+    return council
+
+
+@pytest.mark.parametrize("seats", [1, 5, 15])
+def test_council_ruling__costs_the_same_at_any_council_size__within_budget(escrow, party, gas, seats):
+    """A ruling's proposal stores the hash of its call; each approval carries the call, and the approval
+    that reaches the threshold runs it from calldata: no transaction depends on the council's size."""
+    council = _council_of(escrow, party, seats)
+    threshold = escrow.registry.parameters().council_threshold
+    terms = escrow.open()
+    escrow.until(terms.awarded_at + terms.install_days * DAY)
+    escrow.escrow.dispute(escrow.seller.sender, terms, DELIVERY)
+    ruling = escrow.escrow.rule_call(terms, DELIVERY, 2_500)
+    proposal_id, proposed = escrow.registry.propose(
+        council[0].sender, escrow.escrow.address, ruling._encode_transaction_data()
+    )
+    receipts = [proposed] + [escrow.registry.approve(m.sender, proposal_id) for m in council[1:threshold]]
+    assert escrow.order(terms).status is OrderStatus.ACTIVE  # the last of them ran the ruling
+    for receipt in receipts:
+        assert receipt.gas_used <= 250_000, f"a ruling transaction used {receipt.gas_used} gas"
+    if seats == 1:
+        gas.check(
+            "Council ruling (escrow.rule, delivery): propose executing at once",
+            proposed.gas_used,
+            budget=250_000,
+        )
+    else:
+        # The same figures whatever the size: one snapshot entry per step, checked by every size.
+        gas.check("Council ruling (escrow.rule, delivery): propose", proposed.gas_used, budget=250_000)
+        for receipt in receipts[1:-1]:
+            gas.check("Council ruling (escrow.rule, delivery): approve", receipt.gas_used, budget=250_000)
+        gas.check(
+            "Council ruling (escrow.rule, delivery): approve executing", receipts[-1].gas_used, budget=250_000
+        )
+
+
+def test_council_ruling__resolving_a_disputed_completion__within_budget(escrow, gas):
+    terms = escrow.open()
+    report = escrow.delivery(terms)
+    batch, _ = escrow.submit(escrow.seller, [report])
+    escrow.ledger.dispute(escrow.buyer.oracle.sender, terms, report, batch)
+    receipt = escrow.council(escrow.ledger.resolve_call(terms, report, escrow.buyer.address))
+    assert escrow.order(terms).status is OrderStatus.ACTIVE
+    gas.check(
+        "Council ruling (ledger.resolve, delivery): propose executing at once",
+        receipt.gas_used,
+        budget=250_000,
+    )
