@@ -15,7 +15,7 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
 
-from offnet.chain.artifacts import Artifact
+from offnet.chain.artifacts import Artifact, load_artifact
 from offnet.chain.connect import Chain
 from offnet.chain.reverts import decode_revert
 from offnet.exceptions import BroadcastUnknown, ContractRevert, TransactionDropped, TransactionRejected
@@ -39,8 +39,8 @@ class Receipt:
 
 def _revert_data(exc: ContractLogicError) -> bytes | None:
     data = exc.data
-    if isinstance(data, dict):  # some nodes wrap it
-        data = data.get("data")
+    if isinstance(data, dict):  # some nodes wrap it (Ganache's estimateGas: {"result": "0x...", ...})
+        data = data.get("data") or data.get("result")
     if isinstance(data, str) and data.startswith("0x"):
         return bytes.fromhex(data[2:])
     if isinstance(data, bytes):
@@ -285,7 +285,13 @@ class Sender:
         return self.send({"to": call.address, "data": data, "value": value}, gas=gas, on_signed=on_signed)
 
     def deploy(self, artifact: Artifact, *args: Any, gas: int | None = None) -> tuple[Contract, Receipt]:
-        """Deploy a packaged artifact with constructor arguments; returns the bound contract."""
+        """Deploy an artifact with constructor arguments; returns the bound contract.
+
+        A packaged artifact names a contract: its bytecode is taken from the EVM build this chain runs
+        (`chain.evm`), so a Shanghai chain gets the Shanghai build and never an opcode it lacks.
+        """
+        if artifact.packaged and artifact.evm != self.chain.evm:
+            artifact = load_artifact(artifact.name, self.chain.evm)
         w3 = self.chain.w3
         factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         data = factory.constructor(*args).data_in_transaction

@@ -199,4 +199,10 @@ class EventIndexer:
         if self.ledger is None:
             return
         reputation = self.ledger.reputation(provider, block=block)
-        self._upsert_member(conn, provider, block, reputation_ppm=reputation.overall_ppm)
+        self._upsert_member(
+            conn,
+            provider,
+            block,
+            reputation_ppm=reputation.overall_ppm,
+            reputation_samples=reputation.samples,
+        )

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from eth_utils import is_address, to_checksum_address
+from eth_utils import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from offnet.chain.addresses import checked_address
 from offnet.exceptions import InvalidInput
 from offnet.oracle.redact import register_secret
 
@@ -94,9 +95,7 @@ class PeerConfig(BaseModel):
     @field_validator("member")
     @classmethod
     def _address(cls, value: str) -> str:
-        if not is_address(value):
-            raise ValueError(f"not an address: {value}")
-        return to_checksum_address(value)
+        return checked_address(value, "member address")
 
 
 class PerformanceConfig(BaseModel):
@@ -186,9 +185,7 @@ class OracleConfig(BaseModel):
     @field_validator("member")
     @classmethod
     def _address(cls, value: str) -> str:
-        if not is_address(value):
-            raise ValueError(f"not an address: {value}")
-        return to_checksum_address(value)
+        return checked_address(value, "member address")
 
     @property
     def callback_url(self) -> str:

@@ -168,6 +168,7 @@ def test_failed__refunds_everything_escrowed(escrow, gas):
         "SlaLedger.finalizeMatched(failed, first of order and provider)", receipt.gas_used, budget=90_000
     )
     pulled = escrow.escrow.withdraw_refund(escrow.buyer.sender, terms)
+    gas.check("OrderEscrow.withdrawRefund", pulled.gas_used, budget=90_000)
     assert [(e.amount, e.reason) for e in events(escrow.escrow, pulled, "Paid")] == [
         (terms.opening_amount, Payout.REFUND)
     ]
