@@ -14,7 +14,6 @@ from offnet.testing.accounts import funded_account
 sys.path.insert(0, str(Path(__file__).parent))
 
 from harness import Harness
-
 from world import TABLES, World, build_world
 
 MODULE_TIME = 1_960_000_000

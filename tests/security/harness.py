@@ -4,11 +4,11 @@ function factories, snapshots, and a fingerprint of every piece of state a calle
 from __future__ import annotations
 
 from fastrpc import Call, EventBook, FastRpc, FastSender, Functions, Mined, read_of
+from world import World
 
 from offnet.chain import Chain
 from offnet.exceptions import ContractRevert
 from offnet.market.notary import sign_contract_commitment
-from world import World
 
 
 class Harness:

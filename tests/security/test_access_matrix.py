@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 from fastrpc import Call, Mined
 from harness import Harness
+from world import DAY, add_table
 
 from offnet.chain import load_artifact
 from offnet.exceptions import ContractRevert
@@ -20,7 +21,6 @@ from offnet.market.ledger import Batch
 from offnet.market.notary import seal_contract
 from offnet.market.registry import ACCESS_ELINE, country_code
 from offnet.market.types import ReportKind, SlaReport
-from world import DAY, add_table
 
 pytestmark = pytest.mark.anvil
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 from eth_utils import keccak
+from world import DAY, INSTALL_DAYS, MONTHLY, ONE_TIME, Member, World
 
 from offnet.exceptions import ContractRevert
 from offnet.market.ledger import Batch
@@ -15,7 +16,6 @@ from offnet.market.notary import seal_contract, sign_contract_commitment
 from offnet.market.periods import period_bounds, period_charge
 from offnet.market.types import OrderStatus, OrderTerms, PeriodMetrics, ReportKind, ReportStatus, SlaReport
 from offnet.sla.reports import ticket_key
-from world import DAY, INSTALL_DAYS, MONTHLY, ONE_TIME, Member, World
 
 GOOD = PeriodMetrics(999_900, 8_000, 5, 3_600, 1)
 BAD = PeriodMetrics(990_000, 20_000, 500, 30_000, 4)  # misses all four objectives of world.CREDITS

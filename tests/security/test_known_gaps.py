@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 from harness import Harness
+from world import DAY
 
 from offnet.exceptions import ContractRevert
 from offnet.market.periods import month_start, period_bounds
 from offnet.market.types import PeriodMetrics, ReportKind, SlaReport
-from world import DAY
 
 pytestmark = pytest.mark.anvil
 

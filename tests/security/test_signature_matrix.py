@@ -13,13 +13,13 @@ import pytest
 from eth_keys.constants import SECPK1_N
 from fastrpc import Call, Mined
 from harness import Harness
+from world import DAY, add_table
 
 from offnet.exceptions import ContractRevert
 from offnet.market.ledger import Batch
 from offnet.market.notary import NotaryDomain, seal_contract, sign_contract_commitment
 from offnet.market.quotes import QuoteDomain, sign_quote
 from offnet.market.types import ReportKind, SlaReport
-from world import DAY, add_table
 
 pytestmark = pytest.mark.anvil
 

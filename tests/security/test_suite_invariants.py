@@ -31,6 +31,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from world import DAY, add_table
 
 from offnet.exceptions import ContractRevert
 from offnet.market.ledger import Batch
@@ -38,7 +39,6 @@ from offnet.market.periods import period_bounds, period_charge
 from offnet.market.quotes import SignedQuote
 from offnet.market.rfq import LogEntry, Rfq
 from offnet.market.types import OrderStatus, OrderTerms, Payout, PeriodMetrics, ReportKind, SlaReport
-from world import DAY, add_table
 
 pytestmark = [pytest.mark.anvil, pytest.mark.fuzz]
 

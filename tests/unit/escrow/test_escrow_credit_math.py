@@ -4,7 +4,6 @@ from dataclasses import fields
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from suite_support import CREDITS
 
 from offnet.chain.tx import call
 from offnet.market.types import CreditSchedule, PeriodMetrics
