@@ -105,7 +105,7 @@ contract OrderEscrow is IOrderEscrow, NonReentrant {
     /// @param market_ the RfqMarket, the only opener of orders
     /// @param ledger_ the SlaLedger, the only source of final outcomes and of held reports
     /// @param allowedTokens the initial settlement tokens
-    /// @param minOrderValue the least value of an order in each of them (at least 1)
+    /// @param minimum the least value of an order in each of them (at least 1)
     /// @dev The links are immutable (the deployment predicts the addresses of the contracts deployed
     /// after this one): reading them costs nothing on the hot paths.
     constructor(
@@ -113,7 +113,7 @@ contract OrderEscrow is IOrderEscrow, NonReentrant {
         address market_,
         ISlaLedger ledger_,
         address[] memory allowedTokens,
-        uint96 minOrderValue
+        uint96 minimum
     ) {
         if (address(registry_) == address(0) || market_ == address(0) || address(ledger_) == address(0)) {
             revert EscrowZeroAddress();
@@ -123,15 +123,15 @@ contract OrderEscrow is IOrderEscrow, NonReentrant {
         _market = market_;
         _ledger = ledger_;
         for (uint256 i = 0; i < allowedTokens.length; ++i) {
-            _setToken(allowedTokens[i], true, minOrderValue);
+            _setToken(allowedTokens[i], true, minimum);
         }
     }
 
     // --- wiring and council --------------------------------------------------------------------
 
     /// @inheritdoc IOrderEscrow
-    function setToken(address token, bool allowed, uint96 minOrderValue) external onlyCouncil {
-        _setToken(token, allowed, minOrderValue);
+    function setToken(address token, bool allowed, uint96 minimum) external onlyCouncil {
+        _setToken(token, allowed, minimum);
     }
 
     /// @inheritdoc IOrderEscrow
@@ -145,9 +145,9 @@ contract OrderEscrow is IOrderEscrow, NonReentrant {
             if (buyerShareBps == CreditMath.BPS) {
                 _close(orderId, o, OrderStatus.Failed, 0);
             } else {
+                _settleDelivery(orderId, terms, o, uint40(block.timestamp), buyerShareBps, Payout.Ruling);
                 // A ruled delivery counts at the ledger like a reported one: open the seller's record.
                 _ledger.openRecord(terms.seller);
-                _settleDelivery(orderId, terms, o, uint40(block.timestamp), buyerShareBps, Payout.Ruling);
             }
         } else {
             _requireSettleablePeriod(orderId, terms, o, milestone);

@@ -198,8 +198,8 @@ interface IOrderEscrow {
     /// @dev Removing a token refuses new orders and top-ups in it; open orders settle and withdraw normally.
     /// @param token the ERC-20 token
     /// @param allowed true to allow it, false to remove it
-    /// @param minOrderValue the least value (one-time charge plus the whole term) of an order in it
-    function setToken(address token, bool allowed, uint96 minOrderValue) external;
+    /// @param minimum the least value (one-time charge plus the whole term) of an order in it
+    function setToken(address token, bool allowed, uint96 minimum) external;
 
     /// @notice Splits the money of a disputed milestone: `buyerShareBps` of it to the buyer, the rest
     /// to the seller; the council only. For milestone 0 a 10,000 bps share means "never delivered":

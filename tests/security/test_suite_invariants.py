@@ -756,7 +756,14 @@ class SuiteMachine(RuleBasedStateMachine):
     @rule(pick=PICK, who=st.sampled_from(["buyer", "buyer", "seller", "outsider"]))
     def cancel_order(self, pick, who):
         self.duties()
-        order = self.orders[pick % len(self.orders)]
+        # Aim at an order not closed yet whose `who` may misbehave, when there is one (the others only
+        # refuse or are left alone).
+        aims = [
+            o
+            for o in self.orders
+            if o.status in (OrderStatus.OPEN, OrderStatus.ACKNOWLEDGED) and not self.is_honest(o, who)
+        ] or self.orders
+        order = aims[pick % len(aims)]
         if self.is_honest(order, who):
             return  # an honest buyer claims non-delivery instead
         result = self.send(self.order_actor(order, who).address, self.h.escrow.cancel(order.args))
