@@ -26,7 +26,8 @@ from offnet.market.types import OrderStatus
 _REFUNDING = (OrderStatus.CANCELLED, OrderStatus.FAILED, OrderStatus.EXPIRED)
 
 
-def _terms(suite, order_id: str):
+def order_terms(suite, order_id: str):
+    """ORDER_ID as typed (0x hex) and the terms the escrow holds for it."""
     key = bytes32(order_id, "order id")
     return key, suite.escrow.terms_of(key)
 
@@ -49,7 +50,7 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
     from offnet.market.types import Payout
 
     suite = opts.suite()
-    key, terms = _terms(suite, order_id)
+    key, terms = order_terms(suite, order_id)
     state = suite.escrow.order(key)
     flow = suite.escrow.money_flow(key)
     token = token_of(suite, terms.token)
@@ -148,7 +149,7 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
 def fund(opts: ChainOptions, order_id: str, months: int, use_permit: bool | None) -> None:
     """Top up ORDER_ID with more prepaid months."""
     suite = opts.suite()
-    key, terms = _terms(suite, order_id)
+    key, terms = order_terms(suite, order_id)
     token = token_of(suite, terms.token)
     pay(
         suite,
@@ -169,7 +170,7 @@ def acknowledge(opts: ChainOptions, order_id: str) -> None:
     """Accept ORDER_ID as its seller (or the seller's oracle key): its delivery can settle from now on,
     and a cancellation costs the buyer the fee and a notice."""
     suite = opts.suite()
-    _, terms = _terms(suite, order_id)
+    _, terms = order_terms(suite, order_id)
     send("acknowledge order", lambda: suite.escrow.acknowledge(opts.sender(), terms))
 
 
@@ -179,7 +180,7 @@ def acknowledge(opts: ChainOptions, order_id: str) -> None:
 def cancel(opts: ChainOptions, order_id: str) -> None:
     """Cancel ORDER_ID before delivery (as its buyer)."""
     suite = opts.suite()
-    _, terms = _terms(suite, order_id)
+    _, terms = order_terms(suite, order_id)
     send("cancel order", lambda: suite.escrow.cancel(opts.sender(), terms))
 
 
@@ -192,7 +193,7 @@ def cancel(opts: ChainOptions, order_id: str) -> None:
 def dispute(opts: ChainOptions, order_id: str, milestone: int) -> None:
     """Freeze a milestone's money of ORDER_ID for the council to rule on."""
     suite = opts.suite()
-    _, terms = _terms(suite, order_id)
+    _, terms = order_terms(suite, order_id)
     send(f"dispute {_milestone(milestone)}", lambda: suite.escrow.dispute(opts.sender(), terms, milestone))
 
 
@@ -208,7 +209,7 @@ def withdraw(opts: ChainOptions, order_id: str | None, token: str | None, to: st
     sender = opts.sender()
     recipient = opts.address_of(to, "--to") if to else None
     if order_id:
-        key, terms = _terms(suite, order_id)
+        key, terms = order_terms(suite, order_id)
         token = opts.address_of(token, "token address") if token else terms.token
         state = suite.escrow.order(key)
         if state.status in _REFUNDING and state.escrowed and sender.address == terms.buyer:
