@@ -222,3 +222,16 @@ def test_dispute_conflict__late_content_after_the_window__cannot_block_finality(
     )
     ledger.ledger.finalize(ledger.stranger.sender, terms, seller_says, seller_batch)
     assert ledger.ledger.status(seller_says) is ReportStatus.FINAL
+
+
+def test_hold__a_pending_completion__recorded_once_within_the_dispute_budget(ledger, gas):
+    """The seller's oracle holds its completion report while it is in its liveness window: the escrow
+    then refuses the buyer's cancellation and non-delivery claim until the report is final or ruled."""
+    terms = ledger.open()
+    report = ledger.delivery(terms)
+    batch, _ = ledger.submit(ledger.seller, [report])
+    receipt = ledger.ledger.hold(ledger.seller.oracle.sender, terms, report, batch)
+    assert [e.reportId for e in events(ledger.ledger, receipt, "ReportHeld")] == [report.report_id]
+    again = ledger.ledger.hold(ledger.seller.oracle.sender, terms, report, batch)  # changes nothing
+    assert events(ledger.ledger, again, "ReportHeld") == []
+    gas.check("SlaLedger.hold(completion)", receipt.gas_used, budget=80_000)  # a dispute-class step
