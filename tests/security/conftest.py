@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from offnet.chain import Chain
+from offnet.chain.connect import connect
 from offnet.testing.accounts import funded_account
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -34,12 +35,13 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 
 @pytest.fixture(scope="module")
-def harness(anvil: Chain) -> Iterator[Harness]:
-    """The suite on the session's anvil behind the lean RPC path; removed after the module."""
-    before = anvil.snapshot()
-    world = build_world(anvil, lambda label: funded_account(anvil, label), prefix="anvil-sec")
-    yield Harness(anvil, world)
-    anvil.revert(before)
+def harness() -> Iterator[Harness]:
+    """The suite on an anvil of the module's own behind the lean RPC path: its clock starts at the
+    wall clock whatever other tests did to the session's node (the campaign's coverage depends on
+    when its months fall), and it is stopped after the module."""
+    with connect("anvil") as node:
+        world = build_world(node, lambda label: funded_account(node, label), prefix="anvil-sec")
+        yield Harness(node, world)
 
 
 @pytest.fixture
