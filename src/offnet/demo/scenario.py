@@ -31,6 +31,7 @@ from offnet.indexer import EventIndexer, IndexStore
 from offnet.market.escrow import EscrowClient
 from offnet.market.ledger import Batch, LedgerClient, Reputation
 from offnet.market.registry import ACCESS_ELINE, Profile, location_key
+from offnet.market.rfq import MAX_INVITED
 from offnet.market.types import OrderTerms, ReportKind, ReportStatus, SlaReport
 from offnet.sonata.examples import load_example
 from offnet.sonata.models import PRODUCT_ORDER_API, TROUBLE_TICKET_API
@@ -412,7 +413,7 @@ class DemoRun:
         buyer = market[plan.buyer]
         sellers = [
             p.address for p in self.index.providers(ACCESS_ELINE, plan.country) if p.address != buyer.address
-        ]
+        ][:MAX_INVITED]
         if not sellers:
             raise DemoFailure(f"no seller found in the directory for {plan.country}")
         now = datetime.fromtimestamp(chain.now(), UTC)

@@ -80,7 +80,7 @@ class Oracle:
             max_in_flight=config.max_in_flight,
             max_wait=config.batch_wait,
         )
-        self.orders = OrderBook(config, self.store, self.chain, self.suite.escrow)
+        self.orders = OrderBook(config, self.store, self.chain, self.suite.escrow, self.sender)
         suite = self.suite
         self.buyer = BuyerDesk(
             config,
@@ -93,7 +93,9 @@ class Oracle:
             escrow=suite.escrow,
             peers=self.peers,
         )
-        self.seller = SellerDesk.of(config, self.store, self.chain, self.sender, signer, market=suite.market)
+        self.seller = SellerDesk.of(
+            config, self.store, self.chain, self.sender, signer, market=suite.market, escrow=suite.escrow
+        )
         handler = EventHandler(self.peers, self.orders, self.buyer, self.seller, ChainClock(self.chain.now))
         self.worker = Worker(
             self.store,
@@ -158,6 +160,7 @@ class Oracle:
             duties.append(Duty("award", self.buyer.award_due, poll))
         if self.config.buyer:
             duties.append(Duty("sonata orders", self.buyer.place_orders, poll))  # sellers' Sonata APIs
+            duties.append(Duty("close rfqs", self.buyer.close_due, poll))
         if self.seller is not None:
             duties.append(Duty("periods", self.seller.report_periods, poll))
         for duty in duties:

@@ -349,7 +349,7 @@ def ticket_stream(chain: Chain, label: str, tickets: int, *, concurrency: int = 
     have `tickets` tickets opened and resolved there (order_with_tickets); the seller serves until
     the block ends."""
     world = World.create(chain, label, keys=False)
-    order = world.open_order(after_deadline=True)
+    order = world.open_order()
     with serve_in_thread(reference_seller(label, world)) as seller_url:
         po_id, ids = asyncio.run(
             order_with_tickets(chain, seller_url, order.order_id, tickets, concurrency=concurrency)
