@@ -188,6 +188,8 @@ class DemoRun:
                 self._trade()
                 self._drain()
                 self._settle()
+            # The explorer serves this index once the chain is gone: it holds the whole story.
+            EventIndexer.of(self.suite, self.index).sync()
             return finish(self) if finish else self
         finally:
             self.index.close()

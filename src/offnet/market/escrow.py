@@ -59,6 +59,37 @@ class MoneyFlow:
         """What the escrow still holds for this order."""
         return self.escrowed - self.released - self.credited - self.refunded
 
+    @classmethod
+    def of(
+        cls,
+        order_id: bytes,
+        token: str,
+        buyer: str,
+        seller: str,
+        moves: Sequence[MoneyEvent],
+        *,
+        withdrawn_by_buyer: int = 0,
+        withdrawn_by_seller: int = 0,
+    ) -> MoneyFlow:
+        """The statement of an order's money movements (the one rule for what counts as what)."""
+
+        def total(predicate: Any) -> int:
+            return sum(m.amount for m in moves if predicate(m))
+
+        return cls(
+            order_id=order_id,
+            token=token,
+            buyer=buyer,
+            seller=seller,
+            escrowed=total(lambda m: m.kind == "escrowed"),
+            released=total(lambda m: m.kind != "escrowed" and m.party == seller),
+            credited=total(lambda m: m.kind == "credit"),
+            refunded=total(lambda m: m.kind in ("refund", "ruling") and m.party == buyer),
+            withdrawn_by_buyer=withdrawn_by_buyer,
+            withdrawn_by_seller=withdrawn_by_seller,
+            events=tuple(moves),
+        )
+
 
 def _money_event(log: Any, terms: OrderTerms) -> MoneyEvent:
     """One OrderOpened, OrderToppedUp or Paid log as a money movement."""
@@ -240,24 +271,17 @@ class EscrowClient(ContractClient):
         logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
         moves = tuple(_money_event(log, terms) for log in logs)
 
-        def total(predicate: Any) -> int:
-            return sum(m.amount for m in moves if predicate(m))
-
         def withdrawn(party: str) -> int:
             return sum(
                 log["args"]["amount"] for log in self.logs("Withdrawn", token=terms.token, party=party)
             )
 
-        return MoneyFlow(
-            order_id=order_id,
-            token=terms.token,
-            buyer=terms.buyer,
-            seller=terms.seller,
-            escrowed=total(lambda m: m.kind == "escrowed"),
-            released=total(lambda m: m.kind != "escrowed" and m.party == terms.seller),
-            credited=total(lambda m: m.kind == "credit"),
-            refunded=total(lambda m: m.kind in ("refund", "ruling") and m.party == terms.buyer),
+        return MoneyFlow.of(
+            order_id,
+            terms.token,
+            terms.buyer,
+            terms.seller,
+            moves,
             withdrawn_by_buyer=withdrawn(terms.buyer),
             withdrawn_by_seller=withdrawn(terms.seller),
-            events=moves,
         )

@@ -99,6 +99,16 @@ class Reputation:
     average_restore_sec: int
     overall_ppm: int
 
+    @property
+    def samples(self) -> int:
+        """The facts the overall score averages over: quotes requested, orders delivered, months
+        reported (0: a new member without history, whose 0 % means nothing yet)."""
+        return self.quotes_requested + self.orders_delivered + self.periods_reported
+
+    @property
+    def new(self) -> bool:
+        return self.samples == 0
+
     @classmethod
     def from_call(cls, raw: Sequence[int], scores: Sequence[int]) -> Reputation:
         values = [*raw, *scores]
