@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import Enum
 
 PPM = 1_000_000
@@ -66,6 +66,18 @@ class Token:
 def percent(ppm: int, places: int = 1) -> str:
     """Parts per million as a percentage (`999500` -> `99.95%` with places=2)."""
     return f"{Decimal(ppm) / Decimal(10_000):.{places}f}%"
+
+
+def ppm_from_text(text: str) -> int:
+    """A score typed as 0.9 or 90% -> parts per million; ValueError outside 0..1."""
+    value = text.strip()
+    try:
+        number = Decimal(value[:-1]) / 100 if value.endswith("%") else Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not 0 <= number <= 1:
+        raise ValueError(f"{text!r} is outside 0..1 (0 to 100%)")
+    return int(number * PPM)
 
 
 def ratio(part: int, whole: int) -> str:

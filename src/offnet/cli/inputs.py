@@ -9,11 +9,9 @@ from typing import Any
 
 from eth_utils import is_address, to_checksum_address
 
+from offnet.display import ppm_from_text
 from offnet.exceptions import InvalidInput
-from offnet.market.registry import ACCESS_ELINE_URN, product_key
-
-# Short names a human types for the MEF product specifications offnet trades.
-PRODUCT_ALIASES = {"access-eline": ACCESS_ELINE_URN}
+from offnet.market.registry import product_of
 
 
 def address(value: str, what: str = "address") -> str:
@@ -37,26 +35,22 @@ def bytes32(value: str, what: str) -> bytes:
 
 def product(value: str) -> tuple[str, bytes]:
     """A product alias (access-eline) or MEF spec URN -> (URN, on-chain key)."""
-    urn = PRODUCT_ALIASES.get(value.lower(), value)
-    if ":" not in urn:
-        raise InvalidInput(f"unknown product {value!r}: use {', '.join(PRODUCT_ALIASES)} or a MEF spec URN")
-    return urn, product_key(urn)
+    try:
+        return product_of(value)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def reputation_floor(value: str | None) -> int:
     """A reputation floor typed as 0.9 or 90% -> parts per million."""
     if value is None:
         return 0
-    text = value.strip()
     try:
-        number = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
-    except InvalidOperation:
-        number = Decimal(-1)
-    if not 0 <= number <= 1:
+        return ppm_from_text(value)
+    except ValueError:
         raise InvalidInput(
             f"invalid reputation {value!r}: give a score from 0 to 1 (0.9) or a percentage (90%)"
-        )
-    return int(number * 1_000_000)
+        ) from None
 
 
 def token_amount(value: str, decimals: int, what: str = "amount") -> int:

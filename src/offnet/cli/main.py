@@ -65,6 +65,7 @@ def _register() -> None:
     from offnet.cli.demo import demo
     from offnet.cli.deploy import deploy
     from offnet.cli.dev import dev
+    from offnet.cli.explorer import explorer
     from offnet.cli.oracle import oracle
     from offnet.cli.order import order
     from offnet.cli.providers import providers
@@ -88,6 +89,7 @@ def _register() -> None:
         sonata,
         dev,
         oracle,
+        explorer,
         demo,
     ):
         cli.add_command(command)

@@ -152,7 +152,7 @@ class Projection:
 
 def _subject(args: dict[str, Any]) -> str | None:
     """What an event is about, for the journal: its order, RFQ, proposal, report or member."""
-    for name in ("orderId", "rfqId", "proposalId", "reportId"):
+    for name in ("rfqId", "orderId", "proposalId", "reportId"):
         if name in args:
             value = args[name]
             return f"0x{value:064x}" if isinstance(value, int) else "0x" + bytes(value).hex()
@@ -182,7 +182,7 @@ _STATUS_OF = {
 }
 
 
-_ADMITTED = {
+ADMITTED = {  # how a member got in, in words (history entries and the explorer)
     AdmissionPath.FOUNDER: "as a founder",
     AdmissionPath.SPONSORS: "by its sponsors",
     AdmissionPath.COUNCIL: "by the council",
@@ -200,7 +200,7 @@ def _membership(p: Projection, event: ContractEvent) -> None:
     elif event.name == "MemberAdmitted":
         path = AdmissionPath(args["path"])
         p.upsert_member(member, block, admin=member, admitted_via=int(path), admitted_block=block)
-        p.history(event, member, "admitted", detail=_ADMITTED[path])
+        p.history(event, member, "admitted", detail=ADMITTED[path])
     else:
         p.history(event, member, _STATUS_OF[event.name].name.lower())
         if was_council and event.name in ("MemberSuspended", "MemberReinstated"):

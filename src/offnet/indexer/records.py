@@ -112,7 +112,7 @@ class Records:
                 found.update(
                     conn.execute(
                         select(members.c.address, members.c.name).where(members.c.address.in_(chunk))
-                    ).tuples()
+                    ).all()
                 )
                 for key, name in conn.execute(
                     select(keys.c.key, members.c.name)
@@ -120,6 +120,20 @@ class Records:
                     .where(keys.c.key.in_(chunk))
                 ).tuples():
                     found.setdefault(key, name)
+        return found
+
+    def names_of_all(self) -> dict[str, str | None]:
+        """Every known address with its member's name (operational keys and admins included)."""
+        with self.engine.connect() as conn:
+            found: dict[str, str | None] = dict(conn.execute(select(members.c.address, members.c.name)).all())
+            for key, name in conn.execute(
+                select(keys.c.key, members.c.name).join(members, members.c.address == keys.c.member)
+            ).tuples():
+                found.setdefault(key, name)
+            for admin, name in conn.execute(
+                select(members.c.admin, members.c.name).where(members.c.admin.is_not(None))
+            ).tuples():
+                found.setdefault(admin, name)
         return found
 
     def tokens(self) -> dict[str, dict[str, Any]]:
@@ -134,7 +148,7 @@ class Records:
                 found.update(
                     conn.execute(
                         select(blocks.c.number, blocks.c.timestamp).where(blocks.c.number.in_(chunk))
-                    ).tuples()
+                    ).all()
                 )
         return found
 
@@ -506,15 +520,11 @@ class Records:
 
     def order_count_by_status(self) -> dict[int, int]:
         with self.engine.connect() as conn:
-            return dict(
-                conn.execute(select(orders.c.status, func.count()).group_by(orders.c.status)).tuples()
-            )
+            return dict(conn.execute(select(orders.c.status, func.count()).group_by(orders.c.status)).all())
 
     def report_status_counts(self) -> dict[int, int]:
         with self.engine.connect() as conn:
-            return dict(
-                conn.execute(select(reports.c.status, func.count()).group_by(reports.c.status)).tuples()
-            )
+            return dict(conn.execute(select(reports.c.status, func.count()).group_by(reports.c.status)).all())
 
 
 def _chunks(values: list[Any], size: int = 500) -> Iterable[list[Any]]:

@@ -39,6 +39,7 @@ from offnet.market.ledger import LedgerClient
 from offnet.market.notary import NotaryClient
 from offnet.market.registry import RegistryClient
 from offnet.market.rfq import RfqClient
+from offnet.market.types import OrderTerms
 
 # progress(blocks done, blocks to do)
 SyncProgress = Callable[[int, int], None]
@@ -228,6 +229,9 @@ class EventIndexer:
             function, arguments = client.contract.decode_function_input(data)
         except ValueError:  # not a function of this contract: shown as raw calldata
             return None
+        arguments = dict(arguments)
+        if "terms" in arguments:  # a call about an order: name the order
+            arguments["orderId"] = OrderTerms.from_tuple(arguments["terms"]).order_id()
         return function.fn_name, call_arguments(arguments)
 
     def _token_meta(self, token: str) -> dict[str, Any]:
