@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -82,3 +83,32 @@ def gas() -> Iterator[GasSnapshot]:
     snapshot = GasSnapshot(ROOT / "tests" / "gas-snapshot.json")
     yield snapshot
     snapshot.save()
+
+
+# --- the demo's world -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """`offnet demo` as a user runs it (a real subprocess, anvil, sellers and oracles), once per
+    session: three RFQs, two months of service, seed 7 (a trouble ticket, a dispute ruled by the
+    council, a contract notarised after the award). Returns the run and its out/ folder."""
+    out = tmp_path_factory.mktemp("demo") / "out"
+    done = subprocess.run(
+        [
+            str(ROOT / ".venv" / "bin" / "offnet"),
+            "demo",
+            "--rfqs",
+            "3",
+            "--months",
+            "2",
+            "--seed",
+            "7",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    return done, out

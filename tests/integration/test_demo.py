@@ -1,6 +1,7 @@
 """`offnet demo` end to end, as a user runs it: a real subprocess, a real anvil, sellers and oracles.
 
-A small market (two RFQs, one month of service) must leave out/summary.json and out/report.html,
+A small market (three RFQs, two months of service: the session's `small_demo`, see tests/conftest.py)
+must leave out/summary.json and out/report.html,
 with money conserved to the unit, every RFQ posted on chain, and nothing left listening afterwards.
 """
 
@@ -28,32 +29,23 @@ def listening(url: str) -> bool:
         return probe.connect_ex((parsed.hostname, parsed.port)) == 0
 
 
-@pytest.fixture(scope="module")
-def small_demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "out"
-    done = subprocess.run(
-        [str(OFFNET), "demo", "--rfqs", "2", "--months", "1", "--seed", "7", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    return done, out
-
-
 def test_small_demo__exits_zero_and_prints_the_report(small_demo):
     done, _ = small_demo
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Reputation per carrier (before -> after)" in done.stdout
     assert "Gas per operation" in done.stdout
     assert "escrow holds" in done.stdout
+    # It ends with the command that serves the explorer from its index (its chain stopped with it).
+    assert done.stdout.rstrip().splitlines()[-1].startswith("explore the market: offnet explorer --database ")
+    assert "http://127.0.0.1:8000/" in done.stdout.rstrip().splitlines()[-1]
 
 
 def test_small_demo__summary_counts_hold_the_invariants(small_demo):
     _, out = small_demo
     summary = json.loads((out / "summary.json").read_text())
     assert summary["invariants_hold"] is True and summary["failure"] is None
-    assert summary["rfqs"] == 2 and summary["carriers"] == 6
-    assert 1 <= summary["orders"] <= 2 and summary["quotes"] >= summary["orders"]
+    assert summary["rfqs"] == 3 and summary["carriers"] == 6
+    assert 1 <= summary["orders"] <= 3 and summary["quotes"] >= summary["orders"]
     assert summary["reports_relayed"] > 0 and summary["reports_final"] > 0
     assert summary["tokens_released"] > 0
     assert summary["disputes"] == summary["disputes_resolved"] <= 1

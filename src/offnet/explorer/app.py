@@ -135,7 +135,10 @@ def create_app(store: IndexStore, follower: Follower | None = None) -> FastAPI:
         elif len(document.encode()) > MAX_DOCUMENT:
             raise BadInput(f"the document is larger than {MAX_DOCUMENT:,} bytes")
         result = explorer.check_contract(order, salt, text)
-        return render(request, "contract_check.html", result, checked=True, salt=salt.strip())
+        pasted = document if isinstance(text, str) else ""
+        return render(
+            request, "contract_check.html", result, checked=True, salt=salt.strip(), document=pasted
+        )
 
     @app.post("/api/contract-check")
     def check_contract_api(body: ContractCheck) -> dict[str, Any]:

@@ -743,10 +743,10 @@ class Explorer:
                         match=True,
                         computed=_hex(computed),
                         matched={"source": label, "form": form},
-                        verdict=f"match: this document ({form}) and salt give the {label}",
+                        verdict=f"this document ({form}) and salt give the {label}",
                     )
                     return result
-        result["verdict"] = "mismatch: this document and salt do not give the order's commitment"
+        result["verdict"] = "this document and salt do not give the order's commitment"
         return result
 
     # --- council --------------------------------------------------------------------------------

@@ -129,14 +129,16 @@ class EventIndexer:
         position, applied = start, 0
         if progress:
             progress(0, max(0, last - start + 1))
-        while position <= last:
-            end = min(position + chunk - 1, last)
-            if not self._still_on_chain(position):
+        while True:
+            # Before every range (and even when there is none): is the indexed tip still the chain's?
+            if not self._still_on_chain(position, head):
                 with self.store.engine.begin() as conn:
                     self.store.rebuild(conn, self.from_block)
                 position = start = self.from_block
                 rebuilt, applied = True, 0
-                continue
+            if position > last:
+                break
+            end = min(position + chunk - 1, last)
             try:
                 applied += self._apply_range(position, end)
             except ReorganisedWhileReading:
@@ -158,12 +160,15 @@ class EventIndexer:
         }
         return {names[c.CONTRACT]: a for a, c in self._clients.items() if c.CONTRACT in names}
 
-    def _still_on_chain(self, position: int) -> bool:
-        """True when the last block the index covers (before `position`) is still the chain's."""
+    def _still_on_chain(self, position: int, head: int) -> bool:
+        """True when the last block the index covers (before `position`) is still the chain's: it
+        exists (the chain did not get shorter) and has the hash the cursor remembers."""
         with self.store.engine.connect() as conn:
             state = self.store.state(conn)
         if state is None or not state.last_hash or position <= self.from_block:
             return True
+        if position - 1 > max(head, self.chain.w3.eth.block_number):
+            return False
         return _hash(self.chain.w3.eth.get_block(position - 1)["hash"]) == state.last_hash
 
     def _apply_range(self, position: int, end: int) -> int:
