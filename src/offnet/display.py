@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from enum import Enum
 
 PPM = 1_000_000
@@ -44,7 +44,8 @@ def enum_name(value: Enum) -> str:
 def money(amount: int, decimals: int, symbol: str = "") -> str:
     """Smallest units as a decimal amount, exact, with thousands separators and at least two decimals
     (`2,350.00 tUSD`, `0.000001 tUSD`), and the symbol when given."""
-    text = f"{Decimal(amount).scaleb(-decimals):,.{decimals}f}"
+    exact = Context(prec=len(str(abs(int(amount)))) + decimals + 2)  # uint256 amounts, never rounded
+    text = f"{Decimal(amount).scaleb(-decimals, context=exact):,.{decimals}f}"
     if "." in text:
         whole, fraction = text.split(".")
         text = f"{whole}.{fraction.rstrip('0').ljust(min(2, decimals), '0')}"

@@ -96,7 +96,7 @@ def test_providers__country_filter_applies_as_it_changes(world, page):
 
 
 def test_providers__minimum_reputation_leaves_out_the_weaker_and_optionally_the_new(world, page):
-    explorer, _, summary = world
+    explorer, _, _ = world
     everyone = explorer.api("/providers")["providers"]
     floor = max(p["reputation"]["ppm"] for p in everyone)  # only the best stay
     page.goto(f"{explorer.url}/providers")

@@ -40,8 +40,11 @@ class ExplorerProcess:
         return self
 
     def api(self, path: str) -> Any:
-        """GET /api{path} as JSON (raises on a 4xx or 5xx)."""
+        """GET /api{path} as JSON; LookupError when the index does not hold it (yet), HTTPStatusError
+        for any other refusal."""
         answer = httpx.get(f"{self.url}/api{path}", timeout=30)
+        if answer.status_code == 404:
+            raise LookupError(answer.json().get("error", path))
         answer.raise_for_status()
         return answer.json()
 

@@ -1,0 +1,98 @@
+"""The explorer app over an index the indexer built from the embedded chain: pages and JSON twins,
+hostile names escaped, bad input refused with 400 and one line, unknown things 404, read-only."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from offnet.chain import Chain, Sender
+from offnet.deployment import SuiteConfig, deploy_suite
+from offnet.explorer import create_app
+from offnet.indexer import EventIndexer, IndexStore
+from offnet.market.registry import ACCESS_ELINE, Profile
+from offnet.testing.accounts import funded_account
+
+HOSTILE = '<script>alert("x")</script> & Co'
+
+
+@pytest.fixture
+def client(chain: Chain, tmp_path) -> Iterator[tuple[TestClient, str]]:
+    founder = funded_account(chain, "explorer founder")
+    suite = deploy_suite(
+        chain,
+        Sender(chain, funded_account(chain, "explorer deployer")),
+        SuiteConfig(founders=[founder.address], council_threshold=1, sponsors_required=1),
+    )
+    carrier = funded_account(chain, "explorer carrier")
+    suite.registry.apply(
+        Sender(chain, carrier), Profile(HOSTILE, "https://x.example", (ACCESS_ELINE,), ("FR",))
+    )
+    suite.registry.sponsor(Sender(chain, founder), carrier.address)
+    store = IndexStore(f"sqlite:///{tmp_path / 'index.db'}")
+    EventIndexer.of(suite, store).sync()
+    with TestClient(create_app(store)) as http:
+        yield http, carrier.address
+    store.close()
+
+
+def test_providers__the_page_and_its_twin_list_the_new_member_as_new(client):
+    http, carrier = client
+    api = http.get("/api/providers?product=access-eline&country=FR").json()
+    [row] = api["providers"]
+    assert (row["address"], row["name"], row["reputation"]) == (
+        carrier,
+        HOSTILE,
+        {"text": "new", "ppm": 0, "samples": 0, "new": True},
+    )
+    assert api["index"]["indexedThrough"]["number"] > 0
+    page = http.get("/providers?country=FR")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co" in page.text
+    assert '<script>alert("x")' not in page.text  # a member's name is data, never markup
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("/providers?min_reputation=2", "minimum reputation '2'"),
+        ("/providers?product=fibre", "unknown product 'fibre'"),
+        ("/providers?new=sometimes", "new members: one of include, exclude, only"),
+        ("/providers?page=0", "page must be 1 or more"),
+        ("/providers?page=abc", "page"),
+        ("/orders/0x1234", "order id: '0x1234' is not 32 bytes of hex"),
+        ("/rfqs?state=pending", "state: one of all, open, closed"),
+        ("/providers/not-an-address", "is not a 0x-prefixed 20-byte address"),
+    ],
+)
+def test_bad_input__400_with_one_line_on_the_page_and_in_json(client, path, says):
+    http, _ = client
+    page = http.get(path)
+    assert page.status_code == 400 and says in html.unescape(page.text)
+    api = http.get(f"/api{path}")
+    assert api.status_code == 400 and says in api.json()["error"] and "\n" not in api.json()["error"]
+
+
+def test_unknown_things__404(client):
+    http, _ = client
+    for path in (
+        "/orders/0x" + "ab" * 32,
+        "/rfqs/0x" + "cd" * 32,
+        "/providers/0x" + "11" * 20,
+        "/blocks/999999",
+    ):
+        assert http.get(path).status_code == 404
+        assert http.get(f"/api{path}").status_code == 404
+
+
+def test_read_only__no_method_writes(client):
+    http, _ = client
+    for path in ("/api/providers", "/providers", "/api/orders"):
+        assert http.post(path).status_code == 405
+        assert http.delete(path).status_code == 405
+    too_big = {"order": "0x" + "ab" * 32, "salt": "0x" + "00" * 32, "document": "x" * ((1 << 20) + 1)}
+    assert http.post("/api/contract-check", json=too_big).status_code == 400
+    assert http.post("/api/contract-check", json={**too_big, "document": "{}"}).status_code == 404
