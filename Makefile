@@ -4,6 +4,7 @@
 #   make bench  gas and throughput benchmarks        make lint   ruff, import layers, Slither
 #   make artifacts  recompile contracts/ into the package (only when sources changed)
 #   make gas-snapshot  rewrite tests/gas-snapshot.json from a fresh measurement
+#   make browser  Debian's headless Chromium for the explorer's browser tests (needs root and apt)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -19,10 +20,10 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 # ape-foundry looks anvil up on the PATH: the one from node_modules.
 export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup demo test bench lint artifacts gas-snapshot fuzz tools clean
+.PHONY: help setup demo test bench lint artifacts gas-snapshot fuzz tools clean browser
 
 help:
-	@sed -n '2,7p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
 
 tools:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "offnet needs Python 3.11: install it so that '$(PYTHON)' runs (or make PYTHON=/path/to/python3.11)"; exit 1; }
@@ -41,6 +42,12 @@ $(NODE_STAMP): package.json package-lock.json | tools
 	@touch $@
 
 setup: $(PY_STAMP) $(NODE_STAMP)
+
+# The browser tests drive /usr/bin/chromium through Playwright (pinned in requirements.txt); Playwright
+# never downloads a browser of its own. Where this cannot install packages, those tests are skipped.
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@echo "headless Chromium: /usr/bin/chromium"
 
 artifacts: setup
 	@$(BIN)/python -m offnet.build

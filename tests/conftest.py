@@ -11,6 +11,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from offnet.chain import Chain, Sender, connect, load_artifact
+from offnet.deployment import Suite, SuiteConfig, deploy_suite
 from offnet.testing.accounts import funded_account
 from offnet.testing.gas import GasSnapshot
 
@@ -47,6 +48,21 @@ def chain(embedded: Chain) -> Iterator[Chain]:
     snapshot = embedded.snapshot()
     yield embedded
     embedded.revert(snapshot)
+
+
+@pytest.fixture
+def anvil_suite(anvil: Chain) -> Iterator[tuple[Chain, Suite, LocalAccount]]:
+    """The suite freshly deployed on the session's anvil with one founder (its council of one; one
+    sponsor admits): (chain, suite, founder). Anvil is rewound afterwards."""
+    base = anvil.snapshot()
+    founder = funded_account(anvil, "anvil suite founder")
+    suite = deploy_suite(
+        anvil,
+        Sender(anvil, funded_account(anvil, "anvil suite deployer")),
+        SuiteConfig(founders=[founder.address], council_threshold=1, sponsors_required=1),
+    )
+    yield anvil, suite, founder
+    anvil.revert(base)
 
 
 # --- accounts ---------------------------------------------------------------------------------

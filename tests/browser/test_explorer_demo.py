@@ -303,6 +303,9 @@ def test_contract_check__an_uploaded_file_and_the_json_twin(world, page, tmp_pat
             return json.load(answer)
 
     assert check(contract)["match"] is True
+    pretty = {**contract, "document": json.dumps(json.loads(contract["document"]), indent=2)}
+    answer = check(pretty)  # the same contract, pretty-printed: its canonical form is what was committed
+    assert answer["match"] is True and answer["matched"]["form"] == "canonical JSON"
     wrong_salt = {**contract, "salt": "0x" + "11" * 32}
     assert check(wrong_salt)["match"] is False
 

@@ -9,7 +9,6 @@ import pytest
 from eth_utils import keccak
 
 from offnet.chain import Sender
-from offnet.deployment import SuiteConfig, deploy_suite
 from offnet.market.quotes import Quote, sign_quote
 from offnet.market.registry import ACCESS_ELINE, Profile, location_key
 from offnet.market.rfq import Rfq
@@ -22,19 +21,13 @@ pytestmark = pytest.mark.anvil
 
 
 @pytest.fixture
-def live(anvil, tmp_path):
-    """A suite on anvil (one founder, one sponsor admits) and the explorer following it."""
-    base = anvil.snapshot()
-    founder = funded_account(anvil, "live founder")
-    suite = deploy_suite(
-        anvil,
-        Sender(anvil, funded_account(anvil, "live deployer")),
-        SuiteConfig(founders=[founder.address], council_threshold=1, sponsors_required=1),
-    )
+def live(anvil_suite, tmp_path):
+    """The suite on anvil (one founder, one sponsor admits) and the explorer following it."""
+    chain, suite, founder = anvil_suite
     suite.manifest.save(tmp_path / "deployments")
     explorer = ExplorerProcess(
         "--rpc",
-        anvil.url,
+        chain.url,
         "--deployments",
         str(tmp_path / "deployments"),
         "--database",
@@ -43,9 +36,8 @@ def live(anvil, tmp_path):
         "0.2",
         log=tmp_path / "explorer.log",
     ).start()
-    yield anvil, suite, founder, explorer
+    yield chain, suite, founder, explorer
     explorer.stop()
-    anvil.revert(base)
 
 
 def test_follows_the_chain__a_new_member_and_an_rfq_appear_as_their_blocks_arrive(live, page):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 
 from offnet.chain import Sender
-from offnet.deployment import SuiteConfig, deploy_suite
 from offnet.indexer import EventIndexer, IndexStore
 from offnet.market.registry import ACCESS_ELINE, MemberStatus, Profile
 from offnet.testing.accounts import funded_account
@@ -19,20 +18,12 @@ pytestmark = pytest.mark.anvil
 
 
 @pytest.fixture
-def world(anvil, tmp_path):
-    """A suite with one founder (one sponsor admits) on anvil, and an index of it; anvil is rewound
-    afterwards."""
-    base = anvil.snapshot()
-    founder = funded_account(anvil, "reorg founder")
-    suite = deploy_suite(
-        anvil,
-        Sender(anvil, funded_account(anvil, "reorg deployer")),
-        SuiteConfig(founders=[founder.address], council_threshold=1, sponsors_required=1),
-    )
+def world(anvil_suite, tmp_path):
+    """The suite on anvil (one founder, one sponsor admits) and an empty index of it."""
+    chain, suite, founder = anvil_suite
     store = IndexStore(f"sqlite:///{tmp_path / 'index.db'}")
-    yield anvil, suite, founder, store
+    yield chain, suite, founder, store
     store.close()
-    anvil.revert(base)
 
 
 def join(chain, suite, founder, label: str, country: str) -> str:

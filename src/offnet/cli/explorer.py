@@ -6,30 +6,21 @@ from pathlib import Path
 
 import click
 
-from offnet.deployment import DEFAULT_DEPLOYMENTS_DIR
+from offnet.cli.options import deployments_option, rpc_option
 
 DEFAULT_PORT = 8000
 REMOTE_MARGIN = 12  # blocks kept below the tip of a chain that can reorganise (about 2.5 min on Ethereum)
 
 
 @click.command()
-@click.option(
-    "--rpc",
-    envvar="OFFNET_RPC",
-    help="JSON-RPC URL of the chain to follow [env OFFNET_RPC]; without it the explorer serves --database "
-    "as it stands (e.g. the demo's out/index.db after its chain stopped)",
+@rpc_option(
+    "JSON-RPC URL of the chain to follow [env OFFNET_RPC]; without it the explorer serves --database as it "
+    "stands (e.g. the demo's out/index.db after its chain stopped)"
 )
 @click.option(
-    "--database",
-    help="index file or SQLAlchemy URL [default with --rpc: ~/.offnet/index-<chainId>.db]",
+    "--database", help="index file or SQLAlchemy URL [default with --rpc: ~/.offnet/index-<chainId>.db]"
 )
-@click.option(
-    "--deployments",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_DEPLOYMENTS_DIR,
-    show_default=True,
-    help="folder of deployment manifests (<chainId>.json)",
-)
+@deployments_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
 @click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
 @click.option(

@@ -65,6 +65,20 @@ class ChainOptions:
         return Suite.attach(chain, Manifest.load(chain.chain_id, self.deployments))
 
 
+def rpc_option(help_text: str):
+    """--rpc URL (or $OFFNET_RPC), with what it means for the command."""
+    return click.option("--rpc", envvar="OFFNET_RPC", help=help_text)
+
+
+deployments_option = click.option(
+    "--deployments",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_DEPLOYMENTS_DIR,
+    show_default=True,
+    help="folder of deployment manifests (<chainId>.json)",
+)
+
+
 def chain_options(command):
     """Decorator adding the chain and account options; passes `opts: ChainOptions`."""
 
@@ -76,9 +90,7 @@ def chain_options(command):
         show_default=True,
         help="embedded eth-tester chain, or an anvil started from node_modules",
     )
-    @click.option(
-        "--rpc", envvar="OFFNET_RPC", help="JSON-RPC URL of any EVM node (overrides --chain) [env OFFNET_RPC]"
-    )
+    @rpc_option("JSON-RPC URL of any EVM node (overrides --chain) [env OFFNET_RPC]")
     @click.option(
         "--confirmations",
         type=click.IntRange(1, 64),
@@ -86,13 +98,7 @@ def chain_options(command):
         show_default=True,
         help="blocks a transaction needs before it counts",
     )
-    @click.option(
-        "--deployments",
-        type=click.Path(path_type=Path),
-        default=DEFAULT_DEPLOYMENTS_DIR,
-        show_default=True,
-        help="folder of deployment manifests (<chainId>.json)",
-    )
+    @deployments_option
     @click.option(
         "--account", envvar="OFFNET_ACCOUNT", help="keystore account that signs [env OFFNET_ACCOUNT]"
     )

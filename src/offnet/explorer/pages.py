@@ -16,11 +16,13 @@ from typing import Any
 from eth_utils import is_address, keccak, to_checksum_address
 
 from offnet import display
+from offnet.exceptions import InvalidInput
 from offnet.explorer.follower import Follower
 from offnet.indexer.projection import ADMITTED
 from offnet.indexer.records import Page, ProviderFilter, Records
 from offnet.indexer.schema import REPUTATION_FIELDS
 from offnet.indexer.store import IndexStore
+from offnet.market.codec import from_hex
 from offnet.market.escrow import MoneyEvent, MoneyFlow
 from offnet.market.notary import SealedContract
 from offnet.market.registry import (
@@ -908,15 +910,10 @@ def _address(value: str) -> str:
 
 
 def _bytes32(value: str, what: str) -> bytes:
-    text = value.strip()
-    text = text[2:] if text.startswith("0x") else text
     try:
-        data = bytes.fromhex(text)
-    except ValueError:
-        data = b""
-    if len(data) != 32:
-        raise BadInput(f"{what}: {value!r} is not 32 bytes of hex (0x and 64 hex digits)")
-    return data
+        return from_hex(value.strip(), 32, what)
+    except InvalidInput as exc:
+        raise BadInput(str(exc)) from None
 
 
 def _canonical(raw: bytes) -> bytes | None:
@@ -1011,21 +1008,20 @@ def _fact_values(kind: int, s: dict[str, Any], credits: CreditSchedule) -> dict[
 
 
 def _credits(c: CreditSchedule) -> dict[str, str]:
+    """The credit schedule in words: each objective with the credit its miss costs the seller."""
+    misses = {
+        "availability": ("availability", c.availability_objective_ppm, c.availability_credit_bps),
+        "frameDelay": ("frame delay", c.frame_delay_objective_us, c.frame_delay_credit_bps),
+        "frameLoss": ("frame loss", c.frame_loss_objective_ppm, c.frame_loss_credit_bps),
+        "timeToRestore": ("time to restore", c.time_to_restore_objective_sec, c.time_to_restore_credit_bps),
+    }
     return {
         "lateDelivery": f"{_bps(c.late_delivery_bps_per_day)} of the one-time charge per day late, "
         f"at most {_bps(c.late_delivery_cap_bps)}",
-        "availability": "-"
-        if not c.availability_objective_ppm
-        else f"{display.percent(c.availability_objective_ppm, 3)} or {_bps(c.availability_credit_bps)}",
-        "frameDelay": "-"
-        if not c.frame_delay_objective_us
-        else f"{c.frame_delay_objective_us / 1000:.1f} ms or {_bps(c.frame_delay_credit_bps)}",
-        "frameLoss": "-"
-        if not c.frame_loss_objective_ppm
-        else f"{display.percent(c.frame_loss_objective_ppm, 4)} or {_bps(c.frame_loss_credit_bps)}",
-        "timeToRestore": "-"
-        if not c.time_to_restore_objective_sec
-        else f"{display.duration(c.time_to_restore_objective_sec)} or {_bps(c.time_to_restore_credit_bps)}",
+        **{
+            key: "-" if not objective else f"{_UNITS[name](objective)} or {_bps(bps)}"
+            for key, (name, objective, bps) in misses.items()
+        },
         "monthlyCap": _bps(c.monthly_credit_cap_bps),
     }
 

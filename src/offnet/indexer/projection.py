@@ -14,7 +14,7 @@ from dataclasses import asdict
 from typing import Any
 
 from eth_utils import to_checksum_address
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, and_, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from offnet.chain import ContractEvent
@@ -109,28 +109,19 @@ class Projection:
     # --- helpers for the handlers ---------------------------------------------------------------
 
     def upsert_member(self, address: str, block: int, **values: Any) -> None:
-        exists = self.conn.execute(select(members.c.address).where(members.c.address == address)).first()
-        if exists:
-            self.conn.execute(
-                update(members).where(members.c.address == address).values(updated_block=block, **values)
-            )
-        else:
+        exists = self.conn.execute(select(members.c.status).where(members.c.address == address)).first()
+        if not exists:
             values.setdefault("status", int(MemberStatus.NONE))
-            self.conn.execute(insert(members).values(address=address, updated_block=block, **values))
+        upsert(self.conn, members, {"address": address}, {"updated_block": block, **values})
+
+    def record(self, table: Table, event: ContractEvent, **values: Any) -> None:
+        """A row of a table keyed by where its event happened (block, log index)."""
+        self.conn.execute(insert(table).values(block=event.block_number, log_index=event.log_index, **values))
 
     def history(
         self, event: ContractEvent, member: str, kind: str, other: str | None = None, detail: str = ""
     ) -> None:
-        self.conn.execute(
-            insert(member_history).values(
-                block=event.block_number,
-                log_index=event.log_index,
-                member=member,
-                kind=kind,
-                other=other,
-                detail=detail or None,
-            )
-        )
+        self.record(member_history, event, member=member, kind=kind, other=other, detail=detail or None)
 
     def order_parties(self, order_id: bytes) -> tuple[str, str] | None:
         row = self.conn.execute(
@@ -148,6 +139,16 @@ class Projection:
             .where(sync_state.c.id == 1)
             .values(council_epoch=sync_state.c.council_epoch + 1)
         )
+
+
+def upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> bool:
+    """Update the row of `table` with primary key `key`, or insert it; True when it was inserted."""
+    match = and_(*(table.c[name] == value for name, value in key.items()))
+    if conn.execute(select(*(table.c[name] for name in key)).where(match)).first():
+        conn.execute(update(table).where(match).values(**values))
+        return False
+    conn.execute(insert(table).values(**key, **values))
+    return True
 
 
 def _subject(args: dict[str, Any]) -> str | None:
@@ -464,16 +465,8 @@ def _opened(p: Projection, event: ContractEvent) -> None:
 def _payment(
     p: Projection, event: ContractEvent, order_id: bytes, kind: str, party: str, amount: int, milestone: Any
 ) -> None:
-    p.conn.execute(
-        insert(payments).values(
-            block=event.block_number,
-            log_index=event.log_index,
-            order_id=order_id,
-            kind=kind,
-            party=party,
-            amount=int(amount),
-            milestone=milestone,
-        )
+    p.record(
+        payments, event, order_id=order_id, kind=kind, party=party, amount=int(amount), milestone=milestone
     )
 
 
@@ -526,19 +519,7 @@ def _milestone(p: Projection, event: ContractEvent) -> None:
         values = {"credit_bps": int(args["creditBps"]), "settled_block": event.block_number}
     else:
         values = {"ignored": Skip(args["why"]).name.lower().replace("_", " ")}
-    found = p.conn.execute(
-        select(milestones.c.milestone).where(
-            milestones.c.order_id == key["order_id"], milestones.c.milestone == key["milestone"]
-        )
-    ).first()
-    if found:
-        p.conn.execute(
-            update(milestones)
-            .where(milestones.c.order_id == key["order_id"], milestones.c.milestone == key["milestone"])
-            .values(**values)
-        )
-    else:
-        p.conn.execute(insert(milestones).values(**key, **values))
+    upsert(p.conn, milestones, key, values)
 
 
 @handles("DisputeOpened")
@@ -589,25 +570,20 @@ def _escrow_ruling(p: Projection, event: ContractEvent) -> None:
 @handles("Withdrawn")
 def _withdrawn(p: Projection, event: ContractEvent) -> None:
     args = event.args
-    p.conn.execute(
-        insert(withdrawals).values(
-            block=event.block_number,
-            log_index=event.log_index,
-            token=_address(args["token"]),
-            party=_address(args["party"]),
-            recipient=_address(args["to"]),
-            amount=int(args["amount"]),
-        )
+    p.record(
+        withdrawals,
+        event,
+        token=_address(args["token"]),
+        party=_address(args["party"]),
+        recipient=_address(args["to"]),
+        amount=int(args["amount"]),
     )
 
 
 @handles("TokenAllowanceChanged")
 def _token(p: Projection, event: ContractEvent) -> None:
     token, allowed = _address(event.args["token"]), bool(event.args["allowed"])
-    if p.conn.execute(select(tokens.c.address).where(tokens.c.address == token)).first():
-        p.conn.execute(update(tokens).where(tokens.c.address == token).values(allowed=allowed))
-    else:
-        p.conn.execute(insert(tokens).values(address=token, allowed=allowed))
+    if upsert(p.conn, tokens, {"address": token}, {"allowed": allowed}):
         p.new_tokens.add(token)
 
 
@@ -625,10 +601,7 @@ def _batch(p: Projection, event: ContractEvent) -> None:
         "reports": int(args["reports"]),
         "block": event.block_number,
     }
-    if p.conn.execute(select(batches.c.root).where(batches.c.root == root)).first():
-        p.conn.execute(update(batches).where(batches.c.root == root).values(**values))
-    else:
-        p.conn.execute(insert(batches).values(root=root, **values))
+    upsert(p.conn, batches, {"root": root}, values)
 
 
 @handles("ReportSubmitted")
@@ -661,24 +634,22 @@ def _submitted(p: Projection, event: ContractEvent) -> None:
             )
         )
     m: PeriodMetrics = report.metrics
-    p.conn.execute(
-        insert(submissions).values(
-            block=event.block_number,
-            log_index=event.log_index,
-            report_id=report_id,
-            member=member,
-            root=root,
-            content_hash=report.content_hash,
-            value0=report.value0,
-            value1=report.value1,
-            availability_ppm=m.availability_ppm,
-            frame_delay_us=m.frame_delay_us,
-            frame_loss_ppm=m.frame_loss_ppm,
-            time_to_restore_sec=m.time_to_restore_sec,
-            outages=m.outages,
-            evidence_hash=bytes(report.evidence_hash),
-            tx_hash=event.tx_hash,
-        )
+    p.record(
+        submissions,
+        event,
+        report_id=report_id,
+        member=member,
+        root=root,
+        content_hash=report.content_hash,
+        value0=report.value0,
+        value1=report.value1,
+        availability_ppm=m.availability_ppm,
+        frame_delay_us=m.frame_delay_us,
+        frame_loss_ppm=m.frame_loss_ppm,
+        time_to_restore_sec=m.time_to_restore_sec,
+        outages=m.outages,
+        evidence_hash=bytes(report.evidence_hash),
+        tx_hash=event.tx_hash,
     )
 
 
@@ -732,15 +703,13 @@ def _notary(p: Projection, event: ContractEvent) -> None:
         kind, party, commitment = "copy published", _address(args["publisher"]), None
     else:
         kind, party, commitment = "revealed", _address(args["revealer"]), None
-    p.conn.execute(
-        insert(contract_records).values(
-            block=event.block_number,
-            log_index=event.log_index,
-            order_id=bytes(args["orderId"]),
-            kind=kind,
-            party=party,
-            commitment=commitment,
-        )
+    p.record(
+        contract_records,
+        event,
+        order_id=bytes(args["orderId"]),
+        kind=kind,
+        party=party,
+        commitment=commitment,
     )
 
 

@@ -173,17 +173,18 @@ class Records:
     def providers(self, f: ProviderFilter, *, offset: int = 0, limit: int = 50) -> Page:
         """Active members that sell something (or `f.product`) where asked: the ones with a track
         record at or above the floor, best first, and (by `f.new_members`) the new ones."""
-        sells = select(literal(1)).where(products.c.member == members.c.address)
-        if f.product is not None:
-            sells = sells.where(products.c.product_key == bytes(f.product))
-        where = [members.c.status == int(MemberStatus.ACTIVE), exists(sells)]
+        # A filter is a set of members SQLite builds once per query (`IN (SELECT ...)`); "sells
+        # anything" is checked row by row on the products key instead (measured faster on 10,000).
+        if f.product is None:
+            sells = exists(select(literal(1)).where(products.c.member == members.c.address))
+        else:
+            sells = members.c.address.in_(
+                select(products.c.member).where(products.c.product_key == bytes(f.product))
+            )
+        where = [members.c.status == int(MemberStatus.ACTIVE), sells]
         if f.country:
             where.append(
-                exists(
-                    select(literal(1)).where(
-                        coverage.c.member == members.c.address, coverage.c.country == f.country
-                    )
-                )
+                members.c.address.in_(select(coverage.c.member).where(coverage.c.country == f.country))
             )
         rated = and_(members.c.reputation_samples > 0, members.c.reputation_ppm >= f.min_reputation_ppm)
         new = members.c.reputation_samples == 0

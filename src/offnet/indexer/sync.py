@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_utils import to_checksum_address
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from web3 import Web3
 
 from offnet.chain import ContractClient, ContractEvent
 from offnet.deployment import Suite
-from offnet.indexer.projection import Projection
+from offnet.indexer.projection import Projection, upsert
 from offnet.indexer.schema import REPUTATION_FIELDS, blocks, reputation_points, tokens
 from offnet.indexer.store import IndexStore
 from offnet.market.escrow import EscrowClient
@@ -259,21 +259,7 @@ class EventIndexer:
         reputation = self.ledger.reputation(provider, block=block)
         samples = reputation.samples
         values = {name: getattr(reputation, name) for name in REPUTATION_FIELDS}
-        exists = conn.execute(
-            select(reputation_points.c.block).where(
-                reputation_points.c.member == provider, reputation_points.c.block == block
-            )
-        ).first()
-        if exists:
-            conn.execute(
-                update(reputation_points)
-                .where(reputation_points.c.member == provider, reputation_points.c.block == block)
-                .values(samples=samples, **values)
-            )
-        else:
-            conn.execute(
-                insert(reputation_points).values(member=provider, block=block, samples=samples, **values)
-            )
+        upsert(conn, reputation_points, {"member": provider, "block": block}, {"samples": samples, **values})
         Projection(conn).upsert_member(
             provider,
             block,

@@ -63,7 +63,7 @@ def test_providers__the_page_and_its_twin_list_the_new_member_as_new(client):
         ("/providers?new=sometimes", "new members: one of include, exclude, only"),
         ("/providers?page=0", "page must be 1 or more"),
         ("/providers?page=abc", "page"),
-        ("/orders/0x1234", "order id: '0x1234' is not 32 bytes of hex"),
+        ("/orders/0x1234", "order id: expected 32 bytes, got 2"),
         ("/rfqs?state=pending", "state: one of all, open, closed"),
         ("/providers/not-an-address", "is not a 0x-prefixed 20-byte address"),
     ],
