@@ -46,9 +46,11 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_context(chromium) -> Iterator[Any]:
-    """One Chromium for the session, with a new empty profile folder."""
+    """One Chromium per test module, with a new empty profile folder. Playwright's sync API keeps an
+    event loop running in this thread while it is open, so it is closed before the next module (whose
+    code may call asyncio.run)."""
     from playwright.sync_api import sync_playwright
 
     profile = tempfile.mkdtemp(prefix="offnet-chromium-")

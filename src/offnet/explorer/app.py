@@ -27,6 +27,7 @@ from offnet.indexer import IndexStore
 
 HERE = Path(__file__).resolve().parent
 MAX_DOCUMENT = 1 << 20  # a financial contract is a few KiB of JSON; refuse anything above 1 MiB
+MAX_BODY = 2 * MAX_DOCUMENT + 64 * 1024  # the form: document text or file, salt, order id
 
 NAVIGATION = (
     ("/providers", "Providers"),
@@ -150,6 +151,18 @@ def create_app(store: IndexStore, follower: Follower | None = None) -> FastAPI:
         response = render(request, "error.html", {"message": message, "code": status_code})
         response.status_code = status_code
         return response
+
+    @app.middleware("http")
+    async def bounded_bodies(request: Request, call_next: Callable) -> Response:
+        """A body is read only when it says its length and that length is small: an upload is never
+        spooled to disk first and refused afterwards."""
+        if request.method == "POST":
+            length = request.headers.get("content-length", "")
+            if not length.isdigit() or int(length) > MAX_BODY:
+                return refusal(
+                    request, 413, f"a request body must give its length and stay under {MAX_BODY:,} bytes"
+                )
+        return await call_next(request)
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:

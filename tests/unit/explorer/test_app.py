@@ -96,3 +96,18 @@ def test_read_only__no_method_writes(client):
     too_big = {"order": "0x" + "ab" * 32, "salt": "0x" + "00" * 32, "document": "x" * ((1 << 20) + 1)}
     assert http.post("/api/contract-check", json=too_big).status_code == 400
     assert http.post("/api/contract-check", json={**too_big, "document": "{}"}).status_code == 404
+
+
+def test_oversized_or_unmeasured_bodies__413_before_anything_is_read(client):
+    http, _ = client
+    huge = "x" * (3 << 20)
+    answer = http.post(
+        "/contract-check", data={"order": "0x" + "ab" * 32, "salt": "0x" + "00" * 32, "document": huge}
+    )
+    assert answer.status_code == 413 and "must give its length" in html.unescape(answer.text)
+    chunked = http.post(
+        "/api/contract-check",
+        content=iter([b'{"order": "0x"}']),
+        headers={"Content-Type": "application/json"},
+    )
+    assert chunked.status_code == 413
