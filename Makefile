@@ -1,6 +1,8 @@
 # offnet: every target installs what it needs first, and does nothing twice.
 #   make demo   the whole marketplace end to end on a real anvil
-#   make test   the whole test suite (eth-tester unit tests + anvil integration tests)
+#   make test   the whole test suite (eth-tester unit tests + anvil integration tests, and the
+#               MEF conformance suite when the MEF SDK is found)
+#   make conformance MEF_SDK=path   offnet's Sonata side judged by the real MEF specs
 #   make bench  gas and throughput benchmarks        make lint   ruff, import layers, Slither
 #   make artifacts  recompile contracts/ into the package (only when sources changed)
 #   make gas-snapshot  rewrite tests/gas-snapshot.json from a fresh measurement
@@ -20,10 +22,15 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 # ape-foundry looks anvil up on the PATH: the one from node_modules.
 export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup demo test bench lint artifacts gas-snapshot fuzz tools clean browser
+# The MEF LSO Sonata SDK the conformance suite reads: $(MEF_SDK), else ../shared/mef-sdk beside
+# this checkout, else /work/shared/mef-sdk.
+MEF_SDK ?= $(firstword $(wildcard $(abspath $(CURDIR)/../shared/mef-sdk) /work/shared/mef-sdk))
+export MEF_SDK
+
+.PHONY: help setup demo test conformance bench lint artifacts gas-snapshot fuzz tools clean browser
 
 help:
-	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
 
 tools:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "offnet needs Python 3.11: install it so that '$(PYTHON)' runs (or make PYTHON=/path/to/python3.11)"; exit 1; }
@@ -55,10 +62,21 @@ artifacts: setup
 demo: artifacts
 	$(BIN)/offnet demo
 
-# pytest's exit code 5 (no tests collected) is a failure too.
+# pytest's exit code 5 (no tests collected) is a failure too. Without the MEF SDK the conformance
+# suite is left out, in one line.
 test: artifacts
-	@$(BIN)/python -m pytest; status=$$?; \
+	@if [ -n "$(MEF_SDK)" ] && [ -f "$(MEF_SDK)/productApi/quote/quoteManagement.api.yaml" ]; then \
+		$(BIN)/python -m pytest; \
+	else \
+		echo "make test: MEF SDK not found (MEF_SDK=path, or ../shared/mef-sdk): conformance suite skipped"; \
+		$(BIN)/python -m pytest --ignore=tests/conformance; \
+	fi; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: no tests were collected"; exit 1; fi; exit $$status
+
+conformance: setup
+	@test -n "$(MEF_SDK)" -a -f "$(MEF_SDK)/productApi/quote/quoteManagement.api.yaml" || \
+		{ echo "make conformance: no MEF SDK at '$(MEF_SDK)': give MEF_SDK=path/to/mef-sdk"; exit 1; }
+	$(BIN)/python -m pytest tests/conformance -q
 
 # BENCH_ARGS: options of python -m bench, e.g. make bench BENCH_ARGS=--quick (see bench/results/README.md).
 bench: artifacts

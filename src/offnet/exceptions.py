@@ -140,16 +140,25 @@ class CopyUnreadable(OffnetError, LookupError):
 
 
 class SonataError(OffnetError):
-    """A Sonata call failed: ``status`` is the HTTP status (None when the seller was unreachable)."""
+    """A Sonata call failed: ``status`` is the HTTP status (None when the seller was unreachable);
+    ``reasons`` holds one line per MEF error entry of the answer (every issue of a 422)."""
 
     def __init__(
-        self, status: int | None, message: str, *, code: str | None = None, method: str = "", url: str = ""
+        self,
+        status: int | None,
+        message: str,
+        *,
+        code: str | None = None,
+        method: str = "",
+        url: str = "",
+        reasons: tuple[str, ...] = (),
     ) -> None:
         self.status = status
         self.message = message
         self.code = code
         self.method = method
         self.url = url
+        self.reasons = reasons
         where = f"{method} {url}: " if method else ""
         super().__init__(f"{where}{status if status is not None else 'unreachable'} {message}".strip())
 
@@ -158,14 +167,28 @@ class AuthError(OffnetError):
     """A token endpoint refused the credentials or answered something unusable."""
 
 
-class SellerError(OffnetError):
-    """A request the reference seller refuses: HTTP status, Sonata error code, one-line message."""
+class SonataRefusal(OffnetError):
+    """A Sonata request refused with a MEF error (``offnet.sonata.errors`` writes its body): the HTTP
+    status, the MEF code, the message and, for a 422, one ``(code, JSON pointer, reason)`` issue per
+    problem."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, issues: tuple[tuple[str, str, str], ...] = ()
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.issues = tuple(issues) or (((code, "", message),) if status == 422 else ())
+
+    @classmethod
+    def unprocessable(cls, code: str, pointer: str, message: str) -> SonataRefusal:
+        """A 422 with one issue."""
+        return cls(422, code, message, ((code, pointer, message),))
+
+
+class SellerError(SonataRefusal):
+    """A request the reference seller refuses."""
 
 
 # --- demo -----------------------------------------------------------------------------------------------

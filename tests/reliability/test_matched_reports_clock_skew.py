@@ -55,6 +55,7 @@ from offnet.market.registry import ACCESS_ELINE, location_key
 from offnet.market.rfq import Rfq
 from offnet.market.types import ReportKind, ReportStatus, SlaReport
 from offnet.oracle.store import Store
+from offnet.sonata.buyer import order_accepting_quote
 from offnet.sonata.canonical import document_hash
 from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
@@ -415,17 +416,13 @@ async def _trade(
         item = request["quoteItem"][0]
         link.down()  # from here the buyer's oracle hears the seller's notifications but cannot fetch
         product_order = await sonata.create_product_order(
-            {
-                "externalId": "0x" + order_id.hex(),
-                "productOrderItem": [
-                    {
-                        "id": "1",
-                        "action": "add",
-                        "quoteItem": {"id": quote.quoteItem[0].id, "quoteId": quote.id},
-                        "product": item.get("product", {}),
-                    }
-                ],
-            }
+            order_accepting_quote(
+                quote.id,
+                quote.quoteItem[0].id,
+                request["relatedContactInformation"],
+                "0x" + order_id.hex(),
+                product=item.get("product"),
+            )
         )
 
         async def delivered() -> bool:

@@ -12,39 +12,75 @@ from offnet.cli.output import console, echo_json, json_option
 from offnet.exceptions import InvalidInput
 from offnet.market.codec import to_hex
 from offnet.sonata.canonical import document_hash
-from offnet.sonata.models import SONATA_APIS, ProductOrderCreate, QuoteCreate, parse_notification, validate
+from offnet.sonata.models import (
+    SONATA_APIS,
+    CancelProductOrderCreate,
+    Envelope,
+    EventSubscriptionInput,
+    ProductOrder,
+    ProductOrderCreate,
+    Quote,
+    QuoteCreate,
+    QuoteOperation,
+    TroubleTicket,
+    TroubleTicketCreate,
+    TroubleTicketUpdate,
+    parse_notification,
+    validate,
+)
 
-KINDS = ("quote-request", "product-order-request", "notification")
+# Every Sonata document kind offnet reads or writes: the model that judges it and its API.
+KINDS: dict[str, tuple[type, str]] = {
+    "quote-request": (QuoteCreate, "quoteManagement v8"),
+    "quote": (Quote, "quoteManagement v8"),
+    "quote-operation": (QuoteOperation, "quoteManagement v8"),
+    "product-order-request": (ProductOrderCreate, "productOrderingManagement v10"),
+    "product-order": (ProductOrder, "productOrderingManagement v10"),
+    "cancel-product-order-request": (CancelProductOrderCreate, "productOrderingManagement v10"),
+    "trouble-ticket-request": (TroubleTicketCreate, "troubleTicket v4"),
+    "trouble-ticket": (TroubleTicket, "troubleTicket v4"),
+    "trouble-ticket-update": (TroubleTicketUpdate, "troubleTicket v4"),
+    "hub-subscription": (EventSubscriptionInput, "hub"),
+    "notification": (Envelope, "notification"),
+}
 
 
 def detect_kind(data: Any) -> str:
     """Which Sonata document this is, from the fields it carries."""
     if isinstance(data, dict):
+        answered = "id" in data
         if "eventType" in data:
             return "notification"
         if "quoteItem" in data:
-            return "quote-request"
+            return "quote" if answered else "quote-request"
         if "productOrderItem" in data:
-            return "product-order-request"
+            return "product-order" if answered else "product-order-request"
+        if "productOrder" in data:
+            return "cancel-product-order-request"
+        if "quoteId" in data:
+            return "quote-operation"
+        if "relatedEntity" in data or "ticketType" in data:
+            return "trouble-ticket" if answered else "trouble-ticket-request"
+        if "callback" in data:
+            return "hub-subscription"
     raise InvalidInput(
-        "cannot tell the document kind (no quoteItem, productOrderItem or eventType): give --kind"
+        "cannot tell the document kind (no quoteItem, productOrderItem, productOrder, quoteId, "
+        "relatedEntity, callback or eventType): give --kind"
     )
 
 
 def check(kind: str, data: Any) -> str:
     """Validate `data` as `kind`; returns the model (and API) it satisfied."""
-    if kind == "quote-request":
-        validate(QuoteCreate, data)
-        return "QuoteCreate (quoteManagement v8)"
-    if kind == "product-order-request":
-        validate(ProductOrderCreate, data)
-        return "ProductOrderCreate (productOrderingManagement v10)"
+    model, api = KINDS[kind]
+    if kind != "notification":
+        validate(model, data)
+        return f"{model.__name__} ({api})"
     event_type = data.get("eventType") if isinstance(data, dict) else None
-    api = next((a for a in SONATA_APIS if event_type in a.events), None)
-    if api is None:
+    sonata_api = next((a for a in SONATA_APIS if event_type in a.events), None)
+    if sonata_api is None:
         raise InvalidInput(f"unknown notification eventType {event_type!r}")
-    envelope = parse_notification(api.notification, event_type, data)
-    return f"{type(envelope).__name__} ({api.notification} v{api.version}, {event_type})"
+    envelope = parse_notification(sonata_api.notification, event_type, data)
+    return f"{type(envelope).__name__} ({sonata_api.notification} v{sonata_api.version}, {event_type})"
 
 
 @click.group()
@@ -54,10 +90,11 @@ def sonata() -> None:
 
 @sonata.command("validate")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--kind", type=click.Choice(KINDS), help="document kind [default: detected]")
+@click.option("--kind", type=click.Choice(list(KINDS)), help="document kind [default: detected]")
 @json_option
 def validate_(file: Path, kind: str | None, as_json: bool) -> None:
-    """Validate FILE (quote request, product order request, notification); print its canonical keccak-256."""
+    """Validate FILE as MEF's schemas judge it (quote, order, cancellation, trouble ticket, hub or
+    notification, requests and answers); print its canonical keccak-256."""
     data = read_json(str(file), "Sonata document")
     kind = kind or detect_kind(data)
     model = check(kind, data)
@@ -101,6 +138,9 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
     "--tick-seconds", type=float, default=1.0, show_default=True, help="how often the seller moves orders"
 )
 @click.option("--seller-id", default="offnet-seller", show_default=True)
+@click.option(
+    "--database", help="SQLite file (or SQLAlchemy URL) that keeps quotes, orders and tickets across restarts"
+)
 @click.option("--log-level", default="info", show_default=True)
 def seller(
     host,
@@ -114,6 +154,7 @@ def seller(
     tick_seconds,
     seller_id,
     log_level,
+    database,
 ) -> None:
     """Run the reference Sonata seller (quotes, product orders, trouble tickets) until interrupted."""
     from offnet.sonata.seller import PRESETS, run_seller
@@ -138,4 +179,5 @@ def seller(
         tick_seconds=tick_seconds,
         seller_id=seller_id,
         log_level=log_level,
+        database=database,
     )

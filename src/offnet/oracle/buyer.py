@@ -36,8 +36,9 @@ from offnet.oracle.config import OracleConfig
 from offnet.oracle.peers import PeerClients
 from offnet.oracle.redact import redact
 from offnet.oracle.store import Store
+from offnet.sonata.buyer import order_accepting_quote
 from offnet.sonata.canonical import document_hash
-from offnet.sonata.models import Quote, rfc3339_to_unix
+from offnet.sonata.models import ProductOrderCreate, Quote, rfc3339_to_unix
 
 log = logging.getLogger("offnet.oracle.buyer")
 
@@ -259,21 +260,15 @@ class BuyerDesk:
         self.store.link_product_order(order_id, product_order_id)
         self.store.update_order(order_id, state="ordered", to_order=False, last_error=None)
 
-    def _product_order(self, order_id: str, request: dict, quote: dict) -> dict:
+    def _product_order(self, order_id: str, request: dict, quote: dict) -> ProductOrderCreate:
+        # MEF-valid: contacts required (those of the RFQ's quote request), offnet's order id in
+        # externalId only.
         item = request["quoteItem"][0]
-        return {
-            "externalId": order_id,
-            "productOrderItem": [
-                {
-                    "id": "1",
-                    "action": "add",
-                    "quoteItem": {"id": quote["quote_item_id"], "quoteId": quote["sonata_quote_id"]},
-                    "product": item.get("product", {}),
-                    **(
-                        {"requestedCompletionDate": item["requestedQuoteItemInstallationDate"]}
-                        if item.get("requestedQuoteItemInstallationDate")
-                        else {}
-                    ),
-                }
-            ],
-        }
+        return order_accepting_quote(
+            quote["sonata_quote_id"],
+            quote["quote_item_id"],
+            request.get("relatedContactInformation") or [],
+            order_id,
+            product=item.get("product"),
+            requested_completion_date=item.get("requestedQuoteItemInstallationDate"),
+        )

@@ -1,10 +1,12 @@
 """The oracle's HTTP face: the MEF LSO Sonata notification paths, the signed quotes a seller serves to
 its buyers, and the operations endpoints (/healthz, /metrics).
 
-A notification is authenticated (a per-peer bearer token), read within a deadline and a size cap
-(streamed: a chunked body is cut off at the cap, not read whole first), validated, and stored in a
-group commit before it is answered 204; the event loop never waits on the database. Unknown sender:
-401. Wrong content type: 415. Oversize body: 413. Too slow a body: 408. Anything malformed: 400 with
+A notification is authenticated (a per-peer bearer token, or an OAuth token carrying the event's
+scope), read within a deadline and a size cap (streamed: a chunked body is cut off at the cap, not
+read whole first), validated, and stored in a group commit before it is answered 204; the event loop
+never waits on the database. Refusals of the notification paths are MEF error bodies
+(``offnet.sonata.errors``): unknown sender 401, a token without the event's scope 403, too slow a
+body 408 ``timeOut``, a wrong content type, an oversize or a malformed body 400 ``invalidBody`` with
 the reason. Storage busy: 503 with Retry-After. Nothing is recorded for a refused request, and a
 repeated eventId from the same peer is acknowledged again (204) and stored once.
 
@@ -27,9 +29,12 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from offnet import __version__
+from offnet.exceptions import SonataRefusal
 from offnet.oracle.committer import Committer, StorageBusy
 from offnet.oracle.store import Store
-from offnet.sonata.models import SONATA_APIS, SonataApi, parse_notification
+from offnet.sonata.auth import BearerVerifier, TokenIssuer, notification_scope
+from offnet.sonata.errors import refusal_response
+from offnet.sonata.models import ANY_MEDIA_TYPE_EVENTS, SONATA_APIS, SonataApi, parse_notification
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_ID = 128  # the longest event, resource or item id stored
@@ -158,8 +163,10 @@ def create_listener_app(
     signed_quotes: SignedQuotes | None = None,
     operations: bool = True,
     admin_token: str | None = None,
+    issuer: TokenIssuer | None = None,
 ) -> FastAPI:
-    """The HTTP application of one carrier's oracle: `peers` notify it, `oracle_peers` (other carriers'
+    """The HTTP application of one carrier's oracle: `peers` notify it (with their static tokens, or
+    with OAuth tokens of `issuer` whose subject is a peer name), `oracle_peers` (other carriers'
     oracles) fetch the signed quotes `signed_quotes` holds for them. `operations`: serve /healthz and
     /metrics here too (False when they have an admin address of their own); `admin_token` protects them.
     """
@@ -172,42 +179,51 @@ def create_listener_app(
     metrics = Metrics(store)
     app.state.metrics = metrics
     app.state.store = store
-    notifiers = PeerAuth(peers)
+    notifiers = BearerVerifier({peer.token: peer.name for peer in peers}, issuer)
     oracles = PeerAuth(list(oracle_peers))
     woken = on_event or (lambda: None)
 
-    def refuse(reason: str, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    def refuse(
+        reason: str, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> JSONResponse:
         metrics.rejected.labels(reason).inc()
-        return error_response(status, message, headers)
+        return refusal_response(SonataRefusal(status, code, message), headers)
 
     async def read_body(request: Request) -> bytes | JSONResponse:
+        too_large = f"body larger than {max_body} bytes"
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > max_body:
-            return refuse("too_large", 413, f"body larger than {max_body} bytes")
+            return refuse("too_large", 400, "invalidBody", too_large)
         chunks, size = [], 0
         try:
             async with asyncio.timeout(BODY_TIMEOUT):
                 async for chunk in request.stream():
                     size += len(chunk)
                     if size > max_body:
-                        return refuse("too_large", 413, f"body larger than {max_body} bytes")
+                        return refuse("too_large", 400, "invalidBody", too_large)
                     chunks.append(chunk)
         except TimeoutError:
-            return refuse("slow_body", 408, f"the body did not arrive within {BODY_TIMEOUT:g} s")
+            return refuse("slow_body", 408, "timeOut", f"the body did not arrive within {BODY_TIMEOUT:g} s")
         return b"".join(chunks)
 
     def make_handler(api: SonataApi, event_type: str):
+        scope = notification_scope(api.name, event_type)
+        any_media_type = event_type in ANY_MEDIA_TYPE_EVENTS  # the spec declares "*/*" there
+
         async def handle(request: Request) -> Response:
-            peer = notifiers.peer(request)
-            if peer is None:
-                return refuse("unauthenticated", 401, "unknown sender: a valid bearer token is required")
+            try:
+                sender = notifiers.verify(request.headers.get("authorization"), scope)
+            except SonataRefusal as refusal:
+                reason = "unauthenticated" if refusal.status == 401 else "forbidden"
+                return refuse(reason, refusal.status, refusal.code, f"unknown sender: {refusal.message}")
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if content_type != "application/json":
-                return refuse(
-                    "content_type",
-                    415,
-                    f"content type must be application/json, not {content_type[:40] or 'none'!r}",
-                )
+            if (
+                not any_media_type
+                and content_type != "application/json"
+                and not content_type.endswith("+json")
+            ):
+                message = f"content type must be application/json, not {content_type[:40] or 'none'!r}"
+                return refuse("content_type", 400, "invalidBody", message)
             body = await read_body(request)
             if isinstance(body, Response):
                 return body
@@ -215,10 +231,8 @@ def create_listener_app(
                 envelope = parse_notification(f"{api.notification}/v{api.version}", event_type, body)
                 data = envelope.model_dump(mode="json", by_alias=True, exclude_none=True)
             except Exception as exc:  # any malformed body (bad JSON, too deep, wrong shape) is the sender's
-                return refuse("invalid", 400, _reason(exc))
-            item_id = getattr(envelope.event, "quoteItemId", None) or getattr(
-                envelope.event, "orderItemId", None
-            )
+                return refuse("invalid", 400, "invalidBody", _reason(exc))
+            item_id = envelope.item_id
             too_long = [
                 name
                 for name, value in (
@@ -229,18 +243,24 @@ def create_listener_app(
                 if value is not None and len(str(value)) > MAX_ID
             ]
             if too_long:
-                return refuse("invalid", 400, f"{', '.join(too_long)} longer than {MAX_ID} characters")
+                return refuse(
+                    "invalid", 400, "invalidBody", f"{', '.join(too_long)} longer than {MAX_ID} characters"
+                )
             try:
                 stored = await committer.execute(
-                    lambda c: store.record_event(peer.name, api.name, data, item_id, conn=c),
+                    lambda c: store.record_event(sender, api.name, data, item_id, conn=c),
                     timeout=STORE_TIMEOUT,
                 )
             except StorageBusy as busy:
                 return refuse(
-                    "busy", 503, f"storage busy, retry later ({busy})", {"Retry-After": RETRY_AFTER}
+                    "busy",
+                    503,
+                    "serviceUnavailable",
+                    f"storage busy, retry later ({busy})",
+                    {"Retry-After": RETRY_AFTER},
                 )
             if stored:
-                metrics.received.labels(api.name, event_type).inc()
+                metrics.received.labels(api.name, envelope.eventType).inc()
                 woken()
             else:
                 metrics.duplicates.inc()
@@ -261,11 +281,10 @@ def create_listener_app(
                 response_class=Response,
                 responses={
                     204: {"description": "stored"},
-                    400: {"description": "malformed or unknown event"},
+                    400: {"description": "not JSON, too large or not a valid envelope (invalidBody)"},
                     401: {"description": "unknown sender"},
-                    408: {"description": "body too slow"},
-                    413: {"description": "body too large"},
-                    415: {"description": "not JSON"},
+                    403: {"description": "a token without this event's scope"},
+                    408: {"description": "body too slow (timeOut)"},
                     503: {"description": "storage busy: retry after the Retry-After header's seconds"},
                 },
                 openapi_extra={

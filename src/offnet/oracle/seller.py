@@ -10,10 +10,8 @@ performance data.
 from __future__ import annotations
 
 import asyncio
-import calendar
 import logging
 import secrets
-from datetime import UTC, datetime
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
@@ -31,25 +29,12 @@ from offnet.oracle.store import Store
 from offnet.sla import terms as offer
 from offnet.sla.reports import period_report
 from offnet.sonata.models import Quote as SonataQuote
+from offnet.sonata.units import month_end, month_of
 
 log = logging.getLogger("offnet.oracle.seller")
 
 ORDERABLE = "approved.orderable"
 TOKEN_DECIMALS = 6
-
-
-def month_of(timestamp: int, offset: int) -> str:
-    """The calendar month `offset` months after the month of `timestamp`, as YYYY-MM (UTC)."""
-    moment = datetime.fromtimestamp(timestamp, UTC)
-    index = moment.year * 12 + moment.month - 1 + offset
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def month_end(period: str) -> int:
-    """The unix time at which calendar month YYYY-MM ends."""
-    year, month = map(int, period.split("-"))
-    last_day = calendar.monthrange(year, month)[1]
-    return int(datetime(year, month, last_day, tzinfo=UTC).timestamp()) + 86_400
 
 
 class SellerDesk:

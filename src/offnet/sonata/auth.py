@@ -1,13 +1,23 @@
-"""Bearer tokens for Sonata calls (MEF 128.1 style): a static token per peer, or OAuth 2.0
-client-credentials tokens fetched from the peer's token endpoint and cached until they expire."""
+"""Bearer tokens for Sonata calls, both ways.
+
+Client side: a static token per peer, or OAuth 2.0 client-credentials tokens fetched from the
+peer's token endpoint and cached until they expire. Server side (the reference seller, the oracle
+listener): a token issuer for the client-credentials grant with per-operation scopes as in the
+MEF SDK's security variants, and a verifier that accepts static tokens beside issued ones.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import hmac
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
+from urllib.parse import parse_qs
 
 import httpx
 
@@ -102,3 +112,131 @@ class ClientCredentials:
             raise AuthError(f"token endpoint {self.token_url} returned expires_in={expires_in!r}")
         self._token = token
         self._expires_at = self.monotonic() + max(0.0, expires_in - self.refresh_margin)
+
+
+# --- the resource-server side: who may call a Sonata endpoint, and with which scope ------------------
+
+# The SDK's security variants name one OAuth2 scope per operation: management operations by their
+# operationId, notifications by "listenTo<EventType>" (the Product Order API by the event type).
+
+
+def notification_scope(api_name: str, event_type: str) -> str:
+    """The scope a notifier needs to POST ``event_type`` to a listener of API ``api_name``."""
+    if api_name == "productOrder":
+        return event_type
+    return "listenTo" + event_type[0].upper() + event_type[1:]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Who a bearer token speaks for, and what it may do (None = every operation)."""
+
+    subject: str
+    scopes: frozenset[str] | None
+
+
+@dataclass
+class TokenIssuer:
+    """An OAuth 2.0 authorization server for the client-credentials grant (RFC 6749 4.4).
+
+    ``clients`` maps a client id to ``(secret, subject, allowed scopes or None for all)``. A token
+    carries the scopes asked for (all the allowed ones when none are asked); asking for a scope the
+    client may not have is ``invalid_scope``. Tokens are opaque and expire after ``ttl`` seconds.
+    """
+
+    clients: dict[str, tuple[str, str, frozenset[str] | None]] = field(default_factory=dict)
+    ttl: int = 3600
+    monotonic: Callable[[], float] = time.monotonic
+    _issued: dict[str, tuple[Grant, float]] = field(default_factory=dict, repr=False)
+
+    def issue(self, client_id: str, secret: str, scope: str | None) -> tuple[str, Grant] | str:
+        """A new token and its grant, or the OAuth error code (``invalid_client``, ``invalid_scope``)."""
+        known = self.clients.get(client_id)
+        if known is None or not secrets.compare_digest(known[0].encode(), secret.encode()):
+            return "invalid_client"
+        allowed = known[2]
+        asked = frozenset(scope.split()) if scope and scope.strip() else None
+        if asked is not None and allowed is not None and not asked <= allowed:
+            return "invalid_scope"
+        grant = Grant(known[1], asked if asked is not None else allowed)
+        token = secrets.token_urlsafe(32)
+        self._issued[token] = (grant, self.monotonic() + self.ttl)
+        return token, grant
+
+    def grant(self, token: str) -> Grant | None:
+        """The grant of a live token, or None."""
+        issued = self._issued.get(token)
+        if issued is None or self.monotonic() >= issued[1]:
+            return None
+        return issued[0]
+
+    def revoke_all(self) -> None:
+        """Invalidate every token issued so far."""
+        self._issued.clear()
+
+
+@dataclass
+class BearerVerifier:
+    """Checks the ``Authorization: Bearer`` header of a request against static tokens (each for one
+    subject, every scope) and the tokens of an issuer (their own scopes)."""
+
+    static: dict[str, str] = field(default_factory=dict)  # token -> subject
+    issuer: TokenIssuer | None = None
+
+    def verify(self, authorization: str | None, scope: str) -> str:
+        """The subject the header speaks for; ``SonataRefusal`` 401 without a valid token, 403 when
+        the token lacks ``scope``."""
+        from offnet.sonata.errors import SonataRefusal
+
+        scheme, _, token = (authorization or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise SonataRefusal(401, "missingCredentials", "a bearer token is required")
+        for known, subject in self.static.items():
+            if hmac.compare_digest(known.encode(), token.encode()):
+                return subject
+        grant = self.issuer.grant(token) if self.issuer is not None else None
+        if grant is None:
+            raise SonataRefusal(401, "invalidCredentials", "unknown or expired bearer token")
+        if grant.scopes is not None and scope not in grant.scopes:
+            raise SonataRefusal(403, "accessDenied", f"the token's scopes do not include {scope}")
+        return grant.subject
+
+
+def token_response(
+    issuer: TokenIssuer, content_type: str, form_body: bytes, authorization: str | None
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """The token endpoint: ``(status, JSON body, headers)`` for a client-credentials request.
+
+    Client authentication by HTTP Basic or by ``client_id``/``client_secret`` in the form.
+    """
+    media = content_type.split(";")[0].strip().lower()
+    if media != "application/x-www-form-urlencoded":
+        return (
+            400,
+            {"error": "invalid_request", "error_description": "use application/x-www-form-urlencoded"},
+            {},
+        )
+    try:
+        form = {k: v[0] for k, v in parse_qs(form_body.decode()).items()}
+    except UnicodeDecodeError:
+        return 400, {"error": "invalid_request"}, {}
+    client_id, secret = form.get("client_id"), form.get("client_secret")
+    scheme, _, encoded = (authorization or "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            client_id, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            client_id = secret = None
+    if form.get("grant_type") != "client_credentials":
+        return 400, {"error": "unsupported_grant_type"}, {}
+    outcome = issuer.issue(client_id or "", secret or "", form.get("scope"))
+    if outcome == "invalid_client":
+        return 401, {"error": "invalid_client"}, {"WWW-Authenticate": 'Basic realm="sonata"'}
+    if isinstance(outcome, str):
+        return 400, {"error": outcome}, {}
+    token, grant = outcome
+    body: dict[str, Any] = {"access_token": token, "token_type": "Bearer", "expires_in": issuer.ttl}
+    if grant.scopes is not None:
+        body["scope"] = " ".join(sorted(grant.scopes))
+    return 200, body, {"Cache-Control": "no-store"}

@@ -1,8 +1,10 @@
 """Async client of a seller's Sonata APIs: Quote v8, ProductOrder v10, TroubleTicket v4 and their hubs.
 
-Retries with exponential backoff on connection errors, timeouts and 5xx answers (never on 4xx);
-refreshes an OAuth token once on 401. Every failure surfaces as SonataError with the HTTP status
-and the seller's message.
+It sends only requests MEF's schemas accept (each is validated before it leaves) and reads every
+answer they accept (any item state, an item without a state, ``QuoteOperationData``). Retries with
+exponential backoff on connection errors, timeouts and 5xx answers (never on 4xx); refreshes an
+OAuth token once on 401. Every failure surfaces as SonataError with the HTTP status, the MEF code
+and the seller's reasons (each issue of a 422 array).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pydantic import BaseModel
 
 from offnet.exceptions import AuthError, SonataError
 from offnet.sonata.auth import StaticToken, TokenSource
+from offnet.sonata.errors import read_errors
 from offnet.sonata.models import (
     PRODUCT_ORDER_API,
     QUOTE_API,
@@ -29,12 +32,19 @@ from offnet.sonata.models import (
     EventSubscriptionInput,
     ProductOrder,
     ProductOrderCreate,
+    ProductOrderSummary,
     Quote,
     QuoteCreate,
     QuoteOperation,
+    QuoteSummary,
+    Reason,
+    RelatedContactInformation,
     SonataApi,
+    SonataModel,
     TroubleTicket,
     TroubleTicketCreate,
+    TroubleTicketSummary,
+    TroubleTicketUpdate,
     validate,
 )
 
@@ -111,15 +121,19 @@ class SonataClient:
         """GET /quote/{id}."""
         return await self._call(Quote, "GET", QUOTE_API, f"/quote/{_segment(quote_id)}")
 
-    async def cancel_quote(self, quote_id: str, reason: str | None = None) -> Quote:
-        """POST /cancelQuote: withdraw a quote request still in progress."""
-        body = QuoteOperation(quoteId=quote_id, reason=reason).to_json()
-        return await self._call(Quote, "POST", QUOTE_API, "/cancelQuote", body)
+    async def list_quotes(self, **filters: str) -> list[QuoteSummary]:
+        """GET /quote (filters as query parameters, e.g. ``state="approved.orderable"``)."""
+        return await self._list(QuoteSummary, QUOTE_API, "/quote", filters)
 
-    async def reject_quote(self, quote_id: str, reason: str | None = None) -> Quote:
+    async def cancel_quote(self, quote_id: str, reason: str | None = None) -> QuoteOperation:
+        """POST /cancelQuote: withdraw a quote request still in progress."""
+        body = QuoteOperation(quoteId=quote_id, **_given(reason=reason)).to_json()
+        return await self._call(QuoteOperation, "POST", QUOTE_API, "/cancelQuote", body)
+
+    async def reject_quote(self, quote_id: str, reason: str | None = None) -> QuoteOperation:
         """POST /rejectQuote: decline an answered quote."""
-        body = QuoteOperation(quoteId=quote_id, reason=reason).to_json()
-        return await self._call(Quote, "POST", QUOTE_API, "/rejectQuote", body)
+        body = QuoteOperation(quoteId=quote_id, **_given(reason=reason)).to_json()
+        return await self._call(QuoteOperation, "POST", QUOTE_API, "/rejectQuote", body)
 
     # --- ProductOrder v10 ---
 
@@ -159,10 +173,32 @@ class SonataClient:
         """GET /productOrder/{id}."""
         return await self._call(ProductOrder, "GET", PRODUCT_ORDER_API, f"/productOrder/{_segment(order_id)}")
 
-    async def cancel_product_order(self, order_id: str, reason: str | None = None) -> CancelProductOrder:
-        """POST /cancelProductOrder."""
-        body = CancelProductOrderCreate(productOrder={"id": order_id}, cancellationReason=reason).to_json()
+    async def list_product_orders(self, **filters: str) -> list[ProductOrderSummary]:
+        """GET /productOrder."""
+        return await self._list(ProductOrderSummary, PRODUCT_ORDER_API, "/productOrder", filters)
+
+    async def cancel_product_order(
+        self,
+        order_id: str,
+        contacts: list[RelatedContactInformation | dict[str, Any]],
+        reason: str | None = None,
+    ) -> CancelProductOrder:
+        """POST /cancelProductOrder: ask to cancel an order (MEF wants who to contact about it)."""
+        body = _body(
+            CancelProductOrderCreate,
+            {
+                "productOrder": {"productOrderId": order_id},
+                "relatedContactInformation": [_plain(c) for c in contacts],
+                **_given(cancellationReason=reason),
+            },
+        )
         return await self._call(CancelProductOrder, "POST", PRODUCT_ORDER_API, "/cancelProductOrder", body)
+
+    async def get_cancellation(self, cancel_id: str) -> CancelProductOrder:
+        """GET /cancelProductOrder/{id}."""
+        return await self._call(
+            CancelProductOrder, "GET", PRODUCT_ORDER_API, f"/cancelProductOrder/{_segment(cancel_id)}"
+        )
 
     # --- TroubleTicket v4 ---
 
@@ -178,6 +214,32 @@ class SonataClient:
             TroubleTicket, "GET", TROUBLE_TICKET_API, f"/troubleTicket/{_segment(ticket_id)}"
         )
 
+    async def list_trouble_tickets(self, **filters: str) -> list[TroubleTicketSummary]:
+        """GET /troubleTicket."""
+        return await self._list(TroubleTicketSummary, TROUBLE_TICKET_API, "/troubleTicket", filters)
+
+    async def update_trouble_ticket(
+        self, ticket_id: str, update: TroubleTicketUpdate | dict[str, Any]
+    ) -> TroubleTicket:
+        """PATCH /troubleTicket/{id}."""
+        path = f"/troubleTicket/{_segment(ticket_id)}"
+        return await self._call(
+            TroubleTicket, "PATCH", TROUBLE_TICKET_API, path, _body(TroubleTicketUpdate, update)
+        )
+
+    async def cancel_trouble_ticket(self, ticket_id: str) -> None:
+        """POST /troubleTicket/{id}/cancel."""
+        await self._send("POST", TROUBLE_TICKET_API, f"/troubleTicket/{_segment(ticket_id)}/cancel")
+
+    async def close_trouble_ticket(self, ticket_id: str) -> None:
+        """POST /troubleTicket/{id}/close: confirm a resolved ticket."""
+        await self._send("POST", TROUBLE_TICKET_API, f"/troubleTicket/{_segment(ticket_id)}/close")
+
+    async def reopen_trouble_ticket(self, ticket_id: str, reason: str) -> None:
+        """POST /troubleTicket/{id}/reopen: the issue is not resolved."""
+        body = _body(Reason, {"reason": reason})
+        await self._send("POST", TROUBLE_TICKET_API, f"/troubleTicket/{_segment(ticket_id)}/reopen", body)
+
     # --- hubs ---
 
     async def register_hub(
@@ -189,8 +251,12 @@ class SonataClient:
         if unknown:
             raise ValueError(f"not {sonata_api.notification} event types: {', '.join(unknown)}")
         query = f"eventType={','.join(event_types)}" if event_types else None
-        body = EventSubscriptionInput(callback=callback, query=query).to_json()
+        body = EventSubscriptionInput(callback=callback, **({"query": query} if query else {})).to_json()
         return await self._call(EventSubscription, "POST", sonata_api, "/hub", body)
+
+    async def get_hub(self, api: SonataApi | str, subscription_id: str) -> EventSubscription:
+        """GET /hub/{id} on ``api``."""
+        return await self._call(EventSubscription, "GET", _api(api), f"/hub/{_segment(subscription_id)}")
 
     async def unregister_hub(self, api: SonataApi | str, subscription_id: str) -> None:
         """DELETE /hub/{id} on ``api``."""
@@ -198,45 +264,49 @@ class SonataClient:
 
     # --- plumbing ---
 
+    async def _list(self, model: type[M], api: SonataApi, path: str, filters: dict[str, str]) -> list[M]:
+        response = await self._send("GET", api, path, params=filters)
+        data = _json(response, "GET")
+        if not isinstance(data, list):
+            raise SonataError(
+                response.status_code,
+                "unexpected answer: not a JSON array",
+                code=INVALID_ANSWER,
+                method="GET",
+                url=str(response.url),
+            )
+        return [_answer(model, entry, response, "GET") for entry in data]
+
     async def _call(
         self, model: type[M], method: str, api: SonataApi, path: str, body: dict[str, Any] | None = None
     ) -> M:
         response = await self._send(method, api, path, body)
-        try:
-            data = response.json()
-        except ValueError:
-            raise SonataError(
-                response.status_code,
-                "answer is not JSON",
-                code=INVALID_ANSWER,
-                method=method,
-                url=str(response.url),
-            ) from None
-        try:
-            return validate(model, data)
-        except ValueError as exc:
-            raise SonataError(
-                response.status_code,
-                f"unexpected answer: {exc}",
-                code=INVALID_ANSWER,
-                method=method,
-                url=str(response.url),
-            ) from None
+        return _answer(model, _json(response, method), response, method)
 
     async def _send(
-        self, method: str, api: SonataApi, path: str, body: dict[str, Any] | None = None
+        self,
+        method: str,
+        api: SonataApi,
+        path: str,
+        body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
     ) -> httpx.Response:
         url = api.management_base + path
         try:
             async with asyncio.timeout(self.deadline):
-                return await self._attempts(method, url, body)
+                return await self._attempts(method, url, body, params)
         except TimeoutError:
             raise SonataError(
                 None, f"no complete answer within {self.deadline:g} s", code="timeout", method=method, url=url
             ) from None
 
-    async def _attempts(self, method: str, url: str, body: dict[str, Any] | None) -> httpx.Response:
-        params = {k: v for k, v in (("buyerId", self.buyer_id), ("sellerId", self.seller_id)) if v}
+    async def _attempts(
+        self, method: str, url: str, body: dict[str, Any] | None, params: dict[str, str] | None
+    ) -> httpx.Response:
+        params = {
+            **(params or {}),
+            **{k: v for k, v in (("buyerId", self.buyer_id), ("sellerId", self.seller_id)) if v},
+        }
         refreshed = False
         attempt = 0
         while True:
@@ -303,15 +373,49 @@ class SonataClient:
 
 
 def _error(method: str, response: httpx.Response) -> SonataError:
-    message, code = response.reason_phrase, None
     try:
         body = response.json()
     except ValueError:
         body = None
-    if isinstance(body, dict):
-        message = body.get("message") or body.get("reason") or body.get("detail") or message
-        code = body.get("code")
-    return SonataError(response.status_code, str(message), code=code, method=method, url=str(response.url))
+    reasons = tuple(read_errors(body)) if body is not None else ()
+    entries = body if isinstance(body, list) else [body]
+    code = next((e.get("code") for e in entries if isinstance(e, dict) and e.get("code")), None)
+    message = "; ".join(r for r in read_errors(body, with_code=False) if r) if body is not None else ""
+    message = message or response.reason_phrase
+    return SonataError(
+        response.status_code, message, code=code, method=method, url=str(response.url), reasons=reasons
+    )
+
+
+def _json(response: httpx.Response, method: str) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise SonataError(
+            response.status_code, "answer is not JSON", method=method, url=str(response.url)
+        ) from None
+
+
+def _answer(model: type[M], data: Any, response: httpx.Response, method: str) -> M:
+    try:
+        return validate(model, data)
+    except ValueError as exc:
+        raise SonataError(
+            response.status_code,
+            f"unexpected answer: {exc}",
+            code=INVALID_ANSWER,
+            method=method,
+            url=str(response.url),
+        ) from None
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    """Only the values that are set: the schemas refuse an explicit null."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _plain(value: Any) -> Any:
+    return value.to_json() if isinstance(value, SonataModel) else value
 
 
 def _body(model: type[BaseModel], value: BaseModel | dict[str, Any]) -> dict[str, Any]:

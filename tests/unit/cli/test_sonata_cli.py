@@ -34,7 +34,11 @@ def write(tmp_path: Path):
     ("example", "kind", "model"),
     [
         ("quote_create", "quote-request", "QuoteCreate"),
+        ("quote", "quote", "Quote"),
         ("product_order_create", "product-order-request", "ProductOrderCreate"),
+        ("product_order", "product-order", "ProductOrder"),
+        ("trouble_ticket_create", "trouble-ticket-request", "TroubleTicketCreate"),
+        ("trouble_ticket", "trouble-ticket", "TroubleTicket"),
         (
             "notifications/productOrderingNotification.productOrderStateChangeEvent",
             "notification",
@@ -71,7 +75,7 @@ def test_validate__forced_kind_that_does_not_fit__names_the_bad_field(write):
         "sonata", "validate", write("q.json", load_example("quote_create")), "--kind", "product-order-request"
     )
     assert code == 1 and out == ""
-    assert err.startswith("error: invalid ProductOrderCreate: productOrderItem: Field required")
+    assert err.startswith("error: invalid ProductOrderCreate: productOrderItem: required property missing")
     assert len(err.strip().splitlines()) == 1
 
 
@@ -107,3 +111,21 @@ def test_seller__unknown_profile__refused_before_serving():
 def test_seller__malformed_token__refused():
     code, _, err = run("sonata", "seller", "--token", "just-a-token")
     assert code == 1 and "expected TOKEN=BUYER_ID" in err
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda t: t.update(observedImpact="unavailable"), "observedImpact"),
+        (lambda t: t.pop("relatedContactInformation"), "relatedContactInformation"),
+        (lambda t: t["relatedEntity"][0].pop("@referredType"), "relatedEntity.0.@referredType"),
+        (lambda t: t.update(priority="urgent"), "priority"),
+    ],
+)
+def test_validate__mef_invalid_trouble_ticket__refused_in_one_line_naming_the_field(write, mutate, field):
+    ticket = load_example("trouble_ticket_create")
+    mutate(ticket)
+    code, out, err = run("sonata", "validate", write("tt.json", ticket), "--kind", "trouble-ticket-request")
+    assert code != 0 and out == ""
+    assert err.startswith("error: invalid TroubleTicketCreate: ") and f"{field}:" in err
+    assert len(err.strip().splitlines()) == 1

@@ -76,7 +76,7 @@ def test_listener__every_api_path_accepts_its_example(listener, example, path):
         ({"Content-Type": "application/json"}, 401, "unknown sender"),
         ({"Authorization": "Bearer wrong", "Content-Type": "application/json"}, 401, "unknown sender"),
         ({"Authorization": "Basic c2VsbGVyOng=", "Content-Type": "application/json"}, 401, "unknown sender"),
-        ({"Authorization": "Bearer seller-token", "Content-Type": "text/plain"}, 415, "application/json"),
+        ({"Authorization": "Bearer seller-token", "Content-Type": "text/plain"}, 400, "application/json"),
     ],
 )
 def test_listener__bad_sender_or_content_type__refused_with_nothing_recorded(
@@ -89,12 +89,12 @@ def test_listener__bad_sender_or_content_type__refused_with_nothing_recorded(
     assert stored(store) == before
 
 
-def test_listener__oversize_body__413_with_nothing_recorded(listener):
+def test_listener__oversize_body__400_with_nothing_recorded(listener):
     http, store = listener
     before = stored(store)
     body = quote_event("EV-big") | {"padding": "x" * (MAX_BODY_BYTES + 1)}
     response = http.post(QUOTE_PATH, json=body, headers=GOOD)
-    assert response.status_code == 413
+    assert (response.status_code, response.json()["code"]) == (400, "invalidBody")
     assert stored(store) == before
 
 
@@ -105,7 +105,7 @@ def test_listener__oversize_body__413_with_nothing_recorded(listener):
         (b"[]", "JSON object"),
         (
             json.dumps(quote_event() | {"eventType": "productOrderStateChangeEvent"}).encode(),
-            "does not match",
+            "eventType: Input should be 'quoteStateChangeEvent' or 'quoteItemStateChangeEvent'",
         ),
         (json.dumps({k: v for k, v in quote_event().items() if k != "eventId"}).encode(), "eventId"),
         (json.dumps(quote_event() | {"eventTime": "yesterday"}).encode(), "eventTime"),
@@ -115,7 +115,8 @@ def test_listener__malformed_envelope__400_with_message_and_nothing_recorded(lis
     http, store = listener
     before = stored(store)
     response = http.post(QUOTE_PATH, content=body, headers=GOOD)
-    assert response.status_code == 400 and fragment in response.json()["reason"]
+    assert response.status_code == 400 and fragment in response.json()["message"]
+    assert response.json()["code"] == "invalidBody" and len(response.json()["reason"]) <= 255
     assert stored(store) == before
 
 

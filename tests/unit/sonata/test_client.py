@@ -75,25 +75,36 @@ async def test_quote_order_and_ticket__full_cycle_through_the_client(seller: Run
 async def test_cancel_and_reject_quote__through_the_client(seller: RunningSeller) -> None:
     async with client(seller) as sonata:
         pending = await sonata.create_quote(load_example("quote_create"))
+        seller.advance(1800)  # in progress
         cancelled = await sonata.cancel_quote(pending.id, "project postponed")
-        assert cancelled.state is QuoteState.CANCELLED
-        assert cancelled.stateChange[-1].changeReason == "project postponed"
+        assert (cancelled.quoteId, cancelled.reason) == (pending.id, "project postponed")
+        quote = await sonata.get_quote(pending.id)
+        assert quote.state is QuoteState.CANCELLED
+        assert quote.stateChange[-1].changeReason == "project postponed"
 
         answered = await sonata.create_quote(load_example("quote_create"))
         seller.advance(3 * DAY)
-        assert (await sonata.reject_quote(answered.id, "too expensive")).state is QuoteState.DECLINED
+        assert (await sonata.reject_quote(answered.id, "too expensive")).quoteId == answered.id
+        assert (await sonata.get_quote(answered.id)).state is QuoteState.DECLINED
+        listed = await sonata.list_quotes(state="declined")
+        assert [q.id for q in listed] == [answered.id]
         with pytest.raises(SonataError) as refused:
             await sonata.reject_quote(answered.id)
     assert (refused.value.status, refused.value.code) == (422, "invalidValue")
-    assert f"quote {answered.id} is declined; only an approved quote can be rejected" in refused.value.message
+    assert refused.value.reasons == (
+        f"invalidValue: /quoteId: quote {answered.id} is declined; only an answered or approved quote can be rejected",
+    )
 
 
 async def test_cancel_product_order__through_the_client(seller: RunningSeller) -> None:
     quote = seller.orderable_quote()
     order_id = seller.order(quote["id"]).json()["id"]
     async with client(seller) as sonata:
-        cancellation = await sonata.cancel_product_order(order_id, "customer withdrew")
-        assert (cancellation.state, cancellation.productOrder.id) == ("done", order_id)
+        contacts = load_example("product_order_create")["relatedContactInformation"]
+        cancellation = await sonata.cancel_product_order(order_id, contacts, "customer withdrew")
+        assert (cancellation.state, cancellation.productOrder.productOrderId) == ("acknowledged", order_id)
+        seller.advance(3600)
+        assert (await sonata.get_cancellation(cancellation.id)).state == "done"
         order = await sonata.get_product_order(order_id)
         assert order.state is ProductOrderState.CANCELLED
         assert order.cancellationReason == "customer withdrew"

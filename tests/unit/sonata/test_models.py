@@ -16,23 +16,17 @@ from offnet.sonata.examples import example_names, load_example, notification_exa
 from offnet.sonata.models import (
     ACCESS_ELINE_OVC_TYPE,
     EventSubscriptionInput,
-    Money,
     ProductOrder,
     ProductOrderCreate,
     Quote,
     QuoteCreate,
     QuoteEvent,
     QuoteState,
-    SlaObjectives,
     TroubleTicket,
     TroubleTicketCreate,
-    duration_to_microseconds,
     interval_to_seconds,
-    money_to_units,
     parse_notification,
-    percent_to_ppm,
     rfc3339_to_unix,
-    sla_objectives,
     validate,
 )
 
@@ -93,13 +87,6 @@ def test_unknown_fields__are_kept_at_every_level() -> None:
     assert dumped == raw
 
 
-def test_product_configuration__quirks_of_real_payloads_are_accepted_as_they_come() -> None:
-    config = validate(QuoteCreate, load_example("quote_create")).quoteItem[0].product.productConfiguration
-    enni = config.to_json()["enniEp"]
-    assert enni["l2cp_P"] == {"peeringProtocol": "LACP"}  # an object where the schema says an array
-    assert enni["ingressBandwidthProfilePerClassOfServiceName"] == []
-
-
 def _mutate(name: str, path: str, value: Any) -> dict[str, Any]:
     document = load_example(name)
     *parents, last = path.split(".")
@@ -133,14 +120,14 @@ _DELETE = object()
             "quote",
             "quoteItem.0.quoteItemPrice.1.price.dutyFreeAmount.value",
             -1,
-            "greater than or equal to 0",
+            None,  # the schemas put no bound on a Money value
         ),
-        ("quote", "quoteItem.0.quoteItemPrice.1.price.dutyFreeAmount.unit", "euro", "dutyFreeAmount.unit"),
+        ("quote", "quoteItem.0.quoteItemPrice.1.price.dutyFreeAmount.unit", 978, "dutyFreeAmount.unit"),
         (
             "quote",
             "quoteItem.0.quoteItemPrice.1.recurringChargePeriod",
             _DELETE,
-            "needs recurringChargePeriod",
+            None,  # optional in the schema
         ),
         (
             "quote",
@@ -155,7 +142,42 @@ _DELETE = object()
             "quoteItemInstallationInterval.amount",
         ),
         ("quote", "quoteItem.0.state", "approved", "quoteItem.0.state"),
-        ("quote", "id", "", "expected a non-empty string identifier"),
+        ("quote", "id", 7, "id: Input should be a valid string"),
+        ("quote", "quoteDate", _DELETE, "quoteDate: required property missing"),
+        ("quote", "instantSyncQuote", "yes", "instantSyncQuote: Input should be a valid boolean"),
+        (
+            "quote_create",
+            "buyerRequestedQuoteLevel",
+            _DELETE,
+            "buyerRequestedQuoteLevel: required property missing",
+        ),
+        ("quote_create", "quoteItem.0.requestedQuoteItemTerm.endOfTermAction", _DELETE, "endOfTermAction"),
+        ("quote_create", "quoteItem.0.requestedQuoteItemTerm.endOfTermAction", "stop", "endOfTermAction"),
+        ("quote", "quoteItem.0.note.0.author", _DELETE, "note.0.author: required property missing"),
+        ("quote", "quoteItem.0.note.0.source", "customer", "note.0.source"),
+        ("quote_create", "quoteItem.0.product.place.0.@type", _DELETE, "place.0.@type"),
+        ("quote_create", "quoteItem.0.product.place.0.@type", "Somewhere", "is not a place kind"),
+        (
+            "quote_create",
+            "quoteItem.0.product.place.0.city",
+            _DELETE,
+            "not a valid FieldedAddress: city: required property missing",
+        ),
+        ("product_order_create", "relatedContactInformation", _DELETE, "relatedContactInformation"),
+        (
+            "product_order_create",
+            "relatedContactInformation.0.name",
+            _DELETE,
+            "name: required property missing",
+        ),
+        ("product_order_create", "productOrderItem.0.expediteIndicator", "yes", "expediteIndicator"),
+        ("product_order_create", "productOrderItem.0.billingAccount", {}, "billingAccount.id"),
+        ("product_order", "productOrderItem.0.state", "held", None),
+        ("product_order", "productOrderItem.0.state", _DELETE, None),
+        ("trouble_ticket_create", "observedImpact", "unavailable", "observedImpact"),
+        ("trouble_ticket_create", "observedImpact", _DELETE, "observedImpact"),
+        ("trouble_ticket", "sellerPriority", _DELETE, "sellerPriority"),
+        ("trouble_ticket_create", "relatedEntity.0.@referredType", _DELETE, "@referredType"),
         ("quote", "quoteItem", [], "quoteItem: List should have at least 1 item"),
         (
             "quote_create",
@@ -167,12 +189,12 @@ _DELETE = object()
             "product_order_create",
             "productOrderItem.0.quoteItem.quoteId",
             _DELETE,
-            "quoteItem.quoteId: Field required",
+            "quoteItem.quoteId: required property missing",
         ),
         ("product_order", "productOrderItem.0.state", "done", "productOrderItem.0.state"),
         ("product_order", "productOrderItem.0.completionDate", "yesterday", "completionDate"),
         ("trouble_ticket", "status", "open", "status: Input should be"),
-        ("trouble_ticket", "resolutionDate", None, None),  # optional: null is fine
+        ("trouble_ticket", "resolutionDate", None, "resolutionDate: Value error, must not be null"),
         ("trouble_ticket_create", "relatedEntity", [], "relatedEntity: List should have at least 1 item"),
     ],
 )
@@ -189,13 +211,6 @@ def test_bad_payload__is_refused_naming_the_field(
 
 def _escape(text: str) -> str:
     return re.escape(text)
-
-
-def test_duplicate_item_ids__are_refused() -> None:
-    document = load_example("quote_create")
-    document["quoteItem"].append(copy.deepcopy(document["quoteItem"][0]))
-    with pytest.raises(ValueError, match="duplicate quoteItem id '1'"):
-        validate(QuoteCreate, document)
 
 
 # --- notifications ---
@@ -241,25 +256,12 @@ def _quote_event(**changes: Any) -> dict[str, Any]:
             _quote_event(eventType="quoteDeletedEvent"),
             "unknown quoteNotification event type 'quoteDeletedEvent'",
         ),
-        (
-            "quoteNotification",
-            "quoteStateChangeEvent",
-            _quote_event(),
-            "eventType 'quoteItemStateChangeEvent' in the body does not match the path's "
-            "'quoteStateChangeEvent'",
-        ),
         ("quoteNotification", "quoteItemStateChangeEvent", b"{not json", "notification body is not JSON"),
         (
             "quoteNotification",
             "quoteItemStateChangeEvent",
             b"[1, 2]",
             "notification body must be a JSON object",
-        ),
-        (
-            "quoteNotification",
-            "quoteItemStateChangeEvent",
-            _quote_event(event={"id": "Q-1"}),
-            "quoteItemStateChangeEvent needs event.quoteItemId",
         ),
         ("quoteNotification", "quoteItemStateChangeEvent", _quote_event(eventId=None), "eventId"),
         (
@@ -275,15 +277,10 @@ def _quote_event(**changes: Any) -> dict[str, Any]:
             "event.id",
         ),
         (
-            "productOrderingNotification",
-            "productSpecificProductOrderItemMilestoneEvent",
-            {
-                "eventId": "e",
-                "eventTime": "2026-02-09T10:00:01Z",
-                "eventType": "productSpecificProductOrderItemMilestoneEvent",
-                "event": {"id": "PO-1", "orderItemId": "1"},
-            },
-            "needs event.milestoneName",
+            "quoteNotification",
+            "quoteItemStateChangeEvent",
+            _quote_event(eventType="productOrderStateChangeEvent"),
+            "eventType: Input should be 'quoteStateChangeEvent' or 'quoteItemStateChangeEvent'",
         ),
     ],
 )
@@ -327,7 +324,9 @@ def test_listener_path__is_the_mef_path_for_each_api() -> None:
     ],
 )
 def test_hub_query__names_the_event_types(query: str | None, expected: set[str] | None) -> None:
-    hub = EventSubscriptionInput(callback="https://buyer.example/listener", query=query)
+    hub = EventSubscriptionInput(
+        callback="https://buyer.example/listener", **({"query": query} if query is not None else {})
+    )
     assert hub.event_types() == (frozenset(expected) if expected else None)
 
 
@@ -335,7 +334,7 @@ def test_hub_query__other_clauses_and_bad_callbacks_are_refused() -> None:
     with pytest.raises(ValueError, match="unsupported hub query clause 'state=done'"):
         EventSubscriptionInput(callback="https://b.example", query="state=done").event_types()
     with pytest.raises(ValueError, match="callback"):
-        validate(EventSubscriptionInput, {"callback": "ftp://b.example"})
+        validate(EventSubscriptionInput, {"callback": 42})
 
 
 # --- canonical hashing ---
@@ -361,127 +360,7 @@ def test_canonical_hash__of_the_example_quote_is_pinned() -> None:
     assert document_hash(validate(Quote, load_example("quote"))).hex() == PINNED_QUOTE_HASH
 
 
-PINNED_QUOTE_HASH = "e377b99c7a57a441a61e8e7be2541a4cb80832a1d46c6f0159439a7b5e69a1b7"
+PINNED_QUOTE_HASH = "40f3350ee85740a43e5bdfc043f29423cf1aa087bd6d1a686e4f63702f664764"
 
 
 # --- units on chain ---
-
-
-@pytest.mark.parametrize(
-    ("percent", "ppm"),
-    [
-        (99.95, 999_500),
-        (0.001, 10),
-        (100, 1_000_000),
-        (0, 0),
-        ("99.999", 999_990),
-        (0.00004, 0),
-        (0.00005, 0),
-        (0.00015, 2),
-    ],
-)
-def test_percent_to_ppm(percent: Any, ppm: int) -> None:
-    assert percent_to_ppm(percent) == ppm
-
-
-@pytest.mark.parametrize("percent", [-0.1, 100.01, float("nan")])
-def test_percent_to_ppm__out_of_range__raises(percent: float) -> None:
-    with pytest.raises(ValueError, match="percentage must be within 0-100"):
-        percent_to_ppm(percent)
-
-
-@pytest.mark.parametrize(
-    ("value", "units", "microseconds"),
-    [
-        (100, "MS", 100_000),
-        (250, "US", 250),
-        (1500, "NS", 2),
-        (2, "SEC", 2_000_000),
-        (1, "DAY", 86_400_000_000),
-    ],
-)
-def test_duration_to_microseconds(value: int, units: str, microseconds: int) -> None:
-    assert duration_to_microseconds({"timeDurationValue": value, "timeDurationUnits": units}) == microseconds
-
-
-def test_duration_to_microseconds__months_have_no_fixed_length() -> None:
-    with pytest.raises(ValueError, match="a duration in MONTH has no fixed length"):
-        duration_to_microseconds({"timeDurationValue": 1, "timeDurationUnits": "MONTH"})
-
-
-def test_interval_to_seconds__business_units__raise() -> None:
-    assert interval_to_seconds({"amount": 3, "units": "calendarHours"}) == 10_800
-    with pytest.raises(ValueError, match="an interval in businessDays has no fixed length"):
-        interval_to_seconds({"amount": 3, "units": "businessDays"})
-
-
-@pytest.mark.parametrize(
-    ("text", "unix"),
-    [
-        ("2026-01-01T00:00:00Z", 1_767_225_600),
-        ("2026-01-01T01:00:00+01:00", 1_767_225_600),
-        ("2026-01-01T00:00:00.999Z", 1_767_225_600),
-        ("1969-12-31T23:59:59.5Z", -1),
-    ],
-)
-def test_rfc3339_to_unix(text: str, unix: int) -> None:
-    assert rfc3339_to_unix(text) == unix
-
-
-@pytest.mark.parametrize("text", ["2026-01-01", "2026-01-01T00:00:00", "1767225600", "01/01/2026 00:00Z"])
-def test_rfc3339_to_unix__not_rfc3339__raises(text: str) -> None:
-    with pytest.raises(ValueError, match="expected an RFC 3339 date-time"):
-        rfc3339_to_unix(text)
-
-
-def test_money_to_units__refuses_amounts_finer_than_the_token() -> None:
-    assert money_to_units(Money(unit="EUR", value=412.5), 6) == 412_500_000
-    assert money_to_units(Money(unit="EUR", value=900), 2) == 90_000
-    with pytest.raises(ValueError, match=r"412\.125 EUR is finer than 10\^-2"):
-        money_to_units(Money(unit="EUR", value=412.125), 2)
-
-
-def test_sla_objectives__of_the_example_access_eline_in_chain_units() -> None:
-    assert sla_objectives(load_example("access_eline_configuration")) == [
-        SlaObjectives(
-            cos_name="H",
-            availability_ppm=999_500,
-            frame_loss_ratio_ppm=10,
-            frame_delay_us=100_000,
-            frame_delay_percentile_ppm=995_000,
-            mean_frame_delay_us=None,
-            ifdv_us=None,
-        )
-    ]
-
-
-def test_sla_objectives__tightest_objective_wins_and_object_form_is_accepted() -> None:
-    config = load_example("access_eline_configuration")
-    sls = config["carrierEthernetSls"][0]
-    entry = sls["slsCosNameEntry"][0]
-    entry["oneWayAvailabilityPmMetric"].append({"oneWayAvailabilityObjective": 99.99})
-    entry["oneWayFrameDelayPmMetric"].append(
-        {
-            "oneWayFdPercentile": 99.9,
-            "oneWayFdObjective": {"timeDurationValue": 40, "timeDurationUnits": "MS"},
-        }
-    )
-    config["carrierEthernetSls"] = sls  # a single object instead of an array of one
-    [objectives] = sla_objectives(config)
-    assert (
-        objectives.availability_ppm,
-        objectives.frame_delay_us,
-        objectives.frame_delay_percentile_ppm,
-    ) == (999_900, 40_000, 999_000)
-
-
-def test_sla_objectives__bad_objective__raises_and_absent_sls_gives_none() -> None:
-    config = load_example("access_eline_configuration")
-    config["carrierEthernetSls"][0]["slsCosNameEntry"][0]["oneWayAvailabilityPmMetric"][0][
-        "oneWayAvailabilityObjective"
-    ] = 101
-    with pytest.raises(
-        ValueError, match="oneWayAvailabilityObjective: Input should be less than or equal to 100"
-    ):
-        sla_objectives(config)
-    assert sla_objectives({"@type": ACCESS_ELINE_OVC_TYPE}) == []

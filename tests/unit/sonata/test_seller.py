@@ -41,6 +41,18 @@ def get(seller: RunningSeller, path: str) -> dict[str, Any]:
     return response.json()
 
 
+def refusal(response: httpx.Response, status: int) -> str:
+    """The MEF error of a refused request, one line per issue (a 422 is an array of Error422)."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    if status == 422:
+        assert isinstance(body, list) and body, body
+    entries = body if isinstance(body, list) else [body]
+    for entry in entries:
+        assert len(entry["reason"]) <= 255 and entry["code"]
+    return "; ".join(f"{e['code']}: {e['message']}" for e in entries)
+
+
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
@@ -148,28 +160,36 @@ def test_instant_sync_quote__is_answered_in_the_response(seller: RunningSeller) 
 def test_cancel_quote__only_while_in_progress(seller: RunningSeller, listener: Listener) -> None:
     hub(seller, QUOTE, listener)
     pending = seller.quote()["id"]
-    cancelled = seller.post(f"{QUOTE}/cancelQuote", {"quoteId": pending})
-    assert (cancelled.status_code, cancelled.json()["state"]) == (200, "cancelled")
+    too_early = seller.post(f"{QUOTE}/cancelQuote", {"quoteId": pending})
+    assert refusal(too_early, 422) == (
+        f"invalidValue: /quoteId: quote {pending} is acknowledged; only a quote in progress can be cancelled"
+    )
+    seller.advance(HOUR // 2)
+    assert get(seller, f"{QUOTE}/quote/{pending}")["state"] == "inProgress"
+    cancelled = seller.post(f"{QUOTE}/cancelQuote", {"quoteId": pending, "reason": "not needed"})
+    assert (cancelled.status_code, cancelled.json()) == (200, {"quoteId": pending, "reason": "not needed"})
     seller.advance(3 * DAY)
     assert get(seller, f"{QUOTE}/quote/{pending}")["state"] == "cancelled"  # never answered afterwards
-    assert listener.types() == ["quoteStateChangeEvent"]
+    assert listener.types() == ["quoteStateChangeEvent", "quoteItemStateChangeEvent", "quoteStateChangeEvent"]
 
     answered = seller.orderable_quote()["id"]
     refused = seller.post(f"{QUOTE}/cancelQuote", {"quoteId": answered})
-    assert refused.status_code == 422
-    assert refused.json()["message"] == (
-        f"quote {answered} is approved.orderable; only a quote acknowledged or in progress can be cancelled"
+    assert refusal(refused, 422) == (
+        f"invalidValue: /quoteId: quote {answered} is approved.orderable; only a quote in progress can be cancelled"
     )
     assert get(seller, f"{QUOTE}/quote/{answered}")["state"] == "approved.orderable"
+    unknown = seller.post(f"{QUOTE}/cancelQuote", {"quoteId": "Q-none"})
+    assert refusal(unknown, 422) == "referenceNotFound: /quoteId: no quote 'Q-none'"
 
 
 def test_reject_quote__declines_an_approved_quote_which_then_cannot_be_ordered(seller: RunningSeller) -> None:
     quote_id = seller.orderable_quote()["id"]
     declined = seller.post(f"{QUOTE}/rejectQuote", {"quoteId": quote_id, "reason": "price"})
-    assert declined.json()["state"] == "declined"
+    assert (declined.status_code, declined.json()) == (200, {"quoteId": quote_id, "reason": "price"})
+    assert get(seller, f"{QUOTE}/quote/{quote_id}")["state"] == "declined"
     refused = seller.order(quote_id)
-    assert (refused.status_code, refused.json()["code"]) == (422, "invalidValue")
-    assert "is not orderable (quote is declined)" in refused.json()["message"]
+    assert refusal(refused, 422).startswith("invalidValue: /productOrderItem/0/quoteItem: ")
+    assert "is not orderable (quote is declined)" in refusal(refused, 422)
 
 
 def test_quote__expires_after_its_validity(seller: RunningSeller) -> None:
@@ -245,11 +265,15 @@ def test_late_seller__completes_after_its_committed_date(make_seller: Any) -> No
 @pytest.mark.parametrize(
     ("reference", "code", "message"),
     [
-        ({"id": "1", "quoteId": "Q-none"}, "referenceNotFound", "productOrderItem 1: no quote 'Q-none'"),
+        (
+            {"id": "1", "quoteId": "Q-none"},
+            "referenceNotFound",
+            "/productOrderItem/0/quoteItem/quoteId: no quote 'Q-none'",
+        ),
         (
             {"id": "9", "quoteId": "{quote}"},
             "referenceNotFound",
-            "productOrderItem 1: quote {quote} has no item '9'",
+            "/productOrderItem/0/quoteItem/id: no item of quote {quote} '9'",
         ),
     ],
 )
@@ -260,9 +284,7 @@ def test_order__unknown_quote_reference__is_refused_and_nothing_created(
     body = load_example("product_order_create")
     body["productOrderItem"][0]["quoteItem"] = {k: v.format(quote=quote_id) for k, v in reference.items()}
     response = seller.post(f"{ORDER}/productOrder", body)
-    assert response.status_code == 422
-    assert response.json()["code"] == code
-    assert response.json()["message"] == message.format(quote=quote_id)
+    assert refusal(response, 422) == f"{code}: {message.format(quote=quote_id)}"
     assert seller.engine.orders == {}
     assert get(seller, f"{QUOTE}/quote/{quote_id}")["state"] == "approved.orderable"
 
@@ -270,9 +292,9 @@ def test_order__unknown_quote_reference__is_refused_and_nothing_created(
 def test_order__of_a_quote_still_in_progress__is_refused(seller: RunningSeller) -> None:
     quote_id = seller.quote()["id"]
     response = seller.order(quote_id)
-    assert response.status_code == 422
-    assert response.json()["message"] == (
-        f"productOrderItem 1: quote {quote_id} item 1 is not orderable (quote is acknowledged)"
+    assert refusal(response, 422) == (
+        f"invalidValue: /productOrderItem/0/quoteItem: quote {quote_id} item 1 is not orderable "
+        "(quote is acknowledged)"
     )
 
 
@@ -283,7 +305,7 @@ def test_order__of_another_buyers_quote__is_not_found(seller: RunningSeller) -> 
     response = seller.http.post(
         f"{ORDER}/productOrder", json=body, headers={"Authorization": f"Bearer {OTHER_BUYER_TOKEN}"}
     )
-    assert (response.status_code, response.json()["code"]) == (422, "referenceNotFound")
+    assert refusal(response, 422).startswith("referenceNotFound: ")
     assert (
         seller.http.get(
             f"{QUOTE}/quote/{quote_id}", headers={"Authorization": f"Bearer {OTHER_BUYER_TOKEN}"}
@@ -296,14 +318,29 @@ def test_cancel_order__before_completion_only(seller: RunningSeller, listener: L
     quote_id = seller.orderable_quote()["id"]
     hub(seller, ORDER, listener)
     order_id = seller.order(quote_id).json()["id"]
-    cancel = seller.post(f"{ORDER}/cancelProductOrder", {"productOrder": {"id": order_id}})
-    assert cancel.status_code == 201
-    assert cancel.json()["state"] == "done"
+    contacts = load_example("product_order_create")["relatedContactInformation"]
+    request = {"productOrder": {"productOrderId": order_id}, "relatedContactInformation": contacts}
+    cancel = seller.post(f"{ORDER}/cancelProductOrder", {**request, "cancellationReason": "moved"})
+    assert cancel.status_code == 201, cancel.text
+    assert (cancel.json()["state"], cancel.json()["productOrder"]) == (
+        "acknowledged",
+        {"productOrderId": order_id},
+    )
+    states = [get(seller, f"{ORDER}/productOrder/{order_id}")["state"]]
+    seller.advance(HOUR // 2)
+    states.append(get(seller, f"{ORDER}/productOrder/{order_id}")["state"])
+    seller.advance(HOUR // 2)
     order = get(seller, f"{ORDER}/productOrder/{order_id}")
-    assert (order["state"], order["productOrderItem"][0]["state"]) == ("cancelled", "cancelled")
+    assert [*states, order["state"]] == ["assessingCancellation", "pendingCancellation", "cancelled"]
+    assert order["productOrderItem"][0]["state"] == "cancelled"
+    assert order["completionDate"] == order["cancellationDate"] and order["cancellationReason"] == "moved"
+    assert get(seller, f"{ORDER}/cancelProductOrder/{cancel.json()['id']}")["state"] == "done"
     seller.advance(90 * DAY)
     assert get(seller, f"{ORDER}/productOrder/{order_id}")["state"] == "cancelled"
     assert listener.types() == [
+        "cancelProductOrderStateChangeEvent",
+        "productOrderStateChangeEvent",
+        "productOrderStateChangeEvent",
         "cancelProductOrderStateChangeEvent",
         "productOrderItemStateChangeEvent",
         "productOrderStateChangeEvent",
@@ -311,10 +348,12 @@ def test_cancel_order__before_completion_only(seller: RunningSeller, listener: L
 
     delivered = seller.order(seller.orderable_quote()["id"]).json()["id"]
     seller.advance(90 * DAY)
-    refused = seller.post(f"{ORDER}/cancelProductOrder", {"productOrder": {"id": delivered}})
-    assert refused.status_code == 422
-    assert refused.json()["message"] == (
-        f"product order {delivered} is completed; only an acknowledged or in-progress order can be cancelled"
+    refused = seller.post(
+        f"{ORDER}/cancelProductOrder", {**request, "productOrder": {"productOrderId": delivered}}
+    )
+    assert refusal(refused, 422) == (
+        f"invalidValue: /productOrder/productOrderId: product order {delivered} is completed; "
+        "only an acknowledged or in-progress order can be cancelled"
     )
 
 
@@ -362,8 +401,9 @@ def test_ticket__is_resolved_within_the_profiles_restore_time_and_closed_a_day_l
 def test_ticket__on_an_unknown_order__is_refused(seller: RunningSeller) -> None:
     body = load_example("trouble_ticket_create")
     response = seller.post(f"{TICKET}/troubleTicket", body)
-    assert response.status_code == 422
-    assert response.json()["message"] == "relatedEntity names no product order of yours (PO-51E90B)"
+    assert refusal(response, 422) == (
+        "referenceNotFound: /relatedEntity: no product order or product of yours 'PO-51E90B'"
+    )
     assert seller.engine.tickets == {}
 
 
@@ -417,8 +457,7 @@ def test_performance__outside_the_live_service__is_refused(
 ) -> None:
     order_id = delivered_order(seller)
     response = performance(seller, order_id, period)
-    assert response.status_code == status
-    assert message in response.json()["message"]
+    assert message in refusal(response, status)
 
 
 # --- determinism and profiles ---
@@ -501,27 +540,33 @@ def test_requests_without_a_valid_bearer_token__get_401(
 @pytest.mark.parametrize(
     ("content", "content_type", "message"),
     [
-        (b"{not json", "application/json", "body is not JSON"),
-        (b'{"quoteItem": []}', "text/plain", "Content-Type must be application/json, got 'text/plain'"),
+        (b"{not json", "application/json", "invalidBody: body is not JSON"),
         (
             b'{"quoteItem": []}',
-            "application/json",
-            "invalid QuoteCreate: quoteItem: List should have at least 1 item",
-        ),
-        (
-            b'{"quoteItem": [{"id": "1", "action": "add"}], "requestedQuoteCompletionDate": "tomorrow"}',
-            "application/json",
-            "requestedQuoteCompletionDate: Value error, expected an RFC 3339 date-time",
+            "text/plain",
+            "invalidBody: Content-Type must be application/json, got 'text/plain'",
         ),
     ],
 )
-def test_bad_quote_request__is_400_with_a_message_and_creates_nothing(
+def test_unreadable_quote_request__is_400_invalid_body_and_creates_nothing(
     seller: RunningSeller, content: bytes, content_type: str, message: str
 ) -> None:
     response = seller.http.post(f"{QUOTE}/quote", content=content, headers={"Content-Type": content_type})
-    assert response.status_code == 400
-    assert response.json()["code"] == "invalidBody"
-    assert message in response.json()["message"]
+    assert refusal(response, 400).startswith(message)
+    assert seller.engine.quotes == {}
+
+
+def test_quote_request_the_schema_refuses__is_422_with_one_issue_per_property(seller: RunningSeller) -> None:
+    body = {"quoteItem": [], "requestedQuoteCompletionDate": "tomorrow", "instantSyncQuote": "yes"}
+    response = seller.http.post(f"{QUOTE}/quote", json=body)
+    issues = {(e["code"], e["propertyPath"]) for e in response.json()}
+    assert refusal(response, 422)
+    assert issues == {
+        ("invalidValue", "/quoteItem"),
+        ("missingProperty", "/buyerRequestedQuoteLevel"),
+        ("invalidValue", "/instantSyncQuote"),
+        ("invalidFormat", "/requestedQuoteCompletionDate"),
+    }
     assert seller.engine.quotes == {}
 
 

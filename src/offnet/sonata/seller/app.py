@@ -5,23 +5,22 @@ and their hubs at the standard's paths, an OAuth 2.0 token endpoint, and non-MEF
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import json
-import secrets
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from offnet.exceptions import SellerError
+from offnet.exceptions import SellerError, SonataRefusal
+from offnet.sonata.auth import BearerVerifier, TokenIssuer, token_response
+from offnet.sonata.errors import MEDIA_TYPE, issues_from, refusal_response
 from offnet.sonata.models import (
     PRODUCT_ORDER_API,
     QUOTE_API,
@@ -31,14 +30,17 @@ from offnet.sonata.models import (
     ProductOrderCreate,
     QuoteCreate,
     QuoteOperation,
+    Reason,
     SonataApi,
+    SonataModel,
     TroubleTicketCreate,
-    validate,
+    TroubleTicketUpdate,
 )
 from offnet.sonata.seller.clock import Clock, SimulatedClock
 from offnet.sonata.seller.engine import SellerEngine
 from offnet.sonata.seller.notifier import NotificationSender
 from offnet.sonata.seller.profiles import BehaviourProfile, get_profile
+from offnet.sonata.seller.store import SellerStore
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -48,43 +50,54 @@ MAX_BODY_BYTES = 1_000_000
 
 @dataclass
 class SellerAuth:
-    """Who may call the seller: static bearer tokens and OAuth clients, each mapped to a buyer id."""
+    """Who may call the seller: static bearer tokens (every scope) and OAuth clients (the scopes
+    they are allowed), each mapped to a buyer id; see ``offnet.sonata.auth``."""
 
-    tokens: dict[str, str] = field(default_factory=dict)  # token -> buyer id
-    clients: dict[str, tuple[str, str]] = field(default_factory=dict)  # client id -> (secret, buyer id)
-    token_ttl: int = 3600
-    _issued: dict[str, tuple[str, float]] = field(default_factory=dict)
+    issuer: TokenIssuer
+    verifier: BearerVerifier
 
-    def buyer_for(self, token: str) -> str | None:
-        """The buyer a bearer token belongs to, or None if unknown or expired."""
-        if token in self.tokens:
-            return self.tokens[token]
-        issued = self._issued.get(token)
-        if issued is None or time.monotonic() >= issued[1]:
-            return None
-        return issued[0]
+    @classmethod
+    def build(
+        cls,
+        tokens: dict[str, str] | None = None,
+        clients: dict[str, tuple[Any, ...]] | None = None,
+        token_ttl: int = 3600,
+    ) -> SellerAuth:
+        """``tokens``: token -> buyer id; ``clients``: client id -> (secret, buyer id[, scopes])."""
+        registered = {
+            client: (
+                entry[0],
+                entry[1],
+                frozenset(entry[2]) if len(entry) > 2 and entry[2] is not None else None,
+            )
+            for client, entry in (clients or {}).items()
+        }
+        issuer = TokenIssuer(registered, ttl=token_ttl)
+        return cls(issuer, BearerVerifier(dict(tokens or {}), issuer))
 
     def revoke_issued(self) -> None:
         """Invalidate every token issued so far (static tokens stay valid)."""
-        self._issued.clear()
-
-    def issue(self, client_id: str, secret: str) -> str | None:
-        """A new access token for valid client credentials, else None."""
-        known = self.clients.get(client_id)
-        if known is None or not secrets.compare_digest(known[0], secret):
-            return None
-        token = secrets.token_urlsafe(32)
-        self._issued[token] = (known[1], time.monotonic() + self.token_ttl)
-        return token
+        self.issuer.revoke_all()
 
 
-def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    """A Sonata-style error body: ``{code, reason, message}``."""
-    return JSONResponse(
-        {"code": code, "reason": message[:255], "message": message}, status_code=status, headers=headers
-    )
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    """A MEF error answer (see ``offnet.sonata.errors``)."""
+    return refusal_response(SonataRefusal(status, code, message))
+
+
+# Optional operations of the three APIs that this seller does not implement: MEF wants 501.
+NOT_IMPLEMENTED: tuple[tuple[SonataApi, str, str], ...] = (
+    (PRODUCT_ORDER_API, "PATCH", "/productOrder/{id}"),
+    (PRODUCT_ORDER_API, "GET", "/cancelProductOrder"),
+    (PRODUCT_ORDER_API, "GET", "/charge"),
+    (PRODUCT_ORDER_API, "GET", "/charge/{id}"),
+    (PRODUCT_ORDER_API, "PATCH", "/charge/{id}"),
+    (PRODUCT_ORDER_API, "GET", "/modifyProductOrderItemRequestedDeliveryDate"),
+    (PRODUCT_ORDER_API, "POST", "/modifyProductOrderItemRequestedDeliveryDate"),
+    (PRODUCT_ORDER_API, "GET", "/modifyProductOrderItemRequestedDeliveryDate/{id}"),
+    (TROUBLE_TICKET_API, "GET", "/incident"),
+    (TROUBLE_TICKET_API, "GET", "/incident/{id}"),
+)
 
 
 def create_seller_app(
@@ -98,6 +111,7 @@ def create_seller_app(
     seller_id: str = "offnet-seller",
     instance: str | None = None,
     tick_seconds: float = 0.0,
+    database: str | None = None,
 ) -> FastAPI:
     """The reference seller as an ASGI app.
 
@@ -106,13 +120,20 @@ def create_seller_app(
     carry ``Authorization: Bearer {notification_token}``. ``clock`` defaults to a frozen
     SimulatedClock moved by ``POST /simulator/clock/advance``; with ``tick_seconds`` > 0 a background
     task also runs due transitions and sends notifications that often (for real-time clocks).
+    ``database`` (a SQLite path or SQLAlchemy URL) keeps quotes, orders, tickets, hub
+    subscriptions and planned transitions across restarts.
     """
     behaviour = get_profile(profile) if isinstance(profile, str) else profile
     clock = clock or SimulatedClock()
     engine = SellerEngine(
-        behaviour, seed, clock, seller_id=seller_id, instance=instance or uuid.uuid4().hex[:6]
+        behaviour,
+        seed,
+        clock,
+        seller_id=seller_id,
+        instance=instance or uuid.uuid4().hex[:6],
+        store=SellerStore(database) if database else None,
     )
-    auth = SellerAuth(tokens=dict(tokens or {}), clients=dict(clients or {}))
+    auth = SellerAuth.build(tokens, clients)
     sender = NotificationSender(notification_token)
     faults = {"fail_next": 0, "status": 503}
     counter = iter(range(1, 1 << 62))
@@ -137,6 +158,7 @@ def create_seller_app(
                 while True:
                     await asyncio.sleep(tick_seconds)
                     engine.progress()
+                    engine.commit()
                     await flush()
 
             ticker = asyncio.create_task(tick())
@@ -160,10 +182,20 @@ def create_seller_app(
     app.state.sender = sender
     app.state.auth = auth
 
-    @app.exception_handler(SellerError)
-    async def seller_error(request: Request, exc: SellerError) -> JSONResponse:
-        headers = {"WWW-Authenticate": 'Bearer realm="sonata"'} if exc.status == 401 else None
-        return error_response(exc.status, exc.code, exc.message, headers)
+    @app.exception_handler(SonataRefusal)
+    async def refused(request: Request, exc: SonataRefusal) -> JSONResponse:
+        return refusal_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Unknown paths and methods still answer as MEF documents.
+        code = {404: "notFound", 405: "notImplemented"}.get(exc.status_code, "internalError")
+        status = 501 if exc.status_code == 405 else exc.status_code
+        return error_response(status, code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameters(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(400, "invalidQuery", "; ".join(str(e.get("msg")) for e in exc.errors()))
 
     @app.middleware("http")
     async def progress_and_faults(
@@ -177,104 +209,137 @@ def create_seller_app(
             if engine.rng("http", next(counter)).random() < behaviour.error_probability:
                 return error_response(500, "internalError", "simulated seller failure")
         response = await call_next(request)
+        engine.commit()
         if engine.outbox:
             task = asyncio.create_task(flush())
             background.add(task)
             task.add_done_callback(background.discard)
         return response
 
-    async def buyer(request: Request) -> str:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise SellerError(401, "missingCredentials", "missing bearer token")
-        who = auth.buyer_for(token.strip())
-        if who is None:
-            raise SellerError(401, "invalidCredentials", "unknown or expired bearer token")
-        return who
+    def caller(scope: str) -> Any:
+        """The buyer behind the request's bearer token, which must carry ``scope``."""
 
-    caller = Depends(buyer)
+        async def buyer(request: Request) -> str:
+            return auth.verifier.verify(request.headers.get("authorization"), scope)
+
+        return Depends(buyer)
+
+    simulator = caller("simulator")
 
     # --- OAuth 2.0 client credentials ---
 
     @app.post(TOKEN_PATH, tags=["auth"])
     async def token(request: Request) -> JSONResponse:
-        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media != "application/x-www-form-urlencoded":
-            return JSONResponse(
-                {"error": "invalid_request", "error_description": "use application/x-www-form-urlencoded"},
-                status_code=400,
-            )
-        try:
-            form = {
-                k: v[0] for k, v in parse_qs((await request.body()).decode(), strict_parsing=False).items()
-            }
-        except UnicodeDecodeError:
-            return JSONResponse({"error": "invalid_request"}, status_code=400)
-        client_id, secret = _client_credentials(request, form)
-        if form.get("grant_type") != "client_credentials":
-            return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
-        issued = auth.issue(client_id or "", secret or "")
-        if issued is None:
-            return JSONResponse(
-                {"error": "invalid_client"},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Basic realm="sonata"'},
-            )
-        return JSONResponse(
-            {"access_token": issued, "token_type": "Bearer", "expires_in": auth.token_ttl},
-            headers={"Cache-Control": "no-store"},
+        status, body, headers = token_response(
+            auth.issuer,
+            request.headers.get("content-type", ""),
+            await request.body(),
+            request.headers.get("authorization"),
         )
+        return JSONResponse(body, status_code=status, headers=headers)
 
     # --- Quote v8 ---
 
     quote = APIRouter(prefix=QUOTE_API.management_base, tags=["quote"])
 
     @quote.post("/quote", status_code=201)
-    async def create_quote(request: Request, who: str = caller) -> dict[str, Any]:
-        return engine.create_quote(await _body(request, QuoteCreate), who).to_json()
+    async def create_quote(request: Request, who: str = caller("createQuote")) -> JSONResponse:
+        return _created(engine.create_quote(await _body(request, QuoteCreate), who))
+
+    @quote.get("/quote")
+    async def list_quotes(request: Request, who: str = caller("listQuote")) -> JSONResponse:
+        return _page(request, engine.list_quotes(who, _filters(request)))
 
     @quote.get("/quote/{quote_id}")
-    async def get_quote(quote_id: str, who: str = caller) -> dict[str, Any]:
-        return engine.get_quote(quote_id, who).to_json()
+    async def get_quote(quote_id: str, who: str = caller("retrieveQuote")) -> JSONResponse:
+        return _ok(engine.get_quote(quote_id, who))
 
     @quote.post("/cancelQuote")
-    async def cancel_quote(request: Request, who: str = caller) -> dict[str, Any]:
+    async def cancel_quote(request: Request, who: str = caller("cancelQuote")) -> JSONResponse:
         op = await _body(request, QuoteOperation)
-        return engine.cancel_quote(op.quoteId, who, op.reason).to_json()
+        return _ok(engine.cancel_quote(op.quoteId, who, op.reason))
 
     @quote.post("/rejectQuote")
-    async def reject_quote(request: Request, who: str = caller) -> dict[str, Any]:
+    async def reject_quote(request: Request, who: str = caller("rejectQuote")) -> JSONResponse:
         op = await _body(request, QuoteOperation)
-        return engine.reject_quote(op.quoteId, who, op.reason).to_json()
+        return _ok(engine.reject_quote(op.quoteId, who, op.reason))
 
     # --- ProductOrder v10 ---
 
     order = APIRouter(prefix=PRODUCT_ORDER_API.management_base, tags=["productOrder"])
 
     @order.post("/productOrder", status_code=201)
-    async def create_order(request: Request, who: str = caller) -> dict[str, Any]:
-        return engine.create_order(await _body(request, ProductOrderCreate), who).to_json()
+    async def create_order(request: Request, who: str = caller("createProductOrder")) -> JSONResponse:
+        return _created(engine.create_order(await _body(request, ProductOrderCreate), who))
+
+    @order.get("/productOrder")
+    async def list_orders(request: Request, who: str = caller("listProductOrder")) -> JSONResponse:
+        return _page(request, engine.list_orders(who, _filters(request)))
 
     @order.get("/productOrder/{order_id}")
-    async def get_order(order_id: str, who: str = caller) -> dict[str, Any]:
-        return engine.get_order(order_id, who).to_json()
+    async def get_order(order_id: str, who: str = caller("retrieveProductOrder")) -> JSONResponse:
+        return _ok(engine.get_order(order_id, who))
 
     @order.post("/cancelProductOrder", status_code=201)
-    async def cancel_order(request: Request, who: str = caller) -> dict[str, Any]:
-        return engine.cancel_order(await _body(request, CancelProductOrderCreate), who).to_json()
+    async def cancel_order(request: Request, who: str = caller("createCancelProductOrder")) -> JSONResponse:
+        return _created(engine.cancel_order(await _body(request, CancelProductOrderCreate), who))
+
+    @order.get("/cancelProductOrder/{cancel_id}")
+    async def get_cancellation(
+        cancel_id: str, who: str = caller("retrieveCancelProductOrder")
+    ) -> JSONResponse:
+        return _ok(engine.get_cancellation(cancel_id, who))
 
     # --- TroubleTicket v4 ---
 
     ticket = APIRouter(prefix=TROUBLE_TICKET_API.management_base, tags=["troubleTicket"])
 
     @ticket.post("/troubleTicket", status_code=201)
-    async def create_ticket(request: Request, who: str = caller) -> dict[str, Any]:
-        return engine.create_ticket(await _body(request, TroubleTicketCreate), who).to_json()
+    async def create_ticket(request: Request, who: str = caller("createTroubleTicket")) -> JSONResponse:
+        return _created(engine.create_ticket(await _body(request, TroubleTicketCreate), who))
+
+    @ticket.get("/troubleTicket")
+    async def list_tickets(request: Request, who: str = caller("listTroubleTicket")) -> JSONResponse:
+        return _page(request, engine.list_tickets(who, _filters(request)))
 
     @ticket.get("/troubleTicket/{ticket_id}")
-    async def get_ticket(ticket_id: str, who: str = caller) -> dict[str, Any]:
-        return engine.get_ticket(ticket_id, who).to_json()
+    async def get_ticket(ticket_id: str, who: str = caller("retrieveTroubleTicket")) -> JSONResponse:
+        return _ok(engine.get_ticket(ticket_id, who))
+
+    @ticket.patch("/troubleTicket/{ticket_id}")
+    async def update_ticket(
+        ticket_id: str, request: Request, who: str = caller("patchTroubleTicket")
+    ) -> JSONResponse:
+        engine.get_ticket(ticket_id, who)  # 404 before the body is judged
+        return _ok(engine.update_ticket(ticket_id, await _body(request, TroubleTicketUpdate), who))
+
+    @ticket.post("/troubleTicket/{ticket_id}/cancel", status_code=204)
+    async def cancel_ticket(ticket_id: str, who: str = caller("cancelTroubleTicket")) -> Response:
+        engine.cancel_ticket(ticket_id, who)
+        return Response(status_code=204)
+
+    @ticket.post("/troubleTicket/{ticket_id}/close", status_code=204)
+    async def close_ticket(ticket_id: str, who: str = caller("closeTroubleTicket")) -> Response:
+        engine.close_ticket(ticket_id, who)
+        return Response(status_code=204)
+
+    @ticket.post("/troubleTicket/{ticket_id}/reopen", status_code=204)
+    async def reopen_ticket(
+        ticket_id: str, request: Request, who: str = caller("reopenTroubleTicket")
+    ) -> Response:
+        engine.get_ticket(ticket_id, who)
+        engine.reopen_ticket(ticket_id, who, (await _body(request, Reason)).reason)
+        return Response(status_code=204)
+
+    for api, method, path in NOT_IMPLEMENTED:
+        router = {PRODUCT_ORDER_API.name: order, TROUBLE_TICKET_API.name: ticket}[api.name]
+        router.add_api_route(
+            path.replace("{id}", "{resource_id}"),
+            _not_implemented(method, path),
+            methods=[method],
+            name=f"{api.name}:{method} {path}",
+            status_code=501,
+        )
 
     for router, api in ((quote, QUOTE_API), (order, PRODUCT_ORDER_API), (ticket, TROUBLE_TICKET_API)):
         _add_hub_routes(router, api, engine, caller)
@@ -285,11 +350,11 @@ def create_seller_app(
     sim = APIRouter(prefix="/simulator", tags=["simulator"])
 
     @sim.get("/clock")
-    async def get_clock(who: str = caller) -> dict[str, Any]:
+    async def get_clock(who: str = simulator) -> dict[str, Any]:
         return {"now": clock().isoformat(), "profile": behaviour.name}
 
     @sim.post("/clock/advance")
-    async def advance(request: Request, who: str = caller) -> dict[str, Any]:
+    async def advance(request: Request, who: str = simulator) -> dict[str, Any]:
         body = await _json(request)
         seconds = body.get("seconds") if isinstance(body, dict) else None
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
@@ -300,10 +365,11 @@ def create_seller_app(
             )
         now = clock.advance(seconds)
         transitions = engine.progress()
+        engine.commit()
         return {"now": now.isoformat(), "transitions": transitions, "deliveries": await settle()}
 
     @sim.post("/faults")
-    async def set_faults(request: Request, who: str = caller) -> dict[str, Any]:
+    async def set_faults(request: Request, who: str = simulator) -> dict[str, Any]:
         body = await _json(request)
         fail_next = body.get("failNext") if isinstance(body, dict) else None
         status = body.get("status", 503) if isinstance(body, dict) else None
@@ -315,11 +381,11 @@ def create_seller_app(
         return {"failNext": fail_next, "status": status}
 
     @sim.get("/performance/{order_id}")
-    async def performance(order_id: str, period: str, who: str = caller) -> dict[str, Any]:
+    async def performance(order_id: str, period: str, who: str = simulator) -> dict[str, Any]:
         return _jsonable(engine.performance(order_id, period, who))
 
     @sim.get("/notifications")
-    async def deliveries(who: str = caller) -> dict[str, Any]:
+    async def deliveries(who: str = simulator) -> dict[str, Any]:
         await settle()
         return {"delivered": [r.to_json() for r in sender.log], "silenced": len(engine.silenced)}
 
@@ -329,11 +395,22 @@ def create_seller_app(
 
 def _add_hub_routes(router: APIRouter, api: SonataApi, engine: SellerEngine, caller: Any) -> None:
     @router.post("/hub", status_code=201, name=f"register_{api.name}_listener")
-    async def register(request: Request, who: str = caller) -> dict[str, Any]:
-        return engine.subscribe(api, await _body(request, EventSubscriptionInput), who).to_json()
+    async def register(request: Request, who: str = caller("registerListener")) -> JSONResponse:
+        # The hub operations document no 422: a body the schema refuses is a 400 invalidBody.
+        try:
+            subscription = await _body(request, EventSubscriptionInput)
+        except SonataRefusal as exc:
+            raise SellerError(
+                400, "invalidBody", "; ".join(issue[2] for issue in exc.issues) or exc.message
+            ) from None
+        return _created(engine.subscribe(api, subscription, who))
+
+    @router.get("/hub/{subscription_id}", name=f"retrieve_{api.name}_listener")
+    async def retrieve(subscription_id: str, who: str = caller("retrieveHub")) -> JSONResponse:
+        return _ok(engine.subscription(api, subscription_id, who))
 
     @router.delete("/hub/{subscription_id}", status_code=204, name=f"unregister_{api.name}_listener")
-    async def unregister(subscription_id: str, who: str = caller) -> Response:
+    async def unregister(subscription_id: str, who: str = caller("unregisterListener")) -> Response:
         engine.unsubscribe(api, subscription_id, who)
         return Response(status_code=204)
 
@@ -354,22 +431,50 @@ async def _json(request: Request) -> Any:
 
 
 async def _body(request: Request, model: type[M]) -> M:
+    """The body judged by the MEF schema: 400 if it is not JSON, 422 (one issue per property) if
+    the schema refuses it."""
     data = await _json(request)
     try:
-        return validate(model, data)
-    except ValueError as exc:
-        raise SellerError(400, "invalidBody", str(exc)) from None
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise SellerError(422, "invalidValue", str(exc), issues_from(exc)) from None
 
 
-def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str | None, str | None]:
-    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "basic":
-        try:
-            client_id, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
-            return client_id, secret
-        except (binascii.Error, UnicodeDecodeError):
-            return None, None
-    return form.get("client_id"), form.get("client_secret")
+def _ok(document: SonataModel) -> JSONResponse:
+    return JSONResponse(document.to_json(), media_type=MEDIA_TYPE)
+
+
+def _created(document: SonataModel) -> JSONResponse:
+    return JSONResponse(document.to_json(), status_code=201, media_type=MEDIA_TYPE)
+
+
+def _filters(request: Request) -> dict[str, str]:
+    return {k: v for k, v in request.query_params.items() if k not in ("offset", "limit")}
+
+
+def _page(request: Request, entries: list[dict[str, Any]]) -> JSONResponse:
+    """One page of a list (``offset``, ``limit``) with MEF's pagination headers."""
+    try:
+        offset = int(request.query_params.get("offset", "0"))
+        limit = int(request.query_params.get("limit", "100"))
+    except ValueError:
+        raise SellerError(400, "invalidQuery", "offset and limit must be integers") from None
+    if offset < 0 or limit < 0:
+        raise SellerError(400, "invalidQuery", "offset and limit must be >= 0")
+    page = entries[offset : offset + limit]
+    headers = {
+        "X-Total-Count": str(len(entries)),
+        "X-Result-Count": str(len(page)),
+        "X-Pagination-Throttled": "false",
+    }
+    return JSONResponse(page, headers=headers, media_type=MEDIA_TYPE)
+
+
+def _not_implemented(method: str, path: str) -> Callable[..., Awaitable[Response]]:
+    async def refuse(request: Request) -> Response:
+        return error_response(501, "notImplemented", f"this seller does not implement {method} {path}")
+
+    return refuse
 
 
 def _jsonable(value: Any) -> Any:
@@ -395,6 +500,7 @@ def run_seller(
     tick_seconds: float = 1.0,
     seller_id: str = "offnet-seller",
     log_level: str = "info",
+    database: str | None = None,
 ) -> None:
     """Serve the reference seller until interrupted (what ``offnet sonata seller`` runs)."""
     import uvicorn
@@ -408,5 +514,6 @@ def run_seller(
         notification_token=notification_token,
         seller_id=seller_id,
         tick_seconds=tick_seconds,
+        database=database,
     )
     uvicorn.run(app, host=host, port=port, log_level=log_level)

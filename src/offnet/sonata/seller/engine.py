@@ -11,13 +11,13 @@ import heapq
 import itertools
 import math
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from offnet.exceptions import SellerError
 from offnet.sonata.models import (
+    APPROVED_QUOTE_STATES,
     PRODUCT_ORDER_API,
     QUOTE_API,
     TROUBLE_TICKET_API,
@@ -32,25 +32,46 @@ from offnet.sonata.models import (
     Quote,
     QuoteCreate,
     QuoteItemState,
+    QuoteOperation,
     QuoteState,
     SonataApi,
     TroubleTicket,
     TroubleTicketCreate,
     TroubleTicketStatus,
-    interval_to_seconds,
-    percent_to_ppm,
+    TroubleTicketUpdate,
+    require_unique,
 )
 from offnet.sonata.seller.clock import Clock
 from offnet.sonata.seller.profiles import BehaviourProfile
+from offnet.sonata.seller.store import SellerStore
+from offnet.sonata.units import interval_to_seconds, month_bounds, percent_to_ppm
 
-APPROVED = frozenset({QuoteState.APPROVED_ORDERABLE, QuoteState.APPROVED_ORDERABLE_ALTERNATE})
-CANCELLABLE_QUOTE = frozenset({QuoteState.ACKNOWLEDGED, QuoteState.IN_PROGRESS, QuoteState.IN_PROGRESS_DRAFT})
+CANCELLABLE_QUOTE = frozenset({QuoteState.IN_PROGRESS, QuoteState.IN_PROGRESS_DRAFT})
 CANCELLABLE_ORDER = frozenset({ProductOrderState.ACKNOWLEDGED, ProductOrderState.IN_PROGRESS})
+TICKET_OPEN = frozenset(
+    {
+        TroubleTicketStatus.ACKNOWLEDGED,
+        TroubleTicketStatus.IN_PROGRESS,
+        TroubleTicketStatus.PENDING,
+        TroubleTicketStatus.REOPENED,
+    }
+)
 MILESTONE_EVENT = "productSpecificProductOrderItemMilestoneEvent"
 
 
 def not_found(what: str, identifier: str) -> SellerError:
+    """404 for an unknown id in the path."""
     return SellerError(404, "notFound", f"no {what} {identifier!r}")
+
+
+def unknown_reference(pointer: str, what: str, identifier: str) -> SellerError:
+    """422 ``referenceNotFound`` for an unknown id named in the body."""
+    return SellerError.unprocessable("referenceNotFound", pointer, f"{pointer}: no {what} {identifier!r}")  # type: ignore[return-value]
+
+
+def invalid(pointer: str, message: str, code: str = "invalidValue") -> SellerError:
+    """422 for a request the seller cannot act on (one issue, at ``pointer``)."""
+    return SellerError.unprocessable(code, pointer, f"{pointer}: {message}")  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -61,6 +82,12 @@ class Subscription:
     query: str | None
     event_types: frozenset[str] | None
     buyer: str
+
+    def answer(self) -> EventSubscription:
+        """The MEF ``EventSubscription`` of this registration."""
+        return EventSubscription(
+            id=self.id, callback=self.callback, **({"query": self.query} if self.query else {})
+        )
 
 
 @dataclass(frozen=True)
@@ -74,11 +101,15 @@ class Delivery:
 
 
 @dataclass(order=True)
-class _Step:
+class Step:
+    """A planned transition: at ``due``, run the engine's method ``action`` with ``args`` (plain
+    JSON values, so a step can be stored and run after a restart)."""
+
     due: datetime
     seq: int
     owner: str = field(compare=False)
-    action: Callable[[datetime], None] = field(compare=False)
+    action: str = field(compare=False)
+    args: tuple[Any, ...] = field(compare=False, default=())
 
 
 # The seller's own integration (its offnet oracle) authenticates as this party: it may read every
@@ -97,6 +128,7 @@ class SellerEngine:
         *,
         seller_id: str = "offnet-seller",
         instance: str = "0",
+        store: SellerStore | None = None,
     ) -> None:
         self.profile = profile
         self.seed = seed
@@ -109,11 +141,68 @@ class SellerEngine:
         self.tickets: dict[str, TroubleTicket] = {}
         self._owner: dict[str, str] = {}
         self._subscriptions: dict[str, Subscription] = {}
-        self._steps: list[_Step] = []
+        self._steps: list[Step] = []
         self._seq = itertools.count()
-        self._ids: dict[str, itertools.count[int]] = {}
+        self._ids: dict[str, int] = {}
         self.outbox: list[Delivery] = []
         self.silenced: list[dict[str, Any]] = []
+        self.store = store
+        self._dirty: set[str] = set()
+        if store is not None:
+            self._restore(store)
+
+    # --- persistence ---
+
+    _STORES = (
+        ("quote", "quotes", Quote),
+        ("productOrder", "orders", ProductOrder),
+        ("cancelProductOrder", "cancellations", CancelProductOrder),
+        ("troubleTicket", "tickets", TroubleTicket),
+    )
+
+    def _restore(self, store: SellerStore) -> None:
+        saved = store.load()
+        # A restarted seller keeps its id prefix, so new ids never collide with stored ones.
+        self.instance = saved.meta.get("instance", self.instance)
+        self._ids = dict(saved.meta.get("ids", {}))
+        self._seq = itertools.count(saved.meta.get("seq", 0))
+        models = {kind: (attribute, model) for kind, attribute, model in self._STORES}
+        for resource_id, kind, owner, document in saved.resources:
+            attribute, model = models[kind]
+            getattr(self, attribute)[resource_id] = model.model_validate(document)
+            self._owner[resource_id] = owner
+        apis = {api.name: api for api in (QUOTE_API, PRODUCT_ORDER_API, TROUBLE_TICKET_API)}
+        for sub_id, api, callback, query, buyer in saved.subscriptions:
+            request = EventSubscriptionInput(callback=callback, **({"query": query} if query else {}))
+            self._subscriptions[sub_id] = Subscription(
+                sub_id, apis[api], callback, query, request.event_types(), buyer
+            )
+        self._steps = [
+            Step(due, seq, owner, action, tuple(args)) for seq, due, owner, action, args in saved.steps
+        ]
+        heapq.heapify(self._steps)
+
+    def commit(self) -> None:
+        """Write what changed since the last commit (nothing without a store)."""
+        if self.store is None or not self._dirty:
+            self._dirty.clear()  # nothing to write them to
+            return
+        changed = []
+        for kind, attribute, _model in self._STORES:
+            store = getattr(self, attribute)
+            changed += [
+                (rid, kind, self._owner[rid], store[rid].to_json()) for rid in self._dirty if rid in store
+            ]
+        planned: dict[str, list[tuple[int, datetime, str, list[Any]]]] = {owner: [] for owner in self._dirty}
+        for step in self._steps:
+            if step.owner in planned:
+                planned[step.owner].append((step.seq, step.due, step.action, list(step.args)))
+        hubs = [(s.id, s.api.name, s.callback, s.query, s.buyer) for s in self._subscriptions.values()]
+        seq = next(self._seq)
+        self._seq = itertools.count(seq)
+        settings = {"instance": self.instance, "ids": self._ids, "seq": seq}
+        self.store.save(settings, changed, planned, hubs)
+        self._dirty.clear()
 
     # --- randomness, ids, scheduling ---
 
@@ -122,16 +211,18 @@ class SellerEngine:
         return random.Random(":".join(str(k) for k in (self.seed, *key)))
 
     def _new_id(self, prefix: str) -> str:
-        counter = self._ids.setdefault(prefix, itertools.count(1))
-        return f"{prefix}-{self.instance}-{next(counter):04d}"
+        self._ids[prefix] = self._ids.get(prefix, 0) + 1
+        return f"{prefix}-{self.instance}-{self._ids[prefix]:04d}"
 
-    def _schedule(self, due: datetime, owner: str, action: Callable[[datetime], None]) -> None:
+    def _schedule(self, due: datetime, owner: str, action: str, *args: Any) -> None:
         # Whole seconds: Sonata dates read better, and on chain they are unix seconds anyway.
-        heapq.heappush(self._steps, _Step(due.replace(microsecond=0), next(self._seq), owner, action))
+        heapq.heappush(self._steps, Step(due.replace(microsecond=0), next(self._seq), owner, action, args))
+        self._dirty.add(owner)
 
     def _unschedule(self, owner: str) -> None:
         self._steps = [s for s in self._steps if s.owner != owner]
         heapq.heapify(self._steps)
+        self._dirty.add(owner)
 
     def progress(self) -> int:
         """Run every transition due by now, in time order; the number run."""
@@ -139,7 +230,7 @@ class SellerEngine:
         ran = 0
         while self._steps and self._steps[0].due <= now:
             step = heapq.heappop(self._steps)
-            step.action(step.due)
+            getattr(self, step.action)(*step.args, step.due)
             ran += 1
         return ran
 
@@ -165,7 +256,15 @@ class SellerEngine:
             self._new_id("HUB"), api, request.callback.rstrip("/"), request.query, wanted, buyer
         )
         self._subscriptions[sub.id] = sub
-        return EventSubscription(id=sub.id, callback=request.callback, query=request.query)
+        self._dirty.add(sub.id)
+        return sub.answer()
+
+    def subscription(self, api: SonataApi, subscription_id: str, buyer: str) -> EventSubscription:
+        """A listener registration of this buyer on this API."""
+        sub = self._subscriptions.get(subscription_id)
+        if sub is None or sub.api is not api or sub.buyer != buyer:
+            raise not_found("hub subscription", subscription_id)
+        return sub.answer()
 
     def unsubscribe(self, api: SonataApi, subscription_id: str, buyer: str) -> None:
         """Remove a listener registration of this buyer on this API."""
@@ -173,11 +272,13 @@ class SellerEngine:
         if sub is None or sub.api is not api or sub.buyer != buyer:
             raise not_found("hub subscription", subscription_id)
         del self._subscriptions[subscription_id]
+        self._dirty.add(subscription_id)
 
     def _publish(
         self, api: SonataApi, event_type: str, resource_id: str, when: datetime, **extra: str
     ) -> None:
         buyer = self._owner[resource_id]
+        self._dirty.add(resource_id)
         event_id = self._new_id("EV")
         body = {
             "eventId": event_id,
@@ -223,6 +324,7 @@ class SellerEngine:
 
     def create_quote(self, request: QuoteCreate, buyer: str) -> Quote:
         """Acknowledge a quote request and plan its answer."""
+        _unique_items([item.id for item in request.quoteItem], "quoteItem")
         now = self.clock()
         quote_id = self._new_id("Q")
         document = request.to_json()
@@ -240,6 +342,7 @@ class SellerEngine:
         )
         self.quotes[quote_id] = quote
         self._owner[quote_id] = buyer
+        self._dirty.add(quote_id)
         answer_at = self._answer_time(quote_id, now, request.requestedQuoteCompletionDate)
         if request.instantSyncQuote:
             self._answer_quote(quote_id, now)
@@ -248,9 +351,10 @@ class SellerEngine:
         self._schedule(
             now + min(timedelta(minutes=15), (answer_at - now) / 2),
             quote_id,
-            lambda when: self._quote_in_progress(quote_id, when),
+            "_quote_in_progress",
+            quote_id,
         )
-        self._schedule(answer_at, quote_id, lambda when: self._answer_quote(quote_id, when))
+        self._schedule(answer_at, quote_id, "_answer_quote", quote_id)
         return quote
 
     def _answer_time(self, quote_id: str, now: datetime, deadline: datetime | None) -> datetime:
@@ -286,14 +390,19 @@ class SellerEngine:
     def _answer_quote(self, quote_id: str, when: datetime) -> None:
         quote = self.quotes[quote_id]
         profile = self.profile
-        any_orderable = False
+        budgetary = quote.buyerRequestedQuoteLevel == "budgetary"
+        unable = False
         for item in quote.quoteItem:
             rng = self.rng("quote-item", quote_id, item.id)
-            if item.action != "add" or rng.random() < profile.unable_to_provide_probability:
+            if rng.random() < profile.unable_to_provide_probability:
                 item.state = QuoteItemState.UNABLE_TO_PROVIDE
+                item.terminationError = [{"code": "otherIssue", "value": "no coverage at the install site"}]
+                unable = True
                 continue
-            any_orderable = True
-            item.state = QuoteItemState.APPROVED_ORDERABLE
+            item.state = QuoteItemState.ANSWERED if budgetary else QuoteItemState.APPROVED_ORDERABLE
+            if item.action == "delete":
+                item.quoteItemPrice = []  # disconnecting costs nothing here
+                continue
             item.quoteItemInstallationInterval = {
                 "amount": rng.randint(*profile.installation_days),
                 "units": "calendarDays",
@@ -325,97 +434,112 @@ class SellerEngine:
                 item.quoteItemTerm = [item.requestedQuoteItemTerm]
             item.subjectToFeasibilityCheck = False
         quote.effectiveQuoteCompletionDate = when
-        quote.quoteLevel = "firm"
-        if any_orderable:
-            until = when + timedelta(days=profile.quote_validity_days)
-            quote.validFor = {"startDateTime": when, "endDateTime": until}
-            self._set_quote_state(quote, QuoteState.APPROVED_ORDERABLE, when)
-            self._schedule(until, quote_id, lambda at: self._expire_quote(quote_id, at))
-        else:
+        # MEF 115: a budgetary request is answered, never orderable; one item the seller cannot
+        # provide makes the whole quote unableToProvide.
+        quote.quoteLevel = "budgetary" if budgetary else "firm"
+        if unable:
             self._set_quote_state(
                 quote, QuoteState.UNABLE_TO_PROVIDE, when, "no coverage at the install site"
             )
+        else:
+            until = when + timedelta(days=profile.quote_validity_days)
+            quote.validFor = {"startDateTime": when, "endDateTime": until}
+            self._set_quote_state(
+                quote, QuoteState.ANSWERED if budgetary else QuoteState.APPROVED_ORDERABLE, when
+            )
+            self._schedule(until, quote_id, "_expire_quote", quote_id)
         for item in quote.quoteItem:
             self._publish(QUOTE_API, "quoteItemStateChangeEvent", quote.id, when, quoteItemId=item.id)
 
     def _expire_quote(self, quote_id: str, when: datetime) -> None:
         quote = self.quotes[quote_id]
-        if quote.state in APPROVED:
+        if quote.state in APPROVED_QUOTE_STATES or quote.state is QuoteState.ANSWERED:
             self._set_quote_state(quote, QuoteState.EXPIRED, when)
 
     def get_quote(self, quote_id: str, buyer: str) -> Quote:
         """The buyer's quote."""
         return self._owned(self.quotes, "quote", quote_id, buyer)
 
-    def cancel_quote(self, quote_id: str, buyer: str, reason: str | None) -> Quote:
-        """Buyer withdraws a request still being worked on."""
-        quote = self.get_quote(quote_id, buyer)
+    def _referenced_quote(self, quote_id: str, buyer: str) -> Quote:
+        quote = self.quotes.get(quote_id)
+        if quote is None or buyer not in (self._owner.get(quote_id), OPERATOR):
+            raise unknown_reference("/quoteId", "quote", quote_id)
+        return quote
+
+    def cancel_quote(self, quote_id: str, buyer: str, reason: str | None) -> QuoteOperation:
+        """Buyer withdraws a request still being worked on (MEF 115: from an inProgress state)."""
+        quote = self._referenced_quote(quote_id, buyer)
         if quote.state not in CANCELLABLE_QUOTE:
-            raise SellerError(
-                422,
-                "invalidValue",
-                f"quote {quote_id} is {quote.state.value}; only a quote "
-                "acknowledged or in progress can be cancelled",
+            raise invalid(
+                "/quoteId",
+                f"quote {quote_id} is {quote.state}; only a quote in progress can be cancelled",
             )
         self._unschedule(quote_id)
         self._set_quote_state(quote, QuoteState.CANCELLED, self.clock(), reason)
-        return quote
+        return QuoteOperation(quoteId=quote_id, **({"reason": reason} if reason else {}))
 
-    def reject_quote(self, quote_id: str, buyer: str, reason: str | None) -> Quote:
-        """Buyer declines an answered quote."""
-        quote = self.get_quote(quote_id, buyer)
-        if quote.state not in APPROVED:
-            raise SellerError(
-                422,
-                "invalidValue",
-                f"quote {quote_id} is {quote.state.value}; only an approved quote can be rejected",
+    def reject_quote(self, quote_id: str, buyer: str, reason: str | None) -> QuoteOperation:
+        """Buyer declines an answered or approved quote."""
+        quote = self._referenced_quote(quote_id, buyer)
+        if quote.state not in APPROVED_QUOTE_STATES and quote.state is not QuoteState.ANSWERED:
+            raise invalid(
+                "/quoteId",
+                f"quote {quote_id} is {quote.state}; only an answered or approved quote can be rejected",
             )
         self._unschedule(quote_id)
         self._set_quote_state(quote, QuoteState.DECLINED, self.clock(), reason)
-        return quote
+        return QuoteOperation(quoteId=quote_id, **({"reason": reason} if reason else {}))
+
+    def list_quotes(self, buyer: str, filters: dict[str, str]) -> list[dict[str, Any]]:
+        """``GET /quote``: the buyer's quotes as ``Quote_Find`` entries, filtered by exact values."""
+        fields = (
+            "id",
+            "state",
+            "quoteDate",
+            "quoteLevel",
+            "externalId",
+            "projectId",
+            "requestedQuoteCompletionDate",
+            "expectedQuoteCompletionDate",
+            "effectiveQuoteCompletionDate",
+        )
+        return _listing(self._visible(self.quotes, buyer), fields, filters)
+
+    def _visible(self, store: dict[str, Any], buyer: str) -> list[Any]:
+        return [r for key, r in store.items() if buyer in (self._owner.get(key), OPERATOR)]
 
     # --- ProductOrder v10 ---
 
     def create_order(self, request: ProductOrderCreate, buyer: str) -> ProductOrder:
-        """Accept the referenced quote items and plan delivery."""
+        """Accept the referenced quote items (add, modify or delete) and plan delivery."""
+        _unique_items([item.id for item in request.productOrderItem], "productOrderItem")
         now = self.clock()
         intervals: dict[str, int] = {}
         accepted: list[Quote] = []
-        for item in request.productOrderItem:
-            if item.action != "add":
-                raise SellerError(
-                    422,
-                    "invalidValue",
-                    f"productOrderItem {item.id}: this seller only handles action 'add', not {item.action!r}",
-                )
+        for index, item in enumerate(request.productOrderItem):
             ref = item.quoteItem
             if ref is None:
                 intervals[item.id] = (
                     self.rng("interval", item.id).randint(*self.profile.installation_days) * 86400
                 )
                 continue
+            pointer = f"/productOrderItem/{index}/quoteItem"
             quote = self.quotes.get(ref.quoteId)
             if quote is None or self._owner.get(ref.quoteId) != buyer:
-                raise SellerError(
-                    422, "referenceNotFound", f"productOrderItem {item.id}: no quote {ref.quoteId!r}"
-                )
+                raise unknown_reference(f"{pointer}/quoteId", "quote", ref.quoteId)
             try:
                 quoted = quote.item(ref.id)
             except LookupError:
-                raise SellerError(
-                    422,
-                    "referenceNotFound",
-                    f"productOrderItem {item.id}: quote {ref.quoteId} has no item {ref.id!r}",
-                ) from None
-            if quote.state not in APPROVED or quoted.state is not QuoteItemState.APPROVED_ORDERABLE:
-                raise SellerError(
-                    422,
-                    "invalidValue",
-                    f"productOrderItem {item.id}: quote {ref.quoteId} "
-                    f"item {ref.id} is not orderable (quote is {quote.state.value})",
+                raise unknown_reference(f"{pointer}/id", f"item of quote {ref.quoteId}", ref.id) from None
+            if (
+                quote.state not in APPROVED_QUOTE_STATES
+                or quoted.state is not QuoteItemState.APPROVED_ORDERABLE
+            ):
+                raise invalid(
+                    pointer, f"quote {ref.quoteId} item {ref.id} is not orderable (quote is {quote.state})"
                 )
-            assert quoted.quoteItemInstallationInterval is not None
-            intervals[item.id] = interval_to_seconds(quoted.quoteItemInstallationInterval)
+            interval = quoted.quoteItemInstallationInterval
+            intervals[item.id] = interval_to_seconds(interval) if interval is not None else 0
             accepted.append(quote)
         order_id = self._new_id("PO")
         document = request.to_json()
@@ -433,12 +557,13 @@ class SellerEngine:
         )
         self.orders[order_id] = order
         self._owner[order_id] = buyer
+        self._dirty.add(order_id)
         for quote in {q.id: q for q in accepted}.values():
             self._unschedule(quote.id)
             self._set_quote_state(quote, QuoteState.ACCEPTED, now, f"ordered in {order_id}")
         rng = self.rng("order", order_id)
         start = now + timedelta(hours=rng.uniform(0.5, 4.0))
-        self._schedule(start, order_id, lambda when: self._start_order(order_id, intervals, when))
+        self._schedule(start, order_id, "_start_order", order_id, intervals)
         return order
 
     def _set_order_state(self, order: ProductOrder, state: ProductOrderState, when: datetime) -> None:
@@ -446,8 +571,14 @@ class SellerEngine:
         order.stateChange = [*(order.stateChange or []), {"state": state, "changeDate": when}]
         self._publish(PRODUCT_ORDER_API, "productOrderStateChangeEvent", order.id, when)
 
-    def _set_item_state(self, order: ProductOrder, state: ProductOrderItemState, when: datetime) -> None:
-        for item in order.productOrderItem:
+    def _set_item_state(
+        self,
+        order: ProductOrder,
+        state: ProductOrderItemState,
+        when: datetime,
+        items: list[Any] | None = None,
+    ) -> None:
+        for item in order.productOrderItem if items is None else items:
             item.state = state
             item.stateChange = [*(item.stateChange or []), {"state": state, "changeDate": when}]
             self._publish(
@@ -473,16 +604,17 @@ class SellerEngine:
                 orderItemId=item.id,
             )
             survey = when + (expected - when) / 3
-            self._schedule(
-                survey, order_id, lambda at, item_id=item.id: self._milestone(order_id, item_id, at)
-            )
+            self._schedule(survey, order_id, "_milestone", order_id, item.id)
         rng = self.rng("delivery", order_id)
         done = latest + timedelta(days=rng.uniform(*self.profile.delivery_slip_days))
-        failed = rng.random() < self.profile.delivery_failure_probability
+        failed = {
+            item.id
+            for item in order.productOrderItem
+            if self.rng("delivery-failure", order_id, item.id).random()
+            < self.profile.delivery_failure_probability
+        }
         self._schedule(
-            max(done, when + timedelta(minutes=1)),
-            order_id,
-            lambda at: self._finish_order(order_id, failed, at),
+            max(done, when + timedelta(minutes=1)), order_id, "_finish_order", order_id, sorted(failed)
         )
 
     def _milestone(self, order_id: str, item_id: str, when: datetime) -> None:
@@ -497,60 +629,116 @@ class SellerEngine:
             milestoneName="siteSurveyDone",
         )
 
-    def _finish_order(self, order_id: str, failed: bool, when: datetime) -> None:
+    def _finish_order(self, order_id: str, failed: list[str], when: datetime) -> None:
+        # MEF 123: every item failed -> failed; some failed -> partial; none -> completed. The
+        # order's completionDate is set whatever the outcome; failed items say why.
         order = self.orders[order_id]
-        if failed:
-            self._set_item_state(order, ProductOrderItemState.FAILED, when)
-            self._set_order_state(order, ProductOrderState.FAILED, when)
-            return
-        for item in order.productOrderItem:
+        done = [item for item in order.productOrderItem if item.id not in failed]
+        broken = [item for item in order.productOrderItem if item.id in failed]
+        for item in done:
             item.completionDate = when
+            if item.action == "add" and item.product is not None and item.product.id is None:
+                item.product.id = f"PRD-{order_id}-{item.id}"
+        for item in broken:
+            item.terminationError = [{"code": "otherIssue", "value": "installation failed at the site"}]
         order.completionDate = when
-        self._set_item_state(order, ProductOrderItemState.COMPLETED, when)
-        self._set_order_state(order, ProductOrderState.COMPLETED, when)
+        if done:
+            self._set_item_state(order, ProductOrderItemState.COMPLETED, when, done)
+        if broken:
+            self._set_item_state(order, ProductOrderItemState.FAILED, when, broken)
+        state = (
+            ProductOrderState.COMPLETED
+            if not broken
+            else ProductOrderState.FAILED
+            if not done
+            else ProductOrderState.PARTIAL
+        )
+        self._set_order_state(order, state, when)
 
     def get_order(self, order_id: str, buyer: str) -> ProductOrder:
         """The buyer's product order."""
         return self._owned(self.orders, "product order", order_id, buyer)
 
+    def list_orders(self, buyer: str, filters: dict[str, str]) -> list[dict[str, Any]]:
+        """``GET /productOrder``: the buyer's orders as ``ProductOrder_Find`` entries."""
+        fields = ("id", "orderDate", "state", "externalId", "projectId", "completionDate", "cancellationDate")
+        return _listing(self._visible(self.orders, buyer), fields, filters)
+
     def cancel_order(self, request: CancelProductOrderCreate, buyer: str) -> CancelProductOrder:
-        """Cancel an order not yet completed (accepted at once, no cancellation charge)."""
-        order = self._owned(self.orders, "product order", request.productOrder.id, buyer)
+        """Ask to cancel an order not yet completed: MEF 123's assessingCancellation, then
+        pendingCancellation, then cancelled (no cancellation charge)."""
+        order_id = request.productOrder.productOrderId
+        order = self.orders.get(order_id)
+        if order is None or buyer not in (self._owner.get(order_id), OPERATOR):
+            raise unknown_reference("/productOrder/productOrderId", "product order", order_id)
         if order.state not in CANCELLABLE_ORDER:
-            raise SellerError(
-                422,
-                "invalidValue",
-                f"product order {order.id} is {order.state.value}; only an "
-                "acknowledged or in-progress order can be cancelled",
+            raise invalid(
+                "/productOrder/productOrderId",
+                f"product order {order.id} is {order.state}; only an acknowledged or in-progress order can be cancelled",
             )
         now = self.clock()
         cancel_id = self._new_id("CPO")
         cancellation = CancelProductOrder.model_validate(
-            {**request.to_json(), "id": cancel_id, "state": "done"}
+            {
+                **request.to_json(),
+                "id": cancel_id,
+                "href": f"{PRODUCT_ORDER_API.management_base}/cancelProductOrder/{cancel_id}",
+                "state": "acknowledged",
+            }
         )
         self.cancellations[cancel_id] = cancellation
-        self._owner[cancel_id] = buyer
+        self._owner[cancel_id] = self._owner[order_id]
+        self._dirty.add(cancel_id)
         self._unschedule(order.id)
-        order.cancellationDate = now
-        if request.cancellationReason:
-            order.cancellationReason = request.cancellationReason
         self._publish(PRODUCT_ORDER_API, "cancelProductOrderStateChangeEvent", cancel_id, now)
-        self._set_item_state(order, ProductOrderItemState.CANCELLED, now)
-        self._set_order_state(order, ProductOrderState.CANCELLED, now)
+        self._set_order_state(order, ProductOrderState.ASSESSING_CANCELLATION, now)
+        reason = request.cancellationReason
+        self._schedule(now + timedelta(minutes=30), order_id, "_pending_cancellation", order_id)
+        self._schedule(now + timedelta(hours=1), order_id, "_cancelled", order_id, cancel_id, reason)
         return cancellation
+
+    def _pending_cancellation(self, order_id: str, when: datetime) -> None:
+        self._set_order_state(self.orders[order_id], ProductOrderState.PENDING_CANCELLATION, when)
+
+    def _cancelled(self, order_id: str, cancel_id: str, reason: str | None, when: datetime) -> None:
+        order = self.orders[order_id]
+        order.cancellationDate = when
+        order.completionDate = when
+        if reason:
+            order.cancellationReason = reason
+        self.cancellations[cancel_id].state = "done"
+        self._publish(PRODUCT_ORDER_API, "cancelProductOrderStateChangeEvent", cancel_id, when)
+        self._set_item_state(order, ProductOrderItemState.CANCELLED, when)
+        self._set_order_state(order, ProductOrderState.CANCELLED, when)
+
+    def get_cancellation(self, cancel_id: str, buyer: str) -> CancelProductOrder:
+        """A cancellation request of the buyer."""
+        return self._owned(self.cancellations, "cancellation", cancel_id, buyer)
 
     # --- TroubleTicket v4 ---
 
+    def _ticket_subject(self, request: TroubleTicketCreate, buyer: str) -> bool:
+        # A ticket is about one of the buyer's product orders or a product they delivered.
+        products = {
+            item.product.id: order_id
+            for order_id, order in self.orders.items()
+            for item in order.productOrderItem
+            if item.product is not None and item.product.id
+        }
+        for entity in request.relatedEntity:
+            order_id = entity.id if entity.id in self.orders else products.get(entity.id)
+            if order_id is not None and self._owner.get(order_id) == buyer:
+                return True
+        return False
+
     def create_ticket(self, request: TroubleTicketCreate, buyer: str) -> TroubleTicket:
-        """Open a ticket on one of the buyer's orders and plan its restoration."""
-        if not any(self._owner.get(e.id) == buyer and e.id in self.orders for e in request.relatedEntity):
+        """Open a ticket on one of the buyer's orders or products and plan its restoration."""
+        if not self._ticket_subject(request, buyer):
             ids = ", ".join(e.id for e in request.relatedEntity)
-            raise SellerError(
-                422, "referenceNotFound", f"relatedEntity names no product order of yours ({ids})"
-            )
+            raise unknown_reference("/relatedEntity", "product order or product of yours", ids)
         now = self.clock()
         if request.issueStartDate is not None and request.issueStartDate > now:
-            raise SellerError(422, "invalidValue", "issueStartDate is in the future")
+            raise invalid("/issueStartDate", "issueStartDate is in the future")
         ticket_id = self._new_id("TT")
         ticket = TroubleTicket.model_validate(
             {
@@ -558,30 +746,36 @@ class SellerEngine:
                 "id": ticket_id,
                 "href": self._href(TROUBLE_TICKET_API, ticket_id),
                 "status": TroubleTicketStatus.ACKNOWLEDGED,
+                "sellerPriority": request.priority,
+                "sellerSeverity": request.severity,
                 "creationDate": now,
                 "statusChange": [{"status": TroubleTicketStatus.ACKNOWLEDGED, "changeDate": now}],
             }
         )
         self.tickets[ticket_id] = ticket
         self._owner[ticket_id] = buyer
-        rng = self.rng("restore", ticket_id)
+        self._dirty.add(ticket_id)
+        self._plan_restoration(ticket_id, now + timedelta(minutes=5))
+        return ticket
+
+    def _plan_restoration(self, ticket_id: str, start: datetime) -> None:
+        ticket = self.tickets[ticket_id]
+        rng = self.rng("restore", ticket_id, len(ticket.statusChange or []))
         resolved = max(
             ticket.outage_start() + timedelta(hours=rng.uniform(*self.profile.restore_hours)),
-            now + timedelta(minutes=10),
+            start + timedelta(minutes=5),
         ).replace(microsecond=0)
         ticket.expectedResolutionDate = resolved
-        self._schedule(
-            now + timedelta(minutes=5),
-            ticket_id,
-            lambda at: self._set_ticket_status(ticket_id, TroubleTicketStatus.IN_PROGRESS, at),
-        )
-        self._schedule(resolved, ticket_id, lambda at: self._resolve_ticket(ticket_id, at))
+        self._schedule(start, ticket_id, "_ticket_to", ticket_id, TroubleTicketStatus.IN_PROGRESS.value, None)
+        self._schedule(resolved, ticket_id, "_resolve_ticket", ticket_id)
         self._schedule(
             resolved + timedelta(days=1),
             ticket_id,
-            lambda at: self._set_ticket_status(ticket_id, TroubleTicketStatus.CLOSED, at),
+            "_ticket_to",
+            ticket_id,
+            TroubleTicketStatus.CLOSED.value,
+            "closed by the seller",
         )
-        return ticket
 
     def _set_ticket_status(
         self, ticket_id: str, status: TroubleTicketStatus, when: datetime, reason: str | None = None
@@ -592,6 +786,9 @@ class SellerEngine:
         ticket.statusChange = [*(ticket.statusChange or []), change]
         self._publish(TROUBLE_TICKET_API, "troubleTicketStatusChangeEvent", ticket_id, when)
 
+    def _ticket_to(self, ticket_id: str, status: str, reason: str | None, when: datetime) -> None:
+        self._set_ticket_status(ticket_id, TroubleTicketStatus(status), when, reason)
+
     def _resolve_ticket(self, ticket_id: str, when: datetime) -> None:
         self.tickets[ticket_id].resolutionDate = when
         self._set_ticket_status(ticket_id, TroubleTicketStatus.RESOLVED, when, "service restored")
@@ -600,6 +797,89 @@ class SellerEngine:
     def get_ticket(self, ticket_id: str, buyer: str) -> TroubleTicket:
         """The buyer's trouble ticket."""
         return self._owned(self.tickets, "trouble ticket", ticket_id, buyer)
+
+    def list_tickets(self, buyer: str, filters: dict[str, str]) -> list[dict[str, Any]]:
+        """``GET /troubleTicket`` as ``TroubleTicket_Find`` entries.
+
+        That schema requires ``resolutionDate`` and ``externalId``, so only tickets that carry
+        every required property are listed (the resolved ones a buyer gave an id to); any ticket
+        is still read by ``GET /troubleTicket/{id}``.
+        """
+        fields = (
+            "id",
+            "creationDate",
+            "description",
+            "expectedResolutionDate",
+            "externalId",
+            "observedImpact",
+            "priority",
+            "relatedEntity",
+            "resolutionDate",
+            "sellerPriority",
+            "sellerSeverity",
+            "severity",
+            "status",
+            "ticketType",
+        )
+        complete = [
+            t for t in self._visible(self.tickets, buyer) if t.resolutionDate and t.externalId is not None
+        ]
+        return _listing(complete, fields, filters)
+
+    def update_ticket(self, ticket_id: str, update: TroubleTicketUpdate, buyer: str) -> TroubleTicket:
+        """``PATCH``: the buyer changes what MEF lets it change, while the ticket is open."""
+        ticket = self.get_ticket(ticket_id, buyer)
+        if ticket.status in (TroubleTicketStatus.CLOSED, TroubleTicketStatus.CANCELLED):
+            raise SellerError(409, "conflict", f"trouble ticket {ticket_id} is {ticket.status}")
+        changes = update.to_json()
+        for key, value in changes.items():
+            setattr(ticket, key, value)
+        self._publish(TROUBLE_TICKET_API, "troubleTicketAttributeValueChangeEvent", ticket_id, self.clock())
+        return ticket
+
+    def cancel_ticket(self, ticket_id: str, buyer: str) -> None:
+        """The buyer withdraws a ticket not resolved yet: assessingCancellation, then cancelled."""
+        ticket = self.get_ticket(ticket_id, buyer)
+        if ticket.status not in TICKET_OPEN:
+            raise invalid(
+                "/id", f"trouble ticket {ticket_id} is {ticket.status}; only an open ticket can be cancelled"
+            )
+        now = self.clock()
+        self._unschedule(ticket_id)
+        self._set_ticket_status(ticket_id, TroubleTicketStatus.ASSESSING_CANCELLATION, now)
+        self._schedule(
+            now + timedelta(minutes=10),
+            ticket_id,
+            "_ticket_to",
+            ticket_id,
+            TroubleTicketStatus.CANCELLED.value,
+            "cancelled by the buyer",
+        )
+
+    def close_ticket(self, ticket_id: str, buyer: str) -> None:
+        """The buyer confirms a resolved ticket."""
+        ticket = self.get_ticket(ticket_id, buyer)
+        if ticket.status is not TroubleTicketStatus.RESOLVED:
+            raise invalid(
+                "/id", f"trouble ticket {ticket_id} is {ticket.status}; only a resolved ticket can be closed"
+            )
+        self._unschedule(ticket_id)
+        self._set_ticket_status(ticket_id, TroubleTicketStatus.CLOSED, self.clock(), "closed by the buyer")
+
+    def reopen_ticket(self, ticket_id: str, buyer: str, reason: str) -> None:
+        """The buyer says a resolved ticket is not: reopened, then worked on again."""
+        ticket = self.get_ticket(ticket_id, buyer)
+        if ticket.status is not TroubleTicketStatus.RESOLVED:
+            raise invalid(
+                "/id",
+                f"trouble ticket {ticket_id} is {ticket.status}; only a resolved ticket can be reopened",
+            )
+        now = self.clock()
+        self._unschedule(ticket_id)
+        ticket.__dict__["resolutionDate"] = None  # no longer resolved: the property goes
+        ticket.model_fields_set.discard("resolutionDate")
+        self._set_ticket_status(ticket_id, TroubleTicketStatus.REOPENED, now, reason)
+        self._plan_restoration(ticket_id, now + timedelta(minutes=5))
 
     # --- in-life performance (simulator only, not a MEF API) ---
 
@@ -610,7 +890,10 @@ class SellerEngine:
         the share of the live part of the month without outage.
         """
         order = self.get_order(order_id, buyer)
-        start, end = _month_bounds(period)
+        try:
+            start, end = month_bounds(period)
+        except ValueError as exc:
+            raise SellerError(400, "invalidQuery", str(exc)) from None
         if order.state is not ProductOrderState.COMPLETED or order.completionDate is None:
             raise SellerError(
                 422, "invalidValue", f"product order {order_id} is {order.state.value}, not live"
@@ -657,15 +940,6 @@ class SellerEngine:
         }
 
 
-def _month_bounds(period: str) -> tuple[datetime, datetime]:
-    try:
-        start = datetime.strptime(period, "%Y-%m").replace(tzinfo=UTC)
-    except ValueError:
-        raise SellerError(400, "invalidQuery", f"period must be YYYY-MM, got {period!r}") from None
-    end = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
-    return start, end
-
-
 def _poisson(rng: random.Random, mean: float) -> int:
     # Knuth's method: fine for the small means of outage counts.
     limit, count, product = math.exp(-mean), 0, rng.random()
@@ -673,3 +947,20 @@ def _poisson(rng: random.Random, mean: float) -> int:
         count += 1
         product *= rng.random()
     return count
+
+
+def _unique_items(ids: list[str], what: str) -> None:
+    try:
+        require_unique(ids, what)
+    except ValueError as exc:
+        raise invalid(f"/{what}", str(exc)) from None
+
+
+def _listing(resources: list[Any], fields: tuple[str, ...], filters: dict[str, str]) -> list[dict[str, Any]]:
+    """Summaries of ``resources`` (only ``fields``) whose fields equal every filter given."""
+    result = []
+    for resource in resources:
+        document = resource.to_json()
+        if all(str(document.get(key)) == value for key, value in filters.items() if key in fields):
+            result.append({key: document[key] for key in fields if key in document})
+    return result

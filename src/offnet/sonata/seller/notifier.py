@@ -70,8 +70,11 @@ class NotificationSender:
                 status, error = response.status_code, None
                 if status < 500:
                     break
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, httpx.InvalidURL) as exc:
+                # A callback MEF's schema allows (any string) may still be no reachable URL.
                 status, error = None, f"{type(exc).__name__}: {exc}"
+                if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+                    break
             if attempt < self.attempts:
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
         return DeliveryRecord(

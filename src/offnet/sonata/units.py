@@ -1,0 +1,146 @@
+"""Sonata values in the units offnet stores on chain, and the UTC calendar months carriers bill.
+
+Percentages become parts per million, durations microseconds or seconds, RFC 3339 date-times unix
+seconds, money the settlement token's smallest unit. Every conversion is exact or refuses.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+PPM_PER_PERCENT = 10_000
+
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+
+_MICROSECONDS = {
+    "NS": Decimal("0.001"),
+    "US": Decimal(1),
+    "MS": Decimal(1_000),
+    "SEC": Decimal(1_000_000),
+    "MIN": Decimal(60_000_000),
+    "HOUR": Decimal(3_600_000_000),
+    "DAY": Decimal(86_400_000_000),
+    "WEEK": Decimal(604_800_000_000),
+}
+_VARIABLE_LENGTH = ("MONTH", "YEAR")
+
+_SECONDS = {"calendarMinutes": 60, "calendarHours": 3_600, "calendarDays": 86_400}
+_BUSINESS = ("businessDays", "businessHours", "businessMinutes", "calendarMonths")
+
+
+def check_rfc3339(value: Any) -> Any:
+    """``value`` if it is a datetime or an RFC 3339 date-time text with an offset, else ValueError."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not RFC3339.match(value):
+        raise ValueError(
+            f"expected an RFC 3339 date-time with a UTC offset (e.g. 2026-01-31T12:00:00Z), got {value!r}"
+        )
+    return value
+
+
+def format_rfc3339(value: datetime) -> str:
+    """The shortest faithful RFC 3339 text: no fraction, milliseconds or microseconds; "Z" for UTC."""
+    # Real payloads use these forms, so a parsed document dumps back to the same text and hash.
+    text = value.isoformat(
+        timespec="seconds"
+        if value.microsecond == 0
+        else "milliseconds"
+        if value.microsecond % 1000 == 0
+        else "microseconds"
+    )
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def rfc3339_to_unix(value: datetime | str) -> int:
+    """An RFC 3339 date-time as unix seconds (fractions truncated toward the past)."""
+    if isinstance(value, str):
+        check_rfc3339(value)
+        value = datetime.fromisoformat(value.replace("z", "Z"))
+    if value.tzinfo is None:
+        raise ValueError(f"date-time {value.isoformat()} has no UTC offset")
+    return math.floor(value.timestamp())
+
+
+def percent_to_ppm(percent: int | float | str | Decimal) -> int:
+    """A percentage (0-100) in parts per million, rounded half-even: 99.95 -> 999500, 0.001 -> 10."""
+    value = Decimal(str(percent))
+    if not value.is_finite() or not Decimal(0) <= value <= Decimal(100):
+        raise ValueError(f"percentage must be within 0-100, got {percent!r}")
+    return int((value * PPM_PER_PERCENT).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def _field(value: Any, name: str) -> Any:
+    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+
+def duration_to_microseconds(duration: Any) -> int:
+    """A Carrier Ethernet TimeDuration ``{timeDurationValue, timeDurationUnits}`` in microseconds.
+
+    Months and years have no fixed length and are refused.
+    """
+    amount, units = _field(duration, "timeDurationValue"), str(_field(duration, "timeDurationUnits"))
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+        raise ValueError(f"timeDurationValue must be an integer >= 0, got {amount!r}")
+    factor = _MICROSECONDS.get(units)
+    if factor is None:
+        if units in _VARIABLE_LENGTH:
+            raise ValueError(f"a duration in {units} has no fixed length in microseconds")
+        raise ValueError(f"unknown timeDurationUnits {units!r}")
+    return int((amount * factor).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def interval_to_seconds(duration: Any) -> int:
+    """A Sonata Duration ``{amount, units}`` in calendar minutes, hours or days, as seconds.
+
+    Business units need the seller's calendar and months vary in length: both are refused.
+    """
+    amount, units = _field(duration, "amount"), str(_field(duration, "units"))
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+        raise ValueError(f"amount must be an integer >= 0, got {amount!r}")
+    seconds = _SECONDS.get(units)
+    if seconds is None:
+        if units in _BUSINESS:
+            raise ValueError(
+                f"an interval in {units} has no fixed length; use calendarMinutes, calendarHours or calendarDays"
+            )
+        raise ValueError(f"unknown interval units {units!r}")
+    return amount * seconds
+
+
+def money_to_units(money: Any, decimals: int) -> int:
+    """A Money ``{unit, value}`` in the settlement token's smallest unit; refuses sub-unit remainders."""
+    value = _field(money, "value")
+    scaled = Decimal(str(value)) * (Decimal(10) ** decimals)
+    if not scaled.is_finite() or scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} {_field(money, 'unit')} is finer than 10^-{decimals}")
+    return int(scaled)
+
+
+# --- UTC calendar months (carriers bill calendar months) ------------------------------------------
+
+
+def month_bounds(period: str) -> tuple[datetime, datetime]:
+    """Start and end (exclusive) of calendar month ``YYYY-MM`` in UTC."""
+    try:
+        start = datetime.strptime(period, "%Y-%m").replace(tzinfo=UTC)
+    except (TypeError, ValueError):
+        raise ValueError(f"period must be YYYY-MM, got {period!r}") from None
+    end = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+    return start, end
+
+
+def month_of(timestamp: int, offset: int = 0) -> str:
+    """The calendar month ``offset`` months after the month of unix time ``timestamp``, as YYYY-MM."""
+    moment = datetime.fromtimestamp(timestamp, UTC)
+    index = moment.year * 12 + moment.month - 1 + offset
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def month_end(period: str) -> int:
+    """The unix time at which calendar month ``YYYY-MM`` ends."""
+    return int(month_bounds(period)[1].timestamp())
