@@ -221,7 +221,9 @@ class Explorer:
                 },
                 "countries": member["countries"],
                 "products": [product_name(k) for k in member["products"]],
-                "keys": [{"key": k, "roles": _roles(r)} for k, r in sorted(member["keys"].items())],
+                "operationalKeys": [
+                    {"key": k, "roles": _roles(r)} for k, r in sorted(member["keys"].items())
+                ],
                 "ordersSold": len(sold),
                 "ordersBought": bought,
             },
