@@ -5,8 +5,8 @@
 #   make conformance MEF_SDK=path   offnet's Sonata side judged by the real MEF specs
 #   make bench  gas and throughput benchmarks        make lint   ruff, import layers, Slither
 #   make artifacts  recompile contracts/ into the package (only when sources changed)
-#   make gas-snapshot  rewrite tests/gas-snapshot.json from a fresh measurement
-#   make browser  Debian's headless Chromium for the explorer's browser tests (needs root and apt)
+#   make gas-snapshot  rewrite tests/gas-snapshot[.shanghai].json from a fresh measurement
+#   make browser  Debian's headless Chromium for the report's and the explorer's browser tests
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -27,10 +27,11 @@ export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR
 MEF_SDK ?= $(firstword $(wildcard $(abspath $(CURDIR)/../shared/mef-sdk) /work/shared/mef-sdk))
 export MEF_SDK
 
-.PHONY: help setup demo test conformance bench lint artifacts gas-snapshot fuzz tools clean browser
+.PHONY: help setup demo test conformance bench lint artifacts gas-snapshot fuzz tools clean browser install
+#   make browser  Debian's headless Chromium for the report's and the explorer's browser tests
 
 help:
-	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 tools:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "offnet needs Python 3.11: install it so that '$(PYTHON)' runs (or make PYTHON=/path/to/python3.11)"; exit 1; }
@@ -50,28 +51,42 @@ $(NODE_STAMP): package.json package-lock.json | tools
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
-# The browser tests drive /usr/bin/chromium through Playwright (pinned in requirements.txt); Playwright
-# never downloads a browser of its own. Where this cannot install packages, those tests are skipped.
-browser:
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
-	@echo "headless Chromium: /usr/bin/chromium"
-
 artifacts: setup
 	@$(BIN)/python -m offnet.build
 
 demo: artifacts
 	$(BIN)/offnet demo
+	@echo "offnet is $(CURDIR)/$(BIN)/offnet: 'make install' links it into ~/.local/bin (PREFIX=... elsewhere)"
+
+# `offnet` on the PATH: a link to this checkout's console script in $(PREFIX)/bin (~/.local/bin is on
+# the PATH of most Linux shells).
+PREFIX ?= $(HOME)/.local
+install: setup
+	@mkdir -p $(PREFIX)/bin
+	@ln -sf $(CURDIR)/$(BIN)/offnet $(PREFIX)/bin/offnet
+	@echo "linked $(PREFIX)/bin/offnet -> $(CURDIR)/$(BIN)/offnet"
+
+# Headless Chromium (Debian's package) for the report's screenshot test; where it cannot be installed
+# (not root, no apt-get) the test is skipped and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; } \
+	  || echo "make browser: chromium could not be installed here; the report and explorer browser tests are skipped"
 
 # pytest's exit code 5 (no tests collected) is a failure too. Without the MEF SDK the conformance
-# suite is left out, in one line.
-test: artifacts
+# suite is left out, in one line. The gas tests run a second time on the Shanghai build (embedded
+# chain under Shanghai rules), compared with its own snapshot.
+test: artifacts browser
 	@if [ -n "$(MEF_SDK)" ] && [ -f "$(MEF_SDK)/productApi/quote/quoteManagement.api.yaml" ]; then \
 		$(BIN)/python -m pytest; \
 	else \
 		echo "make test: MEF SDK not found (MEF_SDK=path, or ../shared/mef-sdk): conformance suite skipped"; \
 		$(BIN)/python -m pytest --ignore=tests/conformance; \
 	fi; status=$$?; \
-	if [ $$status -eq 5 ]; then echo "make test: no tests were collected"; exit 1; fi; exit $$status
+	if [ $$status -eq 5 ]; then echo "make test: no tests were collected"; exit 1; fi; \
+	if [ $$status -ne 0 ]; then exit $$status; fi; \
+	$(BIN)/python -m pytest -m gas --evm shanghai -q; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: no gas tests were collected"; exit 1; fi; exit $$status
 
 conformance: setup
 	@test -n "$(MEF_SDK)" -a -f "$(MEF_SDK)/productApi/quote/quoteManagement.api.yaml" || \
@@ -98,6 +113,7 @@ fuzz: artifacts
 
 gas-snapshot: artifacts
 	OFFNET_UPDATE_GAS_SNAPSHOT=1 $(BIN)/python -m pytest tests -m gas -q
+	OFFNET_UPDATE_GAS_SNAPSHOT=1 $(BIN)/python -m pytest tests -m gas -q --evm shanghai
 
 clean:
 	rm -rf $(VENV) node_modules .build .pytest_cache out

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from bench.anchors import anchor_table, attach_anchors, measure_anchors
+from bench.cli import measure_cli
 from bench.compile import compile_anchors
 from bench.explorer import measure_explorer
 from bench.health import suite_health
@@ -23,7 +24,7 @@ from offnet.market.types import ReportKind
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LOGS = Path(__file__).resolve().parent.parent / "out" / "bench"
-MEASURES = ("gas", "relay", "scale", "explorer", "health")
+MEASURES = ("gas", "relay", "scale", "explorer", "health", "cli")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -48,6 +49,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--relay-timeout", type=float, default=1800, help="seconds to wait for one stream")
     parser.add_argument("--skip", nargs="*", default=[], choices=list(MEASURES))
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=list(MEASURES),
+        help="run only these measures; the other sections of results.json are kept from the last run",
+    )
+    parser.add_argument("--cli-repeats", type=int, default=30, help="runs of each command in the cli measure")
     parser.add_argument("--logs", type=Path, default=LOGS, help="where make test/demo write their output")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
@@ -63,6 +71,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.orders = args.orders or (200 if args.quick else 10_000)
     if args.quick and "health" not in args.skip:
         args.skip.append("health")
+    if args.only:
+        args.skip = [m for m in MEASURES if m not in args.only]
     return args
 
 
@@ -79,9 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     def note(message: str) -> None:
         print(f"[{time.monotonic() - started:6.0f}s] {message}", flush=True)
 
+    previous = args.out / "results.json"
+    # A partial run (--only) keeps the sections of the measures it does not run.
+    kept = json.loads(previous.read_text()) if args.only and previous.exists() else {}
     results: dict = {
         "machine": describe(),
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        **kept,  # a partial run: the header stays the full run's; each new section says its own run
     }
     note(
         f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores, "
@@ -182,13 +196,25 @@ def main(argv: list[str] | None = None) -> int:
         results["explorer"] = measure_explorer(args.explorer_members, note=note)
         stamps["explorer"] = time.monotonic() - t
 
+    if "cli" not in args.skip:
+        t = time.monotonic()
+        note(f"measure 7: command-line start-up against a bare Python start ({args.cli_repeats} runs each)")
+        results["cli"] = {**measure_cli(args.cli_repeats), "machine": describe()}
+        for row in results["cli"]["rows"]:
+            note(f"  {row['command']}: median {row['median_ms']} ms, x{row['ratio']}")
+        stamps["cli"] = time.monotonic() - t
+
     if "health" not in args.skip:
         t = time.monotonic()
         results["suite_health"] = suite_health(args.logs, note=note)
         stamps["health"] = time.monotonic() - t
-    results["machine"]["load_average_at_end"] = load_average()
-    results["durations_seconds"] = {k: round(v, 1) for k, v in stamps.items()}
-    results["duration_seconds"] = round(time.monotonic() - started, 1)
+    if args.only:  # the header stays the full run's; the partial run's machine is in its section
+        if "cli" in args.only:
+            results["cli"]["machine"]["load_average_at_end"] = load_average()
+    else:
+        results["machine"]["load_average_at_end"] = load_average()
+        results["durations_seconds"] = {k: round(v, 1) for k, v in stamps.items()}
+        results["duration_seconds"] = round(time.monotonic() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     readme = render_readme(results)

@@ -237,4 +237,23 @@ def render_readme(r: dict) -> str:
         ]
     else:
         parts += ["Not measured in this run (`--quick` or `--skip health`).", ""]
+    c = r.get("cli")
+    if c:
+        rows = [
+            [f"`{x['command']}`", f"{x['median_ms']:.1f}", f"{x['best_ms']:.1f}", f"x{x['ratio']:.2f}"]
+            for x in c["rows"]
+        ]
+        parts += [
+            "## 7. Command-line start-up",
+            "",
+            f"`bench/cli.py` (`python -m bench --only cli`), commit {c['machine'].get('commit', 'unknown')}, "
+            f"load average {_load(c['machine'], 'start')} at its start: each command a new process as a "
+            f"user runs it, {c['repeats']} interleaved runs, "
+            f"output discarded; ratio = median / the median of a bare `python -c pass` of the same "
+            f"interpreter (goal: at most x{c['goal_ratio']:g}). Commands import their modules only when they "
+            "run (`offnet.cli.commands.COMMANDS`).",
+            "",
+            markdown_table(["command", "median ms", "best ms", "x bare Python"], rows),
+            "",
+        ]
     return "\n".join(parts)

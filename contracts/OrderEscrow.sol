@@ -4,8 +4,8 @@ pragma solidity 0.8.29;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import {NonReentrant} from "evm/NonReentrant.sol";
 import {ICarrierRegistry} from "./interfaces/ICarrierRegistry.sol";
 import {IOrderEscrow} from "./interfaces/IOrderEscrow.sol";
 import {CreditMath} from "./libraries/CreditMath.sol";
@@ -20,7 +20,7 @@ import {OrderId, OrderTerms, PeriodMetrics} from "./types/OrderTypes.sol";
 /// The sums are not kept on chain (they would cost a storage write per payout): the events
 /// (OrderOpened, OrderToppedUp, Paid, Withdrawn) reconstruct them, and the tests check the
 /// equality after every step.
-contract OrderEscrow is IOrderEscrow, ReentrancyGuardTransient {
+contract OrderEscrow is IOrderEscrow, NonReentrant {
     using SafeERC20 for IERC20;
 
     /// @inheritdoc IOrderEscrow

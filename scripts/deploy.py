@@ -1,11 +1,15 @@
-"""Deploy the offnet suite through ape: `ape run deploy --network ethereum:local:foundry`.
+"""Deploy the offnet suite through ape: `ape run deploy --network ethereum:local:foundry` (or any
+network ape knows, e.g. `--network http://127.0.0.1:8545` for a running Ganache).
 
 ape supplies the network connection; everything else is the offnet package's own deployment code
-(offnet.deployment.deploy_suite), so `offnet deploy` and this script deploy the same thing.
+(offnet.deployment.deploy_suite), so `offnet deploy` and this script deploy the same thing: the
+chain is probed and gets the Cancun or the Shanghai build of the contracts.
 
-Signer: on local networks, ape's first test account; elsewhere the offnet keystore account named by
-OFFNET_ACCOUNT (password from OFFNET_PASSWORD_FILE or an interactive prompt). Suite parameters come
-from the YAML file named by OFFNET_DEPLOY_CONFIG when set.
+Signer: on local development chains, a throwaway deployer funded from the node's dev account (it
+keeps no power after deployment); elsewhere the offnet keystore account named by OFFNET_ACCOUNT
+(password from OFFNET_PASSWORD_FILE or an interactive prompt). Suite parameters come from the YAML
+file named by OFFNET_DEPLOY_CONFIG when set; the manifest goes to OFFNET_DEPLOYMENTS (default
+deployments/).
 """
 
 from __future__ import annotations
@@ -14,17 +18,17 @@ import os
 from pathlib import Path
 
 import click
-from eth_account import Account
 
-from ape import accounts, networks
+from ape import networks
 from offnet.chain.connect import RPC, Chain
 from offnet.chain.tx import Sender
 from offnet.deployment import DEFAULT_DEPLOYMENTS_DIR, SuiteConfig, deploy_suite
+from offnet.testing.accounts import funded_account
 
 
-def _signer(is_local: bool):
-    if is_local:
-        return Account.from_key(accounts.test_accounts[0].private_key)
+def _signer(chain: Chain):
+    if chain.is_local:
+        return funded_account(chain)
     from offnet.wallet.signer import resolve_signer
 
     password_file = os.environ.get("OFFNET_PASSWORD_FILE")
@@ -36,12 +40,13 @@ def _signer(is_local: bool):
 def main() -> None:
     provider = networks.provider
     chain = Chain(w3=provider.web3, kind=RPC, url=getattr(provider, "uri", None))
-    is_local = provider.network.name == "local"
     config_path = os.environ.get("OFFNET_DEPLOY_CONFIG")
-    config = SuiteConfig.from_file(Path(config_path)) if config_path else SuiteConfig(test_token=is_local)
-    sender = Sender(chain, _signer(is_local))
+    config = (
+        SuiteConfig.from_file(Path(config_path)) if config_path else SuiteConfig(test_token=chain.is_local)
+    )
+    sender = Sender(chain, _signer(chain))
     suite = deploy_suite(chain, sender, config, progress=lambda msg: click.echo(f"  {msg}"))
     path = suite.manifest.save(Path(os.environ.get("OFFNET_DEPLOYMENTS", DEFAULT_DEPLOYMENTS_DIR)))
     for name, deployed in suite.manifest.contracts.items():
         click.echo(f"{name:16} {deployed.address}")
-    click.echo(f"manifest written to {path}")
+    click.echo(f"{suite.manifest.evm} build; manifest written to {path}")

@@ -1,22 +1,50 @@
-"""Fixtures shared by every test: chains (embedded eth-tester, real anvil), accounts, gas snapshot."""
+"""Fixtures shared by every test: chains (embedded eth-tester, real anvil and Ganache), accounts, gas
+snapshot.
+
+`--evm shanghai` runs the embedded chain under Shanghai rules with the contracts' Shanghai build, and
+checks gas against that build's snapshot (`make test` runs the gas tests that way too)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from eth_account.signers.local import LocalAccount
 
 from offnet.chain import Chain, Sender, connect, load_artifact
+from offnet.chain.artifacts import DEFAULT_EVM, EVM_BUILDS
 from offnet.deployment import Suite, SuiteConfig, deploy_suite
 from offnet.testing.accounts import funded_account
-from offnet.testing.gas import GasSnapshot
+from offnet.testing.gas import GasSnapshot, snapshot_path
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("SOLCX_BINARY_PATH", str(ROOT / ".solcx"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--evm",
+        choices=EVM_BUILDS,
+        default=DEFAULT_EVM,
+        help="EVM rules of the embedded chain and the contracts' build it runs (and its gas snapshot)",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A test that checks gas against the snapshot is a gas test (`-m gas` selects them).
+    for item in items:
+        if "gas" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.gas)
+
+
+@pytest.fixture(scope="session")
+def evm(request: pytest.FixtureRequest) -> str:
+    """The EVM build this session runs on the embedded chain (--evm)."""
+    return request.config.getoption("--evm")
 
 
 # --- chains -----------------------------------------------------------------------------------
@@ -28,9 +56,9 @@ GENESIS_TIME = 1_900_000_000
 
 
 @pytest.fixture(scope="session")
-def embedded() -> Iterator[Chain]:
+def embedded(evm: str) -> Iterator[Chain]:
     """The in-process eth-tester chain, shared by the session; each test runs in a snapshot."""
-    with connect("embedded") as chain:
+    with connect("embedded", evm=evm) as chain:
         chain.advance_time(GENESIS_TIME - chain.now())
         yield chain
 
@@ -39,6 +67,13 @@ def embedded() -> Iterator[Chain]:
 def anvil() -> Iterator[Chain]:
     """A real anvil from node_modules on a free port, stopped when the session ends."""
     with connect("anvil") as chain:
+        yield chain
+
+
+@pytest.fixture(scope="session")
+def ganache() -> Iterator[Chain]:
+    """A real Ganache from node_modules (Shanghai rules) on a free port, stopped when the session ends."""
+    with connect("ganache") as chain:
         yield chain
 
 
@@ -94,37 +129,48 @@ def stablecoin(chain: Chain, deployer: LocalAccount):
 
 
 @pytest.fixture(scope="session")
-def gas() -> Iterator[GasSnapshot]:
-    """Compare measured gas with tests/gas-snapshot.json (`make gas-snapshot` rewrites it)."""
-    snapshot = GasSnapshot(ROOT / "tests" / "gas-snapshot.json")
+def gas(evm: str) -> Iterator[GasSnapshot]:
+    """Compare measured gas with the build's snapshot, tests/gas-snapshot[.shanghai].json (`make
+    gas-snapshot` rewrites both)."""
+    snapshot = GasSnapshot(snapshot_path(ROOT / "tests", evm), budgets=evm == DEFAULT_EVM)
     yield snapshot
     snapshot.save()
 
 
-# --- the demo's world -------------------------------------------------------------------------
+# --- the demo as a user runs it (`offnet demo`, a real subprocess): demo, report and explorer tests ---
+
+OFFNET = ROOT / ".venv" / "bin" / "offnet"
+
+
+@dataclass(frozen=True)
+class DemoRunResult:
+    """What one `offnet demo` left: its exit status, output and the out/ folder."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    out: Path
+
+
+def _run_demo(out: Path, *args: str, timeout: float = 900) -> DemoRunResult:
+    """`offnet demo --quiet --out OUT ARGS...` in a subprocess."""
+    done = subprocess.run(
+        [str(OFFNET), "demo", "--quiet", "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return DemoRunResult(done.returncode, done.stdout, done.stderr, out)
 
 
 @pytest.fixture(scope="session")
-def small_demo(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
-    """`offnet demo` as a user runs it (a real subprocess, anvil, sellers and oracles), once per
-    session: three RFQs, two months of service, seed 7 (a trouble ticket, a dispute ruled by the
-    council, a contract notarised after the award). Returns the run and its out/ folder."""
-    out = tmp_path_factory.mktemp("demo") / "out"
-    done = subprocess.run(
-        [
-            str(ROOT / ".venv" / "bin" / "offnet"),
-            "demo",
-            "--rfqs",
-            "3",
-            "--months",
-            "2",
-            "--seed",
-            "7",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    return done, out
+def run_demo():
+    """Factory: `run_demo(out, *args)` runs `offnet demo --quiet --out OUT ARGS...` in a subprocess."""
+    return _run_demo
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory) -> DemoRunResult:
+    """Two RFQs, one month, seed 7, on a real anvil: a trouble ticket, a dispute ruled by the council
+    and a contract notarised after the award (what the explorer's browser tests look at)."""
+    return _run_demo(tmp_path_factory.mktemp("demo") / "out", "--rfqs", "2", "--months", "1", "--seed", "7")

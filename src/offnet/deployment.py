@@ -1,5 +1,8 @@
 """Deploying the offnet suite from packaged artifacts, linked together, and its manifest.
 
+The chain is probed first (`Chain.evm`): the Cancun build where it runs MCOPY and transient storage,
+the Shanghai build where it stops at PUSH0, a one-line refusal naming what is missing otherwise.
+
 Order: CarrierRegistry, (TestStablecoin on local chains), OrderEscrow, SlaLedger, ContractNotary,
 RfqMarket. The last four name each other in their constructors (immutable links, predicted from the
 deployer's nonces), so there is no wiring step (see docs/architecture.md). The manifest `deployments/<chainId>.json` is how every other
@@ -15,13 +18,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import yaml
-from eth_utils import is_address, to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from web3.contract import Contract
 
 from offnet import __version__
-from offnet.chain.addresses import predict_deployments
-from offnet.chain.artifacts import load_artifact
+from offnet.chain.addresses import checked_address, predict_deployments
+from offnet.chain.artifacts import DEFAULT_EVM, load_artifact
 from offnet.chain.connect import Chain
 from offnet.chain.tx import Sender
 from offnet.exceptions import DeploymentError
@@ -53,10 +55,7 @@ class SuiteConfig(BaseModel):
     @field_validator("founders", "council", "tokens")
     @classmethod
     def _addresses(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if not is_address(value):
-                raise ValueError(f"not an address: {value}")
-        return [to_checksum_address(v) for v in values]
+        return [checked_address(v) for v in values]
 
     def checked(self, deployer: str) -> SuiteConfig:
         """Fill defaults that depend on the deployer and refuse inconsistent settings."""
@@ -102,6 +101,7 @@ class Manifest:
     package_version: str
     deployed_at: int
     contracts: dict[str, Deployed] = field(default_factory=dict)
+    evm: str = DEFAULT_EVM  # the EVM build deployed (offnet.chain.artifacts.EVM_BUILDS)
     config: dict = field(default_factory=dict)
     gas: dict[str, int] = field(default_factory=dict)
 
@@ -126,7 +126,8 @@ class Manifest:
         path = directory / f"{chain_id}.json"
         if not path.is_file():
             raise FileNotFoundError(
-                f"no deployment manifest for chain {chain_id} at {path}: run `offnet deploy` first"
+                f"no deployment manifest for chain {chain_id} at {path.resolve()}: run `offnet deploy` "
+                "first, or name the folder that holds it with --deployments or OFFNET_DEPLOYMENTS"
             )
         data = json.loads(path.read_text())
         data["contracts"] = {k: Deployed(**v) for k, v in data["contracts"].items()}
@@ -193,17 +194,20 @@ def deploy_suite(
     """Deploy the whole suite, its contracts linked to each other; returns it with its (unsaved) manifest."""
     config = config.checked(sender.address)
     note = progress or (lambda _msg: None)
+    note("probing the chain's EVM")
+    evm = chain.evm  # before any transaction: a chain no build can run is refused with nothing spent
     manifest = Manifest(
         chain_id=chain.chain_id,
         deployer=sender.address,
         package_version=__version__,
         deployed_at=int(time.time()),
         config=config.model_dump(),
+        evm=evm,
     )
 
     def deploy(name: str, *args) -> Contract:
-        note(f"deploying {name}")
-        artifact = load_artifact(name)
+        note(f"deploying {name} ({evm} build)")
+        artifact = load_artifact(name, evm)
         contract, receipt = sender.deploy(artifact, *args)
         manifest.contracts[name] = Deployed(
             contract.address, receipt.block_number, receipt.tx_hash, artifact.sha256

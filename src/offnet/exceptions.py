@@ -44,6 +44,10 @@ class TransactionRejected(ChainError, ValueError):
         return cls(f"{prefix}the node refused the transaction: {detail}")
 
 
+class BroadcastUnknown(ChainError):
+    """A signed transaction was handed to the node, which did not say whether it took it."""
+
+
 class TransactionDropped(ChainError):
     """A mined transaction vanished before reaching its confirmations (a chain reorganisation)."""
 
@@ -58,15 +62,16 @@ class ContractRevert(OffnetError):
         super().__init__(self.describe())
 
     def describe(self) -> str:
-        inner = ", ".join(f"{k}={_show(v)}" for k, v in self.arguments.items())
+        inner = ", ".join(f"{k}={show_value(v)}" for k, v in self.arguments.items())
         return f"{self.name}({inner})"
 
 
-def _show(value: object) -> str:
+def show_value(value: object) -> str:
+    """An error argument as text: byte strings as 0x hex, lists in brackets."""
     if isinstance(value, bytes):
         return "0x" + value.hex()
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
+        return "[" + ", ".join(show_value(v) for v in value) + "]"
     return str(value)
 
 

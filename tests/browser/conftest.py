@@ -11,31 +11,20 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from offnet.testing.browser import CHROMIUM, chromium
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "out" / "explorer"
-# Chromium as this machine runs it: no sandbox (root), no GPU, no network of its own.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Path:
+def installed() -> Path:
     """Debian's Chromium, installed by `make browser` when this session can install packages."""
     if not CHROMIUM.exists() and os.geteuid() == 0 and shutil.which("apt-get"):
         subprocess.run(["make", "-C", str(ROOT), "browser"], capture_output=True, timeout=900)
@@ -47,24 +36,10 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser_context(chromium) -> Iterator[Any]:
-    """One Chromium per test module, with a new empty profile folder. Playwright's sync API keeps an
-    event loop running in this thread while it is open, so it is closed before the next module (whose
-    code may call asyncio.run)."""
-    from playwright.sync_api import sync_playwright
-
-    profile = tempfile.mkdtemp(prefix="offnet-chromium-")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=str(chromium),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1400, "height": 900},
-        )
+def browser_context(installed) -> Iterator[Any]:
+    """One Chromium per test module (closed before the next module, which may call asyncio.run)."""
+    with chromium() as context:
         yield context
-        context.close()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ pytestmark = pytest.mark.anvil
 @pytest.fixture(scope="module")
 def world(small_demo, tmp_path_factory):
     """The demo's out/ folder and summary, and `offnet explorer --database out/index.db` serving it."""
-    done, out = small_demo
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert small_demo.returncode == 0, small_demo.stderr[-2000:]
+    out = small_demo.out
     log = tmp_path_factory.mktemp("explorer") / "explorer.log"
     with ExplorerProcess("--database", str(out / "index.db"), log=log) as explorer:
         yield explorer, out, json.loads((out / "summary.json").read_text())

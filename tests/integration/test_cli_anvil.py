@@ -1,4 +1,5 @@
-"""The `offnet` CLI as carriers drive it on anvil: deploy, two carriers join, RFQ, quotes, award, order.
+"""The `offnet` CLI as carriers drive it, on anvil and on Ganache (which runs the Shanghai build): deploy,
+two carriers join, RFQ, quotes, award, order.
 
 Every command runs through the real entry point (`offnet.cli.main.main`, its one-line error policy)
 with keystores in a temporary folder unlocked by --password-env; one run is a real subprocess.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -80,11 +82,17 @@ class Cli:
         return run
 
 
+@pytest.fixture(scope="module", params=["anvil", pytest.param("ganache", marks=pytest.mark.ganache)])
+def node(request):
+    """The chain the journey runs on: anvil (Cancun build) or Ganache (Shanghai build)."""
+    return request.getfixturevalue(request.param)
+
+
 @pytest.fixture(scope="module")
-def cli(anvil, tmp_path_factory) -> Iterator[Cli]:
+def cli(node, tmp_path_factory) -> Iterator[Cli]:
     """Four accounts imported into a temporary keystore folder (fast scrypt), a password variable set."""
     home = tmp_path_factory.mktemp("offnet-cli")
-    cli = Cli(anvil.url, home)
+    cli = Cli(node.url, home)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(PASSWORD_ENV, "correct horse")
         patch.setattr(keystore_module, "SCRYPT_N", 2**4)  # fast keystores for the test only
@@ -115,7 +123,7 @@ def rfc3339(ts: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def flow(cli: Cli, anvil):
+def flow(cli: Cli, node):
     """The whole journey, run once: its outputs feed the assertions of the tests below."""
     for name in NAMES:
         cli.ok("dev", "fund", addr(name), "--ether", "10")
@@ -161,7 +169,7 @@ def flow(cli: Cli, anvil):
 
     cli.ok("dev", "mint", addr("alice"), "100000")
     request = load_example("quote_create")
-    request["requestedQuoteCompletionDate"] = rfc3339(anvil.now() + 3600)
+    request["requestedQuoteCompletionDate"] = rfc3339(node.now() + 3600)
     request["quoteItem"][0]["product"]["place"][0]["country"] = "GB"
     request_file = cli.home / "request.json"
     request_file.write_text(json.dumps(request))
@@ -286,7 +294,12 @@ def test_error__invalid_address(cli, flow):
     assert_one_line_error(
         cli("carrier", "sponsor", "0x1234", account="alice"), "error: ", "invalid candidate address"
     )
-    assert_one_line_error(cli("reputation", "carol"), "error: ", "invalid provider address")
+    assert_one_line_error(
+        cli("reputation", "nobody"), "error: ", "invalid provider address", "nor an account in"
+    )
+    wrong_checksum = addr("carol")[:2] + addr("carol")[2:].swapcase()
+    assert_one_line_error(cli("reputation", wrong_checksum), "error: ", "fails its EIP-55 checksum")
+    assert cli.ok("reputation", addr("carol").lower()).code == 0  # no checksum to check
 
 
 def test_error__bad_files(cli, flow, tmp_path):
@@ -410,15 +423,28 @@ def test_council__suspension_removes_a_provider_from_discovery_and_reinstatement
     assert {p["address"] for p in found} == {addr("carol"), addr("dave")}
 
 
-def test_quotes__withdrawn_commitment_shows_in_the_log_and_rfq_cancels(cli, flow, anvil):
+def test_quotes__withdrawn_commitment_shows_in_the_log_and_rfq_cancels(cli, flow, node):
     request = dict(
-        flow["request"], externalId="CLI-SECOND", requestedQuoteCompletionDate=rfc3339(anvil.now() + 7200)
+        flow["request"], externalId="CLI-SECOND", requestedQuoteCompletionDate=rfc3339(node.now() + 7200)
     )
     path = cli.home / "request-2.json"
     path.write_text(json.dumps(request))
     rfq_id = cli.ok("rfq", "post", str(path), "--json", account="alice").json()["rfqId"]
     quote_file = str(cli.home / "quote-2.json")
-    cli.ok("quote", "sign", rfq_id, "--one-time", "10", "--monthly", "5", "--out", quote_file, account="dave")
+    cli.ok(
+        "quote",
+        "sign",
+        rfq_id,
+        "--one-time",
+        "10",
+        "--monthly",
+        "5",
+        "--term",
+        "36",
+        "--out",
+        quote_file,
+        account="dave",
+    )
     cli.ok("quote", "commit", quote_file, account="dave")
     cli.ok("quote", "withdraw", rfq_id, account="dave")
     shown = cli.ok("rfq", "show", rfq_id, "--json").json()
@@ -449,7 +475,7 @@ def test_sla__submitted_report_is_shown_pending(cli, flow):
     assert_one_line_error(run, "error: ", "nothing to report yet")
 
 
-def test_sla__facts_that_cannot_be_true_yet_and_measurement_typos_are_refused_in_one_line(cli, flow, anvil):
+def test_sla__facts_that_cannot_be_true_yet_and_measurement_typos_are_refused_in_one_line(cli, flow, node):
     order_id = flow["awarded"]["orderId"]
     measurement = cli.home / "month.json"
     # A typo once went on chain as 0 % availability (the maximum credit): refused, naming the field.
@@ -467,7 +493,7 @@ def test_sla__facts_that_cannot_be_true_yet_and_measurement_typos_are_refused_in
     assert_one_line_error(run, "error: ", "period 3", "not delivered")
     # A completion dated three days from now is not a fact yet.
     future = load_example("product_order")
-    when = rfc3339(anvil.now() + 3 * 86_400)
+    when = rfc3339(node.now() + 3 * 86_400)
     future["productOrderItem"][0]["completionDate"] = future["completionDate"] = when
     path = cli.home / "future-order.json"
     path.write_text(json.dumps(future))
@@ -485,7 +511,7 @@ def test_sla__show_states_each_fact_in_human_units(cli, flow):
 def test_order__fund_dispute_cancel_withdraw_move_the_money_statement(cli, flow):
     order_id = flow["awarded"]["orderId"]
     funded = cli.ok("order", "fund", order_id, "--months", "2", account="alice")
-    assert "fund: tx 0x" in funded.out
+    assert "fund (EIP-2612 permit, no approval transaction): tx 0x" in funded.out
     order = cli.ok("order", "show", order_id, "--json").json()
     assert (order["fundedMonths"], order["moneyFlow"]["escrowed"]) == (3, (2_000 + 3 * 1_000) * 10**6)
     assert_one_line_error(
@@ -503,16 +529,17 @@ def test_order__fund_dispute_cancel_withdraw_move_the_money_statement(cli, flow)
     )
 
 
-def test_dev__advance_time_moves_the_chain_clock(cli, anvil):
-    before = anvil.now()
+def test_dev__advance_time_moves_the_chain_clock(cli, node):
+    before = node.now()
     moved = cli.ok("dev", "advance-time", "2h")
-    assert int(moved.out.split()[-1]) >= before + 7200
+    shown = datetime.strptime(moved.out.split()[-1], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert shown.timestamp() >= before + 7200
     assert_one_line_error(cli("dev", "advance-time", "soon"), "error: ", "invalid duration")
 
 
-def test_award__with_permit_needs_no_approval_transaction(cli, flow, anvil):
+def test_award__with_permit_needs_no_approval_transaction(cli, flow, node):
     request = dict(
-        flow["request"], externalId="CLI-PERMIT", requestedQuoteCompletionDate=rfc3339(anvil.now() + 3600)
+        flow["request"], externalId="CLI-PERMIT", requestedQuoteCompletionDate=rfc3339(node.now() + 3600)
     )
     path = cli.home / "request-permit.json"
     path.write_text(json.dumps(request))
@@ -528,14 +555,218 @@ def test_award__with_permit_needs_no_approval_transaction(cli, flow, anvil):
         "50",
         "--prepaid",
         "2",
+        "--term",
+        "36",
         "--out",
         quote_file,
         account="dave",
     )
     cli.ok("quote", "commit", quote_file, account="dave")
     run = cli.ok("award", quote_file, "--permit", account="alice")
-    assert "approve escrow" not in run.out and "award: tx 0x" in run.out
-    order_id = run.out.split("order ")[-1].split()[0]
+    assert "approve escrow" not in run.out
+    assert "award (EIP-2612 permit, no approval transaction): tx 0x" in run.out
+    order_id = run.out.split("\norder ")[-1].split()[0]
     assert (
         cli.ok("order", "show", order_id, "--json").json()["moneyFlow"]["escrowed"] == (100 + 2 * 50) * 10**6
     )
+
+
+# --- the CLI points: checks before paying, like-for-like ranking, defaults from the request, output ---
+
+
+def _allowance(node, flow) -> int:
+    from offnet.cli.payment import _ERC20
+
+    contracts = flow["deployed"]["contracts"]
+    token = node.w3.eth.contract(address=contracts["TestStablecoin"]["address"], abi=_ERC20)
+    return token.functions.allowance(addr("alice"), contracts["OrderEscrow"]["address"]).call()
+
+
+def test_award__refused_award_is_refused_before_any_approval_and_leaves_no_allowance(cli, flow, node):
+    before = _allowance(node, flow)
+    for _ in range(2):  # the issue's two failed awards left 2,400 tUSD approved
+        run = cli("award", flow["files"]["dave"], "--approve", account="alice")
+        assert_one_line_error(run, "refused: ", "RfqNotOpen(rfqId=0x", "status=awarded")
+        assert "approve escrow" not in run.out
+    assert _allowance(node, flow) == before
+
+
+def _rfq_with_request(cli, node, name: str, term: int) -> tuple[str, str]:
+    request_file = cli.home / f"request-{name}.json"
+    cli.raw(
+        "rfq",
+        "draft",
+        "--country",
+        "GB",
+        "--city",
+        "London",
+        "--term",
+        str(term),
+        "--deadline",
+        "60d",
+        "--out",
+        str(request_file),
+    )
+    rfq_id = cli.ok(
+        "rfq", "post", str(request_file), "--invite", "carol", "--invite", "dave", "--json", account="alice"
+    ).json()["rfqId"]
+    return rfq_id, str(request_file)
+
+
+def test_quote_sign__term_and_sla_objectives_come_from_the_rfq_request(cli, flow, node):
+    rfq_id, request_file = _rfq_with_request(cli, node, "defaults", 24)
+    out = str(cli.home / "quote-defaults.json")
+    signed = cli.ok(
+        "quote",
+        "sign",
+        rfq_id,
+        "--request",
+        request_file,
+        "--one-time",
+        "100",
+        "--monthly",
+        "50",
+        "--out",
+        out,
+        "--json",
+        account="carol",
+    ).json()
+    assert signed["termMonths"] == 24 and signed["termFrom"] == "the request"
+    quote = json.loads(Path(out).read_text())["quote"]
+    assert quote["termMonths"] == 24
+    assert quote["credits"]["availabilityObjectivePpm"] == 999_500  # the request's 99.95 %
+    assert quote["credits"]["availabilityCreditBps"] > 0
+    other = cli.home / "not-the-request.json"
+    cli.raw("rfq", "draft", "--country", "GB", "--city", "Leeds", "--out", str(other))
+    assert_one_line_error(
+        cli(
+            "quote",
+            "sign",
+            rfq_id,
+            "--request",
+            str(other),
+            "--one-time",
+            "1",
+            "--monthly",
+            "1",
+            account="carol",
+        ),
+        "error: ",
+        "is not the request of RFQ",
+    )
+
+
+def test_award__ranks_like_for_like_and_shows_term_charges_and_carrier(cli, flow, node):
+    rfq_id, request_file = _rfq_with_request(cli, node, "ranking", 36)
+    files = {}
+    # Carol: 12 months at 1,000/month (the smaller contract value); Dave: 36 months at 800/month.
+    for name, term, monthly in (("carol", "12", "1000"), ("dave", "36", "800")):
+        files[name] = str(cli.home / f"quote-rank-{name}.json")
+        cli.ok(
+            "quote",
+            "sign",
+            rfq_id,
+            "--request",
+            request_file,
+            "--term",
+            term,
+            "--one-time",
+            "2000",
+            "--monthly",
+            monthly,
+            "--out",
+            files[name],
+            account=name,
+        )
+        cli.ok("quote", "commit", files[name], account=name)
+    run = cli.ok("award", files["carol"], files["dave"], account="alice")
+    table = run.out.split("\norder ")[0]
+    assert "ranked by cost per month over each quote's own term" in " ".join(table.split())
+    lines = [line for line in table.splitlines() if line.strip()[:2] in ("1 ", "2 ")]
+    assert "Dave Networks" in lines[0] and "36" in lines[0] and "855.56" in lines[0]
+    assert "Carol Networks" in lines[1] and "12" in lines[1] and "1,166.67" in lines[1]
+    assert "opened with Dave Networks" in run.out
+    # The ranking fits 80 columns (a receipt line holds a whole 66-character transaction hash).
+    assert [line for line in run.out.splitlines() if ": tx 0x" not in line and len(line) > 80] == []
+
+
+def test_rfq__invitee_that_is_not_an_active_provider_is_refused(cli, flow, tmp_path):
+    request = tmp_path / "request.json"
+    cli.raw("rfq", "draft", "--country", "GB", "--city", "York", "--deadline", "60d", "--out", str(request))
+    outsider = Account.from_key(keccak(text="cli-anvil outsider")).address
+    assert_one_line_error(
+        cli("rfq", "post", str(request), "--invite", outsider, account="alice"),
+        "error: ",
+        f"--invite {outsider} is not an active provider (status: none)",
+    )
+    assert_one_line_error(
+        cli("rfq", "post", str(request), "--invite", "carol", "--invite", "carol", account="alice"),
+        "error: ",
+        "is given twice",
+    )
+
+
+def test_output__times_iso_amounts_with_symbol_and_tables_within_80_columns(cli, flow):
+    order_id = flow["awarded"]["orderId"]
+    for args in (
+        ("order", "show", order_id),
+        ("rfq", "show", flow["posted"]["rfqId"]),
+        ("rfq", "list"),
+        ("reputation", "carol"),
+        ("carrier", "show", "carol"),
+    ):
+        out = cli.ok(*args).out
+        assert max(len(line) for line in out.splitlines()) <= 80, (args, out)
+    shown = cli.ok("order", "show", order_id).out
+    assert re.search(r"awarded\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", shown)
+    assert "tUSD" in shown and order_id in shown and addr("carol") in shown
+    assert flow["posted"]["rfqId"] in cli.ok("rfq", "list").out  # ids whole, never cut
+
+
+def test_providers__new_members_listed_as_new_whatever_the_floor(cli, flow):
+    index = str(cli.home / "index-new.db")
+    found = cli.ok(
+        "providers",
+        "--product",
+        "access-eline",
+        "--country",
+        "GB",
+        "--min-reputation",
+        "0.9",
+        "--json",
+        "--index",
+        index,
+    ).json()
+    assert {(p["address"], p["new"]) for p in found} >= {(addr("dave"), True)}
+    excluded = cli.ok(
+        "providers",
+        "--product",
+        "access-eline",
+        "--country",
+        "GB",
+        "--min-reputation",
+        "0.9",
+        "--new-members",
+        "exclude",
+        "--json",
+        "--index",
+        index,
+    ).json()
+    assert all(not p["new"] for p in excluded)
+    human = cli.ok("providers", "--product", "access-eline", "--country", "GB", "--index", index).out
+    assert "new (n=0)" in human
+
+
+def test_deploy__picks_the_build_the_chain_runs(flow, node):
+    assert flow["deployed"]["evm"] == {"anvil": "cancun", "ganache": "shanghai"}[node.kind]
+
+
+def test_deploy__a_chain_older_than_shanghai_is_refused_in_one_line_naming_what_it_lacks(cli, tmp_path):
+    from offnet.chain.anvil import Anvil
+
+    with Anvil(hardfork="paris") as paris:
+        run = cli.raw(
+            "deploy", "--rpc", paris.url, "--founder", addr("alice"), "--deployments", str(tmp_path)
+        )
+    assert_one_line_error(run, "error: ", "cannot run offnet: it lacks PUSH0 (EIP-3855, Shanghai)")
+    assert not list(tmp_path.iterdir())  # nothing deployed, no manifest

@@ -55,7 +55,7 @@ from offnet.market.registry import ACCESS_ELINE, location_key
 from offnet.market.rfq import Rfq
 from offnet.market.types import ReportKind, ReportStatus, SlaReport
 from offnet.oracle.store import Store
-from offnet.sonata.buyer import order_accepting_quote
+from offnet.sonata.buyer import order_accepting_quote, rfq_external_id
 from offnet.sonata.canonical import document_hash
 from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
@@ -397,7 +397,7 @@ async def _trade(
             invited=(seller.address,),
         )
         rfq_id, _ = market.post(pay, rfq)
-        quote = await sonata.create_quote({**request, "offnetRfqId": str(rfq_id)})
+        quote = await sonata.create_quote({**request, "externalId": rfq_external_id(rfq_id)})
 
         def signed_quote() -> dict | None:
             response = httpx.get(

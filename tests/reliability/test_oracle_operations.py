@@ -12,6 +12,7 @@ import time
 
 import httpx
 import pytest
+import yaml
 from fastapi import FastAPI, Request, Response
 from operations_world import OPS_TOKENS, buyer_config, start_oracle
 
@@ -107,7 +108,11 @@ def test_rpc_url_with_an_api_key__never_in_healthz_logs_or_stored_errors(world):
 def _secret_url_oracle(world, rpc: str, state: dict) -> None:
     oracle = start(world, "secret-url", rpc=rpc, stuck_after=2)
     try:
-        assert httpx.get(f"{oracle.url}/healthz", timeout=5).status_code == 200
+        eventually(
+            lambda: httpx.get(f"{oracle.url}/healthz", timeout=5).status_code == 200,
+            "a healthy start",
+            seconds=60,
+        )
         state["up"] = False  # the RPC fails: every error quotes its URL
         body = eventually(
             lambda: (lambda r: r.text if r.status_code == 503 else None)(
@@ -289,3 +294,51 @@ def test_empty_or_short_secret_file__refused_at_start_up_in_one_line(world, tmp_
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and str(secret) in lines[0] and "secret" in lines[0], done.stderr
     assert "Traceback" not in done.stderr
+
+
+# --- peers that notify with OAuth 2.0 client credentials ---------------------------------------------------
+
+
+def test_a_peer_notifies_with_an_oauth_token_scoped_to_the_event(world):
+    config_peer = {"inbound_client_secret": {"env": "OPS_OWN_OPERATOR"}}
+    oracle = OracleProcess("oauth", world["workdir"], buyer_config(world), world["buyer"], secrets=TOKENS)
+    oracle.config["peers"][0].update(config_peer)
+    oracle.config_file.write_text(yaml.safe_dump(oracle.config))
+    oracle.spawn()
+    oracle.wait_listening()
+    try:
+        secret = TOKENS["OPS_OWN_OPERATOR"]
+
+        def token(scope: str) -> httpx.Response:
+            return httpx.post(
+                f"{oracle.url}/oauth2/token",
+                data={"grant_type": "client_credentials", "scope": scope},
+                auth=("seller", secret),
+                timeout=5,
+            )
+
+        assert token("listenToTroubleTicketStatusChangeEvent").status_code == 200
+        scoped = token("listenToTroubleTicketStatusChangeEvent").json()["access_token"]
+        body = {
+            "eventId": "oauth-1",
+            "eventTime": "2026-07-01T08:00:00Z",
+            "eventType": "troubleTicketStatusChangeEvent",
+            "event": {"id": "TT-OAUTH"},
+        }
+        path = listener_path("troubleTicketStatusChangeEvent")
+        bearer = {"Authorization": f"Bearer {scoped}"}
+        assert httpx.post(oracle.url + path, json=body, headers=bearer, timeout=5).status_code == 204
+        assert oracle.event("oauth-1")["peer"] == "seller"
+        other = listener_path("troubleTicketResolvedEvent")
+        wrong = {**body, "eventId": "oauth-2", "eventType": "troubleTicketResolvedEvent"}
+        refused = httpx.post(oracle.url + other, json=wrong, headers=bearer, timeout=5)
+        assert refused.status_code == 403 and refused.json()["code"] == "accessDenied"
+        bad = httpx.post(
+            f"{oracle.url}/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            auth=("seller", "not-the-secret"),
+            timeout=5,
+        )
+        assert bad.status_code == 401
+    finally:
+        oracle.stop()

@@ -51,7 +51,8 @@ class ContractClient:
 
     @classmethod
     def _deploy(cls, deployer: Sender, *args: Any, gas: int | None = None) -> tuple[Self, Receipt]:
-        """Deploy the packaged artifact with constructor `args`; subclasses give `deploy` typed arguments."""
+        """Deploy the packaged contract with constructor `args` (in the deployer's chain's EVM build);
+        subclasses give `deploy` typed arguments."""
         contract, receipt = deployer.deploy(load_artifact(cls.CONTRACT), *args, gas=gas)
         return cls(deployer.chain, contract.address), receipt
 

@@ -1,4 +1,4 @@
-"""Connections to a chain: the embedded eth-tester EVM, a local anvil, or any EVM JSON-RPC URL."""
+"""Connections to a chain: the embedded eth-tester EVM, a local anvil or Ganache, or any EVM JSON-RPC URL."""
 
 from __future__ import annotations
 
@@ -11,11 +11,17 @@ from web3 import Web3
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
 from offnet.chain.anvil import Anvil
+from offnet.chain.artifacts import DEFAULT_EVM, EVM_BUILDS
+from offnet.chain.ganache import Ganache
+from offnet.chain.node import LocalNode
 from offnet.exceptions import ChainError
 
 EMBEDDED = "embedded"
 ANVIL = "anvil"
+GANACHE = "ganache"
 RPC = "rpc"
+# The development nodes offnet starts itself from node_modules.
+NODES: dict[str, type[LocalNode]] = {ANVIL: Anvil, GANACHE: Ganache}
 
 # Chain ids of development nodes, where the dev accounts are unlocked and time can be moved.
 LOCAL_CHAIN_IDS = {31337, 1337, 131277322940537}
@@ -28,12 +34,15 @@ class Chain:
     w3: Web3
     kind: str
     url: str | None = None
-    anvil: Anvil | None = None
+    node: LocalNode | None = None  # a node this process started (anvil, Ganache)
     confirmations: int = 1
     # Gas limit for transactions that name none; None means estimate each one. The embedded chain
     # uses its block gas limit: eth-tester estimates by re-running a transaction many times, and a
     # refusal is decoded all the same (eth-tester refuses a reverting transaction at submission).
     default_gas_limit: int | None = None
+    # The EVM build the chain runs (offnet.chain.artifacts.EVM_BUILDS): given for the embedded chain,
+    # probed once on first use elsewhere.
+    evm_build: str | None = None
     _nonce_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _nonces: dict[str, int] = field(default_factory=dict, repr=False)
     _chain_id: int | None = field(default=None, repr=False)
@@ -47,8 +56,17 @@ class Chain:
 
     @property
     def is_local(self) -> bool:
-        """True for dev chains (embedded, anvil, hardhat-like ids), where test tokens may be deployed."""
-        return self.kind in (EMBEDDED, ANVIL) or self.chain_id in LOCAL_CHAIN_IDS
+        """True for dev chains (embedded, anvil, Ganache, hardhat-like ids), where test tokens may be deployed."""
+        return self.kind in (EMBEDDED, ANVIL, GANACHE) or self.chain_id in LOCAL_CHAIN_IDS
+
+    @property
+    def evm(self) -> str:
+        """The newest offnet build this chain can run (ChainError naming what it lacks if none)."""
+        if self.evm_build is None:
+            from offnet.chain.evm import probe, select_build
+
+            self.evm_build = select_build(probe(self.w3), f"chain {self.chain_id} at {self.url or self.kind}")
+        return self.evm_build
 
     def now(self) -> int:
         """Timestamp of the latest block."""
@@ -60,10 +78,23 @@ class Chain:
         if not self.is_local:
             raise ChainError(f"{what} is only possible on a local development chain")
 
-    def fund(self, address: str, wei: int) -> None:
-        """Send ether from the node's unlocked dev account (local chains only)."""
+    def dev_accounts(self) -> list[tuple[str, int]]:
+        """The node's unlocked dev accounts and their balances in wei, richest first."""
         self._require_local("funding from a dev account")
-        source = self.w3.eth.accounts[0]
+        accounts = [(a, self.w3.eth.get_balance(a)) for a in self.w3.eth.accounts]
+        return sorted(accounts, key=lambda pair: -pair[1])
+
+    def fund(self, address: str, wei: int) -> None:
+        """Send ether from an unlocked dev account that can afford it (local chains only)."""
+        fee_margin = 10**17  # 0.1 ether covers the transfer's fee at any dev node's gas price
+        accounts = self.dev_accounts()
+        source = next((a for a, balance in accounts if balance >= wei + fee_margin), None)
+        if source is None:
+            richest = accounts[0][1] if accounts else 0
+            raise ChainError(
+                f"funding is short: no unlocked dev account of chain {self.chain_id} can send "
+                f"{wei / 10**18:,.4g} ETH (the richest holds {richest / 10**18:,.4g} ETH)"
+            )
         tx = self.w3.eth.send_transaction({"from": source, "to": address, "value": wei})
         self.w3.eth.wait_for_transaction_receipt(tx)
 
@@ -75,7 +106,11 @@ class Chain:
             tester.time_travel(self.now() + int(seconds))
             tester.mine_blocks(1)
         else:
-            self.w3.provider.make_request("evm_increaseTime", [int(seconds)])
+            # The next block's timestamp, set exactly (a node on a fixed clock ignores increaseTime);
+            # nodes without it (Ganache) move their clock offset instead.
+            answer = self.w3.provider.make_request("evm_setNextBlockTimestamp", [self.now() + int(seconds)])
+            if "error" in answer:
+                self.w3.provider.make_request("evm_increaseTime", [int(seconds)])
             self.w3.provider.make_request("evm_mine", [])
         return self.now()
 
@@ -128,9 +163,9 @@ class Chain:
             self._nonces.pop(address, None)
 
     def close(self) -> None:
-        if self.anvil:
-            self.anvil.stop()
-            self.anvil = None
+        if self.node:
+            self.node.stop()
+            self.node = None
 
     def __enter__(self) -> Chain:
         return self
@@ -149,11 +184,15 @@ def _origin(url: str) -> str:
     )
 
 
-def _embedded_web3() -> Web3:
+def _embedded_web3(evm: str) -> Web3:
+    from eth.vm.forks import ShanghaiVM
     from eth_tester import EthereumTester, PyEVMBackend
     from web3.providers.eth_tester import EthereumTesterProvider
 
-    return Web3(EthereumTesterProvider(EthereumTester(PyEVMBackend())))
+    # The default EVM is eth-tester's newest (Cancun opcodes and later); a Shanghai chain runs the
+    # Shanghai rules from genesis, where the Cancun build's opcodes are invalid.
+    backend = PyEVMBackend(vm_configuration=((0, ShanghaiVM),)) if evm == "shanghai" else PyEVMBackend()
+    return Web3(EthereumTesterProvider(EthereumTester(backend)))
 
 
 def _http_web3(url: str, timeout: float = 30.0) -> Web3:
@@ -169,9 +208,17 @@ def _http_web3(url: str, timeout: float = 30.0) -> Web3:
 
 
 def connect(
-    chain: str = EMBEDDED, *, rpc: str | None = None, confirmations: int = 1, anvil_port: int | None = None
+    chain: str = EMBEDDED,
+    *,
+    rpc: str | None = None,
+    confirmations: int = 1,
+    port: int | None = None,
+    evm: str = DEFAULT_EVM,
+    genesis_time: int | None = None,
 ) -> Chain:
-    """Connect to `embedded` (in-process eth-tester), `anvil` (started here) or an RPC URL.
+    """Connect to `embedded` (in-process eth-tester), `anvil` or `ganache` (started here, on `port` or
+    a free one) or an RPC URL. `evm` is the embedded chain's EVM build (`cancun` or `shanghai`);
+    `genesis_time` gives a node started here a fixed clock (see LocalNode).
 
     `rpc` wins over `chain` when given. Raises ChainError when the node cannot be reached.
     """
@@ -184,16 +231,19 @@ def connect(
             raise ChainError(f"cannot reach RPC {_origin(rpc)}: {exc.__class__.__name__}") from None
         return Chain(w3=w3, kind=RPC, url=rpc, confirmations=confirmations)
     if chain == EMBEDDED:
-        w3 = _embedded_web3()
+        if evm not in EVM_BUILDS:
+            raise ChainError(f"unknown EVM build {evm!r}: use {' or '.join(EVM_BUILDS)}")
+        w3 = _embedded_web3(evm)
         return Chain(
             w3=w3,
             kind=EMBEDDED,
             confirmations=1,
             default_gas_limit=int(w3.eth.get_block("latest")["gasLimit"]),
+            evm_build=evm,
         )
-    if chain == ANVIL:
-        node = Anvil(port=anvil_port).start()
+    if chain in NODES:
+        node = NODES[chain](port=port, genesis_time=genesis_time).start()
         return Chain(
-            w3=_http_web3(node.url), kind=ANVIL, url=node.url, anvil=node, confirmations=confirmations
+            w3=_http_web3(node.url), kind=chain, url=node.url, node=node, confirmations=confirmations
         )
-    raise ChainError(f"unknown chain {chain!r}: use embedded, anvil, or --rpc URL")
+    raise ChainError(f"unknown chain {chain!r}: use embedded, {', '.join(NODES)}, or --rpc URL")

@@ -28,6 +28,12 @@ def _error_table() -> dict[bytes, tuple[str, list[dict]]]:
     return table
 
 
+def error_inputs(data: bytes | None) -> list[dict] | None:
+    """The ABI inputs (names, types, internal types) of the custom error `data` encodes, if known."""
+    known = _error_table().get(bytes(data or b"")[:4])
+    return known[1] if known else None
+
+
 def decode_revert(data: bytes | str | None) -> ContractRevert:
     """Turn raw revert data into a ContractRevert naming the custom error and its arguments."""
     if isinstance(data, str):

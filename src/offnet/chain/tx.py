@@ -15,10 +15,10 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
 
-from offnet.chain.artifacts import Artifact
+from offnet.chain.artifacts import Artifact, load_artifact
 from offnet.chain.connect import Chain
 from offnet.chain.reverts import decode_revert
-from offnet.exceptions import ContractRevert, TransactionDropped, TransactionRejected
+from offnet.exceptions import BroadcastUnknown, ContractRevert, TransactionDropped, TransactionRejected
 
 # Errors a node returns when a broadcast is a duplicate of one it already has.
 _ALREADY_KNOWN = ("already known", "known transaction", "alreadyknown")
@@ -39,8 +39,8 @@ class Receipt:
 
 def _revert_data(exc: ContractLogicError) -> bytes | None:
     data = exc.data
-    if isinstance(data, dict):  # some nodes wrap it
-        data = data.get("data")
+    if isinstance(data, dict):  # some nodes wrap it (Ganache's estimateGas: {"result": "0x...", ...})
+        data = data.get("data") or data.get("result")
     if isinstance(data, str) and data.startswith("0x"):
         return bytes.fromhex(data[2:])
     if isinstance(data, bytes):
@@ -202,7 +202,13 @@ class Sender:
         raw = "0x" + bytes(signed.raw_transaction).hex()
         try:
             answer = self.chain.w3.provider.make_request("eth_sendRawTransaction", [raw])
-        except Exception as exc:  # the node unreachable, or a provider that raises node errors
+        except (ConnectionError, OSError, TimeoutError) as exc:
+            # The node may or may not have it: the caller keeps it as sent and follows it (a confirmer
+            # finds it mined, pending, or gone); sending it again now could land it twice.
+            raise BroadcastUnknown(
+                f"broadcast of {tx_hash} not confirmed by the node: {exc.__class__.__name__}"
+            ) from None
+        except Exception as exc:  # a provider that raises the node's own refusal
             answer = {"error": {"message": f"{exc.__class__.__name__}: {exc}"}}
         error = answer.get("error") if isinstance(answer, dict) else None
         if error and not any(s in str(error).lower() for s in _ALREADY_KNOWN):
@@ -279,7 +285,13 @@ class Sender:
         return self.send({"to": call.address, "data": data, "value": value}, gas=gas, on_signed=on_signed)
 
     def deploy(self, artifact: Artifact, *args: Any, gas: int | None = None) -> tuple[Contract, Receipt]:
-        """Deploy a packaged artifact with constructor arguments; returns the bound contract."""
+        """Deploy an artifact with constructor arguments; returns the bound contract.
+
+        A packaged artifact names a contract: its bytecode is taken from the EVM build this chain runs
+        (`chain.evm`), so a Shanghai chain gets the Shanghai build and never an opcode it lacks.
+        """
+        if artifact.packaged and artifact.evm != self.chain.evm:
+            artifact = load_artifact(artifact.name, self.chain.evm)
         w3 = self.chain.w3
         factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         data = factory.constructor(*args).data_in_transaction

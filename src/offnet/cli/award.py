@@ -1,4 +1,5 @@
-"""`offnet award`: rank the signed quotes for an RFQ and award the best, opening the escrowed order."""
+"""`offnet award`: rank the signed quotes for an RFQ like for like and award one, opening the escrowed
+order; the payment is checked before anything is approved (see offnet.cli.payment)."""
 
 from __future__ import annotations
 
@@ -6,139 +7,166 @@ from pathlib import Path
 
 import click
 
-from offnet.chain import load_artifact
-from offnet.chain.permit import sign_permit
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import console, decimals_of, echo_json, json_option, money, send, table
+from offnet.cli.output import echo_json, hex_id, json_option, prose, say, send, table
+from offnet.cli.payment import pay
 from offnet.cli.quote import load_signed_quote
-from offnet.cli.rfq import rfq_hex
-from offnet.deployment import Suite
 from offnet.exceptions import InvalidInput
-from offnet.market.codec import to_hex
-from offnet.market.notary import SealedContract, public_key_of
-from offnet.market.quotes import rank_quotes
-from offnet.sonata.canonical import canonical_json
-
-ERC20_ALLOWANCE_ABI = [
-    {
-        "name": "allowance",
-        "type": "function",
-        "stateMutability": "view",
-        "inputs": [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"}],
-        "outputs": [{"name": "", "type": "uint256"}],
-    },
-    {
-        "name": "approve",
-        "type": "function",
-        "stateMutability": "nonpayable",
-        "inputs": [{"name": "spender", "type": "address"}, {"name": "value", "type": "uint256"}],
-        "outputs": [{"name": "", "type": "bool"}],
-    },
-]
 
 
-def ensure_allowance(suite: Suite, sender, token: str, amount: int) -> None:
-    """Approve the escrow for `amount` of `token` when the current allowance is short (one printed tx)."""
-    erc20 = suite.chain.w3.eth.contract(address=token, abi=ERC20_ALLOWANCE_ABI)
-    if erc20.functions.allowance(sender.address, suite.escrow.address).call() < amount:
-        send("approve escrow", lambda: sender.transact(erc20.functions.approve(suite.escrow.address, amount)))
+def _carrier_name(suite, member: str) -> str:
+    from offnet.cli.rfq import latest_profile
+
+    profile = latest_profile(suite, member)
+    return profile.name if profile and profile.name else member[:10]
+
+
+def _reputation_text(rep) -> str:
+    return "new (n=0)" if rep.new else f"{rep.overall_ppm / 10_000:.1f}% (n={rep.samples})"
 
 
 @click.command()
 @chain_options
 @click.argument("quote_files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
-    "--permit", is_flag=True, help="approve the escrow by an EIP-2612 signature in the award itself"
+    "--permit/--approve",
+    "use_permit",
+    default=None,
+    help="pay by an EIP-2612 permit signed into the award, or by an approval transaction "
+    "[default: permit when the token supports it]",
 )
+@click.option(
+    "--basis",
+    type=click.Choice(["monthly", "term"]),
+    default="monthly",
+    show_default=True,
+    help="compare cost per month over each quote's term, or cost over --term-months",
+)
+@click.option("--term-months", type=click.IntRange(1, 600), help="the requested term, for --basis term")
 @click.option(
     "--reputation-weight",
     type=click.FloatRange(0, 1),
     default=0.3,
     show_default=True,
-    help="weight of reputation against price when ranking",
+    help="weight of reputation against cost when ranking",
 )
 @click.option("--pick", type=int, help="award the quote ranked N instead of the best")
 @json_option
 def award(
     opts: ChainOptions,
     quote_files: tuple[Path, ...],
-    permit: bool,
+    use_permit: bool | None,
+    basis: str,
+    term_months: int | None,
     reputation_weight: float,
     pick: int | None,
     as_json: bool,
 ) -> None:
-    """Rank QUOTE_FILES (signed quotes for one RFQ) and award the best; the order opens in escrow."""
+    """Rank QUOTE_FILES (signed quotes for one RFQ) like for like and award one; the order opens in escrow."""
+    from offnet.cli.output import token_of
+    from offnet.market.notary import public_key_of
+    from offnet.market.quotes import describe_basis, rank_quotes
+
+    if basis == "term" and term_months is None:
+        raise click.UsageError("--basis term needs --term-months (the term you requested)")
     suite = opts.suite()
     loaded = [load_signed_quote(str(path), suite) for path in quote_files]
     rfq_ids = {signed.quote.rfq_id for signed, _ in loaded}
     if len(rfq_ids) != 1:
         raise InvalidInput(f"the quote files answer {len(rfq_ids)} different RFQs; award one RFQ at a time")
     posted = suite.market.posted(rfq_ids.pop())
-    reputation = {
-        s.quote.provider: suite.ledger.reputation(s.quote.provider).overall_ppm / 1e6 for s, _ in loaded
-    }
-    decimals = decimals_of(suite, posted.token)
+    token = token_of(suite, posted.token)
+    reputations = {s.quote.provider: suite.ledger.reputation(s.quote.provider) for s, _ in loaded}
     ranked = rank_quotes(
-        [s for s, _ in loaded], reputation, reputation_weight=reputation_weight, decimals=decimals
+        [s for s, _ in loaded],
+        {p: r.overall_ppm / 1e6 for p, r in reputations.items()},
+        reputation_weight=reputation_weight,
+        decimals=token.decimals,
+        basis=basis,
+        term_months=term_months,
     )
+    names = {p: _carrier_name(suite, p) for p in reputations}
+    amount = lambda units: token.amount(units).removesuffix(f" {token.symbol}")  # noqa: E731
+    rows = [
+        {
+            "rank": r.rank,
+            "carrier": names[r.quote.quote.provider],
+            "provider": r.quote.quote.provider,
+            "termMonths": r.quote.quote.term_months,
+            "oneTime": r.quote.quote.one_time_charge,
+            "monthly": r.quote.quote.monthly_charge,
+            "basisCost": r.basis_cost,
+            "reputationPpm": reputations[r.quote.quote.provider].overall_ppm,
+            "reputationSamples": reputations[r.quote.quote.provider].samples,
+            "score": round(r.score, 4),
+            "explanation": r.explanation,
+        }
+        for r in ranked
+    ]
     if not as_json:
         table(
-            f"quotes for RFQ {rfq_hex(posted.rfq_id)}",
-            ("#", "provider", "total", "reputation", "score"),
+            f"quotes for RFQ {hex_id(posted.rfq_id)} ({token.symbol})",
+            (
+                "#",
+                "carrier",
+                "months",
+                "one-time",
+                "monthly",
+                "per month" if basis == "monthly" else "over term",
+                "reputation",
+                "score",
+            ),
             [
                 (
-                    r.rank,
-                    r.quote.quote.provider,
-                    money(r.total_cost, decimals),
-                    f"{r.reputation:.2%}",
-                    f"{r.score:.3f}",
+                    row["rank"],
+                    row["carrier"],
+                    row["termMonths"],
+                    amount(row["oneTime"]),
+                    amount(row["monthly"]),
+                    f"{row['basisCost'] / 10**token.decimals:,.2f}",  # a derived figure: to the cent
+                    _reputation_text(reputations[row["provider"]]),
+                    f"{row['score']:.3f}",
                 )
-                for r in ranked
+                for row in rows
             ],
+            caption=f"ranked by {describe_basis(basis, term_months)}, weighted {1 - reputation_weight:.0%} "
+            f"cost and {reputation_weight:.0%} reputation",
         )
     index = (pick or 1) - 1
     if not 0 <= index < len(ranked):
         raise InvalidInput(f"--pick {pick}: there are {len(ranked)} quotes")
     chosen = ranked[index].quote
     contract = dict(loaded[[s for s, _ in loaded].index(chosen)][1].get("contract") or {})
+    sealed = _sealed_contract(chosen.quote.contract_hash, contract)
 
     sender = opts.sender()
-    buyer = sender.account
-    terms_amount = chosen.quote.order_terms(0).opening_amount
-    permit_sig = None
-    if permit:
-        # Any EIP-2612 token answers the permit calls of the packaged stablecoin's ABI.
-        token_contract = suite.chain.w3.eth.contract(
-            address=posted.token, abi=load_artifact("TestStablecoin").abi
-        )
-        permit_sig = sign_permit(
-            buyer, token_contract, suite.escrow.address, terms_amount, suite.chain.now() + 3600
-        )
-    else:
-        ensure_allowance(suite, sender, posted.token, terms_amount)
-
-    sealed = _sealed_contract(chosen.quote.contract_hash, contract)
-    result: dict = {}
-
-    def transact():
-        order_id, receipt = suite.market.award(sender, posted, chosen, permit=permit_sig)
-        result["orderId"] = order_id
-        return receipt
-
-    receipt = send("award", transact)
-    order_id = result["orderId"]
+    opening = chosen.quote.order_terms(0).opening_amount
+    receipt = pay(
+        suite,
+        sender,
+        token,
+        opening,
+        lambda permit: suite.market.award_function(posted, chosen, permit=permit),
+        label="award",
+        use_permit=use_permit,
+    )
+    order_id = suite.market.awarded_order(receipt)
     if sealed is not None:
         terms = suite.escrow.terms_of(order_id)
-        public_keys = (public_key_of(buyer), bytes.fromhex(contract["sellerPublicKey"][2:]))
+        public_keys = (public_key_of(sender.account), bytes.fromhex(contract["sellerPublicKey"][2:]))
         send(
             "publish encrypted contract",
             lambda: suite.notary.publish_award_copy(sender, terms, sealed, *public_keys),
         )
     out = {
-        "orderId": to_hex(order_id),
-        "rfqId": rfq_hex(posted.rfq_id),
+        "orderId": hex_id(order_id),
+        "rfqId": hex_id(posted.rfq_id),
         "provider": chosen.quote.provider,
-        "escrowed": terms_amount,
+        "carrier": names[chosen.quote.provider],
+        "escrowed": opening,
+        "escrowedText": token.amount(opening),
+        "basis": basis,
+        "ranking": rows,
         "notarised": any(chosen.quote.contract_hash),
         "copyPublished": sealed is not None,
         "txHash": receipt.tx_hash,
@@ -147,17 +175,17 @@ def award(
     if as_json:
         echo_json(out)
     else:
-        console.print(
-            f"order {out['orderId']} opened with {chosen.quote.provider}; "
-            f"{money(terms_amount, decimals)} escrowed",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
+        say(f"order {out['orderId']}")
+        prose(
+            f"opened with {names[chosen.quote.provider]} ({chosen.quote.provider}); {token.amount(opening)} escrowed"
         )
 
 
-def _sealed_contract(contract_hash: bytes, contract: dict) -> SealedContract | None:
+def _sealed_contract(contract_hash: bytes, contract: dict):
     """The seller's sealed contract from the quote file, checked against the quote's contract hash."""
+    from offnet.market.notary import SealedContract
+    from offnet.sonata.canonical import canonical_json
+
     if not contract:
         return None
     try:

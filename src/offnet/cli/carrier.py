@@ -1,17 +1,23 @@
-"""`offnet carrier`: join the circle of trust, sponsor and vote, manage operational keys, leave."""
+"""`offnet carrier`: join the circle of trust, sponsor and vote, manage operational keys, leave.
+
+Members and keys are given as addresses or as names of accounts in the keystore.
+"""
 
 from __future__ import annotations
 
 import click
 
-from offnet.chain import Sender
-from offnet.cli.inputs import address, product
+from offnet.cli.inputs import product
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import console, echo_json, fields, json_option, send
-from offnet.deployment import Suite
-from offnet.market.registry import Profile, Role, location_key
+from offnet.cli.output import echo_json, enum_name, fields, json_option, say, send, when
 
-ROLES = {"quote": Role.QUOTE, "oracle": Role.ORACLE, "admin": Role.ADMIN}
+ROLES = ("quote", "oracle", "admin")
+
+
+def _role(name: str):
+    from offnet.market.registry import Role
+
+    return Role[name.upper()]
 
 
 @click.group()
@@ -42,6 +48,8 @@ def carrier() -> None:
 )
 def apply_(opts: ChainOptions, name, sonata_url, products, countries, locations) -> None:
     """Apply for membership with a public profile; sponsors or the council admit you."""
+    from offnet.market.registry import Profile, location_key
+
     profile = Profile(
         name,
         sonata_url,
@@ -53,10 +61,9 @@ def apply_(opts: ChainOptions, name, sonata_url, products, countries, locations)
     sender = opts.sender()
     send("apply", lambda: suite.registry.apply(sender, profile))
     application = suite.registry.application(sender.address)
-    console.print(
-        f"applied as {sender.address}; sponsors {application.sponsors}, expires at {application.expires_at}",
-        markup=False,
-        highlight=False,
+    say(
+        f"applied as {sender.address}; {application.sponsors} sponsor(s) so far, "
+        f"the application expires at {when(application.expires_at)}"
     )
 
 
@@ -65,18 +72,17 @@ def apply_(opts: ChainOptions, name, sonata_url, products, countries, locations)
 @click.argument("candidate")
 def sponsor(opts: ChainOptions, candidate: str) -> None:
     """Sponsor applicant CANDIDATE (admits it once enough active members sponsor)."""
-    candidate = address(candidate, "candidate address")
+    candidate = opts.address_of(candidate, "candidate address")
     suite = opts.suite()
     send("sponsor", lambda: suite.registry.sponsor(opts.sender(), candidate))
-    status = suite.registry.member_info(candidate).status
-    console.print(f"{candidate} is now {status.name.lower()}", markup=False, highlight=False)
+    say(f"{candidate} is now {enum_name(suite.registry.member_info(candidate).status)}")
 
 
-def _report_proposal(suite: Suite, proposal_id: int) -> None:
+def _report_proposal(suite, proposal_id: int) -> None:
     info = suite.registry.proposal(proposal_id)
     threshold = suite.registry.parameters().council_threshold
     state = "executed" if info.executed else f"{info.approvals}/{threshold} approvals"
-    console.print(f"proposal {proposal_id}: {state}", markup=False, highlight=False)
+    say(f"proposal {proposal_id}: {state}")
 
 
 @carrier.command()
@@ -95,7 +101,7 @@ def vote(opts: ChainOptions, proposal_id: int) -> None:
 @click.argument("member")
 def propose(opts: ChainOptions, action: str, member: str) -> None:
     """As a council member, propose to ACTION (admit, suspend, reinstate, expel) MEMBER."""
-    member = address(member, "member address")
+    member = opts.address_of(member, "member address")
     suite = opts.suite()
     sender = opts.sender()
     method = getattr(suite.registry, f"propose_{action}")
@@ -116,11 +122,12 @@ def propose(opts: ChainOptions, action: str, member: str) -> None:
 @json_option
 def show(opts: ChainOptions, member: str | None, as_json: bool) -> None:
     """Show MEMBER's registry record (default: your --account)."""
-    member = address(member, "member address") if member else opts.address()
+    member = opts.address_of(member, "member address") if member else opts.address()
     suite = opts.suite()
     info = suite.registry.member_info(member)
     application = suite.registry.application(member)
     acting_for, roles = suite.registry.key_of(member)
+    reputation = suite.ledger.reputation(member)
     data = {
         "address": member,
         "status": info.status.name.lower(),
@@ -130,26 +137,31 @@ def show(opts: ChainOptions, member: str | None, as_json: bool) -> None:
         "epoch": info.epoch,
         "application": {
             "sponsors": application.sponsors,
-            "expiresAt": application.expires_at,
+            "expiresAt": when(application.expires_at) if application.expires_at else None,
             "round": application.round,
         },
         "keyOf": None if acting_for is None else {"member": acting_for, "roles": _role_names(roles)},
-        "reputationPpm": suite.ledger.reputation(member).overall_ppm,
+        "reputationPpm": reputation.overall_ppm,
     }
     if as_json:
         echo_json(data)
         return
-    flat = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    flat["application"] = (
-        f"{application.sponsors} sponsors, round {application.round}, expires {application.expires_at}"
-    )
+    flat = {k: v for k, v in data.items() if not isinstance(v, dict) and k != "reputationPpm"}
+    if application.expires_at:
+        flat["application"] = (
+            f"{application.sponsors} sponsor(s), round {application.round}, "
+            f"expires {when(application.expires_at)}"
+        )
     if acting_for:
         flat["key of"] = f"{acting_for} ({', '.join(_role_names(roles))})"
+    from offnet.cli.reputation import score_text
+
+    flat["reputation"] = score_text(reputation)
     fields(f"carrier {member}", flat)
 
 
-def _role_names(roles: Role) -> list[str]:
-    return [name for name, role in ROLES.items() if role in roles]
+def _role_names(roles) -> list[str]:
+    return [name for name in ROLES if _role(name) in roles]
 
 
 @carrier.group()
@@ -163,27 +175,28 @@ def keys() -> None:
 @click.option(
     "--role",
     "roles",
-    type=click.Choice(list(ROLES)),
+    type=click.Choice(ROLES),
     multiple=True,
     required=True,
     help="what the key may do (repeatable)",
 )
 def keys_add(opts: ChainOptions, key: str, roles: tuple[str, ...]) -> None:
-    """Allow KEY to act for your member with the given roles."""
-    key = address(key, "key address")
-    combined = Role(0)
-    for role in roles:
-        combined |= ROLES[role]
+    """Allow KEY (an address or an account name) to act for your member with the given roles."""
+    key = opts.address_of(key, "key address")
+    combined = _role(roles[0])
+    for role in roles[1:]:
+        combined |= _role(role)
     suite = opts.suite()
     send("add key", lambda: suite.registry.add_key(opts.sender(), key, combined))
+    say(f"{key} now acts for {opts.address()} as {', '.join(_role_names(combined))} key")
 
 
 @keys.command("revoke")
 @chain_options
 @click.argument("key")
 def keys_revoke(opts: ChainOptions, key: str) -> None:
-    """Revoke operational KEY."""
-    key = address(key, "key address")
+    """Revoke operational KEY (an address or an account name)."""
+    key = opts.address_of(key, "key address")
     suite = opts.suite()
     send("revoke key", lambda: suite.registry.revoke_key(opts.sender(), key))
 
@@ -194,7 +207,7 @@ def keys_revoke(opts: ChainOptions, key: str) -> None:
 def leave(opts: ChainOptions, yes: bool) -> None:
     """Leave the registry (your keys stop working; rejoining means applying again)."""
     suite = opts.suite()
-    sender: Sender = opts.sender()
+    sender = opts.sender()
     if not yes:
         click.confirm(f"{sender.address} leaves the offnet registry for good?", abort=True)
     send("leave", lambda: suite.registry.leave(sender))

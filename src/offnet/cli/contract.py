@@ -9,9 +9,7 @@ import click
 
 from offnet.cli.inputs import bytes32
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import console, echo_json, json_option, send
-from offnet.deployment import Suite
-from offnet.market.codec import to_hex
+from offnet.cli.output import echo_json, hex_id, json_option, say, send
 
 
 @click.group()
@@ -33,11 +31,11 @@ def decrypt(opts: ChainOptions, order_id: str, out: Path | None, as_json: bool) 
     if out:
         out.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
     if as_json:
-        echo_json({"orderId": to_hex(key), "commitment": to_hex(sealed.commitment), "document": document})
+        echo_json({"orderId": hex_id(key), "commitment": hex_id(sealed.commitment), "document": document})
     elif not out:
         click.echo(json.dumps(document, indent=2, sort_keys=True))
     else:
-        console.print(f"contract of order {to_hex(key)} written to {out}", markup=False, highlight=False)
+        say(f"contract of order {hex_id(key)} written to {out}")
 
 
 @contract.command()
@@ -54,12 +52,10 @@ def reveal(opts: ChainOptions, order_id: str) -> None:
         send("reveal", lambda: suite.notary.reveal_award(sender, terms, sealed))
     else:
         send("reveal", lambda: suite.notary.reveal(sender, key, sealed))
-    console.print(
-        f"revealed; commitment {to_hex(sealed.commitment)} verified on chain", markup=False, highlight=False
-    )
+    say(f"revealed; commitment {hex_id(sealed.commitment)} verified on chain")
 
 
-def _award_terms(suite: Suite, order_id: bytes):
+def _award_terms(suite, order_id: bytes):
     """The order's terms when its contract was notarised at award (a contract hash in the terms)."""
     try:
         terms = suite.escrow.terms_of(order_id)
@@ -68,7 +64,7 @@ def _award_terms(suite: Suite, order_id: bytes):
     return terms if any(terms.contract_hash) else None
 
 
-def _recover(suite: Suite, order_id: bytes, account):
+def _recover(suite, order_id: bytes, account):
     """Decrypt the caller's copy, checked against the award's contract hash or the notary's record."""
     terms = _award_terms(suite, order_id)
     commitment = bytes(terms.contract_hash) if terms is not None else None

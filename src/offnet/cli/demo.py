@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 
 from offnet.cli.explorer import DEFAULT_PORT
-from offnet.demo.console import live_feed, print_report
+from offnet.demo.console import demo_logs, live_feed, print_report
 from offnet.demo.html import write_html
 from offnet.demo.results import DemoResults, check_invariants, collect, write_summary
 from offnet.demo.scenario import DemoConfig, DemoRun
@@ -39,10 +39,10 @@ def _terminate(_signum: int, _frame: object) -> None:
 @click.option(
     "--chain",
     "chain_kind",
-    type=click.Choice(["anvil", "embedded"]),
+    type=click.Choice(["anvil", "ganache", "embedded"]),
     default="anvil",
     show_default=True,
-    help="Start a real anvil, or run the EVM in-process.",
+    help="Start a real anvil (Cancun) or Ganache (Shanghai) from node_modules, or run the EVM in-process.",
 )
 @click.option("--rpc", default=None, help="Use a running local dev node at this URL instead.")
 @click.option(
@@ -53,8 +53,19 @@ def _terminate(_signum: int, _frame: object) -> None:
     help="Folder for report.html, summary.json, keystores, oracle databases.",
 )
 @click.option("--quiet", is_flag=True, help="No progress or event feed; only the report.")
+@click.option(
+    "--verbose", is_flag=True, help="Show every log line (retries included) on stderr, not only in demo.log."
+)
 def demo(
-    rfqs: int, carriers: int, months: int, seed: int, chain_kind: str, rpc: str | None, out: Path, quiet: bool
+    rfqs: int,
+    carriers: int,
+    months: int,
+    seed: int,
+    chain_kind: str,
+    rpc: str | None,
+    out: Path,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Run a whole marketplace: six carriers trade circuits through RFQs, orders, SLA reports and payouts."""
     # Piped or captured: wide enough for the tables (a terminal keeps its own width).
@@ -64,27 +75,37 @@ def demo(
     )
     previous = signal.signal(signal.SIGTERM, _terminate)
 
-    def finish(run: DemoRun) -> DemoResults:
+    def finish(run: DemoRun, failure: DemoFailure | None = None) -> DemoResults:
         results = collect(run)
         try:
+            if failure is not None:
+                raise failure
             check_invariants(run, results)
         except DemoFailure as broken:
             results.failure = " ".join(str(broken).split())
-            raise
+            if failure is None:
+                raise
         finally:  # the files are written either way: they show what broke
             write_summary(results, out / "summary.json")
             write_html(results, out / "report.html")
         return results
 
     try:
-        with live_feed(console, quiet=quiet) as feed:
-            results = DemoRun(config, feed).run(finish)
+        with (
+            demo_logs(out / "demo.log", verbose=verbose) as refusals,
+            live_feed(console, quiet=quiet) as feed,
+        ):
+            run = DemoRun(config, feed)
+            run.state.refused_awards = refusals.refusals
+            results = run.run(finish)
     except DemoFailure as failure:
         raise click.ClickException(f"demo failed: {' '.join(str(failure).split())}") from None
     finally:
         signal.signal(signal.SIGTERM, previous)
     print_report(console, results)
-    console.print(f"wrote {out / 'report.html'} and {out / 'summary.json'}", highlight=False)
+    console.print(
+        f"wrote {out / 'report.html'} and {out / 'summary.json'} (logs: {out / 'demo.log'})", highlight=False
+    )
     console.print(
         f"explore the market: offnet explorer --database {out / 'index.db'} --port {DEFAULT_PORT}"
         f"  ->  http://127.0.0.1:{DEFAULT_PORT}/  (the demo's index; its chain has stopped)",

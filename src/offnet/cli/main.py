@@ -1,117 +1,48 @@
-"""Entry point of the `offnet` console script: the command group and its one-line error policy."""
+"""Entry point of the `offnet` console script and its one-line error policy.
+
+Start-up is kept near a bare Python start: `--version` answers before anything is imported, and the
+command group (offnet.cli.commands) imports a command's module only when that command runs.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
 
-import click
-from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
-
 from offnet import __version__
-from offnet.chain.artifacts import artifact_names, load_artifact
-from offnet.cli.account import account
-from offnet.exceptions import AnvilError, ChainError, ContractRevert
-
-console = Console()
-err_console = Console(stderr=True)
+from offnet.exceptions import ChainError, ContractRevert
 
 # Failures a user can cause and fix: shown as one line, never a traceback (unless --debug).
 # OSError covers an RPC or a peer that stopped answering mid-command (requests' ConnectionError).
-USER_ERRORS = (ContractRevert, ChainError, AnvilError, LookupError, ValueError, OSError)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="offnet")
-@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
-    """offnet: buy and sell off-net circuits among carriers, on chain, through MEF LSO Sonata."""
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
-
-
-cli.add_command(account)
-
-
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def artifacts(as_json: bool) -> None:
-    """List the compiled contracts shipped in this package."""
-    rows = [
-        (name, load_artifact(name).sha256, len(load_artifact(name).bytecode) // 2 - 1)
-        for name in artifact_names()
-    ]
-    if as_json:
-        click.echo(
-            json.dumps([{"contract": n, "sha256": h, "initcodeBytes": b} for n, h, b in rows], indent=2)
-        )
-        return
-    table = Table(title=f"offnet {__version__} packaged artifacts")
-    table.add_column("contract")
-    table.add_column("init code bytes", justify="right")
-    table.add_column("sha256")
-    for name, digest, size in rows:
-        table.add_row(name, str(size), digest[:16])
-    console.print(table)
-
-
-def _register() -> None:
-    from offnet.cli.award import award
-    from offnet.cli.carrier import carrier
-    from offnet.cli.contract import contract
-    from offnet.cli.demo import demo
-    from offnet.cli.deploy import deploy
-    from offnet.cli.dev import dev
-    from offnet.cli.explorer import explorer
-    from offnet.cli.oracle import oracle
-    from offnet.cli.order import order
-    from offnet.cli.providers import providers
-    from offnet.cli.quote import quote
-    from offnet.cli.reputation import reputation
-    from offnet.cli.rfq import rfq
-    from offnet.cli.sla import sla
-    from offnet.cli.sonata import sonata
-
-    for command in (
-        deploy,
-        carrier,
-        providers,
-        rfq,
-        quote,
-        award,
-        order,
-        sla,
-        reputation,
-        contract,
-        sonata,
-        dev,
-        oracle,
-        explorer,
-        demo,
-    ):
-        cli.add_command(command)
-
-
-_register()
+USER_ERRORS = (ContractRevert, ChainError, LookupError, ValueError, OSError)
 
 
 def one_line(exc: BaseException) -> str:
     """A user-facing error as one line (pydantic lists every field problem, joined)."""
-    if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors())
+    errors = getattr(exc, "errors", None)
+    if type(exc).__name__ == "ValidationError" and callable(errors):  # pydantic's, not imported here
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in errors())
+    if isinstance(exc, ContractRevert):
+        from offnet.cli.output import describe_revert
+
+        return describe_revert(exc)
     return " ".join(str(exc).split())
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors print `error: ...` or `refused: Error(args)` in one line, exit 1."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args == ["--version"]:  # what click's version option prints, without importing click
+        print(f"offnet, version {__version__}")
+        return 0
+    import click
+
+    from offnet.cli.commands import cli
+
+    debug = "--debug" in args
     try:
-        cli.main(args=argv, prog_name="offnet", standalone_mode=False)
+        cli.main(args=args, prog_name="offnet", standalone_mode=False)
     except click.exceptions.Abort:
-        err_console.print("aborted")
+        click.echo("aborted", err=True)
         return 130
     except click.ClickException as exc:
         exc.show()
@@ -122,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         prefix = "refused" if isinstance(exc, ContractRevert) else "error"
-        err_console.print(f"{prefix}: {one_line(exc)}", markup=False, highlight=False, soft_wrap=True)
+        click.echo(f"{prefix}: {one_line(exc)}", err=True)
         return 1
     return 0
 

@@ -1,18 +1,30 @@
-"""Options shared by every command that touches a chain: which chain, which account, which manifest."""
+"""Options shared by every command that touches a chain: which chain, which account, which manifest.
+
+Each has an environment variable, so a session sets them once (`export OFFNET_RPC=...
+OFFNET_DEPLOYMENTS=... OFFNET_KEYSTORE_DIR=...`) and commands work from any folder.
+"""
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
 
-from offnet.chain.connect import ANVIL, EMBEDDED, Chain, connect
-from offnet.chain.tx import Sender
-from offnet.deployment import DEFAULT_DEPLOYMENTS_DIR, Manifest, Suite
+from offnet.cli.inputs import address
+from offnet.exceptions import InvalidInput
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from offnet.chain.connect import Chain
+    from offnet.chain.tx import Sender
+    from offnet.deployment import Suite
+
+CHAINS = ("embedded", "anvil", "ganache")
+DEPLOYMENTS_ENV = "OFFNET_DEPLOYMENTS"
 
 
 @dataclass
@@ -28,11 +40,16 @@ class ChainOptions:
     password_env: str | None
     private_key_env: str | None
     keystore_dir: Path | None
+    port: int | None = None
     _chain: Chain | None = field(default=None, repr=False)
 
     def chain(self) -> Chain:
         if self._chain is None:
-            self._chain = connect(self.chain_kind, rpc=self.rpc, confirmations=self.confirmations)
+            from offnet.chain.connect import connect
+
+            self._chain = connect(
+                self.chain_kind, rpc=self.rpc, confirmations=self.confirmations, port=self.port
+            )
             click.get_current_context().call_on_close(self._chain.close)
         return self._chain
 
@@ -50,17 +67,33 @@ class ChainOptions:
         )
 
     def sender(self) -> Sender:
+        from offnet.chain.tx import Sender
+
         return Sender(self.chain(), self.signer())
 
     def address(self) -> str:
         """The address of --account (read from its keystore, no password) or of --private-key-env."""
         if self.account and not self.private_key_env:
-            from offnet.wallet.keystore import Keystore
-
-            return to_checksum_address(Keystore(self.keystore_dir).address(self.account))
+            return self.address_of(self.account, "--account")
         return self.signer().address
 
+    def address_of(self, value: str, what: str = "address") -> str:
+        """An address typed as 0x hex (EIP-55 checked) or as the name of an account in the keystore."""
+        if value.lower().startswith("0x"):
+            return address(value, what)
+        from offnet.wallet.keystore import Keystore
+
+        keystore = Keystore(self.keystore_dir)
+        if value not in {entry.name for entry in keystore.entries()}:
+            raise InvalidInput(
+                f"invalid {what}: {value!r} is not a 0x-prefixed 20-byte address, nor an account in "
+                f"{keystore.directory}"
+            )
+        return address(keystore.address(value), what)
+
     def suite(self) -> Suite:
+        from offnet.deployment import Manifest, Suite
+
         chain = self.chain()
         return Suite.attach(chain, Manifest.load(chain.chain_id, self.deployments))
 
@@ -73,9 +106,10 @@ def rpc_option(help_text: str):
 deployments_option = click.option(
     "--deployments",
     type=click.Path(path_type=Path),
-    default=DEFAULT_DEPLOYMENTS_DIR,
+    envvar=DEPLOYMENTS_ENV,
+    default=Path("deployments"),
     show_default=True,
-    help="folder of deployment manifests (<chainId>.json)",
+    help=f"folder of deployment manifests (<chainId>.json) [env {DEPLOYMENTS_ENV}]",
 )
 
 
@@ -85,10 +119,10 @@ def chain_options(command):
     @click.option(
         "--chain",
         "chain_kind",
-        type=click.Choice([EMBEDDED, ANVIL]),
-        default=EMBEDDED,
+        type=click.Choice(CHAINS),
+        default="embedded",
         show_default=True,
-        help="embedded eth-tester chain, or an anvil started from node_modules",
+        help="embedded eth-tester chain, or an anvil or Ganache started from node_modules",
     )
     @rpc_option("JSON-RPC URL of any EVM node (overrides --chain) [env OFFNET_RPC]")
     @click.option(
@@ -103,7 +137,10 @@ def chain_options(command):
         "--account", envvar="OFFNET_ACCOUNT", help="keystore account that signs [env OFFNET_ACCOUNT]"
     )
     @click.option(
-        "--password-file", type=click.Path(path_type=Path), help="read the keystore password from this file"
+        "--password-file",
+        type=click.Path(path_type=Path),
+        envvar="OFFNET_PASSWORD_FILE",
+        help="read the keystore password from this file [env OFFNET_PASSWORD_FILE]",
     )
     @click.option("--password-env", help="read the keystore password from this environment variable")
     @click.option(

@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import click
 
-from offnet.chain import load_artifact
-from offnet.cli.award import ensure_allowance
-from offnet.cli.inputs import address, bytes32
+from offnet.cli.inputs import bytes32
 from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.output import console, decimals_of, echo_json, fields, json_option, money, send, table
-from offnet.deployment import Suite
-from offnet.market.codec import to_hex
-from offnet.market.types import OrderTerms
+from offnet.cli.output import (
+    echo_json,
+    enum_name,
+    fields,
+    hex_id,
+    json_option,
+    say,
+    send,
+    table,
+    token_of,
+    when,
+)
+from offnet.cli.payment import pay
 
 
-def _terms(suite: Suite, order_id: str) -> tuple[bytes, OrderTerms]:
+def _terms(suite, order_id: str):
     key = bytes32(order_id, "order id")
     return key, suite.escrow.terms_of(key)
+
+
+def _milestone(milestone: int | None) -> str:
+    return "-" if milestone is None else ("delivery" if milestone == 0 else f"month {milestone}")
 
 
 @click.group()
@@ -30,24 +41,32 @@ def order() -> None:
 @json_option
 def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
     """ORDER_ID's terms, state and money-flow statement (escrowed, released, credited, refunded)."""
+    from offnet.market.types import Payout
+
     suite = opts.suite()
     key, terms = _terms(suite, order_id)
     state = suite.escrow.order(key)
     flow = suite.escrow.money_flow(key)
-    decimals = decimals_of(suite, terms.token)
+    token = token_of(suite, terms.token)
+    w3 = suite.chain.w3
     data = {
-        "orderId": to_hex(key),
+        "orderId": hex_id(key),
+        "rfqId": hex_id(terms.rfq_id),
         "status": state.status.name.lower(),
         "buyer": terms.buyer,
         "seller": terms.seller,
         "token": terms.token,
+        "tokenSymbol": token.symbol,
+        "tokenDecimals": token.decimals,
         "oneTimeCharge": terms.one_time_charge,
         "monthlyCharge": terms.monthly_charge,
         "termMonths": terms.term_months,
         "installDays": terms.install_days,
-        "awardedAt": terms.awarded_at,
-        "deliveredAt": state.delivered_at,
+        "prepaidMonths": terms.prepaid_months,
+        "awardedAt": when(terms.awarded_at),
+        "deliveredAt": when(state.delivered_at) if state.delivered_at else None,
         "fundedMonths": state.funded_months,
+        "contractHash": hex_id(terms.contract_hash),
         "moneyFlow": {
             "escrowed": flow.escrowed,
             "released": flow.released,
@@ -58,24 +77,55 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
             "withdrawnBySeller": flow.withdrawn_by_seller,
         },
         "events": [
-            {"block": e.block, "kind": e.kind, "party": e.party, "amount": e.amount, "milestone": e.milestone}
+            {
+                "block": e.block,
+                "at": when(w3.eth.get_block(e.block)["timestamp"]),
+                "kind": e.kind,
+                "party": e.party,
+                "amount": e.amount,
+                "milestone": e.milestone,
+            }
             for e in flow.events
         ],
     }
     if as_json:
         echo_json(data)
         return
-    summary = {k: v for k, v in data.items() if k not in ("moneyFlow", "events")}
-    for k in ("oneTimeCharge", "monthlyCharge"):
-        summary[k] = money(summary[k], decimals)
-    fields(f"order {to_hex(key)}", summary)
-    table("money flow", ("", "amount"), [(k, money(v, decimals)) for k, v in data["moneyFlow"].items()])
+    fields(
+        f"order {data['orderId']}",
+        {
+            "status": enum_name(state.status),
+            "rfq": data["rfqId"],
+            "buyer": terms.buyer,
+            "seller": terms.seller,
+            "charges": f"{token.amount(terms.one_time_charge)} once + {token.amount(terms.monthly_charge)}/month",
+            "term": f"{terms.term_months} months, {state.funded_months} funded",
+            "awarded": data["awardedAt"],
+            "delivered": data["deliveredAt"] or "not yet",
+            "token": f"{token.symbol} {terms.token}",
+        },
+    )
+    table(
+        "money flow",
+        ("", "amount"),
+        [
+            (k.replace("withdrawnBy", "withdrawn by ").lower(), token.amount(v))
+            for k, v in data["moneyFlow"].items()
+        ],
+    )
+    kinds = {p.name.lower(): p for p in Payout}
     table(
         "movements",
-        ("block", "kind", "party", "amount", "milestone"),
+        ("when", "what", "party", "amount", "milestone"),
         [
-            (e.block, e.kind, e.party, money(e.amount, decimals), "-" if e.milestone is None else e.milestone)
-            for e in flow.events
+            (
+                e["at"],
+                enum_name(kinds[e["kind"]]) if e["kind"] in kinds else e["kind"],
+                e["party"],
+                token.amount(e["amount"]),
+                _milestone(e["milestone"]),
+            )
+            for e in data["events"]
         ],
     )
 
@@ -84,19 +134,27 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
 @chain_options
 @click.argument("order_id")
 @click.option("--months", type=click.IntRange(1, 600), required=True, help="months to fund")
-@click.option("--permit", is_flag=True, help="approve by an EIP-2612 signature in the same transaction")
-def fund(opts: ChainOptions, order_id: str, months: int, permit: bool) -> None:
+@click.option(
+    "--permit/--approve",
+    "use_permit",
+    default=None,
+    help="pay by an EIP-2612 permit or by an approval transaction [default: permit when supported]",
+)
+def fund(opts: ChainOptions, order_id: str, months: int, use_permit: bool | None) -> None:
     """Top up ORDER_ID with more prepaid months."""
     suite = opts.suite()
-    _, terms = _terms(suite, order_id)
-    sender = opts.sender()
-    if permit:
-        token = suite.chain.w3.eth.contract(address=terms.token, abi=load_artifact("TestStablecoin").abi)
-        deadline = suite.chain.now() + 3600
-        send("fund", lambda: suite.escrow.top_up_with_permit(sender, token, terms, months, deadline))
-    else:
-        ensure_allowance(suite, sender, terms.token, months * terms.monthly_charge)
-        send("fund", lambda: suite.escrow.top_up(sender, terms, months))
+    key, terms = _terms(suite, order_id)
+    token = token_of(suite, terms.token)
+    pay(
+        suite,
+        opts.sender(),
+        token,
+        months * terms.monthly_charge,
+        lambda permit: suite.escrow.top_up_function(terms, months, permit=permit),
+        label="fund",
+        use_permit=use_permit,
+    )
+    say(f"order {hex_id(key)} now has {suite.escrow.order(key).funded_months} months funded")
 
 
 @order.command()
@@ -119,19 +177,19 @@ def dispute(opts: ChainOptions, order_id: str, milestone: int) -> None:
     """Freeze a milestone's money of ORDER_ID for the council to rule on."""
     suite = opts.suite()
     _, terms = _terms(suite, order_id)
-    send("dispute", lambda: suite.escrow.dispute(opts.sender(), terms, milestone))
+    send(f"dispute {_milestone(milestone)}", lambda: suite.escrow.dispute(opts.sender(), terms, milestone))
 
 
 @order.command()
 @chain_options
 @click.argument("order_id", required=False)
 @click.option("--token", help="token to withdraw [default: the order's, else the deployment's test token]")
-@click.option("--to", "to", help="send to this address instead of yourself")
+@click.option("--to", "to", help="send to this address (or account) instead of yourself")
 def withdraw(opts: ChainOptions, order_id: str | None, token: str | None, to: str | None) -> None:
     """Withdraw your whole balance of a settlement token from the escrow."""
     suite = opts.suite()
     if token:
-        token = address(token, "token address")
+        token = opts.address_of(token, "token address")
     elif order_id:
         token = _terms(suite, order_id)[1].token
     elif suite.token is not None:
@@ -140,5 +198,7 @@ def withdraw(opts: ChainOptions, order_id: str | None, token: str | None, to: st
         raise click.UsageError("give ORDER_ID or --token")
     sender = opts.sender()
     amount = suite.escrow.withdrawable(token, sender.address)
-    send("withdraw", lambda: suite.escrow.withdraw(sender, token, address(to, "recipient") if to else None))
-    console.print(f"withdrew {money(amount, decimals_of(suite, token))}", markup=False, highlight=False)
+    shown = token_of(suite, token)
+    recipient = opts.address_of(to, "--to") if to else None
+    send("withdraw", lambda: suite.escrow.withdraw(sender, token, recipient))
+    say(f"withdrew {shown.amount(amount)} to {recipient or sender.address}")

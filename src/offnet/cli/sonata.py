@@ -8,40 +8,23 @@ from typing import Any
 import click
 
 from offnet.cli.inputs import read_json
-from offnet.cli.output import console, echo_json, json_option
+from offnet.cli.output import echo_json, json_option, say
 from offnet.exceptions import InvalidInput
-from offnet.market.codec import to_hex
-from offnet.sonata.canonical import document_hash
-from offnet.sonata.models import (
-    SONATA_APIS,
-    CancelProductOrderCreate,
-    Envelope,
-    EventSubscriptionInput,
-    ProductOrder,
-    ProductOrderCreate,
-    Quote,
-    QuoteCreate,
-    QuoteOperation,
-    TroubleTicket,
-    TroubleTicketCreate,
-    TroubleTicketUpdate,
-    parse_notification,
-    validate,
-)
 
-# Every Sonata document kind offnet reads or writes: the model that judges it and its API.
-KINDS: dict[str, tuple[type, str]] = {
-    "quote-request": (QuoteCreate, "quoteManagement v8"),
-    "quote": (Quote, "quoteManagement v8"),
-    "quote-operation": (QuoteOperation, "quoteManagement v8"),
-    "product-order-request": (ProductOrderCreate, "productOrderingManagement v10"),
-    "product-order": (ProductOrder, "productOrderingManagement v10"),
-    "cancel-product-order-request": (CancelProductOrderCreate, "productOrderingManagement v10"),
-    "trouble-ticket-request": (TroubleTicketCreate, "troubleTicket v4"),
-    "trouble-ticket": (TroubleTicket, "troubleTicket v4"),
-    "trouble-ticket-update": (TroubleTicketUpdate, "troubleTicket v4"),
-    "hub-subscription": (EventSubscriptionInput, "hub"),
-    "notification": (Envelope, "notification"),
+# Every Sonata document kind offnet reads or writes: the model that judges it (by name, imported only
+# when a document is checked: `offnet sonata validate` starts without the chain stack) and its API.
+KINDS: dict[str, tuple[str, str]] = {
+    "quote-request": ("QuoteCreate", "quoteManagement v8"),
+    "quote": ("Quote", "quoteManagement v8"),
+    "quote-operation": ("QuoteOperation", "quoteManagement v8"),
+    "product-order-request": ("ProductOrderCreate", "productOrderingManagement v10"),
+    "product-order": ("ProductOrder", "productOrderingManagement v10"),
+    "cancel-product-order-request": ("CancelProductOrderCreate", "productOrderingManagement v10"),
+    "trouble-ticket-request": ("TroubleTicketCreate", "troubleTicket v4"),
+    "trouble-ticket": ("TroubleTicket", "troubleTicket v4"),
+    "trouble-ticket-update": ("TroubleTicketUpdate", "troubleTicket v4"),
+    "hub-subscription": ("EventSubscriptionInput", "hub"),
+    "notification": ("Envelope", "notification"),
 }
 
 
@@ -71,15 +54,17 @@ def detect_kind(data: Any) -> str:
 
 def check(kind: str, data: Any) -> str:
     """Validate `data` as `kind`; returns the model (and API) it satisfied."""
-    model, api = KINDS[kind]
+    from offnet.sonata import models
+
+    name, api = KINDS[kind]
     if kind != "notification":
-        validate(model, data)
-        return f"{model.__name__} ({api})"
+        models.validate(getattr(models, name), data)
+        return f"{name} ({api})"
     event_type = data.get("eventType") if isinstance(data, dict) else None
-    sonata_api = next((a for a in SONATA_APIS if event_type in a.events), None)
+    sonata_api = next((a for a in models.SONATA_APIS if event_type in a.events), None)
     if sonata_api is None:
         raise InvalidInput(f"unknown notification eventType {event_type!r}")
-    envelope = parse_notification(sonata_api.notification, event_type, data)
+    envelope = models.parse_notification(sonata_api.notification, event_type, data)
     return f"{type(envelope).__name__} ({sonata_api.notification} v{sonata_api.version}, {event_type})"
 
 
@@ -95,15 +80,17 @@ def sonata() -> None:
 def validate_(file: Path, kind: str | None, as_json: bool) -> None:
     """Validate FILE as MEF's schemas judge it (quote, order, cancellation, trouble ticket, hub or
     notification, requests and answers); print its canonical keccak-256."""
+    from offnet.sonata.canonical import document_hash
+
     data = read_json(str(file), "Sonata document")
     kind = kind or detect_kind(data)
     model = check(kind, data)
-    digest = to_hex(document_hash(data))
+    digest = "0x" + document_hash(data).hex()
     if as_json:
         echo_json({"file": str(file), "kind": kind, "model": model, "valid": True, "keccak256": digest})
     else:
-        console.print(f"valid {kind}: {model}", markup=False, highlight=False, soft_wrap=True)
-        click.echo(digest)
+        say(f"valid {kind}: {model}")
+        say(digest)
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:

@@ -1,9 +1,12 @@
-"""The demo on the terminal: progress bars with a live event feed, then the printed report."""
+"""The demo on the terminal: progress bars with a live event feed, the printed report, and where the
+oracles' and sellers' logs go (a file; the terminal shows only what needs a person)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -12,6 +15,77 @@ from rich.table import Table
 from offnet.demo.chainwatch import money
 from offnet.demo.results import DemoResults
 from offnet.demo.scenario import Feed
+
+# What the oracles log about work they retry on their next pass: expected while a market runs (a
+# signed quote fetched a moment before it is committed, a month finalised before it is over...).
+EXPECTED_RETRIES = {
+    "offnet.oracle.worker": ("event %s (%s) failed, retried later: %s",),
+    "offnet.oracle.supervisor": ("%s failed (%d in a row): %s",),
+    "offnet.oracle.relay": ("finalize %s refused: %s",),
+}
+
+
+class _ExpectedRetry(logging.Filter):
+    """Logs an expected retry at DEBUG instead of WARNING (it is counted in the report)."""
+
+    def __init__(self, templates: tuple[str, ...]):
+        super().__init__()
+        self.templates = templates
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg in self.templates and record.levelno == logging.WARNING:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+class AwardRefusals(logging.Handler):
+    """Collects the buyers' oracles' refused awards (the demo fails when an award it meant to make
+    did not happen, and names the reason)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.refusals: list[str] = []
+
+    @staticmethod
+    def is_refusal(record: logging.LogRecord) -> bool:
+        return isinstance(record.msg, str) and record.msg.startswith("award of RFQ")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.is_refusal(record):
+            self.refusals.append(record.getMessage())
+
+
+@contextmanager
+def demo_logs(path: Path, *, verbose: bool = False) -> Iterator[AwardRefusals]:
+    """Every log record of the run in `path` (DEBUG and up); on stderr only warnings that need a
+    person (or everything with `verbose`); yields the collector of refused awards."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    file_handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    file_handler.setLevel(logging.DEBUG)
+    terminal = logging.StreamHandler()
+    terminal.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    terminal.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    # A refused award ends the run with the demo's own one-line reason: not printed twice.
+    terminal.addFilter(lambda record: not AwardRefusals.is_refusal(record))
+    refusals = AwardRefusals()
+    filters = {name: _ExpectedRetry(templates) for name, templates in EXPECTED_RETRIES.items()}
+    saved = (root.level, list(root.handlers), logging.getLogger("httpx").level)
+    root.handlers = [file_handler, terminal, refusals]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP request otherwise
+    for name, expected in filters.items():
+        logging.getLogger(name).addFilter(expected)
+    try:
+        yield refusals
+    finally:
+        for name, expected in filters.items():
+            logging.getLogger(name).removeFilter(expected)
+        root.setLevel(saved[0])
+        root.handlers = saved[1]
+        logging.getLogger("httpx").setLevel(saved[2])
+        file_handler.close()
 
 
 @contextmanager
@@ -45,8 +119,8 @@ def live_feed(console: Console, *, quiet: bool = False) -> Iterator[Feed]:
         yield Feed(phase=phase, event=event, progress=update)
 
 
-def _ppm(value: int) -> str:
-    return f"{value / 10_000:.1f}%"
+def _score(ppm: int, samples: int) -> str:
+    return "new" if samples == 0 else f"{ppm / 10_000:.1f}%"
 
 
 def print_report(console: Console, results: DemoResults) -> None:
@@ -54,9 +128,9 @@ def print_report(console: Console, results: DemoResults) -> None:
     s = results.summary
     console.rule(
         f"[bold]offnet demo: {s['carriers']} carriers, {s['rfqs']} RFQs, "
-        f"{results.config['months']} months, seed {s['seed']}"
+        f"{results.config['months']} months, seed {s['seed']}, {s['chain']} ({s['evm_build']} build)"
     )
-    rep = Table(title="Reputation per carrier (before -> after)", title_justify="left")
+    rep = Table(title="Reputation per carrier (before -> after; new = no history yet)", title_justify="left")
     for column in (
         "carrier",
         "profile",
@@ -71,11 +145,16 @@ def print_report(console: Console, results: DemoResults) -> None:
         rep.add_column(column, justify="left" if column in ("carrier", "profile") else "right")
     profiles = {c["name"]: c["profile"] for c in results.carriers}
     for name, f in results.reputation.items():
+        samples = {
+            "overall_ppm": f["samples"],
+            "on_time_delivery_ppm": f["orders_delivered"],
+            "sla_compliance_ppm": f["periods_reported"],
+        }
         rep.add_row(
             name,
             profiles[name],
             *(
-                f"{_ppm(f[k][0])} -> {_ppm(f[k][1])}"
+                f"{_score(f[k][0], samples[k][0])} -> {_score(f[k][1], samples[k][1])}"
                 for k in ("overall_ppm", "on_time_delivery_ppm", "sla_compliance_ppm")
             ),
             *(
@@ -84,9 +163,9 @@ def print_report(console: Console, results: DemoResults) -> None:
             ),
         )
     console.print(rep)
-    orders = Table(title="Orders: money flow (tUSD) and SLA outcome", title_justify="left")
+    orders = Table(title=f"Orders: money flow ({results.currency}) and SLA outcome", title_justify="left")
     for column in (
-        "order",
+        "site",
         "buyer",
         "seller",
         "delivery",
@@ -102,12 +181,12 @@ def print_report(console: Console, results: DemoResults) -> None:
     ):
         orders.add_column(
             column,
-            justify="right" if column not in ("order", "buyer", "seller", "delivery", "status") else "left",
-            no_wrap=column in ("order", "buyer", "seller", "delivery"),
+            justify="right" if column not in ("site", "buyer", "seller", "delivery", "status") else "left",
+            no_wrap=column in ("site", "buyer", "seller", "delivery"),
         )
     for o in results.orders:
         orders.add_row(
-            o.order_id[:10],
+            o.site,
             o.buyer,
             o.seller,
             o.delivery,

@@ -9,12 +9,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from offnet.demo.cast import CITIES
 from offnet.demo.chainwatch import GasLine, rfq_label
-from offnet.demo.scenario import DemoRun, unrelayed
+from offnet.demo.scenario import CIRCUIT_MBPS, DemoRun, unrelayed
 from offnet.exceptions import DemoFailure
 from offnet.market.types import OrderStatus, ReportKind
 
 REPUTATION_FIELDS = (
+    "samples",
     "overall_ppm",
     "on_time_delivery_ppm",
     "sla_compliance_ppm",
@@ -31,11 +33,14 @@ class OrderRow:
 
     order_id: str
     rfq_id: str
+    circuit: str  # what was bought, e.g. "Access E-Line 200 Mb/s"
+    site: str  # where: "Lyon, FR"
     buyer: str
     seller: str
     profile: str
     status: str
-    delivery: str  # "on time", "N days late", "never reported", ...
+    delivery: str  # "on time", "2 days late" (whole days, as the contract counts them), "refunded: ..."
+    days_late: int | None  # None: not delivered
     periods_final: int
     credit_bps: list[int]
     tickets: int
@@ -58,12 +63,14 @@ class DemoResults:
     steps: int
     carriers: list[dict[str, Any]]
     reputation: dict[str, dict[str, tuple[int, int]]]
-    reputation_samples: list[tuple[float, dict[str, int]]]
+    reputation_samples: list[tuple[float, dict[str, int | None]]]
     orders: list[OrderRow]
     gas: list[GasLine]
     summary: dict[str, Any]
     ticket: dict[str, Any] | None
     dispute: dict[str, Any] | None
+    currency: str = "tUSD"
+    reputation_before_day: float = 0.0
     warnings: list[str] = field(default_factory=list)
     failure: str | None = None  # the invariant that broke, if one did
 
@@ -93,6 +100,7 @@ def collect(run: DemoRun) -> DemoResults:
     periods = Counter(
         _hex(e.args["orderId"]) for e in watch.of("ReportFinalized") if e.args["kind"] == ReportKind.PERIOD
     )
+    plans = {p.rfq_id: p for p in state.rfqs if p.rfq_id is not None}
     orders = []
     for opened in watch.of("OrderOpened"):
         order_id = bytes(opened.args["orderId"])
@@ -105,22 +113,28 @@ def collect(run: DemoRun) -> DemoResults:
             )
         seller = watch.name_of(flow.seller)
         completion = delivered.get(key)
+        days_late = None
         if completion is not None:
-            late = (completion.args["value1"] - completion.args["value0"]) / 86_400
-            delivery = "on time" if late <= 0 else f"{late:.1f} days late"
+            # Whole days, rounded up, as the contract counts them for credits (ReputationMath.daysLate).
+            days_late = max(0, -(-(completion.args["value1"] - completion.args["value0"]) // 86_400))
+            delivery = "on time" if days_late == 0 else f"{days_late} day{'s' if days_late > 1 else ''} late"
         elif key in state.non_delivery_claims:
             delivery = "refunded: none reported"
         else:
             delivery = "not reported"
+        plan = plans.get(opened.args["terms"]["rfqId"])
         orders.append(
             OrderRow(
                 order_id=key,
                 rfq_id=rfq_label(opened.args["terms"]["rfqId"]),
+                circuit=f"Access E-Line {CIRCUIT_MBPS} Mb/s",
+                site=f"{CITIES[plan.country]}, {plan.country}" if plan else "?",
                 buyer=watch.name_of(flow.buyer),
                 seller=seller,
                 profile=profiles.get(seller, "?"),
                 status=OrderStatus(view.status).name.lower(),
                 delivery=delivery,
+                days_late=days_late,
                 periods_final=periods.get(key, 0),
                 credit_bps=settled.get(key, []),
                 tickets=tickets.get(key, 0),
@@ -158,6 +172,7 @@ def collect(run: DemoRun) -> DemoResults:
     summary = {
         "seed": run.config.seed,
         "chain": state.chain_kind,
+        "evm_build": run.chain.evm,
         "rpc_url": run.chain.url,
         "carriers": len(run.specs),
         "rfqs": counts["RfqPosted"],
@@ -205,6 +220,8 @@ def collect(run: DemoRun) -> DemoResults:
         summary=summary,
         ticket=state.ticket,
         dispute=state.dispute,
+        currency=token.functions.symbol().call(),
+        reputation_before_day=state.reputation_before_day,
         warnings=list(dict.fromkeys(state.oracle_errors))[:20],
     )
 
@@ -260,6 +277,29 @@ def check_invariants(run: DemoRun, results: DemoResults) -> None:
             )
     if s["rfqs"] != results.config["rfqs"]:
         raise DemoFailure(f"{results.config['rfqs']} RFQs planned but {s['rfqs']} posted on chain")
+    check_trades(run, results)
+
+
+def check_trades(run: DemoRun, results: DemoResults) -> None:
+    """Raise DemoFailure when an award the story meant to make did not happen, or nothing traded."""
+    watch = run.watch
+    assert watch is not None
+    quoted = Counter(e.args["rfqId"] for e in watch.of("QuoteCommitted"))
+    awarded = {e.args["rfqId"] for e in watch.of("RfqAwarded")}
+    for plan in run.state.rfqs:
+        if plan.rfq_id is None or plan.rfq_id not in quoted or plan.rfq_id in awarded:
+            continue
+        label = rfq_label(plan.rfq_id)
+        reasons = [r for r in run.state.refused_awards if str(plan.rfq_id) in r]
+        raise DemoFailure(
+            f"an award failed: RFQ {label} of {plan.buyer} had {quoted[plan.rfq_id]} sealed quote(s) "
+            f"but no order: {reasons[-1] if reasons else 'the buyer never awarded it'}"
+        )
+    if not results.orders:
+        raise DemoFailure(
+            f"nothing traded: {results.summary['rfqs']} RFQs and {results.summary['quotes']} sealed quotes "
+            "gave no order"
+        )
 
 
 def write_summary(results: DemoResults, path: Path) -> Path:

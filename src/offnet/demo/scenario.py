@@ -9,7 +9,6 @@ withdraw) and moves chain time; the oracles do the rest. It drives the oracles' 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import shutil
@@ -49,8 +48,14 @@ LIVENESS = 3 * DAY
 QUOTE_STEP = 8 * HOUR  # sellers answer within hours; the deadline is two days away
 IDLE_STEP = 6 * DAY  # deliveries, months, liveness: days long; each step ends with the oracles caught up
 FUNDING = 1_000_000 * 10**6  # test stablecoin units (6 decimals) minted to each carrier
+ETHER = 10 * 10**18  # gas money of each demo account (a run spends well under 1 ether each)
 FOUNDERS = 3
 COUNCIL_THRESHOLD = 2
+# The chain the demo starts runs a fixed clock from this time (2026-01-05T00:00:00Z), one second per
+# block, moved only by the story: every run of a seed mines the same timestamps.
+DEMO_EPOCH = 1_767_571_200
+CIRCUIT_MBPS = 200  # the bandwidth every RFQ asks for
+MAX_PASSES = 8  # oracle passes in one cycle before time moves on regardless
 
 
 @dataclass(frozen=True)
@@ -104,9 +109,13 @@ class DemoState:
     first_block: int = 0
     start_time: int = 0
     rfqs: list[RfqPlan] = field(default_factory=list)
+    refused_awards: list[str] = field(default_factory=list)  # the buyers' oracles' refused awards
+    # Reputation as the last wave's buyers saw it when they ranked quotes (at the start when one wave).
     reputation_before: dict[str, Reputation] = field(default_factory=dict)
+    reputation_before_day: float = 0.0
     reputation_after: dict[str, Reputation] = field(default_factory=dict)
-    reputation_samples: list[tuple[float, dict[str, int]]] = field(default_factory=list)
+    # (chain day, carrier -> overall reputation ppm, None while the carrier has no history yet)
+    reputation_samples: list[tuple[float, dict[str, int | None]]] = field(default_factory=list)
     ticket: dict[str, Any] | None = None
     dispute: dict[str, Any] | None = None
     contract: dict[str, Any] | None = None  # the financial contract notarised after an award
@@ -145,13 +154,16 @@ class DemoRun:
         self.market: TestMarket | None = None
         self.index: IndexStore | None = None  # the event index discovery reads (out/index.db)
         self.founders: list[LocalAccount] = []
+        self._pending_ruling: tuple[OrderTerms, SlaReport] | None = None  # a dispute the council rules on
 
     # --- the whole story --------------------------------------------------------------------------
 
-    def run(self, finish: Callable[[DemoRun], Any] | None = None) -> Any:
+    def run(self, finish: Callable[..., Any] | None = None) -> Any:
         """Run the story end to end, then `finish(self)` while the chain still answers (the report).
 
-        Everything started (anvil, sellers, oracles) is stopped again, whatever happens.
+        A story that breaks on the way (a refused award, nothing traded) raises DemoFailure, after
+        `finish(self, failure)` recorded what happened so far. Everything started (anvil, sellers,
+        oracles) is stopped again, whatever happens.
         """
         out = self.config.out
         out.mkdir(parents=True, exist_ok=True)
@@ -165,17 +177,19 @@ class DemoRun:
         (out / "index.db").unlink(missing_ok=True)
         self.index = IndexStore(f"sqlite:///{out / 'index.db'}")
         self.feed.phase(f"starting the chain ({self.config.rpc or self.config.chain})")
-        self.chain = connect(self.config.chain, rpc=self.config.rpc)
+        fixed_clock = None if self.config.rpc or self.config.chain == EMBEDDED else DEMO_EPOCH
+        self.chain = connect(self.config.chain, rpc=self.config.rpc, genesis_time=fixed_clock)
         try:
             if not self.chain.is_local:
                 raise DemoFailure(
-                    "the demo moves chain time: it needs a local development chain (anvil, embedded)"
+                    "the demo moves chain time: it needs a local development chain (anvil, Ganache, embedded)"
                 )
             if self.chain.kind == EMBEDDED:
                 _lock_provider(self.chain)
             self.state.chain_kind = self.chain.kind
             self.feed.phase(
-                f"chain {self.chain.kind} {self.chain.url or '(in process)'}, id {self.chain.chain_id}"
+                f"chain {self.chain.kind} {self.chain.url or '(in process)'}, id {self.chain.chain_id}, "
+                f"{self.chain.evm} build"
             )
             self.state.first_block = self.chain.w3.eth.block_number
             wallets = Wallets.create(out / "keystores")
@@ -191,11 +205,18 @@ class DemoRun:
                 poll_interval=3600.0,
                 autonomous=False,  # the story moves in lockstep: each pass is the demo's tick()
                 seller_overrides={"prepaid_months": self.config.months},
+                seller_tick_seconds=0,  # sellers move only when the story settles them: one replay per seed
             ) as market:
                 self.market = market
-                self._trade()
-                self._drain()
-                self._settle()
+                try:
+                    self._trade()
+                    self._drain()
+                    self._settle()
+                except DemoFailure as failure:
+                    if finish and self.watch is not None:
+                        self._feed_chain()
+                        finish(self, failure)
+                    raise
             # The explorer serves this index once the chain is gone: it holds the whole story.
             EventIndexer.of(self.suite, self.index).sync()
             return finish(self) if finish else self
@@ -217,8 +238,10 @@ class DemoRun:
         accounts = {
             spec.name: wallets.add(spec.name, demo_key(self.config.seed, spec.name)) for spec in self.specs
         }
-        for account in [deployer, *self.founders, *accounts.values()]:
-            chain.fund(account.address, 100 * 10**18)
+        actors = [deployer, *self.founders, *accounts.values()]
+        self._check_funding(len(actors))
+        for account in actors:
+            chain.fund(account.address, ETHER)
         self.feed.phase("deploying the suite and founding the circle of trust")
         founders = [f.address for f in self.founders]
         self.suite = deploy_suite(
@@ -243,8 +266,23 @@ class DemoRun:
         self.watch = ChainWatch(chain, self.suite, names, next_block=self.state.first_block)
         return [Carrier(spec.name, accounts[spec.name], spec.profile) for spec in self.specs]
 
+    def _check_funding(self, accounts: int) -> None:
+        """Refuse at once, in one line, when the node's dev accounts cannot fund the demo's actors."""
+        assert self.chain is not None
+        needed = accounts * ETHER
+        # Each transfer comes from one dev account that can afford it (offnet.chain.Chain.fund).
+        affordable = sum(balance // (ETHER + 10**17) for _, balance in self.chain.dev_accounts())
+        if affordable < accounts:
+            total = sum(balance for _, balance in self.chain.dev_accounts())
+            raise DemoFailure(
+                f"funding is short: the demo gives {accounts} accounts {ETHER // 10**18} ETH each "
+                f"({needed // 10**18} ETH), the node's dev accounts hold {total / 10**18:,.2f} ETH "
+                f"and can make {affordable} such transfers"
+            )
+
     def _join(self, market: TestMarket) -> None:
         """Once the sellers serve: each carrier applies with its Sonata URL and two founders sponsor it."""
+        self.market = market
         chain, suite = self.chain, self.suite
         assert chain is not None and suite is not None
         self.feed.phase("carriers join by sponsorship")
@@ -262,8 +300,7 @@ class DemoRun:
             sender.transact(token.functions.mint(carrier.address, FUNDING))
             sender.transact(token.functions.approve(suite.escrow.address, 2**256 - 1))
             self._feed_chain()
-        for spec in self.specs:
-            self.state.reputation_before[spec.name] = self._ledger().reputation(market[spec.name].address)
+        self._snapshot_reputation()
 
     # --- trading ------------------------------------------------------------------------------------
 
@@ -287,6 +324,16 @@ class DemoRun:
             wave = index * waves // self.config.rfqs
             self.state.rfqs.append(RfqPlan(index, buyer.name, self.rng.choice(sold), start + wave * WAVE_GAP))
 
+    def _snapshot_reputation(self) -> None:
+        """Every carrier's reputation now: the "before" of the report."""
+        assert self.market is not None and self.chain is not None
+        for spec in self.specs:
+            self.state.reputation_before[spec.name] = self._ledger().reputation(
+                self.market[spec.name].address
+            )
+        start = self.state.start_time or self.chain.now()
+        self.state.reputation_before_day = round((self.chain.now() - start) / DAY, 1)
+
     def _trade(self) -> None:
         chain, market = self.chain, self.market
         assert chain is not None and market is not None
@@ -296,43 +343,55 @@ class DemoRun:
         # Delivery (install interval + slip) within ~60 days, then the months, then liveness.
         horizon = last_post + QUOTE_WINDOW + 60 * DAY + (months + 1) * 31 * DAY + 2 * LIVENESS
         self.feed.phase(f"trading: {self.config.rfqs} RFQs, {months} months of service")
-        time.sleep(0.3)  # the oracles' first duty cycle (at start) is over
         while True:
             now = chain.now()
-            for plan in self.state.rfqs:
-                if plan.rfq_id is None and plan.post_at <= now:
-                    self._post_rfq(plan)
+            due = [p for p in self.state.rfqs if p.rfq_id is None and p.post_at <= now]
+            if due and due[0].post_at > self.state.start_time:  # a later wave: what its buyers see
+                self._snapshot_reputation()
+            for plan in due:
+                self._post_rfq(plan)
             self._cycle()
             if self._quoting(now):
                 self._catch_up()
             self._maybe_open_ticket()
             self._maybe_notarise()
             self._maybe_dispute()
+            self._rule()
             self._claim_undelivered()
             self._sample_reputation()
             self._report_progress()
+            self._check_something_traded(now)
             if self._all_orders_closed() or now > horizon:
                 break
             chain.advance_time(self._step(now))
             self.state.steps += 1
-            time.sleep(0.12)  # the sellers' clocks tick every 0.1 s: due transitions and notifications go out
+
+    def _check_something_traded(self, now: int) -> None:
+        """Every RFQ posted, every deadline a day behind, and no order: the market did not trade."""
+        if self._orders() or any(p.rfq_id is None for p in self.state.rfqs):
+            return
+        if now > max(p.post_at for p in self.state.rfqs) + QUOTE_WINDOW + DAY:
+            assert self.watch is not None
+            quotes = len(self.watch.of("QuoteCommitted"))
+            raise DemoFailure(
+                f"nothing traded: {len(self.state.rfqs)} RFQs and {quotes} sealed quotes gave no order "
+                "a day after the last deadline"
+            )
 
     def _quoting(self, now: int) -> bool:
         """True while some RFQ is open for quotes (or just closed and about to be awarded)."""
         return any(p.rfq_id is not None and now < p.post_at + QUOTE_WINDOW + HOUR for p in self.state.rfqs)
 
-    def _catch_up(self, limit: float = 5.0) -> None:
+    def _catch_up(self, cycles: int = 3) -> None:
         """Before time moves on, let the notifications being retried (e.g. a signed quote fetched a
         moment before its seller committed it) be handled: a seed then replays the same awards."""
         assert self.market is not None
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
+        for _ in range(cycles):
             waiting = sum(
                 c.oracle.store.counts().get("events_received", 0) for c in self.market.carriers.values()
             )
             if not waiting:
                 return
-            time.sleep(0.4)
             self._cycle()
 
     def _step(self, now: int) -> int:
@@ -359,7 +418,7 @@ class DemoRun:
         request = load_example("quote_create")
         request["externalId"] = f"DEMO-{self.config.seed}-RFQ-{plan.index + 1:03d}"
         request["description"] = (
-            f"Access E-Line 200 Mb/s in {CITIES[plan.country]}, {self.config.months} months"
+            f"Access E-Line {CIRCUIT_MBPS} Mb/s in {CITIES[plan.country]}, {self.config.months} months"
         )
         request["requestedQuoteCompletionDate"] = _rfc3339(now + timedelta(seconds=QUOTE_WINDOW))
         item = request["quoteItem"][0]
@@ -378,30 +437,26 @@ class DemoRun:
         )
 
     def _cycle(self) -> None:
-        """One duty pass of every oracle; another when the first moved something (one oracle's work
-        often wakes another: a committed quote, a delivered order)."""
+        """Oracle passes until nothing new happens: before each carrier's pass every seller is brought
+        up to the chain's clock with its notifications delivered, and the carriers take their turns one
+        after the other in name order, so a seed replays the same requests, ids and transactions."""
         market = self.market
         assert market is not None
         began = time.monotonic()
-        for _ in range(2):
-            before = self._backlog()
-            carriers = list(market.carriers.values())
-            if self.state.chain_kind == EMBEDDED:
-                results = [_outcome(lambda c=c: c.call(c.oracle.tick(), timeout=120)) for c in carriers]
-            else:
-                futures = [asyncio.run_coroutine_threadsafe(c.oracle.tick(), c.loop) for c in carriers]
-                try:
-                    results = [_outcome(lambda f=f: f.result(120)) for f in futures]
-                except BaseException:  # Ctrl-C: the passes still running are cancelled, not orphaned
-                    for future in futures:
-                        future.cancel()
-                    raise
-            for carrier, error in zip(carriers, results, strict=True):
+        carriers = sorted(market.carriers.values(), key=lambda c: c.name)
+        for _ in range(MAX_PASSES):
+            before = (self._backlog(), self.chain.w3.eth.block_number)
+            for carrier in carriers:
+                market.settle_sellers()
+                error = _outcome(lambda c=carrier: c.call(c.oracle.tick(), timeout=120))
                 if error:
                     self.state.oracle_errors.append(f"{carrier.name}: {error}")
+            market.settle_sellers()
             self._feed_chain()
-            if self._backlog() == before:
-                break  # no notification arrived meanwhile: nobody has anything new to do
+            if self.state.refused_awards:
+                raise DemoFailure(f"an award failed: {self.state.refused_awards[0]}")
+            if (self._backlog(), self.chain.w3.eth.block_number) == before:
+                break  # a pass that received nothing and sent nothing: everyone is caught up
         self.state.cycle_seconds += time.monotonic() - began
 
     def _backlog(self) -> int:
@@ -546,13 +601,35 @@ class DemoRun:
             return
 
     def _dispute(self, buyer: Carrier, terms: OrderTerms, report: SlaReport, batch: Batch) -> None:
-        chain, suite = self.chain, self.suite
-        assert chain is not None and suite is not None
+        """The buyer disputes the report; the council rules once the month is over (`_rule`)."""
         ledger = self._ledger()
         ledger.dispute(Sender(buyer.oracle.chain, buyer.account), terms, report, batch)
         self._feed_chain()
-        registry = suite.registry
-        ruling = ledger.resolve_call(terms, report, terms.buyer)  # the seller's measurement stands
+        self.state.dispute = {
+            "order": "0x" + bytes(report.order_id).hex(),
+            "period": report.key,
+            "buyer": buyer.name,
+            "seller": self._carrier_of(terms.seller).name,
+            "proposal": None,
+            "loser": buyer.name,
+            "approvals": ["founder-1", "founder-2"],
+        }
+        self._pending_ruling = (terms, report)
+        self._rule()
+
+    def _rule(self) -> None:
+        """The council rules on the disputed report (the seller's measurement stands, the buyer loses)
+        once the month is over: a ruling settles the month's money, which never moves before then."""
+        if self._pending_ruling is None:
+            return
+        chain, suite = self.chain, self.suite
+        assert chain is not None and suite is not None and self.state.dispute is not None
+        terms, report = self._pending_ruling
+        ends = self._escrow().period_end(bytes(report.order_id), report.key)
+        if ends is None or ends > chain.now():
+            return
+        ledger, registry = self._ledger(), suite.registry
+        ruling = ledger.resolve_call(terms, report, terms.buyer)
         proposal, _ = registry.propose(
             Sender(chain, self.founders[0]), ledger.address, ruling._encode_transaction_data()
         )
@@ -562,15 +639,8 @@ class DemoRun:
             raise DemoFailure(
                 f"the council's ruling on report {report.report_id.hex()} did not make it final"
             )
-        self.state.dispute = {
-            "order": "0x" + bytes(report.order_id).hex(),
-            "period": report.key,
-            "buyer": buyer.name,
-            "seller": self._carrier_of(terms.seller).name,
-            "proposal": proposal,
-            "loser": buyer.name,
-            "approvals": ["founder-1", "founder-2"],
-        }
+        self.state.dispute["proposal"] = proposal
+        self._pending_ruling = None
 
     def _order_sets(self) -> tuple[set[bytes], set[bytes]]:
         """(delivered, closed) order ids, from the escrow's events."""
@@ -633,7 +703,7 @@ class DemoRun:
         self.state.reputation_samples.append(
             (
                 round(day, 2),
-                {c.name: ledger.reputation(c.address).overall_ppm for c in self.market.carriers.values()},
+                {c.name: _score(ledger.reputation(c.address)) for c in self.market.carriers.values()},
             )
         )
 
@@ -657,11 +727,11 @@ class DemoRun:
             + self.config.months * 31,
         )
 
-    def _drain(self, limit: float = 20.0) -> None:
-        """Let the oracles finish the notifications they are still retrying (a few seconds at most)."""
+    def _drain(self, rounds: int = 40) -> None:
+        """Let the oracles finish the notifications they are still retrying, an hour of chain time a
+        round (a bounded number of rounds)."""
         assert self.market is not None
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
+        for _ in range(rounds):
             waiting = sum(len(unrelayed(c)) for c in self.market.carriers.values()) + sum(
                 n
                 for c in self.market.carriers.values()
@@ -670,7 +740,6 @@ class DemoRun:
             )
             if not waiting:
                 return
-            time.sleep(0.5)
             self.chain.advance_time(HOUR)
             self._cycle()
 
@@ -698,7 +767,7 @@ class DemoRun:
         assert self.chain is not None and self.market is not None
         day = (self.chain.now() - self.state.start_time) / DAY
         self.state.reputation_samples.append(
-            (round(day, 2), {n: r.overall_ppm for n, r in self.state.reputation_after.items()})
+            (round(day, 2), {n: _score(r) for n, r in self.state.reputation_after.items()})
         )
 
 
@@ -719,6 +788,11 @@ def _outcome(wait: Callable[[], Any]) -> str | None:
     except Exception as exc:  # the oracle's own loop logs and carries on the same way
         return f"{exc.__class__.__name__}: {' '.join(str(exc).split())[:200]}"
     return None
+
+
+def _score(reputation: Reputation) -> int | None:
+    """The overall score, None for a carrier without history (whose 0 % means nothing yet)."""
+    return None if reputation.new else reputation.overall_ppm
 
 
 def _report(event: ChainEvent) -> SlaReport:

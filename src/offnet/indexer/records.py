@@ -41,11 +41,10 @@ from offnet.indexer.schema import (
     tokens,
     withdrawals,
 )
-from offnet.indexer.store import IndexStore
+from offnet.indexer.store import NEW_MEMBER_POLICIES, IndexStore
 from offnet.market.registry import MemberStatus
 from offnet.market.types import OrderStatus, ReportStatus, RfqStatus
 
-NEW_MEMBER_POLICIES = ("include", "exclude", "only")
 RFQ_STATES = ("all", "open", "closed")
 CLOSED_ORDER_STATUSES = (
     OrderStatus.COMPLETED,

@@ -58,6 +58,16 @@ class ProviderRow:
     name: str | None
     sonata_url: str | None
     reputation_ppm: int
+    reputation_samples: int = 0  # facts behind the score; 0 = a new member without history
+
+    @property
+    def new(self) -> bool:
+        return self.reputation_samples == 0
+
+
+# How discovery treats members without history (no quote requested, order delivered or month reported):
+# list them whatever the floor (`include`), never (`exclude`), or only them (`only`).
+NEW_MEMBER_POLICIES = ("include", "exclude", "only")
 
 
 @dataclass(frozen=True)
@@ -210,22 +220,37 @@ class IndexStore:
 
     # --- queries ----------------------------------------------------------------------------------
 
-    def providers(self, product: bytes, country: str, min_reputation_ppm: int = 0) -> list[ProviderRow]:
-        """Active members selling `product` in `country` with at least that reputation, best first."""
-        query = (
-            select(members.c.address, members.c.name, members.c.sonata_url, members.c.reputation_ppm)
+    def providers(
+        self, product: bytes, country: str, min_reputation_ppm: int = 0, *, new_members: str = "include"
+    ) -> list[ProviderRow]:
+        """Active members selling `product` in `country`: those with a track record and at least that
+        reputation, best first, then (by `new_members`, see NEW_MEMBER_POLICIES) the new ones."""
+        if new_members not in NEW_MEMBER_POLICIES:
+            raise ValueError(
+                f"new_members must be one of {', '.join(NEW_MEMBER_POLICIES)}, got {new_members!r}"
+            )
+        base = (
+            select(
+                members.c.address,
+                members.c.name,
+                members.c.sonata_url,
+                members.c.reputation_ppm,
+                members.c.reputation_samples,
+            )
             .join(
                 products,
                 and_(products.c.member == members.c.address, products.c.product_key == bytes(product)),
             )
             .join(coverage, and_(coverage.c.member == members.c.address, coverage.c.country == country))
-            .where(
-                members.c.status == int(MemberStatus.ACTIVE), members.c.reputation_ppm >= min_reputation_ppm
-            )
-            .order_by(members.c.reputation_ppm.desc(), members.c.address)
+            .where(members.c.status == int(MemberStatus.ACTIVE))
         )
+        rated = base.where(
+            members.c.reputation_samples > 0, members.c.reputation_ppm >= min_reputation_ppm
+        ).order_by(members.c.reputation_ppm.desc(), members.c.address)
+        new = base.where(members.c.reputation_samples == 0).order_by(members.c.address)
+        queries = {"include": (rated, new), "exclude": (rated,), "only": (new,)}[new_members]
         with self.engine.connect() as conn:
-            return [ProviderRow(*row) for row in conn.execute(query)]
+            return [ProviderRow(*row) for query in queries for row in conn.execute(query)]
 
     def member(self, address: str) -> dict | None:
         """Everything the index holds about one address (profile, products, countries, keys), or None."""
@@ -293,7 +318,7 @@ class IndexStore:
                 "EXPLAIN QUERY PLAN SELECT m.address FROM members m "
                 "JOIN products p ON p.member = m.address AND p.product_key = ? "
                 "JOIN coverage c ON c.member = m.address AND c.country = ? "
-                "WHERE m.status = 2 AND m.reputation_ppm >= 0",
+                "WHERE m.status = 2 AND m.reputation_samples > 0 AND m.reputation_ppm >= 0",
                 (bytes(32), "FR"),
             )
             return [str(row[-1]) for row in plan]

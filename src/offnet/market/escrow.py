@@ -10,7 +10,7 @@ from eth_utils import to_checksum_address
 from web3.contract import Contract
 
 from offnet.chain import ContractClient, Receipt, Sender
-from offnet.chain.permit import sign_permit
+from offnet.chain.permit import Permit, sign_permit
 from offnet.chain.tx import call
 from offnet.market.types import OrderStatus, OrderTerms, Payout, PeriodMetrics
 
@@ -153,15 +153,21 @@ class EscrowClient(ContractClient):
 
     def top_up(self, buyer: Sender, terms: OrderTerms, months: int) -> Receipt:
         """Fund `months` more months (the buyer approved the escrow beforehand)."""
-        return buyer.transact(self.fn.topUp(terms.to_tuple(), months))
+        return buyer.transact(self.top_up_function(terms, months))
 
     def top_up_with_permit(
         self, buyer: Sender, token: Contract, terms: OrderTerms, months: int, deadline: int
     ) -> Receipt:
         """Fund `months` more months with an EIP-2612 permit signed by the buyer, in one transaction."""
         permit = sign_permit(buyer.account, token, self.address, months * terms.monthly_charge, deadline)
-        return buyer.transact(
-            self.fn.topUpWithPermit(terms.to_tuple(), months, deadline, permit.v, permit.r, permit.s)
+        return buyer.transact(self.top_up_function(terms, months, permit=permit))
+
+    def top_up_function(self, terms: OrderTerms, months: int, *, permit: Permit | None = None) -> Any:
+        """The top-up call itself (to simulate it with `call` before sending, or to send it)."""
+        if permit is None:
+            return self.fn.topUp(terms.to_tuple(), months)
+        return self.fn.topUpWithPermit(
+            terms.to_tuple(), months, permit.deadline, permit.v, permit.r, permit.s
         )
 
     def acknowledge(self, seller: Sender, terms: OrderTerms) -> Receipt:

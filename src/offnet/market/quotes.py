@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from eth_account import Account
@@ -188,7 +189,32 @@ def recover_quote_signer(quote: Quote, signature: bytes, domain: QuoteDomain) ->
     return Account.recover_message(_signable(quote, domain), signature=signature)
 
 
-# --- ranking ----------------------------------------------------------------------------------------
+# --- ranking ---------------------------------------------------------------------------------------
+
+# Like-for-like bases for comparing quotes whose terms differ:
+#   monthly: cost per month over the quote's own term (one-time charge spread over it + monthly);
+#   term: cost over the term the buyer requested (one-time charge + monthly x requested months).
+RANKING_BASES = ("monthly", "term")
+
+
+def comparable_cost(quote: Quote, basis: str = "monthly", term_months: int | None = None) -> Fraction:
+    """What `quote` costs on `basis` (see RANKING_BASES), in token units (exact)."""
+    if basis == "monthly":
+        return Fraction(quote.total_cost, max(quote.term_months, 1))
+    if basis == "term":
+        if not term_months or term_months < 1:
+            raise ValueError("ranking over the requested term needs the term in months")
+        return Fraction(quote.one_time_charge + quote.monthly_charge * term_months)
+    raise ValueError(f"unknown ranking basis {basis!r}: {' or '.join(RANKING_BASES)}")
+
+
+def describe_basis(basis: str, term_months: int | None = None) -> str:
+    """The basis in words, for the people reading a ranking."""
+    if basis == "term":
+        return (
+            f"cost over the requested {term_months} months (one-time charge + {term_months} monthly charges)"
+        )
+    return "cost per month over each quote's own term (one-time charge spread over the term + monthly)"
 
 
 @dataclass(frozen=True)
@@ -197,12 +223,13 @@ class RankedQuote:
 
     rank: int
     quote: SignedQuote
-    total_cost: int
+    total_cost: int  # one-time + monthly x the quote's own term
     reputation: float
     cost_score: float
     reputation_score: float
     score: float
     explanation: str = field(default="")
+    basis_cost: int = 0  # the like-for-like cost the ranking compared (token units, rounded)
 
 
 def rank_quotes(
@@ -211,10 +238,12 @@ def rank_quotes(
     *,
     reputation_weight: float = 0.3,
     decimals: int = 6,
+    basis: str = "monthly",
+    term_months: int | None = None,
 ) -> list[RankedQuote]:
-    """Order quotes best first by total cost over the term and the provider's reputation.
+    """Order quotes best first by like-for-like cost (see RANKING_BASES) and the provider's reputation.
 
-    cost_score = cheapest total / this total (1.0 for the cheapest); reputation_score = this
+    cost_score = cheapest cost / this cost (1.0 for the cheapest); reputation_score = this
     provider's reputation / the best reputation among the quoting providers (unknown providers
     count as 0); score = (1 - w) * cost_score + w * reputation_score. Ties go to the cheaper quote.
     """
@@ -225,30 +254,35 @@ def rank_quotes(
     reps = {
         q.quote.provider: float(reputation.get(to_checksum_address(q.quote.provider), 0.0)) for q in quotes
     }
-    cheapest = min(q.quote.total_cost for q in quotes)
+    costs = {id(q): comparable_cost(q.quote, basis, term_months) for q in quotes}
+    cheapest = min(costs.values())
     best_rep = max(reps.values())
     scored = []
     for signed in quotes:
-        total = signed.quote.total_cost
-        cost_score = 1.0 if total == 0 else cheapest / total
+        cost = costs[id(signed)]
+        cost_score = 1.0 if cost == 0 else float(cheapest / cost)
         rep = reps[signed.quote.provider]
         rep_score = rep / best_rep if best_rep > 0 else 0.0
         score = (1 - reputation_weight) * cost_score + reputation_weight * rep_score
-        scored.append((score, total, signed, rep, cost_score, rep_score))
+        scored.append((score, cost, signed, rep, cost_score, rep_score))
     scored.sort(key=lambda s: (-s[0], s[1]))
     unit = 10**decimals
+    per = "/month" if basis == "monthly" else f" over {term_months} months"
     ranked = []
-    for i, (score, total, signed, rep, cost_score, rep_score) in enumerate(scored, start=1):
+    for i, (score, cost, signed, rep, cost_score, rep_score) in enumerate(scored, start=1):
         q = signed.quote
         extra = (
-            "cheapest" if total == cheapest else f"{(total - cheapest) / unit:,.2f} more than the cheapest"
+            "cheapest" if cost == cheapest else f"{float(cost - cheapest) / unit:,.2f} more than the cheapest"
         )
         explanation = (
-            f"#{i} {q.provider}: {total / unit:,.2f} over {q.term_months} months "
-            f"({q.one_time_charge / unit:,.2f} once + {q.monthly_charge / unit:,.2f}/month; {extra}), "
+            f"#{i} {q.provider}: {float(cost) / unit:,.2f}{per} "
+            f"({q.one_time_charge / unit:,.2f} once + {q.monthly_charge / unit:,.2f}/month "
+            f"for {q.term_months} months; {extra}), "
             f"reputation {rep:g} ({rep_score:.0%} of the best) -> score {score:.3f} = "
             f"{1 - reputation_weight:.2f} x cost {cost_score:.3f} "
             f"+ {reputation_weight:.2f} x reputation {rep_score:.3f}"
         )
-        ranked.append(RankedQuote(i, signed, total, rep, cost_score, rep_score, score, explanation))
+        ranked.append(
+            RankedQuote(i, signed, q.total_cost, rep, cost_score, rep_score, score, explanation, round(cost))
+        )
     return ranked

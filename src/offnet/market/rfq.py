@@ -142,6 +142,18 @@ class RfqClient(ContractClient):
         A quote carrying a `contract_hash` notarises that contract: the hash becomes part of the
         order's terms (see ContractNotary's award functions for the copies and the reveal).
         """
+        receipt = buyer.transact(self.award_function(rfq, signed, permit=permit, log=log))
+        return self.awarded_order(receipt), receipt
+
+    def award_function(
+        self,
+        rfq: Rfq,
+        signed: SignedQuote,
+        *,
+        permit: Permit | None = None,
+        log: Sequence[LogEntry] | None = None,
+    ) -> Any:
+        """The award call itself (to simulate it with `call` before sending, or to send it)."""
         entries = [e.to_tuple() for e in (self.log(rfq.rfq_id) if log is None else log)]
         quote = signed.quote
         args = (rfq.to_tuple(), quote.to_tuple(), signed.signature, entries)
@@ -152,16 +164,15 @@ class RfqClient(ContractClient):
         )
         if permit is None and answers_rfq:
             # The cheaper entry point: the RFQ travels as its id inside the quote (~5k gas less).
-            receipt = buyer.transact(self.fn.awardQuote(*args[1:]))
-        elif permit is None:
+            return self.fn.awardQuote(*args[1:])
+        if permit is None:
             # A quote for another RFQ: the full entry point names the mismatch (QuoteNotForRfq).
-            receipt = buyer.transact(self.fn.award(*args))
-        else:
-            receipt = buyer.transact(
-                self.fn.awardWithPermit(*args, (permit.value, permit.deadline, permit.v, permit.r, permit.s))
-            )
-        awarded = self.events(receipt, "RfqAwarded")
-        return bytes(awarded[0]["orderId"]), receipt
+            return self.fn.award(*args)
+        return self.fn.awardWithPermit(*args, (permit.value, permit.deadline, permit.v, permit.r, permit.s))
+
+    def awarded_order(self, receipt: Receipt) -> bytes:
+        """The id of the order an award transaction opened."""
+        return bytes(self.events(receipt, "RfqAwarded")[0]["orderId"])
 
     def cancel(self, buyer: Sender, rfq: Rfq) -> Receipt:
         """Cancel an open RFQ as its buyer."""

@@ -36,13 +36,11 @@ from offnet.oracle.config import OracleConfig
 from offnet.oracle.peers import PeerClients
 from offnet.oracle.redact import redact
 from offnet.oracle.store import Store
-from offnet.sonata.buyer import order_accepting_quote
+from offnet.sonata.buyer import order_accepting_quote, read_quote, rfq_external_id
 from offnet.sonata.canonical import document_hash
 from offnet.sonata.models import ProductOrderCreate, Quote, rfc3339_to_unix
 
 log = logging.getLogger("offnet.oracle.buyer")
-
-ORDERABLE = "approved.orderable"
 
 
 class BuyerDesk:
@@ -109,7 +107,7 @@ class BuyerDesk:
                 continue
             await self.peers.subscribe(peer.name)
             quote = await self.peers.sonata(peer.name).create_quote(
-                {**quote_request, "offnetRfqId": str(rfq_id)}
+                {**quote_request, "externalId": rfq_external_id(rfq_id)}
             )
             self.store.save_quote_request(peer.name, quote.id, rfq_id)
         return rfq_id
@@ -119,7 +117,7 @@ class BuyerDesk:
     async def on_quote(self, peer_name: str, quote: Quote) -> None:
         """A seller's Sonata quote changed: once orderable, fetch and verify its signed quote."""
         rfq_id = self.store.rfq_of_quote_request(peer_name, quote.id)
-        if rfq_id is None or str(quote.state) != ORDERABLE:
+        if rfq_id is None or not read_quote(quote).orderable:
             return
         async with self._lock(rfq_id):
             await self._receive(peer_name, quote, rfq_id)
@@ -143,7 +141,7 @@ class BuyerDesk:
                 f"signed quote from {peer_name} is signed by {signer}, not one of its quote keys"
             )
         self.store.add_received_quote(
-            rfq_id, peer_name, signed_quote_to_json(signed), quote.id, quote.quoteItem[0].id
+            rfq_id, peer_name, signed_quote_to_json(signed), quote.id, read_quote(quote).orderable_items[0]
         )
 
     # --- award ---------------------------------------------------------------------------------------
@@ -261,13 +259,13 @@ class BuyerDesk:
         self.store.update_order(order_id, state="ordered", to_order=False, last_error=None)
 
     def _product_order(self, order_id: str, request: dict, quote: dict) -> ProductOrderCreate:
-        # MEF-valid: contacts required (those of the RFQ's quote request), offnet's order id in
-        # externalId only.
+        # MEF-valid: contacts required (configured, else those of the RFQ's quote request), offnet's
+        # order id in externalId only.
         item = request["quoteItem"][0]
         return order_accepting_quote(
             quote["sonata_quote_id"],
             quote["quote_item_id"],
-            request.get("relatedContactInformation") or [],
+            self.config.contacts or request.get("relatedContactInformation") or [],
             order_id,
             product=item.get("product"),
             requested_completion_date=item.get("requestedQuoteItemInstallationDate"),

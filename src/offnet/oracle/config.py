@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from eth_utils import is_address, to_checksum_address
+from eth_utils import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from offnet.chain.addresses import checked_address
 from offnet.exceptions import InvalidInput
 from offnet.oracle.redact import register_secret
 
@@ -87,13 +88,14 @@ class PeerConfig(BaseModel):
     oracle_token: Secret | None = None  # the token its oracle presents to ours (default: inbound_token)
     outbound_token: Secret | None = None  # a static bearer token for its Sonata API and oracle
     oauth2: OAuth2 | None = None  # or client credentials for its Sonata API
+    # Its client secret at our token endpoint (client id = its name): it may then notify us with
+    # OAuth 2.0 client-credentials tokens (scoped per event type) instead of its static token.
+    inbound_client_secret: Secret | None = None
 
     @field_validator("member")
     @classmethod
     def _address(cls, value: str) -> str:
-        if not is_address(value):
-            raise ValueError(f"not an address: {value}")
-        return to_checksum_address(value)
+        return checked_address(value, "member address")
 
 
 class PerformanceConfig(BaseModel):
@@ -173,6 +175,9 @@ class OracleConfig(BaseModel):
     autonomous: bool = True
     admin: AdminConfig = Field(default_factory=AdminConfig)
     peers: list[PeerConfig] = Field(default_factory=list)
+    # Who sellers may contact about our orders (MEF relatedContactInformation: role, name,
+    # emailAddress, number); default: the contacts of the RFQ's quote request.
+    contacts: list[dict[str, str]] = Field(default_factory=list)
     seller: SellerConfig | None = None  # set when this carrier sells through offnet
     buyer: bool = True  # place orders for our awarded RFQs
     auto_award: bool = True  # award the best-ranked quote once an RFQ's deadline passed
@@ -180,9 +185,7 @@ class OracleConfig(BaseModel):
     @field_validator("member")
     @classmethod
     def _address(cls, value: str) -> str:
-        if not is_address(value):
-            raise ValueError(f"not an address: {value}")
-        return to_checksum_address(value)
+        return checked_address(value, "member address")
 
     @property
     def callback_url(self) -> str:

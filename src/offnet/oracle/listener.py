@@ -17,7 +17,6 @@ time, so half-sent requests cannot pile up; the concurrency limit answers 503 be
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from offnet import __version__
 from offnet.exceptions import SonataRefusal
 from offnet.oracle.committer import Committer, StorageBusy
 from offnet.oracle.store import Store
-from offnet.sonata.auth import BearerVerifier, TokenIssuer, notification_scope
+from offnet.sonata.auth import BearerVerifier, TokenIssuer, notification_scope, token_response
 from offnet.sonata.errors import refusal_response
 from offnet.sonata.models import ANY_MEDIA_TYPE_EVENTS, SONATA_APIS, SonataApi, parse_notification
 
@@ -42,6 +41,8 @@ BODY_TIMEOUT = 10.0  # seconds to receive a whole body once its head arrived
 HEADER_TIMEOUT = 10.0  # seconds for a request head to arrive (on a new or a kept-alive connection)
 STORE_TIMEOUT = 5.0  # seconds an event may wait for its group commit before the peer is told to retry
 RETRY_AFTER = "5"
+SIGNED_QUOTE_SCOPE = "offnetSignedQuotes"  # static peer-oracle tokens carry every scope
+OPERATIONS_SCOPE = "offnetOperations"
 
 
 @dataclass(frozen=True)
@@ -53,23 +54,9 @@ class Peer:
     member: str | None = None  # its member address (None for our own Sonata system)
 
 
-class PeerAuth:
-    """The one bearer-token check: which peer presented this request's token (constant-time compare)."""
-
-    def __init__(self, peers: list[Peer]):
-        self.peers = list(peers)
-
-    def peer(self, request: Request) -> Peer | None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            return None
-        return next((p for p in self.peers if hmac.compare_digest(p.token.encode(), token.encode())), None)
-
-
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The one error body of the oracle's endpoints."""
-    return JSONResponse({"code": str(status), "reason": message[:255]}, status_code=status, headers=headers)
+def _refused(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one error body of every oracle endpoint: MEF's (offnet.sonata.errors)."""
+    return refusal_response(SonataRefusal(status, code, message), headers)
 
 
 class GuardedH11(H11Protocol):
@@ -179,15 +166,18 @@ def create_listener_app(
     metrics = Metrics(store)
     app.state.metrics = metrics
     app.state.store = store
+    # The one bearer check, three audiences: notifying peers (static tokens or our issuer's OAuth
+    # tokens), peer oracles fetching signed quotes, and operators (the admin token).
     notifiers = BearerVerifier({peer.token: peer.name for peer in peers}, issuer)
-    oracles = PeerAuth(list(oracle_peers))
+    oracles = BearerVerifier({peer.token: peer.name for peer in oracle_peers})
+    members = {peer.name: peer.member for peer in oracle_peers}
     woken = on_event or (lambda: None)
 
     def refuse(
         reason: str, status: int, code: str, message: str, headers: dict[str, str] | None = None
     ) -> JSONResponse:
         metrics.rejected.labels(reason).inc()
-        return refusal_response(SonataRefusal(status, code, message), headers)
+        return _refused(status, code, message, headers)
 
     async def read_body(request: Request) -> bytes | JSONResponse:
         too_large = f"body larger than {max_body} bytes"
@@ -302,15 +292,29 @@ def create_listener_app(
         @app.get("/offnet/v1/signedQuotes/{rfq_id}", tags=["offnet"])
         async def signed_quote(rfq_id: str, request: Request) -> JSONResponse:
             """The signed quote this seller committed for an RFQ (only to that RFQ's buyer)."""
-            peer = oracles.peer(request)
-            if peer is None or peer.member is None:
-                return error_response(401, "unknown peer")
+            try:
+                peer = oracles.verify(request.headers.get("authorization"), SIGNED_QUOTE_SCOPE)
+            except SonataRefusal as refusal:
+                return refusal_response(refusal)
             if not rfq_id.isdigit() or len(rfq_id) > 80:
-                return error_response(400, "rfq id must be a decimal integer")
-            stored = await asyncio.to_thread(signed_quotes, peer.member, rfq_id)
+                return _refused(400, "invalidQuery", "rfq id must be a decimal integer")
+            stored = await asyncio.to_thread(signed_quotes, members[peer], rfq_id)
             if stored is None:
-                return error_response(404, f"no signed quote for RFQ {rfq_id}")
+                return _refused(404, "notFound", f"no signed quote for RFQ {rfq_id}")
             return JSONResponse(stored)
+
+    if issuer is not None:
+
+        @app.post("/oauth2/token", tags=["offnet"])
+        async def token(request: Request) -> JSONResponse:
+            """OAuth 2.0 client credentials for the peers that notify us (client id = the peer's name)."""
+            body = await read_body(request)
+            if isinstance(body, Response):
+                return body
+            status, answer, headers = token_response(
+                issuer, request.headers.get("content-type", ""), body, request.headers.get("authorization")
+            )
+            return JSONResponse(answer, status_code=status, headers=headers)
 
     if operations:
         add_operations(app, metrics, health, admin_token)
@@ -326,15 +330,21 @@ def create_admin_app(store: Store, health: Health | None, admin_token: str | Non
 
 def add_operations(app: FastAPI, metrics: Metrics, health: Health | None, admin_token: str | None) -> None:
     """/healthz (each duty's last success; 503 when one is stuck) and /metrics (Prometheus)."""
-    admins = PeerAuth([Peer("admin", admin_token)]) if admin_token else None
+    admins = BearerVerifier({admin_token: "admin"}) if admin_token else None
 
-    def allowed(request: Request) -> bool:
-        return admins is None or admins.peer(request) is not None
+    def refusal(request: Request) -> JSONResponse | None:
+        if admins is None:
+            return None
+        try:
+            admins.verify(request.headers.get("authorization"), OPERATIONS_SCOPE)
+        except SonataRefusal as refused:
+            return refusal_response(refused)
+        return None
 
     @app.get("/healthz", tags=["operations"])
     async def healthz(request: Request) -> JSONResponse:
-        if not allowed(request):
-            return error_response(401, "the admin token is required")
+        if (refused := refusal(request)) is not None:
+            return refused
         report: dict = {"status": "ok", "version": __version__}
         healthy = True
         if health is not None:
@@ -346,8 +356,8 @@ def add_operations(app: FastAPI, metrics: Metrics, health: Health | None, admin_
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
     async def prometheus(request: Request) -> Response:
-        if not allowed(request):
-            return error_response(401, "the admin token is required")
+        if (refused := refusal(request)) is not None:
+            return refused
         return Response(await metrics.render(health), media_type=CONTENT_TYPE_LATEST)
 
 

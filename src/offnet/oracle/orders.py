@@ -19,6 +19,7 @@ from offnet.market.types import OrderTerms
 from offnet.oracle.config import OracleConfig
 from offnet.oracle.peers import SELF
 from offnet.oracle.store import Store
+from offnet.sonata.buyer import read_order
 from offnet.sonata.client import SonataClient
 from offnet.sonata.models import ProductOrder, TroubleTicket, rfc3339_to_unix
 
@@ -141,18 +142,15 @@ class OrderBook:
         )
 
     def record_progress(self, order: dict, product_order: ProductOrder) -> str | None:
-        """Keep the FIRST committed date and the completion of a product order; returns the committed date."""
-        item = product_order.productOrderItem[0]
-        expected = item.expectedCompletionDate
+        """Keep the FIRST committed date and the completion of a product order (read the same way for
+        every MEF-valid shape: any item state, an item without one); returns the committed date."""
+        reading = read_order(product_order)
         committed = order.get("committed_date")
-        if expected and not committed:
-            committed = expected if isinstance(expected, str) else expected.isoformat()
+        if reading.committed_date is not None and not committed:
+            committed = reading.committed_date.isoformat()
             self.store.update_order(order["order_id"], committed_date=committed)
-        if str(product_order.state) == "completed":
-            completion = item.completionDate or product_order.completionDate
-            if completion is not None:
-                when = completion if isinstance(completion, str) else completion.isoformat()
-                self.store.update_order(
-                    order["order_id"], state="completed", completed_at=rfc3339_to_unix(when)
-                )
+        if reading.delivered and reading.completion_date is not None:
+            self.store.update_order(
+                order["order_id"], state="completed", completed_at=rfc3339_to_unix(reading.completion_date)
+            )
         return committed

@@ -29,10 +29,11 @@ from dataclasses import dataclass
 
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
+from web3.exceptions import TransactionNotFound
 
 from offnet.chain.connect import Chain
 from offnet.chain.tx import Sender, as_revert
-from offnet.exceptions import ContractRevert, InvalidInput, TransactionRejected
+from offnet.exceptions import BroadcastUnknown, ContractRevert, InvalidInput, TransactionRejected
 from offnet.market.codec import report_from_json, terms_from_json, to_hex
 from offnet.market.ledger import Batch, LedgerClient, default_lane
 from offnet.market.types import REPORT_ABI, ReportStatus, SlaReport
@@ -152,6 +153,10 @@ class ReportRelay:
             log.warning("batch of %d reports not accepted by the node: %s", len(ids), refused)
             self.store.mark_pending(ids, str(refused))
             return 0
+        except (
+            BroadcastUnknown
+        ) as unknown:  # recorded as submitted: the confirmer finds out what became of it
+            log.warning("%s; followed up by the confirmer", unknown)
         self.stats.transactions += 1
         self.stats.submitted += len(ids)
         return len(ids)
@@ -201,8 +206,10 @@ class ReportRelay:
     def _settle(self, tx_hash: str, report_ids: list[str], head: int) -> None:
         try:
             receipt = self.chain.w3.eth.get_transaction_receipt(tx_hash)
-        except Exception:  # not found: never broadcast, dropped, or reorganised away
+        except TransactionNotFound:  # the node answered: not mined (yet, or ever)
             receipt = None
+        # Any other failure (the RPC down) raises: nothing is concluded from an unanswered question,
+        # or every batch in flight during an outage would be sent twice.
         if receipt is None:
             if self._in_mempool(tx_hash):
                 return
@@ -243,7 +250,7 @@ class ReportRelay:
     def _in_mempool(self, tx_hash: str) -> bool:
         try:
             return self.chain.w3.eth.get_transaction(tx_hash) is not None
-        except Exception:
+        except TransactionNotFound:
             return False
 
     def _block_time(self, number: int) -> int:

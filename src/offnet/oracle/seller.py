@@ -28,12 +28,12 @@ from offnet.oracle.performance import FileSource, PerformanceSource, SimulatorSo
 from offnet.oracle.store import Store
 from offnet.sla import terms as offer
 from offnet.sla.reports import period_report
+from offnet.sonata.buyer import read_quote, rfq_id_of
 from offnet.sonata.models import Quote as SonataQuote
 from offnet.sonata.units import month_end, month_of
 
 log = logging.getLogger("offnet.oracle.seller")
 
-ORDERABLE = "approved.orderable"
 TOKEN_DECIMALS = 6
 
 
@@ -81,9 +81,8 @@ class SellerDesk:
 
     async def on_quote(self, quote: SonataQuote) -> None:
         """Our own Sonata quote changed: once approved, sign and commit it (once per RFQ)."""
-        data = quote.model_dump(mode="json", by_alias=True, exclude_none=True)
-        rfq_id = data.get("offnetRfqId")
-        if not rfq_id or str(quote.state) != ORDERABLE:
+        rfq_id = rfq_id_of(quote)
+        if rfq_id is None or not read_quote(quote).orderable:
             return
         lock = self._locks.setdefault(int(rfq_id), asyncio.Lock())
         async with lock:
@@ -92,7 +91,8 @@ class SellerDesk:
 
     async def _sign_and_commit(self, quote: SonataQuote, rfq_id: int) -> None:
         rfq = await asyncio.to_thread(self.market.posted, rfq_id)
-        item = quote.quoteItem[0]
+        orderable = read_quote(quote).orderable_items[0]
+        item = next(i for i in quote.quoteItem if i.id == orderable)
         one_time, monthly = offer.charges(item, TOKEN_DECIMALS)
         credits = CreditSchedule(**self.config.credits) if self.config.credits else CreditSchedule.none()
         now = await asyncio.to_thread(self.chain.now)

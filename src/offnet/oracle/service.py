@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from eth_account.signers.local import LocalAccount
 
@@ -36,6 +37,7 @@ from offnet.oracle.seller import SellerDesk
 from offnet.oracle.store import Store
 from offnet.oracle.supervisor import Duty, Supervisor
 from offnet.oracle.worker import Worker
+from offnet.sonata.auth import TokenIssuer
 
 log = logging.getLogger("offnet.oracle")
 
@@ -106,6 +108,12 @@ class Oracle:
         if config.seller:
             notifiers.append(Peer(SELF, config.seller.notification_token.read()))
         admin_token = config.admin.token.read() if config.admin.token else None
+        clients = {
+            p.name: (p.inbound_client_secret.read(), p.name, None)
+            for p in config.peers
+            if p.inbound_client_secret
+        }
+        issuer = TokenIssuer(clients) if clients else None
         self.app = create_listener_app(
             self.store,
             notifiers,
@@ -118,6 +126,7 @@ class Oracle:
             signed_quotes=self.seller.signed_quote_for if self.seller else None,
             operations=config.admin.listen_host is None,
             admin_token=admin_token,
+            issuer=issuer,
         )
         self.admin_app = (
             create_admin_app(self.store, self.health, admin_token)
@@ -223,6 +232,11 @@ class Oracle:
             )
             for app, host, port in servers
         ]
+        # Duties and database calls run on threads: enough of them that a slow chain call never
+        # keeps /healthz or the listener's writes waiting for a free one.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(64, thread_name_prefix="offnet-oracle")
+        )
         await asyncio.to_thread(self.relay.recover)
         if self.config.autonomous:
             self.supervisor.start()

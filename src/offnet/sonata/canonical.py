@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from eth_utils import keccak
+from eth_hash.auto import keccak
 
 
 def canonical_json(document: Any) -> bytes:

@@ -16,6 +16,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
@@ -89,9 +90,24 @@ class TestMarket:
     chain: Chain
     carriers: dict[str, Carrier]
     stack: ExitStack = field(default_factory=ExitStack)
+    _http: Any = field(default=None, repr=False)
 
     def __getitem__(self, name: str) -> Carrier:
         return self.carriers[name]
+
+    def settle_sellers(self) -> None:
+        """Bring every seller up to its clock and deliver its pending notifications, one seller after
+        the other (each call returns once its deliveries are done): the oracles then find them stored."""
+        if self._http is None:
+            import httpx
+
+            self._http = self.stack.enter_context(httpx.Client(timeout=60))  # keep-alive: ~5 ms a call
+        for carrier in sorted(self.carriers.values(), key=lambda c: c.name):
+            response = self._http.get(
+                f"{carrier.seller_url}/simulator/notifications",
+                headers={"Authorization": f"Bearer {carrier.operator_token}"},
+            )
+            response.raise_for_status()
 
 
 def _secret_env(name: str, value: str) -> dict:
@@ -159,9 +175,13 @@ def running_market(
     seed: int = 1,
     on_sellers_started: Callable[[TestMarket], None] | None = None,
     seller_overrides: dict | None = None,
+    seller_tick_seconds: float = 0.1,
     **oracle_overrides,
 ) -> Iterator[TestMarket]:
     """Start every carrier's seller and oracle (listener + loop); stop all of them on exit.
+
+    `seller_tick_seconds`: how often each seller runs due transitions on its own (0: only when asked,
+    by a request or `settle_sellers`, which a run that must replay exactly uses).
 
     `on_sellers_started(market)` runs once every seller serves (their URLs known) and before any
     oracle starts: the place to publish the sellers' URLs on chain (e.g. the members' profiles).
@@ -181,7 +201,7 @@ def running_market(
                 notification_token=carrier.notification_token,
                 seller_id=carrier.address,
                 instance=instance,
-                tick_seconds=0.1,
+                tick_seconds=seller_tick_seconds,
             )
             carrier.seller_url = market.stack.enter_context(serve_in_thread(app))
         ports = {c.name: free_port() for c in carriers}

@@ -56,11 +56,34 @@ def test_rank_quotes__orders_by_cost_and_reputation_and_explains(market):
     assert [r.quote for r in ranked] == [mid, dear, cheap]
     assert ranked[0].total_cost == 2_000 * 10**6 + 36 * 1_000 * 10**6
     assert round(ranked[0].score, 3) == 0.928 and round(ranked[2].score, 3) == 0.6
-    assert "(2,000.00 once + 900.00/month; cheapest)" in ranked[2].explanation
+    assert "(2,000.00 once + 900.00/month for 36 months; cheapest)" in ranked[2].explanation
     assert ranked[2].explanation.startswith("#3 ")
     assert all(a.score >= b.score for a, b in pairwise(ranked))
     assert [r.quote for r in rank_quotes([cheap, dear, mid], reputation, reputation_weight=0)] == [
         cheap,
         mid,
         dear,
+    ]
+
+
+def test_rank_quotes__different_terms__compared_like_for_like_not_by_contract_value(market):
+    rfq = market.new_rfq()
+    short, long_ = market.providers[:2]
+    # 12 months at 1,000/month has the smaller contract value (14,000 against 30,800) but costs more
+    # per month (1,166.67 against 855.56) than 36 months at 800/month.
+    twelve = market.sign(market.quote(rfq, short, monthly=1_000 * 10**6, term_months=12), short)
+    thirty_six = market.sign(market.quote(rfq, long_, monthly=800 * 10**6, term_months=36), long_)
+    assert twelve.quote.total_cost < thirty_six.quote.total_cost
+    reputation = {short.address: 1.0, long_.address: 1.0}
+
+    per_month = rank_quotes([twelve, thirty_six], reputation)
+    assert [r.quote for r in per_month] == [thirty_six, twelve]
+    assert [r.basis_cost for r in per_month] == [855_555_556, 1_166_666_667]
+    assert "855.56/month (2,000.00 once + 800.00/month for 36 months; cheapest)" in per_month[0].explanation
+
+    # Over a requested 24 months: 2,000 + 24 x 800 = 21,200 against 2,000 + 24 x 1,000 = 26,000.
+    over_term = rank_quotes([twelve, thirty_six], reputation, basis="term", term_months=24)
+    assert [(r.quote, r.basis_cost) for r in over_term] == [
+        (thirty_six, 21_200 * 10**6),
+        (twelve, 26_000 * 10**6),
     ]

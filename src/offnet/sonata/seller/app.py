@@ -136,7 +136,7 @@ def create_seller_app(
     auth = SellerAuth.build(tokens, clients)
     sender = NotificationSender(notification_token)
     faults = {"fail_next": 0, "status": 503}
-    counter = iter(range(1, 1 << 62))
+    asked: dict[tuple[str, str], int] = {}
     background: set[asyncio.Task[Any]] = set()
 
     async def flush() -> list[dict[str, Any]]:
@@ -206,7 +206,11 @@ def create_seller_app(
             if faults["fail_next"] > 0:
                 faults["fail_next"] -= 1
                 return error_response(faults["status"], "temporarilyUnavailable", "injected fault")
-            if engine.rng("http", next(counter)).random() < behaviour.error_probability:
+            # Keyed by the request itself (method, path and how often it was asked), not by the order
+            # requests arrive in: concurrent callers meet the same failures on every run of a seed.
+            key = (request.method, request.url.path)
+            attempt = asked[key] = asked.get(key, 0) + 1
+            if engine.rng("http", *key, attempt).random() < behaviour.error_probability:
                 return error_response(500, "internalError", "simulated seller failure")
         response = await call_next(request)
         engine.commit()
