@@ -536,8 +536,9 @@ class DemoRun:
             sign_contract_commitment(party.account, notary.domain, order_id, sealed.commitment)
             for party in (buyer, seller)
         ]
+        # Each party sends through its oracle's connection: one nonce sequence per account.
         notary.notarise(
-            Sender(chain, buyer.account),
+            Sender(buyer.oracle.chain, buyer.account),
             order_id,
             sealed.commitment,
             buyer.address,
@@ -545,7 +546,7 @@ class DemoRun:
             *signatures,
         )
         notary.publish_copy(
-            Sender(chain, seller.account),
+            Sender(seller.oracle.chain, seller.account),
             order_id,
             sealed,
             public_key_of(buyer.account),
