@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert
 
+from bench.machine import load_average
 from bench.scale import directory_rows, fake_members
 from offnet.indexer import IndexStore
 from offnet.indexer.schema import (
@@ -134,4 +135,5 @@ def measure_explorer(n: int, *, repeats: int = 40, note=print) -> dict:
         "rows_per_page": 50,
         "results": results,
         "worst_page_p95_ms": worst,
+        "load_average": load_average(),  # 1/5/15 min: the machine is shared with other jobs
     }

@@ -221,7 +221,8 @@ def render_readme(r: dict) -> str:
             "",
             markdown_table(["query", "twin", "matches", "median ms", "p95 ms", "bytes"], rows),
             "",
-            f"Slowest page p95: {e['worst_page_p95_ms']} ms (goal: under 200 ms).",
+            f"Slowest page p95: {e['worst_page_p95_ms']} ms (goal: under 200 ms); load average (1/5/15 min) "
+            f"{', '.join(str(x) for x in e.get('load_average', []))} at the end of this measure.",
             "",
         ]
     parts += ["## 6. Suite health", ""]

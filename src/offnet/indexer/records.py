@@ -188,30 +188,37 @@ class Records:
         rated = and_(members.c.reputation_samples > 0, members.c.reputation_ppm >= f.min_reputation_ppm)
         new = members.c.reputation_samples == 0
         where.append({"include": or_(rated, new), "exclude": rated, "only": new}[f.new_members])
-        query = (
-            select(
-                members.c.address,
-                members.c.name,
-                members.c.sonata_url,
-                members.c.reputation_ppm,
-                members.c.reputation_samples,
-                *_reputation_columns(),
-            )
-            .outerjoin(
-                reputation_points,
-                and_(
-                    reputation_points.c.member == members.c.address,
-                    reputation_points.c.block == members.c.reputation_block,
-                ),
-            )
+        # Two steps: the page's keys from the covering index (filter and order without the rows),
+        # then the details of those rows only.
+        page_keys = (
+            select(members.c.address)
             .where(*where)
             .order_by(new, members.c.reputation_ppm.desc(), members.c.address)
             .limit(limit)
             .offset(offset)
         )
+        details = select(
+            members.c.address,
+            members.c.name,
+            members.c.sonata_url,
+            members.c.reputation_ppm,
+            members.c.reputation_samples,
+            *_reputation_columns(),
+        ).outerjoin(
+            reputation_points,
+            and_(
+                reputation_points.c.member == members.c.address,
+                reputation_points.c.block == members.c.reputation_block,
+            ),
+        )
         with self.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(members).where(*where)).scalar() or 0
-            rows = [dict(r) for r in conn.execute(query).mappings()]
+            shown = list(conn.execute(page_keys).scalars())
+            found = {
+                r["address"]: dict(r)
+                for r in conn.execute(details.where(members.c.address.in_(shown))).mappings()
+            }
+            rows = [found[address] for address in shown]
             self._attach_profiles(conn, rows)
         return Page(total, offset, rows)
 

@@ -110,6 +110,8 @@ members = Table(
     Column("updated_block", Integer, nullable=False),
     Index("ix_members_status_reputation", "status", "reputation_ppm"),
     Index("ix_members_status_samples", "status", "reputation_samples"),
+    # Covers the providers page's filter and order: its count and its page of keys never touch the rows.
+    Index("ix_members_providers", "status", "address", "reputation_samples", "reputation_ppm"),
 )
 
 products = Table(
