@@ -14,12 +14,11 @@ from bench.compile import compile_anchors
 from bench.explorer import measure_explorer
 from bench.health import suite_health
 from bench.lifecycle import eas_lifecycle, offnet_lifecycle
-from bench.machine import describe, load_average
+from bench.machine import bench_world, describe, load_average, start_anvil
 from bench.operations import measure_operations, sample_report
 from bench.relay import measure_relay
 from bench.report import render_readme
 from bench.scale import measure_discovery, measure_scale, scale_table
-from bench.world import build_world, start_anvil
 from offnet.market.types import ReportKind
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -108,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         anchors = compile_anchors()
         chain = start_anvil()
         try:
-            world = build_world(chain)
+            world = bench_world(chain)
             note("measure 1: gas of every user-facing operation")
             ops = measure_operations(world)
             note("measure 2: anchors (EAS, ERC-20, plain escrow) on the same anvil")

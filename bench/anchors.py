@@ -12,9 +12,9 @@ from web3.logs import DISCARD
 
 from bench.compile import Anchors
 from bench.table import GasTable
-from bench.world import World, funded
 from offnet.chain import Receipt, Sender
 from offnet.market.types import REPORT_ABI, SlaReport
+from offnet.testing.world import World, party
 
 ZERO_ADDRESS = "0x" + "00" * 20
 # The SLA report as an EAS schema: the same fields, in the same ABI encoding as offnet's Report struct.
@@ -94,10 +94,10 @@ def measure_anchors(
 ) -> tuple[Eas, AnchorFigures]:
     """Deploy EAS and PlainEscrow next to the suite; price one attestation, multiAttest, transfers, escrow."""
     chain = world.chain
-    attester = Sender(chain, funded(chain, "eas attester"))
-    eas = Eas.deploy(world.deployer, anchors)
+    attester = party(chain, "eas attester", prefix="bench").sender
+    eas = Eas.deploy(world.deployer.sender, anchors)
     schema, registered = eas.register(attester, REPORT_SCHEMA)
-    recipient = world.providers[0].address
+    recipient = world.seller.address
     _, one = eas.attest(attester, schema, recipient, report_payload(sample_reports[0]))
     multi = {}
     offset = 1
@@ -106,7 +106,7 @@ def measure_anchors(
         offset += size
         multi[size] = eas.multi_attest(attester, schema, recipient, payloads).gas_used
 
-    buyer = world.send(world.buyer)
+    buyer = world.buyer.sender
     token = world.token
     fresh = buyer.transact(
         token.functions.transfer(to_checksum_address(keccak(text="fresh holder")[:20]), 10**6)
@@ -115,7 +115,7 @@ def measure_anchors(
         token.functions.transfer(to_checksum_address(keccak(text="fresh holder")[:20]), 10**6)
     )
 
-    escrow, _ = world.deployer.deploy(anchors.plain_escrow)
+    escrow, _ = world.deployer.sender.deploy(anchors.plain_escrow)
     buyer.transact(token.functions.approve(escrow.address, 2**255))
     deal = keccak(text="anchor deal")
     opened = buyer.transact(escrow.functions.open(deal, recipient, token.address, 3 * 10**9))

@@ -16,9 +16,9 @@ from eth_utils import keccak
 
 from bench.anchors import AWARD_SCHEMA, QUOTE_SCHEMA, REPORT_SCHEMA, RFQ_SCHEMA, Eas, report_payload
 from bench.compile import Anchors
-from bench.world import DAY, GOOD_MONTH, MONTHLY, ONE_TIME, World, delivery_report, period_report
 from offnet.chain import Receipt
 from offnet.market.types import ReportKind, SlaReport
+from offnet.testing.world import DAY, GOOD_MONTH, MONTHLY, ONE_TIME, World, delivery_report, period_report
 
 MONTHS = 12
 PREPAID = 3
@@ -43,7 +43,9 @@ class Ledger:
 def offnet_lifecycle(world: World) -> Ledger:
     """The order lived through offnet's contracts on the bench anvil."""
     chain, spent = world.chain, Ledger()
-    order = world.award("lifecycle", seal=True, prepaid=PREPAID, term=MONTHS)
+    order = world.open_order(
+        sellers=world.sellers, request="lifecycle", seal=True, prepaid_months=PREPAID, term_months=MONTHS
+    )
     spent.add("RFQ post", order.receipts["post"])
     spent.add("3 quote commitments", *(order.receipts[f"commit{i}"] for i in range(3)))
     spent.add("award (escrow funded, contract notarised)", order.receipts["award"])
@@ -52,15 +54,15 @@ def offnet_lifecycle(world: World) -> Ledger:
     spent.add("delivery: 2 reports + release", *delivered.values())
     for month in range(1, MONTHS + 1):
         if month in (3, 6, 9):
-            spent.add("3 top-ups of 3 months", world.escrow.top_up(world.send(world.buyer), terms, 3))
+            spent.add("3 top-ups of 3 months", world.escrow.top_up(world.buyer.sender, terms, 3))
         chain.advance_time(31 * DAY)
         # Each oracle reuses one lane a month (its batch of last month outlived the liveness window).
         settled = world.both_report(terms, period_report(terms, month), lane=0)
         spent.add(f"{MONTHS} months: 2 reports + release each", *settled.values())
-    spent.add("seller withdraws", world.escrow.withdraw(world.send(world.providers[0]), world.token.address))
+    spent.add("seller withdraws", world.escrow.withdraw(world.sellers[0].sender, world.token.address))
     spent.add(
         "close RFQ (quote timeliness for reputation)",
-        world.market.close(world.send(world.council), order.rfq),
+        world.market.close(world.council.sender, order.rfq),
     )
     return spent
 
@@ -73,7 +75,7 @@ def schema_uid(schema: str) -> bytes:
 def eas_lifecycle(world: World, eas: Eas, anchors: Anchors) -> tuple[Ledger, int]:
     """The same facts as EAS attestations plus a PlainEscrow; returns the ledger and one-time schema gas."""
     chain = world.chain
-    buyer, seller = world.send(world.buyer), world.send(world.providers[0])
+    buyer, seller = world.buyer.sender, world.sellers[0].sender
     spent, setup = Ledger(), 0
     uids = {}
     for name, schema in (
@@ -84,11 +86,11 @@ def eas_lifecycle(world: World, eas: Eas, anchors: Anchors) -> tuple[Ledger, int
     ):
         uids[name] = schema_uid(schema)
         if bytes(eas.schemas.functions.getSchema(uids[name]).call()[0]) == bytes(32):  # not registered yet
-            setup += eas.register(world.deployer, schema)[1].gas_used
-    escrow, _ = world.deployer.deploy(anchors.plain_escrow)
+            setup += eas.register(world.deployer.sender, schema)[1].gas_used
+    escrow, _ = world.deployer.sender.deploy(anchors.plain_escrow)
     buyer.transact(world.token.functions.approve(escrow.address, 2**255))
 
-    rfq = world.rfq("eas lifecycle")
+    rfq = world.rfq(request="eas lifecycle", deadline_in=7 * DAY)
     rfq_uid, r = eas.attest(
         buyer,
         uids["rfq"],
@@ -100,9 +102,9 @@ def eas_lifecycle(world: World, eas: Eas, anchors: Anchors) -> tuple[Ledger, int
     )
     spent.add("RFQ post", r)
     quote_uids = []
-    for i, provider in enumerate(world.providers):
+    for i, provider in enumerate(world.sellers):
         uid, r = eas.attest(
-            world.send(provider),
+            provider.sender,
             uids["quote"],
             world.buyer.address,
             encode(
@@ -117,14 +119,12 @@ def eas_lifecycle(world: World, eas: Eas, anchors: Anchors) -> tuple[Ledger, int
     _, award = eas.attest(
         buyer,
         uids["award"],
-        world.providers[0].address,
+        world.seller.address,
         encode(["bytes32", "bytes32", "bytes32"], [quote_uids[0], keccak(text="contract"), deal]),
         ref=quote_uids[0],
     )
     opened = buyer.transact(
-        escrow.functions.open(
-            deal, world.providers[0].address, world.token.address, ONE_TIME + PREPAID * MONTHLY
-        )
+        escrow.functions.open(deal, world.seller.address, world.token.address, ONE_TIME + PREPAID * MONTHLY)
     )
     spent.add("award (escrow funded, contract notarised)", award, opened)
 
@@ -142,7 +142,7 @@ def eas_lifecycle(world: World, eas: Eas, anchors: Anchors) -> tuple[Ledger, int
     spent.add(
         "delivery: 2 reports + release",
         eas.attest(seller, uids["report"], world.buyer.address, delivery)[1],
-        eas.attest(buyer, uids["report"], world.providers[0].address, delivery)[1],
+        eas.attest(buyer, uids["report"], world.seller.address, delivery)[1],
         buyer.transact(escrow.functions.release(deal, ONE_TIME)),
     )
     for month in range(1, MONTHS + 1):
@@ -160,7 +160,7 @@ def eas_lifecycle(world: World, eas: Eas, anchors: Anchors) -> tuple[Ledger, int
         spent.add(
             f"{MONTHS} months: 2 reports + release each",
             eas.attest(seller, uids["report"], world.buyer.address, payload)[1],
-            eas.attest(buyer, uids["report"], world.providers[0].address, payload)[1],
+            eas.attest(buyer, uids["report"], world.seller.address, payload)[1],
             buyer.transact(escrow.functions.release(deal, MONTHLY)),
         )
     spent.steps["seller withdraws"] = 0  # release pays the seller directly

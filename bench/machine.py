@@ -1,4 +1,4 @@
-"""The machine and the versions a bench run used."""
+"""The machine and the versions a bench run used, and the anvil node it measures on."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from importlib import metadata
 from pathlib import Path
 
 from offnet.build import compile_settings, project_root
-from offnet.chain.anvil import find_anvil
+from offnet.chain.anvil import Anvil, find_anvil
+from offnet.chain.connect import Chain, connect
+from offnet.exceptions import AnvilError
+from offnet.testing.world import World
+
+GAS_LIMIT = 2_000_000_000  # block gas limit of the bench anvil: room for a 10,000-founder registry
 
 
 def _cpu_model() -> str:
@@ -88,3 +93,33 @@ def describe() -> dict:
         "httpx": version("httpx"),
         "offnet": version("offnet"),
     }
+
+
+def start_anvil(attempts: int = 3) -> Chain:
+    """A fresh anvil (automine) with a large block gas limit, connected over HTTP.
+
+    A start is retried on another port: the free port may be taken by someone else before anvil binds it.
+    """
+    for attempt in range(attempts):
+        try:
+            node = Anvil(extra_args=("--gas-limit", str(GAS_LIMIT), "--disable-code-size-limit")).start()
+            break
+        except AnvilError:
+            if attempt + 1 == attempts:
+                raise
+    chain = connect(rpc=node.url)
+    chain.anvil = node  # stopped by chain.close()
+    return chain
+
+
+def bench_world(chain: Chain, *, extra_founders: list[str] | tuple[str, ...] = ()) -> World:
+    """The test world on the bench anvil: a buyer, three providers and a one-seat council (all
+    founders), two sponsors to admit; the buyer funded."""
+    return World.create(
+        chain,
+        "bench",
+        sellers=("provider-0", "provider-1", "provider-2"),
+        keys=False,
+        sponsors_required=2,
+        extra_founders=extra_founders,
+    )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from eth_utils import keccak
 
 from bench.table import GasTable
-from bench.world import DAY, World, delivery_report, funded, period_report
 from offnet.market.notary import financial_contract, public_key_of, seal_contract, sign_contract_commitment
 from offnet.market.registry import ACCESS_ELINE, Profile
 from offnet.market.types import FailureReason, PeriodMetrics, ReportKind, SlaReport
+from offnet.testing.world import DAY, World, delivery_report, party, period_report
 
 # DESIGN.md "Gas budgets" (whole transaction, 21,000 base included).
 BUDGET = {
@@ -21,6 +21,7 @@ BUDGET = {
     "settle": 90_000,
 }
 BATCH_SIZES = (1, 10, 100)
+ECIES = "two ECIES copies in event data"
 
 
 def sample_report(kind: ReportKind, i: int, now: int) -> SlaReport:
@@ -53,7 +54,7 @@ def measure_reports(world: World, table: GasTable) -> dict[str, dict[int, int]]:
     (its ring of lanes): rewriting the lane's slot is the steady cost; a lane's first use is shown
     once. Batches take lanes of their own.
     """
-    oracle, member = world.send(world.providers[1]), world.providers[1].address
+    oracle, member = world.sellers[1].sender, world.sellers[1].address
     now = world.chain.now()
     out: dict[str, dict[int, int]] = {}
     serial = 0
@@ -83,18 +84,15 @@ def measure_operations(world: World) -> GasTable:
     chain, reg = world.chain, world.registry
 
     # Membership: apply, then two sponsors (the second admits).
-    applicant = funded(chain, "applicant")
+    applicant = party(chain, "applicant", prefix="bench")
     profile = Profile("Bench Telecom", "https://sonata.bench.example", (ACCESS_ELINE,), ("FR", "DE"))
-    table.add("register: apply to join", reg.apply(world.send(applicant), profile).gas_used)
-    table.add(
-        "sponsor (first of two)", reg.sponsor(world.send(world.providers[0]), applicant.address).gas_used
-    )
-    table.add(
-        "sponsor (second: admits)", reg.sponsor(world.send(world.providers[1]), applicant.address).gas_used
-    )
+    table.add("register: apply to join", reg.apply(applicant.sender, profile).gas_used)
+    table.add("sponsor (first of two)", reg.sponsor(world.sellers[0].sender, applicant.address).gas_used)
+    table.add("sponsor (second: admits)", reg.sponsor(world.sellers[1].sender, applicant.address).gas_used)
 
     # RFQ, three quote commitments and an award that opens the escrow and notarises the contract.
-    first = world.award("ops first", seal=True)
+    # Three months prepaid and a one-month top-up: the disputed period 4 below is funded.
+    first = world.open_order(sellers=world.sellers, request="ops first", seal=True, prepaid_months=3)
     table.add("RFQ post (3 invited)", first.receipts["post"].gas_used, budget=BUDGET["rfq"])
     table.add("quote commitment", first.receipts["commit1"].gas_used, budget=BUDGET["quote"])
     table.add(
@@ -103,32 +101,24 @@ def measure_operations(world: World) -> GasTable:
         budget=BUDGET["award"],
         note="verify EIP-712 quote (it carries the contract hash), open order, pull funds; the escrow's token balance slot is created once",
     )
-    second = world.award("ops second", seal=True)
+    second = world.open_order(sellers=world.sellers, request="ops second", seal=True)
     table.add(
         "award with notarised contract hash (steady state)",
         second.receipts["award"].gas_used,
         budget=BUDGET["award"],
     )
-    third = world.award("ops third", seal=False)
+    third = world.open_order(sellers=world.sellers, request="ops third")
     table.add(
         "award without a contract hash (steady state)",
         third.receipts["award"].gas_used,
         budget=BUDGET["award"],
     )
-    table.add(
-        "publish encrypted copies (contract of an award)",
-        world.notary.publish_award_copy(
-            world.send(world.buyer),
-            first.terms,
-            first.sealed,
-            public_key_of(world.buyer),
-            public_key_of(world.providers[0]),
-        ).gas_used,
-        note="two ECIES copies in event data",
-    )
+    keys = public_key_of(world.buyer.account), public_key_of(world.seller.account)  # both parties read copies
+    copies = world.notary.publish_award_copy(world.buyer.sender, first.terms, first.sealed, *keys)
+    table.add("publish encrypted copies (contract of an award)", copies.gas_used, note=ECIES)
     table.add(
         "reveal contract (of an award, checked against the terms)",
-        world.notary.reveal_award(world.send(world.providers[0]), first.terms, first.sealed).gas_used,
+        world.notary.reveal_award(world.sellers[0].sender, first.terms, first.sealed).gas_used,
     )
 
     # Notary after award (an amendment): both signatures, a stored record, copies, reveal.
@@ -136,39 +126,30 @@ def measure_operations(world: World) -> GasTable:
     domain = world.notary.domain
     sigs = [
         sign_contract_commitment(a, domain, third.order_id, sealed.commitment)
-        for a in (world.buyer, world.providers[0])
+        for a in (world.buyer.account, world.seller.account)
     ]
     table.add(
         "notarise an amendment (existing order, both signatures)",
         world.notary.notarise(
-            world.send(world.council),
+            world.council.sender,
             third.order_id,
             sealed.commitment,
             world.buyer.address,
-            world.providers[0].address,
+            world.seller.address,
             *sigs,
         ).gas_used,
     )
-    table.add(
-        "publish encrypted copies",
-        world.notary.publish_copy(
-            world.send(world.buyer),
-            third.order_id,
-            sealed,
-            public_key_of(world.buyer),
-            public_key_of(world.providers[0]),
-        ).gas_used,
-        note="two ECIES copies in event data",
-    )
+    copies = world.notary.publish_copy(world.buyer.sender, third.order_id, sealed, *keys)
+    table.add("publish encrypted copies", copies.gas_used, note=ECIES)
     table.add(
         "reveal contract",
-        world.notary.reveal(world.send(world.providers[0]), third.order_id, sealed).gas_used,
+        world.notary.reveal(world.sellers[0].sender, third.order_id, sealed).gas_used,
     )
 
-    table.add("top-up (1 month)", world.escrow.top_up(world.send(world.buyer), first.terms, 1).gas_used)
+    table.add("top-up (1 month)", world.escrow.top_up(world.buyer.sender, first.terms, 1).gas_used)
     table.add(
         "close RFQ (3 invited, quote timeliness)",
-        world.market.close(world.send(world.council), first.rfq).gas_used,
+        world.market.close(world.council.sender, first.rfq).gas_used,
     )
 
     # SLA reports of every kind, alone and batched.
@@ -183,27 +164,17 @@ def measure_operations(world: World) -> GasTable:
         budget=BUDGET["settle"],
         note="reputation + escrow release in the same tx",
     )
-    chain.advance_time(31 * DAY)
-    month1 = world.both_report(terms, period_report(terms, 1))
-    table.add(
-        "finalize matched: period 1 (releases month)",
-        month1["finalize matched"].gas_used,
-        budget=BUDGET["settle"],
-    )
-    chain.advance_time(30 * DAY)
-    month2 = world.both_report(terms, period_report(terms, 2))
-    table.add(
-        "finalize matched: period 2 (steady state)",
-        month2["finalize matched"].gas_used,
-        budget=BUDGET["settle"],
-    )
+    for period, wait, what in ((1, 31, "releases month"), (2, 30, "steady state")):
+        chain.advance_time(wait * DAY)
+        settled = world.both_report(terms, period_report(terms, period))["finalize matched"]
+        table.add(f"finalize matched: period {period} ({what})", settled.gas_used, budget=BUDGET["settle"])
     chain.advance_time(30 * DAY)
     month3 = period_report(terms, 3)
-    batch, _ = world.ledger.submit(world.send(world.providers[0]), terms.seller, [month3])
+    batch, _ = world.ledger.submit(world.sellers[0].sender, terms.seller, [month3])
     chain.advance_time(2 * DAY + 1)
     table.add(
         "finalize after liveness window: period 3",
-        world.ledger.finalize(world.send(world.council), terms, month3, batch).gas_used,
+        world.ledger.finalize(world.council.sender, terms, month3, batch).gas_used,
         budget=BUDGET["settle"],
     )
 
@@ -211,27 +182,25 @@ def measure_operations(world: World) -> GasTable:
     chain.advance_time(30 * DAY)
     claimed = period_report(terms, 4, PeriodMetrics(999_990, 4_000, 0, 600, 0))
     truth = period_report(terms, 4, PeriodMetrics(997_000, 9_000, 50, 30_000, 3))
-    seller_batch, _ = world.ledger.submit(world.send(world.providers[0]), terms.seller, [claimed])
+    seller_batch, _ = world.ledger.submit(world.sellers[0].sender, terms.seller, [claimed])
     table.add(
         "dispute (SLA report)",
-        world.ledger.dispute(world.send(world.buyer), terms, claimed, seller_batch).gas_used,
+        world.ledger.dispute(world.buyer.sender, terms, claimed, seller_batch).gas_used,
         budget=BUDGET["dispute"],
     )
     ruling = world.ledger.resolve_call(terms, truth, terms.seller)._encode_transaction_data()
     table.add(
         "ruling (council of 1: propose executes at once)",
-        world.send(world.council)
-        .transact(world.suite.registry.fn.propose(world.ledger.address, ruling))
-        .gas_used,
+        world.council.sender.transact(world.suite.registry.fn.propose(world.ledger.address, ruling)).gas_used,
         note="credits the buyer, moves reputation, releases the month",
     )
 
     table.add(
         "withdraw (seller)",
-        world.escrow.withdraw(world.send(world.providers[0]), world.token.address).gas_used,
+        world.escrow.withdraw(world.sellers[0].sender, world.token.address).gas_used,
     )
     table.add(
         "withdraw (buyer credits)",
-        world.escrow.withdraw(world.send(world.buyer), world.token.address).gas_used,
+        world.escrow.withdraw(world.buyer.sender, world.token.address).gas_used,
     )
     return table

@@ -11,34 +11,31 @@ seen; a report's latency is POST sent -> first sight of the block that holds its
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import yaml
 from sqlalchemy import func, select
 
-from bench.world import DAY, World, build_world, start_anvil
-from offnet.chain.anvil import free_port
+from bench.machine import bench_world, start_anvil
 from offnet.market.types import ReportKind
 from offnet.oracle.store import Store, outbox
 from offnet.sla.reports import ticket_key
-from offnet.sonata.client import SonataClient
-from offnet.sonata.examples import load_example
-from offnet.sonata.seller import create_seller_app
 from offnet.sonata.seller.server import serve_in_thread
-from offnet.testing.carriers import chain_clock
+from offnet.testing.processes import (
+    ORDER_EVENT,
+    TICKET_EVENT,
+    buyer_oracle,
+    envelope,
+    listener_path,
+    order_with_tickets,
+    reference_seller,
+)
+from offnet.testing.world import World, wait_until
 
-OFFNET = Path(sys.executable).parent / "offnet"
-TICKET_PATH = "/mefApi/sonata/troubleTicketNotification/v4/listener/troubleTicketStatusChangeEvent"
-ORDER_PATH = "/mefApi/sonata/productOrderingNotification/v10/listener/productOrderStateChangeEvent"
 CONCURRENCY = 16
 
 
@@ -107,15 +104,6 @@ def _percentile(values: list[float], q: float) -> float:
     )
 
 
-def _envelope(event_id: str, event_type: str, resource_id: str) -> dict:
-    return {
-        "eventId": event_id,
-        "eventTime": "2026-06-01T10:00:00Z",
-        "eventType": event_type,
-        "event": {"id": resource_id},
-    }
-
-
 async def _post_all(
     url: str, token: str, ticket_ids: list[str], sent: dict[str, float], retries: list[str]
 ) -> None:
@@ -129,12 +117,12 @@ async def _post_all(
 
         async def one(ticket_id: str) -> None:
             async with gate:
-                body = _envelope(f"EV-{ticket_id}", "troubleTicketStatusChangeEvent", ticket_id)
+                body = envelope(f"EV-{ticket_id}", TICKET_EVENT, ticket_id)
                 problem = ""
                 for _ in range(5):
                     sent.setdefault(ticket_id, time.monotonic())
                     try:
-                        response = await http.post(TICKET_PATH, json=body)
+                        response = await http.post(listener_path(TICKET_EVENT), json=body)
                     except httpx.TransportError as exc:  # e.g. a kept-alive connection closed under us
                         problem = f"{type(exc).__name__} {exc}"
                     else:
@@ -156,119 +144,64 @@ class Stage:
     seller_url: str
     product_order_id: str
     ticket_ids: list[str]
-    deployments: Path
 
 
-def prepare(world: World, seller_url: str, events: int, workdir: Path) -> Stage:
+def prepare(world: World, seller_url: str, events: int) -> Stage:
     """Award an order, place it at the seller, open `events` tickets, let the seller resolve them."""
     chain = world.chain
-    order = world.award("relay", seal=False)
-    deployments = workdir / "deployments"
-    world.suite.manifest.save(deployments)
-    start = datetime.fromtimestamp(chain.now(), UTC)
-    request = load_example("product_order_create")
-    request["externalId"] = "0x" + order.order_id.hex()
-    for item in request["productOrderItem"]:
-        item.pop("quoteItem", None)
-        item.pop("requestedCompletionDate", None)
-
-    async def place() -> tuple[str, list[str]]:
-        async with SonataClient(seller_url, "buyer-at-seller") as sonata:
-            po = await sonata.create_product_order(request)
-            chain.advance_time(90 * DAY)
-            await asyncio.sleep(0.5)
-            ticket = load_example("trouble_ticket_create")
-            ticket["relatedEntity"][0]["id"] = po.id
-            ticket["issueStartDate"] = (start + timedelta(days=80)).isoformat()
-            gate = asyncio.Semaphore(8)
-
-            async def open_one(i: int) -> str:
-                async with gate:
-                    return (await sonata.create_trouble_ticket(ticket | {"externalId": f"T{i}"})).id
-
-            ids = await asyncio.gather(*(open_one(i) for i in range(events)))
-            chain.advance_time(3 * DAY)
-            await asyncio.sleep(1.0)
-            return po.id, list(ids)
-
-    po_id, ids = asyncio.run(place())
-    return Stage(world, seller_url, po_id, ids, deployments)
+    order = world.open_order(sellers=world.sellers, request="relay")
+    po_id, ids = asyncio.run(order_with_tickets(chain, seller_url, order.order_id, events, concurrency=8))
+    return Stage(world, seller_url, po_id, ids)
 
 
 def run_stream(stage: Stage, batch_size: int, workdir: Path, *, timeout: float) -> RelayRun:
     """Start an oracle with `batch_size`, post the stream, wait for every report on chain; measure."""
     chain, world = stage.world.chain, stage.world
-    port = free_port()
-    name = f"oracle-{len(stage.ticket_ids)}-{batch_size}"
-    database = workdir / f"{name}.db"
-    env = dict(
-        os.environ,
-        BENCH_SELLER_NOTIFIES="seller-notifies",
-        BENCH_BUYER_AT_SELLER="buyer-at-seller",
-        BENCH_BUYER_KEY="0x" + bytes(world.buyer.key).hex(),
+    oracle = buyer_oracle(
+        world,
+        workdir,
+        stage.seller_url,
+        rpc=chain.url,
+        name=f"oracle-{len(stage.ticket_ids)}-{batch_size}",
+        batch_size=batch_size,
+        poll_interval=0.05,
     )
-    config = workdir / f"{name}.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "member": world.buyer.address,
-                "private_key_env": "BENCH_BUYER_KEY",
-                "rpc": chain.url,
-                "deployments": str(stage.deployments),
-                "listen_port": port,
-                "database": f"sqlite:///{database}",
-                "batch_size": batch_size,
-                "poll_interval": 0.05,
-                "auto_award": False,
-                "peers": [
-                    {
-                        "name": "seller",
-                        "member": world.providers[0].address,
-                        "sonata_url": stage.seller_url,
-                        "inbound_token": {"env": "BENCH_SELLER_NOTIFIES"},
-                        "outbound_token": {"env": "BENCH_BUYER_AT_SELLER"},
-                    }
-                ],
-            }
-        )
-    )
-    url = f"http://127.0.0.1:{port}"
-    log_path = workdir / f"{name}.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [str(OFFNET), "oracle", "run", "--config", str(config)], env=env, stdout=log, stderr=log
-        )
     watcher = BlockWatcher(chain.url)
     try:
-        _wait(lambda: _healthy(url), 60, "the oracle listener")
-        store = Store(f"sqlite:///{database}")
-        httpx.post(
-            url + ORDER_PATH,
-            json=_envelope(f"EV-order-{batch_size}", "productOrderStateChangeEvent", stage.product_order_id),
-            headers={"Authorization": "Bearer seller-notifies"},
-            timeout=10,
-        ).raise_for_status()
-        _wait(lambda: store.order(product_order_id=stage.product_order_id) is not None, 120, "the order link")
+        oracle.start()
+        store = oracle.store
+        linked = oracle.notify("seller", ORDER_EVENT, f"EV-order-{batch_size}", stage.product_order_id)
+        if linked != 204:
+            raise RuntimeError(f"the oracle refused the order notification: {linked}")
+        wait_until(
+            lambda: store.order(product_order_id=stage.product_order_id) is not None,
+            "the order link",
+            seconds=120,
+        )
         first_block = chain.w3.eth.block_number + 1
         watcher.start()
         sent: dict[str, float] = {}
         retries: list[str] = []
         began = time.monotonic()
-        asyncio.run(_post_all(url, "seller-notifies", stage.ticket_ids, sent, retries))
+        asyncio.run(_post_all(oracle.url, "seller-notifies", stage.ticket_ids, sent, retries))
         posted = time.monotonic() - began
         expected = len(stage.ticket_ids)
-        timed_out = not _wait(lambda: _confirmed_tickets(store) >= expected, timeout, None)
+        try:
+            wait_until(
+                lambda: _confirmed_tickets(store) >= expected, "every report", seconds=timeout, interval=0.25
+            )
+            timed_out = False
+        except TimeoutError:
+            timed_out = True
         time.sleep(0.1)
     except Exception as exc:
-        tail = log_path.read_text(errors="replace")[-2000:] if log_path.exists() else ""
-        raise RuntimeError(f"relay stream of {name} failed ({exc!r}); oracle log tail:\n{tail}") from exc
+        tail = oracle.log.read_text(errors="replace")[-2000:] if oracle.log.exists() else ""
+        raise RuntimeError(
+            f"relay stream of {oracle.name} failed ({exc!r}); oracle log tail:\n{tail}"
+        ) from exc
     finally:
         watcher.stop()
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        oracle.stop()
     run = _measure(stage, batch_size, sent, watcher.seen, first_block, began, posted, timed_out)
     run.post_retries = len(retries)
     return run
@@ -329,24 +262,6 @@ def _confirmed_tickets(store: Store) -> int:
         return int(conn.execute(query).scalar_one())
 
 
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(url + "/healthz", timeout=1).status_code in (200, 503)
-    except httpx.HTTPError:
-        return False
-
-
-def _wait(condition, seconds: float, what: str | None) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.25)
-    if what:
-        raise TimeoutError(f"timed out waiting for {what}")
-    return False
-
-
 def measure_relay(
     sizes: list[int],
     workdir: Path,
@@ -363,17 +278,11 @@ def measure_relay(
     for events, size in plan:
         chain = start_anvil()
         try:
-            world = build_world(chain)
-            app = create_seller_app(
-                "prompt-and-punctual",
-                f"bench-{events}-{size}",
-                clock=chain_clock(chain),
-                tokens={"buyer-at-seller": world.buyer.address},
-                tick_seconds=0.05,
-            )
+            world = bench_world(chain)
+            app = reference_seller(f"bench-{events}-{size}", world)
             with serve_in_thread(app) as seller_url:
                 started = time.monotonic()
-                stage = prepare(world, seller_url, events, workdir)
+                stage = prepare(world, seller_url, events)
                 note(
                     f"  relay: {events} tickets ready at the seller in {time.monotonic() - started:.0f}s; "
                     f"streaming with batch_size={size}"

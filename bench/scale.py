@@ -19,12 +19,13 @@ from pathlib import Path
 from eth_utils import keccak, to_checksum_address
 from sqlalchemy import insert
 
+from bench.machine import bench_world
 from bench.seed import seed_market
 from bench.table import GasTable
-from bench.world import Order, World, build_world, funded, period_report
 from offnet.chain import Chain
 from offnet.indexer.store import IndexStore, coverage, members, products
 from offnet.market.registry import ACCESS_ELINE, MemberStatus, Profile, product_key
+from offnet.testing.world import Order, World, party, period_report
 
 FOUNDERS = 5  # the buyer, three providers and the council of every bench world
 COUNTRIES = ("FR", "DE", "NL", "BE", "ES", "IT", "GB", "US", "PL", "CH")
@@ -69,7 +70,7 @@ class Sized:
         return {"open_rfqs": rfqs, "open_orders": orders, **seeded.__dict__}
 
     def award(self, tag: str) -> Order:
-        order = self.world.award(tag, seal=False)
+        order = self.world.open_order(sellers=self.world.sellers, request=tag)
         self.open_orders += 1
         return order
 
@@ -78,14 +79,12 @@ def measure_point(sized: Sized, tag: str) -> ScalePoint:
     """apply (a fresh applicant), RFQ post and award (the buyer's steady state), one PERIOD report."""
     world = sized.world
     members, open_rfqs, open_orders = sized.members, sized.open_rfqs, sized.open_orders
-    applicant = funded(world.chain, f"scale applicant {tag}")
+    applicant = party(world.chain, f"scale applicant {tag}", prefix="bench")
     applied = world.registry.apply(
-        world.send(applicant), Profile("Scale", "https://s.example", (ACCESS_ELINE,), ("FR",))
+        applicant.sender, Profile("Scale", "https://s.example", (ACCESS_ELINE,), ("FR",))
     )
     order = sized.award(f"scale {tag}")
-    _, report = world.ledger.submit(
-        world.send(world.providers[0]), order.terms.seller, [period_report(order.terms, 1)]
-    )
+    _, report = world.submit_batch(world.seller, [period_report(order.terms, 1)])
     return ScalePoint(
         f"{members:,} members, {open_rfqs:,} open RFQs, {open_orders:,} open orders",
         members,
@@ -104,13 +103,13 @@ def measure_scale(
     """The four operations at `small_n` members / RFQs / orders, then with `members_n` members, then
     with `rfqs_n` open RFQs, then with `orders_n` open orders (each step adds to the previous world)."""
     seeding = []
-    small = Sized(build_world(chain, extra_founders=fake_members(small_n - FOUNDERS, "small")), small_n)
+    small = Sized(bench_world(chain, extra_founders=fake_members(small_n - FOUNDERS, "small")), small_n)
     small.award("warm small")  # the buyer/provider pair's first award costs more: measure steady state
     seeding.append(small.seed(rfqs=small_n, orders=small_n - small.open_orders, tag="small", note=note))
     points = [measure_point(small, "small")]
 
     started = time.monotonic()
-    big = Sized(build_world(chain, extra_founders=fake_members(members_n - FOUNDERS, "scale")), members_n)
+    big = Sized(bench_world(chain, extra_founders=fake_members(members_n - FOUNDERS, "scale")), members_n)
     deploy_gas = big.world.suite.manifest.gas["deploy CarrierRegistry"]
     deploy_seconds = time.monotonic() - started
     note(

@@ -22,10 +22,10 @@ from eth_utils import function_abi_to_4byte_selector
 from eth_utils.abi import get_abi_input_types
 from web3.contract.contract import ContractFunction
 
-from bench.world import World
 from offnet.chain import Chain, Sender
 from offnet.market.quotes import SignedQuote
 from offnet.market.rfq import LogEntry, Rfq
+from offnet.testing.world import DAY, World
 
 CHECK_EVERY = 997  # re-check the fast encoder against web3's own encoding this often
 
@@ -210,15 +210,18 @@ def seed_market(world: World, *, rfqs: int, orders: int, tag: str, per_block: in
     """
     started = time.monotonic()
     chain, market, encoder = world.chain, world.market, Encoder()
-    buyer, provider = world.buyer, world.providers[0]
+    buyer, provider = world.buyer.account, world.seller
     miner = Miner(chain, per_block=per_block)
-    now, domain = chain.now(), market.domain
-    open_rfqs = [world.rfq(f"{tag} open rfq {i}", now=now) for i in range(rfqs)]
-    order_rfqs = [world.rfq(f"{tag} order {i}", [provider.address], now=now) for i in range(orders)]
+    now = chain.now()
+    open_rfqs = [world.rfq(request=f"{tag} open rfq {i}", deadline_in=7 * DAY, now=now) for i in range(rfqs)]
+    order_rfqs = [
+        world.rfq(invited=[provider.address], request=f"{tag} order {i}", deadline_in=7 * DAY, now=now)
+        for i in range(orders)
+    ]
     miner.mine(
         [record(chain, buyer, lambda s, r=r: market.post(s, r), encoder) for r in open_rfqs + order_rfqs]
     )
-    quotes = [world.quote(r, provider, 0, now=now, domain=domain) for r in order_rfqs]
+    quotes = [world.sign(world.quote(r, provider, now=now), provider) for r in order_rfqs]
     miner.mine(_commits(world, order_rfqs, quotes, encoder))
     first_award_block = chain.w3.eth.block_number + 1
     miner.mine(_awards(world, order_rfqs, quotes, encoder))
@@ -237,19 +240,19 @@ def seed_market(world: World, *, rfqs: int, orders: int, tag: str, per_block: in
 def _commits(
     world: World, rfqs: Iterable[Rfq], quotes: Iterable[SignedQuote], encoder: Encoder
 ) -> list[Call]:
-    provider, market = world.providers[0], world.market
+    provider, market = world.seller, world.market
     return [
-        record(world.chain, provider, lambda s, r=r, q=q: market.commit(s, r, q), encoder)
+        record(world.chain, provider.account, lambda s, r=r, q=q: market.commit(s, r, q), encoder)
         for r, q in zip(rfqs, quotes, strict=True)
     ]
 
 
 def _awards(world: World, rfqs: Iterable[Rfq], quotes: Iterable[SignedQuote], encoder: Encoder) -> list[Call]:
-    provider, market = world.providers[0], world.market
+    provider, market = world.seller, world.market
     return [
         record(
             world.chain,
-            world.buyer,
+            world.buyer.account,
             lambda s, r=r, q=q: market.award(s, r, q, log=[LogEntry(provider.address, q.digest)]),
             encoder,
         )

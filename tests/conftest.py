@@ -1,8 +1,14 @@
-"""Fixtures shared by every test: chains (embedded eth-tester, real anvil and Ganache), accounts, gas
-snapshot.
+"""The one test world (offnet.testing.world) as fixtures: chains, roles, the deployed suite, factories.
+
+Every area's tests start from these. A test module gets the five roles (`deployer`, `buyer`,
+`seller`, `council`, `outsider`: each a funded account with its Sender) and `world`, the suite they
+founded, set up once per module; each test runs in a snapshot of that state. An area folder that
+needs another topology (an escrow linked to plain accounts, a registry with a larger council)
+overrides `world` in its conftest, built from the same roles; accounts are labelled by area folder.
 
 `--evm shanghai` runs the embedded chain under Shanghai rules with the contracts' Shanghai build, and
-checks gas against that build's snapshot (`make test` runs the gas tests that way too)."""
+checks gas against that build's snapshot (`make test` runs the gas tests that way too).
+"""
 
 from __future__ import annotations
 
@@ -11,15 +17,15 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from eth_account.signers.local import LocalAccount
 
-from offnet.chain import Chain, Sender, connect, load_artifact
+from offnet.chain import Chain, connect, load_artifact
 from offnet.chain.artifacts import DEFAULT_EVM, EVM_BUILDS
-from offnet.deployment import Suite, SuiteConfig, deploy_suite
-from offnet.testing.accounts import funded_account
+from offnet.market.rfq import Rfq
 from offnet.testing.gas import GasSnapshot, snapshot_path
+from offnet.testing.world import CREDITS, ROLES, Order, Party, Roles, World, cast, party
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("SOLCX_BINARY_PATH", str(ROOT / ".solcx"))
@@ -41,13 +47,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.gas)
 
 
+# --- chains -----------------------------------------------------------------------------------
+
+
 @pytest.fixture(scope="session")
 def evm(request: pytest.FixtureRequest) -> str:
     """The EVM build this session runs on the embedded chain (--evm)."""
     return request.config.getoption("--evm")
-
-
-# --- chains -----------------------------------------------------------------------------------
 
 
 # Chain time of the embedded chain at the start of the session: a fixed clock makes calldata
@@ -78,51 +84,98 @@ def ganache() -> Iterator[Chain]:
 
 
 @pytest.fixture
-def chain(embedded: Chain) -> Iterator[Chain]:
-    """The embedded chain, returned to its previous state after the test."""
+def chain(embedded: Chain, world: Any) -> Iterator[Chain]:
+    """The embedded chain with the module's world, returned to that state after the test.
+
+    It depends on `world` so that its snapshot is taken after the world exists, whatever order a
+    plugin sets fixtures up in (ape's does not follow scopes).
+    """
     snapshot = embedded.snapshot()
     yield embedded
     embedded.revert(snapshot)
 
 
+@pytest.fixture(autouse=True)
+def _isolated(request: pytest.FixtureRequest) -> None:
+    """Every test that uses the module's world runs in a snapshot of it (through `chain`)."""
+    if "world" in request.fixturenames:
+        request.getfixturevalue("chain")
+
+
+# --- roles --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def area(request: pytest.FixtureRequest) -> str:
+    """The prefix of this module's account labels, its folder's name (`escrow-buyer`, ...): an area's
+    addresses, hence the calldata and the gas its tests measure, stay its own."""
+    return request.path.parent.name
+
+
+@pytest.fixture(scope="module")
+def roles(embedded: Chain, area: str) -> Iterator[Roles]:
+    """The five roles, funded on the embedded chain once per module, and gone when it ends."""
+    before = embedded.snapshot()
+    yield cast(embedded, area)
+    embedded.revert(before)
+
+
+def _role(name: str) -> Any:
+    def role(roles: Roles, chain: Chain) -> Party:
+        return getattr(roles, name)
+
+    role.__doc__ = f"The {name} of this test module (an account and its Sender), in the test's snapshot."
+    return pytest.fixture(role, name=name)
+
+
+deployer, buyer, seller, council, outsider = (_role(name) for name in ROLES)
+
+
 @pytest.fixture
-def anvil_suite(anvil: Chain) -> Iterator[tuple[Chain, Suite, LocalAccount]]:
-    """The suite freshly deployed on the session's anvil with one founder (its council of one; one
-    sponsor admits): (chain, suite, founder). Anvil is rewound afterwards."""
-    base = anvil.snapshot()
-    founder = funded_account(anvil, "anvil suite founder")
-    suite = deploy_suite(
-        anvil,
-        Sender(anvil, funded_account(anvil, "anvil suite deployer")),
-        SuiteConfig(founders=[founder.address], council_threshold=1, sponsors_required=1),
-    )
-    yield anvil, suite, founder
-    anvil.revert(base)
-
-
-# --- accounts ---------------------------------------------------------------------------------
+def make_party(chain: Chain, area: str) -> Callable[..., Party]:
+    """Factory: one more funded party of this area (`make_party("carol")`), inside the test's snapshot."""
+    return lambda name, **options: party(chain, name, prefix=area, **options)
 
 
 @pytest.fixture
-def make_account(chain: Chain) -> Callable[..., LocalAccount]:
-    """Factory: a funded account on the embedded chain, the same addresses in every test run."""
-    counter = iter(range(1, 10_000))
-    return lambda label=None: funded_account(chain, label or f"account-{next(counter)}")
-
-
-@pytest.fixture
-def deployer(make_account) -> LocalAccount:
-    return make_account()
-
-
-# --- contracts --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def stablecoin(chain: Chain, deployer: LocalAccount):
+def stablecoin(deployer: Party) -> Any:
     """A freshly deployed TestStablecoin (6 decimals, EIP-2612 permit)."""
-    contract, _ = Sender(chain, deployer).deploy(load_artifact("TestStablecoin"))
+    contract, _ = deployer.sender.deploy(load_artifact("TestStablecoin"))
     return contract
+
+
+@pytest.fixture
+def credits():
+    """The one credit schedule of every order and quote in the tests."""
+    return CREDITS
+
+
+# --- the suite and its factories ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def world(embedded: Chain, roles: Roles) -> World:
+    """The suite the roles founded (the council alone on it), deployed once per module."""
+    r = roles
+    return World.deploy(embedded, r.deployer, [r.buyer], [r.seller], r.council, r.outsider)
+
+
+@pytest.fixture
+def post_rfq(world: World, chain: Chain) -> Callable[..., Rfq]:
+    """Factory: the buyer posts a fresh RFQ (`post_rfq(invited=..., deadline_in=...)`)."""
+    return world.post_rfq
+
+
+@pytest.fixture
+def open_order(world: World, chain: Chain) -> Callable[..., Order]:
+    """Factory: an order awarded from the seller's signed quote (`open_order(monthly_charge=...)`)."""
+    return world.open_order
+
+
+@pytest.fixture
+def council_decides(world: World, chain: Chain) -> Callable[..., Any]:
+    """Factory: the council has the registry call a contract (`council_decides(target, call)`)."""
+    return world.council_decides
 
 
 # --- gas snapshot -----------------------------------------------------------------------------

@@ -6,24 +6,21 @@ from __future__ import annotations
 import json
 
 import pytest
-from eth_utils import keccak
 
-from offnet.chain import Sender
-from offnet.market.quotes import Quote, sign_quote
-from offnet.market.registry import ACCESS_ELINE, Profile, location_key
-from offnet.market.rfq import Rfq
-from offnet.market.types import CreditSchedule
-from offnet.testing.accounts import funded_account
+from offnet.market.registry import ACCESS_ELINE, Profile
 from offnet.testing.explorer import ExplorerProcess
 from offnet.testing.processes import eventually
+from offnet.testing.world import World, party
 
 pytestmark = pytest.mark.anvil
 
 
 @pytest.fixture
-def live(anvil_suite, tmp_path):
-    """The suite on anvil (one founder, one sponsor admits) and the explorer following it."""
-    chain, suite, founder = anvil_suite
+def live(anvil, tmp_path):
+    """The test world on anvil (one sponsor admits) and the explorer following it; anvil rewound after."""
+    base = anvil.snapshot()
+    chain, world = anvil, World.create(anvil, "live", keys=False)
+    suite = world.suite
     suite.manifest.save(tmp_path / "deployments")
     explorer = ExplorerProcess(
         "--rpc",
@@ -36,22 +33,24 @@ def live(anvil_suite, tmp_path):
         "0.2",
         log=tmp_path / "explorer.log",
     ).start()
-    yield chain, suite, founder, explorer
+    yield world, explorer
     explorer.stop()
+    anvil.revert(base)
 
 
 def test_follows_the_chain__a_new_member_and_an_rfq_appear_as_their_blocks_arrive(live, page):
-    chain, suite, founder, explorer = live
+    world, explorer = live
+    chain, suite = world.chain, world.suite
     status = explorer.api("/status")
     assert status["following"]["rpc"] == chain.url and status["confirmations"] == 0  # a local chain
 
-    erin = funded_account(chain, "live erin")
+    erin = party(chain, "erin", prefix="live")
     suite.registry.apply(
-        Sender(chain, erin), Profile("Erin Telecom", "https://erin.example", (ACCESS_ELINE,), ("NL",))
+        erin.sender, Profile("Erin Telecom", "https://erin.example", (ACCESS_ELINE,), ("NL",))
     )
     member = eventually(lambda: explorer.api(f"/providers/{erin.address}")["member"], "erin's application")
     assert member["status"] == "applicant"
-    suite.registry.sponsor(Sender(chain, founder), erin.address)
+    suite.registry.sponsor(world.council.sender, erin.address)
     eventually(
         lambda: [
             p for p in explorer.api("/providers?country=NL")["providers"] if p["address"] == erin.address
@@ -62,32 +61,9 @@ def test_follows_the_chain__a_new_member_and_an_rfq_appear_as_their_blocks_arriv
     row = page.locator(f"tr[data-address='{erin.address}']")
     assert "Erin Telecom" in row.inner_text() and "new" in row.inner_text()
 
-    rfq = Rfq(
-        founder.address,
-        chain.now() + 3600,
-        suite.token.address,
-        keccak(text="live request"),
-        ACCESS_ELINE,
-        location_key("NL"),
-        (erin.address,),
-    )
-    suite.market.post(Sender(chain, founder), rfq)
-    quote = Quote(
-        rfq.rfq_id,
-        erin.address,
-        founder.address,
-        rfq.token,
-        1_500_000_000,
-        900_000_000,
-        12,
-        30,
-        bytes(32),
-        CreditSchedule.none(),
-        0,
-        chain.now() + 7200,
-        1,
-    )
-    suite.market.commit(Sender(chain, erin), rfq, sign_quote(erin, quote, suite.market.domain))
+    rfq = world.post_rfq(invited=[erin.address], deadline_in=3600, request="live request")
+    quote = world.quote(rfq, erin, one_time_charge=1_500_000_000, monthly_charge=900_000_000)
+    suite.market.commit(erin.sender, rfq, world.sign(quote, erin))
     rfq_id = f"0x{rfq.rfq_id:064x}"
     found = eventually(
         lambda: explorer.api(f"/rfqs/{rfq_id}")["sealedQuotes"] == 1 and explorer.api(f"/rfqs/{rfq_id}"),

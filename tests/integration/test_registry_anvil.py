@@ -2,8 +2,6 @@
 
 import pytest
 
-from offnet.chain import Sender
-from offnet.exceptions import ContractRevert
 from offnet.indexer import EventIndexer, IndexStore
 from offnet.market.registry import (
     ACCESS_ELINE,
@@ -12,16 +10,17 @@ from offnet.market.registry import (
     RegistryClient,
     Role,
 )
-from offnet.testing.accounts import funded_account
+from offnet.testing.world import council_decides, party, refuses
 
 pytestmark = pytest.mark.anvil
 
 
 def test_anvil__registry_admits_resolves_keys_rules_and_feeds_the_directory(anvil, tmp_path):
-    alice, bob, carol, erin, quote_key = (funded_account(anvil) for _ in range(5))
-    a, b, e = Sender(anvil, alice), Sender(anvil, bob), Sender(anvil, erin)
+    alice, bob, carol, erin, quote_key = (
+        party(anvil, name, prefix="registry-anvil") for name in ("alice", "bob", "carol", "erin", "quote-key")
+    )
     registry, _ = RegistryClient.deploy(
-        a,
+        alice.sender,
         [alice.address, bob.address, carol.address],
         [alice.address, bob.address],
         council_threshold=2,
@@ -31,15 +30,16 @@ def test_anvil__registry_admits_resolves_keys_rules_and_feeds_the_directory(anvi
     store = IndexStore(f"sqlite:///{tmp_path / 'index.db'}")
     indexer = EventIndexer(store, registry=registry, from_block=anvil.w3.eth.block_number)
 
-    registry.apply(e, Profile("Erin Telecom", "https://sonata.erin.example", (ACCESS_ELINE,), ("NL", "BE")))
-    registry.sponsor(a, erin.address)
-    with pytest.raises(ContractRevert) as refused:
-        registry.sponsor(a, erin.address)
-    assert refused.value.name == "RegistryAlreadySponsored"
-    registry.sponsor(Sender(anvil, carol), erin.address)
+    registry.apply(
+        erin.sender, Profile("Erin Telecom", "https://sonata.erin.example", (ACCESS_ELINE,), ("NL", "BE"))
+    )
+    registry.sponsor(alice.sender, erin.address)
+    with refuses("RegistryAlreadySponsored"):
+        registry.sponsor(alice.sender, erin.address)
+    registry.sponsor(carol.sender, erin.address)
     assert registry.is_active(erin.address)
 
-    registry.add_key(e, quote_key.address, Role.QUOTE)
+    registry.add_key(erin.sender, quote_key.address, Role.QUOTE)
     assert registry.member_of(quote_key.address) == erin.address
     assert registry.is_quote_signer(erin.address, quote_key.address)
     assert not registry.is_oracle(erin.address, quote_key.address)
@@ -48,8 +48,7 @@ def test_anvil__registry_admits_resolves_keys_rules_and_feeds_the_directory(anvi
     [provider] = store.providers(ACCESS_ELINE, "NL")
     assert (provider.address, provider.sonata_url) == (erin.address, "https://sonata.erin.example")
 
-    proposal_id, _ = registry.propose_suspend(a, erin.address)
-    registry.approve(b, proposal_id)
+    council_decides(registry, [alice, bob], registry.address, registry.council_call("suspend", erin.address))
     assert registry.member_info(erin.address).status == MemberStatus.SUSPENDED
     indexer.sync()
     assert store.providers(ACCESS_ELINE, "NL") == []

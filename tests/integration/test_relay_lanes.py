@@ -11,12 +11,11 @@ import pytest
 
 from offnet.chain import Sender
 from offnet.chain.connect import connect
-from offnet.deployment import SuiteConfig, deploy_suite
 from offnet.market.codec import report_to_json
 from offnet.market.types import PeriodMetrics, ReportKind, SlaReport
 from offnet.oracle.relay import ReportRelay
 from offnet.oracle.store import Store
-from offnet.testing.accounts import funded_account
+from offnet.testing.world import World
 
 pytestmark = pytest.mark.anvil
 
@@ -37,14 +36,8 @@ def _lanes_of_new_batches(ledger, from_block: int) -> list[int]:
 
 
 def test_relay_lanes__ring_then_fresh_lane_then_reuse_and_busy_lane_skipped(anvil, tmp_path):
-    member = funded_account(anvil)
-    suite = deploy_suite(
-        anvil,
-        Sender(anvil, funded_account(anvil)),
-        SuiteConfig(
-            founders=[member.address], council_threshold=1, sponsors_required=1, liveness_window=LIVENESS
-        ),
-    )
+    world = World.create(anvil, "relay-lanes", keys=False, liveness_window=LIVENESS)
+    suite, member = world.suite, world.seller.account
     chain = connect(rpc=anvil.url)
     store = Store(f"sqlite:///{tmp_path / 'oracle.db'}")
     relay = ReportRelay(

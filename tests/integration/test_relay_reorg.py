@@ -14,23 +14,18 @@ import pytest
 
 from offnet.chain import Sender
 from offnet.chain.connect import connect
-from offnet.deployment import SuiteConfig, deploy_suite
 from offnet.market.codec import report_to_json
 from offnet.market.types import PeriodMetrics, ReportKind, SlaReport
 from offnet.oracle.relay import ReportRelay
 from offnet.oracle.store import Store
-from offnet.testing.accounts import funded_account
+from offnet.testing.world import World
 
 pytestmark = pytest.mark.anvil
 
 
 def test_shallow_reorg__the_vanished_batch_is_sent_again_and_lands_once(anvil, tmp_path):
-    member = funded_account(anvil)
-    suite = deploy_suite(
-        anvil,
-        Sender(anvil, funded_account(anvil)),
-        SuiteConfig(founders=[member.address], council_threshold=1, sponsors_required=1),
-    )
+    world = World.create(anvil, "relay-reorg", keys=False)
+    suite, member = world.suite, world.seller.account
     chain = connect(rpc=anvil.url, confirmations=2)  # the relay's own connection: 2 blocks deep
     store = Store(f"sqlite:///{tmp_path / 'oracle.db'}")
     reports = [

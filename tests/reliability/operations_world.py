@@ -3,18 +3,13 @@ seller's reference Sonata API behind a cuttable link, and the buyer's oracle con
 
 from __future__ import annotations
 
-from offnet.chain import Sender
 from offnet.chain.anvil import Anvil, free_port
 from offnet.chain.connect import connect
-from offnet.deployment import SuiteConfig, deploy_suite
-from offnet.sonata.seller import create_seller_app
 from offnet.sonata.seller.server import serve_in_thread
-from offnet.testing.accounts import funded_account
-from offnet.testing.carriers import chain_clock
 from offnet.testing.faults import CuttableLink
-from offnet.testing.processes import OracleProcess
+from offnet.testing.processes import OracleProcess, reference_seller
+from offnet.testing.world import World
 
-DAY = 86_400
 OPS_TOKENS = {
     "OPS_SELLER_NOTIFIES": "seller-notifies-the-buyer",
     "OPS_BUYER_AT_SELLER": "buyer-at-the-seller-api",
@@ -30,31 +25,18 @@ def operations_world(tmp_path_factory):
     node = Anvil().start()
     try:
         chain = connect(rpc=node.url)
-        buyer, seller = funded_account(chain), funded_account(chain)
-        suite = deploy_suite(
-            chain,
-            Sender(chain, funded_account(chain)),
-            SuiteConfig(founders=[buyer.address, seller.address], council_threshold=1),
-        )
+        world = World.create(chain, "ops", keys=False)
         deployments = workdir / "deployments"
-        suite.manifest.save(deployments)
-        pay = Sender(chain, buyer)
-        pay.transact(suite.token.functions.mint(buyer.address, 10**12))
-        pay.transact(suite.token.functions.approve(suite.escrow.address, 10**12))
-        app = create_seller_app(
-            "prompt-and-punctual",
-            "ops",
-            clock=chain_clock(chain),
-            tokens={OPS_TOKENS["OPS_BUYER_AT_SELLER"]: buyer.address},
-            tick_seconds=0.05,
-        )
-        with serve_in_thread(app) as seller_api:
+        world.suite.manifest.save(deployments)
+        buyer, seller = world.buyer.account, world.seller.account
+        tokens = {OPS_TOKENS["OPS_BUYER_AT_SELLER"]: buyer.address}
+        with serve_in_thread(reference_seller("ops", world, tokens=tokens)) as seller_api:
             link = CuttableLink(int(seller_api.rsplit(":", 1)[1]))
             yield {
                 "workdir": workdir,
                 "node": node,
                 "chain": chain,
-                "suite": suite,
+                "suite": world.suite,
                 "deployments": deployments,
                 "buyer": buyer,
                 "seller": seller,
@@ -66,18 +48,18 @@ def operations_world(tmp_path_factory):
         node.stop()
 
 
-def buyer_config(world, **overrides) -> dict:
+def buyer_config(ops, **overrides) -> dict:
     return {
-        "member": world["buyer"].address,
-        "rpc": world["node"].url,
-        "deployments": str(world["deployments"]),
+        "member": ops["buyer"].address,
+        "rpc": ops["node"].url,
+        "deployments": str(ops["deployments"]),
         "listen_port": free_port(),
         "poll_interval": 0.2,
         "peers": [
             {
                 "name": "seller",
-                "member": world["seller"].address,
-                "sonata_url": world["link"].url,
+                "member": ops["seller"].address,
+                "sonata_url": ops["link"].url,
                 "inbound_token": {"env": "OPS_SELLER_NOTIFIES"},
                 "outbound_token": {"env": "OPS_BUYER_AT_SELLER"},
             }
@@ -86,10 +68,15 @@ def buyer_config(world, **overrides) -> dict:
     }
 
 
-def start_oracle(world, name: str, **overrides) -> OracleProcess:
+def start_oracle(ops, name: str, *, database: str | None = None, **overrides) -> OracleProcess:
+    """The buyer's oracle `name` (on `database`, or a SQLite file of its own), started."""
     oracle = OracleProcess(
-        name, world["workdir"], buyer_config(world, **overrides), world["buyer"], secrets=OPS_TOKENS
+        name,
+        ops["workdir"],
+        buyer_config(ops, **overrides),
+        ops["buyer"],
+        secrets=OPS_TOKENS,
+        database=database,
     )
-    oracle.spawn()
-    oracle.wait_listening()
+    oracle.start()
     return oracle

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from operations_world import DAY, OPS_TOKENS, buyer_config
+from operations_world import OPS_TOKENS, start_oracle
 
 from offnet.chain import Sender
 from offnet.market.codec import rfq_to_json, signed_quote_to_json
@@ -19,22 +19,22 @@ from offnet.oracle.store import Store
 from offnet.sonata.canonical import document_hash
 from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
-from offnet.testing.processes import OracleProcess, eventually
+from offnet.testing.world import DAY, wait_until
 
 # --- the award's Sonata order survives a seller outage and a kill -9 ---------------------------------
 
 
-def _rfq_with_a_verified_quote(world, store: Store, label: str) -> tuple[Rfq, str]:
+def _rfq_with_a_verified_quote(ops, store: Store, label: str) -> tuple[Rfq, str]:
     """On chain: an RFQ of the buyer and the seller's committed quote; at the seller: an approved Sonata
     quote; in the buyer oracle's database: the RFQ and the verified signed quote it would have kept."""
-    chain, suite, buyer, seller = world["chain"], world["suite"], world["buyer"], world["seller"]
+    chain, suite, buyer, seller = ops["chain"], ops["suite"], ops["buyer"], ops["seller"]
     request = load_example("quote_create")
     deadline = datetime.fromtimestamp(chain.now(), UTC) + timedelta(days=2)
     request["requestedQuoteCompletionDate"] = deadline.isoformat().replace("+00:00", "Z")
     request["externalId"] = label
 
     async def sonata_quote():
-        async with SonataClient(world["seller_api"], OPS_TOKENS["OPS_BUYER_AT_SELLER"]) as sonata:
+        async with SonataClient(ops["seller_api"], OPS_TOKENS["OPS_BUYER_AT_SELLER"]) as sonata:
             quote = await sonata.create_quote(request)
             for _ in range(400):
                 quote = await sonata.get_quote(quote.id)
@@ -80,33 +80,24 @@ def _rfq_with_a_verified_quote(world, store: Store, label: str) -> tuple[Rfq, st
     return rfq, signed
 
 
-def _orders_at_seller(world, external_id: str) -> list[str]:
+def _orders_at_seller(ops, external_id: str) -> list[str]:
     async def find():
-        async with SonataClient(world["seller_api"], OPS_TOKENS["OPS_BUYER_AT_SELLER"]) as sonata:
+        async with SonataClient(ops["seller_api"], OPS_TOKENS["OPS_BUYER_AT_SELLER"]) as sonata:
             return [o for o in await sonata.find_product_orders(external_id=external_id)]
 
     return asyncio.run(find())
 
 
-def test_award_while_the_seller_is_down_then_kill_9__the_order_is_placed_once_after_restart(world):
-    database = world["workdir"] / "award.db"
+def test_award_while_the_seller_is_down_then_kill_9__the_order_is_placed_once_after_restart(ops):
+    database = ops["workdir"] / "award.db"
     store = Store(f"sqlite:///{database}")
-    rfq, _ = _rfq_with_a_verified_quote(world, store, "ops-award-1")
+    rfq, _ = _rfq_with_a_verified_quote(ops, store, "ops-award-1")
     store.close()
-    world["link"].down()  # the seller's Sonata API is unreachable when the award happens
-    world["chain"].advance_time(3 * DAY)  # the RFQ's deadline passed
-    oracle = OracleProcess(
-        "award",
-        world["workdir"],
-        buyer_config(world),
-        world["buyer"],
-        secrets=OPS_TOKENS,
-        database=f"sqlite:///{database}",
-    )
-    oracle.spawn()
-    oracle.wait_listening()
+    ops["link"].down()  # the seller's Sonata API is unreachable when the award happens
+    ops["chain"].advance_time(3 * DAY)  # the RFQ's deadline passed
+    oracle = start_oracle(ops, "award", database=f"sqlite:///{database}")
     try:
-        awarded = eventually(
+        awarded = wait_until(
             lambda: oracle.rows("select * from rfqs where state = 'awarded'"),
             "the award on chain",
             seconds=60,
@@ -114,7 +105,7 @@ def test_award_while_the_seller_is_down_then_kill_9__the_order_is_placed_once_af
         order_id = awarded[0]["order_id"]
         intent = oracle.rows("select * from orders where order_id = :o", o=order_id)[0]
         assert intent["to_order"] and intent["product_order_id"] is None  # award and intent stored together
-        eventually(
+        wait_until(
             lambda: (
                 oracle.rows("select order_attempts from orders where order_id = :o", o=order_id)[0][
                     "order_attempts"
@@ -125,48 +116,39 @@ def test_award_while_the_seller_is_down_then_kill_9__the_order_is_placed_once_af
         )
         oracle.kill()  # kill -9 with the order not placed
 
-        world["link"].up()
+        ops["link"].up()
         oracle.spawn()
         oracle.wait_listening()
-        eventually(
+        wait_until(
             lambda: oracle.rows("select product_order_id from orders where order_id = :o", o=order_id)[0][
                 "product_order_id"
             ],
             "the Sonata order placed after the restart",
             seconds=60,
         )
-        assert len(_orders_at_seller(world, order_id)) == 1
-        assert len(world["suite"].market.logs("RfqAwarded", rfqId=rfq.rfq_id)) == 1  # never awarded twice
+        assert len(_orders_at_seller(ops, order_id)) == 1
+        assert len(ops["suite"].market.logs("RfqAwarded", rfqId=rfq.rfq_id)) == 1  # never awarded twice
         assert (
             oracle.rows("select state from rfqs where rfq_id = :r", r=str(rfq.rfq_id))[0]["state"]
             == "awarded"
         )
     finally:
         oracle.stop()
-        world["link"].up()
+        ops["link"].up()
 
 
-def test_crash_right_after_the_award_transaction__the_restart_records_it_and_orders_once(world):
+def test_crash_right_after_the_award_transaction__the_restart_records_it_and_orders_once(ops):
     """The oracle stopped between the award transaction and recording it: the chain holds the award,
     the database still says open. The next start takes the award from the chain instead of sending it."""
-    database = world["workdir"] / "crash.db"
+    database = ops["workdir"] / "crash.db"
     store = Store(f"sqlite:///{database}")
-    rfq, signed = _rfq_with_a_verified_quote(world, store, "ops-award-2")
+    rfq, signed = _rfq_with_a_verified_quote(ops, store, "ops-award-2")
     store.close()
-    world["chain"].advance_time(3 * DAY)
-    order_id, _ = world["suite"].market.award(Sender(world["chain"], world["buyer"]), rfq, signed)
-    oracle = OracleProcess(
-        "crash",
-        world["workdir"],
-        buyer_config(world),
-        world["buyer"],
-        secrets=OPS_TOKENS,
-        database=f"sqlite:///{database}",
-    )
-    oracle.spawn()
-    oracle.wait_listening()
+    ops["chain"].advance_time(3 * DAY)
+    order_id, _ = ops["suite"].market.award(Sender(ops["chain"], ops["buyer"]), rfq, signed)
+    oracle = start_oracle(ops, "crash", database=f"sqlite:///{database}")
     try:
-        eventually(
+        wait_until(
             lambda: oracle.rows(
                 "select product_order_id from orders where order_id = :o", o="0x" + order_id.hex()
             )[0]["product_order_id"],
@@ -177,7 +159,7 @@ def test_crash_right_after_the_award_transaction__the_restart_records_it_and_ord
             oracle.rows("select state from rfqs where rfq_id = :r", r=str(rfq.rfq_id))[0]["state"]
             == "awarded"
         )
-        assert len(_orders_at_seller(world, "0x" + order_id.hex())) == 1
+        assert len(_orders_at_seller(ops, "0x" + order_id.hex())) == 1
         assert "RfqNotOpen" not in oracle.log.read_text()  # it never tried to award again
     finally:
         oracle.stop()

@@ -21,25 +21,17 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from offnet.chain import Sender
 from offnet.chain.anvil import Anvil, free_port
 from offnet.chain.connect import connect
-from offnet.deployment import SuiteConfig, deploy_suite
 from offnet.market.types import ReportKind
 from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
 from offnet.sonata.models import PRODUCT_ORDER_API, TROUBLE_TICKET_API
-from offnet.sonata.seller import create_seller_app
 from offnet.sonata.seller.server import serve_in_thread
-from offnet.testing.accounts import funded_account
-from offnet.testing.carriers import chain_clock
-from offnet.testing.faults import award_one_order
-from offnet.testing.processes import OracleProcess, eventually
+from offnet.testing.processes import ORDER_EVENT, TICKET_EVENT, OracleProcess, reference_seller
+from offnet.testing.world import DAY, World, wait_until
 
 pytestmark = pytest.mark.anvil
-DAY = 86_400
-ORDER_EVENT = "productOrderStateChangeEvent"
-TICKET_EVENT = "troubleTicketStatusChangeEvent"
 TOKENS = {
     "HOSTILE_HONEST_NOTIFIES": "honest-seller-notifies",
     "HOSTILE_BUYER_AT_HONEST": "buyer-at-honest-seller",
@@ -101,7 +93,7 @@ def resolved_ticket(ticket_id: str, po_id: str, *, start: str, resolved: str) ->
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def trade(tmp_path_factory):
     """Anvil, the suite, a buyer, an honest seller and Mallory (both members), three awarded orders
     (two with the honest seller, one with Mallory), the honest seller's Sonata API, Mallory's, and the
     buyer's oracle process trading with both."""
@@ -110,27 +102,17 @@ def world(tmp_path_factory):
     oracle = None
     try:
         chain = connect(rpc=node.url)
-        buyer, honest, mallory = (funded_account(chain) for _ in range(3))
-        suite = deploy_suite(
-            chain,
-            Sender(chain, funded_account(chain)),
-            SuiteConfig(founders=[buyer.address, honest.address, mallory.address], council_threshold=1),
-        )
+        world = World.create(chain, "hostile", sellers=("honest", "mallory"), keys=False)
+        suite, buyer, (honest, mallory) = world.suite, world.buyer.account, world.sellers
         deployments = workdir / "deployments"
         suite.manifest.save(deployments)
         orders = {
-            "honest": award_one_order(chain, suite, buyer, honest, label="hostile-honest-1"),
-            "honest-unlinked": award_one_order(chain, suite, buyer, honest, label="hostile-honest-2"),
-            "mallory": award_one_order(chain, suite, buyer, mallory, label="hostile-mallory"),
+            name: world.open_order(sellers=[seller], request=f"hostile-{name}").order_id
+            for name, seller in (("honest", honest), ("honest-unlinked", honest), ("mallory", mallory))
         }
         hostile = HostilePeer()
-        seller_app = create_seller_app(
-            "prompt-and-punctual",
-            "hostile",
-            clock=chain_clock(chain),
-            tokens={TOKENS["HOSTILE_BUYER_AT_HONEST"]: buyer.address},
-            tick_seconds=0.05,
-        )
+        honest_tokens = {TOKENS["HOSTILE_BUYER_AT_HONEST"]: buyer.address}
+        seller_app = reference_seller("hostile", world, tokens=honest_tokens)
         with serve_in_thread(seller_app) as honest_api, serve_in_thread(hostile.app) as mallory_api:
             oracle = OracleProcess(
                 "buyer",
@@ -178,7 +160,7 @@ def world(tmp_path_factory):
         node.stop()
 
 
-def place_honest_order(world, order: bytes) -> str:
+def place_honest_order(trade, order: bytes) -> str:
     """The buyer's staff order the circuit from the honest seller by hand, naming the offnet order."""
 
     async def place() -> str:
@@ -187,22 +169,27 @@ def place_honest_order(world, order: bytes) -> str:
         for item in request["productOrderItem"]:
             item.pop("quoteItem", None)
             item.pop("requestedCompletionDate", None)
-        async with SonataClient(world["honest_api"], TOKENS["HOSTILE_BUYER_AT_HONEST"]) as sonata:
+        async with SonataClient(trade["honest_api"], TOKENS["HOSTILE_BUYER_AT_HONEST"]) as sonata:
             return (await sonata.create_product_order(request)).id
 
     return asyncio.run(place())
 
 
-def reports_about(world, order: bytes) -> list[dict]:
-    return [r for r in world["oracle"].outbox().values() if r["order_id"] == "0x" + order.hex()]
+def submitted(suite, order: bytes, kind: ReportKind) -> bool:
+    """A report of `kind` about `order` is on chain."""
+    return any(e.args.orderId == order and e.args.kind == kind for e in suite.ledger.logs("ReportSubmitted"))
 
 
-def test_a_peer_cannot_report_on_or_relink_another_sellers_order(world):
-    oracle, hostile, orders = world["oracle"], world["hostile"], world["orders"]
+def reports_about(trade, order: bytes) -> list[dict]:
+    return [r for r in trade["oracle"].outbox().values() if r["order_id"] == "0x" + order.hex()]
+
+
+def test_a_peer_cannot_report_on_or_relink_another_sellers_order(trade):
+    oracle, hostile, orders = trade["oracle"], trade["hostile"], trade["orders"]
     honest_order = orders["honest"]
-    po = place_honest_order(world, honest_order)
+    po = place_honest_order(trade, honest_order)
     assert oracle.notify("honest", ORDER_EVENT, "honest-1", po) == 204
-    eventually(lambda: oracle.order(honest_order)["product_order_id"] == po, "the honest order's link")
+    wait_until(lambda: oracle.order(honest_order)["product_order_id"] == po, "the honest order's link")
 
     # Mallory names the honest seller's product order and the offnet order in its own documents: a
     # 60-day-late completion, a 30-day outage, and (on the not yet linked order) a failure.
@@ -226,13 +213,13 @@ def test_a_peer_cannot_report_on_or_relink_another_sellers_order(world):
     for event_id, resource in (("m-1", po), ("m-2", "PO-MALLORY-CLAIM"), ("m-4", "PO-MALLORY-FAIL")):
         assert oracle.notify("mallory", ORDER_EVENT, event_id, resource) == 204
     assert oracle.notify("mallory", TICKET_EVENT, "m-3", "TT-MALLORY") == 204
-    eventually(lambda: oracle.event("m-4")["status"] == "done", "the oracle to handle Mallory's events")
-    eventually(lambda: oracle.event("m-3")["attempts"] >= 1, "the oracle to try Mallory's ticket")
+    wait_until(lambda: oracle.event("m-4")["status"] == "done", "the oracle to handle Mallory's events")
+    wait_until(lambda: oracle.event("m-3")["attempts"] >= 1, "the oracle to try Mallory's ticket")
 
     assert oracle.order(honest_order)["product_order_id"] == po, "Mallory relinked the honest order"
     assert oracle.order(unlinked)["product_order_id"] is None, "Mallory linked the honest seller's order"
-    assert reports_about(world, unlinked) == []
-    assert {r["kind"] for r in reports_about(world, honest_order)} <= {ReportKind.ORDER_ACKNOWLEDGED}
+    assert reports_about(trade, unlinked) == []
+    assert {r["kind"] for r in reports_about(trade, honest_order)} <= {ReportKind.ORDER_ACKNOWLEDGED}
     assert oracle.event("m-3")["status"] == "received", (
         "a ticket about another peer's order is never reported"
     )
@@ -240,12 +227,12 @@ def test_a_peer_cannot_report_on_or_relink_another_sellers_order(world):
     # A peer that answers with another document than the event names gets a dead letter, not a report.
     hostile.documents[("productOrder", "PO-SWAP")] = {**late, "id": "PO-OTHER"}
     assert oracle.notify("mallory", ORDER_EVENT, "m-5", "PO-SWAP") == 204
-    eventually(lambda: oracle.event("m-5")["status"] == "dead", "the swapped document to be refused")
+    wait_until(lambda: oracle.event("m-5")["status"] == "dead", "the swapped document to be refused")
     assert "PO-OTHER" in oracle.event("m-5")["last_error"]
 
 
-def test_a_pre_1970_date_is_a_dead_letter_and_the_other_reports_flow_on(world):
-    oracle, hostile, orders, suite = world["oracle"], world["hostile"], world["orders"], world["suite"]
+def test_a_pre_1970_date_is_a_dead_letter_and_the_other_reports_flow_on(trade):
+    oracle, hostile, orders, suite = trade["oracle"], trade["hostile"], trade["orders"], trade["suite"]
     mallory_order = orders["mallory"]
     ancient = completed_order(
         "PO-ANCIENT",
@@ -255,19 +242,19 @@ def test_a_pre_1970_date_is_a_dead_letter_and_the_other_reports_flow_on(world):
     )
     hostile.documents[("productOrder", "PO-ANCIENT")] = ancient
     assert oracle.notify("mallory", ORDER_EVENT, "ancient-1", "PO-ANCIENT") == 204
-    eventually(lambda: oracle.event("ancient-1")["status"] == "dead", "the pre-1970 completion to be refused")
+    wait_until(lambda: oracle.event("ancient-1")["status"] == "dead", "the pre-1970 completion to be refused")
     assert "1960" in oracle.event("ancient-1")["last_error"]
 
     # Meanwhile the honest seller's ticket report reaches the chain: the outbox is not blocked.
     honest_order = orders["honest"]
-    po = oracle.order(honest_order)["product_order_id"] or place_honest_order(world, honest_order)
+    po = oracle.order(honest_order)["product_order_id"] or place_honest_order(trade, honest_order)
 
     async def open_ticket() -> str:
         ticket = load_example("trouble_ticket_create")
         ticket["relatedEntity"][0]["id"] = po
-        async with SonataClient(world["honest_api"], TOKENS["HOSTILE_BUYER_AT_HONEST"]) as sonata:
+        async with SonataClient(trade["honest_api"], TOKENS["HOSTILE_BUYER_AT_HONEST"]) as sonata:
             created = await sonata.create_trouble_ticket(ticket | {"externalId": "TT-FLOW"})
-            world["chain"].advance_time(DAY)
+            trade["chain"].advance_time(DAY)
             for _ in range(200):
                 if (await sonata.get_trouble_ticket(created.id)).resolutionDate:
                     return created.id
@@ -276,18 +263,12 @@ def test_a_pre_1970_date_is_a_dead_letter_and_the_other_reports_flow_on(world):
 
     ticket = asyncio.run(open_ticket())
     assert oracle.notify("honest", TICKET_EVENT, "flow-1", ticket) == 204
-    eventually(
-        lambda: any(
-            e.args.orderId == honest_order and e.args.kind == ReportKind.TROUBLE_TICKET
-            for e in suite.ledger.logs("ReportSubmitted")
-        ),
-        "the honest ticket report on chain",
-    )
-    assert not [r for r in reports_about(world, mallory_order) if r["status"] == "pending"]
+    wait_until(lambda: submitted(suite, honest_order, ReportKind.TROUBLE_TICKET), "the honest ticket report")
+    assert not [r for r in reports_about(trade, mallory_order) if r["status"] == "pending"]
 
 
-def test_a_slow_peer_holds_neither_other_peers_nor_the_chain_duties(world):
-    oracle, hostile, orders, suite = world["oracle"], world["hostile"], world["orders"], world["suite"]
+def test_a_slow_peer_holds_neither_other_peers_nor_the_chain_duties(trade):
+    oracle, hostile, orders, suite = trade["oracle"], trade["hostile"], trade["orders"], trade["suite"]
     hostile.trickle.update({f"PO-SLOW-{i}" for i in range(20)})
     for i in range(20):  # back-dated too: a peer's eventTime decides nothing
         assert (
@@ -296,18 +277,15 @@ def test_a_slow_peer_holds_neither_other_peers_nor_the_chain_duties(world):
             )
             == 204
         )
-    eventually(lambda: hostile.requests["PO-SLOW-0"] >= 1, "the oracle to start the slow fetches")
+    wait_until(lambda: hostile.requests["PO-SLOW-0"] >= 1, "the oracle to start the slow fetches")
 
     honest_order = orders["honest"]
     po = oracle.order(honest_order)["product_order_id"]
-    asyncio.run(_complete_at_honest_seller(world, po))
+    asyncio.run(_complete_at_honest_seller(trade, po))
     started = time.monotonic()
     assert oracle.notify("honest", ORDER_EVENT, "fast-1", po) == 204
-    eventually(
-        lambda: any(
-            e.args.orderId == honest_order and e.args.kind == ReportKind.ORDER_COMPLETED
-            for e in suite.ledger.logs("ReportSubmitted")
-        ),
+    wait_until(
+        lambda: submitted(suite, honest_order, ReportKind.ORDER_COMPLETED),
         "the honest completion on chain while Mallory trickles",
         seconds=60,
     )
@@ -318,12 +296,12 @@ def test_a_slow_peer_holds_neither_other_peers_nor_the_chain_duties(world):
     assert health["duties"]["submit"]["ok"] and health["duties"]["confirm"]["ok"]
 
 
-async def _complete_at_honest_seller(world, po: str) -> None:
-    async with SonataClient(world["honest_api"], TOKENS["HOSTILE_BUYER_AT_HONEST"]) as sonata:
+async def _complete_at_honest_seller(trade, po: str) -> None:
+    async with SonataClient(trade["honest_api"], TOKENS["HOSTILE_BUYER_AT_HONEST"]) as sonata:
         for _ in range(400):
             order = await sonata.get_product_order(po)
             if str(order.state) == "completed":
                 return
-            world["chain"].advance_time(DAY)
+            trade["chain"].advance_time(DAY)
             await asyncio.sleep(0.05)
     raise AssertionError("the honest seller never completed the order")

@@ -28,143 +28,44 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
-import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import yaml
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import create_engine, text
 
 from offnet.chain import Sender
 from offnet.chain.anvil import Anvil, free_port
 from offnet.chain.connect import Chain, connect
-from offnet.deployment import Suite, SuiteConfig, deploy_suite
+from offnet.deployment import Suite
 from offnet.exceptions import ContractRevert
 from offnet.market.codec import report_from_json, signed_quote_from_json, terms_from_json
 from offnet.market.ledger import Batch
 from offnet.market.registry import ACCESS_ELINE, location_key
 from offnet.market.rfq import Rfq
 from offnet.market.types import ReportKind, ReportStatus, SlaReport
-from offnet.oracle.store import Store
 from offnet.sonata.buyer import order_accepting_quote, rfq_external_id
 from offnet.sonata.canonical import document_hash
 from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
 from offnet.sonata.models import PRODUCT_ORDER_API, TROUBLE_TICKET_API
-from offnet.sonata.seller import create_seller_app
 from offnet.sonata.seller.server import serve_in_thread
-from offnet.testing.accounts import funded_account
-from offnet.testing.carriers import DEFAULT_CREDITS
 from offnet.testing.faults import CuttableLink
+from offnet.testing.processes import OracleProcess, peer, reference_seller
+from offnet.testing.world import CREDITS, DAY, World, wait_until
 
 pytestmark = pytest.mark.anvil
-DAY = 86_400
 SKEW = int(os.environ.get("OFFNET_TEST_SKEW", 7 * 3600))  # the seller's clock runs ahead of the chain
 LIVENESS = 4 * DAY
 TICKETS = 3
-OFFNET = Path(sys.executable).parent / "offnet"
 TOKENS = {  # bearer tokens, handed to the oracles through environment variables
     "SKEW_BUYER_AT_SELLER": "buyer-at-seller",  # the buyer at the seller's API and oracle
     "SKEW_SELLER_NOTIFIES": "seller-notifies",  # the seller's Sonata system at both listeners
     "SKEW_SELLER_OPERATOR": "seller-operator",  # the seller's oracle at its own Sonata system
     "SKEW_UNUSED": "nobody-uses-this",  # the buyer has no Sonata system of its own here
 }
-
-
-def eventually(check: Callable[[], Any], what: str, step: Callable[[], None] | None = None, seconds=120):
-    """Poll `check` (running `step` between polls) until it is truthy; fail naming `what`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        if step:
-            step()
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-class OracleProcess:
-    """One carrier's `offnet oracle run`, its YAML config, SQLite file and log."""
-
-    def __init__(self, name: str, workdir: Path, config: dict, key: LocalAccount):
-        self.name = name
-        self.port = config["listen_port"]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.database = workdir / f"{name}.db"
-        self.log = workdir / f"{name}.log"
-        self.config = workdir / f"{name}.yaml"
-        key_env = f"SKEW_{name.upper()}_KEY"
-        data = {**config, "private_key_env": key_env, "database": f"sqlite:///{self.database}"}
-        self.config.write_text(yaml.safe_dump(data))
-        self.env = {**os.environ, **TOKENS, key_env: "0x" + bytes(key.key).hex()}
-        self.process: subprocess.Popen | None = None
-
-    def spawn(self) -> None:
-        with open(self.log, "a") as out:
-            self.process = subprocess.Popen(
-                [str(OFFNET), "oracle", "run", "--config", str(self.config), "--log-format", "text"],
-                env=self.env,
-                stdout=out,
-                stderr=out,
-            )
-
-    def wait_listening(self) -> None:
-        def listening() -> bool:
-            assert self.process.poll() is None, f"{self.name} oracle exited: {self.log.read_text()[-2000:]}"
-            try:
-                return httpx.get(f"{self.url}/healthz", timeout=1).status_code in (200, 503)
-            except httpx.HTTPError:
-                return False
-
-        eventually(listening, f"the {self.name} oracle to listen ({self.log})", seconds=60)
-
-    @property
-    def store(self) -> Store:
-        return Store(f"sqlite:///{self.database}")
-
-    def outbox(self) -> dict[str, dict]:
-        """Every outbox row by report id."""
-        engine = create_engine(f"sqlite:///{self.database}")
-        with engine.connect() as conn:
-            rows = conn.execute(text("select * from outbox")).mappings().all()
-        engine.dispose()
-        return {r["report_id"]: dict(r) for r in rows}
-
-    def late_events(self) -> list[dict]:
-        """Notifications that had to be retried, with the reason recorded."""
-        engine = create_engine(f"sqlite:///{self.database}")
-        with engine.connect() as conn:
-            rows = conn.execute(text("select * from events where attempts > 0")).mappings().all()
-        engine.dispose()
-        return [dict(r) for r in rows]
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-
-
-def peer(name: str, member: str, sonata_url: str, **tokens: str) -> dict:
-    return {
-        "name": name,
-        "member": member,
-        "sonata_url": sonata_url,
-        **{k: {"env": v} for k, v in tokens.items()},
-    }
 
 
 def batch_of(oracle: OracleProcess, member: str, root: str) -> Batch:
@@ -178,31 +79,18 @@ def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once
     oracles: list[OracleProcess] = []
     try:
         chain = connect(rpc=node.url)
-        buyer, seller, anyone = (funded_account(chain) for _ in range(3))
-        suite = deploy_suite(
-            chain,
-            Sender(chain, funded_account(chain)),
-            SuiteConfig(
-                founders=[buyer.address, seller.address], council_threshold=1, liveness_window=LIVENESS
-            ),
-        )
+        world = World.create(chain, "skew", keys=False, liveness_window=LIVENESS)
+        suite, buyer, seller, anyone = world.suite, world.buyer.account, world.seller.account, world.outsider
         deployments = tmp_path / "deployments"
         suite.manifest.save(deployments)
-        pay = Sender(chain, buyer)
-        pay.transact(suite.token.functions.mint(buyer.address, 10**12))
-        pay.transact(suite.token.functions.approve(suite.escrow.address, 10**12))
 
-        def seller_clock() -> datetime:
-            return datetime.fromtimestamp(chain.now() + SKEW, UTC)
-
-        app = create_seller_app(
-            "prompt-and-punctual",
+        app = reference_seller(
             "skew",
-            clock=seller_clock,
-            tokens={"buyer-at-seller": buyer.address, "seller-operator": "*"},
+            world,
+            ahead=SKEW,
+            tokens={"seller-operator": "*"},
             notification_token="seller-notifies",
             seller_id=seller.address,
-            tick_seconds=0.05,
         )
         with serve_in_thread(app) as seller_api:
             link = CuttableLink(int(seller_api.rsplit(":", 1)[1]))  # the buyer oracle's way to the seller
@@ -234,11 +122,12 @@ def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once
                         "sonata_url": seller_api,
                         "operator_token": {"env": "SKEW_SELLER_OPERATOR"},
                         "notification_token": {"env": "SKEW_SELLER_NOTIFIES"},
-                        "credits": DEFAULT_CREDITS,
+                        "credits": asdict(CREDITS),
                         "prepaid_months": 1,
                     },
                 },
                 seller,
+                secrets=TOKENS,
             )
             buyer_oracle = OracleProcess(
                 "buyer",
@@ -258,6 +147,7 @@ def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once
                     ],
                 },
                 buyer,
+                secrets=TOKENS,
             )
             oracles += [seller_oracle, buyer_oracle]
             for oracle in oracles:  # started together: each takes seconds to import
@@ -277,10 +167,14 @@ def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once
                 kinds = Counter(r["kind"] for r in confirmed)
                 return kinds[ReportKind.ORDER_COMPLETED] == 1 and kinds[ReportKind.TROUBLE_TICKET] == TICKETS
 
-            eventually(seller_reported, "the seller's oracle to confirm delivery and tickets on chain")
+            wait_until(seller_reported, "the seller's oracle to confirm delivery and tickets on chain")
             assert not buyer_oracle.outbox(), "the buyer's oracle reported without the seller's documents"
-            reasons = eventually(
-                lambda: [e["last_error"] for e in buyer_oracle.late_events() if e["last_error"]],
+            reasons = wait_until(
+                lambda: [
+                    e["last_error"]
+                    for e in buyer_oracle.rows("select * from events where attempts > 0")
+                    if e["last_error"]
+                ],
                 "the buyer's oracle to record why it cannot fetch",
             )
 
@@ -293,7 +187,7 @@ def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once
                 kinds = Counter(r["kind"] for r in rows if r["status"] == "confirmed")
                 return kinds[ReportKind.ORDER_COMPLETED] == 1 and kinds[ReportKind.TROUBLE_TICKET] == TICKETS
 
-            eventually(buyer_reported, "the buyer's oracle to confirm the same facts", seconds=180)
+            wait_until(buyer_reported, "the buyer's oracle to confirm the same facts", seconds=180)
 
             # Anyone finalises every fact both reported, at once, with the two batches.
             seller_rows, buyer_rows = seller_oracle.outbox(), buyer_oracle.outbox()
@@ -304,7 +198,7 @@ def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once
             )
             terms = terms_from_json(seller_oracle.store.order(order_id="0x" + order_id.hex())["terms"])
             assert terms.order_id() == order_id
-            finalizer = Sender(chain, anyone)
+            finalizer = anyone.sender
             matched_in: dict[str, int] = {}  # report id -> block of its finalizeMatched
             diverged: dict[str, str] = {}  # report id -> kind, where the evidence hashes differ
             for report_id in both:
@@ -350,8 +244,8 @@ def test_clock_skew__both_oracles_report_one_fact_at_different_times__final_once
                     seller_oracle.outbox()
                 )
 
-            eventually(
-                all_final, "every report of both outboxes to be final", lambda: chain.advance_time(DAY)
+            wait_until(
+                all_final, "every report of both outboxes to be final", step=lambda: chain.advance_time(DAY)
             )
 
         _assert_nothing_lost_nothing_doubled(chain, suite, order_id, oracles, matched_in)
@@ -407,8 +301,8 @@ async def _trade(
             )
             return response.json() if response.status_code == 200 else None
 
-        stored = eventually(
-            signed_quote, "the seller's oracle to sign and commit", lambda: chain.advance_time(2 * 3600)
+        stored = wait_until(
+            signed_quote, "the seller's oracle to sign and commit", step=lambda: chain.advance_time(2 * 3600)
         )
         signed = signed_quote_from_json(stored)
         order_id, _ = market.award(pay, rfq, signed)

@@ -20,23 +20,24 @@ from offnet.chain.anvil import free_port
 from offnet.sonata.seller import create_seller_app
 from offnet.sonata.seller.server import serve_in_thread
 from offnet.testing.carriers import chain_clock
-from offnet.testing.processes import OFFNET, OracleProcess, eventually, listener_path
+from offnet.testing.processes import OFFNET, OracleProcess, listener_path
+from offnet.testing.world import wait_until
 
 pytestmark = pytest.mark.anvil
 TOKENS = OPS_TOKENS
 
 
-def start(world, name: str, **overrides) -> OracleProcess:
-    return start_oracle(world, name, **overrides)
+def start(ops, name: str, **overrides) -> OracleProcess:
+    return start_oracle(ops, name, **overrides)
 
 
 # --- a duty that cannot run is supervised, retried and visible --------------------------------------
 
 
-def test_own_sonata_api_down_at_start__the_oracle_lives_retries_and_healthz_names_the_duty(world):
+def test_own_sonata_api_down_at_start__the_oracle_lives_retries_and_healthz_names_the_duty(ops):
     closed = free_port()  # our own Sonata system is not up yet
     oracle = start(
-        world,
+        ops,
         "own-down",
         stuck_after=2,
         seller={
@@ -55,7 +56,7 @@ def test_own_sonata_api_down_at_start__the_oracle_lives_retries_and_healthz_name
                 body if answer.status_code == 503 and not duty["ok"] and duty["consecutiveFailures"] else None
             )
 
-        body = eventually(stuck, "/healthz to report the subscriptions duty stuck", seconds=30)
+        body = wait_until(stuck, "/healthz to report the subscriptions duty stuck", seconds=30)
         duty = body["duties"]["subscriptions"]
         assert duty["consecutiveFailures"] >= 1 and duty["lastError"] and duty["lastSuccess"] is None
         assert body["duties"]["submit"]["ok"]  # the other duties run on
@@ -65,11 +66,11 @@ def test_own_sonata_api_down_at_start__the_oracle_lives_retries_and_healthz_name
         own = create_seller_app(
             "prompt-and-punctual",
             "own",
-            clock=chain_clock(world["chain"]),
+            clock=chain_clock(ops["chain"]),
             tokens={TOKENS["OPS_OWN_OPERATOR"]: "*"},
         )
         with serve_in_thread(own, port=closed):
-            eventually(
+            wait_until(
                 lambda: httpx.get(f"{oracle.url}/healthz", timeout=5).status_code == 200,
                 "the oracle to recover once its Sonata API answers",
                 seconds=60,
@@ -99,22 +100,22 @@ def hosted_rpc(anvil_url: str, state: dict) -> FastAPI:
     return app
 
 
-def test_rpc_url_with_an_api_key__never_in_healthz_logs_or_stored_errors(world):
+def test_rpc_url_with_an_api_key__never_in_healthz_logs_or_stored_errors(ops):
     state = {"up": True}
-    with serve_in_thread(hosted_rpc(world["node"].url, state)) as front:
-        _secret_url_oracle(world, front + "/v3/SECRET-RPC-KEY-123?apikey=SECRET-QUERY-456", state)
+    with serve_in_thread(hosted_rpc(ops["node"].url, state)) as front:
+        _secret_url_oracle(ops, front + "/v3/SECRET-RPC-KEY-123?apikey=SECRET-QUERY-456", state)
 
 
-def _secret_url_oracle(world, rpc: str, state: dict) -> None:
-    oracle = start(world, "secret-url", rpc=rpc, stuck_after=2)
+def _secret_url_oracle(ops, rpc: str, state: dict) -> None:
+    oracle = start(ops, "secret-url", rpc=rpc, stuck_after=2)
     try:
-        eventually(
+        wait_until(
             lambda: httpx.get(f"{oracle.url}/healthz", timeout=5).status_code == 200,
             "a healthy start",
             seconds=60,
         )
         state["up"] = False  # the RPC fails: every error quotes its URL
-        body = eventually(
+        body = wait_until(
             lambda: (lambda r: r.text if r.status_code == 503 else None)(
                 httpx.get(f"{oracle.url}/healthz", timeout=10)
             ),
@@ -135,10 +136,10 @@ def _secret_url_oracle(world, rpc: str, state: dict) -> None:
         oracle.stop()
 
 
-def test_health_and_metrics_on_an_admin_address_with_a_token(world):
+def test_health_and_metrics_on_an_admin_address_with_a_token(ops):
     admin_port = free_port()
     oracle = start(
-        world,
+        ops,
         "admin",
         admin={"listen_host": "127.0.0.1", "listen_port": admin_port, "token": {"env": "OPS_OWN_OPERATOR"}},
     )
@@ -161,8 +162,8 @@ def _rss_kib(pid: int) -> int:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
 
 
-def test_listener__half_sent_requests_huge_chunked_bodies_deep_json_and_a_locked_database(world):
-    oracle = start(world, "listener")
+def test_listener__half_sent_requests_huge_chunked_bodies_deep_json_and_a_locked_database(ops):
+    oracle = start(ops, "listener")
     path = listener_path("troubleTicketStatusChangeEvent")
     auth = {"Authorization": f"Bearer {TOKENS['OPS_SELLER_NOTIFIES']}", "Content-Type": "application/json"}
     host, port = "127.0.0.1", oracle.port
@@ -235,12 +236,12 @@ def test_listener__half_sent_requests_huge_chunked_bodies_deep_json_and_a_locked
 # --- a peer down longer than the retry budget -----------------------------------------------------------
 
 
-def test_a_peer_down_past_the_retry_budget__dead_letter_alert_and_requeue(world):
-    world["link"].down()
-    oracle = start(world, "budget", retry_days=0.0001)  # about 9 s: the budget of days, made short
+def test_a_peer_down_past_the_retry_budget__dead_letter_alert_and_requeue(ops):
+    ops["link"].down()
+    oracle = start(ops, "budget", retry_days=0.0001)  # about 9 s: the budget of days, made short
     try:
         assert oracle.notify("seller", "troubleTicketStatusChangeEvent", "down-1", "TT-DOWN") == 204
-        eventually(
+        wait_until(
             lambda: oracle.event("down-1")["status"] == "dead",
             "the event to become a dead letter",
             seconds=60,
@@ -256,7 +257,7 @@ def test_a_peer_down_past_the_retry_budget__dead_letter_alert_and_requeue(world)
         )
         assert "down-1" in listed.stdout
 
-        world["link"].up()
+        ops["link"].up()
         requeued = subprocess.run(
             [str(OFFNET), "oracle", "requeue", "--config", str(oracle.config_file)],
             capture_output=True,
@@ -264,12 +265,12 @@ def test_a_peer_down_past_the_retry_budget__dead_letter_alert_and_requeue(world)
             env=oracle.env,
         )
         assert requeued.returncode == 0 and "requeued 1 notification" in requeued.stdout
-        eventually(
+        wait_until(
             lambda: oracle.event("down-1")["attempts"] == 0 or oracle.event("down-1")["status"] != "dead",
             "the event back in the queue",
         )
     finally:
-        world["link"].up()
+        ops["link"].up()
         oracle.stop()
 
 
@@ -277,12 +278,12 @@ def test_a_peer_down_past_the_retry_budget__dead_letter_alert_and_requeue(world)
 
 
 @pytest.mark.parametrize("content", ["", "\n", "short"], ids=["zero-bytes", "empty-line", "short"])
-def test_empty_or_short_secret_file__refused_at_start_up_in_one_line(world, tmp_path, content):
+def test_empty_or_short_secret_file__refused_at_start_up_in_one_line(ops, tmp_path, content):
     secret = tmp_path / "token"
     secret.write_text(content)
-    config = buyer_config(world)
+    config = buyer_config(ops)
     config["peers"][0]["inbound_token"] = {"file": str(secret)}
-    oracle = OracleProcess("empty-secret", tmp_path, config, world["buyer"], secrets=TOKENS)
+    oracle = OracleProcess("empty-secret", tmp_path, config, ops["buyer"], secrets=TOKENS)
     done = subprocess.run(
         [str(OFFNET), "oracle", "run", "--config", str(oracle.config_file)],
         capture_output=True,
@@ -299,9 +300,9 @@ def test_empty_or_short_secret_file__refused_at_start_up_in_one_line(world, tmp_
 # --- peers that notify with OAuth 2.0 client credentials ---------------------------------------------------
 
 
-def test_a_peer_notifies_with_an_oauth_token_scoped_to_the_event(world):
+def test_a_peer_notifies_with_an_oauth_token_scoped_to_the_event(ops):
     config_peer = {"inbound_client_secret": {"env": "OPS_OWN_OPERATOR"}}
-    oracle = OracleProcess("oauth", world["workdir"], buyer_config(world), world["buyer"], secrets=TOKENS)
+    oracle = OracleProcess("oauth", ops["workdir"], buyer_config(ops), ops["buyer"], secrets=TOKENS)
     oracle.config["peers"][0].update(config_peer)
     oracle.config_file.write_text(yaml.safe_dump(oracle.config))
     oracle.spawn()

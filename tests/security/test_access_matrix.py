@@ -7,20 +7,17 @@ is printed at the end of the session."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import pytest
-from fastrpc import Call, Mined
-from harness import Harness
+from fastrpc import Call
+from harness import Harness, add_table
 
 from offnet.chain import load_artifact
 from offnet.exceptions import ContractRevert
-from offnet.market.ledger import Batch
-from offnet.market.notary import seal_contract
 from offnet.market.registry import ACCESS_ELINE, country_code
-from offnet.market.types import ReportKind, SlaReport
-from world import DAY, add_table
+from offnet.testing.world import DAY
 
 pytestmark = pytest.mark.anvil
 
@@ -414,35 +411,11 @@ def context(harness: Harness) -> SimpleNamespace:
     w = h.world
     buyer, seller, other_seller, other_buyer = w.buyers[0], w.sellers[0], w.sellers[1], w.buyers[1]
 
-    def ok(actor: str, call: Call) -> Mined:
-        result = h.send(actor, call)
-        assert isinstance(result, Mined), result
-        return result
-
-    rfq = w.new_rfq(buyer)
-    ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
-    sealed = seal_contract({"price": "secret"}, salt=b"\x07" * 32)
-    quote = replace(w.quote(rfq, seller, nonce=1), contract_hash=sealed.commitment)
-    signed = w.sign(quote, seller.quote_key.account)
-    ok(seller.quote_key.address, h.market.commitQuote(rfq.to_tuple(), seller.address, signed.digest))
-    mined = ok(
-        buyer.address,
-        h.market.award(
-            rfq.to_tuple(), signed.quote.to_tuple(), signed.signature, [(seller.address, signed.digest)]
-        ),
-    )
-    terms = signed.quote.order_terms(mined.timestamp)
-    # An amendment notarised later with both parties' signatures (the notary's stored record).
-    amendment = seal_contract({"price": "amended"}, salt=b"\x08" * 32).commitment
-    ok(w.outsider.address, h.notarise_call(terms.order_id(), amendment, buyer, seller))
-    report = SlaReport(
-        terms.order_id(), ReportKind.ORDER_COMPLETED, 0, mined.timestamp + 5 * DAY, mined.timestamp
-    )
-    batch = Batch.of(seller.address, [report])
-    ok(seller.oracle_key.address, h.ledger.submit(batch.lane_id, [report.to_tuple()]))
-    open_rfq = w.new_rfq(buyer)
+    staged = h.stage_order(buyer, seller)
+    ok, terms, report, batch = h.ok, staged.terms, staged.report, staged.batch
+    open_rfq = h.new_rfq(buyer)
     ok(buyer.address, h.market.postRfq(open_rfq.to_tuple()))
-    open_signed = w.sign(w.quote(open_rfq, seller, nonce=2), seller.quote_key.account)
+    open_signed = w.sign(h.quote(open_rfq, seller, nonce=2), seller.quote_key.account)
     ok(
         seller.quote_key.address,
         h.market.commitQuote(open_rfq.to_tuple(), seller.address, open_signed.digest),
@@ -453,7 +426,7 @@ def context(harness: Harness) -> SimpleNamespace:
             w.registry.address, bytes.fromhex(h.registry.suspend(other_seller.address).data[2:])
         ),
     )
-    suspended_rfq = w.new_rfq(other_seller)
+    suspended_rfq = h.new_rfq(other_seller)
     stranger_sig = w.outsider.account.unsafe_sign_hash(b"\x11" * 32).signature
     c = SimpleNamespace(
         h=h,
@@ -471,14 +444,14 @@ def context(harness: Harness) -> SimpleNamespace:
         report=report,
         batch=batch,
         open_rfq=open_rfq.to_tuple(),
-        open_rfq_again=w.new_rfq(buyer).to_tuple(),
+        open_rfq_again=h.new_rfq(buyer).to_tuple(),
         open_quote=open_signed.quote.to_tuple(),
         open_sig=open_signed.signature,
         open_log=[(seller.address, open_signed.digest)],
         fresh_rfq_of_suspended=suspended_rfq.to_tuple(),
         stranger_sig=bytes(stranger_sig),
         order_ids=[terms.order_id()],
-        rfq_ids=[rfq.rfq_id, open_rfq.rfq_id],
+        rfq_ids=[staged.rfq.rfq_id, open_rfq.rfq_id],
         reports=[report],
     )
     c.actors = {

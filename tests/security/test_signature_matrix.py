@@ -11,15 +11,14 @@ from types import SimpleNamespace
 
 import pytest
 from eth_keys.constants import SECPK1_N
-from fastrpc import Call, Mined
-from harness import Harness
+from fastrpc import Mined
+from harness import Harness, add_table
 
 from offnet.exceptions import ContractRevert
 from offnet.market.ledger import Batch
 from offnet.market.notary import NotaryDomain, seal_contract, sign_contract_commitment
 from offnet.market.quotes import QuoteDomain, sign_quote
-from offnet.market.types import ReportKind, SlaReport
-from world import DAY, add_table
+from offnet.testing.world import DAY
 
 pytestmark = pytest.mark.anvil
 
@@ -40,34 +39,10 @@ def signed_world(harness: Harness) -> SimpleNamespace:
     w = h.world
     buyer, seller, other = w.buyers[0], w.sellers[0], w.sellers[1]
 
-    def ok(actor: str, call: Call) -> Mined:
-        result = h.send(actor, call)
-        assert isinstance(result, Mined), result
-        return result
-
-    first = w.new_rfq(buyer)
-    ok(buyer.address, h.market.postRfq(first.to_tuple()))
-    sealed = seal_contract({"monthly": 1_000_000}, salt=b"\x01" * 32)
-    quote = replace(w.quote(first, seller, nonce=1), contract_hash=sealed.commitment)
-    used = w.sign(quote, seller.quote_key.account)
-    ok(seller.quote_key.address, h.market.commitQuote(first.to_tuple(), seller.address, used.digest))
-    mined = ok(
-        buyer.address,
-        h.market.award(
-            first.to_tuple(), used.quote.to_tuple(), used.signature, [(seller.address, used.digest)]
-        ),
-    )
-    terms = used.quote.order_terms(mined.timestamp)
-    # A later contract for the same order, notarised with both parties' signatures (a stored record).
-    amendment = seal_contract({"monthly": 900_000}, salt=b"\x03" * 32).commitment
-    ok(w.outsider.address, h.notarise_call(terms.order_id(), amendment, buyer, seller))
-    report = SlaReport(
-        terms.order_id(), ReportKind.ORDER_COMPLETED, 0, mined.timestamp + 5 * DAY, mined.timestamp
-    )
-    report_batch = Batch.of(seller.address, [report])
-    ok(seller.oracle_key.address, h.ledger.submit(report_batch.lane_id, [report.to_tuple()]))
-    rfq = w.new_rfq(buyer)
-    ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
+    staged = h.stage_order(buyer, seller)
+    first, used, terms, report = staged.rfq, staged.signed, staged.terms, staged.report
+    rfq = h.new_rfq(buyer)
+    h.ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
     return SimpleNamespace(
         h=h,
         w=w,
@@ -108,7 +83,7 @@ def _award_attempt(ctx: SimpleNamespace, make: Callable) -> ContractRevert | Min
 
 
 def _signed_in(ctx, domain: QuoteDomain, **changes):
-    quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=50, **changes)
+    quote = ctx.h.quote(ctx.rfq, ctx.seller, nonce=50, **changes)
     signed = sign_quote(ctx.seller.quote_key.account, quote, domain)
     return quote, signed.signature, ctx.w.market.on_chain_digest(quote)
 
@@ -118,17 +93,17 @@ def _quote_cases() -> dict[str, tuple[Callable, str]]:
         return ctx.w.market.domain
 
     def other_member(ctx):
-        quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=51)
-        signed = sign_quote(ctx.other.admin.account, quote, domain(ctx))
+        quote = ctx.h.quote(ctx.rfq, ctx.seller, nonce=51)
+        signed = sign_quote(ctx.other.account, quote, domain(ctx))
         return quote, signed.signature, signed.digest
 
     def malleable(ctx):
-        quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=52)
+        quote = ctx.h.quote(ctx.rfq, ctx.seller, nonce=52)
         signed = sign_quote(ctx.seller.quote_key.account, quote, domain(ctx))
         return quote, high_s(signed.signature), signed.digest
 
     def expired(ctx):
-        quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=53, valid_for=60)
+        quote = ctx.h.quote(ctx.rfq, ctx.seller, nonce=53, valid_for=60)
         signed = sign_quote(ctx.seller.quote_key.account, quote, domain(ctx))
         ctx.h.rpc.advance_time(120)
         return quote, signed.signature, signed.digest
@@ -138,7 +113,7 @@ def _quote_cases() -> dict[str, tuple[Callable, str]]:
         return ctx.used.quote, ctx.used.signature, None
 
     def cancelled_nonce(ctx):
-        quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=54)
+        quote = ctx.h.quote(ctx.rfq, ctx.seller, nonce=54)
         signed = sign_quote(ctx.seller.quote_key.account, quote, domain(ctx))
         done = ctx.h.send(
             ctx.seller.quote_key.address, ctx.h.market.invalidateNonces(ctx.seller.address, 0, 1 << 54)
@@ -147,24 +122,24 @@ def _quote_cases() -> dict[str, tuple[Callable, str]]:
         return quote, signed.signature, signed.digest
 
     def bumped_epoch(ctx):
-        quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=55)
+        quote = ctx.h.quote(ctx.rfq, ctx.seller, nonce=55)
         signed = sign_quote(ctx.seller.quote_key.account, quote, domain(ctx))
         done = ctx.h.send(ctx.seller.address, ctx.h.market.bumpQuoteEpoch(ctx.seller.address))
         assert isinstance(done, Mined), done
         return quote, signed.signature, signed.digest
 
     def other_rfq(ctx):
-        quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=56, rfq_id=ctx.used.quote.rfq_id)
+        quote = ctx.h.quote(ctx.rfq, ctx.seller, nonce=56, rfq_id=ctx.used.quote.rfq_id)
         signed = sign_quote(ctx.seller.quote_key.account, quote, domain(ctx))
         return quote, signed.signature, None
 
     def uncommitted(ctx):
-        quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=57)
+        quote = ctx.h.quote(ctx.rfq, ctx.seller, nonce=57)
         signed = sign_quote(ctx.seller.quote_key.account, quote, domain(ctx))
         return quote, signed.signature, None
 
     def altered_after_signing(ctx):
-        quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=58)
+        quote = ctx.h.quote(ctx.rfq, ctx.seller, nonce=58)
         signed = sign_quote(ctx.seller.quote_key.account, quote, domain(ctx))
         return replace(quote, monthly_charge=quote.monthly_charge // 2), signed.signature, signed.digest
 
@@ -211,7 +186,7 @@ def test_signature_matrix__forged_or_replayed_quote__is_never_awarded(signed_wor
 def _notary_cases() -> dict[str, tuple[Callable, str]]:
     def sigs(ctx, order_id, domain, buyer=None, seller=None, tamper=lambda s: s):
         commitment = seal_contract({"deal": "x"}, salt=b"\x02" * 32).commitment
-        b = sign_contract_commitment(buyer or ctx.buyer.admin.account, domain, order_id, commitment)
+        b = sign_contract_commitment(buyer or ctx.buyer.account, domain, order_id, commitment)
         s = sign_contract_commitment(seller or ctx.seller.quote_key.account, domain, order_id, commitment)
         return ctx.h.notary.notarise(
             order_id, commitment, ctx.buyer.address, ctx.seller.address, tamper(b), s
@@ -232,7 +207,7 @@ def _notary_cases() -> dict[str, tuple[Callable, str]]:
             "NotaryWrongSigner",
         ),
         "commitment signed by another member": (
-            lambda c: sigs(c, fresh_order, domain(c), seller=c.other.admin.account),
+            lambda c: sigs(c, fresh_order, domain(c), seller=c.other.account),
             "NotaryWrongSigner",
         ),
         "commitment with a malleable high-s signature": (
@@ -250,13 +225,13 @@ def _notary_cases() -> dict[str, tuple[Callable, str]]:
                 c.buyer.address,
                 c.seller.address,
                 sign_contract_commitment(
-                    c.buyer.admin.account,
+                    c.buyer.account,
                     domain(c),
                     fresh_order,
                     seal_contract({"deal": "x"}, salt=b"\x02" * 32).commitment,
                 ),
                 sign_contract_commitment(
-                    c.seller.admin.account,
+                    c.seller.account,
                     domain(c),
                     fresh_order,
                     seal_contract({"deal": "x"}, salt=b"\x02" * 32).commitment,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from fastrpc import Call, Mined, Read, encoded, read_of
-from harness import Harness
+from harness import Harness, add_table
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
@@ -32,8 +32,8 @@ from offnet.exceptions import ContractRevert
 from offnet.market.ledger import Batch
 from offnet.market.quotes import SignedQuote
 from offnet.market.rfq import LogEntry, Rfq
-from offnet.market.types import OrderStatus, OrderTerms, PeriodMetrics, ReportKind, SlaReport
-from world import DAY, add_table
+from offnet.market.types import OrderStatus, OrderTerms, ReportKind, SlaReport
+from offnet.testing.world import BAD_MONTH, BILLING_PERIOD, DAY, GOOD_MONTH
 
 pytestmark = [pytest.mark.anvil, pytest.mark.fuzz]
 
@@ -46,11 +46,8 @@ SHRINK = os.environ.get("OFFNET_FUZZ_SHRINK", "1" if SEED is not None else "0") 
 
 CLOSED = {OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.FAILED, OrderStatus.EXPIRED}
 RANK = {OrderStatus.OPEN: 1, OrderStatus.ACKNOWLEDGED: 2, OrderStatus.ACTIVE: 3, **{s: 4 for s in CLOSED}}
-GOOD = PeriodMetrics(999_900, 8_000, 5, 3_600, 1)
-BAD = PeriodMetrics(990_000, 20_000, 500, 30_000, 4)
 RFQ_STATUS = {"open": 1, "awarded": 2, "cancelled": 3, "closed": 4}  # IRfqMarket.RfqStatus
 PICK = st.integers(0, 2**16)
-BILLING_PERIOD = 30 * DAY  # IOrderEscrow.BILLING_PERIOD
 TALLY: Counter = Counter()  # (function, outcome) -> calls, over the whole campaign
 RUNS: list[int] = []  # steps each example ran (one invariant check before the first step, one after each)
 
@@ -215,7 +212,7 @@ class SuiteMachine(RuleBasedStateMachine):
         b = self.w.buyers[buyer]
         sellers = [s.address for s in self.w.sellers]
         invited = {"all": tuple(sellers), "first": (sellers[0],), "open": ()}[invite]
-        model = RfqModel(self.w.new_rfq(b, invited), buyer)
+        model = RfqModel(self.h.new_rfq(b, invited), buyer)
         result = self.send(b.address, self.h.market.postRfq(model.args))
         if not self.active(b.address):
             assert result.name == "RfqBuyerInactive", result
@@ -236,7 +233,7 @@ class SuiteMachine(RuleBasedStateMachine):
         model = self.rfqs[pick % len(self.rfqs)]
         s, other = self.w.sellers[seller], self.w.sellers[1 - seller]
         actors = {
-            "admin": s.admin,
+            "admin": s,
             "quote_key": s.quote_key,
             "oracle_key": s.oracle_key,
             "other": other.quote_key,
@@ -247,7 +244,7 @@ class SuiteMachine(RuleBasedStateMachine):
         else:
             self.next_nonce[s.address] += 1
             value = self.next_nonce[s.address]
-        quote = self.w.quote(model.rfq, s, nonce=value, valid_for=valid_for)
+        quote = self.h.quote(model.rfq, s, nonce=value, valid_for=valid_for)
         signed = self.w.sign(quote, actors[signer].account)
         result = self.send(
             actors[by].address, self.h.market.commitQuote(model.args, s.address, signed.digest)
@@ -289,7 +286,7 @@ class SuiteMachine(RuleBasedStateMachine):
     def withdraw_quote(self, pick, seller, by):
         model = self.rfqs[pick % len(self.rfqs)]
         s, other = self.w.sellers[seller], self.w.sellers[1 - seller]
-        actor = {"quote_key": s.quote_key, "outsider": self.w.outsider, "other": other.admin}[by]
+        actor = {"quote_key": s.quote_key, "outsider": self.w.outsider, "other": other}[by]
         result = self.send(actor.address, self.h.market.withdrawQuote(model.args, s.address))
         if by != "quote_key":
             assert isinstance(result, ContractRevert), "a stranger withdrew a quote"
@@ -340,7 +337,7 @@ class SuiteMachine(RuleBasedStateMachine):
             signed, signer_ok = live
         else:
             self.next_nonce[s.address] += 1
-            quote = self.w.quote(model.rfq, s, nonce=self.next_nonce[s.address])
+            quote = self.h.quote(model.rfq, s, nonce=self.next_nonce[s.address])
             signed, signer_ok = self.w.sign(quote, s.quote_key.account), True
             live = None
         call = self.h.market.award(
@@ -379,8 +376,8 @@ class SuiteMachine(RuleBasedStateMachine):
     def cancel_rfq(self, pick, by):
         model = self.rfqs[pick % len(self.rfqs)]
         actor = {
-            "buyer": self.w.buyers[model.buyer].admin,
-            "other_buyer": self.w.buyers[1 - model.buyer].admin,
+            "buyer": self.w.buyers[model.buyer],
+            "other_buyer": self.w.buyers[1 - model.buyer],
             "outsider": self.w.outsider,
         }[by]
         result = self.send(actor.address, self.h.market.cancelRfq(model.args))
@@ -406,10 +403,10 @@ class SuiteMachine(RuleBasedStateMachine):
 
     def order_actor(self, order: OrderModel, who: str):
         return {
-            "buyer": self.w.buyers[order.buyer].admin,
-            "seller": self.w.sellers[order.seller].admin,
+            "buyer": self.w.buyers[order.buyer],
+            "seller": self.w.sellers[order.seller],
             "outsider": self.w.outsider,
-            "other": self.w.sellers[1 - order.seller].admin,
+            "other": self.w.sellers[1 - order.seller],
         }[who]
 
     @precondition(lambda self: self.orders)
@@ -509,7 +506,7 @@ class SuiteMachine(RuleBasedStateMachine):
             "late": SlaReport(oid, ReportKind.ORDER_COMPLETED, 0, committed, committed + 2 * DAY),
             "failed": SlaReport(oid, ReportKind.ORDER_FAILED, 0, 2, committed),
             "cancelled": SlaReport(oid, ReportKind.ORDER_FAILED, 0, 3, committed),
-            "period": SlaReport(oid, ReportKind.PERIOD, period, metrics=GOOD if good else BAD),
+            "period": SlaReport(oid, ReportKind.PERIOD, period, metrics=GOOD_MONTH if good else BAD_MONTH),
         }[kind]
         reporter = {
             "seller": self.w.sellers[order.seller],
@@ -677,7 +674,7 @@ class SuiteMachine(RuleBasedStateMachine):
             calls += [
                 lambda: e.openOrder(t),
                 lambda: e.onDelivered(t, 1, 1),
-                lambda: e.onPeriod(t, 1, GOOD.to_tuple()),
+                lambda: e.onPeriod(t, 1, GOOD_MONTH.to_tuple()),
                 lambda: e.onOrderFailed(t, 1),
                 lambda: e.rule(t, 0, 10_000),
                 lambda: e.acknowledge(t),

@@ -8,6 +8,17 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
+# EIP-2612's typed message.
+PERMIT_TYPES = {
+    "Permit": [
+        {"name": "owner", "type": "address"},
+        {"name": "spender", "type": "address"},
+        {"name": "value", "type": "uint256"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+
 
 @dataclass(frozen=True)
 class Permit:
@@ -33,15 +44,7 @@ def sign_permit(owner: LocalAccount, token: Contract, spender: str, value: int, 
             "chainId": chain_id,
             "verifyingContract": verifying_contract,
         },
-        message_types={
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ]
-        },
+        message_types=PERMIT_TYPES,
         message_data={
             "owner": owner.address,
             "spender": spender,

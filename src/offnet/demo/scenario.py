@@ -56,6 +56,22 @@ COUNCIL_THRESHOLD = 2
 DEMO_EPOCH = 1_767_571_200
 CIRCUIT_MBPS = 200  # the bandwidth every RFQ asks for
 MAX_PASSES = 8  # oracle passes in one cycle before time moves on regardless
+# The SLA credits every demo seller offers: 1 % of the installation a day late (20 % at most); of a
+# month, 10 % under 99.95 % availability, 5 % over 100 ms frame delay or 10 ppm frame loss, 5 % over
+# four hours to restore; 30 % a month at most.
+CREDITS = {
+    "late_delivery_bps_per_day": 100,
+    "late_delivery_cap_bps": 2_000,
+    "availability_objective_ppm": 999_500,
+    "availability_credit_bps": 1_000,
+    "frame_delay_objective_us": 100_000,
+    "frame_delay_credit_bps": 500,
+    "frame_loss_objective_ppm": 10,
+    "frame_loss_credit_bps": 500,
+    "time_to_restore_objective_sec": 4 * 3600,
+    "time_to_restore_credit_bps": 500,
+    "monthly_credit_cap_bps": 3_000,
+}
 
 
 @dataclass(frozen=True)
@@ -204,7 +220,7 @@ class DemoRun:
                 on_sellers_started=self._join,
                 poll_interval=3600.0,
                 autonomous=False,  # the story moves in lockstep: each pass is the demo's tick()
-                seller_overrides={"prepaid_months": self.config.months},
+                seller_overrides={"prepaid_months": self.config.months, "credits": CREDITS},
                 seller_tick_seconds=0,  # sellers move only when the story settles them: one replay per seed
             ) as market:
                 self.market = market

@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,26 +26,14 @@ from offnet.oracle.config import OracleConfig
 from offnet.oracle.service import Oracle
 from offnet.sonata.seller import create_seller_app
 from offnet.sonata.seller.server import serve_in_thread
+from offnet.testing.world import CREDITS
 
 OPERATOR = "*"
-DEFAULT_CREDITS = {
-    "late_delivery_bps_per_day": 100,
-    "late_delivery_cap_bps": 2_000,
-    "availability_objective_ppm": 999_500,
-    "availability_credit_bps": 1_000,
-    "frame_delay_objective_us": 100_000,
-    "frame_delay_credit_bps": 500,
-    "frame_loss_objective_ppm": 10,
-    "frame_loss_credit_bps": 500,
-    "time_to_restore_objective_sec": 4 * 3600,
-    "time_to_restore_credit_bps": 500,
-    "monthly_credit_cap_bps": 3_000,
-}
 
 
-def chain_clock(chain: Chain):
-    """A seller clock that reads the chain's latest block time."""
-    return lambda: datetime.fromtimestamp(chain.now(), UTC)
+def chain_clock(chain: Chain, ahead: int = 0):
+    """A seller clock that reads the chain's latest block time (`ahead` seconds fast: a skewed clock)."""
+    return lambda: datetime.fromtimestamp(chain.now() + ahead, UTC)
 
 
 @dataclass
@@ -61,21 +49,14 @@ class Carrier:
     loop: asyncio.AbstractEventLoop | None = None
     thread: threading.Thread | None = None
 
-    @property
-    def address(self) -> str:
-        return self.account.address
+    def __post_init__(self) -> None:
+        self.address = self.account.address
+        # Bearer tokens: the carrier's oracle at its own Sonata system; its Sonata system's notifications.
+        self.operator_token, self.notification_token = f"{self.name}-operator", f"{self.name}-notifies"
 
     def token_at(self, seller: Carrier) -> str:
         """The bearer token this carrier presents to `seller` (its Sonata API and its oracle)."""
         return f"{self.name}-at-{seller.name}"
-
-    @property
-    def operator_token(self) -> str:
-        return f"{self.name}-operator"
-
-    @property
-    def notification_token(self) -> str:
-        return f"{self.name}-notifies"
 
     def call(self, coroutine, timeout: float = 60.0):
         """Run a coroutine on this carrier's oracle loop and wait for its result."""
@@ -156,7 +137,7 @@ def oracle_config(
             "sonata_url": carrier.seller_url,
             "operator_token": _secret_env(f"{carrier.name}-operator", carrier.operator_token),
             "notification_token": _secret_env(f"{carrier.name}-self", carrier.notification_token),
-            "credits": DEFAULT_CREDITS,
+            "credits": asdict(CREDITS),
             "prepaid_months": 3,
             **(seller_overrides or {}),
         },

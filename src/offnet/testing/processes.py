@@ -1,41 +1,36 @@
 """A carrier's oracle as a real process for tests and the bench: `offnet oracle run` with its own YAML
-config, SQLite file and log, the notifications a peer would send it, and a look into its database."""
+config, SQLite file and log, the notifications a peer would send it, and a look into its database;
+and the trade such a test plays the seller of (the reference seller, a product order with tickets)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import yaml
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import create_engine, text
 
+from offnet.chain.anvil import free_port
+from offnet.chain.connect import Chain
+from offnet.oracle.store import Store
+from offnet.sonata.client import SonataClient
+from offnet.sonata.examples import load_example
 from offnet.sonata.models import SONATA_APIS
+from offnet.sonata.seller import create_seller_app
+from offnet.testing.carriers import chain_clock
+from offnet.testing.world import DAY, World, wait_until
 
 OFFNET = Path(sys.executable).parent / "offnet"
-T = TypeVar("T")
-
-
-def eventually(check: Callable[[], T], what: str, seconds: float = 120, step: float = 0.2) -> T:
-    """Poll `check` until it returns something true; AssertionError naming `what` after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            value = check()
-        except (KeyError, TypeError, LookupError):  # the row is not there yet
-            value = None
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {seconds:g} s waiting for {what}")
-        time.sleep(step)
+ORDER_EVENT = "productOrderStateChangeEvent"
+TICKET_EVENT = "troubleTicketStatusChangeEvent"
 
 
 def listener_path(event_type: str) -> str:
@@ -95,7 +90,12 @@ class OracleProcess:
             except httpx.HTTPError:
                 return False
 
-        eventually(listening, f"the {self.name} oracle to listen ({self.log})", seconds=seconds)
+        wait_until(listening, f"the {self.name} oracle to listen ({self.log})", seconds=seconds)
+
+    def start(self) -> None:
+        """Spawn the process and wait until it listens."""
+        self.spawn()
+        self.wait_listening()
 
     def kill(self) -> None:
         """kill -9: no goodbye, no flush."""
@@ -125,21 +125,23 @@ class OracleProcess:
         *,
         event_time: str = "2026-07-01T08:00:00Z",
     ) -> int:
-        """POST one thin notification as peer `peer` would (its inbound token); returns the status."""
+        """POST one thin notification as peer `peer` would (its inbound token); returns the status,
+        0 when the oracle could not be reached (a peer then sends it again)."""
         token = self.secrets[self._peer(peer)["inbound_token"]["env"]]
-        body = {
-            "eventId": event_id,
-            "eventTime": event_time,
-            "eventType": event_type,
-            "event": {"id": resource_id},
-        }
-        response = httpx.post(
-            self.url + listener_path(event_type),
-            json=body,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
-        )
+        try:
+            response = httpx.post(
+                self.url + listener_path(event_type),
+                json=envelope(event_id, event_type, resource_id, event_time),
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            )
+        except httpx.TransportError:
+            return 0
         return response.status_code
+
+    def health(self) -> int:
+        """The listener's health: 200, or 503 while a duty (the chain, a peer) fails."""
+        return httpx.get(f"{self.url}/healthz", timeout=5).status_code
 
     def _peer(self, name: str) -> dict:
         return next(p for p in self.config["peers"] if p["name"] == name)
@@ -151,6 +153,16 @@ class OracleProcess:
             self._engine = create_engine(self.database_url.replace("postgresql://", "postgresql+psycopg://"))
         with self._engine.connect() as conn:
             return [dict(r) for r in conn.execute(text(query), params).mappings().all()]
+
+    @property
+    def store(self) -> Store:
+        """The oracle's store, opened on its database."""
+        return Store(self.database_url)
+
+    def confirmed(self, kind: int) -> int:
+        """Reports of `kind` the oracle has seen confirmed (or final) on chain."""
+        query = "select count(*) as n from outbox where kind = :k and status in ('confirmed', 'final')"
+        return self.rows(query, k=int(kind))[0]["n"]
 
     def outbox(self) -> dict[str, dict]:
         """Every outbox row by report id."""
@@ -169,3 +181,121 @@ class OracleProcess:
         if not found:
             raise KeyError(order_id)
         return found[0]
+
+
+# --- the trade a test plays the seller of ---------------------------------------------------------
+
+
+def peer(name: str, member: str, sonata_url: str, **tokens: str) -> dict[str, Any]:
+    """A peer of an oracle's configuration; `tokens` name the environment variables of its secrets
+    (inbound_token, outbound_token, oracle_token)."""
+    return {
+        "name": name,
+        "member": member,
+        "sonata_url": sonata_url,
+        **{k: {"env": v} for k, v in tokens.items()},
+    }
+
+
+def reference_seller(name: str, world: World, *, ahead: int = 0, **options: Any) -> Any:
+    """The reference Sonata seller (a prompt and punctual one) on the world's chain clock (`ahead`
+    seconds fast), which the world's buyer reaches with the bearer token `buyer-at-seller`; `options`
+    go to create_seller_app (more tokens merge in)."""
+    tokens = {"buyer-at-seller": world.buyer.address, **options.pop("tokens", {})}
+    clock = chain_clock(world.chain, ahead)
+    return create_seller_app(
+        "prompt-and-punctual", name, clock=clock, tokens=tokens, tick_seconds=0.05, **options
+    )
+
+
+def buyer_oracle(
+    world: World, workdir: Path, seller_url: str, *, rpc: str, name: str = "buyer", **settings: Any
+) -> OracleProcess:
+    """The world's buyer's oracle trading with its seller, whose notifications it hears (bearer
+    `seller-notifies`) and whose API at `seller_url` it reads (bearer `buyer-at-seller`); `name`
+    names its files in `workdir`."""
+    deployments = workdir / "deployments"
+    world.suite.manifest.save(deployments)
+    config = {
+        "member": world.buyer.address,
+        "rpc": rpc,
+        "deployments": str(deployments),
+        "listen_port": free_port(),
+        "poll_interval": 0.1,
+        "auto_award": False,
+        "peers": [
+            peer(
+                "seller",
+                world.seller.address,
+                seller_url,
+                inbound_token="OFFNET_TEST_SELLER_NOTIFIES",
+                outbound_token="OFFNET_TEST_BUYER_AT_SELLER",
+            )
+        ],
+        **settings,
+    }
+    secrets = {
+        "OFFNET_TEST_SELLER_NOTIFIES": "seller-notifies",
+        "OFFNET_TEST_BUYER_AT_SELLER": "buyer-at-seller",
+    }
+    return OracleProcess(name, workdir, config, world.buyer.account, secrets=secrets)
+
+
+def envelope(
+    event_id: str, event_type: str, resource_id: str, event_time: str = "2026-07-01T08:00:00Z"
+) -> dict:
+    """A thin Sonata notification about one resource, as a seller sends it."""
+    return {
+        "eventId": event_id,
+        "eventTime": event_time,
+        "eventType": event_type,
+        "event": {"id": resource_id},
+    }
+
+
+async def order_with_tickets(
+    chain: Chain,
+    seller_url: str,
+    order_id: bytes,
+    tickets: int,
+    *,
+    ahead: int = 0,
+    label: str = "T",
+    concurrency: int = 1,
+) -> tuple[str, list[str]]:
+    """The buyer orders the awarded `order_id` at the seller (as `buyer-at-seller`), the circuit is
+    delivered (90 days of chain time), `tickets` trouble tickets are opened on it (issued 80 days after
+    the start, on the seller's clock, `ahead` seconds fast) and restored three days later. Returns the
+    product order id and the ticket ids once the seller has resolved every ticket."""
+    start = datetime.fromtimestamp(chain.now() + ahead, UTC)
+    request = load_example("product_order_create")
+    request["externalId"] = "0x" + order_id.hex()
+    for item in request["productOrderItem"]:
+        item.pop("quoteItem", None)
+        item.pop("requestedCompletionDate", None)
+    async with SonataClient(seller_url, "buyer-at-seller") as sonata:
+        product_order = await sonata.create_product_order(request)
+        chain.advance_time(90 * DAY)
+        await asyncio.sleep(0.5)
+        ticket = load_example("trouble_ticket_create")
+        ticket["relatedEntity"][0]["id"] = product_order.id
+        ticket["issueStartDate"] = (start + timedelta(days=80)).isoformat()
+        gate = asyncio.Semaphore(concurrency)
+
+        async def open_one(i: int) -> str:
+            async with gate:
+                return (await sonata.create_trouble_ticket(ticket | {"externalId": f"{label}{i}"})).id
+
+        async def resolved(ticket_id: str) -> bool:
+            async with gate:
+                return bool((await sonata.get_trouble_ticket(ticket_id)).resolutionDate)
+
+        ids = list(await asyncio.gather(*(open_one(i) for i in range(tickets))))
+        chain.advance_time(3 * DAY)
+        for _ in range(600):  # the seller resolves them on its own ticker
+            if all(await asyncio.gather(*(resolved(i) for i in ids))):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise TimeoutError("the seller never resolved the tickets")
+    return product_order.id, ids

@@ -2,9 +2,11 @@
 
 from dataclasses import replace
 
-from escrow_support import (
-    BAD,
+from offnet.chain.tx import call
+from offnet.market.types import OrderStatus
+from offnet.testing.world import (
     BILLING_PERIOD,
+    CREDIT_25_PERCENT,
     DAY,
     DELIVERY_GRACE,
     MONTHLY,
@@ -12,9 +14,6 @@ from escrow_support import (
     REPORT_GRACE,
     RULING_TIMEOUT,
 )
-
-from offnet.chain.tx import call
-from offnet.market.types import OrderStatus
 
 
 def test_order_id__python_equals_chain_and_changes_with_any_field(escrow):
@@ -43,7 +42,7 @@ def test_terms_of__recovered_from_the_opening_event(escrow):
 def test_money_flow__statement_of_a_delivered_order_with_credits_and_withdrawals(escrow):
     terms, oid, _ = escrow.open()
     escrow.deliver(terms, days_late=2)
-    escrow.settle(terms, 1, BAD)
+    escrow.settle(terms, 1, CREDIT_25_PERCENT)
     escrow.fund_buyer(terms, MONTHLY)
     escrow.act(lambda: escrow.client.top_up(escrow.buyer.sender, terms, 1))
     escrow.act(lambda: escrow.client.withdraw(escrow.seller.sender, escrow.token.address))

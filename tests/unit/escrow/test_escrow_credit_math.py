@@ -2,7 +2,6 @@
 
 from dataclasses import fields
 
-from escrow_support import CREDITS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -77,8 +76,8 @@ def test_late_delivery_credit__contract_follows_the_schedule_rules(escrow, credi
     assert on_chain <= 10_000
 
 
-def test_period_credit__each_missed_objective_adds_its_rate_up_to_the_cap(escrow):
-    terms = escrow.terms(credits=CREDITS).to_tuple()
+def test_period_credit__each_missed_objective_adds_its_rate_up_to_the_cap(escrow, credits):
+    terms = escrow.terms(credits=credits).to_tuple()
 
     def on_chain(metrics: PeriodMetrics) -> int:
         return call(escrow.client.fn.periodCreditBps(terms, metrics.to_tuple()))

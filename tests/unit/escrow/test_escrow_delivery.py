@@ -1,8 +1,7 @@
 """Before and at delivery: the delivery milestone, acknowledgement, cancellation, failure, non-delivery."""
 
-from escrow_support import DAY, DELIVERY_GRACE, MONTHLY, ONE_TIME
-
 from offnet.market.types import DELIVERY, OrderStatus, Payout, Skip
+from offnet.testing.world import DAY, DELIVERY_GRACE, MONTHLY, ONE_TIME
 
 
 def paid(escrow, receipt):
@@ -74,20 +73,14 @@ def test_delivered__one_time_only_order__completes(escrow):
 
 def test_delivered__reported_by_anyone_but_the_ledger__reverts(escrow):
     terms, _, _ = escrow.open()
-    escrow.refuse(
-        lambda: escrow.client.deliver(escrow.seller.sender, terms, 0, 0),
-        "EscrowNotLedger",
-        caller=escrow.seller.address,
-    )
+    with escrow.refuses("EscrowNotLedger", caller=escrow.seller.address):
+        escrow.client.deliver(escrow.seller.sender, terms, 0, 0)
 
 
 def test_delivered__unknown_order__reverts(escrow):
     terms = escrow.terms()
-    escrow.refuse(
-        lambda: escrow.client.deliver(escrow.ledger.sender, terms, 0, 0),
-        "EscrowUnknownOrder",
-        orderId=terms.order_id(),
-    )
+    with escrow.refuses("EscrowUnknownOrder", orderId=terms.order_id()):
+        escrow.client.deliver(escrow.ledger.sender, terms, 0, 0)
 
 
 def test_acknowledge__by_the_seller__marks_the_order_started(escrow):
@@ -95,22 +88,14 @@ def test_acknowledge__by_the_seller__marks_the_order_started(escrow):
     receipt = escrow.act(lambda: escrow.client.acknowledge(escrow.seller.sender, terms))
     assert escrow.client.events(receipt, "OrderAcknowledged") == [{"orderId": oid}]
     assert escrow.order(oid).status == OrderStatus.ACKNOWLEDGED
-    escrow.refuse(
-        lambda: escrow.client.acknowledge(escrow.seller.sender, terms),
-        "EscrowWrongStatus",
-        orderId=oid,
-        status=OrderStatus.ACKNOWLEDGED,
-    )
+    with escrow.refuses("EscrowWrongStatus", orderId=oid, status=OrderStatus.ACKNOWLEDGED):
+        escrow.client.acknowledge(escrow.seller.sender, terms)
 
 
 def test_acknowledge__by_the_buyer__reverts(escrow):
     terms, oid, _ = escrow.open()
-    escrow.refuse(
-        lambda: escrow.client.acknowledge(escrow.buyer.sender, terms),
-        "EscrowNotSeller",
-        orderId=oid,
-        caller=escrow.buyer.address,
-    )
+    with escrow.refuses("EscrowNotSeller", orderId=oid, caller=escrow.buyer.address):
+        escrow.client.acknowledge(escrow.buyer.sender, terms)
 
 
 def test_cancel__before_acknowledgement__refunds_everything(escrow, gas):
@@ -138,36 +123,23 @@ def test_cancel__after_acknowledgement__pays_the_seller_the_cancellation_fee(esc
 
 def test_cancel__by_the_seller__reverts(escrow):
     terms, oid, _ = escrow.open()
-    escrow.refuse(
-        lambda: escrow.client.cancel(escrow.seller.sender, terms),
-        "EscrowNotBuyer",
-        orderId=oid,
-        caller=escrow.seller.address,
-    )
+    with escrow.refuses("EscrowNotBuyer", orderId=oid, caller=escrow.seller.address):
+        escrow.client.cancel(escrow.seller.sender, terms)
 
 
 def test_cancel__after_delivery__reverts(escrow):
     terms, oid, _ = escrow.open()
     escrow.deliver(terms)
-    escrow.refuse(
-        lambda: escrow.client.cancel(escrow.buyer.sender, terms),
-        "EscrowWrongStatus",
-        orderId=oid,
-        status=OrderStatus.ACTIVE,
-    )
+    with escrow.refuses("EscrowWrongStatus", orderId=oid, status=OrderStatus.ACTIVE):
+        escrow.client.cancel(escrow.buyer.sender, terms)
 
 
 def test_cancel__delivery_disputed_by_the_seller__reverts_while_frozen(escrow):
     terms, oid, _ = escrow.open()
     receipt = escrow.act(lambda: escrow.client.dispute(escrow.seller.sender, terms, DELIVERY))
     [opened] = escrow.client.events(receipt, "DisputeOpened")
-    escrow.refuse(
-        lambda: escrow.client.cancel(escrow.buyer.sender, terms),
-        "EscrowMilestoneFrozen",
-        orderId=oid,
-        milestone=0,
-        until=opened["until"],
-    )
+    with escrow.refuses("EscrowMilestoneFrozen", orderId=oid, milestone=0, until=opened["until"]):
+        escrow.client.cancel(escrow.buyer.sender, terms)
 
 
 def test_order_failed__refunds_everything_to_the_buyer(escrow, gas):
@@ -193,23 +165,15 @@ def test_order_failed__after_delivery__is_ignored(escrow):
 
 def test_order_failed__reported_by_anyone_but_the_ledger__reverts(escrow):
     terms, _, _ = escrow.open()
-    escrow.refuse(
-        lambda: escrow.client.fail(escrow.buyer.sender, terms, 2),
-        "EscrowNotLedger",
-        caller=escrow.buyer.address,
-    )
+    with escrow.refuses("EscrowNotLedger", caller=escrow.buyer.address):
+        escrow.client.fail(escrow.buyer.sender, terms, 2)
 
 
 def test_non_delivery__before_the_deadline__reverts(escrow):
     terms, oid, _ = escrow.open()
     deadline = terms.awarded_at + terms.install_days * DAY + DELIVERY_GRACE
-    escrow.refuse(
-        lambda: escrow.client.claim_non_delivery(escrow.outsider.sender, terms),
-        "EscrowTooEarly",
-        orderId=oid,
-        milestone=0,
-        availableAt=deadline,
-    )
+    with escrow.refuses("EscrowTooEarly", orderId=oid, milestone=0, availableAt=deadline):
+        escrow.client.claim_non_delivery(escrow.outsider.sender, terms)
 
 
 def test_non_delivery__after_the_deadline__anyone_refunds_the_buyer(escrow, gas):
@@ -231,13 +195,8 @@ def test_non_delivery__disputed_delivery__frozen_until_the_ruling_timeout_then_r
     escrow.chain.advance_time(
         terms.awarded_at + terms.install_days * DAY + DELIVERY_GRACE - escrow.chain.now()
     )
-    escrow.refuse(
-        lambda: escrow.client.claim_non_delivery(escrow.buyer.sender, terms),
-        "EscrowMilestoneFrozen",
-        orderId=oid,
-        milestone=0,
-        until=opened["until"],
-    )
+    with escrow.refuses("EscrowMilestoneFrozen", orderId=oid, milestone=0, until=opened["until"]):
+        escrow.client.claim_non_delivery(escrow.buyer.sender, terms)
     escrow.chain.advance_time(opened["until"] - escrow.chain.now())
     escrow.act(lambda: escrow.client.claim_non_delivery(escrow.buyer.sender, terms))
     assert escrow.withdrawable(escrow.buyer) == terms.opening_amount

@@ -1,12 +1,11 @@
 """Disputes: a milestone frozen by a party, settled by the ledger or split by the council's ruling."""
 
-from escrow_support import BILLING_PERIOD, GOOD, MONTHLY, ONE_TIME, REPORT_GRACE, RULING_TIMEOUT, delivered
-
 from offnet.market.types import DELIVERY, OrderStatus, Payout
+from offnet.testing.world import BILLING_PERIOD, MONTHLY, NO_CREDIT, ONE_TIME, REPORT_GRACE, RULING_TIMEOUT
 
 
 def test_dispute__by_the_buyer__freezes_the_period_against_the_sellers_claim(escrow, gas):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     receipt = escrow.act(lambda: escrow.client.dispute(escrow.buyer.sender, terms, 1))
     now = escrow.chain.now()
     assert escrow.client.events(receipt, "DisputeOpened") == [
@@ -14,19 +13,14 @@ def test_dispute__by_the_buyer__freezes_the_period_against_the_sellers_claim(esc
     ]
     gas.check("OrderEscrow.dispute", receipt.gas_used, budget=80_000)
     escrow.chain.advance_time(BILLING_PERIOD + REPORT_GRACE)
-    escrow.refuse(
-        lambda: escrow.client.claim_period(escrow.seller.sender, terms, 1),
-        "EscrowMilestoneFrozen",
-        orderId=oid,
-        milestone=1,
-        until=now + RULING_TIMEOUT,
-    )
+    with escrow.refuses("EscrowMilestoneFrozen", orderId=oid, milestone=1, until=now + RULING_TIMEOUT):
+        escrow.client.claim_period(escrow.seller.sender, terms, 1)
 
 
 def test_dispute__the_ledgers_final_report_still_settles_the_period(escrow):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     escrow.act(lambda: escrow.client.dispute(escrow.buyer.sender, terms, 1))
-    escrow.settle(terms, 1, GOOD)
+    escrow.settle(terms, 1, NO_CREDIT)
     assert escrow.client.is_period_settled(oid, 1)
     escrow.council_refused(
         escrow.client.rule_call(terms, 1, 5_000), "EscrowPeriodSettled", orderId=oid, period=1
@@ -34,7 +28,7 @@ def test_dispute__the_ledgers_final_report_still_settles_the_period(escrow):
 
 
 def test_dispute__freeze_lapses_after_the_ruling_timeout(escrow):
-    terms, _ = delivered(escrow)
+    terms, _ = escrow.delivered()
     escrow.act(lambda: escrow.client.dispute(escrow.buyer.sender, terms, 1))
     escrow.chain.advance_time(RULING_TIMEOUT)
     escrow.act(lambda: escrow.client.claim_period(escrow.seller.sender, terms, 1))
@@ -42,49 +36,32 @@ def test_dispute__freeze_lapses_after_the_ruling_timeout(escrow):
 
 
 def test_dispute__by_an_outsider__reverts(escrow):
-    terms, oid = delivered(escrow)
-    escrow.refuse(
-        lambda: escrow.client.dispute(escrow.outsider.sender, terms, 1),
-        "EscrowNotParty",
-        orderId=oid,
-        caller=escrow.outsider.address,
-    )
+    terms, oid = escrow.delivered()
+    with escrow.refuses("EscrowNotParty", orderId=oid, caller=escrow.outsider.address):
+        escrow.client.dispute(escrow.outsider.sender, terms, 1)
 
 
 def test_dispute__twice__reverts(escrow):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     escrow.act(lambda: escrow.client.dispute(escrow.buyer.sender, terms, 1))
-    escrow.refuse(
-        lambda: escrow.client.dispute(escrow.seller.sender, terms, 1),
-        "EscrowDisputeExists",
-        orderId=oid,
-        milestone=1,
-    )
+    with escrow.refuses("EscrowDisputeExists", orderId=oid, milestone=1):
+        escrow.client.dispute(escrow.seller.sender, terms, 1)
 
 
 def test_dispute__delivery_after_delivery__reverts(escrow):
-    terms, oid = delivered(escrow)
-    escrow.refuse(
-        lambda: escrow.client.dispute(escrow.buyer.sender, terms, DELIVERY),
-        "EscrowWrongStatus",
-        orderId=oid,
-        status=OrderStatus.ACTIVE,
-    )
+    terms, oid = escrow.delivered()
+    with escrow.refuses("EscrowWrongStatus", orderId=oid, status=OrderStatus.ACTIVE):
+        escrow.client.dispute(escrow.buyer.sender, terms, DELIVERY)
 
 
 def test_dispute__unfunded_period__reverts(escrow):
-    terms, oid = delivered(escrow)
-    escrow.refuse(
-        lambda: escrow.client.dispute(escrow.buyer.sender, terms, 5),
-        "EscrowPeriodNotFunded",
-        orderId=oid,
-        period=5,
-        fundedMonths=2,
-    )
+    terms, oid = escrow.delivered()
+    with escrow.refuses("EscrowPeriodNotFunded", orderId=oid, period=5, fundedMonths=2):
+        escrow.client.dispute(escrow.buyer.sender, terms, 5)
 
 
 def test_rule__council_splits_a_disputed_period(escrow):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     escrow.act(lambda: escrow.client.dispute(escrow.buyer.sender, terms, 2))
     # A ruling cannot pay a period out before it ended either.
     ends_at = escrow.order(oid).delivered_at + 2 * BILLING_PERIOD
@@ -125,14 +102,14 @@ def test_rule__delivery_partly_performed__splits_the_one_time_charge_and_starts_
 
 
 def test_rule__without_a_dispute__refused(escrow):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     escrow.council_refused(
         escrow.client.rule_call(terms, 1, 5_000), "EscrowNoDispute", orderId=oid, milestone=1
     )
 
 
 def test_rule__share_above_100_percent__refused(escrow):
-    terms, _ = delivered(escrow)
+    terms, _ = escrow.delivered()
     escrow.act(lambda: escrow.client.dispute(escrow.buyer.sender, terms, 1))
     escrow.council_refused(
         escrow.client.rule_call(terms, 1, 10_001), "EscrowInvalidShare", buyerShareBps=10_001
@@ -140,13 +117,10 @@ def test_rule__share_above_100_percent__refused(escrow):
 
 
 def test_rule__called_directly_by_a_party__reverts(escrow):
-    terms, _ = delivered(escrow)
+    terms, _ = escrow.delivered()
     escrow.act(lambda: escrow.client.dispute(escrow.buyer.sender, terms, 1))
-    escrow.refuse(
-        lambda: escrow.buyer.sender.transact(escrow.client.rule_call(terms, 1, 10_000)),
-        "EscrowNotCouncil",
-        caller=escrow.buyer.address,
-    )
+    with escrow.refuses("EscrowNotCouncil", caller=escrow.buyer.address):
+        escrow.buyer.sender.transact(escrow.client.rule_call(terms, 1, 10_000))
 
 
 def test_dispute__of_delivery__the_ledgers_final_delivery_report_settles_it(escrow):

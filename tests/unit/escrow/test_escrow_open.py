@@ -1,12 +1,12 @@
 """Opening orders: wiring, the allow-list, the funds pull, and every refusal."""
 
 import pytest
-from escrow_support import MONTHLY, ONE_TIME
 
 from offnet.chain import load_artifact
 from offnet.chain.tx import call
 from offnet.market.escrow import EscrowClient, OrderView
 from offnet.market.types import OrderStatus, OrderTerms
+from offnet.testing.world import MONTHLY, ONE_TIME
 
 
 def test_open__pulls_funds_emits_full_terms_and_costs_what_the_snapshot_says(escrow, gas):
@@ -29,19 +29,15 @@ def test_open__second_order_of_a_token__costs_what_the_snapshot_says(escrow, gas
 def test_open__not_the_market__reverts(escrow):
     terms = escrow.terms()
     escrow.fund_buyer(terms, terms.opening_amount)
-    escrow.refuse(
-        lambda: escrow.client.open_order(escrow.buyer.sender, terms),
-        "EscrowNotMarket",
-        caller=escrow.buyer.address,
-    )
+    with escrow.refuses("EscrowNotMarket", caller=escrow.buyer.address):
+        escrow.client.open_order(escrow.buyer.sender, terms)
 
 
 def test_open__same_terms_twice__reverts(escrow):
     terms, oid, _ = escrow.open()
     escrow.fund_buyer(terms, terms.opening_amount)
-    escrow.refuse(
-        lambda: escrow.client.open_order(escrow.market.sender, terms), "EscrowOrderExists", orderId=oid
-    )
+    with escrow.refuses("EscrowOrderExists", orderId=oid):
+        escrow.client.open_order(escrow.market.sender, terms)
 
 
 def test_open__token_not_allowed__reverts(escrow):
@@ -49,51 +45,34 @@ def test_open__token_not_allowed__reverts(escrow):
     escrow.tokens.append(other)
     terms = escrow.terms(token=other.address)
     escrow.fund_buyer(terms, terms.opening_amount)
-    escrow.refuse(
-        lambda: escrow.client.open_order(escrow.market.sender, terms),
-        "EscrowTokenNotAllowed",
-        token=other.address,
-    )
+    with escrow.refuses("EscrowTokenNotAllowed", token=other.address):
+        escrow.client.open_order(escrow.market.sender, terms)
 
 
 def test_open__buyer_is_seller__reverts(escrow):
     terms = escrow.terms(seller=escrow.buyer.address)
-    escrow.refuse(
-        lambda: escrow.client.open_order(escrow.market.sender, terms),
-        "EscrowInvalidParties",
-        buyer=escrow.buyer.address,
-        seller=escrow.buyer.address,
-    )
+    with escrow.refuses("EscrowInvalidParties", buyer=escrow.buyer.address, seller=escrow.buyer.address):
+        escrow.client.open_order(escrow.market.sender, terms)
 
 
 def test_open__more_months_prepaid_than_the_term__reverts(escrow):
     terms = escrow.terms(prepaid_months=13)
-    escrow.refuse(
-        lambda: escrow.client.open_order(escrow.market.sender, terms),
-        "EscrowPrepaidExceedsTerm",
-        prepaidMonths=13,
-        termMonths=12,
-    )
+    with escrow.refuses("EscrowPrepaidExceedsTerm", prepaidMonths=13, termMonths=12):
+        escrow.client.open_order(escrow.market.sender, terms)
 
 
 def test_open__whole_order_beyond_96_bits__reverts(escrow):
     terms = escrow.terms(monthly_charge=2**95, term_months=2, prepaid_months=0)
-    escrow.refuse(
-        lambda: escrow.client.open_order(escrow.market.sender, terms),
-        "EscrowAmountTooLarge",
-        amount=ONE_TIME + 2**96,
-    )
+    with escrow.refuses("EscrowAmountTooLarge", amount=ONE_TIME + 2**96):
+        escrow.client.open_order(escrow.market.sender, terms)
 
 
 def test_open__buyer_did_not_approve__reverts_and_opens_nothing(escrow):
     terms = escrow.terms()
-    escrow.refuse(
-        lambda: escrow.client.open_order(escrow.market.sender, terms),
-        "ERC20InsufficientAllowance",
-        spender=escrow.client.address,
-        allowance=0,
-        needed=terms.opening_amount,
-    )
+    with escrow.refuses(
+        "ERC20InsufficientAllowance", spender=escrow.client.address, allowance=0, needed=terms.opening_amount
+    ):
+        escrow.client.open_order(escrow.market.sender, terms)
     assert escrow.order(terms.order_id()).status == OrderStatus.NONE
 
 
@@ -105,22 +84,12 @@ def test_links__are_fixed_at_deployment(escrow):
 @pytest.mark.parametrize("missing", ["registry", "market", "ledger"])
 def test_deploy__zero_link__reverts(escrow, missing):
     zero = "0x" + "00" * 20
-    links = {
-        "registry": escrow.registry.address,
-        "market": escrow.market.address,
-        "ledger": escrow.ledger.address,
-    }
-    links[missing] = zero
-    escrow.refuse(
-        lambda: EscrowClient.deploy(
-            escrow.deployer.sender,
-            links["registry"],
-            links["market"],
-            links["ledger"],
-            [escrow.token.address],
-        ),
-        "EscrowZeroAddress",
-    )
+    links = [
+        zero if link == missing else getattr(escrow, link).address
+        for link in ("registry", "market", "ledger")
+    ]
+    with escrow.refuses("EscrowZeroAddress"):
+        EscrowClient.deploy(escrow.deployer.sender, *links, [escrow.token.address])
 
 
 def test_escrow__reports_version_registry_and_allow_list(escrow):
@@ -131,13 +100,8 @@ def test_escrow__reports_version_registry_and_allow_list(escrow):
 
 
 def test_allow_list__changed_by_anyone_but_the_council__reverts(escrow):
-    escrow.refuse(
-        lambda: escrow.outsider.sender.transact(
-            escrow.client.set_token_allowed_call(escrow.token.address, False)
-        ),
-        "EscrowNotCouncil",
-        caller=escrow.outsider.address,
-    )
+    with escrow.refuses("EscrowNotCouncil", caller=escrow.outsider.address):
+        escrow.outsider.sender.transact(escrow.client.set_token_allowed_call(escrow.token.address, False))
     assert escrow.client.is_token_allowed(escrow.token.address)
 
 
@@ -151,17 +115,11 @@ def test_allow_list__council_removes_a_token__new_orders_refused_open_orders_sti
 
     second = escrow.terms(rfq_id=2)
     escrow.fund_buyer(second, second.opening_amount)
-    escrow.refuse(
-        lambda: escrow.client.open_order(escrow.market.sender, second),
-        "EscrowTokenNotAllowed",
-        token=escrow.token.address,
-    )
+    with escrow.refuses("EscrowTokenNotAllowed", token=escrow.token.address):
+        escrow.client.open_order(escrow.market.sender, second)
     escrow.fund_buyer(terms, MONTHLY)
-    escrow.refuse(
-        lambda: escrow.client.top_up(escrow.buyer.sender, terms, 1),
-        "EscrowTokenNotAllowed",
-        token=escrow.token.address,
-    )
+    with escrow.refuses("EscrowTokenNotAllowed", token=escrow.token.address):
+        escrow.client.top_up(escrow.buyer.sender, terms, 1)
 
     escrow.deliver(terms)
     assert escrow.withdrawable(escrow.seller) == ONE_TIME

@@ -1,17 +1,24 @@
 """Billing periods: monthly releases minus SLA credits, top-ups, unreported periods, completion."""
 
-from escrow_support import BAD, BILLING_PERIOD, CREDITS, GOOD, MONTHLY, REPORT_GRACE, WORST, delivered
-
 from offnet.chain.permit import sign_permit
 from offnet.market.types import OrderStatus, Skip
+from offnet.testing.world import (
+    BILLING_PERIOD,
+    CREDIT_25_PERCENT,
+    CREDIT_CAPPED,
+    CREDITS,
+    MONTHLY,
+    NO_CREDIT,
+    REPORT_GRACE,
+)
 
 
-def report(escrow, terms, period, metrics=GOOD):
+def report(escrow, terms, period, metrics=NO_CREDIT):
     return escrow.settle(terms, period, metrics)
 
 
 def test_period__all_objectives_met__releases_the_monthly_charge(escrow, gas):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     receipt = report(escrow, terms, 1)
     assert escrow.withdrawable(escrow.seller) == terms.one_time_charge + MONTHLY
     assert escrow.withdrawable(escrow.buyer) == 0
@@ -23,8 +30,8 @@ def test_period__all_objectives_met__releases_the_monthly_charge(escrow, gas):
 
 
 def test_period__objectives_missed__credits_the_buyer(escrow, gas):
-    terms, _ = delivered(escrow)
-    receipt = report(escrow, terms, 1, BAD)
+    terms, _ = escrow.delivered()
+    receipt = report(escrow, terms, 1, CREDIT_25_PERCENT)
     credit = MONTHLY * 2_500 // 10_000
     assert escrow.withdrawable(escrow.buyer) == credit
     assert escrow.withdrawable(escrow.seller) == terms.one_time_charge + MONTHLY - credit
@@ -33,31 +40,26 @@ def test_period__objectives_missed__credits_the_buyer(escrow, gas):
 
 
 def test_period__every_objective_missed__credit_capped(escrow):
-    terms, _ = delivered(escrow)
-    report(escrow, terms, 1, WORST)
+    terms, _ = escrow.delivered()
+    report(escrow, terms, 1, CREDIT_CAPPED)
     assert escrow.withdrawable(escrow.buyer) == MONTHLY * CREDITS.monthly_credit_cap_bps // 10_000
 
 
 def test_period__final_report_before_the_period_ends__reverts_and_moves_nothing(escrow):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     ends_at = escrow.order(oid).delivered_at + BILLING_PERIOD
     escrow.chain.advance_time(ends_at - escrow.chain.now() - 60)
-    escrow.refuse(
-        lambda: escrow.client.settle_period(escrow.ledger.sender, terms, 1, GOOD),
-        "EscrowPeriodNotOver",
-        orderId=oid,
-        period=1,
-        endsAt=ends_at,
-    )
+    with escrow.refuses("EscrowPeriodNotOver", orderId=oid, period=1, endsAt=ends_at):
+        escrow.client.settle_period(escrow.ledger.sender, terms, 1, NO_CREDIT)
     escrow.chain.advance_time(60)
     report(escrow, terms, 1)
     assert escrow.client.is_period_settled(oid, 1)
 
 
 def test_period__reported_twice__second_report_ignored(escrow):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     report(escrow, terms, 1)
-    receipt = report(escrow, terms, 1, WORST)
+    receipt = report(escrow, terms, 1, CREDIT_CAPPED)
     assert escrow.client.events(receipt, "OutcomeIgnored") == [
         {"orderId": oid, "milestone": 1, "why": Skip.PERIOD_SETTLED}
     ]
@@ -65,7 +67,7 @@ def test_period__reported_twice__second_report_ignored(escrow):
 
 
 def test_period__not_funded__ignored_until_the_buyer_tops_up(escrow, gas):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     receipt = report(escrow, terms, 3)
     assert escrow.client.events(receipt, "OutcomeIgnored") == [
         {"orderId": oid, "milestone": 3, "why": Skip.PERIOD_NOT_FUNDED}
@@ -89,28 +91,20 @@ def test_period__before_delivery__ignored(escrow):
 
 
 def test_period__zero_or_beyond_the_term__reverts(escrow):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     for period in (0, 13):
-        escrow.refuse(
-            lambda p=period: escrow.client.settle_period(escrow.ledger.sender, terms, p, GOOD),
-            "EscrowInvalidPeriod",
-            orderId=oid,
-            period=period,
-            termMonths=12,
-        )
+        with escrow.refuses("EscrowInvalidPeriod", orderId=oid, period=period, termMonths=12):
+            escrow.client.settle_period(escrow.ledger.sender, terms, period, NO_CREDIT)
 
 
 def test_period__reported_by_anyone_but_the_ledger__reverts(escrow):
-    terms, _ = delivered(escrow)
-    escrow.refuse(
-        lambda: escrow.client.settle_period(escrow.buyer.sender, terms, 1, WORST),
-        "EscrowNotLedger",
-        caller=escrow.buyer.address,
-    )
+    terms, _ = escrow.delivered()
+    with escrow.refuses("EscrowNotLedger", caller=escrow.buyer.address):
+        escrow.client.settle_period(escrow.buyer.sender, terms, 1, CREDIT_CAPPED)
 
 
 def test_periods__settled_out_of_order__window_slides_and_the_term_completes(escrow):
-    terms, oid = delivered(escrow, term_months=3, prepaid_months=3)
+    terms, oid = escrow.delivered(term_months=3, prepaid_months=3)
     report(escrow, terms, 2)
     assert (escrow.order(oid).settled_through, escrow.order(oid).settled_window) == (0, 0b10)
     report(escrow, terms, 1)
@@ -122,91 +116,58 @@ def test_periods__settled_out_of_order__window_slides_and_the_term_completes(esc
         {"orderId": oid, "status": OrderStatus.COMPLETED, "reason": 0}
     ]
     escrow.fund_buyer(terms, MONTHLY)
-    escrow.refuse(
-        lambda: escrow.client.top_up(escrow.buyer.sender, terms, 1),
-        "EscrowWrongStatus",
-        orderId=oid,
-        status=OrderStatus.COMPLETED,
-    )
+    with escrow.refuses("EscrowWrongStatus", orderId=oid, status=OrderStatus.COMPLETED):
+        escrow.client.top_up(escrow.buyer.sender, terms, 1)
 
 
 def test_period__more_than_64_periods_ahead_of_the_oldest_unsettled__reverts(escrow):
-    terms, oid = delivered(escrow, term_months=70, prepaid_months=70)
-    escrow.refuse(
-        lambda: escrow.client.settle_period(escrow.ledger.sender, terms, 65, GOOD),
-        "EscrowPeriodBeyondWindow",
-        orderId=oid,
-        period=65,
-        settledThrough=0,
-    )
+    terms, oid = escrow.delivered(term_months=70, prepaid_months=70)
+    with escrow.refuses("EscrowPeriodBeyondWindow", orderId=oid, period=65, settledThrough=0):
+        escrow.client.settle_period(escrow.ledger.sender, terms, 65, NO_CREDIT)
     report(escrow, terms, 64)
     assert escrow.order(oid).settled_window == 1 << 63
 
 
 def test_claim_period__before_its_deadline__reverts(escrow):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     claimable_at = escrow.order(oid).delivered_at + BILLING_PERIOD + REPORT_GRACE
-    escrow.refuse(
-        lambda: escrow.client.claim_period(escrow.seller.sender, terms, 1),
-        "EscrowTooEarly",
-        orderId=oid,
-        milestone=1,
-        availableAt=claimable_at,
-    )
+    with escrow.refuses("EscrowTooEarly", orderId=oid, milestone=1, availableAt=claimable_at):
+        escrow.client.claim_period(escrow.seller.sender, terms, 1)
 
 
 def test_claim_period__unreported_after_its_deadline__releases_all_to_the_seller(escrow, gas):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     escrow.chain.advance_time(
         escrow.order(oid).delivered_at + BILLING_PERIOD + REPORT_GRACE - escrow.chain.now()
     )
     receipt = escrow.act(lambda: escrow.client.claim_period(escrow.outsider.sender, terms, 1))
     assert escrow.withdrawable(escrow.seller) == terms.one_time_charge + MONTHLY
     gas.check("OrderEscrow.claimPeriod", receipt.gas_used, budget=90_000)
-    late = report(escrow, terms, 1, WORST)
+    late = report(escrow, terms, 1, CREDIT_CAPPED)
     assert escrow.client.events(late, "OutcomeIgnored")[0]["why"] == Skip.PERIOD_SETTLED
-    escrow.refuse(
-        lambda: escrow.client.claim_period(escrow.outsider.sender, terms, 1),
-        "EscrowPeriodSettled",
-        orderId=oid,
-        period=1,
-    )
+    with escrow.refuses("EscrowPeriodSettled", orderId=oid, period=1):
+        escrow.client.claim_period(escrow.outsider.sender, terms, 1)
 
 
 def test_claim_period__not_funded__reverts(escrow):
-    terms, oid = delivered(escrow)
+    terms, oid = escrow.delivered()
     escrow.chain.advance_time(3 * BILLING_PERIOD + REPORT_GRACE)
-    escrow.refuse(
-        lambda: escrow.client.claim_period(escrow.seller.sender, terms, 3),
-        "EscrowPeriodNotFunded",
-        orderId=oid,
-        period=3,
-        fundedMonths=2,
-    )
+    with escrow.refuses("EscrowPeriodNotFunded", orderId=oid, period=3, fundedMonths=2):
+        escrow.client.claim_period(escrow.seller.sender, terms, 3)
 
 
 def test_top_up__by_anyone_but_the_buyer__reverts(escrow):
     terms, oid, _ = escrow.open()
-    escrow.refuse(
-        lambda: escrow.client.top_up(escrow.seller.sender, terms, 1),
-        "EscrowNotBuyer",
-        orderId=oid,
-        caller=escrow.seller.address,
-    )
+    with escrow.refuses("EscrowNotBuyer", orderId=oid, caller=escrow.seller.address):
+        escrow.client.top_up(escrow.seller.sender, terms, 1)
 
 
 def test_top_up__zero_months_or_beyond_the_term__reverts(escrow):
     terms, oid, _ = escrow.open()
     escrow.fund_buyer(terms, 11 * MONTHLY)
     for months in (0, 11):
-        escrow.refuse(
-            lambda m=months: escrow.client.top_up(escrow.buyer.sender, terms, m),
-            "EscrowInvalidTopUp",
-            orderId=oid,
-            months=months,
-            fundedMonths=2,
-            termMonths=12,
-        )
+        with escrow.refuses("EscrowInvalidTopUp", orderId=oid, months=months, fundedMonths=2, termMonths=12):
+            escrow.client.top_up(escrow.buyer.sender, terms, months)
 
 
 def test_top_up__with_a_permit__funds_months_in_one_transaction(escrow):
@@ -246,9 +207,5 @@ def test_top_up__permit_front_run__still_funds_with_the_allowance(escrow):
 def test_claim_period__before_delivery__reverts(escrow):
     terms, oid, _ = escrow.open()
     escrow.chain.advance_time(BILLING_PERIOD + REPORT_GRACE)
-    escrow.refuse(
-        lambda: escrow.client.claim_period(escrow.seller.sender, terms, 1),
-        "EscrowWrongStatus",
-        orderId=oid,
-        status=OrderStatus.OPEN,
-    )
+    with escrow.refuses("EscrowWrongStatus", orderId=oid, status=OrderStatus.OPEN):
+        escrow.client.claim_period(escrow.seller.sender, terms, 1)

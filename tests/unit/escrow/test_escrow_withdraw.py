@@ -1,8 +1,7 @@
 """Pull payments: withdrawals, and hostile tokens that can neither block the other party nor lose money."""
 
-from escrow_support import MONTHLY, ONE_TIME
-
 from offnet.chain.tx import call
+from offnet.testing.world import MONTHLY, ONE_TIME
 
 
 def test_withdraw__sends_the_whole_balance_and_emits_it(escrow, gas):
@@ -23,21 +22,15 @@ def test_withdraw__sends_the_whole_balance_and_emits_it(escrow, gas):
 
 
 def test_withdraw__nothing_to_withdraw__reverts(escrow):
-    escrow.refuse(
-        lambda: escrow.client.withdraw(escrow.seller.sender, escrow.token.address),
-        "EscrowNothingToWithdraw",
-        token=escrow.token.address,
-        party=escrow.seller.address,
-    )
+    with escrow.refuses("EscrowNothingToWithdraw", token=escrow.token.address, party=escrow.seller.address):
+        escrow.client.withdraw(escrow.seller.sender, escrow.token.address)
 
 
 def test_withdraw_to__zero_address__reverts(escrow):
     terms, _, _ = escrow.open()
     escrow.deliver(terms)
-    escrow.refuse(
-        lambda: escrow.client.withdraw(escrow.seller.sender, escrow.token.address, "0x" + "00" * 20),
-        "EscrowZeroAddress",
-    )
+    with escrow.refuses("EscrowZeroAddress"):
+        escrow.client.withdraw(escrow.seller.sender, escrow.token.address, "0x" + "00" * 20)
 
 
 def test_blocklisted_seller__cannot_block_the_buyers_refund_and_can_withdraw_elsewhere(escrow, hostile):
@@ -46,11 +39,8 @@ def test_blocklisted_seller__cannot_block_the_buyers_refund_and_can_withdraw_els
     escrow.deliver(terms, days_late=5)
     escrow.deployer.sender.transact(token.functions.setBlocked(escrow.seller.address, True))
 
-    escrow.refuse(
-        lambda: escrow.client.withdraw(escrow.seller.sender, token.address),
-        "BlocklistTokenBlocked",
-        to=escrow.seller.address,
-    )
+    with escrow.refuses("BlocklistTokenBlocked", to=escrow.seller.address):
+        escrow.client.withdraw(escrow.seller.sender, token.address)
     credit = ONE_TIME * 500 // 10_000
     escrow.act(lambda: escrow.client.withdraw(escrow.buyer.sender, token.address))
     assert call(token.functions.balanceOf(escrow.buyer.address)) == credit
@@ -63,11 +53,8 @@ def test_false_returning_token__withdrawal_refused_and_the_balance_kept(escrow, 
     terms, _, _ = escrow.open(token=token.address)
     escrow.deliver(terms)
     escrow.deployer.sender.transact(token.functions.setFailing(True))
-    escrow.refuse(
-        lambda: escrow.client.withdraw(escrow.seller.sender, token.address),
-        "SafeERC20FailedOperation",
-        token=token.address,
-    )
+    with escrow.refuses("SafeERC20FailedOperation", token=token.address):
+        escrow.client.withdraw(escrow.seller.sender, token.address)
     assert escrow.withdrawable(escrow.seller, token) == ONE_TIME
     escrow.deployer.sender.transact(token.functions.setFailing(False))
     escrow.act(lambda: escrow.client.withdraw(escrow.seller.sender, token.address))
@@ -79,11 +66,8 @@ def test_false_returning_token__open_refused(escrow, hostile):
     terms = escrow.terms(token=token.address)
     escrow.fund_buyer(terms, terms.opening_amount)
     escrow.deployer.sender.transact(token.functions.setFailing(True))
-    escrow.refuse(
-        lambda: escrow.client.open_order(escrow.market.sender, terms),
-        "SafeERC20FailedOperation",
-        token=token.address,
-    )
+    with escrow.refuses("SafeERC20FailedOperation", token=token.address):
+        escrow.client.open_order(escrow.market.sender, terms)
 
 
 def test_fee_on_transfer_token__open_refused(escrow, hostile):
@@ -91,13 +75,10 @@ def test_fee_on_transfer_token__open_refused(escrow, hostile):
     terms = escrow.terms(token=token.address)
     escrow.fund_buyer(terms, terms.opening_amount)
     amount = terms.opening_amount
-    escrow.refuse(
-        lambda: escrow.client.open_order(escrow.market.sender, terms),
-        "EscrowTransferShortfall",
-        token=token.address,
-        expected=amount,
-        received=amount - amount // 100,
-    )
+    with escrow.refuses(
+        "EscrowTransferShortfall", token=token.address, expected=amount, received=amount - amount // 100
+    ):
+        escrow.client.open_order(escrow.market.sender, terms)
 
 
 def test_reentrant_token__reentry_during_withdrawal_refused(escrow, hostile):
@@ -106,8 +87,7 @@ def test_reentrant_token__reentry_during_withdrawal_refused(escrow, hostile):
     escrow.deliver(terms)
     reentry = escrow.client.fn.withdraw(token.address)._encode_transaction_data()
     escrow.deployer.sender.transact(token.functions.arm(escrow.client.address, reentry))
-    escrow.refuse(
-        lambda: escrow.client.withdraw(escrow.seller.sender, token.address), "ReentrancyGuardReentrantCall"
-    )
+    with escrow.refuses("ReentrancyGuardReentrantCall"):
+        escrow.client.withdraw(escrow.seller.sender, token.address)
     assert escrow.withdrawable(escrow.seller, token) == ONE_TIME
     assert escrow.order(terms.order_id()).escrowed == MONTHLY

@@ -9,31 +9,21 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from offnet.chain import Chain, Sender
-from offnet.deployment import SuiteConfig, deploy_suite
 from offnet.explorer import create_app
 from offnet.indexer import EventIndexer, IndexStore
 from offnet.market.registry import ACCESS_ELINE, Profile
-from offnet.testing.accounts import funded_account
+from offnet.testing.world import World
 
 HOSTILE = '<script>alert("x")</script> & Co'
 
 
 @pytest.fixture
-def client(chain: Chain, tmp_path) -> Iterator[tuple[TestClient, str]]:
-    founder = funded_account(chain, "explorer founder")
-    suite = deploy_suite(
-        chain,
-        Sender(chain, funded_account(chain, "explorer deployer")),
-        SuiteConfig(founders=[founder.address], council_threshold=1, sponsors_required=1),
-    )
-    carrier = funded_account(chain, "explorer carrier")
-    suite.registry.apply(
-        Sender(chain, carrier), Profile(HOSTILE, "https://x.example", (ACCESS_ELINE,), ("FR",))
-    )
-    suite.registry.sponsor(Sender(chain, founder), carrier.address)
+def client(world: World, make_party, tmp_path) -> Iterator[tuple[TestClient, str]]:
+    carrier = make_party("carrier")
+    world.registry.apply(carrier.sender, Profile(HOSTILE, "https://x.example", (ACCESS_ELINE,), ("FR",)))
+    world.registry.sponsor(world.council.sender, carrier.address)
     store = IndexStore(f"sqlite:///{tmp_path / 'index.db'}")
-    EventIndexer.of(suite, store).sync()
+    EventIndexer.of(world.suite, store).sync()
     with TestClient(create_app(store)) as http:
         yield http, carrier.address
     store.close()

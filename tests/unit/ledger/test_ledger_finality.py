@@ -3,23 +3,26 @@
 from dataclasses import replace
 
 from eth_utils import keccak
-from ledger_support import BAD_MONTH, DAY, GOOD_MONTH, LIVENESS, events
 
 from offnet.market.ledger import Batch
 from offnet.market.types import FailureReason, OrderStatus, ReportKind, ReportStatus, SlaReport
+from offnet.testing.world import BAD_MONTH, DAY, GOOD_MONTH, LIVENESS
 
 
 def test_finalize__after_liveness__delivers_the_order_in_escrow_and_counts_for_the_seller(ledger, gas):
-    terms = ledger.open()
-    report = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [report])
+    terms, report, batch = ledger.claimed()
     ledger.chain.advance_time(LIVENESS)
 
-    receipt = ledger.client.finalize(ledger.stranger.sender, terms, report, batch)
+    receipt = ledger.client.finalize(ledger.outsider.sender, terms, report, batch)
 
     assert ledger.client.status(report) is ReportStatus.FINAL
-    [final] = events(ledger.client, receipt, "ReportFinalized")
-    assert (bytes(final.reportId), bytes(final.orderId), bytes(final.contentHash), final.kind) == (
+    [final] = ledger.client.events(receipt, "ReportFinalized")
+    assert (
+        bytes(final["reportId"]),
+        bytes(final["orderId"]),
+        bytes(final["contentHash"]),
+        final["kind"],
+    ) == (
         report.report_id,
         terms.order_id(),
         report.content_hash,
@@ -37,34 +40,26 @@ def test_finalize__after_liveness__delivers_the_order_in_escrow_and_counts_for_t
 
 
 def test_finalize__before_the_window_ends__reverts(ledger):
-    terms = ledger.open()
-    report = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [report])
+    terms, report, batch = ledger.claimed()
     final_at = ledger.client.batch_stored(batch).submitted_at + LIVENESS
     ledger.chain.advance_time(LIVENESS - 60)
-    ledger.refuse(
-        lambda: ledger.client.finalize(ledger.stranger.sender, terms, report, batch),
-        "SlaLivenessRunning",
-        reportId=report.report_id,
-        finalAt=final_at,
-    )
+    with ledger.refuses("SlaLivenessRunning", reportId=report.report_id, finalAt=final_at):
+        ledger.client.finalize(ledger.outsider.sender, terms, report, batch)
 
 
 def test_finalize__twice__the_second_is_a_no_op(ledger):
-    terms = ledger.open()
-    report = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [report])
+    terms, report, batch = ledger.claimed()
     ledger.chain.advance_time(LIVENESS)
-    ledger.client.finalize(ledger.stranger.sender, terms, report, batch)
+    ledger.client.finalize(ledger.outsider.sender, terms, report, batch)
     before = ledger.state()
 
-    receipt = ledger.client.finalize(ledger.stranger.sender, terms, report, batch)
+    receipt = ledger.client.finalize(ledger.outsider.sender, terms, report, batch)
 
     assert receipt.raw["logs"] == []
     assert ledger.state() == before
     # The same fact submitted again and matched by the buyer is a no-op too.
     buyer_batch, _ = ledger.submit(ledger.buyer, [report])
-    again = ledger.client.finalize_matched(ledger.stranger.sender, terms, report, batch, buyer_batch)
+    again = ledger.client.finalize_matched(ledger.outsider.sender, terms, report, batch, buyer_batch)
     assert again.raw["logs"] == []
     assert ledger.client.reputation(ledger.seller.address).orders_delivered == 1
 
@@ -72,10 +67,9 @@ def test_finalize__twice__the_second_is_a_no_op(ledger):
 def test_finalize_matched__buyer_and_seller_agree__final_at_once(ledger, gas):
     terms = ledger.open()
     report = ledger.delivery(terms, days_late=2.5)
-    seller_batch, _ = ledger.submit(ledger.seller, [report])
-    buyer_batch, _ = ledger.submit(ledger.buyer, [report])
+    seller_batch, buyer_batch = ledger.both_submit(report)
 
-    receipt = ledger.client.finalize_matched(ledger.stranger.sender, terms, report, seller_batch, buyer_batch)
+    receipt = ledger.client.finalize_matched(ledger.outsider.sender, terms, report, seller_batch, buyer_batch)
 
     assert ledger.client.status(report) is ReportStatus.FINAL
     assert ledger.escrow.order(terms.order_id()).status is OrderStatus.ACTIVE
@@ -89,19 +83,15 @@ def test_finalize_matched__both_batches_from_the_seller__reverts(ledger):
     report = ledger.delivery(terms)
     first, _ = ledger.submit(ledger.seller, [report])
     second, _ = ledger.submit(ledger.seller, [report, ledger.delivery(ledger.terms(rfq_id=2))])
-    ledger.refuse(
-        lambda: ledger.client.finalize_matched(ledger.stranger.sender, terms, report, first, second),
-        "SlaSameParty",
-        member=ledger.seller.address,
-    )
+    with ledger.refuses("SlaSameParty", member=ledger.seller.address):
+        ledger.client.finalize_matched(ledger.outsider.sender, terms, report, first, second)
 
 
 def test_finalize_matched__different_contents__reverts_on_the_proof(ledger):
     terms = ledger.open()
     seller_says = ledger.delivery(terms)
     buyer_says = ledger.delivery(terms, days_late=4)
-    seller_batch, _ = ledger.submit(ledger.seller, [seller_says])
-    buyer_batch, _ = ledger.submit(ledger.buyer, [buyer_says])
+    seller_batch, buyer_batch = ledger.both_submit(seller_says, buyer_says)
     # The buyer's batch cannot prove the seller's content.
     mixed = ledger.client.fn.finalizeMatched(
         terms.to_tuple(),
@@ -111,51 +101,34 @@ def test_finalize_matched__different_contents__reverts_on_the_proof(ledger):
         buyer_batch.ref,
         buyer_batch.proof(buyer_says),
     )
-    ledger.refuse(
-        lambda: ledger.stranger.sender.transact(mixed),
+    with ledger.refuses(
         "SlaInvalidProof",
         reportId=seller_says.report_id,
         member=ledger.buyer.address,
         lane=buyer_batch.lane_id,
-    )
+    ):
+        ledger.outsider.sender.transact(mixed)
 
 
 def test_finalize__batch_of_a_member_outside_the_order__reverts(ledger):
-    terms = ledger.open()
-    report = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.other, [report])
-    ledger.chain.advance_time(LIVENESS)
-    ledger.refuse(
-        lambda: ledger.client.finalize(ledger.stranger.sender, terms, report, batch),
-        "SlaNotAParty",
-        member=ledger.other.address,
-    )
+    terms, report, batch = ledger.claimed(ledger.other)
+    ledger.finality_refused(terms, report, batch, "SlaNotAParty", member=ledger.other.address)
 
 
 def test_finalize__terms_that_do_not_hash_to_the_order__revert(ledger):
-    terms = ledger.open()
-    report = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [report])
+    terms, report, batch = ledger.claimed()
     ledger.chain.advance_time(LIVENESS)
     cheaper = replace(terms, one_time_charge=1)
-    ledger.refuse(
-        lambda: ledger.client.finalize(ledger.stranger.sender, cheaper, report, batch),
-        "SlaOrderMismatch",
-        orderId=terms.order_id(),
-        termsHash=cheaper.order_id(),
-    )
+    with ledger.refuses("SlaOrderMismatch", orderId=terms.order_id(), termsHash=cheaper.order_id()):
+        ledger.client.finalize(ledger.outsider.sender, cheaper, report, batch)
 
 
 def test_finalize__empty_lane__reverts(ledger):
     terms = ledger.open()
     report = ledger.delivery(terms)
     never_submitted = Batch.of(ledger.seller.address, [report])
-    ledger.refuse(
-        lambda: ledger.client.finalize(ledger.stranger.sender, terms, report, never_submitted),
-        "SlaUnknownBatch",
-        member=ledger.seller.address,
-        lane=never_submitted.lane_id,
-    )
+    with ledger.refuses("SlaUnknownBatch", member=ledger.seller.address, lane=never_submitted.lane_id):
+        ledger.client.finalize(ledger.outsider.sender, terms, report, never_submitted)
 
 
 def test_finalize__report_not_in_the_batch__reverts(ledger):
@@ -164,15 +137,12 @@ def test_finalize__report_not_in_the_batch__reverts(ledger):
     other_fact = ledger.delivery(terms, days_late=1)
     batch, _ = ledger.submit(ledger.seller, [report, ledger.delivery(ledger.terms(rfq_id=2))])
     ledger.chain.advance_time(LIVENESS)
-    ledger.refuse(
-        lambda: ledger.seller.oracle.sender.transact(
+    with ledger.refuses(
+        "SlaInvalidProof", reportId=other_fact.report_id, member=ledger.seller.address, lane=batch.lane_id
+    ):
+        ledger.seller.oracle_key.sender.transact(
             ledger.client.fn.finalize(terms.to_tuple(), other_fact.to_tuple(), batch.ref, batch.proof(report))
-        ),
-        "SlaInvalidProof",
-        reportId=other_fact.report_id,
-        member=ledger.seller.address,
-        lane=batch.lane_id,
-    )
+        )
 
 
 def test_finalize__seller_failed_the_order__refunds_the_buyer_and_counts_a_failure(ledger):
@@ -208,10 +178,9 @@ def test_finalize__period_reports__release_the_months_and_count_the_periods(ledg
     receipts = []
     for period, metrics in ((1, GOOD_MONTH), (2, BAD_MONTH), (3, BAD_MONTH), (4, GOOD_MONTH)):
         report = ledger.period(terms, period, metrics)
-        seller_batch, _ = ledger.submit(ledger.seller, [report])
-        buyer_batch, _ = ledger.submit(ledger.buyer, [report])
+        seller_batch, buyer_batch = ledger.both_submit(report)
         receipts.append(
-            ledger.client.finalize_matched(ledger.stranger.sender, terms, report, seller_batch, buyer_batch)
+            ledger.client.finalize_matched(ledger.outsider.sender, terms, report, seller_batch, buyer_batch)
         )
         assert ledger.escrow.is_period_settled(terms.order_id(), period)
 
@@ -235,31 +204,14 @@ def test_finalize__period_reports__release_the_months_and_count_the_periods(ledg
 def test_finalize__period_of_an_undelivered_order__reverts(ledger):
     terms = ledger.open()
     report = ledger.period(terms, 1)
-    seller_batch, _ = ledger.submit(ledger.seller, [report])
-    buyer_batch, _ = ledger.submit(ledger.buyer, [report])
-    ledger.refuse(
-        lambda: ledger.client.finalize_matched(
-            ledger.stranger.sender, terms, report, seller_batch, buyer_batch
-        ),
-        "SlaOrderNotDelivered",
-        orderId=terms.order_id(),
-    )
+    ledger.match_refused(terms, report, "SlaOrderNotDelivered", orderId=terms.order_id())
 
 
 def test_finalize__period_beyond_the_term__is_an_invalid_report(ledger):
     terms = ledger.open()
     ledger.settle(terms, ledger.delivery(terms))
     report = ledger.period(terms, 13)
-    seller_batch, _ = ledger.submit(ledger.seller, [report])
-    buyer_batch, _ = ledger.submit(ledger.buyer, [report])
-    ledger.refuse(
-        lambda: ledger.client.finalize_matched(
-            ledger.stranger.sender, terms, report, seller_batch, buyer_batch
-        ),
-        "SlaInvalidReport",
-        reportId=report.report_id,
-        kind=ReportKind.PERIOD,
-    )
+    ledger.match_refused(terms, report, "SlaInvalidReport", reportId=report.report_id, kind=ReportKind.PERIOD)
 
 
 def test_finalize__acknowledged__is_recorded_and_moves_no_money(ledger, gas):

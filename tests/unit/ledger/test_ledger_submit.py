@@ -1,10 +1,10 @@
 """SlaLedger.submit: who may submit, what one batch stores and emits, idempotent retries, gas."""
 
 from eth_utils import keccak
-from ledger_support import DAY, LIVENESS, events
 
 from offnet.market.ledger import Batch
 from offnet.market.types import ReportKind, ReportStatus, SlaReport
+from offnet.testing.world import DAY, LIVENESS
 
 ZERO = "0x" + "00" * 20
 SINGLE_REPORT_BUDGET = 50_000  # DESIGN.md, for a report sent alone into a reused lane
@@ -20,12 +20,18 @@ def test_submit__one_report__stores_one_batch_and_emits_the_report(ledger, gas):
     stored = ledger.client.batch_stored(batch)
     assert stored.holds(batch.root)
     assert stored.submitted_at == ledger.chain.now()
-    [submitted] = events(ledger.client, receipt, "BatchSubmitted")
-    assert (bytes(submitted.root), submitted.member, submitted.lane, submitted.key, submitted.reports) == (
+    [submitted] = ledger.client.events(receipt, "BatchSubmitted")
+    assert (
+        bytes(submitted["root"]),
+        submitted["member"],
+        submitted["lane"],
+        submitted["key"],
+        submitted["reports"],
+    ) == (
         batch.root,
         ledger.seller.address,
         batch.lane_id,
-        ledger.seller.oracle.address,
+        ledger.seller.oracle_key.address,
         1,
     )
     [decoded] = ledger.client.submitted_reports(receipt)
@@ -41,11 +47,11 @@ def test_submit__one_report__stores_one_batch_and_emits_the_report(ledger, gas):
 def test_submit__one_report_into_a_reused_lane__within_the_single_report_budget(ledger, gas):
     terms = ledger.terms()
     first, second = ledger.delivery(terms), ledger.delivery(ledger.terms(rfq_id=2))
-    ledger.client.submit(ledger.seller.oracle.sender, ledger.seller.address, [first], lane=0)
+    ledger.client.submit(ledger.seller.oracle_key.sender, ledger.seller.address, [first], lane=0)
     ledger.chain.advance_time(LIVENESS)
 
     batch, receipt = ledger.client.submit(
-        ledger.seller.oracle.sender, ledger.seller.address, [second], lane=0
+        ledger.seller.oracle_key.sender, ledger.seller.address, [second], lane=0
     )
 
     assert ledger.client.lane(ledger.seller.address, 0).holds(batch.root)
@@ -54,38 +60,31 @@ def test_submit__one_report_into_a_reused_lane__within_the_single_report_budget(
 
 def test_submit__into_a_lane_within_its_liveness_window__reverts_and_keeps_the_batch(ledger):
     first, second = ledger.delivery(ledger.terms()), ledger.delivery(ledger.terms(rfq_id=2))
-    held, _ = ledger.client.submit(ledger.seller.oracle.sender, ledger.seller.address, [first], lane=7)
+    held, _ = ledger.client.submit(ledger.seller.oracle_key.sender, ledger.seller.address, [first], lane=7)
     free_at = ledger.client.lane(ledger.seller.address, 7).submitted_at + LIVENESS
     ledger.chain.advance_time(LIVENESS - 10)
-    ledger.refuse(
-        lambda: ledger.client.submit(ledger.seller.oracle.sender, ledger.seller.address, [second], lane=7),
-        "SlaLaneBusy",
-        member=ledger.seller.address,
-        lane=7,
-        freeAt=free_at,
-    )
+    with ledger.refuses("SlaLaneBusy", member=ledger.seller.address, lane=7, freeAt=free_at):
+        ledger.client.submit(ledger.seller.oracle_key.sender, ledger.seller.address, [second], lane=7)
     assert ledger.client.lane(ledger.seller.address, 7).holds(held.root)
 
 
 def test_submit__lane_reused__the_old_batch_can_no_longer_prove_its_reports(ledger):
     terms = ledger.open()
     old = ledger.delivery(terms)
-    old_batch, _ = ledger.client.submit(ledger.seller.oracle.sender, ledger.seller.address, [old], lane=3)
+    old_batch, _ = ledger.client.submit(ledger.seller.oracle_key.sender, ledger.seller.address, [old], lane=3)
     ledger.chain.advance_time(LIVENESS)
     ledger.client.submit(
-        ledger.seller.oracle.sender, ledger.seller.address, [ledger.delivery(ledger.terms(rfq_id=9))], lane=3
-    )
-    ledger.refuse(
-        lambda: ledger.client.finalize(ledger.stranger.sender, terms, old, old_batch),
-        "SlaInvalidProof",
-        reportId=old.report_id,
-        member=ledger.seller.address,
+        ledger.seller.oracle_key.sender,
+        ledger.seller.address,
+        [ledger.delivery(ledger.terms(rfq_id=9))],
         lane=3,
     )
+    with ledger.refuses("SlaInvalidProof", reportId=old.report_id, member=ledger.seller.address, lane=3):
+        ledger.client.finalize(ledger.outsider.sender, terms, old, old_batch)
     # Sent again (e.g. by the relay, which reuses a lane only once its reports are final), it counts.
-    again, _ = ledger.client.submit(ledger.seller.oracle.sender, ledger.seller.address, [old], lane=4)
+    again, _ = ledger.client.submit(ledger.seller.oracle_key.sender, ledger.seller.address, [old], lane=4)
     ledger.chain.advance_time(LIVENESS)
-    ledger.client.finalize(ledger.stranger.sender, terms, old, again)
+    ledger.client.finalize(ledger.outsider.sender, terms, old, again)
     assert ledger.client.status(old) is ReportStatus.FINAL
 
 
@@ -113,7 +112,7 @@ def test_submit__batch_of_100__costs_under_10k_per_report_and_python_proofs_fina
     # Proofs built in Python are accepted for the first, a middle and the last (promoted) leaf.
     ledger.chain.advance_time(LIVENESS)
     for index in (0, 57, 99):
-        ledger.client.finalize(ledger.stranger.sender, orders[index], reports[index], batch)
+        ledger.client.finalize(ledger.outsider.sender, orders[index], reports[index], batch)
         assert ledger.client.status(reports[index]) is ReportStatus.FINAL
     assert ledger.client.status(reports[1]) is ReportStatus.NONE
 
@@ -128,14 +127,13 @@ def test_submit__same_batch_again__is_a_no_op(ledger):
 
     assert again.root == batch.root
     assert ledger.client.batch_stored(batch) == first  # the liveness window did not restart
-    assert events(ledger.client, receipt, "BatchSubmitted") == []
+    assert ledger.client.events(receipt, "BatchSubmitted") == []
     assert ledger.client.submitted_reports(receipt) == []
 
 
 def test_submit__same_report_from_buyer_and_seller__gives_two_batches(ledger):
     report = ledger.delivery(ledger.terms())
-    seller_batch, _ = ledger.submit(ledger.seller, [report])
-    buyer_batch, _ = ledger.submit(ledger.buyer, [report])
+    seller_batch, buyer_batch = ledger.both_submit(report)
     assert seller_batch.root != buyer_batch.root
     assert ledger.client.batch_stored(buyer_batch).holds(buyer_batch.root)
     assert ledger.client.batch_stored(seller_batch).holds(seller_batch.root)
@@ -143,7 +141,7 @@ def test_submit__same_report_from_buyer_and_seller__gives_two_batches(ledger):
 
 def test_submit__the_member_admin_key__is_an_oracle_too(ledger):
     report = ledger.delivery(ledger.terms())
-    receipt = ledger.seller.admin.sender.transact(ledger.client.fn.submit(5, [report.to_tuple()]))
+    receipt = ledger.seller.sender.transact(ledger.client.fn.submit(5, [report.to_tuple()]))
     root = Batch.of(ledger.seller.address, [report]).root
     assert ledger.client.lane(ledger.seller.address, 5).holds(root)
     assert len(ledger.client.submitted_reports(receipt)) == 1
@@ -151,45 +149,32 @@ def test_submit__the_member_admin_key__is_an_oracle_too(ledger):
 
 def test_submit__by_a_stranger__reverts(ledger):
     report = ledger.delivery(ledger.terms())
-    ledger.refuse(
-        lambda: ledger.stranger.sender.transact(ledger.client.fn.submit(0, [report.to_tuple()])),
-        "SlaNotOracle",
-        key=ledger.stranger.address,
-        member=ZERO,
-    )
-    assert ledger.client.lane(ledger.stranger.address, 0).submitted_at == 0
+    with ledger.refuses("SlaNotOracle", key=ledger.outsider.address, member=ZERO):
+        ledger.outsider.sender.transact(ledger.client.fn.submit(0, [report.to_tuple()]))
+    assert ledger.client.lane(ledger.outsider.address, 0).submitted_at == 0
 
 
-def test_submit__by_a_quote_only_key__reverts(ledger, party):
+def test_submit__by_a_quote_only_key__reverts(ledger, make_party):
     from offnet.market.registry import Role
 
-    quoter = party("seller-quoter")
-    ledger.registry.add_key(ledger.seller.admin.sender, quoter.address, Role.QUOTE)
+    quoter = make_party("seller-quoter")
+    ledger.registry.add_key(ledger.seller.sender, quoter.address, Role.QUOTE)
     report = ledger.delivery(ledger.terms())
-    ledger.refuse(
-        lambda: quoter.sender.transact(ledger.client.fn.submit(0, [report.to_tuple()])),
-        "SlaNotOracle",
-        key=quoter.address,
-        member=ledger.seller.address,
-    )
+    with ledger.refuses("SlaNotOracle", key=quoter.address, member=ledger.seller.address):
+        quoter.sender.transact(ledger.client.fn.submit(0, [report.to_tuple()]))
 
 
 def test_submit__by_a_suspended_members_oracle__reverts(ledger):
     ledger.suspend(ledger.seller)
     report = ledger.delivery(ledger.terms())
-    ledger.refuse(
-        lambda: ledger.submit(ledger.seller, [report]),
-        "SlaNotOracle",
-        key=ledger.seller.oracle.address,
-        member=ledger.seller.address,
-    )
+    with ledger.refuses("SlaNotOracle", key=ledger.seller.oracle_key.address, member=ledger.seller.address):
+        ledger.submit(ledger.seller, [report])
     assert ledger.client.batch_stored(Batch.of(ledger.seller.address, [report])).submitted_at == 0
 
 
 def test_submit__empty_batch__reverts(ledger):
-    ledger.refuse(
-        lambda: ledger.seller.oracle.sender.transact(ledger.client.fn.submit(0, [])), "SlaEmptyBatch"
-    )
+    with ledger.refuses("SlaEmptyBatch"):
+        ledger.seller.oracle_key.sender.transact(ledger.client.fn.submit(0, []))
 
 
 def test_submit__unknown_kind__reverts_naming_the_report(ledger):
@@ -197,14 +182,8 @@ def test_submit__unknown_kind__reverts_naming_the_report(ledger):
     good = ledger.delivery(terms)
     bad = SlaReport(terms.order_id(), ReportKind.PERIOD, 1)
     bad_tuple = (*bad.to_tuple()[:1], 9, *bad.to_tuple()[2:])
-    ledger.refuse(
-        lambda: ledger.seller.oracle.sender.transact(
-            ledger.client.fn.submit(0, [good.to_tuple(), bad_tuple])
-        ),
-        "SlaUnknownKind",
-        index=1,
-        kind=9,
-    )
+    with ledger.refuses("SlaUnknownKind", index=1, kind=9):
+        ledger.seller.oracle_key.sender.transact(ledger.client.fn.submit(0, [good.to_tuple(), bad_tuple]))
 
 
 def test_liveness_window__is_the_constructor_value(ledger):

@@ -18,23 +18,14 @@ def test_links__name_the_registry_escrow_and_market(ledger):
 
 @pytest.mark.parametrize("missing", ["registry", "escrow", "market"])
 def test_deploy__zero_link__reverts(ledger, missing):
-    links = {
-        "registry": ledger.registry.address,
-        "escrow": ledger.escrow.address,
-        "market": ledger.market.address,
-    }
-    links[missing] = ZERO
-    ledger.refuse(
-        lambda: LedgerClient.deploy(
-            ledger.deployer.sender, links["registry"], links["escrow"], links["market"], 60
-        ),
-        "SlaZeroAddress",
-    )
+    links = [
+        ZERO if link == missing else getattr(ledger, link).address
+        for link in ("registry", "escrow", "market")
+    ]
+    with ledger.refuses("SlaZeroAddress"):
+        LedgerClient.deploy(ledger.deployer.sender, *links, 60)
 
 
 def test_record_quote_timeliness__by_anyone_but_the_market__reverts(ledger):
-    ledger.refuse(
-        lambda: ledger.client.record_quote_timeliness(ledger.stranger.sender, ledger.seller.address, True),
-        "SlaNotMarket",
-        caller=ledger.stranger.address,
-    )
+    with ledger.refuses("SlaNotMarket", caller=ledger.outsider.address):
+        ledger.client.record_quote_timeliness(ledger.outsider.sender, ledger.seller.address, True)

@@ -1,46 +1,45 @@
-"""Notary fixtures: a registry of two members (buyer, seller with a quote key) and a wired notary."""
+"""The notary's own topology: a registry of the buyer and the seller (with its quote key) and a
+ContractNotary linked to a plain `escrow` account (the award path is tested with the whole suite)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
-from eth_account.signers.local import LocalAccount
 
-from offnet.chain import Chain, Sender
+from offnet.chain import Chain
 from offnet.market.notary import NotaryClient
 from offnet.market.registry import RegistryClient, Role
+from offnet.testing.world import DAY, Party, Roles, party
 
 
-@dataclass
+@dataclass(frozen=True)
 class NotaryWorld:
-    chain: Chain
     notary: NotaryClient
-    deployer: Sender
-    escrow: LocalAccount  # stands in for the escrow (the award functions are tested with the suite)
-    buyer: LocalAccount
-    seller: LocalAccount
-    seller_key: LocalAccount
-    stranger: LocalAccount
+    deployer: Party
+    escrow: Party  # stands in for the escrow
+    buyer: Party
+    seller: Party
+    outsider: Party
 
-    def send(self, account: LocalAccount) -> Sender:
-        return Sender(self.chain, account)
+    @property
+    def seller_key(self) -> Party:
+        return self.seller.quote_key
 
 
-@pytest.fixture
-def world(chain: Chain, make_account) -> NotaryWorld:
-    deployer, escrow, buyer, seller, seller_key, stranger = (
-        make_account(f"notary-{label}")
-        for label in ("deployer", "escrow", "buyer", "seller", "seller-key", "stranger")
-    )
+@pytest.fixture(scope="module")
+def world(embedded: Chain, roles: Roles, area: str) -> NotaryWorld:
+    escrow = party(embedded, "escrow", prefix=area)
+    seller = replace(roles.seller, quote_key=party(embedded, "seller-key", prefix=area))
+    members = [roles.buyer.address, seller.address, roles.council.address]
     registry, _ = RegistryClient.deploy(
-        Sender(chain, deployer),
-        [buyer.address, seller.address],
-        [buyer.address],
+        roles.deployer.sender,
+        members,
+        [roles.council.address],
         council_threshold=1,
         sponsors_required=1,
-        application_ttl=86_400,
+        application_ttl=DAY,
     )
-    registry.add_key(Sender(chain, seller), seller_key.address, Role.QUOTE)
-    notary, _ = NotaryClient.deploy(Sender(chain, deployer), registry.address, escrow.address)
-    return NotaryWorld(chain, notary, Sender(chain, deployer), escrow, buyer, seller, seller_key, stranger)
+    registry.add_key(seller.sender, seller.quote_key.address, Role.QUOTE)
+    notary, _ = NotaryClient.deploy(roles.deployer.sender, registry.address, escrow.address)
+    return NotaryWorld(notary, roles.deployer, escrow, roles.buyer, seller, roles.outsider)

@@ -1,121 +1,85 @@
-"""Registry fixtures: four founders (three on a 2-of-3 council), applicants, council decisions."""
+"""The registry's own topology: four founders, three of them on a 2-of-3 council, two sponsors to
+admit, 14-day applications; council decisions, admitted members, and what a refusal must not change."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from eth_account.signers.local import LocalAccount
-from registry_support import APPLICATION_TTL, COUNCIL_THRESHOLD, SPONSORS_REQUIRED, sample_profile
 
-from offnet.chain import Chain, Receipt, Sender
+from offnet.chain import Chain, Receipt
 from offnet.market.registry import RegistryClient
-from offnet.testing.accounts import funded_account
+from offnet.testing.world import APPLICATION_TTL, Party, Roles, council_decides, party, sample_profile
 
 
-@dataclass
-class Actor:
-    """An account with its Sender."""
-
-    account: LocalAccount
-    sender: Sender
-
-    @property
-    def address(self) -> str:
-        return self.account.address
-
-
-def _funded_actor(chain: Chain, label: str) -> Actor:
-    account = funded_account(chain, f"registry-{label}")
-    return Actor(account, Sender(chain, account))
-
-
-@pytest.fixture
-def actor(chain: Chain) -> Callable[[str], Actor]:
-    """Factory: a funded actor with a fixed label (same address, same gas on every run)."""
-    return lambda label: _funded_actor(chain, label)
-
-
-@dataclass
+@dataclass(frozen=True)
 class Cast:
-    """The founders of the test registry: alice, bob, carol on the council; dave a plain founder."""
+    """The founders: alice, bob, carol on the council; dave a plain founder."""
 
-    alice: Actor
-    bob: Actor
-    carol: Actor
-    dave: Actor
+    alice: Party
+    bob: Party
+    carol: Party
+    dave: Party
 
 
-@dataclass
-class World:
+@dataclass(frozen=True)
+class RegistryWorld:
     cast: Cast
-    registry_address: str
+    registry: RegistryClient
 
 
 @pytest.fixture(scope="module")
-def world(embedded: Chain) -> Iterator[World]:
-    """The founders and their registry, deployed once per test module (each test still runs in
-    its own snapshot), and removed again when the module is done so no other test sees them."""
-    base = embedded.snapshot()
-    cast = Cast(*(_funded_actor(embedded, name) for name in ("alice", "bob", "carol", "dave")))
+def world(embedded: Chain, roles: Roles, area: str) -> RegistryWorld:
+    """The founders and their registry (deployed by alice), once per module."""
+    cast = Cast(*(party(embedded, name, prefix=area) for name in ("alice", "bob", "carol", "dave")))
     client, _ = RegistryClient.deploy(
         cast.alice.sender,
         [cast.alice.address, cast.bob.address, cast.carol.address, cast.dave.address],
         [cast.alice.address, cast.bob.address, cast.carol.address],
-        council_threshold=COUNCIL_THRESHOLD,
-        sponsors_required=SPONSORS_REQUIRED,
+        council_threshold=2,
+        sponsors_required=2,
         application_ttl=APPLICATION_TTL,
     )
-    yield World(cast, client.address)
-    embedded.revert(base)
+    return RegistryWorld(cast, client)
 
 
 @pytest.fixture
-def chain(world: World, embedded: Chain) -> Iterator[Chain]:
-    """The embedded chain with the module's registry, returned to that state after the test.
-
-    Overrides the shared `chain` so that its snapshot is always taken after `world` exists
-    (pytest may otherwise set `chain` up first, and its revert would remove the module's registry).
-    """
-    snapshot = embedded.snapshot()
-    yield embedded
-    embedded.revert(snapshot)
-
-
-@pytest.fixture
-def cast(world: World, chain: Chain) -> Cast:
+def cast(world: RegistryWorld, chain: Chain) -> Cast:
     return world.cast
 
 
 @pytest.fixture
-def stranger(actor) -> Actor:
-    return actor("stranger")
+def registry(world: RegistryWorld, chain: Chain) -> RegistryClient:
+    return world.registry
 
 
 @pytest.fixture
-def registry(world: World, chain: Chain) -> RegistryClient:
-    """A registry with four founders, a 2-of-3 council, two sponsors to admit, 14-day applications."""
-    return RegistryClient(chain, world.registry_address)
+def deploy_registry(cast: Cast) -> Callable[..., tuple[RegistryClient, Receipt]]:
+    """Factory: another registry deployed by alice, of `founders` and `council` (addresses); a one-seat
+    threshold and one sponsor to admit unless told."""
 
-
-@pytest.fixture
-def decide(registry: RegistryClient, cast: Cast) -> Callable[..., Receipt]:
-    """Factory: alice proposes a registry call, bob approves, which executes it; returns bob's receipt."""
-
-    def run(function: str, *args) -> Receipt:
-        proposal_id, _ = registry.propose_to_registry(cast.alice.sender, function, *args)
-        return registry.approve(cast.bob.sender, proposal_id)
+    def run(founders: list[str], council: list[str], **parameters: int) -> tuple[RegistryClient, Receipt]:
+        settings = {"council_threshold": 1, "sponsors_required": 1, "application_ttl": 60, **parameters}
+        return RegistryClient.deploy(cast.alice.sender, founders, council, **settings)
 
     return run
 
 
 @pytest.fixture
-def admitted(registry: RegistryClient, cast: Cast, actor) -> Callable[[str], Actor]:
+def decide(registry: RegistryClient, cast: Cast) -> Callable[..., Receipt]:
+    """Factory: alice proposes a registry call, bob approves, which executes it; returns bob's receipt."""
+    return lambda function, *args: council_decides(
+        registry, [cast.alice, cast.bob], registry.address, registry.council_call(function, *args)
+    )
+
+
+@pytest.fixture
+def admitted(registry: RegistryClient, cast: Cast, make_party) -> Callable[[str], Party]:
     """Factory: a new member that applied and was sponsored by alice and dave."""
 
-    def run(label: str) -> Actor:
-        member = actor(label)
+    def run(label: str) -> Party:
+        member = make_party(label)
         registry.apply(member.sender, sample_profile(label.title()))
         registry.sponsor(cast.alice.sender, member.address)
         registry.sponsor(cast.dave.sender, member.address)

@@ -20,9 +20,9 @@ PARIS = location_key("FR-PAR")
 
 
 @pytest.fixture
-def market(registry, cast, actor):
+def market(registry, cast, make_party):
     """Erin sells Access E-Line in FR and DE, Frank dark fibre in FR, Gina (applicant) E-Line in FR."""
-    erin, frank, gina = actor("erin"), actor("frank"), actor("gina")
+    erin, frank, gina = make_party("erin"), make_party("frank"), make_party("gina")
     registry.apply(
         erin.sender,
         Profile("Erin Telecom", "https://sonata.erin.example", (ACCESS_ELINE,), ("FR", "DE"), (PARIS,)),
@@ -73,12 +73,12 @@ def test_providers__answers_product_and_country_from_events_only(directory, cast
 
 
 def test_sync__follows_status_keys_admin_and_profile_changes(
-    directory, registry, cast, actor, market, decide
+    directory, registry, cast, make_party, market, decide
 ):
     erin, frank, _ = market
     store, indexer = directory
     indexer.sync()
-    key, new_admin = actor("erin-key"), actor("erin-admin")
+    key, new_admin = make_party("erin-key"), make_party("erin-admin")
     registry.add_key(erin.sender, key.address, Role.ORACLE)
     registry.propose_admin(erin.sender, new_admin.address)
     registry.accept_admin(new_admin.sender, erin.address)
@@ -109,14 +109,14 @@ def test_sync__follows_status_keys_admin_and_profile_changes(
 
 
 def test_sync__in_steps_and_resumed_by_another_process__equals_one_full_sync(
-    tmp_path, chain, registry, cast, actor, market
+    tmp_path, chain, registry, cast, make_party, market
 ):
     erin, _, gina = market
     start = chain.w3.eth.block_number
     registry.sponsor(cast.alice.sender, gina.address)
     middle = chain.w3.eth.block_number
     registry.sponsor(cast.dave.sender, gina.address)
-    registry.add_key(gina.sender, actor("gina-key").address, Role.QUOTE)
+    registry.add_key(gina.sender, make_party("gina-key").address, Role.QUOTE)
 
     url = f"sqlite:///{tmp_path / 'stepwise.db'}"
     stepwise = IndexStore(url)

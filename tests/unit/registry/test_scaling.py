@@ -1,9 +1,9 @@
 """No registry operation costs more with more members: the same journey at 10 and at 1,000 members."""
 
 from eth_utils import keccak, to_checksum_address
-from registry_support import APPLICATION_TTL, COUNCIL_THRESHOLD, SPONSORS_REQUIRED, sample_profile
 
 from offnet.market.registry import RegistryClient, Role
+from offnet.testing.world import sample_profile
 
 # 1,000 founders cost about 25M gas to seed: more than a Sender's estimate leaves room for in a
 # 30M block, so the deployment names its gas.
@@ -14,19 +14,26 @@ def _filler(count: int) -> list[str]:
     return [to_checksum_address(keccak(text=f"registry filler founder {i}")[12:]) for i in range(count)]
 
 
-def _journey(chain, cast, actor, members: int) -> tuple[dict[str, int], int]:
-    """Every kind of registry operation once, on a registry of `members` founders; gas per operation."""
+def _journey(cast, make_party, like: RegistryClient, members: int) -> tuple[dict[str, int], int]:
+    """Every kind of registry operation once, on a registry of `members` founders with the parameters
+    of `like`; gas per operation."""
     founders = [cast.alice.address, cast.bob.address, cast.carol.address, cast.dave.address]
+    parameters = like.parameters()
     registry, deployed = RegistryClient.deploy(
         cast.alice.sender,
         founders + _filler(members - len(founders)),
         founders[:3],
-        council_threshold=COUNCIL_THRESHOLD,
-        sponsors_required=SPONSORS_REQUIRED,
-        application_ttl=APPLICATION_TTL,
+        council_threshold=parameters.council_threshold,
+        sponsors_required=parameters.sponsors_required,
+        application_ttl=parameters.application_ttl,
         gas=DEPLOY_GAS,
     )
-    erin, key, new_key, new_admin = actor("erin"), actor("erin-key"), actor("erin-key-2"), actor("erin-admin")
+    erin, key, new_key, new_admin = (
+        make_party("erin"),
+        make_party("erin-key"),
+        make_party("erin-key-2"),
+        make_party("erin-admin"),
+    )
     used = {
         "apply": registry.apply(erin.sender, sample_profile("Erin")),
         "sponsor": registry.sponsor(cast.alice.sender, erin.address),
@@ -54,11 +61,11 @@ def _journey(chain, cast, actor, members: int) -> tuple[dict[str, int], int]:
     return gas, deployed.gas_used
 
 
-def test_every_operation__costs_the_same_at_10_and_at_1000_members(chain, cast, actor, gas):
+def test_every_operation__costs_the_same_at_10_and_at_1000_members(chain, cast, make_party, registry, gas):
     measured = {}
     for members in (10, 1000):
         snapshot = chain.snapshot()
-        measured[members] = _journey(chain, cast, actor, members)
+        measured[members] = _journey(cast, make_party, registry, members)
         chain.revert(snapshot)
     (small, _), (large, deploy_large) = measured[10], measured[1000]
     assert small == large

@@ -11,16 +11,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from offnet.exceptions import (
-    AccountExists,
-    AccountNotFound,
-    CorruptKeystore,
-    InvalidAccountName,
-    InvalidAddress,
-    InvalidPrivateKey,
-    KeystoreFolderUnusable,
-    WrongPassword,
-)
+from offnet import exceptions as errors
 from offnet.wallet.keystore import Keystore, default_keystore_dir
 
 KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
@@ -34,7 +25,7 @@ def test_create__writes_a_scrypt_v3_keystore_that_only_its_password_opens(keysto
     assert data["version"] == 3 and data["crypto"]["kdf"] == "scrypt"
     assert "0x" + data["address"].lower() == entry.address.lower()
     assert keystore.unlock("alice", "correct horse").address == entry.address
-    with pytest.raises(WrongPassword, match="wrong password for account 'alice'"):
+    with pytest.raises(errors.WrongPassword, match="wrong password for account 'alice'"):
         keystore.unlock("alice", "battery staple")
 
 
@@ -56,7 +47,7 @@ def test_create__two_accounts__have_different_keys(keystore):
 def test_create__taken_name__raises_account_exists_and_keeps_the_first(keystore):
     first = keystore.create("alice", "pw")
     before = first.path.read_bytes()
-    with pytest.raises(AccountExists, match="an account named 'alice' already exists"):
+    with pytest.raises(errors.AccountExists, match="an account named 'alice' already exists"):
         keystore.create("alice", "pw")
     assert first.path.read_bytes() == before
     assert [e.name for e in keystore.entries()] == ["alice"]
@@ -65,14 +56,16 @@ def test_create__taken_name__raises_account_exists_and_keeps_the_first(keystore)
 def test_create__folder_blocked_by_a_file__raises_folder_unusable(tmp_path):
     (tmp_path / "a-file").write_text("in the way")
     keystore = Keystore(tmp_path / "a-file" / "keystores")
-    with pytest.raises(KeystoreFolderUnusable, match=r"cannot write to keystore folder .*: Not a directory"):
+    with pytest.raises(
+        errors.KeystoreFolderUnusable, match=r"cannot write to keystore folder .*: Not a directory"
+    ):
         keystore.create("alice", "pw")
     assert (tmp_path / "a-file").read_text() == "in the way"
 
 
 @pytest.mark.parametrize("name", ["", "../escape", "a/b", "with space", ".hidden", "0xabc", "x" * 65])
 def test_create__unusable_name__raises_invalid_account_name_and_creates_nothing(keystore, name):
-    with pytest.raises(InvalidAccountName, match="invalid account name"):
+    with pytest.raises(errors.InvalidAccountName, match="invalid account name"):
         keystore.create(name, "pw")
     assert not keystore.directory.exists()
 
@@ -85,7 +78,7 @@ def test_import_private_key__keeps_the_key_and_its_address(keystore):
 
 @pytest.mark.parametrize("bad", ["", "0x1234", "zz" * 32, "00" * 32, "ff" * 33])
 def test_import_private_key__not_a_key__raises_without_repeating_it(keystore, bad):
-    with pytest.raises(InvalidPrivateKey) as refused:
+    with pytest.raises(errors.InvalidPrivateKey) as refused:
         keystore.import_private_key("ops", bad, "pw")
     assert bad not in str(refused.value) or bad == ""
     assert not keystore.directory.exists()
@@ -168,13 +161,13 @@ def test_keystore_without_address_placed_by_hand__lists_as_unknown_and_still_unl
     listed = {e.name: e for e in keystore.entries()}
     assert listed["manual"].address is None and listed["manual"].problem == "no address recorded"
     assert keystore.unlock("manual", "pw").address == ADDRESS
-    with pytest.raises(CorruptKeystore, match="records no address"):
+    with pytest.raises(errors.CorruptKeystore, match="records no address"):
         keystore.address("manual")
 
 
 def test_import_keystore__wrong_password__raises_and_writes_nothing(keystore, write_keyfile):
     source = write_keyfile("exported.json", KEY, "right")
-    with pytest.raises(WrongPassword, match=r"wrong password for keystore file exported\.json"):
+    with pytest.raises(errors.WrongPassword, match=r"wrong password for keystore file exported\.json"):
         keystore.import_keystore("alice", source, "wrong")
     assert not keystore.directory.exists()
 
@@ -182,7 +175,7 @@ def test_import_keystore__wrong_password__raises_and_writes_nothing(keystore, wr
 def test_import_keystore__address_field_is_not_the_keys__raises_corrupt(keystore, write_keyfile):
     other = Account.create().address
     source = write_keyfile("lying.json", KEY, "pw", address=other[2:].lower())
-    with pytest.raises(CorruptKeystore, match=f"address field says {other} but its key is {ADDRESS}"):
+    with pytest.raises(errors.CorruptKeystore, match=f"address field says {other} but its key is {ADDRESS}"):
         keystore.import_keystore("liar", source, "pw")
     assert not keystore.directory.exists()
 
@@ -230,7 +223,7 @@ def test_import_keystore__corrupted_file__raises_corrupt_with_the_reason_and_wri
     source = write_keyfile("broken.json", KEY, "pw")
     broken = _break(json.loads(source.read_text()), how)
     source.write_text('{"version": 3, "crypto": {' if broken is None else json.dumps(broken))
-    with pytest.raises(CorruptKeystore) as refused:
+    with pytest.raises(errors.CorruptKeystore) as refused:
         keystore.import_keystore("broken", source, "pw")
     assert str(refused.value).startswith("keystore file broken.json is corrupted: ")
     assert reason in str(refused.value)
@@ -244,7 +237,7 @@ def test_import_keystore__missing_file__raises_file_not_found(keystore, tmp_path
 
 def test_import_keystore__taken_name__raises_before_reading_the_file(keystore, tmp_path):
     keystore.create("alice", "pw")
-    with pytest.raises(AccountExists):
+    with pytest.raises(errors.AccountExists):
         keystore.import_keystore("alice", tmp_path / "nowhere.json", "pw")
 
 
@@ -253,9 +246,9 @@ def test_stored_keystore_damaged_later__unlock_raises_corrupt_and_list_flags_it(
     good = keystore.create("bob", "pw")
     path = keystore.path_of("alice")
     path.write_text(path.read_text()[:100])
-    with pytest.raises(CorruptKeystore, match="account 'alice' is corrupted: it is not valid JSON"):
+    with pytest.raises(errors.CorruptKeystore, match="account 'alice' is corrupted: it is not valid JSON"):
         keystore.unlock("alice", "pw")
-    with pytest.raises(CorruptKeystore):
+    with pytest.raises(errors.CorruptKeystore):
         keystore.address("alice")
     listed = {e.name: e for e in keystore.entries()}
     assert listed["alice"].address is None and "not valid JSON" in listed["alice"].problem
@@ -286,14 +279,14 @@ def test_entry__by_address__finds_the_account_in_any_case(keystore):
 )
 def test_entry__bad_address__raises_invalid_address(keystore, ref, reason):
     keystore.import_private_key("ops", KEY, "pw")
-    with pytest.raises(InvalidAddress, match=reason):
+    with pytest.raises(errors.InvalidAddress, match=reason):
         keystore.entry(ref)
 
 
 def test_entry__unknown_name_or_address__raises_account_not_found(keystore):
-    with pytest.raises(AccountNotFound, match="no account named 'ghost'"):
+    with pytest.raises(errors.AccountNotFound, match="no account named 'ghost'"):
         keystore.entry("ghost")
-    with pytest.raises(AccountNotFound, match=f"no account with address {ADDRESS}"):
+    with pytest.raises(errors.AccountNotFound, match=f"no account with address {ADDRESS}"):
         keystore.entry(ADDRESS)
 
 
@@ -303,7 +296,7 @@ def test_delete__removes_the_file_even_when_corrupted(keystore):
     deleted = keystore.delete("alice")
     assert deleted.name == "alice" and deleted.problem
     assert keystore.entries() == []
-    with pytest.raises(AccountNotFound):
+    with pytest.raises(errors.AccountNotFound):
         keystore.delete("alice")
 
 

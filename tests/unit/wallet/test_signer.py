@@ -6,31 +6,15 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
+from offnet import exceptions as errors
 from offnet.chain import Sender
+from offnet.chain.permit import PERMIT_TYPES
 from offnet.chain.tx import call
-from offnet.exceptions import (
-    AccountNotFound,
-    ConflictingOptions,
-    InvalidPrivateKey,
-    PrivateKeyUnavailable,
-    SignerRequired,
-    WrongPassword,
-)
 from offnet.wallet.password import EnvPassword
 from offnet.wallet.signer import load_account, recover_typed_data_signer, resolve_signer, sign_typed_data
 
 KEY = bytes.fromhex("8da4ef21b864d2cc526dbdb2a120bd2874c36c9d0a1fb7f8c63d7f7a8b41de8f")
 ADDRESS = Account.from_key(KEY).address
-
-PERMIT_TYPES = {
-    "Permit": [
-        {"name": "owner", "type": "address"},
-        {"name": "spender", "type": "address"},
-        {"name": "value", "type": "uint256"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ]
-}
 
 
 @pytest.fixture
@@ -48,14 +32,14 @@ def test_load_account__right_password__unlocks_the_key(ops):
 
 def test_load_account__wrong_password__says_where_the_password_came_from(ops, monkeypatch):
     monkeypatch.setenv("OPS_PASSWORD", "guess")
-    with pytest.raises(WrongPassword) as refused:
+    with pytest.raises(errors.WrongPassword) as refused:
         load_account("ops", EnvPassword("OPS_PASSWORD"), ops.directory)
     assert str(refused.value) == "wrong password for account 'ops' (from --password-env OPS_PASSWORD)"
 
 
 def test_load_account__unknown_account__fails_before_asking_for_a_password(ops):
     # The variable is unset: reading it would raise PasswordUnavailable instead.
-    with pytest.raises(AccountNotFound, match="no account named 'nobody'"):
+    with pytest.raises(errors.AccountNotFound, match="no account named 'nobody'"):
         load_account("nobody", EnvPassword("UNSET_VARIABLE_FOR_THIS_TEST"), ops.directory)
 
 
@@ -78,11 +62,13 @@ def test_resolve_signer__private_key_env__for_ci(monkeypatch):
 
 
 def test_resolve_signer__private_key_env_unset_or_not_a_key__fails_without_echoing_it(monkeypatch):
-    with pytest.raises(PrivateKeyUnavailable, match=r"environment variable CI_DEPLOYER_KEY .* is not set"):
+    with pytest.raises(
+        errors.PrivateKeyUnavailable, match=r"environment variable CI_DEPLOYER_KEY .* is not set"
+    ):
         resolve_signer(private_key_env="CI_DEPLOYER_KEY")
     almost = KEY.hex()[:-2]
     monkeypatch.setenv("CI_DEPLOYER_KEY", almost)
-    with pytest.raises(InvalidPrivateKey) as refused:
+    with pytest.raises(errors.InvalidPrivateKey) as refused:
         resolve_signer(private_key_env="CI_DEPLOYER_KEY")
     assert "CI_DEPLOYER_KEY does not hold a private key" in str(refused.value)
     assert almost not in str(refused.value)
@@ -90,7 +76,7 @@ def test_resolve_signer__private_key_env_unset_or_not_a_key__fails_without_echoi
 
 
 def test_resolve_signer__nothing_chosen__required_raises_optional_returns_none():
-    with pytest.raises(SignerRequired, match="choose --account NAME or --private-key-env VAR"):
+    with pytest.raises(errors.SignerRequired, match="choose --account NAME or --private-key-env VAR"):
         resolve_signer()
     assert resolve_signer(required=False) is None
 
@@ -104,7 +90,7 @@ def test_resolve_signer__nothing_chosen__required_raises_optional_returns_none()
     ],
 )
 def test_resolve_signer__contradictory_options__raise(ops, options):
-    with pytest.raises(ConflictingOptions):
+    with pytest.raises(errors.ConflictingOptions):
         resolve_signer(keystore_dir=ops.directory, **options)
 
 
@@ -152,9 +138,9 @@ def test_sign_typed_data__is_eip712_and_recovers_to_the_signer(ops):
     assert recover_typed_data_signer(domain, PERMIT_TYPES, tampered, signature) != ADDRESS
 
 
-def test_sign_typed_data__permit_verifies_in_a_real_contract(chain, stablecoin, ops, make_account):
+def test_sign_typed_data__permit_verifies_in_a_real_contract(chain, stablecoin, ops, make_party):
     owner = load_account("ops", EnvPassword("OPS_PASSWORD"), ops.directory)
-    spender = make_account("wallet-permit-spender")
+    spender = make_party("permit-spender")
     _, name, version, chain_id, verifying_contract, _, _ = call(stablecoin.functions.eip712Domain())
     deadline = chain.now() + 3600
     domain = {"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying_contract}
@@ -167,7 +153,5 @@ def test_sign_typed_data__permit_verifies_in_a_real_contract(chain, stablecoin, 
     }
     _, signature = sign_typed_data(owner, domain, PERMIT_TYPES, message)
     r, s, v = signature[:32], signature[32:64], signature[64]
-    Sender(chain, spender).transact(
-        stablecoin.functions.permit(owner.address, spender.address, 7, deadline, v, r, s)
-    )
+    spender.sender.transact(stablecoin.functions.permit(owner.address, spender.address, 7, deadline, v, r, s))
     assert call(stablecoin.functions.allowance(owner.address, spender.address)) == 7
