@@ -25,6 +25,7 @@ from offnet.chain import Chain, connect, load_artifact
 from offnet.chain.artifacts import DEFAULT_EVM, EVM_BUILDS
 from offnet.market.rfq import Rfq
 from offnet.testing.gas import GasSnapshot, snapshot_path
+from offnet.testing.processes import OFFNET
 from offnet.testing.world import CREDITS, ROLES, Order, Party, Roles, World, cast, party
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,8 +192,6 @@ def gas(evm: str) -> Iterator[GasSnapshot]:
 
 
 # --- the demo as a user runs it (`offnet demo`, a real subprocess): demo, report and explorer tests ---
-
-OFFNET = ROOT / ".venv" / "bin" / "offnet"
 
 
 @dataclass(frozen=True)

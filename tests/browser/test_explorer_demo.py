@@ -19,7 +19,7 @@ pytestmark = pytest.mark.anvil
 
 
 @pytest.fixture(scope="module")
-def world(small_demo, tmp_path_factory):
+def demo(small_demo, tmp_path_factory):
     """The demo's out/ folder and summary, and `offnet explorer --database out/index.db` serving it."""
     assert small_demo.returncode == 0, small_demo.stderr[-2000:]
     out = small_demo.out
@@ -47,8 +47,8 @@ def units(summary: dict, amount: int) -> str:
 # --- providers ----------------------------------------------------------------------------------------
 
 
-def test_providers__every_carrier_with_its_record_and_new_members_as_new(world, page, screenshot):
-    explorer, _, summary = world
+def test_providers__every_carrier_with_its_record_and_new_members_as_new(demo, page, screenshot):
+    explorer, _, summary = demo
     page.goto(f"{explorer.url}/providers")
     screenshot(page, "providers")
     rows = {r[0].split("\n")[0]: r for r in cells(page, "providers")}
@@ -78,8 +78,8 @@ def test_providers__every_carrier_with_its_record_and_new_members_as_new(world, 
     )
 
 
-def test_providers__country_filter_applies_as_it_changes(world, page):
-    explorer, _, summary = world
+def test_providers__country_filter_applies_as_it_changes(demo, page):
+    explorer, _, summary = demo
     page.goto(f"{explorer.url}/providers")
     country = sorted({c for carrier in summary["carriers_detail"] for c in carrier["countries"]})[0]
     with page.expect_navigation():
@@ -95,8 +95,8 @@ def test_providers__country_filter_applies_as_it_changes(world, page):
     )
 
 
-def test_providers__minimum_reputation_leaves_out_the_weaker_and_optionally_the_new(world, page):
-    explorer, _, _ = world
+def test_providers__minimum_reputation_leaves_out_the_weaker_and_optionally_the_new(demo, page):
+    explorer, _, _ = demo
     everyone = explorer.api("/providers")["providers"]
     floor = max(p["reputation"]["ppm"] for p in everyone)  # only the best stay
     page.goto(f"{explorer.url}/providers")
@@ -111,8 +111,8 @@ def test_providers__minimum_reputation_leaves_out_the_weaker_and_optionally_the_
     assert {p["name"] for p in only_new} == {p["name"] for p in everyone if p["reputation"]["new"]}
 
 
-def test_providers__bad_filters_get_a_clear_400(world, page):
-    explorer, _, _ = world
+def test_providers__bad_filters_get_a_clear_400(demo, page):
+    explorer, _, _ = demo
     answer = page.goto(f"{explorer.url}/providers?min_reputation=lots")
     assert answer.status == 400
     assert "minimum reputation 'lots'" in page.locator("#error").inner_text()
@@ -128,8 +128,8 @@ def test_providers__bad_filters_get_a_clear_400(world, page):
 # --- a provider ---------------------------------------------------------------------------------------
 
 
-def test_provider_page__record_over_time_deliveries_months_tickets_disputes_history(world, page, screenshot):
-    explorer, _, summary = world
+def test_provider_page__record_over_time_deliveries_months_tickets_disputes_history(demo, page, screenshot):
+    explorer, _, summary = demo
     seller = summary["trouble_ticket"]["seller"] if summary.get("trouble_ticket") else None
     seller = seller or next(o["seller"] for o in summary["orders_detail"] if o["tickets"])
     address = addresses_of(summary)[seller]
@@ -154,8 +154,8 @@ def test_provider_page__record_over_time_deliveries_months_tickets_disputes_hist
     assert history.count("sponsored") == 2  # two founders sponsored every carrier
 
 
-def test_provider_page__the_dispute_and_its_ruling_on_both_parties(world, page):
-    explorer, _, summary = world
+def test_provider_page__the_dispute_and_its_ruling_on_both_parties(demo, page):
+    explorer, _, summary = demo
     dispute = summary["dispute"]
     assert dispute, "the demo's world has a dispute ruled by the council"
     for party in (dispute["buyer"], dispute["seller"]):
@@ -170,8 +170,8 @@ def test_provider_page__the_dispute_and_its_ruling_on_both_parties(world, page):
 # --- orders --------------------------------------------------------------------------------------------
 
 
-def test_orders__money_flow_of_every_order_matches_the_escrow(world, page, screenshot):
-    explorer, _, summary = world
+def test_orders__money_flow_of_every_order_matches_the_escrow(demo, page, screenshot):
+    explorer, _, summary = demo
     page.goto(f"{explorer.url}/orders")
     screenshot(page, "orders")
     rows = {r.get_attribute("data-order"): r for r in page.locator("table#orders tbody tr").all()}
@@ -185,8 +185,8 @@ def test_orders__money_flow_of_every_order_matches_the_escrow(world, page, scree
         assert shown[1] == order["buyer"] and shown[2] == order["seller"] and shown[3] == order["status"]
 
 
-def test_order_page__facts_with_evidence_status_and_a_link_to_their_block(world, page, screenshot):
-    explorer, _, summary = world
+def test_order_page__facts_with_evidence_status_and_a_link_to_their_block(demo, page, screenshot):
+    explorer, _, summary = demo
     disputed = summary["dispute"]["order"]
     page.goto(f"{explorer.url}/orders/{disputed}")
     screenshot(page, "order")
@@ -219,8 +219,8 @@ def test_order_page__facts_with_evidence_status_and_a_link_to_their_block(world,
 # --- RFQs ----------------------------------------------------------------------------------------------
 
 
-def test_rfqs__sealed_quotes_counted_and_the_award_with_its_basis(world, page, screenshot):
-    explorer, _, summary = world
+def test_rfqs__sealed_quotes_counted_and_the_award_with_its_basis(demo, page, screenshot):
+    explorer, _, summary = demo
     page.goto(f"{explorer.url}/rfqs")
     screenshot(page, "rfqs")
     rows = cells(page, "rfqs")
@@ -253,8 +253,8 @@ def test_rfqs__sealed_quotes_counted_and_the_award_with_its_basis(world, page, s
 # --- contract check -------------------------------------------------------------------------------------
 
 
-def test_contract_check__match_for_the_notarised_document_and_mismatch_for_another(world, page, screenshot):
-    explorer, out, _ = world
+def test_contract_check__match_for_the_notarised_document_and_mismatch_for_another(demo, page, screenshot):
+    explorer, out, _ = demo
     [file] = sorted((out / "contracts").glob("*.json"))
     contract = json.loads(file.read_text())
     page.goto(f"{explorer.url}/orders/{contract['order']}")
@@ -279,8 +279,8 @@ def test_contract_check__match_for_the_notarised_document_and_mismatch_for_anoth
     screenshot(page, "contract-check-mismatch")
 
 
-def test_contract_check__an_uploaded_file_and_the_json_twin(world, page, tmp_path: Path):
-    explorer, out, _ = world
+def test_contract_check__an_uploaded_file_and_the_json_twin(demo, page, tmp_path: Path):
+    explorer, out, _ = demo
     [file] = sorted((out / "contracts").glob("*.json"))
     contract = json.loads(file.read_text())
     document = tmp_path / "contract.json"
@@ -313,8 +313,8 @@ def test_contract_check__an_uploaded_file_and_the_json_twin(world, page, tmp_pat
 # --- council -------------------------------------------------------------------------------------------
 
 
-def test_council__seats_and_the_executed_ruling(world, page, screenshot):
-    explorer, _, summary = world
+def test_council__seats_and_the_executed_ruling(demo, page, screenshot):
+    explorer, _, summary = demo
     page.goto(f"{explorer.url}/council")
     screenshot(page, "council")
     api = explorer.api("/council")

@@ -9,8 +9,7 @@ import pytest
 
 from offnet.market.registry import ACCESS_ELINE, Profile
 from offnet.testing.explorer import ExplorerProcess
-from offnet.testing.processes import eventually
-from offnet.testing.world import World, party
+from offnet.testing.world import World, party, wait_until
 
 pytestmark = pytest.mark.anvil
 
@@ -48,10 +47,10 @@ def test_follows_the_chain__a_new_member_and_an_rfq_appear_as_their_blocks_arriv
     suite.registry.apply(
         erin.sender, Profile("Erin Telecom", "https://erin.example", (ACCESS_ELINE,), ("NL",))
     )
-    member = eventually(lambda: explorer.api(f"/providers/{erin.address}")["member"], "erin's application")
+    member = wait_until(lambda: explorer.api(f"/providers/{erin.address}")["member"], "erin's application")
     assert member["status"] == "applicant"
     suite.registry.sponsor(world.council.sender, erin.address)
-    eventually(
+    wait_until(
         lambda: [
             p for p in explorer.api("/providers?country=NL")["providers"] if p["address"] == erin.address
         ],
@@ -65,7 +64,7 @@ def test_follows_the_chain__a_new_member_and_an_rfq_appear_as_their_blocks_arriv
     quote = world.quote(rfq, erin, one_time_charge=1_500_000_000, monthly_charge=900_000_000)
     suite.market.commit(erin.sender, rfq, world.sign(quote, erin))
     rfq_id = f"0x{rfq.rfq_id:064x}"
-    found = eventually(
+    found = wait_until(
         lambda: explorer.api(f"/rfqs/{rfq_id}")["sealedQuotes"] == 1 and explorer.api(f"/rfqs/{rfq_id}"),
         "the sealed quote",
     )
@@ -78,6 +77,6 @@ def test_follows_the_chain__a_new_member_and_an_rfq_appear_as_their_blocks_arriv
     assert "tUSD" not in page.content() and "1,500" not in page.content()
     # The status line follows the tip.
     head = chain.w3.eth.block_number
-    assert eventually(
+    assert wait_until(
         lambda: explorer.api("/status")["indexedThrough"]["number"] >= head, "the index at the tip"
     )

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 
 from offnet.chain.anvil import free_port
-from offnet.testing.processes import OFFNET, eventually
+from offnet.testing.processes import OFFNET
+from offnet.testing.world import wait_until
 
 
 class ExplorerProcess:
@@ -36,7 +37,7 @@ class ExplorerProcess:
             except httpx.HTTPError:
                 return False
 
-        eventually(answering, f"offnet explorer to answer ({self.log})", seconds=seconds)
+        wait_until(answering, f"offnet explorer to answer ({self.log})", seconds=seconds)
         return self
 
     def api(self, path: str) -> Any:
