@@ -46,7 +46,17 @@ from offnet.market.types import (
 from offnet.sonata.canonical import canonical_json
 
 PAGE_SIZE = 50
-FACT_STATUS = {ReportStatus.NONE: "pending", ReportStatus.DISPUTED: "disputed", ReportStatus.FINAL: "final"}
+FACT_STATUS = {ReportStatus.DISPUTED: "disputed", ReportStatus.FINAL: "final"}
+
+
+def _fact_status(fact: dict[str, Any]) -> str:
+    """An SLA fact's standing: final, disputed, held (a party made the escrow wait for it) or pending."""
+    status = ReportStatus(fact["status"])
+    if status in FACT_STATUS:
+        return FACT_STATUS[status]
+    return "held" if fact.get("held_block") else "pending"
+
+
 RULINGS = ("resolve", "rule")  # the council's rulings: SlaLedger.resolve and OrderEscrow.rule
 
 
@@ -262,7 +272,7 @@ class Explorer:
                     "ticket": f"0x{f['key']:08x}",
                     "timeToRestore": display.duration(f["standing"]["value0"]),
                     "resolved": display.when(f["standing"]["value1"]),
-                    "status": FACT_STATUS[ReportStatus(f["status"])],
+                    "status": _fact_status(f),
                     "block": self._block(f["first_block"], times),
                     "evidenceHash": _hex(f["standing"]["evidence_hash"]),
                 }
@@ -316,7 +326,7 @@ class Explorer:
                     "committed": display.when(committed),
                     "completed": display.when(actual),
                     "delivery": outcome,
-                    "status": FACT_STATUS[ReportStatus(fact["status"])] if fact else "no report",
+                    "status": _fact_status(fact) if fact else "no report",
                     "block": self._block(fact["first_block"] if fact else None, times),
                 }
             )
@@ -344,10 +354,8 @@ class Explorer:
                     "period": f["key"],
                     "objectives": [_objective(c) for c in checks],
                     "compliant": all(c.met is not False for c in checks),
-                    "credit": None
-                    if milestone is None or milestone["credit_bps"] is None
-                    else _bps(milestone["credit_bps"]),
-                    "status": FACT_STATUS[ReportStatus(f["status"])],
+                    "credit": self._credit(milestone, order["token"]),
+                    "status": _fact_status(f),
                     "evidenceHash": _hex(f["standing"]["evidence_hash"]),
                     "block": self._block(f["first_block"], times),
                 }
@@ -539,6 +547,17 @@ class Explorer:
             "orders": rows,
         }
 
+    def _credit(self, milestone: dict[str, Any] | None, token: str) -> str | None:
+        """What a settled milestone credited back to the buyer: the share the escrow stated, or the
+        amount it credited."""
+        if milestone is None:
+            return None
+        if milestone["credit_bps"] is not None:
+            return _bps(milestone["credit_bps"])
+        if milestone["to_buyer"] is not None:
+            return self.amount(milestone["to_buyer"], token)["text"]
+        return None
+
     def _money(self, o: dict[str, Any], moves: list[dict[str, Any]]) -> dict[str, Any]:
         flow = MoneyFlow.of(
             o["order_id"],
@@ -619,7 +638,14 @@ class Explorer:
                 {
                     "milestone": _milestone(m["milestone"]),
                     "settled": self._block(m["settled_block"], times),
-                    "credit": None if m["credit_bps"] is None else _bps(m["credit_bps"]),
+                    "credit": self._credit(m, token),
+                    "settlement": None
+                    if m["reason"] is None
+                    else {
+                        "reason": m["reason"],
+                        "toSeller": self.amount(m["to_seller"], token),
+                        "toBuyer": self.amount(m["to_buyer"], token),
+                    },
                     "ignored": m["ignored"],
                 }
                 for m in settled
@@ -650,7 +676,7 @@ class Explorer:
             "about": _fact_name(f["kind"], f["key"]),
             "reading": _fact_values(f["kind"], standing, credits) if standing else {},
             "evidenceHash": None if standing is None else _hex(standing["evidence_hash"]),
-            "status": FACT_STATUS[ReportStatus(f["status"])],
+            "status": _fact_status(f),
             "submitted": self._block(f["first_block"], times),
             "final": self._block(f["final_block"], times),
             "disputed": self._block(f["disputed_block"], times),

@@ -52,7 +52,6 @@ from offnet.market.types import (
     PeriodMetrics,
     ReportStatus,
     RfqStatus,
-    Skip,
     SlaReport,
 )
 
@@ -463,10 +462,25 @@ def _opened(p: Projection, event: ContractEvent) -> None:
 
 
 def _payment(
-    p: Projection, event: ContractEvent, order_id: bytes, kind: str, party: str, amount: int, milestone: Any
+    p: Projection,
+    event: ContractEvent,
+    order_id: bytes,
+    kind: str,
+    party: str,
+    amount: int,
+    milestone: Any,
+    *,
+    part: int = 0,
 ) -> None:
     p.record(
-        payments, event, order_id=order_id, kind=kind, party=party, amount=int(amount), milestone=milestone
+        payments,
+        event,
+        part=part,
+        order_id=order_id,
+        kind=kind,
+        party=party,
+        amount=int(amount),
+        milestone=milestone,
     )
 
 
@@ -513,13 +527,47 @@ def _order_state(p: Projection, event: ContractEvent) -> None:
 
 @handles("MilestoneSettled", "OutcomeIgnored")
 def _milestone(p: Projection, event: ContractEvent) -> None:
-    args = event.args
-    key = {"order_id": bytes(args["orderId"]), "milestone": int(args["milestone"])}
-    if event.name == "MilestoneSettled":
-        values = {"credit_bps": int(args["creditBps"]), "settled_block": event.block_number}
-    else:
-        values = {"ignored": Skip(args["why"]).name.lower().replace("_", " ")}
+    """A settled milestone. The escrow states either the share credited back (`creditBps`, its credit
+    paid by a separate Paid event) or the amounts each party was credited (`toSeller`, `toBuyer` and
+    the reason: then this event is the money's only record)."""
+    args, block = event.args, event.block_number
+    order_id, milestone = bytes(args["orderId"]), int(args["milestone"])
+    key = {"order_id": order_id, "milestone": milestone}
+    if event.name == "OutcomeIgnored":
+        upsert(p.conn, milestones, key, {"ignored": _skip_name(int(args["why"]))})
+        return
+    if "creditBps" in args:
+        upsert(p.conn, milestones, key, {"credit_bps": int(args["creditBps"]), "settled_block": block})
+        return
+    reason = Payout(args["reason"])
+    to_seller, to_buyer = int(args["toSeller"]), int(args["toBuyer"])
+    values = {
+        "settled_block": block,
+        "reason": reason.name.lower(),
+        "to_seller": to_seller,
+        "to_buyer": to_buyer,
+    }
     upsert(p.conn, milestones, key, values)
+    parties = p.order_parties(order_id)
+    if parties is None:
+        return
+    buyer, seller = parties
+    # The buyer's part of a report's settlement is its SLA or late-delivery credit; of a claim or a
+    # ruling, money back.
+    buyer_kind = "credit" if reason is Payout.RELEASE else reason.name.lower()
+    for part, (kind, party, amount) in enumerate(
+        ((reason.name.lower(), seller, to_seller), (buyer_kind, buyer, to_buyer))
+    ):
+        if amount:
+            _payment(p, event, order_id, kind, party, amount, milestone, part=part)
+
+
+def _skip_name(why: int) -> str:
+    """Why a final outcome moved no money, in words (the escrow's Skip reasons)."""
+    from offnet.market import types
+
+    skip = getattr(types, "Skip", None)
+    return skip(why).name.lower().replace("_", " ") if skip else str(why)
 
 
 @handles("DisputeOpened")
@@ -650,6 +698,16 @@ def _submitted(p: Projection, event: ContractEvent) -> None:
         outages=m.outages,
         evidence_hash=bytes(report.evidence_hash),
         tx_hash=event.tx_hash,
+    )
+
+
+@handles("ReportHeld")
+def _report_held(p: Projection, event: ContractEvent) -> None:
+    args = event.args
+    p.conn.execute(
+        update(reports)
+        .where(reports.c.report_id == bytes(args["reportId"]))
+        .values(held_block=event.block_number, held_by=_address(args["by"]))
     )
 
 

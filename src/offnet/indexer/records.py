@@ -345,7 +345,7 @@ class Records:
                 for row in conn.execute(
                     select(payments)
                     .where(payments.c.order_id.in_(chunk))
-                    .order_by(payments.c.block, payments.c.log_index)
+                    .order_by(payments.c.block, payments.c.log_index, payments.c.part)
                 ).mappings():
                     found[row["order_id"]].append(dict(row))
         return found

@@ -4,7 +4,7 @@ the explorer.
 A table per thing the chain knows: members and their history, reputation points, RFQs with their
 invitees and sealed-quote log, orders with their money movements, milestones and disputes, SLA facts
 with each party's submission, council proposals and approvals, notary records, and the blocks the
-events came from. Token amounts are exact decimal text (`Uint`): SQLite's integers stop at 2^63.
+events came from. Token amounts and report keys are exact decimal text (`Uint`): SQLite's integers stop at 2^63.
 Ids (orders, RFQs, reports, batch roots) are 32-byte strings; addresses are checksummed text.
 """
 
@@ -259,8 +259,11 @@ payments = Table(  # every movement of an order's money: escrowed (award, top-up
     metadata,
     Column("block", Integer, primary_key=True),
     Column("log_index", Integer, primary_key=True),
+    Column(
+        "part", Integer, primary_key=True, default=0
+    ),  # a settlement pays the seller (0) and the buyer (1)
     _id("order_id", nullable=False, index=True),
-    Column("kind", String, nullable=False),  # "escrowed" or the Payout name in lower case
+    Column("kind", String, nullable=False),  # "escrowed", "credit" or the Payout name in lower case
     _address("party", nullable=False),
     Column("amount", Uint, nullable=False),
     Column("milestone", Integer),
@@ -271,9 +274,12 @@ milestones = Table(  # settled milestones: 0 is delivery, 1..termMonths the bill
     metadata,
     _id("order_id", primary_key=True),
     Column("milestone", Integer, primary_key=True),
-    Column("credit_bps", Integer),
     Column("settled_block", Integer),
-    Column("ignored", String),  # why a final outcome for it moved no money (Skip name), if one did
+    Column("reason", String),  # how it settled: release (a final report), claim (a timeout) or ruling
+    Column("to_seller", Uint),  # what the settlement credited to each party
+    Column("to_buyer", Uint),
+    Column("credit_bps", Integer),  # the share credited back, where the escrow's event states it
+    Column("ignored", String),  # why a final outcome for it moved no money, where the escrow said so
 )
 
 escrow_disputes = Table(  # a party froze a milestone; the council may rule a split
@@ -327,11 +333,13 @@ reports = Table(  # one SLA fact (report id = order, kind, key) and where it sta
     _id("report_id", primary_key=True),
     _id("order_id", nullable=False, index=True),
     Column("kind", Integer, nullable=False),
-    Column("key", Integer, nullable=False),
+    Column("key", Uint, nullable=False),  # a period, or a ticket's key: up to 256 bits
     Column("status", Integer, nullable=False),  # ReportStatus: NONE (pending), DISPUTED, FINAL
     Column("first_block", Integer, nullable=False),
     Column("final_block", Integer),
     _id("final_content"),
+    Column("held_block", Integer),  # a party held it: the escrow's timeouts of its milestone wait
+    _address("held_by"),
     Column("disputed_block", Integer),
     _address("disputer"),
     Column("resolved_block", Integer),

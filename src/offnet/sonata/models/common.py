@@ -74,7 +74,9 @@ Id = StrictStr
 class SonataModel(BaseModel):
     """Base of every Sonata document: unknown fields kept, aliases for ``@type`` and friends."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True, validate_assignment=True, defer_build=True)
+    model_config = ConfigDict(
+        extra="allow", populate_by_name=True, validate_assignment=True, defer_build=True
+    )
 
     @field_validator("*", mode="before")
     @classmethod
