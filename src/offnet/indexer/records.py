@@ -152,7 +152,8 @@ class Records:
         return found
 
     def chain_time(self) -> int | None:
-        """The time of the newest indexed block with events: "now" as far as the index knows."""
+        """The time of the newest indexed block (the last one synced, with events or not): "now" as far
+        as the index knows."""
         with self.engine.connect() as conn:
             return conn.execute(select(func.max(blocks.c.timestamp))).scalar()
 

@@ -71,7 +71,7 @@ sync_state = Table(
     Column("council_epoch", Integer, nullable=False, default=0),  # bumps as the registry's does
 )
 
-blocks = Table(  # every block an indexed event came from
+blocks = Table(  # every block an indexed event came from, and the last block of each synced range
     "blocks",
     metadata,
     Column("number", Integer, primary_key=True),

@@ -173,13 +173,17 @@ class EventIndexer:
 
     def _apply_range(self, position: int, end: int) -> int:
         w3 = self.chain.w3
-        before = _hash(w3.eth.get_block(end)["hash"])
+        last = w3.eth.get_block(end)
+        before = _hash(last["hash"])
         logs = w3.eth.get_logs({"address": list(self._clients), "fromBlock": position, "toBlock": end})
         times = self._block_times(logs)
         if _hash(w3.eth.get_block(end)["hash"]) != before or any(
             _hash(log["blockHash"]) != times[log["blockNumber"]][0] for log in logs
         ):
             raise ReorganisedWhileReading(f"blocks {position}..{end} changed while they were read")
+        # The range's last block too, events or not: its time is "now" as far as the index knows
+        # (what an open proposal's expiry or an RFQ's deadline is judged against).
+        times.setdefault(end, (before, int(last["timestamp"])))
         decoded = self._decode(logs)
         with self.store.engine.begin() as conn:
             projection = Projection(conn, self._decode_call)
