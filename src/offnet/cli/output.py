@@ -70,16 +70,6 @@ def lane_hex(lane: int) -> str:
     return f"0x{lane:x}"
 
 
-_ERC20_META = [
-    {
-        "name": name,
-        "type": "function",
-        "stateMutability": "view",
-        "inputs": [],
-        "outputs": [{"name": "", "type": kind}],
-    }
-    for name, kind in (("decimals", "uint8"), ("symbol", "string"))
-]
 _tokens: dict[str, Token] = {}
 _shown_token: Token | None = None  # the token amounts in a refusal are shown in
 
@@ -89,16 +79,9 @@ def token_of(suite: Suite, address: str) -> Token:
     show their amounts in it."""
     global _shown_token
     if address not in _tokens:
-        contract = suite.chain.w3.eth.contract(address=address, abi=_ERC20_META)
-        try:
-            decimals = contract.functions.decimals().call()
-        except Exception:  # a token without decimals(): raw units as micro-units
-            decimals = 6
-        try:
-            symbol = contract.functions.symbol().call() or "units"
-        except Exception:
-            symbol = "units"
-        _tokens[address] = Token(address, symbol, decimals)
+        from offnet.chain.tokens import read_token
+
+        _tokens[address] = read_token(suite.chain, address)
     _shown_token = _tokens[address]
     return _tokens[address]
 

@@ -30,6 +30,7 @@ from sqlalchemy import insert, update
 from web3 import Web3
 
 from offnet.chain import ContractClient, ContractEvent
+from offnet.chain.tokens import read_token
 from offnet.deployment import Suite
 from offnet.indexer.projection import Projection, upsert
 from offnet.indexer.schema import REPUTATION_FIELDS, blocks, reputation_points, tokens
@@ -43,17 +44,6 @@ from offnet.market.types import OrderTerms
 
 # progress(blocks done, blocks to do)
 SyncProgress = Callable[[int, int], None]
-
-_ERC20_META = [
-    {
-        "name": name,
-        "type": "function",
-        "stateMutability": "view",
-        "inputs": [],
-        "outputs": [{"name": "", "type": kind}],
-    }
-    for name, kind in (("decimals", "uint8"), ("symbol", "string"))
-]
 
 
 class ReorganisedWhileReading(Exception):
@@ -244,17 +234,9 @@ class EventIndexer:
         return function.fn_name, call_arguments(arguments)
 
     def _token_meta(self, token: str) -> dict[str, Any]:
-        """A token's symbol and decimals, read once (a token that does not say: `units`, 6)."""
-        contract = self.chain.w3.eth.contract(address=token, abi=_ERC20_META)
-        try:
-            decimals = int(contract.functions.decimals().call())
-        except Exception:
-            decimals = 6
-        try:
-            symbol = contract.functions.symbol().call() or "units"
-        except Exception:
-            symbol = "units"
-        return {"symbol": symbol, "decimals": decimals}
+        """A token's symbol and decimals, read once."""
+        found = read_token(self.chain, token)
+        return {"symbol": found.symbol, "decimals": found.decimals}
 
     def _record_reputation(self, conn: Any, provider: str, block: int) -> None:
         """The ledger's reputation of `provider` at `block`: a new point, and the member's current one."""
