@@ -498,7 +498,7 @@ def test_sla__facts_that_cannot_be_true_yet_and_measurement_typos_are_refused_in
     path = cli.home / "future-order.json"
     path.write_text(json.dumps(future))
     run = cli("sla", "submit", order_id, "--product-order", str(path), account="carol")
-    assert_one_line_error(run, "error: ", "order_completed", "after now")
+    assert_one_line_error(run, "error: ", "order_completed", "in the future")
 
 
 def test_sla__show_states_each_fact_in_human_units(cli, flow):

@@ -15,6 +15,7 @@ import copy
 import json
 import time
 from collections import Counter
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -265,6 +266,25 @@ def test_a_pre_1970_date_is_a_dead_letter_and_the_other_reports_flow_on(trade):
     assert oracle.notify("honest", TICKET_EVENT, "flow-1", ticket) == 204
     wait_until(lambda: submitted(suite, honest_order, ReportKind.TROUBLE_TICKET), "the honest ticket report")
     assert not [r for r in reports_about(trade, mallory_order) if r["status"] == "pending"]
+
+
+def test_a_completion_dated_in_the_future__refused_and_nothing_reported(trade):
+    oracle, hostile, orders = trade["oracle"], trade["hostile"], trade["orders"]
+    mallory_order = orders["mallory"]
+    before = len(reports_about(trade, mallory_order))
+    soon = datetime.fromtimestamp(trade["chain"].now() + 3 * DAY, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # The same product order as the pre-1970 one (the order is linked to it once, never relinked):
+    # now its seller claims a completion three days ahead of chain time.
+    hostile.documents[("productOrder", "PO-ANCIENT")] = completed_order(
+        "PO-ANCIENT", "0x" + mallory_order.hex(), committed=soon, completed=soon
+    )
+    assert oracle.notify("mallory", ORDER_EVENT, "future-1", "PO-ANCIENT") == 204
+    wait_until(lambda: oracle.event("future-1")["status"] == "dead", "the future completion to be refused")
+    assert "in the future" in oracle.event("future-1")["last_error"]
+    assert len(reports_about(trade, mallory_order)) == before
+    # Neither refused document left a date behind to poison the next one.
+    assert not oracle.order(mallory_order)["committed_date"]
+    assert oracle.order(mallory_order)["completed_at"] is None
 
 
 def test_a_slow_peer_holds_neither_other_peers_nor_the_chain_duties(trade):

@@ -92,11 +92,13 @@ class EventHandler:
             order = await self.orders.for_product_order(event.peer, product_order)
             if order is None:
                 return []
-            committed = self.orders.record_progress(order, product_order)
+            committed = self.orders.committed_date(order, product_order)
             report = order_report(
                 bytes.fromhex(order["order_id"][2:]), product_order, committed_completion_date=committed
             )
-            return [await self._checked(report)] if report else []
+            checked = await self._checked(report) if report else None
+            self.orders.record_progress(order, product_order, committed)
+            return [checked] if checked else []
         if event.api == TROUBLE_TICKET_API.name:
             ticket = _same(await client.get_trouble_ticket(event.resource_id), event)
             order = await self.orders.for_ticket(event.peer, client, ticket)

@@ -141,16 +141,22 @@ class OrderBook:
             f"trouble ticket {ticket.id} relates to no offnet order of {peer} known yet ({', '.join(related)})"
         )
 
-    def record_progress(self, order: dict, product_order: ProductOrder) -> str | None:
-        """Keep the FIRST committed date and the completion of a product order (read the same way for
-        every MEF-valid shape: any item state, an item without one); returns the committed date."""
+    @staticmethod
+    def committed_date(order: dict, product_order: ProductOrder) -> str | None:
+        """The FIRST committed date the seller gave for the order: the one kept, else this document's
+        (read the same way for every MEF-valid shape: any item state, an item without one)."""
         reading = read_order(product_order)
-        committed = order.get("committed_date")
-        if reading.committed_date is not None and not committed:
-            committed = reading.committed_date.isoformat()
+        if order.get("committed_date"):
+            return order["committed_date"]
+        return reading.committed_date.isoformat() if reading.committed_date is not None else None
+
+    def record_progress(self, order: dict, product_order: ProductOrder, committed: str | None) -> None:
+        """Keep the committed date and the completion of a product order, once the report that states
+        them passed its checks (a refused document leaves nothing behind to poison the next one)."""
+        reading = read_order(product_order)
+        if committed and not order.get("committed_date"):
             self.store.update_order(order["order_id"], committed_date=committed)
         if reading.delivered and reading.completion_date is not None:
             self.store.update_order(
                 order["order_id"], state="completed", completed_at=rfc3339_to_unix(reading.completion_date)
             )
-        return committed

@@ -25,6 +25,7 @@ Field use per kind (see contracts/libraries/ReportKinds.sol):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from eth_utils import keccak
@@ -81,10 +82,14 @@ def not_in_future(report: SlaReport, now: int, skew: int = FUTURE_TOLERANCE) -> 
     dated = {ReportKind.ORDER_COMPLETED, ReportKind.ORDER_FAILED, ReportKind.TROUBLE_TICKET}
     if report.kind in dated and report.value1 > now + skew:
         raise InvalidInput(
-            f"{report.kind.name.lower()} report dated {report.value1}, after now ({now}): a fact cannot "
-            "precede the event it states"
+            f"{report.kind.name.lower()} report dated {_iso(report.value1)}, in the future (now "
+            f"{_iso(now)}): a fact cannot precede the event it states"
         )
     return report
+
+
+def _iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def ticket_key(ticket_id: str) -> int:
