@@ -423,29 +423,25 @@ def test_council__suspension_removes_a_provider_from_discovery_and_reinstatement
     assert {p["address"] for p in found} == {addr("carol"), addr("dave")}
 
 
-def test_quotes__withdrawn_commitment_shows_in_the_log_and_rfq_cancels(cli, flow, node):
+def _committed_quote(cli, flow, node, name: str, due_in: int, *prices: str) -> tuple[str, str]:
+    """A second RFQ alice posts from the flow's request (externalId CLI-<NAME>, quotes due in `due_in`
+    seconds) and dave's committed 36-month quote on it at `prices`: (rfq id, quote file)."""
     request = dict(
-        flow["request"], externalId="CLI-SECOND", requestedQuoteCompletionDate=rfc3339(node.now() + 7200)
+        flow["request"],
+        externalId=f"CLI-{name.upper()}",
+        requestedQuoteCompletionDate=rfc3339(node.now() + due_in),
     )
-    path = cli.home / "request-2.json"
+    path = cli.home / f"request-{name}.json"
     path.write_text(json.dumps(request))
     rfq_id = cli.ok("rfq", "post", str(path), "--json", account="alice").json()["rfqId"]
-    quote_file = str(cli.home / "quote-2.json")
-    cli.ok(
-        "quote",
-        "sign",
-        rfq_id,
-        "--one-time",
-        "10",
-        "--monthly",
-        "5",
-        "--term",
-        "36",
-        "--out",
-        quote_file,
-        account="dave",
-    )
+    quote_file = str(cli.home / f"quote-{name}.json")
+    cli.ok("quote", "sign", rfq_id, *prices, "--term", "36", "--out", quote_file, account="dave")
     cli.ok("quote", "commit", quote_file, account="dave")
+    return rfq_id, quote_file
+
+
+def test_quotes__withdrawn_commitment_shows_in_the_log_and_rfq_cancels(cli, flow, node):
+    rfq_id, _ = _committed_quote(cli, flow, node, "second", 7200, "--one-time", "10", "--monthly", "5")
     cli.ok("quote", "withdraw", rfq_id, account="dave")
     shown = cli.ok("rfq", "show", rfq_id, "--json").json()
     assert [(c["provider"], c["withdrawn"]) for c in shown["commitments"]] == [
@@ -538,30 +534,9 @@ def test_dev__advance_time_moves_the_chain_clock(cli, node):
 
 
 def test_award__with_permit_needs_no_approval_transaction(cli, flow, node):
-    request = dict(
-        flow["request"], externalId="CLI-PERMIT", requestedQuoteCompletionDate=rfc3339(node.now() + 3600)
+    _, quote_file = _committed_quote(
+        cli, flow, node, "permit", 3600, "--one-time", "100", "--monthly", "50", "--prepaid", "2"
     )
-    path = cli.home / "request-permit.json"
-    path.write_text(json.dumps(request))
-    rfq_id = cli.ok("rfq", "post", str(path), "--json", account="alice").json()["rfqId"]
-    quote_file = str(cli.home / "quote-permit.json")
-    cli.ok(
-        "quote",
-        "sign",
-        rfq_id,
-        "--one-time",
-        "100",
-        "--monthly",
-        "50",
-        "--prepaid",
-        "2",
-        "--term",
-        "36",
-        "--out",
-        quote_file,
-        account="dave",
-    )
-    cli.ok("quote", "commit", quote_file, account="dave")
     run = cli.ok("award", quote_file, "--permit", account="alice")
     assert "approve escrow" not in run.out
     assert "award (EIP-2612 permit, no approval transaction): tx 0x" in run.out
@@ -725,33 +700,25 @@ def test_output__times_iso_amounts_with_symbol_and_tables_within_80_columns(cli,
 
 def test_providers__new_members_listed_as_new_whatever_the_floor(cli, flow):
     index = str(cli.home / "index-new.db")
-    found = cli.ok(
-        "providers",
-        "--product",
-        "access-eline",
-        "--country",
-        "GB",
-        "--min-reputation",
-        "0.9",
-        "--json",
-        "--index",
-        index,
-    ).json()
+
+    def above_floor(*options: str) -> list[dict]:
+        return cli.ok(
+            "providers",
+            "--product",
+            "access-eline",
+            "--country",
+            "GB",
+            "--min-reputation",
+            "0.9",
+            *options,
+            "--json",
+            "--index",
+            index,
+        ).json()
+
+    found = above_floor()
     assert {(p["address"], p["new"]) for p in found} >= {(addr("dave"), True)}
-    excluded = cli.ok(
-        "providers",
-        "--product",
-        "access-eline",
-        "--country",
-        "GB",
-        "--min-reputation",
-        "0.9",
-        "--new-members",
-        "exclude",
-        "--json",
-        "--index",
-        index,
-    ).json()
+    excluded = above_floor("--new-members", "exclude")
     assert all(not p["new"] for p in excluded)
     human = cli.ok("providers", "--product", "access-eline", "--country", "GB", "--index", index).out
     assert "new (n=0)" in human

@@ -215,7 +215,7 @@ def _rows() -> list[Row]:
     )
     add(
         "SlaLedger.dispute",
-        lambda c: c.h.ledger.dispute(c.terms, c.report.to_tuple(), c.batch.ref, c.batch.proof(c.report)),
+        lambda c: c.h.ledger.dispute(c.terms, *c.proven),
         ("stranger", "SlaNotOracle"),
         ("seller (the author)", "SlaNotCounterparty"),
         ("member, not a party", "SlaNotCounterparty"),
@@ -235,32 +235,17 @@ def _rows() -> list[Row]:
     )
     add(
         "SlaLedger.finalize",
-        lambda c: c.h.ledger.finalize(c.terms, c.report.to_tuple(), c.batch.ref, c.batch.proof(c.report)),
+        lambda c: c.h.ledger.finalize(c.terms, *c.proven),
         ("stranger, within the liveness window", "SlaLivenessRunning"),
     )
     add(
         "SlaLedger.finalizeMatched",
-        lambda c: c.h.ledger.finalizeMatched(
-            c.terms,
-            c.report.to_tuple(),
-            c.batch.ref,
-            c.batch.proof(c.report),
-            c.batch.ref,
-            c.batch.proof(c.report),
-        ),
+        lambda c: c.h.ledger.finalizeMatched(c.terms, *c.proven, *c.proven[1:]),
         ("stranger, one party's batch twice", "SlaSameParty"),
     )
     add(
         "SlaLedger.disputeConflict",
-        lambda c: c.h.ledger.disputeConflict(
-            c.terms,
-            c.report.to_tuple(),
-            c.batch.ref,
-            c.batch.proof(c.report),
-            c.report.to_tuple(),
-            c.batch.ref,
-            c.batch.proof(c.report),
-        ),
+        lambda c: c.h.ledger.disputeConflict(c.terms, *c.proven, *c.proven),
         ("stranger, no conflict", "SlaNoConflict"),
     )
 
@@ -443,6 +428,8 @@ def context(harness: Harness) -> SimpleNamespace:
         oid=terms.order_id(),
         report=report,
         batch=batch,
+        # The seller's report as the ledger's calls take it: content, its batch and Merkle proof.
+        proven=(report.to_tuple(), batch.ref, batch.proof(report)),
         open_rfq=open_rfq.to_tuple(),
         open_rfq_again=h.new_rfq(buyer).to_tuple(),
         open_quote=open_signed.quote.to_tuple(),

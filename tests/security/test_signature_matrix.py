@@ -167,6 +167,13 @@ def _quote_cases() -> dict[str, tuple[Callable, str]]:
 QUOTE_CASES = _quote_cases()
 
 
+def _assert_refused(contract: str, case: str, error: str, result: object, verb: str) -> None:
+    """The attempt reverted with ``error`` (it joins the printed matrix, refused or not)."""
+    RESULTS.append((contract, case, error, getattr(result, "name", "ACCEPTED")))
+    assert isinstance(result, ContractRevert), f"{case}: {verb}"
+    assert result.name == error, result.describe()
+
+
 @pytest.mark.parametrize("case", list(QUOTE_CASES))
 def test_signature_matrix__forged_or_replayed_quote__is_never_awarded(signed_world, case):
     make, error = QUOTE_CASES[case]
@@ -174,9 +181,7 @@ def test_signature_matrix__forged_or_replayed_quote__is_never_awarded(signed_wor
     _fresh(ctx)
     before = ctx.h.fingerprint([ctx.terms.order_id()], [ctx.rfq.rfq_id], [ctx.report])
     result = _award_attempt(ctx, make)
-    RESULTS.append(("RfqMarket.award", case, error, getattr(result, "name", "ACCEPTED")))
-    assert isinstance(result, ContractRevert), f"{case}: awarded"
-    assert result.name == error, result.describe()
+    _assert_refused("RfqMarket.award", case, error, result, "awarded")
     after = ctx.h.fingerprint([ctx.terms.order_id()], [ctx.rfq.rfq_id], [ctx.report])
     # Only the attacker-independent setup may differ (a commitment, a cancelled nonce, a bumped epoch).
     assert after[:6] == before[:6], "money, totals, proposals or wiring changed"
@@ -252,9 +257,7 @@ def test_signature_matrix__forged_or_replayed_commitment__is_never_notarised(sig
     _fresh(ctx)
     before = ctx.h.fingerprint([ctx.terms.order_id(), b"\x09" * 32, b"\x0a" * 32])
     result = ctx.h.send(ctx.w.outsider.address, build(ctx))
-    RESULTS.append(("ContractNotary.notarise", case, error, getattr(result, "name", "ACCEPTED")))
-    assert isinstance(result, ContractRevert), f"{case}: notarised"
-    assert result.name == error, result.describe()
+    _assert_refused("ContractNotary.notarise", case, error, result, "notarised")
     assert ctx.h.fingerprint([ctx.terms.order_id(), b"\x09" * 32, b"\x0a" * 32]) == before
 
 
@@ -316,9 +319,7 @@ def test_signature_matrix__replayed_report_authentication__is_refused(signed_wor
     call = build(ctx)
     before = ctx.h.fingerprint([ctx.terms.order_id()], reports=[ctx.report])
     result = ctx.h.send(actor, call)
-    RESULTS.append(("SlaLedger", case, error, getattr(result, "name", "ACCEPTED")))
-    assert isinstance(result, ContractRevert), f"{case}: accepted"
-    assert result.name == error, result.describe()
+    _assert_refused("SlaLedger", case, error, result, "accepted")
     assert ctx.h.fingerprint([ctx.terms.order_id()], reports=[ctx.report]) == before
 
 

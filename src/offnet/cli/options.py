@@ -7,7 +7,7 @@ OFFNET_DEPLOYMENTS=... OFFNET_KEYSTORE_DIR=...`) and commands work from any fold
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -113,6 +113,10 @@ deployments_option = click.option(
 )
 
 
+# The ChainOptions fields that `chain_options` reads from the command line (one option each).
+_OPTION_FIELDS = tuple(f.name for f in fields(ChainOptions) if f.init and f.default is MISSING)
+
+
 def chain_options(command):
     """Decorator adding the chain and account options; passes `opts: ChainOptions`."""
 
@@ -153,30 +157,8 @@ def chain_options(command):
         help="keystore folder [default ~/.offnet/keystores]",
     )
     @functools.wraps(command)
-    def wrapper(
-        *args,
-        chain_kind,
-        rpc,
-        confirmations,
-        deployments,
-        account,
-        password_file,
-        password_env,
-        private_key_env,
-        keystore_dir,
-        **kwargs,
-    ):
-        opts = ChainOptions(
-            chain_kind,
-            rpc,
-            confirmations,
-            deployments,
-            account,
-            password_file,
-            password_env,
-            private_key_env,
-            keystore_dir,
-        )
+    def wrapper(*args, **kwargs):
+        opts = ChainOptions(**{name: kwargs.pop(name) for name in _OPTION_FIELDS})
         return command(*args, opts=opts, **kwargs)
 
     return wrapper

@@ -21,7 +21,8 @@ from offnet.cli.output import (
 from offnet.cli.payment import pay
 
 
-def _terms(suite, order_id: str):
+def order_terms(suite, order_id: str):
+    """ORDER_ID as typed (0x hex) and the terms the escrow holds for it."""
     key = bytes32(order_id, "order id")
     return key, suite.escrow.terms_of(key)
 
@@ -44,7 +45,7 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
     from offnet.market.types import Payout
 
     suite = opts.suite()
-    key, terms = _terms(suite, order_id)
+    key, terms = order_terms(suite, order_id)
     state = suite.escrow.order(key)
     flow = suite.escrow.money_flow(key)
     token = token_of(suite, terms.token)
@@ -143,7 +144,7 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
 def fund(opts: ChainOptions, order_id: str, months: int, use_permit: bool | None) -> None:
     """Top up ORDER_ID with more prepaid months."""
     suite = opts.suite()
-    key, terms = _terms(suite, order_id)
+    key, terms = order_terms(suite, order_id)
     token = token_of(suite, terms.token)
     pay(
         suite,
@@ -163,7 +164,7 @@ def fund(opts: ChainOptions, order_id: str, months: int, use_permit: bool | None
 def cancel(opts: ChainOptions, order_id: str) -> None:
     """Cancel ORDER_ID before delivery (as its buyer)."""
     suite = opts.suite()
-    _, terms = _terms(suite, order_id)
+    _, terms = order_terms(suite, order_id)
     send("cancel order", lambda: suite.escrow.cancel(opts.sender(), terms))
 
 
@@ -176,7 +177,7 @@ def cancel(opts: ChainOptions, order_id: str) -> None:
 def dispute(opts: ChainOptions, order_id: str, milestone: int) -> None:
     """Freeze a milestone's money of ORDER_ID for the council to rule on."""
     suite = opts.suite()
-    _, terms = _terms(suite, order_id)
+    _, terms = order_terms(suite, order_id)
     send(f"dispute {_milestone(milestone)}", lambda: suite.escrow.dispute(opts.sender(), terms, milestone))
 
 
@@ -191,7 +192,7 @@ def withdraw(opts: ChainOptions, order_id: str | None, token: str | None, to: st
     if token:
         token = opts.address_of(token, "token address")
     elif order_id:
-        token = _terms(suite, order_id)[1].token
+        token = order_terms(suite, order_id)[1].token
     elif suite.token is not None:
         token = suite.token.address
     else:

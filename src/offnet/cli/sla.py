@@ -11,6 +11,7 @@ import click
 
 from offnet.cli.inputs import bytes32, read_json
 from offnet.cli.options import ChainOptions, chain_options
+from offnet.cli.order import order_terms
 from offnet.cli.output import echo_json, enum_name, hex_id, json_option, lane_hex, say, send, table, when
 from offnet.exceptions import ContractRevert, InvalidInput
 from offnet.market.types import FailureReason, ReportKind
@@ -64,11 +65,6 @@ def _standing(suite, entry: Submitted, terms, window: int, now: int) -> tuple[st
         return status.name.lower(), 0
     ends = entry.submitted_at + window
     return ("finalisable" if now > ends else "pending"), ends
-
-
-def _order(suite, order_id: str):
-    key = bytes32(order_id, "order id")
-    return key, suite.escrow.terms_of(key)
 
 
 def _report_rows(suite, entries: list[Submitted], terms) -> list[dict]:
@@ -267,7 +263,7 @@ def submit(
 def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
     """ORDER_ID's submitted reports and where each stands (pending, finalisable, disputed, final)."""
     suite = opts.suite()
-    key, terms = _order(suite, order_id)
+    key, terms = order_terms(suite, order_id)
     rows = _report_rows(suite, order_reports(suite, key), terms)
     if as_json:
         echo_json(rows)
@@ -297,7 +293,7 @@ def finalize(opts: ChainOptions, order_id: str, as_json: bool) -> None:
     """Make ORDER_ID's reports final where their liveness window is over, or at once where the buyer's
     and the seller's oracles reported the same fact; each final fact releases or refunds its money."""
     suite = opts.suite()
-    key, terms = _order(suite, order_id)
+    key, terms = order_terms(suite, order_id)
     entries = order_reports(suite, key)
     if not entries:
         raise InvalidInput(f"order {hex_id(key)} has no SLA reports yet: submit them first")
@@ -395,7 +391,7 @@ def dispute(opts: ChainOptions, order_id: str, report_id: str) -> None:
     """Dispute the counterparty's REPORT_ID of ORDER_ID within its liveness window (an oracle key of
     your member signs); its money stays frozen until the council rules."""
     suite = opts.suite()
-    key, terms = _order(suite, order_id)
+    key, terms = order_terms(suite, order_id)
     sender = opts.sender()
     member = suite.registry.member_of(sender.address) or sender.address
     if member not in (terms.buyer, terms.seller):
@@ -426,7 +422,7 @@ def resolve(opts: ChainOptions, order_id: str, report_id: str, loser: str) -> No
     """As a council member, propose the ruling on disputed REPORT_ID of ORDER_ID: the report stands
     and becomes final when the council's threshold approves (`offnet carrier vote`)."""
     suite = opts.suite()
-    key, terms = _order(suite, order_id)
+    key, terms = order_terms(suite, order_id)
     entry = _find(order_reports(suite, key), report_id)
     who = {"buyer": terms.buyer, "seller": terms.seller, "nobody": None}[loser]
     ruling = suite.ledger.resolve_call(terms, entry.report, who)

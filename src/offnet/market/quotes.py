@@ -8,7 +8,7 @@ contract, and the contract's `quoteDigest` equals `quote_digest` here).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from typing import Any
 
@@ -17,7 +17,7 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
-from offnet.market.types import ZERO_HASH, CreditSchedule, OrderTerms
+from offnet.market.types import ZERO_HASH, CreditSchedule, OrderTerms, abi_value
 
 QUOTE_DOMAIN_NAME = "offnet RfqMarket"
 QUOTE_DOMAIN_VERSION = "1"
@@ -99,23 +99,10 @@ class Quote:
     contract_hash: bytes = ZERO_HASH
 
     def to_tuple(self) -> tuple[Any, ...]:
-        """The struct as web3 expects it."""
-        return (
-            self.rfq_id,
-            to_checksum_address(self.provider),
-            to_checksum_address(self.buyer),
-            to_checksum_address(self.token),
-            self.one_time_charge,
-            self.monthly_charge,
-            self.term_months,
-            self.install_days,
-            bytes(self.sla_terms_hash),
-            self.credits.to_tuple(),
-            self.prepaid_months,
-            self.valid_until,
-            self.nonce,
-            self.epoch,
-            bytes(self.contract_hash),
+        """The struct as web3 expects it (QUOTE_FIELDS gives each field's Solidity type)."""
+        return tuple(
+            abi_value(getattr(self, f.name), solidity)
+            for f, (_, solidity) in zip(fields(self), QUOTE_FIELDS, strict=True)
         )
 
     def message(self) -> dict[str, Any]:

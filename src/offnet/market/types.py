@@ -9,7 +9,7 @@ report id) are computed the way the contracts compute them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import astuple, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from enum import IntEnum
 from typing import Any
 
@@ -21,9 +21,9 @@ from offnet.exceptions import InvalidInput
 ZERO_HASH = bytes(32)
 
 
-def _abi(solidity_type: str) -> Any:
+def _abi(solidity_type: str, default: Any = MISSING) -> Any:
     """Field metadata: the Solidity type of a dataclass field (drives encoding, one place only)."""
-    return field(metadata={"abi": solidity_type})
+    return field(default=default, metadata={"abi": solidity_type})
 
 
 def abi_type(cls: type) -> str:
@@ -31,11 +31,31 @@ def abi_type(cls: type) -> str:
     return "(" + ",".join(f.metadata["abi"] for f in fields(cls)) + ")"
 
 
+def abi_value(value: Any, solidity_type: str) -> Any:
+    """One struct field as web3 takes it: a checksummed address, bytes for a `bytesN`, a nested struct
+    as its tuple, an integer (enums included) for the rest."""
+    if hasattr(value, "to_tuple"):
+        return value.to_tuple()
+    if solidity_type == "address":
+        return to_checksum_address(value)
+    if solidity_type.startswith("bytes"):
+        return bytes(value)
+    return int(value)
+
+
+class AbiStruct:
+    """A dataclass mirroring a Solidity struct, each field typed with `_abi`."""
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        """The struct as web3 expects it."""
+        return tuple(abi_value(getattr(self, f.name), f.metadata["abi"]) for f in fields(self))  # type: ignore[arg-type]
+
+
 # --- contracts/types/OrderTypes.sol -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class CreditSchedule:
+class CreditSchedule(AbiStruct):
     """SLA credits in basis points of the charge; objectives in report units (0 = not measured)."""
 
     late_delivery_bps_per_day: int = _abi("uint16")
@@ -55,13 +75,9 @@ class CreditSchedule:
         """No credits and no objectives."""
         return cls(*[0] * len(fields(cls)))
 
-    def to_tuple(self) -> tuple[int, ...]:
-        """The struct as web3 expects it."""
-        return astuple(self)
-
 
 @dataclass(frozen=True)
-class PeriodMetrics:
+class PeriodMetrics(AbiStruct):
     """In-life measurements of one billing period (ppm, microseconds, seconds)."""
 
     availability_ppm: int = _abi("uint32")
@@ -70,13 +86,9 @@ class PeriodMetrics:
     time_to_restore_sec: int = _abi("uint32")
     outages: int = _abi("uint16")
 
-    def to_tuple(self) -> tuple[int, ...]:
-        """The struct as web3 expects it."""
-        return astuple(self)
-
 
 @dataclass(frozen=True)
-class OrderTerms:
+class OrderTerms(AbiStruct):
     """The immutable terms of one order; the order id is the keccak256 of their ABI encoding."""
 
     rfq_id: int = _abi("uint256")
@@ -92,25 +104,7 @@ class OrderTerms:
     sla_terms_hash: bytes = _abi("bytes32")
     credits: CreditSchedule = _abi(abi_type(CreditSchedule))  # noqa: RUF009 - metadata only, no default
     # Commitment to the financial contract, signed by the seller in its quote (zero: none).
-    contract_hash: bytes = field(default=ZERO_HASH, metadata={"abi": "bytes32"})
-
-    def to_tuple(self) -> tuple[Any, ...]:
-        """The struct as web3 expects it (checksummed addresses, nested credit schedule)."""
-        return (
-            self.rfq_id,
-            to_checksum_address(self.buyer),
-            to_checksum_address(self.seller),
-            to_checksum_address(self.token),
-            self.one_time_charge,
-            self.monthly_charge,
-            self.term_months,
-            self.install_days,
-            self.prepaid_months,
-            self.awarded_at,
-            bytes(self.sla_terms_hash),
-            self.credits.to_tuple(),
-            bytes(self.contract_hash),
-        )
+    contract_hash: bytes = _abi("bytes32", ZERO_HASH)
 
     @classmethod
     def from_tuple(cls, values: Sequence[Any] | Mapping[str, Any]) -> OrderTerms:
@@ -182,22 +176,21 @@ class FailureReason(IntEnum):
     CANCELLED = 3
 
 
-REPORT_ABI = "(bytes32,uint8,uint32,uint64,uint64,(uint32,uint32,uint32,uint32,uint16),bytes32)"
 NO_METRICS = PeriodMetrics(0, 0, 0, 0, 0)
 
 
 @dataclass(frozen=True)
-class SlaReport:
+class SlaReport(AbiStruct):
     """One SLA report, as the ledger's `Report` struct; every field is range-checked when it is built
     (InvalidInput names the field), so a report that exists can always be encoded and sent."""
 
-    order_id: bytes
-    kind: ReportKind
-    key: int = 0
-    value0: int = 0
-    value1: int = 0
-    metrics: PeriodMetrics = NO_METRICS
-    evidence_hash: bytes = ZERO_HASH
+    order_id: bytes = _abi("bytes32")
+    kind: ReportKind = _abi("uint8")  # noqa: RUF009 - metadata only, no default
+    key: int = _abi("uint32", 0)
+    value0: int = _abi("uint64", 0)
+    value1: int = _abi("uint64", 0)
+    metrics: PeriodMetrics = _abi(abi_type(PeriodMetrics), NO_METRICS)  # noqa: RUF009 - frozen default
+    evidence_hash: bytes = _abi("bytes32", ZERO_HASH)
 
     def __post_init__(self) -> None:
         if not isinstance(self.order_id, (bytes, bytearray)) or len(self.order_id) != 32:
@@ -212,18 +205,6 @@ class SlaReport:
             _check_uint(name, getattr(self, name), bits)
         for f in fields(PeriodMetrics):
             _check_uint(f"metrics.{f.name}", getattr(self.metrics, f.name), int(f.metadata["abi"][4:]))
-
-    def to_tuple(self) -> tuple[Any, ...]:
-        """The struct as web3 expects it."""
-        return (
-            bytes(self.order_id),
-            int(self.kind),
-            self.key,
-            self.value0,
-            self.value1,
-            self.metrics.to_tuple(),
-            bytes(self.evidence_hash),
-        )
 
     @classmethod
     def from_tuple(cls, values: Iterable[Any] | Mapping[str, Any]) -> SlaReport:
@@ -252,6 +233,9 @@ class SlaReport:
     def leaf(self, member: str) -> bytes:
         """The Merkle leaf of this report in a batch submitted for `member`."""
         return keccak(encode(["address", REPORT_ABI], [to_checksum_address(member), self.to_tuple()]))
+
+
+REPORT_ABI = abi_type(SlaReport)
 
 
 def _check_uint(name: str, value: object, bits: int) -> None:

@@ -70,19 +70,16 @@ class Measurement(BaseModel):
 
     @property
     def availability_ppm(self) -> int:
-        return (
-            self.availabilityPpm
-            if self.availabilityPpm is not None
-            else percent_to_ppm(self.availabilityPercent)
-        )
+        return _in_ppm(self.availabilityPpm, self.availabilityPercent)
 
     @property
     def frame_loss_ppm(self) -> int:
-        return (
-            self.frameLossRatioPpm
-            if self.frameLossRatioPpm is not None
-            else percent_to_ppm(self.frameLossRatioPercent)
-        )
+        return _in_ppm(self.frameLossRatioPpm, self.frameLossRatioPercent)
+
+
+def _in_ppm(ppm: int | None, percent: float | None) -> int:
+    """A metric given in ppm or in percent (the validator saw that one of them is), in ppm."""
+    return ppm if ppm is not None else percent_to_ppm(percent)  # type: ignore[arg-type]
 
 
 def read_measurement(data: Any, where: str = "measurement") -> Measurement:

@@ -10,9 +10,11 @@ import math
 import re
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 PPM_PER_PERCENT = 10_000
+
+F = TypeVar("F", int, Decimal)
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -83,14 +85,14 @@ def duration_to_microseconds(duration: Any) -> int:
 
     Months and years have no fixed length and are refused.
     """
-    amount, units = _field(duration, "timeDurationValue"), str(_field(duration, "timeDurationUnits"))
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-        raise ValueError(f"timeDurationValue must be an integer >= 0, got {amount!r}")
-    factor = _MICROSECONDS.get(units)
-    if factor is None:
-        if units in _VARIABLE_LENGTH:
-            raise ValueError(f"a duration in {units} has no fixed length in microseconds")
-        raise ValueError(f"unknown timeDurationUnits {units!r}")
+    amount, factor = _amount_and_factor(
+        duration,
+        ("timeDurationValue", "timeDurationUnits"),
+        _MICROSECONDS,
+        _VARIABLE_LENGTH,
+        "a duration in {units} has no fixed length in microseconds",
+        "unknown timeDurationUnits {units!r}",
+    )
     return int((amount * factor).to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
@@ -99,17 +101,35 @@ def interval_to_seconds(duration: Any) -> int:
 
     Business units need the seller's calendar and months vary in length: both are refused.
     """
-    amount, units = _field(duration, "amount"), str(_field(duration, "units"))
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-        raise ValueError(f"amount must be an integer >= 0, got {amount!r}")
-    seconds = _SECONDS.get(units)
-    if seconds is None:
-        if units in _BUSINESS:
-            raise ValueError(
-                f"an interval in {units} has no fixed length; use calendarMinutes, calendarHours or calendarDays"
-            )
-        raise ValueError(f"unknown interval units {units!r}")
+    amount, seconds = _amount_and_factor(
+        duration,
+        ("amount", "units"),
+        _SECONDS,
+        _BUSINESS,
+        "an interval in {units} has no fixed length; use calendarMinutes, calendarHours or calendarDays",
+        "unknown interval units {units!r}",
+    )
     return amount * seconds
+
+
+def _amount_and_factor(
+    duration: Any,
+    keys: tuple[str, str],
+    factors: dict[str, F],
+    unfixed: tuple[str, ...],
+    unfixed_error: str,
+    unknown_error: str,
+) -> tuple[int, F]:
+    """The duration's whole, non-negative amount and the factor of its units in ``factors``; units
+    in ``unfixed`` (no fixed length) and unknown units are refused with their error text."""
+    amount_key, units_key = keys
+    amount, units = _field(duration, amount_key), str(_field(duration, units_key))
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+        raise ValueError(f"{amount_key} must be an integer >= 0, got {amount!r}")
+    factor = factors.get(units)
+    if factor is None:
+        raise ValueError((unfixed_error if units in unfixed else unknown_error).format(units=units))
+    return amount, factor
 
 
 def money_to_units(money: Any, decimals: int) -> int:

@@ -4,6 +4,7 @@ connection errors (never on 4xx), typed errors, static and OAuth client-credenti
 from __future__ import annotations
 
 import socket
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -41,6 +42,18 @@ class CountingTransport(httpx.AsyncBaseTransport):
 
 def client(seller: RunningSeller, auth: Any = BUYER_TOKEN, **options: Any) -> SonataClient:
     return SonataClient(seller.url, auth, backoff=0.01, **options)
+
+
+async def failure(
+    seller: RunningSeller, call: Callable[[SonataClient], Awaitable[Any]], **options: Any
+) -> tuple[SonataError, int]:
+    """The SonataError ``call`` raises through a client made with ``options``, and how many requests
+    went out for it."""
+    transport = CountingTransport()
+    async with client(seller, transport=transport, **options) as sonata:
+        with pytest.raises(SonataError) as failed:
+            await call(sonata)
+    return failed.value, len(transport.sent)
 
 
 async def test_quote_order_and_ticket__full_cycle_through_the_client(seller: RunningSeller) -> None:
@@ -134,17 +147,10 @@ async def test_5xx__is_retried_with_backoff_until_it_succeeds(seller: RunningSel
 
 async def test_5xx__after_the_last_retry__raises_the_status_and_message(seller: RunningSeller) -> None:
     seller.post("/simulator/faults", {"failNext": 10, "status": 502})
-    transport = CountingTransport()
-    async with client(seller, retries=2, transport=transport) as sonata:
-        with pytest.raises(SonataError) as failed:
-            await sonata.get_quote("Q-t-0001")
-    assert (failed.value.status, failed.value.code, failed.value.message) == (
-        502,
-        "temporarilyUnavailable",
-        "injected fault",
-    )
-    assert len(transport.sent) == 3
-    assert "GET" in str(failed.value) and "/quote/Q-t-0001" in str(failed.value)
+    failed, sent = await failure(seller, lambda sonata: sonata.get_quote("Q-t-0001"), retries=2)
+    assert (failed.status, failed.code, failed.message) == (502, "temporarilyUnavailable", "injected fault")
+    assert sent == 3
+    assert "GET" in str(failed) and "/quote/Q-t-0001" in str(failed)
 
 
 async def test_flaky_seller__random_5xx_are_absorbed_by_retries(make_seller: Any) -> None:
@@ -157,25 +163,15 @@ async def test_flaky_seller__random_5xx_are_absorbed_by_retries(make_seller: Any
 
 
 async def test_4xx__is_not_retried(seller: RunningSeller) -> None:
-    transport = CountingTransport()
-    async with client(seller, retries=3, transport=transport) as sonata:
-        with pytest.raises(SonataError) as missing:
-            await sonata.get_product_order("PO-nope")
-    assert (missing.value.status, missing.value.code, missing.value.message) == (
-        404,
-        "notFound",
-        "no product order 'PO-nope'",
-    )
-    assert len(transport.sent) == 1
+    missing, sent = await failure(seller, lambda sonata: sonata.get_product_order("PO-nope"), retries=3)
+    assert (missing.status, missing.code, missing.message) == (404, "notFound", "no product order 'PO-nope'")
+    assert sent == 1
 
 
 async def test_wrong_static_token__raises_401_without_retry(seller: RunningSeller) -> None:
-    transport = CountingTransport()
-    async with client(seller, auth="stolen", transport=transport) as sonata:
-        with pytest.raises(SonataError) as refused:
-            await sonata.get_quote("Q-t-0001")
-    assert (refused.value.status, refused.value.code) == (401, "invalidCredentials")
-    assert len(transport.sent) == 1
+    refused, sent = await failure(seller, lambda sonata: sonata.get_quote("Q-t-0001"), auth="stolen")
+    assert (refused.status, refused.code) == (401, "invalidCredentials")
+    assert sent == 1
 
 
 async def test_unreachable_seller__raises_after_retrying_connection_errors() -> None:

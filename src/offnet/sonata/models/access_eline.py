@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 
 from offnet.sonata.models.common import (
     Bool,
+    ByteUnits,
     Int,
     Number,
     Percentage,
@@ -96,10 +97,7 @@ class InformationRate(SonataModel):
 
 class DataSize(SonataModel):
     dataSizeValue: Int | None = None
-    dataSizeUnits: (
-        Literal["BYTES", "KBYTES", "MBYTES", "GBYTES", "TBYTES", "PBYTES", "EBYTES", "ZBYTES", "YBYTES"]
-        | None
-    ) = None
+    dataSizeUnits: ByteUnits | None = None
 
 
 class BwpFlow(SonataModel):

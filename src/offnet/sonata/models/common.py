@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     AwareDatetime,
@@ -32,6 +32,7 @@ from pydantic import (
 from offnet.sonata.units import check_rfc3339, format_rfc3339
 
 M = TypeVar("M", bound=BaseModel)
+S = TypeVar("S", bound=StrEnum)
 T = TypeVar("T")
 
 ACCESS_ELINE_OVC_TYPE = "urn:mef:lso:spec:sonata:access-eline-ovc:v5.0.0:all"
@@ -108,6 +109,7 @@ class TimeUnit(StrEnum):
 
 
 BuyerOrSeller = Literal["buyer", "seller"]
+ByteUnits = Literal["BYTES", "KBYTES", "MBYTES", "GBYTES", "TBYTES", "PBYTES", "EBYTES", "ZBYTES", "YBYTES"]
 ChargePeriod = Literal["hour", "day", "week", "month", "year"]
 PriceType = Literal["recurring", "nonRecurring", "usageBased"]
 ProductAction = Literal["add", "modify", "delete"]
@@ -216,11 +218,26 @@ class GeographicAddressLabel(SonataModel):
     externalReferenceType: Str
 
 
-class GeographicRef(SonataModel):
-    """A reference to a known address or site (``GeographicAddressRef``, ``GeographicSiteRef``)."""
+class Ref(SonataModel):
+    """A reference by id (and href), the shape MEF gives every ``...Ref`` to a resource the other
+    side knows: a product offering, a charge, a work order, a known address or site."""
 
     id: Str
     href: Str | None = None
+
+
+GeographicRef = Ref
+"""``GeographicAddressRef`` and ``GeographicSiteRef``: a known address or site."""
+ProductOfferingRef = Ref
+
+
+class StateChange(SonataModel, Generic[S]):
+    """One entry of a resource's state history (``MEFProductOrderStateChange`` and its item twin):
+    the state reached, when and why; the schemas make each property optional."""
+
+    state: S | None = None
+    changeDate: Rfc3339 | None = None
+    changeReason: Str | None = None
 
 
 class GeographicPoint(SonataModel):
@@ -275,11 +292,6 @@ class RelatedContactInformation(SonataModel):
     postalAddress: FieldedAddress | None = None
 
 
-class ProductOfferingRef(SonataModel):
-    id: Str
-    href: Str | None = None
-
-
 class ProductRelationship(SonataModel):
     id: Str
     relationshipType: Str
@@ -311,6 +323,32 @@ class Product(SonataModel):
     productConfiguration: ProductConfiguration | None = None
     productRelationship: list[ProductRelationship] | None = None
     place: list[RelatedPlace] | None = None
+
+
+class PoqItemRef(SonataModel):
+    """The product offering qualification item a quote or order item builds on."""
+
+    id: Str
+    productOfferingQualificationId: Str
+    productOfferingQualificationHref: Str | None = None
+
+
+class ItemRelationship(SonataModel):
+    id: Str
+    relationshipType: Str
+
+
+class ProductItem(SonataModel):
+    """What a quote item (MEF 115) and a product order item (MEF 123) both carry: its id, the action
+    on the product, the product, notes, contacts, the qualification it builds on, the agreement."""
+
+    id: Id
+    action: ProductAction
+    product: Product | None = None
+    note: list[Note] | None = None
+    relatedContactInformation: list[RelatedContactInformation] | None = None
+    productOfferingQualificationItem: PoqItemRef | None = None
+    agreementName: Str | None = None
 
 
 class RelatedEntity(SonataModel):

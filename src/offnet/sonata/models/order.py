@@ -13,20 +13,21 @@ from offnet.sonata.models.common import (
     ChargePeriod,
     Duration,
     Id,
+    ItemRelationship,
     ItemTerm,
     Note,
     Price,
     PriceType,
-    Product,
-    ProductAction,
+    ProductItem,
+    Ref,
     RelatedContactInformation,
     Rfc3339,
     SonataModel,
+    StateChange,
     Str,
     TerminationError,
     find_item,
 )
-from offnet.sonata.models.quote import ItemRelationship, PoqItemRef
 
 
 class ProductOrderState(StrEnum):
@@ -93,21 +94,14 @@ class CoordinatedAction(SonataModel):
     coordinatedActionDelay: Duration
 
 
-class ProductOrderItemCreate(SonataModel):
-    id: Id
-    action: ProductAction
-    product: Product | None = None
+class ProductOrderItemCreate(ProductItem):
     quoteItem: QuoteItemRef | None = None
     requestedCompletionDate: Rfc3339 | None = None
     requestedItemTerm: ItemTerm | None = None
-    note: list[Note] | None = None
-    relatedContactInformation: list[RelatedContactInformation] | None = None
     billingAccount: BillingAccountRef | None = None
     coordinatedAction: list[CoordinatedAction] | None = None
-    productOfferingQualificationItem: PoqItemRef | None = None
     productOrderItemRelationship: list[ItemRelationship] | None = None
     expediteIndicator: Bool | None = None
-    agreementName: Str | None = None
     endCustomerName: Str | None = None
     relatedBuyerPON: Str | None = None
     tspRestorationPriority: Str | None = None
@@ -129,15 +123,9 @@ class Milestone(SonataModel):
     note: Str | None = None
 
 
-class ProductOrderItemStateChange(SonataModel):
-    state: ProductOrderItemState | None = None
-    changeDate: Rfc3339 | None = None
-    changeReason: Str | None = None
-
-
-class ChargeRef(SonataModel):
-    id: Str
-    href: Str | None = None
+ProductOrderItemStateChange = StateChange[ProductOrderItemState]
+ProductOrderStateChange = StateChange[ProductOrderState]
+ChargeRef = Ref
 
 
 class ProductOrderItem(ProductOrderItemCreate):
@@ -152,12 +140,6 @@ class ProductOrderItem(ProductOrderItemCreate):
     charge: list[ChargeRef] | None = None
     stateChange: list[ProductOrderItemStateChange] | None = None
     terminationError: list[TerminationError] | None = None
-
-
-class ProductOrderStateChange(SonataModel):
-    state: ProductOrderState | None = None
-    changeDate: Rfc3339 | None = None
-    changeReason: Str | None = None
 
 
 class ProductOrder(ProductOrderCreate):
@@ -207,16 +189,14 @@ class CancelProductOrderCreate(SonataModel):
     cancellationReasonType: Literal["technical", "commercial"] | None = None
 
 
-class CancelProductOrder(SonataModel):
+class CancelProductOrder(CancelProductOrderCreate):
     """A cancellation request as the seller returns it (MEFChargeableTaskStateType states)."""
 
     id: Id
-    productOrder: ProductOrderRef
-    relatedContactInformation: list[RelatedContactInformation]
     state: ChargeableTaskState
+    # The answer's schema sets no minimum on the contacts.
+    relatedContactInformation: list[RelatedContactInformation]  # type: ignore[assignment]
     href: Str | None = None
-    cancellationReason: Str | None = None
-    cancellationReasonType: Literal["technical", "commercial"] | None = None
     cancellationDeniedReason: Str | None = None
     charge: ChargeRef | None = None
 

@@ -12,12 +12,12 @@ from offnet.sonata.models.common import (
     ChargePeriod,
     Duration,
     Id,
+    ItemRelationship,
     ItemTerm,
     Note,
     Price,
     PriceType,
-    Product,
-    ProductAction,
+    ProductItem,
     RelatedContactInformation,
     Rfc3339,
     SonataModel,
@@ -59,6 +59,8 @@ class QuoteItemState(StrEnum):
     UNABLE_TO_PROVIDE = "unableToProvide"
 
 
+QuoteLevel = Literal["budgetary", "firmSubjectToFeasibilityCheck", "firm"]
+
 APPROVED_QUOTE_STATES = frozenset({QuoteState.APPROVED_ORDERABLE, QuoteState.APPROVED_ORDERABLE_ALTERNATE})
 """The states in which a quote may be ordered."""
 
@@ -74,30 +76,10 @@ class QuotePrice(SonataModel):
     unitOfMeasure: Str | None = None
 
 
-class PoqItemRef(SonataModel):
-    """The product offering qualification item a quote or order item builds on."""
-
-    id: Str
-    productOfferingQualificationId: Str
-    productOfferingQualificationHref: Str | None = None
-
-
-class ItemRelationship(SonataModel):
-    id: Str
-    relationshipType: Str
-
-
-class QuoteItemCreate(SonataModel):
-    id: Id
-    action: ProductAction
-    product: Product | None = None
+class QuoteItemCreate(ProductItem):
     requestedQuoteItemInstallationInterval: Duration | None = None
     requestedQuoteItemTerm: ItemTerm | None = None
-    note: list[Note] | None = None
-    relatedContactInformation: list[RelatedContactInformation] | None = None
-    productOfferingQualificationItem: PoqItemRef | None = None
     quoteItemRelationship: list[ItemRelationship] | None = None
-    agreementName: Str | None = None
     dealReference: Str | None = None
 
 
@@ -141,7 +123,7 @@ class Quote(QuoteCreate):
     expectedQuoteCompletionDate: Rfc3339 | None = None
     effectiveQuoteCompletionDate: Rfc3339 | None = None
     validFor: TimePeriod | None = None
-    quoteLevel: Literal["budgetary", "firmSubjectToFeasibilityCheck", "firm"] | None = None
+    quoteLevel: QuoteLevel | None = None
     stateChange: list[QuoteStateChange] | None = None
 
     def item(self, item_id: str) -> QuoteItem:
@@ -155,7 +137,7 @@ class QuoteSummary(SonataModel):
     id: Str | None = None
     state: QuoteState
     quoteDate: Rfc3339 | None = None
-    quoteLevel: Literal["budgetary", "firmSubjectToFeasibilityCheck", "firm"] | None = None
+    quoteLevel: QuoteLevel | None = None
     externalId: Str | None = None
     projectId: Str | None = None
     requestedQuoteCompletionDate: Rfc3339 | None = None

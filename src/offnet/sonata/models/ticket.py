@@ -10,9 +10,11 @@ from pydantic import Field
 
 from offnet.sonata.models.common import (
     BuyerOrSeller,
+    ByteUnits,
     Id,
     Note,
     Number,
+    Ref,
     RelatedContactInformation,
     RelatedEntity,
     Rfc3339,
@@ -42,10 +44,7 @@ TicketType = Literal["assistance", "information", "installation", "maintenance"]
 
 class ByteSize(SonataModel):
     amount: Number | None = None
-    units: (
-        Literal["BYTES", "KBYTES", "MBYTES", "GBYTES", "TBYTES", "PBYTES", "EBYTES", "ZBYTES", "YBYTES"]
-        | None
-    ) = None
+    units: ByteUnits | None = None
 
 
 class Attachment(SonataModel):
@@ -108,9 +107,7 @@ class TroubleTicketStatusChange(SonataModel):
     changeReason: Str | None = None
 
 
-class WorkOrderRef(SonataModel):
-    id: Str
-    href: Str | None = None
+WorkOrderRef = Ref
 
 
 class TroubleTicket(TroubleTicketCreate):

@@ -245,18 +245,9 @@ def create_seller_app(
     # --- Quote v8 ---
 
     quote = APIRouter(prefix=QUOTE_API.management_base, tags=["quote"])
-
-    @quote.post("/quote", status_code=201)
-    async def create_quote(request: Request, who: str = caller("createQuote")) -> JSONResponse:
-        return _created(engine.create_quote(await _body(request, QuoteCreate), who))
-
-    @quote.get("/quote")
-    async def list_quotes(request: Request, who: str = caller("listQuote")) -> JSONResponse:
-        return _page(request, engine.list_quotes(who, _filters(request)))
-
-    @quote.get("/quote/{quote_id}")
-    async def get_quote(quote_id: str, who: str = caller("retrieveQuote")) -> JSONResponse:
-        return _ok(engine.get_quote(quote_id, who))
+    _add_collection_routes(
+        quote, "quote", QuoteCreate, engine.create_quote, engine.list_quotes, engine.get_quote, caller
+    )
 
     @quote.post("/cancelQuote")
     async def cancel_quote(request: Request, who: str = caller("cancelQuote")) -> JSONResponse:
@@ -271,18 +262,15 @@ def create_seller_app(
     # --- ProductOrder v10 ---
 
     order = APIRouter(prefix=PRODUCT_ORDER_API.management_base, tags=["productOrder"])
-
-    @order.post("/productOrder", status_code=201)
-    async def create_order(request: Request, who: str = caller("createProductOrder")) -> JSONResponse:
-        return _created(engine.create_order(await _body(request, ProductOrderCreate), who))
-
-    @order.get("/productOrder")
-    async def list_orders(request: Request, who: str = caller("listProductOrder")) -> JSONResponse:
-        return _page(request, engine.list_orders(who, _filters(request)))
-
-    @order.get("/productOrder/{order_id}")
-    async def get_order(order_id: str, who: str = caller("retrieveProductOrder")) -> JSONResponse:
-        return _ok(engine.get_order(order_id, who))
+    _add_collection_routes(
+        order,
+        "productOrder",
+        ProductOrderCreate,
+        engine.create_order,
+        engine.list_orders,
+        engine.get_order,
+        caller,
+    )
 
     @order.post("/cancelProductOrder", status_code=201)
     async def cancel_order(request: Request, who: str = caller("createCancelProductOrder")) -> JSONResponse:
@@ -297,18 +285,15 @@ def create_seller_app(
     # --- TroubleTicket v4 ---
 
     ticket = APIRouter(prefix=TROUBLE_TICKET_API.management_base, tags=["troubleTicket"])
-
-    @ticket.post("/troubleTicket", status_code=201)
-    async def create_ticket(request: Request, who: str = caller("createTroubleTicket")) -> JSONResponse:
-        return _created(engine.create_ticket(await _body(request, TroubleTicketCreate), who))
-
-    @ticket.get("/troubleTicket")
-    async def list_tickets(request: Request, who: str = caller("listTroubleTicket")) -> JSONResponse:
-        return _page(request, engine.list_tickets(who, _filters(request)))
-
-    @ticket.get("/troubleTicket/{ticket_id}")
-    async def get_ticket(ticket_id: str, who: str = caller("retrieveTroubleTicket")) -> JSONResponse:
-        return _ok(engine.get_ticket(ticket_id, who))
+    _add_collection_routes(
+        ticket,
+        "troubleTicket",
+        TroubleTicketCreate,
+        engine.create_ticket,
+        engine.list_tickets,
+        engine.get_ticket,
+        caller,
+    )
 
     @ticket.patch("/troubleTicket/{ticket_id}")
     async def update_ticket(
@@ -395,6 +380,33 @@ def create_seller_app(
 
     app.include_router(sim)
     return app
+
+
+def _add_collection_routes(
+    router: APIRouter,
+    resource: str,
+    create_model: type[M],
+    create: Callable[[M, str], SonataModel],
+    listing: Callable[[str, dict[str, str]], list[dict[str, Any]]],
+    get: Callable[[str, str], SonataModel],
+    caller: Any,
+) -> None:
+    """``POST /{resource}``, ``GET /{resource}`` and ``GET /{resource}/{id}`` of one MEF collection
+    (quote, productOrder, troubleTicket), answered by the engine's ``create``, ``listing`` and ``get``;
+    the scopes are MEF's operation names (createQuote, listQuote, retrieveQuote, ...)."""
+    operation = resource[0].upper() + resource[1:]
+
+    @router.post(f"/{resource}", status_code=201, name=create.__name__)
+    async def create_one(request: Request, who: str = caller(f"create{operation}")) -> JSONResponse:
+        return _created(create(await _body(request, create_model), who))
+
+    @router.get(f"/{resource}", name=listing.__name__)
+    async def list_all(request: Request, who: str = caller(f"list{operation}")) -> JSONResponse:
+        return _page(request, listing(who, _filters(request)))
+
+    @router.get(f"/{resource}/{{resource_id}}", name=get.__name__)
+    async def get_one(resource_id: str, who: str = caller(f"retrieve{operation}")) -> JSONResponse:
+        return _ok(get(resource_id, who))
 
 
 def _add_hub_routes(router: APIRouter, api: SonataApi, engine: SellerEngine, caller: Any) -> None:

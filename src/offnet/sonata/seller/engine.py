@@ -13,7 +13,7 @@ import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from offnet.exceptions import SellerError
 from offnet.sonata.models import (
@@ -29,15 +29,19 @@ from offnet.sonata.models import (
     ProductOrderCreate,
     ProductOrderItemState,
     ProductOrderState,
+    ProductOrderSummary,
     Quote,
     QuoteCreate,
     QuoteItemState,
     QuoteOperation,
     QuoteState,
+    QuoteSummary,
     SonataApi,
+    SonataModel,
     TroubleTicket,
     TroubleTicketCreate,
     TroubleTicketStatus,
+    TroubleTicketSummary,
     TroubleTicketUpdate,
     require_unique,
 )
@@ -46,7 +50,22 @@ from offnet.sonata.seller.profiles import BehaviourProfile
 from offnet.sonata.seller.store import SellerStore
 from offnet.sonata.units import interval_to_seconds, month_bounds, percent_to_ppm
 
+R = TypeVar("R", bound=SonataModel)
+
+# The first state of quotes, product orders and their items alike (Quote v8, ProductOrder v10).
+ACKNOWLEDGED = "acknowledged"
+
 CANCELLABLE_QUOTE = frozenset({QuoteState.IN_PROGRESS, QuoteState.IN_PROGRESS_DRAFT})
+# The buyer's two ways to end a quote: the states each applies to, where it leads, and what it says
+# when the quote is in another state.
+QUOTE_ENDINGS = {
+    "cancel": (CANCELLABLE_QUOTE, QuoteState.CANCELLED, "a quote in progress can be cancelled"),
+    "reject": (
+        APPROVED_QUOTE_STATES | {QuoteState.ANSWERED},
+        QuoteState.DECLINED,
+        "an answered or approved quote can be rejected",
+    ),
+}
 CANCELLABLE_ORDER = frozenset({ProductOrderState.ACKNOWLEDGED, ProductOrderState.IN_PROGRESS})
 TICKET_OPEN = frozenset(
     {
@@ -306,13 +325,33 @@ class SellerEngine:
                     Delivery(sub.callback + api.listener_path(event_type), event_type, envelope, sub.id)
                 )
 
-    def _href(self, api: SonataApi, resource_id: str) -> str:
-        collection = {"quote": "quote", "productOrder": "productOrder", "troubleTicket": "troubleTicket"}[
-            api.name
-        ]
-        if resource_id in self.cancellations:
-            collection = "cancelProductOrder"
+    def _href(self, api: SonataApi, resource_id: str, collection: str | None = None) -> str:
+        if collection is None:
+            collection = "cancelProductOrder" if resource_id in self.cancellations else api.name
         return f"{api.management_base}/{collection}/{resource_id}"
+
+    def _open(
+        self,
+        store: dict[str, R],
+        model: type[R],
+        api: SonataApi,
+        prefix: str,
+        document: dict[str, Any],
+        owner: str,
+        *,
+        collection: str | None = None,
+        **fields: Any,
+    ) -> R:
+        """A new resource of ``owner``: ``document`` with a new id, its href and ``fields``, kept in
+        ``store`` and marked for the next commit."""
+        resource_id = self._new_id(prefix)
+        resource = model.model_validate(
+            {**document, "id": resource_id, "href": self._href(api, resource_id, collection), **fields}
+        )
+        store[resource_id] = resource
+        self._owner[resource_id] = owner
+        self._dirty.add(resource_id)
+        return resource
 
     def _owned(self, store: dict[str, Any], what: str, identifier: str, buyer: str) -> Any:
         resource = store.get(identifier)
@@ -320,29 +359,45 @@ class SellerEngine:
             raise not_found(what, identifier)
         return resource
 
+    def _acknowledge(
+        self,
+        store: dict[str, R],
+        model: type[R],
+        api: SonataApi,
+        prefix: str,
+        request: SonataModel,
+        items: str,
+        date_field: str,
+        buyer: str,
+        now: datetime,
+    ) -> R:
+        """A quote or order request taken on: it and each of its ``items`` acknowledged, dated
+        ``now`` in ``date_field``, with its first state change."""
+        document = request.to_json()
+        for item in document[items]:
+            item["state"] = ACKNOWLEDGED
+        return self._open(
+            store,
+            model,
+            api,
+            prefix,
+            document,
+            buyer,
+            state=ACKNOWLEDGED,
+            stateChange=[{"state": ACKNOWLEDGED, "changeDate": now}],
+            **{date_field: now},
+        )
+
     # --- Quote v8 ---
 
     def create_quote(self, request: QuoteCreate, buyer: str) -> Quote:
         """Acknowledge a quote request and plan its answer."""
         _unique_items([item.id for item in request.quoteItem], "quoteItem")
         now = self.clock()
-        quote_id = self._new_id("Q")
-        document = request.to_json()
-        for item in document["quoteItem"]:
-            item["state"] = QuoteItemState.ACKNOWLEDGED.value
-        quote = Quote.model_validate(
-            {
-                **document,
-                "id": quote_id,
-                "href": self._href(QUOTE_API, quote_id),
-                "state": QuoteState.ACKNOWLEDGED,
-                "quoteDate": now,
-                "stateChange": [{"state": QuoteState.ACKNOWLEDGED, "changeDate": now}],
-            }
+        quote = self._acknowledge(
+            self.quotes, Quote, QUOTE_API, "Q", request, "quoteItem", "quoteDate", buyer, now
         )
-        self.quotes[quote_id] = quote
-        self._owner[quote_id] = buyer
-        self._dirty.add(quote_id)
+        quote_id = quote.id
         answer_at = self._answer_time(quote_id, now, request.requestedQuoteCompletionDate)
         if request.instantSyncQuote:
             self._answer_quote(quote_id, now)
@@ -468,42 +523,24 @@ class SellerEngine:
 
     def cancel_quote(self, quote_id: str, buyer: str, reason: str | None) -> QuoteOperation:
         """Buyer withdraws a request still being worked on (MEF 115: from an inProgress state)."""
-        quote = self._referenced_quote(quote_id, buyer)
-        if quote.state not in CANCELLABLE_QUOTE:
-            raise invalid(
-                "/quoteId",
-                f"quote {quote_id} is {quote.state}; only a quote in progress can be cancelled",
-            )
-        self._unschedule(quote_id)
-        self._set_quote_state(quote, QuoteState.CANCELLED, self.clock(), reason)
-        return QuoteOperation(quoteId=quote_id, **({"reason": reason} if reason else {}))
+        return self._end_quote("cancel", quote_id, buyer, reason)
 
     def reject_quote(self, quote_id: str, buyer: str, reason: str | None) -> QuoteOperation:
         """Buyer declines an answered or approved quote."""
+        return self._end_quote("reject", quote_id, buyer, reason)
+
+    def _end_quote(self, how: str, quote_id: str, buyer: str, reason: str | None) -> QuoteOperation:
+        allowed, state, only = QUOTE_ENDINGS[how]
         quote = self._referenced_quote(quote_id, buyer)
-        if quote.state not in APPROVED_QUOTE_STATES and quote.state is not QuoteState.ANSWERED:
-            raise invalid(
-                "/quoteId",
-                f"quote {quote_id} is {quote.state}; only an answered or approved quote can be rejected",
-            )
+        if quote.state not in allowed:
+            raise invalid("/quoteId", f"quote {quote_id} is {quote.state}; only {only}")
         self._unschedule(quote_id)
-        self._set_quote_state(quote, QuoteState.DECLINED, self.clock(), reason)
+        self._set_quote_state(quote, state, self.clock(), reason)
         return QuoteOperation(quoteId=quote_id, **({"reason": reason} if reason else {}))
 
     def list_quotes(self, buyer: str, filters: dict[str, str]) -> list[dict[str, Any]]:
         """``GET /quote``: the buyer's quotes as ``Quote_Find`` entries, filtered by exact values."""
-        fields = (
-            "id",
-            "state",
-            "quoteDate",
-            "quoteLevel",
-            "externalId",
-            "projectId",
-            "requestedQuoteCompletionDate",
-            "expectedQuoteCompletionDate",
-            "effectiveQuoteCompletionDate",
-        )
-        return _listing(self._visible(self.quotes, buyer), fields, filters)
+        return _listing(self._visible(self.quotes, buyer), QuoteSummary, filters)
 
     def _visible(self, store: dict[str, Any], buyer: str) -> list[Any]:
         return [r for key, r in store.items() if buyer in (self._owner.get(key), OPERATOR)]
@@ -541,23 +578,18 @@ class SellerEngine:
             interval = quoted.quoteItemInstallationInterval
             intervals[item.id] = interval_to_seconds(interval) if interval is not None else 0
             accepted.append(quote)
-        order_id = self._new_id("PO")
-        document = request.to_json()
-        for item in document["productOrderItem"]:
-            item["state"] = ProductOrderItemState.ACKNOWLEDGED.value
-        order = ProductOrder.model_validate(
-            {
-                **document,
-                "id": order_id,
-                "href": self._href(PRODUCT_ORDER_API, order_id),
-                "state": ProductOrderState.ACKNOWLEDGED,
-                "orderDate": now,
-                "stateChange": [{"state": ProductOrderState.ACKNOWLEDGED, "changeDate": now}],
-            }
+        order = self._acknowledge(
+            self.orders,
+            ProductOrder,
+            PRODUCT_ORDER_API,
+            "PO",
+            request,
+            "productOrderItem",
+            "orderDate",
+            buyer,
+            now,
         )
-        self.orders[order_id] = order
-        self._owner[order_id] = buyer
-        self._dirty.add(order_id)
+        order_id = order.id
         for quote in {q.id: q for q in accepted}.values():
             self._unschedule(quote.id)
             self._set_quote_state(quote, QuoteState.ACCEPTED, now, f"ordered in {order_id}")
@@ -661,8 +693,7 @@ class SellerEngine:
 
     def list_orders(self, buyer: str, filters: dict[str, str]) -> list[dict[str, Any]]:
         """``GET /productOrder``: the buyer's orders as ``ProductOrder_Find`` entries."""
-        fields = ("id", "orderDate", "state", "externalId", "projectId", "completionDate", "cancellationDate")
-        return _listing(self._visible(self.orders, buyer), fields, filters)
+        return _listing(self._visible(self.orders, buyer), ProductOrderSummary, filters)
 
     def cancel_order(self, request: CancelProductOrderCreate, buyer: str) -> CancelProductOrder:
         """Ask to cancel an order not yet completed: MEF 123's assessingCancellation, then
@@ -677,18 +708,17 @@ class SellerEngine:
                 f"product order {order.id} is {order.state}; only an acknowledged or in-progress order can be cancelled",
             )
         now = self.clock()
-        cancel_id = self._new_id("CPO")
-        cancellation = CancelProductOrder.model_validate(
-            {
-                **request.to_json(),
-                "id": cancel_id,
-                "href": f"{PRODUCT_ORDER_API.management_base}/cancelProductOrder/{cancel_id}",
-                "state": "acknowledged",
-            }
+        cancellation = self._open(
+            self.cancellations,
+            CancelProductOrder,
+            PRODUCT_ORDER_API,
+            "CPO",
+            request.to_json(),
+            self._owner[order_id],
+            collection="cancelProductOrder",
+            state="acknowledged",
         )
-        self.cancellations[cancel_id] = cancellation
-        self._owner[cancel_id] = self._owner[order_id]
-        self._dirty.add(cancel_id)
+        cancel_id = cancellation.id
         self._unschedule(order.id)
         self._publish(PRODUCT_ORDER_API, "cancelProductOrderStateChangeEvent", cancel_id, now)
         self._set_order_state(order, ProductOrderState.ASSESSING_CANCELLATION, now)
@@ -739,23 +769,20 @@ class SellerEngine:
         now = self.clock()
         if request.issueStartDate is not None and request.issueStartDate > now:
             raise invalid("/issueStartDate", "issueStartDate is in the future")
-        ticket_id = self._new_id("TT")
-        ticket = TroubleTicket.model_validate(
-            {
-                **request.to_json(),
-                "id": ticket_id,
-                "href": self._href(TROUBLE_TICKET_API, ticket_id),
-                "status": TroubleTicketStatus.ACKNOWLEDGED,
-                "sellerPriority": request.priority,
-                "sellerSeverity": request.severity,
-                "creationDate": now,
-                "statusChange": [{"status": TroubleTicketStatus.ACKNOWLEDGED, "changeDate": now}],
-            }
+        ticket = self._open(
+            self.tickets,
+            TroubleTicket,
+            TROUBLE_TICKET_API,
+            "TT",
+            request.to_json(),
+            buyer,
+            status=TroubleTicketStatus.ACKNOWLEDGED,
+            sellerPriority=request.priority,
+            sellerSeverity=request.severity,
+            creationDate=now,
+            statusChange=[{"status": TroubleTicketStatus.ACKNOWLEDGED, "changeDate": now}],
         )
-        self.tickets[ticket_id] = ticket
-        self._owner[ticket_id] = buyer
-        self._dirty.add(ticket_id)
-        self._plan_restoration(ticket_id, now + timedelta(minutes=5))
+        self._plan_restoration(ticket.id, now + timedelta(minutes=5))
         return ticket
 
     def _plan_restoration(self, ticket_id: str, start: datetime) -> None:
@@ -805,26 +832,10 @@ class SellerEngine:
         every required property are listed (the resolved ones a buyer gave an id to); any ticket
         is still read by ``GET /troubleTicket/{id}``.
         """
-        fields = (
-            "id",
-            "creationDate",
-            "description",
-            "expectedResolutionDate",
-            "externalId",
-            "observedImpact",
-            "priority",
-            "relatedEntity",
-            "resolutionDate",
-            "sellerPriority",
-            "sellerSeverity",
-            "severity",
-            "status",
-            "ticketType",
-        )
         complete = [
             t for t in self._visible(self.tickets, buyer) if t.resolutionDate and t.externalId is not None
         ]
-        return _listing(complete, fields, filters)
+        return _listing(complete, TroubleTicketSummary, filters)
 
     def update_ticket(self, ticket_id: str, update: TroubleTicketUpdate, buyer: str) -> TroubleTicket:
         """``PATCH``: the buyer changes what MEF lets it change, while the ticket is open."""
@@ -956,8 +967,11 @@ def _unique_items(ids: list[str], what: str) -> None:
         raise invalid(f"/{what}", str(exc)) from None
 
 
-def _listing(resources: list[Any], fields: tuple[str, ...], filters: dict[str, str]) -> list[dict[str, Any]]:
-    """Summaries of ``resources`` (only ``fields``) whose fields equal every filter given."""
+def _listing(
+    resources: list[Any], summary: type[SonataModel], filters: dict[str, str]
+) -> list[dict[str, Any]]:
+    """``resources`` as ``summary`` entries (only its fields), kept when they equal every filter given."""
+    fields = tuple(summary.model_fields)
     result = []
     for resource in resources:
         document = resource.to_json()
