@@ -101,3 +101,14 @@ def test_oversized_or_unmeasured_bodies__413_before_anything_is_read(client):
         headers={"Content-Type": "application/json"},
     )
     assert chunked.status_code == 413
+
+
+@pytest.mark.parametrize(("path", "field"), [("/orders", "status"), ("/rfqs", "state")])
+def test_lists_of_one_party__the_filter_keeps_the_party_and_names_it(client, path, field):
+    http, carrier = client
+    page = http.get(f"{path}?party={carrier}&{field}=closed")
+    assert page.status_code == 200
+    assert f'<input type="hidden" name="party" value="{carrier}">' in page.text
+    assert '<option value="closed" selected>' in page.text
+    assert f'href="/providers/{carrier}"' in page.text
+    assert http.get(f"/api{path}?party={carrier}").json()["filters"]["party"]["address"] == carrier
