@@ -60,7 +60,7 @@ def test_follows_the_chain__a_new_member_and_an_rfq_appear_as_their_blocks_arriv
     row = page.locator(f"tr[data-address='{erin.address}']")
     assert "Erin Telecom" in row.inner_text() and "new" in row.inner_text()
 
-    rfq = world.post_rfq(invited=[erin.address], deadline_in=3600, request="live request")
+    rfq = world.post_rfq(invited=[erin.address], request="live request")
     quote = world.quote(rfq, erin, one_time_charge=1_500_000_000, monthly_charge=900_000_000)
     suite.market.commit(erin.sender, rfq, world.sign(quote, erin))
     rfq_id = f"0x{rfq.rfq_id:064x}"
