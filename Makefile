@@ -3,7 +3,7 @@
 #   make test   the whole test suite (eth-tester unit tests + anvil integration tests, and the
 #               MEF conformance suite when the MEF SDK is found)
 #   make conformance MEF_SDK=path   offnet's Sonata side judged by the real MEF specs
-#   make bench  gas and throughput benchmarks        make lint   ruff, import layers, Slither
+#   make bench  gas and throughput benchmarks        make lint   ruff, import layers, forge fmt, Slither
 #   make artifacts  recompile contracts/ into the package (only when sources changed)
 #   make gas-snapshot  rewrite tests/gas-snapshot[.shanghai].json from a fresh measurement
 #   make browser  Debian's headless Chromium for the report's and the explorer's browser tests
@@ -19,8 +19,9 @@ NODE_STAMP := node_modules/.installed
 
 # py-solc-x and ape-solidity find the solc-js front here (never in the home folder).
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
-# ape-foundry looks anvil up on the PATH: the one from node_modules.
-export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
+# ape-foundry looks anvil up on the PATH, and crytic-compile (under Slither) asks forge for the
+# config of foundry.toml (the formatter's settings): both from node_modules.
+export PATH := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/node_modules/@foundry-rs/forge-linux-amd64/bin:$(CURDIR)/$(BIN):$(PATH)
 
 # The MEF LSO Sonata SDK the conformance suite reads: $(MEF_SDK), else ../shared/mef-sdk beside
 # this checkout, else /work/shared/mef-sdk.
@@ -101,6 +102,7 @@ lint: setup
 	$(BIN)/ruff check src tests scripts bench
 	$(BIN)/ruff format --check src tests scripts bench
 	$(BIN)/lint-imports
+	forge fmt --check contracts
 	$(BIN)/python tests/security/slither_input.py .build/slither-input.json
 	$(BIN)/slither .build/slither-input.json --config-file slither.config.json
 
@@ -111,7 +113,9 @@ fuzz: artifacts
 	OFFNET_FUZZ_SEED=$${OFFNET_FUZZ_SEED:-20261125} \
 	$(BIN)/python -m pytest tests/security/test_suite_invariants.py -q
 
+# Rewritten from scratch, so a figure no test measures any more leaves the file.
 gas-snapshot: artifacts
+	rm -f tests/gas-snapshot.json tests/gas-snapshot.shanghai.json
 	OFFNET_UPDATE_GAS_SNAPSHOT=1 $(BIN)/python -m pytest tests -m gas -q
 	OFFNET_UPDATE_GAS_SNAPSHOT=1 $(BIN)/python -m pytest tests -m gas -q --evm shanghai
 

@@ -32,7 +32,7 @@ def _artifact(name: str, compiled: dict) -> Artifact:
 
 
 def compile_anchors(root: Path | None = None) -> Anchors:
-    """Compile SchemaRegistry, EAS and PlainEscrow with offnet's solc settings (optimizer 200, cancun)."""
+    """Compile SchemaRegistry, EAS and PlainEscrow with offnet's own solc settings (ape-config.yaml)."""
     import solcx
 
     root = root or project_root()

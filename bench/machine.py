@@ -47,6 +47,14 @@ def _anvil_version() -> str:
         return "unknown"
 
 
+def _solc() -> str:
+    """The compiler and the settings every contract (offnet's and the anchors') is built with."""
+    config = compile_settings(project_root())
+    settings = config["settings"]
+    runs = settings["optimizer"]["runs"]
+    return f"{config['version']} (solc-js front, optimizer {runs} runs, {settings['evmVersion']})"
+
+
 def _commit() -> str:
     """The repository's HEAD commit, '+ changes' when the work tree differs from it."""
     try:
@@ -86,7 +94,7 @@ def describe() -> dict:
         "memory_gib": _memory_gib(),
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
-        "solc": compile_settings(project_root())["version"] + " (solc-js front, optimizer 200 runs, cancun)",
+        "solc": _solc(),
         "anvil": _anvil_version(),
         "web3": version("web3"),
         "eth-account": version("eth-account"),

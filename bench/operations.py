@@ -6,6 +6,7 @@ from eth_utils import keccak
 
 from bench.table import GasTable
 from offnet.market.notary import financial_contract, public_key_of, seal_contract, sign_contract_commitment
+from offnet.market.periods import period_bounds
 from offnet.market.registry import ACCESS_ELINE, Profile
 from offnet.market.types import FailureReason, PeriodMetrics, ReportKind, SlaReport
 from offnet.testing.world import DAY, World, delivery_report, party, period_report
@@ -125,19 +126,12 @@ def measure_operations(world: World) -> GasTable:
     sealed = seal_contract(financial_contract(third.signed.quote))
     domain = world.notary.domain
     sigs = [
-        sign_contract_commitment(a, domain, third.order_id, sealed.commitment)
+        sign_contract_commitment(a, domain, third.terms, sealed.commitment)
         for a in (world.buyer.account, world.seller.account)
     ]
     table.add(
         "notarise an amendment (existing order, both signatures)",
-        world.notary.notarise(
-            world.council.sender,
-            third.order_id,
-            sealed.commitment,
-            world.buyer.address,
-            world.seller.address,
-            *sigs,
-        ).gas_used,
+        world.notary.notarise(world.council.sender, third.terms, sealed.commitment, *sigs).gas_used,
     )
     copies = world.notary.publish_copy(world.buyer.sender, third.order_id, sealed, *keys)
     table.add("publish encrypted copies", copies.gas_used, note=ECIES)
@@ -155,8 +149,15 @@ def measure_operations(world: World) -> GasTable:
     # SLA reports of every kind, alone and batched.
     measure_reports(world, table)
 
-    # Release: delivery and periods, matched (both oracles) or after the liveness window.
+    # The seller accepts the order: its books open (balance and reputation slots every settlement
+    # then rewrites), so no finalisation creates storage.
     terms = first.terms
+    table.add(
+        "acknowledge (the seller accepts; opens the order's books)",
+        world.escrow.acknowledge(world.sellers[0].sender, terms).gas_used,
+    )
+
+    # Release: delivery and periods (calendar months), matched (both oracles) or after the liveness window.
     delivered = world.both_report(terms, delivery_report(terms, chain.now()))
     table.add(
         "finalize matched: delivery (releases install charge)",
@@ -164,11 +165,16 @@ def measure_operations(world: World) -> GasTable:
         budget=BUDGET["settle"],
         note="reputation + escrow release in the same tx",
     )
-    for period, wait, what in ((1, 31, "releases month"), (2, 30, "steady state")):
-        chain.advance_time(wait * DAY)
+    delivered_at = world.escrow.order(terms.order_id()).delivered_at
+
+    def end_of(period: int) -> None:
+        chain.advance_time(max(period_bounds(delivered_at, period)[1] - chain.now(), 1))
+
+    for period, what in ((1, "releases month"), (2, "steady state")):
+        end_of(period)
         settled = world.both_report(terms, period_report(terms, period))["finalize matched"]
         table.add(f"finalize matched: period {period} ({what})", settled.gas_used, budget=BUDGET["settle"])
-    chain.advance_time(30 * DAY)
+    end_of(3)
     month3 = period_report(terms, 3)
     batch, _ = world.ledger.submit(world.sellers[0].sender, terms.seller, [month3])
     chain.advance_time(2 * DAY + 1)
@@ -179,7 +185,7 @@ def measure_operations(world: World) -> GasTable:
     )
 
     # Dispute and council ruling on period 4.
-    chain.advance_time(30 * DAY)
+    end_of(4)
     claimed = period_report(terms, 4, PeriodMetrics(999_990, 4_000, 0, 600, 0))
     truth = period_report(terms, 4, PeriodMetrics(997_000, 9_000, 50, 30_000, 3))
     seller_batch, _ = world.ledger.submit(world.sellers[0].sender, terms.seller, [claimed])

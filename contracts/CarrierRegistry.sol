@@ -2,6 +2,7 @@
 pragma solidity 0.8.29;
 
 import {ICarrierRegistry} from "./interfaces/ICarrierRegistry.sol";
+import {IMembership} from "./interfaces/IMembership.sol";
 import {RegistryRoles} from "./libraries/RegistryRoles.sol";
 
 /// @title CarrierRegistry
@@ -29,20 +30,32 @@ contract CarrierRegistry is ICarrierRegistry {
     mapping(address key => Key) private _keys;
     mapping(address member => address proposed) private _pendingAdmins;
     mapping(uint256 proposalId => Proposal) private _proposals;
-    mapping(uint256 proposalId => bytes data) private _proposalData;
+    /// @dev keccak256 of the proposal's calldata: the data itself travels in calldata and events.
+    mapping(uint256 proposalId => bytes32 dataHash) private _proposalHashes;
     mapping(uint256 proposalId => mapping(address member => bool approved)) private _approvals;
     uint256 private _proposalCount;
+    /// @dev Voting seats: seats whose member is active (a suspended seat holder votes again once reinstated).
     uint16 private _councilSize;
     uint16 private _councilThreshold;
     uint16 private _sponsorsRequired;
     uint32 private _applicationTtl;
     uint32 private _councilEpoch;
 
-    // --- modifiers ---------------------------------------------------------------------------------
+    // --- caller checks -----------------------------------------------------------------------------
+    // Every check of who may call is a modifier; functions that act for the caller's member
+    // resolve it with `_callerAdmin()` / `_callerCouncil()`, which revert the same way.
 
     /// @dev Council-only functions run only inside `_execute`, where the registry calls itself.
     modifier onlyCouncilExecution() {
         if (msg.sender != address(this)) revert RegistryOnlyCouncilExecution(msg.sender);
+        _;
+    }
+
+    /// @dev The caller must be the admin `member` proposed as its successor.
+    modifier onlyPendingAdmin(address member) {
+        if (msg.sender == address(0) || _pendingAdmins[member] != msg.sender) {
+            revert RegistryNotPendingAdmin(member, msg.sender);
+        }
         _;
     }
 
@@ -61,9 +74,8 @@ contract CarrierRegistry is ICarrierRegistry {
         uint32 applicationTtl
     ) {
         if (
-            founders.length == 0 || council.length == 0 || council.length > type(uint16).max
-                || councilThreshold == 0 || councilThreshold > council.length || sponsorsRequired == 0
-                || applicationTtl == 0
+            founders.length == 0 || council.length == 0 || council.length > type(uint16).max || councilThreshold == 0
+                || councilThreshold > council.length || sponsorsRequired == 0 || applicationTtl == 0
         ) {
             revert RegistryInvalidSetup(
                 founders.length, council.length, councilThreshold, sponsorsRequired, applicationTtl
@@ -95,17 +107,25 @@ contract CarrierRegistry is ICarrierRegistry {
 
     // --- views: the seams --------------------------------------------------------------------------
 
-    /// @inheritdoc ICarrierRegistry
+    /// @inheritdoc IMembership
     function isActive(address member) external view returns (bool) {
         return _members[member].status == MemberStatus.Active;
     }
 
-    /// @inheritdoc ICarrierRegistry
+    /// @inheritdoc IMembership
+    function canAward(address buyer, address provider, address signer) external view returns (bool) {
+        if (_members[buyer].status != MemberStatus.Active) return false;
+        (address owner, uint8 roles) = _resolve(signer);
+        return owner != address(0) && owner == provider && RegistryRoles.canQuote(roles)
+            && _members[owner].status == MemberStatus.Active;
+    }
+
+    /// @inheritdoc IMembership
     function memberOf(address key) external view returns (address member) {
         (member,) = _resolve(key);
     }
 
-    /// @inheritdoc ICarrierRegistry
+    /// @inheritdoc IMembership
     function isQuoteSigner(address member, address key) external view returns (bool) {
         (address owner, uint8 roles) = _resolve(key);
         return owner != address(0) && owner == member && RegistryRoles.canQuote(roles);
@@ -117,7 +137,7 @@ contract CarrierRegistry is ICarrierRegistry {
         return owner != address(0) && owner == member && RegistryRoles.canReport(roles);
     }
 
-    /// @inheritdoc ICarrierRegistry
+    /// @inheritdoc IMembership
     function activeOracleMember(address key) external view returns (address member) {
         (address owner, uint8 roles) = _resolve(key);
         if (owner != address(0) && RegistryRoles.canReport(roles) && _members[owner].status == MemberStatus.Active) {
@@ -126,7 +146,7 @@ contract CarrierRegistry is ICarrierRegistry {
         return address(0);
     }
 
-    /// @inheritdoc ICarrierRegistry
+    /// @inheritdoc IMembership
     function isActiveQuoteSigner(address member, address key) external view returns (bool) {
         (address owner, uint8 roles) = _resolve(key);
         return owner != address(0) && owner == member && RegistryRoles.canQuote(roles)
@@ -139,6 +159,11 @@ contract CarrierRegistry is ICarrierRegistry {
         return m.council && m.status == MemberStatus.Active;
     }
 
+    /// @inheritdoc IMembership
+    function arbiter() external view returns (address) {
+        return address(this);
+    }
+
     /// @inheritdoc ICarrierRegistry
     function version() external pure returns (string memory) {
         return "1.0.0";
@@ -146,49 +171,48 @@ contract CarrierRegistry is ICarrierRegistry {
 
     // --- views: state ------------------------------------------------------------------------------
 
-    /// @notice The stored record of `account` (status, admin, council seat, epoch).
+    /// @inheritdoc ICarrierRegistry
     function memberInfo(address account) external view returns (Member memory) {
         return _members[account];
     }
 
-    /// @notice The member `key` acts for and its roles (ROLE_ADMIN for an admin), or (0, 0).
+    /// @inheritdoc ICarrierRegistry
     function keyOf(address key) external view returns (address member, uint8 roles) {
         return _resolve(key);
     }
 
-    /// @notice The candidate's current (or last) application.
+    /// @inheritdoc ICarrierRegistry
     function applicationOf(address candidate) external view returns (Application memory) {
         return _applications[candidate];
     }
 
-    /// @notice True when `sponsorMember` sponsored the candidate's current application.
+    /// @inheritdoc ICarrierRegistry
     function hasSponsored(address candidate, address sponsorMember) external view returns (bool) {
         uint32 round = _applications[candidate].round;
         return round != 0 && _sponsorships[candidate][sponsorMember] == round;
     }
 
-    /// @notice The admin `member` proposed as its successor, or address(0).
+    /// @inheritdoc ICarrierRegistry
     function pendingAdmin(address member) external view returns (address) {
         return _pendingAdmins[member];
     }
 
-    /// @notice A proposal and its calldata.
-    function proposalOf(uint256 proposalId) external view returns (Proposal memory proposal, bytes memory data) {
-        return (_proposals[proposalId], _proposalData[proposalId]);
+    /// @inheritdoc ICarrierRegistry
+    function proposalOf(uint256 proposalId) external view returns (Proposal memory proposal, bytes32 dataHash) {
+        return (_proposals[proposalId], _proposalHashes[proposalId]);
     }
 
-    /// @notice True when council member `member` approved the proposal.
+    /// @inheritdoc ICarrierRegistry
     function hasApproved(uint256 proposalId, address member) external view returns (bool) {
         return _approvals[proposalId][member];
     }
 
-    /// @notice Number of proposals ever made (ids run from 1 to this).
+    /// @inheritdoc ICarrierRegistry
     function proposalCount() external view returns (uint256) {
         return _proposalCount;
     }
 
-    /// @notice Council size, approvals needed, sponsors needed, application lifetime, and the
-    /// council epoch (moves whenever the set of voting council members changes).
+    /// @inheritdoc ICarrierRegistry
     function parameters()
         external
         view
@@ -235,7 +259,9 @@ contract CarrierRegistry is ICarrierRegistry {
         if (sponsorStatus != MemberStatus.Active) revert RegistryMemberNotActive(sponsorMember, sponsorStatus);
         Application storage a = _openApplication(candidate);
         uint32 round = a.round;
-        if (_sponsorships[candidate][sponsorMember] == round) revert RegistryAlreadySponsored(candidate, sponsorMember);
+        if (_sponsorships[candidate][sponsorMember] == round) {
+            revert RegistryAlreadySponsored(candidate, sponsorMember);
+        }
 
         _sponsorships[candidate][sponsorMember] = round;
         uint16 sponsors = a.sponsors + 1;
@@ -256,6 +282,9 @@ contract CarrierRegistry is ICarrierRegistry {
     /// @inheritdoc ICarrierRegistry
     function leave() external {
         address member = _callerAdmin();
+        // A suspended member cannot leave into a state it could apply again from.
+        MemberStatus status = _members[member].status;
+        if (status != MemberStatus.Active) revert RegistryMemberNotActive(member, status);
         _endMembership(member, MemberStatus.Left);
         emit MemberLeft(member);
     }
@@ -288,10 +317,7 @@ contract CarrierRegistry is ICarrierRegistry {
     }
 
     /// @inheritdoc ICarrierRegistry
-    function acceptAdmin(address member) external {
-        if (msg.sender == address(0) || _pendingAdmins[member] != msg.sender) {
-            revert RegistryNotPendingAdmin(member, msg.sender);
-        }
+    function acceptAdmin(address member) external onlyPendingAdmin(member) {
         Member storage m = _members[member];
         if (!_isCurrent(m.status)) revert RegistryNotMember(member, m.status);
         // The key may have been taken since the proposal: check again.
@@ -318,32 +344,32 @@ contract CarrierRegistry is ICarrierRegistry {
         }
         uint40 expiresAt = uint40(block.timestamp) + PROPOSAL_LIFETIME;
         _proposals[proposalId] = Proposal(target, expiresAt, 1, false, _councilEpoch);
-        _proposalData[proposalId] = data;
+        _proposalHashes[proposalId] = keccak256(data);
         _approvals[proposalId][member] = true;
         emit ProposalCreated(proposalId, member, target, data, expiresAt);
         emit ProposalApproved(proposalId, member, 1);
-        if (_councilThreshold <= 1) _execute(proposalId);
+        if (_councilThreshold <= 1) _execute(proposalId, target, data);
     }
 
     /// @inheritdoc ICarrierRegistry
-    function approve(uint256 proposalId) external {
+    function approve(uint256 proposalId, bytes calldata data) external {
         address member = _callerCouncil();
-        Proposal storage p = _openProposal(proposalId);
+        Proposal storage p = _openProposal(proposalId, data);
         if (_approvals[proposalId][member]) revert RegistryAlreadyApproved(proposalId, member);
         _approvals[proposalId][member] = true;
         uint16 approvals = p.approvals + 1;
         p.approvals = approvals;
         emit ProposalApproved(proposalId, member, approvals);
-        if (approvals >= _councilThreshold) _execute(proposalId);
+        if (approvals >= _councilThreshold) _execute(proposalId, p.target, data);
     }
 
     /// @inheritdoc ICarrierRegistry
-    function execute(uint256 proposalId) external {
+    function execute(uint256 proposalId, bytes calldata data) external {
         _callerCouncil();
-        Proposal storage p = _openProposal(proposalId);
+        Proposal storage p = _openProposal(proposalId, data);
         uint16 threshold = _councilThreshold;
         if (p.approvals < threshold) revert RegistryProposalNotApproved(proposalId, p.approvals, threshold);
-        _execute(proposalId);
+        _execute(proposalId, p.target, data);
     }
 
     // --- council-only ------------------------------------------------------------------------------
@@ -359,7 +385,11 @@ contract CarrierRegistry is ICarrierRegistry {
         Member storage m = _members[member];
         if (m.status != MemberStatus.Active) revert RegistryMemberNotActive(member, m.status);
         m.status = MemberStatus.Suspended;
-        if (m.council) _councilChanged();
+        if (m.council) {
+            // A suspended seat does not vote: the council must still reach its threshold without it.
+            _councilSize = _shrunkCouncil(_councilSize);
+            _councilChanged();
+        }
         emit MemberSuspended(member);
     }
 
@@ -368,7 +398,10 @@ contract CarrierRegistry is ICarrierRegistry {
         Member storage m = _members[member];
         if (m.status != MemberStatus.Suspended) revert RegistryMemberNotSuspended(member, m.status);
         m.status = MemberStatus.Active;
-        if (m.council) _councilChanged();
+        if (m.council) {
+            _councilSize += 1;
+            _councilChanged();
+        }
         emit MemberReinstated(member);
     }
 
@@ -386,8 +419,8 @@ contract CarrierRegistry is ICarrierRegistry {
         if (seated) {
             if (m.status != MemberStatus.Active) revert RegistryMemberNotActive(member, m.status);
             size += 1;
-        } else {
-            size = _shrunkCouncil(size);
+        } else if (m.status == MemberStatus.Active) {
+            size = _shrunkCouncil(size); // a suspended seat does not count among the voting seats
         }
         m.council = seated;
         _councilSize = size;
@@ -452,9 +485,12 @@ contract CarrierRegistry is ICarrierRegistry {
         if (a.expiresAt <= block.timestamp) revert RegistryApplicationExpired(candidate, a.expiresAt);
     }
 
-    function _openProposal(uint256 proposalId) private view returns (Proposal storage p) {
+    /// @dev An open proposal whose calldata is `data`.
+    function _openProposal(uint256 proposalId, bytes calldata data) private view returns (Proposal storage p) {
         p = _proposals[proposalId];
         if (p.target == address(0)) revert RegistryUnknownProposal(proposalId);
+        bytes32 dataHash = keccak256(data);
+        if (_proposalHashes[proposalId] != dataHash) revert RegistryProposalDataMismatch(proposalId, dataHash);
         if (p.executed) revert RegistryProposalAlreadyExecuted(proposalId);
         uint32 epoch = _councilEpoch;
         if (p.councilEpoch != epoch) revert RegistryProposalStale(proposalId, p.councilEpoch, epoch);
@@ -513,7 +549,8 @@ contract CarrierRegistry is ICarrierRegistry {
         Member storage m = _members[member];
         if (!_isCurrent(m.status)) revert RegistryNotMember(member, m.status);
         if (m.council) {
-            uint16 size = _shrunkCouncil(_councilSize);
+            uint16 size = _councilSize;
+            if (m.status == MemberStatus.Active) size = _shrunkCouncil(size);
             m.council = false;
             _councilSize = size;
             _councilChanged();
@@ -529,7 +566,8 @@ contract CarrierRegistry is ICarrierRegistry {
         _councilEpoch += 1;
     }
 
-    /// @dev The council size after losing one seat; refuses to go below the threshold.
+    /// @dev The number of voting seats after losing one; refuses to go below the threshold, so the
+    /// council can always still pass a proposal (governance never locks itself).
     function _shrunkCouncil(uint16 size) private view returns (uint16) {
         uint16 threshold = _councilThreshold;
         if (size <= threshold) revert RegistryInvalidThreshold(threshold, size - 1);
@@ -539,13 +577,12 @@ contract CarrierRegistry is ICarrierRegistry {
         }
     }
 
-    /// @dev Marks the proposal executed before the call (no re-entrant double execution) and
-    /// bubbles a failed call up as RegistryProposalCallFailed, undoing the whole transaction.
-    function _execute(uint256 proposalId) private {
-        Proposal storage p = _proposals[proposalId];
-        p.executed = true;
-        address target = p.target;
-        (bool ok, bytes memory returnData) = target.call(_proposalData[proposalId]);
+    /// @dev Marks the proposal executed before the call (no re-entrant double execution), calls the
+    /// target with the calldata the caller passed (its hash was checked), and bubbles a failed call
+    /// up as RegistryProposalCallFailed, undoing the whole transaction.
+    function _execute(uint256 proposalId, address target, bytes calldata data) private {
+        _proposals[proposalId].executed = true;
+        (bool ok, bytes memory returnData) = target.call(data);
         if (!ok) revert RegistryProposalCallFailed(proposalId, target, returnData);
         emit ProposalExecuted(proposalId, returnData);
     }

@@ -5,7 +5,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 import {IContractNotary} from "./interfaces/IContractNotary.sol";
-import {ICarrierRegistry} from "./interfaces/ICarrierRegistry.sol";
+import {IMembership} from "./interfaces/IMembership.sol";
 import {IOrderEscrow} from "./interfaces/IOrderEscrow.sol";
 import {NotaryCommitment} from "./libraries/NotaryCommitment.sol";
 import {OrderId, OrderTerms} from "./types/OrderTypes.sol";
@@ -15,14 +15,35 @@ import {OrderId, OrderTerms} from "./types/OrderTypes.sol";
 /// party in event data, and reveal / verification for settlement. Moves no money.
 contract ContractNotary is IContractNotary, EIP712 {
     bytes32 private constant CONTRACT_COMMITMENT_TYPEHASH =
-        keccak256("ContractCommitment(bytes32 orderId,bytes32 commitment)");
+        keccak256("ContractCommitment(bytes32 orderId,address buyer,address seller,bytes32 commitment)");
 
-    ICarrierRegistry private immutable _registry;
+    IMembership private immutable _registry;
     IOrderEscrow private immutable _escrow;
 
     mapping(bytes32 orderId => Record record) private _records;
 
-    constructor(ICarrierRegistry registry, IOrderEscrow escrow_) EIP712("offnet ContractNotary", "1") {
+    // --- caller checks -----------------------------------------------------------------------------
+
+    /// @dev The caller must act (as admin or any operational key) for the buyer or the seller of
+    /// the order's notarised record, whose parties are stored as tags.
+    modifier onlyRecordParty(bytes32 orderId) {
+        Record storage record = _known(orderId);
+        uint128 callerTag = NotaryCommitment.tag(_registry.memberOf(msg.sender));
+        if (callerTag != record.buyerTag && callerTag != record.sellerTag) revert NotaryNotParty(orderId, msg.sender);
+        _;
+    }
+
+    /// @dev The caller must act (as admin or any operational key) for the buyer or the seller in
+    /// `terms` (the order id is computed only to name a refusal).
+    modifier onlyParty(OrderTerms calldata terms) {
+        address caller = _registry.memberOf(msg.sender);
+        if (caller == address(0) || (caller != terms.buyer && caller != terms.seller)) {
+            revert NotaryNotParty(OrderId.compute(terms), msg.sender);
+        }
+        _;
+    }
+
+    constructor(IMembership registry, IOrderEscrow escrow_) EIP712("offnet ContractNotary", "1") {
         if (address(registry) == address(0) || address(escrow_) == address(0)) revert NotaryZeroAddress();
         _registry = registry;
         _escrow = escrow_;
@@ -31,25 +52,20 @@ contract ContractNotary is IContractNotary, EIP712 {
     // --- notarisation ------------------------------------------------------------------------------
 
     /// @inheritdoc IContractNotary
-    function notarise(
-        bytes32 orderId,
-        bytes32 commitment,
-        address buyer,
-        address seller,
-        bytes calldata buyerSig,
-        bytes calldata sellerSig
-    ) external {
-        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(CONTRACT_COMMITMENT_TYPEHASH, orderId, commitment)));
-        _store(orderId, commitment, buyer, seller, digest, buyerSig, sellerSig);
+    function notarise(OrderTerms calldata terms, bytes32 commitment, bytes calldata buyerSig, bytes calldata sellerSig)
+        external
+    {
+        // Only the order's own parties, as the escrow knows them, can bind a contract to it.
+        bytes32 orderId = OrderId.compute(terms);
+        if (_escrow.orderState(orderId).status == IOrderEscrow.OrderStatus.None) revert NotaryNoSuchOrder(orderId);
+        _store(orderId, commitment, terms.buyer, terms.seller, buyerSig, sellerSig);
     }
 
     /// @inheritdoc IContractNotary
     function publishCopy(bytes32 orderId, bytes calldata ciphertextForBuyer, bytes calldata ciphertextForSeller)
         external
+        onlyRecordParty(orderId)
     {
-        Record storage record = _known(orderId);
-        uint128 callerTag = NotaryCommitment.tag(_registry.memberOf(msg.sender));
-        if (callerTag != record.buyerTag && callerTag != record.sellerTag) revert NotaryNotParty(orderId, msg.sender);
         emit ContractCopyPublished(orderId, msg.sender, ciphertextForBuyer, ciphertextForSeller);
     }
 
@@ -58,12 +74,8 @@ contract ContractNotary is IContractNotary, EIP712 {
         OrderTerms calldata terms,
         bytes calldata ciphertextForBuyer,
         bytes calldata ciphertextForSeller
-    ) external {
+    ) external onlyParty(terms) {
         bytes32 orderId = _awarded(terms);
-        address caller = _registry.memberOf(msg.sender);
-        if (caller == address(0) || (caller != terms.buyer && caller != terms.seller)) {
-            revert NotaryNotParty(orderId, msg.sender);
-        }
         emit ContractCopyPublished(orderId, msg.sender, ciphertextForBuyer, ciphertextForSeller);
     }
 
@@ -113,8 +125,12 @@ contract ContractNotary is IContractNotary, EIP712 {
     }
 
     /// @inheritdoc IContractNotary
-    function contractDigest(bytes32 orderId, bytes32 commitment) external view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(CONTRACT_COMMITMENT_TYPEHASH, orderId, commitment)));
+    function contractDigest(bytes32 orderId, address buyer, address seller, bytes32 commitment)
+        external
+        view
+        returns (bytes32)
+    {
+        return _digest(orderId, buyer, seller, commitment);
     }
 
     /// @inheritdoc IContractNotary
@@ -129,20 +145,27 @@ contract ContractNotary is IContractNotary, EIP712 {
 
     // --- internals ---------------------------------------------------------------------------------
 
+    /// @dev The EIP-712 digest both parties sign: the order, both parties and the commitment.
+    function _digest(bytes32 orderId, address buyer, address seller, bytes32 commitment)
+        private
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(keccak256(abi.encode(CONTRACT_COMMITMENT_TYPEHASH, orderId, buyer, seller, commitment)));
+    }
+
     function _store(
         bytes32 orderId,
         bytes32 commitment,
         address buyer,
         address seller,
-        bytes32 digest,
         bytes calldata buyerSig,
         bytes calldata sellerSig
     ) private {
         if (commitment == bytes32(0)) revert NotaryZeroCommitment(orderId);
-        if (buyer == address(0) || seller == address(0)) revert NotaryZeroAddress();
-        if (buyer == seller) revert NotarySameParties(buyer);
         Record storage record = _records[orderId];
         if (record.commitment != bytes32(0)) revert NotaryAlreadyNotarised(orderId, record.commitment);
+        bytes32 digest = _digest(orderId, buyer, seller, commitment);
         _checkSigner(buyer, digest, buyerSig);
         _checkSigner(seller, digest, sellerSig);
         record.commitment = commitment;

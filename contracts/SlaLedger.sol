@@ -8,12 +8,14 @@ import {
     BatchRef,
     Lane,
     Report,
+    ReportRecord,
     ReportStatus,
     Reputation,
     ReputationScores
 } from "./interfaces/ISlaLedger.sol";
-import {ICarrierRegistry} from "./interfaces/ICarrierRegistry.sol";
+import {IMembership} from "./interfaces/IMembership.sol";
 import {IOrderEscrow} from "./interfaces/IOrderEscrow.sol";
+import {DeliveryTerms} from "./libraries/DeliveryTerms.sol";
 import {ReportHashing} from "./libraries/ReportHashing.sol";
 import {ReportKinds} from "./libraries/ReportKinds.sol";
 import {ReputationMath} from "./libraries/ReputationMath.sol";
@@ -21,34 +23,86 @@ import {OrderId, OrderTerms} from "./types/OrderTypes.sol";
 
 /// @title SlaLedger
 /// @notice SLA facts relayed by the members' oracles, final by liveness, dual report or council
-/// ruling; final facts move reputation and are pushed into the escrow in the same transaction.
-/// @dev Storage per batch: one slot in a lane its member reuses. Storage per order: one word of fact statuses (two bits per
-/// lifecycle fact and billing period), written only on dispute or finality; trouble tickets take a
-/// slot each. Storage per provider: two reputation slots. Everything else is event data.
+/// ruling; final facts are pushed into the escrow and move reputation in the same transaction.
+/// @dev Storage per batch: one slot in a lane its member reuses. Storage per report id: one slot,
+/// only for held, disputed or ruled reports and for final facts that move no money (acknowledged,
+/// in progress, trouble tickets); the finality of a completion, a failure or a period is the
+/// escrow's settlement of its milestone, which happens once. Storage per provider: two reputation
+/// slots, opened when it acknowledges its first order. So no finality creates a storage slot for
+/// a fact that moves money. Everything else is event data.
 contract SlaLedger is ISlaLedger {
     using ReportHashing for Report;
 
-    ICarrierRegistry private immutable _registry;
+    /// @inheritdoc ISlaLedger
+    uint256 public constant MAX_LIVENESS_WINDOW = 7 days;
+
+    /// @dev Delivery and in-life aggregates: the slot every finality that moves money rewrites.
+    struct Performance {
+        uint32 ordersDelivered;
+        uint32 ordersOnTime;
+        uint32 totalDaysLate;
+        uint32 periodsReported;
+        uint32 periodsMeetingObjectives;
+        uint64 availabilitySumPpm;
+        bool open;
+    }
+
+    /// @dev Quotes, failures, disputes and tickets.
+    struct Commerce {
+        uint32 quotesRequested;
+        uint32 quotesOnTime;
+        uint32 ordersFailed;
+        uint32 disputesLost;
+        uint32 troubleTickets;
+        uint64 totalRestoreSec;
+        bool open;
+    }
+
+    IMembership private immutable _registry;
+    address private immutable _arbiter;
     IOrderEscrow private immutable _escrow;
     address private immutable _market;
     uint32 private immutable _livenessWindow;
 
     mapping(address member => mapping(uint64 lane => Lane batch)) private _lanes;
-    mapping(bytes32 orderId => uint256 facts) private _orderFacts; // see ReportKinds.packedShift
-    mapping(bytes32 reportId => ReportStatus status) private _unpacked; // facts without a packed field
-    mapping(address provider => Reputation reputation) private _reputations;
+    mapping(bytes32 reportId => ReportRecord record) private _records;
+    mapping(address provider => Performance performance) private _performance;
+    mapping(address provider => Commerce commerce) private _commerce;
 
-    /// @param registry the CarrierRegistry (oracle keys, the council's executor)
+    // --- caller checks -----------------------------------------------------------------------------
+
+    /// @dev The council acts only through its arbiter (the registry running an approved proposal).
+    modifier onlyCouncil() {
+        if (msg.sender != _arbiter) revert SlaNotCouncil(msg.sender);
+        _;
+    }
+
+    modifier onlyMarket() {
+        if (msg.sender != _market) revert SlaNotMarket(msg.sender);
+        _;
+    }
+
+    modifier onlyEscrow() {
+        if (msg.sender != address(_escrow)) revert SlaNotEscrow(msg.sender);
+        _;
+    }
+
+    /// @param registry the CarrierRegistry (oracle keys; its `arbiter()` rules on disputes)
     /// @param escrow the OrderEscrow final outcomes are pushed into
     /// @param market the RfqMarket, the only recorder of quote timeliness
     /// @param livenessWindow_ seconds a report can be disputed before it may become final
+    /// (at most MAX_LIVENESS_WINDOW, which the escrow's report grace covers)
     /// @dev The links are immutable: the deployment predicts the addresses of the contracts
     /// deployed after this one.
-    constructor(ICarrierRegistry registry, IOrderEscrow escrow, address market, uint32 livenessWindow_) {
+    constructor(IMembership registry, IOrderEscrow escrow, address market, uint32 livenessWindow_) {
         if (address(registry) == address(0) || address(escrow) == address(0) || market == address(0)) {
             revert SlaZeroAddress();
         }
+        if (livenessWindow_ == 0 || livenessWindow_ > MAX_LIVENESS_WINDOW) {
+            revert SlaInvalidLivenessWindow(livenessWindow_, MAX_LIVENESS_WINDOW);
+        }
         _registry = registry;
+        _arbiter = registry.arbiter();
         _escrow = escrow;
         _market = market;
         _livenessWindow = livenessWindow_;
@@ -58,7 +112,7 @@ contract SlaLedger is ISlaLedger {
 
     /// @inheritdoc ISlaLedger
     function submit(uint64 laneId, Report[] calldata reports) external returns (bytes32 root) {
-        address member = _oracleMember(msg.sender);
+        address member = _callerOracleMember();
         uint256 count = reports.length;
         if (count == 0) revert SlaEmptyBatch();
         bytes32[] memory nodes = new bytes32[](count);
@@ -92,20 +146,21 @@ contract SlaLedger is ISlaLedger {
     }
 
     /// @inheritdoc ISlaLedger
-    function finalize(OrderTerms calldata terms, Report calldata report, BatchRef calldata batch, bytes32[] calldata proof)
-        external
-        returns (bool finalized)
-    {
+    function finalize(
+        OrderTerms calldata terms,
+        Report calldata report,
+        BatchRef calldata batch,
+        bytes32[] calldata proof
+    ) external returns (bool finalized) {
         bytes32 reportId = report.idOf();
-        ReportStatus status = _statusOf(report, reportId);
+        ReportStatus status = _records[reportId].status;
         if (status == ReportStatus.Final) return false;
-        _checkOrder(terms, report);
+        bytes32 orderId = _checkOrder(terms, report);
         uint256 submittedAt = _provenBatch(terms, report, reportId, batch, proof);
         if (status == ReportStatus.Disputed) revert SlaReportDisputed(reportId);
         uint256 finalAt = submittedAt + _livenessWindow;
         if (block.timestamp < finalAt) revert SlaLivenessRunning(reportId, finalAt);
-        _makeFinal(terms, report, reportId);
-        return true;
+        return _finalizeUncontested(orderId, terms, report, reportId, status);
     }
 
     /// @inheritdoc ISlaLedger
@@ -118,33 +173,54 @@ contract SlaLedger is ISlaLedger {
         bytes32[] calldata proofB
     ) external returns (bool finalized) {
         bytes32 reportId = report.idOf();
-        ReportStatus status = _statusOf(report, reportId);
+        ReportStatus status = _records[reportId].status;
         if (status == ReportStatus.Final) return false;
-        _checkOrder(terms, report);
+        bytes32 orderId = _checkOrder(terms, report);
         // Both are parties and the parties differ (_checkOrder), so distinct members are buyer and seller.
         if (batchA.member == batchB.member) revert SlaSameParty(batchA.member);
         _provenBatch(terms, report, reportId, batchA, proofA);
         _provenBatch(terms, report, reportId, batchB, proofB);
         if (status == ReportStatus.Disputed) revert SlaReportDisputed(reportId);
-        _makeFinal(terms, report, reportId);
-        return true;
+        return _finalizeUncontested(orderId, terms, report, reportId, status);
     }
 
     /// @inheritdoc ISlaLedger
-    function dispute(OrderTerms calldata terms, Report calldata report, BatchRef calldata batch, bytes32[] calldata proof)
+    function hold(OrderTerms calldata terms, Report calldata report, BatchRef calldata batch, bytes32[] calldata proof)
         external
     {
         bytes32 reportId = report.idOf();
-        _checkOrder(terms, report);
+        uint8 kind = report.kind;
+        if (kind != ReportKinds.ORDER_COMPLETED && kind != ReportKinds.PERIOD) revert SlaNotHoldable(reportId, kind);
+        ReportStatus status = _records[reportId].status;
+        if (status == ReportStatus.Final) revert SlaReportFinal(reportId);
+        if (status != ReportStatus.None) return; // held or disputed already: nothing to add
+        bytes32 orderId = _checkOrder(terms, report);
         uint256 submittedAt = _provenBatch(terms, report, reportId, batch, proof);
-        address member = _oracleMember(msg.sender);
-        address counterparty = batch.member == terms.buyer ? terms.seller : terms.buyer;
-        if (member != counterparty) revert SlaNotCounterparty(msg.sender, member);
-        _checkOpen(report, reportId);
+        if (!ReportKinds.isValid(report, terms)) revert SlaInvalidReport(reportId, kind);
         uint256 endedAt = submittedAt + _livenessWindow;
         if (block.timestamp >= endedAt) revert SlaLivenessOver(reportId, endedAt);
-        _setStatus(report, reportId, ReportStatus.Disputed);
-        emit ReportDisputed(reportId, report.orderId, member, report.contentOf());
+        _records[reportId] = ReportRecord(ReportStatus.Pending, uint40(block.timestamp));
+        emit ReportHeld(reportId, orderId, msg.sender, report.contentOf());
+    }
+
+    /// @inheritdoc ISlaLedger
+    function dispute(
+        OrderTerms calldata terms,
+        Report calldata report,
+        BatchRef calldata batch,
+        bytes32[] calldata proof
+    ) external {
+        bytes32 reportId = report.idOf();
+        bytes32 orderId = _checkOrder(terms, report);
+        uint256 submittedAt = _provenBatch(terms, report, reportId, batch, proof);
+        address member = _callerOracleMember();
+        address counterparty = batch.member == terms.buyer ? terms.seller : terms.buyer;
+        if (member != counterparty) revert SlaNotCounterparty(msg.sender, member);
+        _checkOpen(reportId);
+        uint256 endedAt = submittedAt + _livenessWindow;
+        if (block.timestamp >= endedAt) revert SlaLivenessOver(reportId, endedAt);
+        _records[reportId] = ReportRecord(ReportStatus.Disputed, uint40(block.timestamp));
+        emit ReportDisputed(reportId, orderId, member, report.contentOf());
     }
 
     /// @inheritdoc ISlaLedger
@@ -162,39 +238,48 @@ contract SlaLedger is ISlaLedger {
         if (reportId != idB) revert SlaDifferentReports(reportId, idB);
         bytes32 contentB = reportB.contentOf();
         if (reportA.contentOf() == contentB) revert SlaNoConflict(reportId);
-        _checkOrder(terms, reportA);
+        bytes32 orderId = _checkOrder(terms, reportA);
+        // The buyer's content against the seller's: a party cannot reopen a fact with two of its own.
+        if (batchA.member == batchB.member) revert SlaConflictNotBetweenParties(batchA.member);
         uint256 firstAt = _provenBatch(terms, reportA, reportId, batchA, proofA);
         uint256 secondAt = _provenBatch(terms, reportB, reportId, batchB, proofB);
-        _checkOpen(reportA, reportId);
+        _checkOpen(reportId);
         // A content submitted late cannot reopen a fact whose first report already outlived its window.
         uint256 endedAt = (firstAt < secondAt ? firstAt : secondAt) + _livenessWindow;
         if (block.timestamp >= endedAt) revert SlaLivenessOver(reportId, endedAt);
-        _setStatus(reportA, reportId, ReportStatus.Disputed);
-        emit ReportDisputed(reportId, reportA.orderId, address(0), contentB);
+        _records[reportId] = ReportRecord(ReportStatus.Disputed, uint40(block.timestamp));
+        emit ReportDisputed(reportId, orderId, address(0), contentB);
     }
 
     /// @inheritdoc ISlaLedger
-    function resolve(OrderTerms calldata terms, Report calldata report, address loser) external {
-        if (msg.sender != address(_registry)) revert SlaNotCouncil(msg.sender);
+    function resolve(OrderTerms calldata terms, Report calldata report, address loser) external onlyCouncil {
         bytes32 reportId = report.idOf();
-        _checkOrder(terms, report);
-        if (_statusOf(report, reportId) != ReportStatus.Disputed) revert SlaNotDisputed(reportId);
+        bytes32 orderId = _checkOrder(terms, report);
+        if (_records[reportId].status != ReportStatus.Disputed) revert SlaNotDisputed(reportId);
         if (loser != address(0)) {
             if (loser != terms.buyer && loser != terms.seller) revert SlaLoserNotAParty(loser);
-            _reputations[loser].disputesLost += 1;
+            _commerce[loser].disputesLost += 1;
         }
-        emit DisputeResolved(reportId, report.orderId, report.contentOf(), loser);
-        _makeFinal(terms, report, reportId);
+        emit DisputeResolved(reportId, orderId, report.contentOf(), loser);
+        _records[reportId] = ReportRecord(ReportStatus.Final, 0);
+        _makeFinal(orderId, terms, report, reportId);
     }
 
     // --- reputation -----------------------------------------------------------------------------
 
     /// @inheritdoc ISlaLedger
-    function recordQuoteTimeliness(address provider, bool answeredOnTime) external {
-        if (msg.sender != _market) revert SlaNotMarket(msg.sender);
-        Reputation storage r = _reputations[provider];
-        r.quotesRequested += 1;
-        if (answeredOnTime) r.quotesOnTime += 1;
+    function openRecord(address provider) external onlyEscrow {
+        Performance storage performance = _performance[provider];
+        if (!performance.open) performance.open = true;
+        Commerce storage commerce = _commerce[provider];
+        if (!commerce.open) commerce.open = true;
+    }
+
+    /// @inheritdoc ISlaLedger
+    function recordQuoteTimeliness(address provider, bool answeredOnTime) external onlyMarket {
+        Commerce storage c = _commerce[provider];
+        c.quotesRequested += 1;
+        if (answeredOnTime) c.quotesOnTime += 1;
         emit QuoteTimelinessRecorded(provider, answeredOnTime);
     }
 
@@ -204,7 +289,22 @@ contract SlaLedger is ISlaLedger {
         view
         returns (Reputation memory raw, ReputationScores memory scores)
     {
-        raw = _reputations[provider];
+        Performance memory p = _performance[provider];
+        Commerce memory c = _commerce[provider];
+        raw = Reputation({
+            quotesRequested: c.quotesRequested,
+            quotesOnTime: c.quotesOnTime,
+            ordersDelivered: p.ordersDelivered,
+            ordersOnTime: p.ordersOnTime,
+            ordersFailed: c.ordersFailed,
+            disputesLost: c.disputesLost,
+            totalDaysLate: p.totalDaysLate,
+            periodsReported: p.periodsReported,
+            periodsMeetingObjectives: p.periodsMeetingObjectives,
+            troubleTickets: c.troubleTickets,
+            availabilitySumPpm: p.availabilitySumPpm,
+            totalRestoreSec: c.totalRestoreSec
+        });
         scores = ReputationMath.scores(raw);
     }
 
@@ -216,10 +316,24 @@ contract SlaLedger is ISlaLedger {
     }
 
     /// @inheritdoc ISlaLedger
-    function reportStatus(bytes32 orderId, uint8 kind, uint32 key) external view returns (ReportStatus) {
-        (bool packed, uint256 shift) = ReportKinds.packedShift(kind, key);
-        if (packed) return ReportStatus((_orderFacts[orderId] >> shift) & 3);
-        return _unpacked[keccak256(abi.encode(orderId, kind, key))];
+    function reportStatus(bytes32 orderId, uint8 kind, uint256 key) external view returns (ReportStatus) {
+        ReportStatus status = _records[ReportKinds.idOf(orderId, kind, key)].status;
+        if (status != ReportStatus.None || !ReportKinds.movesMoney(kind)) return status;
+        IOrderEscrow.OrderState memory o = _escrow.orderState(orderId);
+        bool settled;
+        if (kind == ReportKinds.ORDER_COMPLETED) {
+            settled = o.deliveredAt != 0;
+        } else if (kind == ReportKinds.ORDER_FAILED) {
+            settled = o.status == IOrderEscrow.OrderStatus.Failed || o.status == IOrderEscrow.OrderStatus.Cancelled;
+        } else {
+            settled = key <= type(uint16).max && _escrow.isPeriodSettled(orderId, uint16(key));
+        }
+        return settled ? ReportStatus.Final : ReportStatus.None;
+    }
+
+    /// @inheritdoc ISlaLedger
+    function recordOf(bytes32 reportId) external view returns (ReportRecord memory) {
+        return _records[reportId];
     }
 
     /// @inheritdoc ISlaLedger
@@ -249,21 +363,21 @@ contract SlaLedger is ISlaLedger {
 
     /// @inheritdoc ISlaLedger
     function version() external pure returns (string memory) {
-        return "1.0.0";
+        return "2.0.0";
     }
 
     // --- internals ------------------------------------------------------------------------------
 
-    /// @dev The active member whose oracle key `key` is; reverts otherwise.
-    function _oracleMember(address key) private view returns (address member) {
-        member = _registry.activeOracleMember(key);
-        if (member == address(0)) revert SlaNotOracle(key, _registry.memberOf(key));
+    /// @dev The active member whose oracle key (or admin) the caller is; reverts otherwise.
+    function _callerOracleMember() private view returns (address member) {
+        member = _registry.activeOracleMember(msg.sender);
+        if (member == address(0)) revert SlaNotOracle(msg.sender, _registry.memberOf(msg.sender));
     }
 
     /// @dev The report is about the order of `terms`, an order between two different members.
-    function _checkOrder(OrderTerms calldata terms, Report calldata report) private pure {
-        bytes32 termsHash = OrderId.compute(terms);
-        if (report.orderId != termsHash) revert SlaOrderMismatch(report.orderId, termsHash);
+    function _checkOrder(OrderTerms calldata terms, Report calldata report) private pure returns (bytes32 orderId) {
+        orderId = OrderId.compute(terms);
+        if (report.orderId != orderId) revert SlaOrderMismatch(report.orderId, orderId);
         if (terms.buyer == terms.seller) revert SlaSelfDealing(terms.buyer);
     }
 
@@ -285,75 +399,69 @@ contract SlaLedger is ISlaLedger {
         return held.submittedAt;
     }
 
-    /// @dev Where the report stands: in its order's fact word, or per report id.
-    function _statusOf(Report calldata report, bytes32 reportId) private view returns (ReportStatus) {
-        (bool packed, uint256 shift) = ReportKinds.packedShift(report.kind, report.key);
-        if (packed) return ReportStatus((_orderFacts[report.orderId] >> shift) & 3);
-        return _unpacked[reportId];
-    }
-
-    /// @dev Records where the report stands (the only per-order / per-report write).
-    function _setStatus(Report calldata report, bytes32 reportId, ReportStatus status) private {
-        (bool packed, uint256 shift) = ReportKinds.packedShift(report.kind, report.key);
-        if (packed) {
-            uint256 facts = _orderFacts[report.orderId];
-            _orderFacts[report.orderId] = (facts & ~(uint256(3) << shift)) | (uint256(status) << shift);
-        } else {
-            _unpacked[reportId] = status;
-        }
-    }
-
     /// @dev The report is neither final nor already disputed.
-    function _checkOpen(Report calldata report, bytes32 reportId) private view {
-        ReportStatus status = _statusOf(report, reportId);
+    function _checkOpen(bytes32 reportId) private view {
+        ReportStatus status = _records[reportId].status;
         if (status == ReportStatus.Final) revert SlaReportFinal(reportId);
         if (status == ReportStatus.Disputed) revert SlaReportDisputed(reportId);
     }
 
-    /// @dev Records finality, moves the seller's reputation and pushes the outcome into the escrow.
-    function _makeFinal(OrderTerms calldata terms, Report calldata report, bytes32 reportId) private {
-        uint8 kind = report.kind;
-        if (!ReportKinds.isValid(report, terms)) revert SlaInvalidReport(reportId, kind);
-        IOrderEscrow escrow = _escrow;
-
-        if (kind == ReportKinds.ORDER_COMPLETED || kind == ReportKinds.ORDER_FAILED) {
-            uint8 other = kind == ReportKinds.ORDER_COMPLETED ? ReportKinds.ORDER_FAILED : ReportKinds.ORDER_COMPLETED;
-            (, uint256 otherShift) = ReportKinds.packedShift(other, 0);
-            if ((_orderFacts[report.orderId] >> otherShift) & 3 == uint256(ReportStatus.Final)) {
-                revert SlaOutcomeAlreadyFinal(report.orderId, other);
-            }
+    /// @dev Finality without a ruling: a held report's record is cleared once its fact settled.
+    function _finalizeUncontested(
+        bytes32 orderId,
+        OrderTerms calldata terms,
+        Report calldata report,
+        bytes32 reportId,
+        ReportStatus status
+    ) private returns (bool finalized) {
+        finalized = _makeFinal(orderId, terms, report, reportId);
+        if (finalized && status == ReportStatus.Pending && ReportKinds.movesMoney(report.kind)) {
+            delete _records[reportId];
         }
-        _setStatus(report, reportId, ReportStatus.Final);
-        emit ReportFinalized(reportId, report.orderId, report.contentOf(), kind);
-
-        Reputation storage r = _reputations[terms.seller];
-        if (kind == ReportKinds.ORDER_COMPLETED) {
-            uint256 late = ReputationMath.daysLate(report.value0, report.value1);
-            r.ordersDelivered += 1;
-            if (late == 0) r.ordersOnTime += 1;
-            else r.totalDaysLate += uint64(late);
-            escrow.onDelivered(terms, uint40(report.value0), uint40(report.value1));
-        } else if (kind == ReportKinds.ORDER_FAILED) {
-            if (report.value0 != ReportKinds.FAILURE_CANCELLED) r.ordersFailed += 1;
-            escrow.onOrderFailed(terms, uint8(report.value0));
-        } else if (kind == ReportKinds.PERIOD) {
-            _requireDelivered(report.orderId);
-            r.periodsReported += 1;
-            r.availabilitySumPpm += report.metrics.availabilityPpm;
-            if (ReputationMath.meetsObjectives(report.metrics, terms.credits)) r.periodsMeetingObjectives += 1;
-            escrow.onPeriod(terms, uint16(report.key), report.metrics);
-        } else if (kind == ReportKinds.TROUBLE_TICKET) {
-            _requireDelivered(report.orderId);
-            r.troubleTickets += 1;
-            r.totalRestoreSec += report.value0;
-        }
-        // Acknowledged and in-progress facts are recorded for the timeline; they move nothing.
     }
 
-    /// @dev In-life facts count only for an order whose delivery is final, which the escrow accepted:
-    /// made-up terms can then never move anyone's reputation.
-    function _requireDelivered(bytes32 orderId) private view {
-        (, uint256 shift) = ReportKinds.packedShift(ReportKinds.ORDER_COMPLETED, 0);
-        if ((_orderFacts[orderId] >> shift) & 3 != uint256(ReportStatus.Final)) revert SlaOrderNotDelivered(orderId);
+    /// @dev Pushes the outcome into the escrow and, when it took effect, moves the seller's
+    /// reputation; a fact the escrow settled already (or that settles nothing) takes no effect.
+    function _makeFinal(bytes32 orderId, OrderTerms calldata terms, Report calldata report, bytes32 reportId)
+        private
+        returns (bool applied)
+    {
+        uint8 kind = report.kind;
+        if (!ReportKinds.isValid(report, terms)) revert SlaInvalidReport(reportId, kind);
+        address seller = terms.seller;
+        if (kind == ReportKinds.ORDER_COMPLETED) {
+            applied = _escrow.onDelivered(orderId, terms, uint40(report.value0), uint40(report.value1));
+            if (applied) {
+                uint256 committed = DeliveryTerms.committedDate(terms, report.value0);
+                uint256 late = ReputationMath.daysLate(committed, report.value1);
+                Performance storage p = _performance[seller];
+                p.ordersDelivered += 1;
+                if (late == 0) p.ordersOnTime += 1;
+                else p.totalDaysLate += uint32(late);
+            }
+        } else if (kind == ReportKinds.ORDER_FAILED) {
+            applied = _escrow.onOrderFailed(orderId, terms, uint8(report.value0));
+            if (applied && report.value0 != ReportKinds.FAILURE_CANCELLED) _commerce[seller].ordersFailed += 1;
+        } else if (kind == ReportKinds.PERIOD) {
+            applied = _escrow.onPeriod(orderId, terms, uint16(report.key), report.metrics);
+            if (applied) {
+                Performance storage p = _performance[seller];
+                p.periodsReported += 1;
+                p.availabilitySumPpm += report.metrics.availabilityPpm;
+                if (ReputationMath.meetsObjectives(report.metrics, terms.credits)) p.periodsMeetingObjectives += 1;
+            }
+        } else {
+            // Facts that move no money: the ledger records their finality itself.
+            if (kind == ReportKinds.TROUBLE_TICKET) {
+                // In-life facts count only for an order the escrow delivered (by report or ruling).
+                if (_escrow.orderState(orderId).deliveredAt == 0) revert SlaOrderNotDelivered(orderId);
+                Commerce storage c = _commerce[seller];
+                c.troubleTickets += 1;
+                c.totalRestoreSec += report.value0;
+            }
+            _records[reportId] = ReportRecord(ReportStatus.Final, 0);
+            applied = true;
+        }
+        if (applied) emit ReportFinalized(reportId, orderId, report.contentOf(), kind);
     }
 }

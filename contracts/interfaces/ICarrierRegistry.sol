@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.29;
 
+import {IMembership} from "./IMembership.sol";
+
 /// @title ICarrierRegistry
 /// @notice The circle of trust of offnet: members (carrier organisations), their admission by
 /// sponsors or by the council, suspension and exit, their operational keys, and the council that
@@ -9,7 +11,7 @@ pragma solidity 0.8.29;
 /// address is its first admin. The admin can be handed over in two steps; the member id never
 /// changes, so orders and reputation keyed by it survive a key rotation. Every view is O(1) and no
 /// operation loops over members.
-interface ICarrierRegistry {
+interface ICarrierRegistry is IMembership {
     // --- types -------------------------------------------------------------------------------------
 
     /// @notice Where an address stands. `None` = never seen; `Left` and `Expelled` are final for
@@ -56,7 +58,8 @@ interface ICarrierRegistry {
         uint32 epoch;
     }
 
-    /// @notice A council proposal: one storage slot (its calldata is kept beside it).
+    /// @notice A council proposal: one storage slot (the hash of its calldata is kept beside it; the
+    /// calldata itself is in the ProposalCreated event and travels with each approval).
     /// @dev `councilEpoch` is the council's composition when it was made: once a seat is given,
     /// taken, suspended or reinstated, open proposals go stale, so approvals of a member that
     /// lost its seat never count.
@@ -95,7 +98,7 @@ interface ICarrierRegistry {
     error RegistryInvalidCouncilSeat(address member);
     /// @notice The caller is not the admin of an active or suspended member.
     error RegistryNotMemberAdmin(address caller);
-    /// @notice The member (or sponsor) must be active for this.
+    /// @notice The member (or sponsor) must be active for this (a suspended member cannot leave).
     error RegistryMemberNotActive(address member, MemberStatus status);
     /// @notice The member must be suspended for this (reinstatement).
     error RegistryMemberNotSuspended(address member, MemberStatus status);
@@ -127,7 +130,8 @@ interface ICarrierRegistry {
     error RegistryNotCouncil(address caller);
     /// @notice A council-only function was called other than through an executed proposal.
     error RegistryOnlyCouncilExecution(address caller);
-    /// @notice The council seat change or threshold would leave the council unable to reach `threshold`.
+    /// @notice The change would leave fewer voting (active) council seats than `threshold`: the
+    /// council could never pass anything again.
     error RegistryInvalidThreshold(uint16 threshold, uint16 councilSize);
     /// @notice The member already has (or already lacks) a council seat.
     error RegistryCouncilSeatUnchanged(address member, bool seated);
@@ -149,6 +153,9 @@ interface ICarrierRegistry {
     error RegistryProposalCallFailed(uint256 proposalId, address target, bytes returnData);
     /// @notice A proposal must name a contract (or the registry) as its target.
     error RegistryInvalidTarget(address target);
+    /// @notice The calldata passed to approve or execute a proposal is not the proposed calldata
+    /// (`dataHash` is the hash of what was passed).
+    error RegistryProposalDataMismatch(uint256 proposalId, bytes32 dataHash);
 
     // --- events ------------------------------------------------------------------------------------
 
@@ -192,102 +199,181 @@ interface ICarrierRegistry {
     /// @notice Fires when an approved proposal's call has been performed successfully.
     event ProposalExecuted(uint256 indexed proposalId, bytes returnData);
 
-    // --- views (the seams other contracts read) --------------------------------------------------
+    // --- views ------------------------------------------------------------------------------------
+    // The seams the other contracts read (isActive, memberOf, isQuoteSigner, isActiveQuoteSigner,
+    // activeOracleMember, arbiter) are declared on IMembership.
 
-    /// @notice True when `member` is admitted and not suspended.
-    function isActive(address member) external view returns (bool);
+    /// @notice Whether a key may sign and submit SLA reports for a member: its admin or an oracle key.
+    /// @param member the member id
+    /// @param key the submitting address
+    /// @return allowed true when `key` reports for `member` (suspended members included)
+    function isOracle(address member, address key) external view returns (bool allowed);
 
-    /// @notice The member `key` acts for: a member's admin resolves to the member, an operational
-    /// key to its member, anything else to address(0). Suspended members still resolve.
-    function memberOf(address key) external view returns (address member);
+    /// @notice Whether a member holds a council seat and is active (only those vote).
+    /// @param member the member id
+    /// @return seated true when `member` is an active council member
+    function isCouncil(address member) external view returns (bool seated);
 
-    /// @notice True when `key` may sign quotes for `member`: its admin or one of its quote keys.
-    function isQuoteSigner(address member, address key) external view returns (bool);
+    /// @notice The stored record of an address.
+    /// @param account any address
+    /// @return member its status, admin, council seat and membership epoch (zero when never seen)
+    function memberInfo(address account) external view returns (Member memory member);
 
-    /// @notice True when `key` may sign and submit SLA reports for `member`: its admin or an oracle key.
-    function isOracle(address member, address key) external view returns (bool);
+    /// @notice The member a key acts for, and its roles.
+    /// @param key any address
+    /// @return member the member `key` acts for, or address(0)
+    /// @return roles its RegistryRoles flags (ROLE_ADMIN for an admin), or 0
+    function keyOf(address key) external view returns (address member, uint8 roles);
 
-    /// @notice The active member whose oracle key (or admin) `key` is; zero otherwise. One call for
-    /// the hot paths that need both answers (key authorised, member active).
-    function activeOracleMember(address key) external view returns (address member);
+    /// @notice The candidate's current (or last) application.
+    /// @param candidate the applicant
+    /// @return application its expiry, sponsorship count and round
+    function applicationOf(address candidate) external view returns (Application memory application);
 
-    /// @notice True when `key` may sign quotes for `member` and `member` is active.
-    function isActiveQuoteSigner(address member, address key) external view returns (bool);
+    /// @notice Whether a member sponsored the candidate's current application.
+    /// @param candidate the applicant
+    /// @param sponsorMember the sponsoring member
+    /// @return sponsored true when `sponsorMember` sponsored the current round
+    function hasSponsored(address candidate, address sponsorMember) external view returns (bool sponsored);
 
-    /// @notice True when `member` holds a council seat and is active.
-    function isCouncil(address member) external view returns (bool);
+    /// @notice The admin a member proposed as its successor.
+    /// @param member the member id
+    /// @return proposed the pending admin, or address(0)
+    function pendingAdmin(address member) external view returns (address proposed);
 
-    /// @notice Version of this contract's interface.
-    function version() external pure returns (string memory);
+    /// @notice A council proposal and the hash of its calldata.
+    /// @param proposalId the proposal id (1..proposalCount())
+    /// @return proposal the stored proposal (zero when unknown)
+    /// @return dataHash keccak256 of the calldata the registry calls its target with
+    function proposalOf(uint256 proposalId) external view returns (Proposal memory proposal, bytes32 dataHash);
+
+    /// @notice Whether a council member approved a proposal.
+    /// @param proposalId the proposal id
+    /// @param member the council member
+    /// @return approved true when `member` approved `proposalId`
+    function hasApproved(uint256 proposalId, address member) external view returns (bool approved);
+
+    /// @notice The number of proposals ever made; ids run from 1 to this.
+    /// @return count the number of proposals
+    function proposalCount() external view returns (uint256 count);
+
+    /// @notice The council's and the admission's parameters.
+    /// @return councilSize voting council seats (seated members that are active)
+    /// @return councilThreshold approvals that execute a proposal
+    /// @return sponsorsRequired sponsorships that admit an applicant
+    /// @return applicationTtl seconds an application stays open
+    /// @return councilEpoch moves whenever the set of voting council members changes
+    function parameters()
+        external
+        view
+        returns (
+            uint16 councilSize,
+            uint16 councilThreshold,
+            uint16 sponsorsRequired,
+            uint32 applicationTtl,
+            uint32 councilEpoch
+        );
+
+    /// @notice The version of this contract's interface.
+    /// @return semver the version string
+    function version() external pure returns (string memory semver);
 
     // --- admission ---------------------------------------------------------------------------------
 
     /// @notice The caller applies for membership with its profile; it becomes the member's admin
     /// when admitted. A member that left may apply again; an expired application may be renewed.
     /// @dev Named `applyToJoin` because `apply` is a reserved word in Solidity.
+    /// @param profile the applicant's public profile (published in `ProfileUpdated`)
     function applyToJoin(Profile calldata profile) external;
 
-    /// @notice An active member's admin sponsors `candidate` (one vote per member per application);
-    /// the candidate is admitted when the votes reach `sponsorsRequired()`.
+    /// @notice An active member's admin sponsors a candidate (one vote per member per application);
+    /// the candidate is admitted when the votes reach the required number of sponsors.
+    /// @param candidate the applicant
     function sponsor(address candidate) external;
 
     // --- members and keys --------------------------------------------------------------------------
 
     /// @notice The member's admin publishes a new profile (replaces the previous one).
+    /// @param profile the new profile
     function updateProfile(Profile calldata profile) external;
 
-    /// @notice The member's admin ends the membership; every key of the member stops resolving.
+    /// @notice The member's admin ends an active membership; every key of the member stops
+    /// resolving. A suspended member cannot leave (it would escape the council's decision).
     function leave() external;
 
-    /// @notice The member's admin authorises `key` with `roles` (RegistryRoles.QUOTE | ORACLE).
+    /// @notice The member's admin authorises an operational key.
+    /// @param key the new key: never a member, applicant or another member's key
+    /// @param roles RegistryRoles.QUOTE, ORACLE or both
     function addKey(address key, uint8 roles) external;
 
     /// @notice The member's admin revokes one of its operational keys.
+    /// @param key the key to revoke
     function revokeKey(address key) external;
 
-    /// @notice The member's admin replaces `oldKey` by `newKey` with the same roles, atomically.
+    /// @notice The member's admin replaces an operational key by another with the same roles, atomically.
+    /// @param oldKey the key to revoke
+    /// @param newKey the key that takes its roles
     function rotateKey(address oldKey, address newKey) external;
 
-    /// @notice The member's admin names its successor (address(0) cancels); nothing changes until
-    /// the successor accepts.
+    /// @notice The member's admin names its successor; nothing changes until the successor accepts.
+    /// @param newAdmin the successor (address(0) cancels a pending handover)
     function proposeAdmin(address newAdmin) external;
 
-    /// @notice The proposed admin of `member` takes over; the previous admin key stops resolving.
+    /// @notice The proposed admin of a member takes over; the previous admin key stops resolving.
+    /// @param member the member whose admin the caller was proposed as
     function acceptAdmin(address member) external;
 
     // --- council -----------------------------------------------------------------------------------
 
-    /// @notice A council member proposes that the registry calls `target` with `data` (the registry
-    /// itself for its council-only functions); counts as the proposer's approval.
+    /// @notice A council member proposes that the registry calls a target with some calldata (the
+    /// registry itself for its council-only functions); counts as the proposer's approval, and runs
+    /// the call at once when one approval is the threshold. Only the calldata's hash is stored.
+    /// @param target the contract to call
+    /// @param data the calldata
+    /// @return proposalId the new proposal's id
     function propose(address target, bytes calldata data) external returns (uint256 proposalId);
 
-    /// @notice A council member approves; the call is made as soon as the threshold is reached.
-    function approve(uint256 proposalId) external;
+    /// @notice A council member approves; the call is made from the calldata passed here as soon
+    /// as the threshold is reached.
+    /// @param proposalId the proposal to approve
+    /// @param data the proposal's calldata (from ProposalCreated; its hash must match)
+    function approve(uint256 proposalId, bytes calldata data) external;
 
     /// @notice A council member executes a proposal that has enough approvals but was not executed
     /// yet (e.g. after the threshold was lowered).
-    function execute(uint256 proposalId) external;
+    /// @param proposalId the proposal to execute
+    /// @param data the proposal's calldata (its hash must match)
+    function execute(uint256 proposalId, bytes calldata data) external;
 
     // --- council-only (callable only by the registry executing an approved proposal) ----------------
 
     /// @notice Admits a pending, unexpired applicant.
+    /// @param candidate the applicant
     function admit(address candidate) external;
 
-    /// @notice Suspends an active member: it stays a member but `isActive` is false.
+    /// @notice Suspends an active member: it stays a member but `isActive` is false; a suspended
+    /// council seat stops voting (refused if the voting seats would fall below the threshold).
+    /// @param member the member to suspend
     function suspend(address member) external;
 
     /// @notice Reinstates a suspended member.
+    /// @param member the member to reinstate
     function reinstate(address member) external;
 
     /// @notice Expels an active or suspended member for good.
+    /// @param member the member to expel
     function expel(address member) external;
 
-    /// @notice Gives (`seated` true) or takes a council seat.
+    /// @notice Gives or takes a council seat.
+    /// @param member an active member (to seat) or a seated member (to unseat)
+    /// @param seated true to give the seat, false to take it
     function setCouncilSeat(address member, bool seated) external;
 
     /// @notice Sets how many council approvals execute a proposal.
+    /// @param threshold 1..council size
     function setCouncilThreshold(uint16 threshold) external;
 
     /// @notice Sets how many sponsors admit a candidate.
+    /// @param sponsorsRequired at least 1
     function setSponsorsRequired(uint16 sponsorsRequired) external;
 }

@@ -13,9 +13,11 @@ import {OrderTerms} from "../types/OrderTypes.sol";
 ///   buyer's award transaction accepts it, and it becomes part of the order's terms, hence of the
 ///   order id. `publishAwardCopy`, `revealAward` and `verifyAward` take those terms and check the
 ///   order exists in the escrow;
-/// - for an existing order (e.g. an amendment), `notarise` stores the commitment and a 128-bit tag
-///   of each party (two slots) once both signed `ContractCommitment(bytes32 orderId,bytes32
-///   commitment)`; `publishCopy`, `reveal` and `verify` read that record.
+/// - for an existing order (e.g. an amendment), `notarise` takes the order's terms (the escrow must
+///   know the order; its buyer and seller are the only parties), and stores the commitment and a
+///   128-bit tag of each party (two slots) once both signed `ContractCommitment(bytes32 orderId,
+///   address buyer,address seller,bytes32 commitment)`; `publishCopy`, `reveal` and `verify` read
+///   that record.
 interface IContractNotary {
     /// @notice The stored record of a notarised order.
     struct Record {
@@ -26,7 +28,7 @@ interface IContractNotary {
 
     // --- errors ------------------------------------------------------------------------------------
 
-    /// @notice A zero address was given where a contract or party is required.
+    /// @notice A zero address was given where a contract is required.
     error NotaryZeroAddress();
     /// @notice The terms carry no contract commitment (`contractHash` zero).
     error NotaryNoContractInTerms(bytes32 orderId);
@@ -34,8 +36,6 @@ interface IContractNotary {
     error NotaryNoSuchOrder(bytes32 orderId);
     /// @notice A commitment of zero cannot be notarised.
     error NotaryZeroCommitment(bytes32 orderId);
-    /// @notice The buyer and the seller are the same member.
-    error NotarySameParties(address party);
     /// @notice The order already has a notarised commitment.
     error NotaryAlreadyNotarised(bytes32 orderId, bytes32 commitment);
     /// @notice A signature's signer is neither the party's admin nor one of its quote keys.
@@ -50,9 +50,7 @@ interface IContractNotary {
     // --- events ------------------------------------------------------------------------------------
 
     /// @notice Fires when both parties' signatures over the commitment were verified and stored.
-    event ContractNotarised(
-        bytes32 indexed orderId, address indexed buyer, address indexed seller, bytes32 commitment
-    );
+    event ContractNotarised(bytes32 indexed orderId, address indexed buyer, address indexed seller, bytes32 commitment);
     /// @notice Fires when a party publishes the ECIES-encrypted copies (salt || document) for both parties.
     event ContractCopyPublished(
         bytes32 indexed orderId, address indexed publisher, bytes ciphertextForBuyer, bytes ciphertextForSeller
@@ -62,24 +60,32 @@ interface IContractNotary {
 
     // --- notarisation ------------------------------------------------------------------------------
 
-    /// @notice Stores `commitment` for `orderId` given both parties' `ContractCommitment` signatures.
-    function notarise(
-        bytes32 orderId,
-        bytes32 commitment,
-        address buyer,
-        address seller,
-        bytes calldata buyerSig,
-        bytes calldata sellerSig
-    ) external;
+    /// @notice Stores a commitment for an order the escrow opened, given the `ContractCommitment`
+    /// signatures of its buyer and its seller (from the terms: nobody else can notarise for it).
+    /// @param terms the order's terms
+    /// @param commitment keccak256(salt || keccak256(document))
+    /// @param buyerSig the buyer's EIP-712 signature (its admin or a quote key)
+    /// @param sellerSig the seller's EIP-712 signature (its admin or a quote key)
+    function notarise(OrderTerms calldata terms, bytes32 commitment, bytes calldata buyerSig, bytes calldata sellerSig)
+        external;
 
     /// @notice A party (admin or any operational key) publishes the encrypted copies in event data.
+    /// @param orderId the notarised order
+    /// @param ciphertextForBuyer ECIES(salt || document) for the buyer's key
+    /// @param ciphertextForSeller ECIES(salt || document) for the seller's key
     function publishCopy(bytes32 orderId, bytes calldata ciphertextForBuyer, bytes calldata ciphertextForSeller)
         external;
 
-    /// @notice Proves on chain that `salt` and `document` match the order's commitment (an event).
+    /// @notice Proves on chain that a salt and a document match the order's commitment (an event).
+    /// @param orderId the notarised order
+    /// @param salt the commitment's salt
+    /// @param document the canonical JSON of the contract
     function reveal(bytes32 orderId, bytes32 salt, bytes calldata document) external;
 
     /// @notice `publishCopy` for an awarded order whose terms carry the commitment.
+    /// @param terms the order's terms (`contractHash` is the commitment)
+    /// @param ciphertextForBuyer ECIES(salt || document) for the buyer's key
+    /// @param ciphertextForSeller ECIES(salt || document) for the seller's key
     function publishAwardCopy(
         OrderTerms calldata terms,
         bytes calldata ciphertextForBuyer,
@@ -87,31 +93,57 @@ interface IContractNotary {
     ) external;
 
     /// @notice `reveal` for an awarded order whose terms carry the commitment.
+    /// @param terms the order's terms
+    /// @param salt the commitment's salt
+    /// @param document the canonical JSON of the contract
     function revealAward(OrderTerms calldata terms, bytes32 salt, bytes calldata document) external;
 
-    /// @notice True when `salt` and `document` match the commitment in the terms of an opened order.
+    /// @notice Whether a salt and a document match the commitment in the terms of an opened order.
+    /// @param terms the order's terms
+    /// @param salt the commitment's salt
+    /// @param document the canonical JSON of the contract
+    /// @return matches true when the order exists and the commitment matches
     function verifyAward(OrderTerms calldata terms, bytes32 salt, bytes calldata document)
         external
         view
-        returns (bool);
+        returns (bool matches);
 
     // --- views -------------------------------------------------------------------------------------
 
-    /// @notice True when `salt` and `document` match the order's notarised commitment.
-    function verify(bytes32 orderId, bytes32 salt, bytes calldata document) external view returns (bool);
+    /// @notice Whether a salt and a document match the order's notarised commitment.
+    /// @param orderId the order
+    /// @param salt the commitment's salt
+    /// @param document the canonical JSON of the contract
+    /// @return matches true when a commitment is stored and matches
+    function verify(bytes32 orderId, bytes32 salt, bytes calldata document) external view returns (bool matches);
 
-    /// @notice The commitment of `salt` and `document`.
-    function commitmentOf(bytes32 salt, bytes calldata document) external pure returns (bytes32);
+    /// @notice The commitment of a salt and a document.
+    /// @param salt the salt
+    /// @param document the canonical JSON of the contract
+    /// @return commitment keccak256(salt || keccak256(document))
+    function commitmentOf(bytes32 salt, bytes calldata document) external pure returns (bytes32 commitment);
 
-    /// @notice The stored record of an order (zero commitment when none).
-    function recordOf(bytes32 orderId) external view returns (Record memory);
+    /// @notice The stored record of an order.
+    /// @param orderId the order
+    /// @return record its commitment and party tags (zero commitment when none)
+    function recordOf(bytes32 orderId) external view returns (Record memory record);
 
-    /// @notice The EIP-712 digest a party signs for `notarise`.
-    function contractDigest(bytes32 orderId, bytes32 commitment) external view returns (bytes32);
+    /// @notice The EIP-712 digest both parties sign for `notarise`.
+    /// @param orderId the order
+    /// @param buyer the order's buyer
+    /// @param seller the order's seller
+    /// @param commitment the commitment
+    /// @return digest the digest in this notary's domain
+    function contractDigest(bytes32 orderId, address buyer, address seller, bytes32 commitment)
+        external
+        view
+        returns (bytes32 digest);
 
     /// @notice The escrow whose orders awarded contracts belong to.
-    function escrow() external view returns (address);
+    /// @return escrowAddress the OrderEscrow
+    function escrow() external view returns (address escrowAddress);
 
-    /// @notice Version of this contract's interface.
-    function version() external pure returns (string memory);
+    /// @notice The version of this contract's interface.
+    /// @return semver the version string
+    function version() external pure returns (string memory semver);
 }

@@ -8,13 +8,17 @@ import {CreditSchedule} from "../types/OrderTypes.sol";
 /// opens the escrowed order (its terms carry the seller-signed contract commitment) in the same
 /// transaction.
 /// @dev RFQs are content-addressed like orders: `rfqId = uint256(keccak256(abi.encode(rfq)))` and
-/// every call that touches an RFQ passes `Rfq calldata rfq`, checked by hashing. The market stores
-/// one slot per RFQ: its status, the number of entries in its commitment log and a 192-bit running
-/// hash of that log (each commitment or withdrawal is appended as `(provider, digest)`, a
-/// withdrawal with digest zero). Award and close replay the log from calldata (the `QuoteCommitted`
-/// and `QuoteWithdrawn` events hold it), so no per-commitment storage slot is ever written. The
-/// running hash starts from a seed of the RFQ's buyer and token (`QuoteLog.seed`), so a replayed
-/// log also proves who the buyer is and which token settles: `awardQuote` needs no `Rfq` calldata.
+/// every call that touches an RFQ passes `Rfq calldata rfq`, checked by hashing. An RFQ invites
+/// 1..MAX_INVITED active members in strictly increasing address order. The market stores one slot
+/// per RFQ: its status, its deadline, three bits per invitee (how many log entries it made, at most
+/// MAX_ENTRIES_PER_PROVIDER, and whether its last one is a live commitment) and a 192-bit running
+/// hash of the commitment log (each commitment or withdrawal is appended as `(provider, digest)`, a
+/// withdrawal with digest zero). The award replays the log from calldata (the `QuoteCommitted` and
+/// `QuoteWithdrawn` events hold it), so no per-commitment storage slot is ever written. Quotes are
+/// sealed until the deadline: no entry is appended after it and no award happens before it, so the
+/// log an award replays can no longer change. The running hash starts from a seed of the RFQ's
+/// buyer and token (`QuoteLog.seed`), so a replayed log also proves who the buyer is and which token
+/// settles: `awardQuote` needs no `Rfq` calldata.
 interface IRfqMarket {
     // --- types -------------------------------------------------------------------------------------
 
@@ -35,7 +39,7 @@ interface IRfqMarket {
     /// @param requestHash keccak256 of the canonical JSON of the Sonata quote request
     /// @param productKey keccak256 of the MEF product spec URN
     /// @param locationKey keccak256 of the location key (country, metro or site)
-    /// @param invited providers allowed to answer; empty = open to every active member
+    /// @param invited the providers asked to answer: 1..MAX_INVITED members, strictly increasing
     struct Rfq {
         address buyer;
         uint40 deadline;
@@ -48,9 +52,12 @@ interface IRfqMarket {
     }
 
     /// @notice The one stored slot of an RFQ.
+    /// @dev `invitees`: for invitee i (its position in `Rfq.invited`), bits 3i..3i+1 count its log
+    /// entries and bit 3i+2 says its last entry is a live commitment.
     struct RfqState {
         RfqStatus status;
-        uint16 entries;
+        uint32 deadline;
+        uint24 invitees;
         uint192 logHash;
     }
 
@@ -100,33 +107,41 @@ interface IRfqMarket {
     error RfqNotBuyer(uint256 rfqId, address caller);
     /// @notice The buyer is not an active member of the registry.
     error RfqBuyerInactive(address buyer);
-    /// @notice The settlement token is not allow-listed by the escrow.
-    error RfqTokenNotAllowed(address token);
-    /// @notice The deadline is not in the future at posting.
-    error RfqDeadlineNotInFuture(uint40 deadline, uint256 nowTime);
-    /// @notice More invited providers than the market accepts.
-    error RfqTooManyInvited(uint256 invited, uint256 max);
+    /// @notice The deadline must leave providers at least MIN_QUOTE_WINDOW and at most MAX_QUOTE_WINDOW.
+    error RfqDeadlineOutOfRange(uint40 deadline, uint256 earliest, uint256 latest);
+    /// @notice An RFQ invites 1..`max` providers.
+    error RfqInvitedCount(uint256 invited, uint256 max);
+    /// @notice The invitees are not in strictly increasing address order (a repeated invitee is refused here).
+    error RfqInviteesNotSorted(uint256 index);
+    /// @notice The buyer cannot invite itself.
+    error RfqInviteeNotEligible(address invitee);
     /// @notice The same RFQ (same hash) was posted before.
     error RfqAlreadyPosted(uint256 rfqId);
     /// @notice The RFQ is not open (never posted, awarded, cancelled or closed).
     error RfqNotOpen(uint256 rfqId, RfqStatus status);
-    /// @notice The RFQ cannot be closed yet: it is open and its deadline has not passed, or it is not
-    /// awarded or open.
+    /// @notice The RFQ cannot be closed: it is open and its deadline has not passed, or it is
+    /// neither awarded nor open.
     error RfqNotClosable(uint256 rfqId, RfqStatus status, uint40 deadline);
+    /// @notice Only the buyer may close an open RFQ until its award window ends at `until`.
+    error RfqAwardWindow(uint256 rfqId, uint256 until);
+    /// @notice Quotes are sealed until the deadline: nothing can be awarded before it.
+    error RfqBeforeDeadline(uint256 rfqId, uint40 deadline);
     /// @notice A commitment or withdrawal came after the RFQ's deadline.
     error QuoteAfterDeadline(uint256 rfqId, uint40 deadline, uint256 nowTime);
     /// @notice The provider is not invited to this RFQ.
     error QuoteProviderNotInvited(uint256 rfqId, address provider);
-    /// @notice The provider is not an active member (or is the buyer itself).
+    /// @notice The provider is not an active member.
     error QuoteProviderInactive(address provider);
     /// @notice `signer` is neither the provider's admin nor one of its quote keys.
     error QuoteWrongSigner(address provider, address signer);
     /// @notice A commitment of digest zero (zero is how withdrawals are logged).
     error QuoteZeroDigest();
-    /// @notice The RFQ's commitment log is full.
-    error QuoteLogFull(uint256 rfqId, uint16 entries);
+    /// @notice The provider made its `max` log entries in this RFQ already.
+    error QuoteEntriesExhausted(uint256 rfqId, address provider, uint256 max);
+    /// @notice The provider has no live commitment to withdraw.
+    error QuoteNothingToWithdraw(uint256 rfqId, address provider);
     /// @notice The log passed in calldata is not the RFQ's commitment log.
-    error QuoteLogMismatch(uint256 rfqId, uint16 entries, uint256 given);
+    error QuoteLogMismatch(uint256 rfqId, uint256 entries, uint256 given);
     /// @notice The quote's digest is not the provider's live commitment for this RFQ.
     error QuoteNotCommitted(uint256 rfqId, address provider, bytes32 digest);
     /// @notice The quote names another RFQ, buyer or token than the RFQ it is awarded in.
@@ -151,7 +166,8 @@ interface IRfqMarket {
     event RfqAwarded(uint256 indexed rfqId, bytes32 indexed orderId, address indexed provider, bytes32 digest);
     /// @notice Fires when the buyer cancels an open RFQ.
     event RfqCancelled(uint256 indexed rfqId);
-    /// @notice Fires when an awarded or expired RFQ is closed and quote timeliness was recorded.
+    /// @notice Fires when an awarded RFQ, or an open one past its deadline, is closed and the quote
+    /// timeliness of every invitee was recorded.
     event RfqClosed(uint256 indexed rfqId, RfqStatus previous);
     /// @notice Fires when a provider invalidates nonces (`mask` bits of word `word`).
     event NoncesInvalidated(address indexed provider, uint256 word, uint256 mask);
@@ -160,32 +176,48 @@ interface IRfqMarket {
 
     // --- buyer -------------------------------------------------------------------------------------
 
-    /// @notice Posts an RFQ (caller = `rfq.buyer`, an active member); returns its id.
+    /// @notice Posts an RFQ; the caller must be `rfq.buyer`, an active member, inviting 1..MAX_INVITED
+    /// other addresses in strictly increasing order (no one twice), with a deadline MIN_QUOTE_WINDOW
+    /// to MAX_QUOTE_WINDOW away. The token is checked at award: an RFQ in a token the escrow does not
+    /// take can never be awarded and blames nobody when it closes.
+    /// @param rfq the request for quote (its hash is its id; nothing of it is stored)
+    /// @return rfqId uint256(keccak256(abi.encode(rfq)))
     function postRfq(Rfq calldata rfq) external returns (uint256 rfqId);
 
     /// @notice Awards the committed quote: verifies it, opens the order in the escrow (pulling the
     /// buyer's funds). The quote's `contractHash`, signed by the seller with the quote and accepted
     /// by the buyer's transaction, becomes part of the order's terms: the notarised contract.
-    /// @dev The buyer must be an active member (a suspended buyer cannot award).
-    function award(
-        Rfq calldata rfq,
-        Quote calldata quote,
-        bytes calldata signature,
-        LogEntry[] calldata log
-    ) external returns (bytes32 orderId);
+    /// @dev The buyer must be an active member (a suspended buyer cannot award), and the deadline
+    /// must have passed (quotes are sealed until then).
+    /// @param rfq the RFQ the quote answers
+    /// @param quote the provider's quote
+    /// @param signature the provider's EIP-712 signature of `quote` (its admin or a quote key)
+    /// @param log the RFQ's whole commitment log, in order (from QuoteCommitted / QuoteWithdrawn)
+    /// @return orderId the id of the order opened in the escrow (the hash of its terms)
+    function award(Rfq calldata rfq, Quote calldata quote, bytes calldata signature, LogEntry[] calldata log)
+        external
+        returns (bytes32 orderId);
 
     /// @notice `award` without the RFQ in calldata (the cheaper path): the RFQ is `quote.rfqId`, and
     /// its buyer and token are proven by the log replay, whose hash is seeded with them.
     /// @dev A quote whose buyer or token is not the RFQ's fails with `QuoteLogMismatch`; `award`
     /// names that case precisely (`QuoteNotForRfq`).
-    function awardQuote(
-        Quote calldata quote,
-        bytes calldata signature,
-        LogEntry[] calldata log
-    ) external returns (bytes32 orderId);
+    /// @param quote the provider's quote
+    /// @param signature the provider's EIP-712 signature of `quote`
+    /// @param log the RFQ's whole commitment log, in order
+    /// @return orderId the id of the order opened in the escrow
+    function awardQuote(Quote calldata quote, bytes calldata signature, LogEntry[] calldata log)
+        external
+        returns (bytes32 orderId);
 
     /// @notice `award` preceded by the buyer's EIP-2612 permit for the escrow (a failed permit is
     /// ignored, so a front-run permit does not block the award).
+    /// @param rfq the RFQ the quote answers
+    /// @param quote the provider's quote
+    /// @param signature the provider's EIP-712 signature of `quote`
+    /// @param log the RFQ's whole commitment log, in order
+    /// @param permit the buyer's permit of the settlement token for the escrow
+    /// @return orderId the id of the order opened in the escrow
     function awardWithPermit(
         Rfq calldata rfq,
         Quote calldata quote,
@@ -195,46 +227,98 @@ interface IRfqMarket {
     ) external returns (bytes32 orderId);
 
     /// @notice The buyer cancels an open RFQ.
+    /// @param rfq the RFQ to cancel
     function cancelRfq(Rfq calldata rfq) external;
 
-    /// @notice Anyone closes an awarded RFQ, or an open one after its deadline, recording quote
-    /// timeliness in the SLA ledger for invited providers and committers.
-    function closeRfq(Rfq calldata rfq, LogEntry[] calldata log) external;
+    /// @notice Closes an RFQ and records in the SLA ledger, once per invitee that is an active member,
+    /// whether it held a live commitment (nothing when the escrow does not take the RFQ's token):
+    /// anyone may close an awarded RFQ, the buyer an open one after its deadline, and anyone an open
+    /// one after the award window (AWARD_WINDOW after the deadline) ended.
+    /// @param rfq the RFQ to close
+    function closeRfq(Rfq calldata rfq) external;
 
     // --- provider ----------------------------------------------------------------------------------
 
-    /// @notice Commits (or replaces) the provider's sealed quote digest; caller = its admin or quote key.
+    /// @notice Commits (or replaces) an invited provider's sealed quote digest before the deadline;
+    /// the caller must be its admin or one of its quote keys and the provider active. Each provider
+    /// appends at most MAX_ENTRIES_PER_PROVIDER entries to an RFQ's log.
+    /// @param rfq the RFQ the quote answers
+    /// @param provider the quoting member
+    /// @param digest the EIP-712 digest of the signed quote (`quoteDigest`)
     function commitQuote(Rfq calldata rfq, address provider, bytes32 digest) external;
 
-    /// @notice Withdraws the provider's commitment before the deadline.
+    /// @notice Withdraws the provider's live commitment before the deadline (logged with digest
+    /// zero); the same checks as `commitQuote`.
+    /// @param rfq the RFQ
+    /// @param provider the quoting member
     function withdrawQuote(Rfq calldata rfq, address provider) external;
 
-    /// @notice Marks the `mask` bits of nonce word `word` of `provider` used.
+    /// @notice Marks nonces of the provider used, cancelling the quotes that carry them.
+    /// @param provider the quoting member (the caller is its admin or a quote key)
+    /// @param word the bitmap word (nonce >> 8)
+    /// @param mask the bits to set (1 << (nonce & 255) for each nonce)
     function invalidateNonces(address provider, uint256 word, uint256 mask) external;
 
-    /// @notice Cancels every outstanding quote of `provider` by bumping its quote epoch.
+    /// @notice Cancels every outstanding quote of the provider by bumping its quote epoch.
+    /// @param provider the quoting member (the caller is its admin or a quote key)
+    /// @return epoch the new epoch
     function bumpQuoteEpoch(address provider) external returns (uint64 epoch);
 
     // --- views -------------------------------------------------------------------------------------
 
-    /// @notice The id of an RFQ: uint256(keccak256(abi.encode(rfq))).
-    function rfqIdOf(Rfq calldata rfq) external pure returns (uint256);
+    /// @notice The id of an RFQ.
+    /// @param rfq the RFQ
+    /// @return rfqId uint256(keccak256(abi.encode(rfq)))
+    function rfqIdOf(Rfq calldata rfq) external pure returns (uint256 rfqId);
 
     /// @notice The stored state of an RFQ.
-    function rfqState(uint256 rfqId) external view returns (RfqState memory);
+    /// @param rfqId the RFQ id
+    /// @return state its status, log length and log hash (zero when never posted)
+    function rfqState(uint256 rfqId) external view returns (RfqState memory state);
 
-    /// @notice The EIP-712 digest a provider signs and commits for `quote`.
-    function quoteDigest(Quote calldata quote) external view returns (bytes32);
+    /// @notice The EIP-712 digest a provider signs and commits for a quote.
+    /// @param quote the quote
+    /// @return digest the digest in this market's domain (chain id and address)
+    function quoteDigest(Quote calldata quote) external view returns (bytes32 digest);
 
-    /// @notice The provider's nonce bitmap word `word`.
-    function nonceBitmap(address provider, uint256 word) external view returns (uint256);
+    /// @notice One word of the provider's nonce bitmap.
+    /// @param provider the quoting member
+    /// @param word the word index (nonce >> 8)
+    /// @return bits the used-nonce bits of that word
+    function nonceBitmap(address provider, uint256 word) external view returns (uint256 bits);
 
     /// @notice The provider's current quote epoch.
-    function quoteEpoch(address provider) external view returns (uint64);
+    /// @param provider the quoting member
+    /// @return epoch quotes signed under another epoch cannot be awarded
+    function quoteEpoch(address provider) external view returns (uint64 epoch);
 
-    /// @notice Upper bound of invited providers per RFQ and of entries per commitment log.
-    function MAX_PARTICIPANTS() external view returns (uint256);
+    /// @notice The registry, escrow and ledger this market was deployed with.
+    /// @return registry the membership seam
+    /// @return escrow the OrderEscrow orders open in
+    /// @return ledger the SlaLedger quote timeliness goes to
+    function links() external view returns (address registry, address escrow, address ledger);
 
-    /// @notice Version of this contract's interface.
-    function version() external pure returns (string memory);
+    /// @notice The most providers an RFQ may invite.
+    /// @return max the bound
+    function MAX_INVITED() external view returns (uint256 max);
+
+    /// @notice The most log entries (commitments and withdrawals) one provider may make in one RFQ.
+    /// @return max the bound
+    function MAX_ENTRIES_PER_PROVIDER() external view returns (uint256 max);
+
+    /// @notice The least time between posting an RFQ and its deadline.
+    /// @return window seconds
+    function MIN_QUOTE_WINDOW() external view returns (uint256 window);
+
+    /// @notice The most time between posting an RFQ and its deadline.
+    /// @return window seconds
+    function MAX_QUOTE_WINDOW() external view returns (uint256 window);
+
+    /// @notice How long after its deadline only the buyer may close an open RFQ (to award it first).
+    /// @return window seconds
+    function AWARD_WINDOW() external view returns (uint256 window);
+
+    /// @notice The version of this contract's interface.
+    /// @return semver the version string
+    function version() external pure returns (string memory semver);
 }

@@ -25,23 +25,25 @@ library QuoteHash {
         return keccak256(abi.encode(CREDIT_SCHEDULE_TYPEHASH, credits));
     }
 
-    /// @notice hashStruct of a quote; encoded in two halves to stay within the stack.
-    function hash(IRfqMarket.Quote calldata q) internal pure returns (bytes32) {
-        return keccak256(
-            bytes.concat(
-                abi.encode(QUOTE_TYPEHASH, q.rfqId, q.provider, q.buyer, q.token, q.oneTimeCharge, q.monthlyCharge),
-                abi.encode(
-                    q.termMonths,
-                    q.installDays,
-                    q.slaTermsHash,
-                    hashCredits(q.credits),
-                    q.prepaidMonths,
-                    q.validUntil,
-                    q.nonce,
-                    q.epoch,
-                    q.contractHash
-                )
-            )
-        );
+    /// @notice hashStruct of a quote: keccak256(QUOTE_TYPEHASH, its first nine fields, hashStruct of
+    /// its credit schedule, its last five fields).
+    /// @dev Hashed straight from calldata in scratch memory: a Quote is a static struct of 25 words
+    /// (the credit schedule inline at words 9..19). Equal to the abi.encode form for well-formed
+    /// calldata; a quote with dirty padding hashes differently, so no signature made over the typed
+    /// values can match it (and the award reads every field through checked accessors anyway).
+    function hash(IRfqMarket.Quote calldata q) internal pure returns (bytes32 result) {
+        bytes32 quoteTypehash = QUOTE_TYPEHASH;
+        bytes32 creditsTypehash = CREDIT_SCHEDULE_TYPEHASH;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, creditsTypehash)
+            calldatacopy(add(ptr, 0x20), add(q, 0x120), 0x160)
+            let credits := keccak256(ptr, 0x180)
+            mstore(ptr, quoteTypehash)
+            calldatacopy(add(ptr, 0x20), q, 0x120)
+            mstore(add(ptr, 0x140), credits)
+            calldatacopy(add(ptr, 0x160), add(q, 0x280), 0xa0)
+            result := keccak256(ptr, 0x200)
+        }
     }
 }

@@ -39,13 +39,4 @@ library QuoteLog {
             if (log[i - 1].provider == provider) return (log[i - 1].digest, true);
         }
     }
-
-    /// @notice True when entry `i` is the last entry of its provider (the one that counts).
-    function isLastOf(IRfqMarket.LogEntry[] calldata log, uint256 i) internal pure returns (bool) {
-        address provider = log[i].provider;
-        for (uint256 j = i + 1; j < log.length; ++j) {
-            if (log[j].provider == provider) return false;
-        }
-        return true;
-    }
 }

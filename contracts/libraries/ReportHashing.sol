@@ -3,6 +3,7 @@ pragma solidity 0.8.29;
 
 import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {Report} from "../interfaces/ISlaLedger.sol";
+import {ReportKinds} from "./ReportKinds.sol";
 
 /// @title ReportHashing
 /// @notice Report ids, content hashes, batch leaves and the batch Merkle root.
@@ -15,7 +16,7 @@ library ReportHashing {
 
     /// @notice What a report is about: keccak256(abi.encode(orderId, kind, key)).
     function idOf(Report calldata report) internal pure returns (bytes32) {
-        return keccak256(abi.encode(report.orderId, report.kind, report.key));
+        return ReportKinds.idOf(report.orderId, report.kind, report.key);
     }
 
     /// @notice What a report says: keccak256(abi.encode(report)).

@@ -9,8 +9,8 @@ import {Report} from "../interfaces/ISlaLedger.sol";
 /// pass before it can become final.
 /// @dev Lifecycle facts (acknowledged, in progress, completed, failed) happen once per order, so
 /// their key is 0 and two different contents for them are a conflict. Period reports are keyed by
-/// the billing period (1 = the first month after delivery), trouble tickets by a 32-bit key of the
-/// Sonata ticket id.
+/// the billing period (1 = the month of delivery, see BillingCalendar), trouble tickets by the full
+/// keccak256 of the Sonata ticket id (no ticket key can be ground to collide with another).
 library ReportKinds {
     /// @notice Sonata order acknowledged; value0 = event time.
     uint8 internal constant ORDER_ACKNOWLEDGED = 1;
@@ -32,18 +32,19 @@ library ReportKinds {
 
     uint256 private constant PPM = 1_000_000;
 
-    /// @notice Billing periods up to this one have their status packed in the order's fact word.
-    uint32 internal constant PACKED_PERIODS = 124;
+    /// @notice The id of the fact about (`orderId`, `kind`, `key`): what every report of it shares.
+    /// @param orderId the order
+    /// @param kind the report kind
+    /// @param key the billing period, the ticket key or 0
+    /// @return reportId keccak256(abi.encode(orderId, kind, key))
+    function idOf(bytes32 orderId, uint8 kind, uint256 key) internal pure returns (bytes32 reportId) {
+        return keccak256(abi.encode(orderId, kind, key));
+    }
 
-    /// @notice Where the status of a fact lives in its order's 256-bit fact word: two bits per fact
-    /// (a ReportStatus), lifecycle kinds in fields 0-3, billing periods 1..PACKED_PERIODS in fields
-    /// 4..127. Facts without a field (trouble tickets, later periods) are kept per report id.
-    /// @dev Packing makes every finality of an order after its first one rewrite a warm-able slot
-    /// (5k gas) instead of creating one (22.1k).
-    function packedShift(uint8 kind, uint32 key) internal pure returns (bool packed, uint256 shift) {
-        if (kind >= ORDER_ACKNOWLEDGED && kind <= ORDER_FAILED) return (true, 2 * uint256(kind - ORDER_ACKNOWLEDGED));
-        if (kind == PERIOD && key >= 1 && key <= PACKED_PERIODS) return (true, 2 * (uint256(key) + 3));
-        return (false, 0);
+    /// @notice True for the kinds whose final fact moves money in the escrow (completed, failed,
+    /// period): their finality is recorded by the escrow's books, not by the ledger.
+    function movesMoney(uint8 kind) internal pure returns (bool) {
+        return kind == ORDER_COMPLETED || kind == ORDER_FAILED || kind == PERIOD;
     }
 
     /// @notice True for a kind the ledger knows.
@@ -69,7 +70,7 @@ library ReportKinds {
                 && report.metrics.frameLossPpm <= PPM;
         }
         if (kind == TROUBLE_TICKET) {
-            return report.value0 <= type(uint32).max;
+            return report.key != 0 && report.value0 <= type(uint32).max;
         }
         return false;
     }

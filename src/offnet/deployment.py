@@ -48,8 +48,19 @@ class SuiteConfig(BaseModel):
     council_threshold: int = Field(1, ge=1, description="approvals a council proposal needs (m of n)")
     sponsors_required: int = Field(2, ge=1, description="active sponsors that admit an applicant")
     application_ttl: int = Field(14 * 86400, gt=0, description="seconds an application stays open")
-    liveness_window: int = Field(2 * 86400, gt=0, description="seconds before an undisputed report is final")
+    liveness_window: int = Field(
+        2 * 86400,
+        gt=0,
+        le=7 * 86400,
+        description="seconds before an undisputed report is final (at most 7 days)",
+    )
     tokens: list[str] = Field(default_factory=list, description="allow-listed settlement tokens")
+    min_order_value: int = Field(
+        1_000_000,
+        ge=1,
+        lt=2**96,
+        description="least value of an order (one-time charge + whole term) in each token's smallest unit",
+    )
     test_token: bool | None = Field(None, description="deploy TestStablecoin (default: on local chains)")
 
     @field_validator("founders", "council", "tokens")
@@ -231,7 +242,7 @@ def deploy_suite(
     # from the deployer's next nonces, and checked once deployed.
     predicted = predict_deployments(sender.address, chain.peek_nonce(sender.address), 4)
     at_escrow, at_ledger, _, at_market = predicted
-    escrow = deploy("OrderEscrow", registry.address, at_market, at_ledger, tokens)
+    escrow = deploy("OrderEscrow", registry.address, at_market, at_ledger, tokens, config.min_order_value)
     ledger = deploy("SlaLedger", registry.address, at_escrow, at_market, config.liveness_window)
     notary = deploy("ContractNotary", registry.address, at_escrow)
     market = deploy("RfqMarket", registry.address, at_escrow, at_ledger)

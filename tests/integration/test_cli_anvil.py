@@ -32,6 +32,10 @@ ROOT = Path(__file__).resolve().parents[2]
 OFFNET = ROOT / ".venv" / "bin" / "offnet"
 PASSWORD_ENV = "OFFNET_TEST_PASSWORD"
 NAMES = ("alice", "bob", "carol", "dave")
+# Quotes are due two days after posting (the market asks for at least one); the award comes after the
+# deadline, once the commitments are sealed.
+QUOTE_WINDOW = 2 * 86_400
+PAST_DEADLINE = "49h"
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ def flow(cli: Cli, node):
 
     cli.ok("dev", "mint", addr("alice"), "100000")
     request = load_example("quote_create")
-    request["requestedQuoteCompletionDate"] = rfc3339(node.now() + 3600)
+    request["requestedQuoteCompletionDate"] = rfc3339(node.now() + QUOTE_WINDOW)
     request["quoteItem"][0]["product"]["place"][0]["country"] = "GB"
     request_file = cli.home / "request.json"
     request_file.write_text(json.dumps(request))
@@ -202,6 +206,7 @@ def flow(cli: Cli, node):
             account=name,
         )
         commit = cli.ok("quote", "commit", files[name], account=name)
+    cli.ok("dev", "advance-time", PAST_DEADLINE)  # the market awards sealed commitments only
     awarded = cli.ok("award", files["carol"], files["dave"], "--json", account="alice").json()
     return {
         "deployed": deployed,
@@ -433,7 +438,7 @@ def _committed_quote(cli, flow, node, name: str, due_in: int, *prices: str) -> t
     )
     path = cli.home / f"request-{name}.json"
     path.write_text(json.dumps(request))
-    rfq_id = cli.ok("rfq", "post", str(path), "--json", account="alice").json()["rfqId"]
+    rfq_id = cli.ok("rfq", "post", str(path), "--invite", "dave", "--json", account="alice").json()["rfqId"]
     quote_file = str(cli.home / f"quote-{name}.json")
     cli.ok("quote", "sign", rfq_id, *prices, "--term", "36", "--out", quote_file, account="dave")
     cli.ok("quote", "commit", quote_file, account="dave")
@@ -441,7 +446,9 @@ def _committed_quote(cli, flow, node, name: str, due_in: int, *prices: str) -> t
 
 
 def test_quotes__withdrawn_commitment_shows_in_the_log_and_rfq_cancels(cli, flow, node):
-    rfq_id, _ = _committed_quote(cli, flow, node, "second", 7200, "--one-time", "10", "--monthly", "5")
+    rfq_id, _ = _committed_quote(
+        cli, flow, node, "second", QUOTE_WINDOW, "--one-time", "10", "--monthly", "5"
+    )
     cli.ok("quote", "withdraw", rfq_id, account="dave")
     shown = cli.ok("rfq", "show", rfq_id, "--json").json()
     assert [(c["provider"], c["withdrawn"]) for c in shown["commitments"]] == [
@@ -517,9 +524,11 @@ def test_order__fund_dispute_cancel_withdraw_move_the_money_statement(cli, flow)
     )
     cli.ok("order", "cancel", order_id, account="alice")
     order = cli.ok("order", "show", order_id, "--json").json()
-    assert order["status"] == "cancelled" and order["moneyFlow"]["held"] == 0
+    assert order["status"] == "cancelled"  # before the seller acknowledged: a full refund, in the order
+    assert order["moneyFlow"]["held"] == (2_000 + 3 * 1_000) * 10**6
     withdrawn = cli.ok("order", "withdraw", order_id, account="alice")
-    assert "withdraw: tx 0x" in withdrawn.out
+    assert "withdraw: tx 0x" in withdrawn.out and "(the order's refund)" in withdrawn.out
+    assert cli.ok("order", "show", order_id, "--json").json()["moneyFlow"]["held"] == 0
     assert_one_line_error(
         cli("order", "withdraw", order_id, account="alice"), "refused: ", "EscrowNothingToWithdraw("
     )
@@ -535,8 +544,9 @@ def test_dev__advance_time_moves_the_chain_clock(cli, node):
 
 def test_award__with_permit_needs_no_approval_transaction(cli, flow, node):
     _, quote_file = _committed_quote(
-        cli, flow, node, "permit", 3600, "--one-time", "100", "--monthly", "50", "--prepaid", "2"
+        cli, flow, node, "permit", QUOTE_WINDOW, "--one-time", "100", "--monthly", "50", "--prepaid", "2"
     )
+    cli.ok("dev", "advance-time", PAST_DEADLINE)
     run = cli.ok("award", quote_file, "--permit", account="alice")
     assert "approve escrow" not in run.out
     assert "award (EIP-2612 permit, no approval transaction): tx 0x" in run.out
@@ -583,7 +593,17 @@ def _rfq_with_request(cli, node, name: str, term: int) -> tuple[str, str]:
         str(request_file),
     )
     rfq_id = cli.ok(
-        "rfq", "post", str(request_file), "--invite", "carol", "--invite", "dave", "--json", account="alice"
+        "rfq",
+        "post",
+        str(request_file),
+        "--deadline",
+        rfc3339(node.now() + QUOTE_WINDOW),
+        "--invite",
+        "carol",
+        "--invite",
+        "dave",
+        "--json",
+        account="alice",
     ).json()["rfqId"]
     return rfq_id, str(request_file)
 
@@ -654,6 +674,7 @@ def test_award__ranks_like_for_like_and_shows_term_charges_and_carrier(cli, flow
             account=name,
         )
         cli.ok("quote", "commit", files[name], account=name)
+    cli.ok("dev", "advance-time", PAST_DEADLINE)
     run = cli.ok("award", files["carol"], files["dave"], account="alice")
     table = run.out.split("\norder ")[0]
     assert "ranked by cost per month over each quote's own term" in " ".join(table.split())
@@ -665,17 +686,19 @@ def test_award__ranks_like_for_like_and_shows_term_charges_and_carrier(cli, flow
     assert [line for line in run.out.splitlines() if ": tx 0x" not in line and len(line) > 80] == []
 
 
-def test_rfq__invitee_that_is_not_an_active_provider_is_refused(cli, flow, tmp_path):
+def test_rfq__invitee_that_is_not_an_active_provider_is_refused(cli, flow, node, tmp_path):
     request = tmp_path / "request.json"
-    cli.raw("rfq", "draft", "--country", "GB", "--city", "York", "--deadline", "60d", "--out", str(request))
+    cli.raw("rfq", "draft", "--country", "GB", "--city", "York", "--out", str(request))
+    due = ("--deadline", rfc3339(node.now() + QUOTE_WINDOW))  # the chain's clock runs ahead of the wall's
     outsider = Account.from_key(keccak(text="cli-anvil outsider")).address
+    assert_one_line_error(cli("rfq", "post", str(request), *due, account="alice"), "error: ", "give --invite")
     assert_one_line_error(
-        cli("rfq", "post", str(request), "--invite", outsider, account="alice"),
+        cli("rfq", "post", str(request), *due, "--invite", outsider, account="alice"),
         "error: ",
         f"--invite {outsider} is not an active provider (status: none)",
     )
     assert_one_line_error(
-        cli("rfq", "post", str(request), "--invite", "carol", "--invite", "carol", account="alice"),
+        cli("rfq", "post", str(request), *due, "--invite", "carol", "--invite", "carol", account="alice"),
         "error: ",
         "is given twice",
     )

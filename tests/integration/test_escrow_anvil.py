@@ -1,76 +1,67 @@
-"""One full order lifecycle through OrderEscrow on a real anvil node, money conserved at every step."""
+"""One full order lifecycle through OrderEscrow on a real anvil node, money conserved at every step:
+awarded through the market, outcomes reported by both parties' oracles and finalised by the ledger,
+calendar billing periods (the first pro rata), the last period claimed by timeout."""
 
 from collections.abc import Callable
 
 import pytest
-from eth_utils import keccak
 
-from offnet.chain import Receipt
 from offnet.chain.tx import call
+from offnet.market.periods import period_bounds, period_charge
 from offnet.market.types import OrderStatus, PeriodMetrics
-from offnet.testing.world import DAY, StandaloneEscrow, cast, order_terms
+from offnet.testing.world import REPORT_GRACE, World, delivery_report, period_report
 
 pytestmark = pytest.mark.anvil
 
+ONE_TIME, MONTHLY = 2_000_000_000, 800_000_000
+
 
 def test_escrow_lifecycle__award_to_last_period_and_withdrawals_on_anvil(anvil):
-    roles = cast(anvil, "escrow-anvil")
-    setup = StandaloneEscrow.deploy(anvil, roles, "escrow-anvil")
-    escrow, token, market, ledger = setup.client, setup.token, setup.market, setup.ledger
-    buyer, seller = roles.buyer, roles.seller
-    terms = order_terms(
-        rfq_id=7,
-        buyer=buyer.address,
-        seller=seller.address,
-        token=token.address,
-        one_time_charge=2_000_000_000,
-        monthly_charge=800_000_000,
-        term_months=3,
-        install_days=20,
-        prepaid_months=1,
-        awarded_at=anvil.now(),
-        sla_terms_hash=keccak(text="sla"),
+    world = World.create(anvil, "escrow-anvil")
+    escrow, token, buyer, seller = world.escrow, world.token, world.buyer, world.seller
+    order = world.open_order(
+        one_time_charge=ONE_TIME, monthly_charge=MONTHLY, term_months=3, install_days=20, prepaid_months=1
     )
-    oid = terms.order_id()
+    terms, oid = order.terms, order.order_id
 
-    def step(operation: Callable[[], Receipt]) -> Receipt:
-        receipt = operation()
+    def step(operation: Callable[[], object]) -> object:
+        result = operation()
         assert escrow.conservation_gap(token) == 0
         owed = escrow.order(oid).escrowed + sum(
             escrow.withdrawable(token.address, p) for p in (buyer.address, seller.address)
         )
         assert call(token.functions.balanceOf(escrow.address)) == owed
-        return receipt
-
-    buyer.sender.transact(token.functions.mint(buyer.address, 10_000_000_000))
-    buyer.sender.transact(token.functions.approve(escrow.address, terms.opening_amount))
-    opened = step(lambda: escrow.open_order(market.sender, terms))
-    assert escrow.events(opened, "OrderOpened")[0]["orderId"] == oid
+        return result
 
     step(lambda: escrow.acknowledge(seller.sender, terms))
     completed = anvil.now()
-    two_days_late = completed - 2 * DAY  # a 2 % credit
-    step(lambda: escrow.deliver(ledger.sender, terms, two_days_late, completed))
+    step(lambda: world.both_report(terms, delivery_report(terms, completed, days_late=2)))  # a 2 % credit
     assert escrow.order(oid).status == OrderStatus.ACTIVE
+    delivered_at = escrow.order(oid).delivered_at
+
+    def end_of(period: int) -> None:
+        anvil.advance_time(max(period_bounds(delivered_at, period)[1] - anvil.now(), 1))
 
     good = PeriodMetrics(999_990, 4_000, 0, 900, 0)
     outage = PeriodMetrics(998_000, 4_000, 0, 30_000, 2)  # availability and restore missed: 20 %
-    anvil.advance_time(escrow.order(oid).delivered_at + 30 * DAY - anvil.now())  # period 1 is over
-    step(lambda: escrow.settle_period(ledger.sender, terms, 1, good))
+    end_of(1)
+    step(lambda: world.both_report(terms, period_report(terms, 1, good)))
     step(lambda: escrow.top_up_with_permit(buyer.sender, token, terms, 2, anvil.now() + 3600))
-    anvil.advance_time(escrow.order(oid).delivered_at + 2 * 30 * DAY - anvil.now())
-    step(lambda: escrow.settle_period(ledger.sender, terms, 2, outage))
-    anvil.advance_time(escrow.order(oid).delivered_at + 3 * 30 * DAY + 20 * DAY - anvil.now())
+    end_of(2)
+    step(lambda: world.both_report(terms, period_report(terms, 2, outage)))
+    end_of(3)
+    anvil.advance_time(max(escrow.order(oid).claims_from, anvil.now()) + REPORT_GRACE - anvil.now())
     step(lambda: escrow.claim_period(seller.sender, terms, 3))  # no report for period 3: the seller claims it
     assert escrow.order(oid).status == OrderStatus.COMPLETED
 
     step(lambda: escrow.withdraw(seller.sender, token.address))
     step(lambda: escrow.withdraw(buyer.sender, token.address))
     flow = escrow.money_flow(oid)
-    late, sla = 2_000_000_000 * 200 // 10_000, 800_000_000 * 2_000 // 10_000
-    assert flow.escrowed == 2_000_000_000 + 3 * 800_000_000
-    assert flow.credited == late + sla
-    assert flow.released == flow.escrowed - late - sla == flow.withdrawn_by_seller
-    assert flow.held == 0
+    late, sla = ONE_TIME * 200 // 10_000, MONTHLY * 2_000 // 10_000
+    first_month = period_charge(MONTHLY, delivered_at, 1)  # pro rata: the rest goes back to the buyer
+    assert flow.escrowed == ONE_TIME + 3 * MONTHLY
+    assert flow.released == ONE_TIME - late + first_month + (MONTHLY - sla) + MONTHLY
+    assert flow.released == flow.withdrawn_by_seller
+    assert flow.withdrawn_by_buyer == flow.escrowed - flow.released
     assert call(token.functions.balanceOf(escrow.address)) == 0
     assert call(token.functions.balanceOf(seller.address)) == flow.released

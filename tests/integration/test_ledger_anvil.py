@@ -12,9 +12,10 @@ def test_anvil__dual_reports_finalise_delivery_and_periods_and_move_reputation(a
     world = World.create(anvil, "ledger-anvil")
     terms = world.open_order().terms
     ledger, escrow = world.ledger, world.escrow
+    escrow.acknowledge(world.seller.sender, terms)  # the seller accepts: its delivery can settle
 
     world.both_report(terms, delivery_report(terms, anvil.now(), evidence="po"))
-    anvil.advance_time(31 * DAY)
+    anvil.advance_time(32 * DAY)  # period 1 (the rest of the delivery's calendar month) is over
     month = SlaReport(
         terms.order_id(), ReportKind.PERIOD, 1, metrics=PeriodMetrics(999_900, 8_000, 5, 600, 1)
     )

@@ -34,7 +34,7 @@ def test_kill9_mid_stream_and_rpc_outage__every_report_on_chain_exactly_once(tmp
     try:
         chain = connect(rpc=node.url)
         world = World.create(chain, "crash", keys=False)
-        order = world.open_order(after_deadline=True)
+        order = world.open_order()
         with serve_in_thread(processes.reference_seller("crash", world)) as seller_url:
             # The buyer's staff orders the awarded quote and opens 520 tickets on the live circuit.
             po_id, ticket_ids = asyncio.run(

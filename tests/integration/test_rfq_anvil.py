@@ -13,7 +13,7 @@ pytestmark = pytest.mark.anvil
 def test_anvil__post_three_commitments_award_notarise_and_close(anvil):
     world = World.create(anvil, "rfq-anvil", sellers=("provider-1", "provider-2", "provider-3"), keys=False)
     market, notary, buyer = world.market, world.notary, world.buyer
-    rfq = world.post_rfq(deadline_in=3600)
+    rfq = world.post_rfq()  # quotes due in two days
     # Each provider seals its financial contract into the quote it signs.
     signed, _ = world.commit_quotes(rfq, world.sellers, seal=True)
 
@@ -21,6 +21,7 @@ def test_anvil__post_three_commitments_award_notarise_and_close(anvil):
     winner = next(p for p in world.sellers if p.address == best.quote.provider)
     sealed = world.sealed[best.digest]
     assert best.quote.contract_hash == sealed.commitment
+    anvil.advance_time(rfq.deadline + 1 - anvil.now())  # the buyer awards the sealed commitments
     order_id, _ = market.award(buyer.sender, rfq, best)
     assert market.state(rfq.rfq_id).status is RfqStatus.AWARDED
 
@@ -31,6 +32,5 @@ def test_anvil__post_three_commitments_award_notarise_and_close(anvil):
     assert notary.recover_contract(order_id, winner.account, terms.contract_hash) == sealed
     notary.reveal_award(winner.sender, terms, sealed)
 
-    anvil.advance_time(3601)
-    market.close(world.deployer.sender, rfq)
+    market.close(world.deployer.sender, rfq)  # anyone closes an awarded RFQ
     assert market.state(rfq.rfq_id).status is RfqStatus.CLOSED

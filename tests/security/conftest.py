@@ -1,4 +1,4 @@
-"""Security fixtures: the test world's suite on the session's anvil behind the lean RPC path."""
+"""Security fixtures: the whole suite deployed once per module with every role, each test in a snapshot."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ from pathlib import Path
 import pytest
 
 from offnet.chain import Chain
+from offnet.chain.connect import connect
+from offnet.testing.accounts import funded_account
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from harness import TABLES, Harness, security_world
+from harness import Harness
+from world import TABLES, World, build_world
+
+MODULE_TIME = 1_960_000_000
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -30,11 +35,13 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 
 @pytest.fixture(scope="module")
-def harness(anvil: Chain) -> Iterator[Harness]:
-    """The world on the session's anvil behind the lean RPC path; removed after the module."""
-    before = anvil.snapshot()
-    yield Harness(anvil, security_world(anvil, "anvil-sec"))
-    anvil.revert(before)
+def harness() -> Iterator[Harness]:
+    """The suite on an anvil of the module's own behind the lean RPC path: its clock starts at the
+    wall clock whatever other tests did to the session's node (the campaign's coverage depends on
+    when its months fall), and it is stopped after the module."""
+    with connect("anvil") as node:
+        world = build_world(node, lambda label: funded_account(node, label), prefix="anvil-sec")
+        yield Harness(node, world)
 
 
 @pytest.fixture
@@ -42,3 +49,25 @@ def fresh(harness: Harness) -> Harness:
     """The anvil harness returned to its just-deployed state before the test."""
     harness.reset()
     return harness
+
+
+@pytest.fixture(scope="module")
+def deployed_world(embedded: Chain) -> Iterator[World]:
+    """The suite deployed once per test module, removed afterwards."""
+    before = embedded.snapshot()
+    embedded.advance_time(MODULE_TIME - embedded.now())
+    yield build_world(embedded, lambda label: funded_account(embedded, label))
+    embedded.revert(before)
+
+
+@pytest.fixture
+def chain(embedded: Chain, deployed_world: World) -> Iterator[Chain]:
+    """The embedded chain with the module's suite, returned to that state after each test."""
+    snapshot = embedded.snapshot()
+    yield embedded
+    embedded.revert(snapshot)
+
+
+@pytest.fixture
+def world(chain: Chain, deployed_world: World) -> World:
+    return deployed_world

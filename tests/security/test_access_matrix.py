@@ -7,17 +7,20 @@ is printed at the end of the session."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
 import pytest
-from fastrpc import Call
-from harness import Harness, add_table
+from fastrpc import Call, Mined
+from harness import Harness
+from world import DAY, add_table
 
 from offnet.chain import load_artifact
 from offnet.exceptions import ContractRevert
+from offnet.market.ledger import Batch
+from offnet.market.notary import seal_contract
 from offnet.market.registry import ACCESS_ELINE, country_code
-from offnet.testing.world import DAY
+from offnet.market.types import ReportKind, SlaReport
 
 pytestmark = pytest.mark.anvil
 
@@ -66,13 +69,13 @@ def _rows() -> list[Row]:
     )
     add(
         "CarrierRegistry.approve",
-        lambda c: c.h.registry.approve(1),
+        lambda c: c.h.registry.approve(1, b""),
         ("stranger", "RegistryNotCouncil"),
         ("member, not council", "RegistryNotCouncil"),
     )
     add(
         "CarrierRegistry.execute",
-        lambda c: c.h.registry.execute(1),
+        lambda c: c.h.registry.execute(1, b""),
         ("stranger", "RegistryNotCouncil"),
         ("member, not council", "RegistryNotCouncil"),
     )
@@ -112,8 +115,8 @@ def _rows() -> list[Row]:
 
     # OrderEscrow: council calls through the registry, market and ledger pushes (links are immutable).
     add(
-        "OrderEscrow.setTokenAllowed",
-        lambda c: c.h.escrow.setTokenAllowed(c.outsider, True),
+        "OrderEscrow.setToken",
+        lambda c: c.h.escrow.setToken(c.outsider, True, 1),
         ("stranger", "EscrowNotCouncil"),
         ("council member, directly", "EscrowNotCouncil"),
     )
@@ -132,20 +135,20 @@ def _rows() -> list[Row]:
     )
     add(
         "OrderEscrow.onDelivered",
-        lambda c: c.h.escrow.onDelivered(c.terms, c.now, c.now),
+        lambda c: c.h.escrow.onDelivered(c.oid, c.terms, c.now, c.now),
         ("stranger", "EscrowNotLedger"),
         ("seller", "EscrowNotLedger"),
         ("seller's oracle key", "EscrowNotLedger"),
     )
     add(
         "OrderEscrow.onPeriod",
-        lambda c: c.h.escrow.onPeriod(c.terms, 1, (999_999, 1, 0, 0, 0)),
+        lambda c: c.h.escrow.onPeriod(c.oid, c.terms, 1, (999_999, 1, 0, 0, 0)),
         ("stranger", "EscrowNotLedger"),
         ("seller", "EscrowNotLedger"),
     )
     add(
         "OrderEscrow.onOrderFailed",
-        lambda c: c.h.escrow.onOrderFailed(c.terms, 2),
+        lambda c: c.h.escrow.onOrderFailed(c.oid, c.terms, 2),
         ("stranger", "EscrowNotLedger"),
         ("buyer", "EscrowNotLedger"),
     )
@@ -167,7 +170,7 @@ def _rows() -> list[Row]:
         lambda c: c.h.escrow.acknowledge(c.terms),
         ("stranger", "EscrowNotSeller"),
         ("buyer", "EscrowNotSeller"),
-        ("seller's quote key", "EscrowNotSeller"),
+        ("buyer's oracle key", "EscrowNotSeller"),
     )
     add(
         "OrderEscrow.cancel",
@@ -191,6 +194,12 @@ def _rows() -> list[Row]:
         "OrderEscrow.claimPeriod",
         lambda c: c.h.escrow.claimPeriod(c.terms, 1),
         ("stranger, before delivery", "EscrowWrongStatus"),
+    )
+    add(
+        "OrderEscrow.withdrawRefund",
+        lambda c: c.h.escrow.withdrawRefund(c.terms, c.outsider),
+        ("stranger", "EscrowNotBuyer"),
+        ("seller", "EscrowNotBuyer"),
     )
     add(
         "OrderEscrow.withdraw",
@@ -220,6 +229,17 @@ def _rows() -> list[Row]:
         ("seller (the author)", "SlaNotCounterparty"),
         ("member, not a party", "SlaNotCounterparty"),
         ("suspended member's oracle key", "SlaNotOracle"),
+    )
+    add(
+        "SlaLedger.hold",
+        lambda c: c.h.ledger.hold(c.terms, c.ticket.to_tuple(), c.batch.ref, c.batch.proof(c.report)),
+        ("stranger, a ticket report", "SlaNotHoldable"),
+    )
+    add(
+        "SlaLedger.openRecord",
+        lambda c: c.h.ledger.openRecord(c.seller),
+        ("stranger", "SlaNotEscrow"),
+        ("seller", "SlaNotEscrow"),
     )
     add(
         "SlaLedger.resolve",
@@ -264,15 +284,18 @@ def _rows() -> list[Row]:
     )
     add(
         "ContractNotary.notarise",
-        lambda c: c.h.notary.notarise(c.oid, b"\x01" * 32, c.buyer, c.seller, c.stranger_sig, c.stranger_sig),
+        lambda c: c.h.notary.notarise(c.terms, b"\x01" * 32, c.stranger_sig, c.stranger_sig),
         ("stranger, over a sealed order", "NotaryAlreadyNotarised"),
     )
     add(
         "ContractNotary.notarise",
-        lambda c: c.h.notary.notarise(
-            b"\x05" * 32, b"\x01" * 32, c.buyer, c.seller, c.stranger_sig, c.stranger_sig
-        ),
+        lambda c: c.h.notary.notarise(c.unnotarised_terms, b"\x01" * 32, c.stranger_sig, c.stranger_sig),
         ("stranger, own signatures", "NotaryWrongSigner"),
+    )
+    add(
+        "ContractNotary.notarise",
+        lambda c: c.h.notary.notarise(c.unawarded_terms, b"\x01" * 32, c.stranger_sig, c.stranger_sig),
+        ("stranger, an order never awarded", "NotaryNoSuchOrder"),
     )
     add(
         "ContractNotary.publishCopy",
@@ -306,8 +329,15 @@ def _rows() -> list[Row]:
     )
     add(
         "RfqMarket.closeRfq",
-        lambda c: c.h.market.closeRfq(c.open_rfq, []),
+        lambda c: c.h.market.closeRfq(c.open_rfq),
         ("stranger, before the deadline", "RfqNotClosable"),
+        ("buyer, before the deadline", "RfqNotClosable"),
+    )
+    add(
+        "RfqMarket.closeRfq",
+        lambda c: c.h.market.closeRfq(c.expired_rfq),
+        ("stranger, in the buyer's award window", "RfqAwardWindow"),
+        ("seller, in the buyer's award window", "RfqAwardWindow"),
     )
     add(
         "RfqMarket.commitQuote",
@@ -389,18 +419,55 @@ def test_matrix__covers_every_state_changing_function_of_the_suite():
 
 @pytest.fixture(scope="module")
 def context(harness: Harness) -> SimpleNamespace:
-    """A live order (buyer 0, seller 0), an open RFQ with a committed quote, a seller report, seller 1
-    suspended; and the address of every role."""
+    """A live order (buyer 0, seller 0) with a notarised amendment and a seller report, a second order
+    without one, an open RFQ with a committed quote, an RFQ past its deadline in the buyer's award window,
+    seller 1 suspended; and the address of every role."""
     h = harness
     h.reset()
     w = h.world
     buyer, seller, other_seller, other_buyer = w.buyers[0], w.sellers[0], w.sellers[1], w.buyers[1]
 
-    staged = h.stage_order(buyer, seller)
-    ok, terms, report, batch = h.ok, staged.terms, staged.report, staged.batch
-    open_rfq = h.new_rfq(buyer)
+    def ok(actor: str, call: Call) -> Mined:
+        result = h.send(actor, call)
+        assert isinstance(result, Mined), result
+        return result
+
+    def committed(nonce: int, contract_hash: bytes = bytes(32)):
+        rfq = w.new_rfq(buyer)
+        ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
+        quote = replace(w.quote(rfq, seller, nonce=nonce), contract_hash=contract_hash)
+        signed = w.sign(quote, seller.quote_key.account)
+        ok(seller.quote_key.address, h.market.commitQuote(rfq.to_tuple(), seller.address, signed.digest))
+        return rfq, signed
+
+    def awarded(rfq, signed):
+        mined = ok(
+            buyer.address,
+            h.market.award(
+                rfq.to_tuple(), signed.quote.to_tuple(), signed.signature, [(seller.address, signed.digest)]
+            ),
+        )
+        return signed.quote.order_terms(mined.timestamp), mined
+
+    sealed = seal_contract({"price": "secret"}, salt=b"\x07" * 32)
+    rfq, signed = committed(1, sealed.commitment)
+    plain_rfq, plain_signed = committed(3)
+    expired_rfq = w.new_rfq(buyer)
+    ok(buyer.address, h.market.postRfq(expired_rfq.to_tuple()))
+    h.rpc.advance_time(expired_rfq.deadline + 1 - h.rpc.now())  # quotes are awarded once sealed
+    terms, mined = awarded(rfq, signed)
+    plain_terms, _ = awarded(plain_rfq, plain_signed)
+    # An amendment notarised later with both parties' signatures (the notary's stored record).
+    amendment = seal_contract({"price": "amended"}, salt=b"\x08" * 32).commitment
+    ok(w.outsider.address, h.notarise_call(terms, amendment, buyer, seller))
+    report = SlaReport(
+        terms.order_id(), ReportKind.ORDER_COMPLETED, 0, mined.timestamp + 5 * DAY, mined.timestamp
+    )
+    batch = Batch.of(seller.address, [report])
+    ok(seller.oracle_key.address, h.ledger.submit(batch.lane_id, [report.to_tuple()]))
+    open_rfq = w.new_rfq(buyer)
     ok(buyer.address, h.market.postRfq(open_rfq.to_tuple()))
-    open_signed = w.sign(h.quote(open_rfq, seller, nonce=2), seller.quote_key.account)
+    open_signed = w.sign(w.quote(open_rfq, seller, nonce=2), seller.quote_key.account)
     ok(
         seller.quote_key.address,
         h.market.commitQuote(open_rfq.to_tuple(), seller.address, open_signed.digest),
@@ -411,7 +478,7 @@ def context(harness: Harness) -> SimpleNamespace:
             w.registry.address, bytes.fromhex(h.registry.suspend(other_seller.address).data[2:])
         ),
     )
-    suspended_rfq = h.new_rfq(other_seller)
+    suspended_rfq = w.new_rfq(other_seller)
     stranger_sig = w.outsider.account.unsafe_sign_hash(b"\x11" * 32).signature
     c = SimpleNamespace(
         h=h,
@@ -427,18 +494,22 @@ def context(harness: Harness) -> SimpleNamespace:
         terms=terms.to_tuple(),
         oid=terms.order_id(),
         report=report,
+        ticket=replace(report, kind=ReportKind.TROUBLE_TICKET),
         batch=batch,
+        unnotarised_terms=plain_terms.to_tuple(),
+        unawarded_terms=replace(plain_terms, awarded_at=plain_terms.awarded_at + 1).to_tuple(),
+        expired_rfq=expired_rfq.to_tuple(),
         # The seller's report as the ledger's calls take it: content, its batch and Merkle proof.
         proven=(report.to_tuple(), batch.ref, batch.proof(report)),
         open_rfq=open_rfq.to_tuple(),
-        open_rfq_again=h.new_rfq(buyer).to_tuple(),
+        open_rfq_again=w.new_rfq(buyer).to_tuple(),
         open_quote=open_signed.quote.to_tuple(),
         open_sig=open_signed.signature,
         open_log=[(seller.address, open_signed.digest)],
         fresh_rfq_of_suspended=suspended_rfq.to_tuple(),
         stranger_sig=bytes(stranger_sig),
-        order_ids=[terms.order_id()],
-        rfq_ids=[staged.rfq.rfq_id, open_rfq.rfq_id],
+        order_ids=[terms.order_id(), plain_terms.order_id()],
+        rfq_ids=[rfq.rfq_id, open_rfq.rfq_id, expired_rfq.rfq_id],
         reports=[report],
     )
     c.actors = {
@@ -448,6 +519,7 @@ def context(harness: Harness) -> SimpleNamespace:
         "council member's quote key": w.council.quote_key.address,
         "seller's quote key": seller.quote_key.address,
         "seller's oracle key": seller.oracle_key.address,
+        "buyer's oracle key": buyer.oracle_key.address,
         "suspended member": other_seller.address,
         "suspended member's oracle key": other_seller.oracle_key.address,
         "member (already admitted)": buyer.address,

@@ -10,32 +10,40 @@ from __future__ import annotations
 
 import pytest
 from harness import Harness
+from world import DAY
 
+from offnet.exceptions import ContractRevert
+from offnet.market.periods import month_start, period_bounds
 from offnet.market.types import PeriodMetrics, ReportKind, SlaReport
-from offnet.testing.world import BILLING_PERIOD, DAY, LIVENESS, refuses
 
 pytestmark = pytest.mark.anvil
+
+LIVENESS = 2 * DAY  # the security world's liveness window
 
 
 def test_award__buyer_suspended_after_posting__is_refused(fresh: Harness):
     w = fresh.world
     buyer, seller = w.buyers[0], w.sellers[0]
-    rfq = fresh.new_rfq(buyer)
+    rfq = w.new_rfq(buyer)
     w.market.post(buyer.sender, rfq)
-    signed = w.sign(fresh.quote(rfq, seller, nonce=1), seller.quote_key)
+    signed = w.sign(w.quote(rfq, seller, nonce=1), seller.quote_key.account)
     w.market.commit(seller.quote_key.sender, rfq, signed)
-    w.registry.propose_suspend(w.council.sender, buyer.address)
+    w.council_suspend(buyer.address)
+    w.seal(rfq)
     assert not w.registry.is_active(buyer.address)
     before = fresh.fingerprint(rfq_ids=[rfq.rfq_id])
-    with refuses("RfqBuyerInactive", buyer=buyer.address):
+    with pytest.raises(ContractRevert) as refused:
         w.market.award(buyer.sender, rfq, signed)
+    assert (refused.value.name, refused.value.arguments) == ("RfqBuyerInactive", {"buyer": buyer.address})
     assert fresh.fingerprint(rfq_ids=[rfq.rfq_id]) == before
 
 
 def test_period__undisputed_report_about_a_month_not_over__releases_nothing_until_it_ends(fresh: Harness):
     w = fresh.world
     buyer, seller = w.buyers[0], w.sellers[0]
-    terms = fresh.open_order(buyer, seller).terms
+    now = fresh.rpc.now()
+    fresh.rpc.advance_time(month_start(now, 1) + 3 * DAY - now)  # delivered mid-month, whatever the clock
+    _, _, terms, _ = w.award_order(buyer, seller)
     oid = terms.order_id()
     delivered = SlaReport(
         oid, ReportKind.ORDER_COMPLETED, 0, terms.awarded_at + 5 * DAY, terms.awarded_at + DAY
@@ -44,17 +52,22 @@ def test_period__undisputed_report_about_a_month_not_over__releases_nothing_unti
     buyer_batch, _ = w.ledger.submit(buyer.oracle_key.sender, buyer.address, [delivered])
     w.ledger.finalize_matched(w.outsider.sender, terms, delivered, seller_batch, buyer_batch)
     delivered_at = w.escrow.order(oid).delivered_at
+    month_ends = period_bounds(delivered_at, 1)[1]  # the end of the delivery's calendar month
 
     # The seller reports month 1 on the day of delivery; the buyer stays silent past the window.
     month = SlaReport(oid, ReportKind.PERIOD, 1, metrics=PeriodMetrics(999_999, 1_000, 0, 0, 0))
     batch, _ = w.ledger.submit(seller.oracle_key.sender, seller.address, [month])
     fresh.rpc.advance_time(LIVENESS + 1)
     before = fresh.fingerprint(order_ids=[oid], reports=[month])
-    with refuses("EscrowPeriodNotOver", orderId=oid, period=1, endsAt=delivered_at + BILLING_PERIOD):
+    with pytest.raises(ContractRevert) as refused:
         w.ledger.finalize(w.outsider.sender, terms, month, batch)
+    assert (refused.value.name, refused.value.arguments) == (
+        "EscrowPeriodNotOver",
+        {"orderId": oid, "period": 1, "endsAt": month_ends},
+    )
     assert fresh.fingerprint(order_ids=[oid], reports=[month]) == before
 
     # Once the month is over, the same report releases it.
-    fresh.rpc.advance_time(delivered_at + BILLING_PERIOD - fresh.rpc.now())
+    fresh.rpc.advance_time(month_ends - fresh.rpc.now())
     w.ledger.finalize(w.outsider.sender, terms, month, batch)
     assert w.escrow.is_period_settled(oid, 1)

@@ -11,14 +11,15 @@ from types import SimpleNamespace
 
 import pytest
 from eth_keys.constants import SECPK1_N
-from fastrpc import Mined
-from harness import Harness, add_table
+from fastrpc import Call, Mined
+from harness import Harness
+from world import DAY, add_table
 
 from offnet.exceptions import ContractRevert
 from offnet.market.ledger import Batch
 from offnet.market.notary import NotaryDomain, seal_contract, sign_contract_commitment
 from offnet.market.quotes import QuoteDomain, sign_quote
-from offnet.testing.world import DAY
+from offnet.market.types import ReportKind, SlaReport
 
 pytestmark = pytest.mark.anvil
 
@@ -33,16 +34,52 @@ def high_s(signature: bytes) -> bytes:
 
 @pytest.fixture(scope="module")
 def signed_world(harness: Harness) -> SimpleNamespace:
-    """An awarded order (nonce 1 used), an open RFQ, a notarised order and a seller's submitted report."""
+    """An awarded order (nonce 1 used) with a notarised amendment and a seller's submitted report, two
+    awarded orders without a notarised contract, and an open RFQ."""
     h = harness
     h.reset()
     w = h.world
     buyer, seller, other = w.buyers[0], w.sellers[0], w.sellers[1]
 
-    staged = h.stage_order(buyer, seller)
-    first, used, terms, report = staged.rfq, staged.signed, staged.terms, staged.report
-    rfq = h.new_rfq(buyer)
-    h.ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
+    def ok(actor: str, call: Call) -> Mined:
+        result = h.send(actor, call)
+        assert isinstance(result, Mined), result
+        return result
+
+    def committed(nonce: int, contract_hash: bytes = bytes(32)):
+        rfq = w.new_rfq(buyer)
+        ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
+        quote = replace(w.quote(rfq, seller, nonce=nonce), contract_hash=contract_hash)
+        signed = w.sign(quote, seller.quote_key.account)
+        ok(seller.quote_key.address, h.market.commitQuote(rfq.to_tuple(), seller.address, signed.digest))
+        return rfq, signed
+
+    def awarded(rfq, signed):
+        mined = ok(
+            buyer.address,
+            h.market.award(
+                rfq.to_tuple(), signed.quote.to_tuple(), signed.signature, [(seller.address, signed.digest)]
+            ),
+        )
+        return signed.quote.order_terms(mined.timestamp), mined
+
+    sealed = seal_contract({"monthly": 1_000_000}, salt=b"\x01" * 32)
+    first, used = committed(1, sealed.commitment)
+    plain = [committed(2), committed(3)]
+    last_deadline = max(r.deadline for r, _ in plain)
+    h.rpc.advance_time(last_deadline + 1 - h.rpc.now())  # quotes are awarded once sealed
+    terms, mined = awarded(first, used)
+    fresh_terms, other_terms = (awarded(rfq, signed)[0] for rfq, signed in plain)
+    # A later contract for the same order, notarised with both parties' signatures (a stored record).
+    amendment = seal_contract({"monthly": 900_000}, salt=b"\x03" * 32).commitment
+    ok(w.outsider.address, h.notarise_call(terms, amendment, buyer, seller))
+    report = SlaReport(
+        terms.order_id(), ReportKind.ORDER_COMPLETED, 0, mined.timestamp + 5 * DAY, mined.timestamp
+    )
+    report_batch = Batch.of(seller.address, [report])
+    ok(seller.oracle_key.address, h.ledger.submit(report_batch.lane_id, [report.to_tuple()]))
+    rfq = w.new_rfq(buyer)
+    ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
     return SimpleNamespace(
         h=h,
         w=w,
@@ -53,6 +90,8 @@ def signed_world(harness: Harness) -> SimpleNamespace:
         open_rfq=rfq,
         first=first,
         terms=terms,
+        fresh_terms=fresh_terms,
+        other_terms=other_terms,
         report=report,
         used=used,
         snapshot=h.rpc.snapshot(),
@@ -76,6 +115,8 @@ def _award_attempt(ctx: SimpleNamespace, make: Callable) -> ContractRevert | Min
             s.quote_key.address, h.market.commitQuote(ctx.rfq.to_tuple(), s.address, commit_digest)
         )
         assert isinstance(committed, Mined), committed
+    if ctx.rfq is not ctx.first:
+        h.rpc.advance_time(ctx.rfq.deadline + 1 - h.rpc.now())  # sealed: the buyer may award
     log = [(s.address, commit_digest)] if commit_digest is not None else []
     if ctx.rfq is ctx.first:
         log = [(s.address, ctx.used.digest)]
@@ -83,7 +124,7 @@ def _award_attempt(ctx: SimpleNamespace, make: Callable) -> ContractRevert | Min
 
 
 def _signed_in(ctx, domain: QuoteDomain, **changes):
-    quote = ctx.h.quote(ctx.rfq, ctx.seller, nonce=50, **changes)
+    quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=50, **changes)
     signed = sign_quote(ctx.seller.quote_key.account, quote, domain)
     return quote, signed.signature, ctx.w.market.on_chain_digest(quote)
 
@@ -93,17 +134,17 @@ def _quote_cases() -> dict[str, tuple[Callable, str]]:
         return ctx.w.market.domain
 
     def other_member(ctx):
-        quote = ctx.h.quote(ctx.rfq, ctx.seller, nonce=51)
-        signed = sign_quote(ctx.other.account, quote, domain(ctx))
+        quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=51)
+        signed = sign_quote(ctx.other.admin.account, quote, domain(ctx))
         return quote, signed.signature, signed.digest
 
     def malleable(ctx):
-        quote = ctx.h.quote(ctx.rfq, ctx.seller, nonce=52)
+        quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=52)
         signed = sign_quote(ctx.seller.quote_key.account, quote, domain(ctx))
         return quote, high_s(signed.signature), signed.digest
 
     def expired(ctx):
-        quote = ctx.h.quote(ctx.rfq, ctx.seller, nonce=53, valid_for=60)
+        quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=53, valid_for=60)
         signed = sign_quote(ctx.seller.quote_key.account, quote, domain(ctx))
         ctx.h.rpc.advance_time(120)
         return quote, signed.signature, signed.digest
@@ -113,7 +154,7 @@ def _quote_cases() -> dict[str, tuple[Callable, str]]:
         return ctx.used.quote, ctx.used.signature, None
 
     def cancelled_nonce(ctx):
-        quote = ctx.h.quote(ctx.rfq, ctx.seller, nonce=54)
+        quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=54)
         signed = sign_quote(ctx.seller.quote_key.account, quote, domain(ctx))
         done = ctx.h.send(
             ctx.seller.quote_key.address, ctx.h.market.invalidateNonces(ctx.seller.address, 0, 1 << 54)
@@ -122,24 +163,24 @@ def _quote_cases() -> dict[str, tuple[Callable, str]]:
         return quote, signed.signature, signed.digest
 
     def bumped_epoch(ctx):
-        quote = ctx.h.quote(ctx.rfq, ctx.seller, nonce=55)
+        quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=55)
         signed = sign_quote(ctx.seller.quote_key.account, quote, domain(ctx))
         done = ctx.h.send(ctx.seller.address, ctx.h.market.bumpQuoteEpoch(ctx.seller.address))
         assert isinstance(done, Mined), done
         return quote, signed.signature, signed.digest
 
     def other_rfq(ctx):
-        quote = ctx.h.quote(ctx.rfq, ctx.seller, nonce=56, rfq_id=ctx.used.quote.rfq_id)
+        quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=56, rfq_id=ctx.used.quote.rfq_id)
         signed = sign_quote(ctx.seller.quote_key.account, quote, domain(ctx))
         return quote, signed.signature, None
 
     def uncommitted(ctx):
-        quote = ctx.h.quote(ctx.rfq, ctx.seller, nonce=57)
+        quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=57)
         signed = sign_quote(ctx.seller.quote_key.account, quote, domain(ctx))
         return quote, signed.signature, None
 
     def altered_after_signing(ctx):
-        quote = ctx.h.quote(ctx.rfq, ctx.seller, nonce=58)
+        quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=58)
         signed = sign_quote(ctx.seller.quote_key.account, quote, domain(ctx))
         return replace(quote, monthly_charge=quote.monthly_charge // 2), signed.signature, signed.digest
 
@@ -189,59 +230,46 @@ def test_signature_matrix__forged_or_replayed_quote__is_never_awarded(signed_wor
 
 
 def _notary_cases() -> dict[str, tuple[Callable, str]]:
-    def sigs(ctx, order_id, domain, buyer=None, seller=None, tamper=lambda s: s):
-        commitment = seal_contract({"deal": "x"}, salt=b"\x02" * 32).commitment
-        b = sign_contract_commitment(buyer or ctx.buyer.account, domain, order_id, commitment)
-        s = sign_contract_commitment(seller or ctx.seller.quote_key.account, domain, order_id, commitment)
-        return ctx.h.notary.notarise(
-            order_id, commitment, ctx.buyer.address, ctx.seller.address, tamper(b), s
-        )
+    commitment = seal_contract({"deal": "x"}, salt=b"\x02" * 32).commitment
 
-    fresh_order = b"\x09" * 32
+    def sigs(ctx, terms, domain, buyer=None, seller=None, tamper=lambda s: s, signed_for=None):
+        b = sign_contract_commitment(
+            buyer or ctx.buyer.admin.account, domain, signed_for or terms, commitment
+        )
+        s = sign_contract_commitment(
+            seller or ctx.seller.quote_key.account, domain, signed_for or terms, commitment
+        )
+        return ctx.h.notary.notarise(terms.to_tuple(), commitment, tamper(b), s)
+
+    def fresh_order(ctx):
+        return ctx.fresh_terms
 
     def domain(ctx, chain_id=None, contract=None):
         return NotaryDomain(chain_id or ctx.w.chain.chain_id, contract or ctx.w.notary.address)
 
     return {
         "commitment signed for another chain id": (
-            lambda c: sigs(c, fresh_order, domain(c, chain_id=c.w.chain.chain_id + 1)),
+            lambda c: sigs(c, fresh_order(c), domain(c, chain_id=c.w.chain.chain_id + 1)),
             "NotaryWrongSigner",
         ),
         "commitment signed for another contract": (
-            lambda c: sigs(c, fresh_order, domain(c, contract=c.w.market.address)),
+            lambda c: sigs(c, fresh_order(c), domain(c, contract=c.w.market.address)),
             "NotaryWrongSigner",
         ),
         "commitment signed by another member": (
-            lambda c: sigs(c, fresh_order, domain(c), seller=c.other.account),
+            lambda c: sigs(c, fresh_order(c), domain(c), seller=c.other.admin.account),
             "NotaryWrongSigner",
         ),
         "commitment with a malleable high-s signature": (
-            lambda c: sigs(c, fresh_order, domain(c), tamper=high_s),
+            lambda c: sigs(c, fresh_order(c), domain(c), tamper=high_s),
             "ECDSAInvalidSignatureS",
         ),
         "commitment replayed over a notarised order": (
-            lambda c: sigs(c, c.terms.order_id(), domain(c)),
+            lambda c: sigs(c, c.terms, domain(c)),
             "NotaryAlreadyNotarised",
         ),
-        "commitment signed for another order id": (
-            lambda c: c.h.notary.notarise(
-                b"\x0a" * 32,
-                seal_contract({"deal": "x"}, salt=b"\x02" * 32).commitment,
-                c.buyer.address,
-                c.seller.address,
-                sign_contract_commitment(
-                    c.buyer.account,
-                    domain(c),
-                    fresh_order,
-                    seal_contract({"deal": "x"}, salt=b"\x02" * 32).commitment,
-                ),
-                sign_contract_commitment(
-                    c.seller.account,
-                    domain(c),
-                    fresh_order,
-                    seal_contract({"deal": "x"}, salt=b"\x02" * 32).commitment,
-                ),
-            ),
+        "commitment signed for another order of the same parties": (
+            lambda c: sigs(c, c.other_terms, domain(c), signed_for=fresh_order(c)),
             "NotaryWrongSigner",
         ),
     }
@@ -255,10 +283,11 @@ def test_signature_matrix__forged_or_replayed_commitment__is_never_notarised(sig
     build, error = NOTARY_CASES[case]
     ctx = signed_world
     _fresh(ctx)
-    before = ctx.h.fingerprint([ctx.terms.order_id(), b"\x09" * 32, b"\x0a" * 32])
+    orders = [t.order_id() for t in (ctx.terms, ctx.fresh_terms, ctx.other_terms)]
+    before = ctx.h.fingerprint(orders)
     result = ctx.h.send(ctx.w.outsider.address, build(ctx))
     _assert_refused("ContractNotary.notarise", case, error, result, "notarised")
-    assert ctx.h.fingerprint([ctx.terms.order_id(), b"\x09" * 32, b"\x0a" * 32]) == before
+    assert ctx.h.fingerprint(orders) == before
 
 
 def _report_cases() -> dict[str, tuple[Callable, str, str]]:

@@ -1,4 +1,5 @@
-"""`offnet order`: an order's terms, state and money flow; fund more months, cancel, dispute, withdraw."""
+"""`offnet order`: an order's terms, state and money flow; acknowledge, fund more months, cancel, dispute,
+withdraw."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ from offnet.cli.output import (
     when,
 )
 from offnet.cli.payment import pay
+from offnet.market.types import OrderStatus
+
+# Orders closed before delivery: their refund waits in the order for the buyer.
+_REFUNDING = (OrderStatus.CANCELLED, OrderStatus.FAILED, OrderStatus.EXPIRED)
 
 
 def order_terms(suite, order_id: str):
@@ -161,6 +166,17 @@ def fund(opts: ChainOptions, order_id: str, months: int, use_permit: bool | None
 @order.command()
 @chain_options
 @click.argument("order_id")
+def acknowledge(opts: ChainOptions, order_id: str) -> None:
+    """Accept ORDER_ID as its seller (or the seller's oracle key): its delivery can settle from now on,
+    and a cancellation costs the buyer the fee and a notice."""
+    suite = opts.suite()
+    _, terms = order_terms(suite, order_id)
+    send("acknowledge order", lambda: suite.escrow.acknowledge(opts.sender(), terms))
+
+
+@order.command()
+@chain_options
+@click.argument("order_id")
 def cancel(opts: ChainOptions, order_id: str) -> None:
     """Cancel ORDER_ID before delivery (as its buyer)."""
     suite = opts.suite()
@@ -187,19 +203,30 @@ def dispute(opts: ChainOptions, order_id: str, milestone: int) -> None:
 @click.option("--token", help="token to withdraw [default: the order's, else the deployment's test token]")
 @click.option("--to", "to", help="send to this address (or account) instead of yourself")
 def withdraw(opts: ChainOptions, order_id: str | None, token: str | None, to: str | None) -> None:
-    """Withdraw your whole balance of a settlement token from the escrow."""
+    """Withdraw your whole balance of a settlement token from the escrow; with ORDER_ID, as the buyer of
+    an order closed before delivery, its refund (which waits in the order until its buyer pulls it)."""
     suite = opts.suite()
-    if token:
+    sender = opts.sender()
+    recipient = opts.address_of(to, "--to") if to else None
+    if order_id:
+        key, terms = order_terms(suite, order_id)
+        token = opts.address_of(token, "token address") if token else terms.token
+        state = suite.escrow.order(key)
+        if state.status in _REFUNDING and state.escrowed and sender.address == terms.buyer:
+            send("withdraw", lambda: suite.escrow.withdraw_refund(sender, terms, recipient))
+            say(
+                f"withdrew {token_of(suite, terms.token).amount(state.escrowed)} (the order's refund) to "
+                f"{recipient or sender.address}"
+            )
+            if suite.escrow.withdrawable(token, sender.address) == 0:
+                return
+    elif token:
         token = opts.address_of(token, "token address")
-    elif order_id:
-        token = order_terms(suite, order_id)[1].token
     elif suite.token is not None:
         token = suite.token.address
     else:
         raise click.UsageError("give ORDER_ID or --token")
-    sender = opts.sender()
     amount = suite.escrow.withdrawable(token, sender.address)
     shown = token_of(suite, token)
-    recipient = opts.address_of(to, "--to") if to else None
     send("withdraw", lambda: suite.escrow.withdraw(sender, token, recipient))
     say(f"withdrew {shown.amount(amount)} to {recipient or sender.address}")

@@ -11,6 +11,7 @@ from offnet.cli.inputs import ACCESS_ELINE_ALIAS, duration, product, read_json, 
 from offnet.cli.options import ChainOptions, chain_options
 from offnet.cli.output import echo_json, fields, hex_id, json_option, note, say, send, table, token_of, when
 from offnet.exceptions import InvalidInput
+from offnet.market.rfq import MAX_INVITED, MAX_QUOTE_WINDOW, MIN_QUOTE_WINDOW
 
 
 def rfq_id_arg(value: str) -> int:
@@ -130,7 +131,7 @@ def draft(country, city, street, mbps, term_months, deadline, out: Path) -> None
     "--invite",
     "invited",
     multiple=True,
-    help="invited provider, an address or account name (repeatable; none = open RFQ)",
+    help="invited provider, an address or account name (repeatable, 1 to 6)",
 )
 @click.option("--min-reputation", help="reputation floor you will consider: 0..1 or a percentage")
 @json_option
@@ -171,12 +172,15 @@ def post(
     token = opts.address_of(token, "token address")
     due = rfc3339_to_unix(when_due)
     now = suite.chain.now()
-    if due <= now:
+    if not now + MIN_QUOTE_WINDOW <= due <= now + MAX_QUOTE_WINDOW:
         raise InvalidInput(
-            f"the quote deadline {when(due)} is not after the chain's time {when(now)}: "
+            f"the quote deadline {when(due)} must lie {MIN_QUOTE_WINDOW // 86_400} to "
+            f"{MAX_QUOTE_WINDOW // 86_400} days after the chain's time {when(now)}: "
             "draft a new request (`offnet rfq draft`) or give --deadline"
         )
     key = product(urn)[1]
+    if not 1 <= len(invited) <= MAX_INVITED:
+        raise InvalidInput(f"give --invite 1 to {MAX_INVITED} times (the providers asked to quote)")
     invitees = checked_invitees(
         suite, [opts.address_of(a, "--invite") for a in invited], key, request_country
     )
@@ -207,7 +211,7 @@ def post(
         echo_json(result)
     else:
         say(f"RFQ {result['rfqId']}")
-        say(f"quotes due {result['deadline']}; {len(invitees) or 'every active'} provider(s) invited")
+        say(f"quotes due {result['deadline']}; {len(invitees)} provider(s) invited")
 
 
 def _describe(suite, rfq_id: int) -> dict:
@@ -284,7 +288,6 @@ def show(opts: ChainOptions, rfq_id: str, as_json: bool) -> None:
         echo_json(data)
         return
     commitments = data.pop("commitments")
-    data["invited"] = data["invited"] or "open to every active member"
     data["token"] = f"{data.pop('tokenSymbol')} {data['token']}"
     floor = data.pop("minReputationPpm")
     data["reputation floor"] = f"{floor / 10_000:.1f}%" if floor else "none"

@@ -13,6 +13,7 @@ from offnet.demo.cast import CITIES
 from offnet.demo.chainwatch import GasLine, rfq_label
 from offnet.demo.scenario import CIRCUIT_MBPS, DemoRun, unrelayed
 from offnet.exceptions import DemoFailure
+from offnet.market.periods import period_charge
 from offnet.market.types import OrderStatus, ReportKind
 
 REPUTATION_FIELDS = (
@@ -75,6 +76,16 @@ class DemoResults:
     failure: str | None = None  # the invariant that broke, if one did
 
 
+def _credit_bps(escrow, settled: dict) -> int:
+    """The SLA credit of a settled period, in basis points of its charge (the first month's charge is
+    pro rata: what its buyer gets beyond the credit is the unused rest of the prepaid month)."""
+    order_id = bytes(settled["orderId"])
+    charge = period_charge(
+        escrow.terms_of(order_id).monthly_charge, escrow.order(order_id).delivered_at, settled["milestone"]
+    )
+    return (charge - settled["toSeller"]) * 10_000 // charge if charge else 0
+
+
 def collect(run: DemoRun) -> DemoResults:
     """Gather the results of a finished run (the chain is still readable through its logs cache)."""
     state, watch, suite = run.state, run.watch, run.suite
@@ -91,7 +102,7 @@ def collect(run: DemoRun) -> DemoResults:
     settled = {}
     for event in watch.of("MilestoneSettled"):
         if event.args["milestone"] > 0:
-            settled.setdefault(_hex(event.args["orderId"]), []).append(event.args["creditBps"])
+            settled.setdefault(_hex(event.args["orderId"]), []).append(_credit_bps(escrow, event.args))
     tickets = Counter(
         _hex(e.args["orderId"])
         for e in watch.of("ReportFinalized")

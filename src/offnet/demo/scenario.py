@@ -34,6 +34,7 @@ from offnet.market.escrow import EscrowClient
 from offnet.market.ledger import Batch, LedgerClient, Reputation
 from offnet.market.notary import financial_contract, public_key_of, seal_contract, sign_contract_commitment
 from offnet.market.registry import ACCESS_ELINE, Profile, location_key
+from offnet.market.rfq import MAX_INVITED
 from offnet.market.types import OrderTerms, ReportKind, ReportStatus, SlaReport
 from offnet.sonata.examples import load_example
 from offnet.sonata.models import PRODUCT_ORDER_API, TROUBLE_TICKET_API
@@ -427,7 +428,7 @@ class DemoRun:
         buyer = market[plan.buyer]
         sellers = [
             p.address for p in self.index.providers(ACCESS_ELINE, plan.country) if p.address != buyer.address
-        ]
+        ][:MAX_INVITED]
         if not sellers:
             raise DemoFailure(f"no seller found in the directory for {plan.country}")
         now = datetime.fromtimestamp(chain.now(), UTC)
@@ -549,18 +550,11 @@ class DemoRun:
         sealed = seal_contract(financial_contract(terms), salt)
         notary = suite.notary
         signatures = [
-            sign_contract_commitment(party.account, notary.domain, order_id, sealed.commitment)
+            sign_contract_commitment(party.account, notary.domain, terms, sealed.commitment)
             for party in (buyer, seller)
         ]
         # Each party sends through its oracle's connection: one nonce sequence per account.
-        notary.notarise(
-            Sender(buyer.oracle.chain, buyer.account),
-            order_id,
-            sealed.commitment,
-            buyer.address,
-            seller.address,
-            *signatures,
-        )
+        notary.notarise(Sender(buyer.oracle.chain, buyer.account), terms, sealed.commitment, *signatures)
         notary.publish_copy(
             Sender(seller.oracle.chain, seller.account),
             order_id,

@@ -25,6 +25,7 @@ from offnet.indexer.store import IndexStore
 from offnet.market.codec import from_hex
 from offnet.market.escrow import MoneyEvent, MoneyFlow
 from offnet.market.notary import SealedContract
+from offnet.market.periods import period_charge
 from offnet.market.registry import (
     AdmissionPath,
     MemberStatus,
@@ -354,7 +355,7 @@ class Explorer:
                     "period": f["key"],
                     "objectives": [_objective(c) for c in checks],
                     "compliant": all(c.met is not False for c in checks),
-                    "credit": self._credit(milestone, order["token"]),
+                    "credit": self._credit(milestone, order),
                     "status": _fact_status(f),
                     "evidenceHash": _hex(f["standing"]["evidence_hash"]),
                     "block": self._block(f["first_block"], times),
@@ -547,16 +548,20 @@ class Explorer:
             "orders": rows,
         }
 
-    def _credit(self, milestone: dict[str, Any] | None, token: str) -> str | None:
-        """What a settled milestone credited back to the buyer: the share the escrow stated, or the
-        amount it credited."""
-        if milestone is None:
+    @staticmethod
+    def _credit(milestone: dict[str, Any] | None, order: dict[str, Any]) -> str | None:
+        """The share of a settled milestone's charge that did not go to the seller (SLA or
+        late-delivery credit, or the buyer's share of a ruling), in per cent of that charge: the
+        one-time charge for delivery, the month's (pro rata the first month) for a billing period."""
+        if milestone is None or milestone["to_seller"] is None:
             return None
-        if milestone["credit_bps"] is not None:
-            return _bps(milestone["credit_bps"])
-        if milestone["to_buyer"] is not None:
-            return self.amount(milestone["to_buyer"], token)["text"]
-        return None
+        number = milestone["milestone"]
+        charge = (
+            order["one_time_charge"]
+            if number == 0
+            else period_charge(order["monthly_charge"], order["delivered_at"] or 0, number)
+        )
+        return _bps((charge - milestone["to_seller"]) * 10_000 // charge) if charge else None
 
     def _money(self, o: dict[str, Any], moves: list[dict[str, Any]]) -> dict[str, Any]:
         flow = MoneyFlow.of(
@@ -638,7 +643,7 @@ class Explorer:
                 {
                     "milestone": _milestone(m["milestone"]),
                     "settled": self._block(m["settled_block"], times),
-                    "credit": self._credit(m, token),
+                    "credit": self._credit(m, o),
                     "settlement": None
                     if m["reason"] is None
                     else {
@@ -646,7 +651,6 @@ class Explorer:
                         "toSeller": self.amount(m["to_seller"], token),
                         "toBuyer": self.amount(m["to_buyer"], token),
                     },
-                    "ignored": m["ignored"],
                 }
                 for m in settled
             ],

@@ -43,6 +43,7 @@ from offnet.indexer.schema import (
     withdrawals,
 )
 from offnet.market.codec import jsonable
+from offnet.market.escrow import settlement_kinds
 from offnet.market.registry import AdmissionPath, MemberStatus, Profile, Role
 from offnet.market.rfq import Rfq
 from offnet.market.types import (
@@ -525,20 +526,13 @@ def _order_state(p: Projection, event: ContractEvent) -> None:
     p.conn.execute(update(orders).where(orders.c.order_id == bytes(args["orderId"])).values(**values))
 
 
-@handles("MilestoneSettled", "OutcomeIgnored")
+@handles("MilestoneSettled")
 def _milestone(p: Projection, event: ContractEvent) -> None:
-    """A settled milestone. The escrow states either the share credited back (`creditBps`, its credit
-    paid by a separate Paid event) or the amounts each party was credited (`toSeller`, `toBuyer` and
-    the reason: then this event is the money's only record)."""
+    """A settled milestone: the amounts each party was credited and why (this event is the money's
+    only record of it)."""
     args, block = event.args, event.block_number
     order_id, milestone = bytes(args["orderId"]), int(args["milestone"])
     key = {"order_id": order_id, "milestone": milestone}
-    if event.name == "OutcomeIgnored":
-        upsert(p.conn, milestones, key, {"ignored": _skip_name(int(args["why"]))})
-        return
-    if "creditBps" in args:
-        upsert(p.conn, milestones, key, {"credit_bps": int(args["creditBps"]), "settled_block": block})
-        return
     reason = Payout(args["reason"])
     to_seller, to_buyer = int(args["toSeller"]), int(args["toBuyer"])
     values = {
@@ -552,22 +546,12 @@ def _milestone(p: Projection, event: ContractEvent) -> None:
     if parties is None:
         return
     buyer, seller = parties
-    # The buyer's part of a report's settlement is its SLA or late-delivery credit; of a claim or a
-    # ruling, money back.
-    buyer_kind = "credit" if reason is Payout.RELEASE else reason.name.lower()
+    seller_kind, buyer_kind = settlement_kinds(reason)
     for part, (kind, party, amount) in enumerate(
-        ((reason.name.lower(), seller, to_seller), (buyer_kind, buyer, to_buyer))
+        ((seller_kind, seller, to_seller), (buyer_kind, buyer, to_buyer))
     ):
         if amount:
             _payment(p, event, order_id, kind, party, amount, milestone, part=part)
-
-
-def _skip_name(why: int) -> str:
-    """Why a final outcome moved no money, in words (the escrow's Skip reasons)."""
-    from offnet.market import types
-
-    skip = getattr(types, "Skip", None)
-    return skip(why).name.lower().replace("_", " ") if skip else str(why)
 
 
 @handles("DisputeOpened")

@@ -278,8 +278,6 @@ milestones = Table(  # settled milestones: 0 is delivery, 1..termMonths the bill
     Column("reason", String),  # how it settled: release (a final report), claim (a timeout) or ruling
     Column("to_seller", Uint),  # what the settlement credited to each party
     Column("to_buyer", Uint),
-    Column("credit_bps", Integer),  # the share credited back, where the escrow's event states it
-    Column("ignored", String),  # why a final outcome for it moved no money, where the escrow said so
 )
 
 escrow_disputes = Table(  # a party froze a milestone; the council may rule a split

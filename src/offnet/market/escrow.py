@@ -12,6 +12,7 @@ from web3.contract import Contract
 from offnet.chain import ContractClient, Receipt, Sender
 from offnet.chain.permit import Permit, sign_permit
 from offnet.chain.tx import call
+from offnet.market import periods
 from offnet.market.types import OrderStatus, OrderTerms, Payout, PeriodMetrics
 
 
@@ -21,10 +22,20 @@ class OrderView:
 
     escrowed: int
     status: OrderStatus
-    delivered_at: int
+    delivered_at: int  # the completion date: period 1 starts here (0 before delivery)
+    claims_from: int  # period claims count from the later of a period's end and this
     funded_months: int
     settled_through: int
     settled_window: int
+
+
+@dataclass(frozen=True)
+class MilestoneHold:
+    """What freezes a milestone: each party's dispute and, for delivery, the buyer's cancellation request."""
+
+    buyer_disputed_at: int
+    seller_disputed_at: int
+    cancel_requested_at: int
 
 
 @dataclass(frozen=True)
@@ -84,22 +95,36 @@ class MoneyFlow:
             escrowed=total(lambda m: m.kind == "escrowed"),
             released=total(lambda m: m.kind != "escrowed" and m.party == seller),
             credited=total(lambda m: m.kind == "credit"),
-            refunded=total(lambda m: m.kind in ("refund", "ruling") and m.party == buyer),
+            refunded=total(lambda m: m.kind in ("refund", "ruling", "claim") and m.party == buyer),
             withdrawn_by_buyer=withdrawn_by_buyer,
             withdrawn_by_seller=withdrawn_by_seller,
             events=tuple(moves),
         )
 
 
-def _money_event(log: Any, terms: OrderTerms) -> MoneyEvent:
-    """One OrderOpened, OrderToppedUp or Paid log as a money movement."""
-    args = log["args"]
+def settlement_kinds(reason: Payout) -> tuple[str, str]:
+    """What the two shares of a settled milestone count as: (the seller's, the buyer's). The buyer's
+    share of a report's settlement is its credit; of a claim or a ruling, money back."""
+    seller_kind = reason.name.lower()
+    return seller_kind, "credit" if reason is Payout.RELEASE else seller_kind
+
+
+def _money_events(log: Any, terms: OrderTerms) -> list[MoneyEvent]:
+    """The money movements of one OrderOpened, OrderToppedUp, MilestoneSettled or Paid log."""
+    args, block = log["args"], log["blockNumber"]
     if log["event"] == "OrderOpened":
-        return MoneyEvent(log["blockNumber"], "escrowed", terms.buyer, args["escrowed"], None)
+        return [MoneyEvent(block, "escrowed", terms.buyer, args["escrowed"], None)]
     if log["event"] == "OrderToppedUp":
-        return MoneyEvent(log["blockNumber"], "escrowed", args["payer"], args["amount"], None)
-    reason = Payout(args["reason"]).name.lower()
-    return MoneyEvent(log["blockNumber"], reason, args["party"], args["amount"], args["milestone"])
+        return [MoneyEvent(block, "escrowed", args["payer"], args["amount"], None)]
+    reason = Payout(args["reason"])
+    if log["event"] == "MilestoneSettled":
+        seller_kind, buyer_kind = settlement_kinds(reason)
+        moves = [
+            MoneyEvent(block, seller_kind, terms.seller, args["toSeller"], args["milestone"]),
+            MoneyEvent(block, buyer_kind, terms.buyer, args["toBuyer"], args["milestone"]),
+        ]
+        return [m for m in moves if m.amount]
+    return [MoneyEvent(block, reason.name.lower(), args["party"], args["amount"], args["milestone"])]
 
 
 # --- the client --------------------------------------------------------------------------------------
@@ -112,14 +137,21 @@ class EscrowClient(ContractClient):
 
     @classmethod
     def deploy(
-        cls, deployer: Sender, registry: str, market: str, ledger: str, tokens: Sequence[str]
+        cls,
+        deployer: Sender,
+        registry: str,
+        market: str,
+        ledger: str,
+        tokens: Sequence[str],
+        min_order_value: int = 1,
     ) -> tuple[EscrowClient, Receipt]:
-        """Deploy an escrow for `registry`, opened by `market`, settled by `ledger`, with `tokens` allowed.
+        """Deploy an escrow for `registry`, opened by `market`, settled by `ledger`, with `tokens`
+        allowed (each with `min_order_value` as the least value of an order).
 
         The market and the ledger are immutable links: pass their predicted addresses when they are
         deployed later (offnet.chain.predict_deployments).
         """
-        return cls._deploy(deployer, registry, market, ledger, list(tokens))
+        return cls._deploy(deployer, registry, market, ledger, list(tokens), min_order_value)
 
     # --- market, ledger, council ----------------------------------------------------------------
 
@@ -129,25 +161,27 @@ class EscrowClient(ContractClient):
 
     def deliver(self, ledger: Sender, terms: OrderTerms, committed: int, completed: int) -> Receipt:
         """Push a final delivery outcome as the wired ledger."""
-        return ledger.transact(self.fn.onDelivered(terms.to_tuple(), committed, completed))
+        return ledger.transact(self.fn.onDelivered(terms.order_id(), terms.to_tuple(), committed, completed))
 
     def settle_period(
         self, ledger: Sender, terms: OrderTerms, period: int, metrics: PeriodMetrics
     ) -> Receipt:
         """Push a final in-life outcome of `period` as the wired ledger."""
-        return ledger.transact(self.fn.onPeriod(terms.to_tuple(), period, metrics.to_tuple()))
+        return ledger.transact(
+            self.fn.onPeriod(terms.order_id(), terms.to_tuple(), period, metrics.to_tuple())
+        )
 
     def fail(self, ledger: Sender, terms: OrderTerms, reason: int) -> Receipt:
         """Push a final failure outcome (seller rejected / failed / cancelled) as the wired ledger."""
-        return ledger.transact(self.fn.onOrderFailed(terms.to_tuple(), reason))
+        return ledger.transact(self.fn.onOrderFailed(terms.order_id(), terms.to_tuple(), reason))
 
     def rule_call(self, terms: OrderTerms, milestone: int, buyer_share_bps: int) -> Any:
         """The `rule` call, for the council's executor (a registry proposal's target and calldata)."""
         return self.fn.rule(terms.to_tuple(), milestone, buyer_share_bps)
 
-    def set_token_allowed_call(self, token: str, allowed: bool) -> Any:
-        """The `setTokenAllowed` call, for the council's executor."""
-        return self.fn.setTokenAllowed(token, allowed)
+    def set_token_call(self, token: str, allowed: bool, min_order_value: int = 1) -> Any:
+        """The `setToken` call (allow or remove a token, its minimum order value), for the council's arbiter."""
+        return self.fn.setToken(token, allowed, min_order_value)
 
     # --- parties --------------------------------------------------------------------------------
 
@@ -171,11 +205,13 @@ class EscrowClient(ContractClient):
         )
 
     def acknowledge(self, seller: Sender, terms: OrderTerms) -> Receipt:
-        """The seller acknowledges the order (cancelling then costs the cancellation fee)."""
+        """The seller accepts the order (its delivery can settle from now on; cancelling then costs
+        the fee and needs notice)."""
         return seller.transact(self.fn.acknowledge(terms.to_tuple()))
 
     def cancel(self, buyer: Sender, terms: OrderTerms) -> Receipt:
-        """The buyer cancels before delivery."""
+        """The buyer cancels before delivery: at once before the seller acknowledged; afterwards the
+        first call asks and a call CANCEL_NOTICE later cancels."""
         return buyer.transact(self.fn.cancel(terms.to_tuple()))
 
     def claim_non_delivery(self, sender: Sender, terms: OrderTerms) -> Receipt:
@@ -190,6 +226,10 @@ class EscrowClient(ContractClient):
         """Freeze a milestone's money (0 = delivery) for the council."""
         return party.transact(self.fn.dispute(terms.to_tuple(), milestone))
 
+    def withdraw_refund(self, buyer: Sender, terms: OrderTerms, to: str | None = None) -> Receipt:
+        """Pull the refund a cancelled, failed or expired order holds (to the buyer, or to `to`)."""
+        return buyer.transact(self.fn.withdrawRefund(terms.to_tuple(), to or buyer.address))
+
     def withdraw(self, party: Sender, token: str, to: str | None = None) -> Receipt:
         """Withdraw the party's whole balance of `token` (to itself, or to `to`)."""
         if to is None:
@@ -200,16 +240,33 @@ class EscrowClient(ContractClient):
 
     def order(self, order_id: bytes) -> OrderView:
         """The stored state of an order."""
-        escrowed, status, delivered_at, funded, through, window = call(self.fn.orderState(order_id))
-        return OrderView(escrowed, OrderStatus(status), delivered_at, funded, through, window)
+        escrowed, status, delivered_at, claims_from, funded, through, window = call(
+            self.fn.orderState(order_id)
+        )
+        return OrderView(escrowed, OrderStatus(status), delivered_at, claims_from, funded, through, window)
+
+    def hold(self, order_id: bytes, milestone: int) -> MilestoneHold:
+        """Each party's dispute of a milestone and (delivery) the buyer's cancellation request."""
+        return MilestoneHold(*call(self.fn.holdOf(order_id, milestone)))
 
     def period_end(self, order_id: bytes, period: int) -> int | None:
         """When billing period `period` of a delivered order ends (chain time), or None while the
-        order is not delivered; the same definition the escrow applies (IOrderEscrow.BILLING_PERIOD)."""
+        order is not delivered (calendar months, offnet.market.periods)."""
         view = self.order(order_id)
         if view.delivered_at == 0:
             return None
-        return view.delivered_at + period * call(self.fn.BILLING_PERIOD())
+        return periods.period_bounds(view.delivered_at, period)[1]
+
+    def period_bounds(self, delivered_at: int, period: int) -> tuple[int, int]:
+        """The contract's own (start, end) of a billing period."""
+        return tuple(call(self.fn.periodBounds(delivered_at, period)))
+
+    def period_charge(self, monthly_charge: int, delivered_at: int, period: int) -> int:
+        """The contract's own charge of a billing period (pro rata for period 1)."""
+        return call(self.fn.periodCharge(monthly_charge, delivered_at, period))
+
+    def min_order_value(self, token: str) -> int:
+        return call(self.fn.minOrderValue(token))
 
     def is_period_settled(self, order_id: bytes, period: int) -> bool:
         return call(self.fn.isPeriodSettled(order_id, period))
@@ -221,7 +278,7 @@ class EscrowClient(ContractClient):
         """What the escrow owes in `token`, rebuilt from its events: (held for orders, withdrawable).
 
         The contract keeps no running totals (a storage write per payout); OrderOpened, OrderToppedUp,
-        Paid and Withdrawn carry every movement, so the sums are exact.
+        MilestoneSettled, Paid and Withdrawn carry every movement, so the sums are exact.
         """
         token = to_checksum_address(token)
         opened = [
@@ -231,13 +288,15 @@ class EscrowClient(ContractClient):
         ]
         orders = {bytes(log["args"]["orderId"]) for log in opened}
 
-        def moved(name: str) -> int:
+        def moved(name: str, *fields: str) -> int:
             return sum(
-                log["args"]["amount"] for log in self.logs(name) if bytes(log["args"]["orderId"]) in orders
+                sum(log["args"][f] for f in fields)
+                for log in self.logs(name)
+                if bytes(log["args"]["orderId"]) in orders
             )
 
-        held = sum(log["args"]["escrowed"] for log in opened) + moved("OrderToppedUp")
-        paid = moved("Paid")
+        held = sum(log["args"]["escrowed"] for log in opened) + moved("OrderToppedUp", "amount")
+        paid = moved("Paid", "amount") + moved("MilestoneSettled", "toSeller", "toBuyer")
         withdrawn = sum(log["args"]["amount"] for log in self.logs("Withdrawn", token=token))
         return held - paid, paid - withdrawn
 
@@ -272,10 +331,11 @@ class EscrowClient(ContractClient):
         logs = [
             *self.logs("OrderOpened", orderId=order_id),
             *self.logs("OrderToppedUp", orderId=order_id),
+            *self.logs("MilestoneSettled", orderId=order_id),
             *self.logs("Paid", orderId=order_id),
         ]
         logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
-        moves = tuple(_money_event(log, terms) for log in logs)
+        moves = tuple(m for log in logs for m in _money_events(log, terms))
 
         def withdrawn(party: str) -> int:
             return sum(

@@ -178,6 +178,13 @@ class LedgerClient(ContractClient):
             )
         )
 
+    def hold(self, sender: Sender, terms: OrderTerms, report: SlaReport, batch: Batch) -> Receipt:
+        """Hold a completion or period report within its liveness window: the escrow's timeouts of its
+        milestone (cancel, non-delivery claim, period claim) wait until it is final or ruled."""
+        return sender.transact(
+            self.fn.hold(terms.to_tuple(), report.to_tuple(), batch.ref, batch.proof(report))
+        )
+
     def dispute(self, oracle: Sender, terms: OrderTerms, report: SlaReport, batch: Batch) -> Receipt:
         """Dispute the counterparty's `report` within its liveness window (from an oracle key)."""
         return oracle.transact(
@@ -224,6 +231,11 @@ class LedgerClient(ContractClient):
     def status(self, report: SlaReport) -> ReportStatus:
         """Where the fact `report` is about stands (none, disputed, final)."""
         return ReportStatus(call(self.fn.reportStatus(bytes(report.order_id), int(report.kind), report.key)))
+
+    def record(self, report: SlaReport) -> tuple[ReportStatus, int]:
+        """The stored record of the report's id: (status, when it was held or disputed)."""
+        status, since = call(self.fn.recordOf(report.report_id))
+        return ReportStatus(status), since
 
     def lane(self, member: str, lane: int) -> LaneView:
         """What lane `lane` of `member` holds."""

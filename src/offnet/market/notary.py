@@ -30,7 +30,12 @@ NOTARY_DOMAIN_VERSION = "1"
 SALT_BYTES = 32
 
 _CONTRACT_TYPES = {
-    "ContractCommitment": [{"name": "orderId", "type": "bytes32"}, {"name": "commitment", "type": "bytes32"}]
+    "ContractCommitment": [
+        {"name": "orderId", "type": "bytes32"},
+        {"name": "buyer", "type": "address"},
+        {"name": "seller", "type": "address"},
+        {"name": "commitment", "type": "bytes32"},
+    ]
 }
 
 
@@ -139,13 +144,18 @@ class NotaryDomain:
 
 
 def sign_contract_commitment(
-    signer: LocalAccount, domain: NotaryDomain, order_id: bytes, commitment: bytes
+    signer: LocalAccount, domain: NotaryDomain, terms: OrderTerms, commitment: bytes
 ) -> bytes:
-    """A party's signature binding `commitment` to an existing order."""
+    """A party's signature binding `commitment` to an existing order and both its parties."""
     message = encode_typed_data(
         domain_data=domain.as_dict(),
         message_types=_CONTRACT_TYPES,
-        message_data={"orderId": bytes(order_id), "commitment": bytes(commitment)},
+        message_data={
+            "orderId": terms.order_id(),
+            "buyer": to_checksum_address(terms.buyer),
+            "seller": to_checksum_address(terms.seller),
+            "commitment": bytes(commitment),
+        },
     )
     return bytes(signer.sign_message(message).signature)
 
@@ -175,17 +185,10 @@ class NotaryClient(ContractClient):
         return NotaryDomain(self.chain.chain_id, self.address)
 
     def notarise(
-        self,
-        sender: Sender,
-        order_id: bytes,
-        commitment: bytes,
-        buyer: str,
-        seller: str,
-        buyer_sig: bytes,
-        seller_sig: bytes,
+        self, sender: Sender, terms: OrderTerms, commitment: bytes, buyer_sig: bytes, seller_sig: bytes
     ) -> Receipt:
-        """Store the commitment of an existing order given both parties' ContractCommitment signatures."""
-        return sender.transact(self.fn.notarise(order_id, commitment, buyer, seller, buyer_sig, seller_sig))
+        """Store the commitment of an opened order given its buyer's and seller's signatures."""
+        return sender.transact(self.fn.notarise(terms.to_tuple(), commitment, buyer_sig, seller_sig))
 
     def publish_copy(
         self, party: Sender, order_id: bytes, sealed: SealedContract, buyer_key: bytes, seller_key: bytes

@@ -155,7 +155,7 @@ class ApplicationInfo:
 
 @dataclass(frozen=True)
 class ProposalInfo:
-    """A council proposal and its calldata."""
+    """A council proposal: what is stored (the calldata's hash) and its calldata (from ProposalCreated)."""
 
     proposal_id: int
     target: str
@@ -163,6 +163,7 @@ class ProposalInfo:
     approvals: int
     executed: bool
     council_epoch: int
+    data_hash: bytes
     data: bytes
 
 
@@ -253,9 +254,19 @@ class RegistryClient(ContractClient):
         return None if int(pending, 16) == 0 else pending
 
     def proposal(self, proposal_id: int) -> ProposalInfo:
-        stored, data = call(self.contract.functions.proposalOf(proposal_id))
+        stored, data_hash = call(self.contract.functions.proposalOf(proposal_id))
         target, expires_at, approvals, executed, council_epoch = stored
-        return ProposalInfo(proposal_id, target, expires_at, approvals, executed, council_epoch, bytes(data))
+        data = self.proposal_data(proposal_id) if int(target, 16) else b""
+        return ProposalInfo(
+            proposal_id, target, expires_at, approvals, executed, council_epoch, bytes(data_hash), data
+        )
+
+    def proposal_data(self, proposal_id: int) -> bytes:
+        """The calldata of a proposal, from its ProposalCreated event (the registry stores its hash only)."""
+        created = self.logs("ProposalCreated", proposalId=proposal_id)
+        if not created:
+            raise LookupError(f"no proposal {proposal_id} was created on this registry")
+        return bytes(created[0]["args"]["data"])
 
     def has_approved(self, proposal_id: int, member: str) -> bool:
         return call(self.contract.functions.hasApproved(proposal_id, member))
@@ -308,11 +319,16 @@ class RegistryClient(ContractClient):
         created = [e for e in self.emitted(receipt) if e.name == "ProposalCreated"]
         return created[0].args["proposalId"], receipt
 
-    def approve(self, sender: Sender, proposal_id: int) -> Receipt:
-        return sender.transact(self.contract.functions.approve(proposal_id))
+    def approve(self, sender: Sender, proposal_id: int, data: bytes | None = None) -> Receipt:
+        """Approve a proposal; its calldata (read from ProposalCreated unless given) travels with the
+        approval, and the call runs at once when the threshold is reached."""
+        data = self.proposal_data(proposal_id) if data is None else data
+        return sender.transact(self.contract.functions.approve(proposal_id, data))
 
-    def execute(self, sender: Sender, proposal_id: int) -> Receipt:
-        return sender.transact(self.contract.functions.execute(proposal_id))
+    def execute(self, sender: Sender, proposal_id: int, data: bytes | None = None) -> Receipt:
+        """Execute an approved proposal that did not run yet (its calldata as for `approve`)."""
+        data = self.proposal_data(proposal_id) if data is None else data
+        return sender.transact(self.contract.functions.execute(proposal_id, data))
 
     def council_call(self, function: str, *args: Any) -> bytes:
         """Calldata of one of the registry's council-only functions, for `propose(registry, data)`."""

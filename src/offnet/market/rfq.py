@@ -1,8 +1,8 @@
 """RfqMarket: typed calls for post / commit / withdraw / award / cancel / close, and the commitment log.
 
-The market stores one slot per RFQ (status, entry count, running hash of the commitment log); award
-and close take the whole log, which this client rebuilds from the QuoteCommitted / QuoteWithdrawn
-events, so callers never assemble it by hand.
+The market stores one slot per RFQ (status, deadline, each invitee's entry count and live flag, running
+hash of the commitment log); the award takes the whole log, which this client rebuilds from the
+QuoteCommitted / QuoteWithdrawn events, so callers never assemble it by hand.
 """
 
 from __future__ import annotations
@@ -26,9 +26,20 @@ ZERO_DIGEST = bytes(32)
 _RFQ_ABI = "(address,uint40,uint32,address,bytes32,bytes32,bytes32,address[])"
 
 
+MAX_INVITED = 6  # IRfqMarket.MAX_INVITED
+MAX_ENTRIES_PER_PROVIDER = 3  # IRfqMarket.MAX_ENTRIES_PER_PROVIDER
+MIN_QUOTE_WINDOW = 86_400  # IRfqMarket.MIN_QUOTE_WINDOW
+MAX_QUOTE_WINDOW = 90 * 86_400  # IRfqMarket.MAX_QUOTE_WINDOW
+AWARD_WINDOW = 7 * 86_400  # IRfqMarket.AWARD_WINDOW
+
+
 @dataclass(frozen=True)
 class Rfq:
-    """A request for quote; its id is the keccak-256 of its ABI encoding (nothing else is stored)."""
+    """A request for quote; its id is the keccak-256 of its ABI encoding (nothing else is stored).
+
+    The invitees are kept in the order the market requires (strictly increasing addresses), whatever
+    order they were given in, so the same RFQ always has the same id.
+    """
 
     buyer: str
     deadline: int
@@ -38,6 +49,10 @@ class Rfq:
     location_key: bytes
     invited: tuple[str, ...] = ()
     min_reputation: int = 0
+
+    def __post_init__(self) -> None:
+        ordered = tuple(sorted((to_checksum_address(a) for a in self.invited), key=lambda a: int(a, 16)))
+        object.__setattr__(self, "invited", ordered)
 
     def to_tuple(self) -> tuple[Any, ...]:
         """The struct as web3 and eth-abi expect it."""
@@ -92,8 +107,22 @@ class RfqState:
     """The one stored slot of an RFQ."""
 
     status: RfqStatus
-    entries: int
+    deadline: int
+    invitees: int  # three bits per invitee: entry count (two bits), live commitment (one bit)
     log_hash: int
+
+    def entries_of(self, index: int) -> int:
+        """How many log entries invitee `index` made."""
+        return (self.invitees >> (3 * index)) & 3
+
+    def live(self, index: int) -> bool:
+        """True when the last entry of invitee `index` is a live commitment."""
+        return bool((self.invitees >> (3 * index)) & 4)
+
+    @property
+    def entries(self) -> int:
+        """The length of the commitment log."""
+        return sum(self.entries_of(i) for i in range(MAX_INVITED))
 
 
 @dataclass(frozen=True)
@@ -178,10 +207,10 @@ class RfqClient(ContractClient):
         """Cancel an open RFQ as its buyer."""
         return buyer.transact(self.fn.cancelRfq(rfq.to_tuple()))
 
-    def close(self, sender: Sender, rfq: Rfq, *, log: Sequence[LogEntry] | None = None) -> Receipt:
-        """Close an awarded or expired RFQ (anyone), recording quote timeliness in the ledger."""
-        entries = [e.to_tuple() for e in (self.log(rfq.rfq_id) if log is None else log)]
-        return sender.transact(self.fn.closeRfq(rfq.to_tuple(), entries))
+    def close(self, sender: Sender, rfq: Rfq) -> Receipt:
+        """Close an RFQ, recording each invitee's quote timeliness in the ledger: anyone closes an
+        awarded RFQ; an open one past its deadline, its buyer until the award window ends, then anyone."""
+        return sender.transact(self.fn.closeRfq(rfq.to_tuple()))
 
     # --- provider --------------------------------------------------------------------------------
 
@@ -190,7 +219,7 @@ class RfqClient(ContractClient):
         return signer.transact(self.fn.commitQuote(rfq.to_tuple(), signed.quote.provider, signed.digest))
 
     def withdraw(self, signer: Sender, rfq: Rfq, provider: str) -> Receipt:
-        """Withdraw the provider's commitment before the deadline."""
+        """Withdraw the provider's live commitment before the deadline."""
         return signer.transact(self.fn.withdrawQuote(rfq.to_tuple(), provider))
 
     def invalidate_nonces(self, signer: Sender, provider: str, nonces: Sequence[int]) -> list[Receipt]:
@@ -210,8 +239,8 @@ class RfqClient(ContractClient):
     # --- views -----------------------------------------------------------------------------------
 
     def state(self, rfq_id: int) -> RfqState:
-        status, entries, log_hash = call(self.fn.rfqState(rfq_id))
-        return RfqState(RfqStatus(status), entries, log_hash)
+        status, deadline, invitees, log_hash = call(self.fn.rfqState(rfq_id))
+        return RfqState(RfqStatus(status), deadline, invitees, log_hash)
 
     def on_chain_digest(self, quote: Quote) -> bytes:
         """The contract's own EIP-712 digest of `quote`."""

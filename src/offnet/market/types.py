@@ -186,7 +186,7 @@ class SlaReport(AbiStruct):
 
     order_id: bytes = _abi("bytes32")
     kind: ReportKind = _abi("uint8")  # noqa: RUF009 - metadata only, no default
-    key: int = _abi("uint32", 0)
+    key: int = _abi("uint256", 0)
     value0: int = _abi("uint64", 0)
     value1: int = _abi("uint64", 0)
     metrics: PeriodMetrics = _abi(abi_type(PeriodMetrics), NO_METRICS)  # noqa: RUF009 - frozen default
@@ -201,7 +201,7 @@ class SlaReport(AbiStruct):
             ReportKind(self.kind)
         except ValueError:
             raise InvalidInput(f"report kind {self.kind!r} is not a known kind") from None
-        for name, bits in (("key", 32), ("value0", 64), ("value1", 64)):
+        for name, bits in (("key", 256), ("value0", 64), ("value1", 64)):
             _check_uint(name, getattr(self, name), bits)
         for f in fields(PeriodMetrics):
             _check_uint(f"metrics.{f.name}", getattr(self.metrics, f.name), int(f.metadata["abi"][4:]))
@@ -221,9 +221,7 @@ class SlaReport(AbiStruct):
     @property
     def report_id(self) -> bytes:
         """What the report is about: keccak256(abi.encode(orderId, kind, key))."""
-        return keccak(
-            encode(["bytes32", "uint8", "uint32"], [bytes(self.order_id), int(self.kind), self.key])
-        )
+        return report_id(self.order_id, self.kind, self.key)
 
     @property
     def content_hash(self) -> bytes:
@@ -236,6 +234,11 @@ class SlaReport(AbiStruct):
 
 
 REPORT_ABI = abi_type(SlaReport)
+
+
+def report_id(order_id: bytes, kind: int, key: int) -> bytes:
+    """The id of the fact about (`order_id`, `kind`, `key`), as ReportKinds.idOf computes it."""
+    return keccak(encode(["bytes32", "uint8", "uint256"], [bytes(order_id), int(kind), key]))
 
 
 def _check_uint(name: str, value: object, bits: int) -> None:
@@ -262,22 +265,11 @@ class OrderStatus(IntEnum):
 class Payout(IntEnum):
     """IOrderEscrow.Payout: why money moved to a party's balance."""
 
-    RELEASE = 0
-    CREDIT = 1
-    REFUND = 2
-    CANCELLATION_FEE = 3
-    CLAIM = 4
-    RULING = 5
-
-
-class Skip(IntEnum):
-    """IOrderEscrow.Skip: why a final outcome moved no money."""
-
-    NONE = 0
-    ORDER_NOT_AWAITING_DELIVERY = 1
-    ORDER_NOT_ACTIVE = 2
-    PERIOD_NOT_FUNDED = 3
-    PERIOD_SETTLED = 4
+    RELEASE = 0  # a milestone settled by a final report (the seller's charge, the buyer's credits)
+    REFUND = 1
+    CANCELLATION_FEE = 2
+    CLAIM = 3  # a period settled by its timeout
+    RULING = 4
 
 
 class ReportStatus(IntEnum):
@@ -286,6 +278,7 @@ class ReportStatus(IntEnum):
     NONE = 0
     DISPUTED = 1
     FINAL = 2
+    PENDING = 3  # held by a party: the escrow's timeouts of its milestone wait
 
 
 class RfqStatus(IntEnum):

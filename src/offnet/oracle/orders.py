@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from offnet.chain import Sender
 from offnet.chain.connect import Chain
-from offnet.market.codec import terms_to_json, to_hex
+from offnet.exceptions import ContractRevert
+from offnet.market.codec import terms_from_json, terms_to_json, to_hex
 from offnet.market.escrow import EscrowClient
-from offnet.market.types import OrderTerms
+from offnet.market.types import OrderStatus, OrderTerms
 from offnet.oracle.config import OracleConfig
 from offnet.oracle.peers import SELF
 from offnet.oracle.store import Store
@@ -32,12 +34,21 @@ ORDER_ID_LENGTH = 66
 class OrderBook:
     """Our orders on chain and their link to Sonata product orders."""
 
-    def __init__(self, config: OracleConfig, store: Store, chain: Chain, escrow: EscrowClient):
+    def __init__(
+        self,
+        config: OracleConfig,
+        store: Store,
+        chain: Chain,
+        escrow: EscrowClient,
+        sender: Sender | None = None,
+    ):
         self.config = config
         self.member = config.member
         self.store = store
         self.chain = chain
         self.escrow = escrow
+        self.sender = sender
+        self._accepted: set[str] = set()  # our sales the escrow knows we acknowledged
 
     def sync(self) -> int:
         """Learn the orders opened for us (as seller or buyer) from OrderOpened events."""
@@ -65,7 +76,28 @@ class OrderBook:
                 sonata_peer=SELF if role == "seller" else name,
             )
         self.store.set_next_block(WATCHER, latest + 1)
+        self.acknowledge_sales()
         return learned
+
+    def acknowledge_sales(self) -> int:
+        """Acknowledge on chain our sales the escrow still holds as open: a delivery settles only once
+        its seller accepted the order (IOrderEscrow.acknowledge). Refusals are retried next pass."""
+        if self.sender is None:
+            return 0
+        acknowledged = 0
+        for order in self.store.all_orders():
+            if order["role"] != "seller" or order["order_id"] in self._accepted:
+                continue
+            terms = terms_from_json(order["terms"])
+            if self.escrow.order(terms.order_id()).status == OrderStatus.OPEN:
+                try:
+                    self.escrow.acknowledge(self.sender, terms)
+                except ContractRevert as refused:
+                    log.warning("acknowledging %s refused: %s", order["order_id"], refused.describe())
+                    continue
+                acknowledged += 1
+            self._accepted.add(order["order_id"])
+        return acknowledged
 
     async def for_product_order(self, peer: str, product_order: ProductOrder) -> dict | None:
         """The offnet order a product order of `peer`'s Sonata system is, linking it on first sight;

@@ -19,6 +19,7 @@ from eth_utils import to_checksum_address
 from offnet.chain.connect import Chain
 from offnet.chain.tx import Sender
 from offnet.exceptions import InvalidInput
+from offnet.market import periods
 from offnet.market.codec import report_to_json, signed_quote_to_json, terms_from_json
 from offnet.market.quotes import Quote, sign_quote
 from offnet.market.rfq import RfqClient
@@ -30,7 +31,6 @@ from offnet.sla import terms as offer
 from offnet.sla.reports import period_report
 from offnet.sonata.buyer import read_quote, rfq_id_of
 from offnet.sonata.models import Quote as SonataQuote
-from offnet.sonata.units import month_end, month_of
 
 log = logging.getLogger("offnet.oracle.seller")
 
@@ -135,9 +135,10 @@ class SellerDesk:
         for order in self.store.delivered_seller_orders():
             terms = terms_from_json(order["terms"])
             for period in range(order["reported_periods"] + 1, terms.term_months + 1):
-                month = month_of(order["completed_at"], period)
-                if month_end(month) > now:
+                # The escrow's billing periods (offnet.market.periods): period 1 is the month of delivery.
+                if periods.period_bounds(order["completed_at"], period)[1] > now:
                     break
+                month = periods.period_month(order["completed_at"], period)
                 try:
                     measurement = await self._source().measurement(order["product_order_id"], month)
                     report = period_report(bytes.fromhex(order["order_id"][2:]), period, measurement)

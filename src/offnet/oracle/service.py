@@ -79,7 +79,7 @@ class Oracle:
             max_in_flight=config.max_in_flight,
             max_wait=config.batch_wait,
         )
-        self.orders = OrderBook(config, self.store, self.chain, self.suite.escrow)
+        self.orders = OrderBook(config, self.store, self.chain, self.suite.escrow, self.sender)
         suite = self.suite
         self.buyer = BuyerDesk(
             config,

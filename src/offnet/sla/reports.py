@@ -93,10 +93,11 @@ def _iso(seconds: int) -> str:
 
 
 def ticket_key(ticket_id: str) -> int:
-    """The 32-bit report key of a Sonata trouble ticket id: the first 4 bytes of its keccak-256."""
+    """The report key of a Sonata trouble ticket id: its whole keccak-256 (no other ticket id can be
+    ground to the same key)."""
     if not ticket_id:
         raise InvalidInput("a trouble ticket needs an id")
-    return int.from_bytes(keccak(text=ticket_id)[:4], "big")
+    return int.from_bytes(keccak(text=ticket_id), "big")
 
 
 def _order_item(order: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -22,10 +22,9 @@ from typing import Any, TypeVar
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
-from offnet.chain import Chain, Receipt, Sender, decode_revert, load_artifact
+from offnet.chain import Chain, Receipt, Sender, decode_revert
 from offnet.deployment import Suite, SuiteConfig, deploy_suite
 from offnet.exceptions import ContractRevert
-from offnet.market.escrow import EscrowClient
 from offnet.market.ledger import Batch
 from offnet.market.notary import SealedContract, financial_contract, seal_contract
 from offnet.market.quotes import Quote, QuoteDomain, SignedQuote, sign_quote
@@ -64,8 +63,7 @@ FUNDS = 10**15  # test tokens each buyer holds, approved for the escrow
 LIVENESS = 2 * DAY  # the ledger's liveness window
 APPLICATION_TTL = 14 * DAY  # how long an application to the registry stays open
 
-# OrderEscrow's policy (its constants: tests/unit/escrow checks them against the contract).
-BILLING_PERIOD = 30 * DAY
+# OrderEscrow's policy (its constants; periods are calendar months: offnet.market.periods).
 REPORT_GRACE = 20 * DAY
 DELIVERY_GRACE = 30 * DAY
 RULING_TIMEOUT = 60 * DAY
@@ -321,34 +319,6 @@ def council_refuses(
     return inner
 
 
-# --- an escrow alone --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StandaloneEscrow:
-    """An OrderEscrow linked to plain `market` and `ledger` accounts (a test plays either contract),
-    beside the council's registry and a stablecoin it allows."""
-
-    registry: RegistryClient
-    token: Any
-    client: EscrowClient
-    market: Party
-    ledger: Party
-
-    @classmethod
-    def deploy(cls, chain: Chain, roles: Roles, prefix: str) -> StandaloneEscrow:
-        market, ledger = (party(chain, name, prefix=prefix) for name in ("market", "ledger"))
-        deployer, council = roles.deployer.sender, [roles.council.address]
-        registry, _ = RegistryClient.deploy(
-            deployer, council, council, council_threshold=1, sponsors_required=1, application_ttl=7 * DAY
-        )
-        token, _ = deployer.deploy(load_artifact("TestStablecoin"))
-        client, _ = EscrowClient.deploy(
-            deployer, registry.address, market.address, ledger.address, [token.address]
-        )
-        return cls(registry, token, client, market, ledger)
-
-
 # --- the deployed suite ------------------------------------------------------------------------------
 
 
@@ -547,19 +517,17 @@ class World:
         *,
         invited: Sequence[str] | None = None,
         request: str = "quote-request-1",
-        after_deadline: bool = False,
         **options: Any,
     ) -> Order:
         """Post an RFQ of `buyer` to `sellers` (the first seller by default; `invited` overrides whom
         it invites, `request` names it), commit each one's quote (see `commit_quotes`), and award the
-        first (after the deadline, with `after_deadline`)."""
+        first once the deadline has passed (the market awards sealed commitments only)."""
         buyer, sellers = buyer or self.buyer, sellers or [self.seller]
         invited = [s.address for s in sellers] if invited is None else invited
         rfq = self.rfq(buyer, invited, request=request)
         _, post = self.suite.market.post(buyer.sender, rfq)
         quotes, receipts = self.commit_quotes(rfq, sellers, **options)
-        if after_deadline:
-            self.chain.advance_time(rfq.deadline - self.chain.now() + 1)
+        self.chain.advance_time(rfq.deadline - self.chain.now() + 1)
         _, award = self.suite.market.award(buyer.sender, rfq, quotes[0])
         awarded_at = self.chain.w3.eth.get_block(award.block_number)["timestamp"]
         terms = quotes[0].quote.order_terms(awarded_at)

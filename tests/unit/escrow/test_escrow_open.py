@@ -1,127 +1,152 @@
-"""Opening orders: wiring, the allow-list, the funds pull, and every refusal."""
+"""Opening orders: wiring, the token policy (allow-list, minimum order value), the funds pull, and every refusal."""
 
-import pytest
+from dataclasses import replace
 
-from offnet.chain import load_artifact
+from suite_support import MONTHLY, ONE_TIME, events
+
 from offnet.chain.tx import call
-from offnet.market.escrow import EscrowClient, OrderView
+from offnet.market.escrow import OrderView
 from offnet.market.types import OrderStatus, OrderTerms
-from offnet.testing.world import MONTHLY, ONE_TIME
+
+
+def _open_as_market(world, terms: OrderTerms):
+    world.fund(terms.opening_amount, world.token_of(terms.token))
+    world.tracked_orders[terms.order_id()] = terms
+    return world.escrow.open_order(world.market.sender, terms)
 
 
 def test_open__pulls_funds_emits_full_terms_and_costs_what_the_snapshot_says(escrow, gas):
-    terms, oid, receipt = escrow.open()
-    assert escrow.order(oid) == OrderView(ONE_TIME + 2 * MONTHLY, OrderStatus.OPEN, 0, 2, 0, 0)
+    terms = escrow.terms()
+    receipt = _open_as_market(escrow, terms)
+    oid = terms.order_id()
+    assert escrow.order(terms) == OrderView(ONE_TIME + 3 * MONTHLY, OrderStatus.OPEN, 0, 0, 3, 0, 0)
     assert call(escrow.token.functions.balanceOf(escrow.buyer.address)) == 0
-    [opened] = escrow.client.events(receipt, "OrderOpened")
-    assert opened["orderId"] == oid  # the Python order id is the chain's
-    assert OrderTerms.from_tuple(opened["terms"]) == terms
-    assert opened["escrowed"] == ONE_TIME + 2 * MONTHLY
+    [opened] = events(escrow.escrow, receipt, "OrderOpened")
+    assert bytes(opened.orderId) == oid  # the Python order id is the chain's
+    assert OrderTerms.from_tuple(opened.terms) == terms
+    assert opened.escrowed == ONE_TIME + 3 * MONTHLY
+    escrow.assert_conserved()
     gas.check("OrderEscrow.openOrder", receipt.gas_used, budget=110_000)
 
 
 def test_open__second_order_of_a_token__costs_what_the_snapshot_says(escrow, gas):
-    escrow.open(rfq_id=1)
-    _, _, receipt = escrow.open(rfq_id=2)
+    _open_as_market(escrow, escrow.terms(rfq_id=1))
+    receipt = _open_as_market(escrow, escrow.terms(rfq_id=2))
     gas.check("OrderEscrow.openOrder.warmToken", receipt.gas_used, budget=95_000)
 
 
 def test_open__not_the_market__reverts(escrow):
     terms = escrow.terms()
-    escrow.fund_buyer(terms, terms.opening_amount)
-    with escrow.refuses("EscrowNotMarket", caller=escrow.buyer.address):
-        escrow.client.open_order(escrow.buyer.sender, terms)
+    escrow.fund(terms.opening_amount)
+    escrow.refuse(
+        lambda: escrow.escrow.open_order(escrow.buyer.sender, terms),
+        "EscrowNotMarket",
+        caller=escrow.buyer.address,
+    )
 
 
 def test_open__same_terms_twice__reverts(escrow):
-    terms, oid, _ = escrow.open()
-    escrow.fund_buyer(terms, terms.opening_amount)
-    with escrow.refuses("EscrowOrderExists", orderId=oid):
-        escrow.client.open_order(escrow.market.sender, terms)
+    terms = escrow.open()
+    escrow.fund(terms.opening_amount)
+    escrow.refuse(
+        lambda: escrow.escrow.open_order(escrow.market.sender, terms),
+        "EscrowOrderExists",
+        orderId=terms.order_id(),
+    )
 
 
 def test_open__token_not_allowed__reverts(escrow):
-    other, _ = escrow.deployer.sender.deploy(load_artifact("TestStablecoin"))
-    escrow.tokens.append(other)
-    terms = escrow.terms(token=other.address)
-    escrow.fund_buyer(terms, terms.opening_amount)
-    with escrow.refuses("EscrowTokenNotAllowed", token=other.address):
-        escrow.client.open_order(escrow.market.sender, terms)
+    stranger_token = escrow.stranger.address  # not a token at all, and not allowed
+    terms = escrow.terms(token=stranger_token)
+    escrow.refuse(
+        lambda: escrow.escrow.open_order(escrow.market.sender, terms),
+        "EscrowTokenNotAllowed",
+        token=stranger_token,
+    )
+
+
+def test_open__a_removed_token__refuses_new_orders_but_settles_open_ones(escrow):
+    terms = escrow.open()
+    escrow.council(escrow.escrow.set_token_call(escrow.token.address, False))
+    assert not escrow.escrow.is_token_allowed(escrow.token.address)
+    later = escrow.terms(rfq_id=2)
+    escrow.fund(later.opening_amount)
+    escrow.refuse(
+        lambda: escrow.escrow.open_order(escrow.market.sender, later),
+        "EscrowTokenNotAllowed",
+        token=escrow.token.address,
+    )
+    escrow.deliver(terms)
+    assert escrow.withdrawable(escrow.seller) == ONE_TIME
+
+
+def test_open__an_order_worth_less_than_the_tokens_minimum__reverts(escrow):
+    """A zero- or tiny-value order could build delivery reputation for free: the token's minimum refuses it."""
+    escrow.council(escrow.escrow.set_token_call(escrow.token.address, True, 10 * ONE_TIME))
+    assert escrow.escrow.min_order_value(escrow.token.address) == 10 * ONE_TIME
+    terms = escrow.terms()  # 1,000 + 12 x 500 = 7,000 tUSD < 10,000 tUSD
+    escrow.fund(terms.opening_amount)
+    escrow.refuse(
+        lambda: escrow.escrow.open_order(escrow.market.sender, terms),
+        "EscrowOrderTooSmall",
+        amount=ONE_TIME + 12 * MONTHLY,
+        minimum=10 * ONE_TIME,
+    )
+
+
+def test_open__zero_charges__reverts_even_with_a_minimum_of_zero(escrow):
+    escrow.council(escrow.escrow.set_token_call(escrow.token.address, True, 0))  # stored as 1
+    assert escrow.escrow.min_order_value(escrow.token.address) == 1
+    free = escrow.terms(one_time_charge=0, monthly_charge=0, prepaid_months=0)
+    escrow.refuse(
+        lambda: escrow.escrow.open_order(escrow.market.sender, free),
+        "EscrowOrderTooSmall",
+        amount=0,
+        minimum=1,
+    )
 
 
 def test_open__buyer_is_seller__reverts(escrow):
     terms = escrow.terms(seller=escrow.buyer.address)
-    with escrow.refuses("EscrowInvalidParties", buyer=escrow.buyer.address, seller=escrow.buyer.address):
-        escrow.client.open_order(escrow.market.sender, terms)
+    escrow.refuse(
+        lambda: escrow.escrow.open_order(escrow.market.sender, terms),
+        "EscrowInvalidParties",
+        buyer=escrow.buyer.address,
+        seller=escrow.buyer.address,
+    )
 
 
 def test_open__more_months_prepaid_than_the_term__reverts(escrow):
     terms = escrow.terms(prepaid_months=13)
-    with escrow.refuses("EscrowPrepaidExceedsTerm", prepaidMonths=13, termMonths=12):
-        escrow.client.open_order(escrow.market.sender, terms)
+    escrow.refuse(
+        lambda: escrow.escrow.open_order(escrow.market.sender, terms),
+        "EscrowPrepaidExceedsTerm",
+        prepaidMonths=13,
+        termMonths=12,
+    )
 
 
 def test_open__whole_order_beyond_96_bits__reverts(escrow):
     terms = escrow.terms(monthly_charge=2**95, term_months=2, prepaid_months=0)
-    with escrow.refuses("EscrowAmountTooLarge", amount=ONE_TIME + 2**96):
-        escrow.client.open_order(escrow.market.sender, terms)
+    escrow.refuse(
+        lambda: escrow.escrow.open_order(escrow.market.sender, terms),
+        "EscrowAmountTooLarge",
+        amount=ONE_TIME + 2**96,
+    )
 
 
-def test_open__buyer_did_not_approve__reverts_and_opens_nothing(escrow):
+def test_open__buyer_without_allowance__reverts_with_the_tokens_error(escrow):
     terms = escrow.terms()
-    with escrow.refuses(
-        "ERC20InsufficientAllowance", spender=escrow.client.address, allowance=0, needed=terms.opening_amount
-    ):
-        escrow.client.open_order(escrow.market.sender, terms)
-    assert escrow.order(terms.order_id()).status == OrderStatus.NONE
+    escrow.buyer.sender.transact(escrow.token.functions.mint(escrow.buyer.address, terms.opening_amount))
+    error = escrow.refuse(
+        lambda: escrow.escrow.open_order(escrow.market.sender, terms), "ERC20InsufficientAllowance"
+    )
+    assert error.arguments["spender"] == escrow.escrow.address
 
 
-def test_links__are_fixed_at_deployment(escrow):
-    assert call(escrow.client.fn.market()) == escrow.market.address
-    assert call(escrow.client.fn.ledger()) == escrow.ledger.address
-
-
-@pytest.mark.parametrize("missing", ["registry", "market", "ledger"])
-def test_deploy__zero_link__reverts(escrow, missing):
-    zero = "0x" + "00" * 20
-    links = [
-        zero if link == missing else getattr(escrow, link).address
-        for link in ("registry", "market", "ledger")
-    ]
-    with escrow.refuses("EscrowZeroAddress"):
-        EscrowClient.deploy(escrow.deployer.sender, *links, [escrow.token.address])
-
-
-def test_escrow__reports_version_registry_and_allow_list(escrow):
-    assert call(escrow.client.fn.version()) == "1.0.0"
-    assert call(escrow.client.fn.registry()) == escrow.registry.address
-    assert escrow.client.is_token_allowed(escrow.token.address)
-    assert not escrow.client.is_token_allowed(escrow.buyer.address)
-
-
-def test_allow_list__changed_by_anyone_but_the_council__reverts(escrow):
-    with escrow.refuses("EscrowNotCouncil", caller=escrow.outsider.address):
-        escrow.outsider.sender.transact(escrow.client.set_token_allowed_call(escrow.token.address, False))
-    assert escrow.client.is_token_allowed(escrow.token.address)
-
-
-def test_allow_list__council_removes_a_token__new_orders_refused_open_orders_still_settle(escrow):
-    terms, _, _ = escrow.open()
-    receipt = escrow.council_decides(escrow.client.set_token_allowed_call(escrow.token.address, False))
-    assert escrow.client.events(receipt, "TokenAllowanceChanged") == [
-        {"token": escrow.token.address, "allowed": False}
-    ]
-    assert not escrow.client.is_token_allowed(escrow.token.address)
-
-    second = escrow.terms(rfq_id=2)
-    escrow.fund_buyer(second, second.opening_amount)
-    with escrow.refuses("EscrowTokenNotAllowed", token=escrow.token.address):
-        escrow.client.open_order(escrow.market.sender, second)
-    escrow.fund_buyer(terms, MONTHLY)
-    with escrow.refuses("EscrowTokenNotAllowed", token=escrow.token.address):
-        escrow.client.top_up(escrow.buyer.sender, terms, 1)
-
-    escrow.deliver(terms)
-    assert escrow.withdrawable(escrow.seller) == ONE_TIME
-    escrow.act(lambda: escrow.client.withdraw(escrow.seller.sender, escrow.token.address))
-    assert call(escrow.token.functions.balanceOf(escrow.seller.address)) == ONE_TIME
+def test_order_id__python_equals_chain_and_changes_with_any_field(escrow):
+    terms = escrow.open()
+    assert escrow.order(terms).status == OrderStatus.ACKNOWLEDGED
+    changed = replace(terms, credits=replace(terms.credits, monthly_credit_cap_bps=2_999))
+    assert changed.order_id() != terms.order_id()
+    assert escrow.order(changed).status == OrderStatus.NONE

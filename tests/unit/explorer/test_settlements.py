@@ -17,8 +17,10 @@ from offnet.indexer.projection import Projection
 from offnet.indexer.records import Records
 from offnet.indexer.schema import reports
 from offnet.market.types import Payout
+from offnet.testing.world import ONE_TIME
 
 BLOCK = 10**6  # far above the embedded chain's blocks
+CREDIT = ONE_TIME // 10  # a late-delivery credit of 10 %
 
 
 @pytest.fixture
@@ -43,8 +45,8 @@ def test_settlement_amounts__both_parties_credited_from_one_event_and_the_flow_a
         "MilestoneSettled",
         orderId=order_id,
         milestone=0,
-        toSeller=900,
-        toBuyer=100,
+        toSeller=ONE_TIME - CREDIT,
+        toBuyer=CREDIT,
         reason=Payout.RELEASE,
     )
     apply(
@@ -60,19 +62,23 @@ def test_settlement_amounts__both_parties_credited_from_one_event_and_the_flow_a
 
     moves = Records(store).payments([order_id])[order_id]
     assert [(m["kind"], m["party"], m["amount"], m["milestone"]) for m in moves[1:]] == [
-        ("release", world.seller.address, 900, 0),
-        ("credit", world.buyer.address, 100, 0),
+        ("release", world.seller.address, ONE_TIME - CREDIT, 0),
+        ("credit", world.buyer.address, CREDIT, 0),
     ]  # nothing moved at the second settlement: no movement recorded
     [delivery, month] = Records(store).milestones(order_id)
-    assert (delivery["reason"], delivery["to_seller"], delivery["to_buyer"]) == ("release", 900, 100)
+    assert (delivery["reason"], delivery["to_seller"], delivery["to_buyer"]) == (
+        "release",
+        ONE_TIME - CREDIT,
+        CREDIT,
+    )
     assert month["reason"] == "claim" and month["settled_block"] == BLOCK
 
     page = Explorer(store).order("0x" + order_id.hex())
     money = page["money"]
-    assert (money["released"]["units"], money["credited"]["units"]) == ("900", "100")
-    assert money["held"]["units"] == str(escrowed - 1_000)
+    assert (money["released"]["units"], money["credited"]["units"]) == (str(ONE_TIME - CREDIT), str(CREDIT))
+    assert money["held"]["units"] == str(escrowed - ONE_TIME)
     assert page["milestones"][0]["settlement"]["toSeller"]["text"].endswith(" tUSD")
-    assert page["milestones"][0]["credit"] == "0.0001 tUSD"
+    assert page["milestones"][0]["credit"] == "10.00%"  # of the one-time charge
 
 
 def test_a_held_report__shown_held_until_final(indexed, world):

@@ -2,21 +2,55 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 
+from offnet.chain import Chain, Sender
+from offnet.deployment import Suite, SuiteConfig, deploy_suite
 from offnet.indexer import EventIndexer, IndexStore
+from offnet.market.quotes import Quote, sign_quote
 from offnet.market.registry import (
     ACCESS_ELINE,
     MemberStatus,
     Profile,
     RegistryClient,
+    location_key,
     product_key,
 )
-from offnet.testing.world import Party, World
+from offnet.market.rfq import Rfq
+from offnet.market.types import CreditSchedule
+from offnet.testing.accounts import funded_account
 
 DARK_FIBRE = product_key("urn:example:dark-fibre")
+
+
+@dataclass
+class World:
+    suite: Suite
+    registry: RegistryClient
+    founders: list[LocalAccount]
+
+
+@pytest.fixture(scope="module")
+def world(embedded: Chain) -> Iterator[World]:
+    """Two founders (1 sponsor admits) with the suite deployed once for the module."""
+    base = embedded.snapshot()
+    deployer, alice, bob = (funded_account(embedded, f"indexer-{n}") for n in ("deployer", "alice", "bob"))
+    config = SuiteConfig(founders=[alice.address, bob.address], council=[alice.address], sponsors_required=1)
+    suite = deploy_suite(embedded, Sender(embedded, deployer), config)
+    yield World(suite, suite.registry, [alice, bob])
+    embedded.revert(base)
+
+
+@pytest.fixture
+def chain(embedded: Chain, world: World) -> Iterator[Chain]:
+    snapshot = embedded.snapshot()
+    yield embedded
+    embedded.revert(snapshot)
 
 
 @pytest.fixture
@@ -26,32 +60,29 @@ def store(tmp_path) -> Iterator[IndexStore]:
     store.close()
 
 
-def indexer_for(world: World, store: IndexStore) -> EventIndexer:
+def indexer_for(chain: Chain, world: World, store: IndexStore) -> EventIndexer:
     return EventIndexer.of(world.suite, store)
 
 
-@pytest.fixture
-def join(world: World, make_party) -> Callable[..., Party]:
-    """Factory: a carrier applies with a profile and the council sponsors it (one sponsor admits)."""
-
-    def run(label: str, products: tuple[bytes, ...], countries: tuple[str, ...]) -> Party:
-        carrier = make_party(label)
-        profile = Profile(f"{label} Telecom", f"https://{label}.example/sonata", products, countries)
-        world.suite.registry.apply(carrier.sender, profile)
-        world.suite.registry.sponsor(world.council.sender, carrier.address)
-        return carrier
-
-    return run
+def join(chain: Chain, world: World, label: str, products: tuple[bytes, ...], countries: tuple[str, ...]):
+    """A carrier applies with a profile and founder alice sponsors it (one sponsor admits)."""
+    account = funded_account(chain, f"indexer-{label}")
+    world.registry.apply(
+        Sender(chain, account),
+        Profile(f"{label} Telecom", f"https://{label}.example/sonata", products, countries),
+    )
+    world.registry.sponsor(Sender(chain, world.founders[0]), account.address)
+    return account
 
 
 def addresses(rows) -> list[str]:
     return [r.address for r in rows]
 
 
-def test_sync__indexes_admitted_members_by_product_and_country(chain, world, store, join):
-    erin = join("erin", (ACCESS_ELINE,), ("GB", "FR"))
-    frank = join("frank", (DARK_FIBRE,), ("GB",))
-    report = indexer_for(world, store).sync()
+def test_sync__indexes_admitted_members_by_product_and_country(chain, world, store):
+    erin = join(chain, world, "erin", (ACCESS_ELINE,), ("GB", "FR"))
+    frank = join(chain, world, "frank", (DARK_FIBRE,), ("GB",))
+    report = indexer_for(chain, world, store).sync()
 
     assert report.events > 0 and report.to_block == chain.w3.eth.block_number
     assert addresses(store.providers(ACCESS_ELINE, "GB")) == [erin.address]
@@ -67,76 +98,105 @@ def test_sync__indexes_admitted_members_by_product_and_country(chain, world, sto
     assert store.member(erin.address)["countries"] == ["FR", "GB"]
 
 
-def test_sync__applicants_are_not_providers_until_admitted(chain, world, store, make_party):
-    gina = make_party("gina")
-    world.suite.registry.apply(gina.sender, Profile("Gina", "https://gina.example", (ACCESS_ELINE,), ("GB",)))
-    indexer = indexer_for(world, store)
+def test_sync__applicants_are_not_providers_until_admitted(chain, world, store):
+    gina = funded_account(chain, "indexer-gina")
+    world.registry.apply(
+        Sender(chain, gina), Profile("Gina", "https://gina.example", (ACCESS_ELINE,), ("GB",))
+    )
+    indexer = indexer_for(chain, world, store)
     indexer.sync()
     assert store.providers(ACCESS_ELINE, "GB") == []
     assert store.member(gina.address)["status"] == MemberStatus.APPLICANT
 
-    world.suite.registry.sponsor(world.council.sender, gina.address)
+    world.registry.sponsor(Sender(chain, world.founders[0]), gina.address)
     indexer.sync()
     assert addresses(store.providers(ACCESS_ELINE, "GB")) == [gina.address]
 
 
-def test_sync__is_incremental_and_resumes_from_the_stored_cursor(chain, world, store, join):
-    erin = join("erin", (ACCESS_ELINE,), ("GB",))
-    first = indexer_for(world, store).sync()
+def test_sync__is_incremental_and_resumes_from_the_stored_cursor(chain, world, store):
+    erin = join(chain, world, "erin", (ACCESS_ELINE,), ("GB",))
+    first = indexer_for(chain, world, store).sync()
     assert store.next_block() == first.to_block + 1
 
-    nothing = indexer_for(world, store).sync()  # a new process: starts at the cursor
+    nothing = indexer_for(chain, world, store).sync()  # a new process: starts at the cursor
     assert (nothing.from_block, nothing.events) == (first.to_block + 1, 0)
 
-    registry = world.suite.registry
-    registry.update_profile(erin.sender, Profile("Erin", "https://erin.example", (ACCESS_ELINE,), ("FR",)))
-    frank = join("frank", (ACCESS_ELINE,), ("GB",))
-    second = indexer_for(world, store).sync()
+    registry = world.registry
+    registry.update_profile(
+        Sender(chain, erin), Profile("Erin", "https://erin.example", (ACCESS_ELINE,), ("FR",))
+    )
+    frank = join(chain, world, "frank", (ACCESS_ELINE,), ("GB",))
+    second = indexer_for(chain, world, store).sync()
     assert second.from_block == first.to_block + 1 and second.events > 0
     assert addresses(store.providers(ACCESS_ELINE, "GB")) == [frank.address]
     assert addresses(store.providers(ACCESS_ELINE, "FR")) == [erin.address]
 
 
-def test_sync__small_chunks_report_progress_and_give_the_same_answer(chain, world, store, join):
-    erin = join("erin", (ACCESS_ELINE,), ("GB",))
+def test_sync__small_chunks_report_progress_and_give_the_same_answer(chain, world, store):
+    erin = join(chain, world, "erin", (ACCESS_ELINE,), ("GB",))
     seen: list[tuple[int, int]] = []
-    indexer_for(world, store).sync(chunk=2, progress=lambda done, total: seen.append((done, total)))
+    indexer_for(chain, world, store).sync(chunk=2, progress=lambda done, total: seen.append((done, total)))
     total = seen[0][1]
     assert seen[0] == (0, total) and seen[-1] == (total, total) and len(seen) > 2
     assert addresses(store.providers(ACCESS_ELINE, "GB")) == [erin.address]
 
 
-def test_sync__suspended_and_departed_members_drop_out(chain, world, store, join, council_decides):
-    erin = join("erin", (ACCESS_ELINE,), ("GB",))
-    frank = join("frank", (ACCESS_ELINE,), ("GB",))
-    indexer = indexer_for(world, store)
+def test_sync__suspended_and_departed_members_drop_out(chain, world, store):
+    erin = join(chain, world, "erin", (ACCESS_ELINE,), ("GB",))
+    frank = join(chain, world, "frank", (ACCESS_ELINE,), ("GB",))
+    indexer = indexer_for(chain, world, store)
     indexer.sync()
-    council_decides(world.registry.address, world.registry.council_call("suspend", erin.address))
-    world.suite.registry.leave(frank.sender)
+    world.registry.propose_suspend(Sender(chain, world.founders[0]), erin.address)  # threshold 1: executes
+    world.registry.leave(Sender(chain, frank))
     indexer.sync()
     assert store.providers(ACCESS_ELINE, "GB") == []
     assert store.member(erin.address)["status"] == MemberStatus.SUSPENDED
     assert store.member(frank.address)["status"] == MemberStatus.LEFT
 
 
-def test_sync__a_database_of_another_deployment_is_rebuilt(chain, world, store, join):
-    join("erin", (ACCESS_ELINE,), ("GB",))
-    indexer_for(world, store).sync()
+def test_sync__a_database_of_another_deployment_is_rebuilt(chain, world, store):
+    join(chain, world, "erin", (ACCESS_ELINE,), ("GB",))
+    indexer_for(chain, world, store).sync()
     other = EventIndexer(store, registry=RegistryClient(chain, "0x" + "11" * 20))
     other.sync()
     assert store.providers(ACCESS_ELINE, "GB") == []
 
 
-def test_sync__closing_an_rfq_refreshes_reputation_and_the_floor_filters(chain, world, store, join, post_rfq):
-    erin = join("erin", (ACCESS_ELINE,), ("GB",))
-    frank = join("frank", (ACCESS_ELINE,), ("GB",))
+def test_sync__closing_an_rfq_refreshes_reputation_and_the_floor_filters(chain, world, store):
+    erin = join(chain, world, "erin", (ACCESS_ELINE,), ("GB",))
+    frank = join(chain, world, "frank", (ACCESS_ELINE,), ("GB",))
+    buyer = world.founders[1]
     market = world.suite.market
-    rfq = post_rfq(invited=(erin.address, frank.address), deadline_in=3600)
-    market.commit(erin.sender, rfq, world.sign(world.quote(rfq, erin), erin))
-    indexer = indexer_for(world, store)
+    rfq = Rfq(
+        buyer.address,
+        chain.now() + 2 * 86_400,
+        world.suite.token.address,
+        keccak(text="req"),
+        ACCESS_ELINE,
+        location_key("GB"),
+        (erin.address, frank.address),
+    )
+    market.post(Sender(chain, buyer), rfq)
+    quote = Quote(
+        rfq.rfq_id,
+        erin.address,
+        buyer.address,
+        rfq.token,
+        1,
+        1,
+        12,
+        30,
+        bytes(32),
+        CreditSchedule.none(),
+        0,
+        chain.now() + 3 * 86_400,
+        1,
+    )
+    market.commit(Sender(chain, erin), rfq, sign_quote(erin, quote, market.domain))
+    indexer = indexer_for(chain, world, store)
     indexer.sync()
-    chain.advance_time(3601)
-    market.close(world.buyer.sender, rfq)  # erin answered on time, frank did not
+    chain.advance_time(2 * 86_400 + 1)
+    market.close(Sender(chain, buyer), rfq)  # erin answered on time, frank did not
     indexer.sync()
 
     assert [(r.address, r.reputation_ppm) for r in store.providers(ACCESS_ELINE, "GB")] == [

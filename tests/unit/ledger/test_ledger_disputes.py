@@ -1,9 +1,8 @@
 """Disputes: by the counterparty within the window, by two conflicting contents, and council rulings."""
 
-import pytest
+from suite_support import LIVENESS, events
 
 from offnet.market.types import OrderStatus, ReportStatus
-from offnet.testing.world import LIVENESS
 
 ZERO = "0x" + "00" * 20
 
@@ -13,96 +12,141 @@ def test_dispute__by_the_buyer_within_the_window__blocks_finality(ledger, gas):
     claim = ledger.delivery(terms)  # the seller claims an on-time delivery
     batch, _ = ledger.submit(ledger.seller, [claim])
 
-    receipt = ledger.client.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
+    receipt = ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch)
 
-    assert ledger.client.status(claim) is ReportStatus.DISPUTED
-    [disputed] = ledger.client.events(receipt, "ReportDisputed")
-    assert (bytes(disputed["reportId"]), disputed["disputer"], bytes(disputed["contentHash"])) == (
+    assert ledger.ledger.status(claim) is ReportStatus.DISPUTED
+    [disputed] = events(ledger.ledger, receipt, "ReportDisputed")
+    assert (bytes(disputed.reportId), disputed.disputer, bytes(disputed.contentHash)) == (
         claim.report_id,
         ledger.buyer.address,
         claim.content_hash,
     )
     gas.check("SlaLedger.dispute", receipt.gas_used, budget=80_000)
-    ledger.finality_refused(terms, claim, batch, "SlaReportDisputed", reportId=claim.report_id)
-    assert ledger.escrow.order(terms.order_id()).status is OrderStatus.OPEN
+    ledger.chain.advance_time(LIVENESS)
+    ledger.refuse(
+        lambda: ledger.ledger.finalize(ledger.stranger.sender, terms, claim, batch),
+        "SlaReportDisputed",
+        reportId=claim.report_id,
+    )
+    assert ledger.escrow.order(terms.order_id()).status is OrderStatus.ACKNOWLEDGED
 
 
-@pytest.mark.parametrize(
-    "disputer", ["the submitting side", "a member outside the order", "a stranger", "the buyer, suspended"]
-)
-def test_dispute__by_anyone_but_the_active_counterparty__reverts(ledger, disputer):
-    terms, claim, batch = ledger.claimed()
-    seller, other, buyer, outsider = ledger.seller, ledger.other, ledger.buyer, ledger.outsider
-    key, error, arguments = {
-        "the submitting side": (
-            seller.oracle_key,
-            "SlaNotCounterparty",
-            {"caller": seller.oracle_key.address, "member": seller.address},
-        ),
-        "a member outside the order": (
-            other.oracle_key,
-            "SlaNotCounterparty",
-            {"caller": other.oracle_key.address, "member": other.address},
-        ),
-        "a stranger": (outsider, "SlaNotOracle", {"key": outsider.address, "member": ZERO}),
-        "the buyer, suspended": (
-            buyer.oracle_key,
-            "SlaNotOracle",
-            {"key": buyer.oracle_key.address, "member": buyer.address},
-        ),
-    }[disputer]
-    if disputer == "the buyer, suspended":
-        ledger.suspend(buyer)
-    with ledger.refuses(error, **arguments):
-        ledger.client.dispute(key.sender, terms, claim, batch)
+def test_dispute__by_the_submitting_side__reverts(ledger):
+    terms = ledger.open()
+    claim = ledger.delivery(terms)
+    batch, _ = ledger.submit(ledger.seller, [claim])
+    ledger.refuse(
+        lambda: ledger.ledger.dispute(ledger.seller.oracle.sender, terms, claim, batch),
+        "SlaNotCounterparty",
+        caller=ledger.seller.oracle.address,
+        member=ledger.seller.address,
+    )
+
+
+def test_dispute__by_a_member_outside_the_order__reverts(ledger):
+    terms = ledger.open()
+    claim = ledger.delivery(terms)
+    batch, _ = ledger.submit(ledger.seller, [claim])
+    ledger.refuse(
+        lambda: ledger.ledger.dispute(ledger.other.oracle.sender, terms, claim, batch),
+        "SlaNotCounterparty",
+        caller=ledger.other.oracle.address,
+        member=ledger.other.address,
+    )
+
+
+def test_dispute__by_a_stranger__reverts(ledger):
+    terms = ledger.open()
+    claim = ledger.delivery(terms)
+    batch, _ = ledger.submit(ledger.seller, [claim])
+    ledger.refuse(
+        lambda: ledger.ledger.dispute(ledger.stranger.sender, terms, claim, batch),
+        "SlaNotOracle",
+        key=ledger.stranger.address,
+        member=ZERO,
+    )
+
+
+def test_dispute__by_a_suspended_buyer__reverts(ledger):
+    terms = ledger.open()
+    claim = ledger.delivery(terms)
+    batch, _ = ledger.submit(ledger.seller, [claim])
+    ledger.suspend(ledger.buyer)
+    ledger.refuse(
+        lambda: ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch),
+        "SlaNotOracle",
+        key=ledger.buyer.oracle.address,
+        member=ledger.buyer.address,
+    )
 
 
 def test_dispute__after_the_window__reverts_and_the_report_finalises(ledger):
-    terms, claim, batch = ledger.claimed()
-    ended = ledger.client.batch_stored(batch).submitted_at + LIVENESS
+    terms = ledger.open()
+    claim = ledger.delivery(terms)
+    batch, _ = ledger.submit(ledger.seller, [claim])
+    ended = ledger.ledger.batch_stored(batch).submitted_at + LIVENESS
     ledger.chain.advance_time(LIVENESS)
-    with ledger.refuses("SlaLivenessOver", reportId=claim.report_id, endedAt=ended):
-        ledger.client.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
-    ledger.client.finalize(ledger.outsider.sender, terms, claim, batch)
-    assert ledger.client.status(claim) is ReportStatus.FINAL
+    ledger.refuse(
+        lambda: ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch),
+        "SlaLivenessOver",
+        reportId=claim.report_id,
+        endedAt=ended,
+    )
+    ledger.ledger.finalize(ledger.stranger.sender, terms, claim, batch)
+    assert ledger.ledger.status(claim) is ReportStatus.FINAL
 
 
 def test_dispute_conflict__two_contents_for_one_fact__blocks_both(ledger):
     terms = ledger.open()
     seller_says = ledger.delivery(terms)
     buyer_says = ledger.delivery(terms, days_late=5)
-    seller_batch, buyer_batch = ledger.both_submit(seller_says, buyer_says)
+    seller_batch, _ = ledger.submit(ledger.seller, [seller_says])
+    buyer_batch, _ = ledger.submit(ledger.buyer, [buyer_says])
 
-    receipt = ledger.client.dispute_conflict(
-        ledger.outsider.sender, terms, seller_says, seller_batch, buyer_says, buyer_batch
+    receipt = ledger.ledger.dispute_conflict(
+        ledger.stranger.sender, terms, seller_says, seller_batch, buyer_says, buyer_batch
     )
 
-    assert ledger.client.status(seller_says) is ReportStatus.DISPUTED
-    [disputed] = ledger.client.events(receipt, "ReportDisputed")
-    assert disputed["disputer"] == ZERO
+    assert ledger.ledger.status(seller_says) is ReportStatus.DISPUTED
+    [disputed] = events(ledger.ledger, receipt, "ReportDisputed")
+    assert disputed.disputer == ZERO
     ledger.chain.advance_time(LIVENESS)
     for report, batch in ((seller_says, seller_batch), (buyer_says, buyer_batch)):
-        with ledger.refuses("SlaReportDisputed", reportId=seller_says.report_id):
-            ledger.client.finalize(ledger.outsider.sender, terms, report, batch)
+        ledger.refuse(
+            lambda r=report, b=batch: ledger.ledger.finalize(ledger.stranger.sender, terms, r, b),
+            "SlaReportDisputed",
+            reportId=seller_says.report_id,
+        )
 
 
 def test_dispute_conflict__same_content__reverts(ledger):
     terms = ledger.open()
     claim = ledger.delivery(terms)
-    seller_batch, buyer_batch = ledger.both_submit(claim)
-    with ledger.refuses("SlaNoConflict", reportId=claim.report_id):
-        ledger.client.dispute_conflict(ledger.outsider.sender, terms, claim, seller_batch, claim, buyer_batch)
+    seller_batch, _ = ledger.submit(ledger.seller, [claim])
+    buyer_batch, _ = ledger.submit(ledger.buyer, [claim])
+    ledger.refuse(
+        lambda: ledger.ledger.dispute_conflict(
+            ledger.stranger.sender, terms, claim, seller_batch, claim, buyer_batch
+        ),
+        "SlaNoConflict",
+        reportId=claim.report_id,
+    )
 
 
 def test_dispute_conflict__different_facts__reverts(ledger):
     terms = ledger.open()
     delivery = ledger.delivery(terms)
     month = ledger.period(terms, 1)
-    seller_batch, buyer_batch = ledger.both_submit(delivery, month)
-    with ledger.refuses("SlaDifferentReports", reportIdA=delivery.report_id, reportIdB=month.report_id):
-        ledger.client.dispute_conflict(
-            ledger.outsider.sender, terms, delivery, seller_batch, month, buyer_batch
-        )
+    seller_batch, _ = ledger.submit(ledger.seller, [delivery])
+    buyer_batch, _ = ledger.submit(ledger.buyer, [month])
+    ledger.refuse(
+        lambda: ledger.ledger.dispute_conflict(
+            ledger.stranger.sender, terms, delivery, seller_batch, month, buyer_batch
+        ),
+        "SlaDifferentReports",
+        reportIdA=delivery.report_id,
+        reportIdB=month.report_id,
+    )
 
 
 def test_resolve__council_rules_for_the_buyer__finalises_its_content_and_the_seller_loses(ledger):
@@ -110,14 +154,14 @@ def test_resolve__council_rules_for_the_buyer__finalises_its_content_and_the_sel
     seller_says = ledger.delivery(terms)
     buyer_says = ledger.delivery(terms, days_late=5)
     seller_batch, _ = ledger.submit(ledger.seller, [seller_says])
-    ledger.client.dispute(ledger.buyer.oracle_key.sender, terms, seller_says, seller_batch)
+    ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, seller_says, seller_batch)
 
-    receipt = ledger.council_decides(ledger.client.resolve_call(terms, buyer_says, ledger.seller.address))
+    receipt = ledger.council(ledger.ledger.resolve_call(terms, buyer_says, ledger.seller.address))
 
-    assert ledger.client.status(buyer_says) is ReportStatus.FINAL
-    [ruled] = ledger.client.events(receipt, "DisputeResolved")
-    assert (bytes(ruled["contentHash"]), ruled["loser"]) == (buyer_says.content_hash, ledger.seller.address)
-    seller = ledger.client.reputation(ledger.seller.address)
+    assert ledger.ledger.status(buyer_says) is ReportStatus.FINAL
+    [ruled] = events(ledger.ledger, receipt, "DisputeResolved")
+    assert (bytes(ruled.contentHash), ruled.loser) == (buyer_says.content_hash, ledger.seller.address)
+    seller = ledger.ledger.reputation(ledger.seller.address)
     assert (seller.disputes_lost, seller.orders_delivered, seller.orders_on_time, seller.total_days_late) == (
         1,
         1,
@@ -125,15 +169,18 @@ def test_resolve__council_rules_for_the_buyer__finalises_its_content_and_the_sel
         5,
     )
     assert ledger.escrow.order(terms.order_id()).status is OrderStatus.ACTIVE
-    assert ledger.client.reputation(ledger.buyer.address).disputes_lost == 0
+    assert ledger.ledger.reputation(ledger.buyer.address).disputes_lost == 0
 
 
 def test_resolve__not_through_the_registry__reverts(ledger):
-    terms, claim, batch = ledger.claimed()
-    ledger.client.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
-    ruling = ledger.client.resolve_call(terms, claim, None)
-    with ledger.refuses("SlaNotCouncil", caller=ledger.council.address):
-        ledger.council.sender.transact(ruling)
+    terms = ledger.open()
+    claim = ledger.delivery(terms)
+    batch, _ = ledger.submit(ledger.seller, [claim])
+    ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch)
+    ruling = ledger.ledger.resolve_call(terms, claim, None)
+    ledger.refuse(
+        lambda: ledger.arbiter.sender.transact(ruling), "SlaNotCouncil", caller=ledger.arbiter.address
+    )
 
 
 def test_resolve__undisputed_report__is_refused_inside_the_council_call(ledger):
@@ -141,15 +188,17 @@ def test_resolve__undisputed_report__is_refused_inside_the_council_call(ledger):
     claim = ledger.delivery(terms)
     ledger.submit(ledger.seller, [claim])
     ledger.council_refused(
-        ledger.client.resolve_call(terms, claim, None), "SlaNotDisputed", reportId=claim.report_id
+        ledger.ledger.resolve_call(terms, claim, None), "SlaNotDisputed", reportId=claim.report_id
     )
 
 
 def test_resolve__loser_outside_the_order__is_refused(ledger):
-    terms, claim, batch = ledger.claimed()
-    ledger.client.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
+    terms = ledger.open()
+    claim = ledger.delivery(terms)
+    batch, _ = ledger.submit(ledger.seller, [claim])
+    ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch)
     ledger.council_refused(
-        ledger.client.resolve_call(terms, claim, ledger.other.address),
+        ledger.ledger.resolve_call(terms, claim, ledger.other.address),
         "SlaLoserNotAParty",
         loser=ledger.other.address,
     )
@@ -159,13 +208,30 @@ def test_dispute_conflict__late_content_after_the_window__cannot_block_finality(
     terms = ledger.open()
     seller_says = ledger.delivery(terms)
     seller_batch, _ = ledger.submit(ledger.seller, [seller_says])
-    ended = ledger.client.batch_stored(seller_batch).submitted_at + LIVENESS
+    ended = ledger.ledger.batch_stored(seller_batch).submitted_at + LIVENESS
     ledger.chain.advance_time(LIVENESS)
     buyer_says = ledger.delivery(terms, days_late=5)
     buyer_batch, _ = ledger.submit(ledger.buyer, [buyer_says])
-    with ledger.refuses("SlaLivenessOver", reportId=seller_says.report_id, endedAt=ended):
-        ledger.client.dispute_conflict(
-            ledger.outsider.sender, terms, seller_says, seller_batch, buyer_says, buyer_batch
-        )
-    ledger.client.finalize(ledger.outsider.sender, terms, seller_says, seller_batch)
-    assert ledger.client.status(seller_says) is ReportStatus.FINAL
+    ledger.refuse(
+        lambda: ledger.ledger.dispute_conflict(
+            ledger.stranger.sender, terms, seller_says, seller_batch, buyer_says, buyer_batch
+        ),
+        "SlaLivenessOver",
+        reportId=seller_says.report_id,
+        endedAt=ended,
+    )
+    ledger.ledger.finalize(ledger.stranger.sender, terms, seller_says, seller_batch)
+    assert ledger.ledger.status(seller_says) is ReportStatus.FINAL
+
+
+def test_hold__a_pending_completion__recorded_once_within_the_dispute_budget(ledger, gas):
+    """The seller's oracle holds its completion report while it is in its liveness window: the escrow
+    then refuses the buyer's cancellation and non-delivery claim until the report is final or ruled."""
+    terms = ledger.open()
+    report = ledger.delivery(terms)
+    batch, _ = ledger.submit(ledger.seller, [report])
+    receipt = ledger.ledger.hold(ledger.seller.oracle.sender, terms, report, batch)
+    assert [e.reportId for e in events(ledger.ledger, receipt, "ReportHeld")] == [report.report_id]
+    again = ledger.ledger.hold(ledger.seller.oracle.sender, terms, report, batch)  # changes nothing
+    assert events(ledger.ledger, again, "ReportHeld") == []
+    gas.check("SlaLedger.hold(completion)", receipt.gas_used, budget=80_000)  # a dispute-class step

@@ -3,9 +3,9 @@
 from dataclasses import replace
 
 from eth_utils import keccak
+from suite_support import BAD_MONTH, DAY, GOOD_MONTH, LIVENESS, events
 
-from offnet.market.types import FailureReason, PeriodMetrics, ReportKind, SlaReport
-from offnet.testing.world import BAD_MONTH, DAY, GOOD_MONTH, LIVENESS
+from offnet.market.types import FailureReason, PeriodMetrics, ReportKind, ReportStatus, SlaReport
 
 
 def test_reputation__many_final_facts__aggregate_and_score_as_documented(ledger, gas):
@@ -25,7 +25,7 @@ def test_reputation__many_final_facts__aggregate_and_score_as_documented(ledger,
     seller_batch, _ = ledger.submit(ledger.seller, seller_reports)
     ledger.chain.advance_time(LIVENESS + 3 * 31 * DAY)
     for terms, report in zip((on_time, late, failed), seller_reports, strict=True):
-        ledger.client.finalize(ledger.outsider.sender, terms, report, seller_batch)
+        ledger.ledger.finalize(ledger.stranger.sender, terms, report, seller_batch)
     in_life = [ledger.period(on_time, p + 1, m) for p, m in enumerate(months)]
     tickets = [
         SlaReport(
@@ -41,11 +41,11 @@ def test_reputation__many_final_facts__aggregate_and_score_as_documented(ledger,
     buyer_batch, _ = ledger.submit(ledger.buyer, [*in_life, *tickets])
     ledger.chain.advance_time(LIVENESS)
     for report in [*in_life, *tickets]:
-        ledger.client.finalize(ledger.outsider.sender, on_time, report, buyer_batch)
+        ledger.ledger.finalize(ledger.stranger.sender, on_time, report, buyer_batch)
     for on_time_answer in (True, True, False, True):
-        ledger.client.record_quote_timeliness(ledger.market.sender, ledger.seller.address, on_time_answer)
+        ledger.ledger.record_quote_timeliness(ledger.market.sender, ledger.seller.address, on_time_answer)
 
-    r = ledger.client.reputation(ledger.seller.address)
+    r = ledger.ledger.reputation(ledger.seller.address)
 
     assert (r.quotes_requested, r.quotes_on_time) == (4, 3)
     assert (r.orders_delivered, r.orders_on_time, r.orders_failed, r.total_days_late) == (2, 1, 1, 3)
@@ -62,26 +62,31 @@ def test_reputation__many_final_facts__aggregate_and_score_as_documented(ledger,
     assert r.overall_ppm == (750_000 + 500_000 + 333_333) // 3
     assert r.disputes_lost == 0
     # The buyer's reputation as a provider did not move.
-    assert ledger.client.reputation(ledger.buyer.address) == ledger.client.reputation(ledger.other.address)
+    assert ledger.ledger.reputation(ledger.buyer.address) == ledger.ledger.reputation(ledger.other.address)
 
 
 def test_reputation__of_a_new_provider__is_all_zero(ledger):
-    r = ledger.client.reputation(ledger.other.address)
+    r = ledger.ledger.reputation(ledger.other.address)
     assert (r.quotes_requested, r.orders_delivered, r.periods_reported, r.overall_ppm) == (0, 0, 0, 0)
 
 
 def test_record_quote_timeliness__by_the_market__counts_and_emits(ledger, gas):
-    receipt = ledger.client.record_quote_timeliness(ledger.market.sender, ledger.seller.address, False)
-    [recorded] = ledger.client.events(receipt, "QuoteTimelinessRecorded")
-    assert (recorded["provider"], recorded["answeredOnTime"]) == (ledger.seller.address, False)
-    r = ledger.client.reputation(ledger.seller.address)
+    receipt = ledger.ledger.record_quote_timeliness(ledger.market.sender, ledger.seller.address, False)
+    [recorded] = events(ledger.ledger, receipt, "QuoteTimelinessRecorded")
+    assert (recorded.provider, recorded.answeredOnTime) == (ledger.seller.address, False)
+    r = ledger.ledger.reputation(ledger.seller.address)
     assert (r.quotes_requested, r.quotes_on_time, r.quote_timeliness_ppm) == (1, 0, 0)
     gas.check("SlaLedger.recordQuoteTimeliness", receipt.gas_used)
 
 
 def test_record_quote_timeliness__by_the_provider_itself__reverts(ledger):
-    with ledger.refuses("SlaNotMarket", caller=ledger.seller.address):
-        ledger.client.record_quote_timeliness(ledger.seller.sender, ledger.seller.address, True)
+    ledger.refuse(
+        lambda: ledger.ledger.record_quote_timeliness(
+            ledger.seller.admin.sender, ledger.seller.address, True
+        ),
+        "SlaNotMarket",
+        caller=ledger.seller.address,
+    )
 
 
 def test_reputation__made_up_order_with_an_idle_buyer__cannot_be_finalised(ledger):
@@ -90,34 +95,53 @@ def test_reputation__made_up_order_with_an_idle_buyer__cannot_be_finalised(ledge
     invented = ledger.terms(rfq_id=99)
     claim = ledger.delivery(invented)
     batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.finality_refused(invented, claim, batch, "EscrowUnknownOrder", orderId=invented.order_id())
+    ledger.chain.advance_time(LIVENESS)
+    ledger.refuse(
+        lambda: ledger.ledger.finalize(ledger.stranger.sender, invented, claim, batch),
+        "EscrowUnknownOrder",
+        orderId=invented.order_id(),
+    )
 
 
 def test_reputation__trouble_ticket_of_an_undelivered_order__does_not_count(ledger):
     invented = ledger.terms(rfq_id=98)
     ticket = SlaReport(invented.order_id(), ReportKind.TROUBLE_TICKET, 1, 60, ledger.chain.now())
     batch, _ = ledger.submit(ledger.seller, [ticket])
-    ledger.finality_refused(invented, ticket, batch, "SlaOrderNotDelivered", orderId=invented.order_id())
+    ledger.chain.advance_time(LIVENESS)
+    ledger.refuse(
+        lambda: ledger.ledger.finalize(ledger.stranger.sender, invented, ticket, batch),
+        "SlaOrderNotDelivered",
+        orderId=invented.order_id(),
+    )
 
 
 def test_reputation__self_dealing_terms__are_refused(ledger):
     mirror = ledger.terms(buyer=ledger.seller.address)
     ack = SlaReport(mirror.order_id(), ReportKind.ORDER_ACKNOWLEDGED, 0, 1)
     batch, _ = ledger.submit(ledger.seller, [ack])
-    ledger.finality_refused(mirror, ack, batch, "SlaSelfDealing", member=ledger.seller.address)
+    ledger.chain.advance_time(LIVENESS)
+    ledger.refuse(
+        lambda: ledger.ledger.finalize(ledger.stranger.sender, mirror, ack, batch),
+        "SlaSelfDealing",
+        member=ledger.seller.address,
+    )
 
 
-def test_reputation__a_second_outcome_for_a_delivered_order__is_refused(ledger):
+def test_reputation__a_second_outcome_for_a_delivered_order__takes_no_effect(ledger):
     terms = ledger.open()
     ledger.settle(terms, ledger.delivery(terms))
+    before = ledger.state()
     failure = SlaReport(terms.order_id(), ReportKind.ORDER_FAILED, 0, FailureReason.FAILED, 1)
-    ledger.match_refused(
-        terms,
-        failure,
-        "SlaOutcomeAlreadyFinal",
-        orderId=terms.order_id(),
-        finalKind=ReportKind.ORDER_COMPLETED,
+    receipt = ledger.settle(terms, failure)
+    # The escrow settled delivery already: the failure moves nothing and counts for nobody.
+    assert receipt.raw["logs"] == []
+    after = ledger.state()
+    assert (after["orders"], after["reputation"], after["balances"]) == (
+        before["orders"],
+        before["reputation"],
+        before["balances"],
     )
+    assert ledger.ledger.status(failure) is ReportStatus.NONE
 
 
 def test_reputation__objectives_not_measured__count_as_met(ledger):
@@ -133,5 +157,5 @@ def test_reputation__objectives_not_measured__count_as_met(ledger):
     ledger.settle(terms, ledger.delivery(terms))
     ledger.chain.advance_time(31 * DAY)
     ledger.settle(terms, ledger.period(terms, 1, PeriodMetrics(500_000, 10**6, 10**5, 10**5, 9)))
-    r = ledger.client.reputation(ledger.seller.address)
+    r = ledger.ledger.reputation(ledger.seller.address)
     assert (r.periods_reported, r.periods_meeting_objectives) == (1, 1)

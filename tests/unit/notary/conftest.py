@@ -1,45 +1,54 @@
-"""The notary's own topology: a registry of the buyer and the seller (with its quote key) and a
-ContractNotary linked to a plain `escrow` account (the award path is tested with the whole suite)."""
+"""Notary fixtures: the unit tests' shared world (a real registry and escrow with an opened order) and
+a ContractNotary wired to them; the seller also has a quote key."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from eth_account.signers.local import LocalAccount
+from suite_support import SuiteWorld, UnestimatedSender
 
-from offnet.chain import Chain
+from offnet.chain import Sender
 from offnet.market.notary import NotaryClient
-from offnet.market.registry import RegistryClient, Role
-from offnet.testing.world import DAY, Party, Roles, party
+from offnet.market.registry import Role
+from offnet.market.types import OrderTerms
+from offnet.testing.accounts import funded_account
 
 
-@dataclass(frozen=True)
+@dataclass
 class NotaryWorld:
+    suite: SuiteWorld
     notary: NotaryClient
-    deployer: Party
-    escrow: Party  # stands in for the escrow
-    buyer: Party
-    seller: Party
-    outsider: Party
+    seller_key: LocalAccount
 
-    @property
-    def seller_key(self) -> Party:
-        return self.seller.quote_key
+    def __getattr__(self, name: str) -> Any:  # the suite's parties and helpers
+        return getattr(self.suite, name)
+
+    def send(self, who: Any) -> Sender:
+        """The Sender of a party, a member (its admin) or a bare account."""
+        if isinstance(who, LocalAccount):
+            return UnestimatedSender(self.suite.chain, who)
+        return who.sender
+
+    def order(self) -> OrderTerms:
+        """An order the escrow opened between the world's buyer and seller."""
+        return self.suite.open()
 
 
 @pytest.fixture(scope="module")
-def world(embedded: Chain, roles: Roles, area: str) -> NotaryWorld:
-    escrow = party(embedded, "escrow", prefix=area)
-    seller = replace(roles.seller, quote_key=party(embedded, "seller-key", prefix=area))
-    members = [roles.buyer.address, seller.address, roles.council.address]
-    registry, _ = RegistryClient.deploy(
-        roles.deployer.sender,
-        members,
-        [roles.council.address],
-        council_threshold=1,
-        sponsors_required=1,
-        application_ttl=DAY,
+def notary_deployed(suite_world: SuiteWorld) -> Iterator[NotaryWorld]:
+    chain = suite_world.chain
+    seller_key = funded_account(chain, "notary-seller-key")
+    suite_world.registry.add_key(suite_world.seller.sender, seller_key.address, Role.QUOTE)
+    notary, _ = NotaryClient.deploy(
+        suite_world.deployer.sender, suite_world.registry.address, suite_world.escrow.address
     )
-    registry.add_key(seller.sender, seller.quote_key.address, Role.QUOTE)
-    notary, _ = NotaryClient.deploy(roles.deployer.sender, registry.address, escrow.address)
-    return NotaryWorld(notary, roles.deployer, escrow, roles.buyer, seller, roles.outsider)
+    yield NotaryWorld(suite_world, notary, seller_key)
+
+
+@pytest.fixture
+def notary_world(notary_deployed: NotaryWorld, suite: SuiteWorld) -> NotaryWorld:
+    return notary_deployed

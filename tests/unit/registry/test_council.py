@@ -119,7 +119,7 @@ def test_approve__executed_unknown_or_expired_proposal__reverts(chain, registry,
     with refuses("RegistryProposalAlreadyExecuted", proposalId=1):
         registry.approve(cast.carol.sender, 1)
     with refuses("RegistryUnknownProposal", proposalId=99):
-        registry.approve(cast.carol.sender, 99)
+        registry.approve(cast.carol.sender, 99, b"")
 
     proposal_id, _ = registry.propose_reinstate(cast.alice.sender, cast.dave.address)
     expires_at = registry.proposal(proposal_id).expires_at

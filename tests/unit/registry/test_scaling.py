@@ -47,6 +47,9 @@ def _journey(cast, make_party, like: RegistryClient, members: int) -> tuple[dict
     }
     proposal_id, used["propose"] = registry.propose_suspend(cast.alice.sender, erin.address)
     used["approveAndExecute"] = registry.approve(cast.bob.sender, proposal_id)
+    # A suspended member cannot leave: reinstated first.
+    reinstating, _ = registry.propose_reinstate(cast.alice.sender, erin.address)
+    registry.approve(cast.bob.sender, reinstating)
     used["leave"] = registry.leave(new_admin.sender)
     gas = {name: receipt.gas_used for name, receipt in used.items()}
     views = registry.contract.functions

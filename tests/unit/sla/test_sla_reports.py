@@ -148,7 +148,7 @@ def test_ticket_report__resolved_ticket__time_to_restore_from_issue_start():
     # Closed a day after it was resolved: the same fact, the same evidence.
     closed = {**ticket, "status": "closed", "lastUpdate": "2026-03-15T05:02:00Z"}
     assert ticket_report(ORDER_ID, closed) == report
-    assert ticket_key("TT-0C11") == int.from_bytes(keccak(text="TT-0C11")[:4], "big")
+    assert ticket_key("TT-0C11") == int.from_bytes(keccak(text="TT-0C11"), "big")
 
 
 def test_ticket_report__open_ticket__reports_nothing_and_start_falls_back_to_creation():
