@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from offnet.market.registry import ACCESS_ELINE, location_key
-from offnet.market.types import ReportKind, ReportStatus, SlaReport
+from offnet.market.types import ReportKind, ReportStatus, RfqStatus, SlaReport
 from offnet.sonata.examples import load_example
 from offnet.testing.carriers import Carrier, running_market
 from offnet.testing.world import DAY, World, wait_until
@@ -74,4 +74,15 @@ def test_rfq_to_delivered_order_and_two_months_of_reports(anvil, tmp_path):
         assert suite.token.functions.balanceOf(escrow.address).call() == (sum(escrow.book(token)))
         rep = ledger.reputation(seller.address)
         assert rep.orders_delivered == 1 and rep.periods_reported >= 2
+        # The buyer's oracle closed the awarded RFQ: the seller's timely quote counts in its record.
+        assert suite.market.state(rfq_id).status == RfqStatus.CLOSED
+        assert buyer.oracle.store.rfqs_to_close() == []
+        assert (rep.quotes_requested, rep.quotes_on_time) == (1, 1)
+        # The seller's oracle reported each month once the escrow's own period (counted from the
+        # deliveredAt it recorded) was over.
+        delivered_at = escrow.order(order_id).delivered_at
+        for event in ledger.logs("ReportSubmitted"):
+            if event.args.orderId == order_id and event.args.kind == ReportKind.PERIOD:
+                mined = anvil.w3.eth.get_block(event.blockNumber)["timestamp"]
+                assert mined >= escrow.period_bounds(delivered_at, event.args.key)[1]
         assert not buyer.oracle.errors and not seller.oracle.errors

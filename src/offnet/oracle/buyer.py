@@ -30,7 +30,7 @@ from offnet.market.escrow import EscrowClient
 from offnet.market.ledger import LedgerClient
 from offnet.market.quotes import rank_quotes, recover_quote_signer
 from offnet.market.registry import RegistryClient
-from offnet.market.rfq import Rfq, RfqClient
+from offnet.market.rfq import AWARD_WINDOW, Rfq, RfqClient
 from offnet.market.types import RfqStatus
 from offnet.oracle.config import OracleConfig
 from offnet.oracle.peers import PeerClients
@@ -153,7 +153,13 @@ class BuyerDesk:
         now = await asyncio.to_thread(self.chain.now)
         for rfq_id in self.store.open_rfqs():
             rfq = rfq_from_json(self.store.rfq(rfq_id)["rfq"])
-            if now <= rfq.deadline or not self.store.received_quotes(rfq_id):
+            if now <= rfq.deadline:
+                continue
+            if not self.store.received_quotes(rfq_id):
+                # Quotes are committed before the deadline; one not fetched by half the award window
+                # (a seller's oracle down) is given up, leaving the buyer time to close the RFQ itself.
+                if now > rfq.deadline + AWARD_WINDOW // 2:
+                    self.store.give_up_rfq(rfq_id)
                 continue
             order_id = await self.award(rfq_id)
             if order_id:
@@ -214,6 +220,23 @@ class BuyerDesk:
         )
         log.info("RFQ %s was awarded on chain before a restart: order %s recorded", rfq_id, to_hex(order_id))
         return True
+
+    async def close_due(self) -> int:
+        """Close our RFQs that are awarded or given up, so the ledger records each invitee's quote
+        timeliness (during the award window only the buyer may close an unawarded RFQ)."""
+        closed = 0
+        for rfq_id in self.store.rfqs_to_close():
+            state = await asyncio.to_thread(self.market.state, rfq_id)
+            if state.status in (RfqStatus.OPEN, RfqStatus.AWARDED):
+                rfq = rfq_from_json(self.store.rfq(rfq_id)["rfq"])
+                try:
+                    await asyncio.to_thread(self.market.close, self.sender, rfq)
+                except ContractRevert as refused:  # e.g. closed by someone else meanwhile: re-read next pass
+                    log.warning("closing RFQ %s refused: %s", rfq_id, refused.describe())
+                    continue
+                closed += 1
+            self.store.mark_rfq_closed(rfq_id)
+        return closed
 
     # --- the Sonata order ----------------------------------------------------------------------------
 

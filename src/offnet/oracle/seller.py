@@ -21,6 +21,7 @@ from offnet.chain.tx import Sender
 from offnet.exceptions import InvalidInput
 from offnet.market import periods
 from offnet.market.codec import report_to_json, signed_quote_to_json, terms_from_json
+from offnet.market.escrow import EscrowClient
 from offnet.market.quotes import Quote, sign_quote
 from offnet.market.rfq import RfqClient
 from offnet.market.types import CreditSchedule
@@ -50,6 +51,7 @@ class SellerDesk:
         *,
         member: str,
         market: RfqClient,
+        escrow: EscrowClient,
     ):
         self.config = config
         self.store = store
@@ -58,6 +60,8 @@ class SellerDesk:
         self.account = account
         self.member = member
         self.market = market
+        self.escrow = escrow
+        self._delivered: dict[str, int] = {}  # order id -> the escrow's deliveredAt, once final
         self._locks: dict[int, asyncio.Lock] = {}
         self._performance: PerformanceSource | None = None
 
@@ -71,11 +75,14 @@ class SellerDesk:
         account: LocalAccount,
         *,
         market: RfqClient,
+        escrow: EscrowClient,
     ) -> SellerDesk | None:
         """The desk for an oracle configuration, or None when the carrier does not sell through offnet."""
         if config.seller is None:
             return None
-        return cls(config.seller, store, chain, sender, account, member=config.member, market=market)
+        return cls(
+            config.seller, store, chain, sender, account, member=config.member, market=market, escrow=escrow
+        )
 
     # --- quotes ------------------------------------------------------------------------------------
 
@@ -135,10 +142,15 @@ class SellerDesk:
         for order in self.store.delivered_seller_orders():
             terms = terms_from_json(order["terms"])
             for period in range(order["reported_periods"] + 1, terms.term_months + 1):
-                # The escrow's billing periods (offnet.market.periods): period 1 is the month of delivery.
+                # The escrow's billing periods (offnet.market.periods) count from the delivery time the
+                # escrow recorded: the Sonata completion date clamped to [award, delivery final], never
+                # earlier than the completion date, so a period not over by that date is not over.
                 if periods.period_bounds(order["completed_at"], period)[1] > now:
                     break
-                month = periods.period_month(order["completed_at"], period)
+                delivered_at = await self._delivered_at(order["order_id"])
+                if not delivered_at or periods.period_bounds(delivered_at, period)[1] > now:
+                    break  # delivery not final on chain yet, or the escrow's period is not over
+                month = periods.period_month(delivered_at, period)
                 try:
                     measurement = await self._source().measurement(order["product_order_id"], month)
                     report = period_report(bytes.fromhex(order["order_id"][2:]), period, measurement)
@@ -151,6 +163,15 @@ class SellerDesk:
                 queued += self.store.queue_reports([report_to_json(report)])
                 self.store.update_order(order["order_id"], reported_periods=period)
         return queued
+
+    async def _delivered_at(self, order_id: str) -> int:
+        """The escrow's delivery time of an order (0 while delivery is not final), read once."""
+        if order_id not in self._delivered:
+            view = await asyncio.to_thread(self.escrow.order, bytes.fromhex(order_id[2:]))
+            if not view.delivered_at:
+                return 0
+            self._delivered[order_id] = view.delivered_at
+        return self._delivered[order_id]
 
     def _source(self) -> PerformanceSource:
         if self._performance is None:

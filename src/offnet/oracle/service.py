@@ -92,7 +92,9 @@ class Oracle:
             escrow=suite.escrow,
             peers=self.peers,
         )
-        self.seller = SellerDesk.of(config, self.store, self.chain, self.sender, signer, market=suite.market)
+        self.seller = SellerDesk.of(
+            config, self.store, self.chain, self.sender, signer, market=suite.market, escrow=suite.escrow
+        )
         handler = EventHandler(self.peers, self.orders, self.buyer, self.seller, ChainClock(self.chain.now))
         self.worker = Worker(
             self.store,
@@ -153,6 +155,7 @@ class Oracle:
             duties.append(Duty("award", self.buyer.award_due, poll))
         if self.config.buyer:
             duties.append(Duty("sonata orders", self.buyer.place_orders, poll))  # sellers' Sonata APIs
+            duties.append(Duty("close rfqs", self.buyer.close_due, poll))
         if self.seller is not None:
             duties.append(Duty("periods", self.seller.report_periods, poll))
         for duty in duties:

@@ -127,6 +127,7 @@ rfqs = Table(
     Column("order_id", String(66)),  # the awarded order
     Column("awarded_peer", String(64)),
     Column("ranking", Text),  # JSON list of the ranking's explanations
+    Column("closed", Boolean, nullable=False, default=False),  # closed on chain (quote timeliness recorded)
     Column("updated_at", BigInteger, nullable=False),
 )
 
@@ -678,6 +679,7 @@ class Store:
                     rfq=json.dumps(rfq, sort_keys=True),
                     request=json.dumps(request, sort_keys=True),
                     state="open",
+                    closed=False,
                     updated_at=int(time.time()),
                 )
             )
@@ -720,6 +722,20 @@ class Store:
                 conn.execute(
                     update(orders).where(orders.c.order_id == order_id).values(to_order=True, peer=peer)
                 )
+
+    def rfqs_to_close(self) -> list[int]:
+        """Our RFQs that are awarded or given up but not closed on chain yet."""
+        with self.engine.connect() as conn:
+            query = select(rfqs.c.rfq_id).where(rfqs.c.state != "open", rfqs.c.closed.is_(False))
+            return [int(r[0]) for r in conn.execute(query)]
+
+    def mark_rfq_closed(self, rfq_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(rfqs)
+                .where(rfqs.c.rfq_id == str(rfq_id))
+                .values(closed=True, updated_at=int(time.time()))
+            )
 
     def give_up_rfq(self, rfq_id: int) -> None:
         """No quote of the RFQ could be awarded."""
