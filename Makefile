@@ -6,6 +6,7 @@
 #   make bench  gas and throughput benchmarks        make lint   ruff, import layers, forge fmt, Slither
 #   make artifacts  recompile contracts/ into the package (only when sources changed)
 #   make gas-snapshot  rewrite tests/gas-snapshot[.shanghai].json from a fresh measurement
+#   make browser  Debian's headless Chromium for the report's and the explorer's browser tests
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -28,9 +29,10 @@ MEF_SDK ?= $(firstword $(wildcard $(abspath $(CURDIR)/../shared/mef-sdk) /work/s
 export MEF_SDK
 
 .PHONY: help setup demo test conformance bench lint artifacts gas-snapshot fuzz tools clean browser install
+#   make browser  Debian's headless Chromium for the report's and the explorer's browser tests
 
 help:
-	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 tools:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "offnet needs Python 3.11: install it so that '$(PYTHON)' runs (or make PYTHON=/path/to/python3.11)"; exit 1; }
@@ -70,7 +72,7 @@ install: setup
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 	  && apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; } \
-	  || echo "make browser: chromium could not be installed here; the report screenshot test is skipped"
+	  || echo "make browser: chromium could not be installed here; the report and explorer browser tests are skipped"
 
 # pytest's exit code 5 (no tests collected) is a failure too. Without the MEF SDK the conformance
 # suite is left out, in one line. The gas tests run a second time on the Shanghai build (embedded

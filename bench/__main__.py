@@ -11,6 +11,7 @@ from pathlib import Path
 from bench.anchors import anchor_table, attach_anchors, measure_anchors
 from bench.cli import measure_cli
 from bench.compile import compile_anchors
+from bench.explorer import measure_explorer
 from bench.health import suite_health
 from bench.lifecycle import eas_lifecycle, offnet_lifecycle
 from bench.machine import bench_world, describe, load_average, start_anvil
@@ -22,7 +23,7 @@ from offnet.market.types import ReportKind
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LOGS = Path(__file__).resolve().parent.parent / "out" / "bench"
-MEASURES = ("gas", "relay", "scale", "health", "cli")
+MEASURES = ("gas", "relay", "scale", "explorer", "health", "cli")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -50,6 +51,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--orders", type=int, help="open escrow orders at its last step (default 10000)")
     parser.add_argument("--discovery-members", type=int, default=10_000)
+    parser.add_argument(
+        "--explorer-members", type=int, default=10_000, help="members behind the explorer's providers page"
+    )
     parser.add_argument("--relay-timeout", type=float, default=1800, help="seconds to wait for one stream")
     parser.add_argument("--skip", nargs="*", default=[], choices=list(MEASURES))
     parser.add_argument(
@@ -190,6 +194,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{results['discovery']['median_ms']} ms ({results['discovery']['matches']} matches)"
         )
         stamps["scale"] = time.monotonic() - t
+
+    if "explorer" not in args.skip:
+        t = time.monotonic()
+        note(f"measure 5b: the explorer's providers page over {args.explorer_members:,} members (real HTTP)")
+        results["explorer"] = measure_explorer(args.explorer_members, note=note)
+        stamps["explorer"] = time.monotonic() - t
 
     if "cli" not in args.skip:
         t = time.monotonic()

@@ -236,6 +236,33 @@ def render_readme(r: dict) -> str:
             f"Plan: {'; '.join(d['plan'])}.",
             "",
         ]
+    if "explorer" in r:
+        e = r["explorer"]
+        rows = [
+            [
+                x["query"],
+                x["twin"],
+                f"{x['matches']:,}",
+                f"{x['median_ms']}",
+                f"{x['p95_ms']}",
+                f"{x['bytes']:,}",
+            ]
+            for x in e["results"]
+        ]
+        parts += [
+            f"### 5b. The explorer's providers page over {e['members']:,} members",
+            "",
+            f"`offnet explorer --database` as its own process over an index seeded with {e['members']:,} members "
+            "(70 % with a track record, 10 % suspended; `bench/explorer.py`); whole GET requests over one "
+            f"keep-alive HTTP connection, {e['repeats']} per row after a warm-up, {e['rows_per_page']} rows a "
+            "page. `page` is the server-rendered HTML, `json` its twin under /api.",
+            "",
+            markdown_table(["query", "twin", "matches", "median ms", "p95 ms", "bytes"], rows),
+            "",
+            f"Slowest page p95: {e['worst_page_p95_ms']} ms (goal: under 200 ms); load average (1/5/15 min) "
+            f"{', '.join(str(x) for x in e.get('load_average', []))} at the end of this measure.",
+            "",
+        ]
     parts += ["## 6. Suite health", ""]
     h = r.get("suite_health")
     if h:

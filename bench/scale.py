@@ -143,31 +143,35 @@ def scale_table(result: dict) -> GasTable:
     return table
 
 
+def directory_rows(n: int, tag: str, rng: random.Random) -> tuple[list[dict], list[dict], list[dict]]:
+    """Rows of `n` members for the index's members, products and coverage tables: 90 % active, 60 %
+    selling Access E-Line (the others another product), three countries each, a random reputation."""
+    other = product_key("urn:mef:lso:spec:sonata:access-eline-ovc:v4.0.0:all")
+    member_rows, product_rows, country_rows = [], [], []
+    for i, address in enumerate(fake_members(n, tag)):
+        status = MemberStatus.ACTIVE if rng.random() < 0.9 else MemberStatus.SUSPENDED
+        member_rows.append(
+            {
+                "address": address,
+                "status": int(status),
+                "name": f"Carrier {i}",
+                "sonata_url": f"https://sonata.carrier{i}.example",
+                "council": False,
+                "reputation_ppm": rng.randrange(0, 1_000_001),
+                "updated_block": 1,
+            }
+        )
+        product_rows.append({"member": address, "product_key": ACCESS_ELINE if rng.random() < 0.6 else other})
+        for country in rng.sample(COUNTRIES, 3):
+            country_rows.append({"member": address, "country": country})
+    return member_rows, product_rows, country_rows
+
+
 def measure_discovery(n: int, *, repeats: int = 50) -> dict:
     """Time IndexStore.providers() over `n` members seeded straight into a fresh SQLite index."""
-    rng = random.Random(7)
-    other = product_key("urn:mef:lso:spec:sonata:access-eline-ovc:v4.0.0:all")
     with tempfile.TemporaryDirectory() as folder:
         store = IndexStore(f"sqlite:///{Path(folder) / 'index.db'}")
-        member_rows, product_rows, country_rows = [], [], []
-        for i, address in enumerate(fake_members(n, "discovery")):
-            status = MemberStatus.ACTIVE if rng.random() < 0.9 else MemberStatus.SUSPENDED
-            member_rows.append(
-                {
-                    "address": address,
-                    "status": int(status),
-                    "name": f"Carrier {i}",
-                    "sonata_url": f"https://sonata.carrier{i}.example",
-                    "council": False,
-                    "reputation_ppm": rng.randrange(0, 1_000_001),
-                    "updated_block": 1,
-                }
-            )
-            product_rows.append(
-                {"member": address, "product_key": ACCESS_ELINE if rng.random() < 0.6 else other}
-            )
-            for country in rng.sample(COUNTRIES, 3):
-                country_rows.append({"member": address, "country": country})
+        member_rows, product_rows, country_rows = directory_rows(n, "discovery", random.Random(7))
         with store.engine.begin() as conn:
             conn.execute(insert(members), member_rows)
             conn.execute(insert(products), product_rows)

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from offnet.chain.artifacts import DEFAULT_EVM, EVM_BUILDS
 from offnet.market.rfq import Rfq
 from offnet.testing.gas import GasSnapshot, snapshot_path
 from offnet.testing.postgres import PostgresServer, postgres_server
+from offnet.testing.processes import OFFNET
 from offnet.testing.world import CREDITS, ROLES, Order, Party, Roles, World, cast, party
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -234,3 +237,40 @@ def gas(evm: str) -> Iterator[GasSnapshot]:
     snapshot = GasSnapshot(snapshot_path(ROOT / "tests", evm), budgets=evm == DEFAULT_EVM)
     yield snapshot
     snapshot.save()
+
+
+# --- the demo as a user runs it (`offnet demo`, a real subprocess): demo, report and explorer tests ---
+
+
+@dataclass(frozen=True)
+class DemoRunResult:
+    """What one `offnet demo` left: its exit status, output and the out/ folder."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    out: Path
+
+
+def _run_demo(out: Path, *args: str, timeout: float = 900) -> DemoRunResult:
+    """`offnet demo --quiet --out OUT ARGS...` in a subprocess."""
+    done = subprocess.run(
+        [str(OFFNET), "demo", "--quiet", "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return DemoRunResult(done.returncode, done.stdout, done.stderr, out)
+
+
+@pytest.fixture(scope="session")
+def run_demo():
+    """Factory: `run_demo(out, *args)` runs `offnet demo --quiet --out OUT ARGS...` in a subprocess."""
+    return _run_demo
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory) -> DemoRunResult:
+    """Two RFQs, one month, seed 7, on a real anvil: a trouble ticket, a dispute ruled by the council
+    and a contract notarised after the award (what the explorer's browser tests look at)."""
+    return _run_demo(tmp_path_factory.mktemp("demo") / "out", "--rfqs", "2", "--months", "1", "--seed", "7")

@@ -74,6 +74,10 @@ def test_small_demo__exits_zero_prints_the_report_and_nothing_on_stderr(small_de
     # The oracles' expected retries are logged at DEBUG in out/demo.log, not on the terminal.
     assert small_demo.stderr == ""
     assert (small_demo.out / "demo.log").is_file()
+    # It ends with the command that serves the explorer from its index (its chain stopped with it).
+    last = small_demo.stdout.rstrip().splitlines()[-1]
+    assert last.startswith(f"explore the market: offnet explorer --database {small_demo.out / 'index.db'} ")
+    assert "http://127.0.0.1:8000/" in last
 
 
 def test_small_demo__summary_counts_hold_the_invariants(small_demo):

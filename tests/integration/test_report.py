@@ -7,24 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.anvil
+from offnet.testing.browser import CHROMIUM, chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-# The flags this machine's headless Chromium needs (no sandbox as root, no background networking).
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+pytestmark = pytest.mark.anvil
 
 
 @pytest.fixture(scope="module")
@@ -32,21 +20,13 @@ def page(small_demo):
     """The small demo's report open in Chromium at 1,400 x 900; its full-page screenshot written."""
     if not CHROMIUM.is_file():
         pytest.skip("headless Chromium is not installed (run `make browser` where apt-get can install it)")
-    from playwright.sync_api import sync_playwright
-
     assert small_demo.returncode == 0, small_demo.stderr[-2000:]
     report = small_demo.out / "report.html"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=FLAGS, chromium_sandbox=False
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
+    with chromium() as context:
         page = context.new_page()
         page.goto(report.as_uri())
         page.screenshot(path=str(small_demo.out / "report.png"), full_page=True)
         yield page
-        context.close()
-        browser.close()
 
 
 def summary_of(small_demo) -> dict:

@@ -85,6 +85,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "oracle",
         "Run and inspect a carrier's oracle relay (Sonata events in, SLA reports on chain).",
     ),
+    "explorer": (
+        "offnet.cli.explorer",
+        "explorer",
+        "Serve the marketplace explorer: providers, RFQs, orders, contract check, council (and /api/...).",
+    ),
     "demo": (
         "offnet.cli.demo",
         "demo",

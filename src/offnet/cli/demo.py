@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from offnet.cli.explorer import DEFAULT_PORT
 from offnet.demo.console import demo_logs, live_feed, print_report
 from offnet.demo.html import write_html
 from offnet.demo.results import DemoResults, check_invariants, collect, write_summary
@@ -104,5 +105,12 @@ def demo(
     print_report(console, results)
     console.print(
         f"wrote {out / 'report.html'} and {out / 'summary.json'} (logs: {out / 'demo.log'})", highlight=False
+    )
+    console.print(
+        f"explore the market: offnet explorer --database {out / 'index.db'} --port {DEFAULT_PORT}"
+        f"  ->  http://127.0.0.1:{DEFAULT_PORT}/  (the demo's index; its chain has stopped)",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
     )
     sys.stdout.flush()

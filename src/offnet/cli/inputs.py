@@ -11,9 +11,11 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from offnet.display import ppm_from_text
 from offnet.exceptions import InvalidInput
 
-# Short names a human types for the MEF product specifications offnet trades.
+# Short name a human types for the MEF product specification offnet trades (offnet.market.registry's
+# PRODUCT_ALIASES resolves it; named here too so the help texts need no chain library at start-up).
 ACCESS_ELINE_ALIAS = "access-eline"
 
 
@@ -49,28 +51,24 @@ def uint256_id(value: str, what: str) -> int:
 
 def product(value: str) -> tuple[str, bytes]:
     """A product alias (access-eline) or MEF spec URN -> (URN, on-chain key)."""
-    from offnet.market.registry import ACCESS_ELINE_URN, product_key
+    from offnet.market.registry import product_of
 
-    urn = ACCESS_ELINE_URN if value.lower() == ACCESS_ELINE_ALIAS else value
-    if ":" not in urn:
-        raise InvalidInput(f"unknown product {value!r}: use {ACCESS_ELINE_ALIAS} or a MEF spec URN")
-    return urn, product_key(urn)
+    try:
+        return product_of(value)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def reputation_floor(value: str | None) -> int:
     """A reputation floor typed as 0.9 or 90% -> parts per million."""
     if value is None:
         return 0
-    text = value.strip()
     try:
-        number = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
-    except InvalidOperation:
-        number = Decimal(-1)
-    if not 0 <= number <= 1:
+        return ppm_from_text(value)
+    except ValueError:
         raise InvalidInput(
             f"invalid reputation {value!r}: give a score from 0 to 1 (0.9) or a percentage (90%)"
-        )
-    return int(number * 1_000_000)
+        ) from None
 
 
 def token_amount(value: str, decimals: int, what: str = "amount") -> int:

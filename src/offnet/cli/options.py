@@ -98,6 +98,21 @@ class ChainOptions:
         return Suite.attach(chain, Manifest.load(chain.chain_id, self.deployments))
 
 
+def rpc_option(help_text: str):
+    """--rpc URL (or $OFFNET_RPC), with what it means for the command."""
+    return click.option("--rpc", envvar="OFFNET_RPC", help=help_text)
+
+
+deployments_option = click.option(
+    "--deployments",
+    type=click.Path(path_type=Path),
+    envvar=DEPLOYMENTS_ENV,
+    default=Path("deployments"),
+    show_default=True,
+    help=f"folder of deployment manifests (<chainId>.json) [env {DEPLOYMENTS_ENV}]",
+)
+
+
 # The ChainOptions fields that `chain_options` reads from the command line (one option each).
 _OPTION_FIELDS = tuple(f.name for f in fields(ChainOptions) if f.init and f.default is MISSING)
 
@@ -113,9 +128,7 @@ def chain_options(command):
         show_default=True,
         help="embedded eth-tester chain, or an anvil or Ganache started from node_modules",
     )
-    @click.option(
-        "--rpc", envvar="OFFNET_RPC", help="JSON-RPC URL of any EVM node (overrides --chain) [env OFFNET_RPC]"
-    )
+    @rpc_option("JSON-RPC URL of any EVM node (overrides --chain) [env OFFNET_RPC]")
     @click.option(
         "--confirmations",
         type=click.IntRange(1, 64),
@@ -123,14 +136,7 @@ def chain_options(command):
         show_default=True,
         help="blocks a transaction needs before it counts",
     )
-    @click.option(
-        "--deployments",
-        type=click.Path(path_type=Path),
-        envvar=DEPLOYMENTS_ENV,
-        default=Path("deployments"),
-        show_default=True,
-        help=f"folder of deployment manifests (<chainId>.json) [env {DEPLOYMENTS_ENV}]",
-    )
+    @deployments_option
     @click.option(
         "--account", envvar="OFFNET_ACCOUNT", help="keystore account that signs [env OFFNET_ACCOUNT]"
     )

@@ -1,5 +1,6 @@
 """What the commands print, one convention everywhere: times in ISO-8601 UTC, token amounts with the
-token's symbol, ids as 0x hex, enums by name, tables that fit the terminal (80 columns when piped)
+token's symbol, ids as 0x hex, enums by name (the values formatted by offnet.display, which the
+explorer shares), tables that fit the terminal (80 columns when piped)
 without cutting an address or an id, and `--json` with every field in full.
 
 Heavy modules (rich, web3, the market's codecs) are imported only by the functions that need them, so
@@ -12,12 +13,16 @@ import json
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import click
+
+# The values' formats are offnet.display's (shared with the explorer), re-exported for the commands.
+from offnet.display import Token as Token
+from offnet.display import enum_name as enum_name
+from offnet.display import hex_id as hex_id
+from offnet.display import money as money
+from offnet.display import when as when
 
 if TYPE_CHECKING:
     from offnet.chain import Receipt
@@ -60,62 +65,11 @@ def echo_json(data: Any) -> None:
 # --- values ---------------------------------------------------------------------------------------
 
 
-def when(timestamp: int | None) -> str:
-    """A unix time as ISO-8601 UTC (`2026-11-25T10:00:00Z`); "-" for none."""
-    if not timestamp:
-        return "-"
-    return datetime.fromtimestamp(int(timestamp), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def hex_id(value: int | bytes) -> str:
-    """An RFQ, order, report or batch id (uint256 or bytes32) as 0x + 64 hex digits."""
-    if isinstance(value, int):
-        return f"0x{value:064x}"
-    return "0x" + bytes(value).hex()
-
-
 def lane_hex(lane: int) -> str:
     """A ledger lane (uint64) as 0x hex."""
     return f"0x{lane:x}"
 
 
-def enum_name(value: Any) -> str:
-    """An enum member as people read it: `ORDER_COMPLETED` -> `order completed`."""
-    return value.name.lower().replace("_", " ")
-
-
-def money(amount: int, decimals: int, symbol: str = "") -> str:
-    """Smallest units as a decimal amount, exact, with thousands separators and at least two decimals
-    (`2,350.00 tUSD`, `0.000001 tUSD`), and the symbol when given."""
-    text = f"{Decimal(amount).scaleb(-decimals):,.{decimals}f}"
-    if "." in text:
-        whole, fraction = text.split(".")
-        text = f"{whole}.{fraction.rstrip('0').ljust(min(2, decimals), '0')}"
-    return f"{text} {symbol}" if symbol else text
-
-
-@dataclass(frozen=True)
-class Token:
-    """An ERC-20 token as amounts are shown: its symbol and decimals (read once from the token)."""
-
-    address: str
-    symbol: str
-    decimals: int
-
-    def amount(self, units: int) -> str:
-        return money(units, self.decimals, self.symbol)
-
-
-_ERC20_META = [
-    {
-        "name": name,
-        "type": "function",
-        "stateMutability": "view",
-        "inputs": [],
-        "outputs": [{"name": "", "type": kind}],
-    }
-    for name, kind in (("decimals", "uint8"), ("symbol", "string"))
-]
 _tokens: dict[str, Token] = {}
 _shown_token: Token | None = None  # the token amounts in a refusal are shown in
 
@@ -125,16 +79,9 @@ def token_of(suite: Suite, address: str) -> Token:
     show their amounts in it."""
     global _shown_token
     if address not in _tokens:
-        contract = suite.chain.w3.eth.contract(address=address, abi=_ERC20_META)
-        try:
-            decimals = contract.functions.decimals().call()
-        except Exception:  # a token without decimals(): raw units as micro-units
-            decimals = 6
-        try:
-            symbol = contract.functions.symbol().call() or "units"
-        except Exception:
-            symbol = "units"
-        _tokens[address] = Token(address, symbol, decimals)
+        from offnet.chain.tokens import read_token
+
+        _tokens[address] = read_token(suite.chain, address)
     _shown_token = _tokens[address]
     return _tokens[address]
 

@@ -9,6 +9,7 @@ withdraw) and moves chain time; the oracles do the rest. It drives the oracles' 
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import threading
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 
 from offnet.chain.connect import EMBEDDED, Chain, connect
 from offnet.chain.tx import Sender
@@ -30,6 +32,7 @@ from offnet.exceptions import ContractRevert, DemoFailure
 from offnet.indexer import EventIndexer, IndexStore
 from offnet.market.escrow import EscrowClient
 from offnet.market.ledger import Batch, LedgerClient, Reputation
+from offnet.market.notary import financial_contract, public_key_of, seal_contract, sign_contract_commitment
 from offnet.market.registry import ACCESS_ELINE, Profile, location_key
 from offnet.market.rfq import MAX_INVITED
 from offnet.market.types import OrderTerms, ReportKind, ReportStatus, SlaReport
@@ -132,6 +135,7 @@ class DemoState:
     reputation_samples: list[tuple[float, dict[str, int | None]]] = field(default_factory=list)
     ticket: dict[str, Any] | None = None
     dispute: dict[str, Any] | None = None
+    contract: dict[str, Any] | None = None  # the financial contract notarised after an award
     non_delivery_claims: list[str] = field(default_factory=list)
     withdrawals: dict[str, int] = field(default_factory=dict)
     oracle_errors: list[str] = field(default_factory=list)
@@ -180,7 +184,11 @@ class DemoRun:
         """
         out = self.config.out
         out.mkdir(parents=True, exist_ok=True)
-        for stale in (out / "oracles", out / "deployments"):  # an earlier demo's state is not this one's
+        for stale in (
+            out / "oracles",
+            out / "deployments",
+            out / "contracts",
+        ):  # an earlier demo's state is not this one's
             shutil.rmtree(stale, ignore_errors=True)
         (out / "oracles").mkdir()
         (out / "index.db").unlink(missing_ok=True)
@@ -226,6 +234,8 @@ class DemoRun:
                         self._feed_chain()
                         finish(self, failure)
                     raise
+            # The explorer serves this index once the chain is gone: it holds the whole story.
+            EventIndexer.of(self.suite, self.index).sync()
             return finish(self) if finish else self
         finally:
             self.index.close()
@@ -263,6 +273,10 @@ class DemoRun:
             ),
         )
         self.suite.manifest.save(self.config.out / "deployments")
+        for i, founder in enumerate(self.founders):  # named, so the council reads as people
+            self.suite.registry.update_profile(
+                Sender(chain, founder), Profile(f"founder-{i + 1}", f"https://founder-{i + 1}.demo.invalid")
+            )
         names = {f.address: f"founder-{i + 1}" for i, f in enumerate(self.founders)}
         names.update({a.address: name for name, a in accounts.items()})
         names[deployer.address] = "deployer"
@@ -357,6 +371,7 @@ class DemoRun:
             if self._quoting(now):
                 self._catch_up()
             self._maybe_open_ticket()
+            self._maybe_notarise()
             self._maybe_dispute()
             self._rule()
             self._claim_undelivered()
@@ -518,6 +533,55 @@ class DemoRun:
             }
             self.feed.event(f"{buyer.name} opened trouble ticket {created.id} at {seller.name}")
             return
+
+    def _maybe_notarise(self) -> None:
+        """The parties of the first order agree its financial contract after the award: both sign
+        the commitment, notarise it and publish the encrypted copies; the document and its salt are
+        written to out/contracts/ (what the explorer's contract check takes)."""
+        if self.state.contract is not None or self.watch is None or not self._orders():
+            return
+        chain, suite = self.chain, self.suite
+        assert chain is not None and suite is not None
+        opened = self._orders()[0]
+        order_id = bytes(opened.args["orderId"])
+        terms = OrderTerms.from_tuple(opened.args["terms"])
+        buyer, seller = self._carrier_of(terms.buyer), self._carrier_of(terms.seller)
+        salt = keccak(text=f"offnet demo {self.config.seed} contract 0x{order_id.hex()}")
+        sealed = seal_contract(financial_contract(terms), salt)
+        notary = suite.notary
+        signatures = [
+            sign_contract_commitment(party.account, notary.domain, terms, sealed.commitment)
+            for party in (buyer, seller)
+        ]
+        # Each party sends through its oracle's connection: one nonce sequence per account.
+        notary.notarise(Sender(buyer.oracle.chain, buyer.account), terms, sealed.commitment, *signatures)
+        notary.publish_copy(
+            Sender(seller.oracle.chain, seller.account),
+            order_id,
+            sealed,
+            public_key_of(buyer.account),
+            public_key_of(seller.account),
+        )
+        key = "0x" + order_id.hex()
+        folder = self.config.out / "contracts"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{key}.json"
+        path.write_text(
+            json.dumps(
+                {"order": key, "salt": "0x" + sealed.salt.hex(), "document": sealed.document.decode()},
+                indent=2,
+            )
+            + "\n"
+        )
+        self.state.contract = {
+            "order": key,
+            "buyer": buyer.name,
+            "seller": seller.name,
+            "commitment": "0x" + sealed.commitment.hex(),
+            "file": str(path),
+        }
+        self.feed.event(f"{buyer.name} and {seller.name} notarised the contract of order {key[:10]}")
+        self._feed_chain()
 
     def _maybe_dispute(self) -> None:
         """The buyer disputes the first period report a seller relays; the council upholds it."""

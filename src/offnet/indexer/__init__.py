@@ -1,6 +1,7 @@
-"""The event indexer: registry, escrow and ledger events replayed into a SQL database for discovery."""
+"""The event indexer: the suite's events replayed into a SQL database, a margin below the chain's tip
+(discovery, the CLI and the explorer read it)."""
 
-from offnet.indexer.store import IndexStore, ProviderRow, default_index_url
+from offnet.indexer.store import IndexStore, ProviderRow, SyncStatus, default_index_url
 from offnet.indexer.sync import EventIndexer, SyncReport
 
-__all__ = ["EventIndexer", "IndexStore", "ProviderRow", "SyncReport", "default_index_url"]
+__all__ = ["EventIndexer", "IndexStore", "ProviderRow", "SyncReport", "SyncStatus", "default_index_url"]

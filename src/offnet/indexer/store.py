@@ -1,4 +1,6 @@
-"""The indexer's tables (SQLAlchemy Core) and the discovery query.
+"""The indexer's database: schema creation, the cursor (with the hash of the last block it covers),
+and the discovery queries. The tables are in `offnet.indexer.schema`; what the explorer reads is in
+`offnet.indexer.records`.
 
 Any SQLAlchemy URL works; the default is a SQLite file per chain under ~/.offnet. The cursor row
 (`sync_state`) is written in the same transaction as the rows a block range produced, so a crash
@@ -9,94 +11,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from eth_utils import to_checksum_address
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Engine,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    and_,
-    create_engine,
-    delete,
-    event,
-    inspect,
-    select,
-)
+from sqlalchemy import Engine, and_, create_engine, delete, event, inspect, select
 from sqlalchemy.engine import Connection
 
+from offnet.indexer.schema import (
+    DATA_TABLES,
+    blocks,
+    coverage,
+    keys,
+    members,
+    metadata,
+    products,
+    sync_state,
+)
 from offnet.market.registry import MemberStatus, Role
 
-metadata = MetaData()
-
-sync_state = Table(
-    "sync_state",
-    metadata,
-    Column("id", Integer, primary_key=True),  # always 1: one cursor per database
-    Column("chain_id", Integer, nullable=False),
-    Column("registry", String(42), nullable=False),
-    Column("next_block", Integer, nullable=False),
-    Column("council_threshold", Integer),
-    Column("sponsors_required", Integer),
-)
-
-members = Table(
-    "members",
-    metadata,
-    Column("address", String(42), primary_key=True),
-    Column("status", Integer, nullable=False),
-    Column("name", String),
-    Column("sonata_url", String),
-    Column("council", Boolean, nullable=False, default=False),
-    Column("admin", String(42)),  # the key that administers the member (its own address until handed over)
-    Column("admitted_via", Integer),  # AdmissionPath
-    Column("reputation_ppm", Integer, nullable=False, default=0),
-    # The facts behind the score: quotes requested + orders delivered + months reported (0: new).
-    Column("reputation_samples", Integer, nullable=False, default=0),
-    Column("updated_block", Integer, nullable=False),
-    Index("ix_members_status_reputation", "status", "reputation_ppm"),
-    Index("ix_members_status_samples", "status", "reputation_samples"),
-)
-
-products = Table(
-    "products",
-    metadata,
-    Column("member", String(42), ForeignKey("members.address"), primary_key=True),
-    Column("product_key", LargeBinary(32), primary_key=True),
-    Index("ix_products_product_member", "product_key", "member"),
-)
-
-coverage = Table(
-    "coverage",
-    metadata,
-    Column("member", String(42), ForeignKey("members.address"), primary_key=True),
-    Column("country", String(2), primary_key=True),
-    Index("ix_coverage_country_member", "country", "member"),
-)
-
-keys = Table(  # operational keys of current members
-    "keys",
-    metadata,
-    Column("key", String(42), primary_key=True),
-    Column("member", String(42), ForeignKey("members.address"), nullable=False, index=True),
-    Column("roles", Integer, nullable=False),
-)
-
-orders = Table(  # order id -> seller, so final SLA reports can refresh the right provider's reputation
-    "orders",
-    metadata,
-    Column("order_id", LargeBinary(32), primary_key=True),
-    Column("buyer", String(42), nullable=False),
-    Column("seller", String(42), nullable=False, index=True),
-)
-
-DATA_TABLES = (products, coverage, keys, orders, members)
+__all__ = ["IndexStore", "ProviderRow", "coverage", "default_index_url", "index_url", "members", "products"]
 
 
 def default_index_url(chain_id: int, home: Path | None = None) -> str:
@@ -137,6 +70,20 @@ class ProviderRow:
 NEW_MEMBER_POLICIES = ("include", "exclude", "only")
 
 
+@dataclass(frozen=True)
+class SyncStatus:
+    """Where the index stands against its chain (the explorer shows it on every page)."""
+
+    chain_id: int
+    indexed_through: int  # the last block whose events are in the index
+    head_block: int | None  # the chain's tip at the last sync
+    confirmations: int | None  # blocks kept below the tip (the reorganisation margin)
+    synced_at: int | None  # wall-clock unix time of the last sync
+    last_block_time: int | None  # chain time of the newest indexed block that had events
+    rebuilds: int  # reorganisations deeper than the margin, each answered by a rebuild
+    contracts: dict[str, str | None]
+
+
 class IndexStore:
     """The database behind the indexer: schema, cursor and queries."""
 
@@ -164,18 +111,53 @@ class IndexStore:
 
     # --- cursor -----------------------------------------------------------------------------------
 
-    def cursor(self, conn: Connection, chain_id: int, registry: str, from_block: int) -> int:
-        """The next block to index; resets the data when the database belongs to another deployment."""
+    def cursor(
+        self,
+        conn: Connection,
+        chain_id: int,
+        registry: str,
+        from_block: int,
+        contracts: dict[str, str] | None = None,
+    ) -> int:
+        """The next block to index; resets the data when the database belongs to another deployment.
+
+        `contracts` (escrow, ledger, market, notary addresses) are recorded beside the registry."""
         row = conn.execute(select(sync_state).where(sync_state.c.id == 1)).first()
         if row is not None and (row.chain_id, row.registry) == (chain_id, registry):
+            if contracts:
+                conn.execute(sync_state.update().where(sync_state.c.id == 1).values(**contracts))
             return row.next_block
-        for table in DATA_TABLES:
-            conn.execute(delete(table))
         conn.execute(delete(sync_state))
         conn.execute(
-            sync_state.insert().values(id=1, chain_id=chain_id, registry=registry, next_block=from_block)
+            sync_state.insert().values(
+                id=1, chain_id=chain_id, registry=registry, next_block=from_block, **(contracts or {})
+            )
         )
+        self._clear(conn)
         return from_block
+
+    @staticmethod
+    def _clear(conn: Connection) -> None:
+        for table in DATA_TABLES:
+            conn.execute(delete(table))
+
+    def rebuild(self, conn: Connection, from_block: int) -> None:
+        """Forget every indexed event and start again at `from_block` (after a reorganisation deeper
+        than the margin: the index never shows a chain that no longer exists)."""
+        self._clear(conn)
+        state = conn.execute(select(sync_state.c.rebuilds).where(sync_state.c.id == 1)).first()
+        conn.execute(
+            sync_state.update()
+            .where(sync_state.c.id == 1)
+            .values(
+                next_block=from_block,
+                last_hash=None,
+                council_threshold=None,
+                sponsors_required=None,
+                council_epoch=0,
+                rebuilds=(state.rebuilds or 0) + 1,
+            )
+        )
 
     @staticmethod
     def set_parameter(conn: Connection, name: str, value: int) -> None:
@@ -183,13 +165,58 @@ class IndexStore:
         conn.execute(sync_state.update().where(sync_state.c.id == 1).values(**{name: value}))
 
     @staticmethod
-    def advance(conn: Connection, next_block: int) -> None:
-        conn.execute(sync_state.update().where(sync_state.c.id == 1).values(next_block=next_block))
+    def state(conn: Connection) -> Any:
+        """The cursor row (None before the first sync)."""
+        return conn.execute(select(sync_state).where(sync_state.c.id == 1)).first()
+
+    @staticmethod
+    def advance(conn: Connection, next_block: int, last_hash: str | None = None) -> None:
+        """Move the cursor past a block range; `last_hash` is the hash of its last block."""
+        conn.execute(
+            sync_state.update().where(sync_state.c.id == 1).values(next_block=next_block, last_hash=last_hash)
+        )
+
+    def record_head(self, head: int, confirmations: int, synced_at: int) -> None:
+        """Remember the tip a sync saw and the margin it kept (shown as the index's lag)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                sync_state.update()
+                .where(sync_state.c.id == 1)
+                .values(head_block=head, confirmations=confirmations, synced_at=synced_at)
+            )
 
     def next_block(self) -> int | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(sync_state.c.next_block)).first()
             return None if row is None else row.next_block
+
+    def status(self) -> SyncStatus | None:
+        """Where the index stands (None before its first sync)."""
+        with self.engine.connect() as conn:
+            row = self.state(conn)
+            if row is None:
+                return None
+            newest = conn.execute(
+                select(blocks.c.timestamp)
+                .where(blocks.c.number < row.next_block)
+                .order_by(blocks.c.number.desc())
+            ).first()
+        return SyncStatus(
+            chain_id=row.chain_id,
+            indexed_through=row.next_block - 1,
+            head_block=row.head_block,
+            confirmations=row.confirmations,
+            synced_at=row.synced_at,
+            last_block_time=None if newest is None else newest.timestamp,
+            rebuilds=row.rebuilds or 0,
+            contracts={
+                "CarrierRegistry": row.registry,
+                "OrderEscrow": row.escrow,
+                "SlaLedger": row.ledger,
+                "RfqMarket": row.market,
+                "ContractNotary": row.notary,
+            },
+        )
 
     # --- queries ----------------------------------------------------------------------------------
 

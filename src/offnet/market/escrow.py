@@ -70,6 +70,44 @@ class MoneyFlow:
         """What the escrow still holds for this order."""
         return self.escrowed - self.released - self.credited - self.refunded
 
+    @classmethod
+    def of(
+        cls,
+        order_id: bytes,
+        token: str,
+        buyer: str,
+        seller: str,
+        moves: Sequence[MoneyEvent],
+        *,
+        withdrawn_by_buyer: int = 0,
+        withdrawn_by_seller: int = 0,
+    ) -> MoneyFlow:
+        """The statement of an order's money movements (the one rule for what counts as what)."""
+
+        def total(predicate: Any) -> int:
+            return sum(m.amount for m in moves if predicate(m))
+
+        return cls(
+            order_id=order_id,
+            token=token,
+            buyer=buyer,
+            seller=seller,
+            escrowed=total(lambda m: m.kind == "escrowed"),
+            released=total(lambda m: m.kind != "escrowed" and m.party == seller),
+            credited=total(lambda m: m.kind == "credit"),
+            refunded=total(lambda m: m.kind in ("refund", "ruling", "claim") and m.party == buyer),
+            withdrawn_by_buyer=withdrawn_by_buyer,
+            withdrawn_by_seller=withdrawn_by_seller,
+            events=tuple(moves),
+        )
+
+
+def settlement_kinds(reason: Payout) -> tuple[str, str]:
+    """What the two shares of a settled milestone count as: (the seller's, the buyer's). The buyer's
+    share of a report's settlement is its credit; of a claim or a ruling, money back."""
+    seller_kind = reason.name.lower()
+    return seller_kind, "credit" if reason is Payout.RELEASE else seller_kind
+
 
 def _money_events(log: Any, terms: OrderTerms) -> list[MoneyEvent]:
     """The money movements of one OrderOpened, OrderToppedUp, MilestoneSettled or Paid log."""
@@ -80,10 +118,9 @@ def _money_events(log: Any, terms: OrderTerms) -> list[MoneyEvent]:
         return [MoneyEvent(block, "escrowed", args["payer"], args["amount"], None)]
     reason = Payout(args["reason"])
     if log["event"] == "MilestoneSettled":
-        # The buyer's share of a report's settlement is its credit; of a claim or ruling, money back.
-        buyer_kind = "credit" if reason is Payout.RELEASE else reason.name.lower()
+        seller_kind, buyer_kind = settlement_kinds(reason)
         moves = [
-            MoneyEvent(block, reason.name.lower(), terms.seller, args["toSeller"], args["milestone"]),
+            MoneyEvent(block, seller_kind, terms.seller, args["toSeller"], args["milestone"]),
             MoneyEvent(block, buyer_kind, terms.buyer, args["toBuyer"], args["milestone"]),
         ]
         return [m for m in moves if m.amount]
@@ -300,24 +337,17 @@ class EscrowClient(ContractClient):
         logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
         moves = tuple(m for log in logs for m in _money_events(log, terms))
 
-        def total(predicate: Any) -> int:
-            return sum(m.amount for m in moves if predicate(m))
-
         def withdrawn(party: str) -> int:
             return sum(
                 log["args"]["amount"] for log in self.logs("Withdrawn", token=terms.token, party=party)
             )
 
-        return MoneyFlow(
-            order_id=order_id,
-            token=terms.token,
-            buyer=terms.buyer,
-            seller=terms.seller,
-            escrowed=total(lambda m: m.kind == "escrowed"),
-            released=total(lambda m: m.kind != "escrowed" and m.party == terms.seller),
-            credited=total(lambda m: m.kind == "credit"),
-            refunded=total(lambda m: m.kind in ("refund", "ruling", "claim") and m.party == terms.buyer),
+        return MoneyFlow.of(
+            order_id,
+            terms.token,
+            terms.buyer,
+            terms.seller,
+            moves,
             withdrawn_by_buyer=withdrawn(terms.buyer),
             withdrawn_by_seller=withdrawn(terms.seller),
-            events=moves,
         )

@@ -68,14 +68,19 @@ def seal_contract(document: Any, salt: bytes | None = None) -> SealedContract:
 
 
 def financial_contract(
-    quote: Quote, *, sla_objectives: Mapping[str, Any] | None = None, extra: Mapping[str, Any] | None = None
+    quote: Quote | OrderTerms,
+    *,
+    sla_objectives: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The financial contract of an awarded quote: parties, prices, term, SLA objectives, credits."""
+    """The financial contract of a quote (or of an order's terms, for a contract agreed after the
+    award): parties, prices, term, SLA objectives, credits."""
     c = quote.credits
+    seller = quote.provider if isinstance(quote, Quote) else quote.seller
     return {
         "rfqId": str(quote.rfq_id),
         "buyer": to_checksum_address(quote.buyer),
-        "seller": to_checksum_address(quote.provider),
+        "seller": to_checksum_address(seller),
         "token": to_checksum_address(quote.token),
         "oneTimeCharge": str(quote.one_time_charge),
         "monthlyCharge": str(quote.monthly_charge),

@@ -33,6 +33,23 @@ def product_key(urn: str) -> bytes:
 
 ACCESS_ELINE = product_key(ACCESS_ELINE_URN)
 
+# Short names people type and read for the MEF product specifications offnet trades.
+PRODUCT_ALIASES = {"access-eline": ACCESS_ELINE_URN}
+PRODUCT_NAMES = {product_key(urn): alias for alias, urn in PRODUCT_ALIASES.items()}
+
+
+def product_of(text: str) -> tuple[str, bytes]:
+    """A product alias (access-eline) or MEF spec URN -> (URN, on-chain key); ValueError otherwise."""
+    urn = PRODUCT_ALIASES.get(text.strip().lower(), text.strip())
+    if ":" not in urn:
+        raise ValueError(f"unknown product {text!r}: use {', '.join(PRODUCT_ALIASES)} or a MEF spec URN")
+    return urn, product_key(urn)
+
+
+def product_name(key: bytes) -> str:
+    """A product key as people read it: its alias, else its 0x hex."""
+    return PRODUCT_NAMES.get(bytes(key), "0x" + bytes(key).hex())
+
 
 def country_code(code: str | bytes) -> bytes:
     """An ISO 3166-1 alpha-2 country code as the two ASCII bytes stored on chain ("FR" -> b"FR")."""

@@ -123,6 +123,37 @@ class OrderTerms(AbiStruct):
         return self.one_time_charge + self.prepaid_months * self.monthly_charge
 
 
+@dataclass(frozen=True)
+class ObjectiveCheck:
+    """One objective of a credit schedule against one period's measurement."""
+
+    name: str  # "availability", "frame delay", "frame loss", "time to restore"
+    objective: int  # in report units (ppm, microseconds, seconds); 0 = not measured
+    measured: int
+    met: bool | None  # None when the schedule does not measure it
+
+
+def check_objectives(metrics: PeriodMetrics, credits: CreditSchedule) -> tuple[ObjectiveCheck, ...]:
+    """Each objective judged as `ReputationMath.meetsObjectives` judges it on chain: availability at
+    least its objective; frame delay, frame loss and time to restore at most theirs. A period meets
+    its objectives when none of these is False."""
+    rows = (
+        ("availability", credits.availability_objective_ppm, metrics.availability_ppm, True),
+        ("frame delay", credits.frame_delay_objective_us, metrics.frame_delay_us, False),
+        ("frame loss", credits.frame_loss_objective_ppm, metrics.frame_loss_ppm, False),
+        ("time to restore", credits.time_to_restore_objective_sec, metrics.time_to_restore_sec, False),
+    )
+    return tuple(
+        ObjectiveCheck(
+            name,
+            objective,
+            measured,
+            None if objective == 0 else (measured >= objective if at_least else measured <= objective),
+        )
+        for name, objective, measured, at_least in rows
+    )
+
+
 # --- ISlaLedger.Report -------------------------------------------------------------------------------
 
 

@@ -1,0 +1,102 @@
+"""The projection of an escrow that states each milestone's settlement as amounts (toSeller, toBuyer
+and the reason: the event is then the money's only record) and of reports a party holds: the order
+opened on the embedded chain is indexed by a real sync, then those events are applied as the escrow
+and the ledger emit them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from eth_utils import keccak
+
+from offnet.chain import ContractEvent
+from offnet.explorer.pages import Explorer
+from offnet.indexer import EventIndexer, IndexStore
+from offnet.indexer.projection import Projection
+from offnet.indexer.records import Records
+from offnet.indexer.schema import reports
+from offnet.market.types import Payout
+from offnet.testing.world import ONE_TIME
+
+BLOCK = 10**6  # far above the embedded chain's blocks
+CREDIT = ONE_TIME // 10  # a late-delivery credit of 10 %
+
+
+@pytest.fixture
+def indexed(world, tmp_path) -> Iterator[tuple[IndexStore, bytes]]:
+    order = world.open_order()
+    store = IndexStore(f"sqlite:///{tmp_path / 'index.db'}")
+    EventIndexer.of(world.suite, store).sync()
+    yield store, order.order_id
+    store.close()
+
+
+def apply(store: IndexStore, name: str, log_index: int = 0, **args) -> None:
+    with store.engine.begin() as conn:
+        Projection(conn).apply(ContractEvent(name, args, BLOCK, log_index, "0x" + "00" * 32), "test")
+
+
+def test_settlement_amounts__both_parties_credited_from_one_event_and_the_flow_adds_up(indexed, world):
+    store, order_id = indexed
+    escrowed = Records(store).payments([order_id])[order_id][0]["amount"]
+    apply(
+        store,
+        "MilestoneSettled",
+        orderId=order_id,
+        milestone=0,
+        toSeller=ONE_TIME - CREDIT,
+        toBuyer=CREDIT,
+        reason=Payout.RELEASE,
+    )
+    apply(
+        store,
+        "MilestoneSettled",
+        1,
+        orderId=order_id,
+        milestone=1,
+        toSeller=0,
+        toBuyer=0,
+        reason=Payout.CLAIM,
+    )
+
+    moves = Records(store).payments([order_id])[order_id]
+    assert [(m["kind"], m["party"], m["amount"], m["milestone"]) for m in moves[1:]] == [
+        ("release", world.seller.address, ONE_TIME - CREDIT, 0),
+        ("credit", world.buyer.address, CREDIT, 0),
+    ]  # nothing moved at the second settlement: no movement recorded
+    [delivery, month] = Records(store).milestones(order_id)
+    assert (delivery["reason"], delivery["to_seller"], delivery["to_buyer"]) == (
+        "release",
+        ONE_TIME - CREDIT,
+        CREDIT,
+    )
+    assert month["reason"] == "claim" and month["settled_block"] == BLOCK
+
+    page = Explorer(store).order("0x" + order_id.hex())
+    money = page["money"]
+    assert (money["released"]["units"], money["credited"]["units"]) == (str(ONE_TIME - CREDIT), str(CREDIT))
+    assert money["held"]["units"] == str(escrowed - ONE_TIME)
+    assert page["milestones"][0]["settlement"]["toSeller"]["text"].endswith(" tUSD")
+    assert page["milestones"][0]["credit"] == "10.00%"  # of the one-time charge
+
+
+def test_a_held_report__shown_held_until_final(indexed, world):
+    store, order_id = indexed
+    report_id = keccak(text="a report")
+    content = keccak(text="its content")
+    with store.engine.begin() as conn:  # a fact about a ticket whose key is a full 256-bit hash
+        conn.execute(
+            reports.insert().values(
+                report_id=report_id, order_id=order_id, kind=1, key=2**255, status=0, first_block=BLOCK
+            )
+        )
+    apply(
+        store, "ReportHeld", reportId=report_id, orderId=order_id, by=world.buyer.address, contentHash=content
+    )
+    explorer = Explorer(store)
+    [fact] = explorer.order("0x" + order_id.hex())["facts"]
+    assert fact["status"] == "held"
+    apply(store, "ReportFinalized", 1, reportId=report_id, orderId=order_id, contentHash=content, kind=1)
+    [fact] = explorer.order("0x" + order_id.hex())["facts"]
+    assert fact["status"] == "final"
