@@ -163,6 +163,7 @@ class Oracle:
             duties.append(Duty("close rfqs", self.buyer.close_due, poll))
         if self.seller is not None:
             duties.append(Duty("periods", self.seller.report_periods, poll))
+            duties.append(Duty("hold", lambda: chain(self.relay.hold_pass), poll))
         for duty in duties:
             duty.stuck_after = self.config.stuck_after
             self.supervisor.add(duty)

@@ -97,6 +97,7 @@ outbox = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("confirmed_at", BigInteger),
     Column("due_at", BigInteger),  # chain time after which finalize may be tried (batch time + liveness)
+    Column("held", Boolean, nullable=False, default=False),  # a completion we held at the ledger (or tried)
     Column("last_error", Text),
     # Every pass of the relay asks by status: without these each one reads the whole outbox.
     Index("ix_outbox_status_created", "status", "created_at"),
@@ -617,6 +618,26 @@ class Store:
         )
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings().all()]
+
+    def reports_to_hold(self, kind: int, now: int, limit: int = 200) -> list[dict]:
+        """Confirmed reports of `kind` still within their liveness window that we have not held yet."""
+        query = (
+            select(outbox)
+            .where(
+                outbox.c.status == "confirmed",
+                outbox.c.kind == kind,
+                outbox.c.held.is_(False),
+                outbox.c.due_at > now,
+            )
+            .order_by(outbox.c.due_at)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings().all()]
+
+    def mark_held(self, report_ids: list[str], conn: Connection | None = None) -> None:
+        with self._tx(conn) as c:
+            c.execute(update(outbox).where(outbox.c.report_id.in_(report_ids)).values(held=True))
 
     def postpone(self, report_ids: list[str], due_at: int, conn: Connection | None = None) -> None:
         with self._tx(conn) as c:
