@@ -22,7 +22,7 @@ from bench.scale import measure_discovery, measure_scale, scale_table
 from offnet.market.types import ReportKind
 
 RESULTS = Path(__file__).resolve().parent / "results"
-LOGS = Path(__file__).resolve().parent.parent / "out" / "bench"
+LOGS = Path(__file__).resolve().parent / "results" / "logs"  # committed beside the results
 MEASURES = ("gas", "relay", "scale", "explorer", "health", "cli")
 
 

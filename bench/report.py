@@ -269,7 +269,7 @@ def render_readme(r: dict) -> str:
         rows = [[f"`make {t}`", f"{x['seconds']:.0f}", x["exit_status"], x["summary"]] for t, x in h.items()]
         parts += [
             "Run by the bench itself (`bench/health.py`), one after the other from the repository root, after "
-            "the other measures (nothing else of the bench running), output in `out/bench/make-*.log`:",
+            "the other measures (nothing else of the bench running), output in `bench/results/logs/make-*.log`:",
             "",
             markdown_table(["command", "seconds", "exit", "last line"], rows),
             "",
