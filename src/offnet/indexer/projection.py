@@ -114,6 +114,11 @@ class Projection:
             values.setdefault("status", int(MemberStatus.NONE))
         upsert(self.conn, members, {"address": address}, {"updated_block": block, **values})
 
+    def change(self, table: Table, key: Any, **values: Any) -> None:
+        """Set `values` on the row of `table` whose (one-column) primary key is `key`."""
+        (column,) = table.primary_key.columns
+        self.conn.execute(update(table).where(column == key).values(**values))
+
     def record(self, table: Table, event: ContractEvent, **values: Any) -> None:
         """A row of a table keyed by where its event happened (block, log index)."""
         self.conn.execute(insert(table).values(block=event.block_number, log_index=event.log_index, **values))
@@ -134,11 +139,7 @@ class Projection:
             self.touched.add((to_checksum_address(provider), block))
 
     def bump_council_epoch(self) -> None:
-        self.conn.execute(
-            update(sync_state)
-            .where(sync_state.c.id == 1)
-            .values(council_epoch=sync_state.c.council_epoch + 1)
-        )
+        self.change(sync_state, 1, council_epoch=sync_state.c.council_epoch + 1)
 
 
 def upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> bool:
@@ -291,7 +292,7 @@ def _parameter(p: Projection, event: ContractEvent) -> None:
         values = {"council_threshold": int(event.args["threshold"])}
     else:
         values = {"sponsors_required": int(event.args["sponsorsRequired"])}
-    p.conn.execute(update(sync_state).where(sync_state.c.id == 1).values(**values))
+    p.change(sync_state, 1, **values)
 
 
 @handles("ProposalCreated")
@@ -330,20 +331,12 @@ def _approved(p: Projection, event: ContractEvent) -> None:
         p.conn.execute(
             insert(approvals).values(proposal_id=proposal_id, member=member, block=event.block_number)
         )
-    p.conn.execute(
-        update(proposals)
-        .where(proposals.c.proposal_id == proposal_id)
-        .values(approvals=int(event.args["approvals"]))
-    )
+    p.change(proposals, proposal_id, approvals=int(event.args["approvals"]))
 
 
 @handles("ProposalExecuted")
 def _executed(p: Projection, event: ContractEvent) -> None:
-    p.conn.execute(
-        update(proposals)
-        .where(proposals.c.proposal_id == int(event.args["proposalId"]))
-        .values(executed_block=event.block_number)
-    )
+    p.change(proposals, int(event.args["proposalId"]), executed_block=event.block_number)
 
 
 # --- RfqMarket -----------------------------------------------------------------------------------------
@@ -400,35 +393,27 @@ def _quote_log(p: Projection, event: ContractEvent) -> None:
     )
     change = int(committed) - int(was_live)
     if change:
-        p.conn.execute(
-            update(rfqs).where(rfqs.c.rfq_id == rfq_id).values(sealed_quotes=rfqs.c.sealed_quotes + change)
-        )
+        p.change(rfqs, rfq_id, sealed_quotes=rfqs.c.sealed_quotes + change)
 
 
 @handles("RfqAwarded")
 def _awarded(p: Projection, event: ContractEvent) -> None:
     args = event.args
-    p.conn.execute(
-        update(rfqs)
-        .where(rfqs.c.rfq_id == _rfq_key(args["rfqId"]))
-        .values(
-            status=int(RfqStatus.AWARDED),
-            order_id=bytes(args["orderId"]),
-            awarded_provider=_address(args["provider"]),
-            awarded_digest=bytes(args["digest"]),
-            awarded_block=event.block_number,
-        )
+    p.change(
+        rfqs,
+        _rfq_key(args["rfqId"]),
+        status=int(RfqStatus.AWARDED),
+        order_id=bytes(args["orderId"]),
+        awarded_provider=_address(args["provider"]),
+        awarded_digest=bytes(args["digest"]),
+        awarded_block=event.block_number,
     )
 
 
 @handles("RfqCancelled", "RfqClosed")
 def _rfq_closed(p: Projection, event: ContractEvent) -> None:
     status = RfqStatus.CANCELLED if event.name == "RfqCancelled" else RfqStatus.CLOSED
-    p.conn.execute(
-        update(rfqs)
-        .where(rfqs.c.rfq_id == _rfq_key(event.args["rfqId"]))
-        .values(status=int(status), closed_block=event.block_number)
-    )
+    p.change(rfqs, _rfq_key(event.args["rfqId"]), status=int(status), closed_block=event.block_number)
 
 
 # --- OrderEscrow ---------------------------------------------------------------------------------------
@@ -490,9 +475,7 @@ def _topped_up(p: Projection, event: ContractEvent) -> None:
     args = event.args
     order_id = bytes(args["orderId"])
     _payment(p, event, order_id, "escrowed", _address(args["payer"]), args["amount"], None)
-    p.conn.execute(
-        update(orders).where(orders.c.order_id == order_id).values(funded_months=int(args["fundedMonths"]))
-    )
+    p.change(orders, order_id, funded_months=int(args["fundedMonths"]))
 
 
 @handles("Paid")
@@ -523,7 +506,7 @@ def _order_state(p: Projection, event: ContractEvent) -> None:
         }
     else:
         values = {"status": int(args["status"]), "close_reason": int(args["reason"]), "closed_block": block}
-    p.conn.execute(update(orders).where(orders.c.order_id == bytes(args["orderId"])).values(**values))
+    p.change(orders, bytes(args["orderId"]), **values)
 
 
 @handles("MilestoneSettled")
@@ -688,11 +671,7 @@ def _submitted(p: Projection, event: ContractEvent) -> None:
 @handles("ReportHeld")
 def _report_held(p: Projection, event: ContractEvent) -> None:
     args = event.args
-    p.conn.execute(
-        update(reports)
-        .where(reports.c.report_id == bytes(args["reportId"]))
-        .values(held_block=event.block_number, held_by=_address(args["by"]))
-    )
+    p.change(reports, bytes(args["reportId"]), held_block=event.block_number, held_by=_address(args["by"]))
 
 
 @handles("ReportFinalized", "ReportDisputed", "DisputeResolved")
@@ -721,7 +700,7 @@ def _report_status(p: Projection, event: ContractEvent) -> None:
             "loser": None if loser == ZERO_ADDRESS else loser,
         }
         p.touch(loser, block)
-    p.conn.execute(update(reports).where(reports.c.report_id == report_id).values(**values))
+    p.change(reports, report_id, **values)
     if event.name != "ReportDisputed":
         parties = p.order_parties(order_id)
         if parties is not None:
