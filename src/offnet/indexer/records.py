@@ -41,7 +41,7 @@ from offnet.indexer.schema import (
     tokens,
     withdrawals,
 )
-from offnet.indexer.store import NEW_MEMBER_POLICIES, IndexStore
+from offnet.indexer.store import NEW_MEMBER_POLICIES, IndexStore, all_rows, first_row
 from offnet.market.registry import MemberStatus
 from offnet.market.types import OrderStatus, ReportStatus, RfqStatus
 
@@ -248,17 +248,13 @@ class Records:
         if found is None:
             return None
         with self.engine.connect() as conn:
-            point = (
-                conn.execute(
-                    select(*_reputation_columns()).where(
-                        reputation_points.c.member == found["address"],
-                        reputation_points.c.block == found["reputation_block"],
-                    )
-                )
-                .mappings()
-                .first()
+            found["reputation"] = first_row(
+                conn,
+                select(*_reputation_columns()).where(
+                    reputation_points.c.member == found["address"],
+                    reputation_points.c.block == found["reputation_block"],
+                ),
             )
-        found["reputation"] = dict(point) if point else None
         return found
 
     def reputation_history(self, address: str) -> list[dict[str, Any]]:
@@ -270,22 +266,18 @@ class Records:
             .order_by(reputation_points.c.block)
         )
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            return all_rows(conn, query)
 
     def reputation_at(self, address: str, block: int) -> dict[str, Any] | None:
         """A provider's reputation as it stood at `block` (its latest point at or before it)."""
         with self.engine.connect() as conn:
-            row = (
-                conn.execute(
-                    select(reputation_points)
-                    .where(reputation_points.c.member == address, reputation_points.c.block <= block)
-                    .order_by(reputation_points.c.block.desc())
-                    .limit(1)
-                )
-                .mappings()
-                .first()
+            return first_row(
+                conn,
+                select(reputation_points)
+                .where(reputation_points.c.member == address, reputation_points.c.block <= block)
+                .order_by(reputation_points.c.block.desc())
+                .limit(1),
             )
-        return dict(row) if row else None
 
     def member_history(self, address: str) -> list[dict[str, Any]]:
         query = (
@@ -295,7 +287,7 @@ class Records:
             .order_by(member_history.c.block, member_history.c.log_index)
         )
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            return all_rows(conn, query)
 
     # --- orders ---------------------------------------------------------------------------------------
 
@@ -330,13 +322,12 @@ class Records:
         )
         with self.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(orders).where(*where)).scalar() or 0
-            rows = [dict(r) for r in conn.execute(query).mappings()]
+            rows = all_rows(conn, query)
         return Page(total, offset, rows)
 
     def order(self, order_id: bytes) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(orders).where(orders.c.order_id == order_id)).mappings().first()
-        return dict(row) if row else None
+            return first_row(conn, select(orders).where(orders.c.order_id == order_id))
 
     def payments(self, order_ids: Sequence[bytes]) -> dict[bytes, list[dict[str, Any]]]:
         """Each order's money movements in chain order."""
@@ -353,39 +344,31 @@ class Records:
 
     def milestones(self, order_id: bytes) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            return [
-                dict(r)
-                for r in conn.execute(
-                    select(milestones)
-                    .where(milestones.c.order_id == order_id)
-                    .order_by(milestones.c.milestone)
-                ).mappings()
-            ]
+            return all_rows(
+                conn,
+                select(milestones).where(milestones.c.order_id == order_id).order_by(milestones.c.milestone),
+            )
 
     def escrow_disputes(self, order_ids: Sequence[bytes]) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             found = []
             for chunk in _chunks(list(order_ids)):
-                found += [
-                    dict(r)
-                    for r in conn.execute(
-                        select(escrow_disputes)
-                        .where(escrow_disputes.c.order_id.in_(chunk))
-                        .order_by(escrow_disputes.c.opened_block)
-                    ).mappings()
-                ]
+                found += all_rows(
+                    conn,
+                    select(escrow_disputes)
+                    .where(escrow_disputes.c.order_id.in_(chunk))
+                    .order_by(escrow_disputes.c.opened_block),
+                )
         return found
 
     def contract_records(self, order_id: bytes) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            return [
-                dict(r)
-                for r in conn.execute(
-                    select(contract_records)
-                    .where(contract_records.c.order_id == order_id)
-                    .order_by(contract_records.c.block, contract_records.c.log_index)
-                ).mappings()
-            ]
+            return all_rows(
+                conn,
+                select(contract_records)
+                .where(contract_records.c.order_id == order_id)
+                .order_by(contract_records.c.block, contract_records.c.log_index),
+            )
 
     def withdrawn(self, token: str, party: str) -> int:
         with self.engine.connect() as conn:
@@ -408,7 +391,7 @@ class Records:
                 query = select(reports).where(reports.c.order_id.in_(chunk))
                 if kinds is not None:
                     query = query.where(reports.c.kind.in_([int(k) for k in kinds]))
-                found += [dict(r) for r in conn.execute(query).mappings()]
+                found += all_rows(conn, query)
             by_id = {r["report_id"]: r for r in found}
             for r in found:
                 r["submissions"] = []
@@ -451,7 +434,7 @@ class Records:
         )
         with self.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(rfqs).where(*where)).scalar() or 0
-            rows = [dict(r) for r in conn.execute(query).mappings()]
+            rows = all_rows(conn, query)
             invitees: dict[bytes, list[str]] = defaultdict(list)
             for rfq_id, provider in conn.execute(
                 select(rfq_invitees.c.rfq_id, rfq_invitees.c.provider).where(
@@ -466,19 +449,15 @@ class Records:
     def rfq(self, rfq_id: bytes) -> dict[str, Any] | None:
         """One RFQ with its invitees and its commitment log (digests only: prices stay sealed)."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(rfqs).where(rfqs.c.rfq_id == rfq_id)).mappings().first()
-            if row is None:
+            found = first_row(conn, select(rfqs).where(rfqs.c.rfq_id == rfq_id))
+            if found is None:
                 return None
-            found = dict(row)
             found["invited"] = sorted(
                 conn.execute(select(rfq_invitees.c.provider).where(rfq_invitees.c.rfq_id == rfq_id)).scalars()
             )
-            found["log"] = [
-                dict(r)
-                for r in conn.execute(
-                    select(quote_log).where(quote_log.c.rfq_id == rfq_id).order_by(quote_log.c.entry)
-                ).mappings()
-            ]
+            found["log"] = all_rows(
+                conn, select(quote_log).where(quote_log.c.rfq_id == rfq_id).order_by(quote_log.c.entry)
+            )
         return found
 
     # --- council --------------------------------------------------------------------------------------
@@ -492,10 +471,7 @@ class Records:
                     select(members.c.address).where(members.c.council.is_(True)).order_by(members.c.address)
                 ).scalars()
             )
-            found = [
-                dict(r)
-                for r in conn.execute(select(proposals).order_by(proposals.c.proposal_id.desc())).mappings()
-            ]
+            found = all_rows(conn, select(proposals).order_by(proposals.c.proposal_id.desc()))
             voters: dict[int, list[dict[str, Any]]] = defaultdict(list)
             for row in conn.execute(select(approvals).order_by(approvals.c.block)).mappings():
                 voters[row["proposal_id"]].append(dict(row))
@@ -514,16 +490,12 @@ class Records:
     def block(self, number: int) -> dict[str, Any] | None:
         """An indexed block and the suite's events in it (None when no indexed event came from it)."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(blocks).where(blocks.c.number == number)).mappings().first()
-            if row is None:
+            found = first_row(conn, select(blocks).where(blocks.c.number == number))
+            if found is None:
                 return None
-            found = dict(row)
-            found["events"] = [
-                dict(r)
-                for r in conn.execute(
-                    select(events).where(events.c.block == number).order_by(events.c.log_index)
-                ).mappings()
-            ]
+            found["events"] = all_rows(
+                conn, select(events).where(events.c.block == number).order_by(events.c.log_index)
+            )
         return found
 
     def order_count_by_status(self) -> dict[int, int]:
