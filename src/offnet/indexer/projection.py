@@ -50,7 +50,6 @@ from offnet.market.types import (
     OrderStatus,
     OrderTerms,
     Payout,
-    PeriodMetrics,
     ReportStatus,
     RfqStatus,
     SlaReport,
@@ -92,15 +91,13 @@ class Projection:
 
     def apply(self, event: ContractEvent, contract: str) -> None:
         """Journal the event, then project it (events the index does not use are only journalled)."""
-        self.conn.execute(
-            insert(events).values(
-                block=event.block_number,
-                log_index=event.log_index,
-                tx_hash=event.tx_hash,
-                contract=contract,
-                name=event.name,
-                subject=_subject(event.args),
-            )
+        self.record(
+            events,
+            event,
+            tx_hash=event.tx_hash,
+            contract=contract,
+            name=event.name,
+            subject=_subject(event.args),
         )
         handler = _HANDLERS.get(event.name)
         if handler is not None:
@@ -114,6 +111,10 @@ class Projection:
             values.setdefault("status", int(MemberStatus.NONE))
         upsert(self.conn, members, {"address": address}, {"updated_block": block, **values})
 
+    def add(self, table: Table, **values: Any) -> None:
+        """A new row of `table`."""
+        self.conn.execute(insert(table).values(**values))
+
     def change(self, table: Table, key: Any, **values: Any) -> None:
         """Set `values` on the row of `table` whose (one-column) primary key is `key`."""
         (column,) = table.primary_key.columns
@@ -121,7 +122,7 @@ class Projection:
 
     def record(self, table: Table, event: ContractEvent, **values: Any) -> None:
         """A row of a table keyed by where its event happened (block, log index)."""
-        self.conn.execute(insert(table).values(block=event.block_number, log_index=event.log_index, **values))
+        self.add(table, block=event.block_number, log_index=event.log_index, **values)
 
     def history(
         self, event: ContractEvent, member: str, kind: str, other: str | None = None, detail: str = ""
@@ -233,9 +234,9 @@ def _profile(p: Projection, event: ContractEvent) -> None:
     p.conn.execute(products.delete().where(products.c.member == member))
     p.conn.execute(coverage.delete().where(coverage.c.member == member))
     for key in dict.fromkeys(profile.products):
-        p.conn.execute(insert(products).values(member=member, product_key=key))
+        p.add(products, member=member, product_key=key)
     for country in dict.fromkeys(profile.countries):
-        p.conn.execute(insert(coverage).values(member=member, country=country))
+        p.add(coverage, member=member, country=country)
     p.history(event, member, "profile", detail=f"{profile.name}: {', '.join(profile.countries) or '-'}")
 
 
@@ -244,7 +245,7 @@ def _key(p: Projection, event: ContractEvent) -> None:
     member, key = _address(event.args["member"]), _address(event.args["key"])
     if event.name == "KeyAdded":
         roles = Role(event.args["roles"])
-        p.conn.execute(insert(keys).values(key=key, member=member, roles=int(roles)))
+        p.add(keys, key=key, member=member, roles=int(roles))
         p.history(event, member, "key added", other=key, detail=_roles(roles))
     else:
         p.conn.execute(keys.delete().where(keys.c.key == key))
@@ -302,23 +303,20 @@ def _proposal(p: Projection, event: ContractEvent) -> None:
     decoded = p.decode_call(target, data) if p.decode_call else None
     epoch = p.conn.execute(select(sync_state.c.council_epoch).where(sync_state.c.id == 1)).scalar() or 0
     proposal_id, proposer = int(args["proposalId"]), _address(args["proposer"])
-    p.conn.execute(
-        insert(proposals).values(
-            proposal_id=proposal_id,
-            proposer=proposer,
-            target=target,
-            data=data,
-            function=decoded[0] if decoded else None,
-            arguments=decoded[1] if decoded else None,
-            expires_at=int(args["expiresAt"]),
-            council_epoch=epoch,
-            approvals=1,
-            created_block=event.block_number,
-        )
+    p.add(
+        proposals,
+        proposal_id=proposal_id,
+        proposer=proposer,
+        target=target,
+        data=data,
+        function=decoded[0] if decoded else None,
+        arguments=decoded[1] if decoded else None,
+        expires_at=int(args["expiresAt"]),
+        council_epoch=epoch,
+        approvals=1,
+        created_block=event.block_number,
     )
-    p.conn.execute(
-        insert(approvals).values(proposal_id=proposal_id, member=proposer, block=event.block_number)
-    )
+    p.add(approvals, proposal_id=proposal_id, member=proposer, block=event.block_number)
 
 
 @handles("ProposalApproved")
@@ -328,9 +326,7 @@ def _approved(p: Projection, event: ContractEvent) -> None:
         select(approvals.c.member).where(approvals.c.proposal_id == proposal_id, approvals.c.member == member)
     ).first()
     if not counted:  # the proposer's approval is counted at creation
-        p.conn.execute(
-            insert(approvals).values(proposal_id=proposal_id, member=member, block=event.block_number)
-        )
+        p.add(approvals, proposal_id=proposal_id, member=member, block=event.block_number)
     p.change(proposals, proposal_id, approvals=int(event.args["approvals"]))
 
 
@@ -346,23 +342,22 @@ def _executed(p: Projection, event: ContractEvent) -> None:
 def _rfq_posted(p: Projection, event: ContractEvent) -> None:
     rfq = Rfq.from_tuple(event.args["rfq"])
     rfq_id = _rfq_key(event.args["rfqId"])
-    p.conn.execute(
-        insert(rfqs).values(
-            rfq_id=rfq_id,
-            buyer=_address(rfq.buyer),
-            deadline=rfq.deadline,
-            min_reputation=rfq.min_reputation,
-            token=_address(rfq.token),
-            request_hash=bytes(rfq.request_hash),
-            product_key=bytes(rfq.product_key),
-            location_key=bytes(rfq.location_key),
-            status=int(RfqStatus.OPEN),
-            posted_block=event.block_number,
-            sealed_quotes=0,
-        )
+    p.add(
+        rfqs,
+        rfq_id=rfq_id,
+        buyer=_address(rfq.buyer),
+        deadline=rfq.deadline,
+        min_reputation=rfq.min_reputation,
+        token=_address(rfq.token),
+        request_hash=bytes(rfq.request_hash),
+        product_key=bytes(rfq.product_key),
+        location_key=bytes(rfq.location_key),
+        status=int(RfqStatus.OPEN),
+        posted_block=event.block_number,
+        sealed_quotes=0,
     )
     for provider in dict.fromkeys(_address(a) for a in rfq.invited):
-        p.conn.execute(insert(rfq_invitees).values(rfq_id=rfq_id, provider=provider))
+        p.add(rfq_invitees, rfq_id=rfq_id, provider=provider)
 
 
 def _live(p: Projection, rfq_id: bytes, provider: str) -> bool:
@@ -382,14 +377,13 @@ def _quote_log(p: Projection, event: ContractEvent) -> None:
     rfq_id, provider = _rfq_key(args["rfqId"]), _address(args["provider"])
     was_live = _live(p, rfq_id, provider)
     committed = event.name == "QuoteCommitted"
-    p.conn.execute(
-        insert(quote_log).values(
-            rfq_id=rfq_id,
-            entry=int(args["index"]),
-            provider=provider,
-            digest=bytes(args["digest"]) if committed else None,
-            block=event.block_number,
-        )
+    p.add(
+        quote_log,
+        rfq_id=rfq_id,
+        entry=int(args["index"]),
+        provider=provider,
+        digest=bytes(args["digest"]) if committed else None,
+        block=event.block_number,
     )
     change = int(committed) - int(was_live)
     if change:
@@ -423,26 +417,25 @@ def _rfq_closed(p: Projection, event: ContractEvent) -> None:
 def _opened(p: Projection, event: ContractEvent) -> None:
     terms = OrderTerms.from_tuple(event.args["terms"])
     order_id = bytes(event.args["orderId"])
-    p.conn.execute(
-        insert(orders).values(
-            order_id=order_id,
-            rfq_id=_rfq_key(terms.rfq_id),
-            buyer=_address(terms.buyer),
-            seller=_address(terms.seller),
-            token=_address(terms.token),
-            one_time_charge=terms.one_time_charge,
-            monthly_charge=terms.monthly_charge,
-            term_months=terms.term_months,
-            install_days=terms.install_days,
-            prepaid_months=terms.prepaid_months,
-            funded_months=terms.prepaid_months,
-            awarded_at=terms.awarded_at,
-            sla_terms_hash=bytes(terms.sla_terms_hash),
-            contract_hash=bytes(terms.contract_hash),
-            credits=asdict(terms.credits),
-            status=int(OrderStatus.OPEN),
-            opened_block=event.block_number,
-        )
+    p.add(
+        orders,
+        order_id=order_id,
+        rfq_id=_rfq_key(terms.rfq_id),
+        buyer=_address(terms.buyer),
+        seller=_address(terms.seller),
+        token=_address(terms.token),
+        one_time_charge=terms.one_time_charge,
+        monthly_charge=terms.monthly_charge,
+        term_months=terms.term_months,
+        install_days=terms.install_days,
+        prepaid_months=terms.prepaid_months,
+        funded_months=terms.prepaid_months,
+        awarded_at=terms.awarded_at,
+        sla_terms_hash=bytes(terms.sla_terms_hash),
+        contract_hash=bytes(terms.contract_hash),
+        credits=asdict(terms.credits),
+        status=int(OrderStatus.OPEN),
+        opened_block=event.block_number,
     )
     _payment(p, event, order_id, "escrowed", _address(terms.buyer), event.args["escrowed"], None)
 
@@ -540,14 +533,13 @@ def _milestone(p: Projection, event: ContractEvent) -> None:
 @handles("DisputeOpened")
 def _escrow_dispute(p: Projection, event: ContractEvent) -> None:
     args = event.args
-    p.conn.execute(
-        insert(escrow_disputes).values(
-            order_id=bytes(args["orderId"]),
-            milestone=int(args["milestone"]),
-            opened_block=event.block_number,
-            opened_by=_address(args["by"]),
-            until=int(args["until"]),
-        )
+    p.add(
+        escrow_disputes,
+        order_id=bytes(args["orderId"]),
+        milestone=int(args["milestone"]),
+        opened_block=event.block_number,
+        opened_by=_address(args["by"]),
+        until=int(args["until"]),
     )
 
 
@@ -561,14 +553,13 @@ def _escrow_ruling(p: Projection, event: ContractEvent) -> None:
         )
     ).scalar()
     if latest is None:  # a ruling on a milestone nobody froze: keep it as its own record
-        p.conn.execute(
-            insert(escrow_disputes).values(
-                order_id=order_id,
-                milestone=milestone,
-                opened_block=event.block_number,
-                opened_by=ZERO_ADDRESS,
-                until=0,
-            )
+        p.add(
+            escrow_disputes,
+            order_id=order_id,
+            milestone=milestone,
+            opened_block=event.block_number,
+            opened_by=ZERO_ADDRESS,
+            until=0,
         )
         latest = event.block_number
     p.conn.execute(
@@ -638,17 +629,15 @@ def _submitted(p: Projection, event: ContractEvent) -> None:
     member = p.conn.execute(select(batches.c.member).where(batches.c.root == root)).scalar()
     report_id = report.report_id
     if not p.conn.execute(select(reports.c.report_id).where(reports.c.report_id == report_id)).first():
-        p.conn.execute(
-            insert(reports).values(
-                report_id=report_id,
-                order_id=bytes(report.order_id),
-                kind=int(report.kind),
-                key=report.key,
-                status=int(ReportStatus.NONE),
-                first_block=event.block_number,
-            )
+        p.add(
+            reports,
+            report_id=report_id,
+            order_id=bytes(report.order_id),
+            kind=int(report.kind),
+            key=report.key,
+            status=int(ReportStatus.NONE),
+            first_block=event.block_number,
         )
-    m: PeriodMetrics = report.metrics
     p.record(
         submissions,
         event,
@@ -658,11 +647,7 @@ def _submitted(p: Projection, event: ContractEvent) -> None:
         content_hash=report.content_hash,
         value0=report.value0,
         value1=report.value1,
-        availability_ppm=m.availability_ppm,
-        frame_delay_us=m.frame_delay_us,
-        frame_loss_ppm=m.frame_loss_ppm,
-        time_to_restore_sec=m.time_to_restore_sec,
-        outages=m.outages,
+        **asdict(report.metrics),
         evidence_hash=bytes(report.evidence_hash),
         tx_hash=event.tx_hash,
     )
