@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal, or_, select
+from sqlalchemy import Table, and_, exists, func, literal, or_, select
 from sqlalchemy.engine import Connection
 
 from offnet.indexer.schema import (
@@ -213,7 +213,7 @@ class Records:
             ),
         )
         with self.engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(members).where(*where)).scalar() or 0
+            total = _count(conn, members, where)
             shown = list(conn.execute(page_keys).scalars())
             found = {
                 r["address"]: dict(r)
@@ -313,17 +313,10 @@ class Records:
             where.append(or_(orders.c.buyer == party, orders.c.seller == party))
         if seller:
             where.append(orders.c.seller == seller)
-        query = (
-            select(orders)
-            .where(*where)
-            .order_by(orders.c.opened_block.desc(), orders.c.order_id)
-            .limit(limit)
-            .offset(offset)
-        )
         with self.engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(orders).where(*where)).scalar() or 0
-            rows = all_rows(conn, query)
-        return Page(total, offset, rows)
+            return _page(
+                conn, orders, where, (orders.c.opened_block.desc(), orders.c.order_id), offset, limit
+            )
 
     def order(self, order_id: bytes) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -425,26 +418,18 @@ class Records:
                 rfq_invitees.c.rfq_id == rfqs.c.rfq_id, rfq_invitees.c.provider == party
             )
             where.append(or_(rfqs.c.buyer == party, exists(invited)))
-        query = (
-            select(rfqs)
-            .where(*where)
-            .order_by(rfqs.c.posted_block.desc(), rfqs.c.rfq_id)
-            .limit(limit)
-            .offset(offset)
-        )
         with self.engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(rfqs).where(*where)).scalar() or 0
-            rows = all_rows(conn, query)
+            page = _page(conn, rfqs, where, (rfqs.c.posted_block.desc(), rfqs.c.rfq_id), offset, limit)
             invitees: dict[bytes, list[str]] = defaultdict(list)
             for rfq_id, provider in conn.execute(
                 select(rfq_invitees.c.rfq_id, rfq_invitees.c.provider).where(
-                    rfq_invitees.c.rfq_id.in_([r["rfq_id"] for r in rows])
+                    rfq_invitees.c.rfq_id.in_([r["rfq_id"] for r in page.rows])
                 )
             ).tuples():
                 invitees[rfq_id].append(provider)
-        for row in rows:
+        for row in page.rows:
             row["invited"] = sorted(invitees[row["rfq_id"]])
-        return Page(total, offset, rows)
+        return page
 
     def rfq(self, rfq_id: bytes) -> dict[str, Any] | None:
         """One RFQ with its invitees and its commitment log (digests only: prices stay sealed)."""
@@ -505,6 +490,19 @@ class Records:
     def report_status_counts(self) -> dict[int, int]:
         with self.engine.connect() as conn:
             return dict(conn.execute(select(reports.c.status, func.count()).group_by(reports.c.status)).all())
+
+
+def _count(conn: Connection, table: Table, where: Sequence[Any]) -> int:
+    """How many rows of `table` match `where`."""
+    return conn.execute(select(func.count()).select_from(table).where(*where)).scalar() or 0
+
+
+def _page(
+    conn: Connection, table: Table, where: Sequence[Any], order_by: Sequence[Any], offset: int, limit: int
+) -> Page:
+    """The rows of `table` matching `where` from `offset` (at most `limit`), with how many match in all."""
+    query = select(table).where(*where).order_by(*order_by).limit(limit).offset(offset)
+    return Page(_count(conn, table, where), offset, all_rows(conn, query))
 
 
 def _chunks(values: list[Any], size: int = 500) -> Iterable[list[Any]]:
