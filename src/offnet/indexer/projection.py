@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, fields, is_dataclass
 from typing import Any
 
 from eth_utils import to_checksum_address
@@ -115,6 +115,14 @@ class Projection:
         """A new row of `table`."""
         self.conn.execute(insert(table).values(**values))
 
+    def add_struct(self, table: Table, struct: Any, **values: Any) -> None:
+        """A new row of `table` whose columns named like the fields of the on-chain `struct` take their
+        values (addresses checksummed, hashes as bytes, nested structs as dicts), then `values`."""
+        from_struct = {
+            f.name: _column_value(getattr(struct, f.name)) for f in fields(struct) if f.name in table.c
+        }
+        self.add(table, **{**from_struct, **values})
+
     def change(self, table: Table, key: Any, **values: Any) -> None:
         """Set `values` on the row of `table` whose (one-column) primary key is `key`."""
         (column,) = table.primary_key.columns
@@ -167,6 +175,17 @@ def _subject(args: dict[str, Any]) -> str | None:
 
 def _address(value: Any) -> str:
     return to_checksum_address(value)
+
+
+def _column_value(value: Any) -> Any:
+    """A struct field as its column holds it (the suite's structs hold strings only as addresses)."""
+    if isinstance(value, str):
+        return _address(value)
+    if isinstance(value, bytes):
+        return bytes(value)
+    if is_dataclass(value):
+        return asdict(value)
+    return value
 
 
 def _rfq_key(value: int) -> bytes:
@@ -342,19 +361,8 @@ def _executed(p: Projection, event: ContractEvent) -> None:
 def _rfq_posted(p: Projection, event: ContractEvent) -> None:
     rfq = Rfq.from_tuple(event.args["rfq"])
     rfq_id = _rfq_key(event.args["rfqId"])
-    p.add(
-        rfqs,
-        rfq_id=rfq_id,
-        buyer=_address(rfq.buyer),
-        deadline=rfq.deadline,
-        min_reputation=rfq.min_reputation,
-        token=_address(rfq.token),
-        request_hash=bytes(rfq.request_hash),
-        product_key=bytes(rfq.product_key),
-        location_key=bytes(rfq.location_key),
-        status=int(RfqStatus.OPEN),
-        posted_block=event.block_number,
-        sealed_quotes=0,
+    p.add_struct(
+        rfqs, rfq, rfq_id=rfq_id, status=int(RfqStatus.OPEN), posted_block=event.block_number, sealed_quotes=0
     )
     for provider in dict.fromkeys(_address(a) for a in rfq.invited):
         p.add(rfq_invitees, rfq_id=rfq_id, provider=provider)
@@ -417,23 +425,12 @@ def _rfq_closed(p: Projection, event: ContractEvent) -> None:
 def _opened(p: Projection, event: ContractEvent) -> None:
     terms = OrderTerms.from_tuple(event.args["terms"])
     order_id = bytes(event.args["orderId"])
-    p.add(
+    p.add_struct(
         orders,
+        terms,
         order_id=order_id,
         rfq_id=_rfq_key(terms.rfq_id),
-        buyer=_address(terms.buyer),
-        seller=_address(terms.seller),
-        token=_address(terms.token),
-        one_time_charge=terms.one_time_charge,
-        monthly_charge=terms.monthly_charge,
-        term_months=terms.term_months,
-        install_days=terms.install_days,
-        prepaid_months=terms.prepaid_months,
         funded_months=terms.prepaid_months,
-        awarded_at=terms.awarded_at,
-        sla_terms_hash=bytes(terms.sla_terms_hash),
-        contract_hash=bytes(terms.contract_hash),
-        credits=asdict(terms.credits),
         status=int(OrderStatus.OPEN),
         opened_block=event.block_number,
     )
