@@ -2,28 +2,14 @@
 pragma solidity 0.8.29;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {TestToken} from "./TestToken.sol";
 
 /// @title HostileToken
-/// @notice Base of the test-only tokens that misbehave on purpose: anyone can mint, 6 decimals.
+/// @notice Base of the test-only tokens that misbehave on purpose: a mintable 6-decimal TestToken.
 /// @dev Used by the escrow tests to show that a hostile token can neither block the other party
-/// nor break the escrow's accounting. Never deployed where its units would be worth something.
-abstract contract HostileToken is ERC20 {
-    constructor(string memory name_, string memory symbol_) ERC20(name_, symbol_) {}
-
-    /// @notice Creates `amount` tokens for `to` (test chains only).
-    function mint(address to, uint256 amount) external {
-        _mint(to, amount);
-    }
-
-    /// @inheritdoc ERC20
-    function decimals() public pure override returns (uint8) {
-        return 6;
-    }
-
-    /// @notice Version of this contract's interface.
-    function version() external pure returns (string memory) {
-        return "1.0.0";
-    }
+/// nor break the escrow's accounting.
+abstract contract HostileToken is TestToken {
+    constructor(string memory name_, string memory symbol_) TestToken(name_, symbol_) {}
 }
 
 /// @title FalseReturningToken

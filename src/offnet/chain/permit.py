@@ -8,16 +8,18 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
+from offnet.chain.eip712 import Eip712Domain, struct_types
+
 # EIP-2612's typed message.
-PERMIT_TYPES = {
-    "Permit": [
-        {"name": "owner", "type": "address"},
-        {"name": "spender", "type": "address"},
-        {"name": "value", "type": "uint256"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
+PERMIT_TYPES = struct_types(
+    Permit=[
+        ("owner", "address"),
+        ("spender", "address"),
+        ("value", "uint256"),
+        ("nonce", "uint256"),
+        ("deadline", "uint256"),
     ]
-}
+)
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,7 @@ def sign_permit(owner: LocalAccount, token: Contract, spender: str, value: int, 
     _, name, version, chain_id, verifying_contract, _, _ = token.functions.eip712Domain().call()
     nonce = token.functions.nonces(owner.address).call()
     message = encode_typed_data(
-        domain_data={
-            "name": name,
-            "version": version,
-            "chainId": chain_id,
-            "verifyingContract": verifying_contract,
-        },
+        domain_data=Eip712Domain(chain_id, verifying_contract, name, version).as_dict(),
         message_types=PERMIT_TYPES,
         message_data={
             "owner": owner.address,

@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from offnet.cli.options import path_option
 from offnet.wallet.keystore import KEYSTORE_DIR_ENV, AccountEntry, Keystore
 from offnet.wallet.password import new_password, password_source
 from offnet.wallet.signer import account_from_env
@@ -22,9 +23,8 @@ keystore_dir_option = click.option(
     envvar=KEYSTORE_DIR_ENV,
     help=f"keystore folder [env {KEYSTORE_DIR_ENV}; default ~/.offnet/keystores]",
 )
-password_file_option = click.option(
+password_file_option = path_option(
     "--password-file",
-    type=click.Path(path_type=Path),
     envvar="OFFNET_PASSWORD_FILE",
     help="read the password from this file's first line [env OFFNET_PASSWORD_FILE]",
 )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from offnet.cli.options import ChainOptions, chain_options
+from offnet.cli.options import ChainOptions, chain_options, path_argument
 from offnet.cli.output import echo_json, hex_id, json_option, prose, say, send, table
 from offnet.cli.payment import pay
 from offnet.cli.quote import load_signed_quote
@@ -27,7 +27,7 @@ def _reputation_text(rep) -> str:
 
 @click.command()
 @chain_options
-@click.argument("quote_files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@path_argument("quote_files", nargs=-1, required=True)
 @click.option(
     "--permit/--approve",
     "use_permit",

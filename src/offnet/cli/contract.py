@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from offnet.cli.inputs import bytes32
-from offnet.cli.options import ChainOptions, chain_options
+from offnet.cli.options import ChainOptions, path_option
+from offnet.cli.order import order_command
 from offnet.cli.output import echo_json, hex_id, json_option, say, send
 
 
@@ -17,10 +18,8 @@ def contract() -> None:
     """The financial contract notarised at award: hash on chain, encrypted copies in events."""
 
 
-@contract.command()
-@chain_options
-@click.argument("order_id")
-@click.option("--out", type=click.Path(path_type=Path), help="write the contract document to this file")
+@order_command(contract)
+@path_option("--out", help="write the contract document to this file")
 @json_option
 def decrypt(opts: ChainOptions, order_id: str, out: Path | None, as_json: bool) -> None:
     """Decrypt your copy of ORDER_ID's contract (needs the key of the buyer or the seller)."""
@@ -38,9 +37,7 @@ def decrypt(opts: ChainOptions, order_id: str, out: Path | None, as_json: bool) 
         say(f"contract of order {hex_id(key)} written to {out}")
 
 
-@contract.command()
-@chain_options
-@click.argument("order_id")
+@order_command(contract)
 def reveal(opts: ChainOptions, order_id: str) -> None:
     """Publish ORDER_ID's contract in clear and prove on chain that it matches the commitment."""
     suite = opts.suite()

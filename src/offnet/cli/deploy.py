@@ -6,20 +6,16 @@ build where it stops at PUSH0, and a one-line refusal naming what is missing any
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from click.core import ParameterSource
 
-from offnet.cli.options import ChainOptions, chain_options
+from offnet.cli.options import ChainOptions, chain_options, path_option
 from offnet.cli.output import fields, note, say, table
 
 
 @click.command()
 @chain_options
-@click.option(
-    "--config", "config_file", type=click.Path(path_type=Path), help="YAML file of SuiteConfig fields"
-)
+@path_option("--config", "config_file", help="YAML file of SuiteConfig fields")
 @click.option("--founder", "founders", multiple=True, help="founding member admin address (repeatable)")
 @click.option(
     "--council", "council", multiple=True, help="council member address, one of the founders (repeatable)"

@@ -98,14 +98,23 @@ class ChainOptions:
         return Suite.attach(chain, Manifest.load(chain.chain_id, self.deployments))
 
 
+def path_option(*param_decls: str, **attrs):
+    """An option naming a file or folder, passed to the command as a `Path`."""
+    return click.option(*param_decls, type=click.Path(path_type=Path), **attrs)
+
+
+def path_argument(*param_decls: str, **attrs):
+    """An argument naming a file or folder, passed to the command as a `Path`."""
+    return click.argument(*param_decls, type=click.Path(path_type=Path), **attrs)
+
+
 def rpc_option(help_text: str):
     """--rpc URL (or $OFFNET_RPC), with what it means for the command."""
     return click.option("--rpc", envvar="OFFNET_RPC", help=help_text)
 
 
-deployments_option = click.option(
+deployments_option = path_option(
     "--deployments",
-    type=click.Path(path_type=Path),
     envvar=DEPLOYMENTS_ENV,
     default=Path("deployments"),
     show_default=True,
@@ -140,9 +149,8 @@ def chain_options(command):
     @click.option(
         "--account", envvar="OFFNET_ACCOUNT", help="keystore account that signs [env OFFNET_ACCOUNT]"
     )
-    @click.option(
+    @path_option(
         "--password-file",
-        type=click.Path(path_type=Path),
         envvar="OFFNET_PASSWORD_FILE",
         help="read the keystore password from this file [env OFFNET_PASSWORD_FILE]",
     )
@@ -150,9 +158,8 @@ def chain_options(command):
     @click.option(
         "--private-key-env", help="sign with the private key held in this environment variable (CI)"
     )
-    @click.option(
+    @path_option(
         "--keystore-dir",
-        type=click.Path(path_type=Path),
         envvar="OFFNET_KEYSTORE_DIR",
         help="keystore folder [default ~/.offnet/keystores]",
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from offnet.cli.options import path_option
 from offnet.oracle.config import OracleConfig
 from offnet.oracle.redact import RedactingFilter
 
@@ -30,19 +31,16 @@ class _JsonLogs(logging.Formatter):
         return json.dumps(entry)
 
 
+config_option = path_option("--config", "config_file", required=True, help="the carrier's oracle YAML file")
+
+
 @click.group()
 def oracle() -> None:
     """Run and inspect a carrier's oracle relay (Sonata events in, SLA reports on chain)."""
 
 
 @oracle.command()
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="the carrier's oracle YAML file",
-)
+@config_option
 @click.option("--log-format", type=click.Choice(["json", "text"]), default="json", show_default=True)
 @click.option("--log-level", default="info", show_default=True)
 def run(config_file: Path, log_format: str, log_level: str) -> None:
@@ -73,7 +71,7 @@ def run(config_file: Path, log_format: str, log_level: str) -> None:
 
 
 @oracle.command()
-@click.option("--config", "config_file", type=click.Path(path_type=Path), required=True)
+@config_option
 def check(config_file: Path) -> None:
     """Validate a config file: secrets readable, chain reachable, manifest present."""
     from offnet.chain.connect import connect
@@ -93,7 +91,7 @@ def check(config_file: Path) -> None:
 
 
 @oracle.command("dead-letters")
-@click.option("--config", "config_file", type=click.Path(path_type=Path), required=True)
+@config_option
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def dead_letters(config_file: Path, as_json: bool) -> None:
     """List the notifications and reports the oracle gave up on, with their reasons."""
@@ -114,7 +112,7 @@ def dead_letters(config_file: Path, as_json: bool) -> None:
 
 
 @oracle.command()
-@click.option("--config", "config_file", type=click.Path(path_type=Path), required=True)
+@config_option
 def requeue(config_file: Path) -> None:
     """Re-drive every dead letter: dead notifications get a fresh retry budget, dead reports another send.
 

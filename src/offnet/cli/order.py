@@ -32,6 +32,15 @@ def order_terms(suite, order_id: str):
     return key, suite.escrow.terms_of(key)
 
 
+def order_command(group: click.Group, *args, **attrs):
+    """Decorator: a command of `group` on one escrowed ORDER_ID, with the chain and account options."""
+
+    def decorate(command):
+        return group.command(*args, **attrs)(chain_options(click.argument("order_id")(command)))
+
+    return decorate
+
+
 def _milestone(milestone: int | None) -> str:
     return "-" if milestone is None else ("delivery" if milestone == 0 else f"month {milestone}")
 
@@ -41,9 +50,7 @@ def order() -> None:
     """Escrowed orders opened by awards."""
 
 
-@order.command()
-@chain_options
-@click.argument("order_id")
+@order_command(order)
 @json_option
 def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
     """ORDER_ID's terms, state and money-flow statement (escrowed, released, credited, refunded)."""
@@ -136,9 +143,7 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
     )
 
 
-@order.command()
-@chain_options
-@click.argument("order_id")
+@order_command(order)
 @click.option("--months", type=click.IntRange(1, 600), required=True, help="months to fund")
 @click.option(
     "--permit/--approve",
@@ -163,30 +168,28 @@ def fund(opts: ChainOptions, order_id: str, months: int, use_permit: bool | None
     say(f"order {hex_id(key)} now has {suite.escrow.order(key).funded_months} months funded")
 
 
-@order.command()
-@chain_options
-@click.argument("order_id")
-def acknowledge(opts: ChainOptions, order_id: str) -> None:
-    """Accept ORDER_ID as its seller (or the seller's oracle key): its delivery can settle from now on,
-    and a cancellation costs the buyer the fee and a notice."""
-    suite = opts.suite()
-    _, terms = order_terms(suite, order_id)
-    send("acknowledge order", lambda: suite.escrow.acknowledge(opts.sender(), terms))
+def _transition(name: str, label: str, summary: str) -> click.Command:
+    """A command that moves ORDER_ID along by one escrow call taking the sender and the terms."""
+
+    @order_command(order, name, help=summary)
+    def command(opts: ChainOptions, order_id: str) -> None:
+        suite = opts.suite()
+        _, terms = order_terms(suite, order_id)
+        send(label, lambda: getattr(suite.escrow, name)(opts.sender(), terms))
+
+    return command
 
 
-@order.command()
-@chain_options
-@click.argument("order_id")
-def cancel(opts: ChainOptions, order_id: str) -> None:
-    """Cancel ORDER_ID before delivery (as its buyer)."""
-    suite = opts.suite()
-    _, terms = order_terms(suite, order_id)
-    send("cancel order", lambda: suite.escrow.cancel(opts.sender(), terms))
+acknowledge = _transition(
+    "acknowledge",
+    "acknowledge order",
+    "Accept ORDER_ID as its seller (or the seller's oracle key): its delivery can settle from now on, "
+    "and a cancellation costs the buyer the fee and a notice.",
+)
+cancel = _transition("cancel", "cancel order", "Cancel ORDER_ID before delivery (as its buyer).")
 
 
-@order.command()
-@chain_options
-@click.argument("order_id")
+@order_command(order)
 @click.option(
     "--milestone", type=int, default=0, show_default=True, help="0 = delivery, N = billing period N"
 )

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from offnet.cli.inputs import product, reputation_floor
-from offnet.cli.options import ChainOptions, chain_options
+from offnet.cli.options import ChainOptions, chain_options, path_option
 from offnet.cli.output import echo_json, json_option, table
 
 NEW_MEMBERS = ("include", "exclude", "only")
@@ -50,10 +50,9 @@ def synced_store(suite, index: str | None):
     show_default=True,
     help="members without history: list them whatever the floor, leave them out, or list only them",
 )
-@click.option(
+@path_option(
     "--index",
     "index",
-    type=click.Path(path_type=Path),
     help="index file or SQLAlchemy URL [default ~/.offnet/index-<chainId>.db]",
 )
 @json_option

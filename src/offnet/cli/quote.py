@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from offnet.cli.inputs import duration, read_json, token_amount
-from offnet.cli.options import ChainOptions, chain_options
+from offnet.cli.options import ChainOptions, chain_options, path_argument, path_option
 from offnet.cli.output import echo_json, fields, hex_id, json_option, say, send, token_of, when
 from offnet.cli.rfq import rfq_id_arg
 from offnet.exceptions import InvalidInput
@@ -111,10 +111,9 @@ def quote() -> None:
 @quote.command()
 @chain_options
 @click.argument("rfq_id")
-@click.option(
+@path_option(
     "--request",
     "request_file",
-    type=click.Path(path_type=Path),
     help="the buyer's Sonata quote request of this RFQ: the term and SLA objectives come from it",
 )
 @click.option(
@@ -134,18 +133,16 @@ def quote() -> None:
     help="months the buyer pays into escrow at award",
 )
 @click.option("--valid-for", default="7d", show_default=True, help="how long the quote stands (15m, 12h, 7d)")
-@click.option(
+@path_option(
     "--credits",
     "credits_file",
-    type=click.Path(path_type=Path),
     help="credit rates (and objectives) JSON [default: standard rates on the request's SLS objectives]",
 )
 @click.option("--provider", help="member you quote for [default: the member your key acts for]")
 @click.option("--nonce", type=int, help="quote nonce [default: random]")
-@click.option(
+@path_option(
     "--out",
     "out",
-    type=click.Path(path_type=Path),
     help="file to write [default quote-<rfq>-<provider>.json]",
 )
 @json_option
@@ -283,7 +280,7 @@ def _credits_text(credits: dict[str, int]) -> str:
 
 @quote.command()
 @chain_options
-@click.argument("quote_file", type=click.Path(path_type=Path))
+@path_argument("quote_file")
 def commit(opts: ChainOptions, quote_file: Path) -> None:
     """Commit the digest of QUOTE_FILE on chain before the RFQ deadline (the sealed bid)."""
     suite = opts.suite()

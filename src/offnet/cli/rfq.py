@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from offnet.cli.inputs import ACCESS_ELINE_ALIAS, duration, product, read_json, reputation_floor, uint256_id
-from offnet.cli.options import ChainOptions, chain_options
+from offnet.cli.options import ChainOptions, chain_options, path_argument, path_option
 from offnet.cli.output import echo_json, fields, hex_id, json_option, note, say, send, table, token_of, when
 from offnet.exceptions import InvalidInput
 from offnet.market.rfq import MAX_INVITED, MAX_QUOTE_WINDOW, MIN_QUOTE_WINDOW
@@ -90,7 +90,7 @@ def rfq() -> None:
     show_default=True,
     help="quotes are due this long from now (2d, 12h)",
 )
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="file to write")
+@path_option("--out", required=True, help="file to write")
 def draft(country, city, street, mbps, term_months, deadline, out: Path) -> None:
     """Write a Sonata quote request for an Access E-Line (MEF's example, your site and term) to a file."""
     from offnet.sonata.examples import load_example
@@ -120,7 +120,7 @@ def draft(country, city, street, mbps, term_months, deadline, out: Path) -> None
 
 @rfq.command()
 @chain_options
-@click.argument("request_file", type=click.Path(path_type=Path))
+@path_argument("request_file")
 @click.option(
     "--product", "product_name", help=f"{ACCESS_ELINE_ALIAS} or a MEF spec URN [default: from the request]"
 )

@@ -5,13 +5,12 @@ dispute the counterparty's report, and propose the council's ruling on a dispute
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import click
 
 from offnet.cli.inputs import bytes32, read_json
-from offnet.cli.options import ChainOptions, chain_options
-from offnet.cli.order import order_terms
+from offnet.cli.options import ChainOptions, path_option
+from offnet.cli.order import order_command, order_terms
 from offnet.cli.output import echo_json, enum_name, hex_id, json_option, lane_hex, say, send, table, when
 from offnet.exceptions import ContractRevert, InvalidInput
 from offnet.market.types import FailureReason, ReportKind
@@ -149,13 +148,10 @@ def sla() -> None:
     """SLA facts on the ledger: submit, show, finalise and dispute reports."""
 
 
-@sla.command()
-@chain_options
-@click.argument("order_id")
-@click.option(
+@order_command(sla)
+@path_option(
     "--product-order",
     "product_order",
-    type=click.Path(path_type=Path),
     help="Sonata ProductOrder JSON: its state gives the lifecycle report",
 )
 @click.option(
@@ -164,12 +160,11 @@ def sla() -> None:
 @click.option(
     "--period", type=click.IntRange(1, 600), help="billing period of --measurement (1 = first month)"
 )
-@click.option("--measurement", type=click.Path(path_type=Path), help="monthly measurement JSON of --period")
-@click.option(
+@path_option("--measurement", help="monthly measurement JSON of --period")
+@path_option(
     "--trouble-ticket",
     "tickets",
     multiple=True,
-    type=click.Path(path_type=Path),
     help="resolved Sonata TroubleTicket JSON (repeatable)",
 )
 @json_option
@@ -256,9 +251,7 @@ def submit(
     )
 
 
-@sla.command()
-@chain_options
-@click.argument("order_id")
+@order_command(sla)
 @json_option
 def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
     """ORDER_ID's submitted reports and where each stands (pending, finalisable, disputed, final)."""
@@ -285,9 +278,7 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
     )
 
 
-@sla.command()
-@chain_options
-@click.argument("order_id")
+@order_command(sla)
 @json_option
 def finalize(opts: ChainOptions, order_id: str, as_json: bool) -> None:
     """Make ORDER_ID's reports final where their liveness window is over, or at once where the buyer's
@@ -383,9 +374,7 @@ def _find(entries: list[Submitted], report_id: str, *, by: str | None = None) ->
     return matches[0]
 
 
-@sla.command()
-@chain_options
-@click.argument("order_id")
+@order_command(sla)
 @click.argument("report_id")
 def dispute(opts: ChainOptions, order_id: str, report_id: str) -> None:
     """Dispute the counterparty's REPORT_ID of ORDER_ID within its liveness window (an oracle key of
@@ -408,9 +397,7 @@ def dispute(opts: ChainOptions, order_id: str, report_id: str) -> None:
     )
 
 
-@sla.command()
-@chain_options
-@click.argument("order_id")
+@order_command(sla)
 @click.argument("report_id")
 @click.option(
     "--loser",

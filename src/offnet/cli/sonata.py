@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from offnet.cli.inputs import read_json
+from offnet.cli.options import path_argument
 from offnet.cli.output import echo_json, json_option, say
 from offnet.exceptions import InvalidInput
 
@@ -74,7 +75,7 @@ def sonata() -> None:
 
 
 @sonata.command("validate")
-@click.argument("file", type=click.Path(path_type=Path))
+@path_argument("file")
 @click.option("--kind", type=click.Choice(list(KINDS)), help="document kind [default: detected]")
 @json_option
 def validate_(file: Path, kind: str | None, as_json: bool) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, fields, is_dataclass
 from typing import Any
 
 from eth_utils import to_checksum_address
@@ -50,7 +50,6 @@ from offnet.market.types import (
     OrderStatus,
     OrderTerms,
     Payout,
-    PeriodMetrics,
     ReportStatus,
     RfqStatus,
     SlaReport,
@@ -92,15 +91,13 @@ class Projection:
 
     def apply(self, event: ContractEvent, contract: str) -> None:
         """Journal the event, then project it (events the index does not use are only journalled)."""
-        self.conn.execute(
-            insert(events).values(
-                block=event.block_number,
-                log_index=event.log_index,
-                tx_hash=event.tx_hash,
-                contract=contract,
-                name=event.name,
-                subject=_subject(event.args),
-            )
+        self.record(
+            events,
+            event,
+            tx_hash=event.tx_hash,
+            contract=contract,
+            name=event.name,
+            subject=_subject(event.args),
         )
         handler = _HANDLERS.get(event.name)
         if handler is not None:
@@ -114,9 +111,26 @@ class Projection:
             values.setdefault("status", int(MemberStatus.NONE))
         upsert(self.conn, members, {"address": address}, {"updated_block": block, **values})
 
+    def add(self, table: Table, **values: Any) -> None:
+        """A new row of `table`."""
+        self.conn.execute(insert(table).values(**values))
+
+    def add_struct(self, table: Table, struct: Any, **values: Any) -> None:
+        """A new row of `table` whose columns named like the fields of the on-chain `struct` take their
+        values (addresses checksummed, hashes as bytes, nested structs as dicts), then `values`."""
+        from_struct = {
+            f.name: _column_value(getattr(struct, f.name)) for f in fields(struct) if f.name in table.c
+        }
+        self.add(table, **{**from_struct, **values})
+
+    def change(self, table: Table, key: Any, **values: Any) -> None:
+        """Set `values` on the row of `table` whose (one-column) primary key is `key`."""
+        (column,) = table.primary_key.columns
+        self.conn.execute(update(table).where(column == key).values(**values))
+
     def record(self, table: Table, event: ContractEvent, **values: Any) -> None:
         """A row of a table keyed by where its event happened (block, log index)."""
-        self.conn.execute(insert(table).values(block=event.block_number, log_index=event.log_index, **values))
+        self.add(table, block=event.block_number, log_index=event.log_index, **values)
 
     def history(
         self, event: ContractEvent, member: str, kind: str, other: str | None = None, detail: str = ""
@@ -134,11 +148,7 @@ class Projection:
             self.touched.add((to_checksum_address(provider), block))
 
     def bump_council_epoch(self) -> None:
-        self.conn.execute(
-            update(sync_state)
-            .where(sync_state.c.id == 1)
-            .values(council_epoch=sync_state.c.council_epoch + 1)
-        )
+        self.change(sync_state, 1, council_epoch=sync_state.c.council_epoch + 1)
 
 
 def upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> bool:
@@ -165,6 +175,17 @@ def _subject(args: dict[str, Any]) -> str | None:
 
 def _address(value: Any) -> str:
     return to_checksum_address(value)
+
+
+def _column_value(value: Any) -> Any:
+    """A struct field as its column holds it (the suite's structs hold strings only as addresses)."""
+    if isinstance(value, str):
+        return _address(value)
+    if isinstance(value, bytes):
+        return bytes(value)
+    if is_dataclass(value):
+        return asdict(value)
+    return value
 
 
 def _rfq_key(value: int) -> bytes:
@@ -232,9 +253,9 @@ def _profile(p: Projection, event: ContractEvent) -> None:
     p.conn.execute(products.delete().where(products.c.member == member))
     p.conn.execute(coverage.delete().where(coverage.c.member == member))
     for key in dict.fromkeys(profile.products):
-        p.conn.execute(insert(products).values(member=member, product_key=key))
+        p.add(products, member=member, product_key=key)
     for country in dict.fromkeys(profile.countries):
-        p.conn.execute(insert(coverage).values(member=member, country=country))
+        p.add(coverage, member=member, country=country)
     p.history(event, member, "profile", detail=f"{profile.name}: {', '.join(profile.countries) or '-'}")
 
 
@@ -243,7 +264,7 @@ def _key(p: Projection, event: ContractEvent) -> None:
     member, key = _address(event.args["member"]), _address(event.args["key"])
     if event.name == "KeyAdded":
         roles = Role(event.args["roles"])
-        p.conn.execute(insert(keys).values(key=key, member=member, roles=int(roles)))
+        p.add(keys, key=key, member=member, roles=int(roles))
         p.history(event, member, "key added", other=key, detail=_roles(roles))
     else:
         p.conn.execute(keys.delete().where(keys.c.key == key))
@@ -291,7 +312,7 @@ def _parameter(p: Projection, event: ContractEvent) -> None:
         values = {"council_threshold": int(event.args["threshold"])}
     else:
         values = {"sponsors_required": int(event.args["sponsorsRequired"])}
-    p.conn.execute(update(sync_state).where(sync_state.c.id == 1).values(**values))
+    p.change(sync_state, 1, **values)
 
 
 @handles("ProposalCreated")
@@ -301,23 +322,20 @@ def _proposal(p: Projection, event: ContractEvent) -> None:
     decoded = p.decode_call(target, data) if p.decode_call else None
     epoch = p.conn.execute(select(sync_state.c.council_epoch).where(sync_state.c.id == 1)).scalar() or 0
     proposal_id, proposer = int(args["proposalId"]), _address(args["proposer"])
-    p.conn.execute(
-        insert(proposals).values(
-            proposal_id=proposal_id,
-            proposer=proposer,
-            target=target,
-            data=data,
-            function=decoded[0] if decoded else None,
-            arguments=decoded[1] if decoded else None,
-            expires_at=int(args["expiresAt"]),
-            council_epoch=epoch,
-            approvals=1,
-            created_block=event.block_number,
-        )
+    p.add(
+        proposals,
+        proposal_id=proposal_id,
+        proposer=proposer,
+        target=target,
+        data=data,
+        function=decoded[0] if decoded else None,
+        arguments=decoded[1] if decoded else None,
+        expires_at=int(args["expiresAt"]),
+        council_epoch=epoch,
+        approvals=1,
+        created_block=event.block_number,
     )
-    p.conn.execute(
-        insert(approvals).values(proposal_id=proposal_id, member=proposer, block=event.block_number)
-    )
+    p.add(approvals, proposal_id=proposal_id, member=proposer, block=event.block_number)
 
 
 @handles("ProposalApproved")
@@ -327,23 +345,13 @@ def _approved(p: Projection, event: ContractEvent) -> None:
         select(approvals.c.member).where(approvals.c.proposal_id == proposal_id, approvals.c.member == member)
     ).first()
     if not counted:  # the proposer's approval is counted at creation
-        p.conn.execute(
-            insert(approvals).values(proposal_id=proposal_id, member=member, block=event.block_number)
-        )
-    p.conn.execute(
-        update(proposals)
-        .where(proposals.c.proposal_id == proposal_id)
-        .values(approvals=int(event.args["approvals"]))
-    )
+        p.add(approvals, proposal_id=proposal_id, member=member, block=event.block_number)
+    p.change(proposals, proposal_id, approvals=int(event.args["approvals"]))
 
 
 @handles("ProposalExecuted")
 def _executed(p: Projection, event: ContractEvent) -> None:
-    p.conn.execute(
-        update(proposals)
-        .where(proposals.c.proposal_id == int(event.args["proposalId"]))
-        .values(executed_block=event.block_number)
-    )
+    p.change(proposals, int(event.args["proposalId"]), executed_block=event.block_number)
 
 
 # --- RfqMarket -----------------------------------------------------------------------------------------
@@ -353,23 +361,11 @@ def _executed(p: Projection, event: ContractEvent) -> None:
 def _rfq_posted(p: Projection, event: ContractEvent) -> None:
     rfq = Rfq.from_tuple(event.args["rfq"])
     rfq_id = _rfq_key(event.args["rfqId"])
-    p.conn.execute(
-        insert(rfqs).values(
-            rfq_id=rfq_id,
-            buyer=_address(rfq.buyer),
-            deadline=rfq.deadline,
-            min_reputation=rfq.min_reputation,
-            token=_address(rfq.token),
-            request_hash=bytes(rfq.request_hash),
-            product_key=bytes(rfq.product_key),
-            location_key=bytes(rfq.location_key),
-            status=int(RfqStatus.OPEN),
-            posted_block=event.block_number,
-            sealed_quotes=0,
-        )
+    p.add_struct(
+        rfqs, rfq, rfq_id=rfq_id, status=int(RfqStatus.OPEN), posted_block=event.block_number, sealed_quotes=0
     )
     for provider in dict.fromkeys(_address(a) for a in rfq.invited):
-        p.conn.execute(insert(rfq_invitees).values(rfq_id=rfq_id, provider=provider))
+        p.add(rfq_invitees, rfq_id=rfq_id, provider=provider)
 
 
 def _live(p: Projection, rfq_id: bytes, provider: str) -> bool:
@@ -389,46 +385,37 @@ def _quote_log(p: Projection, event: ContractEvent) -> None:
     rfq_id, provider = _rfq_key(args["rfqId"]), _address(args["provider"])
     was_live = _live(p, rfq_id, provider)
     committed = event.name == "QuoteCommitted"
-    p.conn.execute(
-        insert(quote_log).values(
-            rfq_id=rfq_id,
-            entry=int(args["index"]),
-            provider=provider,
-            digest=bytes(args["digest"]) if committed else None,
-            block=event.block_number,
-        )
+    p.add(
+        quote_log,
+        rfq_id=rfq_id,
+        entry=int(args["index"]),
+        provider=provider,
+        digest=bytes(args["digest"]) if committed else None,
+        block=event.block_number,
     )
     change = int(committed) - int(was_live)
     if change:
-        p.conn.execute(
-            update(rfqs).where(rfqs.c.rfq_id == rfq_id).values(sealed_quotes=rfqs.c.sealed_quotes + change)
-        )
+        p.change(rfqs, rfq_id, sealed_quotes=rfqs.c.sealed_quotes + change)
 
 
 @handles("RfqAwarded")
 def _awarded(p: Projection, event: ContractEvent) -> None:
     args = event.args
-    p.conn.execute(
-        update(rfqs)
-        .where(rfqs.c.rfq_id == _rfq_key(args["rfqId"]))
-        .values(
-            status=int(RfqStatus.AWARDED),
-            order_id=bytes(args["orderId"]),
-            awarded_provider=_address(args["provider"]),
-            awarded_digest=bytes(args["digest"]),
-            awarded_block=event.block_number,
-        )
+    p.change(
+        rfqs,
+        _rfq_key(args["rfqId"]),
+        status=int(RfqStatus.AWARDED),
+        order_id=bytes(args["orderId"]),
+        awarded_provider=_address(args["provider"]),
+        awarded_digest=bytes(args["digest"]),
+        awarded_block=event.block_number,
     )
 
 
 @handles("RfqCancelled", "RfqClosed")
 def _rfq_closed(p: Projection, event: ContractEvent) -> None:
     status = RfqStatus.CANCELLED if event.name == "RfqCancelled" else RfqStatus.CLOSED
-    p.conn.execute(
-        update(rfqs)
-        .where(rfqs.c.rfq_id == _rfq_key(event.args["rfqId"]))
-        .values(status=int(status), closed_block=event.block_number)
-    )
+    p.change(rfqs, _rfq_key(event.args["rfqId"]), status=int(status), closed_block=event.block_number)
 
 
 # --- OrderEscrow ---------------------------------------------------------------------------------------
@@ -438,26 +425,14 @@ def _rfq_closed(p: Projection, event: ContractEvent) -> None:
 def _opened(p: Projection, event: ContractEvent) -> None:
     terms = OrderTerms.from_tuple(event.args["terms"])
     order_id = bytes(event.args["orderId"])
-    p.conn.execute(
-        insert(orders).values(
-            order_id=order_id,
-            rfq_id=_rfq_key(terms.rfq_id),
-            buyer=_address(terms.buyer),
-            seller=_address(terms.seller),
-            token=_address(terms.token),
-            one_time_charge=terms.one_time_charge,
-            monthly_charge=terms.monthly_charge,
-            term_months=terms.term_months,
-            install_days=terms.install_days,
-            prepaid_months=terms.prepaid_months,
-            funded_months=terms.prepaid_months,
-            awarded_at=terms.awarded_at,
-            sla_terms_hash=bytes(terms.sla_terms_hash),
-            contract_hash=bytes(terms.contract_hash),
-            credits=asdict(terms.credits),
-            status=int(OrderStatus.OPEN),
-            opened_block=event.block_number,
-        )
+    p.add_struct(
+        orders,
+        terms,
+        order_id=order_id,
+        rfq_id=_rfq_key(terms.rfq_id),
+        funded_months=terms.prepaid_months,
+        status=int(OrderStatus.OPEN),
+        opened_block=event.block_number,
     )
     _payment(p, event, order_id, "escrowed", _address(terms.buyer), event.args["escrowed"], None)
 
@@ -490,9 +465,7 @@ def _topped_up(p: Projection, event: ContractEvent) -> None:
     args = event.args
     order_id = bytes(args["orderId"])
     _payment(p, event, order_id, "escrowed", _address(args["payer"]), args["amount"], None)
-    p.conn.execute(
-        update(orders).where(orders.c.order_id == order_id).values(funded_months=int(args["fundedMonths"]))
-    )
+    p.change(orders, order_id, funded_months=int(args["fundedMonths"]))
 
 
 @handles("Paid")
@@ -523,7 +496,7 @@ def _order_state(p: Projection, event: ContractEvent) -> None:
         }
     else:
         values = {"status": int(args["status"]), "close_reason": int(args["reason"]), "closed_block": block}
-    p.conn.execute(update(orders).where(orders.c.order_id == bytes(args["orderId"])).values(**values))
+    p.change(orders, bytes(args["orderId"]), **values)
 
 
 @handles("MilestoneSettled")
@@ -557,14 +530,13 @@ def _milestone(p: Projection, event: ContractEvent) -> None:
 @handles("DisputeOpened")
 def _escrow_dispute(p: Projection, event: ContractEvent) -> None:
     args = event.args
-    p.conn.execute(
-        insert(escrow_disputes).values(
-            order_id=bytes(args["orderId"]),
-            milestone=int(args["milestone"]),
-            opened_block=event.block_number,
-            opened_by=_address(args["by"]),
-            until=int(args["until"]),
-        )
+    p.add(
+        escrow_disputes,
+        order_id=bytes(args["orderId"]),
+        milestone=int(args["milestone"]),
+        opened_block=event.block_number,
+        opened_by=_address(args["by"]),
+        until=int(args["until"]),
     )
 
 
@@ -578,14 +550,13 @@ def _escrow_ruling(p: Projection, event: ContractEvent) -> None:
         )
     ).scalar()
     if latest is None:  # a ruling on a milestone nobody froze: keep it as its own record
-        p.conn.execute(
-            insert(escrow_disputes).values(
-                order_id=order_id,
-                milestone=milestone,
-                opened_block=event.block_number,
-                opened_by=ZERO_ADDRESS,
-                until=0,
-            )
+        p.add(
+            escrow_disputes,
+            order_id=order_id,
+            milestone=milestone,
+            opened_block=event.block_number,
+            opened_by=ZERO_ADDRESS,
+            until=0,
         )
         latest = event.block_number
     p.conn.execute(
@@ -655,17 +626,15 @@ def _submitted(p: Projection, event: ContractEvent) -> None:
     member = p.conn.execute(select(batches.c.member).where(batches.c.root == root)).scalar()
     report_id = report.report_id
     if not p.conn.execute(select(reports.c.report_id).where(reports.c.report_id == report_id)).first():
-        p.conn.execute(
-            insert(reports).values(
-                report_id=report_id,
-                order_id=bytes(report.order_id),
-                kind=int(report.kind),
-                key=report.key,
-                status=int(ReportStatus.NONE),
-                first_block=event.block_number,
-            )
+        p.add(
+            reports,
+            report_id=report_id,
+            order_id=bytes(report.order_id),
+            kind=int(report.kind),
+            key=report.key,
+            status=int(ReportStatus.NONE),
+            first_block=event.block_number,
         )
-    m: PeriodMetrics = report.metrics
     p.record(
         submissions,
         event,
@@ -675,11 +644,7 @@ def _submitted(p: Projection, event: ContractEvent) -> None:
         content_hash=report.content_hash,
         value0=report.value0,
         value1=report.value1,
-        availability_ppm=m.availability_ppm,
-        frame_delay_us=m.frame_delay_us,
-        frame_loss_ppm=m.frame_loss_ppm,
-        time_to_restore_sec=m.time_to_restore_sec,
-        outages=m.outages,
+        **asdict(report.metrics),
         evidence_hash=bytes(report.evidence_hash),
         tx_hash=event.tx_hash,
     )
@@ -688,11 +653,7 @@ def _submitted(p: Projection, event: ContractEvent) -> None:
 @handles("ReportHeld")
 def _report_held(p: Projection, event: ContractEvent) -> None:
     args = event.args
-    p.conn.execute(
-        update(reports)
-        .where(reports.c.report_id == bytes(args["reportId"]))
-        .values(held_block=event.block_number, held_by=_address(args["by"]))
-    )
+    p.change(reports, bytes(args["reportId"]), held_block=event.block_number, held_by=_address(args["by"]))
 
 
 @handles("ReportFinalized", "ReportDisputed", "DisputeResolved")
@@ -721,7 +682,7 @@ def _report_status(p: Projection, event: ContractEvent) -> None:
             "loser": None if loser == ZERO_ADDRESS else loser,
         }
         p.touch(loser, block)
-    p.conn.execute(update(reports).where(reports.c.report_id == report_id).values(**values))
+    p.change(reports, report_id, **values)
     if event.name != "ReportDisputed":
         parties = p.order_parties(order_id)
         if parties is not None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal, or_, select
+from sqlalchemy import Table, and_, exists, func, literal, or_, select
 from sqlalchemy.engine import Connection
 
 from offnet.indexer.schema import (
@@ -41,7 +41,7 @@ from offnet.indexer.schema import (
     tokens,
     withdrawals,
 )
-from offnet.indexer.store import NEW_MEMBER_POLICIES, IndexStore
+from offnet.indexer.store import NEW_MEMBER_POLICIES, IndexStore, all_rows, first_row
 from offnet.market.registry import MemberStatus
 from offnet.market.types import OrderStatus, ReportStatus, RfqStatus
 
@@ -213,7 +213,7 @@ class Records:
             ),
         )
         with self.engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(members).where(*where)).scalar() or 0
+            total = _count(conn, members, where)
             shown = list(conn.execute(page_keys).scalars())
             found = {
                 r["address"]: dict(r)
@@ -248,17 +248,13 @@ class Records:
         if found is None:
             return None
         with self.engine.connect() as conn:
-            point = (
-                conn.execute(
-                    select(*_reputation_columns()).where(
-                        reputation_points.c.member == found["address"],
-                        reputation_points.c.block == found["reputation_block"],
-                    )
-                )
-                .mappings()
-                .first()
+            found["reputation"] = first_row(
+                conn,
+                select(*_reputation_columns()).where(
+                    reputation_points.c.member == found["address"],
+                    reputation_points.c.block == found["reputation_block"],
+                ),
             )
-        found["reputation"] = dict(point) if point else None
         return found
 
     def reputation_history(self, address: str) -> list[dict[str, Any]]:
@@ -270,22 +266,18 @@ class Records:
             .order_by(reputation_points.c.block)
         )
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            return all_rows(conn, query)
 
     def reputation_at(self, address: str, block: int) -> dict[str, Any] | None:
         """A provider's reputation as it stood at `block` (its latest point at or before it)."""
         with self.engine.connect() as conn:
-            row = (
-                conn.execute(
-                    select(reputation_points)
-                    .where(reputation_points.c.member == address, reputation_points.c.block <= block)
-                    .order_by(reputation_points.c.block.desc())
-                    .limit(1)
-                )
-                .mappings()
-                .first()
+            return first_row(
+                conn,
+                select(reputation_points)
+                .where(reputation_points.c.member == address, reputation_points.c.block <= block)
+                .order_by(reputation_points.c.block.desc())
+                .limit(1),
             )
-        return dict(row) if row else None
 
     def member_history(self, address: str) -> list[dict[str, Any]]:
         query = (
@@ -295,7 +287,7 @@ class Records:
             .order_by(member_history.c.block, member_history.c.log_index)
         )
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            return all_rows(conn, query)
 
     # --- orders ---------------------------------------------------------------------------------------
 
@@ -321,22 +313,14 @@ class Records:
             where.append(or_(orders.c.buyer == party, orders.c.seller == party))
         if seller:
             where.append(orders.c.seller == seller)
-        query = (
-            select(orders)
-            .where(*where)
-            .order_by(orders.c.opened_block.desc(), orders.c.order_id)
-            .limit(limit)
-            .offset(offset)
-        )
         with self.engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(orders).where(*where)).scalar() or 0
-            rows = [dict(r) for r in conn.execute(query).mappings()]
-        return Page(total, offset, rows)
+            return _page(
+                conn, orders, where, (orders.c.opened_block.desc(), orders.c.order_id), offset, limit
+            )
 
     def order(self, order_id: bytes) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(orders).where(orders.c.order_id == order_id)).mappings().first()
-        return dict(row) if row else None
+            return first_row(conn, select(orders).where(orders.c.order_id == order_id))
 
     def payments(self, order_ids: Sequence[bytes]) -> dict[bytes, list[dict[str, Any]]]:
         """Each order's money movements in chain order."""
@@ -353,39 +337,31 @@ class Records:
 
     def milestones(self, order_id: bytes) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            return [
-                dict(r)
-                for r in conn.execute(
-                    select(milestones)
-                    .where(milestones.c.order_id == order_id)
-                    .order_by(milestones.c.milestone)
-                ).mappings()
-            ]
+            return all_rows(
+                conn,
+                select(milestones).where(milestones.c.order_id == order_id).order_by(milestones.c.milestone),
+            )
 
     def escrow_disputes(self, order_ids: Sequence[bytes]) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             found = []
             for chunk in _chunks(list(order_ids)):
-                found += [
-                    dict(r)
-                    for r in conn.execute(
-                        select(escrow_disputes)
-                        .where(escrow_disputes.c.order_id.in_(chunk))
-                        .order_by(escrow_disputes.c.opened_block)
-                    ).mappings()
-                ]
+                found += all_rows(
+                    conn,
+                    select(escrow_disputes)
+                    .where(escrow_disputes.c.order_id.in_(chunk))
+                    .order_by(escrow_disputes.c.opened_block),
+                )
         return found
 
     def contract_records(self, order_id: bytes) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            return [
-                dict(r)
-                for r in conn.execute(
-                    select(contract_records)
-                    .where(contract_records.c.order_id == order_id)
-                    .order_by(contract_records.c.block, contract_records.c.log_index)
-                ).mappings()
-            ]
+            return all_rows(
+                conn,
+                select(contract_records)
+                .where(contract_records.c.order_id == order_id)
+                .order_by(contract_records.c.block, contract_records.c.log_index),
+            )
 
     def withdrawn(self, token: str, party: str) -> int:
         with self.engine.connect() as conn:
@@ -408,7 +384,7 @@ class Records:
                 query = select(reports).where(reports.c.order_id.in_(chunk))
                 if kinds is not None:
                     query = query.where(reports.c.kind.in_([int(k) for k in kinds]))
-                found += [dict(r) for r in conn.execute(query).mappings()]
+                found += all_rows(conn, query)
             by_id = {r["report_id"]: r for r in found}
             for r in found:
                 r["submissions"] = []
@@ -442,43 +418,31 @@ class Records:
                 rfq_invitees.c.rfq_id == rfqs.c.rfq_id, rfq_invitees.c.provider == party
             )
             where.append(or_(rfqs.c.buyer == party, exists(invited)))
-        query = (
-            select(rfqs)
-            .where(*where)
-            .order_by(rfqs.c.posted_block.desc(), rfqs.c.rfq_id)
-            .limit(limit)
-            .offset(offset)
-        )
         with self.engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(rfqs).where(*where)).scalar() or 0
-            rows = [dict(r) for r in conn.execute(query).mappings()]
+            page = _page(conn, rfqs, where, (rfqs.c.posted_block.desc(), rfqs.c.rfq_id), offset, limit)
             invitees: dict[bytes, list[str]] = defaultdict(list)
             for rfq_id, provider in conn.execute(
                 select(rfq_invitees.c.rfq_id, rfq_invitees.c.provider).where(
-                    rfq_invitees.c.rfq_id.in_([r["rfq_id"] for r in rows])
+                    rfq_invitees.c.rfq_id.in_([r["rfq_id"] for r in page.rows])
                 )
             ).tuples():
                 invitees[rfq_id].append(provider)
-        for row in rows:
+        for row in page.rows:
             row["invited"] = sorted(invitees[row["rfq_id"]])
-        return Page(total, offset, rows)
+        return page
 
     def rfq(self, rfq_id: bytes) -> dict[str, Any] | None:
         """One RFQ with its invitees and its commitment log (digests only: prices stay sealed)."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(rfqs).where(rfqs.c.rfq_id == rfq_id)).mappings().first()
-            if row is None:
+            found = first_row(conn, select(rfqs).where(rfqs.c.rfq_id == rfq_id))
+            if found is None:
                 return None
-            found = dict(row)
             found["invited"] = sorted(
                 conn.execute(select(rfq_invitees.c.provider).where(rfq_invitees.c.rfq_id == rfq_id)).scalars()
             )
-            found["log"] = [
-                dict(r)
-                for r in conn.execute(
-                    select(quote_log).where(quote_log.c.rfq_id == rfq_id).order_by(quote_log.c.entry)
-                ).mappings()
-            ]
+            found["log"] = all_rows(
+                conn, select(quote_log).where(quote_log.c.rfq_id == rfq_id).order_by(quote_log.c.entry)
+            )
         return found
 
     # --- council --------------------------------------------------------------------------------------
@@ -492,10 +456,7 @@ class Records:
                     select(members.c.address).where(members.c.council.is_(True)).order_by(members.c.address)
                 ).scalars()
             )
-            found = [
-                dict(r)
-                for r in conn.execute(select(proposals).order_by(proposals.c.proposal_id.desc())).mappings()
-            ]
+            found = all_rows(conn, select(proposals).order_by(proposals.c.proposal_id.desc()))
             voters: dict[int, list[dict[str, Any]]] = defaultdict(list)
             for row in conn.execute(select(approvals).order_by(approvals.c.block)).mappings():
                 voters[row["proposal_id"]].append(dict(row))
@@ -514,16 +475,12 @@ class Records:
     def block(self, number: int) -> dict[str, Any] | None:
         """An indexed block and the suite's events in it (None when no indexed event came from it)."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(blocks).where(blocks.c.number == number)).mappings().first()
-            if row is None:
+            found = first_row(conn, select(blocks).where(blocks.c.number == number))
+            if found is None:
                 return None
-            found = dict(row)
-            found["events"] = [
-                dict(r)
-                for r in conn.execute(
-                    select(events).where(events.c.block == number).order_by(events.c.log_index)
-                ).mappings()
-            ]
+            found["events"] = all_rows(
+                conn, select(events).where(events.c.block == number).order_by(events.c.log_index)
+            )
         return found
 
     def order_count_by_status(self) -> dict[int, int]:
@@ -533,6 +490,19 @@ class Records:
     def report_status_counts(self) -> dict[int, int]:
         with self.engine.connect() as conn:
             return dict(conn.execute(select(reports.c.status, func.count()).group_by(reports.c.status)).all())
+
+
+def _count(conn: Connection, table: Table, where: Sequence[Any]) -> int:
+    """How many rows of `table` match `where`."""
+    return conn.execute(select(func.count()).select_from(table).where(*where)).scalar() or 0
+
+
+def _page(
+    conn: Connection, table: Table, where: Sequence[Any], order_by: Sequence[Any], offset: int, limit: int
+) -> Page:
+    """The rows of `table` matching `where` from `offset` (at most `limit`), with how many match in all."""
+    query = select(table).where(*where).order_by(*order_by).limit(limit).offset(offset)
+    return Page(_count(conn, table, where), offset, all_rows(conn, query))
 
 
 def _chunks(values: list[Any], size: int = 500) -> Iterable[list[Any]]:

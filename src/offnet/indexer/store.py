@@ -29,7 +29,28 @@ from offnet.indexer.schema import (
 )
 from offnet.market.registry import MemberStatus, Role
 
-__all__ = ["IndexStore", "ProviderRow", "coverage", "default_index_url", "index_url", "members", "products"]
+__all__ = [
+    "IndexStore",
+    "ProviderRow",
+    "all_rows",
+    "coverage",
+    "default_index_url",
+    "first_row",
+    "index_url",
+    "members",
+    "products",
+]
+
+
+def all_rows(conn: Connection, query: Any) -> list[dict[str, Any]]:
+    """Every row of `query` as a plain dict."""
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def first_row(conn: Connection, query: Any) -> dict[str, Any] | None:
+    """The first row of `query` as a plain dict, or None."""
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
 
 
 def default_index_url(chain_id: int, home: Path | None = None) -> str:
@@ -256,10 +277,9 @@ class IndexStore:
         """Everything the index holds about one address (profile, products, countries, keys), or None."""
         address = to_checksum_address(address)
         with self.engine.connect() as conn:
-            row = conn.execute(select(members).where(members.c.address == address)).mappings().first()
-            if row is None:
+            found = first_row(conn, select(members).where(members.c.address == address))
+            if found is None:
                 return None
-            found = dict(row)
             found["products"] = [
                 r.product_key
                 for r in conn.execute(select(products.c.product_key).where(products.c.member == address))

@@ -19,6 +19,7 @@ from eth_keys import keys
 from eth_utils import keccak, to_checksum_address
 
 from offnet.chain import ContractClient, Receipt, Sender
+from offnet.chain.eip712 import Eip712Domain, struct_types
 from offnet.chain.tx import call
 from offnet.exceptions import CopyUnreadable
 from offnet.market.quotes import Quote
@@ -29,14 +30,14 @@ NOTARY_DOMAIN_NAME = "offnet ContractNotary"
 NOTARY_DOMAIN_VERSION = "1"
 SALT_BYTES = 32
 
-_CONTRACT_TYPES = {
-    "ContractCommitment": [
-        {"name": "orderId", "type": "bytes32"},
-        {"name": "buyer", "type": "address"},
-        {"name": "seller", "type": "address"},
-        {"name": "commitment", "type": "bytes32"},
+_CONTRACT_TYPES = struct_types(
+    ContractCommitment=[
+        ("orderId", "bytes32"),
+        ("buyer", "address"),
+        ("seller", "address"),
+        ("commitment", "bytes32"),
     ]
-}
+)
 
 
 @dataclass(frozen=True)
@@ -128,19 +129,11 @@ def decrypt_copy(account: LocalAccount, ciphertext: bytes) -> SealedContract:
 
 
 @dataclass(frozen=True)
-class NotaryDomain:
+class NotaryDomain(Eip712Domain):
     """The EIP-712 domain of one deployed ContractNotary."""
 
-    chain_id: int
-    verifying_contract: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": NOTARY_DOMAIN_NAME,
-            "version": NOTARY_DOMAIN_VERSION,
-            "chainId": self.chain_id,
-            "verifyingContract": to_checksum_address(self.verifying_contract),
-        }
+    name: str = NOTARY_DOMAIN_NAME
+    version: str = NOTARY_DOMAIN_VERSION
 
 
 def sign_contract_commitment(

@@ -17,6 +17,7 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
+from offnet.chain.eip712 import Eip712Domain, struct_types
 from offnet.market.types import ZERO_HASH, CreditSchedule, OrderTerms, abi_value
 
 QUOTE_DOMAIN_NAME = "offnet RfqMarket"
@@ -52,28 +53,15 @@ QUOTE_FIELDS = [
     ("epoch", "uint64"),
     ("contractHash", "bytes32"),
 ]
-QUOTE_TYPES = {
-    "Quote": [{"name": n, "type": t} for n, t in QUOTE_FIELDS],
-    "CreditSchedule": [{"name": n, "type": t} for n, t in CREDIT_FIELDS],
-}
+QUOTE_TYPES = struct_types(Quote=QUOTE_FIELDS, CreditSchedule=CREDIT_FIELDS)
 
 
 @dataclass(frozen=True)
-class QuoteDomain:
+class QuoteDomain(Eip712Domain):
     """The EIP-712 domain of one deployed RfqMarket."""
 
-    chain_id: int
-    verifying_contract: str
     name: str = QUOTE_DOMAIN_NAME
     version: str = QUOTE_DOMAIN_VERSION
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "chainId": self.chain_id,
-            "verifyingContract": to_checksum_address(self.verifying_contract),
-        }
 
 
 @dataclass(frozen=True)
