@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import KW_ONLY, dataclass, field
 
 from eth_utils import to_checksum_address
 
@@ -43,33 +44,25 @@ from offnet.sonata.models import ProductOrderCreate, Quote, rfc3339_to_unix
 log = logging.getLogger("offnet.oracle.buyer")
 
 
+@dataclass(eq=False)
 class BuyerDesk:
     """What a carrier's oracle does as a buyer."""
 
-    def __init__(
-        self,
-        config: OracleConfig,
-        store: Store,
-        chain: Chain,
-        sender: Sender,
-        *,
-        market: RfqClient,
-        ledger: LedgerClient,
-        registry: RegistryClient,
-        escrow: EscrowClient,
-        peers: PeerClients,
-    ):
-        self.config = config
-        self.member = config.member
-        self.store = store
-        self.chain = chain
-        self.sender = sender
-        self.market = market
-        self.ledger = ledger
-        self.registry = registry
-        self.escrow = escrow
-        self.peers = peers
-        self._locks: dict[int, asyncio.Lock] = {}
+    config: OracleConfig
+    store: Store
+    chain: Chain
+    sender: Sender
+    _: KW_ONLY
+    market: RfqClient
+    ledger: LedgerClient
+    registry: RegistryClient
+    escrow: EscrowClient
+    peers: PeerClients
+    _locks: dict[int, asyncio.Lock] = field(default_factory=dict, init=False)
+
+    @property
+    def member(self) -> str:
+        return self.config.member
 
     def _lock(self, rfq_id: int) -> asyncio.Lock:
         """One lock per RFQ: its quotes and award are read and written across awaits."""

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from offnet.exceptions import InvalidInput, SonataError
 from offnet.market.types import SlaReport
@@ -57,22 +58,15 @@ class ChainClock:
         return self._value[1]
 
 
+@dataclass(eq=False)
 class EventHandler:
     """Fetches what each notification names and derives the SLA reports it gives."""
 
-    def __init__(
-        self,
-        peers: PeerClients,
-        orders: OrderBook,
-        buyer: BuyerDesk,
-        seller: SellerDesk | None,
-        clock: ChainClock,
-    ):
-        self.peers = peers
-        self.orders = orders
-        self.buyer = buyer
-        self.seller = seller
-        self.clock = clock
+    peers: PeerClients
+    orders: OrderBook
+    buyer: BuyerDesk
+    seller: SellerDesk | None
+    clock: ChainClock
 
     async def handle(self, event: StoredEvent) -> list[SlaReport]:
         """Turn one stored notification into SLA reports (fetching the resource it is about)."""

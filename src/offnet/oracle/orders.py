@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 
 from offnet.chain import Sender
 from offnet.chain.connect import Chain
@@ -31,27 +32,23 @@ WATCHER = "orders"  # the chain cursor of OrderOpened events
 ORDER_ID_LENGTH = 66
 
 
+@dataclass(eq=False)
 class OrderBook:
     """Our orders on chain and their link to Sonata product orders."""
 
-    def __init__(
-        self,
-        config: OracleConfig,
-        store: Store,
-        chain: Chain,
-        escrow: EscrowClient,
-        sender: Sender | None = None,
-    ):
-        self.config = config
-        self.member = config.member
-        self.store = store
-        self.chain = chain
-        self.escrow = escrow
-        self.sender = sender
-        self._accepted: set[str] = set()  # our sales the escrow knows we acknowledged
-        # (peer, product order id) -> order id: a link is made once and never changes, so a ticket
-        # about an order seen before costs no database read (tickets come by the thousand).
-        self._linked: dict[tuple[str, str], str] = {}
+    config: OracleConfig
+    store: Store
+    chain: Chain
+    escrow: EscrowClient
+    sender: Sender | None = None
+    _accepted: set[str] = field(default_factory=set, init=False)  # our sales the escrow knows we acknowledged
+    # (peer, product order id) -> order id: a link is made once and never changes, so a ticket about
+    # an order seen before costs no database read (tickets come by the thousand).
+    _linked: dict[tuple[str, str], str] = field(default_factory=dict, init=False)
+
+    @property
+    def member(self) -> str:
+        return self.config.member
 
     def sync(self) -> int:
         """Learn the orders opened for us (as seller or buyer) from OrderOpened events."""

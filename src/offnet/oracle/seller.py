@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from dataclasses import KW_ONLY, dataclass, field
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
@@ -38,32 +39,24 @@ log = logging.getLogger("offnet.oracle.seller")
 TOKEN_DECIMALS = 6
 
 
+@dataclass(eq=False)
 class SellerDesk:
     """What a carrier's oracle does as a seller (only when its configuration has a seller section)."""
 
-    def __init__(
-        self,
-        config: SellerConfig,
-        store: Store,
-        chain: Chain,
-        sender: Sender,
-        account: LocalAccount,
-        *,
-        member: str,
-        market: RfqClient,
-        escrow: EscrowClient,
-    ):
-        self.config = config
-        self.store = store
-        self.chain = chain
-        self.sender = sender
-        self.account = account
-        self.member = member
-        self.market = market
-        self.escrow = escrow
-        self._delivered: dict[str, int] = {}  # order id -> the escrow's deliveredAt, once final
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._performance: PerformanceSource | None = None
+    config: SellerConfig
+    store: Store
+    chain: Chain
+    sender: Sender
+    account: LocalAccount
+    _: KW_ONLY
+    member: str
+    market: RfqClient
+    escrow: EscrowClient
+    _delivered: dict[str, int] = field(
+        default_factory=dict, init=False
+    )  # order id -> deliveredAt, once final
+    _locks: dict[int, asyncio.Lock] = field(default_factory=dict, init=False)
+    _performance: PerformanceSource | None = field(default=None, init=False)
 
     @classmethod
     def of(
