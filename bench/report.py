@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.table import GasRow, GasTable, markdown_table, thousands
+from bench.table import GasRow, GasTable, gas_markdown, markdown_table, thousands
 
 
 def _gas_table(rows: list[dict]) -> GasTable:
@@ -11,25 +11,7 @@ def _gas_table(rows: list[dict]) -> GasTable:
 
 
 def _ops_markdown(rows: list[dict]) -> str:
-    out = []
-    for row in _gas_table(rows).rows:
-        verdict = {True: "ok", False: "**over**", None: ""}[row.within_budget]
-        name = row.operation + (f" (per report, batch of {row.per})" if row.per > 1 else "")
-        out.append(
-            [
-                name,
-                thousands(row.unit_gas),
-                thousands(row.budget),
-                verdict,
-                row.anchor or "",
-                thousands(row.anchor_gas),
-                "" if row.ratio is None else f"{row.ratio:.2f}",
-                row.note,
-            ]
-        )
-    return markdown_table(
-        ["operation", "gas", "budget", "", "anchor", "anchor gas", "ours / anchor", "note"], out
-    )
+    return gas_markdown(_gas_table(rows))
 
 
 def _load(machine: dict, when: str) -> str:

@@ -38,6 +38,17 @@ TEST_TOKEN = "TestStablecoin"
 DEFAULT_DEPLOYMENTS_DIR = Path("deployments")
 
 
+def load_yaml(path: Path, what: str) -> dict:
+    """The mapping a YAML (or JSON) configuration file holds; `what` names it in the one-line error
+    for a missing or unreadable file."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} not found: {path}")
+    try:
+        return yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+
+
 class SuiteConfig(BaseModel):
     """Parameters of a deployment, from a YAML/JSON file or command-line flags."""
 
@@ -84,13 +95,7 @@ class SuiteConfig(BaseModel):
     @classmethod
     def from_file(cls, path: Path) -> SuiteConfig:
         """Load a YAML (or JSON) deployment configuration."""
-        if not path.is_file():
-            raise FileNotFoundError(f"deployment config not found: {path}")
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ValueError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
-        return cls.model_validate(data)
+        return cls.model_validate(load_yaml(path, "deployment config"))
 
 
 @dataclass

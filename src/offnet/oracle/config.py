@@ -11,11 +11,11 @@ import os
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from eth_utils import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from offnet.chain.addresses import checked_address
+from offnet.deployment import load_yaml
 from offnet.exceptions import InvalidInput
 from offnet.oracle.redact import register_secret
 
@@ -203,10 +203,4 @@ class OracleConfig(BaseModel):
 
     @classmethod
     def load(cls, path: Path) -> OracleConfig:
-        if not path.is_file():
-            raise FileNotFoundError(f"oracle config not found: {path}")
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ValueError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
-        return cls.model_validate(data)
+        return cls.model_validate(load_yaml(path, "oracle config"))
