@@ -582,86 +582,70 @@ class Store:
                 found.setdefault(tx_hash, []).append(report_id)
         return found
 
+    def _update_reports(self, report_ids: list[str], conn: Connection | None, **values) -> None:
+        """Set `values` on the outbox rows of `report_ids` (in the caller's transaction, if any)."""
+        with self._tx(conn) as c:
+            c.execute(update(outbox).where(outbox.c.report_id.in_(report_ids)).values(**values))
+
+    def _confirmed_reports(self, *conditions, limit: int) -> list[dict]:
+        """Confirmed reports meeting `conditions`, the soonest due first."""
+        query = (
+            select(outbox)
+            .where(outbox.c.status == "confirmed", *conditions)
+            .order_by(outbox.c.due_at)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings().all()]
+
     def set_report_status(
         self, report_ids: list[str], status: str, error: str | None = None, conn: Connection | None = None
     ) -> None:
-        with self._tx(conn) as c:
-            c.execute(
-                update(outbox)
-                .where(outbox.c.report_id.in_(report_ids))
-                .values(status=status, last_error=error_text(error) if error else None)
-            )
+        self._update_reports(report_ids, conn, status=status, last_error=error_text(error) if error else None)
 
     def mark_confirmed(
         self, report_ids: list[str], block_number: int, due_at: int, conn: Connection | None = None
     ) -> None:
-        with self._tx(conn) as c:
-            c.execute(
-                update(outbox)
-                .where(outbox.c.report_id.in_(report_ids))
-                .values(
-                    status="confirmed",
-                    block_number=block_number,
-                    confirmed_at=int(time.time()),
-                    due_at=due_at,
-                    last_error=None,
-                )
-            )
+        self._update_reports(
+            report_ids,
+            conn,
+            status="confirmed",
+            block_number=block_number,
+            confirmed_at=int(time.time()),
+            due_at=due_at,
+            last_error=None,
+        )
 
     def due_reports(self, now: int, limit: int = 200) -> list[dict]:
         """Confirmed reports whose liveness window is over (the only ones finalize can act on)."""
-        query = (
-            select(outbox)
-            .where(outbox.c.status == "confirmed", outbox.c.due_at <= now)
-            .order_by(outbox.c.due_at)
-            .limit(limit)
-        )
-        with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings().all()]
+        return self._confirmed_reports(outbox.c.due_at <= now, limit=limit)
 
     def reports_to_hold(self, kind: int, now: int, limit: int = 200) -> list[dict]:
         """Confirmed reports of `kind` still within their liveness window that we have not held yet."""
-        query = (
-            select(outbox)
-            .where(
-                outbox.c.status == "confirmed",
-                outbox.c.kind == kind,
-                outbox.c.held.is_(False),
-                outbox.c.due_at > now,
-            )
-            .order_by(outbox.c.due_at)
-            .limit(limit)
+        return self._confirmed_reports(
+            outbox.c.kind == kind, outbox.c.held.is_(False), outbox.c.due_at > now, limit=limit
         )
-        with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings().all()]
 
     def mark_held(self, report_ids: list[str], conn: Connection | None = None) -> None:
-        with self._tx(conn) as c:
-            c.execute(update(outbox).where(outbox.c.report_id.in_(report_ids)).values(held=True))
+        self._update_reports(report_ids, conn, held=True)
 
     def postpone(self, report_ids: list[str], due_at: int, conn: Connection | None = None) -> None:
-        with self._tx(conn) as c:
-            c.execute(update(outbox).where(outbox.c.report_id.in_(report_ids)).values(due_at=due_at))
+        self._update_reports(report_ids, conn, due_at=due_at)
 
     def mark_pending(self, report_ids: list[str], error: str, conn: Connection | None = None) -> None:
         """Send again later (the transaction failed, was dropped or reorganised away)."""
-        with self._tx(conn) as c:
-            c.execute(
-                update(outbox)
-                .where(outbox.c.report_id.in_(report_ids))
-                .values(
-                    status="pending",
-                    tx_hash=None,
-                    nonce=None,
-                    batch_root=None,
-                    batch_index=None,
-                    batch_lane=None,
-                    block_number=None,
-                    last_error=error_text(error),
-                )
-            )
-
-    # --- orders -------------------------------------------------------------------------------------
+        self._update_reports(
+            report_ids,
+            conn,
+            status="pending",
+            tx_hash=None,
+            nonce=None,
+            batch_root=None,
+            batch_index=None,
+            batch_lane=None,
+            block_number=None,
+            last_error=error_text(error),
+        )
 
     def save_order(
         self,
