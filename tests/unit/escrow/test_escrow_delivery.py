@@ -2,7 +2,6 @@
 installation interval), failures, the buyer's cancellation and the non-delivery timeout."""
 
 from eth_utils import keccak
-from suite_support import CANCEL_NOTICE, DAY, DELIVERY_GRACE, MONTHLY, ONE_TIME, RULING_TIMEOUT, events
 
 from offnet.chain.tx import call
 from offnet.market.types import (
@@ -14,6 +13,7 @@ from offnet.market.types import (
     ReportStatus,
     SlaReport,
 )
+from offnet.testing.world import CANCEL_NOTICE, DAY, DELIVERY_GRACE, MONTHLY, ONE_TIME, RULING_TIMEOUT, events
 
 
 def _failure(terms, reason: FailureReason) -> SlaReport:
@@ -32,7 +32,7 @@ def _failure(terms, reason: FailureReason) -> SlaReport:
 
 def test_acknowledge__by_the_sellers_oracle_key__accepts_the_order_and_opens_both_balance_slots(escrow, gas):
     terms = escrow.open(acknowledged=False)
-    receipt = escrow.escrow.acknowledge(escrow.seller.oracle.sender, terms)
+    receipt = escrow.escrow.acknowledge(escrow.seller.oracle_key.sender, terms)
     assert escrow.order(terms).status is OrderStatus.ACKNOWLEDGED
     assert [bytes(e.orderId) for e in events(escrow.escrow, receipt, "OrderAcknowledged")] == [
         terms.order_id()

@@ -1,11 +1,11 @@
 """Milestone disputes: each party's own right once the milestone is due, freezes that lapse, council rulings."""
 
 import pytest
-from suite_support import DAY, MONTHLY, ONE_TIME, REPORT_GRACE, RULING_TIMEOUT, events
 
 from offnet.market import periods
 from offnet.market.registry import ACCESS_ELINE, Profile
 from offnet.market.types import DELIVERY, OrderStatus, Payout
+from offnet.testing.world import DAY, MONTHLY, ONE_TIME, REPORT_GRACE, RULING_TIMEOUT, events
 
 
 def delivered(escrow, **overrides):
@@ -218,10 +218,10 @@ def _council_of(escrow, party, seats: int) -> list:
 
 
 @pytest.mark.parametrize("seats", [1, 5, 15])
-def test_council_ruling__costs_the_same_at_any_council_size__within_budget(escrow, party, gas, seats):
+def test_council_ruling__costs_the_same_at_any_council_size__within_budget(escrow, escrow_party, gas, seats):
     """A ruling's proposal stores the hash of its call; each approval carries the call, and the approval
     that reaches the threshold runs it from calldata: no transaction depends on the council's size."""
-    council = _council_of(escrow, party, seats)
+    council = _council_of(escrow, escrow_party, seats)
     threshold = escrow.registry.parameters().council_threshold
     terms = escrow.open()
     escrow.until(terms.awarded_at + terms.install_days * DAY)
@@ -254,7 +254,7 @@ def test_council_ruling__resolving_a_disputed_completion__within_budget(escrow, 
     terms = escrow.open()
     report = escrow.delivery(terms)
     batch, _ = escrow.submit(escrow.seller, [report])
-    escrow.ledger.dispute(escrow.buyer.oracle.sender, terms, report, batch)
+    escrow.ledger.dispute(escrow.buyer.oracle_key.sender, terms, report, batch)
     receipt = escrow.council(escrow.ledger.resolve_call(terms, report, escrow.buyer.address))
     assert escrow.order(terms).status is OrderStatus.ACTIVE
     gas.check(

@@ -2,11 +2,10 @@
 
 from dataclasses import replace
 
-from suite_support import MONTHLY, ONE_TIME, events
-
 from offnet.chain.tx import call
 from offnet.market.escrow import OrderView
 from offnet.market.types import OrderStatus, OrderTerms
+from offnet.testing.world import MONTHLY, ONE_TIME, events
 
 
 def _open_as_market(world, terms: OrderTerms):

@@ -1,7 +1,10 @@
 """Billing periods: calendar months (the first pro rata), releases minus SLA credits, top-ups, claims
 of unreported periods, completion."""
 
-from suite_support import (
+from offnet.chain.permit import sign_permit
+from offnet.market import periods
+from offnet.market.types import OrderStatus, Payout, ReportStatus
+from offnet.testing.world import (
     BAD_MONTH,
     CREDITS,
     DAY,
@@ -11,10 +14,6 @@ from suite_support import (
     REPORT_GRACE,
     events,
 )
-
-from offnet.chain.permit import sign_permit
-from offnet.market import periods
-from offnet.market.types import OrderStatus, Payout, ReportStatus
 
 
 def delivered(escrow, **overrides):
@@ -215,7 +214,7 @@ def test_claim_period__while_a_report_of_it_is_held__waits(escrow):
     escrow.until(escrow.period_end(terms, 1))
     bad = escrow.period(terms, 1, BAD_MONTH)
     batch, _ = escrow.submit(escrow.buyer, [bad])
-    escrow.ledger.hold(escrow.buyer.oracle.sender, terms, bad, batch)
+    escrow.ledger.hold(escrow.buyer.oracle_key.sender, terms, bad, batch)
     assert escrow.ledger.status(bad) is ReportStatus.PENDING
     escrow.until(escrow.period_end(terms, 1) + REPORT_GRACE)
     error = escrow.refuse(

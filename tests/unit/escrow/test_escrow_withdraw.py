@@ -1,9 +1,8 @@
 """Pull payments: withdrawals (a balance slot never returns to zero storage), and hostile tokens that
 can neither block the other party nor lose money."""
 
-from suite_support import MONTHLY, ONE_TIME, events
-
 from offnet.chain.tx import call
+from offnet.testing.world import MONTHLY, ONE_TIME, events
 
 
 def test_withdraw__sends_the_whole_balance_and_leaves_the_slot_open(escrow, gas, evm):

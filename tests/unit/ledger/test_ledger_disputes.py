@@ -1,8 +1,7 @@
 """Disputes: by the counterparty within the window, by two conflicting contents, and council rulings."""
 
-from suite_support import LIVENESS, events
-
 from offnet.market.types import OrderStatus, ReportStatus
+from offnet.testing.world import LIVENESS, events
 
 ZERO = "0x" + "00" * 20
 
@@ -12,7 +11,7 @@ def test_dispute__by_the_buyer_within_the_window__blocks_finality(ledger, gas):
     claim = ledger.delivery(terms)  # the seller claims an on-time delivery
     batch, _ = ledger.submit(ledger.seller, [claim])
 
-    receipt = ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch)
+    receipt = ledger.ledger.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
 
     assert ledger.ledger.status(claim) is ReportStatus.DISPUTED
     [disputed] = events(ledger.ledger, receipt, "ReportDisputed")
@@ -36,9 +35,9 @@ def test_dispute__by_the_submitting_side__reverts(ledger):
     claim = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [claim])
     ledger.refuse(
-        lambda: ledger.ledger.dispute(ledger.seller.oracle.sender, terms, claim, batch),
+        lambda: ledger.ledger.dispute(ledger.seller.oracle_key.sender, terms, claim, batch),
         "SlaNotCounterparty",
-        caller=ledger.seller.oracle.address,
+        caller=ledger.seller.oracle_key.address,
         member=ledger.seller.address,
     )
 
@@ -48,9 +47,9 @@ def test_dispute__by_a_member_outside_the_order__reverts(ledger):
     claim = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [claim])
     ledger.refuse(
-        lambda: ledger.ledger.dispute(ledger.other.oracle.sender, terms, claim, batch),
+        lambda: ledger.ledger.dispute(ledger.other.oracle_key.sender, terms, claim, batch),
         "SlaNotCounterparty",
-        caller=ledger.other.oracle.address,
+        caller=ledger.other.oracle_key.address,
         member=ledger.other.address,
     )
 
@@ -73,9 +72,9 @@ def test_dispute__by_a_suspended_buyer__reverts(ledger):
     batch, _ = ledger.submit(ledger.seller, [claim])
     ledger.suspend(ledger.buyer)
     ledger.refuse(
-        lambda: ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch),
+        lambda: ledger.ledger.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch),
         "SlaNotOracle",
-        key=ledger.buyer.oracle.address,
+        key=ledger.buyer.oracle_key.address,
         member=ledger.buyer.address,
     )
 
@@ -87,7 +86,7 @@ def test_dispute__after_the_window__reverts_and_the_report_finalises(ledger):
     ended = ledger.ledger.batch_stored(batch).submitted_at + LIVENESS
     ledger.chain.advance_time(LIVENESS)
     ledger.refuse(
-        lambda: ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch),
+        lambda: ledger.ledger.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch),
         "SlaLivenessOver",
         reportId=claim.report_id,
         endedAt=ended,
@@ -154,7 +153,7 @@ def test_resolve__council_rules_for_the_buyer__finalises_its_content_and_the_sel
     seller_says = ledger.delivery(terms)
     buyer_says = ledger.delivery(terms, days_late=5)
     seller_batch, _ = ledger.submit(ledger.seller, [seller_says])
-    ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, seller_says, seller_batch)
+    ledger.ledger.dispute(ledger.buyer.oracle_key.sender, terms, seller_says, seller_batch)
 
     receipt = ledger.council(ledger.ledger.resolve_call(terms, buyer_says, ledger.seller.address))
 
@@ -176,7 +175,7 @@ def test_resolve__not_through_the_registry__reverts(ledger):
     terms = ledger.open()
     claim = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch)
+    ledger.ledger.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
     ruling = ledger.ledger.resolve_call(terms, claim, None)
     ledger.refuse(
         lambda: ledger.arbiter.sender.transact(ruling), "SlaNotCouncil", caller=ledger.arbiter.address
@@ -196,7 +195,7 @@ def test_resolve__loser_outside_the_order__is_refused(ledger):
     terms = ledger.open()
     claim = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch)
+    ledger.ledger.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
     ledger.council_refused(
         ledger.ledger.resolve_call(terms, claim, ledger.other.address),
         "SlaLoserNotAParty",
@@ -230,8 +229,8 @@ def test_hold__a_pending_completion__recorded_once_within_the_dispute_budget(led
     terms = ledger.open()
     report = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [report])
-    receipt = ledger.ledger.hold(ledger.seller.oracle.sender, terms, report, batch)
+    receipt = ledger.ledger.hold(ledger.seller.oracle_key.sender, terms, report, batch)
     assert [e.reportId for e in events(ledger.ledger, receipt, "ReportHeld")] == [report.report_id]
-    again = ledger.ledger.hold(ledger.seller.oracle.sender, terms, report, batch)  # changes nothing
+    again = ledger.ledger.hold(ledger.seller.oracle_key.sender, terms, report, batch)  # changes nothing
     assert events(ledger.ledger, again, "ReportHeld") == []
     gas.check("SlaLedger.hold(completion)", receipt.gas_used, budget=80_000)  # a dispute-class step

@@ -3,10 +3,10 @@
 from dataclasses import replace
 
 from eth_utils import keccak
-from suite_support import BAD_MONTH, DAY, GOOD_MONTH, LIVENESS, events
 
 from offnet.market.ledger import Batch
 from offnet.market.types import FailureReason, OrderStatus, ReportKind, ReportStatus, SlaReport
+from offnet.testing.world import BAD_MONTH, DAY, GOOD_MONTH, LIVENESS, events
 
 
 def test_finalize__after_liveness__delivers_the_order_in_escrow_and_counts_for_the_seller(ledger, gas):
@@ -169,7 +169,7 @@ def test_finalize__report_not_in_the_batch__reverts(ledger):
     batch, _ = ledger.submit(ledger.seller, [report, ledger.delivery(ledger.terms(rfq_id=2))])
     ledger.chain.advance_time(LIVENESS)
     ledger.refuse(
-        lambda: ledger.seller.oracle.sender.transact(
+        lambda: ledger.seller.oracle_key.sender.transact(
             ledger.ledger.fn.finalize(terms.to_tuple(), other_fact.to_tuple(), batch.ref, batch.proof(report))
         ),
         "SlaInvalidProof",

@@ -3,9 +3,9 @@
 from dataclasses import replace
 
 from eth_utils import keccak
-from suite_support import BAD_MONTH, DAY, GOOD_MONTH, LIVENESS, events
 
 from offnet.market.types import FailureReason, PeriodMetrics, ReportKind, ReportStatus, SlaReport
+from offnet.testing.world import BAD_MONTH, DAY, GOOD_MONTH, LIVENESS, events
 
 
 def test_reputation__many_final_facts__aggregate_and_score_as_documented(ledger, gas):
@@ -81,9 +81,7 @@ def test_record_quote_timeliness__by_the_market__counts_and_emits(ledger, gas):
 
 def test_record_quote_timeliness__by_the_provider_itself__reverts(ledger):
     ledger.refuse(
-        lambda: ledger.ledger.record_quote_timeliness(
-            ledger.seller.admin.sender, ledger.seller.address, True
-        ),
+        lambda: ledger.ledger.record_quote_timeliness(ledger.seller.sender, ledger.seller.address, True),
         "SlaNotMarket",
         caller=ledger.seller.address,
     )
