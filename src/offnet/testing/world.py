@@ -498,6 +498,19 @@ class World:
     def sign(self, quote: Quote, signer: Party | LocalAccount) -> SignedQuote:
         return sign_quote(getattr(signer, "account", signer), quote, self.domain)
 
+    def seal(self, rfq: Rfq) -> None:
+        """Move past the RFQ's deadline: quotes are sealed until then, and only then awarded."""
+        now = self.now()
+        if now <= rfq.deadline:
+            self.chain.advance_time(rfq.deadline + 1 - now)
+
+    def award(
+        self, rfq: Rfq, signed: SignedQuote, buyer: Party | None = None, **options: Any
+    ) -> tuple[bytes, Receipt]:
+        """The buyer (the first by default) awards `signed` once the deadline passed."""
+        self.seal(rfq)
+        return self.suite.market.award((buyer or self.buyer).sender, rfq, signed, **options)
+
     def post_rfq(self, buyer: Party | None = None, **options: Any) -> Rfq:
         """Post an RFQ (see `rfq`) and return it."""
         buyer = buyer or self.buyer
@@ -555,8 +568,7 @@ class World:
         rfq = self.rfq(buyer, invited, request=request)
         _, post = self.suite.market.post(buyer.sender, rfq)
         quotes, receipts = self.commit_quotes(rfq, sellers, **options)
-        self.chain.advance_time(rfq.deadline - self.chain.now() + 1)
-        _, award = self.suite.market.award(buyer.sender, rfq, quotes[0])
+        _, award = self.award(rfq, quotes[0], buyer)
         awarded_at = self.chain.w3.eth.get_block(award.block_number)["timestamp"]
         terms = quotes[0].quote.order_terms(awarded_at)
         return Order(
