@@ -379,6 +379,11 @@ class World:
     outsider: Party
     clock: Callable[[], int] | None = None  # a faster chain clock than web3's, when a test has one
     sealed: dict[bytes, SealedContract] = field(default_factory=dict)  # quote digest -> its contract
+    quote_terms: dict[str, Any] = field(
+        default_factory=dict
+    )  # where its quotes differ from the default terms
+    fresh_requests: bool = False  # each RFQ names a quote request of its own (`rfq-1`, `rfq-2`, ...)
+    _requests: int = 0
     _domain: QuoteDomain | None = None
 
     @classmethod
@@ -392,11 +397,13 @@ class World:
         outsider: Party,
         *,
         extra_founders: Sequence[str] = (),
+        quote_terms: dict[str, Any] | None = None,
+        fresh_requests: bool = False,
         **config: Any,
     ) -> World:
         """Deploy the suite with the buyers, sellers and council as founders (the council alone on
         it, one sponsor admitting, unless `config` says otherwise), register the keys they hold,
-        and fund the buyers."""
+        and fund the buyers. `quote_terms` and `fresh_requests`: see the fields."""
         members = [council, *buyers, *sellers]
         settings = {"council_threshold": 1, "sponsors_required": 1, **config}
         suite = deploy_suite(
@@ -415,7 +422,17 @@ class World:
                 suite.registry.add_key(member.sender, member.oracle_key.address, Role.ORACLE)
         for buyer in buyers:
             fund(buyer, suite.token, suite.escrow.address, FUNDS)
-        return cls(chain, suite, deployer, list(buyers), list(sellers), council, outsider)
+        return cls(
+            chain,
+            suite,
+            deployer,
+            list(buyers),
+            list(sellers),
+            council,
+            outsider,
+            quote_terms=dict(quote_terms or {}),
+            fresh_requests=fresh_requests,
+        )
 
     @classmethod
     def create(
@@ -473,24 +490,29 @@ class World:
         invited: Sequence[str] | None = None,
         *,
         deadline_in: int = 2 * DAY,
-        request: str = "quote-request-1",
+        request: str | None = None,
         now: int | None = None,
     ) -> Rfq:
-        """An RFQ of `buyer` (the first by default) inviting every seller unless told; `now` saves a
-        block read."""
+        """An RFQ of `buyer` (the first by default) inviting every other seller unless told, for the
+        quote request `request` (default: see `fresh_requests`); `now` saves a block read."""
+        buyer = buyer or self.buyer
+        if request is None:
+            self._requests += 1
+            request = f"rfq-{self._requests}" if self.fresh_requests else "quote-request-1"
         return new_rfq(
-            (buyer or self.buyer).address,
+            buyer.address,
             self.token.address,
             (self.now() if now is None else now) + deadline_in,
-            [s.address for s in self.sellers] if invited is None else invited,
+            [s.address for s in self.sellers if s.address != buyer.address] if invited is None else invited,
             request=request,
         )
 
     def quote(
         self, rfq: Rfq, seller: Party, *, valid_for: int = 30 * DAY, now: int | None = None, **overrides: Any
     ) -> Quote:
-        """`seller`'s quote for `rfq` at the default terms, valid `valid_for` seconds (or until
-        `valid_until`, when that is given)."""
+        """`seller`'s quote for `rfq` at this world's terms (`quote_terms` over the default terms),
+        valid `valid_for` seconds (or until `valid_until`, when that is given)."""
+        overrides = {**self.quote_terms, **overrides}
         if "valid_until" not in overrides:
             overrides["valid_until"] = (self.now() if now is None else now) + valid_for
         return new_quote(rfq, seller.address, **overrides)
@@ -532,7 +554,9 @@ class World:
         financial contract's hash (kept in `self.sealed`)."""
         signed, receipts = [], {}
         for i, seller in enumerate(sellers):
-            quote = self.quote(rfq, seller, **{"monthly_charge": MONTHLY + i * 10**6, **overrides})
+            quote = self.quote(rfq, seller, **overrides)
+            if "monthly_charge" not in overrides:
+                quote = replace(quote, monthly_charge=quote.monthly_charge + i * 10**6)
             if seal:
                 sealed = seal_contract(financial_contract(quote))
                 quote = replace(quote, contract_hash=sealed.commitment)
@@ -557,12 +581,14 @@ class World:
         sellers: Sequence[Party] | None = None,
         *,
         invited: Sequence[str] | None = None,
-        request: str = "quote-request-1",
+        request: str | None = None,
+        acknowledge: bool = False,
         **options: Any,
     ) -> Order:
         """Post an RFQ of `buyer` to `sellers` (the first seller by default; `invited` overrides whom
         it invites, `request` names it), commit each one's quote (see `commit_quotes`), and award the
-        first once the deadline has passed (the market awards sealed commitments only)."""
+        first once the deadline has passed (the market awards sealed commitments only); with
+        `acknowledge`, the seller's oracle key (or the seller) acknowledges the order."""
         buyer, sellers = buyer or self.buyer, sellers or [self.seller]
         invited = [s.address for s in sellers] if invited is None else invited
         rfq = self.rfq(buyer, invited, request=request)
@@ -571,6 +597,8 @@ class World:
         _, award = self.award(rfq, quotes[0], buyer)
         awarded_at = self.chain.w3.eth.get_block(award.block_number)["timestamp"]
         terms = quotes[0].quote.order_terms(awarded_at)
+        if acknowledge:
+            self.suite.escrow.acknowledge((sellers[0].oracle_key or sellers[0]).sender, terms)
         return Order(
             rfq,
             quotes[0],

@@ -11,7 +11,7 @@ import pytest
 from eth_utils import keccak
 
 from offnet.chain import Chain
-from offnet.market.quotes import Quote, SignedQuote
+from offnet.market.quotes import SignedQuote
 from offnet.market.rfq import Rfq
 from offnet.testing.world import CREDITS, World, party, set_clock
 
@@ -41,9 +41,6 @@ MEASURED_TERMS = {
 class RfqWorld(World):
     """The shared world, its sellers quoting MEASURED_TERMS."""
 
-    def quote(self, rfq: Rfq, seller: Any, **overrides: Any) -> Quote:
-        return super().quote(rfq, seller, **{**MEASURED_TERMS, **overrides})
-
     def post_with_commitments(self, count: int = 3) -> tuple[Rfq, list[SignedQuote]]:
         """Post an RFQ and commit one signed quote of each of the first `count` providers, the i-th
         100 tUSD a month dearer than the one before."""
@@ -70,5 +67,7 @@ def world(embedded: Chain) -> Iterator[RfqWorld]:
     providers = [member(f"provider-{i}") for i in range(1, 4)]
     providers[0] = replace(providers[0], quote_key=member("quote-key-1"))
     outsider, council = member("stranger"), member("council")
-    yield RfqWorld.deploy(embedded, deployer, [buyer], providers, council, outsider)
+    yield RfqWorld.deploy(
+        embedded, deployer, [buyer], providers, council, outsider, quote_terms=MEASURED_TERMS
+    )
     embedded.revert(before)
