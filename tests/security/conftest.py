@@ -10,12 +10,13 @@ import pytest
 
 from offnet.chain import Chain
 from offnet.chain.connect import connect
-from offnet.testing.accounts import funded_account
+from offnet.testing.world import World, set_clock
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from harness import Harness
-from world import TABLES, World, build_world
+from tables import TABLES
+from topology import build_world
 
 MODULE_TIME = 1_960_000_000
 
@@ -40,7 +41,7 @@ def harness() -> Iterator[Harness]:
     wall clock whatever other tests did to the session's node (the campaign's coverage depends on
     when its months fall), and it is stopped after the module."""
     with connect("anvil") as node:
-        world = build_world(node, lambda label: funded_account(node, label), prefix="anvil-sec")
+        world = build_world(node, prefix="anvil-sec")
         yield Harness(node, world)
 
 
@@ -55,8 +56,8 @@ def fresh(harness: Harness) -> Harness:
 def deployed_world(embedded: Chain) -> Iterator[World]:
     """The suite deployed once per test module, removed afterwards."""
     before = embedded.snapshot()
-    embedded.advance_time(MODULE_TIME - embedded.now())
-    yield build_world(embedded, lambda label: funded_account(embedded, label))
+    set_clock(embedded, MODULE_TIME)
+    yield build_world(embedded)
     embedded.revert(before)
 
 

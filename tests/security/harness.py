@@ -4,11 +4,11 @@ function factories, snapshots, and a fingerprint of every piece of state a calle
 from __future__ import annotations
 
 from fastrpc import Call, EventBook, FastRpc, FastSender, Functions, Mined, read_of
-from world import World
 
 from offnet.chain import Chain
 from offnet.exceptions import ContractRevert
 from offnet.market.notary import sign_contract_commitment
+from offnet.testing.world import World
 
 
 class Harness:
@@ -20,10 +20,7 @@ class Harness:
         self.rpc = FastRpc(chain.url, chain.chain_id)
         book = EventBook([(c.address, c.abi) for c in world.suite.contracts.values()])
         self.senders: dict[str, FastSender] = {}
-        for m in world.members:
-            for a in (m.admin, m.quote_key, m.oracle_key):
-                self.senders[a.address] = FastSender(self.rpc, a.account, book)
-        for a in (world.outsider, world.deployer):
+        for a in [*(key for m in world.members for key in m.keys), world.outsider, world.deployer]:
             self.senders[a.address] = FastSender(self.rpc, a.account, book)
         suite = world.suite
         self.escrow, self.market = Functions(suite.escrow.contract), Functions(suite.market.contract)
@@ -46,8 +43,8 @@ class Harness:
         return self.notary.notarise(
             terms.to_tuple(),
             commitment,
-            sign_contract_commitment(buyer.admin.account, domain, terms, commitment),
-            sign_contract_commitment(seller.admin.account, domain, terms, commitment),
+            sign_contract_commitment(buyer.account, domain, terms, commitment),
+            sign_contract_commitment(seller.account, domain, terms, commitment),
         )
 
     def send(self, actor: str, call: Call) -> Mined | ContractRevert:
@@ -62,9 +59,7 @@ class Harness:
         w = self.world
         token = w.token.address
         people = [*w.parties, w.escrow.address]
-        keys = [a.address for m in w.members for a in (m.admin, m.quote_key, m.oracle_key)] + [
-            w.outsider.address
-        ]
+        keys = [a.address for m in w.members for a in m.keys] + [w.outsider.address]
         calls = [
             self.registry.proposalCount(),
             self.registry.parameters(),

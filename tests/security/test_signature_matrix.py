@@ -13,13 +13,14 @@ import pytest
 from eth_keys.constants import SECPK1_N
 from fastrpc import Call, Mined
 from harness import Harness
-from world import DAY, add_table
+from tables import add_table
 
 from offnet.exceptions import ContractRevert
 from offnet.market.ledger import Batch
 from offnet.market.notary import NotaryDomain, seal_contract, sign_contract_commitment
 from offnet.market.quotes import QuoteDomain, sign_quote
 from offnet.market.types import ReportKind, SlaReport
+from offnet.testing.world import DAY
 
 pytestmark = pytest.mark.anvil
 
@@ -47,7 +48,7 @@ def signed_world(harness: Harness) -> SimpleNamespace:
         return result
 
     def committed(nonce: int, contract_hash: bytes = bytes(32)):
-        rfq = w.new_rfq(buyer)
+        rfq = w.rfq(buyer)
         ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
         quote = replace(w.quote(rfq, seller, nonce=nonce), contract_hash=contract_hash)
         signed = w.sign(quote, seller.quote_key.account)
@@ -78,7 +79,7 @@ def signed_world(harness: Harness) -> SimpleNamespace:
     )
     report_batch = Batch.of(seller.address, [report])
     ok(seller.oracle_key.address, h.ledger.submit(report_batch.lane_id, [report.to_tuple()]))
-    rfq = w.new_rfq(buyer)
+    rfq = w.rfq(buyer)
     ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
     return SimpleNamespace(
         h=h,
@@ -135,7 +136,7 @@ def _quote_cases() -> dict[str, tuple[Callable, str]]:
 
     def other_member(ctx):
         quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=51)
-        signed = sign_quote(ctx.other.admin.account, quote, domain(ctx))
+        signed = sign_quote(ctx.other.account, quote, domain(ctx))
         return quote, signed.signature, signed.digest
 
     def malleable(ctx):
@@ -233,9 +234,7 @@ def _notary_cases() -> dict[str, tuple[Callable, str]]:
     commitment = seal_contract({"deal": "x"}, salt=b"\x02" * 32).commitment
 
     def sigs(ctx, terms, domain, buyer=None, seller=None, tamper=lambda s: s, signed_for=None):
-        b = sign_contract_commitment(
-            buyer or ctx.buyer.admin.account, domain, signed_for or terms, commitment
-        )
+        b = sign_contract_commitment(buyer or ctx.buyer.account, domain, signed_for or terms, commitment)
         s = sign_contract_commitment(
             seller or ctx.seller.quote_key.account, domain, signed_for or terms, commitment
         )
@@ -257,7 +256,7 @@ def _notary_cases() -> dict[str, tuple[Callable, str]]:
             "NotaryWrongSigner",
         ),
         "commitment signed by another member": (
-            lambda c: sigs(c, fresh_order(c), domain(c), seller=c.other.admin.account),
+            lambda c: sigs(c, fresh_order(c), domain(c), seller=c.other.account),
             "NotaryWrongSigner",
         ),
         "commitment with a malleable high-s signature": (

@@ -619,7 +619,7 @@ class World:
     ) -> dict[str, Receipt]:
         """The seller's and the buyer's oracles each submit `report` (in `lane`, or a lane of its own);
         anyone (the outsider) makes the matched pair final."""
-        seller, buyer = self._member(terms.seller), self._member(terms.buyer)
+        seller, buyer = self.member(terms.seller), self.member(terms.buyer)
         seller_batch, by_seller = self.submit_batch(seller, [report], lane)
         buyer_batch, by_buyer = self.submit_batch(buyer, [report], lane)
         final = self.suite.ledger.finalize_matched(
@@ -631,7 +631,8 @@ class World:
         """The one-seat council has the registry call `call` on `target`."""
         return council_decides(self.suite.registry, [self.council], target, call)
 
-    def _member(self, address: str) -> Party:
+    def member(self, address: str) -> Party:
+        """The member whose admin address is `address`."""
         return next(m for m in self.members if m.address == address)
 
 
