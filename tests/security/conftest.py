@@ -53,22 +53,10 @@ def fresh(harness: Harness) -> Harness:
 
 
 @pytest.fixture(scope="module")
-def deployed_world(embedded: Chain) -> Iterator[World]:
-    """The suite deployed once per test module, removed afterwards."""
+def world(embedded: Chain) -> Iterator[World]:
+    """The suite deployed once per test module on a fixed clock, removed afterwards (the root `chain`
+    fixture runs each test in a snapshot of it)."""
     before = embedded.snapshot()
     set_clock(embedded, MODULE_TIME)
     yield build_world(embedded)
     embedded.revert(before)
-
-
-@pytest.fixture
-def chain(embedded: Chain, deployed_world: World) -> Iterator[Chain]:
-    """The embedded chain with the module's suite, returned to that state after each test."""
-    snapshot = embedded.snapshot()
-    yield embedded
-    embedded.revert(snapshot)
-
-
-@pytest.fixture
-def world(chain: Chain, deployed_world: World) -> World:
-    return deployed_world
