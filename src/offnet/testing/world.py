@@ -774,6 +774,14 @@ class EscrowWorld:
         self.tracked.update((r.report_id, r) for r in reports)
         return self.ledger.submit(member.oracle_key.sender, member.address, reports)
 
+    def claimed(self) -> tuple[OrderTerms, SlaReport, Batch]:
+        """An order opened, and the seller's oracle alone claims its on-time delivery: the terms, the
+        claim and its batch."""
+        terms = self.open()
+        claim = self.delivery(terms)
+        batch, _ = self.submit(self.seller, [claim])
+        return terms, claim, batch
+
     def reported(self, terms: OrderTerms, report: SlaReport) -> Callable[[], Receipt]:
         """Both parties report the same fact; returns the call that finalises it at once (for a test
         that expects it to wait first)."""

@@ -1,5 +1,7 @@
 """Disputes: by the counterparty within the window, by two conflicting contents, and council rulings."""
 
+import pytest
+
 from offnet.market.types import OrderStatus, ReportStatus
 from offnet.testing.world import LIVENESS, events
 
@@ -30,59 +32,49 @@ def test_dispute__by_the_buyer_within_the_window__blocks_finality(ledger, gas):
     assert ledger.escrow.order(terms.order_id()).status is OrderStatus.ACKNOWLEDGED
 
 
-def test_dispute__by_the_submitting_side__reverts(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.refuse(
-        lambda: ledger.ledger.dispute(ledger.seller.oracle_key.sender, terms, claim, batch),
+# Who may not dispute the seller's delivery claim: (caller, whether the buyer is suspended first,
+# the error, its arguments).
+NOT_COUNTERPARTIES = {
+    "the submitting side": (
+        lambda w: w.seller.oracle_key,
+        False,
         "SlaNotCounterparty",
-        caller=ledger.seller.oracle_key.address,
-        member=ledger.seller.address,
-    )
-
-
-def test_dispute__by_a_member_outside_the_order__reverts(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.refuse(
-        lambda: ledger.ledger.dispute(ledger.other.oracle_key.sender, terms, claim, batch),
+        lambda w: {"caller": w.seller.oracle_key.address, "member": w.seller.address},
+    ),
+    "a member outside the order": (
+        lambda w: w.other.oracle_key,
+        False,
         "SlaNotCounterparty",
-        caller=ledger.other.oracle_key.address,
-        member=ledger.other.address,
-    )
-
-
-def test_dispute__by_a_stranger__reverts(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.refuse(
-        lambda: ledger.ledger.dispute(ledger.stranger.sender, terms, claim, batch),
+        lambda w: {"caller": w.other.oracle_key.address, "member": w.other.address},
+    ),
+    "a stranger": (
+        lambda w: w.stranger,
+        False,
         "SlaNotOracle",
-        key=ledger.stranger.address,
-        member=ZERO,
-    )
-
-
-def test_dispute__by_a_suspended_buyer__reverts(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.suspend(ledger.buyer)
-    ledger.refuse(
-        lambda: ledger.ledger.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch),
+        lambda w: {"key": w.stranger.address, "member": ZERO},
+    ),
+    "a suspended buyer": (
+        lambda w: w.buyer.oracle_key,
+        True,
         "SlaNotOracle",
-        key=ledger.buyer.oracle_key.address,
-        member=ledger.buyer.address,
+        lambda w: {"key": w.buyer.oracle_key.address, "member": w.buyer.address},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", NOT_COUNTERPARTIES, ids=str)
+def test_dispute__by_anyone_but_the_active_counterparty__reverts(ledger, case):
+    caller, suspend_buyer, error, arguments = NOT_COUNTERPARTIES[case]
+    terms, claim, batch = ledger.claimed()
+    if suspend_buyer:
+        ledger.suspend(ledger.buyer)
+    ledger.refuse(
+        lambda: ledger.ledger.dispute(caller(ledger).sender, terms, claim, batch), error, **arguments(ledger)
     )
 
 
 def test_dispute__after_the_window__reverts_and_the_report_finalises(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
+    terms, claim, batch = ledger.claimed()
     ended = ledger.ledger.batch_stored(batch).submitted_at + LIVENESS
     ledger.chain.advance_time(LIVENESS)
     ledger.refuse(
@@ -172,9 +164,7 @@ def test_resolve__council_rules_for_the_buyer__finalises_its_content_and_the_sel
 
 
 def test_resolve__not_through_the_registry__reverts(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
+    terms, claim, batch = ledger.claimed()
     ledger.ledger.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
     ruling = ledger.ledger.resolve_call(terms, claim, None)
     ledger.refuse(
@@ -192,9 +182,7 @@ def test_resolve__undisputed_report__is_refused_inside_the_council_call(ledger):
 
 
 def test_resolve__loser_outside_the_order__is_refused(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
+    terms, claim, batch = ledger.claimed()
     ledger.ledger.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
     ledger.council_refused(
         ledger.ledger.resolve_call(terms, claim, ledger.other.address),
