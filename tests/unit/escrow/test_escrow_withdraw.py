@@ -1,6 +1,8 @@
 """Pull payments: withdrawals (a balance slot never returns to zero storage), and hostile tokens that
 can neither block the other party nor lose money."""
 
+import pytest
+
 from offnet.chain.tx import call
 from offnet.testing.world import MONTHLY, ONE_TIME, events
 
@@ -39,19 +41,11 @@ def _balance_slot(escrow, party: str, evm: str) -> int:
     return int.from_bytes(keccak(encode(["address", "bytes32"], [party, inner])), "big")
 
 
-def test_withdraw__nothing_to_withdraw__reverts(escrow):
-    escrow.refuse(
-        lambda: escrow.escrow.withdraw(escrow.seller.sender, escrow.token.address),
-        "EscrowNothingToWithdraw",
-        token=escrow.token.address,
-        party=escrow.seller.address,
-    )
-
-
-def test_withdraw__twice__the_second_has_nothing(escrow):
-    terms = escrow.open()
-    escrow.deliver(terms)
-    escrow.escrow.withdraw(escrow.seller.sender, escrow.token.address)
+@pytest.mark.parametrize("withdrawn_before", [False, True], ids=["never paid", "already withdrawn"])
+def test_withdraw__nothing_left__reverts(escrow, withdrawn_before):
+    if withdrawn_before:
+        escrow.deliver(escrow.open())
+        escrow.escrow.withdraw(escrow.seller.sender, escrow.token.address)
     escrow.refuse(
         lambda: escrow.escrow.withdraw(escrow.seller.sender, escrow.token.address),
         "EscrowNothingToWithdraw",
