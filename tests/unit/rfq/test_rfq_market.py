@@ -269,35 +269,28 @@ def test_award__in_steady_state__stays_within_the_award_budget(world, gas):
     gas.check("RfqMarket.award (3 commitments, steady state)", receipt.gas_used, budget=150_000)
 
 
-def test_award_quote__a_colluding_provider_names_another_buyer__reverts_and_changes_nothing(world):
-    """The seeded log proves the RFQ's buyer: a quote naming someone else cannot take the RFQ."""
+# A committed quote rewritten so that another party could award it: (the changed field, its value,
+# who sends the award).
+REWRITTEN_QUOTES = {
+    # A colluding provider names another buyer (an active member, so only the log replay can stop it).
+    "names another buyer": ("buyer", lambda w: w.sellers[1].address, lambda w: w.sellers[1]),
+    "in another token": ("token", lambda w: w.outsider.address, lambda w: w.buyer),
+}
+
+
+@pytest.mark.parametrize("case", REWRITTEN_QUOTES, ids=str)
+def test_award_quote__a_rewritten_quote__reverts_and_changes_nothing(world, case):
+    """The seeded log proves the RFQ's buyer and token: a quote naming others cannot take the RFQ."""
+    field, value, sender = REWRITTEN_QUOTES[case]
     rfq, _ = world.post_with_commitments(0)
     provider = world.sellers[0]
-    accomplice = world.sellers[1]  # an active member, so only the log replay can stop it
-    hijack = world.sign(replace(world.quote(rfq, provider), buyer=accomplice.address), provider)
-    world.market.commit(provider.sender, rfq, hijack)
+    rewritten = world.sign(replace(world.quote(rfq, provider), **{field: value(world)}), provider)
+    world.market.commit(provider.sender, rfq, rewritten)
     world.seal(rfq)
     log = [e.to_tuple() for e in world.market.log(rfq.rfq_id)]
     error = refused(
-        lambda: accomplice.sender.transact(
-            world.market.fn.awardQuote(hijack.quote.to_tuple(), hijack.signature, log)
-        )
-    )
-    mismatch = {"rfqId": rfq.rfq_id, "entries": 1, "given": 1}
-    assert (error.name, error.arguments) == ("QuoteLogMismatch", mismatch)
-    assert world.market.state(rfq.rfq_id).status is RfqStatus.OPEN
-
-
-def test_award_quote__a_quote_in_another_token__reverts(world):
-    rfq, _ = world.post_with_commitments(0)
-    provider = world.sellers[0]
-    other = world.sign(replace(world.quote(rfq, provider), token=world.outsider.address), provider)
-    world.market.commit(provider.sender, rfq, other)
-    world.seal(rfq)
-    log = [e.to_tuple() for e in world.market.log(rfq.rfq_id)]
-    error = refused(
-        lambda: world.buyer.sender.transact(
-            world.market.fn.awardQuote(other.quote.to_tuple(), other.signature, log)
+        lambda: sender(world).sender.transact(
+            world.market.fn.awardQuote(rewritten.quote.to_tuple(), rewritten.signature, log)
         )
     )
     mismatch = {"rfqId": rfq.rfq_id, "entries": 1, "given": 1}
