@@ -782,6 +782,17 @@ class EscrowWorld:
         batch, _ = self.submit(self.seller, [claim])
         return terms, claim, batch
 
+    def refuse_finality(
+        self, terms: OrderTerms, report: SlaReport, error: str, *, by: Party | None = None, **arguments: Any
+    ) -> ContractRevert:
+        """`by` (the seller by default) alone submits `report`; once its liveness window is over,
+        making it final under `terms` must revert with `error(arguments)` and change nothing."""
+        batch, _ = self.submit(by or self.seller, [report])
+        self.chain.advance_time(LIVENESS)
+        return self.refuse(
+            lambda: self.ledger.finalize(self.stranger.sender, terms, report, batch), error, **arguments
+        )
+
     def reported(self, terms: OrderTerms, report: SlaReport) -> Callable[[], Receipt]:
         """Both parties report the same fact; returns the call that finalises it at once (for a test
         that expects it to wait first)."""

@@ -127,23 +127,22 @@ def test_finalize_matched__different_contents__reverts_on_the_proof(ledger):
 def test_finalize__batch_of_a_member_outside_the_order__reverts(ledger):
     terms = ledger.open()
     report = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.other, [report])
-    ledger.chain.advance_time(LIVENESS)
-    ledger.refuse(
-        lambda: ledger.ledger.finalize(ledger.stranger.sender, terms, report, batch),
+    ledger.refuse_finality(
+        terms,
+        report,
         "SlaNotAParty",
         member=ledger.other.address,
+        by=ledger.other,
     )
 
 
 def test_finalize__terms_that_do_not_hash_to_the_order__revert(ledger):
     terms = ledger.open()
     report = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [report])
-    ledger.chain.advance_time(LIVENESS)
     cheaper = replace(terms, one_time_charge=1)
-    ledger.refuse(
-        lambda: ledger.ledger.finalize(ledger.stranger.sender, cheaper, report, batch),
+    ledger.refuse_finality(
+        cheaper,
+        report,
         "SlaOrderMismatch",
         orderId=terms.order_id(),
         termsHash=cheaper.order_id(),
