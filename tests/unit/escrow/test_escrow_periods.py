@@ -153,12 +153,8 @@ def test_period__more_than_40_periods_ahead_of_the_oldest_unsettled__waits(escro
     terms = delivered(escrow, term_months=45, prepaid_months=45, monthly_charge=MONTHLY // 10)
     escrow.until(escrow.period_end(terms, 41))
     report = escrow.period(terms, 41)
-    seller_batch, _ = escrow.submit(escrow.seller, [report])
-    buyer_batch, _ = escrow.submit(escrow.buyer, [report])
     escrow.refuse(
-        lambda: escrow.ledger.finalize_matched(
-            escrow.stranger.sender, terms, report, seller_batch, buyer_batch
-        ),
+        escrow.reported(terms, report),
         "EscrowPeriodBeyondWindow",
         orderId=terms.order_id(),
         period=41,

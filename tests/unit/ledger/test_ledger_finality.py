@@ -249,12 +249,8 @@ def test_finalize__period_reports__release_the_months_and_count_the_periods(ledg
 def test_finalize__period_of_an_undelivered_order__reverts(ledger):
     terms = ledger.open()
     report = ledger.period(terms, 1)
-    seller_batch, _ = ledger.submit(ledger.seller, [report])
-    buyer_batch, _ = ledger.submit(ledger.buyer, [report])
     ledger.refuse(
-        lambda: ledger.ledger.finalize_matched(
-            ledger.stranger.sender, terms, report, seller_batch, buyer_batch
-        ),
+        ledger.reported(terms, report),
         "EscrowNotDelivered",
         orderId=terms.order_id(),
     )
@@ -264,12 +260,8 @@ def test_finalize__period_beyond_the_term__is_an_invalid_report(ledger):
     terms = ledger.open()
     ledger.settle(terms, ledger.delivery(terms))
     report = ledger.period(terms, 13)
-    seller_batch, _ = ledger.submit(ledger.seller, [report])
-    buyer_batch, _ = ledger.submit(ledger.buyer, [report])
     ledger.refuse(
-        lambda: ledger.ledger.finalize_matched(
-            ledger.stranger.sender, terms, report, seller_batch, buyer_batch
-        ),
+        ledger.reported(terms, report),
         "SlaInvalidReport",
         reportId=report.report_id,
         kind=ReportKind.PERIOD,
