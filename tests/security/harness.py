@@ -3,12 +3,17 @@ function factories, snapshots, and a fingerprint of every piece of state a calle
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastrpc import Call, EventBook, FastRpc, FastSender, Functions, Mined, read_of
 
 from offnet.chain import Chain
 from offnet.exceptions import ContractRevert
 from offnet.market.notary import sign_contract_commitment
-from offnet.testing.world import World
+from offnet.market.quotes import SignedQuote
+from offnet.market.rfq import Rfq
+from offnet.market.types import OrderTerms
+from offnet.testing.world import Party, World
 
 
 class Harness:
@@ -53,6 +58,35 @@ class Harness:
             return self.senders[actor].transact(call)
         except ContractRevert as refused:
             return refused
+
+    def ok(self, actor: str, call: Call) -> Mined:
+        """Send `call` from `actor`, which must be mined."""
+        result = self.send(actor, call)
+        assert isinstance(result, Mined), result
+        return result
+
+    def committed(self, buyer: Party, seller: Party, nonce: int, contract_hash: bytes = bytes(32)):
+        """`buyer` posts a fresh RFQ and `seller`'s quote key commits a quote (carrying `contract_hash`)."""
+        w = self.world
+        rfq = w.rfq(buyer)
+        self.ok(buyer.address, self.market.postRfq(rfq.to_tuple()))
+        signed = w.sign(
+            replace(w.quote(rfq, seller, nonce=nonce), contract_hash=contract_hash), seller.quote_key
+        )
+        self.ok(
+            seller.quote_key.address, self.market.commitQuote(rfq.to_tuple(), seller.address, signed.digest)
+        )
+        return rfq, signed
+
+    def awarded(self, buyer: Party, seller: Party, rfq: Rfq, signed: SignedQuote) -> tuple[OrderTerms, Mined]:
+        """`buyer` awards `seller`'s committed quote (its deadline passed): the order's terms."""
+        mined = self.ok(
+            buyer.address,
+            self.market.award(
+                rfq.to_tuple(), signed.quote.to_tuple(), signed.signature, [(seller.address, signed.digest)]
+            ),
+        )
+        return signed.quote.order_terms(mined.timestamp), mined
 
     def fingerprint(self, order_ids: list[bytes] = (), rfq_ids: list[int] = (), reports: list = ()) -> tuple:
         """Balances, orders, RFQs, reports, members, keys, nonces, epochs, reputation, proposals."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
 import pytest
-from fastrpc import Call, Mined
+from fastrpc import Call
 from harness import Harness
 from tables import add_table
 
@@ -428,52 +428,30 @@ def context(harness: Harness) -> SimpleNamespace:
     w = h.world
     buyer, seller, other_seller, other_buyer = w.buyers[0], w.sellers[0], w.sellers[1], w.buyers[1]
 
-    def ok(actor: str, call: Call) -> Mined:
-        result = h.send(actor, call)
-        assert isinstance(result, Mined), result
-        return result
-
-    def committed(nonce: int, contract_hash: bytes = bytes(32)):
-        rfq = w.rfq(buyer)
-        ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
-        quote = replace(w.quote(rfq, seller, nonce=nonce), contract_hash=contract_hash)
-        signed = w.sign(quote, seller.quote_key.account)
-        ok(seller.quote_key.address, h.market.commitQuote(rfq.to_tuple(), seller.address, signed.digest))
-        return rfq, signed
-
-    def awarded(rfq, signed):
-        mined = ok(
-            buyer.address,
-            h.market.award(
-                rfq.to_tuple(), signed.quote.to_tuple(), signed.signature, [(seller.address, signed.digest)]
-            ),
-        )
-        return signed.quote.order_terms(mined.timestamp), mined
-
     sealed = seal_contract({"price": "secret"}, salt=b"\x07" * 32)
-    rfq, signed = committed(1, sealed.commitment)
-    plain_rfq, plain_signed = committed(3)
+    rfq, signed = h.committed(buyer, seller, 1, sealed.commitment)
+    plain_rfq, plain_signed = h.committed(buyer, seller, 3)
     expired_rfq = w.rfq(buyer)
-    ok(buyer.address, h.market.postRfq(expired_rfq.to_tuple()))
+    h.ok(buyer.address, h.market.postRfq(expired_rfq.to_tuple()))
     h.rpc.advance_time(expired_rfq.deadline + 1 - h.rpc.now())  # quotes are awarded once sealed
-    terms, mined = awarded(rfq, signed)
-    plain_terms, _ = awarded(plain_rfq, plain_signed)
+    terms, mined = h.awarded(buyer, seller, rfq, signed)
+    plain_terms, _ = h.awarded(buyer, seller, plain_rfq, plain_signed)
     # An amendment notarised later with both parties' signatures (the notary's stored record).
     amendment = seal_contract({"price": "amended"}, salt=b"\x08" * 32).commitment
-    ok(w.outsider.address, h.notarise_call(terms, amendment, buyer, seller))
+    h.ok(w.outsider.address, h.notarise_call(terms, amendment, buyer, seller))
     report = SlaReport(
         terms.order_id(), ReportKind.ORDER_COMPLETED, 0, mined.timestamp + 5 * DAY, mined.timestamp
     )
     batch = Batch.of(seller.address, [report])
-    ok(seller.oracle_key.address, h.ledger.submit(batch.lane_id, [report.to_tuple()]))
+    h.ok(seller.oracle_key.address, h.ledger.submit(batch.lane_id, [report.to_tuple()]))
     open_rfq = w.rfq(buyer)
-    ok(buyer.address, h.market.postRfq(open_rfq.to_tuple()))
+    h.ok(buyer.address, h.market.postRfq(open_rfq.to_tuple()))
     open_signed = w.sign(w.quote(open_rfq, seller, nonce=2), seller.quote_key.account)
-    ok(
+    h.ok(
         seller.quote_key.address,
         h.market.commitQuote(open_rfq.to_tuple(), seller.address, open_signed.digest),
     )
-    ok(
+    h.ok(
         w.council.address,
         h.registry.propose(
             w.registry.address, bytes.fromhex(h.registry.suspend(other_seller.address).data[2:])
