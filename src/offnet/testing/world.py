@@ -757,6 +757,12 @@ class EscrowWorld:
             self.escrow.acknowledge(self.seller.sender, terms)
         return terms
 
+    def delivered(self, **overrides: Any) -> OrderTerms:
+        """An order opened (see `open`) and delivered on time, settled by both parties' reports."""
+        terms = self.open(**overrides)
+        self.deliver(terms)
+        return terms
+
     def order(self, terms: OrderTerms) -> Any:
         return self.escrow.order(terms.order_id())
 

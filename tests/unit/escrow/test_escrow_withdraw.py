@@ -8,8 +8,7 @@ from offnet.testing.world import MONTHLY, ONE_TIME, events
 
 
 def test_withdraw__sends_the_whole_balance_and_leaves_the_slot_open(escrow, gas, evm):
-    terms = escrow.open()
-    escrow.deliver(terms)
+    escrow.delivered()
     receipt = escrow.escrow.withdraw(escrow.seller.sender, escrow.token.address)
     assert [dict(e) for e in events(escrow.escrow, receipt, "Withdrawn")] == [
         {
@@ -55,8 +54,7 @@ def test_withdraw__nothing_left__reverts(escrow, withdrawn_before):
 
 
 def test_withdraw_to__zero_address__reverts(escrow):
-    terms = escrow.open()
-    escrow.deliver(terms)
+    escrow.delivered()
     escrow.refuse(
         lambda: escrow.escrow.withdraw(escrow.seller.sender, escrow.token.address, "0x" + "00" * 20),
         "EscrowZeroAddress",
