@@ -387,15 +387,6 @@ def test_award__price_changed_after_commitment__reverts_uncommitted(world):
     )
 
 
-def test_award__quote_for_another_rfq__reverts(world):
-    rfq, signed = world.post_with_commitments(1)
-    other = world.rfq(request="quote-request-2")
-    world.market.post(world.buyer.sender, other)
-    error = refused(lambda: world.award(other, signed[0]))
-    assert error.name == "QuoteNotForRfq"
-    assert (error.arguments["rfqId"], error.arguments["quoteRfqId"]) == (other.rfq_id, rfq.rfq_id)
-
-
 def test_award__truncated_log__reverts(world):
     rfq, signed = world.post_with_commitments(3)
     short = world.market.log(rfq.rfq_id)[:2]
