@@ -110,33 +110,35 @@ def test_dispute_conflict__two_contents_for_one_fact__blocks_both(ledger):
         )
 
 
-def test_dispute_conflict__same_content__reverts(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    seller_batch, _ = ledger.submit(ledger.seller, [claim])
-    buyer_batch, _ = ledger.submit(ledger.buyer, [claim])
-    ledger.refuse(
-        lambda: ledger.ledger.dispute_conflict(
-            ledger.stranger.sender, terms, claim, seller_batch, claim, buyer_batch
-        ),
+# Pairs that are no conflict: (the buyer's report against the seller's delivery claim, the error,
+# its arguments).
+NO_CONFLICT = {
+    "same content": (
+        lambda w, terms: w.delivery(terms),
         "SlaNoConflict",
-        reportId=claim.report_id,
-    )
+        lambda claim, other: {"reportId": claim.report_id},
+    ),
+    "different facts": (
+        lambda w, terms: w.period(terms, 1),
+        "SlaDifferentReports",
+        lambda claim, other: {"reportIdA": claim.report_id, "reportIdB": other.report_id},
+    ),
+}
 
 
-def test_dispute_conflict__different_facts__reverts(ledger):
+@pytest.mark.parametrize("case", NO_CONFLICT, ids=str)
+def test_dispute_conflict__no_conflict__reverts(ledger, case):
+    buyers_report, error, arguments = NO_CONFLICT[case]
     terms = ledger.open()
-    delivery = ledger.delivery(terms)
-    month = ledger.period(terms, 1)
-    seller_batch, _ = ledger.submit(ledger.seller, [delivery])
-    buyer_batch, _ = ledger.submit(ledger.buyer, [month])
+    claim, other = ledger.delivery(terms), buyers_report(ledger, terms)
+    seller_batch, _ = ledger.submit(ledger.seller, [claim])
+    buyer_batch, _ = ledger.submit(ledger.buyer, [other])
     ledger.refuse(
         lambda: ledger.ledger.dispute_conflict(
-            ledger.stranger.sender, terms, delivery, seller_batch, month, buyer_batch
+            ledger.stranger.sender, terms, claim, seller_batch, other, buyer_batch
         ),
-        "SlaDifferentReports",
-        reportIdA=delivery.report_id,
-        reportIdB=month.report_id,
+        error,
+        **arguments(claim, other),
     )
 
 
