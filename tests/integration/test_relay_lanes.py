@@ -1,4 +1,4 @@
-"""The relay's ring of ledger lanes on a real anvil with a real SQLite outbox.
+"""The relay's ring of ledger lanes on a real anvil with a real outbox (SQLite and PostgreSQL).
 
 A batch goes into the first lane of the ring whose reports are all final; with every lane in use it
 takes a fresh lane of its own; a lane the ledger still holds busy (its batch within the liveness
@@ -11,11 +11,11 @@ import pytest
 
 from offnet.chain import Sender
 from offnet.chain.connect import connect
-from offnet.market.codec import report_to_json
-from offnet.market.types import PeriodMetrics, ReportKind, SlaReport
+from offnet.market.codec import report_to_json, terms_to_json
+from offnet.market.types import OrderStatus, PeriodMetrics, ReportKind, SlaReport
 from offnet.oracle.relay import ReportRelay
 from offnet.oracle.store import Store
-from offnet.testing.world import World
+from offnet.testing.world import World, delivery_report, refuses
 
 pytestmark = pytest.mark.anvil
 
@@ -35,11 +35,11 @@ def _lanes_of_new_batches(ledger, from_block: int) -> list[int]:
     return [e.args.lane for e in ledger.logs("BatchSubmitted", from_block=from_block)]
 
 
-def test_relay_lanes__ring_then_fresh_lane_then_reuse_and_busy_lane_skipped(anvil, tmp_path):
+def test_relay_lanes__ring_then_fresh_lane_then_reuse_and_busy_lane_skipped(anvil, database):
     world = World.create(anvil, "relay-lanes", keys=False, liveness_window=LIVENESS)
     suite, member = world.suite, world.seller.account
     chain = connect(rpc=anvil.url)
-    store = Store(f"sqlite:///{tmp_path / 'oracle.db'}")
+    store = Store(database)
     relay = ReportRelay(
         store,
         chain,
@@ -80,3 +80,30 @@ def test_relay_lanes__ring_then_fresh_lane_then_reuse_and_busy_lane_skipped(anvi
     submitted = suite.ledger.logs("ReportSubmitted")
     assert sorted(e.args.key for e in submitted) == [1, 2, 3, 4, 5, 6]  # each report once
     assert len(store.reports_with_status("confirmed")) == 1 and not store.reports_with_status("pending")
+
+
+def test_seller_relay_holds_its_delivery__the_buyers_cancellation_waits_until_it_is_final(anvil, tmp_path):
+    world = World.create(anvil, "relay-hold", keys=False, liveness_window=LIVENESS)
+    suite, seller, buyer = world.suite, world.seller, world.buyer
+    order = world.open_order()
+    suite.escrow.acknowledge(seller.sender, order.terms)
+    chain = connect(rpc=anvil.url)
+    store = Store(f"sqlite:///{tmp_path / 'hold.db'}")
+    store.save_order("0x" + order.order_id.hex(), 1, "seller", terms_to_json(order.terms), "buyer")
+    relay = ReportRelay(store, chain, suite.ledger, Sender(chain, seller.account), seller.address)
+
+    # The seller's oracle reports the delivery; the buyer asks to cancel while it is in its window.
+    delivered = delivery_report(order.terms, anvil.now())
+    store.queue_reports([report_to_json(delivered)])
+    relay.submit_pending()
+    assert relay.hold_pass() == 1 and relay.hold_pass() == 0  # held once
+    assert [e.args.reportId for e in suite.ledger.logs("ReportHeld")] == [delivered.report_id]
+    suite.escrow.cancel(buyer.sender, order.terms)  # the request: it takes effect CANCEL_NOTICE later
+    anvil.advance_time(suite.escrow.fn.CANCEL_NOTICE().call() + 1)
+    with refuses("EscrowReportPending"):
+        suite.escrow.cancel(buyer.sender, order.terms)
+
+    # Once final (the window is shorter than the notice), the delivery is paid and the order lives on.
+    assert relay.finalize_due() == 1
+    assert suite.escrow.order(order.order_id).status == OrderStatus.ACTIVE
+    assert suite.escrow.money_flow(order.order_id).released > 0

@@ -23,11 +23,11 @@ from offnet.testing.world import World
 pytestmark = pytest.mark.anvil
 
 
-def test_shallow_reorg__the_vanished_batch_is_sent_again_and_lands_once(anvil, tmp_path):
+def test_shallow_reorg__the_vanished_batch_is_sent_again_and_lands_once(anvil, database):
     world = World.create(anvil, "relay-reorg", keys=False)
     suite, member = world.suite, world.seller.account
     chain = connect(rpc=anvil.url, confirmations=2)  # the relay's own connection: 2 blocks deep
-    store = Store(f"sqlite:///{tmp_path / 'oracle.db'}")
+    store = Store(database)
     reports = [
         SlaReport(bytes(32), ReportKind.PERIOD, k, metrics=PeriodMetrics(999_000, 5_000, 1, 0, 0))
         for k in (1, 2, 3)

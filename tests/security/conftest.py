@@ -35,12 +35,16 @@ def pytest_terminal_summary(terminalreporter) -> None:
             terminalreporter.write_line(line)
 
 
+CAMPAIGN_GENESIS = 1_796_431_800  # 2026-12-05T00:50:00Z
+
+
 @pytest.fixture(scope="module")
 def harness() -> Iterator[Harness]:
-    """The suite on an anvil of the module's own behind the lean RPC path: its clock starts at the
-    wall clock whatever other tests did to the session's node (the campaign's coverage depends on
-    when its months fall), and it is stopped after the module."""
-    with connect("anvil") as node:
+    """The suite on an anvil of the module's own behind the lean RPC path, stopped after the module.
+    Its clock is fixed (CAMPAIGN_GENESIS, one second a block), whatever other tests did to the
+    session's node and whatever the date: the derandomised campaign then takes the same steps on
+    every run, its months falling on the same calendar days."""
+    with connect("anvil", genesis_time=CAMPAIGN_GENESIS) as node:
         world = build_world(node, prefix="anvil-sec")
         yield Harness(node, world)
 

@@ -206,7 +206,8 @@ class FastRpc:
             raise RpcError(f"evm_revert({snapshot_id}) refused")
 
     def advance_time(self, seconds: int) -> None:
-        self.request("evm_increaseTime", [int(seconds)])
+        # The next block's timestamp, set exactly: a node on a fixed clock ignores evm_increaseTime.
+        self.request("evm_setNextBlockTimestamp", [self.now() + int(seconds)])
         self.request("evm_mine", [])
 
 

@@ -68,6 +68,17 @@ class Chain:
             self.evm_build = select_build(probe(self.w3), f"chain {self.chain_id} at {self.url or self.kind}")
         return self.evm_build
 
+    def probe_head(self, timeout: float = 2.0) -> int:
+        """The chain's head in one quick request, no retries (a health probe must answer fast)."""
+        if self.url is None:
+            return self.w3.eth.block_number
+        import httpx
+
+        body = {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}
+        response = httpx.post(self.url, json=body, timeout=timeout)
+        response.raise_for_status()
+        return int(response.json()["result"], 16)
+
     def now(self) -> int:
         """Timestamp of the latest block."""
         return int(self.w3.eth.get_block("latest")["timestamp"])

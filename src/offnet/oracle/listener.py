@@ -30,17 +30,18 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from offnet import __version__
 from offnet.exceptions import SonataRefusal
 from offnet.oracle.committer import Committer, StorageBusy
-from offnet.oracle.store import Store
+from offnet.oracle.store import ID, Store
 from offnet.sonata.auth import BearerVerifier, TokenIssuer, notification_scope, token_response
 from offnet.sonata.errors import refusal_response
 from offnet.sonata.models import ANY_MEDIA_TYPE_EVENTS, SONATA_APIS, SonataApi, parse_notification
 
 MAX_BODY_BYTES = 64 * 1024
-MAX_ID = 128  # the longest event, resource or item id stored
+MAX_ID = ID  # the longest event, resource or item id stored
 BODY_TIMEOUT = 10.0  # seconds to receive a whole body once its head arrived
 HEADER_TIMEOUT = 10.0  # seconds for a request head to arrive (on a new or a kept-alive connection)
 STORE_TIMEOUT = 5.0  # seconds an event may wait for its group commit before the peer is told to retry
 RETRY_AFTER = "5"
+CONCURRENT_CONNECTIONS = 1024  # beyond this the listener answers 503
 SIGNED_QUOTE_SCOPE = "offnetSignedQuotes"  # static peer-oracle tokens carry every scope
 OPERATIONS_SCOPE = "offnetOperations"
 
@@ -90,6 +91,23 @@ class GuardedH11(H11Protocol):
     def _expire(self) -> None:
         if self.cycle is self._armed_cycle and not self.transport.is_closing():
             self.transport.close()  # no new request head since the deadline was set
+
+
+def http_server(app: FastAPI, host: str, port: int):
+    """The uvicorn server of one of the oracle's applications (head deadline, concurrency limit)."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=GuardedH11,
+        log_level="warning",
+        lifespan="off",
+        limit_concurrency=CONCURRENT_CONNECTIONS,
+        timeout_keep_alive=5,
+    )
+    return uvicorn.Server(config)
 
 
 # SignedQuotes(buyer member, rfq id) -> the signed quote JSON for that buyer, or None.
@@ -223,19 +241,17 @@ def create_listener_app(
             except Exception as exc:  # any malformed body (bad JSON, too deep, wrong shape) is the sender's
                 return refuse("invalid", 400, "invalidBody", _reason(exc))
             item_id = envelope.item_id
-            too_long = [
-                name
-                for name, value in (
-                    ("eventId", data["eventId"]),
-                    ("event.id", data["event"]["id"]),
-                    ("item id", item_id),
-                )
-                if value is not None and len(str(value)) > MAX_ID
-            ]
+            ids = [("eventId", data["eventId"]), ("event.id", data["event"]["id"]), ("item id", item_id)]
+            ids = [(name, str(value)) for name, value in ids if value is not None]
+            too_long = [name for name, value in ids if len(value) > MAX_ID]
             if too_long:
                 return refuse(
                     "invalid", 400, "invalidBody", f"{', '.join(too_long)} longer than {MAX_ID} characters"
                 )
+            # A NUL character is the one text a PostgreSQL column cannot hold: refused on either database.
+            nul = [name for name, value in ids if "\x00" in value]
+            if nul:
+                return refuse("invalid", 400, "invalidBody", f"{', '.join(nul)} holds a NUL character")
             try:
                 stored = await committer.execute(
                     lambda c: store.record_event(sender, api.name, data, item_id, conn=c),

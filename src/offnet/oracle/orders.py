@@ -49,6 +49,9 @@ class OrderBook:
         self.escrow = escrow
         self.sender = sender
         self._accepted: set[str] = set()  # our sales the escrow knows we acknowledged
+        # (peer, product order id) -> order id: a link is made once and never changes, so a ticket
+        # about an order seen before costs no database read (tickets come by the thousand).
+        self._linked: dict[tuple[str, str], str] = {}
 
     def sync(self) -> int:
         """Learn the orders opened for us (as seller or buyer) from OrderOpened events."""
@@ -148,7 +151,8 @@ class OrderBook:
         return self.store.order(order_id=order["order_id"])
 
     async def for_ticket(self, peer: str, client: SonataClient, ticket: TroubleTicket) -> dict:
-        """The offnet order a ticket is about: one of `peer`'s product orders that is ours. Raises
+        """The offnet order a ticket is about (its `order_id` at least): one of `peer`'s product orders
+        that is ours. Raises
         LookupError (the event is retried) until it is known.
 
         A ticket's notification can arrive before its product order was linked to the chain (events
@@ -156,8 +160,15 @@ class OrderBook:
         """
         related = [e.id for e in (ticket.relatedEntity or [])]
         for product_order_id in related:
-            order = self.store.order(sonata_peer=peer, product_order_id=product_order_id)
+            known = self._linked.get((peer, product_order_id))
+            if known is not None:
+                return {"order_id": known}
+        for product_order_id in related:
+            order = await asyncio.to_thread(
+                self.store.order, sonata_peer=peer, product_order_id=product_order_id
+            )
             if order is not None:
+                self._remember(peer, product_order_id, order)
                 return order
         for product_order_id in related:
             try:
@@ -168,10 +179,16 @@ class OrderBook:
                 continue  # the peer answered with another document than the one asked for
             order = await self.for_product_order(peer, product_order)
             if order is not None:
+                self._remember(peer, product_order_id, order)
                 return order
         raise LookupError(
             f"trouble ticket {ticket.id} relates to no offnet order of {peer} known yet ({', '.join(related)})"
         )
+
+    def _remember(self, peer: str, product_order_id: str, order: dict) -> None:
+        if len(self._linked) > 100_000:
+            self._linked.clear()
+        self._linked[(peer, product_order_id)] = order["order_id"]
 
     @staticmethod
     def committed_date(order: dict, product_order: ProductOrder) -> str | None:

@@ -36,7 +36,7 @@ from offnet.chain.tx import Sender, as_revert
 from offnet.exceptions import BroadcastUnknown, ContractRevert, InvalidInput, TransactionRejected
 from offnet.market.codec import report_from_json, terms_from_json, to_hex
 from offnet.market.ledger import Batch, LedgerClient, default_lane
-from offnet.market.types import REPORT_ABI, ReportStatus, SlaReport
+from offnet.market.types import REPORT_ABI, ReportKind, ReportStatus, SlaReport
 from offnet.oracle.store import Store
 
 log = logging.getLogger("offnet.oracle.relay")
@@ -299,16 +299,10 @@ class ReportRelay:
             if status == ReportStatus.DISPUTED:
                 self.store.set_report_status([row["report_id"]], "disputed")  # the council decides
                 continue
-            root = row["batch_root"]
-            if root not in batches:
-                rows = self.store.batch_reports(root)
-                batches[root] = Batch.of(
-                    self.member,
-                    [report_from_json(json.loads(r["payload"])) for r in rows],
-                    row["batch_lane"],
-                )
             try:
-                self.ledger.finalize(self.oracle, terms_from_json(order["terms"]), report, batches[root])
+                self.ledger.finalize(
+                    self.oracle, terms_from_json(order["terms"]), report, self._batch(row, batches)
+                )
             except ContractRevert as refused:
                 log.warning("finalize %s refused: %s", row["report_id"], refused.describe())
                 self.store.postpone([row["report_id"]], now + 600)
@@ -317,6 +311,40 @@ class ReportRelay:
             finalized += 1
         self.stats.finalized += finalized
         return finalized
+
+    def _batch(self, row: dict, batches: dict[str, Batch]) -> Batch:
+        """The batch an outbox row went out in (rebuilt from the outbox once per pass, for its proof)."""
+        root = row["batch_root"]
+        if root not in batches:
+            rows = self.store.batch_reports(root)
+            batches[root] = Batch.of(
+                self.member, [report_from_json(json.loads(r["payload"])) for r in rows], row["batch_lane"]
+            )
+        return batches[root]
+
+    def hold_pass(self, now: int | None = None) -> int:
+        """Hold our completion reports as sellers within their liveness window: until the delivery is
+        final, the escrow refuses the buyer's cancellation and non-delivery claim (SlaLedger.hold), so
+        no timeout can overtake a delivery we reported. Returns how many were held."""
+        now = self.chain.now() if now is None else now
+        held = 0
+        batches: dict[str, Batch] = {}
+        for row in self.store.reports_to_hold(ReportKind.ORDER_COMPLETED, now):
+            order = self.store.order(order_id=row["order_id"])
+            if order is None or order["role"] != "seller":
+                self.store.mark_held([row["report_id"]])  # only a seller needs its delivery held
+                continue
+            report = report_from_json(json.loads(row["payload"]))
+            try:
+                self.ledger.hold(
+                    self.oracle, terms_from_json(order["terms"]), report, self._batch(row, batches)
+                )
+            except ContractRevert as refused:  # final or disputed already, or the window is over
+                log.info("hold %s not needed: %s", row["report_id"], refused.describe())
+            else:
+                held += 1
+            self.store.mark_held([row["report_id"]])
+        return held
 
 
 def _describe(exc: Exception) -> str:

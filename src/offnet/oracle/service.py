@@ -8,9 +8,10 @@
   relay    (oracle.relay)      outbox -> SlaLedger batches (pipelined) -> confirmations -> finalisation
 
 Every duty is supervised (oracle.supervisor): it runs in its own loop, fails alone, retries with
-backoff, and /healthz reports its last success. Chain duties never wait on a peer's I/O. Each step
-is idempotent and keyed by content (event ids, RFQ ids, report ids), so the oracle can be stopped
-anywhere, even by kill -9, and resumes from its database.
+backoff, and /healthz reports its last success. Chain duties never wait on a peer's I/O. Replicas
+sharing one database all serve the listener; the duties run only in the one holding the database's
+leadership lock (oracle.leader). Each step is idempotent and keyed by content (event ids, RFQ ids,
+report ids), so the oracle can be stopped anywhere, even by kill -9, and resumes from its database.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from offnet.oracle.buyer import BuyerDesk
 from offnet.oracle.committer import Committer
 from offnet.oracle.config import OracleConfig
 from offnet.oracle.events import ChainClock, EventHandler
-from offnet.oracle.listener import GuardedH11, Peer, create_admin_app, create_listener_app
+from offnet.oracle.leader import Leader, leader_lock
+from offnet.oracle.listener import Peer, create_admin_app, create_listener_app, http_server
 from offnet.oracle.orders import OrderBook
 from offnet.oracle.peers import SELF, PeerClients
 from offnet.oracle.redact import redact
@@ -40,8 +42,7 @@ from offnet.oracle.worker import Worker
 from offnet.sonata.auth import TokenIssuer
 
 log = logging.getLogger("offnet.oracle")
-
-CONCURRENT_CONNECTIONS = 1024  # beyond this the listener answers 503
+COALESCE = 0.02  # seconds between woken passes of the events and submit duties
 
 
 class Oracle:
@@ -106,6 +107,7 @@ class Oracle:
         )
         self.supervisor = Supervisor()
         self._add_duties()
+        self.leader = Leader(leader_lock(config.database))
         notifiers = [Peer(p.name, p.inbound_token.read(), p.member) for p in config.peers]
         if config.seller:
             notifiers.append(Peer(SELF, config.seller.notification_token.read()))
@@ -142,11 +144,14 @@ class Oracle:
         fast, poll = 0.25, self.config.poll_interval
         chain = asyncio.to_thread
         duties = [
-            Duty("events", self.worker.pass_, fast),  # peers' Sonata APIs
+            Duty("events", self.worker.pass_, fast, min_gap=COALESCE),  # peers' Sonata APIs
             Duty("subscriptions", self._subscribe, max(poll, 5.0)),  # our own Sonata system's hubs
             Duty("orders", lambda: chain(self.orders.sync), poll),
             Duty(
-                "submit", lambda: chain(self.relay.submit_pass), min(fast, max(self.config.batch_wait, 0.05))
+                "submit",
+                lambda: chain(self.relay.submit_pass),
+                min(fast, max(self.config.batch_wait, 0.05)),
+                min_gap=COALESCE,
             ),
             Duty("confirm", lambda: chain(self.relay.confirm_pass), fast),
             Duty("finalize", lambda: chain(self.relay.finalize_due), poll),
@@ -158,9 +163,26 @@ class Oracle:
             duties.append(Duty("close rfqs", self.buyer.close_due, poll))
         if self.seller is not None:
             duties.append(Duty("periods", self.seller.report_periods, poll))
+            duties.append(Duty("hold", lambda: chain(self.relay.hold_pass), poll))
         for duty in duties:
             duty.stuck_after = self.config.stuck_after
             self.supervisor.add(duty)
+
+    async def _elected(self) -> None:
+        """Taking over: settle what the outbox says was sent, read the key's nonce from the node again,
+        then run the duties."""
+        self.chain.forget_nonce(self.sender.address)
+        try:
+            await asyncio.to_thread(self.relay.recover)
+        except Exception as exc:  # the confirm duty settles them once the chain answers
+            log.warning("recovery of the outbox deferred: %s", redact(f"{exc.__class__.__name__}: {exc}"))
+        if self.config.autonomous:
+            self.supervisor.start()
+
+    async def _deposed(self) -> None:
+        log.error("leadership lost: the duties stop here (another process takes them over)")
+        await self.supervisor.stop()
+        await self.worker.drain()
 
     async def _subscribe(self) -> None:
         if self.seller is not None:
@@ -176,12 +198,14 @@ class Oracle:
     async def health(self) -> tuple[bool, dict]:
         """Each duty's last success, the backlog (dead letters included) and the chain's head."""
         healthy, duties = self.supervisor.report()
-        report: dict = {"member": self.member, "duties": duties}
+        if not self.leader.active:  # a standby runs no duty: none of them is stuck
+            healthy, duties = True, {}
+        report: dict = {"member": self.member, "leader": self.leader.as_dict(), "duties": duties}
         report["backlog"] = await asyncio.to_thread(self.store.counts)
         try:
             report["chain"] = {
                 "chainId": self.chain.chain_id,
-                "block": await asyncio.to_thread(_probe_block, self.chain),
+                "block": await asyncio.to_thread(self.chain.probe_head),
             }
         except Exception as exc:  # the reason, never the RPC URL (it may carry an API key)
             healthy = False
@@ -192,7 +216,10 @@ class Oracle:
 
     async def tick(self) -> None:
         """One whole pass of every duty, one after another, each failing alone (the demo's lockstep
-        story and the tests): events are handled to the end, the outbox is sent and confirmed."""
+        story and the tests): events are handled to the end, the outbox is sent and confirmed. Nothing
+        runs unless this process leads the database."""
+        if not await self.leader.try_lead(self._elected):
+            return
         overrides = {
             "events": self.worker.run_once,
             "submit": lambda: asyncio.to_thread(self.relay.submit_pending),
@@ -215,56 +242,33 @@ class Oracle:
     async def serve(self) -> None:
         """Serve the listener (and the admin address) and run the duties until stopped (SIGTERM:
         graceful, the passes under way finish first)."""
-        import uvicorn
-
-        servers = [(self.app, self.config.listen_host, self.config.listen_port)]
+        self._servers = [http_server(self.app, self.config.listen_host, self.config.listen_port)]
         if self.admin_app is not None:
-            servers.append((self.admin_app, self.config.admin.listen_host, self.config.admin.listen_port))
-        self._servers = [
-            uvicorn.Server(
-                uvicorn.Config(
-                    app,
-                    host=host,
-                    port=port,
-                    http=GuardedH11,
-                    log_level="warning",
-                    lifespan="off",
-                    limit_concurrency=CONCURRENT_CONNECTIONS,
-                    timeout_keep_alive=5,
-                )
-            )
-            for app, host, port in servers
-        ]
+            admin = self.config.admin
+            self._servers.append(http_server(self.admin_app, admin.listen_host, admin.listen_port))
         # Duties and database calls run on threads: enough of them that a slow chain call never
         # keeps /healthz or the listener's writes waiting for a free one.
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(64, thread_name_prefix="offnet-oracle")
         )
-        await asyncio.to_thread(self.relay.recover)
-        if self.config.autonomous:
-            self.supervisor.start()
+        leading = (
+            asyncio.create_task(self.leader.run(self._elected, self._deposed), name="leadership")
+            if self.config.autonomous
+            else None
+        )
         try:
             await asyncio.gather(*(server.serve() for server in self._servers))
         finally:
+            self.leader.stop()
+            if leading is not None:
+                await leading
             await self.supervisor.stop()
             await self.worker.drain()
             await self.peers.aclose()
             self.committer.close()
+            self.leader.release()
 
     def request_exit(self) -> None:
         """Stop serving and running duties (what SIGTERM does)."""
         for server in self._servers:
             server.should_exit = True
-
-
-def _probe_block(chain: Chain) -> int:
-    """The chain's head in one quick request, no retries (a health probe must answer fast)."""
-    if chain.url is None:
-        return chain.w3.eth.block_number
-    import httpx
-
-    response = httpx.post(
-        chain.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}, timeout=2.0
-    )
-    response.raise_for_status()
-    return int(response.json()["result"], 16)

@@ -23,12 +23,14 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     func,
@@ -40,10 +42,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
+from offnet.exceptions import InvalidInput
+
 metadata = MetaData()
 
-# Sizes peers cannot exceed: the listener refuses longer identifiers before they get here.
+# The longest identifier a peer's document may carry (event, resource, item, quote, product order ids):
+# the listener refuses longer ones with a 400, and the store refuses them everywhere else.
 ID = 128
+ERROR_CHARS = 500  # last_error keeps the start of a reason
 EVENT_STATES = ("received", "done", "dead")
 REPORT_STATES = ("pending", "submitted", "confirmed", "final", "disputed", "rejected", "dead")
 
@@ -66,6 +72,7 @@ events = Table(
     Column("retry_until", BigInteger, nullable=False),  # after this, a failing event is a dead letter
     Column("last_error", Text),
     UniqueConstraint("peer", "event_id", name="uq_events_peer_event"),
+    Index("ix_events_status_due", "status", "next_attempt_at"),  # the worker's claim
 )
 
 outbox = Table(
@@ -90,7 +97,13 @@ outbox = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("confirmed_at", BigInteger),
     Column("due_at", BigInteger),  # chain time after which finalize may be tried (batch time + liveness)
+    Column("held", Boolean, nullable=False, default=False),  # a completion we held at the ledger (or tried)
     Column("last_error", Text),
+    # Every pass of the relay asks by status: without these each one reads the whole outbox.
+    Index("ix_outbox_status_created", "status", "created_at"),
+    Index("ix_outbox_status_due", "status", "due_at"),
+    Index("ix_outbox_status_lane", "status", "batch_lane"),
+    Index("ix_outbox_batch_root", "batch_root"),
 )
 
 orders = Table(
@@ -177,6 +190,22 @@ chain_cursors = Table(  # the next block to read, per chain watcher
 )
 
 
+# One statement for a whole batch (executemany), not one built per report.
+_MARK_SUBMITTED = (
+    update(outbox)
+    .where(outbox.c.report_id == bindparam("rid"))
+    .values(
+        status="submitted",
+        tx_hash=bindparam("tx"),
+        nonce=bindparam("nonce"),
+        batch_root=bindparam("root"),
+        batch_index=bindparam("index"),
+        batch_lane=bindparam("lane"),
+        attempts=outbox.c.attempts + 1,
+    )
+)
+
+
 @dataclass(frozen=True)
 class StoredEvent:
     """An event row, as the worker handles it."""
@@ -191,6 +220,27 @@ class StoredEvent:
     event_time: str
     attempts: int
     body: dict
+
+
+def checked(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` for a row of `table`, refused (InvalidInput, stored nowhere) when a text value does
+    not fit its column or holds a NUL character: PostgreSQL refuses both, SQLite would keep them, so
+    the oracle refuses them the same way on either database, in one line."""
+    for name, value in values.items():
+        if not isinstance(value, str):
+            continue
+        column = table.c[name]
+        length = getattr(column.type, "length", None)
+        if length is not None and len(value) > length:
+            raise InvalidInput(f"{table.name}.{name} longer than {length} characters: {value[:40]!r}...")
+        if "\x00" in value:
+            raise InvalidInput(f"{table.name}.{name} holds a NUL character: {value[:40]!r}")
+    return values
+
+
+def error_text(reason: str) -> str:
+    """A failure's reason as stored: its start, NUL characters shown escaped (PostgreSQL refuses them)."""
+    return reason.replace("\x00", "\\x00")[:ERROR_CHARS]
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -218,10 +268,16 @@ class Store:
 
     def __init__(self, url: str):
         self.url = url
-        self.engine: Engine = create_engine(database_url(url), future=True, pool_pre_ping=True)
+        self._insert_ignore_statements: dict[str, Any] = {}
+        url = database_url(url)
+        # A server's connection may have gone away between uses (pinged on checkout); a file's cannot.
+        self.engine: Engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         metadata.create_all(self.engine)
+        for table in metadata.sorted_tables:  # a database made before an index was added gets it too
+            for index in table.indexes:
+                index.create(self.engine, checkfirst=True)
 
     @property
     def dialect(self) -> str:
@@ -239,10 +295,16 @@ class Store:
                 yield own
 
     def _insert_ignore(self, conn: Connection, table: Table, values: dict[str, Any]) -> bool:
-        """Insert unless the row's unique key exists; True when a row was inserted."""
-        dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-        result = conn.execute(dialect_insert(table).values(**values).on_conflict_do_nothing())
-        return result.rowcount == 1
+        """Insert unless the row's unique key exists; True when a row was inserted.
+
+        Told by the row RETURNING its key, not by the row count: PostgreSQL reports no count for an
+        insert that returns rows (SQLAlchemy asks for the generated key), SQLite does."""
+        statement = self._insert_ignore_statements.get(table.name)
+        if statement is None:  # built once per table: the values go as parameters
+            dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+            statement = dialect_insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+            self._insert_ignore_statements[table.name] = statement
+        return conn.execute(statement, checked(table, values)).first() is not None
 
     # --- events -------------------------------------------------------------------------------------
 
@@ -358,7 +420,10 @@ class Store:
                 update(events)
                 .where(events.c.id == event_row)
                 .values(
-                    attempts=attempts, status=status, last_error=error[:500], next_attempt_at=int(now + delay)
+                    attempts=attempts,
+                    status=status,
+                    last_error=error_text(error),
+                    next_attempt_at=int(now + delay),
                 )
             )
         return status
@@ -369,7 +434,7 @@ class Store:
             c.execute(
                 update(events)
                 .where(events.c.id == event_row)
-                .values(status="dead", last_error=reason[:500], attempts=events.c.attempts + 1)
+                .values(status="dead", last_error=error_text(reason), attempts=events.c.attempts + 1)
             )
 
     def dead_letters(self, limit: int = 1000) -> list[dict]:
@@ -480,21 +545,12 @@ class Store:
         conn: Connection | None = None,
     ) -> None:
         """Remember the transaction before broadcasting it, so a restart can look it up."""
+        rows = [{"rid": report_id, "index": index} for index, report_id in enumerate(report_ids)]
         with self._tx(conn) as c:
-            for index, report_id in enumerate(report_ids):
-                c.execute(
-                    update(outbox)
-                    .where(outbox.c.report_id == report_id)
-                    .values(
-                        status="submitted",
-                        tx_hash=tx_hash,
-                        nonce=nonce,
-                        batch_root=batch_root,
-                        batch_index=index,
-                        batch_lane=lane,
-                        attempts=outbox.c.attempts + 1,
-                    )
-                )
+            c.execute(
+                _MARK_SUBMITTED,
+                [{**row, "tx": tx_hash, "nonce": nonce, "root": batch_root, "lane": lane} for row in rows],
+            )
 
     def batch_reports(self, batch_root: str) -> list[dict]:
         """The outbox rows sent in one batch, in batch order."""
@@ -533,7 +589,7 @@ class Store:
             c.execute(
                 update(outbox)
                 .where(outbox.c.report_id.in_(report_ids))
-                .values(status=status, last_error=error[:500] if error else None)
+                .values(status=status, last_error=error_text(error) if error else None)
             )
 
     def mark_confirmed(
@@ -563,6 +619,26 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings().all()]
 
+    def reports_to_hold(self, kind: int, now: int, limit: int = 200) -> list[dict]:
+        """Confirmed reports of `kind` still within their liveness window that we have not held yet."""
+        query = (
+            select(outbox)
+            .where(
+                outbox.c.status == "confirmed",
+                outbox.c.kind == kind,
+                outbox.c.held.is_(False),
+                outbox.c.due_at > now,
+            )
+            .order_by(outbox.c.due_at)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings().all()]
+
+    def mark_held(self, report_ids: list[str], conn: Connection | None = None) -> None:
+        with self._tx(conn) as c:
+            c.execute(update(outbox).where(outbox.c.report_id.in_(report_ids)).values(held=True))
+
     def postpone(self, report_ids: list[str], due_at: int, conn: Connection | None = None) -> None:
         with self._tx(conn) as c:
             c.execute(update(outbox).where(outbox.c.report_id.in_(report_ids)).values(due_at=due_at))
@@ -581,7 +657,7 @@ class Store:
                     batch_index=None,
                     batch_lane=None,
                     block_number=None,
-                    last_error=error[:500],
+                    last_error=error_text(error),
                 )
             )
 
@@ -615,11 +691,13 @@ class Store:
             return self._insert_ignore(c, orders, values)
 
     def update_order(self, order_id: str, conn: Connection | None = None, **values: Any) -> None:
+        if values.get("last_error"):
+            values["last_error"] = error_text(values["last_error"])
         with self._tx(conn) as c:
             c.execute(
                 update(orders)
                 .where(orders.c.order_id == order_id)
-                .values(updated_at=int(time.time()), **values)
+                .values(updated_at=int(time.time()), **checked(orders, values))
             )
 
     def link_product_order(
@@ -630,7 +708,9 @@ class Store:
             linked = c.execute(
                 update(orders)
                 .where(orders.c.order_id == order_id, orders.c.product_order_id.is_(None))
-                .values(product_order_id=product_order_id, updated_at=int(time.time()))
+                .values(
+                    **checked(orders, {"product_order_id": product_order_id}), updated_at=int(time.time())
+                )
             ).rowcount
         return linked == 1
 
@@ -673,16 +753,15 @@ class Store:
     def save_rfq(self, rfq_id: int, rfq: dict, request: dict) -> None:
         """Record an RFQ we posted with the Sonata quote request behind it (state open)."""
         with self.engine.begin() as conn:
-            conn.execute(
-                insert(rfqs).values(
-                    rfq_id=str(rfq_id),
-                    rfq=json.dumps(rfq, sort_keys=True),
-                    request=json.dumps(request, sort_keys=True),
-                    state="open",
-                    closed=False,
-                    updated_at=int(time.time()),
-                )
-            )
+            row = {
+                "rfq_id": str(rfq_id),
+                "rfq": json.dumps(rfq, sort_keys=True),
+                "request": json.dumps(request, sort_keys=True),
+                "state": "open",
+                "closed": False,
+                "updated_at": int(time.time()),
+            }
+            conn.execute(insert(rfqs).values(**checked(rfqs, row)))
 
     def rfq(self, rfq_id: int | str) -> dict | None:
         """An RFQ we posted: its on-chain form, request, state and award, or None."""
@@ -799,13 +878,12 @@ class Store:
     def save_signed_quote(self, rfq_id: int, signed: dict, sonata_quote_id: str) -> None:
         """Keep our signed, committed quote for an RFQ and the Sonata quote it prices."""
         with self.engine.begin() as conn:
-            conn.execute(
-                insert(signed_quotes).values(
-                    rfq_id=str(rfq_id),
-                    signed=json.dumps(signed, sort_keys=True),
-                    sonata_quote_id=sonata_quote_id,
-                )
-            )
+            row = {
+                "rfq_id": str(rfq_id),
+                "signed": json.dumps(signed, sort_keys=True),
+                "sonata_quote_id": sonata_quote_id,
+            }
+            conn.execute(insert(signed_quotes).values(**checked(signed_quotes, row)))
 
     def signed_quote(self, rfq_id: int | str) -> dict | None:
         """Our signed quote for an RFQ (its JSON form), or None."""

@@ -70,6 +70,9 @@ class Duty:
     interval: float
     max_backoff: float = 60.0
     stuck_after: float | None = None  # default: max(120 s, 10 intervals)
+    # Passes start at least this far apart even when woken: under load, the wakes of many events
+    # coalesce into one pass that takes them all (a pass per event would cost a query per event).
+    min_gap: float = 0.0
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -95,6 +98,10 @@ class Supervisor:
             duty.wake.set()
 
     def start(self) -> None:
+        """Run every duty in its own loop (again after stop(): a process that leads anew)."""
+        self._stop.clear()
+        for health in self.health.values():
+            health.started_at, health.failures = time.time(), 0
         self._tasks = [
             asyncio.create_task(self._loop(d), name=f"duty {d.name}") for d in self.duties.values()
         ]
@@ -134,6 +141,8 @@ class Supervisor:
             else:  # back off: interval * 2^(failures-1), capped
                 delay = min(duty.interval * 2 ** (health.failures - 1), duty.max_backoff)
             await self._sleep(duty, delay)
+            if duty.min_gap and not self._stop.is_set():
+                await asyncio.sleep(duty.min_gap)
 
     async def _sleep(self, duty: Duty, seconds: float) -> None:
         """Wait `seconds`, or less when the duty is woken (stop() wakes every duty)."""

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
@@ -31,9 +32,20 @@ from offnet.testing.world import CREDITS
 OPERATOR = "*"
 
 
-def chain_clock(chain: Chain, ahead: int = 0):
-    """A seller clock that reads the chain's latest block time (`ahead` seconds fast: a skewed clock)."""
-    return lambda: datetime.fromtimestamp(chain.now() + ahead, UTC)
+def chain_clock(chain: Chain, ahead: int = 0, ttl: float = 0.0):
+    """A seller clock that reads the chain's latest block time (`ahead` seconds fast: a skewed clock), at
+    most once every `ttl` seconds (0: on every call; a busy seller caches it, or every GET it serves
+    costs a JSON-RPC call)."""
+    if ttl <= 0:
+        return lambda: datetime.fromtimestamp(chain.now() + ahead, UTC)
+    read: list = [float("-inf"), None]
+
+    def now() -> datetime:
+        if time.monotonic() - read[0] > ttl:
+            read[:] = [time.monotonic(), datetime.fromtimestamp(chain.now() + ahead, UTC)]
+        return read[1]
+
+    return now
 
 
 @dataclass

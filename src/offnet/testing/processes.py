@@ -1,5 +1,5 @@
 """A carrier's oracle as a real process for tests and the bench: `offnet oracle run` with its own YAML
-config, SQLite file and log, the notifications a peer would send it, and a look into its database;
+config, database (an SQLite file by default) and log, the notifications a peer would send it, and a look into its database;
 and the trade such a test plays the seller of (the reference seller, a product order with tickets)."""
 
 from __future__ import annotations
@@ -9,6 +9,9 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,11 +23,12 @@ from sqlalchemy import create_engine, text
 
 from offnet.chain.anvil import free_port
 from offnet.chain.connect import Chain
-from offnet.oracle.store import Store
+from offnet.oracle.store import Store, database_url
 from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
 from offnet.sonata.models import SONATA_APIS
 from offnet.sonata.seller import create_seller_app
+from offnet.sonata.seller.server import serve_in_thread
 from offnet.testing.carriers import chain_clock
 from offnet.testing.world import DAY, World, wait_until
 
@@ -92,10 +96,29 @@ class OracleProcess:
 
         wait_until(listening, f"the {self.name} oracle to listen ({self.log})", seconds=seconds)
 
-    def start(self) -> None:
+    def start(self, seconds: float = 60) -> OracleProcess:
         """Spawn the process and wait until it listens."""
         self.spawn()
-        self.wait_listening()
+        self.wait_listening(seconds)
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def healthz(self) -> dict | None:
+        """Its /healthz report, or None when it does not answer."""
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=2).json()
+        except (httpx.HTTPError, ValueError):
+            return None
+
+    def role(self) -> str | None:
+        """ "active" (it runs the duties), "standby" (another process of its database does), or None
+        when it does not answer."""
+        report = self.healthz()
+        return None if report is None else report.get("leader", {}).get("role")
 
     def kill(self) -> None:
         """kill -9: no goodbye, no flush."""
@@ -150,7 +173,7 @@ class OracleProcess:
 
     def rows(self, query: str, **params: Any) -> list[dict]:
         if self._engine is None:
-            self._engine = create_engine(self.database_url.replace("postgresql://", "postgresql+psycopg://"))
+            self._engine = create_engine(database_url(self.database_url))
         with self._engine.connect() as conn:
             return [dict(r) for r in conn.execute(text(query), params).mappings().all()]
 
@@ -209,11 +232,19 @@ def reference_seller(name: str, world: World, *, ahead: int = 0, **options: Any)
 
 
 def buyer_oracle(
-    world: World, workdir: Path, seller_url: str, *, rpc: str, name: str = "buyer", **settings: Any
+    world: World,
+    workdir: Path,
+    seller_url: str,
+    *,
+    rpc: str,
+    name: str = "buyer",
+    database: str | None = None,
+    **settings: Any,
 ) -> OracleProcess:
     """The world's buyer's oracle trading with its seller, whose notifications it hears (bearer
     `seller-notifies`) and whose API at `seller_url` it reads (bearer `buyer-at-seller`); `name`
-    names its files in `workdir`."""
+    names its files in `workdir`, `database` is its database URL (default: an SQLite file there).
+    Replicas of one oracle are buyer oracles of one world on one database."""
     deployments = workdir / "deployments"
     world.suite.manifest.save(deployments)
     config = {
@@ -238,7 +269,7 @@ def buyer_oracle(
         "OFFNET_TEST_SELLER_NOTIFIES": "seller-notifies",
         "OFFNET_TEST_BUYER_AT_SELLER": "buyer-at-seller",
     }
-    return OracleProcess(name, workdir, config, world.buyer.account, secrets=secrets)
+    return OracleProcess(name, workdir, config, world.buyer.account, secrets=secrets, database=database)
 
 
 def envelope(
@@ -299,3 +330,28 @@ async def order_with_tickets(
         else:
             raise TimeoutError("the seller never resolved the tickets")
     return product_order.id, ids
+
+
+@dataclass
+class TicketStream:
+    """A world whose buyer ordered an awarded quote at the reference seller (served in a thread) and
+    has `ticket_ids` resolved on the circuit: what the buyer's oracle is then told about."""
+
+    world: World
+    seller_url: str
+    product_order_id: str
+    ticket_ids: list[str]
+
+
+@contextmanager
+def ticket_stream(chain: Chain, label: str, tickets: int, *, concurrency: int = 1) -> Iterator[TicketStream]:
+    """Deploy a world labelled `label` on `chain`, award an order, serve the reference seller and
+    have `tickets` tickets opened and resolved there (order_with_tickets); the seller serves until
+    the block ends."""
+    world = World.create(chain, label, keys=False)
+    order = world.open_order()
+    with serve_in_thread(reference_seller(label, world)) as seller_url:
+        po_id, ids = asyncio.run(
+            order_with_tickets(chain, seller_url, order.order_id, tickets, concurrency=concurrency)
+        )
+        yield TicketStream(world, seller_url, po_id, ids)

@@ -1,5 +1,6 @@
 """The oracle's queues are served in arrival order and shared fairly between peers: a peer that floods
-the listener, or back-dates its eventTime, cannot push another peer's events or reports out of a pass."""
+the listener, or back-dates its eventTime, cannot push another peer's events or reports out of a pass
+(on SQLite and on PostgreSQL)."""
 
 from offnet.market.codec import report_to_json
 from offnet.market.types import ReportKind, SlaReport
@@ -15,8 +16,8 @@ def envelope(event_id: str, resource: str, event_time: str) -> dict:
     }
 
 
-def test_due_events__arrival_order_not_event_time_and_a_fair_share_per_peer(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'oracle.db'}")
+def test_due_events__arrival_order_not_event_time_and_a_fair_share_per_peer(database):
+    store = Store(database)
     store.record_event("honest", "troubleTicket", envelope("h-1", "TT-H1", "2026-07-01T08:00:00Z"), None)
     for i in range(300):  # a flood, back-dated to look older than everything else
         store.record_event(
@@ -31,8 +32,8 @@ def test_due_events__arrival_order_not_event_time_and_a_fair_share_per_peer(tmp_
     assert due[0].event_id == "h-1"  # the flood's back-dated eventTime puts nothing ahead of it
 
 
-def test_pending_reports__the_next_batch_takes_every_peer_in_turn(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'oracle.db'}")
+def test_pending_reports__the_next_batch_takes_every_peer_in_turn(database):
+    store = Store(database)
 
     def report(order: int, key: int) -> dict:
         return report_to_json(SlaReport(order.to_bytes(32, "big"), ReportKind.TROUBLE_TICKET, key))

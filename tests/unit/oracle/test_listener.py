@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from offnet.oracle.listener import MAX_BODY_BYTES, Peer, create_listener_app
+from offnet.oracle.listener import MAX_BODY_BYTES, MAX_ID, Peer, create_listener_app
 from offnet.oracle.store import Store
 from offnet.sonata.examples import load_example
 from offnet.sonata.seller.server import serve_in_thread
@@ -158,3 +159,44 @@ def test_listener__serves_openapi_health_and_metrics(listener):
     assert http.get("/healthz").json()["status"] == "ok"
     metrics = http.get("/metrics").text
     assert "offnet_events_received_total" in metrics and "offnet_events_rejected_total" in metrics
+
+
+def test_listener__id_with_a_nul_character__refused_400_and_nothing_stored(listener):
+    http, store = listener
+    before = stored(store)
+    for event in (quote_event("EV-\u0000"), {**quote_event("EV-nul"), "event": {"id": "Q-\u00001"}}):
+        response = http.post(QUOTE_PATH, json=event, headers=GOOD)
+        assert response.status_code == 400 and "NUL character" in response.json()["reason"]
+    assert stored(store) == before
+    # Any other character is an id's own (MEF does not restrict them), stored as it came.
+    assert http.post(QUOTE_PATH, json=quote_event("EV-\n\t\u0001"), headers=GOOD).status_code == 204
+    assert stored(store) == before + 1
+
+
+def test_listener__id_longer_than_its_column__refused_400_and_nothing_stored(listener):
+    assert MAX_ID == 128  # the README states it
+    http, store = listener
+    before = stored(store)
+    long_id = "E" * (MAX_ID + 1)
+    for event in (quote_event(long_id), {**quote_event("EV-long"), "event": {"id": long_id}}):
+        response = http.post(QUOTE_PATH, json=event, headers=GOOD)
+        assert response.status_code == 400 and f"longer than {MAX_ID}" in response.json()["reason"]
+    assert http.post(QUOTE_PATH, json=quote_event("E" * MAX_ID), headers=GOOD).status_code == 204
+    assert stored(store) == before + 1
+
+
+def test_listener__concurrent_posts_on_either_database__each_event_stored_once(database):
+    store = Store(database)
+    app = create_listener_app(store, [Peer("seller", "seller-token")])
+
+    async def post_all(url: str) -> list[int]:
+        async with httpx.AsyncClient(base_url=url, headers=GOOD, timeout=30) as client:
+            posts = [client.post(QUOTE_PATH, json=quote_event(f"EV-{i % 150}")) for i in range(300)]
+            return [r.status_code for r in await asyncio.gather(*posts)]
+
+    try:
+        with serve_in_thread(app) as url:
+            assert asyncio.run(post_all(url)) == [204] * 300
+        assert store.counts()["events_received"] == 150
+    finally:
+        store.close()

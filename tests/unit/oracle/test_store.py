@@ -1,0 +1,215 @@
+"""The oracle store on both databases it supports: a SQLite file and a real PostgreSQL server.
+
+Every test runs twice (the `database` fixture): what the oracle writes and what peers can send must
+fit, and be refused the same way, on either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from offnet.exceptions import InvalidInput
+from offnet.market.codec import report_to_json
+from offnet.market.types import PeriodMetrics, ReportKind, SlaReport
+from offnet.oracle.committer import Committer
+from offnet.oracle.events import is_permanent
+from offnet.oracle.store import ID, Store
+
+MAX_U64_LANE = 2**63 - 1  # a batch's own lane: 63 bits (SlaLedger lanes are uint64)
+RFQ_ID = 2**256 - 1  # RFQ ids are 256-bit hashes: 78 decimal digits
+
+
+@pytest.fixture
+def store(database):
+    store = Store(database)
+    yield store
+    store.close()
+
+
+def envelope(event_id: str, resource_id: str = "TT-1") -> dict:
+    return {
+        "eventId": event_id,
+        "eventTime": "2026-06-01T10:00:00Z",
+        "eventType": "troubleTicketStatusChangeEvent",
+        "event": {"id": resource_id},
+    }
+
+
+def reports(*keys: int) -> list[dict]:
+    return [
+        report_to_json(
+            SlaReport(bytes(32), ReportKind.PERIOD, k, metrics=PeriodMetrics(999_000, 5_000, 1, 0, 0))
+        )
+        for k in keys
+    ]
+
+
+def test_store__dialect__is_the_one_the_url_names(store, database):
+    assert store.dialect == ("postgresql" if database.startswith("postgresql") else "sqlite")
+
+
+def test_record_event__same_peer_and_event_id__stored_once(store):
+    assert store.record_event("seller", "troubleTicket", envelope("EV-1"), None)
+    assert not store.record_event("seller", "troubleTicket", envelope("EV-1"), None)
+    assert store.record_event("other", "troubleTicket", envelope("EV-1"), None)  # another peer's id space
+    assert store.counts()["events_received"] == 2
+
+
+def test_due_events__arrival_order_and_a_fair_share_per_peer(store):
+    for i in range(10):
+        store.record_event("flooder", "troubleTicket", envelope(f"F-{i}", f"TT-F{i}"), None)
+    for i in range(2):
+        store.record_event("quiet", "troubleTicket", envelope(f"Q-{i}", f"TT-Q{i}"), None)
+    due = store.due_events(4)
+    assert [e.peer for e in due].count("quiet") == 2  # the flood cannot push the quiet peer out
+    assert [e.id for e in due] == sorted(e.id for e in due)
+    skipped = store.due_events(100, skip=[e.id for e in due])
+    assert not {e.id for e in due} & {e.id for e in skipped}
+    assert len(due) + len(skipped) == 12
+
+
+def test_finish_event__queues_its_reports_once_and_marks_it_done(store):
+    store.record_event("seller", "troubleTicket", envelope("EV-1"), None)
+    [event] = store.due_events(10)
+    assert store.finish_event(event.id, reports(1, 2), "seller") == 2
+    assert store.queue_reports(reports(2, 3), "seller") == 1  # the same fact again: one report id
+    assert store.due_events(10) == []
+    assert [r["status"] for r in store.pending_reports(10)] == ["pending"] * 3
+
+
+def test_retry_event__backs_off__then_is_a_dead_letter__until_requeued(store):
+    store.RETRY_BUDGET = 10
+    store.record_event("seller", "troubleTicket", envelope("EV-1"), None)
+    [event] = store.due_events(10, now=0)
+    assert store.retry_event(event.id, "seller down", now=1_000, base_delay=4) == "received"
+    assert store.due_events(10, now=1_003) == []  # backing off
+    assert [e.attempts for e in store.due_events(10, now=1_004)] == [1]
+    assert store.retry_event(event.id, "seller down", now=2**40, base_delay=4) == "dead"
+    [dead] = store.dead_letters()
+    assert dead["last_error"] == "seller down"
+    assert store.requeue_dead(now=2**40) == (1, 0)
+    assert len(store.due_events(10, now=2**40)) == 1
+
+
+def test_outbox__pending_to_final__with_64_bit_lanes_nonces_blocks_and_times(store):
+    store.queue_reports(reports(1, 2, 3))
+    ids = [r["report_id"] for r in store.pending_reports(10)]
+    big = 2**40
+    store.mark_submitted(ids, "0x" + "ab" * 32, "0x" + "cd" * 32, MAX_U64_LANE, nonce=big)
+    assert store.submitted_transactions() == {"0x" + "ab" * 32: ids}
+    assert store.lanes_in_use() == {MAX_U64_LANE}
+    store.mark_confirmed(ids, block_number=big, due_at=big + 3 * 86_400)
+    assert store.due_reports(big) == []
+    due = store.due_reports(big + 3 * 86_400)
+    assert [(r["batch_lane"], r["nonce"], r["block_number"]) for r in due] == [(MAX_U64_LANE, big, big)] * 3
+    assert [r["batch_index"] for r in store.batch_reports("0x" + "cd" * 32)] == [0, 1, 2]
+    store.set_report_status(ids, "final")
+    assert store.lanes_in_use() == set()
+    assert store.counts()["reports_final"] == 3
+
+
+def test_mark_pending__forgets_the_transaction(store):
+    store.queue_reports(reports(1))
+    ids = [r["report_id"] for r in store.pending_reports(10)]
+    store.mark_submitted(ids, "0x" + "ab" * 32, "0x" + "cd" * 32, 3, nonce=7)
+    store.mark_pending(ids, "transaction not found")
+    [row] = store.pending_reports(10)
+    assert (row["tx_hash"], row["nonce"], row["batch_lane"], row["attempts"]) == (None, None, None, 1)
+
+
+def test_rfq__a_256_bit_id__is_recorded_awarded_and_read_back(store):
+    store.save_rfq(RFQ_ID, {"buyer": "0x" + "11" * 20}, {"externalId": "r-1"})
+    assert store.open_rfqs() == [RFQ_ID]
+    store.save_quote_request("seller", "Q" * ID, RFQ_ID)
+    assert store.rfq_of_quote_request("seller", "Q" * ID) == RFQ_ID
+    store.add_received_quote(RFQ_ID, "seller", {"signature": "0x"}, "Q" * ID, "I" * ID)
+    order_id = "0x" + "ee" * 32
+    store.record_award(RFQ_ID, order_id, "seller", ["first"], ["terms"])
+    assert store.rfq(RFQ_ID)["state"] == "awarded"
+    assert store.order(rfq_id=RFQ_ID)["order_id"] == order_id
+    assert store.link_product_order(order_id, "P" * ID)
+    assert store.order(product_order_id="P" * ID)["order_id"] == order_id
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda s: s.link_product_order("0x" + "ee" * 32, "P" * (ID + 1)),
+        lambda s: s.save_quote_request("seller", "Q" * (ID + 1), 1),
+        lambda s: s.add_received_quote(1, "seller", {}, "Q" * (ID + 1), "I-1"),
+        lambda s: s.add_received_quote(1, "seller", {}, "Q-1", "I" * (ID + 1)),
+        lambda s: s.save_subscription("self", "quote", "S" * (ID + 1)),
+        lambda s: s.link_product_order("0x" + "ee" * 32, "P-\x00"),
+        lambda s: s.save_quote_request("seller", "Q-\x00", 1),
+        lambda s: s.record_event("seller", "troubleTicket", envelope("EV-\x00"), None),
+        lambda s: s.record_event("seller", "troubleTicket", envelope("E" * (ID + 1)), None),
+    ],
+    ids=[
+        "long product order id",
+        "long quote id",
+        "long received quote id",
+        "long quote item id",
+        "long subscription id",
+        "NUL in product order id",
+        "NUL in quote id",
+        "NUL in event id",
+        "long event id",
+    ],
+)
+def test_peer_identifier__too_long_or_with_nul__refused_permanently_and_nothing_stored(store, write):
+    store.save_order("0x" + "ee" * 32, 1, "buyer", ["terms"], "seller")
+    with pytest.raises(InvalidInput) as refused:
+        write(store)
+    assert is_permanent(refused.value)  # an event carrying it becomes a dead letter with the reason
+    assert store.order(order_id="0x" + "ee" * 32)["product_order_id"] is None
+    assert store.rfq_of_quote_request("seller", "Q-\x00".replace("\x00", "")) is None
+    assert store.received_quotes(1) == {}
+    assert store.subscription("self", "quote") is None
+    assert store.counts()["events_received"] == 0
+
+
+def test_failure_reason__with_nul_and_very_long__stored_escaped_and_cut(store):
+    store.record_event("seller", "troubleTicket", envelope("EV-1"), None)
+    [event] = store.due_events(10)
+    store.dead_event(event.id, "bad \x00 byte " + "x" * 1_000)
+    [dead] = store.dead_letters()
+    assert dead["last_error"].startswith("bad \\x00 byte x") and len(dead["last_error"]) == 500
+    store.save_order("0x" + "ee" * 32, 1, "buyer", ["terms"], "seller")
+    store.update_order("0x" + "ee" * 32, last_error="seller said \x00")
+    assert store.order(order_id="0x" + "ee" * 32)["last_error"] == "seller said \\x00"
+
+
+def test_reopened_store__sees_everything_committed(store, database):
+    store.record_event("seller", "troubleTicket", envelope("EV-1"), None)
+    store.queue_reports(reports(1))
+    store.set_next_block("orders", 2**40)
+    again = Store(database)  # what a restarted oracle, or a second replica, opens
+    try:
+        assert again.counts()["events_received"] == 1 and again.counts()["reports_pending"] == 1
+        assert again.next_block("orders") == 2**40
+    finally:
+        again.close()
+
+
+def test_group_commit__many_units_share_transactions__a_bad_unit_fails_alone(store):
+    committer = Committer(store.engine).start()
+
+    def event(i: int):
+        return lambda c: store.record_event("seller", "troubleTicket", envelope(f"EV-{i}"), None, conn=c)
+
+    def bad(c):
+        return store.link_product_order("0x" + "ee" * 32, "P" * (ID + 1), conn=c)
+
+    async def ingest(units) -> list:
+        return await asyncio.gather(*(committer.execute(u) for u in units), return_exceptions=True)
+
+    try:
+        assert asyncio.run(ingest([event(i) for i in range(300)])) == [True] * 300
+        assert committer.commits < committer.units  # grouped: fewer commits than units of work
+        mixed = asyncio.run(ingest([event(300), bad, event(301)]))
+    finally:
+        committer.close()
+    assert mixed[0] is True and mixed[2] is True and isinstance(mixed[1], InvalidInput)
+    assert store.counts()["events_received"] == 302
