@@ -10,12 +10,13 @@ import pytest
 
 from offnet.chain import Chain
 from offnet.chain.connect import connect
-from offnet.testing.accounts import funded_account
+from offnet.testing.world import World, set_clock
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from harness import Harness
-from world import TABLES, World, build_world
+from tables import TABLES
+from topology import build_world
 
 MODULE_TIME = 1_960_000_000
 
@@ -44,7 +45,7 @@ def harness() -> Iterator[Harness]:
     session's node and whatever the date: the derandomised campaign then takes the same steps on
     every run, its months falling on the same calendar days."""
     with connect("anvil", genesis_time=CAMPAIGN_GENESIS) as node:
-        world = build_world(node, lambda label: funded_account(node, label), prefix="anvil-sec")
+        world = build_world(node, prefix="anvil-sec")
         yield Harness(node, world)
 
 
@@ -56,22 +57,10 @@ def fresh(harness: Harness) -> Harness:
 
 
 @pytest.fixture(scope="module")
-def deployed_world(embedded: Chain) -> Iterator[World]:
-    """The suite deployed once per test module, removed afterwards."""
+def world(embedded: Chain) -> Iterator[World]:
+    """The suite deployed once per test module on a fixed clock, removed afterwards (the root `chain`
+    fixture runs each test in a snapshot of it)."""
     before = embedded.snapshot()
-    embedded.advance_time(MODULE_TIME - embedded.now())
-    yield build_world(embedded, lambda label: funded_account(embedded, label))
+    set_clock(embedded, MODULE_TIME)
+    yield build_world(embedded)
     embedded.revert(before)
-
-
-@pytest.fixture
-def chain(embedded: Chain, deployed_world: World) -> Iterator[Chain]:
-    """The embedded chain with the module's suite, returned to that state after each test."""
-    snapshot = embedded.snapshot()
-    yield embedded
-    embedded.revert(snapshot)
-
-
-@pytest.fixture
-def world(chain: Chain, deployed_world: World) -> World:
-    return deployed_world

@@ -3,12 +3,17 @@ function factories, snapshots, and a fingerprint of every piece of state a calle
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastrpc import Call, EventBook, FastRpc, FastSender, Functions, Mined, read_of
-from world import World
 
 from offnet.chain import Chain
 from offnet.exceptions import ContractRevert
 from offnet.market.notary import sign_contract_commitment
+from offnet.market.quotes import SignedQuote
+from offnet.market.rfq import Rfq
+from offnet.market.types import OrderTerms
+from offnet.testing.world import Party, World
 
 
 class Harness:
@@ -20,10 +25,7 @@ class Harness:
         self.rpc = FastRpc(chain.url, chain.chain_id)
         book = EventBook([(c.address, c.abi) for c in world.suite.contracts.values()])
         self.senders: dict[str, FastSender] = {}
-        for m in world.members:
-            for a in (m.admin, m.quote_key, m.oracle_key):
-                self.senders[a.address] = FastSender(self.rpc, a.account, book)
-        for a in (world.outsider, world.deployer):
+        for a in [*(key for m in world.members for key in m.keys), world.outsider, world.deployer]:
             self.senders[a.address] = FastSender(self.rpc, a.account, book)
         suite = world.suite
         self.escrow, self.market = Functions(suite.escrow.contract), Functions(suite.market.contract)
@@ -46,8 +48,8 @@ class Harness:
         return self.notary.notarise(
             terms.to_tuple(),
             commitment,
-            sign_contract_commitment(buyer.admin.account, domain, terms, commitment),
-            sign_contract_commitment(seller.admin.account, domain, terms, commitment),
+            sign_contract_commitment(buyer.account, domain, terms, commitment),
+            sign_contract_commitment(seller.account, domain, terms, commitment),
         )
 
     def send(self, actor: str, call: Call) -> Mined | ContractRevert:
@@ -57,14 +59,41 @@ class Harness:
         except ContractRevert as refused:
             return refused
 
+    def ok(self, actor: str, call: Call) -> Mined:
+        """Send `call` from `actor`, which must be mined."""
+        result = self.send(actor, call)
+        assert isinstance(result, Mined), result
+        return result
+
+    def committed(self, buyer: Party, seller: Party, nonce: int, contract_hash: bytes = bytes(32)):
+        """`buyer` posts a fresh RFQ and `seller`'s quote key commits a quote (carrying `contract_hash`)."""
+        w = self.world
+        rfq = w.rfq(buyer)
+        self.ok(buyer.address, self.market.postRfq(rfq.to_tuple()))
+        signed = w.sign(
+            replace(w.quote(rfq, seller, nonce=nonce), contract_hash=contract_hash), seller.quote_key
+        )
+        self.ok(
+            seller.quote_key.address, self.market.commitQuote(rfq.to_tuple(), seller.address, signed.digest)
+        )
+        return rfq, signed
+
+    def awarded(self, buyer: Party, seller: Party, rfq: Rfq, signed: SignedQuote) -> tuple[OrderTerms, Mined]:
+        """`buyer` awards `seller`'s committed quote (its deadline passed): the order's terms."""
+        mined = self.ok(
+            buyer.address,
+            self.market.award(
+                rfq.to_tuple(), signed.quote.to_tuple(), signed.signature, [(seller.address, signed.digest)]
+            ),
+        )
+        return signed.quote.order_terms(mined.timestamp), mined
+
     def fingerprint(self, order_ids: list[bytes] = (), rfq_ids: list[int] = (), reports: list = ()) -> tuple:
         """Balances, orders, RFQs, reports, members, keys, nonces, epochs, reputation, proposals."""
         w = self.world
         token = w.token.address
         people = [*w.parties, w.escrow.address]
-        keys = [a.address for m in w.members for a in (m.admin, m.quote_key, m.oracle_key)] + [
-            w.outsider.address
-        ]
+        keys = [a.address for m in w.members for a in m.keys] + [w.outsider.address]
         calls = [
             self.registry.proposalCount(),
             self.registry.parameters(),

@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
 import pytest
-from fastrpc import Call, Mined
+from fastrpc import Call
 from harness import Harness
-from world import DAY, add_table
+from tables import add_table
 
 from offnet.chain import load_artifact
 from offnet.exceptions import ContractRevert
@@ -21,6 +21,7 @@ from offnet.market.ledger import Batch
 from offnet.market.notary import seal_contract
 from offnet.market.registry import ACCESS_ELINE, country_code
 from offnet.market.types import ReportKind, SlaReport
+from offnet.testing.world import DAY
 
 pytestmark = pytest.mark.anvil
 
@@ -427,58 +428,36 @@ def context(harness: Harness) -> SimpleNamespace:
     w = h.world
     buyer, seller, other_seller, other_buyer = w.buyers[0], w.sellers[0], w.sellers[1], w.buyers[1]
 
-    def ok(actor: str, call: Call) -> Mined:
-        result = h.send(actor, call)
-        assert isinstance(result, Mined), result
-        return result
-
-    def committed(nonce: int, contract_hash: bytes = bytes(32)):
-        rfq = w.new_rfq(buyer)
-        ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
-        quote = replace(w.quote(rfq, seller, nonce=nonce), contract_hash=contract_hash)
-        signed = w.sign(quote, seller.quote_key.account)
-        ok(seller.quote_key.address, h.market.commitQuote(rfq.to_tuple(), seller.address, signed.digest))
-        return rfq, signed
-
-    def awarded(rfq, signed):
-        mined = ok(
-            buyer.address,
-            h.market.award(
-                rfq.to_tuple(), signed.quote.to_tuple(), signed.signature, [(seller.address, signed.digest)]
-            ),
-        )
-        return signed.quote.order_terms(mined.timestamp), mined
-
     sealed = seal_contract({"price": "secret"}, salt=b"\x07" * 32)
-    rfq, signed = committed(1, sealed.commitment)
-    plain_rfq, plain_signed = committed(3)
-    expired_rfq = w.new_rfq(buyer)
-    ok(buyer.address, h.market.postRfq(expired_rfq.to_tuple()))
+    rfq, signed = h.committed(buyer, seller, 1, sealed.commitment)
+    plain_rfq, plain_signed = h.committed(buyer, seller, 3)
+    expired_rfq = w.rfq(buyer)
+    h.ok(buyer.address, h.market.postRfq(expired_rfq.to_tuple()))
     h.rpc.advance_time(expired_rfq.deadline + 1 - h.rpc.now())  # quotes are awarded once sealed
-    terms, mined = awarded(rfq, signed)
-    plain_terms, _ = awarded(plain_rfq, plain_signed)
+    terms, mined = h.awarded(buyer, seller, rfq, signed)
+    plain_terms, _ = h.awarded(buyer, seller, plain_rfq, plain_signed)
     # An amendment notarised later with both parties' signatures (the notary's stored record).
     amendment = seal_contract({"price": "amended"}, salt=b"\x08" * 32).commitment
-    ok(w.outsider.address, h.notarise_call(terms, amendment, buyer, seller))
+    h.ok(w.outsider.address, h.notarise_call(terms, amendment, buyer, seller))
     report = SlaReport(
         terms.order_id(), ReportKind.ORDER_COMPLETED, 0, mined.timestamp + 5 * DAY, mined.timestamp
     )
     batch = Batch.of(seller.address, [report])
-    ok(seller.oracle_key.address, h.ledger.submit(batch.lane_id, [report.to_tuple()]))
-    open_rfq = w.new_rfq(buyer)
-    ok(buyer.address, h.market.postRfq(open_rfq.to_tuple()))
+    h.ok(seller.oracle_key.address, h.ledger.submit(batch.lane_id, [report.to_tuple()]))
+    open_rfq = w.rfq(buyer)
+    h.ok(buyer.address, h.market.postRfq(open_rfq.to_tuple()))
     open_signed = w.sign(w.quote(open_rfq, seller, nonce=2), seller.quote_key.account)
-    ok(
+    h.ok(
         seller.quote_key.address,
         h.market.commitQuote(open_rfq.to_tuple(), seller.address, open_signed.digest),
     )
-    ok(
+    h.ok(
         w.council.address,
         h.registry.propose(
             w.registry.address, bytes.fromhex(h.registry.suspend(other_seller.address).data[2:])
         ),
     )
-    suspended_rfq = w.new_rfq(other_seller)
+    suspended_rfq = w.rfq(other_seller)
     stranger_sig = w.outsider.account.unsafe_sign_hash(b"\x11" * 32).signature
     c = SimpleNamespace(
         h=h,
@@ -502,7 +481,7 @@ def context(harness: Harness) -> SimpleNamespace:
         # The seller's report as the ledger's calls take it: content, its batch and Merkle proof.
         proven=(report.to_tuple(), batch.ref, batch.proof(report)),
         open_rfq=open_rfq.to_tuple(),
-        open_rfq_again=w.new_rfq(buyer).to_tuple(),
+        open_rfq_again=w.rfq(buyer).to_tuple(),
         open_quote=open_signed.quote.to_tuple(),
         open_sig=open_signed.signature,
         open_log=[(seller.address, open_signed.digest)],

@@ -8,23 +8,36 @@ from dataclasses import replace
 
 import pytest
 from eth_utils import keccak
-from world import DAY, INSTALL_DAYS, MONTHLY, ONE_TIME, Member, World
+from topology import INSTALL_DAYS, MONTHLY, ONE_TIME, fingerprint
 
 from offnet.exceptions import ContractRevert
 from offnet.market.ledger import Batch
 from offnet.market.notary import seal_contract, sign_contract_commitment
 from offnet.market.periods import period_bounds, period_charge
-from offnet.market.types import OrderStatus, OrderTerms, PeriodMetrics, ReportKind, ReportStatus, SlaReport
+from offnet.market.rfq import AWARD_WINDOW
+from offnet.market.types import OrderStatus, OrderTerms, ReportKind, ReportStatus, SlaReport
 from offnet.sla.reports import ticket_key
+from offnet.testing.world import (
+    BAD_MONTH,
+    CANCEL_NOTICE,
+    CREDITS,
+    DAY,
+    DELIVERY_GRACE,
+    GOOD_MONTH,
+    LIVENESS,
+    REPORT_GRACE,
+    Party,
+    World,
+)
 
-GOOD = PeriodMetrics(999_900, 8_000, 5, 3_600, 1)
-BAD = PeriodMetrics(990_000, 20_000, 500, 30_000, 4)  # misses all four objectives of world.CREDITS
-BAD_BPS = 500 + 200 + 200 + 300
-LIVENESS = 2 * DAY  # the security world's liveness window
-AWARD_WINDOW = 7 * DAY
-REPORT_GRACE = 20 * DAY
-DELIVERY_GRACE = 30 * DAY
-CANCEL_NOTICE = 7 * DAY
+GOOD, BAD = GOOD_MONTH, BAD_MONTH  # BAD misses all four objectives of CREDITS
+BAD_BPS = min(
+    CREDITS.availability_credit_bps
+    + CREDITS.frame_delay_credit_bps
+    + CREDITS.frame_loss_credit_bps
+    + CREDITS.time_to_restore_credit_bps,
+    CREDITS.monthly_credit_cap_bps,
+)
 FEE = ONE_TIME // 10  # CANCELLATION_FEE_BPS = 1,000
 
 
@@ -33,43 +46,34 @@ FEE = ONE_TIME // 10  # CANCELLATION_FEE_BPS = 1,000
 
 def refused(name: str, action, *, world: World, terms: list[OrderTerms] = ()) -> ContractRevert:
     """Run `action`, which must revert with custom error `name` and change nothing the world watches."""
-    before = world.fingerprint(list(terms))
+    before = fingerprint(world, list(terms))
     with pytest.raises(ContractRevert) as caught:
         action()
     assert caught.value.name == name, caught.value.describe()
-    assert world.fingerprint(list(terms)) == before
+    assert fingerprint(world, list(terms)) == before
     return caught.value
+
+
+def late_bps(days: int) -> int:
+    """The late-delivery credit of CREDITS for `days` days late."""
+    return min(days * CREDITS.late_delivery_bps_per_day, CREDITS.late_delivery_cap_bps)
 
 
 def committed_at(terms: OrderTerms) -> int:
     return terms.awarded_at + terms.install_days * DAY
 
 
-def submit(w: World, member: Member, report: SlaReport) -> Batch:
-    batch, _ = w.ledger.submit(member.oracle_key.sender, member.address, [report])
-    return batch
+def submit(w: World, member: Party, report: SlaReport) -> Batch:
+    """`member`'s oracle key relays `report`; returns its batch."""
+    return w.submit_batch(member, [report])[0]
 
 
-def settle_matched(w: World, terms: OrderTerms, report: SlaReport) -> None:
-    """Both parties' oracles relay `report` and anyone makes it final at once."""
-    buyer, seller = member_of(w, terms.buyer), member_of(w, terms.seller)
-    w.ledger.finalize_matched(
-        w.outsider.sender, terms, report, submit(w, seller, report), submit(w, buyer, report)
-    )
-
-
-def member_of(w: World, address: str) -> Member:
-    return next(m for m in w.members if m.address == address)
-
-
-def delivered(w: World, buyer: Member, seller: Member, *, after: int = 2 * DAY) -> tuple[OrderTerms, int]:
+def delivered(w: World, buyer: Party, seller: Party, *, after: int = 2 * DAY) -> tuple[OrderTerms, int]:
     """An acknowledged order delivered `after` the award, final by both parties' reports."""
-    _, _, terms, _ = w.award_order(buyer, seller)
+    terms = w.open_order(buyer, [seller], by_key=True, acknowledge=True).terms
     at = terms.awarded_at + after
     w.chain.advance_time(at - w.now())
-    settle_matched(
-        w, terms, SlaReport(terms.order_id(), ReportKind.ORDER_COMPLETED, 0, committed_at(terms), at)
-    )
+    w.both_report(terms, SlaReport(terms.order_id(), ReportKind.ORDER_COMPLETED, 0, committed_at(terms), at))
     return terms, w.escrow.order(terms.order_id()).delivered_at
 
 
@@ -88,7 +92,7 @@ def balance(w: World, party: str) -> int:
 def test_outsider_closes_rfq_after_deadline__award_still_possible(world):
     w = world
     buyer, seller = w.buyers[0], w.sellers[0]
-    rfq = w.new_rfq(buyer)
+    rfq = w.rfq(buyer)
     w.market.post(buyer.sender, rfq)
     signed = w.sign(w.quote(rfq, seller, nonce=1), seller.quote_key.account)
     w.market.commit(seller.quote_key.sender, rfq, signed)
@@ -101,7 +105,7 @@ def test_outsider_closes_rfq_after_deadline__award_still_possible(world):
     w.market.award(buyer.sender, rfq, signed)
 
     # An RFQ the buyer leaves open: anyone may close it once the award window is over.
-    idle = w.new_rfq(buyer)
+    idle = w.rfq(buyer)
     w.market.post(buyer.sender, idle)
     until(w, idle.deadline + AWARD_WINDOW - 5)
     refused("RfqAwardWindow", lambda: w.market.close(w.outsider.sender, idle), world=w)
@@ -115,7 +119,7 @@ def test_outsider_closes_rfq_after_deadline__award_still_possible(world):
 def test_buyer_disputes_delivery_right_after_award__refused_until_due_and_seller_keeps_its_own(world):
     w = world
     buyer, seller = w.buyers[0], w.sellers[0]
-    _, _, terms, _ = w.award_order(buyer, seller)
+    terms = w.open_order(buyer, [seller], by_key=True, acknowledge=True).terms
     error = refused("EscrowNotDue", lambda: w.escrow.dispute(buyer.sender, terms, 0), world=w, terms=[terms])
     assert error.arguments["dueAt"] == committed_at(terms)
 
@@ -143,7 +147,7 @@ def test_seller_disputes_period_right_after_delivery__refused_and_buyer_keeps_it
 def test_buyer_claims_non_delivery_while_completion_report_pending__refused(world):
     w = world
     buyer, seller = w.buyers[0], w.sellers[0]
-    _, _, terms, _ = w.award_order(buyer, seller)
+    terms = w.open_order(buyer, [seller], by_key=True, acknowledge=True).terms
     deadline = committed_at(terms) + DELIVERY_GRACE
     # The seller delivers a day before the deadline; its oracle reports it and holds the report.
     until(w, deadline - DAY)
@@ -162,14 +166,14 @@ def test_buyer_claims_non_delivery_while_completion_report_pending__refused(worl
     w.ledger.finalize(w.outsider.sender, terms, report, batch)
     order = w.escrow.order(terms.order_id())
     assert order.status == OrderStatus.ACTIVE
-    # Delivered 24 days late: the one-time charge less the capped late credit (10 %), not a refund.
-    assert balance(w, seller.address) == ONE_TIME - ONE_TIME * 1_000 // 10_000
+    # Delivered 24 days late: the one-time charge less the late credit, not a refund.
+    assert balance(w, seller.address) == ONE_TIME - ONE_TIME * late_bps(24) // 10_000
 
 
 def test_buyer_cancels_while_completion_report_in_liveness__refused(world):
     w = world
     buyer, seller = w.buyers[0], w.sellers[0]
-    _, _, terms, _ = w.award_order(buyer, seller)
+    terms = w.open_order(buyer, [seller], by_key=True, acknowledge=True).terms
     w.escrow.cancel(buyer.sender, terms)  # acknowledged: the first call only asks
     asked_at = w.escrow.hold(terms.order_id(), 0).cancel_requested_at
     assert asked_at
@@ -194,7 +198,7 @@ def test_buyer_cancels_while_completion_report_in_liveness__refused(world):
 def test_suspended_or_uninvited_member_floods_quote_log__refused_and_entries_bounded(world):
     w = world
     buyer, invited, uninvited = w.buyers[0], w.sellers[0], w.sellers[1]
-    rfq = w.new_rfq(buyer, invited=(invited.address,))
+    rfq = w.rfq(buyer, invited=(invited.address,))
     w.market.post(buyer.sender, rfq)
     refused(
         "QuoteProviderNotInvited",
@@ -220,7 +224,7 @@ def test_suspended_or_uninvited_member_floods_quote_log__refused_and_entries_bou
     )
     assert w.market.state(rfq.rfq_id).entries == 3
 
-    w.council_suspend(invited.address)
+    w.registry.propose_suspend(w.council.sender, invited.address)
     refused(
         "QuoteProviderInactive",
         lambda: w.market.withdraw(invited.quote_key.sender, rfq, invited.address),
@@ -231,7 +235,7 @@ def test_suspended_or_uninvited_member_floods_quote_log__refused_and_entries_bou
 def test_rival_withdraws_in_front_of_award__award_still_valid(world):
     w = world
     buyer, seller, rival = w.buyers[0], w.sellers[0], w.sellers[1]
-    rfq = w.new_rfq(buyer)
+    rfq = w.rfq(buyer)
     w.market.post(buyer.sender, rfq)
     signed = w.sign(w.quote(rfq, seller, nonce=1), seller.quote_key.account)
     w.market.commit(seller.quote_key.sender, rfq, signed)
@@ -254,7 +258,7 @@ def test_rival_withdraws_in_front_of_award__award_still_valid(world):
 def test_buyer_invites_victim_many_times_with_short_deadline__refused_and_counted_once(world):
     w = world
     buyer, victim = w.buyers[0], w.sellers[0]
-    rfq = w.new_rfq(buyer, invited=(victim.address,))
+    rfq = w.rfq(buyer, invited=(victim.address,))
     twice = replace(rfq, invited=(victim.address, victim.address))
     refused("RfqInviteesNotSorted", lambda: w.market.post(buyer.sender, twice), world=w)
     crowded = replace(rfq, invited=(victim.address,) * 9)
@@ -281,12 +285,12 @@ def test_unrelated_members_notarise_someone_elses_order__refused(world):
     w = world
     buyer, seller = w.buyers[0], w.sellers[0]
     squatters = (w.buyers[1], w.sellers[1])
-    _, _, terms, _ = w.award_order(buyer, seller)
+    terms = w.open_order(buyer, [seller], by_key=True, acknowledge=True).terms
     domain = w.notary.domain
     fake = seal_contract({"price": "squatted"}, salt=b"\x05" * 32).commitment
 
     def sigs(signers, signed_terms, commitment):
-        return [sign_contract_commitment(m.admin.account, domain, signed_terms, commitment) for m in signers]
+        return [sign_contract_commitment(m.account, domain, signed_terms, commitment) for m in signers]
 
     # The squatters sign the real order's id with themselves as parties: the escrow's terms name others.
     as_parties = replace(terms, buyer=squatters[0].address, seller=squatters[1].address)
@@ -350,7 +354,7 @@ def test_period_final_before_funded__credit_applies_after_top_up(world):
 def test_delivery_final_late__seller_cannot_claim_elapsed_months_before_buyers_reports(world):
     w = world
     buyer, seller = w.buyers[0], w.sellers[0]
-    _, _, terms, _ = w.award_order(buyer, seller)
+    terms = w.open_order(buyer, [seller], by_key=True, acknowledge=True).terms
     oid = terms.order_id()
     completed = committed_at(terms)
     report = SlaReport(oid, ReportKind.ORDER_COMPLETED, 0, completed, completed)
@@ -359,7 +363,7 @@ def test_delivery_final_late__seller_cannot_claim_elapsed_months_before_buyers_r
     w.ledger.dispute(buyer.oracle_key.sender, terms, report, batch)
     # The council rules 75 days later: delivery is final with period 1 starting at the completion date.
     w.chain.advance_time(75 * DAY)
-    w.council_execute(
+    w.council_decides(
         w.ledger.address, w.ledger.resolve_call(terms, report, buyer.address)._encode_transaction_data()
     )
     order = w.escrow.order(oid)
@@ -383,11 +387,11 @@ def test_delivery_final_late__seller_cannot_claim_elapsed_months_before_buyers_r
 def test_council_rules_delivery_at_escrow__in_life_reports_finalize(world):
     w = world
     buyer, seller = w.buyers[0], w.sellers[0]
-    _, _, terms, _ = w.award_order(buyer, seller)
+    terms = w.open_order(buyer, [seller], by_key=True, acknowledge=True).terms
     oid = terms.order_id()
     until(w, committed_at(terms))
     w.escrow.dispute(seller.sender, terms, 0)
-    w.council_execute(w.escrow.address, w.escrow.rule_call(terms, 0, 0)._encode_transaction_data())
+    w.council_decides(w.escrow.address, w.escrow.rule_call(terms, 0, 0)._encode_transaction_data())
     delivered_at = w.escrow.order(oid).delivered_at
     assert delivered_at and w.escrow.order(oid).status == OrderStatus.ACTIVE
 
@@ -396,7 +400,7 @@ def test_council_rules_delivery_at_escrow__in_life_reports_finalize(world):
     ticket_batch = submit(w, buyer, ticket)
     until(w, period_bounds(delivered_at, 1)[1])
     month = SlaReport(oid, ReportKind.PERIOD, 1, metrics=GOOD)
-    settle_matched(w, terms, month)
+    w.both_report(terms, month)
     w.chain.advance_time(LIVENESS)
     w.ledger.finalize(w.outsider.sender, terms, ticket, ticket_batch)
     assert w.ledger.status(ticket) == ReportStatus.FINAL and w.ledger.status(month) == ReportStatus.FINAL
@@ -439,8 +443,9 @@ def test_month_claimed_before_any_honest_report_could_exist__refused_calendar_mo
 def test_suspended_member_leaves_to_escape_suspension__refused(world):
     w = world
     member = w.sellers[1]
-    w.council_suspend(member.address)
-    refused("RegistryMemberNotActive", lambda: w.registry.leave(member.sender), world=w)
+    w.registry.propose_suspend(w.council.sender, member.address)
+    error = refused("RegistryMemberNotActive", lambda: w.registry.leave(member.sender), world=w)
+    assert error.arguments["member"] == member.address
     assert not w.registry.is_active(member.address)
 
 
@@ -498,7 +503,7 @@ def test_council_seats_suspended_or_leaving__council_can_still_rule(world):
         w.registry.approve(seat_b.sender, proposal)
     assert failed.value.name == "RegistryProposalCallFailed"
     # The council still rules: a two-seat ruling passes.
-    _, _, terms, _ = w.award_order(w.buyers[1], w.sellers[1])
+    terms = w.open_order(w.buyers[1], [w.sellers[1]], by_key=True, acknowledge=True).terms
     until(w, committed_at(terms))
     w.escrow.dispute(w.buyers[1].sender, terms, 0)
     data = w.escrow.rule_call(terms, 0, 10_000)._encode_transaction_data()
@@ -513,9 +518,9 @@ def test_council_seats_suspended_or_leaving__council_can_still_rule(world):
 def test_buyer_cancels_through_sonata_report__pays_the_same_fee_as_cancel(world):
     w = world
     buyer, seller = w.buyers[0], w.sellers[0]
-    _, _, terms, _ = w.award_order(buyer, seller)
+    terms = w.open_order(buyer, [seller], by_key=True, acknowledge=True).terms
     cancelled = SlaReport(terms.order_id(), ReportKind.ORDER_FAILED, 0, 3, w.now())
-    settle_matched(w, terms, cancelled)
+    w.both_report(terms, cancelled)
     order = w.escrow.order(terms.order_id())
     assert order.status == OrderStatus.CANCELLED
     assert balance(w, seller.address) == FEE
@@ -529,12 +534,12 @@ def test_buyer_cancels_through_sonata_report__pays_the_same_fee_as_cancel(world)
 def test_seller_reports_later_committed_date__credit_counts_from_signed_install_days(world):
     w = world
     buyer, seller = w.buyers[0], w.sellers[0]
-    _, _, terms, _ = w.award_order(buyer, seller)
+    terms = w.open_order(buyer, [seller], by_key=True, acknowledge=True).terms
     assert terms.install_days == INSTALL_DAYS
     late = terms.awarded_at + 25 * DAY  # 20 days after the signed interval
     until(w, late)
-    settle_matched(w, terms, SlaReport(terms.order_id(), ReportKind.ORDER_COMPLETED, 0, late, late))
-    assert balance(w, seller.address) == ONE_TIME - ONE_TIME * 1_000 // 10_000  # 20 x 100 bps, capped at 10 %
+    w.both_report(terms, SlaReport(terms.order_id(), ReportKind.ORDER_COMPLETED, 0, late, late))
+    assert balance(w, seller.address) == ONE_TIME - ONE_TIME * late_bps(20) // 10_000
     raw = w.ledger.reputation(seller.address)
     assert (raw.orders_on_time, raw.total_days_late) == (0, 20)
 
@@ -545,7 +550,7 @@ def test_seller_reports_later_committed_date__credit_counts_from_signed_install_
 def test_zero_charge_orders_farm_delivery_reputation__refused_below_minimum_value(world):
     w = world
     buyer, seller = w.buyers[0], w.sellers[0]
-    rfq = w.new_rfq(buyer)
+    rfq = w.rfq(buyer)
     w.market.post(buyer.sender, rfq)
     free = w.quote(rfq, seller, nonce=1, one_time_charge=0, monthly_charge=0, prepaid_months=0)
     signed = w.sign(free, seller.quote_key.account)
@@ -573,7 +578,7 @@ def test_seller_grinds_ticket_id_colliding_with_buyers_ticket__keys_stay_distinc
 
     # The seller's made-up ticket about the ground id becomes final first...
     fake = SlaReport(oid, ReportKind.TROUBLE_TICKET, ticket_key(ground), 60, w.now())
-    settle_matched(w, terms, fake)
+    w.both_report(terms, fake)
     # ...and the buyer's report of the real ticket is still a fact of its own.
     truth = SlaReport(oid, ReportKind.TROUBLE_TICKET, ticket_key(real), 36_000, w.now())
     assert truth.report_id != fake.report_id and w.ledger.status(truth) == ReportStatus.NONE

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 from harness import Harness
-from world import DAY
 
 from offnet.exceptions import ContractRevert
 from offnet.market.periods import month_start, period_bounds
 from offnet.market.types import PeriodMetrics, ReportKind, SlaReport
+from offnet.testing.world import DAY
 
 pytestmark = pytest.mark.anvil
 
@@ -24,11 +24,11 @@ LIVENESS = 2 * DAY  # the security world's liveness window
 def test_award__buyer_suspended_after_posting__is_refused(fresh: Harness):
     w = fresh.world
     buyer, seller = w.buyers[0], w.sellers[0]
-    rfq = w.new_rfq(buyer)
+    rfq = w.rfq(buyer)
     w.market.post(buyer.sender, rfq)
     signed = w.sign(w.quote(rfq, seller, nonce=1), seller.quote_key.account)
     w.market.commit(seller.quote_key.sender, rfq, signed)
-    w.council_suspend(buyer.address)
+    w.registry.propose_suspend(w.council.sender, buyer.address)
     w.seal(rfq)
     assert not w.registry.is_active(buyer.address)
     before = fresh.fingerprint(rfq_ids=[rfq.rfq_id])
@@ -43,7 +43,7 @@ def test_period__undisputed_report_about_a_month_not_over__releases_nothing_unti
     buyer, seller = w.buyers[0], w.sellers[0]
     now = fresh.rpc.now()
     fresh.rpc.advance_time(month_start(now, 1) + 3 * DAY - now)  # delivered mid-month, whatever the clock
-    _, _, terms, _ = w.award_order(buyer, seller)
+    terms = w.open_order(buyer, [seller], by_key=True, acknowledge=True).terms
     oid = terms.order_id()
     delivered = SlaReport(
         oid, ReportKind.ORDER_COMPLETED, 0, terms.awarded_at + 5 * DAY, terms.awarded_at + DAY

@@ -11,15 +11,16 @@ from types import SimpleNamespace
 
 import pytest
 from eth_keys.constants import SECPK1_N
-from fastrpc import Call, Mined
+from fastrpc import Mined
 from harness import Harness
-from world import DAY, add_table
+from tables import add_table
 
 from offnet.exceptions import ContractRevert
 from offnet.market.ledger import Batch
 from offnet.market.notary import NotaryDomain, seal_contract, sign_contract_commitment
 from offnet.market.quotes import QuoteDomain, sign_quote
 from offnet.market.types import ReportKind, SlaReport
+from offnet.testing.world import DAY
 
 pytestmark = pytest.mark.anvil
 
@@ -41,45 +42,23 @@ def signed_world(harness: Harness) -> SimpleNamespace:
     w = h.world
     buyer, seller, other = w.buyers[0], w.sellers[0], w.sellers[1]
 
-    def ok(actor: str, call: Call) -> Mined:
-        result = h.send(actor, call)
-        assert isinstance(result, Mined), result
-        return result
-
-    def committed(nonce: int, contract_hash: bytes = bytes(32)):
-        rfq = w.new_rfq(buyer)
-        ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
-        quote = replace(w.quote(rfq, seller, nonce=nonce), contract_hash=contract_hash)
-        signed = w.sign(quote, seller.quote_key.account)
-        ok(seller.quote_key.address, h.market.commitQuote(rfq.to_tuple(), seller.address, signed.digest))
-        return rfq, signed
-
-    def awarded(rfq, signed):
-        mined = ok(
-            buyer.address,
-            h.market.award(
-                rfq.to_tuple(), signed.quote.to_tuple(), signed.signature, [(seller.address, signed.digest)]
-            ),
-        )
-        return signed.quote.order_terms(mined.timestamp), mined
-
     sealed = seal_contract({"monthly": 1_000_000}, salt=b"\x01" * 32)
-    first, used = committed(1, sealed.commitment)
-    plain = [committed(2), committed(3)]
+    first, used = h.committed(buyer, seller, 1, sealed.commitment)
+    plain = [h.committed(buyer, seller, 2), h.committed(buyer, seller, 3)]
     last_deadline = max(r.deadline for r, _ in plain)
     h.rpc.advance_time(last_deadline + 1 - h.rpc.now())  # quotes are awarded once sealed
-    terms, mined = awarded(first, used)
-    fresh_terms, other_terms = (awarded(rfq, signed)[0] for rfq, signed in plain)
+    terms, mined = h.awarded(buyer, seller, first, used)
+    fresh_terms, other_terms = (h.awarded(buyer, seller, rfq, signed)[0] for rfq, signed in plain)
     # A later contract for the same order, notarised with both parties' signatures (a stored record).
     amendment = seal_contract({"monthly": 900_000}, salt=b"\x03" * 32).commitment
-    ok(w.outsider.address, h.notarise_call(terms, amendment, buyer, seller))
+    h.ok(w.outsider.address, h.notarise_call(terms, amendment, buyer, seller))
     report = SlaReport(
         terms.order_id(), ReportKind.ORDER_COMPLETED, 0, mined.timestamp + 5 * DAY, mined.timestamp
     )
     report_batch = Batch.of(seller.address, [report])
-    ok(seller.oracle_key.address, h.ledger.submit(report_batch.lane_id, [report.to_tuple()]))
-    rfq = w.new_rfq(buyer)
-    ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
+    h.ok(seller.oracle_key.address, h.ledger.submit(report_batch.lane_id, [report.to_tuple()]))
+    rfq = w.rfq(buyer)
+    h.ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
     return SimpleNamespace(
         h=h,
         w=w,
@@ -135,7 +114,7 @@ def _quote_cases() -> dict[str, tuple[Callable, str]]:
 
     def other_member(ctx):
         quote = ctx.w.quote(ctx.rfq, ctx.seller, nonce=51)
-        signed = sign_quote(ctx.other.admin.account, quote, domain(ctx))
+        signed = sign_quote(ctx.other.account, quote, domain(ctx))
         return quote, signed.signature, signed.digest
 
     def malleable(ctx):
@@ -233,9 +212,7 @@ def _notary_cases() -> dict[str, tuple[Callable, str]]:
     commitment = seal_contract({"deal": "x"}, salt=b"\x02" * 32).commitment
 
     def sigs(ctx, terms, domain, buyer=None, seller=None, tamper=lambda s: s, signed_for=None):
-        b = sign_contract_commitment(
-            buyer or ctx.buyer.admin.account, domain, signed_for or terms, commitment
-        )
+        b = sign_contract_commitment(buyer or ctx.buyer.account, domain, signed_for or terms, commitment)
         s = sign_contract_commitment(
             seller or ctx.seller.quote_key.account, domain, signed_for or terms, commitment
         )
@@ -257,7 +234,7 @@ def _notary_cases() -> dict[str, tuple[Callable, str]]:
             "NotaryWrongSigner",
         ),
         "commitment signed by another member": (
-            lambda c: sigs(c, fresh_order(c), domain(c), seller=c.other.admin.account),
+            lambda c: sigs(c, fresh_order(c), domain(c), seller=c.other.account),
             "NotaryWrongSigner",
         ),
         "commitment with a malleable high-s signature": (

@@ -31,7 +31,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from world import DAY, add_table
+from tables import add_table
 
 from offnet.exceptions import ContractRevert
 from offnet.market.ledger import Batch
@@ -39,6 +39,7 @@ from offnet.market.periods import period_bounds, period_charge
 from offnet.market.quotes import SignedQuote
 from offnet.market.rfq import LogEntry, Rfq
 from offnet.market.types import OrderStatus, OrderTerms, Payout, PeriodMetrics, ReportKind, SlaReport
+from offnet.testing.world import DAY
 
 pytestmark = [pytest.mark.anvil, pytest.mark.fuzz]
 
@@ -451,7 +452,7 @@ class SuiteMachine(RuleBasedStateMachine):
             "none": (),
             "self": (sellers[0], b.address),
         }[invite]
-        model = RfqModel(self.w.new_rfq(b, invited, deadline_in=window), buyer)
+        model = RfqModel(self.w.rfq(b, invited, deadline_in=window), buyer)
         result = self.send(b.address, self.h.market.postRfq(model.args))
         # The checks in the contract's order: the window, the invitee count, the buyer, the invitees.
         expected = None
@@ -483,7 +484,7 @@ class SuiteMachine(RuleBasedStateMachine):
         model = self.rfqs[pick % len(self.rfqs)]
         s, other = self.w.sellers[seller], self.w.sellers[1 - seller]
         actors = {
-            "admin": s.admin,
+            "admin": s,
             "quote_key": s.quote_key,
             "oracle_key": s.oracle_key,
             "other": other.quote_key,
@@ -576,7 +577,7 @@ class SuiteMachine(RuleBasedStateMachine):
         self.duties()
         model = self.rfqs[pick % len(self.rfqs)]
         s, other = self.w.sellers[seller], self.w.sellers[1 - seller]
-        actor = {"quote_key": s.quote_key, "outsider": self.w.outsider, "other": other.admin}[by]
+        actor = {"quote_key": s.quote_key, "outsider": self.w.outsider, "other": other}[by]
         result = self.send(actor.address, self.h.market.withdrawQuote(model.args, s.address))
         if by != "quote_key":
             assert isinstance(result, ContractRevert), "a stranger withdrew a quote"
@@ -698,8 +699,8 @@ class SuiteMachine(RuleBasedStateMachine):
         self.duties()
         model = self.rfqs[pick % len(self.rfqs)]
         actor = {
-            "buyer": self.w.buyers[model.buyer].admin,
-            "other_buyer": self.w.buyers[1 - model.buyer].admin,
+            "buyer": self.w.buyers[model.buyer],
+            "other_buyer": self.w.buyers[1 - model.buyer],
             "outsider": self.w.outsider,
         }[by]
         result = self.send(actor.address, self.h.market.cancelRfq(model.args))
@@ -735,11 +736,11 @@ class SuiteMachine(RuleBasedStateMachine):
 
     def order_actor(self, order: OrderModel, who: str):
         return {
-            "buyer": self.w.buyers[order.buyer].admin,
-            "seller": self.w.sellers[order.seller].admin,
+            "buyer": self.w.buyers[order.buyer],
+            "seller": self.w.sellers[order.seller],
             "seller_oracle": self.w.sellers[order.seller].oracle_key,
             "outsider": self.w.outsider,
-            "other": self.w.sellers[1 - order.seller].admin,
+            "other": self.w.sellers[1 - order.seller],
         }[who]
 
     @precondition(lambda self: self.orders)
@@ -1105,7 +1106,7 @@ class SuiteMachine(RuleBasedStateMachine):
         if act == "leave":
             result, expected = self.send(m.address, h.registry.leave()), "RegistryMemberNotActive"
         elif act == "post":
-            rfq = self.w.new_rfq(
+            rfq = self.w.rfq(
                 m, (self.w.sellers[0].address if m is not self.w.sellers[0] else self.w.sellers[1].address,)
             )
             result, expected = self.send(m.address, h.market.postRfq(rfq.to_tuple())), "RfqBuyerInactive"

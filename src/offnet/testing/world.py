@@ -21,11 +21,15 @@ from typing import Any, TypeVar
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
+from web3.logs import DISCARD
 
-from offnet.chain import Chain, Receipt, Sender, decode_revert
+from offnet.chain import Chain, Receipt, Sender, decode_revert, load_artifact, predict_deployments
+from offnet.chain.tx import call
 from offnet.deployment import Suite, SuiteConfig, deploy_suite
 from offnet.exceptions import ContractRevert
-from offnet.market.ledger import Batch
+from offnet.market import periods
+from offnet.market.escrow import EscrowClient
+from offnet.market.ledger import Batch, LedgerClient
 from offnet.market.notary import SealedContract, financial_contract, seal_contract
 from offnet.market.quotes import Quote, QuoteDomain, SignedQuote, sign_quote
 from offnet.market.registry import ACCESS_ELINE, Profile, RegistryClient, Role, location_key
@@ -67,11 +71,13 @@ APPLICATION_TTL = 14 * DAY  # how long an application to the registry stays open
 REPORT_GRACE = 20 * DAY
 DELIVERY_GRACE = 30 * DAY
 RULING_TIMEOUT = 60 * DAY
+CANCEL_NOTICE = 7 * DAY
 
 # Months measured against CREDITS.
 GOOD_MONTH = PeriodMetrics(
     availability_ppm=999_900, frame_delay_us=8_000, frame_loss_ppm=5, time_to_restore_sec=3_600, outages=1
 )
+# Misses availability (10 %), frame delay (5 %), frame loss (5 %) and time to restore (10 %): capped at 30 %.
 BAD_MONTH = PeriodMetrics(
     availability_ppm=998_000,
     frame_delay_us=12_000,
@@ -207,20 +213,33 @@ class Party:
         return [self, *(k for k in (self.quote_key, self.oracle_key) if k is not None)]
 
 
-def party(chain: Chain, name: str, *, prefix: str = "", keys: bool = False) -> Party:
-    """The funded throwaway account labelled `<prefix>-<name>`, with its Sender (and with `keys`, a
-    quote key and an oracle key of its own, to register)."""
+def party(
+    chain: Chain, name: str, *, prefix: str = "", keys: bool = False, sender: type[Sender] = Sender
+) -> Party:
+    """The funded throwaway account labelled `<prefix>-<name>`, with its Sender (of class `sender`;
+    and with `keys`, a quote key and an oracle key of its own, to register)."""
     label = f"{prefix}-{name}" if prefix else name
     account = funded_account(chain, label)
     if not keys:
-        return Party(name, account, Sender(chain, account))
+        return Party(name, account, sender(chain, account))
     return Party(
         name,
         account,
-        Sender(chain, account),
-        quote_key=party(chain, f"{name}-quote-key", prefix=prefix),
-        oracle_key=party(chain, f"{name}-oracle-key", prefix=prefix),
+        sender(chain, account),
+        quote_key=party(chain, f"{name}-quote-key", prefix=prefix, sender=sender),
+        oracle_key=party(chain, f"{name}-oracle-key", prefix=prefix, sender=sender),
     )
+
+
+class UnestimatedSender(Sender):
+    """The real Sender, minus gas estimation, which eth-tester does by bisection (about ten EVM runs
+    per transaction, most of a unit test's time). Every transaction gets a fixed allowance; gas_used
+    is unaffected and refusals are still decoded, from the replay of the failed transaction."""
+
+    ALLOWANCE = 3_000_000
+
+    def _estimate(self, tx: dict) -> int:
+        return self.ALLOWANCE
 
 
 @dataclass(frozen=True)
@@ -256,6 +275,15 @@ def fund(buyer: Party, token: Any, spender: str, amount: int) -> None:
 
 
 # --- council decisions and refusals -----------------------------------------------------------------
+
+
+def events(client: Any, receipt: Receipt, name: str) -> list[Any]:
+    """The decoded `name` events a contract (or a client's contract) emitted in a transaction."""
+    contract = getattr(client, "contract", client)
+    event = getattr(contract.events, name)()
+    return [
+        e.args for e in event.process_receipt(receipt.raw, errors=DISCARD) if e.address == contract.address
+    ]
 
 
 def _calldata(call: Any) -> bytes | str:
@@ -351,6 +379,11 @@ class World:
     outsider: Party
     clock: Callable[[], int] | None = None  # a faster chain clock than web3's, when a test has one
     sealed: dict[bytes, SealedContract] = field(default_factory=dict)  # quote digest -> its contract
+    quote_terms: dict[str, Any] = field(
+        default_factory=dict
+    )  # where its quotes differ from the default terms
+    fresh_requests: bool = False  # each RFQ names a quote request of its own (`rfq-1`, `rfq-2`, ...)
+    _requests: int = 0
     _domain: QuoteDomain | None = None
 
     @classmethod
@@ -364,11 +397,13 @@ class World:
         outsider: Party,
         *,
         extra_founders: Sequence[str] = (),
+        quote_terms: dict[str, Any] | None = None,
+        fresh_requests: bool = False,
         **config: Any,
     ) -> World:
         """Deploy the suite with the buyers, sellers and council as founders (the council alone on
         it, one sponsor admitting, unless `config` says otherwise), register the keys they hold,
-        and fund the buyers."""
+        and fund the buyers. `quote_terms` and `fresh_requests`: see the fields."""
         members = [council, *buyers, *sellers]
         settings = {"council_threshold": 1, "sponsors_required": 1, **config}
         suite = deploy_suite(
@@ -387,7 +422,17 @@ class World:
                 suite.registry.add_key(member.sender, member.oracle_key.address, Role.ORACLE)
         for buyer in buyers:
             fund(buyer, suite.token, suite.escrow.address, FUNDS)
-        return cls(chain, suite, deployer, list(buyers), list(sellers), council, outsider)
+        return cls(
+            chain,
+            suite,
+            deployer,
+            list(buyers),
+            list(sellers),
+            council,
+            outsider,
+            quote_terms=dict(quote_terms or {}),
+            fresh_requests=fresh_requests,
+        )
 
     @classmethod
     def create(
@@ -445,30 +490,48 @@ class World:
         invited: Sequence[str] | None = None,
         *,
         deadline_in: int = 2 * DAY,
-        request: str = "quote-request-1",
+        request: str | None = None,
         now: int | None = None,
     ) -> Rfq:
-        """An RFQ of `buyer` (the first by default) inviting every seller unless told; `now` saves a
-        block read."""
+        """An RFQ of `buyer` (the first by default) inviting every other seller unless told, for the
+        quote request `request` (default: see `fresh_requests`); `now` saves a block read."""
+        buyer = buyer or self.buyer
+        if request is None:
+            self._requests += 1
+            request = f"rfq-{self._requests}" if self.fresh_requests else "quote-request-1"
         return new_rfq(
-            (buyer or self.buyer).address,
+            buyer.address,
             self.token.address,
             (self.now() if now is None else now) + deadline_in,
-            [s.address for s in self.sellers] if invited is None else invited,
+            [s.address for s in self.sellers if s.address != buyer.address] if invited is None else invited,
             request=request,
         )
 
     def quote(
         self, rfq: Rfq, seller: Party, *, valid_for: int = 30 * DAY, now: int | None = None, **overrides: Any
     ) -> Quote:
-        """`seller`'s quote for `rfq` at the default terms, valid `valid_for` seconds (or until
-        `valid_until`, when that is given)."""
+        """`seller`'s quote for `rfq` at this world's terms (`quote_terms` over the default terms),
+        valid `valid_for` seconds (or until `valid_until`, when that is given)."""
+        overrides = {**self.quote_terms, **overrides}
         if "valid_until" not in overrides:
             overrides["valid_until"] = (self.now() if now is None else now) + valid_for
         return new_quote(rfq, seller.address, **overrides)
 
     def sign(self, quote: Quote, signer: Party | LocalAccount) -> SignedQuote:
         return sign_quote(getattr(signer, "account", signer), quote, self.domain)
+
+    def seal(self, rfq: Rfq) -> None:
+        """Move past the RFQ's deadline: quotes are sealed until then, and only then awarded."""
+        now = self.now()
+        if now <= rfq.deadline:
+            self.chain.advance_time(rfq.deadline + 1 - now)
+
+    def award(
+        self, rfq: Rfq, signed: SignedQuote, buyer: Party | None = None, **options: Any
+    ) -> tuple[bytes, Receipt]:
+        """The buyer (the first by default) awards `signed` once the deadline passed."""
+        self.seal(rfq)
+        return self.suite.market.award((buyer or self.buyer).sender, rfq, signed, **options)
 
     def post_rfq(self, buyer: Party | None = None, **options: Any) -> Rfq:
         """Post an RFQ (see `rfq`) and return it."""
@@ -491,7 +554,9 @@ class World:
         financial contract's hash (kept in `self.sealed`)."""
         signed, receipts = [], {}
         for i, seller in enumerate(sellers):
-            quote = self.quote(rfq, seller, **{"monthly_charge": MONTHLY + i * 10**6, **overrides})
+            quote = self.quote(rfq, seller, **overrides)
+            if "monthly_charge" not in overrides:
+                quote = replace(quote, monthly_charge=quote.monthly_charge + i * 10**6)
             if seal:
                 sealed = seal_contract(financial_contract(quote))
                 quote = replace(quote, contract_hash=sealed.commitment)
@@ -516,21 +581,24 @@ class World:
         sellers: Sequence[Party] | None = None,
         *,
         invited: Sequence[str] | None = None,
-        request: str = "quote-request-1",
+        request: str | None = None,
+        acknowledge: bool = False,
         **options: Any,
     ) -> Order:
         """Post an RFQ of `buyer` to `sellers` (the first seller by default; `invited` overrides whom
         it invites, `request` names it), commit each one's quote (see `commit_quotes`), and award the
-        first once the deadline has passed (the market awards sealed commitments only)."""
+        first once the deadline has passed (the market awards sealed commitments only); with
+        `acknowledge`, the seller's oracle key (or the seller) acknowledges the order."""
         buyer, sellers = buyer or self.buyer, sellers or [self.seller]
         invited = [s.address for s in sellers] if invited is None else invited
         rfq = self.rfq(buyer, invited, request=request)
         _, post = self.suite.market.post(buyer.sender, rfq)
         quotes, receipts = self.commit_quotes(rfq, sellers, **options)
-        self.chain.advance_time(rfq.deadline - self.chain.now() + 1)
-        _, award = self.suite.market.award(buyer.sender, rfq, quotes[0])
+        _, award = self.award(rfq, quotes[0], buyer)
         awarded_at = self.chain.w3.eth.get_block(award.block_number)["timestamp"]
         terms = quotes[0].quote.order_terms(awarded_at)
+        if acknowledge:
+            self.suite.escrow.acknowledge((sellers[0].oracle_key or sellers[0]).sender, terms)
         return Order(
             rfq,
             quotes[0],
@@ -551,7 +619,7 @@ class World:
     ) -> dict[str, Receipt]:
         """The seller's and the buyer's oracles each submit `report` (in `lane`, or a lane of its own);
         anyone (the outsider) makes the matched pair final."""
-        seller, buyer = self._member(terms.seller), self._member(terms.buyer)
+        seller, buyer = self.member(terms.seller), self.member(terms.buyer)
         seller_batch, by_seller = self.submit_batch(seller, [report], lane)
         buyer_batch, by_buyer = self.submit_batch(buyer, [report], lane)
         final = self.suite.ledger.finalize_matched(
@@ -563,8 +631,261 @@ class World:
         """The one-seat council has the registry call `call` on `target`."""
         return council_decides(self.suite.registry, [self.council], target, call)
 
-    def _member(self, address: str) -> Party:
+    def member(self, address: str) -> Party:
+        """The member whose admin address is `address`."""
         return next(m for m in self.members if m.address == address)
+
+
+# --- the escrow and ledger alone, the market played by an account -------------------------------------
+
+
+@dataclass
+class EscrowWorld:
+    """A real registry (buyer, seller, an unrelated member `other`, the `arbiter` alone on the council;
+    each member with an oracle key), a real OrderEscrow linked to a real SlaLedger, and the market
+    played by a plain account that opens orders directly: outcomes reach the escrow the only way they
+    can, reports of both parties' oracles finalised by the ledger.
+
+    Every refusal goes through `refuse`, which checks the decoded error AND that nothing the ledger or
+    the escrow tracks changed; every step that moves money can be followed by `assert_conserved`."""
+
+    chain: Chain
+    ledger: LedgerClient
+    escrow: EscrowClient
+    registry: RegistryClient
+    token: Any
+    deployer: Party
+    market: Party
+    arbiter: Party
+    buyer: Party
+    seller: Party
+    other: Party
+    stranger: Party
+    tracked: dict[bytes, SlaReport] = field(default_factory=dict)
+    tracked_orders: dict[bytes, OrderTerms] = field(default_factory=dict)
+    extra_tokens: dict[str, Any] = field(default_factory=dict)  # allow-listed by a test (hostile tokens)
+
+    @classmethod
+    def deploy(cls, chain: Chain, prefix: str = "suite") -> EscrowWorld:
+        """Registry (buyer, seller, other, arbiter founders), token, escrow and ledger, linked."""
+
+        def member(name: str, *, oracle: bool = False) -> Party:
+            made = party(chain, name, prefix=prefix, sender=UnestimatedSender)
+            if not oracle:
+                return made
+            return replace(made, oracle_key=member(f"{name}-oracle"))
+
+        deployer, market, arbiter = member("deployer"), member("market"), member("arbiter")
+        buyer, seller, other = (member(name, oracle=True) for name in ("buyer", "seller", "other"))
+        registry, _ = RegistryClient.deploy(
+            deployer.sender,
+            [buyer.address, seller.address, other.address, arbiter.address],
+            [arbiter.address],
+            council_threshold=1,
+            sponsors_required=1,
+            application_ttl=7 * DAY,
+        )
+        for m in (buyer, seller, other):
+            registry.add_key(m.sender, m.oracle_key.address, Role.ORACLE)
+        token, _ = deployer.sender.deploy(load_artifact("TestStablecoin"))
+        at_escrow, at_ledger = predict_deployments(deployer.address, chain.peek_nonce(deployer.address), 2)
+        escrow, _ = EscrowClient.deploy(
+            deployer.sender, registry.address, market.address, at_ledger, [token.address]
+        )
+        ledger, _ = LedgerClient.deploy(
+            deployer.sender, registry.address, at_escrow, market.address, LIVENESS
+        )
+        assert (escrow.address, ledger.address) == (at_escrow, at_ledger)
+        return cls(
+            chain,
+            ledger,
+            escrow,
+            registry,
+            token,
+            deployer,
+            market,
+            arbiter,
+            buyer,
+            seller,
+            other,
+            member("stranger"),
+        )
+
+    def reset(self) -> None:
+        """Forget what the last test tracked (its chain state is reverted by the caller)."""
+        self.tracked.clear()
+        self.tracked_orders.clear()
+        self.extra_tokens.clear()
+
+    # --- orders --------------------------------------------------------------------------------
+
+    def terms(self, **overrides: Any) -> OrderTerms:
+        """Terms of an order from seller to buyer awarded now, three months prepaid (overridable)."""
+        return order_terms(
+            **{
+                "buyer": self.buyer.address,
+                "seller": self.seller.address,
+                "token": self.token.address,
+                "prepaid_months": 3,
+                "awarded_at": self.chain.now(),
+                **overrides,
+            }
+        )
+
+    def token_of(self, address: str) -> Any:
+        return self.extra_tokens.get(address, self.token)
+
+    def allow(self, name: str) -> Any:
+        """Deploy a test token by contract name (e.g. a hostile one) and allow it through the council."""
+        token, _ = self.deployer.sender.deploy(load_artifact(name))
+        self.council(self.escrow.set_token_call(token.address, True))
+        self.extra_tokens[token.address] = token
+        return token
+
+    def fund(self, amount: int, token: Any = None) -> None:
+        """Mint `amount` to the buyer and approve the escrow for it."""
+        fund(self.buyer, token or self.token, self.escrow.address, amount)
+
+    def open(self, *, acknowledged: bool = True, **overrides: Any) -> OrderTerms:
+        """Open an order in the escrow as the market (the buyer's funds are pulled) and, unless told
+        otherwise, have the seller acknowledge it (a delivery settles only once it did)."""
+        terms = self.terms(**overrides)
+        self.fund(terms.opening_amount, self.token_of(terms.token))
+        self.escrow.open_order(self.market.sender, terms)
+        self.tracked_orders[terms.order_id()] = terms
+        if acknowledged:
+            self.escrow.acknowledge(self.seller.sender, terms)
+        return terms
+
+    def delivered(self, **overrides: Any) -> OrderTerms:
+        """An order opened (see `open`) and delivered on time, settled by both parties' reports."""
+        terms = self.open(**overrides)
+        self.deliver(terms)
+        return terms
+
+    def order(self, terms: OrderTerms) -> Any:
+        return self.escrow.order(terms.order_id())
+
+    # --- reports -------------------------------------------------------------------------------
+
+    def delivery(self, terms: OrderTerms, days_late: float = 0, evidence: str = "order") -> SlaReport:
+        """The completed-order report: done a day after award, `days_late` days after the committed date."""
+        return delivery_report(terms, terms.awarded_at + DAY, days_late=days_late, evidence=evidence)
+
+    def period(self, terms: OrderTerms, period: int, metrics: PeriodMetrics = GOOD_MONTH) -> SlaReport:
+        return period_report(terms, period, metrics)
+
+    def submit(self, member: Party, reports: Sequence[SlaReport]) -> tuple[Batch, Receipt]:
+        """Submit `reports` from the member's oracle key; their ids are tracked for `refuse`."""
+        self.tracked.update((r.report_id, r) for r in reports)
+        return self.ledger.submit(member.oracle_key.sender, member.address, reports)
+
+    def claimed(self) -> tuple[OrderTerms, SlaReport, Batch]:
+        """An order opened, and the seller's oracle alone claims its on-time delivery: the terms, the
+        claim and its batch."""
+        terms = self.open()
+        claim = self.delivery(terms)
+        batch, _ = self.submit(self.seller, [claim])
+        return terms, claim, batch
+
+    def refuse_finality(
+        self, terms: OrderTerms, report: SlaReport, error: str, *, by: Party | None = None, **arguments: Any
+    ) -> ContractRevert:
+        """`by` (the seller by default) alone submits `report`; once its liveness window is over,
+        making it final under `terms` must revert with `error(arguments)` and change nothing."""
+        batch, _ = self.submit(by or self.seller, [report])
+        self.chain.advance_time(LIVENESS)
+        return self.refuse(
+            lambda: self.ledger.finalize(self.stranger.sender, terms, report, batch), error, **arguments
+        )
+
+    def reported(self, terms: OrderTerms, report: SlaReport) -> Callable[[], Receipt]:
+        """Both parties report the same fact; returns the call that finalises it at once (for a test
+        that expects it to wait first)."""
+        buyer_batch, _ = self.submit(self.buyer, [report])
+        seller_batch, _ = self.submit(self.seller, [report])
+        return lambda: self.ledger.finalize_matched(
+            self.stranger.sender, terms, report, seller_batch, buyer_batch
+        )
+
+    def settle(self, terms: OrderTerms, report: SlaReport) -> Receipt:
+        """Both parties report the same fact and anyone finalises it at once."""
+        return self.reported(terms, report)()
+
+    def deliver(self, terms: OrderTerms, days_late: float = 0) -> Receipt:
+        """Delivery reported by both parties and settled at once."""
+        return self.settle(terms, self.delivery(terms, days_late))
+
+    def period_end(self, terms: OrderTerms, period: int) -> int:
+        """When billing period `period` of the delivered order ends (offnet.market.periods)."""
+        return periods.period_bounds(self.order(terms).delivered_at, period)[1]
+
+    def until(self, moment: int) -> None:
+        """Move chain time to `moment` (no-op when past it)."""
+        if self.chain.now() < moment:
+            self.chain.advance_time(moment - self.chain.now())
+
+    def settle_period(self, terms: OrderTerms, period: int, metrics: PeriodMetrics = GOOD_MONTH) -> Receipt:
+        """Move to the end of the period, then both parties report it and it settles at once."""
+        self.until(self.period_end(terms, period))
+        return self.settle(terms, self.period(terms, period, metrics))
+
+    # --- money ---------------------------------------------------------------------------------
+
+    def withdrawable(self, member: Party, token: Any = None) -> int:
+        return self.escrow.withdrawable((token or self.token).address, member.address)
+
+    def assert_conserved(self) -> None:
+        """Per token, balanceOf(escrow) == the orders' escrowed + the parties' withdrawable, from state
+        and from the events."""
+        parties = [self.buyer, self.seller, self.other, self.stranger]
+        for token in [self.token, *self.extra_tokens.values()]:
+            escrowed = sum(
+                self.escrow.order(oid).escrowed
+                for oid, t in self.tracked_orders.items()
+                if t.token == token.address
+            )
+            withdrawable = sum(self.withdrawable(p, token) for p in parties)
+            assert self.escrow.book(token.address) == (escrowed, withdrawable)
+            assert call(token.functions.balanceOf(self.escrow.address)) == escrowed + withdrawable
+
+    # --- the council -----------------------------------------------------------------------------
+
+    def council(self, fn_call: Any) -> Receipt:
+        """The one-seat council has the registry make a call, at once."""
+        return council_decides(self.registry, [self.arbiter], fn_call.address, fn_call)
+
+    def suspend(self, member: Party) -> None:
+        self.registry.propose_suspend(self.arbiter.sender, member.address)
+
+    # --- refusals --------------------------------------------------------------------------------
+
+    def state(self, ids: Sequence[bytes] | None = None) -> dict[str, Any]:
+        """Everything a refused call must leave unchanged (the status of the reports of `ids`,
+        default: every report submitted through `submit`)."""
+        ids = sorted(self.tracked) if ids is None else ids
+        parties = [self.buyer, self.seller, self.stranger]
+        return {
+            "statuses": {rid: self.ledger.record(self.tracked[rid]) for rid in ids},
+            "reputation": {m: self.ledger.reputation(m) for m in (self.buyer.address, self.seller.address)},
+            "orders": {oid: self.escrow.order(oid) for oid in self.tracked_orders},
+            "holds": {(oid, m): self.escrow.hold(oid, m) for oid in self.tracked_orders for m in range(3)},
+            "balances": {p.address: self.withdrawable(p) for p in parties},
+            "escrow": call(self.token.functions.balanceOf(self.escrow.address)),
+        }
+
+    def refuse(self, operation: Callable[[], Any], error: str, **arguments: Any) -> ContractRevert:
+        """Run an operation that must revert with `error(arguments)`, and check nothing changed."""
+        ids = sorted(self.tracked)
+        with refuses(error, unchanged=lambda: self.state(ids), **arguments) as refused:
+            operation()
+        return refused.value
+
+    def council_refused(self, fn_call: Any, error: str, **arguments: Any) -> None:
+        """A council call its target refuses: the registry reverts with the target's error inside."""
+        council_refuses(
+            self.registry, [self.arbiter], fn_call.address, fn_call, error, unchanged=self.state, **arguments
+        )
 
 
 # --- waiting -----------------------------------------------------------------------------------------

@@ -1,12 +1,13 @@
-"""Escrow tests run in the unit tests' shared world (tests/unit/suite_support.py): outcomes reach the
-escrow through real ledger reports, the market is a plain account."""
+"""Escrow tests run in the unit tests' linked escrow and ledger (offnet.testing.world.EscrowWorld):
+outcomes reach the escrow through real ledger reports, the market is a plain account."""
 
 from __future__ import annotations
 
 import pytest
-from suite_support import SuiteWorld
+
+from offnet.testing.world import EscrowWorld
 
 
 @pytest.fixture
-def escrow(suite: SuiteWorld) -> SuiteWorld:
+def escrow(suite: EscrowWorld) -> EscrowWorld:
     return suite

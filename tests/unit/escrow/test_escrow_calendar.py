@@ -5,9 +5,8 @@ century years, the first second and the last second of a month."""
 import random
 from datetime import UTC, datetime
 
-from suite_support import MONTHLY
-
 from offnet.market import periods
+from offnet.testing.world import MONTHLY
 
 
 def _dates() -> list[int]:

@@ -1,6 +1,8 @@
 """The Python side: constants as documented, money-flow statements rebuilt from the events."""
 
-from suite_support import (
+from offnet.chain.tx import call
+from offnet.market import periods
+from offnet.testing.world import (
     BAD_MONTH,
     CANCEL_NOTICE,
     CREDITS,
@@ -11,9 +13,6 @@ from suite_support import (
     REPORT_GRACE,
     RULING_TIMEOUT,
 )
-
-from offnet.chain.tx import call
-from offnet.market import periods
 
 
 def test_policy_constants__are_the_documented_ones(escrow):

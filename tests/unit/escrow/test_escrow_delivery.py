@@ -2,7 +2,6 @@
 installation interval), failures, the buyer's cancellation and the non-delivery timeout."""
 
 from eth_utils import keccak
-from suite_support import CANCEL_NOTICE, DAY, DELIVERY_GRACE, MONTHLY, ONE_TIME, RULING_TIMEOUT, events
 
 from offnet.chain.tx import call
 from offnet.market.types import (
@@ -14,6 +13,7 @@ from offnet.market.types import (
     ReportStatus,
     SlaReport,
 )
+from offnet.testing.world import CANCEL_NOTICE, DAY, DELIVERY_GRACE, MONTHLY, ONE_TIME, RULING_TIMEOUT, events
 
 
 def _failure(terms, reason: FailureReason) -> SlaReport:
@@ -32,7 +32,7 @@ def _failure(terms, reason: FailureReason) -> SlaReport:
 
 def test_acknowledge__by_the_sellers_oracle_key__accepts_the_order_and_opens_both_balance_slots(escrow, gas):
     terms = escrow.open(acknowledged=False)
-    receipt = escrow.escrow.acknowledge(escrow.seller.oracle.sender, terms)
+    receipt = escrow.escrow.acknowledge(escrow.seller.oracle_key.sender, terms)
     assert escrow.order(terms).status is OrderStatus.ACKNOWLEDGED
     assert [bytes(e.orderId) for e in events(escrow.escrow, receipt, "OrderAcknowledged")] == [
         terms.order_id()
@@ -130,8 +130,7 @@ def test_deliver__committed_date_later_than_the_signed_installation_interval__cr
 
 
 def test_deliver__twice__moves_nothing_the_second_time(escrow):
-    terms = escrow.open()
-    escrow.deliver(terms)
+    terms = escrow.delivered()
     before = escrow.state()
     assert escrow.settle(terms, escrow.delivery(terms, days_late=5, evidence="again")).raw["logs"] == []
     assert escrow.state()["orders"] == before["orders"]
@@ -196,8 +195,7 @@ def test_failed__cancelled_through_sonata_after_acknowledgement__charges_the_can
 
 
 def test_failed__after_delivery__moves_nothing(escrow):
-    terms = escrow.open()
-    escrow.deliver(terms)
+    terms = escrow.delivered()
     before = escrow.state()["orders"]
     assert escrow.settle(terms, _failure(terms, FailureReason.FAILED)).raw["logs"] == []
     assert escrow.state()["orders"] == before
@@ -318,8 +316,7 @@ def test_claim_non_delivery__completion_report_held__waits_for_it(escrow):
 
 
 def test_claim_non_delivery__once_delivered__reverts(escrow):
-    terms = escrow.open()
-    escrow.deliver(terms)
+    terms = escrow.delivered()
     escrow.until(terms.awarded_at + 90 * DAY)
     escrow.refuse(
         lambda: escrow.escrow.claim_non_delivery(escrow.stranger.sender, terms),

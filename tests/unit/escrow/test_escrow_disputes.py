@@ -1,17 +1,11 @@
 """Milestone disputes: each party's own right once the milestone is due, freezes that lapse, council rulings."""
 
 import pytest
-from suite_support import DAY, MONTHLY, ONE_TIME, REPORT_GRACE, RULING_TIMEOUT, events
 
 from offnet.market import periods
 from offnet.market.registry import ACCESS_ELINE, Profile
 from offnet.market.types import DELIVERY, OrderStatus, Payout
-
-
-def delivered(escrow, **overrides):
-    terms = escrow.open(**overrides)
-    escrow.deliver(terms)
-    return terms
+from offnet.testing.world import DAY, MONTHLY, ONE_TIME, REPORT_GRACE, RULING_TIMEOUT, events
 
 
 def _due(escrow, terms, period):
@@ -19,7 +13,7 @@ def _due(escrow, terms, period):
 
 
 def test_dispute__by_the_buyer__freezes_the_period_against_the_sellers_claim(escrow, gas):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     _due(escrow, terms, 1)
     receipt = escrow.escrow.dispute(escrow.buyer.sender, terms, 1)
     opened_at = escrow.chain.w3.eth.get_block(receipt.block_number)["timestamp"]
@@ -62,7 +56,7 @@ def test_dispute__before_the_milestone_is_due__reverts(escrow):
 
 
 def test_dispute__each_party_once__the_others_right_remains(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     _due(escrow, terms, 1)
     escrow.escrow.dispute(escrow.seller.sender, terms, 1)
     escrow.refuse(
@@ -78,7 +72,7 @@ def test_dispute__each_party_once__the_others_right_remains(escrow):
 
 
 def test_dispute__the_ledgers_final_report_still_settles_the_period(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     _due(escrow, terms, 1)
     escrow.escrow.dispute(escrow.buyer.sender, terms, 1)
     escrow.settle(terms, escrow.period(terms, 1))
@@ -86,7 +80,7 @@ def test_dispute__the_ledgers_final_report_still_settles_the_period(escrow):
 
 
 def test_dispute__freeze_lapses_after_the_ruling_timeout(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     _due(escrow, terms, 1)
     escrow.escrow.dispute(escrow.buyer.sender, terms, 1)
     escrow.chain.advance_time(RULING_TIMEOUT)
@@ -95,7 +89,7 @@ def test_dispute__freeze_lapses_after_the_ruling_timeout(escrow):
 
 
 def test_dispute__by_an_outsider__reverts(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     _due(escrow, terms, 1)
     for party in (escrow.other, escrow.stranger):
         escrow.refuse(
@@ -107,7 +101,7 @@ def test_dispute__by_an_outsider__reverts(escrow):
 
 
 def test_dispute__delivery_of_a_delivered_order__reverts(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     escrow.refuse(
         lambda: escrow.escrow.dispute(escrow.buyer.sender, terms, DELIVERY),
         "EscrowWrongStatus",
@@ -117,7 +111,7 @@ def test_dispute__delivery_of_a_delivered_order__reverts(escrow):
 
 
 def test_dispute__unfunded_period__reverts(escrow):
-    terms = delivered(escrow, prepaid_months=1)
+    terms = escrow.delivered(prepaid_months=1)
     escrow.refuse(
         lambda: escrow.escrow.dispute(escrow.buyer.sender, terms, 2),
         "EscrowPeriodNotFunded",
@@ -128,7 +122,7 @@ def test_dispute__unfunded_period__reverts(escrow):
 
 
 def test_rule__council_splits_a_disputed_period(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     _due(escrow, terms, 2)
     escrow.settle_period(terms, 1)
     escrow.escrow.dispute(escrow.seller.sender, terms, 2)
@@ -176,14 +170,14 @@ def test_rule__delivery_partly_performed__splits_the_one_time_charge_and_starts_
 
 
 def test_rule__without_a_dispute__refused(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     escrow.council_refused(
         escrow.escrow.rule_call(terms, 1, 5_000), "EscrowNoDispute", orderId=terms.order_id(), milestone=1
     )
 
 
 def test_rule__share_above_100_percent__refused(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     _due(escrow, terms, 1)
     escrow.escrow.dispute(escrow.buyer.sender, terms, 1)
     escrow.council_refused(
@@ -192,7 +186,7 @@ def test_rule__share_above_100_percent__refused(escrow):
 
 
 def test_rule__called_directly_by_a_party__reverts(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     for party in (escrow.buyer, escrow.arbiter):
         escrow.refuse(
             lambda p=party: p.sender.transact(escrow.escrow.rule_call(terms, 1, 0)),
@@ -218,10 +212,10 @@ def _council_of(escrow, party, seats: int) -> list:
 
 
 @pytest.mark.parametrize("seats", [1, 5, 15])
-def test_council_ruling__costs_the_same_at_any_council_size__within_budget(escrow, party, gas, seats):
+def test_council_ruling__costs_the_same_at_any_council_size__within_budget(escrow, escrow_party, gas, seats):
     """A ruling's proposal stores the hash of its call; each approval carries the call, and the approval
     that reaches the threshold runs it from calldata: no transaction depends on the council's size."""
-    council = _council_of(escrow, party, seats)
+    council = _council_of(escrow, escrow_party, seats)
     threshold = escrow.registry.parameters().council_threshold
     terms = escrow.open()
     escrow.until(terms.awarded_at + terms.install_days * DAY)
@@ -254,7 +248,7 @@ def test_council_ruling__resolving_a_disputed_completion__within_budget(escrow, 
     terms = escrow.open()
     report = escrow.delivery(terms)
     batch, _ = escrow.submit(escrow.seller, [report])
-    escrow.ledger.dispute(escrow.buyer.oracle.sender, terms, report, batch)
+    escrow.ledger.dispute(escrow.buyer.oracle_key.sender, terms, report, batch)
     receipt = escrow.council(escrow.ledger.resolve_call(terms, report, escrow.buyer.address))
     assert escrow.order(terms).status is OrderStatus.ACTIVE
     gas.check(

@@ -2,11 +2,12 @@
 
 from dataclasses import replace
 
-from suite_support import MONTHLY, ONE_TIME, events
+import pytest
 
 from offnet.chain.tx import call
 from offnet.market.escrow import OrderView
 from offnet.market.types import OrderStatus, OrderTerms
+from offnet.testing.world import MONTHLY, ONE_TIME, events
 
 
 def _open_as_market(world, terms: OrderTerms):
@@ -106,33 +107,31 @@ def test_open__zero_charges__reverts_even_with_a_minimum_of_zero(escrow):
     )
 
 
-def test_open__buyer_is_seller__reverts(escrow):
-    terms = escrow.terms(seller=escrow.buyer.address)
-    escrow.refuse(
-        lambda: escrow.escrow.open_order(escrow.market.sender, terms),
+# Terms the escrow refuses to open: (the terms' changes, the error, its arguments).
+INVALID_TERMS = {
+    "buyer is seller": (
+        lambda w: {"seller": w.buyer.address},
         "EscrowInvalidParties",
-        buyer=escrow.buyer.address,
-        seller=escrow.buyer.address,
-    )
-
-
-def test_open__more_months_prepaid_than_the_term__reverts(escrow):
-    terms = escrow.terms(prepaid_months=13)
-    escrow.refuse(
-        lambda: escrow.escrow.open_order(escrow.market.sender, terms),
+        lambda w: {"buyer": w.buyer.address, "seller": w.buyer.address},
+    ),
+    "more months prepaid than the term": (
+        lambda w: {"prepaid_months": 13},
         "EscrowPrepaidExceedsTerm",
-        prepaidMonths=13,
-        termMonths=12,
-    )
-
-
-def test_open__whole_order_beyond_96_bits__reverts(escrow):
-    terms = escrow.terms(monthly_charge=2**95, term_months=2, prepaid_months=0)
-    escrow.refuse(
-        lambda: escrow.escrow.open_order(escrow.market.sender, terms),
+        lambda w: {"prepaidMonths": 13, "termMonths": 12},
+    ),
+    "whole order beyond 96 bits": (
+        lambda w: {"monthly_charge": 2**95, "term_months": 2, "prepaid_months": 0},
         "EscrowAmountTooLarge",
-        amount=ONE_TIME + 2**96,
-    )
+        lambda w: {"amount": ONE_TIME + 2**96},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", INVALID_TERMS, ids=str)
+def test_open__invalid_terms__reverts(escrow, case):
+    changes, error, arguments = INVALID_TERMS[case]
+    terms = escrow.terms(**changes(escrow))
+    escrow.refuse(lambda: escrow.escrow.open_order(escrow.market.sender, terms), error, **arguments(escrow))
 
 
 def test_open__buyer_without_allowance__reverts_with_the_tokens_error(escrow):

@@ -1,7 +1,10 @@
 """Billing periods: calendar months (the first pro rata), releases minus SLA credits, top-ups, claims
 of unreported periods, completion."""
 
-from suite_support import (
+from offnet.chain.permit import sign_permit
+from offnet.market import periods
+from offnet.market.types import OrderStatus, Payout, ReportStatus
+from offnet.testing.world import (
     BAD_MONTH,
     CREDITS,
     DAY,
@@ -12,16 +15,6 @@ from suite_support import (
     events,
 )
 
-from offnet.chain.permit import sign_permit
-from offnet.market import periods
-from offnet.market.types import OrderStatus, Payout, ReportStatus
-
-
-def delivered(escrow, **overrides):
-    terms = escrow.open(**overrides)
-    escrow.deliver(terms)
-    return terms
-
 
 def _charge(escrow, terms, period):
     return periods.period_charge(MONTHLY, escrow.order(terms).delivered_at, period)
@@ -31,7 +24,7 @@ def _charge(escrow, terms, period):
 
 
 def test_period__first_month_runs_to_the_end_of_the_calendar_month_and_costs_pro_rata(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     delivered_at = escrow.order(terms).delivered_at
     start, end = escrow.escrow.period_bounds(delivered_at, 1)
     assert (start, end) == (delivered_at, periods.month_start(delivered_at, 1))
@@ -52,7 +45,7 @@ def test_period__first_month_runs_to_the_end_of_the_calendar_month_and_costs_pro
 
 
 def test_period__a_whole_month_met__releases_the_monthly_charge(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     escrow.settle_period(terms, 1)
     receipt = escrow.settle_period(terms, 2)
     [settled] = events(escrow.escrow, receipt, "MilestoneSettled")
@@ -62,7 +55,7 @@ def test_period__a_whole_month_met__releases_the_monthly_charge(escrow):
 
 
 def test_period__objectives_missed__credits_the_buyer_up_to_the_cap(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     escrow.settle_period(terms, 1)
     receipt = escrow.settle_period(terms, 2, BAD_MONTH)  # four objectives missed: 30 %, the cap
     credit = MONTHLY * CREDITS.monthly_credit_cap_bps // 10_000
@@ -72,7 +65,7 @@ def test_period__objectives_missed__credits_the_buyer_up_to_the_cap(escrow):
 
 
 def test_period__credit_on_the_partial_first_month__applies_to_its_pro_rata_charge(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     charge = _charge(escrow, terms, 1)
     escrow.settle_period(terms, 1, BAD_MONTH)
     to_seller = charge - charge * CREDITS.monthly_credit_cap_bps // 10_000
@@ -81,7 +74,7 @@ def test_period__credit_on_the_partial_first_month__applies_to_its_pro_rata_char
 
 
 def test_period__report_before_the_period_ends__waits_and_moves_nothing(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     end = escrow.period_end(terms, 1)
     escrow.until(end - 60)
     report = escrow.period(terms, 1)
@@ -93,7 +86,7 @@ def test_period__report_before_the_period_ends__waits_and_moves_nothing(escrow):
 
 
 def test_period__reported_twice__the_second_moves_nothing(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     escrow.settle_period(terms, 1)
     before = escrow.state()["orders"]
     assert escrow.settle_period(terms, 1, BAD_MONTH).raw["logs"] == []
@@ -101,7 +94,7 @@ def test_period__reported_twice__the_second_moves_nothing(escrow):
 
 
 def test_period__of_an_unfunded_month__waits_for_the_top_up_and_its_credit_applies(escrow, gas):
-    terms = delivered(escrow, prepaid_months=1)
+    terms = escrow.delivered(prepaid_months=1)
     escrow.settle_period(terms, 1)
     escrow.until(escrow.period_end(terms, 2))
     bad = escrow.period(terms, 2, BAD_MONTH)
@@ -117,7 +110,7 @@ def test_period__of_an_unfunded_month__waits_for_the_top_up_and_its_credit_appli
 
 
 def test_period__zero_or_beyond_the_term__is_an_invalid_report(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     for period in (0, 13):
         report = escrow.period(terms, period)
         seller_batch, _ = escrow.submit(escrow.seller, [report])
@@ -133,7 +126,7 @@ def test_period__zero_or_beyond_the_term__is_an_invalid_report(escrow):
 
 
 def test_periods__settled_out_of_order__the_window_slides_and_the_term_completes(escrow):
-    terms = delivered(escrow, term_months=3, prepaid_months=3)
+    terms = escrow.delivered(term_months=3, prepaid_months=3)
     escrow.until(escrow.period_end(terms, 3))
     escrow.settle_period(terms, 3)
     escrow.settle_period(terms, 2)
@@ -151,15 +144,11 @@ def test_periods__settled_out_of_order__the_window_slides_and_the_term_completes
 
 
 def test_period__more_than_40_periods_ahead_of_the_oldest_unsettled__waits(escrow):
-    terms = delivered(escrow, term_months=45, prepaid_months=45, monthly_charge=MONTHLY // 10)
+    terms = escrow.delivered(term_months=45, prepaid_months=45, monthly_charge=MONTHLY // 10)
     escrow.until(escrow.period_end(terms, 41))
     report = escrow.period(terms, 41)
-    seller_batch, _ = escrow.submit(escrow.seller, [report])
-    buyer_batch, _ = escrow.submit(escrow.buyer, [report])
     escrow.refuse(
-        lambda: escrow.ledger.finalize_matched(
-            escrow.stranger.sender, terms, report, seller_batch, buyer_batch
-        ),
+        escrow.reported(terms, report),
         "EscrowPeriodBeyondWindow",
         orderId=terms.order_id(),
         period=41,
@@ -173,7 +162,7 @@ def test_period__more_than_40_periods_ahead_of_the_oldest_unsettled__waits(escro
 
 
 def test_claim_period__unreported__after_the_grace__releases_its_charge_to_the_seller(escrow, gas):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     claimable_at = escrow.period_end(terms, 1) + REPORT_GRACE
     escrow.until(claimable_at - 60)
     escrow.refuse(
@@ -211,11 +200,11 @@ def test_claim_period__counts_from_delivery_finality_when_that_is_later(escrow):
 
 
 def test_claim_period__while_a_report_of_it_is_held__waits(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     escrow.until(escrow.period_end(terms, 1))
     bad = escrow.period(terms, 1, BAD_MONTH)
     batch, _ = escrow.submit(escrow.buyer, [bad])
-    escrow.ledger.hold(escrow.buyer.oracle.sender, terms, bad, batch)
+    escrow.ledger.hold(escrow.buyer.oracle_key.sender, terms, bad, batch)
     assert escrow.ledger.status(bad) is ReportStatus.PENDING
     escrow.until(escrow.period_end(terms, 1) + REPORT_GRACE)
     error = escrow.refuse(
@@ -228,7 +217,7 @@ def test_claim_period__while_a_report_of_it_is_held__waits(escrow):
 
 
 def test_claim_period__not_funded__reverts(escrow):
-    terms = delivered(escrow, prepaid_months=1)
+    terms = escrow.delivered(prepaid_months=1)
     escrow.until(escrow.period_end(terms, 2) + REPORT_GRACE)
     escrow.refuse(
         lambda: escrow.escrow.claim_period(escrow.stranger.sender, terms, 2),
@@ -254,7 +243,7 @@ def test_claim_period__before_delivery__reverts(escrow):
 
 
 def test_top_up__late__moves_the_claims_of_the_newly_funded_periods_past_its_own_grace(escrow):
-    terms = delivered(escrow, prepaid_months=1)
+    terms = escrow.delivered(prepaid_months=1)
     escrow.settle_period(terms, 1)
     escrow.until(escrow.period_end(terms, 2) + REPORT_GRACE + DAY)
     escrow.fund(MONTHLY)
@@ -271,7 +260,7 @@ def test_top_up__late__moves_the_claims_of_the_newly_funded_periods_past_its_own
 
 
 def test_top_up__by_anyone_but_the_buyer__reverts(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     escrow.refuse(
         lambda: escrow.escrow.top_up(escrow.seller.sender, terms, 1),
         "EscrowNotBuyer",
@@ -281,7 +270,7 @@ def test_top_up__by_anyone_but_the_buyer__reverts(escrow):
 
 
 def test_top_up__zero_months_or_beyond_the_term__reverts(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     for months in (0, 10):
         escrow.refuse(
             lambda m=months: escrow.escrow.top_up(escrow.buyer.sender, terms, m),
@@ -294,7 +283,7 @@ def test_top_up__zero_months_or_beyond_the_term__reverts(escrow):
 
 
 def test_top_up__with_a_permit__funds_months_in_one_transaction(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     escrow.buyer.sender.transact(escrow.token.functions.mint(escrow.buyer.address, 2 * MONTHLY))
     deadline = escrow.chain.now() + DAY
     escrow.escrow.top_up_with_permit(escrow.buyer.sender, escrow.token, terms, 2, deadline)
@@ -303,7 +292,7 @@ def test_top_up__with_a_permit__funds_months_in_one_transaction(escrow):
 
 
 def test_top_up__permit_front_run__still_funds_with_the_allowance(escrow):
-    terms = delivered(escrow)
+    terms = escrow.delivered()
     escrow.buyer.sender.transact(escrow.token.functions.mint(escrow.buyer.address, MONTHLY))
     permit = sign_permit(
         escrow.buyer.account, escrow.token, escrow.escrow.address, MONTHLY, escrow.chain.now() + DAY

@@ -1,14 +1,14 @@
 """Pull payments: withdrawals (a balance slot never returns to zero storage), and hostile tokens that
 can neither block the other party nor lose money."""
 
-from suite_support import MONTHLY, ONE_TIME, events
+import pytest
 
 from offnet.chain.tx import call
+from offnet.testing.world import MONTHLY, ONE_TIME, events
 
 
 def test_withdraw__sends_the_whole_balance_and_leaves_the_slot_open(escrow, gas, evm):
-    terms = escrow.open()
-    escrow.deliver(terms)
+    escrow.delivered()
     receipt = escrow.escrow.withdraw(escrow.seller.sender, escrow.token.address)
     assert [dict(e) for e in events(escrow.escrow, receipt, "Withdrawn")] == [
         {
@@ -40,19 +40,11 @@ def _balance_slot(escrow, party: str, evm: str) -> int:
     return int.from_bytes(keccak(encode(["address", "bytes32"], [party, inner])), "big")
 
 
-def test_withdraw__nothing_to_withdraw__reverts(escrow):
-    escrow.refuse(
-        lambda: escrow.escrow.withdraw(escrow.seller.sender, escrow.token.address),
-        "EscrowNothingToWithdraw",
-        token=escrow.token.address,
-        party=escrow.seller.address,
-    )
-
-
-def test_withdraw__twice__the_second_has_nothing(escrow):
-    terms = escrow.open()
-    escrow.deliver(terms)
-    escrow.escrow.withdraw(escrow.seller.sender, escrow.token.address)
+@pytest.mark.parametrize("withdrawn_before", [False, True], ids=["never paid", "already withdrawn"])
+def test_withdraw__nothing_left__reverts(escrow, withdrawn_before):
+    if withdrawn_before:
+        escrow.deliver(escrow.open())
+        escrow.escrow.withdraw(escrow.seller.sender, escrow.token.address)
     escrow.refuse(
         lambda: escrow.escrow.withdraw(escrow.seller.sender, escrow.token.address),
         "EscrowNothingToWithdraw",
@@ -62,8 +54,7 @@ def test_withdraw__twice__the_second_has_nothing(escrow):
 
 
 def test_withdraw_to__zero_address__reverts(escrow):
-    terms = escrow.open()
-    escrow.deliver(terms)
+    escrow.delivered()
     escrow.refuse(
         lambda: escrow.escrow.withdraw(escrow.seller.sender, escrow.token.address, "0x" + "00" * 20),
         "EscrowZeroAddress",

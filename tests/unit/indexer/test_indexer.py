@@ -3,54 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
 
-from offnet.chain import Chain, Sender
-from offnet.deployment import Suite, SuiteConfig, deploy_suite
+from offnet.chain import Chain
 from offnet.indexer import EventIndexer, IndexStore
-from offnet.market.quotes import Quote, sign_quote
 from offnet.market.registry import (
     ACCESS_ELINE,
     MemberStatus,
     Profile,
     RegistryClient,
-    location_key,
     product_key,
 )
-from offnet.market.rfq import Rfq
-from offnet.market.types import CreditSchedule
-from offnet.testing.accounts import funded_account
+from offnet.testing.world import World, new_rfq, party
 
 DARK_FIBRE = product_key("urn:example:dark-fibre")
-
-
-@dataclass
-class World:
-    suite: Suite
-    registry: RegistryClient
-    founders: list[LocalAccount]
-
-
-@pytest.fixture(scope="module")
-def world(embedded: Chain) -> Iterator[World]:
-    """Two founders (1 sponsor admits) with the suite deployed once for the module."""
-    base = embedded.snapshot()
-    deployer, alice, bob = (funded_account(embedded, f"indexer-{n}") for n in ("deployer", "alice", "bob"))
-    config = SuiteConfig(founders=[alice.address, bob.address], council=[alice.address], sponsors_required=1)
-    suite = deploy_suite(embedded, Sender(embedded, deployer), config)
-    yield World(suite, suite.registry, [alice, bob])
-    embedded.revert(base)
-
-
-@pytest.fixture
-def chain(embedded: Chain, world: World) -> Iterator[Chain]:
-    snapshot = embedded.snapshot()
-    yield embedded
-    embedded.revert(snapshot)
 
 
 @pytest.fixture
@@ -65,13 +32,13 @@ def indexer_for(chain: Chain, world: World, store: IndexStore) -> EventIndexer:
 
 
 def join(chain: Chain, world: World, label: str, products: tuple[bytes, ...], countries: tuple[str, ...]):
-    """A carrier applies with a profile and founder alice sponsors it (one sponsor admits)."""
-    account = funded_account(chain, f"indexer-{label}")
+    """A carrier applies with a profile and the council (a founder) sponsors it (one sponsor admits)."""
+    account = party(chain, label, prefix="indexer")
     world.registry.apply(
-        Sender(chain, account),
+        account.sender,
         Profile(f"{label} Telecom", f"https://{label}.example/sonata", products, countries),
     )
-    world.registry.sponsor(Sender(chain, world.founders[0]), account.address)
+    world.registry.sponsor(world.council.sender, account.address)
     return account
 
 
@@ -99,16 +66,14 @@ def test_sync__indexes_admitted_members_by_product_and_country(chain, world, sto
 
 
 def test_sync__applicants_are_not_providers_until_admitted(chain, world, store):
-    gina = funded_account(chain, "indexer-gina")
-    world.registry.apply(
-        Sender(chain, gina), Profile("Gina", "https://gina.example", (ACCESS_ELINE,), ("GB",))
-    )
+    gina = party(chain, "gina", prefix="indexer")
+    world.registry.apply(gina.sender, Profile("Gina", "https://gina.example", (ACCESS_ELINE,), ("GB",)))
     indexer = indexer_for(chain, world, store)
     indexer.sync()
     assert store.providers(ACCESS_ELINE, "GB") == []
     assert store.member(gina.address)["status"] == MemberStatus.APPLICANT
 
-    world.registry.sponsor(Sender(chain, world.founders[0]), gina.address)
+    world.registry.sponsor(world.council.sender, gina.address)
     indexer.sync()
     assert addresses(store.providers(ACCESS_ELINE, "GB")) == [gina.address]
 
@@ -122,9 +87,7 @@ def test_sync__is_incremental_and_resumes_from_the_stored_cursor(chain, world, s
     assert (nothing.from_block, nothing.events) == (first.to_block + 1, 0)
 
     registry = world.registry
-    registry.update_profile(
-        Sender(chain, erin), Profile("Erin", "https://erin.example", (ACCESS_ELINE,), ("FR",))
-    )
+    registry.update_profile(erin.sender, Profile("Erin", "https://erin.example", (ACCESS_ELINE,), ("FR",)))
     frank = join(chain, world, "frank", (ACCESS_ELINE,), ("GB",))
     second = indexer_for(chain, world, store).sync()
     assert second.from_block == first.to_block + 1 and second.events > 0
@@ -146,8 +109,8 @@ def test_sync__suspended_and_departed_members_drop_out(chain, world, store):
     frank = join(chain, world, "frank", (ACCESS_ELINE,), ("GB",))
     indexer = indexer_for(chain, world, store)
     indexer.sync()
-    world.registry.propose_suspend(Sender(chain, world.founders[0]), erin.address)  # threshold 1: executes
-    world.registry.leave(Sender(chain, frank))
+    world.registry.propose_suspend(world.council.sender, erin.address)  # threshold 1: executes
+    world.registry.leave(frank.sender)
     indexer.sync()
     assert store.providers(ACCESS_ELINE, "GB") == []
     assert store.member(erin.address)["status"] == MemberStatus.SUSPENDED
@@ -165,38 +128,22 @@ def test_sync__a_database_of_another_deployment_is_rebuilt(chain, world, store):
 def test_sync__closing_an_rfq_refreshes_reputation_and_the_floor_filters(chain, world, store):
     erin = join(chain, world, "erin", (ACCESS_ELINE,), ("GB",))
     frank = join(chain, world, "frank", (ACCESS_ELINE,), ("GB",))
-    buyer = world.founders[1]
+    buyer = world.buyer
     market = world.suite.market
-    rfq = Rfq(
+    rfq = new_rfq(
         buyer.address,
+        world.token.address,
         chain.now() + 2 * 86_400,
-        world.suite.token.address,
-        keccak(text="req"),
-        ACCESS_ELINE,
-        location_key("GB"),
         (erin.address, frank.address),
+        request="req",
+        location="GB",
     )
-    market.post(Sender(chain, buyer), rfq)
-    quote = Quote(
-        rfq.rfq_id,
-        erin.address,
-        buyer.address,
-        rfq.token,
-        1,
-        1,
-        12,
-        30,
-        bytes(32),
-        CreditSchedule.none(),
-        0,
-        chain.now() + 3 * 86_400,
-        1,
-    )
-    market.commit(Sender(chain, erin), rfq, sign_quote(erin, quote, market.domain))
+    market.post(buyer.sender, rfq)
+    market.commit(erin.sender, rfq, world.sign(world.quote(rfq, erin, valid_for=3 * 86_400), erin))
     indexer = indexer_for(chain, world, store)
     indexer.sync()
     chain.advance_time(2 * 86_400 + 1)
-    market.close(Sender(chain, buyer), rfq)  # erin answered on time, frank did not
+    market.close(buyer.sender, rfq)  # erin answered on time, frank did not
     indexer.sync()
 
     assert [(r.address, r.reputation_ppm) for r in store.providers(ACCESS_ELINE, "GB")] == [

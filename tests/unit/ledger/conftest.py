@@ -1,11 +1,12 @@
-"""Ledger tests run in the unit tests' shared world (tests/unit/suite_support.py)."""
+"""Ledger tests run in the unit tests' linked escrow and ledger (offnet.testing.world.EscrowWorld)."""
 
 from __future__ import annotations
 
 import pytest
-from suite_support import SuiteWorld
+
+from offnet.testing.world import EscrowWorld
 
 
 @pytest.fixture
-def ledger(suite: SuiteWorld) -> SuiteWorld:
+def ledger(suite: EscrowWorld) -> EscrowWorld:
     return suite

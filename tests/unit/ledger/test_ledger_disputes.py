@@ -1,8 +1,9 @@
 """Disputes: by the counterparty within the window, by two conflicting contents, and council rulings."""
 
-from suite_support import LIVENESS, events
+import pytest
 
 from offnet.market.types import OrderStatus, ReportStatus
+from offnet.testing.world import LIVENESS, events
 
 ZERO = "0x" + "00" * 20
 
@@ -12,7 +13,7 @@ def test_dispute__by_the_buyer_within_the_window__blocks_finality(ledger, gas):
     claim = ledger.delivery(terms)  # the seller claims an on-time delivery
     batch, _ = ledger.submit(ledger.seller, [claim])
 
-    receipt = ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch)
+    receipt = ledger.ledger.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
 
     assert ledger.ledger.status(claim) is ReportStatus.DISPUTED
     [disputed] = events(ledger.ledger, receipt, "ReportDisputed")
@@ -31,63 +32,53 @@ def test_dispute__by_the_buyer_within_the_window__blocks_finality(ledger, gas):
     assert ledger.escrow.order(terms.order_id()).status is OrderStatus.ACKNOWLEDGED
 
 
-def test_dispute__by_the_submitting_side__reverts(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.refuse(
-        lambda: ledger.ledger.dispute(ledger.seller.oracle.sender, terms, claim, batch),
+# Who may not dispute the seller's delivery claim: (caller, whether the buyer is suspended first,
+# the error, its arguments).
+NOT_COUNTERPARTIES = {
+    "the submitting side": (
+        lambda w: w.seller.oracle_key,
+        False,
         "SlaNotCounterparty",
-        caller=ledger.seller.oracle.address,
-        member=ledger.seller.address,
-    )
-
-
-def test_dispute__by_a_member_outside_the_order__reverts(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.refuse(
-        lambda: ledger.ledger.dispute(ledger.other.oracle.sender, terms, claim, batch),
+        lambda w: {"caller": w.seller.oracle_key.address, "member": w.seller.address},
+    ),
+    "a member outside the order": (
+        lambda w: w.other.oracle_key,
+        False,
         "SlaNotCounterparty",
-        caller=ledger.other.oracle.address,
-        member=ledger.other.address,
-    )
-
-
-def test_dispute__by_a_stranger__reverts(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.refuse(
-        lambda: ledger.ledger.dispute(ledger.stranger.sender, terms, claim, batch),
+        lambda w: {"caller": w.other.oracle_key.address, "member": w.other.address},
+    ),
+    "a stranger": (
+        lambda w: w.stranger,
+        False,
         "SlaNotOracle",
-        key=ledger.stranger.address,
-        member=ZERO,
-    )
-
-
-def test_dispute__by_a_suspended_buyer__reverts(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.suspend(ledger.buyer)
-    ledger.refuse(
-        lambda: ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch),
+        lambda w: {"key": w.stranger.address, "member": ZERO},
+    ),
+    "a suspended buyer": (
+        lambda w: w.buyer.oracle_key,
+        True,
         "SlaNotOracle",
-        key=ledger.buyer.oracle.address,
-        member=ledger.buyer.address,
+        lambda w: {"key": w.buyer.oracle_key.address, "member": w.buyer.address},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", NOT_COUNTERPARTIES, ids=str)
+def test_dispute__by_anyone_but_the_active_counterparty__reverts(ledger, case):
+    caller, suspend_buyer, error, arguments = NOT_COUNTERPARTIES[case]
+    terms, claim, batch = ledger.claimed()
+    if suspend_buyer:
+        ledger.suspend(ledger.buyer)
+    ledger.refuse(
+        lambda: ledger.ledger.dispute(caller(ledger).sender, terms, claim, batch), error, **arguments(ledger)
     )
 
 
 def test_dispute__after_the_window__reverts_and_the_report_finalises(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
+    terms, claim, batch = ledger.claimed()
     ended = ledger.ledger.batch_stored(batch).submitted_at + LIVENESS
     ledger.chain.advance_time(LIVENESS)
     ledger.refuse(
-        lambda: ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch),
+        lambda: ledger.ledger.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch),
         "SlaLivenessOver",
         reportId=claim.report_id,
         endedAt=ended,
@@ -119,33 +110,35 @@ def test_dispute_conflict__two_contents_for_one_fact__blocks_both(ledger):
         )
 
 
-def test_dispute_conflict__same_content__reverts(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    seller_batch, _ = ledger.submit(ledger.seller, [claim])
-    buyer_batch, _ = ledger.submit(ledger.buyer, [claim])
-    ledger.refuse(
-        lambda: ledger.ledger.dispute_conflict(
-            ledger.stranger.sender, terms, claim, seller_batch, claim, buyer_batch
-        ),
+# Pairs that are no conflict: (the buyer's report against the seller's delivery claim, the error,
+# its arguments).
+NO_CONFLICT = {
+    "same content": (
+        lambda w, terms: w.delivery(terms),
         "SlaNoConflict",
-        reportId=claim.report_id,
-    )
+        lambda claim, other: {"reportId": claim.report_id},
+    ),
+    "different facts": (
+        lambda w, terms: w.period(terms, 1),
+        "SlaDifferentReports",
+        lambda claim, other: {"reportIdA": claim.report_id, "reportIdB": other.report_id},
+    ),
+}
 
 
-def test_dispute_conflict__different_facts__reverts(ledger):
+@pytest.mark.parametrize("case", NO_CONFLICT, ids=str)
+def test_dispute_conflict__no_conflict__reverts(ledger, case):
+    buyers_report, error, arguments = NO_CONFLICT[case]
     terms = ledger.open()
-    delivery = ledger.delivery(terms)
-    month = ledger.period(terms, 1)
-    seller_batch, _ = ledger.submit(ledger.seller, [delivery])
-    buyer_batch, _ = ledger.submit(ledger.buyer, [month])
+    claim, other = ledger.delivery(terms), buyers_report(ledger, terms)
+    seller_batch, _ = ledger.submit(ledger.seller, [claim])
+    buyer_batch, _ = ledger.submit(ledger.buyer, [other])
     ledger.refuse(
         lambda: ledger.ledger.dispute_conflict(
-            ledger.stranger.sender, terms, delivery, seller_batch, month, buyer_batch
+            ledger.stranger.sender, terms, claim, seller_batch, other, buyer_batch
         ),
-        "SlaDifferentReports",
-        reportIdA=delivery.report_id,
-        reportIdB=month.report_id,
+        error,
+        **arguments(claim, other),
     )
 
 
@@ -154,7 +147,7 @@ def test_resolve__council_rules_for_the_buyer__finalises_its_content_and_the_sel
     seller_says = ledger.delivery(terms)
     buyer_says = ledger.delivery(terms, days_late=5)
     seller_batch, _ = ledger.submit(ledger.seller, [seller_says])
-    ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, seller_says, seller_batch)
+    ledger.ledger.dispute(ledger.buyer.oracle_key.sender, terms, seller_says, seller_batch)
 
     receipt = ledger.council(ledger.ledger.resolve_call(terms, buyer_says, ledger.seller.address))
 
@@ -173,10 +166,8 @@ def test_resolve__council_rules_for_the_buyer__finalises_its_content_and_the_sel
 
 
 def test_resolve__not_through_the_registry__reverts(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch)
+    terms, claim, batch = ledger.claimed()
+    ledger.ledger.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
     ruling = ledger.ledger.resolve_call(terms, claim, None)
     ledger.refuse(
         lambda: ledger.arbiter.sender.transact(ruling), "SlaNotCouncil", caller=ledger.arbiter.address
@@ -193,10 +184,8 @@ def test_resolve__undisputed_report__is_refused_inside_the_council_call(ledger):
 
 
 def test_resolve__loser_outside_the_order__is_refused(ledger):
-    terms = ledger.open()
-    claim = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.ledger.dispute(ledger.buyer.oracle.sender, terms, claim, batch)
+    terms, claim, batch = ledger.claimed()
+    ledger.ledger.dispute(ledger.buyer.oracle_key.sender, terms, claim, batch)
     ledger.council_refused(
         ledger.ledger.resolve_call(terms, claim, ledger.other.address),
         "SlaLoserNotAParty",
@@ -230,8 +219,8 @@ def test_hold__a_pending_completion__recorded_once_within_the_dispute_budget(led
     terms = ledger.open()
     report = ledger.delivery(terms)
     batch, _ = ledger.submit(ledger.seller, [report])
-    receipt = ledger.ledger.hold(ledger.seller.oracle.sender, terms, report, batch)
+    receipt = ledger.ledger.hold(ledger.seller.oracle_key.sender, terms, report, batch)
     assert [e.reportId for e in events(ledger.ledger, receipt, "ReportHeld")] == [report.report_id]
-    again = ledger.ledger.hold(ledger.seller.oracle.sender, terms, report, batch)  # changes nothing
+    again = ledger.ledger.hold(ledger.seller.oracle_key.sender, terms, report, batch)  # changes nothing
     assert events(ledger.ledger, again, "ReportHeld") == []
     gas.check("SlaLedger.hold(completion)", receipt.gas_used, budget=80_000)  # a dispute-class step

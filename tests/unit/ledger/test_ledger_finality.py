@@ -3,10 +3,10 @@
 from dataclasses import replace
 
 from eth_utils import keccak
-from suite_support import BAD_MONTH, DAY, GOOD_MONTH, LIVENESS, events
 
 from offnet.market.ledger import Batch
 from offnet.market.types import FailureReason, OrderStatus, ReportKind, ReportStatus, SlaReport
+from offnet.testing.world import BAD_MONTH, DAY, GOOD_MONTH, LIVENESS, events
 
 
 def test_finalize__after_liveness__delivers_the_order_in_escrow_and_counts_for_the_seller(ledger, gas):
@@ -127,23 +127,22 @@ def test_finalize_matched__different_contents__reverts_on_the_proof(ledger):
 def test_finalize__batch_of_a_member_outside_the_order__reverts(ledger):
     terms = ledger.open()
     report = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.other, [report])
-    ledger.chain.advance_time(LIVENESS)
-    ledger.refuse(
-        lambda: ledger.ledger.finalize(ledger.stranger.sender, terms, report, batch),
+    ledger.refuse_finality(
+        terms,
+        report,
         "SlaNotAParty",
         member=ledger.other.address,
+        by=ledger.other,
     )
 
 
 def test_finalize__terms_that_do_not_hash_to_the_order__revert(ledger):
     terms = ledger.open()
     report = ledger.delivery(terms)
-    batch, _ = ledger.submit(ledger.seller, [report])
-    ledger.chain.advance_time(LIVENESS)
     cheaper = replace(terms, one_time_charge=1)
-    ledger.refuse(
-        lambda: ledger.ledger.finalize(ledger.stranger.sender, cheaper, report, batch),
+    ledger.refuse_finality(
+        cheaper,
+        report,
         "SlaOrderMismatch",
         orderId=terms.order_id(),
         termsHash=cheaper.order_id(),
@@ -169,7 +168,7 @@ def test_finalize__report_not_in_the_batch__reverts(ledger):
     batch, _ = ledger.submit(ledger.seller, [report, ledger.delivery(ledger.terms(rfq_id=2))])
     ledger.chain.advance_time(LIVENESS)
     ledger.refuse(
-        lambda: ledger.seller.oracle.sender.transact(
+        lambda: ledger.seller.oracle_key.sender.transact(
             ledger.ledger.fn.finalize(terms.to_tuple(), other_fact.to_tuple(), batch.ref, batch.proof(report))
         ),
         "SlaInvalidProof",
@@ -250,12 +249,8 @@ def test_finalize__period_reports__release_the_months_and_count_the_periods(ledg
 def test_finalize__period_of_an_undelivered_order__reverts(ledger):
     terms = ledger.open()
     report = ledger.period(terms, 1)
-    seller_batch, _ = ledger.submit(ledger.seller, [report])
-    buyer_batch, _ = ledger.submit(ledger.buyer, [report])
     ledger.refuse(
-        lambda: ledger.ledger.finalize_matched(
-            ledger.stranger.sender, terms, report, seller_batch, buyer_batch
-        ),
+        ledger.reported(terms, report),
         "EscrowNotDelivered",
         orderId=terms.order_id(),
     )
@@ -265,12 +260,8 @@ def test_finalize__period_beyond_the_term__is_an_invalid_report(ledger):
     terms = ledger.open()
     ledger.settle(terms, ledger.delivery(terms))
     report = ledger.period(terms, 13)
-    seller_batch, _ = ledger.submit(ledger.seller, [report])
-    buyer_batch, _ = ledger.submit(ledger.buyer, [report])
     ledger.refuse(
-        lambda: ledger.ledger.finalize_matched(
-            ledger.stranger.sender, terms, report, seller_batch, buyer_batch
-        ),
+        ledger.reported(terms, report),
         "SlaInvalidReport",
         reportId=report.report_id,
         kind=ReportKind.PERIOD,

@@ -3,9 +3,9 @@
 from dataclasses import replace
 
 from eth_utils import keccak
-from suite_support import BAD_MONTH, DAY, GOOD_MONTH, LIVENESS, events
 
 from offnet.market.types import FailureReason, PeriodMetrics, ReportKind, ReportStatus, SlaReport
+from offnet.testing.world import BAD_MONTH, DAY, GOOD_MONTH, LIVENESS, events
 
 
 def test_reputation__many_final_facts__aggregate_and_score_as_documented(ledger, gas):
@@ -81,9 +81,7 @@ def test_record_quote_timeliness__by_the_market__counts_and_emits(ledger, gas):
 
 def test_record_quote_timeliness__by_the_provider_itself__reverts(ledger):
     ledger.refuse(
-        lambda: ledger.ledger.record_quote_timeliness(
-            ledger.seller.admin.sender, ledger.seller.address, True
-        ),
+        lambda: ledger.ledger.record_quote_timeliness(ledger.seller.sender, ledger.seller.address, True),
         "SlaNotMarket",
         caller=ledger.seller.address,
     )
@@ -94,10 +92,9 @@ def test_reputation__made_up_order_with_an_idle_buyer__cannot_be_finalised(ledge
     # the buyer's oracle stays silent. The escrow knows no such order, so finality reverts.
     invented = ledger.terms(rfq_id=99)
     claim = ledger.delivery(invented)
-    batch, _ = ledger.submit(ledger.seller, [claim])
-    ledger.chain.advance_time(LIVENESS)
-    ledger.refuse(
-        lambda: ledger.ledger.finalize(ledger.stranger.sender, invented, claim, batch),
+    ledger.refuse_finality(
+        invented,
+        claim,
         "EscrowUnknownOrder",
         orderId=invented.order_id(),
     )
@@ -106,10 +103,9 @@ def test_reputation__made_up_order_with_an_idle_buyer__cannot_be_finalised(ledge
 def test_reputation__trouble_ticket_of_an_undelivered_order__does_not_count(ledger):
     invented = ledger.terms(rfq_id=98)
     ticket = SlaReport(invented.order_id(), ReportKind.TROUBLE_TICKET, 1, 60, ledger.chain.now())
-    batch, _ = ledger.submit(ledger.seller, [ticket])
-    ledger.chain.advance_time(LIVENESS)
-    ledger.refuse(
-        lambda: ledger.ledger.finalize(ledger.stranger.sender, invented, ticket, batch),
+    ledger.refuse_finality(
+        invented,
+        ticket,
         "SlaOrderNotDelivered",
         orderId=invented.order_id(),
     )
@@ -118,10 +114,9 @@ def test_reputation__trouble_ticket_of_an_undelivered_order__does_not_count(ledg
 def test_reputation__self_dealing_terms__are_refused(ledger):
     mirror = ledger.terms(buyer=ledger.seller.address)
     ack = SlaReport(mirror.order_id(), ReportKind.ORDER_ACKNOWLEDGED, 0, 1)
-    batch, _ = ledger.submit(ledger.seller, [ack])
-    ledger.chain.advance_time(LIVENESS)
-    ledger.refuse(
-        lambda: ledger.ledger.finalize(ledger.stranger.sender, mirror, ack, batch),
+    ledger.refuse_finality(
+        mirror,
+        ack,
         "SlaSelfDealing",
         member=ledger.seller.address,
     )

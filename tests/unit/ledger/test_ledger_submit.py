@@ -1,10 +1,10 @@
 """SlaLedger.submit: who may submit, what one batch stores and emits, idempotent retries, gas."""
 
 from eth_utils import keccak
-from suite_support import DAY, LIVENESS, events
 
 from offnet.market.ledger import Batch
 from offnet.market.types import ReportKind, ReportStatus, SlaReport
+from offnet.testing.world import DAY, LIVENESS, events
 
 ZERO = "0x" + "00" * 20
 SINGLE_REPORT_BUDGET = 50_000  # DESIGN.md, for a report sent alone into a reused lane
@@ -25,7 +25,7 @@ def test_submit__one_report__stores_one_batch_and_emits_the_report(ledger, gas):
         batch.root,
         ledger.seller.address,
         batch.lane_id,
-        ledger.seller.oracle.address,
+        ledger.seller.oracle_key.address,
         1,
     )
     [decoded] = ledger.ledger.submitted_reports(receipt)
@@ -41,11 +41,11 @@ def test_submit__one_report__stores_one_batch_and_emits_the_report(ledger, gas):
 def test_submit__one_report_into_a_reused_lane__within_the_single_report_budget(ledger, gas):
     terms = ledger.terms()
     first, second = ledger.delivery(terms), ledger.delivery(ledger.terms(rfq_id=2))
-    ledger.ledger.submit(ledger.seller.oracle.sender, ledger.seller.address, [first], lane=0)
+    ledger.ledger.submit(ledger.seller.oracle_key.sender, ledger.seller.address, [first], lane=0)
     ledger.chain.advance_time(LIVENESS)
 
     batch, receipt = ledger.ledger.submit(
-        ledger.seller.oracle.sender, ledger.seller.address, [second], lane=0
+        ledger.seller.oracle_key.sender, ledger.seller.address, [second], lane=0
     )
 
     assert ledger.ledger.lane(ledger.seller.address, 0).holds(batch.root)
@@ -54,11 +54,13 @@ def test_submit__one_report_into_a_reused_lane__within_the_single_report_budget(
 
 def test_submit__into_a_lane_within_its_liveness_window__reverts_and_keeps_the_batch(ledger):
     first, second = ledger.delivery(ledger.terms()), ledger.delivery(ledger.terms(rfq_id=2))
-    held, _ = ledger.ledger.submit(ledger.seller.oracle.sender, ledger.seller.address, [first], lane=7)
+    held, _ = ledger.ledger.submit(ledger.seller.oracle_key.sender, ledger.seller.address, [first], lane=7)
     free_at = ledger.ledger.lane(ledger.seller.address, 7).submitted_at + LIVENESS
     ledger.chain.advance_time(LIVENESS - 10)
     ledger.refuse(
-        lambda: ledger.ledger.submit(ledger.seller.oracle.sender, ledger.seller.address, [second], lane=7),
+        lambda: ledger.ledger.submit(
+            ledger.seller.oracle_key.sender, ledger.seller.address, [second], lane=7
+        ),
         "SlaLaneBusy",
         member=ledger.seller.address,
         lane=7,
@@ -70,10 +72,13 @@ def test_submit__into_a_lane_within_its_liveness_window__reverts_and_keeps_the_b
 def test_submit__lane_reused__the_old_batch_can_no_longer_prove_its_reports(ledger):
     terms = ledger.open()
     old = ledger.delivery(terms)
-    old_batch, _ = ledger.ledger.submit(ledger.seller.oracle.sender, ledger.seller.address, [old], lane=3)
+    old_batch, _ = ledger.ledger.submit(ledger.seller.oracle_key.sender, ledger.seller.address, [old], lane=3)
     ledger.chain.advance_time(LIVENESS)
     ledger.ledger.submit(
-        ledger.seller.oracle.sender, ledger.seller.address, [ledger.delivery(ledger.terms(rfq_id=9))], lane=3
+        ledger.seller.oracle_key.sender,
+        ledger.seller.address,
+        [ledger.delivery(ledger.terms(rfq_id=9))],
+        lane=3,
     )
     ledger.refuse(
         lambda: ledger.ledger.finalize(ledger.stranger.sender, terms, old, old_batch),
@@ -83,7 +88,7 @@ def test_submit__lane_reused__the_old_batch_can_no_longer_prove_its_reports(ledg
         lane=3,
     )
     # Sent again (e.g. by the relay, which reuses a lane only once its reports are final), it counts.
-    again, _ = ledger.ledger.submit(ledger.seller.oracle.sender, ledger.seller.address, [old], lane=4)
+    again, _ = ledger.ledger.submit(ledger.seller.oracle_key.sender, ledger.seller.address, [old], lane=4)
     ledger.chain.advance_time(LIVENESS)
     ledger.ledger.finalize(ledger.stranger.sender, terms, old, again)
     assert ledger.ledger.status(old) is ReportStatus.FINAL
@@ -143,7 +148,7 @@ def test_submit__same_report_from_buyer_and_seller__gives_two_batches(ledger):
 
 def test_submit__the_member_admin_key__is_an_oracle_too(ledger):
     report = ledger.delivery(ledger.terms())
-    receipt = ledger.seller.admin.sender.transact(ledger.ledger.fn.submit(5, [report.to_tuple()]))
+    receipt = ledger.seller.sender.transact(ledger.ledger.fn.submit(5, [report.to_tuple()]))
     root = Batch.of(ledger.seller.address, [report]).root
     assert ledger.ledger.lane(ledger.seller.address, 5).holds(root)
     assert len(ledger.ledger.submitted_reports(receipt)) == 1
@@ -160,11 +165,11 @@ def test_submit__by_a_stranger__reverts(ledger):
     assert ledger.ledger.lane(ledger.stranger.address, 0).submitted_at == 0
 
 
-def test_submit__by_a_quote_only_key__reverts(ledger, party):
+def test_submit__by_a_quote_only_key__reverts(ledger, escrow_party):
     from offnet.market.registry import Role
 
-    quoter = party("seller-quoter")
-    ledger.registry.add_key(ledger.seller.admin.sender, quoter.address, Role.QUOTE)
+    quoter = escrow_party("seller-quoter")
+    ledger.registry.add_key(ledger.seller.sender, quoter.address, Role.QUOTE)
     report = ledger.delivery(ledger.terms())
     ledger.refuse(
         lambda: quoter.sender.transact(ledger.ledger.fn.submit(0, [report.to_tuple()])),
@@ -180,7 +185,7 @@ def test_submit__by_a_suspended_members_oracle__reverts(ledger):
     ledger.refuse(
         lambda: ledger.submit(ledger.seller, [report]),
         "SlaNotOracle",
-        key=ledger.seller.oracle.address,
+        key=ledger.seller.oracle_key.address,
         member=ledger.seller.address,
     )
     assert ledger.ledger.batch_stored(Batch.of(ledger.seller.address, [report])).submitted_at == 0
@@ -188,7 +193,7 @@ def test_submit__by_a_suspended_members_oracle__reverts(ledger):
 
 def test_submit__empty_batch__reverts(ledger):
     ledger.refuse(
-        lambda: ledger.seller.oracle.sender.transact(ledger.ledger.fn.submit(0, [])), "SlaEmptyBatch"
+        lambda: ledger.seller.oracle_key.sender.transact(ledger.ledger.fn.submit(0, [])), "SlaEmptyBatch"
     )
 
 
@@ -198,7 +203,7 @@ def test_submit__unknown_kind__reverts_naming_the_report(ledger):
     bad = SlaReport(terms.order_id(), ReportKind.PERIOD, 1)
     bad_tuple = (*bad.to_tuple()[:1], 9, *bad.to_tuple()[2:])
     ledger.refuse(
-        lambda: ledger.seller.oracle.sender.transact(
+        lambda: ledger.seller.oracle_key.sender.transact(
             ledger.ledger.fn.submit(0, [good.to_tuple(), bad_tuple])
         ),
         "SlaUnknownKind",

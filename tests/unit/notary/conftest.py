@@ -9,18 +9,18 @@ from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
-from suite_support import SuiteWorld, UnestimatedSender
 
 from offnet.chain import Sender
 from offnet.market.notary import NotaryClient
 from offnet.market.registry import Role
 from offnet.market.types import OrderTerms
 from offnet.testing.accounts import funded_account
+from offnet.testing.world import EscrowWorld, UnestimatedSender
 
 
 @dataclass
 class NotaryWorld:
-    suite: SuiteWorld
+    suite: EscrowWorld
     notary: NotaryClient
     seller_key: LocalAccount
 
@@ -39,7 +39,7 @@ class NotaryWorld:
 
 
 @pytest.fixture(scope="module")
-def notary_deployed(suite_world: SuiteWorld) -> Iterator[NotaryWorld]:
+def notary_deployed(suite_world: EscrowWorld) -> Iterator[NotaryWorld]:
     chain = suite_world.chain
     seller_key = funded_account(chain, "notary-seller-key")
     suite_world.registry.add_key(suite_world.seller.sender, seller_key.address, Role.QUOTE)
@@ -50,5 +50,5 @@ def notary_deployed(suite_world: SuiteWorld) -> Iterator[NotaryWorld]:
 
 
 @pytest.fixture
-def notary_world(notary_deployed: NotaryWorld, suite: SuiteWorld) -> NotaryWorld:
+def notary_world(notary_deployed: NotaryWorld, suite: EscrowWorld) -> NotaryWorld:
     return notary_deployed

@@ -29,6 +29,14 @@ def notarise(w, terms, sealed, *, buyer_signer=None, seller_signer=None, sender=
     return w.notary.notarise(sender or w.stranger.sender, terms, sealed.commitment, buyer_sig, seller_sig)
 
 
+def notarised(w, **seal):
+    """An order the escrow opened, its contract (DOCUMENT) sealed and notarised by both parties."""
+    terms = w.order()
+    sealed = seal_contract(DOCUMENT, **seal)
+    notarise(w, terms, sealed)
+    return terms, sealed
+
+
 def test_notarise__both_parties_signed__stores_the_commitment(notary_world, gas):
     w = notary_world
     terms = w.order()
@@ -87,9 +95,7 @@ def test_notarise__an_order_the_escrow_never_opened__reverts(notary_world):
 
 def test_notarise__twice__reverts(notary_world):
     w = notary_world
-    terms = w.order()
-    sealed = seal_contract(DOCUMENT)
-    notarise(w, terms, sealed)
+    terms, sealed = notarised(w)
     error = refused(lambda: notarise(w, terms, seal_contract({"other": 1})))
     assert (error.name, error.arguments) == (
         "NotaryAlreadyNotarised",
@@ -116,10 +122,8 @@ def test_deploy__zero_registry_or_escrow__reverts(notary_world):
 
 def test_publish_copy__round_trip_through_the_chain_for_both_parties(notary_world):
     w = notary_world
-    terms = w.order()
+    terms, sealed = notarised(w)
     oid = terms.order_id()
-    sealed = seal_contract(DOCUMENT)
-    notarise(w, terms, sealed)
     w.notary.publish_copy(
         w.send(w.seller_key), oid, sealed, public_key_of(w.buyer.account), public_key_of(w.seller.account)
     )
@@ -131,9 +135,7 @@ def test_publish_copy__round_trip_through_the_chain_for_both_parties(notary_worl
 
 def test_publish_copy__by_a_non_party__reverts(notary_world):
     w = notary_world
-    terms = w.order()
-    sealed = seal_contract(DOCUMENT)
-    notarise(w, terms, sealed)
+    terms, sealed = notarised(w)
     error = refused(
         lambda: w.notary.publish_copy(
             w.other.sender,
@@ -159,9 +161,7 @@ def test_publish_copy__unknown_order__reverts(notary_world):
 
 def test_reveal__matching_document__is_proved_on_chain(notary_world, gas):
     w = notary_world
-    terms = w.order()
-    sealed = seal_contract(DOCUMENT, salt=b"\x02" * 32)  # a fixed salt: calldata, hence gas, is stable
-    notarise(w, terms, sealed)
+    terms, sealed = notarised(w, salt=b"\x02" * 32)  # a fixed salt: calldata, hence gas, is stable
     receipt = w.notary.reveal(w.stranger.sender, terms.order_id(), sealed)
     [revealed] = w.notary.events(receipt, "ContractRevealed")
     assert (revealed["salt"], revealed["document"]) == (sealed.salt, sealed.document)
@@ -170,10 +170,8 @@ def test_reveal__matching_document__is_proved_on_chain(notary_world, gas):
 
 def test_reveal__wrong_document_or_salt__reverts(notary_world):
     w = notary_world
-    terms = w.order()
+    terms, sealed = notarised(w)
     oid = terms.order_id()
-    sealed = seal_contract(DOCUMENT)
-    notarise(w, terms, sealed)
     forged = seal_contract({**DOCUMENT, "monthlyCharge": "1"}, salt=sealed.salt)
     error = refused(lambda: w.notary.reveal(w.buyer.sender, oid, forged))
     assert (error.name, error.arguments) == (

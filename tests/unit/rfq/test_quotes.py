@@ -9,26 +9,26 @@ from offnet.chain.tx import call
 from offnet.market.quotes import quote_digest, rank_quotes, recover_quote_signer
 
 
-def test_quote_digest__python_equals_contract(market):
-    rfq = market.new_rfq()
-    quote = market.quote(rfq, market.providers[0], nonce=2**200 + 5, epoch=3)
-    assert quote_digest(quote, market.rfq.domain) == market.rfq.on_chain_digest(quote)
+def test_quote_digest__python_equals_contract(world):
+    rfq = world.rfq()
+    quote = world.quote(rfq, world.sellers[0], nonce=2**200 + 5, epoch=3)
+    assert quote_digest(quote, world.market.domain) == world.market.on_chain_digest(quote)
 
 
-def test_quote_signed_in_python__is_accepted_by_the_contract_and_recovered_in_python(market):
-    rfq, signed = market.post_with_commitments(1)
+def test_quote_signed_in_python__is_accepted_by_the_contract_and_recovered_in_python(world):
+    rfq, signed = world.post_with_commitments(1)
     assert (
-        recover_quote_signer(signed[0].quote, signed[0].signature, market.rfq.domain)
-        == market.providers[0].address
+        recover_quote_signer(signed[0].quote, signed[0].signature, world.market.domain)
+        == world.sellers[0].address
     )
-    order_id, _ = market.award(rfq, signed[0])
-    assert call(market.suite.escrow.fn.orderState(order_id))[0] > 0
+    order_id, _ = world.award(rfq, signed[0])
+    assert call(world.suite.escrow.fn.orderState(order_id))[0] > 0
 
 
-def test_quote_digest__changes_with_every_field(market):
-    rfq = market.new_rfq()
-    quote = market.quote(rfq, market.providers[0])
-    base = quote_digest(quote, market.rfq.domain)
+def test_quote_digest__changes_with_every_field(world):
+    rfq = world.rfq()
+    quote = world.quote(rfq, world.sellers[0])
+    base = quote_digest(quote, world.market.domain)
     for change in (
         {"monthly_charge": 1},
         {"term_months": 12},
@@ -36,19 +36,19 @@ def test_quote_digest__changes_with_every_field(market):
         {"epoch": 1},
         {"credits": replace(quote.credits, monthly_credit_cap_bps=1)},
     ):
-        assert quote_digest(replace(quote, **change), market.rfq.domain) != base, change
+        assert quote_digest(replace(quote, **change), world.market.domain) != base, change
 
 
-def test_rank_quotes__orders_by_cost_and_reputation_and_explains(market):
-    rfq = market.new_rfq()
+def test_rank_quotes__orders_by_cost_and_reputation_and_explains(world):
+    rfq = world.rfq()
     cheap, dear, mid = (
-        market.sign(market.quote(rfq, p, monthly=m * 10**6), p)
-        for p, m in zip(market.providers, (900, 1_500, 1_000), strict=True)
+        world.sign(world.quote(rfq, p, monthly_charge=m * 10**6), p)
+        for p, m in zip(world.sellers, (900, 1_500, 1_000), strict=True)
     )
     reputation = {
-        market.providers[0].address: 0.2,
-        market.providers[1].address: 1.0,
-        market.providers[2].address: 0.95,
+        world.sellers[0].address: 0.2,
+        world.sellers[1].address: 1.0,
+        world.sellers[2].address: 0.95,
     }
     ranked = rank_quotes([cheap, dear, mid], reputation, reputation_weight=0.5)
     # scores: mid 0.5 * 34.4/38 + 0.5 * 0.95 = 0.928; dear 0.5 * 34.4/56 + 0.5 = 0.807;
@@ -66,13 +66,13 @@ def test_rank_quotes__orders_by_cost_and_reputation_and_explains(market):
     ]
 
 
-def test_rank_quotes__different_terms__compared_like_for_like_not_by_contract_value(market):
-    rfq = market.new_rfq()
-    short, long_ = market.providers[:2]
+def test_rank_quotes__different_terms__compared_like_for_like_not_by_contract_value(world):
+    rfq = world.rfq()
+    short, long_ = world.sellers[:2]
     # 12 months at 1,000/month has the smaller contract value (14,000 against 30,800) but costs more
     # per month (1,166.67 against 855.56) than 36 months at 800/month.
-    twelve = market.sign(market.quote(rfq, short, monthly=1_000 * 10**6, term_months=12), short)
-    thirty_six = market.sign(market.quote(rfq, long_, monthly=800 * 10**6, term_months=36), long_)
+    twelve = world.sign(world.quote(rfq, short, monthly_charge=1_000 * 10**6, term_months=12), short)
+    thirty_six = world.sign(world.quote(rfq, long_, monthly_charge=800 * 10**6, term_months=36), long_)
     assert twelve.quote.total_cost < thirty_six.quote.total_cost
     reputation = {short.address: 1.0, long_.address: 1.0}
 
