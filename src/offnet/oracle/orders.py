@@ -191,10 +191,10 @@ class OrderBook:
     def committed_date(order: dict, product_order: ProductOrder) -> str | None:
         """The FIRST committed date the seller gave for the order: the one kept, else this document's
         (read the same way for every MEF-valid shape: any item state, an item without one)."""
-        reading = read_order(product_order)
         if order.get("committed_date"):
             return order["committed_date"]
-        return reading.committed_date.isoformat() if reading.committed_date is not None else None
+        committed = read_order(product_order).committed_date
+        return committed.isoformat() if committed is not None else None
 
     def record_progress(self, order: dict, product_order: ProductOrder, committed: str | None) -> None:
         """Keep the committed date and the completion of a product order, once the report that states
