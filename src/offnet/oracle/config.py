@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -200,6 +201,19 @@ class OracleConfig(BaseModel):
     def peer_by_member(self, member: str) -> PeerConfig | None:
         member = to_checksum_address(member)
         return next((p for p in self.peers if p.member == member), None)
+
+    def signer(self) -> LocalAccount:
+        """The oracle key: its keystore account, unlocked with the password file or variable given (or,
+        in CI only, the private key in `private_key_env`)."""
+        from offnet.wallet.signer import resolve_signer
+
+        return resolve_signer(
+            account=self.account,
+            private_key_env=self.private_key_env,
+            password_file=self.password_file,
+            password_env=self.password_env,
+            keystore_dir=self.keystore_dir,
+        )
 
     @classmethod
     def load(cls, path: Path) -> OracleConfig:

@@ -30,6 +30,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from offnet import __version__
 from offnet.exceptions import SonataRefusal
 from offnet.oracle.committer import Committer, StorageBusy
+from offnet.oracle.config import OracleConfig
+from offnet.oracle.peers import SELF
 from offnet.oracle.store import ID, Store
 from offnet.sonata.auth import BearerVerifier, TokenIssuer, notification_scope, token_response
 from offnet.sonata.errors import refusal_response
@@ -335,6 +337,46 @@ def create_listener_app(
     if operations:
         add_operations(app, metrics, health, admin_token)
     return app
+
+
+def listener_apps(
+    config: OracleConfig,
+    store: Store,
+    committer: Committer,
+    *,
+    on_event: Callable[[], None],
+    health: Health,
+    signed_quotes: SignedQuotes | None,
+) -> tuple[FastAPI, FastAPI | None]:
+    """The listener of `config`'s oracle, and its admin app when the config gives operations an address
+    of their own. Who may call: each peer with its inbound token (or an OAuth token of the clients the
+    config names), our own Sonata system with its notification token, peer oracles (for signed quotes)
+    with their oracle token, operators with the admin token."""
+    notifiers = [Peer(p.name, p.inbound_token.read(), p.member) for p in config.peers]
+    if config.seller:
+        notifiers.append(Peer(SELF, config.seller.notification_token.read()))
+    clients = {
+        p.name: (p.inbound_client_secret.read(), p.name, None)
+        for p in config.peers
+        if p.inbound_client_secret
+    }
+    admin_token = config.admin.token.read() if config.admin.token else None
+    separate = config.admin.listen_host is not None
+    app = create_listener_app(
+        store,
+        notifiers,
+        committer=committer,
+        on_event=on_event,
+        health=health,
+        oracle_peers=[
+            Peer(p.name, (p.oracle_token or p.inbound_token).read(), p.member) for p in config.peers
+        ],
+        signed_quotes=signed_quotes,
+        operations=not separate,
+        admin_token=admin_token,
+        issuer=TokenIssuer(clients) if clients else None,
+    )
+    return app, create_admin_app(store, health, admin_token) if separate else None
 
 
 def create_admin_app(store: Store, health: Health | None, admin_token: str | None = None) -> FastAPI:

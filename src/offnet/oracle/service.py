@@ -30,7 +30,7 @@ from offnet.oracle.committer import Committer
 from offnet.oracle.config import OracleConfig
 from offnet.oracle.events import ChainClock, EventHandler
 from offnet.oracle.leader import Leader, leader_lock
-from offnet.oracle.listener import Peer, create_admin_app, create_listener_app, http_server
+from offnet.oracle.listener import http_server, listener_apps
 from offnet.oracle.orders import OrderBook
 from offnet.oracle.peers import SELF, PeerClients
 from offnet.oracle.redact import redact
@@ -39,7 +39,6 @@ from offnet.oracle.seller import SellerDesk
 from offnet.oracle.store import Store
 from offnet.oracle.supervisor import Duty, Supervisor
 from offnet.oracle.worker import Worker
-from offnet.sonata.auth import TokenIssuer
 
 log = logging.getLogger("offnet.oracle")
 COALESCE = 0.02  # seconds between woken passes of the events and submit duties
@@ -58,16 +57,7 @@ class Oracle:
         self.committer = Committer(self.store.engine).start()
         self.chain = chain or connect(rpc=config.rpc, confirmations=config.confirmations)
         self.suite = Suite.attach(self.chain, Manifest.load(self.chain.chain_id, config.deployments))
-        if signer is None:
-            from offnet.wallet.signer import resolve_signer
-
-            signer = resolve_signer(
-                account=config.account,
-                private_key_env=config.private_key_env,
-                password_file=config.password_file,
-                password_env=config.password_env,
-                keystore_dir=config.keystore_dir,
-            )
+        signer = signer or config.signer()
         self.sender = Sender(self.chain, signer)
         self.peers = PeerClients(config, self.store)
         self.relay = ReportRelay(
@@ -108,34 +98,13 @@ class Oracle:
         self.supervisor = Supervisor()
         self._add_duties()
         self.leader = Leader(leader_lock(config.database))
-        notifiers = [Peer(p.name, p.inbound_token.read(), p.member) for p in config.peers]
-        if config.seller:
-            notifiers.append(Peer(SELF, config.seller.notification_token.read()))
-        admin_token = config.admin.token.read() if config.admin.token else None
-        clients = {
-            p.name: (p.inbound_client_secret.read(), p.name, None)
-            for p in config.peers
-            if p.inbound_client_secret
-        }
-        issuer = TokenIssuer(clients) if clients else None
-        self.app = create_listener_app(
+        self.app, self.admin_app = listener_apps(
+            config,
             self.store,
-            notifiers,
-            committer=self.committer,
+            self.committer,
             on_event=lambda: self.supervisor.wake("events"),
             health=self.health,
-            oracle_peers=[
-                Peer(p.name, (p.oracle_token or p.inbound_token).read(), p.member) for p in config.peers
-            ],
             signed_quotes=self.seller.signed_quote_for if self.seller else None,
-            operations=config.admin.listen_host is None,
-            admin_token=admin_token,
-            issuer=issuer,
-        )
-        self.admin_app = (
-            create_admin_app(self.store, self.health, admin_token)
-            if config.admin.listen_host is not None
-            else None
         )
         self._servers: list = []
 
