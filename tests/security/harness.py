@@ -9,11 +9,12 @@ from fastrpc import Call, EventBook, FastRpc, FastSender, Functions, Mined, read
 
 from offnet.chain import Chain
 from offnet.exceptions import ContractRevert
-from offnet.market.notary import sign_contract_commitment
+from offnet.market.ledger import Batch
+from offnet.market.notary import seal_contract, sign_contract_commitment
 from offnet.market.quotes import SignedQuote
 from offnet.market.rfq import Rfq
-from offnet.market.types import OrderTerms
-from offnet.testing.world import Party, World
+from offnet.market.types import OrderTerms, ReportKind, SlaReport
+from offnet.testing.world import DAY, Party, World
 
 
 class Harness:
@@ -87,6 +88,21 @@ class Harness:
             ),
         )
         return signed.quote.order_terms(mined.timestamp), mined
+
+    def amended_and_reported(
+        self, terms: OrderTerms, mined: Mined, buyer: Party, seller: Party, amendment: dict, salt: bytes
+    ) -> tuple[SlaReport, Batch]:
+        """On an awarded order: a later contract `amendment` notarised with both parties' signatures (a
+        stored notary record), and the seller's completion report (five days after the award) submitted
+        in a lane of its own."""
+        commitment = seal_contract(amendment, salt=salt).commitment
+        self.ok(self.world.outsider.address, self.notarise_call(terms, commitment, buyer, seller))
+        report = SlaReport(
+            terms.order_id(), ReportKind.ORDER_COMPLETED, 0, mined.timestamp + 5 * DAY, mined.timestamp
+        )
+        batch = Batch.of(seller.address, [report])
+        self.ok(seller.oracle_key.address, self.ledger.submit(batch.lane_id, [report.to_tuple()]))
+        return report, batch
 
     def fingerprint(self, order_ids: list[bytes] = (), rfq_ids: list[int] = (), reports: list = ()) -> tuple:
         """Balances, orders, RFQs, reports, members, keys, nonces, epochs, reputation, proposals."""

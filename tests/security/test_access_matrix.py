@@ -17,10 +17,9 @@ from tables import add_table
 
 from offnet.chain import load_artifact
 from offnet.exceptions import ContractRevert
-from offnet.market.ledger import Batch
 from offnet.market.notary import seal_contract
 from offnet.market.registry import ACCESS_ELINE, country_code
-from offnet.market.types import ReportKind, SlaReport
+from offnet.market.types import ReportKind
 from offnet.testing.world import DAY
 
 pytestmark = pytest.mark.anvil
@@ -436,14 +435,7 @@ def context(harness: Harness) -> SimpleNamespace:
     h.rpc.advance_time(expired_rfq.deadline + 1 - h.rpc.now())  # quotes are awarded once sealed
     terms, mined = h.awarded(buyer, seller, rfq, signed)
     plain_terms, _ = h.awarded(buyer, seller, plain_rfq, plain_signed)
-    # An amendment notarised later with both parties' signatures (the notary's stored record).
-    amendment = seal_contract({"price": "amended"}, salt=b"\x08" * 32).commitment
-    h.ok(w.outsider.address, h.notarise_call(terms, amendment, buyer, seller))
-    report = SlaReport(
-        terms.order_id(), ReportKind.ORDER_COMPLETED, 0, mined.timestamp + 5 * DAY, mined.timestamp
-    )
-    batch = Batch.of(seller.address, [report])
-    h.ok(seller.oracle_key.address, h.ledger.submit(batch.lane_id, [report.to_tuple()]))
+    report, batch = h.amended_and_reported(terms, mined, buyer, seller, {"price": "amended"}, b"\x08" * 32)
     open_rfq = w.rfq(buyer)
     h.ok(buyer.address, h.market.postRfq(open_rfq.to_tuple()))
     open_signed = w.sign(w.quote(open_rfq, seller, nonce=2), seller.quote_key.account)

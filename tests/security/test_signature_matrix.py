@@ -19,7 +19,6 @@ from offnet.exceptions import ContractRevert
 from offnet.market.ledger import Batch
 from offnet.market.notary import NotaryDomain, seal_contract, sign_contract_commitment
 from offnet.market.quotes import QuoteDomain, sign_quote
-from offnet.market.types import ReportKind, SlaReport
 from offnet.testing.world import DAY
 
 pytestmark = pytest.mark.anvil
@@ -49,14 +48,7 @@ def signed_world(harness: Harness) -> SimpleNamespace:
     h.rpc.advance_time(last_deadline + 1 - h.rpc.now())  # quotes are awarded once sealed
     terms, mined = h.awarded(buyer, seller, first, used)
     fresh_terms, other_terms = (h.awarded(buyer, seller, rfq, signed)[0] for rfq, signed in plain)
-    # A later contract for the same order, notarised with both parties' signatures (a stored record).
-    amendment = seal_contract({"monthly": 900_000}, salt=b"\x03" * 32).commitment
-    h.ok(w.outsider.address, h.notarise_call(terms, amendment, buyer, seller))
-    report = SlaReport(
-        terms.order_id(), ReportKind.ORDER_COMPLETED, 0, mined.timestamp + 5 * DAY, mined.timestamp
-    )
-    report_batch = Batch.of(seller.address, [report])
-    h.ok(seller.oracle_key.address, h.ledger.submit(report_batch.lane_id, [report.to_tuple()]))
+    report, _ = h.amended_and_reported(terms, mined, buyer, seller, {"monthly": 900_000}, b"\x03" * 32)
     rfq = w.rfq(buyer)
     h.ok(buyer.address, h.market.postRfq(rfq.to_tuple()))
     return SimpleNamespace(
