@@ -6,6 +6,7 @@ import argparse
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.anchors import anchor_table, attach_anchors, measure_anchors
@@ -23,7 +24,8 @@ from offnet.market.types import ReportKind
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LOGS = Path(__file__).resolve().parent / "results" / "logs"  # committed beside the results
-MEASURES = ("gas", "relay", "scale", "explorer", "health", "cli")
+MEASURES = ("gas", "relay", "scale", "explorer", "cli", "health")  # in the order they run; health last
+Note = Callable[[str], None]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -85,6 +87,117 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _gas(args: argparse.Namespace, results: dict, note: Note) -> None:
+    """Measures 1-3: gas of every operation, the anchors, the whole lifecycle."""
+    note("compiling the anchors (EAS SchemaRegistry + EAS from npm, bench/contracts/PlainEscrow.sol)")
+    anchors = compile_anchors()
+    chain = start_anvil()
+    try:
+        world = bench_world(chain)
+        note("measure 1: gas of every user-facing operation")
+        ops = measure_operations(world)
+        note("measure 2: anchors (EAS, ERC-20, plain escrow) on the same anvil")
+        now = chain.now()
+        eas, figures = measure_anchors(
+            world, anchors, [sample_report(ReportKind.PERIOD, 10_000 + i, now) for i in range(111)]
+        )
+        attach_anchors(ops, figures)
+        note("measure 3: whole lifecycle, offnet vs EAS + plain escrow")
+        ours = offnet_lifecycle(world)
+        theirs, schema_setup = eas_lifecycle(world, eas, anchors)
+    finally:
+        chain.close()
+    results["operations"] = ops.to_json()
+    results["anchors"] = anchor_table(figures).to_json()
+    results["eas_deploy_gas"] = figures.eas_deploy
+    results["lifecycle"] = {
+        "offnet": ours.steps,
+        "offnet_total": ours.total,
+        "offnet_transactions": ours.transactions,
+        "eas_plain_escrow": theirs.steps,
+        "eas_plain_escrow_total": theirs.total,
+        "eas_plain_escrow_transactions": theirs.transactions,
+        "eas_schema_registration_once": schema_setup,
+        "ratio": round(ours.total / theirs.total, 3),
+    }
+    note(
+        f"  lifecycle: offnet {ours.total:,} gas vs EAS + plain escrow {theirs.total:,} gas: "
+        f"ratio {ours.total / theirs.total:.2f}"
+    )
+
+
+def _relay(args: argparse.Namespace, results: dict, note: Note) -> None:
+    """Measure 4: relay throughput, latency and oracle CPU."""
+    machine_at_start = describe()
+    plan = relay_plan(
+        args.events, args.unbatched_events, args.open_events, args.open_rate, args.replica_events
+    )
+    if args.relay_runs:
+        plan = [spec for spec in plan if spec.name.startswith(tuple(args.relay_runs))]
+    note(f"measure 4: relay runs {', '.join(spec.name for spec in plan)}")
+    with tempfile.TemporaryDirectory(prefix="offnet-bench-relay-") as folder:
+        runs = measure_relay(plan, Path(folder), timeout=args.relay_timeout, note=note)
+    results["relay"] = [r.to_json() for r in runs]
+    if args.only:
+        results["relay_machine"] = machine_at_start
+    else:
+        results.pop("relay_machine", None)
+    results["relay_targets"] = relay_targets(runs, args.unbatched_events)
+    for target in results["relay_targets"]:
+        note(f"  target {target['target']}: {target['measured']} ({'met' if target['met'] else 'NOT met'})")
+
+
+def _scale(args: argparse.Namespace, results: dict, note: Note) -> None:
+    """Measure 5: gas against the size of the world; discovery over the index."""
+    note(
+        f"measure 5: scale to {args.members:,} members, {args.rfqs:,} open RFQs, {args.orders:,} open "
+        "orders; discovery query"
+    )
+    chain = start_anvil()
+    try:
+        scale = measure_scale(
+            chain, members_n=args.members, rfqs_n=args.rfqs, orders_n=args.orders, note=note
+        )
+    finally:
+        chain.close()
+    scale["table"] = scale_table(scale).to_json()
+    results["scale"] = scale
+    results["discovery"] = measure_discovery(args.discovery_members)
+    note(
+        f"  discovery over {args.discovery_members:,} members: median "
+        f"{results['discovery']['median_ms']} ms ({results['discovery']['matches']} matches)"
+    )
+
+
+def _explorer(args: argparse.Namespace, results: dict, note: Note) -> None:
+    """Measure 5b: the explorer's providers page."""
+    note(f"measure 5b: the explorer's providers page over {args.explorer_members:,} members (real HTTP)")
+    results["explorer"] = measure_explorer(args.explorer_members, note=note)
+
+
+def _cli(args: argparse.Namespace, results: dict, note: Note) -> None:
+    """Measure 7: command-line start-up."""
+    note(f"measure 7: command-line start-up against a bare Python start ({args.cli_repeats} runs each)")
+    results["cli"] = {**measure_cli(args.cli_repeats), "machine": describe()}
+    for row in results["cli"]["rows"]:
+        note(f"  {row['command']}: median {row['median_ms']} ms, x{row['ratio']}")
+
+
+def _health(args: argparse.Namespace, results: dict, note: Note) -> None:
+    """Measure 6: make test and make demo, timed."""
+    results["suite_health"] = suite_health(args.logs, note=note)
+
+
+RUNS: dict[str, Callable[[argparse.Namespace, dict, Note], None]] = {
+    "gas": _gas,
+    "relay": _relay,
+    "scale": _scale,
+    "explorer": _explorer,
+    "cli": _cli,
+    "health": _health,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.render_only:
@@ -111,108 +224,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{results['machine']['memory_gib']} GiB"
     )
 
-    if "gas" not in args.skip:
-        t = time.monotonic()
-        note("compiling the anchors (EAS SchemaRegistry + EAS from npm, bench/contracts/PlainEscrow.sol)")
-        anchors = compile_anchors()
-        chain = start_anvil()
-        try:
-            world = bench_world(chain)
-            note("measure 1: gas of every user-facing operation")
-            ops = measure_operations(world)
-            note("measure 2: anchors (EAS, ERC-20, plain escrow) on the same anvil")
-            now = chain.now()
-            eas, figures = measure_anchors(
-                world, anchors, [sample_report(ReportKind.PERIOD, 10_000 + i, now) for i in range(111)]
-            )
-            attach_anchors(ops, figures)
-            note("measure 3: whole lifecycle, offnet vs EAS + plain escrow")
-            ours = offnet_lifecycle(world)
-            theirs, schema_setup = eas_lifecycle(world, eas, anchors)
-        finally:
-            chain.close()
-        results["operations"] = ops.to_json()
-        results["anchors"] = anchor_table(figures).to_json()
-        results["eas_deploy_gas"] = figures.eas_deploy
-        results["lifecycle"] = {
-            "offnet": ours.steps,
-            "offnet_total": ours.total,
-            "offnet_transactions": ours.transactions,
-            "eas_plain_escrow": theirs.steps,
-            "eas_plain_escrow_total": theirs.total,
-            "eas_plain_escrow_transactions": theirs.transactions,
-            "eas_schema_registration_once": schema_setup,
-            "ratio": round(ours.total / theirs.total, 3),
-        }
-        note(
-            f"  lifecycle: offnet {ours.total:,} gas vs EAS + plain escrow {theirs.total:,} gas: "
-            f"ratio {ours.total / theirs.total:.2f}"
-        )
-        stamps["gas"] = time.monotonic() - t
-
-    if "relay" not in args.skip:
-        t = time.monotonic()
-        machine_at_start = describe()
-        plan = relay_plan(
-            args.events, args.unbatched_events, args.open_events, args.open_rate, args.replica_events
-        )
-        if args.relay_runs:
-            plan = [spec for spec in plan if spec.name.startswith(tuple(args.relay_runs))]
-        note(f"measure 4: relay runs {', '.join(spec.name for spec in plan)}")
-        with tempfile.TemporaryDirectory(prefix="offnet-bench-relay-") as folder:
-            runs = measure_relay(plan, Path(folder), timeout=args.relay_timeout, note=note)
-        results["relay"] = [r.to_json() for r in runs]
-        if args.only:
-            results["relay_machine"] = machine_at_start
-        else:
-            results.pop("relay_machine", None)
-        results["relay_targets"] = relay_targets(runs, args.unbatched_events)
-        for target in results["relay_targets"]:
-            note(
-                f"  target {target['target']}: {target['measured']} ({'met' if target['met'] else 'NOT met'})"
-            )
-        stamps["relay"] = time.monotonic() - t
-
-    if "scale" not in args.skip:
-        t = time.monotonic()
-        note(
-            f"measure 5: scale to {args.members:,} members, {args.rfqs:,} open RFQs, {args.orders:,} open "
-            "orders; discovery query"
-        )
-        chain = start_anvil()
-        try:
-            scale = measure_scale(
-                chain, members_n=args.members, rfqs_n=args.rfqs, orders_n=args.orders, note=note
-            )
-        finally:
-            chain.close()
-        scale["table"] = scale_table(scale).to_json()
-        results["scale"] = scale
-        results["discovery"] = measure_discovery(args.discovery_members)
-        note(
-            f"  discovery over {args.discovery_members:,} members: median "
-            f"{results['discovery']['median_ms']} ms ({results['discovery']['matches']} matches)"
-        )
-        stamps["scale"] = time.monotonic() - t
-
-    if "explorer" not in args.skip:
-        t = time.monotonic()
-        note(f"measure 5b: the explorer's providers page over {args.explorer_members:,} members (real HTTP)")
-        results["explorer"] = measure_explorer(args.explorer_members, note=note)
-        stamps["explorer"] = time.monotonic() - t
-
-    if "cli" not in args.skip:
-        t = time.monotonic()
-        note(f"measure 7: command-line start-up against a bare Python start ({args.cli_repeats} runs each)")
-        results["cli"] = {**measure_cli(args.cli_repeats), "machine": describe()}
-        for row in results["cli"]["rows"]:
-            note(f"  {row['command']}: median {row['median_ms']} ms, x{row['ratio']}")
-        stamps["cli"] = time.monotonic() - t
-
-    if "health" not in args.skip:
-        t = time.monotonic()
-        results["suite_health"] = suite_health(args.logs, note=note)
-        stamps["health"] = time.monotonic() - t
+    for name in MEASURES:
+        if name not in args.skip:
+            t = time.monotonic()
+            RUNS[name](args, results, note)
+            stamps[name] = time.monotonic() - t
     if args.only:  # the header stays the full run's; the partial run's machine is in its section
         if "cli" in args.only:
             results["cli"]["machine"]["load_average_at_end"] = load_average()
@@ -227,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     readme = render_readme(results)
     (args.out / "README.md").write_text(readme)
     print(readme)
-    note(f"done in {results['duration_seconds']:.0f}s: {args.out / 'results.json'}, {args.out / 'README.md'}")
+    note(f"done in {time.monotonic() - started:.0f}s: {args.out / 'results.json'}, {args.out / 'README.md'}")
     return 0
 
 
