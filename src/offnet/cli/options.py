@@ -55,16 +55,9 @@ class ChainOptions:
 
     def signer(self, *, required: bool = True) -> LocalAccount | None:
         """The account that signs: --account (keystore) or --private-key-env (CI)."""
-        from offnet.wallet.signer import resolve_signer
+        from offnet.wallet.signer import signer_of
 
-        return resolve_signer(
-            account=self.account,
-            private_key_env=self.private_key_env,
-            password_file=self.password_file,
-            password_env=self.password_env,
-            keystore_dir=self.keystore_dir,
-            required=required,
-        )
+        return signer_of(self, required=required)
 
     def sender(self) -> Sender:
         from offnet.chain.tx import Sender

@@ -205,15 +205,9 @@ class OracleConfig(BaseModel):
     def signer(self) -> LocalAccount:
         """The oracle key: its keystore account, unlocked with the password file or variable given (or,
         in CI only, the private key in `private_key_env`)."""
-        from offnet.wallet.signer import resolve_signer
+        from offnet.wallet.signer import signer_of
 
-        return resolve_signer(
-            account=self.account,
-            private_key_env=self.private_key_env,
-            password_file=self.password_file,
-            password_env=self.password_env,
-            keystore_dir=self.keystore_dir,
-        )
+        return signer_of(self)
 
     @classmethod
     def load(cls, path: Path) -> OracleConfig:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
@@ -47,6 +47,28 @@ def account_from_env(var: str) -> LocalAccount:
         raise InvalidPrivateKey(
             f"environment variable {var} does not hold a private key (expected 64 hex digits)"
         ) from None
+
+
+class SignerChoice(Protocol):
+    """Where a signer is chosen: the command line's options or the oracle's config."""
+
+    account: str | None
+    private_key_env: str | None
+    password_file: Path | None
+    password_env: str | None
+    keystore_dir: Path | None
+
+
+def signer_of(choice: SignerChoice, *, required: bool = True) -> LocalAccount | None:
+    """`resolve_signer` of the choice an option set or a config made."""
+    return resolve_signer(
+        account=choice.account,
+        private_key_env=choice.private_key_env,
+        password_file=choice.password_file,
+        password_env=choice.password_env,
+        keystore_dir=choice.keystore_dir,
+        required=required,
+    )
 
 
 def resolve_signer(
