@@ -42,17 +42,6 @@ def test_acknowledge__by_the_sellers_oracle_key__accepts_the_order_and_opens_bot
     gas.check("OrderEscrow.acknowledge (first order of the seller and buyer)", receipt.gas_used)
 
 
-def test_acknowledge__by_anyone_but_the_seller__reverts(escrow):
-    terms = escrow.open(acknowledged=False)
-    for party in (escrow.buyer, escrow.other, escrow.stranger):
-        escrow.refuse(
-            lambda p=party: escrow.escrow.acknowledge(p.sender, terms),
-            "EscrowNotSeller",
-            orderId=terms.order_id(),
-            caller=party.address,
-        )
-
-
 def test_acknowledge__twice__reverts(escrow):
     terms = escrow.open()
     escrow.refuse(
@@ -258,19 +247,6 @@ def test_cancel__delivery_reported_during_the_notice__wins(escrow):
         orderId=terms.order_id(),
         status=OrderStatus.ACTIVE,
     )
-
-
-def test_cancel__by_anyone_but_the_buyer__reverts(escrow):
-    terms = escrow.open()
-    escrow.refuse(
-        lambda: escrow.escrow.cancel(escrow.seller.sender, terms),
-        "EscrowNotBuyer",
-        orderId=terms.order_id(),
-        caller=escrow.seller.address,
-    )
-
-
-# --- non-delivery ---------------------------------------------------------------------------------------
 
 
 def test_claim_non_delivery__after_the_deadline__refunds_the_buyer(escrow, gas):

@@ -88,18 +88,6 @@ def test_dispute__freeze_lapses_after_the_ruling_timeout(escrow):
     assert escrow.escrow.is_period_settled(terms.order_id(), 1)
 
 
-def test_dispute__by_an_outsider__reverts(escrow):
-    terms = escrow.delivered()
-    _due(escrow, terms, 1)
-    for party in (escrow.other, escrow.stranger):
-        escrow.refuse(
-            lambda p=party: escrow.escrow.dispute(p.sender, terms, 1),
-            "EscrowNotParty",
-            orderId=terms.order_id(),
-            caller=party.address,
-        )
-
-
 def test_dispute__delivery_of_a_delivered_order__reverts(escrow):
     terms = escrow.delivered()
     escrow.refuse(

@@ -36,16 +36,6 @@ def test_open__second_order_of_a_token__costs_what_the_snapshot_says(escrow, gas
     gas.check("OrderEscrow.openOrder.warmToken", receipt.gas_used, budget=95_000)
 
 
-def test_open__not_the_market__reverts(escrow):
-    terms = escrow.terms()
-    escrow.fund(terms.opening_amount)
-    escrow.refuse(
-        lambda: escrow.escrow.open_order(escrow.buyer.sender, terms),
-        "EscrowNotMarket",
-        caller=escrow.buyer.address,
-    )
-
-
 def test_open__same_terms_twice__reverts(escrow):
     terms = escrow.open()
     escrow.fund(terms.opening_amount)

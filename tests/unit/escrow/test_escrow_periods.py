@@ -259,16 +259,6 @@ def test_top_up__late__moves_the_claims_of_the_newly_funded_periods_past_its_own
     )
 
 
-def test_top_up__by_anyone_but_the_buyer__reverts(escrow):
-    terms = escrow.delivered()
-    escrow.refuse(
-        lambda: escrow.escrow.top_up(escrow.seller.sender, terms, 1),
-        "EscrowNotBuyer",
-        orderId=terms.order_id(),
-        caller=escrow.seller.address,
-    )
-
-
 def test_top_up__zero_months_or_beyond_the_term__reverts(escrow):
     terms = escrow.delivered()
     for months in (0, 10):
