@@ -15,8 +15,20 @@ def _due_period_one(escrow) -> Any:
     return terms
 
 
+def _funded_terms(escrow) -> Any:
+    terms = escrow.terms()
+    escrow.fund(terms.opening_amount)
+    return terms
+
+
 # function: (the order it is called on, the call, its error, who is refused)
 CALLERS: dict[str, tuple[Callable, Callable, str, tuple[str, ...]]] = {
+    "open order": (
+        _funded_terms,
+        lambda e, sender, terms: e.escrow.open_order(sender, terms),
+        "EscrowNotMarket",
+        ("buyer", "seller", "other", "stranger"),
+    ),
     "acknowledge": (
         lambda e: e.open(acknowledged=False),
         lambda e, sender, terms: e.escrow.acknowledge(sender, terms),
@@ -49,23 +61,9 @@ def test_party_only_function__called_by_anyone_else__reverts_naming_the_caller(e
     order_of, call, error, refused = CALLERS[function]
     terms = order_of(escrow)
     before = escrow.order(terms)
+    about = {} if error == "EscrowNotMarket" else {"orderId": terms.order_id()}  # no order yet
     for name in refused:
         party = getattr(escrow, name)
-        escrow.refuse(
-            lambda p=party: call(escrow, p.sender, terms),
-            error,
-            orderId=terms.order_id(),
-            caller=party.address,
-        )
+        escrow.refuse(lambda p=party: call(escrow, p.sender, terms), error, **about, caller=party.address)
     assert escrow.order(terms) == before
     escrow.assert_conserved()
-
-
-def test_open__not_the_market__reverts(escrow):
-    terms = escrow.terms()
-    escrow.fund(terms.opening_amount)
-    escrow.refuse(
-        lambda: escrow.escrow.open_order(escrow.buyer.sender, terms),
-        "EscrowNotMarket",
-        caller=escrow.buyer.address,
-    )
