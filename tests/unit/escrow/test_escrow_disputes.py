@@ -98,17 +98,6 @@ def test_dispute__delivery_of_a_delivered_order__reverts(escrow):
     )
 
 
-def test_dispute__unfunded_period__reverts(escrow):
-    terms = escrow.delivered(prepaid_months=1)
-    escrow.refuse(
-        lambda: escrow.escrow.dispute(escrow.buyer.sender, terms, 2),
-        "EscrowPeriodNotFunded",
-        orderId=terms.order_id(),
-        period=2,
-        fundedMonths=1,
-    )
-
-
 def test_rule__council_splits_a_disputed_period(escrow):
     terms = escrow.delivered()
     _due(escrow, terms, 2)

@@ -216,16 +216,21 @@ def test_claim_period__while_a_report_of_it_is_held__waits(escrow):
     assert escrow.escrow.is_period_settled(terms.order_id(), 1)
 
 
-def test_claim_period__not_funded__reverts(escrow):
+def test_unfunded_period__can_be_neither_claimed_nor_disputed(escrow):
     terms = escrow.delivered(prepaid_months=1)
     escrow.until(escrow.period_end(terms, 2) + REPORT_GRACE)
-    escrow.refuse(
-        lambda: escrow.escrow.claim_period(escrow.stranger.sender, terms, 2),
-        "EscrowPeriodNotFunded",
-        orderId=terms.order_id(),
-        period=2,
-        fundedMonths=1,
-    )
+    for sender, action in (
+        (escrow.stranger.sender, escrow.escrow.claim_period),
+        (escrow.buyer.sender, escrow.escrow.dispute),
+        (escrow.seller.sender, escrow.escrow.dispute),
+    ):
+        escrow.refuse(
+            lambda s=sender, a=action: a(s, terms, 2),
+            "EscrowPeriodNotFunded",
+            orderId=terms.order_id(),
+            period=2,
+            fundedMonths=1,
+        )
 
 
 def test_claim_period__before_delivery__reverts(escrow):
