@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from offnet.market.registry import ACCESS_ELINE, location_key
+from offnet.market.rfq import AWARD_WINDOW
 from offnet.market.types import ReportKind, ReportStatus, RfqStatus, SlaReport
 from offnet.sonata.examples import load_example
 from offnet.testing.carriers import Carrier, running_market
@@ -86,3 +87,42 @@ def test_rfq_to_delivered_order_and_two_months_of_reports(anvil, tmp_path):
                 mined = anvil.w3.eth.get_block(event.blockNumber)["timestamp"]
                 assert mined >= escrow.period_bounds(delivered_at, event.args.key)[1]
         assert not buyer.oracle.errors and not seller.oracle.errors
+
+
+def test_an_rfq_nobody_quoted_is_given_up_and_closed_by_the_buyers_oracle_within_its_award_window(
+    anvil, tmp_path
+):
+    deployments = tmp_path / "deployments"
+    world = World.create(anvil, "e2e-unquoted", keys=False)
+    suite = world.suite
+    suite.manifest.save(deployments)
+    buyer = Carrier("buyer", world.buyer.account, "prompt-and-punctual")
+
+    # The invited seller runs no oracle the buyer knows: no quote ever reaches the buyer.
+    with running_market(anvil, [buyer], tmp_path, deployments):
+        now = datetime.fromtimestamp(anvil.now(), UTC)
+        request = load_example("quote_create")
+        request["requestedQuoteCompletionDate"] = (now + timedelta(days=2)).isoformat().replace("+00:00", "Z")
+        rfq_id = buyer.call(
+            buyer.oracle.buyer.post_rfq(
+                request,
+                [world.seller.address],
+                token=suite.token.address,
+                product_key=ACCESS_ELINE,
+                location_key=location_key("FR-LYS"),
+            )
+        )
+        deadline = suite.market.state(rfq_id).deadline
+        # Past the deadline, inside the first half of the award window: the buyer still waits.
+        anvil.advance_time(deadline + DAY - anvil.now())
+        buyer.call(buyer.oracle.tick())
+        assert suite.market.state(rfq_id).status == RfqStatus.OPEN
+        assert buyer.oracle.store.rfqs_to_close() == []
+        # Past half the window: given up, then closed on chain while only the buyer may close it.
+        anvil.advance_time(deadline + AWARD_WINDOW // 2 + 1 - anvil.now())
+        wait_until(lambda: suite.market.state(rfq_id).status == RfqStatus.CLOSED, "the buyer to close it")
+        assert anvil.now() < deadline + AWARD_WINDOW
+        assert buyer.oracle.store.rfqs_to_close() == []
+        assert buyer.oracle.store.rfq(rfq_id)["state"] != "open"
+        rep = world.ledger.reputation(world.seller.address)
+        assert (rep.quotes_requested, rep.quotes_on_time) == (1, 0)
