@@ -760,3 +760,53 @@ def test_deploy__a_chain_older_than_shanghai_is_refused_in_one_line_naming_what_
         )
     assert_one_line_error(run, "error: ", "cannot run offnet: it lacks PUSH0 (EIP-3855, Shanghai)")
     assert not list(tmp_path.iterdir())  # nothing deployed, no manifest
+
+
+def test_sla_hold__the_sellers_held_delivery_report_makes_the_buyers_cancellation_wait(cli, flow, node):
+    _, quote_file = _committed_quote(
+        cli, flow, node, "held", QUOTE_WINDOW, "--one-time", "2000", "--monthly", "900"
+    )
+    cli.ok("dev", "advance-time", PAST_DEADLINE)
+    order_id = cli.ok("award", quote_file, "--json", account="alice").json()["orderId"]
+    cli.ok("order", "acknowledge", order_id, account="dave")
+    # Work started: the buyer's cancel only asks, and says from when it may cancel.
+    asked = cli.ok("order", "cancel", order_id, account="alice")
+    assert "cancellation requested" in asked.out and "again from 20" in asked.out
+    shown = cli.ok("order", "show", order_id, "--json").json()
+    assert shown["status"] == "acknowledged" and shown["cancellationFrom"] > shown["cancellationRequestedAt"]
+    assert "cancellation" in cli.ok("order", "show", order_id).out
+    # The seller delivers within the notice, reports it and holds the report at the ledger.
+    delivered = load_example("product_order")
+    delivered["productOrderItem"][0]["expectedCompletionDate"] = rfc3339(node.now() + 86_400)
+    delivered["productOrderItem"][0]["completionDate"] = delivered["completionDate"] = rfc3339(
+        node.now() - 60
+    )
+    path = cli.home / "delivered-held.json"
+    path.write_text(json.dumps(delivered))
+    submitted = cli.ok(
+        "sla", "submit", order_id, "--product-order", str(path), "--json", account="dave"
+    ).json()
+    report_id = submitted["reports"][0]["reportId"]
+    held = cli.ok("sla", "hold", order_id, report_id, account="dave")
+    assert f"report {report_id} held" in held.out
+    [row] = cli.ok("sla", "show", order_id, "--json").json()
+    assert row["status"] == "held"
+    # The notice is over, and so is the report's liveness window: the held report still bars the cancel.
+    cli.ok("dev", "advance-time", "8d")
+    assert_one_line_error(
+        cli("order", "cancel", order_id, account="alice"),
+        "refused: ",
+        f"EscrowReportPending(orderId={order_id}",
+    )
+    [row] = cli.ok("sla", "show", order_id, "--json").json()
+    assert row["status"] == "held, finalisable"
+    settled = cli.ok("sla", "finalize", order_id, "--json", account="alice").json()
+    assert [o["outcome"] for o in settled["reports"]] == ["final now"]
+    assert cli.ok("order", "show", order_id, "--json").json()["status"] == "active"
+    # Holding it after its window, or a report the order does not have, is refused in one line.
+    assert_one_line_error(
+        cli("sla", "hold", order_id, report_id, account="dave"), "refused: ", "SlaLivenessOver("
+    )
+    assert_one_line_error(
+        cli("sla", "hold", order_id, "0x" + "ab" * 32, account="dave"), "error: ", "not among the order's"
+    )

@@ -20,7 +20,7 @@ from offnet.cli.output import (
     when,
 )
 from offnet.cli.payment import pay
-from offnet.market.types import OrderStatus
+from offnet.market.types import DELIVERY, OrderStatus
 
 # Orders closed before delivery: their refund waits in the order for the buyer.
 _REFUNDING = (OrderStatus.CANCELLED, OrderStatus.FAILED, OrderStatus.EXPIRED)
@@ -62,6 +62,8 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
     flow = suite.escrow.money_flow(key)
     token = token_of(suite, terms.token)
     w3 = suite.chain.w3
+    # A cancellation asked of an acknowledged order takes effect after the notice (if still awaiting).
+    asked = suite.escrow.hold(key, DELIVERY).cancel_requested_at if state.delivered_at == 0 else 0
     data = {
         "orderId": hex_id(key),
         "rfqId": hex_id(terms.rfq_id),
@@ -79,6 +81,8 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
         "awardedAt": when(terms.awarded_at),
         "deliveredAt": when(state.delivered_at) if state.delivered_at else None,
         "fundedMonths": state.funded_months,
+        "cancellationRequestedAt": when(asked) if asked else None,
+        "cancellationFrom": when(asked + suite.escrow.cancel_notice()) if asked else None,
         "contractHash": hex_id(terms.contract_hash),
         "moneyFlow": {
             "escrowed": flow.escrowed,
@@ -115,6 +119,11 @@ def show(opts: ChainOptions, order_id: str, as_json: bool) -> None:
             "term": f"{terms.term_months} months, {state.funded_months} funded",
             "awarded": data["awardedAt"],
             "delivered": data["deliveredAt"] or "not yet",
+            **(
+                {"cancellation": f"asked {data['cancellationRequestedAt']}, from {data['cancellationFrom']}"}
+                if asked and state.status == OrderStatus.ACKNOWLEDGED
+                else {}
+            ),
             "token": f"{token.symbol} {terms.token}",
         },
     )
@@ -186,7 +195,29 @@ acknowledge = _transition(
     "Accept ORDER_ID as its seller (or the seller's oracle key): its delivery can settle from now on, "
     "and a cancellation costs the buyer the fee and a notice.",
 )
-cancel = _transition("cancel", "cancel order", "Cancel ORDER_ID before delivery (as its buyer).")
+
+
+@order_command(order)
+def cancel(opts: ChainOptions, order_id: str) -> None:
+    """Cancel ORDER_ID before delivery (as its buyer): at once while the seller has not acknowledged it;
+    afterwards the first call asks, and the same command once the notice is over cancels, unless the
+    seller's completion report is held or disputed at the ledger by then."""
+    suite = opts.suite()
+    key, terms = order_terms(suite, order_id)
+    send("cancel order", lambda: suite.escrow.cancel(opts.sender(), terms))
+    state = suite.escrow.order(key)
+    if state.status == OrderStatus.CANCELLED:
+        token = token_of(suite, terms.token)
+        say(
+            f"order {hex_id(key)} cancelled: {token.amount(state.escrowed)} waits for its buyer "
+            f"(`offnet order withdraw {hex_id(key)}`)"
+        )
+        return
+    asked = suite.escrow.hold(key, DELIVERY).cancel_requested_at
+    say(
+        f"cancellation requested: run `offnet order cancel {hex_id(key)}` again from "
+        f"{when(asked + suite.escrow.cancel_notice())}; the seller may show its delivery until then"
+    )
 
 
 @order_command(order)

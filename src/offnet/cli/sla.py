@@ -60,9 +60,11 @@ def _standing(suite, entry: Submitted, terms, window: int, now: int) -> tuple[st
     from offnet.market.types import ReportStatus
 
     status = suite.ledger.status(entry.report)
+    ends = entry.submitted_at + window
+    if status == ReportStatus.PENDING:  # held by a party: final once its window ends, as before
+        return ("held" if now <= ends else "held, finalisable"), ends
     if status != ReportStatus.NONE:
         return status.name.lower(), 0
-    ends = entry.submitted_at + window
     return ("finalisable" if now > ends else "pending"), ends
 
 
@@ -307,7 +309,8 @@ def finalize(opts: ChainOptions, order_id: str, as_json: bool) -> None:
             None,
         )
         outcome = status
-        if status in ("pending", "finalisable") and (twin is not None or status == "finalisable"):
+        waiting = status in ("pending", "held")  # its liveness window runs
+        if (waiting or status.endswith("finalisable")) and (twin is not None or not waiting):
             try:
                 if twin is not None:
                     buyer_first = sorted((entry, twin), key=lambda e: e.batch.member != terms.buyer)
@@ -327,8 +330,8 @@ def finalize(opts: ChainOptions, order_id: str, as_json: bool) -> None:
                 from offnet.cli.output import describe_revert
 
                 outcome = f"not yet: {describe_revert(refused)}"
-        elif status == "pending":
-            outcome = f"pending until {when(ends)}"
+        elif waiting:
+            outcome = f"{status} until {when(ends)}"
         done.add(bytes(report.report_id))
         outcomes.append(
             {
@@ -395,6 +398,22 @@ def dispute(opts: ChainOptions, order_id: str, report_id: str) -> None:
         f"report {report_id} disputed: a council member proposes the ruling with "
         f"`offnet sla resolve {hex_id(key)} {report_id} --loser buyer|seller|nobody`"
     )
+
+
+@order_command(sla)
+@click.argument("report_id")
+def hold(opts: ChainOptions, order_id: str, report_id: str) -> None:
+    """Hold REPORT_ID (a completion or month report) of ORDER_ID within its liveness window: until it is
+    final or ruled, the escrow refuses what its milestone's timeouts allow (the buyer's cancellation,
+    the non-delivery claim, the month's claim). Any account may send it."""
+    suite = opts.suite()
+    key, terms = order_terms(suite, order_id)
+    entry = _find(order_reports(suite, key), report_id)
+    send(
+        f"hold {_what(entry.report.kind.name.lower(), entry.report.key)}",
+        lambda: suite.ledger.hold(opts.sender(), terms, entry.report, entry.batch),
+    )
+    say(f"report {report_id} held: `offnet sla finalize {hex_id(key)}` settles it once its window ends")
 
 
 @order_command(sla)

@@ -214,6 +214,10 @@ class EscrowClient(ContractClient):
         first call asks and a call CANCEL_NOTICE later cancels."""
         return buyer.transact(self.fn.cancel(terms.to_tuple()))
 
+    def cancel_notice(self) -> int:
+        """Seconds between the buyer's cancellation request of an acknowledged order and its effect."""
+        return call(self.fn.CANCEL_NOTICE())
+
     def claim_non_delivery(self, sender: Sender, terms: OrderTerms) -> Receipt:
         """Refund the buyer of an order not delivered by its deadline."""
         return sender.transact(self.fn.claimNonDelivery(terms.to_tuple()))
