@@ -590,6 +590,7 @@ class Explorer:
         records = self.records.contract_records(key)
         times = self._blocks(
             [o["opened_block"], o["acknowledged_block"], o["delivered_block"], o["closed_block"]]
+            + [o["cancel_asked_block"]]
             + [m["block"] for m in moves]
             + [m["settled_block"] for m in settled]
             + [
@@ -613,6 +614,12 @@ class Explorer:
             "acknowledged": self._block(o["acknowledged_block"], times),
             "delivered": display.when(o["delivered_at"]),
             "closed": self._block(o["closed_block"], times),
+            # Asked and not yet settled by a delivery or the cancellation itself.
+            "cancellation": (
+                {"asked": self._block(o["cancel_asked_block"], times), "from": display.when(o["cancel_from"])}
+                if o["cancel_from"] and o["status"] == OrderStatus.ACKNOWLEDGED
+                else None
+            ),
             "terms": {
                 "token": {"address": token, "symbol": self.amount(0, token)["symbol"]},
                 "oneTimeCharge": self.amount(o["one_time_charge"], token),

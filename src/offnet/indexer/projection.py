@@ -499,6 +499,17 @@ def _order_state(p: Projection, event: ContractEvent) -> None:
     p.change(orders, bytes(args["orderId"]), **values)
 
 
+@handles("CancellationRequested")
+def _cancellation_asked(p: Projection, event: ContractEvent) -> None:
+    args = event.args
+    p.change(
+        orders,
+        bytes(args["orderId"]),
+        cancel_asked_block=event.block_number,
+        cancel_from=int(args["effectiveAt"]),
+    )
+
+
 @handles("MilestoneSettled")
 def _milestone(p: Projection, event: ContractEvent) -> None:
     """A settled milestone: the amounts each party was credited and why (this event is the money's

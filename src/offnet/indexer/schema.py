@@ -251,6 +251,9 @@ orders = Table(
     Column("delivered_at", Integer),
     Column("delivered_block", Integer),
     Column("closed_block", Integer),
+    # The buyer's request to cancel an acknowledged order: when it was asked, and from when it may cancel.
+    Column("cancel_asked_block", Integer),
+    Column("cancel_from", Integer),
     Index("ix_orders_status", "status"),
 )
 

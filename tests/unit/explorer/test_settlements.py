@@ -9,15 +9,18 @@ from collections.abc import Iterator
 
 import pytest
 from eth_utils import keccak
+from fastapi.testclient import TestClient
 
+from offnet import display
 from offnet.chain import ContractEvent
+from offnet.explorer import create_app
 from offnet.explorer.pages import Explorer
 from offnet.indexer import EventIndexer, IndexStore
 from offnet.indexer.projection import Projection
 from offnet.indexer.records import Records
 from offnet.indexer.schema import reports
 from offnet.market.types import Payout
-from offnet.testing.world import ONE_TIME
+from offnet.testing.world import DAY, ONE_TIME, delivery_report
 
 BLOCK = 10**6  # far above the embedded chain's blocks
 CREDIT = ONE_TIME // 10  # a late-delivery credit of 10 %
@@ -100,3 +103,25 @@ def test_a_held_report__shown_held_until_final(indexed, world):
     apply(store, "ReportFinalized", 1, reportId=report_id, orderId=order_id, contentHash=content, kind=1)
     [fact] = explorer.order("0x" + order_id.hex())["facts"]
     assert fact["status"] == "final"
+
+
+def test_a_cancellation_asked_of_an_acknowledged_order__shown_until_the_order_is_delivered(world, tmp_path):
+    order = world.open_order(acknowledge=True)
+    escrow, terms = world.suite.escrow, order.terms
+    escrow.cancel(world.buyer.sender, terms)  # work started: this only asks
+    asked_at = escrow.hold(order.order_id, 0).cancel_requested_at
+    store = IndexStore(f"sqlite:///{tmp_path / 'index.db'}")
+    indexer, explorer = EventIndexer.of(world.suite, store), Explorer(store)
+    indexer.sync()
+    page = explorer.order("0x" + order.order_id.hex())
+    assert page["status"] == "acknowledged"
+    assert page["cancellation"]["from"] == display.when(asked_at + escrow.cancel_notice())
+    assert page["cancellation"]["asked"]["time"] == display.when(asked_at)
+    with TestClient(create_app(store)) as http:
+        shown = http.get(f"/orders/0x{order.order_id.hex()}").text
+    assert 'id="cancellation"' in shown and page["cancellation"]["from"] in shown
+    # The seller shows its delivery within the notice: both parties report it and it settles.
+    world.both_report(terms, delivery_report(terms, terms.awarded_at + DAY))
+    indexer.sync()
+    assert explorer.order("0x" + order.order_id.hex())["cancellation"] is None
+    store.close()
