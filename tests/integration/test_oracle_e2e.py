@@ -20,6 +20,22 @@ from offnet.testing.world import DAY, World, wait_until
 pytestmark = pytest.mark.anvil
 
 
+def _post_rfq(anvil, buyer: Carrier, suite, invited: str) -> int:
+    """The buyer's oracle posts an RFQ (quotes due in two days) for MEF's example quote request."""
+    now = datetime.fromtimestamp(anvil.now(), UTC)
+    request = load_example("quote_create")
+    request["requestedQuoteCompletionDate"] = (now + timedelta(days=2)).isoformat().replace("+00:00", "Z")
+    return buyer.call(
+        buyer.oracle.buyer.post_rfq(
+            request,
+            [invited],
+            token=suite.token.address,
+            product_key=ACCESS_ELINE,
+            location_key=location_key("FR-LYS"),
+        )
+    )
+
+
 def test_rfq_to_delivered_order_and_two_months_of_reports(anvil, tmp_path):
     deployments = tmp_path / "deployments"
     world = World.create(anvil, "e2e", keys=False, liveness_window=DAY)
@@ -29,18 +45,7 @@ def test_rfq_to_delivered_order_and_two_months_of_reports(anvil, tmp_path):
     seller = Carrier("seller", world.seller.account, "prompt-and-punctual")
 
     with running_market(anvil, [buyer, seller], tmp_path, deployments):
-        now = datetime.fromtimestamp(anvil.now(), UTC)
-        request = load_example("quote_create")
-        request["requestedQuoteCompletionDate"] = (now + timedelta(days=2)).isoformat().replace("+00:00", "Z")
-        rfq_id = buyer.call(
-            buyer.oracle.buyer.post_rfq(
-                request,
-                [seller.address],
-                token=suite.token.address,
-                product_key=ACCESS_ELINE,
-                location_key=location_key("FR-LYS"),
-            )
-        )
+        rfq_id = _post_rfq(anvil, buyer, suite, seller.address)
         # Quote answered and signed before the deadline; award after it.
         wait_until(
             lambda: buyer.oracle.store.received_quotes(rfq_id),
@@ -100,18 +105,7 @@ def test_an_rfq_nobody_quoted_is_given_up_and_closed_by_the_buyers_oracle_within
 
     # The invited seller runs no oracle the buyer knows: no quote ever reaches the buyer.
     with running_market(anvil, [buyer], tmp_path, deployments):
-        now = datetime.fromtimestamp(anvil.now(), UTC)
-        request = load_example("quote_create")
-        request["requestedQuoteCompletionDate"] = (now + timedelta(days=2)).isoformat().replace("+00:00", "Z")
-        rfq_id = buyer.call(
-            buyer.oracle.buyer.post_rfq(
-                request,
-                [world.seller.address],
-                token=suite.token.address,
-                product_key=ACCESS_ELINE,
-                location_key=location_key("FR-LYS"),
-            )
-        )
+        rfq_id = _post_rfq(anvil, buyer, suite, world.seller.address)
         deadline = suite.market.state(rfq_id).deadline
         # Past the deadline, inside the first half of the award window: the buyer still waits.
         anvil.advance_time(deadline + DAY - anvil.now())

@@ -502,12 +502,8 @@ def _order_state(p: Projection, event: ContractEvent) -> None:
 @handles("CancellationRequested")
 def _cancellation_asked(p: Projection, event: ContractEvent) -> None:
     args = event.args
-    p.change(
-        orders,
-        bytes(args["orderId"]),
-        cancel_asked_block=event.block_number,
-        cancel_from=int(args["effectiveAt"]),
-    )
+    values = {"cancel_asked_block": event.block_number, "cancel_from": int(args["effectiveAt"])}
+    p.change(orders, bytes(args["orderId"]), **values)
 
 
 @handles("MilestoneSettled")
