@@ -11,7 +11,6 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from offnet.display import ppm_from_text
 from offnet.exceptions import InvalidInput
 
 # Short name a human types for the MEF product specification offnet trades (offnet.market.registry's
@@ -63,6 +62,8 @@ def reputation_floor(value: str | None) -> int:
     """A reputation floor typed as 0.9 or 90% -> parts per million."""
     if value is None:
         return 0
+    from offnet.display import ppm_from_text
+
     try:
         return ppm_from_text(value)
     except ValueError:
