@@ -8,7 +8,6 @@ reads a file starts quickly.
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from offnet.exceptions import InvalidInput
@@ -74,6 +73,8 @@ def reputation_floor(value: str | None) -> int:
 
 def token_amount(value: str, decimals: int, what: str = "amount") -> int:
     """A decimal amount in whole tokens ("1200.50") -> smallest units."""
+    from decimal import Decimal, InvalidOperation  # here: a command that reads a file starts without it
+
     try:
         amount = Decimal(value.replace(",", "")) * 10**decimals
     except InvalidOperation:

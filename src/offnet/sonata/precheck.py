@@ -36,7 +36,9 @@ CACHE_FILE = "sonata-precheck.json"
 _HERE = os.path.dirname(os.path.abspath(__file__))
 # A date-time the models certainly accept: RFC 3339 with ASCII digits, an upper-case T and Z, at
 # most microseconds (pydantic truncates finer fractions, Python's datetime refuses them).
-_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})")
+_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})"
+)
 _BEFORE = {
     "not_null": rules.not_null,
     "check_number": rules.check_number,
@@ -291,7 +293,7 @@ def source_key() -> str:
     digest = sha3_256(f"{FORMAT}:{sys.version}".encode())
     models = os.path.join(_HERE, "models")
     sources = [os.path.join(models, name) for name in sorted(os.listdir(models)) if name.endswith(".py")]
-    sources += [os.path.join(_HERE, name) for name in ("rules.py", "units.py", "precheck.py")]
+    sources += [os.path.join(_HERE, name) for name in ("rules.py", "precheck.py")]
     sources.append(_pydantic_version_file())
     for path in sources:
         with open(path, "rb") as handle:

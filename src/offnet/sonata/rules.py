@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from datetime import datetime
 from typing import Any
 
-from offnet.sonata.units import check_rfc3339
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 def not_null(value: Any) -> Any:
@@ -29,6 +31,17 @@ def check_number(value: Any) -> Any:
         raise ValueError(f"expected a JSON number, got {value!r}")
     if not math.isfinite(value):
         raise ValueError(f"expected a finite number, got {value!r}")
+    return value
+
+
+def check_rfc3339(value: Any) -> Any:
+    """``value`` if it is a datetime or an RFC 3339 date-time text with an offset, else ValueError."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not RFC3339.match(value):
+        raise ValueError(
+            f"expected an RFC 3339 date-time with a UTC offset (e.g. 2026-01-31T12:00:00Z), got {value!r}"
+        )
     return value
 
 

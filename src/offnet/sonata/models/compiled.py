@@ -51,6 +51,7 @@ class _Compiler:
         self.definitions: dict[str, Any] = {}
         self.roots: dict[str, Any] = {}
         self._models: dict[str, type[BaseModel]] = {}
+        self._names: dict[str, str] = {}
 
     def root(self, model: type[BaseModel]) -> str:
         """Compile ``model`` (once) and return its root name."""
@@ -66,11 +67,22 @@ class _Compiler:
     def node(self, schema: Any) -> dict[str, Any]:
         ref = schema.get("ref")
         if ref is not None:
-            if ref not in self.definitions:
-                self.definitions[ref] = {"t": "unsure", "why": "being compiled"}
-                self.definitions[ref] = self._node(schema)
-            return {"t": "ref", "r": ref}
+            name = self._name(ref)
+            if name not in self.definitions:
+                self.definitions[name] = {"t": "unsure", "why": "being compiled"}
+                self.definitions[name] = self._node(schema)
+            return {"t": "ref", "r": name}
         return self._node(schema)
+
+    def _name(self, ref: str) -> str:
+        # pydantic's refs ("offnet.sonata.models.common.Note:9489...") by their class name, shorter to read.
+        if ref not in self._names:
+            base = ref.partition(":")[0].rpartition(".")[2]
+            taken = set(self._names.values())
+            self._names[ref] = next(
+                n for n in (base, *(f"{base}~{i}" for i in range(1, 1000))) if n not in taken
+            )
+        return self._names[ref]
 
     def _node(self, schema: dict[str, Any]) -> dict[str, Any]:
         kind = schema["type"]
@@ -80,7 +92,7 @@ class _Compiler:
                 self.node(definition)
             return self.node(schema["schema"])
         if kind == "definition-ref":
-            return {"t": "ref", "r": schema["schema_ref"]}
+            return {"t": "ref", "r": self._name(schema["schema_ref"])}
         if kind in _SCALAR_KEYS:
             if extra - _SCALAR_KEYS[kind]:
                 return _unsure(f"{kind} with {sorted(extra - _SCALAR_KEYS[kind])}")
@@ -159,7 +171,6 @@ class _Compiler:
             fields.append([name, list(dict.fromkeys(keys)), *self._field(field["schema"])])
         extra = fields_schema.get("extra_behavior") or config.get("extra_fields_behavior") or "ignore"
         return {"t": "model", "fields": fields, "extra": extra}
-
 
     def _field(self, schema: dict[str, Any]) -> tuple[bool, bool, dict[str, Any]]:
         """Whether the field has a default and refuses null, and its value's node. The wrapping
