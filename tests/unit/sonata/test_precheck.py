@@ -229,7 +229,7 @@ def test_load__stale_cache__is_compiled_again(cache: Path) -> None:
     assert _header(cache)["key"] == precheck.source_key()
 
 
-def test_source_key__changes_with_the_models_the_rules_and_the_checker(
+def test_source_key__changes_with_the_models_the_rules_the_checker_and_pydantic(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     copy = tmp_path / "sonata"
@@ -242,7 +242,20 @@ def test_source_key__changes_with_the_models_the_rules_and_the_checker(
         keys.append(precheck.source_key())
     (copy / "models" / "new_api.py").write_text("# a new module of models\n")
     keys.append(precheck.source_key())
+    version = tmp_path / "version.py"
+    version.write_text("VERSION = '2.14.4'\n")
+    monkeypatch.setattr(precheck, "_pydantic_version_file", lambda: str(version))
+    keys.append(precheck.source_key())
+    version.write_text("VERSION = '2.15.0'\n")  # pydantic upgraded
+    keys.append(precheck.source_key())
     assert len(set(keys)) == len(keys)
+
+
+def test_source_key__reads_the_installed_pydantics_version() -> None:
+    import pydantic
+
+    with open(precheck._pydantic_version_file()) as handle:
+        assert f"VERSION = '{pydantic.VERSION}'" in handle.read()
 
 
 @pytest.mark.parametrize(
