@@ -11,9 +11,10 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
+from pydantic import ConfigDict, Field
 
 from offnet.sonata import models as m
 from offnet.sonata import precheck
@@ -161,6 +162,29 @@ def test_date_times__judged_only_in_the_form_read_here(
     document = load_example("quote_create") | {"requestedQuoteCompletionDate": value}
     assert PRECHECK.judge("QuoteCreate", document) is verdict
     assert models_verdict("QuoteCreate", document) is models
+
+
+class Stripped(m.SonataModel):
+    """A model with a setting the compiler does not know (texts stripped before they are judged)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+    name: m.Str
+
+
+class Stepped(m.SonataModel):
+    """A model with a constraint the compiler does not know, on one field."""
+
+    name: m.Str
+    code: Annotated[int, Field(multiple_of=5, strict=True)] | None = None
+
+
+def test_steps_the_compiler_does_not_know__leave_the_documents_that_reach_them_to_the_models() -> None:
+    check = Precheck(compile_models(Stripped, Stepped))
+    assert check.judge("Stripped", {"name": "x"}) is None
+    assert check.judge("Stepped", {"name": "x"}) is True
+    assert check.judge("Stepped", {"name": 1}) is False
+    assert check.judge("Stepped", {"name": "x", "code": 10}) is None
+    assert Stepped.model_validate({"name": "x", "code": 10}).code == 10
 
 
 def test_a_property_given_by_alias_and_by_name__is_left_to_the_models() -> None:

@@ -44,6 +44,15 @@ _SCALAR_KEYS = {
     "any": set(),
 }
 _IGNORED = {"type", "ref", "metadata", "serialization"}
+_MODEL_KEYS = {"cls", "config", "custom_init", "root_model", "schema", "generic_origin"}
+_MODEL_FIELDS_KEYS = {"fields", "model_name", "computed_fields", "extra_behavior"}
+_FIELD_KEYS = {"schema", "validation_alias", "serialization_alias", "frozen", "serialization_exclude"}
+# Settings of a model that change no verdict; any other (strict, str_strip_whitespace, ...) would.
+_CONFIG_KEYS = {"title", "extra_fields_behavior", "validate_by_name", "validate_by_alias"}
+
+
+class _Unknown(Exception):
+    """A step of pydantic's that this compiler does not know."""
 
 
 class _Compiler:
@@ -107,7 +116,7 @@ class _Compiler:
             if schema.get("tz_constraint") != "aware" or extra - {"tz_constraint", "microseconds_precision"}:
                 return _unsure("datetime without an offset required")
             return {"t": "datetime"}
-        if kind in ("nullable", "default"):
+        if kind == "nullable" and not extra - {"schema"}:
             return {"t": kind, "s": self.node(schema["schema"])}
         if kind == "list":
             if extra - {"items_schema", "min_length", "max_length"}:
@@ -154,21 +163,25 @@ class _Compiler:
         if (
             schema.get("custom_init")
             or schema.get("root_model")
-            or schema.get("post_init")
+            or set(schema) - _IGNORED - _MODEL_KEYS
             or fields_schema["type"] != "model-fields"
-            or fields_schema.get("extras_schema")
+            or set(fields_schema) - _IGNORED - _MODEL_FIELDS_KEYS
+            or set(config) - _CONFIG_KEYS
             or config.get("validate_by_alias") is False
         ):
             return _unsure(f"model {schema['cls'].__name__} of an unusual shape")
         fields = []
         for name, field in fields_schema["fields"].items():
             alias = field.get("validation_alias")
-            if alias is not None and not isinstance(alias, str):
-                return _unsure(f"field {name} with alias choices")
+            if (alias is not None and not isinstance(alias, str)) or set(field) - _IGNORED - _FIELD_KEYS:
+                return _unsure(f"field {name} of an unusual shape")
             keys = [alias] if alias else []
             if not alias or config.get("validate_by_name"):
                 keys.append(name)
-            fields.append([name, list(dict.fromkeys(keys)), *self._field(field["schema"])])
+            try:
+                fields.append([name, list(dict.fromkeys(keys)), *self._field(field["schema"])])
+            except _Unknown as unknown:
+                return _unsure(f"field {name}: {unknown}")
         extra = fields_schema.get("extra_behavior") or config.get("extra_fields_behavior") or "ignore"
         return {"t": "model", "fields": fields, "extra": extra}
 
@@ -176,8 +189,10 @@ class _Compiler:
         """Whether the field has a default and refuses null, and its value's node. The wrapping
         every Sonata field has (default, then the not-null rule, then nullable) is folded into the
         first two, which keeps the compiled form small and quick to read."""
-        has_default = schema["type"] == "default" and set(schema) - _IGNORED == {"default", "schema"}
+        has_default = schema["type"] == "default"
         if has_default:
+            if set(schema) - _IGNORED != {"default", "schema"}:  # a default factory, or validated
+                raise _Unknown(f"a default with {sorted(set(schema) - _IGNORED)}")
             schema = schema["schema"]
         not_null = schema["type"] == "function-before" and self._before_name(schema) == "not_null"
         if not_null:
@@ -199,11 +214,14 @@ def _unsure(why: str) -> dict[str, Any]:
     return {"t": "unsure", "why": why}
 
 
-def compile_models() -> dict[str, Any]:
-    """Every public Sonata model, its notification envelopes by event type, as plain data."""
+def compile_models(*more: type[BaseModel]) -> dict[str, Any]:
+    """Every public Sonata model (and ``more``), the notification envelopes by event type, as plain
+    data."""
     from offnet.sonata import models
 
     compiler = _Compiler()
+    for model in more:
+        compiler.root(model)
     for name in models.__all__:
         value = getattr(models, name)
         if (
