@@ -102,7 +102,10 @@ class Precheck:
     # --- the steps, as pydantic takes them ----------------------------------------------------
 
     def _run(self, node: dict[str, Any], value: Any) -> Any:
-        return getattr(self, "_" + node["t"])(node, value)
+        step = _STEPS.get(node["t"])
+        if step is None:
+            raise _Unsure(f"a step named {node['t']!r}")
+        return step(self, node, value)
 
     def _ref(self, node: dict[str, Any], value: Any) -> Any:
         return self._run(self.definitions[node["r"]], value)
@@ -203,9 +206,6 @@ class Precheck:
     def _nullable(self, node: dict[str, Any], value: Any) -> Any:
         return None if value is None else self._run(node["s"], value)
 
-    def _default(self, node: dict[str, Any], value: Any) -> Any:
-        return self._run(node["s"], value)
-
     def _list(self, node: dict[str, Any], value: Any) -> list[Any]:
         if not isinstance(value, list):
             raise _Invalid() if _is_json(value) else _Unsure()
@@ -273,6 +273,16 @@ class Precheck:
         elif not self._root(kind, model.extra):
             raise _Invalid()
         return model
+
+
+_STEPS = {
+    name: getattr(Precheck, "_" + name)
+    for name in (
+        *("ref", "unsure", "any", "model", "str", "int", "float", "bool", "choice", "datetime"),
+        *("nullable", "list", "union", "before", "after", "one_of", "extras_as"),
+    )
+}
+"""Every step a compiled node may name."""
 
 
 # --- the cache --------------------------------------------------------------------------------
