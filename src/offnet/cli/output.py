@@ -67,9 +67,16 @@ def note(text: str) -> None:
 
 def echo_json(data: Any) -> None:
     """`data` as indented JSON (byte strings as 0x hex)."""
-    from offnet.market.codec import jsonable
+    click.echo(json.dumps(data, indent=2, default=_bytes_as_hex))
 
-    click.echo(json.dumps(jsonable(data), indent=2))
+
+def _bytes_as_hex(value: Any) -> Any:
+    # The market's codec (and the chain libraries under it) load only when there are bytes to show.
+    if isinstance(value, bytes | bytearray):
+        from offnet.market.codec import to_hex
+
+        return to_hex(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 # --- values ---------------------------------------------------------------------------------------

@@ -139,20 +139,39 @@ def test_validate__mef_invalid_trouble_ticket__refused_in_one_line_naming_the_fi
 # --- the pre-check: the models' verdicts and words, without loading them --------------------------
 
 
-def test_validate__warm_cache__answers_without_loading_pydantic(write):
-    path = write("q.json", load_example("quote_create"))
+HEAVY = {"pydantic", "pydantic_core", "eth_hash", "web3", "eth_utils", "offnet.market", "offnet.chain"}
+
+
+def _modules_after(args: list[str]) -> tuple[list[str], list[str]]:
     script = (
         "import sys\nfrom offnet.cli.main import main\n"
-        f"code = main(['sonata', 'validate', {path!r}])\n"
-        "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'pydantic_core', 'eth_hash'}))"
+        f"code = main({args!r})\n"
+        "loaded = {m.split('.')[0] for m in sys.modules} | {m.rpartition('.')[0] for m in sys.modules}\n"
+        f"print(code, sorted(loaded & {HEAVY!r}))"
     )
-    for _ in range(2):  # the first run may compile the models into the cache
-        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert result.stdout.splitlines() == [
-        "valid quote-request: QuoteCreate (quoteManagement v8)",
-        "0x" + document_hash(load_example("quote_create")).hex(),
-        "0 []",
-    ]
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    *out, last = result.stdout.splitlines()
+    return out, last.split(" ", 1)
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_validate__warm_cache__answers_without_loading_pydantic_or_the_chain_libraries(write, as_json):
+    path = write("q.json", load_example("quote_create"))
+    args = ["sonata", "validate", path] + (["--json"] if as_json else [])
+    _modules_after(args)  # the first run may compile the models into the cache
+    out, (code, heavy) = _modules_after(args)
+    digest = "0x" + document_hash(load_example("quote_create")).hex()
+    assert (code, heavy) == ("0", "[]")
+    if as_json:
+        assert json.loads("\n".join(out)) == {
+            "file": path,
+            "kind": "quote-request",
+            "model": "QuoteCreate (quoteManagement v8)",
+            "valid": True,
+            "keccak256": digest,
+        }
+    else:
+        assert out == ["valid quote-request: QuoteCreate (quoteManagement v8)", digest]
 
 
 @pytest.mark.parametrize(
