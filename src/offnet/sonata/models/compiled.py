@@ -140,8 +140,14 @@ class _Compiler:
         if kind == "function-before":
             name = self._before_name(schema)
             return {"t": "before", "f": name, "s": inner} if name else _unsure(f"before {function!r}")
-        if isinstance(function, functools.partial) and function.func.__name__ in _CONSTRAINTS:
-            [(_, limit)] = function.keywords.items()
+        if (
+            isinstance(function, functools.partial)
+            and function.func.__module__ == "pydantic._internal._validators"
+            and function.func.__name__ in _CONSTRAINTS
+            and not function.args
+            and len(function.keywords) == 1
+        ):
+            [limit] = function.keywords.values()
             return {"t": "after", "f": _CONSTRAINTS[function.func.__name__], "limit": limit, "s": inner}
         if isinstance(function, OneOf):
             return {"t": "one_of", "shapes": [self.root(shape) for shape in function.shapes], "s": inner}
