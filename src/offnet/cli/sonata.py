@@ -85,10 +85,9 @@ def sonata() -> None:
     """MEF LSO Sonata documents and the reference seller."""
 
 
+# FILE as typed, not offnet.cli.options' path_argument: that module and pathlib are not loaded.
 @sonata.command("validate")
-@click.argument(
-    "file", type=click.Path()
-)  # its name as typed: offnet.cli.options (and pathlib) are not loaded
+@click.argument("file", type=click.Path())
 @click.option("--kind", type=click.Choice(list(KINDS)), help="document kind [default: detected]")
 @json_option
 def validate_(file: str, kind: str | None, as_json: bool) -> None:
