@@ -272,7 +272,11 @@ def render_readme(r: dict) -> str:
             f"user runs it, {c['repeats']} interleaved runs, "
             f"output discarded; ratio = median / the median of a bare `python -c pass` of the same "
             f"interpreter (goal: at most x{c['goal_ratio']:g}). Commands import their modules only when they "
-            "run (`offnet.cli.commands.COMMANDS`).",
+            "run (`offnet.cli.commands.COMMANDS`). `offnet sonata validate` judges with the Sonata models "
+            "compiled to plain data and cached in the user's cache folder (`offnet.sonata.precheck`), "
+            "without importing pydantic: its first row is the warm figure (every run after the first), "
+            "the cold one beside it is the first run after the models change (an empty cache folder: "
+            "the models are built, compiled and written to the cache).",
             "",
             markdown_table(["command", "median ms", "best ms", "x bare Python"], rows),
             "",

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ import pytest
 from offnet.chain import Chain, connect, load_artifact
 from offnet.chain.artifacts import DEFAULT_EVM, EVM_BUILDS
 from offnet.market.rfq import Rfq
+from offnet.sonata.precheck import CACHE_ENV
 from offnet.testing.gas import GasSnapshot, snapshot_path
 from offnet.testing.postgres import PostgresServer, postgres_server
 from offnet.testing.processes import OFFNET
@@ -34,6 +37,14 @@ from offnet.testing.world import CREDITS, ROLES, Order, Party, Roles, World, cas
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("SOLCX_BINARY_PATH", str(ROOT / ".solcx"))
+# The compiled Sonata models (offnet.sonata.precheck) are cached in a folder of the session's own,
+# never in the user's cache; the processes the tests start inherit it.
+_SONATA_CACHE = tempfile.mkdtemp(prefix="offnet-test-cache-")
+os.environ.setdefault(CACHE_ENV, _SONATA_CACHE)
+
+
+def pytest_sessionfinish() -> None:
+    shutil.rmtree(_SONATA_CACHE, ignore_errors=True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -8,10 +8,8 @@ reads a file starts quickly.
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from offnet.display import ppm_from_text
 from offnet.exceptions import InvalidInput
 
 # Short name a human types for the MEF product specification offnet trades (offnet.market.registry's
@@ -63,6 +61,8 @@ def reputation_floor(value: str | None) -> int:
     """A reputation floor typed as 0.9 or 90% -> parts per million."""
     if value is None:
         return 0
+    from offnet.display import ppm_from_text
+
     try:
         return ppm_from_text(value)
     except ValueError:
@@ -73,6 +73,8 @@ def reputation_floor(value: str | None) -> int:
 
 def token_amount(value: str, decimals: int, what: str = "amount") -> int:
     """A decimal amount in whole tokens ("1200.50") -> smallest units."""
+    from decimal import Decimal, InvalidOperation  # here: a command that reads a file starts without it
+
     try:
         amount = Decimal(value.replace(",", "")) * 10**decimals
     except InvalidOperation:

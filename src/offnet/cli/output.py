@@ -10,24 +10,34 @@ a command that prints a table or a line starts quickly.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
 
-# The values' formats are offnet.display's (shared with the explorer), re-exported for the commands.
-from offnet.display import Token as Token
-from offnet.display import enum_name as enum_name
-from offnet.display import hex_id as hex_id
-from offnet.display import money as money
-from offnet.display import when as when
-
 if TYPE_CHECKING:
     from offnet.chain import Receipt
     from offnet.deployment import Suite
+    from offnet.display import Token as Token
+    from offnet.display import enum_name as enum_name
+    from offnet.display import hex_id as hex_id
+    from offnet.display import money as money
+    from offnet.display import when as when
     from offnet.exceptions import ContractRevert
+
+# The values' formats are offnet.display's (shared with the explorer), re-exported for the commands
+# and imported when first asked for: a command that prints none of them starts without them.
+_DISPLAY = frozenset({"Token", "enum_name", "hex_id", "money", "when"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _DISPLAY:
+        from offnet import display
+
+        return getattr(display, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 json_option = click.option("--json", "as_json", is_flag=True, help="machine-readable output, every field")
 
@@ -57,9 +67,16 @@ def note(text: str) -> None:
 
 def echo_json(data: Any) -> None:
     """`data` as indented JSON (byte strings as 0x hex)."""
-    from offnet.market.codec import jsonable
+    click.echo(json.dumps(data, indent=2, default=_bytes_as_hex))
 
-    click.echo(json.dumps(jsonable(data), indent=2))
+
+def _bytes_as_hex(value: Any) -> Any:
+    # The market's codec (and the chain libraries under it) load only when there are bytes to show.
+    if isinstance(value, bytes | bytearray):
+        from offnet.market.codec import to_hex
+
+        return to_hex(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 # --- values ---------------------------------------------------------------------------------------
@@ -93,6 +110,8 @@ def _width() -> int:
     import sys
 
     if sys.stdout.isatty():
+        import shutil  # its archive formats load compression modules every command would pay for
+
         return shutil.get_terminal_size((PIPED_WIDTH, 24)).columns
     return PIPED_WIDTH
 
@@ -232,6 +251,7 @@ def _enum(internal_type: str) -> Any:
 
 
 def _argument(param: dict | None, name: str, value: Any) -> str:
+    from offnet.display import hex_id, when
     from offnet.exceptions import show_value
 
     internal = (param or {}).get("internalType", "")

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from eth_hash.auto import keccak
+# safe-pysha3's C keccak, imported directly: its `sha3` wrapper also loads OpenSSL through hashlib,
+# a few milliseconds that `offnet sonata validate` does not need.
+from _pysha3 import keccak_256
 
 
 def canonical_json(document: Any) -> bytes:
@@ -24,4 +26,4 @@ def canonical_json(document: Any) -> bytes:
 
 def document_hash(document: Any) -> bytes:
     """keccak-256 of the canonical JSON of `document` (32 bytes)."""
-    return keccak(canonical_json(document))
+    return keccak_256(canonical_json(document)).digest()

@@ -7,16 +7,16 @@ seconds, money the settlement token's smallest unit. Every conversion is exact o
 from __future__ import annotations
 
 import math
-import re
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, TypeVar
+
+from offnet.sonata.rules import check_rfc3339
 
 PPM_PER_PERCENT = 10_000
 
 F = TypeVar("F", int, Decimal)
 
-RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
 _MICROSECONDS = {
     "NS": Decimal("0.001"),
@@ -32,17 +32,6 @@ _VARIABLE_LENGTH = ("MONTH", "YEAR")
 
 _SECONDS = {"calendarMinutes": 60, "calendarHours": 3_600, "calendarDays": 86_400}
 _BUSINESS = ("businessDays", "businessHours", "businessMinutes", "calendarMonths")
-
-
-def check_rfc3339(value: Any) -> Any:
-    """``value`` if it is a datetime or an RFC 3339 date-time text with an offset, else ValueError."""
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or not RFC3339.match(value):
-        raise ValueError(
-            f"expected an RFC 3339 date-time with a UTC offset (e.g. 2026-01-31T12:00:00Z), got {value!r}"
-        )
-    return value
 
 
 def format_rfc3339(value: datetime) -> str:

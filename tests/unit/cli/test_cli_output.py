@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import subprocess
 import sys
 
@@ -83,3 +84,8 @@ def test_table__fits_80_columns_or_prints_records_and_never_cuts_a_value(capsys)
     wide = capsys.readouterr().out
     assert all(len(line) <= 80 for line in wide.splitlines())
     assert order in wide and address in wide  # whole, on lines of their own
+
+
+def test_echo_json__byte_strings_at_any_depth_as_hex(capsys):
+    output.echo_json({"id": b"\x01\x02", "rows": [(1, bytearray(b"\xff"))], "name": "x"})
+    assert json.loads(capsys.readouterr().out) == {"id": "0x0102", "rows": [[1, "0xff"]], "name": "x"}

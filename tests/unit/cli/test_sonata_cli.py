@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from offnet.cli.main import main
+from offnet.cli.sonata import KINDS
+from offnet.sonata import models as m
 from offnet.sonata.canonical import document_hash
 from offnet.sonata.examples import load_example
+from offnet.testing.mutants import mutants
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -129,3 +134,83 @@ def test_validate__mef_invalid_trouble_ticket__refused_in_one_line_naming_the_fi
     assert code != 0 and out == ""
     assert err.startswith("error: invalid TroubleTicketCreate: ") and f"{field}:" in err
     assert len(err.strip().splitlines()) == 1
+
+
+# --- the pre-check: the models' verdicts and words, without loading them --------------------------
+
+
+HEAVY = {"pydantic", "pydantic_core", "eth_hash", "web3", "eth_utils", "offnet.market", "offnet.chain"}
+
+
+def _modules_after(args: list[str]) -> tuple[list[str], list[str]]:
+    script = (
+        "import sys\nfrom offnet.cli.main import main\n"
+        f"code = main({args!r})\n"
+        "loaded = {m.split('.')[0] for m in sys.modules} | {m.rpartition('.')[0] for m in sys.modules}\n"
+        f"print(code, sorted(loaded & {HEAVY!r}))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    *out, last = result.stdout.splitlines()
+    return out, last.split(" ", 1)
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_validate__warm_cache__answers_without_loading_pydantic_or_the_chain_libraries(write, as_json):
+    path = write("q.json", load_example("quote_create"))
+    args = ["sonata", "validate", path] + (["--json"] if as_json else [])
+    _modules_after(args)  # the first run may compile the models into the cache
+    out, (code, heavy) = _modules_after(args)
+    digest = "0x" + document_hash(load_example("quote_create")).hex()
+    assert (code, heavy) == ("0", "[]")
+    if as_json:
+        assert json.loads("\n".join(out)) == {
+            "file": path,
+            "kind": "quote-request",
+            "model": "QuoteCreate (quoteManagement v8)",
+            "valid": True,
+            "keccak256": digest,
+        }
+    else:
+        assert out == ["valid quote-request: QuoteCreate (quoteManagement v8)", digest]
+
+
+@pytest.mark.parametrize(
+    ("date", "error"),
+    [
+        ("2026-01-01t10:00:00z", None),  # valid, in a form the pre-check leaves to the models
+        ("2026-02-30T10:00:00Z", "requestedQuoteCompletionDate: Input should be a valid datetime"),
+    ],
+)
+def test_validate__documents_the_precheck_leaves__are_judged_by_the_models(write, date, error):
+    data = load_example("quote_create") | {"requestedQuoteCompletionDate": date}
+    code, out, err = run("sonata", "validate", write("q.json", data))
+    if error is None:
+        assert (code, err) == (0, "") and out.startswith("valid quote-request: QuoteCreate")
+    else:
+        assert code == 1 and out == "" and error in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("example", "kind"),
+    [
+        ("quote_create", "quote-request"),
+        ("trouble_ticket", "trouble-ticket"),
+        ("notifications/productOrderingNotification.productOrderItemStateChangeEvent", "notification"),
+    ],
+)
+def test_validate__mutants__same_verdict_and_same_words_as_the_models(write, example, kind):
+    name = KINDS[kind][0]
+    for index, mutant in enumerate(mutants(load_example(example))):
+        code, out, err = run("sonata", "validate", write(f"m{index}.json", mutant), "--kind", kind)
+        try:
+            if kind == "notification":
+                api = next((a for a in m.SONATA_APIS if mutant.get("eventType") in a.events), None)
+                if api is None:
+                    raise ValueError(f"unknown notification eventType {mutant.get('eventType')!r}")
+                m.parse_notification(api.notification, mutant["eventType"], mutant)
+            else:
+                m.validate(getattr(m, name), mutant)
+        except ValueError as exc:
+            assert (code, out, err) == (1, "", f"error: {' '.join(str(exc).split())}\n"), mutant
+        else:
+            assert code == 0 and err == "" and out.endswith(document_hash(mutant).hex() + "\n"), mutant

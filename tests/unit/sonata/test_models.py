@@ -364,3 +364,11 @@ PINNED_QUOTE_HASH = "40f3350ee85740a43e5bdfc043f29423cf1aa087bd6d1a686e4f63702f6
 
 
 # --- units on chain ---
+
+
+@pytest.mark.parametrize("example", example_names())
+def test_canonical_hash__is_ethereums_keccak_256(example: str) -> None:
+    from eth_hash.auto import keccak
+
+    document = load_example(example)
+    assert document_hash(document) == keccak(canonical_json(document))

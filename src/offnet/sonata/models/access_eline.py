@@ -13,7 +13,6 @@ documents like them must stay valid, so exactly these two departures are tolerat
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -30,30 +29,12 @@ from offnet.sonata.models.common import (
     Str,
     describe_errors,
 )
+from offnet.sonata.rules import one_as_list, unique
 
 X = TypeVar("X")
 
 
-def _unique(items: Any) -> Any:
-    # Judged on the items as they came (JSON), like the schemas' uniqueItems.
-    if isinstance(items, list):
-        seen: set[str] = set()
-        for item in items:
-            key = json.dumps(
-                item.to_json() if isinstance(item, SonataModel) else item, sort_keys=True, default=str
-            )
-            if key in seen:
-                raise ValueError("array items must be unique")
-            seen.add(key)
-    return items
-
-
-def _one_as_list(value: Any) -> Any:
-    # Tolerated departure (see the module docstring): l2cp_P as one object.
-    return [value] if isinstance(value, dict) else value
-
-
-Unique = BeforeValidator(_unique)
+Unique = BeforeValidator(unique)
 Identifier = Annotated[
     str, Field(min_length=1, max_length=45, pattern=r"[\x20-\x7F]+", strict=True)
 ]  # unanchored, as in JSON Schema
@@ -232,7 +213,7 @@ class CosL2cp(SonataModel):
     l2cpCosName: Str | None = None
 
 
-L2cpList = Annotated[list[CosL2cp], BeforeValidator(_one_as_list), Unique]
+L2cpList = Annotated[list[CosL2cp], BeforeValidator(one_as_list), Unique]
 
 
 class CosStagPcpMapEntry(SonataModel):
@@ -365,14 +346,18 @@ class EndPointMapFormE(SonataModel):
     ovcEndPointMapFormE: Annotated[list[VlanId], Field(min_length=1, max_length=4094), Unique] | None = None
 
 
-def one_of(*shapes: type[SonataModel]) -> AfterValidator:
-    """The schema's ``oneOf``: the value must match exactly one of the shapes."""
+class OneOf:
+    """The schema's ``oneOf`` (an after-validator): the value must match exactly one of the shapes.
+    The shapes are kept as an attribute so the pre-check can read them."""
 
-    def check(value: Any) -> Any:
+    def __init__(self, *shapes: type[SonataModel]) -> None:
+        self.shapes = shapes
+
+    def __call__(self, value: Any) -> Any:
         if value is None:
             return value
         matched, reasons = [], []
-        for shape in shapes:
+        for shape in self.shapes:
             try:
                 shape.model_validate(value)
                 matched.append(shape.__name__)
@@ -384,7 +369,10 @@ def one_of(*shapes: type[SonataModel]) -> AfterValidator:
             raise ValueError(f"matches several shapes ({', '.join(matched)}); give mapType")
         return value
 
-    return AfterValidator(check)
+
+def one_of(*shapes: type[SonataModel]) -> AfterValidator:
+    """The schema's ``oneOf`` on a field."""
+    return AfterValidator(OneOf(*shapes))
 
 
 class AggLinkDepth(SonataModel):

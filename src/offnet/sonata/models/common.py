@@ -9,7 +9,6 @@ exists) belong to the seller, which answers them with 422.
 
 from __future__ import annotations
 
-import math
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -29,7 +28,8 @@ from pydantic import (
     model_validator,
 )
 
-from offnet.sonata.units import check_rfc3339, format_rfc3339
+from offnet.sonata.rules import check_number, not_null, parse_rfc3339
+from offnet.sonata.units import format_rfc3339
 
 M = TypeVar("M", bound=BaseModel)
 S = TypeVar("S", bound=StrEnum)
@@ -40,29 +40,13 @@ ACCESS_ELINE_OVC_TYPE = "urn:mef:lso:spec:sonata:access-eline-ovc:v5.0.0:all"
 # --- value types ------------------------------------------------------------------------------
 
 
-def _check_number(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a JSON number, got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"expected a finite number, got {value!r}")
-    return value
-
-
-def _parse_rfc3339(value: Any) -> Any:
-    check_rfc3339(value)
-    if isinstance(value, str) and value[17:19] == "60":
-        # RFC 3339 allows a leap second; Python's datetime does not: read it as :59.
-        value = value[:17] + "59" + value[19:]
-    return value
-
-
 Rfc3339 = Annotated[
-    AwareDatetime, BeforeValidator(_parse_rfc3339), PlainSerializer(format_rfc3339, when_used="json")
+    AwareDatetime, BeforeValidator(parse_rfc3339), PlainSerializer(format_rfc3339, when_used="json")
 ]
 """An RFC 3339 date-time with an explicit offset; unix timestamps and naive times are refused."""
-Number = Annotated[int | float, BeforeValidator(_check_number)]
+Number = Annotated[int | float, BeforeValidator(check_number)]
 """A JSON number kept as given (an int stays an int, so canonical hashes survive a round trip)."""
-Percentage = Annotated[int | float, BeforeValidator(_check_number), Field(ge=0, le=100)]
+Percentage = Annotated[int | float, BeforeValidator(check_number), Field(ge=0, le=100)]
 Str = StrictStr
 Bool = StrictBool
 Int = StrictInt
@@ -82,11 +66,7 @@ class SonataModel(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
-        # The schemas type every property without "nullable": an explicit null is invalid, while
-        # an absent property is fine. (Unknown properties may be anything.)
-        if value is None:
-            raise ValueError("must not be null (leave the property out instead)")
-        return value
+        return not_null(value)
 
     def to_json(self) -> dict[str, Any]:
         """The document as JSON-compatible data: standard names, only the fields it carries."""
