@@ -29,7 +29,6 @@ from dataclasses import dataclass
 
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
-from web3.exceptions import TransactionNotFound
 
 from offnet.chain.connect import Chain
 from offnet.chain.tx import Sender, as_revert
@@ -204,25 +203,24 @@ class ReportRelay:
         self.confirm_pass()
 
     def _settle(self, tx_hash: str, report_ids: list[str], head: int) -> None:
-        try:
-            receipt = self.chain.w3.eth.get_transaction_receipt(tx_hash)
-        except TransactionNotFound:  # the node answered: not mined (yet, or ever)
-            receipt = None
-        # Any other failure (the RPC down) raises: nothing is concluded from an unanswered question,
-        # or every batch in flight during an outage would be sent twice.
+        # None: the node answered "not mined" (yet, or ever). Any other failure (the RPC down) raises:
+        # nothing is concluded from an unanswered question, or every batch in flight during an outage
+        # would be sent twice.
+        receipt = self.chain.receipt_status(tx_hash)
         if receipt is None:
             if self._in_mempool(tx_hash):
                 return
             self.chain.forget_nonce(self.oracle.address)  # its nonce is free again: the next batch takes it
             self.store.mark_pending(report_ids, f"transaction {tx_hash} not found")
             return
-        if head < receipt["blockNumber"] + self.chain.confirmations - 1:
+        block, status = receipt
+        if head < block + self.chain.confirmations - 1:
             return  # not deep enough yet
-        if receipt["status"] != 1:
-            self._reverted(tx_hash, report_ids, receipt["blockNumber"])
+        if status != 1:
+            self._reverted(tx_hash, report_ids, block)
             return
-        mined_at = self._block_time(receipt["blockNumber"])
-        self.store.mark_confirmed(report_ids, receipt["blockNumber"], mined_at + self.liveness_window)
+        mined_at = self._block_time(block)
+        self.store.mark_confirmed(report_ids, block, mined_at + self.liveness_window)
         self.stats.confirmed += len(report_ids)
 
     def _reverted(self, tx_hash: str, report_ids: list[str], block: int) -> None:
@@ -248,16 +246,13 @@ class ReportRelay:
         )
 
     def _in_mempool(self, tx_hash: str) -> bool:
-        try:
-            return self.chain.w3.eth.get_transaction(tx_hash) is not None
-        except TransactionNotFound:
-            return False
+        return self.chain.known_transaction(tx_hash)
 
     def _block_time(self, number: int) -> int:
         if number not in self._block_times:
             if len(self._block_times) > 4096:
                 self._block_times.clear()
-            self._block_times[number] = int(self.chain.w3.eth.get_block(number)["timestamp"])
+            self._block_times[number] = self.chain.block_timestamp(number)
         return self._block_times[number]
 
     # --- everything at once (the demo's and the tests' synchronous pass) ------------------------------
