@@ -56,9 +56,10 @@ def test_anvil__time_moves_forward_on_request(anvil):
 @pytest.mark.parametrize("where", ["anvil", "embedded"])
 def test_lean_reads__agree_with_web3_and_tell_unknown_from_failed(where, request):
     chain = request.getfixturevalue(where)
-    request.addfinalizer(lambda snapshot=chain.snapshot(): chain.revert(snapshot))  # shared chains
+    snapshot = chain.snapshot()  # the chains are shared by the session
+    request.addfinalizer(lambda: chain.revert(snapshot))
     sender = Sender(chain, funded_account(chain))
-    token, deployed = sender.deploy(load_artifact("TestStablecoin"))
+    token, _ = sender.deploy(load_artifact("TestStablecoin"))
     mined = sender.transact(token.functions.mint(sender.address, 5))
     full = chain.w3.eth.get_transaction_receipt(mined.tx_hash)
     assert (
