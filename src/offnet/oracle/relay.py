@@ -94,6 +94,7 @@ class ReportRelay:
         self._block_times: dict[int, int] = {}
         self.stats = RelayStats()
         self._liveness: int | None = None
+        self._partial_since: float | None = None  # monotonic time the pending batch was first seen partial
 
     @property
     def liveness_window(self) -> int:
@@ -111,13 +112,24 @@ class ReportRelay:
         while in_flight < self.max_in_flight:
             rows = self.store.pending_reports(self.batch_size)
             if not rows:
+                self._partial_since = None
                 break
-            oldest = min(r["created_at"] for r in rows)
-            if not flush and len(rows) < self.batch_size and time.time() - oldest < self.max_wait:
+            if not flush and len(rows) < self.batch_size and not self._waited(rows):
                 break
             sent += self._send(rows)
+            self._partial_since = None
             in_flight += 1
         return sent
+
+    def _waited(self, rows: list[dict]) -> bool:
+        """True once a partial batch waited `max_wait`: timed from when this relay first saw it partial
+        (the outbox keeps whole seconds, which would make a report queued at .9 of a second look 0.9 s
+        old at once), or by the outbox's time once that is surely past (a backlog found at start)."""
+        now = time.monotonic()
+        if self._partial_since is None:
+            self._partial_since = now
+        oldest = min(r["created_at"] for r in rows)
+        return now - self._partial_since >= self.max_wait or time.time() - oldest >= self.max_wait + 1
 
     def _send(self, rows: list[dict]) -> int:
         """Send one batch of outbox rows (checked first); returns how many reports went out."""
