@@ -94,6 +94,7 @@ class ReportRelay:
         self._block_times: dict[int, int] = {}
         self.stats = RelayStats()
         self._liveness: int | None = None
+        self._broadcasting: set[str] = set()  # transactions recorded whose broadcast is under way
         self._partial_since: float | None = None  # monotonic time the pending batch was first seen partial
 
     @property
@@ -153,13 +154,17 @@ class ReportRelay:
         lane = self._lane(root)
         data = submit_calldata(lane, reports)
         gas = GAS_BASE + GAS_PER_REPORT * len(reports)
+        signed: list[str] = []
+
+        def recorded(tx_hash: str, nonce: int) -> None:
+            # Until the node has answered the broadcast, the confirmer (another thread) must not take
+            # "unknown to the node" for "dropped": it would send these reports again.
+            signed.append(tx_hash)
+            self._broadcasting.add(tx_hash)
+            self.store.mark_submitted(ids, tx_hash, to_hex(root), lane, nonce)
+
         try:
-            self.oracle.dispatch(
-                self.ledger.address,
-                data,
-                gas=gas,
-                on_signed=lambda h, n: self.store.mark_submitted(ids, h, to_hex(root), lane, n),
-            )
+            self.oracle.dispatch(self.ledger.address, data, gas=gas, on_signed=recorded)
         except TransactionRejected as refused:
             log.warning("batch of %d reports not accepted by the node: %s", len(ids), refused)
             self.store.mark_pending(ids, str(refused))
@@ -168,6 +173,8 @@ class ReportRelay:
             BroadcastUnknown
         ) as unknown:  # recorded as submitted: the confirmer finds out what became of it
             log.warning("%s; followed up by the confirmer", unknown)
+        finally:
+            self._broadcasting.difference_update(signed)
         self.stats.transactions += 1
         self.stats.submitted += len(ids)
         return len(ids)
@@ -215,6 +222,8 @@ class ReportRelay:
         self.confirm_pass()
 
     def _settle(self, tx_hash: str, report_ids: list[str], head: int) -> None:
+        if tx_hash in self._broadcasting:
+            return  # recorded and being broadcast right now: nothing to conclude about it yet
         # None: the node answered "not mined" (yet, or ever). Any other failure (the RPC down) raises:
         # nothing is concluded from an unanswered question, or every batch in flight during an outage
         # would be sent twice.
