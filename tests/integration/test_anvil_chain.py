@@ -5,7 +5,7 @@ import pytest
 from offnet.chain import Sender, load_artifact
 from offnet.chain.permit import sign_permit
 from offnet.chain.tx import call
-from offnet.exceptions import ContractRevert
+from offnet.exceptions import ChainError, ContractRevert
 from offnet.testing.accounts import funded_account
 
 pytestmark = pytest.mark.anvil
@@ -51,3 +51,30 @@ def test_anvil__time_moves_forward_on_request(anvil):
     before = anvil.now()
     after = anvil.advance_time(30 * 24 * 3600)
     assert after >= before + 30 * 24 * 3600
+
+
+@pytest.mark.parametrize("where", ["anvil", "embedded"])
+def test_lean_reads__agree_with_web3_and_tell_unknown_from_failed(where, request):
+    chain = request.getfixturevalue(where)
+    snapshot = chain.snapshot()  # the chains are shared by the session
+    request.addfinalizer(lambda: chain.revert(snapshot))
+    sender = Sender(chain, funded_account(chain))
+    token, _ = sender.deploy(load_artifact("TestStablecoin"))
+    mined = sender.transact(token.functions.mint(sender.address, 5))
+    full = chain.w3.eth.get_transaction_receipt(mined.tx_hash)
+    assert (
+        chain.receipt_status(mined.tx_hash)
+        == (full["blockNumber"], full["status"])
+        == (mined.block_number, 1)
+    )
+    assert chain.known_transaction(mined.tx_hash)
+    assert (
+        chain.block_timestamp(mined.block_number) == chain.w3.eth.get_block(mined.block_number)["timestamp"]
+    )
+    assert chain.now() == chain.w3.eth.get_block("latest")["timestamp"]
+    unknown = "0x" + "ab" * 32
+    assert chain.receipt_status(unknown) is None
+    assert not chain.known_transaction(unknown)
+    if where == "anvil":  # a question the node refuses raises, never reads as "not mined"
+        with pytest.raises(ChainError, match="eth_getTransactionReceipt refused by the node"):
+            chain.receipt_status("0x1234")

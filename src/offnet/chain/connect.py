@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from web3 import Web3
+from web3.exceptions import TransactionNotFound
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
 from offnet.chain.anvil import Anvil
@@ -81,7 +83,49 @@ class Chain:
 
     def now(self) -> int:
         """Timestamp of the latest block."""
-        return int(self.w3.eth.get_block("latest")["timestamp"])
+        return self.block_timestamp("latest")
+
+    # --- lean reads: one JSON-RPC answer, only the fields asked for ----------------------------
+    # web3 formats every field of an answer (a receipt of a 200-report batch: 200 decoded logs) into
+    # AttributeDicts; the relay needs two numbers of it. On a node reached by URL these read the raw
+    # answer; the embedded chain has no JSON wire, so web3 answers there.
+
+    def _raw(self, method: str, params: list) -> Any:
+        answer = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        if answer.get("error"):
+            raise ChainError(f"{method} refused by the node: {answer['error']}")
+        return answer.get("result")
+
+    def receipt_status(self, tx_hash: str) -> tuple[int, int] | None:
+        """(block number, status) of a mined transaction, None while the node has no receipt."""
+        if self.kind == EMBEDDED:
+            try:
+                receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+            except TransactionNotFound:
+                return None
+            return int(receipt["blockNumber"]), int(receipt["status"])
+        receipt = self._raw("eth_getTransactionReceipt", [tx_hash])
+        if receipt is None or receipt.get("blockNumber") is None:
+            return None
+        return int(receipt["blockNumber"], 16), int(receipt["status"], 16)
+
+    def known_transaction(self, tx_hash: str) -> bool:
+        """True when the node knows the transaction (in its mempool or mined)."""
+        if self.kind == EMBEDDED:
+            try:
+                return self.w3.eth.get_transaction(tx_hash) is not None  # type: ignore[arg-type]
+            except TransactionNotFound:
+                return False
+        return self._raw("eth_getTransactionByHash", [tx_hash]) is not None
+
+    def block_timestamp(self, block: int | str) -> int:
+        """The timestamp of a block (a number, or "latest")."""
+        if self.kind == EMBEDDED:
+            return int(self.w3.eth.get_block(block)["timestamp"])  # type: ignore[arg-type]
+        found = self._raw("eth_getBlockByNumber", [block if isinstance(block, str) else hex(block), False])
+        if found is None:
+            raise ChainError(f"block {block} not found")
+        return int(found["timestamp"], 16)
 
     # --- dev-chain helpers -------------------------------------------------------------------
 

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
-from web3.exceptions import TransactionNotFound
 
 from offnet.chain.connect import Chain
 from offnet.chain.tx import Sender, as_revert
@@ -95,6 +94,8 @@ class ReportRelay:
         self._block_times: dict[int, int] = {}
         self.stats = RelayStats()
         self._liveness: int | None = None
+        self._broadcasting: set[str] = set()  # transactions recorded whose broadcast is under way
+        self._partial_since: float | None = None  # monotonic time the pending batch was first seen partial
 
     @property
     def liveness_window(self) -> int:
@@ -112,13 +113,24 @@ class ReportRelay:
         while in_flight < self.max_in_flight:
             rows = self.store.pending_reports(self.batch_size)
             if not rows:
+                self._partial_since = None
                 break
-            oldest = min(r["created_at"] for r in rows)
-            if not flush and len(rows) < self.batch_size and time.time() - oldest < self.max_wait:
+            if not flush and len(rows) < self.batch_size and not self._waited(rows):
                 break
             sent += self._send(rows)
+            self._partial_since = None
             in_flight += 1
         return sent
+
+    def _waited(self, rows: list[dict]) -> bool:
+        """True once a partial batch waited `max_wait`: timed from when this relay first saw it partial
+        (the outbox keeps whole seconds, which would make a report queued at .9 of a second look 0.9 s
+        old at once), or by the outbox's time once that is surely past (a backlog found at start)."""
+        now = time.monotonic()
+        if self._partial_since is None:
+            self._partial_since = now
+        oldest = min(r["created_at"] for r in rows)
+        return now - self._partial_since >= self.max_wait or time.time() - oldest >= self.max_wait + 1
 
     def _send(self, rows: list[dict]) -> int:
         """Send one batch of outbox rows (checked first); returns how many reports went out."""
@@ -142,13 +154,17 @@ class ReportRelay:
         lane = self._lane(root)
         data = submit_calldata(lane, reports)
         gas = GAS_BASE + GAS_PER_REPORT * len(reports)
+        signed: list[str] = []
+
+        def recorded(tx_hash: str, nonce: int) -> None:
+            # Until the node has answered the broadcast, the confirmer (another thread) must not take
+            # "unknown to the node" for "dropped": it would send these reports again.
+            signed.append(tx_hash)
+            self._broadcasting.add(tx_hash)
+            self.store.mark_submitted(ids, tx_hash, to_hex(root), lane, nonce)
+
         try:
-            self.oracle.dispatch(
-                self.ledger.address,
-                data,
-                gas=gas,
-                on_signed=lambda h, n: self.store.mark_submitted(ids, h, to_hex(root), lane, n),
-            )
+            self.oracle.dispatch(self.ledger.address, data, gas=gas, on_signed=recorded)
         except TransactionRejected as refused:
             log.warning("batch of %d reports not accepted by the node: %s", len(ids), refused)
             self.store.mark_pending(ids, str(refused))
@@ -157,6 +173,8 @@ class ReportRelay:
             BroadcastUnknown
         ) as unknown:  # recorded as submitted: the confirmer finds out what became of it
             log.warning("%s; followed up by the confirmer", unknown)
+        finally:
+            self._broadcasting.difference_update(signed)
         self.stats.transactions += 1
         self.stats.submitted += len(ids)
         return len(ids)
@@ -204,25 +222,26 @@ class ReportRelay:
         self.confirm_pass()
 
     def _settle(self, tx_hash: str, report_ids: list[str], head: int) -> None:
-        try:
-            receipt = self.chain.w3.eth.get_transaction_receipt(tx_hash)
-        except TransactionNotFound:  # the node answered: not mined (yet, or ever)
-            receipt = None
-        # Any other failure (the RPC down) raises: nothing is concluded from an unanswered question,
-        # or every batch in flight during an outage would be sent twice.
+        if tx_hash in self._broadcasting:
+            return  # recorded and being broadcast right now: nothing to conclude about it yet
+        # None: the node answered "not mined" (yet, or ever). Any other failure (the RPC down) raises:
+        # nothing is concluded from an unanswered question, or every batch in flight during an outage
+        # would be sent twice.
+        receipt = self.chain.receipt_status(tx_hash)
         if receipt is None:
             if self._in_mempool(tx_hash):
                 return
             self.chain.forget_nonce(self.oracle.address)  # its nonce is free again: the next batch takes it
             self.store.mark_pending(report_ids, f"transaction {tx_hash} not found")
             return
-        if head < receipt["blockNumber"] + self.chain.confirmations - 1:
+        block, status = receipt
+        if head < block + self.chain.confirmations - 1:
             return  # not deep enough yet
-        if receipt["status"] != 1:
-            self._reverted(tx_hash, report_ids, receipt["blockNumber"])
+        if status != 1:
+            self._reverted(tx_hash, report_ids, block)
             return
-        mined_at = self._block_time(receipt["blockNumber"])
-        self.store.mark_confirmed(report_ids, receipt["blockNumber"], mined_at + self.liveness_window)
+        mined_at = self._block_time(block)
+        self.store.mark_confirmed(report_ids, block, mined_at + self.liveness_window)
         self.stats.confirmed += len(report_ids)
 
     def _reverted(self, tx_hash: str, report_ids: list[str], block: int) -> None:
@@ -248,16 +267,13 @@ class ReportRelay:
         )
 
     def _in_mempool(self, tx_hash: str) -> bool:
-        try:
-            return self.chain.w3.eth.get_transaction(tx_hash) is not None
-        except TransactionNotFound:
-            return False
+        return self.chain.known_transaction(tx_hash)
 
     def _block_time(self, number: int) -> int:
         if number not in self._block_times:
             if len(self._block_times) > 4096:
                 self._block_times.clear()
-            self._block_times[number] = int(self.chain.w3.eth.get_block(number)["timestamp"])
+            self._block_times[number] = self.chain.block_timestamp(number)
         return self._block_times[number]
 
     # --- everything at once (the demo's and the tests' synchronous pass) ------------------------------

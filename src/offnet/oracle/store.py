@@ -35,6 +35,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -189,6 +190,9 @@ chain_cursors = Table(  # the next block to read, per chain watcher
     Column("next_block", BigInteger, nullable=False),
 )
 
+
+# Built once (the worker finishes every event with it), not once per event.
+_EVENT_DONE = update(events).where(events.c.id == bindparam("row")).values(status="done", last_error=None)
 
 # One statement for a whole batch (executemany), not one built per report.
 _MARK_SUBMITTED = (
@@ -351,16 +355,24 @@ class Store:
         event rows already being handled.
         """
         now = int(time.time()) if now is None else now
-        per_peer = per_peer or max(1, limit // max(1, self._peer_count()))
         rank = func.row_number().over(partition_by=events.c.peer, order_by=events.c.id).label("rank")
         due = select(events.c.id, rank).where(events.c.status == "received", events.c.next_attempt_at <= now)
         if skip:
             due = due.where(events.c.id.not_in(list(skip)))
         ranked = due.subquery()
+        if per_peer:
+            fair = ranked.c.rank <= per_peer
+        else:  # rank <= max(1, limit // peers), the peers counted in the same statement
+            peers = (
+                select(func.count(func.distinct(events.c.peer)))
+                .where(events.c.status == "received")
+                .scalar_subquery()
+            )
+            fair = or_(ranked.c.rank == 1, ranked.c.rank * peers <= limit)
         query = (
             select(events)
             .join(ranked, ranked.c.id == events.c.id)
-            .where(ranked.c.rank <= per_peer)
+            .where(fair)
             .order_by(events.c.id)
             .limit(limit)
         )
@@ -382,19 +394,13 @@ class Store:
             for r in rows
         ]
 
-    def _peer_count(self) -> int:
-        with self.engine.connect() as conn:
-            return conn.execute(
-                select(func.count(func.distinct(events.c.peer))).where(events.c.status == "received")
-            ).scalar_one()
-
     def finish_event(
         self, event_row: int, reports: list[dict], source_peer: str = "self", conn: Connection | None = None
     ) -> int:
         """Mark an event done and queue its reports, atomically; returns how many were new."""
         with self._tx(conn) as c:
             added = self._queue(c, reports, event_row, source_peer)
-            c.execute(update(events).where(events.c.id == event_row).values(status="done", last_error=None))
+            c.execute(_EVENT_DONE, {"row": event_row})
         return added
 
     def retry_event(

@@ -47,6 +47,7 @@ from offnet.sonata.models import (
     TroubleTicketUpdate,
     validate,
 )
+from offnet.sonata.transport import PooledTransport
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -96,8 +97,7 @@ class SonataClient:
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
-            transport=transport,
-            verify=shared_ssl_context(),
+            transport=transport or PooledTransport(shared_ssl_context()),
             headers={"Accept": "application/json"},
         )
 

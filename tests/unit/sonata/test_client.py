@@ -21,15 +21,16 @@ from offnet.sonata.models import (
     QuoteState,
     TroubleTicketStatus,
 )
+from offnet.sonata.transport import PooledTransport
 
 pytestmark = pytest.mark.anyio
 
 
 class CountingTransport(httpx.AsyncBaseTransport):
-    """The real HTTP transport, counting the requests that go out (method, path)."""
+    """The client's own HTTP transport, counting the requests that go out (method, path)."""
 
     def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport(verify=shared_ssl_context())
+        self.inner = PooledTransport(shared_ssl_context())
         self.sent: list[tuple[str, str]] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
