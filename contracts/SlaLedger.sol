@@ -134,7 +134,6 @@ contract SlaLedger is ISlaLedger {
             Report calldata report = reports[i];
             emit ReportSubmitted(
                 report.orderId,
-                root,
                 report.kind,
                 report.key,
                 report.value0,

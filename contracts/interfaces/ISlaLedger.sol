@@ -153,10 +153,11 @@ interface ISlaLedger {
     /// @notice Fires once per submit call that stored a new batch, before its reports' events.
     event BatchSubmitted(bytes32 indexed root, address indexed member, uint64 lane, address key, uint256 reports);
     /// @notice Fires for each report of a newly stored batch, with the full report (its id is
-    /// keccak256(abi.encode(orderId, kind, key))).
+    /// keccak256(abi.encode(orderId, kind, key))). It names no batch: the report belongs to the
+    /// nearest BatchSubmitted before it in the same transaction (a submit call emits nothing else
+    /// between them).
     event ReportSubmitted(
         bytes32 indexed orderId,
-        bytes32 indexed root,
         uint8 kind,
         uint256 key,
         uint64 value0,

@@ -45,7 +45,7 @@ from offnet.market.codec import report_from_json, signed_quote_from_json, terms_
 from offnet.market.ledger import Batch
 from offnet.market.registry import ACCESS_ELINE, location_key
 from offnet.market.rfq import Rfq
-from offnet.market.types import ReportKind, ReportStatus, SlaReport
+from offnet.market.types import ReportKind, ReportStatus
 from offnet.sonata.buyer import order_accepting_quote, rfq_external_id
 from offnet.sonata.canonical import document_hash
 from offnet.sonata.client import SonataClient
@@ -363,14 +363,7 @@ def _assert_nothing_lost_nothing_doubled(
     final_block = {"0x" + bytes(e.args.reportId).hex(): e.blockNumber for e in finalized}
     assert all(final_block[r] == block for r, block in matched_in.items()), "a matched fact was final earlier"
 
-    member_of = {bytes(e.args.root): e.args.member for e in ledger.logs("BatchSubmitted")}
-    submitted = Counter(
-        (
-            SlaReport(bytes(e.args.orderId), ReportKind(e.args.kind), e.args.key).report_id,
-            member_of[bytes(e.args.root)],
-        )
-        for e in ledger.logs("ReportSubmitted")
-    )
+    submitted = Counter((s.report_id, s.member) for s in ledger.submissions())
     assert set(submitted.values()) == {1}, "an oracle submitted one report twice"
 
     escrow = suite.escrow

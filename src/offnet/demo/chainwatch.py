@@ -105,6 +105,7 @@ class ChainWatch:
         )
         self.next_block = latest + 1
         fresh = []
+        batch_of_tx: dict[str, dict] = {}  # whole blocks are read: a transaction's logs come together
         for log in logs:
             address = to_checksum_address(log["address"])
             name = self._topics.get((address, bytes(log["topics"][0]))) if log["topics"] else None
@@ -112,14 +113,14 @@ class ChainWatch:
                 continue
             contract_name, contract = self._contracts[address]
             decoded = getattr(contract.events, name)().process_log(log)
-            event = ChainEvent(
-                log["blockNumber"],
-                log["logIndex"],
-                "0x" + bytes(log["transactionHash"]).hex(),
-                contract_name,
-                name,
-                dict(decoded["args"]),
-            )
+            tx_hash = "0x" + bytes(log["transactionHash"]).hex()
+            args = dict(decoded["args"])
+            if name == "BatchSubmitted":
+                batch_of_tx[tx_hash] = args
+            elif name == "ReportSubmitted":  # of the batch its transaction submitted just before
+                batch = batch_of_tx[tx_hash]
+                args |= {"root": batch["root"], "member": batch["member"], "lane": batch["lane"]}
+            event = ChainEvent(log["blockNumber"], log["logIndex"], tx_hash, contract_name, name, args)
             fresh.append(event)
             self.counts[name] += 1
         self.events.extend(fresh)

@@ -88,6 +88,8 @@ class Projection:
         self.decode_call = decode_call
         self.touched: set[tuple[str, int]] = set()  # (provider, block) whose reputation may have moved
         self.new_tokens: set[str] = set()
+        # Each transaction's last BatchSubmitted (root, member): its ReportSubmitted events follow it.
+        self.batch_of_tx: dict[str, tuple[bytes, str]] = {}
 
     def apply(self, event: ContractEvent, contract: str) -> None:
         """Journal the event, then project it (events the index does not use are only journalled)."""
@@ -612,25 +614,15 @@ def _batch(p: Projection, event: ContractEvent) -> None:
         "block": event.block_number,
     }
     upsert(p.conn, batches, {"root": root}, values)
+    p.batch_of_tx[event.tx_hash] = (root, values["member"])
 
 
 @handles("ReportSubmitted")
 def _submitted(p: Projection, event: ContractEvent) -> None:
-    args = event.args
-    metrics = args["metrics"]
-    report = SlaReport.from_tuple(
-        (
-            args["orderId"],
-            args["kind"],
-            args["key"],
-            args["value0"],
-            args["value1"],
-            tuple(metrics.values()) if hasattr(metrics, "values") else tuple(metrics),
-            args["evidenceHash"],
-        )
-    )
-    root = bytes(args["root"])
-    member = p.conn.execute(select(batches.c.member).where(batches.c.root == root)).scalar()
+    """A report of the batch the same transaction submitted just before (SlaLedger emits a batch,
+    then its reports)."""
+    report = SlaReport.from_tuple(event.args)
+    root, member = p.batch_of_tx[event.tx_hash]
     report_id = report.report_id
     if not p.conn.execute(select(reports.c.report_id).where(reports.c.report_id == report_id)).first():
         p.add(

@@ -8,9 +8,8 @@ from functools import cached_property
 from typing import Any
 
 from eth_utils import to_checksum_address
-from web3.logs import DISCARD
 
-from offnet.chain import ContractClient, Receipt, Sender
+from offnet.chain import ContractClient, ContractEvent, Receipt, Sender
 from offnet.chain.tx import call
 from offnet.market.merkle import MerkleTree
 from offnet.market.types import OrderTerms, ReportStatus, SlaReport
@@ -119,14 +118,42 @@ class Reputation:
 
 @dataclass(frozen=True)
 class SubmittedReport:
-    """A ReportSubmitted event, decoded."""
+    """A ReportSubmitted event, decoded, with the batch it belongs to."""
 
     root: bytes
     report: SlaReport
+    member: str = ""  # the member the batch is for
+    lane: int = 0
+    block: int = 0
+    tx_hash: str = ""
 
     @property
     def report_id(self) -> bytes:
         return self.report.report_id
+
+
+def reports_with_batches(events: Sequence[ContractEvent]) -> list[SubmittedReport]:
+    """The ReportSubmitted events among the ledger's `events` (in log order), each with its batch: the
+    nearest BatchSubmitted before it in the same transaction (a submit call emits its batch, then its
+    reports, and nothing in between)."""
+    batch_of_tx: dict[str, ContractEvent] = {}
+    found = []
+    for event in events:
+        if event.name == "BatchSubmitted":
+            batch_of_tx[event.tx_hash] = event
+        elif event.name == "ReportSubmitted":
+            batch = batch_of_tx[event.tx_hash].args
+            found.append(
+                SubmittedReport(
+                    bytes(batch["root"]),
+                    SlaReport.from_tuple(event.args),
+                    to_checksum_address(batch["member"]),
+                    int(batch["lane"]),
+                    event.block_number,
+                    event.tx_hash,
+                )
+            )
+    return found
 
 
 class LedgerClient(ContractClient):
@@ -250,22 +277,11 @@ class LedgerClient(ContractClient):
         return call(self.fn.livenessWindow())
 
     def submitted_reports(self, receipt: Receipt) -> list[SubmittedReport]:
-        """The reports a submit transaction stored, from its ReportSubmitted events."""
-        events = self.contract.events.ReportSubmitted().process_receipt(receipt.raw, errors=DISCARD)
-        return [
-            SubmittedReport(
-                bytes(e.args.root),
-                SlaReport.from_tuple(
-                    (
-                        e.args.orderId,
-                        e.args.kind,
-                        e.args.key,
-                        e.args.value0,
-                        e.args.value1,
-                        e.args.metrics,
-                        e.args.evidenceHash,
-                    )
-                ),
-            )
-            for e in events
-        ]
+        """The reports a submit transaction stored, each with its batch."""
+        return reports_with_batches(self.decode(receipt.raw["logs"]))
+
+    def submissions(self, from_block: int = 0) -> list[SubmittedReport]:
+        """Every report submitted from `from_block` on, each with its batch, in chain order."""
+        w3 = self.contract.w3
+        logs = w3.eth.get_logs({"address": self.address, "fromBlock": from_block, "toBlock": "latest"})
+        return reports_with_batches(self.decode(logs))

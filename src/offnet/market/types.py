@@ -208,7 +208,7 @@ class SlaReport(AbiStruct):
 
     @classmethod
     def from_tuple(cls, values: Iterable[Any] | Mapping[str, Any]) -> SlaReport:
-        """A report from a decoded struct (e.g. the `report` of a ReportSubmitted event)."""
+        """A report from a decoded struct, or the arguments of a ReportSubmitted event (the same fields)."""
         if isinstance(values, Mapping):  # web3 decodes event structs as ordered dicts
             values = values.values()
         order_id, kind, key, value0, value1, metrics, evidence = values

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from eth_utils import keccak
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from offnet import display
 from offnet.chain import ContractEvent
@@ -18,7 +19,7 @@ from offnet.explorer.pages import Explorer
 from offnet.indexer import EventIndexer, IndexStore
 from offnet.indexer.projection import Projection
 from offnet.indexer.records import Records
-from offnet.indexer.schema import reports
+from offnet.indexer.schema import reports, submissions
 from offnet.market.types import Payout
 from offnet.testing.world import DAY, ONE_TIME, delivery_report
 
@@ -125,3 +126,33 @@ def test_a_cancellation_asked_of_an_acknowledged_order__shown_until_the_order_is
     indexer.sync()
     assert explorer.order("0x" + order.order_id.hex())["cancellation"] is None
     store.close()
+
+
+def test_each_report_is_indexed_under_the_batch_its_transaction_submitted_just_before(indexed, world):
+    store, order_id = indexed
+    tx = "0x" + "33" * 32
+    first, second = keccak(text="batch 1"), keccak(text="batch 2")
+    with store.engine.begin() as conn:  # one transaction, two batches (a contract key submitting twice)
+        projection = Projection(conn)
+        for index, (name, args) in enumerate(
+            [
+                ("BatchSubmitted", {"root": first, "member": world.seller.address, "lane": 1}),
+                ("ReportSubmitted", {"orderId": order_id, "kind": 5, "key": 1}),
+                ("BatchSubmitted", {"root": second, "member": world.buyer.address, "lane": 2}),
+                ("ReportSubmitted", {"orderId": order_id, "kind": 5, "key": 2}),
+            ]
+        ):
+            if name == "BatchSubmitted":
+                args |= {"key": world.seller.address, "reports": 1}
+            else:
+                args |= {
+                    "value0": 0,
+                    "value1": 0,
+                    "metrics": (999_900, 1, 1, 1, 0),
+                    "evidenceHash": bytes(32),
+                }
+            projection.apply(ContractEvent(name, args, BLOCK, index, tx), "SlaLedger")
+        rows = conn.execute(
+            select(submissions.c.root, submissions.c.member).order_by(submissions.c.log_index)
+        )
+        assert [tuple(r) for r in rows] == [(first, world.seller.address), (second, world.buyer.address)]

@@ -2,11 +2,13 @@
 
 from eth_utils import keccak
 
-from offnet.market.ledger import Batch
+from offnet.chain import ContractEvent
+from offnet.market.ledger import Batch, reports_with_batches
 from offnet.market.types import ReportKind, ReportStatus, SlaReport
 from offnet.testing.world import DAY, LIVENESS, events
 
 ZERO = "0x" + "00" * 20
+REPORT_FIELDS = ("orderId", "kind", "key", "value0", "value1", "metrics", "evidenceHash")
 SINGLE_REPORT_BUDGET = 50_000  # DESIGN.md, for a report sent alone into a reused lane
 FRESH_LANE_BUDGET = 68_000  # a lane written for the first time pays for a new storage slot
 
@@ -214,3 +216,39 @@ def test_submit__unknown_kind__reverts_naming_the_report(ledger):
 
 def test_liveness_window__is_the_constructor_value(ledger):
     assert ledger.ledger.liveness_window() == 2 * DAY
+
+
+def test_reports_are_paired_with_the_batch_submitted_before_them_in_their_transaction(ledger):
+    """ReportSubmitted names no root: the client, the indexer and the demo's watch pair each report
+    with the nearest BatchSubmitted before it in the same transaction, even when one transaction (a
+    contract key calling submit twice) holds several batches."""
+    terms, other = ledger.terms(), ledger.terms(rfq_id=2)
+    first = [ledger.delivery(terms), ledger.delivery(other)]
+    second = [ledger.period(terms, 1)]
+    one_tx, two_tx = "0x" + "11" * 32, "0x" + "22" * 32
+
+    def batch(reports, tx, index, lane):
+        b = Batch.of(ledger.seller.address, reports, lane)
+        args = {"root": b.root, "member": b.member, "lane": lane, "key": ZERO, "reports": len(reports)}
+        return b, ContractEvent("BatchSubmitted", args, 5, index, tx)
+
+    def submitted(report, tx, index):
+        return ContractEvent(
+            "ReportSubmitted", dict(zip(REPORT_FIELDS, report.to_tuple(), strict=True)), 5, index, tx
+        )
+
+    b1, e1 = batch(first, one_tx, 0, 3)
+    b2, e2 = batch(second, one_tx, 3, 4)
+    b3, e3 = batch(second, two_tx, 5, 9)
+    log = [e1, submitted(first[0], one_tx, 1), submitted(first[1], one_tx, 2), e2]
+    log += [submitted(second[0], one_tx, 4), e3, submitted(second[0], two_tx, 6)]
+
+    paired = reports_with_batches(log)
+
+    assert [(p.report, p.root, p.lane) for p in paired] == [
+        (first[0], b1.root, 3),
+        (first[1], b1.root, 3),
+        (second[0], b2.root, 4),
+        (second[0], b3.root, 9),
+    ]
+    assert {p.member for p in paired} == {ledger.seller.address}
