@@ -89,6 +89,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def _gas(args: argparse.Namespace, results: dict, note: Note) -> None:
     """Measures 1-3: gas of every operation, the anchors, the whole lifecycle."""
+    if args.only:  # a partial run: this section names its own commit
+        results["gas_machine"] = describe()
+    else:
+        results.pop("gas_machine", None)
     note("compiling the anchors (EAS SchemaRegistry + EAS from npm, bench/contracts/PlainEscrow.sol)")
     anchors = compile_anchors()
     chain = start_anvil()

@@ -17,6 +17,7 @@ from eth_utils import keccak
 from bench.anchors import AWARD_SCHEMA, QUOTE_SCHEMA, REPORT_SCHEMA, RFQ_SCHEMA, Eas, report_payload
 from bench.compile import Anchors
 from offnet.chain import Receipt
+from offnet.market import periods
 from offnet.market.types import ReportKind, SlaReport
 from offnet.testing.world import DAY, GOOD_MONTH, MONTHLY, ONE_TIME, World, delivery_report, period_report
 
@@ -50,12 +51,16 @@ def offnet_lifecycle(world: World) -> Ledger:
     spent.add("3 quote commitments", *(order.receipts[f"commit{i}"] for i in range(3)))
     spent.add("award (escrow funded, contract notarised)", order.receipts["award"])
     terms = order.terms
+    seller = world.sellers[0]
+    spent.add("seller acknowledges", world.escrow.acknowledge((seller.oracle_key or seller).sender, terms))
     delivered = world.both_report(terms, delivery_report(terms, chain.now()))
     spent.add("delivery: 2 reports + release", *delivered.values())
+    delivered_at = world.escrow.order(terms.order_id()).delivered_at
     for month in range(1, MONTHS + 1):
         if month in (3, 6, 9):
             spent.add("3 top-ups of 3 months", world.escrow.top_up(world.buyer.sender, terms, 3))
-        chain.advance_time(31 * DAY)
+        # Each month is reported once it is over (billing periods are calendar months: market.periods).
+        chain.advance_time(max(0, periods.period_bounds(delivered_at, month)[1] - chain.now()) + 1)
         # Each oracle reuses one lane a month (its batch of last month outlived the liveness window).
         settled = world.both_report(terms, period_report(terms, month), lane=0)
         spent.add(f"{MONTHS} months: 2 reports + release each", *settled.values())

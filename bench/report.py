@@ -48,6 +48,15 @@ def render_readme(r: dict) -> str:
             "gas per report. Anchor: what a team would otherwise pay for the same job on the same chain "
             "(EAS compiled from `@ethereum-attestation-service/eas-contracts` with our solc settings).",
             "",
+            *(
+                [
+                    "Measures 1-3 come from their own run (`python -m bench --only gas`), commit "
+                    f"{r['gas_machine'].get('commit', 'unknown')} (gas does not depend on the load).",
+                    "",
+                ]
+                if r.get("gas_machine")
+                else []
+            ),
             _ops_markdown(r["operations"]),
             "",
             "Anchors alone:",
