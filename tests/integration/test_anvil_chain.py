@@ -1,5 +1,7 @@
 """The same packaged artifacts on a real anvil node started from node_modules."""
 
+from pathlib import Path
+
 import pytest
 
 from offnet.chain import Sender, load_artifact
@@ -78,3 +80,21 @@ def test_lean_reads__agree_with_web3_and_tell_unknown_from_failed(where, request
     if where == "anvil":  # a question the node refuses raises, never reads as "not mined"
         with pytest.raises(ChainError, match="eth_getTransactionReceipt refused by the node"):
             chain.receipt_status("0x1234")
+
+
+def test_anvil__the_block_states_it_writes_to_disk_go_when_it_stops(monkeypatch, tmp_path):
+    """anvil writes old blocks' states under $HOME/.foundry/anvil/tmp and leaves them there when it is
+    stopped: a node of ours keeps them in its own scratch folder, removed when it stops."""
+    from offnet.chain.anvil import Anvil
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # where anvil would write with our environment
+    node = Anvil().start()
+    try:
+        node.rpc("anvil_mine", ["0x400"])  # enough blocks for anvil to move states to disk
+        scratch = Path(node._scratch)
+        written = list((scratch / ".foundry" / "anvil" / "tmp").iterdir())
+        assert written, "anvil wrote no state to disk: the test mines too few blocks"
+    finally:
+        node.stop()
+    assert not scratch.exists()
+    assert not (tmp_path / ".foundry").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from offnet.chain.node import LocalNode, find_in_node_modules, free_port
@@ -59,6 +60,12 @@ class Anvil(LocalNode):
         if self.genesis_time is not None:
             args += ["--timestamp", str(self.genesis_time)]
         return args + list(self.extra_args)
+
+    def environment(self, scratch: str) -> dict[str, str]:
+        """anvil keeps the states of old blocks under $HOME/.foundry/anvil/tmp and leaves them there when
+        it is stopped (hundreds of MB for a few thousand blocks): its home is the node's scratch folder,
+        removed when the node stops."""
+        return {**os.environ, "HOME": scratch}
 
     def ready(self) -> None:
         if self.genesis_time is not None:

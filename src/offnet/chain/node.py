@@ -70,6 +70,7 @@ class LocalNode:
         self.process: subprocess.Popen | None = None
         self._log = None
         self._detached = False
+        self._scratch: str | None = None  # a folder of the node's own, removed when it stops
 
     @property
     def url(self) -> str:
@@ -79,12 +80,22 @@ class LocalNode:
         """The command line that starts the node on self.port."""
         raise NotImplementedError
 
+    def environment(self, scratch: str) -> dict[str, str] | None:
+        """The node's environment, given a scratch folder that is removed when it stops (None: ours)."""
+        return None
+
     def start(self, timeout: float = 30.0) -> LocalNode:
         args = self.command()
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - open while the node runs; closed in stop()
+        self._scratch = tempfile.mkdtemp(prefix=f"offnet-{self.NAME}-")
         # Its own session: a Ctrl-C meant for us does not kill the node under a kept deployment.
         self.process = subprocess.Popen(
-            args, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            args,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=self.environment(self._scratch),
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -142,6 +153,9 @@ class LocalNode:
         if self._log:
             self._log.close()
             self._log = None
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def __enter__(self) -> LocalNode:
         return self.start()
