@@ -11,6 +11,7 @@ from web3.contract import Contract
 
 from offnet.chain.connect import Chain
 from offnet.deployment import Suite
+from offnet.market.ledger import ReportBatches
 from offnet.market.types import Payout, ReportKind
 
 TOKEN_UNIT = 10**6
@@ -105,7 +106,7 @@ class ChainWatch:
         )
         self.next_block = latest + 1
         fresh = []
-        batch_of_tx: dict[str, dict] = {}  # whole blocks are read: a transaction's logs come together
+        pairing = ReportBatches()  # whole blocks are read: a transaction's logs come together
         for log in logs:
             address = to_checksum_address(log["address"])
             name = self._topics.get((address, bytes(log["topics"][0]))) if log["topics"] else None
@@ -115,10 +116,8 @@ class ChainWatch:
             decoded = getattr(contract.events, name)().process_log(log)
             tx_hash = "0x" + bytes(log["transactionHash"]).hex()
             args = dict(decoded["args"])
-            if name == "BatchSubmitted":
-                batch_of_tx[tx_hash] = args
-            elif name == "ReportSubmitted":  # of the batch its transaction submitted just before
-                batch = batch_of_tx[tx_hash]
+            batch = pairing.batch_of(name, args, tx_hash)
+            if batch is not None:  # a ReportSubmitted: named after its batch
                 args |= {"root": batch["root"], "member": batch["member"], "lane": batch["lane"]}
             event = ChainEvent(log["blockNumber"], log["logIndex"], tx_hash, contract_name, name, args)
             fresh.append(event)

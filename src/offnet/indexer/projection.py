@@ -44,6 +44,7 @@ from offnet.indexer.schema import (
 )
 from offnet.market.codec import jsonable
 from offnet.market.escrow import settlement_kinds
+from offnet.market.ledger import ReportBatches
 from offnet.market.registry import AdmissionPath, MemberStatus, Profile, Role
 from offnet.market.rfq import Rfq
 from offnet.market.types import (
@@ -88,8 +89,7 @@ class Projection:
         self.decode_call = decode_call
         self.touched: set[tuple[str, int]] = set()  # (provider, block) whose reputation may have moved
         self.new_tokens: set[str] = set()
-        # Each transaction's last BatchSubmitted (root, member): its ReportSubmitted events follow it.
-        self.batch_of_tx: dict[str, tuple[bytes, str]] = {}
+        self.batches = ReportBatches()  # which batch each ReportSubmitted belongs to
 
     def apply(self, event: ContractEvent, contract: str) -> None:
         """Journal the event, then project it (events the index does not use are only journalled)."""
@@ -614,7 +614,7 @@ def _batch(p: Projection, event: ContractEvent) -> None:
         "block": event.block_number,
     }
     upsert(p.conn, batches, {"root": root}, values)
-    p.batch_of_tx[event.tx_hash] = (root, values["member"])
+    p.batches.batch_of(event.name, args, event.tx_hash)
 
 
 @handles("ReportSubmitted")
@@ -622,7 +622,8 @@ def _submitted(p: Projection, event: ContractEvent) -> None:
     """A report of the batch the same transaction submitted just before (SlaLedger emits a batch,
     then its reports)."""
     report = SlaReport.from_tuple(event.args)
-    root, member = p.batch_of_tx[event.tx_hash]
+    batch = p.batches.batch_of(event.name, event.args, event.tx_hash)
+    root, member = bytes(batch["root"]), _address(batch["member"])
     report_id = report.report_id
     if not p.conn.execute(select(reports.c.report_id).where(reports.c.report_id == report_id)).first():
         p.add(

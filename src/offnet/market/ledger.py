@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any
@@ -122,27 +122,39 @@ class SubmittedReport:
 
     root: bytes
     report: SlaReport
-    member: str = ""  # the member the batch is for
-    lane: int = 0
-    block: int = 0
-    tx_hash: str = ""
+    member: str  # the member the batch is for
+    lane: int
+    block: int
+    tx_hash: str
 
     @property
     def report_id(self) -> bytes:
         return self.report.report_id
 
 
+class ReportBatches:
+    """Which batch each ReportSubmitted belongs to: the nearest BatchSubmitted before it in the same
+    transaction (a submit call emits its batch, then its reports, and nothing in between). Feed it a
+    transaction's ledger events in log order."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, Mapping[str, Any]] = {}  # transaction -> its latest BatchSubmitted args
+
+    def batch_of(self, name: str, args: Mapping[str, Any], tx_hash: str) -> Mapping[str, Any] | None:
+        """The BatchSubmitted arguments of a ReportSubmitted event (None for any other event)."""
+        if name == "BatchSubmitted":
+            self._last[tx_hash] = args
+        elif name == "ReportSubmitted":
+            return self._last[tx_hash]
+        return None
+
+
 def reports_with_batches(events: Sequence[ContractEvent]) -> list[SubmittedReport]:
-    """The ReportSubmitted events among the ledger's `events` (in log order), each with its batch: the
-    nearest BatchSubmitted before it in the same transaction (a submit call emits its batch, then its
-    reports, and nothing in between)."""
-    batch_of_tx: dict[str, ContractEvent] = {}
-    found = []
+    """The ReportSubmitted events among the ledger's `events` (in log order), each with its batch."""
+    pairing, found = ReportBatches(), []
     for event in events:
-        if event.name == "BatchSubmitted":
-            batch_of_tx[event.tx_hash] = event
-        elif event.name == "ReportSubmitted":
-            batch = batch_of_tx[event.tx_hash].args
+        batch = pairing.batch_of(event.name, event.args, event.tx_hash)
+        if batch is not None:
             found.append(
                 SubmittedReport(
                     bytes(batch["root"]),
