@@ -11,7 +11,8 @@ import pytest
 from conformance_support import BUYER_TOKEN, REPORT, SDK, Report
 from mef import Judge
 
-from offnet.sonata.seller import create_seller_app, serve_in_thread
+from offnet.serving import serve_in_thread
+from offnet.sonata.seller import create_seller_app
 
 if SDK is None:
     collect_ignore_glob = ["test_*.py"]

@@ -17,9 +17,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mef import SELLER_SPECS, Judge, documents
 
+from offnet.serving import serve_in_thread
 from offnet.sonata.client import SonataClient, SonataError
 from offnet.sonata.examples import load_example
-from offnet.sonata.seller import serve_in_thread
 
 QUOTE, ORDER, TICKET = SELLER_SPECS["quote"], SELLER_SPECS["productOrder"], SELLER_SPECS["troubleTicket"]
 CONTACTS = load_example("product_order_create")["relatedContactInformation"]

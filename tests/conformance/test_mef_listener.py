@@ -19,8 +19,8 @@ from schemathesis.specs.openapi.checks import content_type_conformance, status_c
 
 from offnet.oracle.listener import Peer, create_listener_app
 from offnet.oracle.store import Store
+from offnet.serving import serve_in_thread
 from offnet.sonata.models import ANY_MEDIA_TYPE_EVENTS
-from offnet.sonata.seller import serve_in_thread
 
 SELLER_TOKEN = "conformance-seller"
 AUTH = {"Authorization": f"Bearer {SELLER_TOKEN}"}

@@ -14,8 +14,9 @@ from mef import SECURITY_SPECS, base_path, load
 
 from offnet.oracle.listener import Peer, create_listener_app
 from offnet.oracle.store import Store
+from offnet.serving import serve_in_thread
 from offnet.sonata.auth import TokenIssuer
-from offnet.sonata.seller import create_seller_app, serve_in_thread
+from offnet.sonata.seller import create_seller_app
 
 CLIENT = ("conformance-client", "s3cret")
 

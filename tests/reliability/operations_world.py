@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from offnet.chain.anvil import Anvil, free_port
 from offnet.chain.connect import connect
-from offnet.sonata.seller.server import serve_in_thread
+from offnet.serving import serve_in_thread
 from offnet.testing.faults import CuttableLink
 from offnet.testing.processes import OracleProcess, reference_seller
 from offnet.testing.world import World

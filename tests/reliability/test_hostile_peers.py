@@ -25,10 +25,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from offnet.chain.anvil import Anvil, free_port
 from offnet.chain.connect import connect
 from offnet.market.types import ReportKind
+from offnet.serving import serve_in_thread
 from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
 from offnet.sonata.models import PRODUCT_ORDER_API, TROUBLE_TICKET_API
-from offnet.sonata.seller.server import serve_in_thread
 from offnet.testing.processes import ORDER_EVENT, TICKET_EVENT, OracleProcess, reference_seller
 from offnet.testing.world import DAY, World, wait_until
 

@@ -46,12 +46,12 @@ from offnet.market.ledger import Batch
 from offnet.market.registry import ACCESS_ELINE, location_key
 from offnet.market.rfq import Rfq
 from offnet.market.types import ReportKind, ReportStatus
+from offnet.serving import serve_in_thread
 from offnet.sonata.buyer import order_accepting_quote, rfq_external_id
 from offnet.sonata.canonical import document_hash
 from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
 from offnet.sonata.models import PRODUCT_ORDER_API, TROUBLE_TICKET_API
-from offnet.sonata.seller.server import serve_in_thread
 from offnet.testing.faults import CuttableLink
 from offnet.testing.processes import OracleProcess, peer, reference_seller
 from offnet.testing.world import CREDITS, DAY, World, wait_until

@@ -17,7 +17,7 @@ import pytest
 from offnet.chain.anvil import Anvil
 from offnet.chain.connect import connect
 from offnet.market.types import ReportKind
-from offnet.sonata.seller.server import serve_in_thread
+from offnet.serving import serve_in_thread
 from offnet.testing.faults import CuttableLink
 from offnet.testing.processes import (
     ORDER_EVENT,

@@ -17,8 +17,8 @@ from fastapi import FastAPI, Request, Response
 from operations_world import OPS_TOKENS, buyer_config, start_oracle
 
 from offnet.chain.anvil import free_port
+from offnet.serving import serve_in_thread
 from offnet.sonata.seller import create_seller_app
-from offnet.sonata.seller.server import serve_in_thread
 from offnet.testing.carriers import chain_clock
 from offnet.testing.processes import OFFNET, OracleProcess, listener_path
 from offnet.testing.world import wait_until

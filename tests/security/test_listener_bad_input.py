@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from offnet.oracle.listener import MAX_BODY_BYTES, Peer, create_listener_app
 from offnet.oracle.store import Store
+from offnet.serving import serve_in_thread
 from offnet.sonata.models import ANY_MEDIA_TYPE_EVENTS
-from offnet.sonata.seller.server import serve_in_thread
 
 TOKEN = "seller-notifies"
 JSON_SCALARS = (

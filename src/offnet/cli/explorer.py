@@ -43,13 +43,12 @@ def explorer(
     poll: float,
 ) -> None:
     """Serve the marketplace explorer: providers, RFQs, orders, contract check, council (and /api/...)."""
-    import uvicorn
-
     from offnet.chain.connect import connect
     from offnet.deployment import Manifest, Suite
     from offnet.explorer import Follower, create_app
     from offnet.indexer import EventIndexer, IndexStore, default_index_url
     from offnet.indexer.store import index_url
+    from offnet.serving import http_server
 
     follower = None
     if rpc:
@@ -73,7 +72,7 @@ def explorer(
         follower.start()
     click.echo(f"offnet explorer on http://{host}:{port}/ ({store.url}; {source}); Ctrl-C stops it")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        http_server(app, host, port, lifespan="on").run()
     finally:
         if follower is not None:
             follower.stop()

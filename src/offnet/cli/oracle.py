@@ -67,7 +67,10 @@ def run(config_file: Path, log_format: str, log_level: str) -> None:
             loop.add_signal_handler(sig, service.request_exit)
         await service.serve()
 
-    asyncio.run(main())
+    import uvloop  # libuv's event loop: less CPU per event than asyncio's own (bench measure 4)
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main())
 
 
 @oracle.command()

@@ -10,14 +10,15 @@ body 408 ``timeOut``, a wrong content type, an oversize or a malformed body 400 
 the reason. Storage busy: 503 with Retry-After. Nothing is recorded for a refused request, and a
 repeated eventId from the same peer is acknowledged again (204) and stored once.
 
-The HTTP server itself (`GuardedH11`) closes a connection whose request head does not arrive in
-time, so half-sent requests cannot pile up; the concurrency limit answers 503 beyond it.
+The HTTP server (`offnet.serving`) closes a connection whose request head does not arrive in time or
+grows past its cap, so half-sent requests cannot pile up; its concurrency limit answers 503 beyond it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -25,7 +26,6 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from offnet import __version__
 from offnet.exceptions import SonataRefusal
@@ -37,13 +37,12 @@ from offnet.sonata.auth import BearerVerifier, TokenIssuer, notification_scope, 
 from offnet.sonata.errors import refusal_response
 from offnet.sonata.models import ANY_MEDIA_TYPE_EVENTS, SONATA_APIS, SonataApi, parse_notification
 
+log = logging.getLogger("offnet.oracle.listener")
 MAX_BODY_BYTES = 64 * 1024
 MAX_ID = ID  # the longest event, resource or item id stored
 BODY_TIMEOUT = 10.0  # seconds to receive a whole body once its head arrived
-HEADER_TIMEOUT = 10.0  # seconds for a request head to arrive (on a new or a kept-alive connection)
 STORE_TIMEOUT = 5.0  # seconds an event may wait for its group commit before the peer is told to retry
 RETRY_AFTER = "5"
-CONCURRENT_CONNECTIONS = 1024  # beyond this the listener answers 503
 SIGNED_QUOTE_SCOPE = "offnetSignedQuotes"  # static peer-oracle tokens carry every scope
 OPERATIONS_SCOPE = "offnetOperations"
 
@@ -62,54 +61,26 @@ def _refused(status: int, code: str, message: str, headers: dict[str, str] | Non
     return refusal_response(SonataRefusal(status, code, message), headers)
 
 
-class GuardedH11(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol with a deadline for each request head: a connection that opens and
-    trickles (or sends nothing) is closed after HEADER_TIMEOUT seconds instead of held forever."""
+class ListenerApp(FastAPI):
+    """The FastAPI application of the listener, with one short way in: a POST to a notification path
+    goes straight to its handler, skipping the router and the middleware stack (most of the CPU a
+    notification would otherwise cost). The routes stay registered, so the OpenAPI document is the
+    same; any other request, or a path that is not exactly a notification path, takes the usual way."""
 
-    header_timeout = HEADER_TIMEOUT
+    notifications: dict[str, Callable[[Request], Awaitable[Response]]]
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
-            self._arm()  # the next request head on this kept-alive connection has its own deadline
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        timer = getattr(self, "_head_timer", None)
-        if timer is not None:
-            timer.cancel()
-        super().connection_lost(exc)
-
-    def _arm(self) -> None:
-        timer = getattr(self, "_head_timer", None)
-        if timer is not None:
-            timer.cancel()
-        self._armed_cycle = self.cycle
-        self._head_timer = self.loop.call_later(self.header_timeout, self._expire)
-
-    def _expire(self) -> None:
-        if self.cycle is self._armed_cycle and not self.transport.is_closing():
-            self.transport.close()  # no new request head since the deadline was set
-
-
-def http_server(app: FastAPI, host: str, port: int):
-    """The uvicorn server of one of the oracle's applications (head deadline, concurrency limit)."""
-    import uvicorn
-
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        http=GuardedH11,
-        log_level="warning",
-        lifespan="off",
-        limit_concurrency=CONCURRENT_CONNECTIONS,
-        timeout_keep_alive=5,
-    )
-    return uvicorn.Server(config)
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[override]
+        if scope["type"] == "http" and scope["method"] == "POST":
+            handler = self.notifications.get(scope["path"])
+            if handler is not None:
+                try:
+                    response = await handler(Request(scope, receive))
+                except Exception:  # what the server error middleware would do, in MEF's error shape
+                    log.exception("notification to %s failed", scope["path"])
+                    response = _refused(500, "internalError", "the notification could not be handled")
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 # SignedQuotes(buyer member, rfq id) -> the signed quote JSON for that buyer, or None.
@@ -177,7 +148,7 @@ def create_listener_app(
     oracles) fetch the signed quotes `signed_quotes` holds for them. `operations`: serve /healthz and
     /metrics here too (False when they have an admin address of their own); `admin_token` protects them.
     """
-    app = FastAPI(
+    app = ListenerApp(
         title="offnet oracle listener",
         version=__version__,
         description="MEF LSO Sonata notification listener of an offnet oracle relay.",
@@ -276,11 +247,13 @@ def create_listener_app(
 
         return handle
 
+    app.notifications = {}
     for api in SONATA_APIS:
         for event_type, envelope in sorted(api.events.items()):
+            handler = app.notifications[api.listener_path(event_type)] = make_handler(api, event_type)
             app.add_api_route(
                 api.listener_path(event_type),
-                make_handler(api, event_type),
+                handler,
                 methods=["POST"],
                 status_code=204,
                 name=f"{api.notification}.{event_type}",

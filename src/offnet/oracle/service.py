@@ -30,7 +30,7 @@ from offnet.oracle.committer import Committer
 from offnet.oracle.config import OracleConfig
 from offnet.oracle.events import ChainClock, EventHandler
 from offnet.oracle.leader import Leader, leader_lock
-from offnet.oracle.listener import http_server, listener_apps
+from offnet.oracle.listener import listener_apps
 from offnet.oracle.orders import OrderBook
 from offnet.oracle.peers import SELF, PeerClients
 from offnet.oracle.redact import redact
@@ -39,6 +39,7 @@ from offnet.oracle.seller import SellerDesk
 from offnet.oracle.store import Store
 from offnet.oracle.supervisor import Duty, Supervisor
 from offnet.oracle.worker import Worker
+from offnet.serving import http_server
 
 log = logging.getLogger("offnet.oracle")
 COALESCE = 0.02  # seconds between woken passes of the events and submit duties

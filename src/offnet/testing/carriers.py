@@ -25,8 +25,8 @@ from offnet.chain.anvil import free_port
 from offnet.chain.connect import Chain, connect
 from offnet.oracle.config import OracleConfig
 from offnet.oracle.service import Oracle
+from offnet.serving import serve_in_thread
 from offnet.sonata.seller import create_seller_app
-from offnet.sonata.seller.server import serve_in_thread
 from offnet.testing.world import CREDITS
 
 OPERATOR = "*"

@@ -24,11 +24,11 @@ from sqlalchemy import create_engine, text
 from offnet.chain.anvil import free_port
 from offnet.chain.connect import Chain
 from offnet.oracle.store import Store, database_url
+from offnet.serving import serve_in_thread
 from offnet.sonata.client import SonataClient
 from offnet.sonata.examples import load_example
 from offnet.sonata.models import SONATA_APIS
 from offnet.sonata.seller import create_seller_app
-from offnet.sonata.seller.server import serve_in_thread
 from offnet.testing.carriers import chain_clock
 from offnet.testing.world import DAY, World, wait_until
 

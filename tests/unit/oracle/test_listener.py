@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from offnet.oracle.listener import MAX_BODY_BYTES, MAX_ID, Peer, create_listener_app
 from offnet.oracle.store import Store
+from offnet.serving import serve_in_thread
 from offnet.sonata.examples import load_example
-from offnet.sonata.seller.server import serve_in_thread
 
 QUOTE_PATH = "/mefApi/sonata/quoteNotification/v8/listener/quoteStateChangeEvent"
 ORDER_PATH = "/mefApi/sonata/productOrderingNotification/v10/listener/productOrderItemStateChangeEvent"
@@ -200,3 +200,24 @@ def test_listener__concurrent_posts_on_either_database__each_event_stored_once(d
         assert store.counts()["events_received"] == 150
     finally:
         store.close()
+
+
+class BrokenStore(Store):
+    """A store whose event writes fail unexpectedly (not a busy database: a fault)."""
+
+    def record_event(self, *args, **kwargs):
+        raise RuntimeError("disk controller on fire")
+
+
+def test_listener__an_unexpected_fault__is_a_mef_500_and_the_listener_keeps_serving(tmp_path):
+    store = BrokenStore(f"sqlite:///{tmp_path / 'oracle.db'}")
+    app = create_listener_app(store, [Peer("seller", "seller-token")])
+    with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=10) as http:
+        for event_id in ("EV-a", "EV-b"):
+            answer = http.post(QUOTE_PATH, json=quote_event(event_id), headers=GOOD)
+            assert answer.status_code == 500
+            assert answer.json()["code"] == "internalError"
+            assert "disk controller" not in answer.text  # the fault's details stay in the log
+        # Requests outside the notification paths take the application's usual way.
+        assert http.get(QUOTE_PATH, headers=GOOD).status_code == 405
+        assert QUOTE_PATH in http.get("/openapi.json").json()["paths"]

@@ -25,8 +25,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from offnet.serving import serve_in_thread
 from offnet.sonata.client import shared_ssl_context
-from offnet.sonata.seller import SimulatedClock, create_seller_app, serve_in_thread
+from offnet.sonata.seller import SimulatedClock, create_seller_app
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 from sonata_support import BUYER_TOKEN, DAY, START
 
+from offnet.serving import serve_in_thread
 from offnet.sonata.examples import load_example
-from offnet.sonata.seller import SimulatedClock, create_seller_app, serve_in_thread
+from offnet.sonata.seller import SimulatedClock, create_seller_app
 
 QUOTE = "/mefApi/sonata/quoteManagement/v8"
 ORDER = "/mefApi/sonata/productOrderingManagement/v10"

@@ -6,7 +6,6 @@ from offnet.sonata.seller.app import SellerAuth, create_seller_app, run_seller
 from offnet.sonata.seller.clock import Clock, SimulatedClock
 from offnet.sonata.seller.engine import SellerEngine
 from offnet.sonata.seller.profiles import PRESETS, BehaviourProfile, get_profile
-from offnet.sonata.seller.server import serve_in_thread
 
 __all__ = [
     "PRESETS",
@@ -19,5 +18,4 @@ __all__ = [
     "create_seller_app",
     "get_profile",
     "run_seller",
-    "serve_in_thread",
 ]

@@ -519,7 +519,7 @@ def run_seller(
     database: str | None = None,
 ) -> None:
     """Serve the reference seller until interrupted (what ``offnet sonata seller`` runs)."""
-    import uvicorn
+    from offnet.serving import http_server
 
     app = create_seller_app(
         profile,
@@ -532,4 +532,4 @@ def run_seller(
         tick_seconds=tick_seconds,
         database=database,
     )
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    http_server(app, host, port, log_level=log_level, lifespan="on").run()
