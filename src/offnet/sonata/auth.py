@@ -16,18 +16,19 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-from urllib.parse import parse_qs
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import parse_qs, urlencode
 
 from offnet.exceptions import AuthError
+
+if TYPE_CHECKING:
+    from offnet.sonata.transport import HttpPool
 
 
 class TokenSource(Protocol):
     """Where a client gets the bearer token for its next request."""
 
-    async def token(self, http: httpx.AsyncClient) -> str:
+    async def token(self, http: HttpPool) -> str:
         """A currently valid access token."""
         ...
 
@@ -42,7 +43,7 @@ class StaticToken:
 
     value: str
 
-    async def token(self, http: httpx.AsyncClient) -> str:
+    async def token(self, http: HttpPool) -> str:
         """The configured token."""
         return self.value
 
@@ -69,7 +70,7 @@ class ClientCredentials:
     _expires_at: float = field(default=0.0, init=False, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
-    async def token(self, http: httpx.AsyncClient) -> str:
+    async def token(self, http: HttpPool) -> str:
         """A cached token, or a fresh one from the token endpoint."""
         async with self._lock:
             if self._token is None or self.monotonic() >= self._expires_at:
@@ -82,28 +83,31 @@ class ClientCredentials:
         self._token = None
         return True
 
-    async def _fetch(self, http: httpx.AsyncClient) -> None:
+    async def _fetch(self, http: HttpPool) -> None:
         form = {"grant_type": "client_credentials"}
         if self.scope:
             form["scope"] = self.scope
+        basic = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        headers = [
+            ("Accept", "application/json"),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Authorization", f"Basic {basic}"),
+        ]
         try:
-            response = await http.post(
-                self.token_url,
-                data=form,
-                auth=(self.client_id, self.client_secret),
-                headers={"Accept": "application/json"},
+            response = await http.request(
+                "POST", self.token_url, headers=headers, body=urlencode(form).encode(), max_bytes=64 * 1024
             )
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # unreachable, too slow, malformed or oversized: no token
             raise AuthError(f"token endpoint {self.token_url} unreachable: {exc}") from exc
         try:
             body = response.json()
         except ValueError:
             body = {}
-        if response.status_code != 200:
-            reason = body.get("error_description") or body.get("error") or response.reason_phrase
-            raise AuthError(
-                f"token endpoint refused client {self.client_id!r}: {response.status_code} {reason}"
-            )
+        if not isinstance(body, dict):
+            body = {}
+        if response.status != 200:
+            reason = body.get("error_description") or body.get("error") or response.reason
+            raise AuthError(f"token endpoint refused client {self.client_id!r}: {response.status} {reason}")
         token, kind = body.get("access_token"), str(body.get("token_type", "")).lower()
         if not isinstance(token, str) or not token or kind != "bearer":
             raise AuthError(f"token endpoint {self.token_url} returned no bearer access_token")

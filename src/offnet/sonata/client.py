@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import ssl
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
@@ -47,7 +48,7 @@ from offnet.sonata.models import (
     TroubleTicketUpdate,
     validate,
 )
-from offnet.sonata.transport import PooledTransport
+from offnet.sonata.transport import Answer, AnswerTooLarge, HttpPool
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -81,7 +82,7 @@ class SonataClient:
         max_backoff: float = 5.0,
         buyer_id: str | None = None,
         seller_id: str | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: HttpPool | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         # A peer that trickles bytes or sends a huge document must not hold a worker: every call has
@@ -94,12 +95,11 @@ class SonataClient:
         self.max_backoff = max_backoff
         self.buyer_id = buyer_id
         self.seller_id = seller_id
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=timeout,
-            transport=transport or PooledTransport(shared_ssl_context()),
-            headers={"Accept": "application/json"},
-        )
+        self.timeout = timeout
+        # Every request names the buyer and the seller it is about when the client knows them.
+        self._ids = {k: v for k, v in (("buyerId", buyer_id), ("sellerId", seller_id)) if v}
+        self._ids_query = urlencode(self._ids)
+        self._http = transport or HttpPool(shared_ssl_context())
 
     async def __aenter__(self) -> SonataClient:
         return self
@@ -162,7 +162,7 @@ class SonataClient:
         except ValueError:
             found = None
         if not isinstance(found, list):
-            raise SonataError(response.status_code, "order list is not a JSON array", code=INVALID_ANSWER)
+            raise SonataError(response.status, "order list is not a JSON array", code=INVALID_ANSWER)
         return [
             str(entry["id"])
             for entry in found
@@ -269,11 +269,11 @@ class SonataClient:
         data = _json(response, "GET")
         if not isinstance(data, list):
             raise SonataError(
-                response.status_code,
+                response.status,
                 "unexpected answer: not a JSON array",
                 code=INVALID_ANSWER,
                 method="GET",
-                url=str(response.url),
+                url=response.url,
             )
         return [_answer(model, entry, response, "GET") for entry in data]
 
@@ -290,8 +290,8 @@ class SonataClient:
         path: str,
         body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        url = api.management_base + path
+    ) -> Answer:
+        url = self.base_url + api.management_base + path
         try:
             async with asyncio.timeout(self.deadline):
                 return await self._attempts(method, url, body, params)
@@ -302,27 +302,35 @@ class SonataClient:
 
     async def _attempts(
         self, method: str, url: str, body: dict[str, Any] | None, params: dict[str, str] | None
-    ) -> httpx.Response:
-        params = {
-            **(params or {}),
-            **{k: v for k, v in (("buyerId", self.buyer_id), ("sellerId", self.seller_id)) if v},
-        }
+    ) -> Answer:
+        query = urlencode({**params, **self._ids}) if params else self._ids_query
+        if query:
+            url += ("&" if "?" in url else "?") + query
+        content = None
+        headers = [("Accept", "application/json")]
+        if body is not None:
+            content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+            headers.append(("Content-Type", "application/json"))
         refreshed = False
         attempt = 0
         while True:
-            headers = {}
             try:
+                sent = headers
                 if self.auth is not None:
-                    headers["Authorization"] = f"Bearer {await self.auth.token(self._http)}"
-                response = await self._fetch(method, url, body, params, headers)
+                    sent = [*headers, ("Authorization", f"Bearer {await self.auth.token(self._http)}")]
+                response = await self._http.request(
+                    method, url, headers=sent, body=content, timeout=self.timeout, max_bytes=self.max_bytes
+                )
             except AuthError as exc:
                 raise SonataError(None, str(exc), code="invalidCredentials", method=method, url=url) from exc
+            except AnswerTooLarge as exc:
+                raise SonataError(exc.status, str(exc), method=method, url=url) from None
             except _RETRYABLE as exc:
                 if attempt >= self.retries:
                     raise SonataError(None, f"{type(exc).__name__}: {exc}", method=method, url=url) from exc
             else:
                 if (
-                    response.status_code == 401
+                    response.status == 401
                     and self.auth is not None
                     and not refreshed
                     and self.auth.invalidate()
@@ -330,49 +338,15 @@ class SonataClient:
                     # A token the seller no longer accepts: fetch a new one, once.
                     refreshed = True
                     continue
-                if response.status_code < 400:
+                if response.status < 400:
                     return response
-                if response.status_code < 500 or attempt >= self.retries:
+                if response.status < 500 or attempt >= self.retries:
                     raise _error(method, response)
             await asyncio.sleep(min(self.max_backoff, self.backoff * 2**attempt))
             attempt += 1
 
-    async def _fetch(
-        self, method: str, url: str, body: dict[str, Any] | None, params: dict, headers: dict
-    ) -> httpx.Response:
-        """One request, its answer read in full but never beyond `max_bytes` (decoded)."""
-        request = self._http.build_request(method, url, json=body, params=params or None, headers=headers)
-        streamed = await self._http.send(request, stream=True)
-        try:
-            declared = streamed.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.max_bytes:
-                raise SonataError(
-                    streamed.status_code, f"answer larger than {self.max_bytes} bytes", method=method, url=url
-                )
-            chunks, size = [], 0
-            async for chunk in streamed.aiter_bytes():
-                size += len(chunk)
-                if size > self.max_bytes:
-                    raise SonataError(
-                        streamed.status_code,
-                        f"answer larger than {self.max_bytes} bytes",
-                        method=method,
-                        url=url,
-                    )
-                chunks.append(chunk)
-        finally:
-            await streamed.aclose()
-        headers_out = [
-            (k, v)
-            for k, v in streamed.headers.raw
-            if k.lower() not in (b"content-encoding", b"content-length", b"transfer-encoding")
-        ]
-        return httpx.Response(
-            streamed.status_code, headers=headers_out, content=b"".join(chunks), request=request
-        )
 
-
-def _error(method: str, response: httpx.Response) -> SonataError:
+def _error(method: str, response: Answer) -> SonataError:
     try:
         body = response.json()
     except ValueError:
@@ -381,31 +355,27 @@ def _error(method: str, response: httpx.Response) -> SonataError:
     entries = body if isinstance(body, list) else [body]
     code = next((e.get("code") for e in entries if isinstance(e, dict) and e.get("code")), None)
     message = "; ".join(r for r in read_errors(body, with_code=False) if r) if body is not None else ""
-    message = message or response.reason_phrase
-    return SonataError(
-        response.status_code, message, code=code, method=method, url=str(response.url), reasons=reasons
-    )
+    message = message or response.reason
+    return SonataError(response.status, message, code=code, method=method, url=response.url, reasons=reasons)
 
 
-def _json(response: httpx.Response, method: str) -> Any:
+def _json(response: Answer, method: str) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise SonataError(
-            response.status_code, "answer is not JSON", method=method, url=str(response.url)
-        ) from None
+        raise SonataError(response.status, "answer is not JSON", method=method, url=response.url) from None
 
 
-def _answer(model: type[M], data: Any, response: httpx.Response, method: str) -> M:
+def _answer(model: type[M], data: Any, response: Answer, method: str) -> M:
     try:
         return validate(model, data)
     except ValueError as exc:
         raise SonataError(
-            response.status_code,
+            response.status,
             f"unexpected answer: {exc}",
             code=INVALID_ANSWER,
             method=method,
-            url=str(response.url),
+            url=response.url,
         ) from None
 
 

@@ -1,134 +1,461 @@
-"""The HTTP transport of the Sonata clients: httpx's interface over aiohttp's pooled connections.
+"""The HTTP/1.1 client of the Sonata clients: keep-alive connections on asyncio, answers parsed by
+httptools (llhttp, the C parser Node.js uses).
 
-httpx stays the interface (requests, responses, auth, tests' transports), but its default transport
-(httpcore over anyio) costs about 0.6 ms of CPU per request on loopback; aiohttp's keep-alive pool
-and C parser do the same exchange for about a tenth of that. Behaviour is httpx's: redirects are
-never followed (the client decides, and it refuses them), bodies stream (the caller enforces its
-size cap and stops reading), compressed bodies are handed over undecoded (httpx decodes them), no
-cookie jar and no proxy from the environment here, TLS verified with the shared default context,
-and each failure is the httpx exception the client already retries or reports: a connection not
-made (`ConnectError`, `ConnectTimeout`), an answer not arriving (`ReadTimeout`), a connection lost or
-a malformed answer (`ReadError`, `RemoteProtocolError`).
+A relaying oracle fetches one Sonata document per event; general-purpose clients (httpx, aiohttp)
+spend most of a loopback exchange's CPU in their own layers. This one does only what a Sonata client
+needs, and bounds everything a hostile peer controls:
+
+- one request at a time per connection, kept alive and reused (per scheme, host and port, at most
+  `limit` open; idle ones close after `keepalive` seconds); a connection is reused only after its
+  answer was read to the end and the peer allows it;
+- redirects are never followed (the client decides, and it refuses them); no cookies; no proxy;
+- TLS verified with the given context (its host name checked);
+- the answer's head capped (`max_head` bytes) and its body capped (`max_bytes`, decoded: gzip and
+  deflate are decoded under the same cap, so a compressed bomb is cut off too); an answer over its cap
+  is `AnswerTooLarge` and its connection is closed, never reused half-read;
+- time: `timeout` seconds to get a connection (a free slot, then TCP and TLS) and at most `timeout`
+  seconds of silence while the answer is awaited;
+- each failure is the httpx exception the clients already retry or report: a connection not made
+  (`ConnectError`, `ConnectTimeout`, `PoolTimeout`), an answer not arriving (`ReadTimeout`), a
+  connection lost (`ReadError`) or a malformed answer (`RemoteProtocolError`). A kept-alive connection
+  the peer closed while idle is replaced once, silently, for requests safe to repeat.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
-from collections.abc import AsyncIterator
+import zlib
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
-import aiohttp
+import httptools
 import httpx
-from yarl import URL
 
-CHUNK = 64 * 1024
-# aiohttp adds these unless told not to; httpx's request already carries the ones it wants.
-_OWN_HEADERS = frozenset({"User-Agent", "Accept-Encoding", "Accept", "Content-Type"})
+from offnet import __version__
+
+USER_AGENT = f"offnet/{__version__}"
+MAX_HEAD = 64 * 1024  # bytes of status line and headers an answer may have
+_IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "OPTIONS"})
+_ILLEGAL = frozenset("\r\n\x00")
 
 
-class PooledTransport(httpx.AsyncBaseTransport):
-    """Keep-alive HTTP/1.1 connections (per host and port, at most `limit` open) for one client."""
+class AnswerTooLarge(Exception):
+    """An answer's body (decoded) is over the caller's cap; nothing of it is returned."""
 
-    def __init__(self, ssl_context: ssl.SSLContext, *, limit: int = 100, keepalive: float = 5.0):
+    def __init__(self, status: int, limit: int):
+        super().__init__(f"answer larger than {limit} bytes")
+        self.status = status
+        self.limit = limit
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A whole HTTP answer: header names lower-case (repeated ones joined by ", "), body decoded."""
+
+    status: int
+    reason: str
+    headers: dict[str, str]
+    body: bytes
+    url: str
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True, slots=True)
+class _Origin:
+    key: tuple[str, str]
+    host: str  # to connect to
+    port: int
+    tls: bool
+    host_header: str
+
+
+class HttpPool:
+    """Keep-alive HTTP/1.1 connections of one client (one pool per event loop it is used in)."""
+
+    def __init__(
+        self,
+        ssl_context: ssl.SSLContext,
+        *,
+        limit: int = 100,
+        keepalive: float = 5.0,
+        max_head: int = MAX_HEAD,
+    ):
         self._ssl = ssl_context
         self._limit = limit
         self._keepalive = keepalive
-        self._session: aiohttp.ClientSession | None = None
+        self._max_head = max_head
+        self._origins: dict[tuple[str, str], _Origin] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._idle: dict[tuple[str, str], deque[_Connection]] = {}
+        self._open: dict[tuple[str, str], int] = {}
+        self._waiting: dict[tuple[str, str], deque[asyncio.Future]] = {}
+        self._closed = False
 
-    def _current(self) -> aiohttp.ClientSession:
-        """The session of the running event loop (a pool cannot outlive the loop it was made in)."""
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: list[tuple[str, str]] | tuple = (),
+        body: bytes | None = None,
+        timeout: float = 10.0,
+        max_bytes: int = 1 << 20,
+    ) -> Answer:
+        """Send one request and read its whole answer (any status: the caller decides)."""
+        if method == "HEAD":
+            raise ValueError("HEAD is not supported (its answer has no body to read)")
+        origin, target = self._split(url)
+        head = _head(method, target, origin.host_header, headers, body)
+        self._bind()
+        for fresh_only in (False, True):
+            connection = await self._acquire(origin, timeout, fresh_only)
+            try:
+                answer = await connection.exchange(head, body, timeout, max_bytes)
+            except _StaleConnection as stale:
+                self._release(origin, connection, reuse=False)
+                if method in _IDEMPOTENT and not fresh_only:
+                    continue  # the peer closed it while idle: once more, on a new connection
+                raise httpx.ReadError(f"connection closed before the answer: {stale}") from None
+            except BaseException:
+                self._release(origin, connection, reuse=False)
+                raise
+            self._release(origin, connection, reuse=connection.reusable)
+            return Answer(*answer, url)
+        raise AssertionError("unreachable")
+
+    async def aclose(self) -> None:
+        """Close every idle connection; the ones in use close when their answer is read."""
+        self._closed = True
+        for key, idle in self._idle.items():
+            while idle:
+                self._discard(key, idle.popleft())
+
+    # --- connections ------------------------------------------------------------------------------
+
+    def _bind(self) -> None:
+        """The pool of the running loop: connections cannot outlive the loop they were made in."""
         loop = asyncio.get_running_loop()
-        if self._session is None or self._session.closed or self._loop is not loop:
-            connector = aiohttp.TCPConnector(
-                limit=self._limit,
-                ssl=self._ssl,
-                keepalive_timeout=self._keepalive,
-                enable_cleanup_closed=False,
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                auto_decompress=False,
-                cookie_jar=aiohttp.DummyCookieJar(),
-                trust_env=False,
-                skip_auto_headers=_OWN_HEADERS,
-                timeout=aiohttp.ClientTimeout(total=None),
-            )
+        if self._loop is not loop:
             self._loop = loop
-        return self._session
+            self._idle, self._open, self._waiting = {}, {}, {}
+            self._closed = False
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        timeouts = request.extensions.get("timeout", {})
-        connect, read = timeouts.get("connect"), timeouts.get("read")
-        pool = timeouts.get("pool")
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=None if connect is None or pool is None else connect + pool,
-            sock_connect=connect,
-            sock_read=read,
-        )
-        body = await request.aread()
+    async def _acquire(self, origin: _Origin, timeout: float, fresh_only: bool) -> _Connection:
+        key = origin.key
+        idle = self._idle.setdefault(key, deque())
+        while idle and not fresh_only:
+            connection = idle.pop()  # the most recently used: the least likely to be closed by the peer
+            if connection.usable(self._loop.time(), self._keepalive):
+                return connection
+            self._discard(key, connection)
+        connecting = False
         try:
-            answer = await self._current().request(
-                request.method,
-                URL(str(request.url), encoded=True),
-                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
-                data=body or None,
-                allow_redirects=False,
-                timeout=timeout,
+            async with asyncio.timeout(timeout):
+                while self._open.get(key, 0) >= self._limit:
+                    if idle:  # an idle connection gives its slot to a new one
+                        self._discard(key, idle.popleft())
+                        break
+                    handed = await self._wait_turn(key)
+                    if handed is not None:
+                        if not fresh_only and handed.usable(self._loop.time(), self._keepalive):
+                            return handed
+                        self._discard(key, handed)
+                self._open[key] = self._open.get(key, 0) + 1
+                connecting = True
+                try:
+                    return await self._connect(origin)
+                except BaseException:
+                    self._open[key] -= 1
+                    self._wake(key)
+                    raise
+        except TimeoutError:
+            if connecting:
+                raise httpx.ConnectTimeout(
+                    f"no connection to {origin.host_header} within {timeout:g} s"
+                ) from None
+            raise httpx.PoolTimeout(
+                f"no free connection to {origin.host_header} within {timeout:g} s"
+            ) from None
+
+    async def _wait_turn(self, key: tuple[str, str]) -> _Connection | None:
+        """Wait until a connection is handed over (returned) or a slot is free (None)."""
+        waiter = self._loop.create_future()
+        self._waiting.setdefault(key, deque()).append(waiter)
+        try:
+            return await waiter
+        except BaseException:  # cancelled or timed out: what was handed to us goes to the next one
+            if waiter.done() and not waiter.cancelled():
+                handed = waiter.result()
+                if handed is not None:
+                    self._idle.setdefault(key, deque()).append(handed)
+                self._wake(key, handed)
+            elif waiter in self._waiting[key]:
+                self._waiting[key].remove(waiter)
+            raise
+
+    def _discard(self, key: tuple[str, str], connection: _Connection) -> None:
+        connection.close()
+        self._open[key] -= 1
+
+    async def _connect(self, origin: _Origin) -> _Connection:
+        try:
+            _, connection = await self._loop.create_connection(
+                lambda: _Connection(self._max_head),
+                origin.host,
+                origin.port,
+                ssl=self._ssl if origin.tls else None,
+                server_hostname=origin.host if origin.tls else None,
             )
-        except Exception as exc:
-            raise _as_httpx(exc, request, connecting=True) from exc
-        return httpx.Response(
-            answer.status,
-            headers=answer.raw_headers,
-            stream=_Body(answer, request),
-            extensions={
-                "http_version": f"HTTP/{answer.version.major}.{answer.version.minor}".encode(),
-                "reason_phrase": (answer.reason or "").encode("latin-1", "replace"),
-            },
+        except (OSError, ssl.SSLError) as exc:
+            raise httpx.ConnectError(f"{exc.__class__.__name__}: {exc}") from exc
+        return connection
+
+    def _release(self, origin: _Origin, connection: _Connection, *, reuse: bool) -> None:
+        key = origin.key
+        if self._loop is not asyncio.get_running_loop():
+            connection.close()  # made in another loop's pool
+            return
+        if not reuse or self._closed:
+            self._discard(key, connection)
+            self._wake(key)
+            return
+        if not self._wake(key, connection):
+            self._idle.setdefault(key, deque()).append(connection)
+
+    def _wake(self, key: tuple[str, str], connection: _Connection | None = None) -> bool:
+        """Hand `connection` (or, with None, a free slot) to the first waiter; False when none waits."""
+        waiters = self._waiting.get(key)
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                if connection is not None:
+                    idle = self._idle.get(key)
+                    if idle and connection in idle:
+                        idle.remove(connection)
+                waiter.set_result(connection)
+                return True
+        return False
+
+    # --- URLs -------------------------------------------------------------------------------------
+
+    def _split(self, url: str) -> tuple[_Origin, str]:
+        scheme, separator, rest = url.partition("://")
+        netloc, slash, tail = rest.partition("/")
+        if "?" in netloc and not slash:
+            netloc, _, query = netloc.partition("?")
+            tail, slash = "?" + query, "/"
+        target = ("/" + tail if slash else "/").split("#", 1)[0]
+        if any(c <= " " or c == "\x7f" for c in target):
+            raise httpx.InvalidURL(f"URL path holds a space or a control character: {url[:200]!r}")
+        origin = self._origins.get((scheme, netloc)) if separator else None
+        if origin is None:
+            origin = self._origins[(scheme, netloc)] = _origin(scheme.lower(), netloc, url)
+        return origin, target
+
+
+def _origin(scheme: str, netloc: str, url: str) -> _Origin:
+    if scheme not in ("http", "https"):
+        raise httpx.UnsupportedProtocol(f"only http and https URLs are fetched: {url[:200]!r}")
+    try:
+        parts = urlsplit(f"{scheme}://{netloc}")
+        port = parts.port
+    except ValueError as exc:
+        raise httpx.InvalidURL(f"{exc}: {url[:200]!r}") from None
+    if not parts.hostname or "@" in netloc:
+        raise httpx.InvalidURL(f"URL without a host, or with credentials in it: {url[:200]!r}")
+    tls = scheme == "https"
+    return _Origin((scheme, netloc), parts.hostname, port or (443 if tls else 80), tls, netloc)
+
+
+def _head(method: str, target: str, host: str, headers, body: bytes | None) -> bytes:
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", f"User-Agent: {USER_AGENT}"]
+    lines.append("Accept-Encoding: gzip, deflate")
+    for name, value in headers:
+        if _ILLEGAL.intersection(name) or _ILLEGAL.intersection(value) or not name:
+            raise httpx.LocalProtocolError(f"illegal header {name[:40]!r}")
+        lines.append(f"{name}: {value}")
+    if body is not None or method in ("POST", "PUT", "PATCH"):
+        lines.append(f"Content-Length: {len(body or b'')}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+class _StaleConnection(Exception):
+    """A reused connection that was closed before any byte of the answer arrived."""
+
+
+class _Connection(asyncio.Protocol):
+    """One HTTP/1.1 connection: `exchange()` sends a request and reads its answer."""
+
+    def __init__(self, max_head: int):
+        self._max_head = max_head
+        self._transport: asyncio.Transport | None = None
+        self._parser = httptools.HttpResponseParser(self)
+        self._answer: asyncio.Future | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._lost = False
+        self._used = 0
+        self._idle_since = 0.0
+        self._last_read = 0.0
+        self.reusable = False
+
+    # --- the caller's side -----------------------------------------------------------------------
+
+    def usable(self, now: float, keepalive: float) -> bool:
+        return not self._lost and not self._transport.is_closing() and now - self._idle_since < keepalive
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    async def exchange(self, head: bytes, body: bytes | None, timeout: float, max_bytes: int):
+        loop = asyncio.get_running_loop()
+        self._answer = loop.create_future()
+        self._max_bytes, self._received, self.reusable = max_bytes, False, False
+        self.on_message_begin()
+        reused = self._used > 0
+        self._used += 1
+        self._transport.write(head + body if body else head)
+        self._timeout, self._last_read = timeout, loop.time()
+        self._timer = loop.call_later(timeout, self._check_silence)
+        try:
+            answer = await self._answer
+        except _StaleConnection:
+            if reused:
+                raise
+            raise httpx.ReadError("connection closed before the answer") from None
+        finally:
+            self._timer.cancel()
+            self._answer = None
+        self.reusable = not self._lost and self._keep_alive
+        self._idle_since = loop.time()
+        return answer
+
+    def _check_silence(self) -> None:
+        """The read timeout: fail the exchange after `timeout` seconds without a byte."""
+        if self._answer is None or self._answer.done():
+            return
+        loop = asyncio.get_running_loop()
+        silent = loop.time() - self._last_read
+        if silent >= self._timeout:
+            self._fail(httpx.ReadTimeout(f"no answer for {self._timeout:g} s"))
+            self._lost = True
+            self.close()
+        else:
+            self._timer = loop.call_later(self._timeout - silent, self._check_silence)
+
+    def _fail(self, exc: BaseException) -> None:
+        if self._answer is not None and not self._answer.done():
+            self._answer.set_exception(exc)
+
+    # --- asyncio.Protocol ------------------------------------------------------------------------
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if self._answer is None or self._answer.done():
+            self._lost = True  # bytes nobody asked for: this connection is not trusted again
+            self.close()
+            return
+        self._received = True
+        self._last_read = asyncio.get_running_loop().time()
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            cause = exc.__context__ if isinstance(exc.__context__, Exception) else exc
+            if not isinstance(cause, (AnswerTooLarge, httpx.TransportError)):
+                cause = httpx.RemoteProtocolError(f"malformed answer: {exc}")
+            self._fail(cause)
+            self._lost = True
+            self.close()
+            return
+        if self._in_head:
+            self._unparsed += len(data)
+            if self._unparsed > self._max_head:
+                self._fail(httpx.RemoteProtocolError(f"answer head larger than {self._max_head} bytes"))
+                self._lost = True
+                self.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        if self._answer is None or self._answer.done():
+            return
+        if not self._received:
+            self._fail(_StaleConnection(str(exc or "closed by the peer")))
+        elif self._complete_at_close():
+            self._finish()
+        else:
+            self._fail(httpx.ReadError(f"connection closed mid-answer ({exc or 'by the peer'})"))
+
+    def _complete_at_close(self) -> bool:
+        """An answer whose body runs to the end of the connection (no length, not chunked) is whole."""
+        return (
+            not self._in_head
+            and "content-length" not in self._headers
+            and "chunked" not in self._headers.get("transfer-encoding", "").lower()
         )
 
-    async def aclose(self) -> None:
-        session, self._session = self._session, None
-        if session is not None and not session.closed and self._loop is asyncio.get_running_loop():
-            await session.close()
+    # --- httptools callbacks ---------------------------------------------------------------------
 
+    def on_message_begin(self) -> None:
+        if self._answer is None or self._answer.done():
+            self._lost = True  # a second answer to one request: this connection is not trusted again
+        self._status, self._reason, self._headers, self._chunks = 0, "", {}, []
+        self._size, self._head_bytes, self._unparsed = 0, 0, 0
+        self._in_head, self._decoder, self._keep_alive = True, None, False
 
-class _Body(httpx.AsyncByteStream):
-    """An answer's body as it arrives; closing it early closes the connection (never reused half-read)."""
+    def on_status(self, reason: bytes) -> None:
+        self._count(len(reason))
+        self._reason += reason.decode("latin-1")
 
-    def __init__(self, answer: aiohttp.ClientResponse, request: httpx.Request):
-        self._answer = answer
-        self._request = request
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4)
+        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        self._headers[key] = f"{self._headers[key]}, {text}" if key in self._headers else text
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._answer.content.iter_chunked(CHUNK):
-                yield chunk
-        except Exception as exc:
-            raise _as_httpx(exc, self._request, connecting=False) from exc
+    def _count(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > self._max_head:
+            raise httpx.RemoteProtocolError(f"answer head larger than {self._max_head} bytes")
 
-    async def aclose(self) -> None:
-        if self._answer.content.at_eof():
-            self._answer.release()  # read to the end: the connection goes back to the pool
-        else:
-            self._answer.close()
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._status = self._parser.get_status_code()
+        self._keep_alive = self._parser.should_keep_alive()
+        if self._status < 200:
+            return  # an interim answer (100 Continue, 103 Early Hints): the real one follows
+        declared = self._headers.get("content-length", "")
+        encoding = self._headers.get("content-encoding", "identity").strip().lower()
+        if declared.isdigit() and int(declared) > self._max_bytes and encoding == "identity":
+            raise AnswerTooLarge(self._status, self._max_bytes)
+        if encoding == "gzip":
+            self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._decoder = zlib.decompressobj()
+        elif encoding != "identity":
+            raise httpx.RemoteProtocolError(f"answer in an encoding not asked for: {encoding[:40]!r}")
 
+    def on_body(self, body: bytes) -> None:
+        if self._decoder is not None:
+            try:
+                body = self._decoder.decompress(body, self._max_bytes - self._size + 1)
+            except zlib.error as exc:
+                raise httpx.RemoteProtocolError(f"answer body does not decode: {exc}") from None
+        self._size += len(body)
+        if self._size > self._max_bytes:
+            raise AnswerTooLarge(self._status, self._max_bytes)
+        self._chunks.append(body)
 
-def _as_httpx(exc: Exception, request: httpx.Request, *, connecting: bool) -> Exception:
-    """The httpx exception of an aiohttp failure (anything else is returned as it is)."""
-    message = f"{exc.__class__.__name__}: {exc}"
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return httpx.ConnectTimeout(message, request=request)
-    if isinstance(exc, (aiohttp.SocketTimeoutError, aiohttp.ServerTimeoutError, TimeoutError)):
-        return httpx.ReadTimeout(message, request=request)
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return httpx.ConnectError(message, request=request)
-    if isinstance(
-        exc, (aiohttp.ClientResponseError, aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError)
-    ):
-        return httpx.RemoteProtocolError(message, request=request)
-    if isinstance(exc, (aiohttp.ClientError, OSError)):
-        return (httpx.ConnectError if connecting else httpx.ReadError)(message, request=request)
-    return exc
+    def on_message_complete(self) -> None:
+        if self._status >= 200:
+            self._finish()
+
+    def _finish(self) -> None:
+        if self._answer is not None and not self._answer.done():
+            self._answer.set_result((self._status, self._reason, self._headers, b"".join(self._chunks)))

@@ -6,8 +6,8 @@ from __future__ import annotations
 import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from sonata_support import BUYER_TOKEN, DAY, OAUTH_CLIENT, RunningSeller
 
@@ -21,24 +21,21 @@ from offnet.sonata.models import (
     QuoteState,
     TroubleTicketStatus,
 )
-from offnet.sonata.transport import PooledTransport
+from offnet.sonata.transport import Answer, HttpPool
 
 pytestmark = pytest.mark.anyio
 
 
-class CountingTransport(httpx.AsyncBaseTransport):
-    """The client's own HTTP transport, counting the requests that go out (method, path)."""
+class CountingTransport(HttpPool):
+    """The client's own HTTP pool, counting the requests that go out (method, path)."""
 
     def __init__(self) -> None:
-        self.inner = PooledTransport(shared_ssl_context())
+        super().__init__(shared_ssl_context())
         self.sent: list[tuple[str, str]] = []
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.sent.append((request.method, request.url.path))
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+    async def request(self, method: str, url: str, **options: Any) -> Answer:
+        self.sent.append((method, urlsplit(url).path))
+        return await super().request(method, url, **options)
 
 
 def client(seller: RunningSeller, auth: Any = BUYER_TOKEN, **options: Any) -> SonataClient:

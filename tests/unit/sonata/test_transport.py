@@ -1,7 +1,9 @@
-"""The Sonata clients' HTTP transport against a real TCP server that answers as scripted: connections
-kept alive and reused, redirects never followed, answers streamed under the client's size cap (a
-half-read connection never reused), compressed bodies decoded, TLS verified, and every network
-failure the httpx error the client retries (then reports as SonataError)."""
+"""The Sonata clients' HTTP pool against a real TCP server that answers as scripted: connections kept
+alive, reused and bounded, redirects never followed, answers read under the caller's size cap (a
+half-read connection never reused; compressed ones decoded under the same cap), answer heads capped,
+interim and close-delimited answers read, a stray answer never given to the next request, requests
+that could be smuggled refused before sending, TLS verified, and every network failure the httpx
+error the client retries (then reports as SonataError)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import pytest
 from offnet.chain.anvil import free_port
 from offnet.exceptions import SonataError
 from offnet.sonata.client import SonataClient, shared_ssl_context
-from offnet.sonata.transport import PooledTransport
+from offnet.sonata.transport import MAX_HEAD, AnswerTooLarge, HttpPool
 
 pytestmark = pytest.mark.anyio
 DOCUMENT = json.dumps({"id": "TT-1", "note": "x" * 2000}).encode()
@@ -76,6 +78,35 @@ class ScriptedServer:
                         writer.write(b"4000\r\n" + b"x" * 0x4000 + b"\r\n")
                         await writer.drain()
                     writer.write(b"0\r\n\r\n")
+                elif name == "declared-huge":  # a length over the cap, then nothing at all
+                    writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 10000000000\r\n\r\n")
+                elif name == "bomb":  # 5 KiB on the wire, 50 MB decoded
+                    writer.write(
+                        _answer("200 OK", gzip.compress(b"0" * 50_000_000), "content-encoding: gzip")
+                    )
+                elif name == "endless-header":
+                    writer.write(b"HTTP/1.1 200 OK\r\nx-filler: ")
+                    for _ in range(64):
+                        writer.write(b"y" * 4096)
+                        await writer.drain()
+                    await asyncio.sleep(3600)
+                elif name == "to-the-end":  # no length, not chunked: the body ends when the connection does
+                    writer.write(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n" + DOCUMENT)
+                    await writer.drain()
+                    break
+                elif name == "interim":
+                    writer.write(b"HTTP/1.1 103 Early Hints\r\nlink: </x>; rel=preload\r\n\r\n")
+                    writer.write(_answer("200 OK", DOCUMENT))
+                elif name == "twice":  # a second answer nobody asked for
+                    writer.write(_answer("200 OK", DOCUMENT) + _answer("200 OK", b'{"id": "STRAY"}'))
+                elif name == "then-close":  # answers, then closes the kept-alive connection while idle
+                    writer.write(_answer("200 OK", DOCUMENT))
+                    await writer.drain()
+                    await asyncio.sleep(0.05)
+                    break
+                elif name == "slow":
+                    await asyncio.sleep(0.1)
+                    writer.write(_answer("200 OK", DOCUMENT))
                 elif name == "gzipped":
                     writer.write(
                         _answer(
@@ -101,21 +132,34 @@ async def server() -> AsyncIterator[ScriptedServer]:
     await scripted.stop()
 
 
+def pool(**options) -> HttpPool:
+    return HttpPool(shared_ssl_context(), **options)
+
+
 async def test_keep_alive__many_requests_share_one_connection(server: ScriptedServer) -> None:
     url = await server.start()
-    async with httpx.AsyncClient(base_url=url, transport=PooledTransport(shared_ssl_context())) as http:
-        for i in range(50):
-            answer = await http.get(f"/a/TT-{i}")
-            assert (answer.status_code, answer.json()["id"]) == (200, "TT-1")
+    http = pool()
+    for i in range(50):
+        answer = await http.request("GET", f"{url}/a/TT-{i}")
+        assert (answer.status, answer.json()["id"]) == (200, "TT-1")
+    await http.aclose()
     assert len(server.requests) == 50
     assert server.connections == 1
 
 
+async def test_concurrent_requests__never_more_connections_than_the_limit(server: ScriptedServer) -> None:
+    url = await server.start()
+    http = pool(limit=3)
+    answers = await asyncio.gather(*(http.request("GET", f"{url}/a/slow") for _ in range(20)))
+    assert [a.status for a in answers] == [200] * 20
+    assert server.connections == 3
+    await http.aclose()
+
+
 async def test_redirect__is_handed_back_never_followed(server: ScriptedServer) -> None:
     url = await server.start()
-    async with httpx.AsyncClient(base_url=url, transport=PooledTransport(shared_ssl_context())) as http:
-        answer = await http.get("/a/moved")
-    assert (answer.status_code, answer.headers["location"]) == (302, "/elsewhere/TT-1")
+    answer = await pool().request("GET", f"{url}/a/moved")
+    assert (answer.status, answer.headers["location"]) == (302, "/elsewhere/TT-1")
     assert server.requests == ["/a/moved"]  # the Location was never fetched
 
 
@@ -131,11 +175,72 @@ async def test_oversize_answer__cut_off_at_the_cap_and_its_connection_not_reused
     assert server.connections == 2
 
 
-async def test_compressed_answer__is_decoded(server: ScriptedServer) -> None:
+async def test_declared_oversize_answer__refused_without_reading_it(server: ScriptedServer) -> None:
     url = await server.start()
-    async with httpx.AsyncClient(base_url=url, transport=PooledTransport(shared_ssl_context())) as http:
-        answer = await http.get("/a/gzipped")
-    assert answer.json()["id"] == "TT-1"
+    with pytest.raises(AnswerTooLarge, match="answer larger than 1000 bytes"):
+        await pool().request("GET", f"{url}/a/declared-huge", max_bytes=1000)
+
+
+async def test_compressed_answer__is_decoded_and_a_compressed_bomb_cut_off_at_the_cap(
+    server: ScriptedServer,
+) -> None:
+    url = await server.start()
+    http = pool()
+    assert (await http.request("GET", f"{url}/a/gzipped")).json()["id"] == "TT-1"
+    with pytest.raises(AnswerTooLarge, match="answer larger than 1048576 bytes"):
+        await http.request("GET", f"{url}/a/bomb", max_bytes=1 << 20)
+
+
+async def test_endless_answer_head__is_a_protocol_error_at_its_cap(server: ScriptedServer) -> None:
+    url = await server.start()
+    with pytest.raises(httpx.RemoteProtocolError, match=f"answer head larger than {MAX_HEAD} bytes"):
+        await pool().request("GET", f"{url}/a/endless-header", timeout=30)
+
+
+async def test_interim_and_close_delimited_answers__are_read_whole(server: ScriptedServer) -> None:
+    url = await server.start()
+    http = pool()
+    interim = await http.request("GET", f"{url}/a/interim")
+    assert (interim.status, interim.json()["id"]) == (200, "TT-1")
+    to_the_end = await http.request("GET", f"{url}/a/to-the-end")
+    assert (to_the_end.status, to_the_end.body) == (200, DOCUMENT)
+
+
+async def test_a_stray_second_answer__never_answers_the_next_request(server: ScriptedServer) -> None:
+    url = await server.start()
+    http = pool()
+    assert (await http.request("GET", f"{url}/a/twice")).json()["id"] == "TT-1"
+    assert (await http.request("GET", f"{url}/a/TT-1")).json()["id"] == "TT-1"
+    assert server.connections == 2  # the connection that carried the stray answer was dropped
+
+
+async def test_a_kept_alive_connection_the_peer_closed__is_replaced_for_a_get(server: ScriptedServer) -> None:
+    url = await server.start()
+    http = pool()
+    assert (await http.request("GET", f"{url}/a/then-close")).status == 200
+    await asyncio.sleep(0.2)  # the peer has closed it by now
+    assert (await http.request("GET", f"{url}/a/TT-1")).status == 200
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    "url, headers, error",
+    [
+        ("{url}/a/TT-1 HTTP/1.1\r\nX-Smuggled: 1", (), httpx.InvalidURL),
+        ("{url}/a/TT 1", (), httpx.InvalidURL),
+        ("{url}/a/TT-1", [("Authorization", "Bearer t\r\nX-Smuggled: 1")], httpx.LocalProtocolError),
+        ("ftp://127.0.0.1/a/TT-1", (), httpx.UnsupportedProtocol),
+        ("http://user:pw@127.0.0.1/a", (), httpx.InvalidURL),
+    ],
+    ids=["CRLF in the path", "space in the path", "CRLF in a header", "not http", "credentials in the URL"],
+)
+async def test_requests_that_could_be_smuggled__are_refused_before_sending(
+    server: ScriptedServer, url: str, headers, error
+) -> None:
+    base = await server.start()
+    with pytest.raises(error):
+        await pool().request("GET", url.format(url=base), headers=headers)
+    assert server.requests == []
 
 
 async def test_silent_peer__read_timeout_retried_then_reported(server: ScriptedServer) -> None:
@@ -189,8 +294,7 @@ async def test_tls__an_untrusted_certificate_is_refused_a_trusted_one_served(
             await sonata.get_trouble_ticket("TT-1")
     assert server.requests == []
     trusting = ssl.create_default_context(cafile=str(cert))
-    async with httpx.AsyncClient(base_url=url, transport=PooledTransport(trusting)) as http:
-        assert (await http.get("/a/TT-1")).json()["id"] == "TT-1"
+    assert (await HttpPool(trusting).request("GET", f"{url}/a/TT-1")).json()["id"] == "TT-1"
     assert server.requests == ["/a/TT-1"]
 
 
