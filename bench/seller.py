@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-import uvicorn
-
 from offnet.chain.connect import connect
+from offnet.serving import http_server
 from offnet.sonata.seller import create_seller_app
 from offnet.testing.carriers import chain_clock
 
@@ -31,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         tokens=dict(t.split("=", 1) for t in args.token),
         tick_seconds=0.05,
     )
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    http_server(app, "127.0.0.1", args.port, lifespan="on").run()
     return 0
 
 

@@ -120,6 +120,7 @@ def http_server(app: Any, host: str, port: int, *, log_level: str = "warning", l
         loop="uvloop",
         proxy_headers=False,  # clients connect directly: no address is taken from a header
         log_level=log_level,
+        access_log=False,  # no line per request (a notification path per event)
         lifespan=lifespan,
         limit_concurrency=CONCURRENT_CONNECTIONS,
         timeout_keep_alive=KEEP_ALIVE,
