@@ -181,6 +181,8 @@ class FailureReason(IntEnum):
 
 
 NO_METRICS = PeriodMetrics(0, 0, 0, 0, 0)
+# Each metric's name and width, read once from its field type (a report checks them as it is built).
+_METRIC_BITS = tuple((f.name, int(f.metadata["abi"][4:])) for f in fields(PeriodMetrics))
 
 
 @dataclass(frozen=True)
@@ -207,8 +209,8 @@ class SlaReport(AbiStruct):
             raise InvalidInput(f"report kind {self.kind!r} is not a known kind") from None
         for name, bits in (("key", 256), ("value0", 64), ("value1", 64)):
             _check_uint(name, getattr(self, name), bits)
-        for f in fields(PeriodMetrics):
-            _check_uint(f"metrics.{f.name}", getattr(self.metrics, f.name), int(f.metadata["abi"][4:]))
+        for name, bits in _METRIC_BITS:
+            _check_uint(f"metrics.{name}", getattr(self.metrics, name), bits)
 
     @classmethod
     def from_tuple(cls, values: Iterable[Any] | Mapping[str, Any]) -> SlaReport:
@@ -261,8 +263,14 @@ REPORT_ABI = abi_type(SlaReport)
 
 
 def report_id(order_id: bytes, kind: int, key: int) -> bytes:
-    """The id of the fact about (`order_id`, `kind`, `key`), as ReportKinds.idOf computes it."""
-    return keccak(encode(["bytes32", "uint8", "uint256"], [bytes(order_id), int(kind), key]))
+    """The id of the fact about (`order_id`, `kind`, `key`), as ReportKinds.idOf computes it:
+    keccak256(abi.encode(orderId, kind, key)), three static words."""
+    order_id = bytes(order_id)
+    if len(order_id) != 32:
+        raise InvalidInput("report orderId must be 32 bytes")
+    _check_uint("kind", int(kind), 8)
+    _check_uint("key", key, 256)
+    return keccak_256(order_id + _words(int(kind), key)).digest()
 
 
 def _words(*values: int) -> bytes:

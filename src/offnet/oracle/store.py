@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -42,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import Select
 
 from offnet.exceptions import InvalidInput
 
@@ -210,6 +212,36 @@ _MARK_SUBMITTED = (
 )
 
 
+@lru_cache(maxsize=4)
+def _due_events_query(per_peer: bool, skip: bool) -> Select:
+    """The worker's claim (see Store.due_events), built once per shape: the worker claims many times a
+    second with hundreds of events in flight, and building the statement anew (its `skip` list a
+    literal each) cost more than running it. Parameters: now, limit, per_peer, skip."""
+    rank = func.row_number().over(partition_by=events.c.peer, order_by=events.c.id).label("rank")
+    due = select(events.c.id, rank).where(
+        events.c.status == "received", events.c.next_attempt_at <= bindparam("now")
+    )
+    if skip:
+        due = due.where(events.c.id.not_in(bindparam("skip", expanding=True)))
+    ranked = due.subquery()
+    if per_peer:
+        fair = ranked.c.rank <= bindparam("per_peer")
+    else:  # rank <= max(1, limit // peers), the peers counted in the same statement
+        peers = (
+            select(func.count(func.distinct(events.c.peer)))
+            .where(events.c.status == "received")
+            .scalar_subquery()
+        )
+        fair = or_(ranked.c.rank == 1, ranked.c.rank * peers <= bindparam("limit"))
+    return (
+        select(events)
+        .join(ranked, ranked.c.id == events.c.id)
+        .where(fair)
+        .order_by(events.c.id)
+        .limit(bindparam("limit"))
+    )
+
+
 @dataclass(frozen=True)
 class StoredEvent:
     """An event row, as the worker handles it."""
@@ -355,29 +387,14 @@ class Store:
         event rows already being handled.
         """
         now = int(time.time()) if now is None else now
-        rank = func.row_number().over(partition_by=events.c.peer, order_by=events.c.id).label("rank")
-        due = select(events.c.id, rank).where(events.c.status == "received", events.c.next_attempt_at <= now)
-        if skip:
-            due = due.where(events.c.id.not_in(list(skip)))
-        ranked = due.subquery()
+        params: dict[str, Any] = {"now": now, "limit": limit}
         if per_peer:
-            fair = ranked.c.rank <= per_peer
-        else:  # rank <= max(1, limit // peers), the peers counted in the same statement
-            peers = (
-                select(func.count(func.distinct(events.c.peer)))
-                .where(events.c.status == "received")
-                .scalar_subquery()
-            )
-            fair = or_(ranked.c.rank == 1, ranked.c.rank * peers <= limit)
-        query = (
-            select(events)
-            .join(ranked, ranked.c.id == events.c.id)
-            .where(fair)
-            .order_by(events.c.id)
-            .limit(limit)
-        )
+            params["per_peer"] = per_peer
+        if skip:
+            params["skip"] = list(skip)
+        query = _due_events_query(bool(per_peer), bool(skip))
         with self.engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
+            rows = conn.execute(query, params).mappings().all()
         return [
             StoredEvent(
                 r["id"],

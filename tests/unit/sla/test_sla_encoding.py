@@ -46,8 +46,11 @@ def reference_tree_root(leaves: list[bytes]) -> bytes:
 
 @settings(max_examples=300, deadline=None)
 @given(reports, members)
-def test_report_encoding__equals_eth_abi_in_hash_and_leaf(report, member):
+def test_report_encoding__equals_eth_abi_in_id_hash_and_leaf(report, member):
     assert report.abi_encoded() == encode([REPORT_ABI], [report.to_tuple()])
+    assert report.report_id == keccak(
+        encode(["bytes32", "uint8", "uint256"], [report.order_id, int(report.kind), report.key])
+    )
     assert report.content_hash == keccak(encode([REPORT_ABI], [report.to_tuple()]))
     expected_leaf = keccak(encode(["address", REPORT_ABI], [to_checksum_address(member), report.to_tuple()]))
     assert report.leaf(member) == expected_leaf
