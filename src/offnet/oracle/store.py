@@ -193,8 +193,13 @@ chain_cursors = Table(  # the next block to read, per chain watcher
 )
 
 
-# Built once (the worker finishes every event with it), not once per event.
-_EVENT_DONE = update(events).where(events.c.id == bindparam("row")).values(status="done", last_error=None)
+# Built once (the worker finishes every event with it), the rows an expanding parameter: one statement
+# for a whole group commit of finished events.
+_EVENTS_DONE = (
+    update(events)
+    .where(events.c.id.in_(bindparam("rows", expanding=True)))
+    .values(status="done", last_error=None)
+)
 
 # One statement for a whole batch (executemany), not one built per report.
 _MARK_SUBMITTED = (
@@ -335,12 +340,23 @@ class Store:
 
         Told by the row RETURNING its key, not by the row count: PostgreSQL reports no count for an
         insert that returns rows (SQLAlchemy asks for the generated key), SQLite does."""
+        return conn.execute(self._insert_ignore_statement(table), checked(table, values)).first() is not None
+
+    def _insert_ignore_many(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> set[Any]:
+        """Insert each of `rows` unless its unique key exists (rows checked by the caller); returns the
+        keys inserted. One executemany: SQLAlchemy sends the rows as multi-row INSERTs, a round trip
+        for hundreds of rows instead of one each."""
+        if not rows:
+            return set()
+        return set(conn.execute(self._insert_ignore_statement(table), rows).scalars())
+
+    def _insert_ignore_statement(self, table: Table) -> Any:
         statement = self._insert_ignore_statements.get(table.name)
         if statement is None:  # built once per table: the values go as parameters
             dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
             statement = dialect_insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
             self._insert_ignore_statements[table.name] = statement
-        return conn.execute(statement, checked(table, values)).first() is not None
+        return statement
 
     # --- events -------------------------------------------------------------------------------------
 
@@ -415,9 +431,23 @@ class Store:
         self, event_row: int, reports: list[dict], source_peer: str = "self", conn: Connection | None = None
     ) -> int:
         """Mark an event done and queue its reports, atomically; returns how many were new."""
+        return self.finish_events([(event_row, reports, source_peer)], conn=conn)[0]
+
+    def finish_events(
+        self, finished: Sequence[tuple[int, list[dict], str]], conn: Connection | None = None
+    ) -> list[int]:
+        """Mark events done and queue their reports, atomically, in two statements however many
+        events: `finished` holds (event row, its reports, the peer it came from). Returns how many
+        reports of each event were new."""
         with self._tx(conn) as c:
-            added = self._queue(c, reports, event_row, source_peer)
-            c.execute(_EVENT_DONE, {"row": event_row})
+            new = self._queue(
+                c, [(report, row, peer) for row, reports, peer in finished for report in reports]
+            )
+            c.execute(_EVENTS_DONE, {"rows": [row for row, _, _ in finished]})
+        added, position = [], 0
+        for _, reports, _ in finished:
+            added.append(sum(new[position : position + len(reports)]))
+            position += len(reports)
         return added
 
     def retry_event(
@@ -504,35 +534,45 @@ class Store:
 
     # --- outbox -------------------------------------------------------------------------------------
 
-    def _queue(
-        self, conn: Connection, reports: list[dict], source_event: int | None, source_peer: str
-    ) -> int:
-        added = 0
+    def _queue(self, conn: Connection, entries: list[tuple[dict, int | None, str]]) -> list[bool]:
+        """Queue reports, each given with the event row and the peer it came from; True for each one
+        that was new. The same fact again (one report id) is one report: its first entry is kept,
+        here as in the outbox."""
         now = int(time.time())
-        for report in reports:
-            added += self._insert_ignore(  # the same fact again: one report id, one effect
-                conn,
-                outbox,
-                {
-                    "report_id": report["reportId"],
-                    "order_id": report["orderId"],
-                    "kind": report["kind"],
-                    "payload": json.dumps(report, sort_keys=True),
-                    "source_event": source_event,
-                    "source_peer": source_peer,
-                    "status": "pending",
-                    "attempts": 0,
-                    "created_at": now,
-                },
+        first: dict[str, int] = {}
+        rows = []
+        for index, (report, source_event, source_peer) in enumerate(entries):
+            if report["reportId"] in first:
+                continue
+            first[report["reportId"]] = index
+            rows.append(
+                checked(
+                    outbox,
+                    {
+                        "report_id": report["reportId"],
+                        "order_id": report["orderId"],
+                        "kind": report["kind"],
+                        "payload": json.dumps(report, sort_keys=True),
+                        "source_event": source_event,
+                        "source_peer": source_peer,
+                        "status": "pending",
+                        "attempts": 0,
+                        "created_at": now,
+                    },
+                )
             )
-        return added
+        inserted = self._insert_ignore_many(conn, outbox, rows)
+        return [
+            first[report["reportId"]] == index and report["reportId"] in inserted
+            for index, (report, _, _) in enumerate(entries)
+        ]
 
     def queue_reports(
         self, reports: list[dict], source_peer: str = "self", conn: Connection | None = None
     ) -> int:
         """Queue reports that come from no event (e.g. periodic in-life reports)."""
         with self._tx(conn) as c:
-            return self._queue(c, reports, None, source_peer)
+            return sum(self._queue(c, [(report, None, source_peer) for report in reports]))
 
     def pending_reports(self, limit: int) -> list[dict]:
         """Pending reports in arrival order, shared fairly between the peers they came from."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import sqlalchemy
 
 from offnet.exceptions import InvalidInput
 from offnet.market.codec import report_to_json
@@ -213,3 +214,66 @@ def test_group_commit__many_units_share_transactions__a_bad_unit_fails_alone(sto
         committer.close()
     assert mixed[0] is True and mixed[2] is True and isinstance(mixed[1], InvalidInput)
     assert store.counts()["events_received"] == 302
+
+
+def test_finish_events__per_event_counts__the_first_entry_of_a_fact_wins(store):
+    for i in range(3):
+        store.record_event("seller", "troubleTicket", envelope(f"EV-{i}", f"TT-{i}"), None)
+    first, second, third = (e.id for e in store.due_events(10))
+    added = store.finish_events([(first, reports(1, 2), "a"), (second, reports(2, 3), "b"), (third, [], "a")])
+    assert added == [2, 1, 0]
+    assert store.due_events(10) == []
+    queued = {r["report_id"]: r for r in store.pending_reports(10)}
+    assert len(queued) == 3
+    fact_two = queued[reports(2)[0]["reportId"]]
+    assert (fact_two["source_event"], fact_two["source_peer"]) == (first, "a")
+    assert store.finish_events([(first, reports(1, 4, 4), "a")]) == [1]  # known, new, then new again
+
+
+def test_finish_events__a_group_of_events__costs_two_statements_not_two_per_event(store):
+    for i in range(100):
+        store.record_event("seller", "troubleTicket", envelope(f"EV-{i}", f"TT-{i}"), None)
+    finished = [(e.id, reports(e.id), "seller") for e in store.due_events(100)]
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sqlalchemy.event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        assert store.finish_events(finished) == [1] * 100
+    finally:
+        sqlalchemy.event.remove(store.engine, "before_cursor_execute", count)
+    writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert len(writes) == 2
+    assert store.counts()["reports_pending"] == 100 and store.counts()["events_done"] == 100
+
+
+def test_group_commit__batched_units_share_one_call__a_bad_item_fails_alone(store):
+    committer = Committer(store.engine).start()
+    calls: list[int] = []
+
+    def finish(items, conn):
+        calls.append(len(items))
+        return store.finish_events(items, conn=conn)
+
+    for i in range(200):
+        store.record_event("seller", "troubleTicket", envelope(f"EV-{i}", f"TT-{i}"), None)
+    rows = [e.id for e in store.due_events(200)]
+    items = [(row, reports(row), "seller") for row in rows]
+    items[7] = (rows[7], reports(rows[7]), "p" * 65)  # a peer name longer than its column: refused
+
+    async def finish_all() -> list:
+        return await asyncio.gather(
+            *(committer.execute_batched(finish, item) for item in items), return_exceptions=True
+        )
+
+    try:
+        results = asyncio.run(finish_all())
+    finally:
+        committer.close()
+    assert isinstance(results[7], InvalidInput)
+    assert results[:7] + results[8:] == [1] * 199
+    assert max(calls) > 1  # items shared calls
+    assert store.counts()["reports_pending"] == 199
+    assert [e.id for e in store.due_events(10)] == [rows[7]]
