@@ -16,7 +16,7 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 
@@ -239,7 +239,7 @@ def _due_events_query(per_peer: bool, skip: bool) -> Select:
         )
         fair = or_(ranked.c.rank == 1, ranked.c.rank * peers <= bindparam("limit"))
     return (
-        select(events)
+        select(*(events.c[name] for name in _STORED_EVENT_COLUMNS))
         .join(ranked, ranked.c.id == events.c.id)
         .where(fair)
         .order_by(events.c.id)
@@ -260,7 +260,11 @@ class StoredEvent:
     item_id: str | None
     event_time: str
     attempts: int
-    body: dict
+
+
+# What the worker's claim reads of an event row: StoredEvent's fields, in order (the stored body is
+# kept for operators, not read back on the hot path).
+_STORED_EVENT_COLUMNS = tuple(f.name for f in fields(StoredEvent))
 
 
 def checked(table: Table, values: dict[str, Any]) -> dict[str, Any]:
@@ -410,22 +414,7 @@ class Store:
             params["skip"] = list(skip)
         query = _due_events_query(bool(per_peer), bool(skip))
         with self.engine.connect() as conn:
-            rows = conn.execute(query, params).mappings().all()
-        return [
-            StoredEvent(
-                r["id"],
-                r["peer"],
-                r["event_id"],
-                r["api"],
-                r["event_type"],
-                r["resource_id"],
-                r["item_id"],
-                r["event_time"],
-                r["attempts"],
-                json.loads(r["body"]),
-            )
-            for r in rows
-        ]
+            return [StoredEvent(*row) for row in conn.execute(query, params)]
 
     def finish_event(
         self, event_row: int, reports: list[dict], source_peer: str = "self", conn: Connection | None = None
