@@ -6,9 +6,11 @@ once. If that transaction fails, each unit is run again alone, so one bad write 
 others down with it. Under load this turns a commit per event into a commit per hundreds of events;
 when idle a unit waits no longer than its own commit.
 
-Units of one kind can also share their statements (`Committer.execute_batched`): consecutive units
-naming the same `run` are handed to it together, `run(items, conn=conn)`, so a group of finished
-events costs a couple of statements (round trips, on a server) instead of a couple per event.
+Units of one kind can also share their statements (`Committer.execute_batched`): the units of a
+group commit naming the same `run` are handed to it together, `run(items, conn=conn)`, so a group of
+finished events costs a couple of statements (round trips, on a server) instead of a couple per
+event. They run where the first of them stands in the group, so a caller that needs one of its
+writes done before another awaits the first (units of independent callers have no order anyway).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from itertools import groupby
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
@@ -154,17 +155,26 @@ class Committer:
 
 
 def _run_all(works: list[Work], conn: Connection) -> list[Any]:
-    """Each unit's result, in order; consecutive Batched items of one `run` in a single call."""
-    results: list[Any] = []
-    for run, group in groupby(works, key=lambda work: work.run if isinstance(work, Batched) else None):
-        if run is None:
-            results.extend(work(conn) for work in group)
-        else:
-            items = [work.item for work in group]  # type: ignore[attr-defined]
-            found = run(items, conn=conn)
-            if len(found) != len(items):
-                raise RuntimeError(f"{run!r} gave {len(found)} results for {len(items)} items")
-            results.extend(found)
+    """Each unit's result, in order. The Batched items of one `run` go in a single call, made where
+    the first of them stands: under load they are interleaved with other writers' units (the
+    listener's), and only a call for all of them saves the statements."""
+    positions: dict[Callable[..., list[Any]], list[int]] = {}
+    for index, work in enumerate(works):
+        if isinstance(work, Batched):
+            positions.setdefault(work.run, []).append(index)
+    results: list[Any] = [None] * len(works)
+    for index, work in enumerate(works):
+        if not isinstance(work, Batched):
+            results[index] = work(conn)
+            continue
+        batch = positions.pop(work.run, None)
+        if batch is None:  # ran with the first item of its kind
+            continue
+        found = work.run([works[i].item for i in batch], conn=conn)  # type: ignore[union-attr]
+        if len(found) != len(batch):
+            raise RuntimeError(f"{work.run!r} gave {len(found)} results for {len(batch)} items")
+        for i, result in zip(batch, found, strict=True):
+            results[i] = result
     return results
 
 

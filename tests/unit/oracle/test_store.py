@@ -14,7 +14,7 @@ import sqlalchemy
 from offnet.exceptions import InvalidInput
 from offnet.market.codec import report_to_json
 from offnet.market.types import PeriodMetrics, ReportKind, SlaReport
-from offnet.oracle.committer import Committer
+from offnet.oracle.committer import Batched, Committer
 from offnet.oracle.events import is_permanent
 from offnet.oracle.store import ID, Store
 
@@ -249,8 +249,8 @@ def test_finish_events__a_group_of_events__costs_two_statements_not_two_per_even
     assert store.counts()["reports_pending"] == 100 and store.counts()["events_done"] == 100
 
 
-def test_group_commit__batched_units_share_one_call__a_bad_item_fails_alone(store):
-    committer = Committer(store.engine).start()
+def test_group_commit__batched_units_share_one_call_among_other_writes__a_bad_item_fails_alone(store):
+    committer = Committer(store.engine)  # started once everything is queued: one group commit
     calls: list[int] = []
 
     def finish(items, conn):
@@ -260,20 +260,34 @@ def test_group_commit__batched_units_share_one_call__a_bad_item_fails_alone(stor
     for i in range(200):
         store.record_event("seller", "troubleTicket", envelope(f"EV-{i}", f"TT-{i}"), None)
     rows = [e.id for e in store.due_events(200)]
-    items = [(row, reports(row), "seller") for row in rows]
-    items[7] = (rows[7], reports(rows[7]), "p" * 65)  # a peer name longer than its column: refused
-
-    async def finish_all() -> list:
-        return await asyncio.gather(
-            *(committer.execute_batched(finish, item) for item in items), return_exceptions=True
+    futures = []
+    for row in rows:  # finished events interleaved with the listener's new events
+        futures.append(committer.submit(Batched(finish, (row, reports(row), "seller"))))
+        futures.append(
+            committer.submit(
+                lambda c, row=row: store.record_event(
+                    "seller", "troubleTicket", envelope(f"N-{row}"), None, conn=c
+                )
+            )
         )
-
+    committer.start()
     try:
-        results = asyncio.run(finish_all())
+        assert [f.result(timeout=60) for f in futures] == [1, True] * 200
+        assert calls == [200]  # one call for every finished event of the group
+
+        # A bad item (a peer name longer than its column) breaks its group: every unit runs again
+        # alone, the others still commit.
+        items = [(row, reports(1000 + row), "seller") for row in rows[:3]]
+        items[1] = (rows[1], reports(2000), "p" * 65)
+
+        async def finish_again() -> list:
+            return await asyncio.gather(
+                *(committer.execute_batched(finish, item) for item in items), return_exceptions=True
+            )
+
+        again = asyncio.run(finish_again())
     finally:
         committer.close()
-    assert isinstance(results[7], InvalidInput)
-    assert results[:7] + results[8:] == [1] * 199
-    assert max(calls) > 1  # items shared calls
-    assert store.counts()["reports_pending"] == 199
-    assert [e.id for e in store.due_events(10)] == [rows[7]]
+    assert again[0] == 1 and again[2] == 1 and isinstance(again[1], InvalidInput)
+    assert store.counts()["reports_pending"] == 202
+    assert store.counts()["events_received"] == 200  # the listener's, each stored once
