@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -291,15 +291,32 @@ class StoredEvent:
 _STORED_EVENT_COLUMNS = tuple(f.name for f in fields(StoredEvent))
 
 
+def _identity(table: Table) -> tuple[Column, ...]:
+    """The columns that tell a table's rows apart when a row is inserted once: its primary key, or for
+    events (keyed by a generated row number) the peer and the peer's own event id."""
+    return (events.c.peer, events.c.event_id) if table is events else tuple(table.primary_key.columns)
+
+
+@cache
+def _identity_names(table: Table) -> tuple[str, ...]:
+    return tuple(column.name for column in _identity(table))
+
+
+@cache
+def _text_lengths(table: Table) -> dict[str, int | None]:
+    """Each column's length limit (None: unlimited or not text), read once per table."""
+    return {column.name: getattr(column.type, "length", None) for column in table.columns}
+
+
 def checked(table: Table, values: dict[str, Any]) -> dict[str, Any]:
     """`values` for a row of `table`, refused (InvalidInput, stored nowhere) when a text value does
     not fit its column or holds a NUL character: PostgreSQL refuses both, SQLite would keep them, so
     the oracle refuses them the same way on either database, in one line."""
+    lengths = _text_lengths(table)
     for name, value in values.items():
         if not isinstance(value, str):
             continue
-        column = table.c[name]
-        length = getattr(column.type, "length", None)
+        length = lengths[name]
         if length is not None and len(value) > length:
             raise InvalidInput(f"{table.name}.{name} longer than {length} characters: {value[:40]!r}...")
         if "\x00" in value:
@@ -364,25 +381,38 @@ class Store:
                 yield own
 
     def _insert_ignore(self, conn: Connection, table: Table, values: dict[str, Any]) -> bool:
-        """Insert unless the row's unique key exists; True when a row was inserted.
+        """Insert unless a row with the same identity exists; True when a row was inserted."""
+        return self._insert_ignore_many(conn, table, [values])[0]
 
-        Told by the row RETURNING its key, not by the row count: PostgreSQL reports no count for an
-        insert that returns rows (SQLAlchemy asks for the generated key), SQLite does."""
-        return conn.execute(self._insert_ignore_statement(table), checked(table, values)).first() is not None
+    def _insert_ignore_many(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[bool]:
+        """Insert each of `rows` (checked first) unless a row with its identity exists; True for each
+        row inserted, and of rows with the same identity only the first can be. One executemany:
+        SQLAlchemy sends the rows as multi-row INSERTs, a round trip for hundreds of rows.
 
-    def _insert_ignore_many(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> set[Any]:
-        """Insert each of `rows` unless its unique key exists (rows checked by the caller); returns the
-        keys inserted. One executemany: SQLAlchemy sends the rows as multi-row INSERTs, a round trip
-        for hundreds of rows instead of one each."""
-        if not rows:
-            return set()
-        return set(conn.execute(self._insert_ignore_statement(table), rows).scalars())
+        Told by the rows RETURNING their identity, not by the row count: PostgreSQL reports no count
+        for an insert that returns rows, SQLite does."""
+        names = _identity_names(table)
+        for row in rows:
+            checked(table, row)
+        identities = [tuple(row[name] for name in names) for row in rows]
+        first: dict[tuple, int] = {}
+        for index, identity in enumerate(identities):
+            first.setdefault(identity, index)
+        unique = [rows[i] for i in first.values()]
+        statement = self._insert_ignore_statement(table)
+        if len(unique) == 1:  # one row, one execution: SQLAlchemy's executemany path costs more
+            inserted = {identities[0]} if conn.execute(statement, unique[0]).first() is not None else set()
+        else:
+            inserted = {tuple(row) for row in conn.execute(statement, unique)} if unique else set()
+        return [
+            first[identity] == index and identity in inserted for index, identity in enumerate(identities)
+        ]
 
     def _insert_ignore_statement(self, table: Table) -> Any:
         statement = self._insert_ignore_statements.get(table.name)
         if statement is None:  # built once per table: the values go as parameters
             dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-            statement = dialect_insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+            statement = dialect_insert(table).on_conflict_do_nothing().returning(*_identity(table))
             self._insert_ignore_statements[table.name] = statement
         return statement
 
@@ -397,24 +427,34 @@ class Store:
         conn: Connection | None = None,
     ) -> bool:
         """Store a received notification; False when (peer, eventId) was already stored."""
+        return self.record_events([(peer, api, envelope, item_id)], conn=conn)[0]
+
+    def record_events(
+        self, received: Sequence[tuple[str, str, dict[str, Any], str | None]], conn: Connection | None = None
+    ) -> list[bool]:
+        """Store received notifications, each given as (peer, api, envelope, item id), in one statement;
+        False for each one whose (peer, eventId) was already stored (or came earlier in `received`)."""
         now = int(time.time())
-        row = {
-            "peer": peer,
-            "event_id": envelope["eventId"],
-            "api": api,
-            "event_type": envelope["eventType"],
-            "resource_id": envelope["event"]["id"],
-            "item_id": item_id,
-            "event_time": envelope["eventTime"],
-            "received_at": now,
-            "body": json.dumps(envelope, sort_keys=True),
-            "status": "received",
-            "attempts": 0,
-            "next_attempt_at": 0,
-            "retry_until": now + self.RETRY_BUDGET,
-        }
+        rows = [
+            {
+                "peer": peer,
+                "event_id": envelope["eventId"],
+                "api": api,
+                "event_type": envelope["eventType"],
+                "resource_id": envelope["event"]["id"],
+                "item_id": item_id,
+                "event_time": envelope["eventTime"],
+                "received_at": now,
+                "body": json.dumps(envelope, sort_keys=True),
+                "status": "received",
+                "attempts": 0,
+                "next_attempt_at": 0,
+                "retry_until": now + self.RETRY_BUDGET,
+            }
+            for peer, api, envelope, item_id in received
+        ]
         with self._tx(conn) as c:
-            return self._insert_ignore(c, events, row)
+            return self._insert_ignore_many(c, events, rows)
 
     def due_events(
         self,
@@ -549,36 +589,23 @@ class Store:
 
     def _queue(self, conn: Connection, entries: list[tuple[dict, int | None, str]]) -> list[bool]:
         """Queue reports, each given with the event row and the peer it came from; True for each one
-        that was new. The same fact again (one report id) is one report: its first entry is kept,
-        here as in the outbox."""
+        that was new. The same fact again (one report id) is one report: its first entry is kept."""
         now = int(time.time())
-        first: dict[str, int] = {}
-        rows = []
-        for index, (report, source_event, source_peer) in enumerate(entries):
-            if report["reportId"] in first:
-                continue
-            first[report["reportId"]] = index
-            rows.append(
-                checked(
-                    outbox,
-                    {
-                        "report_id": report["reportId"],
-                        "order_id": report["orderId"],
-                        "kind": report["kind"],
-                        "payload": json.dumps(report, sort_keys=True),
-                        "source_event": source_event,
-                        "source_peer": source_peer,
-                        "status": "pending",
-                        "attempts": 0,
-                        "created_at": now,
-                    },
-                )
-            )
-        inserted = self._insert_ignore_many(conn, outbox, rows)
-        return [
-            first[report["reportId"]] == index and report["reportId"] in inserted
-            for index, (report, _, _) in enumerate(entries)
+        rows = [
+            {
+                "report_id": report["reportId"],
+                "order_id": report["orderId"],
+                "kind": report["kind"],
+                "payload": json.dumps(report, sort_keys=True),
+                "source_event": source_event,
+                "source_peer": source_peer,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+            }
+            for report, source_event, source_peer in entries
         ]
+        return self._insert_ignore_many(conn, outbox, rows)
 
     def queue_reports(
         self, reports: list[dict], source_peer: str = "self", conn: Connection | None = None

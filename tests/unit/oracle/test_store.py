@@ -291,3 +291,24 @@ def test_group_commit__batched_units_share_one_call_among_other_writes__a_bad_it
     assert again[0] == 1 and again[2] == 1 and isinstance(again[1], InvalidInput)
     assert store.counts()["reports_pending"] == 202
     assert store.counts()["events_received"] == 200  # the listener's, each stored once
+
+
+def test_record_events__one_statement__each_peer_event_id_stored_once(store):
+    assert store.record_event("seller", "troubleTicket", envelope("EV-0"), None)
+    received = [
+        ("seller", "troubleTicket", envelope("EV-0"), None),  # stored before
+        ("seller", "troubleTicket", envelope("EV-1"), None),
+        ("other", "troubleTicket", envelope("EV-1"), None),  # another peer's id space
+        ("seller", "troubleTicket", envelope("EV-1", "TT-9"), None),  # the same event again
+        ("seller", "troubleTicket", envelope("EV-2"), "item-1"),
+    ]
+    assert store.record_events(received) == [False, True, True, False, True]
+    due = {(e.peer, e.event_id): e for e in store.due_events(10)}
+    assert len(due) == 4
+    assert due[("seller", "EV-1")].resource_id == "TT-1"  # the first of the duplicates is kept
+    assert due[("seller", "EV-2")].item_id == "item-1"
+    with pytest.raises(InvalidInput):  # one bad row refuses the lot: nothing stored
+        store.record_events(
+            [("seller", "troubleTicket", envelope("EV-3"), None), ("p" * 65, "x", envelope("EV-4"), None)]
+        )
+    assert store.counts()["events_received"] == 4
