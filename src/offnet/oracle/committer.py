@@ -41,9 +41,6 @@ class Batched:
     run: Callable[..., list[Any]]
     item: Any
 
-    def __call__(self, conn: Connection) -> Any:  # alone (a group that failed is retried unit by unit)
-        return self.run([self.item], conn=conn)[0]
-
 
 MAX_BATCH = 512
 
