@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 from web3.contract import Contract
 from web3.logs import DISCARD
@@ -13,7 +12,7 @@ from web3.logs import DISCARD
 from bench.compile import Anchors
 from bench.table import GasTable
 from offnet.chain import Receipt, Sender
-from offnet.market.types import REPORT_ABI, SlaReport
+from offnet.market.types import SlaReport
 from offnet.testing.world import World, party
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -71,7 +70,7 @@ class Eas:
 
 def report_payload(report: SlaReport) -> bytes:
     """The attestation data of an SLA report (abi.encode of the same fields)."""
-    return encode([REPORT_ABI], [report.to_tuple()])
+    return report.abi_encoded()
 
 
 @dataclass

@@ -4,7 +4,7 @@ Three passes, each its own supervised duty in the oracle:
 
 - **submit**: takes pending reports in arrival order, shared fairly between the peers they came from,
   and sends a batch once it holds `batch_size` reports or its oldest report waited `max_wait`
-  seconds. Calldata is encoded with eth_abi (no web3 contract machinery on the hot path), fees are
+  seconds. Calldata is the reports' own ABI words (no web3 contract machinery on the hot path), fees are
   reused for about a block, and up to `max_in_flight` transactions go out on consecutive nonces
   without waiting for one another. Each batch is recorded `submitted` with its transaction hash and
   nonce *before* it is broadcast, so after a crash nothing sent is forgotten.
@@ -27,7 +27,6 @@ import logging
 import time
 from dataclasses import dataclass
 
-from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
 from offnet.chain.connect import Chain
@@ -61,8 +60,12 @@ class RelayStats:
 
 
 def submit_calldata(lane: int, reports: list[SlaReport]) -> bytes:
-    """The calldata of `SlaLedger.submit(lane, reports)`."""
-    return SUBMIT_SELECTOR + encode(["uint64", f"{REPORT_ABI}[]"], [lane, [r.to_tuple() for r in reports]])
+    """The calldata of `SlaLedger.submit(lane, reports)`: the lane, the offset of the array (two
+    words in), its length, then each report's static words inline (see SlaReport.abi_encoded)."""
+    if not 0 <= lane < 2**64:
+        raise ValueError(f"lane {lane} does not fit a uint64")
+    head = b"".join(value.to_bytes(32, "big") for value in (lane, 64, len(reports)))
+    return b"".join([SUBMIT_SELECTOR, head, *(r.abi_encoded() for r in reports)])
 
 
 class ReportRelay:

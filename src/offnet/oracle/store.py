@@ -16,7 +16,8 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -42,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import Select
 
 from offnet.exceptions import InvalidInput
 
@@ -191,8 +193,13 @@ chain_cursors = Table(  # the next block to read, per chain watcher
 )
 
 
-# Built once (the worker finishes every event with it), not once per event.
-_EVENT_DONE = update(events).where(events.c.id == bindparam("row")).values(status="done", last_error=None)
+# Built once (the worker finishes every event with it), the rows an expanding parameter: one statement
+# for a whole group commit of finished events.
+_EVENTS_DONE = (
+    update(events)
+    .where(events.c.id.in_(bindparam("rows", expanding=True)))
+    .values(status="done", last_error=None)
+)
 
 # One statement for a whole batch (executemany), not one built per report.
 _MARK_SUBMITTED = (
@@ -210,6 +217,60 @@ _MARK_SUBMITTED = (
 )
 
 
+def _pending_reports_query() -> Select:
+    """Store.pending_reports: each peer's pending reports ranked by age, the rank first, then age."""
+    rank = (
+        func.row_number().over(partition_by=outbox.c.source_peer, order_by=outbox.c.created_at).label("rank")
+    )
+    ranked = select(outbox.c.report_id, rank).where(outbox.c.status == "pending").subquery()
+    return (
+        select(outbox)
+        .join(ranked, ranked.c.report_id == outbox.c.report_id)
+        .order_by(ranked.c.rank, outbox.c.created_at)
+        .limit(bindparam("limit"))
+    )
+
+
+# Built once: the submitter asks for pending reports many times a second.
+_PENDING_REPORTS = _pending_reports_query()
+
+
+def _dicts(result: Any) -> list[dict]:
+    """The rows of a result as plain dicts (zipped with the keys once, cheaper than row mappings)."""
+    keys = tuple(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
+
+
+@lru_cache(maxsize=4)
+def _due_events_query(per_peer: bool, skip: bool) -> Select:
+    """The worker's claim (see Store.due_events), built once per shape: the worker claims many times a
+    second with hundreds of events in flight, and building the statement anew (its `skip` list a
+    literal each) cost more than running it. Parameters: now, limit, per_peer, skip."""
+    rank = func.row_number().over(partition_by=events.c.peer, order_by=events.c.id).label("rank")
+    due = select(events.c.id, rank).where(
+        events.c.status == "received", events.c.next_attempt_at <= bindparam("now")
+    )
+    if skip:
+        due = due.where(events.c.id.not_in(bindparam("skip", expanding=True)))
+    ranked = due.subquery()
+    if per_peer:
+        fair = ranked.c.rank <= bindparam("per_peer")
+    else:  # rank <= max(1, limit // peers), the peers counted in the same statement
+        peers = (
+            select(func.count(func.distinct(events.c.peer)))
+            .where(events.c.status == "received")
+            .scalar_subquery()
+        )
+        fair = or_(ranked.c.rank == 1, ranked.c.rank * peers <= bindparam("limit"))
+    return (
+        select(*(events.c[name] for name in _STORED_EVENT_COLUMNS))
+        .join(ranked, ranked.c.id == events.c.id)
+        .where(fair)
+        .order_by(events.c.id)
+        .limit(bindparam("limit"))
+    )
+
+
 @dataclass(frozen=True)
 class StoredEvent:
     """An event row, as the worker handles it."""
@@ -223,18 +284,39 @@ class StoredEvent:
     item_id: str | None
     event_time: str
     attempts: int
-    body: dict
+
+
+# What the worker's claim reads of an event row: StoredEvent's fields, in order (the stored body is
+# kept for operators, not read back on the hot path).
+_STORED_EVENT_COLUMNS = tuple(f.name for f in fields(StoredEvent))
+
+
+def _identity(table: Table) -> tuple[Column, ...]:
+    """The columns that tell a table's rows apart when a row is inserted once: its primary key, or for
+    events (keyed by a generated row number) the peer and the peer's own event id."""
+    return (events.c.peer, events.c.event_id) if table is events else tuple(table.primary_key.columns)
+
+
+@cache
+def _identity_names(table: Table) -> tuple[str, ...]:
+    return tuple(column.name for column in _identity(table))
+
+
+@cache
+def _text_lengths(table: Table) -> dict[str, int | None]:
+    """Each column's length limit (None: unlimited or not text), read once per table."""
+    return {column.name: getattr(column.type, "length", None) for column in table.columns}
 
 
 def checked(table: Table, values: dict[str, Any]) -> dict[str, Any]:
     """`values` for a row of `table`, refused (InvalidInput, stored nowhere) when a text value does
     not fit its column or holds a NUL character: PostgreSQL refuses both, SQLite would keep them, so
     the oracle refuses them the same way on either database, in one line."""
+    lengths = _text_lengths(table)
     for name, value in values.items():
         if not isinstance(value, str):
             continue
-        column = table.c[name]
-        length = getattr(column.type, "length", None)
+        length = lengths[name]
         if length is not None and len(value) > length:
             raise InvalidInput(f"{table.name}.{name} longer than {length} characters: {value[:40]!r}...")
         if "\x00" in value:
@@ -299,16 +381,40 @@ class Store:
                 yield own
 
     def _insert_ignore(self, conn: Connection, table: Table, values: dict[str, Any]) -> bool:
-        """Insert unless the row's unique key exists; True when a row was inserted.
+        """Insert unless a row with the same identity exists; True when a row was inserted."""
+        return self._insert_ignore_many(conn, table, [values])[0]
 
-        Told by the row RETURNING its key, not by the row count: PostgreSQL reports no count for an
-        insert that returns rows (SQLAlchemy asks for the generated key), SQLite does."""
+    def _insert_ignore_many(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[bool]:
+        """Insert each of `rows` (checked first) unless a row with its identity exists; True for each
+        row inserted, and of rows with the same identity only the first can be. One executemany:
+        SQLAlchemy sends the rows as multi-row INSERTs, a round trip for hundreds of rows.
+
+        Told by the rows RETURNING their identity, not by the row count: PostgreSQL reports no count
+        for an insert that returns rows, SQLite does."""
+        names = _identity_names(table)
+        for row in rows:
+            checked(table, row)
+        identities = [tuple(row[name] for name in names) for row in rows]
+        first: dict[tuple, int] = {}
+        for index, identity in enumerate(identities):
+            first.setdefault(identity, index)
+        unique = [rows[i] for i in first.values()]
+        statement = self._insert_ignore_statement(table)
+        if len(unique) == 1:  # one row, one execution: SQLAlchemy's executemany path costs more
+            inserted = {identities[0]} if conn.execute(statement, unique[0]).first() is not None else set()
+        else:
+            inserted = {tuple(row) for row in conn.execute(statement, unique)} if unique else set()
+        return [
+            first[identity] == index and identity in inserted for index, identity in enumerate(identities)
+        ]
+
+    def _insert_ignore_statement(self, table: Table) -> Any:
         statement = self._insert_ignore_statements.get(table.name)
         if statement is None:  # built once per table: the values go as parameters
             dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-            statement = dialect_insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+            statement = dialect_insert(table).on_conflict_do_nothing().returning(*_identity(table))
             self._insert_ignore_statements[table.name] = statement
-        return conn.execute(statement, checked(table, values)).first() is not None
+        return statement
 
     # --- events -------------------------------------------------------------------------------------
 
@@ -321,24 +427,34 @@ class Store:
         conn: Connection | None = None,
     ) -> bool:
         """Store a received notification; False when (peer, eventId) was already stored."""
+        return self.record_events([(peer, api, envelope, item_id)], conn=conn)[0]
+
+    def record_events(
+        self, received: Sequence[tuple[str, str, dict[str, Any], str | None]], conn: Connection | None = None
+    ) -> list[bool]:
+        """Store received notifications, each given as (peer, api, envelope, item id), in one statement;
+        False for each one whose (peer, eventId) was already stored (or came earlier in `received`)."""
         now = int(time.time())
-        row = {
-            "peer": peer,
-            "event_id": envelope["eventId"],
-            "api": api,
-            "event_type": envelope["eventType"],
-            "resource_id": envelope["event"]["id"],
-            "item_id": item_id,
-            "event_time": envelope["eventTime"],
-            "received_at": now,
-            "body": json.dumps(envelope, sort_keys=True),
-            "status": "received",
-            "attempts": 0,
-            "next_attempt_at": 0,
-            "retry_until": now + self.RETRY_BUDGET,
-        }
+        rows = [
+            {
+                "peer": peer,
+                "event_id": envelope["eventId"],
+                "api": api,
+                "event_type": envelope["eventType"],
+                "resource_id": envelope["event"]["id"],
+                "item_id": item_id,
+                "event_time": envelope["eventTime"],
+                "received_at": now,
+                "body": json.dumps(envelope, sort_keys=True),
+                "status": "received",
+                "attempts": 0,
+                "next_attempt_at": 0,
+                "retry_until": now + self.RETRY_BUDGET,
+            }
+            for peer, api, envelope, item_id in received
+        ]
         with self._tx(conn) as c:
-            return self._insert_ignore(c, events, row)
+            return self._insert_ignore_many(c, events, rows)
 
     def due_events(
         self,
@@ -355,52 +471,36 @@ class Store:
         event rows already being handled.
         """
         now = int(time.time()) if now is None else now
-        rank = func.row_number().over(partition_by=events.c.peer, order_by=events.c.id).label("rank")
-        due = select(events.c.id, rank).where(events.c.status == "received", events.c.next_attempt_at <= now)
-        if skip:
-            due = due.where(events.c.id.not_in(list(skip)))
-        ranked = due.subquery()
+        params: dict[str, Any] = {"now": now, "limit": limit}
         if per_peer:
-            fair = ranked.c.rank <= per_peer
-        else:  # rank <= max(1, limit // peers), the peers counted in the same statement
-            peers = (
-                select(func.count(func.distinct(events.c.peer)))
-                .where(events.c.status == "received")
-                .scalar_subquery()
-            )
-            fair = or_(ranked.c.rank == 1, ranked.c.rank * peers <= limit)
-        query = (
-            select(events)
-            .join(ranked, ranked.c.id == events.c.id)
-            .where(fair)
-            .order_by(events.c.id)
-            .limit(limit)
-        )
+            params["per_peer"] = per_peer
+        if skip:
+            params["skip"] = list(skip)
+        query = _due_events_query(bool(per_peer), bool(skip))
         with self.engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
-        return [
-            StoredEvent(
-                r["id"],
-                r["peer"],
-                r["event_id"],
-                r["api"],
-                r["event_type"],
-                r["resource_id"],
-                r["item_id"],
-                r["event_time"],
-                r["attempts"],
-                json.loads(r["body"]),
-            )
-            for r in rows
-        ]
+            return [StoredEvent(*row) for row in conn.execute(query, params)]
 
     def finish_event(
         self, event_row: int, reports: list[dict], source_peer: str = "self", conn: Connection | None = None
     ) -> int:
         """Mark an event done and queue its reports, atomically; returns how many were new."""
+        return self.finish_events([(event_row, reports, source_peer)], conn=conn)[0]
+
+    def finish_events(
+        self, finished: Sequence[tuple[int, list[dict], str]], conn: Connection | None = None
+    ) -> list[int]:
+        """Mark events done and queue their reports, atomically, in two statements however many
+        events: `finished` holds (event row, its reports, the peer it came from). Returns how many
+        reports of each event were new."""
         with self._tx(conn) as c:
-            added = self._queue(c, reports, event_row, source_peer)
-            c.execute(_EVENT_DONE, {"row": event_row})
+            new = self._queue(
+                c, [(report, row, peer) for row, reports, peer in finished for report in reports]
+            )
+            c.execute(_EVENTS_DONE, {"rows": [row for row, _, _ in finished]})
+        added, position = [], 0
+        for _, reports, _ in finished:
+            added.append(sum(new[position : position + len(reports)]))
+            position += len(reports)
         return added
 
     def retry_event(
@@ -487,52 +587,37 @@ class Store:
 
     # --- outbox -------------------------------------------------------------------------------------
 
-    def _queue(
-        self, conn: Connection, reports: list[dict], source_event: int | None, source_peer: str
-    ) -> int:
-        added = 0
+    def _queue(self, conn: Connection, entries: list[tuple[dict, int | None, str]]) -> list[bool]:
+        """Queue reports, each given with the event row and the peer it came from; True for each one
+        that was new. The same fact again (one report id) is one report: its first entry is kept."""
         now = int(time.time())
-        for report in reports:
-            added += self._insert_ignore(  # the same fact again: one report id, one effect
-                conn,
-                outbox,
-                {
-                    "report_id": report["reportId"],
-                    "order_id": report["orderId"],
-                    "kind": report["kind"],
-                    "payload": json.dumps(report, sort_keys=True),
-                    "source_event": source_event,
-                    "source_peer": source_peer,
-                    "status": "pending",
-                    "attempts": 0,
-                    "created_at": now,
-                },
-            )
-        return added
+        rows = [
+            {
+                "report_id": report["reportId"],
+                "order_id": report["orderId"],
+                "kind": report["kind"],
+                "payload": json.dumps(report, sort_keys=True),
+                "source_event": source_event,
+                "source_peer": source_peer,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+            }
+            for report, source_event, source_peer in entries
+        ]
+        return self._insert_ignore_many(conn, outbox, rows)
 
     def queue_reports(
         self, reports: list[dict], source_peer: str = "self", conn: Connection | None = None
     ) -> int:
         """Queue reports that come from no event (e.g. periodic in-life reports)."""
         with self._tx(conn) as c:
-            return self._queue(c, reports, None, source_peer)
+            return sum(self._queue(c, [(report, None, source_peer) for report in reports]))
 
     def pending_reports(self, limit: int) -> list[dict]:
         """Pending reports in arrival order, shared fairly between the peers they came from."""
-        rank = (
-            func.row_number()
-            .over(partition_by=outbox.c.source_peer, order_by=outbox.c.created_at)
-            .label("rank")
-        )
-        ranked = select(outbox.c.report_id, rank).where(outbox.c.status == "pending").subquery()
-        query = (
-            select(outbox)
-            .join(ranked, ranked.c.report_id == outbox.c.report_id)
-            .order_by(ranked.c.rank, outbox.c.created_at)
-            .limit(limit)
-        )
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings().all()]
+            return _dicts(conn.execute(_PENDING_REPORTS, {"limit": limit}))
 
     def oldest_pending_at(self) -> int | None:
         """When the oldest pending report was queued (unix seconds), or None."""
@@ -562,7 +647,7 @@ class Store:
         """The outbox rows sent in one batch, in batch order."""
         query = select(outbox).where(outbox.c.batch_root == batch_root).order_by(outbox.c.batch_index)
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings().all()]
+            return _dicts(conn.execute(query))
 
     def lanes_in_use(self) -> set[int]:
         """Ledger lanes holding a batch with reports not final yet (they must not be overwritten)."""
@@ -577,7 +662,7 @@ class Store:
     def reports_with_status(self, status: str, limit: int = 1000) -> list[dict]:
         query = select(outbox).where(outbox.c.status == status).order_by(outbox.c.created_at).limit(limit)
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings().all()]
+            return _dicts(conn.execute(query))
 
     def submitted_transactions(self) -> dict[str, list[str]]:
         """The reports of every transaction not confirmed yet, by transaction hash."""
@@ -602,7 +687,7 @@ class Store:
             .limit(limit)
         )
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings().all()]
+            return _dicts(conn.execute(query))
 
     def set_report_status(
         self, report_ids: list[str], status: str, error: str | None = None, conn: Connection | None = None

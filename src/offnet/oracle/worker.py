@@ -105,7 +105,7 @@ class Worker:
                 await self._failed(event, exc)
                 return
         rows = [report_to_json(r) for r in reports]
-        await self.committer.execute(lambda c: self.store.finish_event(event.id, rows, event.peer, conn=c))
+        await self.committer.execute_batched(self.store.finish_events, (event.id, rows, event.peer))
         self.handled += 1
         if rows:
             self.on_reports()

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from eth_utils import keccak
+from _pysha3 import keccak_256
 from pydantic_core import to_jsonable_python
 
 from offnet.exceptions import InvalidInput
@@ -43,15 +43,20 @@ _FAILED_STATES = {
     "cancelled": FailureReason.CANCELLED,
 }
 _RESOLVED_TICKET_STATES = {"resolved", "closed"}
+# What a ticket's resolution report reads (the fact, its time to restore and its evidence record).
+_TICKET_FACT_FIELDS = frozenset({"id", "status", "issueStartDate", "creationDate", "resolutionDate"})
 
 
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def _plain(resource: Any) -> dict[str, Any]:
-    """A resource as plain JSON data (pydantic models dumped by alias, datetimes as RFC 3339 text)."""
+def _plain(resource: Any, only: frozenset[str] | None = None) -> dict[str, Any]:
+    """A resource as plain JSON data (pydantic models dumped by alias, datetimes as RFC 3339 text);
+    `only`: just these top-level fields (a fact that reads a few fields need not dump the rest)."""
     if hasattr(resource, "model_dump"):
-        return resource.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return resource.model_dump(mode="json", by_alias=True, exclude_none=True, include=only)
+    if only is not None and isinstance(resource, Mapping):
+        resource = {key: value for key, value in resource.items() if key in only}
     return to_jsonable_python(resource)
 
 
@@ -97,7 +102,7 @@ def ticket_key(ticket_id: str) -> int:
     ground to the same key)."""
     if not ticket_id:
         raise InvalidInput("a trouble ticket needs an id")
-    return int.from_bytes(keccak(text=ticket_id), "big")
+    return int.from_bytes(keccak_256(ticket_id.encode("utf-8")).digest(), "big")
 
 
 def _order_item(order: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -196,7 +201,10 @@ def _last_change(changes: list[Mapping[str, Any]] | None, state: str) -> str | N
 
 def time_to_restore(trouble_ticket: Mapping[str, Any] | Any) -> int:
     """Seconds from issueStartDate (else creationDate) to resolutionDate; the ticket must be resolved."""
-    data = _plain(trouble_ticket)
+    return _time_to_restore(_plain(trouble_ticket))
+
+
+def _time_to_restore(data: Mapping[str, Any]) -> int:
     start = data.get("issueStartDate") or data.get("creationDate")
     end = data.get("resolutionDate")
     if not start or not end:
@@ -211,16 +219,16 @@ def time_to_restore(trouble_ticket: Mapping[str, Any] | Any) -> int:
 
 def ticket_report(order_id: bytes, trouble_ticket: Mapping[str, Any] | Any) -> SlaReport | None:
     """The resolution report of a trouble ticket, or None while it is not resolved."""
-    data = _plain(trouble_ticket)
+    data = _plain(trouble_ticket, _TICKET_FACT_FIELDS)
     if data.get("status") not in _RESOLVED_TICKET_STATES or not data.get("resolutionDate"):
         return None
     return SlaReport(
         order_id,
         ReportKind.TROUBLE_TICKET,
         ticket_key(data["id"]),
-        time_to_restore(data),
+        _time_to_restore(data),
         _unix(data["resolutionDate"], "resolutionDate"),
-        evidence_hash=document_hash(ticket_evidence(data)),
+        evidence_hash=document_hash(_ticket_evidence(data)),
     )
 
 
@@ -251,7 +259,10 @@ def order_evidence(product_order: Mapping[str, Any], committed_completion_date: 
 
 def ticket_evidence(trouble_ticket: Mapping[str, Any]) -> dict:
     """The evidence record of a trouble ticket's resolution (its id and the dates of its time to restore)."""
-    data = _plain(trouble_ticket)
+    return _ticket_evidence(_plain(trouble_ticket))
+
+
+def _ticket_evidence(data: Mapping[str, Any]) -> dict:
     record = {
         "@type": "TroubleTicket",
         "id": data.get("id"),

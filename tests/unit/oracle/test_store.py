@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import sqlalchemy
 
 from offnet.exceptions import InvalidInput
 from offnet.market.codec import report_to_json
 from offnet.market.types import PeriodMetrics, ReportKind, SlaReport
-from offnet.oracle.committer import Committer
+from offnet.oracle.committer import Batched, Committer
 from offnet.oracle.events import is_permanent
 from offnet.oracle.store import ID, Store
 
@@ -213,3 +214,101 @@ def test_group_commit__many_units_share_transactions__a_bad_unit_fails_alone(sto
         committer.close()
     assert mixed[0] is True and mixed[2] is True and isinstance(mixed[1], InvalidInput)
     assert store.counts()["events_received"] == 302
+
+
+def test_finish_events__per_event_counts__the_first_entry_of_a_fact_wins(store):
+    for i in range(3):
+        store.record_event("seller", "troubleTicket", envelope(f"EV-{i}", f"TT-{i}"), None)
+    first, second, third = (e.id for e in store.due_events(10))
+    added = store.finish_events([(first, reports(1, 2), "a"), (second, reports(2, 3), "b"), (third, [], "a")])
+    assert added == [2, 1, 0]
+    assert store.due_events(10) == []
+    queued = {r["report_id"]: r for r in store.pending_reports(10)}
+    assert len(queued) == 3
+    fact_two = queued[reports(2)[0]["reportId"]]
+    assert (fact_two["source_event"], fact_two["source_peer"]) == (first, "a")
+    assert store.finish_events([(first, reports(1, 4, 4), "a")]) == [1]  # known, new, then new again
+
+
+def test_finish_events__a_group_of_events__costs_two_statements_not_two_per_event(store):
+    for i in range(100):
+        store.record_event("seller", "troubleTicket", envelope(f"EV-{i}", f"TT-{i}"), None)
+    finished = [(e.id, reports(e.id), "seller") for e in store.due_events(100)]
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sqlalchemy.event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        assert store.finish_events(finished) == [1] * 100
+    finally:
+        sqlalchemy.event.remove(store.engine, "before_cursor_execute", count)
+    writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert len(writes) == 2
+    assert store.counts()["reports_pending"] == 100 and store.counts()["events_done"] == 100
+
+
+def test_group_commit__batched_units_share_one_call_among_other_writes__a_bad_item_fails_alone(store):
+    committer = Committer(store.engine)  # started once everything is queued: one group commit
+    calls: list[int] = []
+
+    def finish(items, conn):
+        calls.append(len(items))
+        return store.finish_events(items, conn=conn)
+
+    for i in range(200):
+        store.record_event("seller", "troubleTicket", envelope(f"EV-{i}", f"TT-{i}"), None)
+    rows = [e.id for e in store.due_events(200)]
+    futures = []
+    for row in rows:  # finished events interleaved with the listener's new events
+        futures.append(committer.submit(Batched(finish, (row, reports(row), "seller"))))
+        futures.append(
+            committer.submit(
+                lambda c, row=row: store.record_event(
+                    "seller", "troubleTicket", envelope(f"N-{row}"), None, conn=c
+                )
+            )
+        )
+    committer.start()
+    try:
+        assert [f.result(timeout=60) for f in futures] == [1, True] * 200
+        assert calls == [200]  # one call for every finished event of the group
+
+        # A bad item (a peer name longer than its column) breaks its group: every unit runs again
+        # alone, the others still commit.
+        items = [(row, reports(1000 + row), "seller") for row in rows[:3]]
+        items[1] = (rows[1], reports(2000), "p" * 65)
+
+        async def finish_again() -> list:
+            return await asyncio.gather(
+                *(committer.execute_batched(finish, item) for item in items), return_exceptions=True
+            )
+
+        again = asyncio.run(finish_again())
+    finally:
+        committer.close()
+    assert again[0] == 1 and again[2] == 1 and isinstance(again[1], InvalidInput)
+    assert store.counts()["reports_pending"] == 202
+    assert store.counts()["events_received"] == 200  # the listener's, each stored once
+
+
+def test_record_events__one_statement__each_peer_event_id_stored_once(store):
+    assert store.record_event("seller", "troubleTicket", envelope("EV-0"), None)
+    received = [
+        ("seller", "troubleTicket", envelope("EV-0"), None),  # stored before
+        ("seller", "troubleTicket", envelope("EV-1"), None),
+        ("other", "troubleTicket", envelope("EV-1"), None),  # another peer's id space
+        ("seller", "troubleTicket", envelope("EV-1", "TT-9"), None),  # the same event again
+        ("seller", "troubleTicket", envelope("EV-2"), "item-1"),
+    ]
+    assert store.record_events(received) == [False, True, True, False, True]
+    due = {(e.peer, e.event_id): e for e in store.due_events(10)}
+    assert len(due) == 4
+    assert due[("seller", "EV-1")].resource_id == "TT-1"  # the first of the duplicates is kept
+    assert due[("seller", "EV-2")].item_id == "item-1"
+    with pytest.raises(InvalidInput):  # one bad row refuses the lot: nothing stored
+        store.record_events(
+            [("seller", "troubleTicket", envelope("EV-3"), None), ("p" * 65, "x", envelope("EV-4"), None)]
+        )
+    assert store.counts()["events_received"] == 4

@@ -18,7 +18,7 @@ from offnet.sla.reports import (
 )
 from offnet.sonata.canonical import document_hash
 from offnet.sonata.examples import load_example
-from offnet.sonata.models import ProductOrder, rfc3339_to_unix
+from offnet.sonata.models import ProductOrder, TroubleTicket, rfc3339_to_unix
 
 ORDER_ID = keccak(text="terms of PO-51E90B")
 
@@ -149,6 +149,38 @@ def test_ticket_report__resolved_ticket__time_to_restore_from_issue_start():
     closed = {**ticket, "status": "closed", "lastUpdate": "2026-03-15T05:02:00Z"}
     assert ticket_report(ORDER_ID, closed) == report
     assert ticket_key("TT-0C11") == int.from_bytes(keccak(text="TT-0C11"), "big")
+
+
+@pytest.mark.parametrize(
+    ("changes", "as_dict", "as_model"),
+    [
+        ({}, "85706e4ef3bb8169", "85706e4ef3bb8169"),
+        (
+            {
+                "id": "TT-\u00fc-1",
+                "issueStartDate": "2026-03-14T05:12:00.250+02:00",
+                "resolutionDate": "2026-03-14T05:02:00.5Z",
+            },
+            "a8c94ca037af7110",
+            "2a18144e3a7cbdd2",
+        ),
+        ({"issueStartDate": None}, "0ece3ae1faa543a4", "0ece3ae1faa543a4"),
+    ],
+)
+def test_ticket_report__evidence_hash__is_pinned_for_documents_and_models(changes, as_dict, as_model):
+    """The evidence hash is what buyer and seller oracles must agree on: these values were computed
+    for these documents once and must never move (a ticket's other fields, notes, contacts and state
+    changes, play no part)."""
+    ticket = {**load_example("trouble_ticket"), **changes}
+    ticket = {k: v for k, v in ticket.items() if v is not None}
+    model = TroubleTicket.model_validate(ticket)
+    assert ticket_report(ORDER_ID, ticket).evidence_hash.hex()[:16] == as_dict
+    assert ticket_report(ORDER_ID, model).evidence_hash.hex()[:16] == as_model
+    noisy = {
+        **ticket,
+        "note": [{"author": "NOC", "date": "2026-03-15T00:00:00Z", "source": "seller", "text": "x"}],
+    }
+    assert ticket_report(ORDER_ID, noisy) == ticket_report(ORDER_ID, ticket)
 
 
 def test_ticket_report__open_ticket__reports_nothing_and_start_falls_back_to_creation():
