@@ -116,7 +116,7 @@ def start_anvil(attempts: int = 3) -> Chain:
             if attempt + 1 == attempts:
                 raise
     chain = connect(rpc=node.url)
-    chain.anvil = node  # stopped by chain.close()
+    chain.node = node  # stopped by chain.close()
     return chain
 
 

@@ -98,3 +98,13 @@ def test_anvil__the_block_states_it_writes_to_disk_go_when_it_stops(monkeypatch,
         node.stop()
     assert not scratch.exists()
     assert not (tmp_path / ".foundry").exists()
+
+
+def test_the_bench_anvil__stops_with_its_chain_and_leaves_no_process():
+    from bench.machine import start_anvil
+
+    chain = start_anvil()
+    process = chain.node.process
+    assert process.poll() is None and chain.w3.eth.block_number == 0
+    chain.close()
+    assert process.poll() is not None  # stopped, not left behind as an orphan of the bench

@@ -63,3 +63,34 @@ def test_partial_batch__waits_batch_wait_then_goes_and_an_old_backlog_goes_at_on
         store, chain, world.suite.ledger, Sender(chain, member), member.address, batch_size=10, max_wait=0.5
     )
     assert fresh.submit_pass() == 2
+
+
+def test_a_batch_filled_by_queued_reports_goes_at_once__and_reports_queued_elsewhere_are_never_left(
+    anvil, tmp_path
+):
+    world = World.create(anvil, "relay-hints", keys=False)
+    chain = connect(rpc=anvil.url)
+    store = Store(f"sqlite:///{tmp_path / 'oracle.db'}")
+    member = world.seller.account
+    relay = ReportRelay(
+        store, chain, world.suite.ledger, Sender(chain, member), member.address, batch_size=10, max_wait=0.5
+    )
+    # The worker tells the relay what it queued: a pass reads the outbox once a batch may be full.
+    store.queue_reports(_reports((1, 2, 3)))
+    relay.queued(3)
+    assert relay.submit_pass() == 0
+    store.queue_reports(_reports(range(4, 11)))
+    relay.queued(7)
+    assert relay.submit_pass() == 10  # full: it goes before its wait is over
+    relay.submit_pending()
+    assert len(store.reports_with_status("confirmed")) == 10
+
+    # Reports another part of the oracle puts back or adds (a dropped transaction's, a seller's
+    # period reports) come with no hint: the outbox is still read, and they go after their wait.
+    assert relay.submit_pass() == 0
+    store.queue_reports(_reports((11, 12)))
+    began, sent = time.monotonic(), 0
+    while not sent and time.monotonic() - began < 10:
+        sent = relay.submit_pass()
+        time.sleep(0.02)
+    assert sent == 2

@@ -83,18 +83,14 @@ class Committer:
 
     async def execute(self, work: Callable[[Connection], T], *, timeout: float | None = None) -> T:
         """Run `work(conn)` in the next group commit and return its result (StorageBusy on timeout)."""
-        future = asyncio.wrap_future(self.submit(work))
-        if timeout is None:
-            return await future
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
-        except TimeoutError:
-            raise StorageBusy(f"the database did not commit within {timeout:.1f} s") from None
+        return await _committed(self.submit(work), timeout)
 
-    async def execute_batched(self, run: Callable[..., list[T]], item: Any) -> T:
+    async def execute_batched(
+        self, run: Callable[..., list[T]], item: Any, *, timeout: float | None = None
+    ) -> T:
         """Run `item` in the next group commit through `run(items, conn=conn)`, together with the other
         waiting items of the same `run` (pass the same function or bound method every time)."""
-        return await asyncio.wrap_future(self.submit(Batched(run, item)))
+        return await _committed(self.submit(Batched(run, item)), timeout)
 
     def waiting(self) -> int:
         return self._queue.qsize()
@@ -178,3 +174,14 @@ def _run_all(works: list[Work], conn: Connection) -> list[Any]:
 def _locked(exc: Exception) -> bool:
     text = str(exc).lower()
     return "database is locked" in text or "could not serialize" in text or "deadlock" in text
+
+
+async def _committed(submitted: Future, timeout: float | None):
+    """The result of a submitted unit once committed; StorageBusy when `timeout` passes first."""
+    future = asyncio.wrap_future(submitted)
+    if timeout is None:
+        return await future
+    try:
+        return await asyncio.wait_for(asyncio.shield(future), timeout)
+    except TimeoutError:
+        raise StorageBusy(f"the database did not commit within {timeout:.1f} s") from None

@@ -226,9 +226,8 @@ def create_listener_app(
             if nul:
                 return refuse("invalid", 400, "invalidBody", f"{', '.join(nul)} holds a NUL character")
             try:
-                stored = await committer.execute(
-                    lambda c: store.record_event(sender, api.name, data, item_id, conn=c),
-                    timeout=STORE_TIMEOUT,
+                stored = await committer.execute_batched(
+                    store.record_events, (sender, api.name, data, item_id), timeout=STORE_TIMEOUT
                 )
             except StorageBusy as busy:
                 return refuse(

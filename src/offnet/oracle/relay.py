@@ -99,6 +99,11 @@ class ReportRelay:
         self._liveness: int | None = None
         self._broadcasting: set[str] = set()  # transactions recorded whose broadcast is under way
         self._partial_since: float | None = None  # monotonic time the pending batch was first seen partial
+        self._pending_seen: int | None = (
+            None  # pending reports at the last read of the outbox (None: unknown)
+        )
+        self._read_at = 0.0  # monotonic time of that read
+        self._queued = 0  # reports queued by this process since then
 
     @property
     def liveness_window(self) -> int:
@@ -108,13 +113,24 @@ class ReportRelay:
 
     # --- submission ---------------------------------------------------------------------------------
 
+    def queued(self, count: int) -> None:
+        """This process queued `count` reports: the next submit pass reads the outbox (a hint only: the
+        outbox stays the one truth, and it is read at least every `max_wait` whatever the hints)."""
+        self._queued += count
+        if self._partial_since is None:
+            self._partial_since = time.monotonic()
+
     def submit_pass(self, *, flush: bool = False) -> int:
         """Send what is due (full batches, or batches whose oldest report waited `max_wait`); returns
         how many reports were sent. `flush`: send partial batches at once."""
+        if not flush and self._nothing_due():
+            return 0
         sent = 0
         in_flight = len(self.store.submitted_transactions())
         while in_flight < self.max_in_flight:
+            self._read_at, self._queued = time.monotonic(), 0
             rows = self.store.pending_reports(self.batch_size)
+            self._pending_seen = len(rows)
             if not rows:
                 self._partial_since = None
                 break
@@ -122,13 +138,27 @@ class ReportRelay:
                 break
             sent += self._send(rows)
             self._partial_since = None
+            self._pending_seen = None  # unknown until read again
             in_flight += 1
         return sent
 
+    def _nothing_due(self) -> bool:
+        """True when the outbox, as last read plus what was queued since, cannot hold a due batch: not
+        a full one, and no partial batch past its wait. Passes are woken by every queued report; this
+        spares them the outbox's rows until a batch may go (at most `max_wait` between reads, so
+        reports queued by anyone else are never left behind)."""
+        if self._pending_seen is None:
+            return False
+        now = time.monotonic()
+        if now - self._read_at >= self.max_wait or self._pending_seen + self._queued >= self.batch_size:
+            return False
+        return self._partial_since is None or now - self._partial_since < self.max_wait
+
     def _waited(self, rows: list[dict]) -> bool:
-        """True once a partial batch waited `max_wait`: timed from when this relay first saw it partial
-        (the outbox keeps whole seconds, which would make a report queued at .9 of a second look 0.9 s
-        old at once), or by the outbox's time once that is surely past (a backlog found at start)."""
+        """True once a partial batch waited `max_wait`: timed from when this relay first learnt of it (a
+        report queued here, or the outbox read partial; the outbox keeps whole seconds, which would
+        make a report queued at .9 of a second look 0.9 s old at once), or by the outbox's time once
+        that is surely past (a backlog found at start)."""
         now = time.monotonic()
         if self._partial_since is None:
             self._partial_since = now

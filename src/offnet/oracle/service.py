@@ -94,7 +94,7 @@ class Oracle:
             handler,
             concurrency=config.concurrency,
             per_peer=config.per_peer_concurrency,
-            on_reports=lambda: self.supervisor.wake("submit"),
+            on_reports=self._reports_queued,
         )
         self.supervisor = Supervisor()
         self._add_duties()
@@ -153,6 +153,10 @@ class Oracle:
         log.error("leadership lost: the duties stop here (another process takes them over)")
         await self.supervisor.stop()
         await self.worker.drain()
+
+    def _reports_queued(self, count: int) -> None:
+        self.relay.queued(count)
+        self.supervisor.wake("submit")
 
     async def _subscribe(self) -> None:
         if self.seller is not None:

@@ -36,14 +36,14 @@ class Worker:
         concurrency: int = 64,
         per_peer: int = 16,
         claim: int = 500,
-        on_reports: Callable[[], None] | None = None,
+        on_reports: Callable[[int], None] | None = None,
     ):
         self.store = store
         self.committer = committer
         self.handler = handler
         self.claim = claim
         self.per_peer = per_peer
-        self.on_reports = on_reports or (lambda: None)
+        self.on_reports = on_reports or (lambda count: None)
         self._gate = asyncio.Semaphore(concurrency)
         self._peer_gates: dict[str, asyncio.Semaphore] = {}
         self._in_flight: set[int] = set()
@@ -108,7 +108,7 @@ class Worker:
         await self.committer.execute_batched(self.store.finish_events, (event.id, rows, event.peer))
         self.handled += 1
         if rows:
-            self.on_reports()
+            self.on_reports(len(rows))
 
     async def _failed(self, event: StoredEvent, exc: Exception) -> None:
         reason = redact(f"{exc.__class__.__name__}: {exc}")

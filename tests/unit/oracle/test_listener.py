@@ -205,7 +205,7 @@ def test_listener__concurrent_posts_on_either_database__each_event_stored_once(d
 class BrokenStore(Store):
     """A store whose event writes fail unexpectedly (not a busy database: a fault)."""
 
-    def record_event(self, *args, **kwargs):
+    def record_events(self, *args, **kwargs):
         raise RuntimeError("disk controller on fire")
 
 
