@@ -231,7 +231,7 @@ class ReportRelay:
         Reusing a lane rewrites one storage slot (about 17k gas less than creating one); a lane is
         reused only once every report sent in it is final or parked.
         """
-        in_use = self.store.lanes_in_use()
+        in_use = self.store.lanes_in_use(range(self.lanes))
         now = self.chain.now() if self._lane_free_at else 0  # busy lanes are timed in chain time
         for lane in range(self.lanes):
             if lane not in in_use and self._lane_free_at.get(lane, 0) <= now:

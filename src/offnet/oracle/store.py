@@ -34,10 +34,13 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     event,
+    exists,
     func,
     insert,
+    literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -355,6 +358,7 @@ class Store:
     def __init__(self, url: str):
         self.url = url
         self._insert_ignore_statements: dict[str, Any] = {}
+        self._lane_probes: dict[tuple[int, ...], Any] = {}
         url = database_url(url)
         # A server's connection may have gone away between uses (pinged on checkout); a file's cannot.
         self.engine: Engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
@@ -649,13 +653,19 @@ class Store:
         with self.engine.connect() as conn:
             return _dicts(conn.execute(query))
 
-    def lanes_in_use(self) -> set[int]:
-        """Ledger lanes holding a batch with reports not final yet (they must not be overwritten)."""
-        query = (
-            select(outbox.c.batch_lane)
-            .where(outbox.c.status.in_(("submitted", "confirmed")), outbox.c.batch_lane.is_not(None))
-            .distinct()
-        )
+    def lanes_in_use(self, lanes: Sequence[int]) -> set[int]:
+        """Which of `lanes` hold a batch with reports not final yet (they must not be overwritten). One
+        index probe per lane: the confirmed reports of the liveness window can be many."""
+        query = self._lane_probes.get(tuple(lanes))
+        if query is None:
+            unsettled = outbox.c.status.in_(("submitted", "confirmed"))
+            probes = [
+                select(literal(lane, BigInteger)).where(
+                    exists().where(unsettled, outbox.c.batch_lane == lane)
+                )
+                for lane in lanes
+            ]
+            query = self._lane_probes[tuple(lanes)] = union_all(*probes) if len(probes) > 1 else probes[0]
         with self.engine.connect() as conn:
             return {row[0] for row in conn.execute(query).all()}
 

@@ -100,14 +100,14 @@ def test_outbox__pending_to_final__with_64_bit_lanes_nonces_blocks_and_times(sto
     big = 2**40
     store.mark_submitted(ids, "0x" + "ab" * 32, "0x" + "cd" * 32, MAX_U64_LANE, nonce=big)
     assert store.submitted_transactions() == {"0x" + "ab" * 32: ids}
-    assert store.lanes_in_use() == {MAX_U64_LANE}
+    assert store.lanes_in_use([0, 1, MAX_U64_LANE]) == {MAX_U64_LANE}
     store.mark_confirmed(ids, block_number=big, due_at=big + 3 * 86_400)
     assert store.due_reports(big) == []
     due = store.due_reports(big + 3 * 86_400)
     assert [(r["batch_lane"], r["nonce"], r["block_number"]) for r in due] == [(MAX_U64_LANE, big, big)] * 3
     assert [r["batch_index"] for r in store.batch_reports("0x" + "cd" * 32)] == [0, 1, 2]
     store.set_report_status(ids, "final")
-    assert store.lanes_in_use() == set()
+    assert store.lanes_in_use([0, 1, MAX_U64_LANE]) == set()
     assert store.counts()["reports_final"] == 3
 
 
@@ -312,3 +312,16 @@ def test_record_events__one_statement__each_peer_event_id_stored_once(store):
             [("seller", "troubleTicket", envelope("EV-3"), None), ("p" * 65, "x", envelope("EV-4"), None)]
         )
     assert store.counts()["events_received"] == 4
+
+
+def test_lanes_in_use__the_ring_lanes_with_unsettled_reports_whatever_else_the_outbox_holds(store):
+    store.queue_reports(reports(*range(1, 13)))
+    ids = [r["report_id"] for r in store.pending_reports(20)]
+    for lane, batch in ((0, ids[0:3]), (2, ids[3:6]), (5, ids[6:9]), (7, ids[9:12])):
+        store.mark_submitted(batch, "0x" + f"{lane:064x}", "0x" + f"{lane:064x}", lane, nonce=lane)
+    store.mark_confirmed(ids[3:6], block_number=9, due_at=10)  # confirmed, not final: still in use
+    store.set_report_status(ids[6:9], "final")  # lane 5 is free again
+    store.mark_pending(ids[9:12], "dropped")  # lane 7: its batch went back to pending
+    assert store.lanes_in_use(range(8)) == {0, 2}
+    assert store.lanes_in_use([2]) == {2}
+    assert store.lanes_in_use([1, 3]) == set()
