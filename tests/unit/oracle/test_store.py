@@ -7,6 +7,7 @@ fit, and be refused the same way, on either.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 import sqlalchemy
@@ -214,6 +215,25 @@ def test_group_commit__many_units_share_transactions__a_bad_unit_fails_alone(sto
         committer.close()
     assert mixed[0] is True and mixed[2] is True and isinstance(mixed[1], InvalidInput)
     assert store.counts()["events_received"] == 302
+
+
+def test_group_commit__units_that_trickle_in_within_the_gather_window_share_one_commit(store):
+    committer = Committer(store.engine, gather=0.25).start()
+    try:
+        futures = []
+        for i in range(10):  # one unit a millisecond, as events arrive at a few hundred a second
+            futures.append(
+                committer.submit(
+                    lambda c, i=i: store.record_event(
+                        "seller", "troubleTicket", envelope(f"TR-{i}"), None, conn=c
+                    )
+                )
+            )
+            time.sleep(0.001)
+        assert [f.result(timeout=30) for f in futures] == [True] * 10
+        assert (committer.units, committer.commits) == (10, 1)
+    finally:
+        committer.close()
 
 
 def test_finish_events__per_event_counts__the_first_entry_of_a_fact_wins(store):
