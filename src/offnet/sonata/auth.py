@@ -111,6 +111,11 @@ class ClientCredentials:
         token, kind = body.get("access_token"), str(body.get("token_type", "")).lower()
         if not isinstance(token, str) or not token or kind != "bearer":
             raise AuthError(f"token endpoint {self.token_url} returned no bearer access_token")
+        if not (token.isascii() and token.isprintable()) or " " in token:
+            # RFC 6750's token characters only: anything else could not be sent, or would split the header
+            raise AuthError(
+                f"token endpoint {self.token_url} returned an access_token that is not a bearer token"
+            )
         expires_in = body.get("expires_in", 3600)
         if not isinstance(expires_in, int | float) or expires_in <= 0:
             raise AuthError(f"token endpoint {self.token_url} returned expires_in={expires_in!r}")

@@ -2,8 +2,9 @@
 
 It sends only requests MEF's schemas accept (each is validated before it leaves) and reads every
 answer they accept (any item state, an item without a state, ``QuoteOperationData``). Retries with
-exponential backoff on connection errors, timeouts and 5xx answers (never on 4xx); refreshes an
-OAuth token once on 401. Every failure surfaces as SonataError with the HTTP status, the MEF code
+exponential backoff on connection errors, timeouts and 5xx answers (never on 4xx; a POST or PATCH
+after a lost connection or a timeout only if it never left, so the seller never gets it twice
+unasked); refreshes an OAuth token once on 401. Every failure surfaces as SonataError with the HTTP status, the MEF code
 and the seller's reasons (each issue of a 422 array).
 """
 
@@ -53,6 +54,10 @@ from offnet.sonata.transport import Answer, AnswerTooLarge, HttpPool
 M = TypeVar("M", bound=BaseModel)
 
 _RETRYABLE = (httpx.TransportError,)  # connect/read/write errors and timeouts
+# Failures before the request could have reached the seller: the only ones a POST or PATCH is sent
+# again after (after any other, the seller may have acted on it: a second quote or order).
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_REPEATABLE = frozenset({"GET", "PUT", "DELETE"})
 INVALID_ANSWER = "invalidAnswer"  # SonataError.code of an answer that is not the document asked for
 
 
@@ -326,7 +331,7 @@ class SonataClient:
             except AnswerTooLarge as exc:
                 raise SonataError(exc.status, str(exc), method=method, url=url) from None
             except _RETRYABLE as exc:
-                if attempt >= self.retries:
+                if attempt >= self.retries or not (method in _REPEATABLE or isinstance(exc, _NOT_SENT)):
                     raise SonataError(None, f"{type(exc).__name__}: {exc}", method=method, url=url) from exc
             else:
                 if (

@@ -38,7 +38,8 @@ import httpx
 from offnet import __version__
 
 USER_AGENT = f"offnet/{__version__}"
-MAX_HEAD = 64 * 1024  # bytes of status line and headers an answer may have
+MAX_HEAD = 64 * 1024  # bytes of status line and headers an answer may have; also of any one line
+MAX_INTERIM = 8  # interim (1xx) answers before the real one
 _IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "OPTIONS"})
 _ILLEGAL = frozenset("\r\n\x00")
 
@@ -83,7 +84,7 @@ class HttpPool:
         ssl_context: ssl.SSLContext,
         *,
         limit: int = 100,
-        keepalive: float = 5.0,
+        keepalive: float = 4.0,  # below the 5 s of common servers: reuse never races their close
         max_head: int = MAX_HEAD,
     ):
         self._ssl = ssl_context
@@ -212,7 +213,7 @@ class HttpPool:
                 ssl=self._ssl if origin.tls else None,
                 server_hostname=origin.host if origin.tls else None,
             )
-        except (OSError, ssl.SSLError) as exc:
+        except (OSError, ssl.SSLError, UnicodeError) as exc:
             raise httpx.ConnectError(f"{exc.__class__.__name__}: {exc}") from exc
         return connection
 
@@ -269,6 +270,10 @@ def _origin(scheme: str, netloc: str, url: str) -> _Origin:
         raise httpx.InvalidURL(f"{exc}: {url[:200]!r}") from None
     if not parts.hostname or "@" in netloc:
         raise httpx.InvalidURL(f"URL without a host, or with credentials in it: {url[:200]!r}")
+    try:
+        parts.hostname.encode("idna")
+    except UnicodeError:
+        raise httpx.InvalidURL(f"host name that is not a valid domain name: {url[:200]!r}") from None
     tls = scheme == "https"
     return _Origin((scheme, netloc), parts.hostname, port or (443 if tls else 80), tls, netloc)
 
@@ -282,7 +287,12 @@ def _head(method: str, target: str, host: str, headers, body: bytes | None) -> b
         lines.append(f"{name}: {value}")
     if body is not None or method in ("POST", "PUT", "PATCH"):
         lines.append(f"Content-Length: {len(body or b'')}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    try:
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    except UnicodeEncodeError as exc:
+        raise httpx.LocalProtocolError(
+            f"a header or the URL holds a character HTTP cannot carry: {exc.reason}"
+        ) from None
 
 
 class _StaleConnection(Exception):
@@ -316,7 +326,7 @@ class _Connection(asyncio.Protocol):
     async def exchange(self, head: bytes, body: bytes | None, timeout: float, max_bytes: int):
         loop = asyncio.get_running_loop()
         self._answer = loop.create_future()
-        self._max_bytes, self._received, self.reusable = max_bytes, False, False
+        self._max_bytes, self._received, self.reusable, self._interim = max_bytes, False, False, 0
         self.on_message_begin()
         reused = self._used > 0
         self._used += 1
@@ -365,22 +375,29 @@ class _Connection(asyncio.Protocol):
             return
         self._received = True
         self._last_read = asyncio.get_running_loop().time()
+        # Every parser callback is progress and sets this back to 0; what is left after the feed is
+        # what the parser holds in an unfinished line (a header, a trailer, a chunk's size line).
+        self._stalled += len(data)
         try:
             self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._broken(httpx.RemoteProtocolError("the peer switched protocols"))
+            return
         except httptools.HttpParserError as exc:
             cause = exc.__context__ if isinstance(exc.__context__, Exception) else exc
             if not isinstance(cause, (AnswerTooLarge, httpx.TransportError)):
                 cause = httpx.RemoteProtocolError(f"malformed answer: {exc}")
-            self._fail(cause)
-            self._lost = True
-            self.close()
+            self._broken(cause)
             return
-        if self._in_head:
-            self._unparsed += len(data)
-            if self._unparsed > self._max_head:
-                self._fail(httpx.RemoteProtocolError(f"answer head larger than {self._max_head} bytes"))
-                self._lost = True
-                self.close()
+        if self._stalled > self._max_head:
+            self._broken(
+                httpx.RemoteProtocolError(f"a header or chunk line longer than {self._max_head} bytes")
+            )
+
+    def _broken(self, exc: Exception) -> None:
+        self._fail(exc)
+        self._lost = True
+        self.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
@@ -397,6 +414,7 @@ class _Connection(asyncio.Protocol):
         """An answer whose body runs to the end of the connection (no length, not chunked) is whole."""
         return (
             not self._in_head
+            and self._status >= 200
             and "content-length" not in self._headers
             and "chunked" not in self._headers.get("transfer-encoding", "").lower()
         )
@@ -407,7 +425,7 @@ class _Connection(asyncio.Protocol):
         if self._answer is None or self._answer.done():
             self._lost = True  # a second answer to one request: this connection is not trusted again
         self._status, self._reason, self._headers, self._chunks = 0, "", {}, []
-        self._size, self._head_bytes, self._unparsed = 0, 0, 0
+        self._size, self._head_bytes, self._stalled = 0, 0, 0
         self._in_head, self._decoder, self._keep_alive = True, None, False
 
     def on_status(self, reason: bytes) -> None:
@@ -420,16 +438,20 @@ class _Connection(asyncio.Protocol):
         self._headers[key] = f"{self._headers[key]}, {text}" if key in self._headers else text
 
     def _count(self, size: int) -> None:
+        self._stalled = 0
         self._head_bytes += size
         if self._head_bytes > self._max_head:
             raise httpx.RemoteProtocolError(f"answer head larger than {self._max_head} bytes")
 
     def on_headers_complete(self) -> None:
-        self._in_head = False
+        self._in_head, self._stalled = False, 0
         self._status = self._parser.get_status_code()
         self._keep_alive = self._parser.should_keep_alive()
-        if self._status < 200:
-            return  # an interim answer (100 Continue, 103 Early Hints): the real one follows
+        if self._status < 200:  # an interim answer (100 Continue, 103 Early Hints): the real one follows
+            self._interim += 1
+            if self._interim > MAX_INTERIM:
+                raise httpx.RemoteProtocolError(f"more than {MAX_INTERIM} interim answers")
+            return
         declared = self._headers.get("content-length", "")
         encoding = self._headers.get("content-encoding", "identity").strip().lower()
         if declared.isdigit() and int(declared) > self._max_bytes and encoding == "identity":
@@ -442,6 +464,7 @@ class _Connection(asyncio.Protocol):
             raise httpx.RemoteProtocolError(f"answer in an encoding not asked for: {encoding[:40]!r}")
 
     def on_body(self, body: bytes) -> None:
+        self._stalled = 0
         if self._decoder is not None:
             try:
                 body = self._decoder.decompress(body, self._max_bytes - self._size + 1)
@@ -452,10 +475,21 @@ class _Connection(asyncio.Protocol):
             raise AnswerTooLarge(self._status, self._max_bytes)
         self._chunks.append(body)
 
+    def on_chunk_header(self) -> None:
+        self._stalled = 0
+
+    def on_chunk_complete(self) -> None:
+        self._stalled = 0
+
     def on_message_complete(self) -> None:
+        self._stalled = 0
         if self._status >= 200:
             self._finish()
 
     def _finish(self) -> None:
-        if self._answer is not None and not self._answer.done():
-            self._answer.set_result((self._status, self._reason, self._headers, b"".join(self._chunks)))
+        if self._answer is None or self._answer.done():
+            return
+        if self._decoder is not None and not self._decoder.eof:
+            self._broken(httpx.RemoteProtocolError("compressed answer ends before its end of stream"))
+            return
+        self._answer.set_result((self._status, self._reason, self._headers, b"".join(self._chunks)))

@@ -20,7 +20,9 @@ import pytest
 
 from offnet.chain.anvil import free_port
 from offnet.exceptions import SonataError
+from offnet.sonata.auth import ClientCredentials
 from offnet.sonata.client import SonataClient, shared_ssl_context
+from offnet.sonata.models import TROUBLE_TICKET_API
 from offnet.sonata.transport import MAX_HEAD, AnswerTooLarge, HttpPool
 
 pytestmark = pytest.mark.anyio
@@ -59,10 +61,52 @@ class ScriptedServer:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
+                length = [
+                    int(v)
+                    for k, _, v in (h.partition(b":") for h in head.split(b"\r\n"))
+                    if k.lower() == b"content-length"
+                ]
+                if length:
+                    await reader.readexactly(length[0])
                 path = head.split(b" ")[1].decode().split("?")[0]
                 self.requests.append(path)
                 name = path.rsplit("/", 1)[-1]
-                if name == "silent":
+                if name == "trailer":  # a chunked answer, then a trailer line that never ends
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nx-t: "
+                    )
+                    for _ in range(64):
+                        writer.write(b"t" * 4096)
+                        await writer.drain()
+                    await asyncio.sleep(3600)
+                elif name == "switch":
+                    writer.write(
+                        b"HTTP/1.1 101 Switching Protocols\r\nupgrade: other\r\nconnection: upgrade\r\n\r\n"
+                    )
+                    await writer.drain()
+                    await asyncio.sleep(3600)
+                elif name == "interim-close":
+                    writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    await writer.drain()
+                    break
+                elif name == "interim-flood":
+                    for _ in range(1000):
+                        writer.write(b"HTTP/1.1 103 Early Hints\r\n\r\n")
+                        await writer.drain()
+                    await asyncio.sleep(3600)
+                elif name == "token-bad":  # a token endpoint handing out a token no header can carry
+                    grant = {
+                        "access_token": "tok\u0100en\r\nX-Smuggled: 1",
+                        "token_type": "bearer",
+                        "expires_in": 3600,
+                    }
+                    writer.write(
+                        _answer("200 OK", json.dumps(grant).encode(), "content-type: application/json")
+                    )
+                elif name == "gzip-cut":
+                    whole = gzip.compress(DOCUMENT)
+                    writer.write(_answer("200 OK", whole[: len(whole) // 2], "content-encoding: gzip"))
+                elif name == "silent":
                     await asyncio.sleep(3600)
                 elif name == "garbage":
                     writer.write(b"NOT HTTP AT ALL\r\n\r\n")
@@ -193,7 +237,7 @@ async def test_compressed_answer__is_decoded_and_a_compressed_bomb_cut_off_at_th
 
 async def test_endless_answer_head__is_a_protocol_error_at_its_cap(server: ScriptedServer) -> None:
     url = await server.start()
-    with pytest.raises(httpx.RemoteProtocolError, match=f"answer head larger than {MAX_HEAD} bytes"):
+    with pytest.raises(httpx.RemoteProtocolError, match=f"than {MAX_HEAD} bytes"):
         await pool().request("GET", f"{url}/a/endless-header", timeout=30)
 
 
@@ -314,3 +358,52 @@ def test_one_client_across_event_loops__each_loop_gets_its_own_pool() -> None:
     sonata = SonataClient(f"http://127.0.0.1:{port}", "t", retries=0)
     assert asyncio.run(fetch(sonata)) == 1
     assert asyncio.run(fetch(sonata)) == 1  # not the first loop's dead connection
+
+
+@pytest.mark.parametrize(
+    "name, error, message",
+    [
+        ("trailer", httpx.RemoteProtocolError, f"line longer than {MAX_HEAD} bytes"),
+        ("switch", httpx.RemoteProtocolError, "switched protocols"),
+        ("interim-close", httpx.ReadError, "closed mid-answer"),
+        ("interim-flood", httpx.RemoteProtocolError, "interim answers"),
+        ("gzip-cut", httpx.RemoteProtocolError, "ends before its end of stream"),
+    ],
+)
+async def test_answers_that_never_end_or_are_not_whole__are_protocol_errors_at_once(
+    server: ScriptedServer, name: str, error: type, message: str
+) -> None:
+    url = await server.start()
+    # a 30 s read timeout: what fails them is the rule, not the clock
+    with pytest.raises(error, match=message):
+        await pool().request("GET", f"{url}/a/{name}", timeout=30)
+
+
+async def test_a_character_http_cannot_carry__is_refused_before_sending(server: ScriptedServer) -> None:
+    url = await server.start()
+    with pytest.raises(httpx.LocalProtocolError, match="cannot carry"):
+        await pool().request("GET", f"{url}/a/TT-1", headers=[("Authorization", "Bearer tok\u0100en")])
+    assert server.requests == []
+
+
+async def test_a_post_that_timed_out__is_not_sent_again_but_a_get_is(server: ScriptedServer) -> None:
+    url = await server.start()
+    async with SonataClient(url, "t", timeout=0.2, retries=2, backoff=0.01) as sonata:
+        with pytest.raises(SonataError, match="ReadTimeout"):
+            await sonata._send("POST", TROUBLE_TICKET_API, "/troubleTicket/silent")
+        assert server.requests == ["/mefApi/sonata/troubleTicket/v4/troubleTicket/silent"]  # sent once
+        with pytest.raises(SonataError, match="ReadTimeout"):
+            await sonata.get_trouble_ticket("silent")
+    assert len(server.requests) == 1 + 3
+
+
+async def test_a_token_endpoint_handing_out_a_token_no_header_can_carry__is_refused(
+    server: ScriptedServer,
+) -> None:
+    url = await server.start()
+    credentials = ClientCredentials(f"{url}/oauth/token-bad", "client", "secret")
+    async with SonataClient(url, credentials, retries=0) as sonata:
+        with pytest.raises(SonataError, match="not a bearer token") as refused:
+            await sonata.get_trouble_ticket("TT-1")
+    assert refused.value.code == "invalidCredentials"
+    assert server.requests == ["/oauth/token-bad"]
