@@ -164,7 +164,7 @@ class OracleConfig(BaseModel):
     public_url: str | None = None  # how peers reach our listener (hub callback); default from host:port
     database: str = "sqlite:///oracle.db"
     batch_size: int = Field(200, ge=1, le=400)  # reports per SlaLedger.submit
-    batch_wait: float = Field(0.15, ge=0, le=10)  # seconds a partial batch waits for more reports
+    batch_wait: float = Field(0.2, ge=0, le=10)  # seconds a partial batch waits for more reports
     max_in_flight: int = Field(4, ge=1, le=64)  # submit transactions pending at once
     concurrency: int = Field(64, ge=1, le=1024)  # Sonata fetches at once
     per_peer_concurrency: int = Field(16, ge=1, le=1024)  # ... of which toward one peer

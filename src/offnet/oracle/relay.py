@@ -104,6 +104,8 @@ class ReportRelay:
         )
         self._read_at = 0.0  # monotonic time of that read
         self._queued = 0  # reports queued by this process since then
+        self._settle_passes = 0  # confirm passes that looked at pending transactions
+        self._full: tuple[int, float] | None = None  # (settle passes, time) when max_in_flight was last seen
 
     @property
     def liveness_window(self) -> int:
@@ -123,10 +125,11 @@ class ReportRelay:
     def submit_pass(self, *, flush: bool = False) -> int:
         """Send what is due (full batches, or batches whose oldest report waited `max_wait`); returns
         how many reports were sent. `flush`: send partial batches at once."""
-        if not flush and self._nothing_due():
+        if not flush and (self._nothing_due() or self._still_full()):
             return 0
         sent = 0
-        in_flight = len(self.store.submitted_transactions())
+        in_flight = self.store.transactions_in_flight()
+        self._full = None if in_flight < self.max_in_flight else (self._settle_passes, time.monotonic())
         while in_flight < self.max_in_flight:
             self._read_at, self._queued = time.monotonic(), 0
             rows = self.store.pending_reports(self.batch_size)
@@ -141,6 +144,14 @@ class ReportRelay:
             self._pending_seen = None  # unknown until read again
             in_flight += 1
         return sent
+
+    def _still_full(self) -> bool:
+        """True while `max_in_flight` transactions were pending at the last look and no confirm pass
+        has run since (re-checked at least every `max_wait`)."""
+        if self._full is None:
+            return False
+        passes, since = self._full
+        return passes == self._settle_passes and time.monotonic() - since < self.max_wait
 
     def _nothing_due(self) -> bool:
         """True when the outbox, as last read plus what was queued since, cannot hold a due batch: not
@@ -248,6 +259,7 @@ class ReportRelay:
             head = self.chain.w3.eth.block_number
             for tx_hash, report_ids in transactions.items():
                 self._settle(tx_hash, report_ids, head)
+            self._settle_passes += 1
         return self.stats.confirmed - before
 
     def recover(self) -> None:

@@ -683,6 +683,12 @@ class Store:
                 found.setdefault(tx_hash, []).append(report_id)
         return found
 
+    def transactions_in_flight(self) -> int:
+        """How many transactions have reports submitted and not confirmed yet."""
+        query = select(func.count(outbox.c.tx_hash.distinct())).where(outbox.c.status == "submitted")
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one()
+
     def _update_reports(self, report_ids: list[str], conn: Connection | None, **values) -> None:
         """Set `values` on the outbox rows of `report_ids` (in the caller's transaction, if any)."""
         with self._tx(conn) as c:

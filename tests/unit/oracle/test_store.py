@@ -345,3 +345,14 @@ def test_lanes_in_use__the_ring_lanes_with_unsettled_reports_whatever_else_the_o
     assert store.lanes_in_use(range(8)) == {0, 2}
     assert store.lanes_in_use([2]) == {2}
     assert store.lanes_in_use([1, 3]) == set()
+
+
+def test_transactions_in_flight__counts_the_transactions_with_submitted_reports(store):
+    store.queue_reports(reports(1, 2, 3, 4, 5))
+    ids = [r["report_id"] for r in store.pending_reports(10)]
+    assert store.transactions_in_flight() == 0
+    store.mark_submitted(ids[:2], "0x" + "01" * 32, "0x" + "aa" * 32, 0, nonce=1)
+    store.mark_submitted(ids[2:4], "0x" + "02" * 32, "0x" + "bb" * 32, 1, nonce=2)
+    assert store.transactions_in_flight() == 2
+    store.mark_confirmed(ids[:2], block_number=5, due_at=10)
+    assert store.transactions_in_flight() == 1
