@@ -206,14 +206,16 @@ def seed_market(world: World, *, rfqs: int, orders: int, tag: str, per_block: in
     its first provider (the pair the scale measure then uses: the strictest case for per-account state).
 
     Each order is the ordinary path: postRfq (one invited provider), commitQuote of a signed quote,
-    awardQuote (funds pulled into the escrow). Phases: all posts, then all commitments, then all awards.
+    awardQuote (funds pulled into the escrow). Phases: all posts, then all commitments, then chain time
+    past the ordered RFQs' deadline, then all awards.
     """
     started = time.monotonic()
     chain, market, encoder = world.chain, world.market, Encoder()
     buyer, provider = world.buyer.account, world.seller
     miner = Miner(chain, per_block=per_block)
     now = chain.now()
-    open_rfqs = [world.rfq(request=f"{tag} open rfq {i}", deadline_in=7 * DAY, now=now) for i in range(rfqs)]
+    # The open RFQs stay open (their deadline far ahead) while the ordered ones are sealed and awarded.
+    open_rfqs = [world.rfq(request=f"{tag} open rfq {i}", deadline_in=60 * DAY, now=now) for i in range(rfqs)]
     order_rfqs = [
         world.rfq(invited=[provider.address], request=f"{tag} order {i}", deadline_in=7 * DAY, now=now)
         for i in range(orders)
@@ -223,6 +225,8 @@ def seed_market(world: World, *, rfqs: int, orders: int, tag: str, per_block: in
     )
     quotes = [world.sign(world.quote(r, provider, now=now), provider) for r in order_rfqs]
     miner.mine(_commits(world, order_rfqs, quotes, encoder))
+    if order_rfqs:
+        world.seal(order_rfqs[-1])  # commitments are sealed until the deadline; awards come after it
     first_award_block = chain.w3.eth.block_number + 1
     miner.mine(_awards(world, order_rfqs, quotes, encoder))
     awarded = market.contract.events.RfqAwarded().get_logs(from_block=first_award_block) if orders else []

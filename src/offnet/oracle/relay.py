@@ -82,7 +82,7 @@ class ReportRelay:
         batch_size: int = 200,
         lanes: int = DEFAULT_LANES,
         max_in_flight: int = 4,
-        max_wait: float = 0.15,
+        max_wait: float = 0.2,
     ):
         self.store = store
         self.chain = chain
