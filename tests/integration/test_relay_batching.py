@@ -28,6 +28,28 @@ def _reports(keys) -> list[dict]:
     ]
 
 
+def _outbox(anvil, tmp_path, name: str):
+    """The outbox of a world's seller, and a function making a relay of it (as an oracle starting):
+    batches of 10, partial ones waiting 0.5 s."""
+    world = World.create(anvil, name, keys=False)
+    chain = connect(rpc=anvil.url)
+    store = Store(f"sqlite:///{tmp_path / 'oracle.db'}")
+    member = world.seller.account
+
+    def relay() -> ReportRelay:
+        return ReportRelay(
+            store,
+            chain,
+            world.suite.ledger,
+            Sender(chain, member),
+            member.address,
+            batch_size=10,
+            max_wait=0.5,
+        )
+
+    return store, relay
+
+
 def _at_fraction(low: float, high: float) -> None:
     """Sleep until the wall clock is between `low` and `high` of a second."""
     while not low <= time.time() % 1 < high:
@@ -35,13 +57,8 @@ def _at_fraction(low: float, high: float) -> None:
 
 
 def test_partial_batch__waits_batch_wait_then_goes_and_an_old_backlog_goes_at_once(anvil, tmp_path):
-    world = World.create(anvil, "relay-batching", keys=False)
-    chain = connect(rpc=anvil.url)
-    store = Store(f"sqlite:///{tmp_path / 'oracle.db'}")
-    member = world.seller.account
-    relay = ReportRelay(
-        store, chain, world.suite.ledger, Sender(chain, member), member.address, batch_size=10, max_wait=0.5
-    )
+    store, new_relay = _outbox(anvil, tmp_path, "relay-batching")
+    relay = new_relay()
 
     # Queued at .6-.7 of a second: stored as the whole second, they would look 0.6 s old already.
     _at_fraction(0.6, 0.7)
@@ -59,22 +76,14 @@ def test_partial_batch__waits_batch_wait_then_goes_and_an_old_backlog_goes_at_on
     store.queue_reports(_reports((5, 6)))
     with store.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE outbox SET created_at = created_at - 3 WHERE status = 'pending'")
-    fresh = ReportRelay(
-        store, chain, world.suite.ledger, Sender(chain, member), member.address, batch_size=10, max_wait=0.5
-    )
-    assert fresh.submit_pass() == 2
+    assert new_relay().submit_pass() == 2
 
 
 def test_a_batch_filled_by_queued_reports_goes_at_once__and_reports_queued_elsewhere_are_never_left(
     anvil, tmp_path
 ):
-    world = World.create(anvil, "relay-hints", keys=False)
-    chain = connect(rpc=anvil.url)
-    store = Store(f"sqlite:///{tmp_path / 'oracle.db'}")
-    member = world.seller.account
-    relay = ReportRelay(
-        store, chain, world.suite.ledger, Sender(chain, member), member.address, batch_size=10, max_wait=0.5
-    )
+    store, new_relay = _outbox(anvil, tmp_path, "relay-hints")
+    relay = new_relay()
     # The worker tells the relay what it queued: a pass reads the outbox once a batch may be full.
     store.queue_reports(_reports((1, 2, 3)))
     relay.queued(3)
