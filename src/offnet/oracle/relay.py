@@ -99,9 +99,7 @@ class ReportRelay:
         self._liveness: int | None = None
         self._broadcasting: set[str] = set()  # transactions recorded whose broadcast is under way
         self._partial_since: float | None = None  # monotonic time the pending batch was first seen partial
-        self._pending_seen: int | None = (
-            None  # pending reports at the last read of the outbox (None: unknown)
-        )
+        self._pending_seen: int | None = None  # pending reports at the outbox's last read (None: unknown)
         self._read_at = 0.0  # monotonic time of that read
         self._queued = 0  # reports queued by this process since then
         self._settle_passes = 0  # confirm passes that looked at pending transactions

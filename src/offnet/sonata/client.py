@@ -49,7 +49,7 @@ from offnet.sonata.models import (
     TroubleTicketUpdate,
     validate,
 )
-from offnet.sonata.transport import Answer, AnswerTooLarge, HttpPool
+from offnet.sonata.transport import IDEMPOTENT, Answer, AnswerTooLarge, HttpPool
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -57,7 +57,6 @@ _RETRYABLE = (httpx.TransportError,)  # connect/read/write errors and timeouts
 # Failures before the request could have reached the seller: the only ones a POST or PATCH is sent
 # again after (after any other, the seller may have acted on it: a second quote or order).
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_REPEATABLE = frozenset({"GET", "PUT", "DELETE"})
 INVALID_ANSWER = "invalidAnswer"  # SonataError.code of an answer that is not the document asked for
 
 
@@ -331,7 +330,7 @@ class SonataClient:
             except AnswerTooLarge as exc:
                 raise SonataError(exc.status, str(exc), method=method, url=url) from None
             except _RETRYABLE as exc:
-                if attempt >= self.retries or not (method in _REPEATABLE or isinstance(exc, _NOT_SENT)):
+                if attempt >= self.retries or not (method in IDEMPOTENT or isinstance(exc, _NOT_SENT)):
                     raise SonataError(None, f"{type(exc).__name__}: {exc}", method=method, url=url) from exc
             else:
                 if (

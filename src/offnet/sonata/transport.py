@@ -40,7 +40,7 @@ from offnet import __version__
 USER_AGENT = f"offnet/{__version__}"
 MAX_HEAD = 64 * 1024  # bytes of status line and headers an answer may have; also of any one line
 MAX_INTERIM = 8  # interim (1xx) answers before the real one
-_IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "OPTIONS"})
+IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "OPTIONS"})  # methods safe to send twice
 _ILLEGAL = frozenset("\r\n\x00")
 
 
@@ -120,7 +120,7 @@ class HttpPool:
                 answer = await connection.exchange(head, body, timeout, max_bytes)
             except _StaleConnection as stale:
                 self._release(origin, connection, reuse=False)
-                if method in _IDEMPOTENT and not fresh_only:
+                if method in IDEMPOTENT and not fresh_only:
                     continue  # the peer closed it while idle: once more, on a new connection
                 raise httpx.ReadError(f"connection closed before the answer: {stale}") from None
             except BaseException:
